@@ -1,0 +1,282 @@
+/*
+ * client.c - C reference client for the deno_libvirt comparison benchmark.
+ *
+ * Build:  gcc -O2 -o OUT bench/clients/client.c -lvirt
+ * Usage:  OUT --uri URI --op OP --iterations N [--warmup W]
+ *             [--concurrency 1] [--names-file FILE]
+ *
+ * OP is one of: open_close, lookup_info, list_all, lookup_info_many.
+ * Prints exactly one JSON line on success (exit 0). On a libvirt failure the
+ * libvirt error message goes to stderr and the exit code is 1. Usage errors
+ * exit 2. See bench/clients/README.md for the full contract.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+enum op { OP_OPEN_CLOSE, OP_LOOKUP_INFO, OP_LIST_ALL, OP_LOOKUP_INFO_MANY };
+
+static const char *uri;
+static const char *op_name;
+static enum op op;
+static virConnectPtr conn;
+static char **names;
+static size_t n_names;
+static uint64_t name_cursor; /* runs on across warmup and timed iterations */
+static int last_domain_count = -1;
+
+static void
+silent_error(void *opaque, virErrorPtr err)
+{
+    (void)opaque;
+    (void)err;
+}
+
+static void
+usage(const char *msg)
+{
+    fprintf(stderr,
+            "client: %s\n"
+            "usage: client --uri URI --op open_close|lookup_info|list_all|"
+            "lookup_info_many --iterations N [--warmup W] [--concurrency 1] "
+            "[--names-file FILE]\n",
+            msg);
+    exit(2);
+}
+
+static void
+die_libvirt(const char *what)
+{
+    const char *msg = virGetLastErrorMessage();
+    fprintf(stderr, "%s: %s\n", what, msg ? msg : "unknown libvirt error");
+    if (conn)
+        virConnectClose(conn);
+    exit(1);
+}
+
+static long long
+parse_count(const char *flag, const char *s, long long min)
+{
+    char *end = NULL;
+    long long v;
+
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno || !end || *end || end == s || v < min) {
+        char buf[256];
+        snprintf(buf, sizeof(buf), "invalid value for %s: '%s'", flag, s);
+        usage(buf);
+    }
+    return v;
+}
+
+static void
+load_names(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *line = NULL;
+    size_t cap = 0, alloc = 0;
+    ssize_t len;
+
+    if (!f) {
+        fprintf(stderr, "cannot open names file '%s': %s\n", path,
+                strerror(errno));
+        exit(2);
+    }
+    while ((len = getline(&line, &cap, f)) != -1) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
+                           line[len - 1] == ' ' || line[len - 1] == '\t'))
+            line[--len] = '\0';
+        if (len == 0)
+            continue;
+        if (n_names == alloc) {
+            alloc = alloc ? alloc * 2 : 64;
+            names = realloc(names, alloc * sizeof(*names));
+            if (!names) {
+                perror("realloc");
+                exit(2);
+            }
+        }
+        names[n_names++] = strdup(line);
+    }
+    free(line);
+    fclose(f);
+    if (n_names == 0)
+        usage("names file contains no names");
+}
+
+static void
+lookup_info(const char *name)
+{
+    virDomainInfo info;
+    virDomainPtr dom = virDomainLookupByName(conn, name);
+
+    if (!dom)
+        die_libvirt("virDomainLookupByName");
+    if (virDomainGetInfo(dom, &info) < 0) {
+        virDomainFree(dom);
+        die_libvirt("virDomainGetInfo");
+    }
+    virDomainFree(dom);
+}
+
+static void
+one_iteration(void)
+{
+    switch (op) {
+    case OP_OPEN_CLOSE: {
+        virConnectPtr c = virConnectOpen(uri);
+        if (!c)
+            die_libvirt("virConnectOpen");
+        if (virConnectClose(c) < 0)
+            die_libvirt("virConnectClose");
+        break;
+    }
+    case OP_LOOKUP_INFO:
+        lookup_info("test");
+        break;
+    case OP_LOOKUP_INFO_MANY:
+        lookup_info(names[name_cursor++ % n_names]);
+        break;
+    case OP_LIST_ALL: {
+        virDomainPtr *doms = NULL;
+        int n = virConnectListAllDomains(conn, &doms, 0);
+        int i;
+        if (n < 0)
+            die_libvirt("virConnectListAllDomains");
+        for (i = 0; i < n; i++)
+            virDomainFree(doms[i]);
+        free(doms);
+        last_domain_count = n;
+        break;
+    }
+    }
+}
+
+static uint64_t
+now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Print a JSON string literal (URIs and op names are plain ASCII in
+ * practice, but escape properly anyway). */
+static void
+json_str(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
+}
+
+int
+main(int argc, char **argv)
+{
+    long long iterations = -1, warmup = -1, concurrency = 1, i;
+    const char *names_file = NULL;
+    uint64_t t0, t1, total;
+    int a;
+
+    for (a = 1; a < argc; a++) {
+        const char *flag = argv[a];
+        const char *val;
+        if (a + 1 >= argc)
+            usage("missing value for option");
+        val = argv[++a];
+        if (!strcmp(flag, "--uri"))
+            uri = val;
+        else if (!strcmp(flag, "--op"))
+            op_name = val;
+        else if (!strcmp(flag, "--iterations"))
+            iterations = parse_count(flag, val, 1);
+        else if (!strcmp(flag, "--warmup"))
+            warmup = parse_count(flag, val, 0);
+        else if (!strcmp(flag, "--concurrency"))
+            concurrency = parse_count(flag, val, 1);
+        else if (!strcmp(flag, "--names-file"))
+            names_file = val;
+        else
+            usage("unknown option");
+    }
+    if (!uri || !op_name || iterations < 1)
+        usage("--uri, --op and --iterations are required");
+    if (concurrency != 1)
+        usage("only --concurrency 1 is supported");
+
+    if (!strcmp(op_name, "open_close"))
+        op = OP_OPEN_CLOSE;
+    else if (!strcmp(op_name, "lookup_info"))
+        op = OP_LOOKUP_INFO;
+    else if (!strcmp(op_name, "list_all"))
+        op = OP_LIST_ALL;
+    else if (!strcmp(op_name, "lookup_info_many"))
+        op = OP_LOOKUP_INFO_MANY;
+    else
+        usage("unknown --op");
+
+    if (op == OP_LOOKUP_INFO_MANY) {
+        if (!names_file)
+            usage("--op lookup_info_many needs --names-file");
+        load_names(names_file);
+    }
+
+    if (warmup < 0) {
+        warmup = iterations / 10;
+        if (warmup < 1)
+            warmup = 1;
+    }
+
+    if (virInitialize() < 0)
+        die_libvirt("virInitialize");
+    virSetErrorFunc(NULL, silent_error);
+
+    if (op != OP_OPEN_CLOSE) {
+        conn = virConnectOpen(uri);
+        if (!conn)
+            die_libvirt("virConnectOpen");
+    }
+
+    for (i = 0; i < warmup; i++)
+        one_iteration();
+
+    t0 = now_ns();
+    for (i = 0; i < iterations; i++)
+        one_iteration();
+    t1 = now_ns();
+    total = t1 - t0;
+
+    if (conn && virConnectClose(conn) < 0) {
+        conn = NULL;
+        die_libvirt("virConnectClose");
+    }
+
+    printf("{\"client\":\"c\",\"op\":");
+    json_str(op_name);
+    printf(",\"uri\":");
+    json_str(uri);
+    printf(",\"iterations\":%lld,\"total_ns\":%llu,\"per_op_ns\":%.3f",
+           iterations, (unsigned long long)total,
+           (double)total / (double)iterations);
+    if (op == OP_LIST_ALL)
+        printf(",\"domains\":%d", last_domain_count);
+    printf("}\n");
+    fflush(stdout);
+    return 0;
+}

@@ -1,0 +1,368 @@
+/**
+ * Domain handles: lookup, listing, identity, state and info.
+ *
+ * A {@link Domain} wraps a `virDomainPtr` of one {@link Connection}; users get them from
+ * {@link lookupDomain} / {@link listAllDomains} and free them with `using` (or {@link Domain.free}).
+ * A connection frees the handles still open when it closes, and a finalizer frees any that were
+ * dropped unfreed, as a safety net only.
+ *
+ * @module
+ */
+import { type Connection, type ConnectionInternals, kInternals } from "./connection.ts";
+import { cString, OutSlot, readCString, takeCString, takePointerArray } from "./ffi/c.ts";
+import { libvirt } from "./ffi/library.ts";
+import { decodeDomainInfo, VIR_DOMAIN_INFO_SIZE } from "./ffi/structs.ts";
+import { UUID_STRING_BUFLEN } from "./ffi/symbols_domain.ts";
+
+/** virDomainState, by name. */
+export const DomainState = {
+  NOSTATE: 0,
+  RUNNING: 1,
+  BLOCKED: 2,
+  PAUSED: 3,
+  SHUTDOWN: 4,
+  SHUTOFF: 5,
+  CRASHED: 6,
+  PMSUSPENDED: 7,
+} as const;
+
+/** A domain state's name, lower case, as `virsh` prints it. */
+export type DomainStateName =
+  | "nostate"
+  | "running"
+  | "blocked"
+  | "paused"
+  | "shutdown"
+  | "shutoff"
+  | "crashed"
+  | "pmsuspended";
+
+const stateNames: readonly DomainStateName[] = [
+  "nostate",
+  "running",
+  "blocked",
+  "paused",
+  "shutdown",
+  "shutoff",
+  "crashed",
+  "pmsuspended",
+];
+
+/** The name of a numeric virDomainState ("nostate" for values this version does not know). */
+export function domainStateName(state: number): DomainStateName {
+  return stateNames[state] ?? "nostate";
+}
+
+/** What virDomainGetInfo reports. */
+export interface DomainInfo {
+  state: DomainStateName;
+  /** Maximum memory, KiB. */
+  maxMemoryKiB: number;
+  /** Current memory, KiB. */
+  memoryKiB: number;
+  vcpus: number;
+  /** CPU time used, nanoseconds. */
+  cpuTimeNs: bigint;
+}
+
+/** Filters for {@link listAllDomains} (`VIR_CONNECT_LIST_DOMAINS_*`); unset means no filter. */
+export interface ListDomainsOptions {
+  active?: boolean;
+  persistent?: boolean;
+  /** Only domains in this state (running, paused, shutoff, or other). */
+  state?: "running" | "paused" | "shutoff" | "other";
+  autostart?: boolean;
+  hasSnapshot?: boolean;
+  hasManagedSave?: boolean;
+}
+
+/** Translates {@link ListDomainsOptions} into virConnectListAllDomains flags. */
+export function listDomainsFlags(options: ListDomainsOptions = {}): number {
+  let flags = 0;
+  if (options.active !== undefined) flags |= options.active ? 1 : 2;
+  if (options.persistent !== undefined) flags |= options.persistent ? 4 : 8;
+  if (options.state) flags |= { running: 16, paused: 32, shutoff: 64, other: 128 }[options.state];
+  if (options.hasManagedSave !== undefined) flags |= options.hasManagedSave ? 256 : 512;
+  if (options.autostart !== undefined) flags |= options.autostart ? 1024 : 2048;
+  if (options.hasSnapshot !== undefined) flags |= options.hasSnapshot ? 4096 : 8192;
+  return flags;
+}
+
+const finalizer = new FinalizationRegistry<Deno.PointerObject>((handle) => {
+  libvirt().symbols.virDomainFree(handle);
+});
+const isNull = (value: Deno.PointerValue) => value === null;
+const isNegative = (value: number) => value < 0;
+const infoBuffer = new Uint8Array(VIR_DOMAIN_INFO_SIZE); // sync paths only
+const constructing = Symbol("deno_libvirt.domain.constructing");
+
+/** A libvirt domain (virtual machine) of one connection. Not constructible by users. */
+export class Domain {
+  readonly #connection: Connection;
+  readonly #internals: ConnectionInternals;
+  #handle: Deno.PointerObject | null;
+  readonly #name: string;
+  #uuid: string | undefined;
+
+  /** @internal */
+  constructor(token: symbol, connection: Connection, handle: Deno.PointerObject) {
+    if (token !== constructing) {
+      throw new TypeError("Cannot construct a Domain directly: use lookupDomain() or listAllDomains()");
+    }
+    this.#connection = connection;
+    this.#internals = connection[kInternals];
+    this.#handle = handle;
+    this.#name = readCString(libvirt().symbols.virDomainGetName(handle)) ?? "";
+    this.#internals.adopt(this);
+    finalizer.register(this, handle, this);
+  }
+
+  /** The domain's name. */
+  get name(): string {
+    return this.#name;
+  }
+
+  /** The domain's UUID, e.g. "6695eb01-f6a4-8304-79aa-97f2502e193f". */
+  get uuid(): string {
+    if (this.#uuid === undefined) {
+      const buffer = new Uint8Array(UUID_STRING_BUFLEN);
+      libvirt().symbols.virDomainGetUUIDString(this.#require("read the UUID of"), buffer);
+      this.#uuid = new TextDecoder().decode(buffer.subarray(0, 36));
+    }
+    return this.#uuid;
+  }
+
+  /** The hypervisor's id for a running domain, or undefined when it is not running. Local, as of lookup. */
+  get id(): number | undefined {
+    const id = libvirt().symbols.virDomainGetID(this.#require("read the id of"));
+    return id === 0xffffffff ? undefined : id;
+  }
+
+  /** The connection this handle belongs to. */
+  get connection(): Connection {
+    return this.#connection;
+  }
+
+  /** True once freed. */
+  get freed(): boolean {
+    return this.#handle === null;
+  }
+
+  /** State, memory, vCPUs and CPU time (virDomainGetInfo). */
+  async info(): Promise<DomainInfo> {
+    const handle = this.#require("get info of");
+    const buffer = new Uint8Array(VIR_DOMAIN_INFO_SIZE);
+    await this.#internals.call(
+      () => `get info of domain ${JSON.stringify(this.#name)}`,
+      () => libvirt().symbols.virDomainGetInfoAsync(handle, buffer),
+      isNegative,
+    );
+    return toInfo(buffer);
+  }
+
+  /** {@link info} without leaving the main thread, for in-process drivers. */
+  infoSync(): DomainInfo {
+    const handle = this.#require("get info of");
+    this.#internals.callSync(
+      () => `get info of domain ${JSON.stringify(this.#name)}`,
+      () => libvirt().symbols.virDomainGetInfo(handle, infoBuffer),
+      isNegative,
+    );
+    return toInfo(infoBuffer);
+  }
+
+  /** The state and libvirt's reason code for it (virDomainGetState). */
+  async state(): Promise<{ state: DomainStateName; reason: number }> {
+    const handle = this.#require("get the state of");
+    const state = new OutSlot();
+    const reason = new OutSlot();
+    await this.#internals.call(
+      () => `get the state of domain ${JSON.stringify(this.#name)}`,
+      () => libvirt().symbols.virDomainGetStateAsync(handle, state.buffer, reason.buffer, 0),
+      isNegative,
+    );
+    return { state: domainStateName(state.int32), reason: reason.int32 };
+  }
+
+  /** The domain's XML description (virDomainGetXMLDesc). */
+  async xmlDesc(flags = 0): Promise<string> {
+    const handle = this.#require("get the XML of");
+    const pointer = await this.#internals.call(
+      () => `get the XML of domain ${JSON.stringify(this.#name)}`,
+      () => libvirt().symbols.virDomainGetXMLDescAsync(handle, flags),
+      isNull,
+    );
+    return takeCString(pointer) ?? "";
+  }
+
+  /** Frees the handle (not the domain). Idempotent. */
+  free(): void {
+    const handle = this.#handle;
+    if (handle === null) return;
+    this.#handle = null;
+    finalizer.unregister(this);
+    this.#internals.release(this);
+    libvirt().symbols.virDomainFree(handle);
+  }
+
+  /** Frees the handle (`using dom = await lookupDomain(...)`). */
+  [Symbol.dispose](): void {
+    this.free();
+  }
+
+  [Symbol.for("Deno.customInspect")](): string {
+    return `Domain { name: ${JSON.stringify(this.#name)}${this.freed ? ", freed" : ""} }`;
+  }
+
+  /** @internal the raw handle, for lib/ modules that call libvirt on this domain */
+  get handle(): Deno.PointerObject {
+    return this.#require("use");
+  }
+
+  #require(verb: string): Deno.PointerObject {
+    if (this.#handle === null) {
+      throw new TypeError(`Cannot ${verb} freed Domain ${JSON.stringify(this.#name)}`);
+    }
+    return this.#handle;
+  }
+}
+
+function toInfo(buffer: Uint8Array): DomainInfo {
+  const raw = decodeDomainInfo(buffer);
+  return {
+    state: domainStateName(raw.state),
+    maxMemoryKiB: raw.maxMemKiB,
+    memoryKiB: raw.memoryKiB,
+    vcpus: raw.vcpus,
+    cpuTimeNs: raw.cpuTimeNs,
+  };
+}
+
+/**
+ * Looks a domain up by name, UUID string or numeric id.
+ *
+ * @param connection the connection to ask
+ * @param key a name, a UUID ("6695eb01-..."), or a running domain's id
+ * @returns a handle to free with `using` or {@link Domain.free}
+ * @throws {NotFoundError} when no such domain exists
+ */
+export async function lookupDomain(connection: Connection, key: string | number): Promise<Domain> {
+  const internals = connection[kInternals];
+  const lib = libvirt().symbols;
+  const handle = await internals.call(
+    () => `look up domain ${JSON.stringify(key)}`,
+    (h) => {
+      if (typeof key === "number") return lib.virDomainLookupByIDAsync(h, key);
+      const text = cString(key, "domain name");
+      return isUuid(key)
+        ? lib.virDomainLookupByUUIDStringAsync(h, text)
+        : lib.virDomainLookupByNameAsync(h, text);
+    },
+    isNull,
+  );
+  return new Domain(constructing, connection, handle!);
+}
+
+/** {@link lookupDomain} without leaving the main thread, for in-process drivers. */
+export function lookupDomainSync(connection: Connection, key: string | number): Domain {
+  const internals = connection[kInternals];
+  const lib = libvirt().symbols;
+  const handle = internals.callSync(
+    () => `look up domain ${JSON.stringify(key)}`,
+    (h) => {
+      if (typeof key === "number") return lib.virDomainLookupByID(h, key);
+      const text = cString(key, "domain name");
+      return isUuid(key) ? lib.virDomainLookupByUUIDString(h, text) : lib.virDomainLookupByName(h, text);
+    },
+    isNull,
+  );
+  return new Domain(constructing, connection, handle!);
+}
+
+const uuidPattern = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+
+function isUuid(key: string): boolean {
+  return uuidPattern.test(key);
+}
+
+/**
+ * Lists the domains of a connection in one call (virConnectListAllDomains).
+ *
+ * @param connection the connection to ask
+ * @param options filters; none lists every domain
+ * @returns handles the caller frees (`for (using d of ...)` or free each)
+ */
+export async function listAllDomains(
+  connection: Connection,
+  options: ListDomainsOptions = {},
+): Promise<Domain[]> {
+  const slot = new OutSlot();
+  const count = await connection[kInternals].call(
+    () => `list the domains of ${JSON.stringify(connection.uri)}`,
+    (h) => libvirt().symbols.virConnectListAllDomainsAsync(h, slot.buffer, listDomainsFlags(options)),
+    isNegative,
+  );
+  return takePointerArray(slot.pointer, count).map((h) => new Domain(constructing, connection, h));
+}
+
+/** {@link listAllDomains} without leaving the main thread, for in-process drivers. */
+export function listAllDomainsSync(connection: Connection, options: ListDomainsOptions = {}): Domain[] {
+  const slot = new OutSlot();
+  const count = connection[kInternals].callSync(
+    () => `list the domains of ${JSON.stringify(connection.uri)}`,
+    (h) => libvirt().symbols.virConnectListAllDomains(h, slot.buffer, listDomainsFlags(options)),
+    isNegative,
+  );
+  return takePointerArray(slot.pointer, count).map((h) => new Domain(constructing, connection, h));
+}
+
+/**
+ * Defines a persistent domain from XML (virDomainDefineXML); it stays shut off until started.
+ *
+ * @throws {LibvirtError} with libvirt's reason when the XML is invalid or the name is taken
+ */
+export async function defineDomain(connection: Connection, xml: string): Promise<Domain> {
+  const text = cString(xml, "domain XML");
+  const handle = await connection[kInternals].call(
+    () => `define domain ${describeXml(xml)}`,
+    (h) => libvirt().symbols.virDomainDefineXMLAsync(h, text),
+    isNull,
+  );
+  return new Domain(constructing, connection, handle!);
+}
+
+/** Names the domain an XML document describes, for error messages, without parsing it fully. */
+function describeXml(xml: string): string {
+  const name = /<name>([^<]{0,80})<\/name>/.exec(xml)?.[1];
+  return name === undefined ? "from XML" : JSON.stringify(name);
+}
+
+/** Undefines a domain (virDomainUndefineFlags); a running domain becomes transient. */
+export async function undefineDomain(domain: Domain, flags = 0): Promise<void> {
+  const handle = domain.handle;
+  await domain.connection[kInternals].call(
+    () => `undefine domain ${JSON.stringify(domain.name)}`,
+    () => libvirt().symbols.virDomainUndefineFlagsAsync(handle, flags),
+    isNegative,
+  );
+}
+
+/** Starts a defined domain (virDomainCreateWithFlags). */
+export async function startDomain(domain: Domain, flags = 0): Promise<void> {
+  const handle = domain.handle;
+  await domain.connection[kInternals].call(
+    () => `start domain ${JSON.stringify(domain.name)}`,
+    () => libvirt().symbols.virDomainCreateWithFlagsAsync(handle, flags),
+    isNegative,
+  );
+}
+
+/** Stops a domain at once, like pulling the plug (virDomainDestroyFlags). */
+export async function destroyDomain(domain: Domain, flags = 0): Promise<void> {
+  const handle = domain.handle;
+  await domain.connection[kInternals].call(
+    () => `destroy domain ${JSON.stringify(domain.name)}`,
+    () => libvirt().symbols.virDomainDestroyFlagsAsync(handle, flags),
+    isNegative,
+  );
+}

@@ -1,0 +1,238 @@
+/**
+ * libvirt's errors as typed exceptions.
+ *
+ * Every failed libvirt call becomes a {@link LibvirtError} carrying libvirt's `code`, `domain`
+ * (the subsystem), `level` and message, plus the operation that failed:
+ * `Cannot start domain "web1": Requested operation is not valid: domain is already running`.
+ * Scripts branch on the cases they care about with `instanceof` or the predicates below, never on
+ * raw numbers or message text.
+ *
+ * @module
+ */
+import { ErrorCode, ErrorDomain } from "./error_codes.ts";
+
+export { ErrorCode, ErrorDomain };
+export { LibvirtLoadError } from "./ffi/library.ts";
+
+/** How serious libvirt considers an error (`virErrorLevel`). */
+export const ErrorLevel = { NONE: 0, WARNING: 1, ERROR: 2 } as const;
+
+const codeNames = new Map<number, string>(Object.entries(ErrorCode).map(([k, v]) => [v, k]));
+const domainNames = new Map<number, string>(Object.entries(ErrorDomain).map(([k, v]) => [v, k]));
+
+/** The fields libvirt reports for a failed call. */
+export interface LibvirtErrorDetails {
+  /** libvirt's error code (`virErrorNumber`); compare with {@link ErrorCode}. */
+  code: number;
+  /** The libvirt subsystem that raised it (`virErrorDomain`); compare with {@link ErrorDomain}. */
+  domain: number;
+  /** {@link ErrorLevel}. */
+  level: number;
+  /** libvirt's own message, unchanged. */
+  message: string;
+}
+
+/**
+ * A failed libvirt call: the operation, and libvirt's code, subsystem, level and message.
+ *
+ * @example
+ * ```ts
+ * import { ErrorCode, isLibvirtError } from "./errors.ts";
+ * function describe(e: unknown): string {
+ *   return isLibvirtError(e, ErrorCode.NO_DOMAIN) ? "gone" : String(e);
+ * }
+ * ```
+ */
+export class LibvirtError extends Error {
+  /** libvirt's error code; compare with {@link ErrorCode}. */
+  readonly code: number;
+  /** The libvirt subsystem ({@link ErrorDomain}). */
+  readonly domain: number;
+  /** {@link ErrorLevel}. */
+  readonly level: number;
+  /** libvirt's message, without our "Cannot ..." prefix. */
+  readonly libvirtMessage: string;
+  /** What the toolkit was doing, e.g. `start domain "web1"`. */
+  readonly operation: string;
+
+  /**
+   * @param operation what failed, phrased to follow "Cannot ": `look up domain "web1"`
+   * @param details libvirt's error fields
+   */
+  constructor(operation: string, details: LibvirtErrorDetails, options?: ErrorOptions) {
+    super(
+      `Cannot ${operation}: ${details.message || `libvirt reported no message (code ${details.code})`}`,
+      options,
+    );
+    this.name = new.target.name;
+    this.operation = operation;
+    this.code = details.code;
+    this.domain = details.domain;
+    this.level = details.level;
+    this.libvirtMessage = details.message;
+  }
+
+  /** The code's name, e.g. `"NO_DOMAIN"`. */
+  get codeName(): string {
+    return codeNames.get(this.code) ?? `UNKNOWN_${this.code}`;
+  }
+
+  /** The subsystem's name, e.g. `"QEMU"`. */
+  get domainName(): string {
+    return domainNames.get(this.domain) ?? `UNKNOWN_${this.domain}`;
+  }
+}
+
+/** The object asked for does not exist (domain, network, storage pool or volume, snapshot, ...). */
+export class NotFoundError extends LibvirtError {}
+/** The operation is not valid in the object's current state (start a running domain, ...). */
+export class OperationInvalidError extends LibvirtError {}
+/** The driver or this libvirt build does not support the call or argument. */
+export class NotSupportedError extends LibvirtError {}
+/** The guest agent did not answer (not running, not installed, or hung). */
+export class AgentUnresponsiveError extends LibvirtError {}
+/** libvirt gave up waiting (`OPERATION_TIMEOUT`). Our own waits reject with their signal's reason. */
+export class OperationTimeoutError extends LibvirtError {}
+/** Authentication failed, was cancelled, or no usable mechanism was available. */
+export class AuthFailedError extends LibvirtError {}
+/**
+ * The connection to the hypervisor broke (daemon restarted, socket or SSH session closed).
+ *
+ * `outcomeUnknown` is true when the failing call may have reached the hypervisor before the
+ * connection broke: a non-idempotent call (start, destroy, define) may or may not have happened,
+ * so re-read the state before retrying.
+ */
+export class ConnectionLostError extends LibvirtError {
+  /** True when the call may or may not have taken effect. */
+  readonly outcomeUnknown: boolean;
+
+  /**
+   * @param operation what failed, phrased to follow "Cannot "
+   * @param details libvirt's error fields
+   * @param options `outcomeUnknown` adds the warning to re-read state before retrying
+   */
+  constructor(
+    operation: string,
+    details: LibvirtErrorDetails,
+    options: ErrorOptions & { outcomeUnknown?: boolean } = {},
+  ) {
+    super(operation, details, options);
+    this.outcomeUnknown = options.outcomeUnknown ?? false;
+    if (this.outcomeUnknown) {
+      this.message += "; the connection broke while the call was in flight, so it may or may not have " +
+        "taken effect: re-read the state before retrying";
+    }
+  }
+}
+
+const notFoundCodes = new Set<number>([
+  ErrorCode.NO_DOMAIN,
+  ErrorCode.NO_NETWORK,
+  ErrorCode.NO_STORAGE_POOL,
+  ErrorCode.NO_STORAGE_VOL,
+  ErrorCode.NO_NODE_DEVICE,
+  ErrorCode.NO_INTERFACE,
+  ErrorCode.NO_NWFILTER,
+  ErrorCode.NO_SECRET,
+  ErrorCode.NO_DOMAIN_SNAPSHOT,
+  ErrorCode.NO_DOMAIN_METADATA,
+  ErrorCode.NO_DOMAIN_CHECKPOINT,
+  ErrorCode.NO_DOMAIN_BACKUP,
+  ErrorCode.NO_NETWORK_PORT,
+  ErrorCode.NO_HOSTNAME,
+  ErrorCode.NO_NWFILTER_BINDING,
+]);
+const notSupportedCodes = new Set<number>([
+  ErrorCode.NO_SUPPORT,
+  ErrorCode.OPERATION_UNSUPPORTED,
+  ErrorCode.ARGUMENT_UNSUPPORTED,
+  ErrorCode.CONFIG_UNSUPPORTED,
+]);
+const authCodes = new Set<number>([
+  ErrorCode.AUTH_FAILED,
+  ErrorCode.AUTH_CANCELLED,
+  ErrorCode.AUTH_UNAVAILABLE,
+]);
+
+/** The error codes a dead connection produces, before we confirm with virConnectIsAlive. */
+export const connectionFailureCodes: ReadonlySet<number> = new Set<number>([
+  ErrorCode.SYSTEM_ERROR,
+  ErrorCode.RPC,
+  ErrorCode.INTERNAL_ERROR,
+  ErrorCode.NO_CONNECT,
+  ErrorCode.INVALID_CONN,
+]);
+
+/**
+ * Builds the most specific error class for libvirt's details.
+ *
+ * @param operation what failed, phrased to follow "Cannot "
+ * @param details libvirt's error fields
+ * @param connectionAlive false when the call's connection is known to be dead
+ */
+export function libvirtErrorFrom(
+  operation: string,
+  details: LibvirtErrorDetails,
+  connectionAlive = true,
+): LibvirtError {
+  const { code } = details;
+  if (!connectionAlive && connectionFailureCodes.has(code)) {
+    return new ConnectionLostError(operation, details);
+  }
+  if (notFoundCodes.has(code)) return new NotFoundError(operation, details);
+  if (code === ErrorCode.OPERATION_INVALID) return new OperationInvalidError(operation, details);
+  if (notSupportedCodes.has(code)) return new NotSupportedError(operation, details);
+  if (code === ErrorCode.AGENT_UNRESPONSIVE) return new AgentUnresponsiveError(operation, details);
+  if (code === ErrorCode.OPERATION_TIMEOUT) return new OperationTimeoutError(operation, details);
+  if (authCodes.has(code)) return new AuthFailedError(operation, details);
+  return new LibvirtError(operation, details);
+}
+
+/**
+ * True when `error` is a {@link LibvirtError}, and, when codes are given, has one of them.
+ *
+ * @example
+ * ```ts
+ * import { ErrorCode, isLibvirtError } from "./errors.ts";
+ * isLibvirtError(new Error("x"), ErrorCode.NO_DOMAIN); // false
+ * ```
+ */
+export function isLibvirtError(error: unknown, ...codes: number[]): error is LibvirtError {
+  return error instanceof LibvirtError && (codes.length === 0 || codes.includes(error.code));
+}
+
+/** True when the object asked for does not exist. */
+export function isNotFound(error: unknown): error is NotFoundError {
+  return error instanceof NotFoundError;
+}
+
+/** True when the operation is invalid in the current state. */
+export function isOperationInvalid(error: unknown): error is OperationInvalidError {
+  return error instanceof OperationInvalidError;
+}
+
+/** True when the driver does not support the call. */
+export function isNotSupported(error: unknown): error is NotSupportedError {
+  return error instanceof NotSupportedError;
+}
+
+/** True when the guest agent did not answer. */
+export function isAgentUnresponsive(error: unknown): error is AgentUnresponsiveError {
+  return error instanceof AgentUnresponsiveError;
+}
+
+/** True for a libvirt timeout, or a `DOMException` named TimeoutError from one of our waits. */
+export function isTimeout(error: unknown): boolean {
+  return error instanceof OperationTimeoutError ||
+    (error instanceof DOMException && error.name === "TimeoutError");
+}
+
+/** True when authentication failed or was cancelled. */
+export function isAuthFailed(error: unknown): error is AuthFailedError {
+  return error instanceof AuthFailedError;
+}
+
+/** True when the connection broke under the call. */
+export function isConnectionLost(error: unknown): error is ConnectionLostError {
+  return error instanceof ConnectionLostError;
+}

@@ -1,0 +1,80 @@
+// C strings, out-pointers and pointer arrays. Everything that reads native memory lives here or in
+// structs.ts; callers above lib/ffi/ get JavaScript values.
+import { libvirt } from "./library.ts";
+
+const encoder = new TextEncoder();
+
+/**
+ * Encodes a JavaScript string as a NUL-terminated UTF-8 buffer for a `const char *` parameter.
+ *
+ * @throws {TypeError} when the string contains a NUL character, which C would silently truncate at.
+ */
+export function cString(text: string, what = "string"): Uint8Array<ArrayBuffer> {
+  if (text.includes("\0")) {
+    throw new TypeError(
+      `Cannot pass ${what} ${JSON.stringify(text)} to libvirt: it contains a NUL character`,
+    );
+  }
+  return encoder.encode(text + "\0") as Uint8Array<ArrayBuffer>;
+}
+
+/** Reads a C string libvirt still owns (or null for NULL). */
+export function readCString(pointer: Deno.PointerValue): string | null {
+  return pointer === null ? null : Deno.UnsafePointerView.getCString(pointer);
+}
+
+/** Reads a C string the caller owns, then frees it. */
+export function takeCString(pointer: Deno.PointerValue): string | null {
+  if (pointer === null) return null;
+  try {
+    return Deno.UnsafePointerView.getCString(pointer);
+  } finally {
+    libvirt().libc.free(pointer);
+  }
+}
+
+/** A one-slot out-parameter (`T *` for a pointer or an unsigned long), as a buffer FFI can pass. */
+export class OutSlot {
+  readonly #words = new BigUint64Array(1);
+  /** The buffer to pass where the C function takes the out-pointer. */
+  readonly buffer: Uint8Array<ArrayBuffer> = new Uint8Array(this.#words.buffer);
+  /** The slot read as a pointer. */
+  get pointer(): Deno.PointerValue {
+    return Deno.UnsafePointer.create(this.#words[0]);
+  }
+  /** The slot read as an unsigned 64-bit number. */
+  get number(): number {
+    return Number(this.#words[0]);
+  }
+  /** The low 32 bits read as a signed int (for `int *` out-parameters). */
+  get int32(): number {
+    return new Int32Array(this.#words.buffer)[0];
+  }
+}
+
+/**
+ * Reads `count` pointers from a C array libvirt allocated, then frees the array itself (the elements
+ * are the caller's to free).
+ */
+export function takePointerArray(array: Deno.PointerValue, count: number): Deno.PointerObject[] {
+  if (array === null) return [];
+  const view = new Deno.UnsafePointerView(array);
+  const result: Deno.PointerObject[] = [];
+  for (let i = 0; i < count; i++) {
+    const element = view.getPointer(i * 8);
+    if (element !== null) result.push(element);
+  }
+  libvirt().libc.free(array);
+  return result;
+}
+
+/** Copies a JavaScript string into malloc'd memory, for strings libvirt will free itself. */
+export function mallocCString(text: string): { pointer: Deno.PointerObject; length: number } {
+  const bytes = encoder.encode(text);
+  const pointer = libvirt().libc.malloc(BigInt(bytes.length + 1));
+  if (pointer === null) throw new RangeError("Cannot allocate memory for a credential");
+  const target = new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(pointer, bytes.length + 1));
+  target.set(bytes);
+  target[bytes.length] = 0;
+  return { pointer, length: bytes.length };
+}

@@ -1,0 +1,711 @@
+/**
+ * Pools of connections, one per hypervisor URI, and a registry of pools for many hosts.
+ *
+ * A pooled connection is leased to exactly one operation at a time: that is what makes every error
+ * the error of its own call (libvirt keeps errors per connection and per thread, and nonblocking calls
+ * run on a pool of threads). Concurrency therefore comes from the number of connections (`max`).
+ *
+ * @example
+ * ```ts ignore
+ * import { ConnectionPool } from "./pool.ts";
+ * import { listAllDomains } from "./domain.ts";
+ * await using pool = new ConnectionPool("test:///default", { max: 4 });
+ * const names = await pool.use(async (conn) => {
+ *   const domains = await listAllDomains(conn);
+ *   try { return domains.map((d) => d.name); } finally { domains.forEach((d) => d.free()); }
+ * }, { idempotent: true });
+ * ```
+ *
+ * @module
+ */
+import { type AuthOptions, type CloseReport, Connection, type OpenOptions } from "./connection.ts";
+import { ErrorCode, ErrorDomain } from "./error_codes.ts";
+import { ConnectionLostError, isConnectionLost, LibvirtError } from "./errors.ts";
+
+/** How a pool reconnects after its connections were lost. */
+export interface ReconnectOptions {
+  /** How long to keep trying to open a replacement, ms. Default 30,000. */
+  timeoutMs?: number;
+  /** First delay between attempts, ms; doubles up to `maxDelayMs`. Default 50. */
+  initialDelayMs?: number;
+  /** Longest delay between attempts, ms. Default 1,000. */
+  maxDelayMs?: number;
+  /** How often an idempotent operation is retried on a fresh connection. Default 3. */
+  retries?: number;
+}
+
+/** Options for a {@link ConnectionPool}. */
+export interface PoolOptions {
+  /** Connections {@link ConnectionPool.warm} opens and idle reaping keeps. Default 0. */
+  min?: number;
+  /** Connections open at most, so operations in flight at most. Default 4. */
+  max?: number;
+  /** How long an operation may wait for a connection, ms. Default 30,000. */
+  acquireTimeoutMs?: number;
+  /** How many callers may wait at once before new ones are refused. Default 10,000. */
+  maxWaiting?: number;
+  /** A connection idle longer than this gets a round trip before it is leased, ms. Default 10,000. */
+  healthCheckIdleMs?: number;
+  /** Connections beyond `min` idle longer than this are closed, ms. Default 60,000. */
+  idleTimeoutMs?: number;
+  /** Open connections read-only. */
+  readOnly?: boolean;
+  /** Credentials for URIs that ask for them. */
+  auth?: AuthOptions;
+  /** Keepalive for remote connections; see {@link OpenOptions.keepAlive}. */
+  keepAlive?: OpenOptions["keepAlive"];
+  /** Reconnection after lost connections. */
+  reconnect?: ReconnectOptions;
+  /** @internal Opens a connection; tests replace it to count or fail opens. */
+  open?: (uri: string, options: OpenOptions) => Promise<Connection>;
+}
+
+/** Options for one lease or one {@link ConnectionPool.use}. */
+export interface LeaseOptions {
+  /** Stops waiting for a connection; the wait rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Overrides the pool's `acquireTimeoutMs` for this wait. */
+  timeoutMs?: number;
+}
+
+/** Options for {@link ConnectionPool.use}. */
+export interface UseOptions extends LeaseOptions {
+  /**
+   * True when running the function twice does no harm (reads, lookups): after a lost connection it is
+   * retried on a fresh one. Otherwise a lost connection throws {@link ConnectionLostError} with
+   * `outcomeUnknown` set. Default false.
+   */
+  idempotent?: boolean;
+}
+
+/** A pool's counters, as of the call. */
+export interface PoolStats {
+  uri: string;
+  /** Connections open now (idle + leased). */
+  size: number;
+  idle: number;
+  /** Operations running now (leased connections). */
+  inFlight: number;
+  /** Callers waiting for a connection now. */
+  waiting: number;
+  /** Connections being opened now. */
+  opening: number;
+  /** Connections opened since the pool was created. */
+  opened: number;
+  /** Connections closed (idle reaping, lost, pool close). */
+  closed: number;
+  /** Leases served by an already open connection. */
+  reused: number;
+  /** Connections opened to replace lost ones. */
+  reconnects: number;
+  /** Idempotent operations re-run after a lost connection. */
+  retries: number;
+  /** Connections found dead at checkout. */
+  healthCheckFailures: number;
+  /** Operations run through {@link ConnectionPool.use}. */
+  operations: number;
+  /** Failed operations by libvirt error code name ("NO_DOMAIN"), or "OTHER" for non-libvirt errors. */
+  errorsByCode: Record<string, number>;
+  /** Latency of {@link ConnectionPool.use} operations (waiting included), over the last 2,048. */
+  latencyMs: { p50: number; p95: number; samples: number };
+}
+
+/** What {@link ConnectionPool.close} found. */
+export interface PoolCloseReport {
+  /** Connections closed. */
+  closed: number;
+  /** Sum of libvirt's remaining references over them: 0 means no handle leaked. */
+  remainingReferences: number;
+  /** Handles the close had to free because their owners had not. */
+  freedHandles: number;
+}
+
+const LATENCY_WINDOW = 2048;
+
+interface IdleConnection {
+  connection: Connection;
+  since: number;
+}
+
+interface Waiter {
+  resolve: (connection: Connection | null) => void;
+  reject: (reason: unknown) => void;
+}
+
+/**
+ * A connection leased from a pool to one operation. Release it (or let `using` do it) when done;
+ * {@link discard} instead when the connection is known to be broken.
+ */
+export class Lease {
+  readonly #pool: ConnectionPool;
+  readonly #release: (connection: Connection, broken: boolean) => void;
+  #connection: Connection | null;
+
+  /** @internal */
+  constructor(
+    pool: ConnectionPool,
+    connection: Connection,
+    release: (c: Connection, broken: boolean) => void,
+  ) {
+    this.#pool = pool;
+    this.#connection = connection;
+    this.#release = release;
+  }
+
+  /** The leased connection. */
+  get connection(): Connection {
+    if (this.#connection === null) {
+      throw new TypeError(`Cannot use a released lease of the pool for ${JSON.stringify(this.#pool.uri)}`);
+    }
+    return this.#connection;
+  }
+
+  /** Returns the connection to the pool. Idempotent. */
+  release(): void {
+    const connection = this.#connection;
+    if (connection === null) return;
+    this.#connection = null;
+    this.#release(connection, false);
+  }
+
+  /** Closes the connection instead of returning it (it is broken). Idempotent. */
+  discard(): void {
+    const connection = this.#connection;
+    if (connection === null) return;
+    this.#connection = null;
+    this.#release(connection, true);
+  }
+
+  /** Releases the lease (`using lease = await pool.acquire()`). */
+  [Symbol.dispose](): void {
+    this.release();
+  }
+}
+
+function isTransientOpenFailure(error: unknown): boolean {
+  if (!(error instanceof LibvirtError)) return false;
+  const transportCodes: number[] = [ErrorCode.SYSTEM_ERROR, ErrorCode.RPC, ErrorCode.NO_CONNECT];
+  const transportDomains: number[] = [ErrorDomain.RPC, ErrorDomain.REMOTE, ErrorDomain.NONE];
+  return transportCodes.includes(error.code) && transportDomains.includes(error.domain);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(done, ms);
+    function done() {
+      signal?.removeEventListener("abort", abort);
+      resolve();
+    }
+    function abort() {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    }
+    signal?.addEventListener("abort", abort, { once: true });
+  });
+}
+
+/**
+ * Connections to one hypervisor URI, each leased to one operation at a time.
+ *
+ * @example
+ * ```ts ignore
+ * import { ConnectionPool } from "./pool.ts";
+ * await using pool = new ConnectionPool("qemu:///system", { max: 8 });
+ * {
+ *   using lease = await pool.acquire({ signal: AbortSignal.timeout(5_000) });
+ *   console.log(await lease.connection.hostname());
+ * }
+ * console.log(pool.stats());
+ * ```
+ */
+export class ConnectionPool {
+  readonly #uri: string;
+  readonly #min: number;
+  readonly #max: number;
+  readonly #acquireTimeoutMs: number;
+  readonly #maxWaiting: number;
+  readonly #healthCheckIdleMs: number;
+  readonly #idleTimeoutMs: number;
+  readonly #openOptions: OpenOptions;
+  readonly #reconnect: Required<ReconnectOptions>;
+  readonly #open: (uri: string, options: OpenOptions) => Promise<Connection>;
+
+  readonly #idle: IdleConnection[] = [];
+  readonly #leased = new Set<Connection>();
+  readonly #waiters: Waiter[] = [];
+  #opening = 0;
+  #everConnected = false;
+  #lostAwaitingReplacement = 0;
+  #state: "open" | "draining" | "closed" = "open";
+  #drained: (() => void) | undefined;
+  #closing: Promise<PoolCloseReport> | undefined;
+  readonly #closeReports: CloseReport[] = [];
+
+  readonly #counters = {
+    opened: 0,
+    closed: 0,
+    reused: 0,
+    reconnects: 0,
+    retries: 0,
+    healthCheckFailures: 0,
+    operations: 0,
+  };
+  readonly #errorsByCode: Record<string, number> = {};
+  readonly #latencies = new Float64Array(LATENCY_WINDOW);
+  #latencyCount = 0;
+
+  /**
+   * @param uri the hypervisor URI every connection opens
+   * @param options sizes, timeouts, credentials, reconnection
+   * @throws {RangeError} for sizes that cannot work (max < 1, min > max)
+   */
+  constructor(uri: string, options: PoolOptions = {}) {
+    const max = options.max ?? 4;
+    const min = options.min ?? 0;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new RangeError(
+        `Cannot create a pool for ${JSON.stringify(uri)}: max must be an integer >= 1, got ${max}`,
+      );
+    }
+    if (!Number.isInteger(min) || min < 0 || min > max) {
+      throw new RangeError(
+        `Cannot create a pool for ${
+          JSON.stringify(uri)
+        }: min must be an integer from 0 to max (${max}), got ${min}`,
+      );
+    }
+    this.#uri = uri;
+    this.#min = min;
+    this.#max = max;
+    this.#acquireTimeoutMs = options.acquireTimeoutMs ?? 30_000;
+    this.#maxWaiting = options.maxWaiting ?? 10_000;
+    this.#healthCheckIdleMs = options.healthCheckIdleMs ?? 10_000;
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+    this.#openOptions = {
+      ...(options.readOnly !== undefined ? { readOnly: options.readOnly } : {}),
+      ...(options.auth !== undefined ? { auth: options.auth } : {}),
+      ...(options.keepAlive !== undefined ? { keepAlive: options.keepAlive } : {}),
+    };
+    this.#reconnect = {
+      timeoutMs: options.reconnect?.timeoutMs ?? 30_000,
+      initialDelayMs: options.reconnect?.initialDelayMs ?? 50,
+      maxDelayMs: options.reconnect?.maxDelayMs ?? 1_000,
+      retries: options.reconnect?.retries ?? 3,
+    };
+    this.#open = options.open ?? ((u, o) => Connection.open(u, o));
+  }
+
+  /** The URI this pool connects to. */
+  get uri(): string {
+    return this.#uri;
+  }
+
+  /** The most connections this pool opens. */
+  get max(): number {
+    return this.#max;
+  }
+
+  /** Opens connections until `min` are open; call it to fail fast on a bad URI or to pre-warm. */
+  async warm(): Promise<void> {
+    const missing = this.#min - this.#size();
+    const opened = await Promise.allSettled(
+      Array.from({ length: Math.max(missing, 0) }, () => this.#openTracked()),
+    );
+    for (const result of opened) {
+      if (result.status === "fulfilled") this.#pushIdle(result.value);
+    }
+    const failure = opened.find((r) => r.status === "rejected");
+    if (failure) throw (failure as PromiseRejectedResult).reason;
+  }
+
+  /**
+   * Leases a connection to one operation; release it with `using` or {@link Lease.release}.
+   *
+   * @param options an AbortSignal and a timeout for the wait
+   * @returns the lease
+   * @throws the signal's reason on abort; a `DOMException` named TimeoutError after the timeout
+   * @throws {LibvirtError} when a new connection cannot be opened
+   */
+  async acquire(options: LeaseOptions = {}): Promise<Lease> {
+    const connection = await this.#checkout(options);
+    return new Lease(this, connection, (c, broken) => this.#checkin(c, broken));
+  }
+
+  /**
+   * Runs `fn` with a leased connection and releases it afterwards, whatever happens.
+   *
+   * @param fn the operation; it must not keep the connection after it settles
+   * @param options `idempotent` to retry after a lost connection, plus the lease options
+   * @returns what `fn` returns
+   * @throws what `fn` throws; {@link ConnectionLostError} (with `outcomeUnknown` for non-idempotent work)
+   */
+  async use<T>(fn: (connection: Connection) => Promise<T> | T, options: UseOptions = {}): Promise<T> {
+    const started = performance.now();
+    this.#counters.operations++;
+    let attempt = 0;
+    try {
+      while (true) {
+        const lease = await this.acquire(options);
+        try {
+          const result = await fn(lease.connection);
+          lease.release();
+          return result;
+        } catch (error) {
+          const lost = isConnectionLost(error) || !lease.connection.isAlive();
+          if (!lost) {
+            lease.release();
+            throw error;
+          }
+          lease.discard();
+          this.#lostAwaitingReplacement++;
+          if (options.idempotent && attempt < this.#reconnect.retries) {
+            attempt++;
+            this.#counters.retries++;
+            continue;
+          }
+          throw this.#lostError(error, !options.idempotent);
+        }
+      }
+    } catch (error) {
+      const code = error instanceof LibvirtError ? error.codeName : "OTHER";
+      this.#errorsByCode[code] = (this.#errorsByCode[code] ?? 0) + 1;
+      throw error;
+    } finally {
+      this.#latencies[this.#latencyCount++ % LATENCY_WINDOW] = performance.now() - started;
+    }
+  }
+
+  #lostError(error: unknown, outcomeUnknown: boolean): ConnectionLostError {
+    const operation = error instanceof LibvirtError
+      ? error.operation
+      : `complete an operation on ${this.#uri}`;
+    const details = error instanceof LibvirtError
+      ? { code: error.code, domain: error.domain, level: error.level, message: error.libvirtMessage }
+      : { code: ErrorCode.NO_CONNECT, domain: ErrorDomain.NONE, level: 2, message: String(error) };
+    return new ConnectionLostError(operation, details, { cause: error, outcomeUnknown });
+  }
+
+  /** The pool's counters now. */
+  stats(): PoolStats {
+    const samples = Math.min(this.#latencyCount, LATENCY_WINDOW);
+    const sorted = Array.from(this.#latencies.subarray(0, samples)).sort((a, b) => a - b);
+    const pick = (q: number) => samples === 0 ? 0 : sorted[Math.min(samples - 1, Math.floor(q * samples))];
+    return {
+      uri: this.#uri,
+      size: this.#size(),
+      idle: this.#idle.length,
+      inFlight: this.#leased.size,
+      waiting: this.#waiters.length,
+      opening: this.#opening,
+      ...this.#counters,
+      errorsByCode: { ...this.#errorsByCode },
+      latencyMs: { p50: pick(0.5), p95: pick(0.95), samples },
+    };
+  }
+
+  /** Stops new leases and waits until every leased connection is back. */
+  async drain(): Promise<void> {
+    if (this.#state === "open") this.#state = "draining";
+    this.#rejectWaiters();
+    if (this.#leased.size === 0 && this.#opening === 0) return;
+    await new Promise<void>((resolve) => this.#drained = resolve);
+  }
+
+  /**
+   * Drains, then closes every connection. Idempotent.
+   *
+   * @returns how many connections closed and libvirt's remaining references (0: nothing leaked)
+   */
+  close(): Promise<PoolCloseReport> {
+    return this.#closing ??= (async () => {
+      await this.drain();
+      this.#state = "closed";
+      const idle = this.#idle.splice(0);
+      await Promise.all(idle.map(({ connection }) => this.#closeConnection(connection)));
+      const report: PoolCloseReport = {
+        closed: this.#closeReports.length,
+        remainingReferences: 0,
+        freedHandles: 0,
+      };
+      for (const r of this.#closeReports) {
+        report.remainingReferences += r.remainingReferences;
+        report.freedHandles += r.freedHandles;
+      }
+      return report;
+    })();
+  }
+
+  /** Closes the pool (`await using pool = new ConnectionPool(...)`). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  [Symbol.for("Deno.customInspect")](): string {
+    const s = this.stats();
+    return `ConnectionPool { uri: ${
+      JSON.stringify(this.#uri)
+    }, size: ${s.size}/${this.#max}, inFlight: ${s.inFlight}, waiting: ${s.waiting}, ${this.#state} }`;
+  }
+
+  #size(): number {
+    return this.#idle.length + this.#leased.size + this.#opening;
+  }
+
+  async #checkout(options: LeaseOptions): Promise<Connection> {
+    while (true) {
+      this.#assertOpen();
+      options.signal?.throwIfAborted();
+      const idle = this.#idle.pop(); // LIFO: the most recently used connection is the warmest
+      if (idle) {
+        const healthy = await this.#healthy(idle);
+        if (!healthy) continue;
+        this.#counters.reused++;
+        this.#leased.add(idle.connection);
+        return idle.connection;
+      }
+      if (this.#size() < this.#max) {
+        const connection = await this.#openTracked(options.signal);
+        if (this.#state !== "open") {
+          await this.#closeConnection(connection);
+          this.#assertOpen();
+        }
+        this.#leased.add(connection);
+        return connection;
+      }
+      const handed = await this.#wait(options);
+      if (handed) {
+        this.#leased.add(handed);
+        this.#counters.reused++;
+        return handed;
+      }
+      // null: a slot was freed (a connection was discarded): loop and open one
+    }
+  }
+
+  async #healthy(idle: IdleConnection): Promise<boolean> {
+    const { connection, since } = idle;
+    let healthy = connection.isAlive();
+    if (healthy && performance.now() - since > this.#healthCheckIdleMs) {
+      healthy = await connection.ping().then(() => true, () => false);
+    }
+    if (!healthy) {
+      this.#counters.healthCheckFailures++;
+      this.#lostAwaitingReplacement++;
+      await this.#closeConnection(connection);
+    }
+    return healthy;
+  }
+
+  #wait(options: LeaseOptions): Promise<Connection | null> {
+    if (this.#waiters.length >= this.#maxWaiting) {
+      return Promise.reject(
+        new RangeError(
+          `Cannot lease a connection to ${
+            JSON.stringify(this.#uri)
+          }: ${this.#waiters.length} callers are already waiting (maxWaiting)`,
+        ),
+      );
+    }
+    const timeoutMs = options.timeoutMs ?? this.#acquireTimeoutMs;
+    return new Promise<Connection | null>((resolve, reject) => {
+      const signal = options.signal;
+      const waiter: Waiter = {
+        resolve: (connection) => {
+          cleanup();
+          resolve(connection);
+        },
+        reject: (reason) => {
+          cleanup();
+          reject(reason);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#removeWaiter(waiter);
+        waiter.reject(
+          new DOMException(
+            `Timed out after ${timeoutMs} ms waiting for a connection to ${JSON.stringify(this.#uri)} ` +
+              `(all ${this.#max} in use, ${this.#waiters.length} callers waiting); raise max or acquireTimeoutMs`,
+            "TimeoutError",
+          ),
+        );
+      }, timeoutMs);
+      const abort = () => {
+        this.#removeWaiter(waiter);
+        waiter.reject(signal!.reason);
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", abort);
+      };
+      signal?.addEventListener("abort", abort, { once: true });
+      this.#waiters.push(waiter);
+    });
+  }
+
+  #removeWaiter(waiter: Waiter): void {
+    const index = this.#waiters.indexOf(waiter);
+    if (index >= 0) this.#waiters.splice(index, 1);
+  }
+
+  #checkin(connection: Connection, broken: boolean): void {
+    if (!this.#leased.delete(connection)) return;
+    if (broken || !connection.isAlive() || this.#state === "closed") {
+      void this.#closeConnection(connection);
+      this.#waiters.shift()?.resolve(null); // a slot is free: the first waiter opens a connection
+    } else {
+      const waiter = this.#waiters.shift();
+      if (waiter) waiter.resolve(connection);
+      else this.#pushIdle(connection);
+    }
+    this.#reapIdle();
+    this.#checkDrained();
+  }
+
+  #pushIdle(connection: Connection): void {
+    this.#idle.push({ connection, since: performance.now() });
+  }
+
+  /** Closes connections beyond `min` that sat idle longer than idleTimeoutMs (oldest first). */
+  #reapIdle(): void {
+    const now = performance.now();
+    while (
+      this.#idle.length > 0 && this.#size() > this.#min && now - this.#idle[0].since > this.#idleTimeoutMs
+    ) {
+      void this.#closeConnection(this.#idle.shift()!.connection);
+    }
+  }
+
+  #checkDrained(): void {
+    if (this.#state !== "open" && this.#leased.size === 0 && this.#opening === 0 && this.#drained) {
+      const drained = this.#drained;
+      this.#drained = undefined;
+      drained();
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#state !== "open") {
+      throw new TypeError(
+        `Cannot lease a connection to ${JSON.stringify(this.#uri)}: the pool is ${
+          this.#state === "closed" ? "closed" : "draining"
+        }`,
+      );
+    }
+  }
+
+  #rejectWaiters(): void {
+    for (const waiter of this.#waiters.splice(0)) {
+      waiter.reject(
+        new TypeError(`Cannot lease a connection to ${JSON.stringify(this.#uri)}: the pool is closing`),
+      );
+    }
+  }
+
+  /** Opens one connection, counting it as opening meanwhile; retries transient failures after a loss. */
+  async #openTracked(signal?: AbortSignal): Promise<Connection> {
+    this.#opening++;
+    try {
+      const connection = await this.#openWithRetry(signal);
+      this.#counters.opened++;
+      if (this.#lostAwaitingReplacement > 0) {
+        this.#lostAwaitingReplacement--;
+        this.#counters.reconnects++;
+      }
+      this.#everConnected = true;
+      return connection;
+    } finally {
+      this.#opening--;
+      this.#checkDrained();
+    }
+  }
+
+  async #openWithRetry(signal?: AbortSignal): Promise<Connection> {
+    const deadline = performance.now() + this.#reconnect.timeoutMs;
+    let delay = this.#reconnect.initialDelayMs;
+    while (true) {
+      try {
+        return await this.#open(this.#uri, this.#openOptions);
+      } catch (error) {
+        // A URI that never worked fails at once; one that did (daemon restarting) gets retried.
+        const retry = this.#everConnected && isTransientOpenFailure(error) &&
+          performance.now() + delay < deadline;
+        if (!retry) throw error;
+        await sleep(delay, signal);
+        delay = Math.min(delay * 2, this.#reconnect.maxDelayMs);
+      }
+    }
+  }
+
+  async #closeConnection(connection: Connection): Promise<void> {
+    this.#counters.closed++;
+    try {
+      this.#closeReports.push(await connection.close());
+    } catch {
+      // a connection whose daemon is gone may fail to close cleanly; it is gone either way
+    }
+  }
+}
+
+/**
+ * One {@link ConnectionPool} per URI, for scripts that talk to many hosts.
+ *
+ * @example
+ * ```ts ignore
+ * import { PoolRegistry } from "./pool.ts";
+ * await using pools = new PoolRegistry({ max: 4 });
+ * for (const uri of ["qemu+tcp://10.0.0.2/system", "qemu+tcp://10.0.0.3/system"]) {
+ *   console.log(await pools.get(uri).use((c) => c.hostname(), { idempotent: true }));
+ * }
+ * ```
+ */
+export class PoolRegistry {
+  readonly #defaults: PoolOptions;
+  readonly #pools = new Map<string, ConnectionPool>();
+  #closed = false;
+
+  /** @param defaults options for every pool this registry creates */
+  constructor(defaults: PoolOptions = {}) {
+    this.#defaults = defaults;
+  }
+
+  /**
+   * The pool for `uri`, created on first use with the defaults merged with `options` (later calls'
+   * options are ignored: the pool exists).
+   */
+  get(uri: string, options: PoolOptions = {}): ConnectionPool {
+    if (this.#closed) {
+      throw new TypeError(`Cannot get a pool for ${JSON.stringify(uri)}: the registry is closed`);
+    }
+    let pool = this.#pools.get(uri);
+    if (!pool) {
+      pool = new ConnectionPool(uri, { ...this.#defaults, ...options });
+      this.#pools.set(uri, pool);
+    }
+    return pool;
+  }
+
+  /** The URIs that have pools. */
+  uris(): string[] {
+    return [...this.#pools.keys()];
+  }
+
+  /** Every pool's statistics, by URI. */
+  stats(): Record<string, PoolStats> {
+    return Object.fromEntries([...this.#pools].map(([uri, pool]) => [uri, pool.stats()]));
+  }
+
+  /** Closes every pool; returns their reports by URI. */
+  async closeAll(): Promise<Record<string, PoolCloseReport>> {
+    this.#closed = true;
+    const entries = await Promise.all(
+      [...this.#pools].map(async ([uri, pool]) => [uri, await pool.close()] as const),
+    );
+    return Object.fromEntries(entries);
+  }
+
+  /** Closes every pool (`await using pools = new PoolRegistry()`). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.closeAll();
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * deno_libvirt: drive libvirt from TypeScript through Deno's FFI.
+ *
+ * Typed bindings to `libvirt.so`, libvirt's errors as typed exceptions attributed to the call that
+ * failed, and pools of connections per hypervisor URI.
+ *
+ * ```ts ignore
+ * import { ConnectionPool, listAllDomains } from "./mod.ts";
+ *
+ * await using pool = new ConnectionPool("test:///default");
+ * const domains = await pool.use((conn) => listAllDomains(conn), { idempotent: true });
+ * for (using domain of domains) console.log(domain.name, (await domain.info()).state);
+ * ```
+ *
+ * Permissions: `--allow-ffi` (and `--allow-env=DENO_LIBVIRT_PATH` to override the library path;
+ * `--allow-read` for the event-loop worker when imported from a local checkout).
+ *
+ * @module
+ */
+export * from "./lib/errors.ts";
+export {
+  type AuthCallback,
+  type AuthOptions,
+  type CloseReport,
+  Connection,
+  type Credential,
+  type CredentialKind,
+  type OpenOptions,
+  parseVersion,
+  type Version,
+} from "./lib/connection.ts";
+export {
+  defineDomain,
+  destroyDomain,
+  Domain,
+  type DomainInfo,
+  DomainState,
+  type DomainStateName,
+  domainStateName,
+  listAllDomains,
+  listAllDomainsSync,
+  type ListDomainsOptions,
+  lookupDomain,
+  lookupDomainSync,
+  startDomain,
+  undefineDomain,
+} from "./lib/domain.ts";
+export {
+  ConnectionPool,
+  Lease,
+  type LeaseOptions,
+  type PoolCloseReport,
+  type PoolOptions,
+  PoolRegistry,
+  type PoolStats,
+  type ReconnectOptions,
+  type UseOptions,
+} from "./lib/pool.ts";
+export { formatVersion, LIBRARY_PATH_ENV, MINIMUM_LIBVIRT_VERSION } from "./lib/ffi/library.ts";
