@@ -10,7 +10,7 @@
  */
 import { runOpen, runOpenSync } from "./_open_errors.ts";
 import { ErrorCode, ErrorDomain } from "./error_codes.ts";
-import { LibvirtError, libvirtErrorFrom } from "./errors.ts";
+import { AuthFailedError, LibvirtError, libvirtErrorFrom } from "./errors.ts";
 import { ensureEventLoop } from "./event_loop.ts";
 import { cString, mallocCString, OutSlot, readCString, takeCString } from "./ffi/c.ts";
 import { formatVersion, libvirt } from "./ffi/library.ts";
@@ -115,14 +115,24 @@ export const kInternals: unique symbol = Symbol("deno_libvirt.connection.interna
 
 /** @internal */
 export interface ConnectionInternals {
-  /** Runs one call alone on the connection; a failure return becomes the error of exactly this call. */
-  call<T>(
+  /**
+   * Runs one call alone on the connection; a failure return becomes the error of exactly this call.
+   * `wrap` turns the result into handles while the connection is still held, so a close cannot slip
+   * in between the call and the adoption of what it returned.
+   */
+  call<T, U = T>(
     operation: () => string,
     run: (handle: Deno.PointerObject) => Promise<T>,
     failed: (r: T) => boolean,
-  ): Promise<T>;
+    wrap?: (r: T) => U,
+  ): Promise<U>;
   /** The synchronous twin; throws when an asynchronous call is in flight on this connection. */
-  callSync<T>(operation: () => string, run: (handle: Deno.PointerObject) => T, failed: (r: T) => boolean): T;
+  callSync<T, U = T>(
+    operation: () => string,
+    run: (handle: Deno.PointerObject) => T,
+    failed: (r: T) => boolean,
+    wrap?: (r: T) => U,
+  ): U;
   /** Registers a handle to be freed if still open when the connection closes. */
   adopt(child: ConnectionChild): void;
   /** Forgets a handle that freed itself. */
@@ -157,6 +167,7 @@ function openFailure(uri: string, errors: RawError[]): LibvirtError {
 
 /** Builds the auth struct and the thread-safe callback that answers libvirt from `auth`. */
 function authBridge(auth: AuthOptions) {
+  const state: { cancelled?: string } = {};
   const answer = (credentials: Credential[]): (string | undefined)[] | null => {
     if (auth.callback) return [...(auth.callback(credentials) ?? [])] as (string | undefined)[] | null;
     return credentials.map((c) => {
@@ -179,20 +190,33 @@ function authBridge(auth: AuthOptions) {
         });
       }
       const answers = answer(credentials);
-      if (answers === null) return -1;
+      if (answers === null) {
+        state.cancelled = "the auth callback cancelled";
+        return -1;
+      }
       for (let i = 0; i < count; i++) {
         const value = answers[i];
-        if (value === undefined) continue;
+        if (value === undefined) {
+          // libvirt would fail with "An error occurred, but the cause is unknown": say what is missing
+          const c = credentials[i];
+          state.cancelled = `no answer for the ${c.kind} credential (${JSON.stringify(c.prompt)}); ` +
+            `pass auth.${
+              c.kind === "passphrase" || c.kind === "noechoprompt" ? "password" : "username"
+            } or an auth.callback`;
+          return -1;
+        }
         const copy = mallocCString(value); // libvirt frees cred->result
         storeCredentialResult(array, i, copy.pointer, copy.length);
       }
       return 0;
-    } catch {
-      return -1; // a throwing callback cancels the open rather than crossing the FFI boundary
+    } catch (error) {
+      // a throwing callback cancels the open rather than crossing the FFI boundary
+      state.cancelled = `the auth callback threw: ${error instanceof Error ? error.message : String(error)}`;
+      return -1;
     }
   });
   const { auth: struct, keepAlive } = encodeAuth(Object.keys(credentialKinds).map(Number), callback.pointer);
-  return { struct, keepAlive, callback };
+  return { struct, keepAlive, callback, state };
 }
 
 /**
@@ -215,8 +239,8 @@ export class Connection {
   readonly #children = new Set<ConnectionChild>();
   #closing: Promise<CloseReport> | undefined;
   readonly #internals: ConnectionInternals = {
-    call: (operation, run, failed) => this.#call(operation, run, failed),
-    callSync: (operation, run, failed) => this.#callSync(operation, run, failed),
+    call: (operation, run, failed, wrap) => this.#call(operation, run, failed, wrap),
+    callSync: (operation, run, failed, wrap) => this.#callSync(operation, run, failed, wrap),
     adopt: (child) => void this.#children.add(child),
     release: (child) => void this.#children.delete(child),
   };
@@ -248,7 +272,16 @@ export class Connection {
       const { result: handle, errors } = await runOpen(() =>
         lib.virConnectOpenAuthAsync(name, bridge?.struct ?? null, flags)
       );
-      if (handle === null) throw openFailure(uri, errors);
+      if (handle === null) {
+        const cancelled = bridge?.state.cancelled;
+        if (cancelled === undefined) throw openFailure(uri, errors);
+        throw new AuthFailedError(`open connection to ${JSON.stringify(uri)}`, {
+          code: ErrorCode.AUTH_CANCELLED,
+          domain: ErrorDomain.AUTH,
+          level: 2,
+          message: `authentication cancelled: ${cancelled}`,
+        });
+      }
       const connection = new Connection(uri, options.readOnly ?? false, handle);
       await connection.#startKeepAlive(options.keepAlive ?? DEFAULT_KEEPALIVE);
       return connection;
@@ -452,28 +485,30 @@ export class Connection {
     else this.#busy = false;
   }
 
-  async #call<T>(
+  async #call<T, U = T>(
     operation: () => string,
     run: (handle: Deno.PointerObject) => Promise<T>,
     failed: (result: T) => boolean,
-  ): Promise<T> {
+    wrap?: (result: T) => U,
+  ): Promise<U> {
     await this.#lock();
     try {
       const handle = this.#handle;
       if (handle === null) throw new TypeError(`Cannot ${operation()}: the connection is closed`);
       const result = await run(handle);
       if (failed(result)) throw this.#lastError(handle, operation(), new Uint8Array(VIR_ERROR_SIZE));
-      return result;
+      return wrap ? wrap(result) : result as unknown as U;
     } finally {
       this.#unlock();
     }
   }
 
-  #callSync<T>(
+  #callSync<T, U = T>(
     operation: () => string,
     run: (handle: Deno.PointerObject) => T,
     failed: (result: T) => boolean,
-  ): T {
+    wrap?: (result: T) => U,
+  ): U {
     if (this.#busy) {
       throw new TypeError(
         `Cannot ${operation()}: an asynchronous call is in flight on this connection; use the asynchronous method or another connection`,
@@ -483,7 +518,7 @@ export class Connection {
     if (handle === null) throw new TypeError(`Cannot ${operation()}: the connection is closed`);
     const result = run(handle);
     if (failed(result)) throw this.#lastError(handle, operation(), errorBuffer);
-    return result;
+    return wrap ? wrap(result) : result as unknown as U;
   }
 
   /** Reads the error of the call that just failed on this connection (exact: one call at a time). */

@@ -249,7 +249,7 @@ function toInfo(buffer: Uint8Array): DomainInfo {
 export async function lookupDomain(connection: Connection, key: string | number): Promise<Domain> {
   const internals = connection[kInternals];
   const lib = libvirt().symbols;
-  const handle = await internals.call(
+  return await internals.call(
     () => `look up domain ${JSON.stringify(key)}`,
     (h) => {
       if (typeof key === "number") return lib.virDomainLookupByIDAsync(h, key);
@@ -259,15 +259,15 @@ export async function lookupDomain(connection: Connection, key: string | number)
         : lib.virDomainLookupByNameAsync(h, text);
     },
     isNull,
+    (handle) => new Domain(constructing, connection, handle!),
   );
-  return new Domain(constructing, connection, handle!);
 }
 
 /** {@link lookupDomain} without leaving the main thread, for in-process drivers. */
 export function lookupDomainSync(connection: Connection, key: string | number): Domain {
   const internals = connection[kInternals];
   const lib = libvirt().symbols;
-  const handle = internals.callSync(
+  return internals.callSync(
     () => `look up domain ${JSON.stringify(key)}`,
     (h) => {
       if (typeof key === "number") return lib.virDomainLookupByID(h, key);
@@ -275,8 +275,8 @@ export function lookupDomainSync(connection: Connection, key: string | number): 
       return isUuid(key) ? lib.virDomainLookupByUUIDString(h, text) : lib.virDomainLookupByName(h, text);
     },
     isNull,
+    (handle) => new Domain(constructing, connection, handle!),
   );
-  return new Domain(constructing, connection, handle!);
 }
 
 const uuidPattern = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
@@ -297,23 +297,23 @@ export async function listAllDomains(
   options: ListDomainsOptions = {},
 ): Promise<Domain[]> {
   const slot = new OutSlot();
-  const count = await connection[kInternals].call(
+  return await connection[kInternals].call(
     () => `list the domains of ${JSON.stringify(connection.uri)}`,
     (h) => libvirt().symbols.virConnectListAllDomainsAsync(h, slot.buffer, listDomainsFlags(options)),
     isNegative,
+    (count) => takePointerArray(slot.pointer, count).map((h) => new Domain(constructing, connection, h)),
   );
-  return takePointerArray(slot.pointer, count).map((h) => new Domain(constructing, connection, h));
 }
 
 /** {@link listAllDomains} without leaving the main thread, for in-process drivers. */
 export function listAllDomainsSync(connection: Connection, options: ListDomainsOptions = {}): Domain[] {
   const slot = new OutSlot();
-  const count = connection[kInternals].callSync(
+  return connection[kInternals].callSync(
     () => `list the domains of ${JSON.stringify(connection.uri)}`,
     (h) => libvirt().symbols.virConnectListAllDomains(h, slot.buffer, listDomainsFlags(options)),
     isNegative,
+    (count) => takePointerArray(slot.pointer, count).map((h) => new Domain(constructing, connection, h)),
   );
-  return takePointerArray(slot.pointer, count).map((h) => new Domain(constructing, connection, h));
 }
 
 /**
@@ -323,12 +323,12 @@ export function listAllDomainsSync(connection: Connection, options: ListDomainsO
  */
 export async function defineDomain(connection: Connection, xml: string): Promise<Domain> {
   const text = cString(xml, "domain XML");
-  const handle = await connection[kInternals].call(
+  return await connection[kInternals].call(
     () => `define domain ${describeXml(xml)}`,
     (h) => libvirt().symbols.virDomainDefineXMLAsync(h, text),
     isNull,
+    (handle) => new Domain(constructing, connection, handle!),
   );
-  return new Domain(constructing, connection, handle!);
 }
 
 /** Names the domain an XML document describes, for error messages, without parsing it fully. */

@@ -1,0 +1,72 @@
+// Shared test fixtures: the daemon URI, private test-driver node files, subprocess runs.
+import { existsSync } from "node:fs";
+
+/** The test driver inside libvirtd (started by tests/integration/lab/lab.sh up, or by .ci/run). */
+export const DAEMON_URI = "test+unix:///default";
+export const DAEMON_SOCKET = "/run/libvirt/libvirt-sock";
+export const REPO_ROOT = new URL("../", import.meta.url).pathname;
+export const LAB_SCRIPT = `${REPO_ROOT}tests/integration/lab/lab.sh`;
+
+/** Throws a clear error when libvirtd is not running, instead of letting every test fail obscurely. */
+export function requireDaemon(): void {
+  if (!existsSync(DAEMON_SOCKET)) {
+    throw new Error(
+      `Cannot run this test: libvirtd is not listening on ${DAEMON_SOCKET}; start it with "${LAB_SCRIPT} up" (as root)`,
+    );
+  }
+}
+
+/** Domain XML for the test driver. */
+export function testDomainXml(name: string, options: { memoryMiB?: number; mac?: string } = {}): string {
+  const mac = options.mac
+    ? `<interface type='network'><source network='default'/><mac address='${options.mac}'/></interface>`
+    : "";
+  return `<domain type='test'><name>${name}</name><memory unit='MiB'>${options.memoryMiB ?? 64}</memory>` +
+    `<os><type>hvm</type></os><devices>${mac}</devices></domain>`;
+}
+
+/**
+ * Writes a test-driver node file with `count` running domains named `${prefix}-001`...; a
+ * `test:///path` URI on it gives each connection private state.
+ */
+export async function writeNodeFile(
+  count: number,
+  options: { prefix?: string; auth?: { user: string; password: string } } = {},
+): Promise<string> {
+  const prefix = options.prefix ?? "node";
+  const domains = Array.from({ length: count }, (_, i) => {
+    const n = String(i + 1).padStart(3, "0");
+    const hex = (i + 1).toString(16).padStart(4, "0");
+    return `<domain type='test'><name>${prefix}-${n}</name>` +
+      `<uuid>0badcafe-0000-4000-8000-00000000${hex}</uuid><memory unit='MiB'>64</memory>` +
+      `<os><type>hvm</type></os><devices><interface type='network'><source network='default'/>` +
+      `<mac address='52:54:00:00:${hex.slice(0, 2)}:${hex.slice(2)}'/></interface></devices></domain>`;
+  }).join("\n");
+  const auth = options.auth
+    ? `<auth><user password='${options.auth.password}'>${options.auth.user}</user></auth>`
+    : "";
+  const xml = `<node><cpu><mhz>2000</mhz><model>test</model></cpu><memory>8388608</memory>${auth}
+<network><name>default</name><bridge name='virbr0'/><ip address='192.168.122.1' netmask='255.255.255.0'>
+<dhcp><range start='192.168.122.2' end='192.168.122.254'/></dhcp></ip></network>
+${domains}</node>`;
+  const path = await Deno.makeTempFile({ prefix: "deno_libvirt_node_", suffix: ".xml" });
+  await Deno.writeTextFile(path, xml);
+  return path;
+}
+
+/** Runs the deno binary that runs the tests; returns exit code and outputs. */
+export async function runDeno(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; clearEnv?: boolean } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args,
+    env: options.env,
+    cwd: options.cwd,
+    clearEnv: options.clearEnv,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return { code: output.code, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };
+}
