@@ -56,4 +56,5 @@ export {
   type ReconnectOptions,
   type UseOptions,
 } from "./lib/pool.ts";
+export { eventLoopEnabled, setEventLoopEnabled } from "./lib/event_loop.ts";
 export { formatVersion, LIBRARY_PATH_ENV, MINIMUM_LIBVIRT_VERSION } from "./lib/ffi/library.ts";

@@ -80,8 +80,9 @@ export interface OpenOptions {
   auth?: AuthOptions;
   /**
    * Keepalive for remote connections: a ping every `interval` seconds, the connection declared dead
-   * after `count` unanswered ones. Default `{ interval: 5, count: 5 }`; false disables it. Ignored by
-   * drivers without keepalive (the in-process test driver).
+   * after `count` unanswered ones. Default `{ interval: 5, count: 5 }` while the event loop runs
+   * (see setEventLoopEnabled); false disables it. Ignored by drivers without keepalive (the in-process
+   * test driver).
    */
   keepAlive?: { interval: number; count: number } | false;
 }
@@ -264,7 +265,14 @@ export class Connection {
    */
   static async open(uri: string, options: OpenOptions = {}): Promise<Connection> {
     const lib = libvirt().symbols;
-    await ensureEventLoop();
+    const loopRunning = await ensureEventLoop();
+    if (options.keepAlive && !loopRunning) {
+      throw new TypeError(
+        `Cannot open ${
+          JSON.stringify(uri)
+        } with keepalive: the event loop is disabled (setEventLoopEnabled(false))`,
+      );
+    }
     const name = cString(uri, "URI");
     const flags = options.readOnly ? CONNECT_RO : 0;
     const bridge = options.auth ? authBridge(options.auth) : undefined;
@@ -283,7 +291,7 @@ export class Connection {
         });
       }
       const connection = new Connection(uri, options.readOnly ?? false, handle);
-      await connection.#startKeepAlive(options.keepAlive ?? DEFAULT_KEEPALIVE);
+      if (loopRunning) await connection.#startKeepAlive(options.keepAlive ?? DEFAULT_KEEPALIVE);
       return connection;
     } finally {
       void bridge?.keepAlive; // the credential type array must live until the open returned
@@ -439,14 +447,39 @@ export class Connection {
     return this.#closing ??= this.#close();
   }
 
+  /**
+   * {@link close} without leaving the main thread, for in-process drivers.
+   *
+   * @throws {TypeError} when a call is in flight on the connection
+   */
+  closeSync(): CloseReport {
+    if (this.#busy) {
+      throw new TypeError(
+        `Cannot close the connection to ${JSON.stringify(this.#uri)} synchronously: a call is in flight`,
+      );
+    }
+    const handle = this.#handle;
+    if (handle === null) return { remainingReferences: 0, freedHandles: 0 };
+    const freedHandles = this.#releaseChildren();
+    this.#handle = null;
+    this.#closing = Promise.resolve({ remainingReferences: 0, freedHandles: 0 });
+    const remaining = libvirt().symbols.virConnectClose(handle);
+    return { remainingReferences: Math.max(remaining, 0), freedHandles };
+  }
+
+  #releaseChildren(): number {
+    const count = this.#children.size;
+    for (const child of [...this.#children]) child.free();
+    this.#children.clear();
+    return count;
+  }
+
   async #close(): Promise<CloseReport> {
     await this.#lock();
     try {
       const handle = this.#handle;
       if (handle === null) return { remainingReferences: 0, freedHandles: 0 };
-      const freedHandles = this.#children.size;
-      for (const child of [...this.#children]) child.free();
-      this.#children.clear();
+      const freedHandles = this.#releaseChildren();
       this.#handle = null;
       const remaining = await libvirt().symbols.virConnectCloseAsync(handle);
       return { remainingReferences: Math.max(remaining, 0), freedHandles };

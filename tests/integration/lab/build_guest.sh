@@ -72,11 +72,12 @@ apt_install() {
 
 need=()
 # the guest needs a *static* busybox: the Debian package "busybox" also installs a (dynamic) /bin/busybox
-if [[ ! -x /bin/busybox ]] || ldd /bin/busybox 2>/dev/null | grep -q '=>'; then need+=(busybox-static); fi
+if [[ ! -x /bin/busybox || $(ldd /bin/busybox 2>&1) == *"=>"* ]]; then need+=(busybox-static); fi
 command -v cpio >/dev/null || need+=(cpio)
 apt_install "${need[@]}"
+have_applets=$(/bin/busybox --list) # not piped into grep -q: its early exit + pipefail = false alarm
 for a in "${APPLETS[@]}"; do
-  /bin/busybox --list | grep -qx "$a" || die "/bin/busybox lacks the applet '$a'"
+  grep -qx -- "$a" <<<"$have_applets" || die "/bin/busybox lacks the applet '$a'"
 done
 
 # Serialise builders sharing this cache (parallel test runs): the debs folder is common to them all.
@@ -103,7 +104,7 @@ fetch_debs() {
     kpkg=$(resolve_kernel_pkg)
   fi
   [[ -n $kpkg ]] || die "apt-cache depends $KERNEL_META names no linux-image package"
-  KERNEL_DEB= QGA_DEB=
+  KERNEL_DEB='' QGA_DEB=''
   while read -r line; do
     # 'URL' FILE SIZE SHA256:HEX
     read -r _ file size hash <<<"$line"
@@ -157,7 +158,7 @@ if grep -q 'not found' <<<"$ldd_out"; then
 $(grep 'not found' <<<"$ldd_out")"
 fi
 mapfile -t QGA_LIBS < <(awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' <<<"$ldd_out")
-printf '%s\n' "${QGA_LIBS[@]}" | grep -q '/ld-linux' || die "ldd named no dynamic loader for qemu-ga"
+[[ " ${QGA_LIBS[*]} " == *"/ld-linux"* ]] || die "ldd named no dynamic loader for qemu-ga"
 
 # ---------------------------------------------------------------------------------------- cache check
 # The libraries are not in the brief's list of inputs but come from the host: a glib security update
@@ -274,6 +275,7 @@ EOF
 # busybox udhcpc event script: $1 is the event, the lease comes in the environment
 cat >"$R/etc/udhcpc.sh" <<'EOF'
 #!/bin/sh
+# shellcheck disable=SC2154 # interface, ip, subnet, router, serverid: set by udhcpc
 ev=$1
 t=$(cut -d' ' -f1 /proc/uptime)
 mac=$(cat /sys/class/net/"$interface"/address)
@@ -291,6 +293,7 @@ case "$ev" in
     fi
     gw=
     if [ -n "$router" ]; then
+      # shellcheck disable=SC2086 # router is a list: split it, the first one wins
       set -- $router
       gw=$1
       # several NICs: the first one with a router keeps the default route
@@ -318,9 +321,9 @@ up() { cut -d' ' -f1 /proc/uptime; }
 cmdline=$(cat /proc/cmdline)
 arg() { for w in $cmdline; do case "$w" in "$1"=*) echo "${w#*=}"; return ;; esac; done; }
 
-for m in $(cat /modules/order); do
+while read -r m; do
   insmod /modules/"$m" || echo "LAB: insmod failed module=$m"
-done
+done </modules/order
 HN=$(arg labhost); HN=${HN:-labvm}
 hostname "$HN"
 echo "$HN" >/etc/hostname

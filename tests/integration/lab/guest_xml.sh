@@ -32,7 +32,10 @@ MAC=${MAC,,}
 # an odd first octet is a multicast address: QEMU accepts it, the guest's NIC never gets a lease
 (((16#${MAC:0:2} & 1) == 0)) || { echo "$0: MAC '$MAC' is multicast" >&2; exit 2; }
 [[ $NETWORK =~ ^[A-Za-z0-9_.-]+$ ]] || { echo "$0: bad NETWORK '$NETWORK'" >&2; exit 2; }
-[[ $MEM =~ ^[0-9]+$ ]] && ((MEM >= 80)) || { echo "$0: MEM_MIB '$MEM': need >= 80 (96..128 advised)" >&2; exit 2; }
+if ! [[ $MEM =~ ^[0-9]+$ ]] || ((MEM < 80)); then
+  echo "$0: MEM_MIB '$MEM': need >= 80 (96..128 advised)" >&2
+  exit 2
+fi
 [[ $AGENT == 0 || $AGENT == 1 ]] || { echo "$0: AGENT must be 0 or 1" >&2; exit 2; }
 
 # absolute paths: libvirtd resolves them, not this shell

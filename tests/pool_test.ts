@@ -1,0 +1,239 @@
+import assert from "node:assert/strict";
+import {
+  Connection,
+  ConnectionLostError,
+  ConnectionPool,
+  ErrorCode,
+  lookupDomain,
+  NotFoundError,
+  PoolRegistry,
+} from "../mod.ts";
+import { DAEMON_URI, requireDaemon } from "./_helpers.ts";
+
+const URI = "test:///default";
+
+Deno.test("ConnectionPool rejects sizes that cannot work", () => {
+  assert.throws(() => new ConnectionPool(URI, { max: 0 }), /max must be an integer >= 1, got 0/);
+  assert.throws(
+    () => new ConnectionPool(URI, { min: 3, max: 2 }),
+    /min must be an integer from 0 to max \(2\), got 3/,
+  );
+});
+
+Deno.test("ConnectionPool waiters beyond max wait, and never get a connection another operation holds", async () => {
+  await using pool = new ConnectionPool(URI, { max: 2 });
+  const a = await pool.acquire();
+  const b = await pool.acquire();
+  assert.notEqual(a.connection, b.connection);
+  let third: Connection | undefined;
+  const waiting = pool.acquire().then((lease) => (third = lease.connection, lease));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(third, undefined, "the third caller waits while both connections are held");
+  assert.equal(pool.stats().waiting, 1);
+  assert.equal(pool.stats().inFlight, 2);
+  const released = b.connection;
+  b.release();
+  const c = await waiting;
+  assert.equal(c.connection, released, "the waiter gets the connection just released");
+  assert.notEqual(c.connection, a.connection);
+  assert.throws(() => b.connection, /Cannot use a released lease/);
+  a.release();
+  c.release();
+  assert.equal(pool.stats().opened, 2);
+});
+
+Deno.test("ConnectionPool concurrent operations never share a connection", async () => {
+  await using pool = new ConnectionPool(URI, { max: 3 });
+  const held = new Set<Connection>();
+  let overlaps = 0;
+  let peak = 0;
+  await Promise.all(Array.from({ length: 300 }, (_, i) =>
+    pool.use(async (conn) => {
+      if (held.has(conn)) overlaps++;
+      held.add(conn);
+      peak = Math.max(peak, held.size);
+      using dom = await lookupDomain(conn, "test");
+      await dom.info();
+      if (i % 7 === 0) await new Promise((r) => setTimeout(r, 1));
+      held.delete(conn);
+    })));
+  assert.equal(overlaps, 0);
+  assert.equal(peak, 3);
+  const stats = pool.stats();
+  assert.equal(stats.opened, 3);
+  assert.equal(stats.operations, 300);
+  assert.equal(stats.reused, 297);
+  assert.ok(stats.latencyMs.p50 > 0 && stats.latencyMs.p95 >= stats.latencyMs.p50);
+});
+
+Deno.test("ConnectionPool waits time out with a TimeoutError naming the pool", async () => {
+  await using pool = new ConnectionPool(URI, { max: 1, acquireTimeoutMs: 40 });
+  using _held = await pool.acquire();
+  const started = performance.now();
+  await assert.rejects(() => pool.acquire(), (e: unknown) => {
+    assert.ok(e instanceof DOMException);
+    assert.equal(e.name, "TimeoutError");
+    assert.match(
+      e.message,
+      /Timed out after 40 ms waiting for a connection to "test:\/\/\/default" \(all 1 in use/,
+    );
+    return true;
+  });
+  assert.ok(performance.now() - started >= 35);
+  await assert.rejects(() => pool.acquire({ timeoutMs: 5 }), /Timed out after 5 ms/);
+  assert.equal(pool.stats().waiting, 0, "timed-out waiters leave the queue");
+});
+
+Deno.test("ConnectionPool waits abort with the signal's reason", async () => {
+  await using pool = new ConnectionPool(URI, { max: 1 });
+  using _held = await pool.acquire();
+  const controller = new AbortController();
+  const reason = new Error("operator pressed Ctrl-C");
+  const waiting = pool.acquire({ signal: controller.signal });
+  controller.abort(reason);
+  await assert.rejects(() => waiting, (e) => e === reason);
+  await assert.rejects(() => pool.use(() => 1, { signal: AbortSignal.abort("gone") }), (e) => e === "gone");
+  assert.equal(pool.stats().waiting, 0);
+});
+
+Deno.test("ConnectionPool bounds the number of waiters", async () => {
+  await using pool = new ConnectionPool(URI, { max: 1, maxWaiting: 2 });
+  const held = await pool.acquire();
+  const w1 = pool.acquire();
+  const w2 = pool.acquire();
+  await assert.rejects(() => pool.acquire(), /2 callers are already waiting \(maxWaiting\)/);
+  held.release();
+  (await w1).release();
+  (await w2).release();
+});
+
+Deno.test("ConnectionPool.use releases on error and counts errors by code", async () => {
+  await using pool = new ConnectionPool(URI, { max: 2 });
+  for (let i = 0; i < 3; i++) {
+    await assert.rejects(() => pool.use((c) => lookupDomain(c, `missing-${i}`)), NotFoundError);
+  }
+  await assert.rejects(() =>
+    pool.use(() => {
+      throw new Error("user bug");
+    }), /user bug/);
+  const stats = pool.stats();
+  assert.deepEqual(stats.errorsByCode, { NO_DOMAIN: 3, OTHER: 1 });
+  assert.equal(stats.inFlight, 0);
+  assert.equal(stats.idle, 1);
+});
+
+Deno.test("ConnectionPool.close drains operations in flight, rejects waiters, and leaks nothing", async () => {
+  const pool = new ConnectionPool(URI, { max: 1 });
+  let finished = false;
+  const slow = pool.use(async (conn) => {
+    await new Promise((r) => setTimeout(r, 30));
+    using dom = await lookupDomain(conn, "test");
+    finished = true;
+    return dom.name;
+  });
+  await new Promise((r) => setTimeout(r, 5));
+  const waiter = pool.acquire().then(() => "leased", (e: Error) => e.message);
+  const report = await pool.close();
+  assert.ok(finished, "close waited for the operation in flight");
+  assert.equal(await slow, "test");
+  assert.match(await waiter, /the pool is closing/);
+  assert.deepEqual(report, { closed: 1, remainingReferences: 0, freedHandles: 0 });
+  await assert.rejects(
+    () => pool.acquire(),
+    /Cannot lease a connection to "test:\/\/\/default": the pool is closed/,
+  );
+  assert.deepEqual(await pool.close(), report, "close is idempotent");
+});
+
+Deno.test("ConnectionPool.close reports handles an operation leaked", async () => {
+  const pool = new ConnectionPool(URI, { max: 1 });
+  await pool.use((conn) => lookupDomain(conn, "test")); // returns the handle without freeing it
+  const report = await pool.close();
+  assert.equal(report.freedHandles, 1);
+  assert.equal(report.remainingReferences, 0);
+});
+
+Deno.test("ConnectionPool.warm opens min connections, and a bad URI fails at once without retries", async () => {
+  await using pool = new ConnectionPool(URI, { min: 2, max: 4 });
+  await pool.warm();
+  assert.equal(pool.stats().idle, 2);
+  const bad = new ConnectionPool("test+unix:///default?socket=/nonexistent/sock", { min: 1 });
+  const started = performance.now();
+  await assert.rejects(() => bad.warm(), /Failed to connect socket to '\/nonexistent\/sock'/);
+  assert.ok(performance.now() - started < 1000, "no reconnect loop for a URI that never worked");
+  await bad.close();
+});
+
+Deno.test("ConnectionPool replaces a connection that died while idle (health check on checkout)", async () => {
+  await using pool = new ConnectionPool(URI, { max: 1 });
+  const first = await pool.use((c) => c);
+  await first.close(); // kill it behind the pool's back
+  const second = await pool.use((c) => c);
+  assert.notEqual(second, first);
+  const stats = pool.stats();
+  assert.equal(stats.healthCheckFailures, 1);
+  assert.equal(stats.reconnects, 1);
+  assert.equal(stats.opened, 2);
+});
+
+Deno.test("ConnectionPool pings connections idle longer than healthCheckIdleMs", async () => {
+  let opens = 0;
+  await using pool = new ConnectionPool(DAEMON_URI, {
+    max: 1,
+    healthCheckIdleMs: 0,
+    open: (uri, options) => (opens++, Connection.open(uri, options)),
+  });
+  requireDaemon();
+  await pool.use((c) => c.hypervisorType());
+  await new Promise((r) => setTimeout(r, 2));
+  await pool.use((c) => c.hypervisorType());
+  assert.equal(opens, 1, "a healthy idle connection passes its ping and is reused");
+  assert.equal(pool.stats().healthCheckFailures, 0);
+});
+
+Deno.test("ConnectionPool.use retries idempotent work after a lost connection, and flags the rest", async () => {
+  // A connection that dies under the call: the pool must retry idempotent work on a fresh one and
+  // refuse to guess for non-idempotent work.
+  await using pool = new ConnectionPool(URI, { max: 1 });
+  let attempts = 0;
+  const result = await pool.use(async (conn) => {
+    attempts++;
+    if (attempts === 1) {
+      await conn.close();
+      return await conn.hostname(); // fails: connection closed
+    }
+    return "second try";
+  }, { idempotent: true });
+  assert.equal(result, "second try");
+  assert.equal(pool.stats().retries, 1);
+  assert.equal(pool.stats().reconnects, 1);
+
+  await assert.rejects(
+    () =>
+      pool.use(async (conn) => {
+        await conn.close();
+        return await conn.hostname();
+      }),
+    (e: unknown) =>
+      e instanceof ConnectionLostError && e.outcomeUnknown &&
+      /may or may not have taken effect/.test(e.message),
+  );
+});
+
+Deno.test("PoolRegistry keeps one pool per URI and closes them all", async () => {
+  requireDaemon();
+  const pools = new PoolRegistry({ max: 2 });
+  const local = pools.get(URI);
+  assert.equal(pools.get(URI), local);
+  const daemon = pools.get(DAEMON_URI, { max: 3 });
+  assert.equal(daemon.max, 3);
+  assert.equal(local.max, 2);
+  assert.deepEqual(pools.uris().sort(), [DAEMON_URI, URI].sort());
+  const types = await Promise.all([local, daemon].map((p) => p.use((c) => c.hypervisorType())));
+  assert.deepEqual(types, ["TEST", "TEST"]);
+  assert.equal(pools.stats()[URI].operations, 1);
+  const reports = await pools.closeAll();
+  assert.deepEqual(reports[DAEMON_URI], { closed: 1, remainingReferences: 0, freedHandles: 0 });
+  assert.throws(() => pools.get(URI), /the registry is closed/);
+  void ErrorCode;
+});

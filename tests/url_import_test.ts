@@ -1,0 +1,90 @@
+// Users import the library by URL, where deno.json's import map does not apply. Serve this checkout
+// over HTTP on loopback and run scripts from a folder outside it, with no config file.
+import assert from "node:assert/strict";
+import { extname, join, normalize } from "node:path";
+import { REPO_ROOT, runDeno } from "./_helpers.ts";
+
+const types: Record<string, string> = { ".ts": "application/typescript", ".json": "application/json" };
+
+async function withServedRepo(run: (base: string) => Promise<void>): Promise<void> {
+  const controller = new AbortController();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, signal: controller.signal, onListen() {} },
+    async (req) => {
+      const path = normalize(decodeURIComponent(new URL(req.url).pathname));
+      try {
+        const body = await Deno.readFile(join(REPO_ROOT, path));
+        return new Response(body, { headers: { "content-type": types[extname(path)] ?? "text/plain" } });
+      } catch {
+        return new Response("not found", { status: 404 });
+      }
+    },
+  );
+  try {
+    await run(`http://127.0.0.1:${server.addr.port}`);
+  } finally {
+    controller.abort();
+    await server.finished;
+  }
+}
+
+Deno.test("mod.ts imported over HTTP from outside the repository opens libvirt and exits", async () => {
+  await withServedRepo(async (base) => {
+    const dir = await Deno.makeTempDir({ prefix: "deno_libvirt_url_" });
+    try {
+      await Deno.writeTextFile(
+        join(dir, "user_script.ts"),
+        `import { ConnectionPool, listAllDomains } from "${base}/mod.ts";
+await using pool = new ConnectionPool("test:///default");
+const names = await pool.use(async (c) => (await listAllDomains(c)).map((d) => (d.free(), d.name)));
+console.log(JSON.stringify(names));
+`,
+      );
+      const host = new URL(base).host;
+      const { code, stdout, stderr } = await runDeno(
+        [
+          "run",
+          "--no-config",
+          "--no-lock",
+          "--reload",
+          `--allow-import=${host}`,
+          `--allow-read`,
+          "--allow-ffi",
+          "user_script.ts",
+        ],
+        { cwd: dir },
+      );
+      assert.equal(code, 0, stderr);
+      assert.equal(stdout.trim(), '["test"]');
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
+
+Deno.test("scripts/demo.ts runs by URL", async () => {
+  await withServedRepo(async (base) => {
+    const dir = await Deno.makeTempDir({ prefix: "deno_libvirt_url_" });
+    try {
+      const host = new URL(base).host;
+      const { code, stdout, stderr } = await runDeno(
+        [
+          "run",
+          "--no-config",
+          "--no-lock",
+          "--reload",
+          `--allow-import=${host}`,
+          "--allow-read",
+          "--allow-ffi",
+          `${base}/scripts/demo.ts`,
+        ],
+        { cwd: dir },
+      );
+      assert.equal(code, 0, stderr);
+      assert.match(stdout, /test:\/\/\/default: TEST hypervisor/);
+      assert.match(stdout, /0 libvirt references left/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
