@@ -62,7 +62,7 @@ Deno.test("a library that is not libvirt is refused with the same clear error", 
 Deno.test("an unloadable libvirt.so.0 names what was tried and the Debian package to install", async () => {
   // Hide the real library from the subprocess alone: a private mount namespace (root, as in CI)
   // with /dev/null bound over the file libvirt.so.0 resolves to.
-  const real = Deno.realPathSync("/usr/lib/x86_64-linux-gnu/libvirt.so.0");
+  const real = await Deno.realPath("/usr/lib/x86_64-linux-gnu/libvirt.so.0");
   const deno = Deno.execPath();
   const output = await new Deno.Command("unshare", {
     args: [
