@@ -3,13 +3,15 @@
  *
  * A {@link Domain} wraps a `virDomainPtr` of one {@link Connection}; users get them from
  * {@link lookupDomain} / {@link listAllDomains} and free them with `using` (or {@link Domain.free}).
- * A connection frees the handles still open when it closes, and a finalizer frees any that were
- * dropped unfreed, as a safety net only.
+ * The connection owns its handles: whatever is still open when it closes is freed then and counted
+ * in the close report (`freedHandles`), so a forgotten handle is bounded by the connection's life and
+ * shows up in the pool's statistics. (A FinalizationRegistry could not help: the connection's strong
+ * reference keeps every handle reachable until then.)
  *
  * @module
  */
 import { type Connection, type ConnectionInternals, kInternals } from "./connection.ts";
-import { cString, OutSlot, readCString, takeCString, takePointerArray } from "./ffi/c.ts";
+import { cString, cStringScratch, OutSlot, readCString, takeCString, takePointerArray } from "./ffi/c.ts";
 import { libvirt } from "./ffi/library.ts";
 import { decodeDomainInfo, VIR_DOMAIN_INFO_SIZE } from "./ffi/structs.ts";
 import { UUID_STRING_BUFLEN } from "./ffi/symbols_domain.ts";
@@ -88,12 +90,11 @@ export function listDomainsFlags(options: ListDomainsOptions = {}): number {
   return flags;
 }
 
-const finalizer = new FinalizationRegistry<Deno.PointerObject>((handle) => {
-  libvirt().symbols.virDomainFree(handle);
-});
 const isNull = (value: Deno.PointerValue) => value === null;
 const isNegative = (value: number) => value < 0;
-const infoBuffer = new Uint8Array(VIR_DOMAIN_INFO_SIZE); // sync paths only
+// sync paths only: one call at a time on the main thread, so one buffer (and its view) serves all
+const infoBuffer = new Uint8Array(VIR_DOMAIN_INFO_SIZE);
+const infoView = new DataView(infoBuffer.buffer);
 const constructing = Symbol("deno_libvirt.domain.constructing");
 
 /** A libvirt domain (virtual machine) of one connection. Not constructible by users. */
@@ -101,7 +102,7 @@ export class Domain {
   readonly #connection: Connection;
   readonly #internals: ConnectionInternals;
   #handle: Deno.PointerObject | null;
-  readonly #name: string;
+  #name: string | undefined;
   #uuid: string | undefined;
 
   /** @internal */
@@ -112,14 +113,13 @@ export class Domain {
     this.#connection = connection;
     this.#internals = connection[kInternals];
     this.#handle = handle;
-    this.#name = readCString(libvirt().symbols.virDomainGetName(handle)) ?? "";
     this.#internals.adopt(this);
-    finalizer.register(this, handle, this);
   }
 
-  /** The domain's name. */
+  /** The domain's name (read from the handle once, locally). */
   get name(): string {
-    return this.#name;
+    return this.#name ??=
+      readCString(libvirt().symbols.virDomainGetName(this.#require("read the name of"))) ?? "";
   }
 
   /** The domain's UUID, e.g. "6695eb01-f6a4-8304-79aa-97f2502e193f". */
@@ -153,7 +153,7 @@ export class Domain {
     const handle = this.#require("get info of");
     const buffer = new Uint8Array(VIR_DOMAIN_INFO_SIZE);
     await this.#internals.call(
-      () => `get info of domain ${JSON.stringify(this.#name)}`,
+      () => `get info of domain ${JSON.stringify(this.name)}`,
       () => libvirt().symbols.virDomainGetInfoAsync(handle, buffer),
       isNegative,
     );
@@ -164,11 +164,11 @@ export class Domain {
   infoSync(): DomainInfo {
     const handle = this.#require("get info of");
     this.#internals.callSync(
-      () => `get info of domain ${JSON.stringify(this.#name)}`,
+      () => `get info of domain ${JSON.stringify(this.name)}`,
       () => libvirt().symbols.virDomainGetInfo(handle, infoBuffer),
       isNegative,
     );
-    return toInfo(infoBuffer);
+    return toInfo(infoView);
   }
 
   /** The state and libvirt's reason code for it (virDomainGetState). */
@@ -177,7 +177,7 @@ export class Domain {
     const state = new OutSlot();
     const reason = new OutSlot();
     await this.#internals.call(
-      () => `get the state of domain ${JSON.stringify(this.#name)}`,
+      () => `get the state of domain ${JSON.stringify(this.name)}`,
       () => libvirt().symbols.virDomainGetStateAsync(handle, state.buffer, reason.buffer, 0),
       isNegative,
     );
@@ -188,7 +188,7 @@ export class Domain {
   async xmlDesc(flags = 0): Promise<string> {
     const handle = this.#require("get the XML of");
     const pointer = await this.#internals.call(
-      () => `get the XML of domain ${JSON.stringify(this.#name)}`,
+      () => `get the XML of domain ${JSON.stringify(this.name)}`,
       () => libvirt().symbols.virDomainGetXMLDescAsync(handle, flags),
       isNull,
     );
@@ -200,7 +200,6 @@ export class Domain {
     const handle = this.#handle;
     if (handle === null) return;
     this.#handle = null;
-    finalizer.unregister(this);
     this.#internals.release(this);
     libvirt().symbols.virDomainFree(handle);
   }
@@ -211,7 +210,9 @@ export class Domain {
   }
 
   [Symbol.for("Deno.customInspect")](): string {
-    return `Domain { name: ${JSON.stringify(this.#name)}${this.freed ? ", freed" : ""} }`;
+    return `Domain { name: ${JSON.stringify(this.freed ? this.#name : this.name)}${
+      this.freed ? ", freed" : ""
+    } }`;
   }
 
   /** @internal the raw handle, for lib/ modules that call libvirt on this domain */
@@ -221,13 +222,15 @@ export class Domain {
 
   #require(verb: string): Deno.PointerObject {
     if (this.#handle === null) {
-      throw new TypeError(`Cannot ${verb} freed Domain ${JSON.stringify(this.#name)}`);
+      throw new TypeError(
+        `Cannot ${verb} freed Domain${this.#name === undefined ? "" : ` ${JSON.stringify(this.#name)}`}`,
+      );
     }
     return this.#handle;
   }
 }
 
-function toInfo(buffer: Uint8Array): DomainInfo {
+function toInfo(buffer: Uint8Array | DataView): DomainInfo {
   const raw = decodeDomainInfo(buffer);
   return {
     state: domainStateName(raw.state),
@@ -271,7 +274,7 @@ export function lookupDomainSync(connection: Connection, key: string | number): 
     () => `look up domain ${JSON.stringify(key)}`,
     (h) => {
       if (typeof key === "number") return lib.virDomainLookupByID(h, key);
-      const text = cString(key, "domain name");
+      const text = cStringScratch(key, "domain name");
       return isUuid(key) ? lib.virDomainLookupByUUIDString(h, text) : lib.virDomainLookupByName(h, text);
     },
     isNull,
@@ -282,7 +285,7 @@ export function lookupDomainSync(connection: Connection, key: string | number): 
 const uuidPattern = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
 function isUuid(key: string): boolean {
-  return uuidPattern.test(key);
+  return (key.length === 36 || key.length === 32) && uuidPattern.test(key);
 }
 
 /**

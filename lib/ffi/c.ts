@@ -18,6 +18,21 @@ export function cString(text: string, what = "string"): Uint8Array<ArrayBuffer> 
   return encoder.encode(text + "\0") as Uint8Array<ArrayBuffer>;
 }
 
+let scratch = new Uint8Array(256);
+
+/**
+ * {@link cString} into a shared scratch buffer, for synchronous calls only: no allocation (a typed
+ * array allocation costs ~0.4 µs, a fifth of an in-process libvirt call). The buffer is valid until the
+ * next call of this function, so pass it straight into one synchronous FFI call.
+ */
+export function cStringScratch(text: string, what = "string"): Uint8Array<ArrayBuffer> {
+  if (text.includes("\0")) return cString(text, what); // throws the same TypeError
+  if (text.length * 3 + 1 > scratch.length) scratch = new Uint8Array(text.length * 3 + 1);
+  const { written } = encoder.encodeInto(text, scratch);
+  scratch[written] = 0;
+  return scratch;
+}
+
 /** Reads a C string libvirt still owns (or null for NULL). */
 export function readCString(pointer: Deno.PointerValue): string | null {
   return pointer === null ? null : Deno.UnsafePointerView.getCString(pointer);

@@ -51,9 +51,11 @@ export interface RawDomainInfo {
   cpuTimeNs: bigint;
 }
 
-/** Decodes a virDomainInfo filled by virDomainGetInfo. */
-export function decodeDomainInfo(buffer: Uint8Array): RawDomainInfo {
-  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+/** Decodes a virDomainInfo filled by virDomainGetInfo (pass a DataView over it to save an allocation). */
+export function decodeDomainInfo(buffer: Uint8Array | DataView): RawDomainInfo {
+  const view = buffer instanceof DataView
+    ? buffer
+    : new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   return {
     state: view.getUint8(0),
     maxMemKiB: Number(view.getBigUint64(8, true)),
