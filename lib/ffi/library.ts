@@ -5,6 +5,8 @@ import { domainSymbols } from "./symbols_domain.ts";
 import { errorSymbols } from "./symbols_error.ts";
 import { eventSymbols } from "./symbols_event.ts";
 import { hostSymbols } from "./symbols_host.ts";
+import { networkSymbols } from "./symbols_network.ts";
+import { storageSymbols } from "./symbols_storage.ts";
 
 /** Every libvirt symbol the toolkit binds, grouped by header, I/O calls with `...Async` twins. */
 export const libvirtSymbols = withNonblocking({
@@ -12,6 +14,8 @@ export const libvirtSymbols = withNonblocking({
   ...domainSymbols,
   ...errorSymbols,
   ...eventSymbols,
+  ...networkSymbols,
+  ...storageSymbols,
 });
 
 const libcSymbols = {

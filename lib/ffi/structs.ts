@@ -147,3 +147,119 @@ export function encodeAuth(credentialTypes: readonly number[], callback: Deno.Po
   // `types` must outlive the open call: the caller keeps `keepAlive` referenced until it resolves.
   return { auth, keepAlive: types };
 }
+
+// Network and storage structs. Offsets printed by this C program (gcc 12.2, x86_64, libvirt 9.0.0
+// headers), `gcc -Wall -o off off.c && ./off`:
+//
+//   #include <stdio.h>
+//   #include <stddef.h>
+//   #include <libvirt/libvirt.h>
+//   #define F(T, f) printf("  %s.%s @%zu (size %zu)\n", #T, #f, offsetof(T, f), sizeof(((T *)0)->f))
+//   int main(void) {
+//     printf("sizeof(virNetworkDHCPLease) = %zu\n", sizeof(virNetworkDHCPLease));
+//     F(virNetworkDHCPLease, iface); F(virNetworkDHCPLease, expirytime); F(virNetworkDHCPLease, type);
+//     F(virNetworkDHCPLease, mac); F(virNetworkDHCPLease, iaid); F(virNetworkDHCPLease, ipaddr);
+//     F(virNetworkDHCPLease, prefix); F(virNetworkDHCPLease, hostname); F(virNetworkDHCPLease, clientid);
+//     printf("sizeof(virStoragePoolInfo) = %zu\n", sizeof(virStoragePoolInfo));
+//     F(virStoragePoolInfo, state); F(virStoragePoolInfo, capacity); F(virStoragePoolInfo, allocation);
+//     F(virStoragePoolInfo, available);
+//     printf("sizeof(virStorageVolInfo) = %zu\n", sizeof(virStorageVolInfo));
+//     F(virStorageVolInfo, type); F(virStorageVolInfo, capacity); F(virStorageVolInfo, allocation);
+//     return 0;
+//   }
+//
+// Output:
+//
+//   sizeof(virNetworkDHCPLease) = 72
+//     virNetworkDHCPLease.iface @0 (size 8)
+//     virNetworkDHCPLease.expirytime @8 (size 8)
+//     virNetworkDHCPLease.type @16 (size 4)
+//     virNetworkDHCPLease.mac @24 (size 8)
+//     virNetworkDHCPLease.iaid @32 (size 8)
+//     virNetworkDHCPLease.ipaddr @40 (size 8)
+//     virNetworkDHCPLease.prefix @48 (size 4)
+//     virNetworkDHCPLease.hostname @56 (size 8)
+//     virNetworkDHCPLease.clientid @64 (size 8)
+//   sizeof(virStoragePoolInfo) = 32
+//     virStoragePoolInfo.state @0 (size 4)
+//     virStoragePoolInfo.capacity @8 (size 8)
+//     virStoragePoolInfo.allocation @16 (size 8)
+//     virStoragePoolInfo.available @24 (size 8)
+//   sizeof(virStorageVolInfo) = 24
+//     virStorageVolInfo.type @0 (size 4)
+//     virStorageVolInfo.capacity @8 (size 8)
+//     virStorageVolInfo.allocation @16 (size 8)
+
+/** sizeof(virNetworkDHCPLease) */
+export const VIR_NETWORK_DHCP_LEASE_SIZE = 72;
+/** sizeof(virStoragePoolInfo) */
+export const VIR_STORAGE_POOL_INFO_SIZE = 32;
+/** sizeof(virStorageVolInfo) */
+export const VIR_STORAGE_VOL_INFO_SIZE = 24;
+
+/** virNetworkDHCPLease, decoded (strings copied: the caller frees the lease afterwards). */
+export interface RawDhcpLease {
+  iface: string;
+  /** Seconds since the epoch; 0 for a lease that never expires. */
+  expiryTime: bigint;
+  /** virIPAddrType: 0 IPv4, 1 IPv6. */
+  type: number;
+  mac: string | null;
+  iaid: string | null;
+  ipaddr: string;
+  prefix: number;
+  hostname: string | null;
+  clientId: string | null;
+}
+
+/** Decodes one virNetworkDHCPLease (72 bytes) libvirt allocated. */
+export function decodeDhcpLease(pointer: Deno.PointerObject): RawDhcpLease {
+  const view = new Deno.UnsafePointerView(pointer);
+  return {
+    iface: readCString(view.getPointer(0)) ?? "",
+    expiryTime: view.getBigInt64(8),
+    type: view.getInt32(16),
+    mac: readCString(view.getPointer(24)),
+    iaid: readCString(view.getPointer(32)),
+    ipaddr: readCString(view.getPointer(40)) ?? "",
+    prefix: view.getUint32(48),
+    hostname: readCString(view.getPointer(56)),
+    clientId: readCString(view.getPointer(64)),
+  };
+}
+
+/** virStoragePoolInfo, decoded. Sizes in bytes. */
+export interface RawStoragePoolInfo {
+  state: number;
+  capacity: bigint;
+  allocation: bigint;
+  available: bigint;
+}
+
+/** Decodes a virStoragePoolInfo (32 bytes) filled by virStoragePoolGetInfo. */
+export function decodeStoragePoolInfo(buffer: Uint8Array): RawStoragePoolInfo {
+  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  return {
+    state: view.getInt32(0, true),
+    capacity: view.getBigUint64(8, true),
+    allocation: view.getBigUint64(16, true),
+    available: view.getBigUint64(24, true),
+  };
+}
+
+/** virStorageVolInfo, decoded. Sizes in bytes. */
+export interface RawStorageVolInfo {
+  type: number;
+  capacity: bigint;
+  allocation: bigint;
+}
+
+/** Decodes a virStorageVolInfo (24 bytes) filled by virStorageVolGetInfo. */
+export function decodeStorageVolInfo(buffer: Uint8Array): RawStorageVolInfo {
+  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  return {
+    type: view.getInt32(0, true),
+    capacity: view.getBigUint64(8, true),
+    allocation: view.getBigUint64(16, true),
+  };
+}

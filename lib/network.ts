@@ -1,0 +1,472 @@
+/**
+ * Virtual networks: lookup, listing, define/create/start/destroy/undefine, bridge, autostart, and the
+ * DHCP leases libvirt's dnsmasq handed out.
+ *
+ * A {@link Network} wraps a `virNetworkPtr` of one {@link Connection}, like a `Domain`: users get
+ * them from {@link lookupNetwork}, {@link listAllNetworks}, {@link defineNetwork} or
+ * {@link createNetwork}, and free them with `using` (or {@link Network.free}); the connection frees
+ * whatever is still open when it closes.
+ *
+ * @example
+ * ```ts
+ * import { Connection } from "./connection.ts";
+ * import { dhcpLeases, lookupNetwork } from "./network.ts";
+ * import { isNotSupported } from "./errors.ts";
+ *
+ * await using conn = await Connection.open("test:///default");
+ * using net = await lookupNetwork(conn, "default");
+ * console.log(net.name, await net.bridgeName(), await net.isActive());
+ * try {
+ *   for (const lease of await dhcpLeases(net)) console.log(lease.mac, lease.address);
+ * } catch (error) {
+ *   if (!isNotSupported(error)) throw error; // the test driver keeps no leases
+ * }
+ * ```
+ *
+ * @module
+ */
+import { type Connection, type ConnectionInternals, kInternals } from "./connection.ts";
+import { cString, OutSlot, readCString, takeCString, takePointerArray } from "./ffi/c.ts";
+import { libvirt } from "./ffi/library.ts";
+import { decodeDhcpLease } from "./ffi/structs.ts";
+import { UUID_STRING_BUFLEN } from "./ffi/symbols_domain.ts";
+import { ListNetworksFlag, NETWORK_XML_INACTIVE } from "./ffi/symbols_network.ts";
+import { decodeXmlText } from "./xml.ts";
+
+/** Filters for {@link listAllNetworks} (`VIR_CONNECT_LIST_NETWORKS_*`); unset means no filter. */
+export interface ListNetworksOptions {
+  /** true: only running networks; false: only inactive ones. */
+  active?: boolean;
+  /** true: only defined (persistent) networks; false: only transient ones. */
+  persistent?: boolean;
+  /** true: only networks that start with the host; false: only those that do not. */
+  autostart?: boolean;
+}
+
+/** Options for {@link Network.xmlDesc}. */
+export interface NetworkXmlOptions {
+  /** The persistent definition (`VIR_NETWORK_XML_INACTIVE`) rather than the running network's XML. */
+  inactive?: boolean;
+}
+
+/** Options for {@link dhcpLeases}. */
+export interface DhcpLeasesOptions {
+  /** Only the leases of this MAC address, e.g. "52:54:00:aa:bb:cc". */
+  mac?: string;
+}
+
+/** One DHCP lease of a virtual network (`virNetworkDHCPLease`). */
+export interface DhcpLease {
+  /** The network's bridge, e.g. "virbr0". */
+  interface: string;
+  /** When the lease expires; the epoch (`new Date(0)`) for a lease that never does. */
+  expiryTime: Date;
+  type: "ipv4" | "ipv6";
+  /** The guest interface's MAC address. */
+  mac: string;
+  /** The IAID of an IPv6 lease. */
+  iaid?: string;
+  /** The leased address, without prefix. */
+  address: string;
+  /** The prefix length of the network, e.g. 24. */
+  prefix: number;
+  /** The host name the guest sent, if any. */
+  hostname?: string;
+  /** The client id (IPv4) or DUID (IPv6), if any. */
+  clientId?: string;
+}
+
+/** Translates {@link ListNetworksOptions} into virConnectListAllNetworks flags. */
+export function listNetworksFlags(options: ListNetworksOptions = {}): number {
+  let flags = 0;
+  if (options.active !== undefined) {
+    flags |= options.active ? ListNetworksFlag.ACTIVE : ListNetworksFlag.INACTIVE;
+  }
+  if (options.persistent !== undefined) {
+    flags |= options.persistent ? ListNetworksFlag.PERSISTENT : ListNetworksFlag.TRANSIENT;
+  }
+  if (options.autostart !== undefined) {
+    flags |= options.autostart ? ListNetworksFlag.AUTOSTART : ListNetworksFlag.NO_AUTOSTART;
+  }
+  return flags;
+}
+
+const isNull = (value: Deno.PointerValue) => value === null;
+const isNegative = (value: number) => value < 0;
+const constructing = Symbol("deno_libvirt.network.constructing");
+
+/** Puts the object into an operation: "start" + `network "x"`, or "check whether {} is active". */
+function phrase(verb: string, object: string): string {
+  return verb.includes("{}") ? verb.replace("{}", object) : `${verb} ${object}`;
+}
+
+/** Runs one call on a network's connection, holding a reference on the handle while it is in flight. */
+type NetworkCall = <T, U = T>(
+  network: Network,
+  verb: string,
+  run: (handle: Deno.PointerObject) => Promise<T>,
+  failed: (result: T) => boolean,
+  wrap?: (result: T) => U,
+) => Promise<U>;
+
+// Assigned in Network's static block: the module's functions reach its private call gate, users do not.
+let callOn: NetworkCall;
+
+/** A libvirt virtual network of one connection. Not constructible by users. */
+export class Network {
+  readonly #connection: Connection;
+  readonly #internals: ConnectionInternals;
+  #handle: Deno.PointerObject | null;
+  #name: string | undefined;
+  #uuid: string | undefined;
+
+  static {
+    callOn = (network, verb, run, failed, wrap) => network.#call(verb, run, failed, wrap);
+  }
+
+  /** @internal */
+  constructor(token: symbol, connection: Connection, handle: Deno.PointerObject) {
+    if (token !== constructing) {
+      throw new TypeError("Cannot construct a Network directly: use lookupNetwork() or listAllNetworks()");
+    }
+    this.#connection = connection;
+    this.#internals = connection[kInternals];
+    this.#handle = handle;
+    this.#internals.adopt(this);
+  }
+
+  /** The network's name (read from the handle once, locally). */
+  get name(): string {
+    return this.#name ??=
+      readCString(libvirt().symbols.virNetworkGetName(this.#require("read the name of"))) ?? "";
+  }
+
+  /** The network's UUID, e.g. "dd8fe884-6c02-601e-7551-cca97df1c5df" (local). */
+  get uuid(): string {
+    if (this.#uuid === undefined) {
+      const buffer = new Uint8Array(UUID_STRING_BUFLEN);
+      libvirt().symbols.virNetworkGetUUIDString(this.#require("read the UUID of"), buffer);
+      this.#uuid = new TextDecoder().decode(buffer.subarray(0, 36));
+    }
+    return this.#uuid;
+  }
+
+  /** The connection this handle belongs to. */
+  get connection(): Connection {
+    return this.#connection;
+  }
+
+  /** True once freed. */
+  get freed(): boolean {
+    return this.#handle === null;
+  }
+
+  /**
+   * The network's XML description (virNetworkGetXMLDesc).
+   *
+   * @param options `inactive`: the persistent definition instead of the running network's XML
+   * @returns the XML document
+   * @throws {LibvirtError} when libvirt cannot describe the network
+   */
+  async xmlDesc(options: NetworkXmlOptions = {}): Promise<string> {
+    const flags = options.inactive ? NETWORK_XML_INACTIVE : 0;
+    const pointer = await this.#call(
+      "get the XML of",
+      (h) => libvirt().symbols.virNetworkGetXMLDescAsync(h, flags),
+      isNull,
+    );
+    return takeCString(pointer) ?? "";
+  }
+
+  /** True while the network runs (virNetworkIsActive). */
+  async isActive(): Promise<boolean> {
+    const result = await this.#call(
+      "check whether {} is active",
+      (h) => libvirt().symbols.virNetworkIsActiveAsync(h),
+      isNegative,
+    );
+    return result === 1;
+  }
+
+  /** True when the network is defined, false when it is transient (virNetworkIsPersistent). */
+  async isPersistent(): Promise<boolean> {
+    const result = await this.#call(
+      "check whether {} is persistent",
+      (h) => libvirt().symbols.virNetworkIsPersistentAsync(h),
+      isNegative,
+    );
+    return result === 1;
+  }
+
+  /**
+   * The name of the host bridge the network uses, e.g. "virbr0" (virNetworkGetBridgeName).
+   *
+   * @throws {LibvirtError} for networks without a bridge (e.g. `<forward mode='hostdev'>`)
+   */
+  async bridgeName(): Promise<string> {
+    const pointer = await this.#call(
+      "get the bridge name of",
+      (h) => libvirt().symbols.virNetworkGetBridgeNameAsync(h),
+      isNull,
+    );
+    return takeCString(pointer) ?? "";
+  }
+
+  /** True when the network starts with the host (virNetworkGetAutostart). */
+  async autostart(): Promise<boolean> {
+    const slot = new OutSlot();
+    await this.#call(
+      "get the autostart flag of",
+      (h) => libvirt().symbols.virNetworkGetAutostartAsync(h, slot.buffer),
+      isNegative,
+    );
+    return slot.int32 !== 0;
+  }
+
+  /**
+   * Makes a persistent network start with the host, or not (virNetworkSetAutostart).
+   *
+   * @throws {LibvirtError} for a transient network
+   */
+  async setAutostart(enabled: boolean): Promise<void> {
+    await this.#call(
+      enabled ? "enable autostart of" : "disable autostart of",
+      (h) => libvirt().symbols.virNetworkSetAutostartAsync(h, enabled ? 1 : 0),
+      isNegative,
+    );
+  }
+
+  /** Frees the handle (not the network). Idempotent. */
+  free(): void {
+    const handle = this.#handle;
+    if (handle === null) return;
+    // keep the identity readable after the free, and in error messages
+    this.#name ??= readCString(libvirt().symbols.virNetworkGetName(handle)) ?? "";
+    this.#handle = null;
+    this.#internals.release(this);
+    libvirt().symbols.virNetworkFree(handle);
+  }
+
+  /** Frees the handle (`using net = await lookupNetwork(...)`). */
+  [Symbol.dispose](): void {
+    this.free();
+  }
+
+  [Symbol.for("Deno.customInspect")](): string {
+    return `Network { name: ${JSON.stringify(this.freed ? this.#name : this.name)}${
+      this.freed ? ", freed" : ""
+    } }`;
+  }
+
+  /**
+   * Runs `run` alone on the connection. The handle is checked inside the connection's lock and holds a
+   * reference of its own while the call is in flight, so a `free()` issued meanwhile cannot pull the
+   * object from under a call running on another thread.
+   */
+  #call<T, U = T>(
+    verb: string,
+    run: (handle: Deno.PointerObject) => Promise<T>,
+    failed: (result: T) => boolean,
+    wrap?: (result: T) => U,
+  ): Promise<U> {
+    this.#require(verb);
+    return this.#internals.call(
+      () => phrase(verb, `network ${JSON.stringify(this.name)}`),
+      async () => {
+        const lib = libvirt().symbols;
+        const handle = this.#require(verb);
+        lib.virNetworkRef(handle);
+        try {
+          return await run(handle);
+        } finally {
+          lib.virNetworkFree(handle);
+        }
+      },
+      failed,
+      wrap,
+    );
+  }
+
+  #require(verb: string): Deno.PointerObject {
+    if (this.#handle === null) {
+      throw new TypeError(
+        `Cannot ${
+          phrase(verb, `freed Network${this.#name === undefined ? "" : ` ${JSON.stringify(this.#name)}`}`)
+        }`,
+      );
+    }
+    return this.#handle;
+  }
+}
+
+const uuidPattern = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+
+function isUuid(key: string): boolean {
+  return (key.length === 36 || key.length === 32) && uuidPattern.test(key);
+}
+
+/** Names the object an XML document describes, for error messages, without parsing it fully. */
+function describeXml(xml: string): string {
+  const name = /<name>([^<]{0,200})<\/name>/.exec(xml)?.[1];
+  return name === undefined ? "from XML" : JSON.stringify(decodeXmlText(name));
+}
+
+function adopt(connection: Connection) {
+  return (handle: Deno.PointerValue) => new Network(constructing, connection, handle!);
+}
+
+/**
+ * Looks a network up by name or UUID string.
+ *
+ * @param connection the connection to ask
+ * @param key a name ("default") or a UUID ("dd8fe884-6c02-601e-7551-cca97df1c5df")
+ * @returns a handle to free with `using` or {@link Network.free}
+ * @throws {NotFoundError} when no such network exists
+ */
+export async function lookupNetwork(connection: Connection, key: string): Promise<Network> {
+  const lib = libvirt().symbols;
+  const text = cString(key, "network name");
+  return await connection[kInternals].call(
+    () => `look up network ${JSON.stringify(key)}`,
+    (h) =>
+      isUuid(key) ? lib.virNetworkLookupByUUIDStringAsync(h, text) : lib.virNetworkLookupByNameAsync(h, text),
+    isNull,
+    adopt(connection),
+  );
+}
+
+/**
+ * Lists the networks of a connection in one call (virConnectListAllNetworks).
+ *
+ * @param connection the connection to ask
+ * @param options filters; none lists every network
+ * @returns handles the caller frees (`for (using n of ...)` or free each)
+ */
+export async function listAllNetworks(
+  connection: Connection,
+  options: ListNetworksOptions = {},
+): Promise<Network[]> {
+  const slot = new OutSlot();
+  return await connection[kInternals].call(
+    () => `list the networks of ${JSON.stringify(connection.uri)}`,
+    (h) => libvirt().symbols.virConnectListAllNetworksAsync(h, slot.buffer, listNetworksFlags(options)),
+    isNegative,
+    (count) => takePointerArray(slot.pointer, count).map(adopt(connection)),
+  );
+}
+
+/**
+ * Defines a persistent network from XML (virNetworkDefineXML); it stays inactive until started.
+ *
+ * @param connection the connection to define it on
+ * @param xml the network XML (`<network><name>...</name>...</network>`)
+ * @returns a handle to the new network
+ * @throws {LibvirtError} with libvirt's reason when the XML is invalid or the name is taken
+ */
+export async function defineNetwork(connection: Connection, xml: string): Promise<Network> {
+  const text = cString(xml, "network XML");
+  return await connection[kInternals].call(
+    () => `define network ${describeXml(xml)}`,
+    (h) => libvirt().symbols.virNetworkDefineXMLAsync(h, text),
+    isNull,
+    adopt(connection),
+  );
+}
+
+/**
+ * Creates and starts a transient network from XML (virNetworkCreateXML); it disappears when destroyed.
+ *
+ * @param connection the connection to create it on
+ * @param xml the network XML
+ * @returns a handle to the running network
+ * @throws {LibvirtError} with libvirt's reason when the XML is invalid, the name is taken or the
+ *   network cannot start (bridge or addresses in use)
+ */
+export async function createNetwork(connection: Connection, xml: string): Promise<Network> {
+  const text = cString(xml, "network XML");
+  return await connection[kInternals].call(
+    () => `create network ${describeXml(xml)}`,
+    (h) => libvirt().symbols.virNetworkCreateXMLAsync(h, text),
+    isNull,
+    adopt(connection),
+  );
+}
+
+/**
+ * Starts a defined network (virNetworkCreate).
+ *
+ * @throws {OperationInvalidError} when it is already running
+ */
+export async function startNetwork(network: Network): Promise<void> {
+  await callOn(network, "start", (h) => libvirt().symbols.virNetworkCreateAsync(h), isNegative);
+}
+
+/**
+ * Stops a network (virNetworkDestroy); a transient network disappears. Guests attached to it lose
+ * their link.
+ *
+ * @throws {OperationInvalidError} when it is not running
+ */
+export async function destroyNetwork(network: Network): Promise<void> {
+  await callOn(network, "destroy", (h) => libvirt().symbols.virNetworkDestroyAsync(h), isNegative);
+}
+
+/**
+ * Removes a network's persistent definition (virNetworkUndefine); a running network becomes transient.
+ *
+ * @throws {OperationInvalidError} when the network is transient
+ */
+export async function undefineNetwork(network: Network): Promise<void> {
+  await callOn(network, "undefine", (h) => libvirt().symbols.virNetworkUndefineAsync(h), isNegative);
+}
+
+/**
+ * The DHCP leases libvirt's dnsmasq handed out on a network (virNetworkGetDHCPLeases). Expired leases
+ * are not reported.
+ *
+ * @param network the network
+ * @param options `mac`: only the leases of this MAC address
+ * @returns the leases, in libvirt's order
+ * @throws {NotSupportedError} on drivers without DHCP (the test driver)
+ * @throws {OperationInvalidError} when the network is not running
+ */
+export async function dhcpLeases(network: Network, options: DhcpLeasesOptions = {}): Promise<DhcpLease[]> {
+  const mac = options.mac === undefined ? null : cString(options.mac, "MAC address");
+  const slot = new OutSlot();
+  return await callOn(
+    network,
+    "read DHCP leases of",
+    (h) => libvirt().symbols.virNetworkGetDHCPLeasesAsync(h, mac, slot.buffer, 0),
+    isNegative,
+    (count) => takeLeases(slot.pointer, count),
+  );
+}
+
+/** Decodes and frees the lease array virNetworkGetDHCPLeases returned. */
+function takeLeases(array: Deno.PointerValue, count: number): DhcpLease[] {
+  const pointers = takePointerArray(array, count); // frees the array itself
+  try {
+    return pointers.map((pointer) => {
+      const raw = decodeDhcpLease(pointer);
+      return {
+        interface: raw.iface,
+        expiryTime: new Date(Number(raw.expiryTime) * 1000),
+        type: raw.type === 1 ? "ipv6" : "ipv4",
+        mac: raw.mac ?? "",
+        ...(raw.iaid !== null ? { iaid: raw.iaid } : {}),
+        address: raw.ipaddr,
+        prefix: raw.prefix,
+        ...(raw.hostname !== null ? { hostname: raw.hostname } : {}),
+        ...(raw.clientId !== null ? { clientId: raw.clientId } : {}),
+      };
+    });
+  } finally {
+    for (const pointer of pointers) libvirt().symbols.virNetworkDHCPLeaseFree(pointer);
+  }
+}
+
+/**
+ * @internal For tests only (not exported from mod.ts): decodes and frees a lease array built in
+ * malloc'd memory, since the test driver cannot produce leases.
+ */
+export const _takeLeasesForTesting: (array: Deno.PointerValue, count: number) => DhcpLease[] = takeLeases;

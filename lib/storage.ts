@@ -1,0 +1,797 @@
+/**
+ * Storage pools and volumes: lookup, listing, pool lifecycle and info, volume creation, lookup, path,
+ * info and deletion, and the XML of a qcow2 overlay on a backing image.
+ *
+ * {@link StoragePool} and {@link StorageVolume} wrap a `virStoragePoolPtr` / `virStorageVolPtr` of one
+ * {@link Connection}, like a `Domain`: users get them from the lookup, list, define and create
+ * functions below and free them with `using` (or `free()`); the connection frees whatever is still
+ * open when it closes. A volume handle does not keep its pool handle alive, and needs no pool handle
+ * to be used.
+ *
+ * @example
+ * ```ts
+ * import { Connection } from "./connection.ts";
+ * import { createVolume, lookupStoragePool, qcow2OverlayXml } from "./storage.ts";
+ *
+ * await using conn = await Connection.open("test:///default");
+ * using pool = await lookupStoragePool(conn, "default-pool");
+ * console.log((await pool.info()).availableBytes);
+ * using overlay = await createVolume(
+ *   pool,
+ *   qcow2OverlayXml({
+ *     name: "web1.qcow2",
+ *     capacityBytes: 10 * 2 ** 30,
+ *     backingPath: "/images/base.qcow2",
+ *     backingFormat: "qcow2",
+ *   }),
+ * );
+ * console.log(await overlay.path());
+ * await overlay.delete();
+ * ```
+ *
+ * @module
+ */
+import { type Connection, type ConnectionInternals, kInternals } from "./connection.ts";
+import { cString, OutSlot, readCString, takeCString, takePointerArray } from "./ffi/c.ts";
+import { libvirt } from "./ffi/library.ts";
+import {
+  decodeStoragePoolInfo,
+  decodeStorageVolInfo,
+  VIR_STORAGE_POOL_INFO_SIZE,
+  VIR_STORAGE_VOL_INFO_SIZE,
+} from "./ffi/structs.ts";
+import { UUID_STRING_BUFLEN } from "./ffi/symbols_domain.ts";
+import { ListStoragePoolsFlag, STORAGE_XML_INACTIVE } from "./ffi/symbols_storage.ts";
+import { decodeXmlText, escapeXml } from "./xml.ts";
+
+/** virStoragePoolBuildFlags, for {@link buildStoragePool}. */
+export const StoragePoolBuildFlag = {
+  NEW: 0,
+  REPAIR: 1 << 0,
+  RESIZE: 1 << 1,
+  NO_OVERWRITE: 1 << 2,
+  OVERWRITE: 1 << 3,
+} as const;
+
+/** virStoragePoolCreateFlags, for {@link createStoragePool} and {@link startStoragePool}. */
+export const StoragePoolCreateFlag = {
+  NORMAL: 0,
+  /** Build the pool first (a dir pool: create its target directory). */
+  WITH_BUILD: 1 << 0,
+  WITH_BUILD_OVERWRITE: 1 << 1,
+  WITH_BUILD_NO_OVERWRITE: 1 << 2,
+} as const;
+
+/** virStorageVolCreateFlags, for {@link createVolume}. */
+export const StorageVolumeCreateFlag = {
+  PREALLOC_METADATA: 1 << 0,
+  REFLINK: 1 << 1,
+  /** Validate the XML against libvirt's schema (libvirt >= 8.10). */
+  VALIDATE: 1 << 2,
+} as const;
+
+/** virStorageVolDeleteFlags, for {@link StorageVolume.delete}. */
+export const StorageVolumeDeleteFlag = {
+  NORMAL: 0,
+  ZEROED: 1 << 0,
+  WITH_SNAPSHOTS: 1 << 1,
+} as const;
+
+/** A storage pool's state (virStoragePoolState), lower case. */
+export type StoragePoolStateName = "inactive" | "building" | "running" | "degraded" | "inaccessible";
+
+const poolStateNames: readonly StoragePoolStateName[] = [
+  "inactive",
+  "building",
+  "running",
+  "degraded",
+  "inaccessible",
+];
+
+/** A storage volume's type (virStorageVolType), lower case. */
+export type StorageVolumeTypeName = "file" | "block" | "dir" | "network" | "netdir" | "ploop";
+
+const volumeTypeNames: readonly StorageVolumeTypeName[] = [
+  "file",
+  "block",
+  "dir",
+  "network",
+  "netdir",
+  "ploop",
+];
+
+/**
+ * What virStoragePoolGetInfo reports. Sizes are bytes, as numbers: exact up to 8 PiB
+ * (`Number.MAX_SAFE_INTEGER`), off by less than one part in 10^15 beyond.
+ */
+export interface StoragePoolInfo {
+  /** "inactive" also for states this library does not know yet. */
+  state: StoragePoolStateName;
+  capacityBytes: number;
+  allocationBytes: number;
+  availableBytes: number;
+}
+
+/** What virStorageVolGetInfo reports. Sizes are bytes (see {@link StoragePoolInfo}). */
+export interface StorageVolumeInfo {
+  /** "file" also for types this library does not know yet. */
+  type: StorageVolumeTypeName;
+  /** The size the guest sees. */
+  capacityBytes: number;
+  /** The space the volume takes on the host now (a sparse or qcow2 file: less than the capacity). */
+  allocationBytes: number;
+}
+
+/** Filters for {@link listAllStoragePools} (`VIR_CONNECT_LIST_STORAGE_POOLS_*`); unset means no filter. */
+export interface ListStoragePoolsOptions {
+  /** true: only running pools; false: only inactive ones. */
+  active?: boolean;
+  /** true: only defined (persistent) pools; false: only transient ones. */
+  persistent?: boolean;
+  /** true: only pools that start with the host; false: only those that do not. */
+  autostart?: boolean;
+}
+
+/** Options for the `xmlDesc()` of pools and volumes. */
+export interface StorageXmlOptions {
+  /** The persistent definition (`VIR_STORAGE_XML_INACTIVE`) rather than the live state. */
+  inactive?: boolean;
+}
+
+/** Translates {@link ListStoragePoolsOptions} into virConnectListAllStoragePools flags. */
+export function listStoragePoolsFlags(options: ListStoragePoolsOptions = {}): number {
+  let flags = 0;
+  if (options.active !== undefined) {
+    flags |= options.active ? ListStoragePoolsFlag.ACTIVE : ListStoragePoolsFlag.INACTIVE;
+  }
+  if (options.persistent !== undefined) {
+    flags |= options.persistent ? ListStoragePoolsFlag.PERSISTENT : ListStoragePoolsFlag.TRANSIENT;
+  }
+  if (options.autostart !== undefined) {
+    flags |= options.autostart ? ListStoragePoolsFlag.AUTOSTART : ListStoragePoolsFlag.NO_AUTOSTART;
+  }
+  return flags;
+}
+
+const isNull = (value: Deno.PointerValue) => value === null;
+const isNegative = (value: number) => value < 0;
+const constructing = Symbol("deno_libvirt.storage.constructing");
+
+/** Puts the object into an operation: "start" + `network "x"`, or "check whether {} is active". */
+function phrase(verb: string, object: string): string {
+  return verb.includes("{}") ? verb.replace("{}", object) : `${verb} ${object}`;
+}
+
+/** Runs one call on a handle's connection, holding a reference on the handle while it is in flight. */
+type HandleCall<H> = <T, U = T>(
+  target: H,
+  verb: string,
+  run: (handle: Deno.PointerObject) => Promise<T>,
+  failed: (result: T) => boolean,
+  wrap?: (result: T) => U,
+) => Promise<U>;
+
+// Assigned in StoragePool's static block: the module's functions reach its private call gate, users do not.
+let callOnPool: HandleCall<StoragePool>;
+
+/** A libvirt storage pool of one connection. Not constructible by users. */
+export class StoragePool {
+  readonly #connection: Connection;
+  readonly #internals: ConnectionInternals;
+  #handle: Deno.PointerObject | null;
+  #name: string | undefined;
+  #uuid: string | undefined;
+
+  static {
+    callOnPool = (pool, verb, run, failed, wrap) => pool.#call(verb, run, failed, wrap);
+  }
+
+  /** @internal */
+  constructor(token: symbol, connection: Connection, handle: Deno.PointerObject) {
+    if (token !== constructing) {
+      throw new TypeError(
+        "Cannot construct a StoragePool directly: use lookupStoragePool() or listAllStoragePools()",
+      );
+    }
+    this.#connection = connection;
+    this.#internals = connection[kInternals];
+    this.#handle = handle;
+    this.#internals.adopt(this);
+  }
+
+  /** The pool's name (read from the handle once, locally). */
+  get name(): string {
+    return this.#name ??=
+      readCString(libvirt().symbols.virStoragePoolGetName(this.#require("read the name of"))) ?? "";
+  }
+
+  /** The pool's UUID (local). */
+  get uuid(): string {
+    if (this.#uuid === undefined) {
+      const buffer = new Uint8Array(UUID_STRING_BUFLEN);
+      libvirt().symbols.virStoragePoolGetUUIDString(this.#require("read the UUID of"), buffer);
+      this.#uuid = new TextDecoder().decode(buffer.subarray(0, 36));
+    }
+    return this.#uuid;
+  }
+
+  /** The connection this handle belongs to. */
+  get connection(): Connection {
+    return this.#connection;
+  }
+
+  /** True once freed. */
+  get freed(): boolean {
+    return this.#handle === null;
+  }
+
+  /** State, capacity, allocation and free space (virStoragePoolGetInfo). */
+  async info(): Promise<StoragePoolInfo> {
+    const buffer = new Uint8Array(VIR_STORAGE_POOL_INFO_SIZE);
+    await this.#call(
+      "get info of",
+      (h) => libvirt().symbols.virStoragePoolGetInfoAsync(h, buffer),
+      isNegative,
+    );
+    const raw = decodeStoragePoolInfo(buffer);
+    return {
+      state: poolStateNames[raw.state] ?? "inactive",
+      capacityBytes: Number(raw.capacity),
+      allocationBytes: Number(raw.allocation),
+      availableBytes: Number(raw.available),
+    };
+  }
+
+  /**
+   * Rescans the pool's target, picking up volumes created or deleted behind libvirt's back
+   * (virStoragePoolRefresh).
+   *
+   * @throws {OperationInvalidError} when the pool is not running
+   */
+  async refresh(): Promise<void> {
+    await this.#call("refresh", (h) => libvirt().symbols.virStoragePoolRefreshAsync(h, 0), isNegative);
+  }
+
+  /** The pool's XML description (virStoragePoolGetXMLDesc). */
+  async xmlDesc(options: StorageXmlOptions = {}): Promise<string> {
+    const flags = options.inactive ? STORAGE_XML_INACTIVE : 0;
+    const pointer = await this.#call(
+      "get the XML of",
+      (h) => libvirt().symbols.virStoragePoolGetXMLDescAsync(h, flags),
+      isNull,
+    );
+    return takeCString(pointer) ?? "";
+  }
+
+  /** True while the pool runs (virStoragePoolIsActive). */
+  async isActive(): Promise<boolean> {
+    const result = await this.#call(
+      "check whether {} is active",
+      (h) => libvirt().symbols.virStoragePoolIsActiveAsync(h),
+      isNegative,
+    );
+    return result === 1;
+  }
+
+  /** True when the pool is defined, false when it is transient (virStoragePoolIsPersistent). */
+  async isPersistent(): Promise<boolean> {
+    const result = await this.#call(
+      "check whether {} is persistent",
+      (h) => libvirt().symbols.virStoragePoolIsPersistentAsync(h),
+      isNegative,
+    );
+    return result === 1;
+  }
+
+  /** True when the pool starts with the host (virStoragePoolGetAutostart). */
+  async autostart(): Promise<boolean> {
+    const slot = new OutSlot();
+    await this.#call(
+      "get the autostart flag of",
+      (h) => libvirt().symbols.virStoragePoolGetAutostartAsync(h, slot.buffer),
+      isNegative,
+    );
+    return slot.int32 !== 0;
+  }
+
+  /** Makes a persistent pool start with the host, or not (virStoragePoolSetAutostart). */
+  async setAutostart(enabled: boolean): Promise<void> {
+    await this.#call(
+      enabled ? "enable autostart of" : "disable autostart of",
+      (h) => libvirt().symbols.virStoragePoolSetAutostartAsync(h, enabled ? 1 : 0),
+      isNegative,
+    );
+  }
+
+  /** Frees the handle (not the pool). Idempotent. */
+  free(): void {
+    const handle = this.#handle;
+    if (handle === null) return;
+    this.#name ??= readCString(libvirt().symbols.virStoragePoolGetName(handle)) ?? "";
+    this.#handle = null;
+    this.#internals.release(this);
+    libvirt().symbols.virStoragePoolFree(handle);
+  }
+
+  /** Frees the handle (`using pool = await lookupStoragePool(...)`). */
+  [Symbol.dispose](): void {
+    this.free();
+  }
+
+  [Symbol.for("Deno.customInspect")](): string {
+    return `StoragePool { name: ${JSON.stringify(this.freed ? this.#name : this.name)}${
+      this.freed ? ", freed" : ""
+    } }`;
+  }
+
+  /**
+   * Runs `run` alone on the connection; the handle is checked inside the lock and holds a reference of
+   * its own while the call is in flight, so a `free()` meanwhile cannot pull it from under the call.
+   */
+  #call<T, U = T>(
+    verb: string,
+    run: (handle: Deno.PointerObject) => Promise<T>,
+    failed: (result: T) => boolean,
+    wrap?: (result: T) => U,
+  ): Promise<U> {
+    this.#require(verb);
+    return this.#internals.call(
+      () => phrase(verb, `storage pool ${JSON.stringify(this.name)}`),
+      async () => {
+        const lib = libvirt().symbols;
+        const handle = this.#require(verb);
+        lib.virStoragePoolRef(handle);
+        try {
+          return await run(handle);
+        } finally {
+          lib.virStoragePoolFree(handle);
+        }
+      },
+      failed,
+      wrap,
+    );
+  }
+
+  #require(verb: string): Deno.PointerObject {
+    if (this.#handle === null) {
+      throw new TypeError(
+        `Cannot ${
+          phrase(verb, `freed StoragePool${this.#name === undefined ? "" : ` ${JSON.stringify(this.#name)}`}`)
+        }`,
+      );
+    }
+    return this.#handle;
+  }
+}
+
+/** A libvirt storage volume of one connection. Not constructible by users. */
+export class StorageVolume {
+  readonly #connection: Connection;
+  readonly #internals: ConnectionInternals;
+  #handle: Deno.PointerObject | null;
+  #name: string | undefined;
+  #key: string | undefined;
+
+  /** @internal */
+  constructor(token: symbol, connection: Connection, handle: Deno.PointerObject) {
+    if (token !== constructing) {
+      throw new TypeError(
+        "Cannot construct a StorageVolume directly: use lookupVolume(), listVolumes() or createVolume()",
+      );
+    }
+    this.#connection = connection;
+    this.#internals = connection[kInternals];
+    this.#handle = handle;
+    this.#internals.adopt(this);
+  }
+
+  /** The volume's name within its pool (read from the handle once, locally). */
+  get name(): string {
+    return this.#name ??=
+      readCString(libvirt().symbols.virStorageVolGetName(this.#require("read the name of"))) ?? "";
+  }
+
+  /** The volume's key, unique on the host (for file volumes, usually the path). Local. */
+  get key(): string {
+    return this.#key ??=
+      readCString(libvirt().symbols.virStorageVolGetKey(this.#require("read the key of"))) ?? "";
+  }
+
+  /** The connection this handle belongs to. */
+  get connection(): Connection {
+    return this.#connection;
+  }
+
+  /** True once freed. */
+  get freed(): boolean {
+    return this.#handle === null;
+  }
+
+  /** The volume's path on the host, e.g. "/var/lib/libvirt/images/web1.qcow2" (virStorageVolGetPath). */
+  async path(): Promise<string> {
+    const pointer = await this.#call(
+      "get the path of",
+      (h) => libvirt().symbols.virStorageVolGetPathAsync(h),
+      isNull,
+    );
+    return takeCString(pointer) ?? "";
+  }
+
+  /** Type, capacity and allocation (virStorageVolGetInfo). */
+  async info(): Promise<StorageVolumeInfo> {
+    const buffer = new Uint8Array(VIR_STORAGE_VOL_INFO_SIZE);
+    await this.#call(
+      "get info of",
+      (h) => libvirt().symbols.virStorageVolGetInfoAsync(h, buffer),
+      isNegative,
+    );
+    const raw = decodeStorageVolInfo(buffer);
+    return {
+      type: volumeTypeNames[raw.type] ?? "file",
+      capacityBytes: Number(raw.capacity),
+      allocationBytes: Number(raw.allocation),
+    };
+  }
+
+  /** The volume's XML description (virStorageVolGetXMLDesc). */
+  async xmlDesc(options: StorageXmlOptions = {}): Promise<string> {
+    const flags = options.inactive ? STORAGE_XML_INACTIVE : 0;
+    const pointer = await this.#call(
+      "get the XML of",
+      (h) => libvirt().symbols.virStorageVolGetXMLDescAsync(h, flags),
+      isNull,
+    );
+    return takeCString(pointer) ?? "";
+  }
+
+  /**
+   * Deletes the volume and its data (virStorageVolDelete). The handle stays to be freed.
+   *
+   * @param flags {@link StorageVolumeDeleteFlag}s, e.g. `ZEROED` to overwrite the data first
+   * @throws {LibvirtError} when the volume is in use or already gone
+   */
+  async delete(flags = 0): Promise<void> {
+    await this.#call("delete", (h) => libvirt().symbols.virStorageVolDeleteAsync(h, flags), isNegative);
+  }
+
+  /** Frees the handle (not the volume). Idempotent. */
+  free(): void {
+    const handle = this.#handle;
+    if (handle === null) return;
+    this.#name ??= readCString(libvirt().symbols.virStorageVolGetName(handle)) ?? "";
+    this.#handle = null;
+    this.#internals.release(this);
+    libvirt().symbols.virStorageVolFree(handle);
+  }
+
+  /** Frees the handle (`using vol = await lookupVolume(...)`). */
+  [Symbol.dispose](): void {
+    this.free();
+  }
+
+  [Symbol.for("Deno.customInspect")](): string {
+    return `StorageVolume { name: ${JSON.stringify(this.freed ? this.#name : this.name)}${
+      this.freed ? ", freed" : ""
+    } }`;
+  }
+
+  /** See {@link StoragePool}'s: the same gate, for volumes. */
+  #call<T, U = T>(
+    verb: string,
+    run: (handle: Deno.PointerObject) => Promise<T>,
+    failed: (result: T) => boolean,
+    wrap?: (result: T) => U,
+  ): Promise<U> {
+    this.#require(verb);
+    return this.#internals.call(
+      () => phrase(verb, `volume ${JSON.stringify(this.name)}`),
+      async () => {
+        const lib = libvirt().symbols;
+        const handle = this.#require(verb);
+        lib.virStorageVolRef(handle);
+        try {
+          return await run(handle);
+        } finally {
+          lib.virStorageVolFree(handle);
+        }
+      },
+      failed,
+      wrap,
+    );
+  }
+
+  #require(verb: string): Deno.PointerObject {
+    if (this.#handle === null) {
+      throw new TypeError(
+        `Cannot ${
+          phrase(
+            verb,
+            `freed StorageVolume${this.#name === undefined ? "" : ` ${JSON.stringify(this.#name)}`}`,
+          )
+        }`,
+      );
+    }
+    return this.#handle;
+  }
+}
+
+const uuidPattern = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+
+function isUuid(key: string): boolean {
+  return (key.length === 36 || key.length === 32) && uuidPattern.test(key);
+}
+
+/** Names the object an XML document describes, for error messages, without parsing it fully. */
+function describeXml(xml: string): string {
+  const name = /<name>([^<]{0,200})<\/name>/.exec(xml)?.[1];
+  return name === undefined ? "from XML" : JSON.stringify(decodeXmlText(name));
+}
+
+function adoptPool(connection: Connection) {
+  return (handle: Deno.PointerValue) => new StoragePool(constructing, connection, handle!);
+}
+
+function adoptVolume(connection: Connection) {
+  return (handle: Deno.PointerValue) => new StorageVolume(constructing, connection, handle!);
+}
+
+/**
+ * Looks a storage pool up by name or UUID string.
+ *
+ * @param connection the connection to ask
+ * @param key a name ("default") or a UUID
+ * @returns a handle to free with `using` or {@link StoragePool.free}
+ * @throws {NotFoundError} when no such pool exists
+ */
+export async function lookupStoragePool(connection: Connection, key: string): Promise<StoragePool> {
+  const lib = libvirt().symbols;
+  const text = cString(key, "storage pool name");
+  return await connection[kInternals].call(
+    () => `look up storage pool ${JSON.stringify(key)}`,
+    (h) =>
+      isUuid(key)
+        ? lib.virStoragePoolLookupByUUIDStringAsync(h, text)
+        : lib.virStoragePoolLookupByNameAsync(h, text),
+    isNull,
+    adoptPool(connection),
+  );
+}
+
+/**
+ * Lists the storage pools of a connection in one call (virConnectListAllStoragePools).
+ *
+ * @param connection the connection to ask
+ * @param options filters; none lists every pool
+ * @returns handles the caller frees
+ */
+export async function listAllStoragePools(
+  connection: Connection,
+  options: ListStoragePoolsOptions = {},
+): Promise<StoragePool[]> {
+  const slot = new OutSlot();
+  return await connection[kInternals].call(
+    () => `list the storage pools of ${JSON.stringify(connection.uri)}`,
+    (h) =>
+      libvirt().symbols.virConnectListAllStoragePoolsAsync(h, slot.buffer, listStoragePoolsFlags(options)),
+    isNegative,
+    (count) => takePointerArray(slot.pointer, count).map(adoptPool(connection)),
+  );
+}
+
+/**
+ * Defines a persistent storage pool from XML (virStoragePoolDefineXML); it stays inactive until
+ * built (if needed) and started.
+ *
+ * @param connection the connection to define it on
+ * @param xml the pool XML (`<pool type='dir'><name>...</name><target><path>...</path></target></pool>`)
+ * @returns a handle to the new pool
+ * @throws {LibvirtError} with libvirt's reason when the XML is invalid or the name or target is taken
+ */
+export async function defineStoragePool(connection: Connection, xml: string): Promise<StoragePool> {
+  const text = cString(xml, "storage pool XML");
+  return await connection[kInternals].call(
+    () => `define storage pool ${describeXml(xml)}`,
+    (h) => libvirt().symbols.virStoragePoolDefineXMLAsync(h, text, 0),
+    isNull,
+    adoptPool(connection),
+  );
+}
+
+/**
+ * Creates and starts a transient storage pool from XML (virStoragePoolCreateXML); it disappears when
+ * destroyed (its volumes stay on disk).
+ *
+ * @param connection the connection to create it on
+ * @param xml the pool XML
+ * @param flags {@link StoragePoolCreateFlag}s, e.g. `WITH_BUILD` to create a dir pool's directory
+ * @returns a handle to the running pool
+ * @throws {LibvirtError} with libvirt's reason when the XML is invalid or the pool cannot start
+ */
+export async function createStoragePool(
+  connection: Connection,
+  xml: string,
+  flags = 0,
+): Promise<StoragePool> {
+  const text = cString(xml, "storage pool XML");
+  return await connection[kInternals].call(
+    () => `create storage pool ${describeXml(xml)}`,
+    (h) => libvirt().symbols.virStoragePoolCreateXMLAsync(h, text, flags),
+    isNull,
+    adoptPool(connection),
+  );
+}
+
+/**
+ * Builds a defined pool's underlying storage, e.g. creates a dir pool's directory (virStoragePoolBuild).
+ *
+ * @param flags {@link StoragePoolBuildFlag}s
+ */
+export async function buildStoragePool(pool: StoragePool, flags = 0): Promise<void> {
+  await callOnPool(pool, "build", (h) => libvirt().symbols.virStoragePoolBuildAsync(h, flags), isNegative);
+}
+
+/**
+ * Starts a defined pool (virStoragePoolCreate).
+ *
+ * @param flags {@link StoragePoolCreateFlag}s, e.g. `WITH_BUILD`
+ * @throws {OperationInvalidError} when it is already running
+ */
+export async function startStoragePool(pool: StoragePool, flags = 0): Promise<void> {
+  await callOnPool(pool, "start", (h) => libvirt().symbols.virStoragePoolCreateAsync(h, flags), isNegative);
+}
+
+/**
+ * Stops a pool (virStoragePoolDestroy); a transient pool disappears. Volumes stay on disk.
+ *
+ * @throws {OperationInvalidError} when it is not running
+ */
+export async function destroyStoragePool(pool: StoragePool): Promise<void> {
+  await callOnPool(pool, "destroy", (h) => libvirt().symbols.virStoragePoolDestroyAsync(h), isNegative);
+}
+
+/**
+ * Removes a pool's persistent definition (virStoragePoolUndefine). Volumes stay on disk.
+ *
+ * @throws {OperationInvalidError} when the pool is running or transient
+ */
+export async function undefineStoragePool(pool: StoragePool): Promise<void> {
+  await callOnPool(pool, "undefine", (h) => libvirt().symbols.virStoragePoolUndefineAsync(h), isNegative);
+}
+
+/**
+ * Creates a volume in a pool from XML (virStorageVolCreateXML), e.g. from {@link qcow2OverlayXml}.
+ *
+ * @param pool a running pool
+ * @param xml the volume XML
+ * @param flags {@link StorageVolumeCreateFlag}s
+ * @returns a handle to the new volume
+ * @throws {LibvirtError} with libvirt's reason when the XML is invalid, the name is taken or the
+ *   backing file cannot be read
+ */
+export async function createVolume(pool: StoragePool, xml: string, flags = 0): Promise<StorageVolume> {
+  const text = cString(xml, "volume XML");
+  return await callOnPool(
+    pool,
+    `create volume ${describeXml(xml)} in`,
+    (h) => libvirt().symbols.virStorageVolCreateXMLAsync(h, text, flags),
+    isNull,
+    adoptVolume(pool.connection),
+  );
+}
+
+/**
+ * Looks a volume up by name in a pool (virStorageVolLookupByName).
+ *
+ * @throws {NotFoundError} when the pool has no such volume
+ */
+export async function lookupVolume(pool: StoragePool, name: string): Promise<StorageVolume> {
+  const text = cString(name, "volume name");
+  return await callOnPool(
+    pool,
+    `look up volume ${JSON.stringify(name)} in`,
+    (h) => libvirt().symbols.virStorageVolLookupByNameAsync(h, text),
+    isNull,
+    adoptVolume(pool.connection),
+  );
+}
+
+/**
+ * Looks a volume up by its path on the host, in whichever running pool holds it
+ * (virStorageVolLookupByPath).
+ *
+ * @throws {NotFoundError} when no running pool has a volume at that path
+ */
+export async function lookupVolumeByPath(connection: Connection, path: string): Promise<StorageVolume> {
+  const text = cString(path, "volume path");
+  return await connection[kInternals].call(
+    () => `look up the volume at ${JSON.stringify(path)}`,
+    (h) => libvirt().symbols.virStorageVolLookupByPathAsync(h, text),
+    isNull,
+    adoptVolume(connection),
+  );
+}
+
+/**
+ * Lists the volumes of a running pool in one call (virStoragePoolListAllVolumes).
+ *
+ * @returns handles the caller frees
+ */
+export async function listVolumes(pool: StoragePool): Promise<StorageVolume[]> {
+  const slot = new OutSlot();
+  return await callOnPool(
+    pool,
+    "list the volumes of",
+    (h) => libvirt().symbols.virStoragePoolListAllVolumesAsync(h, slot.buffer, 0),
+    isNegative,
+    (count) => takePointerArray(slot.pointer, count).map(adoptVolume(pool.connection)),
+  );
+}
+
+/** Options for {@link qcow2OverlayXml}. */
+export interface Qcow2OverlayOptions {
+  /** The new volume's name in its pool, e.g. "web1.qcow2". */
+  name: string;
+  /** The size the guest sees; default: the backing image's size. */
+  capacityBytes?: number | bigint;
+  /** The backing image's path on the host. It is only read, never written. */
+  backingPath: string;
+  /** The backing image's format: "qcow2", "raw", ... Always give it: probing formats is unsafe. */
+  backingFormat: string;
+}
+
+/**
+ * Builds the volume XML of a qcow2 overlay (copy-on-write layer) on a backing image, for
+ * {@link createVolume}. Every value is escaped.
+ *
+ * @param options name, backing image path and format, optional capacity
+ * @returns the volume XML
+ * @throws {TypeError} when a value contains a character XML cannot carry, or a required one is empty
+ * @throws {RangeError} when `capacityBytes` is not a non-negative integer
+ *
+ * @example
+ * ```ts
+ * import { qcow2OverlayXml } from "./storage.ts";
+ * const xml = qcow2OverlayXml({
+ *   name: "web1.qcow2",
+ *   capacityBytes: 10 * 2 ** 30,
+ *   backingPath: "/var/lib/libvirt/images/debian12.qcow2",
+ *   backingFormat: "qcow2",
+ * });
+ * console.log(xml.includes("<backingStore>")); // true
+ * ```
+ */
+export function qcow2OverlayXml(options: Qcow2OverlayOptions): string {
+  const { name, capacityBytes, backingPath, backingFormat } = options;
+  for (
+    const [field, value] of [["name", name], ["backingPath", backingPath], ["backingFormat", backingFormat]]
+  ) {
+    if (typeof value !== "string" || value === "") {
+      throw new TypeError(`Cannot build overlay volume XML: ${field} must be a non-empty string`);
+    }
+  }
+  let capacity = "";
+  if (capacityBytes !== undefined) {
+    const valid = typeof capacityBytes === "bigint"
+      ? capacityBytes >= 0n
+      : Number.isSafeInteger(capacityBytes) && capacityBytes >= 0;
+    if (!valid) {
+      throw new RangeError(
+        `Cannot build overlay volume XML: capacityBytes must be a non-negative integer, got ${
+          String(capacityBytes)
+        }`,
+      );
+    }
+    capacity = `\n  <capacity unit='bytes'>${capacityBytes}</capacity>`;
+  }
+  return `<volume type='file'>
+  <name>${escapeXml(name)}</name>${capacity}
+  <target>
+    <format type='qcow2'/>
+  </target>
+  <backingStore>
+    <path>${escapeXml(backingPath)}</path>
+    <format type='${escapeXml(backingFormat)}'/>
+  </backingStore>
+</volume>
+`;
+}
