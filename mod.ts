@@ -30,6 +30,8 @@ export {
   type Version,
 } from "./lib/connection.ts";
 export {
+  type AddressSource,
+  createDomain,
   defineDomain,
   destroyDomain,
   Domain,
@@ -37,14 +39,62 @@ export {
   DomainState,
   type DomainStateName,
   domainStateName,
+  type InterfaceAddresses,
+  interfaceAddresses,
   listAllDomains,
   listAllDomainsSync,
   type ListDomainsOptions,
   lookupDomain,
   lookupDomainSync,
+  resumeDomain,
   startDomain,
+  suspendDomain,
   undefineDomain,
 } from "./lib/domain.ts";
+export {
+  createNetwork,
+  defineNetwork,
+  destroyNetwork,
+  type DhcpLease,
+  dhcpLeases,
+  type DhcpLeasesOptions,
+  listAllNetworks,
+  type ListNetworksOptions,
+  lookupNetwork,
+  Network,
+  type NetworkXmlOptions,
+  startNetwork,
+  undefineNetwork,
+} from "./lib/network.ts";
+export {
+  buildStoragePool,
+  createStoragePool,
+  createVolume,
+  defineStoragePool,
+  destroyStoragePool,
+  listAllStoragePools,
+  type ListStoragePoolsOptions,
+  listVolumes,
+  lookupStoragePool,
+  lookupVolume,
+  lookupVolumeByPath,
+  type Qcow2OverlayOptions,
+  qcow2OverlayXml,
+  startStoragePool,
+  StoragePool,
+  StoragePoolBuildFlag,
+  StoragePoolCreateFlag,
+  type StoragePoolInfo,
+  type StoragePoolStateName,
+  StorageVolume,
+  StorageVolumeCreateFlag,
+  StorageVolumeDeleteFlag,
+  type StorageVolumeInfo,
+  type StorageVolumeTypeName,
+  type StorageXmlOptions,
+  undefineStoragePool,
+} from "./lib/storage.ts";
+export { escapeXml } from "./lib/xml.ts";
 export {
   ConnectionPool,
   Lease,
@@ -57,4 +107,13 @@ export {
   type UseOptions,
 } from "./lib/pool.ts";
 export { eventLoopEnabled, setEventLoopEnabled } from "./lib/event_loop.ts";
+export {
+  type DomainEvent,
+  type DomainEventKind,
+  type DomainEventOptions,
+  domainEvents,
+  DomainEventStream,
+  waitForState,
+  type WaitForStateOptions,
+} from "./lib/events.ts";
 export { formatVersion, LIBRARY_PATH_ENV, MINIMUM_LIBVIRT_VERSION } from "./lib/ffi/library.ts";

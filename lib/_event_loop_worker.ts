@@ -2,26 +2,123 @@
 // node:worker_threads (the only Worker Deno lets a process unref, so finished scripts exit) accepts
 // only file: and data: URLs, and users import this library over https:.
 //
-// It registers libvirt's default event implementation, tells the main thread it is ready, and turns
-// virEventRunDefaultImpl until the shared stop flag is set. Keepalive and connection-close detection
-// (and domain events) ride on this loop; it never blocks the main isolate, which may itself be
-// blocked for seconds in user code.
-const source = `
+// It registers libvirt's default event implementation, then turns virEventRunDefaultImpl, yielding to
+// its own JavaScript event loop between iterations so commands from the main thread get in. The main
+// thread counts each command it posts in control[1] and wakes a blocked poll() through `wakeTimer`
+// (virEventUpdateTimeout(timer, 0) is thread-safe; the timer's callback disarms it again). One yield
+// is not always enough for a posted message to be dispatched, so the worker does not block in poll()
+// again until it has handled as many commands as were counted.
+//
+// Domain event and connection-close callbacks are created here, once per event kind, and libvirt
+// calls them on this thread from inside virEventRunDefaultImpl: they copy what they need (the domain's
+// name and UUID are readable only during the callback) and post it to the main thread. The opaque
+// pointer carries the subscription id. The callbacks live as long as the worker, so libvirt can never
+// call one that was closed.
+const source = String.raw`
 import { parentPort, workerData } from "node:worker_threads";
 const { libraryPath, control } = workerData;
 const flags = new Int32Array(control);
 const lib = Deno.dlopen(libraryPath, {
   virEventRegisterDefaultImpl: { parameters: [], result: "i32" },
   virEventRunDefaultImpl: { parameters: [], result: "i32" },
+  virEventAddTimeout: { parameters: ["i32", "function", "pointer", "pointer"], result: "i32" },
+  virEventUpdateTimeout: { parameters: ["i32", "i32"], result: "void" },
+  virConnectDomainEventRegisterAny: {
+    parameters: ["pointer", "pointer", "i32", "function", "pointer", "pointer"], result: "i32",
+  },
+  virConnectDomainEventDeregisterAny: { parameters: ["pointer", "i32"], result: "i32" },
+  virConnectRegisterCloseCallback: { parameters: ["pointer", "function", "pointer", "pointer"], result: "i32" },
+  virConnectUnregisterCloseCallback: { parameters: ["pointer", "function"], result: "i32" },
+  virConnCopyLastError: { parameters: ["pointer", "buffer"], result: "i32" },
+  virResetError: { parameters: ["buffer"], result: "void" },
+  virDomainGetName: { parameters: ["pointer"], result: "pointer" },
+  virDomainGetUUIDString: { parameters: ["pointer", "buffer"], result: "i32" },
 });
-const registered = lib.symbols.virEventRegisterDefaultImpl();
-parentPort.postMessage({ type: "ready", ok: registered === 0 });
+const s = lib.symbols;
+const post = (message) => parentPort.postMessage(message);
+const cstr = (p) => (p === null ? null : Deno.UnsafePointerView.getCString(p));
+const idOf = (opaque) => Number(Deno.UnsafePointer.value(opaque));
+const uuidBuffer = new Uint8Array(37);
+function domainOf(dom) {
+  s.virDomainGetUUIDString(dom, uuidBuffer);
+  return { name: cstr(s.virDomainGetName(dom)), uuid: new TextDecoder().decode(uuidBuffer.subarray(0, 36)) };
+}
+function lastError(conn) {
+  const buffer = new Uint8Array(80);
+  s.virConnCopyLastError(conn, buffer);
+  const view = new DataView(buffer.buffer);
+  const messagePointer = Deno.UnsafePointer.create(view.getBigUint64(8, true));
+  const error = { code: view.getInt32(0, true), domain: view.getInt32(4, true), level: view.getInt32(16, true), message: cstr(messagePointer) ?? "" };
+  s.virResetError(buffer);
+  return error;
+}
+
+// One callback per event kind; "kind" names follow lib/events.ts.
+const callbacks = {
+  0: new Deno.UnsafeCallback({ parameters: ["pointer", "pointer", "i32", "i32", "pointer"], result: "void" },
+    (_c, dom, event, detail, opaque) => post({ type: "event", id: idOf(opaque), kind: "lifecycle", domain: domainOf(dom), event, detail, at: Date.now() })),
+  1: new Deno.UnsafeCallback({ parameters: ["pointer", "pointer", "pointer"], result: "void" },
+    (_c, dom, opaque) => post({ type: "event", id: idOf(opaque), kind: "reboot", domain: domainOf(dom), at: Date.now() })),
+  15: new Deno.UnsafeCallback({ parameters: ["pointer", "pointer", "pointer", "pointer"], result: "void" },
+    (_c, dom, alias, opaque) => post({ type: "event", id: idOf(opaque), kind: "device-removed", domain: domainOf(dom), device: cstr(alias), at: Date.now() })),
+  18: new Deno.UnsafeCallback({ parameters: ["pointer", "pointer", "i32", "i32", "pointer"], result: "void" },
+    (_c, dom, state, reason, opaque) => post({ type: "event", id: idOf(opaque), kind: "agent-lifecycle", domain: domainOf(dom), event: state, detail: reason, at: Date.now() })),
+  23: new Deno.UnsafeCallback({ parameters: ["pointer", "pointer", "i32", "pointer", "pointer"], result: "void" },
+    (_c, dom, type, nsuri, opaque) => post({ type: "event", id: idOf(opaque), kind: "metadata-change", domain: domainOf(dom), event: type, namespace: cstr(nsuri), at: Date.now() })),
+};
+const closed = new Deno.UnsafeCallback({ parameters: ["pointer", "i32", "pointer"], result: "void" },
+  (_c, reason, opaque) => post({ type: "closed", id: idOf(opaque), reason, at: Date.now() }));
+const wake = new Deno.UnsafeCallback({ parameters: ["i32", "pointer"], result: "void" },
+  (timer) => s.virEventUpdateTimeout(timer, -1));
+
+function handle(command) {
+  const conn = Deno.UnsafePointer.create(BigInt(command.conn ?? 0));
+  switch (command.type) {
+    case "subscribe": {
+      const dom = command.domain ? Deno.UnsafePointer.create(BigInt(command.domain)) : null;
+      const cb = callbacks[command.eventId];
+      const callbackId = s.virConnectDomainEventRegisterAny(conn, dom, command.eventId, cb.pointer, Deno.UnsafePointer.create(BigInt(command.id)), null);
+      return callbackId < 0 ? { ok: false, error: lastError(conn) } : { ok: true, callbackId };
+    }
+    case "unsubscribe": {
+      const r = s.virConnectDomainEventDeregisterAny(conn, command.callbackId);
+      return r < 0 ? { ok: false, error: lastError(conn) } : { ok: true };
+    }
+    case "watch-close": {
+      const r = s.virConnectRegisterCloseCallback(conn, closed.pointer, Deno.UnsafePointer.create(BigInt(command.id)), null);
+      return r < 0 ? { ok: false, error: lastError(conn) } : { ok: true };
+    }
+    case "unwatch-close": {
+      const r = s.virConnectUnregisterCloseCallback(conn, closed.pointer);
+      return r < 0 ? { ok: false, error: lastError(conn) } : { ok: true };
+    }
+  }
+  return { ok: false, error: { code: 1, domain: 0, level: 2, message: "unknown command " + command.type } };
+}
+
+let handled = 0;
+parentPort.on("message", (command) => {
+  handled++;
+  if (command.type === "stop") return;
+  let reply;
+  try {
+    reply = handle(command);
+  } catch (error) {
+    reply = { ok: false, error: { code: 1, domain: 0, level: 2, message: String(error) } };
+  }
+  post({ type: "reply", request: command.request, ...reply });
+});
+
+const registered = s.virEventRegisterDefaultImpl();
+const wakeTimer = registered === 0 ? s.virEventAddTimeout(-1, wake.pointer, null, null) : -1;
+post({ type: "ready", ok: registered === 0 && wakeTimer >= 0, wakeTimer });
 if (registered === 0) {
   while (Atomics.load(flags, 0) === 0) {
-    if (lib.symbols.virEventRunDefaultImpl() < 0) break;
+    if (Atomics.load(flags, 1) === handled && s.virEventRunDefaultImpl() < 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 0));
   }
 }
-parentPort.postMessage({ type: "stopped" });
+post({ type: "stopped" });
 `;
 
 /** The worker module as a data: URL. */

@@ -136,6 +136,10 @@ export interface ConnectionInternals {
   ): U;
   /** Registers a handle to be freed if still open when the connection closes. */
   adopt(child: ConnectionChild): void;
+  /** The raw connection pointer as a number, for the event worker (libvirt connections are thread-safe). */
+  pointerValue(): bigint;
+  /** The options the connection was opened with, so that lib/events.ts can open a sibling. */
+  openOptions(): OpenOptions;
   /** Forgets a handle that freed itself. */
   release(child: ConnectionChild): void;
 }
@@ -234,6 +238,7 @@ function authBridge(auth: AuthOptions) {
 export class Connection {
   readonly #uri: string;
   readonly #readOnly: boolean;
+  #options: OpenOptions = {};
   #handle: Deno.PointerObject | null;
   #busy = false;
   readonly #waiters: (() => void)[] = [];
@@ -243,6 +248,13 @@ export class Connection {
     call: (operation, run, failed, wrap) => this.#call(operation, run, failed, wrap),
     callSync: (operation, run, failed, wrap) => this.#callSync(operation, run, failed, wrap),
     adopt: (child) => void this.#children.add(child),
+    pointerValue: () => {
+      if (this.#handle === null) {
+        throw new TypeError(`Cannot use a closed Connection to ${JSON.stringify(this.#uri)}`);
+      }
+      return BigInt(Deno.UnsafePointer.value(this.#handle));
+    },
+    openOptions: () => this.#options,
     release: (child) => void this.#children.delete(child),
   };
 
@@ -291,6 +303,7 @@ export class Connection {
         });
       }
       const connection = new Connection(uri, options.readOnly ?? false, handle);
+      connection.#options = options;
       if (loopRunning) await connection.#startKeepAlive(options.keepAlive ?? DEFAULT_KEEPALIVE);
       return connection;
     } finally {

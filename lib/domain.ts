@@ -11,9 +11,9 @@
  * @module
  */
 import { type Connection, type ConnectionInternals, kInternals } from "./connection.ts";
-import { cString, cStringScratch, OutSlot, readCString, takeCString, takePointerArray } from "./ffi/c.ts";
+import { cString, cStringCached, OutSlot, readCString, takeCString, takePointerArray } from "./ffi/c.ts";
 import { libvirt } from "./ffi/library.ts";
-import { decodeDomainInfo, VIR_DOMAIN_INFO_SIZE } from "./ffi/structs.ts";
+import { decodeDomainInfo, decodeInterface, VIR_DOMAIN_INFO_SIZE } from "./ffi/structs.ts";
 import { UUID_STRING_BUFLEN } from "./ffi/symbols_domain.ts";
 
 /** virDomainState, by name. */
@@ -106,13 +106,14 @@ export class Domain {
   #uuid: string | undefined;
 
   /** @internal */
-  constructor(token: symbol, connection: Connection, handle: Deno.PointerObject) {
+  constructor(token: symbol, connection: Connection, handle: Deno.PointerObject, name?: string) {
     if (token !== constructing) {
       throw new TypeError("Cannot construct a Domain directly: use lookupDomain() or listAllDomains()");
     }
     this.#connection = connection;
     this.#internals = connection[kInternals];
     this.#handle = handle;
+    this.#name = name;
     this.#internals.adopt(this);
   }
 
@@ -199,6 +200,8 @@ export class Domain {
   free(): void {
     const handle = this.#handle;
     if (handle === null) return;
+    // keep the identity readable after the free (`d.free(), d.name`), and in error messages
+    this.#name ??= readCString(libvirt().symbols.virDomainGetName(handle)) ?? "";
     this.#handle = null;
     this.#internals.release(this);
     libvirt().symbols.virDomainFree(handle);
@@ -256,13 +259,20 @@ export async function lookupDomain(connection: Connection, key: string | number)
     () => `look up domain ${JSON.stringify(key)}`,
     (h) => {
       if (typeof key === "number") return lib.virDomainLookupByIDAsync(h, key);
-      const text = cString(key, "domain name");
+      const text = cStringCached(key, "domain name");
       return isUuid(key)
         ? lib.virDomainLookupByUUIDStringAsync(h, text)
         : lib.virDomainLookupByNameAsync(h, text);
     },
     isNull,
-    (handle) => new Domain(constructing, connection, handle!),
+    // looked up by name: that is its name, no need to ask libvirt again
+    (handle) =>
+      new Domain(
+        constructing,
+        connection,
+        handle!,
+        typeof key === "string" && !isUuid(key) ? key : undefined,
+      ),
   );
 }
 
@@ -274,11 +284,17 @@ export function lookupDomainSync(connection: Connection, key: string | number): 
     () => `look up domain ${JSON.stringify(key)}`,
     (h) => {
       if (typeof key === "number") return lib.virDomainLookupByID(h, key);
-      const text = cStringScratch(key, "domain name");
+      const text = cStringCached(key, "domain name");
       return isUuid(key) ? lib.virDomainLookupByUUIDString(h, text) : lib.virDomainLookupByName(h, text);
     },
     isNull,
-    (handle) => new Domain(constructing, connection, handle!),
+    (handle) =>
+      new Domain(
+        constructing,
+        connection,
+        handle!,
+        typeof key === "string" && !isUuid(key) ? key : undefined,
+      ),
   );
 }
 
@@ -334,6 +350,76 @@ export async function defineDomain(connection: Connection, xml: string): Promise
   );
 }
 
+/**
+ * Creates and starts a transient domain from XML (virDomainCreateXML): it vanishes when it stops.
+ *
+ * @param flags `VIR_DOMAIN_START_*` (1 paused, 2 autodestroy)
+ * @throws {LibvirtError} with libvirt's reason when the XML is invalid or the domain cannot start
+ */
+export async function createDomain(connection: Connection, xml: string, flags = 0): Promise<Domain> {
+  const text = cString(xml, "domain XML");
+  return await connection[kInternals].call(
+    () => `create domain ${describeXml(xml)}`,
+    (h) => libvirt().symbols.virDomainCreateXMLAsync(h, text, flags),
+    isNull,
+    (handle) => new Domain(constructing, connection, handle!),
+  );
+}
+
+/** Where {@link interfaceAddresses} asks (`VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_*`). */
+export type AddressSource = "lease" | "agent" | "arp";
+
+const addressSources: Record<AddressSource, number> = { lease: 0, agent: 1, arp: 2 };
+
+/** One guest interface as a libvirt address source reports it. */
+export interface InterfaceAddresses {
+  /** The interface's name: the host-side device (vnet0) for lease/arp, the guest's (eth0) for agent. */
+  name: string;
+  /** Its MAC address, lower case, or undefined when the source does not know it. */
+  mac: string | undefined;
+  addresses: { family: "ipv4" | "ipv6"; address: string; prefix: number }[];
+}
+
+/**
+ * The addresses one libvirt source reports for a domain's interfaces (virDomainInterfaceAddresses).
+ * This is the raw query; lib/ip/ merges sources, filters and explains.
+ *
+ * @param domain the domain to ask about
+ * @param source "lease" (libvirt's DHCP), "agent" (qemu-guest-agent; needs a read-write connection),
+ *   "arp" (the host's neighbour table)
+ * @throws {AgentUnresponsiveError} when the agent does not answer; {@link LibvirtError} otherwise
+ */
+export async function interfaceAddresses(
+  domain: Domain,
+  source: AddressSource,
+): Promise<InterfaceAddresses[]> {
+  const handle = domain.handle;
+  const slot = new OutSlot();
+  const lib = libvirt().symbols;
+  return await domain.connection[kInternals].call(
+    () => `get the ${source} addresses of domain ${JSON.stringify(domain.name)}`,
+    () => lib.virDomainInterfaceAddressesAsync(handle, slot.buffer, addressSources[source], 0),
+    isNegative,
+    (count) =>
+      takePointerArray(slot.pointer, count).map((pointer) => {
+        try {
+          const raw = decodeInterface(pointer);
+          return {
+            name: raw.name,
+            mac: raw.hwaddr?.toLowerCase() ?? undefined,
+            addresses: raw.addresses.map((a) => ({
+              family: a.type === 1 ? "ipv6" as const : "ipv4" as const,
+              address: a.address,
+              prefix: a.prefix,
+            })),
+          };
+        } finally {
+          lib.virDomainInterfaceFree(pointer);
+        }
+      }),
+  );
+}
+
 /** Names the domain an XML document describes, for error messages, without parsing it fully. */
 function describeXml(xml: string): string {
   const name = /<name>([^<]{0,80})<\/name>/.exec(xml)?.[1];
@@ -366,6 +452,26 @@ export async function destroyDomain(domain: Domain, flags = 0): Promise<void> {
   await domain.connection[kInternals].call(
     () => `destroy domain ${JSON.stringify(domain.name)}`,
     () => libvirt().symbols.virDomainDestroyFlagsAsync(handle, flags),
+    isNegative,
+  );
+}
+
+/** Pauses a running domain's vCPUs (virDomainSuspend). */
+export async function suspendDomain(domain: Domain): Promise<void> {
+  const handle = domain.handle;
+  await domain.connection[kInternals].call(
+    () => `suspend domain ${JSON.stringify(domain.name)}`,
+    () => libvirt().symbols.virDomainSuspendAsync(handle),
+    isNegative,
+  );
+}
+
+/** Resumes a paused domain (virDomainResume). */
+export async function resumeDomain(domain: Domain): Promise<void> {
+  const handle = domain.handle;
+  await domain.connection[kInternals].call(
+    () => `resume domain ${JSON.stringify(domain.name)}`,
+    () => libvirt().symbols.virDomainResumeAsync(handle),
     isNegative,
   );
 }

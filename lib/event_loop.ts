@@ -14,7 +14,40 @@ import { Worker } from "node:worker_threads";
 import { eventLoopWorkerUrl } from "./_event_loop_worker.ts";
 import { libvirt } from "./ffi/library.ts";
 
-let started: Promise<boolean> | undefined;
+/** A raw event from the worker (see lib/_event_loop_worker.ts); lib/events.ts gives it types. */
+export interface RawEvent {
+  type: "event" | "closed";
+  /** The subscription (or close watch) id the callback's opaque pointer carried. */
+  id: number;
+  kind?: string;
+  domain?: { name: string; uuid: string };
+  event?: number;
+  detail?: number;
+  reason?: number;
+  device?: string | null;
+  namespace?: string | null;
+  at: number;
+}
+
+/** The worker's answer to a command. */
+export interface LoopReply {
+  ok: boolean;
+  callbackId?: number;
+  error?: { code: number; domain: number; level: number; message: string };
+}
+
+/** The running loop, as lib/events.ts uses it. */
+export interface EventLoop {
+  /** Sends a command to the worker, wakes its poll(), and resolves with the worker's reply. */
+  request(command: Record<string, unknown>): Promise<LoopReply>;
+  /** Routes events and close notices to `listener` (one listener: lib/events.ts's dispatcher). */
+  listen(listener: (event: RawEvent) => void): void;
+  /** Keeps the process alive while someone waits for events; unref when nobody does. */
+  hold(): void;
+  release(): void;
+}
+
+let started: Promise<EventLoop | null> | undefined;
 let enabled = true;
 
 /**
@@ -43,19 +76,70 @@ export function eventLoopEnabled(): boolean {
  * false when disabled. Every open awaits this first. The worker is unref'd: it never keeps a
  * finished script alive.
  */
-export function ensureEventLoop(): Promise<boolean> {
-  return started ??= enabled ? startEventLoop() : Promise.resolve(false);
+export async function ensureEventLoop(): Promise<boolean> {
+  return (await eventLoop()) !== null;
 }
 
-function startEventLoop(): Promise<boolean> {
-  const { path } = libvirt();
-  const control = new SharedArrayBuffer(4);
-  const worker = new Worker(eventLoopWorkerUrl, { workerData: { libraryPath: path, control } });
-  return new Promise<boolean>((resolve) => {
-    worker.once("message", (message: { type: string; ok: boolean }) => {
-      worker.unref();
-      resolve(message.ok);
-    });
-    worker.once("error", () => resolve(false));
+/** The running event loop (started on first use), or null when disabled or it failed to start. */
+export function eventLoop(): Promise<EventLoop | null> {
+  return started ??= enabled ? startEventLoop() : Promise.resolve(null);
+}
+
+function startEventLoop(): Promise<EventLoop | null> {
+  const lib = libvirt();
+  // [0] stop requested, [1] commands posted (the worker compares it with the commands it handled)
+  const control = new SharedArrayBuffer(8);
+  const flags = new Int32Array(control);
+  const worker = new Worker(eventLoopWorkerUrl, { workerData: { libraryPath: lib.path, control } });
+  const pending = new Map<number, (reply: LoopReply) => void>();
+  let listener: ((event: RawEvent) => void) | undefined;
+  let nextRequest = 1;
+  let holds = 0;
+  return new Promise<EventLoop | null>((resolve) => {
+    worker.on("error", () => resolve(null));
+    worker.on(
+      "message",
+      (message: { type: string; ok?: boolean; wakeTimer?: number; request?: number } & LoopReply) => {
+        switch (message.type) {
+          case "ready": {
+            worker.unref();
+            if (!message.ok) return resolve(null);
+            const wakeTimer = message.wakeTimer!;
+            resolve({
+              request(command) {
+                const request = nextRequest++;
+                return new Promise<LoopReply>((done) => {
+                  pending.set(request, done);
+                  Atomics.add(flags, 1, 1);
+                  worker.postMessage({ ...command, request });
+                  // poll() may be blocked for as long as no fd or timer fires: make it return
+                  lib.symbols.virEventUpdateTimeout(wakeTimer, 0);
+                });
+              },
+              listen(l) {
+                listener = l;
+              },
+              hold() {
+                if (holds++ === 0) worker.ref();
+              },
+              release() {
+                if (--holds === 0) worker.unref();
+              },
+            });
+            break;
+          }
+          case "reply": {
+            const done = pending.get(message.request!);
+            pending.delete(message.request!);
+            done?.(message);
+            break;
+          }
+          case "event":
+          case "closed":
+            listener?.(message as unknown as RawEvent);
+            break;
+        }
+      },
+    );
   });
 }

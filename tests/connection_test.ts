@@ -161,6 +161,7 @@ Deno.test("Connection.close frees handles the caller forgot and reports them", a
   assert.deepEqual(report, { remainingReferences: 0, freedHandles: 1 });
   assert.ok(leaked.freed);
   assert.throws(() => leaked.uuid, /Cannot read the UUID of freed Domain "test"/);
+  assert.equal(leaked.name, "test", "the name stays readable after the free");
 });
 
 Deno.test("Connection.close waits for the call in flight", async () => {

@@ -2,7 +2,8 @@
 // A deliberately leaked virDomainPtr costs ~177 bytes per call (docs/design.md), so 100k leaked calls
 // would add ~17 MB: the bound below is far from noise and far below a leak.
 import assert from "node:assert/strict";
-import { Connection, ConnectionPool, listAllDomainsSync, lookupDomain, lookupDomainSync } from "../mod.ts";
+import { Connection, listAllDomainsSync, lookupDomainSync } from "../mod.ts";
+import { runDeno } from "./_helpers.ts";
 
 const MiB = 1024 * 1024;
 const LEAK_BOUND = 4 * MiB;
@@ -28,23 +29,20 @@ Deno.test("leaks: 100,000 synchronous lookup+info calls keep RSS flat", () => {
   assert.deepEqual(conn.closeSync(), { remainingReferences: 0, freedHandles: 0 });
 });
 
-Deno.test("leaks: 100,000 pooled asynchronous calls keep RSS flat and close clean", async () => {
-  const pool = new ConnectionPool("test:///default", { max: 16 });
-  const run = async (count: number) => {
-    let next = 0;
-    await Promise.all(Array.from({ length: 16 }, async () => {
-      while (next++ < count) {
-        await pool.use(async (conn) => {
-          using dom = await lookupDomain(conn, "test");
-          await dom.info();
-        });
-      }
-    }));
-  };
-  await run(20_000);
-  const before = rss();
-  await run(100_000);
-  const grown = rss() - before;
-  assert.ok(grown < LEAK_BOUND, `RSS grew by ${(grown / MiB).toFixed(1)} MiB over 100k calls`);
-  assert.deepEqual(await pool.close(), { closed: 16, remainingReferences: 0, freedHandles: 0 });
+Deno.test("leaks: 100,000 pooled asynchronous calls keep the native heap flat and close clean", async () => {
+  const fixture = new URL("./fixtures/leak_async.ts", import.meta.url).pathname;
+  const { code, stdout, stderr } = await runDeno([
+    "run",
+    "--allow-all", // /proc/self/status counts as a special file: --allow-read is not enough
+    "--v8-flags=--expose-gc",
+    fixture,
+  ]);
+  assert.equal(code, 0, stderr);
+  const { mallocGrownBytes, rssGrownBytes, close } = JSON.parse(stdout);
+  assert.ok(
+    mallocGrownBytes < LEAK_BOUND,
+    `native heap in use grew by ${(mallocGrownBytes / MiB).toFixed(1)} MiB over 100k calls ` +
+      `(RSS by ${(rssGrownBytes / MiB).toFixed(1)} MiB)`,
+  );
+  assert.deepEqual(close, { closed: 16, remainingReferences: 0, freedHandles: 0 });
 });

@@ -2,10 +2,20 @@
 # The integration lab: a real libvirtd (QEMU driver, TCG) living in a network namespace of its own.
 #
 #   tests/integration/lab/lab.sh install     Debian packages + the libvirt-qemu user (idempotent)
-#   tests/integration/lab/lab.sh up          config, namespace, libvirtd; waits until its socket answers
+#   tests/integration/lab/lab.sh up          config, namespace, libvirtd, networks, image pool, guest
+#                                            artefacts, and the second host; writes $LAB_STATE/lab.json
+#   tests/integration/lab/lab.sh daemon      only config, namespace and libvirtd (enough for unit tests)
 #   tests/integration/lab/lab.sh restart     stop and start libvirtd (guests keep running), for reconnect tests
-#   tests/integration/lab/lab.sh down        guests, networks, libvirtd, namespace: everything `up` made
+#   tests/integration/lab/lab.sh down        guests, networks, pools, both daemons, namespaces: all `up` made
 #   tests/integration/lab/lab.sh status      what is running
+#   tests/integration/lab/lab.sh exec CMD..  run CMD inside the lab namespace (where the guests' bridges are)
+#
+# Layout (all inside network namespaces; nothing is added to the root namespace's links or routes):
+#   netns dlvlab   libvirtd #1 (qemu:///system, socket /run/libvirt/libvirt-sock), networks
+#                  dlvnat (NAT, 10.77.1.0/24) and dlviso (isolated, 10.77.2.0/24), veth dlv-h1 10.77.9.1/30
+#   netns dlvlab2  libvirtd #2 with private /run/libvirt, /etc/libvirt, /var/lib/libvirt, ... (its own
+#                  mount namespace), listening on qemu+tcp://10.77.9.2/system; veth dlv-h2 10.77.9.2/30.
+#                  Reachable from inside dlvlab: the tests run there (`lab.sh exec deno task test`).
 #
 # Why a namespace: every bridge, dnsmasq and guest libvirt creates then lives in $LAB_NETNS, so no
 # packet can reach eth0 or the root namespace's routes. The UNIX socket /run/libvirt/libvirt-sock is a
@@ -14,8 +24,17 @@
 set -euo pipefail
 
 LAB_NETNS=${LAB_NETNS:-dlvlab}
+LAB_NETNS2=${LAB_NETNS2:-dlvlab2}
 LAB_STATE=${LAB_STATE:-/run/deno_libvirt_lab}
+LAB_DATA=${LAB_DATA:-/var/lib/deno_libvirt_lab}
+LAB_LOGS=${LAB_LOGS:-/var/log/deno_libvirt_lab}
+GUEST_DIR=${GUEST_DIR:-/var/cache/deno_libvirt_lab/guest}
+HOST2=$LAB_STATE/host2
 PIDFILE=/run/libvirtd.pid
+PIDFILE2=$HOST2/libvirtd.pid
+HOST1_ADDR=10.77.9.1
+HOST2_ADDR=10.77.9.2
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 export LIBVIRT_DEFAULT_URI=qemu:///system
 
 log() { printf '[lab %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -56,6 +75,155 @@ log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
 CONF
 }
 
+# libvirt networks of the lab: NAT and isolated, libvirt's DHCP. no-ping: leases in ~1 s instead of
+# after dnsmasq's 3 s probe; short leases bound the stale entries a destroyed guest leaves behind.
+network_xml() { # NAME BRIDGE SUBNET(a.b.c) FORWARD(nat|none)
+  local forward=""
+  [[ $4 == nat ]] && forward="<forward mode='nat'/>"
+  cat <<XML
+<network xmlns:dnsmasq='http://libvirt.org/schemas/network/dnsmasq/1.0'>
+  <name>$1</name>
+  $forward
+  <bridge name='$2' stp='off' delay='0'/>
+  <ip address='$3.1' netmask='255.255.255.0'>
+    <dhcp>
+      <range start='$3.10' end='$3.250'>
+        <lease expiry='10' unit='minutes'/>
+      </range>
+    </dhcp>
+  </ip>
+  <dnsmasq:options>
+    <dnsmasq:option value='no-ping'/>
+  </dnsmasq:options>
+</network>
+XML
+}
+
+ensure_network() { # URI NAME BRIDGE SUBNET FORWARD
+  local uri=$1
+  if ! virsh -c "$uri" net-info "$2" >/dev/null 2>&1; then
+    network_xml "$2" "$3" "$4" "$5" >"$LAB_STATE/$2.xml"
+    virsh -q -c "$uri" net-define "$LAB_STATE/$2.xml" >/dev/null
+  fi
+  virsh -c "$uri" net-info "$2" | grep -q '^Active:.*yes' || virsh -q -c "$uri" net-start "$2" >/dev/null
+}
+
+ensure_image_pool() {
+  mkdir -p "$LAB_DATA/images"
+  if ! virsh pool-info dlvimages >/dev/null 2>&1; then
+    cat >"$LAB_STATE/dlvimages.xml" <<XML
+<pool type='dir'><name>dlvimages</name><target><path>$LAB_DATA/images</path></target></pool>
+XML
+    virsh -q pool-define "$LAB_STATE/dlvimages.xml" >/dev/null
+  fi
+  virsh pool-info dlvimages | grep -q '^State:.*running' || virsh -q pool-start dlvimages >/dev/null
+}
+
+# The second hypervisor host: a libvirtd in its own network namespace AND its own mount namespace, so
+# that its runtime, state and config folders do not collide with the first daemon's.
+host2_pid() {
+  [[ -f $PIDFILE2 ]] && kill -0 "$(cat "$PIDFILE2")" 2>/dev/null && cat "$PIDFILE2"
+}
+
+start_host2() {
+  if pid=$(host2_pid); then
+    log "second libvirtd already running (pid $pid)"
+    return 0
+  fi
+  ip netns list | grep -qw "$LAB_NETNS2" || ip netns add "$LAB_NETNS2"
+  ip -n "$LAB_NETNS2" link set lo up
+  if ! ip -n "$LAB_NETNS" link show dlv-h1 >/dev/null 2>&1; then
+    # created inside the namespaces: the root namespace never sees either end
+    ip -n "$LAB_NETNS" link add dlv-h1 type veth peer name dlv-h2 netns "$LAB_NETNS2"
+    ip -n "$LAB_NETNS" addr add "$HOST1_ADDR/30" dev dlv-h1
+    ip -n "$LAB_NETNS2" addr add "$HOST2_ADDR/30" dev dlv-h2
+    ip -n "$LAB_NETNS" link set dlv-h1 up
+    ip -n "$LAB_NETNS2" link set dlv-h2 up
+  fi
+  local d
+  for d in run etc lib log cache; do mkdir -p "$HOST2/$d"; done
+  cp /etc/libvirt/qemu.conf "$HOST2/etc/qemu.conf"
+  cat >"$HOST2/etc/libvirtd.conf" <<CONF
+listen_tls = 0
+listen_tcp = 1
+listen_addr = "$HOST2_ADDR"
+auth_tcp = "none"
+log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
+CONF
+  rm -f "$PIDFILE2"
+  ip netns exec "$LAB_NETNS2" unshare --mount --propagation private bash -c "
+    mount --bind '$HOST2/run' /run/libvirt
+    mount --bind '$HOST2/etc' /etc/libvirt
+    mount --bind '$HOST2/lib' /var/lib/libvirt
+    mount --bind '$HOST2/log' /var/log/libvirt
+    mount --bind '$HOST2/cache' /var/cache/libvirt
+    exec libvirtd -d --listen --pid-file '$PIDFILE2'
+  "
+  for _ in $(seq 1 300); do
+    ip netns exec "$LAB_NETNS" virsh -c "qemu+tcp://$HOST2_ADDR/system" version >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  ip netns exec "$LAB_NETNS" virsh -c "qemu+tcp://$HOST2_ADDR/system" version >/dev/null 2>&1 ||
+    { log "second libvirtd did not answer on $HOST2_ADDR within 30 s; see $HOST2/log/libvirtd.log"; return 1; }
+  # its guests get an isolated network of their own
+  local uri2="qemu+tcp://$HOST2_ADDR/system"
+  if ! ip netns exec "$LAB_NETNS" virsh -c "$uri2" net-info dlvh2 >/dev/null 2>&1; then
+    network_xml dlvh2 dlvh2br0 10.77.3 none >"$LAB_STATE/dlvh2.xml"
+    ip netns exec "$LAB_NETNS" virsh -q -c "$uri2" net-define "$LAB_STATE/dlvh2.xml" >/dev/null
+  fi
+  ip netns exec "$LAB_NETNS" virsh -c "$uri2" net-info dlvh2 | grep -q '^Active:.*yes' ||
+    ip netns exec "$LAB_NETNS" virsh -q -c "$uri2" net-start dlvh2 >/dev/null
+  log "second libvirtd $(cat "$PIDFILE2") answering on qemu+tcp://$HOST2_ADDR/system (netns $LAB_NETNS2)"
+}
+
+stop_host2() {
+  local pid uri2="qemu+tcp://$HOST2_ADDR/system"
+  if pid=$(host2_pid); then
+    for d in $(ip netns exec "$LAB_NETNS" virsh -c "$uri2" list --name --all 2>/dev/null); do
+      ip netns exec "$LAB_NETNS" virsh -q -c "$uri2" destroy "$d" >/dev/null 2>&1 || true
+      ip netns exec "$LAB_NETNS" virsh -q -c "$uri2" undefine "$d" --managed-save --snapshots-metadata --nvram >/dev/null 2>&1 || true
+    done
+    for n in $(ip netns exec "$LAB_NETNS" virsh -c "$uri2" net-list --name --all 2>/dev/null); do
+      ip netns exec "$LAB_NETNS" virsh -q -c "$uri2" net-destroy "$n" >/dev/null 2>&1 || true
+    done
+    kill "$pid"
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
+  fi
+  if ip netns list | grep -qw "$LAB_NETNS2"; then
+    for p in $(ip netns pids "$LAB_NETNS2" 2>/dev/null); do
+      log "left in netns $LAB_NETNS2: pid $p $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null)"
+    done
+    ip netns del "$LAB_NETNS2"
+  fi
+  rm -rf "$HOST2"
+}
+
+write_lab_json() {
+  local kernel initrd
+  kernel=$GUEST_DIR/vmlinuz
+  initrd=$GUEST_DIR/initramfs.gz
+  cat >"$LAB_STATE/lab.json" <<JSON
+{
+  "netns": "$LAB_NETNS",
+  "uri": "qemu:///system",
+  "networks": {
+    "nat": { "name": "dlvnat", "bridge": "dlvnat0", "prefix": "10.77.1", "gateway": "10.77.1.1" },
+    "isolated": { "name": "dlviso", "bridge": "dlviso0", "prefix": "10.77.2", "gateway": "10.77.2.1" }
+  },
+  "imagePool": { "name": "dlvimages", "path": "$LAB_DATA/images" },
+  "guest": { "dir": "$GUEST_DIR", "kernel": "$kernel", "initrd": "$initrd", "xmlScript": "$HERE/guest_xml.sh" },
+  "logs": "$LAB_LOGS",
+  "labScript": "$HERE/lab.sh",
+  "secondHost": {
+    "netns": "$LAB_NETNS2",
+    "uri": "qemu+tcp://$HOST2_ADDR/system",
+    "network": { "name": "dlvh2", "bridge": "dlvh2br0", "prefix": "10.77.3", "gateway": "10.77.3.1" }
+  }
+}
+JSON
+}
+
 daemon_pid() {
   [[ -f $PIDFILE ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null && cat "$PIDFILE"
 }
@@ -91,10 +259,22 @@ stop_daemon() {
   kill -9 "$pid" 2>/dev/null || true
 }
 
-cmd_up() {
+cmd_daemon() {
   cmd_install
   write_config
   start_daemon
+}
+
+cmd_up() {
+  cmd_daemon
+  mkdir -p "$LAB_STATE" "$LAB_LOGS"
+  ensure_network qemu:///system dlvnat dlvnat0 10.77.1 nat
+  ensure_network qemu:///system dlviso dlviso0 10.77.2 none
+  ensure_image_pool
+  GUEST_DIR=$GUEST_DIR bash "$HERE/build_guest.sh" >/dev/null
+  start_host2
+  write_lab_json
+  log "lab up: $LAB_STATE/lab.json"
 }
 
 cmd_restart() {
@@ -103,6 +283,7 @@ cmd_restart() {
 }
 
 cmd_down() {
+  stop_host2
   if daemon_pid >/dev/null; then
     # networks before the daemon: killing libvirtd first leaves their dnsmasq processes behind
     for d in $(virsh list --name --all 2>/dev/null); do
@@ -113,6 +294,10 @@ cmd_down() {
       virsh -q net-destroy "$n" >/dev/null 2>&1 || true
       virsh -q net-undefine "$n" >/dev/null 2>&1 || true
     done
+    for p in $(virsh pool-list --name --all 2>/dev/null); do
+      virsh -q pool-destroy "$p" >/dev/null 2>&1 || true
+      virsh -q pool-undefine "$p" >/dev/null 2>&1 || true
+    done
     stop_daemon
   fi
   if ip netns list | grep -qw "$LAB_NETNS"; then
@@ -121,17 +306,21 @@ cmd_down() {
     done
     ip netns del "$LAB_NETNS"
   fi
+  rm -rf "$LAB_DATA/images" "$LAB_STATE"
 }
 
 cmd_status() {
   if pid=$(daemon_pid); then echo "libvirtd: running (pid $pid, netns $LAB_NETNS)"; else echo "libvirtd: stopped"; fi
+  if pid=$(host2_pid); then echo "libvirtd #2: running (pid $pid, netns $LAB_NETNS2)"; else echo "libvirtd #2: stopped"; fi
 }
 
 case "${1:-}" in
   install) cmd_install ;;
   up) cmd_up ;;
+  daemon) cmd_daemon ;;
+  exec) shift; exec ip netns exec "$LAB_NETNS" "$@" ;;
   restart) cmd_restart ;;
   down) cmd_down ;;
   status) cmd_status ;;
-  *) echo "usage: $0 install|up|restart|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 install|up|daemon|restart|down|status|exec CMD..." >&2; exit 2 ;;
 esac

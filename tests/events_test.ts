@@ -1,0 +1,172 @@
+import assert from "node:assert/strict";
+import {
+  Connection,
+  createDomain,
+  destroyDomain,
+  type Domain,
+  lookupDomain,
+  resumeDomain,
+  startDomain,
+  suspendDomain,
+} from "../mod.ts";
+import { type DomainEvent, domainEvents, waitForState } from "../lib/events.ts";
+import { DAEMON_URI, requireDaemon, runDeno, testDomainXml } from "./_helpers.ts";
+
+async function nextEvent(iterator: AsyncIterator<DomainEvent>, timeoutMs = 2_000): Promise<DomainEvent> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const result = await Promise.race([
+      iterator.next(),
+      new Promise<never>((_, reject) =>
+        timer = setTimeout(() => reject(new Error(`no event within ${timeoutMs} ms`)), timeoutMs)
+      ),
+    ]);
+    assert.ok(!result.done, "the stream ended");
+    return result.value;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("domainEvents: a change made on one connection reaches a subscriber on another within 100 ms", async () => {
+  requireDaemon();
+  await using events = domainEvents(DAEMON_URI, { kinds: ["lifecycle"] });
+  await events.ready();
+  await using actor = await Connection.open(DAEMON_URI);
+  const latencies: number[] = [];
+  const dom = await createDomain(actor, testDomainXml("events-latency"));
+  try {
+    const started = await nextEvent(events);
+    assert.deepEqual([started.event, started.detail, started.domain?.name], [
+      "started",
+      "booted",
+      "events-latency",
+    ]);
+    for (
+      const [act, expected] of [
+        [suspendDomain, ["suspended", "paused"]],
+        [resumeDomain, ["resumed", "unpaused"]],
+      ] as const
+    ) {
+      const t0 = performance.now();
+      await act(dom);
+      const event = await nextEvent(events);
+      latencies.push(performance.now() - t0);
+      assert.deepEqual([event.event, event.detail], expected);
+      assert.equal(event.uri, DAEMON_URI);
+      assert.match(event.domain!.uuid, /^[0-9a-f-]{36}$/);
+      assert.ok(event.at instanceof Date);
+    }
+    const t0 = performance.now();
+    await destroyDomain(dom);
+    const stopped = await nextEvent(events);
+    latencies.push(performance.now() - t0);
+    assert.deepEqual([stopped.event, stopped.detail], ["stopped", "destroyed"]);
+  } finally {
+    dom.free();
+  }
+  for (const ms of latencies) {
+    assert.ok(
+      ms < 100,
+      `event latencies ${latencies.map((x) => x.toFixed(1)).join(", ")} ms`,
+    );
+  }
+});
+
+Deno.test("domainEvents: the domain filter and the kinds filter", async () => {
+  requireDaemon();
+  await using mine = domainEvents(DAEMON_URI, { domain: "events-filter-a" });
+  await using rebootsOnly = domainEvents(DAEMON_URI, { kinds: ["reboot"] });
+  await Promise.all([mine.ready(), rebootsOnly.ready()]);
+  await using actor = await Connection.open(DAEMON_URI);
+  const b = await createDomain(actor, testDomainXml("events-filter-b"));
+  const a = await createDomain(actor, testDomainXml("events-filter-a"));
+  try {
+    const event = await nextEvent(mine);
+    assert.equal(event.domain?.name, "events-filter-a", "events of other domains are filtered out");
+    await destroyDomain(a);
+    await destroyDomain(b);
+    assert.equal((await nextEvent(mine)).event, "stopped");
+    // the test driver emits no reboot events: nothing may arrive on the reboot-only stream
+    await assert.rejects(() => nextEvent(rebootsOnly, 200), /no event within 200 ms/);
+  } finally {
+    a.free();
+    b.free();
+  }
+});
+
+Deno.test("waitForState resolves on the event, at once when already there, and explains a timeout", async () => {
+  requireDaemon();
+  await using conn = await Connection.open(DAEMON_URI);
+  const dom: Domain = await createDomain(conn, testDomainXml("events-wait"));
+  try {
+    assert.equal(await waitForState(dom, "running", { timeoutMs: 1_000 }), "running", "already running");
+    const waiting = waitForState(dom, ["paused", "shutoff"], { timeoutMs: 2_000 });
+    await new Promise((r) => setTimeout(r, 20));
+    await suspendDomain(dom);
+    assert.equal(await waiting, "paused");
+    await assert.rejects(() => waitForState(dom, "running", { timeoutMs: 100 }), (e: unknown) => {
+      assert.ok(e instanceof DOMException && e.name === "TimeoutError");
+      assert.equal(
+        e.message,
+        'Timed out after 100 ms waiting for domain "events-wait" to be running; it is paused',
+      );
+      return true;
+    });
+    const reason = new Error("operator gave up");
+    const controller = new AbortController();
+    const aborted = waitForState(dom, "shutoff", { signal: controller.signal });
+    controller.abort(reason);
+    await assert.rejects(() => aborted, (e) => e === reason);
+    await assert.rejects(
+      () => waitForState(dom, "shutoff", { signal: AbortSignal.abort("early") }),
+      (e) => e === "early",
+    );
+  } finally {
+    await destroyDomain(dom).catch(() => {});
+    dom.free();
+  }
+});
+
+Deno.test("domainEvents: a signal ends the iteration, and the stream can be closed twice", async () => {
+  requireDaemon();
+  const controller = new AbortController();
+  const events = domainEvents(DAEMON_URI, { signal: controller.signal });
+  await events.ready();
+  const pending = events.next();
+  controller.abort();
+  assert.deepEqual(await pending, { value: undefined, done: true });
+  await events.close();
+  await events.close();
+});
+
+Deno.test("domainEvents on the in-process test driver", async () => {
+  const events = domainEvents("test:///default");
+  await events.ready();
+  const conn = await Connection.open("test:///default");
+  using dom = await lookupDomain(conn, "test");
+  await destroyDomain(dom);
+  const event = await nextEvent(events);
+  assert.deepEqual([event.event, event.detail, event.domain?.name], ["stopped", "destroyed", "test"]);
+  await startDomain(dom);
+  await events.close();
+  await conn.close();
+});
+
+Deno.test("domainEvents: a process exits by itself once it stops listening", async () => {
+  requireDaemon();
+  const fixture = new URL("./fixtures/events_exit.ts", import.meta.url).pathname;
+  const started = performance.now();
+  const { code, stdout, stderr } = await runDeno(["run", "--allow-ffi", "--allow-read", fixture, DAEMON_URI]);
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout.trim(), "started exit-check");
+  assert.equal(stderr, "");
+  assert.ok(performance.now() - started < 10_000);
+});
+
+Deno.test("domainEvents: a bad URI rejects ready() and next() with the open error", async () => {
+  const events = domainEvents("test+unix:///default?socket=/nonexistent/sock");
+  await assert.rejects(() => events.ready(), /Cannot open connection to .*nonexistent/);
+  await assert.rejects(() => events.next(), /Cannot open connection to .*nonexistent/);
+  assert.deepEqual(await events.next(), { value: undefined, done: true });
+});
