@@ -10,9 +10,11 @@
  *
  * @module
  */
-import { type Connection, type ConnectionInternals, kInternals } from "./connection.ts";
-import { cString, cStringCached, OutSlot, readCString, takeCString, takePointerArray } from "./ffi/c.ts";
+import { type Connection, kInternals } from "./connection.ts";
+import { type HandleType, isUuid, kCall, kCallSync, kPointer, ObjectHandle } from "./_handle.ts";
+import { cString, cStringCached, OutSlot, takeCString, takePointerArray } from "./ffi/c.ts";
 import { libvirt } from "./ffi/library.ts";
+import { describeXml } from "./xml.ts";
 import { decodeDomainInfo, decodeInterface, VIR_DOMAIN_INFO_SIZE } from "./ffi/structs.ts";
 import { UUID_STRING_BUFLEN } from "./ffi/symbols_domain.ts";
 
@@ -97,12 +99,16 @@ const infoBuffer = new Uint8Array(VIR_DOMAIN_INFO_SIZE);
 const infoView = new DataView(infoBuffer.buffer);
 const constructing = Symbol("deno_libvirt.domain.constructing");
 
+const domainType: HandleType = {
+  className: "Domain",
+  noun: "domain",
+  ref: (h) => libvirt().symbols.virDomainRef(h),
+  free: (h) => libvirt().symbols.virDomainFree(h),
+  name: (h) => libvirt().symbols.virDomainGetName(h),
+};
+
 /** A libvirt domain (virtual machine) of one connection. Not constructible by users. */
-export class Domain {
-  readonly #connection: Connection;
-  readonly #internals: ConnectionInternals;
-  #handle: Deno.PointerObject | null;
-  #name: string | undefined;
+export class Domain extends ObjectHandle {
   #uuid: string | undefined;
 
   /** @internal */
@@ -110,24 +116,14 @@ export class Domain {
     if (token !== constructing) {
       throw new TypeError("Cannot construct a Domain directly: use lookupDomain() or listAllDomains()");
     }
-    this.#connection = connection;
-    this.#internals = connection[kInternals];
-    this.#handle = handle;
-    this.#name = name;
-    this.#internals.adopt(this);
+    super(domainType, connection, handle, name);
   }
 
-  /** The domain's name (read from the handle once, locally). */
-  get name(): string {
-    return this.#name ??=
-      readCString(libvirt().symbols.virDomainGetName(this.#require("read the name of"))) ?? "";
-  }
-
-  /** The domain's UUID, e.g. "6695eb01-f6a4-8304-79aa-97f2502e193f". */
+  /** The domain's UUID, e.g. "6695eb01-f6a4-8304-79aa-97f2502e193f" (local). */
   get uuid(): string {
     if (this.#uuid === undefined) {
       const buffer = new Uint8Array(UUID_STRING_BUFLEN);
-      libvirt().symbols.virDomainGetUUIDString(this.#require("read the UUID of"), buffer);
+      libvirt().symbols.virDomainGetUUIDString(this[kPointer]("read the UUID of"), buffer);
       this.#uuid = new TextDecoder().decode(buffer.subarray(0, 36));
     }
     return this.#uuid;
@@ -135,51 +131,30 @@ export class Domain {
 
   /** The hypervisor's id for a running domain, or undefined when it is not running. Local, as of lookup. */
   get id(): number | undefined {
-    const id = libvirt().symbols.virDomainGetID(this.#require("read the id of"));
+    const id = libvirt().symbols.virDomainGetID(this[kPointer]("read the id of"));
     return id === 0xffffffff ? undefined : id;
-  }
-
-  /** The connection this handle belongs to. */
-  get connection(): Connection {
-    return this.#connection;
-  }
-
-  /** True once freed. */
-  get freed(): boolean {
-    return this.#handle === null;
   }
 
   /** State, memory, vCPUs and CPU time (virDomainGetInfo). */
   async info(): Promise<DomainInfo> {
-    const handle = this.#require("get info of");
     const buffer = new Uint8Array(VIR_DOMAIN_INFO_SIZE);
-    await this.#internals.call(
-      () => `get info of domain ${JSON.stringify(this.name)}`,
-      () => libvirt().symbols.virDomainGetInfoAsync(handle, buffer),
-      isNegative,
-    );
+    await this[kCall]("get info of", (h) => libvirt().symbols.virDomainGetInfoAsync(h, buffer), isNegative);
     return toInfo(buffer);
   }
 
   /** {@link info} without leaving the main thread, for in-process drivers. */
   infoSync(): DomainInfo {
-    const handle = this.#require("get info of");
-    this.#internals.callSync(
-      () => `get info of domain ${JSON.stringify(this.name)}`,
-      () => libvirt().symbols.virDomainGetInfo(handle, infoBuffer),
-      isNegative,
-    );
+    this[kCallSync]("get info of", (h) => libvirt().symbols.virDomainGetInfo(h, infoBuffer), isNegative);
     return toInfo(infoView);
   }
 
   /** The state and libvirt's reason code for it (virDomainGetState). */
   async state(): Promise<{ state: DomainStateName; reason: number }> {
-    const handle = this.#require("get the state of");
     const state = new OutSlot();
     const reason = new OutSlot();
-    await this.#internals.call(
-      () => `get the state of domain ${JSON.stringify(this.name)}`,
-      () => libvirt().symbols.virDomainGetStateAsync(handle, state.buffer, reason.buffer, 0),
+    await this[kCall](
+      "get the state of",
+      (h) => libvirt().symbols.virDomainGetStateAsync(h, state.buffer, reason.buffer, 0),
       isNegative,
     );
     return { state: domainStateName(state.int32), reason: reason.int32 };
@@ -187,49 +162,12 @@ export class Domain {
 
   /** The domain's XML description (virDomainGetXMLDesc). */
   async xmlDesc(flags = 0): Promise<string> {
-    const handle = this.#require("get the XML of");
-    const pointer = await this.#internals.call(
-      () => `get the XML of domain ${JSON.stringify(this.name)}`,
-      () => libvirt().symbols.virDomainGetXMLDescAsync(handle, flags),
+    const pointer = await this[kCall](
+      "get the XML of",
+      (h) => libvirt().symbols.virDomainGetXMLDescAsync(h, flags),
       isNull,
     );
     return takeCString(pointer) ?? "";
-  }
-
-  /** Frees the handle (not the domain). Idempotent. */
-  free(): void {
-    const handle = this.#handle;
-    if (handle === null) return;
-    // keep the identity readable after the free (`d.free(), d.name`), and in error messages
-    this.#name ??= readCString(libvirt().symbols.virDomainGetName(handle)) ?? "";
-    this.#handle = null;
-    this.#internals.release(this);
-    libvirt().symbols.virDomainFree(handle);
-  }
-
-  /** Frees the handle (`using dom = await lookupDomain(...)`). */
-  [Symbol.dispose](): void {
-    this.free();
-  }
-
-  [Symbol.for("Deno.customInspect")](): string {
-    return `Domain { name: ${JSON.stringify(this.freed ? this.#name : this.name)}${
-      this.freed ? ", freed" : ""
-    } }`;
-  }
-
-  /** @internal the raw handle, for lib/ modules that call libvirt on this domain */
-  get handle(): Deno.PointerObject {
-    return this.#require("use");
-  }
-
-  #require(verb: string): Deno.PointerObject {
-    if (this.#handle === null) {
-      throw new TypeError(
-        `Cannot ${verb} freed Domain${this.#name === undefined ? "" : ` ${JSON.stringify(this.#name)}`}`,
-      );
-    }
-    return this.#handle;
   }
 }
 
@@ -296,12 +234,6 @@ export function lookupDomainSync(connection: Connection, key: string | number): 
         typeof key === "string" && !isUuid(key) ? key : undefined,
       ),
   );
-}
-
-const uuidPattern = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
-
-function isUuid(key: string): boolean {
-  return (key.length === 36 || key.length === 32) && uuidPattern.test(key);
 }
 
 /**
@@ -393,12 +325,11 @@ export async function interfaceAddresses(
   domain: Domain,
   source: AddressSource,
 ): Promise<InterfaceAddresses[]> {
-  const handle = domain.handle;
   const slot = new OutSlot();
   const lib = libvirt().symbols;
-  return await domain.connection[kInternals].call(
-    () => `get the ${source} addresses of domain ${JSON.stringify(domain.name)}`,
-    () => lib.virDomainInterfaceAddressesAsync(handle, slot.buffer, addressSources[source], 0),
+  return await domain[kCall](
+    `get the ${source} addresses of`,
+    (h) => lib.virDomainInterfaceAddressesAsync(h, slot.buffer, addressSources[source], 0),
     isNegative,
     (count) =>
       takePointerArray(slot.pointer, count).map((pointer) => {
@@ -420,58 +351,27 @@ export async function interfaceAddresses(
   );
 }
 
-/** Names the domain an XML document describes, for error messages, without parsing it fully. */
-function describeXml(xml: string): string {
-  const name = /<name>([^<]{0,80})<\/name>/.exec(xml)?.[1];
-  return name === undefined ? "from XML" : JSON.stringify(name);
-}
-
 /** Undefines a domain (virDomainUndefineFlags); a running domain becomes transient. */
 export async function undefineDomain(domain: Domain, flags = 0): Promise<void> {
-  const handle = domain.handle;
-  await domain.connection[kInternals].call(
-    () => `undefine domain ${JSON.stringify(domain.name)}`,
-    () => libvirt().symbols.virDomainUndefineFlagsAsync(handle, flags),
-    isNegative,
-  );
+  await domain[kCall]("undefine", (h) => libvirt().symbols.virDomainUndefineFlagsAsync(h, flags), isNegative);
 }
 
 /** Starts a defined domain (virDomainCreateWithFlags). */
 export async function startDomain(domain: Domain, flags = 0): Promise<void> {
-  const handle = domain.handle;
-  await domain.connection[kInternals].call(
-    () => `start domain ${JSON.stringify(domain.name)}`,
-    () => libvirt().symbols.virDomainCreateWithFlagsAsync(handle, flags),
-    isNegative,
-  );
+  await domain[kCall]("start", (h) => libvirt().symbols.virDomainCreateWithFlagsAsync(h, flags), isNegative);
 }
 
 /** Stops a domain at once, like pulling the plug (virDomainDestroyFlags). */
 export async function destroyDomain(domain: Domain, flags = 0): Promise<void> {
-  const handle = domain.handle;
-  await domain.connection[kInternals].call(
-    () => `destroy domain ${JSON.stringify(domain.name)}`,
-    () => libvirt().symbols.virDomainDestroyFlagsAsync(handle, flags),
-    isNegative,
-  );
+  await domain[kCall]("destroy", (h) => libvirt().symbols.virDomainDestroyFlagsAsync(h, flags), isNegative);
 }
 
 /** Pauses a running domain's vCPUs (virDomainSuspend). */
 export async function suspendDomain(domain: Domain): Promise<void> {
-  const handle = domain.handle;
-  await domain.connection[kInternals].call(
-    () => `suspend domain ${JSON.stringify(domain.name)}`,
-    () => libvirt().symbols.virDomainSuspendAsync(handle),
-    isNegative,
-  );
+  await domain[kCall]("suspend", (h) => libvirt().symbols.virDomainSuspendAsync(h), isNegative);
 }
 
 /** Resumes a paused domain (virDomainResume). */
 export async function resumeDomain(domain: Domain): Promise<void> {
-  const handle = domain.handle;
-  await domain.connection[kInternals].call(
-    () => `resume domain ${JSON.stringify(domain.name)}`,
-    () => libvirt().symbols.virDomainResumeAsync(handle),
-    isNegative,
-  );
+  await domain[kCall]("resume", (h) => libvirt().symbols.virDomainResumeAsync(h), isNegative);
 }

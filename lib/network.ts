@@ -25,13 +25,14 @@
  *
  * @module
  */
-import { type Connection, type ConnectionInternals, kInternals } from "./connection.ts";
-import { cString, OutSlot, readCString, takeCString, takePointerArray } from "./ffi/c.ts";
+import { type Connection, kInternals } from "./connection.ts";
+import { type HandleType, isUuid, kCall, kPointer, ObjectHandle } from "./_handle.ts";
+import { cString, OutSlot, takeCString, takePointerArray } from "./ffi/c.ts";
 import { libvirt } from "./ffi/library.ts";
 import { decodeDhcpLease } from "./ffi/structs.ts";
 import { UUID_STRING_BUFLEN } from "./ffi/symbols_domain.ts";
 import { ListNetworksFlag, NETWORK_XML_INACTIVE } from "./ffi/symbols_network.ts";
-import { decodeXmlText } from "./xml.ts";
+import { describeXml } from "./xml.ts";
 
 /** Filters for {@link listAllNetworks} (`VIR_CONNECT_LIST_NETWORKS_*`); unset means no filter. */
 export interface ListNetworksOptions {
@@ -95,70 +96,34 @@ const isNull = (value: Deno.PointerValue) => value === null;
 const isNegative = (value: number) => value < 0;
 const constructing = Symbol("deno_libvirt.network.constructing");
 
-/** Puts the object into an operation: "start" + `network "x"`, or "check whether {} is active". */
-function phrase(verb: string, object: string): string {
-  return verb.includes("{}") ? verb.replace("{}", object) : `${verb} ${object}`;
-}
-
-/** Runs one call on a network's connection, holding a reference on the handle while it is in flight. */
-type NetworkCall = <T, U = T>(
-  network: Network,
-  verb: string,
-  run: (handle: Deno.PointerObject) => Promise<T>,
-  failed: (result: T) => boolean,
-  wrap?: (result: T) => U,
-) => Promise<U>;
-
-// Assigned in Network's static block: the module's functions reach its private call gate, users do not.
-let callOn: NetworkCall;
-
 /** A libvirt virtual network of one connection. Not constructible by users. */
-export class Network {
-  readonly #connection: Connection;
-  readonly #internals: ConnectionInternals;
-  #handle: Deno.PointerObject | null;
-  #name: string | undefined;
-  #uuid: string | undefined;
+const networkType: HandleType = {
+  className: "Network",
+  noun: "network",
+  ref: (h) => libvirt().symbols.virNetworkRef(h),
+  free: (h) => libvirt().symbols.virNetworkFree(h),
+  name: (h) => libvirt().symbols.virNetworkGetName(h),
+};
 
-  static {
-    callOn = (network, verb, run, failed, wrap) => network.#call(verb, run, failed, wrap);
-  }
+export class Network extends ObjectHandle {
+  #uuid: string | undefined;
 
   /** @internal */
   constructor(token: symbol, connection: Connection, handle: Deno.PointerObject) {
     if (token !== constructing) {
       throw new TypeError("Cannot construct a Network directly: use lookupNetwork() or listAllNetworks()");
     }
-    this.#connection = connection;
-    this.#internals = connection[kInternals];
-    this.#handle = handle;
-    this.#internals.adopt(this);
-  }
-
-  /** The network's name (read from the handle once, locally). */
-  get name(): string {
-    return this.#name ??=
-      readCString(libvirt().symbols.virNetworkGetName(this.#require("read the name of"))) ?? "";
+    super(networkType, connection, handle);
   }
 
   /** The network's UUID, e.g. "dd8fe884-6c02-601e-7551-cca97df1c5df" (local). */
   get uuid(): string {
     if (this.#uuid === undefined) {
       const buffer = new Uint8Array(UUID_STRING_BUFLEN);
-      libvirt().symbols.virNetworkGetUUIDString(this.#require("read the UUID of"), buffer);
+      libvirt().symbols.virNetworkGetUUIDString(this[kPointer]("read the UUID of"), buffer);
       this.#uuid = new TextDecoder().decode(buffer.subarray(0, 36));
     }
     return this.#uuid;
-  }
-
-  /** The connection this handle belongs to. */
-  get connection(): Connection {
-    return this.#connection;
-  }
-
-  /** True once freed. */
-  get freed(): boolean {
-    return this.#handle === null;
   }
 
   /**
@@ -170,7 +135,7 @@ export class Network {
    */
   async xmlDesc(options: NetworkXmlOptions = {}): Promise<string> {
     const flags = options.inactive ? NETWORK_XML_INACTIVE : 0;
-    const pointer = await this.#call(
+    const pointer = await this[kCall](
       "get the XML of",
       (h) => libvirt().symbols.virNetworkGetXMLDescAsync(h, flags),
       isNull,
@@ -180,7 +145,7 @@ export class Network {
 
   /** True while the network runs (virNetworkIsActive). */
   async isActive(): Promise<boolean> {
-    const result = await this.#call(
+    const result = await this[kCall](
       "check whether {} is active",
       (h) => libvirt().symbols.virNetworkIsActiveAsync(h),
       isNegative,
@@ -190,7 +155,7 @@ export class Network {
 
   /** True when the network is defined, false when it is transient (virNetworkIsPersistent). */
   async isPersistent(): Promise<boolean> {
-    const result = await this.#call(
+    const result = await this[kCall](
       "check whether {} is persistent",
       (h) => libvirt().symbols.virNetworkIsPersistentAsync(h),
       isNegative,
@@ -204,7 +169,7 @@ export class Network {
    * @throws {LibvirtError} for networks without a bridge (e.g. `<forward mode='hostdev'>`)
    */
   async bridgeName(): Promise<string> {
-    const pointer = await this.#call(
+    const pointer = await this[kCall](
       "get the bridge name of",
       (h) => libvirt().symbols.virNetworkGetBridgeNameAsync(h),
       isNull,
@@ -215,7 +180,7 @@ export class Network {
   /** True when the network starts with the host (virNetworkGetAutostart). */
   async autostart(): Promise<boolean> {
     const slot = new OutSlot();
-    await this.#call(
+    await this[kCall](
       "get the autostart flag of",
       (h) => libvirt().symbols.virNetworkGetAutostartAsync(h, slot.buffer),
       isNegative,
@@ -229,86 +194,12 @@ export class Network {
    * @throws {LibvirtError} for a transient network
    */
   async setAutostart(enabled: boolean): Promise<void> {
-    await this.#call(
+    await this[kCall](
       enabled ? "enable autostart of" : "disable autostart of",
       (h) => libvirt().symbols.virNetworkSetAutostartAsync(h, enabled ? 1 : 0),
       isNegative,
     );
   }
-
-  /** Frees the handle (not the network). Idempotent. */
-  free(): void {
-    const handle = this.#handle;
-    if (handle === null) return;
-    // keep the identity readable after the free, and in error messages
-    this.#name ??= readCString(libvirt().symbols.virNetworkGetName(handle)) ?? "";
-    this.#handle = null;
-    this.#internals.release(this);
-    libvirt().symbols.virNetworkFree(handle);
-  }
-
-  /** Frees the handle (`using net = await lookupNetwork(...)`). */
-  [Symbol.dispose](): void {
-    this.free();
-  }
-
-  [Symbol.for("Deno.customInspect")](): string {
-    return `Network { name: ${JSON.stringify(this.freed ? this.#name : this.name)}${
-      this.freed ? ", freed" : ""
-    } }`;
-  }
-
-  /**
-   * Runs `run` alone on the connection. The handle is checked inside the connection's lock and holds a
-   * reference of its own while the call is in flight, so a `free()` issued meanwhile cannot pull the
-   * object from under a call running on another thread.
-   */
-  #call<T, U = T>(
-    verb: string,
-    run: (handle: Deno.PointerObject) => Promise<T>,
-    failed: (result: T) => boolean,
-    wrap?: (result: T) => U,
-  ): Promise<U> {
-    this.#require(verb);
-    return this.#internals.call(
-      () => phrase(verb, `network ${JSON.stringify(this.name)}`),
-      async () => {
-        const lib = libvirt().symbols;
-        const handle = this.#require(verb);
-        lib.virNetworkRef(handle);
-        try {
-          return await run(handle);
-        } finally {
-          lib.virNetworkFree(handle);
-        }
-      },
-      failed,
-      wrap,
-    );
-  }
-
-  #require(verb: string): Deno.PointerObject {
-    if (this.#handle === null) {
-      throw new TypeError(
-        `Cannot ${
-          phrase(verb, `freed Network${this.#name === undefined ? "" : ` ${JSON.stringify(this.#name)}`}`)
-        }`,
-      );
-    }
-    return this.#handle;
-  }
-}
-
-const uuidPattern = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
-
-function isUuid(key: string): boolean {
-  return (key.length === 36 || key.length === 32) && uuidPattern.test(key);
-}
-
-/** Names the object an XML document describes, for error messages, without parsing it fully. */
-function describeXml(xml: string): string {
-  const name = /<name>([^<]{0,200})<\/name>/.exec(xml)?.[1];
-  return name === undefined ? "from XML" : JSON.stringify(decodeXmlText(name));
 }
 
 function adopt(connection: Connection) {
@@ -398,7 +289,7 @@ export async function createNetwork(connection: Connection, xml: string): Promis
  * @throws {OperationInvalidError} when it is already running
  */
 export async function startNetwork(network: Network): Promise<void> {
-  await callOn(network, "start", (h) => libvirt().symbols.virNetworkCreateAsync(h), isNegative);
+  await network[kCall]("start", (h) => libvirt().symbols.virNetworkCreateAsync(h), isNegative);
 }
 
 /**
@@ -408,7 +299,7 @@ export async function startNetwork(network: Network): Promise<void> {
  * @throws {OperationInvalidError} when it is not running
  */
 export async function destroyNetwork(network: Network): Promise<void> {
-  await callOn(network, "destroy", (h) => libvirt().symbols.virNetworkDestroyAsync(h), isNegative);
+  await network[kCall]("destroy", (h) => libvirt().symbols.virNetworkDestroyAsync(h), isNegative);
 }
 
 /**
@@ -417,7 +308,7 @@ export async function destroyNetwork(network: Network): Promise<void> {
  * @throws {OperationInvalidError} when the network is transient
  */
 export async function undefineNetwork(network: Network): Promise<void> {
-  await callOn(network, "undefine", (h) => libvirt().symbols.virNetworkUndefineAsync(h), isNegative);
+  await network[kCall]("undefine", (h) => libvirt().symbols.virNetworkUndefineAsync(h), isNegative);
 }
 
 /**
@@ -433,8 +324,7 @@ export async function undefineNetwork(network: Network): Promise<void> {
 export async function dhcpLeases(network: Network, options: DhcpLeasesOptions = {}): Promise<DhcpLease[]> {
   const mac = options.mac === undefined ? null : cString(options.mac, "MAC address");
   const slot = new OutSlot();
-  return await callOn(
-    network,
+  return await network[kCall](
     "read DHCP leases of",
     (h) => libvirt().symbols.virNetworkGetDHCPLeasesAsync(h, mac, slot.buffer, 0),
     isNegative,

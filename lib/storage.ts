@@ -31,7 +31,8 @@
  *
  * @module
  */
-import { type Connection, type ConnectionInternals, kInternals } from "./connection.ts";
+import { type Connection, kInternals } from "./connection.ts";
+import { type HandleType, isUuid, kCall, kPointer, ObjectHandle } from "./_handle.ts";
 import { cString, OutSlot, readCString, takeCString, takePointerArray } from "./ffi/c.ts";
 import { libvirt } from "./ffi/library.ts";
 import {
@@ -42,7 +43,7 @@ import {
 } from "./ffi/structs.ts";
 import { UUID_STRING_BUFLEN } from "./ffi/symbols_domain.ts";
 import { ListStoragePoolsFlag, STORAGE_XML_INACTIVE } from "./ffi/symbols_storage.ts";
-import { decodeXmlText, escapeXml } from "./xml.ts";
+import { describeXml, escapeXml } from "./xml.ts";
 
 /** virStoragePoolBuildFlags, for {@link buildStoragePool}. */
 export const StoragePoolBuildFlag = {
@@ -157,34 +158,17 @@ const isNull = (value: Deno.PointerValue) => value === null;
 const isNegative = (value: number) => value < 0;
 const constructing = Symbol("deno_libvirt.storage.constructing");
 
-/** Puts the object into an operation: "start" + `network "x"`, or "check whether {} is active". */
-function phrase(verb: string, object: string): string {
-  return verb.includes("{}") ? verb.replace("{}", object) : `${verb} ${object}`;
-}
-
-/** Runs one call on a handle's connection, holding a reference on the handle while it is in flight. */
-type HandleCall<H> = <T, U = T>(
-  target: H,
-  verb: string,
-  run: (handle: Deno.PointerObject) => Promise<T>,
-  failed: (result: T) => boolean,
-  wrap?: (result: T) => U,
-) => Promise<U>;
-
-// Assigned in StoragePool's static block: the module's functions reach its private call gate, users do not.
-let callOnPool: HandleCall<StoragePool>;
-
 /** A libvirt storage pool of one connection. Not constructible by users. */
-export class StoragePool {
-  readonly #connection: Connection;
-  readonly #internals: ConnectionInternals;
-  #handle: Deno.PointerObject | null;
-  #name: string | undefined;
-  #uuid: string | undefined;
+const poolType: HandleType = {
+  className: "StoragePool",
+  noun: "storage pool",
+  ref: (h) => libvirt().symbols.virStoragePoolRef(h),
+  free: (h) => libvirt().symbols.virStoragePoolFree(h),
+  name: (h) => libvirt().symbols.virStoragePoolGetName(h),
+};
 
-  static {
-    callOnPool = (pool, verb, run, failed, wrap) => pool.#call(verb, run, failed, wrap);
-  }
+export class StoragePool extends ObjectHandle {
+  #uuid: string | undefined;
 
   /** @internal */
   constructor(token: symbol, connection: Connection, handle: Deno.PointerObject) {
@@ -193,42 +177,23 @@ export class StoragePool {
         "Cannot construct a StoragePool directly: use lookupStoragePool() or listAllStoragePools()",
       );
     }
-    this.#connection = connection;
-    this.#internals = connection[kInternals];
-    this.#handle = handle;
-    this.#internals.adopt(this);
-  }
-
-  /** The pool's name (read from the handle once, locally). */
-  get name(): string {
-    return this.#name ??=
-      readCString(libvirt().symbols.virStoragePoolGetName(this.#require("read the name of"))) ?? "";
+    super(poolType, connection, handle);
   }
 
   /** The pool's UUID (local). */
   get uuid(): string {
     if (this.#uuid === undefined) {
       const buffer = new Uint8Array(UUID_STRING_BUFLEN);
-      libvirt().symbols.virStoragePoolGetUUIDString(this.#require("read the UUID of"), buffer);
+      libvirt().symbols.virStoragePoolGetUUIDString(this[kPointer]("read the UUID of"), buffer);
       this.#uuid = new TextDecoder().decode(buffer.subarray(0, 36));
     }
     return this.#uuid;
   }
 
-  /** The connection this handle belongs to. */
-  get connection(): Connection {
-    return this.#connection;
-  }
-
-  /** True once freed. */
-  get freed(): boolean {
-    return this.#handle === null;
-  }
-
   /** State, capacity, allocation and free space (virStoragePoolGetInfo). */
   async info(): Promise<StoragePoolInfo> {
     const buffer = new Uint8Array(VIR_STORAGE_POOL_INFO_SIZE);
-    await this.#call(
+    await this[kCall](
       "get info of",
       (h) => libvirt().symbols.virStoragePoolGetInfoAsync(h, buffer),
       isNegative,
@@ -249,13 +214,13 @@ export class StoragePool {
    * @throws {OperationInvalidError} when the pool is not running
    */
   async refresh(): Promise<void> {
-    await this.#call("refresh", (h) => libvirt().symbols.virStoragePoolRefreshAsync(h, 0), isNegative);
+    await this[kCall]("refresh", (h) => libvirt().symbols.virStoragePoolRefreshAsync(h, 0), isNegative);
   }
 
   /** The pool's XML description (virStoragePoolGetXMLDesc). */
   async xmlDesc(options: StorageXmlOptions = {}): Promise<string> {
     const flags = options.inactive ? STORAGE_XML_INACTIVE : 0;
-    const pointer = await this.#call(
+    const pointer = await this[kCall](
       "get the XML of",
       (h) => libvirt().symbols.virStoragePoolGetXMLDescAsync(h, flags),
       isNull,
@@ -265,7 +230,7 @@ export class StoragePool {
 
   /** True while the pool runs (virStoragePoolIsActive). */
   async isActive(): Promise<boolean> {
-    const result = await this.#call(
+    const result = await this[kCall](
       "check whether {} is active",
       (h) => libvirt().symbols.virStoragePoolIsActiveAsync(h),
       isNegative,
@@ -275,7 +240,7 @@ export class StoragePool {
 
   /** True when the pool is defined, false when it is transient (virStoragePoolIsPersistent). */
   async isPersistent(): Promise<boolean> {
-    const result = await this.#call(
+    const result = await this[kCall](
       "check whether {} is persistent",
       (h) => libvirt().symbols.virStoragePoolIsPersistentAsync(h),
       isNegative,
@@ -286,7 +251,7 @@ export class StoragePool {
   /** True when the pool starts with the host (virStoragePoolGetAutostart). */
   async autostart(): Promise<boolean> {
     const slot = new OutSlot();
-    await this.#call(
+    await this[kCall](
       "get the autostart flag of",
       (h) => libvirt().symbols.virStoragePoolGetAutostartAsync(h, slot.buffer),
       isNegative,
@@ -296,80 +261,24 @@ export class StoragePool {
 
   /** Makes a persistent pool start with the host, or not (virStoragePoolSetAutostart). */
   async setAutostart(enabled: boolean): Promise<void> {
-    await this.#call(
+    await this[kCall](
       enabled ? "enable autostart of" : "disable autostart of",
       (h) => libvirt().symbols.virStoragePoolSetAutostartAsync(h, enabled ? 1 : 0),
       isNegative,
     );
   }
-
-  /** Frees the handle (not the pool). Idempotent. */
-  free(): void {
-    const handle = this.#handle;
-    if (handle === null) return;
-    this.#name ??= readCString(libvirt().symbols.virStoragePoolGetName(handle)) ?? "";
-    this.#handle = null;
-    this.#internals.release(this);
-    libvirt().symbols.virStoragePoolFree(handle);
-  }
-
-  /** Frees the handle (`using pool = await lookupStoragePool(...)`). */
-  [Symbol.dispose](): void {
-    this.free();
-  }
-
-  [Symbol.for("Deno.customInspect")](): string {
-    return `StoragePool { name: ${JSON.stringify(this.freed ? this.#name : this.name)}${
-      this.freed ? ", freed" : ""
-    } }`;
-  }
-
-  /**
-   * Runs `run` alone on the connection; the handle is checked inside the lock and holds a reference of
-   * its own while the call is in flight, so a `free()` meanwhile cannot pull it from under the call.
-   */
-  #call<T, U = T>(
-    verb: string,
-    run: (handle: Deno.PointerObject) => Promise<T>,
-    failed: (result: T) => boolean,
-    wrap?: (result: T) => U,
-  ): Promise<U> {
-    this.#require(verb);
-    return this.#internals.call(
-      () => phrase(verb, `storage pool ${JSON.stringify(this.name)}`),
-      async () => {
-        const lib = libvirt().symbols;
-        const handle = this.#require(verb);
-        lib.virStoragePoolRef(handle);
-        try {
-          return await run(handle);
-        } finally {
-          lib.virStoragePoolFree(handle);
-        }
-      },
-      failed,
-      wrap,
-    );
-  }
-
-  #require(verb: string): Deno.PointerObject {
-    if (this.#handle === null) {
-      throw new TypeError(
-        `Cannot ${
-          phrase(verb, `freed StoragePool${this.#name === undefined ? "" : ` ${JSON.stringify(this.#name)}`}`)
-        }`,
-      );
-    }
-    return this.#handle;
-  }
 }
 
 /** A libvirt storage volume of one connection. Not constructible by users. */
-export class StorageVolume {
-  readonly #connection: Connection;
-  readonly #internals: ConnectionInternals;
-  #handle: Deno.PointerObject | null;
-  #name: string | undefined;
+const volumeType: HandleType = {
+  className: "StorageVolume",
+  noun: "storage volume",
+  ref: (h) => libvirt().symbols.virStorageVolRef(h),
+  free: (h) => libvirt().symbols.virStorageVolFree(h),
+  name: (h) => libvirt().symbols.virStorageVolGetName(h),
+};
+
+export class StorageVolume extends ObjectHandle {
   #key: string | undefined;
 
   /** @internal */
@@ -379,37 +288,18 @@ export class StorageVolume {
         "Cannot construct a StorageVolume directly: use lookupVolume(), listVolumes() or createVolume()",
       );
     }
-    this.#connection = connection;
-    this.#internals = connection[kInternals];
-    this.#handle = handle;
-    this.#internals.adopt(this);
-  }
-
-  /** The volume's name within its pool (read from the handle once, locally). */
-  get name(): string {
-    return this.#name ??=
-      readCString(libvirt().symbols.virStorageVolGetName(this.#require("read the name of"))) ?? "";
+    super(volumeType, connection, handle);
   }
 
   /** The volume's key, unique on the host (for file volumes, usually the path). Local. */
   get key(): string {
     return this.#key ??=
-      readCString(libvirt().symbols.virStorageVolGetKey(this.#require("read the key of"))) ?? "";
-  }
-
-  /** The connection this handle belongs to. */
-  get connection(): Connection {
-    return this.#connection;
-  }
-
-  /** True once freed. */
-  get freed(): boolean {
-    return this.#handle === null;
+      readCString(libvirt().symbols.virStorageVolGetKey(this[kPointer]("read the key of"))) ?? "";
   }
 
   /** The volume's path on the host, e.g. "/var/lib/libvirt/images/web1.qcow2" (virStorageVolGetPath). */
   async path(): Promise<string> {
-    const pointer = await this.#call(
+    const pointer = await this[kCall](
       "get the path of",
       (h) => libvirt().symbols.virStorageVolGetPathAsync(h),
       isNull,
@@ -420,7 +310,7 @@ export class StorageVolume {
   /** Type, capacity and allocation (virStorageVolGetInfo). */
   async info(): Promise<StorageVolumeInfo> {
     const buffer = new Uint8Array(VIR_STORAGE_VOL_INFO_SIZE);
-    await this.#call(
+    await this[kCall](
       "get info of",
       (h) => libvirt().symbols.virStorageVolGetInfoAsync(h, buffer),
       isNegative,
@@ -436,7 +326,7 @@ export class StorageVolume {
   /** The volume's XML description (virStorageVolGetXMLDesc). */
   async xmlDesc(options: StorageXmlOptions = {}): Promise<string> {
     const flags = options.inactive ? STORAGE_XML_INACTIVE : 0;
-    const pointer = await this.#call(
+    const pointer = await this[kCall](
       "get the XML of",
       (h) => libvirt().symbols.virStorageVolGetXMLDescAsync(h, flags),
       isNull,
@@ -451,80 +341,8 @@ export class StorageVolume {
    * @throws {LibvirtError} when the volume is in use or already gone
    */
   async delete(flags = 0): Promise<void> {
-    await this.#call("delete", (h) => libvirt().symbols.virStorageVolDeleteAsync(h, flags), isNegative);
+    await this[kCall]("delete", (h) => libvirt().symbols.virStorageVolDeleteAsync(h, flags), isNegative);
   }
-
-  /** Frees the handle (not the volume). Idempotent. */
-  free(): void {
-    const handle = this.#handle;
-    if (handle === null) return;
-    this.#name ??= readCString(libvirt().symbols.virStorageVolGetName(handle)) ?? "";
-    this.#handle = null;
-    this.#internals.release(this);
-    libvirt().symbols.virStorageVolFree(handle);
-  }
-
-  /** Frees the handle (`using vol = await lookupVolume(...)`). */
-  [Symbol.dispose](): void {
-    this.free();
-  }
-
-  [Symbol.for("Deno.customInspect")](): string {
-    return `StorageVolume { name: ${JSON.stringify(this.freed ? this.#name : this.name)}${
-      this.freed ? ", freed" : ""
-    } }`;
-  }
-
-  /** See {@link StoragePool}'s: the same gate, for volumes. */
-  #call<T, U = T>(
-    verb: string,
-    run: (handle: Deno.PointerObject) => Promise<T>,
-    failed: (result: T) => boolean,
-    wrap?: (result: T) => U,
-  ): Promise<U> {
-    this.#require(verb);
-    return this.#internals.call(
-      () => phrase(verb, `volume ${JSON.stringify(this.name)}`),
-      async () => {
-        const lib = libvirt().symbols;
-        const handle = this.#require(verb);
-        lib.virStorageVolRef(handle);
-        try {
-          return await run(handle);
-        } finally {
-          lib.virStorageVolFree(handle);
-        }
-      },
-      failed,
-      wrap,
-    );
-  }
-
-  #require(verb: string): Deno.PointerObject {
-    if (this.#handle === null) {
-      throw new TypeError(
-        `Cannot ${
-          phrase(
-            verb,
-            `freed StorageVolume${this.#name === undefined ? "" : ` ${JSON.stringify(this.#name)}`}`,
-          )
-        }`,
-      );
-    }
-    return this.#handle;
-  }
-}
-
-const uuidPattern = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
-
-function isUuid(key: string): boolean {
-  return (key.length === 36 || key.length === 32) && uuidPattern.test(key);
-}
-
-/** Names the object an XML document describes, for error messages, without parsing it fully. */
-function describeXml(xml: string): string {
-  const name = /<name>([^<]{0,200})<\/name>/.exec(xml)?.[1];
-  return name === undefined ? "from XML" : JSON.stringify(decodeXmlText(name));
 }
 
 function adoptPool(connection: Connection) {
@@ -627,7 +445,7 @@ export async function createStoragePool(
  * @param flags {@link StoragePoolBuildFlag}s
  */
 export async function buildStoragePool(pool: StoragePool, flags = 0): Promise<void> {
-  await callOnPool(pool, "build", (h) => libvirt().symbols.virStoragePoolBuildAsync(h, flags), isNegative);
+  await pool[kCall]("build", (h) => libvirt().symbols.virStoragePoolBuildAsync(h, flags), isNegative);
 }
 
 /**
@@ -637,7 +455,7 @@ export async function buildStoragePool(pool: StoragePool, flags = 0): Promise<vo
  * @throws {OperationInvalidError} when it is already running
  */
 export async function startStoragePool(pool: StoragePool, flags = 0): Promise<void> {
-  await callOnPool(pool, "start", (h) => libvirt().symbols.virStoragePoolCreateAsync(h, flags), isNegative);
+  await pool[kCall]("start", (h) => libvirt().symbols.virStoragePoolCreateAsync(h, flags), isNegative);
 }
 
 /**
@@ -646,7 +464,7 @@ export async function startStoragePool(pool: StoragePool, flags = 0): Promise<vo
  * @throws {OperationInvalidError} when it is not running
  */
 export async function destroyStoragePool(pool: StoragePool): Promise<void> {
-  await callOnPool(pool, "destroy", (h) => libvirt().symbols.virStoragePoolDestroyAsync(h), isNegative);
+  await pool[kCall]("destroy", (h) => libvirt().symbols.virStoragePoolDestroyAsync(h), isNegative);
 }
 
 /**
@@ -655,7 +473,7 @@ export async function destroyStoragePool(pool: StoragePool): Promise<void> {
  * @throws {OperationInvalidError} when the pool is running or transient
  */
 export async function undefineStoragePool(pool: StoragePool): Promise<void> {
-  await callOnPool(pool, "undefine", (h) => libvirt().symbols.virStoragePoolUndefineAsync(h), isNegative);
+  await pool[kCall]("undefine", (h) => libvirt().symbols.virStoragePoolUndefineAsync(h), isNegative);
 }
 
 /**
@@ -670,8 +488,7 @@ export async function undefineStoragePool(pool: StoragePool): Promise<void> {
  */
 export async function createVolume(pool: StoragePool, xml: string, flags = 0): Promise<StorageVolume> {
   const text = cString(xml, "volume XML");
-  return await callOnPool(
-    pool,
+  return await pool[kCall](
     `create volume ${describeXml(xml)} in`,
     (h) => libvirt().symbols.virStorageVolCreateXMLAsync(h, text, flags),
     isNull,
@@ -686,8 +503,7 @@ export async function createVolume(pool: StoragePool, xml: string, flags = 0): P
  */
 export async function lookupVolume(pool: StoragePool, name: string): Promise<StorageVolume> {
   const text = cString(name, "volume name");
-  return await callOnPool(
-    pool,
+  return await pool[kCall](
     `look up volume ${JSON.stringify(name)} in`,
     (h) => libvirt().symbols.virStorageVolLookupByNameAsync(h, text),
     isNull,
@@ -718,8 +534,7 @@ export async function lookupVolumeByPath(connection: Connection, path: string): 
  */
 export async function listVolumes(pool: StoragePool): Promise<StorageVolume[]> {
   const slot = new OutSlot();
-  return await callOnPool(
-    pool,
+  return await pool[kCall](
     "list the volumes of",
     (h) => libvirt().symbols.virStoragePoolListAllVolumesAsync(h, slot.buffer, 0),
     isNegative,

@@ -63,3 +63,12 @@ export function decodeXmlText(text: string): string {
     return code <= 0x10ffff ? String.fromCodePoint(code) : match;
   });
 }
+
+/**
+ * Names the object an XML document describes, for error messages ("define domain "web1""), without
+ * parsing it: the text of its first `<name>` element, or "from XML".
+ */
+export function describeXml(xml: string): string {
+  const name = /<name>([^<]{0,200})<\/name>/.exec(xml)?.[1];
+  return name === undefined ? "from XML" : JSON.stringify(decodeXmlText(name));
+}

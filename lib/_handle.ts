@@ -1,0 +1,143 @@
+// The lifecycle every libvirt object handle shares (domains, networks, storage pools and volumes):
+// owned by its connection (freed at the latest when the connection closes), freed once, readable
+// name after the free, and one call gate that checks the handle inside the connection's lock and
+// holds a libvirt reference of its own while an asynchronous call is in flight, so that a free()
+// meanwhile cannot pull the pointer from under the call.
+import { type Connection, type ConnectionInternals, kInternals } from "./connection.ts";
+import { readCString } from "./ffi/c.ts";
+
+/** What differs between handle types: their C functions and how messages name them. */
+export interface HandleType {
+  /** The class name, for messages about freed handles: "Domain". */
+  readonly className: string;
+  /** How an operation names an object: `domain "web1"`. */
+  readonly noun: string;
+  /** virXRef */
+  ref(handle: Deno.PointerObject): unknown;
+  /** virXFree */
+  free(handle: Deno.PointerObject): unknown;
+  /** virXGetName (owned by the handle) */
+  name(handle: Deno.PointerObject): Deno.PointerValue;
+}
+
+/** @internal Runs an asynchronous call on the object; see {@link ObjectHandle}. */
+export const kCall: unique symbol = Symbol("deno_libvirt.handle.call");
+/** @internal Runs a synchronous call on the object (no reference needed: nothing can free it meanwhile). */
+export const kCallSync: unique symbol = Symbol("deno_libvirt.handle.callSync");
+/** @internal The raw pointer, for calls that take this object as an argument (checked, not freed). */
+export const kPointer: unique symbol = Symbol("deno_libvirt.handle.pointer");
+
+const uuidPattern = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+
+/** True when a lookup key is a UUID string (with or without dashes) rather than a name. */
+export function isUuid(key: string): boolean {
+  return (key.length === 36 || key.length === 32) && uuidPattern.test(key);
+}
+
+/** Puts an object into an operation: "start" + `domain "x"`, or "check whether {} is active". */
+export function phrase(verb: string, object: string): string {
+  return verb.includes("{}") ? verb.replace("{}", object) : `${verb} ${object}`;
+}
+
+/** The base of every libvirt object handle. Users never construct one. */
+export abstract class ObjectHandle {
+  readonly #type: HandleType;
+  readonly #connection: Connection;
+  readonly #internals: ConnectionInternals;
+  #handle: Deno.PointerObject | null;
+  #name: string | undefined;
+
+  protected constructor(type: HandleType, connection: Connection, handle: Deno.PointerObject, name?: string) {
+    this.#type = type;
+    this.#connection = connection;
+    this.#internals = connection[kInternals];
+    this.#handle = handle;
+    this.#name = name;
+    this.#internals.adopt(this);
+  }
+
+  /** The object's name (read from the handle once, locally; still readable after {@link free}). */
+  get name(): string {
+    return this.#name ??= readCString(this.#type.name(this[kPointer]("read the name of"))) ?? "";
+  }
+
+  /** The connection this handle belongs to. */
+  get connection(): Connection {
+    return this.#connection;
+  }
+
+  /** True once freed. */
+  get freed(): boolean {
+    return this.#handle === null;
+  }
+
+  /** Frees the handle (not the object it names). Idempotent. */
+  free(): void {
+    const handle = this.#handle;
+    if (handle === null) return;
+    this.#name ??= readCString(this.#type.name(handle)) ?? ""; // identity stays readable
+    this.#handle = null;
+    this.#internals.release(this);
+    this.#type.free(handle);
+  }
+
+  /** Frees the handle (`using x = await lookup...(...)`). */
+  [Symbol.dispose](): void {
+    this.free();
+  }
+
+  [Symbol.for("Deno.customInspect")](): string {
+    return `${this.#type.className} { name: ${JSON.stringify(this.freed ? this.#name : this.name)}${
+      this.freed ? ", freed" : ""
+    } }`;
+  }
+
+  /** @internal the pointer, or a TypeError "Cannot <verb> freed Domain "x"" */
+  [kPointer](verb: string): Deno.PointerObject {
+    if (this.#handle === null) {
+      const name = this.#name === undefined ? "" : ` ${JSON.stringify(this.#name)}`;
+      throw new TypeError(`Cannot ${phrase(verb, `freed ${this.#type.className}${name}`)}`);
+    }
+    return this.#handle;
+  }
+
+  /** @internal one asynchronous call on this object, alone on its connection */
+  [kCall]<T, U = T>(
+    verb: string,
+    run: (handle: Deno.PointerObject) => Promise<T>,
+    failed: (result: T) => boolean,
+    wrap?: (result: T) => U,
+  ): Promise<U> {
+    this[kPointer](verb); // fail fast, before queueing for the connection
+    return this.#internals.call(
+      () => phrase(verb, `${this.#type.noun} ${JSON.stringify(this.name)}`),
+      async () => {
+        const handle = this[kPointer](verb);
+        this.#type.ref(handle);
+        try {
+          return await run(handle);
+        } finally {
+          this.#type.free(handle);
+        }
+      },
+      failed,
+      wrap,
+    );
+  }
+
+  /** @internal one synchronous call on this object */
+  [kCallSync]<T, U = T>(
+    verb: string,
+    run: (handle: Deno.PointerObject) => T,
+    failed: (result: T) => boolean,
+    wrap?: (result: T) => U,
+  ): U {
+    const handle = this[kPointer](verb);
+    return this.#internals.callSync(
+      () => phrase(verb, `${this.#type.noun} ${JSON.stringify(this.name)}`),
+      () => run(handle),
+      failed,
+      wrap,
+    );
+  }
+}
