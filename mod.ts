@@ -30,7 +30,7 @@ export {
   type Version,
 } from "./lib/connection.ts";
 export {
-  type AddressSource,
+  type InterfaceAddressSource,
   createDomain,
   defineDomain,
   destroyDomain,
@@ -117,3 +117,25 @@ export {
   type WaitForStateOptions,
 } from "./lib/events.ts";
 export { formatVersion, LIBRARY_PATH_ENV, MINIMUM_LIBVIRT_VERSION } from "./lib/ffi/library.ts";
+export { type Cidr, inCidr, normalizeMac, parseCidr } from "./lib/ip/addresses.ts";
+export { discoverRange, type RangeEntry, type RangeHost, type RangeOptions } from "./lib/ip/batch.ts";
+export { AddressCache, type AddressCacheOptions, type AddressCacheStats } from "./lib/ip/cache.ts";
+export { defaultSources, discover, type DiscoverOptions } from "./lib/ip/discover.ts";
+export { mergeSightings } from "./lib/ip/merge.ts";
+export { isLocalUri } from "./lib/ip/sources/arp.ts";
+export { encodedMacRule, type MacRule } from "./lib/ip/sources/plan.ts";
+export { PLAN_NAMESPACE, readDomainXml } from "./lib/ip/target.ts";
+export {
+  type AddressSource,
+  type DiscoveredAddress,
+  type DiscoveryResult,
+  type DiscoveryTarget,
+  FAST_ORDER,
+  type Nic,
+  type NicAddresses,
+  type Sighting,
+  type SourceName,
+  type SourceReport,
+  SourceSkipped,
+} from "./lib/ip/types.ts";
+export { type AddressFound, AddressTimeoutError, waitForAddress, type WaitForAddressOptions } from "./lib/ip/wait.ts";

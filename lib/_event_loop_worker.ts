@@ -23,6 +23,7 @@ const lib = Deno.dlopen(libraryPath, {
   virEventRunDefaultImpl: { parameters: [], result: "i32" },
   virEventAddTimeout: { parameters: ["i32", "function", "pointer", "pointer"], result: "i32" },
   virEventUpdateTimeout: { parameters: ["i32", "i32"], result: "void" },
+  virEventRemoveTimeout: { parameters: ["i32"], result: "i32" },
   virConnectDomainEventRegisterAny: {
     parameters: ["pointer", "pointer", "i32", "function", "pointer", "pointer"], result: "i32",
   },
@@ -39,6 +40,11 @@ const post = (message) => parentPort.postMessage(message);
 const cstr = (p) => (p === null ? null : Deno.UnsafePointerView.getCString(p));
 const idOf = (opaque) => Number(Deno.UnsafePointer.value(opaque));
 const uuidBuffer = new Uint8Array(37);
+// The subscriptions this worker registered. A callback whose opaque id is not one of them is a
+// stale registration of another isolate of this process (callback addresses get reused): its
+// arguments cannot be trusted, so it is ignored before anything reads them.
+const live = new Set();
+const ours = (opaque) => live.has(idOf(opaque));
 function domainOf(dom) {
   s.virDomainGetUUIDString(dom, uuidBuffer);
   return { name: cstr(s.virDomainGetName(dom)), uuid: new TextDecoder().decode(uuidBuffer.subarray(0, 36)) };
@@ -56,18 +62,18 @@ function lastError(conn) {
 // One callback per event kind; "kind" names follow lib/events.ts.
 const callbacks = {
   0: new Deno.UnsafeCallback({ parameters: ["pointer", "pointer", "i32", "i32", "pointer"], result: "void" },
-    (_c, dom, event, detail, opaque) => post({ type: "event", id: idOf(opaque), kind: "lifecycle", domain: domainOf(dom), event, detail, at: Date.now() })),
+    (_c, dom, event, detail, opaque) => ours(opaque) && post({ type: "event", id: idOf(opaque), kind: "lifecycle", domain: domainOf(dom), event, detail, at: Date.now() })),
   1: new Deno.UnsafeCallback({ parameters: ["pointer", "pointer", "pointer"], result: "void" },
-    (_c, dom, opaque) => post({ type: "event", id: idOf(opaque), kind: "reboot", domain: domainOf(dom), at: Date.now() })),
+    (_c, dom, opaque) => ours(opaque) && post({ type: "event", id: idOf(opaque), kind: "reboot", domain: domainOf(dom), at: Date.now() })),
   15: new Deno.UnsafeCallback({ parameters: ["pointer", "pointer", "pointer", "pointer"], result: "void" },
-    (_c, dom, alias, opaque) => post({ type: "event", id: idOf(opaque), kind: "device-removed", domain: domainOf(dom), device: cstr(alias), at: Date.now() })),
+    (_c, dom, alias, opaque) => ours(opaque) && post({ type: "event", id: idOf(opaque), kind: "device-removed", domain: domainOf(dom), device: cstr(alias), at: Date.now() })),
   18: new Deno.UnsafeCallback({ parameters: ["pointer", "pointer", "i32", "i32", "pointer"], result: "void" },
-    (_c, dom, state, reason, opaque) => post({ type: "event", id: idOf(opaque), kind: "agent-lifecycle", domain: domainOf(dom), event: state, detail: reason, at: Date.now() })),
+    (_c, dom, state, reason, opaque) => ours(opaque) && post({ type: "event", id: idOf(opaque), kind: "agent-lifecycle", domain: domainOf(dom), event: state, detail: reason, at: Date.now() })),
   23: new Deno.UnsafeCallback({ parameters: ["pointer", "pointer", "i32", "pointer", "pointer"], result: "void" },
-    (_c, dom, type, nsuri, opaque) => post({ type: "event", id: idOf(opaque), kind: "metadata-change", domain: domainOf(dom), event: type, namespace: cstr(nsuri), at: Date.now() })),
+    (_c, dom, type, nsuri, opaque) => ours(opaque) && post({ type: "event", id: idOf(opaque), kind: "metadata-change", domain: domainOf(dom), event: type, namespace: cstr(nsuri), at: Date.now() })),
 };
 const closed = new Deno.UnsafeCallback({ parameters: ["pointer", "i32", "pointer"], result: "void" },
-  (_c, reason, opaque) => post({ type: "closed", id: idOf(opaque), reason, at: Date.now() }));
+  (_c, reason, opaque) => ours(opaque) && post({ type: "closed", id: idOf(opaque), reason, at: Date.now() }));
 const wake = new Deno.UnsafeCallback({ parameters: ["i32", "pointer"], result: "void" },
   (timer) => s.virEventUpdateTimeout(timer, -1));
 
@@ -78,13 +84,17 @@ function handle(command) {
       const dom = command.domain ? Deno.UnsafePointer.create(BigInt(command.domain)) : null;
       const cb = callbacks[command.eventId];
       const callbackId = s.virConnectDomainEventRegisterAny(conn, dom, command.eventId, cb.pointer, Deno.UnsafePointer.create(BigInt(command.id)), null);
-      return callbackId < 0 ? { ok: false, error: lastError(conn) } : { ok: true, callbackId };
+      if (callbackId < 0) return { ok: false, error: lastError(conn) };
+      live.add(command.id);
+      return { ok: true, callbackId };
     }
     case "unsubscribe": {
+      live.delete(command.id);
       const r = s.virConnectDomainEventDeregisterAny(conn, command.callbackId);
       return r < 0 ? { ok: false, error: lastError(conn) } : { ok: true };
     }
     case "watch-close": {
+      live.add(command.id);
       const r = s.virConnectRegisterCloseCallback(conn, closed.pointer, Deno.UnsafePointer.create(BigInt(command.id)), null);
       return r < 0 ? { ok: false, error: lastError(conn) } : { ok: true };
     }
@@ -111,13 +121,21 @@ parentPort.on("message", (command) => {
 
 const registered = s.virEventRegisterDefaultImpl();
 const wakeTimer = registered === 0 ? s.virEventAddTimeout(-1, wake.pointer, null, null) : -1;
-post({ type: "ready", ok: registered === 0 && wakeTimer >= 0, wakeTimer });
+post({
+  type: "ready",
+  ok: registered === 0 && wakeTimer >= 0,
+  wakeTimer,
+  closeCallback: String(Deno.UnsafePointer.value(closed.pointer)),
+});
 if (registered === 0) {
   while (Atomics.load(flags, 0) === 0) {
     if (Atomics.load(flags, 1) === handled && s.virEventRunDefaultImpl() < 0) break;
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
 }
+// Leave nothing in libvirt's process-wide loop that points into this isolate: a later isolate of the
+// same process (deno test runs one per test file) registers a loop of its own.
+if (wakeTimer >= 0) s.virEventRemoveTimeout(wakeTimer);
 post({ type: "stopped" });
 `;
 

@@ -17,9 +17,15 @@ function install(): void {
     // libvirt blocks the reporting thread until this returns, so `error` is still valid here.
     if (collecting && error !== null) collecting.push(decodeErrorPointer(error));
   });
-  handler.unref(); // never keeps the process alive; lives as long as the process
+  handler.unref(); // never keeps the process alive
   libvirt().symbols.virSetErrorFunc(null, handler.pointer);
   installed = true;
+  // The handler is process-wide and this callback dies with the isolate: hand libvirt back the
+  // silent C handler when the isolate unloads (deno test runs each test file in an isolate of its own).
+  globalThis.addEventListener(
+    "unload",
+    () => libvirt().symbols.virSetErrorFunc(null, libvirt().silentErrorHandler),
+  );
 }
 
 /**

@@ -299,9 +299,9 @@ export async function createDomain(connection: Connection, xml: string, flags = 
 }
 
 /** Where {@link interfaceAddresses} asks (`VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_*`). */
-export type AddressSource = "lease" | "agent" | "arp";
+export type InterfaceAddressSource = "lease" | "agent" | "arp";
 
-const addressSources: Record<AddressSource, number> = { lease: 0, agent: 1, arp: 2 };
+const addressSources: Record<InterfaceAddressSource, number> = { lease: 0, agent: 1, arp: 2 };
 
 /** One guest interface as a libvirt address source reports it. */
 export interface InterfaceAddresses {
@@ -323,7 +323,7 @@ export interface InterfaceAddresses {
  */
 export async function interfaceAddresses(
   domain: Domain,
-  source: AddressSource,
+  source: InterfaceAddressSource,
 ): Promise<InterfaceAddresses[]> {
   const slot = new OutSlot();
   const lib = libvirt().symbols;

@@ -221,10 +221,13 @@ export function isAgentUnresponsive(error: unknown): error is AgentUnresponsiveE
   return error instanceof AgentUnresponsiveError;
 }
 
-/** True for a libvirt timeout, or a `DOMException` named TimeoutError from one of our waits. */
+/**
+ * True for a libvirt timeout, or an error named TimeoutError from one of our waits (a `DOMException`
+ * from the pool or waitForState, an AddressTimeoutError from waitForAddress).
+ */
 export function isTimeout(error: unknown): boolean {
   return error instanceof OperationTimeoutError ||
-    (error instanceof DOMException && error.name === "TimeoutError");
+    ((error instanceof DOMException || error instanceof Error) && error.name === "TimeoutError");
 }
 
 /** True when authentication failed or was cancelled. */

@@ -42,6 +42,8 @@ export interface EventLoop {
   request(command: Record<string, unknown>): Promise<LoopReply>;
   /** Routes events and close notices to `listener` (one listener: lib/events.ts's dispatcher). */
   listen(listener: (event: RawEvent) => void): void;
+  /** The worker's connection-close callback, for unregistering it synchronously at unload. */
+  readonly closeCallback: Deno.PointerValue;
   /** Keeps the process alive while someone waits for events; unref when nobody does. */
   hold(): void;
   release(): void;
@@ -99,16 +101,34 @@ function startEventLoop(): Promise<EventLoop | null> {
     worker.on("error", () => resolve(null));
     worker.on(
       "message",
-      (message: { type: string; ok?: boolean; wakeTimer?: number; request?: number } & LoopReply) => {
+      (
+        message:
+          & { type: string; ok?: boolean; wakeTimer?: number; closeCallback?: string; request?: number }
+          & LoopReply,
+      ) => {
         switch (message.type) {
           case "ready": {
             worker.unref();
             if (!message.ok) return resolve(null);
             const wakeTimer = message.wakeTimer!;
+            // When this isolate goes away (the script ends, or one test file under deno test, whose
+            // next file runs in a new isolate of the same process), stop the loop thread: it must
+            // not keep turning libvirt's process-wide loop with callbacks into a dead isolate.
+            globalThis.addEventListener("unload", () => {
+              Atomics.store(flags, 0, 1);
+              lib.symbols.virEventUpdateTimeout(wakeTimer, 0);
+            });
             resolve({
+              closeCallback: Deno.UnsafePointer.create(BigInt(message.closeCallback!)),
               request(command) {
                 const request = nextRequest++;
-                return new Promise<LoopReply>((done) => {
+                // a pending reply must keep the process alive, even when no stream holds the loop
+                if (holds++ === 0) worker.ref();
+                return new Promise<LoopReply>((resolve) => {
+                  const done = (reply: LoopReply) => {
+                    if (--holds === 0) worker.unref();
+                    resolve(reply);
+                  };
                   pending.set(request, done);
                   Atomics.add(flags, 1, 1);
                   worker.postMessage({ ...command, request });

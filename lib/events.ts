@@ -26,6 +26,7 @@ import { Connection, kInternals, type OpenOptions } from "./connection.ts";
 import type { Domain, DomainStateName } from "./domain.ts";
 import { libvirtErrorFrom } from "./errors.ts";
 import { type EventLoop, eventLoop, type RawEvent } from "./event_loop.ts";
+import { libvirt } from "./ffi/library.ts";
 
 /** The kinds of domain event a stream can ask for. */
 export type DomainEventKind =
@@ -107,12 +108,24 @@ export interface DomainEventOptions {
   open?: OpenOptions;
   /** Events buffered for a slow consumer before the oldest are dropped (with a gap). Default 10,000. */
   bufferSize?: number;
+  /**
+   * Keep the process alive while the stream is open. Default true; false for background watchers
+   * (the address cache) that must not stop a finished script from exiting.
+   */
+  keepAlive?: boolean;
 }
 
-let nextId = 1;
+// Subscription ids travel as libvirt's opaque pointer. Start at a random point so that a stale
+// registration left by another isolate of this process can never match one of ours.
+let nextId = 1 + Math.floor(Math.random() * 2 ** 30);
 const routes = new Map<number, (raw: RawEvent) => void>();
 const hubs = new Map<string, EventHub>();
 let listening = false;
+
+globalThis.addEventListener("unload", () => {
+  for (const hub of hubs.values()) hub.teardownSync();
+  hubs.clear();
+});
 
 async function loopOrThrow(what: string): Promise<EventLoop> {
   const loop = await eventLoop();
@@ -229,12 +242,36 @@ class EventHub {
     if (connection === null) return;
     const conn = connection.closed ? undefined : connection[kInternals].pointerValue();
     for (const { id, callbackId } of this.#registered.values()) {
-      if (conn !== undefined) await this.#loop.request({ type: "unsubscribe", conn, callbackId });
+      if (conn !== undefined) await this.#loop.request({ type: "unsubscribe", conn, callbackId, id });
       routes.delete(id);
     }
     this.#registered.clear();
     if (conn !== undefined) await this.#loop.request({ type: "unwatch-close", conn });
     routes.delete(this.#closeWatch);
+  }
+
+  /**
+   * Unregisters everything at once, on the calling thread, for the isolate's unload: libvirt must
+   * not keep calling into callbacks of an isolate that is gone (another isolate of the process may
+   * reuse their addresses).
+   */
+  teardownSync(): void {
+    this.#stopped = true;
+    const connection = this.#connection;
+    if (connection === null || connection.closed) return;
+    const conn = Deno.UnsafePointer.create(connection[kInternals].pointerValue());
+    const lib = libvirt().symbols;
+    for (const { callbackId } of this.#registered.values()) {
+      lib.virConnectDomainEventDeregisterAny(conn, callbackId);
+    }
+    this.#registered.clear();
+    // the close callback too: libvirt calls it on our own close, and it lives in the loop's isolate
+    lib.virConnectUnregisterCloseCallback(conn, this.#loop.closeCallback);
+    try {
+      connection.closeSync();
+    } catch {
+      // a call in flight: the process is ending anyway
+    }
   }
 
   async #teardown(): Promise<void> {
@@ -297,6 +334,7 @@ export class DomainEventStream implements AsyncIterableIterator<DomainEvent> {
   #loop: EventLoop | undefined;
   readonly #ready: Promise<void>;
   readonly #signal: AbortSignal | undefined;
+  #holding = false;
   readonly #onAbort = () => void this.close();
 
   /** @internal */
@@ -313,7 +351,10 @@ export class DomainEventStream implements AsyncIterableIterator<DomainEvent> {
   async #start(uri: string, options: DomainEventOptions): Promise<void> {
     const loop = await loopOrThrow(`subscribe to events of ${JSON.stringify(uri)}`);
     this.#loop = loop;
-    loop.hold();
+    if (options.keepAlive !== false) {
+      loop.hold();
+      this.#holding = true;
+    }
     const open = options.open ?? {};
     const key = JSON.stringify([uri, open.readOnly ?? false, open.auth?.username ?? null]);
     let hub = hubs.get(key);
@@ -335,7 +376,8 @@ export class DomainEventStream implements AsyncIterableIterator<DomainEvent> {
   async #shutdown(): Promise<void> {
     await this.#hub?.remove(this);
     this.#hub = undefined;
-    this.#loop?.release();
+    if (this.#holding) this.#loop?.release();
+    this.#holding = false;
     this.#loop = undefined;
   }
 

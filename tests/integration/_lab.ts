@@ -137,3 +137,20 @@ export async function waitFor<T>(
     `Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError})` : ""}`,
   );
 }
+
+/**
+ * Destroys transient test guests by name on a fresh connection: the test's own connection may be
+ * the thing that broke. Missing guests are fine.
+ */
+export async function destroyGuests(uri: string, names: string[]): Promise<void> {
+  const { Connection, destroyDomain, isNotFound, lookupDomain } = await import("../../mod.ts");
+  await using conn = await Connection.open(uri);
+  for (const name of names) {
+    try {
+      using dom = await lookupDomain(conn, name);
+      await destroyDomain(dom);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+}

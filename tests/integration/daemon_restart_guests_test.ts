@@ -3,12 +3,20 @@ import assert from "node:assert/strict";
 import {
   ConnectionPool,
   createDomain,
-  destroyDomain,
   interfaceAddresses,
   listAllDomains,
   lookupDomain,
 } from "../../mod.ts";
-import { consoleLease, guestName, guestXml, lab, randomMac, requireLabNamespace, waitFor } from "./_lab.ts";
+import {
+  consoleLease,
+  destroyGuests,
+  guestName,
+  guestXml,
+  lab,
+  randomMac,
+  requireLabNamespace,
+  waitFor,
+} from "./_lab.ts";
 
 async function snapshot(pool: ConnectionPool): Promise<string[]> {
   return await pool.use(async (c) => {
@@ -56,11 +64,6 @@ Deno.test("lab: restarting libvirtd under running guests loses no domain, and th
       assert.ok(ifaces.length > 0, `${g.name} still has its lease`);
     }
   } finally {
-    for (const g of guests) {
-      await pool.use(async (c) => {
-        using d = await lookupDomain(c, g.name);
-        await destroyDomain(d);
-      }).catch(() => {});
-    }
+    await destroyGuests(l.uri, guests.map((g) => g.name));
   }
 });

@@ -4,7 +4,6 @@ import assert from "node:assert/strict";
 import {
   ConnectionPool,
   createDomain,
-  destroyDomain,
   dhcpLeases,
   type Domain,
   interfaceAddresses,
@@ -13,6 +12,7 @@ import {
 } from "../../mod.ts";
 import {
   consoleLease,
+  destroyGuests,
   guestName,
   guestXml,
   lab,
@@ -99,8 +99,8 @@ Deno.test("lab: 4 TCG guests boot at once, and lease, network-lease, agent and n
     }
     console.log(`4 guests: every source agreed after ${((performance.now() - started) / 1000).toFixed(1)} s`);
   } finally {
-    await Promise.all(guests.map((g) => pool.use(() => destroyDomain(g.domain)).catch(() => {})));
     for (const g of guests) g.domain.free();
+    await destroyGuests(l.uri, guests.map((g) => g.name));
   }
 });
 
@@ -132,7 +132,7 @@ Deno.test("lab: a guest without an agent: the agent source says so at once, the 
     }, 30_000);
     assert.equal(lease.mac, mac);
   } finally {
-    await pool.use(() => destroyDomain(domain)).catch(() => {});
     domain.free();
+    await destroyGuests(l.uri, [name]);
   }
 });

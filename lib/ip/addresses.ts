@@ -1,0 +1,103 @@
+// Address arithmetic for filtering: families, loopback, link-local, CIDR ranges. No DNS, no I/O.
+
+/** "ipv4" or "ipv6" by the text's shape. */
+export function familyOf(address: string): "ipv4" | "ipv6" {
+  return address.includes(":") ? "ipv6" : "ipv4";
+}
+
+/** The address as a bigint (32 bits for IPv4, 128 for IPv6), or undefined when malformed. */
+export function toBigInt(address: string): bigint | undefined {
+  if (familyOf(address) === "ipv4") {
+    const parts = address.split(".");
+    if (parts.length !== 4) return undefined;
+    let value = 0n;
+    for (const part of parts) {
+      if (!/^\d{1,3}$/.test(part) || Number(part) > 255) return undefined;
+      value = (value << 8n) | BigInt(part);
+    }
+    return value;
+  }
+  let text = address.toLowerCase().split("%")[0];
+  // an embedded IPv4 tail (::ffff:1.2.3.4)
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4) {
+    const tail = toBigInt(v4[1]);
+    if (tail === undefined) return undefined;
+    text = text.slice(0, -v4[1].length) + ((tail >> 16n).toString(16)) + ":" +
+      ((tail & 0xffffn).toString(16));
+  }
+  const halves = text.split("::");
+  if (halves.length > 2) return undefined;
+  const head = halves[0] ? halves[0].split(":") : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(":") : [];
+  const missing = 8 - head.length - tail.length;
+  if ((halves.length === 1 && missing !== 0) || missing < 0) return undefined;
+  const groups = [...head, ...Array(halves.length === 2 ? missing : 0).fill("0"), ...tail];
+  let value = 0n;
+  for (const group of groups) {
+    if (!/^[0-9a-f]{1,4}$/.test(group)) return undefined;
+    value = (value << 16n) | BigInt(parseInt(group, 16));
+  }
+  return value;
+}
+
+/** A parsed CIDR range. */
+export interface Cidr {
+  family: "ipv4" | "ipv6";
+  base: bigint;
+  bits: number;
+  text: string;
+}
+
+/**
+ * Parses "10.0.0.0/8" or "fd00::/8".
+ *
+ * @throws {TypeError} naming the range when it is malformed
+ */
+export function parseCidr(text: string): Cidr {
+  const [address, bitsText] = text.split("/");
+  const family = familyOf(address);
+  const width = family === "ipv4" ? 32 : 128;
+  const base = toBigInt(address);
+  const bits = bitsText === undefined ? width : Number(bitsText);
+  if (base === undefined || !Number.isInteger(bits) || bits < 0 || bits > width) {
+    throw new TypeError(
+      `Cannot use ${JSON.stringify(text)} as an address range: write it as 10.0.0.0/8 or fd00::/8`,
+    );
+  }
+  return { family, base, bits, text };
+}
+
+/** True when `address` lies in `range`. */
+export function inCidr(address: string, range: Cidr): boolean {
+  if (familyOf(address) !== range.family) return false;
+  const value = toBigInt(address);
+  if (value === undefined) return false;
+  const width = range.family === "ipv4" ? 32 : 128;
+  const shift = BigInt(width - range.bits);
+  return (value >> shift) === (range.base >> shift);
+}
+
+const loopback = [parseCidr("127.0.0.0/8"), parseCidr("::1/128")];
+const linkLocal = [parseCidr("169.254.0.0/16"), parseCidr("fe80::/10")];
+const multicast = [parseCidr("224.0.0.0/4"), parseCidr("ff00::/8")];
+const unspecified = [parseCidr("0.0.0.0/32"), parseCidr("::/128")];
+
+/** Why an address is not a usable guest address, or undefined when it is. */
+export function unusable(
+  address: string,
+): "loopback" | "link-local" | "multicast" | "unspecified" | undefined {
+  if (loopback.some((r) => inCidr(address, r))) return "loopback";
+  if (linkLocal.some((r) => inCidr(address, r))) return "link-local";
+  if (multicast.some((r) => inCidr(address, r))) return "multicast";
+  if (unspecified.some((r) => inCidr(address, r))) return "unspecified";
+  return undefined;
+}
+
+/** Normalises a MAC to lower case with colons, or undefined when it is not one. */
+export function normalizeMac(mac: string | undefined | null): string | undefined {
+  if (!mac) return undefined;
+  const hex = mac.toLowerCase().replace(/[-:.]/g, "");
+  if (!/^[0-9a-f]{12}$/.test(hex)) return undefined;
+  return hex.match(/../g)!.join(":");
+}

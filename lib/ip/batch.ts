@@ -1,0 +1,97 @@
+// Discovery for a whole range: many domains on several hosts, one process, bounded concurrency
+// through one pool per host, with a progress hook for scripts.
+import { listAllDomains, lookupDomain } from "../domain.ts";
+import { PoolRegistry } from "../pool.ts";
+import { discover, type DiscoverOptions } from "./discover.ts";
+import type { DiscoveryResult } from "./types.ts";
+import { type AddressFound, waitForAddress, type WaitForAddressOptions } from "./wait.ts";
+
+/** Which domains of which host. */
+export interface RangeHost {
+  uri: string;
+  /** Names or UUIDs; omitted: every running domain of the host. */
+  domains?: string[];
+}
+
+/** One domain's outcome. */
+export interface RangeEntry {
+  uri: string;
+  /** The name (or UUID) as asked, or as listed. */
+  domain: string;
+  result?: DiscoveryResult | AddressFound;
+  error?: Error;
+}
+
+/** Options of {@link discoverRange}. */
+export interface RangeOptions extends WaitForAddressOptions {
+  /** Wait for an address (waitForAddress) instead of one discovery. Default false. */
+  wait?: boolean;
+  /** Operations in flight per host (the pool's size). Default 16. */
+  concurrency?: number;
+  /** Pools to use (and leave open); default: a registry of its own, closed at the end. */
+  registry?: PoolRegistry;
+  /** Called after each domain, in completion order. */
+  onProgress?: (progress: { done: number; total: number; entry: RangeEntry }) => void;
+  /** Discovery options for the non-waiting case (cache, fast mode). */
+  cache?: DiscoverOptions["cache"];
+  mode?: DiscoverOptions["mode"];
+}
+
+/**
+ * Discovers (or waits for) the addresses of many domains on many hosts at once.
+ *
+ * @param hosts the hosts, each with its domains (or all running ones)
+ * @param options wait or not, concurrency, progress hook, and discovery options
+ * @returns one entry per domain, in the order asked (listed domains: by name); failures are entries
+ *   with `error`, never a rejection of the whole batch
+ */
+export async function discoverRange(hosts: RangeHost[], options: RangeOptions = {}): Promise<RangeEntry[]> {
+  const concurrency = options.concurrency ?? 16;
+  const own = options.registry === undefined;
+  const registry = options.registry ??
+    new PoolRegistry({ max: concurrency, acquireTimeoutMs: (options.timeoutMs ?? 60_000) * 2 + 30_000 });
+  try {
+    const work: { uri: string; domain: string }[] = [];
+    const listingErrors: RangeEntry[] = [];
+    for (const host of hosts) {
+      if (host.domains) {
+        for (const domain of host.domains) work.push({ uri: host.uri, domain });
+        continue;
+      }
+      try {
+        const names = await registry.get(host.uri).use(async (conn) => {
+          const domains = await listAllDomains(conn, { active: true });
+          try {
+            return domains.map((d) => d.name).sort();
+          } finally {
+            for (const d of domains) d.free();
+          }
+        }, { idempotent: true });
+        for (const domain of names) work.push({ uri: host.uri, domain });
+      } catch (error) {
+        listingErrors.push({ uri: host.uri, domain: "*", error: error as Error });
+      }
+    }
+    let done = 0;
+    const total = work.length;
+    const { wait, concurrency: _c, registry: _r, onProgress, ...discoverOptions } = options;
+    const entries = await Promise.all(work.map(async ({ uri, domain }) => {
+      const entry: RangeEntry = { uri, domain };
+      try {
+        entry.result = await registry.get(uri).use(async (conn) => {
+          using handle = await lookupDomain(conn, domain);
+          return wait
+            ? await waitForAddress(handle, discoverOptions)
+            : await discover(handle, discoverOptions);
+        }, { idempotent: true });
+      } catch (error) {
+        entry.error = error as Error;
+      }
+      onProgress?.({ done: ++done, total, entry });
+      return entry;
+    }));
+    return [...listingErrors, ...entries];
+  } finally {
+    if (own) await registry.closeAll();
+  }
+}

@@ -1,0 +1,197 @@
+// waitForAddress(): discovery until an address qualifies, with backoff, woken early by lifecycle and
+// guest-agent events; on timeout, an error that says per NIC and per source what was seen.
+import type { Domain } from "../domain.ts";
+import { domainEvents, type DomainEventStream } from "../events.ts";
+import { eventLoopEnabled } from "../event_loop.ts";
+import { discover, type DiscoverOptions } from "./discover.ts";
+import type { DiscoveredAddress, DiscoveryResult, NicAddresses } from "./types.ts";
+
+/** Options of {@link waitForAddress}. */
+export interface WaitForAddressOptions extends Omit<DiscoverOptions, "cache" | "mode"> {
+  /** Give up after this many ms. Default 60,000. */
+  timeoutMs?: number;
+  /** Only this NIC (its MAC); default: any NIC. */
+  nic?: string;
+  /** The least confidence that counts. Default 0.5 (an ARP-only sighting just qualifies; a plan does not). */
+  minConfidence?: number;
+  /** First poll interval, ms; grows by half each round up to `maxPollMs`. Default 100. */
+  pollMs?: number;
+  /** Longest poll interval, ms. Default 500: an address is seen within half a second of appearing. */
+  maxPollMs?: number;
+}
+
+/** What a wait resolves with: the discovery that qualified, and its chosen address. */
+export interface AddressFound extends DiscoveryResult {
+  /** The qualifying address (highest confidence of the wanted family on the wanted NIC). */
+  address: DiscoveredAddress & { mac: string };
+  /** How long the wait took, ms. */
+  waitedMs: number;
+  /** Discovery rounds run. */
+  rounds: number;
+}
+
+/**
+ * Raised when no address qualified in time. `name` is "TimeoutError" (isTimeout() recognises it);
+ * the message explains, per NIC and per source, what was seen and why nothing qualified.
+ */
+export class AddressTimeoutError extends Error {
+  /** The last discovery, for programs that want the details. */
+  readonly last: DiscoveryResult | undefined;
+  constructor(message: string, last: DiscoveryResult | undefined) {
+    super(message);
+    this.name = "TimeoutError";
+    this.last = last;
+  }
+}
+
+function qualifying(
+  result: DiscoveryResult,
+  options: WaitForAddressOptions,
+): (DiscoveredAddress & { mac: string }) | undefined {
+  const min = options.minConfidence ?? 0.5;
+  const nic = options.nic?.toLowerCase();
+  const family = options.family ?? "any";
+  const preferred = family === "ipv6" ? "ipv6" : "ipv4";
+  const candidates = result.nics
+    .filter((n) => nic === undefined || n.nic.mac === nic)
+    .flatMap((n) => n.addresses.map((a) => ({ ...a, mac: n.nic.mac })))
+    .filter((a) => a.confidence >= min && (family === "any" || a.family === family));
+  candidates.sort((a, b) =>
+    (a.family === preferred ? 0 : 1) - (b.family === preferred ? 0 : 1) || b.confidence - a.confidence
+  );
+  return candidates[0];
+}
+
+/** Explains, per NIC and per source, why nothing qualified. */
+export function explainWait(result: DiscoveryResult | undefined, options: WaitForAddressOptions): string {
+  if (!result) return "no discovery round completed";
+  const min = options.minConfidence ?? 0.5;
+  const nics: NicAddresses[] = options.nic
+    ? result.nics.filter((n) => n.nic.mac === options.nic!.toLowerCase())
+    : result.nics;
+  if (nics.length === 0) {
+    return options.nic
+      ? `the domain has no NIC with MAC ${options.nic} (it has ${
+        result.nics.map((n) => n.nic.mac).join(", ") || "none"
+      })`
+      : "the domain has no NIC";
+  }
+  const lines: string[] = [];
+  for (const n of nics) {
+    const where = [n.nic.type, n.nic.network ?? n.nic.bridge, n.nic.target].filter(Boolean).join(" ");
+    lines.push(`  NIC ${n.nic.mac} (${where}):`);
+    if (n.addresses.length === 0) {
+      for (const clause of (n.why ?? "").split("; ")) lines.push(`    ${clause}`);
+      continue;
+    }
+    for (const a of n.addresses) {
+      const why = a.confidence < min
+        ? `confidence ${a.confidence} < ${min}`
+        : options.family && options.family !== "any" && a.family !== options.family
+        ? `not ${options.family}`
+        : "qualifies";
+      lines.push(
+        `    ${a.address} from ${a.sources.join("+")}${
+          a.flags.length ? ` [${a.flags.join(", ")}]` : ""
+        }: ${why}`,
+      );
+    }
+    for (const r of result.sources.filter((r) => r.status !== "ok")) {
+      lines.push(`    ${r.source}: ${r.status}${r.reason ? `: ${r.reason}` : ""}`);
+    }
+  }
+  return lines.join("\n");
+}
+
+/**
+ * Waits until the domain has an address that qualifies.
+ *
+ * @param domain the domain
+ * @param options timeout, signal, NIC, family, minimum confidence, and discovery options
+ * @returns the qualifying discovery with its address
+ * @throws {AddressTimeoutError} after `timeoutMs`, explaining what each source saw per NIC
+ * @throws the signal's reason on abort
+ */
+export async function waitForAddress(
+  domain: Domain,
+  options: WaitForAddressOptions = {},
+): Promise<AddressFound> {
+  options.signal?.throwIfAborted();
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const started = performance.now();
+  const deadline = started + timeoutMs;
+  let delay = options.pollMs ?? 100;
+  const maxDelay = options.maxPollMs ?? 500;
+  let last: DiscoveryResult | undefined;
+  let rounds = 0;
+  let wake: (() => void) | undefined;
+  let events: DomainEventStream | undefined;
+  if (eventLoopEnabled()) {
+    // a lifecycle or agent event is the moment an address may have appeared: look at once
+    events = domainEvents(domain.connection.uri, {
+      kinds: ["lifecycle", "agent-lifecycle"],
+      domain: domain.uuid,
+      keepAlive: false,
+    });
+    (async () => {
+      try {
+        for await (const _ of events!) {
+          delay = options.pollMs ?? 100;
+          wake?.();
+        }
+      } catch {
+        // no events on this driver: polling alone
+      }
+    })();
+  }
+  try {
+    while (true) {
+      options.signal?.throwIfAborted();
+      const remaining = deadline - performance.now();
+      const { signal: _s, timeoutMs: _t, ...discoverOptions } = options;
+      last = await discover(domain, {
+        ...discoverOptions,
+        sourceTimeoutMs: Math.max(1, Math.min(options.sourceTimeoutMs ?? 5_000, remaining)),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      rounds++;
+      const address = qualifying(last, options);
+      if (address) {
+        return { ...last, address, waitedMs: Math.round(performance.now() - started), rounds };
+      }
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(done, Math.min(delay, left));
+        function done() {
+          wake = undefined;
+          options.signal?.removeEventListener("abort", abort);
+          clearTimeout(timer);
+          resolve();
+        }
+        function abort() {
+          clearTimeout(timer);
+          reject(options.signal!.reason);
+        }
+        wake = done;
+        options.signal?.addEventListener("abort", abort, { once: true });
+      });
+      delay = Math.min(Math.round(delay * 1.5), maxDelay);
+    }
+  } finally {
+    await events?.close();
+  }
+  const wanted = [
+    options.family && options.family !== "any" ? options.family : "an",
+    "address",
+    options.nic ? `on NIC ${options.nic.toLowerCase()}` : "",
+    `with confidence >= ${options.minConfidence ?? 0.5}`,
+  ].filter(Boolean).join(" ");
+  throw new AddressTimeoutError(
+    `Timed out after ${timeoutMs} ms (${rounds} rounds) waiting for ${wanted} of domain ${
+      JSON.stringify(domain.name)
+    }:\n` +
+      explainWait(last, options),
+    last,
+  );
+}

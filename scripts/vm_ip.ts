@@ -1,0 +1,156 @@
+#!/usr/bin/env -S deno run --allow-ffi --allow-env=DENO_LIBVIRT_PATH,LIBVIRT_DEFAULT_URI
+/**
+ * Prints the IP addresses of virtual machines, from every source libvirt and the host offer
+ * (DHCP leases, the guest agent, the neighbour table, the static plan), merged per NIC with a
+ * confidence, for one host or many, in one process.
+ *
+ *   deno run --allow-ffi https://.../scripts/vm_ip.ts web1 db1 --uri qemu:///system
+ *   deno run --allow-ffi https://.../scripts/vm_ip.ts --all --uri qemu+ssh://h1/system --uri qemu+ssh://h2/system --wait --timeout 120 --json
+ *
+ * Exit codes: 0 every domain has an address; 1 some have none (in time, with --wait); 2 usage or
+ * connection error (unknown domain, unreachable host).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { isNotFound } from "../lib/errors.ts";
+import { discoverRange, type RangeEntry } from "../lib/ip/batch.ts";
+import { type AddressFound, AddressTimeoutError } from "../lib/ip/wait.ts";
+import type { DiscoveryResult, SourceName } from "../lib/ip/types.ts";
+
+const usage = `usage: vm_ip.ts [NAME...] [--all] [--uri URI]... [--wait] [--timeout SECONDS]
+                [--source lease,agent,network-lease,arp,plan] [--family ipv4|ipv6|any]
+                [--exclude CIDR]... [--min-confidence 0..1] [--fast] [--concurrency N] [--json]
+
+  NAME             domain names or UUIDs (on every --uri); --all: every running domain
+  --uri URI        hypervisor, repeatable (default: $LIBVIRT_DEFAULT_URI or qemu:///system)
+  --wait           wait until each domain has an address (polls with backoff, wakes on events)
+  --timeout S      give up waiting after S seconds (default 60)
+  --source LIST    only these sources
+  --exclude CIDR   drop addresses in this range (docker bridges, ...), repeatable
+  --json           one JSON document instead of the table
+exit: 0 all found, 1 some without an address, 2 usage or connection error`;
+
+const sourceNames: SourceName[] = ["lease", "agent", "network-lease", "arp", "plan"];
+
+function fail(message: string): never {
+  console.error(`vm_ip: ${message}\n\n${usage}`);
+  Deno.exit(2);
+}
+
+let values: Record<string, unknown>;
+let positionals: string[];
+try {
+  ({ values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      all: { type: "boolean", default: false },
+      uri: { type: "string", multiple: true },
+      wait: { type: "boolean", default: false },
+      timeout: { type: "string", default: "60" },
+      source: { type: "string" },
+      family: { type: "string", default: "any" },
+      exclude: { type: "string", multiple: true },
+      "min-confidence": { type: "string", default: "0.5" },
+      fast: { type: "boolean", default: false },
+      concurrency: { type: "string", default: "16" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  }));
+} catch (error) {
+  fail((error as Error).message);
+}
+if (values.help) {
+  console.log(usage);
+  Deno.exit(0);
+}
+if (!values.all && positionals.length === 0) fail("name at least one domain, or pass --all");
+if (values.all && positionals.length > 0) fail("pass domain names or --all, not both");
+const timeoutSeconds = Number(values.timeout);
+if (!(timeoutSeconds > 0)) fail(`--timeout must be a positive number of seconds, got ${values.timeout}`);
+const family = values.family as string;
+if (!["ipv4", "ipv6", "any"].includes(family)) fail(`--family must be ipv4, ipv6 or any, got ${family}`);
+const minConfidence = Number(values["min-confidence"]);
+if (!(minConfidence >= 0 && minConfidence <= 1)) fail(`--min-confidence must be within 0..1`);
+const concurrency = Number(values.concurrency);
+if (!Number.isInteger(concurrency) || concurrency < 1) fail(`--concurrency must be a whole number >= 1`);
+const sources = values.source ? String(values.source).split(",").map((s) => s.trim()) : undefined;
+for (const s of sources ?? []) {
+  if (!sourceNames.includes(s as SourceName)) fail(`unknown source ${JSON.stringify(s)}; use ${sourceNames.join(", ")}`);
+}
+const envUri = Deno.permissions.querySync({ name: "env", variable: "LIBVIRT_DEFAULT_URI" }).state === "granted"
+  ? Deno.env.get("LIBVIRT_DEFAULT_URI")
+  : undefined;
+const uris = (values.uri as string[] | undefined) ?? [envUri || "qemu:///system"];
+
+let entries: RangeEntry[];
+try {
+  entries = await discoverRange(
+    uris.map((uri) => ({ uri, ...(values.all ? {} : { domains: positionals }) })),
+    {
+      wait: values.wait as boolean,
+      timeoutMs: timeoutSeconds * 1000,
+      family: family as "ipv4" | "ipv6" | "any",
+      minConfidence,
+      concurrency,
+      ...(values.exclude ? { exclude: values.exclude as string[] } : {}),
+      ...(sources ? { sources: sources as SourceName[] } : {}),
+      ...(values.fast ? { mode: "fast" as const } : {}),
+    },
+  );
+} catch (error) {
+  fail((error as Error).message);
+}
+
+// A name asked on several hosts exists on one of them: "not found" elsewhere is no error then.
+const foundSomewhere = new Set(entries.filter((e) => !isNotFound(e.error)).map((e) => e.domain));
+const relevant = entries.filter((e) => !(isNotFound(e.error) && foundSomewhere.has(e.domain) && uris.length > 1));
+
+const addressOf = (e: RangeEntry) => {
+  const r = e.result as (DiscoveryResult & Partial<AddressFound>) | undefined;
+  const best = r?.address ?? r?.best;
+  return best && best.confidence >= minConfidence ? best : undefined;
+};
+let exit = 0;
+for (const e of relevant) {
+  if (e.error && !(e.error instanceof AddressTimeoutError)) exit = 2;
+  else if (!addressOf(e) && exit === 0) exit = 1;
+}
+
+if (values.json) {
+  console.log(JSON.stringify(
+    relevant.map((e) => ({
+      uri: e.uri,
+      domain: e.result?.domain.name ?? e.domain,
+      uuid: e.result?.domain.uuid,
+      address: addressOf(e)?.address ?? null,
+      nics: e.result?.nics ?? (e.error instanceof AddressTimeoutError ? e.error.last?.nics : undefined),
+      sources: e.result?.sources,
+      tookMs: e.result?.tookMs,
+      error: e.error ? { name: e.error.name, message: e.error.message } : undefined,
+    })),
+    null,
+    2,
+  ));
+} else {
+  const rows: string[][] = [["DOMAIN", "HOST", "MAC", "ADDRESS", "CONF", "SOURCES"]];
+  const notes: string[] = [];
+  for (const e of relevant) {
+    const name = e.result?.domain.name ?? e.domain;
+    if (e.error) {
+      rows.push([name, e.uri, "-", "-", "-", "-"]);
+      notes.push(`${name}: ${e.error.message}`);
+      continue;
+    }
+    for (const nic of e.result!.nics) {
+      const a = nic.addresses[0];
+      rows.push([name, e.uri, nic.nic.mac, a?.address ?? "-", a ? a.confidence.toFixed(2) : "-", a?.sources.join("+") ?? "-"]);
+      if (!a) notes.push(`${name} ${nic.nic.mac}: ${nic.why}`);
+    }
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd());
+  for (const n of notes) console.log(`\n${n}`);
+}
+Deno.exit(exit);
