@@ -1,8 +1,8 @@
 // Source "network-lease": the leases of the libvirt networks the domain's NICs are on
 // (virNetworkGetDHCPLeases): with expiry time, hostname and client id. For a MAC with several leases
 // (a recreated VM, a reused MAC), the newest is kept clean and the others are flagged.
-import { dhcpLeases, lookupNetwork } from "../../network.ts";
 import { normalizeMac } from "../addresses.ts";
+import { networkLeases } from "./_network_facts.ts";
 import type { AddressSource, DiscoveryTarget, Sighting } from "../types.ts";
 import { requireLibvirtNetworkNic } from "./lease.ts";
 
@@ -17,12 +17,11 @@ export function networkLeaseSource(now: () => number = Date.now): AddressSource 
         ...new Set(target.nics.filter((n) => n.type === "network" && n.network).map((n) => n.network!)),
       ];
       for (const name of networks) {
-        using network = await lookupNetwork(target.connection, name);
+        const all = await networkLeases(target.connection, name);
         const macs = new Set(target.nics.filter((n) => n.network === name).map((n) => n.mac));
         for (const mac of macs) {
-          const leases = (await dhcpLeases(network, { mac })).sort((a, b) =>
-            b.expiryTime.getTime() - a.expiryTime.getTime()
-          );
+          const leases = all.filter((l) => normalizeMac(l.mac) === mac)
+            .sort((a, b) => b.expiryTime.getTime() - a.expiryTime.getTime());
           leases.forEach((lease, index) => {
             const notes: string[] = [];
             // expiry 0 means a lease that never expires

@@ -2,9 +2,9 @@
 // reservations in the networks' XML, addresses recorded in the domain's metadata, and an optional
 // MAC-to-address rule (the classic cyber-range scheme where the MAC encodes the address).
 import { XMLParser } from "../../_deps.ts";
-import { lookupNetwork } from "../../network.ts";
 import { type Cidr, familyOf, normalizeMac, parseCidr } from "../addresses.ts";
 import { type AddressSource, type DiscoveryTarget, type Sighting, SourceSkipped } from "../types.ts";
+import { networkReservations } from "./_network_facts.ts";
 
 /** Derives a planned address from a NIC's MAC, or undefined. */
 export type MacRule = (mac: string) => string | undefined;
@@ -73,8 +73,7 @@ export function planSource(macRule?: MacRule): AddressSource {
         ...new Set(target.nics.filter((n) => n.type === "network" && n.network).map((n) => n.network!)),
       ];
       for (const name of networks) {
-        using network = await lookupNetwork(target.connection, name);
-        const reservations = reservationsOf(await network.xmlDesc());
+        const reservations = await networkReservations(target.connection, name);
         for (const nic of target.nics.filter((n) => n.network === name)) {
           for (const a of reservations.get(nic.mac) ?? []) add(nic.mac, a, "from-reservation");
         }
