@@ -136,6 +136,8 @@ if (registered === 0) {
 // Leave nothing in libvirt's process-wide loop that points into this isolate: a later isolate of the
 // same process (deno test runs one per test file) registers a loop of its own.
 if (wakeTimer >= 0) s.virEventRemoveTimeout(wakeTimer);
+Atomics.store(flags, 2, 1);
+Atomics.notify(flags, 2);
 post({ type: "stopped" });
 `;
 

@@ -89,8 +89,9 @@ export function eventLoop(): Promise<EventLoop | null> {
 
 function startEventLoop(): Promise<EventLoop | null> {
   const lib = libvirt();
-  // [0] stop requested, [1] commands posted (the worker compares it with the commands it handled)
-  const control = new SharedArrayBuffer(8);
+  // [0] stop requested, [1] commands posted (the worker compares it with the commands it handled),
+  // [2] set by the worker once its loop has left libvirt for good
+  const control = new SharedArrayBuffer(12);
   const flags = new Int32Array(control);
   const worker = new Worker(eventLoopWorkerUrl, { workerData: { libraryPath: lib.path, control } });
   const pending = new Map<number, (reply: LoopReply) => void>();
@@ -117,6 +118,9 @@ function startEventLoop(): Promise<EventLoop | null> {
             globalThis.addEventListener("unload", () => {
               Atomics.store(flags, 0, 1);
               lib.symbols.virEventUpdateTimeout(wakeTimer, 0);
+              // Block until the loop thread is out of libvirt: once this isolate is gone, a callback
+              // libvirt dispatches into it would crash the process (seen under deno test).
+              Atomics.wait(flags, 2, 0, 5_000);
             });
             resolve({
               closeCallback: Deno.UnsafePointer.create(BigInt(message.closeCallback!)),

@@ -77,11 +77,14 @@ const concurrency = Number(values.concurrency);
 if (!Number.isInteger(concurrency) || concurrency < 1) fail(`--concurrency must be a whole number >= 1`);
 const sources = values.source ? String(values.source).split(",").map((s) => s.trim()) : undefined;
 for (const s of sources ?? []) {
-  if (!sourceNames.includes(s as SourceName)) fail(`unknown source ${JSON.stringify(s)}; use ${sourceNames.join(", ")}`);
+  if (!sourceNames.includes(s as SourceName)) {
+    fail(`unknown source ${JSON.stringify(s)}; use ${sourceNames.join(", ")}`);
+  }
 }
-const envUri = Deno.permissions.querySync({ name: "env", variable: "LIBVIRT_DEFAULT_URI" }).state === "granted"
-  ? Deno.env.get("LIBVIRT_DEFAULT_URI")
-  : undefined;
+const envUri =
+  Deno.permissions.querySync({ name: "env", variable: "LIBVIRT_DEFAULT_URI" }).state === "granted"
+    ? Deno.env.get("LIBVIRT_DEFAULT_URI")
+    : undefined;
 const uris = (values.uri as string[] | undefined) ?? [envUri || "qemu:///system"];
 
 let entries: RangeEntry[];
@@ -105,7 +108,9 @@ try {
 
 // A name asked on several hosts exists on one of them: "not found" elsewhere is no error then.
 const foundSomewhere = new Set(entries.filter((e) => !isNotFound(e.error)).map((e) => e.domain));
-const relevant = entries.filter((e) => !(isNotFound(e.error) && foundSomewhere.has(e.domain) && uris.length > 1));
+const relevant = entries.filter((e) =>
+  !(isNotFound(e.error) && foundSomewhere.has(e.domain) && uris.length > 1)
+);
 
 const addressOf = (e: RangeEntry) => {
   const r = e.result as (DiscoveryResult & Partial<AddressFound>) | undefined;
@@ -145,7 +150,14 @@ if (values.json) {
     }
     for (const nic of e.result!.nics) {
       const a = nic.addresses[0];
-      rows.push([name, e.uri, nic.nic.mac, a?.address ?? "-", a ? a.confidence.toFixed(2) : "-", a?.sources.join("+") ?? "-"]);
+      rows.push([
+        name,
+        e.uri,
+        nic.nic.mac,
+        a?.address ?? "-",
+        a ? a.confidence.toFixed(2) : "-",
+        a?.sources.join("+") ?? "-",
+      ]);
       if (!a) notes.push(`${name} ${nic.nic.mac}: ${nic.why}`);
     }
   }

@@ -1,7 +1,16 @@
 // IP discovery through the real call path (libvirt's test driver answers lease, agent and ARP alike
 // with 192.168.122.3/24) and with injected sources and clocks for what the test driver cannot do.
 import assert from "node:assert/strict";
-import { Connection, ConnectionPool, createDomain, destroyDomain, type Domain, isTimeout, lookupDomain, startDomain } from "../mod.ts";
+import {
+  Connection,
+  ConnectionPool,
+  createDomain,
+  destroyDomain,
+  type Domain,
+  isTimeout,
+  lookupDomain,
+  startDomain,
+} from "../mod.ts";
 import { discoverRange } from "../lib/ip/batch.ts";
 import { AddressCache } from "../lib/ip/cache.ts";
 import { discover } from "../lib/ip/discover.ts";
@@ -11,7 +20,11 @@ import { REPO_ROOT, runDeno, writeNodeFile } from "./_helpers.ts";
 
 const MAC = "aa:bb:cc:dd:ee:ff"; // the test driver's default domain "test"
 
-function fake(name: SourceName, answer: () => Promise<Sighting[]> | Sighting[], calls?: SourceName[]): AddressSource {
+function fake(
+  name: SourceName,
+  answer: () => Promise<Sighting[]> | Sighting[],
+  calls?: SourceName[],
+): AddressSource {
   return {
     name,
     discover: async () => {
@@ -37,7 +50,13 @@ Deno.test("discover on test:///default: every source's verdict, the address, the
   assert.equal(result.best?.mac, MAC);
   assert.deepEqual(result.best?.sources.sort(), ["arp", "lease"]);
   const status = Object.fromEntries(result.sources.map((s) => [s.source, s.status]));
-  assert.deepEqual(status, { lease: "ok", agent: "skipped", "network-lease": "failed", arp: "ok", plan: "skipped" });
+  assert.deepEqual(status, {
+    lease: "ok",
+    agent: "skipped",
+    "network-lease": "failed",
+    arp: "ok",
+    plan: "skipped",
+  });
   const reasons = Object.fromEntries(result.sources.map((s) => [s.source, s.reason]));
   assert.match(reasons.agent!, /no guest agent channel/);
   assert.match(reasons["network-lease"]!, /^not supported by this driver/);
@@ -48,9 +67,12 @@ Deno.test("discover on test:///default: every source's verdict, the address, the
 
 Deno.test("discover: an agent channel with no state set is asked; the test driver answers", async () => {
   await using conn = await Connection.open("test:///default");
-  const dom = await createDomain(conn, `<domain type='test'><name>ip-agent</name><memory>65536</memory><os><type>hvm</type></os>
+  const dom = await createDomain(
+    conn,
+    `<domain type='test'><name>ip-agent</name><memory>65536</memory><os><type>hvm</type></os>
     <devices><interface type='network'><source network='default'/><mac address='52:54:00:10:00:01'/></interface>
-    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel></devices></domain>`);
+    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel></devices></domain>`,
+  );
   try {
     const result = await discover(dom, { pool: undefined });
     assert.equal(result.sources.find((s) => s.source === "agent")?.status, "ok");
@@ -112,7 +134,11 @@ Deno.test("discover fast mode asks in order and stops once confident", async () 
   ]);
   calls.length = 0;
   await discover(dom, { mode: "fast", fastConfidence: 0.9, sourceImplementations: sources });
-  assert.deepEqual(calls, ["lease", "agent", "network-lease", "arp"], "lease + arp reach 0.9; the plan is not asked");
+  assert.deepEqual(
+    calls,
+    ["lease", "agent", "network-lease", "arp"],
+    "lease + arp reach 0.9; the plan is not asked",
+  );
 });
 
 Deno.test("AddressCache: hits, TTL expiry on an injected clock, invalidation by lifecycle", async () => {
@@ -131,13 +157,34 @@ Deno.test("AddressCache: hits, TTL expiry on an injected clock, invalidation by 
   now += 10_001;
   await discover(dom, { cache, sourceImplementations: sources });
   assert.equal(asked, 2, "expired after the TTL");
-  cache.observe({ kind: "lifecycle", uri: conn.uri, domain: { name: "test", uuid: dom.uuid }, event: "suspended", detail: "paused", at: new Date() });
+  cache.observe({
+    kind: "lifecycle",
+    uri: conn.uri,
+    domain: { name: "test", uuid: dom.uuid },
+    event: "suspended",
+    detail: "paused",
+    at: new Date(),
+  });
   await discover(dom, { cache, sourceImplementations: sources });
   assert.equal(asked, 2, "a pause does not change addresses");
-  cache.observe({ kind: "lifecycle", uri: conn.uri, domain: { name: "test", uuid: dom.uuid }, event: "started", detail: "booted", at: new Date() });
+  cache.observe({
+    kind: "lifecycle",
+    uri: conn.uri,
+    domain: { name: "test", uuid: dom.uuid },
+    event: "started",
+    detail: "booted",
+    at: new Date(),
+  });
   await discover(dom, { cache, sourceImplementations: sources });
   assert.equal(asked, 3, "a restart does");
-  cache.observe({ kind: "lifecycle", uri: conn.uri, domain: { name: "test", uuid: dom.uuid }, event: "resumed", detail: "from-snapshot", at: new Date() });
+  cache.observe({
+    kind: "lifecycle",
+    uri: conn.uri,
+    domain: { name: "test", uuid: dom.uuid },
+    event: "resumed",
+    detail: "from-snapshot",
+    at: new Date(),
+  });
   cache.observe({ kind: "gap", uri: conn.uri, at: new Date() });
   assert.deepEqual(cache.stats(), { hits: 2, misses: 3, invalidations: 2, expirations: 1, entries: 0 });
 });
@@ -186,7 +233,10 @@ Deno.test("waitForAddress: a timeout explains per NIC and per source what was se
   }).catch((e) => e);
   assert.ok(error instanceof AddressTimeoutError);
   assert.ok(isTimeout(error));
-  assert.match(error.message, /^Timed out after 150 ms \(\d+ rounds\) waiting for an address with confidence >= 0.6 of domain "test":/);
+  assert.match(
+    error.message,
+    /^Timed out after 150 ms \(\d+ rounds\) waiting for an address with confidence >= 0.6 of domain "test":/,
+  );
   assert.match(error.message, /NIC aa:bb:cc:dd:ee:ff \(network default testnet0\):/);
   assert.match(error.message, /10\.0\.0\.5 from arp \[arp-only\]: confidence 0.5 < 0.6/);
   assert.match(error.message, /agent: skipped: the guest agent is not connected/);
@@ -198,11 +248,20 @@ Deno.test("waitForAddress: abort rejects with the signal's reason; a NIC that do
   using dom = await lookupDomain(conn, "test");
   const controller = new AbortController();
   const reason = new Error("stop");
-  const waiting = waitForAddress(dom, { pollMs: 10, sourceImplementations: [fake("lease", () => [])], signal: controller.signal });
+  const waiting = waitForAddress(dom, {
+    pollMs: 10,
+    sourceImplementations: [fake("lease", () => [])],
+    signal: controller.signal,
+  });
   setTimeout(() => controller.abort(reason), 30);
   await assert.rejects(() => waiting, (e) => e === reason);
   await assert.rejects(
-    () => waitForAddress(dom, { timeoutMs: 30, nic: "52:54:00:99:99:99", sourceImplementations: [fake("lease", () => [])] }),
+    () =>
+      waitForAddress(dom, {
+        timeoutMs: 30,
+        nic: "52:54:00:99:99:99",
+        sourceImplementations: [fake("lease", () => [])],
+      }),
     /the domain has no NIC with MAC 52:54:00:99:99:99 \(it has aa:bb:cc:dd:ee:ff\)/,
   );
 });
@@ -215,7 +274,15 @@ Deno.test("discoverRange: two hosts, listed and named domains, progress, failure
       { uri: `test://${node}` },
       { uri: "test:///default", domains: ["test", "missing"] },
     ], { concurrency: 3, onProgress: (p) => progress.push(p.done) });
-    assert.deepEqual(entries.map((e) => e.domain), ["rng-001", "rng-002", "rng-003", "rng-004", "rng-005", "test", "missing"]);
+    assert.deepEqual(entries.map((e) => e.domain), [
+      "rng-001",
+      "rng-002",
+      "rng-003",
+      "rng-004",
+      "rng-005",
+      "test",
+      "missing",
+    ]);
     assert.ok(entries.slice(0, 6).every((e) => e.result?.best?.address.startsWith("192.168.122.")));
     assert.match(entries[6].error!.message, /Cannot look up domain "missing"/);
     assert.deepEqual(progress.sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7]);
@@ -228,11 +295,34 @@ Deno.test("scripts/vm_ip.ts: table, JSON, and exit codes", async () => {
   const script = `${REPO_ROOT}scripts/vm_ip.ts`;
   const found = await runDeno(["run", "--allow-ffi", script, "test", "--uri", "test:///default"]);
   assert.equal(found.code, 0, found.stderr);
-  assert.match(found.stdout, /^DOMAIN\s+HOST\s+MAC\s+ADDRESS\s+CONF\s+SOURCES\ntest\s+test:\/\/\/default\s+aa:bb:cc:dd:ee:ff\s+192\.168\.122\.3\s+0\.90\s+lease\+arp/);
-  const json = await runDeno(["run", "--allow-ffi", script, "--all", "--uri", "test:///default", "--json", "--wait", "--timeout", "5"]);
+  assert.match(
+    found.stdout,
+    /^DOMAIN\s+HOST\s+MAC\s+ADDRESS\s+CONF\s+SOURCES\ntest\s+test:\/\/\/default\s+aa:bb:cc:dd:ee:ff\s+192\.168\.122\.3\s+0\.90\s+lease\+arp/,
+  );
+  const json = await runDeno([
+    "run",
+    "--allow-ffi",
+    script,
+    "--all",
+    "--uri",
+    "test:///default",
+    "--json",
+    "--wait",
+    "--timeout",
+    "5",
+  ]);
   assert.equal(json.code, 0, json.stderr);
   assert.equal(JSON.parse(json.stdout)[0].address, "192.168.122.3");
-  const none = await runDeno(["run", "--allow-ffi", script, "test", "--uri", "test:///default", "--source", "plan"]);
+  const none = await runDeno([
+    "run",
+    "--allow-ffi",
+    script,
+    "test",
+    "--uri",
+    "test:///default",
+    "--source",
+    "plan",
+  ]);
   assert.equal(none.code, 1, "no address: exit 1");
   assert.match(none.stdout, /test aa:bb:cc:dd:ee:ff: plan: no planned address/);
   const unknown = await runDeno(["run", "--allow-ffi", script, "nosuch", "--uri", "test:///default"]);
@@ -240,7 +330,14 @@ Deno.test("scripts/vm_ip.ts: table, JSON, and exit codes", async () => {
   const usage = await runDeno(["run", "--allow-ffi", script, "--source", "bogus", "x"]);
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /unknown source "bogus"/);
-  const unreachable = await runDeno(["run", "--allow-ffi", script, "--all", "--uri", "qemu+tcp://127.0.0.1:1/system"]);
+  const unreachable = await runDeno([
+    "run",
+    "--allow-ffi",
+    script,
+    "--all",
+    "--uri",
+    "qemu+tcp://127.0.0.1:1/system",
+  ]);
   assert.equal(unreachable.code, 2);
   assert.match(unreachable.stdout, /Connection refused/);
 });

@@ -18,8 +18,20 @@ const ok = (source: SourceName, sightings: Omit<Sighting, "source" | "family">[]
   tookMs: 0.2,
   sightings: sightings.map((s) => ({ source, family: s.address.includes(":") ? "ipv6" : "ipv4", ...s })),
 });
-const skipped = (source: SourceName, reason: string): SourceReport => ({ source, status: "skipped", tookMs: 0, reason, sightings: [] });
-const failed = (source: SourceName, reason: string): SourceReport => ({ source, status: "failed", tookMs: 1, reason, sightings: [] });
+const skipped = (source: SourceName, reason: string): SourceReport => ({
+  source,
+  status: "skipped",
+  tookMs: 0,
+  reason,
+  sightings: [],
+});
+const failed = (source: SourceName, reason: string): SourceReport => ({
+  source,
+  status: "failed",
+  tookMs: 1,
+  reason,
+  sightings: [],
+});
 
 interface Case {
   name: string;
@@ -35,13 +47,19 @@ const cases: Case[] = [
   {
     name: "lease and agent agree: independent evidence raises confidence",
     nics: [NIC_A],
-    reports: [ok("lease", [{ mac: NIC_A.mac, address: "10.0.0.5", prefix: 24 }]), ok("agent", [{ mac: NIC_A.mac, address: "10.0.0.5", interfaceName: "eth0" }])],
+    reports: [
+      ok("lease", [{ mac: NIC_A.mac, address: "10.0.0.5", prefix: 24 }]),
+      ok("agent", [{ mac: NIC_A.mac, address: "10.0.0.5", interfaceName: "eth0" }]),
+    ],
     expect: [["10.0.0.5", 0.98, []]],
   },
   {
     name: "the two DHCP sources count once (same dnsmasq)",
     nics: [NIC_A],
-    reports: [ok("lease", [{ mac: NIC_A.mac, address: "10.0.0.5" }]), ok("network-lease", [{ mac: NIC_A.mac, address: "10.0.0.5" }])],
+    reports: [
+      ok("lease", [{ mac: NIC_A.mac, address: "10.0.0.5" }]),
+      ok("network-lease", [{ mac: NIC_A.mac, address: "10.0.0.5" }]),
+    ],
     expect: [["10.0.0.5", 0.8, []]],
   },
   {
@@ -53,7 +71,10 @@ const cases: Case[] = [
   {
     name: "bridged NIC without a lease: the agent finds it, and the reason for no lease is kept",
     nics: [BRIDGED],
-    reports: [skipped("lease", "no NIC on a libvirt network"), ok("agent", [{ mac: BRIDGED.mac, address: "192.168.1.50" }])],
+    reports: [
+      skipped("lease", "no NIC on a libvirt network"),
+      ok("agent", [{ mac: BRIDGED.mac, address: "192.168.1.50" }]),
+    ],
     expect: [["192.168.1.50", 0.9, []]],
   },
   {
@@ -64,7 +85,9 @@ const cases: Case[] = [
       skipped("agent", "no guest agent channel (org.qemu.guest_agent.0) in the domain XML"),
       ok("arp", []),
     ],
-    expect: [/lease: no NIC on a libvirt network .*; agent: no guest agent channel.*; arp: no neighbour entry for MAC 52:54:00:00:00:0c/],
+    expect: [
+      /lease: no NIC on a libvirt network .*; agent: no guest agent channel.*; arp: no neighbour entry for MAC 52:54:00:00:00:0c/,
+    ],
   },
   {
     name: "agent reports lo and docker0: loopback and foreign MACs are dropped",
@@ -77,12 +100,19 @@ const cases: Case[] = [
       { mac: NIC_A.mac, interfaceName: "eth0", address: "fe80::5054:ff:fe00:a" },
     ])],
     expect: [["10.0.0.5", 0.9, []]],
-    ignored: ["127.0.0.1:loopback", "::1:loopback", "172.17.0.1:not-a-domain-nic", "fe80::5054:ff:fe00:a:link-local"],
+    ignored: [
+      "127.0.0.1:loopback",
+      "::1:loopback",
+      "172.17.0.1:not-a-domain-nic",
+      "fe80::5054:ff:fe00:a:link-local",
+    ],
   },
   {
     name: "a docker bridge on the NIC itself is dropped by an excluded range",
     nics: [NIC_A],
-    reports: [ok("agent", [{ mac: NIC_A.mac, address: "172.17.0.2" }, { mac: NIC_A.mac, address: "10.0.0.5" }])],
+    reports: [
+      ok("agent", [{ mac: NIC_A.mac, address: "172.17.0.2" }, { mac: NIC_A.mac, address: "10.0.0.5" }]),
+    ],
     options: { exclude: [parseCidr("172.16.0.0/12")] },
     expect: [["10.0.0.5", 0.9, []]],
     ignored: ["172.17.0.2:excluded"],
@@ -99,7 +129,10 @@ const cases: Case[] = [
   {
     name: "stale lease after MAC reuse: the agent contradicts the lease",
     nics: [NIC_A],
-    reports: [ok("lease", [{ mac: NIC_A.mac, address: "10.0.0.5" }]), ok("agent", [{ mac: NIC_A.mac, address: "10.0.0.9" }])],
+    reports: [
+      ok("lease", [{ mac: NIC_A.mac, address: "10.0.0.5" }]),
+      ok("agent", [{ mac: NIC_A.mac, address: "10.0.0.9" }]),
+    ],
     expect: [["10.0.0.9", 0.9, []]],
   },
   {
@@ -117,7 +150,13 @@ const cases: Case[] = [
   {
     name: "IPv6-only guest: its global address counts, its link-local does not",
     nics: [NIC_A],
-    reports: [ok("agent", [{ mac: NIC_A.mac, address: "fe80::1" }, { mac: NIC_A.mac, address: "fd00:77::5", prefix: 64 }])],
+    reports: [
+      ok("agent", [{ mac: NIC_A.mac, address: "fe80::1" }, {
+        mac: NIC_A.mac,
+        address: "fd00:77::5",
+        prefix: 64,
+      }]),
+    ],
     expect: [["fd00:77::5", 0.9, []]],
   },
   {
@@ -130,20 +169,31 @@ const cases: Case[] = [
   {
     name: "IPv4 is preferred over a more confident IPv6 unless asked",
     nics: [NIC_A],
-    reports: [ok("agent", [{ mac: NIC_A.mac, address: "fd00::5" }]), ok("arp", [{ mac: NIC_A.mac, address: "10.0.0.5" }])],
+    reports: [
+      ok("agent", [{ mac: NIC_A.mac, address: "fd00::5" }]),
+      ok("arp", [{ mac: NIC_A.mac, address: "10.0.0.5" }]),
+    ],
     expect: [["10.0.0.5", 0.5, ["arp-only"]]],
   },
   {
     name: "two NICs: each gets its own address",
     nics: [NIC_A, NIC_B],
-    reports: [ok("lease", [{ mac: NIC_A.mac, address: "10.0.0.5" }, { mac: NIC_B.mac, address: "10.0.1.5" }])],
+    reports: [
+      ok("lease", [{ mac: NIC_A.mac, address: "10.0.0.5" }, { mac: NIC_B.mac, address: "10.0.1.5" }]),
+    ],
     expect: [["10.0.0.5", 0.8, []], ["10.0.1.5", 0.8, []]],
   },
   {
     name: "NIC without an address next to one with: the empty one explains itself",
     nics: [NIC_A, NIC_B],
-    reports: [ok("lease", [{ mac: NIC_A.mac, address: "10.0.0.5" }]), failed("agent", "QEMU guest agent is not connected")],
-    expect: [["10.0.0.5", 0.8, []], /lease: no lease for MAC 52:54:00:00:00:0b; agent: failed: QEMU guest agent is not connected/],
+    reports: [
+      ok("lease", [{ mac: NIC_A.mac, address: "10.0.0.5" }]),
+      failed("agent", "QEMU guest agent is not connected"),
+    ],
+    expect: [
+      ["10.0.0.5", 0.8, []],
+      /lease: no lease for MAC 52:54:00:00:00:0b; agent: failed: QEMU guest agent is not connected/,
+    ],
   },
   {
     name: "a sighting without MAC matches by host device name",
@@ -154,19 +204,28 @@ const cases: Case[] = [
   {
     name: "a planned address no live source confirms: unconfirmed",
     nics: [NIC_A],
-    reports: [ok("lease", []), ok("plan", [{ mac: NIC_A.mac, address: "10.0.0.7", notes: ["from-metadata"] }])],
+    reports: [
+      ok("lease", []),
+      ok("plan", [{ mac: NIC_A.mac, address: "10.0.0.7", notes: ["from-metadata"] }]),
+    ],
     expect: [["10.0.0.7", 0.4, ["unconfirmed-plan"]]],
   },
   {
     name: "a planned address while live sources see another: contradicted",
     nics: [NIC_A],
-    reports: [ok("lease", [{ mac: NIC_A.mac, address: "10.0.0.5" }]), ok("plan", [{ mac: NIC_A.mac, address: "10.0.0.7" }])],
+    reports: [
+      ok("lease", [{ mac: NIC_A.mac, address: "10.0.0.5" }]),
+      ok("plan", [{ mac: NIC_A.mac, address: "10.0.0.7" }]),
+    ],
     expect: [["10.0.0.5", 0.8, []]],
   },
   {
     name: "plan confirmed by the lease: both agree",
     nics: [NIC_A],
-    reports: [ok("lease", [{ mac: NIC_A.mac, address: "10.0.0.7" }]), ok("plan", [{ mac: NIC_A.mac, address: "10.0.0.7" }])],
+    reports: [
+      ok("lease", [{ mac: NIC_A.mac, address: "10.0.0.7" }]),
+      ok("plan", [{ mac: NIC_A.mac, address: "10.0.0.7" }]),
+    ],
     expect: [["10.0.0.7", 0.88, []]],
   },
   {
@@ -187,7 +246,11 @@ for (const c of cases) {
     c.expect.forEach((expected, i) => {
       const nic = merged.nics[i];
       if (expected instanceof RegExp) {
-        assert.equal(nic.addresses.length, 0, `NIC ${i} should have no address: ${JSON.stringify(nic.addresses)}`);
+        assert.equal(
+          nic.addresses.length,
+          0,
+          `NIC ${i} should have no address: ${JSON.stringify(nic.addresses)}`,
+        );
         assert.match(nic.why ?? "", expected);
       } else {
         const [address, confidence, flags] = expected;
@@ -199,7 +262,10 @@ for (const c of cases) {
       }
     });
     if (c.ignored) {
-      assert.deepEqual(merged.ignored.map((i) => `${i.sighting.address}:${i.reason}`).sort(), [...c.ignored].sort());
+      assert.deepEqual(
+        merged.ignored.map((i) => `${i.sighting.address}:${i.reason}`).sort(),
+        [...c.ignored].sort(),
+      );
     }
   });
 }
@@ -241,7 +307,9 @@ Deno.test("plan source helpers: the MAC-encoded rule and network reservations", 
     <range start='10.0.0.10' end='10.0.0.99'/>
     <host mac='52:54:00:00:00:0A' name='web' ip='10.0.0.21'/>
     <host mac='52:54:00:00:00:0b' ip='10.0.0.22'/></dhcp></ip></network>`;
-  assert.deepEqual([...reservationsOf(xml)], [["52:54:00:00:00:0a", ["10.0.0.21"]], ["52:54:00:00:00:0b", ["10.0.0.22"]]]);
+  assert.deepEqual([...reservationsOf(xml)], [["52:54:00:00:00:0a", ["10.0.0.21"]], ["52:54:00:00:00:0b", [
+    "10.0.0.22",
+  ]]]);
 });
 
 Deno.test("arp source helper: only complete neighbour entries, by MAC", () => {
@@ -263,11 +331,22 @@ Deno.test("readDomainXml: NICs, agent channel state, planned addresses, liveness
     </devices></domain>`;
   const facts = readDomainXml(xml);
   assert.deepEqual(facts.nics, [
-    { mac: "52:54:00:00:00:0a", type: "network", network: "lab", bridge: "virbr9", target: "vnet4", model: "virtio" },
+    {
+      mac: "52:54:00:00:00:0a",
+      type: "network",
+      network: "lab",
+      bridge: "virbr9",
+      target: "vnet4",
+      model: "virtio",
+    },
     { mac: "52:54:00:00:00:0c", type: "bridge", bridge: "br0" },
   ]);
   assert.equal(facts.agent, "disconnected");
-  assert.deepEqual([...facts.plannedByMac], [["52:54:00:00:00:0a", ["10.0.0.21"]]], "only our namespace counts");
+  assert.deepEqual(
+    [...facts.plannedByMac],
+    [["52:54:00:00:00:0a", ["10.0.0.21"]]],
+    "only our namespace counts",
+  );
   assert.equal(facts.active, true);
   assert.equal(readDomainXml("<domain type='qemu'><name>off</name><devices/></domain>").active, false);
   assert.equal(readDomainXml("<domain type='qemu'><name>off</name><devices/></domain>").agent, "absent");

@@ -6,6 +6,7 @@ import { errorSymbols } from "./symbols_error.ts";
 import { eventSymbols } from "./symbols_event.ts";
 import { hostSymbols } from "./symbols_host.ts";
 import { networkSymbols } from "./symbols_network.ts";
+import { snapshotSymbols } from "./symbols_snapshot.ts";
 import { storageSymbols } from "./symbols_storage.ts";
 
 /** Every libvirt symbol the toolkit binds, grouped by header, I/O calls with `...Async` twins. */
@@ -16,6 +17,7 @@ export const libvirtSymbols = withNonblocking({
   ...eventSymbols,
   ...networkSymbols,
   ...storageSymbols,
+  ...snapshotSymbols,
 });
 
 const libcSymbols = {

@@ -47,6 +47,45 @@ export const domainSymbols = {
   virDomainInterfaceAddresses: { parameters: [ptr, out, uint, uint], result: int, io: true },
   /** void virDomainInterfaceFree(virDomainInterfacePtr iface) */
   virDomainInterfaceFree: { parameters: [ptr], result: "void" },
+  /** int virDomainShutdownFlags(virDomainPtr domain, unsigned int flags) */
+  virDomainShutdownFlags: { parameters: [ptr, uint], result: int, io: true },
+  /** int virDomainReboot(virDomainPtr domain, unsigned int flags) */
+  virDomainReboot: { parameters: [ptr, uint], result: int, io: true },
+  /** int virDomainReset(virDomainPtr domain, unsigned int flags) */
+  virDomainReset: { parameters: [ptr, uint], result: int, io: true },
+  /** int virDomainManagedSave(virDomainPtr dom, unsigned int flags) */
+  virDomainManagedSave: { parameters: [ptr, uint], result: int, io: true },
+  /** int virDomainHasManagedSaveImage(virDomainPtr dom, unsigned int flags) */
+  virDomainHasManagedSaveImage: { parameters: [ptr, uint], result: int, io: true },
+  /** int virDomainManagedSaveRemove(virDomainPtr dom, unsigned int flags) */
+  virDomainManagedSaveRemove: { parameters: [ptr, uint], result: int, io: true },
+  /** int virDomainGetAutostart(virDomainPtr domain, int *autostart) */
+  virDomainGetAutostart: { parameters: [ptr, out], result: int, io: true },
+  /** int virDomainSetAutostart(virDomainPtr domain, int autostart) */
+  virDomainSetAutostart: { parameters: [ptr, int], result: int, io: true },
+  /** int virDomainIsActive(virDomainPtr dom) */
+  virDomainIsActive: { parameters: [ptr], result: int, io: true },
+  /** int virDomainIsPersistent(virDomainPtr dom) */
+  virDomainIsPersistent: { parameters: [ptr], result: int, io: true },
+  /** char *virDomainGetMetadata(virDomainPtr domain, int type, const char *uri, unsigned int flags): caller frees */
+  virDomainGetMetadata: { parameters: [ptr, int, cstr, uint], result: ptr, io: true },
+  /**
+   * int virDomainSetMetadata(virDomainPtr domain, int type, const char *metadata, const char *key,
+   *                          const char *uri, unsigned int flags)
+   */
+  virDomainSetMetadata: { parameters: [ptr, int, cstr, cstr, cstr, uint], result: int, io: true },
+  /**
+   * int virConnectGetAllDomainStats(virConnectPtr conn, unsigned int stats,
+   *                                 virDomainStatsRecordPtr **retStats, unsigned int flags)
+   */
+  virConnectGetAllDomainStats: { parameters: [ptr, uint, out, uint], result: int, io: true },
+  /**
+   * int virDomainListGetStats(virDomainPtr *doms, unsigned int stats,
+   *                           virDomainStatsRecordPtr **retStats, unsigned int flags): doms NULL-terminated
+   */
+  virDomainListGetStats: { parameters: [out, uint, out, uint], result: int, io: true },
+  /** void virDomainStatsRecordListFree(virDomainStatsRecordPtr *stats): frees records, params and domains */
+  virDomainStatsRecordListFree: { parameters: [ptr], result: "void" },
 } as const;
 
 /** VIR_UUID_STRING_BUFLEN: 36 characters and the NUL. */

@@ -1,12 +1,6 @@
 // libvirtd restarted while real guests run: the pool reconnects, and no domain is lost or changes state.
 import assert from "node:assert/strict";
-import {
-  ConnectionPool,
-  createDomain,
-  interfaceAddresses,
-  listAllDomains,
-  lookupDomain,
-} from "../../mod.ts";
+import { ConnectionPool, createDomain, interfaceAddresses, listAllDomains, lookupDomain } from "../../mod.ts";
 import {
   consoleLease,
   destroyGuests,
