@@ -50,7 +50,6 @@
  *
  * @module
  */
-import { XMLParser } from "./_deps.ts";
 import { type Connection, kInternals } from "./connection.ts";
 import { type HandleType, isUuid, kCall, kCallSync, kPointer, ObjectHandle, phrase } from "./_handle.ts";
 import { ErrorCode, ErrorDomain } from "./error_codes.ts";
@@ -65,7 +64,7 @@ import {
 import { waitForState } from "./events.ts";
 import { cString, cStringCached, OutSlot, takeCString, takePointerArray } from "./ffi/c.ts";
 import { libvirt } from "./ffi/library.ts";
-import { describeXml } from "./xml.ts";
+import { asArray, attribute, describeXml, type ParsedXml, parseXml } from "./xml.ts";
 import { decodeDomainInfo, decodeInterface, VIR_DOMAIN_INFO_SIZE } from "./ffi/structs.ts";
 import { UUID_STRING_BUFLEN } from "./ffi/symbols_domain.ts";
 
@@ -844,37 +843,6 @@ export interface DomainInterface {
   alias?: string;
 }
 
-const xmlParser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: "@_",
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: false,
-  htmlEntities: true, // decodes numeric character references (&#10;), which escapeXml emits
-});
-
-/** @internal A parsed XML document as fast-xml-parser shapes it. */
-export type ParsedXml = Record<string, unknown>;
-
-/**
- * @internal Parses XML with the library's parser settings (attributes as `@_name`, values as strings,
- * whitespace kept, character references decoded).
- */
-export function parseXml(xml: string): ParsedXml {
-  return xmlParser.parse(xml) as ParsedXml;
-}
-
-function asArray(value: unknown): ParsedXml[] {
-  if (value === undefined || value === null || value === "") return [];
-  return (Array.isArray(value) ? value : [value]).filter((v) => typeof v === "object") as ParsedXml[];
-}
-
-function attribute(element: unknown, name: string): string | undefined {
-  if (element === null || typeof element !== "object") return undefined;
-  const value = (element as ParsedXml)[`@_${name}`];
-  return typeof value === "string" ? value : undefined;
-}
-
 /**
  * Parses the NICs (`<devices><interface>`) out of a domain XML document, with a real XML parser.
  *
@@ -893,12 +861,16 @@ function attribute(element: unknown, name: string): string | undefined {
  * ```
  */
 export function parseDomainInterfaces(xml: string): DomainInterface[] {
-  const document = parseXml(xml);
-  const domain = document.domain;
+  const domain = parseXml(xml).domain;
   if (domain === undefined || typeof domain !== "object") {
     throw new TypeError(`Cannot read the NICs of ${describeXml(xml)}: the document is not a <domain>`);
   }
-  const devices = asArray((domain as ParsedXml).devices)[0];
+  return interfacesOf(domain as ParsedXml);
+}
+
+/** @internal The NICs of an already parsed `<domain>` element (see {@link parseDomainInterfaces}). */
+export function interfacesOf(domain: ParsedXml): DomainInterface[] {
+  const devices = asArray(domain.devices)[0];
   if (devices === undefined) return [];
   return asArray(devices.interface).map((nic) => {
     const type = attribute(nic, "type") ?? "";

@@ -22,13 +22,7 @@
  * @module
  */
 import { type HandleType, kCall, ObjectHandle } from "./_handle.ts";
-import {
-  type Domain,
-  type DomainStateName,
-  domainStateName,
-  type LifecycleResult,
-  parseXml,
-} from "./domain.ts";
+import { type Domain, type DomainStateName, domainStateName, type LifecycleResult } from "./domain.ts";
 import { cString, OutSlot, takeCString, takePointerArray } from "./ffi/c.ts";
 import { libvirt } from "./ffi/library.ts";
 import {
@@ -37,7 +31,7 @@ import {
   SnapshotListFlag,
   SnapshotRevertFlag,
 } from "./ffi/symbols_snapshot.ts";
-import { escapeXml } from "./xml.ts";
+import { escapeXml, parseXml } from "./xml.ts";
 
 const constructing = Symbol("deno_libvirt.snapshot.constructing");
 const isNull = (value: Deno.PointerValue) => value === null;

@@ -1,8 +1,10 @@
 /**
- * Escaping values for the XML documents libvirt reads (domain, network, pool and volume XML).
+ * XML in and out: escaping values for the documents libvirt reads (domain, network, pool and volume
+ * XML), and one parser configuration for reading what libvirt returns.
  *
  * @module
  */
+import { XMLParser } from "./_deps.ts";
 
 // XML 1.0 `Char`: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]. With the `u`
 // flag a lone surrogate is one code point in D800-DFFF, outside the class, so it is caught too.
@@ -71,4 +73,38 @@ export function decodeXmlText(text: string): string {
 export function describeXml(xml: string): string {
   const name = /<name>([^<]{0,200})<\/name>/.exec(xml)?.[1];
   return name === undefined ? "from XML" : JSON.stringify(decodeXmlText(name));
+}
+
+// Reading XML: one parser configuration for the whole library.
+const xmlParser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: "@_",
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  htmlEntities: true, // decodes numeric character references (&#10;), which escapeXml emits
+});
+
+/** @internal A parsed XML document as fast-xml-parser shapes it. */
+export type ParsedXml = Record<string, unknown>;
+
+/**
+ * @internal Parses XML with the library's parser settings (attributes as `@_name`, values as strings,
+ * whitespace kept, character references decoded).
+ */
+export function parseXml(xml: string): ParsedXml {
+  return xmlParser.parse(xml) as ParsedXml;
+}
+
+/** @internal One element or a list of them, as a list (fast-xml-parser gives a single one as an object). */
+export function asArray(value: unknown): ParsedXml[] {
+  if (value === undefined || value === null || value === "") return [];
+  return (Array.isArray(value) ? value : [value]).filter((v) => typeof v === "object") as ParsedXml[];
+}
+
+/** @internal An attribute's value, or undefined. */
+export function attribute(element: unknown, name: string): string | undefined {
+  if (element === null || typeof element !== "object") return undefined;
+  const value = (element as ParsedXml)[`@_${name}`];
+  return typeof value === "string" ? value : undefined;
 }

@@ -1,7 +1,7 @@
 // Source "plan": addresses the automation assigned itself, confirmed by nothing live: DHCP host
 // reservations in the networks' XML, addresses recorded in the domain's metadata, and an optional
 // MAC-to-address rule (the classic cyber-range scheme where the MAC encodes the address).
-import { XMLParser } from "../../_deps.ts";
+import { asArray, attribute, parseXml } from "../../xml.ts";
 import { type Cidr, familyOf, normalizeMac, parseCidr } from "../addresses.ts";
 import { type AddressSource, type DiscoveryTarget, type Sighting, SourceSkipped } from "../types.ts";
 import { networkReservations } from "./_network_facts.ts";
@@ -35,24 +35,17 @@ export function encodedMacRule(network: string, prefix = "52:54:"): MacRule {
   };
 }
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: "",
-  isArray: (name, _path, _leaf, isAttribute) => !isAttribute && ["ip", "host"].includes(name),
-});
-
 /** Reads `<dhcp><host mac= ip=>` reservations of a network's XML, by MAC. */
 export function reservationsOf(networkXml: string): Map<string, string[]> {
   const result = new Map<string, string[]>();
-  const network = (parser.parse(networkXml) as { network?: { ip?: unknown[] } }).network;
-  for (const ip of network?.ip ?? []) {
-    const hosts = ((ip as { dhcp?: { host?: unknown[] } }).dhcp?.host ?? []) as {
-      mac?: string;
-      ip?: string;
-    }[];
-    for (const host of hosts) {
-      const mac = normalizeMac(host.mac);
-      if (mac && host.ip) result.set(mac, [...(result.get(mac) ?? []), host.ip]);
+  const network = asArray(parseXml(networkXml).network)[0];
+  for (const ip of asArray(network?.ip)) {
+    for (const dhcp of asArray(ip.dhcp)) {
+      for (const host of asArray(dhcp.host)) {
+        const mac = normalizeMac(attribute(host, "mac"));
+        const address = attribute(host, "ip");
+        if (mac && address) result.set(mac, [...(result.get(mac) ?? []), address]);
+      }
     }
   }
   return result;
