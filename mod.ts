@@ -218,3 +218,28 @@ export {
   waitForAddress,
   type WaitForAddressOptions,
 } from "./lib/ip/wait.ts";
+export { type CyrisOptions, cyrisToRange, type CyrisTranslation } from "./lib/range/cyris.ts";
+export {
+  type DescriptionIssue,
+  type ExpandedGuest,
+  type GuestSpec,
+  type HostSpec,
+  type NetworkSpec,
+  parseRangeDescription,
+  type Range,
+  RANGE_NAMESPACE,
+  type RangeDescription,
+  RangeDescriptionError,
+  validateRange,
+} from "./lib/range/description.ts";
+export { downRange, type DownResult } from "./lib/range/down.ts";
+export { type PlanItem, planRange, type RangePlan } from "./lib/range/plan.ts";
+export {
+  type RangeSnapshotOptions,
+  type RangeSnapshotResult,
+  resetRange,
+  snapshotRange,
+} from "./lib/range/snapshot.ts";
+export { ansibleIni, ansibleYaml, inventoryJson, type RangeStatus, rangeStatus } from "./lib/range/status.ts";
+export { type RangeHooks, RangeOperationError, type RangeProgress } from "./lib/range/types.ts";
+export { type UpOptions, upRange } from "./lib/range/up.ts";

@@ -3,3 +3,4 @@
 // only an import map can resolve).
 
 export { XMLParser } from "npm:fast-xml-parser@5.12.1";
+export * as yaml from "npm:yaml@2.9.1";

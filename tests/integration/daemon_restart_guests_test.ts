@@ -1,6 +1,16 @@
 // libvirtd restarted while real guests run: the pool reconnects, and no domain is lost or changes state.
 import assert from "node:assert/strict";
-import { ConnectionPool, createDomain, interfaceAddresses, listAllDomains, lookupDomain } from "../../mod.ts";
+import {
+  ConnectionPool,
+  createDomain,
+  type DomainEvent,
+  domainEvents,
+  interfaceAddresses,
+  listAllDomains,
+  lookupDomain,
+  resumeDomain,
+  suspendDomain,
+} from "../../mod.ts";
 import {
   consoleLease,
   destroyGuests,
@@ -24,7 +34,23 @@ async function snapshot(pool: ConnectionPool): Promise<string[]> {
   }, { idempotent: true });
 }
 
-Deno.test("lab: restarting libvirtd under running guests loses no domain, and the pool carries on", async () => {
+async function nextEvent(events: AsyncIterator<DomainEvent>, timeoutMs: number): Promise<DomainEvent> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const result = await Promise.race([
+      events.next(),
+      new Promise<never>((_, reject) =>
+        timer = setTimeout(() => reject(new Error(`no event in ${timeoutMs} ms`)), timeoutMs)
+      ),
+    ]);
+    assert.ok(!result.done);
+    return result.value;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("lab: restarting libvirtd under running guests loses no domain; the pool and the events carry on", async () => {
   await requireLabNamespace();
   const l = lab();
   await using pool = new ConnectionPool(l.uri, { max: 2 });
@@ -39,6 +65,8 @@ Deno.test("lab: restarting libvirtd under running guests loses no domain, and th
   }));
   try {
     for (const g of guests) await waitFor(`${g.name} booted`, () => consoleLease(g.name), 90_000, 200);
+    await using events = domainEvents(l.uri, { domain: guests[0].name });
+    await events.ready();
     const before = await snapshot(pool);
     const restart = await new Deno.Command("bash", {
       args: [l.labScript, "restart"],
@@ -57,6 +85,18 @@ Deno.test("lab: restarting libvirtd under running guests loses no domain, and th
       }, { idempotent: true });
       assert.ok(ifaces.length > 0, `${g.name} still has its lease`);
     }
+    // the event stream learned of the break (a gap: re-read state), re-subscribed, and flows again
+    const gap = await nextEvent(events, 30_000);
+    assert.equal(gap.kind, "gap");
+    assert.ok(gap.reason === "eof" || gap.reason === "error" || gap.reason === "keepalive", gap.reason);
+    await pool.use(async (c) => {
+      using d = await lookupDomain(c, guests[0].name);
+      await suspendDomain(d);
+      await resumeDomain(d);
+    });
+    const suspended = await nextEvent(events, 5_000);
+    assert.deepEqual([suspended.event, suspended.detail], ["suspended", "paused"]);
+    assert.deepEqual([(await nextEvent(events, 5_000)).event], ["resumed"]);
   } finally {
     await destroyGuests(l.uri, guests.map((g) => g.name));
   }

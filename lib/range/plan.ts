@@ -1,0 +1,199 @@
+/**
+ * `planRange`: what `up` would do, as a diff of what exists on each host versus the description:
+ * networks, the storage pool, volumes and domains, each to create, to keep, or in conflict (a thing of
+ * that name exists that this range did not create) with the reason.
+ *
+ * @example
+ * ```ts ignore
+ * import { PoolRegistry } from "../pool.ts";
+ * import { parseRangeDescription } from "./description.ts";
+ * import { planRange } from "./plan.ts";
+ * await using pools = new PoolRegistry();
+ * const plan = await planRange(parseRangeDescription(await Deno.readTextFile("range.yaml")), pools);
+ * for (const item of plan.items) console.log(item.action, item.kind, item.name, item.reason);
+ * ```
+ *
+ * @module
+ */
+import type { Connection } from "../connection.ts";
+import { isNotFound } from "../errors.ts";
+import { listAllDomains } from "../domain.ts";
+import { listAllNetworks } from "../network.ts";
+import type { PoolRegistry } from "../pool.ts";
+import { listVolumes, lookupStoragePool } from "../storage.ts";
+import { domainRange, rangeTagOf } from "./_libvirt.ts";
+import type { Range } from "./description.ts";
+
+/** One line of a plan. */
+export interface PlanItem {
+  kind: "network" | "pool" | "volume" | "domain";
+  /** The host id and its URI. */
+  host: string;
+  uri: string;
+  name: string;
+  action: "create" | "keep" | "conflict";
+  reason: string;
+}
+
+/** What {@link planRange} found. */
+export interface RangePlan {
+  range: string;
+  items: PlanItem[];
+  /** Counts by action. */
+  create: number;
+  keep: number;
+  conflict: number;
+}
+
+/** @internal What exists on one host, as far as the range is concerned. */
+export interface HostSurvey {
+  /** Network name -> the range that tagged it (undefined: untagged), and whether it runs. */
+  networks: Map<string, { range: string | undefined; active: boolean }>;
+  /** Whether the pool exists and runs. */
+  pool: { exists: boolean; active: boolean };
+  /** Volume names in the pool. */
+  volumes: Set<string>;
+  /** Domain name -> the range that tagged it. Only names with the range's prefix are read. */
+  domains: Map<string, string | undefined>;
+}
+
+/** @internal Reads what exists on a host: networks, pool, volumes, the range's domains. */
+export async function surveyHost(range: Range, connection: Connection): Promise<HostSurvey> {
+  const survey: HostSurvey = {
+    networks: new Map(),
+    pool: { exists: false, active: false },
+    volumes: new Set(),
+    domains: new Map(),
+  };
+  const networks = await listAllNetworks(connection);
+  try {
+    for (const network of networks) {
+      const xml = await network.xmlDesc();
+      survey.networks.set(network.name, { range: rangeTagOf(xml)?.range, active: await network.isActive() });
+    }
+  } finally {
+    for (const n of networks) n.free();
+  }
+  try {
+    using pool = await lookupStoragePool(connection, range.pool.name);
+    survey.pool.exists = true;
+    survey.pool.active = await pool.isActive();
+    if (survey.pool.active) {
+      const volumes = await listVolumes(pool);
+      for (const v of volumes) {
+        survey.volumes.add(v.name);
+        v.free();
+      }
+    }
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+  const domains = await listAllDomains(connection);
+  try {
+    const prefix = `${range.name}-`;
+    for (const domain of domains) {
+      if (!domain.name.startsWith(prefix)) continue;
+      survey.domains.set(domain.name, await domainRange(domain));
+    }
+  } finally {
+    for (const d of domains) d.free();
+  }
+  return survey;
+}
+
+/** @internal The plan of one host from its survey. */
+export function planHost(range: Range, hostId: string, uri: string, survey: HostSurvey): PlanItem[] {
+  const items: PlanItem[] = [];
+  const item = (kind: PlanItem["kind"], name: string, action: PlanItem["action"], reason: string) =>
+    items.push({ kind, host: hostId, uri, name, action, reason });
+  const guests = range.guests.filter((g) => g.hostId === hostId);
+  if (guests.length === 0) return items;
+  for (const spec of range.description.networks ?? []) {
+    const used = guests.some((g) => g.nics.some((n) => n.network === spec.name));
+    if (!used) continue;
+    const found = survey.networks.get(spec.name);
+    if (spec.external) {
+      if (found) {
+        item("network", spec.name, "keep", `external network, ${found.active ? "running" : "inactive"}`);
+      } else item("network", spec.name, "conflict", "external network not found on this host");
+    } else if (!found) item("network", spec.name, "create", `${spec.mode} ${spec.subnet}`);
+    else if (found.range === range.name) {
+      item("network", spec.name, "keep", found.active ? "exists, running" : "exists, inactive: up starts it");
+    } else {
+      item(
+        "network",
+        spec.name,
+        "conflict",
+        found.range === undefined
+          ? "a network of this name exists that no range created"
+          : `a network of this name belongs to range ${JSON.stringify(found.range)}`,
+      );
+    }
+  }
+  if (range.pool.created) {
+    item(
+      "pool",
+      range.pool.name,
+      survey.pool.exists ? "keep" : "create",
+      survey.pool.exists ? "exists" : `dir ${range.pool.path}`,
+    );
+  } else if (!survey.pool.exists) {
+    item("pool", range.pool.name, "conflict", "storage pool not found on this host");
+  } else if (!survey.pool.active) item("pool", range.pool.name, "conflict", "storage pool is not running");
+  else item("pool", range.pool.name, "keep", "existing pool");
+  for (const g of guests) {
+    item(
+      "volume",
+      g.volume,
+      survey.volumes.has(g.volume) ? "keep" : "create",
+      survey.volumes.has(g.volume)
+        ? "exists"
+        : g.baseImage
+        ? `qcow2 overlay of ${g.baseImage.path}`
+        : `empty qcow2, ${g.diskMiB} MiB`,
+    );
+  }
+  for (const g of guests) {
+    if (!survey.domains.has(g.name)) {
+      item("domain", g.name, "create", `${g.type}, ${g.memoryMiB} MiB, ${g.nics.length} NIC(s)`);
+      continue;
+    }
+    const owner = survey.domains.get(g.name);
+    if (owner === range.name) item("domain", g.name, "keep", "exists, tagged with this range");
+    else {
+      item(
+        "domain",
+        g.name,
+        "conflict",
+        owner === undefined
+          ? "a domain of this name exists that no range created"
+          : `a domain of this name belongs to range ${JSON.stringify(owner)}`,
+      );
+    }
+  }
+  return items;
+}
+
+/**
+ * Compares what exists on the range's hosts with the description.
+ *
+ * @param range the validated range ({@link parseRangeDescription})
+ * @param registry the pools to reach the hosts through
+ * @returns every network, pool, volume and domain with create / keep / conflict and why
+ * @throws {LibvirtError} when a host cannot be reached or listed
+ */
+export async function planRange(range: Range, registry: PoolRegistry): Promise<RangePlan> {
+  const hosts = range.description.hosts.filter((h) => range.guests.some((g) => g.hostId === h.id));
+  const perHost = await Promise.all(hosts.map(async (host) => {
+    const survey = await registry.get(host.uri).use((c) => surveyHost(range, c), { idempotent: true });
+    return planHost(range, host.id, host.uri, survey);
+  }));
+  const items = perHost.flat();
+  return {
+    range: range.name,
+    items,
+    create: items.filter((i) => i.action === "create").length,
+    keep: items.filter((i) => i.action === "keep").length,
+    conflict: items.filter((i) => i.action === "conflict").length,
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * Snapshots of a whole range: `snapshotRange` takes a named snapshot of every guest (keeping one that
+ * exists), `resetRange` reverts every guest to it and waits until each runs with an address again.
+ *
+ * @example
+ * ```ts ignore
+ * import { PoolRegistry } from "../pool.ts";
+ * import { parseRangeDescription } from "./description.ts";
+ * import { resetRange, snapshotRange } from "./snapshot.ts";
+ * await using pools = new PoolRegistry();
+ * const range = parseRangeDescription(await Deno.readTextFile("range.yaml"));
+ * await snapshotRange(range, pools);           // "clean", or the description's `snapshot`
+ * // ... the exercise ...
+ * const { addresses } = await resetRange(range, pools);
+ * ```
+ *
+ * @module
+ */
+import { lookupDomain } from "../domain.ts";
+import { isNotFound } from "../errors.ts";
+import type { PoolRegistry } from "../pool.ts";
+import { createSnapshot, lookupSnapshot, revertToSnapshot } from "../snapshot.ts";
+import type { Range } from "./description.ts";
+import type { RangePhase } from "./types.ts";
+import { type GuestAddress, Steps, type UpOptions, waitForGuests } from "./up.ts";
+
+/** Options for {@link snapshotRange} and {@link resetRange}. */
+export interface RangeSnapshotOptions extends UpOptions {
+  /** The snapshot's name; default the description's `snapshot` ("clean"). */
+  name?: string;
+}
+
+/** What {@link snapshotRange} / {@link resetRange} did. */
+export interface RangeSnapshotResult {
+  range: string;
+  snapshot: string;
+  /** Guests snapshotted (or reverted) by this call. */
+  changed: string[];
+  /** Guests that already had the snapshot (snapshotRange). */
+  kept: string[];
+  /** After a reset with address waiting. */
+  addresses: GuestAddress[];
+  timingsMs: Partial<Record<RangePhase, number>>;
+  tookMs: number;
+}
+
+/**
+ * Takes a named snapshot of every guest; a guest that has one of that name keeps it.
+ *
+ * @param range the validated range
+ * @param registry pools to the hosts
+ * @param options snapshot name, concurrency, hooks
+ * @returns which guests were snapshotted and which kept theirs
+ * @throws {RangeOperationError} when some guests could not be snapshotted
+ */
+export async function snapshotRange(
+  range: Range,
+  registry: PoolRegistry,
+  options: RangeSnapshotOptions = {},
+): Promise<RangeSnapshotResult> {
+  const name = options.name ?? range.snapshot;
+  const steps = new Steps("snapshot", range.name, options);
+  const limit = (options.concurrency ?? 8) * Math.max(1, range.description.hosts.length);
+  const changed: string[] = [];
+  const kept: string[] = [];
+  for (const g of range.guests) steps.notDone.add(`snapshot ${JSON.stringify(g.name)}`);
+  await steps.phase("snapshot", range.guests, (g) => ({ target: g.name, host: g.hostId }), async (g) => {
+    await steps.act("snapshot", g.name, g.hostId);
+    const status = await registry.get(g.uri).use(async (conn) => {
+      using domain = await lookupDomain(conn, g.name);
+      try {
+        (await lookupSnapshot(domain, name)).free();
+        return "kept" as const;
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+      (await createSnapshot(domain, { name, description: `range ${range.name}` })).free();
+      return "created" as const;
+    });
+    (status === "kept" ? kept : changed).push(g.name);
+    steps.mark(`snapshot ${JSON.stringify(g.name)}`);
+    return status;
+  }, limit);
+  return {
+    range: range.name,
+    snapshot: name,
+    changed,
+    kept,
+    addresses: [],
+    timingsMs: steps.timings,
+    tookMs: Math.round(performance.now() - steps.started),
+  };
+}
+
+/**
+ * Reverts every guest to the named snapshot, running, then waits for each one's address.
+ *
+ * @param range the validated range
+ * @param registry pools to the hosts
+ * @param options snapshot name, address waiting, concurrency, hooks
+ * @returns the reverted guests and their addresses
+ * @throws {RangeOperationError} when a guest has no such snapshot, cannot revert, or gets no address
+ */
+export async function resetRange(
+  range: Range,
+  registry: PoolRegistry,
+  options: RangeSnapshotOptions = {},
+): Promise<RangeSnapshotResult> {
+  const name = options.name ?? range.snapshot;
+  const steps = new Steps("reset", range.name, options);
+  const limit = (options.concurrency ?? 8) * Math.max(1, range.description.hosts.length);
+  const changed: string[] = [];
+  for (const g of range.guests) steps.notDone.add(`revert ${JSON.stringify(g.name)}`);
+  await steps.phase("revert", range.guests, (g) => ({ target: g.name, host: g.hostId }), async (g) => {
+    await steps.act("revert", g.name, g.hostId);
+    await registry.get(g.uri).use(async (conn) => {
+      using domain = await lookupDomain(conn, g.name);
+      using snapshot = await lookupSnapshot(domain, name);
+      await revertToSnapshot(snapshot, { running: true });
+    });
+    changed.push(g.name);
+    steps.mark(`revert ${JSON.stringify(g.name)}`);
+    return "ok";
+  }, limit);
+  const addresses = options.waitForAddresses === false
+    ? []
+    : await waitForGuests(range, registry, steps, options);
+  return {
+    range: range.name,
+    snapshot: name,
+    changed,
+    kept: [],
+    addresses,
+    timingsMs: steps.timings,
+    tookMs: Math.round(performance.now() - steps.started),
+  };
+}

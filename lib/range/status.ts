@@ -1,0 +1,222 @@
+/**
+ * `rangeStatus`: each guest's state, host, NICs and discovered addresses (with confidence), and the
+ * inventory built from it: JSON, and Ansible's INI and YAML inventory formats.
+ *
+ * @example
+ * ```ts ignore
+ * import { PoolRegistry } from "../pool.ts";
+ * import { parseRangeDescription } from "./description.ts";
+ * import { ansibleIni, rangeStatus } from "./status.ts";
+ * await using pools = new PoolRegistry();
+ * const status = await rangeStatus(parseRangeDescription(await Deno.readTextFile("range.yaml")), pools);
+ * console.log(ansibleIni(status));
+ * ```
+ *
+ * @module
+ */
+import { lookupDomain } from "../domain.ts";
+import { isNotFound } from "../errors.ts";
+import { discover } from "../ip/discover.ts";
+import type { PoolRegistry } from "../pool.ts";
+import { toYaml } from "./_yaml.ts";
+import { asError, settleAll } from "./_libvirt.ts";
+import type { Range } from "./description.ts";
+
+/** One NIC of a guest in the status. */
+export interface NicStatus {
+  network: string;
+  mac: string;
+  /** The address planned in the description, if any. */
+  planned?: string;
+  /** Addresses discovered, best first. */
+  addresses: { address: string; confidence: number; sources: string[] }[];
+}
+
+/** One guest in the status. */
+export interface GuestStatus {
+  name: string;
+  guest: string;
+  index: number;
+  host: string;
+  uri: string;
+  /** libvirt's state ("running", "shutoff", ...), or "absent". */
+  state: string;
+  nics: NicStatus[];
+  /** The best address over all NICs, and its discovery confidence. */
+  address?: string;
+  confidence?: number;
+  error?: string;
+}
+
+/** What {@link rangeStatus} found. */
+export interface RangeStatus {
+  range: string;
+  generatedAt: string;
+  guests: GuestStatus[];
+  /** Guests running / present / described. */
+  counts: { running: number; present: number; described: number; withAddress: number };
+  tookMs: number;
+}
+
+/** Options for {@link rangeStatus}. */
+export interface StatusOptions {
+  /** Discover addresses (one discovery per running guest). Default true. */
+  addresses?: boolean;
+  /** Calls in flight per host. Default 8. */
+  concurrency?: number;
+}
+
+/**
+ * Reads the state and addresses of every guest of the range.
+ *
+ * @param range the validated range
+ * @param registry pools to the hosts
+ * @param options whether to discover addresses, concurrency
+ * @returns one entry per described guest, in description order
+ */
+export async function rangeStatus(
+  range: Range,
+  registry: PoolRegistry,
+  options: StatusOptions = {},
+): Promise<RangeStatus> {
+  const t0 = performance.now();
+  const limit = (options.concurrency ?? 8) * Math.max(1, range.description.hosts.length);
+  const results = await settleAll(range.guests, limit, async (g): Promise<GuestStatus> => {
+    const entry: GuestStatus = {
+      name: g.name,
+      guest: g.guestId,
+      index: g.index,
+      host: g.hostId,
+      uri: g.uri,
+      state: "absent",
+      nics: g.nics.map((n) => ({
+        network: n.network,
+        mac: n.mac,
+        ...(n.address ? { planned: n.address } : {}),
+        addresses: [],
+      })),
+    };
+    try {
+      await registry.get(g.uri).use(async (conn) => {
+        using domain = await lookupDomain(conn, g.name);
+        entry.state = (await domain.state()).state;
+        if (options.addresses === false || entry.state !== "running") return;
+        const found = await discover(domain, { family: "ipv4" });
+        for (const nic of entry.nics) {
+          const seen = found.nics.find((n) => n.nic.mac === nic.mac);
+          nic.addresses = (seen?.addresses ?? []).map((a) => ({
+            address: a.address,
+            confidence: a.confidence,
+            sources: a.sources,
+          }));
+        }
+        if (found.best) {
+          entry.address = found.best.address;
+          entry.confidence = found.best.confidence;
+        }
+      }, { idempotent: true });
+    } catch (error) {
+      if (!isNotFound(error)) entry.error = asError(error).message;
+    }
+    return entry;
+  });
+  const guests = results.map((r) => (r as PromiseFulfilledResult<GuestStatus>).value);
+  return {
+    range: range.name,
+    generatedAt: new Date().toISOString(),
+    guests,
+    counts: {
+      running: guests.filter((g) => g.state === "running").length,
+      present: guests.filter((g) => g.state !== "absent").length,
+      described: guests.length,
+      withAddress: guests.filter((g) => g.address).length,
+    },
+    tookMs: Math.round(performance.now() - t0),
+  };
+}
+
+/** An Ansible group name: letters, digits and "_". */
+function group(name: string): string {
+  return name.replace(/[^A-Za-z0-9_]/g, "_");
+}
+
+function hostVars(g: GuestStatus): Record<string, string | number> {
+  const vars: Record<string, string | number> = {};
+  if (g.address) vars.ansible_host = g.address;
+  vars.range_guest = g.guest;
+  vars.range_host = g.host;
+  vars.libvirt_uri = g.uri;
+  vars.state = g.state;
+  if (g.confidence !== undefined) vars.address_confidence = g.confidence;
+  g.nics.forEach((n, i) => {
+    vars[`nic${i}_network`] = n.network;
+    vars[`nic${i}_mac`] = n.mac;
+    if (n.addresses[0]) vars[`nic${i}_address`] = n.addresses[0].address;
+    if (n.planned) vars[`nic${i}_planned`] = n.planned;
+  });
+  return vars;
+}
+
+function groups(status: RangeStatus): Map<string, GuestStatus[]> {
+  const result = new Map<string, GuestStatus[]>();
+  const add = (name: string, g: GuestStatus) => result.set(name, [...(result.get(name) ?? []), g]);
+  for (const g of status.guests) {
+    add(group(g.guest), g);
+    add(`host_${group(g.host)}`, g);
+    for (const n of new Set(g.nics.map((n) => n.network))) add(`net_${group(n)}`, g);
+  }
+  return result;
+}
+
+/**
+ * The inventory as a JSON-ready value: range, time, and each guest's addresses, NICs, host and
+ * confidence.
+ *
+ * @param status from {@link rangeStatus}
+ * @returns a plain value for JSON.stringify
+ */
+export function inventoryJson(status: RangeStatus): Record<string, unknown> {
+  return {
+    range: status.range,
+    generatedAt: status.generatedAt,
+    counts: status.counts,
+    guests: status.guests,
+  };
+}
+
+/**
+ * The inventory in Ansible's INI format: a group per guest kind, per host (`host_<id>`) and per
+ * network (`net_<name>`), and `[<range>:children]` over the guest kinds.
+ *
+ * @param status from {@link rangeStatus}
+ * @returns the INI text
+ */
+export function ansibleIni(status: RangeStatus): string {
+  const lines = [`# range ${status.range}, ${status.generatedAt}`];
+  const quote = (v: string | number) =>
+    typeof v === "number" || /^[\w.:/+-]+$/.test(v) ? String(v) : JSON.stringify(v);
+  for (const [name, members] of groups(status)) {
+    lines.push("", `[${name}]`);
+    for (const g of members) {
+      lines.push(
+        [g.name, ...Object.entries(hostVars(g)).map(([k, v]) => `${k}=${quote(v)}`)].join(" "),
+      );
+    }
+  }
+  lines.push("", `[${group(status.range)}:children]`, ...new Set(status.guests.map((g) => group(g.guest))));
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * The inventory in Ansible's YAML format (`all: children: ...`).
+ *
+ * @param status from {@link rangeStatus}
+ * @returns the YAML text
+ */
+export function ansibleYaml(status: RangeStatus): string {
+  const children: Record<string, unknown> = {};
+  for (const [name, members] of groups(status)) {
+    children[name] = { hosts: Object.fromEntries(members.map((g) => [g.name, hostVars(g)])) };
+  }
+  return toYaml({ all: { vars: { range: status.range }, children } });
+}

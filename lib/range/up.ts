@@ -1,0 +1,349 @@
+/**
+ * `upRange`: bring a range up, converging on the description. Networks first, then the storage pool,
+ * then one qcow2 volume per guest (an overlay of its base image, or an empty data disk so snapshots
+ * work), then guests defined and started with bounded concurrency, then their addresses waited for.
+ *
+ * Idempotent: what exists and carries the range's tag is kept (a shut-off guest is started), so a
+ * second `up` creates nothing. A conflict (a network or domain of the same name that the range did
+ * not create, a missing pool) stops it before anything is created. A failure part-way throws a
+ * {@link RangeOperationError} listing what was done and what not; `downRange` removes all of it.
+ *
+ * @example
+ * ```ts ignore
+ * import { PoolRegistry } from "../pool.ts";
+ * import { parseRangeDescription } from "./description.ts";
+ * import { upRange } from "./up.ts";
+ * await using pools = new PoolRegistry({ max: 8 });
+ * const range = parseRangeDescription(await Deno.readTextFile("range.yaml"), "range.yaml");
+ * const result = await upRange(range, pools, { onProgress: (e) => console.log(e.phase, e.status, e.target) });
+ * console.log(result.created.length, "created in", result.tookMs, "ms");
+ * ```
+ *
+ * @module
+ */
+import { defineDomain, lookupDomain, startDomain } from "../domain.ts";
+import { type AddressFound, waitForAddress } from "../ip/wait.ts";
+import { defineNetwork, lookupNetwork, startNetwork } from "../network.ts";
+import type { PoolRegistry } from "../pool.ts";
+import {
+  buildStoragePool,
+  createVolume,
+  defineStoragePool,
+  lookupStoragePool,
+  lookupVolume,
+  startStoragePool,
+} from "../storage.ts";
+import { escapeXml } from "../xml.ts";
+import { asError, guestXml, networkXml, settleAll, volumeXml } from "./_libvirt.ts";
+import type { ExpandedGuest, Range } from "./description.ts";
+import { planRange, type RangePlan } from "./plan.ts";
+import { type RangeHooks, RangeOperationError, type RangePhase, reporter } from "./types.ts";
+
+/** Options for {@link upRange}. */
+export interface UpOptions extends RangeHooks {
+  /** Wait until every guest has an address. Default true. */
+  waitForAddresses?: boolean;
+  /** How long to wait for each guest's address, ms. Default 120,000. */
+  addressTimeoutMs?: number;
+  /** The least discovery confidence that counts as an address. Default 0.5. */
+  minConfidence?: number;
+}
+
+/** A guest's address as `up` or `reset` found it. */
+export interface GuestAddress {
+  name: string;
+  host: string;
+  address: string;
+  mac: string;
+  confidence: number;
+  sources: string[];
+  waitedMs: number;
+}
+
+/** What {@link upRange} did. */
+export interface UpResult {
+  range: string;
+  plan: RangePlan;
+  /** Steps taken, e.g. `created network "demo-lan" on local`. */
+  created: string[];
+  /** Things that existed already. */
+  kept: string[];
+  /** Guests started by this call. */
+  started: string[];
+  addresses: GuestAddress[];
+  /** Time per phase, ms. */
+  timingsMs: Partial<Record<RangePhase, number>>;
+  tookMs: number;
+}
+
+/** @internal Tracks done / not-done steps and runs phases with hooks and progress. */
+export class Steps {
+  readonly done: string[] = [];
+  readonly notDone = new Set<string>();
+  readonly errors: Error[] = [];
+  readonly timings: Partial<Record<RangePhase, number>> = {};
+  readonly report: ReturnType<typeof reporter>;
+  readonly started = performance.now();
+  constructor(readonly operation: string, readonly range: string, readonly hooks: RangeHooks) {
+    this.report = reporter(hooks, this.started);
+  }
+
+  /** Runs one phase over items; throws the operation's error when any item failed. */
+  async phase<T>(
+    phase: RangePhase,
+    items: readonly T[],
+    describe: (item: T) => { target: string; host: string },
+    fn: (item: T) => Promise<"created" | "kept" | "removed" | "ok">,
+    limit: number,
+  ): Promise<void> {
+    const t0 = performance.now();
+    let done = 0;
+    const total = items.length;
+    this.report({ phase, status: "start", done, total });
+    const results = await settleAll(items, limit, async (item) => {
+      const { target, host } = describe(item);
+      try {
+        const status = await fn(item);
+        this.report({ phase, status, target, host, done: ++done, total });
+      } catch (error) {
+        this.report({
+          phase,
+          status: "failed",
+          target,
+          host,
+          done: ++done,
+          total,
+          error: asError(error).message,
+        });
+        throw error;
+      }
+    });
+    this.timings[phase] = Math.round(performance.now() - t0);
+    this.report({ phase, status: "end", done, total });
+    for (const r of results) if (r.status === "rejected") this.errors.push(asError(r.reason));
+    if (this.errors.length > 0) throw this.failure();
+  }
+
+  async act(phase: RangePhase, target: string, host: string): Promise<void> {
+    await this.hooks.beforeAction?.({ phase, target, host });
+  }
+
+  /** Marks a step done (removing it from not-done). */
+  mark(step: string): void {
+    this.done.push(step);
+    this.notDone.delete(step);
+  }
+
+  failure(): RangeOperationError {
+    return new RangeOperationError(this.operation, this.range, {
+      done: [...this.done],
+      notDone: [...this.notDone],
+      errors: [...this.errors],
+    });
+  }
+}
+
+/**
+ * Brings the range up on its hosts, converging on the description.
+ *
+ * @param range the validated range
+ * @param registry pools to the hosts (one per URI; their `max` bounds the calls in flight per host)
+ * @param options concurrency, address waiting, progress and test hooks
+ * @returns what was created, kept and started, the guests' addresses, and the time per phase
+ * @throws {RangeOperationError} on a conflict (nothing created) or a failure part-way (with `done` and
+ *   `notDone`)
+ */
+export async function upRange(
+  range: Range,
+  registry: PoolRegistry,
+  options: UpOptions = {},
+): Promise<UpResult> {
+  const steps = new Steps("up", range.name, options);
+  const limit = (options.concurrency ?? 8) * Math.max(1, range.description.hosts.length);
+  const uriOf = new Map(range.description.hosts.map((h) => [h.id, h.uri]));
+  const pool = (hostId: string) => registry.get(uriOf.get(hostId)!);
+
+  const tPlan = performance.now();
+  steps.report({ phase: "plan", status: "start", done: 0, total: 1 });
+  const plan = await planRange(range, registry);
+  steps.timings.plan = Math.round(performance.now() - tPlan);
+  steps.report({ phase: "plan", status: "end", done: 1, total: 1 });
+  const creates = plan.items.filter((i) => i.action === "create");
+  const stepName = (i: { kind: string; name: string; host: string }) =>
+    `create ${i.kind} ${JSON.stringify(i.name)} on ${i.host}`;
+  for (const i of creates) steps.notDone.add(stepName(i));
+  const planned = (kind: string, name: string, host: string) =>
+    plan.items.find((i) => i.kind === kind && i.name === name && i.host === host);
+  for (const g of range.guests) steps.notDone.add(`start domain ${JSON.stringify(g.name)} on ${g.hostId}`);
+  const conflicts = plan.items.filter((i) => i.action === "conflict");
+  if (conflicts.length > 0) {
+    for (const c of conflicts) {
+      steps.errors.push(new Error(`${c.kind} ${JSON.stringify(c.name)} on ${c.host}: ${c.reason}`));
+    }
+    throw steps.failure();
+  }
+  const created: string[] = [];
+  const kept = plan.items.filter((i) => i.action === "keep").map((i) =>
+    `${i.kind} ${JSON.stringify(i.name)} on ${i.host}`
+  );
+  const started: string[] = [];
+
+  // networks (per host, in description order)
+  const networkWork = plan.items.filter((i) =>
+    i.kind === "network" && !(range.description.networks ?? []).find((n) => n.name === i.name)?.external
+  );
+  await steps.phase("network", networkWork, (i) => ({ target: i.name, host: i.host }), async (i) => {
+    const spec = range.description.networks!.find((n) => n.name === i.name)!;
+    return await pool(i.host).use(async (conn) => {
+      if (i.action === "create") {
+        await steps.act("network", i.name, i.host);
+        using network = await defineNetwork(conn, networkXml(range, spec, i.host));
+        steps.mark(stepName(i));
+        created.push(`network ${JSON.stringify(i.name)} on ${i.host}`);
+        await startNetwork(network);
+        return "created";
+      }
+      using network = await lookupNetwork(conn, i.name);
+      if (!(await network.isActive())) await startNetwork(network);
+      return "kept";
+    });
+  }, limit);
+
+  // the storage pool
+  const poolWork = plan.items.filter((i) => i.kind === "pool");
+  await steps.phase("pool", poolWork, (i) => ({ target: i.name, host: i.host }), async (i) => {
+    return await pool(i.host).use(async (conn) => {
+      if (i.action === "create") {
+        await steps.act("pool", i.name, i.host);
+        using p = await defineStoragePool(
+          conn,
+          `<pool type='dir'><name>${escapeXml(i.name)}</name><target><path>${
+            escapeXml(range.pool.path!)
+          }</path></target></pool>`,
+        );
+        steps.mark(stepName(i));
+        created.push(`pool ${JSON.stringify(i.name)} on ${i.host}`);
+        try {
+          await buildStoragePool(p);
+        } catch (error) {
+          // the directory may exist already (hosts sharing a file system, a pool undefined before):
+          // fine when the pool then starts on it
+          await startStoragePool(p).catch(() => {
+            throw error;
+          });
+          return "created";
+        }
+        await startStoragePool(p);
+        return "created";
+      }
+      using p = await lookupStoragePool(conn, i.name);
+      if (!(await p.isActive())) await startStoragePool(p);
+      return "kept";
+    });
+  }, limit);
+
+  // volumes: one per guest
+  const paths = new Map<string, string>();
+  await steps.phase("volume", range.guests, (g) => ({ target: g.volume, host: g.hostId }), async (g) => {
+    const item = planned("volume", g.volume, g.hostId)!;
+    return await pool(g.hostId).use(async (conn) => {
+      using p = await lookupStoragePool(conn, range.pool.name);
+      if (item.action === "create") {
+        await steps.act("volume", g.volume, g.hostId);
+        using volume = await createVolume(p, volumeXml(g));
+        steps.mark(stepName(item));
+        created.push(`volume ${JSON.stringify(g.volume)} on ${g.hostId}`);
+        paths.set(g.name, await volume.path());
+        return "created";
+      }
+      using volume = await lookupVolume(p, g.volume);
+      paths.set(g.name, await volume.path());
+      return "kept";
+    });
+  }, limit);
+
+  // domains: define (unless kept) and start (unless running)
+  await steps.phase("domain", range.guests, (g) => ({ target: g.name, host: g.hostId }), async (g) => {
+    const item = planned("domain", g.name, g.hostId)!;
+    const startStep = `start domain ${JSON.stringify(g.name)} on ${g.hostId}`;
+    return await pool(g.hostId).use(async (conn) => {
+      let status: "created" | "kept" = "kept";
+      let domain;
+      if (item.action === "create") {
+        await steps.act("domain", g.name, g.hostId);
+        domain = await defineDomain(conn, guestXml(range, g, paths.get(g.name)!));
+        steps.mark(stepName(item));
+        created.push(`domain ${JSON.stringify(g.name)} on ${g.hostId}`);
+        status = "created";
+      } else {
+        domain = await lookupDomain(conn, g.name);
+      }
+      try {
+        await steps.act("domain", `start ${g.name}`, g.hostId);
+        const result = await startDomain(domain, { ifNeeded: true });
+        if (result.changed) started.push(g.name);
+        steps.mark(startStep);
+      } finally {
+        domain.free();
+      }
+      return status;
+    });
+  }, limit);
+
+  const addresses = options.waitForAddresses === false
+    ? []
+    : await waitForGuests(range, registry, steps, options);
+  return {
+    range: range.name,
+    plan,
+    created,
+    kept,
+    started,
+    addresses,
+    timingsMs: steps.timings,
+    tookMs: Math.round(performance.now() - steps.started),
+  };
+}
+
+/** @internal Waits for every guest's address (phase "address"). */
+export async function waitForGuests(
+  range: Range,
+  registry: PoolRegistry,
+  steps: Steps,
+  options: UpOptions,
+): Promise<GuestAddress[]> {
+  const uriOf = new Map(range.description.hosts.map((h) => [h.id, h.uri]));
+  const limit = (options.concurrency ?? 8) * Math.max(1, range.description.hosts.length);
+  const addresses: GuestAddress[] = [];
+  for (const g of range.guests) steps.notDone.add(`address of ${JSON.stringify(g.name)}`);
+  await steps.phase(
+    "address",
+    range.guests,
+    (g: ExpandedGuest) => ({ target: g.name, host: g.hostId }),
+    async (g) => {
+      await steps.act("address", g.name, g.hostId);
+      const found: AddressFound = await registry.get(uriOf.get(g.hostId)!).use(async (conn) => {
+        using domain = await lookupDomain(conn, g.name);
+        return await waitForAddress(domain, {
+          timeoutMs: options.addressTimeoutMs ?? 120_000,
+          minConfidence: options.minConfidence ?? 0.5,
+          family: "ipv4",
+        });
+      }, { idempotent: true });
+      addresses.push({
+        name: g.name,
+        host: g.hostId,
+        address: found.address.address,
+        mac: found.address.mac,
+        confidence: found.address.confidence,
+        sources: found.address.sources,
+        waitedMs: found.waitedMs,
+      });
+      steps.mark(`address of ${JSON.stringify(g.name)}`);
+      return "ok";
+    },
+    limit,
+  );
+  const order = new Map(range.guests.map((g, i) => [g.name, i]));
+  return addresses.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
+}

@@ -1,0 +1,253 @@
+#!/usr/bin/env -S deno run --allow-ffi --allow-read
+/**
+ * Cyber range automation: bring a range up from its description, show its status and inventory, reset
+ * it to its snapshot, and tear it down, on one host or many, in one process.
+ *
+ *   deno run --allow-ffi --allow-read https://.../scripts/range.ts plan range.yaml
+ *   deno run --allow-ffi --allow-read https://.../scripts/range.ts up range.yaml --snapshot
+ *   deno run --allow-ffi --allow-read https://.../scripts/range.ts inventory range.yaml --format ini
+ *   deno run --allow-ffi --allow-read https://.../scripts/range.ts reset range.yaml
+ *   deno run --allow-ffi --allow-read https://.../scripts/range.ts down range.yaml
+ *
+ * Exit codes: 0 done; 1 the operation failed part-way, a plan has conflicts, or guests lack an
+ * address; 2 usage, description or connection error.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { PoolRegistry } from "../lib/pool.ts";
+import { parseRangeDescription, type Range, RangeDescriptionError } from "../lib/range/description.ts";
+import { downRange } from "../lib/range/down.ts";
+import { planRange } from "../lib/range/plan.ts";
+import { resetRange, snapshotRange } from "../lib/range/snapshot.ts";
+import { ansibleIni, ansibleYaml, inventoryJson, rangeStatus } from "../lib/range/status.ts";
+import type { RangeOperationError, RangeProgress } from "../lib/range/types.ts";
+import { upRange } from "../lib/range/up.ts";
+
+const usage = `usage: range.ts up|down|status|reset|snapshot|plan|inventory FILE
+                [--json] [--format json|ini|yaml] [--concurrency N] [--timeout SECONDS]
+                [--no-wait] [--snapshot [NAME]] [--name SNAPSHOT]
+
+  up          create what is missing, start guests, wait for their addresses (--no-wait: do not)
+              --snapshot: then take the reset snapshot of every guest
+  down        remove everything the range created (found by its tags)
+  status      each guest's state and addresses
+  snapshot    take the snapshot (--name, default the description's, "clean") of every guest
+  reset       revert every guest to the snapshot and wait for addresses
+  plan        what up would create, keep, or cannot do (conflicts)
+  inventory   the inventory: --format json (default), ini or yaml (Ansible)
+exit: 0 done, 1 failed part-way / conflicts / guests without address, 2 usage or description error`;
+
+const commands = ["up", "down", "status", "reset", "snapshot", "plan", "inventory"];
+
+function fail(message: string): never {
+  console.error(`range: ${message}\n\n${usage}`);
+  Deno.exit(2);
+}
+
+let values: Record<string, unknown>;
+let positionals: string[];
+try {
+  ({ values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      json: { type: "boolean", default: false },
+      format: { type: "string" },
+      concurrency: { type: "string", default: "8" },
+      timeout: { type: "string", default: "120" },
+      "no-wait": { type: "boolean", default: false },
+      snapshot: { type: "boolean", default: false },
+      name: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  }));
+} catch (error) {
+  fail((error as Error).message);
+}
+if (values.help) {
+  console.log(usage);
+  Deno.exit(0);
+}
+const [command, file] = positionals;
+if (!commands.includes(command)) {
+  fail(command ? `unknown command ${JSON.stringify(command)}` : "name a command");
+}
+if (!file) fail("name the range description file");
+if (positionals.length > 2) fail(`unexpected ${JSON.stringify(positionals[2])}`);
+const concurrency = Number(values.concurrency);
+if (!Number.isInteger(concurrency) || concurrency < 1) fail("--concurrency must be a whole number >= 1");
+const timeoutSeconds = Number(values.timeout);
+if (!(timeoutSeconds > 0)) fail("--timeout must be a positive number of seconds");
+const format = (values.format as string | undefined) ?? "json";
+if (!["json", "ini", "yaml"].includes(format)) fail(`--format must be json, ini or yaml, got ${format}`);
+const json = values.json as boolean;
+
+let range: Range;
+try {
+  range = parseRangeDescription(await Deno.readTextFile(file), file);
+} catch (error) {
+  if (error instanceof RangeDescriptionError) {
+    console.error(error.message);
+    Deno.exit(2);
+  }
+  fail(`cannot read ${JSON.stringify(file)}: ${(error as Error).message}`);
+}
+
+// Progress: a redrawn status line per phase on a terminal; plain lines otherwise; nothing with --json.
+const terminal = Deno.stderr.isTerminal() && !json;
+const encoder = new TextEncoder();
+const phaseLines: string[] = [];
+function onProgress(e: RangeProgress): void {
+  if (json) return;
+  const elapsed = `${(e.elapsedMs / 1000).toFixed(1)}s`;
+  if (terminal) {
+    if (e.status === "start") phaseLines.push(e.phase);
+    const bar = e.total > 0 ? `${e.done}/${e.total}` : "";
+    const item = e.target ? ` ${e.status} ${e.target}${e.host ? ` @${e.host}` : ""}` : "";
+    const line = `\r\x1b[2K[${elapsed}] ${e.phase.padEnd(9)} ${bar.padStart(11)}${
+      e.status === "end" ? " done" : item
+    }`;
+    Deno.stderr.writeSync(encoder.encode(e.status === "end" ? `${line}\n` : line));
+    if (e.status === "failed") Deno.stderr.writeSync(encoder.encode(`\n  ${e.target}: ${e.error}\n`));
+  } else if (e.status === "end" || e.status === "failed" || (e.status !== "start" && e.total <= 50)) {
+    const what = e.status === "end"
+      ? `${e.done}/${e.total} done`
+      : `${e.status} ${e.target ?? ""} ${e.host ?? ""}`;
+    console.error(`[${elapsed}] ${e.phase}: ${what}${e.error ? `: ${e.error}` : ""}`.trimEnd());
+  }
+}
+
+const registry = new PoolRegistry({ max: concurrency, acquireTimeoutMs: timeoutSeconds * 1000 * 2 + 30_000 });
+const hooks = { concurrency, onProgress };
+const wait = {
+  waitForAddresses: !values["no-wait"],
+  addressTimeoutMs: timeoutSeconds * 1000,
+};
+let exit = 0;
+let output: unknown;
+try {
+  switch (command) {
+    case "plan": {
+      const plan = await planRange(range, registry);
+      if (plan.conflict > 0) exit = 1;
+      output = plan;
+      if (!json) {
+        for (const i of plan.items) {
+          console.log(`${i.action.padEnd(8)} ${i.kind.padEnd(7)} ${i.name}  @${i.host}  ${i.reason}`);
+        }
+        console.log(`${plan.create} to create, ${plan.keep} to keep, ${plan.conflict} conflict(s)`);
+      }
+      break;
+    }
+    case "up": {
+      const result = await upRange(range, registry, { ...hooks, ...wait });
+      const snap = values.snapshot
+        ? await snapshotRange(range, registry, {
+          ...hooks,
+          ...(values.name ? { name: values.name as string } : {}),
+        })
+        : undefined;
+      output = { ...result, snapshot: snap };
+      if (!json) {
+        console.log(
+          `range ${range.name}: ${result.created.length} created, ${result.kept.length} kept, ${result.started.length} started, ` +
+            `${result.addresses.length}/${range.guests.length} addresses in ${
+              (result.tookMs / 1000).toFixed(2)
+            } s`,
+        );
+        for (const a of result.addresses) {
+          console.log(`  ${a.name.padEnd(24)} ${a.address.padEnd(16)} ${a.confidence}  @${a.host}`);
+        }
+        if (snap) {
+          console.log(`snapshot ${snap.snapshot}: ${snap.changed.length} taken, ${snap.kept.length} kept`);
+        }
+      }
+      break;
+    }
+    case "down": {
+      const result = await downRange(range, registry, hooks);
+      output = result;
+      if (!json) {
+        console.log(
+          `range ${range.name}: ${result.removed.length} removed in ${(result.tookMs / 1000).toFixed(2)} s`,
+        );
+      }
+      break;
+    }
+    case "snapshot": {
+      const result = await snapshotRange(range, registry, {
+        ...hooks,
+        ...(values.name ? { name: values.name as string } : {}),
+      });
+      output = result;
+      if (!json) {
+        console.log(
+          `snapshot ${result.snapshot}: ${result.changed.length} taken, ${result.kept.length} kept`,
+        );
+      }
+      break;
+    }
+    case "reset": {
+      const result = await resetRange(range, registry, {
+        ...hooks,
+        ...wait,
+        ...(values.name ? { name: values.name as string } : {}),
+      });
+      output = result;
+      if (!json) {
+        console.log(
+          `range ${range.name}: ${result.changed.length} reverted to ${result.snapshot} in ${
+            (result.tookMs / 1000).toFixed(2)
+          } s`,
+        );
+      }
+      break;
+    }
+    case "status":
+    case "inventory": {
+      const status = await rangeStatus(range, registry, { concurrency });
+      if (status.counts.withAddress < status.counts.described) exit = 1;
+      if (command === "inventory" && format !== "json") {
+        console.log(format === "ini" ? ansibleIni(status) : ansibleYaml(status));
+        break;
+      }
+      output = command === "inventory" ? inventoryJson(status) : status;
+      if (!json && command === "status") {
+        console.log(["GUEST", "HOST", "STATE", "ADDRESS", "CONF", "NICS"].join("\t"));
+        for (const g of status.guests) {
+          console.log(
+            [
+              g.name,
+              g.host,
+              g.state,
+              g.address ?? "-",
+              g.confidence ?? "-",
+              g.nics.map((n) => `${n.network}=${n.mac}`).join(","),
+            ].join("\t"),
+          );
+        }
+        console.log(
+          `${status.counts.running}/${status.counts.described} running, ${status.counts.withAddress} with an address`,
+        );
+      } else if (!json) {
+        console.log(JSON.stringify(output, null, 2));
+      }
+      break;
+    }
+  }
+  if (json && output !== undefined) console.log(JSON.stringify(output, null, 2));
+} catch (error) {
+  const e = error as RangeOperationError;
+  if (e.name === "RangeOperationError") {
+    if (json) console.log(JSON.stringify({ error: e.message, done: e.done, notDone: e.notDone }, null, 2));
+    else console.error(`range: ${e.message}`);
+    exit = 1;
+  } else {
+    console.error(`range: ${(error as Error).message}`);
+    exit = 2;
+  }
+} finally {
+  await registry.closeAll();
+}
+void phaseLines;
+Deno.exit(exit);
