@@ -10,7 +10,12 @@ log() { printf '[install %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 updated=0
 apt_install() {
   local missing=()
-  for p in "$@"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
+  local status
+  for p in "$@"; do
+    # captured, not piped into grep -q: an early grep exit + pipefail would read as "missing"
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) || status=""
+    [[ $status == *"install ok installed"* ]] || missing+=("$p")
+  done
   ((${#missing[@]})) || return 0
   if ((updated == 0)); then apt-get update -qq; updated=1; fi
   log "apt: ${missing[*]}"
@@ -18,7 +23,8 @@ apt_install() {
 }
 
 # Deno comes from npm (JSR and other download hosts are not reachable from our machines).
-if ! deno --version 2>/dev/null | grep -q "^deno $DENO_VERSION "; then
+installed=$(deno --version 2>/dev/null) || installed=""
+if [[ $installed != "deno $DENO_VERSION "* ]]; then
   command -v npm >/dev/null || apt_install nodejs npm
   log "npm: deno@$DENO_VERSION"
   npm install -g --silent "deno@$DENO_VERSION" >/dev/null

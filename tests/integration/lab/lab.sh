@@ -39,13 +39,23 @@ export LIBVIRT_DEFAULT_URI=qemu:///system
 
 log() { printf '[lab %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
+# `outputs PATTERN CMD...`: true when CMD succeeds and prints a line matching PATTERN. Never
+# `CMD | grep -q`: grep exits at its first match, CMD may then die of SIGPIPE, and with pipefail the
+# whole test reads as false (seen: "network is already active" from a net-start it should have skipped).
+outputs() {
+  local pattern=$1 out
+  shift
+  out=$("$@" 2>/dev/null) || return 1
+  grep -q -- "$pattern" <<<"$out"
+}
+
 packages=(libvirt0 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
   dnsmasq-base iptables iproute2 busybox-static cpio gzip)
 
 cmd_install() {
   local missing=()
   for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    outputs 'install ok installed' dpkg-query -W -f='${Status}' "$p" || missing+=("$p")
   done
   if ((${#missing[@]})); then
     log "installing ${missing[*]}"
@@ -105,7 +115,7 @@ ensure_network() { # URI NAME BRIDGE SUBNET FORWARD
     network_xml "$2" "$3" "$4" "$5" >"$LAB_STATE/$2.xml"
     virsh -q -c "$uri" net-define "$LAB_STATE/$2.xml" >/dev/null
   fi
-  virsh -c "$uri" net-info "$2" | grep -q '^Active:.*yes' || virsh -q -c "$uri" net-start "$2" >/dev/null
+  outputs '^Active:.*yes' virsh -c "$uri" net-info "$2" || virsh -q -c "$uri" net-start "$2" >/dev/null
 }
 
 ensure_image_pool() {
@@ -116,7 +126,7 @@ ensure_image_pool() {
 XML
     virsh -q pool-define "$LAB_STATE/dlvimages.xml" >/dev/null
   fi
-  virsh pool-info dlvimages | grep -q '^State:.*running' || virsh -q pool-start dlvimages >/dev/null
+  outputs '^State:.*running' virsh pool-info dlvimages || virsh -q pool-start dlvimages >/dev/null
 }
 
 # The second hypervisor host: a libvirtd in its own network namespace AND its own mount namespace, so
@@ -130,7 +140,7 @@ start_host2() {
     log "second libvirtd already running (pid $pid)"
     return 0
   fi
-  ip netns list | grep -qw "$LAB_NETNS2" || ip netns add "$LAB_NETNS2"
+  outputs "^$LAB_NETNS2\b" ip netns list || ip netns add "$LAB_NETNS2"
   ip -n "$LAB_NETNS2" link set lo up
   if ! ip -n "$LAB_NETNS" link show dlv-h1 >/dev/null 2>&1; then
     # created inside the namespaces: the root namespace never sees either end
@@ -171,7 +181,7 @@ CONF
     network_xml dlvh2 dlvh2br0 10.77.3 none >"$LAB_STATE/dlvh2.xml"
     ip netns exec "$LAB_NETNS" virsh -q -c "$uri2" net-define "$LAB_STATE/dlvh2.xml" >/dev/null
   fi
-  ip netns exec "$LAB_NETNS" virsh -c "$uri2" net-info dlvh2 | grep -q '^Active:.*yes' ||
+  outputs '^Active:.*yes' ip netns exec "$LAB_NETNS" virsh -c "$uri2" net-info dlvh2 ||
     ip netns exec "$LAB_NETNS" virsh -q -c "$uri2" net-start dlvh2 >/dev/null
   log "second libvirtd $(cat "$PIDFILE2") answering on qemu+tcp://$HOST2_ADDR/system (netns $LAB_NETNS2)"
 }
@@ -190,7 +200,7 @@ stop_host2() {
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
   fi
-  if ip netns list | grep -qw "$LAB_NETNS2"; then
+  if outputs "^$LAB_NETNS2\b" ip netns list; then
     for p in $(ip netns pids "$LAB_NETNS2" 2>/dev/null); do
       log "left in netns $LAB_NETNS2: pid $p $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null)"
     done
@@ -242,7 +252,7 @@ start_daemon() {
     log "libvirtd already running (pid $pid)"
     return 0
   fi
-  ip netns list | grep -qw "$LAB_NETNS" || ip netns add "$LAB_NETNS"
+  outputs "^$LAB_NETNS\b" ip netns list || ip netns add "$LAB_NETNS"
   ip netns exec "$LAB_NETNS" ip link set lo up
   rm -f "$PIDFILE"
   ip netns exec "$LAB_NETNS" libvirtd -d --pid-file "$PIDFILE"
@@ -300,7 +310,7 @@ cmd_down() {
     done
     stop_daemon
   fi
-  if ip netns list | grep -qw "$LAB_NETNS"; then
+  if outputs "^$LAB_NETNS\b" ip netns list; then
     for p in $(ip netns pids "$LAB_NETNS" 2>/dev/null); do
       log "left in netns $LAB_NETNS: pid $p $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null)"
     done
