@@ -145,6 +145,7 @@ export {
   createStoragePool,
   createVolume,
   defineStoragePool,
+  deleteStoragePool,
   destroyStoragePool,
   listAllStoragePools,
   type ListStoragePoolsOptions,

@@ -468,6 +468,16 @@ export async function destroyStoragePool(pool: StoragePool): Promise<void> {
 }
 
 /**
+ * Deletes what building the pool made (virStoragePoolDelete): for a dir pool, its (empty) directory.
+ * The pool must be inactive; its definition stays until {@link undefineStoragePool}.
+ *
+ * @throws {LibvirtError} when the pool is running, or its directory is not empty
+ */
+export async function deleteStoragePool(pool: StoragePool, flags = 0): Promise<void> {
+  await pool[kCall]("delete", (h) => libvirt().symbols.virStoragePoolDeleteAsync(h, flags), isNegative);
+}
+
+/**
  * Removes a pool's persistent definition (virStoragePoolUndefine). Volumes stay on disk.
  *
  * @throws {OperationInvalidError} when the pool is running or transient

@@ -25,6 +25,8 @@ export const storageSymbols = {
   virStoragePoolUndefine: { parameters: [ptr], result: int, io: true },
   /** int virStoragePoolCreate(virStoragePoolPtr pool, unsigned int flags): starts a defined pool */
   virStoragePoolCreate: { parameters: [ptr, uint], result: int, io: true },
+  /** int virStoragePoolDelete(virStoragePoolPtr pool, unsigned int flags): removes what build made */
+  virStoragePoolDelete: { parameters: [ptr, uint], result: int, io: true },
   /** int virStoragePoolDestroy(virStoragePoolPtr pool) */
   virStoragePoolDestroy: { parameters: [ptr], result: int, io: true },
   /** int virStoragePoolRefresh(virStoragePoolPtr pool, unsigned int flags) */

@@ -22,6 +22,7 @@ import { isNotFound, LibvirtError } from "../errors.ts";
 import { destroyNetwork, listAllNetworks, lookupNetwork, undefineNetwork } from "../network.ts";
 import type { PoolRegistry } from "../pool.ts";
 import {
+  deleteStoragePool,
   destroyStoragePool,
   listVolumes,
   lookupStoragePool,
@@ -179,6 +180,11 @@ export async function downRange(
     await pool(f.host).use(async (conn) => {
       using p = await lookupStoragePool(conn, f.name);
       if (await p.isActive()) await destroyStoragePool(p);
+      // the range built the pool, so its directory goes too; hosts sharing a file system (the
+      // lab's two hosts) find it already removed by the other
+      await deleteStoragePool(p).catch((error: Error) => {
+        if (!/No such file or directory/.test(error.message)) throw error;
+      });
       await undefineStoragePool(p);
     });
     return done(f);

@@ -86,11 +86,20 @@ async function lifecycle(range: Range): Promise<void> {
     const down = await downRange(range, pools);
     console.log(`down: ${down.tookMs} ms, ${down.removed.length} removed`);
     assert.deepEqual(await leftovers(range, pools), []);
+    if (range.pool.created && range.pool.path) {
+      await assert.rejects(
+        () => Deno.stat(range.pool.path!),
+        Deno.errors.NotFound,
+        "the pool's directory is gone too",
+      );
+    }
   } finally {
     await downRange(range, pools).catch(() => {});
     await pools.closeAll();
-    // down removes the range's pool but not its directory (no virStoragePoolDelete binding yet)
-    if (range.pool.created && range.pool.path) await Deno.remove(range.pool.path).catch(() => {});
+    // after a failure half-way, leave the machine clean all the same
+    if (range.pool.created && range.pool.path) {
+      await Deno.remove(range.pool.path, { recursive: true }).catch(() => {});
+    }
   }
 }
 
