@@ -325,7 +325,9 @@ export class Connection {
       lib.virConnectOpenAuth(name, null, options.readOnly ? CONNECT_RO : 0)
     );
     if (handle === null) throw openFailure(uri, errors);
-    return new Connection(uri, options.readOnly ?? false, handle);
+    const connection = new Connection(uri, options.readOnly ?? false, handle);
+    connection.#options = options; // so that siblings (event connections) open the same way
+    return connection;
   }
 
   async #startKeepAlive(keepAlive: OpenOptions["keepAlive"]): Promise<void> {

@@ -1261,6 +1261,23 @@ export async function destroyDomain(domain: Domain, options: DestroyOptions = {}
   return result;
 }
 
+/** Polls a domain's state until it is shut off or gone, or `deadline` (performance.now()) passes. */
+async function pollForShutoff(domain: Domain, deadline: number, signal?: AbortSignal): Promise<boolean> {
+  let delay = 50;
+  while (performance.now() < deadline) {
+    signal?.throwIfAborted();
+    try {
+      if ((await domain.state()).state === "shutoff") return false;
+    } catch (error) {
+      if (error instanceof NotFoundError) return true;
+      throw error;
+    }
+    await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(0, deadline - performance.now()))));
+    delay = Math.min(delay * 2, 500);
+  }
+  return false;
+}
+
 /**
  * Shuts a domain down gracefully (virDomainShutdownFlags), then waits for it to power off, driven by
  * lifecycle events ({@link waitForState}), not by polling. After `waitMs` it either destroys the domain
@@ -1339,7 +1356,12 @@ export async function shutdownDomain(domain: Domain, options: ShutdownOptions = 
         });
       } catch (error) {
         if (error instanceof NotFoundError) gone = true; // transient: vanished as it stopped
-        else if (!isTimeout(error)) throw error; // aborted: the signal's reason, untouched
+        else if (options.signal?.aborted) throw error; // aborted: the signal's reason, untouched
+        else if (!isTimeout(error)) {
+          // no events here (event loop disabled, or the driver refused a subscription): the request
+          // went out, so wait for its outcome by polling instead of reporting a failure
+          gone = await pollForShutoff(domain, t0 + waitMs, options.signal);
+        }
       }
       now = await readAfter(domain, verb);
       gone ||= now.gone;

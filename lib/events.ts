@@ -297,6 +297,8 @@ class EventHub {
           for (const kind of kinds) await this.#register(kind);
           break;
         } catch {
+          // connected but could not re-register: undo what this attempt registered, close watch included
+          await this.#unregisterAll().catch(() => {});
           await (this.#connection as Connection | null)?.close().catch(() => {});
           this.#connection = null;
           await new Promise((r) => setTimeout(r, delay));
@@ -349,23 +351,24 @@ export class DomainEventStream implements AsyncIterableIterator<DomainEvent> {
   }
 
   async #start(uri: string, options: DomainEventOptions): Promise<void> {
-    const loop = await loopOrThrow(`subscribe to events of ${JSON.stringify(uri)}`);
-    this.#loop = loop;
-    if (options.keepAlive !== false) {
-      loop.hold();
-      this.#holding = true;
-    }
-    const open = options.open ?? {};
-    const key = JSON.stringify([uri, open.readOnly ?? false, open.auth?.username ?? null]);
-    let hub = hubs.get(key);
-    if (!hub) {
-      hub = new EventHub(uri, open, key, loop);
-      hubs.set(key, hub);
-    }
-    this.#hub = hub;
     try {
+      const loop = await loopOrThrow(`subscribe to events of ${JSON.stringify(uri)}`);
+      this.#loop = loop;
+      if (options.keepAlive !== false) {
+        loop.hold();
+        this.#holding = true;
+      }
+      const open = options.open ?? {};
+      const key = JSON.stringify([uri, open.readOnly ?? false, open.auth?.username ?? null]);
+      let hub = hubs.get(key);
+      if (!hub) {
+        hub = new EventHub(uri, open, key, loop);
+        hubs.set(key, hub);
+      }
+      this.#hub = hub;
       await hub.add(this, [...this.#kinds]);
     } catch (error) {
+      // every failure, the loop's included, must reach next() too: for await never calls ready()
       this.#failure = error;
       this.#closed = true;
       await this.#shutdown(); // not close(): it awaits this very start

@@ -239,6 +239,11 @@ export class ConnectionPool {
   #lostAwaitingReplacement = 0;
   #state: "open" | "draining" | "closed" = "open";
   #drained: (() => void) | undefined;
+  #drainedPromise: Promise<void> | undefined;
+  /** Connections taken from idle for a health check: counted in the size, like leased ones. */
+  #checking = 0;
+  /** Closes in progress (reaped, discarded): close() waits for them before it reports. */
+  readonly #closes = new Set<Promise<void>>();
   #closing: Promise<PoolCloseReport> | undefined;
   readonly #closeReports: CloseReport[] = [];
 
@@ -308,13 +313,11 @@ export class ConnectionPool {
 
   /** Opens connections until `min` are open; call it to fail fast on a bad URI or to pre-warm. */
   async warm(): Promise<void> {
+    this.#assertOpen();
     const missing = this.#min - this.#size();
     const opened = await Promise.allSettled(
-      Array.from({ length: Math.max(missing, 0) }, () => this.#openTracked()),
+      Array.from({ length: Math.max(missing, 0) }, () => this.#openTracked(undefined, "idle")),
     );
-    for (const result of opened) {
-      if (result.status === "fulfilled") this.#pushIdle(result.value);
-    }
     const failure = opened.find((r) => r.status === "rejected");
     if (failure) throw (failure as PromiseRejectedResult).reason;
   }
@@ -405,11 +408,13 @@ export class ConnectionPool {
   }
 
   /** Stops new leases and waits until every leased connection is back. */
-  async drain(): Promise<void> {
+  drain(): Promise<void> {
     if (this.#state === "open") this.#state = "draining";
     this.#rejectWaiters();
-    if (this.#leased.size === 0 && this.#opening === 0) return;
-    await new Promise<void>((resolve) => this.#drained = resolve);
+    // one promise for every caller: a second drain() or a close() must not orphan the first
+    this.#drainedPromise ??= new Promise<void>((resolve) => this.#drained = resolve);
+    this.#checkDrained();
+    return this.#drainedPromise;
   }
 
   /**
@@ -423,6 +428,7 @@ export class ConnectionPool {
       this.#state = "closed";
       const idle = this.#idle.splice(0);
       await Promise.all(idle.map(({ connection }) => this.#closeConnection(connection)));
+      await Promise.all(this.#closes); // connections discarded or reaped while draining
       const report: PoolCloseReport = {
         closed: this.#closeReports.length,
         remainingReferences: 0,
@@ -449,7 +455,7 @@ export class ConnectionPool {
   }
 
   #size(): number {
-    return this.#idle.length + this.#leased.size + this.#opening;
+    return this.#idle.length + this.#leased.size + this.#opening + this.#checking;
   }
 
   async #checkout(options: LeaseOptions): Promise<Connection> {
@@ -458,24 +464,40 @@ export class ConnectionPool {
       options.signal?.throwIfAborted();
       const idle = this.#idle.pop(); // LIFO: the most recently used connection is the warmest
       if (idle) {
-        const healthy = await this.#healthy(idle);
-        if (!healthy) continue;
-        this.#counters.reused++;
+        // counted while it is checked, so that nobody opens past max meanwhile
+        this.#checking++;
+        let healthy: boolean;
+        try {
+          healthy = await this.#healthy(idle);
+        } finally {
+          this.#checking--;
+        }
+        if (!healthy) {
+          this.#checkDrained();
+          continue;
+        }
         this.#leased.add(idle.connection);
+        if (this.#state !== "open") {
+          this.#leased.delete(idle.connection);
+          await this.#closeConnection(idle.connection);
+          this.#checkDrained();
+          this.#assertOpen();
+        }
+        this.#counters.reused++;
         return idle.connection;
       }
       if (this.#size() < this.#max) {
-        const connection = await this.#openTracked(options.signal);
+        const connection = await this.#openTracked(options.signal, "leased"); // leased as it opens
         if (this.#state !== "open") {
+          this.#leased.delete(connection);
           await this.#closeConnection(connection);
+          this.#checkDrained();
           this.#assertOpen();
         }
-        this.#leased.add(connection);
         return connection;
       }
-      const handed = await this.#wait(options);
+      const handed = await this.#wait(options); // handed over already leased (see #checkin)
       if (handed) {
-        this.#leased.add(handed);
         this.#counters.reused++;
         return handed;
       }
@@ -551,12 +573,14 @@ export class ConnectionPool {
   #checkin(connection: Connection, broken: boolean): void {
     if (!this.#leased.delete(connection)) return;
     if (broken || !connection.isAlive() || this.#state === "closed") {
-      void this.#closeConnection(connection);
+      this.#closeInBackground(connection);
       this.#waiters.shift()?.resolve(null); // a slot is free: the first waiter opens a connection
     } else {
       const waiter = this.#waiters.shift();
-      if (waiter) waiter.resolve(connection);
-      else this.#pushIdle(connection);
+      if (waiter) {
+        this.#leased.add(connection); // stays counted while it passes to the waiter
+        waiter.resolve(connection);
+      } else this.#pushIdle(connection);
     }
     this.#reapIdle();
     this.#checkDrained();
@@ -572,12 +596,15 @@ export class ConnectionPool {
     while (
       this.#idle.length > 0 && this.#size() > this.#min && now - this.#idle[0].since > this.#idleTimeoutMs
     ) {
-      void this.#closeConnection(this.#idle.shift()!.connection);
+      this.#closeInBackground(this.#idle.shift()!.connection);
     }
   }
 
   #checkDrained(): void {
-    if (this.#state !== "open" && this.#leased.size === 0 && this.#opening === 0 && this.#drained) {
+    if (
+      this.#state !== "open" && this.#leased.size === 0 && this.#opening === 0 && this.#checking === 0 &&
+      this.#drained
+    ) {
       const drained = this.#drained;
       this.#drained = undefined;
       drained();
@@ -602,8 +629,12 @@ export class ConnectionPool {
     }
   }
 
-  /** Opens one connection, counting it as opening meanwhile; retries transient failures after a loss. */
-  async #openTracked(signal?: AbortSignal): Promise<Connection> {
+  /**
+   * Opens one connection, counting it as opening meanwhile, and moves it into `into` in the same step
+   * that stops counting it as opening (so the pool's size never dips under what is open); retries
+   * transient failures after a loss.
+   */
+  async #openTracked(signal: AbortSignal | undefined, into: "leased" | "idle"): Promise<Connection> {
     this.#opening++;
     try {
       const connection = await this.#openWithRetry(signal);
@@ -613,6 +644,9 @@ export class ConnectionPool {
         this.#counters.reconnects++;
       }
       this.#everConnected = true;
+      if (into === "leased") this.#leased.add(connection);
+      else if (this.#state === "open") this.#pushIdle(connection);
+      else this.#closeInBackground(connection); // warm() raced a close(): do not leak it
       return connection;
     } finally {
       this.#opening--;
@@ -635,6 +669,12 @@ export class ConnectionPool {
         delay = Math.min(delay * 2, this.#reconnect.maxDelayMs);
       }
     }
+  }
+
+  #closeInBackground(connection: Connection): void {
+    const closing = this.#closeConnection(connection);
+    this.#closes.add(closing);
+    void closing.finally(() => this.#closes.delete(closing));
   }
 
   async #closeConnection(connection: Connection): Promise<void> {

@@ -170,3 +170,13 @@ Deno.test("domainEvents: a bad URI rejects ready() and next() with the open erro
   await assert.rejects(() => events.next(), /Cannot open connection to .*nonexistent/);
   assert.deepEqual(await events.next(), { value: undefined, done: true });
 });
+
+Deno.test("domainEvents with the event loop disabled rejects next() instead of hanging", async () => {
+  const fixture = new URL("./fixtures/events_disabled.ts", import.meta.url).pathname;
+  const { code, stdout, stderr } = await runDeno(["run", "--allow-ffi", "--allow-read", fixture]);
+  assert.equal(code, 0, stderr);
+  assert.match(
+    stdout.trim(),
+    /^rejected: Cannot subscribe to events of "test:\/\/\/default": the event loop is disabled/,
+  );
+});

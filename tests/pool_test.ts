@@ -237,3 +237,48 @@ Deno.test("PoolRegistry keeps one pool per URI and closes them all", async () =>
   assert.throws(() => pools.get(URI), /the registry is closed/);
   void ErrorCode;
 });
+
+Deno.test("ConnectionPool never opens more than max, also while connections pass between callers", async () => {
+  await using pool = new ConnectionPool(URI, { max: 2, healthCheckIdleMs: 0 });
+  await Promise.all(Array.from({ length: 6 }, async () => {
+    for (let i = 0; i < 50; i++) await pool.use((c) => c.libVersion());
+  }));
+  assert.equal(pool.stats().opened, 2);
+  // a connection handed to a waiter is not free for a third caller meanwhile
+  const single = new ConnectionPool(URI, { max: 1 });
+  const a = await single.acquire();
+  const waiting = single.acquire();
+  a.release();
+  await assert.rejects(() => single.acquire({ timeoutMs: 30 }), /Timed out after 30 ms/);
+  (await waiting).release();
+  assert.equal(single.stats().opened, 1);
+  await single.close();
+});
+
+Deno.test("ConnectionPool.close during a health check hands out no lease from the closed pool", async () => {
+  requireDaemon();
+  const pool = new ConnectionPool(DAEMON_URI, { max: 1, healthCheckIdleMs: 0 });
+  await pool.use((c) => c.hypervisorType());
+  const leasing = pool.acquire(); // pings the idle connection first
+  const report = await pool.close();
+  await assert.rejects(() => leasing, /the pool is (closed|draining)/);
+  assert.equal(report.closed, 1, "the connection under its health check is closed and counted");
+});
+
+Deno.test("ConnectionPool.drain: concurrent drain() and close() all settle", async () => {
+  const pool = new ConnectionPool(URI, { max: 1 });
+  const lease = await pool.acquire();
+  const draining = pool.drain();
+  const closing = pool.close();
+  lease.release();
+  await draining;
+  assert.equal((await closing).remainingReferences, 0);
+  await pool.drain();
+});
+
+Deno.test("ConnectionPool.warm on a closed pool refuses instead of leaking connections", async () => {
+  const pool = new ConnectionPool(URI, { min: 2, max: 2 });
+  await pool.close();
+  await assert.rejects(() => pool.warm(), /the pool is closed/);
+  assert.equal(pool.stats().size, 0);
+});

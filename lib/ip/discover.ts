@@ -99,6 +99,7 @@ async function runSource(
   const started = performance.now();
   const took = () => Math.round((performance.now() - started) * 1000) / 1000;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
   const controller = new AbortController();
   try {
     const sightings = await Promise.race([
@@ -107,7 +108,8 @@ async function runSource(
       ),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new SourceTimeout()), timeoutMs);
-        signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+        onAbort = () => reject(signal!.reason);
+        signal?.addEventListener("abort", onAbort, { once: true });
       }),
     ]);
     return { source: source.name, status: "ok", tookMs: took(), sightings };
@@ -129,6 +131,8 @@ async function runSource(
     return { source: source.name, status: "failed", tookMs: took(), reason: describe(error), sightings: [] };
   } finally {
     clearTimeout(timer);
+    // a long wait runs many rounds on one caller's signal: leave no listener behind
+    if (onAbort) signal?.removeEventListener("abort", onAbort);
   }
 }
 
