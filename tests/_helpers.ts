@@ -1,5 +1,7 @@
 // Shared test fixtures: the daemon URI, private test-driver node files, subprocess runs.
+import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
+import type { DomainEvent } from "../mod.ts";
 
 /** The test driver inside libvirtd (started by tests/integration/lab/lab.sh up, or by .ci/run). */
 export const DAEMON_URI = "test+unix:///default";
@@ -69,4 +71,24 @@ export async function runDeno(
   }).output();
   const decoder = new TextDecoder();
   return { code: output.code, stdout: decoder.decode(output.stdout), stderr: decoder.decode(output.stderr) };
+}
+
+/** The stream's next event, or a rejection "no event within N ms" (a stream that ends fails too). */
+export async function nextEvent(
+  iterator: AsyncIterator<DomainEvent>,
+  timeoutMs = 2_000,
+): Promise<DomainEvent> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const result = await Promise.race([
+      iterator.next(),
+      new Promise<never>((_, reject) =>
+        timer = setTimeout(() => reject(new Error(`no event within ${timeoutMs} ms`)), timeoutMs)
+      ),
+    ]);
+    assert.ok(!result.done, "the stream ended");
+    return result.value;
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -9,24 +9,8 @@ import {
   startDomain,
   suspendDomain,
 } from "../mod.ts";
-import { type DomainEvent, domainEvents, waitForState } from "../lib/events.ts";
-import { DAEMON_URI, requireDaemon, runDeno, testDomainXml } from "./_helpers.ts";
-
-async function nextEvent(iterator: AsyncIterator<DomainEvent>, timeoutMs = 2_000): Promise<DomainEvent> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    const result = await Promise.race([
-      iterator.next(),
-      new Promise<never>((_, reject) =>
-        timer = setTimeout(() => reject(new Error(`no event within ${timeoutMs} ms`)), timeoutMs)
-      ),
-    ]);
-    assert.ok(!result.done, "the stream ended");
-    return result.value;
-  } finally {
-    clearTimeout(timer);
-  }
-}
+import { domainEvents, waitForState } from "../lib/events.ts";
+import { DAEMON_URI, nextEvent, requireDaemon, runDeno, testDomainXml } from "./_helpers.ts";
 
 Deno.test("domainEvents: a change made on one connection reaches a subscriber on another within 100 ms", async () => {
   requireDaemon();

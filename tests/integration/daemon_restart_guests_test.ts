@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import {
   ConnectionPool,
   createDomain,
-  type DomainEvent,
   domainEvents,
   interfaceAddresses,
   listAllDomains,
@@ -21,6 +20,7 @@ import {
   requireLabNamespace,
   waitFor,
 } from "./_lab.ts";
+import { nextEvent } from "../_helpers.ts";
 
 async function snapshot(pool: ConnectionPool): Promise<string[]> {
   return await pool.use(async (c) => {
@@ -32,22 +32,6 @@ async function snapshot(pool: ConnectionPool): Promise<string[]> {
       for (const d of domains) d.free();
     }
   }, { idempotent: true });
-}
-
-async function nextEvent(events: AsyncIterator<DomainEvent>, timeoutMs: number): Promise<DomainEvent> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    const result = await Promise.race([
-      events.next(),
-      new Promise<never>((_, reject) =>
-        timer = setTimeout(() => reject(new Error(`no event in ${timeoutMs} ms`)), timeoutMs)
-      ),
-    ]);
-    assert.ok(!result.done);
-    return result.value;
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 Deno.test("lab: restarting libvirtd under running guests loses no domain; the pool and the events carry on", async () => {
