@@ -12,7 +12,7 @@ import { runOpen, runOpenSync } from "./_open_errors.ts";
 import { ErrorCode, ErrorDomain } from "./error_codes.ts";
 import { AuthFailedError, LibvirtError, libvirtErrorFrom } from "./errors.ts";
 import { ensureEventLoop } from "./event_loop.ts";
-import { cString, mallocCString, OutSlot, readCString, takeCString } from "./ffi/c.ts";
+import { cString, isNegative, isNull, mallocCString, OutSlot, readCString, takeCString } from "./ffi/c.ts";
 import { formatVersion, libvirt } from "./ffi/library.ts";
 import {
   decodeCredential,
@@ -145,8 +145,6 @@ export interface ConnectionInternals {
 }
 
 const DEFAULT_KEEPALIVE = { interval: 5, count: 5 };
-const isNull = (value: Deno.PointerValue) => value === null;
-const isNegative = (value: number) => value < 0;
 const errorBuffer = new Uint8Array(VIR_ERROR_SIZE); // sync paths only: one call at a time on the main thread
 
 /** Turns libvirt's numeric version into its parts. */

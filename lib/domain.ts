@@ -52,6 +52,7 @@
  *
  * @module
  */
+import { sleep } from "./_async.ts";
 import { type Connection, kInternals } from "./connection.ts";
 import { type HandleType, isUuid, kCall, kCallSync, kPointer, ObjectHandle, phrase } from "./_handle.ts";
 import { ErrorCode, ErrorDomain } from "./error_codes.ts";
@@ -64,7 +65,15 @@ import {
   OperationInvalidError,
 } from "./errors.ts";
 import { waitForState } from "./events.ts";
-import { cString, cStringCached, OutSlot, takeCString, takePointerArray } from "./ffi/c.ts";
+import {
+  cString,
+  cStringCached,
+  isNegative,
+  isNull,
+  OutSlot,
+  takeCString,
+  takePointerArray,
+} from "./ffi/c.ts";
 import { libvirt } from "./ffi/library.ts";
 import { asArray, attribute, describeXml, type ParsedXml, parseXml } from "./xml.ts";
 import { decodeDomainInfo, decodeInterface, VIR_DOMAIN_INFO_SIZE } from "./ffi/structs.ts";
@@ -262,8 +271,6 @@ function affectFlags(options: AffectOptions): number {
   return (options.live ? 1 : 0) | (options.config ? 2 : 0);
 }
 
-const isNull = (value: Deno.PointerValue) => value === null;
-const isNegative = (value: number) => value < 0;
 // sync paths only: one call at a time on the main thread, so one buffer (and its view) serves all
 const infoBuffer = new Uint8Array(VIR_DOMAIN_INFO_SIZE);
 const infoView = new DataView(infoBuffer.buffer);
@@ -1272,7 +1279,7 @@ async function pollForShutoff(domain: Domain, deadline: number, signal?: AbortSi
       if (error instanceof NotFoundError) return true;
       throw error;
     }
-    await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(0, deadline - performance.now()))));
+    await sleep(Math.min(delay, Math.max(0, deadline - performance.now())), signal);
     delay = Math.min(delay * 2, 500);
   }
   return false;

@@ -27,7 +27,7 @@
  */
 import { type Connection, kInternals } from "./connection.ts";
 import { type HandleType, isUuid, kCall, kPointer, ObjectHandle } from "./_handle.ts";
-import { cString, OutSlot, takeCString, takePointerArray } from "./ffi/c.ts";
+import { cString, isNegative, isNull, OutSlot, takeCString, takePointerArray } from "./ffi/c.ts";
 import { libvirt } from "./ffi/library.ts";
 import { decodeDhcpLease } from "./ffi/structs.ts";
 import { UUID_STRING_BUFLEN } from "./ffi/symbols_domain.ts";
@@ -92,8 +92,6 @@ export function listNetworksFlags(options: ListNetworksOptions = {}): number {
   return flags;
 }
 
-const isNull = (value: Deno.PointerValue) => value === null;
-const isNegative = (value: number) => value < 0;
 const constructing = Symbol("deno_libvirt.network.constructing");
 
 /** A libvirt virtual network of one connection. Not constructible by users. */

@@ -19,6 +19,7 @@
  * @module
  */
 import { type AuthOptions, type CloseReport, Connection, type OpenOptions } from "./connection.ts";
+import { sleep } from "./_async.ts";
 import { ErrorCode, ErrorDomain } from "./error_codes.ts";
 import { ConnectionLostError, isConnectionLost, LibvirtError } from "./errors.ts";
 
@@ -187,22 +188,6 @@ function isTransientOpenFailure(error: unknown): boolean {
   const transportCodes: number[] = [ErrorCode.SYSTEM_ERROR, ErrorCode.RPC, ErrorCode.NO_CONNECT];
   const transportDomains: number[] = [ErrorDomain.RPC, ErrorDomain.REMOTE, ErrorDomain.NONE];
   return transportCodes.includes(error.code) && transportDomains.includes(error.domain);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(done, ms);
-    function done() {
-      signal?.removeEventListener("abort", abort);
-      resolve();
-    }
-    function abort() {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    }
-    signal?.addEventListener("abort", abort, { once: true });
-  });
 }
 
 /**

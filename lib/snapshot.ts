@@ -23,7 +23,7 @@
  */
 import { type HandleType, kCall, ObjectHandle } from "./_handle.ts";
 import { type Domain, type DomainStateName, domainStateName, type LifecycleResult } from "./domain.ts";
-import { cString, OutSlot, takeCString, takePointerArray } from "./ffi/c.ts";
+import { cString, isNegative, isNull, OutSlot, takeCString, takePointerArray } from "./ffi/c.ts";
 import { libvirt } from "./ffi/library.ts";
 import {
   SnapshotCreateFlag,
@@ -34,8 +34,6 @@ import {
 import { escapeXml, parseXml } from "./xml.ts";
 
 const constructing = Symbol("deno_libvirt.snapshot.constructing");
-const isNull = (value: Deno.PointerValue) => value === null;
-const isNegative = (value: number) => value < 0;
 
 const snapshotType: HandleType = {
   className: "DomainSnapshot",

@@ -25,7 +25,7 @@
 import { type Connection, kInternals } from "./connection.ts";
 import { kPointer } from "./_handle.ts";
 import { type Domain, type DomainStateName, domainStateName, domainStateReason } from "./domain.ts";
-import { OutSlot } from "./ffi/c.ts";
+import { isNegative, OutSlot } from "./ffi/c.ts";
 import { libvirt } from "./ffi/library.ts";
 import { takeStatsRecords, type TypedValue } from "./ffi/typed_params.ts";
 
@@ -328,8 +328,6 @@ export function shapeDomainStats(name: string, uuid: string, raw: Map<string, Ty
   }
   return stats;
 }
-
-const isNegative = (value: number) => value < 0;
 
 /**
  * Statistics of every domain of a connection (or those the filters select), in one call

@@ -33,7 +33,7 @@
  */
 import { type Connection, kInternals } from "./connection.ts";
 import { type HandleType, isUuid, kCall, kPointer, ObjectHandle } from "./_handle.ts";
-import { cString, OutSlot, readCString, takeCString, takePointerArray } from "./ffi/c.ts";
+import { cString, isNegative, isNull, OutSlot, readCString, takeCString, takePointerArray } from "./ffi/c.ts";
 import { libvirt } from "./ffi/library.ts";
 import {
   decodeStoragePoolInfo,
@@ -154,8 +154,6 @@ export function listStoragePoolsFlags(options: ListStoragePoolsOptions = {}): nu
   return flags;
 }
 
-const isNull = (value: Deno.PointerValue) => value === null;
-const isNegative = (value: number) => value < 0;
 const constructing = Symbol("deno_libvirt.storage.constructing");
 
 /** A libvirt storage pool of one connection. Not constructible by users. */

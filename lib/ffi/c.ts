@@ -129,3 +129,8 @@ export function readKernelFile(path: string, maxBytes = 1 << 20): string {
     libc.close(fd);
   }
 }
+
+/** libvirt's failure return for calls that return a pointer (a handle, a string). */
+export const isNull = (value: Deno.PointerValue): boolean => value === null;
+/** libvirt's failure return for calls that return an int (-1). */
+export const isNegative = (value: number): boolean => value < 0;
