@@ -16,9 +16,14 @@ import { downRange } from "../lib/range/down.ts";
 import { resetRange, snapshotRange } from "../lib/range/snapshot.ts";
 import { ansibleIni, rangeStatus } from "../lib/range/status.ts";
 import { upRange } from "../lib/range/up.ts";
+// A module import, not a file read: the demo must also work when run by URL, where there is no
+// examples/ directory beside the working directory (and no --allow-read for it).
+import bundledDescription from "../examples/range_test_driver.yaml" with { type: "text" };
 
-const file = Deno.args[0] ?? new URL("../examples/range_test_driver.yaml", import.meta.url).pathname;
-const range = parseRangeDescription(await Deno.readTextFile(file), file);
+const file = Deno.args[0];
+const range = file === undefined
+  ? parseRangeDescription(bundledDescription, "examples/range_test_driver.yaml")
+  : parseRangeDescription(await Deno.readTextFile(file), file);
 const ms = (n: number) => `${n.toFixed(0)} ms`;
 const phases = (t: Partial<Record<string, number>>) =>
   Object.entries(t).map(([k, v]) => `${k} ${v} ms`).join(", ");
