@@ -306,13 +306,14 @@ interface DomainCache {
   misses: number;
 }
 
-const caches = new WeakMap<Connection, DomainCache>();
+// keyed by the libvirt connection, not the Connection object: a pool lease's view shares its cache
+const caches = new WeakMap<object, DomainCache>();
 
 function cacheOf(connection: Connection): DomainCache {
-  let cache = caches.get(connection);
+  let cache = caches.get(connection[kInternals].identity);
   if (cache === undefined) {
     cache = { entries: new Map(), hits: 0, misses: 0 };
-    caches.set(connection, cache);
+    caches.set(connection[kInternals].identity, cache);
   }
   return cache;
 }
@@ -390,14 +391,14 @@ export function domainCacheStats(connection: Connection): DomainCacheStats {
 function release(connection: Connection, entry: CacheEntry): void {
   if (entry.released) return;
   entry.released = true;
-  const cache = caches.get(connection);
+  const cache = caches.get(connection[kInternals].identity);
   if (cache?.entries.get(entry.uuid) === entry) cache.entries.delete(entry.uuid);
   libvirt().symbols.virDomainFree(entry.pointer);
 }
 
 /** Drops a domain from its connection's cache, so that the next UUID lookup asks libvirt. */
 function invalidate(domain: Domain, uuid: string): void {
-  const entry = caches.get(domain.connection)?.entries.get(uuid);
+  const entry = caches.get(domain.connection[kInternals].identity)?.entries.get(uuid);
   if (entry !== undefined) release(domain.connection, entry);
 }
 
