@@ -90,7 +90,20 @@ const clientArgs = (s: Scenario, n: number) => ["--uri", s.uri, "--op", s.op, "-
 const perOp = (json: string) => JSON.parse(json.trim().split("\n").at(-1)!).per_op_ns as number;
 const denoClient = `${here}clients/client_deno.ts`;
 const deno = (mode: string, extra: string[] = []) => (s: Scenario, n: number) =>
-  run(Deno.execPath(), ["run", "--allow-all", denoClient, ...clientArgs(s, n), "--mode", mode, ...extra])
+  run(Deno.execPath(), [
+    "run",
+    // the project's config and lockfile, and only what is cached: the lab's namespace has no network
+    `--config=${here}../deno.json`,
+    `--lock=${here}../deno.lock`,
+    "--frozen",
+    "--cached-only",
+    "--allow-all",
+    denoClient,
+    ...clientArgs(s, n),
+    "--mode",
+    mode,
+    ...extra,
+  ])
     .then(perOp);
 const notOpen = (s: Scenario) => s.op !== "open_close";
 

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { describeValue } from "./_args.ts";
 import { runOpen, runOpenSync } from "./_open_errors.ts";
 import { ErrorCode, ErrorDomain } from "./error_codes.ts";
 import { AuthFailedError, LibvirtError, libvirtErrorFrom } from "./errors.ts";
@@ -142,6 +143,8 @@ export interface ConnectionInternals {
   openOptions(): OpenOptions;
   /** Forgets a handle that freed itself. */
   release(child: ConnectionChild): void;
+  /** The same object for every view of one libvirt connection (a key for per-connection caches). */
+  readonly identity: object;
 }
 
 const DEFAULT_KEEPALIVE = { interval: 5, count: 5 };
@@ -197,18 +200,30 @@ function authBridge(auth: AuthOptions) {
         state.cancelled = "the auth callback cancelled";
         return -1;
       }
+      // every answer is checked before any is handed to libvirt: a refusal leaves nothing allocated
       for (let i = 0; i < count; i++) {
-        const value = answers[i];
+        const value: unknown = answers[i];
+        const c = credentials[i];
         if (value === undefined) {
           // libvirt would fail with "An error occurred, but the cause is unknown": say what is missing
-          const c = credentials[i];
           state.cancelled = `no answer for the ${c.kind} credential (${JSON.stringify(c.prompt)}); ` +
             `pass auth.${
               c.kind === "passphrase" || c.kind === "noechoprompt" ? "password" : "username"
             } or an auth.callback`;
           return -1;
         }
-        const copy = mallocCString(value); // libvirt frees cred->result
+        if (typeof value !== "string") {
+          state.cancelled = `the answer for the ${c.kind} credential must be a string, got ${typeof value}`;
+          return -1;
+        }
+        if (value.includes("\0")) {
+          // C would cut the answer at the NUL and authenticate with the rest: refuse instead
+          state.cancelled = `the answer for the ${c.kind} credential contains a NUL character`;
+          return -1;
+        }
+      }
+      for (let i = 0; i < count; i++) {
+        const copy = mallocCString(answers[i]!); // libvirt frees cred->result
         storeCredentialResult(array, i, copy.pointer, copy.length);
       }
       return 0;
@@ -223,277 +238,68 @@ function authBridge(auth: AuthOptions) {
 }
 
 /**
- * One open libvirt connection. Create with {@link Connection.open}; close with {@link close} or
- * `await using`.
- *
- * @example
- * ```ts ignore
- * import { Connection } from "./connection.ts";
- * await using conn = await Connection.open("test:///default");
- * console.log(await conn.hostname(), (await conn.libVersion()).text);
- * ```
+ * The state of one libvirt connection and its call gate, shared by the {@link Connection} that owns it
+ * and the per-lease views a pool hands out (see {@link Connection} and lib/pool.ts).
  */
-export class Connection {
-  readonly #uri: string;
-  readonly #readOnly: boolean;
-  #options: OpenOptions = {};
-  #handle: Deno.PointerObject | null;
-  #busy = false;
+class ConnectionCore {
+  readonly uri: string;
+  readonly readOnly: boolean;
+  options: OpenOptions = {};
+  handle: Deno.PointerObject | null;
+  busy = false;
   readonly #waiters: (() => void)[] = [];
-  readonly #children = new Set<ConnectionChild>();
-  #closing: Promise<CloseReport> | undefined;
-  readonly #internals: ConnectionInternals = {
-    call: (operation, run, failed, wrap) => this.#call(operation, run, failed, wrap),
-    callSync: (operation, run, failed, wrap) => this.#callSync(operation, run, failed, wrap),
-    adopt: (child) => void this.#children.add(child),
-    pointerValue: () => {
-      if (this.#handle === null) {
-        throw new TypeError(`Cannot use a closed Connection to ${JSON.stringify(this.#uri)}`);
-      }
-      return BigInt(Deno.UnsafePointer.value(this.#handle));
-    },
-    openOptions: () => this.#options,
-    release: (child) => void this.#children.delete(child),
-  };
+  readonly children = new Set<ConnectionChild>();
+  closing: Promise<CloseReport> | undefined;
 
-  private constructor(uri: string, readOnly: boolean, handle: Deno.PointerObject) {
-    this.#uri = uri;
-    this.#readOnly = readOnly;
-    this.#handle = handle;
+  constructor(uri: string, readOnly: boolean, handle: Deno.PointerObject) {
+    this.uri = uri;
+    this.readOnly = readOnly;
+    this.handle = handle;
     // This connection's errors stay in its own slot, silently: no stderr, no hop to the global handler.
     libvirt().symbols.virConnSetErrorFunc(handle, null, libvirt().silentErrorHandler);
   }
 
-  /**
-   * Opens a connection to a hypervisor URI.
-   *
-   * @param uri a libvirt URI: `test:///default`, `qemu:///system`, `qemu+ssh://user@host/system`, ...
-   * @param options read-only, credentials, keepalive
-   * @returns the open connection
-   * @throws {LibvirtError} (often {@link AuthFailedError}) when libvirt refuses the URI, naming libvirt's reason
-   * @throws {LibvirtLoadError} when libvirt.so cannot be loaded
-   */
-  static async open(uri: string, options: OpenOptions = {}): Promise<Connection> {
-    const lib = libvirt().symbols;
-    const loopRunning = await ensureEventLoop();
-    if (options.keepAlive && !loopRunning) {
-      throw new TypeError(
-        `Cannot open ${
-          JSON.stringify(uri)
-        } with keepalive: the event loop is disabled (setEventLoopEnabled(false))`,
-      );
+  /** The raw pointer as a number, or a TypeError for a closed connection. */
+  pointerValue(): bigint {
+    if (this.handle === null) {
+      throw new TypeError(`Cannot use a closed Connection to ${JSON.stringify(this.uri)}`);
     }
-    const name = cString(uri, "URI");
-    const flags = options.readOnly ? CONNECT_RO : 0;
-    const bridge = options.auth ? authBridge(options.auth) : undefined;
-    try {
-      const { result: handle, errors } = await runOpen(() =>
-        lib.virConnectOpenAuthAsync(name, bridge?.struct ?? null, flags)
-      );
-      if (handle === null) {
-        const cancelled = bridge?.state.cancelled;
-        if (cancelled === undefined) throw openFailure(uri, errors);
-        throw new AuthFailedError(`open connection to ${JSON.stringify(uri)}`, {
-          code: ErrorCode.AUTH_CANCELLED,
-          domain: ErrorDomain.AUTH,
-          level: 2,
-          message: `authentication cancelled: ${cancelled}`,
-        });
-      }
-      const connection = new Connection(uri, options.readOnly ?? false, handle);
-      connection.#options = options;
-      if (loopRunning) await connection.#startKeepAlive(options.keepAlive ?? DEFAULT_KEEPALIVE);
-      return connection;
-    } finally {
-      void bridge?.keepAlive; // the credential type array must live until the open returned
-      bridge?.callback.close();
-    }
+    return BigInt(Deno.UnsafePointer.value(this.handle));
   }
 
-  /**
-   * Opens a connection without leaving the main thread: for in-process drivers (`test:///...`),
-   * where a thread hop would cost more than the open. Blocks the isolate for remote URIs.
-   *
-   * @throws {LibvirtError} when libvirt refuses the URI
-   */
-  static openSync(uri: string, options: Omit<OpenOptions, "auth"> = {}): Connection {
-    const lib = libvirt().symbols;
-    const name = cString(uri, "URI");
-    const { result: handle, errors } = runOpenSync(() =>
-      lib.virConnectOpenAuth(name, null, options.readOnly ? CONNECT_RO : 0)
-    );
-    if (handle === null) throw openFailure(uri, errors);
-    const connection = new Connection(uri, options.readOnly ?? false, handle);
-    connection.#options = options; // so that siblings (event connections) open the same way
-    return connection;
-  }
-
-  async #startKeepAlive(keepAlive: OpenOptions["keepAlive"]): Promise<void> {
-    if (!keepAlive) return;
-    try {
-      await this.#call(
-        () => `enable keepalive on ${JSON.stringify(this.#uri)}`,
-        (h) => libvirt().symbols.virConnectSetKeepAliveAsync(h, keepAlive.interval, keepAlive.count),
-        isNegative,
-      );
-    } catch (error) {
-      // In-process drivers have no keepalive (NO_SUPPORT); anything else is worth surfacing.
-      if (!(error instanceof LibvirtError && error.code === ErrorCode.NO_SUPPORT)) {
-        await this.close();
-        throw error;
-      }
-    }
-  }
-
-  /** The URI this connection was opened with. */
-  get uri(): string {
-    return this.#uri;
-  }
-
-  /** True when opened read-only. */
-  get readOnly(): boolean {
-    return this.#readOnly;
-  }
-
-  /** True once {@link close} has been called. */
-  get closed(): boolean {
-    return this.#handle === null;
-  }
-
-  /** True while an operation runs on this connection. */
-  get busy(): boolean {
-    return this.#busy;
-  }
-
-  /**
-   * True when the connection is open and libvirt has not seen it break (local check, no RPC). A
-   * remote connection whose daemon went away turns false once the event loop or a call notices.
-   */
-  isAlive(): boolean {
-    return this.#handle !== null && libvirt().symbols.virConnectIsAlive(this.#handle) === 1;
-  }
-
-  /** A cheap round trip to the hypervisor (virConnectGetLibVersion), for health checks. */
-  async ping(): Promise<void> {
-    await this.libVersion();
-  }
-
-  /** The hypervisor host's name. */
-  async hostname(): Promise<string> {
-    const pointer = await this.#call(
-      () => `get the hostname of ${JSON.stringify(this.#uri)}`,
-      (h) => libvirt().symbols.virConnectGetHostnameAsync(h),
-      isNull,
-    );
-    return takeCString(pointer) ?? "";
-  }
-
-  /** The libvirt version on the other end (the daemon's, for remote URIs). */
-  async libVersion(): Promise<Version> {
-    const slot = new OutSlot();
-    await this.#call(
-      () => `get the libvirt version of ${JSON.stringify(this.#uri)}`,
-      (h) => libvirt().symbols.virConnectGetLibVersionAsync(h, slot.buffer),
-      isNegative,
-    );
-    return parseVersion(slot.number);
-  }
-
-  /** The hypervisor's version (QEMU's, for qemu:// URIs). */
-  async hypervisorVersion(): Promise<Version> {
-    const slot = new OutSlot();
-    await this.#call(
-      () => `get the hypervisor version of ${JSON.stringify(this.#uri)}`,
-      (h) => libvirt().symbols.virConnectGetVersionAsync(h, slot.buffer),
-      isNegative,
-    );
-    return parseVersion(slot.number);
-  }
-
-  /** The driver's name: "QEMU", "TEST", ... */
-  async hypervisorType(): Promise<string> {
-    const pointer = await this.#call(
-      () => `get the hypervisor type of ${JSON.stringify(this.#uri)}`,
-      (h) => libvirt().symbols.virConnectGetTypeAsync(h),
-      isNull,
-    );
-    return readCString(pointer) ?? "";
-  }
-
-  /** The URI libvirt actually connected to, after defaults and aliases. */
-  async canonicalUri(): Promise<string> {
-    const pointer = await this.#call(
-      () => `get the URI of ${JSON.stringify(this.#uri)}`,
-      (h) => libvirt().symbols.virConnectGetURIAsync(h),
-      isNull,
-    );
-    return takeCString(pointer) ?? "";
-  }
-
-  /** The host's capabilities XML (CPU, guest architectures, machine types). */
-  async capabilities(): Promise<string> {
-    const pointer = await this.#call(
-      () => `get the capabilities of ${JSON.stringify(this.#uri)}`,
-      (h) => libvirt().symbols.virConnectGetCapabilitiesAsync(h),
-      isNull,
-    );
-    return takeCString(pointer) ?? "";
-  }
-
-  /** True when the transport is encrypted (TLS, SSH). Local check. */
-  isEncrypted(): boolean {
-    return this.#handle !== null && libvirt().symbols.virConnectIsEncrypted(this.#handle) === 1;
-  }
-
-  /** True when the transport is secure against eavesdropping (encrypted or a local socket). Local check. */
-  isSecure(): boolean {
-    return this.#handle !== null && libvirt().symbols.virConnectIsSecure(this.#handle) === 1;
-  }
-
-  /**
-   * Closes the connection once the call in flight (if any) returns; frees handles still open. Safe
-   * to call more than once.
-   *
-   * @returns libvirt's remaining reference count (0: nothing leaked) and how many handles it freed
-   */
   close(): Promise<CloseReport> {
-    return this.#closing ??= this.#close();
+    return this.closing ??= this.#close();
   }
 
-  /**
-   * {@link close} without leaving the main thread, for in-process drivers.
-   *
-   * @throws {TypeError} when a call is in flight on the connection
-   */
   closeSync(): CloseReport {
-    if (this.#busy) {
+    if (this.busy) {
       throw new TypeError(
-        `Cannot close the connection to ${JSON.stringify(this.#uri)} synchronously: a call is in flight`,
+        `Cannot close the connection to ${JSON.stringify(this.uri)} synchronously: a call is in flight`,
       );
     }
-    const handle = this.#handle;
+    const handle = this.handle;
     if (handle === null) return { remainingReferences: 0, freedHandles: 0 };
     const freedHandles = this.#releaseChildren();
-    this.#handle = null;
-    this.#closing = Promise.resolve({ remainingReferences: 0, freedHandles: 0 });
+    this.handle = null;
+    this.closing = Promise.resolve({ remainingReferences: 0, freedHandles: 0 });
     const remaining = libvirt().symbols.virConnectClose(handle);
     return { remainingReferences: Math.max(remaining, 0), freedHandles };
   }
 
   #releaseChildren(): number {
-    const count = this.#children.size;
-    for (const child of [...this.#children]) child.free();
-    this.#children.clear();
+    const count = this.children.size;
+    for (const child of [...this.children]) child.free();
+    this.children.clear();
     return count;
   }
 
   async #close(): Promise<CloseReport> {
     await this.#lock();
     try {
-      const handle = this.#handle;
+      const handle = this.handle;
       if (handle === null) return { remainingReferences: 0, freedHandles: 0 };
       const freedHandles = this.#releaseChildren();
-      this.#handle = null;
+      this.handle = null;
       const remaining = await libvirt().symbols.virConnectCloseAsync(handle);
       return { remainingReferences: Math.max(remaining, 0), freedHandles };
     } finally {
@@ -501,25 +307,9 @@ export class Connection {
     }
   }
 
-  /** Closes the connection (`await using conn = await Connection.open(...)`). */
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
-
-  [Symbol.for("Deno.customInspect")](): string {
-    return `Connection { uri: ${JSON.stringify(this.#uri)}, ${
-      this.closed ? "closed" : this.#readOnly ? "read-only" : "read-write"
-    } }`;
-  }
-
-  /** @internal */
-  get [kInternals](): ConnectionInternals {
-    return this.#internals;
-  }
-
   #lock(): Promise<void> | void {
-    if (!this.#busy) {
-      this.#busy = true;
+    if (!this.busy) {
+      this.busy = true;
       return;
     }
     return new Promise<void>((resolve) => this.#waiters.push(resolve));
@@ -527,19 +317,22 @@ export class Connection {
 
   #unlock(): void {
     const next = this.#waiters.shift();
-    if (next) next(); // hand the lock over directly: #busy stays true
-    else this.#busy = false;
+    if (next) next(); // hand the lock over directly: busy stays true
+    else this.busy = false;
   }
 
-  async #call<T, U = T>(
+  /** `admit` runs once the lock is held: a lease view refuses there if its lease ended meanwhile. */
+  async call<T, U = T>(
     operation: () => string,
     run: (handle: Deno.PointerObject) => Promise<T>,
     failed: (result: T) => boolean,
-    wrap?: (result: T) => U,
+    wrap: ((result: T) => U) | undefined,
+    admit?: (operation: () => string) => void,
   ): Promise<U> {
     await this.#lock();
     try {
-      const handle = this.#handle;
+      admit?.(operation);
+      const handle = this.handle;
       if (handle === null) throw new TypeError(`Cannot ${operation()}: the connection is closed`);
       const result = await run(handle);
       if (failed(result)) throw this.#lastError(handle, operation(), new Uint8Array(VIR_ERROR_SIZE));
@@ -549,18 +342,18 @@ export class Connection {
     }
   }
 
-  #callSync<T, U = T>(
+  callSync<T, U = T>(
     operation: () => string,
     run: (handle: Deno.PointerObject) => T,
     failed: (result: T) => boolean,
     wrap?: (result: T) => U,
   ): U {
-    if (this.#busy) {
+    if (this.busy) {
       throw new TypeError(
         `Cannot ${operation()}: an asynchronous call is in flight on this connection; use the asynchronous method or another connection`,
       );
     }
-    const handle = this.#handle;
+    const handle = this.handle;
     if (handle === null) throw new TypeError(`Cannot ${operation()}: the connection is closed`);
     const result = run(handle);
     if (failed(result)) throw this.#lastError(handle, operation(), errorBuffer);
@@ -579,5 +372,392 @@ export class Connection {
     }
     const alive = lib.virConnectIsAlive(handle) === 1;
     return libvirtErrorFrom(operation, details, alive);
+  }
+
+  /** The gate without lease checks: the owner's, and the fast path. */
+  internals(): ConnectionInternals {
+    return {
+      call: (operation, run, failed, wrap) => this.call(operation, run, failed, wrap),
+      callSync: (operation, run, failed, wrap) => this.callSync(operation, run, failed, wrap),
+      adopt: (child) => void this.children.add(child),
+      pointerValue: () => this.pointerValue(),
+      openOptions: () => this.options,
+      release: (child) => void this.children.delete(child),
+      identity: this,
+    };
+  }
+}
+
+/** @internal A pool lease's hold on a connection: `released` turns every call through the view away. */
+interface LeaseState {
+  released: boolean;
+}
+
+/** @internal What {@link leaseView} returns to lib/pool.ts. */
+export interface LeaseView {
+  /** The Connection object the lease holder sees. */
+  view: Connection;
+  /** Ends the holder's access: calls through `view` throw from now on (also calls queued meanwhile). */
+  revoke(): void;
+}
+
+let makeLeaseView: (connection: Connection) => LeaseView;
+
+/**
+ * @internal A per-lease view of `connection` for lib/pool.ts: the same libvirt connection, but once
+ * revoked every call through the view throws "the lease on this connection was released", and its
+ * close() cannot close the connection under the next holder.
+ */
+export function leaseView(connection: Connection): LeaseView {
+  return makeLeaseView(connection);
+}
+
+/**
+ * One open libvirt connection. Create with {@link Connection.open}; close with {@link close} or
+ * `await using`.
+ *
+ * A connection leased from a {@link ConnectionPool} is a view for that one lease: once the lease is
+ * released (`pool.use()` returned, `lease.release()`, `using` ended) every call through it throws a
+ * TypeError "... the lease on this connection was released", it reads as closed, and its
+ * {@link close} refuses instead of closing the connection another caller holds by then.
+ *
+ * @example
+ * ```ts ignore
+ * import { Connection } from "./connection.ts";
+ * await using conn = await Connection.open("test:///default");
+ * console.log(await conn.hostname(), (await conn.libVersion()).text);
+ * ```
+ */
+export class Connection {
+  readonly #core: ConnectionCore;
+  readonly #lease: LeaseState | undefined;
+  readonly #internals: ConnectionInternals;
+
+  static {
+    makeLeaseView = (connection) => {
+      const lease: LeaseState = { released: false };
+      return {
+        view: new Connection(connection.#core, lease),
+        revoke: () => void (lease.released = true),
+      };
+    };
+  }
+
+  private constructor(core: ConnectionCore, lease?: LeaseState) {
+    this.#core = core;
+    this.#lease = lease;
+    if (lease === undefined) {
+      this.#internals = core.internals();
+      return;
+    }
+    const admit = (operation: () => string) => {
+      if (lease.released) throw this.#releasedError(operation());
+    };
+    this.#internals = {
+      call: (operation, run, failed, wrap) => {
+        if (lease.released) return Promise.reject(this.#releasedError(operation()));
+        return core.call(operation, run, failed, wrap, admit);
+      },
+      callSync: (operation, run, failed, wrap) => {
+        if (lease.released) throw this.#releasedError(operation());
+        return core.callSync(operation, run, failed, wrap);
+      },
+      adopt: (child) => void core.children.add(child),
+      pointerValue: () => {
+        if (lease.released) throw this.#releasedError(`use the connection to ${JSON.stringify(core.uri)}`);
+        return core.pointerValue();
+      },
+      openOptions: () => core.options,
+      release: (child) => void core.children.delete(child),
+      identity: core,
+    };
+  }
+
+  #releasedError(operation: string): TypeError {
+    return new TypeError(`Cannot ${operation}: the lease on this connection was released`);
+  }
+
+  /** True when this is a pool lease's view and that lease has ended. */
+  get #released(): boolean {
+    return this.#lease?.released === true;
+  }
+
+  /**
+   * Opens a connection to a hypervisor URI.
+   *
+   * @param uri a libvirt URI: `test:///default`, `qemu:///system`, `qemu+ssh://user@host/system`, ...
+   * @param options read-only, credentials, keepalive
+   * @returns the open connection
+   * @throws {TypeError} for a URI, username or password that contains a NUL character or is not a string
+   * @throws {LibvirtError} (often {@link AuthFailedError}) when libvirt refuses the URI, naming libvirt's reason
+   * @throws {LibvirtLoadError} when libvirt.so cannot be loaded
+   */
+  static async open(uri: string, options: OpenOptions = {}): Promise<Connection> {
+    const name = cString(checkUri(uri), "URI");
+    checkAuth(uri, options.auth);
+    const lib = libvirt().symbols;
+    const loopRunning = await ensureEventLoop();
+    if (options.keepAlive && !loopRunning) {
+      throw new TypeError(
+        `Cannot open ${
+          JSON.stringify(uri)
+        } with keepalive: the event loop is disabled (setEventLoopEnabled(false))`,
+      );
+    }
+    const flags = options.readOnly ? CONNECT_RO : 0;
+    const bridge = options.auth ? authBridge(options.auth) : undefined;
+    try {
+      const { result: handle, errors } = await runOpen(() =>
+        lib.virConnectOpenAuthAsync(name, bridge?.struct ?? null, flags)
+      );
+      if (handle === null) {
+        const cancelled = bridge?.state.cancelled;
+        if (cancelled === undefined) throw openFailure(uri, errors);
+        throw new AuthFailedError(`open connection to ${JSON.stringify(uri)}`, {
+          code: ErrorCode.AUTH_CANCELLED,
+          domain: ErrorDomain.AUTH,
+          level: 2,
+          message: `authentication cancelled: ${cancelled}`,
+        });
+      }
+      const connection = new Connection(new ConnectionCore(uri, options.readOnly ?? false, handle));
+      connection.#core.options = options;
+      if (loopRunning) await connection.#startKeepAlive(options.keepAlive ?? DEFAULT_KEEPALIVE);
+      return connection;
+    } finally {
+      void bridge?.keepAlive; // the credential type array must live until the open returned
+      bridge?.callback.close();
+    }
+  }
+
+  /**
+   * Opens a connection without leaving the main thread: for in-process drivers (`test:///...`),
+   * where a thread hop would cost more than the open. Blocks the isolate for remote URIs.
+   *
+   * @throws {TypeError} for a URI that contains a NUL character or is not a string
+   * @throws {LibvirtError} when libvirt refuses the URI
+   */
+  static openSync(uri: string, options: Omit<OpenOptions, "auth"> = {}): Connection {
+    const name = cString(checkUri(uri), "URI");
+    const lib = libvirt().symbols;
+    const { result: handle, errors } = runOpenSync(() =>
+      lib.virConnectOpenAuth(name, null, options.readOnly ? CONNECT_RO : 0)
+    );
+    if (handle === null) throw openFailure(uri, errors);
+    const connection = new Connection(new ConnectionCore(uri, options.readOnly ?? false, handle));
+    connection.#core.options = options; // so that siblings (event connections) open the same way
+    return connection;
+  }
+
+  async #startKeepAlive(keepAlive: OpenOptions["keepAlive"]): Promise<void> {
+    if (!keepAlive) return;
+    try {
+      await this.#call(
+        () => `enable keepalive on ${JSON.stringify(this.uri)}`,
+        (h) => libvirt().symbols.virConnectSetKeepAliveAsync(h, keepAlive.interval, keepAlive.count),
+        isNegative,
+      );
+    } catch (error) {
+      // In-process drivers have no keepalive (NO_SUPPORT); anything else is worth surfacing.
+      if (!(error instanceof LibvirtError && error.code === ErrorCode.NO_SUPPORT)) {
+        await this.close();
+        throw error;
+      }
+    }
+  }
+
+  /** The URI this connection was opened with. */
+  get uri(): string {
+    return this.#core.uri;
+  }
+
+  /** True when opened read-only. */
+  get readOnly(): boolean {
+    return this.#core.readOnly;
+  }
+
+  /** True once {@link close} has been called, or (a pool lease's view) once the lease was released. */
+  get closed(): boolean {
+    return this.#core.handle === null || this.#released;
+  }
+
+  /** True while an operation runs on this connection. */
+  get busy(): boolean {
+    return this.#core.busy;
+  }
+
+  /**
+   * True when the connection is open, not closing and libvirt has not seen it break (local check, no
+   * RPC). A remote connection whose daemon went away turns false once the event loop or a call
+   * notices; a pool lease's view turns false when its lease is released.
+   */
+  isAlive(): boolean {
+    const core = this.#core;
+    return core.handle !== null && core.closing === undefined && !this.#released &&
+      libvirt().symbols.virConnectIsAlive(core.handle) === 1;
+  }
+
+  /** A cheap round trip to the hypervisor (virConnectGetLibVersion), for health checks. */
+  async ping(): Promise<void> {
+    await this.libVersion();
+  }
+
+  /** The hypervisor host's name. */
+  async hostname(): Promise<string> {
+    const pointer = await this.#call(
+      () => `get the hostname of ${JSON.stringify(this.uri)}`,
+      (h) => libvirt().symbols.virConnectGetHostnameAsync(h),
+      isNull,
+    );
+    return takeCString(pointer) ?? "";
+  }
+
+  /** The libvirt version on the other end (the daemon's, for remote URIs). */
+  async libVersion(): Promise<Version> {
+    const slot = new OutSlot();
+    await this.#call(
+      () => `get the libvirt version of ${JSON.stringify(this.uri)}`,
+      (h) => libvirt().symbols.virConnectGetLibVersionAsync(h, slot.buffer),
+      isNegative,
+    );
+    return parseVersion(slot.number);
+  }
+
+  /** The hypervisor's version (QEMU's, for qemu:// URIs). */
+  async hypervisorVersion(): Promise<Version> {
+    const slot = new OutSlot();
+    await this.#call(
+      () => `get the hypervisor version of ${JSON.stringify(this.uri)}`,
+      (h) => libvirt().symbols.virConnectGetVersionAsync(h, slot.buffer),
+      isNegative,
+    );
+    return parseVersion(slot.number);
+  }
+
+  /** The driver's name: "QEMU", "TEST", ... */
+  async hypervisorType(): Promise<string> {
+    const pointer = await this.#call(
+      () => `get the hypervisor type of ${JSON.stringify(this.uri)}`,
+      (h) => libvirt().symbols.virConnectGetTypeAsync(h),
+      isNull,
+    );
+    return readCString(pointer) ?? "";
+  }
+
+  /** The URI libvirt actually connected to, after defaults and aliases. */
+  async canonicalUri(): Promise<string> {
+    const pointer = await this.#call(
+      () => `get the URI of ${JSON.stringify(this.uri)}`,
+      (h) => libvirt().symbols.virConnectGetURIAsync(h),
+      isNull,
+    );
+    return takeCString(pointer) ?? "";
+  }
+
+  /** The host's capabilities XML (CPU, guest architectures, machine types). */
+  async capabilities(): Promise<string> {
+    const pointer = await this.#call(
+      () => `get the capabilities of ${JSON.stringify(this.uri)}`,
+      (h) => libvirt().symbols.virConnectGetCapabilitiesAsync(h),
+      isNull,
+    );
+    return takeCString(pointer) ?? "";
+  }
+
+  /** True when the transport is encrypted (TLS, SSH). Local check. */
+  isEncrypted(): boolean {
+    const handle = this.#core.handle;
+    return handle !== null && !this.#released && libvirt().symbols.virConnectIsEncrypted(handle) === 1;
+  }
+
+  /** True when the transport is secure against eavesdropping (encrypted or a local socket). Local check. */
+  isSecure(): boolean {
+    const handle = this.#core.handle;
+    return handle !== null && !this.#released && libvirt().symbols.virConnectIsSecure(handle) === 1;
+  }
+
+  /**
+   * Closes the connection once the call in flight (if any) returns; frees handles still open. Safe
+   * to call more than once. From the moment it is called the connection reads as not alive, so a
+   * pool does not hand it to anyone else.
+   *
+   * @returns libvirt's remaining reference count (0: nothing leaked) and how many handles it freed
+   * @throws {TypeError} (as a rejection) on a pool lease's view whose lease was released: the
+   *   connection belongs to someone else by then
+   */
+  close(): Promise<CloseReport> {
+    if (this.#released) {
+      return Promise.reject(this.#releasedError(`close the connection to ${JSON.stringify(this.uri)}`));
+    }
+    return this.#core.close();
+  }
+
+  /**
+   * {@link close} without leaving the main thread, for in-process drivers.
+   *
+   * @throws {TypeError} when a call is in flight on the connection, or on a released lease's view
+   */
+  closeSync(): CloseReport {
+    if (this.#released) throw this.#releasedError(`close the connection to ${JSON.stringify(this.uri)}`);
+    return this.#core.closeSync();
+  }
+
+  /** Closes the connection (`await using conn = await Connection.open(...)`). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  [Symbol.for("Deno.customInspect")](): string {
+    const state = this.#released
+      ? "lease released"
+      : this.#core.handle === null
+      ? "closed"
+      : this.readOnly
+      ? "read-only"
+      : "read-write";
+    return `Connection { uri: ${JSON.stringify(this.uri)}, ${state} }`;
+  }
+
+  /** @internal */
+  get [kInternals](): ConnectionInternals {
+    return this.#internals;
+  }
+
+  #call<T>(
+    operation: () => string,
+    run: (handle: Deno.PointerObject) => Promise<T>,
+    failed: (result: T) => boolean,
+  ): Promise<T> {
+    return this.#internals.call(operation, run, failed);
+  }
+}
+
+function checkUri(uri: unknown): string {
+  if (typeof uri !== "string") {
+    throw new TypeError(`Cannot open a connection: uri must be a string, got ${describeValue(uri)}`);
+  }
+  return uri;
+}
+
+/** Refuses credentials C would cut short (a NUL ends a C string) or that are not strings at all. */
+function checkAuth(uri: string, auth: AuthOptions | undefined): void {
+  if (auth === undefined) return;
+  const where = `Cannot open connection to ${JSON.stringify(uri)}`;
+  if (auth === null || typeof auth !== "object") {
+    throw new TypeError(`${where}: auth must be an object, got ${describeValue(auth)}`);
+  }
+  for (const field of ["username", "password"] as const) {
+    const value: unknown = auth[field];
+    if (value === undefined) continue;
+    if (typeof value !== "string") {
+      throw new TypeError(`${where}: auth.${field} must be a string, got ${describeValue(value)}`);
+    }
+    // the value itself is not quoted: it may be a secret
+    if (value.includes("\0")) {
+      throw new TypeError(`${where}: auth.${field} contains a NUL character, which libvirt would cut it at`);
+    }
+  }
+  if (auth.callback !== undefined && typeof auth.callback !== "function") {
+    throw new TypeError(`${where}: auth.callback must be a function, got ${describeValue(auth.callback)}`);
   }
 }

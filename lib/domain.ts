@@ -53,7 +53,8 @@
  * @module
  */
 import { sleep } from "./_async.ts";
-import { type Connection, kInternals } from "./connection.ts";
+import { A_CONNECTION, checkDomainKey, checkInstance, checkOptions, checkString } from "./_args.ts";
+import { Connection, kInternals } from "./connection.ts";
 import { type HandleType, isUuid, kCall, kCallSync, kPointer, ObjectHandle, phrase } from "./_handle.ts";
 import { ErrorCode, ErrorDomain } from "./error_codes.ts";
 import {
@@ -306,13 +307,14 @@ interface DomainCache {
   misses: number;
 }
 
-const caches = new WeakMap<Connection, DomainCache>();
+// keyed by the libvirt connection, not the Connection object: a pool lease's view shares its cache
+const caches = new WeakMap<object, DomainCache>();
 
 function cacheOf(connection: Connection): DomainCache {
-  let cache = caches.get(connection);
+  let cache = caches.get(connection[kInternals].identity);
   if (cache === undefined) {
     cache = { entries: new Map(), hits: 0, misses: 0 };
-    caches.set(connection, cache);
+    caches.set(connection[kInternals].identity, cache);
   }
   return cache;
 }
@@ -390,14 +392,14 @@ export function domainCacheStats(connection: Connection): DomainCacheStats {
 function release(connection: Connection, entry: CacheEntry): void {
   if (entry.released) return;
   entry.released = true;
-  const cache = caches.get(connection);
+  const cache = caches.get(connection[kInternals].identity);
   if (cache?.entries.get(entry.uuid) === entry) cache.entries.delete(entry.uuid);
   libvirt().symbols.virDomainFree(entry.pointer);
 }
 
 /** Drops a domain from its connection's cache, so that the next UUID lookup asks libvirt. */
 function invalidate(domain: Domain, uuid: string): void {
-  const entry = caches.get(domain.connection)?.entries.get(uuid);
+  const entry = caches.get(domain.connection[kInternals].identity)?.entries.get(uuid);
   if (entry !== undefined) release(domain.connection, entry);
 }
 
@@ -610,6 +612,8 @@ export interface LookupDomainOptions {
  * @param options `fresh` to bypass the handle cache
  * @returns a handle to free with `using` or {@link Domain.free}
  * @throws {NotFoundError} when no such domain exists
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
  *
  * @example
  * ```ts
@@ -625,6 +629,7 @@ export async function lookupDomain(
   key: string | number,
   options: LookupDomainOptions = {},
 ): Promise<Domain> {
+  checkLookup(connection, key, options);
   const hit = cachedLookup(connection, key, options);
   if (hit !== undefined) return hit;
   const internals = connection[kInternals];
@@ -646,6 +651,21 @@ export async function lookupDomain(
         : wrap(connection, handle!, typeof key === "string" ? key : undefined),
   );
 }
+
+function checkLookup(connection: unknown, key: unknown, options: unknown): void {
+  checkInstance(connection, Connection, "look up a domain", "connection", A_CONNECTION);
+  checkDomainKey(key, "look up a domain");
+  checkOptions(options, "look up a domain", { fresh: "boolean" });
+}
+
+const listDomainsOptionTypes = {
+  active: "boolean",
+  persistent: "boolean",
+  state: ["running", "paused", "shutoff", "other"],
+  hasManagedSave: "boolean",
+  autostart: "boolean",
+  hasSnapshot: "boolean",
+} as const;
 
 function cachedLookup(
   connection: Connection,
@@ -671,12 +691,15 @@ function cachedLookup(
  * @param options `fresh` to bypass the handle cache
  * @returns a handle to free
  * @throws {NotFoundError} when no such domain exists
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
  */
 export function lookupDomainSync(
   connection: Connection,
   key: string | number,
   options: LookupDomainOptions = {},
 ): Domain {
+  checkLookup(connection, key, options);
   const hit = cachedLookup(connection, key, options);
   if (hit !== undefined) return hit;
   const internals = connection[kInternals];
@@ -703,11 +726,15 @@ export function lookupDomainSync(
  * @param options filters; none lists every domain
  * @returns handles the caller frees (`for (using d of ...)` or free each)
  * @throws {LibvirtError} when libvirt cannot list them
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
  */
 export async function listAllDomains(
   connection: Connection,
   options: ListDomainsOptions = {},
 ): Promise<Domain[]> {
+  checkInstance(connection, Connection, "list domains", "connection", A_CONNECTION);
+  checkOptions(options, "list domains", listDomainsOptionTypes);
   const slot = new OutSlot();
   return await connection[kInternals].call(
     () => `list the domains of ${JSON.stringify(connection.uri)}`,
@@ -724,8 +751,12 @@ export async function listAllDomains(
  * @param options filters
  * @returns handles the caller frees
  * @throws {LibvirtError} when libvirt cannot list them
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
  */
 export function listAllDomainsSync(connection: Connection, options: ListDomainsOptions = {}): Domain[] {
+  checkInstance(connection, Connection, "list domains", "connection", A_CONNECTION);
+  checkOptions(options, "list domains", listDomainsOptionTypes);
   const slot = new OutSlot();
   return connection[kInternals].callSync(
     () => `list the domains of ${JSON.stringify(connection.uri)}`,
@@ -743,9 +774,12 @@ export function listAllDomainsSync(connection: Connection, options: ListDomainsO
  * @param xml the domain XML (see `buildDomainXml` in domain_xml.ts)
  * @returns a handle to the domain
  * @throws {LibvirtError} with libvirt's reason when the XML is invalid or the name is taken
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
  */
 export async function defineDomain(connection: Connection, xml: string): Promise<Domain> {
-  const text = cString(xml, "domain XML");
+  checkInstance(connection, Connection, "define a domain", "connection", A_CONNECTION);
+  const text = cString(checkString(xml, "define a domain", "xml"), "domain XML");
   return await connection[kInternals].call(
     () => `define domain ${describeXml(xml)}`,
     (h) => libvirt().symbols.virDomainDefineXMLAsync(h, text),
@@ -772,13 +806,21 @@ export interface CreateDomainOptions {
  * @param options paused / autodestroy / validate
  * @returns a handle to the running (or paused) domain
  * @throws {LibvirtError} with libvirt's reason when the XML is invalid or the domain cannot start
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
  */
 export async function createDomain(
   connection: Connection,
   xml: string,
   options: CreateDomainOptions = {},
 ): Promise<Domain> {
-  const text = cString(xml, "domain XML");
+  checkInstance(connection, Connection, "create a domain", "connection", A_CONNECTION);
+  const text = cString(checkString(xml, "create a domain", "xml"), "domain XML");
+  checkOptions(options, "create a domain", {
+    paused: "boolean",
+    autodestroy: "boolean",
+    validate: "boolean",
+  });
   const flags = (options.paused ? 1 : 0) | (options.autodestroy ? 2 : 0) | (options.validate ? 16 : 0);
   return await connection[kInternals].call(
     () => `create domain ${describeXml(xml)}`,

@@ -25,7 +25,8 @@
  *
  * @module
  */
-import { type Connection, kInternals } from "./connection.ts";
+import { A_CONNECTION, checkInstance, checkOptions, checkString } from "./_args.ts";
+import { Connection, kInternals } from "./connection.ts";
 import { type HandleType, isUuid, kCall, kPointer, ObjectHandle } from "./_handle.ts";
 import { cString, isNegative, isNull, OutSlot, takeCString, takePointerArray } from "./ffi/c.ts";
 import { libvirt } from "./ffi/library.ts";
@@ -211,10 +212,13 @@ function adopt(connection: Connection) {
  * @param key a name ("default") or a UUID ("dd8fe884-6c02-601e-7551-cca97df1c5df")
  * @returns a handle to free with `using` or {@link Network.free}
  * @throws {NotFoundError} when no such network exists
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
  */
 export async function lookupNetwork(connection: Connection, key: string): Promise<Network> {
+  checkInstance(connection, Connection, "look up a network", "connection", A_CONNECTION);
   const lib = libvirt().symbols;
-  const text = cString(key, "network name");
+  const text = cString(checkString(key, "look up a network", "key"), "network name");
   return await connection[kInternals].call(
     () => `look up network ${JSON.stringify(key)}`,
     (h) =>
@@ -230,11 +234,15 @@ export async function lookupNetwork(connection: Connection, key: string): Promis
  * @param connection the connection to ask
  * @param options filters; none lists every network
  * @returns handles the caller frees (`for (using n of ...)` or free each)
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
  */
 export async function listAllNetworks(
   connection: Connection,
   options: ListNetworksOptions = {},
 ): Promise<Network[]> {
+  checkInstance(connection, Connection, "list networks", "connection", A_CONNECTION);
+  checkOptions(options, "list networks", { active: "boolean", persistent: "boolean", autostart: "boolean" });
   const slot = new OutSlot();
   return await connection[kInternals].call(
     () => `list the networks of ${JSON.stringify(connection.uri)}`,
@@ -251,9 +259,12 @@ export async function listAllNetworks(
  * @param xml the network XML (`<network><name>...</name>...</network>`)
  * @returns a handle to the new network
  * @throws {LibvirtError} with libvirt's reason when the XML is invalid or the name is taken
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
  */
 export async function defineNetwork(connection: Connection, xml: string): Promise<Network> {
-  const text = cString(xml, "network XML");
+  checkInstance(connection, Connection, "define a network", "connection", A_CONNECTION);
+  const text = cString(checkString(xml, "define a network", "xml"), "network XML");
   return await connection[kInternals].call(
     () => `define network ${describeXml(xml)}`,
     (h) => libvirt().symbols.virNetworkDefineXMLAsync(h, text),
@@ -270,9 +281,12 @@ export async function defineNetwork(connection: Connection, xml: string): Promis
  * @returns a handle to the running network
  * @throws {LibvirtError} with libvirt's reason when the XML is invalid, the name is taken or the
  *   network cannot start (bridge or addresses in use)
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
  */
 export async function createNetwork(connection: Connection, xml: string): Promise<Network> {
-  const text = cString(xml, "network XML");
+  checkInstance(connection, Connection, "create a network", "connection", A_CONNECTION);
+  const text = cString(checkString(xml, "create a network", "xml"), "network XML");
   return await connection[kInternals].call(
     () => `create network ${describeXml(xml)}`,
     (h) => libvirt().symbols.virNetworkCreateXMLAsync(h, text),

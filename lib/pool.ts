@@ -18,7 +18,14 @@
  *
  * @module
  */
-import { type AuthOptions, type CloseReport, Connection, type OpenOptions } from "./connection.ts";
+import {
+  type AuthOptions,
+  type CloseReport,
+  Connection,
+  type LeaseView,
+  leaseView,
+  type OpenOptions,
+} from "./connection.ts";
 import { sleep } from "./_async.ts";
 import { ErrorCode, ErrorDomain } from "./error_codes.ts";
 import { ConnectionLostError, isConnectionLost, LibvirtError } from "./errors.ts";
@@ -136,11 +143,17 @@ interface Waiter {
 /**
  * A connection leased from a pool to one operation. Release it (or let `using` do it) when done;
  * {@link discard} instead when the connection is known to be broken.
+ *
+ * The lease hands out its own view of the pooled connection: once released, every call through
+ * {@link connection} (kept in a variable, or held by a handle looked up through it) throws a
+ * TypeError "... the lease on this connection was released", and closing it is refused, so the old
+ * holder can neither use nor break the connection the next holder has.
  */
 export class Lease {
   readonly #pool: ConnectionPool;
   readonly #release: (connection: Connection, broken: boolean) => void;
-  #connection: Connection | null;
+  #pooled: Connection | null;
+  #view: LeaseView | null;
 
   /** @internal */
   constructor(
@@ -149,32 +162,40 @@ export class Lease {
     release: (c: Connection, broken: boolean) => void,
   ) {
     this.#pool = pool;
-    this.#connection = connection;
+    this.#pooled = connection;
+    this.#view = leaseView(connection);
     this.#release = release;
   }
 
-  /** The leased connection. */
+  /**
+   * The leased connection (this lease's view of it).
+   *
+   * @throws {TypeError} once the lease is released
+   */
   get connection(): Connection {
-    if (this.#connection === null) {
+    if (this.#view === null) {
       throw new TypeError(`Cannot use a released lease of the pool for ${JSON.stringify(this.#pool.uri)}`);
     }
-    return this.#connection;
+    return this.#view.view;
   }
 
   /** Returns the connection to the pool. Idempotent. */
   release(): void {
-    const connection = this.#connection;
-    if (connection === null) return;
-    this.#connection = null;
-    this.#release(connection, false);
+    this.#end(false);
   }
 
   /** Closes the connection instead of returning it (it is broken). Idempotent. */
   discard(): void {
-    const connection = this.#connection;
+    this.#end(true);
+  }
+
+  #end(broken: boolean): void {
+    const connection = this.#pooled;
     if (connection === null) return;
-    this.#connection = null;
-    this.#release(connection, true);
+    this.#pooled = null;
+    this.#view!.revoke(); // before the pool can hand the connection to anyone else
+    this.#view = null;
+    this.#release(connection, broken);
   }
 
   /** Releases the lease (`using lease = await pool.acquire()`). */
@@ -323,7 +344,8 @@ export class ConnectionPool {
   /**
    * Runs `fn` with a leased connection and releases it afterwards, whatever happens.
    *
-   * @param fn the operation; it must not keep the connection after it settles
+   * @param fn the operation; the connection it gets is unusable once `use` settles (calls through it
+   *   then throw "the lease on this connection was released")
    * @param options `idempotent` to retry after a lost connection, plus the lease options
    * @returns what `fn` returns
    * @throws what `fn` throws; {@link ConnectionLostError} (with `outcomeUnknown` for non-idempotent work)

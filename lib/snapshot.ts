@@ -22,7 +22,8 @@
  * @module
  */
 import { type HandleType, kCall, ObjectHandle } from "./_handle.ts";
-import { type Domain, type DomainStateName, domainStateName, type LifecycleResult } from "./domain.ts";
+import { checkInstance, checkOptions, checkString } from "./_args.ts";
+import { Domain, type DomainStateName, domainStateName, type LifecycleResult } from "./domain.ts";
 import { cString, isNegative, isNull, OutSlot, takeCString, takePointerArray } from "./ffi/c.ts";
 import { libvirt } from "./ffi/library.ts";
 import {
@@ -270,6 +271,19 @@ export function snapshotXml(options: Pick<CreateSnapshotOptions, "name" | "descr
   return xml + "</domainsnapshot>";
 }
 
+const A_DOMAIN = "a Domain (from lookupDomain() or listAllDomains())";
+
+const createSnapshotOptionTypes = {
+  name: "string",
+  description: "string",
+  diskOnly: "boolean",
+  atomic: "boolean",
+  quiesce: "boolean",
+  live: "boolean",
+  halt: "boolean",
+  noMetadata: "boolean",
+} as const;
+
 /**
  * Takes a snapshot of a domain (virDomainSnapshotCreateXML).
  *
@@ -278,11 +292,15 @@ export function snapshotXml(options: Pick<CreateSnapshotOptions, "name" | "descr
  * @returns a handle to the new snapshot
  * @throws {TypeError} for an unusable name
  * @throws {LibvirtError} when libvirt refuses (name taken, unsupported disk format, no agent for quiesce)
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
  */
 export async function createSnapshot(
   domain: Domain,
   options: CreateSnapshotOptions = {},
 ): Promise<DomainSnapshot> {
+  checkInstance(domain, Domain, "create a snapshot", "domain", A_DOMAIN);
+  checkOptions(options, "create a snapshot", createSnapshotOptionTypes);
   const xml = cString(snapshotXml(options), "snapshot XML");
   const flags = (options.diskOnly ? SnapshotCreateFlag.DISK_ONLY : 0) |
     (options.atomic ? SnapshotCreateFlag.ATOMIC : 0) | (options.quiesce ? SnapshotCreateFlag.QUIESCE : 0) |
@@ -317,11 +335,20 @@ export interface ListSnapshotsOptions {
  * @param options roots / leaves / topological / diskOnly
  * @returns handles the caller frees
  * @throws {LibvirtError} when libvirt cannot list them
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
  */
 export async function listSnapshots(
   domain: Domain,
   options: ListSnapshotsOptions = {},
 ): Promise<DomainSnapshot[]> {
+  checkInstance(domain, Domain, "list snapshots", "domain", A_DOMAIN);
+  checkOptions(options, "list snapshots", {
+    roots: "boolean",
+    leaves: "boolean",
+    topological: "boolean",
+    diskOnly: "boolean",
+  });
   const flags = (options.roots ? SnapshotListFlag.ROOTS : 0) |
     (options.leaves === true ? SnapshotListFlag.LEAVES : 0) |
     (options.leaves === false ? SnapshotListFlag.NO_LEAVES : 0) |
@@ -348,8 +375,11 @@ export interface SnapshotTreeNode {
  * @param domain the domain
  * @returns the root snapshots with their descendants
  * @throws {LibvirtError} when libvirt cannot list them
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
  */
 export async function snapshotTree(domain: Domain): Promise<SnapshotTreeNode[]> {
+  checkInstance(domain, Domain, "list snapshots", "domain", A_DOMAIN);
   const all = await listSnapshots(domain);
   try {
     const nodes = new Map<string, SnapshotTreeNode>();
@@ -377,9 +407,12 @@ export async function snapshotTree(domain: Domain): Promise<SnapshotTreeNode[]> 
  * @param name the snapshot's name
  * @returns a handle to free
  * @throws {NotFoundError} when the domain has no such snapshot
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
  */
 export async function lookupSnapshot(domain: Domain, name: string): Promise<DomainSnapshot> {
-  const text = cString(name, "snapshot name");
+  checkInstance(domain, Domain, "look up a snapshot", "domain", A_DOMAIN);
+  const text = cString(checkString(name, "look up a snapshot", "name"), "snapshot name");
   return await domain[kCall](
     `look up snapshot ${JSON.stringify(name)} of`,
     (h) => libvirt().symbols.virDomainSnapshotLookupByNameAsync(h, text, 0),
@@ -395,8 +428,11 @@ export async function lookupSnapshot(domain: Domain, name: string): Promise<Doma
  * @param domain the domain
  * @returns a handle to free, or undefined
  * @throws {LibvirtError} when libvirt cannot tell
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
  */
 export async function currentSnapshot(domain: Domain): Promise<DomainSnapshot | undefined> {
+  checkInstance(domain, Domain, "get the current snapshot", "domain", A_DOMAIN);
   const has = await domain[kCall](
     "check whether {} has a current snapshot",
     (h) => libvirt().symbols.virDomainHasCurrentSnapshotAsync(h, 0),

@@ -31,7 +31,8 @@
  *
  * @module
  */
-import { type Connection, kInternals } from "./connection.ts";
+import { A_CONNECTION, checkFlags, checkInstance, checkOptions, checkString } from "./_args.ts";
+import { Connection, kInternals } from "./connection.ts";
 import { type HandleType, isUuid, kCall, kPointer, ObjectHandle } from "./_handle.ts";
 import { cString, isNegative, isNull, OutSlot, readCString, takeCString, takePointerArray } from "./ffi/c.ts";
 import { libvirt } from "./ffi/library.ts";
@@ -343,6 +344,8 @@ export class StorageVolume extends ObjectHandle {
   }
 }
 
+const A_STORAGE_POOL = "a StoragePool (from lookupStoragePool() or listAllStoragePools())";
+
 function adoptPool(connection: Connection) {
   return (handle: Deno.PointerValue) => new StoragePool(constructing, connection, handle!);
 }
@@ -358,10 +361,13 @@ function adoptVolume(connection: Connection) {
  * @param key a name ("default") or a UUID
  * @returns a handle to free with `using` or {@link StoragePool.free}
  * @throws {NotFoundError} when no such pool exists
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
  */
 export async function lookupStoragePool(connection: Connection, key: string): Promise<StoragePool> {
+  checkInstance(connection, Connection, "look up a storage pool", "connection", A_CONNECTION);
   const lib = libvirt().symbols;
-  const text = cString(key, "storage pool name");
+  const text = cString(checkString(key, "look up a storage pool", "key"), "storage pool name");
   return await connection[kInternals].call(
     () => `look up storage pool ${JSON.stringify(key)}`,
     (h) =>
@@ -379,11 +385,19 @@ export async function lookupStoragePool(connection: Connection, key: string): Pr
  * @param connection the connection to ask
  * @param options filters; none lists every pool
  * @returns handles the caller frees
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
  */
 export async function listAllStoragePools(
   connection: Connection,
   options: ListStoragePoolsOptions = {},
 ): Promise<StoragePool[]> {
+  checkInstance(connection, Connection, "list storage pools", "connection", A_CONNECTION);
+  checkOptions(options, "list storage pools", {
+    active: "boolean",
+    persistent: "boolean",
+    autostart: "boolean",
+  });
   const slot = new OutSlot();
   return await connection[kInternals].call(
     () => `list the storage pools of ${JSON.stringify(connection.uri)}`,
@@ -402,9 +416,12 @@ export async function listAllStoragePools(
  * @param xml the pool XML (`<pool type='dir'><name>...</name><target><path>...</path></target></pool>`)
  * @returns a handle to the new pool
  * @throws {LibvirtError} with libvirt's reason when the XML is invalid or the name or target is taken
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
  */
 export async function defineStoragePool(connection: Connection, xml: string): Promise<StoragePool> {
-  const text = cString(xml, "storage pool XML");
+  checkInstance(connection, Connection, "define a storage pool", "connection", A_CONNECTION);
+  const text = cString(checkString(xml, "define a storage pool", "xml"), "storage pool XML");
   return await connection[kInternals].call(
     () => `define storage pool ${describeXml(xml)}`,
     (h) => libvirt().symbols.virStoragePoolDefineXMLAsync(h, text, 0),
@@ -422,13 +439,17 @@ export async function defineStoragePool(connection: Connection, xml: string): Pr
  * @param flags {@link StoragePoolCreateFlag}s, e.g. `WITH_BUILD` to create a dir pool's directory
  * @returns a handle to the running pool
  * @throws {LibvirtError} with libvirt's reason when the XML is invalid or the pool cannot start
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
  */
 export async function createStoragePool(
   connection: Connection,
   xml: string,
   flags = 0,
 ): Promise<StoragePool> {
-  const text = cString(xml, "storage pool XML");
+  checkInstance(connection, Connection, "create a storage pool", "connection", A_CONNECTION);
+  const text = cString(checkString(xml, "create a storage pool", "xml"), "storage pool XML");
+  checkFlags(flags, "create a storage pool");
   return await connection[kInternals].call(
     () => `create storage pool ${describeXml(xml)}`,
     (h) => libvirt().symbols.virStoragePoolCreateXMLAsync(h, text, flags),
@@ -493,9 +514,13 @@ export async function undefineStoragePool(pool: StoragePool): Promise<void> {
  * @returns a handle to the new volume
  * @throws {LibvirtError} with libvirt's reason when the XML is invalid, the name is taken or the
  *   backing file cannot be read
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
  */
 export async function createVolume(pool: StoragePool, xml: string, flags = 0): Promise<StorageVolume> {
-  const text = cString(xml, "volume XML");
+  checkInstance(pool, StoragePool, "create a volume", "pool", A_STORAGE_POOL);
+  const text = cString(checkString(xml, "create a volume", "xml"), "volume XML");
+  checkFlags(flags, "create a volume");
   return await pool[kCall](
     `create volume ${describeXml(xml)} in`,
     (h) => libvirt().symbols.virStorageVolCreateXMLAsync(h, text, flags),
@@ -508,9 +533,12 @@ export async function createVolume(pool: StoragePool, xml: string, flags = 0): P
  * Looks a volume up by name in a pool (virStorageVolLookupByName).
  *
  * @throws {NotFoundError} when the pool has no such volume
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
  */
 export async function lookupVolume(pool: StoragePool, name: string): Promise<StorageVolume> {
-  const text = cString(name, "volume name");
+  checkInstance(pool, StoragePool, "look up a volume", "pool", A_STORAGE_POOL);
+  const text = cString(checkString(name, "look up a volume", "name"), "volume name");
   return await pool[kCall](
     `look up volume ${JSON.stringify(name)} in`,
     (h) => libvirt().symbols.virStorageVolLookupByNameAsync(h, text),
@@ -524,9 +552,12 @@ export async function lookupVolume(pool: StoragePool, name: string): Promise<Sto
  * (virStorageVolLookupByPath).
  *
  * @throws {NotFoundError} when no running pool has a volume at that path
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
  */
 export async function lookupVolumeByPath(connection: Connection, path: string): Promise<StorageVolume> {
-  const text = cString(path, "volume path");
+  checkInstance(connection, Connection, "look up a volume by path", "connection", A_CONNECTION);
+  const text = cString(checkString(path, "look up a volume by path", "path"), "volume path");
   return await connection[kInternals].call(
     () => `look up the volume at ${JSON.stringify(path)}`,
     (h) => libvirt().symbols.virStorageVolLookupByPathAsync(h, text),
@@ -539,8 +570,11 @@ export async function lookupVolumeByPath(connection: Connection, path: string): 
  * Lists the volumes of a running pool in one call (virStoragePoolListAllVolumes).
  *
  * @returns handles the caller frees
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
  */
 export async function listVolumes(pool: StoragePool): Promise<StorageVolume[]> {
+  checkInstance(pool, StoragePool, "list volumes", "pool", A_STORAGE_POOL);
   const slot = new OutSlot();
   return await pool[kCall](
     "list the volumes of",

@@ -56,14 +56,52 @@ ${domains}</node>`;
   return path;
 }
 
-/** Runs the deno binary that runs the tests; returns exit code and outputs. */
+/** This project's deno.json and lockfile: every child `deno` a test starts resolves through them. */
+export const DENO_CONFIG = `${REPO_ROOT}deno.json`;
+export const DENO_LOCK = `${REPO_ROOT}deno.lock`;
+
+/**
+ * The arguments for a child `deno <subcommand>`: the project's config and lockfile (frozen: a child
+ * must not resolve anything the lockfile does not pin) and `--cached-only`, because inside the lab's
+ * network namespace there is no network and .ci/run caches everything beforehand. A script outside
+ * the repository (a temp dir) would otherwise run with no config and no lock, and resolve npm
+ * packages through the registry.
+ *
+ * @example `runDeno(denoChildArgs("run", "--allow-ffi", script))`
+ */
+export function denoChildArgs(subcommand: "run" | "test" | "eval" | "bench", ...rest: string[]): string[] {
+  return [subcommand, `--config=${DENO_CONFIG}`, `--lock=${DENO_LOCK}`, "--frozen", "--cached-only", ...rest];
+}
+
+/**
+ * The environment for a child that clears its own: `extra` plus DENO_DIR (when set), so that the child
+ * uses the cache .ci/run filled rather than ~/.cache/deno.
+ */
+export function childEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const dir = Deno.env.get("DENO_DIR");
+  return { ...(dir === undefined ? {} : { DENO_DIR: dir }), ...extra };
+}
+
+/**
+ * Runs the deno binary that runs the tests; returns exit code and outputs. `args` come from
+ * {@link denoChildArgs}, or say explicitly that they run without the project's config
+ * (`--no-config`, the by-URL import tests): a child that would silently pick up no config and no
+ * lockfile is refused.
+ */
 export async function runDeno(
   args: string[],
   options: { env?: Record<string, string>; cwd?: string; clearEnv?: boolean } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
+  if (!args.includes("--cached-only") && !args.includes("--no-config")) {
+    throw new TypeError(
+      `Cannot run deno ${
+        args.join(" ")
+      }: build the arguments with denoChildArgs() (project config, lockfile, --cached-only)`,
+    );
+  }
   const output = await new Deno.Command(Deno.execPath(), {
     args,
-    env: options.env,
+    env: options.clearEnv ? childEnv(options.env) : options.env,
     cwd: options.cwd,
     clearEnv: options.clearEnv,
     stdout: "piped",

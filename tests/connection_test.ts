@@ -135,6 +135,53 @@ Deno.test("Connection.open answers the test driver's auth prompts, and fails cle
   }
 });
 
+Deno.test("Connection.open refuses a NUL inside a username or password, as inside a URI", async () => {
+  const node = await writeNodeFile(1, { auth: { user: "trainer", password: "s3cret" } });
+  try {
+    const uri = `test://${node}`;
+    // C would cut "s3cret\0anything" at the NUL, and the open would succeed with "s3cret"
+    for (
+      const [auth, field] of [
+        [{ username: "trainer", password: "s3cret\0anything" }, "password"],
+        [{ username: "trainer\0root", password: "s3cret" }, "username"],
+      ] as const
+    ) {
+      await assert.rejects(() => Connection.open(uri, { auth }), (e: unknown) => {
+        assert.ok(e instanceof TypeError, String(e));
+        assert.equal(
+          e.message,
+          `Cannot open connection to ${
+            JSON.stringify(uri)
+          }: auth.${field} contains a NUL character, which libvirt would cut it at`,
+        );
+        assert.ok(!e.message.includes("s3cret"), "the secret is not echoed");
+        return true;
+      });
+    }
+    await assert.rejects(
+      // deno-lint-ignore no-explicit-any
+      () => Connection.open(uri, { auth: { username: 42 as any, password: "s3cret" } }),
+      /auth\.username must be a string, got 42/,
+    );
+    // the same for answers from a callback: refused, nothing handed to libvirt
+    await assert.rejects(
+      () =>
+        Connection.open(uri, {
+          auth: { callback: (cs) => cs.map((c) => c.kind === "passphrase" ? "s3cret\0x" : "trainer") },
+        }),
+      (e: unknown) =>
+        e instanceof AuthFailedError &&
+        /authentication cancelled: the answer for the passphrase credential contains a NUL character/.test(
+          e.message,
+        ),
+    );
+    await using ok = await Connection.open(uri, { auth: { username: "trainer", password: "s3cret" } });
+    assert.ok(ok.isAlive(), "the same credentials without the NUL still work");
+  } finally {
+    await Deno.remove(node);
+  }
+});
+
 Deno.test("read-only connections refuse changes with a clear error", async () => {
   requireDaemon();
   await using conn = await Connection.open(DAEMON_URI, { readOnly: true });

@@ -29,7 +29,7 @@ import {
   suspendDomain,
   undefineDomain,
 } from "../mod.ts";
-import { DAEMON_URI, REPO_ROOT, requireDaemon, runDeno, writeNodeFile } from "./_helpers.ts";
+import { DAEMON_URI, denoChildArgs, REPO_ROOT, requireDaemon, runDeno, writeNodeFile } from "./_helpers.ts";
 
 Deno.test("Domain: a free() racing an async call fails that call cleanly instead of freeing under it", async () => {
   await using conn = await Connection.open("test:///default");
@@ -430,32 +430,63 @@ Deno.test("parseDomainInterfaces: types, upper-case MACs, entities, and non-doma
 // to crash that file (reproduced at the base commit without this module; see the report). A child
 // process keeps this file's event loop untouched.
 const eventScript = `
-import { Connection, defineDomain, destroyDomain, domainEvents, managedSaveDomain, rebootDomain, restoreDomain,
-  resumeDomain, shutdownDomain, startDomain, suspendDomain, undefineDomain } from ${
+import { Connection, createDomain, defineDomain, destroyDomain, domainEvents, managedSaveDomain, rebootDomain,
+  restoreDomain, resumeDomain, shutdownDomain, startDomain, suspendDomain, undefineDomain } from ${
   JSON.stringify(`${REPO_ROOT}mod.ts`)
 };
-const uri = Deno.args[0], name = Deno.args[1];
-const events = domainEvents(uri, { domain: name });
+const uri = Deno.args[0], name = Deno.args[1], fenceName = name + "-fence";
+const xml = (n) => "<domain type='test'><name>" + n + "</name><memory unit='MiB'>64</memory><os><type>hvm</type></os></domain>";
+// One unfiltered stream: libvirtd delivers a connection's events in order, so once an event of the
+// fence domain arrives, everything the step before it emitted has arrived too. No fixed waits.
+const events = domainEvents(uri);
 await events.ready();
 const seen = [];
-const reader = (async () => { for await (const e of events) seen.push(e.event + "/" + e.detail); })();
-const settle = async (n) => { const t = Date.now(); while (seen.length < n && Date.now() - t < 2000) await new Promise((r) => setTimeout(r, 2)); };
+let fences = 0;
+let wake = () => {};
+const reader = (async () => {
+  for await (const e of events) {
+    if (e.domain?.name === name) seen.push(e.event + "/" + e.detail);
+    else if (e.domain?.name === fenceName) fences++;
+    wake();
+  }
+})();
+const until = (condition, what) => new Promise((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error("no " + what + " within 10 s")), 10_000); // a safety net only
+  wake = () => {
+    if (!condition()) return;
+    clearTimeout(timer);
+    wake = () => {};
+    resolve();
+  };
+  wake();
+});
 const conn = await Connection.open(uri);
-const dom = await defineDomain(conn, "<domain type='test'><name>" + name + "</name><memory unit='MiB'>64</memory><os><type>hvm</type></os></domain>");
+const fence = await createDomain(conn, xml(fenceName), { autodestroy: true }); // gone with the process
+await until(() => fences >= 1, "fence start event");
+let fencePaused = false;
+const fenceStep = async () => {
+  const want = fences + 1;
+  await (fencePaused ? resumeDomain(fence) : suspendDomain(fence));
+  fencePaused = !fencePaused;
+  await until(() => fences >= want, "fence event");
+};
+const dom = await defineDomain(conn, xml(name));
 const steps = [["define", null], ["start", () => startDomain(dom)], ["suspend", () => suspendDomain(dom)],
   ["resume", () => resumeDomain(dom)], ["shutdown", () => shutdownDomain(dom, { waitMs: 2000 })],
   ["start", () => startDomain(dom)], ["reboot", () => rebootDomain(dom)], ["destroy", () => destroyDomain(dom)],
   ["start", () => startDomain(dom)], ["managed save", () => managedSaveDomain(dom)],
   ["restore", () => restoreDomain(dom)], ["destroy", () => destroyDomain(dom)], ["undefine", () => undefineDomain(dom)]];
 const out = [];
+let before = 0;
 for (const [step, act] of steps) {
-  const before = step === "define" ? 0 : seen.length;
   const result = act ? await act() : undefined;
-  await settle(before + 1);
-  await new Promise((r) => setTimeout(r, 20)); // anything else this step emits
+  await fenceStep(); // every event of this step has arrived once the fence's has
   out.push({ step, result: result && { before: result.before, after: result.after }, events: seen.slice(before) });
+  before = seen.length;
 }
+await destroyDomain(fence);
 dom.free();
+fence.free();
 const report = await conn.close();
 await events.close();
 await reader;
@@ -465,11 +496,11 @@ console.log(JSON.stringify({ out, remainingReferences: report.remainingReference
 Deno.test("lifecycle operations: the events each transition emits (libvirtd, in a child process)", async () => {
   requireDaemon();
   const dir = await Deno.makeTempDir({ prefix: "deno_libvirt_events_" });
+  const name = `life-events-${crypto.randomUUID().slice(0, 8)}`;
   try {
     const script = `${dir}/events.ts`;
     await Deno.writeTextFile(script, eventScript);
-    const name = `life-events-${crypto.randomUUID().slice(0, 8)}`;
-    const { code, stdout, stderr } = await runDeno(["run", "-A", "--no-lock", script, DAEMON_URI, name]);
+    const { code, stdout, stderr } = await runDeno(denoChildArgs("run", "-A", script, DAEMON_URI, name));
     assert.equal(code, 0, stderr);
     const { out, remainingReferences } = JSON.parse(stdout);
     assert.equal(remainingReferences, 0);
@@ -491,5 +522,13 @@ Deno.test("lifecycle operations: the events each transition emits (libvirtd, in 
     assert.deepEqual(out[4].result, { before: "running", after: "shutoff" });
   } finally {
     await Deno.remove(dir, { recursive: true });
+    // a child that failed half-way leaves its domain on the shared daemon: remove it
+    await using conn = await Connection.open(DAEMON_URI);
+    const left = await lookupDomain(conn, name).catch(() => undefined);
+    if (left) {
+      await destroyDomain(left, { ifNeeded: true });
+      await undefineDomain(left, { managedSave: true }).catch(() => {});
+      left.free();
+    }
   }
 });

@@ -10,21 +10,23 @@ import {
   suspendDomain,
 } from "../mod.ts";
 import { domainEvents, waitForState } from "../lib/events.ts";
-import { DAEMON_URI, nextEvent, requireDaemon, runDeno, testDomainXml } from "./_helpers.ts";
+import { DAEMON_URI, denoChildArgs, nextEvent, requireDaemon, runDeno, testDomainXml } from "./_helpers.ts";
 
-Deno.test("domainEvents: a change made on one connection reaches a subscriber on another within 100 ms", async () => {
+Deno.test("domainEvents: a change made on one connection reaches a subscriber on another", async () => {
   requireDaemon();
-  await using events = domainEvents(DAEMON_URI, { kinds: ["lifecycle"] });
+  // the daemon is shared: only this test's domain, under a name no other run uses
+  const name = `events-relay-${crypto.randomUUID().slice(0, 8)}`;
+  await using events = domainEvents(DAEMON_URI, { kinds: ["lifecycle"], domain: name });
   await events.ready();
   await using actor = await Connection.open(DAEMON_URI);
-  const latencies: number[] = [];
-  const dom = await createDomain(actor, testDomainXml("events-latency"));
+  // how fast is a benchmark's question (bench/events_bench.ts), not a unit test's
+  const dom = await createDomain(actor, testDomainXml(name));
   try {
     const started = await nextEvent(events);
     assert.deepEqual([started.event, started.detail, started.domain?.name], [
       "started",
       "booted",
-      "events-latency",
+      name,
     ]);
     for (
       const [act, expected] of [
@@ -32,28 +34,19 @@ Deno.test("domainEvents: a change made on one connection reaches a subscriber on
         [resumeDomain, ["resumed", "unpaused"]],
       ] as const
     ) {
-      const t0 = performance.now();
       await act(dom);
       const event = await nextEvent(events);
-      latencies.push(performance.now() - t0);
       assert.deepEqual([event.event, event.detail], expected);
       assert.equal(event.uri, DAEMON_URI);
       assert.match(event.domain!.uuid, /^[0-9a-f-]{36}$/);
       assert.ok(event.at instanceof Date);
     }
-    const t0 = performance.now();
     await destroyDomain(dom);
     const stopped = await nextEvent(events);
-    latencies.push(performance.now() - t0);
     assert.deepEqual([stopped.event, stopped.detail], ["stopped", "destroyed"]);
   } finally {
+    await destroyDomain(dom, { ifNeeded: true }); // a failed assertion must not leave it running
     dom.free();
-  }
-  for (const ms of latencies) {
-    assert.ok(
-      ms < 100,
-      `event latencies ${latencies.map((x) => x.toFixed(1)).join(", ")} ms`,
-    );
   }
 });
 
@@ -125,23 +118,27 @@ Deno.test("domainEvents: a signal ends the iteration, and the stream can be clos
 });
 
 Deno.test("domainEvents on the in-process test driver", async () => {
-  const events = domainEvents("test:///default");
+  await using events = domainEvents("test:///default");
   await events.ready();
-  const conn = await Connection.open("test:///default");
+  await using conn = await Connection.open("test:///default");
   using dom = await lookupDomain(conn, "test");
-  await destroyDomain(dom);
-  const event = await nextEvent(events);
-  assert.deepEqual([event.event, event.detail, event.domain?.name], ["stopped", "destroyed", "test"]);
-  await startDomain(dom);
-  await events.close();
-  await conn.close();
+  try {
+    await destroyDomain(dom);
+    const event = await nextEvent(events);
+    assert.deepEqual([event.event, event.detail, event.domain?.name], ["stopped", "destroyed", "test"]);
+  } finally {
+    // the process's shared "test" domain: every later test expects it running
+    await startDomain(dom, { ifNeeded: true });
+  }
 });
 
 Deno.test("domainEvents: a process exits by itself once it stops listening", async () => {
   requireDaemon();
   const fixture = new URL("./fixtures/events_exit.ts", import.meta.url).pathname;
   const started = performance.now();
-  const { code, stdout, stderr } = await runDeno(["run", "--allow-ffi", "--allow-read", fixture, DAEMON_URI]);
+  const { code, stdout, stderr } = await runDeno(
+    denoChildArgs("run", "--allow-ffi", "--allow-read", fixture, DAEMON_URI),
+  );
   assert.equal(code, 0, stderr);
   assert.equal(stdout.trim(), "started exit-check");
   assert.equal(stderr, "");
@@ -157,7 +154,9 @@ Deno.test("domainEvents: a bad URI rejects ready() and next() with the open erro
 
 Deno.test("domainEvents with the event loop disabled rejects next() instead of hanging", async () => {
   const fixture = new URL("./fixtures/events_disabled.ts", import.meta.url).pathname;
-  const { code, stdout, stderr } = await runDeno(["run", "--allow-ffi", "--allow-read", fixture]);
+  const { code, stdout, stderr } = await runDeno(
+    denoChildArgs("run", "--allow-ffi", "--allow-read", fixture),
+  );
   assert.equal(code, 0, stderr);
   assert.match(
     stdout.trim(),

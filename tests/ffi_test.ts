@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { cString } from "../lib/ffi/c.ts";
 import { formatVersion, libvirt, MINIMUM_LIBVIRT_VERSION } from "../lib/ffi/library.ts";
-import { runDeno } from "./_helpers.ts";
+import { childEnv, denoChildArgs, runDeno } from "./_helpers.ts";
 
 const fixture = new URL("./fixtures/open_default.ts", import.meta.url).pathname;
 const baseEnv = {
@@ -29,16 +29,19 @@ Deno.test("cString refuses strings with a NUL that C would truncate", () => {
 });
 
 Deno.test("a bad DENO_LIBVIRT_PATH is a clear LibvirtLoadError naming the path and the fix", async () => {
-  const { code, stdout, stderr } = await runDeno([
-    "run",
-    "--allow-ffi",
-    "--allow-env",
-    "--allow-read",
-    fixture,
-  ], {
-    env: { ...baseEnv, DENO_LIBVIRT_PATH: "/nonexistent/libvirt.so.0" },
-    clearEnv: true,
-  });
+  const { code, stdout, stderr } = await runDeno(
+    denoChildArgs(
+      "run",
+      "--allow-ffi",
+      "--allow-env",
+      "--allow-read",
+      fixture,
+    ),
+    {
+      env: { ...baseEnv, DENO_LIBVIRT_PATH: "/nonexistent/libvirt.so.0" },
+      clearEnv: true,
+    },
+  );
   assert.equal(code, 0, stderr);
   assert.match(
     stdout,
@@ -48,10 +51,13 @@ Deno.test("a bad DENO_LIBVIRT_PATH is a clear LibvirtLoadError naming the path a
 });
 
 Deno.test("a library that is not libvirt is refused with the same clear error", async () => {
-  const { stdout, stderr } = await runDeno(["run", "--allow-ffi", "--allow-env", "--allow-read", fixture], {
-    env: { ...baseEnv, DENO_LIBVIRT_PATH: "libz.so.1" },
-    clearEnv: true,
-  });
+  const { stdout, stderr } = await runDeno(
+    denoChildArgs("run", "--allow-ffi", "--allow-env", "--allow-read", fixture),
+    {
+      env: { ...baseEnv, DENO_LIBVIRT_PATH: "libz.so.1" },
+      clearEnv: true,
+    },
+  );
   assert.match(
     stdout,
     /^LibvirtLoadError: Cannot load libvirt: tried libz\.so\.1 \(from DENO_LIBVIRT_PATH\): .*undefined symbol/,
@@ -71,9 +77,11 @@ Deno.test("an unloadable libvirt.so.0 names what was tried and the Debian packag
       "private",
       "sh",
       "-c",
-      `mount --bind /dev/null ${real} && exec ${deno} run --allow-ffi --allow-env --allow-read ${fixture}`,
+      `mount --bind /dev/null ${real} && exec "$0" "$@"`,
+      deno,
+      ...denoChildArgs("run", "--allow-ffi", "--allow-env", "--allow-read", fixture),
     ],
-    env: baseEnv,
+    env: childEnv(baseEnv),
     clearEnv: true,
     stdout: "piped",
     stderr: "piped",
@@ -87,43 +95,52 @@ Deno.test("an unloadable libvirt.so.0 names what was tried and the Debian packag
 });
 
 Deno.test("without --allow-env the default library is used and no permission prompt appears", async () => {
-  const { code, stdout, stderr } = await runDeno([
-    "run",
-    "--allow-ffi",
-    "--allow-read",
-    "--no-prompt",
-    fixture,
-  ], {
-    env: { ...baseEnv, DENO_LIBVIRT_PATH: "/nonexistent/libvirt.so.0" },
-    clearEnv: true,
-  });
+  const { code, stdout, stderr } = await runDeno(
+    denoChildArgs(
+      "run",
+      "--allow-ffi",
+      "--allow-read",
+      "--no-prompt",
+      fixture,
+    ),
+    {
+      env: { ...baseEnv, DENO_LIBVIRT_PATH: "/nonexistent/libvirt.so.0" },
+      clearEnv: true,
+    },
+  );
   assert.equal(code, 0, stderr);
   assert.equal(stdout.trim(), "opened TEST", "the override is ignored when env access is not granted");
   assert.equal(stderr, "");
 });
 
 Deno.test("without --allow-ffi the permission error is Deno's own, untouched", async () => {
-  const { code, stderr, stdout } = await runDeno(["run", "--no-prompt", "--allow-read", fixture], {
-    env: baseEnv,
-    clearEnv: true,
-  });
+  const { code, stderr, stdout } = await runDeno(
+    denoChildArgs("run", "--no-prompt", "--allow-read", fixture),
+    {
+      env: baseEnv,
+      clearEnv: true,
+    },
+  );
   assert.equal(code, 0, stderr);
   assert.match(stdout, /^(NotCapable|PermissionDenied): .*ffi/i);
 });
 
 Deno.test("failed opens print nothing: libvirt's and libxml2's stderr printers are silenced", async () => {
   for (const uri of ["bogus:///x", "test:///nonexistent-file.xml", "qemu+tcp://127.0.0.1:1/system"]) {
-    const { stdout, stderr } = await runDeno([
-      "run",
-      "--allow-ffi",
-      "--allow-env",
-      "--allow-read",
-      fixture,
-      uri,
-    ], {
-      env: baseEnv,
-      clearEnv: true,
-    });
+    const { stdout, stderr } = await runDeno(
+      denoChildArgs(
+        "run",
+        "--allow-ffi",
+        "--allow-env",
+        "--allow-read",
+        fixture,
+        uri,
+      ),
+      {
+        env: baseEnv,
+        clearEnv: true,
+      },
+    );
     assert.match(stdout, /^LibvirtError: Cannot open connection to /, uri);
     assert.equal(stderr, "", `stderr for ${uri}`);
   }

@@ -16,7 +16,7 @@ import { AddressCache } from "../lib/ip/cache.ts";
 import { discover } from "../lib/ip/discover.ts";
 import { type AddressSource, type Sighting, type SourceName, SourceSkipped } from "../lib/ip/types.ts";
 import { AddressTimeoutError, waitForAddress } from "../lib/ip/wait.ts";
-import { REPO_ROOT, runDeno, writeNodeFile } from "./_helpers.ts";
+import { denoChildArgs, REPO_ROOT, runDeno, writeNodeFile } from "./_helpers.ts";
 
 const MAC = "aa:bb:cc:dd:ee:ff"; // the test driver's default domain "test"
 
@@ -195,8 +195,12 @@ Deno.test("AddressCache follows real lifecycle events: a destroyed and restarted
   await using cache = new AddressCache();
   await discover(dom, { cache });
   assert.equal((await discover(dom, { cache })).cached, true);
-  await destroyDomain(dom);
-  await startDomain(dom);
+  try {
+    await destroyDomain(dom);
+  } finally {
+    // the process's shared "test" domain: every later test expects it running
+    await startDomain(dom, { ifNeeded: true });
+  }
   const deadline = Date.now() + 2_000;
   while (cache.stats().entries > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   assert.equal(cache.stats().entries, 0);
@@ -293,13 +297,15 @@ Deno.test("discoverRange: two hosts, listed and named domains, progress, failure
 
 Deno.test("scripts/vm_ip.ts: table, JSON, and exit codes", async () => {
   const script = `${REPO_ROOT}scripts/vm_ip.ts`;
-  const found = await runDeno(["run", "--allow-ffi", script, "test", "--uri", "test:///default"]);
+  const found = await runDeno(
+    denoChildArgs("run", "--allow-ffi", script, "test", "--uri", "test:///default"),
+  );
   assert.equal(found.code, 0, found.stderr);
   assert.match(
     found.stdout,
     /^DOMAIN\s+HOST\s+MAC\s+ADDRESS\s+CONF\s+SOURCES\ntest\s+test:\/\/\/default\s+aa:bb:cc:dd:ee:ff\s+192\.168\.122\.3\s+0\.90\s+lease\+arp/,
   );
-  const json = await runDeno([
+  const json = await runDeno(denoChildArgs(
     "run",
     "--allow-ffi",
     script,
@@ -310,10 +316,10 @@ Deno.test("scripts/vm_ip.ts: table, JSON, and exit codes", async () => {
     "--wait",
     "--timeout",
     "5",
-  ]);
+  ));
   assert.equal(json.code, 0, json.stderr);
   assert.equal(JSON.parse(json.stdout)[0].address, "192.168.122.3");
-  const none = await runDeno([
+  const none = await runDeno(denoChildArgs(
     "run",
     "--allow-ffi",
     script,
@@ -322,22 +328,24 @@ Deno.test("scripts/vm_ip.ts: table, JSON, and exit codes", async () => {
     "test:///default",
     "--source",
     "plan",
-  ]);
+  ));
   assert.equal(none.code, 1, "no address: exit 1");
   assert.match(none.stdout, /test aa:bb:cc:dd:ee:ff: plan: no planned address/);
-  const unknown = await runDeno(["run", "--allow-ffi", script, "nosuch", "--uri", "test:///default"]);
+  const unknown = await runDeno(
+    denoChildArgs("run", "--allow-ffi", script, "nosuch", "--uri", "test:///default"),
+  );
   assert.equal(unknown.code, 2);
-  const usage = await runDeno(["run", "--allow-ffi", script, "--source", "bogus", "x"]);
+  const usage = await runDeno(denoChildArgs("run", "--allow-ffi", script, "--source", "bogus", "x"));
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /unknown source "bogus"/);
-  const unreachable = await runDeno([
+  const unreachable = await runDeno(denoChildArgs(
     "run",
     "--allow-ffi",
     script,
     "--all",
     "--uri",
     "qemu+tcp://127.0.0.1:1/system",
-  ]);
+  ));
   assert.equal(unreachable.code, 2);
   assert.match(unreachable.stdout, /Connection refused/);
 });

@@ -3,7 +3,7 @@
 // would add ~17 MB: the bound below is far from noise and far below a leak.
 import assert from "node:assert/strict";
 import { Connection, listAllDomainsSync, lookupDomainSync } from "../mod.ts";
-import { runDeno } from "./_helpers.ts";
+import { denoChildArgs, runDeno } from "./_helpers.ts";
 
 const MiB = 1024 * 1024;
 const LEAK_BOUND = 4 * MiB;
@@ -31,12 +31,12 @@ Deno.test("leaks: 100,000 synchronous lookup+info calls keep RSS flat", () => {
 
 Deno.test("leaks: 100,000 pooled asynchronous calls keep the native heap flat and close clean", async () => {
   const fixture = new URL("./fixtures/leak_async.ts", import.meta.url).pathname;
-  const { code, stdout, stderr } = await runDeno([
+  const { code, stdout, stderr } = await runDeno(denoChildArgs(
     "run",
     "--allow-all", // /proc/self/status counts as a special file: --allow-read is not enough
     "--v8-flags=--expose-gc",
     fixture,
-  ]);
+  ));
   assert.equal(code, 0, stderr);
   const { mallocGrownBytes, rssGrownBytes, close } = JSON.parse(stdout);
   assert.ok(

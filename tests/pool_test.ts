@@ -5,12 +5,17 @@ import {
   ConnectionPool,
   ErrorCode,
   lookupDomain,
+  lookupDomainSync,
   NotFoundError,
   PoolRegistry,
 } from "../mod.ts";
+import { kInternals } from "../lib/connection.ts";
 import { DAEMON_URI, requireDaemon } from "./_helpers.ts";
 
 const URI = "test:///default";
+
+/** The libvirt connection behind a Connection object (each lease has its own view object of it). */
+const pooled = (connection: Connection): object => connection[kInternals].identity;
 
 Deno.test("ConnectionPool rejects sizes that cannot work", () => {
   assert.throws(() => new ConnectionPool(URI, { max: 0 }), /max must be an integer >= 1, got 0/);
@@ -24,18 +29,18 @@ Deno.test("ConnectionPool waiters beyond max wait, and never get a connection an
   await using pool = new ConnectionPool(URI, { max: 2 });
   const a = await pool.acquire();
   const b = await pool.acquire();
-  assert.notEqual(a.connection, b.connection);
+  assert.notEqual(pooled(a.connection), pooled(b.connection));
   let third: Connection | undefined;
   const waiting = pool.acquire().then((lease) => (third = lease.connection, lease));
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(third, undefined, "the third caller waits while both connections are held");
   assert.equal(pool.stats().waiting, 1);
   assert.equal(pool.stats().inFlight, 2);
-  const released = b.connection;
+  const released = pooled(b.connection);
   b.release();
   const c = await waiting;
-  assert.equal(c.connection, released, "the waiter gets the connection just released");
-  assert.notEqual(c.connection, a.connection);
+  assert.equal(pooled(c.connection), released, "the waiter gets the connection just released");
+  assert.notEqual(pooled(c.connection), pooled(a.connection));
   assert.throws(() => b.connection, /Cannot use a released lease/);
   a.release();
   c.release();
@@ -44,18 +49,18 @@ Deno.test("ConnectionPool waiters beyond max wait, and never get a connection an
 
 Deno.test("ConnectionPool concurrent operations never share a connection", async () => {
   await using pool = new ConnectionPool(URI, { max: 3 });
-  const held = new Set<Connection>();
+  const held = new Set<object>();
   let overlaps = 0;
   let peak = 0;
   await Promise.all(Array.from({ length: 300 }, (_, i) =>
     pool.use(async (conn) => {
-      if (held.has(conn)) overlaps++;
-      held.add(conn);
+      if (held.has(pooled(conn))) overlaps++;
+      held.add(pooled(conn));
       peak = Math.max(peak, held.size);
       using dom = await lookupDomain(conn, "test");
       await dom.info();
       if (i % 7 === 0) await new Promise((r) => setTimeout(r, 1));
-      held.delete(conn);
+      held.delete(pooled(conn));
     })));
   assert.equal(overlaps, 0);
   assert.equal(peak, 3);
@@ -125,24 +130,116 @@ Deno.test("ConnectionPool.use releases on error and counts errors by code", asyn
 Deno.test("ConnectionPool.close drains operations in flight, rejects waiters, and leaks nothing", async () => {
   const pool = new ConnectionPool(URI, { max: 1 });
   let finished = false;
+  const entered = Promise.withResolvers<void>();
+  const proceed = Promise.withResolvers<void>();
   const slow = pool.use(async (conn) => {
-    await new Promise((r) => setTimeout(r, 30));
+    entered.resolve();
+    await proceed.promise; // holds the lease until the test has seen close() wait
     using dom = await lookupDomain(conn, "test");
     finished = true;
     return dom.name;
   });
-  await new Promise((r) => setTimeout(r, 5));
+  await entered.promise;
   const waiter = pool.acquire().then(() => "leased", (e: Error) => e.message);
-  const report = await pool.close();
+  let closed = false;
+  const closing = pool.close().then((report) => (closed = true, report));
+  assert.match(await waiter, /the pool is closing/, "close rejects waiters at once");
+  assert.equal(closed, false, "close waits while the operation holds its lease");
+  proceed.resolve();
+  const report = await closing;
   assert.ok(finished, "close waited for the operation in flight");
   assert.equal(await slow, "test");
-  assert.match(await waiter, /the pool is closing/);
   assert.deepEqual(report, { closed: 1, remainingReferences: 0, freedHandles: 0 });
   await assert.rejects(
     () => pool.acquire(),
     /Cannot lease a connection to "test:\/\/\/default": the pool is closed/,
   );
   assert.deepEqual(await pool.close(), report, "close is idempotent");
+});
+
+Deno.test("Lease: a connection kept after its lease was released is unusable to the old holder", async () => {
+  await using pool = new ConnectionPool(URI, { max: 1 });
+  const released = /the lease on this connection was released$/;
+  const kept = await pool.use((c) => c);
+  await assert.rejects(() => kept.hostname(), (e: unknown) => {
+    assert.ok(e instanceof TypeError);
+    assert.equal(
+      e.message,
+      'Cannot get the hostname of "test:///default": the lease on this connection was released',
+    );
+    return true;
+  });
+  await assert.rejects(() => lookupDomain(kept, "test"), /Cannot look up domain "test": the lease/);
+  assert.throws(() => lookupDomainSync(kept, "test"), /Cannot look up domain "test": the lease/);
+  await assert.rejects(() => kept.close(), /Cannot close the connection to "test:\/\/\/default": the lease/);
+  assert.throws(() => kept.closeSync(), released);
+  assert.equal(kept.closed, true, "to its old holder it reads as closed");
+  assert.equal(kept.isAlive(), false);
+  assert.equal(Deno.inspect(kept), 'Connection { uri: "test:///default", lease released }');
+
+  // handles looked up through the lease are cut off with it (and can still be freed)
+  const dom = await pool.use((c) => lookupDomain(c, "test"));
+  await assert.rejects(() => dom.info(), /Cannot get info of domain "test": the lease on this connection/);
+  dom.free();
+
+  // the same through acquire() + using
+  let leased: Connection;
+  {
+    using lease = await pool.acquire();
+    leased = lease.connection;
+    assert.equal(await leased.hypervisorType(), "TEST");
+  }
+  await assert.rejects(() => leased.ping(), released);
+
+  // the pool's connection itself is untouched: reused, never closed
+  assert.equal(await pool.use((c) => c.hypervisorType()), "TEST");
+  const stats = pool.stats();
+  assert.deepEqual([stats.opened, stats.closed, stats.size], [1, 0, 1]);
+});
+
+Deno.test("Lease: closing a kept connection cannot break another caller's call in flight", async () => {
+  await using pool = new ConnectionPool(URI, { max: 1 });
+  const kept = await pool.use((c) => c);
+  const outcome = await pool.use(async (conn) => {
+    const inFlight = conn.hostname(); // holds the connection's lock until libvirt answers
+    assert.ok(conn.busy);
+    const closing = await kept.close().then(() => "closed", (e: Error) => e.message);
+    const hostname = await inFlight;
+    using dom = await lookupDomain(conn, "test"); // and the connection still works afterwards
+    return { closing, hostname, alive: conn.isAlive(), name: dom.name };
+  });
+  assert.match(outcome.closing, /the lease on this connection was released/);
+  assert.ok(outcome.hostname.length > 0);
+  assert.equal(outcome.alive, true);
+  assert.equal(outcome.name, "test");
+  assert.equal(pool.stats().closed, 0);
+});
+
+Deno.test("Lease: a call the old holder queued before the release is refused once it gets its turn", async () => {
+  await using pool = new ConnectionPool(URI, { max: 1 });
+  let first!: Promise<string>;
+  let queued!: Promise<string>;
+  await pool.use((conn) => {
+    first = conn.hostname(); // admitted: runs while the lease is still held
+    queued = conn.hypervisorType(); // waits for the connection; the lease ends first
+  });
+  assert.ok((await first).length > 0);
+  await assert.rejects(
+    () => queued,
+    /Cannot get the hypervisor type of .*: the lease on this connection was released/,
+  );
+  assert.equal(await pool.use((c) => c.hypervisorType()), "TEST");
+});
+
+Deno.test("Lease: close() inside the lease retires the connection instead of passing it on", async () => {
+  await using pool = new ConnectionPool(URI, { max: 1 });
+  const first = await pool.use((conn) => {
+    void conn.close(); // not awaited: the pool must not hand the closing connection to anyone
+    return pooled(conn);
+  });
+  const second = await pool.use(async (c) => (await c.hypervisorType(), pooled(c)));
+  assert.notEqual(second, first);
+  assert.equal(pool.stats().opened, 2);
 });
 
 Deno.test("ConnectionPool.close reports handles an operation leaked", async () => {
@@ -165,11 +262,20 @@ Deno.test("ConnectionPool.warm opens min connections, and a bad URI fails at onc
 });
 
 Deno.test("ConnectionPool replaces a connection that died while idle (health check on checkout)", async () => {
-  await using pool = new ConnectionPool(URI, { max: 1 });
-  const first = await pool.use((c) => c);
-  await first.close(); // kill it behind the pool's back
-  const second = await pool.use((c) => c);
+  const opened: Connection[] = [];
+  await using pool = new ConnectionPool(URI, {
+    max: 1,
+    open: async (uri, options) => {
+      const connection = await Connection.open(uri, options);
+      opened.push(connection);
+      return connection;
+    },
+  });
+  const first = await pool.use((c) => pooled(c));
+  await opened[0].close(); // kill it behind the pool's back
+  const second = await pool.use((c) => pooled(c));
   assert.notEqual(second, first);
+  assert.equal(opened.length, 2);
   const stats = pool.stats();
   assert.equal(stats.healthCheckFailures, 1);
   assert.equal(stats.reconnects, 1);

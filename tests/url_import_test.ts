@@ -2,7 +2,7 @@
 // over HTTP on loopback and run scripts from a folder outside it, with no config file.
 import assert from "node:assert/strict";
 import { extname, join, normalize } from "node:path";
-import { REPO_ROOT, runDeno } from "./_helpers.ts";
+import { DENO_LOCK, REPO_ROOT, runDeno } from "./_helpers.ts";
 
 const types: Record<string, string> = { ".ts": "application/typescript", ".json": "application/json" };
 
@@ -31,6 +31,7 @@ async function withServedRepo(run: (base: string) => Promise<void>): Promise<voi
 Deno.test("mod.ts imported over HTTP from outside the repository opens libvirt and exits", async () => {
   await withServedRepo(async (base) => {
     const dir = await Deno.makeTempDir({ prefix: "deno_libvirt_url_" });
+    await Deno.copyFile(DENO_LOCK, join(dir, "deno.lock"));
     try {
       await Deno.writeTextFile(
         join(dir, "user_script.ts"),
@@ -45,7 +46,9 @@ console.log(JSON.stringify(names));
         [
           "run",
           "--no-config",
-          "--no-lock",
+          // a copy of the project's lockfile pins the npm packages .ci/run cached (the served modules
+          // are recorded in the copy, not in deno.lock); without it, resolving them needs the registry
+          `--lock=${join(dir, "deno.lock")}`,
           `--reload=${base}`,
           `--allow-import=${host}`,
           `--allow-read`,
@@ -65,13 +68,16 @@ console.log(JSON.stringify(names));
 Deno.test("scripts/demo.ts runs by URL", async () => {
   await withServedRepo(async (base) => {
     const dir = await Deno.makeTempDir({ prefix: "deno_libvirt_url_" });
+    await Deno.copyFile(DENO_LOCK, join(dir, "deno.lock"));
     try {
       const host = new URL(base).host;
       const { code, stdout, stderr } = await runDeno(
         [
           "run",
           "--no-config",
-          "--no-lock",
+          // a copy of the project's lockfile pins the npm packages .ci/run cached (the served modules
+          // are recorded in the copy, not in deno.lock); without it, resolving them needs the registry
+          `--lock=${join(dir, "deno.lock")}`,
           `--reload=${base}`,
           `--allow-import=${host}`,
           "--allow-read",

@@ -23,6 +23,11 @@ export interface Lab {
 
 const LAB_JSON = "/run/deno_libvirt_lab/lab.json";
 
+/** True when the lab is up (lab.json written by lab.sh up): for `ignore:` on tests that need it. */
+export function labUp(): boolean {
+  return existsSync(LAB_JSON);
+}
+
 /** Reads lab.json; a clear error when the lab is not up. */
 export function lab(): Lab {
   if (!existsSync(LAB_JSON)) {

@@ -2,7 +2,7 @@
 // to polling the state (the guest needs seconds to power off through ACPI).
 import assert from "node:assert/strict";
 import { Connection, createDomain } from "../../mod.ts";
-import { runDeno } from "../_helpers.ts";
+import { denoChildArgs, runDeno } from "../_helpers.ts";
 import {
   consoleLease,
   destroyGuests,
@@ -24,14 +24,14 @@ Deno.test("lab: shutdownDomain without events polls until the guest is off", asy
   try {
     await waitFor(`${name} booted`, () => consoleLease(name), 90_000, 200);
     const fixture = new URL("../fixtures/shutdown_no_events.ts", import.meta.url).pathname;
-    const { code, stdout, stderr } = await runDeno([
+    const { code, stdout, stderr } = await runDeno(denoChildArgs(
       "run",
       "--allow-ffi",
       "--allow-read",
       fixture,
       l.uri,
       name,
-    ]);
+    ));
     assert.equal(code, 0, stderr);
     const result = JSON.parse(stdout);
     assert.equal(result.after, "shutoff");
