@@ -129,6 +129,7 @@ function index(
   let documents = 0;
   let aliases = 0;
   let nodes = 0;
+  let last = 0;
   const fail = (message: string, offset: number): never => {
     const { line, column } = at(offset);
     throw new YamlError(message, line, column);
@@ -170,7 +171,10 @@ function index(
       }
       continue;
     }
-    const offset = start(event);
+    // An empty scalar (`count:`) has no offset of its own: it is where the node before it was.
+    const own = start(event);
+    const offset = Number.isFinite(own) ? own : last;
+    last = offset;
     if (event.type === EVENT_ID.POP) {
       const frame = stack.pop();
       if (frame === undefined) continue; // the document's end
