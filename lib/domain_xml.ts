@@ -192,10 +192,18 @@ function text(field: string, value: unknown): string {
   return escapeXml(value);
 }
 
-/** A plain object (a mapping), or a TypeError naming the field. */
+/**
+ * A plain object (a mapping) none of whose fields is null, or a TypeError naming the field: an optional
+ * field is omitted (or undefined) for its default, never null, so a null cannot silently become "kvm".
+ */
 function record(field: string, value: unknown): Record<string, unknown> {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     fail(field, value, "must be an object");
+  }
+  for (const [key, v] of Object.entries(value)) {
+    if (v === null) {
+      fail(field === "spec" ? key : `${field}.${key}`, v, "is null: omit the field for its default");
+    }
   }
   return value as Record<string, unknown>;
 }
@@ -381,8 +389,11 @@ export function metadataXml(
   let xml = `<${p}tags${declaration}>`;
   for (const [key, value] of Object.entries(record("metadata.values", values))) {
     if (key === "") fail("metadata key", key, "must not be empty");
-    if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") {
-      fail(`metadata.values[${JSON.stringify(key)}]`, value, "must be a string, number or boolean");
+    if (
+      (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") ||
+      (typeof value === "number" && !Number.isFinite(value))
+    ) {
+      fail(`metadata.values[${shown(key)}]`, value, "must be a string, a finite number or a boolean");
     }
     xml += `<${p}tag key='${text(`metadata key ${JSON.stringify(key)}`, key)}'>${
       text(`metadata.values[${JSON.stringify(key)}]`, String(value))

@@ -148,7 +148,11 @@ function index(
   /** The path of the node that starts now, and whether it is a mapping key. */
   const place = (offset: number): { path?: YamlPath; isKey: boolean } => {
     const top = stack.at(-1);
-    if (top === undefined || top.kind === "ignored") return { isKey: false };
+    if (top === undefined) {
+      places.set(key([]), { value: offset });
+      return { path: [], isKey: false };
+    }
+    if (top.kind === "ignored") return { isKey: false };
     if (top.kind === "seq") {
       const path = [...top.path, top.index++];
       places.set(key(path), { value: offset });
@@ -269,7 +273,8 @@ export function parseYaml(text: string, limits: YamlLimits): ParsedYaml {
   }
   const locate: Locate = (path, wantKey) => {
     const place = places.get(key(path));
-    if (place === undefined) return undefined;
+    // the root of an empty document (or of one that is only a comment) is its start
+    if (place === undefined) return path.length === 0 ? { line: 1, column: 1 } : undefined;
     return at(wantKey && place.key !== undefined ? place.key : place.value);
   };
   return { value, locate };

@@ -131,11 +131,13 @@ export class Checker {
       this.omitted++;
       return;
     }
+    const text = pathText(path);
+    if (this.issues.some((i) => i.path === text && i.message === message)) return;
     let at = this.locate(path, key);
     for (let up = path.length - 1; at === undefined && up >= 0; up--) {
       at = this.locate(path.slice(0, up), false);
     }
-    this.issues.push({ path: pathText(path), ...(at ?? {}), message });
+    this.issues.push({ path: text, ...(at ?? {}), message });
   }
 
   /** A mapping with only `known` fields, the `required` ones present, and no field set to null. */

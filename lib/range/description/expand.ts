@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Checker, ipText, macText, macValue } from "./checker.ts";
+import { type Checker, ipText, macText, macValue, pathText } from "./checker.ts";
 import type { GuestPlan } from "./guests.ts";
 import type { CheckedNetworks } from "./networks.ts";
 import type { ExpandedGuest, ExpandedNic, HostSpec, NetworkSpec } from "./types.ts";
@@ -59,8 +59,8 @@ interface Expansion {
   guests: ExpandedGuest[];
   /** mac -> guest name, of MACs written in the description. */
   explicitMacs: Map<string, string>;
-  /** network/mac -> guest name. */
-  explicitByNetwork: Map<string, string>;
+  /** network/mac -> guest name and the NIC's field. */
+  explicitByNetwork: Map<string, { guest: string; path: (string | number)[] }>;
   planned: Map<string, string>;
   pending: { nic: ExpandedNic; guest: string; index: number; n: number }[];
   total: number;
@@ -99,7 +99,10 @@ function expandOne(
         c.add([...p, "nics", j, "mac"], `MAC ${nic.mac} of ${guestName} is also the MAC of ${other}`);
       } else {
         x.explicitMacs.set(nic.mac, guestName);
-        x.explicitByNetwork.set(`${s.network}/${nic.mac}`, guestName);
+        x.explicitByNetwork.set(`${s.network}/${nic.mac}`, {
+          guest: guestName,
+          path: [...p, "nics", j, "mac"],
+        });
       }
     } else x.pending.push({ nic, guest: plan.id, index: n, n: j });
     if (s.address !== undefined) {
@@ -168,12 +171,17 @@ export function expand(
     for (let n = 1; n <= plan.count; n++) if (!expandOne(c, name, plan, n, hosts, nets, x)) break;
   }
   for (const [key, path] of nets.reservedMacs) {
-    const guest = x.explicitByNetwork.get(key);
-    if (guest !== undefined) {
+    const owner = x.explicitByNetwork.get(key);
+    if (owner !== undefined) {
+      const mac = key.slice(key.indexOf("/") + 1);
       c.add(
         path,
-        `MAC ${key.slice(key.indexOf("/") + 1)} is reserved here and is also the MAC of ${guest} on this ` +
-          "network (its planned address would silently lose): drop the reservation or change the guest's mac",
+        `MAC ${mac} is reserved here and is also the MAC of ${owner.guest} on this network ` +
+          "(its planned address would silently lose): drop the reservation or change the guest's mac",
+      );
+      c.add(
+        owner.path,
+        `MAC ${mac} of ${owner.guest} is also reserved at ${pathText(path)}: change one of them`,
       );
     }
   }

@@ -136,7 +136,7 @@ function checkNic(
       c.add(
         [...np, "address"],
         `${ipText(address)}${
-          count > 1 ? `..${ipText(last)}` : ""
+          count > 1 ? `..${ipText(last)} (one address per instance, count ${count})` : ""
         } is outside the subnet ${network.cidr.text} of network ${net}`,
       );
       return undefined;
@@ -144,7 +144,9 @@ function checkNic(
     if (address <= network.cidr.base + 1n || last >= broadcast(network.cidr)) {
       c.add(
         [...np, "address"],
-        `${ipText(address)} collides with the network address, the gateway or the broadcast address`,
+        `${ipText(address)}${
+          count > 1 ? `..${ipText(last)} (one address per instance, count ${count})` : ""
+        } collides with the network address, the gateway or the broadcast address`,
       );
       return undefined;
     }
