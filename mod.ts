@@ -244,3 +244,10 @@ export {
 export { ansibleIni, ansibleYaml, inventoryJson, type RangeStatus, rangeStatus } from "./lib/range/status.ts";
 export { type RangeHooks, RangeOperationError, type RangeProgress } from "./lib/range/types.ts";
 export { type UpOptions, upRange } from "./lib/range/up.ts";
+// Strict descriptions and metadata validation (issue 9).
+export { validateMetadataNamespace, validateMetadataPrefix } from "./lib/domain_xml.ts";
+export {
+  DEFAULT_LIMITS as DEFAULT_DESCRIPTION_LIMITS,
+  type DescriptionLimits,
+  type ParseRangeOptions,
+} from "./lib/range/description.ts";

@@ -3,4 +3,5 @@
 // only an import map can resolve).
 
 export { XMLParser } from "npm:fast-xml-parser@5.12.1";
-export * as yaml from "npm:yaml@2.9.1";
+// js-yaml, not yaml: npm:yaml reads process.env on every parse (a permission prompt without --allow-env).
+export * as jsYaml from "npm:js-yaml@5.5.0";

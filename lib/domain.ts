@@ -77,6 +77,7 @@ import {
 } from "./ffi/c.ts";
 import { libvirt } from "./ffi/library.ts";
 import { asArray, attribute, describeXml, type ParsedXml, parseXml } from "./xml.ts";
+import { validateMetadataNamespace, validateMetadataPrefix } from "./domain_xml.ts";
 import { decodeDomainInfo, decodeInterface, VIR_DOMAIN_INFO_SIZE } from "./ffi/structs.ts";
 import { UUID_STRING_BUFLEN } from "./ffi/symbols_domain.ts";
 
@@ -1015,8 +1016,10 @@ export async function getDomainMetadata(
  * @param xml the element, e.g. `<tags><tag key="role">victim</tag></tags>` (well-formed, unprefixed), or
  *   null to remove it
  * @param options live / config (default: the current definition)
- * @throws {TypeError} when the prefix is not an XML name
- * @throws {LibvirtError} when libvirt rejects the element
+ * @throws {TypeError} naming the argument when the namespace is not an absolute URI libvirt can write
+ *   back (RFC 3986 characters, no "&" or "'", see `validateMetadataNamespace`), the prefix is not an XML
+ *   name, or `xml` is neither a string nor null
+ * @throws {LibvirtError} when libvirt rejects the element (e.g. XML that is not well-formed)
  */
 export async function setDomainMetadata(
   domain: Domain,
@@ -1025,12 +1028,11 @@ export async function setDomainMetadata(
   xml: string | null,
   options: AffectOptions = {},
 ): Promise<void> {
-  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(prefix) || /^xml/i.test(prefix)) {
-    throw new TypeError(
-      `Cannot set metadata of domain ${JSON.stringify(domain.name)}: prefix ${
-        JSON.stringify(prefix)
-      } is not an XML name (letters, digits, "_.-", not starting with a digit or "xml")`,
-    );
+  const action = `set metadata of domain ${JSON.stringify(domain.name)}`;
+  validateMetadataNamespace(namespaceUri, "namespaceUri", action);
+  validateMetadataPrefix(prefix, "prefix", action);
+  if (xml !== null && typeof xml !== "string") {
+    throw new TypeError(`Cannot ${action}: xml must be a string (the element) or null (to remove it)`);
   }
   const uri = cString(namespaceUri, "metadata namespace");
   const key = cString(prefix, "metadata prefix");

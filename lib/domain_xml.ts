@@ -142,7 +142,6 @@ const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 const TARGET = /^(vd|sd|hd|xvd)[a-z]{1,3}$/;
 const TOKEN = /^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,63}$/;
-const XML_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 const ACTIONS = new Set([
   "destroy",
   "restart",
@@ -152,18 +151,143 @@ const ACTIONS = new Set([
   "coredump-restart",
 ]);
 
-function fail(field: string, value: unknown, fix: string): never {
-  throw new TypeError(`Cannot build domain XML: ${field} ${JSON.stringify(value)} ${fix}`);
+/** A value quoted for an error message, elided past 80 characters (a 50 MB value, a 50 MB message). */
+function shown(value: unknown): string {
+  if (typeof value === "string") {
+    return value.length > 80
+      ? `${JSON.stringify(value.slice(0, 80))}… (${value.length} characters)`
+      : JSON.stringify(value);
+  }
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    // a cycle or a BigInt
+  }
+  text ??= typeof value === "object" && value !== null
+    ? Object.prototype.toString.call(value)
+    : String(value);
+  return text.length > 82 ? `${text.slice(0, 80)}…` : text;
 }
 
-/** escapeXml with the field named in the error. */
+function fail(field: string, value: unknown, fix: string, action = "build domain XML"): never {
+  throw new TypeError(`Cannot ${action}: ${field} ${shown(value)} ${fix}`);
+}
+
+// XML 1.0 `Char` complement: what no escape can express (NUL, C0 controls but tab/LF/CR, lone
+// surrogates, U+FFFE, U+FFFF).
+const NOT_XML = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+/** escapeXml with the field named in the error (and the value elided, not repeated in full). */
 function text(field: string, value: unknown): string {
   if (typeof value !== "string") fail(field, value, "must be a string");
-  try {
-    return escapeXml(value);
-  } catch (error) {
-    throw new TypeError(`Cannot build domain XML: ${field}: ${(error as Error).message}`, { cause: error });
+  const bad = NOT_XML.exec(value);
+  if (bad !== null) {
+    const code = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
+    throw new TypeError(
+      `Cannot build domain XML: ${field}: ${shown(value)} contains U+${code} at position ${bad.index}, ` +
+        "which XML cannot carry: remove it",
+    );
   }
+  return escapeXml(value);
+}
+
+/**
+ * A plain object (a mapping) none of whose fields is null, or a TypeError naming the field: an optional
+ * field is omitted (or undefined) for its default, never null, so a null cannot silently become "kvm".
+ */
+function record(field: string, value: unknown): Record<string, unknown> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    fail(field, value, "must be an object");
+  }
+  for (const [key, v] of Object.entries(value)) {
+    if (v === null) {
+      fail(field === "spec" ? key : `${field}.${key}`, v, "is null: omit the field for its default");
+    }
+  }
+  return value as Record<string, unknown>;
+}
+
+/** A list, or a TypeError naming the field. */
+function list(field: string, value: unknown): unknown[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) fail(field, value, "must be a list (an array)");
+  return value;
+}
+
+/** Letters, digits, "_.-", not starting with a digit, "-", "." or "xml": an XML name without a colon. */
+const NCNAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+
+/**
+ * Checks a metadata namespace prefix (the XML prefix libvirt writes, `range` in `<range:tags>`).
+ *
+ * @param prefix the candidate
+ * @param field how the error names it
+ * @param action what the error says could not be done ("Cannot <action>: ...")
+ * @returns the prefix, unchanged
+ * @throws {TypeError} naming the field when it is not an XML name (or starts with "xml")
+ *
+ * @example
+ * ```ts
+ * import { validateMetadataPrefix } from "./domain_xml.ts";
+ * console.log(validateMetadataPrefix("range")); // "range"
+ * ```
+ */
+export function validateMetadataPrefix(
+  prefix: string,
+  field = "metadata.prefix",
+  action = "build domain XML",
+): string {
+  if (typeof prefix !== "string" || !NCNAME.test(prefix) || /^xml/i.test(prefix)) {
+    fail(
+      field,
+      prefix,
+      'is not an XML name: 1-64 letters, digits, "_", "." or "-", starting with a letter or "_", not with "xml" (e.g. "range")',
+      action,
+    );
+  }
+  return prefix;
+}
+
+/** RFC 3986 URI characters, less "&" and "'" (libvirt writes the namespace unescaped). */
+const URI = /^[A-Za-z][A-Za-z0-9+.-]*:(?:[A-Za-z0-9\-._~:/?#\[\]@!$()*+,;=]|%[0-9A-Fa-f]{2})+$/;
+
+/**
+ * Checks a metadata namespace URI: an absolute URI (a scheme, ":" and at least one character) of
+ * RFC 3986 characters, at most 2,048 long, without "&" or "'". Those two are legal in URIs, but
+ * libvirt writes the namespace into the domain XML unescaped, so a URI such as `a&b` gives a domain
+ * definition that libvirt itself cannot read back.
+ *
+ * @param uri the candidate, e.g. "https://example.org/range/1" or "urn:example:range:1"
+ * @param field how the error names it
+ * @param action what the error says could not be done ("Cannot <action>: ...")
+ * @returns the URI, unchanged
+ * @throws {TypeError} naming the field and what is wrong
+ *
+ * @example
+ * ```ts
+ * import { validateMetadataNamespace } from "./domain_xml.ts";
+ * console.log(validateMetadataNamespace("urn:example:range:1")); // "urn:example:range:1"
+ * ```
+ */
+export function validateMetadataNamespace(
+  uri: string,
+  field = "metadata.namespace",
+  action = "build domain XML",
+): string {
+  if (typeof uri !== "string" || uri.length > 2048 || !URI.test(uri)) {
+    const why = typeof uri !== "string"
+      ? "must be a string"
+      : uri.length > 2048
+      ? `is ${uri.length} characters long; the limit is 2048`
+      : !/^[A-Za-z][A-Za-z0-9+.-]*:./.test(uri)
+      ? "is not an absolute URI (a scheme such as https: or urn: first)"
+      : /[&']/.test(uri)
+      ? 'contains "&" or "\'", which libvirt would write unescaped into the domain XML'
+      : "contains characters a URI cannot hold (write spaces, quotes, <, > and non-ASCII as %XX)";
+    fail(field, uri, `${why}: use e.g. "https://example.org/range/1" or "urn:example:range:1"`, action);
+  }
+  return uri;
 }
 
 function nonEmpty(field: string, value: unknown): string {
@@ -172,7 +296,7 @@ function nonEmpty(field: string, value: unknown): string {
 }
 
 function token(field: string, value: string, example: string): string {
-  if (!TOKEN.test(value)) {
+  if (typeof value !== "string" || !TOKEN.test(value)) {
     fail(
       field,
       value,
@@ -257,15 +381,19 @@ export function metadataXml(
   prefix?: string,
   namespace?: string,
 ): string {
+  if (prefix !== undefined) validateMetadataPrefix(prefix);
   const p = prefix === undefined ? "" : `${prefix}:`;
   const declaration = prefix === undefined
     ? ""
-    : ` xmlns:${prefix}='${text("metadata.namespace", namespace)}'`;
+    : ` xmlns:${prefix}='${text("metadata.namespace", validateMetadataNamespace(namespace as string))}'`;
   let xml = `<${p}tags${declaration}>`;
-  for (const [key, value] of Object.entries(values)) {
+  for (const [key, value] of Object.entries(record("metadata.values", values))) {
     if (key === "") fail("metadata key", key, "must not be empty");
-    if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") {
-      fail(`metadata.values[${JSON.stringify(key)}]`, value, "must be a string, number or boolean");
+    if (
+      (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") ||
+      (typeof value === "number" && !Number.isFinite(value))
+    ) {
+      fail(`metadata.values[${shown(key)}]`, value, "must be a string, a finite number or a boolean");
     }
     xml += `<${p}tag key='${text(`metadata key ${JSON.stringify(key)}`, key)}'>${
       text(`metadata.values[${JSON.stringify(key)}]`, String(value))
@@ -337,7 +465,7 @@ function diskXml(disk: DiskSpec, index: number, used: Set<string>): string {
     if (target === undefined) {
       fail(`${field}.target`, target, "could not be assigned: more than 26 disks on a bus");
     }
-  } else if (!TARGET.test(target)) {
+  } else if (typeof target !== "string" || !TARGET.test(target)) {
     fail(`${field}.target`, target, 'is not a disk device name: use e.g. "vda", "sdb", "hdc"');
   }
   if (used.has(target)) fail(`${field}.target`, target, "is used by another disk: give each disk its own");
@@ -346,6 +474,7 @@ function diskXml(disk: DiskSpec, index: number, used: Set<string>): string {
   let xml = `<disk type='${type}' device='${device}'><driver name='qemu' type='${format}'/>` +
     `<source ${sourceAttribute}='${nonEmpty(`${field}.path`, disk.path)}'/>`;
   if (disk.backing !== undefined) {
+    record(`${field}.backing`, disk.backing);
     const backingFormat = token(`${field}.backing.format`, disk.backing.format ?? "qcow2", "qcow2");
     xml += `<backingStore type='file'><format type='${backingFormat}'/>` +
       `<source file='${nonEmpty(`${field}.backing.path`, disk.backing.path)}'/></backingStore>`;
@@ -371,7 +500,8 @@ function nicXml(nic: NicSpec, index: number, macs: Set<string>): string {
   }
   if (nic.targetDev !== undefined) {
     if (
-      !/^[A-Za-z0-9_.-]{1,15}$/.test(nic.targetDev) || /^(vnet|vif|macvtap|macvlan)\d/.test(nic.targetDev)
+      typeof nic.targetDev !== "string" || !/^[A-Za-z0-9_.-]{1,15}$/.test(nic.targetDev) ||
+      /^(vnet|vif|macvtap|macvlan)\d/.test(nic.targetDev)
     ) {
       fail(
         `${field}.targetDev`,
@@ -394,6 +524,7 @@ function nicXml(nic: NicSpec, index: number, macs: Set<string>): string {
  *   action, or for a value containing a character XML cannot carry
  */
 export function buildDomainXml(spec: DomainSpec): string {
+  record("spec", spec);
   const name = validateDomainName(spec.name);
   const type = spec.type ?? "kvm";
   if (type !== "kvm" && type !== "qemu" && type !== "test") {
@@ -407,13 +538,13 @@ export function buildDomainXml(spec: DomainSpec): string {
   const vcpus = positiveInteger("vcpus", spec.vcpus, 4096);
   let xml = `<domain type='${type}'><name>${name}</name>`;
   if (spec.uuid !== undefined) {
-    if (!UUID.test(spec.uuid)) {
+    if (typeof spec.uuid !== "string" || !UUID.test(spec.uuid)) {
       fail("uuid", spec.uuid, 'is not a UUID: e.g. "6695eb01-f6a4-8304-79aa-97f2502e193f"');
     }
     xml += `<uuid>${spec.uuid.toLowerCase()}</uuid>`;
   }
   if (spec.title !== undefined) {
-    if (/[\r\n]/.test(spec.title)) {
+    if (typeof spec.title === "string" && /[\r\n]/.test(spec.title)) {
       fail("title", spec.title, "must be one line (libvirt refuses newlines in titles)");
     }
     xml += `<title>${text("title", spec.title)}</title>`;
@@ -422,12 +553,10 @@ export function buildDomainXml(spec: DomainSpec): string {
     xml += `<description>${text("description", spec.description)}</description>`;
   }
   if (spec.metadata !== undefined) {
-    const prefix = spec.metadata.prefix ?? "range";
-    if (!XML_NAME.test(prefix) || /^xml/i.test(prefix)) {
-      fail("metadata.prefix", prefix, 'is not an XML name: letters, digits, "_.-", not starting with "xml"');
-    }
-    nonEmpty("metadata.namespace", spec.metadata.namespace);
-    xml += `<metadata>${metadataXml(spec.metadata.values, prefix, spec.metadata.namespace)}</metadata>`;
+    const metadata = record("metadata", spec.metadata) as unknown as MetadataSpec;
+    const prefix = validateMetadataPrefix(metadata.prefix ?? "range");
+    const namespace = validateMetadataNamespace(metadata.namespace);
+    xml += `<metadata>${metadataXml(metadata.values, prefix, namespace)}</metadata>`;
   }
   xml += `<memory unit='MiB'>${maxMemory}</memory><currentMemory unit='MiB'>${memory}</currentMemory>` +
     `<vcpu>${vcpus}</vcpu>`;
@@ -435,6 +564,7 @@ export function buildDomainXml(spec: DomainSpec): string {
   const machine = spec.machine === undefined ? "" : ` machine='${token("machine", spec.machine, "q35")}'`;
   xml += `<os><type arch='${arch}'${machine}>hvm</type>`;
   if (spec.kernel !== undefined) {
+    record("kernel", spec.kernel);
     xml += `<kernel>${nonEmpty("kernel.kernel", spec.kernel.kernel)}</kernel>`;
     if (spec.kernel.initrd !== undefined) {
       xml += `<initrd>${nonEmpty("kernel.initrd", spec.kernel.initrd)}</initrd>`;
@@ -442,8 +572,8 @@ export function buildDomainXml(spec: DomainSpec): string {
     if (spec.kernel.cmdline !== undefined) {
       xml += `<cmdline>${text("kernel.cmdline", spec.kernel.cmdline)}</cmdline>`;
     }
-  } else if ((spec.disks ?? []).length > 0) {
-    xml += `<boot dev='${spec.disks![0].device === "cdrom" ? "cdrom" : "hd"}'/>`;
+  } else if (Array.isArray(spec.disks) && spec.disks.length > 0) {
+    xml += `<boot dev='${spec.disks[0]?.device === "cdrom" ? "cdrom" : "hd"}'/>`;
   }
   xml += "</os>";
   if (spec.cpuMode !== undefined) {
@@ -461,10 +591,15 @@ export function buildDomainXml(spec: DomainSpec): string {
   if (onCrash) xml += `<on_crash>${onCrash}</on_crash>`;
   xml += "<devices>";
   const targets = new Set<string>();
-  (spec.disks ?? []).forEach((disk, i) => xml += diskXml(disk, i, targets));
+  list("disks", spec.disks).forEach((disk, i) =>
+    xml += diskXml(record(`disks[${i}]`, disk) as unknown as DiskSpec, i, targets)
+  );
   const macs = new Set<string>();
-  (spec.nics ?? []).forEach((nic, i) => xml += nicXml(nic, i, macs));
+  list("nics", spec.nics).forEach((nic, i) =>
+    xml += nicXml(record(`nics[${i}]`, nic) as unknown as NicSpec, i, macs)
+  );
   if (spec.serial !== undefined) {
+    record("serial", spec.serial);
     if (spec.serial.type === "pty") {
       xml +=
         "<serial type='pty'><target port='0'/></serial><console type='pty'><target type='serial' port='0'/></console>";

@@ -96,17 +96,26 @@ const hostile: {
   {
     label: "metadata namespace with quote",
     spec: { metadata: { namespace: "https://x/'><evil/>", values: { a: "1" } } },
-    probe: (d) => d.metadata.tags["@_xmlns:range"] ?? d.metadata.tags["@_range"],
-    expect: undefined, // removeNSPrefix drops xmlns declarations; asserted well-formed below
+    reject: /metadata\.namespace "https:\/\/x\/'><evil\/>" contains "&" or "'"/,
+  },
+  {
+    label: "metadata namespace with & (libvirt cannot read its own XML back)",
+    spec: { metadata: { namespace: "a&b<c>", values: { a: "1" } } },
+    reject: /metadata\.namespace "a&b<c>" is not an absolute URI/,
+  },
+  {
+    label: "metadata namespace with a space",
+    spec: { metadata: { namespace: "https://x/a b", values: { a: "1" } } },
+    reject: /metadata\.namespace .* contains characters a URI cannot hold/,
   },
   {
     label: "metadata prefix xml",
-    spec: { metadata: { namespace: "u", prefix: "xmlfoo", values: {} } },
+    spec: { metadata: { namespace: "urn:u", prefix: "xmlfoo", values: {} } },
     reject: /prefix/,
   },
   {
     label: "metadata value NUL",
-    spec: { metadata: { namespace: "u", values: { a: "\0" } } },
+    spec: { metadata: { namespace: "urn:u", values: { a: "\0" } } },
     reject: /U\+0000/,
   },
   {

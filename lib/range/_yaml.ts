@@ -1,53 +1,283 @@
 /**
- * The YAML parser of range descriptions (`npm:yaml`), re-exported in one place so that the version
- * is pinned once. JSON goes through it too: YAML 1.2 reads JSON, and errors then point at lines alike.
+ * The YAML parser of range descriptions (`npm:js-yaml`), behind one small interface so that the
+ * version is pinned once. JSON goes through it too: YAML 1.2 reads JSON, and errors then point at
+ * lines alike.
+ *
+ * Why js-yaml and why events: it never touches `process` or the environment (`npm:yaml` reads
+ * `process.env.LOG_TOKENS` on every token, which makes a script without `--allow-env` fail or prompt),
+ * so nothing global is swapped around a parse. Its event stream carries source offsets, from which
+ * this module builds the field -> line/column index the validator uses, and on which it enforces the
+ * alias rules itself before any value is constructed: an alias to an unknown or still-open anchor, too
+ * many aliases, or a document whose aliases expand past a node budget (a "billion laughs" document) is
+ * a located {@link YamlError}, never a raw `ReferenceError`/`RangeError`.
  *
  * @module
  */
-import process from "node:process";
-import { yaml } from "../_deps.ts";
+import { jsYaml } from "../_deps.ts";
 
-/** A parsed YAML document (keeps each node's source range). */
-export type Document = yaml.Document;
-/** Maps offsets to lines and columns. */
-export type LineCounter = yaml.LineCounter;
-export const { isMap, isPair, isScalar, isSeq } = yaml;
+/** A YAML document that cannot be read; `line` and `column` are 1-based. */
+export class YamlError extends Error {
+  /** 1-based line of the problem. */
+  readonly line: number;
+  /** 1-based column of the problem. */
+  readonly column: number;
+  /**
+   * @param message what is wrong
+   * @param line 1-based line
+   * @param column 1-based column
+   */
+  constructor(message: string, line: number, column: number) {
+    super(message);
+    this.name = "YamlError";
+    this.line = line;
+    this.column = column;
+  }
+}
 
-/**
- * Runs `fn` with `process.env` replaced by an empty object unless env access is granted: yaml reads
- * `process.env.LOG_TOKENS` / `LOG_STREAM` (debug switches) on every parse, which would make scripts
- * need `--allow-env` only to read a file. The swap is synchronous, so nothing else observes it.
- */
-function withoutEnv<T>(fn: () => T): T {
-  const granted = Deno.permissions.querySync({ name: "env", variable: "LOG_TOKENS" }).state === "granted";
-  if (granted) return fn();
-  const descriptor = Object.getOwnPropertyDescriptor(process, "env");
-  if (!descriptor || !descriptor.configurable) return fn();
-  Object.defineProperty(process, "env", {
-    value: {},
-    writable: true,
-    configurable: true,
-    enumerable: descriptor.enumerable,
-  });
-  try {
-    return fn();
-  } finally {
-    Object.defineProperty(process, "env", descriptor);
+/** Bounds of {@link parseYaml}. */
+export interface YamlLimits {
+  /** Deepest nesting of mappings and sequences. */
+  maxDepth: number;
+  /** Most alias nodes (`*name`) in the document. */
+  maxAliases: number;
+  /** Most nodes the document stands for once every alias is expanded. */
+  maxNodes: number;
+}
+
+/** A field's place in the document: mapping keys and sequence indexes from the root. */
+export type YamlPath = readonly (string | number)[];
+
+/** Where a field is; `key` asks for its key rather than its value. */
+export type Locate = (path: YamlPath, key: boolean) => { line: number; column: number } | undefined;
+
+/** A parsed document: its value and where each of its fields is. */
+export interface ParsedYaml {
+  /** The plain value: objects, arrays, strings, numbers, booleans, null; undefined when empty. */
+  value: unknown;
+  /** Finds a field's line and column. */
+  locate: Locate;
+}
+
+/** The bounds used when a caller gives none: far above any real description, far below harm. */
+export const YAML_DEFAULT_LIMITS: Readonly<YamlLimits> = Object.freeze({
+  maxDepth: 32,
+  maxAliases: 200,
+  maxNodes: 200_000,
+});
+
+const { EVENT_ID } = jsYaml;
+
+/** Maps offsets to 1-based lines and columns. */
+function lineIndex(text: string): (offset: number) => { line: number; column: number } {
+  const starts = [0];
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+  return (offset) => {
+    let lo = 0, hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: offset - starts[lo] + 1 };
+  };
+}
+
+function key(path: YamlPath): string {
+  return JSON.stringify(path);
+}
+
+interface Frame {
+  kind: "map" | "seq" | "ignored";
+  path: YamlPath;
+  index: number;
+  /** In a mapping: true while the next node is a key. */
+  expectKey: boolean;
+  currentKey?: string;
+  /** The anchor of this collection (open until its POP) and its node count so far. */
+  anchor?: string;
+  nodes: number;
+}
+
+function start(event: jsYaml.Event): number {
+  switch (event.type) {
+    case EVENT_ID.SCALAR:
+      return Math.min(...[event.anchorStart, event.tagStart, event.valueStart].filter((o) => o >= 0));
+    case EVENT_ID.MAPPING:
+    case EVENT_ID.SEQUENCE:
+      return Math.min(...[event.anchorStart, event.tagStart, event.start].filter((o) => o >= 0));
+    case EVENT_ID.ALIAS:
+      return Math.max(0, event.anchorStart - 1);
+    default:
+      return 0;
   }
 }
 
 /**
- * Parses YAML (or JSON) text into a document that keeps every node's source range.
+ * Walks the events once: records each field's key and value offsets, enforces the alias rules and the
+ * node budget, and refuses a second document.
+ */
+function index(
+  text: string,
+  events: jsYaml.Event[],
+  limits: YamlLimits,
+  at: (offset: number) => { line: number; column: number },
+): Map<string, { key?: number; value: number }> {
+  const places = new Map<string, { key?: number; value: number }>();
+  const anchors = new Map<string, number>(); // anchor -> expanded node count
+  const open = new Set<string>();
+  const stack: Frame[] = [];
+  let documents = 0;
+  let aliases = 0;
+  let nodes = 0;
+  let last = 0;
+  const fail = (message: string, offset: number): never => {
+    const { line, column } = at(offset);
+    throw new YamlError(message, line, column);
+  };
+  const count = (n: number, offset: number) => {
+    nodes += n;
+    for (const frame of stack) frame.nodes += n;
+    if (nodes > limits.maxNodes) {
+      fail(
+        `the document stands for more than ${limits.maxNodes} nodes once its aliases are expanded ` +
+          "(an alias bomb?): write the values out, or raise limits.maxYamlNodes",
+        offset,
+      );
+    }
+  };
+  /** The path of the node that starts now, and whether it is a mapping key. */
+  const place = (offset: number): { path?: YamlPath; isKey: boolean } => {
+    const top = stack.at(-1);
+    if (top === undefined) {
+      places.set(key([]), { value: offset });
+      return { path: [], isKey: false };
+    }
+    if (top.kind === "ignored") return { isKey: false };
+    if (top.kind === "seq") {
+      const path = [...top.path, top.index++];
+      places.set(key(path), { value: offset });
+      return { path, isKey: false };
+    }
+    if (top.expectKey) return { isKey: true };
+    const path = top.currentKey === undefined ? undefined : [...top.path, top.currentKey];
+    if (path) places.set(key(path), { ...places.get(key(path)), value: offset });
+    return { ...(path ? { path } : {}), isKey: false };
+  };
+  /** After a complete node: a mapping alternates key and value. */
+  const done = () => {
+    const top = stack.at(-1);
+    if (top?.kind === "map") top.expectKey = !top.expectKey;
+  };
+  for (const event of events) {
+    if (event.type === EVENT_ID.DOCUMENT) {
+      if (++documents > 1) {
+        fail("more than one document (a second `---`): a range description is one document", 0);
+      }
+      continue;
+    }
+    // An empty scalar (`count:`) has no offset of its own: it is where the node before it was.
+    const own = start(event);
+    const offset = Number.isFinite(own) ? own : last;
+    last = offset;
+    if (event.type === EVENT_ID.POP) {
+      const frame = stack.pop();
+      if (frame === undefined) continue; // the document's end
+      if (frame.anchor !== undefined) {
+        open.delete(frame.anchor);
+        anchors.set(frame.anchor, frame.nodes);
+      }
+      done();
+      continue;
+    }
+    const top = stack.at(-1);
+    const { path, isKey } = place(offset);
+    const anchor = "anchorStart" in event && event.anchorStart >= 0 && event.type !== EVENT_ID.ALIAS
+      ? text.slice(event.anchorStart, event.anchorEnd)
+      : undefined;
+    if (event.type === EVENT_ID.ALIAS) {
+      const name = text.slice(event.anchorStart, event.anchorEnd);
+      if (++aliases > limits.maxAliases) {
+        fail(
+          `more than ${limits.maxAliases} aliases: write the values out, or raise limits.maxYamlAliases`,
+          offset,
+        );
+      }
+      if (open.has(name)) fail(`alias *${name} refers to a node that contains it (a cycle)`, offset);
+      const size = anchors.get(name);
+      if (size === undefined) fail(`alias *${name} refers to no anchor &${name} before it`, offset);
+      if (isKey) fail(`alias *${name} used as a mapping key: write the key out`, offset);
+      count(size!, offset);
+      done();
+      continue;
+    }
+    count(1, offset);
+    if (event.type === EVENT_ID.SCALAR) {
+      if (isKey && top?.kind === "map") {
+        top.currentKey = jsYaml.getScalarValue(text, event);
+        const k = [...top.path, top.currentKey];
+        places.set(key(k), { key: offset, value: offset });
+      }
+      if (anchor !== undefined) anchors.set(anchor, 1);
+      done();
+      continue;
+    }
+    // a mapping or a sequence
+    if (isKey && top?.kind === "map") top.currentKey = undefined;
+    const kind = isKey || (path === undefined && stack.length > 0)
+      ? "ignored"
+      : event.type === EVENT_ID.MAPPING
+      ? "map"
+      : "seq";
+    if (anchor !== undefined) open.add(anchor);
+    stack.push({
+      kind,
+      path: path ?? [],
+      index: 0,
+      expectKey: true,
+      nodes: 1,
+      ...(anchor !== undefined ? { anchor } : {}),
+    });
+  }
+  return places;
+}
+
+/**
+ * Parses YAML (or JSON) text into a plain value plus an index of where each field is.
  *
  * @param text the source
- * @returns the document and the line counter that turns offsets into lines and columns
+ * @param limits nesting depth, alias and node bounds
+ * @returns the value and its locator
+ * @throws {YamlError} with the line and column of the first problem (syntax, duplicate key, unknown
+ *   tag, alias rules, bounds, more than one document)
  */
-export function parseYaml(text: string): { document: yaml.Document.Parsed; lines: LineCounter } {
-  const lines = new yaml.LineCounter();
-  const document = withoutEnv(() =>
-    yaml.parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
-  );
-  return { document, lines };
+export function parseYaml(text: string, limits: YamlLimits): ParsedYaml {
+  const at = lineIndex(text);
+  let places: Map<string, { key?: number; value: number }>;
+  let value: unknown;
+  try {
+    const events = jsYaml.parseEvents(text, { maxDepth: limits.maxDepth });
+    places = index(text, events, limits, at);
+    value = jsYaml.constructFromEvents(events, { source: text, maxAliases: limits.maxAliases })[0];
+  } catch (error) {
+    if (error instanceof YamlError) throw error;
+    if (error instanceof jsYaml.YAMLException) {
+      const mark = error.mark;
+      throw new YamlError(
+        (error.reason ?? error.message).split("\n")[0],
+        (mark?.line ?? 0) + 1,
+        (mark?.column ?? 0) + 1,
+      );
+    }
+    // js-yaml's documentation: every exception must be caught, not only YAMLException.
+    throw new YamlError(`cannot be read: ${String((error as Error)?.message ?? error).slice(0, 200)}`, 1, 1);
+  }
+  const locate: Locate = (path, wantKey) => {
+    const place = places.get(key(path));
+    // the root of an empty document (or of one that is only a comment) is its start
+    if (place === undefined) return path.length === 0 ? { line: 1, column: 1 } : undefined;
+    return at(wantKey && place.key !== undefined ? place.key : place.value);
+  };
+  return { value, locate };
 }
 
 /**
@@ -57,5 +287,5 @@ export function parseYaml(text: string): { document: yaml.Document.Parsed; lines
  * @returns the YAML text
  */
 export function toYaml(value: unknown): string {
-  return withoutEnv(() => yaml.stringify(value, { lineWidth: 0 }));
+  return jsYaml.dump(value, { lineWidth: -1, noRefs: true });
 }

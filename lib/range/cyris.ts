@@ -27,7 +27,7 @@
  *
  * @module
  */
-import { parseYaml, toYaml } from "./_yaml.ts";
+import { parseYaml, toYaml, YAML_DEFAULT_LIMITS, YamlError } from "./_yaml.ts";
 import type { GuestSpec, NetworkSpec, RangeDescription } from "./description.ts";
 
 /** Options for {@link cyrisToRange}. */
@@ -78,13 +78,15 @@ const safe = (text: string) => text.replace(/[^A-Za-z0-9_.-]/g, "_").replace(/^\
  * @throws {TypeError} when the text has no `clone_settings` or names hosts or guests it does not define
  */
 export function cyrisToRange(text: string, options: CyrisOptions = {}): CyrisTranslation {
-  const { document } = parseYaml(text);
-  if (document.errors.length > 0) {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, YAML_DEFAULT_LIMITS).value;
+  } catch (error) {
+    if (!(error instanceof YamlError)) throw error;
     throw new TypeError(
-      `Cannot translate the CyRIS description: ${document.errors[0].message.split("\n")[0]}`,
+      `Cannot translate the CyRIS description: line ${error.line}, column ${error.column}: ${error.message}`,
     );
   }
-  const doc = document.toJS();
   const notes: string[] = [];
   const hostSettings = section(doc, "host_settings");
   const guestSettings = section(doc, "guest_settings");

@@ -1,0 +1,247 @@
+/**
+ * The types of range descriptions: what is written (the `*Spec` interfaces), what validation makes of
+ * it ({@link Range}, {@link ExpandedGuest}), the bounds a parse enforces ({@link DescriptionLimits}) and
+ * the error that lists what is wrong ({@link RangeDescriptionError}).
+ *
+ * @module
+ */
+
+/** One libvirt host of the range. */
+export interface HostSpec {
+  /** The id guests name in `host` / `hosts`. */
+  id: string;
+  /** The libvirt URI: `test:///default`, `qemu:///system`, `qemu+tcp://10.0.0.2/system`, ... */
+  uri: string;
+}
+
+/** A DHCP host reservation of a network. */
+export interface ReservationSpec {
+  mac: string;
+  address: string;
+  /** The hostname dnsmasq hands out with it. */
+  name?: string;
+}
+
+/** One network of the range, created on every host that has a guest on it (unless `external`). */
+export interface NetworkSpec {
+  /** The libvirt network's name. */
+  name: string;
+  /** "nat" (forwarded to the outside) or "isolated" (guests and the host only). */
+  mode: "nat" | "isolated";
+  /** IPv4 subnet, e.g. "10.10.1.0/24"; the host (gateway) takes its first address. */
+  subnet: string;
+  /** The DHCP pool; omitted: no DHCP server on this network. */
+  dhcp?: { start: string; end: string };
+  /** Fixed DHCP answers, by MAC. Planned NIC addresses are added automatically. */
+  reservations?: ReservationSpec[];
+  /** The host bridge's name (<= 15 characters); libvirt picks virbrN when omitted. */
+  bridge?: string;
+  /** True: the network exists on the hosts already; the range neither creates nor deletes it. */
+  external?: boolean;
+}
+
+/** A base image guests are cloned from (a qcow2 overlay per guest). */
+export interface BaseImageSpec {
+  id: string;
+  /** The image's path on each host that runs guests of it. */
+  path: string;
+  /** "qcow2" (default) or "raw". */
+  format?: string;
+}
+
+/** Direct kernel boot. */
+export interface KernelSpec {
+  kernel: string;
+  initrd?: string;
+  cmdline?: string;
+}
+
+/** One NIC of a guest. */
+export interface NicSpecInput {
+  /** A network of the description. */
+  network: string;
+  /** The planned address of instance 1; instance n gets address + n - 1. */
+  address?: string;
+  /** The MAC of instance 1; instance n gets MAC + n - 1. Generated when omitted. */
+  mac?: string;
+}
+
+/** A kind of guest, instantiated `count` times. */
+export interface GuestSpec {
+  id: string;
+  baseImage?: string;
+  kernel?: KernelSpec;
+  /** Memory, MiB. */
+  memory: number;
+  /** Default 1. */
+  vcpus?: number;
+  /** Default 1. */
+  count?: number;
+  /** "kvm", "qemu" (TCG) or "test"; default: "test" on test:// hosts, else "kvm". */
+  type?: "kvm" | "qemu" | "test";
+  /** The host id; or `hosts` to spread instances round-robin over several. */
+  host?: string;
+  hosts?: string[];
+  /** Add the qemu-guest-agent channel. Default false. */
+  agent?: boolean;
+  /** Size of the overlay (or of the empty data disk of kernel-boot guests without base image), MiB. */
+  diskMiB?: number;
+  nics?: NicSpecInput[];
+}
+
+/** The whole description, as written. */
+export interface RangeDescription {
+  /** 1-32 letters, digits, "_" or "-": it prefixes everything the range creates. */
+  name: string;
+  hosts: HostSpec[];
+  /** Where volumes go: an existing pool, or a directory the range makes a pool of (`<name>.pool`). */
+  storage?: { pool?: string; path?: string };
+  networks?: NetworkSpec[];
+  baseImages?: BaseImageSpec[];
+  guests: GuestSpec[];
+  /** The snapshot `reset` reverts to, default "clean". */
+  snapshot?: string;
+}
+
+/** One NIC of a concrete guest. */
+export interface ExpandedNic {
+  network: string;
+  mac: string;
+  address?: string;
+  /** True when the MAC was generated, not written in the description. */
+  generatedMac: boolean;
+}
+
+/** One concrete guest (a libvirt domain). */
+export interface ExpandedGuest {
+  /** `<range>-<guest>-<n>` */
+  name: string;
+  guestId: string;
+  /** 1-based. */
+  index: number;
+  hostId: string;
+  uri: string;
+  type: "kvm" | "qemu" | "test";
+  memoryMiB: number;
+  vcpus: number;
+  agent: boolean;
+  baseImage?: BaseImageSpec;
+  kernel?: KernelSpec;
+  /** The volume's name in the pool: `<range>.<guest>-<n>.qcow2`. */
+  volume: string;
+  diskMiB: number;
+  nics: ExpandedNic[];
+}
+
+/** A validated description and its expansion. */
+export interface Range {
+  description: RangeDescription;
+  name: string;
+  guests: ExpandedGuest[];
+  /** Per host id: the networks the range creates there (external ones excluded). */
+  networksByHost: Map<string, NetworkSpec[]>;
+  /** The storage pool volumes go into. */
+  pool: { name: string; created: boolean; path?: string };
+  snapshot: string;
+}
+
+/** One problem found in a description. */
+export interface DescriptionIssue {
+  /** The field, e.g. "guests[2].nics[0].mac". */
+  path: string;
+  /** 1-based, when the description came from text. */
+  line?: number;
+  column?: number;
+  message: string;
+}
+
+/**
+ * The bounds a description must stay within. Every bound has a default ({@link DEFAULT_LIMITS}) far
+ * above any real range; a caller raises one through `limits` in the options of `parseRangeDescription`
+ * or `validateRange`.
+ */
+export interface DescriptionLimits {
+  /** Most concrete guests the description may expand to (the sum of every `count`). Default 1,000. */
+  maxGuests: number;
+  /** Longest string value (paths, URIs, command lines, names), in characters. Default 4,096. */
+  maxStringLength: number;
+  /** Largest description text, in UTF-8 bytes. Default 1 MiB. */
+  maxDocumentBytes: number;
+  /** Deepest nesting of mappings and lists in the text. Default 32. */
+  maxDepth: number;
+  /** Most YAML aliases (`*name`) in the text. Default 200. */
+  maxYamlAliases: number;
+  /** Most YAML nodes the text stands for once its aliases are expanded. Default 200,000. */
+  maxYamlNodes: number;
+  /** Most problems an error records and lists; the rest are counted ("and 12 more"). Default 20. */
+  maxIssues: number;
+  /** Longest quotation of a value inside a message, in characters (the rest is elided). Default 64. */
+  maxQuotedLength: number;
+}
+
+/** The bounds used where a caller gives none. */
+export const DEFAULT_LIMITS: Readonly<DescriptionLimits> = Object.freeze({
+  maxGuests: 1000,
+  maxStringLength: 4096,
+  maxDocumentBytes: 1024 * 1024,
+  maxDepth: 32,
+  maxYamlAliases: 200,
+  maxYamlNodes: 200_000,
+  maxIssues: 20,
+  maxQuotedLength: 64,
+});
+
+/**
+ * Quotes a value for a message, elided past `max` characters so that a 50 MB value cannot make a
+ * 50 MB error message.
+ *
+ * @param value the value
+ * @param max the longest quotation, in characters
+ * @returns the JSON quotation, e.g. `"web"` or `"aaaa…" (50000000 characters)`
+ */
+export function quote(value: unknown, max: number = DEFAULT_LIMITS.maxQuotedLength): string {
+  if (typeof value === "string" && value.length > max) {
+    return `${JSON.stringify(value.slice(0, max))}… (${value.length} characters)`;
+  }
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  return text.length > max + 2 ? `${text.slice(0, max)}…` : text;
+}
+
+/**
+ * A description that cannot be used. `issues` lists the problems found (at most `limits.maxIssues`),
+ * each with its field and, when the description came from text, its line and column; `omitted` counts
+ * the problems past that bound. Nothing has been created when this is thrown.
+ */
+export class RangeDescriptionError extends Error {
+  /** The problems found, in document order of discovery. */
+  readonly issues: DescriptionIssue[];
+  /** How many more problems were found than `issues` holds. */
+  readonly omitted: number;
+  /**
+   * @param source the file name or "description"
+   * @param issues what is wrong (at least one)
+   * @param omitted how many further problems were found but not recorded
+   */
+  constructor(source: string, issues: DescriptionIssue[], omitted = 0) {
+    const where = (i: DescriptionIssue) =>
+      `${i.line !== undefined ? `line ${i.line}, column ${i.column}: ` : ""}${
+        i.path || "(top)"
+      }: ${i.message}`;
+    super(
+      `Cannot use range description ${quote(source, 200)}: ${where(issues[0])}` +
+        (issues.length > 1 ? `\n${issues.slice(1).map((i) => `  also ${where(i)}`).join("\n")}` : "") +
+        (omitted > 0 ? `\n  and ${omitted} more problem${omitted === 1 ? "" : "s"}` : ""),
+    );
+    this.name = "RangeDescriptionError";
+    this.issues = issues;
+    this.omitted = omitted;
+  }
+}
+
+/** The domain-metadata namespace that tags what a range created (`<range:tags>` with key "range"). */
+export const RANGE_NAMESPACE = "urn:deno-libvirt:range:1";
