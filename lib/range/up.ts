@@ -271,9 +271,9 @@ export async function upRange(
     await steps.phase("pool", poolWork, (i) => ({ target: i.name, host: i.host }), async (i) => {
       return await pool(i.host).use(async (conn) => {
         if (i.action === "create") {
-          await steps.act("pool", i.name, i.host);
           let p;
           try {
+            await steps.act("pool", i.name, i.host);
             p = await defineStoragePool(
               conn,
               `<pool type='dir'><name>${escapeXml(i.name)}</name><target><path>${
@@ -326,12 +326,12 @@ export async function upRange(
       return await pool(g.hostId).use(async (conn) => {
         using p = await lookupStoragePool(conn, range.pool.name);
         if (item.action === "create") {
-          await steps.act("volume", g.volume, g.hostId);
           let volume;
           try {
+            await steps.act("volume", g.volume, g.hostId);
             volume = await createVolume(p, volumeXml(g));
           } catch (error) {
-            // "already exists": someone made it since the plan; it is theirs
+            // not made; or "already exists": someone made it since the plan, and it is theirs
             await forget("volume", g.volume, g.hostId);
             throw error;
           }
