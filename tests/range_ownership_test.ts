@@ -25,7 +25,7 @@ import {
   undefineStoragePool,
 } from "../mod.ts";
 import type { Connection } from "../lib/connection.ts";
-import { guestXml, networkXml, parseRecord, recordNetworkName } from "../lib/range/_libvirt.ts";
+import { guestXml, Ledger, networkXml, parseRecord, recordNetworkName } from "../lib/range/_libvirt.ts";
 import { type Range, RangeDescriptionError, validateRange } from "../lib/range/description.ts";
 import { downRange } from "../lib/range/down.ts";
 import { planRange } from "../lib/range/plan.ts";
@@ -425,3 +425,63 @@ function describeNetworks(range: Range) {
   networks[0].dhcp = { start: "10.72.1.100", end: "10.72.1.200" };
   return networks;
 }
+
+Deno.test("record: concurrent saves coalesce, and every change reaches a write its caller waited for", async () => {
+  const ledger = new Ledger("r1", "h1");
+  const writes: string[] = [];
+  let release: (() => void) | undefined;
+  let wrote: (() => void) | undefined;
+  const nextWrite = () => new Promise<void>((resolve) => (wrote = resolve));
+  const write = (xml: string) => {
+    writes.push(xml);
+    wrote?.();
+    return new Promise<void>((resolve) => (release = resolve));
+  };
+  ledger.set({ kind: "volume", name: "r1.a-1.qcow2", pool: "p", state: "intent" });
+  const first = ledger.save(write);
+  // while the first write is in flight, three more changes and saves
+  const more = [1, 2, 3].map((i) => {
+    ledger.set({ kind: "volume", name: `r1.b-${i}.qcow2`, pool: "p", state: "intent" });
+    return ledger.save(write);
+  });
+  assert.equal(writes.length, 1);
+  const second = nextWrite();
+  release!();
+  await first;
+  // one more write carries all three changes
+  await second;
+  release!();
+  await Promise.all(more);
+  assert.equal(writes.length, 2, "four saves, two writes");
+  const last = parseRecord(writes[1], "r1")!;
+  assert.deepEqual(last.entries.map((e) => e.name).sort(), [
+    "r1.a-1.qcow2",
+    "r1.b-1.qcow2",
+    "r1.b-2.qcow2",
+    "r1.b-3.qcow2",
+  ]);
+  // a record of another range, another namespace or version is not this range's record
+  assert.equal(parseRecord(writes[1], "r2"), undefined);
+  assert.equal(parseRecord(writes[1].replace("range-record:1", "range-record:9"), "r1"), undefined);
+  assert.equal(parseRecord(writes[1].replace("version='1'", "version='2'"), "r1"), undefined);
+  assert.equal(parseRecord("<network><name>r1.ownership</name></network>", "r1"), undefined);
+});
+
+Deno.test("record: values in the record are escaped and read back exactly", () => {
+  const ledger = new Ledger("r1", `h'<x/>`);
+  const odd = `/pool/a'b"<c>&d.qcow2`;
+  ledger.set({ kind: "volume", name: `v'<evil/>`, pool: `p&<q>`, state: "created", path: odd });
+  ledger.set({ kind: "pool", name: "r1.pool", state: "created", built: true });
+  const xml = ledger.xml();
+  assert.equal(count(parseXml(xml), "evil"), 0, xml);
+  const back = parseRecord(xml, "r1")!;
+  assert.equal(back.host, `h'<x/>`);
+  assert.deepEqual(back.entries.find((e) => e.kind === "volume"), {
+    kind: "volume",
+    name: `v'<evil/>`,
+    pool: `p&<q>`,
+    state: "created",
+    path: odd,
+  });
+  assert.equal(back.entries.find((e) => e.kind === "pool")?.built, true);
+});

@@ -258,11 +258,21 @@ export async function upRange(
     await save(h);
     return "ok";
   }, limit);
-  /** After a failed create: the name is not ours (it may be someone else's now), unless recorded before. */
+  /**
+   * After a failed create: the name is not ours (it may be someone else's now), unless recorded
+   * before. A failure to rewrite the record is added to the operation's errors, never masks the
+   * create's own.
+   */
   const forget = async (kind: "pool" | "volume", name: string, hostId: string) => {
     if (!added.has(`${hostId}\0${kind}\0${name}`)) return;
     ledgers.get(hostId)!.delete(kind, name, kind === "volume" ? range.pool.name : undefined);
-    await save(hostId);
+    await save(hostId).catch((error) => {
+      steps.errors.push(
+        new Error(`cannot drop ${kind} ${JSON.stringify(name)} from the ownership record on ${hostId}`, {
+          cause: error,
+        }),
+      );
+    });
   };
 
   // the storage pool
