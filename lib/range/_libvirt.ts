@@ -1,12 +1,21 @@
 // The libvirt side of range automation: the XML of range networks, volumes and domains (all tagged
-// with the range's name), reading the tags back, and bounded parallel work over a host's pool.
+// with the range's name, every value escaped), reading the tags back, the per-host ownership record
+// (what `up` is about to create / has created among pools and volumes, which carry no metadata), the
+// re-check of a Range before an operation trusts it, and bounded parallel work over a host's pool.
 import { getDomainMetadata } from "../domain.ts";
 import type { Domain } from "../domain.ts";
 import { buildDomainXml, metadataXml, parseMetadataXml } from "../domain_xml.ts";
 import { parseCidr } from "../ip/addresses.ts";
 import { PLAN_NAMESPACE } from "../ip/target.ts";
-import { escapeXml } from "../xml.ts";
-import { type ExpandedGuest, type NetworkSpec, type Range, RANGE_NAMESPACE } from "./description.ts";
+import { asArray, attribute, escapeXml, type ParsedXml, parseXml } from "../xml.ts";
+import {
+  type ExpandedGuest,
+  type NetworkSpec,
+  type Range,
+  RANGE_NAMESPACE,
+  RangeDescriptionError,
+  validateRange,
+} from "./description.ts";
 
 function ipText(value: bigint): string {
   return [24n, 16n, 8n, 0n].map((s) => String((value >> s) & 0xffn)).join(".");
@@ -33,8 +42,8 @@ export async function domainRange(domain: Domain): Promise<string | undefined> {
 /** The network XML: forward mode, gateway, DHCP pool, reservations (explicit and planned), tag. */
 export function networkXml(range: Range, spec: NetworkSpec, hostId: string): string {
   const cidr = parseCidr(spec.subnet);
-  const gateway = ipText(cidr.base + 1n);
-  const mask = ipText(((1n << 32n) - 1n) ^ ((1n << BigInt(32 - cidr.bits)) - 1n));
+  const gateway = escapeXml(ipText(cidr.base + 1n));
+  const mask = escapeXml(ipText(((1n << 32n) - 1n) ^ ((1n << BigInt(32 - cidr.bits)) - 1n)));
   let xml = `<network><name>${escapeXml(spec.name)}</name><metadata>${
     tagXml(range.name, { host: hostId })
   }</metadata>`;
@@ -42,7 +51,7 @@ export function networkXml(range: Range, spec: NetworkSpec, hostId: string): str
   if (spec.bridge) xml += `<bridge name='${escapeXml(spec.bridge)}' stp='on' delay='0'/>`;
   xml += `<ip address='${gateway}' netmask='${mask}'>`;
   if (spec.dhcp) {
-    xml += `<dhcp><range start='${spec.dhcp.start}' end='${spec.dhcp.end}'/>`;
+    xml += `<dhcp><range start='${escapeXml(spec.dhcp.start)}' end='${escapeXml(spec.dhcp.end)}'/>`;
     const seen = new Set<string>();
     const hosts = [
       ...(spec.reservations ?? []),
@@ -57,7 +66,9 @@ export function networkXml(range: Range, spec: NetworkSpec, hostId: string): str
     for (const h of hosts) {
       if (seen.has(h.mac)) continue;
       seen.add(h.mac);
-      xml += `<host mac='${h.mac}' ip='${h.address}'${h.name ? ` name='${escapeXml(h.name)}'` : ""}/>`;
+      xml += `<host mac='${escapeXml(h.mac)}' ip='${escapeXml(h.address)}'${
+        h.name ? ` name='${escapeXml(h.name)}'` : ""
+      }/>`;
     }
     xml += "</dhcp>";
   }
@@ -66,7 +77,7 @@ export function networkXml(range: Range, spec: NetworkSpec, hostId: string): str
 
 /** A qcow2 volume: an overlay of the base image, or an empty data disk. */
 export function volumeXml(guest: ExpandedGuest): string {
-  const capacity = `<capacity unit='MiB'>${guest.diskMiB}</capacity>`;
+  const capacity = `<capacity unit='MiB'>${escapeXml(String(guest.diskMiB))}</capacity>`;
   const backing = guest.baseImage
     ? `<backingStore><path>${escapeXml(guest.baseImage.path)}</path><format type='${
       escapeXml(guest.baseImage.format ?? "qcow2")
@@ -101,7 +112,7 @@ export function guestXml(range: Range, guest: ExpandedGuest, volumePath: string)
   const planned = guest.nics.filter((n) => n.address);
   if (planned.length === 0) return xml;
   const plan = `<ip:plan xmlns:ip='${PLAN_NAMESPACE}'>${
-    planned.map((n) => `<ip:nic mac='${n.mac}' address='${n.address}'/>`).join("")
+    planned.map((n) => `<ip:nic mac='${escapeXml(n.mac)}' address='${escapeXml(n.address!)}'/>`).join("")
   }</ip:plan>`;
   return xml.replace("<metadata>", `<metadata>${plan}`);
 }
@@ -134,4 +145,278 @@ export async function settleAll<T, R>(
 /** An Error from anything thrown. */
 export function asError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Re-checking a Range before an operation trusts it
+
+type Comparable = unknown;
+
+/** The first place two plain values (objects, arrays, Maps, scalars) differ, as a field path. */
+function firstDifference(
+  actual: Comparable,
+  expected: Comparable,
+  path: string,
+): { path: string; actual: unknown; expected: unknown } | undefined {
+  if (Object.is(actual, expected)) return undefined;
+  const differ = { path, actual, expected };
+  if (expected instanceof Map) {
+    if (!(actual instanceof Map) || actual.size !== expected.size) return differ;
+    for (const [key, value] of expected) {
+      if (!actual.has(key)) return differ;
+      const d = firstDifference(actual.get(key), value, `${path}.get(${JSON.stringify(key)})`);
+      if (d) return d;
+    }
+    return undefined;
+  }
+  if (Array.isArray(expected)) {
+    if (!Array.isArray(actual)) return differ;
+    const n = Math.max(actual.length, expected.length);
+    for (let i = 0; i < n; i++) {
+      const d = firstDifference(actual[i], expected[i], `${path}[${i}]`);
+      if (d) return d;
+    }
+    return undefined;
+  }
+  if (expected !== null && typeof expected === "object") {
+    if (actual === null || typeof actual !== "object" || Array.isArray(actual) || actual instanceof Map) {
+      return differ;
+    }
+    const a = actual as Record<string, unknown>;
+    const e = expected as Record<string, unknown>;
+    const keys = new Set(
+      [...Object.keys(a), ...Object.keys(e)].filter((k) => a[k] !== undefined || e[k] !== undefined),
+    );
+    for (const key of keys) {
+      const d = firstDifference(a[key], e[key], path ? `${path}.${key}` : key);
+      if (d) return d;
+    }
+    return undefined;
+  }
+  return differ;
+}
+
+function shown(value: unknown): string {
+  const text = value instanceof Map ? `Map(${value.size})` : JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
+ * Re-validates a Range before an operation acts on it: its description is validated again (from a
+ * copy) and the expansion compared with the one given, field by field. A Range built by hand or
+ * changed after `parseRangeDescription` / `validateRange` is refused before anything is created.
+ *
+ * @param range what the caller passed
+ * @param operation "up", "down", ... for the message
+ * @returns the freshly validated Range (from a private copy: later changes by the caller do not reach
+ *   the operation)
+ * @throws {RangeDescriptionError} naming the field that is invalid or was changed after validation
+ */
+export function verifiedRange(range: Range, operation: string): Range {
+  const source = `range given to ${operation}`;
+  if (
+    range === null || typeof range !== "object" || range.description === null ||
+    typeof range.description !== "object"
+  ) {
+    throw new RangeDescriptionError(source, [{
+      path: "",
+      message: `expected a Range from parseRangeDescription or validateRange, got ${shown(range)}`,
+    }]);
+  }
+  let copy: unknown;
+  try {
+    copy = structuredClone(range.description);
+  } catch (error) {
+    throw new RangeDescriptionError(source, [{
+      path: "description",
+      message: `cannot be copied (${error instanceof Error ? error.message : String(error)}): ` +
+        "a description holds only plain data",
+    }]);
+  }
+  const fresh = validateRange(copy, { source: `${source} (its description, re-checked)` });
+  const given = {
+    name: range.name,
+    snapshot: range.snapshot,
+    pool: range.pool,
+    guests: range.guests,
+    networksByHost: range.networksByHost,
+  };
+  const expected = {
+    name: fresh.name,
+    snapshot: fresh.snapshot,
+    pool: fresh.pool,
+    guests: fresh.guests,
+    networksByHost: fresh.networksByHost,
+  };
+  const d = firstDifference(given, expected, "");
+  if (d) {
+    throw new RangeDescriptionError(source, [{
+      path: d.path,
+      message:
+        `is ${shown(d.actual)} but the range's description gives ${
+          shown(d.expected)
+        }: the Range was changed after it was validated; change its description and validate it again ` +
+        "(validateRange) instead",
+    }]);
+  }
+  return fresh;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The ownership record: what up is about to create / has created among pools and volumes
+
+/** The namespace of the ownership record's metadata. */
+export const RECORD_NAMESPACE = "urn:deno-libvirt:range-record:1";
+
+/** The name of the inactive network that carries a range's ownership record on a host. */
+export function recordNetworkName(range: string): string {
+  return `${range}.ownership`;
+}
+
+/** One pool or volume in the ownership record. */
+export interface OwnedEntry {
+  kind: "pool" | "volume";
+  name: string;
+  /** For volumes: the pool they are in. */
+  pool?: string;
+  /** "intent": about to be created (written before the create call); "created": confirmed. */
+  state: "intent" | "created";
+  /** Volumes: the path libvirt gave it. */
+  path?: string;
+  /** Pools: true when up built (made) the pool's directory, so down may remove it. */
+  built?: boolean;
+}
+
+/** A range's ownership record on one host. */
+export interface OwnershipRecord {
+  range: string;
+  host: string;
+  /** The record network's UUID (a redefinition must carry it). */
+  uuid: string;
+  entries: OwnedEntry[];
+}
+
+/** Key of an entry: kind, pool and name. */
+export function entryKey(kind: OwnedEntry["kind"], name: string, pool?: string): string {
+  return kind === "pool" ? `pool\0${name}` : `volume\0${pool ?? ""}\0${name}`;
+}
+
+/** The XML of the record network: never started, no addresses, the record in its metadata. */
+export function recordXml(record: OwnershipRecord): string {
+  const items = record.entries.map((e) => {
+    let attrs = ` name='${escapeXml(e.name)}' state='${escapeXml(e.state)}'`;
+    if (e.pool !== undefined) attrs += ` pool='${escapeXml(e.pool)}'`;
+    if (e.path !== undefined) attrs += ` path='${escapeXml(e.path)}'`;
+    if (e.built !== undefined) attrs += ` built='${e.built ? "yes" : "no"}'`;
+    return `<rec:${e.kind}${attrs}/>`;
+  }).join("");
+  return `<network><name>${escapeXml(recordNetworkName(record.range))}</name><uuid>${
+    escapeXml(record.uuid)
+  }</uuid><metadata><rec:record xmlns:rec='${RECORD_NAMESPACE}' version='1' range='${
+    escapeXml(record.range)
+  }' host='${escapeXml(record.host)}'>${items}</rec:record></metadata></network>`;
+}
+
+/**
+ * Reads the ownership record out of a network's XML; undefined when the network is not a record of
+ * this range (wrong namespace, another range's name, unknown version): such a network is never
+ * touched.
+ */
+export function parseRecord(xml: string, range: string): OwnershipRecord | undefined {
+  let doc: ParsedXml;
+  try {
+    doc = parseXml(xml);
+  } catch {
+    return undefined;
+  }
+  const network = doc.network as ParsedXml | undefined;
+  if (!network || typeof network !== "object") return undefined;
+  const metadata = network.metadata;
+  if (!metadata || typeof metadata !== "object") return undefined;
+  for (const [key, value] of Object.entries(metadata as ParsedXml)) {
+    const colon = key.indexOf(":");
+    const prefix = colon < 0 ? "" : key.slice(0, colon);
+    if (key.slice(colon + 1) !== "record") continue;
+    for (const element of asArray(value)) {
+      if (attribute(element, prefix ? `xmlns:${prefix}` : "xmlns") !== RECORD_NAMESPACE) continue;
+      if (attribute(element, "version") !== "1" || attribute(element, "range") !== range) return undefined;
+      const entries: OwnedEntry[] = [];
+      for (const kind of ["pool", "volume"] as const) {
+        for (const item of asArray(element[prefix ? `${prefix}:${kind}` : kind])) {
+          const name = attribute(item, "name");
+          const state = attribute(item, "state");
+          if (name === undefined || (state !== "intent" && state !== "created")) continue;
+          const entry: OwnedEntry = { kind, name, state };
+          const pool = attribute(item, "pool");
+          const path = attribute(item, "path");
+          const built = attribute(item, "built");
+          if (pool !== undefined) entry.pool = pool;
+          if (path !== undefined) entry.path = path;
+          if (built !== undefined) entry.built = built === "yes";
+          entries.push(entry);
+        }
+      }
+      const uuid = typeof network.uuid === "string" ? network.uuid.trim() : "";
+      return { range, host: attribute(element, "host") ?? "", uuid, entries };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The ownership record of one host as `up` keeps it: entries change in memory, `save` writes the
+ * record network (defining it the first time). Concurrent saves coalesce: one define in flight, the
+ * next one carries every change made meanwhile, and each caller returns once a write containing its
+ * change has been accepted.
+ */
+export class Ledger {
+  readonly record: OwnershipRecord;
+  #entries: Map<string, OwnedEntry>;
+  #writing: Promise<void> | undefined;
+  #dirty = false;
+
+  constructor(range: string, host: string, existing?: OwnershipRecord) {
+    this.record = existing
+      ? { ...existing, host, entries: [] }
+      : { range, host, uuid: crypto.randomUUID(), entries: [] };
+    this.#entries = new Map((existing?.entries ?? []).map((e) => [entryKey(e.kind, e.name, e.pool), e]));
+  }
+
+  get(kind: OwnedEntry["kind"], name: string, pool?: string): OwnedEntry | undefined {
+    return this.#entries.get(entryKey(kind, name, pool));
+  }
+
+  set(entry: OwnedEntry): void {
+    this.#entries.set(entryKey(entry.kind, entry.name, entry.pool), entry);
+  }
+
+  delete(kind: OwnedEntry["kind"], name: string, pool?: string): void {
+    this.#entries.delete(entryKey(kind, name, pool));
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  xml(): string {
+    return recordXml({ ...this.record, entries: [...this.#entries.values()] });
+  }
+
+  /** Writes the record through `write` (which defines the network from the XML). */
+  async save(write: (xml: string) => Promise<void>): Promise<void> {
+    this.#dirty = true;
+    while (this.#dirty) {
+      if (this.#writing) {
+        await this.#writing.catch(() => {});
+        continue;
+      }
+      this.#dirty = false;
+      const xml = this.xml();
+      const attempt = write(xml);
+      this.#writing = attempt.then(() => {}, () => {}).finally(() => {
+        this.#writing = undefined;
+      });
+      await attempt;
+    }
+  }
 }

@@ -1,8 +1,10 @@
 /**
- * `downRange`: remove everything a range created, found by its tags rather than by the description's
- * guest list, so that it also cleans up after a crash or a failed `up`: domains tagged with the range
- * (destroyed, then undefined with their managed save, snapshot metadata and NVRAM), volumes named
- * `<range>.*` in the range's pool, networks tagged with the range, and the pool when the range made it.
+ * `downRange`: remove everything a range created and nothing else, found by its ownership marks
+ * rather than by names or the description's guest list, so that it also cleans up after a crash or a
+ * failed `up`: domains tagged with the range (destroyed, then undefined with their managed save,
+ * snapshot metadata and NVRAM), the volumes and the pool listed in the range's ownership record on
+ * each host, networks tagged with the range, and last the record itself. Base images and anything not
+ * in the record (a volume of a similar name, a pool the range did not make) are never touched.
  *
  * @example
  * ```ts ignore
@@ -19,17 +21,32 @@
 import type { Connection } from "../connection.ts";
 import { destroyDomain, listAllDomains, lookupDomain, undefineDomain } from "../domain.ts";
 import { isNotFound, LibvirtError } from "../errors.ts";
-import { destroyNetwork, listAllNetworks, lookupNetwork, undefineNetwork } from "../network.ts";
+import {
+  defineNetwork,
+  destroyNetwork,
+  listAllNetworks,
+  lookupNetwork,
+  undefineNetwork,
+} from "../network.ts";
 import type { PoolRegistry } from "../pool.ts";
 import {
   deleteStoragePool,
   destroyStoragePool,
-  listVolumes,
   lookupStoragePool,
   lookupVolume,
   undefineStoragePool,
 } from "../storage.ts";
-import { domainRange, rangeTagOf } from "./_libvirt.ts";
+import {
+  domainRange,
+  Ledger,
+  type OwnedEntry,
+  type OwnershipRecord,
+  parseRecord,
+  rangeTagOf,
+  recordNetworkName,
+  settleAll,
+  verifiedRange,
+} from "./_libvirt.ts";
 import type { Range } from "./description.ts";
 import type { RangeHooks, RangePhase } from "./types.ts";
 import { Steps } from "./up.ts";
@@ -39,6 +56,11 @@ export interface DownResult {
   range: string;
   /** e.g. `domain "demo-web-1" on local`. */
   removed: string[];
+  /**
+   * What the ownership record listed but down left alone, with why: a volume whose path is one of
+   * the range's base images, a pool directory that is not empty or that up did not make.
+   */
+  kept: string[];
   timingsMs: Partial<Record<RangePhase, number>>;
   tookMs: number;
 }
@@ -47,9 +69,17 @@ interface Found {
   host: string;
   kind: "domain" | "volume" | "network" | "pool";
   name: string;
+  /** For volumes and pools: their entry in the ownership record. */
+  entry?: OwnedEntry;
 }
 
-async function findOnHost(range: Range, host: string, conn: Connection): Promise<Found[]> {
+interface HostFound {
+  found: Found[];
+  /** The range's ownership record on the host, if any. */
+  record?: OwnershipRecord;
+}
+
+async function findOnHost(range: Range, host: string, conn: Connection): Promise<HostFound> {
   const found: Found[] = [];
   const domains = await listAllDomains(conn);
   try {
@@ -61,138 +91,216 @@ async function findOnHost(range: Range, host: string, conn: Connection): Promise
   } finally {
     for (const d of domains) d.free();
   }
-  try {
-    using pool = await lookupStoragePool(conn, range.pool.name);
-    if (await pool.isActive()) {
-      const volumes = await listVolumes(pool);
-      for (const v of volumes) {
-        if (v.name.startsWith(`${range.name}.`)) found.push({ host, kind: "volume", name: v.name });
-        v.free();
-      }
-    }
-    if (range.pool.created) found.push({ host, kind: "pool", name: range.pool.name });
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
+  let record: OwnershipRecord | undefined;
+  const recordName = recordNetworkName(range.name);
   const networks = await listAllNetworks(conn);
   try {
     for (const n of networks) {
-      if (rangeTagOf(await n.xmlDesc())?.range === range.name) {
-        found.push({ host, kind: "network", name: n.name });
-      }
+      const xml = await n.xmlDesc();
+      if (n.name === recordName) record = parseRecord(xml, range.name);
+      else if (rangeTagOf(xml)?.range === range.name) found.push({ host, kind: "network", name: n.name });
     }
   } finally {
     for (const n of networks) n.free();
   }
-  return found;
+  for (const entry of record?.entries ?? []) {
+    found.push({ host, kind: entry.kind, name: entry.name, entry });
+  }
+  return { found, record };
 }
 
 const unsupportedFlags = (error: unknown) =>
   error instanceof LibvirtError && /unsupported flags/i.test(error.libvirtMessage);
 
 /**
- * Removes everything the range created on its hosts. Safe to run any number of times, and after a
- * failed `up`.
+ * Removes everything the range created on its hosts, and only that: what carries its ownership mark
+ * (domains and networks) or is listed in its ownership record (pools and volumes). Safe to run any
+ * number of times, after a failed `up`, and from another process than the `up` that crashed.
  *
- * @param range the validated range
+ * @param given the validated range; re-checked first
  * @param registry pools to the hosts
  * @param options concurrency, progress and test hooks
- * @returns what was removed, with the time per phase
- * @throws {RangeOperationError} when some removals failed (`done`: removed, `notDone`: still there)
+ * @returns what was removed, what the record listed but was kept (and why), the time per phase
+ * @throws {RangeDescriptionError} when the Range is invalid or was changed after validation
+ * @throws {RangeOperationError} when some removals failed (`done`: removed, `notDone`: still there);
+ *   the ownership record then lists what is left, for the next `down`
  */
 export async function downRange(
-  range: Range,
+  given: Range,
   registry: PoolRegistry,
   options: RangeHooks = {},
 ): Promise<DownResult> {
+  const range = verifiedRange(given, "down");
   const steps = new Steps("down", range.name, options);
   const limit = (options.concurrency ?? 8) * Math.max(1, range.description.hosts.length);
   const uriOf = new Map(range.description.hosts.map((h) => [h.id, h.uri]));
   const pool = (host: string) => registry.get(uriOf.get(host)!);
   const found: Found[] = [];
+  const records = new Map<string, OwnershipRecord>();
   await steps.phase("plan", range.description.hosts, (h) => ({ target: h.uri, host: h.id }), async (h) => {
-    found.push(...await registry.get(h.uri).use((c) => findOnHost(range, h.id, c), { idempotent: true }));
+    const onHost = await registry.get(h.uri).use((c) => findOnHost(range, h.id, c), { idempotent: true });
+    found.push(...onHost.found);
+    if (onHost.record) records.set(h.id, onHost.record);
     return "ok";
   }, limit);
   const label = (f: Found) => `${f.kind} ${JSON.stringify(f.name)} on ${f.host}`;
   for (const f of found) steps.notDone.add(`remove ${label(f)}`);
+  for (const [host] of records) steps.notDone.add(`remove ownership record on ${host}`);
   const removed: string[] = [];
+  const kept: string[] = [];
+  const gone = new Set<Found>();
   const done = (f: Found) => {
     steps.mark(`remove ${label(f)}`);
     removed.push(label(f));
+    gone.add(f);
     return "removed" as const;
   };
   const of = (kind: Found["kind"]) => found.filter((f) => f.kind === kind);
   const describe = (f: Found) => ({ target: f.name, host: f.host });
+  const baseImages = new Set((range.description.baseImages ?? []).map((b) => b.path));
 
-  await steps.phase("undefine", of("domain"), describe, async (f) => {
-    await steps.act("undefine", f.name, f.host);
-    await pool(f.host).use(async (conn) => {
-      let domain;
-      try {
-        domain = await lookupDomain(conn, f.name);
-      } catch (error) {
-        if (isNotFound(error)) return; // gone meanwhile
-        throw error;
-      }
-      try {
-        await destroyDomain(domain, { ifNeeded: true });
+  try {
+    await steps.phase("undefine", of("domain"), describe, async (f) => {
+      await steps.act("undefine", f.name, f.host);
+      await pool(f.host).use(async (conn) => {
+        let domain;
         try {
-          await undefineDomain(domain, { managedSave: true, snapshotsMetadata: true, nvram: true });
+          domain = await lookupDomain(conn, f.name);
         } catch (error) {
-          // the test driver knows no NVRAM flag; nothing of it to remove there
-          if (!unsupportedFlags(error)) throw error;
-          await undefineDomain(domain, { managedSave: true, snapshotsMetadata: true });
+          if (isNotFound(error)) return; // gone meanwhile
+          throw error;
         }
-      } finally {
-        domain.free();
-      }
-    });
-    return done(f);
-  }, limit);
-
-  await steps.phase("volume", of("volume"), describe, async (f) => {
-    await steps.act("volume", f.name, f.host);
-    await pool(f.host).use(async (conn) => {
-      using p = await lookupStoragePool(conn, range.pool.name);
-      try {
-        using volume = await lookupVolume(p, f.name);
-        await volume.delete();
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-      }
-    });
-    return done(f);
-  }, limit);
-
-  await steps.phase("network", of("network"), describe, async (f) => {
-    await steps.act("network", f.name, f.host);
-    await pool(f.host).use(async (conn) => {
-      using network = await lookupNetwork(conn, f.name);
-      if (await network.isActive()) await destroyNetwork(network);
-      if (await network.isPersistent().catch(() => false)) await undefineNetwork(network);
-    });
-    return done(f);
-  }, limit);
-
-  await steps.phase("pool", of("pool"), describe, async (f) => {
-    await steps.act("pool", f.name, f.host);
-    await pool(f.host).use(async (conn) => {
-      using p = await lookupStoragePool(conn, f.name);
-      if (await p.isActive()) await destroyStoragePool(p);
-      // the range built the pool, so its directory goes too; hosts sharing a file system (the
-      // lab's two hosts) find it already removed by the other
-      await deleteStoragePool(p).catch((error: Error) => {
-        if (!/No such file or directory/.test(error.message)) throw error;
+        try {
+          await destroyDomain(domain, { ifNeeded: true });
+          try {
+            await undefineDomain(domain, { managedSave: true, snapshotsMetadata: true, nvram: true });
+          } catch (error) {
+            // the test driver knows no NVRAM flag; nothing of it to remove there
+            if (!unsupportedFlags(error)) throw error;
+            await undefineDomain(domain, { managedSave: true, snapshotsMetadata: true });
+          }
+        } finally {
+          domain.free();
+        }
       });
-      await undefineStoragePool(p);
+      return done(f);
+    }, limit);
+
+    await steps.phase("volume", of("volume"), describe, async (f) => {
+      const entry = f.entry!;
+      if (entry.path !== undefined && baseImages.has(entry.path)) {
+        // never: a base image is not the range's to delete, whatever a record says
+        kept.push(`${label(f)}: it is a base image of the range (${entry.path})`);
+        gone.add(f);
+        steps.mark(`remove ${label(f)}`);
+        return "kept";
+      }
+      await steps.act("volume", f.name, f.host);
+      await pool(f.host).use(async (conn) => {
+        let p;
+        try {
+          p = await lookupStoragePool(conn, entry.pool ?? range.pool.name);
+        } catch (error) {
+          if (isNotFound(error)) return; // the pool is gone, and its volumes with it
+          throw error;
+        }
+        try {
+          using volume = await lookupVolume(p, f.name);
+          await volume.delete();
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+        } finally {
+          p.free();
+        }
+      });
+      return done(f);
+    }, limit);
+
+    await steps.phase("network", of("network"), describe, async (f) => {
+      await steps.act("network", f.name, f.host);
+      await pool(f.host).use(async (conn) => {
+        using network = await lookupNetwork(conn, f.name);
+        if (await network.isActive()) await destroyNetwork(network);
+        if (await network.isPersistent().catch(() => false)) await undefineNetwork(network);
+      });
+      return done(f);
+    }, limit);
+
+    await steps.phase("pool", of("pool"), describe, async (f) => {
+      await steps.act("pool", f.name, f.host);
+      await pool(f.host).use(async (conn) => {
+        let p;
+        try {
+          p = await lookupStoragePool(conn, f.name);
+        } catch (error) {
+          if (isNotFound(error)) return;
+          throw error;
+        }
+        try {
+          if (await p.isActive()) await destroyStoragePool(p);
+          if (f.entry!.built) {
+            // up made the directory: it goes too when empty. Hosts sharing a file system (the lab's
+            // two hosts) find it already removed by the other; a file someone put there keeps it.
+            await deleteStoragePool(p).catch((error: Error) => {
+              if (/No such file or directory/.test(error.message)) return;
+              if (/not empty|Directory not empty/i.test(error.message)) {
+                kept.push(`the directory of ${label(f)}: it is not empty`);
+                return;
+              }
+              throw error;
+            });
+          } else {
+            kept.push(`the directory of ${label(f)}: it existed before up`);
+          }
+          await undefineStoragePool(p);
+        } finally {
+          p.free();
+        }
+      });
+      return done(f);
+    }, limit);
+
+    // last, the record itself: everything it listed is gone
+    await steps.phase(
+      "record",
+      [...records.keys()],
+      (h) => ({ target: recordNetworkName(range.name), host: h }),
+      async (h) => {
+        await steps.act("record", recordNetworkName(range.name), h);
+        await pool(h).use(async (conn) => {
+          try {
+            using network = await lookupNetwork(conn, recordNetworkName(range.name));
+            await undefineNetwork(network);
+          } catch (error) {
+            if (!isNotFound(error)) throw error;
+          }
+        });
+        records.delete(h);
+        steps.mark(`remove ownership record on ${h}`);
+        return "removed";
+      },
+      limit,
+    );
+  } finally {
+    // after a failure: each record left lists only what is still there (best effort; the old record
+    // stays otherwise, and the next down finds the removed entries gone)
+    await settleAll([...records], limit, async ([host, record]) => {
+      const removedHere = found.filter((f) => f.host === host && f.entry && gone.has(f));
+      if (removedHere.length === 0) return;
+      const ledger = new Ledger(range.name, host, record);
+      for (const f of removedHere) ledger.delete(f.entry!.kind, f.entry!.name, f.entry!.pool);
+      await ledger.save((xml) =>
+        pool(host).use(async (conn) => {
+          (await defineNetwork(conn, xml)).free();
+        })
+      );
     });
-    return done(f);
-  }, limit);
+  }
 
   return {
     range: range.name,
     removed,
+    kept,
     timingsMs: steps.timings,
     tookMs: Math.round(performance.now() - steps.started),
   };

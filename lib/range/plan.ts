@@ -1,7 +1,9 @@
 /**
  * `planRange`: what `up` would do, as a diff of what exists on each host versus the description:
- * networks, the storage pool, volumes and domains, each to create, to keep, or in conflict (a thing of
- * that name exists that this range did not create) with the reason.
+ * networks, the storage pool, volumes and domains, each to create, to keep, or in conflict with the
+ * reason. A thing of a planned name that exists is kept only when it carries this range's ownership
+ * mark (the tag in a network's or domain's metadata; for pools and volumes, an entry in the range's
+ * ownership record on that host); otherwise it is a conflict and `up` creates nothing.
  *
  * @example
  * ```ts ignore
@@ -21,7 +23,14 @@ import { listAllDomains } from "../domain.ts";
 import { listAllNetworks } from "../network.ts";
 import type { PoolRegistry } from "../pool.ts";
 import { listVolumes, lookupStoragePool } from "../storage.ts";
-import { domainRange, rangeTagOf } from "./_libvirt.ts";
+import {
+  domainRange,
+  type OwnershipRecord,
+  parseRecord,
+  rangeTagOf,
+  recordNetworkName,
+  verifiedRange,
+} from "./_libvirt.ts";
 import type { Range } from "./description.ts";
 
 /** One line of a plan. */
@@ -55,6 +64,10 @@ export interface HostSurvey {
   volumes: Set<string>;
   /** Domain name -> the range that tagged it. Only names with the range's prefix are read. */
   domains: Map<string, string | undefined>;
+  /** The range's ownership record on this host (pools and volumes it created), if any. */
+  record?: OwnershipRecord;
+  /** True when a network has the record's name but is not this range's record. */
+  recordNameTaken: boolean;
 }
 
 /** @internal Reads what exists on a host: networks, pool, volumes, the range's domains. */
@@ -64,11 +77,18 @@ export async function surveyHost(range: Range, connection: Connection): Promise<
     pool: { exists: false, active: false },
     volumes: new Set(),
     domains: new Map(),
+    recordNameTaken: false,
   };
   const networks = await listAllNetworks(connection);
+  const recordName = recordNetworkName(range.name);
   try {
     for (const network of networks) {
       const xml = await network.xmlDesc();
+      if (network.name === recordName) {
+        survey.record = parseRecord(xml, range.name);
+        survey.recordNameTaken = survey.record === undefined;
+        continue;
+      }
       survey.networks.set(network.name, { range: rangeTagOf(xml)?.range, active: await network.isActive() });
     }
   } finally {
@@ -108,11 +128,31 @@ export function planHost(range: Range, hostId: string, uri: string, survey: Host
     items.push({ kind, host: hostId, uri, name, action, reason });
   const guests = range.guests.filter((g) => g.hostId === hostId);
   if (guests.length === 0) return items;
+  const owned = (kind: "pool" | "volume", name: string) =>
+    survey.record?.entries.find((e) =>
+      e.kind === kind && e.name === name && (kind === "pool" || e.pool === range.pool.name)
+    );
+  const recordName = recordNetworkName(range.name);
+  if (survey.recordNameTaken) {
+    item(
+      "network",
+      recordName,
+      "conflict",
+      "the name of the range's ownership record is taken by a network that is not this range's record",
+    );
+  }
   for (const spec of range.description.networks ?? []) {
     const used = guests.some((g) => g.nics.some((n) => n.network === spec.name));
     if (!used) continue;
     const found = survey.networks.get(spec.name);
-    if (spec.external) {
+    if (spec.name === recordName) {
+      item(
+        "network",
+        spec.name,
+        "conflict",
+        "this name is reserved for the range's ownership record: rename the network",
+      );
+    } else if (spec.external) {
       if (found) {
         item("network", spec.name, "keep", `external network, ${found.active ? "running" : "inactive"}`);
       } else item("network", spec.name, "conflict", "external network not found on this host");
@@ -131,27 +171,50 @@ export function planHost(range: Range, hostId: string, uri: string, survey: Host
     }
   }
   if (range.pool.created) {
-    item(
-      "pool",
-      range.pool.name,
-      survey.pool.exists ? "keep" : "create",
-      survey.pool.exists ? "exists" : `dir ${range.pool.path}`,
-    );
+    if (!survey.pool.exists) item("pool", range.pool.name, "create", `dir ${range.pool.path}`);
+    else if (owned("pool", range.pool.name)) {
+      item("pool", range.pool.name, "keep", "exists, in this range's ownership record");
+    } else {
+      item(
+        "pool",
+        range.pool.name,
+        "conflict",
+        "a storage pool of this name exists that this range did not create (not in its ownership record)",
+      );
+    }
   } else if (!survey.pool.exists) {
     item("pool", range.pool.name, "conflict", "storage pool not found on this host");
   } else if (!survey.pool.active) item("pool", range.pool.name, "conflict", "storage pool is not running");
   else item("pool", range.pool.name, "keep", "existing pool");
+  const baseImages = new Set((range.description.baseImages ?? []).map((b) => b.path));
   for (const g of guests) {
-    item(
-      "volume",
-      g.volume,
-      survey.volumes.has(g.volume) ? "keep" : "create",
-      survey.volumes.has(g.volume)
-        ? "exists"
-        : g.baseImage
-        ? `qcow2 overlay of ${g.baseImage.path}`
-        : `empty qcow2, ${g.diskMiB} MiB`,
-    );
+    if (survey.pool.exists && !survey.pool.active && owned("volume", g.volume)) {
+      // the range's own pool, stopped: its volumes cannot be listed, the record says this one is ours
+      item("volume", g.volume, "keep", "in this range's ownership record (up starts the pool first)");
+      continue;
+    }
+    if (!survey.volumes.has(g.volume)) {
+      item(
+        "volume",
+        g.volume,
+        "create",
+        g.baseImage ? `qcow2 overlay of ${g.baseImage.path}` : `empty qcow2, ${g.diskMiB} MiB`,
+      );
+      continue;
+    }
+    const entry = owned("volume", g.volume);
+    if (entry && !(entry.path !== undefined && baseImages.has(entry.path))) {
+      item("volume", g.volume, "keep", "exists, in this range's ownership record");
+    } else {
+      item(
+        "volume",
+        g.volume,
+        "conflict",
+        entry
+          ? "a volume of this name is one of the range's base images"
+          : "a volume of this name exists that this range did not create (not in its ownership record)",
+      );
+    }
   }
   for (const g of guests) {
     if (!survey.domains.has(g.name)) {
@@ -177,18 +240,33 @@ export function planHost(range: Range, hostId: string, uri: string, survey: Host
 /**
  * Compares what exists on the range's hosts with the description.
  *
- * @param range the validated range ({@link parseRangeDescription})
+ * @param range the validated range ({@link parseRangeDescription}); re-checked first
  * @param registry the pools to reach the hosts through
  * @returns every network, pool, volume and domain with create / keep / conflict and why
+ * @throws {RangeDescriptionError} when the Range is invalid or was changed after validation
  * @throws {LibvirtError} when a host cannot be reached or listed
  */
 export async function planRange(range: Range, registry: PoolRegistry): Promise<RangePlan> {
+  return (await surveyAndPlan(verifiedRange(range, "plan"), registry)).plan;
+}
+
+/** @internal The plan and each host's survey (up needs the ownership records it read). */
+export async function surveyAndPlan(
+  range: Range,
+  registry: PoolRegistry,
+): Promise<{ plan: RangePlan; surveys: Map<string, HostSurvey> }> {
   const hosts = range.description.hosts.filter((h) => range.guests.some((g) => g.hostId === h.id));
+  const surveys = new Map<string, HostSurvey>();
   const perHost = await Promise.all(hosts.map(async (host) => {
     const survey = await registry.get(host.uri).use((c) => surveyHost(range, c), { idempotent: true });
+    surveys.set(host.id, survey);
     return planHost(range, host.id, host.uri, survey);
   }));
   const items = perHost.flat();
+  return { surveys, plan: planOf(range, items) };
+}
+
+function planOf(range: Range, items: PlanItem[]): RangePlan {
   return {
     range: range.name,
     items,

@@ -16,10 +16,11 @@
  *
  * @module
  */
-import { lookupDomain } from "../domain.ts";
+import { type Domain, lookupDomain } from "../domain.ts";
 import { isNotFound } from "../errors.ts";
 import type { PoolRegistry } from "../pool.ts";
 import { createSnapshot, lookupSnapshot, revertToSnapshot } from "../snapshot.ts";
+import { domainRange, verifiedRange } from "./_libvirt.ts";
 import type { Range } from "./description.ts";
 import type { RangePhase } from "./types.ts";
 import { type GuestAddress, Steps, type UpOptions, waitForGuests } from "./up.ts";
@@ -44,20 +45,33 @@ export interface RangeSnapshotResult {
   tookMs: number;
 }
 
+/** Refuses a domain of a guest's name that does not carry this range's mark: it is not the range's. */
+async function requireOwned(domain: Domain, range: Range, host: string): Promise<void> {
+  const owner = await domainRange(domain);
+  if (owner !== range.name) {
+    throw new Error(
+      `domain ${JSON.stringify(domain.name)} on ${host} is not this range's (${
+        owner === undefined ? "it carries no range mark" : `it belongs to range ${JSON.stringify(owner)}`
+      }): not touching it`,
+    );
+  }
+}
+
 /**
  * Takes a named snapshot of every guest; a guest that has one of that name keeps it.
  *
- * @param range the validated range
+ * @param given the validated range; re-checked first
  * @param registry pools to the hosts
  * @param options snapshot name, concurrency, hooks
  * @returns which guests were snapshotted and which kept theirs
  * @throws {RangeOperationError} when some guests could not be snapshotted
  */
 export async function snapshotRange(
-  range: Range,
+  given: Range,
   registry: PoolRegistry,
   options: RangeSnapshotOptions = {},
 ): Promise<RangeSnapshotResult> {
+  const range = verifiedRange(given, "snapshot");
   const name = options.name ?? range.snapshot;
   const steps = new Steps("snapshot", range.name, options);
   const limit = (options.concurrency ?? 8) * Math.max(1, range.description.hosts.length);
@@ -68,6 +82,7 @@ export async function snapshotRange(
     await steps.act("snapshot", g.name, g.hostId);
     const status = await registry.get(g.uri).use(async (conn) => {
       using domain = await lookupDomain(conn, g.name);
+      await requireOwned(domain, range, g.hostId);
       try {
         (await lookupSnapshot(domain, name)).free();
         return "kept" as const;
@@ -95,17 +110,20 @@ export async function snapshotRange(
 /**
  * Reverts every guest to the named snapshot, running, then waits for each one's address.
  *
- * @param range the validated range
+ * @param given the validated range; re-checked first
  * @param registry pools to the hosts
  * @param options snapshot name, address waiting, concurrency, hooks
  * @returns the reverted guests and their addresses
- * @throws {RangeOperationError} when a guest has no such snapshot, cannot revert, or gets no address
+ * @throws {RangeDescriptionError} when the Range is invalid or was changed after validation
+ * @throws {RangeOperationError} when a guest has no such snapshot, cannot revert, gets no address, or
+ *   a domain of a guest's name does not carry this range's mark (it is left alone)
  */
 export async function resetRange(
-  range: Range,
+  given: Range,
   registry: PoolRegistry,
   options: RangeSnapshotOptions = {},
 ): Promise<RangeSnapshotResult> {
+  const range = verifiedRange(given, "reset");
   const name = options.name ?? range.snapshot;
   const steps = new Steps("reset", range.name, options);
   const limit = (options.concurrency ?? 8) * Math.max(1, range.description.hosts.length);
@@ -115,6 +133,7 @@ export async function resetRange(
     await steps.act("revert", g.name, g.hostId);
     await registry.get(g.uri).use(async (conn) => {
       using domain = await lookupDomain(conn, g.name);
+      await requireOwned(domain, range, g.hostId);
       using snapshot = await lookupSnapshot(domain, name);
       await revertToSnapshot(snapshot, { running: true });
     });

@@ -19,7 +19,7 @@ import { isNotFound } from "../errors.ts";
 import { discover } from "../ip/discover.ts";
 import type { PoolRegistry } from "../pool.ts";
 import { toYaml } from "./_yaml.ts";
-import { asError, settleAll } from "./_libvirt.ts";
+import { asError, settleAll, verifiedRange } from "./_libvirt.ts";
 import type { Range } from "./description.ts";
 
 /** One NIC of a guest in the status. */
@@ -69,16 +69,18 @@ export interface StatusOptions {
 /**
  * Reads the state and addresses of every guest of the range.
  *
- * @param range the validated range
+ * @param given the validated range; re-checked first
  * @param registry pools to the hosts
  * @param options whether to discover addresses, concurrency
  * @returns one entry per described guest, in description order
+ * @throws {RangeDescriptionError} when the Range is invalid or was changed after validation
  */
 export async function rangeStatus(
-  range: Range,
+  given: Range,
   registry: PoolRegistry,
   options: StatusOptions = {},
 ): Promise<RangeStatus> {
+  const range = verifiedRange(given, "status");
   const t0 = performance.now();
   const limit = (options.concurrency ?? 8) * Math.max(1, range.description.hosts.length);
   const results = await settleAll(range.guests, limit, async (g): Promise<GuestStatus> => {

@@ -8,6 +8,7 @@
 /** The phases of the range operations, in the order `up` runs them. */
 export type RangePhase =
   | "plan"
+  | "record"
   | "network"
   | "pool"
   | "volume"
@@ -21,7 +22,7 @@ export type RangePhase =
 /** One step a range operation is about to take (what {@link RangeHooks.beforeAction} sees). */
 export interface RangeAction {
   phase: RangePhase;
-  /** What the step acts on: a network, volume or domain name. */
+  /** What the step acts on: a network, volume or domain name (phase "record": the record network). */
   target: string;
   /** The host id. */
   host: string;

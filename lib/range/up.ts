@@ -3,10 +3,13 @@
  * then one qcow2 volume per guest (an overlay of its base image, or an empty data disk so snapshots
  * work), then guests defined and started with bounded concurrency, then their addresses waited for.
  *
- * Idempotent: what exists and carries the range's tag is kept (a shut-off guest is started), so a
- * second `up` creates nothing. A conflict (a network or domain of the same name that the range did
- * not create, a missing pool) stops it before anything is created. A failure part-way throws a
- * {@link RangeOperationError} listing what was done and what not; `downRange` removes all of it.
+ * Idempotent: what exists and carries the range's ownership mark is kept (a shut-off guest is
+ * started), so a second `up` creates nothing. A conflict (a network, pool, volume or domain of a
+ * planned name that the range did not create, a missing pool) stops it before anything is created.
+ * Networks and domains carry the mark in their own metadata, written in the define XML; pools and
+ * volumes (which have no metadata) are listed in the range's ownership record on each host, written
+ * before each is created and confirmed after (docs/range.md). A failure part-way, even the process
+ * dying, leaves the record saying what was made; `downRange` removes exactly that.
  *
  * @example
  * ```ts ignore
@@ -24,6 +27,7 @@
 import { defineDomain, lookupDomain, startDomain } from "../domain.ts";
 import { type AddressFound, waitForAddress } from "../ip/wait.ts";
 import { defineNetwork, lookupNetwork, startNetwork } from "../network.ts";
+import { isNotFound } from "../errors.ts";
 import type { PoolRegistry } from "../pool.ts";
 import {
   buildStoragePool,
@@ -34,9 +38,18 @@ import {
   startStoragePool,
 } from "../storage.ts";
 import { escapeXml } from "../xml.ts";
-import { asError, guestXml, networkXml, settleAll, volumeXml } from "./_libvirt.ts";
+import {
+  asError,
+  guestXml,
+  Ledger,
+  networkXml,
+  recordNetworkName,
+  settleAll,
+  verifiedRange,
+  volumeXml,
+} from "./_libvirt.ts";
 import type { ExpandedGuest, Range } from "./description.ts";
-import { planRange, type RangePlan } from "./plan.ts";
+import { type RangePlan, surveyAndPlan } from "./plan.ts";
 import { type RangeHooks, RangeOperationError, type RangePhase, reporter } from "./types.ts";
 
 /** Options for {@link upRange}. */
@@ -146,18 +159,21 @@ export class Steps {
 /**
  * Brings the range up on its hosts, converging on the description.
  *
- * @param range the validated range
+ * @param given the validated range; re-checked first, and a private copy is used from then on
  * @param registry pools to the hosts (one per URI; their `max` bounds the calls in flight per host)
  * @param options concurrency, address waiting, progress and test hooks
  * @returns what was created, kept and started, the guests' addresses, and the time per phase
+ * @throws {RangeDescriptionError} when the Range is invalid or was changed after validation (nothing
+ *   is created)
  * @throws {RangeOperationError} on a conflict (nothing created) or a failure part-way (with `done` and
  *   `notDone`)
  */
 export async function upRange(
-  range: Range,
+  given: Range,
   registry: PoolRegistry,
   options: UpOptions = {},
 ): Promise<UpResult> {
+  const range = verifiedRange(given, "up");
   const steps = new Steps("up", range.name, options);
   const limit = (options.concurrency ?? 8) * Math.max(1, range.description.hosts.length);
   const uriOf = new Map(range.description.hosts.map((h) => [h.id, h.uri]));
@@ -165,7 +181,7 @@ export async function upRange(
 
   const tPlan = performance.now();
   steps.report({ phase: "plan", status: "start", done: 0, total: 1 });
-  const plan = await planRange(range, registry);
+  const { plan, surveys } = await surveyAndPlan(range, registry);
   steps.timings.plan = Math.round(performance.now() - tPlan);
   steps.report({ phase: "plan", status: "end", done: 1, total: 1 });
   const creates = plan.items.filter((i) => i.action === "create");
@@ -209,58 +225,159 @@ export async function upRange(
     });
   }, limit);
 
+  // the ownership record: every pool and volume about to be created is written down first (one
+  // define of the record network per host), so that a crash from here on leaves it findable
+  const ledgers = new Map<string, Ledger>();
+  const changed = new Set<string>(); // hosts whose record changed since it was last written
+  const added = new Set<string>(); // entries this call added as intent (host + key)
+  for (const i of creates) {
+    if (i.kind !== "pool" && i.kind !== "volume") continue;
+    let ledger = ledgers.get(i.host);
+    if (!ledger) {
+      ledger = new Ledger(range.name, i.host, surveys.get(i.host)?.record);
+      ledgers.set(i.host, ledger);
+    }
+    const poolName = i.kind === "volume" ? range.pool.name : undefined;
+    if (ledger.get(i.kind, i.name, poolName)) continue; // recorded by an earlier up: stays recorded
+    ledger.set({ kind: i.kind, name: i.name, state: "intent", ...(poolName ? { pool: poolName } : {}) });
+    added.add(`${i.host}\0${i.kind}\0${i.name}`);
+    changed.add(i.host);
+  }
+  const save = (hostId: string) => {
+    changed.delete(hostId);
+    return ledgers.get(hostId)!.save((xml) =>
+      pool(hostId).use(async (conn) => {
+        (await defineNetwork(conn, xml)).free();
+      })
+    );
+  };
+  const saveChanged = () => settleAll([...changed], limit, save);
+  const recordName = recordNetworkName(range.name);
+  await steps.phase("record", [...changed], (h) => ({ target: recordName, host: h }), async (h) => {
+    await steps.act("record", recordName, h);
+    await save(h);
+    return "ok";
+  }, limit);
+  /**
+   * After a failed create: the name is not ours (it may be someone else's now), unless recorded
+   * before. A failure to rewrite the record is added to the operation's errors, never masks the
+   * create's own.
+   */
+  const forget = async (kind: "pool" | "volume", name: string, hostId: string) => {
+    if (!added.has(`${hostId}\0${kind}\0${name}`)) return;
+    ledgers.get(hostId)!.delete(kind, name, kind === "volume" ? range.pool.name : undefined);
+    await save(hostId).catch((error) => {
+      steps.errors.push(
+        new Error(`cannot drop ${kind} ${JSON.stringify(name)} from the ownership record on ${hostId}`, {
+          cause: error,
+        }),
+      );
+    });
+  };
+
   // the storage pool
   const poolWork = plan.items.filter((i) => i.kind === "pool");
-  await steps.phase("pool", poolWork, (i) => ({ target: i.name, host: i.host }), async (i) => {
-    return await pool(i.host).use(async (conn) => {
-      if (i.action === "create") {
-        await steps.act("pool", i.name, i.host);
-        using p = await defineStoragePool(
-          conn,
-          `<pool type='dir'><name>${escapeXml(i.name)}</name><target><path>${
-            escapeXml(range.pool.path!)
-          }</path></target></pool>`,
-        );
-        steps.mark(stepName(i));
-        created.push(`pool ${JSON.stringify(i.name)} on ${i.host}`);
-        try {
-          await buildStoragePool(p);
-        } catch (error) {
-          // the directory may exist already (hosts sharing a file system, a pool undefined before):
-          // fine when the pool then starts on it
-          await startStoragePool(p).catch(() => {
+  try {
+    await steps.phase("pool", poolWork, (i) => ({ target: i.name, host: i.host }), async (i) => {
+      return await pool(i.host).use(async (conn) => {
+        if (i.action === "create") {
+          let p;
+          try {
+            await steps.act("pool", i.name, i.host);
+            p = await defineStoragePool(
+              conn,
+              `<pool type='dir'><name>${escapeXml(i.name)}</name><target><path>${
+                escapeXml(range.pool.path!)
+              }</path></target></pool>`,
+            );
+          } catch (error) {
+            await forget("pool", i.name, i.host);
             throw error;
-          });
+          }
+          try {
+            steps.mark(stepName(i));
+            created.push(`pool ${JSON.stringify(i.name)} on ${i.host}`);
+            const entry = ledgers.get(i.host)!.get("pool", i.name)!;
+            entry.state = "created";
+            changed.add(i.host);
+            // a directory that exists already (someone's, or shared with another host) is used as it
+            // is and never removed by down; one that does not is built, and down removes it
+            try {
+              await startStoragePool(p);
+              entry.built ??= false;
+            } catch (error) {
+              try {
+                await buildStoragePool(p);
+              } catch {
+                throw error;
+              }
+              entry.built = true;
+              await startStoragePool(p);
+            }
+          } finally {
+            p.free();
+          }
           return "created";
         }
-        await startStoragePool(p);
-        return "created";
-      }
-      using p = await lookupStoragePool(conn, i.name);
-      if (!(await p.isActive())) await startStoragePool(p);
-      return "kept";
-    });
-  }, limit);
+        using p = await lookupStoragePool(conn, i.name);
+        if (!(await p.isActive())) await startStoragePool(p);
+        return "kept";
+      });
+    }, limit);
+  } finally {
+    await saveChanged();
+  }
 
   // volumes: one per guest
   const paths = new Map<string, string>();
-  await steps.phase("volume", range.guests, (g) => ({ target: g.volume, host: g.hostId }), async (g) => {
-    const item = planned("volume", g.volume, g.hostId)!;
-    return await pool(g.hostId).use(async (conn) => {
-      using p = await lookupStoragePool(conn, range.pool.name);
-      if (item.action === "create") {
-        await steps.act("volume", g.volume, g.hostId);
-        using volume = await createVolume(p, volumeXml(g));
-        steps.mark(stepName(item));
-        created.push(`volume ${JSON.stringify(g.volume)} on ${g.hostId}`);
-        paths.set(g.name, await volume.path());
-        return "created";
-      }
-      using volume = await lookupVolume(p, g.volume);
-      paths.set(g.name, await volume.path());
-      return "kept";
-    });
-  }, limit);
+  try {
+    await steps.phase("volume", range.guests, (g) => ({ target: g.volume, host: g.hostId }), async (g) => {
+      const item = planned("volume", g.volume, g.hostId)!;
+      return await pool(g.hostId).use(async (conn) => {
+        using p = await lookupStoragePool(conn, range.pool.name);
+        if (item.action === "create") {
+          let volume;
+          try {
+            await steps.act("volume", g.volume, g.hostId);
+            volume = await createVolume(p, volumeXml(g));
+          } catch (error) {
+            // not made; or "already exists": someone made it since the plan, and it is theirs
+            await forget("volume", g.volume, g.hostId);
+            throw error;
+          }
+          try {
+            steps.mark(stepName(item));
+            created.push(`volume ${JSON.stringify(g.volume)} on ${g.hostId}`);
+            const entry = ledgers.get(g.hostId)!.get("volume", g.volume, range.pool.name)!;
+            entry.state = "created";
+            changed.add(g.hostId);
+            const path = await volume.path();
+            entry.path = path;
+            paths.set(g.name, path);
+          } finally {
+            volume.free();
+          }
+          return "created";
+        }
+        try {
+          using volume = await lookupVolume(p, g.volume);
+          paths.set(g.name, await volume.path());
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+          throw new Error(
+            `volume ${
+              JSON.stringify(g.volume)
+            } on ${g.hostId} is in the range's ownership record but gone: ` +
+              "run down, then up",
+            { cause: error },
+          );
+        }
+        return "kept";
+      });
+    }, limit);
+  } finally {
+    await saveChanged();
+  }
 
   // domains: define (unless kept) and start (unless running)
   await steps.phase("domain", range.guests, (g) => ({ target: g.name, host: g.hostId }), async (g) => {
