@@ -79,7 +79,7 @@ import { libvirt } from "./ffi/library.ts";
 import { asArray, attribute, describeXml, type ParsedXml, parseXml } from "./xml.ts";
 import { validateMetadataNamespace, validateMetadataPrefix } from "./domain_xml.ts";
 import { decodeDomainInfo, decodeInterface, VIR_DOMAIN_INFO_SIZE } from "./ffi/structs.ts";
-import { UUID_STRING_BUFLEN } from "./ffi/symbols_domain.ts";
+import { UUID_STRING_BUFLEN } from "./ffi/constants.ts";
 
 /** virDomainState, by name. */
 export const DomainState = {

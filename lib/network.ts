@@ -31,8 +31,8 @@ import { type HandleType, isUuid, kCall, kPointer, ObjectHandle } from "./_handl
 import { cString, isNegative, isNull, OutSlot, takeCString, takePointerArray } from "./ffi/c.ts";
 import { libvirt } from "./ffi/library.ts";
 import { decodeDhcpLease } from "./ffi/structs.ts";
-import { UUID_STRING_BUFLEN } from "./ffi/symbols_domain.ts";
-import { ListNetworksFlag, NETWORK_XML_INACTIVE } from "./ffi/symbols_network.ts";
+import { UUID_STRING_BUFLEN } from "./ffi/constants.ts";
+import { ListNetworksFlag, NETWORK_XML_INACTIVE } from "./ffi/constants.ts";
 import { describeXml } from "./xml.ts";
 
 /** Filters for {@link listAllNetworks} (`VIR_CONNECT_LIST_NETWORKS_*`); unset means no filter. */

@@ -31,7 +31,7 @@ import {
   SnapshotDeleteFlag,
   SnapshotListFlag,
   SnapshotRevertFlag,
-} from "./ffi/symbols_snapshot.ts";
+} from "./ffi/constants.ts";
 import { escapeXml, parseXml } from "./xml.ts";
 
 const constructing = Symbol("deno_libvirt.snapshot.constructing");
