@@ -23,6 +23,7 @@ import {
   VIR_ERROR_SIZE,
 } from "./ffi/structs.ts";
 import { authCallbackDefinition, CONNECT_RO, CredentialType } from "./ffi/symbols_host.ts";
+import { ConnectionCalls } from "./objects/_generated/connection.ts";
 
 /** The kinds of credential libvirt may ask for while opening a remote or authenticated URI. */
 export type CredentialKind =
@@ -233,7 +234,7 @@ function authBridge(auth: AuthOptions) {
  * console.log(await conn.hostname(), (await conn.libVersion()).text);
  * ```
  */
-export class Connection {
+export class Connection extends ConnectionCalls {
   readonly #uri: string;
   readonly #readOnly: boolean;
   #options: OpenOptions = {};
@@ -257,6 +258,7 @@ export class Connection {
   };
 
   private constructor(uri: string, readOnly: boolean, handle: Deno.PointerObject) {
+    super();
     this.#uri = uri;
     this.#readOnly = readOnly;
     this.#handle = handle;

@@ -54,7 +54,7 @@
  */
 import { sleep } from "./_async.ts";
 import { type Connection, kInternals } from "./connection.ts";
-import { type HandleType, isUuid, kCall, kCallSync, kPointer, ObjectHandle, phrase } from "./_handle.ts";
+import { type HandleType, isUuid, kCall, kCallSync, kPointer, phrase } from "./_handle.ts";
 import { ErrorCode, ErrorDomain } from "./error_codes.ts";
 import {
   ConnectionLostError,
@@ -78,6 +78,8 @@ import { libvirt } from "./ffi/library.ts";
 import { asArray, attribute, describeXml, type ParsedXml, parseXml } from "./xml.ts";
 import { decodeDomainInfo, decodeInterface, VIR_DOMAIN_INFO_SIZE } from "./ffi/structs.ts";
 import { UUID_STRING_BUFLEN } from "./ffi/symbols_domain.ts";
+import { DomainCalls } from "./objects/_generated/domain.ts";
+import { connectionOf, registerHandleFactory } from "./objects/_registry.ts";
 
 /** virDomainState, by name. */
 export const DomainState = {
@@ -407,7 +409,7 @@ function invalidate(domain: Domain, uuid: string): void {
  * A libvirt domain (virtual machine) of one connection. Not constructible by users: get one from
  * {@link lookupDomain}, {@link listAllDomains}, {@link defineDomain} or {@link createDomain}.
  */
-export class Domain extends ObjectHandle {
+export class Domain extends DomainCalls {
   #uuid: string | undefined;
   readonly #entry: CacheEntry | undefined;
 
@@ -580,6 +582,8 @@ export class Domain extends ObjectHandle {
     );
   }
 }
+
+registerHandleFactory("virDomainPtr", (owner, pointer) => wrap(connectionOf<Connection>(owner), pointer));
 
 function toInfo(buffer: Uint8Array | DataView): DomainInfo {
   const raw = decodeDomainInfo(buffer);

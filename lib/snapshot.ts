@@ -21,8 +21,8 @@
  *
  * @module
  */
-import { type HandleType, kCall, ObjectHandle } from "./_handle.ts";
-import { type Domain, type DomainStateName, domainStateName, type LifecycleResult } from "./domain.ts";
+import { type HandleType, kCall } from "./_handle.ts";
+import { Domain, type DomainStateName, domainStateName, type LifecycleResult } from "./domain.ts";
 import { cString, isNegative, isNull, OutSlot, takeCString, takePointerArray } from "./ffi/c.ts";
 import { libvirt } from "./ffi/library.ts";
 import {
@@ -32,6 +32,8 @@ import {
   SnapshotRevertFlag,
 } from "./ffi/symbols_snapshot.ts";
 import { escapeXml, parseXml } from "./xml.ts";
+import { DomainSnapshotCalls } from "./objects/_generated/domain_snapshot.ts";
+import { registerHandleFactory } from "./objects/_registry.ts";
 
 const constructing = Symbol("deno_libvirt.snapshot.constructing");
 
@@ -68,7 +70,7 @@ export interface DeleteSnapshotOptions {
 }
 
 /** A snapshot of a domain. Not constructible by users. */
-export class DomainSnapshot extends ObjectHandle {
+export class DomainSnapshot extends DomainSnapshotCalls {
   readonly #domain: Domain;
 
   /** @internal */
@@ -457,3 +459,9 @@ export async function revertToSnapshot(
     changed: true,
   };
 }
+
+registerHandleFactory("virDomainSnapshotPtr", (owner, pointer) => {
+  // from a domain (lookup, list, create) or from another snapshot of it (parent, children)
+  const domain = owner instanceof Domain ? owner : (owner as DomainSnapshot).domain;
+  return new DomainSnapshot(constructing, domain, pointer);
+});

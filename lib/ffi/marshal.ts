@@ -1,0 +1,346 @@
+// The runtime of the generated one-call methods (lib/objects/_generated/): symbol lookup with
+// NotSupportedError, argument checks that name the argument, out-parameters, returned strings and
+// arrays, flags options and typed parameters. Generated code calls only these helpers; nothing there
+// decodes memory itself.
+import { ErrorCode, ErrorDomain } from "../error_codes.ts";
+import { NotSupportedError } from "../errors.ts";
+import { cString, readCString, takePointerArray } from "./c.ts";
+import { formatVersion, libvirt } from "./library.ts";
+import {
+  decodeTypedParamsObject,
+  type EncodedTypedParams,
+  encodeTypedParams,
+  type TypedParamSchema,
+  type TypedValue,
+  VIR_TYPED_PARAM_SIZE,
+} from "./typed_params.ts";
+
+export { isNegative, isNull } from "./c.ts";
+export type { TypedParamSchema, TypedValue };
+
+// deno-lint-ignore no-explicit-any
+type AnyFunction = (...args: any[]) => any;
+
+/**
+ * The bound C function `key` (a name from libvirt's API, or its `...Async` nonblocking twin).
+ *
+ * @param key the symbol table key: "virDomainGetState" or "virDomainGetStateAsync"
+ * @param since the libvirt version that added it, for the message
+ * @throws {NotSupportedError} naming the function and the version that has it, when the loaded
+ *   libvirt (or this build's symbol table) lacks it
+ */
+export function symbol(key: string, since: string): AnyFunction {
+  const lib = libvirt();
+  const fn = (lib.symbols as unknown as Record<string, AnyFunction | null | undefined>)[key];
+  if (typeof fn === "function") return fn;
+  const name = key.endsWith("Async") ? key.slice(0, -5) : key;
+  const installed = formatVersion(lib.version);
+  throw new NotSupportedError(`call ${name}`, {
+    code: ErrorCode.NO_SUPPORT,
+    domain: ErrorDomain.NONE,
+    level: 2,
+    message: versionNewer(since, installed)
+      ? `${name} needs libvirt >= ${since}; the loaded libvirt is ${installed}`
+      : `${name} (libvirt >= ${since}) is not bound by this build of deno_libvirt's symbol tables`,
+  });
+}
+
+function versionNewer(a: string, b: string): boolean {
+  const pa = a.split(".").map(Number);
+  const pb = b.split(".").map(Number);
+  for (let i = 0; i < 3; i++) {
+    if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) > (pb[i] ?? 0);
+  }
+  return false;
+}
+
+/** "argument `xml` of virDomainDefineXML" */
+function where(arg: string, fn: string): string {
+  return `argument ${arg} of ${fn}`;
+}
+
+/** A `const char *` argument: a string without NUL. */
+export function str(value: unknown, arg: string, fn: string): Uint8Array<ArrayBuffer> {
+  if (typeof value !== "string") {
+    throw new TypeError(`Cannot call ${fn}: ${where(arg, fn)} must be a string, got ${typeof value}`);
+  }
+  return cString(value, where(arg, fn));
+}
+
+/** A `const char *` argument libvirt allows to be NULL (undefined and null pass NULL). */
+export function strOrNull(value: unknown, arg: string, fn: string): Uint8Array<ArrayBuffer> | null {
+  return value === undefined || value === null ? null : str(value, arg, fn);
+}
+
+/** An `int`/`unsigned int` argument. */
+export function int(value: unknown, arg: string, fn: string, unsigned = false): number {
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(`Cannot call ${fn}: ${where(arg, fn)} must be an integer, got ${String(value)}`);
+  }
+  const [lo, hi] = unsigned ? [0, 0xffffffff] : [-0x80000000, 0x7fffffff];
+  if (value < lo || value > hi) {
+    throw new RangeError(`Cannot call ${fn}: ${where(arg, fn)} is out of range: ${value}`);
+  }
+  return value;
+}
+
+/** A 64-bit (`unsigned long`, `long long`, `size_t`, ...) argument: a safe integer number or a bigint. */
+export function int64(value: unknown, arg: string, fn: string, unsigned = false): bigint {
+  let big: bigint;
+  if (typeof value === "bigint") big = value;
+  else if (typeof value === "number" && Number.isSafeInteger(value)) big = BigInt(value);
+  else {
+    throw new TypeError(
+      `Cannot call ${fn}: ${where(arg, fn)} must be a safe integer or a bigint, got ${String(value)}`,
+    );
+  }
+  const [lo, hi] = unsigned ? [0n, 2n ** 64n - 1n] : [-(2n ** 63n), 2n ** 63n - 1n];
+  if (big < lo || big > hi) {
+    throw new RangeError(`Cannot call ${fn}: ${where(arg, fn)} is out of range: ${big}`);
+  }
+  return big;
+}
+
+/** A `double` argument. */
+export function double(value: unknown, arg: string, fn: string): number {
+  if (typeof value !== "number") {
+    throw new TypeError(`Cannot call ${fn}: ${where(arg, fn)} must be a number, got ${typeof value}`);
+  }
+  return value;
+}
+
+/** Bytes in (`const unsigned char *`), checked for an exact length when given (UUIDs: 16). */
+export function bytes(value: unknown, arg: string, fn: string, length?: number): Uint8Array<ArrayBuffer> {
+  if (!(value instanceof Uint8Array)) {
+    throw new TypeError(`Cannot call ${fn}: ${where(arg, fn)} must be a Uint8Array`);
+  }
+  if (length !== undefined && value.length !== length) {
+    throw new RangeError(`Cannot call ${fn}: ${where(arg, fn)} must be ${length} bytes, got ${value.length}`);
+  }
+  return value as Uint8Array<ArrayBuffer>;
+}
+
+/** A string array in (`const char **` with its count): the pointer array and the buffers it points into. */
+export function strArray(
+  values: unknown,
+  arg: string,
+  fn: string,
+): { buffer: Uint8Array<ArrayBuffer> | null; count: number; keep: Uint8Array[] } {
+  if (!Array.isArray(values)) {
+    throw new TypeError(`Cannot call ${fn}: ${where(arg, fn)} must be an array of strings`);
+  }
+  if (values.length === 0) return { buffer: null, count: 0, keep: [] };
+  const keep = values.map((v, i) => str(v, `${arg}[${i}]`, fn));
+  const pointers = new BigUint64Array(keep.length + 1); // NULL-terminated as well, for calls that want it
+  keep.forEach((b, i) => pointers[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(b))));
+  return { buffer: new Uint8Array(pointers.buffer), count: keep.length, keep };
+}
+
+/** An int array in (`int *` with its count, e.g. file descriptors). */
+export function intArray(
+  values: unknown,
+  arg: string,
+  fn: string,
+): { buffer: Uint8Array<ArrayBuffer>; count: number } {
+  if (!Array.isArray(values)) {
+    throw new TypeError(`Cannot call ${fn}: ${where(arg, fn)} must be an array of integers`);
+  }
+  const array = new Int32Array(Math.max(values.length, 1));
+  values.forEach((v, i) => array[i] = int(v, `${arg}[${i}]`, fn));
+  return { buffer: new Uint8Array(array.buffer), count: values.length };
+}
+
+/** Anything that wraps a libvirt object pointer (the object classes, a Stream). */
+export interface PointerHolder {
+  [key: symbol]: unknown;
+}
+
+/** An object argument: the handle's pointer, or a TypeError naming the argument. */
+export function handle(
+  value: unknown,
+  arg: string,
+  fn: string,
+  key: symbol,
+  nullable = false,
+): Deno.PointerObject | null {
+  if ((value === undefined || value === null) && nullable) return null;
+  const pointerOf = (value as PointerHolder | null)?.[key];
+  if (typeof pointerOf !== "function") {
+    throw new TypeError(
+      `Cannot call ${fn}: ${where(arg, fn)} must be a libvirt object handle, got ${String(value)}`,
+    );
+  }
+  return (pointerOf as (verb: string) => Deno.PointerObject).call(value, `pass to ${fn}`);
+}
+
+/** A one-word out-parameter (`int *`, `unsigned long long *`, `char **`, `virXPtr **`, ...). */
+export class Out {
+  readonly #words = new BigUint64Array(1);
+  /** The buffer to pass as the out-pointer. */
+  readonly buffer: Uint8Array<ArrayBuffer> = new Uint8Array(this.#words.buffer);
+  /** `int *` */
+  get int(): number {
+    return new Int32Array(this.#words.buffer)[0];
+  }
+  /** `unsigned int *` */
+  get uint(): number {
+    return new Uint32Array(this.#words.buffer)[0];
+  }
+  /** `unsigned long *`, `unsigned long long *`, `size_t *` */
+  get u64(): bigint {
+    return this.#words[0];
+  }
+  /** `long long *` */
+  get i64(): bigint {
+    return new BigInt64Array(this.#words.buffer)[0];
+  }
+  /** `T **` */
+  get pointer(): Deno.PointerValue {
+    return Deno.UnsafePointer.create(this.#words[0]);
+  }
+  /** Resets the slot (for module-level slots the sync methods reuse). */
+  clear(): this {
+    this.#words[0] = 0n;
+    return this;
+  }
+}
+
+/** A string libvirt returned that the caller frees (`char *`). */
+export function takeString(pointer: Deno.PointerValue): string {
+  if (pointer === null) return "";
+  try {
+    return Deno.UnsafePointerView.getCString(pointer);
+  } finally {
+    libvirt().libc.free(pointer);
+  }
+}
+
+/** A string libvirt returned that it keeps owning (`const char *`). */
+export function readString(pointer: Deno.PointerValue): string {
+  return readCString(pointer) ?? "";
+}
+
+/** A `char **` array of `count` strings libvirt allocated: each and the array freed. */
+export function takeStringArray(array: Deno.PointerValue, count: number): string[] {
+  if (array === null) return [];
+  const { free } = libvirt().libc;
+  return takePointerArray(array, count).map((p) => {
+    try {
+      return Deno.UnsafePointerView.getCString(p);
+    } finally {
+      free(p);
+    }
+  });
+}
+
+/** Bytes libvirt returned that the caller frees (`unsigned char *` with a size out-parameter). */
+export function takeBytes(pointer: Deno.PointerValue, size: number): Uint8Array {
+  if (pointer === null) return new Uint8Array(0);
+  try {
+    return new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(pointer, size)).slice();
+  } finally {
+    libvirt().libc.free(pointer);
+  }
+}
+
+/** A `virXPtr **` array of `count` handles libvirt allocated: the array freed, the handles returned. */
+export const takeHandles: (array: Deno.PointerValue, count: number) => Deno.PointerObject[] =
+  takePointerArray;
+
+/** The `char *buf` of VIR_UUID_STRING_BUFLEN a GetUUIDString call fills. */
+export function uuidBuffer(): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(37);
+}
+
+/** Reads a filled UUID string buffer. */
+export function uuidString(buffer: Uint8Array): string {
+  return new TextDecoder().decode(buffer.subarray(0, 36));
+}
+
+/** A flags enum as options: option key -> bit. */
+export type FlagTable = Readonly<Record<string, number>>;
+
+/**
+ * Turns a flags options object into the `unsigned int flags` argument: every true key's bit, OR'd
+ * with a raw `flags` number (the escape hatch for bits this build does not name).
+ *
+ * @throws {TypeError} for a key the function does not know, naming the valid ones
+ */
+export function flags(options: unknown, table: FlagTable, fn: string): number {
+  if (options === undefined) return 0;
+  if (typeof options === "number") return int(options, "flags", fn, true);
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(`Cannot call ${fn}: options must be an object, got ${String(options)}`);
+  }
+  let bits = 0;
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined || value === false) continue;
+    if (key === "flags") {
+      bits |= int(value, "flags", fn, true);
+      continue;
+    }
+    const bit = table[key];
+    if (bit === undefined) {
+      const known = Object.keys(table);
+      throw new TypeError(
+        `Cannot call ${fn}: unknown option ${JSON.stringify(key)}; ${
+          known.length ? `known options: ${known.join(", ")}, flags` : "it takes only a raw flags number"
+        }`,
+      );
+    }
+    if (value !== true) {
+      throw new TypeError(`Cannot call ${fn}: option ${JSON.stringify(key)} must be a boolean`);
+    }
+    bits |= bit;
+  }
+  return bits >>> 0;
+}
+
+/** Typed parameters in: see {@link encodeTypedParams}. */
+export function params(
+  values: unknown,
+  schema: TypedParamSchema,
+  fn: string,
+): EncodedTypedParams {
+  if (values === undefined) return { buffer: null, count: 0, keep: [] };
+  return encodeTypedParams(values as Record<string, unknown>, schema, fn);
+}
+
+/** A plain object decoded from typed parameters. */
+export type TypedParams = Record<string, TypedValue | TypedValue[]>;
+
+/** Typed parameters libvirt allocated (`virTypedParameterPtr *` + `int *`): decoded, then virTypedParamsFree'd. */
+export function takeParams(pointer: Deno.PointerValue, count: number): TypedParams {
+  if (pointer === null) return {};
+  try {
+    return decodeTypedParamsObject(pointer, count);
+  } finally {
+    symbol("virTypedParamsFree", "1.0.2")(pointer, count);
+  }
+}
+
+/** A caller-allocated typed-parameter array of `count` elements (the Get*Parameters pattern). */
+export function paramsBuffer(count: number): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(Math.max(count, 1) * VIR_TYPED_PARAM_SIZE);
+}
+
+/** Decodes a caller-allocated array libvirt filled, then frees the strings in it (virTypedParamsClear). */
+export function readParams(buffer: Uint8Array<ArrayBuffer>, count: number): TypedParams {
+  if (count <= 0) return {};
+  const pointer = Deno.UnsafePointer.of(buffer);
+  try {
+    return decodeTypedParamsObject(pointer, count);
+  } finally {
+    symbol("virTypedParamsClear", "1.0.2")(buffer, count);
+  }
+}
+
+/** A connection argument (`virConnectPtr dconn`): its pointer, through the connection's internals. */
+export function connection(value: unknown, key: symbol, arg: string, fn: string): Deno.PointerObject {
+  const internals = (value as PointerHolder | null)?.[key] as { pointerValue(): bigint } | undefined;
+  if (internals === undefined || typeof internals.pointerValue !== "function") {
+    throw new TypeError(`Cannot call ${fn}: ${where(arg, fn)} must be a Connection`);
+  }
+  return Deno.UnsafePointer.create(internals.pointerValue())!;
+}

@@ -1,0 +1,49 @@
+// A secret libvirt stores (a volume passphrase, a Ceph key, ...), named by its UUID.
+import type { Connection } from "../connection.ts";
+import type { HandleType } from "../_handle.ts";
+import * as m from "../ffi/marshal.ts";
+import { SecretCalls } from "./_generated/secret.ts";
+import { connectionOf, registerHandleFactory } from "./_registry.ts";
+
+const constructing = Symbol("deno_libvirt.secret.constructing");
+
+const handleType: HandleType = {
+  className: "Secret",
+  noun: "secret",
+  ref: (h) => m.symbol("virSecretRef", "0.7.1")(h),
+  free: (h) => m.symbol("virSecretFree", "0.7.1")(h),
+  name: (h) => {
+    const buffer = m.uuidBuffer();
+    m.symbol("virSecretGetUUIDString", "0.7.1")(h, buffer);
+    return m.uuidString(buffer);
+  },
+};
+
+/**
+ * A secret libvirt stores (a volume passphrase, a Ceph key, ...), named by its UUID. Not constructible by users: get one from
+ * `conn.secretLookupByUuidString()`, `conn.secretLookupByUsage()`, `conn.listAllSecrets()` or `conn.secretDefineXml()`. Every method is one libvirt call (see {@link SecretCalls}); free the handle with `using`
+ * or {@link Secret.free} (the connection frees what is left when it closes).
+ *
+ * @example
+ * ```ts
+ * import { Connection } from "../../mod.ts";
+ * await using conn = await Connection.open("test:///default");
+ * for (using secret of await conn.listAllSecrets()) console.log(secret.name, secret.getUsageId());
+ * ```
+ */
+export class Secret extends SecretCalls {
+  /** @internal */
+  constructor(token: symbol, connection: Connection, handle: Deno.PointerObject) {
+    if (token !== constructing) {
+      throw new TypeError(
+        "Cannot construct a Secret directly: use conn.secretLookupByUuidString(), conn.secretLookupByUsage(), conn.listAllSecrets() or conn.secretDefineXml()",
+      );
+    }
+    super(handleType, connection, handle);
+  }
+}
+
+registerHandleFactory(
+  "virSecretPtr",
+  (owner, pointer) => new Secret(constructing, connectionOf<Connection>(owner), pointer),
+);
