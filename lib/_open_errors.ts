@@ -3,7 +3,7 @@
 // thread-safe JS handler as that global handler and run opens one at a time, so the errors it collects
 // while an open is in flight are that open's errors. Established connections get their own handler
 // (virResetError, silent), so their errors never reach this one and cost no thread hop.
-import { errorFuncDefinition } from "./ffi/symbols_host.ts";
+import { errorFuncDefinition } from "./ffi/constants.ts";
 import { libvirt } from "./ffi/library.ts";
 import { decodeErrorPointer, type RawError } from "./ffi/structs.ts";
 

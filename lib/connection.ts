@@ -22,7 +22,7 @@ import {
   storeCredentialResult,
   VIR_ERROR_SIZE,
 } from "./ffi/structs.ts";
-import { authCallbackDefinition, CONNECT_RO, CredentialType } from "./ffi/symbols_host.ts";
+import { authCallbackDefinition, CONNECT_RO, CredentialType } from "./ffi/constants.ts";
 import { ConnectionCalls } from "./objects/_generated/connection.ts";
 
 /** The kinds of credential libvirt may ask for while opening a remote or authenticated URI. */

@@ -77,7 +77,7 @@ import {
 import { libvirt } from "./ffi/library.ts";
 import { asArray, attribute, describeXml, type ParsedXml, parseXml } from "./xml.ts";
 import { decodeDomainInfo, decodeInterface, VIR_DOMAIN_INFO_SIZE } from "./ffi/structs.ts";
-import { UUID_STRING_BUFLEN } from "./ffi/symbols_domain.ts";
+import { UUID_STRING_BUFLEN } from "./ffi/constants.ts";
 import { DomainCalls } from "./objects/_generated/domain.ts";
 import { connectionOf, registerHandleFactory } from "./objects/_registry.ts";
 

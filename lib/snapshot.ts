@@ -30,7 +30,7 @@ import {
   SnapshotDeleteFlag,
   SnapshotListFlag,
   SnapshotRevertFlag,
-} from "./ffi/symbols_snapshot.ts";
+} from "./ffi/constants.ts";
 import { escapeXml, parseXml } from "./xml.ts";
 import { DomainSnapshotCalls } from "./objects/_generated/domain_snapshot.ts";
 import { registerHandleFactory } from "./objects/_registry.ts";

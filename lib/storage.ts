@@ -41,8 +41,8 @@ import {
   VIR_STORAGE_POOL_INFO_SIZE,
   VIR_STORAGE_VOL_INFO_SIZE,
 } from "./ffi/structs.ts";
-import { UUID_STRING_BUFLEN } from "./ffi/symbols_domain.ts";
-import { ListStoragePoolsFlag, STORAGE_XML_INACTIVE } from "./ffi/symbols_storage.ts";
+import { UUID_STRING_BUFLEN } from "./ffi/constants.ts";
+import { ListStoragePoolsFlag, STORAGE_XML_INACTIVE } from "./ffi/constants.ts";
 import { describeXml, escapeXml } from "./xml.ts";
 import { StoragePoolCalls } from "./objects/_generated/storage_pool.ts";
 import { StorageVolumeCalls } from "./objects/_generated/storage_volume.ts";

@@ -1,24 +1,16 @@
 // Loading libvirt.so once, lazily, and the process-wide setup that must precede any call:
 // the version check and the silencing of libvirt's stderr error printer.
-import { withNonblocking } from "./_types.ts";
-import { domainSymbols } from "./symbols_domain.ts";
-import { errorSymbols } from "./symbols_error.ts";
-import { eventSymbols } from "./symbols_event.ts";
-import { hostSymbols } from "./symbols_host.ts";
-import { networkSymbols } from "./symbols_network.ts";
-import { snapshotSymbols } from "./symbols_snapshot.ts";
-import { storageSymbols } from "./symbols_storage.ts";
+import { libvirtSymbols } from "./_generated/symbols.ts";
+import { MINIMUM_LIBVIRT_VERSION } from "./_version.ts";
+import { lazySymbols } from "./_lazy.ts";
 
-/** Every libvirt symbol the toolkit binds, grouped by header, I/O calls with `...Async` twins. */
-export const libvirtSymbols = withNonblocking({
-  ...hostSymbols,
-  ...domainSymbols,
-  ...errorSymbols,
-  ...eventSymbols,
-  ...networkSymbols,
-  ...storageSymbols,
-  ...snapshotSymbols,
-});
+/**
+ * Every libvirt.so function, generated from libvirt's API XML (lib/ffi/_generated/), grouped by
+ * header; calls that may do I/O have nonblocking `...Async` twins, calls newer than
+ * {@link MINIMUM_LIBVIRT_VERSION} are optional (null when the installed libvirt lacks them: go
+ * through `requireSymbol` in lib/ffi/optional.ts for the clear error).
+ */
+export { libvirtSymbols, MINIMUM_LIBVIRT_VERSION };
 
 const libcSymbols = {
   /** void free(void *ptr) */
@@ -36,9 +28,6 @@ const libcSymbols = {
   /** int close(int fd) */
   close: { parameters: ["i32"], result: "i32" },
 } as const;
-
-/** The oldest libvirt the bindings are written for (Debian 11 ships 7.0; Ubuntu 20.04 ships 6.0). */
-export const MINIMUM_LIBVIRT_VERSION = 6_000_000;
 
 /** The environment variable that overrides where libvirt is loaded from. */
 export const LIBRARY_PATH_ENV = "DENO_LIBVIRT_PATH";
@@ -104,9 +93,11 @@ function load(): LoadedLibvirt {
   const override = configuredPath();
   const path = override ?? DEFAULT_LIBRARY;
   const tried = override ? [`${override} (from ${LIBRARY_PATH_ENV})`] : [DEFAULT_LIBRARY];
-  let lib: Deno.DynamicLibrary<typeof libvirtSymbols>;
+  // Open with one symbol to check the path (and fail here, with the fix, if it is wrong); every other
+  // symbol is bound on first use (see _lazy.ts).
+  let lib: Deno.DynamicLibrary<{ virGetVersion: typeof libvirtSymbols.virGetVersion }>;
   try {
-    lib = Deno.dlopen(path, libvirtSymbols);
+    lib = Deno.dlopen(path, { virGetVersion: libvirtSymbols.virGetVersion });
   } catch (error) {
     if (isPermissionError(error)) throw error;
     const fix = override
@@ -145,10 +136,11 @@ function load(): LoadedLibvirt {
     throw new LibvirtLoadError(`Cannot load libvirt: virResetError not found in ${path}`, tried);
   }
   silenceLibxml2(libc, silentErrorHandler);
-  const result: LoadedLibvirt = { symbols: lib.symbols, libc, path, version, silentErrorHandler };
+  const symbols = lazySymbols(path, libvirtSymbols);
+  const result: LoadedLibvirt = { symbols, libc, path, version, silentErrorHandler };
   // Silence libvirt's default printer before anything can fail. lib/_open_errors.ts later replaces
   // this global handler with the one that attributes failed opens; a NULL handler would restore stderr.
-  lib.symbols.virSetErrorFunc(null, silentErrorHandler);
+  symbols.virSetErrorFunc(null, silentErrorHandler);
   return result;
 }
 

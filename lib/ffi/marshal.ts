@@ -2,10 +2,9 @@
 // NotSupportedError, argument checks that name the argument, out-parameters, returned strings and
 // arrays, flags options and typed parameters. Generated code calls only these helpers; nothing there
 // decodes memory itself.
-import { ErrorCode, ErrorDomain } from "../error_codes.ts";
-import { NotSupportedError } from "../errors.ts";
 import { cString, readCString, takePointerArray } from "./c.ts";
-import { formatVersion, libvirt } from "./library.ts";
+import { libvirt } from "./library.ts";
+import { libvirtSymbol } from "./optional.ts";
 import {
   decodeTypedParamsObject,
   type EncodedTypedParams,
@@ -17,42 +16,6 @@ import {
 
 export { isNegative, isNull } from "./c.ts";
 export type { TypedParamSchema, TypedValue };
-
-// deno-lint-ignore no-explicit-any
-type AnyFunction = (...args: any[]) => any;
-
-/**
- * The bound C function `key` (a name from libvirt's API, or its `...Async` nonblocking twin).
- *
- * @param key the symbol table key: "virDomainGetState" or "virDomainGetStateAsync"
- * @param since the libvirt version that added it, for the message
- * @throws {NotSupportedError} naming the function and the version that has it, when the loaded
- *   libvirt (or this build's symbol table) lacks it
- */
-export function symbol(key: string, since: string): AnyFunction {
-  const lib = libvirt();
-  const fn = (lib.symbols as unknown as Record<string, AnyFunction | null | undefined>)[key];
-  if (typeof fn === "function") return fn;
-  const name = key.endsWith("Async") ? key.slice(0, -5) : key;
-  const installed = formatVersion(lib.version);
-  throw new NotSupportedError(`call ${name}`, {
-    code: ErrorCode.NO_SUPPORT,
-    domain: ErrorDomain.NONE,
-    level: 2,
-    message: versionNewer(since, installed)
-      ? `${name} needs libvirt >= ${since}; the loaded libvirt is ${installed}`
-      : `${name} (libvirt >= ${since}) is not bound by this build of deno_libvirt's symbol tables`,
-  });
-}
-
-function versionNewer(a: string, b: string): boolean {
-  const pa = a.split(".").map(Number);
-  const pb = b.split(".").map(Number);
-  for (let i = 0; i < 3; i++) {
-    if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) > (pb[i] ?? 0);
-  }
-  return false;
-}
 
 /** "argument `xml` of virDomainDefineXML" */
 function where(arg: string, fn: string): string {
@@ -316,7 +279,7 @@ export function takeParams(pointer: Deno.PointerValue, count: number): TypedPara
   try {
     return decodeTypedParamsObject(pointer, count);
   } finally {
-    symbol("virTypedParamsFree", "1.0.2")(pointer, count);
+    libvirtSymbol("virTypedParamsFree")(pointer, count);
   }
 }
 
@@ -332,7 +295,7 @@ export function readParams(buffer: Uint8Array<ArrayBuffer>, count: number): Type
   try {
     return decodeTypedParamsObject(pointer, count);
   } finally {
-    symbol("virTypedParamsClear", "1.0.2")(buffer, count);
+    libvirtSymbol("virTypedParamsClear")(pointer, count);
   }
 }
 

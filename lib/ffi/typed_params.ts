@@ -16,7 +16,7 @@
 //     offsetof(virDomainStatsRecord, nparams));
 import { readCString } from "./c.ts";
 import { libvirt } from "./library.ts";
-import { UUID_STRING_BUFLEN } from "./symbols_domain.ts";
+import { UUID_STRING_BUFLEN } from "./constants.ts";
 
 /** sizeof(virTypedParameter) */
 export const VIR_TYPED_PARAM_SIZE = 96;

@@ -1,7 +1,7 @@
 // A checkpoint of a domain: a point in time that incremental backups are taken relative to.
 import type { HandleType } from "../_handle.ts";
 import { Domain } from "../domain.ts";
-import * as m from "../ffi/marshal.ts";
+import { libvirtSymbol } from "../ffi/optional.ts";
 import { DomainCheckpointCalls } from "./_generated/domain_checkpoint.ts";
 import { registerHandleFactory } from "./_registry.ts";
 
@@ -10,9 +10,9 @@ const constructing = Symbol("deno_libvirt.domain_checkpoint.constructing");
 const handleType: HandleType = {
   className: "DomainCheckpoint",
   noun: "checkpoint",
-  ref: (h) => m.symbol("virDomainCheckpointRef", "5.6.0")(h),
-  free: (h) => m.symbol("virDomainCheckpointFree", "5.6.0")(h),
-  name: (h) => m.symbol("virDomainCheckpointGetName", "5.6.0")(h),
+  ref: (h) => libvirtSymbol("virDomainCheckpointRef")(h),
+  free: (h) => libvirtSymbol("virDomainCheckpointFree")(h),
+  name: (h) => libvirtSymbol("virDomainCheckpointGetName")(h),
 };
 
 /**

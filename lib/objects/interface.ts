@@ -1,7 +1,7 @@
 // A network interface of the host, managed by libvirt's interface driver (netcf/udev).
 import type { Connection } from "../connection.ts";
 import type { HandleType } from "../_handle.ts";
-import * as m from "../ffi/marshal.ts";
+import { libvirtSymbol } from "../ffi/optional.ts";
 import { InterfaceCalls } from "./_generated/interface.ts";
 import { connectionOf, registerHandleFactory } from "./_registry.ts";
 
@@ -10,9 +10,9 @@ const constructing = Symbol("deno_libvirt.interface.constructing");
 const handleType: HandleType = {
   className: "Interface",
   noun: "interface",
-  ref: (h) => m.symbol("virInterfaceRef", "0.6.4")(h),
-  free: (h) => m.symbol("virInterfaceFree", "0.6.4")(h),
-  name: (h) => m.symbol("virInterfaceGetName", "0.6.4")(h),
+  ref: (h) => libvirtSymbol("virInterfaceRef")(h),
+  free: (h) => libvirtSymbol("virInterfaceFree")(h),
+  name: (h) => libvirtSymbol("virInterfaceGetName")(h),
 };
 
 /**

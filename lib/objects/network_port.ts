@@ -2,6 +2,7 @@
 import type { Connection } from "../connection.ts";
 import type { HandleType } from "../_handle.ts";
 import * as m from "../ffi/marshal.ts";
+import { libvirtSymbol } from "../ffi/optional.ts";
 import { NetworkPortCalls } from "./_generated/network_port.ts";
 import { connectionOf, registerHandleFactory } from "./_registry.ts";
 
@@ -10,11 +11,11 @@ const constructing = Symbol("deno_libvirt.network_port.constructing");
 const handleType: HandleType = {
   className: "NetworkPort",
   noun: "network port",
-  ref: (h) => m.symbol("virNetworkPortRef", "5.5.0")(h),
-  free: (h) => m.symbol("virNetworkPortFree", "5.5.0")(h),
+  ref: (h) => libvirtSymbol("virNetworkPortRef")(h),
+  free: (h) => libvirtSymbol("virNetworkPortFree")(h),
   name: (h) => {
     const buffer = m.uuidBuffer();
-    m.symbol("virNetworkPortGetUUIDString", "5.5.0")(h, buffer);
+    libvirtSymbol("virNetworkPortGetUUIDString")(h, buffer);
     return m.uuidString(buffer);
   },
 };

@@ -1,7 +1,7 @@
 // A device of the host (PCI, USB, SCSI, network, mediated device, ...).
 import type { Connection } from "../connection.ts";
 import type { HandleType } from "../_handle.ts";
-import * as m from "../ffi/marshal.ts";
+import { libvirtSymbol } from "../ffi/optional.ts";
 import { NodeDeviceCalls } from "./_generated/node_device.ts";
 import { connectionOf, registerHandleFactory } from "./_registry.ts";
 
@@ -10,9 +10,9 @@ const constructing = Symbol("deno_libvirt.node_device.constructing");
 const handleType: HandleType = {
   className: "NodeDevice",
   noun: "node device",
-  ref: (h) => m.symbol("virNodeDeviceRef", "0.5.0")(h),
-  free: (h) => m.symbol("virNodeDeviceFree", "0.5.0")(h),
-  name: (h) => m.symbol("virNodeDeviceGetName", "0.5.0")(h),
+  ref: (h) => libvirtSymbol("virNodeDeviceRef")(h),
+  free: (h) => libvirtSymbol("virNodeDeviceFree")(h),
+  name: (h) => libvirtSymbol("virNodeDeviceGetName")(h),
 };
 
 /**

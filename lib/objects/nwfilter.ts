@@ -1,7 +1,7 @@
 // Network filters (firewall rule sets guests' NICs reference) and their bindings to ports.
 import type { Connection } from "../connection.ts";
 import type { HandleType } from "../_handle.ts";
-import * as m from "../ffi/marshal.ts";
+import { libvirtSymbol } from "../ffi/optional.ts";
 import { NWFilterCalls } from "./_generated/nwfilter.ts";
 import { NWFilterBindingCalls } from "./_generated/nwfilter_binding.ts";
 import { connectionOf, registerHandleFactory } from "./_registry.ts";
@@ -11,17 +11,17 @@ const constructing = Symbol("deno_libvirt.nwfilter.constructing");
 const filterType: HandleType = {
   className: "NWFilter",
   noun: "nwfilter",
-  ref: (h) => m.symbol("virNWFilterRef", "0.8.0")(h),
-  free: (h) => m.symbol("virNWFilterFree", "0.8.0")(h),
-  name: (h) => m.symbol("virNWFilterGetName", "0.8.0")(h),
+  ref: (h) => libvirtSymbol("virNWFilterRef")(h),
+  free: (h) => libvirtSymbol("virNWFilterFree")(h),
+  name: (h) => libvirtSymbol("virNWFilterGetName")(h),
 };
 
 const bindingType: HandleType = {
   className: "NWFilterBinding",
   noun: "nwfilter binding of port",
-  ref: (h) => m.symbol("virNWFilterBindingRef", "4.5.0")(h),
-  free: (h) => m.symbol("virNWFilterBindingFree", "4.5.0")(h),
-  name: (h) => m.symbol("virNWFilterBindingGetPortDev", "4.5.0")(h),
+  ref: (h) => libvirtSymbol("virNWFilterBindingRef")(h),
+  free: (h) => libvirtSymbol("virNWFilterBindingFree")(h),
+  name: (h) => libvirtSymbol("virNWFilterBindingGetPortDev")(h),
 };
 
 /**

@@ -2,6 +2,7 @@
 import type { Connection } from "../connection.ts";
 import type { HandleType } from "../_handle.ts";
 import * as m from "../ffi/marshal.ts";
+import { libvirtSymbol } from "../ffi/optional.ts";
 import { SecretCalls } from "./_generated/secret.ts";
 import { connectionOf, registerHandleFactory } from "./_registry.ts";
 
@@ -10,11 +11,11 @@ const constructing = Symbol("deno_libvirt.secret.constructing");
 const handleType: HandleType = {
   className: "Secret",
   noun: "secret",
-  ref: (h) => m.symbol("virSecretRef", "0.7.1")(h),
-  free: (h) => m.symbol("virSecretFree", "0.7.1")(h),
+  ref: (h) => libvirtSymbol("virSecretRef")(h),
+  free: (h) => libvirtSymbol("virSecretFree")(h),
   name: (h) => {
     const buffer = m.uuidBuffer();
-    m.symbol("virSecretGetUUIDString", "0.7.1")(h, buffer);
+    libvirtSymbol("virSecretGetUUIDString")(h, buffer);
     return m.uuidString(buffer);
   },
 };

@@ -10,7 +10,7 @@
 // object class already defines by hand is not generated (the hand-written member stays); see
 // `collisions` in the report.
 import { type ApiModel, loadApiModel } from "./api_model.ts";
-import { methodOverrides } from "./overrides.ts";
+import { coverageIgnoreOf, handWrittenModule, isLocal, methodOverrides } from "./overrides.ts";
 
 // ---------------------------------------------------------------------------------------------------
 // The API description (a small reader of libvirt-api.xml: function, enum and macro elements)
@@ -888,9 +888,8 @@ function emitMethod(p: Plan, sync: boolean): string {
   const name = sync ? `${p.method}Sync` : p.method;
   const sig = p.params.map((x) => `${x.name}${x.optional ? "?" : ""}: ${x.type}`).join(", ");
   const isConn = p.object.className === "Connection";
-  const callSym = `m.symbol(${JSON.stringify(p.io && !sync ? `${fn.name}Async` : fn.name)}, ${
-    JSON.stringify(fn.version)
-  })`;
+  const accessor = fn.file === "libvirt-qemu" ? "qemuSymbol" : "libvirtSymbol";
+  const callSym = `${accessor}(${JSON.stringify(p.io && !sync ? `${fn.name}Async` : fn.name)})`;
   const asyncCall = p.io && !sync;
   const aw = asyncCall ? "await " : "";
   const docs: string[] = [];
@@ -982,6 +981,11 @@ function emitObject(object: ObjectSpec, plans: Plan[]): string {
     lines.push(`import { kCall, kCallSync, kPointer, ObjectHandle } from "../../_handle.ts";`);
   }
   lines.push(`import * as m from "../../ffi/marshal.ts";`);
+  const accessors = [
+    "libvirtSymbol",
+    ...(plans.some((p) => p.fn.file === "libvirt-qemu") ? ["qemuSymbol"] : []),
+  ];
+  lines.push(`import { ${accessors.join(", ")} } from "../../ffi/optional.ts";`);
   lines.push(`import { wrapHandle } from "../_registry.ts";`);
   if (optionImports.length) {
     lines.push(
@@ -1065,8 +1069,12 @@ export function generateMethods(api: ApiDescription, root: URL, local: Set<strin
   const byObject = new Map<string, Plan[]>();
   const ignored = methodOverrides.skip;
   for (const fn of [...api.functions].sort((a, b) => a.name.localeCompare(b.name))) {
-    if (ignored[fn.name]) {
-      report.skipped.push({ fn: fn.name, reason: ignored[fn.name] });
+    const elsewhere = handWrittenModule(fn.name);
+    const ignore = coverageIgnoreOf(fn.name);
+    const reason = ignored[fn.name] ??
+      (elsewhere ? `hand-written in ${elsewhere}` : ignore ? `ignored: ${ignore.reason}` : undefined);
+    if (reason !== undefined) {
+      report.skipped.push({ fn: fn.name, reason });
       continue;
     }
     const result = plan(fn, indexes, local);
@@ -1097,6 +1105,24 @@ export function generateMethods(api: ApiDescription, root: URL, local: Set<strin
     report.files.set(`lib/objects/_generated/${o.file}.ts`, emitObject(o, byObject.get(o.className) ?? []));
   }
   report.files.set("lib/objects/_generated/options.ts", module());
+  const manifest = [...byObject.values()].flat().flatMap((p) => {
+    const entry = (sync: boolean) => ({
+      object: p.object.className,
+      method: sync ? `${p.method}Sync` : p.method,
+      fn: p.fn.name,
+      since: p.fn.version,
+      async: p.io && !sync,
+      params: p.params.map((x) => ({ name: x.name, type: x.type, optional: x.optional })),
+      returns: returnType(p),
+    });
+    return p.sync && p.io ? [entry(false), entry(true)] : [entry(false)];
+  });
+  report.files.set(
+    "tests/_generated_methods.ts",
+    `${HEADER}// Every generated method with its signature, for tests/methods_test.ts.\n\n/** One generated method. */\nexport interface GeneratedMethod {\n  object: string;\n  method: string;\n  fn: string;\n  since: string;\n  async: boolean;\n  params: { name: string; type: string; optional: boolean }[];\n  returns: string;\n}\n\nexport const generatedMethods: GeneratedMethod[] = ${
+      JSON.stringify(manifest)
+    };\n`,
+  );
   return report;
 }
 
@@ -1105,17 +1131,46 @@ export function generateMethods(api: ApiDescription, root: URL, local: Set<strin
  * with a nonblocking `...Async` twin in the generated symbol tables become async methods, the others
  * (local reads of the handle) synchronous ones.
  */
-export async function runMethodsStage(model: ApiModel, root: URL): Promise<MethodsReport> {
+export function runMethodsStage(model: ApiModel, root: URL): MethodsReport {
   const api = fromApiModel(model);
-  let local = defaultLocalFunctions(api);
-  try {
-    const tables = await import(new URL("lib/ffi/_generated/symbols.ts", root).href);
-    const all = { ...tables.libvirtSymbols, ...tables.libvirtQemuSymbols } as Record<string, unknown>;
-    local = new Set(api.functions.map((f) => f.name).filter((n) => n in all && !(`${n}Async` in all)));
-  } catch {
-    // the symbol tables are not generated yet: fall back to the naming rule
-  }
+  const local = new Set(model.functions.filter((f) => isLocal(f)).map((f) => f.name));
   return generateMethods(api, root, local);
+}
+
+/**
+ * The stage's command line, as generate.ts calls it: writes the files, or with `check` reports the
+ * stale ones and returns 1.
+ */
+export async function methodsStageMain(model: ApiModel, check: boolean, verbose = false): Promise<number> {
+  const root = new URL("../../../", import.meta.url);
+  const report = runMethodsStage(model, root);
+  let stale = 0;
+  await Deno.mkdir(new URL("lib/objects/_generated/", root), { recursive: true });
+  for (const [path, raw] of report.files) {
+    const url = new URL(path, root);
+    const text = await formatTs(raw, root);
+    let old = "";
+    try {
+      old = await Deno.readTextFile(url);
+    } catch { /* new */ }
+    if (old === text) continue;
+    stale++;
+    if (check) console.error(`${path} is out of date`);
+    else await Deno.writeTextFile(url, text);
+  }
+  console.log(
+    `methods: ${report.generated.length} generated, ${report.collisions.length} collisions kept hand-written, ${report.skipped.length} skipped`,
+  );
+  if (verbose) {
+    for (const c of report.collisions) console.log(`collision: ${c.fn} -> ${c.object}.${c.method}`);
+    for (const x of report.skipped) console.log(`skip: ${x.fn}: ${x.reason}`);
+    for (const u of report.unknownTypedParamTypes) console.log(`typed param without a type: ${u}`);
+  }
+  if (check && stale) {
+    console.error(`${stale} generated method files are stale: run "deno task gen" and commit`);
+    return 1;
+  }
+  return 0;
 }
 
 /** Functions that do no I/O (read the handle locally): generated as synchronous methods. */
@@ -1154,32 +1209,11 @@ export async function formatTs(text: string, root: URL): Promise<string> {
 }
 
 if (import.meta.main) {
-  const root = new URL("../../../", import.meta.url);
-  const report = await runMethodsStage(await loadApiModel(), root);
-  const check = Deno.args.includes("--check");
-  let stale = 0;
-  Deno.mkdirSync(new URL("lib/objects/_generated/", root), { recursive: true });
-  for (const [path, raw] of report.files) {
-    const url = new URL(path, root);
-    const text = await formatTs(raw, root);
-    let old = "";
-    try {
-      old = Deno.readTextFileSync(url);
-    } catch { /* new */ }
-    if (old === text) continue;
-    stale++;
-    if (!check) Deno.writeTextFileSync(url, text);
-  }
-  console.log(
-    `methods: ${report.generated.length} generated, ${report.collisions.length} collisions kept hand-written, ${report.skipped.length} skipped`,
+  Deno.exit(
+    await methodsStageMain(
+      await loadApiModel(),
+      Deno.args.includes("--check"),
+      Deno.args.includes("--verbose"),
+    ),
   );
-  if (Deno.args.includes("--verbose")) {
-    for (const c of report.collisions) console.log(`collision: ${c.fn} -> ${c.object}.${c.method}`);
-    for (const s of report.skipped) console.log(`skip: ${s.fn}: ${s.reason}`);
-    for (const u of report.unknownTypedParamTypes) console.log(`typed param without a type: ${u}`);
-  }
-  if (check && stale) {
-    console.error(`${stale} generated method files are stale: run lib/ffi/_gen/generate_methods.ts`);
-    Deno.exit(1);
-  }
 }

@@ -4,6 +4,7 @@
 import { type ConnectionInternals, kInternals } from "../../connection.ts";
 import { kPointer } from "../../_handle.ts";
 import * as m from "../../ffi/marshal.ts";
+import { libvirtSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
 import {
   ConnectBaselineCpuFlagsBits,
@@ -35,12 +36,10 @@ import {
   type ConnectListAllStoragePoolsOptions,
   type ConnectSetIdentityOptions,
   DomainCreateFlagsBits,
-  type DomainCreateLinuxOptions,
   type DomainCreateXmlOptions,
   type DomainCreateXmlWithFilesOptions,
   DomainDefineFlagsBits,
   type DomainDefineXmlFlagsOptions,
-  type DomainQemuAttachOptions,
   type DomainRestoreFlagsOptions,
   type DomainRestoreParamsOptions,
   type DomainSaveImageDefineXmlOptions,
@@ -128,7 +127,7 @@ export abstract class ConnectionCalls {
     const flags = m.flags(options, ConnectBaselineCpuFlagsBits, "virConnectBaselineCPU");
     const r = await this.#gate().call(
       () => `call virConnectBaselineCPU on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectBaselineCPUAsync", "0.7.7")(h, xmlCPUs_.buffer, xmlCPUs_.count, flags),
+      (h) => libvirtSymbol("virConnectBaselineCPUAsync")(h, xmlCPUs_.buffer, xmlCPUs_.count, flags),
       m.isNull,
     );
     return m.takeString(r);
@@ -165,7 +164,7 @@ export abstract class ConnectionCalls {
     const r = await this.#gate().call(
       () => `call virConnectBaselineHypervisorCPU on ${JSON.stringify(this.#uri())}`,
       (h) =>
-        m.symbol("virConnectBaselineHypervisorCPUAsync", "4.4.0")(
+        libvirtSymbol("virConnectBaselineHypervisorCPUAsync")(
           h,
           a0,
           a1,
@@ -195,7 +194,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(xmlDesc, "xmlDesc", "virConnectCompareCPU");
     const r = await this.#gate().call(
       () => `call virConnectCompareCPU on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectCompareCPUAsync", "0.7.5")(h, a0, flags),
+      (h) => libvirtSymbol("virConnectCompareCPUAsync")(h, a0, flags),
       m.isNegative,
     );
     return r;
@@ -231,7 +230,7 @@ export abstract class ConnectionCalls {
     const a4 = m.str(xmlCPU, "xmlCPU", "virConnectCompareHypervisorCPU");
     const r = await this.#gate().call(
       () => `call virConnectCompareHypervisorCPU on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectCompareHypervisorCPUAsync", "4.4.0")(h, a0, a1, a2, a3, a4, flags),
+      (h) => libvirtSymbol("virConnectCompareHypervisorCPUAsync")(h, a0, a1, a2, a3, a4, flags),
       m.isNegative,
     );
     return r;
@@ -258,7 +257,7 @@ export abstract class ConnectionCalls {
     const a1 = m.str(nativeConfig, "nativeConfig", "virConnectDomainXMLFromNative");
     const r = await this.#gate().call(
       () => `call virConnectDomainXMLFromNative on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectDomainXMLFromNativeAsync", "0.6.4")(h, a0, a1, flags),
+      (h) => libvirtSymbol("virConnectDomainXMLFromNativeAsync")(h, a0, a1, flags),
       m.isNull,
     );
     return m.takeString(r);
@@ -285,7 +284,7 @@ export abstract class ConnectionCalls {
     const a1 = m.str(domainXml, "domainXml", "virConnectDomainXMLToNative");
     const r = await this.#gate().call(
       () => `call virConnectDomainXMLToNative on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectDomainXMLToNativeAsync", "0.6.4")(h, a0, a1, flags),
+      (h) => libvirtSymbol("virConnectDomainXMLToNativeAsync")(h, a0, a1, flags),
       m.isNull,
     );
     return m.takeString(r);
@@ -312,7 +311,7 @@ export abstract class ConnectionCalls {
     const a1 = m.str(srcSpec, "srcSpec", "virConnectFindStoragePoolSources");
     const r = await this.#gate().call(
       () => `call virConnectFindStoragePoolSources on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectFindStoragePoolSourcesAsync", "0.4.5")(h, a0, a1, flags),
+      (h) => libvirtSymbol("virConnectFindStoragePoolSourcesAsync")(h, a0, a1, flags),
       m.isNull,
     );
     return m.takeString(r);
@@ -329,7 +328,7 @@ export abstract class ConnectionCalls {
   async getCapabilities(): Promise<string> {
     const r = await this.#gate().call(
       () => `call virConnectGetCapabilities on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectGetCapabilitiesAsync", "0.2.1")(h),
+      (h) => libvirtSymbol("virConnectGetCapabilitiesAsync")(h),
       m.isNull,
     );
     return m.takeString(r);
@@ -351,7 +350,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(arch, "arch", "virConnectGetCPUModelNames");
     const r = await this.#gate().call(
       () => `call virConnectGetCPUModelNames on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectGetCPUModelNamesAsync", "1.1.3")(h, a0, models.buffer, flags),
+      (h) => libvirtSymbol("virConnectGetCPUModelNamesAsync")(h, a0, models.buffer, flags),
       m.isNegative,
     );
     return m.takeStringArray(models.pointer, r);
@@ -384,7 +383,7 @@ export abstract class ConnectionCalls {
     const a3 = m.str(virttype, "virttype", "virConnectGetDomainCapabilities");
     const r = await this.#gate().call(
       () => `call virConnectGetDomainCapabilities on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectGetDomainCapabilitiesAsync", "1.2.7")(h, a0, a1, a2, a3, flags),
+      (h) => libvirtSymbol("virConnectGetDomainCapabilitiesAsync")(h, a0, a1, a2, a3, flags),
       m.isNull,
     );
     return m.takeString(r);
@@ -401,7 +400,7 @@ export abstract class ConnectionCalls {
   async getHostname(): Promise<string> {
     const r = await this.#gate().call(
       () => `call virConnectGetHostname on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectGetHostnameAsync", "0.3.0")(h),
+      (h) => libvirtSymbol("virConnectGetHostnameAsync")(h),
       m.isNull,
     );
     return m.takeString(r);
@@ -419,7 +418,7 @@ export abstract class ConnectionCalls {
     const libVer = new m.Out();
     const r = await this.#gate().call(
       () => `call virConnectGetLibVersion on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectGetLibVersionAsync", "0.7.3")(h, libVer.buffer),
+      (h) => libvirtSymbol("virConnectGetLibVersionAsync")(h, libVer.buffer),
       m.isNegative,
     );
     return libVer.u64;
@@ -438,7 +437,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(type_, "type", "virConnectGetMaxVcpus");
     const r = await this.#gate().call(
       () => `call virConnectGetMaxVcpus on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectGetMaxVcpusAsync", "0.2.1")(h, a0),
+      (h) => libvirtSymbol("virConnectGetMaxVcpusAsync")(h, a0),
       m.isNegative,
     );
     return r;
@@ -459,7 +458,7 @@ export abstract class ConnectionCalls {
     const flags = m.flags(options, {}, "virConnectGetStoragePoolCapabilities");
     const r = await this.#gate().call(
       () => `call virConnectGetStoragePoolCapabilities on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectGetStoragePoolCapabilitiesAsync", "5.2.0")(h, flags),
+      (h) => libvirtSymbol("virConnectGetStoragePoolCapabilitiesAsync")(h, flags),
       m.isNull,
     );
     return m.takeString(r);
@@ -478,7 +477,7 @@ export abstract class ConnectionCalls {
     const flags = m.flags(options, {}, "virConnectGetSysinfo");
     const r = await this.#gate().call(
       () => `call virConnectGetSysinfo on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectGetSysinfoAsync", "0.8.8")(h, flags),
+      (h) => libvirtSymbol("virConnectGetSysinfoAsync")(h, flags),
       m.isNull,
     );
     return m.takeString(r);
@@ -495,7 +494,7 @@ export abstract class ConnectionCalls {
   async getType(): Promise<string> {
     const r = await this.#gate().call(
       () => `call virConnectGetType on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectGetTypeAsync", "0.0.3")(h),
+      (h) => libvirtSymbol("virConnectGetTypeAsync")(h),
       m.isNull,
     );
     return m.readString(r);
@@ -512,7 +511,7 @@ export abstract class ConnectionCalls {
   async getUri(): Promise<string> {
     const r = await this.#gate().call(
       () => `call virConnectGetURI on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectGetURIAsync", "0.3.0")(h),
+      (h) => libvirtSymbol("virConnectGetURIAsync")(h),
       m.isNull,
     );
     return m.takeString(r);
@@ -530,7 +529,7 @@ export abstract class ConnectionCalls {
     const hvVer = new m.Out();
     const r = await this.#gate().call(
       () => `call virConnectGetVersion on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectGetVersionAsync", "0.0.3")(h, hvVer.buffer),
+      (h) => libvirtSymbol("virConnectGetVersionAsync")(h, hvVer.buffer),
       m.isNegative,
     );
     return hvVer.u64;
@@ -550,7 +549,7 @@ export abstract class ConnectionCalls {
     const flags = m.flags(options, ConnectListAllDomainsFlagsBits, "virConnectListAllDomains");
     return await this.#gate().call(
       () => `call virConnectListAllDomains on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectListAllDomainsAsync", "0.9.13")(h, domains.buffer, flags),
+      (h) => libvirtSymbol("virConnectListAllDomainsAsync")(h, domains.buffer, flags),
       m.isNegative,
       (r) => m.takeHandles(domains.pointer, r).map((x) => wrapHandle<Domain>("virDomainPtr", this, x)),
     );
@@ -571,7 +570,7 @@ export abstract class ConnectionCalls {
     const flags = m.flags(options, ConnectListAllDomainsFlagsBits, "virConnectListAllDomains");
     return this.#gate().callSync(
       () => `call virConnectListAllDomains on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectListAllDomains", "0.9.13")(h, domains.buffer, flags),
+      (h) => libvirtSymbol("virConnectListAllDomains")(h, domains.buffer, flags),
       m.isNegative,
       (r) => m.takeHandles(domains.pointer, r).map((x) => wrapHandle<Domain>("virDomainPtr", this, x)),
     );
@@ -591,7 +590,7 @@ export abstract class ConnectionCalls {
     const flags = m.flags(options, ConnectListAllInterfacesFlagsBits, "virConnectListAllInterfaces");
     return await this.#gate().call(
       () => `call virConnectListAllInterfaces on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectListAllInterfacesAsync", "0.10.2")(h, ifaces.buffer, flags),
+      (h) => libvirtSymbol("virConnectListAllInterfacesAsync")(h, ifaces.buffer, flags),
       m.isNegative,
       (r) => m.takeHandles(ifaces.pointer, r).map((x) => wrapHandle<Interface>("virInterfacePtr", this, x)),
     );
@@ -611,7 +610,7 @@ export abstract class ConnectionCalls {
     const flags = m.flags(options, ConnectListAllNetworksFlagsBits, "virConnectListAllNetworks");
     return await this.#gate().call(
       () => `call virConnectListAllNetworks on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectListAllNetworksAsync", "0.10.2")(h, nets.buffer, flags),
+      (h) => libvirtSymbol("virConnectListAllNetworksAsync")(h, nets.buffer, flags),
       m.isNegative,
       (r) => m.takeHandles(nets.pointer, r).map((x) => wrapHandle<Network>("virNetworkPtr", this, x)),
     );
@@ -631,7 +630,7 @@ export abstract class ConnectionCalls {
     const flags = m.flags(options, ConnectListAllNodeDeviceFlagsBits, "virConnectListAllNodeDevices");
     return await this.#gate().call(
       () => `call virConnectListAllNodeDevices on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectListAllNodeDevicesAsync", "0.10.2")(h, devices.buffer, flags),
+      (h) => libvirtSymbol("virConnectListAllNodeDevicesAsync")(h, devices.buffer, flags),
       m.isNegative,
       (r) =>
         m.takeHandles(devices.pointer, r).map((x) => wrapHandle<NodeDevice>("virNodeDevicePtr", this, x)),
@@ -654,7 +653,7 @@ export abstract class ConnectionCalls {
     const flags = m.flags(options, {}, "virConnectListAllNWFilterBindings");
     return await this.#gate().call(
       () => `call virConnectListAllNWFilterBindings on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectListAllNWFilterBindingsAsync", "4.5.0")(h, bindings.buffer, flags),
+      (h) => libvirtSymbol("virConnectListAllNWFilterBindingsAsync")(h, bindings.buffer, flags),
       m.isNegative,
       (r) =>
         m.takeHandles(bindings.pointer, r).map((x) =>
@@ -677,7 +676,7 @@ export abstract class ConnectionCalls {
     const flags = m.flags(options, {}, "virConnectListAllNWFilters");
     return await this.#gate().call(
       () => `call virConnectListAllNWFilters on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectListAllNWFiltersAsync", "0.10.2")(h, filters.buffer, flags),
+      (h) => libvirtSymbol("virConnectListAllNWFiltersAsync")(h, filters.buffer, flags),
       m.isNegative,
       (r) => m.takeHandles(filters.pointer, r).map((x) => wrapHandle<NWFilter>("virNWFilterPtr", this, x)),
     );
@@ -697,7 +696,7 @@ export abstract class ConnectionCalls {
     const flags = m.flags(options, ConnectListAllSecretsFlagsBits, "virConnectListAllSecrets");
     return await this.#gate().call(
       () => `call virConnectListAllSecrets on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectListAllSecretsAsync", "0.10.2")(h, secrets.buffer, flags),
+      (h) => libvirtSymbol("virConnectListAllSecretsAsync")(h, secrets.buffer, flags),
       m.isNegative,
       (r) => m.takeHandles(secrets.pointer, r).map((x) => wrapHandle<Secret>("virSecretPtr", this, x)),
     );
@@ -717,7 +716,7 @@ export abstract class ConnectionCalls {
     const flags = m.flags(options, ConnectListAllStoragePoolsFlagsBits, "virConnectListAllStoragePools");
     return await this.#gate().call(
       () => `call virConnectListAllStoragePools on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectListAllStoragePoolsAsync", "0.10.2")(h, pools.buffer, flags),
+      (h) => libvirtSymbol("virConnectListAllStoragePoolsAsync")(h, pools.buffer, flags),
       m.isNegative,
       (r) =>
         m.takeHandles(pools.pointer, r).map((x) => wrapHandle<StoragePool>("virStoragePoolPtr", this, x)),
@@ -738,7 +737,7 @@ export abstract class ConnectionCalls {
     const flags = m.flags(options, {}, "virConnectSetIdentity");
     await this.#gate().call(
       () => `call virConnectSetIdentity on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectSetIdentityAsync", "5.8.0")(h, params_.buffer, params_.count, flags),
+      (h) => libvirtSymbol("virConnectSetIdentityAsync")(h, params_.buffer, params_.count, flags),
       m.isNegative,
     );
   }
@@ -758,31 +757,10 @@ export abstract class ConnectionCalls {
     const a1 = m.int(count, "count", "virConnectSetKeepAlive", true);
     const r = await this.#gate().call(
       () => `call virConnectSetKeepAlive on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virConnectSetKeepAliveAsync", "0.9.8")(h, a0, a1),
+      (h) => libvirtSymbol("virConnectSetKeepAliveAsync")(h, a0, a1),
       m.isNegative,
     );
     return r === 1;
-  }
-
-  /**
-   * Deprecated after 0.4.6.
-   *
-   * Calls [`virDomainCreateLinux`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainCreateLinux).
-   *
-   * @param xmlDesc string containing an XML description of the domain
-   * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns a new domain object or NULL in case of failure
-   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
-   */
-  async domainCreateLinux(xmlDesc: string, options?: DomainCreateLinuxOptions | number): Promise<Domain> {
-    const flags = m.flags(options, {}, "virDomainCreateLinux");
-    const a0 = m.str(xmlDesc, "xmlDesc", "virDomainCreateLinux");
-    return await this.#gate().call(
-      () => `call virDomainCreateLinux on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virDomainCreateLinuxAsync", "0.0.3")(h, a0, flags),
-      m.isNull,
-      (r) => wrapHandle<Domain>("virDomainPtr", this, r!),
-    );
   }
 
   /**
@@ -800,7 +778,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(xmlDesc, "xmlDesc", "virDomainCreateXML");
     return await this.#gate().call(
       () => `call virDomainCreateXML on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virDomainCreateXMLAsync", "0.5.0")(h, a0, flags),
+      (h) => libvirtSymbol("virDomainCreateXMLAsync")(h, a0, flags),
       m.isNull,
       (r) => wrapHandle<Domain>("virDomainPtr", this, r!),
     );
@@ -827,7 +805,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(xmlDesc, "xmlDesc", "virDomainCreateXMLWithFiles");
     return await this.#gate().call(
       () => `call virDomainCreateXMLWithFiles on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virDomainCreateXMLWithFilesAsync", "1.1.1")(h, a0, files_.count, files_.buffer, flags),
+      (h) => libvirtSymbol("virDomainCreateXMLWithFilesAsync")(h, a0, files_.count, files_.buffer, flags),
       m.isNull,
       (r) => wrapHandle<Domain>("virDomainPtr", this, r!),
     );
@@ -846,7 +824,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(xml, "xml", "virDomainDefineXML");
     return await this.#gate().call(
       () => `call virDomainDefineXML on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virDomainDefineXMLAsync", "0.1.1")(h, a0),
+      (h) => libvirtSymbol("virDomainDefineXMLAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<Domain>("virDomainPtr", this, r!),
     );
@@ -867,7 +845,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(xml, "xml", "virDomainDefineXMLFlags");
     return await this.#gate().call(
       () => `call virDomainDefineXMLFlags on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virDomainDefineXMLFlagsAsync", "1.2.12")(h, a0, flags),
+      (h) => libvirtSymbol("virDomainDefineXMLFlagsAsync")(h, a0, flags),
       m.isNull,
       (r) => wrapHandle<Domain>("virDomainPtr", this, r!),
     );
@@ -886,7 +864,7 @@ export abstract class ConnectionCalls {
     const a0 = m.int(id, "id", "virDomainLookupByID");
     return await this.#gate().call(
       () => `call virDomainLookupByID on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virDomainLookupByIDAsync", "0.0.3")(h, a0),
+      (h) => libvirtSymbol("virDomainLookupByIDAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<Domain>("virDomainPtr", this, r!),
     );
@@ -906,7 +884,7 @@ export abstract class ConnectionCalls {
     const a0 = m.int(id, "id", "virDomainLookupByID");
     return this.#gate().callSync(
       () => `call virDomainLookupByID on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virDomainLookupByID", "0.0.3")(h, a0),
+      (h) => libvirtSymbol("virDomainLookupByID")(h, a0),
       m.isNull,
       (r) => wrapHandle<Domain>("virDomainPtr", this, r!),
     );
@@ -925,7 +903,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(name, "name", "virDomainLookupByName");
     return await this.#gate().call(
       () => `call virDomainLookupByName on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virDomainLookupByNameAsync", "0.0.3")(h, a0),
+      (h) => libvirtSymbol("virDomainLookupByNameAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<Domain>("virDomainPtr", this, r!),
     );
@@ -945,7 +923,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(name, "name", "virDomainLookupByName");
     return this.#gate().callSync(
       () => `call virDomainLookupByName on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virDomainLookupByName", "0.0.3")(h, a0),
+      (h) => libvirtSymbol("virDomainLookupByName")(h, a0),
       m.isNull,
       (r) => wrapHandle<Domain>("virDomainPtr", this, r!),
     );
@@ -964,7 +942,7 @@ export abstract class ConnectionCalls {
     const a0 = m.bytes(uuid, "uuid", "virDomainLookupByUUID", 16);
     return await this.#gate().call(
       () => `call virDomainLookupByUUID on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virDomainLookupByUUIDAsync", "0.0.5")(h, a0),
+      (h) => libvirtSymbol("virDomainLookupByUUIDAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<Domain>("virDomainPtr", this, r!),
     );
@@ -983,7 +961,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(uuidstr, "uuidstr", "virDomainLookupByUUIDString");
     return await this.#gate().call(
       () => `call virDomainLookupByUUIDString on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virDomainLookupByUUIDStringAsync", "0.1.1")(h, a0),
+      (h) => libvirtSymbol("virDomainLookupByUUIDStringAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<Domain>("virDomainPtr", this, r!),
     );
@@ -1003,28 +981,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(uuidstr, "uuidstr", "virDomainLookupByUUIDString");
     return this.#gate().callSync(
       () => `call virDomainLookupByUUIDString on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virDomainLookupByUUIDString", "0.1.1")(h, a0),
-      m.isNull,
-      (r) => wrapHandle<Domain>("virDomainPtr", this, r!),
-    );
-  }
-
-  /**
-   * This API is QEMU specific, so it will only work with hypervisor connections to the QEMU driver.
-   *
-   * Calls [`virDomainQemuAttach`](https://libvirt.org/html/libvirt-libvirt-qemu.html#virDomainQemuAttach).
-   *
-   * @param pid_value the UNIX process ID of the external QEMU process
-   * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns a new domain object on success, NULL otherwise
-   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
-   */
-  async domainQemuAttach(pid_value: number, options?: DomainQemuAttachOptions | number): Promise<Domain> {
-    const flags = m.flags(options, {}, "virDomainQemuAttach");
-    const a0 = m.int(pid_value, "pid_value", "virDomainQemuAttach", true);
-    return await this.#gate().call(
-      () => `call virDomainQemuAttach on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virDomainQemuAttachAsync", "0.9.4")(h, a0, flags),
+      (h) => libvirtSymbol("virDomainLookupByUUIDString")(h, a0),
       m.isNull,
       (r) => wrapHandle<Domain>("virDomainPtr", this, r!),
     );
@@ -1042,7 +999,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(from, "from", "virDomainRestore");
     await this.#gate().call(
       () => `call virDomainRestore on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virDomainRestoreAsync", "0.0.3")(h, a0),
+      (h) => libvirtSymbol("virDomainRestoreAsync")(h, a0),
       m.isNegative,
     );
   }
@@ -1067,7 +1024,7 @@ export abstract class ConnectionCalls {
     const a1 = m.str(dxml, "dxml", "virDomainRestoreFlags");
     await this.#gate().call(
       () => `call virDomainRestoreFlags on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virDomainRestoreFlagsAsync", "0.9.4")(h, a0, a1, flags),
+      (h) => libvirtSymbol("virDomainRestoreFlagsAsync")(h, a0, a1, flags),
       m.isNegative,
     );
   }
@@ -1089,7 +1046,7 @@ export abstract class ConnectionCalls {
     const flags = m.flags(options, DomainSaveRestoreFlagsBits, "virDomainRestoreParams");
     await this.#gate().call(
       () => `call virDomainRestoreParams on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virDomainRestoreParamsAsync", "8.4.0")(h, params_.buffer, params_.count, flags),
+      (h) => libvirtSymbol("virDomainRestoreParamsAsync")(h, params_.buffer, params_.count, flags),
       m.isNegative,
     );
   }
@@ -1114,7 +1071,7 @@ export abstract class ConnectionCalls {
     const a1 = m.str(dxml, "dxml", "virDomainSaveImageDefineXML");
     await this.#gate().call(
       () => `call virDomainSaveImageDefineXML on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virDomainSaveImageDefineXMLAsync", "0.9.4")(h, a0, a1, flags),
+      (h) => libvirtSymbol("virDomainSaveImageDefineXMLAsync")(h, a0, a1, flags),
       m.isNegative,
     );
   }
@@ -1137,7 +1094,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(file, "file", "virDomainSaveImageGetXMLDesc");
     const r = await this.#gate().call(
       () => `call virDomainSaveImageGetXMLDesc on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virDomainSaveImageGetXMLDescAsync", "0.9.4")(h, a0, flags),
+      (h) => libvirtSymbol("virDomainSaveImageGetXMLDescAsync")(h, a0, flags),
       m.isNull,
     );
     return m.takeString(r);
@@ -1155,7 +1112,7 @@ export abstract class ConnectionCalls {
     const flags = m.flags(options, {}, "virInterfaceChangeBegin");
     await this.#gate().call(
       () => `call virInterfaceChangeBegin on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virInterfaceChangeBeginAsync", "0.9.2")(h, flags),
+      (h) => libvirtSymbol("virInterfaceChangeBeginAsync")(h, flags),
       m.isNegative,
     );
   }
@@ -1172,7 +1129,7 @@ export abstract class ConnectionCalls {
     const flags = m.flags(options, {}, "virInterfaceChangeCommit");
     await this.#gate().call(
       () => `call virInterfaceChangeCommit on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virInterfaceChangeCommitAsync", "0.9.2")(h, flags),
+      (h) => libvirtSymbol("virInterfaceChangeCommitAsync")(h, flags),
       m.isNegative,
     );
   }
@@ -1189,7 +1146,7 @@ export abstract class ConnectionCalls {
     const flags = m.flags(options, {}, "virInterfaceChangeRollback");
     await this.#gate().call(
       () => `call virInterfaceChangeRollback on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virInterfaceChangeRollbackAsync", "0.9.2")(h, flags),
+      (h) => libvirtSymbol("virInterfaceChangeRollbackAsync")(h, flags),
       m.isNegative,
     );
   }
@@ -1209,7 +1166,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(xml, "xml", "virInterfaceDefineXML");
     return await this.#gate().call(
       () => `call virInterfaceDefineXML on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virInterfaceDefineXMLAsync", "0.6.4")(h, a0, flags),
+      (h) => libvirtSymbol("virInterfaceDefineXMLAsync")(h, a0, flags),
       m.isNull,
       (r) => wrapHandle<Interface>("virInterfacePtr", this, r!),
     );
@@ -1228,7 +1185,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(macstr, "macstr", "virInterfaceLookupByMACString");
     return await this.#gate().call(
       () => `call virInterfaceLookupByMACString on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virInterfaceLookupByMACStringAsync", "0.6.4")(h, a0),
+      (h) => libvirtSymbol("virInterfaceLookupByMACStringAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<Interface>("virInterfacePtr", this, r!),
     );
@@ -1247,7 +1204,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(name, "name", "virInterfaceLookupByName");
     return await this.#gate().call(
       () => `call virInterfaceLookupByName on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virInterfaceLookupByNameAsync", "0.6.4")(h, a0),
+      (h) => libvirtSymbol("virInterfaceLookupByNameAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<Interface>("virInterfacePtr", this, r!),
     );
@@ -1266,7 +1223,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(xmlDesc, "xmlDesc", "virNetworkCreateXML");
     return await this.#gate().call(
       () => `call virNetworkCreateXML on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virNetworkCreateXMLAsync", "0.2.0")(h, a0),
+      (h) => libvirtSymbol("virNetworkCreateXMLAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<Network>("virNetworkPtr", this, r!),
     );
@@ -1290,7 +1247,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(xmlDesc, "xmlDesc", "virNetworkCreateXMLFlags");
     return await this.#gate().call(
       () => `call virNetworkCreateXMLFlags on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virNetworkCreateXMLFlagsAsync", "7.8.0")(h, a0, flags),
+      (h) => libvirtSymbol("virNetworkCreateXMLFlagsAsync")(h, a0, flags),
       m.isNull,
       (r) => wrapHandle<Network>("virNetworkPtr", this, r!),
     );
@@ -1309,7 +1266,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(xml, "xml", "virNetworkDefineXML");
     return await this.#gate().call(
       () => `call virNetworkDefineXML on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virNetworkDefineXMLAsync", "0.2.0")(h, a0),
+      (h) => libvirtSymbol("virNetworkDefineXMLAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<Network>("virNetworkPtr", this, r!),
     );
@@ -1333,7 +1290,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(xml, "xml", "virNetworkDefineXMLFlags");
     return await this.#gate().call(
       () => `call virNetworkDefineXMLFlags on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virNetworkDefineXMLFlagsAsync", "7.7.0")(h, a0, flags),
+      (h) => libvirtSymbol("virNetworkDefineXMLFlagsAsync")(h, a0, flags),
       m.isNull,
       (r) => wrapHandle<Network>("virNetworkPtr", this, r!),
     );
@@ -1352,7 +1309,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(name, "name", "virNetworkLookupByName");
     return await this.#gate().call(
       () => `call virNetworkLookupByName on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virNetworkLookupByNameAsync", "0.2.0")(h, a0),
+      (h) => libvirtSymbol("virNetworkLookupByNameAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<Network>("virNetworkPtr", this, r!),
     );
@@ -1371,7 +1328,7 @@ export abstract class ConnectionCalls {
     const a0 = m.bytes(uuid, "uuid", "virNetworkLookupByUUID", 16);
     return await this.#gate().call(
       () => `call virNetworkLookupByUUID on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virNetworkLookupByUUIDAsync", "0.2.0")(h, a0),
+      (h) => libvirtSymbol("virNetworkLookupByUUIDAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<Network>("virNetworkPtr", this, r!),
     );
@@ -1390,7 +1347,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(uuidstr, "uuidstr", "virNetworkLookupByUUIDString");
     return await this.#gate().call(
       () => `call virNetworkLookupByUUIDString on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virNetworkLookupByUUIDStringAsync", "0.2.0")(h, a0),
+      (h) => libvirtSymbol("virNetworkLookupByUUIDStringAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<Network>("virNetworkPtr", this, r!),
     );
@@ -1423,15 +1380,7 @@ export abstract class ConnectionCalls {
     const r = await this.#gate().call(
       () => `call virNodeAllocPages on ${JSON.stringify(this.#uri())}`,
       (h) =>
-        m.symbol("virNodeAllocPagesAsync", "1.2.9")(
-          h,
-          a0,
-          pageSizes.buffer,
-          pageCounts.buffer,
-          a3,
-          a4,
-          flags,
-        ),
+        libvirtSymbol("virNodeAllocPagesAsync")(h, a0, pageSizes.buffer, pageCounts.buffer, a3, a4, flags),
       m.isNegative,
     );
     return { result: r, pageSizes: pageSizes.uint, pageCounts: pageCounts.u64 };
@@ -1455,7 +1404,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(xmlDesc, "xmlDesc", "virNodeDeviceCreateXML");
     return await this.#gate().call(
       () => `call virNodeDeviceCreateXML on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virNodeDeviceCreateXMLAsync", "0.6.3")(h, a0, flags),
+      (h) => libvirtSymbol("virNodeDeviceCreateXMLAsync")(h, a0, flags),
       m.isNull,
       (r) => wrapHandle<NodeDevice>("virNodeDevicePtr", this, r!),
     );
@@ -1479,7 +1428,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(xmlDesc, "xmlDesc", "virNodeDeviceDefineXML");
     return await this.#gate().call(
       () => `call virNodeDeviceDefineXML on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virNodeDeviceDefineXMLAsync", "7.3.0")(h, a0, flags),
+      (h) => libvirtSymbol("virNodeDeviceDefineXMLAsync")(h, a0, flags),
       m.isNull,
       (r) => wrapHandle<NodeDevice>("virNodeDevicePtr", this, r!),
     );
@@ -1498,7 +1447,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(name, "name", "virNodeDeviceLookupByName");
     return await this.#gate().call(
       () => `call virNodeDeviceLookupByName on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virNodeDeviceLookupByNameAsync", "0.5.0")(h, a0),
+      (h) => libvirtSymbol("virNodeDeviceLookupByNameAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<NodeDevice>("virNodeDevicePtr", this, r!),
     );
@@ -1525,7 +1474,7 @@ export abstract class ConnectionCalls {
     const a1 = m.str(wwpn, "wwpn", "virNodeDeviceLookupSCSIHostByWWN");
     return await this.#gate().call(
       () => `call virNodeDeviceLookupSCSIHostByWWN on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virNodeDeviceLookupSCSIHostByWWNAsync", "1.0.3")(h, a0, a1, flags),
+      (h) => libvirtSymbol("virNodeDeviceLookupSCSIHostByWWNAsync")(h, a0, a1, flags),
       m.isNull,
       (r) => wrapHandle<NodeDevice>("virNodeDevicePtr", this, r!),
     );
@@ -1542,7 +1491,7 @@ export abstract class ConnectionCalls {
   async nodeGetFreeMemory(): Promise<bigint> {
     const r = await this.#gate().call(
       () => `call virNodeGetFreeMemory on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virNodeGetFreeMemoryAsync", "0.3.3")(h),
+      (h) => libvirtSymbol("virNodeGetFreeMemoryAsync")(h),
       (r: bigint) => r === 0n,
     );
     return r;
@@ -1574,7 +1523,7 @@ export abstract class ConnectionCalls {
     const a3 = m.int(cellCount, "cellCount", "virNodeGetFreePages", true);
     const r = await this.#gate().call(
       () => `call virNodeGetFreePages on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virNodeGetFreePagesAsync", "1.2.6")(h, a0, pages.buffer, a2, a3, counts.buffer, flags),
+      (h) => libvirtSymbol("virNodeGetFreePagesAsync")(h, a0, pages.buffer, a2, a3, counts.buffer, flags),
       m.isNegative,
     );
     return { result: r, pages: pages.uint, counts: counts.u64 };
@@ -1599,7 +1548,7 @@ export abstract class ConnectionCalls {
     const r = await this.#gate().call(
       () => `call virNodeGetMemoryParameters on ${JSON.stringify(this.#uri())}`,
       async (h) => {
-        const f = m.symbol("virNodeGetMemoryParametersAsync", "0.10.2");
+        const f = libvirtSymbol("virNodeGetMemoryParametersAsync");
         const n = await f(h, null, paramsCount.buffer, flags);
         if (n < 0) return n;
         paramsBuffer = m.paramsBuffer(paramsCount.int);
@@ -1625,7 +1574,7 @@ export abstract class ConnectionCalls {
     const flags = m.flags(options, {}, "virNodeGetSEVInfo");
     const r = await this.#gate().call(
       () => `call virNodeGetSEVInfo on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virNodeGetSEVInfoAsync", "4.5.0")(h, params.buffer, paramsCount.buffer, flags),
+      (h) => libvirtSymbol("virNodeGetSEVInfoAsync")(h, params.buffer, paramsCount.buffer, flags),
       m.isNegative,
     );
     return m.takeParams(params.pointer, paramsCount.int) as SevInfo;
@@ -1648,7 +1597,7 @@ export abstract class ConnectionCalls {
     const flags = m.flags(options, {}, "virNodeSetMemoryParameters");
     await this.#gate().call(
       () => `call virNodeSetMemoryParameters on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virNodeSetMemoryParametersAsync", "0.10.2")(h, params_.buffer, params_.count, flags),
+      (h) => libvirtSymbol("virNodeSetMemoryParametersAsync")(h, params_.buffer, params_.count, flags),
       m.isNegative,
     );
   }
@@ -1673,7 +1622,7 @@ export abstract class ConnectionCalls {
     const a1 = m.int64(duration, "duration", "virNodeSuspendForDuration", true);
     await this.#gate().call(
       () => `call virNodeSuspendForDuration on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virNodeSuspendForDurationAsync", "0.9.8")(h, a0, a1, flags),
+      (h) => libvirtSymbol("virNodeSuspendForDurationAsync")(h, a0, a1, flags),
       m.isNegative,
     );
   }
@@ -1696,7 +1645,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(xml, "xml", "virNWFilterBindingCreateXML");
     return await this.#gate().call(
       () => `call virNWFilterBindingCreateXML on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virNWFilterBindingCreateXMLAsync", "4.5.0")(h, a0, flags),
+      (h) => libvirtSymbol("virNWFilterBindingCreateXMLAsync")(h, a0, flags),
       m.isNull,
       (r) => wrapHandle<NWFilterBinding>("virNWFilterBindingPtr", this, r!),
     );
@@ -1715,7 +1664,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(portdev, "portdev", "virNWFilterBindingLookupByPortDev");
     return await this.#gate().call(
       () => `call virNWFilterBindingLookupByPortDev on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virNWFilterBindingLookupByPortDevAsync", "4.5.0")(h, a0),
+      (h) => libvirtSymbol("virNWFilterBindingLookupByPortDevAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<NWFilterBinding>("virNWFilterBindingPtr", this, r!),
     );
@@ -1734,7 +1683,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(xmlDesc, "xmlDesc", "virNWFilterDefineXML");
     return await this.#gate().call(
       () => `call virNWFilterDefineXML on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virNWFilterDefineXMLAsync", "0.8.0")(h, a0),
+      (h) => libvirtSymbol("virNWFilterDefineXMLAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<NWFilter>("virNWFilterPtr", this, r!),
     );
@@ -1758,7 +1707,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(xmlDesc, "xmlDesc", "virNWFilterDefineXMLFlags");
     return await this.#gate().call(
       () => `call virNWFilterDefineXMLFlags on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virNWFilterDefineXMLFlagsAsync", "7.7.0")(h, a0, flags),
+      (h) => libvirtSymbol("virNWFilterDefineXMLFlagsAsync")(h, a0, flags),
       m.isNull,
       (r) => wrapHandle<NWFilter>("virNWFilterPtr", this, r!),
     );
@@ -1777,7 +1726,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(name, "name", "virNWFilterLookupByName");
     return await this.#gate().call(
       () => `call virNWFilterLookupByName on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virNWFilterLookupByNameAsync", "0.8.0")(h, a0),
+      (h) => libvirtSymbol("virNWFilterLookupByNameAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<NWFilter>("virNWFilterPtr", this, r!),
     );
@@ -1796,7 +1745,7 @@ export abstract class ConnectionCalls {
     const a0 = m.bytes(uuid, "uuid", "virNWFilterLookupByUUID", 16);
     return await this.#gate().call(
       () => `call virNWFilterLookupByUUID on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virNWFilterLookupByUUIDAsync", "0.8.0")(h, a0),
+      (h) => libvirtSymbol("virNWFilterLookupByUUIDAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<NWFilter>("virNWFilterPtr", this, r!),
     );
@@ -1815,7 +1764,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(uuidstr, "uuidstr", "virNWFilterLookupByUUIDString");
     return await this.#gate().call(
       () => `call virNWFilterLookupByUUIDString on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virNWFilterLookupByUUIDStringAsync", "0.8.0")(h, a0),
+      (h) => libvirtSymbol("virNWFilterLookupByUUIDStringAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<NWFilter>("virNWFilterPtr", this, r!),
     );
@@ -1836,7 +1785,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(xml, "xml", "virSecretDefineXML");
     return await this.#gate().call(
       () => `call virSecretDefineXML on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virSecretDefineXMLAsync", "0.7.1")(h, a0, flags),
+      (h) => libvirtSymbol("virSecretDefineXMLAsync")(h, a0, flags),
       m.isNull,
       (r) => wrapHandle<Secret>("virSecretPtr", this, r!),
     );
@@ -1857,7 +1806,7 @@ export abstract class ConnectionCalls {
     const a1 = m.str(usageID, "usageID", "virSecretLookupByUsage");
     return await this.#gate().call(
       () => `call virSecretLookupByUsage on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virSecretLookupByUsageAsync", "0.7.1")(h, a0, a1),
+      (h) => libvirtSymbol("virSecretLookupByUsageAsync")(h, a0, a1),
       m.isNull,
       (r) => wrapHandle<Secret>("virSecretPtr", this, r!),
     );
@@ -1876,7 +1825,7 @@ export abstract class ConnectionCalls {
     const a0 = m.bytes(uuid, "uuid", "virSecretLookupByUUID", 16);
     return await this.#gate().call(
       () => `call virSecretLookupByUUID on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virSecretLookupByUUIDAsync", "0.7.1")(h, a0),
+      (h) => libvirtSymbol("virSecretLookupByUUIDAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<Secret>("virSecretPtr", this, r!),
     );
@@ -1895,7 +1844,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(uuidstr, "uuidstr", "virSecretLookupByUUIDString");
     return await this.#gate().call(
       () => `call virSecretLookupByUUIDString on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virSecretLookupByUUIDStringAsync", "0.7.1")(h, a0),
+      (h) => libvirtSymbol("virSecretLookupByUUIDStringAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<Secret>("virSecretPtr", this, r!),
     );
@@ -1919,7 +1868,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(xmlDesc, "xmlDesc", "virStoragePoolCreateXML");
     return await this.#gate().call(
       () => `call virStoragePoolCreateXML on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virStoragePoolCreateXMLAsync", "0.4.1")(h, a0, flags),
+      (h) => libvirtSymbol("virStoragePoolCreateXMLAsync")(h, a0, flags),
       m.isNull,
       (r) => wrapHandle<StoragePool>("virStoragePoolPtr", this, r!),
     );
@@ -1943,7 +1892,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(xml, "xml", "virStoragePoolDefineXML");
     return await this.#gate().call(
       () => `call virStoragePoolDefineXML on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virStoragePoolDefineXMLAsync", "0.4.1")(h, a0, flags),
+      (h) => libvirtSymbol("virStoragePoolDefineXMLAsync")(h, a0, flags),
       m.isNull,
       (r) => wrapHandle<StoragePool>("virStoragePoolPtr", this, r!),
     );
@@ -1962,7 +1911,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(name, "name", "virStoragePoolLookupByName");
     return await this.#gate().call(
       () => `call virStoragePoolLookupByName on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virStoragePoolLookupByNameAsync", "0.4.1")(h, a0),
+      (h) => libvirtSymbol("virStoragePoolLookupByNameAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<StoragePool>("virStoragePoolPtr", this, r!),
     );
@@ -1981,7 +1930,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(path, "path", "virStoragePoolLookupByTargetPath");
     return await this.#gate().call(
       () => `call virStoragePoolLookupByTargetPath on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virStoragePoolLookupByTargetPathAsync", "4.1.0")(h, a0),
+      (h) => libvirtSymbol("virStoragePoolLookupByTargetPathAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<StoragePool>("virStoragePoolPtr", this, r!),
     );
@@ -2000,7 +1949,7 @@ export abstract class ConnectionCalls {
     const a0 = m.bytes(uuid, "uuid", "virStoragePoolLookupByUUID", 16);
     return await this.#gate().call(
       () => `call virStoragePoolLookupByUUID on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virStoragePoolLookupByUUIDAsync", "0.4.1")(h, a0),
+      (h) => libvirtSymbol("virStoragePoolLookupByUUIDAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<StoragePool>("virStoragePoolPtr", this, r!),
     );
@@ -2019,7 +1968,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(uuidstr, "uuidstr", "virStoragePoolLookupByUUIDString");
     return await this.#gate().call(
       () => `call virStoragePoolLookupByUUIDString on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virStoragePoolLookupByUUIDStringAsync", "0.4.1")(h, a0),
+      (h) => libvirtSymbol("virStoragePoolLookupByUUIDStringAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<StoragePool>("virStoragePoolPtr", this, r!),
     );
@@ -2038,7 +1987,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(key, "key", "virStorageVolLookupByKey");
     return await this.#gate().call(
       () => `call virStorageVolLookupByKey on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virStorageVolLookupByKeyAsync", "0.4.1")(h, a0),
+      (h) => libvirtSymbol("virStorageVolLookupByKeyAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<StorageVolume>("virStorageVolPtr", this, r!),
     );
@@ -2057,7 +2006,7 @@ export abstract class ConnectionCalls {
     const a0 = m.str(path, "path", "virStorageVolLookupByPath");
     return await this.#gate().call(
       () => `call virStorageVolLookupByPath on ${JSON.stringify(this.#uri())}`,
-      (h) => m.symbol("virStorageVolLookupByPathAsync", "0.4.1")(h, a0),
+      (h) => libvirtSymbol("virStorageVolLookupByPathAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<StorageVolume>("virStorageVolPtr", this, r!),
     );

@@ -4,6 +4,7 @@
 import { kInternals } from "../../connection.ts";
 import { kCall, kCallSync, kPointer, ObjectHandle } from "../../_handle.ts";
 import * as m from "../../ffi/marshal.ts";
+import { libvirtSymbol, qemuSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
 import {
   type BlkioParams,
@@ -101,21 +102,17 @@ import {
   type DomainManagedSaveRemoveOptions,
   DomainMemoryModFlagsBits,
   DomainMessageTypeBits,
-  type DomainMigrate2Options,
   type DomainMigrate3Options,
   DomainMigrateFlagsBits,
   type DomainMigrateGetCompressionCacheOptions,
   type DomainMigrateGetMaxDowntimeOptions,
   type DomainMigrateGetMaxSpeedOptions,
   DomainMigrateMaxSpeedFlagsBits,
-  type DomainMigrateOptions,
   type DomainMigrateSetCompressionCacheOptions,
   type DomainMigrateSetMaxDowntimeOptions,
   type DomainMigrateSetMaxSpeedOptions,
   type DomainMigrateStartPostCopyOptions,
-  type DomainMigrateToUri2Options,
   type DomainMigrateToUri3Options,
-  type DomainMigrateToUriOptions,
   DomainModificationImpactBits,
   type DomainOpenChannelOptions,
   type DomainOpenConsoleOptions,
@@ -215,7 +212,7 @@ export abstract class DomainCalls extends ObjectHandle {
   async abortJob(): Promise<void> {
     await this[kCall](
       "call virDomainAbortJob on",
-      (h) => m.symbol("virDomainAbortJobAsync", "0.7.7")(h),
+      (h) => libvirtSymbol("virDomainAbortJobAsync")(h),
       m.isNegative,
     );
   }
@@ -232,7 +229,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, DomainAbortJobFlagsValuesBits, "virDomainAbortJobFlags");
     await this[kCall](
       "call virDomainAbortJobFlags on",
-      (h) => m.symbol("virDomainAbortJobFlagsAsync", "8.5.0")(h, flags),
+      (h) => libvirtSymbol("virDomainAbortJobFlagsAsync")(h, flags),
       m.isNegative,
     );
   }
@@ -251,7 +248,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.int(iothread_id, "iothread_id", "virDomainAddIOThread", true);
     await this[kCall](
       "call virDomainAddIOThread on",
-      (h) => m.symbol("virDomainAddIOThreadAsync", "1.2.15")(h, a0, flags),
+      (h) => libvirtSymbol("virDomainAddIOThreadAsync")(h, a0, flags),
       m.isNegative,
     );
   }
@@ -273,7 +270,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.int(timeout, "timeout", "virDomainAgentSetResponseTimeout");
     await this[kCall](
       "call virDomainAgentSetResponseTimeout on",
-      (h) => m.symbol("virDomainAgentSetResponseTimeoutAsync", "5.10.0")(h, a0, flags),
+      (h) => libvirtSymbol("virDomainAgentSetResponseTimeoutAsync")(h, a0, flags),
       m.isNegative,
     );
   }
@@ -290,7 +287,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.str(xml, "xml", "virDomainAttachDevice");
     await this[kCall](
       "call virDomainAttachDevice on",
-      (h) => m.symbol("virDomainAttachDeviceAsync", "0.1.9")(h, a0),
+      (h) => libvirtSymbol("virDomainAttachDeviceAsync")(h, a0),
       m.isNegative,
     );
   }
@@ -309,7 +306,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.str(xml, "xml", "virDomainAttachDeviceFlags");
     await this[kCall](
       "call virDomainAttachDeviceFlags on",
-      (h) => m.symbol("virDomainAttachDeviceFlagsAsync", "0.7.7")(h, a0, flags),
+      (h) => libvirtSymbol("virDomainAttachDeviceFlagsAsync")(h, a0, flags),
       m.isNegative,
     );
   }
@@ -333,7 +330,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.str(user, "user", "virDomainAuthorizedSSHKeysGet");
     const r = await this[kCall](
       "call virDomainAuthorizedSSHKeysGet on",
-      (h) => m.symbol("virDomainAuthorizedSSHKeysGetAsync", "6.10.0")(h, a0, keys.buffer, flags),
+      (h) => libvirtSymbol("virDomainAuthorizedSSHKeysGetAsync")(h, a0, keys.buffer, flags),
       m.isNegative,
     );
     return m.takeStringArray(keys.pointer, r);
@@ -359,8 +356,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.str(user, "user", "virDomainAuthorizedSSHKeysSet");
     await this[kCall](
       "call virDomainAuthorizedSSHKeysSet on",
-      (h) =>
-        m.symbol("virDomainAuthorizedSSHKeysSetAsync", "6.10.0")(h, a0, keys_.buffer, keys_.count, flags),
+      (h) => libvirtSymbol("virDomainAuthorizedSSHKeysSetAsync")(h, a0, keys_.buffer, keys_.count, flags),
       m.isNegative,
     );
   }
@@ -385,7 +381,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a1 = m.strOrNull(checkpointXML, "checkpointXML", "virDomainBackupBegin");
     await this[kCall](
       "call virDomainBackupBegin on",
-      (h) => m.symbol("virDomainBackupBeginAsync", "6.0.0")(h, a0, a1, flags),
+      (h) => libvirtSymbol("virDomainBackupBeginAsync")(h, a0, a1, flags),
       m.isNegative,
     );
   }
@@ -403,7 +399,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virDomainBackupGetXMLDesc");
     const r = await this[kCall](
       "call virDomainBackupGetXMLDesc on",
-      (h) => m.symbol("virDomainBackupGetXMLDescAsync", "6.0.0")(h, flags),
+      (h) => libvirtSymbol("virDomainBackupGetXMLDescAsync")(h, flags),
       m.isNull,
     );
     return m.takeString(r);
@@ -435,7 +431,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a3 = m.int64(bandwidth, "bandwidth", "virDomainBlockCommit", true);
     await this[kCall](
       "call virDomainBlockCommit on",
-      (h) => m.symbol("virDomainBlockCommitAsync", "0.10.2")(h, a0, a1, a2, a3, flags),
+      (h) => libvirtSymbol("virDomainBlockCommitAsync")(h, a0, a1, a2, a3, flags),
       m.isNegative,
     );
   }
@@ -463,7 +459,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a1 = m.str(destxml, "destxml", "virDomainBlockCopy");
     await this[kCall](
       "call virDomainBlockCopy on",
-      (h) => m.symbol("virDomainBlockCopyAsync", "1.2.8")(h, a0, a1, params_.buffer, params_.count, flags),
+      (h) => libvirtSymbol("virDomainBlockCopyAsync")(h, a0, a1, params_.buffer, params_.count, flags),
       m.isNegative,
     );
   }
@@ -482,7 +478,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.str(disk, "disk", "virDomainBlockJobAbort");
     await this[kCall](
       "call virDomainBlockJobAbort on",
-      (h) => m.symbol("virDomainBlockJobAbortAsync", "0.9.4")(h, a0, flags),
+      (h) => libvirtSymbol("virDomainBlockJobAbortAsync")(h, a0, flags),
       m.isNegative,
     );
   }
@@ -507,7 +503,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a1 = m.int64(bandwidth, "bandwidth", "virDomainBlockJobSetSpeed", true);
     await this[kCall](
       "call virDomainBlockJobSetSpeed on",
-      (h) => m.symbol("virDomainBlockJobSetSpeedAsync", "0.9.4")(h, a0, a1, flags),
+      (h) => libvirtSymbol("virDomainBlockJobSetSpeedAsync")(h, a0, a1, flags),
       m.isNegative,
     );
   }
@@ -532,7 +528,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a1 = m.int64(bandwidth, "bandwidth", "virDomainBlockPull", true);
     await this[kCall](
       "call virDomainBlockPull on",
-      (h) => m.symbol("virDomainBlockPullAsync", "0.9.4")(h, a0, a1, flags),
+      (h) => libvirtSymbol("virDomainBlockPullAsync")(h, a0, a1, flags),
       m.isNegative,
     );
   }
@@ -560,7 +556,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a2 = m.int64(bandwidth, "bandwidth", "virDomainBlockRebase", true);
     await this[kCall](
       "call virDomainBlockRebase on",
-      (h) => m.symbol("virDomainBlockRebaseAsync", "0.9.10")(h, a0, a1, a2, flags),
+      (h) => libvirtSymbol("virDomainBlockRebaseAsync")(h, a0, a1, a2, flags),
       m.isNegative,
     );
   }
@@ -585,7 +581,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a1 = m.int64(size, "size", "virDomainBlockResize", true);
     await this[kCall](
       "call virDomainBlockResize on",
-      (h) => m.symbol("virDomainBlockResizeAsync", "0.9.8")(h, a0, a1, flags),
+      (h) => libvirtSymbol("virDomainBlockResizeAsync")(h, a0, a1, flags),
       m.isNegative,
     );
   }
@@ -610,7 +606,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.str(disk, "disk", "virDomainBlockStatsFlags");
     let paramsBuffer = m.paramsBuffer(0);
     const r = await this[kCall]("call virDomainBlockStatsFlags on", async (h) => {
-      const f = m.symbol("virDomainBlockStatsFlagsAsync", "0.9.5");
+      const f = libvirtSymbol("virDomainBlockStatsFlagsAsync");
       const n = await f(h, a0, null, paramsCount.buffer, flags);
       if (n < 0) return n;
       paramsBuffer = m.paramsBuffer(paramsCount.int);
@@ -637,7 +633,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.str(xmlDesc, "xmlDesc", "virDomainCheckpointCreateXML");
     return await this[kCall](
       "call virDomainCheckpointCreateXML on",
-      (h) => m.symbol("virDomainCheckpointCreateXMLAsync", "5.6.0")(h, a0, flags),
+      (h) => libvirtSymbol("virDomainCheckpointCreateXMLAsync")(h, a0, flags),
       m.isNull,
       (r) => wrapHandle<DomainCheckpoint>("virDomainCheckpointPtr", this, r!),
     );
@@ -661,7 +657,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.str(name, "name", "virDomainCheckpointLookupByName");
     return await this[kCall](
       "call virDomainCheckpointLookupByName on",
-      (h) => m.symbol("virDomainCheckpointLookupByNameAsync", "5.6.0")(h, a0, flags),
+      (h) => libvirtSymbol("virDomainCheckpointLookupByNameAsync")(h, a0, flags),
       m.isNull,
       (r) => wrapHandle<DomainCheckpoint>("virDomainCheckpointPtr", this, r!),
     );
@@ -681,7 +677,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.str(to, "to", "virDomainCoreDump");
     await this[kCall](
       "call virDomainCoreDump on",
-      (h) => m.symbol("virDomainCoreDumpAsync", "0.1.9")(h, a0, flags),
+      (h) => libvirtSymbol("virDomainCoreDumpAsync")(h, a0, flags),
       m.isNegative,
     );
   }
@@ -706,7 +702,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a1 = m.int(dumpformat, "dumpformat", "virDomainCoreDumpWithFormat", true);
     await this[kCall](
       "call virDomainCoreDumpWithFormat on",
-      (h) => m.symbol("virDomainCoreDumpWithFormatAsync", "1.2.3")(h, a0, a1, flags),
+      (h) => libvirtSymbol("virDomainCoreDumpWithFormatAsync")(h, a0, a1, flags),
       m.isNegative,
     );
   }
@@ -721,7 +717,7 @@ export abstract class DomainCalls extends ObjectHandle {
   async create(): Promise<void> {
     await this[kCall](
       "call virDomainCreate on",
-      (h) => m.symbol("virDomainCreateAsync", "0.1.1")(h),
+      (h) => libvirtSymbol("virDomainCreateAsync")(h),
       m.isNegative,
     );
   }
@@ -743,7 +739,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, DomainCreateFlagsBits, "virDomainCreateWithFiles");
     await this[kCall](
       "call virDomainCreateWithFiles on",
-      (h) => m.symbol("virDomainCreateWithFilesAsync", "1.1.1")(h, files_.count, files_.buffer, flags),
+      (h) => libvirtSymbol("virDomainCreateWithFilesAsync")(h, files_.count, files_.buffer, flags),
       m.isNegative,
     );
   }
@@ -760,7 +756,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, DomainCreateFlagsBits, "virDomainCreateWithFlags");
     await this[kCall](
       "call virDomainCreateWithFlags on",
-      (h) => m.symbol("virDomainCreateWithFlagsAsync", "0.8.2")(h, flags),
+      (h) => libvirtSymbol("virDomainCreateWithFlagsAsync")(h, flags),
       m.isNegative,
     );
   }
@@ -779,7 +775,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.int(iothread_id, "iothread_id", "virDomainDelIOThread", true);
     await this[kCall](
       "call virDomainDelIOThread on",
-      (h) => m.symbol("virDomainDelIOThreadAsync", "1.2.15")(h, a0, flags),
+      (h) => libvirtSymbol("virDomainDelIOThreadAsync")(h, a0, flags),
       m.isNegative,
     );
   }
@@ -794,7 +790,7 @@ export abstract class DomainCalls extends ObjectHandle {
   async destroy(): Promise<void> {
     await this[kCall](
       "call virDomainDestroy on",
-      (h) => m.symbol("virDomainDestroyAsync", "0.0.3")(h),
+      (h) => libvirtSymbol("virDomainDestroyAsync")(h),
       m.isNegative,
     );
   }
@@ -811,7 +807,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, DomainDestroyFlagsValuesBits, "virDomainDestroyFlags");
     await this[kCall](
       "call virDomainDestroyFlags on",
-      (h) => m.symbol("virDomainDestroyFlagsAsync", "0.9.4")(h, flags),
+      (h) => libvirtSymbol("virDomainDestroyFlagsAsync")(h, flags),
       m.isNegative,
     );
   }
@@ -828,7 +824,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.str(xml, "xml", "virDomainDetachDevice");
     await this[kCall](
       "call virDomainDetachDevice on",
-      (h) => m.symbol("virDomainDetachDeviceAsync", "0.1.9")(h, a0),
+      (h) => libvirtSymbol("virDomainDetachDeviceAsync")(h, a0),
       m.isNegative,
     );
   }
@@ -847,7 +843,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.str(alias, "alias", "virDomainDetachDeviceAlias");
     await this[kCall](
       "call virDomainDetachDeviceAlias on",
-      (h) => m.symbol("virDomainDetachDeviceAliasAsync", "4.4.0")(h, a0, flags),
+      (h) => libvirtSymbol("virDomainDetachDeviceAliasAsync")(h, a0, flags),
       m.isNegative,
     );
   }
@@ -866,7 +862,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.str(xml, "xml", "virDomainDetachDeviceFlags");
     await this[kCall](
       "call virDomainDetachDeviceFlags on",
-      (h) => m.symbol("virDomainDetachDeviceFlagsAsync", "0.7.7")(h, a0, flags),
+      (h) => libvirtSymbol("virDomainDetachDeviceFlagsAsync")(h, a0, flags),
       m.isNegative,
     );
   }
@@ -891,7 +887,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.str(name, "name", "virDomainFDAssociate");
     await this[kCall](
       "call virDomainFDAssociate on",
-      (h) => m.symbol("virDomainFDAssociateAsync", "9.0.0")(h, a0, fds_.count, fds_.buffer, flags),
+      (h) => libvirtSymbol("virDomainFDAssociateAsync")(h, a0, fds_.count, fds_.buffer, flags),
       m.isNegative,
     );
   }
@@ -911,7 +907,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virDomainFSFreeze");
     const r = await this[kCall](
       "call virDomainFSFreeze on",
-      (h) => m.symbol("virDomainFSFreezeAsync", "1.2.5")(h, mountpoints_.buffer, mountpoints_.count, flags),
+      (h) => libvirtSymbol("virDomainFSFreezeAsync")(h, mountpoints_.buffer, mountpoints_.count, flags),
       m.isNegative,
     );
     return r;
@@ -932,7 +928,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virDomainFSThaw");
     const r = await this[kCall](
       "call virDomainFSThaw on",
-      (h) => m.symbol("virDomainFSThawAsync", "1.2.5")(h, mountpoints_.buffer, mountpoints_.count, flags),
+      (h) => libvirtSymbol("virDomainFSThawAsync")(h, mountpoints_.buffer, mountpoints_.count, flags),
       m.isNegative,
     );
     return r;
@@ -958,7 +954,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a1 = m.int64(minimum, "minimum", "virDomainFSTrim", true);
     await this[kCall](
       "call virDomainFSTrim on",
-      (h) => m.symbol("virDomainFSTrimAsync", "1.0.1")(h, a0, a1, flags),
+      (h) => libvirtSymbol("virDomainFSTrimAsync")(h, a0, a1, flags),
       m.isNegative,
     );
   }
@@ -975,7 +971,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const autostart = new m.Out();
     const r = await this[kCall](
       "call virDomainGetAutostart on",
-      (h) => m.symbol("virDomainGetAutostartAsync", "0.2.1")(h, autostart.buffer),
+      (h) => libvirtSymbol("virDomainGetAutostartAsync")(h, autostart.buffer),
       m.isNegative,
     );
     return autostart.int;
@@ -996,7 +992,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, DomainGetBlkioParametersBits, "virDomainGetBlkioParameters");
     let paramsBuffer = m.paramsBuffer(0);
     const r = await this[kCall]("call virDomainGetBlkioParameters on", async (h) => {
-      const f = m.symbol("virDomainGetBlkioParametersAsync", "0.9.0");
+      const f = libvirtSymbol("virDomainGetBlkioParametersAsync");
       const n = await f(h, null, paramsCount.buffer, flags);
       if (n < 0) return n;
       paramsBuffer = m.paramsBuffer(paramsCount.int);
@@ -1025,7 +1021,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.str(disk, "disk", "virDomainGetBlockIoTune");
     let paramsBuffer = m.paramsBuffer(0);
     const r = await this[kCall]("call virDomainGetBlockIoTune on", async (h) => {
-      const f = m.symbol("virDomainGetBlockIoTuneAsync", "0.9.8");
+      const f = libvirtSymbol("virDomainGetBlockIoTuneAsync");
       const n = await f(h, a0, null, paramsCount.buffer, flags);
       if (n < 0) return n;
       paramsBuffer = m.paramsBuffer(paramsCount.int);
@@ -1051,7 +1047,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.int(types, "types", "virDomainGetGuestInfo", true);
     const r = await this[kCall](
       "call virDomainGetGuestInfo on",
-      (h) => m.symbol("virDomainGetGuestInfoAsync", "5.7.0")(h, a0, params.buffer, paramsCount.buffer, flags),
+      (h) => libvirtSymbol("virDomainGetGuestInfoAsync")(h, a0, params.buffer, paramsCount.buffer, flags),
       m.isNegative,
     );
     return m.takeParams(params.pointer, paramsCount.int) as GuestInfo;
@@ -1072,7 +1068,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virDomainGetGuestVcpus");
     const r = await this[kCall](
       "call virDomainGetGuestVcpus on",
-      (h) => m.symbol("virDomainGetGuestVcpusAsync", "2.0.0")(h, params.buffer, paramsCount.buffer, flags),
+      (h) => libvirtSymbol("virDomainGetGuestVcpusAsync")(h, params.buffer, paramsCount.buffer, flags),
       m.isNegative,
     );
     return m.takeParams(params.pointer, paramsCount.int) as GuestVcpus;
@@ -1091,7 +1087,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, DomainGetHostnameFlagsBits, "virDomainGetHostname");
     const r = await this[kCall](
       "call virDomainGetHostname on",
-      (h) => m.symbol("virDomainGetHostnameAsync", "0.10.0")(h, flags),
+      (h) => libvirtSymbol("virDomainGetHostnameAsync")(h, flags),
       m.isNull,
     );
     return m.takeString(r);
@@ -1108,7 +1104,7 @@ export abstract class DomainCalls extends ObjectHandle {
   getId(): number {
     const r = this[kCallSync](
       "call virDomainGetID on",
-      (h) => m.symbol("virDomainGetID", "0.0.3")(h),
+      (h) => libvirtSymbol("virDomainGetID")(h),
       () => false,
     );
     return r;
@@ -1134,7 +1130,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.str(device, "device", "virDomainGetInterfaceParameters");
     let paramsBuffer = m.paramsBuffer(0);
     const r = await this[kCall]("call virDomainGetInterfaceParameters on", async (h) => {
-      const f = m.symbol("virDomainGetInterfaceParametersAsync", "0.9.9");
+      const f = libvirtSymbol("virDomainGetInterfaceParametersAsync");
       const n = await f(h, a0, null, paramsCount.buffer, flags);
       if (n < 0) return n;
       paramsBuffer = m.paramsBuffer(paramsCount.int);
@@ -1162,13 +1158,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const r = await this[kCall](
       "call virDomainGetJobStats on",
       (h) =>
-        m.symbol("virDomainGetJobStatsAsync", "1.0.3")(
-          h,
-          type_.buffer,
-          params.buffer,
-          paramsCount.buffer,
-          flags,
-        ),
+        libvirtSymbol("virDomainGetJobStatsAsync")(h, type_.buffer, params.buffer, paramsCount.buffer, flags),
       m.isNegative,
     );
     return { type_: type_.int, params: m.takeParams(params.pointer, paramsCount.int) as JobStats };
@@ -1192,7 +1182,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const r = await this[kCall](
       "call virDomainGetLaunchSecurityInfo on",
       (h) =>
-        m.symbol("virDomainGetLaunchSecurityInfoAsync", "4.5.0")(h, params.buffer, paramsCount.buffer, flags),
+        libvirtSymbol("virDomainGetLaunchSecurityInfoAsync")(h, params.buffer, paramsCount.buffer, flags),
       m.isNegative,
     );
     return m.takeParams(params.pointer, paramsCount.int) as LaunchSecurityParams;
@@ -1209,7 +1199,7 @@ export abstract class DomainCalls extends ObjectHandle {
   async getMaxMemory(): Promise<bigint> {
     const r = await this[kCall](
       "call virDomainGetMaxMemory on",
-      (h) => m.symbol("virDomainGetMaxMemoryAsync", "0.0.3")(h),
+      (h) => libvirtSymbol("virDomainGetMaxMemoryAsync")(h),
       (r: bigint) => r === 0n,
     );
     return r;
@@ -1226,7 +1216,7 @@ export abstract class DomainCalls extends ObjectHandle {
   async getMaxVcpus(): Promise<number> {
     const r = await this[kCall](
       "call virDomainGetMaxVcpus on",
-      (h) => m.symbol("virDomainGetMaxVcpusAsync", "0.2.1")(h),
+      (h) => libvirtSymbol("virDomainGetMaxVcpusAsync")(h),
       m.isNegative,
     );
     return r;
@@ -1247,7 +1237,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, DomainGetMemoryParametersBits, "virDomainGetMemoryParameters");
     let paramsBuffer = m.paramsBuffer(0);
     const r = await this[kCall]("call virDomainGetMemoryParameters on", async (h) => {
-      const f = m.symbol("virDomainGetMemoryParametersAsync", "0.8.5");
+      const f = libvirtSymbol("virDomainGetMemoryParametersAsync");
       const n = await f(h, null, paramsCount.buffer, flags);
       if (n < 0) return n;
       paramsBuffer = m.paramsBuffer(paramsCount.int);
@@ -1270,7 +1260,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, DomainMessageTypeBits, "virDomainGetMessages");
     const r = await this[kCall](
       "call virDomainGetMessages on",
-      (h) => m.symbol("virDomainGetMessagesAsync", "7.1.0")(h, msgs.buffer, flags),
+      (h) => libvirtSymbol("virDomainGetMessagesAsync")(h, msgs.buffer, flags),
       m.isNegative,
     );
     return m.takeStringArray(msgs.pointer, r);
@@ -1297,7 +1287,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a1 = m.str(uri, "uri", "virDomainGetMetadata");
     const r = await this[kCall](
       "call virDomainGetMetadata on",
-      (h) => m.symbol("virDomainGetMetadataAsync", "0.9.10")(h, a0, a1, flags),
+      (h) => libvirtSymbol("virDomainGetMetadataAsync")(h, a0, a1, flags),
       m.isNull,
     );
     return m.takeString(r);
@@ -1314,7 +1304,7 @@ export abstract class DomainCalls extends ObjectHandle {
   getName(): string {
     const r = this[kCallSync](
       "call virDomainGetName on",
-      (h) => m.symbol("virDomainGetName", "0.0.3")(h),
+      (h) => libvirtSymbol("virDomainGetName")(h),
       () => false,
     );
     return m.readString(r);
@@ -1335,7 +1325,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, DomainGetNumaParametersBits, "virDomainGetNumaParameters");
     let paramsBuffer = m.paramsBuffer(0);
     const r = await this[kCall]("call virDomainGetNumaParameters on", async (h) => {
-      const f = m.symbol("virDomainGetNumaParametersAsync", "0.9.9");
+      const f = libvirtSymbol("virDomainGetNumaParametersAsync");
       const n = await f(h, null, paramsCount.buffer, flags);
       if (n < 0) return n;
       paramsBuffer = m.paramsBuffer(paramsCount.int);
@@ -1355,7 +1345,7 @@ export abstract class DomainCalls extends ObjectHandle {
   async getOsType(): Promise<string> {
     const r = await this[kCall](
       "call virDomainGetOSType on",
-      (h) => m.symbol("virDomainGetOSTypeAsync", "0.0.3")(h),
+      (h) => libvirtSymbol("virDomainGetOSTypeAsync")(h),
       m.isNull,
     );
     return m.takeString(r);
@@ -1376,32 +1366,10 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, DomainGetPerfEventsBits, "virDomainGetPerfEvents");
     const r = await this[kCall](
       "call virDomainGetPerfEvents on",
-      (h) => m.symbol("virDomainGetPerfEventsAsync", "1.3.3")(h, params.buffer, paramsCount.buffer, flags),
+      (h) => libvirtSymbol("virDomainGetPerfEventsAsync")(h, params.buffer, paramsCount.buffer, flags),
       m.isNegative,
     );
     return m.takeParams(params.pointer, paramsCount.int) as PerfEvents;
-  }
-
-  /**
-   * Get all scheduler parameters.
-   *
-   * Calls [`virDomainGetSchedulerParameters`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetSchedulerParameters).
-   * libvirt is asked twice in one connection turn: once for the parameter count, once for the values.
-   *
-   * @returns pointer to scheduler parameter objects (return value)
-   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
-   */
-  async getSchedulerParameters(): Promise<SchedulerParams> {
-    const paramsCount = new m.Out();
-    let paramsBuffer = m.paramsBuffer(0);
-    const r = await this[kCall]("call virDomainGetSchedulerParameters on", async (h) => {
-      const f = m.symbol("virDomainGetSchedulerParametersAsync", "0.2.3");
-      const n = await f(h, null, paramsCount.buffer);
-      if (n < 0) return n;
-      paramsBuffer = m.paramsBuffer(paramsCount.int);
-      return await f(h, paramsBuffer, paramsCount.buffer);
-    }, m.isNegative);
-    return m.readParams(paramsBuffer, paramsCount.int) as SchedulerParams;
   }
 
   /**
@@ -1425,7 +1393,7 @@ export abstract class DomainCalls extends ObjectHandle {
     );
     let paramsBuffer = m.paramsBuffer(0);
     const r = await this[kCall]("call virDomainGetSchedulerParametersFlags on", async (h) => {
-      const f = m.symbol("virDomainGetSchedulerParametersFlagsAsync", "0.9.2");
+      const f = libvirtSymbol("virDomainGetSchedulerParametersFlagsAsync");
       const n = await f(h, null, paramsCount.buffer, flags);
       if (n < 0) return n;
       paramsBuffer = m.paramsBuffer(paramsCount.int);
@@ -1446,7 +1414,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const nparams = new m.Out();
     const r = await this[kCall](
       "call virDomainGetSchedulerType on",
-      (h) => m.symbol("virDomainGetSchedulerTypeAsync", "0.2.3")(h, nparams.buffer),
+      (h) => libvirtSymbol("virDomainGetSchedulerTypeAsync")(h, nparams.buffer),
       m.isNull,
     );
     return { result: m.takeString(r), nparams: nparams.int };
@@ -1467,7 +1435,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virDomainGetState");
     const r = await this[kCall](
       "call virDomainGetState on",
-      (h) => m.symbol("virDomainGetStateAsync", "0.9.2")(h, state.buffer, reason.buffer, flags),
+      (h) => libvirtSymbol("virDomainGetStateAsync")(h, state.buffer, reason.buffer, flags),
       m.isNegative,
     );
     return { state: state.int, reason: reason.int };
@@ -1489,7 +1457,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virDomainGetState");
     const r = this[kCallSync](
       "call virDomainGetState on",
-      (h) => m.symbol("virDomainGetState", "0.9.2")(h, state.buffer, reason.buffer, flags),
+      (h) => libvirtSymbol("virDomainGetState")(h, state.buffer, reason.buffer, flags),
       m.isNegative,
     );
     return { state: state.int, reason: reason.int };
@@ -1510,7 +1478,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virDomainGetTime");
     const r = await this[kCall](
       "call virDomainGetTime on",
-      (h) => m.symbol("virDomainGetTimeAsync", "1.2.5")(h, seconds.buffer, nseconds.buffer, flags),
+      (h) => libvirtSymbol("virDomainGetTimeAsync")(h, seconds.buffer, nseconds.buffer, flags),
       m.isNegative,
     );
     return { seconds: seconds.i64, nseconds: nseconds.uint };
@@ -1528,7 +1496,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const uuid = new Uint8Array(16);
     const r = this[kCallSync](
       "call virDomainGetUUID on",
-      (h) => m.symbol("virDomainGetUUID", "0.0.5")(h, uuid),
+      (h) => libvirtSymbol("virDomainGetUUID")(h, uuid),
       m.isNegative,
     );
     return uuid;
@@ -1546,7 +1514,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const buf = m.uuidBuffer();
     const r = this[kCallSync](
       "call virDomainGetUUIDString on",
-      (h) => m.symbol("virDomainGetUUIDString", "0.1.1")(h, buf),
+      (h) => libvirtSymbol("virDomainGetUUIDString")(h, buf),
       m.isNegative,
     );
     return m.uuidString(buf);
@@ -1565,7 +1533,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, DomainVcpuFlagsBits, "virDomainGetVcpusFlags");
     const r = await this[kCall](
       "call virDomainGetVcpusFlags on",
-      (h) => m.symbol("virDomainGetVcpusFlagsAsync", "0.8.5")(h, flags),
+      (h) => libvirtSymbol("virDomainGetVcpusFlagsAsync")(h, flags),
       m.isNegative,
     );
     return r;
@@ -1584,7 +1552,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, DomainXmlFlagsBits, "virDomainGetXMLDesc");
     const r = await this[kCall](
       "call virDomainGetXMLDesc on",
-      (h) => m.symbol("virDomainGetXMLDescAsync", "0.0.3")(h, flags),
+      (h) => libvirtSymbol("virDomainGetXMLDescAsync")(h, flags),
       m.isNull,
     );
     return m.takeString(r);
@@ -1603,7 +1571,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virDomainHasCurrentSnapshot");
     const r = await this[kCall](
       "call virDomainHasCurrentSnapshot on",
-      (h) => m.symbol("virDomainHasCurrentSnapshotAsync", "0.8.0")(h, flags),
+      (h) => libvirtSymbol("virDomainHasCurrentSnapshotAsync")(h, flags),
       m.isNegative,
     );
     return r === 1;
@@ -1622,7 +1590,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virDomainHasManagedSaveImage");
     const r = await this[kCall](
       "call virDomainHasManagedSaveImage on",
-      (h) => m.symbol("virDomainHasManagedSaveImageAsync", "0.8.0")(h, flags),
+      (h) => libvirtSymbol("virDomainHasManagedSaveImageAsync")(h, flags),
       m.isNegative,
     );
     return r === 1;
@@ -1640,7 +1608,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virDomainInjectNMI");
     await this[kCall](
       "call virDomainInjectNMI on",
-      (h) => m.symbol("virDomainInjectNMIAsync", "0.9.2")(h, flags),
+      (h) => libvirtSymbol("virDomainInjectNMIAsync")(h, flags),
       m.isNegative,
     );
   }
@@ -1656,7 +1624,7 @@ export abstract class DomainCalls extends ObjectHandle {
   async isUpdated(): Promise<boolean> {
     const r = await this[kCall](
       "call virDomainIsUpdated on",
-      (h) => m.symbol("virDomainIsUpdatedAsync", "0.8.6")(h),
+      (h) => libvirtSymbol("virDomainIsUpdatedAsync")(h),
       m.isNegative,
     );
     return r === 1;
@@ -1676,7 +1644,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, DomainCheckpointListFlagsBits, "virDomainListAllCheckpoints");
     return await this[kCall](
       "call virDomainListAllCheckpoints on",
-      (h) => m.symbol("virDomainListAllCheckpointsAsync", "5.6.0")(h, checkpoints.buffer, flags),
+      (h) => libvirtSymbol("virDomainListAllCheckpointsAsync")(h, checkpoints.buffer, flags),
       m.isNegative,
       (r) =>
         m.takeHandles(checkpoints.pointer, r).map((x) =>
@@ -1699,7 +1667,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, DomainSnapshotListFlagsBits, "virDomainListAllSnapshots");
     return await this[kCall](
       "call virDomainListAllSnapshots on",
-      (h) => m.symbol("virDomainListAllSnapshotsAsync", "0.9.13")(h, snaps.buffer, flags),
+      (h) => libvirtSymbol("virDomainListAllSnapshotsAsync")(h, snaps.buffer, flags),
       m.isNegative,
       (r) =>
         m.takeHandles(snaps.pointer, r).map((x) =>
@@ -1720,7 +1688,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, DomainSaveRestoreFlagsBits, "virDomainManagedSave");
     await this[kCall](
       "call virDomainManagedSave on",
-      (h) => m.symbol("virDomainManagedSaveAsync", "0.8.0")(h, flags),
+      (h) => libvirtSymbol("virDomainManagedSaveAsync")(h, flags),
       m.isNegative,
     );
   }
@@ -1742,7 +1710,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.str(dxml, "dxml", "virDomainManagedSaveDefineXML");
     await this[kCall](
       "call virDomainManagedSaveDefineXML on",
-      (h) => m.symbol("virDomainManagedSaveDefineXMLAsync", "3.7.0")(h, a0, flags),
+      (h) => libvirtSymbol("virDomainManagedSaveDefineXMLAsync")(h, a0, flags),
       m.isNegative,
     );
   }
@@ -1760,7 +1728,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, DomainSaveImageXmlFlagsBits, "virDomainManagedSaveGetXMLDesc");
     const r = await this[kCall](
       "call virDomainManagedSaveGetXMLDesc on",
-      (h) => m.symbol("virDomainManagedSaveGetXMLDescAsync", "3.7.0")(h, flags),
+      (h) => libvirtSymbol("virDomainManagedSaveGetXMLDescAsync")(h, flags),
       m.isNull,
     );
     return m.takeString(r);
@@ -1778,77 +1746,8 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virDomainManagedSaveRemove");
     await this[kCall](
       "call virDomainManagedSaveRemove on",
-      (h) => m.symbol("virDomainManagedSaveRemoveAsync", "0.8.0")(h, flags),
+      (h) => libvirtSymbol("virDomainManagedSaveRemoveAsync")(h, flags),
       m.isNegative,
-    );
-  }
-
-  /**
-   * Migrate the domain object from its current host to the destination host given by dconn (a connection to the destination host).
-   *
-   * Calls [`virDomainMigrate`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainMigrate).
-   *
-   * @param dconn destination host (a connection object)
-   * @param options flags as options: `virDomainMigrateFlags` bits by name, or a raw `flags` number
-   * @param dname (optional) rename domain to this at destination
-   * @param uri (optional) dest hostname/URI as seen from the source host
-   * @param bandwidth (optional) specify migration bandwidth limit in MiB/s
-   * @returns the new domain object if the migration was successful, or NULL in case of error. Note that the new domain object exists in the scope of the destination connection (dconn).
-   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
-   */
-  async migrate(
-    dconn: Connection,
-    options: DomainMigrateOptions | number,
-    dname: string,
-    uri: string,
-    bandwidth: number | bigint,
-  ): Promise<Domain> {
-    const flags = m.flags(options, DomainMigrateFlagsBits, "virDomainMigrate");
-    const a0 = m.connection(dconn, kInternals, "dconn", "virDomainMigrate");
-    const a2 = m.str(dname, "dname", "virDomainMigrate");
-    const a3 = m.str(uri, "uri", "virDomainMigrate");
-    const a4 = m.int64(bandwidth, "bandwidth", "virDomainMigrate", true);
-    return await this[kCall](
-      "call virDomainMigrate on",
-      (h) => m.symbol("virDomainMigrateAsync", "0.3.2")(h, a0, BigInt(flags), a2, a3, a4),
-      m.isNull,
-      (r) => wrapHandle<Domain>("virDomainPtr", dconn, r!),
-    );
-  }
-
-  /**
-   * Migrate the domain object from its current host to the destination host given by dconn (a connection to the destination host).
-   *
-   * Calls [`virDomainMigrate2`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainMigrate2).
-   *
-   * @param dconn destination host (a connection object)
-   * @param dxml (optional) XML config for launching guest on target
-   * @param options flags as options: `virDomainMigrateFlags` bits by name, or a raw `flags` number
-   * @param dname (optional) rename domain to this at destination
-   * @param uri (optional) dest hostname/URI as seen from the source host
-   * @param bandwidth (optional) specify migration bandwidth limit in MiB/s
-   * @returns the new domain object if the migration was successful, or NULL in case of error. Note that the new domain object exists in the scope of the destination connection (dconn).
-   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
-   */
-  async migrate2(
-    dconn: Connection,
-    dxml: string,
-    options: DomainMigrate2Options | number,
-    dname: string,
-    uri: string,
-    bandwidth: number | bigint,
-  ): Promise<Domain> {
-    const flags = m.flags(options, DomainMigrateFlagsBits, "virDomainMigrate2");
-    const a0 = m.connection(dconn, kInternals, "dconn", "virDomainMigrate2");
-    const a1 = m.str(dxml, "dxml", "virDomainMigrate2");
-    const a3 = m.str(dname, "dname", "virDomainMigrate2");
-    const a4 = m.str(uri, "uri", "virDomainMigrate2");
-    const a5 = m.int64(bandwidth, "bandwidth", "virDomainMigrate2", true);
-    return await this[kCall](
-      "call virDomainMigrate2 on",
-      (h) => m.symbol("virDomainMigrate2Async", "0.9.2")(h, a0, a1, BigInt(flags), a3, a4, a5),
-      m.isNull,
-      (r) => wrapHandle<Domain>("virDomainPtr", dconn, r!),
     );
   }
 
@@ -1873,7 +1772,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.connection(dconn, kInternals, "dconn", "virDomainMigrate3");
     return await this[kCall](
       "call virDomainMigrate3 on",
-      (h) => m.symbol("virDomainMigrate3Async", "1.1.0")(h, a0, params_.buffer, params_.count, flags),
+      (h) => libvirtSymbol("virDomainMigrate3Async")(h, a0, params_.buffer, params_.count, flags),
       m.isNull,
       (r) => wrapHandle<Domain>("virDomainPtr", dconn, r!),
     );
@@ -1895,7 +1794,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virDomainMigrateGetCompressionCache");
     const r = await this[kCall](
       "call virDomainMigrateGetCompressionCache on",
-      (h) => m.symbol("virDomainMigrateGetCompressionCacheAsync", "1.0.3")(h, cacheSize.buffer, flags),
+      (h) => libvirtSymbol("virDomainMigrateGetCompressionCacheAsync")(h, cacheSize.buffer, flags),
       m.isNegative,
     );
     return cacheSize.u64;
@@ -1915,7 +1814,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virDomainMigrateGetMaxDowntime");
     const r = await this[kCall](
       "call virDomainMigrateGetMaxDowntime on",
-      (h) => m.symbol("virDomainMigrateGetMaxDowntimeAsync", "3.7.0")(h, downtime.buffer, flags),
+      (h) => libvirtSymbol("virDomainMigrateGetMaxDowntimeAsync")(h, downtime.buffer, flags),
       m.isNegative,
     );
     return downtime.u64;
@@ -1935,7 +1834,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, DomainMigrateMaxSpeedFlagsBits, "virDomainMigrateGetMaxSpeed");
     const r = await this[kCall](
       "call virDomainMigrateGetMaxSpeed on",
-      (h) => m.symbol("virDomainMigrateGetMaxSpeedAsync", "0.9.5")(h, bandwidth.buffer, flags),
+      (h) => libvirtSymbol("virDomainMigrateGetMaxSpeedAsync")(h, bandwidth.buffer, flags),
       m.isNegative,
     );
     return bandwidth.u64;
@@ -1958,7 +1857,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.int64(cacheSize, "cacheSize", "virDomainMigrateSetCompressionCache", true);
     await this[kCall](
       "call virDomainMigrateSetCompressionCache on",
-      (h) => m.symbol("virDomainMigrateSetCompressionCacheAsync", "1.0.3")(h, a0, flags),
+      (h) => libvirtSymbol("virDomainMigrateSetCompressionCacheAsync")(h, a0, flags),
       m.isNegative,
     );
   }
@@ -1980,7 +1879,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.int64(downtime, "downtime", "virDomainMigrateSetMaxDowntime", true);
     await this[kCall](
       "call virDomainMigrateSetMaxDowntime on",
-      (h) => m.symbol("virDomainMigrateSetMaxDowntimeAsync", "0.8.0")(h, a0, flags),
+      (h) => libvirtSymbol("virDomainMigrateSetMaxDowntimeAsync")(h, a0, flags),
       m.isNegative,
     );
   }
@@ -2002,7 +1901,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.int64(bandwidth, "bandwidth", "virDomainMigrateSetMaxSpeed", true);
     await this[kCall](
       "call virDomainMigrateSetMaxSpeed on",
-      (h) => m.symbol("virDomainMigrateSetMaxSpeedAsync", "0.9.0")(h, a0, flags),
+      (h) => libvirtSymbol("virDomainMigrateSetMaxSpeedAsync")(h, a0, flags),
       m.isNegative,
     );
   }
@@ -2019,69 +1918,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virDomainMigrateStartPostCopy");
     await this[kCall](
       "call virDomainMigrateStartPostCopy on",
-      (h) => m.symbol("virDomainMigrateStartPostCopyAsync", "1.3.3")(h, flags),
-      m.isNegative,
-    );
-  }
-
-  /**
-   * Migrate the domain object from its current host to the destination host given by duri.
-   *
-   * Calls [`virDomainMigrateToURI`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainMigrateToURI).
-   *
-   * @param duri mandatory URI for the destination host
-   * @param options flags as options: `virDomainMigrateFlags` bits by name, or a raw `flags` number
-   * @param dname (optional) rename domain to this at destination
-   * @param bandwidth (optional) specify migration bandwidth limit in MiB/s
-   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
-   */
-  async migrateToUri(
-    duri: string,
-    options: DomainMigrateToUriOptions | number,
-    dname: string,
-    bandwidth: number | bigint,
-  ): Promise<void> {
-    const flags = m.flags(options, DomainMigrateFlagsBits, "virDomainMigrateToURI");
-    const a0 = m.str(duri, "duri", "virDomainMigrateToURI");
-    const a2 = m.str(dname, "dname", "virDomainMigrateToURI");
-    const a3 = m.int64(bandwidth, "bandwidth", "virDomainMigrateToURI", true);
-    await this[kCall](
-      "call virDomainMigrateToURI on",
-      (h) => m.symbol("virDomainMigrateToURIAsync", "0.7.2")(h, a0, BigInt(flags), a2, a3),
-      m.isNegative,
-    );
-  }
-
-  /**
-   * Migrate the domain object from its current host to the destination host given by `dconnuri`.
-   *
-   * Calls [`virDomainMigrateToURI2`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainMigrateToURI2).
-   *
-   * @param dconnuri (optional) URI for target libvirtd if `flags` includes VIR_MIGRATE_PEER2PEER
-   * @param miguri (optional) URI for invoking the migration, not if `flags` includs VIR_MIGRATE_TUNNELLED
-   * @param dxml (optional) XML config for launching guest on target
-   * @param options flags as options: `virDomainMigrateFlags` bits by name, or a raw `flags` number
-   * @param dname (optional) rename domain to this at destination
-   * @param bandwidth (optional) specify migration bandwidth limit in MiB/s
-   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
-   */
-  async migrateToUri2(
-    dconnuri: string,
-    miguri: string,
-    dxml: string,
-    options: DomainMigrateToUri2Options | number,
-    dname: string,
-    bandwidth: number | bigint,
-  ): Promise<void> {
-    const flags = m.flags(options, DomainMigrateFlagsBits, "virDomainMigrateToURI2");
-    const a0 = m.str(dconnuri, "dconnuri", "virDomainMigrateToURI2");
-    const a1 = m.str(miguri, "miguri", "virDomainMigrateToURI2");
-    const a2 = m.str(dxml, "dxml", "virDomainMigrateToURI2");
-    const a4 = m.str(dname, "dname", "virDomainMigrateToURI2");
-    const a5 = m.int64(bandwidth, "bandwidth", "virDomainMigrateToURI2", true);
-    await this[kCall](
-      "call virDomainMigrateToURI2 on",
-      (h) => m.symbol("virDomainMigrateToURI2Async", "0.9.2")(h, a0, a1, a2, BigInt(flags), a4, a5),
+      (h) => libvirtSymbol("virDomainMigrateStartPostCopyAsync")(h, flags),
       m.isNegative,
     );
   }
@@ -2106,7 +1943,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.str(dconnuri, "dconnuri", "virDomainMigrateToURI3");
     await this[kCall](
       "call virDomainMigrateToURI3 on",
-      (h) => m.symbol("virDomainMigrateToURI3Async", "1.1.0")(h, a0, params_.buffer, params_.count, flags),
+      (h) => libvirtSymbol("virDomainMigrateToURI3Async")(h, a0, params_.buffer, params_.count, flags),
       m.isNegative,
     );
   }
@@ -2131,7 +1968,7 @@ export abstract class DomainCalls extends ObjectHandle {
     await this[kCall](
       "call virDomainOpenChannel on",
       (h) =>
-        m.symbol("virDomainOpenChannelAsync", "1.0.2")(
+        libvirtSymbol("virDomainOpenChannelAsync")(
           h,
           a0,
           m.handle(st, "st", "virDomainOpenChannel", kPointer),
@@ -2161,7 +1998,7 @@ export abstract class DomainCalls extends ObjectHandle {
     await this[kCall](
       "call virDomainOpenConsole on",
       (h) =>
-        m.symbol("virDomainOpenConsoleAsync", "0.8.6")(
+        libvirtSymbol("virDomainOpenConsoleAsync")(
           h,
           a0,
           m.handle(st, "st", "virDomainOpenConsole", kPointer),
@@ -2187,7 +2024,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a1 = m.int(fd, "fd", "virDomainOpenGraphics");
     await this[kCall](
       "call virDomainOpenGraphics on",
-      (h) => m.symbol("virDomainOpenGraphicsAsync", "0.9.7")(h, a0, a1, flags),
+      (h) => libvirtSymbol("virDomainOpenGraphicsAsync")(h, a0, a1, flags),
       m.isNegative,
     );
   }
@@ -2207,7 +2044,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.int(idx, "idx", "virDomainOpenGraphicsFD", true);
     const r = await this[kCall](
       "call virDomainOpenGraphicsFD on",
-      (h) => m.symbol("virDomainOpenGraphicsFDAsync", "1.2.8")(h, a0, flags),
+      (h) => libvirtSymbol("virDomainOpenGraphicsFDAsync")(h, a0, flags),
       m.isNegative,
     );
     return r;
@@ -2233,7 +2070,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a1 = m.int64(duration, "duration", "virDomainPMSuspendForDuration", true);
     await this[kCall](
       "call virDomainPMSuspendForDuration on",
-      (h) => m.symbol("virDomainPMSuspendForDurationAsync", "0.9.10")(h, a0, a1, flags),
+      (h) => libvirtSymbol("virDomainPMSuspendForDurationAsync")(h, a0, a1, flags),
       m.isNegative,
     );
   }
@@ -2250,7 +2087,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virDomainPMWakeup");
     await this[kCall](
       "call virDomainPMWakeup on",
-      (h) => m.symbol("virDomainPMWakeupAsync", "0.9.11")(h, flags),
+      (h) => libvirtSymbol("virDomainPMWakeupAsync")(h, flags),
       m.isNegative,
     );
   }
@@ -2276,7 +2113,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a1 = m.int(timeout, "timeout", "virDomainQemuAgentCommand");
     const r = await this[kCall](
       "call virDomainQemuAgentCommand on",
-      (h) => m.symbol("virDomainQemuAgentCommandAsync", "0.10.0")(h, a0, a1, flags),
+      (h) => qemuSymbol("virDomainQemuAgentCommandAsync")(h, a0, a1, flags),
       m.isNull,
     );
     return m.takeString(r);
@@ -2298,7 +2135,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.str(cmd, "cmd", "virDomainQemuMonitorCommand");
     const r = await this[kCall](
       "call virDomainQemuMonitorCommand on",
-      (h) => m.symbol("virDomainQemuMonitorCommandAsync", "0.8.3")(h, a0, result.buffer, flags),
+      (h) => qemuSymbol("virDomainQemuMonitorCommandAsync")(h, a0, result.buffer, flags),
       m.isNegative,
     );
     return m.takeString(result.pointer);
@@ -2316,7 +2153,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, DomainRebootFlagValuesBits, "virDomainReboot");
     await this[kCall](
       "call virDomainReboot on",
-      (h) => m.symbol("virDomainRebootAsync", "0.1.0")(h, flags),
+      (h) => libvirtSymbol("virDomainRebootAsync")(h, flags),
       m.isNegative,
     );
   }
@@ -2335,7 +2172,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.str(new_name, "new_name", "virDomainRename");
     await this[kCall](
       "call virDomainRename on",
-      (h) => m.symbol("virDomainRenameAsync", "1.2.19")(h, a0, flags),
+      (h) => libvirtSymbol("virDomainRenameAsync")(h, a0, flags),
       m.isNegative,
     );
   }
@@ -2352,7 +2189,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virDomainReset");
     await this[kCall](
       "call virDomainReset on",
-      (h) => m.symbol("virDomainResetAsync", "0.9.7")(h, flags),
+      (h) => libvirtSymbol("virDomainResetAsync")(h, flags),
       m.isNegative,
     );
   }
@@ -2367,7 +2204,7 @@ export abstract class DomainCalls extends ObjectHandle {
   async resume(): Promise<void> {
     await this[kCall](
       "call virDomainResume on",
-      (h) => m.symbol("virDomainResumeAsync", "0.0.3")(h),
+      (h) => libvirtSymbol("virDomainResumeAsync")(h),
       m.isNegative,
     );
   }
@@ -2384,7 +2221,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.str(to, "to", "virDomainSave");
     await this[kCall](
       "call virDomainSave on",
-      (h) => m.symbol("virDomainSaveAsync", "0.0.3")(h, a0),
+      (h) => libvirtSymbol("virDomainSaveAsync")(h, a0),
       m.isNegative,
     );
   }
@@ -2405,7 +2242,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a1 = m.str(dxml, "dxml", "virDomainSaveFlags");
     await this[kCall](
       "call virDomainSaveFlags on",
-      (h) => m.symbol("virDomainSaveFlagsAsync", "0.9.4")(h, a0, a1, flags),
+      (h) => libvirtSymbol("virDomainSaveFlagsAsync")(h, a0, a1, flags),
       m.isNegative,
     );
   }
@@ -2424,7 +2261,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, DomainSaveRestoreFlagsBits, "virDomainSaveParams");
     await this[kCall](
       "call virDomainSaveParams on",
-      (h) => m.symbol("virDomainSaveParamsAsync", "8.4.0")(h, params_.buffer, params_.count, flags),
+      (h) => libvirtSymbol("virDomainSaveParamsAsync")(h, params_.buffer, params_.count, flags),
       m.isNegative,
     );
   }
@@ -2450,7 +2287,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const r = await this[kCall](
       "call virDomainScreenshot on",
       (h) =>
-        m.symbol("virDomainScreenshotAsync", "0.9.2")(
+        libvirtSymbol("virDomainScreenshotAsync")(
           h,
           m.handle(stream, "stream", "virDomainScreenshot", kPointer),
           a1,
@@ -2481,7 +2318,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a1 = m.int(signum, "signum", "virDomainSendProcessSignal", true);
     await this[kCall](
       "call virDomainSendProcessSignal on",
-      (h) => m.symbol("virDomainSendProcessSignalAsync", "1.0.1")(h, a0, a1, flags),
+      (h) => libvirtSymbol("virDomainSendProcessSignalAsync")(h, a0, a1, flags),
       m.isNegative,
     );
   }
@@ -2503,7 +2340,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, DomainModificationImpactBits, "virDomainSetBlkioParameters");
     await this[kCall](
       "call virDomainSetBlkioParameters on",
-      (h) => m.symbol("virDomainSetBlkioParametersAsync", "0.9.0")(h, params_.buffer, params_.count, flags),
+      (h) => libvirtSymbol("virDomainSetBlkioParametersAsync")(h, params_.buffer, params_.count, flags),
       m.isNegative,
     );
   }
@@ -2528,7 +2365,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.str(disk, "disk", "virDomainSetBlockIoTune");
     await this[kCall](
       "call virDomainSetBlockIoTune on",
-      (h) => m.symbol("virDomainSetBlockIoTuneAsync", "0.9.8")(h, a0, params_.buffer, params_.count, flags),
+      (h) => libvirtSymbol("virDomainSetBlockIoTuneAsync")(h, a0, params_.buffer, params_.count, flags),
       m.isNegative,
     );
   }
@@ -2553,7 +2390,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a1 = m.int64(threshold, "threshold", "virDomainSetBlockThreshold", true);
     await this[kCall](
       "call virDomainSetBlockThreshold on",
-      (h) => m.symbol("virDomainSetBlockThresholdAsync", "3.1.0")(h, a0, a1, flags),
+      (h) => libvirtSymbol("virDomainSetBlockThresholdAsync")(h, a0, a1, flags),
       m.isNegative,
     );
   }
@@ -2578,7 +2415,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a1 = m.int(state, "state", "virDomainSetGuestVcpus");
     await this[kCall](
       "call virDomainSetGuestVcpus on",
-      (h) => m.symbol("virDomainSetGuestVcpusAsync", "2.0.0")(h, a0, a1, flags),
+      (h) => libvirtSymbol("virDomainSetGuestVcpusAsync")(h, a0, a1, flags),
       m.isNegative,
     );
   }
@@ -2604,13 +2441,7 @@ export abstract class DomainCalls extends ObjectHandle {
     await this[kCall](
       "call virDomainSetInterfaceParameters on",
       (h) =>
-        m.symbol("virDomainSetInterfaceParametersAsync", "0.9.9")(
-          h,
-          a0,
-          params_.buffer,
-          params_.count,
-          flags,
-        ),
+        libvirtSymbol("virDomainSetInterfaceParametersAsync")(h, a0, params_.buffer, params_.count, flags),
       m.isNegative,
     );
   }
@@ -2635,8 +2466,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.int(iothread_id, "iothread_id", "virDomainSetIOThreadParams", true);
     await this[kCall](
       "call virDomainSetIOThreadParams on",
-      (h) =>
-        m.symbol("virDomainSetIOThreadParamsAsync", "4.10.0")(h, a0, params_.buffer, params_.count, flags),
+      (h) => libvirtSymbol("virDomainSetIOThreadParamsAsync")(h, a0, params_.buffer, params_.count, flags),
       m.isNegative,
     );
   }
@@ -2658,8 +2488,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virDomainSetLaunchSecurityState");
     await this[kCall](
       "call virDomainSetLaunchSecurityState on",
-      (h) =>
-        m.symbol("virDomainSetLaunchSecurityStateAsync", "8.0.0")(h, params_.buffer, params_.count, flags),
+      (h) => libvirtSymbol("virDomainSetLaunchSecurityStateAsync")(h, params_.buffer, params_.count, flags),
       m.isNegative,
     );
   }
@@ -2684,7 +2513,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a1 = m.int(action, "action", "virDomainSetLifecycleAction", true);
     await this[kCall](
       "call virDomainSetLifecycleAction on",
-      (h) => m.symbol("virDomainSetLifecycleActionAsync", "3.9.0")(h, a0, a1, flags),
+      (h) => libvirtSymbol("virDomainSetLifecycleActionAsync")(h, a0, a1, flags),
       m.isNegative,
     );
   }
@@ -2701,7 +2530,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.int64(memory, "memory", "virDomainSetMaxMemory", true);
     await this[kCall](
       "call virDomainSetMaxMemory on",
-      (h) => m.symbol("virDomainSetMaxMemoryAsync", "0.0.3")(h, a0),
+      (h) => libvirtSymbol("virDomainSetMaxMemoryAsync")(h, a0),
       m.isNegative,
     );
   }
@@ -2718,7 +2547,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.int64(memory, "memory", "virDomainSetMemory", true);
     await this[kCall](
       "call virDomainSetMemory on",
-      (h) => m.symbol("virDomainSetMemoryAsync", "0.1.1")(h, a0),
+      (h) => libvirtSymbol("virDomainSetMemoryAsync")(h, a0),
       m.isNegative,
     );
   }
@@ -2740,7 +2569,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.int64(memory, "memory", "virDomainSetMemoryFlags", true);
     await this[kCall](
       "call virDomainSetMemoryFlags on",
-      (h) => m.symbol("virDomainSetMemoryFlagsAsync", "0.9.0")(h, a0, flags),
+      (h) => libvirtSymbol("virDomainSetMemoryFlagsAsync")(h, a0, flags),
       m.isNegative,
     );
   }
@@ -2762,7 +2591,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, DomainModificationImpactBits, "virDomainSetMemoryParameters");
     await this[kCall](
       "call virDomainSetMemoryParameters on",
-      (h) => m.symbol("virDomainSetMemoryParametersAsync", "0.8.5")(h, params_.buffer, params_.count, flags),
+      (h) => libvirtSymbol("virDomainSetMemoryParametersAsync")(h, params_.buffer, params_.count, flags),
       m.isNegative,
     );
   }
@@ -2784,7 +2613,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.int(period, "period", "virDomainSetMemoryStatsPeriod");
     await this[kCall](
       "call virDomainSetMemoryStatsPeriod on",
-      (h) => m.symbol("virDomainSetMemoryStatsPeriodAsync", "1.1.1")(h, a0, flags),
+      (h) => libvirtSymbol("virDomainSetMemoryStatsPeriodAsync")(h, a0, flags),
       m.isNegative,
     );
   }
@@ -2815,7 +2644,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a3 = m.strOrNull(uri, "uri", "virDomainSetMetadata");
     await this[kCall](
       "call virDomainSetMetadata on",
-      (h) => m.symbol("virDomainSetMetadataAsync", "0.9.10")(h, a0, a1, a2, a3, flags),
+      (h) => libvirtSymbol("virDomainSetMetadataAsync")(h, a0, a1, a2, a3, flags),
       m.isNegative,
     );
   }
@@ -2837,7 +2666,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, DomainModificationImpactBits, "virDomainSetNumaParameters");
     await this[kCall](
       "call virDomainSetNumaParameters on",
-      (h) => m.symbol("virDomainSetNumaParametersAsync", "0.9.9")(h, params_.buffer, params_.count, flags),
+      (h) => libvirtSymbol("virDomainSetNumaParametersAsync")(h, params_.buffer, params_.count, flags),
       m.isNegative,
     );
   }
@@ -2856,24 +2685,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, DomainModificationImpactBits, "virDomainSetPerfEvents");
     await this[kCall](
       "call virDomainSetPerfEvents on",
-      (h) => m.symbol("virDomainSetPerfEventsAsync", "1.3.3")(h, params_.buffer, params_.count, flags),
-      m.isNegative,
-    );
-  }
-
-  /**
-   * Change all or a subset or the scheduler parameters.
-   *
-   * Calls [`virDomainSetSchedulerParameters`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainSetSchedulerParameters).
-   *
-   * @param params typed parameters ({@link SchedulerParams})
-   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
-   */
-  async setSchedulerParameters(params: SchedulerParams): Promise<void> {
-    const params_ = m.params(params, SchedulerParamsSchema, "virDomainSetSchedulerParameters");
-    await this[kCall](
-      "call virDomainSetSchedulerParameters on",
-      (h) => m.symbol("virDomainSetSchedulerParametersAsync", "0.2.3")(h, params_.buffer, params_.count),
+      (h) => libvirtSymbol("virDomainSetPerfEventsAsync")(h, params_.buffer, params_.count, flags),
       m.isNegative,
     );
   }
@@ -2896,12 +2708,7 @@ export abstract class DomainCalls extends ObjectHandle {
     await this[kCall](
       "call virDomainSetSchedulerParametersFlags on",
       (h) =>
-        m.symbol("virDomainSetSchedulerParametersFlagsAsync", "0.9.2")(
-          h,
-          params_.buffer,
-          params_.count,
-          flags,
-        ),
+        libvirtSymbol("virDomainSetSchedulerParametersFlagsAsync")(h, params_.buffer, params_.count, flags),
       m.isNegative,
     );
   }
@@ -2926,7 +2733,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a1 = m.int(nseconds, "nseconds", "virDomainSetTime", true);
     await this[kCall](
       "call virDomainSetTime on",
-      (h) => m.symbol("virDomainSetTimeAsync", "1.2.5")(h, a0, a1, flags),
+      (h) => libvirtSymbol("virDomainSetTimeAsync")(h, a0, a1, flags),
       m.isNegative,
     );
   }
@@ -2951,7 +2758,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a1 = m.str(password, "password", "virDomainSetUserPassword");
     await this[kCall](
       "call virDomainSetUserPassword on",
-      (h) => m.symbol("virDomainSetUserPasswordAsync", "1.2.16")(h, a0, a1, flags),
+      (h) => libvirtSymbol("virDomainSetUserPasswordAsync")(h, a0, a1, flags),
       m.isNegative,
     );
   }
@@ -2972,7 +2779,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a1 = m.int(state, "state", "virDomainSetVcpu");
     await this[kCall](
       "call virDomainSetVcpu on",
-      (h) => m.symbol("virDomainSetVcpuAsync", "3.1.0")(h, a0, a1, flags),
+      (h) => libvirtSymbol("virDomainSetVcpuAsync")(h, a0, a1, flags),
       m.isNegative,
     );
   }
@@ -2989,7 +2796,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.int(nvcpus, "nvcpus", "virDomainSetVcpus", true);
     await this[kCall](
       "call virDomainSetVcpus on",
-      (h) => m.symbol("virDomainSetVcpusAsync", "0.1.4")(h, a0),
+      (h) => libvirtSymbol("virDomainSetVcpusAsync")(h, a0),
       m.isNegative,
     );
   }
@@ -3008,7 +2815,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.int(nvcpus, "nvcpus", "virDomainSetVcpusFlags", true);
     await this[kCall](
       "call virDomainSetVcpusFlags on",
-      (h) => m.symbol("virDomainSetVcpusFlagsAsync", "0.8.5")(h, a0, flags),
+      (h) => libvirtSymbol("virDomainSetVcpusFlagsAsync")(h, a0, flags),
       m.isNegative,
     );
   }
@@ -3023,7 +2830,7 @@ export abstract class DomainCalls extends ObjectHandle {
   async shutdown(): Promise<void> {
     await this[kCall](
       "call virDomainShutdown on",
-      (h) => m.symbol("virDomainShutdownAsync", "0.0.3")(h),
+      (h) => libvirtSymbol("virDomainShutdownAsync")(h),
       m.isNegative,
     );
   }
@@ -3040,7 +2847,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, DomainShutdownFlagValuesBits, "virDomainShutdownFlags");
     await this[kCall](
       "call virDomainShutdownFlags on",
-      (h) => m.symbol("virDomainShutdownFlagsAsync", "0.9.10")(h, flags),
+      (h) => libvirtSymbol("virDomainShutdownFlagsAsync")(h, flags),
       m.isNegative,
     );
   }
@@ -3063,7 +2870,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.str(xmlDesc, "xmlDesc", "virDomainSnapshotCreateXML");
     return await this[kCall](
       "call virDomainSnapshotCreateXML on",
-      (h) => m.symbol("virDomainSnapshotCreateXMLAsync", "0.8.0")(h, a0, flags),
+      (h) => libvirtSymbol("virDomainSnapshotCreateXMLAsync")(h, a0, flags),
       m.isNull,
       (r) => wrapHandle<DomainSnapshot>("virDomainSnapshotPtr", this, r!),
     );
@@ -3082,7 +2889,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virDomainSnapshotCurrent");
     return await this[kCall](
       "call virDomainSnapshotCurrent on",
-      (h) => m.symbol("virDomainSnapshotCurrentAsync", "0.8.0")(h, flags),
+      (h) => libvirtSymbol("virDomainSnapshotCurrentAsync")(h, flags),
       m.isNull,
       (r) => wrapHandle<DomainSnapshot>("virDomainSnapshotPtr", this, r!),
     );
@@ -3106,7 +2913,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.str(name, "name", "virDomainSnapshotLookupByName");
     return await this[kCall](
       "call virDomainSnapshotLookupByName on",
-      (h) => m.symbol("virDomainSnapshotLookupByNameAsync", "0.8.0")(h, a0, flags),
+      (h) => libvirtSymbol("virDomainSnapshotLookupByNameAsync")(h, a0, flags),
       m.isNull,
       (r) => wrapHandle<DomainSnapshot>("virDomainSnapshotPtr", this, r!),
     );
@@ -3129,7 +2936,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.int(seconds, "seconds", "virDomainStartDirtyRateCalc");
     await this[kCall](
       "call virDomainStartDirtyRateCalc on",
-      (h) => m.symbol("virDomainStartDirtyRateCalcAsync", "7.2.0")(h, a0, flags),
+      (h) => libvirtSymbol("virDomainStartDirtyRateCalcAsync")(h, a0, flags),
       m.isNegative,
     );
   }
@@ -3144,7 +2951,7 @@ export abstract class DomainCalls extends ObjectHandle {
   async suspend(): Promise<void> {
     await this[kCall](
       "call virDomainSuspend on",
-      (h) => m.symbol("virDomainSuspendAsync", "0.0.3")(h),
+      (h) => libvirtSymbol("virDomainSuspendAsync")(h),
       m.isNegative,
     );
   }
@@ -3159,7 +2966,7 @@ export abstract class DomainCalls extends ObjectHandle {
   async undefine(): Promise<void> {
     await this[kCall](
       "call virDomainUndefine on",
-      (h) => m.symbol("virDomainUndefineAsync", "0.1.1")(h),
+      (h) => libvirtSymbol("virDomainUndefineAsync")(h),
       m.isNegative,
     );
   }
@@ -3176,7 +2983,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const flags = m.flags(options, DomainUndefineFlagsValuesBits, "virDomainUndefineFlags");
     await this[kCall](
       "call virDomainUndefineFlags on",
-      (h) => m.symbol("virDomainUndefineFlagsAsync", "0.9.4")(h, flags),
+      (h) => libvirtSymbol("virDomainUndefineFlagsAsync")(h, flags),
       m.isNegative,
     );
   }
@@ -3195,7 +3002,7 @@ export abstract class DomainCalls extends ObjectHandle {
     const a0 = m.str(xml, "xml", "virDomainUpdateDeviceFlags");
     await this[kCall](
       "call virDomainUpdateDeviceFlags on",
-      (h) => m.symbol("virDomainUpdateDeviceFlagsAsync", "0.8.0")(h, a0, flags),
+      (h) => libvirtSymbol("virDomainUpdateDeviceFlagsAsync")(h, a0, flags),
       m.isNegative,
     );
   }

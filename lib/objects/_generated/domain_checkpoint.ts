@@ -3,6 +3,7 @@
 
 import { kCall, kCallSync, kPointer, ObjectHandle } from "../../_handle.ts";
 import * as m from "../../ffi/marshal.ts";
+import { libvirtSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
 import {
   DomainCheckpointDeleteFlagsBits,
@@ -13,7 +14,6 @@ import {
   DomainCheckpointListFlagsBits,
   DomainCheckpointXmlFlagsBits,
 } from "./options.ts";
-import type { Domain } from "../../domain.ts";
 import type { DomainCheckpoint } from "../../objects/domain_checkpoint.ts";
 
 /**
@@ -33,25 +33,8 @@ export abstract class DomainCheckpointCalls extends ObjectHandle {
     const flags = m.flags(options, DomainCheckpointDeleteFlagsBits, "virDomainCheckpointDelete");
     await this[kCall](
       "call virDomainCheckpointDelete on",
-      (h) => m.symbol("virDomainCheckpointDeleteAsync", "5.6.0")(h, flags),
+      (h) => libvirtSymbol("virDomainCheckpointDeleteAsync")(h, flags),
       m.isNegative,
-    );
-  }
-
-  /**
-   * Provides the domain pointer associated with a checkpoint.
-   *
-   * Calls [`virDomainCheckpointGetDomain`](https://libvirt.org/html/libvirt-libvirt-domain-checkpoint.html#virDomainCheckpointGetDomain) (local: no I/O).
-   *
-   * @returns the domain or NULL.
-   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
-   */
-  getDomain(): Domain {
-    return this[kCallSync](
-      "call virDomainCheckpointGetDomain on",
-      (h) => m.symbol("virDomainCheckpointGetDomain", "5.6.0")(h),
-      m.isNull,
-      (r) => wrapHandle<Domain>("virDomainPtr", this, r!),
     );
   }
 
@@ -66,7 +49,7 @@ export abstract class DomainCheckpointCalls extends ObjectHandle {
   getName(): string {
     const r = this[kCallSync](
       "call virDomainCheckpointGetName on",
-      (h) => m.symbol("virDomainCheckpointGetName", "5.6.0")(h),
+      (h) => libvirtSymbol("virDomainCheckpointGetName")(h),
       () => false,
     );
     return m.readString(r);
@@ -85,7 +68,7 @@ export abstract class DomainCheckpointCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virDomainCheckpointGetParent");
     return await this[kCall](
       "call virDomainCheckpointGetParent on",
-      (h) => m.symbol("virDomainCheckpointGetParentAsync", "5.6.0")(h, flags),
+      (h) => libvirtSymbol("virDomainCheckpointGetParentAsync")(h, flags),
       m.isNull,
       (r) => wrapHandle<DomainCheckpoint>("virDomainCheckpointPtr", this, r!),
     );
@@ -104,7 +87,7 @@ export abstract class DomainCheckpointCalls extends ObjectHandle {
     const flags = m.flags(options, DomainCheckpointXmlFlagsBits, "virDomainCheckpointGetXMLDesc");
     const r = await this[kCall](
       "call virDomainCheckpointGetXMLDesc on",
-      (h) => m.symbol("virDomainCheckpointGetXMLDescAsync", "5.6.0")(h, flags),
+      (h) => libvirtSymbol("virDomainCheckpointGetXMLDescAsync")(h, flags),
       m.isNull,
     );
     return m.takeString(r);
@@ -126,7 +109,7 @@ export abstract class DomainCheckpointCalls extends ObjectHandle {
     const flags = m.flags(options, DomainCheckpointListFlagsBits, "virDomainCheckpointListAllChildren");
     return await this[kCall](
       "call virDomainCheckpointListAllChildren on",
-      (h) => m.symbol("virDomainCheckpointListAllChildrenAsync", "5.6.0")(h, children.buffer, flags),
+      (h) => libvirtSymbol("virDomainCheckpointListAllChildrenAsync")(h, children.buffer, flags),
       m.isNegative,
       (r) =>
         m.takeHandles(children.pointer, r).map((x) =>

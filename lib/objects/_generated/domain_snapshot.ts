@@ -3,6 +3,7 @@
 
 import { kCall, kCallSync, kPointer, ObjectHandle } from "../../_handle.ts";
 import * as m from "../../ffi/marshal.ts";
+import { libvirtSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
 import {
   type DomainRevertToSnapshotOptions,
@@ -14,7 +15,6 @@ import {
   DomainSnapshotRevertFlagsBits,
   DomainSnapshotXmlFlagsBits,
 } from "./options.ts";
-import type { Domain } from "../../domain.ts";
 import type { DomainSnapshot } from "../../snapshot.ts";
 
 /**
@@ -34,25 +34,8 @@ export abstract class DomainSnapshotCalls extends ObjectHandle {
     const flags = m.flags(options, DomainSnapshotRevertFlagsBits, "virDomainRevertToSnapshot");
     await this[kCall](
       "call virDomainRevertToSnapshot on",
-      (h) => m.symbol("virDomainRevertToSnapshotAsync", "0.8.0")(h, flags),
+      (h) => libvirtSymbol("virDomainRevertToSnapshotAsync")(h, flags),
       m.isNegative,
-    );
-  }
-
-  /**
-   * Provides the domain pointer associated with a snapshot.
-   *
-   * Calls [`virDomainSnapshotGetDomain`](https://libvirt.org/html/libvirt-libvirt-domain-snapshot.html#virDomainSnapshotGetDomain) (local: no I/O).
-   *
-   * @returns the domain or NULL.
-   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
-   */
-  getDomain(): Domain {
-    return this[kCallSync](
-      "call virDomainSnapshotGetDomain on",
-      (h) => m.symbol("virDomainSnapshotGetDomain", "0.9.5")(h),
-      m.isNull,
-      (r) => wrapHandle<Domain>("virDomainPtr", this, r!),
     );
   }
 
@@ -67,7 +50,7 @@ export abstract class DomainSnapshotCalls extends ObjectHandle {
   getName(): string {
     const r = this[kCallSync](
       "call virDomainSnapshotGetName on",
-      (h) => m.symbol("virDomainSnapshotGetName", "0.9.5")(h),
+      (h) => libvirtSymbol("virDomainSnapshotGetName")(h),
       () => false,
     );
     return m.readString(r);
@@ -86,7 +69,7 @@ export abstract class DomainSnapshotCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virDomainSnapshotGetParent");
     return await this[kCall](
       "call virDomainSnapshotGetParent on",
-      (h) => m.symbol("virDomainSnapshotGetParentAsync", "0.9.7")(h, flags),
+      (h) => libvirtSymbol("virDomainSnapshotGetParentAsync")(h, flags),
       m.isNull,
       (r) => wrapHandle<DomainSnapshot>("virDomainSnapshotPtr", this, r!),
     );
@@ -105,7 +88,7 @@ export abstract class DomainSnapshotCalls extends ObjectHandle {
     const flags = m.flags(options, DomainSnapshotXmlFlagsBits, "virDomainSnapshotGetXMLDesc");
     const r = await this[kCall](
       "call virDomainSnapshotGetXMLDesc on",
-      (h) => m.symbol("virDomainSnapshotGetXMLDescAsync", "0.8.0")(h, flags),
+      (h) => libvirtSymbol("virDomainSnapshotGetXMLDescAsync")(h, flags),
       m.isNull,
     );
     return m.takeString(r);
@@ -124,7 +107,7 @@ export abstract class DomainSnapshotCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virDomainSnapshotHasMetadata");
     const r = await this[kCall](
       "call virDomainSnapshotHasMetadata on",
-      (h) => m.symbol("virDomainSnapshotHasMetadataAsync", "0.9.13")(h, flags),
+      (h) => libvirtSymbol("virDomainSnapshotHasMetadataAsync")(h, flags),
       m.isNegative,
     );
     return r === 1;
@@ -144,7 +127,7 @@ export abstract class DomainSnapshotCalls extends ObjectHandle {
     const flags = m.flags(options, DomainSnapshotListFlagsBits, "virDomainSnapshotListAllChildren");
     return await this[kCall](
       "call virDomainSnapshotListAllChildren on",
-      (h) => m.symbol("virDomainSnapshotListAllChildrenAsync", "0.9.13")(h, snaps.buffer, flags),
+      (h) => libvirtSymbol("virDomainSnapshotListAllChildrenAsync")(h, snaps.buffer, flags),
       m.isNegative,
       (r) =>
         m.takeHandles(snaps.pointer, r).map((x) =>

@@ -3,6 +3,7 @@
 
 import { kCall, kCallSync, kPointer, ObjectHandle } from "../../_handle.ts";
 import * as m from "../../ffi/marshal.ts";
+import { libvirtSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
 import {
   type InterfaceCreateOptions,
@@ -28,7 +29,7 @@ export abstract class InterfaceCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virInterfaceCreate");
     await this[kCall](
       "call virInterfaceCreate on",
-      (h) => m.symbol("virInterfaceCreateAsync", "0.6.4")(h, flags),
+      (h) => libvirtSymbol("virInterfaceCreateAsync")(h, flags),
       m.isNegative,
     );
   }
@@ -45,7 +46,7 @@ export abstract class InterfaceCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virInterfaceDestroy");
     await this[kCall](
       "call virInterfaceDestroy on",
-      (h) => m.symbol("virInterfaceDestroyAsync", "0.6.4")(h, flags),
+      (h) => libvirtSymbol("virInterfaceDestroyAsync")(h, flags),
       m.isNegative,
     );
   }
@@ -61,7 +62,7 @@ export abstract class InterfaceCalls extends ObjectHandle {
   getMacString(): string {
     const r = this[kCallSync](
       "call virInterfaceGetMACString on",
-      (h) => m.symbol("virInterfaceGetMACString", "0.6.4")(h),
+      (h) => libvirtSymbol("virInterfaceGetMACString")(h),
       () => false,
     );
     return m.readString(r);
@@ -78,7 +79,7 @@ export abstract class InterfaceCalls extends ObjectHandle {
   getName(): string {
     const r = this[kCallSync](
       "call virInterfaceGetName on",
-      (h) => m.symbol("virInterfaceGetName", "0.6.4")(h),
+      (h) => libvirtSymbol("virInterfaceGetName")(h),
       () => false,
     );
     return m.readString(r);
@@ -97,7 +98,7 @@ export abstract class InterfaceCalls extends ObjectHandle {
     const flags = m.flags(options, InterfaceXmlFlagsBits, "virInterfaceGetXMLDesc");
     const r = await this[kCall](
       "call virInterfaceGetXMLDesc on",
-      (h) => m.symbol("virInterfaceGetXMLDescAsync", "0.6.4")(h, flags),
+      (h) => libvirtSymbol("virInterfaceGetXMLDescAsync")(h, flags),
       m.isNull,
     );
     return m.takeString(r);
@@ -114,7 +115,7 @@ export abstract class InterfaceCalls extends ObjectHandle {
   async isActive(): Promise<boolean> {
     const r = await this[kCall](
       "call virInterfaceIsActive on",
-      (h) => m.symbol("virInterfaceIsActiveAsync", "0.7.3")(h),
+      (h) => libvirtSymbol("virInterfaceIsActiveAsync")(h),
       m.isNegative,
     );
     return r === 1;
@@ -130,7 +131,7 @@ export abstract class InterfaceCalls extends ObjectHandle {
   async undefine(): Promise<void> {
     await this[kCall](
       "call virInterfaceUndefine on",
-      (h) => m.symbol("virInterfaceUndefineAsync", "0.6.4")(h),
+      (h) => libvirtSymbol("virInterfaceUndefineAsync")(h),
       m.isNegative,
     );
   }

@@ -3,6 +3,7 @@
 
 import { kCall, kCallSync, kPointer, ObjectHandle } from "../../_handle.ts";
 import * as m from "../../ffi/marshal.ts";
+import { libvirtSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
 import {
   type NetworkGetXmlDescOptions,
@@ -30,7 +31,7 @@ export abstract class NetworkCalls extends ObjectHandle {
   async create(): Promise<void> {
     await this[kCall](
       "call virNetworkCreate on",
-      (h) => m.symbol("virNetworkCreateAsync", "0.2.0")(h),
+      (h) => libvirtSymbol("virNetworkCreateAsync")(h),
       m.isNegative,
     );
   }
@@ -45,7 +46,7 @@ export abstract class NetworkCalls extends ObjectHandle {
   async destroy(): Promise<void> {
     await this[kCall](
       "call virNetworkDestroy on",
-      (h) => m.symbol("virNetworkDestroyAsync", "0.2.0")(h),
+      (h) => libvirtSymbol("virNetworkDestroyAsync")(h),
       m.isNegative,
     );
   }
@@ -62,7 +63,7 @@ export abstract class NetworkCalls extends ObjectHandle {
     const autostart = new m.Out();
     const r = await this[kCall](
       "call virNetworkGetAutostart on",
-      (h) => m.symbol("virNetworkGetAutostartAsync", "0.2.1")(h, autostart.buffer),
+      (h) => libvirtSymbol("virNetworkGetAutostartAsync")(h, autostart.buffer),
       m.isNegative,
     );
     return autostart.int;
@@ -79,7 +80,7 @@ export abstract class NetworkCalls extends ObjectHandle {
   async getBridgeName(): Promise<string> {
     const r = await this[kCall](
       "call virNetworkGetBridgeName on",
-      (h) => m.symbol("virNetworkGetBridgeNameAsync", "0.2.0")(h),
+      (h) => libvirtSymbol("virNetworkGetBridgeNameAsync")(h),
       m.isNull,
     );
     return m.takeString(r);
@@ -96,7 +97,7 @@ export abstract class NetworkCalls extends ObjectHandle {
   getName(): string {
     const r = this[kCallSync](
       "call virNetworkGetName on",
-      (h) => m.symbol("virNetworkGetName", "0.2.0")(h),
+      (h) => libvirtSymbol("virNetworkGetName")(h),
       () => false,
     );
     return m.readString(r);
@@ -114,7 +115,7 @@ export abstract class NetworkCalls extends ObjectHandle {
     const uuid = new Uint8Array(16);
     const r = this[kCallSync](
       "call virNetworkGetUUID on",
-      (h) => m.symbol("virNetworkGetUUID", "0.2.0")(h, uuid),
+      (h) => libvirtSymbol("virNetworkGetUUID")(h, uuid),
       m.isNegative,
     );
     return uuid;
@@ -132,7 +133,7 @@ export abstract class NetworkCalls extends ObjectHandle {
     const buf = m.uuidBuffer();
     const r = this[kCallSync](
       "call virNetworkGetUUIDString on",
-      (h) => m.symbol("virNetworkGetUUIDString", "0.2.0")(h, buf),
+      (h) => libvirtSymbol("virNetworkGetUUIDString")(h, buf),
       m.isNegative,
     );
     return m.uuidString(buf);
@@ -151,7 +152,7 @@ export abstract class NetworkCalls extends ObjectHandle {
     const flags = m.flags(options, NetworkXmlFlagsBits, "virNetworkGetXMLDesc");
     const r = await this[kCall](
       "call virNetworkGetXMLDesc on",
-      (h) => m.symbol("virNetworkGetXMLDescAsync", "0.2.0")(h, flags),
+      (h) => libvirtSymbol("virNetworkGetXMLDescAsync")(h, flags),
       m.isNull,
     );
     return m.takeString(r);
@@ -171,7 +172,7 @@ export abstract class NetworkCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virNetworkListAllPorts");
     return await this[kCall](
       "call virNetworkListAllPorts on",
-      (h) => m.symbol("virNetworkListAllPortsAsync", "5.5.0")(h, ports.buffer, flags),
+      (h) => libvirtSymbol("virNetworkListAllPortsAsync")(h, ports.buffer, flags),
       m.isNegative,
       (r) =>
         m.takeHandles(ports.pointer, r).map((x) => wrapHandle<NetworkPort>("virNetworkPortPtr", this, x)),
@@ -193,7 +194,7 @@ export abstract class NetworkCalls extends ObjectHandle {
     const a0 = m.str(xmldesc, "xmldesc", "virNetworkPortCreateXML");
     return await this[kCall](
       "call virNetworkPortCreateXML on",
-      (h) => m.symbol("virNetworkPortCreateXMLAsync", "5.5.0")(h, a0, flags),
+      (h) => libvirtSymbol("virNetworkPortCreateXMLAsync")(h, a0, flags),
       m.isNull,
       (r) => wrapHandle<NetworkPort>("virNetworkPortPtr", this, r!),
     );
@@ -212,7 +213,7 @@ export abstract class NetworkCalls extends ObjectHandle {
     const a0 = m.bytes(uuid, "uuid", "virNetworkPortLookupByUUID", 16);
     return await this[kCall](
       "call virNetworkPortLookupByUUID on",
-      (h) => m.symbol("virNetworkPortLookupByUUIDAsync", "5.5.0")(h, a0),
+      (h) => libvirtSymbol("virNetworkPortLookupByUUIDAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<NetworkPort>("virNetworkPortPtr", this, r!),
     );
@@ -231,7 +232,7 @@ export abstract class NetworkCalls extends ObjectHandle {
     const a0 = m.str(uuidstr, "uuidstr", "virNetworkPortLookupByUUIDString");
     return await this[kCall](
       "call virNetworkPortLookupByUUIDString on",
-      (h) => m.symbol("virNetworkPortLookupByUUIDStringAsync", "5.5.0")(h, a0),
+      (h) => libvirtSymbol("virNetworkPortLookupByUUIDStringAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<NetworkPort>("virNetworkPortPtr", this, r!),
     );
@@ -247,7 +248,7 @@ export abstract class NetworkCalls extends ObjectHandle {
   async undefine(): Promise<void> {
     await this[kCall](
       "call virNetworkUndefine on",
-      (h) => m.symbol("virNetworkUndefineAsync", "0.2.0")(h),
+      (h) => libvirtSymbol("virNetworkUndefineAsync")(h),
       m.isNegative,
     );
   }
@@ -278,7 +279,7 @@ export abstract class NetworkCalls extends ObjectHandle {
     const a3 = m.str(xml, "xml", "virNetworkUpdate");
     await this[kCall](
       "call virNetworkUpdate on",
-      (h) => m.symbol("virNetworkUpdateAsync", "0.10.2")(h, a0, a1, a2, a3, flags),
+      (h) => libvirtSymbol("virNetworkUpdateAsync")(h, a0, a1, a2, a3, flags),
       m.isNegative,
     );
   }

@@ -3,6 +3,7 @@
 
 import { kCall, kCallSync, kPointer, ObjectHandle } from "../../_handle.ts";
 import * as m from "../../ffi/marshal.ts";
+import { libvirtSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
 import {
   type NetworkPortDeleteOptions,
@@ -12,7 +13,6 @@ import {
   NetworkPortParamsSchema,
   type NetworkPortSetParametersOptions,
 } from "./options.ts";
-import type { Network } from "../../network.ts";
 
 /**
  * The one-call methods of {@link NetworkPort}: one per libvirt function whose first argument is a
@@ -31,25 +31,8 @@ export abstract class NetworkPortCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virNetworkPortDelete");
     await this[kCall](
       "call virNetworkPortDelete on",
-      (h) => m.symbol("virNetworkPortDeleteAsync", "5.5.0")(h, flags),
+      (h) => libvirtSymbol("virNetworkPortDeleteAsync")(h, flags),
       m.isNegative,
-    );
-  }
-
-  /**
-   * Provides the network pointer associated with a port.
-   *
-   * Calls [`virNetworkPortGetNetwork`](https://libvirt.org/html/libvirt-libvirt-network.html#virNetworkPortGetNetwork) (local: no I/O).
-   *
-   * @returns the virNetworkPtr or NULL in case of failure.
-   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
-   */
-  getNetwork(): Network {
-    return this[kCallSync](
-      "call virNetworkPortGetNetwork on",
-      (h) => m.symbol("virNetworkPortGetNetwork", "5.5.0")(h),
-      m.isNull,
-      (r) => wrapHandle<Network>("virNetworkPtr", this, r!),
     );
   }
 
@@ -68,8 +51,7 @@ export abstract class NetworkPortCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virNetworkPortGetParameters");
     const r = await this[kCall](
       "call virNetworkPortGetParameters on",
-      (h) =>
-        m.symbol("virNetworkPortGetParametersAsync", "5.5.0")(h, params.buffer, paramsCount.buffer, flags),
+      (h) => libvirtSymbol("virNetworkPortGetParametersAsync")(h, params.buffer, paramsCount.buffer, flags),
       m.isNegative,
     );
     return m.takeParams(params.pointer, paramsCount.int) as NetworkPortParams;
@@ -87,7 +69,7 @@ export abstract class NetworkPortCalls extends ObjectHandle {
     const uuid = new Uint8Array(16);
     const r = this[kCallSync](
       "call virNetworkPortGetUUID on",
-      (h) => m.symbol("virNetworkPortGetUUID", "5.5.0")(h, uuid),
+      (h) => libvirtSymbol("virNetworkPortGetUUID")(h, uuid),
       m.isNegative,
     );
     return uuid;
@@ -105,7 +87,7 @@ export abstract class NetworkPortCalls extends ObjectHandle {
     const buf = m.uuidBuffer();
     const r = this[kCallSync](
       "call virNetworkPortGetUUIDString on",
-      (h) => m.symbol("virNetworkPortGetUUIDString", "5.5.0")(h, buf),
+      (h) => libvirtSymbol("virNetworkPortGetUUIDString")(h, buf),
       m.isNegative,
     );
     return m.uuidString(buf);
@@ -124,7 +106,7 @@ export abstract class NetworkPortCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virNetworkPortGetXMLDesc");
     const r = await this[kCall](
       "call virNetworkPortGetXMLDesc on",
-      (h) => m.symbol("virNetworkPortGetXMLDescAsync", "5.5.0")(h, flags),
+      (h) => libvirtSymbol("virNetworkPortGetXMLDescAsync")(h, flags),
       m.isNull,
     );
     return m.takeString(r);
@@ -147,7 +129,7 @@ export abstract class NetworkPortCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virNetworkPortSetParameters");
     await this[kCall](
       "call virNetworkPortSetParameters on",
-      (h) => m.symbol("virNetworkPortSetParametersAsync", "5.5.0")(h, params_.buffer, params_.count, flags),
+      (h) => libvirtSymbol("virNetworkPortSetParametersAsync")(h, params_.buffer, params_.count, flags),
       m.isNegative,
     );
   }

@@ -3,6 +3,7 @@
 
 import { kCall, kCallSync, kPointer, ObjectHandle } from "../../_handle.ts";
 import * as m from "../../ffi/marshal.ts";
+import { libvirtSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
 import {
   type NodeDeviceCreateOptions,
@@ -28,7 +29,7 @@ export abstract class NodeDeviceCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virNodeDeviceCreate");
     await this[kCall](
       "call virNodeDeviceCreate on",
-      (h) => m.symbol("virNodeDeviceCreateAsync", "7.3.0")(h, flags),
+      (h) => libvirtSymbol("virNodeDeviceCreateAsync")(h, flags),
       m.isNegative,
     );
   }
@@ -43,7 +44,7 @@ export abstract class NodeDeviceCalls extends ObjectHandle {
   async destroy(): Promise<void> {
     await this[kCall](
       "call virNodeDeviceDestroy on",
-      (h) => m.symbol("virNodeDeviceDestroyAsync", "0.6.3")(h),
+      (h) => libvirtSymbol("virNodeDeviceDestroyAsync")(h),
       m.isNegative,
     );
   }
@@ -65,22 +66,7 @@ export abstract class NodeDeviceCalls extends ObjectHandle {
     const a0 = m.strOrNull(driverName, "driverName", "virNodeDeviceDetachFlags");
     await this[kCall](
       "call virNodeDeviceDetachFlags on",
-      (h) => m.symbol("virNodeDeviceDetachFlagsAsync", "1.0.5")(h, a0, flags),
-      m.isNegative,
-    );
-  }
-
-  /**
-   * Detach the node device from the node itself so that it may be assigned to a guest domain.
-   *
-   * Calls [`virNodeDeviceDettach`](https://libvirt.org/html/libvirt-libvirt-nodedev.html#virNodeDeviceDettach).
-   *
-   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
-   */
-  async dettach(): Promise<void> {
-    await this[kCall](
-      "call virNodeDeviceDettach on",
-      (h) => m.symbol("virNodeDeviceDettachAsync", "0.6.1")(h),
+      (h) => libvirtSymbol("virNodeDeviceDetachFlagsAsync")(h, a0, flags),
       m.isNegative,
     );
   }
@@ -97,7 +83,7 @@ export abstract class NodeDeviceCalls extends ObjectHandle {
     const autostart = new m.Out();
     const r = await this[kCall](
       "call virNodeDeviceGetAutostart on",
-      (h) => m.symbol("virNodeDeviceGetAutostartAsync", "7.8.0")(h, autostart.buffer),
+      (h) => libvirtSymbol("virNodeDeviceGetAutostartAsync")(h, autostart.buffer),
       m.isNegative,
     );
     return autostart.int;
@@ -114,7 +100,7 @@ export abstract class NodeDeviceCalls extends ObjectHandle {
   getName(): string {
     const r = this[kCallSync](
       "call virNodeDeviceGetName on",
-      (h) => m.symbol("virNodeDeviceGetName", "0.5.0")(h),
+      (h) => libvirtSymbol("virNodeDeviceGetName")(h),
       () => false,
     );
     return m.readString(r);
@@ -123,16 +109,16 @@ export abstract class NodeDeviceCalls extends ObjectHandle {
   /**
    * Accessor for the parent of the device
    *
-   * Calls [`virNodeDeviceGetParent`](https://libvirt.org/html/libvirt-libvirt-nodedev.html#virNodeDeviceGetParent) (local: no I/O).
+   * Calls [`virNodeDeviceGetParent`](https://libvirt.org/html/libvirt-libvirt-nodedev.html#virNodeDeviceGetParent).
    *
    * @returns the name of the device's parent, or NULL if an error occurred or when the device has no parent.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
-  getParent(): string {
-    const r = this[kCallSync](
+  async getParent(): Promise<string> {
+    const r = await this[kCall](
       "call virNodeDeviceGetParent on",
-      (h) => m.symbol("virNodeDeviceGetParent", "0.5.0")(h),
-      () => false,
+      (h) => libvirtSymbol("virNodeDeviceGetParentAsync")(h),
+      m.isNull,
     );
     return m.readString(r);
   }
@@ -150,7 +136,7 @@ export abstract class NodeDeviceCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virNodeDeviceGetXMLDesc");
     const r = await this[kCall](
       "call virNodeDeviceGetXMLDesc on",
-      (h) => m.symbol("virNodeDeviceGetXMLDescAsync", "0.5.0")(h, flags),
+      (h) => libvirtSymbol("virNodeDeviceGetXMLDescAsync")(h, flags),
       m.isNull,
     );
     return m.takeString(r);
@@ -167,7 +153,7 @@ export abstract class NodeDeviceCalls extends ObjectHandle {
   async isActive(): Promise<boolean> {
     const r = await this[kCall](
       "call virNodeDeviceIsActive on",
-      (h) => m.symbol("virNodeDeviceIsActiveAsync", "7.8.0")(h),
+      (h) => libvirtSymbol("virNodeDeviceIsActiveAsync")(h),
       m.isNegative,
     );
     return r === 1;
@@ -184,27 +170,10 @@ export abstract class NodeDeviceCalls extends ObjectHandle {
   async isPersistent(): Promise<boolean> {
     const r = await this[kCall](
       "call virNodeDeviceIsPersistent on",
-      (h) => m.symbol("virNodeDeviceIsPersistentAsync", "7.8.0")(h),
+      (h) => libvirtSymbol("virNodeDeviceIsPersistentAsync")(h),
       m.isNegative,
     );
     return r === 1;
-  }
-
-  /**
-   * Accessor for the number of capabilities supported by the device.
-   *
-   * Calls [`virNodeDeviceNumOfCaps`](https://libvirt.org/html/libvirt-libvirt-nodedev.html#virNodeDeviceNumOfCaps).
-   *
-   * @returns the number of capabilities supported by the device or -1 in case of error.
-   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
-   */
-  async numOfCaps(): Promise<number> {
-    const r = await this[kCall](
-      "call virNodeDeviceNumOfCaps on",
-      (h) => m.symbol("virNodeDeviceNumOfCapsAsync", "0.5.0")(h),
-      m.isNegative,
-    );
-    return r;
   }
 
   /**
@@ -217,7 +186,7 @@ export abstract class NodeDeviceCalls extends ObjectHandle {
   async reAttach(): Promise<void> {
     await this[kCall](
       "call virNodeDeviceReAttach on",
-      (h) => m.symbol("virNodeDeviceReAttachAsync", "0.6.1")(h),
+      (h) => libvirtSymbol("virNodeDeviceReAttachAsync")(h),
       m.isNegative,
     );
   }
@@ -232,7 +201,7 @@ export abstract class NodeDeviceCalls extends ObjectHandle {
   async reset(): Promise<void> {
     await this[kCall](
       "call virNodeDeviceReset on",
-      (h) => m.symbol("virNodeDeviceResetAsync", "0.6.1")(h),
+      (h) => libvirtSymbol("virNodeDeviceResetAsync")(h),
       m.isNegative,
     );
   }
@@ -249,7 +218,7 @@ export abstract class NodeDeviceCalls extends ObjectHandle {
     const a0 = m.int(autostart, "autostart", "virNodeDeviceSetAutostart");
     await this[kCall](
       "call virNodeDeviceSetAutostart on",
-      (h) => m.symbol("virNodeDeviceSetAutostartAsync", "7.8.0")(h, a0),
+      (h) => libvirtSymbol("virNodeDeviceSetAutostartAsync")(h, a0),
       m.isNegative,
     );
   }
@@ -266,7 +235,7 @@ export abstract class NodeDeviceCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virNodeDeviceUndefine");
     await this[kCall](
       "call virNodeDeviceUndefine on",
-      (h) => m.symbol("virNodeDeviceUndefineAsync", "7.3.0")(h, flags),
+      (h) => libvirtSymbol("virNodeDeviceUndefineAsync")(h, flags),
       m.isNegative,
     );
   }

@@ -3,6 +3,7 @@
 
 import { kCall, kCallSync, kPointer, ObjectHandle } from "../../_handle.ts";
 import * as m from "../../ffi/marshal.ts";
+import { libvirtSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
 import { type NwFilterGetXmlDescOptions } from "./options.ts";
 
@@ -22,7 +23,7 @@ export abstract class NWFilterCalls extends ObjectHandle {
   getName(): string {
     const r = this[kCallSync](
       "call virNWFilterGetName on",
-      (h) => m.symbol("virNWFilterGetName", "0.8.0")(h),
+      (h) => libvirtSymbol("virNWFilterGetName")(h),
       () => false,
     );
     return m.readString(r);
@@ -40,7 +41,7 @@ export abstract class NWFilterCalls extends ObjectHandle {
     const uuid = new Uint8Array(16);
     const r = this[kCallSync](
       "call virNWFilterGetUUID on",
-      (h) => m.symbol("virNWFilterGetUUID", "0.8.0")(h, uuid),
+      (h) => libvirtSymbol("virNWFilterGetUUID")(h, uuid),
       m.isNegative,
     );
     return uuid;
@@ -58,7 +59,7 @@ export abstract class NWFilterCalls extends ObjectHandle {
     const buf = m.uuidBuffer();
     const r = this[kCallSync](
       "call virNWFilterGetUUIDString on",
-      (h) => m.symbol("virNWFilterGetUUIDString", "0.8.0")(h, buf),
+      (h) => libvirtSymbol("virNWFilterGetUUIDString")(h, buf),
       m.isNegative,
     );
     return m.uuidString(buf);
@@ -77,7 +78,7 @@ export abstract class NWFilterCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virNWFilterGetXMLDesc");
     const r = await this[kCall](
       "call virNWFilterGetXMLDesc on",
-      (h) => m.symbol("virNWFilterGetXMLDescAsync", "0.8.0")(h, flags),
+      (h) => libvirtSymbol("virNWFilterGetXMLDescAsync")(h, flags),
       m.isNull,
     );
     return m.takeString(r);
@@ -93,7 +94,7 @@ export abstract class NWFilterCalls extends ObjectHandle {
   async undefine(): Promise<void> {
     await this[kCall](
       "call virNWFilterUndefine on",
-      (h) => m.symbol("virNWFilterUndefineAsync", "0.8.0")(h),
+      (h) => libvirtSymbol("virNWFilterUndefineAsync")(h),
       m.isNegative,
     );
   }

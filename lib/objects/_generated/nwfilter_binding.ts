@@ -3,6 +3,7 @@
 
 import { kCall, kCallSync, kPointer, ObjectHandle } from "../../_handle.ts";
 import * as m from "../../ffi/marshal.ts";
+import { libvirtSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
 import { type NwFilterBindingGetXmlDescOptions } from "./options.ts";
 
@@ -21,7 +22,7 @@ export abstract class NWFilterBindingCalls extends ObjectHandle {
   async delete(): Promise<void> {
     await this[kCall](
       "call virNWFilterBindingDelete on",
-      (h) => m.symbol("virNWFilterBindingDeleteAsync", "4.5.0")(h),
+      (h) => libvirtSymbol("virNWFilterBindingDeleteAsync")(h),
       m.isNegative,
     );
   }
@@ -37,7 +38,7 @@ export abstract class NWFilterBindingCalls extends ObjectHandle {
   getFilterName(): string {
     const r = this[kCallSync](
       "call virNWFilterBindingGetFilterName on",
-      (h) => m.symbol("virNWFilterBindingGetFilterName", "4.5.0")(h),
+      (h) => libvirtSymbol("virNWFilterBindingGetFilterName")(h),
       () => false,
     );
     return m.readString(r);
@@ -54,7 +55,7 @@ export abstract class NWFilterBindingCalls extends ObjectHandle {
   getPortDev(): string {
     const r = this[kCallSync](
       "call virNWFilterBindingGetPortDev on",
-      (h) => m.symbol("virNWFilterBindingGetPortDev", "4.5.0")(h),
+      (h) => libvirtSymbol("virNWFilterBindingGetPortDev")(h),
       () => false,
     );
     return m.readString(r);
@@ -73,7 +74,7 @@ export abstract class NWFilterBindingCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virNWFilterBindingGetXMLDesc");
     const r = await this[kCall](
       "call virNWFilterBindingGetXMLDesc on",
-      (h) => m.symbol("virNWFilterBindingGetXMLDescAsync", "4.5.0")(h, flags),
+      (h) => libvirtSymbol("virNWFilterBindingGetXMLDescAsync")(h, flags),
       m.isNull,
     );
     return m.takeString(r);

@@ -3,6 +3,7 @@
 
 import { kCall, kCallSync, kPointer, ObjectHandle } from "../../_handle.ts";
 import * as m from "../../ffi/marshal.ts";
+import { libvirtSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
 import { type SecretGetXmlDescOptions, type SecretSetValueOptions } from "./options.ts";
 
@@ -22,7 +23,7 @@ export abstract class SecretCalls extends ObjectHandle {
   getUsageId(): string {
     const r = this[kCallSync](
       "call virSecretGetUsageID on",
-      (h) => m.symbol("virSecretGetUsageID", "0.7.1")(h),
+      (h) => libvirtSymbol("virSecretGetUsageID")(h),
       () => false,
     );
     return m.readString(r);
@@ -39,7 +40,7 @@ export abstract class SecretCalls extends ObjectHandle {
   getUsageType(): number {
     const r = this[kCallSync](
       "call virSecretGetUsageType on",
-      (h) => m.symbol("virSecretGetUsageType", "0.7.1")(h),
+      (h) => libvirtSymbol("virSecretGetUsageType")(h),
       m.isNegative,
     );
     return r;
@@ -57,7 +58,7 @@ export abstract class SecretCalls extends ObjectHandle {
     const uuid = new Uint8Array(16);
     const r = this[kCallSync](
       "call virSecretGetUUID on",
-      (h) => m.symbol("virSecretGetUUID", "0.7.1")(h, uuid),
+      (h) => libvirtSymbol("virSecretGetUUID")(h, uuid),
       m.isNegative,
     );
     return uuid;
@@ -75,7 +76,7 @@ export abstract class SecretCalls extends ObjectHandle {
     const buf = m.uuidBuffer();
     const r = this[kCallSync](
       "call virSecretGetUUIDString on",
-      (h) => m.symbol("virSecretGetUUIDString", "0.7.1")(h, buf),
+      (h) => libvirtSymbol("virSecretGetUUIDString")(h, buf),
       m.isNegative,
     );
     return m.uuidString(buf);
@@ -94,7 +95,7 @@ export abstract class SecretCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virSecretGetXMLDesc");
     const r = await this[kCall](
       "call virSecretGetXMLDesc on",
-      (h) => m.symbol("virSecretGetXMLDescAsync", "0.7.1")(h, flags),
+      (h) => libvirtSymbol("virSecretGetXMLDescAsync")(h, flags),
       m.isNull,
     );
     return m.takeString(r);
@@ -114,7 +115,7 @@ export abstract class SecretCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virSecretSetValue");
     await this[kCall](
       "call virSecretSetValue on",
-      (h) => m.symbol("virSecretSetValueAsync", "0.7.1")(h, value_, BigInt(value_.length), flags),
+      (h) => libvirtSymbol("virSecretSetValueAsync")(h, value_, BigInt(value_.length), flags),
       m.isNegative,
     );
   }
@@ -129,7 +130,7 @@ export abstract class SecretCalls extends ObjectHandle {
   async undefine(): Promise<void> {
     await this[kCall](
       "call virSecretUndefine on",
-      (h) => m.symbol("virSecretUndefineAsync", "0.7.1")(h),
+      (h) => libvirtSymbol("virSecretUndefineAsync")(h),
       m.isNegative,
     );
   }

@@ -3,6 +3,7 @@
 
 import { kCall, kCallSync, kPointer, ObjectHandle } from "../../_handle.ts";
 import * as m from "../../ffi/marshal.ts";
+import { libvirtSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
 import {
   StoragePoolBuildFlagsBits,
@@ -37,7 +38,7 @@ export abstract class StoragePoolCalls extends ObjectHandle {
     const flags = m.flags(options, StoragePoolBuildFlagsBits, "virStoragePoolBuild");
     await this[kCall](
       "call virStoragePoolBuild on",
-      (h) => m.symbol("virStoragePoolBuildAsync", "0.4.1")(h, flags),
+      (h) => libvirtSymbol("virStoragePoolBuildAsync")(h, flags),
       m.isNegative,
     );
   }
@@ -54,7 +55,7 @@ export abstract class StoragePoolCalls extends ObjectHandle {
     const flags = m.flags(options, StoragePoolCreateFlagsBits, "virStoragePoolCreate");
     await this[kCall](
       "call virStoragePoolCreate on",
-      (h) => m.symbol("virStoragePoolCreateAsync", "0.4.1")(h, flags),
+      (h) => libvirtSymbol("virStoragePoolCreateAsync")(h, flags),
       m.isNegative,
     );
   }
@@ -71,7 +72,7 @@ export abstract class StoragePoolCalls extends ObjectHandle {
     const flags = m.flags(options, StoragePoolDeleteFlagsBits, "virStoragePoolDelete");
     await this[kCall](
       "call virStoragePoolDelete on",
-      (h) => m.symbol("virStoragePoolDeleteAsync", "0.4.1")(h, flags),
+      (h) => libvirtSymbol("virStoragePoolDeleteAsync")(h, flags),
       m.isNegative,
     );
   }
@@ -86,7 +87,7 @@ export abstract class StoragePoolCalls extends ObjectHandle {
   async destroy(): Promise<void> {
     await this[kCall](
       "call virStoragePoolDestroy on",
-      (h) => m.symbol("virStoragePoolDestroyAsync", "0.4.1")(h),
+      (h) => libvirtSymbol("virStoragePoolDestroyAsync")(h),
       m.isNegative,
     );
   }
@@ -103,7 +104,7 @@ export abstract class StoragePoolCalls extends ObjectHandle {
     const autostart = new m.Out();
     const r = await this[kCall](
       "call virStoragePoolGetAutostart on",
-      (h) => m.symbol("virStoragePoolGetAutostartAsync", "0.4.1")(h, autostart.buffer),
+      (h) => libvirtSymbol("virStoragePoolGetAutostartAsync")(h, autostart.buffer),
       m.isNegative,
     );
     return autostart.int;
@@ -120,7 +121,7 @@ export abstract class StoragePoolCalls extends ObjectHandle {
   getName(): string {
     const r = this[kCallSync](
       "call virStoragePoolGetName on",
-      (h) => m.symbol("virStoragePoolGetName", "0.4.1")(h),
+      (h) => libvirtSymbol("virStoragePoolGetName")(h),
       () => false,
     );
     return m.readString(r);
@@ -138,7 +139,7 @@ export abstract class StoragePoolCalls extends ObjectHandle {
     const uuid = new Uint8Array(16);
     const r = this[kCallSync](
       "call virStoragePoolGetUUID on",
-      (h) => m.symbol("virStoragePoolGetUUID", "0.4.1")(h, uuid),
+      (h) => libvirtSymbol("virStoragePoolGetUUID")(h, uuid),
       m.isNegative,
     );
     return uuid;
@@ -156,7 +157,7 @@ export abstract class StoragePoolCalls extends ObjectHandle {
     const buf = m.uuidBuffer();
     const r = this[kCallSync](
       "call virStoragePoolGetUUIDString on",
-      (h) => m.symbol("virStoragePoolGetUUIDString", "0.4.1")(h, buf),
+      (h) => libvirtSymbol("virStoragePoolGetUUIDString")(h, buf),
       m.isNegative,
     );
     return m.uuidString(buf);
@@ -175,7 +176,7 @@ export abstract class StoragePoolCalls extends ObjectHandle {
     const flags = m.flags(options, StorageXmlFlagsBits, "virStoragePoolGetXMLDesc");
     const r = await this[kCall](
       "call virStoragePoolGetXMLDesc on",
-      (h) => m.symbol("virStoragePoolGetXMLDescAsync", "0.4.1")(h, flags),
+      (h) => libvirtSymbol("virStoragePoolGetXMLDescAsync")(h, flags),
       m.isNull,
     );
     return m.takeString(r);
@@ -195,7 +196,7 @@ export abstract class StoragePoolCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virStoragePoolListAllVolumes");
     return await this[kCall](
       "call virStoragePoolListAllVolumes on",
-      (h) => m.symbol("virStoragePoolListAllVolumesAsync", "0.10.2")(h, vols.buffer, flags),
+      (h) => libvirtSymbol("virStoragePoolListAllVolumesAsync")(h, vols.buffer, flags),
       m.isNegative,
       (r) =>
         m.takeHandles(vols.pointer, r).map((x) => wrapHandle<StorageVolume>("virStorageVolPtr", this, x)),
@@ -212,7 +213,7 @@ export abstract class StoragePoolCalls extends ObjectHandle {
   async undefine(): Promise<void> {
     await this[kCall](
       "call virStoragePoolUndefine on",
-      (h) => m.symbol("virStoragePoolUndefineAsync", "0.4.1")(h),
+      (h) => libvirtSymbol("virStoragePoolUndefineAsync")(h),
       m.isNegative,
     );
   }
@@ -235,7 +236,7 @@ export abstract class StoragePoolCalls extends ObjectHandle {
     const a0 = m.str(xmlDesc, "xmlDesc", "virStorageVolCreateXML");
     return await this[kCall](
       "call virStorageVolCreateXML on",
-      (h) => m.symbol("virStorageVolCreateXMLAsync", "0.4.1")(h, a0, flags),
+      (h) => libvirtSymbol("virStorageVolCreateXMLAsync")(h, a0, flags),
       m.isNull,
       (r) => wrapHandle<StorageVolume>("virStorageVolPtr", this, r!),
     );
@@ -262,7 +263,7 @@ export abstract class StoragePoolCalls extends ObjectHandle {
     return await this[kCall](
       "call virStorageVolCreateXMLFrom on",
       (h) =>
-        m.symbol("virStorageVolCreateXMLFromAsync", "0.6.4")(
+        libvirtSymbol("virStorageVolCreateXMLFromAsync")(
           h,
           a0,
           m.handle(clonevol, "clonevol", "virStorageVolCreateXMLFrom", kPointer),
@@ -286,7 +287,7 @@ export abstract class StoragePoolCalls extends ObjectHandle {
     const a0 = m.str(name, "name", "virStorageVolLookupByName");
     return await this[kCall](
       "call virStorageVolLookupByName on",
-      (h) => m.symbol("virStorageVolLookupByNameAsync", "0.4.1")(h, a0),
+      (h) => libvirtSymbol("virStorageVolLookupByNameAsync")(h, a0),
       m.isNull,
       (r) => wrapHandle<StorageVolume>("virStorageVolPtr", this, r!),
     );

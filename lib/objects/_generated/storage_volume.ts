@@ -3,6 +3,7 @@
 
 import { kCall, kCallSync, kPointer, ObjectHandle } from "../../_handle.ts";
 import * as m from "../../ffi/marshal.ts";
+import { libvirtSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
 import {
   StorageVolDownloadFlagsBits,
@@ -33,7 +34,7 @@ export abstract class StorageVolumeCalls extends ObjectHandle {
   async storagePoolLookupByVolume(): Promise<StoragePool> {
     return await this[kCall](
       "call virStoragePoolLookupByVolume on",
-      (h) => m.symbol("virStoragePoolLookupByVolumeAsync", "0.4.1")(h),
+      (h) => libvirtSymbol("virStoragePoolLookupByVolumeAsync")(h),
       m.isNull,
       (r) => wrapHandle<StoragePool>("virStoragePoolPtr", this, r!),
     );
@@ -62,7 +63,7 @@ export abstract class StorageVolumeCalls extends ObjectHandle {
     await this[kCall](
       "call virStorageVolDownload on",
       (h) =>
-        m.symbol("virStorageVolDownloadAsync", "0.9.0")(
+        libvirtSymbol("virStorageVolDownloadAsync")(
           h,
           m.handle(stream, "stream", "virStorageVolDownload", kPointer),
           a1,
@@ -84,7 +85,7 @@ export abstract class StorageVolumeCalls extends ObjectHandle {
   getKey(): string {
     const r = this[kCallSync](
       "call virStorageVolGetKey on",
-      (h) => m.symbol("virStorageVolGetKey", "0.4.1")(h),
+      (h) => libvirtSymbol("virStorageVolGetKey")(h),
       () => false,
     );
     return m.readString(r);
@@ -101,7 +102,7 @@ export abstract class StorageVolumeCalls extends ObjectHandle {
   getName(): string {
     const r = this[kCallSync](
       "call virStorageVolGetName on",
-      (h) => m.symbol("virStorageVolGetName", "0.4.1")(h),
+      (h) => libvirtSymbol("virStorageVolGetName")(h),
       () => false,
     );
     return m.readString(r);
@@ -118,7 +119,7 @@ export abstract class StorageVolumeCalls extends ObjectHandle {
   async getPath(): Promise<string> {
     const r = await this[kCall](
       "call virStorageVolGetPath on",
-      (h) => m.symbol("virStorageVolGetPathAsync", "0.4.1")(h),
+      (h) => libvirtSymbol("virStorageVolGetPathAsync")(h),
       m.isNull,
     );
     return m.takeString(r);
@@ -137,7 +138,7 @@ export abstract class StorageVolumeCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virStorageVolGetXMLDesc");
     const r = await this[kCall](
       "call virStorageVolGetXMLDesc on",
-      (h) => m.symbol("virStorageVolGetXMLDescAsync", "0.4.1")(h, flags),
+      (h) => libvirtSymbol("virStorageVolGetXMLDescAsync")(h, flags),
       m.isNull,
     );
     return m.takeString(r);
@@ -157,7 +158,7 @@ export abstract class StorageVolumeCalls extends ObjectHandle {
     const a0 = m.int64(capacity, "capacity", "virStorageVolResize", true);
     await this[kCall](
       "call virStorageVolResize on",
-      (h) => m.symbol("virStorageVolResizeAsync", "0.9.10")(h, a0, flags),
+      (h) => libvirtSymbol("virStorageVolResizeAsync")(h, a0, flags),
       m.isNegative,
     );
   }
@@ -185,7 +186,7 @@ export abstract class StorageVolumeCalls extends ObjectHandle {
     await this[kCall](
       "call virStorageVolUpload on",
       (h) =>
-        m.symbol("virStorageVolUploadAsync", "0.9.0")(
+        libvirtSymbol("virStorageVolUploadAsync")(
           h,
           m.handle(stream, "stream", "virStorageVolUpload", kPointer),
           a1,
@@ -208,7 +209,7 @@ export abstract class StorageVolumeCalls extends ObjectHandle {
     const flags = m.flags(options, {}, "virStorageVolWipe");
     await this[kCall](
       "call virStorageVolWipe on",
-      (h) => m.symbol("virStorageVolWipeAsync", "0.8.0")(h, flags),
+      (h) => libvirtSymbol("virStorageVolWipeAsync")(h, flags),
       m.isNegative,
     );
   }
@@ -227,7 +228,7 @@ export abstract class StorageVolumeCalls extends ObjectHandle {
     const a0 = m.int(algorithm, "algorithm", "virStorageVolWipePattern", true);
     await this[kCall](
       "call virStorageVolWipePattern on",
-      (h) => m.symbol("virStorageVolWipePatternAsync", "0.9.10")(h, a0, flags),
+      (h) => libvirtSymbol("virStorageVolWipePatternAsync")(h, a0, flags),
       m.isNegative,
     );
   }

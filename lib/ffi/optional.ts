@@ -1,0 +1,70 @@
+// Functions newer than MINIMUM_LIBVIRT_VERSION are optional symbols: null when the installed libvirt
+// lacks them. Callers go through requireSymbol, which turns the null into a NotSupportedError that
+// names the function, the version that added it and the version installed.
+import { ErrorCode, ErrorDomain } from "../error_codes.ts";
+import { ErrorLevel, NotSupportedError } from "../errors.ts";
+import { FUNCTION_VERSIONS } from "./_generated/versions.ts";
+import { formatVersion, libvirt, type LoadedLibvirt } from "./library.ts";
+import { libvirtQemu, type LoadedLibvirtQemu } from "./qemu_library.ts";
+
+/** The C function a symbol key binds: `virDomainGetInfoAsync` -> `virDomainGetInfo`. */
+export function cFunctionName(key: string): string {
+  return key in FUNCTION_VERSIONS ? key : key.replace(/Async$/, "");
+}
+
+/**
+ * The symbol `name` of `symbols`, or a NotSupportedError when it is null (the installed libvirt is
+ * older than the release that added it).
+ *
+ * @param symbols a symbols object (`libvirt().symbols`, `libvirtQemu().symbols`, or a test double)
+ * @param name the key, e.g. `"virDomainFDAssociateAsync"`
+ * @param installedVersion libvirt's version number (`libvirt().version`)
+ * @returns the bound function
+ * @throws {NotSupportedError} `Cannot call virX: virX requires libvirt >= 9.0.0 (installed: 8.0.0)`
+ */
+export function requireSymbol<S extends object, K extends keyof S & string>(
+  symbols: S,
+  name: K,
+  installedVersion: number,
+): NonNullable<S[K]> {
+  const value = symbols[name];
+  if (value !== null && value !== undefined) return value as NonNullable<S[K]>;
+  const cName = cFunctionName(name);
+  const since = (FUNCTION_VERSIONS as Record<string, string>)[cName] ?? "a newer release";
+  throw new NotSupportedError(`call ${cName}`, {
+    code: ErrorCode.NO_SUPPORT,
+    domain: ErrorDomain.NONE,
+    level: ErrorLevel.ERROR,
+    message: `${cName} requires libvirt >= ${since} (installed: ${formatVersion(installedVersion)})`,
+  });
+}
+
+/**
+ * A libvirt.so symbol, loading libvirt first; throws NotSupportedError when it is too old for it.
+ *
+ * @param name the key, e.g. `"virDomainSaveParamsAsync"`
+ * @returns the bound function
+ * @throws {NotSupportedError} when the installed libvirt lacks the function
+ * @throws {LibvirtLoadError} when libvirt cannot be loaded
+ */
+export function libvirtSymbol<K extends keyof LoadedLibvirt["symbols"] & string>(
+  name: K,
+): NonNullable<LoadedLibvirt["symbols"][K]> {
+  const lib = libvirt();
+  return requireSymbol(lib.symbols, name, lib.version);
+}
+
+/**
+ * A libvirt-qemu.so symbol, loading libvirt-qemu on this first QEMU-specific call.
+ *
+ * @param name the key, e.g. `"virDomainQemuAgentCommandAsync"`
+ * @returns the bound function
+ * @throws {NotSupportedError} when the installed libvirt lacks the function
+ * @throws {LibvirtLoadError} when libvirt-qemu.so.0 cannot be loaded
+ */
+export function qemuSymbol<K extends keyof LoadedLibvirtQemu["symbols"] & string>(
+  name: K,
+): NonNullable<LoadedLibvirtQemu["symbols"][K]> {
+  const qemu = libvirtQemu();
+  return requireSymbol(qemu.symbols, name, libvirt().version);
+}
