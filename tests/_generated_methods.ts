@@ -287,7 +287,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "fn": "virConnectSetIdentity",
   "since": "5.8.0",
   "async": true,
-  "params": [{ "name": "params", "type": "IdentityParams", "optional": false }, {
+  "params": [{ "name": "params", "type": "IdentityParams<number | bigint>", "optional": false }, {
     "name": "options",
     "type": "ConnectSetIdentityOptions | number",
     "optional": true,
@@ -431,7 +431,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "fn": "virDomainRestoreParams",
   "since": "8.4.0",
   "async": true,
-  "params": [{ "name": "params", "type": "SaveParams", "optional": false }, {
+  "params": [{ "name": "params", "type": "SaveParams<number | bigint>", "optional": false }, {
     "name": "options",
     "type": "DomainRestoreParamsOptions | number",
     "optional": true,
@@ -579,19 +579,6 @@ export const generatedMethods: GeneratedMethod[] = [{
   "returns": "Network",
 }, {
   "object": "Connection",
-  "method": "nodeAllocPages",
-  "fn": "virNodeAllocPages",
-  "since": "1.2.9",
-  "async": true,
-  "params": [
-    { "name": "npages", "type": "number", "optional": false },
-    { "name": "startCell", "type": "number", "optional": false },
-    { "name": "cellCount", "type": "number", "optional": false },
-    { "name": "options", "type": "NodeAllocPagesOptions | number", "optional": true },
-  ],
-  "returns": "{ result: number; pageSizes: number; pageCounts: bigint }",
-}, {
-  "object": "Connection",
   "method": "nodeDeviceCreateXml",
   "fn": "virNodeDeviceCreateXML",
   "since": "0.6.3",
@@ -644,19 +631,6 @@ export const generatedMethods: GeneratedMethod[] = [{
   "returns": "bigint",
 }, {
   "object": "Connection",
-  "method": "nodeGetFreePages",
-  "fn": "virNodeGetFreePages",
-  "since": "1.2.6",
-  "async": true,
-  "params": [
-    { "name": "npages", "type": "number", "optional": false },
-    { "name": "startCell", "type": "number", "optional": false },
-    { "name": "cellCount", "type": "number", "optional": false },
-    { "name": "options", "type": "NodeGetFreePagesOptions | number", "optional": true },
-  ],
-  "returns": "{ result: number; pages: number; counts: bigint }",
-}, {
-  "object": "Connection",
   "method": "nodeGetMemoryParameters",
   "fn": "virNodeGetMemoryParameters",
   "since": "0.10.2",
@@ -677,7 +651,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "fn": "virNodeSetMemoryParameters",
   "since": "0.10.2",
   "async": true,
-  "params": [{ "name": "params", "type": "NodeMemoryParams", "optional": false }, {
+  "params": [{ "name": "params", "type": "NodeMemoryParams<number | bigint>", "optional": false }, {
     "name": "options",
     "type": "NodeSetMemoryParametersOptions | number",
     "optional": true,
@@ -998,7 +972,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "params": [
     { "name": "disk", "type": "string", "optional": false },
     { "name": "destxml", "type": "string", "optional": false },
-    { "name": "params", "type": "BlockCopyParams", "optional": false },
+    { "name": "params", "type": "BlockCopyParams<number | bigint>", "optional": false },
     { "name": "options", "type": "DomainBlockCopyOptions | number", "optional": true },
   ],
   "returns": "void",
@@ -1595,7 +1569,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "async": true,
   "params": [{ "name": "dconn", "type": "Connection", "optional": false }, {
     "name": "params",
-    "type": "MigrateParams",
+    "type": "MigrateParams<number | bigint>",
     "optional": false,
   }, { "name": "options", "type": "DomainMigrate3Options | number", "optional": true }],
   "returns": "Domain",
@@ -1679,7 +1653,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "async": true,
   "params": [{ "name": "dconnuri", "type": "string", "optional": false }, {
     "name": "params",
-    "type": "MigrateParams",
+    "type": "MigrateParams<number | bigint>",
     "optional": false,
   }, { "name": "options", "type": "DomainMigrateToUri3Options | number", "optional": true }],
   "returns": "void",
@@ -1837,7 +1811,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "fn": "virDomainSaveParams",
   "since": "8.4.0",
   "async": true,
-  "params": [{ "name": "params", "type": "SaveParams", "optional": false }, {
+  "params": [{ "name": "params", "type": "SaveParams<number | bigint>", "optional": false }, {
     "name": "options",
     "type": "DomainSaveParamsOptions | number",
     "optional": true,
@@ -1873,7 +1847,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "fn": "virDomainSetBlkioParameters",
   "since": "0.9.0",
   "async": true,
-  "params": [{ "name": "params", "type": "BlkioParams", "optional": false }, {
+  "params": [{ "name": "params", "type": "BlkioParams<number | bigint>", "optional": false }, {
     "name": "options",
     "type": "DomainSetBlkioParametersOptions | number",
     "optional": true,
@@ -1887,7 +1861,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "async": true,
   "params": [{ "name": "disk", "type": "string", "optional": false }, {
     "name": "params",
-    "type": "BlockIoTuneParams",
+    "type": "BlockIoTuneParams<number | bigint>",
     "optional": false,
   }, { "name": "options", "type": "DomainSetBlockIoTuneOptions | number", "optional": true }],
   "returns": "void",
@@ -1923,7 +1897,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "async": true,
   "params": [{ "name": "device", "type": "string", "optional": false }, {
     "name": "params",
-    "type": "InterfaceParams",
+    "type": "InterfaceParams<number | bigint>",
     "optional": false,
   }, { "name": "options", "type": "DomainSetInterfaceParametersOptions | number", "optional": true }],
   "returns": "void",
@@ -1935,7 +1909,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "async": true,
   "params": [{ "name": "iothread_id", "type": "number", "optional": false }, {
     "name": "params",
-    "type": "IoThreadParams",
+    "type": "IoThreadParams<number | bigint>",
     "optional": false,
   }, { "name": "options", "type": "DomainSetIoThreadParamsOptions | number", "optional": true }],
   "returns": "void",
@@ -1945,7 +1919,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "fn": "virDomainSetLaunchSecurityState",
   "since": "8.0.0",
   "async": true,
-  "params": [{ "name": "params", "type": "LaunchSecurityParams", "optional": false }, {
+  "params": [{ "name": "params", "type": "LaunchSecurityParams<number | bigint>", "optional": false }, {
     "name": "options",
     "type": "DomainSetLaunchSecurityStateOptions | number",
     "optional": true,
@@ -1997,7 +1971,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "fn": "virDomainSetMemoryParameters",
   "since": "0.8.5",
   "async": true,
-  "params": [{ "name": "params", "type": "MemoryParams", "optional": false }, {
+  "params": [{ "name": "params", "type": "MemoryParams<number | bigint>", "optional": false }, {
     "name": "options",
     "type": "DomainSetMemoryParametersOptions | number",
     "optional": true,
@@ -2035,7 +2009,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "fn": "virDomainSetNumaParameters",
   "since": "0.9.9",
   "async": true,
-  "params": [{ "name": "params", "type": "NumaParams", "optional": false }, {
+  "params": [{ "name": "params", "type": "NumaParams<number | bigint>", "optional": false }, {
     "name": "options",
     "type": "DomainSetNumaParametersOptions | number",
     "optional": true,
@@ -2047,7 +2021,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "fn": "virDomainSetPerfEvents",
   "since": "1.3.3",
   "async": true,
-  "params": [{ "name": "params", "type": "PerfEvents", "optional": false }, {
+  "params": [{ "name": "params", "type": "PerfEvents<number | bigint>", "optional": false }, {
     "name": "options",
     "type": "DomainSetPerfEventsOptions | number",
     "optional": true,
@@ -2059,7 +2033,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "fn": "virDomainSetSchedulerParametersFlags",
   "since": "0.9.2",
   "async": true,
-  "params": [{ "name": "params", "type": "SchedulerParams", "optional": false }, {
+  "params": [{ "name": "params", "type": "SchedulerParams<number | bigint>", "optional": false }, {
     "name": "options",
     "type": "DomainSetSchedulerParametersFlagsOptions | number",
     "optional": true,
@@ -2537,7 +2511,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "fn": "virNetworkPortSetParameters",
   "since": "5.5.0",
   "async": true,
-  "params": [{ "name": "params", "type": "NetworkPortParams", "optional": false }, {
+  "params": [{ "name": "params", "type": "NetworkPortParams<number | bigint>", "optional": false }, {
     "name": "options",
     "type": "NetworkPortSetParametersOptions | number",
     "optional": true,

@@ -162,6 +162,11 @@ export class Out {
   get pointer(): Deno.PointerValue {
     return Deno.UnsafePointer.create(this.#words[0]);
   }
+  /** Stores an `int` (in/out counts such as `nparams`). */
+  setInt(value: number): this {
+    new Int32Array(this.#words.buffer)[0] = value;
+    return this;
+  }
   /** Resets the slot (for module-level slots the sync methods reuse). */
   clear(): this {
     this.#words[0] = 0n;

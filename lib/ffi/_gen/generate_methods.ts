@@ -428,7 +428,7 @@ function plan(fn: ApiFunction, api: Indexes, local: Set<string>): Plan | Skip {
       if (!schema) return skip("typed parameters without a schema in overrides.ts");
       p.params.push({
         name: n,
-        type: schema.typeName,
+        type: `${schema.typeName}<number | bigint>`,
         optional: false,
         doc: `typed parameters (${schema.doc})`,
       });
@@ -780,7 +780,7 @@ function buildIndexes(
       for (const prefix of spec.prefixes) {
         for (const mac of api.macros) {
           if (!mac.name.startsWith(prefix) || mac.name.endsWith("_LENGTH")) continue;
-          const kind = spec.kinds?.[mac.string] ?? typedKind(mac.info);
+          const kind = spec.kinds?.[mac.string] ?? typedKind(mac.info) ?? spec.defaultKind;
           if (kind === undefined) {
             unknownTypes.push(`${mac.name} (${fn})`);
             continue;
@@ -794,7 +794,9 @@ function buildIndexes(
       const lines = [...fields].map(([k, f]) =>
         `  /** ${f.macro ? `\`${f.macro}\` (${f.kind})` : f.kind}${
           f.info ? `: ${docText(f.info)}` : ""
-        } */\n  ${JSON.stringify(k)}?: ${tsOfKind[f.kind]}${spec.open ? " | TypedValue[]" : ""};`
+        } */\n  ${JSON.stringify(k)}?: ${
+          f.kind === "llong" || f.kind === "ullong" ? "Wide" : tsOfKind[f.kind]
+        }${spec.open ? " | TypedValue[]" : ""};`
       );
       const accepts = (kind: string) =>
         (kind === "llong" || kind === "ullong") ? "number | bigint" : tsOfKind[kind];
@@ -802,7 +804,7 @@ function buildIndexes(
       schemaCode.push(
         `/** Typed parameters of ${spec.functions.join(", ")} (${
           spec.prefixes.join(", ")
-        }*): 64-bit integers are bigints (numbers accepted on input). */\nexport interface ${typeName} {\n${
+        }*): 64-bit integers are bigints when read, numbers or bigints when given (\`Wide\`). */\nexport interface ${typeName}<Wide extends number | bigint = bigint> {\n${
           lines.join("\n")
         }${
           spec.open
@@ -920,12 +922,18 @@ function emitMethod(p: Plan, sync: boolean): string {
   const ffi = (h: string) => [h, ...p.ffiArgs].join(", ");
   if (p.sizedParams) {
     const sn = (p as Plan & { sizedName: string }).sizedName;
-    body.push(`let ${sn}Buffer = m.paramsBuffer(0);`);
     const args0 = ffi("h").replace("SIZED_BUFFER", "null");
     const args1 = ffi("h").replace("SIZED_BUFFER", `${sn}Buffer`);
-    run = `${
-      asyncCall ? "async " : ""
-    }(h) => {\n        const f = ${callSym};\n        const n = ${aw}f(${args0});\n        if (n < 0) return n;\n        ${sn}Buffer = m.paramsBuffer(${sn}Count.int);\n        return ${aw}f(${args1});\n      }`;
+    const capacity = methodOverrides.paramsCapacity[fn.name];
+    if (capacity !== undefined) {
+      // libvirt refuses the sizing call (params NULL): one call with room for every field it has
+      body.push(`const ${sn}Buffer = m.paramsBuffer(${capacity});`, `${sn}Count.setInt(${capacity});`);
+    } else body.push(`let ${sn}Buffer = m.paramsBuffer(0);`);
+    run = capacity !== undefined
+      ? `(h) => ${callSym}(${args1})`
+      : `${
+        asyncCall ? "async " : ""
+      }(h) => {\n        const f = ${callSym};\n        const n = ${aw}f(${args0});\n        if (n < 0) return n;\n        ${sn}Buffer = m.paramsBuffer(${sn}Count.int);\n        return ${aw}f(${args1});\n      }`;
   } else {
     run = `(h) => ${callSym}(${ffi("h")})`;
   }

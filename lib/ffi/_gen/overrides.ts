@@ -468,6 +468,8 @@ export interface TypedParamsOverride {
   functions: string[];
   /** Field kinds the macro docs do not state, or fields without a macro. */
   kinds?: Record<string, "int" | "uint" | "llong" | "ullong" | "double" | "boolean" | "string">;
+  /** The kind of fields whose macro docs state none. */
+  defaultKind?: "int" | "uint" | "llong" | "ullong" | "double" | "boolean" | "string";
   /** True when libvirt adds fields of its own (per-device, per-index): the type takes any field. */
   open?: boolean;
 }
@@ -516,6 +518,7 @@ const migrate: TypedParamsOverride = {
   typeName: "MigrateParams",
   prefixes: ["VIR_MIGRATE_PARAM_"],
   functions: ["virDomainMigrate3", "virDomainMigrateToURI3"],
+  kinds: { compression: "string", listen_address: "string", migrate_disks: "string" },
   // VIR_MIGRATE_PARAM_MIGRATE_DISKS and _DISKS_DETECT_ZEROES may repeat: pass an array
   open: true,
 };
@@ -523,7 +526,7 @@ const job: TypedParamsOverride = {
   typeName: "JobStats",
   prefixes: ["VIR_DOMAIN_JOB_"],
   functions: ["virDomainGetJobStats"],
-  kinds: { type: "int" },
+  kinds: { type: "int", errmsg: "string" },
   open: true,
 };
 const blockCopy: TypedParamsOverride = {
@@ -535,16 +538,20 @@ const save: TypedParamsOverride = {
   typeName: "SaveParams",
   prefixes: ["VIR_DOMAIN_SAVE_PARAM_"],
   functions: ["virDomainSaveParams", "virDomainRestoreParams"],
+  kinds: { file: "string", dxml: "string" },
 };
 const perf: TypedParamsOverride = {
   typeName: "PerfEvents",
   prefixes: ["VIR_PERF_PARAM_"],
   functions: ["virDomainSetPerfEvents", "virDomainGetPerfEvents"],
+  // each field enables or reports one perf event
+  defaultKind: "boolean",
 };
 const iothread: TypedParamsOverride = {
   typeName: "IoThreadParams",
   prefixes: ["VIR_DOMAIN_IOTHREAD_"],
   functions: ["virDomainSetIOThreadParams"],
+  kinds: { poll_grow: "uint", poll_max_ns: "ullong", poll_shrink: "uint" },
 };
 const launchSecurity: TypedParamsOverride = {
   typeName: "LaunchSecurityParams",
@@ -556,11 +563,21 @@ const nodeMemory: TypedParamsOverride = {
   typeName: "NodeMemoryParams",
   prefixes: ["VIR_NODE_MEMORY_SHARED_"],
   functions: ["virNodeSetMemoryParameters", "virNodeGetMemoryParameters"],
+  kinds: {
+    shm_pages_to_scan: "uint",
+    shm_sleep_millisecs: "uint",
+    shm_pages_shared: "ullong",
+    shm_pages_sharing: "ullong",
+    shm_pages_unshared: "ullong",
+    shm_pages_volatile: "ullong",
+    shm_full_scans: "ullong",
+  },
 };
 const sev: TypedParamsOverride = {
   typeName: "SevInfo",
   prefixes: ["VIR_NODE_SEV_"],
   functions: ["virNodeGetSEVInfo"],
+  kinds: { cbitpos: "uint", "reduced-phys-bits": "uint" },
   open: true,
 };
 const portParams: TypedParamsOverride = {
@@ -644,11 +661,22 @@ export const methodOverrides = {
     "virDomainLookupByID",
   ],
 
+  /**
+   * Get*Parameters calls that refuse the sizing call (params NULL, nparams 0): one call with room
+   * for this many fields (libvirt fills at most nparams and says how many it filled).
+   */
+  paramsCapacity: {
+    virDomainGetSchedulerParametersFlags: 32,
+  } as Record<string, number>,
+
   /** Names other than the mechanical one (keep this empty unless the rule gives a reserved word). */
   rename: {} as Record<string, string>,
 
   /** Functions that get no generated method, with the reason (written by hand, elsewhere, or legacy). */
   skip: {
+    // in-arrays of page sizes with out-arrays per cell: not a mechanical shape
+    virNodeGetFreePages: "hand-written: page-size array in, per-cell counts out",
+    virNodeAllocPages: "hand-written: page-size and page-count arrays in",
     ...Object.fromEntries(
       [
         "Connect",

@@ -57,14 +57,11 @@ import {
   type NetworkCreateXmlFlagsOptions,
   NetworkDefineFlagsBits,
   type NetworkDefineXmlFlagsOptions,
-  NodeAllocPagesFlagsBits,
-  type NodeAllocPagesOptions,
   NodeDeviceCreateXmlFlagsBits,
   type NodeDeviceCreateXmlOptions,
   NodeDeviceDefineXmlFlagsBits,
   type NodeDeviceDefineXmlOptions,
   type NodeDeviceLookupScsiHostByWwnOptions,
-  type NodeGetFreePagesOptions,
   type NodeGetMemoryParametersOptions,
   type NodeGetSevInfoOptions,
   type NodeMemoryParams,
@@ -732,7 +729,10 @@ export abstract class ConnectionCalls {
    * @param options flags as options: none named yet, or a raw `flags` number
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
-  async setIdentity(params: IdentityParams, options?: ConnectSetIdentityOptions | number): Promise<void> {
+  async setIdentity(
+    params: IdentityParams<number | bigint>,
+    options?: ConnectSetIdentityOptions | number,
+  ): Promise<void> {
     const params_ = m.params(params, IdentityParamsSchema, "virConnectSetIdentity");
     const flags = m.flags(options, {}, "virConnectSetIdentity");
     await this.#gate().call(
@@ -1039,7 +1039,7 @@ export abstract class ConnectionCalls {
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async domainRestoreParams(
-    params: SaveParams,
+    params: SaveParams<number | bigint>,
     options?: DomainRestoreParamsOptions | number,
   ): Promise<void> {
     const params_ = m.params(params, SaveParamsSchema, "virDomainRestoreParams");
@@ -1354,39 +1354,6 @@ export abstract class ConnectionCalls {
   }
 
   /**
-   * Sometimes, when trying to start a new domain, it may be necessary to reserve some huge pages in the system pool which can be then allocated by the domain.
-   *
-   * Calls [`virNodeAllocPages`](https://libvirt.org/html/libvirt-libvirt-host.html#virNodeAllocPages).
-   *
-   * @param npages number of items in the `pageSizes` and `pageCounts` arrays
-   * @param startCell index of first cell to allocate pages on
-   * @param cellCount number of consecutive cells to allocate pages on
-   * @param options flags as options: `virNodeAllocPagesFlags` bits by name, or a raw `flags` number
-   * @returns the number of nodes successfully adjusted or -1 in case of an error.; `pageSizes`: which huge page sizes to allocate; `pageCounts`: how many pages should be allocated
-   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
-   */
-  async nodeAllocPages(
-    npages: number,
-    startCell: number,
-    cellCount: number,
-    options?: NodeAllocPagesOptions | number,
-  ): Promise<{ result: number; pageSizes: number; pageCounts: bigint }> {
-    const pageSizes = new m.Out();
-    const pageCounts = new m.Out();
-    const flags = m.flags(options, NodeAllocPagesFlagsBits, "virNodeAllocPages");
-    const a0 = m.int(npages, "npages", "virNodeAllocPages", true);
-    const a3 = m.int(startCell, "startCell", "virNodeAllocPages");
-    const a4 = m.int(cellCount, "cellCount", "virNodeAllocPages", true);
-    const r = await this.#gate().call(
-      () => `call virNodeAllocPages on ${JSON.stringify(this.#uri())}`,
-      (h) =>
-        libvirtSymbol("virNodeAllocPagesAsync")(h, a0, pageSizes.buffer, pageCounts.buffer, a3, a4, flags),
-      m.isNegative,
-    );
-    return { result: r, pageSizes: pageSizes.uint, pageCounts: pageCounts.u64 };
-  }
-
-  /**
    * Create a new device on the VM host machine, for example, virtual HBAs created using vport_create.
    *
    * Calls [`virNodeDeviceCreateXML`](https://libvirt.org/html/libvirt-libvirt-nodedev.html#virNodeDeviceCreateXML).
@@ -1498,38 +1465,6 @@ export abstract class ConnectionCalls {
   }
 
   /**
-   * This calls queries the host system on free pages of specified size.
-   *
-   * Calls [`virNodeGetFreePages`](https://libvirt.org/html/libvirt-libvirt-host.html#virNodeGetFreePages).
-   *
-   * @param npages number of items in the `pages` array
-   * @param startCell index of first cell to return free pages info on.
-   * @param cellCount maximum number of cells for which free pages information can be returned.
-   * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns the number of entries filled in `counts` or -1 in case of error.; `pages`: page sizes to query; `counts`: returned counts of free pages
-   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
-   */
-  async nodeGetFreePages(
-    npages: number,
-    startCell: number,
-    cellCount: number,
-    options?: NodeGetFreePagesOptions | number,
-  ): Promise<{ result: number; pages: number; counts: bigint }> {
-    const pages = new m.Out();
-    const counts = new m.Out();
-    const flags = m.flags(options, {}, "virNodeGetFreePages");
-    const a0 = m.int(npages, "npages", "virNodeGetFreePages", true);
-    const a2 = m.int(startCell, "startCell", "virNodeGetFreePages");
-    const a3 = m.int(cellCount, "cellCount", "virNodeGetFreePages", true);
-    const r = await this.#gate().call(
-      () => `call virNodeGetFreePages on ${JSON.stringify(this.#uri())}`,
-      (h) => libvirtSymbol("virNodeGetFreePagesAsync")(h, a0, pages.buffer, a2, a3, counts.buffer, flags),
-      m.isNegative,
-    );
-    return { result: r, pages: pages.uint, counts: counts.u64 };
-  }
-
-  /**
    * Get all node memory parameters (parameters unsupported by OS will be omitted).
    *
    * Calls [`virNodeGetMemoryParameters`](https://libvirt.org/html/libvirt-libvirt-host.html#virNodeGetMemoryParameters).
@@ -1590,7 +1525,7 @@ export abstract class ConnectionCalls {
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async nodeSetMemoryParameters(
-    params: NodeMemoryParams,
+    params: NodeMemoryParams<number | bigint>,
     options?: NodeSetMemoryParametersOptions | number,
   ): Promise<void> {
     const params_ = m.params(params, NodeMemoryParamsSchema, "virNodeSetMemoryParameters");

@@ -450,7 +450,7 @@ export abstract class DomainCalls extends ObjectHandle {
   async blockCopy(
     disk: string,
     destxml: string,
-    params: BlockCopyParams,
+    params: BlockCopyParams<number | bigint>,
     options?: DomainBlockCopyOptions | number,
   ): Promise<void> {
     const params_ = m.params(params, BlockCopyParamsSchema, "virDomainBlockCopy");
@@ -1391,14 +1391,19 @@ export abstract class DomainCalls extends ObjectHandle {
       DomainGetSchedulerParametersFlagsBits,
       "virDomainGetSchedulerParametersFlags",
     );
-    let paramsBuffer = m.paramsBuffer(0);
-    const r = await this[kCall]("call virDomainGetSchedulerParametersFlags on", async (h) => {
-      const f = libvirtSymbol("virDomainGetSchedulerParametersFlagsAsync");
-      const n = await f(h, null, paramsCount.buffer, flags);
-      if (n < 0) return n;
-      paramsBuffer = m.paramsBuffer(paramsCount.int);
-      return await f(h, paramsBuffer, paramsCount.buffer, flags);
-    }, m.isNegative);
+    const paramsBuffer = m.paramsBuffer(32);
+    paramsCount.setInt(32);
+    const r = await this[kCall](
+      "call virDomainGetSchedulerParametersFlags on",
+      (h) =>
+        libvirtSymbol("virDomainGetSchedulerParametersFlagsAsync")(
+          h,
+          paramsBuffer,
+          paramsCount.buffer,
+          flags,
+        ),
+      m.isNegative,
+    );
     return m.readParams(paramsBuffer, paramsCount.int) as SchedulerParams;
   }
 
@@ -1764,7 +1769,7 @@ export abstract class DomainCalls extends ObjectHandle {
    */
   async migrate3(
     dconn: Connection,
-    params: MigrateParams,
+    params: MigrateParams<number | bigint>,
     options?: DomainMigrate3Options | number,
   ): Promise<Domain> {
     const params_ = m.params(params, MigrateParamsSchema, "virDomainMigrate3");
@@ -1935,7 +1940,7 @@ export abstract class DomainCalls extends ObjectHandle {
    */
   async migrateToUri3(
     dconnuri: string,
-    params: MigrateParams,
+    params: MigrateParams<number | bigint>,
     options?: DomainMigrateToUri3Options | number,
   ): Promise<void> {
     const params_ = m.params(params, MigrateParamsSchema, "virDomainMigrateToURI3");
@@ -2256,7 +2261,10 @@ export abstract class DomainCalls extends ObjectHandle {
    * @param options flags as options: `virDomainSaveRestoreFlags` bits by name, or a raw `flags` number
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
-  async saveParams(params: SaveParams, options?: DomainSaveParamsOptions | number): Promise<void> {
+  async saveParams(
+    params: SaveParams<number | bigint>,
+    options?: DomainSaveParamsOptions | number,
+  ): Promise<void> {
     const params_ = m.params(params, SaveParamsSchema, "virDomainSaveParams");
     const flags = m.flags(options, DomainSaveRestoreFlagsBits, "virDomainSaveParams");
     await this[kCall](
@@ -2333,7 +2341,7 @@ export abstract class DomainCalls extends ObjectHandle {
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async setBlkioParameters(
-    params: BlkioParams,
+    params: BlkioParams<number | bigint>,
     options?: DomainSetBlkioParametersOptions | number,
   ): Promise<void> {
     const params_ = m.params(params, BlkioParamsSchema, "virDomainSetBlkioParameters");
@@ -2357,7 +2365,7 @@ export abstract class DomainCalls extends ObjectHandle {
    */
   async setBlockIoTune(
     disk: string,
-    params: BlockIoTuneParams,
+    params: BlockIoTuneParams<number | bigint>,
     options?: DomainSetBlockIoTuneOptions | number,
   ): Promise<void> {
     const params_ = m.params(params, BlockIoTuneParamsSchema, "virDomainSetBlockIoTune");
@@ -2432,7 +2440,7 @@ export abstract class DomainCalls extends ObjectHandle {
    */
   async setInterfaceParameters(
     device: string,
-    params: InterfaceParams,
+    params: InterfaceParams<number | bigint>,
     options?: DomainSetInterfaceParametersOptions | number,
   ): Promise<void> {
     const params_ = m.params(params, InterfaceParamsSchema, "virDomainSetInterfaceParameters");
@@ -2458,7 +2466,7 @@ export abstract class DomainCalls extends ObjectHandle {
    */
   async setIoThreadParams(
     iothread_id: number,
-    params: IoThreadParams,
+    params: IoThreadParams<number | bigint>,
     options?: DomainSetIoThreadParamsOptions | number,
   ): Promise<void> {
     const params_ = m.params(params, IoThreadParamsSchema, "virDomainSetIOThreadParams");
@@ -2481,7 +2489,7 @@ export abstract class DomainCalls extends ObjectHandle {
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async setLaunchSecurityState(
-    params: LaunchSecurityParams,
+    params: LaunchSecurityParams<number | bigint>,
     options?: DomainSetLaunchSecurityStateOptions | number,
   ): Promise<void> {
     const params_ = m.params(params, LaunchSecurityParamsSchema, "virDomainSetLaunchSecurityState");
@@ -2584,7 +2592,7 @@ export abstract class DomainCalls extends ObjectHandle {
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async setMemoryParameters(
-    params: MemoryParams,
+    params: MemoryParams<number | bigint>,
     options?: DomainSetMemoryParametersOptions | number,
   ): Promise<void> {
     const params_ = m.params(params, MemoryParamsSchema, "virDomainSetMemoryParameters");
@@ -2659,7 +2667,7 @@ export abstract class DomainCalls extends ObjectHandle {
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async setNumaParameters(
-    params: NumaParams,
+    params: NumaParams<number | bigint>,
     options?: DomainSetNumaParametersOptions | number,
   ): Promise<void> {
     const params_ = m.params(params, NumaParamsSchema, "virDomainSetNumaParameters");
@@ -2680,7 +2688,10 @@ export abstract class DomainCalls extends ObjectHandle {
    * @param options flags as options: `virDomainModificationImpact` bits by name, or a raw `flags` number
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
-  async setPerfEvents(params: PerfEvents, options?: DomainSetPerfEventsOptions | number): Promise<void> {
+  async setPerfEvents(
+    params: PerfEvents<number | bigint>,
+    options?: DomainSetPerfEventsOptions | number,
+  ): Promise<void> {
     const params_ = m.params(params, PerfEventsSchema, "virDomainSetPerfEvents");
     const flags = m.flags(options, DomainModificationImpactBits, "virDomainSetPerfEvents");
     await this[kCall](
@@ -2700,7 +2711,7 @@ export abstract class DomainCalls extends ObjectHandle {
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async setSchedulerParametersFlags(
-    params: SchedulerParams,
+    params: SchedulerParams<number | bigint>,
     options?: DomainSetSchedulerParametersFlagsOptions | number,
   ): Promise<void> {
     const params_ = m.params(params, SchedulerParamsSchema, "virDomainSetSchedulerParametersFlags");

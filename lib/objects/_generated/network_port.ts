@@ -122,7 +122,7 @@ export abstract class NetworkPortCalls extends ObjectHandle {
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async setParameters(
-    params: NetworkPortParams,
+    params: NetworkPortParams<number | bigint>,
     options?: NetworkPortSetParametersOptions | number,
   ): Promise<void> {
     const params_ = m.params(params, NetworkPortParamsSchema, "virNetworkPortSetParameters");

@@ -794,12 +794,6 @@ export const NetworkUpdateFlagsBits = {
   live: 1,
 } as const;
 
-/** The bits of `virNodeAllocPagesFlags`, by option name. */
-export const NodeAllocPagesFlagsBits = {
-  /** VIR_NODE_ALLOC_PAGES_SET: Don't add `pageCounts`, instead set passed number of pages. This can be used to free allocated pages. */
-  set: 1,
-} as const;
-
 /** The bits of `virNodeDeviceCreateXMLFlags`, by option name. */
 export const NodeDeviceCreateXmlFlagsBits = {
   /** VIR_NODE_DEVICE_CREATE_XML_VALIDATE: Validate the XML document against schema */
@@ -2690,14 +2684,6 @@ export interface NetworkUpdateOptions {
   flags?: number;
 }
 
-/** Options of virNodeAllocPages: `virNodeAllocPagesFlags` as booleans. */
-export interface NodeAllocPagesOptions {
-  /** `VIR_NODE_ALLOC_PAGES_SET`: Don't add `pageCounts`, instead set passed number of pages. This can be used to free allocated pages. */
-  set?: boolean;
-  /** Raw flag bits, OR'd with the named ones. */
-  flags?: number;
-}
-
 /** Options of {@link virNodeDeviceCreate}: its flags are not used yet; `flags` passes raw bits. */
 export interface NodeDeviceCreateOptions {
   /** Raw flag bits. */
@@ -2740,12 +2726,6 @@ export interface NodeDeviceLookupScsiHostByWwnOptions {
 
 /** Options of {@link virNodeDeviceUndefine}: its flags are not used yet; `flags` passes raw bits. */
 export interface NodeDeviceUndefineOptions {
-  /** Raw flag bits. */
-  flags?: number;
-}
-
-/** Options of {@link virNodeGetFreePages}: its flags are not used yet; `flags` passes raw bits. */
-export interface NodeGetFreePagesOptions {
   /** Raw flag bits. */
   flags?: number;
 }
@@ -2978,22 +2958,22 @@ export interface StorageVolWipePatternOptions {
 
 // Typed parameters
 
-/** Typed parameters of virConnectSetIdentity (VIR_CONNECT_IDENTITY_*): 64-bit integers are bigints (numbers accepted on input). */
-export interface IdentityParams {
+/** Typed parameters of virConnectSetIdentity (VIR_CONNECT_IDENTITY_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+export interface IdentityParams<Wide extends number | bigint = bigint> {
   /** `VIR_CONNECT_IDENTITY_GROUP_NAME` (string): The operating system group name as VIR_TYPED_PARAM_STRING. (as string) */
   "group-name"?: string;
   /** `VIR_CONNECT_IDENTITY_PROCESS_ID` (llong): The operating system process ID as VIR_TYPED_PARAM_LLONG. (as llong) */
-  "process-id"?: bigint;
+  "process-id"?: Wide;
   /** `VIR_CONNECT_IDENTITY_PROCESS_TIME` (ullong): The operating system process start time as VIR_TYPED_PARAM_ULLONG. The units the time is measured in vary according to the host operating system. On Linux this is usually clock ticks (as reported in /proc/$PID/stat field 22). (as ullong) */
-  "process-time"?: bigint;
+  "process-time"?: Wide;
   /** `VIR_CONNECT_IDENTITY_SASL_USER_NAME` (string): The SASL authenticated username as VIR_TYPED_PARAM_STRING (as string) */
   "sasl-user-name"?: string;
   /** `VIR_CONNECT_IDENTITY_SELINUX_CONTEXT` (string): The application's SELinux context as VIR_TYPED_PARAM_STRING. (as string) */
   "selinux-context"?: string;
   /** `VIR_CONNECT_IDENTITY_UNIX_GROUP_ID` (ullong): The UNIX group ID as VIR_TYPED_PARAM_ULLONG. (as ullong) */
-  "unix-group-id"?: bigint;
+  "unix-group-id"?: Wide;
   /** `VIR_CONNECT_IDENTITY_UNIX_USER_ID` (ullong): The UNIX user ID as VIR_TYPED_PARAM_ULLONG. (as ullong) */
-  "unix-user-id"?: bigint;
+  "unix-user-id"?: Wide;
   /** `VIR_CONNECT_IDENTITY_USER_NAME` (string): The operating system user name as VIR_TYPED_PARAM_STRING. (as string) */
   "user-name"?: string;
   /** `VIR_CONNECT_IDENTITY_X509_DISTINGUISHED_NAME` (string): The TLS x509 certificate distinguished named as VIR_TYPED_PARAM_STRING (as string) */
@@ -3013,12 +2993,12 @@ export const IdentityParamsSchema: TypedParamSchema = {
   "x509-distinguished-name": "string",
 };
 
-/** Typed parameters of virDomainBlockCopy (VIR_DOMAIN_BLOCK_COPY_*): 64-bit integers are bigints (numbers accepted on input). */
-export interface BlockCopyParams {
+/** Typed parameters of virDomainBlockCopy (VIR_DOMAIN_BLOCK_COPY_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+export interface BlockCopyParams<Wide extends number | bigint = bigint> {
   /** `VIR_DOMAIN_BLOCK_COPY_BANDWIDTH` (ullong): Macro for the virDomainBlockCopy bandwidth tunable: it represents the maximum bandwidth in bytes/s, and is used while getting the copy operation into the mirrored phase, with a type of ullong. For compatibility with virDomainBlockJobSetSpeed(), values larger than 2^52 bytes/sec (a 32-bit MiB/s value) may be rejected on input due to overflow considerations (but do you really have an interface with that much bandwidth?), and values larger than 2^31 bytes/sec may cause overflow problems if queried in bytes/sec. Hypervisors may further restrict the set of valid values. Specifying 0 is the same as omitting this parameter, to request no bandwidth limiting. Some hypervisors may lack support for this parameter, while still allowing a subsequent change of bandwidth via virDomainBlockJobSetSpeed(). The actual speed can be determined with virDomainGetBlockJobInfo(). (as ullong) */
-  "bandwidth"?: bigint;
+  "bandwidth"?: Wide;
   /** `VIR_DOMAIN_BLOCK_COPY_BUF_SIZE` (ullong): Macro for the virDomainBlockCopy buffer size tunable: it represents how much data in bytes can be in flight between source and destination, as an unsigned long long. Specifying 0 is the same as omitting this parameter, to request the hypervisor default. (as ullong) */
-  "buf-size"?: bigint;
+  "buf-size"?: Wide;
   /** `VIR_DOMAIN_BLOCK_COPY_GRANULARITY` (uint): Macro for the virDomainBlockCopy granularity tunable: it represents the granularity in bytes at which the copy operation recognizes dirty blocks that need copying, as an unsigned int. Hypervisors may restrict this to be a power of two or fall within a certain range. Specifying 0 is the same as omitting this parameter, to request the hypervisor default. (as uint) */
   "granularity"?: number;
 }
@@ -3030,26 +3010,26 @@ export const BlockCopyParamsSchema: TypedParamSchema = {
   "granularity": "uint",
 };
 
-/** Typed parameters of virDomainBlockStatsFlags (VIR_DOMAIN_BLOCK_STATS_*): 64-bit integers are bigints (numbers accepted on input). */
-export interface BlockStatsParams {
+/** Typed parameters of virDomainBlockStatsFlags (VIR_DOMAIN_BLOCK_STATS_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+export interface BlockStatsParams<Wide extends number | bigint = bigint> {
   /** `VIR_DOMAIN_BLOCK_STATS_ERRS` (llong): In Xen this returns the mysterious 'oo_req', as an llong. (as llong) */
-  "errs"?: bigint;
+  "errs"?: Wide;
   /** `VIR_DOMAIN_BLOCK_STATS_FLUSH_REQ` (llong): Macro represents the total flush requests of the block device, as an llong. (as llong) */
-  "flush_operations"?: bigint;
+  "flush_operations"?: Wide;
   /** `VIR_DOMAIN_BLOCK_STATS_FLUSH_TOTAL_TIMES` (llong): Macro represents the total time spend on cache flushing in nano-seconds of the block device, as an llong. (as llong) */
-  "flush_total_times"?: bigint;
+  "flush_total_times"?: Wide;
   /** `VIR_DOMAIN_BLOCK_STATS_READ_BYTES` (llong): Macro represents the total number of read bytes of the block device, as an llong. (as llong) */
-  "rd_bytes"?: bigint;
+  "rd_bytes"?: Wide;
   /** `VIR_DOMAIN_BLOCK_STATS_READ_REQ` (llong): Macro represents the total read requests of the block device, as an llong. (as llong) */
-  "rd_operations"?: bigint;
+  "rd_operations"?: Wide;
   /** `VIR_DOMAIN_BLOCK_STATS_READ_TOTAL_TIMES` (llong): Macro represents the total time spend on cache reads in nano-seconds of the block device, as an llong. (as llong) */
-  "rd_total_times"?: bigint;
+  "rd_total_times"?: Wide;
   /** `VIR_DOMAIN_BLOCK_STATS_WRITE_BYTES` (llong): Macro represents the total number of write bytes of the block device, as an llong. (as llong) */
-  "wr_bytes"?: bigint;
+  "wr_bytes"?: Wide;
   /** `VIR_DOMAIN_BLOCK_STATS_WRITE_REQ` (llong): Macro represents the total write requests of the block device, as an llong. (as llong) */
-  "wr_operations"?: bigint;
+  "wr_operations"?: Wide;
   /** `VIR_DOMAIN_BLOCK_STATS_WRITE_TOTAL_TIMES` (llong): Macro represents the total time spend on cache writes in nano-seconds of the block device, as an llong. (as llong) */
-  "wr_total_times"?: bigint;
+  "wr_total_times"?: Wide;
 }
 
 /** The field kinds of {@link BlockStatsParams}. */
@@ -3065,8 +3045,8 @@ export const BlockStatsParamsSchema: TypedParamSchema = {
   "wr_total_times": "llong",
 };
 
-/** Typed parameters of virDomainSetBlkioParameters, virDomainGetBlkioParameters (VIR_DOMAIN_BLKIO_*): 64-bit integers are bigints (numbers accepted on input). */
-export interface BlkioParams {
+/** Typed parameters of virDomainSetBlkioParameters, virDomainGetBlkioParameters (VIR_DOMAIN_BLKIO_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+export interface BlkioParams<Wide extends number | bigint = bigint> {
   /** `VIR_DOMAIN_BLKIO_DEVICE_READ_BPS` (string): Macro for the blkio tunable throttle.read_iops_device: it represents the bytes of reading the block device per second, as a string. The string is parsed as a series of /path/to/device, read_bps elements, separated by ','. (as string) */
   "device_read_bytes_sec"?: string;
   /** `VIR_DOMAIN_BLKIO_DEVICE_READ_IOPS` (string): Macro for the blkio tunable throttle.read_iops_device: it represents the number of reading the block device per second, as a string. The string is parsed as a series of /path/to/device, read_iops elements, separated by ','. (as string) */
@@ -3091,36 +3071,36 @@ export const BlkioParamsSchema: TypedParamSchema = {
   "weight": "uint",
 };
 
-/** Typed parameters of virDomainSetBlockIoTune, virDomainGetBlockIoTune (VIR_DOMAIN_BLOCK_IOTUNE_*): 64-bit integers are bigints (numbers accepted on input). */
-export interface BlockIoTuneParams {
+/** Typed parameters of virDomainSetBlockIoTune, virDomainGetBlockIoTune (VIR_DOMAIN_BLOCK_IOTUNE_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+export interface BlockIoTuneParams<Wide extends number | bigint = bigint> {
   /** `VIR_DOMAIN_BLOCK_IOTUNE_GROUP_NAME` (string): Macro for the BlockIoTune tunable weight: it represents a group name to allow sharing of I/O throttling quota between multiple drives, as a string. (as string) */
   "group_name"?: string;
   /** `VIR_DOMAIN_BLOCK_IOTUNE_READ_BYTES_SEC` (ullong): Macro for the BlockIoTune tunable weight: it represents the read bytes per second permitted through a block device, as a ullong. (as ullong) */
-  "read_bytes_sec"?: bigint;
+  "read_bytes_sec"?: Wide;
   /** `VIR_DOMAIN_BLOCK_IOTUNE_READ_BYTES_SEC_MAX` (ullong): Macro for the BlockIoTune tunable weight: it represents the maximum read bytes per second permitted through a block device, as a ullong. (as ullong) */
-  "read_bytes_sec_max"?: bigint;
+  "read_bytes_sec_max"?: Wide;
   /** `VIR_DOMAIN_BLOCK_IOTUNE_READ_IOPS_SEC` (ullong): Macro for the BlockIoTune tunable weight: it represents the read I/O operations per second permitted through a block device, as a ullong. (as ullong) */
-  "read_iops_sec"?: bigint;
+  "read_iops_sec"?: Wide;
   /** `VIR_DOMAIN_BLOCK_IOTUNE_READ_IOPS_SEC_MAX` (ullong): Macro for the BlockIoTune tunable weight: it represents the maximum read I/O operations per second permitted through a block device, as a ullong. (as ullong) */
-  "read_iops_sec_max"?: bigint;
+  "read_iops_sec_max"?: Wide;
   /** `VIR_DOMAIN_BLOCK_IOTUNE_SIZE_IOPS_SEC` (ullong): Macro for the BlockIoTune tunable weight: it represents the size I/O operations per second permitted through a block device, as a ullong. (as ullong) */
-  "size_iops_sec"?: bigint;
+  "size_iops_sec"?: Wide;
   /** `VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_BYTES_SEC` (ullong): Macro for the BlockIoTune tunable weight: it represents the total bytes per second permitted through a block device, as a ullong. (as ullong) */
-  "total_bytes_sec"?: bigint;
+  "total_bytes_sec"?: Wide;
   /** `VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_BYTES_SEC_MAX` (ullong): Macro for the BlockIoTune tunable weight: it represents the maximum total bytes per second permitted through a block device, as a ullong. (as ullong) */
-  "total_bytes_sec_max"?: bigint;
+  "total_bytes_sec_max"?: Wide;
   /** `VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_IOPS_SEC` (ullong): Macro for the BlockIoTune tunable weight: it represents the total I/O operations per second permitted through a block device, as a ullong. (as ullong) */
-  "total_iops_sec"?: bigint;
+  "total_iops_sec"?: Wide;
   /** `VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_IOPS_SEC_MAX` (ullong): Macro for the BlockIoTune tunable weight: it represents the maximum I/O operations per second permitted through a block device, as a ullong. (as ullong) */
-  "total_iops_sec_max"?: bigint;
+  "total_iops_sec_max"?: Wide;
   /** `VIR_DOMAIN_BLOCK_IOTUNE_WRITE_BYTES_SEC` (ullong): Macro for the BlockIoTune tunable weight: it represents the write bytes per second permitted through a block device, as a ullong. (as ullong) */
-  "write_bytes_sec"?: bigint;
+  "write_bytes_sec"?: Wide;
   /** `VIR_DOMAIN_BLOCK_IOTUNE_WRITE_BYTES_SEC_MAX` (ullong): Macro for the BlockIoTune tunable weight: it represents the maximum write bytes per second permitted through a block device, as a ullong. (as ullong) */
-  "write_bytes_sec_max"?: bigint;
+  "write_bytes_sec_max"?: Wide;
   /** `VIR_DOMAIN_BLOCK_IOTUNE_WRITE_IOPS_SEC` (ullong): Macro for the BlockIoTune tunable weight: it represents the write I/O operations per second permitted through a block device, as a ullong. (as ullong) */
-  "write_iops_sec"?: bigint;
+  "write_iops_sec"?: Wide;
   /** `VIR_DOMAIN_BLOCK_IOTUNE_WRITE_IOPS_SEC_MAX` (ullong): Macro for the BlockIoTune tunable weight: it represents the maximum write I/O operations per second permitted through a block device, as a ullong. (as ullong) */
-  "write_iops_sec_max"?: bigint;
+  "write_iops_sec_max"?: Wide;
 }
 
 /** The field kinds of {@link BlockIoTuneParams}. */
@@ -3141,8 +3121,8 @@ export const BlockIoTuneParamsSchema: TypedParamSchema = {
   "write_iops_sec_max": "ullong",
 };
 
-/** Typed parameters of virDomainGetGuestInfo (*): 64-bit integers are bigints (numbers accepted on input). */
-export interface GuestInfo {
+/** Typed parameters of virDomainGetGuestInfo (*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+export interface GuestInfo<Wide extends number | bigint = bigint> {
   /** Fields libvirt adds per device or per index ("disk.0.name", ...). */
   [field: string]: TypedValue | TypedValue[] | undefined;
 }
@@ -3150,8 +3130,8 @@ export interface GuestInfo {
 /** The field kinds of {@link GuestInfo}. */
 export const GuestInfoSchema: TypedParamSchema = {};
 
-/** Typed parameters of virDomainGetGuestVcpus (*): 64-bit integers are bigints (numbers accepted on input). */
-export interface GuestVcpus {
+/** Typed parameters of virDomainGetGuestVcpus (*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+export interface GuestVcpus<Wide extends number | bigint = bigint> {
   /** string */
   "vcpus"?: string | TypedValue[];
   /** string */
@@ -3169,8 +3149,8 @@ export const GuestVcpusSchema: TypedParamSchema = {
   "offlinable": "string",
 };
 
-/** Typed parameters of virDomainSetInterfaceParameters, virDomainGetInterfaceParameters (VIR_DOMAIN_BANDWIDTH_*): 64-bit integers are bigints (numbers accepted on input). */
-export interface InterfaceParams {
+/** Typed parameters of virDomainSetInterfaceParameters, virDomainGetInterfaceParameters (VIR_DOMAIN_BANDWIDTH_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+export interface InterfaceParams<Wide extends number | bigint = bigint> {
   /** `VIR_DOMAIN_BANDWIDTH_IN_AVERAGE` (uint): Macro represents the inbound average of NIC bandwidth, as a uint. (as uint) */
   "inbound.average"?: number;
   /** `VIR_DOMAIN_BANDWIDTH_IN_BURST` (uint): Macro represents the inbound burst of NIC bandwidth, as a uint. (as uint) */
@@ -3198,76 +3178,78 @@ export const InterfaceParamsSchema: TypedParamSchema = {
   "outbound.peak": "uint",
 };
 
-/** Typed parameters of virDomainGetJobStats (VIR_DOMAIN_JOB_*): 64-bit integers are bigints (numbers accepted on input). */
-export interface JobStats {
+/** Typed parameters of virDomainGetJobStats (VIR_DOMAIN_JOB_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+export interface JobStats<Wide extends number | bigint = bigint> {
   /** `VIR_DOMAIN_JOB_AUTO_CONVERGE_THROTTLE` (int): virDomainGetJobStats field: current percentage guest CPUs are throttled to when auto-convergence decided migration was not converging, as VIR_TYPED_PARAM_INT. (as int) */
   "auto_converge_throttle"?: number | TypedValue[];
   /** `VIR_DOMAIN_JOB_COMPRESSION_BYTES` (ullong): virDomainGetJobStats field: number of compressed bytes transferred since the beginning of migration, as VIR_TYPED_PARAM_ULLONG. (as ullong) */
-  "compression_bytes"?: bigint | TypedValue[];
+  "compression_bytes"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_COMPRESSION_CACHE` (ullong): virDomainGetJobStats field: size of the cache (in bytes) used for compressing repeatedly transferred memory pages during live migration, as VIR_TYPED_PARAM_ULLONG. (as ullong) */
-  "compression_cache"?: bigint | TypedValue[];
+  "compression_cache"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_COMPRESSION_CACHE_MISSES` (ullong): virDomainGetJobStats field: number of repeatedly changing pages that were not found in compression cache and thus could not be compressed, as VIR_TYPED_PARAM_ULLONG. (as ullong) */
-  "compression_cache_misses"?: bigint | TypedValue[];
+  "compression_cache_misses"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_COMPRESSION_OVERFLOW` (ullong): virDomainGetJobStats field: number of repeatedly changing pages that were found in compression cache but were sent uncompressed because the result of compression was larger than the original page as a whole, as VIR_TYPED_PARAM_ULLONG. (as ullong) */
-  "compression_overflow"?: bigint | TypedValue[];
+  "compression_overflow"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_COMPRESSION_PAGES` (ullong): virDomainGetJobStats field: number of compressed pages transferred since the beginning of migration, as VIR_TYPED_PARAM_ULLONG. (as ullong) */
-  "compression_pages"?: bigint | TypedValue[];
+  "compression_pages"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_DATA_PROCESSED` (ullong): virDomainGetJobStats field: number of bytes transferred from the beginning of the job, as VIR_TYPED_PARAM_ULLONG. This field corresponds to dataProcessed field in virDomainJobInfo. (as ullong) */
-  "data_processed"?: bigint | TypedValue[];
+  "data_processed"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_DATA_REMAINING` (ullong): virDomainGetJobStats field: number of bytes that still need to be transferred, as VIR_TYPED_PARAM_ULLONG. This field corresponds to dataRemaining field in virDomainJobInfo. (as ullong) */
-  "data_remaining"?: bigint | TypedValue[];
+  "data_remaining"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_DATA_TOTAL` (ullong): virDomainGetJobStats field: total number of bytes supposed to be transferred, as VIR_TYPED_PARAM_ULLONG. For VIR_DOMAIN_JOB_UNBOUNDED jobs, this may be less than the sum of VIR_DOMAIN_JOB_DATA_PROCESSED and VIR_DOMAIN_JOB_DATA_REMAINING in the event that the hypervisor has to repeat some data, e.g., due to dirtied pages during migration. For VIR_DOMAIN_JOB_BOUNDED jobs, VIR_DOMAIN_JOB_DATA_TOTAL shall always equal VIR_DOMAIN_JOB_DATA_PROCESSED + VIR_DOMAIN_JOB_DATA_REMAINING. This field corresponds to dataTotal field in virDomainJobInfo. (as ullong) */
-  "data_total"?: bigint | TypedValue[];
+  "data_total"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_DISK_BPS` (ullong): virDomainGetJobStats field: network throughput used while migrating disks in Bytes per second, as VIR_TYPED_PARAM_ULLONG. (as ullong) */
-  "disk_bps"?: bigint | TypedValue[];
+  "disk_bps"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_DISK_PROCESSED` (ullong): virDomainGetJobStats field: as VIR_DOMAIN_JOB_DATA_PROCESSED but only tracking guest disk progress, as VIR_TYPED_PARAM_ULLONG. This field corresponds to fileProcessed field in virDomainJobInfo. (as ullong) */
-  "disk_processed"?: bigint | TypedValue[];
+  "disk_processed"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_DISK_REMAINING` (ullong): virDomainGetJobStats field: as VIR_DOMAIN_JOB_DATA_REMAINING but only tracking guest disk progress, as VIR_TYPED_PARAM_ULLONG. This field corresponds to fileRemaining field in virDomainJobInfo. (as ullong) */
-  "disk_remaining"?: bigint | TypedValue[];
+  "disk_remaining"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_DISK_TEMP_TOTAL` (ullong): virDomainGetJobStats field: possible total temporary disk space for the job in bytes as VIR_TYPED_PARAM_ULLONG. (as ullong) */
-  "disk_temp_total"?: bigint | TypedValue[];
+  "disk_temp_total"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_DISK_TEMP_USED` (ullong): virDomainGetJobStats field: current usage of temporary disk space for the job in bytes as VIR_TYPED_PARAM_ULLONG. (as ullong) */
-  "disk_temp_used"?: bigint | TypedValue[];
+  "disk_temp_used"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_DISK_TOTAL` (ullong): virDomainGetJobStats field: as VIR_DOMAIN_JOB_DATA_TOTAL but only tracking guest disk progress, as VIR_TYPED_PARAM_ULLONG. This field corresponds to fileTotal field in virDomainJobInfo. (as ullong) */
-  "disk_total"?: bigint | TypedValue[];
+  "disk_total"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_DOWNTIME` (ullong): virDomainGetJobStats field: downtime (ms) that is expected to happen during migration, as VIR_TYPED_PARAM_ULLONG. The real computed downtime between the time guest CPUs were paused and the time they were resumed is reported for completed migration. (as ullong) */
-  "downtime"?: bigint | TypedValue[];
+  "downtime"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_DOWNTIME_NET` (ullong): virDomainGetJobStats field: real measured downtime (ms) NOT including the time required to transfer control flow from the source host to the destination host, as VIR_TYPED_PARAM_ULLONG. (as ullong) */
-  "downtime_net"?: bigint | TypedValue[];
+  "downtime_net"?: Wide | TypedValue[];
+  /** `VIR_DOMAIN_JOB_ERRMSG` (string): virDomainGetJobStats field: Present only in statistics for a completed job. Optional error message for a failed job. */
+  "errmsg"?: string | TypedValue[];
   /** `VIR_DOMAIN_JOB_MEMORY_BPS` (ullong): virDomainGetJobStats field: network throughput used while migrating memory in Bytes per second, as VIR_TYPED_PARAM_ULLONG. (as ullong) */
-  "memory_bps"?: bigint | TypedValue[];
+  "memory_bps"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_MEMORY_CONSTANT` (ullong): virDomainGetJobStats field: number of pages filled with a constant byte (all bytes in a single page are identical) transferred since the beginning of the migration job, as VIR_TYPED_PARAM_ULLONG. The most common example of such pages are zero pages, i.e., pages filled with zero bytes. (as ullong) */
-  "memory_constant"?: bigint | TypedValue[];
+  "memory_constant"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_MEMORY_DIRTY_RATE` (ullong): virDomainGetJobStats field: number of memory pages dirtied by the guest per second, as VIR_TYPED_PARAM_ULLONG. This statistics makes sense only when live migration is running. (as ullong) */
-  "memory_dirty_rate"?: bigint | TypedValue[];
+  "memory_dirty_rate"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_MEMORY_ITERATION` (ullong): virDomainGetJobStats field: current iteration over domain's memory during live migration, as VIR_TYPED_PARAM_ULLONG. This is set to zero when memory starts to be transferred and the value is increased by one every time a new iteration is started to transfer memory pages dirtied since the last iteration. (as ullong) */
-  "memory_iteration"?: bigint | TypedValue[];
+  "memory_iteration"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_MEMORY_NORMAL` (ullong): virDomainGetJobStats field: number of pages that were transferred without any kind of compression (i.e., pages which were not filled with a constant byte and which could not be compressed) transferred since the beginning of the migration job, as VIR_TYPED_PARAM_ULLONG. (as ullong) */
-  "memory_normal"?: bigint | TypedValue[];
+  "memory_normal"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_MEMORY_NORMAL_BYTES` (ullong): virDomainGetJobStats field: number of bytes transferred as normal pages, as VIR_TYPED_PARAM_ULLONG. See VIR_DOMAIN_JOB_MEMORY_NORMAL for more details. (as ullong) */
-  "memory_normal_bytes"?: bigint | TypedValue[];
+  "memory_normal_bytes"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_MEMORY_PAGE_SIZE` (ullong): virDomainGetJobStats field: memory page size in bytes, as VIR_TYPED_PARAM_ULLONG. If present, this parameter can be used to convert other page based statistics, such as VIR_DOMAIN_JOB_MEMORY_DIRTY_RATE or VIR_DOMAIN_JOB_COMPRESSION_PAGES to bytes. (as ullong) */
-  "memory_page_size"?: bigint | TypedValue[];
+  "memory_page_size"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_MEMORY_POSTCOPY_REQS` (ullong): virDomainGetJobStats field: number page requests received from the destination host during post-copy migration, as VIR_TYPED_PARAM_ULLONG. This counter is incremented whenever the migrated domain tries to access a memory page which has not been transferred from the source host yet. (as ullong) */
-  "memory_postcopy_requests"?: bigint | TypedValue[];
+  "memory_postcopy_requests"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_MEMORY_PROCESSED` (ullong): virDomainGetJobStats field: as VIR_DOMAIN_JOB_DATA_PROCESSED but only tracking guest memory progress, as VIR_TYPED_PARAM_ULLONG. This field corresponds to memProcessed field in virDomainJobInfo. (as ullong) */
-  "memory_processed"?: bigint | TypedValue[];
+  "memory_processed"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_MEMORY_REMAINING` (ullong): virDomainGetJobStats field: as VIR_DOMAIN_JOB_DATA_REMAINING but only tracking guest memory progress, as VIR_TYPED_PARAM_ULLONG. This field corresponds to memRemaining field in virDomainJobInfo. (as ullong) */
-  "memory_remaining"?: bigint | TypedValue[];
+  "memory_remaining"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_MEMORY_TOTAL` (ullong): virDomainGetJobStats field: as VIR_DOMAIN_JOB_DATA_TOTAL but only tracking guest memory progress, as VIR_TYPED_PARAM_ULLONG. This field corresponds to memTotal field in virDomainJobInfo. (as ullong) */
-  "memory_total"?: bigint | TypedValue[];
+  "memory_total"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_OPERATION` (int): virDomainGetJobStats field: the operation which started the job as VIR_TYPED_PARAM_INT. The values correspond to the items in virDomainJobOperation enum. (as int) */
   "operation"?: number | TypedValue[];
   /** `VIR_DOMAIN_JOB_SETUP_TIME` (ullong): virDomainGetJobStats field: total time in milliseconds spent preparing the migration in the 'setup' phase before the iterations begin, as VIR_TYPED_PARAM_ULLONG. (as ullong) */
-  "setup_time"?: bigint | TypedValue[];
+  "setup_time"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_SUCCESS` (boolean): virDomainGetJobStats field: Present only in statistics for a completed job. Successful completion of the job as VIR_TYPED_PARAM_BOOLEAN. (as boolean) */
   "success"?: boolean | TypedValue[];
   /** `VIR_DOMAIN_JOB_TIME_ELAPSED` (ullong): virDomainGetJobStats field: time (ms) since the beginning of the job, as VIR_TYPED_PARAM_ULLONG. This field corresponds to timeElapsed field in virDomainJobInfo. (as ullong) */
-  "time_elapsed"?: bigint | TypedValue[];
+  "time_elapsed"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_TIME_ELAPSED_NET` (ullong): virDomainGetJobStats field: time (ms) since the beginning of the migration job NOT including the time required to transfer control flow from the source host to the destination host, as VIR_TYPED_PARAM_ULLONG. (as ullong) */
-  "time_elapsed_net"?: bigint | TypedValue[];
+  "time_elapsed_net"?: Wide | TypedValue[];
   /** `VIR_DOMAIN_JOB_TIME_REMAINING` (ullong): virDomainGetJobStats field: remaining time (ms) for VIR_DOMAIN_JOB_BOUNDED jobs, as VIR_TYPED_PARAM_ULLONG. This field corresponds to timeRemaining field in virDomainJobInfo. (as ullong) */
-  "time_remaining"?: bigint | TypedValue[];
+  "time_remaining"?: Wide | TypedValue[];
   /** int */
   "type"?: number | TypedValue[];
   /** Fields libvirt adds per device or per index ("disk.0.name", ...). */
@@ -3293,6 +3275,7 @@ export const JobStatsSchema: TypedParamSchema = {
   "disk_total": "ullong",
   "downtime": "ullong",
   "downtime_net": "ullong",
+  "errmsg": "string",
   "memory_bps": "ullong",
   "memory_constant": "ullong",
   "memory_dirty_rate": "ullong",
@@ -3313,8 +3296,8 @@ export const JobStatsSchema: TypedParamSchema = {
   "type": "int",
 };
 
-/** Typed parameters of virDomainGetLaunchSecurityInfo, virDomainSetLaunchSecurityState (VIR_DOMAIN_LAUNCH_SECURITY_*): 64-bit integers are bigints (numbers accepted on input). */
-export interface LaunchSecurityParams {
+/** Typed parameters of virDomainGetLaunchSecurityInfo, virDomainSetLaunchSecurityState (VIR_DOMAIN_LAUNCH_SECURITY_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+export interface LaunchSecurityParams<Wide extends number | bigint = bigint> {
   /** `VIR_DOMAIN_LAUNCH_SECURITY_SEV_API_MAJOR` (uint): Macro represents the API major version of the SEV host, as VIR_TYPED_PARAM_UINT. (as uint) */
   "sev-api-major"?: number | TypedValue[];
   /** `VIR_DOMAIN_LAUNCH_SECURITY_SEV_API_MINOR` (uint): Macro represents the API minor version of the SEV guest, as VIR_TYPED_PARAM_UINT. (as uint) */
@@ -3330,7 +3313,7 @@ export interface LaunchSecurityParams {
   /** `VIR_DOMAIN_LAUNCH_SECURITY_SEV_SECRET_HEADER` (string): A macro used to represent the SEV launch secret header. The secret header is a base64-encoded VIR_TYPED_PARAM_STRING containing artifacts needed by the SEV firmware to recover the plain text of the launch secret. See section "6.6 LAUNCH_SECRET" in the SEV API specification for a detailed description of the secret header. (as string) */
   "sev-secret-header"?: string | TypedValue[];
   /** `VIR_DOMAIN_LAUNCH_SECURITY_SEV_SECRET_SET_ADDRESS` (ullong): A macro used to represent the physical address within the guest's memory where the secret will be set, as VIR_TYPED_PARAM_ULLONG. If not specified, the address will be determined by the hypervisor. (as ullong) */
-  "sev-secret-set-address"?: bigint | TypedValue[];
+  "sev-secret-set-address"?: Wide | TypedValue[];
   /** Fields libvirt adds per device or per index ("disk.0.name", ...). */
   [field: string]: TypedValue | TypedValue[] | undefined;
 }
@@ -3347,16 +3330,16 @@ export const LaunchSecurityParamsSchema: TypedParamSchema = {
   "sev-secret-set-address": "ullong",
 };
 
-/** Typed parameters of virDomainSetMemoryParameters, virDomainGetMemoryParameters (VIR_DOMAIN_MEMORY_HARD_LIMIT, VIR_DOMAIN_MEMORY_SOFT_LIMIT, VIR_DOMAIN_MEMORY_MIN_GUARANTEE, VIR_DOMAIN_MEMORY_SWAP_HARD_LIMIT*): 64-bit integers are bigints (numbers accepted on input). */
-export interface MemoryParams {
+/** Typed parameters of virDomainSetMemoryParameters, virDomainGetMemoryParameters (VIR_DOMAIN_MEMORY_HARD_LIMIT, VIR_DOMAIN_MEMORY_SOFT_LIMIT, VIR_DOMAIN_MEMORY_MIN_GUARANTEE, VIR_DOMAIN_MEMORY_SWAP_HARD_LIMIT*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+export interface MemoryParams<Wide extends number | bigint = bigint> {
   /** `VIR_DOMAIN_MEMORY_HARD_LIMIT` (ullong): Macro for the memory tunable hard_limit: it represents the maximum memory the guest can use, as a ullong. (as ullong) */
-  "hard_limit"?: bigint;
+  "hard_limit"?: Wide;
   /** `VIR_DOMAIN_MEMORY_SOFT_LIMIT` (ullong): Macro for the memory tunable soft_limit: it represents the memory upper limit enforced during memory contention, as a ullong. (as ullong) */
-  "soft_limit"?: bigint;
+  "soft_limit"?: Wide;
   /** `VIR_DOMAIN_MEMORY_MIN_GUARANTEE` (ullong): Macro for the memory tunable min_guarantee: it represents the minimum memory guaranteed to be reserved for the guest, as a ullong. (as ullong) */
-  "min_guarantee"?: bigint;
+  "min_guarantee"?: Wide;
   /** `VIR_DOMAIN_MEMORY_SWAP_HARD_LIMIT` (ullong): Macro for the swap tunable swap_hard_limit: it represents the maximum swap plus memory the guest can use, as a ullong. This limit has to be more than VIR_DOMAIN_MEMORY_HARD_LIMIT. (as ullong) */
-  "swap_hard_limit"?: bigint;
+  "swap_hard_limit"?: Wide;
 }
 
 /** The field kinds of {@link MemoryParams}. */
@@ -3367,8 +3350,8 @@ export const MemoryParamsSchema: TypedParamSchema = {
   "swap_hard_limit": "ullong",
 };
 
-/** Typed parameters of virDomainSetNumaParameters, virDomainGetNumaParameters (VIR_DOMAIN_NUMA_*): 64-bit integers are bigints (numbers accepted on input). */
-export interface NumaParams {
+/** Typed parameters of virDomainSetNumaParameters, virDomainGetNumaParameters (VIR_DOMAIN_NUMA_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+export interface NumaParams<Wide extends number | bigint = bigint> {
   /** `VIR_DOMAIN_NUMA_MODE` (int): Macro for typed parameter name that lists the numa mode of a domain, as an int containing a virDomainNumatuneMemMode value. (as int) */
   "numa_mode"?: number;
   /** `VIR_DOMAIN_NUMA_NODESET` (string): Macro for typed parameter name that lists the numa nodeset of a domain, as a string. (as string) */
@@ -3381,41 +3364,108 @@ export const NumaParamsSchema: TypedParamSchema = {
   "numa_nodeset": "string",
 };
 
-/** Typed parameters of virDomainSetPerfEvents, virDomainGetPerfEvents (VIR_PERF_PARAM_*): 64-bit integers are bigints (numbers accepted on input). */
-export interface PerfEvents {
+/** Typed parameters of virDomainSetPerfEvents, virDomainGetPerfEvents (VIR_PERF_PARAM_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+export interface PerfEvents<Wide extends number | bigint = bigint> {
+  /** `VIR_PERF_PARAM_ALIGNMENT_FAULTS` (boolean): Macro for typed parameter name that represents alignment_faults perf event which can be used to measure the count of alignment faults by applications running on the platform. It corresponds to the "perf.alignment_faults" field in the *Stats APIs. */
+  "alignment_faults"?: boolean;
+  /** `VIR_PERF_PARAM_BRANCH_INSTRUCTIONS` (boolean): Macro for typed parameter name that represents branch_instructions perf event which can be used to measure the count of branch instructions by applications running on the platform. It corresponds to the "perf.branch_instructions" field in the *Stats APIs. */
+  "branch_instructions"?: boolean;
+  /** `VIR_PERF_PARAM_BRANCH_MISSES` (boolean): Macro for typed parameter name that represents branch_misses perf event which can be used to measure the count of branch misses by applications running on the platform. It corresponds to the "perf.branch_misses" field in the *Stats APIs. */
+  "branch_misses"?: boolean;
+  /** `VIR_PERF_PARAM_BUS_CYCLES` (boolean): Macro for typed parameter name that represents bus_cycles perf event which can be used to measure the count of bus cycles by applications running on the platform. It corresponds to the "perf.bus_cycles" field in the *Stats APIs. */
+  "bus_cycles"?: boolean;
+  /** `VIR_PERF_PARAM_CACHE_MISSES` (boolean): Macro for typed parameter name that represents cache_misses perf event which can be used to measure the count of cache misses by applications running on the platform. It corresponds to the "perf.cache_misses" field in the *Stats APIs. */
+  "cache_misses"?: boolean;
+  /** `VIR_PERF_PARAM_CACHE_REFERENCES` (boolean): Macro for typed parameter name that represents cache_references perf event which can be used to measure the count of cache hits by applications running on the platform. It corresponds to the "perf.cache_references" field in the *Stats APIs. */
+  "cache_references"?: boolean;
+  /** `VIR_PERF_PARAM_CMT` (boolean): Macro for typed parameter name that represents CMT perf event which can be used to measure the usage of cache (bytes) by applications running on the platform. It corresponds to the "perf.cmt" field in the *Stats APIs. */
+  "cmt"?: boolean;
+  /** `VIR_PERF_PARAM_CONTEXT_SWITCHES` (boolean): Macro for typed parameter name that represents context_switches perf event which can be used to measure the count of context switches by applications running on the platform. It corresponds to the "perf.context_switches" field in the *Stats APIs. */
+  "context_switches"?: boolean;
+  /** `VIR_PERF_PARAM_CPU_CLOCK` (boolean): Macro for typed parameter name that represents cpu_clock perf event which can be used to measure the count of cpu clock time by applications running on the platform. It corresponds to the "perf.cpu_clock" field in the *Stats APIs. */
+  "cpu_clock"?: boolean;
+  /** `VIR_PERF_PARAM_CPU_CYCLES` (boolean): Macro for typed parameter name that represents cpu_cycles perf event describing the total/elapsed cpu cycles. This can be used to measure how many cpu cycles one instruction needs. It corresponds to the "perf.cpu_cycles" field in the *Stats APIs. */
+  "cpu_cycles"?: boolean;
+  /** `VIR_PERF_PARAM_CPU_MIGRATIONS` (boolean): Macro for typed parameter name that represents cpu_migrations perf event which can be used to measure the count of cpu migrations by applications running on the platform. It corresponds to the "perf.cpu_migrations" field in the *Stats APIs. */
+  "cpu_migrations"?: boolean;
+  /** `VIR_PERF_PARAM_EMULATION_FAULTS` (boolean): Macro for typed parameter name that represents emulation_faults perf event which can be used to measure the count of emulation faults by applications running on the platform. It corresponds to the "perf.emulation_faults" field in the *Stats APIs. */
+  "emulation_faults"?: boolean;
+  /** `VIR_PERF_PARAM_INSTRUCTIONS` (boolean): Macro for typed parameter name that represents instructions perf event which can be used to measure the count of instructions by applications running on the platform. It corresponds to the "perf.instructions" field in the *Stats APIs. */
+  "instructions"?: boolean;
+  /** `VIR_PERF_PARAM_MBML` (boolean): Macro for typed parameter name that represents MBML perf event which can be used to monitor the amount of data (bytes/s) sent through the memory controller on the socket. It corresponds to the "perf.mbml" field in the *Stats APIs. */
+  "mbml"?: boolean;
+  /** `VIR_PERF_PARAM_MBMT` (boolean): Macro for typed parameter name that represents MBMT perf event which can be used to monitor total system bandwidth (bytes/s) from one level of cache to another. It corresponds to the "perf.mbmt" field in the *Stats APIs. */
+  "mbmt"?: boolean;
+  /** `VIR_PERF_PARAM_PAGE_FAULTS` (boolean): Macro for typed parameter name that represents page_faults perf event which can be used to measure the count of page faults by applications running on the platform. It corresponds to the "perf.page_faults" field in the *Stats APIs. */
+  "page_faults"?: boolean;
+  /** `VIR_PERF_PARAM_PAGE_FAULTS_MAJ` (boolean): Macro for typed parameter name that represents page_faults_maj perf event which can be used to measure the count of major page faults by applications running on the platform. It corresponds to the "perf.page_faults_maj" field in the *Stats APIs. */
+  "page_faults_maj"?: boolean;
+  /** `VIR_PERF_PARAM_PAGE_FAULTS_MIN` (boolean): Macro for typed parameter name that represents page_faults_min perf event which can be used to measure the count of minor page faults by applications running on the platform. It corresponds to the "perf.page_faults_min" field in the *Stats APIs. */
+  "page_faults_min"?: boolean;
+  /** `VIR_PERF_PARAM_REF_CPU_CYCLES` (boolean): Macro for typed parameter name that represents ref_cpu_cycles perf event which can be used to measure the count of total cpu cycles not affected by CPU frequency scaling by applications running on the platform. It corresponds to the "perf.ref_cpu_cycles" field in the *Stats APIs. */
+  "ref_cpu_cycles"?: boolean;
+  /** `VIR_PERF_PARAM_STALLED_CYCLES_BACKEND` (boolean): Macro for typed parameter name that represents stalled_cycles_backend perf event which can be used to measure the count of stalled cpu cycles in the backend of the instruction processor pipeline by application running on the platform. It corresponds to the "perf.stalled_cycles_backend" field in the *Stats APIs. */
+  "stalled_cycles_backend"?: boolean;
+  /** `VIR_PERF_PARAM_STALLED_CYCLES_FRONTEND` (boolean): Macro for typed parameter name that represents stalled_cycles_frontend perf event which can be used to measure the count of stalled cpu cycles in the frontend of the instruction processor pipeline by applications running on the platform. It corresponds to the "perf.stalled_cycles_frontend" field in the *Stats APIs. */
+  "stalled_cycles_frontend"?: boolean;
+  /** `VIR_PERF_PARAM_TASK_CLOCK` (boolean): Macro for typed parameter name that represents task_clock perf event which can be used to measure the count of task clock time by applications running on the platform. It corresponds to the "perf.task_clock" field in the *Stats APIs. */
+  "task_clock"?: boolean;
 }
 
 /** The field kinds of {@link PerfEvents}. */
-export const PerfEventsSchema: TypedParamSchema = {};
+export const PerfEventsSchema: TypedParamSchema = {
+  "alignment_faults": "boolean",
+  "branch_instructions": "boolean",
+  "branch_misses": "boolean",
+  "bus_cycles": "boolean",
+  "cache_misses": "boolean",
+  "cache_references": "boolean",
+  "cmt": "boolean",
+  "context_switches": "boolean",
+  "cpu_clock": "boolean",
+  "cpu_cycles": "boolean",
+  "cpu_migrations": "boolean",
+  "emulation_faults": "boolean",
+  "instructions": "boolean",
+  "mbml": "boolean",
+  "mbmt": "boolean",
+  "page_faults": "boolean",
+  "page_faults_maj": "boolean",
+  "page_faults_min": "boolean",
+  "ref_cpu_cycles": "boolean",
+  "stalled_cycles_backend": "boolean",
+  "stalled_cycles_frontend": "boolean",
+  "task_clock": "boolean",
+};
 
-/** Typed parameters of virDomainSetSchedulerParameters, virDomainGetSchedulerParameters, ...Flags (VIR_DOMAIN_SCHEDULER_*): 64-bit integers are bigints (numbers accepted on input). */
-export interface SchedulerParams {
+/** Typed parameters of virDomainSetSchedulerParameters, virDomainGetSchedulerParameters, ...Flags (VIR_DOMAIN_SCHEDULER_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+export interface SchedulerParams<Wide extends number | bigint = bigint> {
   /** `VIR_DOMAIN_SCHEDULER_CAP` (uint): Macro represents the maximum scheduler cap, when using the credit scheduler, as a uint. (as uint) */
   "cap"?: number;
   /** `VIR_DOMAIN_SCHEDULER_CPU_SHARES` (ullong): Macro represents proportional weight of the scheduler used on the host cpu, when using the posix scheduler, as a ullong. (as ullong) */
-  "cpu_shares"?: bigint;
+  "cpu_shares"?: Wide;
   /** `VIR_DOMAIN_SCHEDULER_EMULATOR_PERIOD` (ullong): Macro represents the enforcement period for a quota in microseconds, when using the posix scheduler, for all emulator activity not tied to vcpus, as a ullong. (as ullong) */
-  "emulator_period"?: bigint;
+  "emulator_period"?: Wide;
   /** `VIR_DOMAIN_SCHEDULER_EMULATOR_QUOTA` (llong): Macro represents the maximum bandwidth to be used within a period for all emulator activity not tied to vcpus, when using the posix scheduler, as an llong. (as llong) */
-  "emulator_quota"?: bigint;
+  "emulator_quota"?: Wide;
   /** `VIR_DOMAIN_SCHEDULER_GLOBAL_PERIOD` (ullong): Macro represents the enforcement period for a quota, in microseconds, for whole domain, when using the posix scheduler, as a ullong. (as ullong) */
-  "global_period"?: bigint;
+  "global_period"?: Wide;
   /** `VIR_DOMAIN_SCHEDULER_GLOBAL_QUOTA` (llong): Macro represents the maximum bandwidth to be used within a period for whole domain, when using the posix scheduler, as an llong. (as llong) */
-  "global_quota"?: bigint;
+  "global_quota"?: Wide;
   /** `VIR_DOMAIN_SCHEDULER_IOTHREAD_PERIOD` (ullong): Macro represents the enforcement period for a quota, in microseconds, for IOThreads only, when using the posix scheduler, as a ullong. (as ullong) */
-  "iothread_period"?: bigint;
+  "iothread_period"?: Wide;
   /** `VIR_DOMAIN_SCHEDULER_IOTHREAD_QUOTA` (llong): Macro represents the maximum bandwidth to be used within a period for IOThreads only, when using the posix scheduler, as an llong. (as llong) */
-  "iothread_quota"?: bigint;
+  "iothread_quota"?: Wide;
   /** `VIR_DOMAIN_SCHEDULER_LIMIT` (llong): Macro represents the scheduler limit value, when using the allocation scheduler, as an llong. (as llong) */
-  "limit"?: bigint;
+  "limit"?: Wide;
   /** `VIR_DOMAIN_SCHEDULER_RESERVATION` (llong): Macro represents the scheduler reservation value, when using the allocation scheduler, as an llong. (as llong) */
-  "reservation"?: bigint;
+  "reservation"?: Wide;
   /** `VIR_DOMAIN_SCHEDULER_SHARES` (int): Macro represents the scheduler shares value, when using the allocation scheduler, as an int. (as int) */
   "shares"?: number;
   /** `VIR_DOMAIN_SCHEDULER_VCPU_PERIOD` (ullong): Macro represents the enforcement period for a quota, in microseconds, for vcpus only, when using the posix scheduler, as a ullong. (as ullong) */
-  "vcpu_period"?: bigint;
+  "vcpu_period"?: Wide;
   /** `VIR_DOMAIN_SCHEDULER_VCPU_QUOTA` (llong): Macro represents the maximum bandwidth to be used within a period for vcpus only, when using the posix scheduler, as an llong. (as llong) */
-  "vcpu_quota"?: bigint;
+  "vcpu_quota"?: Wide;
   /** `VIR_DOMAIN_SCHEDULER_WEIGHT` (uint): Macro represents the relative weight, when using the credit scheduler, as a uint. (as uint) */
   "weight"?: number;
 }
@@ -3438,16 +3488,18 @@ export const SchedulerParamsSchema: TypedParamSchema = {
   "weight": "uint",
 };
 
-/** Typed parameters of virDomainMigrate3, virDomainMigrateToURI3 (VIR_MIGRATE_PARAM_*): 64-bit integers are bigints (numbers accepted on input). */
-export interface MigrateParams {
+/** Typed parameters of virDomainMigrate3, virDomainMigrateToURI3 (VIR_MIGRATE_PARAM_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+export interface MigrateParams<Wide extends number | bigint = bigint> {
   /** `VIR_MIGRATE_PARAM_AUTO_CONVERGE_INCREMENT` (int): virDomainMigrate* params field: the increment added to VIR_MIGRATE_PARAM_AUTO_CONVERGE_INITIAL whenever the hypervisor decides the current rate is not enough to ensure convergence of the migration. As VIR_TYPED_PARAM_INT. (as int) */
   "auto_converge.increment"?: number | TypedValue[];
   /** `VIR_MIGRATE_PARAM_AUTO_CONVERGE_INITIAL` (int): virDomainMigrate* params field: the initial percentage guest CPUs are throttled to when auto-convergence decides migration is not converging. As VIR_TYPED_PARAM_INT. (as int) */
   "auto_converge.initial"?: number | TypedValue[];
   /** `VIR_MIGRATE_PARAM_BANDWIDTH` (ullong): virDomainMigrate* params field: the maximum bandwidth (in MiB/s) that will be used for migration as VIR_TYPED_PARAM_ULLONG. If set to 0 or omitted, libvirt will choose a suitable default. Some hypervisors do not support this feature and will return an error if this field is used and is not 0. (as ullong) */
-  "bandwidth"?: bigint | TypedValue[];
+  "bandwidth"?: Wide | TypedValue[];
   /** `VIR_MIGRATE_PARAM_BANDWIDTH_POSTCOPY` (ullong): virDomainMigrate* params field: the maximum bandwidth (in MiB/s) that will be used for post-copy phase of a migration as VIR_TYPED_PARAM_ULLONG. If set to 0 or omitted, post-copy migration speed will not be limited. (as ullong) */
-  "bandwidth.postcopy"?: bigint | TypedValue[];
+  "bandwidth.postcopy"?: Wide | TypedValue[];
+  /** `VIR_MIGRATE_PARAM_COMPRESSION` (string): virDomainMigrate* params multiple field: name of the method used to compress migration traffic. Supported compression methods: xbzrle, mt. The parameter may be specified multiple times if more than one method should be used. */
+  "compression"?: string | TypedValue[];
   /** `VIR_MIGRATE_PARAM_COMPRESSION_MT_DTHREADS` (int): virDomainMigrate* params field: the number of decompression threads for multithread compression as VIR_TYPED_PARAM_INT. (as int) */
   "compression.mt.dthreads"?: number | TypedValue[];
   /** `VIR_MIGRATE_PARAM_COMPRESSION_MT_LEVEL` (int): virDomainMigrate* params field: the level of compression for multithread compression as VIR_TYPED_PARAM_INT. Accepted values are in range 0-9. 0 is no compression, 1 is maximum speed and 9 is maximum compression. (as int) */
@@ -3455,7 +3507,7 @@ export interface MigrateParams {
   /** `VIR_MIGRATE_PARAM_COMPRESSION_MT_THREADS` (int): virDomainMigrate* params field: the number of compression threads for multithread compression as VIR_TYPED_PARAM_INT. (as int) */
   "compression.mt.threads"?: number | TypedValue[];
   /** `VIR_MIGRATE_PARAM_COMPRESSION_XBZRLE_CACHE` (ullong): virDomainMigrate* params field: the size of page cache for xbzrle compression as VIR_TYPED_PARAM_ULLONG. (as ullong) */
-  "compression.xbzrle.cache"?: bigint | TypedValue[];
+  "compression.xbzrle.cache"?: Wide | TypedValue[];
   /** `VIR_MIGRATE_PARAM_DEST_NAME` (string): virDomainMigrate* params field: the name to be used for the domain on the destination host as VIR_TYPED_PARAM_STRING. Omitting this parameter keeps the domain name the same. This field is only allowed to be used with hypervisors that support domain renaming during migration. (as string) */
   "destination_name"?: string | TypedValue[];
   /** `VIR_MIGRATE_PARAM_DEST_XML` (string): virDomainMigrate* params field: the new configuration to be used for the domain on the destination host as VIR_TYPED_PARAM_STRING. The configuration must include an identical set of virtual devices, to ensure a stable guest ABI across migration. Only parameters related to host side configuration can be changed in the XML. Hypervisors which support this field will forbid migration if the provided XML would cause a change in the guest ABI. This field cannot be used to rename the domain during migration (use VIR_MIGRATE_PARAM_DEST_NAME field for that purpose). Domain name in the destination XML must match the original domain name. Omitting this parameter keeps the original domain configuration. Using this field with hypervisors that do not support changing domain configuration during migration will result in a failure. (as string) */
@@ -3466,6 +3518,10 @@ export interface MigrateParams {
   "disks_uri"?: string | TypedValue[];
   /** `VIR_MIGRATE_PARAM_GRAPHICS_URI` (string): virDomainMigrate* params field: URI to use for migrating client's connection to domain's graphical console as VIR_TYPED_PARAM_STRING. If specified, the client will be asked to automatically reconnect using these parameters instead of the automatically computed ones. This can be useful if, e.g., the client does not have a direct access to the network virtualization hosts are connected to and needs to connect through a proxy. The URI is formed as follows: protocol://hostname[:port]/[?parameters] where protocol is either "spice" or "vnc" and parameters is a list of protocol specific parameters separated by '&'. Currently recognized parameters are "tlsPort" and "tlsSubject". For example, spice://target.host.com:1234/?tlsPort=4567 (as string) */
   "graphics_uri"?: string | TypedValue[];
+  /** `VIR_MIGRATE_PARAM_LISTEN_ADDRESS` (string): virDomainMigrate* params field: The listen address that hypervisor on the destination side should bind to for incoming migration. Both IPv4 and IPv6 addresses are accepted as well as hostnames (the resolving is done on destination). Some hypervisors do not support this feature and will return an error if this field is used. */
+  "listen_address"?: string | TypedValue[];
+  /** `VIR_MIGRATE_PARAM_MIGRATE_DISKS` (string): virDomainMigrate* params multiple field: The multiple values that list the block devices to be migrated. At the moment this is only supported by the QEMU driver but not for the tunnelled migration. */
+  "migrate_disks"?: string | TypedValue[];
   /** `VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS` (int): virDomainMigrate* params field: number of connections used during parallel migration. As VIR_TYPED_PARAM_INT. (as int) */
   "parallel.connections"?: number | TypedValue[];
   /** `VIR_MIGRATE_PARAM_PERSIST_XML` (string): virDomainMigrate* params field: the new persistent configuration to be used for the domain on the destination host as VIR_TYPED_PARAM_STRING. This field cannot be used to rename the domain during migration (use VIR_MIGRATE_PARAM_DEST_NAME field for that purpose). Domain name in the destination XML must match the original domain name. Omitting this parameter keeps the original domain persistent configuration. Using this field with hypervisors that do not support changing domain configuration during migration will result in a failure. (as string) */
@@ -3484,6 +3540,7 @@ export const MigrateParamsSchema: TypedParamSchema = {
   "auto_converge.initial": "int",
   "bandwidth": "ullong",
   "bandwidth.postcopy": "ullong",
+  "compression": "string",
   "compression.mt.dthreads": "int",
   "compression.mt.level": "int",
   "compression.mt.threads": "int",
@@ -3493,21 +3550,36 @@ export const MigrateParamsSchema: TypedParamSchema = {
   "disks_port": "int",
   "disks_uri": "string",
   "graphics_uri": "string",
+  "listen_address": "string",
+  "migrate_disks": "string",
   "parallel.connections": "int",
   "persistent_xml": "string",
   "tls.destination": "string",
   "migrate_uri": "string",
 };
 
-/** Typed parameters of virDomainSaveParams, virDomainRestoreParams (VIR_DOMAIN_SAVE_PARAM_*): 64-bit integers are bigints (numbers accepted on input). */
-export interface SaveParams {
+/** Typed parameters of virDomainSaveParams, virDomainRestoreParams (VIR_DOMAIN_SAVE_PARAM_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+export interface SaveParams<Wide extends number | bigint = bigint> {
+  /** `VIR_DOMAIN_SAVE_PARAM_DXML` (string): an optional parameter used to adjust guest xml on restore. If the hypervisor supports it, it can be used to alter host-specific portions of the domain XML that will be used when restoring an image. For example, it is possible to alter the device while the domain is stopped. */
+  "dxml"?: string;
+  /** `VIR_DOMAIN_SAVE_PARAM_FILE` (string): the parameter used to specify the savestate file to save to or restore from. */
+  "file"?: string;
 }
 
 /** The field kinds of {@link SaveParams}. */
-export const SaveParamsSchema: TypedParamSchema = {};
+export const SaveParamsSchema: TypedParamSchema = {
+  "dxml": "string",
+  "file": "string",
+};
 
-/** Typed parameters of virDomainSetIOThreadParams (VIR_DOMAIN_IOTHREAD_*): 64-bit integers are bigints (numbers accepted on input). */
-export interface IoThreadParams {
+/** Typed parameters of virDomainSetIOThreadParams (VIR_DOMAIN_IOTHREAD_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+export interface IoThreadParams<Wide extends number | bigint = bigint> {
+  /** `VIR_DOMAIN_IOTHREAD_POLL_GROW` (uint): This provides a value for the dynamic polling adjustment algorithm to use to grow its polling interval up to the poll_max_ns value. A value of 0 (zero) allows the hypervisor to choose its own value. The algorithm to use for adjustment is hypervisor specific. */
+  "poll_grow"?: number;
+  /** `VIR_DOMAIN_IOTHREAD_POLL_MAX_NS` (ullong): The maximum polling time that can be used by polling algorithm in ns. The polling time starts at 0 (zero) and is the time spent by the guest to process IOThread data before returning the CPU to the host. The polling time will be dynamically modified over time based on the poll_grow and poll_shrink parameters provided. A value set too large will cause more CPU time to be allocated the guest. A value set too small will not provide enough cycles for the guest to process data. The polling interval is not available for statistical purposes. */
+  "poll_max_ns"?: Wide;
+  /** `VIR_DOMAIN_IOTHREAD_POLL_SHRINK` (uint): This provides a value for the dynamic polling adjustment algorithm to use to shrink its polling interval when the polling interval exceeds the poll_max_ns value. A value of 0 (zero) allows the hypervisor to choose its own value. The algorithm to use for adjustment is hypervisor specific. */
+  "poll_shrink"?: number;
   /** `VIR_DOMAIN_IOTHREAD_THREAD_POOL_MAX` (int): Sets the upper bound for thread pool size. A value of -1 disables this bound leaving hypervisor use its default value, though this value is not accepted for running domains. Since the upper band has to be equal to or greater than lower bound value of 0 is not accepted. Accepted type is VIR_TYPED_PARAM_INT. (as int) */
   "thread_pool_max"?: number;
   /** `VIR_DOMAIN_IOTHREAD_THREAD_POOL_MIN` (int): Sets the lower bound for thread pool size. A value of -1 disables this bound leaving hypervisor use its default value, though this value is not accepted for running domains. Accepted type is VIR_TYPED_PARAM_INT. (as int) */
@@ -3516,12 +3588,15 @@ export interface IoThreadParams {
 
 /** The field kinds of {@link IoThreadParams}. */
 export const IoThreadParamsSchema: TypedParamSchema = {
+  "poll_grow": "uint",
+  "poll_max_ns": "ullong",
+  "poll_shrink": "uint",
   "thread_pool_max": "int",
   "thread_pool_min": "int",
 };
 
-/** Typed parameters of virNetworkPortSetParameters, virNetworkPortGetParameters (VIR_NETWORK_PORT_BANDWIDTH_*): 64-bit integers are bigints (numbers accepted on input). */
-export interface NetworkPortParams {
+/** Typed parameters of virNetworkPortSetParameters, virNetworkPortGetParameters (VIR_NETWORK_PORT_BANDWIDTH_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+export interface NetworkPortParams<Wide extends number | bigint = bigint> {
   /** `VIR_NETWORK_PORT_BANDWIDTH_IN_AVERAGE` (uint): Macro represents the inbound average of NIC bandwidth, as a uint. (as uint) */
   "inbound.average"?: number;
   /** `VIR_NETWORK_PORT_BANDWIDTH_IN_BURST` (uint): Macro represents the inbound burst of NIC bandwidth, as a uint. (as uint) */
@@ -3549,19 +3624,42 @@ export const NetworkPortParamsSchema: TypedParamSchema = {
   "outbound.peak": "uint",
 };
 
-/** Typed parameters of virNodeSetMemoryParameters, virNodeGetMemoryParameters (VIR_NODE_MEMORY_SHARED_*): 64-bit integers are bigints (numbers accepted on input). */
-export interface NodeMemoryParams {
+/** Typed parameters of virNodeSetMemoryParameters, virNodeGetMemoryParameters (VIR_NODE_MEMORY_SHARED_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+export interface NodeMemoryParams<Wide extends number | bigint = bigint> {
+  /** `VIR_NODE_MEMORY_SHARED_FULL_SCANS` (ullong): Macro for typed parameter that represents how many times all mergeable areas have been scanned. */
+  "shm_full_scans"?: Wide;
   /** `VIR_NODE_MEMORY_SHARED_MERGE_ACROSS_NODES` (int): Macro for typed parameter that represents whether pages from different NUMA nodes can be merged. The parameter has type int, when its value is 0, only pages which physically reside in the memory area of same NUMA node are merged; When its value is 1, pages from all nodes can be merged. Other values are reserved for future use. (as int) */
   "shm_merge_across_nodes"?: number;
+  /** `VIR_NODE_MEMORY_SHARED_PAGES_SHARED` (ullong): Macro for typed parameter that represents how many the shared memory pages are being used. */
+  "shm_pages_shared"?: Wide;
+  /** `VIR_NODE_MEMORY_SHARED_PAGES_SHARING` (ullong): Macro for typed parameter that represents how many sites are sharing the pages i.e. how much saved. */
+  "shm_pages_sharing"?: Wide;
+  /** `VIR_NODE_MEMORY_SHARED_PAGES_TO_SCAN` (uint): Macro for typed parameter that represents how many present pages to scan before the shared memory service goes to sleep. */
+  "shm_pages_to_scan"?: number;
+  /** `VIR_NODE_MEMORY_SHARED_PAGES_UNSHARED` (ullong): Macro for typed parameter that represents how many pages unique but repeatedly checked for merging. */
+  "shm_pages_unshared"?: Wide;
+  /** `VIR_NODE_MEMORY_SHARED_PAGES_VOLATILE` (ullong): Macro for typed parameter that represents how many pages changing too fast to be placed in a tree. */
+  "shm_pages_volatile"?: Wide;
+  /** `VIR_NODE_MEMORY_SHARED_SLEEP_MILLISECS` (uint): Macro for typed parameter that represents how many milliseconds the shared memory service should sleep before next scan. */
+  "shm_sleep_millisecs"?: number;
 }
 
 /** The field kinds of {@link NodeMemoryParams}. */
 export const NodeMemoryParamsSchema: TypedParamSchema = {
+  "shm_full_scans": "ullong",
   "shm_merge_across_nodes": "int",
+  "shm_pages_shared": "ullong",
+  "shm_pages_sharing": "ullong",
+  "shm_pages_to_scan": "uint",
+  "shm_pages_unshared": "ullong",
+  "shm_pages_volatile": "ullong",
+  "shm_sleep_millisecs": "uint",
 };
 
-/** Typed parameters of virNodeGetSEVInfo (VIR_NODE_SEV_*): 64-bit integers are bigints (numbers accepted on input). */
-export interface SevInfo {
+/** Typed parameters of virNodeGetSEVInfo (VIR_NODE_SEV_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+export interface SevInfo<Wide extends number | bigint = bigint> {
+  /** `VIR_NODE_SEV_CBITPOS` (uint): Macro represents the CBit Position used by hypervisor when SEV is enabled. */
+  "cbitpos"?: number | TypedValue[];
   /** `VIR_NODE_SEV_CERT_CHAIN` (string): Macro represents the platform certificate chain that includes the platform endorsement key (PEK), owner certificate authority (OCD) and chip endorsement key (CEK), as VIR_TYPED_PARAMS_STRING. (as string) */
   "cert-chain"?: string | TypedValue[];
   /** `VIR_NODE_SEV_CPU0_ID` (string): Macro represents the unique ID of CPU0 (socket 0) needed to retrieve the signed CEK of the CPU from AMD's Key Distribution Service (KDS), as VIR_TYPED_PARAMS_STRING. (as string) */
@@ -3572,15 +3670,19 @@ export interface SevInfo {
   "max-guests"?: number | TypedValue[];
   /** `VIR_NODE_SEV_PDH` (string): Macro represents the Platform Diffie-Hellman key, as VIR_TYPED_PARAMS_STRING. (as string) */
   "pdh"?: string | TypedValue[];
+  /** `VIR_NODE_SEV_REDUCED_PHYS_BITS` (uint): Macro represents the number of bits we lose in physical address space when SEV is enabled in the guest. */
+  "reduced-phys-bits"?: number | TypedValue[];
   /** Fields libvirt adds per device or per index ("disk.0.name", ...). */
   [field: string]: TypedValue | TypedValue[] | undefined;
 }
 
 /** The field kinds of {@link SevInfo}. */
 export const SevInfoSchema: TypedParamSchema = {
+  "cbitpos": "uint",
   "cert-chain": "string",
   "cpu0-id": "string",
   "max-es-guests": "uint",
   "max-guests": "uint",
   "pdh": "string",
+  "reduced-phys-bits": "uint",
 };
