@@ -312,3 +312,82 @@ export function connection(value: unknown, key: symbol, arg: string, fn: string)
   }
   return Deno.UnsafePointer.create(internals.pointerValue())!;
 }
+
+/** A struct layout (lib/ffi/_generated/structs.ts): size and fields by name. */
+export interface Layout {
+  readonly size: number;
+  readonly fields: Readonly<
+    Record<string, { readonly offset: number; readonly kind: string; readonly length?: number }>
+  >;
+}
+
+/** A decoded struct field: 64-bit integers as bigints, strings for `char *` and inline `char[]`. */
+export type StructValue = number | bigint | string | null;
+
+/** A caller-allocated buffer for `count` structs of `layout`. */
+export function structBuffer(layout: Layout, count = 1): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(Math.max(count, 1) * layout.size);
+}
+
+const textDecoder = new TextDecoder();
+
+/**
+ * Decodes the struct at `index` of a caller-allocated buffer by its layout. `char *` fields are read
+ * (not freed: the structs that own them are released by their own calls).
+ */
+export function readStruct(layout: Layout, buffer: Uint8Array, index = 0): Record<string, StructValue> {
+  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  const base = index * layout.size;
+  const result: Record<string, StructValue> = {};
+  for (const [name, field] of Object.entries(layout.fields)) {
+    const at = base + field.offset;
+    switch (field.kind) {
+      case "i8":
+        result[name] = view.getInt8(at);
+        break;
+      case "u8":
+        result[name] = view.getUint8(at);
+        break;
+      case "u16":
+        result[name] = view.getUint16(at, true);
+        break;
+      case "i32":
+        result[name] = view.getInt32(at, true);
+        break;
+      case "u32":
+        result[name] = view.getUint32(at, true);
+        break;
+      case "i64":
+        result[name] = view.getBigInt64(at, true);
+        break;
+      case "u64":
+      case "usize":
+        result[name] = view.getBigUint64(at, true);
+        break;
+      case "f64":
+        result[name] = view.getFloat64(at, true);
+        break;
+      case "pointer":
+        result[name] = readCString(Deno.UnsafePointer.create(view.getBigUint64(at, true)));
+        break;
+      case "i8[]": {
+        const bytes = buffer.subarray(at, at + (field.length ?? 0));
+        const end = bytes.indexOf(0);
+        result[name] = textDecoder.decode(end < 0 ? bytes : bytes.subarray(0, end));
+        break;
+      }
+    }
+  }
+  return result;
+}
+
+/** Decodes `count` structs of a caller-allocated array. */
+export function readStructs(
+  layout: Layout,
+  buffer: Uint8Array,
+  count: number,
+): Record<string, StructValue>[] {
+  const result: Record<string, StructValue>[] = [];
+  for (let i = 0; i < count; i++) result.push(readStruct(layout, buffer, i));
+  return result;
+}

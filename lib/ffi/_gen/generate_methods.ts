@@ -9,8 +9,15 @@
 // (virDomainGetDHCPLeases -> getDhcpLeases, virConnectListAllDomains -> listAllDomains). A name an
 // object class already defines by hand is not generated (the hand-written member stays); see
 // `collisions` in the report.
+import { structLayouts } from "../_generated/structs.ts";
 import { type ApiModel, loadApiModel } from "./api_model.ts";
-import { coverageIgnoreOf, handWrittenModule, isLocal, methodOverrides } from "./overrides.ts";
+import {
+  coverageIgnoreOf,
+  handWrittenModule,
+  isLocal,
+  methodOverrides,
+  OBJECT_RELEASE,
+} from "./overrides.ts";
 
 // ---------------------------------------------------------------------------------------------------
 // The API description (a small reader of libvirt-api.xml: function, enum and macro elements)
@@ -300,6 +307,12 @@ interface Plan {
   handleArray?: { out: string; object: ObjectSpec };
   stringArray?: string;
   needsWrap: boolean;
+  /** Uses lib/ffi/_generated/structs.ts. */
+  usesLayouts?: boolean;
+  /** A caller-sized struct array the return value counts. */
+  structArray?: { buffer: string; layout: string; iface: string };
+  /** The struct layout of a two-call sized array. */
+  sizedStruct?: string;
   /** The object returned handles belong to, when not `this` (a destination connection). */
   owner?: string;
   sync: boolean;
@@ -608,6 +621,64 @@ function plan(fn: ApiFunction, api: Indexes, local: Set<string>): Plan | Skip {
       p.ffiArgs.push(`m.double(${n}, ${JSON.stringify(a.name)}, ${F})`);
       continue;
     }
+    const layoutName = structOf(t);
+    if (layoutName !== undefined) {
+      const iface = structInterface(layoutName);
+      p.imports.add(iface);
+      p.usesLayouts = true;
+      const L = `structLayouts.${layoutName}`;
+      const capacity = methodOverrides.structCapacity[fn.name];
+      if (next && next.type === "size_t" && /size/i.test(next.name)) {
+        // a versioned struct: the caller says how large its copy is
+        p.prelude.push(`const ${n} = m.structBuffer(${L});`);
+        p.ffiArgs.push(n, `BigInt(${L}.size)`);
+        p.outs.push({
+          key: n,
+          type: iface,
+          expr: `m.readStruct(${L}, ${n}) as unknown as ${iface}`,
+          doc: docText(a.info),
+        });
+        i++;
+        continue;
+      }
+      if (next && /^(unsigned )?int$/.test(next.type) && capacity !== undefined) {
+        // an array the caller sizes; the return value says how many were filled
+        p.prelude.push(`const ${n} = m.structBuffer(${L}, ${capacity});`);
+        p.ffiArgs.push(n, String(capacity));
+        p.structArray = { buffer: n, layout: L, iface };
+        p.ret = { kind: "count", tsType: `${iface}[]`, doc: docText(a.info) };
+        i++;
+        continue;
+      }
+      if (next && next.type === "int *") {
+        // sized by a first call with NULL: the Get*Parameters pattern, with structs
+        if (p.sizedParams) return skip("two caller-allocated arrays");
+        p.sizedParams = { index: p.ffiArgs.length, schemaName: iface };
+        p.sizedStruct = L;
+        p.ffiArgs.push(`SIZED_BUFFER`, `${n}Count.buffer`);
+        p.prelude.push(`const ${n}Count = new m.Out();`);
+        p.outs.push({
+          key: "",
+          type: `${iface}[]`,
+          expr: `m.readStructs(${L}, ${n}Buffer, ${n}Count.int) as unknown as ${iface}[]`,
+          doc: docText(a.info),
+        });
+        (p as Plan & { sizedName: string }).sizedName = n;
+        i++;
+        continue;
+      }
+      if (!next || !/^(unsigned )?int$|\*$/.test(next.type) || next.name === "flags") {
+        p.prelude.push(`const ${n} = m.structBuffer(${L});`);
+        p.ffiArgs.push(n);
+        p.outs.push({
+          key: n,
+          type: iface,
+          expr: `m.readStruct(${L}, ${n}) as unknown as ${iface}`,
+          doc: docText(a.info),
+        });
+        continue;
+      }
+    }
     return skip(`argument ${a.name} of type ${t}`);
   }
   if (fn.returnType === "unsigned char *") return skip("returns bytes");
@@ -627,6 +698,47 @@ function plan(fn: ApiFunction, api: Indexes, local: Set<string>): Plan | Skip {
     else if (seenRequired) p.params[i].optional = false;
   }
   return p;
+}
+
+/** The layout name of a caller-allocated struct argument type (`virDomainInfoPtr` -> `virDomainInfo`). */
+function structOf(type: string): string | undefined {
+  if (!type.endsWith("Ptr")) return undefined;
+  const base = type.slice(0, -3);
+  const layouts = structLayouts as Record<string, unknown>;
+  if (base in layouts) return base;
+  if (`${base}Struct` in layouts) return `${base}Struct`;
+  return undefined;
+}
+
+const structTypes = new Map<string, string>();
+
+/** The generated interface of a struct (`DomainInfoStruct`), emitted once into options.ts. */
+function structInterface(layoutName: string): string {
+  const name = `${pascal(layoutName.replace(/^vir/, "").replace(/Struct$/, ""))}Struct`;
+  if (!structTypes.has(name)) {
+    const layout =
+      (structLayouts as Record<string, { tag: string; fields: Record<string, { kind: string }> }>)[
+        layoutName
+      ];
+    const ts = (kind: string) =>
+      kind === "i64" || kind === "u64" || kind === "usize"
+        ? "bigint"
+        : kind === "pointer"
+        ? "string | null"
+        : kind === "i8[]"
+        ? "string"
+        : "number";
+    const fields = Object.entries(layout.fields).filter(([, f]) => f.kind !== "union").map(([k, f]) =>
+      `  /** \`${layout.tag}.${k}\` (${f.kind}) */\n  ${k}: ${ts(f.kind)};`
+    );
+    structTypes.set(
+      name,
+      `/** \`struct ${layout.tag}\`, decoded: 64-bit integers as bigints, char arrays as strings. */\nexport interface ${name} {\n${
+        fields.join("\n")
+      }\n}\n`,
+    );
+  }
+  return name;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -733,7 +845,9 @@ function buildIndexes(
     }, or a raw \`flags\` number`;
     if (named.length === 0) {
       interfaces.push(
-        `/** Options of {@link ${fn.name}}: its flags are not used yet; \`flags\` passes raw bits. */\nexport interface ${typeName} {\n  /** Raw flag bits. */\n  flags?: number;\n}\n`,
+        `/** Options of ${
+          fn.name.slice(3)
+        }: its flags are not used yet; \`flags\` passes raw bits. */\nexport interface ${typeName} {\n  /** Raw flag bits. */\n  flags?: number;\n}\n`,
       );
       return { typeName, doc };
     }
@@ -742,7 +856,7 @@ function buildIndexes(
     else {
       table = `${pascal(fn.name.replace(/^vir/, ""))}Bits`;
       tableCode.push(
-        `/** The flag bits of ${fn.name}. */\nexport const ${table} = { ${
+        `/** The flag bits of ${fn.name.slice(3)}. */\nexport const ${table} = { ${
           named.map((x) => `...${x.table}`).reverse().join(", ")
         } } as const;\n`,
       );
@@ -761,7 +875,7 @@ function buildIndexes(
       `  /** \`${e.name}\`${e.info ? `: ${docText(e.info)}` : ""} */\n  ${k}?: boolean;`
     );
     interfaces.push(
-      `/** Options of ${fn.name}: ${
+      `/** Options of ${fn.name.slice(3)}: ${
         named.map((x) => `\`${x.t}\``).join(", ")
       } as booleans. */\nexport interface ${typeName} {\n${
         fields.join("\n")
@@ -802,7 +916,7 @@ function buildIndexes(
         (kind === "llong" || kind === "ullong") ? "number | bigint" : tsOfKind[kind];
       void accepts;
       schemaCode.push(
-        `/** Typed parameters of ${spec.functions.join(", ")} (${
+        `/** Typed parameters of ${spec.functions.map((f) => f.replace(/^vir/, "")).join(", ")} (${
           spec.prefixes.join(", ")
         }*): 64-bit integers are bigints when read, numbers or bigints when given (\`Wide\`). */\nexport interface ${typeName}<Wide extends number | bigint = bigint> {\n${
           lines.join("\n")
@@ -822,7 +936,9 @@ function buildIndexes(
   const module = () =>
     `${HEADER}import type { TypedParamSchema, TypedValue } from "../../ffi/marshal.ts";\n\n// Flags\n\n${
       tableCode.join("\n")
-    }\n${interfaces.join("\n")}\n// Typed parameters\n\n${schemaCode.join("\n")}`;
+    }\n${interfaces.join("\n")}\n// Typed parameters\n\n${schemaCode.join("\n")}\n// Structs\n\n${
+      [...structTypes.values()].join("\n")
+    }`;
   return { indexes: { flagsFor, schemaFor }, module, unknownTypes };
 }
 
@@ -875,6 +991,9 @@ function resultExpr(p: Plan, r: string): string {
           `m.takeHandles(${p.handleArray.out}.pointer, ${r}).map((x) => wrapHandle<${p.handleArray.object.className}>(${
             JSON.stringify(p.handleArray.object.cType)
           }, this, x))`;
+      } else if (p.structArray) {
+        main =
+          `m.readStructs(${p.structArray.layout}, ${p.structArray.buffer}, ${r}) as unknown as ${p.structArray.iface}[]`;
       } else main = `m.takeStringArray(${p.stringArray}.pointer, ${r})`;
       break;
   }
@@ -928,12 +1047,16 @@ function emitMethod(p: Plan, sync: boolean): string {
     if (capacity !== undefined) {
       // libvirt refuses the sizing call (params NULL): one call with room for every field it has
       body.push(`const ${sn}Buffer = m.paramsBuffer(${capacity});`, `${sn}Count.setInt(${capacity});`);
-    } else body.push(`let ${sn}Buffer = m.paramsBuffer(0);`);
+    } else {body.push(
+        `let ${sn}Buffer = ${p.sizedStruct ? `m.structBuffer(${p.sizedStruct})` : "m.paramsBuffer(0)"};`,
+      );}
     run = capacity !== undefined
       ? `(h) => ${callSym}(${args1})`
       : `${
         asyncCall ? "async " : ""
-      }(h) => {\n        const f = ${callSym};\n        const n = ${aw}f(${args0});\n        if (n < 0) return n;\n        ${sn}Buffer = m.paramsBuffer(${sn}Count.int);\n        return ${aw}f(${args1});\n      }`;
+      }(h) => {\n        const f = ${callSym};\n        const n = ${aw}f(${args0});\n        if (n < 0) return n;\n        ${sn}Buffer = ${
+        p.sizedStruct ? `m.structBuffer(${p.sizedStruct}, ${sn}Count.int)` : `m.paramsBuffer(${sn}Count.int)`
+      };\n        return ${aw}f(${args1});\n      }`;
   } else {
     run = `(h) => ${callSym}(${ffi("h")})`;
   }
@@ -959,7 +1082,25 @@ function emitMethod(p: Plan, sync: boolean): string {
   }\n  }\n`;
 }
 
-function emitObject(object: ObjectSpec, plans: Plan[]): string {
+function emitObject(
+  object: ObjectSpec,
+  plans: Plan[],
+  handMembers: { fn: string; member: string }[],
+): string {
+  const release = object.className === "Connection" ? undefined : OBJECT_RELEASE[object.cType];
+  const extraDoc = [
+    ...(release
+      ? [
+        `Handles are released with \`${release}\` (\`free()\`, or \`using\`; the connection releases what is left).`,
+      ]
+      : []),
+    ...(handMembers.length
+      ? [
+        `Calls kept as the hand-written members of ${object.className} (same one-call rule):`,
+        ...handMembers.map((h) => `- \`${h.member}\`: \`${h.fn}\``),
+      ]
+      : []),
+  ];
   const imports = new Set<string>();
   for (const p of plans) for (const i of p.imports) imports.add(i);
   const optionImports = [...imports].filter((i) => !i.startsWith("type ") && i !== "kInternals");
@@ -995,6 +1136,9 @@ function emitObject(object: ObjectSpec, plans: Plan[]): string {
   ];
   lines.push(`import { ${accessors.join(", ")} } from "../../ffi/optional.ts";`);
   lines.push(`import { wrapHandle } from "../_registry.ts";`);
+  if (plans.some((p) => p.usesLayouts)) {
+    lines.push(`import { structLayouts } from "../../ffi/_generated/structs.ts";`);
+  }
   if (optionImports.length) {
     lines.push(
       `import { ${
@@ -1006,7 +1150,9 @@ function emitObject(object: ObjectSpec, plans: Plan[]): string {
   if (imports.has("type Connection")) lines.push(`import type { Connection } from "../../connection.ts";`);
   lines.push("");
   lines.push(
-    `/**\n * The one-call methods of {@link ${object.className}}: one per libvirt function whose first argument is a\n * \`${object.cType}\`, generated from libvirt's API description. Extended by ${object.className}; not used directly.\n */`,
+    `/**\n * The one-call methods of {@link ${object.className}}: one per libvirt function whose first argument is a\n * \`${object.cType}\`, generated from libvirt's API description. Extended by ${object.className}; not used directly.\n${
+      extraDoc.length ? ` *\n${extraDoc.map((l) => ` * ${l}`).join("\n")}\n` : ""
+    } */`,
   );
   if (isConn) {
     lines.push(`export abstract class ${object.baseName} {`);
@@ -1110,7 +1256,22 @@ export function generateMethods(api: ApiDescription, root: URL, local: Set<strin
     });
   }
   for (const o of objects) {
-    report.files.set(`lib/objects/_generated/${o.file}.ts`, emitObject(o, byObject.get(o.className) ?? []));
+    const handMembers = [
+      ...report.collisions.filter((c) => c.object === o.className && !/Free$/.test(c.fn)).map((c) => ({
+        fn: c.fn,
+        member: `${c.method}()`,
+      })),
+      ...Object.entries(methodOverrides.handMembers).filter(([, h]) => h.object === o.className).map((
+        [fn, h],
+      ) => ({
+        fn,
+        member: h.member,
+      })),
+    ];
+    report.files.set(
+      `lib/objects/_generated/${o.file}.ts`,
+      emitObject(o, byObject.get(o.className) ?? [], handMembers),
+    );
   }
   report.files.set("lib/objects/_generated/options.ts", module());
   const manifest = [...byObject.values()].flat().flatMap((p) => {

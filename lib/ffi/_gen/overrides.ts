@@ -669,6 +669,18 @@ export const methodOverrides = {
     virDomainGetSchedulerParametersFlags: 32,
   } as Record<string, number>,
 
+  /** Struct arrays the caller sizes (`stats, nr_stats`): how many to allocate. */
+  structCapacity: {
+    // VIR_DOMAIN_MEMORY_STAT_NR is 14 in libvirt 9.0; room for a newer libvirt's additions
+    virDomainMemoryStats: 32,
+  } as Record<string, number>,
+
+  /** Calls a hand-written member (not named by the rule) makes, for the class docs. */
+  handMembers: {
+    virConnectClose: { object: "Connection", member: "close()" },
+    virConnectOpenAuth: { object: "Connection", member: "Connection.open()" },
+  } as Record<string, { object: string; member: string }>,
+
   /** Names other than the mechanical one (keep this empty unless the rule gives a reserved word). */
   rename: {} as Record<string, string>,
 

@@ -6,6 +6,7 @@ import { kPointer } from "../../_handle.ts";
 import * as m from "../../ffi/marshal.ts";
 import { libvirtSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
+import { structLayouts } from "../../ffi/_generated/structs.ts";
 import {
   ConnectBaselineCpuFlagsBits,
   type ConnectBaselineCpuOptions,
@@ -57,15 +58,20 @@ import {
   type NetworkCreateXmlFlagsOptions,
   NetworkDefineFlagsBits,
   type NetworkDefineXmlFlagsOptions,
+  type NodeCpuStatsStruct,
   NodeDeviceCreateXmlFlagsBits,
   type NodeDeviceCreateXmlOptions,
   NodeDeviceDefineXmlFlagsBits,
   type NodeDeviceDefineXmlOptions,
   type NodeDeviceLookupScsiHostByWwnOptions,
+  type NodeGetCpuStatsOptions,
   type NodeGetMemoryParametersOptions,
+  type NodeGetMemoryStatsOptions,
   type NodeGetSevInfoOptions,
+  type NodeInfoStruct,
   type NodeMemoryParams,
   NodeMemoryParamsSchema,
+  type NodeMemoryStatsStruct,
   type NodeSetMemoryParametersOptions,
   type NodeSuspendForDurationOptions,
   NwFilterBindingCreateFlagsBits,
@@ -76,6 +82,7 @@ import {
   SaveParamsSchema,
   SecretDefineFlagsBits,
   type SecretDefineXmlOptions,
+  type SecurityModelStruct,
   type SevInfo,
   StoragePoolCreateFlagsBits,
   type StoragePoolCreateXmlOptions,
@@ -95,6 +102,13 @@ import type { StorageVolume } from "../../storage.ts";
 /**
  * The one-call methods of {@link Connection}: one per libvirt function whose first argument is a
  * `virConnectPtr`, generated from libvirt's API description. Extended by Connection; not used directly.
+ *
+ * Calls kept as the hand-written members of Connection (same one-call rule):
+ * - `isAlive()`: `virConnectIsAlive`
+ * - `isEncrypted()`: `virConnectIsEncrypted`
+ * - `isSecure()`: `virConnectIsSecure`
+ * - `close()`: `virConnectClose`
+ * - `Connection.open()`: `virConnectOpenAuth`
  */
 export abstract class ConnectionCalls {
   /** @internal the call gate of the connection (Connection defines it) */
@@ -1448,6 +1462,43 @@ export abstract class ConnectionCalls {
   }
 
   /**
+   * This function provides individual cpu statistics of the node.
+   *
+   * Calls [`virNodeGetCPUStats`](https://libvirt.org/html/libvirt-libvirt-host.html#virNodeGetCPUStats).
+   * libvirt is asked twice in one connection turn: once for the parameter count, once for the values.
+   *
+   * @param cpuNum number of node cpu. (VIR_NODE_CPU_STATS_ALL_CPUS means total cpu statistics)
+   * @param options flags as options: none named yet, or a raw `flags` number
+   * @returns pointer to node cpu time parameter objects
+   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
+   */
+  async nodeGetCpuStats(
+    cpuNum: number,
+    options?: NodeGetCpuStatsOptions | number,
+  ): Promise<NodeCpuStatsStruct[]> {
+    const paramsCount = new m.Out();
+    const flags = m.flags(options, {}, "virNodeGetCPUStats");
+    const a0 = m.int(cpuNum, "cpuNum", "virNodeGetCPUStats");
+    let paramsBuffer = m.structBuffer(structLayouts.virNodeCPUStats);
+    const r = await this.#gate().call(
+      () => `call virNodeGetCPUStats on ${JSON.stringify(this.#uri())}`,
+      async (h) => {
+        const f = libvirtSymbol("virNodeGetCPUStatsAsync");
+        const n = await f(h, a0, null, paramsCount.buffer, flags);
+        if (n < 0) return n;
+        paramsBuffer = m.structBuffer(structLayouts.virNodeCPUStats, paramsCount.int);
+        return await f(h, a0, paramsBuffer, paramsCount.buffer, flags);
+      },
+      m.isNegative,
+    );
+    return m.readStructs(
+      structLayouts.virNodeCPUStats,
+      paramsBuffer,
+      paramsCount.int,
+    ) as unknown as NodeCpuStatsStruct[];
+  }
+
+  /**
    * provides the free memory available on the Node Note: most libvirt APIs provide memory sizes in kibibytes, but in this function the returned value is in bytes.
    *
    * Calls [`virNodeGetFreeMemory`](https://libvirt.org/html/libvirt-libvirt-host.html#virNodeGetFreeMemory).
@@ -1462,6 +1513,24 @@ export abstract class ConnectionCalls {
       (r: bigint) => r === 0n,
     );
     return r;
+  }
+
+  /**
+   * Extract hardware information about the node.
+   *
+   * Calls [`virNodeGetInfo`](https://libvirt.org/html/libvirt-libvirt-host.html#virNodeGetInfo).
+   *
+   * @returns `info`: pointer to a virNodeInfo structure allocated by the user
+   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
+   */
+  async nodeGetInfo(): Promise<NodeInfoStruct> {
+    const info = m.structBuffer(structLayouts.virNodeInfo);
+    const r = await this.#gate().call(
+      () => `call virNodeGetInfo on ${JSON.stringify(this.#uri())}`,
+      (h) => libvirtSymbol("virNodeGetInfoAsync")(h, info),
+      m.isNegative,
+    );
+    return m.readStruct(structLayouts.virNodeInfo, info) as unknown as NodeInfoStruct;
   }
 
   /**
@@ -1492,6 +1561,61 @@ export abstract class ConnectionCalls {
       m.isNegative,
     );
     return m.readParams(paramsBuffer, paramsCount.int) as NodeMemoryParams;
+  }
+
+  /**
+   * This function provides memory stats of the node.
+   *
+   * Calls [`virNodeGetMemoryStats`](https://libvirt.org/html/libvirt-libvirt-host.html#virNodeGetMemoryStats).
+   * libvirt is asked twice in one connection turn: once for the parameter count, once for the values.
+   *
+   * @param cellNum number of node cell. (VIR_NODE_MEMORY_STATS_ALL_CELLS means total cell statistics)
+   * @param options flags as options: none named yet, or a raw `flags` number
+   * @returns pointer to node memory stats objects
+   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
+   */
+  async nodeGetMemoryStats(
+    cellNum: number,
+    options?: NodeGetMemoryStatsOptions | number,
+  ): Promise<NodeMemoryStatsStruct[]> {
+    const paramsCount = new m.Out();
+    const flags = m.flags(options, {}, "virNodeGetMemoryStats");
+    const a0 = m.int(cellNum, "cellNum", "virNodeGetMemoryStats");
+    let paramsBuffer = m.structBuffer(structLayouts.virNodeMemoryStats);
+    const r = await this.#gate().call(
+      () => `call virNodeGetMemoryStats on ${JSON.stringify(this.#uri())}`,
+      async (h) => {
+        const f = libvirtSymbol("virNodeGetMemoryStatsAsync");
+        const n = await f(h, a0, null, paramsCount.buffer, flags);
+        if (n < 0) return n;
+        paramsBuffer = m.structBuffer(structLayouts.virNodeMemoryStats, paramsCount.int);
+        return await f(h, a0, paramsBuffer, paramsCount.buffer, flags);
+      },
+      m.isNegative,
+    );
+    return m.readStructs(
+      structLayouts.virNodeMemoryStats,
+      paramsBuffer,
+      paramsCount.int,
+    ) as unknown as NodeMemoryStatsStruct[];
+  }
+
+  /**
+   * Extract the security model of a hypervisor.
+   *
+   * Calls [`virNodeGetSecurityModel`](https://libvirt.org/html/libvirt-libvirt-host.html#virNodeGetSecurityModel).
+   *
+   * @returns `secmodel`: pointer to a virSecurityModel structure
+   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
+   */
+  async nodeGetSecurityModel(): Promise<SecurityModelStruct> {
+    const secmodel = m.structBuffer(structLayouts.virSecurityModel);
+    const r = await this.#gate().call(
+      () => `call virNodeGetSecurityModel on ${JSON.stringify(this.#uri())}`,
+      (h) => libvirtSymbol("virNodeGetSecurityModelAsync")(h, secmodel),
+      m.isNegative,
+    );
+    return m.readStruct(structLayouts.virSecurityModel, secmodel) as unknown as SecurityModelStruct;
   }
 
   /**

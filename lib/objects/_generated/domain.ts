@@ -6,6 +6,7 @@ import { kCall, kCallSync, kPointer, ObjectHandle } from "../../_handle.ts";
 import * as m from "../../ffi/marshal.ts";
 import { libvirtSymbol, qemuSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
+import { structLayouts } from "../../ffi/_generated/structs.ts";
 import {
   type BlkioParams,
   BlkioParamsSchema,
@@ -29,8 +30,11 @@ import {
   type DomainBlockCommitOptions,
   DomainBlockCopyFlagsBits,
   type DomainBlockCopyOptions,
+  type DomainBlockInfoStruct,
   DomainBlockJobAbortFlagsBits,
   type DomainBlockJobAbortOptions,
+  DomainBlockJobInfoFlagsBits,
+  type DomainBlockJobInfoStruct,
   DomainBlockJobSetSpeedFlagsBits,
   type DomainBlockJobSetSpeedOptions,
   DomainBlockPullFlagsBits,
@@ -40,12 +44,14 @@ import {
   DomainBlockResizeFlagsBits,
   type DomainBlockResizeOptions,
   type DomainBlockStatsFlagsOptions,
+  type DomainBlockStatsStruct,
   DomainChannelFlagsBits,
   DomainCheckpointCreateFlagsBits,
   type DomainCheckpointCreateXmlOptions,
   DomainCheckpointListFlagsBits,
   type DomainCheckpointLookupByNameOptions,
   DomainConsoleFlagsBits,
+  type DomainControlInfoStruct,
   DomainCoreDumpFlagsBits,
   type DomainCoreDumpOptions,
   type DomainCoreDumpWithFormatOptions,
@@ -66,8 +72,11 @@ import {
   type DomainFsTrimOptions,
   DomainGetBlkioParametersBits,
   type DomainGetBlkioParametersOptions,
+  type DomainGetBlockInfoOptions,
   DomainGetBlockIoTuneBits,
   type DomainGetBlockIoTuneOptions,
+  type DomainGetBlockJobInfoOptions,
+  type DomainGetControlInfoOptions,
   type DomainGetGuestInfoOptions,
   type DomainGetGuestVcpusOptions,
   DomainGetHostnameFlagsBits,
@@ -93,7 +102,10 @@ import {
   type DomainGetXmlDescOptions,
   type DomainHasCurrentSnapshotOptions,
   type DomainHasManagedSaveImageOptions,
+  type DomainInfoStruct,
   type DomainInjectNmiOptions,
+  type DomainInterfaceStatsStruct,
+  type DomainJobInfoStruct,
   type DomainListAllCheckpointsOptions,
   type DomainListAllSnapshotsOptions,
   type DomainManagedSaveDefineXmlOptions,
@@ -101,6 +113,8 @@ import {
   type DomainManagedSaveOptions,
   type DomainManagedSaveRemoveOptions,
   DomainMemoryModFlagsBits,
+  type DomainMemoryStatsOptions,
+  type DomainMemoryStatStruct,
   DomainMessageTypeBits,
   type DomainMigrate3Options,
   DomainMigrateFlagsBits,
@@ -190,6 +204,7 @@ import {
   SaveParamsSchema,
   type SchedulerParams,
   SchedulerParamsSchema,
+  type SecurityLabelStruct,
   TypedParameterFlagsBits,
 } from "./options.ts";
 import type { Domain } from "../../domain.ts";
@@ -200,6 +215,12 @@ import type { Connection } from "../../connection.ts";
 /**
  * The one-call methods of {@link Domain}: one per libvirt function whose first argument is a
  * `virDomainPtr`, generated from libvirt's API description. Extended by Domain; not used directly.
+ *
+ * Handles are released with `virDomainFree` (`free()`, or `using`; the connection releases what is left).
+ * Calls kept as the hand-written members of Domain (same one-call rule):
+ * - `isActive()`: `virDomainIsActive`
+ * - `isPersistent()`: `virDomainIsPersistent`
+ * - `setAutostart()`: `virDomainSetAutostart`
  */
 export abstract class DomainCalls extends ObjectHandle {
   /**
@@ -584,6 +605,32 @@ export abstract class DomainCalls extends ObjectHandle {
       (h) => libvirtSymbol("virDomainBlockResizeAsync")(h, a0, a1, flags),
       m.isNegative,
     );
+  }
+
+  /**
+   * This function returns block device (disk) stats for block devices attached to the domain.
+   *
+   * Calls [`virDomainBlockStats`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainBlockStats).
+   *
+   * @param disk path to the block device, or device shorthand
+   * @returns `stats`: block device stats (returned)
+   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
+   */
+  async blockStats(disk: string): Promise<DomainBlockStatsStruct> {
+    const stats = m.structBuffer(structLayouts.virDomainBlockStatsStruct);
+    const a0 = m.str(disk, "disk", "virDomainBlockStats");
+    const r = await this[kCall](
+      "call virDomainBlockStats on",
+      (h) =>
+        libvirtSymbol("virDomainBlockStatsAsync")(
+          h,
+          a0,
+          stats,
+          BigInt(structLayouts.virDomainBlockStatsStruct.size),
+        ),
+      m.isNegative,
+    );
+    return m.readStruct(structLayouts.virDomainBlockStatsStruct, stats) as unknown as DomainBlockStatsStruct;
   }
 
   /**
@@ -1002,6 +1049,31 @@ export abstract class DomainCalls extends ObjectHandle {
   }
 
   /**
+   * Extract information about a domain's block device.
+   *
+   * Calls [`virDomainGetBlockInfo`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetBlockInfo).
+   *
+   * @param disk path to the block device, or device shorthand
+   * @param options flags as options: none named yet, or a raw `flags` number
+   * @returns `info`: pointer to a virDomainBlockInfo structure allocated by the user
+   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
+   */
+  async getBlockInfo(
+    disk: string,
+    options?: DomainGetBlockInfoOptions | number,
+  ): Promise<DomainBlockInfoStruct> {
+    const info = m.structBuffer(structLayouts.virDomainBlockInfo);
+    const flags = m.flags(options, {}, "virDomainGetBlockInfo");
+    const a0 = m.str(disk, "disk", "virDomainGetBlockInfo");
+    const r = await this[kCall](
+      "call virDomainGetBlockInfo on",
+      (h) => libvirtSymbol("virDomainGetBlockInfoAsync")(h, a0, info, flags),
+      m.isNegative,
+    );
+    return m.readStruct(structLayouts.virDomainBlockInfo, info) as unknown as DomainBlockInfoStruct;
+  }
+
+  /**
    * Get all block IO tunable parameters for a given device.
    *
    * Calls [`virDomainGetBlockIoTune`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetBlockIoTune).
@@ -1028,6 +1100,54 @@ export abstract class DomainCalls extends ObjectHandle {
       return await f(h, a0, paramsBuffer, paramsCount.buffer, flags);
     }, m.isNegative);
     return m.readParams(paramsBuffer, paramsCount.int) as BlockIoTuneParams;
+  }
+
+  /**
+   * Request block job information for the given disk.
+   *
+   * Calls [`virDomainGetBlockJobInfo`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetBlockJobInfo).
+   *
+   * @param disk path to the block device, or device shorthand
+   * @param options flags as options: `virDomainBlockJobInfoFlags` bits by name, or a raw `flags` number
+   * @returns -1 in case of failure, 0 when nothing found, 1 when info was found.; `info`: pointer to a virDomainBlockJobInfo structure
+   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
+   */
+  async getBlockJobInfo(
+    disk: string,
+    options?: DomainGetBlockJobInfoOptions | number,
+  ): Promise<{ result: boolean; info: DomainBlockJobInfoStruct }> {
+    const info = m.structBuffer(structLayouts.virDomainBlockJobInfo);
+    const flags = m.flags(options, DomainBlockJobInfoFlagsBits, "virDomainGetBlockJobInfo");
+    const a0 = m.str(disk, "disk", "virDomainGetBlockJobInfo");
+    const r = await this[kCall](
+      "call virDomainGetBlockJobInfo on",
+      (h) => libvirtSymbol("virDomainGetBlockJobInfoAsync")(h, a0, info, flags),
+      m.isNegative,
+    );
+    return {
+      result: r === 1,
+      info: m.readStruct(structLayouts.virDomainBlockJobInfo, info) as unknown as DomainBlockJobInfoStruct,
+    };
+  }
+
+  /**
+   * Extract details about current state of control interface to a domain.
+   *
+   * Calls [`virDomainGetControlInfo`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetControlInfo).
+   *
+   * @param options flags as options: none named yet, or a raw `flags` number
+   * @returns `info`: pointer to a virDomainControlInfo structure allocated by the user
+   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
+   */
+  async getControlInfo(options?: DomainGetControlInfoOptions | number): Promise<DomainControlInfoStruct> {
+    const info = m.structBuffer(structLayouts.virDomainControlInfo);
+    const flags = m.flags(options, {}, "virDomainGetControlInfo");
+    const r = await this[kCall](
+      "call virDomainGetControlInfo on",
+      (h) => libvirtSymbol("virDomainGetControlInfoAsync")(h, info, flags),
+      m.isNegative,
+    );
+    return m.readStruct(structLayouts.virDomainControlInfo, info) as unknown as DomainControlInfoStruct;
   }
 
   /**
@@ -1111,6 +1231,43 @@ export abstract class DomainCalls extends ObjectHandle {
   }
 
   /**
+   * Extract information about a domain.
+   *
+   * Calls [`virDomainGetInfo`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetInfo).
+   *
+   * @returns `info`: pointer to a virDomainInfo structure allocated by the user
+   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
+   */
+  async getInfo(): Promise<DomainInfoStruct> {
+    const info = m.structBuffer(structLayouts.virDomainInfo);
+    const r = await this[kCall](
+      "call virDomainGetInfo on",
+      (h) => libvirtSymbol("virDomainGetInfoAsync")(h, info),
+      m.isNegative,
+    );
+    return m.readStruct(structLayouts.virDomainInfo, info) as unknown as DomainInfoStruct;
+  }
+
+  /**
+   * Extract information about a domain.
+   *
+   * Calls [`virDomainGetInfo`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetInfo) without leaving the main thread (for in-process drivers; blocks on remote ones).
+   *
+   * @returns `info`: pointer to a virDomainInfo structure allocated by the user
+   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
+   * @throws {TypeError} when an asynchronous call is in flight on the connection
+   */
+  getInfoSync(): DomainInfoStruct {
+    const info = m.structBuffer(structLayouts.virDomainInfo);
+    const r = this[kCallSync](
+      "call virDomainGetInfo on",
+      (h) => libvirtSymbol("virDomainGetInfo")(h, info),
+      m.isNegative,
+    );
+    return m.readStruct(structLayouts.virDomainInfo, info) as unknown as DomainInfoStruct;
+  }
+
+  /**
    * Get all interface parameters.
    *
    * Calls [`virDomainGetInterfaceParameters`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetInterfaceParameters).
@@ -1137,6 +1294,24 @@ export abstract class DomainCalls extends ObjectHandle {
       return await f(h, a0, paramsBuffer, paramsCount.buffer, flags);
     }, m.isNegative);
     return m.readParams(paramsBuffer, paramsCount.int) as InterfaceParams;
+  }
+
+  /**
+   * Extract information about progress of a background job on a domain.
+   *
+   * Calls [`virDomainGetJobInfo`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetJobInfo).
+   *
+   * @returns `info`: pointer to a virDomainJobInfo structure allocated by the user
+   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
+   */
+  async getJobInfo(): Promise<DomainJobInfoStruct> {
+    const info = m.structBuffer(structLayouts.virDomainJobInfo);
+    const r = await this[kCall](
+      "call virDomainGetJobInfo on",
+      (h) => libvirtSymbol("virDomainGetJobInfoAsync")(h, info),
+      m.isNegative,
+    );
+    return m.readStruct(structLayouts.virDomainJobInfo, info) as unknown as DomainJobInfoStruct;
   }
 
   /**
@@ -1426,6 +1601,24 @@ export abstract class DomainCalls extends ObjectHandle {
   }
 
   /**
+   * Extract security label of an active domain.
+   *
+   * Calls [`virDomainGetSecurityLabel`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetSecurityLabel).
+   *
+   * @returns `seclabel`: pointer to a virSecurityLabel structure
+   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
+   */
+  async getSecurityLabel(): Promise<SecurityLabelStruct> {
+    const seclabel = m.structBuffer(structLayouts.virSecurityLabel);
+    const r = await this[kCall](
+      "call virDomainGetSecurityLabel on",
+      (h) => libvirtSymbol("virDomainGetSecurityLabelAsync")(h, seclabel),
+      m.isNegative,
+    );
+    return m.readStruct(structLayouts.virSecurityLabel, seclabel) as unknown as SecurityLabelStruct;
+  }
+
+  /**
    * Extract domain state.
    *
    * Calls [`virDomainGetState`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetState).
@@ -1619,6 +1812,35 @@ export abstract class DomainCalls extends ObjectHandle {
   }
 
   /**
+   * This function returns network interface stats for interfaces attached to the domain.
+   *
+   * Calls [`virDomainInterfaceStats`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainInterfaceStats).
+   *
+   * @param device the interface name or MAC address
+   * @returns `stats`: network interface stats (returned)
+   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
+   */
+  async interfaceStats(device: string): Promise<DomainInterfaceStatsStruct> {
+    const stats = m.structBuffer(structLayouts.virDomainInterfaceStatsStruct);
+    const a0 = m.str(device, "device", "virDomainInterfaceStats");
+    const r = await this[kCall](
+      "call virDomainInterfaceStats on",
+      (h) =>
+        libvirtSymbol("virDomainInterfaceStatsAsync")(
+          h,
+          a0,
+          stats,
+          BigInt(structLayouts.virDomainInterfaceStatsStruct.size),
+        ),
+      m.isNegative,
+    );
+    return m.readStruct(
+      structLayouts.virDomainInterfaceStatsStruct,
+      stats,
+    ) as unknown as DomainInterfaceStatsStruct;
+  }
+
+  /**
    * Determine if the domain has been updated.
    *
    * Calls [`virDomainIsUpdated`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainIsUpdated).
@@ -1754,6 +1976,30 @@ export abstract class DomainCalls extends ObjectHandle {
       (h) => libvirtSymbol("virDomainManagedSaveRemoveAsync")(h, flags),
       m.isNegative,
     );
+  }
+
+  /**
+   * This function provides memory statistics for the domain.
+   *
+   * Calls [`virDomainMemoryStats`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainMemoryStats).
+   *
+   * @param options flags as options: none named yet, or a raw `flags` number
+   * @returns nr_stats-sized array of stat structures (returned)
+   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
+   */
+  async memoryStats(options?: DomainMemoryStatsOptions | number): Promise<DomainMemoryStatStruct[]> {
+    const stats = m.structBuffer(structLayouts.virDomainMemoryStatStruct, 32);
+    const flags = m.flags(options, {}, "virDomainMemoryStats");
+    const r = await this[kCall](
+      "call virDomainMemoryStats on",
+      (h) => libvirtSymbol("virDomainMemoryStatsAsync")(h, stats, 32, flags),
+      m.isNegative,
+    );
+    return m.readStructs(
+      structLayouts.virDomainMemoryStatStruct,
+      stats,
+      r,
+    ) as unknown as DomainMemoryStatStruct[];
   }
 
   /**

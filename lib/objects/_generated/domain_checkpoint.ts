@@ -19,6 +19,8 @@ import type { DomainCheckpoint } from "../../objects/domain_checkpoint.ts";
 /**
  * The one-call methods of {@link DomainCheckpoint}: one per libvirt function whose first argument is a
  * `virDomainCheckpointPtr`, generated from libvirt's API description. Extended by DomainCheckpoint; not used directly.
+ *
+ * Handles are released with `virDomainCheckpointFree` (`free()`, or `using`; the connection releases what is left).
  */
 export abstract class DomainCheckpointCalls extends ObjectHandle {
   /**

@@ -20,6 +20,11 @@ import type { DomainSnapshot } from "../../snapshot.ts";
 /**
  * The one-call methods of {@link DomainSnapshot}: one per libvirt function whose first argument is a
  * `virDomainSnapshotPtr`, generated from libvirt's API description. Extended by DomainSnapshot; not used directly.
+ *
+ * Handles are released with `virDomainSnapshotFree` (`free()`, or `using`; the connection releases what is left).
+ * Calls kept as the hand-written members of DomainSnapshot (same one-call rule):
+ * - `delete()`: `virDomainSnapshotDelete`
+ * - `isCurrent()`: `virDomainSnapshotIsCurrent`
  */
 export abstract class DomainSnapshotCalls extends ObjectHandle {
   /**

@@ -15,6 +15,8 @@ import {
 /**
  * The one-call methods of {@link Interface}: one per libvirt function whose first argument is a
  * `virInterfacePtr`, generated from libvirt's API description. Extended by Interface; not used directly.
+ *
+ * Handles are released with `virInterfaceFree` (`free()`, or `using`; the connection releases what is left).
  */
 export abstract class InterfaceCalls extends ObjectHandle {
   /**

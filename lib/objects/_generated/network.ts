@@ -19,6 +19,12 @@ import type { NetworkPort } from "../../objects/network_port.ts";
 /**
  * The one-call methods of {@link Network}: one per libvirt function whose first argument is a
  * `virNetworkPtr`, generated from libvirt's API description. Extended by Network; not used directly.
+ *
+ * Handles are released with `virNetworkFree` (`free()`, or `using`; the connection releases what is left).
+ * Calls kept as the hand-written members of Network (same one-call rule):
+ * - `isActive()`: `virNetworkIsActive`
+ * - `isPersistent()`: `virNetworkIsPersistent`
+ * - `setAutostart()`: `virNetworkSetAutostart`
  */
 export abstract class NetworkCalls extends ObjectHandle {
   /**

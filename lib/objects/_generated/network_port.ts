@@ -17,6 +17,8 @@ import {
 /**
  * The one-call methods of {@link NetworkPort}: one per libvirt function whose first argument is a
  * `virNetworkPortPtr`, generated from libvirt's API description. Extended by NetworkPort; not used directly.
+ *
+ * Handles are released with `virNetworkPortFree` (`free()`, or `using`; the connection releases what is left).
  */
 export abstract class NetworkPortCalls extends ObjectHandle {
   /**

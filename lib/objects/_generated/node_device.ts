@@ -15,6 +15,8 @@ import {
 /**
  * The one-call methods of {@link NodeDevice}: one per libvirt function whose first argument is a
  * `virNodeDevicePtr`, generated from libvirt's API description. Extended by NodeDevice; not used directly.
+ *
+ * Handles are released with `virNodeDeviceFree` (`free()`, or `using`; the connection releases what is left).
  */
 export abstract class NodeDeviceCalls extends ObjectHandle {
   /**

@@ -10,6 +10,8 @@ import { type NwFilterGetXmlDescOptions } from "./options.ts";
 /**
  * The one-call methods of {@link NWFilter}: one per libvirt function whose first argument is a
  * `virNWFilterPtr`, generated from libvirt's API description. Extended by NWFilter; not used directly.
+ *
+ * Handles are released with `virNWFilterFree` (`free()`, or `using`; the connection releases what is left).
  */
 export abstract class NWFilterCalls extends ObjectHandle {
   /**

@@ -10,6 +10,8 @@ import { type NwFilterBindingGetXmlDescOptions } from "./options.ts";
 /**
  * The one-call methods of {@link NWFilterBinding}: one per libvirt function whose first argument is a
  * `virNWFilterBindingPtr`, generated from libvirt's API description. Extended by NWFilterBinding; not used directly.
+ *
+ * Handles are released with `virNWFilterBindingFree` (`free()`, or `using`; the connection releases what is left).
  */
 export abstract class NWFilterBindingCalls extends ObjectHandle {
   /**

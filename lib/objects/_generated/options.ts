@@ -398,16 +398,22 @@ export const DomainFdAssociateFlagsBits = {
   writable: 2,
 } as const;
 
-/** The flag bits of virDomainGetBlkioParameters. */
+/** The flag bits of DomainGetBlkioParameters. */
 export const DomainGetBlkioParametersBits = {
   ...TypedParameterFlagsBits,
   ...DomainModificationImpactBits,
 } as const;
 
-/** The flag bits of virDomainGetBlockIoTune. */
+/** The flag bits of DomainGetBlockIoTune. */
 export const DomainGetBlockIoTuneBits = {
   ...TypedParameterFlagsBits,
   ...DomainModificationImpactBits,
+} as const;
+
+/** The bits of `virDomainBlockJobInfoFlags`, by option name. */
+export const DomainBlockJobInfoFlagsBits = {
+  /** VIR_DOMAIN_BLOCK_JOB_INFO_BANDWIDTH_BYTES: bandwidth in bytes/s instead of MiB/s */
+  bytes: 1,
 } as const;
 
 /** The bits of `virDomainGetHostnameFlags`, by option name. */
@@ -418,7 +424,7 @@ export const DomainGetHostnameFlagsBits = {
   lease: 1,
 } as const;
 
-/** The flag bits of virDomainGetInterfaceParameters. */
+/** The flag bits of DomainGetInterfaceParameters. */
 export const DomainGetInterfaceParametersBits = {
   ...TypedParameterFlagsBits,
   ...DomainModificationImpactBits,
@@ -432,7 +438,7 @@ export const DomainGetJobStatsFlagsBits = {
   keepCompleted: 2,
 } as const;
 
-/** The flag bits of virDomainGetMemoryParameters. */
+/** The flag bits of DomainGetMemoryParameters. */
 export const DomainGetMemoryParametersBits = {
   ...TypedParameterFlagsBits,
   ...DomainModificationImpactBits,
@@ -446,19 +452,19 @@ export const DomainMessageTypeBits = {
   tainting: 2,
 } as const;
 
-/** The flag bits of virDomainGetNumaParameters. */
+/** The flag bits of DomainGetNumaParameters. */
 export const DomainGetNumaParametersBits = {
   ...TypedParameterFlagsBits,
   ...DomainModificationImpactBits,
 } as const;
 
-/** The flag bits of virDomainGetPerfEvents. */
+/** The flag bits of DomainGetPerfEvents. */
 export const DomainGetPerfEventsBits = {
   ...TypedParameterFlagsBits,
   ...DomainModificationImpactBits,
 } as const;
 
-/** The flag bits of virDomainGetSchedulerParametersFlags. */
+/** The flag bits of DomainGetSchedulerParametersFlags. */
 export const DomainGetSchedulerParametersFlagsBits = {
   ...TypedParameterFlagsBits,
   ...DomainModificationImpactBits,
@@ -640,7 +646,7 @@ export const DomainSnapshotRevertFlagsBits = {
   running: 1,
 } as const;
 
-/** The flag bits of virDomainSetIOThreadParams. */
+/** The flag bits of DomainSetIOThreadParams. */
 export const DomainSetIoThreadParamsBits = {
   ...TypedParameterFlagsBits,
   ...DomainModificationImpactBits,
@@ -888,6 +894,12 @@ export const StorageVolDownloadFlagsBits = {
   stream: 1,
 } as const;
 
+/** The bits of `virStorageVolInfoFlags`, by option name. */
+export const StorageVolInfoFlagsBits = {
+  /** VIR_STORAGE_VOL_GET_PHYSICAL: Return the physical size in allocation */
+  physical: 1,
+} as const;
+
 /** The bits of `virStorageVolResizeFlags`, by option name. */
 export const StorageVolResizeFlagsBits = {
   /** VIR_STORAGE_VOL_RESIZE_ALLOCATE: force allocation of new size */
@@ -904,7 +916,7 @@ export const StorageVolUploadFlagsBits = {
   stream: 1,
 } as const;
 
-/** Options of virConnectBaselineCPU: `virConnectBaselineCPUFlags` as booleans. */
+/** Options of ConnectBaselineCPU: `virConnectBaselineCPUFlags` as booleans. */
 export interface ConnectBaselineCpuOptions {
   /** `VIR_CONNECT_BASELINE_CPU_EXPAND_FEATURES`: show all features */
   expandFeatures?: boolean;
@@ -914,7 +926,7 @@ export interface ConnectBaselineCpuOptions {
   flags?: number;
 }
 
-/** Options of virConnectBaselineHypervisorCPU: `virConnectBaselineCPUFlags` as booleans. */
+/** Options of ConnectBaselineHypervisorCPU: `virConnectBaselineCPUFlags` as booleans. */
 export interface ConnectBaselineHypervisorCpuOptions {
   /** `VIR_CONNECT_BASELINE_CPU_EXPAND_FEATURES`: show all features */
   expandFeatures?: boolean;
@@ -924,7 +936,7 @@ export interface ConnectBaselineHypervisorCpuOptions {
   flags?: number;
 }
 
-/** Options of virConnectCompareCPU: `virConnectCompareCPUFlags` as booleans. */
+/** Options of ConnectCompareCPU: `virConnectCompareCPUFlags` as booleans. */
 export interface ConnectCompareCpuOptions {
   /** `VIR_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE`: treat incompatible CPUs as failure */
   failIncompatible?: boolean;
@@ -934,7 +946,7 @@ export interface ConnectCompareCpuOptions {
   flags?: number;
 }
 
-/** Options of virConnectCompareHypervisorCPU: `virConnectCompareCPUFlags` as booleans. */
+/** Options of ConnectCompareHypervisorCPU: `virConnectCompareCPUFlags` as booleans. */
 export interface ConnectCompareHypervisorCpuOptions {
   /** `VIR_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE`: treat incompatible CPUs as failure */
   failIncompatible?: boolean;
@@ -944,49 +956,49 @@ export interface ConnectCompareHypervisorCpuOptions {
   flags?: number;
 }
 
-/** Options of {@link virConnectDomainXMLFromNative}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of ConnectDomainXMLFromNative: its flags are not used yet; `flags` passes raw bits. */
 export interface ConnectDomainXmlFromNativeOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virConnectDomainXMLToNative}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of ConnectDomainXMLToNative: its flags are not used yet; `flags` passes raw bits. */
 export interface ConnectDomainXmlToNativeOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virConnectFindStoragePoolSources}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of ConnectFindStoragePoolSources: its flags are not used yet; `flags` passes raw bits. */
 export interface ConnectFindStoragePoolSourcesOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virConnectGetCPUModelNames}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of ConnectGetCPUModelNames: its flags are not used yet; `flags` passes raw bits. */
 export interface ConnectGetCpuModelNamesOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virConnectGetDomainCapabilities}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of ConnectGetDomainCapabilities: its flags are not used yet; `flags` passes raw bits. */
 export interface ConnectGetDomainCapabilitiesOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virConnectGetStoragePoolCapabilities}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of ConnectGetStoragePoolCapabilities: its flags are not used yet; `flags` passes raw bits. */
 export interface ConnectGetStoragePoolCapabilitiesOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virConnectGetSysinfo}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of ConnectGetSysinfo: its flags are not used yet; `flags` passes raw bits. */
 export interface ConnectGetSysinfoOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virConnectListAllDomains: `virConnectListAllDomainsFlags` as booleans. */
+/** Options of ConnectListAllDomains: `virConnectListAllDomainsFlags` as booleans. */
 export interface ConnectListAllDomainsOptions {
   /** `VIR_CONNECT_LIST_DOMAINS_ACTIVE` */
   active?: boolean;
@@ -1024,7 +1036,7 @@ export interface ConnectListAllDomainsOptions {
   flags?: number;
 }
 
-/** Options of virConnectListAllInterfaces: `virConnectListAllInterfacesFlags` as booleans. */
+/** Options of ConnectListAllInterfaces: `virConnectListAllInterfacesFlags` as booleans. */
 export interface ConnectListAllInterfacesOptions {
   /** `VIR_CONNECT_LIST_INTERFACES_ACTIVE` */
   active?: boolean;
@@ -1034,7 +1046,7 @@ export interface ConnectListAllInterfacesOptions {
   flags?: number;
 }
 
-/** Options of virConnectListAllNetworks: `virConnectListAllNetworksFlags` as booleans. */
+/** Options of ConnectListAllNetworks: `virConnectListAllNetworksFlags` as booleans. */
 export interface ConnectListAllNetworksOptions {
   /** `VIR_CONNECT_LIST_NETWORKS_ACTIVE` */
   active?: boolean;
@@ -1052,7 +1064,7 @@ export interface ConnectListAllNetworksOptions {
   flags?: number;
 }
 
-/** Options of virConnectListAllNodeDevices: `virConnectListAllNodeDeviceFlags` as booleans. */
+/** Options of ConnectListAllNodeDevices: `virConnectListAllNodeDeviceFlags` as booleans. */
 export interface ConnectListAllNodeDevicesOptions {
   /** `VIR_CONNECT_LIST_NODE_DEVICES_ACTIVE`: Active devices */
   active?: boolean;
@@ -1106,19 +1118,19 @@ export interface ConnectListAllNodeDevicesOptions {
   flags?: number;
 }
 
-/** Options of {@link virConnectListAllNWFilterBindings}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of ConnectListAllNWFilterBindings: its flags are not used yet; `flags` passes raw bits. */
 export interface ConnectListAllNwFilterBindingsOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virConnectListAllNWFilters}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of ConnectListAllNWFilters: its flags are not used yet; `flags` passes raw bits. */
 export interface ConnectListAllNwFiltersOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virConnectListAllSecrets: `virConnectListAllSecretsFlags` as booleans. */
+/** Options of ConnectListAllSecrets: `virConnectListAllSecretsFlags` as booleans. */
 export interface ConnectListAllSecretsOptions {
   /** `VIR_CONNECT_LIST_SECRETS_EPHEMERAL`: kept in memory, never stored persistently */
   ephemeral?: boolean;
@@ -1132,7 +1144,7 @@ export interface ConnectListAllSecretsOptions {
   flags?: number;
 }
 
-/** Options of virConnectListAllStoragePools: `virConnectListAllStoragePoolsFlags` as booleans. */
+/** Options of ConnectListAllStoragePools: `virConnectListAllStoragePoolsFlags` as booleans. */
 export interface ConnectListAllStoragePoolsOptions {
   /** `VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE` */
   active?: boolean;
@@ -1178,13 +1190,13 @@ export interface ConnectListAllStoragePoolsOptions {
   flags?: number;
 }
 
-/** Options of {@link virConnectSetIdentity}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of ConnectSetIdentity: its flags are not used yet; `flags` passes raw bits. */
 export interface ConnectSetIdentityOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virDomainAbortJobFlags: `virDomainAbortJobFlagsValues` as booleans. */
+/** Options of DomainAbortJobFlags: `virDomainAbortJobFlagsValues` as booleans. */
 export interface DomainAbortJobFlagsOptions {
   /** `VIR_DOMAIN_ABORT_JOB_POSTCOPY`: Interrupt post-copy migration. Since migration in a post-copy phase cannot be aborted without losing the domain (none of the hosts involved in migration has a complete state of the domain), the migration will be suspended and it can later be resumed using virDomainMigrate* APIs with VIR_MIGRATE_POSTCOPY_RESUME flag. */
   postcopy?: boolean;
@@ -1192,7 +1204,7 @@ export interface DomainAbortJobFlagsOptions {
   flags?: number;
 }
 
-/** Options of virDomainAddIOThread: `virDomainModificationImpact` as booleans. */
+/** Options of DomainAddIOThread: `virDomainModificationImpact` as booleans. */
 export interface DomainAddIoThreadOptions {
   /** `VIR_DOMAIN_AFFECT_CONFIG`: Affect persistent domain state. 1 << 2 is reserved for virTypedParameterFlags */
   config?: boolean;
@@ -1202,13 +1214,13 @@ export interface DomainAddIoThreadOptions {
   flags?: number;
 }
 
-/** Options of {@link virDomainAgentSetResponseTimeout}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainAgentSetResponseTimeout: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainAgentSetResponseTimeoutOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virDomainAttachDeviceFlags: `virDomainDeviceModifyFlags` as booleans. */
+/** Options of DomainAttachDeviceFlags: `virDomainDeviceModifyFlags` as booleans. */
 export interface DomainAttachDeviceFlagsOptions {
   /** `VIR_DOMAIN_DEVICE_MODIFY_CONFIG`: See virDomainModificationImpact */
   config?: boolean;
@@ -1220,13 +1232,13 @@ export interface DomainAttachDeviceFlagsOptions {
   flags?: number;
 }
 
-/** Options of {@link virDomainAuthorizedSSHKeysGet}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainAuthorizedSSHKeysGet: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainAuthorizedSshKeysGetOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virDomainAuthorizedSSHKeysSet: `virDomainAuthorizedSSHKeysSetFlags` as booleans. */
+/** Options of DomainAuthorizedSSHKeysSet: `virDomainAuthorizedSSHKeysSetFlags` as booleans. */
 export interface DomainAuthorizedSshKeysSetOptions {
   /** `VIR_DOMAIN_AUTHORIZED_SSH_KEYS_SET_APPEND`: don't truncate file, just append */
   append?: boolean;
@@ -1236,7 +1248,7 @@ export interface DomainAuthorizedSshKeysSetOptions {
   flags?: number;
 }
 
-/** Options of virDomainBackupBegin: `virDomainBackupBeginFlags` as booleans. */
+/** Options of DomainBackupBegin: `virDomainBackupBeginFlags` as booleans. */
 export interface DomainBackupBeginOptions {
   /** `VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL`: reuse separately provided images */
   external?: boolean;
@@ -1244,13 +1256,13 @@ export interface DomainBackupBeginOptions {
   flags?: number;
 }
 
-/** Options of {@link virDomainBackupGetXMLDesc}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainBackupGetXMLDesc: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainBackupGetXmlDescOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virDomainBlockCommit: `virDomainBlockCommitFlags` as booleans. */
+/** Options of DomainBlockCommit: `virDomainBlockCommitFlags` as booleans. */
 export interface DomainBlockCommitOptions {
   /** `VIR_DOMAIN_BLOCK_COMMIT_ACTIVE`: Allow a two-phase commit when top is the active layer */
   active?: boolean;
@@ -1266,7 +1278,7 @@ export interface DomainBlockCommitOptions {
   flags?: number;
 }
 
-/** Options of virDomainBlockCopy: `virDomainBlockCopyFlags` as booleans. */
+/** Options of DomainBlockCopy: `virDomainBlockCopyFlags` as booleans. */
 export interface DomainBlockCopyOptions {
   /** `VIR_DOMAIN_BLOCK_COPY_REUSE_EXT`: Reuse existing external file for a copy */
   reuseExt?: boolean;
@@ -1280,7 +1292,7 @@ export interface DomainBlockCopyOptions {
   flags?: number;
 }
 
-/** Options of virDomainBlockJobAbort: `virDomainBlockJobAbortFlags` as booleans. */
+/** Options of DomainBlockJobAbort: `virDomainBlockJobAbortFlags` as booleans. */
 export interface DomainBlockJobAbortOptions {
   /** `VIR_DOMAIN_BLOCK_JOB_ABORT_ASYNC` */
   async?: boolean;
@@ -1290,7 +1302,7 @@ export interface DomainBlockJobAbortOptions {
   flags?: number;
 }
 
-/** Options of virDomainBlockJobSetSpeed: `virDomainBlockJobSetSpeedFlags` as booleans. */
+/** Options of DomainBlockJobSetSpeed: `virDomainBlockJobSetSpeedFlags` as booleans. */
 export interface DomainBlockJobSetSpeedOptions {
   /** `VIR_DOMAIN_BLOCK_JOB_SPEED_BANDWIDTH_BYTES`: bandwidth in bytes/s instead of MiB/s */
   bytes?: boolean;
@@ -1298,7 +1310,7 @@ export interface DomainBlockJobSetSpeedOptions {
   flags?: number;
 }
 
-/** Options of virDomainBlockPull: `virDomainBlockPullFlags` as booleans. */
+/** Options of DomainBlockPull: `virDomainBlockPullFlags` as booleans. */
 export interface DomainBlockPullOptions {
   /** `VIR_DOMAIN_BLOCK_PULL_BANDWIDTH_BYTES`: bandwidth in bytes/s instead of MiB/s */
   bytes?: boolean;
@@ -1306,7 +1318,7 @@ export interface DomainBlockPullOptions {
   flags?: number;
 }
 
-/** Options of virDomainBlockRebase: `virDomainBlockRebaseFlags` as booleans. */
+/** Options of DomainBlockRebase: `virDomainBlockRebaseFlags` as booleans. */
 export interface DomainBlockRebaseOptions {
   /** `VIR_DOMAIN_BLOCK_REBASE_BANDWIDTH_BYTES`: bandwidth in bytes/s instead of MiB/s */
   bandwidthBytes?: boolean;
@@ -1326,7 +1338,7 @@ export interface DomainBlockRebaseOptions {
   flags?: number;
 }
 
-/** Options of virDomainBlockResize: `virDomainBlockResizeFlags` as booleans. */
+/** Options of DomainBlockResize: `virDomainBlockResizeFlags` as booleans. */
 export interface DomainBlockResizeOptions {
   /** `VIR_DOMAIN_BLOCK_RESIZE_BYTES`: size in bytes instead of KiB */
   bytes?: boolean;
@@ -1334,7 +1346,7 @@ export interface DomainBlockResizeOptions {
   flags?: number;
 }
 
-/** Options of virDomainBlockStatsFlags: `virTypedParameterFlags` as booleans. */
+/** Options of DomainBlockStatsFlags: `virTypedParameterFlags` as booleans. */
 export interface DomainBlockStatsFlagsOptions {
   /** `VIR_TYPED_PARAM_STRING_OKAY`: 1 << 0 is reserved for virDomainModificationImpact 1 << 1 is reserved for virDomainModificationImpact Older servers lacked the ability to handle string typed parameters. Attempts to set a string parameter with an older server will fail at the client, but attempts to retrieve parameters must not return strings from a new server to an older client, so this flag exists to identify newer clients to newer servers. This flag is automatically set when needed, so the user does not have to worry about it; however, manually setting the flag can be used to reject servers that cannot return typed strings, even if no strings would be returned. */
   okay?: boolean;
@@ -1342,7 +1354,7 @@ export interface DomainBlockStatsFlagsOptions {
   flags?: number;
 }
 
-/** Options of virDomainCheckpointCreateXML: `virDomainCheckpointCreateFlags` as booleans. */
+/** Options of DomainCheckpointCreateXML: `virDomainCheckpointCreateFlags` as booleans. */
 export interface DomainCheckpointCreateXmlOptions {
   /** `VIR_DOMAIN_CHECKPOINT_CREATE_QUIESCE`: use guest agent to quiesce all mounted file systems within the domain */
   quiesce?: boolean;
@@ -1354,7 +1366,7 @@ export interface DomainCheckpointCreateXmlOptions {
   flags?: number;
 }
 
-/** Options of virDomainCheckpointDelete: `virDomainCheckpointDeleteFlags` as booleans. */
+/** Options of DomainCheckpointDelete: `virDomainCheckpointDeleteFlags` as booleans. */
 export interface DomainCheckpointDeleteOptions {
   /** `VIR_DOMAIN_CHECKPOINT_DELETE_CHILDREN`: Also delete children */
   children?: boolean;
@@ -1366,13 +1378,13 @@ export interface DomainCheckpointDeleteOptions {
   flags?: number;
 }
 
-/** Options of {@link virDomainCheckpointGetParent}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainCheckpointGetParent: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainCheckpointGetParentOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virDomainCheckpointGetXMLDesc: `virDomainCheckpointXMLFlags` as booleans. */
+/** Options of DomainCheckpointGetXMLDesc: `virDomainCheckpointXMLFlags` as booleans. */
 export interface DomainCheckpointGetXmlDescOptions {
   /** `VIR_DOMAIN_CHECKPOINT_XML_NO_DOMAIN`: Suppress <domain> subelement */
   noDomain?: boolean;
@@ -1384,7 +1396,7 @@ export interface DomainCheckpointGetXmlDescOptions {
   flags?: number;
 }
 
-/** Options of virDomainCheckpointListAllChildren: `virDomainCheckpointListFlags` as booleans. */
+/** Options of DomainCheckpointListAllChildren: `virDomainCheckpointListFlags` as booleans. */
 export interface DomainCheckpointListAllChildrenOptions {
   /** `VIR_DOMAIN_CHECKPOINT_LIST_DESCENDANTS`: List all descendants, not just children, when listing a checkpoint */
   descendants?: boolean;
@@ -1400,13 +1412,13 @@ export interface DomainCheckpointListAllChildrenOptions {
   flags?: number;
 }
 
-/** Options of {@link virDomainCheckpointLookupByName}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainCheckpointLookupByName: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainCheckpointLookupByNameOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virDomainCoreDump: `virDomainCoreDumpFlags` as booleans. */
+/** Options of DomainCoreDump: `virDomainCoreDumpFlags` as booleans. */
 export interface DomainCoreDumpOptions {
   /** `VIR_DUMP_BYPASS_CACHE`: avoid file system cache pollution */
   bypassCache?: boolean;
@@ -1422,7 +1434,7 @@ export interface DomainCoreDumpOptions {
   flags?: number;
 }
 
-/** Options of virDomainCoreDumpWithFormat: `virDomainCoreDumpFlags` as booleans. */
+/** Options of DomainCoreDumpWithFormat: `virDomainCoreDumpFlags` as booleans. */
 export interface DomainCoreDumpWithFormatOptions {
   /** `VIR_DUMP_BYPASS_CACHE`: avoid file system cache pollution */
   bypassCache?: boolean;
@@ -1438,7 +1450,7 @@ export interface DomainCoreDumpWithFormatOptions {
   flags?: number;
 }
 
-/** Options of virDomainCreateWithFiles: `virDomainCreateFlags` as booleans. */
+/** Options of DomainCreateWithFiles: `virDomainCreateFlags` as booleans. */
 export interface DomainCreateWithFilesOptions {
   /** `VIR_DOMAIN_START_AUTODESTROY`: Automatically kill guest when virConnectPtr is closed */
   autodestroy?: boolean;
@@ -1456,7 +1468,7 @@ export interface DomainCreateWithFilesOptions {
   flags?: number;
 }
 
-/** Options of virDomainCreateWithFlags: `virDomainCreateFlags` as booleans. */
+/** Options of DomainCreateWithFlags: `virDomainCreateFlags` as booleans. */
 export interface DomainCreateWithFlagsOptions {
   /** `VIR_DOMAIN_START_AUTODESTROY`: Automatically kill guest when virConnectPtr is closed */
   autodestroy?: boolean;
@@ -1474,7 +1486,7 @@ export interface DomainCreateWithFlagsOptions {
   flags?: number;
 }
 
-/** Options of virDomainCreateXML: `virDomainCreateFlags` as booleans. */
+/** Options of DomainCreateXML: `virDomainCreateFlags` as booleans. */
 export interface DomainCreateXmlOptions {
   /** `VIR_DOMAIN_START_AUTODESTROY`: Automatically kill guest when virConnectPtr is closed */
   autodestroy?: boolean;
@@ -1492,7 +1504,7 @@ export interface DomainCreateXmlOptions {
   flags?: number;
 }
 
-/** Options of virDomainCreateXMLWithFiles: `virDomainCreateFlags` as booleans. */
+/** Options of DomainCreateXMLWithFiles: `virDomainCreateFlags` as booleans. */
 export interface DomainCreateXmlWithFilesOptions {
   /** `VIR_DOMAIN_START_AUTODESTROY`: Automatically kill guest when virConnectPtr is closed */
   autodestroy?: boolean;
@@ -1510,7 +1522,7 @@ export interface DomainCreateXmlWithFilesOptions {
   flags?: number;
 }
 
-/** Options of virDomainDefineXMLFlags: `virDomainDefineFlags` as booleans. */
+/** Options of DomainDefineXMLFlags: `virDomainDefineFlags` as booleans. */
 export interface DomainDefineXmlFlagsOptions {
   /** `VIR_DOMAIN_DEFINE_VALIDATE`: Validate the XML document against schema */
   validate?: boolean;
@@ -1518,7 +1530,7 @@ export interface DomainDefineXmlFlagsOptions {
   flags?: number;
 }
 
-/** Options of virDomainDelIOThread: `virDomainModificationImpact` as booleans. */
+/** Options of DomainDelIOThread: `virDomainModificationImpact` as booleans. */
 export interface DomainDelIoThreadOptions {
   /** `VIR_DOMAIN_AFFECT_CONFIG`: Affect persistent domain state. 1 << 2 is reserved for virTypedParameterFlags */
   config?: boolean;
@@ -1528,7 +1540,7 @@ export interface DomainDelIoThreadOptions {
   flags?: number;
 }
 
-/** Options of virDomainDestroyFlags: `virDomainDestroyFlagsValues` as booleans. */
+/** Options of DomainDestroyFlags: `virDomainDestroyFlagsValues` as booleans. */
 export interface DomainDestroyFlagsOptions {
   /** `VIR_DOMAIN_DESTROY_GRACEFUL`: only SIGTERM, no SIGKILL */
   graceful?: boolean;
@@ -1538,7 +1550,7 @@ export interface DomainDestroyFlagsOptions {
   flags?: number;
 }
 
-/** Options of virDomainDetachDeviceAlias: `virDomainDeviceModifyFlags` as booleans. */
+/** Options of DomainDetachDeviceAlias: `virDomainDeviceModifyFlags` as booleans. */
 export interface DomainDetachDeviceAliasOptions {
   /** `VIR_DOMAIN_DEVICE_MODIFY_CONFIG`: See virDomainModificationImpact */
   config?: boolean;
@@ -1550,7 +1562,7 @@ export interface DomainDetachDeviceAliasOptions {
   flags?: number;
 }
 
-/** Options of virDomainDetachDeviceFlags: `virDomainDeviceModifyFlags` as booleans. */
+/** Options of DomainDetachDeviceFlags: `virDomainDeviceModifyFlags` as booleans. */
 export interface DomainDetachDeviceFlagsOptions {
   /** `VIR_DOMAIN_DEVICE_MODIFY_CONFIG`: See virDomainModificationImpact */
   config?: boolean;
@@ -1562,7 +1574,7 @@ export interface DomainDetachDeviceFlagsOptions {
   flags?: number;
 }
 
-/** Options of virDomainFDAssociate: `virDomainFDAssociateFlags` as booleans. */
+/** Options of DomainFDAssociate: `virDomainFDAssociateFlags` as booleans. */
 export interface DomainFdAssociateOptions {
   /** `VIR_DOMAIN_FD_ASSOCIATE_SECLABEL_RESTORE`: Attempt a best-effort restore of security labels after use */
   restore?: boolean;
@@ -1572,25 +1584,25 @@ export interface DomainFdAssociateOptions {
   flags?: number;
 }
 
-/** Options of {@link virDomainFSFreeze}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainFSFreeze: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainFsFreezeOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virDomainFSThaw}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainFSThaw: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainFsThawOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virDomainFSTrim}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainFSTrim: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainFsTrimOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virDomainGetBlkioParameters: `virDomainModificationImpact`, `virTypedParameterFlags` as booleans. */
+/** Options of DomainGetBlkioParameters: `virDomainModificationImpact`, `virTypedParameterFlags` as booleans. */
 export interface DomainGetBlkioParametersOptions {
   /** `VIR_DOMAIN_AFFECT_CONFIG`: Affect persistent domain state. 1 << 2 is reserved for virTypedParameterFlags */
   config?: boolean;
@@ -1602,7 +1614,13 @@ export interface DomainGetBlkioParametersOptions {
   flags?: number;
 }
 
-/** Options of virDomainGetBlockIoTune: `virDomainModificationImpact`, `virTypedParameterFlags` as booleans. */
+/** Options of DomainGetBlockInfo: its flags are not used yet; `flags` passes raw bits. */
+export interface DomainGetBlockInfoOptions {
+  /** Raw flag bits. */
+  flags?: number;
+}
+
+/** Options of DomainGetBlockIoTune: `virDomainModificationImpact`, `virTypedParameterFlags` as booleans. */
 export interface DomainGetBlockIoTuneOptions {
   /** `VIR_DOMAIN_AFFECT_CONFIG`: Affect persistent domain state. 1 << 2 is reserved for virTypedParameterFlags */
   config?: boolean;
@@ -1614,19 +1632,33 @@ export interface DomainGetBlockIoTuneOptions {
   flags?: number;
 }
 
-/** Options of {@link virDomainGetGuestInfo}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainGetBlockJobInfo: `virDomainBlockJobInfoFlags` as booleans. */
+export interface DomainGetBlockJobInfoOptions {
+  /** `VIR_DOMAIN_BLOCK_JOB_INFO_BANDWIDTH_BYTES`: bandwidth in bytes/s instead of MiB/s */
+  bytes?: boolean;
+  /** Raw flag bits, OR'd with the named ones. */
+  flags?: number;
+}
+
+/** Options of DomainGetControlInfo: its flags are not used yet; `flags` passes raw bits. */
+export interface DomainGetControlInfoOptions {
+  /** Raw flag bits. */
+  flags?: number;
+}
+
+/** Options of DomainGetGuestInfo: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainGetGuestInfoOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virDomainGetGuestVcpus}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainGetGuestVcpus: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainGetGuestVcpusOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virDomainGetHostname: `virDomainGetHostnameFlags` as booleans. */
+/** Options of DomainGetHostname: `virDomainGetHostnameFlags` as booleans. */
 export interface DomainGetHostnameOptions {
   /** `VIR_DOMAIN_GET_HOSTNAME_AGENT`: Query qemu guest agent */
   agent?: boolean;
@@ -1636,7 +1668,7 @@ export interface DomainGetHostnameOptions {
   flags?: number;
 }
 
-/** Options of virDomainGetInterfaceParameters: `virDomainModificationImpact`, `virTypedParameterFlags` as booleans. */
+/** Options of DomainGetInterfaceParameters: `virDomainModificationImpact`, `virTypedParameterFlags` as booleans. */
 export interface DomainGetInterfaceParametersOptions {
   /** `VIR_DOMAIN_AFFECT_CONFIG`: Affect persistent domain state. 1 << 2 is reserved for virTypedParameterFlags */
   config?: boolean;
@@ -1648,7 +1680,7 @@ export interface DomainGetInterfaceParametersOptions {
   flags?: number;
 }
 
-/** Options of virDomainGetJobStats: `virDomainGetJobStatsFlags` as booleans. */
+/** Options of DomainGetJobStats: `virDomainGetJobStatsFlags` as booleans. */
 export interface DomainGetJobStatsOptions {
   /** `VIR_DOMAIN_JOB_STATS_COMPLETED`: return stats of a recently completed job */
   completed?: boolean;
@@ -1658,13 +1690,13 @@ export interface DomainGetJobStatsOptions {
   flags?: number;
 }
 
-/** Options of {@link virDomainGetLaunchSecurityInfo}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainGetLaunchSecurityInfo: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainGetLaunchSecurityInfoOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virDomainGetMemoryParameters: `virDomainModificationImpact`, `virTypedParameterFlags` as booleans. */
+/** Options of DomainGetMemoryParameters: `virDomainModificationImpact`, `virTypedParameterFlags` as booleans. */
 export interface DomainGetMemoryParametersOptions {
   /** `VIR_DOMAIN_AFFECT_CONFIG`: Affect persistent domain state. 1 << 2 is reserved for virTypedParameterFlags */
   config?: boolean;
@@ -1676,7 +1708,7 @@ export interface DomainGetMemoryParametersOptions {
   flags?: number;
 }
 
-/** Options of virDomainGetMessages: `virDomainMessageType` as booleans. */
+/** Options of DomainGetMessages: `virDomainMessageType` as booleans. */
 export interface DomainGetMessagesOptions {
   /** `VIR_DOMAIN_MESSAGE_DEPRECATION` */
   deprecation?: boolean;
@@ -1686,7 +1718,7 @@ export interface DomainGetMessagesOptions {
   flags?: number;
 }
 
-/** Options of virDomainGetMetadata: `virDomainModificationImpact` as booleans. */
+/** Options of DomainGetMetadata: `virDomainModificationImpact` as booleans. */
 export interface DomainGetMetadataOptions {
   /** `VIR_DOMAIN_AFFECT_CONFIG`: Affect persistent domain state. 1 << 2 is reserved for virTypedParameterFlags */
   config?: boolean;
@@ -1696,7 +1728,7 @@ export interface DomainGetMetadataOptions {
   flags?: number;
 }
 
-/** Options of virDomainGetNumaParameters: `virDomainModificationImpact`, `virTypedParameterFlags` as booleans. */
+/** Options of DomainGetNumaParameters: `virDomainModificationImpact`, `virTypedParameterFlags` as booleans. */
 export interface DomainGetNumaParametersOptions {
   /** `VIR_DOMAIN_AFFECT_CONFIG`: Affect persistent domain state. 1 << 2 is reserved for virTypedParameterFlags */
   config?: boolean;
@@ -1708,7 +1740,7 @@ export interface DomainGetNumaParametersOptions {
   flags?: number;
 }
 
-/** Options of virDomainGetPerfEvents: `virDomainModificationImpact`, `virTypedParameterFlags` as booleans. */
+/** Options of DomainGetPerfEvents: `virDomainModificationImpact`, `virTypedParameterFlags` as booleans. */
 export interface DomainGetPerfEventsOptions {
   /** `VIR_DOMAIN_AFFECT_CONFIG`: Affect persistent domain state. 1 << 2 is reserved for virTypedParameterFlags */
   config?: boolean;
@@ -1720,7 +1752,7 @@ export interface DomainGetPerfEventsOptions {
   flags?: number;
 }
 
-/** Options of virDomainGetSchedulerParametersFlags: `virDomainModificationImpact`, `virTypedParameterFlags` as booleans. */
+/** Options of DomainGetSchedulerParametersFlags: `virDomainModificationImpact`, `virTypedParameterFlags` as booleans. */
 export interface DomainGetSchedulerParametersFlagsOptions {
   /** `VIR_DOMAIN_AFFECT_CONFIG`: Affect persistent domain state. 1 << 2 is reserved for virTypedParameterFlags */
   config?: boolean;
@@ -1732,19 +1764,19 @@ export interface DomainGetSchedulerParametersFlagsOptions {
   flags?: number;
 }
 
-/** Options of {@link virDomainGetState}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainGetState: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainGetStateOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virDomainGetTime}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainGetTime: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainGetTimeOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virDomainGetVcpusFlags: `virDomainVcpuFlags` as booleans. */
+/** Options of DomainGetVcpusFlags: `virDomainVcpuFlags` as booleans. */
 export interface DomainGetVcpusFlagsOptions {
   /** `VIR_DOMAIN_VCPU_CONFIG`: See virDomainModificationImpact */
   config?: boolean;
@@ -1760,7 +1792,7 @@ export interface DomainGetVcpusFlagsOptions {
   flags?: number;
 }
 
-/** Options of virDomainGetXMLDesc: `virDomainXMLFlags` as booleans. */
+/** Options of DomainGetXMLDesc: `virDomainXMLFlags` as booleans. */
 export interface DomainGetXmlDescOptions {
   /** `VIR_DOMAIN_XML_INACTIVE`: dump inactive domain information */
   inactive?: boolean;
@@ -1774,25 +1806,25 @@ export interface DomainGetXmlDescOptions {
   flags?: number;
 }
 
-/** Options of {@link virDomainHasCurrentSnapshot}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainHasCurrentSnapshot: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainHasCurrentSnapshotOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virDomainHasManagedSaveImage}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainHasManagedSaveImage: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainHasManagedSaveImageOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virDomainInjectNMI}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainInjectNMI: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainInjectNmiOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virDomainListAllCheckpoints: `virDomainCheckpointListFlags` as booleans. */
+/** Options of DomainListAllCheckpoints: `virDomainCheckpointListFlags` as booleans. */
 export interface DomainListAllCheckpointsOptions {
   /** `VIR_DOMAIN_CHECKPOINT_LIST_DESCENDANTS`: List all descendants, not just children, when listing a checkpoint */
   descendants?: boolean;
@@ -1808,7 +1840,7 @@ export interface DomainListAllCheckpointsOptions {
   flags?: number;
 }
 
-/** Options of virDomainListAllSnapshots: `virDomainSnapshotListFlags` as booleans. */
+/** Options of DomainListAllSnapshots: `virDomainSnapshotListFlags` as booleans. */
 export interface DomainListAllSnapshotsOptions {
   /** `VIR_DOMAIN_SNAPSHOT_LIST_ACTIVE`: Filter by snapshots taken while guest was active, and with memory state */
   active?: boolean;
@@ -1838,7 +1870,7 @@ export interface DomainListAllSnapshotsOptions {
   flags?: number;
 }
 
-/** Options of virDomainManagedSave: `virDomainSaveRestoreFlags` as booleans. */
+/** Options of DomainManagedSave: `virDomainSaveRestoreFlags` as booleans. */
 export interface DomainManagedSaveOptions {
   /** `VIR_DOMAIN_SAVE_BYPASS_CACHE`: Avoid file system cache pollution */
   bypassCache?: boolean;
@@ -1852,7 +1884,7 @@ export interface DomainManagedSaveOptions {
   flags?: number;
 }
 
-/** Options of virDomainManagedSaveDefineXML: `virDomainSaveRestoreFlags` as booleans. */
+/** Options of DomainManagedSaveDefineXML: `virDomainSaveRestoreFlags` as booleans. */
 export interface DomainManagedSaveDefineXmlOptions {
   /** `VIR_DOMAIN_SAVE_BYPASS_CACHE`: Avoid file system cache pollution */
   bypassCache?: boolean;
@@ -1866,7 +1898,7 @@ export interface DomainManagedSaveDefineXmlOptions {
   flags?: number;
 }
 
-/** Options of virDomainManagedSaveGetXMLDesc: `virDomainSaveImageXMLFlags` as booleans. */
+/** Options of DomainManagedSaveGetXMLDesc: `virDomainSaveImageXMLFlags` as booleans. */
 export interface DomainManagedSaveGetXmlDescOptions {
   /** `VIR_DOMAIN_SAVE_IMAGE_XML_SECURE`: dump security sensitive information too */
   secure?: boolean;
@@ -1874,13 +1906,19 @@ export interface DomainManagedSaveGetXmlDescOptions {
   flags?: number;
 }
 
-/** Options of {@link virDomainManagedSaveRemove}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainManagedSaveRemove: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainManagedSaveRemoveOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virDomainMigrate3: `virDomainMigrateFlags` as booleans. */
+/** Options of DomainMemoryStats: its flags are not used yet; `flags` passes raw bits. */
+export interface DomainMemoryStatsOptions {
+  /** Raw flag bits. */
+  flags?: number;
+}
+
+/** Options of DomainMigrate3: `virDomainMigrateFlags` as booleans. */
 export interface DomainMigrate3Options {
   /** `VIR_MIGRATE_ABORT_ON_ERROR`: Cancel migration if a soft error (such as I/O error) happens during migration. */
   abortOnError?: boolean;
@@ -1928,19 +1966,19 @@ export interface DomainMigrate3Options {
   flags?: number;
 }
 
-/** Options of {@link virDomainMigrateGetCompressionCache}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainMigrateGetCompressionCache: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainMigrateGetCompressionCacheOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virDomainMigrateGetMaxDowntime}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainMigrateGetMaxDowntime: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainMigrateGetMaxDowntimeOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virDomainMigrateGetMaxSpeed: `virDomainMigrateMaxSpeedFlags` as booleans. */
+/** Options of DomainMigrateGetMaxSpeed: `virDomainMigrateMaxSpeedFlags` as booleans. */
 export interface DomainMigrateGetMaxSpeedOptions {
   /** `VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY`: Set or get maximum speed of post-copy migration. */
   postcopy?: boolean;
@@ -1948,19 +1986,19 @@ export interface DomainMigrateGetMaxSpeedOptions {
   flags?: number;
 }
 
-/** Options of {@link virDomainMigrateSetCompressionCache}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainMigrateSetCompressionCache: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainMigrateSetCompressionCacheOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virDomainMigrateSetMaxDowntime}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainMigrateSetMaxDowntime: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainMigrateSetMaxDowntimeOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virDomainMigrateSetMaxSpeed: `virDomainMigrateMaxSpeedFlags` as booleans. */
+/** Options of DomainMigrateSetMaxSpeed: `virDomainMigrateMaxSpeedFlags` as booleans. */
 export interface DomainMigrateSetMaxSpeedOptions {
   /** `VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY`: Set or get maximum speed of post-copy migration. */
   postcopy?: boolean;
@@ -1968,13 +2006,13 @@ export interface DomainMigrateSetMaxSpeedOptions {
   flags?: number;
 }
 
-/** Options of {@link virDomainMigrateStartPostCopy}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainMigrateStartPostCopy: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainMigrateStartPostCopyOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virDomainMigrateToURI3: `virDomainMigrateFlags` as booleans. */
+/** Options of DomainMigrateToURI3: `virDomainMigrateFlags` as booleans. */
 export interface DomainMigrateToUri3Options {
   /** `VIR_MIGRATE_ABORT_ON_ERROR`: Cancel migration if a soft error (such as I/O error) happens during migration. */
   abortOnError?: boolean;
@@ -2022,7 +2060,7 @@ export interface DomainMigrateToUri3Options {
   flags?: number;
 }
 
-/** Options of virDomainOpenChannel: `virDomainChannelFlags` as booleans. */
+/** Options of DomainOpenChannel: `virDomainChannelFlags` as booleans. */
 export interface DomainOpenChannelOptions {
   /** `VIR_DOMAIN_CHANNEL_FORCE`: abort a (possibly) active channel connection to force a new connection */
   force?: boolean;
@@ -2030,7 +2068,7 @@ export interface DomainOpenChannelOptions {
   flags?: number;
 }
 
-/** Options of virDomainOpenConsole: `virDomainConsoleFlags` as booleans. */
+/** Options of DomainOpenConsole: `virDomainConsoleFlags` as booleans. */
 export interface DomainOpenConsoleOptions {
   /** `VIR_DOMAIN_CONSOLE_FORCE`: abort a (possibly) active console connection to force a new connection */
   force?: boolean;
@@ -2040,7 +2078,7 @@ export interface DomainOpenConsoleOptions {
   flags?: number;
 }
 
-/** Options of virDomainOpenGraphics: `virDomainOpenGraphicsFlags` as booleans. */
+/** Options of DomainOpenGraphics: `virDomainOpenGraphicsFlags` as booleans. */
 export interface DomainOpenGraphicsOptions {
   /** `VIR_DOMAIN_OPEN_GRAPHICS_SKIPAUTH` */
   skipauth?: boolean;
@@ -2048,7 +2086,7 @@ export interface DomainOpenGraphicsOptions {
   flags?: number;
 }
 
-/** Options of virDomainOpenGraphicsFD: `virDomainOpenGraphicsFlags` as booleans. */
+/** Options of DomainOpenGraphicsFD: `virDomainOpenGraphicsFlags` as booleans. */
 export interface DomainOpenGraphicsFdOptions {
   /** `VIR_DOMAIN_OPEN_GRAPHICS_SKIPAUTH` */
   skipauth?: boolean;
@@ -2056,25 +2094,25 @@ export interface DomainOpenGraphicsFdOptions {
   flags?: number;
 }
 
-/** Options of {@link virDomainPMSuspendForDuration}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainPMSuspendForDuration: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainPmSuspendForDurationOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virDomainPMWakeup}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainPMWakeup: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainPmWakeupOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virDomainQemuAgentCommand}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainQemuAgentCommand: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainQemuAgentCommandOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virDomainQemuMonitorCommand: `virDomainQemuMonitorCommandFlags` as booleans. */
+/** Options of DomainQemuMonitorCommand: `virDomainQemuMonitorCommandFlags` as booleans. */
 export interface DomainQemuMonitorCommandOptions {
   /** `VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP`: cmd is in HMP */
   hmp?: boolean;
@@ -2082,7 +2120,7 @@ export interface DomainQemuMonitorCommandOptions {
   flags?: number;
 }
 
-/** Options of virDomainReboot: `virDomainRebootFlagValues` as booleans. */
+/** Options of DomainReboot: `virDomainRebootFlagValues` as booleans. */
 export interface DomainRebootOptions {
   /** `VIR_DOMAIN_REBOOT_ACPI_POWER_BTN`: Send ACPI event */
   acpiPowerBtn?: boolean;
@@ -2098,19 +2136,19 @@ export interface DomainRebootOptions {
   flags?: number;
 }
 
-/** Options of {@link virDomainRename}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainRename: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainRenameOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virDomainReset}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainReset: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainResetOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virDomainRestoreFlags: `virDomainSaveRestoreFlags` as booleans. */
+/** Options of DomainRestoreFlags: `virDomainSaveRestoreFlags` as booleans. */
 export interface DomainRestoreFlagsOptions {
   /** `VIR_DOMAIN_SAVE_BYPASS_CACHE`: Avoid file system cache pollution */
   bypassCache?: boolean;
@@ -2124,7 +2162,7 @@ export interface DomainRestoreFlagsOptions {
   flags?: number;
 }
 
-/** Options of virDomainRestoreParams: `virDomainSaveRestoreFlags` as booleans. */
+/** Options of DomainRestoreParams: `virDomainSaveRestoreFlags` as booleans. */
 export interface DomainRestoreParamsOptions {
   /** `VIR_DOMAIN_SAVE_BYPASS_CACHE`: Avoid file system cache pollution */
   bypassCache?: boolean;
@@ -2138,7 +2176,7 @@ export interface DomainRestoreParamsOptions {
   flags?: number;
 }
 
-/** Options of virDomainRevertToSnapshot: `virDomainSnapshotRevertFlags` as booleans. */
+/** Options of DomainRevertToSnapshot: `virDomainSnapshotRevertFlags` as booleans. */
 export interface DomainRevertToSnapshotOptions {
   /** `VIR_DOMAIN_SNAPSHOT_REVERT_FORCE`: Allow risky reverts */
   force?: boolean;
@@ -2152,7 +2190,7 @@ export interface DomainRevertToSnapshotOptions {
   flags?: number;
 }
 
-/** Options of virDomainSaveFlags: `virDomainSaveRestoreFlags` as booleans. */
+/** Options of DomainSaveFlags: `virDomainSaveRestoreFlags` as booleans. */
 export interface DomainSaveFlagsOptions {
   /** `VIR_DOMAIN_SAVE_BYPASS_CACHE`: Avoid file system cache pollution */
   bypassCache?: boolean;
@@ -2166,7 +2204,7 @@ export interface DomainSaveFlagsOptions {
   flags?: number;
 }
 
-/** Options of virDomainSaveImageDefineXML: `virDomainSaveRestoreFlags` as booleans. */
+/** Options of DomainSaveImageDefineXML: `virDomainSaveRestoreFlags` as booleans. */
 export interface DomainSaveImageDefineXmlOptions {
   /** `VIR_DOMAIN_SAVE_BYPASS_CACHE`: Avoid file system cache pollution */
   bypassCache?: boolean;
@@ -2180,7 +2218,7 @@ export interface DomainSaveImageDefineXmlOptions {
   flags?: number;
 }
 
-/** Options of virDomainSaveImageGetXMLDesc: `virDomainSaveImageXMLFlags` as booleans. */
+/** Options of DomainSaveImageGetXMLDesc: `virDomainSaveImageXMLFlags` as booleans. */
 export interface DomainSaveImageGetXmlDescOptions {
   /** `VIR_DOMAIN_SAVE_IMAGE_XML_SECURE`: dump security sensitive information too */
   secure?: boolean;
@@ -2188,7 +2226,7 @@ export interface DomainSaveImageGetXmlDescOptions {
   flags?: number;
 }
 
-/** Options of virDomainSaveParams: `virDomainSaveRestoreFlags` as booleans. */
+/** Options of DomainSaveParams: `virDomainSaveRestoreFlags` as booleans. */
 export interface DomainSaveParamsOptions {
   /** `VIR_DOMAIN_SAVE_BYPASS_CACHE`: Avoid file system cache pollution */
   bypassCache?: boolean;
@@ -2202,19 +2240,19 @@ export interface DomainSaveParamsOptions {
   flags?: number;
 }
 
-/** Options of {@link virDomainScreenshot}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainScreenshot: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainScreenshotOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virDomainSendProcessSignal}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainSendProcessSignal: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainSendProcessSignalOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virDomainSetBlkioParameters: `virDomainModificationImpact` as booleans. */
+/** Options of DomainSetBlkioParameters: `virDomainModificationImpact` as booleans. */
 export interface DomainSetBlkioParametersOptions {
   /** `VIR_DOMAIN_AFFECT_CONFIG`: Affect persistent domain state. 1 << 2 is reserved for virTypedParameterFlags */
   config?: boolean;
@@ -2224,7 +2262,7 @@ export interface DomainSetBlkioParametersOptions {
   flags?: number;
 }
 
-/** Options of virDomainSetBlockIoTune: `virDomainModificationImpact` as booleans. */
+/** Options of DomainSetBlockIoTune: `virDomainModificationImpact` as booleans. */
 export interface DomainSetBlockIoTuneOptions {
   /** `VIR_DOMAIN_AFFECT_CONFIG`: Affect persistent domain state. 1 << 2 is reserved for virTypedParameterFlags */
   config?: boolean;
@@ -2234,19 +2272,19 @@ export interface DomainSetBlockIoTuneOptions {
   flags?: number;
 }
 
-/** Options of {@link virDomainSetBlockThreshold}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainSetBlockThreshold: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainSetBlockThresholdOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virDomainSetGuestVcpus}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainSetGuestVcpus: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainSetGuestVcpusOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virDomainSetInterfaceParameters: `virDomainModificationImpact` as booleans. */
+/** Options of DomainSetInterfaceParameters: `virDomainModificationImpact` as booleans. */
 export interface DomainSetInterfaceParametersOptions {
   /** `VIR_DOMAIN_AFFECT_CONFIG`: Affect persistent domain state. 1 << 2 is reserved for virTypedParameterFlags */
   config?: boolean;
@@ -2256,7 +2294,7 @@ export interface DomainSetInterfaceParametersOptions {
   flags?: number;
 }
 
-/** Options of virDomainSetIOThreadParams: `virDomainModificationImpact`, `virTypedParameterFlags` as booleans. */
+/** Options of DomainSetIOThreadParams: `virDomainModificationImpact`, `virTypedParameterFlags` as booleans. */
 export interface DomainSetIoThreadParamsOptions {
   /** `VIR_DOMAIN_AFFECT_CONFIG`: Affect persistent domain state. 1 << 2 is reserved for virTypedParameterFlags */
   config?: boolean;
@@ -2268,13 +2306,13 @@ export interface DomainSetIoThreadParamsOptions {
   flags?: number;
 }
 
-/** Options of {@link virDomainSetLaunchSecurityState}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainSetLaunchSecurityState: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainSetLaunchSecurityStateOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virDomainSetLifecycleAction: `virDomainModificationImpact` as booleans. */
+/** Options of DomainSetLifecycleAction: `virDomainModificationImpact` as booleans. */
 export interface DomainSetLifecycleActionOptions {
   /** `VIR_DOMAIN_AFFECT_CONFIG`: Affect persistent domain state. 1 << 2 is reserved for virTypedParameterFlags */
   config?: boolean;
@@ -2284,7 +2322,7 @@ export interface DomainSetLifecycleActionOptions {
   flags?: number;
 }
 
-/** Options of virDomainSetMemoryFlags: `virDomainMemoryModFlags` as booleans. */
+/** Options of DomainSetMemoryFlags: `virDomainMemoryModFlags` as booleans. */
 export interface DomainSetMemoryFlagsOptions {
   /** `VIR_DOMAIN_MEM_CONFIG`: See virDomainModificationImpact */
   config?: boolean;
@@ -2296,7 +2334,7 @@ export interface DomainSetMemoryFlagsOptions {
   flags?: number;
 }
 
-/** Options of virDomainSetMemoryParameters: `virDomainModificationImpact` as booleans. */
+/** Options of DomainSetMemoryParameters: `virDomainModificationImpact` as booleans. */
 export interface DomainSetMemoryParametersOptions {
   /** `VIR_DOMAIN_AFFECT_CONFIG`: Affect persistent domain state. 1 << 2 is reserved for virTypedParameterFlags */
   config?: boolean;
@@ -2306,7 +2344,7 @@ export interface DomainSetMemoryParametersOptions {
   flags?: number;
 }
 
-/** Options of virDomainSetMemoryStatsPeriod: `virDomainMemoryModFlags` as booleans. */
+/** Options of DomainSetMemoryStatsPeriod: `virDomainMemoryModFlags` as booleans. */
 export interface DomainSetMemoryStatsPeriodOptions {
   /** `VIR_DOMAIN_MEM_CONFIG`: See virDomainModificationImpact */
   config?: boolean;
@@ -2318,7 +2356,7 @@ export interface DomainSetMemoryStatsPeriodOptions {
   flags?: number;
 }
 
-/** Options of virDomainSetMetadata: `virDomainModificationImpact` as booleans. */
+/** Options of DomainSetMetadata: `virDomainModificationImpact` as booleans. */
 export interface DomainSetMetadataOptions {
   /** `VIR_DOMAIN_AFFECT_CONFIG`: Affect persistent domain state. 1 << 2 is reserved for virTypedParameterFlags */
   config?: boolean;
@@ -2328,7 +2366,7 @@ export interface DomainSetMetadataOptions {
   flags?: number;
 }
 
-/** Options of virDomainSetNumaParameters: `virDomainModificationImpact` as booleans. */
+/** Options of DomainSetNumaParameters: `virDomainModificationImpact` as booleans. */
 export interface DomainSetNumaParametersOptions {
   /** `VIR_DOMAIN_AFFECT_CONFIG`: Affect persistent domain state. 1 << 2 is reserved for virTypedParameterFlags */
   config?: boolean;
@@ -2338,7 +2376,7 @@ export interface DomainSetNumaParametersOptions {
   flags?: number;
 }
 
-/** Options of virDomainSetPerfEvents: `virDomainModificationImpact` as booleans. */
+/** Options of DomainSetPerfEvents: `virDomainModificationImpact` as booleans. */
 export interface DomainSetPerfEventsOptions {
   /** `VIR_DOMAIN_AFFECT_CONFIG`: Affect persistent domain state. 1 << 2 is reserved for virTypedParameterFlags */
   config?: boolean;
@@ -2348,7 +2386,7 @@ export interface DomainSetPerfEventsOptions {
   flags?: number;
 }
 
-/** Options of virDomainSetSchedulerParametersFlags: `virDomainModificationImpact` as booleans. */
+/** Options of DomainSetSchedulerParametersFlags: `virDomainModificationImpact` as booleans. */
 export interface DomainSetSchedulerParametersFlagsOptions {
   /** `VIR_DOMAIN_AFFECT_CONFIG`: Affect persistent domain state. 1 << 2 is reserved for virTypedParameterFlags */
   config?: boolean;
@@ -2358,7 +2396,7 @@ export interface DomainSetSchedulerParametersFlagsOptions {
   flags?: number;
 }
 
-/** Options of virDomainSetTime: `virDomainSetTimeFlags` as booleans. */
+/** Options of DomainSetTime: `virDomainSetTimeFlags` as booleans. */
 export interface DomainSetTimeOptions {
   /** `VIR_DOMAIN_TIME_SYNC`: Re-sync domain time from domain's RTC */
   sync?: boolean;
@@ -2366,7 +2404,7 @@ export interface DomainSetTimeOptions {
   flags?: number;
 }
 
-/** Options of virDomainSetUserPassword: `virDomainSetUserPasswordFlags` as booleans. */
+/** Options of DomainSetUserPassword: `virDomainSetUserPasswordFlags` as booleans. */
 export interface DomainSetUserPasswordOptions {
   /** `VIR_DOMAIN_PASSWORD_ENCRYPTED`: the password is already encrypted */
   encrypted?: boolean;
@@ -2374,7 +2412,7 @@ export interface DomainSetUserPasswordOptions {
   flags?: number;
 }
 
-/** Options of virDomainSetVcpu: `virDomainModificationImpact` as booleans. */
+/** Options of DomainSetVcpu: `virDomainModificationImpact` as booleans. */
 export interface DomainSetVcpuOptions {
   /** `VIR_DOMAIN_AFFECT_CONFIG`: Affect persistent domain state. 1 << 2 is reserved for virTypedParameterFlags */
   config?: boolean;
@@ -2384,7 +2422,7 @@ export interface DomainSetVcpuOptions {
   flags?: number;
 }
 
-/** Options of virDomainSetVcpusFlags: `virDomainVcpuFlags` as booleans. */
+/** Options of DomainSetVcpusFlags: `virDomainVcpuFlags` as booleans. */
 export interface DomainSetVcpusFlagsOptions {
   /** `VIR_DOMAIN_VCPU_CONFIG`: See virDomainModificationImpact */
   config?: boolean;
@@ -2400,7 +2438,7 @@ export interface DomainSetVcpusFlagsOptions {
   flags?: number;
 }
 
-/** Options of virDomainShutdownFlags: `virDomainShutdownFlagValues` as booleans. */
+/** Options of DomainShutdownFlags: `virDomainShutdownFlagValues` as booleans. */
 export interface DomainShutdownFlagsOptions {
   /** `VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN`: Send ACPI event */
   acpiPowerBtn?: boolean;
@@ -2416,7 +2454,7 @@ export interface DomainShutdownFlagsOptions {
   flags?: number;
 }
 
-/** Options of virDomainSnapshotCreateXML: `virDomainSnapshotCreateFlags` as booleans. */
+/** Options of DomainSnapshotCreateXML: `virDomainSnapshotCreateFlags` as booleans. */
 export interface DomainSnapshotCreateXmlOptions {
   /** `VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC`: atomically avoid partial changes */
   atomic?: boolean;
@@ -2442,13 +2480,13 @@ export interface DomainSnapshotCreateXmlOptions {
   flags?: number;
 }
 
-/** Options of {@link virDomainSnapshotCurrent}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainSnapshotCurrent: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainSnapshotCurrentOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virDomainSnapshotDelete: `virDomainSnapshotDeleteFlags` as booleans. */
+/** Options of DomainSnapshotDelete: `virDomainSnapshotDeleteFlags` as booleans. */
 export interface DomainSnapshotDeleteOptions {
   /** `VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN`: Also delete children */
   children?: boolean;
@@ -2460,13 +2498,13 @@ export interface DomainSnapshotDeleteOptions {
   flags?: number;
 }
 
-/** Options of {@link virDomainSnapshotGetParent}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainSnapshotGetParent: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainSnapshotGetParentOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virDomainSnapshotGetXMLDesc: `virDomainSnapshotXMLFlags` as booleans. */
+/** Options of DomainSnapshotGetXMLDesc: `virDomainSnapshotXMLFlags` as booleans. */
 export interface DomainSnapshotGetXmlDescOptions {
   /** `VIR_DOMAIN_SNAPSHOT_XML_SECURE`: dump security sensitive information too */
   secure?: boolean;
@@ -2474,19 +2512,19 @@ export interface DomainSnapshotGetXmlDescOptions {
   flags?: number;
 }
 
-/** Options of {@link virDomainSnapshotHasMetadata}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainSnapshotHasMetadata: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainSnapshotHasMetadataOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virDomainSnapshotIsCurrent}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainSnapshotIsCurrent: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainSnapshotIsCurrentOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virDomainSnapshotListAllChildren: `virDomainSnapshotListFlags` as booleans. */
+/** Options of DomainSnapshotListAllChildren: `virDomainSnapshotListFlags` as booleans. */
 export interface DomainSnapshotListAllChildrenOptions {
   /** `VIR_DOMAIN_SNAPSHOT_LIST_ACTIVE`: Filter by snapshots taken while guest was active, and with memory state */
   active?: boolean;
@@ -2516,13 +2554,13 @@ export interface DomainSnapshotListAllChildrenOptions {
   flags?: number;
 }
 
-/** Options of {@link virDomainSnapshotLookupByName}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of DomainSnapshotLookupByName: its flags are not used yet; `flags` passes raw bits. */
 export interface DomainSnapshotLookupByNameOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virDomainStartDirtyRateCalc: `virDomainDirtyRateCalcFlags` as booleans. */
+/** Options of DomainStartDirtyRateCalc: `virDomainDirtyRateCalcFlags` as booleans. */
 export interface DomainStartDirtyRateCalcOptions {
   /** `VIR_DOMAIN_DIRTYRATE_MODE_DIRTY_BITMAP`: dirty-bitmap mode */
   bitmap?: boolean;
@@ -2532,7 +2570,7 @@ export interface DomainStartDirtyRateCalcOptions {
   flags?: number;
 }
 
-/** Options of virDomainUndefineFlags: `virDomainUndefineFlagsValues` as booleans. */
+/** Options of DomainUndefineFlags: `virDomainUndefineFlagsValues` as booleans. */
 export interface DomainUndefineFlagsOptions {
   /** `VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA`: If last use of domain, then also remove any checkpoint metadata */
   checkpointsMetadata?: boolean;
@@ -2552,7 +2590,7 @@ export interface DomainUndefineFlagsOptions {
   flags?: number;
 }
 
-/** Options of virDomainUpdateDeviceFlags: `virDomainDeviceModifyFlags` as booleans. */
+/** Options of DomainUpdateDeviceFlags: `virDomainDeviceModifyFlags` as booleans. */
 export interface DomainUpdateDeviceFlagsOptions {
   /** `VIR_DOMAIN_DEVICE_MODIFY_CONFIG`: See virDomainModificationImpact */
   config?: boolean;
@@ -2564,31 +2602,31 @@ export interface DomainUpdateDeviceFlagsOptions {
   flags?: number;
 }
 
-/** Options of {@link virInterfaceChangeBegin}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of InterfaceChangeBegin: its flags are not used yet; `flags` passes raw bits. */
 export interface InterfaceChangeBeginOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virInterfaceChangeCommit}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of InterfaceChangeCommit: its flags are not used yet; `flags` passes raw bits. */
 export interface InterfaceChangeCommitOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virInterfaceChangeRollback}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of InterfaceChangeRollback: its flags are not used yet; `flags` passes raw bits. */
 export interface InterfaceChangeRollbackOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virInterfaceCreate}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of InterfaceCreate: its flags are not used yet; `flags` passes raw bits. */
 export interface InterfaceCreateOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virInterfaceDefineXML: `virInterfaceDefineFlags` as booleans. */
+/** Options of InterfaceDefineXML: `virInterfaceDefineFlags` as booleans. */
 export interface InterfaceDefineXmlOptions {
   /** `VIR_INTERFACE_DEFINE_VALIDATE`: Validate the XML document against schema */
   validate?: boolean;
@@ -2596,13 +2634,13 @@ export interface InterfaceDefineXmlOptions {
   flags?: number;
 }
 
-/** Options of {@link virInterfaceDestroy}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of InterfaceDestroy: its flags are not used yet; `flags` passes raw bits. */
 export interface InterfaceDestroyOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virInterfaceGetXMLDesc: `virInterfaceXMLFlags` as booleans. */
+/** Options of InterfaceGetXMLDesc: `virInterfaceXMLFlags` as booleans. */
 export interface InterfaceGetXmlDescOptions {
   /** `VIR_INTERFACE_XML_INACTIVE`: dump inactive interface information */
   inactive?: boolean;
@@ -2610,7 +2648,7 @@ export interface InterfaceGetXmlDescOptions {
   flags?: number;
 }
 
-/** Options of virNetworkCreateXMLFlags: `virNetworkCreateFlags` as booleans. */
+/** Options of NetworkCreateXMLFlags: `virNetworkCreateFlags` as booleans. */
 export interface NetworkCreateXmlFlagsOptions {
   /** `VIR_NETWORK_CREATE_VALIDATE`: Validate the XML document against schema */
   validate?: boolean;
@@ -2618,7 +2656,7 @@ export interface NetworkCreateXmlFlagsOptions {
   flags?: number;
 }
 
-/** Options of virNetworkDefineXMLFlags: `virNetworkDefineFlags` as booleans. */
+/** Options of NetworkDefineXMLFlags: `virNetworkDefineFlags` as booleans. */
 export interface NetworkDefineXmlFlagsOptions {
   /** `VIR_NETWORK_DEFINE_VALIDATE`: Validate the XML document against schema */
   validate?: boolean;
@@ -2626,7 +2664,7 @@ export interface NetworkDefineXmlFlagsOptions {
   flags?: number;
 }
 
-/** Options of virNetworkGetXMLDesc: `virNetworkXMLFlags` as booleans. */
+/** Options of NetworkGetXMLDesc: `virNetworkXMLFlags` as booleans. */
 export interface NetworkGetXmlDescOptions {
   /** `VIR_NETWORK_XML_INACTIVE`: dump inactive network information */
   inactive?: boolean;
@@ -2634,13 +2672,13 @@ export interface NetworkGetXmlDescOptions {
   flags?: number;
 }
 
-/** Options of {@link virNetworkListAllPorts}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of NetworkListAllPorts: its flags are not used yet; `flags` passes raw bits. */
 export interface NetworkListAllPortsOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virNetworkPortCreateXML: `virNetworkPortCreateFlags` as booleans. */
+/** Options of NetworkPortCreateXML: `virNetworkPortCreateFlags` as booleans. */
 export interface NetworkPortCreateXmlOptions {
   /** `VIR_NETWORK_PORT_CREATE_RECLAIM`: reclaim existing used resources */
   reclaim?: boolean;
@@ -2650,31 +2688,31 @@ export interface NetworkPortCreateXmlOptions {
   flags?: number;
 }
 
-/** Options of {@link virNetworkPortDelete}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of NetworkPortDelete: its flags are not used yet; `flags` passes raw bits. */
 export interface NetworkPortDeleteOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virNetworkPortGetParameters}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of NetworkPortGetParameters: its flags are not used yet; `flags` passes raw bits. */
 export interface NetworkPortGetParametersOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virNetworkPortGetXMLDesc}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of NetworkPortGetXMLDesc: its flags are not used yet; `flags` passes raw bits. */
 export interface NetworkPortGetXmlDescOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virNetworkPortSetParameters}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of NetworkPortSetParameters: its flags are not used yet; `flags` passes raw bits. */
 export interface NetworkPortSetParametersOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virNetworkUpdate: `virNetworkUpdateFlags` as booleans. */
+/** Options of NetworkUpdate: `virNetworkUpdateFlags` as booleans. */
 export interface NetworkUpdateOptions {
   /** `VIR_NETWORK_UPDATE_AFFECT_CONFIG`: affect persistent config only */
   config?: boolean;
@@ -2684,13 +2722,13 @@ export interface NetworkUpdateOptions {
   flags?: number;
 }
 
-/** Options of {@link virNodeDeviceCreate}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of NodeDeviceCreate: its flags are not used yet; `flags` passes raw bits. */
 export interface NodeDeviceCreateOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virNodeDeviceCreateXML: `virNodeDeviceCreateXMLFlags` as booleans. */
+/** Options of NodeDeviceCreateXML: `virNodeDeviceCreateXMLFlags` as booleans. */
 export interface NodeDeviceCreateXmlOptions {
   /** `VIR_NODE_DEVICE_CREATE_XML_VALIDATE`: Validate the XML document against schema */
   validate?: boolean;
@@ -2698,7 +2736,7 @@ export interface NodeDeviceCreateXmlOptions {
   flags?: number;
 }
 
-/** Options of virNodeDeviceDefineXML: `virNodeDeviceDefineXMLFlags` as booleans. */
+/** Options of NodeDeviceDefineXML: `virNodeDeviceDefineXMLFlags` as booleans. */
 export interface NodeDeviceDefineXmlOptions {
   /** `VIR_NODE_DEVICE_DEFINE_XML_VALIDATE`: Validate the XML document against schema */
   validate?: boolean;
@@ -2706,55 +2744,67 @@ export interface NodeDeviceDefineXmlOptions {
   flags?: number;
 }
 
-/** Options of {@link virNodeDeviceDetachFlags}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of NodeDeviceDetachFlags: its flags are not used yet; `flags` passes raw bits. */
 export interface NodeDeviceDetachFlagsOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virNodeDeviceGetXMLDesc}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of NodeDeviceGetXMLDesc: its flags are not used yet; `flags` passes raw bits. */
 export interface NodeDeviceGetXmlDescOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virNodeDeviceLookupSCSIHostByWWN}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of NodeDeviceLookupSCSIHostByWWN: its flags are not used yet; `flags` passes raw bits. */
 export interface NodeDeviceLookupScsiHostByWwnOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virNodeDeviceUndefine}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of NodeDeviceUndefine: its flags are not used yet; `flags` passes raw bits. */
 export interface NodeDeviceUndefineOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virNodeGetMemoryParameters}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of NodeGetCPUStats: its flags are not used yet; `flags` passes raw bits. */
+export interface NodeGetCpuStatsOptions {
+  /** Raw flag bits. */
+  flags?: number;
+}
+
+/** Options of NodeGetMemoryParameters: its flags are not used yet; `flags` passes raw bits. */
 export interface NodeGetMemoryParametersOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virNodeGetSEVInfo}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of NodeGetMemoryStats: its flags are not used yet; `flags` passes raw bits. */
+export interface NodeGetMemoryStatsOptions {
+  /** Raw flag bits. */
+  flags?: number;
+}
+
+/** Options of NodeGetSEVInfo: its flags are not used yet; `flags` passes raw bits. */
 export interface NodeGetSevInfoOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virNodeSetMemoryParameters}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of NodeSetMemoryParameters: its flags are not used yet; `flags` passes raw bits. */
 export interface NodeSetMemoryParametersOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virNodeSuspendForDuration}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of NodeSuspendForDuration: its flags are not used yet; `flags` passes raw bits. */
 export interface NodeSuspendForDurationOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virNWFilterBindingCreateXML: `virNWFilterBindingCreateFlags` as booleans. */
+/** Options of NWFilterBindingCreateXML: `virNWFilterBindingCreateFlags` as booleans. */
 export interface NwFilterBindingCreateXmlOptions {
   /** `VIR_NWFILTER_BINDING_CREATE_VALIDATE`: Validate the XML document against schema */
   validate?: boolean;
@@ -2762,13 +2812,13 @@ export interface NwFilterBindingCreateXmlOptions {
   flags?: number;
 }
 
-/** Options of {@link virNWFilterBindingGetXMLDesc}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of NWFilterBindingGetXMLDesc: its flags are not used yet; `flags` passes raw bits. */
 export interface NwFilterBindingGetXmlDescOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virNWFilterDefineXMLFlags: `virNWFilterDefineFlags` as booleans. */
+/** Options of NWFilterDefineXMLFlags: `virNWFilterDefineFlags` as booleans. */
 export interface NwFilterDefineXmlFlagsOptions {
   /** `VIR_NWFILTER_DEFINE_VALIDATE`: Validate the XML document against schema */
   validate?: boolean;
@@ -2776,13 +2826,13 @@ export interface NwFilterDefineXmlFlagsOptions {
   flags?: number;
 }
 
-/** Options of {@link virNWFilterGetXMLDesc}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of NWFilterGetXMLDesc: its flags are not used yet; `flags` passes raw bits. */
 export interface NwFilterGetXmlDescOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virSecretDefineXML: `virSecretDefineFlags` as booleans. */
+/** Options of SecretDefineXML: `virSecretDefineFlags` as booleans. */
 export interface SecretDefineXmlOptions {
   /** `VIR_SECRET_DEFINE_VALIDATE`: Validate the XML document against schema */
   validate?: boolean;
@@ -2790,19 +2840,19 @@ export interface SecretDefineXmlOptions {
   flags?: number;
 }
 
-/** Options of {@link virSecretGetXMLDesc}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of SecretGetXMLDesc: its flags are not used yet; `flags` passes raw bits. */
 export interface SecretGetXmlDescOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virSecretSetValue}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of SecretSetValue: its flags are not used yet; `flags` passes raw bits. */
 export interface SecretSetValueOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virStoragePoolBuild: `virStoragePoolBuildFlags` as booleans. */
+/** Options of StoragePoolBuild: `virStoragePoolBuildFlags` as booleans. */
 export interface StoragePoolBuildOptions {
   /** `VIR_STORAGE_POOL_BUILD_NO_OVERWRITE`: Do not overwrite existing pool */
   noOverwrite?: boolean;
@@ -2816,7 +2866,7 @@ export interface StoragePoolBuildOptions {
   flags?: number;
 }
 
-/** Options of virStoragePoolCreate: `virStoragePoolCreateFlags` as booleans. */
+/** Options of StoragePoolCreate: `virStoragePoolCreateFlags` as booleans. */
 export interface StoragePoolCreateOptions {
   /** `VIR_STORAGE_POOL_CREATE_WITH_BUILD`: Create the pool and perform pool build without any flags */
   build?: boolean;
@@ -2828,7 +2878,7 @@ export interface StoragePoolCreateOptions {
   flags?: number;
 }
 
-/** Options of virStoragePoolCreateXML: `virStoragePoolCreateFlags` as booleans. */
+/** Options of StoragePoolCreateXML: `virStoragePoolCreateFlags` as booleans. */
 export interface StoragePoolCreateXmlOptions {
   /** `VIR_STORAGE_POOL_CREATE_WITH_BUILD`: Create the pool and perform pool build without any flags */
   build?: boolean;
@@ -2840,7 +2890,7 @@ export interface StoragePoolCreateXmlOptions {
   flags?: number;
 }
 
-/** Options of virStoragePoolDefineXML: `virStoragePoolDefineFlags` as booleans. */
+/** Options of StoragePoolDefineXML: `virStoragePoolDefineFlags` as booleans. */
 export interface StoragePoolDefineXmlOptions {
   /** `VIR_STORAGE_POOL_DEFINE_VALIDATE`: Validate the XML document against schema */
   validate?: boolean;
@@ -2848,7 +2898,7 @@ export interface StoragePoolDefineXmlOptions {
   flags?: number;
 }
 
-/** Options of virStoragePoolDelete: `virStoragePoolDeleteFlags` as booleans. */
+/** Options of StoragePoolDelete: `virStoragePoolDeleteFlags` as booleans. */
 export interface StoragePoolDeleteOptions {
   /** `VIR_STORAGE_POOL_DELETE_ZEROED`: Clear all data to zeros (slow) */
   zeroed?: boolean;
@@ -2856,7 +2906,7 @@ export interface StoragePoolDeleteOptions {
   flags?: number;
 }
 
-/** Options of virStoragePoolGetXMLDesc: `virStorageXMLFlags` as booleans. */
+/** Options of StoragePoolGetXMLDesc: `virStorageXMLFlags` as booleans. */
 export interface StoragePoolGetXmlDescOptions {
   /** `VIR_STORAGE_XML_INACTIVE`: dump inactive pool/volume information */
   inactive?: boolean;
@@ -2864,19 +2914,19 @@ export interface StoragePoolGetXmlDescOptions {
   flags?: number;
 }
 
-/** Options of {@link virStoragePoolListAllVolumes}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of StoragePoolListAllVolumes: its flags are not used yet; `flags` passes raw bits. */
 export interface StoragePoolListAllVolumesOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virStoragePoolRefresh}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of StoragePoolRefresh: its flags are not used yet; `flags` passes raw bits. */
 export interface StoragePoolRefreshOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virStorageVolCreateXML: `virStorageVolCreateFlags` as booleans. */
+/** Options of StorageVolCreateXML: `virStorageVolCreateFlags` as booleans. */
 export interface StorageVolCreateXmlOptions {
   /** `VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA` */
   preallocMetadata?: boolean;
@@ -2888,7 +2938,7 @@ export interface StorageVolCreateXmlOptions {
   flags?: number;
 }
 
-/** Options of virStorageVolCreateXMLFrom: `virStorageVolCreateFlags` as booleans. */
+/** Options of StorageVolCreateXMLFrom: `virStorageVolCreateFlags` as booleans. */
 export interface StorageVolCreateXmlFromOptions {
   /** `VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA` */
   preallocMetadata?: boolean;
@@ -2900,7 +2950,7 @@ export interface StorageVolCreateXmlFromOptions {
   flags?: number;
 }
 
-/** Options of virStorageVolDelete: `virStorageVolDeleteFlags` as booleans. */
+/** Options of StorageVolDelete: `virStorageVolDeleteFlags` as booleans. */
 export interface StorageVolDeleteOptions {
   /** `VIR_STORAGE_VOL_DELETE_WITH_SNAPSHOTS`: Force removal of volume, even if in use */
   withSnapshots?: boolean;
@@ -2910,7 +2960,7 @@ export interface StorageVolDeleteOptions {
   flags?: number;
 }
 
-/** Options of virStorageVolDownload: `virStorageVolDownloadFlags` as booleans. */
+/** Options of StorageVolDownload: `virStorageVolDownloadFlags` as booleans. */
 export interface StorageVolDownloadOptions {
   /** `VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM`: Use sparse stream */
   stream?: boolean;
@@ -2918,13 +2968,21 @@ export interface StorageVolDownloadOptions {
   flags?: number;
 }
 
-/** Options of {@link virStorageVolGetXMLDesc}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of StorageVolGetInfoFlags: `virStorageVolInfoFlags` as booleans. */
+export interface StorageVolGetInfoFlagsOptions {
+  /** `VIR_STORAGE_VOL_GET_PHYSICAL`: Return the physical size in allocation */
+  physical?: boolean;
+  /** Raw flag bits, OR'd with the named ones. */
+  flags?: number;
+}
+
+/** Options of StorageVolGetXMLDesc: its flags are not used yet; `flags` passes raw bits. */
 export interface StorageVolGetXmlDescOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of virStorageVolResize: `virStorageVolResizeFlags` as booleans. */
+/** Options of StorageVolResize: `virStorageVolResizeFlags` as booleans. */
 export interface StorageVolResizeOptions {
   /** `VIR_STORAGE_VOL_RESIZE_ALLOCATE`: force allocation of new size */
   allocate?: boolean;
@@ -2936,7 +2994,7 @@ export interface StorageVolResizeOptions {
   flags?: number;
 }
 
-/** Options of virStorageVolUpload: `virStorageVolUploadFlags` as booleans. */
+/** Options of StorageVolUpload: `virStorageVolUploadFlags` as booleans. */
 export interface StorageVolUploadOptions {
   /** `VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM`: Use sparse stream */
   stream?: boolean;
@@ -2944,13 +3002,13 @@ export interface StorageVolUploadOptions {
   flags?: number;
 }
 
-/** Options of {@link virStorageVolWipe}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of StorageVolWipe: its flags are not used yet; `flags` passes raw bits. */
 export interface StorageVolWipeOptions {
   /** Raw flag bits. */
   flags?: number;
 }
 
-/** Options of {@link virStorageVolWipePattern}: its flags are not used yet; `flags` passes raw bits. */
+/** Options of StorageVolWipePattern: its flags are not used yet; `flags` passes raw bits. */
 export interface StorageVolWipePatternOptions {
   /** Raw flag bits. */
   flags?: number;
@@ -2958,7 +3016,7 @@ export interface StorageVolWipePatternOptions {
 
 // Typed parameters
 
-/** Typed parameters of virConnectSetIdentity (VIR_CONNECT_IDENTITY_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+/** Typed parameters of ConnectSetIdentity (VIR_CONNECT_IDENTITY_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
 export interface IdentityParams<Wide extends number | bigint = bigint> {
   /** `VIR_CONNECT_IDENTITY_GROUP_NAME` (string): The operating system group name as VIR_TYPED_PARAM_STRING. (as string) */
   "group-name"?: string;
@@ -2993,7 +3051,7 @@ export const IdentityParamsSchema: TypedParamSchema = {
   "x509-distinguished-name": "string",
 };
 
-/** Typed parameters of virDomainBlockCopy (VIR_DOMAIN_BLOCK_COPY_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+/** Typed parameters of DomainBlockCopy (VIR_DOMAIN_BLOCK_COPY_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
 export interface BlockCopyParams<Wide extends number | bigint = bigint> {
   /** `VIR_DOMAIN_BLOCK_COPY_BANDWIDTH` (ullong): Macro for the virDomainBlockCopy bandwidth tunable: it represents the maximum bandwidth in bytes/s, and is used while getting the copy operation into the mirrored phase, with a type of ullong. For compatibility with virDomainBlockJobSetSpeed(), values larger than 2^52 bytes/sec (a 32-bit MiB/s value) may be rejected on input due to overflow considerations (but do you really have an interface with that much bandwidth?), and values larger than 2^31 bytes/sec may cause overflow problems if queried in bytes/sec. Hypervisors may further restrict the set of valid values. Specifying 0 is the same as omitting this parameter, to request no bandwidth limiting. Some hypervisors may lack support for this parameter, while still allowing a subsequent change of bandwidth via virDomainBlockJobSetSpeed(). The actual speed can be determined with virDomainGetBlockJobInfo(). (as ullong) */
   "bandwidth"?: Wide;
@@ -3010,7 +3068,7 @@ export const BlockCopyParamsSchema: TypedParamSchema = {
   "granularity": "uint",
 };
 
-/** Typed parameters of virDomainBlockStatsFlags (VIR_DOMAIN_BLOCK_STATS_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+/** Typed parameters of DomainBlockStatsFlags (VIR_DOMAIN_BLOCK_STATS_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
 export interface BlockStatsParams<Wide extends number | bigint = bigint> {
   /** `VIR_DOMAIN_BLOCK_STATS_ERRS` (llong): In Xen this returns the mysterious 'oo_req', as an llong. (as llong) */
   "errs"?: Wide;
@@ -3045,7 +3103,7 @@ export const BlockStatsParamsSchema: TypedParamSchema = {
   "wr_total_times": "llong",
 };
 
-/** Typed parameters of virDomainSetBlkioParameters, virDomainGetBlkioParameters (VIR_DOMAIN_BLKIO_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+/** Typed parameters of DomainSetBlkioParameters, DomainGetBlkioParameters (VIR_DOMAIN_BLKIO_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
 export interface BlkioParams<Wide extends number | bigint = bigint> {
   /** `VIR_DOMAIN_BLKIO_DEVICE_READ_BPS` (string): Macro for the blkio tunable throttle.read_iops_device: it represents the bytes of reading the block device per second, as a string. The string is parsed as a series of /path/to/device, read_bps elements, separated by ','. (as string) */
   "device_read_bytes_sec"?: string;
@@ -3071,7 +3129,7 @@ export const BlkioParamsSchema: TypedParamSchema = {
   "weight": "uint",
 };
 
-/** Typed parameters of virDomainSetBlockIoTune, virDomainGetBlockIoTune (VIR_DOMAIN_BLOCK_IOTUNE_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+/** Typed parameters of DomainSetBlockIoTune, DomainGetBlockIoTune (VIR_DOMAIN_BLOCK_IOTUNE_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
 export interface BlockIoTuneParams<Wide extends number | bigint = bigint> {
   /** `VIR_DOMAIN_BLOCK_IOTUNE_GROUP_NAME` (string): Macro for the BlockIoTune tunable weight: it represents a group name to allow sharing of I/O throttling quota between multiple drives, as a string. (as string) */
   "group_name"?: string;
@@ -3121,7 +3179,7 @@ export const BlockIoTuneParamsSchema: TypedParamSchema = {
   "write_iops_sec_max": "ullong",
 };
 
-/** Typed parameters of virDomainGetGuestInfo (*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+/** Typed parameters of DomainGetGuestInfo (*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
 export interface GuestInfo<Wide extends number | bigint = bigint> {
   /** Fields libvirt adds per device or per index ("disk.0.name", ...). */
   [field: string]: TypedValue | TypedValue[] | undefined;
@@ -3130,7 +3188,7 @@ export interface GuestInfo<Wide extends number | bigint = bigint> {
 /** The field kinds of {@link GuestInfo}. */
 export const GuestInfoSchema: TypedParamSchema = {};
 
-/** Typed parameters of virDomainGetGuestVcpus (*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+/** Typed parameters of DomainGetGuestVcpus (*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
 export interface GuestVcpus<Wide extends number | bigint = bigint> {
   /** string */
   "vcpus"?: string | TypedValue[];
@@ -3149,7 +3207,7 @@ export const GuestVcpusSchema: TypedParamSchema = {
   "offlinable": "string",
 };
 
-/** Typed parameters of virDomainSetInterfaceParameters, virDomainGetInterfaceParameters (VIR_DOMAIN_BANDWIDTH_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+/** Typed parameters of DomainSetInterfaceParameters, DomainGetInterfaceParameters (VIR_DOMAIN_BANDWIDTH_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
 export interface InterfaceParams<Wide extends number | bigint = bigint> {
   /** `VIR_DOMAIN_BANDWIDTH_IN_AVERAGE` (uint): Macro represents the inbound average of NIC bandwidth, as a uint. (as uint) */
   "inbound.average"?: number;
@@ -3178,7 +3236,7 @@ export const InterfaceParamsSchema: TypedParamSchema = {
   "outbound.peak": "uint",
 };
 
-/** Typed parameters of virDomainGetJobStats (VIR_DOMAIN_JOB_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+/** Typed parameters of DomainGetJobStats (VIR_DOMAIN_JOB_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
 export interface JobStats<Wide extends number | bigint = bigint> {
   /** `VIR_DOMAIN_JOB_AUTO_CONVERGE_THROTTLE` (int): virDomainGetJobStats field: current percentage guest CPUs are throttled to when auto-convergence decided migration was not converging, as VIR_TYPED_PARAM_INT. (as int) */
   "auto_converge_throttle"?: number | TypedValue[];
@@ -3296,7 +3354,7 @@ export const JobStatsSchema: TypedParamSchema = {
   "type": "int",
 };
 
-/** Typed parameters of virDomainGetLaunchSecurityInfo, virDomainSetLaunchSecurityState (VIR_DOMAIN_LAUNCH_SECURITY_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+/** Typed parameters of DomainGetLaunchSecurityInfo, DomainSetLaunchSecurityState (VIR_DOMAIN_LAUNCH_SECURITY_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
 export interface LaunchSecurityParams<Wide extends number | bigint = bigint> {
   /** `VIR_DOMAIN_LAUNCH_SECURITY_SEV_API_MAJOR` (uint): Macro represents the API major version of the SEV host, as VIR_TYPED_PARAM_UINT. (as uint) */
   "sev-api-major"?: number | TypedValue[];
@@ -3330,7 +3388,7 @@ export const LaunchSecurityParamsSchema: TypedParamSchema = {
   "sev-secret-set-address": "ullong",
 };
 
-/** Typed parameters of virDomainSetMemoryParameters, virDomainGetMemoryParameters (VIR_DOMAIN_MEMORY_HARD_LIMIT, VIR_DOMAIN_MEMORY_SOFT_LIMIT, VIR_DOMAIN_MEMORY_MIN_GUARANTEE, VIR_DOMAIN_MEMORY_SWAP_HARD_LIMIT*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+/** Typed parameters of DomainSetMemoryParameters, DomainGetMemoryParameters (VIR_DOMAIN_MEMORY_HARD_LIMIT, VIR_DOMAIN_MEMORY_SOFT_LIMIT, VIR_DOMAIN_MEMORY_MIN_GUARANTEE, VIR_DOMAIN_MEMORY_SWAP_HARD_LIMIT*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
 export interface MemoryParams<Wide extends number | bigint = bigint> {
   /** `VIR_DOMAIN_MEMORY_HARD_LIMIT` (ullong): Macro for the memory tunable hard_limit: it represents the maximum memory the guest can use, as a ullong. (as ullong) */
   "hard_limit"?: Wide;
@@ -3350,7 +3408,7 @@ export const MemoryParamsSchema: TypedParamSchema = {
   "swap_hard_limit": "ullong",
 };
 
-/** Typed parameters of virDomainSetNumaParameters, virDomainGetNumaParameters (VIR_DOMAIN_NUMA_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+/** Typed parameters of DomainSetNumaParameters, DomainGetNumaParameters (VIR_DOMAIN_NUMA_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
 export interface NumaParams<Wide extends number | bigint = bigint> {
   /** `VIR_DOMAIN_NUMA_MODE` (int): Macro for typed parameter name that lists the numa mode of a domain, as an int containing a virDomainNumatuneMemMode value. (as int) */
   "numa_mode"?: number;
@@ -3364,7 +3422,7 @@ export const NumaParamsSchema: TypedParamSchema = {
   "numa_nodeset": "string",
 };
 
-/** Typed parameters of virDomainSetPerfEvents, virDomainGetPerfEvents (VIR_PERF_PARAM_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+/** Typed parameters of DomainSetPerfEvents, DomainGetPerfEvents (VIR_PERF_PARAM_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
 export interface PerfEvents<Wide extends number | bigint = bigint> {
   /** `VIR_PERF_PARAM_ALIGNMENT_FAULTS` (boolean): Macro for typed parameter name that represents alignment_faults perf event which can be used to measure the count of alignment faults by applications running on the platform. It corresponds to the "perf.alignment_faults" field in the *Stats APIs. */
   "alignment_faults"?: boolean;
@@ -3438,7 +3496,7 @@ export const PerfEventsSchema: TypedParamSchema = {
   "task_clock": "boolean",
 };
 
-/** Typed parameters of virDomainSetSchedulerParameters, virDomainGetSchedulerParameters, ...Flags (VIR_DOMAIN_SCHEDULER_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+/** Typed parameters of DomainSetSchedulerParameters, DomainGetSchedulerParameters, ...Flags (VIR_DOMAIN_SCHEDULER_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
 export interface SchedulerParams<Wide extends number | bigint = bigint> {
   /** `VIR_DOMAIN_SCHEDULER_CAP` (uint): Macro represents the maximum scheduler cap, when using the credit scheduler, as a uint. (as uint) */
   "cap"?: number;
@@ -3488,7 +3546,7 @@ export const SchedulerParamsSchema: TypedParamSchema = {
   "weight": "uint",
 };
 
-/** Typed parameters of virDomainMigrate3, virDomainMigrateToURI3 (VIR_MIGRATE_PARAM_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+/** Typed parameters of DomainMigrate3, DomainMigrateToURI3 (VIR_MIGRATE_PARAM_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
 export interface MigrateParams<Wide extends number | bigint = bigint> {
   /** `VIR_MIGRATE_PARAM_AUTO_CONVERGE_INCREMENT` (int): virDomainMigrate* params field: the increment added to VIR_MIGRATE_PARAM_AUTO_CONVERGE_INITIAL whenever the hypervisor decides the current rate is not enough to ensure convergence of the migration. As VIR_TYPED_PARAM_INT. (as int) */
   "auto_converge.increment"?: number | TypedValue[];
@@ -3558,7 +3616,7 @@ export const MigrateParamsSchema: TypedParamSchema = {
   "migrate_uri": "string",
 };
 
-/** Typed parameters of virDomainSaveParams, virDomainRestoreParams (VIR_DOMAIN_SAVE_PARAM_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+/** Typed parameters of DomainSaveParams, DomainRestoreParams (VIR_DOMAIN_SAVE_PARAM_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
 export interface SaveParams<Wide extends number | bigint = bigint> {
   /** `VIR_DOMAIN_SAVE_PARAM_DXML` (string): an optional parameter used to adjust guest xml on restore. If the hypervisor supports it, it can be used to alter host-specific portions of the domain XML that will be used when restoring an image. For example, it is possible to alter the device while the domain is stopped. */
   "dxml"?: string;
@@ -3572,7 +3630,7 @@ export const SaveParamsSchema: TypedParamSchema = {
   "file": "string",
 };
 
-/** Typed parameters of virDomainSetIOThreadParams (VIR_DOMAIN_IOTHREAD_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+/** Typed parameters of DomainSetIOThreadParams (VIR_DOMAIN_IOTHREAD_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
 export interface IoThreadParams<Wide extends number | bigint = bigint> {
   /** `VIR_DOMAIN_IOTHREAD_POLL_GROW` (uint): This provides a value for the dynamic polling adjustment algorithm to use to grow its polling interval up to the poll_max_ns value. A value of 0 (zero) allows the hypervisor to choose its own value. The algorithm to use for adjustment is hypervisor specific. */
   "poll_grow"?: number;
@@ -3595,7 +3653,7 @@ export const IoThreadParamsSchema: TypedParamSchema = {
   "thread_pool_min": "int",
 };
 
-/** Typed parameters of virNetworkPortSetParameters, virNetworkPortGetParameters (VIR_NETWORK_PORT_BANDWIDTH_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+/** Typed parameters of NetworkPortSetParameters, NetworkPortGetParameters (VIR_NETWORK_PORT_BANDWIDTH_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
 export interface NetworkPortParams<Wide extends number | bigint = bigint> {
   /** `VIR_NETWORK_PORT_BANDWIDTH_IN_AVERAGE` (uint): Macro represents the inbound average of NIC bandwidth, as a uint. (as uint) */
   "inbound.average"?: number;
@@ -3624,7 +3682,7 @@ export const NetworkPortParamsSchema: TypedParamSchema = {
   "outbound.peak": "uint",
 };
 
-/** Typed parameters of virNodeSetMemoryParameters, virNodeGetMemoryParameters (VIR_NODE_MEMORY_SHARED_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+/** Typed parameters of NodeSetMemoryParameters, NodeGetMemoryParameters (VIR_NODE_MEMORY_SHARED_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
 export interface NodeMemoryParams<Wide extends number | bigint = bigint> {
   /** `VIR_NODE_MEMORY_SHARED_FULL_SCANS` (ullong): Macro for typed parameter that represents how many times all mergeable areas have been scanned. */
   "shm_full_scans"?: Wide;
@@ -3656,7 +3714,7 @@ export const NodeMemoryParamsSchema: TypedParamSchema = {
   "shm_sleep_millisecs": "uint",
 };
 
-/** Typed parameters of virNodeGetSEVInfo (VIR_NODE_SEV_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
+/** Typed parameters of NodeGetSEVInfo (VIR_NODE_SEV_*): 64-bit integers are bigints when read, numbers or bigints when given (`Wide`). */
 export interface SevInfo<Wide extends number | bigint = bigint> {
   /** `VIR_NODE_SEV_CBITPOS` (uint): Macro represents the CBit Position used by hypervisor when SEV is enabled. */
   "cbitpos"?: number | TypedValue[];
@@ -3686,3 +3744,215 @@ export const SevInfoSchema: TypedParamSchema = {
   "pdh": "string",
   "reduced-phys-bits": "uint",
 };
+
+// Structs
+
+/** `struct _virDomainBlockStats`, decoded: 64-bit integers as bigints, char arrays as strings. */
+export interface DomainBlockStatsStruct {
+  /** `_virDomainBlockStats.rd_req` (i64) */
+  rd_req: bigint;
+  /** `_virDomainBlockStats.rd_bytes` (i64) */
+  rd_bytes: bigint;
+  /** `_virDomainBlockStats.wr_req` (i64) */
+  wr_req: bigint;
+  /** `_virDomainBlockStats.wr_bytes` (i64) */
+  wr_bytes: bigint;
+  /** `_virDomainBlockStats.errs` (i64) */
+  errs: bigint;
+}
+
+/** `struct _virDomainBlockInfo`, decoded: 64-bit integers as bigints, char arrays as strings. */
+export interface DomainBlockInfoStruct {
+  /** `_virDomainBlockInfo.capacity` (u64) */
+  capacity: bigint;
+  /** `_virDomainBlockInfo.allocation` (u64) */
+  allocation: bigint;
+  /** `_virDomainBlockInfo.physical` (u64) */
+  physical: bigint;
+}
+
+/** `struct _virDomainBlockJobInfo`, decoded: 64-bit integers as bigints, char arrays as strings. */
+export interface DomainBlockJobInfoStruct {
+  /** `_virDomainBlockJobInfo.type` (i32) */
+  type: number;
+  /** `_virDomainBlockJobInfo.bandwidth` (u64) */
+  bandwidth: bigint;
+  /** `_virDomainBlockJobInfo.cur` (u64) */
+  cur: bigint;
+  /** `_virDomainBlockJobInfo.end` (u64) */
+  end: bigint;
+}
+
+/** `struct _virDomainControlInfo`, decoded: 64-bit integers as bigints, char arrays as strings. */
+export interface DomainControlInfoStruct {
+  /** `_virDomainControlInfo.state` (u32) */
+  state: number;
+  /** `_virDomainControlInfo.details` (u32) */
+  details: number;
+  /** `_virDomainControlInfo.stateTime` (u64) */
+  stateTime: bigint;
+}
+
+/** `struct _virDomainDiskError`, decoded: 64-bit integers as bigints, char arrays as strings. */
+export interface DomainDiskErrorStruct {
+  /** `_virDomainDiskError.disk` (pointer) */
+  disk: string | null;
+  /** `_virDomainDiskError.error` (i32) */
+  error: number;
+}
+
+/** `struct _virDomainInfo`, decoded: 64-bit integers as bigints, char arrays as strings. */
+export interface DomainInfoStruct {
+  /** `_virDomainInfo.state` (u8) */
+  state: number;
+  /** `_virDomainInfo.maxMem` (u64) */
+  maxMem: bigint;
+  /** `_virDomainInfo.memory` (u64) */
+  memory: bigint;
+  /** `_virDomainInfo.nrVirtCpu` (u16) */
+  nrVirtCpu: number;
+  /** `_virDomainInfo.cpuTime` (u64) */
+  cpuTime: bigint;
+}
+
+/** `struct _virDomainJobInfo`, decoded: 64-bit integers as bigints, char arrays as strings. */
+export interface DomainJobInfoStruct {
+  /** `_virDomainJobInfo.type` (i32) */
+  type: number;
+  /** `_virDomainJobInfo.timeElapsed` (u64) */
+  timeElapsed: bigint;
+  /** `_virDomainJobInfo.timeRemaining` (u64) */
+  timeRemaining: bigint;
+  /** `_virDomainJobInfo.dataTotal` (u64) */
+  dataTotal: bigint;
+  /** `_virDomainJobInfo.dataProcessed` (u64) */
+  dataProcessed: bigint;
+  /** `_virDomainJobInfo.dataRemaining` (u64) */
+  dataRemaining: bigint;
+  /** `_virDomainJobInfo.memTotal` (u64) */
+  memTotal: bigint;
+  /** `_virDomainJobInfo.memProcessed` (u64) */
+  memProcessed: bigint;
+  /** `_virDomainJobInfo.memRemaining` (u64) */
+  memRemaining: bigint;
+  /** `_virDomainJobInfo.fileTotal` (u64) */
+  fileTotal: bigint;
+  /** `_virDomainJobInfo.fileProcessed` (u64) */
+  fileProcessed: bigint;
+  /** `_virDomainJobInfo.fileRemaining` (u64) */
+  fileRemaining: bigint;
+}
+
+/** `struct _virSecurityLabel`, decoded: 64-bit integers as bigints, char arrays as strings. */
+export interface SecurityLabelStruct {
+  /** `_virSecurityLabel.label` (i8[]) */
+  label: string;
+  /** `_virSecurityLabel.enforcing` (i32) */
+  enforcing: number;
+}
+
+/** `struct _virVcpuInfo`, decoded: 64-bit integers as bigints, char arrays as strings. */
+export interface VcpuInfoStruct {
+  /** `_virVcpuInfo.number` (u32) */
+  number: number;
+  /** `_virVcpuInfo.state` (i32) */
+  state: number;
+  /** `_virVcpuInfo.cpuTime` (u64) */
+  cpuTime: bigint;
+  /** `_virVcpuInfo.cpu` (i32) */
+  cpu: number;
+}
+
+/** `struct _virDomainInterfaceStats`, decoded: 64-bit integers as bigints, char arrays as strings. */
+export interface DomainInterfaceStatsStruct {
+  /** `_virDomainInterfaceStats.rx_bytes` (i64) */
+  rx_bytes: bigint;
+  /** `_virDomainInterfaceStats.rx_packets` (i64) */
+  rx_packets: bigint;
+  /** `_virDomainInterfaceStats.rx_errs` (i64) */
+  rx_errs: bigint;
+  /** `_virDomainInterfaceStats.rx_drop` (i64) */
+  rx_drop: bigint;
+  /** `_virDomainInterfaceStats.tx_bytes` (i64) */
+  tx_bytes: bigint;
+  /** `_virDomainInterfaceStats.tx_packets` (i64) */
+  tx_packets: bigint;
+  /** `_virDomainInterfaceStats.tx_errs` (i64) */
+  tx_errs: bigint;
+  /** `_virDomainInterfaceStats.tx_drop` (i64) */
+  tx_drop: bigint;
+}
+
+/** `struct _virDomainMemoryStat`, decoded: 64-bit integers as bigints, char arrays as strings. */
+export interface DomainMemoryStatStruct {
+  /** `_virDomainMemoryStat.tag` (i32) */
+  tag: number;
+  /** `_virDomainMemoryStat.val` (u64) */
+  val: bigint;
+}
+
+/** `struct _virNodeCPUStats`, decoded: 64-bit integers as bigints, char arrays as strings. */
+export interface NodeCpuStatsStruct {
+  /** `_virNodeCPUStats.field` (i8[]) */
+  field: string;
+  /** `_virNodeCPUStats.value` (u64) */
+  value: bigint;
+}
+
+/** `struct _virNodeInfo`, decoded: 64-bit integers as bigints, char arrays as strings. */
+export interface NodeInfoStruct {
+  /** `_virNodeInfo.model` (i8[]) */
+  model: string;
+  /** `_virNodeInfo.memory` (u64) */
+  memory: bigint;
+  /** `_virNodeInfo.cpus` (u32) */
+  cpus: number;
+  /** `_virNodeInfo.mhz` (u32) */
+  mhz: number;
+  /** `_virNodeInfo.nodes` (u32) */
+  nodes: number;
+  /** `_virNodeInfo.sockets` (u32) */
+  sockets: number;
+  /** `_virNodeInfo.cores` (u32) */
+  cores: number;
+  /** `_virNodeInfo.threads` (u32) */
+  threads: number;
+}
+
+/** `struct _virNodeMemoryStats`, decoded: 64-bit integers as bigints, char arrays as strings. */
+export interface NodeMemoryStatsStruct {
+  /** `_virNodeMemoryStats.field` (i8[]) */
+  field: string;
+  /** `_virNodeMemoryStats.value` (u64) */
+  value: bigint;
+}
+
+/** `struct _virSecurityModel`, decoded: 64-bit integers as bigints, char arrays as strings. */
+export interface SecurityModelStruct {
+  /** `_virSecurityModel.model` (i8[]) */
+  model: string;
+  /** `_virSecurityModel.doi` (i8[]) */
+  doi: string;
+}
+
+/** `struct _virStoragePoolInfo`, decoded: 64-bit integers as bigints, char arrays as strings. */
+export interface StoragePoolInfoStruct {
+  /** `_virStoragePoolInfo.state` (i32) */
+  state: number;
+  /** `_virStoragePoolInfo.capacity` (u64) */
+  capacity: bigint;
+  /** `_virStoragePoolInfo.allocation` (u64) */
+  allocation: bigint;
+  /** `_virStoragePoolInfo.available` (u64) */
+  available: bigint;
+}
+
+/** `struct _virStorageVolInfo`, decoded: 64-bit integers as bigints, char arrays as strings. */
+export interface StorageVolInfoStruct {
+  /** `_virStorageVolInfo.type` (i32) */
+  type: number;
+  /** `_virStorageVolInfo.capacity` (u64) */
+  capacity: bigint;
+  /** `_virStorageVolInfo.allocation` (u64) */
+  allocation: bigint;
+}

@@ -10,6 +10,8 @@ import { type SecretGetXmlDescOptions, type SecretSetValueOptions } from "./opti
 /**
  * The one-call methods of {@link Secret}: one per libvirt function whose first argument is a
  * `virSecretPtr`, generated from libvirt's API description. Extended by Secret; not used directly.
+ *
+ * Handles are released with `virSecretFree` (`free()`, or `using`; the connection releases what is left).
  */
 export abstract class SecretCalls extends ObjectHandle {
   /**

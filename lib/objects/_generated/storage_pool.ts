@@ -5,6 +5,7 @@ import { kCall, kCallSync, kPointer, ObjectHandle } from "../../_handle.ts";
 import * as m from "../../ffi/marshal.ts";
 import { libvirtSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
+import { structLayouts } from "../../ffi/_generated/structs.ts";
 import {
   StoragePoolBuildFlagsBits,
   type StoragePoolBuildOptions,
@@ -13,6 +14,7 @@ import {
   StoragePoolDeleteFlagsBits,
   type StoragePoolDeleteOptions,
   type StoragePoolGetXmlDescOptions,
+  type StoragePoolInfoStruct,
   type StoragePoolListAllVolumesOptions,
   StorageVolCreateFlagsBits,
   type StorageVolCreateXmlFromOptions,
@@ -24,6 +26,13 @@ import type { StorageVolume } from "../../storage.ts";
 /**
  * The one-call methods of {@link StoragePool}: one per libvirt function whose first argument is a
  * `virStoragePoolPtr`, generated from libvirt's API description. Extended by StoragePool; not used directly.
+ *
+ * Handles are released with `virStoragePoolFree` (`free()`, or `using`; the connection releases what is left).
+ * Calls kept as the hand-written members of StoragePool (same one-call rule):
+ * - `isActive()`: `virStoragePoolIsActive`
+ * - `isPersistent()`: `virStoragePoolIsPersistent`
+ * - `refresh()`: `virStoragePoolRefresh`
+ * - `setAutostart()`: `virStoragePoolSetAutostart`
  */
 export abstract class StoragePoolCalls extends ObjectHandle {
   /**
@@ -108,6 +117,24 @@ export abstract class StoragePoolCalls extends ObjectHandle {
       m.isNegative,
     );
     return autostart.int;
+  }
+
+  /**
+   * Get volatile information about the storage pool such as free space / usage summary
+   *
+   * Calls [`virStoragePoolGetInfo`](https://libvirt.org/html/libvirt-libvirt-storage.html#virStoragePoolGetInfo).
+   *
+   * @returns `info`: pointer at which to store info
+   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
+   */
+  async getInfo(): Promise<StoragePoolInfoStruct> {
+    const info = m.structBuffer(structLayouts.virStoragePoolInfo);
+    const r = await this[kCall](
+      "call virStoragePoolGetInfo on",
+      (h) => libvirtSymbol("virStoragePoolGetInfoAsync")(h, info),
+      m.isNegative,
+    );
+    return m.readStruct(structLayouts.virStoragePoolInfo, info) as unknown as StoragePoolInfoStruct;
   }
 
   /**
