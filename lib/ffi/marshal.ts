@@ -137,39 +137,55 @@ export function handle(
   return (pointerOf as (verb: string) => Deno.PointerObject).call(value, `pass to ${fn}`);
 }
 
+// One shared word to reinterpret an out-slot's bytes without allocating a view per read.
+const word = new BigUint64Array(1);
+const wordBytes = new Uint8Array(word.buffer);
+const wordInt = new Int32Array(word.buffer);
+const wordUint = new Uint32Array(word.buffer);
+const wordI64 = new BigInt64Array(word.buffer);
+
 /** A one-word out-parameter (`int *`, `unsigned long long *`, `char **`, `virXPtr **`, ...). */
 export class Out {
-  readonly #words = new BigUint64Array(1);
-  /** The buffer to pass as the out-pointer. */
-  readonly buffer: Uint8Array<ArrayBuffer> = new Uint8Array(this.#words.buffer);
+  /** The buffer to pass as the out-pointer (8 bytes, zeroed). */
+  readonly buffer: Uint8Array<ArrayBuffer> = new Uint8Array(8);
+  #load(): void {
+    wordBytes.set(this.buffer);
+  }
   /** `int *` */
   get int(): number {
-    return new Int32Array(this.#words.buffer)[0];
+    this.#load();
+    return wordInt[0];
   }
   /** `unsigned int *` */
   get uint(): number {
-    return new Uint32Array(this.#words.buffer)[0];
+    this.#load();
+    return wordUint[0];
   }
   /** `unsigned long *`, `unsigned long long *`, `size_t *` */
   get u64(): bigint {
-    return this.#words[0];
+    this.#load();
+    return word[0];
   }
   /** `long long *` */
   get i64(): bigint {
-    return new BigInt64Array(this.#words.buffer)[0];
+    this.#load();
+    return wordI64[0];
   }
   /** `T **` */
   get pointer(): Deno.PointerValue {
-    return Deno.UnsafePointer.create(this.#words[0]);
+    this.#load();
+    return Deno.UnsafePointer.create(word[0]);
   }
   /** Stores an `int` (in/out counts such as `nparams`). */
   setInt(value: number): this {
-    new Int32Array(this.#words.buffer)[0] = value;
+    wordInt[0] = value;
+    wordInt[1] = 0;
+    this.buffer.set(wordBytes);
     return this;
   }
   /** Resets the slot (for module-level slots the sync methods reuse). */
   clear(): this {
-    this.#words[0] = 0n;
+    this.buffer.fill(0);
     return this;
   }
 }
@@ -390,4 +406,44 @@ export function readStructs(
   const result: Record<string, StructValue>[] = [];
   for (let i = 0; i < count; i++) result.push(readStruct(layout, buffer, i));
   return result;
+}
+
+// Scratch slots and buffers for synchronous calls: a sync call runs to completion before the next
+// one starts (one thread, no await in between), so they can share memory and skip the allocations
+// an asynchronous call needs for its own (its buffers must outlive the await).
+const syncOuts: Out[] = [];
+let syncStructBuffer = new Uint8Array(64);
+let syncStructView = new DataView(syncStructBuffer.buffer);
+
+/** The `index`th shared out-slot for synchronous calls. */
+export function syncOut(index: number): Out {
+  return syncOuts[index] ??= new Out();
+}
+
+/** A shared struct buffer for synchronous calls (at least `layout.size` bytes). */
+export function syncStruct(layout: Layout): Uint8Array<ArrayBuffer> {
+  if (syncStructBuffer.length < layout.size) {
+    syncStructBuffer = new Uint8Array(layout.size);
+    syncStructView = new DataView(syncStructBuffer.buffer);
+  }
+  return syncStructBuffer;
+}
+
+/** A view of the struct at `base` in `buffer` (the shared sync buffer's view is reused). */
+export function viewOf(buffer: Uint8Array<ArrayBuffer>, base: number, size: number): DataView {
+  return buffer === syncStructBuffer && base === 0
+    ? syncStructView
+    : new DataView(buffer.buffer, buffer.byteOffset + base, size);
+}
+
+/** A `char *` struct field. */
+export function cStringAt(view: DataView, offset: number): string | null {
+  return readCString(Deno.UnsafePointer.create(view.getBigUint64(offset, true)));
+}
+
+/** An inline `char[length]` struct field. */
+export function charsAt(buffer: Uint8Array, offset: number, length: number): string {
+  const bytes = buffer.subarray(offset, offset + length);
+  const end = bytes.indexOf(0);
+  return textDecoder.decode(end < 0 ? bytes : bytes.subarray(0, end));
 }

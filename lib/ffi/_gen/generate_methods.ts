@@ -635,7 +635,7 @@ function plan(fn: ApiFunction, api: Indexes, local: Set<string>): Plan | Skip {
         p.outs.push({
           key: n,
           type: iface,
-          expr: `m.readStruct(${L}, ${n}) as unknown as ${iface}`,
+          expr: `read${iface}(${n})`,
           doc: docText(a.info),
         });
         i++;
@@ -660,7 +660,7 @@ function plan(fn: ApiFunction, api: Indexes, local: Set<string>): Plan | Skip {
         p.outs.push({
           key: "",
           type: `${iface}[]`,
-          expr: `m.readStructs(${L}, ${n}Buffer, ${n}Count.int) as unknown as ${iface}[]`,
+          expr: `Array.from({ length: ${n}Count.int }, (_, i) => read${iface}(${n}Buffer, i))`,
           doc: docText(a.info),
         });
         (p as Plan & { sizedName: string }).sizedName = n;
@@ -673,7 +673,7 @@ function plan(fn: ApiFunction, api: Indexes, local: Set<string>): Plan | Skip {
         p.outs.push({
           key: n,
           type: iface,
-          expr: `m.readStruct(${L}, ${n}) as unknown as ${iface}`,
+          expr: `read${iface}(${n})`,
           doc: docText(a.info),
         });
         continue;
@@ -711,6 +711,7 @@ function structOf(type: string): string | undefined {
 }
 
 const structTypes = new Map<string, string>();
+const structReaders = new Map<string, string>();
 
 /** The generated interface of a struct (`DomainInfoStruct`), emitted once into options.ts. */
 function structInterface(layoutName: string): string {
@@ -736,6 +737,45 @@ function structInterface(layoutName: string): string {
       `/** \`struct ${layout.tag}\`, decoded: 64-bit integers as bigints, char arrays as strings. */\nexport interface ${name} {\n${
         fields.join("\n")
       }\n}\n`,
+    );
+    const L = layout as unknown as {
+      size: number;
+      fields: Record<string, { offset: number; kind: string; length?: number }>;
+    };
+    const read = (f: { offset: number; kind: string; length?: number }): string => {
+      const o = f.offset;
+      switch (f.kind) {
+        case "i8":
+          return `v.getInt8(${o})`;
+        case "u8":
+          return `v.getUint8(${o})`;
+        case "u16":
+          return `v.getUint16(${o}, true)`;
+        case "i32":
+          return `v.getInt32(${o}, true)`;
+        case "u32":
+          return `v.getUint32(${o}, true)`;
+        case "i64":
+          return `v.getBigInt64(${o}, true)`;
+        case "u64":
+        case "usize":
+          return `v.getBigUint64(${o}, true)`;
+        case "f64":
+          return `v.getFloat64(${o}, true)`;
+        case "pointer":
+          return `m.cStringAt(v, ${o})`;
+        default: // "i8[]"
+          return `m.charsAt(b, base + ${o}, ${f.length})`;
+      }
+    };
+    const body = Object.entries(L.fields).filter(([, f]) => f.kind !== "union").map(([k, f]) =>
+      `    ${k}: ${read(f)},`
+    );
+    structReaders.set(
+      name,
+      `/** Reads the \`${name}\` at index \`i\` of a buffer libvirt filled. */\nexport function read${name}(b: Uint8Array<ArrayBuffer>, i = 0): ${name} {\n  const base = i * ${L.size};\n  const v = m.viewOf(b, base, ${L.size});\n  return {\n${
+        body.join("\n")
+      }\n  };\n}\n`,
     );
   }
   return name;
@@ -993,7 +1033,7 @@ function resultExpr(p: Plan, r: string): string {
           }, this, x))`;
       } else if (p.structArray) {
         main =
-          `m.readStructs(${p.structArray.layout}, ${p.structArray.buffer}, ${r}) as unknown as ${p.structArray.iface}[]`;
+          `Array.from({ length: ${r} }, (_, i) => read${p.structArray.iface}(${p.structArray.buffer}, i))`;
       } else main = `m.takeStringArray(${p.stringArray}.pointer, ${r})`;
       break;
   }
@@ -1036,7 +1076,13 @@ function emitMethod(p: Plan, sync: boolean): string {
     `@throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)`,
   );
   if (sync) docs.push(`@throws {TypeError} when an asynchronous call is in flight on the connection`);
-  const body: string[] = [...p.prelude];
+  let outIndex = 0;
+  const body: string[] = p.prelude.map((line) =>
+    asyncCall ? line : line.replace(/new m\.Out\(\)/, () => `m.syncOut(${outIndex++})`).replace(
+      /m\.structBuffer\((structLayouts\.\w+)\)/,
+      "m.syncStruct($1)",
+    )
+  );
   let run: string;
   const ffi = (h: string) => [h, ...p.ffiArgs].join(", ");
   if (p.sizedParams) {
@@ -1138,6 +1184,12 @@ function emitObject(
   lines.push(`import { wrapHandle } from "../_registry.ts";`);
   if (plans.some((p) => p.usesLayouts)) {
     lines.push(`import { structLayouts } from "../../ffi/_generated/structs.ts";`);
+    const readers = [
+      ...new Set(
+        plans.flatMap((p) => [...p.imports].filter((i) => /Struct$/.test(i)).map((i) => `read${i}`)),
+      ),
+    ];
+    lines.push(`import { ${readers.sort().join(", ")} } from "./structs.ts";`);
   }
   if (optionImports.length) {
     lines.push(
@@ -1274,6 +1326,12 @@ export function generateMethods(api: ApiDescription, root: URL, local: Set<strin
     );
   }
   report.files.set("lib/objects/_generated/options.ts", module());
+  report.files.set(
+    "lib/objects/_generated/structs.ts",
+    `${HEADER}// Decoders of the structs the methods return, one per struct, from lib/ffi/_generated/structs.ts.\nimport * as m from "../../ffi/marshal.ts";\nimport type { ${
+      [...structTypes.keys()].sort().join(", ")
+    } } from "./options.ts";\n\n${[...structReaders.values()].join("\n")}`,
+  );
   const manifest = [...byObject.values()].flat().flatMap((p) => {
     const entry = (sync: boolean) => ({
       object: p.object.className,

@@ -8,6 +8,12 @@ import { libvirtSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
 import { structLayouts } from "../../ffi/_generated/structs.ts";
 import {
+  readNodeCpuStatsStruct,
+  readNodeInfoStruct,
+  readNodeMemoryStatsStruct,
+  readSecurityModelStruct,
+} from "./structs.ts";
+import {
   ConnectBaselineCpuFlagsBits,
   type ConnectBaselineCpuOptions,
   type ConnectBaselineHypervisorCpuOptions,
@@ -577,7 +583,7 @@ export abstract class ConnectionCalls {
    * @throws {TypeError} when an asynchronous call is in flight on the connection
    */
   listAllDomainsSync(options?: ConnectListAllDomainsOptions | number): Domain[] {
-    const domains = new m.Out();
+    const domains = m.syncOut(0);
     const flags = m.flags(options, ConnectListAllDomainsFlagsBits, "virConnectListAllDomains");
     return this.#gate().callSync(
       () => `call virConnectListAllDomains on ${JSON.stringify(this.#uri())}`,
@@ -1491,11 +1497,7 @@ export abstract class ConnectionCalls {
       },
       m.isNegative,
     );
-    return m.readStructs(
-      structLayouts.virNodeCPUStats,
-      paramsBuffer,
-      paramsCount.int,
-    ) as unknown as NodeCpuStatsStruct[];
+    return Array.from({ length: paramsCount.int }, (_, i) => readNodeCpuStatsStruct(paramsBuffer, i));
   }
 
   /**
@@ -1530,7 +1532,7 @@ export abstract class ConnectionCalls {
       (h) => libvirtSymbol("virNodeGetInfoAsync")(h, info),
       m.isNegative,
     );
-    return m.readStruct(structLayouts.virNodeInfo, info) as unknown as NodeInfoStruct;
+    return readNodeInfoStruct(info);
   }
 
   /**
@@ -1593,11 +1595,7 @@ export abstract class ConnectionCalls {
       },
       m.isNegative,
     );
-    return m.readStructs(
-      structLayouts.virNodeMemoryStats,
-      paramsBuffer,
-      paramsCount.int,
-    ) as unknown as NodeMemoryStatsStruct[];
+    return Array.from({ length: paramsCount.int }, (_, i) => readNodeMemoryStatsStruct(paramsBuffer, i));
   }
 
   /**
@@ -1615,7 +1613,7 @@ export abstract class ConnectionCalls {
       (h) => libvirtSymbol("virNodeGetSecurityModelAsync")(h, secmodel),
       m.isNegative,
     );
-    return m.readStruct(structLayouts.virSecurityModel, secmodel) as unknown as SecurityModelStruct;
+    return readSecurityModelStruct(secmodel);
   }
 
   /**

@@ -8,6 +8,17 @@ import { libvirtSymbol, qemuSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
 import { structLayouts } from "../../ffi/_generated/structs.ts";
 import {
+  readDomainBlockInfoStruct,
+  readDomainBlockJobInfoStruct,
+  readDomainBlockStatsStruct,
+  readDomainControlInfoStruct,
+  readDomainInfoStruct,
+  readDomainInterfaceStatsStruct,
+  readDomainJobInfoStruct,
+  readDomainMemoryStatStruct,
+  readSecurityLabelStruct,
+} from "./structs.ts";
+import {
   type BlkioParams,
   BlkioParamsSchema,
   type BlockCopyParams,
@@ -630,7 +641,7 @@ export abstract class DomainCalls extends ObjectHandle {
         ),
       m.isNegative,
     );
-    return m.readStruct(structLayouts.virDomainBlockStatsStruct, stats) as unknown as DomainBlockStatsStruct;
+    return readDomainBlockStatsStruct(stats);
   }
 
   /**
@@ -1070,7 +1081,7 @@ export abstract class DomainCalls extends ObjectHandle {
       (h) => libvirtSymbol("virDomainGetBlockInfoAsync")(h, a0, info, flags),
       m.isNegative,
     );
-    return m.readStruct(structLayouts.virDomainBlockInfo, info) as unknown as DomainBlockInfoStruct;
+    return readDomainBlockInfoStruct(info);
   }
 
   /**
@@ -1124,10 +1135,7 @@ export abstract class DomainCalls extends ObjectHandle {
       (h) => libvirtSymbol("virDomainGetBlockJobInfoAsync")(h, a0, info, flags),
       m.isNegative,
     );
-    return {
-      result: r === 1,
-      info: m.readStruct(structLayouts.virDomainBlockJobInfo, info) as unknown as DomainBlockJobInfoStruct,
-    };
+    return { result: r === 1, info: readDomainBlockJobInfoStruct(info) };
   }
 
   /**
@@ -1147,7 +1155,7 @@ export abstract class DomainCalls extends ObjectHandle {
       (h) => libvirtSymbol("virDomainGetControlInfoAsync")(h, info, flags),
       m.isNegative,
     );
-    return m.readStruct(structLayouts.virDomainControlInfo, info) as unknown as DomainControlInfoStruct;
+    return readDomainControlInfoStruct(info);
   }
 
   /**
@@ -1245,7 +1253,7 @@ export abstract class DomainCalls extends ObjectHandle {
       (h) => libvirtSymbol("virDomainGetInfoAsync")(h, info),
       m.isNegative,
     );
-    return m.readStruct(structLayouts.virDomainInfo, info) as unknown as DomainInfoStruct;
+    return readDomainInfoStruct(info);
   }
 
   /**
@@ -1258,13 +1266,13 @@ export abstract class DomainCalls extends ObjectHandle {
    * @throws {TypeError} when an asynchronous call is in flight on the connection
    */
   getInfoSync(): DomainInfoStruct {
-    const info = m.structBuffer(structLayouts.virDomainInfo);
+    const info = m.syncStruct(structLayouts.virDomainInfo);
     const r = this[kCallSync](
       "call virDomainGetInfo on",
       (h) => libvirtSymbol("virDomainGetInfo")(h, info),
       m.isNegative,
     );
-    return m.readStruct(structLayouts.virDomainInfo, info) as unknown as DomainInfoStruct;
+    return readDomainInfoStruct(info);
   }
 
   /**
@@ -1311,7 +1319,7 @@ export abstract class DomainCalls extends ObjectHandle {
       (h) => libvirtSymbol("virDomainGetJobInfoAsync")(h, info),
       m.isNegative,
     );
-    return m.readStruct(structLayouts.virDomainJobInfo, info) as unknown as DomainJobInfoStruct;
+    return readDomainJobInfoStruct(info);
   }
 
   /**
@@ -1615,7 +1623,7 @@ export abstract class DomainCalls extends ObjectHandle {
       (h) => libvirtSymbol("virDomainGetSecurityLabelAsync")(h, seclabel),
       m.isNegative,
     );
-    return m.readStruct(structLayouts.virSecurityLabel, seclabel) as unknown as SecurityLabelStruct;
+    return readSecurityLabelStruct(seclabel);
   }
 
   /**
@@ -1650,8 +1658,8 @@ export abstract class DomainCalls extends ObjectHandle {
    * @throws {TypeError} when an asynchronous call is in flight on the connection
    */
   getStateSync(options?: DomainGetStateOptions | number): { state: number; reason: number } {
-    const state = new m.Out();
-    const reason = new m.Out();
+    const state = m.syncOut(0);
+    const reason = m.syncOut(1);
     const flags = m.flags(options, {}, "virDomainGetState");
     const r = this[kCallSync](
       "call virDomainGetState on",
@@ -1834,10 +1842,7 @@ export abstract class DomainCalls extends ObjectHandle {
         ),
       m.isNegative,
     );
-    return m.readStruct(
-      structLayouts.virDomainInterfaceStatsStruct,
-      stats,
-    ) as unknown as DomainInterfaceStatsStruct;
+    return readDomainInterfaceStatsStruct(stats);
   }
 
   /**
@@ -1995,11 +2000,7 @@ export abstract class DomainCalls extends ObjectHandle {
       (h) => libvirtSymbol("virDomainMemoryStatsAsync")(h, stats, 32, flags),
       m.isNegative,
     );
-    return m.readStructs(
-      structLayouts.virDomainMemoryStatStruct,
-      stats,
-      r,
-    ) as unknown as DomainMemoryStatStruct[];
+    return Array.from({ length: r }, (_, i) => readDomainMemoryStatStruct(stats, i));
   }
 
   /**

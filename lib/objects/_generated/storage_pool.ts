@@ -6,6 +6,7 @@ import * as m from "../../ffi/marshal.ts";
 import { libvirtSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
 import { structLayouts } from "../../ffi/_generated/structs.ts";
+import { readStoragePoolInfoStruct } from "./structs.ts";
 import {
   StoragePoolBuildFlagsBits,
   type StoragePoolBuildOptions,
@@ -134,7 +135,7 @@ export abstract class StoragePoolCalls extends ObjectHandle {
       (h) => libvirtSymbol("virStoragePoolGetInfoAsync")(h, info),
       m.isNegative,
     );
-    return m.readStruct(structLayouts.virStoragePoolInfo, info) as unknown as StoragePoolInfoStruct;
+    return readStoragePoolInfoStruct(info);
   }
 
   /**

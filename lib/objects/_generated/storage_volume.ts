@@ -6,6 +6,7 @@ import * as m from "../../ffi/marshal.ts";
 import { libvirtSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
 import { structLayouts } from "../../ffi/_generated/structs.ts";
+import { readStorageVolInfoStruct } from "./structs.ts";
 import {
   StorageVolDownloadFlagsBits,
   type StorageVolDownloadOptions,
@@ -97,7 +98,7 @@ export abstract class StorageVolumeCalls extends ObjectHandle {
       (h) => libvirtSymbol("virStorageVolGetInfoAsync")(h, info),
       m.isNegative,
     );
-    return m.readStruct(structLayouts.virStorageVolInfo, info) as unknown as StorageVolInfoStruct;
+    return readStorageVolInfoStruct(info);
   }
 
   /**
@@ -117,7 +118,7 @@ export abstract class StorageVolumeCalls extends ObjectHandle {
       (h) => libvirtSymbol("virStorageVolGetInfoFlagsAsync")(h, info, flags),
       m.isNegative,
     );
-    return m.readStruct(structLayouts.virStorageVolInfo, info) as unknown as StorageVolInfoStruct;
+    return readStorageVolInfoStruct(info);
   }
 
   /**
