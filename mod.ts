@@ -271,3 +271,11 @@ export { NWFilter, NWFilterBinding } from "./lib/objects/nwfilter.ts";
 export { Secret } from "./lib/objects/secret.ts";
 export type { TypedParams } from "./lib/ffi/marshal.ts";
 export type { TypedParamKind, TypedParamSchema } from "./lib/ffi/typed_params.ts";
+export {
+  type AffectFlagsOptions,
+  type DomainFsInfo,
+  DomainHandCalls,
+  type DomainIoThreadInfo,
+  type MemoryPeekOptions,
+} from "./lib/objects/domain_hand.ts";
+export { ConnectionHandCalls, type NodeCpuMap } from "./lib/objects/connection_hand.ts";

@@ -396,3 +396,78 @@ Deno.test("sync twins: getStateSync and listAllDomainsSync agree with their asyn
     conn.closeSync();
   }
 });
+
+// ---------------------------------------------------------------------------------------------------
+// The hand-written one-call methods (lib/objects/domain_hand.ts, connection_hand.ts)
+
+const handCalls: [string, (conn: Connection, dom: Domain) => unknown, (value: unknown) => void][] = [
+  ["pinVcpu", (_c, d) => d.pinVcpu(0, new Uint8Array([1])), (v) => assert.equal(v, undefined)],
+  ["pinVcpuFlags", (_c, d) => d.pinVcpuFlags(0, new Uint8Array([3])), (v) => assert.equal(v, undefined)],
+  ["getVcpuPinInfo", (_c, d) => d.getVcpuPinInfo(2, 1), (v) => {
+    assert.ok(Array.isArray(v) && v.length === 2 && v.every((x) => x instanceof Uint8Array));
+  }],
+  ["getEmulatorPinInfo", (_c, d) => d.getEmulatorPinInfo(1), (v) => assert.ok(v instanceof Uint8Array)],
+  ["pinEmulator", (_c, d) => d.pinEmulator(new Uint8Array([1])), (v) => assert.equal(v, undefined)],
+  ["pinIoThread", (_c, d) => d.pinIoThread(1, new Uint8Array([1])), (v) => assert.equal(v, undefined)],
+  ["blockPeek", (_c, d) => d.blockPeek("vda", 0, 16), (v) => assert.ok(v instanceof Uint8Array)],
+  ["memoryPeek", (_c, d) => d.memoryPeek(0, 16, { physical: true }), (v) => {
+    assert.deepEqual([...(v as Uint8Array)], Array.from({ length: 16 }, (_, i) => i)); // the test driver's pattern
+  }],
+  ["sendKey", (_c, d) => d.sendKey(0, 10, [30]), (v) => assert.equal(v, undefined)],
+  ["getCpuStats (total)", (_c, d) => d.getCpuStats(), (v) => {
+    assert.equal(typeof (v as Record<string, unknown>[])[0].cpu_time, "bigint");
+  }],
+  ["getCpuStats (per CPU)", (_c, d) => d.getCpuStats(0, 2), (v) => assert.equal((v as unknown[]).length, 2)],
+  ["getDiskErrors", (_c, d) => d.getDiskErrors(), (v) => {
+    for (const e of v as { disk: string; error: number }[]) {
+      assert.equal(typeof e.disk, "string");
+      assert.equal(typeof e.error, "number");
+    }
+  }],
+  ["getFsInfo", (_c, d) => d.getFsInfo(), (v) => {
+    const list = v as { mountpoint: string; devAlias: string[] }[];
+    assert.ok(list.some((f) => f.mountpoint === "/" && Array.isArray(f.devAlias)));
+  }],
+  ["getIoThreadInfo", (_c, d) => d.getIoThreadInfo(), (v) => assert.ok(Array.isArray(v))],
+  ["getSecurityLabelList", (_c, d) => d.getSecurityLabelList(), (v) => assert.ok(Array.isArray(v))],
+  ["getVcpus", (_c, d) => d.getVcpus(2, 1), (v) => {
+    const r = v as { info: { number: number; cpuTime: bigint }[]; cpumaps: Uint8Array[] };
+    assert.equal(r.info.length, 2);
+    assert.equal(typeof r.info[0].cpuTime, "bigint");
+    assert.equal(r.cpumaps.length, 2);
+  }],
+  ["qemuMonitorCommandWithFiles", (_c, d) => d.qemuMonitorCommandWithFiles("{}"), () => {}],
+  ["nodeGetCpuMap", (c) => c.nodeGetCpuMap(), (v) => {
+    const r = v as { cpus: number; online: number; cpumap: Uint8Array };
+    assert.ok(r.cpus > 0 && r.online <= r.cpus && r.cpumap.length === Math.ceil(r.cpus / 8));
+  }],
+  ["nodeGetCellsFreeMemory", (c) => c.nodeGetCellsFreeMemory(0, 4), (v) => {
+    assert.ok((v as bigint[]).every((x) => typeof x === "bigint"));
+  }],
+  ["nodeGetFreePages", (c) => c.nodeGetFreePages([4, 2048], 0, 1), (v) => assert.ok(Array.isArray(v))],
+  ["nodeAllocPages", (c) => c.nodeAllocPages([2048], [0], 0, 1), (v) => assert.equal(typeof v, "number")],
+  [
+    "libraryVersion (static)",
+    () => Connection.libraryVersion(),
+    (v) => assert.match(v as string, /^\d+\.\d+\.\d+$/),
+  ],
+];
+
+for (const [name, call, check] of handCalls) {
+  Deno.test(`hand-written ${name} returns its shape or throws a LibvirtError`, async () => {
+    const conn = Connection.openSync("test:///default");
+    try {
+      using dom = await lookupDomain(conn, "test");
+      let value: unknown;
+      try {
+        value = await call(conn, dom);
+      } catch (error) {
+        assert.ok(error instanceof LibvirtError, `${name}: ${String(error)}`);
+        return;
+      }
+      check(value);
+    } finally {
+      conn.closeSync();
+    }
+  });
+}

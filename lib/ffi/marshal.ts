@@ -447,3 +447,48 @@ export function charsAt(buffer: Uint8Array, offset: number, length: number): str
   const end = bytes.indexOf(0);
   return textDecoder.decode(end < 0 ? bytes : bytes.subarray(0, end));
 }
+
+/** Frees memory libvirt allocated for the caller (libc free). */
+export function free(pointer: Deno.PointerValue): void {
+  if (pointer !== null) libvirt().libc.free(pointer);
+}
+
+/**
+ * Decodes `groups` consecutive groups of `perGroup` parameters from a caller-allocated array (the
+ * per-CPU layout of virDomainGetCPUStats), then frees their strings (virTypedParamsClear).
+ */
+export function readParamsGroups(
+  buffer: Uint8Array<ArrayBuffer>,
+  perGroup: number,
+  groups: number,
+): TypedParams[] {
+  if (perGroup <= 0 || groups <= 0) return [];
+  const pointer = Deno.UnsafePointer.of(buffer)!;
+  try {
+    return Array.from(
+      { length: groups },
+      (_, g) =>
+        decodeTypedParamsObject(
+          Deno.UnsafePointer.offset(pointer, g * perGroup * VIR_TYPED_PARAM_SIZE),
+          perGroup,
+        ),
+    ).map((group) => {
+      // unfilled slots decode as fields with an empty name: drop them
+      delete group[""];
+      return group;
+    });
+  } finally {
+    libvirtSymbol("virTypedParamsClear")(pointer, perGroup * groups);
+  }
+}
+
+/** Frees the `char *` fields `names` of `count` structs in a caller-allocated array. */
+export function freeStructStrings(buffer: Uint8Array, layout: Layout, count: number, names: string[]): void {
+  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  for (let i = 0; i < count; i++) {
+    for (const name of names) {
+      const at = i * layout.size + layout.fields[name].offset;
+      free(Deno.UnsafePointer.create(view.getBigUint64(at, true)));
+    }
+  }
+}

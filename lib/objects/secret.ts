@@ -1,6 +1,6 @@
 // A secret libvirt stores (a volume passphrase, a Ceph key, ...), named by its UUID.
 import type { Connection } from "../connection.ts";
-import type { HandleType } from "../_handle.ts";
+import { type HandleType, kCall } from "../_handle.ts";
 import * as m from "../ffi/marshal.ts";
 import { libvirtSymbol } from "../ffi/optional.ts";
 import { SecretCalls } from "./_generated/secret.ts";
@@ -41,6 +41,26 @@ export class Secret extends SecretCalls {
       );
     }
     super(handleType, connection, handle);
+  }
+
+  /**
+   * The secret's value (read-write connections only; private secrets refuse).
+   *
+   * Calls [`virSecretGetValue`](https://libvirt.org/html/libvirt-libvirt-secret.html#virSecretGetValue).
+   *
+   * @param options raw `flags` (none are defined yet)
+   * @returns the value's bytes
+   * @throws {LibvirtError} e.g. {@link OperationInvalidError} for a private secret
+   */
+  async getValue(options?: { flags?: number } | number): Promise<Uint8Array> {
+    const flags = m.flags(options, {}, "virSecretGetValue");
+    const size = new m.Out();
+    const pointer = await this[kCall](
+      "call virSecretGetValue on",
+      (h) => libvirtSymbol("virSecretGetValueAsync")(h, size.buffer, flags),
+      m.isNull,
+    );
+    return m.takeBytes(pointer, Number(size.u64));
   }
 }
 

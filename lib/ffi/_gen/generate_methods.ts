@@ -1207,12 +1207,28 @@ function emitObject(
     } */`,
   );
   if (isConn) {
-    lines.push(`export abstract class ${object.baseName} {`);
+    const hand = methodOverrides.handBases[object.className];
+    if (hand) {
+      lines.splice(
+        lines.indexOf(`import * as m from "../../ffi/marshal.ts";`),
+        0,
+        `import { ${hand.name} } from "${hand.module}";`,
+      );
+    }
+    lines.push(`export abstract class ${object.baseName}${hand ? ` extends ${hand.name}` : ""} {`);
     lines.push(
       `  /** @internal the call gate of the connection (Connection defines it) */\n  #gate(): ConnectionInternals {\n    return (this as unknown as { [kInternals]: ConnectionInternals })[kInternals];\n  }\n\n  #uri(): string {\n    return (this as unknown as { uri: string }).uri;\n  }\n`,
     );
   } else {
-    lines.push(`export abstract class ${object.baseName} extends ObjectHandle {`);
+    const hand = methodOverrides.handBases[object.className];
+    if (hand) {
+      lines.splice(
+        lines.indexOf(`import * as m from "../../ffi/marshal.ts";`),
+        0,
+        `import { ${hand.name} } from "${hand.module}";`,
+      );
+    }
+    lines.push(`export abstract class ${object.baseName} extends ${hand?.name ?? "ObjectHandle"} {`);
   }
   for (const p of plans) {
     lines.push(emitMethod(p, false));
@@ -1274,10 +1290,12 @@ export function generateMethods(api: ApiDescription, root: URL, local: Set<strin
   };
   const byObject = new Map<string, Plan[]>();
   const ignored = methodOverrides.skip;
+  for (const layout of methodOverrides.extraStructs) structInterface(layout); // for hand-written methods
   for (const fn of [...api.functions].sort((a, b) => a.name.localeCompare(b.name))) {
     const elsewhere = handWrittenModule(fn.name);
     const ignore = coverageIgnoreOf(fn.name);
-    const reason = ignored[fn.name] ??
+    const handModule = methodOverrides.handWritten[fn.name];
+    const reason = ignored[fn.name] ?? (handModule ? `hand-written in ${handModule}` : undefined) ??
       (elsewhere ? `hand-written in ${elsewhere}` : ignore ? `ignored: ${ignore.reason}` : undefined);
     if (reason !== undefined) {
       report.skipped.push({ fn: fn.name, reason });

@@ -675,6 +675,50 @@ export const methodOverrides = {
     virDomainMemoryStats: 32,
   } as Record<string, number>,
 
+  /** Hand-written bases the generated classes extend (their methods are one call each, by hand). */
+  handBases: {
+    Domain: { name: "DomainHandCalls", module: "../domain_hand.ts" },
+    Connection: { name: "ConnectionHandCalls", module: "../connection_hand.ts" },
+  } as Record<string, { name: string; module: string }>,
+
+  /** Calls written by hand in those bases (or in the object module), not generated. */
+  handWritten: {
+    ...Object.fromEntries(
+      [
+        "virDomainPinVcpu",
+        "virDomainPinVcpuFlags",
+        "virDomainPinEmulator",
+        "virDomainPinIOThread",
+        "virDomainGetVcpuPinInfo",
+        "virDomainGetEmulatorPinInfo",
+        "virDomainBlockPeek",
+        "virDomainMemoryPeek",
+        "virDomainSendKey",
+        "virDomainGetCPUStats",
+        "virDomainGetDiskErrors",
+        "virDomainGetFSInfo",
+        "virDomainGetIOThreadInfo",
+        "virDomainGetSecurityLabelList",
+        "virDomainGetVcpus",
+        "virDomainQemuMonitorCommandWithFiles",
+      ].map((fn) => [fn, "lib/objects/domain_hand.ts"]),
+    ),
+    ...Object.fromEntries(
+      [
+        "virNodeGetCPUMap",
+        "virNodeGetCellsFreeMemory",
+        "virNodeGetFreePages",
+        "virNodeAllocPages",
+        "virGetVersion",
+      ]
+        .map((fn) => [fn, "lib/objects/connection_hand.ts"]),
+    ),
+    virSecretGetValue: "lib/objects/secret.ts",
+  } as Record<string, string>,
+
+  /** Struct types (and readers) the hand-written methods return. */
+  extraStructs: ["virDomainDiskError", "virVcpuInfo", "virSecurityLabel"],
+
   /** Calls a hand-written member (not named by the rule) makes, for the class docs. */
   handMembers: {
     virConnectClose: { object: "Connection", member: "close()" },
@@ -687,8 +731,6 @@ export const methodOverrides = {
   /** Functions that get no generated method, with the reason (written by hand, elsewhere, or legacy). */
   skip: {
     // in-arrays of page sizes with out-arrays per cell: not a mechanical shape
-    virNodeGetFreePages: "hand-written: page-size array in, per-cell counts out",
-    virNodeAllocPages: "hand-written: page-size and page-count arrays in",
     ...Object.fromEntries(
       [
         "Connect",

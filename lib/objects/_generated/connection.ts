@@ -3,6 +3,7 @@
 
 import { type ConnectionInternals, kInternals } from "../../connection.ts";
 import { kPointer } from "../../_handle.ts";
+import { ConnectionHandCalls } from "../connection_hand.ts";
 import * as m from "../../ffi/marshal.ts";
 import { libvirtSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
@@ -116,7 +117,7 @@ import type { StorageVolume } from "../../storage.ts";
  * - `close()`: `virConnectClose`
  * - `Connection.open()`: `virConnectOpenAuth`
  */
-export abstract class ConnectionCalls {
+export abstract class ConnectionCalls extends ConnectionHandCalls {
   /** @internal the call gate of the connection (Connection defines it) */
   #gate(): ConnectionInternals {
     return (this as unknown as { [kInternals]: ConnectionInternals })[kInternals];

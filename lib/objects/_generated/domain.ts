@@ -3,6 +3,7 @@
 
 import { kInternals } from "../../connection.ts";
 import { kCall, kCallSync, kPointer, ObjectHandle } from "../../_handle.ts";
+import { DomainHandCalls } from "../domain_hand.ts";
 import * as m from "../../ffi/marshal.ts";
 import { libvirtSymbol, qemuSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
@@ -233,7 +234,7 @@ import type { Connection } from "../../connection.ts";
  * - `isPersistent()`: `virDomainIsPersistent`
  * - `setAutostart()`: `virDomainSetAutostart`
  */
-export abstract class DomainCalls extends ObjectHandle {
+export abstract class DomainCalls extends DomainHandCalls {
   /**
    * Requests that the current background job be aborted at the soonest opportunity.
    *

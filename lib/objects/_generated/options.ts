@@ -3747,6 +3747,34 @@ export const SevInfoSchema: TypedParamSchema = {
 
 // Structs
 
+/** `struct _virDomainDiskError`, decoded: 64-bit integers as bigints, char arrays as strings. */
+export interface DomainDiskErrorStruct {
+  /** `_virDomainDiskError.disk` (pointer) */
+  disk: string | null;
+  /** `_virDomainDiskError.error` (i32) */
+  error: number;
+}
+
+/** `struct _virVcpuInfo`, decoded: 64-bit integers as bigints, char arrays as strings. */
+export interface VcpuInfoStruct {
+  /** `_virVcpuInfo.number` (u32) */
+  number: number;
+  /** `_virVcpuInfo.state` (i32) */
+  state: number;
+  /** `_virVcpuInfo.cpuTime` (u64) */
+  cpuTime: bigint;
+  /** `_virVcpuInfo.cpu` (i32) */
+  cpu: number;
+}
+
+/** `struct _virSecurityLabel`, decoded: 64-bit integers as bigints, char arrays as strings. */
+export interface SecurityLabelStruct {
+  /** `_virSecurityLabel.label` (i8[]) */
+  label: string;
+  /** `_virSecurityLabel.enforcing` (i32) */
+  enforcing: number;
+}
+
 /** `struct _virDomainBlockStats`, decoded: 64-bit integers as bigints, char arrays as strings. */
 export interface DomainBlockStatsStruct {
   /** `_virDomainBlockStats.rd_req` (i64) */
@@ -3793,14 +3821,6 @@ export interface DomainControlInfoStruct {
   stateTime: bigint;
 }
 
-/** `struct _virDomainDiskError`, decoded: 64-bit integers as bigints, char arrays as strings. */
-export interface DomainDiskErrorStruct {
-  /** `_virDomainDiskError.disk` (pointer) */
-  disk: string | null;
-  /** `_virDomainDiskError.error` (i32) */
-  error: number;
-}
-
 /** `struct _virDomainInfo`, decoded: 64-bit integers as bigints, char arrays as strings. */
 export interface DomainInfoStruct {
   /** `_virDomainInfo.state` (u8) */
@@ -3841,26 +3861,6 @@ export interface DomainJobInfoStruct {
   fileProcessed: bigint;
   /** `_virDomainJobInfo.fileRemaining` (u64) */
   fileRemaining: bigint;
-}
-
-/** `struct _virSecurityLabel`, decoded: 64-bit integers as bigints, char arrays as strings. */
-export interface SecurityLabelStruct {
-  /** `_virSecurityLabel.label` (i8[]) */
-  label: string;
-  /** `_virSecurityLabel.enforcing` (i32) */
-  enforcing: number;
-}
-
-/** `struct _virVcpuInfo`, decoded: 64-bit integers as bigints, char arrays as strings. */
-export interface VcpuInfoStruct {
-  /** `_virVcpuInfo.number` (u32) */
-  number: number;
-  /** `_virVcpuInfo.state` (i32) */
-  state: number;
-  /** `_virVcpuInfo.cpuTime` (u64) */
-  cpuTime: bigint;
-  /** `_virVcpuInfo.cpu` (i32) */
-  cpu: number;
 }
 
 /** `struct _virDomainInterfaceStats`, decoded: 64-bit integers as bigints, char arrays as strings. */

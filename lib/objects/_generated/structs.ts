@@ -22,6 +22,38 @@ import type {
   VcpuInfoStruct,
 } from "./options.ts";
 
+/** Reads the `DomainDiskErrorStruct` at index `i` of a buffer libvirt filled. */
+export function readDomainDiskErrorStruct(b: Uint8Array<ArrayBuffer>, i = 0): DomainDiskErrorStruct {
+  const base = i * 16;
+  const v = m.viewOf(b, base, 16);
+  return {
+    disk: m.cStringAt(v, 0),
+    error: v.getInt32(8, true),
+  };
+}
+
+/** Reads the `VcpuInfoStruct` at index `i` of a buffer libvirt filled. */
+export function readVcpuInfoStruct(b: Uint8Array<ArrayBuffer>, i = 0): VcpuInfoStruct {
+  const base = i * 24;
+  const v = m.viewOf(b, base, 24);
+  return {
+    number: v.getUint32(0, true),
+    state: v.getInt32(4, true),
+    cpuTime: v.getBigUint64(8, true),
+    cpu: v.getInt32(16, true),
+  };
+}
+
+/** Reads the `SecurityLabelStruct` at index `i` of a buffer libvirt filled. */
+export function readSecurityLabelStruct(b: Uint8Array<ArrayBuffer>, i = 0): SecurityLabelStruct {
+  const base = i * 4104;
+  const v = m.viewOf(b, base, 4104);
+  return {
+    label: m.charsAt(b, base + 0, 4097),
+    enforcing: v.getInt32(4100, true),
+  };
+}
+
 /** Reads the `DomainBlockStatsStruct` at index `i` of a buffer libvirt filled. */
 export function readDomainBlockStatsStruct(b: Uint8Array<ArrayBuffer>, i = 0): DomainBlockStatsStruct {
   const base = i * 40;
@@ -69,16 +101,6 @@ export function readDomainControlInfoStruct(b: Uint8Array<ArrayBuffer>, i = 0): 
   };
 }
 
-/** Reads the `DomainDiskErrorStruct` at index `i` of a buffer libvirt filled. */
-export function readDomainDiskErrorStruct(b: Uint8Array<ArrayBuffer>, i = 0): DomainDiskErrorStruct {
-  const base = i * 16;
-  const v = m.viewOf(b, base, 16);
-  return {
-    disk: m.cStringAt(v, 0),
-    error: v.getInt32(8, true),
-  };
-}
-
 /** Reads the `DomainInfoStruct` at index `i` of a buffer libvirt filled. */
 export function readDomainInfoStruct(b: Uint8Array<ArrayBuffer>, i = 0): DomainInfoStruct {
   const base = i * 40;
@@ -109,28 +131,6 @@ export function readDomainJobInfoStruct(b: Uint8Array<ArrayBuffer>, i = 0): Doma
     fileTotal: v.getBigUint64(72, true),
     fileProcessed: v.getBigUint64(80, true),
     fileRemaining: v.getBigUint64(88, true),
-  };
-}
-
-/** Reads the `SecurityLabelStruct` at index `i` of a buffer libvirt filled. */
-export function readSecurityLabelStruct(b: Uint8Array<ArrayBuffer>, i = 0): SecurityLabelStruct {
-  const base = i * 4104;
-  const v = m.viewOf(b, base, 4104);
-  return {
-    label: m.charsAt(b, base + 0, 4097),
-    enforcing: v.getInt32(4100, true),
-  };
-}
-
-/** Reads the `VcpuInfoStruct` at index `i` of a buffer libvirt filled. */
-export function readVcpuInfoStruct(b: Uint8Array<ArrayBuffer>, i = 0): VcpuInfoStruct {
-  const base = i * 24;
-  const v = m.viewOf(b, base, 24);
-  return {
-    number: v.getUint32(0, true),
-    state: v.getInt32(4, true),
-    cpuTime: v.getBigUint64(8, true),
-    cpu: v.getInt32(16, true),
   };
 }
 
