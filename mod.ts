@@ -251,3 +251,38 @@ export {
   type DescriptionLimits,
   type ParseRangeOptions,
 } from "./lib/range/description.ts";
+
+// ---------------------------------------------------------------------------------------------------
+// One-call methods: every libvirt function as a typed method of its object (generated from libvirt's
+// API description by lib/ffi/_gen/generate_methods.ts), the object classes added with them, and the
+// flags options and typed-parameter types the methods take.
+export { ConnectionCalls } from "./lib/objects/_generated/connection.ts";
+export { DomainCalls } from "./lib/objects/_generated/domain.ts";
+export { DomainCheckpointCalls } from "./lib/objects/_generated/domain_checkpoint.ts";
+export { DomainSnapshotCalls } from "./lib/objects/_generated/domain_snapshot.ts";
+export { InterfaceCalls } from "./lib/objects/_generated/interface.ts";
+export { NetworkCalls } from "./lib/objects/_generated/network.ts";
+export { NetworkPortCalls } from "./lib/objects/_generated/network_port.ts";
+export { NodeDeviceCalls } from "./lib/objects/_generated/node_device.ts";
+export { NWFilterCalls } from "./lib/objects/_generated/nwfilter.ts";
+export { NWFilterBindingCalls } from "./lib/objects/_generated/nwfilter_binding.ts";
+export { SecretCalls } from "./lib/objects/_generated/secret.ts";
+export { StoragePoolCalls } from "./lib/objects/_generated/storage_pool.ts";
+export { StorageVolumeCalls } from "./lib/objects/_generated/storage_volume.ts";
+export * from "./lib/objects/_generated/options.ts";
+export { DomainCheckpoint } from "./lib/objects/domain_checkpoint.ts";
+export { Interface } from "./lib/objects/interface.ts";
+export { NetworkPort } from "./lib/objects/network_port.ts";
+export { NodeDevice } from "./lib/objects/node_device.ts";
+export { NWFilter, NWFilterBinding } from "./lib/objects/nwfilter.ts";
+export { Secret } from "./lib/objects/secret.ts";
+export type { TypedParams } from "./lib/ffi/marshal.ts";
+export type { TypedParamKind, TypedParamSchema } from "./lib/ffi/typed_params.ts";
+export {
+  type AffectFlagsOptions,
+  type DomainFsInfo,
+  DomainHandCalls,
+  type DomainIoThreadInfo,
+  type MemoryPeekOptions,
+} from "./lib/objects/domain_hand.ts";
+export { ConnectionHandCalls, type NodeCpuMap } from "./lib/objects/connection_hand.ts";

@@ -16,8 +16,11 @@ export interface HandleType {
   ref(handle: Deno.PointerObject): unknown;
   /** virXFree */
   free(handle: Deno.PointerObject): unknown;
-  /** virXGetName (owned by the handle) */
-  name(handle: Deno.PointerObject): Deno.PointerValue;
+  /**
+   * virXGetName (a `const char *` owned by the handle), or, for objects without a name (secrets,
+   * network ports, nwfilter bindings), the string that identifies them (UUID, usage, port device).
+   */
+  name(handle: Deno.PointerObject): Deno.PointerValue | string;
 }
 
 /** @internal Runs an asynchronous call on the object; see {@link ObjectHandle}. */
@@ -39,6 +42,10 @@ export function phrase(verb: string, object: string): string {
   return verb.includes("{}") ? verb.replace("{}", object) : `${verb} ${object}`;
 }
 
+function identity(name: Deno.PointerValue | string): string {
+  return typeof name === "string" ? name : readCString(name) ?? "";
+}
+
 /** The base of every libvirt object handle. Users never construct one. */
 export abstract class ObjectHandle {
   readonly #type: HandleType;
@@ -58,7 +65,7 @@ export abstract class ObjectHandle {
 
   /** The object's name (read from the handle once, locally; still readable after {@link free}). */
   get name(): string {
-    return this.#name ??= readCString(this.#type.name(this[kPointer]("read the name of"))) ?? "";
+    return this.#name ??= identity(this.#type.name(this[kPointer]("read the name of")));
   }
 
   /** The connection this handle belongs to. */
@@ -75,7 +82,7 @@ export abstract class ObjectHandle {
   free(): void {
     const handle = this.#handle;
     if (handle === null) return;
-    this.#name ??= readCString(this.#type.name(handle)) ?? ""; // identity stays readable
+    this.#name ??= identity(this.#type.name(handle)); // identity stays readable
     this.#handle = null;
     this.#internals.release(this);
     this.#type.free(handle);

@@ -24,6 +24,7 @@ import {
   VIR_ERROR_SIZE,
 } from "./ffi/structs.ts";
 import { authCallbackDefinition, CONNECT_RO, CredentialType } from "./ffi/constants.ts";
+import { ConnectionCalls } from "./objects/_generated/connection.ts";
 
 /** The kinds of credential libvirt may ask for while opening a remote or authenticated URI. */
 export type CredentialKind =
@@ -428,7 +429,7 @@ export function leaseView(connection: Connection): LeaseView {
  * console.log(await conn.hostname(), (await conn.libVersion()).text);
  * ```
  */
-export class Connection {
+export class Connection extends ConnectionCalls {
   readonly #core: ConnectionCore;
   readonly #lease: LeaseState | undefined;
   readonly #internals: ConnectionInternals;
@@ -444,6 +445,7 @@ export class Connection {
   }
 
   private constructor(core: ConnectionCore, lease?: LeaseState) {
+    super();
     this.#core = core;
     this.#lease = lease;
     if (lease === undefined) {

@@ -55,7 +55,7 @@
 import { sleep } from "./_async.ts";
 import { A_CONNECTION, checkDomainKey, checkInstance, checkOptions, checkString } from "./_args.ts";
 import { Connection, kInternals } from "./connection.ts";
-import { type HandleType, isUuid, kCall, kCallSync, kPointer, ObjectHandle, phrase } from "./_handle.ts";
+import { type HandleType, isUuid, kCall, kCallSync, kPointer, phrase } from "./_handle.ts";
 import { ErrorCode, ErrorDomain } from "./error_codes.ts";
 import {
   ConnectionLostError,
@@ -80,6 +80,8 @@ import { asArray, attribute, describeXml, type ParsedXml, parseXml } from "./xml
 import { validateMetadataNamespace, validateMetadataPrefix } from "./domain_xml.ts";
 import { decodeDomainInfo, decodeInterface, VIR_DOMAIN_INFO_SIZE } from "./ffi/structs.ts";
 import { UUID_STRING_BUFLEN } from "./ffi/constants.ts";
+import { DomainCalls } from "./objects/_generated/domain.ts";
+import { connectionOf, registerHandleFactory } from "./objects/_registry.ts";
 
 /** virDomainState, by name. */
 export const DomainState = {
@@ -410,7 +412,7 @@ function invalidate(domain: Domain, uuid: string): void {
  * A libvirt domain (virtual machine) of one connection. Not constructible by users: get one from
  * {@link lookupDomain}, {@link listAllDomains}, {@link defineDomain} or {@link createDomain}.
  */
-export class Domain extends ObjectHandle {
+export class Domain extends DomainCalls {
   #uuid: string | undefined;
   readonly #entry: CacheEntry | undefined;
 
@@ -583,6 +585,8 @@ export class Domain extends ObjectHandle {
     );
   }
 }
+
+registerHandleFactory("virDomainPtr", (owner, pointer) => wrap(connectionOf<Connection>(owner), pointer));
 
 function toInfo(buffer: Uint8Array | DataView): DomainInfo {
   const raw = decodeDomainInfo(buffer);

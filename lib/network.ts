@@ -27,13 +27,15 @@
  */
 import { A_CONNECTION, checkInstance, checkOptions, checkString } from "./_args.ts";
 import { Connection, kInternals } from "./connection.ts";
-import { type HandleType, isUuid, kCall, kPointer, ObjectHandle } from "./_handle.ts";
+import { type HandleType, isUuid, kCall, kPointer } from "./_handle.ts";
 import { cString, isNegative, isNull, OutSlot, takeCString, takePointerArray } from "./ffi/c.ts";
 import { libvirt } from "./ffi/library.ts";
 import { decodeDhcpLease } from "./ffi/structs.ts";
 import { UUID_STRING_BUFLEN } from "./ffi/constants.ts";
 import { ListNetworksFlag, NETWORK_XML_INACTIVE } from "./ffi/constants.ts";
 import { describeXml } from "./xml.ts";
+import { NetworkCalls } from "./objects/_generated/network.ts";
+import { connectionOf, registerHandleFactory } from "./objects/_registry.ts";
 
 /** Filters for {@link listAllNetworks} (`VIR_CONNECT_LIST_NETWORKS_*`); unset means no filter. */
 export interface ListNetworksOptions {
@@ -104,7 +106,7 @@ const networkType: HandleType = {
   name: (h) => libvirt().symbols.virNetworkGetName(h),
 };
 
-export class Network extends ObjectHandle {
+export class Network extends NetworkCalls {
   #uuid: string | undefined;
 
   /** @internal */
@@ -372,3 +374,5 @@ function takeLeases(array: Deno.PointerValue, count: number): DhcpLease[] {
  * malloc'd memory, since the test driver cannot produce leases.
  */
 export const _takeLeasesForTesting: (array: Deno.PointerValue, count: number) => DhcpLease[] = takeLeases;
+
+registerHandleFactory("virNetworkPtr", (owner, pointer) => adopt(connectionOf<Connection>(owner))(pointer));

@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { type HandleType, kCall, ObjectHandle } from "./_handle.ts";
+import { type HandleType, kCall } from "./_handle.ts";
 import { checkInstance, checkOptions, checkString } from "./_args.ts";
 import { Domain, type DomainStateName, domainStateName, type LifecycleResult } from "./domain.ts";
 import { cString, isNegative, isNull, OutSlot, takeCString, takePointerArray } from "./ffi/c.ts";
@@ -33,6 +33,8 @@ import {
   SnapshotRevertFlag,
 } from "./ffi/constants.ts";
 import { escapeXml, parseXml } from "./xml.ts";
+import { DomainSnapshotCalls } from "./objects/_generated/domain_snapshot.ts";
+import { registerHandleFactory } from "./objects/_registry.ts";
 
 const constructing = Symbol("deno_libvirt.snapshot.constructing");
 
@@ -69,7 +71,7 @@ export interface DeleteSnapshotOptions {
 }
 
 /** A snapshot of a domain. Not constructible by users. */
-export class DomainSnapshot extends ObjectHandle {
+export class DomainSnapshot extends DomainSnapshotCalls {
   readonly #domain: Domain;
 
   /** @internal */
@@ -493,3 +495,9 @@ export async function revertToSnapshot(
     changed: true,
   };
 }
+
+registerHandleFactory("virDomainSnapshotPtr", (owner, pointer) => {
+  // from a domain (lookup, list, create) or from another snapshot of it (parent, children)
+  const domain = owner instanceof Domain ? owner : (owner as DomainSnapshot).domain;
+  return new DomainSnapshot(constructing, domain, pointer);
+});

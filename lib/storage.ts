@@ -33,7 +33,7 @@
  */
 import { A_CONNECTION, checkFlags, checkInstance, checkOptions, checkString } from "./_args.ts";
 import { Connection, kInternals } from "./connection.ts";
-import { type HandleType, isUuid, kCall, kPointer, ObjectHandle } from "./_handle.ts";
+import { type HandleType, isUuid, kCall, kPointer } from "./_handle.ts";
 import { cString, isNegative, isNull, OutSlot, readCString, takeCString, takePointerArray } from "./ffi/c.ts";
 import { libvirt } from "./ffi/library.ts";
 import {
@@ -45,6 +45,9 @@ import {
 import { UUID_STRING_BUFLEN } from "./ffi/constants.ts";
 import { ListStoragePoolsFlag, STORAGE_XML_INACTIVE } from "./ffi/constants.ts";
 import { describeXml, escapeXml } from "./xml.ts";
+import { StoragePoolCalls } from "./objects/_generated/storage_pool.ts";
+import { StorageVolumeCalls } from "./objects/_generated/storage_volume.ts";
+import { connectionOf, registerHandleFactory } from "./objects/_registry.ts";
 
 /** virStoragePoolBuildFlags, for {@link buildStoragePool}. */
 export const StoragePoolBuildFlag = {
@@ -166,7 +169,7 @@ const poolType: HandleType = {
   name: (h) => libvirt().symbols.virStoragePoolGetName(h),
 };
 
-export class StoragePool extends ObjectHandle {
+export class StoragePool extends StoragePoolCalls {
   #uuid: string | undefined;
 
   /** @internal */
@@ -277,7 +280,7 @@ const volumeType: HandleType = {
   name: (h) => libvirt().symbols.virStorageVolGetName(h),
 };
 
-export class StorageVolume extends ObjectHandle {
+export class StorageVolume extends StorageVolumeCalls {
   #key: string | undefined;
 
   /** @internal */
@@ -652,3 +655,12 @@ export function qcow2OverlayXml(options: Qcow2OverlayOptions): string {
 </volume>
 `;
 }
+
+registerHandleFactory(
+  "virStoragePoolPtr",
+  (owner, pointer) => adoptPool(connectionOf<Connection>(owner))(pointer),
+);
+registerHandleFactory(
+  "virStorageVolPtr",
+  (owner, pointer) => adoptVolume(connectionOf<Connection>(owner))(pointer),
+);

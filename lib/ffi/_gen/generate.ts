@@ -31,6 +31,7 @@ import {
   indexApiModel,
   loadApiModel,
 } from "./api_model.ts";
+import { methodsStageMain } from "./generate_methods.ts";
 import { ARG_FFI_TYPES, isLocal, returnOwnership, TYPED_PARAM_GROUPS } from "./overrides.ts";
 import { MINIMUM_LIBVIRT_VERSION } from "../_version.ts";
 
@@ -674,6 +675,7 @@ async function main(args: string[]): Promise<number> {
   const check = args.includes("--check");
   const apiDir = args.find((a) => a.startsWith("--api-dir="))?.slice("--api-dir=".length) ?? DEFAULT_API_DIR;
   const model = await loadApiModel(apiDir);
+  if ((await methodsStageMain(model, check)) !== 0) return 1; // the one-call methods (generate_methods.ts)
   const { files, counts } = generate(model);
   const target = OUTPUT_DIR.pathname.replace(/\/$/, "");
   if (!check) {

@@ -1,0 +1,182 @@
+// The Connection calls whose shape the method generator does not derive (host CPU maps, per-cell
+// arrays of page sizes and counts) and the process-wide library version: written by hand, one
+// libvirt call each, below the generated ConnectionCalls in the class chain.
+import { type ConnectionInternals, kInternals } from "../connection.ts";
+import { formatVersion } from "../ffi/library.ts";
+import * as m from "../ffi/marshal.ts";
+import { libvirtSymbol } from "../ffi/optional.ts";
+
+/** What {@link ConnectionHandCalls.nodeGetCpuMap} returns. */
+export interface NodeCpuMap {
+  /** The number of host CPUs (bits in the map). */
+  cpus: number;
+  /** How many of them are online. */
+  online: number;
+  /** One bit per host CPU, set when it is online. */
+  cpumap: Uint8Array;
+}
+
+function u32Array(values: unknown, arg: string, fn: string): Uint32Array {
+  if (!Array.isArray(values) || values.length === 0) {
+    throw new TypeError(`Cannot call ${fn}: argument ${arg} must be a non-empty array of integers`);
+  }
+  return Uint32Array.from(values.map((v, i) => m.int(v, `${arg}[${i}]`, fn, true)));
+}
+
+/**
+ * The hand-written one-call methods of {@link Connection} (extended by the generated
+ * {@link ConnectionCalls}; not used directly): host CPU maps, per-NUMA-cell memory and huge pages.
+ */
+export abstract class ConnectionHandCalls {
+  #gate(): ConnectionInternals {
+    return (this as unknown as { [kInternals]: ConnectionInternals })[kInternals];
+  }
+
+  #operation(fn: string): () => string {
+    return () => `call ${fn} on ${JSON.stringify((this as unknown as { uri: string }).uri)}`;
+  }
+
+  /**
+   * The version of the libvirt library this process loaded (not the daemon's: see `getLibVersion()`).
+   *
+   * Calls [`virGetVersion`](https://libvirt.org/html/libvirt-libvirt-host.html#virGetVersion) (local).
+   *
+   * @returns e.g. "9.0.0"
+   */
+  static libraryVersion(): string {
+    const out = new m.Out();
+    libvirtSymbol("virGetVersion")(out.buffer, null, null);
+    return formatVersion(Number(out.u64));
+  }
+
+  /**
+   * Which host CPUs exist and are online.
+   *
+   * Calls [`virNodeGetCPUMap`](https://libvirt.org/html/libvirt-libvirt-host.html#virNodeGetCPUMap).
+   *
+   * @param options raw `flags` (none are defined yet)
+   * @returns the CPU count, the online count and the online map
+   * @throws {LibvirtError} the error libvirt reports for exactly this call
+   */
+  async nodeGetCpuMap(options?: { flags?: number } | number): Promise<NodeCpuMap> {
+    const fn = "virNodeGetCPUMap";
+    const flags = m.flags(options, {}, fn);
+    const map = new m.Out();
+    const online = new m.Out();
+    const cpus = await this.#gate().call(
+      this.#operation(fn),
+      (h) => libvirtSymbol("virNodeGetCPUMapAsync")(h, map.buffer, online.buffer, flags),
+      m.isNegative,
+    );
+    return { cpus, online: online.uint, cpumap: m.takeBytes(map.pointer, Math.ceil(cpus / 8)) };
+  }
+
+  /**
+   * Free memory per NUMA cell, in bytes.
+   *
+   * Calls [`virNodeGetCellsFreeMemory`](https://libvirt.org/html/libvirt-libvirt-host.html#virNodeGetCellsFreeMemory).
+   *
+   * @param startCell the first cell
+   * @param maxCells how many cells at most
+   * @returns one value per cell libvirt reported
+   * @throws {LibvirtError} the error libvirt reports for exactly this call
+   */
+  async nodeGetCellsFreeMemory(startCell = 0, maxCells = 64): Promise<bigint[]> {
+    const fn = "virNodeGetCellsFreeMemory";
+    const start = m.int(startCell, "startCell", fn);
+    const max = m.int(maxCells, "maxCells", fn);
+    const values = new BigUint64Array(Math.max(max, 1));
+    const count = await this.#gate().call(
+      this.#operation(fn),
+      (h) => libvirtSymbol("virNodeGetCellsFreeMemoryAsync")(h, new Uint8Array(values.buffer), start, max),
+      m.isNegative,
+    );
+    return [...values.subarray(0, count)];
+  }
+
+  /**
+   * Free huge pages per page size and NUMA cell.
+   *
+   * Calls [`virNodeGetFreePages`](https://libvirt.org/html/libvirt-libvirt-host.html#virNodeGetFreePages).
+   *
+   * @param pages the page sizes to ask about, in KiB (e.g. `[4, 2048, 1048576]`)
+   * @param startCell the first cell
+   * @param cellCount how many cells
+   * @param options raw `flags` (`VIR_NODE_FREE_PAGES_...`)
+   * @returns `counts[cell * pages.length + i]`: free pages of size `pages[i]` in that cell
+   * @throws {LibvirtError} the error libvirt reports for exactly this call
+   */
+  async nodeGetFreePages(
+    pages: readonly number[],
+    startCell = 0,
+    cellCount = 1,
+    options?: { flags?: number } | number,
+  ): Promise<bigint[]> {
+    const fn = "virNodeGetFreePages";
+    const sizes = u32Array(pages, "pages", fn);
+    const start = m.int(startCell, "startCell", fn);
+    const cells = m.int(cellCount, "cellCount", fn, true);
+    const flags = m.flags(options, {}, fn);
+    const counts = new BigUint64Array(Math.max(sizes.length * cells, 1));
+    const filled = await this.#gate().call(
+      this.#operation(fn),
+      (h) =>
+        libvirtSymbol("virNodeGetFreePagesAsync")(
+          h,
+          sizes.length,
+          new Uint8Array(sizes.buffer),
+          start,
+          cells,
+          new Uint8Array(counts.buffer),
+          flags,
+        ),
+      m.isNegative,
+    );
+    return [...counts.subarray(0, filled)];
+  }
+
+  /**
+   * Allocates (or frees) huge pages in NUMA cells.
+   *
+   * Calls [`virNodeAllocPages`](https://libvirt.org/html/libvirt-libvirt-host.html#virNodeAllocPages).
+   *
+   * @param pageSizes the page sizes, in KiB
+   * @param pageCounts how many pages of each size
+   * @param startCell the first cell (-1: the whole host)
+   * @param cellCount how many cells
+   * @param options raw `flags` (`VIR_NODE_ALLOC_PAGES_ADD` = 1 adds to the pool instead of setting it)
+   * @returns the number of cells libvirt adjusted
+   * @throws {LibvirtError} the error libvirt reports for exactly this call
+   */
+  async nodeAllocPages(
+    pageSizes: readonly number[],
+    pageCounts: readonly (number | bigint)[],
+    startCell = -1,
+    cellCount = 1,
+    options?: { flags?: number } | number,
+  ): Promise<number> {
+    const fn = "virNodeAllocPages";
+    const sizes = u32Array(pageSizes, "pageSizes", fn);
+    if (!Array.isArray(pageCounts) || pageCounts.length !== sizes.length) {
+      throw new TypeError(`Cannot call ${fn}: pageCounts must have one count per page size`);
+    }
+    const counts = BigUint64Array.from(pageCounts.map((c, i) => m.int64(c, `pageCounts[${i}]`, fn, true)));
+    const start = m.int(startCell, "startCell", fn);
+    const cells = m.int(cellCount, "cellCount", fn, true);
+    const flags = m.flags(options, {}, fn);
+    return await this.#gate().call(
+      this.#operation(fn),
+      (h) =>
+        libvirtSymbol("virNodeAllocPagesAsync")(
+          h,
+          sizes.length,
+          new Uint8Array(sizes.buffer),
+          new Uint8Array(counts.buffer),
+          start,
+          cells,
+          flags,
+        ),
+      m.isNegative,
+    );
+  }
+}

@@ -1,0 +1,45 @@
+// A device of the host (PCI, USB, SCSI, network, mediated device, ...).
+import type { Connection } from "../connection.ts";
+import type { HandleType } from "../_handle.ts";
+import { libvirtSymbol } from "../ffi/optional.ts";
+import { NodeDeviceCalls } from "./_generated/node_device.ts";
+import { connectionOf, registerHandleFactory } from "./_registry.ts";
+
+const constructing = Symbol("deno_libvirt.node_device.constructing");
+
+const handleType: HandleType = {
+  className: "NodeDevice",
+  noun: "node device",
+  ref: (h) => libvirtSymbol("virNodeDeviceRef")(h),
+  free: (h) => libvirtSymbol("virNodeDeviceFree")(h),
+  name: (h) => libvirtSymbol("virNodeDeviceGetName")(h),
+};
+
+/**
+ * A device of the host (PCI, USB, SCSI, network, mediated device, ...). Not constructible by users: get one from
+ * `conn.nodeDeviceLookupByName()`, `conn.listAllNodeDevices()` or `conn.nodeDeviceCreateXml()`. Every method is one libvirt call (see {@link NodeDeviceCalls}); free the handle with `using`
+ * or {@link NodeDevice.free} (the connection frees what is left when it closes).
+ *
+ * @example
+ * ```ts
+ * import { Connection } from "../../mod.ts";
+ * await using conn = await Connection.open("test:///default");
+ * for (using dev of await conn.listAllNodeDevices()) console.log(dev.name);
+ * ```
+ */
+export class NodeDevice extends NodeDeviceCalls {
+  /** @internal */
+  constructor(token: symbol, connection: Connection, handle: Deno.PointerObject) {
+    if (token !== constructing) {
+      throw new TypeError(
+        "Cannot construct a NodeDevice directly: use conn.nodeDeviceLookupByName(), conn.listAllNodeDevices() or conn.nodeDeviceCreateXml()",
+      );
+    }
+    super(handleType, connection, handle);
+  }
+}
+
+registerHandleFactory(
+  "virNodeDevicePtr",
+  (owner, pointer) => new NodeDevice(constructing, connectionOf<Connection>(owner), pointer),
+);
