@@ -13,14 +13,18 @@
  *
  * @example
  * ```ts
+ * import { Connection, lookupDomain, setDomainMetadata } from "../mod.ts";
  * import { domainEvents } from "./events.ts";
  * await using events = domainEvents("test:///default", {
  *   kinds: ["lifecycle", "metadata-change"],
  *   signal: AbortSignal.timeout(10_000),
  * });
  * await events.ready();
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * await setDomainMetadata(dom, "urn:example:notes", "notes", "<note/>", { live: true });
  * for await (const event of events) {
- *   if (event.kind === "lifecycle") console.log(event.domain.name, event.event, event.detail);
+ *   if (event.kind === "metadata-change") console.log(event.domain.name, event.type, event.namespace);
  *   break;
  * }
  * ```
@@ -541,13 +545,15 @@ export class DomainEventStream extends EventStream<DomainEvent> {}
  *
  * @example
  * ```ts
- * import { Connection } from "../mod.ts";
+ * import { Connection, lookupDomain, setDomainMetadata } from "../mod.ts";
  * import { domainEvents } from "./events.ts";
  * await using events = domainEvents("test:///default", { kinds: ["metadata-change"], domain: "test" });
  * await events.ready();
  * await using conn = await Connection.open("test:///default");
- * // ... change the domain's metadata on conn, then:
- * // const event = (await events.next()).value; // { kind: "metadata-change", type: "element", ... }
+ * using dom = await lookupDomain(conn, "test");
+ * await setDomainMetadata(dom, "urn:example:notes", "notes", "<note/>", { live: true });
+ * const { value } = await events.next(); // { kind: "metadata-change", type: "element", namespace: ... }
+ * console.assert(value?.kind === "metadata-change");
  * ```
  */
 export function domainEvents(uri: string, options: DomainEventOptions = {}): DomainEventStream {
