@@ -36,6 +36,8 @@ import type { Domain, DomainStateName } from "./domain.ts";
 import { type EventLoop, eventLoop, type RawEvent } from "./event_loop.ts";
 import { libvirt } from "./ffi/library.ts";
 import { type AnyEvent, decodeEvent, enumName } from "./events/_decode.ts";
+
+export type { AnyEvent };
 import { eventFamilies, type EventFamily, eventIds } from "./events/_tables.ts";
 import type {
   DomainEvent,
@@ -59,7 +61,7 @@ export interface EventStreamOptions<K extends string> {
   kinds?: K[];
   /** Ends the stream (the iteration returns; a pending `next()` resolves done). */
   signal?: AbortSignal;
-  /** How to open the event connection (credentials, read-only). */
+  /** How to open the event connection (credentials, read-only), as `Connection.open` takes them. */
   open?: OpenOptions;
   /** Events buffered for a slow consumer before the oldest are dropped (with a gap). Default 10,000. */
   bufferSize?: number;

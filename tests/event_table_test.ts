@@ -11,6 +11,7 @@ import {
   memoryFailureFlags,
 } from "../lib/ffi/symbols_event.ts";
 import { workerDefinitions } from "../lib/_event_loop_worker.ts";
+import type * as T from "../lib/events/types.ts";
 
 const API_XML = "/usr/share/libvirt/api/libvirt-api.xml";
 
@@ -114,3 +115,42 @@ Deno.test("workerDefinitions: the worker binds the main thread's own symbol defi
     "u64",
   ]);
 });
+
+// The literal unions lib/events/types.ts spells out for its documentation are exactly the table's names.
+type Names<E extends keyof typeof eventEnums> = (typeof eventEnums)[E][number];
+type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+function sameType<_T extends true>(): void {}
+sameType<Exact<T.DomainLifecycleEventName, Names<"virDomainEventType">>>();
+sameType<Exact<T.DomainDefinedDetail, Names<"virDomainEventDefinedDetailType">>>();
+sameType<Exact<T.DomainUndefinedDetail, Names<"virDomainEventUndefinedDetailType">>>();
+sameType<Exact<T.DomainStartedDetail, Names<"virDomainEventStartedDetailType">>>();
+sameType<Exact<T.DomainSuspendedDetail, Names<"virDomainEventSuspendedDetailType">>>();
+sameType<Exact<T.DomainResumedDetail, Names<"virDomainEventResumedDetailType">>>();
+sameType<Exact<T.DomainStoppedDetail, Names<"virDomainEventStoppedDetailType">>>();
+sameType<Exact<T.DomainShutdownDetail, Names<"virDomainEventShutdownDetailType">>>();
+sameType<Exact<T.DomainPmSuspendedDetail, Names<"virDomainEventPMSuspendedDetailType">>>();
+sameType<Exact<T.DomainCrashedDetail, Names<"virDomainEventCrashedDetailType">>>();
+sameType<Exact<T.AgentLifecycleState | "unknown", Names<"virConnectDomainEventAgentLifecycleState">>>();
+sameType<Exact<T.AgentLifecycleReason, Names<"virConnectDomainEventAgentLifecycleReason">>>();
+sameType<Exact<T.WatchdogAction, Names<"virDomainEventWatchdogAction">>>();
+sameType<Exact<T.IoErrorAction, Names<"virDomainEventIOErrorAction">>>();
+sameType<Exact<T.GraphicsPhase, Names<"virDomainEventGraphicsPhase">>>();
+sameType<Exact<T.GraphicsAddressFamily, Names<"virDomainEventGraphicsAddressType">>>();
+sameType<Exact<T.BlockJobType, Names<"virDomainBlockJobType">>>();
+sameType<Exact<T.BlockJobStatus, Names<"virConnectDomainEventBlockJobStatus">>>();
+sameType<Exact<T.DiskChangeReason, Names<"virConnectDomainEventDiskChangeReason">>>();
+sameType<Exact<T.TrayChangeReason, Names<"virDomainEventTrayChangeReason">>>();
+sameType<Exact<T.MetadataType, Names<"virDomainMetadataType">>>();
+sameType<Exact<T.MemoryFailureRecipient, Names<"virDomainMemoryFailureRecipientType">>>();
+sameType<Exact<T.MemoryFailureAction, Names<"virDomainMemoryFailureActionType">>>();
+sameType<Exact<T.NetworkLifecycleEventName, Names<"virNetworkEventLifecycleType">>>();
+sameType<Exact<T.StoragePoolLifecycleEventName, Names<"virStoragePoolEventLifecycleType">>>();
+sameType<Exact<T.NodeDeviceLifecycleEventName, Names<"virNodeDeviceEventLifecycleType">>>();
+sameType<Exact<T.SecretLifecycleEventName, Names<"virSecretEventLifecycleType">>>();
+sameType<Exact<T.SecretUsageType, Names<"virSecretUsageType">>>();
+sameType<Exact<T.CloseReason, Names<"virConnectCloseReason">>>();
+sameType<Exact<T.DomainEventKind, keyof typeof eventIds.domain>>();
+sameType<Exact<T.NetworkEventKind, keyof typeof eventIds.network>>();
+sameType<Exact<T.StoragePoolEventKind, keyof (typeof eventIds)["storage-pool"]>>();
+sameType<Exact<T.NodeDeviceEventKind, keyof (typeof eventIds)["node-device"]>>();
+sameType<Exact<T.SecretEventKind, keyof typeof eventIds.secret>>();

@@ -11,15 +11,25 @@ import type { EventArgType, EventStructLayouts } from "./symbols_event.ts";
 
 /** The handle getters the copier calls on the object an event is about (all local, no RPC). */
 export interface EventObjectSymbols {
+  /** const char *virDomainGetName(virDomainPtr) */
   virDomainGetName(dom: Deno.PointerValue): Deno.PointerValue;
+  /** int virDomainGetUUIDString(virDomainPtr, char *buf) */
   virDomainGetUUIDString(dom: Deno.PointerValue, buf: Uint8Array<ArrayBuffer>): number;
+  /** const char *virNetworkGetName(virNetworkPtr) */
   virNetworkGetName(net: Deno.PointerValue): Deno.PointerValue;
+  /** int virNetworkGetUUIDString(virNetworkPtr, char *buf) */
   virNetworkGetUUIDString(net: Deno.PointerValue, buf: Uint8Array<ArrayBuffer>): number;
+  /** const char *virStoragePoolGetName(virStoragePoolPtr) */
   virStoragePoolGetName(pool: Deno.PointerValue): Deno.PointerValue;
+  /** int virStoragePoolGetUUIDString(virStoragePoolPtr, char *buf) */
   virStoragePoolGetUUIDString(pool: Deno.PointerValue, buf: Uint8Array<ArrayBuffer>): number;
+  /** const char *virNodeDeviceGetName(virNodeDevicePtr) */
   virNodeDeviceGetName(dev: Deno.PointerValue): Deno.PointerValue;
+  /** int virSecretGetUUIDString(virSecretPtr, char *buf) */
   virSecretGetUUIDString(secret: Deno.PointerValue, buf: Uint8Array<ArrayBuffer>): number;
+  /** int virSecretGetUsageType(virSecretPtr) */
   virSecretGetUsageType(secret: Deno.PointerValue): number;
+  /** const char *virSecretGetUsageID(virSecretPtr) */
   virSecretGetUsageID(secret: Deno.PointerValue): Deno.PointerValue;
 }
 

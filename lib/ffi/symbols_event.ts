@@ -8,6 +8,7 @@
 // lib/events/_tables.ts is the one line to point at them.
 import { fn, int, ptr } from "./_types.ts";
 
+/** The event loop and event registration calls (registration runs in the loop's worker). */
 export const eventSymbols = {
   /** int virEventRegisterDefaultImpl(void): once per process, before the first virConnectOpen */
   virEventRegisterDefaultImpl: { parameters: [], result: int },
@@ -255,7 +256,9 @@ export type EventCallbackName = keyof typeof eventCallbackSignatures;
 
 /** One event id: its number and the callback typedef libvirt calls for it. */
 export interface EventIdEntry {
+  /** The id's value (VIR_*_EVENT_ID_*). */
   readonly id: number;
+  /** The callback typedef libvirt calls for it. */
   readonly callback: EventCallbackName;
 }
 
