@@ -568,7 +568,8 @@ export function domainEvents(uri: string, options: DomainEventOptions = {}): Dom
 }
 
 /**
- * Subscribes to network events (virConnectNetworkEventRegisterAny): networks defined, undefined,
+ * Subscribes to network events (virConnectNetworkEventRegisterAny; virConnectNetworkEventDeregisterAny
+ * when the last stream on the URI closes): networks defined, undefined,
  * started, stopped.
  *
  * @param uri the hypervisor URI (the event connection is shared with the URI's other streams)
@@ -595,7 +596,8 @@ export function networkEvents(uri: string, options: NetworkEventOptions = {}): E
 }
 
 /**
- * Subscribes to storage pool events (virConnectStoragePoolEventRegisterAny): lifecycle (defined,
+ * Subscribes to storage pool events (virConnectStoragePoolEventRegisterAny; virConnectStoragePoolEventDeregisterAny
+ * when the last stream on the URI closes): lifecycle (defined,
  * started, stopped, created, deleted, undefined) and refresh.
  *
  * @param uri the hypervisor URI (the event connection is shared with the URI's other streams)
@@ -625,7 +627,8 @@ export function storagePoolEvents(
 }
 
 /**
- * Subscribes to node device events (virConnectNodeDeviceEventRegisterAny): host devices created,
+ * Subscribes to node device events (virConnectNodeDeviceEventRegisterAny; virConnectNodeDeviceEventDeregisterAny
+ * when the last stream on the URI closes): host devices created,
  * deleted, defined, undefined (lifecycle) and changed (update).
  *
  * @param uri the hypervisor URI (the event connection is shared with the URI's other streams)
@@ -653,7 +656,8 @@ export function nodeDeviceEvents(
 }
 
 /**
- * Subscribes to secret events (virConnectSecretEventRegisterAny): secrets defined, undefined
+ * Subscribes to secret events (virConnectSecretEventRegisterAny; virConnectSecretEventDeregisterAny
+ * when the last stream on the URI closes): secrets defined, undefined
  * (lifecycle) and their value set (value-changed). The test driver has no secrets: there `ready()`
  * rejects with a NotSupportedError.
  *
