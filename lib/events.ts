@@ -134,6 +134,7 @@ type Subscription = `${EventFamily}/${string}`;
 /** What a stream receives: any family's events (each stream keeps its own). */
 interface Receiver {
   offer(event: AnyEvent): void;
+  wants(family: EventFamily, kind: string): boolean;
   fail(error: Error): void;
 }
 
@@ -197,11 +198,16 @@ class EventHub {
     const id = nextId++;
     const uri = this.#uri;
     routes.set(id, (raw) => {
-      const event = raw.args ? decodeEvent(family, kind, raw.args, uri, new Date(raw.at)) : undefined;
-      if (event === undefined) {
-        // the worker could not copy the arguments (a bug): say so on every stream, never drop silently
-        const failure = new Error(`Cannot read a ${family} ${kind} event: ${raw.failure}`);
-        for (const stream of this.#streams) stream.fail(failure);
+      let event: AnyEvent;
+      try {
+        if (raw.args === undefined) throw new Error(raw.failure ?? "the worker sent no arguments");
+        event = decodeEvent(family, kind, raw.args, uri, new Date(raw.at));
+      } catch (error) {
+        // an event that cannot be read (a bug): its streams say so, nothing is dropped silently
+        const failure = new Error(`Cannot read a ${family} ${kind} event of ${JSON.stringify(uri)}`, {
+          cause: error,
+        });
+        for (const stream of this.#streams) if (stream.wants(family, kind)) stream.fail(failure);
         return;
       }
       for (const stream of this.#streams) stream.offer(event);
@@ -442,6 +448,11 @@ export class EventStream<E extends AnyEvent> implements AsyncIterableIterator<E>
       }
     }
     this.#queue.push(event as E);
+  }
+
+  /** @internal whether this stream asked for the family's kind */
+  wants(family: EventFamily, kind: string): boolean {
+    return family === this.#spec.family && this.#kinds.has(kind);
   }
 
   /** @internal the hub could not read an event: the next `next()` throws it */
