@@ -1,6 +1,12 @@
-// The libvirt event loop's worker, as source text: the worker runs from a data: URL because
-// node:worker_threads (the only Worker Deno lets a process unref, so finished scripts exit) accepts
-// only file: and data: URLs, and users import this library over https:.
+// The libvirt event loop's worker, as source text generated from the library's own tables: the worker
+// runs from a data: URL because node:worker_threads (the only Worker Deno lets a process unref, so
+// finished scripts exit) accepts only file: and data: URLs, and users import this library over https:.
+//
+// Nothing in the worker is a second FFI layer: its symbol definitions are the main thread's
+// (lib/ffi/library.ts's table, serialized), its callback signatures, registration calls and struct
+// layouts come from lib/events/_tables.ts, and the code that copies a callback's arguments is
+// lib/ffi/event_args.ts's copyEventArgs, embedded as source. The worker only keeps what is its own:
+// running the loop and the callbacks.
 //
 // It registers libvirt's default event implementation, then turns virEventRunDefaultImpl, yielding to
 // its own JavaScript event loop between iterations so commands from the main thread get in. The main
@@ -9,101 +15,128 @@
 // is not always enough for a posted message to be dispatched, so the worker does not block in poll()
 // again until it has handled as many commands as were counted.
 //
-// Domain event and connection-close callbacks are created here, once per event kind, and libvirt
-// calls them on this thread from inside virEventRunDefaultImpl: they copy what they need (the domain's
-// name and UUID are readable only during the callback) and post it to the main thread. The opaque
-// pointer carries the subscription id. The callbacks live as long as the worker, so libvirt can never
-// call one that was closed.
-const source = String.raw`
+// Event and connection-close callbacks are created here, once per callback typedef on first use, and
+// libvirt calls them on this thread from inside virEventRunDefaultImpl: they copy what they need (the
+// object's name, strings, typed parameters are readable only during the callback) and post it to the
+// main thread. The opaque pointer carries the subscription id. The callbacks live as long as the
+// worker, so libvirt can never call one that was closed.
+import { copyEventArgs } from "./ffi/event_args.ts";
+import { libvirtSymbols } from "./ffi/library.ts";
+import {
+  eventArgFfiTypes,
+  eventCallbackSignatures,
+  eventFamilies,
+  eventStructLayouts,
+} from "./events/_tables.ts";
+
+/** The symbols the worker binds: the main thread's definitions of them, by name. */
+const workerSymbolNames = [
+  "virEventRegisterDefaultImpl",
+  "virEventRunDefaultImpl",
+  "virEventAddTimeout",
+  "virEventUpdateTimeout",
+  "virEventRemoveTimeout",
+  "virConnectRegisterCloseCallback",
+  "virConnectUnregisterCloseCallback",
+  ...Object.values(eventFamilies).flatMap((f) => [f.register, f.deregister]),
+  "virDomainGetName",
+  "virDomainGetUUIDString",
+  "virNetworkGetName",
+  "virNetworkGetUUIDString",
+  "virStoragePoolGetName",
+  "virStoragePoolGetUUIDString",
+  "virNodeDeviceGetName",
+  "virSecretGetUUIDString",
+  "virSecretGetUsageType",
+  "virSecretGetUsageID",
+] as const satisfies readonly (keyof typeof libvirtSymbols)[];
+
+/** The data the worker's source embeds, all derived from the shared tables. */
+export function workerDefinitions(): {
+  symbols: Record<string, Deno.ForeignFunction>;
+  callbacks: Record<string, { parameters: Deno.NativeType[]; types: string[] }>;
+  layouts: typeof eventStructLayouts;
+} {
+  const symbols: Record<string, Deno.ForeignFunction> = {};
+  for (const name of workerSymbolNames) symbols[name] = libvirtSymbols[name] as Deno.ForeignFunction;
+  const callbacks: Record<string, { parameters: Deno.NativeType[]; types: string[] }> = {};
+  for (const [name, args] of Object.entries(eventCallbackSignatures)) {
+    callbacks[name] = {
+      parameters: args.map(([type]) => eventArgFfiTypes[type]),
+      types: args.map(([type]) => type),
+    };
+  }
+  return { symbols, callbacks, layouts: eventStructLayouts };
+}
+
+function workerSource(): string {
+  const { symbols, callbacks, layouts } = workerDefinitions();
+  return String.raw`
 import { parentPort, workerData } from "node:worker_threads";
 const { libraryPath, control } = workerData;
 const flags = new Int32Array(control);
-const lib = Deno.dlopen(libraryPath, {
-  virEventRegisterDefaultImpl: { parameters: [], result: "i32" },
-  virEventRunDefaultImpl: { parameters: [], result: "i32" },
-  virEventAddTimeout: { parameters: ["i32", "function", "pointer", "pointer"], result: "i32" },
-  virEventUpdateTimeout: { parameters: ["i32", "i32"], result: "void" },
-  virEventRemoveTimeout: { parameters: ["i32"], result: "i32" },
-  virConnectDomainEventRegisterAny: {
-    parameters: ["pointer", "pointer", "i32", "function", "pointer", "pointer"], result: "i32",
-  },
-  virConnectDomainEventDeregisterAny: { parameters: ["pointer", "i32"], result: "i32" },
-  virConnectRegisterCloseCallback: { parameters: ["pointer", "function", "pointer", "pointer"], result: "i32" },
-  virConnectUnregisterCloseCallback: { parameters: ["pointer", "function"], result: "i32" },
-  virConnCopyLastError: { parameters: ["pointer", "buffer"], result: "i32" },
-  virResetError: { parameters: ["buffer"], result: "void" },
-  virDomainGetName: { parameters: ["pointer"], result: "pointer" },
-  virDomainGetUUIDString: { parameters: ["pointer", "buffer"], result: "i32" },
-});
+const lib = Deno.dlopen(libraryPath, ${JSON.stringify(symbols)});
+const callbackDefinitions = ${JSON.stringify(callbacks)};
+const layouts = ${JSON.stringify(layouts)};
+const copyEventArgs = ${copyEventArgs.toString()};
 const s = lib.symbols;
 const post = (message) => parentPort.postMessage(message);
-const cstr = (p) => (p === null ? null : Deno.UnsafePointerView.getCString(p));
+const pointer = (value) => Deno.UnsafePointer.create(BigInt(value ?? 0));
 const idOf = (opaque) => Number(Deno.UnsafePointer.value(opaque));
-const uuidBuffer = new Uint8Array(37);
 // The subscriptions this worker registered. A callback whose opaque id is not one of them is a
 // stale registration of another isolate of this process (callback addresses get reused): its
 // arguments cannot be trusted, so it is ignored before anything reads them.
 const live = new Set();
 const ours = (opaque) => live.has(idOf(opaque));
-function domainOf(dom) {
-  s.virDomainGetUUIDString(dom, uuidBuffer);
-  return { name: cstr(s.virDomainGetName(dom)), uuid: new TextDecoder().decode(uuidBuffer.subarray(0, 36)) };
-}
-function lastError(conn) {
-  const buffer = new Uint8Array(80);
-  s.virConnCopyLastError(conn, buffer);
-  const view = new DataView(buffer.buffer);
-  const messagePointer = Deno.UnsafePointer.create(view.getBigUint64(8, true));
-  const error = { code: view.getInt32(0, true), domain: view.getInt32(4, true), level: view.getInt32(16, true), message: cstr(messagePointer) ?? "" };
-  s.virResetError(buffer);
-  return error;
-}
 
-// One callback per event kind; "kind" names follow lib/events.ts.
-const callbacks = {
-  0: new Deno.UnsafeCallback({ parameters: ["pointer", "pointer", "i32", "i32", "pointer"], result: "void" },
-    (_c, dom, event, detail, opaque) => ours(opaque) && post({ type: "event", id: idOf(opaque), kind: "lifecycle", domain: domainOf(dom), event, detail, at: Date.now() })),
-  1: new Deno.UnsafeCallback({ parameters: ["pointer", "pointer", "pointer"], result: "void" },
-    (_c, dom, opaque) => ours(opaque) && post({ type: "event", id: idOf(opaque), kind: "reboot", domain: domainOf(dom), at: Date.now() })),
-  15: new Deno.UnsafeCallback({ parameters: ["pointer", "pointer", "pointer", "pointer"], result: "void" },
-    (_c, dom, alias, opaque) => ours(opaque) && post({ type: "event", id: idOf(opaque), kind: "device-removed", domain: domainOf(dom), device: cstr(alias), at: Date.now() })),
-  18: new Deno.UnsafeCallback({ parameters: ["pointer", "pointer", "i32", "i32", "pointer"], result: "void" },
-    (_c, dom, state, reason, opaque) => ours(opaque) && post({ type: "event", id: idOf(opaque), kind: "agent-lifecycle", domain: domainOf(dom), event: state, detail: reason, at: Date.now() })),
-  23: new Deno.UnsafeCallback({ parameters: ["pointer", "pointer", "i32", "pointer", "pointer"], result: "void" },
-    (_c, dom, type, nsuri, opaque) => ours(opaque) && post({ type: "event", id: idOf(opaque), kind: "metadata-change", domain: domainOf(dom), event: type, namespace: cstr(nsuri), at: Date.now() })),
-};
+// One callback per typedef, made on first use; the opaque pointer (always the last argument) says
+// which subscription an invocation belongs to.
+const callbacks = new Map();
+function callbackFor(name) {
+  let callback = callbacks.get(name);
+  if (callback) return callback;
+  const { parameters, types } = callbackDefinitions[name];
+  callback = new Deno.UnsafeCallback({ parameters, result: "void" }, (...args) => {
+    const opaque = args[args.length - 1];
+    if (!ours(opaque)) return;
+    try {
+      post({ type: "event", id: idOf(opaque), args: copyEventArgs(types, args, layouts, s), at: Date.now() });
+    } catch (error) {
+      post({ type: "event", id: idOf(opaque), failure: String(error), at: Date.now() });
+    }
+  });
+  callbacks.set(name, callback);
+  return callback;
+}
 const closed = new Deno.UnsafeCallback({ parameters: ["pointer", "i32", "pointer"], result: "void" },
   (_c, reason, opaque) => ours(opaque) && post({ type: "closed", id: idOf(opaque), reason, at: Date.now() }));
 const wake = new Deno.UnsafeCallback({ parameters: ["i32", "pointer"], result: "void" },
   (timer) => s.virEventUpdateTimeout(timer, -1));
 
+// Failures reply ok: false; the main thread reads the error from the connection's own slot (libvirt
+// copies a failed call's error there, and the event connection runs one command at a time).
 function handle(command) {
-  const conn = Deno.UnsafePointer.create(BigInt(command.conn ?? 0));
+  const conn = pointer(command.conn);
   switch (command.type) {
     case "subscribe": {
-      const dom = command.domain ? Deno.UnsafePointer.create(BigInt(command.domain)) : null;
-      const cb = callbacks[command.eventId];
-      const callbackId = s.virConnectDomainEventRegisterAny(conn, dom, command.eventId, cb.pointer, Deno.UnsafePointer.create(BigInt(command.id)), null);
-      if (callbackId < 0) return { ok: false, error: lastError(conn) };
+      const callback = callbackFor(command.callback);
+      const callbackId = s[command.register](conn, null, command.eventId, callback.pointer, pointer(command.id), null);
+      if (callbackId < 0) return { ok: false };
       live.add(command.id);
       return { ok: true, callbackId };
     }
     case "unsubscribe": {
       live.delete(command.id);
-      const r = s.virConnectDomainEventDeregisterAny(conn, command.callbackId);
-      return r < 0 ? { ok: false, error: lastError(conn) } : { ok: true };
+      return { ok: s[command.deregister](conn, command.callbackId) >= 0 };
     }
     case "watch-close": {
       live.add(command.id);
-      const r = s.virConnectRegisterCloseCallback(conn, closed.pointer, Deno.UnsafePointer.create(BigInt(command.id)), null);
-      return r < 0 ? { ok: false, error: lastError(conn) } : { ok: true };
+      return { ok: s.virConnectRegisterCloseCallback(conn, closed.pointer, pointer(command.id), null) >= 0 };
     }
-    case "unwatch-close": {
-      const r = s.virConnectUnregisterCloseCallback(conn, closed.pointer);
-      return r < 0 ? { ok: false, error: lastError(conn) } : { ok: true };
-    }
+    case "unwatch-close":
+      return { ok: s.virConnectUnregisterCloseCallback(conn, closed.pointer) >= 0 };
   }
-  return { ok: false, error: { code: 1, domain: 0, level: 2, message: "unknown command " + command.type } };
+  return { ok: false, message: "unknown command " + command.type };
 }
 
 let handled = 0;
@@ -114,7 +147,7 @@ parentPort.on("message", (command) => {
   try {
     reply = handle(command);
   } catch (error) {
-    reply = { ok: false, error: { code: 1, domain: 0, level: 2, message: String(error) } };
+    reply = { ok: false, message: String(error) };
   }
   post({ type: "reply", request: command.request, ...reply });
 });
@@ -140,6 +173,9 @@ Atomics.store(flags, 2, 1);
 Atomics.notify(flags, 2);
 post({ type: "stopped" });
 `;
+}
 
-/** The worker module as a data: URL. */
-export const eventLoopWorkerUrl: URL = new URL(`data:text/javascript;base64,${btoa(source)}`);
+/** The worker module as a data: URL, built from the shared tables at first use. */
+export function eventLoopWorkerUrl(): URL {
+  return new URL(`data:text/javascript;base64,${btoa(workerSource())}`);
+}

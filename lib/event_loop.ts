@@ -1,7 +1,7 @@
 /**
  * libvirt's event loop: started once per process, before the first connection opens, in a worker
- * thread of its own. Keepalive, the detection of closed remote connections and domain events ride on
- * it.
+ * thread of its own. Keepalive, the detection of closed remote connections and the events of
+ * lib/events.ts ride on it.
  *
  * It has a price: with the loop registered, libvirt's remote client re-arms the loop's socket watch
  * around every RPC, which wakes the loop thread twice per call. Measured on 2 cores (docs/benchmarks.md),
@@ -12,6 +12,7 @@
  */
 import { Worker } from "node:worker_threads";
 import { eventLoopWorkerUrl } from "./_event_loop_worker.ts";
+import type { CopiedArg } from "./ffi/event_args.ts";
 import { libvirt } from "./ffi/library.ts";
 
 /** A raw event from the worker (see lib/_event_loop_worker.ts); lib/events.ts gives it types. */
@@ -19,13 +20,12 @@ export interface RawEvent {
   type: "event" | "closed";
   /** The subscription (or close watch) id the callback's opaque pointer carried. */
   id: number;
-  kind?: string;
-  domain?: { name: string; uuid: string };
-  event?: number;
-  detail?: number;
+  /** event: the callback's arguments, copied (lib/ffi/event_args.ts); decoded by lib/events/_decode.ts. */
+  args?: CopiedArg[];
+  /** event: set instead of `args` when copying them threw (a bug; surfaced, never swallowed). */
+  failure?: string;
+  /** closed: virConnectCloseReason. */
   reason?: number;
-  device?: string | null;
-  namespace?: string | null;
   at: number;
 }
 
@@ -33,7 +33,8 @@ export interface RawEvent {
 export interface LoopReply {
   ok: boolean;
   callbackId?: number;
-  error?: { code: number; domain: number; level: number; message: string };
+  /** Set when the command itself was bad (not a libvirt failure: that is in the connection's error slot). */
+  message?: string;
 }
 
 /** The running loop, as lib/events.ts uses it. */
@@ -93,7 +94,7 @@ function startEventLoop(): Promise<EventLoop | null> {
   // [2] set by the worker once its loop has left libvirt for good
   const control = new SharedArrayBuffer(12);
   const flags = new Int32Array(control);
-  const worker = new Worker(eventLoopWorkerUrl, { workerData: { libraryPath: lib.path, control } });
+  const worker = new Worker(eventLoopWorkerUrl(), { workerData: { libraryPath: lib.path, control } });
   const pending = new Map<number, (reply: LoopReply) => void>();
   let listener: ((event: RawEvent) => void) | undefined;
   let nextRequest = 1;
