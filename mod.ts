@@ -247,9 +247,15 @@ export { type UpOptions, upRange } from "./lib/range/up.ts";
 // Strict descriptions and metadata validation (issue 9).
 export { validateMetadataNamespace, validateMetadataPrefix } from "./lib/domain_xml.ts";
 export {
+  type BaseImageSpec,
   DEFAULT_LIMITS as DEFAULT_DESCRIPTION_LIMITS,
   type DescriptionLimits,
+  type ExpandedNic,
+  type KernelSpec,
+  type NicSpecInput,
   type ParseRangeOptions,
+  type ReservationSpec,
+  type ValidateOptions,
 } from "./lib/range/description.ts";
 
 // ---------------------------------------------------------------------------------------------------

@@ -123,7 +123,9 @@ export interface DomainSpec {
   machine?: string;
   /** CPU mode: "host-passthrough" / "host-model" (KVM), or omitted for the hypervisor's default. */
   cpuMode?: "host-passthrough" | "host-model" | "maximum";
+  /** The disks, in boot order (the first boots when there is no kernel). */
   disks?: DiskSpec[];
+  /** The NICs. */
   nics?: NicSpec[];
   /** Add the qemu-guest-agent virtio channel (`org.qemu.guest_agent.0`). */
   guestAgent?: boolean;
@@ -131,9 +133,13 @@ export interface DomainSpec {
   kernel?: KernelBootSpec;
   /** A serial console (plus the matching `<console>`). */
   serial?: SerialSpec;
+  /** A namespaced string map in `<metadata>` (see {@link metadataXml}). */
   metadata?: MetadataSpec;
+  /** What libvirt does when the guest powers off. */
   onPoweroff?: LifecycleAction;
+  /** What libvirt does when the guest reboots. */
   onReboot?: LifecycleAction;
+  /** What libvirt does when the guest crashes. */
   onCrash?: LifecycleAction;
 }
 

@@ -12,9 +12,12 @@ import {
   getDomainMetadata,
   metadataXml,
   parseMetadataXml,
+  setDomainMetadata,
   undefineDomain,
   validateDomainName,
   validateMac,
+  validateMetadataNamespace,
+  validateMetadataPrefix,
 } from "../mod.ts";
 import { DAEMON_SOCKET } from "./_helpers.ts";
 
@@ -316,4 +319,59 @@ Deno.test({
   fn: async () => {
     await roundTrip("qemu:///system", "qemu");
   },
+});
+
+Deno.test("metadata namespaces: absolute URIs libvirt can write back; the error names the field", async () => {
+  for (
+    const ok of [
+      "urn:deno-libvirt:range:1",
+      "https://example.org/a/b?c=d;e#f",
+      "http://[::1]/x",
+      "urn:%C3%A9",
+    ]
+  ) {
+    assert.equal(validateMetadataNamespace(ok), ok);
+  }
+  const refused: [string, RegExp][] = [
+    ["a&b<c>", /is not an absolute URI/],
+    ["urn:a&b", /contains "&" or "'"/],
+    ["urn:a'b", /contains "&" or "'"/],
+    ["https://x/a b", /cannot hold/],
+    ["urn:é", /cannot hold/],
+    ["relative/path", /is not an absolute URI/],
+    ["urn:", /is not an absolute URI/],
+    ["urn:" + "x".repeat(3000), /is 3004 characters long; the limit is 2048/],
+  ];
+  for (const [uri, why] of refused) {
+    assert.throws(() => validateMetadataNamespace(uri), (e: unknown) => {
+      assert.ok(e instanceof TypeError);
+      assert.match(e.message, /^Cannot build domain XML: metadata\.namespace /);
+      assert.match(e.message, why, uri);
+      assert.ok(e.message.length < 400, "the value is elided");
+      return true;
+    });
+  }
+  for (const bad of ["xmlns", "Xml1", "1a", "a:b", "a b", ""]) {
+    assert.throws(() => validateMetadataPrefix(bad), /metadata\.prefix .* is not an XML name/);
+  }
+  await using conn = await Connection.open("test:///default");
+  const dom = await defineDomain(conn, buildDomainXml({ ...base, name: "xml-md-ns" }));
+  try {
+    await assert.rejects(
+      setDomainMetadata(dom, "a&b<c>", "r", "<tags/>"),
+      /^TypeError: Cannot set metadata of domain "xml-md-ns": namespaceUri "a&b<c>" is not an absolute URI/,
+    );
+    await assert.rejects(
+      setDomainMetadata(dom, "urn:ok", "xml1", "<tags/>"),
+      /prefix "xml1" is not an XML name/,
+    );
+    // nothing was written, and the domain's XML still reads back
+    assert.equal(await getDomainMetadata(dom, "a&b<c>"), undefined);
+    await setDomainMetadata(dom, "urn:ok:1", "r", "<tags><tag key='k'>v</tag></tags>");
+    assert.deepEqual(parseMetadataXml((await getDomainMetadata(dom, "urn:ok:1"))!), { k: "v" });
+    (await defineDomain(conn, await dom.xmlDesc({ inactive: true }))).free();
+  } finally {
+    await undefineDomain(dom);
+    dom.free();
+  }
 });

@@ -112,124 +112,103 @@ function start(event: jsYaml.Event): number {
   }
 }
 
+type Places = Map<string, { key?: number; value: number }>;
+
 /**
  * Walks the events once: records each field's key and value offsets, enforces the alias rules and the
  * node budget, and refuses a second document.
  */
-function index(
-  text: string,
-  events: jsYaml.Event[],
-  limits: YamlLimits,
-  at: (offset: number) => { line: number; column: number },
-): Map<string, { key?: number; value: number }> {
-  const places = new Map<string, { key?: number; value: number }>();
-  const anchors = new Map<string, number>(); // anchor -> expanded node count
-  const open = new Set<string>();
-  const stack: Frame[] = [];
-  let documents = 0;
-  let aliases = 0;
-  let nodes = 0;
-  let last = 0;
-  const fail = (message: string, offset: number): never => {
-    const { line, column } = at(offset);
+class Indexer {
+  readonly places: Places = new Map();
+  /** anchor -> the number of nodes it stands for */
+  readonly #anchors = new Map<string, number>();
+  /** anchors of collections not closed yet (an alias to one is a cycle) */
+  readonly #open = new Set<string>();
+  readonly #stack: Frame[] = [];
+  #documents = 0;
+  #aliases = 0;
+  #nodes = 0;
+  #last = 0;
+
+  constructor(
+    readonly text: string,
+    readonly limits: YamlLimits,
+    readonly at: (offset: number) => { line: number; column: number },
+  ) {}
+
+  fail(message: string, offset: number): never {
+    const { line, column } = this.at(offset);
     throw new YamlError(message, line, column);
-  };
-  const count = (n: number, offset: number) => {
-    nodes += n;
-    for (const frame of stack) frame.nodes += n;
-    if (nodes > limits.maxNodes) {
-      fail(
-        `the document stands for more than ${limits.maxNodes} nodes once its aliases are expanded ` +
+  }
+
+  /** Charges `n` nodes to the document and to every open collection. */
+  count(n: number, offset: number): void {
+    this.#nodes += n;
+    for (const frame of this.#stack) frame.nodes += n;
+    if (this.#nodes > this.limits.maxNodes) {
+      this.fail(
+        `the document stands for more than ${this.limits.maxNodes} nodes once its aliases are expanded ` +
           "(an alias bomb?): write the values out, or raise limits.maxYamlNodes",
         offset,
       );
     }
-  };
-  /** The path of the node that starts now, and whether it is a mapping key. */
-  const place = (offset: number): { path?: YamlPath; isKey: boolean } => {
-    const top = stack.at(-1);
+  }
+
+  /** Records where the node that starts now is; says whether it is a mapping key. */
+  place(offset: number): { path?: YamlPath; isKey: boolean } {
+    const top = this.#stack.at(-1);
     if (top === undefined) {
-      places.set(key([]), { value: offset });
+      this.places.set(key([]), { value: offset });
       return { path: [], isKey: false };
     }
     if (top.kind === "ignored") return { isKey: false };
     if (top.kind === "seq") {
       const path = [...top.path, top.index++];
-      places.set(key(path), { value: offset });
+      this.places.set(key(path), { value: offset });
       return { path, isKey: false };
     }
     if (top.expectKey) return { isKey: true };
     const path = top.currentKey === undefined ? undefined : [...top.path, top.currentKey];
-    if (path) places.set(key(path), { ...places.get(key(path)), value: offset });
+    if (path) this.places.set(key(path), { ...this.places.get(key(path)), value: offset });
     return { ...(path ? { path } : {}), isKey: false };
-  };
+  }
+
   /** After a complete node: a mapping alternates key and value. */
-  const done = () => {
-    const top = stack.at(-1);
+  done(): void {
+    const top = this.#stack.at(-1);
     if (top?.kind === "map") top.expectKey = !top.expectKey;
-  };
-  for (const event of events) {
+  }
+
+  event(event: jsYaml.Event): void {
     if (event.type === EVENT_ID.DOCUMENT) {
-      if (++documents > 1) {
-        fail("more than one document (a second `---`): a range description is one document", 0);
+      if (++this.#documents > 1) {
+        this.fail("more than one document (a second `---`): a range description is one document", 0);
       }
-      continue;
+      return;
     }
     // An empty scalar (`count:`) has no offset of its own: it is where the node before it was.
     const own = start(event);
-    const offset = Number.isFinite(own) ? own : last;
-    last = offset;
-    if (event.type === EVENT_ID.POP) {
-      const frame = stack.pop();
-      if (frame === undefined) continue; // the document's end
-      if (frame.anchor !== undefined) {
-        open.delete(frame.anchor);
-        anchors.set(frame.anchor, frame.nodes);
-      }
-      done();
-      continue;
-    }
-    const top = stack.at(-1);
-    const { path, isKey } = place(offset);
-    const anchor = "anchorStart" in event && event.anchorStart >= 0 && event.type !== EVENT_ID.ALIAS
-      ? text.slice(event.anchorStart, event.anchorEnd)
-      : undefined;
-    if (event.type === EVENT_ID.ALIAS) {
-      const name = text.slice(event.anchorStart, event.anchorEnd);
-      if (++aliases > limits.maxAliases) {
-        fail(
-          `more than ${limits.maxAliases} aliases: write the values out, or raise limits.maxYamlAliases`,
-          offset,
-        );
-      }
-      if (open.has(name)) fail(`alias *${name} refers to a node that contains it (a cycle)`, offset);
-      const size = anchors.get(name);
-      if (size === undefined) fail(`alias *${name} refers to no anchor &${name} before it`, offset);
-      if (isKey) fail(`alias *${name} used as a mapping key: write the key out`, offset);
-      count(size!, offset);
-      done();
-      continue;
-    }
-    count(1, offset);
+    const offset = Number.isFinite(own) ? own : this.#last;
+    this.#last = offset;
+    if (event.type === EVENT_ID.POP) return this.pop();
+    const top = this.#stack.at(-1);
+    const { path, isKey } = this.place(offset);
+    if (event.type === EVENT_ID.ALIAS) return this.alias(event, offset, isKey);
+    this.count(1, offset);
+    const anchor = event.anchorStart >= 0 ? this.text.slice(event.anchorStart, event.anchorEnd) : undefined;
     if (event.type === EVENT_ID.SCALAR) {
       if (isKey && top?.kind === "map") {
-        top.currentKey = jsYaml.getScalarValue(text, event);
-        const k = [...top.path, top.currentKey];
-        places.set(key(k), { key: offset, value: offset });
+        top.currentKey = jsYaml.getScalarValue(this.text, event);
+        this.places.set(key([...top.path, top.currentKey]), { key: offset, value: offset });
       }
-      if (anchor !== undefined) anchors.set(anchor, 1);
-      done();
-      continue;
+      if (anchor !== undefined) this.#anchors.set(anchor, 1);
+      return this.done();
     }
-    // a mapping or a sequence
+    // a mapping or a sequence; one that is a key (or under one) is not indexed
     if (isKey && top?.kind === "map") top.currentKey = undefined;
-    const kind = isKey || (path === undefined && stack.length > 0)
-      ? "ignored"
-      : event.type === EVENT_ID.MAPPING
-      ? "map"
-      : "seq";
-    if (anchor !== undefined) open.add(anchor);
-    stack.push({
+    const kind = isKey || path === undefined ? "ignored" : event.type === EVENT_ID.MAPPING ? "map" : "seq";
+    if (anchor !== undefined) this.#open.add(anchor);
+    this.#stack.push({
       kind,
       path: path ?? [],
       index: 0,
@@ -238,7 +217,32 @@ function index(
       ...(anchor !== undefined ? { anchor } : {}),
     });
   }
-  return places;
+
+  pop(): void {
+    const frame = this.#stack.pop();
+    if (frame === undefined) return; // the document's end
+    if (frame.anchor !== undefined) {
+      this.#open.delete(frame.anchor);
+      this.#anchors.set(frame.anchor, frame.nodes);
+    }
+    this.done();
+  }
+
+  alias(event: jsYaml.AliasEvent, offset: number, isKey: boolean): void {
+    const name = this.text.slice(event.anchorStart, event.anchorEnd);
+    if (++this.#aliases > this.limits.maxAliases) {
+      this.fail(
+        `more than ${this.limits.maxAliases} aliases: write the values out, or raise limits.maxYamlAliases`,
+        offset,
+      );
+    }
+    if (this.#open.has(name)) this.fail(`alias *${name} refers to a node that contains it (a cycle)`, offset);
+    const size = this.#anchors.get(name);
+    if (size === undefined) this.fail(`alias *${name} refers to no anchor &${name} before it`, offset);
+    if (isKey) this.fail(`alias *${name} used as a mapping key: write the key out`, offset);
+    this.count(size, offset);
+    this.done();
+  }
 }
 
 /**
@@ -252,11 +256,13 @@ function index(
  */
 export function parseYaml(text: string, limits: YamlLimits): ParsedYaml {
   const at = lineIndex(text);
-  let places: Map<string, { key?: number; value: number }>;
+  let places: Places;
   let value: unknown;
   try {
     const events = jsYaml.parseEvents(text, { maxDepth: limits.maxDepth });
-    places = index(text, events, limits, at);
+    const indexer = new Indexer(text, limits, at);
+    for (const event of events) indexer.event(event);
+    places = indexer.places;
     value = jsYaml.constructFromEvents(events, { source: text, maxAliases: limits.maxAliases })[0];
   } catch (error) {
     if (error instanceof YamlError) throw error;

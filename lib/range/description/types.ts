@@ -16,7 +16,9 @@ export interface HostSpec {
 
 /** A DHCP host reservation of a network. */
 export interface ReservationSpec {
+  /** The NIC's MAC the reservation answers. */
   mac: string;
+  /** The address handed out. */
   address: string;
   /** The hostname dnsmasq hands out with it. */
   name?: string;
@@ -42,6 +44,7 @@ export interface NetworkSpec {
 
 /** A base image guests are cloned from (a qcow2 overlay per guest). */
 export interface BaseImageSpec {
+  /** The id guests name in `baseImage`. */
   id: string;
   /** The image's path on each host that runs guests of it. */
   path: string;
@@ -51,8 +54,11 @@ export interface BaseImageSpec {
 
 /** Direct kernel boot. */
 export interface KernelSpec {
+  /** Path of the kernel image on the host. */
   kernel: string;
+  /** Path of the initrd on the host. */
   initrd?: string;
+  /** The kernel command line. */
   cmdline?: string;
 }
 
@@ -68,8 +74,11 @@ export interface NicSpecInput {
 
 /** A kind of guest, instantiated `count` times. */
 export interface GuestSpec {
+  /** The kind's id: guests are named `<range>-<id>-<n>`. */
   id: string;
+  /** The id of a base image the guest's disk is an overlay of. */
   baseImage?: string;
+  /** Direct kernel boot instead of booting from the disk. */
   kernel?: KernelSpec;
   /** Memory, MiB. */
   memory: number;
@@ -81,11 +90,13 @@ export interface GuestSpec {
   type?: "kvm" | "qemu" | "test";
   /** The host id; or `hosts` to spread instances round-robin over several. */
   host?: string;
+  /** Several host ids: instances are spread over them round-robin. */
   hosts?: string[];
   /** Add the qemu-guest-agent channel. Default false. */
   agent?: boolean;
   /** Size of the overlay (or of the empty data disk of kernel-boot guests without base image), MiB. */
   diskMiB?: number;
+  /** The NICs, each on a network of the description. */
   nics?: NicSpecInput[];
 }
 
@@ -93,11 +104,15 @@ export interface GuestSpec {
 export interface RangeDescription {
   /** 1-32 letters, digits, "_" or "-": it prefixes everything the range creates. */
   name: string;
+  /** The libvirt hosts, at least one. */
   hosts: HostSpec[];
   /** Where volumes go: an existing pool, or a directory the range makes a pool of (`<name>.pool`). */
   storage?: { pool?: string; path?: string };
+  /** The networks the range creates (or uses, when `external`). */
   networks?: NetworkSpec[];
+  /** The base images guests are cloned from. */
   baseImages?: BaseImageSpec[];
+  /** The guest kinds, at least one. */
   guests: GuestSpec[];
   /** The snapshot `reset` reverts to, default "clean". */
   snapshot?: string;
@@ -105,8 +120,11 @@ export interface RangeDescription {
 
 /** One NIC of a concrete guest. */
 export interface ExpandedNic {
+  /** The network's name. */
   network: string;
+  /** Its MAC (written or generated). */
   mac: string;
+  /** Its planned address, when the description gives one. */
   address?: string;
   /** True when the MAC was generated, not written in the description. */
   generatedMac: boolean;
@@ -116,32 +134,47 @@ export interface ExpandedNic {
 export interface ExpandedGuest {
   /** `<range>-<guest>-<n>` */
   name: string;
+  /** The guest kind's id. */
   guestId: string;
   /** 1-based. */
   index: number;
+  /** The id of the host it runs on. */
   hostId: string;
+  /** That host's libvirt URI. */
   uri: string;
+  /** The hypervisor type. */
   type: "kvm" | "qemu" | "test";
+  /** Memory, MiB. */
   memoryMiB: number;
+  /** Virtual CPUs. */
   vcpus: number;
+  /** Whether the qemu-guest-agent channel is added. */
   agent: boolean;
+  /** The base image its overlay is made of. */
   baseImage?: BaseImageSpec;
+  /** Direct kernel boot. */
   kernel?: KernelSpec;
   /** The volume's name in the pool: `<range>.<guest>-<n>.qcow2`. */
   volume: string;
+  /** The size of its disk, MiB. */
   diskMiB: number;
+  /** Its NICs, with MACs and planned addresses. */
   nics: ExpandedNic[];
 }
 
 /** A validated description and its expansion. */
 export interface Range {
+  /** The description, normalized (networks, base images and hosts as validated). */
   description: RangeDescription;
+  /** The range name: the prefix of everything it creates. */
   name: string;
+  /** The concrete guests. */
   guests: ExpandedGuest[];
   /** Per host id: the networks the range creates there (external ones excluded). */
   networksByHost: Map<string, NetworkSpec[]>;
   /** The storage pool volumes go into. */
   pool: { name: string; created: boolean; path?: string };
+  /** The snapshot name `reset` reverts to. */
   snapshot: string;
 }
 
@@ -151,7 +184,9 @@ export interface DescriptionIssue {
   path: string;
   /** 1-based, when the description came from text. */
   line?: number;
+  /** 1-based column, when the description came from text. */
   column?: number;
+  /** What is wrong, and how to fix it. */
   message: string;
 }
 
@@ -223,6 +258,8 @@ export class RangeDescriptionError extends Error {
   /** How many more problems were found than `issues` holds. */
   readonly omitted: number;
   /**
+   * Builds the error; its message lists every recorded problem, one a line.
+   *
    * @param source the file name or "description"
    * @param issues what is wrong (at least one)
    * @param omitted how many further problems were found but not recorded
