@@ -1018,6 +1018,11 @@ export interface LifecycleResult {
   changed: boolean;
   /** True when the domain no longer exists afterwards (a transient domain that stopped, or an undefine). */
   gone?: boolean;
+  /**
+   * True with `states: false`: nothing was read, `before`/`after`/`afterReason` are what the call's
+   * success implies ("nostate"/"unknown" where it implies nothing), and `gone` is not reported.
+   */
+  inferred?: true;
 }
 
 /** Options every lifecycle operation takes. */
@@ -1028,6 +1033,14 @@ export interface LifecycleOptions {
    * {@link OperationInvalidError}.
    */
   ifNeeded?: boolean;
+  /**
+   * Read the state before and after the call (default true): two more round trips, for exact
+   * `before`/`after`/`afterReason`/`gone` and refusals worded before libvirt is asked. `false` makes
+   * the operation one call, like libvirt-python's: the result is inferred from its success
+   * (`inferred: true`), libvirt itself refuses invalid transitions (still an
+   * {@link OperationInvalidError}), and `ifNeeded` reads the state only when libvirt refused.
+   */
+  states?: boolean;
 }
 
 /** Options for {@link startDomain}. */
@@ -1052,6 +1065,8 @@ export interface UndefineOptions {
   checkpointsMetadata?: boolean;
   /** Remove the UEFI NVRAM file (true), keep it (false), or let libvirt refuse when one exists (unset). */
   nvram?: boolean;
+  /** As {@link LifecycleOptions.states}: `false` undefines in one call (before/after "nostate"). */
+  states?: boolean;
 }
 
 /** Options for {@link shutdownDomain}. */
@@ -1181,9 +1196,19 @@ interface Plan {
   /** True when `ifNeeded` makes this state a no-op. */
   noop?: (state: DomainStateName) => boolean;
   run: (handle: Deno.PointerObject) => Promise<number>;
+  /** What success implies, for `states: false` (absent: "nostate"/"unknown"). */
+  implies?: { before?: DomainStateName; after?: DomainStateName; reason?: string };
+  /** True when success may make a transient domain vanish (its cached handle is dropped then). */
+  mayVanish?: boolean;
 }
 
-async function lifecycle(domain: Domain, plan: Plan, ifNeeded = false): Promise<LifecycleResult> {
+async function lifecycle(
+  domain: Domain,
+  plan: Plan,
+  ifNeeded = false,
+  states = true,
+): Promise<LifecycleResult> {
+  if (!states) return await leanLifecycle(domain, plan, ifNeeded);
   const t0 = performance.now();
   const before = await readState(domain, plan.verb);
   if (ifNeeded && plan.noop?.(before.state)) {
@@ -1213,6 +1238,40 @@ async function lifecycle(domain: Domain, plan: Plan, ifNeeded = false): Promise<
   };
 }
 
+/** A lifecycle operation in one call ({ states: false }): the result follows from its success. */
+async function leanLifecycle(domain: Domain, plan: Plan, ifNeeded: boolean): Promise<LifecycleResult> {
+  const t0 = performance.now();
+  try {
+    await domain[kCall](plan.verb, plan.run, isNegative);
+  } catch (error) {
+    const attributed = attribute_(error, domain, plan.verb);
+    // libvirt refused: with ifNeeded, one read tells a no-op from a real refusal
+    if (ifNeeded && plan.noop && attributed instanceof OperationInvalidError) {
+      const now = await readState(domain, plan.verb);
+      if (plan.noop(now.state)) {
+        return {
+          before: now.state,
+          after: now.state,
+          afterReason: now.reasonName,
+          tookMs: elapsed(t0),
+          changed: false,
+        };
+      }
+    }
+    throw attributed;
+  }
+  // the cache must not hand out a transient domain that may have vanished with this call
+  if (plan.mayVanish) invalidate(domain, domain.uuid);
+  return {
+    before: plan.implies?.before ?? "nostate",
+    after: plan.implies?.after ?? "nostate",
+    afterReason: plan.implies?.reason ?? "unknown",
+    tookMs: elapsed(t0),
+    changed: true,
+    inferred: true,
+  };
+}
+
 const notRunning = (s: DomainStateName) => active.has(s) ? undefined : "domain is not running";
 
 /**
@@ -1237,12 +1296,19 @@ const notRunning = (s: DomainStateName) => active.has(s) ? undefined : "domain i
 export function startDomain(domain: Domain, options: StartOptions = {}): Promise<LifecycleResult> {
   const flags = (options.paused ? 1 : 0) | (options.autodestroy ? 2 : 0) | (options.bypassCache ? 4 : 0) |
     (options.forceBoot ? 8 : 0);
-  return lifecycle(domain, {
-    verb: "start",
-    refuse: (s) => active.has(s) ? `domain is already ${s === "blocked" ? "running" : s}` : undefined,
-    noop: (s) => runningStates.has(s) && !options.paused,
-    run: (h) => libvirt().symbols.virDomainCreateWithFlagsAsync(h, flags),
-  }, options.ifNeeded);
+  return lifecycle(
+    domain,
+    {
+      verb: "start",
+      refuse: (s) => active.has(s) ? `domain is already ${s === "blocked" ? "running" : s}` : undefined,
+      noop: (s) => runningStates.has(s) && !options.paused,
+      run: (h) => libvirt().symbols.virDomainCreateWithFlagsAsync(h, flags),
+      // a managed save image makes it "restored" rather than "booted": only a read can tell
+      implies: { before: "shutoff", after: options.paused ? "paused" : "running" },
+    },
+    options.ifNeeded,
+    options.states,
+  );
 }
 
 /**
@@ -1259,12 +1325,19 @@ export function startDomain(domain: Domain, options: StartOptions = {}): Promise
  */
 export async function destroyDomain(domain: Domain, options: DestroyOptions = {}): Promise<LifecycleResult> {
   const flags = options.graceful ? 1 : 0;
-  const result = await lifecycle(domain, {
-    verb: "destroy",
-    refuse: notRunning,
-    noop: (s) => !active.has(s),
-    run: (h) => libvirt().symbols.virDomainDestroyFlagsAsync(h, flags),
-  }, options.ifNeeded);
+  const result = await lifecycle(
+    domain,
+    {
+      verb: "destroy",
+      refuse: notRunning,
+      noop: (s) => !active.has(s),
+      run: (h) => libvirt().symbols.virDomainDestroyFlagsAsync(h, flags),
+      implies: { after: "shutoff", reason: "destroyed" },
+      mayVanish: true,
+    },
+    options.ifNeeded,
+    options.states,
+  );
   return result;
 }
 
@@ -1467,17 +1540,23 @@ export function resetDomain(domain: Domain): Promise<LifecycleResult> {
  * @throws {OperationInvalidError} when the domain is not running
  */
 export function suspendDomain(domain: Domain, options: LifecycleOptions = {}): Promise<LifecycleResult> {
-  return lifecycle(domain, {
-    verb: "suspend",
-    refuse: (s) =>
-      runningStates.has(s)
-        ? undefined
-        : s === "paused"
-        ? "domain is already paused"
-        : "domain is not running",
-    noop: (s) => s === "paused",
-    run: (h) => libvirt().symbols.virDomainSuspendAsync(h),
-  }, options.ifNeeded);
+  return lifecycle(
+    domain,
+    {
+      verb: "suspend",
+      refuse: (s) =>
+        runningStates.has(s)
+          ? undefined
+          : s === "paused"
+          ? "domain is already paused"
+          : "domain is not running",
+      noop: (s) => s === "paused",
+      run: (h) => libvirt().symbols.virDomainSuspendAsync(h),
+      implies: { after: "paused", reason: "user" },
+    },
+    options.ifNeeded,
+    options.states,
+  );
 }
 
 /**
@@ -1493,13 +1572,19 @@ export function suspendDomain(domain: Domain, options: LifecycleOptions = {}): P
  * @throws {OperationInvalidError} when the domain is not paused
  */
 export function resumeDomain(domain: Domain, options: LifecycleOptions = {}): Promise<LifecycleResult> {
-  return lifecycle(domain, {
-    verb: "resume",
-    refuse: (s) =>
-      s === "paused" ? undefined : runningStates.has(s) ? "domain is not paused" : "domain is not running",
-    noop: (s) => runningStates.has(s),
-    run: (h) => libvirt().symbols.virDomainResumeAsync(h),
-  }, options.ifNeeded);
+  return lifecycle(
+    domain,
+    {
+      verb: "resume",
+      refuse: (s) =>
+        s === "paused" ? undefined : runningStates.has(s) ? "domain is not paused" : "domain is not running",
+      noop: (s) => runningStates.has(s),
+      run: (h) => libvirt().symbols.virDomainResumeAsync(h),
+      implies: { before: "paused", after: "running", reason: "unpaused" },
+    },
+    options.ifNeeded,
+    options.states,
+  );
 }
 
 /**
@@ -1589,11 +1674,16 @@ export async function undefineDomain(
     (options.nvram === true ? 4 : 0) | (options.nvram === false ? 8 : 0) |
     (options.checkpointsMetadata ? 16 : 0);
   const uuid = domain.uuid;
-  const result = await lifecycle(domain, {
-    verb: "undefine",
-    refuse: () => undefined,
-    run: (h) => libvirt().symbols.virDomainUndefineFlagsAsync(h, flags),
-  });
+  const result = await lifecycle(
+    domain,
+    {
+      verb: "undefine",
+      refuse: () => undefined,
+      run: (h) => libvirt().symbols.virDomainUndefineFlagsAsync(h, flags),
+    },
+    false,
+    options.states,
+  );
   invalidate(domain, uuid);
   return result;
 }

@@ -82,6 +82,17 @@ export async function ensureEventLoop(): Promise<boolean> {
   return (await eventLoop()) !== null;
 }
 
+/**
+ * True once something asked for the loop (an open, an event subscription), whether or not it has
+ * finished starting, or started at all: lib/connection.ts's start policy lets `eventLoop: false` opens
+ * use a loop that is there, without starting one.
+ *
+ * @returns true when {@link eventLoop} was called before
+ */
+export function eventLoopRequested(): boolean {
+  return started !== undefined;
+}
+
 /** The running event loop (started on first use), or null when disabled or it failed to start. */
 export function eventLoop(): Promise<EventLoop | null> {
   return started ??= enabled ? startEventLoop() : Promise.resolve(null);

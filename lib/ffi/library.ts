@@ -104,9 +104,11 @@ function load(): LoadedLibvirt {
   const override = configuredPath();
   const path = override ?? DEFAULT_LIBRARY;
   const tried = override ? [`${override} (from ${LIBRARY_PATH_ENV})`] : [DEFAULT_LIBRARY];
-  let lib: Deno.DynamicLibrary<typeof libvirtSymbols>;
+  // Bind only virGetVersion now; every other symbol binds on first use (lazySymbols): binding the
+  // whole table costs ~20 ms at start, more than a one-shot script spends talking to libvirt.
+  let lib: Deno.DynamicLibrary<Pick<typeof libvirtSymbols, "virGetVersion">>;
   try {
-    lib = Deno.dlopen(path, libvirtSymbols);
+    lib = Deno.dlopen(path, { virGetVersion: libvirtSymbols.virGetVersion });
   } catch (error) {
     if (isPermissionError(error)) throw error;
     const fix = override
@@ -145,11 +147,101 @@ function load(): LoadedLibvirt {
     throw new LibvirtLoadError(`Cannot load libvirt: virResetError not found in ${path}`, tried);
   }
   silenceLibxml2(libc, silentErrorHandler);
-  const result: LoadedLibvirt = { symbols: lib.symbols, libc, path, version, silentErrorHandler };
+  const table = lazySymbols(path, tried);
+  const blockingTable = blockingView(table);
+  const result: LoadedLibvirt = {
+    // inside runBlocking(), the `...Async` twins run on the calling thread (see runBlocking)
+    get symbols() {
+      return blocking > 0 ? blockingTable : table;
+    },
+    libc,
+    path,
+    version,
+    silentErrorHandler,
+  };
   // Silence libvirt's default printer before anything can fail. lib/_open_errors.ts later replaces
   // this global handler with the one that attributes failed opens; a NULL handler would restore stderr.
-  lib.symbols.virSetErrorFunc(null, silentErrorHandler);
+  result.symbols.virSetErrorFunc(null, silentErrorHandler);
   return result;
+}
+
+type LibvirtSymbols = Deno.DynamicLibrary<typeof libvirtSymbols>["symbols"];
+
+let blocking = 0;
+
+/**
+ * Runs `fn` with every `...Async` symbol it calls synchronously (before its first `await`) replaced by
+ * its blocking twin, wrapped in a resolved promise: the call runs on the calling thread, without the
+ * hop to Deno's blocking pool. For connections opened with `blocking: true` (lib/connection.ts): a
+ * sequential script on a local socket, where the hop costs more than it saves. Blocks the isolate for
+ * the call's duration.
+ *
+ * @param fn the call, typically `(h) => libvirt().symbols.virDomainGetStateAsync(h, ...)`
+ * @returns what `fn` returns
+ */
+export function runBlocking<T>(fn: () => T): T {
+  blocking++;
+  try {
+    return fn();
+  } finally {
+    blocking--;
+  }
+}
+
+/** The table with each `<name>Async` entry calling `<name>` on this thread, its result in a promise. */
+function blockingView(table: LibvirtSymbols): LibvirtSymbols {
+  const view: Record<string, unknown> = {};
+  const source = table as unknown as Record<string, (...args: unknown[]) => unknown>;
+  for (const name of Object.keys(libvirtSymbols)) {
+    const base = name.endsWith("Async") ? name.slice(0, -"Async".length) : undefined;
+    Object.defineProperty(view, name, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        const value = base === undefined || !(base in libvirtSymbols) ? source[name] : (() => {
+          const sync = source[base];
+          return (...args: unknown[]) => Promise.resolve(sync(...args));
+        })();
+        Object.defineProperty(view, name, { value, enumerable: true, writable: false });
+        return value;
+      },
+    });
+  }
+  return view as unknown as LibvirtSymbols;
+}
+
+/**
+ * The symbol table, each entry bound (dlopen of the already-loaded library with a one-entry table) the
+ * first time it is read, then kept as a plain property. A symbol this libvirt lacks fails at its first
+ * use with a LibvirtLoadError naming it, instead of failing the whole load.
+ */
+function lazySymbols(path: string, tried: string[]): LibvirtSymbols {
+  const table: Record<string, unknown> = {};
+  const definitions = libvirtSymbols as unknown as Record<string, Deno.ForeignFunction>;
+  for (const name of Object.keys(definitions)) {
+    Object.defineProperty(table, name, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        let bound: unknown;
+        try {
+          bound = Deno.dlopen(path, { [name]: definitions[name] }).symbols[name];
+        } catch (error) {
+          if (isPermissionError(error)) throw error;
+          throw new LibvirtLoadError(
+            `Cannot use ${name.replace(/Async$/, "")} from ${path}: ${
+              (error as Error).message
+            }; this libvirt is too old for the call, upgrade the libvirt0 package`,
+            tried,
+            { cause: error },
+          );
+        }
+        Object.defineProperty(table, name, { value: bound, enumerable: true, writable: false });
+        return bound;
+      },
+    });
+  }
+  return table as unknown as LibvirtSymbols;
 }
 
 /**
