@@ -7,6 +7,7 @@
  *   deno run --allow-all bench/compare.ts [--rounds 5] [--quick] [--write] [--only OP@WHERE,...]
  *
  * `--only lookup_info@libvirtd` runs just that scenario (without --write: a partial table).
+ * `--socket PATH` talks to a libvirtd listening on PATH (`test+unix:///...?socket=PATH`).
  *
  * Needs root's libvirtd (tests/integration/lab/lab.sh up), gcc + libvirt-dev, python3-libvirt.
  *
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: false },
     write: { type: "boolean", default: false },
     only: { type: "string" },
+    socket: { type: "string" },
   },
 });
 const rounds = Number(values.rounds);
@@ -41,7 +43,8 @@ await run("gcc", ["-O2", "-pthread", "-o", `${buildDir}/client`, `${here}clients
 const nodeFile = `${buildDir}/node100.xml`;
 await run("/usr/bin/python3", [`${here}clients/make_node_xml.py`, "100", nodeFile]);
 // test+unix:///default forgets its state when its last client leaves: hold it for the whole run.
-const keeper = await Connection.open("test+unix:///default");
+const daemon = (uri: string) => values.socket ? `${uri}?socket=${values.socket}` : uri;
+const keeper = await Connection.open(daemon("test+unix:///default"));
 
 interface Scenario {
   op: "open_close" | "lookup_info" | "list_all";
@@ -52,7 +55,13 @@ interface Scenario {
 }
 const scenarios: Scenario[] = [
   { op: "open_close", uri: "test:///default", where: "in-process", iterations: 200, virsh: ["uri"] },
-  { op: "open_close", uri: "test+unix:///default", where: "libvirtd", iterations: 200, virsh: ["uri"] },
+  {
+    op: "open_close",
+    uri: daemon("test+unix:///default"),
+    where: "libvirtd",
+    iterations: 200,
+    virsh: ["uri"],
+  },
   {
     op: "lookup_info",
     uri: "test:///default",
@@ -62,7 +71,7 @@ const scenarios: Scenario[] = [
   },
   {
     op: "lookup_info",
-    uri: "test+unix:///default",
+    uri: daemon("test+unix:///default"),
     where: "libvirtd",
     iterations: 2000,
     virsh: ["dominfo", "test"],
@@ -76,7 +85,7 @@ const scenarios: Scenario[] = [
   },
   {
     op: "list_all",
-    uri: `test+unix://${nodeFile}`,
+    uri: daemon(`test+unix://${nodeFile}`),
     where: "libvirtd",
     iterations: 300,
     virsh: ["list", "--all", "--name"],

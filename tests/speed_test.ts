@@ -1,7 +1,9 @@
 // The lean paths of issue 11: one-call lifecycle ({ states: false }), blocking connections, opens
 // that do not start the event loop, lazily bound symbols. In-process test driver only.
 import assert from "node:assert/strict";
+import { kInternals } from "../lib/connection.ts";
 import { eventLoopRequested } from "../lib/event_loop.ts";
+import { libvirt, runBlocking } from "../lib/ffi/library.ts";
 import {
   Connection,
   defineDomain,
@@ -99,6 +101,14 @@ Deno.test("a blocking connection gives the same results and the same error attri
   const [x, y] = [await errorOf(fast), await errorOf(normal)];
   assert.ok(x instanceof NotFoundError);
   assert.deepEqual([x.message, x.code, x.domain], [y.message, y.code, y.domain]);
+  // inside runBlocking an ...Async twin has done its work when it returns (the out-buffer is filled)
+  const out = new BigUint64Array(1);
+  const handle = Deno.UnsafePointer.create(fast[kInternals].pointerValue());
+  const pending = runBlocking(() =>
+    libvirt().symbols.virConnectGetLibVersionAsync(handle, new Uint8Array(out.buffer))
+  );
+  assert.ok(out[0] > 0n, "the version was written before the promise was awaited");
+  assert.equal(await pending, 0);
   // a blocking call still queues behind the connection's lock like any other
   const both = await Promise.all([a.state(), a.info(), a.state()]);
   assert.equal(both[0].state, "running");

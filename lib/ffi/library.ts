@@ -147,13 +147,8 @@ function load(): LoadedLibvirt {
     throw new LibvirtLoadError(`Cannot load libvirt: virResetError not found in ${path}`, tried);
   }
   silenceLibxml2(libc, silentErrorHandler);
-  const table = lazySymbols(path, tried);
-  const blockingTable = blockingView(table);
   const result: LoadedLibvirt = {
-    // inside runBlocking(), the `...Async` twins run on the calling thread (see runBlocking)
-    get symbols() {
-      return blocking > 0 ? blockingTable : table;
-    },
+    symbols: lazySymbols(path, tried),
     libc,
     path,
     version,
@@ -170,9 +165,9 @@ type LibvirtSymbols = Deno.DynamicLibrary<typeof libvirtSymbols>["symbols"];
 let blocking = 0;
 
 /**
- * Runs `fn` with every `...Async` symbol it calls synchronously (before its first `await`) replaced by
- * its blocking twin, wrapped in a resolved promise: the call runs on the calling thread, without the
- * hop to Deno's blocking pool. For connections opened with `blocking: true` (lib/connection.ts): a
+ * Runs `fn` with every `...Async` symbol it calls synchronously (before its first `await`) running as
+ * its blocking twin, the result wrapped in a resolved promise: the call runs on the calling thread,
+ * without the hop to Deno's blocking pool. For connections opened with `blocking: true` (lib/connection.ts): a
  * sequential script on a local socket, where the hop costs more than it saves. Blocks the isolate for
  * the call's duration.
  *
@@ -186,28 +181,6 @@ export function runBlocking<T>(fn: () => T): T {
   } finally {
     blocking--;
   }
-}
-
-/** The table with each `<name>Async` entry calling `<name>` on this thread, its result in a promise. */
-function blockingView(table: LibvirtSymbols): LibvirtSymbols {
-  const view: Record<string, unknown> = {};
-  const source = table as unknown as Record<string, (...args: unknown[]) => unknown>;
-  for (const name of Object.keys(libvirtSymbols)) {
-    const base = name.endsWith("Async") ? name.slice(0, -"Async".length) : undefined;
-    Object.defineProperty(view, name, {
-      configurable: true,
-      enumerable: true,
-      get() {
-        const value = base === undefined || !(base in libvirtSymbols) ? source[name] : (() => {
-          const sync = source[base];
-          return (...args: unknown[]) => Promise.resolve(sync(...args));
-        })();
-        Object.defineProperty(view, name, { value, enumerable: true, writable: false });
-        return value;
-      },
-    });
-  }
-  return view as unknown as LibvirtSymbols;
 }
 
 /**
@@ -226,6 +199,14 @@ function lazySymbols(path: string, tried: string[]): LibvirtSymbols {
         let bound: unknown;
         try {
           bound = Deno.dlopen(path, { [name]: definitions[name] }).symbols[name];
+          const base = name.endsWith("Async") ? name.slice(0, -"Async".length) : undefined;
+          if (base !== undefined && base in definitions) {
+            // inside runBlocking(), the twin runs the blocking call on this thread instead
+            const nonblocking = bound as (...args: unknown[]) => Promise<unknown>;
+            const table_ = table as Record<string, (...args: unknown[]) => unknown>;
+            bound = (...args: unknown[]) =>
+              blocking > 0 ? Promise.resolve(table_[base](...args)) : nonblocking(...args);
+          }
         } catch (error) {
           if (isPermissionError(error)) throw error;
           throw new LibvirtLoadError(
