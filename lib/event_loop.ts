@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { Worker } from "node:worker_threads";
+import type { Worker as NodeWorker } from "node:worker_threads";
 import { eventLoopWorkerUrl } from "./_event_loop_worker.ts";
 import { libvirt } from "./ffi/library.ts";
 
@@ -98,7 +98,10 @@ export function eventLoop(): Promise<EventLoop | null> {
   return started ??= enabled ? startEventLoop() : Promise.resolve(null);
 }
 
-function startEventLoop(): Promise<EventLoop | null> {
+// node:worker_threads is imported when the loop starts: the first node: module makes Deno load its
+// Node compatibility layer (~10-20 ms), which a process that never starts the loop should not pay.
+async function startEventLoop(): Promise<EventLoop | null> {
+  const { Worker } = await import("node:worker_threads") as { Worker: typeof NodeWorker };
   const lib = libvirt();
   // [0] stop requested, [1] commands posted (the worker compares it with the commands it handled),
   // [2] set by the worker once its loop has left libvirt for good

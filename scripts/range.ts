@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseArgs } from "./_args.ts";
 import { setEventLoopEnabled } from "../lib/event_loop.ts";
 import { isLocalUri } from "../lib/ip/sources/arp.ts";
 import { PoolRegistry } from "../lib/pool.ts";

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseArgs } from "./_args.ts";
 import { isNotFound } from "../lib/errors.ts";
 import { setEventLoopEnabled } from "../lib/event_loop.ts";
 import { isLocalUri } from "../lib/ip/sources/arp.ts";
