@@ -88,6 +88,11 @@ export async function ensureEventLoop(): Promise<boolean> {
  * use a loop that is there, without starting one.
  *
  * @returns true when {@link eventLoop} was called before
+ * @example
+ * ```ts
+ * import { eventLoopRequested } from "./event_loop.ts";
+ * console.log(eventLoopRequested()); // false until the first open or subscription
+ * ```
  */
 export function eventLoopRequested(): boolean {
   return started !== undefined;

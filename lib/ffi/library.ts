@@ -148,7 +148,7 @@ function load(): LoadedLibvirt {
   }
   silenceLibxml2(libc, silentErrorHandler);
   const result: LoadedLibvirt = {
-    symbols: lazySymbols(path, tried),
+    symbols: lazySymbols(path, tried, (name) => libc.dlsym(handle!, encode(name))),
     libc,
     path,
     version,
@@ -171,8 +171,14 @@ let blocking = 0;
  * sequential script on a local socket, where the hop costs more than it saves. Blocks the isolate for
  * the call's duration.
  *
- * @param fn the call, typically `(h) => libvirt().symbols.virDomainGetStateAsync(h, ...)`
+ * @param fn the call, typically `() => libvirt().symbols.virDomainGetStateAsync(h, ...)`
  * @returns what `fn` returns
+ * @example
+ * ```ts ignore
+ * const out = new BigUint64Array(1);
+ * const done = runBlocking(() => libvirt().symbols.virConnectGetLibVersionAsync(handle, new Uint8Array(out.buffer)));
+ * // out[0] holds the version already; `done` is a resolved promise of the call's result
+ * ```
  */
 export function runBlocking<T>(fn: () => T): T {
   blocking++;
@@ -184,11 +190,17 @@ export function runBlocking<T>(fn: () => T): T {
 }
 
 /**
- * The symbol table, each entry bound (dlopen of the already-loaded library with a one-entry table) the
- * first time it is read, then kept as a plain property. A symbol this libvirt lacks fails at its first
- * use with a LibvirtLoadError naming it, instead of failing the whole load.
+ * The symbol table, each entry bound the first time it is read, then kept as a plain property. A
+ * blocking symbol is bound by a dlopen of the already-loaded library with a one-entry table (Deno then
+ * compiles its fast call path, which in-process drivers feel); a nonblocking `...Async` twin, whose calls
+ * hop threads anyway, by dlsym and an UnsafeFnPointer, 20-60x cheaper to bind. A symbol this libvirt
+ * lacks fails at its first use with a LibvirtLoadError naming it, instead of failing the whole load.
  */
-function lazySymbols(path: string, tried: string[]): LibvirtSymbols {
+function lazySymbols(
+  path: string,
+  tried: string[],
+  dlsym: (name: string) => Deno.PointerValue,
+): LibvirtSymbols {
   const table: Record<string, unknown> = {};
   const definitions = libvirtSymbols as unknown as Record<string, Deno.ForeignFunction>;
   for (const name of Object.keys(definitions)) {
@@ -198,14 +210,25 @@ function lazySymbols(path: string, tried: string[]): LibvirtSymbols {
       get() {
         let bound: unknown;
         try {
-          bound = Deno.dlopen(path, { [name]: definitions[name] }).symbols[name];
           const base = name.endsWith("Async") ? name.slice(0, -"Async".length) : undefined;
           if (base !== undefined && base in definitions) {
-            // inside runBlocking(), the twin runs the blocking call on this thread instead
-            const nonblocking = bound as (...args: unknown[]) => Promise<unknown>;
+            const { name: cName = base, ...signature } = definitions[name] as Deno.ForeignFunction & {
+              name?: string;
+            };
+            const address = dlsym(cName);
+            if (address === null) throw new Error(`symbol ${cName} not found`);
+            const pointer = new Deno.UnsafeFnPointer(
+              address as Deno.PointerObject<typeof signature>,
+              signature,
+            );
             const table_ = table as Record<string, (...args: unknown[]) => unknown>;
+            // inside runBlocking(), the twin runs the blocking call on this thread instead
             bound = (...args: unknown[]) =>
-              blocking > 0 ? Promise.resolve(table_[base](...args)) : nonblocking(...args);
+              blocking > 0
+                ? Promise.resolve(table_[base](...args))
+                : (pointer.call as (...a: unknown[]) => Promise<unknown>)(...args);
+          } else {
+            bound = Deno.dlopen(path, { [name]: definitions[name] }).symbols[name];
           }
         } catch (error) {
           if (isPermissionError(error)) throw error;
