@@ -226,7 +226,7 @@ function lazySymbols(
             bound = (...args: unknown[]) =>
               blocking > 0
                 ? Promise.resolve(table_[base](...args))
-                : (pointer.call as (...a: unknown[]) => Promise<unknown>)(...args);
+                : (pointer as unknown as { call(...a: unknown[]): Promise<unknown> }).call(...args);
           } else {
             bound = Deno.dlopen(path, { [name]: definitions[name] }).symbols[name];
           }
