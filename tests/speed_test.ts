@@ -8,6 +8,7 @@ import {
   Connection,
   defineDomain,
   destroyDomain,
+  domainEvents,
   lookupDomain,
   NotFoundError,
   OperationInvalidError,
@@ -17,7 +18,7 @@ import {
   undefineDomain,
 } from "../mod.ts";
 import { countRpcs } from "../bench/_rpc_count.ts";
-import { testDomainXml } from "./_helpers.ts";
+import { nextEvent, testDomainXml } from "./_helpers.ts";
 
 // first in this file (its own isolate): nothing has asked for the loop yet
 Deno.test("open with eventLoop: false starts no event loop; a later default open does", async () => {
@@ -29,8 +30,16 @@ Deno.test("open with eventLoop: false starts no event loop; a later default open
     () => Connection.open("test:///default", { eventLoop: false, keepAlive: { interval: 5, count: 5 } }),
     /keepalive and eventLoop: false/,
   );
-  const normal = await Connection.open("test:///default");
+  // events work on a process whose connections opted out: the stream starts the loop itself
+  await using events = domainEvents("test:///default", { kinds: ["lifecycle"] });
+  await events.ready();
   assert.equal(eventLoopRequested(), true);
+  using dom = await lookupDomain(lean, "test");
+  await suspendDomain(dom, { states: false });
+  const event = await nextEvent(events[Symbol.asyncIterator]());
+  assert.equal(event.domain?.name, "test");
+  await resumeDomain(dom, { states: false });
+  const normal = await Connection.open("test:///default");
   await normal.close();
   await lean.close();
 });
