@@ -1205,10 +1205,10 @@ interface Plan {
 async function lifecycle(
   domain: Domain,
   plan: Plan,
-  ifNeeded = false,
-  states = true,
+  options: LifecycleOptions = {},
 ): Promise<LifecycleResult> {
-  if (!states) return await leanLifecycle(domain, plan, ifNeeded);
+  const ifNeeded = options.ifNeeded ?? false;
+  if (options.states === false) return await leanLifecycle(domain, plan, ifNeeded);
   const t0 = performance.now();
   const before = await readState(domain, plan.verb);
   if (ifNeeded && plan.noop?.(before.state)) {
@@ -1296,19 +1296,14 @@ const notRunning = (s: DomainStateName) => active.has(s) ? undefined : "domain i
 export function startDomain(domain: Domain, options: StartOptions = {}): Promise<LifecycleResult> {
   const flags = (options.paused ? 1 : 0) | (options.autodestroy ? 2 : 0) | (options.bypassCache ? 4 : 0) |
     (options.forceBoot ? 8 : 0);
-  return lifecycle(
-    domain,
-    {
-      verb: "start",
-      refuse: (s) => active.has(s) ? `domain is already ${s === "blocked" ? "running" : s}` : undefined,
-      noop: (s) => runningStates.has(s) && !options.paused,
-      run: (h) => libvirt().symbols.virDomainCreateWithFlagsAsync(h, flags),
-      // a managed save image makes it "restored" rather than "booted": only a read can tell
-      implies: { before: "shutoff", after: options.paused ? "paused" : "running" },
-    },
-    options.ifNeeded,
-    options.states,
-  );
+  return lifecycle(domain, {
+    verb: "start",
+    refuse: (s) => active.has(s) ? `domain is already ${s === "blocked" ? "running" : s}` : undefined,
+    noop: (s) => runningStates.has(s) && !options.paused,
+    run: (h) => libvirt().symbols.virDomainCreateWithFlagsAsync(h, flags),
+    // a managed save image makes it "restored" rather than "booted": only a read can tell
+    implies: { before: "shutoff", after: options.paused ? "paused" : "running" },
+  }, options);
 }
 
 /**
@@ -1325,19 +1320,14 @@ export function startDomain(domain: Domain, options: StartOptions = {}): Promise
  */
 export async function destroyDomain(domain: Domain, options: DestroyOptions = {}): Promise<LifecycleResult> {
   const flags = options.graceful ? 1 : 0;
-  const result = await lifecycle(
-    domain,
-    {
-      verb: "destroy",
-      refuse: notRunning,
-      noop: (s) => !active.has(s),
-      run: (h) => libvirt().symbols.virDomainDestroyFlagsAsync(h, flags),
-      implies: { after: "shutoff", reason: "destroyed" },
-      mayVanish: true,
-    },
-    options.ifNeeded,
-    options.states,
-  );
+  const result = await lifecycle(domain, {
+    verb: "destroy",
+    refuse: notRunning,
+    noop: (s) => !active.has(s),
+    run: (h) => libvirt().symbols.virDomainDestroyFlagsAsync(h, flags),
+    implies: { after: "shutoff", reason: "destroyed" },
+    mayVanish: true,
+  }, options);
   return result;
 }
 
@@ -1540,23 +1530,18 @@ export function resetDomain(domain: Domain): Promise<LifecycleResult> {
  * @throws {OperationInvalidError} when the domain is not running
  */
 export function suspendDomain(domain: Domain, options: LifecycleOptions = {}): Promise<LifecycleResult> {
-  return lifecycle(
-    domain,
-    {
-      verb: "suspend",
-      refuse: (s) =>
-        runningStates.has(s)
-          ? undefined
-          : s === "paused"
-          ? "domain is already paused"
-          : "domain is not running",
-      noop: (s) => s === "paused",
-      run: (h) => libvirt().symbols.virDomainSuspendAsync(h),
-      implies: { after: "paused", reason: "user" },
-    },
-    options.ifNeeded,
-    options.states,
-  );
+  return lifecycle(domain, {
+    verb: "suspend",
+    refuse: (s) =>
+      runningStates.has(s)
+        ? undefined
+        : s === "paused"
+        ? "domain is already paused"
+        : "domain is not running",
+    noop: (s) => s === "paused",
+    run: (h) => libvirt().symbols.virDomainSuspendAsync(h),
+    implies: { after: "paused", reason: "user" },
+  }, options);
 }
 
 /**
@@ -1572,19 +1557,14 @@ export function suspendDomain(domain: Domain, options: LifecycleOptions = {}): P
  * @throws {OperationInvalidError} when the domain is not paused
  */
 export function resumeDomain(domain: Domain, options: LifecycleOptions = {}): Promise<LifecycleResult> {
-  return lifecycle(
-    domain,
-    {
-      verb: "resume",
-      refuse: (s) =>
-        s === "paused" ? undefined : runningStates.has(s) ? "domain is not paused" : "domain is not running",
-      noop: (s) => runningStates.has(s),
-      run: (h) => libvirt().symbols.virDomainResumeAsync(h),
-      implies: { before: "paused", after: "running", reason: "unpaused" },
-    },
-    options.ifNeeded,
-    options.states,
-  );
+  return lifecycle(domain, {
+    verb: "resume",
+    refuse: (s) =>
+      s === "paused" ? undefined : runningStates.has(s) ? "domain is not paused" : "domain is not running",
+    noop: (s) => runningStates.has(s),
+    run: (h) => libvirt().symbols.virDomainResumeAsync(h),
+    implies: { before: "paused", after: "running", reason: "unpaused" },
+  }, options);
 }
 
 /**
@@ -1674,16 +1654,11 @@ export async function undefineDomain(
     (options.nvram === true ? 4 : 0) | (options.nvram === false ? 8 : 0) |
     (options.checkpointsMetadata ? 16 : 0);
   const uuid = domain.uuid;
-  const result = await lifecycle(
-    domain,
-    {
-      verb: "undefine",
-      refuse: () => undefined,
-      run: (h) => libvirt().symbols.virDomainUndefineFlagsAsync(h, flags),
-    },
-    false,
-    options.states,
-  );
+  const result = await lifecycle(domain, {
+    verb: "undefine",
+    refuse: () => undefined,
+    run: (h) => libvirt().symbols.virDomainUndefineFlagsAsync(h, flags),
+  }, { states: options.states });
   invalidate(domain, uuid);
   return result;
 }
