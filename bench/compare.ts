@@ -4,7 +4,10 @@
  * that drift of the machine hits every contender alike. Prints medians and ratios to C; with
  * `--write` also records the table in docs/benchmarks.md.
  *
- *   deno run --allow-all bench/compare.ts [--rounds 5] [--quick] [--write]
+ *   deno run --allow-all bench/compare.ts [--rounds 5] [--quick] [--write] [--only OP@WHERE,...]
+ *
+ * `--only lookup_info@libvirtd` runs just that scenario (without --write: a partial table).
+ * `--socket PATH` talks to a libvirtd listening on PATH (`test+unix:///...?socket=PATH`).
  *
  * Needs root's libvirtd (tests/integration/lab/lab.sh up), gcc + libvirt-dev, python3-libvirt.
  *
@@ -18,6 +21,8 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "5" },
     quick: { type: "boolean", default: false },
     write: { type: "boolean", default: false },
+    only: { type: "string" },
+    socket: { type: "string" },
   },
 });
 const rounds = Number(values.rounds);
@@ -34,11 +39,12 @@ async function run(cmd: string, args: string[]): Promise<string> {
 
 // --- setup --------------------------------------------------------------------------------------
 await Deno.mkdir(buildDir, { recursive: true });
-await run("gcc", ["-O2", "-o", `${buildDir}/client`, `${here}clients/client.c`, "-lvirt"]);
+await run("gcc", ["-O2", "-pthread", "-o", `${buildDir}/client`, `${here}clients/client.c`, "-lvirt"]);
 const nodeFile = `${buildDir}/node100.xml`;
 await run("/usr/bin/python3", [`${here}clients/make_node_xml.py`, "100", nodeFile]);
 // test+unix:///default forgets its state when its last client leaves: hold it for the whole run.
-const keeper = await Connection.open("test+unix:///default");
+const daemon = (uri: string) => values.socket ? `${uri}?socket=${values.socket}` : uri;
+const keeper = await Connection.open(daemon("test+unix:///default"));
 
 interface Scenario {
   op: "open_close" | "lookup_info" | "list_all";
@@ -49,7 +55,13 @@ interface Scenario {
 }
 const scenarios: Scenario[] = [
   { op: "open_close", uri: "test:///default", where: "in-process", iterations: 200, virsh: ["uri"] },
-  { op: "open_close", uri: "test+unix:///default", where: "libvirtd", iterations: 200, virsh: ["uri"] },
+  {
+    op: "open_close",
+    uri: daemon("test+unix:///default"),
+    where: "libvirtd",
+    iterations: 200,
+    virsh: ["uri"],
+  },
   {
     op: "lookup_info",
     uri: "test:///default",
@@ -59,7 +71,7 @@ const scenarios: Scenario[] = [
   },
   {
     op: "lookup_info",
-    uri: "test+unix:///default",
+    uri: daemon("test+unix:///default"),
     where: "libvirtd",
     iterations: 2000,
     virsh: ["dominfo", "test"],
@@ -73,12 +85,21 @@ const scenarios: Scenario[] = [
   },
   {
     op: "list_all",
-    uri: `test+unix://${nodeFile}`,
+    uri: daemon(`test+unix://${nodeFile}`),
     where: "libvirtd",
     iterations: 300,
     virsh: ["list", "--all", "--name"],
   },
 ];
+
+const only = values.only?.split(",");
+if (only) {
+  if (values.write) throw new TypeError("--only gives a partial table: do not combine it with --write");
+  scenarios.splice(0, scenarios.length, ...scenarios.filter((s) => only.includes(`${s.op}@${s.where}`)));
+  if (scenarios.length === 0) {
+    throw new TypeError(`--only ${values.only}: no such scenario (e.g. lookup_info@libvirtd)`);
+  }
+}
 
 interface Contender {
   name: string;
@@ -118,6 +139,12 @@ const contenders: Contender[] = [
     applies: () => true,
     measure: (s, n) => run("/usr/bin/python3", [`${here}clients/client.py`, ...clientArgs(s, n)]).then(perOp),
   },
+  ...[16, 32].map((threads): Contender => ({
+    name: `C, ${threads} threads (a connection each)`,
+    applies: (s) => notOpen(s) && s.where === "libvirtd",
+    measure: (s, n) =>
+      run(`${buildDir}/client`, [...clientArgs(s, n), "--concurrency", String(threads)]).then(perOp),
+  })),
   { name: "deno sync", applies: () => true, measure: deno("sync") },
   { name: "deno async", applies: () => true, measure: deno("async") },
   { name: "deno pool, 16 in flight", applies: notOpen, measure: deno("pool", ["--inflight", "16"]) },
@@ -182,16 +209,16 @@ for (const scenario of scenarios) {
 
 const goal = (text: string, ok: boolean) => lines.push(`- ${ok ? "met" : "**missed**"}: ${text}`);
 const pick = (op: string, where: string) =>
-  Object.entries(results).find(([k]) => k.startsWith(`${op} — ${where}`))![1];
+  Object.entries(results).find(([k]) => k.startsWith(`${op} — ${where}`))?.[1];
 lines.push("\n#### Goals\n");
-{
-  const r = pick("lookup_info", "in-process");
+if (!only) {
+  const r = pick("lookup_info", "in-process")!;
   goal(
     `sync in-process lookup+info within 1.3× C: ${(r["deno sync"] / r["C"]).toFixed(2)}×`,
     r["deno sync"] / r["C"] <= 1.3,
   );
   for (const op of ["lookup_info", "list_all"]) {
-    const d = pick(op, "libvirtd");
+    const d = pick(op, "libvirtd")!;
     const best = Math.min(d["deno pool, 16 in flight"], d["deno pool, 32 in flight"]);
     goal(
       `${op} over libvirtd, 16-32 in flight through the pool, at most 1.0× single-threaded C: ` +
@@ -201,6 +228,23 @@ lines.push("\n#### Goals\n");
       best / d["C"] <= 1.0,
     );
   }
+}
+{
+  for (const op of ["lookup_info", "list_all"]) {
+    const d = pick(op, "libvirtd");
+    if (!d) continue;
+    const c32 = d["C, 32 threads (a connection each)"];
+    const best = Math.min(d["deno pool, 16 in flight"], d["deno pool, 32 in flight"]);
+    goal(
+      `${op} over libvirtd, the pool at 16-32 in flight within 1.3× a 32-thread C client: ` +
+        `${(d["deno pool, 16 in flight"] / c32).toFixed(2)}× (16), ${
+          (d["deno pool, 32 in flight"] / c32).toFixed(2)
+        }× (32)`,
+      best / c32 <= 1.3,
+    );
+  }
+}
+if (!only) {
   for (const [label, r] of Object.entries(results)) {
     if (label.startsWith("open_close")) continue;
     const speedup = r["virsh subprocess"] / r["deno async"];

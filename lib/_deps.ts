@@ -1,7 +1,8 @@
 // Third-party dependencies, pinned, in one place. Users import this library by URL, where deno.json's
 // import map does not apply, so the specifiers are full ones (the lint rule prefers bare names that
-// only an import map can resolve).
+// only an import map can resolve). The XML parser lives in lib/_deps_xml.ts, so that XML users do not
+// load YAML.
 
-export { XMLParser } from "npm:fast-xml-parser@5.12.1";
+export { XMLParser } from "./_deps_xml.ts";
 // js-yaml, not yaml: npm:yaml reads process.env on every parse (a permission prompt without --allow-env).
 export * as jsYaml from "npm:js-yaml@5.5.0";

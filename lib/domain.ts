@@ -1066,6 +1066,11 @@ export interface LifecycleResult {
   changed: boolean;
   /** True when the domain no longer exists afterwards (a transient domain that stopped, or an undefine). */
   gone?: boolean;
+  /**
+   * True with `states: false`: nothing was read, `before`/`after`/`afterReason` are what the call's
+   * success implies ("nostate"/"unknown" where it implies nothing), and `gone` is not reported.
+   */
+  inferred?: true;
 }
 
 /** Options every lifecycle operation takes. */
@@ -1076,6 +1081,14 @@ export interface LifecycleOptions {
    * {@link OperationInvalidError}.
    */
   ifNeeded?: boolean;
+  /**
+   * Read the state before and after the call (default true): two more round trips, for exact
+   * `before`/`after`/`afterReason`/`gone` and refusals worded before libvirt is asked. `false` makes
+   * the operation one call, like libvirt-python's: the result is inferred from its success
+   * (`inferred: true`), libvirt itself refuses invalid transitions (still an
+   * {@link OperationInvalidError}), and `ifNeeded` reads the state only when libvirt refused.
+   */
+  states?: boolean;
 }
 
 /** Options for {@link startDomain}. */
@@ -1100,6 +1113,8 @@ export interface UndefineOptions {
   checkpointsMetadata?: boolean;
   /** Remove the UEFI NVRAM file (true), keep it (false), or let libvirt refuse when one exists (unset). */
   nvram?: boolean;
+  /** As {@link LifecycleOptions.states}: `false` undefines in one call (before/after "nostate"). */
+  states?: boolean;
 }
 
 /** Options for {@link shutdownDomain}. */
@@ -1229,9 +1244,19 @@ interface Plan {
   /** True when `ifNeeded` makes this state a no-op. */
   noop?: (state: DomainStateName) => boolean;
   run: (handle: Deno.PointerObject) => Promise<number>;
+  /** What success implies, for `states: false` (absent: "nostate"/"unknown"). */
+  implies?: { before?: DomainStateName; after?: DomainStateName; reason?: string };
+  /** True when success may make a transient domain vanish (its cached handle is dropped then). */
+  mayVanish?: boolean;
 }
 
-async function lifecycle(domain: Domain, plan: Plan, ifNeeded = false): Promise<LifecycleResult> {
+async function lifecycle(
+  domain: Domain,
+  plan: Plan,
+  options: LifecycleOptions = {},
+): Promise<LifecycleResult> {
+  const ifNeeded = options.ifNeeded ?? false;
+  if (options.states === false) return await leanLifecycle(domain, plan, ifNeeded);
   const t0 = performance.now();
   const before = await readState(domain, plan.verb);
   if (ifNeeded && plan.noop?.(before.state)) {
@@ -1258,6 +1283,40 @@ async function lifecycle(domain: Domain, plan: Plan, ifNeeded = false): Promise<
     tookMs: elapsed(t0),
     changed: true,
     ...(after.gone ? { gone: true } : {}),
+  };
+}
+
+/** A lifecycle operation in one call ({ states: false }): the result follows from its success. */
+async function leanLifecycle(domain: Domain, plan: Plan, ifNeeded: boolean): Promise<LifecycleResult> {
+  const t0 = performance.now();
+  try {
+    await domain[kCall](plan.verb, plan.run, isNegative);
+  } catch (error) {
+    const attributed = attribute_(error, domain, plan.verb);
+    // libvirt refused: with ifNeeded, one read tells a no-op from a real refusal
+    if (ifNeeded && plan.noop && attributed instanceof OperationInvalidError) {
+      const now = await readState(domain, plan.verb);
+      if (plan.noop(now.state)) {
+        return {
+          before: now.state,
+          after: now.state,
+          afterReason: now.reasonName,
+          tookMs: elapsed(t0),
+          changed: false,
+        };
+      }
+    }
+    throw attributed;
+  }
+  // the cache must not hand out a transient domain that may have vanished with this call
+  if (plan.mayVanish) invalidate(domain, domain.uuid);
+  return {
+    before: plan.implies?.before ?? "nostate",
+    after: plan.implies?.after ?? "nostate",
+    afterReason: plan.implies?.reason ?? "unknown",
+    tookMs: elapsed(t0),
+    changed: true,
+    inferred: true,
   };
 }
 
@@ -1290,7 +1349,9 @@ export function startDomain(domain: Domain, options: StartOptions = {}): Promise
     refuse: (s) => active.has(s) ? `domain is already ${s === "blocked" ? "running" : s}` : undefined,
     noop: (s) => runningStates.has(s) && !options.paused,
     run: (h) => libvirt().symbols.virDomainCreateWithFlagsAsync(h, flags),
-  }, options.ifNeeded);
+    // a managed save image makes it "restored" rather than "booted": only a read can tell
+    implies: { before: "shutoff", after: options.paused ? "paused" : "running" },
+  }, options);
 }
 
 /**
@@ -1312,7 +1373,9 @@ export async function destroyDomain(domain: Domain, options: DestroyOptions = {}
     refuse: notRunning,
     noop: (s) => !active.has(s),
     run: (h) => libvirt().symbols.virDomainDestroyFlagsAsync(h, flags),
-  }, options.ifNeeded);
+    implies: { after: "shutoff", reason: "destroyed" },
+    mayVanish: true,
+  }, options);
   return result;
 }
 
@@ -1525,7 +1588,8 @@ export function suspendDomain(domain: Domain, options: LifecycleOptions = {}): P
         : "domain is not running",
     noop: (s) => s === "paused",
     run: (h) => libvirt().symbols.virDomainSuspendAsync(h),
-  }, options.ifNeeded);
+    implies: { after: "paused", reason: "user" },
+  }, options);
 }
 
 /**
@@ -1547,7 +1611,8 @@ export function resumeDomain(domain: Domain, options: LifecycleOptions = {}): Pr
       s === "paused" ? undefined : runningStates.has(s) ? "domain is not paused" : "domain is not running",
     noop: (s) => runningStates.has(s),
     run: (h) => libvirt().symbols.virDomainResumeAsync(h),
-  }, options.ifNeeded);
+    implies: { before: "paused", after: "running", reason: "unpaused" },
+  }, options);
 }
 
 /**
@@ -1641,7 +1706,7 @@ export async function undefineDomain(
     verb: "undefine",
     refuse: () => undefined,
     run: (h) => libvirt().symbols.virDomainUndefineFlagsAsync(h, flags),
-  });
+  }, { states: options.states });
   invalidate(domain, uuid);
   return result;
 }

@@ -27,7 +27,7 @@
  *
  * @module
  */
-import { XMLParser } from "./_deps.ts";
+import { XMLParser } from "./_deps_xml.ts";
 import { escapeXml } from "./xml.ts";
 
 /** One disk of a {@link DomainSpec}. */

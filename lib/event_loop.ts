@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { Worker } from "node:worker_threads";
+import type { Worker as NodeWorker } from "node:worker_threads";
 import { eventLoopWorkerUrl } from "./_event_loop_worker.ts";
 import type { CopiedArg } from "./ffi/event_args.ts";
 import { libvirt } from "./ffi/library.ts";
@@ -83,12 +83,31 @@ export async function ensureEventLoop(): Promise<boolean> {
   return (await eventLoop()) !== null;
 }
 
+/**
+ * True once something asked for the loop (an open, an event subscription), whether or not it has
+ * finished starting, or started at all: lib/connection.ts's start policy lets `eventLoop: false` opens
+ * use a loop that is there, without starting one.
+ *
+ * @returns true when {@link eventLoop} was called before
+ * @example
+ * ```ts
+ * import { eventLoopRequested } from "./event_loop.ts";
+ * console.log(eventLoopRequested()); // false until the first open or subscription
+ * ```
+ */
+export function eventLoopRequested(): boolean {
+  return started !== undefined;
+}
+
 /** The running event loop (started on first use), or null when disabled or it failed to start. */
 export function eventLoop(): Promise<EventLoop | null> {
   return started ??= enabled ? startEventLoop() : Promise.resolve(null);
 }
 
-function startEventLoop(): Promise<EventLoop | null> {
+// node:worker_threads is imported when the loop starts: the first node: module makes Deno load its
+// Node compatibility layer (~10-20 ms), which a process that never starts the loop should not pay.
+async function startEventLoop(): Promise<EventLoop | null> {
+  const { Worker } = await import("node:worker_threads") as { Worker: typeof NodeWorker };
   const lib = libvirt();
   // [0] stop requested, [1] commands posted (the worker compares it with the commands it handled),
   // [2] set by the worker once its loop has left libvirt for good

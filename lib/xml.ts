@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { XMLParser } from "./_deps.ts";
+import { XMLParser } from "./_deps_xml.ts";
 
 // XML 1.0 `Char`: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]. With the `u`
 // flag a lone surrogate is one code point in D800-DFFF, outside the class, so it is caught too.

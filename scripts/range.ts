@@ -14,15 +14,24 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseArgs } from "./_args.ts";
+import { setEventLoopEnabled } from "../lib/event_loop.ts";
+import { isLocalUri } from "../lib/ip/sources/arp.ts";
 import { PoolRegistry } from "../lib/pool.ts";
 import { parseRangeDescription, type Range, RangeDescriptionError } from "../lib/range/description.ts";
-import { downRange } from "../lib/range/down.ts";
-import { planRange } from "../lib/range/plan.ts";
-import { resetRange, snapshotRange } from "../lib/range/snapshot.ts";
-import { ansibleIni, ansibleYaml, inventoryJson, rangeStatus } from "../lib/range/status.ts";
 import type { RangeOperationError, RangeProgress } from "../lib/range/types.ts";
-import { upRange } from "../lib/range/up.ts";
+// Each command loads only its own modules (a `status` does not compile up/down/snapshot).
+const planRange = async (...a: Parameters<typeof import("../lib/range/plan.ts").planRange>) =>
+  (await import("../lib/range/plan.ts")).planRange(...a);
+const upRange = async (...a: Parameters<typeof import("../lib/range/up.ts").upRange>) =>
+  (await import("../lib/range/up.ts")).upRange(...a);
+const downRange = async (...a: Parameters<typeof import("../lib/range/down.ts").downRange>) =>
+  (await import("../lib/range/down.ts")).downRange(...a);
+const snapshotRange = async (...a: Parameters<typeof import("../lib/range/snapshot.ts").snapshotRange>) =>
+  (await import("../lib/range/snapshot.ts")).snapshotRange(...a);
+const resetRange = async (...a: Parameters<typeof import("../lib/range/snapshot.ts").resetRange>) =>
+  (await import("../lib/range/snapshot.ts")).resetRange(...a);
+const statusModule = () => import("../lib/range/status.ts");
 
 const usage = `usage: range.ts up|down|status|reset|snapshot|plan|inventory FILE
                 [--json] [--format json|ini|yaml] [--concurrency N] [--timeout SECONDS]
@@ -117,6 +126,14 @@ function onProgress(e: RangeProgress): void {
   }
 }
 
+// One-shot read commands on local hosts run without libvirt's event loop: its worker costs more to
+// start (25-100 ms) than a status takes, and they need neither keepalive nor events (scripts/vm_ip.ts
+// has the same policy). up/down/reset/snapshot keep it: they wait on events and run for long.
+if (
+  ["status", "inventory", "plan"].includes(command) && range.description.hosts.every((h) => isLocalUri(h.uri))
+) {
+  setEventLoopEnabled(false);
+}
 const registry = new PoolRegistry({ max: concurrency, acquireTimeoutMs: timeoutSeconds * 1000 * 2 + 30_000 });
 const hooks = { concurrency, onProgress };
 const wait = {
@@ -205,6 +222,7 @@ try {
     }
     case "status":
     case "inventory": {
+      const { ansibleIni, ansibleYaml, inventoryJson, rangeStatus } = await statusModule();
       const status = await rangeStatus(range, registry, { concurrency });
       if (status.counts.withAddress < status.counts.described) exit = 1;
       if (command === "inventory" && format !== "json") {

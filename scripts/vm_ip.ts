@@ -12,8 +12,10 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseArgs } from "./_args.ts";
 import { isNotFound } from "../lib/errors.ts";
+import { setEventLoopEnabled } from "../lib/event_loop.ts";
+import { isLocalUri } from "../lib/ip/sources/arp.ts";
 import { discoverRange, type RangeEntry } from "../lib/ip/batch.ts";
 import { type AddressFound, AddressTimeoutError } from "../lib/ip/wait.ts";
 import type { DiscoveryResult, SourceName } from "../lib/ip/types.ts";
@@ -86,6 +88,11 @@ const envUri =
     ? Deno.env.get("LIBVIRT_DEFAULT_URI")
     : undefined;
 const uris = (values.uri as string[] | undefined) ?? [envUri || "qemu:///system"];
+
+// The event-loop policy of a one-shot query: the loop's worker costs more to start (25-100 ms) than
+// the query takes; it carries keepalive and events, which a one-shot query on a local socket or an
+// in-process driver needs neither of. --wait listens to events, and remote URIs keep keepalive.
+if (!values.wait && uris.every(isLocalUri)) setEventLoopEnabled(false);
 
 let entries: RangeEntry[];
 try {

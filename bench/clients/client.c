@@ -1,9 +1,13 @@
 /*
  * client.c - C reference client for the deno_libvirt comparison benchmark.
  *
- * Build:  gcc -O2 -o OUT bench/clients/client.c -lvirt
+ * Build:  gcc -O2 -pthread -o OUT bench/clients/client.c -lvirt
  * Usage:  OUT --uri URI --op OP --iterations N [--warmup W]
- *             [--concurrency 1] [--names-file FILE]
+ *             [--concurrency T] [--names-file FILE]
+ *
+ * --concurrency T > 1 runs T threads, each with its own connection (as a
+ * connection pool does), sharing the N iterations; the clock runs from the
+ * moment every thread is warmed up and released until the last one is done.
  *
  * OP is one of: open_close, lookup_info, list_all, lookup_info_many.
  * Prints exactly one JSON line on success (exit 0). On a libvirt failure the
@@ -12,6 +16,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,8 +34,16 @@ static enum op op;
 static virConnectPtr conn;
 static char **names;
 static size_t n_names;
-static uint64_t name_cursor; /* runs on across warmup and timed iterations */
 static int last_domain_count = -1;
+
+/* One thread's state: its connection and its place in the names list. */
+struct worker {
+    virConnectPtr conn;
+    uint64_t name_cursor; /* runs on across warmup and timed iterations */
+    long long warmup, iterations;
+    pthread_t thread;
+};
+static pthread_barrier_t ready, go;
 
 static void
 silent_error(void *opaque, virErrorPtr err)
@@ -113,7 +126,7 @@ load_names(const char *path)
 }
 
 static void
-lookup_info(const char *name)
+lookup_info(virConnectPtr conn, const char *name)
 {
     virDomainInfo info;
     virDomainPtr dom = virDomainLookupByName(conn, name);
@@ -128,8 +141,10 @@ lookup_info(const char *name)
 }
 
 static void
-one_iteration(void)
+one_iteration(struct worker *w)
 {
+    virConnectPtr conn = w->conn;
+
     switch (op) {
     case OP_OPEN_CLOSE: {
         virConnectPtr c = virConnectOpen(uri);
@@ -140,10 +155,10 @@ one_iteration(void)
         break;
     }
     case OP_LOOKUP_INFO:
-        lookup_info("test");
+        lookup_info(conn, "test");
         break;
     case OP_LOOKUP_INFO_MANY:
-        lookup_info(names[name_cursor++ % n_names]);
+        lookup_info(conn, names[w->name_cursor++ % n_names]);
         break;
     case OP_LIST_ALL: {
         virDomainPtr *doms = NULL;
@@ -166,6 +181,21 @@ now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void *
+run_worker(void *arg)
+{
+    struct worker *w = arg;
+    long long i;
+
+    for (i = 0; i < w->warmup; i++)
+        one_iteration(w);
+    pthread_barrier_wait(&ready);
+    pthread_barrier_wait(&go);
+    for (i = 0; i < w->iterations; i++)
+        one_iteration(w);
+    return NULL;
 }
 
 /* Print a JSON string literal (URIs and op names are plain ASCII in
@@ -217,8 +247,8 @@ main(int argc, char **argv)
     }
     if (!uri || !op_name || iterations < 1)
         usage("--uri, --op and --iterations are required");
-    if (concurrency != 1)
-        usage("only --concurrency 1 is supported");
+    if (concurrency > 256)
+        usage("--concurrency must be 1..256");
 
     if (!strcmp(op_name, "open_close"))
         op = OP_OPEN_CLOSE;
@@ -247,20 +277,52 @@ main(int argc, char **argv)
         die_libvirt("virInitialize");
     virSetErrorFunc(NULL, silent_error);
 
-    if (op != OP_OPEN_CLOSE) {
-        conn = virConnectOpen(uri);
-        if (!conn)
-            die_libvirt("virConnectOpen");
+    if (concurrency > 1) {
+        struct worker *ws = calloc(concurrency, sizeof(*ws));
+        if (op == OP_OPEN_CLOSE)
+            usage("--op open_close runs with --concurrency 1 only");
+        pthread_barrier_init(&ready, NULL, concurrency + 1);
+        pthread_barrier_init(&go, NULL, concurrency + 1);
+        for (i = 0; i < concurrency; i++) {
+            ws[i].conn = virConnectOpen(uri);
+            if (!ws[i].conn)
+                die_libvirt("virConnectOpen");
+            ws[i].name_cursor = (uint64_t)i * 7;
+            ws[i].warmup = (warmup + concurrency - 1) / concurrency;
+            /* spread N over the threads; the remainder goes to the first ones */
+            ws[i].iterations = iterations / concurrency + (i < iterations % concurrency ? 1 : 0);
+            if (pthread_create(&ws[i].thread, NULL, run_worker, &ws[i]) != 0) {
+                perror("pthread_create");
+                exit(1);
+            }
+        }
+        pthread_barrier_wait(&ready);
+        t0 = now_ns();
+        pthread_barrier_wait(&go);
+        for (i = 0; i < concurrency; i++)
+            pthread_join(ws[i].thread, NULL);
+        t1 = now_ns();
+        total = t1 - t0;
+        for (i = 0; i < concurrency; i++)
+            virConnectClose(ws[i].conn);
+        free(ws);
+    } else {
+        struct worker w = {0};
+        if (op != OP_OPEN_CLOSE) {
+            conn = virConnectOpen(uri);
+            if (!conn)
+                die_libvirt("virConnectOpen");
+        }
+        w.conn = conn;
+        for (i = 0; i < warmup; i++)
+            one_iteration(&w);
+
+        t0 = now_ns();
+        for (i = 0; i < iterations; i++)
+            one_iteration(&w);
+        t1 = now_ns();
+        total = t1 - t0;
     }
-
-    for (i = 0; i < warmup; i++)
-        one_iteration();
-
-    t0 = now_ns();
-    for (i = 0; i < iterations; i++)
-        one_iteration();
-    t1 = now_ns();
-    total = t1 - t0;
 
     if (conn && virConnectClose(conn) < 0) {
         conn = NULL;
@@ -271,8 +333,8 @@ main(int argc, char **argv)
     json_str(op_name);
     printf(",\"uri\":");
     json_str(uri);
-    printf(",\"iterations\":%lld,\"total_ns\":%llu,\"per_op_ns\":%.3f",
-           iterations, (unsigned long long)total,
+    printf(",\"iterations\":%lld,\"concurrency\":%lld,\"total_ns\":%llu,\"per_op_ns\":%.3f",
+           iterations, concurrency, (unsigned long long)total,
            (double)total / (double)iterations);
     if (op == OP_LIST_ALL)
         printf(",\"domains\":%d", last_domain_count);

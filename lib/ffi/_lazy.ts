@@ -33,7 +33,11 @@ export function lazySymbols<const S extends Deno.ForeignLibraryInterface>(
       const lib = Deno.dlopen(path, subset);
       opened.push(lib);
       for (const k of keys) {
-        Object.defineProperty(symbols, k, { value: lib.symbols[k], enumerable: true, writable: false });
+        Object.defineProperty(symbols, k, {
+          value: blockable(k, lib.symbols),
+          enumerable: true,
+          writable: false,
+        });
       }
     };
     for (const key of keys) {
@@ -48,4 +52,36 @@ export function lazySymbols<const S extends Deno.ForeignLibraryInterface>(
     }
   }
   return symbols as Deno.DynamicLibrary<S>["symbols"];
+}
+
+let blocking = 0;
+
+/**
+ * A nonblocking `...Async` twin that, inside {@link runBlocking}, runs its blocking twin on the calling
+ * thread instead (the result wrapped in a resolved promise); every other symbol as bound.
+ */
+function blockable(key: string, bound: Record<string, unknown>): unknown {
+  const base = key.endsWith("Async") ? key.slice(0, -"Async".length) : undefined;
+  if (base === undefined || !(base in bound)) return bound[key];
+  const nonblocking = bound[key] as (...args: unknown[]) => Promise<unknown>;
+  const sync = bound[base] as (...args: unknown[]) => unknown;
+  return (...args: unknown[]) => blocking > 0 ? Promise.resolve(sync(...args)) : nonblocking(...args);
+}
+
+/**
+ * Runs `fn` with every `...Async` symbol it calls synchronously (before its first `await`) running as
+ * its blocking twin: the call runs on the calling thread, without the hop to Deno's blocking pool. For
+ * connections opened with `blocking: true` (lib/connection.ts): a sequential script on a local socket,
+ * where the hop costs more than it saves. Blocks the isolate for the call's duration.
+ *
+ * @param fn the call, typically `() => libvirt().symbols.virDomainGetStateAsync(h, ...)`
+ * @returns what `fn` returns
+ */
+export function runBlocking<T>(fn: () => T): T {
+  blocking++;
+  try {
+    return fn();
+  } finally {
+    blocking--;
+  }
 }

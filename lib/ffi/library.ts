@@ -2,7 +2,7 @@
 // the version check and the silencing of libvirt's stderr error printer.
 import { libvirtSymbols } from "./_generated/symbols.ts";
 import { MINIMUM_LIBVIRT_VERSION } from "./_version.ts";
-import { lazySymbols } from "./_lazy.ts";
+import { lazySymbols, runBlocking } from "./_lazy.ts";
 
 /**
  * Every libvirt.so function, generated from libvirt's API XML (lib/ffi/_generated/), grouped by
@@ -10,7 +10,7 @@ import { lazySymbols } from "./_lazy.ts";
  * {@link MINIMUM_LIBVIRT_VERSION} are optional (null when the installed libvirt lacks them: go
  * through `requireSymbol` in lib/ffi/optional.ts for the clear error).
  */
-export { libvirtSymbols, MINIMUM_LIBVIRT_VERSION };
+export { libvirtSymbols, MINIMUM_LIBVIRT_VERSION, runBlocking };
 
 const libcSymbols = {
   /** void free(void *ptr) */

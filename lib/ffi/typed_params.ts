@@ -51,12 +51,11 @@ export function decodeTypedParams(pointer: Deno.PointerValue, count: number): Ma
   const result = new Map<string, TypedValue>();
   if (pointer === null || count <= 0) return result;
   const view = new Deno.UnsafePointerView(pointer);
-  const field = new Uint8Array(VIR_TYPED_PARAM_FIELD_LENGTH);
   for (let i = 0; i < count; i++) {
     const base = i * VIR_TYPED_PARAM_SIZE;
-    view.copyInto(field, base);
-    const end = field.indexOf(0);
-    const name = decoder.decode(field.subarray(0, end < 0 ? VIR_TYPED_PARAM_FIELD_LENGTH : end));
+    // libvirt NUL-terminates the field within its VIR_TYPED_PARAM_FIELD_LENGTH bytes (virStrcpy):
+    // one read of the C string, instead of a copy and a decode
+    const name = view.getCString(base);
     const type = view.getInt32(base + TYPE_OFFSET);
     const at = base + VALUE_OFFSET;
     switch (type) {

@@ -1,0 +1,88 @@
+/**
+ * deno_libvirt side of bench/domain_compare.ts's per-operation table, the same work as
+ * bench/clients/domain_python.py, over one connection, sequentially, in a process of its own:
+ *
+ *   deno run --allow-all bench/clients/domain_deno.ts URI NAMES_FILE OP [--lean]
+ *
+ * OP as in domain_python.py. Default: the library's defaults (nonblocking calls, the event loop
+ * running, lifecycle calls reading the state before and after). `--lean`: what a sequential script on
+ * a local socket should ask for: `{ blocking: true, eventLoop: false }` at open and `{ states: false }`
+ * on lifecycle calls. Prints {"client":"deno"|"deno-lean","op":OP,"domains":N,"total_ns":T,"per_domain_ns":T/N}.
+ *
+ * @module
+ */
+import { allDomainStats } from "../../lib/stats.ts";
+import { domainStats } from "../../lib/stats.ts";
+import { Connection } from "../../lib/connection.ts";
+import {
+  defineDomain,
+  destroyDomain,
+  interfaceAddresses,
+  lookupDomain,
+  startDomain,
+  undefineDomain,
+} from "../../lib/domain.ts";
+
+const [uri, namesFile, op] = Deno.args;
+const lean = Deno.args.includes("--lean");
+const names = (await Deno.readTextFile(namesFile)).split("\n").map((n) => n.trim()).filter(Boolean);
+const conn = await Connection.open(uri, lean ? { blocking: true, eventLoop: false } : {});
+const doms = await Promise.all(names.map((n) => lookupDomain(conn, n)));
+const states = lean ? { states: false } : {};
+// the test driver answers addresses for running domains only
+if (op === "addresses") { for (const d of doms) await startDomain(d, { states: false }); }
+async function run(): Promise<void> {
+  switch (op) {
+    case "lookup_info":
+      for (const n of names) {
+        // lookupDomain by name always asks libvirt (only UUID lookups are cached)
+        using d = await lookupDomain(conn, n);
+        await d.info();
+      }
+      break;
+    case "state":
+      for (const d of doms) await d.state();
+      break;
+    case "define_undefine":
+      for (const n of names) {
+        using d = await defineDomain(
+          conn,
+          `<domain type='test'><name>${n}-x</name><memory unit='MiB'>64</memory><os><type>hvm</type></os></domain>`,
+        );
+        await undefineDomain(d, states);
+      }
+      break;
+    case "start_destroy":
+      for (const d of doms) {
+        await startDomain(d, states);
+        await destroyDomain(d, states);
+      }
+      break;
+    case "addresses":
+      for (const d of doms) await interfaceAddresses(d, "lease");
+      break;
+    case "stats_bulk":
+      await allDomainStats(conn);
+      break;
+    case "stats_each":
+      for (const d of doms) await domainStats(d);
+      break;
+    default:
+      console.error(`unknown op ${op}`);
+      Deno.exit(2);
+  }
+}
+await run(); // one untimed pass: every contender is timed warm
+const t0 = performance.now();
+await run();
+const total = (performance.now() - t0) * 1e6;
+if (op === "addresses") { for (const d of doms) await destroyDomain(d, { states: false }); }
+for (const d of doms) d.free();
+await conn.close();
+console.log(JSON.stringify({
+  client: lean ? "deno-lean" : "deno",
+  op,
+  domains: names.length,
+  total_ns: total,
+  per_domain_ns: total / names.length,
+}));

@@ -1,0 +1,70 @@
+#!/usr/bin/python3
+"""libvirt-python side of bench/range_compare.ts: a range brought up and down the way the CyRIS fork
+does it, over ONE connection, sequentially:
+
+    /usr/bin/python3 bench/clients/range_python.py URI SPEC.json
+
+SPEC.json (written by bench/range_compare.ts from the same range description upRange gets):
+{"pool": NAME, "network_xml": XML, "network": NAME,
+ "guests": [{"name": N, "volume": V, "volume_xml": XML, "domain_xml": XML with @VOLUME_PATH@}]}
+
+up:   define + start the network; per guest: create the overlay volume, define the domain (its disk
+      at the volume's path), start it, read its lease address (retried until one is there)
+down: per guest: destroy, undefine, delete the volume; then destroy + undefine the network
+
+Prints {"client":"python","guests":N,"up_ns":T,"down_ns":T,"addresses":K}. Exit 1 on a libvirt error.
+"""
+import json
+import sys
+import time
+
+import libvirt
+
+
+def main():
+    uri, spec_file = sys.argv[1], sys.argv[2]
+    with open(spec_file, encoding="utf-8") as f:
+        spec = json.load(f)
+    libvirt.registerErrorHandler(lambda *a: None, None)
+    conn = libvirt.open(uri)
+    lease = libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE
+
+    t0 = time.perf_counter_ns()
+    net = conn.networkDefineXML(spec["network_xml"])
+    net.create()
+    pool = conn.storagePoolLookupByName(spec["pool"])
+    addresses = 0
+    for g in spec["guests"]:
+        vol = pool.createXML(g["volume_xml"], 0)
+        dom = conn.defineXML(g["domain_xml"].replace("@VOLUME_PATH@", vol.path()))
+        dom.create()
+        while True:
+            found = [a["addr"] for i in dom.interfaceAddresses(lease).values() for a in (i["addrs"] or [])
+                     if a["type"] == libvirt.VIR_IP_ADDR_TYPE_IPV4]
+            if found:
+                addresses += 1
+                break
+            time.sleep(0.05)
+    up = time.perf_counter_ns() - t0
+
+    t0 = time.perf_counter_ns()
+    for g in spec["guests"]:
+        dom = conn.lookupByName(g["name"])
+        dom.destroy()
+        dom.undefine()
+        pool.storageVolLookupByName(g["volume"]).delete(0)
+    net = conn.networkLookupByName(spec["network"])
+    net.destroy()
+    net.undefine()
+    down = time.perf_counter_ns() - t0
+    conn.close()
+    print(json.dumps({"client": "python", "guests": len(spec["guests"]), "up_ns": up, "down_ns": down,
+                      "addresses": addresses}))
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except libvirt.libvirtError as e:
+        print(f"libvirt: {e}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,166 @@
+/**
+ * Range `up` and `down` against a plain libvirt-python script doing the same work the way the CyRIS
+ * fork does (bench/clients/range_python.py: one connection, sequential; network define+start, per
+ * guest an overlay volume, define, start, lease address; then the reverse), on libvirtd's test driver,
+ * for 100 and 1,000 guests, interleaved over rounds. Prints medians, spread and ratios (ours/python:
+ * below 1.0 we are faster).
+ *
+ *   flock /tmp/deno_libvirt_lab.lock bash tests/integration/lab/lab.sh exec \
+ *     deno run --allow-all bench/range_compare.ts [--rounds 3] [--sizes 100,1000] [--concurrency 8] \
+ *       [--count-rpcs] [--json]
+ *
+ * `--count-rpcs` also brings up and down one 100-guest range with every libvirt call counted
+ * (see bench/_rpc_count.ts) and prints the calls per guest.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { Connection } from "../mod.ts";
+import { PoolRegistry } from "../lib/pool.ts";
+import { type Range, validateRange } from "../lib/range/description.ts";
+import { guestXml, networkXml, volumeXml } from "../lib/range/_libvirt.ts";
+import { downRange } from "../lib/range/down.ts";
+import { upRange } from "../lib/range/up.ts";
+import { countRpcs } from "./_rpc_count.ts";
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "3" },
+    sizes: { type: "string", default: "100,1000" },
+    concurrency: { type: "string", default: "8" },
+    uri: { type: "string", default: "test+unix:///default" },
+    "count-rpcs": { type: "boolean", default: false },
+    json: { type: "boolean", default: false },
+  },
+});
+const rounds = Number(values.rounds);
+const sizes = values.sizes!.split(",").map(Number);
+const concurrency = Number(values.concurrency);
+const uri = values.uri!;
+const here = new URL(".", import.meta.url).pathname;
+await Deno.mkdir(`${here}.build`, { recursive: true });
+
+let serial = 0;
+function rangeOf(count: number): Range {
+  const name = `rc${count}x${(serial++).toString(36)}${crypto.randomUUID().slice(0, 4)}`;
+  return validateRange({
+    name,
+    hosts: [{ id: "h", uri }],
+    storage: { pool: "default-pool" },
+    networks: [{
+      name: `${name}-lan`,
+      mode: "isolated",
+      subnet: "10.88.0.0/16",
+      dhcp: { start: "10.88.1.1", end: "10.88.250.250" },
+    }],
+    guests: [{ id: "g", memory: 64, count, nics: [{ network: `${name}-lan` }] }],
+  });
+}
+
+async function ours(count: number): Promise<{ up: number; down: number }> {
+  const range = rangeOf(count);
+  const pools = new PoolRegistry({ max: concurrency });
+  try {
+    const t0 = performance.now();
+    const up = await upRange(range, pools, { waitForAddresses: true, addressTimeoutMs: 30_000 });
+    const upMs = performance.now() - t0;
+    if (up.addresses.length !== count) {
+      throw new Error(`upRange found ${up.addresses.length}/${count} addresses`);
+    }
+    const t1 = performance.now();
+    await downRange(range, pools);
+    return { up: upMs, down: performance.now() - t1 };
+  } finally {
+    await pools.closeAll();
+  }
+}
+
+async function python(count: number): Promise<{ up: number; down: number }> {
+  const range = rangeOf(count);
+  const spec = {
+    pool: range.pool.name,
+    network: range.description.networks![0].name,
+    network_xml: networkXml(range, range.description.networks![0], "h"),
+    guests: range.guests.map((g) => ({
+      name: g.name,
+      volume: g.volume,
+      volume_xml: volumeXml(g),
+      domain_xml: guestXml(range, g, "@VOLUME_PATH@"),
+    })),
+  };
+  const file = `${here}.build/range_spec_${count}.json`;
+  await Deno.writeTextFile(file, JSON.stringify(spec));
+  const out = await new Deno.Command("/usr/bin/python3", {
+    args: [`${here}clients/range_python.py`, uri, file],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`range_python.py failed: ${new TextDecoder().decode(out.stderr)}`);
+  const r = JSON.parse(new TextDecoder().decode(out.stdout));
+  if (r.addresses !== count) throw new Error(`range_python.py found ${r.addresses}/${count} addresses`);
+  return { up: r.up_ns / 1e6, down: r.down_ns / 1e6 };
+}
+
+// test+unix:///default forgets its state when its last client leaves: hold it for the whole run
+// (docs: shared/notes/ffi-design.md §4.6), and every contender finds the same driver.
+const keeper = await Connection.open(uri);
+const contenders: [string, (n: number) => Promise<{ up: number; down: number }>][] = [
+  ["libvirt-python, 1 connection, sequential", python],
+  [`deno_libvirt upRange/downRange, ${concurrency} connections`, ours],
+];
+const samples = new Map<string, { up: number[]; down: number[] }>();
+for (let r = 0; r < rounds; r++) {
+  for (const count of sizes) {
+    for (let i = 0; i < contenders.length; i++) {
+      const [name, run] = contenders[(i + r) % contenders.length];
+      const key = `${count}|${name}`;
+      const s = samples.get(key) ?? { up: [], down: [] };
+      const t = await run(count);
+      s.up.push(t.up);
+      s.down.push(t.down);
+      samples.set(key, s);
+    }
+  }
+  console.error(`round ${r + 1}/${rounds}`);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const spread = (xs: number[]) => `${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)}`;
+const report: Record<string, unknown>[] = [];
+for (const count of sizes) {
+  const py = samples.get(`${count}|${contenders[0][0]}`)!;
+  console.log(`\n#### range up / down, ${count} guests, ${uri}, ${rounds} interleaved rounds\n`);
+  console.log("| client | up, median (spread) | down, median (spread) | up ours/python | down ours/python |");
+  console.log("|---|---:|---:|---:|---:|");
+  for (const [name] of contenders) {
+    const s = samples.get(`${count}|${name}`)!;
+    const upRatio = median(s.up) / median(py.up);
+    const downRatio = median(s.down) / median(py.down);
+    console.log(
+      `| ${name} | ${median(s.up).toFixed(0)} ms (${spread(s.up)}) | ${median(s.down).toFixed(0)} ms (${
+        spread(s.down)
+      }) | ${upRatio.toFixed(2)} | ${downRatio.toFixed(2)} |`,
+    );
+    report.push({ count, name, up: s.up, down: s.down, upRatio, downRatio });
+  }
+}
+
+if (values["count-rpcs"]) {
+  const count = 100;
+  const range = rangeOf(count);
+  const pools = new PoolRegistry({ max: concurrency });
+  const up = await countRpcs(() => upRange(range, pools, { waitForAddresses: true }));
+  const down = await countRpcs(() => downRange(range, pools));
+  await pools.closeAll();
+  for (const [phase, counts] of [["up", up], ["down", down]] as const) {
+    const total = [...counts.values()].reduce((a, b) => a + b, 0);
+    console.log(
+      `\nlibvirt calls, range ${phase}, ${count} guests: ${total} (${(total / count).toFixed(1)} per guest)`,
+    );
+    for (const [symbol, n] of [...counts].sort((a, b) => b[1] - a[1])) {
+      console.log(`  ${symbol.padEnd(40)} ${String(n).padStart(6)}  ${(n / count).toFixed(2)}/guest`);
+    }
+  }
+}
+if (values.json) console.log(JSON.stringify(report));
+await keeper.close();

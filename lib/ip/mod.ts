@@ -1,0 +1,43 @@
+/**
+ * IP address discovery on its own (`import ... from ".../ip"`): what a one-shot address query needs,
+ * without the range automation, the YAML parser or the storage/snapshot modules `mod.ts` brings.
+ *
+ * @example
+ * ```ts ignore
+ * import { discoverRange } from "@deno-libvirt/deno-libvirt/ip";
+ * const [entry] = await discoverRange([{ uri: "qemu:///system", domains: ["web1"] }]);
+ * console.log(entry.result?.best?.address);
+ * ```
+ *
+ * @module
+ */
+export { type Cidr, inCidr, normalizeMac, parseCidr } from "./addresses.ts";
+export { discoverRange, type RangeEntry, type RangeHost, type RangeOptions } from "./batch.ts";
+export { AddressCache, type AddressCacheOptions, type AddressCacheStats } from "./cache.ts";
+export { defaultSources, discover, type DiscoverOptions } from "./discover.ts";
+export { mergeSightings } from "./merge.ts";
+export { isLocalUri } from "./sources/arp.ts";
+export { encodedMacRule, type MacRule } from "./sources/plan.ts";
+export { PLAN_NAMESPACE, readDomainXml } from "./target.ts";
+export {
+  type AddressSource,
+  type DiscoveredAddress,
+  type DiscoveryResult,
+  type DiscoveryTarget,
+  FAST_ORDER,
+  type Nic,
+  type NicAddresses,
+  type Sighting,
+  type SourceName,
+  type SourceReport,
+  SourceSkipped,
+} from "./types.ts";
+export {
+  type AddressFound,
+  AddressTimeoutError,
+  waitForAddress,
+  type WaitForAddressOptions,
+} from "./wait.ts";
+export { Connection, type OpenOptions } from "../connection.ts";
+export { setEventLoopEnabled } from "../event_loop.ts";
+export { lookupDomain } from "../domain.ts";
