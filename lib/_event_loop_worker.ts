@@ -177,5 +177,8 @@ post({ type: "stopped" });
 
 /** The worker module as a data: URL, built from the shared tables at first use. */
 export function eventLoopWorkerUrl(): URL {
-  return new URL(`data:text/javascript;base64,${btoa(workerSource())}`);
+  // base64 of the UTF-8 bytes: btoa alone would throw on any non-Latin-1 character in embedded source
+  let binary = "";
+  for (const byte of new TextEncoder().encode(workerSource())) binary += String.fromCharCode(byte);
+  return new URL(`data:text/javascript;base64,${btoa(binary)}`);
 }

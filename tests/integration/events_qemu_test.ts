@@ -1,9 +1,10 @@
 // The events a real QEMU libvirtd produces, received with their decoded fields: a guest's lifecycle
 // (with latencies), metadata-change, device-added/device-removed (a virtio-serial channel hot-plugged and
-// unplugged: no guest cooperation needed), tunable (vCPU pinning: a string parameter; CPU shares: an
-// unsigned long long), network lifecycle (a bridge-only transient network inside the lab namespace),
-// storage pool lifecycle and refresh (a transient dir pool), and secret lifecycle/value-changed. Calls
-// the bindings do not have yet go through a small hand FFI table below.
+// unplugged: no guest cooperation needed), tunable (vCPU pinning: a string parameter; CPU shares cannot
+// be set here, the lab's libvirtd has no cgroup CPU controller, so the unsigned long long case is left
+// to the decoder unit test), network lifecycle (a bridge-only transient network inside the lab
+// namespace), storage pool lifecycle and refresh (a transient dir pool), and secret lifecycle and
+// value-changed. Calls the bindings do not have yet go through a small hand FFI table below.
 //
 //   flock /tmp/deno_libvirt_lab.lock bash tests/integration/lab/lab.sh exec \
 //     deno test --allow-all tests/integration/events_qemu_test.ts
@@ -60,9 +61,8 @@ const hand = Deno.dlopen("libvirt.so.0", {
   virDomainLookupByName: { parameters: ["pointer", "buffer"], result: "pointer" },
   virDomainFree: { parameters: ["pointer"], result: "i32" },
   virDomainAttachDeviceFlags: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
-  virDomainDetachDeviceFlags: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
+  virDomainDetachDeviceAlias: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
   virDomainPinVcpu: { parameters: ["pointer", "u32", "buffer", "i32"], result: "i32" },
-  virDomainSetSchedulerParametersFlags: { parameters: ["pointer", "buffer", "i32", "u32"], result: "i32" },
   virSecretDefineXML: { parameters: ["pointer", "buffer", "u32"], result: "pointer" },
   virSecretSetValue: { parameters: ["pointer", "buffer", "usize", "u32"], result: "i32" },
   virSecretUndefine: { parameters: ["pointer"], result: "i32" },
@@ -125,7 +125,8 @@ Deno.test("lab events: a guest's lifecycle, metadata, hot-plug and tunables, dec
     const added = await expect(events, "device-added", (e) => e.kind === "device-added");
     latencies.deviceAdded = performance.now() - t0;
     assert.equal(added.kind === "device-added" && added.device, "ua-evtest");
-    check(h.virDomainDetachDeviceFlags(handle, z(CHANNEL), AFFECT_LIVE), "detach the channel");
+    // by alias: a pty channel's XML no longer matches once libvirt has assigned its pty path
+    check(h.virDomainDetachDeviceAlias(handle, z("ua-evtest"), AFFECT_LIVE), "detach the channel");
     const removed = await expect(events, "device-removed", (e) => e.kind === "device-removed");
     assert.equal(removed.kind === "device-removed" && removed.device, "ua-evtest");
 
@@ -135,16 +136,6 @@ Deno.test("lab events: a guest's lifecycle, metadata, hot-plug and tunables, dec
     const pinned = await expect(events, "tunable (vcpupin)", (e) => e.kind === "tunable");
     latencies.tunable = performance.now() - t0;
     assert.deepEqual(pinned.kind === "tunable" && pinned.params, { "cputune.vcpupin0": "0" });
-
-    // cpu_shares (an unsigned long long): cputune.cpu_shares as a bigint
-    const param = new Uint8Array(96);
-    param.set(new TextEncoder().encode("cpu_shares"));
-    new DataView(param.buffer).setInt32(80, 4, true); // VIR_TYPED_PARAM_ULLONG
-    new DataView(param.buffer).setBigUint64(88, 512n, true);
-    check(h.virDomainSetSchedulerParametersFlags(handle, param, 1, AFFECT_LIVE), "set cpu_shares");
-    const shares = await expect(events, "tunable (cpu_shares)", (e) => e.kind === "tunable");
-    assert.equal(shares.kind === "tunable" && typeof shares.params["cputune.cpu_shares"], "bigint");
-    assert.equal(shares.kind === "tunable" && shares.params["cputune.cpu_shares"], 512n);
 
     t0 = performance.now();
     await destroyDomain(dom);
