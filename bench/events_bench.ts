@@ -19,7 +19,6 @@ const dom = await createDomain(
   actor,
   `<domain type='test'><name>${name}</name><memory>65536</memory>` +
     "<os><type>hvm</type></os></domain>",
-  { autodestroy: true }, // gone when this process ends
 );
 const iterator = events[Symbol.asyncIterator]();
 await iterator.next(); // started/booted
@@ -30,4 +29,16 @@ Deno.bench("event latency: suspend or resume -> its lifecycle event", { group: "
   paused = !paused;
   const next = await iterator.next();
   if (next.done) throw new Error("the event stream ended");
+});
+
+// the daemon is shared and the test driver knows no autodestroy: remove the domain before exiting
+let cleaned = false;
+globalThis.addEventListener("beforeunload", () => {
+  if (cleaned) return;
+  cleaned = true;
+  void destroyDomain(dom, { ifNeeded: true }).finally(async () => {
+    dom.free();
+    await events.close();
+    await actor.close();
+  });
 });

@@ -461,7 +461,7 @@ const until = (condition, what) => new Promise((resolve, reject) => {
   wake();
 });
 const conn = await Connection.open(uri);
-const fence = await createDomain(conn, xml(fenceName), { autodestroy: true }); // gone with the process
+const fence = await createDomain(conn, xml(fenceName)); // transient; the parent removes it if we die
 await until(() => fences >= 1, "fence start event");
 let fencePaused = false;
 const fenceStep = async () => {
@@ -522,13 +522,15 @@ Deno.test("lifecycle operations: the events each transition emits (libvirtd, in 
     assert.deepEqual(out[4].result, { before: "running", after: "shutoff" });
   } finally {
     await Deno.remove(dir, { recursive: true });
-    // a child that failed half-way leaves its domain on the shared daemon: remove it
+    // a child that failed half-way leaves its domains on the shared daemon: remove them (the test
+    // driver knows no autodestroy)
     await using conn = await Connection.open(DAEMON_URI);
-    const left = await lookupDomain(conn, name).catch(() => undefined);
-    if (left) {
-      await destroyDomain(left, { ifNeeded: true });
-      await undefineDomain(left, { managedSave: true }).catch(() => {});
-      left.free();
+    for (const left of [name, `${name}-fence`]) {
+      const dom = await lookupDomain(conn, left).catch(() => undefined);
+      if (dom === undefined) continue;
+      await destroyDomain(dom, { ifNeeded: true }).catch(() => {}); // a transient one is gone after this
+      await undefineDomain(dom, { managedSave: true }).catch(() => {});
+      dom.free();
     }
   }
 });
