@@ -56,8 +56,11 @@ export abstract class ObjectHandle {
 
   protected constructor(type: HandleType, connection: Connection, handle: Deno.PointerObject, name?: string) {
     this.#type = type;
-    this.#connection = connection;
-    this.#internals = connection[kInternals];
+    // A handle made in a pool lease outlives the lease: it belongs to the pool connection's shared
+    // view (calls serialized with the next holder's on the same gate; no close), not to the lease.
+    const owner = connection[kInternals].handleOwner();
+    this.#connection = owner;
+    this.#internals = owner[kInternals];
     this.#handle = handle;
     this.#name = name;
     this.#internals.adopt(this);

@@ -162,6 +162,11 @@ export interface ConnectionInternals {
   release(child: ConnectionChild): void;
   /** The same object for every view of one libvirt connection (a key for per-connection caches). */
   readonly identity: object;
+  /**
+   * The Connection a handle made through this one belongs to: the connection itself, or, for a pool
+   * lease's view, the pool connection's shared handle view (calls allowed after the lease, close refused).
+   */
+  handleOwner(): Connection;
 }
 
 const DEFAULT_KEEPALIVE = { interval: 5, count: 5 };
@@ -269,6 +274,8 @@ class ConnectionCore {
   readonly #waiters: (() => void)[] = [];
   readonly children = new Set<ConnectionChild>();
   closing: Promise<CloseReport> | undefined;
+  /** Created on the first handle made through a lease view; see ConnectionInternals.handleOwner. */
+  sharedView: Connection | undefined;
 
   constructor(uri: string, readOnly: boolean, handle: Deno.PointerObject) {
     this.uri = uri;
@@ -394,7 +401,7 @@ class ConnectionCore {
   }
 
   /** The gate without lease checks: the owner's, and the fast path. */
-  internals(): ConnectionInternals {
+  internals(): Omit<ConnectionInternals, "handleOwner"> {
     return {
       call: (operation, run, failed, wrap) => this.call(operation, run, failed, wrap),
       callSync: (operation, run, failed, wrap) => this.callSync(operation, run, failed, wrap),
@@ -410,6 +417,8 @@ class ConnectionCore {
 /** @internal A pool lease's hold on a connection: `released` turns every call through the view away. */
 interface LeaseState {
   released: boolean;
+  /** The shared view handles made through any lease belong to: never released, cannot close. */
+  shared?: true;
 }
 
 /** @internal What {@link leaseView} returns to lib/pool.ts. */
@@ -467,7 +476,7 @@ export class Connection extends ConnectionCalls {
     this.#core = core;
     this.#lease = lease;
     if (lease === undefined) {
-      this.#internals = core.internals();
+      this.#internals = { ...core.internals(), handleOwner: () => this };
       return;
     }
     const admit = (operation: () => string) => {
@@ -490,7 +499,16 @@ export class Connection extends ConnectionCalls {
       openOptions: () => core.options,
       release: (child) => void core.children.delete(child),
       identity: core,
+      handleOwner: () => core.sharedView ??= new Connection(core, { released: false, shared: true }),
     };
+  }
+
+  #sharedCloseError(): TypeError {
+    return new TypeError(
+      `Cannot close the connection to ${
+        JSON.stringify(this.uri)
+      }: it belongs to a ConnectionPool (handles made in a lease keep using it); close the pool instead`,
+    );
   }
 
   #releasedError(operation: string): TypeError {
@@ -722,6 +740,7 @@ export class Connection extends ConnectionCalls {
     if (this.#released) {
       return Promise.reject(this.#releasedError(`close the connection to ${JSON.stringify(this.uri)}`));
     }
+    if (this.#lease?.shared) return Promise.reject(this.#sharedCloseError());
     return this.#core.close();
   }
 
@@ -732,6 +751,7 @@ export class Connection extends ConnectionCalls {
    */
   closeSync(): CloseReport {
     if (this.#released) throw this.#releasedError(`close the connection to ${JSON.stringify(this.uri)}`);
+    if (this.#lease?.shared) throw this.#sharedCloseError();
     return this.#core.closeSync();
   }
 
