@@ -20,7 +20,7 @@ import { libvirt, MINIMUM_LIBVIRT_VERSION } from "../lib/ffi/library.ts";
 import { cFunctionName, libvirtSymbol, requireSymbol } from "../lib/ffi/optional.ts";
 import { qemuLibraryPath } from "../lib/ffi/qemu_library.ts";
 import { ErrorCode, NotSupportedError } from "../lib/errors.ts";
-import { runDeno } from "./_helpers.ts";
+import { denoChildArgs, runDeno } from "./_helpers.ts";
 
 const model = await loadApiModel();
 const index = indexApiModel(model);
@@ -89,7 +89,7 @@ Deno.test("requireSymbol: a null symbol is a NotSupportedError naming the functi
 
 Deno.test("libvirtQemu: libvirt-qemu.so.0 is mapped only on the first QEMU call, which then reaches libvirt", async () => {
   const fixture = new URL("./fixtures/qemu_lazy.ts", import.meta.url).pathname;
-  const { code, stdout, stderr } = await runDeno(["run", "--allow-all", fixture]);
+  const { code, stdout, stderr } = await runDeno(denoChildArgs("run", "--allow-all", fixture));
   assert.equal(code, 0, stderr);
   assert.equal(stderr, "");
   const lines = stdout.trim().split("\n");
