@@ -54,7 +54,8 @@ import { Steps } from "./up.ts";
 /** What {@link downRange} did. */
 export interface DownResult {
   range: string;
-  /** e.g. `domain "demo-web-1" on local`. */
+  /** What was there and is now removed, e.g. `domain "demo-web-1" on local` (the ownership record not
+   * counted). */
   removed: string[];
   /**
    * What the ownership record listed but down left alone, with why: a volume whose path is one of
@@ -196,24 +197,29 @@ export async function downRange(
         return "kept";
       }
       await steps.act("volume", f.name, f.host);
-      await pool(f.host).use(async (conn) => {
+      const existed = await pool(f.host).use(async (conn) => {
         let p;
         try {
           p = await lookupStoragePool(conn, entry.pool ?? range.pool.name);
         } catch (error) {
-          if (isNotFound(error)) return; // the pool is gone, and its volumes with it
+          if (isNotFound(error)) return false; // the pool is gone, and its volumes with it
           throw error;
         }
         try {
           using volume = await lookupVolume(p, f.name);
           await volume.delete();
+          return true;
         } catch (error) {
           if (!isNotFound(error)) throw error;
+          return false; // an intent the crashed up never carried out, or removed meanwhile
         } finally {
           p.free();
         }
       });
-      return done(f);
+      if (existed) return done(f);
+      gone.add(f);
+      steps.mark(`remove ${label(f)}`);
+      return "ok";
     }, limit);
 
     await steps.phase("network", of("network"), describe, async (f) => {
@@ -228,12 +234,12 @@ export async function downRange(
 
     await steps.phase("pool", of("pool"), describe, async (f) => {
       await steps.act("pool", f.name, f.host);
-      await pool(f.host).use(async (conn) => {
+      const existed = await pool(f.host).use(async (conn) => {
         let p;
         try {
           p = await lookupStoragePool(conn, f.name);
         } catch (error) {
-          if (isNotFound(error)) return;
+          if (isNotFound(error)) return false;
           throw error;
         }
         try {
@@ -253,11 +259,15 @@ export async function downRange(
             kept.push(`the directory of ${label(f)}: it existed before up`);
           }
           await undefineStoragePool(p);
+          return true;
         } finally {
           p.free();
         }
       });
-      return done(f);
+      if (existed) return done(f);
+      gone.add(f);
+      steps.mark(`remove ${label(f)}`);
+      return "ok";
     }, limit);
 
     // last, the record itself: everything it listed is gone

@@ -145,6 +145,11 @@ async function crashAndClean(
       "exactly what was there before: nothing left, nothing lost",
     );
     assert.ok(!down.removed.some((r) => r.includes(golden) || r.includes(backup)));
+    // exactly what the dead up made: every one of them, nothing it did not get to
+    const removedNames = down.removed.map((r) => `${r.split(" ")[0]} ${JSON.parse(r.split(" ")[1])}`).sort();
+    const madeNames = made.filter((m) => !m.endsWith(".ownership")).map((m) => m.replace(/ [^ /]+\//, " "))
+      .sort();
+    assert.deepEqual(removedNames, madeNames);
     // and a second down finds nothing
     assert.deepEqual((await downInChild(file)).removed, []);
   } finally {
