@@ -1165,14 +1165,17 @@ function emitObject(
   const isConn = object.className === "Connection";
   const lines: string[] = [HEADER];
   if (isConn) {
-    lines.push(`import { type ConnectionInternals, kInternals } from "../../connection.ts";`);
+    lines.push(
+      `import type { ConnectionInternals } from "../../connection.ts";`,
+      `import { kInternals } from "../../_internals.ts";`,
+    );
     lines.push(
       `import { kPointer${
         plans.some((p) => p.params.some((x) => x.type.includes("ObjectHandle"))) ? ", type ObjectHandle" : ""
       } } from "../../_handle.ts";`,
     );
   } else {
-    if (imports.has("kInternals")) lines.push(`import { kInternals } from "../../connection.ts";`);
+    if (imports.has("kInternals")) lines.push(`import { kInternals } from "../../_internals.ts";`);
     lines.push(`import { kCall, kCallSync, kPointer, ObjectHandle } from "../../_handle.ts";`);
   }
   lines.push(`import * as m from "../../ffi/marshal.ts";`);
