@@ -75,16 +75,24 @@ const eager = Deno.dlopen(libvirt().path, libvirtSymbols).symbols;
 const rawConn = lazy.virConnectOpen(new TextEncoder().encode("test:///default\0"));
 const rawName = new TextEncoder().encode("test\0");
 const rawInfo = new Uint8Array(40);
-Deno.bench("raw lookup+info+free, generated symbols bound lazily", { group: "symbols", baseline: true }, () => {
-  const dom = lazy.virDomainLookupByName(rawConn, rawName);
-  lazy.virDomainGetInfo(dom, rawInfo);
-  lazy.virDomainFree(dom);
-});
-Deno.bench("raw lookup+info+free, the same table dlopen'ed eagerly (the old loading)", { group: "symbols" }, () => {
-  const dom = eager.virDomainLookupByName(rawConn, rawName);
-  eager.virDomainGetInfo(dom, rawInfo);
-  eager.virDomainFree(dom);
-});
+Deno.bench(
+  "raw lookup+info+free, generated symbols bound lazily",
+  { group: "symbols", baseline: true },
+  () => {
+    const dom = lazy.virDomainLookupByName(rawConn, rawName);
+    lazy.virDomainGetInfo(dom, rawInfo);
+    lazy.virDomainFree(dom);
+  },
+);
+Deno.bench(
+  "raw lookup+info+free, the same table dlopen'ed eagerly (the old loading)",
+  { group: "symbols" },
+  () => {
+    const dom = eager.virDomainLookupByName(rawConn, rawName);
+    eager.virDomainGetInfo(dom, rawInfo);
+    eager.virDomainFree(dom);
+  },
+);
 
 globalThis.addEventListener("unload", () => {
   local.closeSync();
