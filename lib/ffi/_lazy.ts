@@ -1,6 +1,6 @@
 // Symbols bound on first use. Deno compiles a call trampoline for every symbol a table names when it
-// is dlopen'ed (measured here: ~0.2 ms a symbol, ~180 ms for the 909 entries of the generated
-// tables against ~80 ms for the 222 hand-written ones), while a script uses a few dozen at most. So
+// is dlopen'ed (measured here: 140-270 ms for the 909 entries of the generated tables, 40-125 ms for
+// the 222 hand-written ones they replace), while a script uses a few dozen at most. So
 // each function (with its `...Async` twin) is bound by its own small dlopen of the same library (the
 // dynamic loader returns the copy already mapped) when it is first read, and the getter is then
 // replaced by the plain function: later reads are ordinary property reads.
