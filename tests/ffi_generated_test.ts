@@ -231,6 +231,21 @@ Deno.test("overrides: every entry names a function and argument libvirt declares
   assert.equal(o.arrayLengthOf(sendKey, sendKey.args.find((a) => a.name === "keycodes")!), "nkeycodes");
   const listAll = fn("virConnectListAllDomains");
   assert.deepEqual(o.outArrayOwnership(listAll.args[1]), { element: "virDomainFree", array: "free" });
+  const dir = (f: string, a: string) => o.argDirection(fn(f), fn(f).args.find((arg) => arg.name === a)!);
+  assert.deepEqual(
+    [
+      dir("virDomainGetState", "state"),
+      dir("virDomainPinVcpu", "cpumap"),
+      dir("virDomainSetBlkioParameters", "params"),
+    ],
+    ["out", "in", "in"],
+  );
+  assert.deepEqual(
+    [dir("virDomainGetBlkioParameters", "params"), dir("virDomainGetBlkioParameters", "nparams")],
+    ["out", "inout"],
+  );
+  assert.deepEqual([dir("virDomainSendKey", "keycodes"), dir("virDomainBlockPeek", "buffer")], ["in", "out"]);
+  for (const key of Object.keys(o.ARG_DIRECTIONS)) assert.ok(hasArg(key), key);
   assert.equal(o.handWrittenModule("virStreamRecv"), "lib/stream.ts");
   assert.equal(o.handWrittenModule("virDomainGetInfo"), undefined);
 });
