@@ -26,6 +26,17 @@ const model = await loadApiModel();
 const index = indexApiModel(model);
 const fn = (name: string) => index.functions.get(name)!;
 
+Deno.test("libvirt(): the connection-open path is bound at load, the rest on first use", () => {
+  const symbols = libvirt().symbols;
+  for (const key of ["virConnectOpenAuthAsync", "virConnCopyLastError", "virConnectCloseAsync"]) {
+    assert.equal(typeof Object.getOwnPropertyDescriptor(symbols, key)?.value, "function", key);
+  }
+  const rare = Object.getOwnPropertyDescriptor(symbols, "virNodeGetSEVInfoAsync");
+  assert.ok(rare?.get !== undefined || typeof rare?.value === "function");
+  assert.equal(typeof symbols.virNodeGetSEVInfoAsync, "function");
+  assert.equal(typeof Object.getOwnPropertyDescriptor(symbols, "virNodeGetSEVInfoAsync")?.value, "function");
+});
+
 Deno.test("libvirtSymbols: every generated symbol binds against the installed libvirt (optional ones null only when newer)", () => {
   const { symbols, version } = libvirt();
   const table = libvirtSymbols as Record<string, Deno.ForeignFunction>;

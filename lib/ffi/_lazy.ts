@@ -11,12 +11,15 @@
  *
  * @param path the library to bind from, as given to dlopen
  * @param table the symbol table
+ * @param eager C functions to bind now, in one dlopen (those every process calls at once, so the
+ *   first call does not pay for binding: opening a connection and reading its errors)
  * @returns the lazily bound symbols
  * @throws {Error} from Deno.dlopen, on first access, when a non-optional symbol is missing
  */
 export function lazySymbols<const S extends Deno.ForeignLibraryInterface>(
   path: string,
   table: S,
+  eager: readonly string[] = [],
 ): Deno.DynamicLibrary<S>["symbols"] {
   const groups = new Map<string, string[]>();
   for (const [key, def] of Object.entries(table)) {
@@ -45,6 +48,14 @@ export function lazySymbols<const S extends Deno.ForeignLibraryInterface>(
           return symbols[key];
         },
       });
+    }
+  }
+  const now = eager.flatMap((cName) => groups.get(cName) ?? []);
+  if (now.length > 0) {
+    const lib = Deno.dlopen(path, Object.fromEntries(now.map((k) => [k, table[k]])));
+    opened.push(lib);
+    for (const k of now) {
+      Object.defineProperty(symbols, k, { value: lib.symbols[k], enumerable: true, writable: false });
     }
   }
   return symbols as Deno.DynamicLibrary<S>["symbols"];
