@@ -15,6 +15,13 @@
  *   first call does not pay for binding: opening a connection and reading its errors)
  * @returns the lazily bound symbols
  * @throws {Error} from Deno.dlopen, on first access, when a non-optional symbol is missing
+ *
+ * @example
+ * ```ts
+ * import { lazySymbols } from "./_lazy.ts";
+ * const libc = lazySymbols("libc.so.6", { getpid: { parameters: [], result: "i32" } });
+ * console.log(libc.getpid() === Deno.pid); // true: bound on this first read
+ * ```
  */
 export function lazySymbols<const S extends Deno.ForeignLibraryInterface>(
   path: string,
