@@ -471,3 +471,20 @@ for (const [name, call, check] of handCalls) {
     }
   });
 }
+
+Deno.test("methodOverrides names only functions libvirt's API declares (no stale entry)", async () => {
+  const { loadApiModel } = await import("../lib/ffi/_gen/api_model.ts");
+  const { methodOverrides } = await import("../lib/ffi/_gen/overrides.ts");
+  const known = new Set((await loadApiModel()).functions.map((f) => f.name));
+  const named = [
+    ...Object.keys(methodOverrides.typedParams),
+    ...Object.keys(methodOverrides.flagsEnums),
+    ...methodOverrides.syncTwins,
+    ...Object.keys(methodOverrides.skip),
+    ...Object.keys(methodOverrides.paramsCapacity),
+    ...Object.keys(methodOverrides.structCapacity),
+    ...Object.keys(methodOverrides.handWritten),
+    ...Object.keys(methodOverrides.handMembers),
+  ];
+  assert.deepEqual(named.filter((n) => !known.has(n)), []);
+});

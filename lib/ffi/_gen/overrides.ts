@@ -819,8 +819,6 @@ export const methodOverrides = {
     virStorageVolGetConnect: "plumbing: the `connection` getter",
     virInterfaceGetConnect: "plumbing: the `connection` getter",
     virSecretGetConnect: "plumbing: the `connection` getter",
-    virNodeDeviceGetConnect: "plumbing: the `connection` getter",
-    virNWFilterGetConnect: "plumbing: the `connection` getter",
     virDomainSnapshotGetConnect: "plumbing: the `connection` getter",
     virDomainCheckpointGetConnect: "plumbing: the `connection` getter",
     // legacy, superseded by ListAll* (names and counts race with changes between two calls)
