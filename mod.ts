@@ -279,3 +279,17 @@ export {
   type MemoryPeekOptions,
 } from "./lib/objects/domain_hand.ts";
 export { ConnectionHandCalls, type NodeCpuMap } from "./lib/objects/connection_hand.ts";
+// The enums the generated methods take and return, as named constants and types (lib/ffi/_generated/;
+// `DomainState` is exported above by lib/domain.ts with the same values).
+export {
+  DomainCoreDumpFormat,
+  DomainJobType,
+  DomainLifecycle,
+  DomainLifecycleAction,
+  DomainMetadataType,
+  DomainProcessSignal,
+  NetworkUpdateCommand,
+  NetworkUpdateSection,
+  NodeSuspendTarget,
+  StorageVolWipeAlgorithm,
+} from "./lib/ffi/_generated/enums.ts";

@@ -598,14 +598,23 @@ function plan(fn: ApiFunction, api: Indexes, local: Set<string>): Plan | Skip {
     if (outScalar[t] && !/\barray\b|\bin\/out\b|\bon input\b/i.test(a.info)) {
       p.prelude.push(`const ${n} = new m.Out();`);
       p.ffiArgs.push(`${n}.buffer`);
-      p.outs.push({ key: n, type: outScalar[t].ts, expr: `${n}.${outScalar[t].read}`, doc: docText(a.info) });
+      const named = outScalar[t].ts === "number" ? enumOf(a.info) : undefined;
+      if (named) p.imports.add(`enum:${named}`);
+      p.outs.push({
+        key: n,
+        type: named ?? outScalar[t].ts,
+        expr: named ? `${n}.${outScalar[t].read} as ${named}` : `${n}.${outScalar[t].read}`,
+        doc: docText(a.info),
+      });
       continue;
     }
     if (intTypes[t]) {
       const { unsigned, wide } = intTypes[t];
+      const named = wide ? undefined : enumOf(a.info);
+      if (named) p.imports.add(`enum:${named}`);
       p.params.push({
         name: n,
-        type: wide ? "number | bigint" : "number",
+        type: named ?? (wide ? "number | bigint" : "number"),
         optional: false,
         doc: docText(a.info),
       });
@@ -698,6 +707,27 @@ function plan(fn: ApiFunction, api: Indexes, local: Set<string>): Plan | Skip {
     else if (seenRequired) p.params[i].optional = false;
   }
   return p;
+}
+
+const enumExports = new Set(
+  [
+    ...Deno.readTextFileSync(new URL("../_generated/enums.ts", import.meta.url)).matchAll(
+      /^export type (\w+) =/gm,
+    ),
+  ]
+    .map((m) => m[1]),
+);
+
+/**
+ * The generated enum type (lib/ffi/_generated/enums.ts) an int argument's doc names ("one of
+ * virDomainState", "from virDomainMetadataType"), when it is a plain enum (not flags to OR).
+ */
+function enumOf(info: string): string | undefined {
+  if (/bitwise|OR of|binary-OR|mask/i.test(info)) return undefined;
+  for (const match of info.matchAll(/\bvir([A-Z]\w+)/g)) {
+    if (enumExports.has(match[1]) && !/Flags?(Values)?$/.test(match[1])) return match[1];
+  }
+  return undefined;
 }
 
 /** The layout name of a caller-allocated struct argument type (`virDomainInfoPtr` -> `virDomainInfo`). */
@@ -1149,7 +1179,10 @@ function emitObject(
   ];
   const imports = new Set<string>();
   for (const p of plans) for (const i of p.imports) imports.add(i);
-  const optionImports = [...imports].filter((i) => !i.startsWith("type ") && i !== "kInternals");
+  const optionImports = [...imports].filter((i) =>
+    !i.startsWith("type ") && !i.startsWith("enum:") && i !== "kInternals"
+  );
+  const enumImports = [...imports].filter((i) => i.startsWith("enum:")).map((i) => i.slice(5)).sort();
   const typeImports = new Map<string, string>();
   for (const i of imports) {
     if (!i.startsWith("type ")) continue;
@@ -1185,6 +1218,9 @@ function emitObject(
   ];
   lines.push(`import { ${accessors.join(", ")} } from "../../ffi/optional.ts";`);
   lines.push(`import { wrapHandle } from "../_registry.ts";`);
+  if (enumImports.length) {
+    lines.push(`import type { ${enumImports.join(", ")} } from "../../ffi/_generated/enums.ts";`);
+  }
   if (plans.some((p) => p.usesLayouts)) {
     lines.push(`import { structLayouts } from "../../ffi/_generated/structs.ts";`);
     const readers = [

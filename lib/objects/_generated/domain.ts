@@ -7,6 +7,16 @@ import { DomainHandCalls } from "../domain_hand.ts";
 import * as m from "../../ffi/marshal.ts";
 import { libvirtSymbol, qemuSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
+import type {
+  DomainCoreDumpFormat,
+  DomainJobType,
+  DomainLifecycle,
+  DomainLifecycleAction,
+  DomainMetadataType,
+  DomainProcessSignal,
+  DomainState,
+  NodeSuspendTarget,
+} from "../../ffi/_generated/enums.ts";
 import { structLayouts } from "../../ffi/_generated/structs.ts";
 import {
   readDomainBlockInfoStruct,
@@ -753,7 +763,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    */
   async coreDumpWithFormat(
     to: string,
-    dumpformat: number,
+    dumpformat: DomainCoreDumpFormat,
     options?: DomainCoreDumpWithFormatOptions | number,
   ): Promise<void> {
     const flags = m.flags(options, DomainCoreDumpFlagsBits, "virDomainCoreDumpWithFormat");
@@ -1334,7 +1344,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    */
   async getJobStats(
     options?: DomainGetJobStatsOptions | number,
-  ): Promise<{ type_: number; params: JobStats }> {
+  ): Promise<{ type_: DomainJobType; params: JobStats }> {
     const type_ = new m.Out();
     const params = new m.Out();
     const paramsCount = new m.Out();
@@ -1345,7 +1355,10 @@ export abstract class DomainCalls extends DomainHandCalls {
         libvirtSymbol("virDomainGetJobStatsAsync")(h, type_.buffer, params.buffer, paramsCount.buffer, flags),
       m.isNegative,
     );
-    return { type_: type_.int, params: m.takeParams(params.pointer, paramsCount.int) as JobStats };
+    return {
+      type_: type_.int as DomainJobType,
+      params: m.takeParams(params.pointer, paramsCount.int) as JobStats,
+    };
   }
 
   /**
@@ -1462,7 +1475,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getMetadata(
-    type_: number,
+    type_: DomainMetadataType,
     uri: string,
     options?: DomainGetMetadataOptions | number,
   ): Promise<string> {
@@ -1636,7 +1649,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * @returns `state`: returned state of the domain (one of virDomainState); `reason`: returned reason which led to `state` (one of virDomain*Reason corresponding to the current state); it is allowed to be NULL
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
-  async getState(options?: DomainGetStateOptions | number): Promise<{ state: number; reason: number }> {
+  async getState(options?: DomainGetStateOptions | number): Promise<{ state: DomainState; reason: number }> {
     const state = new m.Out();
     const reason = new m.Out();
     const flags = m.flags(options, {}, "virDomainGetState");
@@ -1645,7 +1658,7 @@ export abstract class DomainCalls extends DomainHandCalls {
       (h) => libvirtSymbol("virDomainGetStateAsync")(h, state.buffer, reason.buffer, flags),
       m.isNegative,
     );
-    return { state: state.int, reason: reason.int };
+    return { state: state.int as DomainState, reason: reason.int };
   }
 
   /**
@@ -1658,7 +1671,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    * @throws {TypeError} when an asynchronous call is in flight on the connection
    */
-  getStateSync(options?: DomainGetStateOptions | number): { state: number; reason: number } {
+  getStateSync(options?: DomainGetStateOptions | number): { state: DomainState; reason: number } {
     const state = m.syncOut(0);
     const reason = m.syncOut(1);
     const flags = m.flags(options, {}, "virDomainGetState");
@@ -1667,7 +1680,7 @@ export abstract class DomainCalls extends DomainHandCalls {
       (h) => libvirtSymbol("virDomainGetState")(h, state.buffer, reason.buffer, flags),
       m.isNegative,
     );
-    return { state: state.int, reason: reason.int };
+    return { state: state.int as DomainState, reason: reason.int };
   }
 
   /**
@@ -2314,7 +2327,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async pmSuspendForDuration(
-    target: number,
+    target: NodeSuspendTarget,
     duration: number | bigint,
     options?: DomainPmSuspendForDurationOptions | number,
   ): Promise<void> {
@@ -2566,7 +2579,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    */
   async sendProcessSignal(
     pid_value: number | bigint,
-    signum: number,
+    signum: DomainProcessSignal,
     options?: DomainSendProcessSignalOptions | number,
   ): Promise<void> {
     const flags = m.flags(options, {}, "virDomainSendProcessSignal");
@@ -2760,8 +2773,8 @@ export abstract class DomainCalls extends DomainHandCalls {
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async setLifecycleAction(
-    type_: number,
-    action: number,
+    type_: DomainLifecycle,
+    action: DomainLifecycleAction,
     options?: DomainSetLifecycleActionOptions | number,
   ): Promise<void> {
     const flags = m.flags(options, DomainModificationImpactBits, "virDomainSetLifecycleAction");
@@ -2887,7 +2900,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async setMetadata(
-    type_: number,
+    type_: DomainMetadataType,
     metadata: string,
     key?: string | null,
     uri?: string | null,

@@ -5,6 +5,7 @@ import { kCall, kCallSync, kPointer, ObjectHandle } from "../../_handle.ts";
 import * as m from "../../ffi/marshal.ts";
 import { libvirtSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
+import type { NetworkUpdateCommand, NetworkUpdateSection } from "../../ffi/_generated/enums.ts";
 import {
   type NetworkGetXmlDescOptions,
   type NetworkListAllPortsOptions,
@@ -272,8 +273,8 @@ export abstract class NetworkCalls extends ObjectHandle {
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async update(
-    command: number,
-    section: number,
+    command: NetworkUpdateCommand,
+    section: NetworkUpdateSection,
     parentIndex: number,
     xml: string,
     options?: NetworkUpdateOptions | number,

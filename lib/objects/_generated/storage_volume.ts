@@ -5,6 +5,7 @@ import { kCall, kCallSync, kPointer, ObjectHandle } from "../../_handle.ts";
 import * as m from "../../ffi/marshal.ts";
 import { libvirtSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
+import type { StorageVolWipeAlgorithm } from "../../ffi/_generated/enums.ts";
 import { structLayouts } from "../../ffi/_generated/structs.ts";
 import { readStorageVolInfoStruct } from "./structs.ts";
 import {
@@ -270,7 +271,10 @@ export abstract class StorageVolumeCalls extends ObjectHandle {
    * @param options flags as options: none named yet, or a raw `flags` number
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
-  async wipePattern(algorithm: number, options?: StorageVolWipePatternOptions | number): Promise<void> {
+  async wipePattern(
+    algorithm: StorageVolWipeAlgorithm,
+    options?: StorageVolWipePatternOptions | number,
+  ): Promise<void> {
     const flags = m.flags(options, {}, "virStorageVolWipePattern");
     const a0 = m.int(algorithm, "algorithm", "virStorageVolWipePattern", true);
     await this[kCall](
