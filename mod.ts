@@ -249,6 +249,7 @@ export { type UpOptions, upRange } from "./lib/range/up.ts";
 // One-call methods: every libvirt function as a typed method of its object (generated from libvirt's
 // API description by lib/ffi/_gen/generate_methods.ts), the object classes added with them, and the
 // flags options and typed-parameter types the methods take.
+export type { ObjectHandle } from "./lib/_handle.ts";
 export { ConnectionCalls } from "./lib/objects/_generated/connection.ts";
 export { DomainCalls } from "./lib/objects/_generated/domain.ts";
 export { DomainCheckpointCalls } from "./lib/objects/_generated/domain_checkpoint.ts";

@@ -1540,7 +1540,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "since": "0.9.2",
   "async": true,
   "params": [{ "name": "options", "type": "DomainGetStateOptions | number", "optional": true }],
-  "returns": "{ state: DomainState; reason: number }",
+  "returns": "{ state: number; reason: number }",
 }, {
   "object": "Domain",
   "method": "getStateSync",
@@ -1548,7 +1548,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "since": "0.9.2",
   "async": false,
   "params": [{ "name": "options", "type": "DomainGetStateOptions | number", "optional": true }],
-  "returns": "{ state: DomainState; reason: number }",
+  "returns": "{ state: number; reason: number }",
 }, {
   "object": "Domain",
   "method": "getTime",

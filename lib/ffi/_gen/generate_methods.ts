@@ -725,7 +725,10 @@ const enumExports = new Set(
 function enumOf(info: string): string | undefined {
   if (/bitwise|OR of|binary-OR|mask/i.test(info)) return undefined;
   for (const match of info.matchAll(/\bvir([A-Z]\w+)/g)) {
-    if (enumExports.has(match[1]) && !/Flags?(Values)?$/.test(match[1])) return match[1];
+    // DomainState: mod.ts exports lib/domain.ts's constant of that name; its values are plain numbers here
+    if (enumExports.has(match[1]) && !/Flags?(Values)?$/.test(match[1]) && match[1] !== "DomainState") {
+      return match[1];
+    }
   }
   return undefined;
 }
@@ -926,9 +929,11 @@ function buildIndexes(
     else {
       table = `${pascal(fn.name.replace(/^vir/, ""))}Bits`;
       tableCode.push(
-        `/** The flag bits of ${fn.name.slice(3)}. */\nexport const ${table} = { ${
+        `/** The flag bits of ${
+          fn.name.slice(3)
+        }. */\nexport const ${table}: Readonly<Record<string, number>> = { ${
           named.map((x) => `...${x.table}`).reverse().join(", ")
-        } } as const;\n`,
+        } };\n`,
       );
     }
     const keys = new Map<string, ApiEnum>();

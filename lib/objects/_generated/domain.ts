@@ -14,7 +14,6 @@ import type {
   DomainLifecycleAction,
   DomainMetadataType,
   DomainProcessSignal,
-  DomainState,
   NodeSuspendTarget,
 } from "../../ffi/_generated/enums.ts";
 import { structLayouts } from "../../ffi/_generated/structs.ts";
@@ -1649,7 +1648,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * @returns `state`: returned state of the domain (one of virDomainState); `reason`: returned reason which led to `state` (one of virDomain*Reason corresponding to the current state); it is allowed to be NULL
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
-  async getState(options?: DomainGetStateOptions | number): Promise<{ state: DomainState; reason: number }> {
+  async getState(options?: DomainGetStateOptions | number): Promise<{ state: number; reason: number }> {
     const state = new m.Out();
     const reason = new m.Out();
     const flags = m.flags(options, {}, "virDomainGetState");
@@ -1658,7 +1657,7 @@ export abstract class DomainCalls extends DomainHandCalls {
       (h) => libvirtSymbol("virDomainGetStateAsync")(h, state.buffer, reason.buffer, flags),
       m.isNegative,
     );
-    return { state: state.int as DomainState, reason: reason.int };
+    return { state: state.int, reason: reason.int };
   }
 
   /**
@@ -1671,7 +1670,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    * @throws {TypeError} when an asynchronous call is in flight on the connection
    */
-  getStateSync(options?: DomainGetStateOptions | number): { state: DomainState; reason: number } {
+  getStateSync(options?: DomainGetStateOptions | number): { state: number; reason: number } {
     const state = m.syncOut(0);
     const reason = m.syncOut(1);
     const flags = m.flags(options, {}, "virDomainGetState");
@@ -1680,7 +1679,7 @@ export abstract class DomainCalls extends DomainHandCalls {
       (h) => libvirtSymbol("virDomainGetState")(h, state.buffer, reason.buffer, flags),
       m.isNegative,
     );
-    return { state: state.int as DomainState, reason: reason.int };
+    return { state: state.int, reason: reason.int };
   }
 
   /**
