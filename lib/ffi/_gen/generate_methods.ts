@@ -17,6 +17,7 @@ import {
   isLocal,
   methodOverrides,
   OBJECT_RELEASE,
+  returnOwnership,
 } from "./overrides.ts";
 
 // ---------------------------------------------------------------------------------------------------
@@ -1053,7 +1054,10 @@ function resultExpr(p: Plan, r: string): string {
       main = r;
       break;
     case "string":
-      main = p.fn.returnType === "char *" ? `m.takeString(${r})` : `m.readString(${r})`;
+      // who frees it: the FFI overrides' rule (non-const char * is the caller's) and its exceptions
+      main = returnOwnership({ name: p.fn.name, returns: { type: p.fn.returnType } } as never).kind === "free"
+        ? `m.takeString(${r})`
+        : `m.readString(${r})`;
       break;
     case "handle":
       main = `wrapHandle<${p.handleResult!.className}>(${JSON.stringify(p.handleResult!.cType)}, ${
