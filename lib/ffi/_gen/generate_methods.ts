@@ -463,7 +463,7 @@ function plan(fn: ApiFunction, api: Indexes, local: Set<string>): Plan | Skip {
         key: "",
         type: schema.typeName,
         expr: `m.readParams(${n}Buffer, ${n}Count.int) as ${schema.typeName}`,
-        doc: docText(a.info),
+        doc: "the parameters, field -> value",
       });
       p.imports.add(schema.typeName);
       (p as Plan & { sizedName: string }).sizedName = n;
@@ -480,7 +480,7 @@ function plan(fn: ApiFunction, api: Indexes, local: Set<string>): Plan | Skip {
         key: n,
         type,
         expr: `m.takeParams(${n}.pointer, ${n}Count.int) as ${type}`,
-        doc: docText(a.info),
+        doc: "the parameters, field -> value",
       });
       i++;
       continue;
@@ -566,7 +566,12 @@ function plan(fn: ApiFunction, api: Indexes, local: Set<string>): Plan | Skip {
       p.prelude.push(`const ${n} = new m.Out();`);
       p.ffiArgs.push(`${n}.buffer`);
       p.handleArray = { out: n, object: target };
-      p.ret = { kind: "count", tsType: `${target.className}[]`, doc: docText(a.info) };
+      p.ret = {
+        kind: "count",
+        tsType: `${target.className}[]`,
+        doc:
+          `the ${target.className} handles (owned by the connection; free each with \`using\` or \`free()\`)`,
+      };
       p.needsWrap = true;
       continue;
     }
@@ -646,7 +651,7 @@ function plan(fn: ApiFunction, api: Indexes, local: Set<string>): Plan | Skip {
           key: n,
           type: iface,
           expr: `read${iface}(${n})`,
-          doc: docText(a.info),
+          doc: `the decoded \`${layoutName}\``,
         });
         i++;
         continue;
@@ -684,7 +689,7 @@ function plan(fn: ApiFunction, api: Indexes, local: Set<string>): Plan | Skip {
           key: n,
           type: iface,
           expr: `read${iface}(${n})`,
-          doc: docText(a.info),
+          doc: `the decoded \`${layoutName}\``,
         });
         continue;
       }
@@ -1083,6 +1088,23 @@ function resultExpr(p: Plan, r: string): string {
   return `{ ${fields.join(", ")} }`;
 }
 
+/**
+ * libvirt's return doc without the C conventions the method hides (failure values, who frees): a
+ * failure throws, and the binding frees what it copied.
+ */
+function cleanReturnDoc(doc: string): string {
+  return doc
+    .split(/(?<=\.)\s+/)
+    .filter((sentence) => !/free\(|must be freed|caller (must|should) free|virFree|Free\(\)/i.test(sentence))
+    .join(" ")
+    .replace(/,?\s*(or|and)?\s*NULL (in case of|on|upon|if) (an )?(error|failure)[^.;,]*/gi, "")
+    .replace(/,?\s*(or|and)?\s*-1 (in case of|on|upon|if|otherwise)[^.;,]*/gi, "")
+    .replace(/^\s*-1 (in case of|on|upon) (error|failure)\s*[,;]?\s*/i, "")
+    .replace(/\s+([.;,])/g, "$1")
+    .replace(/^[,;.\s]+/, "")
+    .trim();
+}
+
 function emitMethod(p: Plan, sync: boolean): string {
   const fn = p.fn;
   const name = sync ? `${p.method}Sync` : p.method;
@@ -1108,7 +1130,8 @@ function emitMethod(p: Plan, sync: boolean): string {
   docs.push("");
   for (const x of p.params) docs.push(`@param ${x.name} ${x.doc || x.name}`);
   const rt = returnType(p);
-  const retDoc = [p.ret.doc, ...p.outs.map((o) => `${o.key ? `\`${o.key}\`: ` : ""}${o.doc}`)].filter(Boolean)
+  const retDoc = [cleanReturnDoc(p.ret.doc), ...p.outs.map((o) => `${o.key ? `\`${o.key}\`: ` : ""}${o.doc}`)]
+    .filter(Boolean)
     .join("; ");
   if (rt !== "void") docs.push(`@returns ${retDoc || rt}`);
   docs.push(

@@ -135,7 +135,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    *
    * @param xmlCPUs array of XML descriptions of host CPUs
    * @param options flags as options: `virConnectBaselineCPUFlags` bits by name, or a raw `flags` number
-   * @returns XML description of the computed CPU (caller frees) or NULL on error.
+   * @returns XML description of the computed CPU (caller frees).
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async baselineCpu(
@@ -163,7 +163,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * @param virttype virtualization type
    * @param xmlCPUs array of XML descriptions of CPUs
    * @param options flags as options: `virConnectBaselineCPUFlags` bits by name, or a raw `flags` number
-   * @returns XML description of the computed CPU (caller frees) or NULL on error.
+   * @returns XML description of the computed CPU (caller frees).
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async baselineHypervisorCpu(
@@ -263,7 +263,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * @param nativeFormat configuration format importing from
    * @param nativeConfig the configuration data to import
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns a 0 terminated UTF-8 encoded XML instance, or NULL in case of error. The caller must free() the returned value.
+   * @returns a 0 terminated UTF-8 encoded XML instance.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async domainXmlFromNative(
@@ -290,7 +290,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * @param nativeFormat configuration format exporting to
    * @param domainXml the domain configuration to export
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns a 0 terminated UTF-8 encoded native config datafile, or NULL in case of error. The caller must free() the returned value.
+   * @returns a 0 terminated UTF-8 encoded native config datafile.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async domainXmlToNative(
@@ -341,7 +341,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    *
    * Calls [`virConnectGetCapabilities`](https://libvirt.org/html/libvirt-libvirt-host.html#virConnectGetCapabilities).
    *
-   * @returns NULL in case of error, or an XML string defining the capabilities. The client must free the returned string after use.
+   * @returns or an XML string defining the capabilities. The client must free the returned string after use.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getCapabilities(): Promise<string> {
@@ -360,7 +360,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    *
    * @param arch Architecture
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns Pointer to a variable to store the NULL-terminated array of the CPU models supported for the specified architecture. Each element and the array itself must be freed by the caller with free. Pass NULL if only the list length is needed.
+   * @returns Pointer to a variable to store the NULL-terminated array of the CPU models supported for the specified architecture. Pass NULL if only the list length is needed.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getCpuModelNames(arch: string, options?: ConnectGetCpuModelNamesOptions | number): Promise<string[]> {
@@ -385,7 +385,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * @param machine machine type
    * @param virttype virtualization type
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns NULL in case of error or an XML string defining the capabilities.
+   * @returns string
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getDomainCapabilities(
@@ -413,7 +413,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    *
    * Calls [`virConnectGetHostname`](https://libvirt.org/html/libvirt-libvirt-host.html#virConnectGetHostname).
    *
-   * @returns the hostname which must be freed by the caller, or NULL if there was an error.
+   * @returns string
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getHostname(): Promise<string> {
@@ -449,7 +449,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virConnectGetMaxVcpus`](https://libvirt.org/html/libvirt-libvirt-host.html#virConnectGetMaxVcpus).
    *
    * @param type_ value of the 'type' attribute in the <domain> element
-   * @returns the maximum of virtual CPU or -1 in case of error.
+   * @returns the maximum of virtual CPU.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getMaxVcpus(type_: string): Promise<number> {
@@ -468,7 +468,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virConnectGetStoragePoolCapabilities`](https://libvirt.org/html/libvirt-libvirt-storage.html#virConnectGetStoragePoolCapabilities).
    *
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns NULL in case of error or an XML string defining the capabilities.
+   * @returns string
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getStoragePoolCapabilities(
@@ -489,7 +489,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virConnectGetSysinfo`](https://libvirt.org/html/libvirt-libvirt-host.html#virConnectGetSysinfo).
    *
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns the XML string which must be freed by the caller, or NULL if there was an error.
+   * @returns string
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getSysinfo(options?: ConnectGetSysinfoOptions | number): Promise<string> {
@@ -507,7 +507,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    *
    * Calls [`virConnectGetType`](https://libvirt.org/html/libvirt-libvirt-host.html#virConnectGetType).
    *
-   * @returns NULL in case of error, a static zero terminated string otherwise.
+   * @returns a static zero terminated string otherwise.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getType(): Promise<string> {
@@ -524,7 +524,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    *
    * Calls [`virConnectGetURI`](https://libvirt.org/html/libvirt-libvirt-host.html#virConnectGetURI).
    *
-   * @returns the URI string which must be freed by the caller, or NULL if there was an error.
+   * @returns string
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getUri(): Promise<string> {
@@ -560,7 +560,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virConnectListAllDomains`](https://libvirt.org/html/libvirt-libvirt-domain.html#virConnectListAllDomains).
    *
    * @param options flags as options: `virConnectListAllDomainsFlags` bits by name, or a raw `flags` number
-   * @returns Pointer to a variable to store the array containing domain objects or NULL if the list is not required (just returns number of guests).
+   * @returns Domain[]
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async listAllDomains(options?: ConnectListAllDomainsOptions | number): Promise<Domain[]> {
@@ -580,7 +580,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virConnectListAllDomains`](https://libvirt.org/html/libvirt-libvirt-domain.html#virConnectListAllDomains) without leaving the main thread (for in-process drivers; blocks on remote ones).
    *
    * @param options flags as options: `virConnectListAllDomainsFlags` bits by name, or a raw `flags` number
-   * @returns Pointer to a variable to store the array containing domain objects or NULL if the list is not required (just returns number of guests).
+   * @returns Domain[]
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    * @throws {TypeError} when an asynchronous call is in flight on the connection
    */
@@ -601,7 +601,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virConnectListAllInterfaces`](https://libvirt.org/html/libvirt-libvirt-interface.html#virConnectListAllInterfaces).
    *
    * @param options flags as options: `virConnectListAllInterfacesFlags` bits by name, or a raw `flags` number
-   * @returns Pointer to a variable to store the array containing the interface objects or NULL if the list is not required (just returns number of interfaces).
+   * @returns Interface[]
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async listAllInterfaces(options?: ConnectListAllInterfacesOptions | number): Promise<Interface[]> {
@@ -621,7 +621,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virConnectListAllNetworks`](https://libvirt.org/html/libvirt-libvirt-network.html#virConnectListAllNetworks).
    *
    * @param options flags as options: `virConnectListAllNetworksFlags` bits by name, or a raw `flags` number
-   * @returns Pointer to a variable to store the array containing the network objects or NULL if the list is not required (just returns number of networks).
+   * @returns Network[]
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async listAllNetworks(options?: ConnectListAllNetworksOptions | number): Promise<Network[]> {
@@ -641,7 +641,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virConnectListAllNodeDevices`](https://libvirt.org/html/libvirt-libvirt-nodedev.html#virConnectListAllNodeDevices).
    *
    * @param options flags as options: `virConnectListAllNodeDeviceFlags` bits by name, or a raw `flags` number
-   * @returns Pointer to a variable to store the array containing the node device objects or NULL if the list is not required (just returns number of node devices).
+   * @returns NodeDevice[]
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async listAllNodeDevices(options?: ConnectListAllNodeDevicesOptions | number): Promise<NodeDevice[]> {
@@ -662,7 +662,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virConnectListAllNWFilterBindings`](https://libvirt.org/html/libvirt-libvirt-nwfilter.html#virConnectListAllNWFilterBindings).
    *
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns Pointer to a variable to store the array containing the network filter objects or NULL if the list is not required (just returns number of network filters).
+   * @returns NWFilterBinding[]
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async listAllNwFilterBindings(
@@ -687,7 +687,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virConnectListAllNWFilters`](https://libvirt.org/html/libvirt-libvirt-nwfilter.html#virConnectListAllNWFilters).
    *
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns Pointer to a variable to store the array containing the network filter objects or NULL if the list is not required (just returns number of network filters).
+   * @returns NWFilter[]
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async listAllNwFilters(options?: ConnectListAllNwFiltersOptions | number): Promise<NWFilter[]> {
@@ -707,7 +707,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virConnectListAllSecrets`](https://libvirt.org/html/libvirt-libvirt-secret.html#virConnectListAllSecrets).
    *
    * @param options flags as options: `virConnectListAllSecretsFlags` bits by name, or a raw `flags` number
-   * @returns Pointer to a variable to store the array containing the secret objects or NULL if the list is not required (just returns the number of secrets).
+   * @returns Secret[]
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async listAllSecrets(options?: ConnectListAllSecretsOptions | number): Promise<Secret[]> {
@@ -727,7 +727,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virConnectListAllStoragePools`](https://libvirt.org/html/libvirt-libvirt-storage.html#virConnectListAllStoragePools).
    *
    * @param options flags as options: `virConnectListAllStoragePoolsFlags` bits by name, or a raw `flags` number
-   * @returns Pointer to a variable to store the array containing storage pool objects or NULL if the list is not required (just returns number of pools).
+   * @returns StoragePool[]
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async listAllStoragePools(options?: ConnectListAllStoragePoolsOptions | number): Promise<StoragePool[]> {
@@ -771,7 +771,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    *
    * @param interval number of seconds of inactivity before a keepalive message is sent
    * @param count number of messages that can be sent in a row
-   * @returns -1 on error, 0 on success, 1 when remote party doesn't support keepalive messages.
+   * @returns 0 on success, 1 when remote party doesn't support keepalive messages.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async setKeepAlive(interval: number, count: number): Promise<boolean> {
@@ -792,7 +792,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    *
    * @param xmlDesc string containing an XML description of the domain
    * @param options flags as options: `virDomainCreateFlags` bits by name, or a raw `flags` number
-   * @returns a new domain object or NULL in case of failure
+   * @returns a new domain object
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async domainCreateXml(xmlDesc: string, options?: DomainCreateXmlOptions | number): Promise<Domain> {
@@ -814,7 +814,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * @param xmlDesc string containing an XML description of the domain
    * @param files list of file descriptors passed
    * @param options flags as options: `virDomainCreateFlags` bits by name, or a raw `flags` number
-   * @returns a new domain object or NULL in case of failure
+   * @returns a new domain object
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async domainCreateXmlWithFiles(
@@ -839,7 +839,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virDomainDefineXML`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainDefineXML).
    *
    * @param xml the XML description for the domain, preferably in UTF-8
-   * @returns NULL in case of error, a pointer to the domain otherwise
+   * @returns a pointer to the domain otherwise
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async domainDefineXml(xml: string): Promise<Domain> {
@@ -859,7 +859,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    *
    * @param xml the XML description for the domain, preferably in UTF-8
    * @param options flags as options: `virDomainDefineFlags` bits by name, or a raw `flags` number
-   * @returns NULL in case of error, a pointer to the domain otherwise
+   * @returns a pointer to the domain otherwise
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async domainDefineXmlFlags(xml: string, options?: DomainDefineXmlFlagsOptions | number): Promise<Domain> {
@@ -879,7 +879,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virDomainLookupByID`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainLookupByID).
    *
    * @param id the domain ID number
-   * @returns a new domain object or NULL in case of failure. If the domain cannot be found, then VIR_ERR_NO_DOMAIN error is raised.
+   * @returns a new domain object. If the domain cannot be found, then VIR_ERR_NO_DOMAIN error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async domainLookupById(id: number): Promise<Domain> {
@@ -898,7 +898,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virDomainLookupByID`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainLookupByID) without leaving the main thread (for in-process drivers; blocks on remote ones).
    *
    * @param id the domain ID number
-   * @returns a new domain object or NULL in case of failure. If the domain cannot be found, then VIR_ERR_NO_DOMAIN error is raised.
+   * @returns a new domain object. If the domain cannot be found, then VIR_ERR_NO_DOMAIN error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    * @throws {TypeError} when an asynchronous call is in flight on the connection
    */
@@ -918,7 +918,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virDomainLookupByName`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainLookupByName).
    *
    * @param name name for the domain
-   * @returns a new domain object or NULL in case of failure. If the domain cannot be found, then VIR_ERR_NO_DOMAIN error is raised.
+   * @returns a new domain object. If the domain cannot be found, then VIR_ERR_NO_DOMAIN error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async domainLookupByName(name: string): Promise<Domain> {
@@ -937,7 +937,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virDomainLookupByName`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainLookupByName) without leaving the main thread (for in-process drivers; blocks on remote ones).
    *
    * @param name name for the domain
-   * @returns a new domain object or NULL in case of failure. If the domain cannot be found, then VIR_ERR_NO_DOMAIN error is raised.
+   * @returns a new domain object. If the domain cannot be found, then VIR_ERR_NO_DOMAIN error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    * @throws {TypeError} when an asynchronous call is in flight on the connection
    */
@@ -957,7 +957,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virDomainLookupByUUID`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainLookupByUUID).
    *
    * @param uuid the raw UUID for the domain (16 bytes)
-   * @returns a new domain object or NULL in case of failure. If the domain cannot be found, then VIR_ERR_NO_DOMAIN error is raised.
+   * @returns a new domain object. If the domain cannot be found, then VIR_ERR_NO_DOMAIN error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async domainLookupByUuid(uuid: Uint8Array): Promise<Domain> {
@@ -976,7 +976,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virDomainLookupByUUIDString`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainLookupByUUIDString).
    *
    * @param uuidstr the string UUID for the domain
-   * @returns a new domain object or NULL in case of failure. If the domain cannot be found, then VIR_ERR_NO_DOMAIN error is raised.
+   * @returns a new domain object. If the domain cannot be found, then VIR_ERR_NO_DOMAIN error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async domainLookupByUuidString(uuidstr: string): Promise<Domain> {
@@ -995,7 +995,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virDomainLookupByUUIDString`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainLookupByUUIDString) without leaving the main thread (for in-process drivers; blocks on remote ones).
    *
    * @param uuidstr the string UUID for the domain
-   * @returns a new domain object or NULL in case of failure. If the domain cannot be found, then VIR_ERR_NO_DOMAIN error is raised.
+   * @returns a new domain object. If the domain cannot be found, then VIR_ERR_NO_DOMAIN error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    * @throws {TypeError} when an asynchronous call is in flight on the connection
    */
@@ -1105,7 +1105,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    *
    * @param file path to saved state file
    * @param options flags as options: `virDomainSaveImageXMLFlags` bits by name, or a raw `flags` number
-   * @returns a 0 terminated UTF-8 encoded XML instance, or NULL in case of error. The caller must free() the returned value.
+   * @returns a 0 terminated UTF-8 encoded XML instance.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async domainSaveImageGetXmlDesc(
@@ -1180,7 +1180,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    *
    * @param xml the XML description for the interface, preferably in UTF-8
    * @param options flags as options: `virInterfaceDefineFlags` bits by name, or a raw `flags` number
-   * @returns NULL in case of error, a pointer to the interface otherwise
+   * @returns a pointer to the interface otherwise
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async interfaceDefineXml(xml: string, options?: InterfaceDefineXmlOptions | number): Promise<Interface> {
@@ -1200,7 +1200,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virInterfaceLookupByMACString`](https://libvirt.org/html/libvirt-libvirt-interface.html#virInterfaceLookupByMACString).
    *
    * @param macstr the MAC for the interface (null-terminated ASCII format)
-   * @returns a new interface object or NULL in case of failure. If the interface cannot be found, then VIR_ERR_NO_INTERFACE error is raised.
+   * @returns a new interface object. If the interface cannot be found, then VIR_ERR_NO_INTERFACE error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async interfaceLookupByMacString(macstr: string): Promise<Interface> {
@@ -1219,7 +1219,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virInterfaceLookupByName`](https://libvirt.org/html/libvirt-libvirt-interface.html#virInterfaceLookupByName).
    *
    * @param name name for the interface
-   * @returns a new interface object or NULL in case of failure. If the interface cannot be found, then VIR_ERR_NO_INTERFACE error is raised.
+   * @returns a new interface object. If the interface cannot be found, then VIR_ERR_NO_INTERFACE error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async interfaceLookupByName(name: string): Promise<Interface> {
@@ -1238,7 +1238,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virNetworkCreateXML`](https://libvirt.org/html/libvirt-libvirt-network.html#virNetworkCreateXML).
    *
    * @param xmlDesc an XML description of the network
-   * @returns a new network object or NULL in case of failure
+   * @returns a new network object
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async networkCreateXml(xmlDesc: string): Promise<Network> {
@@ -1258,7 +1258,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    *
    * @param xmlDesc an XML description of the network
    * @param options flags as options: `virNetworkCreateFlags` bits by name, or a raw `flags` number
-   * @returns a new network object or NULL in case of failure
+   * @returns a new network object
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async networkCreateXmlFlags(
@@ -1281,7 +1281,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virNetworkDefineXML`](https://libvirt.org/html/libvirt-libvirt-network.html#virNetworkDefineXML).
    *
    * @param xml the XML description for the network, preferably in UTF-8
-   * @returns NULL in case of error, a pointer to the network otherwise
+   * @returns a pointer to the network otherwise
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async networkDefineXml(xml: string): Promise<Network> {
@@ -1301,7 +1301,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    *
    * @param xml the XML description for the network, preferably in UTF-8
    * @param options flags as options: `virNetworkDefineFlags` bits by name, or a raw `flags` number
-   * @returns NULL in case of error, a pointer to the network otherwise
+   * @returns a pointer to the network otherwise
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async networkDefineXmlFlags(
@@ -1324,7 +1324,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virNetworkLookupByName`](https://libvirt.org/html/libvirt-libvirt-network.html#virNetworkLookupByName).
    *
    * @param name name for the network
-   * @returns a new network object or NULL in case of failure. If the network cannot be found, then VIR_ERR_NO_NETWORK error is raised.
+   * @returns a new network object. If the network cannot be found, then VIR_ERR_NO_NETWORK error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async networkLookupByName(name: string): Promise<Network> {
@@ -1343,7 +1343,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virNetworkLookupByUUID`](https://libvirt.org/html/libvirt-libvirt-network.html#virNetworkLookupByUUID).
    *
    * @param uuid the raw UUID for the network (16 bytes)
-   * @returns a new network object or NULL in case of failure. If the network cannot be found, then VIR_ERR_NO_NETWORK error is raised.
+   * @returns a new network object. If the network cannot be found, then VIR_ERR_NO_NETWORK error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async networkLookupByUuid(uuid: Uint8Array): Promise<Network> {
@@ -1362,7 +1362,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virNetworkLookupByUUIDString`](https://libvirt.org/html/libvirt-libvirt-network.html#virNetworkLookupByUUIDString).
    *
    * @param uuidstr the string UUID for the network
-   * @returns a new network object or NULL in case of failure. If the network cannot be found, then VIR_ERR_NO_NETWORK error is raised.
+   * @returns a new network object. If the network cannot be found, then VIR_ERR_NO_NETWORK error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async networkLookupByUuidString(uuidstr: string): Promise<Network> {
@@ -1382,7 +1382,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    *
    * @param xmlDesc string containing an XML description of the device to be created
    * @param options flags as options: `virNodeDeviceCreateXMLFlags` bits by name, or a raw `flags` number
-   * @returns a node device object if successful, NULL in case of failure
+   * @returns a node device object if successful
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async nodeDeviceCreateXml(
@@ -1406,7 +1406,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    *
    * @param xmlDesc string containing an XML description of the device to be defined
    * @param options flags as options: `virNodeDeviceDefineXMLFlags` bits by name, or a raw `flags` number
-   * @returns a node device object if successful, NULL in case of failure
+   * @returns a node device object if successful
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async nodeDeviceDefineXml(
@@ -1524,7 +1524,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    *
    * Calls [`virNodeGetInfo`](https://libvirt.org/html/libvirt-libvirt-host.html#virNodeGetInfo).
    *
-   * @returns `info`: pointer to a virNodeInfo structure allocated by the user
+   * @returns `info`: the decoded `virNodeInfo`
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async nodeGetInfo(): Promise<NodeInfoStruct> {
@@ -1544,7 +1544,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * libvirt is asked twice in one connection turn: once for the parameter count, once for the values.
    *
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns pointer to memory parameter object (return value, allocated by the caller)
+   * @returns the parameters, field -> value
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async nodeGetMemoryParameters(
@@ -1605,7 +1605,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    *
    * Calls [`virNodeGetSecurityModel`](https://libvirt.org/html/libvirt-libvirt-host.html#virNodeGetSecurityModel).
    *
-   * @returns `secmodel`: pointer to a virSecurityModel structure
+   * @returns `secmodel`: the decoded `virSecurityModel`
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async nodeGetSecurityModel(): Promise<SecurityModelStruct> {
@@ -1624,7 +1624,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virNodeGetSEVInfo`](https://libvirt.org/html/libvirt-libvirt-host.html#virNodeGetSEVInfo).
    *
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns `params`: where to store SEV information
+   * @returns `params`: the parameters, field -> value
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async nodeGetSevInfo(options?: NodeGetSevInfoOptions | number): Promise<SevInfo> {
@@ -1693,7 +1693,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    *
    * @param xml an XML description of the binding
    * @param options flags as options: `virNWFilterBindingCreateFlags` bits by name, or a raw `flags` number
-   * @returns a new binding object or NULL in case of failure
+   * @returns a new binding object
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async nwFilterBindingCreateXml(
@@ -1716,7 +1716,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virNWFilterBindingLookupByPortDev`](https://libvirt.org/html/libvirt-libvirt-nwfilter.html#virNWFilterBindingLookupByPortDev).
    *
    * @param portdev name for the network port device
-   * @returns a new binding object or NULL in case of failure. If the network filter cannot be found, then VIR_ERR_NO_NWFILTER_BINDING error is raised.
+   * @returns a new binding object. If the network filter cannot be found, then VIR_ERR_NO_NWFILTER_BINDING error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async nwFilterBindingLookupByPortDev(portdev: string): Promise<NWFilterBinding> {
@@ -1735,7 +1735,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virNWFilterDefineXML`](https://libvirt.org/html/libvirt-libvirt-nwfilter.html#virNWFilterDefineXML).
    *
    * @param xmlDesc an XML description of the nwfilter
-   * @returns a new nwfilter object or NULL in case of failure
+   * @returns a new nwfilter object
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async nwFilterDefineXml(xmlDesc: string): Promise<NWFilter> {
@@ -1755,7 +1755,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    *
    * @param xmlDesc an XML description of the nwfilter
    * @param options flags as options: `virNWFilterDefineFlags` bits by name, or a raw `flags` number
-   * @returns a new nwfilter object or NULL in case of failure
+   * @returns a new nwfilter object
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async nwFilterDefineXmlFlags(
@@ -1778,7 +1778,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virNWFilterLookupByName`](https://libvirt.org/html/libvirt-libvirt-nwfilter.html#virNWFilterLookupByName).
    *
    * @param name name for the network filter
-   * @returns a new nwfilter object or NULL in case of failure. If the network filter cannot be found, then VIR_ERR_NO_NWFILTER error is raised.
+   * @returns a new nwfilter object. If the network filter cannot be found, then VIR_ERR_NO_NWFILTER error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async nwFilterLookupByName(name: string): Promise<NWFilter> {
@@ -1797,7 +1797,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virNWFilterLookupByUUID`](https://libvirt.org/html/libvirt-libvirt-nwfilter.html#virNWFilterLookupByUUID).
    *
    * @param uuid the raw UUID for the network filter (16 bytes)
-   * @returns a new nwfilter object or NULL in case of failure. If the nwfdilter cannot be found, then VIR_ERR_NO_NWFILTER error is raised.
+   * @returns a new nwfilter object. If the nwfdilter cannot be found, then VIR_ERR_NO_NWFILTER error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async nwFilterLookupByUuid(uuid: Uint8Array): Promise<NWFilter> {
@@ -1816,7 +1816,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virNWFilterLookupByUUIDString`](https://libvirt.org/html/libvirt-libvirt-nwfilter.html#virNWFilterLookupByUUIDString).
    *
    * @param uuidstr the string UUID for the nwfilter
-   * @returns a new nwfilter object or NULL in case of failure. If the nwfilter cannot be found, then VIR_ERR_NO_NWFILTER error is raised.
+   * @returns a new nwfilter object. If the nwfilter cannot be found, then VIR_ERR_NO_NWFILTER error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async nwFilterLookupByUuidString(uuidstr: string): Promise<NWFilter> {
@@ -1836,7 +1836,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    *
    * @param xml XML describing the secret.
    * @param options flags as options: `virSecretDefineFlags` bits by name, or a raw `flags` number
-   * @returns a secret on success, NULL on failure.
+   * @returns a secret on success.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async secretDefineXml(xml: string, options?: SecretDefineXmlOptions | number): Promise<Secret> {
@@ -1857,7 +1857,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    *
    * @param usageType the type of secret usage
    * @param usageID identifier of the object using the secret
-   * @returns a new secret object or NULL in case of failure. If the secret cannot be found, then VIR_ERR_NO_SECRET error is raised.
+   * @returns a new secret object. If the secret cannot be found, then VIR_ERR_NO_SECRET error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async secretLookupByUsage(usageType: number, usageID: string): Promise<Secret> {
@@ -1877,7 +1877,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virSecretLookupByUUID`](https://libvirt.org/html/libvirt-libvirt-secret.html#virSecretLookupByUUID).
    *
    * @param uuid the raw UUID for the secret (16 bytes)
-   * @returns a new secret object or NULL in case of failure. If the secret cannot be found, then VIR_ERR_NO_SECRET error is raised.
+   * @returns a new secret object. If the secret cannot be found, then VIR_ERR_NO_SECRET error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async secretLookupByUuid(uuid: Uint8Array): Promise<Secret> {
@@ -1896,7 +1896,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    * Calls [`virSecretLookupByUUIDString`](https://libvirt.org/html/libvirt-libvirt-secret.html#virSecretLookupByUUIDString).
    *
    * @param uuidstr the string UUID for the secret
-   * @returns a new secret object or NULL in case of failure. If the secret cannot be found, then VIR_ERR_NO_SECRET error is raised.
+   * @returns a new secret object. If the secret cannot be found, then VIR_ERR_NO_SECRET error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async secretLookupByUuidString(uuidstr: string): Promise<Secret> {

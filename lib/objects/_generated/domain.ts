@@ -434,7 +434,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * Calls [`virDomainBackupGetXMLDesc`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainBackupGetXMLDesc).
    *
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns a NUL-terminated UTF-8 encoded XML instance or NULL in case of error. The caller must free() the returned value.
+   * @returns a NUL-terminated UTF-8 encoded XML instance.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async backupGetXmlDesc(options?: DomainBackupGetXmlDescOptions | number): Promise<string> {
@@ -634,7 +634,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * Calls [`virDomainBlockStats`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainBlockStats).
    *
    * @param disk path to the block device, or device shorthand
-   * @returns `stats`: block device stats (returned)
+   * @returns `stats`: the decoded `virDomainBlockStatsStruct`
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async blockStats(disk: string): Promise<DomainBlockStatsStruct> {
@@ -662,7 +662,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    *
    * @param disk path to the block device, or device shorthand
    * @param options flags as options: `virTypedParameterFlags` bits by name, or a raw `flags` number
-   * @returns pointer to block stats parameter object (return value, allocated by the caller)
+   * @returns the parameters, field -> value
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async blockStatsFlags(
@@ -690,7 +690,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    *
    * @param xmlDesc description of the checkpoint to create
    * @param options flags as options: `virDomainCheckpointCreateFlags` bits by name, or a raw `flags` number
-   * @returns an (opaque) new virDomainCheckpointPtr on success or NULL on failure.
+   * @returns an (opaque) new virDomainCheckpointPtr on success.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async checkpointCreateXml(
@@ -714,7 +714,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    *
    * @param name name for the domain checkpoint
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns a domain checkpoint object or NULL in case of failure. If the domain checkpoint cannot be found, then the VIR_ERR_NO_DOMAIN_CHECKPOINT error is raised.
+   * @returns a domain checkpoint object. If the domain checkpoint cannot be found, then the VIR_ERR_NO_DOMAIN_CHECKPOINT error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async checkpointLookupByName(
@@ -967,7 +967,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    *
    * @param mountpoints list of mount points to be frozen
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns the number of frozen filesystems on success, -1 otherwise.
+   * @returns the number of frozen filesystems on success.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async fsFreeze(mountpoints: readonly string[], options?: DomainFsFreezeOptions | number): Promise<number> {
@@ -988,7 +988,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    *
    * @param mountpoints list of mount points to be thawed
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns the number of thawed filesystems on success, -1 otherwise.
+   * @returns the number of thawed filesystems on success.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async fsThaw(mountpoints: readonly string[], options?: DomainFsThawOptions | number): Promise<number> {
@@ -1052,7 +1052,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * libvirt is asked twice in one connection turn: once for the parameter count, once for the values.
    *
    * @param options flags as options: `virDomainModificationImpact`, `virTypedParameterFlags` bits by name, or a raw `flags` number
-   * @returns pointer to blkio parameter object (return value, allocated by the caller)
+   * @returns the parameters, field -> value
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getBlkioParameters(options?: DomainGetBlkioParametersOptions | number): Promise<BlkioParams> {
@@ -1076,7 +1076,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    *
    * @param disk path to the block device, or device shorthand
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns `info`: pointer to a virDomainBlockInfo structure allocated by the user
+   * @returns `info`: the decoded `virDomainBlockInfo`
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getBlockInfo(
@@ -1102,7 +1102,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    *
    * @param disk path to the block device, or device shorthand
    * @param options flags as options: `virDomainModificationImpact`, `virTypedParameterFlags` bits by name, or a raw `flags` number
-   * @returns Pointer to blkio parameter object (return value, allocated by the caller)
+   * @returns the parameters, field -> value
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getBlockIoTune(
@@ -1130,7 +1130,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    *
    * @param disk path to the block device, or device shorthand
    * @param options flags as options: `virDomainBlockJobInfoFlags` bits by name, or a raw `flags` number
-   * @returns -1 in case of failure, 0 when nothing found, 1 when info was found.; `info`: pointer to a virDomainBlockJobInfo structure
+   * @returns 0 when nothing found, 1 when info was found.; `info`: the decoded `virDomainBlockJobInfo`
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getBlockJobInfo(
@@ -1154,7 +1154,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * Calls [`virDomainGetControlInfo`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetControlInfo).
    *
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns `info`: pointer to a virDomainControlInfo structure allocated by the user
+   * @returns `info`: the decoded `virDomainControlInfo`
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getControlInfo(options?: DomainGetControlInfoOptions | number): Promise<DomainControlInfoStruct> {
@@ -1175,7 +1175,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    *
    * @param types types of information to return, binary-OR of virDomainGuestInfoTypes
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns `params`: location to store the guest info parameters
+   * @returns `params`: the parameters, field -> value
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getGuestInfo(types: number, options?: DomainGetGuestInfoOptions | number): Promise<GuestInfo> {
@@ -1197,7 +1197,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * Calls [`virDomainGetGuestVcpus`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetGuestVcpus).
    *
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns `params`: pointer that will be filled with an array of typed parameters
+   * @returns `params`: the parameters, field -> value
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getGuestVcpus(options?: DomainGetGuestVcpusOptions | number): Promise<GuestVcpus> {
@@ -1218,7 +1218,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * Calls [`virDomainGetHostname`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetHostname).
    *
    * @param options flags as options: `virDomainGetHostnameFlags` bits by name, or a raw `flags` number
-   * @returns the hostname which must be freed by the caller, or NULL if there was an error.
+   * @returns string
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getHostname(options?: DomainGetHostnameOptions | number): Promise<string> {
@@ -1236,7 +1236,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    *
    * Calls [`virDomainGetID`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetID) (local: no I/O).
    *
-   * @returns the domain ID number or (unsigned int) -1 in case of error
+   * @returns the domain ID number or (unsigned int)
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   getId(): number {
@@ -1253,7 +1253,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    *
    * Calls [`virDomainGetInfo`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetInfo).
    *
-   * @returns `info`: pointer to a virDomainInfo structure allocated by the user
+   * @returns `info`: the decoded `virDomainInfo`
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getInfo(): Promise<DomainInfoStruct> {
@@ -1271,7 +1271,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    *
    * Calls [`virDomainGetInfo`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetInfo) without leaving the main thread (for in-process drivers; blocks on remote ones).
    *
-   * @returns `info`: pointer to a virDomainInfo structure allocated by the user
+   * @returns `info`: the decoded `virDomainInfo`
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    * @throws {TypeError} when an asynchronous call is in flight on the connection
    */
@@ -1293,7 +1293,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    *
    * @param device the interface name or mac address
    * @param options flags as options: `virDomainModificationImpact`, `virTypedParameterFlags` bits by name, or a raw `flags` number
-   * @returns pointer to interface parameter objects (return value, allocated by the caller)
+   * @returns the parameters, field -> value
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getInterfaceParameters(
@@ -1319,7 +1319,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    *
    * Calls [`virDomainGetJobInfo`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetJobInfo).
    *
-   * @returns `info`: pointer to a virDomainJobInfo structure allocated by the user
+   * @returns `info`: the decoded `virDomainJobInfo`
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getJobInfo(): Promise<DomainJobInfoStruct> {
@@ -1338,7 +1338,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * Calls [`virDomainGetJobStats`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetJobStats).
    *
    * @param options flags as options: `virDomainGetJobStatsFlags` bits by name, or a raw `flags` number
-   * @returns `type_`: where to store the job type (one of virDomainJobType); `params`: where to store job statistics
+   * @returns `type_`: where to store the job type (one of virDomainJobType); `params`: the parameters, field -> value
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getJobStats(
@@ -1366,7 +1366,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * Calls [`virDomainGetLaunchSecurityInfo`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetLaunchSecurityInfo).
    *
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns `params`: where to store security info
+   * @returns `params`: the parameters, field -> value
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getLaunchSecurityInfo(
@@ -1406,7 +1406,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    *
    * Calls [`virDomainGetMaxVcpus`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetMaxVcpus).
    *
-   * @returns the maximum of virtual CPU or -1 in case of error.
+   * @returns the maximum of virtual CPU.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getMaxVcpus(): Promise<number> {
@@ -1425,7 +1425,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * libvirt is asked twice in one connection turn: once for the parameter count, once for the values.
    *
    * @param options flags as options: `virDomainModificationImpact`, `virTypedParameterFlags` bits by name, or a raw `flags` number
-   * @returns pointer to memory parameter object (return value, allocated by the caller)
+   * @returns the parameters, field -> value
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getMemoryParameters(options?: DomainGetMemoryParametersOptions | number): Promise<MemoryParams> {
@@ -1470,7 +1470,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * @param type_ type of metadata, from virDomainMetadataType
    * @param uri XML namespace identifier
    * @param options flags as options: `virDomainModificationImpact` bits by name, or a raw `flags` number
-   * @returns the metadata string on success (caller must free), or NULL in case of failure.
+   * @returns string
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getMetadata(
@@ -1513,7 +1513,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * libvirt is asked twice in one connection turn: once for the parameter count, once for the values.
    *
    * @param options flags as options: `virDomainModificationImpact`, `virTypedParameterFlags` bits by name, or a raw `flags` number
-   * @returns pointer to numa parameter object (return value, allocated by the caller)
+   * @returns the parameters, field -> value
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getNumaParameters(options?: DomainGetNumaParametersOptions | number): Promise<NumaParams> {
@@ -1535,7 +1535,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    *
    * Calls [`virDomainGetOSType`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetOSType).
    *
-   * @returns the new string or NULL in case of error, the string must be freed by the caller.
+   * @returns string
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getOsType(): Promise<string> {
@@ -1553,7 +1553,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * Calls [`virDomainGetPerfEvents`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetPerfEvents).
    *
    * @param options flags as options: `virDomainModificationImpact`, `virTypedParameterFlags` bits by name, or a raw `flags` number
-   * @returns `params`: where to store perf events setting
+   * @returns `params`: the parameters, field -> value
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getPerfEvents(options?: DomainGetPerfEventsOptions | number): Promise<PerfEvents> {
@@ -1575,7 +1575,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * libvirt is asked twice in one connection turn: once for the parameter count, once for the values.
    *
    * @param options flags as options: `virDomainModificationImpact`, `virTypedParameterFlags` bits by name, or a raw `flags` number
-   * @returns pointer to scheduler parameter object (return value)
+   * @returns the parameters, field -> value
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getSchedulerParametersFlags(
@@ -1608,7 +1608,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    *
    * Calls [`virDomainGetSchedulerType`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetSchedulerType).
    *
-   * @returns NULL in case of error. The caller must free the returned string.; `nparams`: pointer to number of scheduler parameters, can be NULL (return value)
+   * @returns `nparams`: pointer to number of scheduler parameters, can be NULL (return value)
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getSchedulerType(): Promise<{ result: string; nparams: number }> {
@@ -1626,7 +1626,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    *
    * Calls [`virDomainGetSecurityLabel`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetSecurityLabel).
    *
-   * @returns `seclabel`: pointer to a virSecurityLabel structure
+   * @returns `seclabel`: the decoded `virSecurityLabel`
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getSecurityLabel(): Promise<SecurityLabelStruct> {
@@ -1745,7 +1745,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * Calls [`virDomainGetVcpusFlags`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetVcpusFlags).
    *
    * @param options flags as options: `virDomainVcpuFlags` bits by name, or a raw `flags` number
-   * @returns the number of vCPUs in case of success, -1 in case of failure.
+   * @returns the number of vCPUs in case of success.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getVcpusFlags(options?: DomainGetVcpusFlagsOptions | number): Promise<number> {
@@ -1764,7 +1764,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * Calls [`virDomainGetXMLDesc`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetXMLDesc).
    *
    * @param options flags as options: `virDomainXMLFlags` bits by name, or a raw `flags` number
-   * @returns a 0 terminated UTF-8 encoded XML instance, or NULL in case of error. The caller must free() the returned value.
+   * @returns a 0 terminated UTF-8 encoded XML instance.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getXmlDesc(options?: DomainGetXmlDescOptions | number): Promise<string> {
@@ -1783,7 +1783,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * Calls [`virDomainHasCurrentSnapshot`](https://libvirt.org/html/libvirt-libvirt-domain-snapshot.html#virDomainHasCurrentSnapshot).
    *
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns 1 if such snapshot exists, 0 if it doesn't, -1 on error.
+   * @returns 1 if such snapshot exists, 0 if it doesn't.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async hasCurrentSnapshot(options?: DomainHasCurrentSnapshotOptions | number): Promise<boolean> {
@@ -1802,7 +1802,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * Calls [`virDomainHasManagedSaveImage`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainHasManagedSaveImage).
    *
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns 0 if no image is present, 1 if an image is present, and -1 in case of error
+   * @returns 0 if no image is present, 1 if an image is present
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async hasManagedSaveImage(options?: DomainHasManagedSaveImageOptions | number): Promise<boolean> {
@@ -1838,7 +1838,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * Calls [`virDomainInterfaceStats`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainInterfaceStats).
    *
    * @param device the interface name or MAC address
-   * @returns `stats`: network interface stats (returned)
+   * @returns `stats`: the decoded `virDomainInterfaceStatsStruct`
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async interfaceStats(device: string): Promise<DomainInterfaceStatsStruct> {
@@ -1863,7 +1863,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    *
    * Calls [`virDomainIsUpdated`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainIsUpdated).
    *
-   * @returns 1 if updated, 0 if not, -1 on error
+   * @returns 1 if updated, 0 if not
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async isUpdated(): Promise<boolean> {
@@ -1881,7 +1881,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * Calls [`virDomainListAllCheckpoints`](https://libvirt.org/html/libvirt-libvirt-domain-checkpoint.html#virDomainListAllCheckpoints).
    *
    * @param options flags as options: `virDomainCheckpointListFlags` bits by name, or a raw `flags` number
-   * @returns pointer to variable to store the array containing checkpoint object, or NULL if the list is not required (just returns number of checkpoints)
+   * @returns DomainCheckpoint[]
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async listAllCheckpoints(options?: DomainListAllCheckpointsOptions | number): Promise<DomainCheckpoint[]> {
@@ -1904,7 +1904,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * Calls [`virDomainListAllSnapshots`](https://libvirt.org/html/libvirt-libvirt-domain-snapshot.html#virDomainListAllSnapshots).
    *
    * @param options flags as options: `virDomainSnapshotListFlags` bits by name, or a raw `flags` number
-   * @returns pointer to variable to store the array containing snapshot objects or NULL if the list is not required (just returns number of snapshots)
+   * @returns DomainSnapshot[]
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async listAllSnapshots(options?: DomainListAllSnapshotsOptions | number): Promise<DomainSnapshot[]> {
@@ -1966,7 +1966,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * Calls [`virDomainManagedSaveGetXMLDesc`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainManagedSaveGetXMLDesc).
    *
    * @param options flags as options: `virDomainSaveImageXMLFlags` bits by name, or a raw `flags` number
-   * @returns a 0 terminated UTF-8 encoded XML instance, or NULL in case of error. The caller must free() the returned value.
+   * @returns a 0 terminated UTF-8 encoded XML instance.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async managedSaveGetXmlDesc(options?: DomainManagedSaveGetXmlDescOptions | number): Promise<string> {
@@ -2024,7 +2024,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * @param dconn destination host (a connection object)
    * @param params typed parameters ({@link MigrateParams})
    * @param options flags as options: `virDomainMigrateFlags` bits by name, or a raw `flags` number
-   * @returns the new domain object if the migration was successful, or NULL in case of error. Note that the new domain object exists in the scope of the destination connection (dconn).
+   * @returns the new domain object if the migration was successful. Note that the new domain object exists in the scope of the destination connection (dconn).
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async migrate3(
@@ -2301,7 +2301,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    *
    * @param idx index of graphics config to open
    * @param options flags as options: `virDomainOpenGraphicsFlags` bits by name, or a raw `flags` number
-   * @returns an fd on success, -1 on failure
+   * @returns an fd on success
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async openGraphicsFd(idx: number, options?: DomainOpenGraphicsFdOptions | number): Promise<number> {
@@ -2542,7 +2542,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * @param stream stream to use as output
    * @param screen monitor ID to take screenshot from
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns a string representing the mime-type of the image format, or NULL upon error. The caller must free() the returned value.
+   * @returns a string representing the mime-type of the image format.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async screenshot(
@@ -3130,7 +3130,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    *
    * @param xmlDesc string containing an XML description of the domain snapshot
    * @param options flags as options: `virDomainSnapshotCreateFlags` bits by name, or a raw `flags` number
-   * @returns an (opaque) new virDomainSnapshotPtr on success or NULL on failure.
+   * @returns an (opaque) new virDomainSnapshotPtr on success.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async snapshotCreateXml(
@@ -3153,7 +3153,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    * Calls [`virDomainSnapshotCurrent`](https://libvirt.org/html/libvirt-libvirt-domain-snapshot.html#virDomainSnapshotCurrent).
    *
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns a domain snapshot object or NULL in case of failure. If the current domain snapshot cannot be found, then the VIR_ERR_NO_DOMAIN_SNAPSHOT error is raised.
+   * @returns a domain snapshot object. If the current domain snapshot cannot be found, then the VIR_ERR_NO_DOMAIN_SNAPSHOT error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async snapshotCurrent(options?: DomainSnapshotCurrentOptions | number): Promise<DomainSnapshot> {
@@ -3173,7 +3173,7 @@ export abstract class DomainCalls extends DomainHandCalls {
    *
    * @param name name for the domain snapshot
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns a domain snapshot object or NULL in case of failure. If the domain snapshot cannot be found, then the VIR_ERR_NO_DOMAIN_SNAPSHOT error is raised.
+   * @returns a domain snapshot object. If the domain snapshot cannot be found, then the VIR_ERR_NO_DOMAIN_SNAPSHOT error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async snapshotLookupByName(
