@@ -60,8 +60,10 @@ Deno.test({
       );
       assert.ok(secret instanceof Secret);
       made.push(() => secret.undefine());
+      // the hand-written getValue reads back what the generated setValue stored
+      await secret.setValue(new TextEncoder().encode("s3cret"));
+      assert.equal(new TextDecoder().decode(await secret.getValue()), "s3cret");
       const secretRan = await runAll("Secret", secret, { setValue: [new TextEncoder().encode("s3cret")] });
-      // getValue is hand-written: it reads back what setValue stored (before undefine ran last)
       console.log("Secret:", secretRan.join(", "));
       assert.ok(secretRan.includes("setValue: ok") && secretRan.includes("getXmlDesc: ok"));
 
@@ -93,7 +95,7 @@ Deno.test({
       // a port on the lab's NAT network
       using net = await lookupNetwork(conn, lab().networks.nat.name);
       const port = await net.portCreateXml(
-        `<networkport><owner><name>${tag}</name><uuid>${owner}</uuid></owner>` +
+        `<networkport><uuid>${crypto.randomUUID()}</uuid><owner><name>${tag}</name><uuid>${owner}</uuid></owner>` +
           `<mac address='52:54:00:7a:00:02'/></networkport>`,
       );
       assert.ok(port instanceof NetworkPort);
