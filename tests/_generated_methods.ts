@@ -1420,7 +1420,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "since": "1.0.3",
   "async": true,
   "params": [{ "name": "options", "type": "DomainGetJobStatsOptions | number", "optional": true }],
-  "returns": "{ type_: DomainJobType; params: JobStats }",
+  "returns": "{ type: DomainJobType; params: JobStats }",
 }, {
   "object": "Domain",
   "method": "getLaunchSecurityInfo",

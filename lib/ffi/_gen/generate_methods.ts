@@ -607,7 +607,7 @@ function plan(fn: ApiFunction, api: Indexes, local: Set<string>): Plan | Skip {
       const named = outScalar[t].ts === "number" ? enumOf(a.info) : undefined;
       if (named) p.imports.add(`enum:${named}`);
       p.outs.push({
-        key: n,
+        key: a.name,
         type: named ?? outScalar[t].ts,
         expr: named ? `${n}.${outScalar[t].read} as ${named}` : `${n}.${outScalar[t].read}`,
         doc: docText(a.info),

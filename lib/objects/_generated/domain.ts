@@ -1338,12 +1338,12 @@ export abstract class DomainCalls extends DomainHandCalls {
    * Calls [`virDomainGetJobStats`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainGetJobStats).
    *
    * @param options flags as options: `virDomainGetJobStatsFlags` bits by name, or a raw `flags` number
-   * @returns `type_`: where to store the job type (one of virDomainJobType); `params`: the parameters, field -> value
+   * @returns `type`: where to store the job type (one of virDomainJobType); `params`: the parameters, field -> value
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getJobStats(
     options?: DomainGetJobStatsOptions | number,
-  ): Promise<{ type_: DomainJobType; params: JobStats }> {
+  ): Promise<{ type: DomainJobType; params: JobStats }> {
     const type_ = new m.Out();
     const params = new m.Out();
     const paramsCount = new m.Out();
@@ -1355,7 +1355,7 @@ export abstract class DomainCalls extends DomainHandCalls {
       m.isNegative,
     );
     return {
-      type_: type_.int as DomainJobType,
+      type: type_.int as DomainJobType,
       params: m.takeParams(params.pointer, paramsCount.int) as JobStats,
     };
   }
