@@ -262,6 +262,7 @@ export {
 // One-call methods: every libvirt function as a typed method of its object (generated from libvirt's
 // API description by lib/ffi/_gen/generate_methods.ts), the object classes added with them, and the
 // flags options and typed-parameter types the methods take.
+export type { ObjectHandle } from "./lib/_handle.ts";
 export { ConnectionCalls } from "./lib/objects/_generated/connection.ts";
 export { DomainCalls } from "./lib/objects/_generated/domain.ts";
 export { DomainCheckpointCalls } from "./lib/objects/_generated/domain_checkpoint.ts";
@@ -381,3 +382,17 @@ export {
   type WatchdogAction,
   type WithoutEventDetail,
 } from "./lib/events.ts";
+// The enums the generated methods take and return, as named constants and types (lib/ffi/_generated/;
+// `DomainState` is exported above by lib/domain.ts with the same values).
+export {
+  DomainCoreDumpFormat,
+  DomainJobType,
+  DomainLifecycle,
+  DomainLifecycleAction,
+  DomainMetadataType,
+  DomainProcessSignal,
+  NetworkUpdateCommand,
+  NetworkUpdateSection,
+  NodeSuspendTarget,
+  StorageVolWipeAlgorithm,
+} from "./lib/ffi/_generated/enums.ts";

@@ -25,6 +25,7 @@ import {
 } from "./ffi/structs.ts";
 import { authCallbackDefinition, CONNECT_RO, CredentialType } from "./ffi/constants.ts";
 import { ConnectionCalls } from "./objects/_generated/connection.ts";
+import { kInternals } from "./_internals.ts";
 
 /** The kinds of credential libvirt may ask for while opening a remote or authenticated URI. */
 export type CredentialKind =
@@ -129,8 +130,8 @@ export interface ConnectionChild {
   free(): void;
 }
 
-/** @internal The gate through which lib/ modules run calls on a connection. */
-export const kInternals: unique symbol = Symbol("deno_libvirt.connection.internals");
+/** @internal The gate through which lib/ modules run calls on a connection (defined in ./_internals.ts). */
+export { kInternals };
 
 /** @internal */
 export interface ConnectionInternals {

@@ -1141,7 +1141,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "async": true,
   "params": [{ "name": "to", "type": "string", "optional": false }, {
     "name": "dumpformat",
-    "type": "number",
+    "type": "DomainCoreDumpFormat",
     "optional": false,
   }, { "name": "options", "type": "DomainCoreDumpWithFormatOptions | number", "optional": true }],
   "returns": "void",
@@ -1420,7 +1420,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "since": "1.0.3",
   "async": true,
   "params": [{ "name": "options", "type": "DomainGetJobStatsOptions | number", "optional": true }],
-  "returns": "{ type_: number; params: JobStats }",
+  "returns": "{ type: DomainJobType; params: JobStats }",
 }, {
   "object": "Domain",
   "method": "getLaunchSecurityInfo",
@@ -1467,7 +1467,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "fn": "virDomainGetMetadata",
   "since": "0.9.10",
   "async": true,
-  "params": [{ "name": "type_", "type": "number", "optional": false }, {
+  "params": [{ "name": "type_", "type": "DomainMetadataType", "optional": false }, {
     "name": "uri",
     "type": "string",
     "optional": false,
@@ -1839,7 +1839,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "fn": "virDomainPMSuspendForDuration",
   "since": "0.9.10",
   "async": true,
-  "params": [{ "name": "target", "type": "number", "optional": false }, {
+  "params": [{ "name": "target", "type": "NodeSuspendTarget", "optional": false }, {
     "name": "duration",
     "type": "number | bigint",
     "optional": false,
@@ -1965,7 +1965,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "async": true,
   "params": [{ "name": "pid_value", "type": "number | bigint", "optional": false }, {
     "name": "signum",
-    "type": "number",
+    "type": "DomainProcessSignal",
     "optional": false,
   }, { "name": "options", "type": "DomainSendProcessSignalOptions | number", "optional": true }],
   "returns": "void",
@@ -2059,9 +2059,9 @@ export const generatedMethods: GeneratedMethod[] = [{
   "fn": "virDomainSetLifecycleAction",
   "since": "3.9.0",
   "async": true,
-  "params": [{ "name": "type_", "type": "number", "optional": false }, {
+  "params": [{ "name": "type_", "type": "DomainLifecycle", "optional": false }, {
     "name": "action",
-    "type": "number",
+    "type": "DomainLifecycleAction",
     "optional": false,
   }, { "name": "options", "type": "DomainSetLifecycleActionOptions | number", "optional": true }],
   "returns": "void",
@@ -2124,7 +2124,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "since": "0.9.10",
   "async": true,
   "params": [
-    { "name": "type_", "type": "number", "optional": false },
+    { "name": "type_", "type": "DomainMetadataType", "optional": false },
     { "name": "metadata", "type": "string", "optional": false },
     { "name": "key", "type": "string | null", "optional": true },
     { "name": "uri", "type": "string | null", "optional": true },
@@ -2586,8 +2586,8 @@ export const generatedMethods: GeneratedMethod[] = [{
   "since": "0.10.2",
   "async": true,
   "params": [
-    { "name": "command", "type": "number", "optional": false },
-    { "name": "section", "type": "number", "optional": false },
+    { "name": "command", "type": "NetworkUpdateCommand", "optional": false },
+    { "name": "section", "type": "NetworkUpdateSection", "optional": false },
     { "name": "parentIndex", "type": "number", "optional": false },
     { "name": "xml", "type": "string", "optional": false },
     { "name": "options", "type": "NetworkUpdateOptions | number", "optional": true },
@@ -3121,7 +3121,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "fn": "virStorageVolWipePattern",
   "since": "0.9.10",
   "async": true,
-  "params": [{ "name": "algorithm", "type": "number", "optional": false }, {
+  "params": [{ "name": "algorithm", "type": "StorageVolWipeAlgorithm", "optional": false }, {
     "name": "options",
     "type": "StorageVolWipePatternOptions | number",
     "optional": true,

@@ -28,8 +28,13 @@ const model = await loadApiModel();
 const names = model.functions.map((f) => f.name);
 const known = new Set(names);
 
-/** Every `virXxx` a JSDoc of mod.ts's public exports (and their members) names. */
-async function exposedNames(): Promise<Set<string>> {
+let exposedOnce: Promise<Set<string>> | undefined;
+/** Every `virXxx` a JSDoc of mod.ts's public exports (and their members) names (computed once). */
+function exposedNames(): Promise<Set<string>> {
+  return exposedOnce ??= readExposedNames();
+}
+
+async function readExposedNames(): Promise<Set<string>> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["doc", "--json", new URL("../mod.ts", import.meta.url).pathname],
     stdout: "piped",

@@ -26,6 +26,17 @@ const model = await loadApiModel();
 const index = indexApiModel(model);
 const fn = (name: string) => index.functions.get(name)!;
 
+Deno.test("libvirt(): the connection-open path is bound at load, the rest on first use", () => {
+  const symbols = libvirt().symbols;
+  for (const key of ["virConnectOpenAuthAsync", "virConnCopyLastError", "virConnectCloseAsync"]) {
+    assert.equal(typeof Object.getOwnPropertyDescriptor(symbols, key)?.value, "function", key);
+  }
+  const rare = Object.getOwnPropertyDescriptor(symbols, "virNodeGetSEVInfoAsync");
+  assert.ok(rare?.get !== undefined || typeof rare?.value === "function");
+  assert.equal(typeof symbols.virNodeGetSEVInfoAsync, "function");
+  assert.equal(typeof Object.getOwnPropertyDescriptor(symbols, "virNodeGetSEVInfoAsync")?.value, "function");
+});
+
 Deno.test("libvirtSymbols: every generated symbol binds against the installed libvirt (optional ones null only when newer)", () => {
   const { symbols, version } = libvirt();
   const table = libvirtSymbols as Record<string, Deno.ForeignFunction>;
@@ -196,4 +207,56 @@ Deno.test("generate: deterministic, and the counts the issue asks for", () => {
   assert.equal(a.counts.functions, model.functions.length);
   assert.ok(a.counts.enumValues >= 950, `${a.counts.enumValues} enum values`);
   assert.equal(a.counts.headers, 15);
+});
+
+Deno.test("overrides: every entry names a function and argument libvirt declares (no stale overrides)", async () => {
+  const o = await import("../lib/ffi/_gen/overrides.ts");
+  const stale: string[] = [];
+  const hasArg = (key: string) => {
+    const [f, a] = key.split(".");
+    return index.functions.get(f)?.args.some((arg) => arg.name === a) ?? false;
+  };
+  for (const key of [...o.IN_OUT_ARGS, ...Object.keys(o.ARG_FFI_TYPES)]) if (!hasArg(key)) stale.push(key);
+  for (const [key, length] of Object.entries(o.ARRAY_LENGTHS)) {
+    if (!hasArg(key) || !hasArg(`${key.split(".")[0]}.${length}`)) stale.push(`${key} -> ${length}`);
+  }
+  const names = [
+    ...Object.keys(o.LOCAL_FUNCTIONS),
+    ...Object.keys(o.RETURN_OWNERSHIP),
+    ...Object.keys(o.FAILURE_RETURNS),
+    ...Object.keys(o.SPECIAL_RETURNS),
+    ...Object.values(o.OBJECT_RELEASE),
+  ];
+  for (const name of names) if (!index.functions.has(name)) stale.push(name);
+  for (const entry of o.HAND_WRITTEN) {
+    if (!model.functions.some((f) => entry.pattern.test(f.name))) stale.push(String(entry.pattern));
+  }
+  for (const pattern of o.LOCAL_PATTERNS) {
+    if (!model.functions.some((f) => pattern.test(f.name))) stale.push(String(pattern));
+  }
+  assert.deepEqual(stale, []);
+  // the derivations agree with the XML's own words where it has them
+  const getVcpus = fn("virDomainGetVcpus");
+  assert.equal(o.arrayLengthOf(getVcpus, getVcpus.args[1]), "maxinfo");
+  const sendKey = fn("virDomainSendKey");
+  assert.equal(o.arrayLengthOf(sendKey, sendKey.args.find((a) => a.name === "keycodes")!), "nkeycodes");
+  const listAll = fn("virConnectListAllDomains");
+  assert.deepEqual(o.outArrayOwnership(listAll.args[1]), { element: "virDomainFree", array: "free" });
+  const dir = (f: string, a: string) => o.argDirection(fn(f), fn(f).args.find((arg) => arg.name === a)!);
+  assert.deepEqual(
+    [
+      dir("virDomainGetState", "state"),
+      dir("virDomainPinVcpu", "cpumap"),
+      dir("virDomainSetBlkioParameters", "params"),
+    ],
+    ["out", "in", "in"],
+  );
+  assert.deepEqual(
+    [dir("virDomainGetBlkioParameters", "params"), dir("virDomainGetBlkioParameters", "nparams")],
+    ["out", "inout"],
+  );
+  assert.deepEqual([dir("virDomainSendKey", "keycodes"), dir("virDomainBlockPeek", "buffer")], ["in", "out"]);
+  for (const key of Object.keys(o.ARG_DIRECTIONS)) assert.ok(hasArg(key), key);
+  assert.equal(o.handWrittenModule("virStreamRecv"), "lib/stream.ts");
+  assert.equal(o.handWrittenModule("virDomainGetInfo"), undefined);
 });

@@ -1,6 +1,6 @@
 // Symbols bound on first use. Deno compiles a call trampoline for every symbol a table names when it
-// is dlopen'ed (measured here: ~0.2 ms a symbol, ~180 ms for the 909 entries of the generated
-// tables against ~80 ms for the 222 hand-written ones), while a script uses a few dozen at most. So
+// is dlopen'ed (measured here: 140-270 ms for the 909 entries of the generated tables, 40-125 ms for
+// the 222 hand-written ones they replace), while a script uses a few dozen at most. So
 // each function (with its `...Async` twin) is bound by its own small dlopen of the same library (the
 // dynamic loader returns the copy already mapped) when it is first read, and the getter is then
 // replaced by the plain function: later reads are ordinary property reads.
@@ -11,12 +11,22 @@
  *
  * @param path the library to bind from, as given to dlopen
  * @param table the symbol table
+ * @param eager C functions to bind now, in one dlopen (those every process calls at once, so the
+ *   first call does not pay for binding: opening a connection and reading its errors)
  * @returns the lazily bound symbols
  * @throws {Error} from Deno.dlopen, on first access, when a non-optional symbol is missing
+ *
+ * @example
+ * ```ts
+ * import { lazySymbols } from "./_lazy.ts";
+ * const libc = lazySymbols("libc.so.6", { getpid: { parameters: [], result: "i32" } });
+ * console.log(libc.getpid() === Deno.pid); // true: bound on this first read
+ * ```
  */
 export function lazySymbols<const S extends Deno.ForeignLibraryInterface>(
   path: string,
   table: S,
+  eager: readonly string[] = [],
 ): Deno.DynamicLibrary<S>["symbols"] {
   const groups = new Map<string, string[]>();
   for (const [key, def] of Object.entries(table)) {
@@ -49,6 +59,14 @@ export function lazySymbols<const S extends Deno.ForeignLibraryInterface>(
           return symbols[key];
         },
       });
+    }
+  }
+  const now = eager.flatMap((cName) => groups.get(cName) ?? []);
+  if (now.length > 0) {
+    const lib = Deno.dlopen(path, Object.fromEntries(now.map((k) => [k, table[k]])));
+    opened.push(lib);
+    for (const k of now) {
+      Object.defineProperty(symbols, k, { value: lib.symbols[k], enumerable: true, writable: false });
     }
   }
   return symbols as Deno.DynamicLibrary<S>["symbols"];

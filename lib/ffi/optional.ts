@@ -7,7 +7,18 @@ import { FUNCTION_VERSIONS } from "./_generated/versions.ts";
 import { formatVersion, libvirt, type LoadedLibvirt } from "./library.ts";
 import { libvirtQemu, type LoadedLibvirtQemu } from "./qemu_library.ts";
 
-/** The C function a symbol key binds: `virDomainGetInfoAsync` -> `virDomainGetInfo`. */
+/**
+ * The C function a symbol key binds: `virDomainGetInfoAsync` -> `virDomainGetInfo`.
+ *
+ * @param key a symbol key
+ * @returns the C function's name
+ *
+ * @example
+ * ```ts
+ * import { cFunctionName } from "./optional.ts";
+ * console.log(cFunctionName("virDomainGetInfoAsync")); // virDomainGetInfo
+ * ```
+ */
 export function cFunctionName(key: string): string {
   return key in FUNCTION_VERSIONS ? key : key.replace(/Async$/, "");
 }
@@ -21,6 +32,17 @@ export function cFunctionName(key: string): string {
  * @param installedVersion libvirt's version number (`libvirt().version`)
  * @returns the bound function
  * @throws {NotSupportedError} `Cannot call virX: virX requires libvirt >= 9.0.0 (installed: 8.0.0)`
+ *
+ * @example
+ * ```ts
+ * import { requireSymbol } from "./optional.ts";
+ * const symbols = { virDomainFDAssociate: null };
+ * try {
+ *   requireSymbol(symbols, "virDomainFDAssociate", 8_000_000);
+ * } catch (e) {
+ *   console.log((e as Error).message); // Cannot call virDomainFDAssociate: ... requires libvirt >= 9.0.0 (installed: 8.0.0)
+ * }
+ * ```
  */
 export function requireSymbol<S extends object, K extends keyof S & string>(
   symbols: S,
@@ -46,6 +68,15 @@ export function requireSymbol<S extends object, K extends keyof S & string>(
  * @returns the bound function
  * @throws {NotSupportedError} when the installed libvirt lacks the function
  * @throws {LibvirtLoadError} when libvirt cannot be loaded
+ *
+ * @example
+ * ```ts
+ * import { libvirtSymbol } from "./optional.ts";
+ * const getVersion = libvirtSymbol("virGetVersion");
+ * const out = new BigUint64Array(1);
+ * getVersion(new Uint8Array(out.buffer), null, null);
+ * console.log(out[0]); // 9000000n for libvirt 9.0.0
+ * ```
  */
 export function libvirtSymbol<K extends keyof LoadedLibvirt["symbols"] & string>(
   name: K,
@@ -61,6 +92,13 @@ export function libvirtSymbol<K extends keyof LoadedLibvirt["symbols"] & string>
  * @returns the bound function
  * @throws {NotSupportedError} when the installed libvirt lacks the function
  * @throws {LibvirtLoadError} when libvirt-qemu.so.0 cannot be loaded
+ *
+ * @example
+ * ```ts ignore
+ * import { qemuSymbol } from "./optional.ts";
+ * // dom: a virDomainPtr of a running QEMU guest with an agent; loads libvirt-qemu.so.0 now
+ * const reply = await qemuSymbol("virDomainQemuAgentCommandAsync")(dom, cmd, -1, 0);
+ * ```
  */
 export function qemuSymbol<K extends keyof LoadedLibvirtQemu["symbols"] & string>(
   name: K,

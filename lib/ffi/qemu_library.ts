@@ -19,6 +19,15 @@ let loaded: LoadedLibvirtQemu | undefined;
 /**
  * The libvirt-qemu library next to the libvirt the process loaded: with `DENO_LIBVIRT_PATH` set to
  * `/opt/libvirt/lib/libvirt.so.0`, `/opt/libvirt/lib/libvirt-qemu.so.0`; otherwise the soname.
+ *
+ * @param libvirtPath the path libvirt.so was loaded from
+ * @returns the path to load libvirt-qemu from
+ *
+ * @example
+ * ```ts
+ * import { qemuLibraryPath } from "./qemu_library.ts";
+ * console.log(qemuLibraryPath("/opt/lv/lib/libvirt.so.0")); // /opt/lv/lib/libvirt-qemu.so.0
+ * ```
  */
 export function qemuLibraryPath(libvirtPath: string): string {
   const match = /^(.*\/)?libvirt(\.so[.\d]*)$/.exec(libvirtPath);
@@ -31,6 +40,13 @@ export function qemuLibraryPath(libvirtPath: string): string {
  *
  * @returns the loaded library
  * @throws {LibvirtLoadError} naming the path tried and the package that ships it
+ *
+ * @example
+ * ```ts
+ * import { isLibvirtQemuLoaded, libvirtQemu } from "./qemu_library.ts";
+ * const qemu = libvirtQemu();
+ * console.log(qemu.path, isLibvirtQemuLoaded()); // libvirt-qemu.so.0 true
+ * ```
  */
 export function libvirtQemu(): LoadedLibvirtQemu {
   if (loaded !== undefined) return loaded;
@@ -52,7 +68,11 @@ export function libvirtQemu(): LoadedLibvirtQemu {
   return loaded;
 }
 
-/** True once a QEMU-specific call has loaded libvirt-qemu.so.0 (for tests and diagnostics). */
+/**
+ * True once a QEMU-specific call has loaded libvirt-qemu.so.0 (for tests and diagnostics).
+ *
+ * @returns whether libvirt-qemu is loaded
+ */
 export function isLibvirtQemuLoaded(): boolean {
   return loaded !== undefined;
 }

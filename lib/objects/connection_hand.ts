@@ -1,7 +1,8 @@
 // The Connection calls whose shape the method generator does not derive (host CPU maps, per-cell
 // arrays of page sizes and counts) and the process-wide library version: written by hand, one
 // libvirt call each, below the generated ConnectionCalls in the class chain.
-import { type ConnectionInternals, kInternals } from "../connection.ts";
+import type { ConnectionInternals } from "../connection.ts";
+import { kInternals } from "../_internals.ts";
 import { formatVersion } from "../ffi/library.ts";
 import * as m from "../ffi/marshal.ts";
 import { libvirtSymbol } from "../ffi/optional.ts";

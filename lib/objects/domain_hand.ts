@@ -36,8 +36,11 @@ export interface MemoryPeekOptions {
 
 /** One mounted guest filesystem (virDomainFSInfo). */
 export interface DomainFsInfo {
+  /** Where it is mounted in the guest: "/". */
   mountpoint: string;
+  /** The guest's device name: "vda1". */
   name: string;
+  /** The filesystem type: "ext4". */
   fstype: string;
   /** The domain's disk targets backing it ("vda"). */
   devAlias: string[];
@@ -45,6 +48,7 @@ export interface DomainFsInfo {
 
 /** One IOThread and the host CPUs it may run on (virDomainIOThreadInfo). */
 export interface DomainIoThreadInfo {
+  /** The IOThread's id. */
   iothreadId: number;
   /** One bit per host CPU. */
   cpumap: Uint8Array;

@@ -29,7 +29,8 @@ const handleType: HandleType = {
  * ```ts
  * import { Connection } from "../../mod.ts";
  * await using conn = await Connection.open("test:///default");
- * for (using secret of await conn.listAllSecrets()) console.log(secret.name, secret.getUsageId());
+ * // the test driver has no secrets driver: qemu:///system does
+ * for (using secret of await conn.listAllSecrets().catch(() => [])) console.log(secret.name, secret.getUsageId());
  * ```
  */
 export class Secret extends SecretCalls {

@@ -228,7 +228,19 @@ export interface ApiModel {
   readonly macros: readonly ApiMacro[];
 }
 
-/** Parses `"1.2.14"` into an {@link ApiVersion}; a missing or empty version is 0.0.0. */
+/**
+ * Parses `"1.2.14"` into an {@link ApiVersion}; a missing or empty version is 0.0.0.
+ *
+ * @param text the XML's version attribute
+ * @returns the version as text and number
+ * @throws {SyntaxError} when it is not `major.minor.micro`
+ *
+ * @example
+ * ```ts
+ * import { parseVersion } from "./api_model.ts";
+ * console.log(parseVersion("1.2.14").number); // 1002014
+ * ```
+ */
 export function parseVersion(text: string | undefined): ApiVersion {
   if (text === undefined || text === "") return { text: "0.0.0", number: 0 };
   const match = /^(\d+)\.(\d+)\.(\d+)$/.exec(text);
@@ -269,6 +281,12 @@ const wordType =
  *
  * @param info the macro's `<info>` text
  * @returns `"ULLONG"` for "..., as VIR_TYPED_PARAM_ULLONG." or "..., as a ullong."
+ *
+ * @example
+ * ```ts
+ * import { typedParamTypeOf } from "./api_model.ts";
+ * console.log(typedParamTypeOf("the inbound average of NIC bandwidth, as a uint.")); // UINT
+ * ```
  */
 export function typedParamTypeOf(info: string): TypedParamTypeName | undefined {
   const text = info.replace(/\s+/g, " ");
@@ -496,6 +514,14 @@ function resolveEnums(raw: readonly RawEnum[]): ApiEnumValue[] {
  * @param sources the XML text of each description, keyed by {@link ApiName}
  * @returns the resolved, sorted model
  * @throws {SyntaxError} when the XML lacks a required attribute or an enum alias cannot be resolved
+ *
+ * @example
+ * ```ts
+ * import { buildApiModel } from "./api_model.ts";
+ * const xml = `<api name='libvirt'><symbols><enum name='VIR_A' file='libvirt-host' value='1' type='virA'/></symbols></api>`;
+ * const model = buildApiModel({ libvirt: xml, "libvirt-qemu": "<api name='libvirt-qemu'><symbols/></api>" });
+ * console.log(model.enums[0].name, model.enums[0].values[0].value); // virA 1
+ * ```
  */
 export function buildApiModel(sources: Readonly<Record<ApiName, string>>): ApiModel {
   const parts = API_SOURCES.map(({ api }) => ({ api, ...parseApiXml(sources[api], api) }));

@@ -17,6 +17,7 @@ import {
   isLocal,
   methodOverrides,
   OBJECT_RELEASE,
+  returnOwnership,
 } from "./overrides.ts";
 
 // ---------------------------------------------------------------------------------------------------
@@ -462,7 +463,7 @@ function plan(fn: ApiFunction, api: Indexes, local: Set<string>): Plan | Skip {
         key: "",
         type: schema.typeName,
         expr: `m.readParams(${n}Buffer, ${n}Count.int) as ${schema.typeName}`,
-        doc: docText(a.info),
+        doc: "the parameters, field -> value",
       });
       p.imports.add(schema.typeName);
       (p as Plan & { sizedName: string }).sizedName = n;
@@ -479,7 +480,7 @@ function plan(fn: ApiFunction, api: Indexes, local: Set<string>): Plan | Skip {
         key: n,
         type,
         expr: `m.takeParams(${n}.pointer, ${n}Count.int) as ${type}`,
-        doc: docText(a.info),
+        doc: "the parameters, field -> value",
       });
       i++;
       continue;
@@ -565,7 +566,12 @@ function plan(fn: ApiFunction, api: Indexes, local: Set<string>): Plan | Skip {
       p.prelude.push(`const ${n} = new m.Out();`);
       p.ffiArgs.push(`${n}.buffer`);
       p.handleArray = { out: n, object: target };
-      p.ret = { kind: "count", tsType: `${target.className}[]`, doc: docText(a.info) };
+      p.ret = {
+        kind: "count",
+        tsType: `${target.className}[]`,
+        doc:
+          `the ${target.className} handles (owned by the connection; free each with \`using\` or \`free()\`)`,
+      };
       p.needsWrap = true;
       continue;
     }
@@ -598,14 +604,23 @@ function plan(fn: ApiFunction, api: Indexes, local: Set<string>): Plan | Skip {
     if (outScalar[t] && !/\barray\b|\bin\/out\b|\bon input\b/i.test(a.info)) {
       p.prelude.push(`const ${n} = new m.Out();`);
       p.ffiArgs.push(`${n}.buffer`);
-      p.outs.push({ key: n, type: outScalar[t].ts, expr: `${n}.${outScalar[t].read}`, doc: docText(a.info) });
+      const named = outScalar[t].ts === "number" ? enumOf(a.info) : undefined;
+      if (named) p.imports.add(`enum:${named}`);
+      p.outs.push({
+        key: a.name,
+        type: named ?? outScalar[t].ts,
+        expr: named ? `${n}.${outScalar[t].read} as ${named}` : `${n}.${outScalar[t].read}`,
+        doc: docText(a.info),
+      });
       continue;
     }
     if (intTypes[t]) {
       const { unsigned, wide } = intTypes[t];
+      const named = wide ? undefined : enumOf(a.info);
+      if (named) p.imports.add(`enum:${named}`);
       p.params.push({
         name: n,
-        type: wide ? "number | bigint" : "number",
+        type: named ?? (wide ? "number | bigint" : "number"),
         optional: false,
         doc: docText(a.info),
       });
@@ -636,7 +651,7 @@ function plan(fn: ApiFunction, api: Indexes, local: Set<string>): Plan | Skip {
           key: n,
           type: iface,
           expr: `read${iface}(${n})`,
-          doc: docText(a.info),
+          doc: `the decoded \`${layoutName}\``,
         });
         i++;
         continue;
@@ -674,7 +689,7 @@ function plan(fn: ApiFunction, api: Indexes, local: Set<string>): Plan | Skip {
           key: n,
           type: iface,
           expr: `read${iface}(${n})`,
-          doc: docText(a.info),
+          doc: `the decoded \`${layoutName}\``,
         });
         continue;
       }
@@ -698,6 +713,30 @@ function plan(fn: ApiFunction, api: Indexes, local: Set<string>): Plan | Skip {
     else if (seenRequired) p.params[i].optional = false;
   }
   return p;
+}
+
+const enumExports = new Set(
+  [
+    ...Deno.readTextFileSync(new URL("../_generated/enums.ts", import.meta.url)).matchAll(
+      /^export type (\w+) =/gm,
+    ),
+  ]
+    .map((m) => m[1]),
+);
+
+/**
+ * The generated enum type (lib/ffi/_generated/enums.ts) an int argument's doc names ("one of
+ * virDomainState", "from virDomainMetadataType"), when it is a plain enum (not flags to OR).
+ */
+function enumOf(info: string): string | undefined {
+  if (/bitwise|OR of|binary-OR|mask/i.test(info)) return undefined;
+  for (const match of info.matchAll(/\bvir([A-Z]\w+)/g)) {
+    // DomainState: mod.ts exports lib/domain.ts's constant of that name; its values are plain numbers here
+    if (enumExports.has(match[1]) && !/Flags?(Values)?$/.test(match[1]) && match[1] !== "DomainState") {
+      return match[1];
+    }
+  }
+  return undefined;
 }
 
 /** The layout name of a caller-allocated struct argument type (`virDomainInfoPtr` -> `virDomainInfo`). */
@@ -896,9 +935,11 @@ function buildIndexes(
     else {
       table = `${pascal(fn.name.replace(/^vir/, ""))}Bits`;
       tableCode.push(
-        `/** The flag bits of ${fn.name.slice(3)}. */\nexport const ${table} = { ${
+        `/** The flag bits of ${
+          fn.name.slice(3)
+        }. */\nexport const ${table}: Readonly<Record<string, number>> = { ${
           named.map((x) => `...${x.table}`).reverse().join(", ")
-        } } as const;\n`,
+        } };\n`,
       );
     }
     const keys = new Map<string, ApiEnum>();
@@ -1018,7 +1059,10 @@ function resultExpr(p: Plan, r: string): string {
       main = r;
       break;
     case "string":
-      main = p.fn.returnType === "char *" ? `m.takeString(${r})` : `m.readString(${r})`;
+      // who frees it: the FFI overrides' rule (non-const char * is the caller's) and its exceptions
+      main = returnOwnership({ name: p.fn.name, returns: { type: p.fn.returnType } } as never).kind === "free"
+        ? `m.takeString(${r})`
+        : `m.readString(${r})`;
       break;
     case "handle":
       main = `wrapHandle<${p.handleResult!.className}>(${JSON.stringify(p.handleResult!.cType)}, ${
@@ -1042,6 +1086,23 @@ function resultExpr(p: Plan, r: string): string {
   const fields = p.outs.map((o) => `${o.key || "params"}: ${o.expr}`);
   if (main !== undefined) fields.unshift(`result: ${main}`);
   return `{ ${fields.join(", ")} }`;
+}
+
+/**
+ * libvirt's return doc without the C conventions the method hides (failure values, who frees): a
+ * failure throws, and the binding frees what it copied.
+ */
+function cleanReturnDoc(doc: string): string {
+  return doc
+    .split(/(?<=\.)\s+/)
+    .filter((sentence) => !/free\(|must be freed|caller (must|should) free|virFree|Free\(\)/i.test(sentence))
+    .join(" ")
+    .replace(/,?\s*(or|and)?\s*NULL (in case of|on|upon|if) (an )?(error|failure)[^.;,]*/gi, "")
+    .replace(/,?\s*(or|and)?\s*-1 (in case of|on|upon|if|otherwise)[^.;,]*/gi, "")
+    .replace(/^\s*-1 (in case of|on|upon) (error|failure)\s*[,;]?\s*/i, "")
+    .replace(/\s+([.;,])/g, "$1")
+    .replace(/^[,;.\s]+/, "")
+    .trim();
 }
 
 function emitMethod(p: Plan, sync: boolean): string {
@@ -1069,7 +1130,8 @@ function emitMethod(p: Plan, sync: boolean): string {
   docs.push("");
   for (const x of p.params) docs.push(`@param ${x.name} ${x.doc || x.name}`);
   const rt = returnType(p);
-  const retDoc = [p.ret.doc, ...p.outs.map((o) => `${o.key ? `\`${o.key}\`: ` : ""}${o.doc}`)].filter(Boolean)
+  const retDoc = [cleanReturnDoc(p.ret.doc), ...p.outs.map((o) => `${o.key ? `\`${o.key}\`: ` : ""}${o.doc}`)]
+    .filter(Boolean)
     .join("; ");
   if (rt !== "void") docs.push(`@returns ${retDoc || rt}`);
   docs.push(
@@ -1149,7 +1211,10 @@ function emitObject(
   ];
   const imports = new Set<string>();
   for (const p of plans) for (const i of p.imports) imports.add(i);
-  const optionImports = [...imports].filter((i) => !i.startsWith("type ") && i !== "kInternals");
+  const optionImports = [...imports].filter((i) =>
+    !i.startsWith("type ") && !i.startsWith("enum:") && i !== "kInternals"
+  );
+  const enumImports = [...imports].filter((i) => i.startsWith("enum:")).map((i) => i.slice(5)).sort();
   const typeImports = new Map<string, string>();
   for (const i of imports) {
     if (!i.startsWith("type ")) continue;
@@ -1165,14 +1230,17 @@ function emitObject(
   const isConn = object.className === "Connection";
   const lines: string[] = [HEADER];
   if (isConn) {
-    lines.push(`import { type ConnectionInternals, kInternals } from "../../connection.ts";`);
+    lines.push(
+      `import type { ConnectionInternals } from "../../connection.ts";`,
+      `import { kInternals } from "../../_internals.ts";`,
+    );
     lines.push(
       `import { kPointer${
         plans.some((p) => p.params.some((x) => x.type.includes("ObjectHandle"))) ? ", type ObjectHandle" : ""
       } } from "../../_handle.ts";`,
     );
   } else {
-    if (imports.has("kInternals")) lines.push(`import { kInternals } from "../../connection.ts";`);
+    if (imports.has("kInternals")) lines.push(`import { kInternals } from "../../_internals.ts";`);
     lines.push(`import { kCall, kCallSync, kPointer, ObjectHandle } from "../../_handle.ts";`);
   }
   lines.push(`import * as m from "../../ffi/marshal.ts";`);
@@ -1182,6 +1250,9 @@ function emitObject(
   ];
   lines.push(`import { ${accessors.join(", ")} } from "../../ffi/optional.ts";`);
   lines.push(`import { wrapHandle } from "../_registry.ts";`);
+  if (enumImports.length) {
+    lines.push(`import type { ${enumImports.join(", ")} } from "../../ffi/_generated/enums.ts";`);
+  }
   if (plans.some((p) => p.usesLayouts)) {
     lines.push(`import { structLayouts } from "../../ffi/_generated/structs.ts";`);
     const readers = [

@@ -214,6 +214,58 @@ export const IN_OUT_ARGS: ReadonlySet<string> = new Set([
   "virTypedParamsAddULLong.maxparams",
 ]);
 
+/** Which way an argument's data flows. */
+export type ArgDirection = "in" | "out" | "inout";
+
+/**
+ * `"function.argument"` -> direction, where the rules of {@link argDirection} get it wrong: arrays the
+ * caller fills for libvirt to read.
+ */
+export const ARG_DIRECTIONS: Readonly<Record<string, ArgDirection>> = {
+  "virDomainCreateWithFiles.files": "in",
+  "virDomainCreateXMLWithFiles.files": "in",
+  "virDomainFDAssociate.fds": "in",
+  "virDomainSendKey.keycodes": "in",
+  "virNodeAllocPages.pageSizes": "in",
+  "virNodeAllocPages.pageCounts": "in",
+  "virNodeGetFreePages.pages": "in",
+  "virDomainQemuMonitorCommandWithFiles.infiles": "in",
+  "virResetError.err": "inout",
+};
+
+const IN_TYPED_PARAMS =
+  /^vir(Domain(Set|Migrate|BlockCopy|SaveParams|RestoreParams|BackupBegin)|NodeSet|NetworkPortSet|ConnectSetIdentity|TypedParams(Get|Free|Clear))/;
+
+/**
+ * The direction of one argument. The rules: scalars, `const` pointers, object handles, callbacks and
+ * `void *` user data are "in"; a pointer argument of a `...Free` function is "in" (it is released);
+ * a typed-parameter array is "in" for setters and "out" for getters; a CPU map is "in" for the Pin*
+ * calls; every other pointer is "out" (libvirt writes it); {@link IN_OUT_ARGS} and
+ * {@link ARG_DIRECTIONS} override.
+ *
+ * @param fn the function from the model
+ * @param arg one of its arguments
+ * @returns "in", "out" or "inout"
+ */
+export function argDirection(fn: ApiFunction, arg: ApiArg): ArgDirection {
+  const key = `${fn.name}.${arg.name}`;
+  if (IN_OUT_ARGS.has(key)) return "inout";
+  const explicit = ARG_DIRECTIONS[key];
+  if (explicit !== undefined) return explicit;
+  const type = arg.type.trim();
+  if (ARG_FFI_TYPES[key] === "buffer") return "out"; // void * the caller's buffer to fill
+  if (!type.includes("*") && !type.endsWith("Ptr")) return "in";
+  if (type.startsWith("const ") || type === "void *") return "in";
+  if (/(Free|Clear)$/.test(fn.name)) return "in";
+  if (OBJECT_RELEASE[type] !== undefined && type !== "virErrorPtr") return "in";
+  if (/^vir\w+(Callback|Func|CallbackPtr)$/.test(type)) return "in";
+  if (type === "virConnectAuthPtr" || key === "virDomainListGetStats.doms") return "in";
+  if (type === "virTypedParameterPtr") return IN_TYPED_PARAMS.test(fn.name) ? "in" : "out";
+  if (type === "unsigned char *" && /^virDomainPin/.test(fn.name)) return "in";
+  if (type === "virErrorPtr") return /Copy/.test(fn.name) ? "out" : "in";
+  return "out";
+}
+
 /**
  * Array -> length argument pairs the naming rule (`foo` is counted by `nfoo`, or `nfoo` by
  * `maxfoo`/`foo`) does not find, as `"function.array": "length"`.
@@ -767,8 +819,6 @@ export const methodOverrides = {
     virStorageVolGetConnect: "plumbing: the `connection` getter",
     virInterfaceGetConnect: "plumbing: the `connection` getter",
     virSecretGetConnect: "plumbing: the `connection` getter",
-    virNodeDeviceGetConnect: "plumbing: the `connection` getter",
-    virNWFilterGetConnect: "plumbing: the `connection` getter",
     virDomainSnapshotGetConnect: "plumbing: the `connection` getter",
     virDomainCheckpointGetConnect: "plumbing: the `connection` getter",
     // legacy, superseded by ListAll* (names and counts race with changes between two calls)

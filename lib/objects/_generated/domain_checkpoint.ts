@@ -63,7 +63,7 @@ export abstract class DomainCheckpointCalls extends ObjectHandle {
    * Calls [`virDomainCheckpointGetParent`](https://libvirt.org/html/libvirt-libvirt-domain-checkpoint.html#virDomainCheckpointGetParent).
    *
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns a domain checkpoint object or NULL in case of failure. If the given checkpoint is a root (no parent), then the VIR_ERR_NO_DOMAIN_CHECKPOINT error is raised.
+   * @returns a domain checkpoint object. If the given checkpoint is a root (no parent), then the VIR_ERR_NO_DOMAIN_CHECKPOINT error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getParent(options?: DomainCheckpointGetParentOptions | number): Promise<DomainCheckpoint> {
@@ -82,7 +82,7 @@ export abstract class DomainCheckpointCalls extends ObjectHandle {
    * Calls [`virDomainCheckpointGetXMLDesc`](https://libvirt.org/html/libvirt-libvirt-domain-checkpoint.html#virDomainCheckpointGetXMLDesc).
    *
    * @param options flags as options: `virDomainCheckpointXMLFlags` bits by name, or a raw `flags` number
-   * @returns a 0 terminated UTF-8 encoded XML instance or NULL in case of error. The caller must free() the returned value.
+   * @returns a 0 terminated UTF-8 encoded XML instance.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getXmlDesc(options?: DomainCheckpointGetXmlDescOptions | number): Promise<string> {
@@ -101,7 +101,7 @@ export abstract class DomainCheckpointCalls extends ObjectHandle {
    * Calls [`virDomainCheckpointListAllChildren`](https://libvirt.org/html/libvirt-libvirt-domain-checkpoint.html#virDomainCheckpointListAllChildren).
    *
    * @param options flags as options: `virDomainCheckpointListFlags` bits by name, or a raw `flags` number
-   * @returns pointer to variable to store the array containing checkpoint objects or NULL if the list is not required (just returns number of checkpoints)
+   * @returns DomainCheckpoint[]
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async listAllChildren(

@@ -67,7 +67,7 @@ export abstract class DomainSnapshotCalls extends ObjectHandle {
    * Calls [`virDomainSnapshotGetParent`](https://libvirt.org/html/libvirt-libvirt-domain-snapshot.html#virDomainSnapshotGetParent).
    *
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns a domain snapshot object or NULL in case of failure. If the given snapshot is a root (no parent), then the VIR_ERR_NO_DOMAIN_SNAPSHOT error is raised.
+   * @returns a domain snapshot object. If the given snapshot is a root (no parent), then the VIR_ERR_NO_DOMAIN_SNAPSHOT error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getParent(options?: DomainSnapshotGetParentOptions | number): Promise<DomainSnapshot> {
@@ -86,7 +86,7 @@ export abstract class DomainSnapshotCalls extends ObjectHandle {
    * Calls [`virDomainSnapshotGetXMLDesc`](https://libvirt.org/html/libvirt-libvirt-domain-snapshot.html#virDomainSnapshotGetXMLDesc).
    *
    * @param options flags as options: `virDomainSnapshotXMLFlags` bits by name, or a raw `flags` number
-   * @returns a 0 terminated UTF-8 encoded XML instance or NULL in case of error. The caller must free() the returned value.
+   * @returns a 0 terminated UTF-8 encoded XML instance.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getXmlDesc(options?: DomainSnapshotGetXmlDescOptions | number): Promise<string> {
@@ -105,7 +105,7 @@ export abstract class DomainSnapshotCalls extends ObjectHandle {
    * Calls [`virDomainSnapshotHasMetadata`](https://libvirt.org/html/libvirt-libvirt-domain-snapshot.html#virDomainSnapshotHasMetadata).
    *
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns 1 if the snapshot has metadata, 0 if the snapshot exists without help from libvirt, or -1 on error.
+   * @returns 1 if the snapshot has metadata, 0 if the snapshot exists without help from libvirt.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async hasMetadata(options?: DomainSnapshotHasMetadataOptions | number): Promise<boolean> {
@@ -124,7 +124,7 @@ export abstract class DomainSnapshotCalls extends ObjectHandle {
    * Calls [`virDomainSnapshotListAllChildren`](https://libvirt.org/html/libvirt-libvirt-domain-snapshot.html#virDomainSnapshotListAllChildren).
    *
    * @param options flags as options: `virDomainSnapshotListFlags` bits by name, or a raw `flags` number
-   * @returns pointer to variable to store the array containing snapshot objects or NULL if the list is not required (just returns number of snapshots)
+   * @returns DomainSnapshot[]
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async listAllChildren(options?: DomainSnapshotListAllChildrenOptions | number): Promise<DomainSnapshot[]> {

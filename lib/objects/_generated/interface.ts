@@ -93,7 +93,7 @@ export abstract class InterfaceCalls extends ObjectHandle {
    * Calls [`virInterfaceGetXMLDesc`](https://libvirt.org/html/libvirt-libvirt-interface.html#virInterfaceGetXMLDesc).
    *
    * @param options flags as options: `virInterfaceXMLFlags` bits by name, or a raw `flags` number
-   * @returns a 0 terminated UTF-8 encoded XML instance, or NULL in case of error. The caller must free() the returned value.
+   * @returns a 0 terminated UTF-8 encoded XML instance.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getXmlDesc(options?: InterfaceGetXmlDescOptions | number): Promise<string> {
@@ -111,7 +111,7 @@ export abstract class InterfaceCalls extends ObjectHandle {
    *
    * Calls [`virInterfaceIsActive`](https://libvirt.org/html/libvirt-libvirt-interface.html#virInterfaceIsActive).
    *
-   * @returns 1 if running, 0 if inactive, -1 on error
+   * @returns 1 if running, 0 if inactive
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async isActive(): Promise<boolean> {

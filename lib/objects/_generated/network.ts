@@ -5,6 +5,7 @@ import { kCall, kCallSync, kPointer, ObjectHandle } from "../../_handle.ts";
 import * as m from "../../ffi/marshal.ts";
 import { libvirtSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
+import type { NetworkUpdateCommand, NetworkUpdateSection } from "../../ffi/_generated/enums.ts";
 import {
   type NetworkGetXmlDescOptions,
   type NetworkListAllPortsOptions,
@@ -80,7 +81,7 @@ export abstract class NetworkCalls extends ObjectHandle {
    *
    * Calls [`virNetworkGetBridgeName`](https://libvirt.org/html/libvirt-libvirt-network.html#virNetworkGetBridgeName).
    *
-   * @returns a 0 terminated interface name, or NULL in case of error. The caller must free() the returned value.
+   * @returns a 0 terminated interface name.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getBridgeName(): Promise<string> {
@@ -151,7 +152,7 @@ export abstract class NetworkCalls extends ObjectHandle {
    * Calls [`virNetworkGetXMLDesc`](https://libvirt.org/html/libvirt-libvirt-network.html#virNetworkGetXMLDesc).
    *
    * @param options flags as options: `virNetworkXMLFlags` bits by name, or a raw `flags` number
-   * @returns a 0 terminated UTF-8 encoded XML instance, or NULL in case of error. The caller must free() the returned value.
+   * @returns a 0 terminated UTF-8 encoded XML instance.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getXmlDesc(options?: NetworkGetXmlDescOptions | number): Promise<string> {
@@ -170,7 +171,7 @@ export abstract class NetworkCalls extends ObjectHandle {
    * Calls [`virNetworkListAllPorts`](https://libvirt.org/html/libvirt-libvirt-network.html#virNetworkListAllPorts).
    *
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns Pointer to a variable to store the array containing network port objects or NULL if the list is not required (just returns number of ports).
+   * @returns NetworkPort[]
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async listAllPorts(options?: NetworkListAllPortsOptions | number): Promise<NetworkPort[]> {
@@ -192,7 +193,7 @@ export abstract class NetworkCalls extends ObjectHandle {
    *
    * @param xmldesc an XML description of the port
    * @param options flags as options: `virNetworkPortCreateFlags` bits by name, or a raw `flags` number
-   * @returns a new network port object or NULL in case of failure
+   * @returns a new network port object
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async portCreateXml(xmldesc: string, options?: NetworkPortCreateXmlOptions | number): Promise<NetworkPort> {
@@ -212,7 +213,7 @@ export abstract class NetworkCalls extends ObjectHandle {
    * Calls [`virNetworkPortLookupByUUID`](https://libvirt.org/html/libvirt-libvirt-network.html#virNetworkPortLookupByUUID).
    *
    * @param uuid the raw UUID for the network port (16 bytes)
-   * @returns a new network port object or NULL in case of failure. If the network port cannot be found, then VIR_ERR_NO_NETWORK_PORT error is raised.
+   * @returns a new network port object. If the network port cannot be found, then VIR_ERR_NO_NETWORK_PORT error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async portLookupByUuid(uuid: Uint8Array): Promise<NetworkPort> {
@@ -231,7 +232,7 @@ export abstract class NetworkCalls extends ObjectHandle {
    * Calls [`virNetworkPortLookupByUUIDString`](https://libvirt.org/html/libvirt-libvirt-network.html#virNetworkPortLookupByUUIDString).
    *
    * @param uuidstr the string UUID for the port
-   * @returns a new network port object or NULL in case of failure. If the network port cannot be found, then VIR_ERR_NO_NETWORK_PORT error is raised.
+   * @returns a new network port object. If the network port cannot be found, then VIR_ERR_NO_NETWORK_PORT error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async portLookupByUuidString(uuidstr: string): Promise<NetworkPort> {
@@ -272,8 +273,8 @@ export abstract class NetworkCalls extends ObjectHandle {
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async update(
-    command: number,
-    section: number,
+    command: NetworkUpdateCommand,
+    section: NetworkUpdateSection,
     parentIndex: number,
     xml: string,
     options?: NetworkUpdateOptions | number,

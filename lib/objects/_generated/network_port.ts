@@ -44,7 +44,7 @@ export abstract class NetworkPortCalls extends ObjectHandle {
    * Calls [`virNetworkPortGetParameters`](https://libvirt.org/html/libvirt-libvirt-network.html#virNetworkPortGetParameters).
    *
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns `params`: pointer to pointer of interface parameter objects
+   * @returns `params`: the parameters, field -> value
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getParameters(options?: NetworkPortGetParametersOptions | number): Promise<NetworkPortParams> {
@@ -101,7 +101,7 @@ export abstract class NetworkPortCalls extends ObjectHandle {
    * Calls [`virNetworkPortGetXMLDesc`](https://libvirt.org/html/libvirt-libvirt-network.html#virNetworkPortGetXMLDesc).
    *
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns a 0 terminated UTF-8 encoded XML instance, or NULL in case of error. the caller must free() the returned value.
+   * @returns a 0 terminated UTF-8 encoded XML instance.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getXmlDesc(options?: NetworkPortGetXmlDescOptions | number): Promise<string> {

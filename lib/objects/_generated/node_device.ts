@@ -96,7 +96,7 @@ export abstract class NodeDeviceCalls extends ObjectHandle {
    *
    * Calls [`virNodeDeviceGetName`](https://libvirt.org/html/libvirt-libvirt-nodedev.html#virNodeDeviceGetName) (local: no I/O).
    *
-   * @returns the device name or NULL in case of error
+   * @returns the device name
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   getName(): string {
@@ -113,7 +113,7 @@ export abstract class NodeDeviceCalls extends ObjectHandle {
    *
    * Calls [`virNodeDeviceGetParent`](https://libvirt.org/html/libvirt-libvirt-nodedev.html#virNodeDeviceGetParent).
    *
-   * @returns the name of the device's parent, or NULL if an error occurred or when the device has no parent.
+   * @returns the name of the device's parent.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getParent(): Promise<string> {
@@ -131,7 +131,7 @@ export abstract class NodeDeviceCalls extends ObjectHandle {
    * Calls [`virNodeDeviceGetXMLDesc`](https://libvirt.org/html/libvirt-libvirt-nodedev.html#virNodeDeviceGetXMLDesc).
    *
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns the XML document, or NULL on error
+   * @returns the XML document
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getXmlDesc(options?: NodeDeviceGetXmlDescOptions | number): Promise<string> {
@@ -149,7 +149,7 @@ export abstract class NodeDeviceCalls extends ObjectHandle {
    *
    * Calls [`virNodeDeviceIsActive`](https://libvirt.org/html/libvirt-libvirt-nodedev.html#virNodeDeviceIsActive).
    *
-   * @returns 1 if active, 0 if inactive, -1 on error
+   * @returns 1 if active, 0 if inactive
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async isActive(): Promise<boolean> {
@@ -166,7 +166,7 @@ export abstract class NodeDeviceCalls extends ObjectHandle {
    *
    * Calls [`virNodeDeviceIsPersistent`](https://libvirt.org/html/libvirt-libvirt-nodedev.html#virNodeDeviceIsPersistent).
    *
-   * @returns 1 if persistent, 0 if transient, -1 on error
+   * @returns 1 if persistent, 0 if transient
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async isPersistent(): Promise<boolean> {

@@ -73,7 +73,7 @@ export abstract class NWFilterCalls extends ObjectHandle {
    * Calls [`virNWFilterGetXMLDesc`](https://libvirt.org/html/libvirt-libvirt-nwfilter.html#virNWFilterGetXMLDesc).
    *
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns a 0 terminated UTF-8 encoded XML instance, or NULL in case of error. The caller must free() the returned value.
+   * @returns a 0 terminated UTF-8 encoded XML instance.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getXmlDesc(options?: NwFilterGetXmlDescOptions | number): Promise<string> {

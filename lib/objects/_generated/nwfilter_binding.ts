@@ -69,7 +69,7 @@ export abstract class NWFilterBindingCalls extends ObjectHandle {
    * Calls [`virNWFilterBindingGetXMLDesc`](https://libvirt.org/html/libvirt-libvirt-nwfilter.html#virNWFilterBindingGetXMLDesc).
    *
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns a 0 terminated UTF-8 encoded XML instance, or NULL in case of error. The caller must free() the returned value.
+   * @returns a 0 terminated UTF-8 encoded XML instance.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getXmlDesc(options?: NwFilterBindingGetXmlDescOptions | number): Promise<string> {

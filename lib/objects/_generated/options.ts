@@ -399,16 +399,16 @@ export const DomainFdAssociateFlagsBits = {
 } as const;
 
 /** The flag bits of DomainGetBlkioParameters. */
-export const DomainGetBlkioParametersBits = {
+export const DomainGetBlkioParametersBits: Readonly<Record<string, number>> = {
   ...TypedParameterFlagsBits,
   ...DomainModificationImpactBits,
-} as const;
+};
 
 /** The flag bits of DomainGetBlockIoTune. */
-export const DomainGetBlockIoTuneBits = {
+export const DomainGetBlockIoTuneBits: Readonly<Record<string, number>> = {
   ...TypedParameterFlagsBits,
   ...DomainModificationImpactBits,
-} as const;
+};
 
 /** The bits of `virDomainBlockJobInfoFlags`, by option name. */
 export const DomainBlockJobInfoFlagsBits = {
@@ -425,10 +425,10 @@ export const DomainGetHostnameFlagsBits = {
 } as const;
 
 /** The flag bits of DomainGetInterfaceParameters. */
-export const DomainGetInterfaceParametersBits = {
+export const DomainGetInterfaceParametersBits: Readonly<Record<string, number>> = {
   ...TypedParameterFlagsBits,
   ...DomainModificationImpactBits,
-} as const;
+};
 
 /** The bits of `virDomainGetJobStatsFlags`, by option name. */
 export const DomainGetJobStatsFlagsBits = {
@@ -439,10 +439,10 @@ export const DomainGetJobStatsFlagsBits = {
 } as const;
 
 /** The flag bits of DomainGetMemoryParameters. */
-export const DomainGetMemoryParametersBits = {
+export const DomainGetMemoryParametersBits: Readonly<Record<string, number>> = {
   ...TypedParameterFlagsBits,
   ...DomainModificationImpactBits,
-} as const;
+};
 
 /** The bits of `virDomainMessageType`, by option name. */
 export const DomainMessageTypeBits = {
@@ -453,22 +453,22 @@ export const DomainMessageTypeBits = {
 } as const;
 
 /** The flag bits of DomainGetNumaParameters. */
-export const DomainGetNumaParametersBits = {
+export const DomainGetNumaParametersBits: Readonly<Record<string, number>> = {
   ...TypedParameterFlagsBits,
   ...DomainModificationImpactBits,
-} as const;
+};
 
 /** The flag bits of DomainGetPerfEvents. */
-export const DomainGetPerfEventsBits = {
+export const DomainGetPerfEventsBits: Readonly<Record<string, number>> = {
   ...TypedParameterFlagsBits,
   ...DomainModificationImpactBits,
-} as const;
+};
 
 /** The flag bits of DomainGetSchedulerParametersFlags. */
-export const DomainGetSchedulerParametersFlagsBits = {
+export const DomainGetSchedulerParametersFlagsBits: Readonly<Record<string, number>> = {
   ...TypedParameterFlagsBits,
   ...DomainModificationImpactBits,
-} as const;
+};
 
 /** The bits of `virDomainVcpuFlags`, by option name. */
 export const DomainVcpuFlagsBits = {
@@ -647,10 +647,10 @@ export const DomainSnapshotRevertFlagsBits = {
 } as const;
 
 /** The flag bits of DomainSetIOThreadParams. */
-export const DomainSetIoThreadParamsBits = {
+export const DomainSetIoThreadParamsBits: Readonly<Record<string, number>> = {
   ...TypedParameterFlagsBits,
   ...DomainModificationImpactBits,
-} as const;
+};
 
 /** The bits of `virDomainMemoryModFlags`, by option name. */
 export const DomainMemoryModFlagsBits = {

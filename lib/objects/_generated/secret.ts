@@ -19,7 +19,7 @@ export abstract class SecretCalls extends ObjectHandle {
    *
    * Calls [`virSecretGetUsageID`](https://libvirt.org/html/libvirt-libvirt-secret.html#virSecretGetUsageID) (local: no I/O).
    *
-   * @returns a string identifying the object using the secret, or NULL upon error
+   * @returns a string identifying the object using the secret
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   getUsageId(): string {
@@ -36,7 +36,7 @@ export abstract class SecretCalls extends ObjectHandle {
    *
    * Calls [`virSecretGetUsageType`](https://libvirt.org/html/libvirt-libvirt-secret.html#virSecretGetUsageType) (local: no I/O).
    *
-   * @returns a positive integer identifying the type of object, or -1 upon error.
+   * @returns a positive integer identifying the type of object.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   getUsageType(): number {
@@ -90,7 +90,7 @@ export abstract class SecretCalls extends ObjectHandle {
    * Calls [`virSecretGetXMLDesc`](https://libvirt.org/html/libvirt-libvirt-secret.html#virSecretGetXMLDesc).
    *
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns the XML document on success, NULL on failure. The caller must free() the XML.
+   * @returns the XML document on success.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getXmlDesc(options?: SecretGetXmlDescOptions | number): Promise<string> {

@@ -125,7 +125,7 @@ export abstract class StoragePoolCalls extends ObjectHandle {
    *
    * Calls [`virStoragePoolGetInfo`](https://libvirt.org/html/libvirt-libvirt-storage.html#virStoragePoolGetInfo).
    *
-   * @returns `info`: pointer at which to store info
+   * @returns `info`: the decoded `virStoragePoolInfo`
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getInfo(): Promise<StoragePoolInfoStruct> {
@@ -143,7 +143,7 @@ export abstract class StoragePoolCalls extends ObjectHandle {
    *
    * Calls [`virStoragePoolGetName`](https://libvirt.org/html/libvirt-libvirt-storage.html#virStoragePoolGetName) (local: no I/O).
    *
-   * @returns the name of the pool, or NULL on error
+   * @returns the name of the pool
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   getName(): string {
@@ -197,7 +197,7 @@ export abstract class StoragePoolCalls extends ObjectHandle {
    * Calls [`virStoragePoolGetXMLDesc`](https://libvirt.org/html/libvirt-libvirt-storage.html#virStoragePoolGetXMLDesc).
    *
    * @param options flags as options: `virStorageXMLFlags` bits by name, or a raw `flags` number
-   * @returns a XML document (caller frees), or NULL on error
+   * @returns a XML document (caller frees)
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getXmlDesc(options?: StoragePoolGetXmlDescOptions | number): Promise<string> {
@@ -216,7 +216,7 @@ export abstract class StoragePoolCalls extends ObjectHandle {
    * Calls [`virStoragePoolListAllVolumes`](https://libvirt.org/html/libvirt-libvirt-storage.html#virStoragePoolListAllVolumes).
    *
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns Pointer to a variable to store the array containing storage volume objects or NULL if the list is not required (just returns number of volumes).
+   * @returns StorageVolume[]
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async listAllVolumes(options?: StoragePoolListAllVolumesOptions | number): Promise<StorageVolume[]> {
@@ -253,7 +253,7 @@ export abstract class StoragePoolCalls extends ObjectHandle {
    *
    * @param xmlDesc description of volume to create
    * @param options flags as options: `virStorageVolCreateFlags` bits by name, or a raw `flags` number
-   * @returns the storage volume, or NULL on error
+   * @returns the storage volume
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async storageVolCreateXml(
@@ -278,7 +278,7 @@ export abstract class StoragePoolCalls extends ObjectHandle {
    * @param xmlDesc description of volume to create
    * @param clonevol storage volume to use as input
    * @param options flags as options: `virStorageVolCreateFlags` bits by name, or a raw `flags` number
-   * @returns the storage volume, or NULL on error
+   * @returns the storage volume
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async storageVolCreateXmlFrom(

@@ -5,6 +5,7 @@ import { kCall, kCallSync, kPointer, ObjectHandle } from "../../_handle.ts";
 import * as m from "../../ffi/marshal.ts";
 import { libvirtSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
+import type { StorageVolWipeAlgorithm } from "../../ffi/_generated/enums.ts";
 import { structLayouts } from "../../ffi/_generated/structs.ts";
 import { readStorageVolInfoStruct } from "./structs.ts";
 import {
@@ -88,7 +89,7 @@ export abstract class StorageVolumeCalls extends ObjectHandle {
    *
    * Calls [`virStorageVolGetInfo`](https://libvirt.org/html/libvirt-libvirt-storage.html#virStorageVolGetInfo).
    *
-   * @returns `info`: pointer at which to store info
+   * @returns `info`: the decoded `virStorageVolInfo`
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getInfo(): Promise<StorageVolInfoStruct> {
@@ -107,7 +108,7 @@ export abstract class StorageVolumeCalls extends ObjectHandle {
    * Calls [`virStorageVolGetInfoFlags`](https://libvirt.org/html/libvirt-libvirt-storage.html#virStorageVolGetInfoFlags).
    *
    * @param options flags as options: `virStorageVolInfoFlags` bits by name, or a raw `flags` number
-   * @returns `info`: pointer at which to store info
+   * @returns `info`: the decoded `virStorageVolInfo`
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getInfoFlags(options?: StorageVolGetInfoFlagsOptions | number): Promise<StorageVolInfoStruct> {
@@ -126,7 +127,7 @@ export abstract class StorageVolumeCalls extends ObjectHandle {
    *
    * Calls [`virStorageVolGetKey`](https://libvirt.org/html/libvirt-libvirt-storage.html#virStorageVolGetKey) (local: no I/O).
    *
-   * @returns the volume key, or NULL on error
+   * @returns the volume key
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   getKey(): string {
@@ -143,7 +144,7 @@ export abstract class StorageVolumeCalls extends ObjectHandle {
    *
    * Calls [`virStorageVolGetName`](https://libvirt.org/html/libvirt-libvirt-storage.html#virStorageVolGetName) (local: no I/O).
    *
-   * @returns the volume name, or NULL on error
+   * @returns the volume name
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   getName(): string {
@@ -160,7 +161,7 @@ export abstract class StorageVolumeCalls extends ObjectHandle {
    *
    * Calls [`virStorageVolGetPath`](https://libvirt.org/html/libvirt-libvirt-storage.html#virStorageVolGetPath).
    *
-   * @returns the storage volume path, or NULL on error. The caller must free() the returned path after use.
+   * @returns the storage volume path.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getPath(): Promise<string> {
@@ -178,7 +179,7 @@ export abstract class StorageVolumeCalls extends ObjectHandle {
    * Calls [`virStorageVolGetXMLDesc`](https://libvirt.org/html/libvirt-libvirt-storage.html#virStorageVolGetXMLDesc).
    *
    * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns the XML document, or NULL on error
+   * @returns the XML document
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async getXmlDesc(options?: StorageVolGetXmlDescOptions | number): Promise<string> {
@@ -270,7 +271,10 @@ export abstract class StorageVolumeCalls extends ObjectHandle {
    * @param options flags as options: none named yet, or a raw `flags` number
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
-  async wipePattern(algorithm: number, options?: StorageVolWipePatternOptions | number): Promise<void> {
+  async wipePattern(
+    algorithm: StorageVolWipeAlgorithm,
+    options?: StorageVolWipePatternOptions | number,
+  ): Promise<void> {
     const flags = m.flags(options, {}, "virStorageVolWipePattern");
     const a0 = m.int(algorithm, "algorithm", "virStorageVolWipePattern", true);
     await this[kCall](
