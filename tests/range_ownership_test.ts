@@ -485,3 +485,19 @@ Deno.test("record: values in the record are escaped and read back exactly", () =
   });
   assert.equal(back.entries.find((e) => e.kind === "pool")?.built, true);
 });
+
+Deno.test("re-check: a Range validated with raised limits is re-checked with the same limits", async () => {
+  await withHost("test:///default", async (pools) => {
+    const name = `o${crypto.randomUUID().slice(0, 8)}`;
+    const description = {
+      name,
+      hosts: [{ id: "local", uri: "test:///default" }],
+      storage: { pool: POOL },
+      guests: [{ id: "pc", memory: 64, count: 1_200 }],
+    };
+    assert.throws(() => validateRange(structuredClone(description)), /maxGuests/);
+    const range = validateRange(description, { limits: { maxGuests: 2_000 } });
+    const plan = await planRange(range, pools);
+    assert.equal(plan.items.filter((i) => i.kind === "domain" && i.action === "create").length, 1_200);
+  });
+});

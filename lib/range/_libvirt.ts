@@ -233,7 +233,11 @@ export function verifiedRange(range: Range, operation: string): Range {
         "a description holds only plain data",
     }]);
   }
-  const fresh = validateRange(copy, { source: `${source} (its description, re-checked)` });
+  // The bounds the Range was validated within: a caller who raised maxGuests at parse is not refused here.
+  const fresh = validateRange(copy, {
+    source: `${source} (its description, re-checked)`,
+    ...(range.limits === undefined ? {} : { limits: range.limits }),
+  });
   const given = {
     name: range.name,
     snapshot: range.snapshot,

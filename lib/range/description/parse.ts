@@ -195,5 +195,5 @@ export function validateRange(value: unknown, options: ValidateOptions = {}): Ra
     guests: root.guests as GuestSpec[],
     snapshot,
   };
-  return { description, name, guests, networksByHost, pool, snapshot };
+  return { description, name, guests, networksByHost, pool, snapshot, limits };
 }

@@ -176,6 +176,11 @@ export interface Range {
   pool: { name: string; created: boolean; path?: string };
   /** The snapshot name `reset` reverts to. */
   snapshot: string;
+  /**
+   * The bounds it was validated within (defaults merged with the caller's), so that the operations'
+   * re-check of the Range (lib/range/_libvirt.ts `verifiedRange`) applies the same ones.
+   */
+  limits?: DescriptionLimits;
 }
 
 /** One problem found in a description. */
