@@ -244,3 +244,34 @@ export {
 export { ansibleIni, ansibleYaml, inventoryJson, type RangeStatus, rangeStatus } from "./lib/range/status.ts";
 export { type RangeHooks, RangeOperationError, type RangeProgress } from "./lib/range/types.ts";
 export { type UpOptions, upRange } from "./lib/range/up.ts";
+// Streams: consoles, channels, volume transfers, screenshots (lib/stream.ts)
+export {
+  downloadVolume,
+  newStream,
+  type NewStreamOptions,
+  type OpenChannelOptions,
+  type OpenConsoleOptions,
+  type RecvFlagsOptions,
+  Stream,
+  STREAM_CHUNK_BYTES,
+  StreamEventType,
+  StreamStatus,
+  type TransferOptions,
+  type TransferProgress,
+  type TransferResult,
+  type TransferVolume,
+  uploadVolume,
+  type VolumeStreamOptions,
+} from "./lib/stream.ts";
+// libvirt-qemu: guest agent and monitor commands (lib/qemu.ts; libvirt-qemu.so.0 loads on first use)
+export {
+  qemuAgentCommand,
+  type QemuAgentCommandOptions,
+  QemuAgentCommandTimeout,
+  type QemuAgentRequest,
+  qemuAttach,
+  qemuMonitorCommand,
+  type QemuMonitorCommandOptions,
+  qemuMonitorCommandWithFiles,
+  type QemuMonitorReply,
+} from "./lib/qemu.ts";

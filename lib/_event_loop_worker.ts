@@ -34,6 +34,12 @@ const lib = Deno.dlopen(libraryPath, {
   virResetError: { parameters: ["buffer"], result: "void" },
   virDomainGetName: { parameters: ["pointer"], result: "pointer" },
   virDomainGetUUIDString: { parameters: ["pointer", "buffer"], result: "i32" },
+  // streams (lib/stream.ts)
+  virStreamEventAddCallback: { parameters: ["pointer", "i32", "function", "pointer", "pointer"], result: "i32" },
+  virStreamEventUpdateCallback: { parameters: ["pointer", "i32"], result: "i32" },
+  virStreamEventRemoveCallback: { parameters: ["pointer"], result: "i32" },
+  virStreamAbort: { parameters: ["pointer"], result: "i32" },
+  virStreamFree: { parameters: ["pointer"], result: "i32" },
 });
 const s = lib.symbols;
 const post = (message) => parentPort.postMessage(message);
@@ -74,6 +80,25 @@ const callbacks = {
 };
 const closed = new Deno.UnsafeCallback({ parameters: ["pointer", "i32", "pointer"], result: "void" },
   (_c, reason, opaque) => ours(opaque) && post({ type: "closed", id: idOf(opaque), reason, at: Date.now() }));
+// Stream events (lib/stream.ts), one-shot: the callback disarms the stream (update to no events: a
+// local call that touches no error slot when it succeeds) before it posts the notice; the main thread
+// re-arms once it has drained the stream. Without that, libvirt's level-triggered remote stream timer
+// would fire on every loop turn while data waits. streams: id -> stream pointer (bigint).
+const streams = new Map();
+const streamEvent = new Deno.UnsafeCallback({ parameters: ["pointer", "i32", "pointer"], result: "void" },
+  (st, events, opaque) => {
+    const id = idOf(opaque);
+    if (!streams.has(id)) return;
+    s.virStreamEventUpdateCallback(st, 0);
+    post({ type: "stream", id, events, at: Date.now() });
+  });
+function releaseStream(id, abort) {
+  const st = Deno.UnsafePointer.create(streams.get(id));
+  streams.delete(id);
+  s.virStreamEventRemoveCallback(st);
+  if (abort) s.virStreamAbort(st);
+  s.virStreamFree(st);
+}
 const wake = new Deno.UnsafeCallback({ parameters: ["i32", "pointer"], result: "void" },
   (timer) => s.virEventUpdateTimeout(timer, -1));
 
@@ -101,6 +126,25 @@ function handle(command) {
     case "unwatch-close": {
       const r = s.virConnectUnregisterCloseCallback(conn, closed.pointer);
       return r < 0 ? { ok: false, error: lastError(conn) } : { ok: true };
+    }
+    case "stream-watch": {
+      const st = Deno.UnsafePointer.create(BigInt(command.stream));
+      const r = s.virStreamEventAddCallback(st, command.events, streamEvent.pointer, Deno.UnsafePointer.create(BigInt(command.id)), null);
+      if (r < 0) return { ok: false, error: lastError(conn) };
+      streams.set(command.id, BigInt(command.stream));
+      return { ok: true };
+    }
+    case "stream-unwatch": {
+      if (!streams.has(command.id)) return { ok: true };
+      const st = Deno.UnsafePointer.create(streams.get(command.id));
+      streams.delete(command.id);
+      const r = s.virStreamEventRemoveCallback(st);
+      return r < 0 ? { ok: false, error: lastError(conn) } : { ok: true };
+    }
+    case "stream-release": {
+      // a stream freed synchronously (connection close, using): the worker owns its last reference
+      if (streams.has(command.id)) releaseStream(command.id, command.abort);
+      return { ok: true };
     }
   }
   return { ok: false, error: { code: 1, domain: 0, level: 2, message: "unknown command " + command.type } };
@@ -136,6 +180,7 @@ if (registered === 0) {
 // Leave nothing in libvirt's process-wide loop that points into this isolate: a later isolate of the
 // same process (deno test runs one per test file) registers a loop of its own.
 if (wakeTimer >= 0) s.virEventRemoveTimeout(wakeTimer);
+for (const id of [...streams.keys()]) releaseStream(id, true);
 Atomics.store(flags, 2, 1);
 Atomics.notify(flags, 2);
 post({ type: "stopped" });

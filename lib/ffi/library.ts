@@ -8,6 +8,8 @@ import { hostSymbols } from "./symbols_host.ts";
 import { networkSymbols } from "./symbols_network.ts";
 import { snapshotSymbols } from "./symbols_snapshot.ts";
 import { storageSymbols } from "./symbols_storage.ts";
+import { streamSymbols } from "./symbols_stream.ts";
+import { qemuSymbols } from "./symbols_qemu.ts";
 
 /** Every libvirt symbol the toolkit binds, grouped by header, I/O calls with `...Async` twins. */
 export const libvirtSymbols = withNonblocking({
@@ -18,6 +20,7 @@ export const libvirtSymbols = withNonblocking({
   ...networkSymbols,
   ...storageSymbols,
   ...snapshotSymbols,
+  ...streamSymbols,
 });
 
 const libcSymbols = {
@@ -35,6 +38,8 @@ const libcSymbols = {
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   /** int close(int fd) */
   close: { parameters: ["i32"], result: "i32" },
+  /** off_t lseek(int fd, off_t offset, int whence): SEEK_DATA/SEEK_HOLE map a sparse file's holes */
+  lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
 } as const;
 
 /** The oldest libvirt the bindings are written for (Debian 11 ships 7.0; Ubuntu 20.04 ships 6.0). */
@@ -179,4 +184,43 @@ export function formatVersion(version: number): string {
   const major = Math.floor(version / 1_000_000);
   const minor = Math.floor((version % 1_000_000) / 1_000);
   return `${major}.${minor}.${version % 1_000}`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// libvirt-qemu.so.0 (lib/qemu.ts): loaded only on the first QEMU-specific call, after libvirt itself.
+
+/** The QEMU-specific calls, I/O calls with `...Async` twins. */
+export const libvirtQemuSymbols = withNonblocking(qemuSymbols);
+
+let loadedQemu: Deno.DynamicLibrary<typeof libvirtQemuSymbols>["symbols"] | undefined;
+
+/**
+ * Loads libvirt-qemu.so.0 (once, on first use) and returns its bound symbols. With
+ * `DENO_LIBVIRT_PATH` set, the library is looked for next to that file first.
+ *
+ * @throws {LibvirtLoadError} when the library is missing
+ * @throws {Deno.errors.NotCapable} untouched when `--allow-ffi` is missing
+ */
+export function libvirtQemu(): Deno.DynamicLibrary<typeof libvirtQemuSymbols>["symbols"] {
+  if (loadedQemu) return loadedQemu;
+  const base = libvirt().path;
+  const slash = base.lastIndexOf("/");
+  const paths = slash >= 0 ? [`${base.slice(0, slash + 1)}libvirt-qemu.so.0`, "libvirt-qemu.so.0"] : [
+    "libvirt-qemu.so.0",
+  ];
+  let lastError: unknown;
+  for (const path of paths) {
+    try {
+      return loadedQemu = Deno.dlopen(path, libvirtQemuSymbols).symbols;
+    } catch (error) {
+      if (isPermissionError(error)) throw error;
+      lastError = error;
+    }
+  }
+  throw new LibvirtLoadError(
+    `Cannot load libvirt-qemu: tried ${paths.join(", ")}: ${(lastError as Error).message}; ` +
+      `install it with "apt-get install libvirt0" (Debian/Ubuntu) or "dnf install libvirt-libs" (Fedora)`,
+    paths,
+    { cause: lastError },
+  );
 }
