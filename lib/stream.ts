@@ -79,7 +79,8 @@ interface Waiter {
 
 // Stream readiness notices from the event loop's worker, routed by watch id.
 const watchers = new Map<number, (events: number) => void>();
-let nextWatchId = 1;
+// random start, as lib/events.ts does: a stale registration of a gone isolate never matches an id of ours
+let nextWatchId = 1 + Math.floor(Math.random() * 2 ** 30);
 const routed = new WeakSet<EventLoop>();
 function route(loop: EventLoop): void {
   if (routed.has(loop)) return;
@@ -110,7 +111,7 @@ export class Stream implements ConnectionChild {
   #watch: { id: number; loop: EventLoop } | undefined;
   #listener: ((events: number) => void) | undefined;
   #waiters: Waiter[] = [];
-  #armed = 0;
+  #watching: Promise<void> | undefined;
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
   #readDone = false;
@@ -387,13 +388,26 @@ export class Stream implements ConnectionChild {
   /** Waits (without holding the connection) until the stream is ready for `events`. */
   async #ready(events: number): Promise<void> {
     if (this.#state !== "open" || this.#handle === null) return;
-    const wanted = events | StreamEventType.ERROR | StreamEventType.HANGUP;
-    const fired = new Promise<number>((resolve) => this.#waiters.push({ events: wanted, resolve }));
-    if (!this.#watch) {
-      await this.eventAddCallback(wanted, (fired) => this.#notified(fired));
-      this.#armed = wanted;
-    } else {
-      await this.#arm();
+    const waiter: Waiter = {
+      events: events | StreamEventType.ERROR | StreamEventType.HANGUP,
+      resolve: () => {},
+    };
+    const fired = new Promise<number>((resolve) => waiter.resolve = resolve);
+    this.#waiters.push(waiter);
+    try {
+      if (!this.#watch) {
+        // one registration, however many waiters arrive meanwhile (a console's reader and writer)
+        this.#watching ??= this.eventAddCallback(waiter.events, (fired) => this.#notified(fired)).finally(
+          () => {
+            this.#watching = undefined;
+          },
+        );
+        await this.#watching;
+      }
+      await this.#arm(); // armed at registration for the first waiter; every later waiter re-arms
+    } catch (error) {
+      this.#waiters = this.#waiters.filter((w) => w !== waiter);
+      throw error;
     }
     const loop = this.#watch!.loop;
     loop.hold(); // someone waits for data: keep the process alive until it arrives
@@ -408,12 +422,10 @@ export class Stream implements ConnectionChild {
   async #arm(): Promise<void> {
     const mask = this.#waiters.reduce((m, w) => m | w.events, 0);
     if (mask === 0 || this.#handle === null || this.#state !== "open") return;
-    this.#armed = mask;
     await this.eventUpdateCallback(mask);
   }
 
   #notified(fired: number): void {
-    this.#armed = 0;
     const trouble = fired & (StreamEventType.ERROR | StreamEventType.HANGUP);
     const ready = this.#waiters.filter((w) => trouble || (w.events & fired));
     this.#waiters = this.#waiters.filter((w) => !ready.includes(w));
