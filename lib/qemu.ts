@@ -41,22 +41,22 @@ export interface QemuAgentRequest {
 /** Options for {@link qemuAgentCommand}. */
 export interface QemuAgentCommandOptions {
   /**
-   * How long libvirt waits for the agent's reply, in seconds, or "block" (forever), "default"
-   * (libvirt's default, 5 s unless the domain's agent timeout is set), "nowait" (send only: the reply
-   * is null). Default "default".
+   * How long libvirt waits for the agent's reply, in seconds, or "block" (forever) or "default"
+   * (libvirt's default, 5 s unless the domain's agent timeout is set). Default "default". libvirt's
+   * NOWAIT (0) is not offered: its success and its failure both return NULL, so a failure would pass
+   * unnoticed.
    */
-  timeoutSeconds?: number | "block" | "default" | "nowait";
+  timeoutSeconds?: number | "block" | "default";
 }
 
 function agentTimeout(value: QemuAgentCommandOptions["timeoutSeconds"]): number {
   if (value === undefined || value === "default") return QemuAgentCommandTimeout.DEFAULT;
   if (value === "block") return QemuAgentCommandTimeout.BLOCK;
-  if (value === "nowait") return QemuAgentCommandTimeout.NOWAIT;
   if (!Number.isSafeInteger(value) || value < 1) {
     throw new RangeError(
       `Invalid timeoutSeconds ${
         JSON.stringify(value)
-      }: pass a whole number of seconds >= 1, or "block", "default", "nowait"`,
+      }: pass a whole number of seconds >= 1, or "block" or "default"`,
     );
   }
   return value;
@@ -69,7 +69,7 @@ function agentTimeout(value: QemuAgentCommandOptions["timeoutSeconds"]): number 
  * @param dom a running domain with a guest agent channel
  * @param request the command, `{ execute, arguments }`, or its JSON text
  * @param options timeoutSeconds
- * @returns the agent's `return` value (guest-ping: `{}`), or null with timeoutSeconds "nowait"
+ * @returns the agent's `return` value (guest-ping: `{}`)
  * @throws {AgentUnresponsiveError} when the agent is not connected or does not answer in time
  * @throws {LibvirtError} when the agent rejects the command (libvirt's message carries the agent's) or
  *   the domain has no agent channel ({@link NotSupportedError}/{@link OperationInvalidError})
@@ -94,12 +94,9 @@ export async function qemuAgentCommand<T = unknown>(
   const pointer = await (dom as ObjectHandle)[kCall](
     `run ${name} in`,
     (h) => lib.virDomainQemuAgentCommandAsync(h, command, timeout, 0),
-    // with "nowait" libvirt returns NULL on success too
-    (result) => result === null && timeout !== QemuAgentCommandTimeout.NOWAIT,
+    isNull,
   );
-  const reply = takeCString(pointer);
-  if (reply === null) return null as T;
-  const parsed = JSON.parse(reply);
+  const parsed = JSON.parse(takeCString(pointer) ?? "null");
   return (parsed !== null && typeof parsed === "object" && "return" in parsed ? parsed.return : parsed) as T;
 }
 

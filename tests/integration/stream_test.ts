@@ -16,6 +16,7 @@ import {
   createVolume,
   destroyStoragePool,
   downloadVolume,
+  newStream,
   qemuAgentCommand,
   qemuMonitorCommand,
   resumeDomain,
@@ -133,6 +134,23 @@ Deno.test("lab streams: sparse volume upload/download round trip keeps data and 
         await sha256(new Uint8Array(await new Blob(chunks as Uint8Array<ArrayBuffer>[]).arrayBuffer())),
         sourceSum,
       );
+
+      // by hand: vol.upload + pipeTo(stream.writable) (close finishes), vol.download + stream.readable
+      {
+        await using stream = newStream(conn);
+        await dense.upload(stream, 0, size);
+        await ReadableStream.from([bytes.subarray(0, 3 * MiB), bytes.subarray(3 * MiB)]).pipeTo(
+          stream.writable,
+        );
+        assert.equal(stream.state, "finished");
+      }
+      {
+        await using stream = newStream(conn);
+        await dense.download(stream, MiB, 2 * MiB);
+        const part = new Uint8Array(await new Response(stream.readable).arrayBuffer());
+        assert.deepEqual(part, bytes.subarray(MiB, 3 * MiB));
+        assert.equal(stream.state, "finished");
+      }
 
       // a sparse upload of bytes: zero blocks become holes
       using fromBytes = await createVolume(
