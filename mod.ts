@@ -273,5 +273,9 @@ export {
   qemuMonitorCommand,
   type QemuMonitorCommandOptions,
   qemuMonitorCommandWithFiles,
+  type QemuMonitorEvent,
+  type QemuMonitorEventOptions,
+  qemuMonitorEvents,
+  QemuMonitorEventStream,
   type QemuMonitorReply,
 } from "./lib/qemu.ts";

@@ -99,6 +99,26 @@ function releaseStream(id, abort) {
   if (abort) s.virStreamAbort(st);
   s.virStreamFree(st);
 }
+// QEMU monitor events (lib/qemu.ts): libvirt-qemu.so.0 is opened here on the first subscription only.
+// qemuSubscriptions: id -> { conn, callbackId }, deregistered when the worker stops.
+let qemu;
+let qemuMonitorEvent;
+const qemuSubscriptions = new Map();
+function loadQemu(path) {
+  if (qemu) return;
+  qemu = Deno.dlopen(path, {
+    virConnectDomainQemuMonitorEventRegister: {
+      parameters: ["pointer", "pointer", "buffer", "function", "pointer", "pointer", "u32"], result: "i32",
+    },
+    virConnectDomainQemuMonitorEventDeregister: { parameters: ["pointer", "i32"], result: "i32" },
+  }).symbols;
+  qemuMonitorEvent = new Deno.UnsafeCallback(
+    { parameters: ["pointer", "pointer", "pointer", "i64", "u32", "pointer", "pointer"], result: "void" },
+    (_c, dom, event, seconds, micros, details, opaque) => qemuSubscriptions.has(idOf(opaque)) && post({
+      type: "qemu-monitor", id: idOf(opaque), domain: domainOf(dom), event: cstr(event),
+      seconds: Number(seconds), micros, details: cstr(details), at: Date.now(),
+    }));
+}
 const wake = new Deno.UnsafeCallback({ parameters: ["i32", "pointer"], result: "void" },
   (timer) => s.virEventUpdateTimeout(timer, -1));
 
@@ -125,6 +145,22 @@ function handle(command) {
     }
     case "unwatch-close": {
       const r = s.virConnectUnregisterCloseCallback(conn, closed.pointer);
+      return r < 0 ? { ok: false, error: lastError(conn) } : { ok: true };
+    }
+    case "qemu-monitor-subscribe": {
+      loadQemu(command.qemuPath);
+      const dom = command.domain ? Deno.UnsafePointer.create(BigInt(command.domain)) : null;
+      const event = command.event ? new TextEncoder().encode(command.event + "\0") : null;
+      const callbackId = qemu.virConnectDomainQemuMonitorEventRegister(conn, dom, event, qemuMonitorEvent.pointer, Deno.UnsafePointer.create(BigInt(command.id)), null, command.flags);
+      if (callbackId < 0) return { ok: false, error: lastError(conn) };
+      qemuSubscriptions.set(command.id, { conn: BigInt(command.conn), callbackId });
+      return { ok: true, callbackId };
+    }
+    case "qemu-monitor-unsubscribe": {
+      const sub = qemuSubscriptions.get(command.id);
+      if (!sub) return { ok: true };
+      qemuSubscriptions.delete(command.id);
+      const r = qemu.virConnectDomainQemuMonitorEventDeregister(conn, sub.callbackId);
       return r < 0 ? { ok: false, error: lastError(conn) } : { ok: true };
     }
     case "stream-watch": {
@@ -181,6 +217,10 @@ if (registered === 0) {
 // same process (deno test runs one per test file) registers a loop of its own.
 if (wakeTimer >= 0) s.virEventRemoveTimeout(wakeTimer);
 for (const id of [...streams.keys()]) releaseStream(id, true);
+for (const sub of qemuSubscriptions.values()) {
+  qemu.virConnectDomainQemuMonitorEventDeregister(Deno.UnsafePointer.create(sub.conn), sub.callbackId);
+}
+qemuSubscriptions.clear();
 Atomics.store(flags, 2, 1);
 Atomics.notify(flags, 2);
 post({ type: "stopped" });

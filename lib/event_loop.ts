@@ -38,6 +38,18 @@ export interface StreamNotice {
   at: number;
 }
 
+/** A QEMU monitor event (lib/qemu.ts), as the worker copied it during the callback. */
+export interface RawQemuMonitorEvent {
+  type: "qemu-monitor";
+  id: number;
+  domain: { name: string; uuid: string };
+  event: string;
+  seconds: number;
+  micros: number;
+  details: string | null;
+  at: number;
+}
+
 /** The worker's answer to a command. */
 export interface LoopReply {
   ok: boolean;
@@ -53,6 +65,8 @@ export interface EventLoop {
   listen(listener: (event: RawEvent) => void): void;
   /** Routes stream readiness notices to `listener` (one listener: lib/stream.ts's dispatcher). */
   listenStreams(listener: (notice: StreamNotice) => void): void;
+  /** Routes QEMU monitor events to `listener` (one listener: lib/qemu.ts's dispatcher). */
+  listenQemuMonitor(listener: (event: RawQemuMonitorEvent) => void): void;
   /** The worker's connection-close callback, for unregistering it synchronously at unload. */
   readonly closeCallback: Deno.PointerValue;
   /** Keeps the process alive while someone waits for events; unref when nobody does. */
@@ -108,6 +122,7 @@ function startEventLoop(): Promise<EventLoop | null> {
   const pending = new Map<number, (reply: LoopReply) => void>();
   let listener: ((event: RawEvent) => void) | undefined;
   let streamListener: ((notice: StreamNotice) => void) | undefined;
+  let qemuListener: ((event: RawQemuMonitorEvent) => void) | undefined;
   let nextRequest = 1;
   let holds = 0;
   return new Promise<EventLoop | null>((resolve) => {
@@ -158,6 +173,9 @@ function startEventLoop(): Promise<EventLoop | null> {
               listenStreams(l) {
                 streamListener = l;
               },
+              listenQemuMonitor(l) {
+                qemuListener = l;
+              },
               hold() {
                 if (holds++ === 0) worker.ref();
               },
@@ -179,6 +197,9 @@ function startEventLoop(): Promise<EventLoop | null> {
             break;
           case "stream":
             streamListener?.(message as unknown as StreamNotice);
+            break;
+          case "qemu-monitor":
+            qemuListener?.(message as unknown as RawQemuMonitorEvent);
             break;
         }
       },

@@ -15,6 +15,7 @@ import {
   NotSupportedError,
   qemuAgentCommand,
   qemuMonitorCommand,
+  qemuMonitorEvents,
   StreamEventType,
   StreamStatus,
   uploadVolume,
@@ -275,4 +276,20 @@ Deno.test("fileSegments: the data and hole runs of a sparse file", async () => {
   } finally {
     await Deno.remove(path);
   }
+});
+
+Deno.test("qemuMonitorEvents: the test driver's NotSupportedError, read by the worker from the connection", async () => {
+  await using conn = await Connection.open("test:///default");
+  using dom = await lookupDomain(conn, "test");
+  await assert.rejects(() => qemuMonitorEvents(conn, { domain: dom, event: "STOP" }), (e: unknown) => {
+    assert.ok(e instanceof NotSupportedError);
+    assert.match(
+      e.message,
+      /^Cannot subscribe to QEMU monitor events "STOP" on "test:\/\/\/default": .*not supported/,
+    );
+    return true;
+  });
+  await assert.rejects(() => qemuMonitorEvents(conn, { bufferSize: 0 }), /Invalid bufferSize 0/);
+  // the connection is fine afterwards
+  assert.equal((await dom.info()).state, "running");
 });

@@ -193,6 +193,13 @@ export function formatVersion(version: number): string {
 export const libvirtQemuSymbols = withNonblocking(qemuSymbols);
 
 let loadedQemu: Deno.DynamicLibrary<typeof libvirtQemuSymbols>["symbols"] | undefined;
+let loadedQemuPath: string | undefined;
+
+/** The path libvirt-qemu.so.0 was loaded from (loading it first), for the event worker's own dlopen. */
+export function libvirtQemuPath(): string {
+  libvirtQemu();
+  return loadedQemuPath!;
+}
 
 /**
  * Loads libvirt-qemu.so.0 (once, on first use) and returns its bound symbols. With
@@ -211,7 +218,9 @@ export function libvirtQemu(): Deno.DynamicLibrary<typeof libvirtQemuSymbols>["s
   let lastError: unknown;
   for (const path of paths) {
     try {
-      return loadedQemu = Deno.dlopen(path, libvirtQemuSymbols).symbols;
+      loadedQemu = Deno.dlopen(path, libvirtQemuSymbols).symbols;
+      loadedQemuPath = path;
+      return loadedQemu;
     } catch (error) {
       if (isPermissionError(error)) throw error;
       lastError = error;

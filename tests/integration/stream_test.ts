@@ -19,6 +19,7 @@ import {
   newStream,
   qemuAgentCommand,
   qemuMonitorCommand,
+  qemuMonitorEvents,
   resumeDomain,
   shutdownDomain,
   type StoragePool,
@@ -221,7 +222,13 @@ Deno.test("lab streams: console capture, a channel, agent and monitor commands, 
     );
     await using console = await dom.openConsole();
     assert.equal(console.label, `console of domain "${name}"`);
+    await using monitor = await qemuMonitorEvents(conn, { domain: dom, event: "RESUME" });
     await resumeDomain(dom);
+    const resumed = await monitor.next();
+    assert.equal(resumed.done, false);
+    assert.equal(resumed.value.event, "RESUME");
+    assert.equal(resumed.value.domain.name, name);
+    await monitor.close();
     const reader = console.readable.getReader();
     const seen = { text: "" };
     await waitFor("the guest's console to report ready", async () => {
