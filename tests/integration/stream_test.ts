@@ -17,6 +17,7 @@ import {
   destroyStoragePool,
   downloadVolume,
   newStream,
+  OperationInvalidError,
   qemuAgentCommand,
   qemuMonitorCommand,
   qemuMonitorEvents,
@@ -214,16 +215,23 @@ Deno.test("lab streams: console capture, a channel, agent and monitor commands, 
   try {
     // paused: the console is connected before the guest prints its first line
     using dom = await createDomain(conn, await consoleGuestXml(name), { paused: true });
+    // paused, the agent cannot be asked at all
+    await assert.rejects(
+      () => qemuAgentCommand(dom, { execute: "guest-ping" }),
+      (e: unknown) => e instanceof OperationInvalidError && /domain is not running/.test(e.message),
+    );
+
+    await using console = await dom.openConsole();
+    assert.equal(console.label, `console of domain "${name}"`);
+    await using monitor = await qemuMonitorEvents(conn, { domain: dom, event: "RESUME" });
+    await resumeDomain(dom);
+    // just resumed, the guest has not even started its kernel: its agent is not connected yet
     await assert.rejects(
       () => qemuAgentCommand(dom, { execute: "guest-ping" }),
       (e: unknown) =>
         e instanceof AgentUnresponsiveError &&
         /^Cannot run agent command "guest-ping" in domain/.test(e.message),
     );
-    await using console = await dom.openConsole();
-    assert.equal(console.label, `console of domain "${name}"`);
-    await using monitor = await qemuMonitorEvents(conn, { domain: dom, event: "RESUME" });
-    await resumeDomain(dom);
     const resumed = await monitor.next();
     assert.equal(resumed.done, false);
     assert.equal(resumed.value.event, "RESUME");

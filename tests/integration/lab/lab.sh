@@ -49,6 +49,19 @@ outputs() {
   grep -q -- "$pattern" <<<"$out"
 }
 
+# `without_inherited_fds CMD...`: runs CMD with only stdin/out/err open. A daemon started from a script
+# that runs under `flock LOCK ...` would otherwise inherit the lock's descriptor and hold the lock for
+# as long as it lives (seen: a libvirtd restarted by a reconnect test kept every later flock waiting).
+without_inherited_fds() {
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      ((fd > 2)) && eval "exec $fd>&-"
+    done
+    exec "$@"
+  )
+}
+
 packages=(libvirt0 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
   dnsmasq-base iptables iproute2 busybox-static cpio gzip)
 
@@ -161,7 +174,7 @@ auth_tcp = "none"
 log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
 CONF
   rm -f "$PIDFILE2"
-  ip netns exec "$LAB_NETNS2" unshare --mount --propagation private bash -c "
+  without_inherited_fds ip netns exec "$LAB_NETNS2" unshare --mount --propagation private bash -c "
     mount --bind '$HOST2/run' /run/libvirt
     mount --bind '$HOST2/etc' /etc/libvirt
     mount --bind '$HOST2/lib' /var/lib/libvirt
@@ -255,7 +268,7 @@ start_daemon() {
   outputs "^$LAB_NETNS\b" ip netns list || ip netns add "$LAB_NETNS"
   ip netns exec "$LAB_NETNS" ip link set lo up
   rm -f "$PIDFILE"
-  ip netns exec "$LAB_NETNS" libvirtd -d --pid-file "$PIDFILE"
+  without_inherited_fds ip netns exec "$LAB_NETNS" libvirtd -d --pid-file "$PIDFILE"
   wait_for_socket
   log "libvirtd $(cat "$PIDFILE") answering on /run/libvirt/libvirt-sock (netns $LAB_NETNS)"
 }
