@@ -86,7 +86,7 @@ try {
       ["upload dense: virsh vol-upload", () => virsh(["vol-upload", "--pool", name, "v.img", dense])],
       [
         "download dense: downloadVolume nonblocking",
-        async () => (await downloadVolume(vol, `${work}/out.img`)).durationMs,
+        async () => (await downloadVolume(vol, `${work}/out.img`, { nonblocking: true })).durationMs,
       ],
       [
         "download dense: downloadVolume blocking",
@@ -107,6 +107,11 @@ try {
       [
         "download sparse: downloadVolume sparse",
         async () => (await downloadVolume(vol, `${work}/out.img`, { sparse: true })).durationMs,
+      ],
+      [
+        "download sparse: downloadVolume sparse nonblocking",
+        async () =>
+          (await downloadVolume(vol, `${work}/out.img`, { sparse: true, nonblocking: true })).durationMs,
       ],
       [
         "download sparse: virsh vol-download --sparse",

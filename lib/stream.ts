@@ -841,8 +841,8 @@ export interface TransferOptions {
   /**
    * Use a nonblocking stream (see {@link NewStreamOptions.nonblocking}). Default false: during a bulk
    * transfer the next packet is never far, so a blocking recv holds the connection's gate only for
-   * milliseconds, and it is 5x faster on downloads than waiting for readiness notices through the
-   * event loop (measured in docs/design.md).
+   * milliseconds, and it does not depend on the event loop's turns, which were slow under load
+   * (docs/design.md has the measurements).
    */
   nonblocking?: boolean;
 }
