@@ -409,7 +409,13 @@ export class Stream implements ConnectionChild {
       this.#waiters = this.#waiters.filter((w) => w !== waiter);
       throw error;
     }
-    const loop = this.#watch!.loop;
+    // finished, aborted or freed meanwhile (the waiter was woken then): nothing to wait for
+    const watch = this.#watch;
+    if (watch === undefined || this.#state !== "open" || this.#handle === null) {
+      this.#waiters = this.#waiters.filter((w) => w !== waiter);
+      return;
+    }
+    const loop = watch.loop;
     loop.hold(); // someone waits for data: keep the process alive until it arrives
     try {
       await fired;
