@@ -23,7 +23,8 @@
 import type { ObjectHandle } from "./_handle.ts";
 import { kCall, kPointer } from "./_handle.ts";
 import { type Connection, type ConnectionChild, type ConnectionInternals, kInternals } from "./connection.ts";
-import { libvirtErrorFrom } from "./errors.ts";
+import { LibvirtError, libvirtErrorFrom } from "./errors.ts";
+import { ErrorCode, ErrorDomain } from "./error_codes.ts";
 import { type EventLoop, eventLoop, eventLoopEnabled, type StreamNotice } from "./event_loop.ts";
 import { cString, isNegative, isNull, OutSlot, takeCString } from "./ffi/c.ts";
 import { libvirt } from "./ffi/library.ts";
@@ -635,12 +636,21 @@ export function newStream(connection: Connection, options: NewStreamOptions = {}
     );
   }
   const label = options.label ?? "stream";
-  return connection[kInternals].callSync(
-    () => `create a stream on ${JSON.stringify(connection.uri)}`,
-    (conn) => libvirt().symbols.virStreamNew(conn, nonblocking ? StreamFlag.NONBLOCK : 0),
-    isNull,
-    (pointer) => new Stream(constructing, connection, pointer!, nonblocking, label),
-  );
+  // virStreamNew is local (no I/O) and must work while another stream's call is in flight on the
+  // connection (a console's pending read), so it does not queue for the gate; it fails only when out
+  // of memory, and then libvirt's error is not read (another call may own the slot at that moment).
+  const internals = connection[kInternals];
+  const conn = Deno.UnsafePointer.create(internals.pointerValue()); // TypeError once closed
+  const pointer = libvirt().symbols.virStreamNew(conn, nonblocking ? StreamFlag.NONBLOCK : 0);
+  if (pointer === null) {
+    throw new LibvirtError(`create a stream on ${JSON.stringify(connection.uri)}`, {
+      code: ErrorCode.INTERNAL_ERROR,
+      domain: ErrorDomain.STREAMS,
+      level: 2,
+      message: "virStreamNew returned NULL",
+    });
+  }
+  return new Stream(constructing, connection, pointer, nonblocking, label);
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -293,3 +293,16 @@ Deno.test("qemuMonitorEvents: the test driver's NotSupportedError, read by the w
   // the connection is fine afterwards
   assert.equal((await dom.info()).state, "running");
 });
+
+Deno.test("newStream works while another stream's call is in flight on the connection", async () => {
+  await using conn = await Connection.open("test:///default");
+  using dom = await lookupDomain(conn, "test");
+  await using stream = newStream(conn);
+  await dom.screenshot(stream);
+  const inFlight = stream.recv(new Uint8Array(16));
+  assert.equal(conn.busy, true);
+  await using other = newStream(conn); // virStreamNew is local: it does not queue behind the recv
+  assert.equal(other.state, "open");
+  const n = await inFlight;
+  assert.ok(n > 0 || n === StreamStatus.WOULD_BLOCK);
+});
