@@ -180,14 +180,14 @@ Deno.test("lab streams: sparse volume upload/download round trip keeps data and 
   }
 });
 
-/** The lab guest's XML with its serial console on a PTY (logged to the usual file) and a spare channel. */
+/** The lab guest's XML with its serial console on a PTY (logged to the usual file) and a spare unix channel (QEMU opens only unix-socket channels). */
 async function consoleGuestXml(name: string): Promise<string> {
   const xml = await guestXml(name, randomMac(), lab().networks.nat.name, { agent: true });
   const log = `${lab().logs}/${name}.console`;
   const replaced = xml.replace(
     /<serial type='file'>[\s\S]*?<\/serial>/,
     `<serial type='pty'><log file='${log}' append='off'/><target port='0'/></serial>\n` +
-      `    <channel type='pty'><target type='virtio' name='org.denolibvirt.test.0'/></channel>`,
+      `    <channel type='unix'><target type='virtio' name='org.denolibvirt.test.0'/></channel>`,
   );
   assert.notEqual(replaced, xml, "guest_xml.sh's serial device changed: update this test");
   return replaced;
