@@ -396,3 +396,38 @@ export {
   NodeSuspendTarget,
   StorageVolWipeAlgorithm,
 } from "./lib/ffi/_generated/enums.ts";
+// Streams: consoles, channels, volume transfers, screenshots (lib/stream.ts)
+export {
+  downloadVolume,
+  newStream,
+  type NewStreamOptions,
+  type OpenChannelOptions,
+  type OpenConsoleOptions,
+  type RecvFlagsOptions,
+  Stream,
+  STREAM_CHUNK_BYTES,
+  StreamEventType,
+  StreamStatus,
+  type TransferOptions,
+  type TransferProgress,
+  type TransferResult,
+  type TransferVolume,
+  uploadVolume,
+  type VolumeStreamOptions,
+} from "./lib/stream.ts";
+// libvirt-qemu: guest agent and monitor commands (lib/qemu.ts; libvirt-qemu.so.0 loads on first use)
+export {
+  qemuAgentCommand,
+  type QemuAgentCommandOptions,
+  QemuAgentCommandTimeout,
+  type QemuAgentRequest,
+  qemuAttach,
+  qemuMonitorCommand,
+  type QemuMonitorCommandOptions,
+  qemuMonitorCommandWithFiles,
+  type QemuMonitorEvent,
+  type QemuMonitorEventOptions,
+  qemuMonitorEvents,
+  QemuMonitorEventStream,
+  type QemuMonitorReply,
+} from "./lib/qemu.ts";

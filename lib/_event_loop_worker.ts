@@ -21,6 +21,7 @@
 // main thread. The opaque pointer carries the subscription id. The callbacks live as long as the
 // worker, so libvirt can never call one that was closed.
 import { copyEventArgs } from "./ffi/event_args.ts";
+import { libvirtQemuSymbols } from "./ffi/_generated/symbols.ts";
 import { libvirtSymbols } from "./ffi/library.ts";
 import {
   eventArgFfiTypes,
@@ -28,6 +29,7 @@ import {
   eventFamilies,
   eventStructLayouts,
 } from "./events/_tables.ts";
+import type { EventArgType } from "./events/_tables.ts";
 
 /** The symbols the worker binds: the main thread's definitions of them, by name. */
 const workerSymbolNames = [
@@ -49,6 +51,12 @@ const workerSymbolNames = [
   "virSecretGetUUIDString",
   "virSecretGetUsageType",
   "virSecretGetUsageID",
+  // streams (lib/stream.ts): readiness callbacks run on the loop's thread
+  "virStreamEventAddCallback",
+  "virStreamEventUpdateCallback",
+  "virStreamEventRemoveCallback",
+  "virStreamAbort",
+  "virStreamFree",
 ] as const satisfies readonly (keyof typeof libvirtSymbols)[];
 
 /** The data the worker's source embeds, all derived from the shared tables. */
@@ -56,6 +64,7 @@ export function workerDefinitions(): {
   symbols: Record<string, Deno.ForeignFunction>;
   callbacks: Record<string, { parameters: Deno.NativeType[]; types: string[] }>;
   layouts: typeof eventStructLayouts;
+  qemu: ReturnType<typeof qemuDefinitions>;
 } {
   const symbols: Record<string, Deno.ForeignFunction> = {};
   for (const name of workerSymbolNames) symbols[name] = libvirtSymbols[name] as Deno.ForeignFunction;
@@ -66,11 +75,40 @@ export function workerDefinitions(): {
       types: args.map(([type]) => type),
     };
   }
-  return { symbols, callbacks, layouts: eventStructLayouts };
+  return { symbols, callbacks, layouts: eventStructLayouts, qemu: qemuDefinitions() };
+}
+
+/**
+ * What the worker needs for QEMU monitor events (lib/qemu.ts), from the generated libvirt-qemu table:
+ * the worker opens libvirt-qemu.so.0 itself, on the first subscription only.
+ */
+function qemuDefinitions(): {
+  symbols: Record<string, Deno.ForeignFunction>;
+  callback: { parameters: Deno.NativeType[]; types: EventArgType[] };
+} {
+  const types: EventArgType[] = [
+    "virConnectPtr",
+    "virDomainPtr",
+    "const char *",
+    "long long",
+    "unsigned int",
+    "const char *",
+    "void *",
+  ];
+  return {
+    symbols: {
+      virConnectDomainQemuMonitorEventRegister: libvirtQemuSymbols.virConnectDomainQemuMonitorEventRegister,
+      virConnectDomainQemuMonitorEventDeregister:
+        libvirtQemuSymbols.virConnectDomainQemuMonitorEventDeregister,
+    },
+    // void (*virConnectDomainQemuMonitorEventCallback)(virConnectPtr, virDomainPtr, const char *event,
+    //   long long seconds, unsigned int micros, const char *details, void *opaque)
+    callback: { parameters: types.map((t) => eventArgFfiTypes[t]), types },
+  };
 }
 
 function workerSource(): string {
-  const { symbols, callbacks, layouts } = workerDefinitions();
+  const { symbols, callbacks, layouts, qemu } = workerDefinitions();
   return String.raw`
 import { parentPort, workerData } from "node:worker_threads";
 const { libraryPath, control } = workerData;
@@ -79,6 +117,7 @@ const lib = Deno.dlopen(libraryPath, ${JSON.stringify(symbols)});
 const callbackDefinitions = ${JSON.stringify(callbacks)};
 const layouts = ${JSON.stringify(layouts)};
 const copyEventArgs = ${copyEventArgs.toString()};
+const qemuDefinitions = ${JSON.stringify(qemu)};
 const s = lib.symbols;
 const post = (message) => parentPort.postMessage(message);
 const pointer = (value) => Deno.UnsafePointer.create(BigInt(value ?? 0));
@@ -110,6 +149,41 @@ function callbackFor(name) {
 }
 const closed = new Deno.UnsafeCallback({ parameters: ["pointer", "i32", "pointer"], result: "void" },
   (_c, reason, opaque) => ours(opaque) && post({ type: "closed", id: idOf(opaque), reason, at: Date.now() }));
+// Stream events (lib/stream.ts), one-shot: the callback disarms the stream (update to no events: a
+// local call that touches no error slot when it succeeds) before it posts the notice; the main thread
+// re-arms once it has drained the stream. Without that, libvirt's level-triggered remote stream timer
+// would fire on every loop turn while data waits. streams: id -> stream pointer (bigint).
+const streams = new Map();
+const streamEvent = new Deno.UnsafeCallback({ parameters: ["pointer", "i32", "pointer"], result: "void" },
+  (st, events, opaque) => {
+    const id = idOf(opaque);
+    if (!streams.has(id)) return;
+    s.virStreamEventUpdateCallback(st, 0);
+    post({ type: "stream", id, events, at: Date.now() });
+  });
+function releaseStream(id, abort) {
+  const st = pointer(streams.get(id));
+  streams.delete(id);
+  s.virStreamEventRemoveCallback(st);
+  if (abort) s.virStreamAbort(st);
+  s.virStreamFree(st);
+}
+// QEMU monitor events (lib/qemu.ts): libvirt-qemu.so.0 is opened here on the first subscription only.
+// qemuSubscriptions: id -> { conn, callbackId }, deregistered when the worker stops.
+let qemu;
+let qemuMonitorEvent;
+const qemuSubscriptions = new Map();
+function loadQemu(path) {
+  if (qemu) return;
+  qemu = Deno.dlopen(path, qemuDefinitions.symbols).symbols;
+  const { parameters, types } = qemuDefinitions.callback;
+  qemuMonitorEvent = new Deno.UnsafeCallback({ parameters, result: "void" }, (...args) => {
+    const opaque = args[args.length - 1];
+    if (!qemuSubscriptions.has(idOf(opaque))) return;
+    const [, domain, event, seconds, micros, details] = copyEventArgs(types, args, layouts, s);
+    post({ type: "qemu-monitor", id: idOf(opaque), domain, event, seconds: Number(seconds), micros, details, at: Date.now() });
+  });
+}
 const wake = new Deno.UnsafeCallback({ parameters: ["i32", "pointer"], result: "void" },
   (timer) => s.virEventUpdateTimeout(timer, -1));
 
@@ -135,6 +209,39 @@ function handle(command) {
     }
     case "unwatch-close":
       return { ok: s.virConnectUnregisterCloseCallback(conn, closed.pointer) >= 0 };
+    // Streams and QEMU monitor events: as for event registrations, a failure leaves its error in the
+    // connection's own slot, which the main thread reads inside the call gate that sent the command.
+    case "qemu-monitor-subscribe": {
+      loadQemu(command.qemuPath);
+      const event = command.event ? new TextEncoder().encode(command.event + "\0") : null;
+      const callbackId = qemu.virConnectDomainQemuMonitorEventRegister(conn, command.domain ? pointer(command.domain) : null, event, qemuMonitorEvent.pointer, pointer(command.id), null, command.flags);
+      if (callbackId < 0) return { ok: false };
+      qemuSubscriptions.set(command.id, { conn: BigInt(command.conn), callbackId });
+      return { ok: true, callbackId };
+    }
+    case "qemu-monitor-unsubscribe": {
+      const sub = qemuSubscriptions.get(command.id);
+      if (!sub) return { ok: true };
+      qemuSubscriptions.delete(command.id);
+      return { ok: qemu.virConnectDomainQemuMonitorEventDeregister(conn, sub.callbackId) >= 0 };
+    }
+    case "stream-watch": {
+      const r = s.virStreamEventAddCallback(pointer(command.stream), command.events, streamEvent.pointer, pointer(command.id), null);
+      if (r < 0) return { ok: false };
+      streams.set(command.id, BigInt(command.stream));
+      return { ok: true };
+    }
+    case "stream-unwatch": {
+      if (!streams.has(command.id)) return { ok: true };
+      const st = pointer(streams.get(command.id));
+      streams.delete(command.id);
+      return { ok: s.virStreamEventRemoveCallback(st) >= 0 };
+    }
+    case "stream-release": {
+      // a stream freed synchronously (connection close, using): the worker owns its last reference
+      if (streams.has(command.id)) releaseStream(command.id, command.abort);
+      return { ok: true };
+    }
   }
   return { ok: false, message: "unknown command " + command.type };
 }
@@ -169,6 +276,11 @@ if (registered === 0) {
 // Leave nothing in libvirt's process-wide loop that points into this isolate: a later isolate of the
 // same process (deno test runs one per test file) registers a loop of its own.
 if (wakeTimer >= 0) s.virEventRemoveTimeout(wakeTimer);
+for (const id of [...streams.keys()]) releaseStream(id, true);
+for (const sub of qemuSubscriptions.values()) {
+  qemu.virConnectDomainQemuMonitorEventDeregister(Deno.UnsafePointer.create(sub.conn), sub.callbackId);
+}
+qemuSubscriptions.clear();
 Atomics.store(flags, 2, 1);
 Atomics.notify(flags, 2);
 post({ type: "stopped" });

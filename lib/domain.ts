@@ -52,6 +52,14 @@
  *
  * @module
  */
+import {
+  domainOpenChannel,
+  domainOpenConsole,
+  domainScreenshot,
+  type OpenChannelOptions,
+  type OpenConsoleOptions,
+  type Stream,
+} from "./stream.ts";
 import { sleep } from "./_async.ts";
 import { A_CONNECTION, checkDomainKey, checkInstance, checkOptions, checkString } from "./_args.ts";
 import { Connection, kInternals } from "./connection.ts";
@@ -583,6 +591,63 @@ export class Domain extends DomainCalls {
       (h) => libvirt().symbols.virDomainHasManagedSaveImageAsync(h, 0),
       isNegative,
     );
+  }
+
+  // Streams (lib/stream.ts holds the calls; these methods delegate, one libvirt call each).
+
+  /**
+   * Connects to the domain's console (virDomainOpenConsole) on a new stream: read the guest's output
+   * from `stream.readable`, type into `stream.writable`. The stream does not hold the connection
+   * while it waits for output.
+   *
+   * @param devName the console or serial device alias ("serial0", "console1"); default the first console
+   * @param options force (take over another session), safe, nonblocking
+   * @returns the console's stream; free it with `await using`
+   * @throws {LibvirtError} e.g. {@link OperationInvalidError} when the domain is not running or another
+   *   session holds the console, {@link NotSupportedError} when the driver has no consoles
+   * @example
+   * ```ts ignore
+   * await using console = await dom.openConsole();
+   * for await (const chunk of console.readable) Deno.stdout.writeSync(chunk);
+   * ```
+   */
+  openConsole(devName?: string, options: OpenConsoleOptions = {}): Promise<Stream> {
+    return domainOpenConsole(this, devName, options);
+  }
+
+  /**
+   * Connects to one of the domain's channels (virDomainOpenChannel) on a new stream.
+   *
+   * @param name the channel's target name ("org.qemu.guest_agent.0") or alias
+   * @param options force (take over another session), nonblocking
+   * @returns the channel's stream; free it with `await using`
+   * @throws {LibvirtError} when the channel does not exist, is busy, or the driver has no channels
+   * @example
+   * ```ts ignore
+   * await using channel = await dom.openChannel("org.example.port.0");
+   * ```
+   */
+  openChannel(name: string, options: OpenChannelOptions = {}): Promise<Stream> {
+    return domainOpenChannel(this, name, options);
+  }
+
+  /**
+   * Takes a screenshot of one of the domain's screens into `stream` (virDomainScreenshot); read the
+   * image from `stream.readable`.
+   *
+   * @param stream a stream of this domain's connection ({@link newStream})
+   * @param screen the screen number (default 0)
+   * @returns the image's MIME type, e.g. "image/png"
+   * @throws {LibvirtError} when the domain has no display or the driver cannot take screenshots
+   * @example
+   * ```ts ignore
+   * await using stream = newStream(dom.connection);
+   * const mime = await dom.screenshot(stream);
+   * const png = new Uint8Array(await new Response(stream.readable).arrayBuffer());
+   * ```
+   */
+  screenshot(stream: Stream, screen = 0): Promise<string> {
+    return domainScreenshot(this, stream, screen);
   }
 }
 

@@ -29,6 +29,27 @@ export interface RawEvent {
   at: number;
 }
 
+/** A stream became ready (lib/stream.ts): `events` is a mask of virStreamEventType. */
+export interface StreamNotice {
+  type: "stream";
+  /** The stream's watch id, as given to the worker's "stream-watch" command. */
+  id: number;
+  events: number;
+  at: number;
+}
+
+/** A QEMU monitor event (lib/qemu.ts), as the worker copied it during the callback. */
+export interface RawQemuMonitorEvent {
+  type: "qemu-monitor";
+  id: number;
+  domain: { name: string; uuid: string };
+  event: string;
+  seconds: number;
+  micros: number;
+  details: string | null;
+  at: number;
+}
+
 /** The worker's answer to a command. */
 export interface LoopReply {
   ok: boolean;
@@ -43,6 +64,10 @@ export interface EventLoop {
   request(command: Record<string, unknown>): Promise<LoopReply>;
   /** Routes events and close notices to `listener` (one listener: lib/events.ts's dispatcher). */
   listen(listener: (event: RawEvent) => void): void;
+  /** Routes stream readiness notices to `listener` (one listener: lib/stream.ts's dispatcher). */
+  listenStreams(listener: (notice: StreamNotice) => void): void;
+  /** Routes QEMU monitor events to `listener` (one listener: lib/qemu.ts's dispatcher). */
+  listenQemuMonitor(listener: (event: RawQemuMonitorEvent) => void): void;
   /** The worker's connection-close callback, for unregistering it synchronously at unload. */
   readonly closeCallback: Deno.PointerValue;
   /** Keeps the process alive while someone waits for events; unref when nobody does. */
@@ -116,6 +141,8 @@ async function startEventLoop(): Promise<EventLoop | null> {
   const worker = new Worker(eventLoopWorkerUrl(), { workerData: { libraryPath: lib.path, control } });
   const pending = new Map<number, (reply: LoopReply) => void>();
   let listener: ((event: RawEvent) => void) | undefined;
+  let streamListener: ((notice: StreamNotice) => void) | undefined;
+  let qemuListener: ((event: RawQemuMonitorEvent) => void) | undefined;
   let nextRequest = 1;
   let holds = 0;
   return new Promise<EventLoop | null>((resolve) => {
@@ -163,6 +190,12 @@ async function startEventLoop(): Promise<EventLoop | null> {
               listen(l) {
                 listener = l;
               },
+              listenStreams(l) {
+                streamListener = l;
+              },
+              listenQemuMonitor(l) {
+                qemuListener = l;
+              },
               hold() {
                 if (holds++ === 0) worker.ref();
               },
@@ -181,6 +214,12 @@ async function startEventLoop(): Promise<EventLoop | null> {
           case "event":
           case "closed":
             listener?.(message as unknown as RawEvent);
+            break;
+          case "stream":
+            streamListener?.(message as unknown as StreamNotice);
+            break;
+          case "qemu-monitor":
+            qemuListener?.(message as unknown as RawQemuMonitorEvent);
             break;
         }
       },

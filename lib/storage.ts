@@ -34,6 +34,7 @@
 import { A_CONNECTION, checkFlags, checkInstance, checkOptions, checkString } from "./_args.ts";
 import { Connection, kInternals } from "./connection.ts";
 import { type HandleType, isUuid, kCall, kPointer } from "./_handle.ts";
+import { type Stream, volumeDownload, type VolumeStreamOptions, volumeUpload } from "./stream.ts";
 import { cString, isNegative, isNull, OutSlot, readCString, takeCString, takePointerArray } from "./ffi/c.ts";
 import { libvirt } from "./ffi/library.ts";
 import {
@@ -344,6 +345,47 @@ export class StorageVolume extends StorageVolumeCalls {
    */
   async delete(flags = 0): Promise<void> {
     await this[kCall]("delete", (h) => libvirt().symbols.virStorageVolDeleteAsync(h, flags), isNegative);
+  }
+
+  /**
+   * Starts writing `length` bytes at `offset` from `stream` into the volume (virStorageVolUpload);
+   * then send the data through the stream and finish it. {@link uploadVolume} does all of it.
+   *
+   * @param stream a stream of this volume's connection ({@link newStream})
+   * @param offset where to start writing (default 0)
+   * @param length how many bytes (default 0: up to the end of the volume)
+   * @param options sparse: the stream carries holes (sendHole)
+   * @throws {LibvirtError} when the volume cannot be written (in use, too small, unsupported)
+   * @example
+   * ```ts ignore
+   * await using stream = newStream(vol.connection);
+   * await vol.upload(stream, 0, data.length);
+   * await stream.sendAll(data);
+   * await stream.finish();
+   * ```
+   */
+  upload(stream: Stream, offset = 0, length = 0, options: VolumeStreamOptions = {}): Promise<void> {
+    return volumeUpload(this, stream, offset, length, options);
+  }
+
+  /**
+   * Starts reading `length` bytes at `offset` of the volume into `stream` (virStorageVolDownload);
+   * then read `stream.readable` (or recv/recvHole by hand). {@link downloadVolume} does all of it.
+   *
+   * @param stream a stream of this volume's connection ({@link newStream})
+   * @param offset where to start reading (default 0)
+   * @param length how many bytes (default 0: up to the end of the volume)
+   * @param options sparse: holes arrive as holes (recvFlags stopAtHole + recvHole)
+   * @throws {LibvirtError} when the volume cannot be read
+   * @example
+   * ```ts ignore
+   * await using stream = newStream(vol.connection);
+   * await vol.download(stream);
+   * const bytes = new Uint8Array(await new Response(stream.readable).arrayBuffer());
+   * ```
+   */
+  download(stream: Stream, offset = 0, length = 0, options: VolumeStreamOptions = {}): Promise<void> {
+    return volumeDownload(this, stream, offset, length, options);
   }
 }
 

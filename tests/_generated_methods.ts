@@ -1787,30 +1787,6 @@ export const generatedMethods: GeneratedMethod[] = [{
   "returns": "void",
 }, {
   "object": "Domain",
-  "method": "openChannel",
-  "fn": "virDomainOpenChannel",
-  "since": "1.0.2",
-  "async": true,
-  "params": [{ "name": "name", "type": "string | null", "optional": false }, {
-    "name": "st",
-    "type": "ObjectHandle",
-    "optional": false,
-  }, { "name": "options", "type": "DomainOpenChannelOptions | number", "optional": true }],
-  "returns": "void",
-}, {
-  "object": "Domain",
-  "method": "openConsole",
-  "fn": "virDomainOpenConsole",
-  "since": "0.8.6",
-  "async": true,
-  "params": [{ "name": "dev_name", "type": "string | null", "optional": false }, {
-    "name": "st",
-    "type": "ObjectHandle",
-    "optional": false,
-  }, { "name": "options", "type": "DomainOpenConsoleOptions | number", "optional": true }],
-  "returns": "void",
-}, {
-  "object": "Domain",
   "method": "openGraphics",
   "fn": "virDomainOpenGraphics",
   "since": "0.9.7",
@@ -1945,18 +1921,6 @@ export const generatedMethods: GeneratedMethod[] = [{
     "optional": true,
   }],
   "returns": "void",
-}, {
-  "object": "Domain",
-  "method": "screenshot",
-  "fn": "virDomainScreenshot",
-  "since": "0.9.2",
-  "async": true,
-  "params": [{ "name": "stream", "type": "ObjectHandle", "optional": false }, {
-    "name": "screen",
-    "type": "number",
-    "optional": false,
-  }, { "name": "options", "type": "DomainScreenshotOptions | number", "optional": true }],
-  "returns": "string",
 }, {
   "object": "Domain",
   "method": "sendProcessSignal",
@@ -3023,19 +2987,6 @@ export const generatedMethods: GeneratedMethod[] = [{
   "returns": "StoragePool",
 }, {
   "object": "StorageVolume",
-  "method": "download",
-  "fn": "virStorageVolDownload",
-  "since": "0.9.0",
-  "async": true,
-  "params": [
-    { "name": "stream", "type": "ObjectHandle", "optional": false },
-    { "name": "offset", "type": "number | bigint", "optional": false },
-    { "name": "length", "type": "number | bigint", "optional": false },
-    { "name": "options", "type": "StorageVolDownloadOptions | number", "optional": true },
-  ],
-  "returns": "void",
-}, {
-  "object": "StorageVolume",
   "method": "getInfo",
   "fn": "virStorageVolGetInfo",
   "since": "0.4.1",
@@ -3093,19 +3044,6 @@ export const generatedMethods: GeneratedMethod[] = [{
     "type": "StorageVolResizeOptions | number",
     "optional": true,
   }],
-  "returns": "void",
-}, {
-  "object": "StorageVolume",
-  "method": "upload",
-  "fn": "virStorageVolUpload",
-  "since": "0.9.0",
-  "async": true,
-  "params": [
-    { "name": "stream", "type": "ObjectHandle", "optional": false },
-    { "name": "offset", "type": "number | bigint", "optional": false },
-    { "name": "length", "type": "number | bigint", "optional": false },
-    { "name": "options", "type": "StorageVolUploadOptions | number", "optional": true },
-  ],
   "returns": "void",
 }, {
   "object": "StorageVolume",

@@ -50,3 +50,16 @@ export const SnapshotListFlag = DomainSnapshotListFlags;
 export const SnapshotRevertFlag = DomainSnapshotRevertFlags;
 /** virDomainSnapshotDeleteFlags. */
 export const SnapshotDeleteFlag = DomainSnapshotDeleteFlags;
+
+// Streams and libvirt-qemu (lib/stream.ts, lib/qemu.ts), under the names those modules use.
+export {
+  DomainChannelFlags as DomainChannelFlag,
+  DomainConsoleFlags as DomainConsoleFlag,
+  DomainQemuAgentCommandTimeoutValues as QemuAgentCommandTimeout,
+  DomainQemuMonitorCommandFlags as QemuMonitorCommandFlag,
+  StorageVolDownloadFlags as StorageVolDownloadFlag,
+  StorageVolUploadFlags as StorageVolUploadFlag,
+  StreamEventType,
+  StreamFlags as StreamFlag,
+  StreamRecvFlagsValues as StreamRecvFlag,
+} from "./_generated/enums.ts";

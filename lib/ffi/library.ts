@@ -27,6 +27,8 @@ const libcSymbols = {
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   /** int close(int fd) */
   close: { parameters: ["i32"], result: "i32" },
+  /** off_t lseek(int fd, off_t offset, int whence): SEEK_DATA/SEEK_HOLE map a sparse file's holes */
+  lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
 } as const;
 
 /** The environment variable that overrides where libvirt is loaded from. */

@@ -66,12 +66,10 @@ import {
   type DomainBlockResizeOptions,
   type DomainBlockStatsFlagsOptions,
   type DomainBlockStatsStruct,
-  DomainChannelFlagsBits,
   DomainCheckpointCreateFlagsBits,
   type DomainCheckpointCreateXmlOptions,
   DomainCheckpointListFlagsBits,
   type DomainCheckpointLookupByNameOptions,
-  DomainConsoleFlagsBits,
   type DomainControlInfoStruct,
   DomainCoreDumpFlagsBits,
   type DomainCoreDumpOptions,
@@ -149,8 +147,6 @@ import {
   type DomainMigrateStartPostCopyOptions,
   type DomainMigrateToUri3Options,
   DomainModificationImpactBits,
-  type DomainOpenChannelOptions,
-  type DomainOpenConsoleOptions,
   type DomainOpenGraphicsFdOptions,
   DomainOpenGraphicsFlagsBits,
   type DomainOpenGraphicsOptions,
@@ -167,7 +163,6 @@ import {
   DomainSaveImageXmlFlagsBits,
   type DomainSaveParamsOptions,
   DomainSaveRestoreFlagsBits,
-  type DomainScreenshotOptions,
   type DomainSendProcessSignalOptions,
   type DomainSetBlkioParametersOptions,
   type DomainSetBlockIoTuneOptions,
@@ -241,6 +236,9 @@ import type { Connection } from "../../connection.ts";
  * Calls kept as the hand-written members of Domain (same one-call rule):
  * - `isActive()`: `virDomainIsActive`
  * - `isPersistent()`: `virDomainIsPersistent`
+ * - `openChannel()`: `virDomainOpenChannel`
+ * - `openConsole()`: `virDomainOpenConsole`
+ * - `screenshot()`: `virDomainScreenshot`
  * - `setAutostart()`: `virDomainSetAutostart`
  */
 export abstract class DomainCalls extends DomainHandCalls {
@@ -2214,66 +2212,6 @@ export abstract class DomainCalls extends DomainHandCalls {
   }
 
   /**
-   * This opens the host interface associated with a channel device on a guest, if the host interface is supported.
-   *
-   * Calls [`virDomainOpenChannel`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainOpenChannel).
-   *
-   * @param name the channel name, or NULL
-   * @param st a stream to associate with the channel
-   * @param options flags as options: `virDomainChannelFlags` bits by name, or a raw `flags` number
-   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
-   */
-  async openChannel(
-    name: string | null,
-    st: ObjectHandle,
-    options?: DomainOpenChannelOptions | number,
-  ): Promise<void> {
-    const flags = m.flags(options, DomainChannelFlagsBits, "virDomainOpenChannel");
-    const a0 = m.strOrNull(name, "name", "virDomainOpenChannel");
-    await this[kCall](
-      "call virDomainOpenChannel on",
-      (h) =>
-        libvirtSymbol("virDomainOpenChannelAsync")(
-          h,
-          a0,
-          m.handle(st, "st", "virDomainOpenChannel", kPointer),
-          flags,
-        ),
-      m.isNegative,
-    );
-  }
-
-  /**
-   * This opens the backend associated with a console, serial or parallel port device on a guest, if the backend is supported.
-   *
-   * Calls [`virDomainOpenConsole`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainOpenConsole).
-   *
-   * @param dev_name the console, serial or parallel port device alias, or NULL
-   * @param st a stream to associate with the console
-   * @param options flags as options: `virDomainConsoleFlags` bits by name, or a raw `flags` number
-   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
-   */
-  async openConsole(
-    dev_name: string | null,
-    st: ObjectHandle,
-    options?: DomainOpenConsoleOptions | number,
-  ): Promise<void> {
-    const flags = m.flags(options, DomainConsoleFlagsBits, "virDomainOpenConsole");
-    const a0 = m.strOrNull(dev_name, "dev_name", "virDomainOpenConsole");
-    await this[kCall](
-      "call virDomainOpenConsole on",
-      (h) =>
-        libvirtSymbol("virDomainOpenConsoleAsync")(
-          h,
-          a0,
-          m.handle(st, "st", "virDomainOpenConsole", kPointer),
-          flags,
-        ),
-      m.isNegative,
-    );
-  }
-
-  /**
    * This will attempt to connect the file descriptor `fd`, to the graphics backend of `dom`.
    *
    * Calls [`virDomainOpenGraphics`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainOpenGraphics).
@@ -2532,38 +2470,6 @@ export abstract class DomainCalls extends DomainHandCalls {
       (h) => libvirtSymbol("virDomainSaveParamsAsync")(h, params_.buffer, params_.count, flags),
       m.isNegative,
     );
-  }
-
-  /**
-   * Take a screenshot of current domain console as a stream.
-   *
-   * Calls [`virDomainScreenshot`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainScreenshot).
-   *
-   * @param stream stream to use as output
-   * @param screen monitor ID to take screenshot from
-   * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns a string representing the mime-type of the image format.
-   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
-   */
-  async screenshot(
-    stream: ObjectHandle,
-    screen: number,
-    options?: DomainScreenshotOptions | number,
-  ): Promise<string> {
-    const flags = m.flags(options, {}, "virDomainScreenshot");
-    const a1 = m.int(screen, "screen", "virDomainScreenshot", true);
-    const r = await this[kCall](
-      "call virDomainScreenshot on",
-      (h) =>
-        libvirtSymbol("virDomainScreenshotAsync")(
-          h,
-          m.handle(stream, "stream", "virDomainScreenshot", kPointer),
-          a1,
-          flags,
-        ),
-      m.isNull,
-    );
-    return m.takeString(r);
   }
 
   /**

@@ -9,16 +9,12 @@ import type { StorageVolWipeAlgorithm } from "../../ffi/_generated/enums.ts";
 import { structLayouts } from "../../ffi/_generated/structs.ts";
 import { readStorageVolInfoStruct } from "./structs.ts";
 import {
-  StorageVolDownloadFlagsBits,
-  type StorageVolDownloadOptions,
   type StorageVolGetInfoFlagsOptions,
   type StorageVolGetXmlDescOptions,
   StorageVolInfoFlagsBits,
   type StorageVolInfoStruct,
   StorageVolResizeFlagsBits,
   type StorageVolResizeOptions,
-  StorageVolUploadFlagsBits,
-  type StorageVolUploadOptions,
   type StorageVolWipeOptions,
   type StorageVolWipePatternOptions,
 } from "./options.ts";
@@ -31,6 +27,8 @@ import type { StoragePool } from "../../storage.ts";
  * Handles are released with `virStorageVolFree` (`free()`, or `using`; the connection releases what is left).
  * Calls kept as the hand-written members of StorageVolume (same one-call rule):
  * - `delete()`: `virStorageVolDelete`
+ * - `download()`: `virStorageVolDownload`
+ * - `upload()`: `virStorageVolUpload`
  */
 export abstract class StorageVolumeCalls extends ObjectHandle {
   /**
@@ -47,40 +45,6 @@ export abstract class StorageVolumeCalls extends ObjectHandle {
       (h) => libvirtSymbol("virStoragePoolLookupByVolumeAsync")(h),
       m.isNull,
       (r) => wrapHandle<StoragePool>("virStoragePoolPtr", this, r!),
-    );
-  }
-
-  /**
-   * Download the content of the volume as a stream.
-   *
-   * Calls [`virStorageVolDownload`](https://libvirt.org/html/libvirt-libvirt-storage.html#virStorageVolDownload).
-   *
-   * @param stream stream to use as output
-   * @param offset position in `vol` to start reading from
-   * @param length limit on amount of data to download
-   * @param options flags as options: `virStorageVolDownloadFlags` bits by name, or a raw `flags` number
-   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
-   */
-  async download(
-    stream: ObjectHandle,
-    offset: number | bigint,
-    length: number | bigint,
-    options?: StorageVolDownloadOptions | number,
-  ): Promise<void> {
-    const flags = m.flags(options, StorageVolDownloadFlagsBits, "virStorageVolDownload");
-    const a1 = m.int64(offset, "offset", "virStorageVolDownload", true);
-    const a2 = m.int64(length, "length", "virStorageVolDownload", true);
-    await this[kCall](
-      "call virStorageVolDownload on",
-      (h) =>
-        libvirtSymbol("virStorageVolDownloadAsync")(
-          h,
-          m.handle(stream, "stream", "virStorageVolDownload", kPointer),
-          a1,
-          a2,
-          flags,
-        ),
-      m.isNegative,
     );
   }
 
@@ -207,40 +171,6 @@ export abstract class StorageVolumeCalls extends ObjectHandle {
     await this[kCall](
       "call virStorageVolResize on",
       (h) => libvirtSymbol("virStorageVolResizeAsync")(h, a0, flags),
-      m.isNegative,
-    );
-  }
-
-  /**
-   * Upload new content to the volume from a stream.
-   *
-   * Calls [`virStorageVolUpload`](https://libvirt.org/html/libvirt-libvirt-storage.html#virStorageVolUpload).
-   *
-   * @param stream stream to use as input
-   * @param offset position to start writing to
-   * @param length limit on amount of data to upload
-   * @param options flags as options: `virStorageVolUploadFlags` bits by name, or a raw `flags` number
-   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
-   */
-  async upload(
-    stream: ObjectHandle,
-    offset: number | bigint,
-    length: number | bigint,
-    options?: StorageVolUploadOptions | number,
-  ): Promise<void> {
-    const flags = m.flags(options, StorageVolUploadFlagsBits, "virStorageVolUpload");
-    const a1 = m.int64(offset, "offset", "virStorageVolUpload", true);
-    const a2 = m.int64(length, "length", "virStorageVolUpload", true);
-    await this[kCall](
-      "call virStorageVolUpload on",
-      (h) =>
-        libvirtSymbol("virStorageVolUploadAsync")(
-          h,
-          m.handle(stream, "stream", "virStorageVolUpload", kPointer),
-          a1,
-          a2,
-          flags,
-        ),
       m.isNegative,
     );
   }

@@ -1,0 +1,485 @@
+/**
+ * QEMU-specific calls (libvirt-qemu): guest agent commands and QEMU monitor commands. libvirt
+ * marks these as unsupported by the libvirt project ("use at your own risk"), but they are what a
+ * range script needs to run `guest-exec`, read `guest-info` or poke the monitor. libvirt-qemu.so.0 is
+ * loaded on the first call here, not before.
+ *
+ * Errors are those of the domain's connection, attributed exactly like every other call; a guest
+ * agent that is not connected (not installed, not started yet, hung) is an
+ * {@link AgentUnresponsiveError}.
+ *
+ * @example
+ * ```ts ignore
+ * import { Connection, lookupDomain, qemuAgentCommand } from "../mod.ts";
+ * await using conn = await Connection.open("qemu:///system");
+ * using dom = await lookupDomain(conn, "web1");
+ * const info = await qemuAgentCommand(dom, { execute: "guest-info" });
+ * console.log(info.version);
+ * ```
+ *
+ * @module
+ */
+import type { ObjectHandle } from "./_handle.ts";
+import { kCall } from "./_handle.ts";
+import type { Connection } from "./connection.ts";
+import { kInternals } from "./connection.ts";
+import { type Domain, lookupDomain } from "./domain.ts";
+import { ErrorCode, ErrorDomain } from "./error_codes.ts";
+import { NotSupportedError } from "./errors.ts";
+import { cString, isNegative, isNull, OutSlot, takeCString } from "./ffi/c.ts";
+import { libvirt } from "./ffi/library.ts";
+import { type EventLoop, eventLoop, type RawQemuMonitorEvent } from "./event_loop.ts";
+import { kPointer } from "./_handle.ts";
+import { QemuAgentCommandTimeout, QemuMonitorCommandFlag } from "./ffi/constants.ts";
+import { libvirtQemu } from "./ffi/qemu_library.ts";
+
+export { QemuAgentCommandTimeout };
+
+/** A guest agent (QGA) command: `{ execute: "guest-ping" }`, `{ execute: "guest-exec", arguments: {...} }`. */
+export interface QemuAgentRequest {
+  execute: string;
+  arguments?: Record<string, unknown>;
+}
+
+/** Options for {@link qemuAgentCommand}. */
+export interface QemuAgentCommandOptions {
+  /**
+   * How long libvirt waits for the agent's reply, in seconds, or "block" (forever) or "default"
+   * (libvirt's default, 5 s unless the domain's agent timeout is set). Default "default". libvirt's
+   * NOWAIT (0) is not offered: its success and its failure both return NULL, so a failure would pass
+   * unnoticed.
+   */
+  timeoutSeconds?: number | "block" | "default";
+}
+
+function agentTimeout(value: QemuAgentCommandOptions["timeoutSeconds"]): number {
+  if (value === undefined || value === "default") return QemuAgentCommandTimeout.DEFAULT;
+  if (value === "block") return QemuAgentCommandTimeout.BLOCK;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(
+      `Invalid timeoutSeconds ${
+        JSON.stringify(value)
+      }: pass a whole number of seconds >= 1, or "block" or "default"`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Sends a command to the domain's QEMU guest agent and returns the `return` member of its reply,
+ * parsed (virDomainQemuAgentCommand).
+ *
+ * @param dom a running domain with a guest agent channel
+ * @param request the command, `{ execute, arguments }`, or its JSON text
+ * @param options timeoutSeconds
+ * @returns the agent's `return` value (guest-ping: `{}`)
+ * @throws {AgentUnresponsiveError} when the agent is not connected or does not answer in time
+ * @throws {LibvirtError} when the agent rejects the command (libvirt's message carries the agent's) or
+ *   the domain has no agent channel ({@link NotSupportedError}/{@link OperationInvalidError})
+ * @throws {RangeError} for a bad timeout, {@link TypeError} for a request without `execute`
+ * @example
+ * ```ts ignore
+ * const info = await qemuAgentCommand(dom, { execute: "guest-info" }, { timeoutSeconds: 10 });
+ * ```
+ */
+export async function qemuAgentCommand<T = unknown>(
+  dom: Domain,
+  request: QemuAgentRequest | string,
+  options: QemuAgentCommandOptions = {},
+): Promise<T> {
+  const text = typeof request === "string" ? request : encodeRequest(request, "execute", "qemuAgentCommand");
+  const timeout = agentTimeout(options.timeoutSeconds);
+  const command = cString(text, "agent command");
+  const lib = libvirtQemu().symbols;
+  const name = typeof request === "string"
+    ? "agent command"
+    : `agent command ${JSON.stringify(request.execute)}`;
+  const pointer = await (dom as ObjectHandle)[kCall](
+    `run ${name} in`,
+    (h) => lib.virDomainQemuAgentCommandAsync(h, command, timeout, 0),
+    isNull,
+  );
+  const parsed = JSON.parse(takeCString(pointer) ?? "null");
+  return (parsed !== null && typeof parsed === "object" && "return" in parsed ? parsed.return : parsed) as T;
+}
+
+function encodeRequest(request: { execute?: unknown }, field: string, caller: string): string {
+  if (
+    request === null || typeof request !== "object" || typeof request.execute !== "string" || !request.execute
+  ) {
+    throw new TypeError(`Cannot run ${caller}: the request needs a non-empty "${field}" string`);
+  }
+  return JSON.stringify(request);
+}
+
+/** Options for {@link qemuMonitorCommand}. */
+export interface QemuMonitorCommandOptions {
+  /** `VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP`: the command is human monitor text ("info status"). */
+  hmp?: boolean;
+}
+
+/**
+ * Runs a QEMU monitor command (virDomainQemuMonitorCommand): a QMP command (an object or its JSON
+ * text) returns the parsed reply's `return` member; with `hmp`, the text of the human monitor's answer.
+ * libvirt taints the domain ("custom-monitor"): use it for what libvirt has no API for.
+ *
+ * @param dom a running QEMU domain
+ * @param command `{ execute: "query-status" }`, its JSON, or HMP text with `hmp: true`
+ * @param options hmp
+ * @returns the QMP `return` value, or the HMP output text
+ * @throws {LibvirtError} when QEMU rejects the command or the domain is not running
+ * @example
+ * ```ts ignore
+ * const status = await qemuMonitorCommand(dom, { execute: "query-status" });
+ * const text = await qemuMonitorCommand(dom, "info status", { hmp: true });
+ * ```
+ */
+export async function qemuMonitorCommand<T = unknown>(
+  dom: Domain,
+  command: QemuAgentRequest | string,
+  options: QemuMonitorCommandOptions = {},
+): Promise<T> {
+  const text = typeof command === "string"
+    ? command
+    : encodeRequest(command, "execute", "qemuMonitorCommand");
+  const flags = options.hmp ? QemuMonitorCommandFlag.HMP : 0;
+  const buffer = cString(text, "monitor command");
+  const slot = new OutSlot();
+  const lib = libvirtQemu().symbols;
+  await (dom as ObjectHandle)[kCall](
+    "run a monitor command in",
+    (h) => lib.virDomainQemuMonitorCommandAsync(h, buffer, slot.buffer, flags),
+    isNegative,
+  );
+  const reply = takeCString(slot.pointer) ?? "";
+  if (options.hmp) return reply as T;
+  const parsed = JSON.parse(reply);
+  return (parsed !== null && typeof parsed === "object" && "return" in parsed ? parsed.return : parsed) as T;
+}
+
+/** What {@link qemuMonitorCommandWithFiles} returns. */
+export interface QemuMonitorReply<T> {
+  /** The QMP `return` value (or the HMP text). */
+  result: T;
+  /** File descriptors QEMU passed back; the caller owns (and must close) them. */
+  outFiles: number[];
+}
+
+/**
+ * {@link qemuMonitorCommand} passing file descriptors along (virDomainQemuMonitorCommandWithFiles,
+ * libvirt >= 8.2.0), e.g. for `add-fd` / `getfd`.
+ *
+ * @param dom a running QEMU domain
+ * @param command the QMP command (object or JSON text), or HMP text with `hmp: true`
+ * @param inFiles file descriptors to pass to QEMU
+ * @param options hmp
+ * @returns the reply and the descriptors QEMU returned
+ * @throws {NotSupportedError} when the installed libvirt is older than 8.2.0
+ * @throws {LibvirtError} when QEMU rejects the command
+ * @example
+ * ```ts ignore
+ * const { result } = await qemuMonitorCommandWithFiles(dom, { execute: "query-fdsets" }, []);
+ * ```
+ */
+export async function qemuMonitorCommandWithFiles<T = unknown>(
+  dom: Domain,
+  command: QemuAgentRequest | string,
+  inFiles: readonly number[],
+  options: QemuMonitorCommandOptions = {},
+): Promise<QemuMonitorReply<T>> {
+  const lib = libvirtQemu().symbols;
+  const call = lib.virDomainQemuMonitorCommandWithFilesAsync;
+  if (call === null || call === undefined) {
+    throw new NotSupportedError("run a monitor command with files", {
+      code: ErrorCode.NO_SUPPORT,
+      domain: ErrorDomain.NONE,
+      level: 2,
+      message: "virDomainQemuMonitorCommandWithFiles needs libvirt >= 8.2.0",
+    });
+  }
+  for (const fd of inFiles) {
+    if (!Number.isSafeInteger(fd) || fd < 0) throw new RangeError(`Invalid file descriptor ${fd} in inFiles`);
+  }
+  const text = typeof command === "string"
+    ? command
+    : encodeRequest(command, "execute", "qemuMonitorCommandWithFiles");
+  const flags = options.hmp ? QemuMonitorCommandFlag.HMP : 0;
+  const fds = new Int32Array(Math.max(inFiles.length, 1));
+  fds.set(inFiles);
+  const outCount = new OutSlot();
+  const outArray = new OutSlot();
+  const result = new OutSlot();
+  const buffer = cString(text, "monitor command");
+  await (dom as ObjectHandle)[kCall](
+    "run a monitor command with files in",
+    (h) =>
+      // (domain, cmd, ninfiles, infiles, noutfiles, outfiles, result, flags): <libvirt/libvirt-qemu.h>
+      call(
+        h,
+        buffer,
+        inFiles.length,
+        new Uint8Array(fds.buffer),
+        outCount.buffer,
+        outArray.buffer,
+        result.buffer,
+        flags,
+      ),
+    isNegative,
+  );
+  const outFiles: number[] = [];
+  const count = outCount.int32;
+  const array = outArray.pointer;
+  if (array !== null) {
+    const view = new Deno.UnsafePointerView(array);
+    for (let i = 0; i < count; i++) outFiles.push(view.getInt32(i * 4));
+    libvirt().libc.free(array);
+  }
+  const reply = takeCString(result.pointer) ?? "";
+  if (options.hmp) return { result: reply as T, outFiles };
+  const parsed = JSON.parse(reply);
+  return {
+    result:
+      (parsed !== null && typeof parsed === "object" && "return" in parsed ? parsed.return : parsed) as T,
+    outFiles,
+  };
+}
+
+/**
+ * Attaches libvirt to a QEMU process started outside libvirt (virDomainQemuAttach). Deprecated by
+ * libvirt: the QEMU driver of current releases refuses it with {@link NotSupportedError}.
+ *
+ * @param connection a qemu:// connection
+ * @param pid the QEMU process id
+ * @returns the new domain
+ * @throws {NotSupportedError} on libvirt releases that dropped the feature
+ * @example
+ * ```ts ignore
+ * using dom = await qemuAttach(conn, 4242);
+ * ```
+ */
+export async function qemuAttach(connection: Connection, pid: number): Promise<Domain> {
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid > 0xffffffff) {
+    throw new RangeError(`Invalid pid ${pid}: pass a positive process id`);
+  }
+  const lib = libvirtQemu().symbols;
+  const pointer = await connection[kInternals].call(
+    () => `attach to QEMU process ${pid} on ${JSON.stringify(connection.uri)}`,
+    (conn) => lib.virDomainQemuAttachAsync(conn, pid, 0),
+    isNull,
+  );
+  // The domain module owns the wrapping of handles: find the domain again by UUID.
+  const uuid = new Uint8Array(37);
+  libvirt().symbols.virDomainGetUUIDString(pointer!, uuid);
+  libvirt().symbols.virDomainFree(pointer!);
+  return await lookupDomain(connection, new TextDecoder().decode(uuid.subarray(0, 36)));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// QEMU monitor events (virConnectDomainQemuMonitorEventRegister), registered in the event loop's worker.
+
+/** One QEMU monitor (QMP) event, e.g. `STOP`, `RESUME`, `BLOCK_JOB_COMPLETED`. */
+export interface QemuMonitorEvent {
+  /** The domain it came from. */
+  domain: { name: string; uuid: string };
+  /** The QMP event name. */
+  event: string;
+  /** When QEMU emitted it (QEMU's seconds and microseconds). */
+  timestamp: Date;
+  /** The event's `data` member, parsed (null when it has none). */
+  details: unknown;
+}
+
+/** Options for {@link qemuMonitorEvents}. */
+export interface QemuMonitorEventOptions {
+  /** Only this domain's events (default: every domain of the connection). */
+  domain?: Domain;
+  /** Only this event name (default: all); with `regex`, a POSIX extended regular expression. */
+  event?: string;
+  /** `VIR_CONNECT_DOMAIN_QEMU_MONITOR_EVENT_REGISTER_REGEX`: `event` is a regular expression. */
+  regex?: boolean;
+  /** `VIR_CONNECT_DOMAIN_QEMU_MONITOR_EVENT_REGISTER_NOCASE`: match `event` case-insensitively. */
+  nocase?: boolean;
+  /** Events kept while nobody reads; older ones are dropped beyond it. Default 1,000. */
+  bufferSize?: number;
+  /** Ends the subscription (the iteration then ends). */
+  signal?: AbortSignal;
+}
+
+const monitorSubscribers = new Map<number, QemuMonitorEventStream>();
+const routedLoops = new WeakSet<EventLoop>();
+let nextMonitorId = 1 + Math.floor(Math.random() * 2 ** 30);
+
+/**
+ * A subscription to QEMU monitor events, as an async iterable. Close it (or `await using`) to
+ * deregister; it also ends when its signal aborts.
+ */
+export class QemuMonitorEventStream implements AsyncIterableIterator<QemuMonitorEvent> {
+  readonly #connection: Connection;
+  readonly #loop: EventLoop;
+  readonly #id: number;
+  readonly #bufferSize: number;
+  readonly #queue: QemuMonitorEvent[] = [];
+  #waiter: ((result: IteratorResult<QemuMonitorEvent>) => void) | undefined;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  /** Events dropped because the buffer was full. */
+  dropped = 0;
+
+  /** @internal */
+  constructor(connection: Connection, loop: EventLoop, id: number, bufferSize: number) {
+    this.#connection = connection;
+    this.#loop = loop;
+    this.#id = id;
+    this.#bufferSize = bufferSize;
+  }
+
+  /** @internal */
+  push(raw: RawQemuMonitorEvent): void {
+    if (this.#closed) return;
+    let details: unknown = null;
+    try {
+      details = raw.details === null ? null : JSON.parse(raw.details);
+    } catch {
+      details = raw.details;
+    }
+    const event: QemuMonitorEvent = {
+      domain: raw.domain,
+      event: raw.event,
+      timestamp: new Date(raw.seconds * 1000 + Math.floor(raw.micros / 1000)),
+      details,
+    };
+    const waiter = this.#waiter;
+    if (waiter) {
+      this.#waiter = undefined;
+      waiter({ value: event, done: false });
+      return;
+    }
+    if (this.#queue.length >= this.#bufferSize) {
+      this.#queue.shift();
+      this.dropped++;
+    }
+    this.#queue.push(event);
+  }
+
+  /** The next event; waits (keeping the process alive) until one arrives or the stream closes. */
+  async next(): Promise<IteratorResult<QemuMonitorEvent>> {
+    const queued = this.#queue.shift();
+    if (queued) return { value: queued, done: false };
+    if (this.#closed) return { value: undefined, done: true };
+    this.#loop.hold();
+    try {
+      return await new Promise((resolve) => this.#waiter = resolve);
+    } finally {
+      this.#loop.release();
+    }
+  }
+
+  /** Ends the iteration and deregisters (virConnectDomainQemuMonitorEventDeregister). */
+  async return(): Promise<IteratorResult<QemuMonitorEvent>> {
+    await this.close();
+    return { value: undefined, done: true };
+  }
+
+  [Symbol.asyncIterator](): QemuMonitorEventStream {
+    return this;
+  }
+
+  /**
+   * Deregisters the subscription (virConnectDomainQemuMonitorEventDeregister). Idempotent.
+   *
+   * @throws {LibvirtError} when libvirt refuses the deregistration
+   */
+  close(): Promise<void> {
+    return this.#closing ??= (async () => {
+      this.#closed = true;
+      monitorSubscribers.delete(this.#id);
+      const waiter = this.#waiter;
+      this.#waiter = undefined;
+      waiter?.({ value: undefined, done: true });
+      if (this.#connection.closed) return; // the registration went with the connection
+      await this.#connection[kInternals].call(
+        () => `stop QEMU monitor events on ${JSON.stringify(this.#connection.uri)}`,
+        (conn) =>
+          this.#loop.request({
+            type: "qemu-monitor-unsubscribe",
+            conn: String(Deno.UnsafePointer.value(conn)),
+            id: this.#id,
+          }),
+        (reply) => !reply.ok, // the error is in the connection's slot: the gate reads it
+      );
+    })();
+  }
+
+  /** Deregisters (`await using`). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/**
+ * Subscribes to QEMU monitor (QMP) events on a connection (virConnectDomainQemuMonitorEventRegister),
+ * dispatched by the event loop's worker. The subscription lives on `connection`: it ends when that
+ * connection closes.
+ *
+ * @param connection a qemu:// connection
+ * @param options domain, event name (or regex), bufferSize, signal
+ * @returns the subscription, an async iterable of {@link QemuMonitorEvent}
+ * @throws {TypeError} when the event loop is disabled
+ * @throws {LibvirtError} e.g. {@link NotSupportedError} on drivers without QEMU monitor events
+ * @example
+ * ```ts ignore
+ * await using events = await qemuMonitorEvents(conn, { domain: dom, event: "STOP" });
+ * for await (const e of events) { console.log(e.event, e.timestamp); break; }
+ * ```
+ */
+export async function qemuMonitorEvents(
+  connection: Connection,
+  options: QemuMonitorEventOptions = {},
+): Promise<QemuMonitorEventStream> {
+  const loop = await eventLoop();
+  if (loop === null) {
+    throw new TypeError(
+      "Cannot subscribe to QEMU monitor events: the event loop is disabled (setEventLoopEnabled(false))",
+    );
+  }
+  if (!routedLoops.has(loop)) {
+    routedLoops.add(loop);
+    loop.listenQemuMonitor((raw) => monitorSubscribers.get(raw.id)?.push(raw));
+  }
+  const bufferSize = options.bufferSize ?? 1_000;
+  if (!Number.isSafeInteger(bufferSize) || bufferSize < 1) {
+    throw new RangeError(`Invalid bufferSize ${bufferSize}: pass a positive integer`);
+  }
+  const qemuPath = libvirtQemu().path;
+  const id = nextMonitorId++;
+  const stream = new QemuMonitorEventStream(connection, loop, id, bufferSize);
+  monitorSubscribers.set(id, stream);
+  const flags = (options.regex ? 1 : 0) | (options.nocase ? 2 : 0);
+  const operation = `subscribe to QEMU monitor events${
+    options.event ? ` ${JSON.stringify(options.event)}` : ""
+  } on ${JSON.stringify(connection.uri)}`;
+  const subscribed = connection[kInternals].call(
+    () => operation,
+    (conn) =>
+      loop.request({
+        type: "qemu-monitor-subscribe",
+        qemuPath,
+        conn: String(Deno.UnsafePointer.value(conn)),
+        domain: options.domain
+          ? String(Deno.UnsafePointer.value(options.domain[kPointer]("subscribe to")))
+          : undefined,
+        event: options.event,
+        flags,
+        id,
+      }),
+    (reply) => !reply.ok, // the error is in the connection's slot: the gate reads it
+  );
+  try {
+    await subscribed;
+  } catch (error) {
+    monitorSubscribers.delete(id);
+    throw error;
+  }
+  options.signal?.addEventListener("abort", () => void stream.close().catch(() => {}), { once: true });
+  return stream;
+}
