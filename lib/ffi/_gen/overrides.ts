@@ -488,10 +488,6 @@ export const COVERAGE_IGNORE: readonly CoverageIgnore[] = [
     match: /^virConnectOpen(ReadOnly)?$/,
     reason: "superseded by virConnectOpenAuth, which every open uses (read-only is a flag)",
   },
-  {
-    match: "virDomainQemuAttach",
-    reason: "deprecated: attaching to a QEMU process libvirt did not start is unsupported by modern QEMU",
-  },
 ];
 
 /**
