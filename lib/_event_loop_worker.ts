@@ -180,7 +180,8 @@ function loadQemu(path) {
   qemuMonitorEvent = new Deno.UnsafeCallback({ parameters, result: "void" }, (...args) => {
     const opaque = args[args.length - 1];
     if (!qemuSubscriptions.has(idOf(opaque))) return;
-    const [, domain, event, seconds, micros, details] = copyEventArgs(types, args, layouts, s);
+    // the copier leaves out the connection and the opaque pointer
+    const [domain, event, seconds, micros, details] = copyEventArgs(types, args, layouts, s);
     post({ type: "qemu-monitor", id: idOf(opaque), domain, event, seconds: Number(seconds), micros, details, at: Date.now() });
   });
 }

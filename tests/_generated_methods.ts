@@ -407,18 +407,6 @@ export const generatedMethods: GeneratedMethod[] = [{
   "returns": "Domain",
 }, {
   "object": "Connection",
-  "method": "domainQemuAttach",
-  "fn": "virDomainQemuAttach",
-  "since": "0.9.4",
-  "async": true,
-  "params": [{ "name": "pid_value", "type": "number", "optional": false }, {
-    "name": "options",
-    "type": "DomainQemuAttachOptions | number",
-    "optional": true,
-  }],
-  "returns": "Domain",
-}, {
-  "object": "Connection",
   "method": "domainRestore",
   "fn": "virDomainRestore",
   "since": "0.0.3",

@@ -362,6 +362,11 @@ export const HAND_WRITTEN: readonly {
   },
   { pattern: /^virEvent/, module: "lib/event_loop.ts", why: "the default event loop runs in a worker" },
   {
+    pattern: /^virDomainQemuAttach$/,
+    module: "lib/qemu.ts",
+    why: "qemuAttach() checks the pid and says that modern libvirt refuses the call",
+  },
+  {
     pattern: /^virConnect(Register|Unregister)CloseCallback$/,
     module: "lib/connection.ts",
     why: "close callbacks are threadsafe callbacks the connection owns",

@@ -6,7 +6,7 @@ import { kInternals } from "../../_internals.ts";
 import { kPointer } from "../../_handle.ts";
 import { ConnectionHandCalls } from "../connection_hand.ts";
 import * as m from "../../ffi/marshal.ts";
-import { libvirtSymbol, qemuSymbol } from "../../ffi/optional.ts";
+import { libvirtSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
 import { structLayouts } from "../../ffi/_generated/structs.ts";
 import {
@@ -49,7 +49,6 @@ import {
   type DomainCreateXmlWithFilesOptions,
   DomainDefineFlagsBits,
   type DomainDefineXmlFlagsOptions,
-  type DomainQemuAttachOptions,
   type DomainRestoreFlagsOptions,
   type DomainRestoreParamsOptions,
   type DomainSaveImageDefineXmlOptions,
@@ -1005,27 +1004,6 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
     return this.#gate().callSync(
       () => `call virDomainLookupByUUIDString on ${JSON.stringify(this.#uri())}`,
       (h) => libvirtSymbol("virDomainLookupByUUIDString")(h, a0),
-      m.isNull,
-      (r) => wrapHandle<Domain>("virDomainPtr", this, r!),
-    );
-  }
-
-  /**
-   * This API is QEMU specific, so it will only work with hypervisor connections to the QEMU driver.
-   *
-   * Calls [`virDomainQemuAttach`](https://libvirt.org/html/libvirt-libvirt-qemu.html#virDomainQemuAttach).
-   *
-   * @param pid_value the UNIX process ID of the external QEMU process
-   * @param options flags as options: none named yet, or a raw `flags` number
-   * @returns a new domain object on success, NULL otherwise
-   * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
-   */
-  async domainQemuAttach(pid_value: number, options?: DomainQemuAttachOptions | number): Promise<Domain> {
-    const flags = m.flags(options, {}, "virDomainQemuAttach");
-    const a0 = m.int(pid_value, "pid_value", "virDomainQemuAttach", true);
-    return await this.#gate().call(
-      () => `call virDomainQemuAttach on ${JSON.stringify(this.#uri())}`,
-      (h) => qemuSymbol("virDomainQemuAttachAsync")(h, a0, flags),
       m.isNull,
       (r) => wrapHandle<Domain>("virDomainPtr", this, r!),
     );

@@ -2112,12 +2112,6 @@ export interface DomainQemuAgentCommandOptions {
   flags?: number;
 }
 
-/** Options of DomainQemuAttach: its flags are not used yet; `flags` passes raw bits. */
-export interface DomainQemuAttachOptions {
-  /** Raw flag bits. */
-  flags?: number;
-}
-
 /** Options of DomainQemuMonitorCommand: `virDomainQemuMonitorCommandFlags` as booleans. */
 export interface DomainQemuMonitorCommandOptions {
   /** `VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP`: cmd is in HMP */
