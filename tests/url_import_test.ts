@@ -94,3 +94,30 @@ Deno.test("scripts/demo.ts runs by URL", async () => {
     }
   });
 });
+
+Deno.test("scripts/range_demo.ts runs by URL: its description travels with it, no file read", async () => {
+  await withServedRepo(async (base) => {
+    const dir = await Deno.makeTempDir({ prefix: "deno_libvirt_url_" });
+    await Deno.copyFile(DENO_LOCK, join(dir, "deno.lock"));
+    try {
+      const host = new URL(base).host;
+      const { code, stdout, stderr } = await runDeno(
+        [
+          "run",
+          "--no-config",
+          `--lock=${join(dir, "deno.lock")}`,
+          `--reload=${base}`,
+          `--allow-import=${host}`,
+          "--allow-ffi", // and nothing else: no --allow-read, no examples/ beside the working directory
+          `${base}/scripts/range_demo.ts`,
+        ],
+        { cwd: dir },
+      );
+      assert.equal(code, 0, stderr);
+      assert.match(stdout, /^up: 24 guests/m);
+      assert.match(stdout, /^down: \d+ things removed/m);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
