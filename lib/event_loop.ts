@@ -138,7 +138,12 @@ async function startEventLoop(): Promise<EventLoop | null> {
   // [2] set by the worker once its loop has left libvirt for good
   const control = new SharedArrayBuffer(12);
   const flags = new Int32Array(control);
-  const worker = new Worker(eventLoopWorkerUrl(), { workerData: { libraryPath: lib.path, control } });
+  // env: {}: node:worker_threads copies the whole environment into a worker by default, which asks for
+  // --allow-env (a prompt in a terminal); the worker reads nothing from it (its inputs are workerData).
+  const worker = new Worker(eventLoopWorkerUrl(), {
+    workerData: { libraryPath: lib.path, control },
+    env: {},
+  });
   const pending = new Map<number, (reply: LoopReply) => void>();
   let listener: ((event: RawEvent) => void) | undefined;
   let streamListener: ((notice: StreamNotice) => void) | undefined;
