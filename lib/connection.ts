@@ -55,7 +55,7 @@ export interface Credential {
   kind: CredentialKind;
   /** libvirt's prompt text, e.g. "Please enter your authentication name". */
   prompt: string;
-  /** Extra text some SASL mechanisms send with the request (e.g. a hostname), when libvirt gives one. */
+  /** The challenge text some SASL mechanisms send with the request, when libvirt gives one. */
   challenge?: string;
   /** What libvirt would use if no answer is given. */
   defaultResult?: string;
@@ -132,7 +132,7 @@ export interface CloseReport {
 
 /** Something a connection frees when it closes (domain handles and the like). */
 export interface ConnectionChild {
-  /** Releases the child's libvirt reference; safe to call more than once. */
+  /** Releases the child's libvirt reference; a second call does nothing. */
   free(): void;
 }
 
@@ -767,7 +767,10 @@ export class Connection extends ConnectionCalls {
     await this.close();
   }
 
-  /** How `console.log` and `Deno.inspect` show the connection: its URI and whether it is open. */
+  /**
+   * How `console.log` and `Deno.inspect` show the connection: its URI and whether it is read-write,
+   * read-only, closed or a released lease.
+   */
   [Symbol.for("Deno.customInspect")](): string {
     const state = this.#released
       ? "lease released"

@@ -458,7 +458,7 @@ export class ConnectionPool {
     await this.close();
   }
 
-  /** How `console.log` and `Deno.inspect` show the pool: its URI and counters. */
+  /** How `console.log` and `Deno.inspect` show the pool: URI, size of max, calls in flight, waiters. */
   [Symbol.for("Deno.customInspect")](): string {
     const s = this.stats();
     return `ConnectionPool { uri: ${
