@@ -23,6 +23,7 @@ export {
   type AuthOptions,
   type CloseReport,
   Connection,
+  type ConnectionChild,
   type Credential,
   type CredentialKind,
   type OpenOptions,
@@ -196,16 +197,17 @@ export { type Cidr, inCidr, normalizeMac, parseCidr } from "./lib/ip/addresses.t
 export { discoverRange, type RangeEntry, type RangeHost, type RangeOptions } from "./lib/ip/batch.ts";
 export { AddressCache, type AddressCacheOptions, type AddressCacheStats } from "./lib/ip/cache.ts";
 export { defaultSources, discover, type DiscoverOptions } from "./lib/ip/discover.ts";
-export { mergeSightings } from "./lib/ip/merge.ts";
+export { type Merged, type MergeOptions, mergeSightings } from "./lib/ip/merge.ts";
 export { isLocalUri } from "./lib/ip/sources/arp.ts";
 export { encodedMacRule, type MacRule } from "./lib/ip/sources/plan.ts";
-export { PLAN_NAMESPACE, readDomainXml } from "./lib/ip/target.ts";
+export { type DomainXmlFacts, PLAN_NAMESPACE, readDomainXml } from "./lib/ip/target.ts";
 export {
   type AddressSource,
   type DiscoveredAddress,
   type DiscoveryResult,
   type DiscoveryTarget,
   FAST_ORDER,
+  type IgnoredSighting,
   type Nic,
   type NicAddresses,
   type Sighting,
@@ -241,9 +243,24 @@ export {
   resetRange,
   snapshotRange,
 } from "./lib/range/snapshot.ts";
-export { ansibleIni, ansibleYaml, inventoryJson, type RangeStatus, rangeStatus } from "./lib/range/status.ts";
-export { type RangeHooks, RangeOperationError, type RangeProgress } from "./lib/range/types.ts";
-export { type UpOptions, upRange } from "./lib/range/up.ts";
+export {
+  ansibleIni,
+  ansibleYaml,
+  type GuestStatus,
+  inventoryJson,
+  type NicStatus,
+  type RangeStatus,
+  rangeStatus,
+  type StatusOptions,
+} from "./lib/range/status.ts";
+export {
+  type RangeAction,
+  type RangeHooks,
+  RangeOperationError,
+  type RangePhase,
+  type RangeProgress,
+} from "./lib/range/types.ts";
+export { type GuestAddress, type UpOptions, upRange, type UpResult } from "./lib/range/up.ts";
 // Strict descriptions and metadata validation (issue 9).
 export { validateMetadataNamespace, validateMetadataPrefix } from "./lib/domain_xml.ts";
 export {

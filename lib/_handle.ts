@@ -54,6 +54,14 @@ export abstract class ObjectHandle {
   #handle: Deno.PointerObject | null;
   #name: string | undefined;
 
+  /**
+   * Wraps a libvirt object pointer; subclasses call it with their object kind's description.
+   *
+   * @param type the object kind's class name, noun and free/ref/name calls
+   * @param connection the connection the object belongs to
+   * @param handle the libvirt object pointer this handle owns (one reference)
+   * @param name the object's name, when already known
+   */
   protected constructor(type: HandleType, connection: Connection, handle: Deno.PointerObject, name?: string) {
     this.#type = type;
     // A handle made in a pool lease outlives the lease: it belongs to the pool connection's shared
@@ -96,6 +104,7 @@ export abstract class ObjectHandle {
     this.free();
   }
 
+  /** How `console.log` and `Deno.inspect` show the handle: its class and name, and whether it is freed. */
   [Symbol.for("Deno.customInspect")](): string {
     return `${this.#type.className} { name: ${JSON.stringify(this.freed ? this.#name : this.name)}${
       this.freed ? ", freed" : ""

@@ -51,9 +51,11 @@ const credentialKinds: Record<number, CredentialKind> = {
 
 /** One credential libvirt asks for. */
 export interface Credential {
+  /** What libvirt asks for (virConnectCredentialType): a user name, a passphrase, a realm, ... */
   kind: CredentialKind;
   /** libvirt's prompt text, e.g. "Please enter your authentication name". */
   prompt: string;
+  /** The challenge text some SASL mechanisms send with the request, when libvirt gives one. */
   challenge?: string;
   /** What libvirt would use if no answer is given. */
   defaultResult?: string;
@@ -108,8 +110,11 @@ export interface OpenOptions {
 
 /** A libvirt or hypervisor version. */
 export interface Version {
+  /** The major version: 9 in "9.0.0". */
   major: number;
+  /** The minor version: 0 in "9.0.0". */
   minor: number;
+  /** The release (micro) number: the last 0 in "9.0.0". */
   release: number;
   /** libvirt's encoding: major * 1,000,000 + minor * 1,000 + release. */
   number: number;
@@ -127,6 +132,7 @@ export interface CloseReport {
 
 /** Something a connection frees when it closes (domain handles and the like). */
 export interface ConnectionChild {
+  /** Releases the child's libvirt reference; a second call does nothing. */
   free(): void;
 }
 
@@ -761,6 +767,10 @@ export class Connection extends ConnectionCalls {
     await this.close();
   }
 
+  /**
+   * How `console.log` and `Deno.inspect` show the connection: its URI and whether it is read-write,
+   * read-only, closed or a released lease.
+   */
   [Symbol.for("Deno.customInspect")](): string {
     const state = this.#released
       ? "lease released"

@@ -206,11 +206,13 @@ export function domainStateReason(state: DomainStateName | number, reason: numbe
 
 /** What virDomainGetInfo reports. */
 export interface DomainInfo {
+  /** The domain's state: "running", "paused", "shutoff", ... */
   state: DomainStateName;
   /** Maximum memory, KiB. */
   maxMemoryKiB: number;
   /** Current memory, KiB. */
   memoryKiB: number;
+  /** Virtual CPUs the domain has now. */
   vcpus: number;
   /** CPU time used, nanoseconds. */
   cpuTimeNs: bigint;
@@ -218,6 +220,7 @@ export interface DomainInfo {
 
 /** A domain's state as virDomainGetState reports it. */
 export interface DomainStateInfo {
+  /** The domain's state: "running", "paused", "shutoff", ... */
   state: DomainStateName;
   /** libvirt's numeric reason code. */
   reason: number;
@@ -227,12 +230,17 @@ export interface DomainStateInfo {
 
 /** Filters for {@link listAllDomains} (`VIR_CONNECT_LIST_DOMAINS_*`); unset means no filter. */
 export interface ListDomainsOptions {
+  /** true: only running or paused domains; false: only inactive ones. */
   active?: boolean;
+  /** true: only domains with a stored definition; false: only transient ones. */
   persistent?: boolean;
   /** Only domains in this state (running, paused, shutoff, or other). */
   state?: "running" | "paused" | "shutoff" | "other";
+  /** true: only domains that start with the host; false: only those that do not. */
   autostart?: boolean;
+  /** true: only domains with at least one snapshot; false: only those without. */
   hasSnapshot?: boolean;
+  /** true: only domains with a managed save image; false: only those without. */
   hasManagedSave?: boolean;
 }
 
@@ -911,6 +919,7 @@ export interface InterfaceAddresses {
   name: string;
   /** Its MAC address, lower case, or undefined when the source does not know it. */
   mac: string | undefined;
+  /** The interface's addresses, each with its family and prefix length (e.g. 24). */
   addresses: { family: "ipv4" | "ipv6"; address: string; prefix: number }[];
 }
 

@@ -56,6 +56,8 @@ export class LibvirtError extends Error {
   readonly operation: string;
 
   /**
+   * Makes the error from libvirt's error fields; the message reads "Cannot <operation>: <libvirt's message>".
+   *
    * @param operation what failed, phrased to follow "Cannot ": `look up domain "web1"`
    * @param details libvirt's error fields
    */
@@ -107,6 +109,8 @@ export class ConnectionLostError extends LibvirtError {
   readonly outcomeUnknown: boolean;
 
   /**
+   * Makes the error; with `outcomeUnknown` the message also says to re-read the state before retrying.
+   *
    * @param operation what failed, phrased to follow "Cannot "
    * @param details libvirt's error fields
    * @param options `outcomeUnknown` adds the warning to re-read state before retrying

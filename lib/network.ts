@@ -65,6 +65,7 @@ export interface DhcpLease {
   interface: string;
   /** When the lease expires; the epoch (`new Date(0)`) for a lease that never does. */
   expiryTime: Date;
+  /** The address family of {@link DhcpLease.address}. */
   type: "ipv4" | "ipv6";
   /** The guest interface's MAC address. */
   mac: string;
@@ -97,7 +98,6 @@ export function listNetworksFlags(options: ListNetworksOptions = {}): number {
 
 const constructing = Symbol("deno_libvirt.network.constructing");
 
-/** A libvirt virtual network of one connection. Not constructible by users. */
 const networkType: HandleType = {
   className: "Network",
   noun: "network",
@@ -106,6 +106,7 @@ const networkType: HandleType = {
   name: (h) => libvirt().symbols.virNetworkGetName(h),
 };
 
+/** A libvirt virtual network of one connection. Not constructible by users. */
 export class Network extends NetworkCalls {
   #uuid: string | undefined;
 

@@ -88,9 +88,11 @@ export interface UseOptions extends LeaseOptions {
 
 /** A pool's counters, as of the call. */
 export interface PoolStats {
+  /** The hypervisor URI the pool's connections open. */
   uri: string;
   /** Connections open now (idle + leased). */
   size: number;
+  /** Open connections waiting to be leased now. */
   idle: number;
   /** Operations running now (leased connections). */
   inFlight: number;
@@ -267,6 +269,8 @@ export class ConnectionPool {
   #latencyCount = 0;
 
   /**
+   * Makes an empty pool; connections open on first use (or {@link ConnectionPool.warm}).
+   *
    * @param uri the hypervisor URI every connection opens
    * @param options sizes, timeouts, credentials, reconnection
    * @throws {RangeError} for sizes that cannot work (max < 1, min > max)
@@ -454,6 +458,7 @@ export class ConnectionPool {
     await this.close();
   }
 
+  /** How `console.log` and `Deno.inspect` show the pool: URI, size of max, calls in flight, waiters. */
   [Symbol.for("Deno.customInspect")](): string {
     const s = this.stats();
     return `ConnectionPool { uri: ${
@@ -711,7 +716,11 @@ export class PoolRegistry {
   readonly #pools = new Map<string, ConnectionPool>();
   #closed = false;
 
-  /** @param defaults options for every pool this registry creates */
+  /**
+   * Makes an empty registry; each URI's pool is created on first {@link PoolRegistry.get}.
+   *
+   * @param defaults options for every pool this registry creates
+   */
   constructor(defaults: PoolOptions = {}) {
     this.#defaults = defaults;
   }

@@ -37,7 +37,9 @@ export { QemuAgentCommandTimeout };
 
 /** A guest agent (QGA) command: `{ execute: "guest-ping" }`, `{ execute: "guest-exec", arguments: {...} }`. */
 export interface QemuAgentRequest {
+  /** The agent command's name, e.g. "guest-ping", "guest-network-get-interfaces". */
   execute: string;
+  /** The command's arguments, sent as the JSON object `arguments`; omit for commands without any. */
   arguments?: Record<string, unknown>;
 }
 
@@ -380,6 +382,7 @@ export class QemuMonitorEventStream implements AsyncIterableIterator<QemuMonitor
     return { value: undefined, done: true };
   }
 
+  /** Returns the stream itself, so `for await (const event of stream)` works. */
   [Symbol.asyncIterator](): QemuMonitorEventStream {
     return this;
   }

@@ -48,7 +48,9 @@ const snapshotType: HandleType = {
 
 /** What a snapshot's XML says about it. */
 export interface SnapshotDescription {
+  /** The snapshot's name, unique within its domain. */
   name: string;
+  /** The free-text `<description>`, when the snapshot has one. */
   description?: string;
   /** The domain state captured: "running", "paused", "shutoff", or "disk-snapshot" for disk-only. */
   state: DomainStateName | "disk-snapshot";
@@ -367,7 +369,9 @@ export async function listSnapshots(
 
 /** A snapshot and its descendants, from {@link snapshotTree}. */
 export interface SnapshotTreeNode {
+  /** The snapshot's name. */
   name: string;
+  /** The snapshots taken with this one as parent, each with its own descendants. */
   children: SnapshotTreeNode[];
 }
 

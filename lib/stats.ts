@@ -81,16 +81,27 @@ export interface AllDomainStatsOptions extends StatsOptions {
 
 /** The `balloon` group, KiB unless stated. */
 export interface BalloonStats {
+  /** Memory the balloon currently gives the guest, KiB (`balloon.current`). */
   currentKiB?: number;
+  /** The most memory the guest may be given, KiB (`balloon.maximum`). */
   maximumKiB?: number;
+  /** Resident set size of the hypervisor process on the host, KiB (`balloon.rss`). */
   rssKiB?: number;
+  /** Memory the balloon could reclaim without making the guest swap, KiB (`balloon.usable`). */
   usableKiB?: number;
+  /** Memory the guest sees as installed, KiB, as the guest reports it (`balloon.available`). */
   availableKiB?: number;
+  /** Memory the guest leaves completely unused, KiB (`balloon.unused`). */
   unusedKiB?: number;
+  /** Guest memory holding disk caches that could be reclaimed, KiB (`balloon.disk_caches`). */
   diskCachesKiB?: number;
+  /** Memory the guest has swapped in since boot, KiB (`balloon.swap_in`). */
   swapInKiB?: number;
+  /** Memory the guest has swapped out since boot, KiB (`balloon.swap_out`). */
   swapOutKiB?: number;
+  /** Page faults in the guest that needed disk I/O, a count since boot (`balloon.major_fault`). */
   majorFaults?: number;
+  /** Page faults in the guest served without disk I/O, a count since boot (`balloon.minor_fault`). */
   minorFaults?: number;
   /** When the guest last updated the figures (seconds since the epoch). */
   lastUpdate?: number;
@@ -98,12 +109,17 @@ export interface BalloonStats {
 
 /** One vCPU of the `vcpu` group. */
 export interface VcpuStats {
+  /** The vCPU's number, from 0 (`vcpu.<n>`). */
   index: number;
   /** virVcpuState: "offline", "running", "blocked". */
   state?: "offline" | "running" | "blocked" | `state ${number}`;
+  /** CPU time the vCPU has used, nanoseconds (`vcpu.<n>.time`). */
   timeNs?: bigint;
+  /** Time the vCPU wanted to run but the host did not schedule it, nanoseconds (`vcpu.<n>.wait`). */
   waitNs?: bigint;
+  /** Time the vCPU spent queued waiting for a host CPU (steal time), nanoseconds (`vcpu.<n>.delay`). */
   delayNs?: bigint;
+  /** Whether the guest has halted the vCPU (idle, e.g. `HLT`) (`vcpu.<n>.halted`). */
   halted?: boolean;
 }
 
@@ -111,13 +127,21 @@ export interface VcpuStats {
 export interface InterfaceStats {
   /** The host-side device, e.g. "vnet3". */
   name: string;
+  /** Bytes received by the guest (`net.<n>.rx.bytes`). */
   rxBytes: number;
+  /** Packets received by the guest (`net.<n>.rx.pkts`). */
   rxPackets: number;
+  /** Receive errors (`net.<n>.rx.errs`). */
   rxErrors: number;
+  /** Received packets dropped (`net.<n>.rx.drop`). */
   rxDrops: number;
+  /** Bytes sent by the guest (`net.<n>.tx.bytes`). */
   txBytes: number;
+  /** Packets sent by the guest (`net.<n>.tx.pkts`). */
   txPackets: number;
+  /** Transmit errors (`net.<n>.tx.errs`). */
   txErrors: number;
+  /** Packets to send that were dropped (`net.<n>.tx.drop`). */
   txDrops: number;
 }
 
@@ -129,14 +153,23 @@ export interface BlockStats {
   path?: string;
   /** Position in the backing chain (with `backing`). */
   backingIndex?: number;
+  /** Read requests completed, a count (`block.<n>.rd.reqs`). */
   readRequests: number;
+  /** Bytes read (`block.<n>.rd.bytes`). */
   readBytes: number;
+  /** Total time spent on reads, nanoseconds (`block.<n>.rd.times`). */
   readTimeNs: bigint;
+  /** Write requests completed, a count (`block.<n>.wr.reqs`). */
   writeRequests: number;
+  /** Bytes written (`block.<n>.wr.bytes`). */
   writeBytes: number;
+  /** Total time spent on writes, nanoseconds (`block.<n>.wr.times`). */
   writeTimeNs: bigint;
+  /** Flush requests completed, a count (`block.<n>.fl.reqs`). */
   flushRequests: number;
+  /** Total time spent on flushes, nanoseconds (`block.<n>.fl.times`). */
   flushTimeNs: bigint;
+  /** I/O errors seen on the device, a count; only some drivers report it (`block.<n>.errors`). */
   errors?: number;
   /** Bytes the image occupies on the host. */
   allocation?: number;
@@ -148,13 +181,24 @@ export interface BlockStats {
 
 /** The statistics of one domain. */
 export interface DomainStats {
+  /** The domain's name. */
   name: string;
+  /** The domain's UUID, in canonical text form. */
   uuid: string;
+  /**
+   * The `state` group: the domain's state, the numeric virDomain*Reason for it, and that reason's
+   * name (e.g. "booted").
+   */
   state?: { state: DomainStateName; reason: number; reasonName: string };
+  /** The `cpu` group: CPU time of the whole domain, nanoseconds (total, user, system). */
   cpu?: { timeNs: bigint; userNs?: bigint; systemNs?: bigint };
+  /** The `balloon` group: memory figures, KiB. */
   balloon?: BalloonStats;
+  /** The `vcpu` group: vCPUs online now, the maximum, and the per-vCPU figures. */
   vcpu?: { current: number; maximum: number; vcpus: VcpuStats[] };
+  /** The `interface` group: one record per NIC, in the order libvirt numbers them. */
   interfaces?: InterfaceStats[];
+  /** The `block` group: one record per disk (and backing image, with `backing`). */
   blocks?: BlockStats[];
   /** Every parameter libvirt returned, by name, including groups not shaped above. */
   raw: Map<string, TypedValue>;

@@ -113,8 +113,11 @@ const volumeTypeNames: readonly StorageVolumeTypeName[] = [
 export interface StoragePoolInfo {
   /** "inactive" also for states this library does not know yet. */
   state: StoragePoolStateName;
+  /** The pool's total size, bytes. */
   capacityBytes: number;
+  /** Bytes the pool's volumes occupy now. */
   allocationBytes: number;
+  /** Bytes still free for new volumes or growth. */
   availableBytes: number;
 }
 
@@ -161,7 +164,6 @@ export function listStoragePoolsFlags(options: ListStoragePoolsOptions = {}): nu
 
 const constructing = Symbol("deno_libvirt.storage.constructing");
 
-/** A libvirt storage pool of one connection. Not constructible by users. */
 const poolType: HandleType = {
   className: "StoragePool",
   noun: "storage pool",
@@ -170,6 +172,7 @@ const poolType: HandleType = {
   name: (h) => libvirt().symbols.virStoragePoolGetName(h),
 };
 
+/** A libvirt storage pool of one connection. Not constructible by users. */
 export class StoragePool extends StoragePoolCalls {
   #uuid: string | undefined;
 
@@ -272,7 +275,6 @@ export class StoragePool extends StoragePoolCalls {
   }
 }
 
-/** A libvirt storage volume of one connection. Not constructible by users. */
 const volumeType: HandleType = {
   className: "StorageVolume",
   noun: "storage volume",
@@ -281,6 +283,7 @@ const volumeType: HandleType = {
   name: (h) => libvirt().symbols.virStorageVolGetName(h),
 };
 
+/** A libvirt storage volume of one connection. Not constructible by users. */
 export class StorageVolume extends StorageVolumeCalls {
   #key: string | undefined;
 

@@ -605,6 +605,7 @@ export class Stream implements ConnectionChild {
     this.free();
   }
 
+  /** How `console.log` and `Deno.inspect` show the stream: its label and state. */
   [Symbol.for("Deno.customInspect")](): string {
     return `Stream { ${JSON.stringify(this.#label)}, ${this.freed ? "freed" : this.#state}${
       this.#nonblocking ? ", nonblocking" : ""
@@ -814,7 +815,9 @@ export async function volumeDownload(
 
 /** A volume-like handle with the two stream calls (a StorageVolume). */
 export interface TransferVolume extends ObjectHandle {
+  /** Attaches `stream` to write into the volume from `offset` (bytes), `length` bytes (0: to the end). */
   upload(stream: Stream, offset?: number, length?: number, options?: VolumeStreamOptions): Promise<void>;
+  /** Attaches `stream` to read the volume from `offset` (bytes), `length` bytes (0: to the end). */
   download(stream: Stream, offset?: number, length?: number, options?: VolumeStreamOptions): Promise<void>;
 }
 

@@ -54,6 +54,13 @@ const RTLD_NOW = 2;
 export class LibvirtLoadError extends Error {
   /** The library paths that were tried, in order. */
   readonly pathsTried: readonly string[];
+  /**
+   * Makes the error.
+   *
+   * @param message what failed and how to fix it
+   * @param pathsTried the library paths that were tried, in order
+   * @param options the underlying `cause`, when there is one
+   */
   constructor(message: string, pathsTried: readonly string[], options?: ErrorOptions) {
     super(message, options);
     this.name = "LibvirtLoadError";
