@@ -112,10 +112,10 @@ export async function runDeno(
 }
 
 /** The stream's next event, or a rejection "no event within N ms" (a stream that ends fails too). */
-export async function nextEvent(
-  iterator: AsyncIterator<DomainEvent>,
+export async function nextEvent<E = DomainEvent>(
+  iterator: AsyncIterator<E>,
   timeoutMs = 2_000,
-): Promise<DomainEvent> {
+): Promise<E> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const result = await Promise.race([

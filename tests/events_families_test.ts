@@ -26,24 +26,7 @@ import {
   secretEvents,
   storagePoolEvents,
 } from "../lib/events.ts";
-import { DAEMON_URI, requireDaemon } from "./_helpers.ts";
-
-/** The next event of a stream, failing after `timeoutMs` (a bound, not a sleep: it resolves on the event). */
-async function next<E>(stream: AsyncIterator<E>, timeoutMs = 2_000): Promise<E> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    const result = await Promise.race([
-      stream.next(),
-      new Promise<never>((_, reject) =>
-        timer = setTimeout(() => reject(new Error(`no event within ${timeoutMs} ms`)), timeoutMs)
-      ),
-    ]);
-    assert.ok(!result.done, "the stream ended");
-    return result.value;
-  } finally {
-    clearTimeout(timer);
-  }
-}
+import { DAEMON_URI, nextEvent, requireDaemon } from "./_helpers.ts";
 
 // libvirt calls the bindings do not have yet (node devices), opened by the test itself.
 const hand = Deno.dlopen("libvirt.so.0", {
@@ -77,7 +60,7 @@ for (
     using dom = await lookupDomain(keeper, "test");
     let t0 = performance.now();
     await setDomainMetadata(dom, "urn:deno-libvirt:events-test", "evt", "<mark n='1'/>", { live: true });
-    const element = await next(events);
+    const element = await nextEvent(events);
     record(uri, t0);
     assert.equal(element.kind, "metadata-change");
     if (element.kind !== "metadata-change") return;
@@ -85,14 +68,14 @@ for (
     assert.equal(element.namespace, "urn:deno-libvirt:events-test");
     assert.deepEqual(element.domain, { name: "test", uuid: dom.uuid });
     await setDomainMetadata(dom, "urn:deno-libvirt:events-test", "evt", null, { live: true });
-    assert.equal((await next(events)).kind, "metadata-change", "removing the element is a change too");
+    assert.equal((await nextEvent(events)).kind, "metadata-change", "removing the element is a change too");
     t0 = performance.now();
     await suspendDomain(dom);
-    const paused = await next(events);
+    const paused = await nextEvent(events);
     record(uri, t0);
     assert.deepEqual([paused.kind, paused.event, paused.detail], ["lifecycle", "suspended", "paused"]);
     await resumeDomain(dom);
-    const resumed = await next(events);
+    const resumed = await nextEvent(events);
     assert.deepEqual([resumed.event, resumed.detail], ["resumed", "unpaused"]);
   });
 
@@ -105,7 +88,7 @@ for (
     using net = await lookupNetwork(keeper, "default");
     const t0 = performance.now();
     await destroyNetwork(net);
-    const stopped = await next(events);
+    const stopped = await nextEvent(events);
     record(uri, t0);
     try {
       assert.equal(stopped.kind, "lifecycle");
@@ -113,11 +96,15 @@ for (
       assert.deepEqual([stopped.event, stopped.detail, stopped.network.name], ["stopped", 0, "default"]);
       assert.equal(stopped.network.uuid, net.uuid);
       assert.equal(stopped.uri, uri);
-      assert.equal((await next(all)).kind, "lifecycle", "an unfiltered stream on the same hub gets it too");
+      assert.equal(
+        (await nextEvent(all)).kind,
+        "lifecycle",
+        "an unfiltered stream on the same hub gets it too",
+      );
     } finally {
       await startNetwork(net);
     }
-    const started = await next(events);
+    const started = await nextEvent(events);
     assert.deepEqual([started.kind, started.event], ["lifecycle", "started"]);
   });
 
@@ -129,7 +116,7 @@ for (
     using pool = await lookupStoragePool(keeper, "default-pool");
     const t0 = performance.now();
     await pool.refresh();
-    const refreshed = await next(events);
+    const refreshed = await nextEvent(events);
     record(uri, t0);
     assert.deepEqual(refreshed.kind === "refresh" && refreshed.pool, {
       name: "default-pool",
@@ -137,7 +124,7 @@ for (
     });
     await destroyStoragePool(pool);
     try {
-      const stopped = await next(events);
+      const stopped = await nextEvent(events);
       assert.deepEqual([stopped.kind, stopped.kind === "lifecycle" && stopped.event], [
         "lifecycle",
         "stopped",
@@ -145,7 +132,7 @@ for (
     } finally {
       await startStoragePool(pool);
     }
-    const started = await next(events);
+    const started = await nextEvent(events);
     assert.deepEqual([started.kind, started.kind === "lifecycle" && started.event], ["lifecycle", "started"]);
   });
 
@@ -159,7 +146,7 @@ for (
       const t0 = performance.now();
       const dev = await hand.symbols.virNodeDeviceCreateXML(conn, z(VHBA), 0);
       assert.ok(dev !== null, "virNodeDeviceCreateXML");
-      const created = await next(events);
+      const created = await nextEvent(events);
       record(uri, t0);
       assert.equal(created.kind, "lifecycle");
       if (created.kind !== "lifecycle") return;
@@ -169,7 +156,7 @@ for (
       await mine.ready();
       assert.equal(await hand.symbols.virNodeDeviceDestroy(dev), 0);
       hand.symbols.virNodeDeviceFree(dev);
-      const deleted = await next(mine);
+      const deleted = await nextEvent(mine);
       assert.deepEqual(
         [
           deleted.kind,
