@@ -19,7 +19,7 @@
  * @module
  */
 import type { Connection } from "../connection.ts";
-import { destroyDomain, listAllDomains, lookupDomain, undefineDomain } from "../domain.ts";
+import { destroyDomain, type Domain, listAllDomains, lookupDomain, undefineDomain } from "../domain.ts";
 import { isNotFound, LibvirtError } from "../errors.ts";
 import {
   defineNetwork,
@@ -28,7 +28,7 @@ import {
   lookupNetwork,
   undefineNetwork,
 } from "../network.ts";
-import type { PoolRegistry } from "../pool.ts";
+import type { ConnectionPool, PoolRegistry } from "../pool.ts";
 import {
   deleteStoragePool,
   destroyStoragePool,
@@ -38,6 +38,7 @@ import {
 } from "../storage.ts";
 import {
   domainRange,
+  Lanes,
   Ledger,
   type OwnedEntry,
   type OwnershipRecord,
@@ -80,18 +81,69 @@ interface HostFound {
   record?: OwnershipRecord;
 }
 
-async function findOnHost(range: Range, host: string, conn: Connection): Promise<HostFound> {
-  const found: Found[] = [];
-  const domains = await listAllDomains(conn);
-  try {
+/** Which of `k` lanes checks a domain's tag: a stable hash of its name. */
+function laneOf(name: string, k: number): number {
+  let h = 0;
+  for (let i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) >>> 0;
+  return h % k;
+}
+
+/**
+ * The range's domains on a host (their tag, not their name, decides), in listing order. A tag is one
+ * metadata read per domain, and a connection runs one call at a time: with many candidates the reads
+ * are spread over up to `lanes` connections of the pool, each reading the tags of its share (by name)
+ * from its own listing (handles are bound to the connection that listed them).
+ */
+async function rangeDomains(range: Range, pool: ConnectionPool, lanes: number): Promise<string[]> {
+  const prefix = `${range.name}-`;
+  const tagged = async (domains: Domain[], k: number, lane: number) => {
+    const ours: string[] = [];
     for (const d of domains) {
-      if (d.name.startsWith(`${range.name}-`) && (await domainRange(d)) === range.name) {
-        found.push({ host, kind: "domain", name: d.name });
-      }
+      if (!d.name.startsWith(prefix) || laneOf(d.name, k) !== lane) continue;
+      if ((await domainRange(d)) === range.name) ours.push(d.name);
     }
-  } finally {
-    for (const d of domains) d.free();
-  }
+    return ours;
+  };
+  return await pool.use(async (conn) => {
+    const domains = await listAllDomains(conn);
+    try {
+      const candidates = domains.filter((d) => d.name.startsWith(prefix)).length;
+      const k = Math.max(1, Math.min(lanes, pool.max, Math.floor(candidates / 32)));
+      const others = Array.from({ length: k - 1 }, (_, i) =>
+        pool.use(async (other) => {
+          const listed = await listAllDomains(other);
+          try {
+            return await tagged(listed, k, i + 1);
+          } finally {
+            for (const d of listed) d.free();
+          }
+        }, { idempotent: true }));
+      const all = await Promise.all([tagged(domains, k, 0), ...others]);
+      const ours = new Set(all.flat());
+      return domains.filter((d) => ours.has(d.name)).map((d) => d.name);
+    } finally {
+      for (const d of domains) d.free();
+    }
+  }, { idempotent: true });
+}
+
+async function findOnHost(
+  range: Range,
+  host: string,
+  pool: ConnectionPool,
+  lanes: number,
+): Promise<HostFound> {
+  const found: Found[] = [];
+  for (const name of await rangeDomains(range, pool, lanes)) found.push({ host, kind: "domain", name });
+  return await pool.use((conn) => findRecordAndNetworks(range, host, conn, found), { idempotent: true });
+}
+
+async function findRecordAndNetworks(
+  range: Range,
+  host: string,
+  conn: Connection,
+  found: Found[],
+): Promise<HostFound> {
   let record: OwnershipRecord | undefined;
   const recordName = recordNetworkName(range.name);
   const networks = await listAllNetworks(conn);
@@ -139,7 +191,7 @@ export async function downRange(
   const found: Found[] = [];
   const records = new Map<string, OwnershipRecord>();
   await steps.phase("plan", range.description.hosts, (h) => ({ target: h.uri, host: h.id }), async (h) => {
-    const onHost = await registry.get(h.uri).use((c) => findOnHost(range, h.id, c), { idempotent: true });
+    const onHost = await findOnHost(range, h.id, registry.get(h.uri), options.concurrency ?? 8);
     found.push(...onHost.found);
     if (onHost.record) records.set(h.id, onHost.record);
     return "ok";
@@ -160,6 +212,11 @@ export async function downRange(
   const describe = (f: Found) => ({ target: f.name, host: f.host });
   const baseImages = new Set((range.description.baseImages ?? []).map((b) => b.path));
 
+  // hosts whose driver refused the NVRAM flag (the test driver): asked once, not once per domain
+  const noNvram = new Set<string>();
+  // volumes: leases held for the phase (lanes), so a storage pool is looked up once per connection
+  const lanes = new Lanes(limit);
+
   try {
     await steps.phase("undefine", of("domain"), describe, async (f) => {
       await steps.act("undefine", f.name, f.host);
@@ -172,13 +229,20 @@ export async function downRange(
           throw error;
         }
         try {
-          await destroyDomain(domain, { ifNeeded: true });
-          try {
-            await undefineDomain(domain, { managedSave: true, snapshotsMetadata: true, nvram: true });
-          } catch (error) {
-            // the test driver knows no NVRAM flag; nothing of it to remove there
-            if (!unsupportedFlags(error)) throw error;
-            await undefineDomain(domain, { managedSave: true, snapshotsMetadata: true });
+          // one call each: the results' states are not used (ifNeeded reads the state only when
+          // libvirt refused, to tell a shut-off domain from a real refusal)
+          await destroyDomain(domain, { ifNeeded: true, states: false });
+          const flags = { managedSave: true, snapshotsMetadata: true, states: false } as const;
+          if (noNvram.has(f.host)) await undefineDomain(domain, flags);
+          else {
+            try {
+              await undefineDomain(domain, { ...flags, nvram: true });
+            } catch (error) {
+              // the test driver knows no NVRAM flag; nothing of it to remove there
+              if (!unsupportedFlags(error)) throw error;
+              noNvram.add(f.host);
+              await undefineDomain(domain, flags);
+            }
           }
         } finally {
           domain.free();
@@ -197,10 +261,11 @@ export async function downRange(
         return "kept";
       }
       await steps.act("volume", f.name, f.host);
-      const existed = await pool(f.host).use(async (conn) => {
+      const poolName = entry.pool ?? range.pool.name;
+      const existed = await lanes.use(pool(f.host), async (conn, cached) => {
         let p;
         try {
-          p = await lookupStoragePool(conn, entry.pool ?? range.pool.name);
+          p = await cached(`pool\0${poolName}`, () => lookupStoragePool(conn, poolName));
         } catch (error) {
           if (isNotFound(error)) return false; // the pool is gone, and its volumes with it
           throw error;
@@ -212,8 +277,6 @@ export async function downRange(
         } catch (error) {
           if (!isNotFound(error)) throw error;
           return false; // an intent the crashed up never carried out, or removed meanwhile
-        } finally {
-          p.free();
         }
       });
       if (existed) return done(f);
@@ -221,6 +284,7 @@ export async function downRange(
       steps.mark(`remove ${label(f)}`);
       return "ok";
     }, limit);
+    await lanes.end(); // the pool phase looks the pool up afresh, to remove it
 
     await steps.phase("network", of("network"), describe, async (f) => {
       await steps.act("network", f.name, f.host);
@@ -292,6 +356,7 @@ export async function downRange(
       limit,
     );
   } finally {
+    await lanes.end();
     // after a failure: each record left lists only what is still there (best effort; the old record
     // stays otherwise, and the next down finds the removed entries gone)
     await settleAll([...records], limit, async ([host, record]) => {
