@@ -498,6 +498,14 @@ export class Lanes {
   }
 
   #give(pool: ConnectionPool, lane: Lane | undefined): void {
+    if (this.#ended) {
+      // a step that finished after end(): its lease goes back to the pool at once
+      if (lane) {
+        this.#free(lane);
+        lane.lease.release();
+      }
+      return;
+    }
     const next = this.#waiting.get(pool)?.shift();
     if (next) return next(lane);
     if (lane) {

@@ -81,61 +81,64 @@ interface HostFound {
   record?: OwnershipRecord;
 }
 
-/** Which of `k` lanes checks a domain's tag: a stable hash of its name. */
-function laneOf(name: string, k: number): number {
-  let h = 0;
-  for (let i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) >>> 0;
-  return h % k;
+/** A connection's listing of every domain, by name (handles bound to that connection's lease). */
+interface Listing {
+  byName: Map<string, Domain>;
+  free(): void;
+}
+
+async function listing(conn: Connection): Promise<Listing> {
+  const domains = await listAllDomains(conn);
+  return {
+    byName: new Map(domains.map((d) => [d.name, d])),
+    free: () => {
+      for (const d of domains) d.free();
+    },
+  };
 }
 
 /**
  * The range's domains on a host (their tag, not their name, decides), in listing order. A tag is one
- * metadata read per domain, and a connection runs one call at a time: with many candidates the reads
- * are spread over up to `lanes` connections of the pool, each reading the tags of its share (by name)
- * from its own listing (handles are bound to the connection that listed them).
+ * metadata read per domain and a connection runs one call at a time: the reads are spread over the
+ * phase's lanes, each reading from its own connection's listing (one call per lane), which the
+ * undefine phase then acts on without looking each domain up again.
  */
-async function rangeDomains(range: Range, pool: ConnectionPool, lanes: number): Promise<string[]> {
+async function rangeDomains(range: Range, pool: ConnectionPool, lanes: Lanes): Promise<string[]> {
   const prefix = `${range.name}-`;
-  const tagged = async (domains: Domain[], k: number, lane: number) => {
-    const ours: string[] = [];
-    for (const d of domains) {
-      if (!d.name.startsWith(prefix) || laneOf(d.name, k) !== lane) continue;
-      if ((await domainRange(d)) === range.name) ours.push(d.name);
-    }
-    return ours;
-  };
-  return await pool.use(async (conn) => {
-    const domains = await listAllDomains(conn);
-    try {
-      const candidates = domains.filter((d) => d.name.startsWith(prefix)).length;
-      const k = Math.max(1, Math.min(lanes, pool.max, Math.floor(candidates / 32)));
-      const others = Array.from({ length: k - 1 }, (_, i) =>
-        pool.use(async (other) => {
-          const listed = await listAllDomains(other);
-          try {
-            return await tagged(listed, k, i + 1);
-          } finally {
-            for (const d of listed) d.free();
-          }
-        }, { idempotent: true }));
-      const all = await Promise.all([tagged(domains, k, 0), ...others]);
-      const ours = new Set(all.flat());
-      return domains.filter((d) => ours.has(d.name)).map((d) => d.name);
-    } finally {
-      for (const d of domains) d.free();
-    }
-  }, { idempotent: true });
+  const candidates = await lanes.use(pool, async (conn, cached) => {
+    const listed = await cached("domains", () => listing(conn));
+    return [...listed.byName.keys()].filter((name) => name.startsWith(prefix));
+  });
+  const tags = await Promise.allSettled(candidates.map((name) =>
+    lanes.use(pool, async (conn, cached) => {
+      const listed = await cached("domains", () => listing(conn));
+      const domain = listed.byName.get(name);
+      if (domain) return await domainRange(domain);
+      try {
+        using looked = await lookupDomain(conn, name);
+        return await domainRange(looked);
+      } catch (error) {
+        if (isNotFound(error)) return undefined; // gone meanwhile
+        throw error;
+      }
+    })
+  ));
+  const failed = tags.find((t) => t.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return candidates.filter((_, i) =>
+    (tags[i] as PromiseFulfilledResult<string | undefined>).value === range.name
+  );
 }
 
 async function findOnHost(
   range: Range,
   host: string,
   pool: ConnectionPool,
-  lanes: number,
+  lanes: Lanes,
 ): Promise<HostFound> {
   const found: Found[] = [];
   for (const name of await rangeDomains(range, pool, lanes)) found.push({ host, kind: "domain", name });
-  return await pool.use((conn) => findRecordAndNetworks(range, host, conn, found), { idempotent: true });
+  return await lanes.use(pool, (conn) => findRecordAndNetworks(range, host, conn, found));
 }
 
 async function findRecordAndNetworks(
@@ -190,12 +193,20 @@ export async function downRange(
   const pool = (host: string) => registry.get(uriOf.get(host)!);
   const found: Found[] = [];
   const records = new Map<string, OwnershipRecord>();
-  await steps.phase("plan", range.description.hosts, (h) => ({ target: h.uri, host: h.id }), async (h) => {
-    const onHost = await findOnHost(range, h.id, registry.get(h.uri), options.concurrency ?? 8);
-    found.push(...onHost.found);
-    if (onHost.record) records.set(h.id, onHost.record);
-    return "ok";
-  }, limit);
+  // leases held from the plan through the volume phase (lanes): each keeps its connection's domain
+  // listing and storage pool handle, so neither is asked again per domain or volume
+  const lanes = new Lanes(limit);
+  try {
+    await steps.phase("plan", range.description.hosts, (h) => ({ target: h.uri, host: h.id }), async (h) => {
+      const onHost = await findOnHost(range, h.id, registry.get(h.uri), lanes);
+      found.push(...onHost.found);
+      if (onHost.record) records.set(h.id, onHost.record);
+      return "ok";
+    }, limit);
+  } catch (error) {
+    await lanes.end();
+    throw error;
+  }
   const label = (f: Found) => `${f.kind} ${JSON.stringify(f.name)} on ${f.host}`;
   for (const f of found) steps.notDone.add(`remove ${label(f)}`);
   for (const [host] of records) steps.notDone.add(`remove ownership record on ${host}`);
@@ -214,19 +225,20 @@ export async function downRange(
 
   // hosts whose driver refused the NVRAM flag (the test driver): asked once, not once per domain
   const noNvram = new Set<string>();
-  // volumes: leases held for the phase (lanes), so a storage pool is looked up once per connection
-  const lanes = new Lanes(limit);
-
   try {
     await steps.phase("undefine", of("domain"), describe, async (f) => {
       await steps.act("undefine", f.name, f.host);
-      await pool(f.host).use(async (conn) => {
-        let domain;
-        try {
-          domain = await lookupDomain(conn, f.name);
-        } catch (error) {
-          if (isNotFound(error)) return; // gone meanwhile
-          throw error;
+      await lanes.use(pool(f.host), async (conn, cached) => {
+        const listed = await cached("domains", () => listing(conn));
+        let domain = listed.byName.get(f.name);
+        let own: Domain | undefined; // looked up here (not in this lane's listing): freed here
+        if (!domain) {
+          try {
+            domain = own = await lookupDomain(conn, f.name);
+          } catch (error) {
+            if (isNotFound(error)) return; // gone meanwhile
+            throw error;
+          }
         }
         try {
           // one call each: the results' states are not used (ifNeeded reads the state only when
@@ -244,8 +256,11 @@ export async function downRange(
               await undefineDomain(domain, flags);
             }
           }
+        } catch (error) {
+          if (isNotFound(error)) return; // gone meanwhile (a listed handle outlives its domain)
+          throw error;
         } finally {
-          domain.free();
+          own?.free();
         }
       });
       return done(f);
