@@ -444,6 +444,25 @@ interface Lane {
  * `min(limit, pool.max)` leases per pool; a step finding all of them busy waits for one. A step
  * that fails on a lost connection discards its lease; {@link Lanes.end} frees the cached handles and
  * returns the leases.
+ *
+ * @example
+ * ```ts
+ * import { ConnectionPool } from "../pool.ts";
+ * import { lookupStoragePool } from "../storage.ts";
+ * import { Lanes } from "./_libvirt.ts";
+ * await using pool = new ConnectionPool("test:///default", { max: 2 });
+ * const lanes = new Lanes(8);
+ * try {
+ *   await Promise.all(["a", "b", "c"].map(() =>
+ *     lanes.use(pool, async (conn, cached) => {
+ *       const p = await cached("pool", () => lookupStoragePool(conn, "default-pool"));
+ *       return p.name; // the same handle for every step on this lease
+ *     })
+ *   ));
+ * } finally {
+ *   await lanes.end();
+ * }
+ * ```
  */
 export class Lanes {
   readonly #idle = new Map<ConnectionPool, Lane[]>();
@@ -451,6 +470,7 @@ export class Lanes {
   readonly #waiting = new Map<ConnectionPool, ((lane: Lane | undefined) => void)[]>();
   #ended = false;
 
+  /** @param limit leases per pool at most (also capped by each pool's `max`) */
   constructor(readonly limit: number) {}
 
   async #take(pool: ConnectionPool): Promise<Lane> {
@@ -561,7 +581,12 @@ export class Lanes {
     lane.cache.clear();
   }
 
-  /** Frees the cached handles and returns every lease to its pool. */
+  /**
+   * Frees the cached handles and returns every lease to its pool; a step still running returns its
+   * lease when it ends. Idempotent.
+   *
+   * @returns once the idle leases are back in their pools
+   */
   async end(): Promise<void> {
     this.#ended = true;
     for (const [pool, lanes] of this.#idle) {
