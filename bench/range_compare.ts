@@ -15,7 +15,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { Connection } from "../mod.ts";
+import { Connection, type OpenOptions } from "../mod.ts";
 import { PoolRegistry } from "../lib/pool.ts";
 import { type Range, validateRange } from "../lib/range/description.ts";
 import { guestXml, networkXml, volumeXml } from "../lib/range/_libvirt.ts";
@@ -31,6 +31,7 @@ const { values } = parseArgs({
     uri: { type: "string", default: "test+unix:///default" },
     "count-rpcs": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
+    blocking: { type: "boolean", default: false },
   },
 });
 const rounds = Number(values.rounds);
@@ -57,9 +58,19 @@ function rangeOf(count: number): Range {
   });
 }
 
+/** Pools of `concurrency` connections; `--blocking` opens them with `{ blocking: true }`. */
+function registry(): PoolRegistry {
+  return new PoolRegistry({
+    max: concurrency,
+    ...(values.blocking
+      ? { open: (u: string, o: OpenOptions) => Connection.open(u, { ...o, blocking: true }) }
+      : {}),
+  });
+}
+
 async function ours(count: number): Promise<{ up: number; down: number }> {
   const range = rangeOf(count);
-  const pools = new PoolRegistry({ max: concurrency });
+  const pools = registry();
   try {
     const t0 = performance.now();
     const up = await upRange(range, pools, { waitForAddresses: true, addressTimeoutMs: 30_000 });
@@ -148,7 +159,7 @@ for (const count of sizes) {
 if (values["count-rpcs"]) {
   const count = 100;
   const range = rangeOf(count);
-  const pools = new PoolRegistry({ max: concurrency });
+  const pools = registry();
   const up = await countRpcs(() => upRange(range, pools, { waitForAddresses: true }));
   const down = await countRpcs(() => downRange(range, pools));
   await pools.closeAll();

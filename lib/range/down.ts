@@ -19,7 +19,7 @@
  * @module
  */
 import type { Connection } from "../connection.ts";
-import { destroyDomain, listAllDomains, lookupDomain, undefineDomain } from "../domain.ts";
+import { destroyDomain, type Domain, listAllDomains, lookupDomain, undefineDomain } from "../domain.ts";
 import { isNotFound, LibvirtError } from "../errors.ts";
 import {
   defineNetwork,
@@ -28,7 +28,7 @@ import {
   lookupNetwork,
   undefineNetwork,
 } from "../network.ts";
-import type { PoolRegistry } from "../pool.ts";
+import type { ConnectionPool, PoolRegistry } from "../pool.ts";
 import {
   deleteStoragePool,
   destroyStoragePool,
@@ -38,6 +38,7 @@ import {
 } from "../storage.ts";
 import {
   domainRange,
+  Lanes,
   Ledger,
   type OwnedEntry,
   type OwnershipRecord,
@@ -80,18 +81,72 @@ interface HostFound {
   record?: OwnershipRecord;
 }
 
-async function findOnHost(range: Range, host: string, conn: Connection): Promise<HostFound> {
-  const found: Found[] = [];
+/** A connection's listing of every domain, by name (handles bound to that connection's lease). */
+interface Listing {
+  byName: Map<string, Domain>;
+  free(): void;
+}
+
+async function listing(conn: Connection): Promise<Listing> {
   const domains = await listAllDomains(conn);
-  try {
-    for (const d of domains) {
-      if (d.name.startsWith(`${range.name}-`) && (await domainRange(d)) === range.name) {
-        found.push({ host, kind: "domain", name: d.name });
+  return {
+    byName: new Map(domains.map((d) => [d.name, d])),
+    free: () => {
+      for (const d of domains) d.free();
+    },
+  };
+}
+
+/**
+ * The range's domains on a host (their tag, not their name, decides), in listing order. A tag is one
+ * metadata read per domain and a connection runs one call at a time: the reads are spread over the
+ * phase's lanes, each reading from its own connection's listing (one call per lane), which the
+ * undefine phase then acts on without looking each domain up again.
+ */
+async function rangeDomains(range: Range, pool: ConnectionPool, lanes: Lanes): Promise<string[]> {
+  const prefix = `${range.name}-`;
+  const candidates = await lanes.use(pool, async (conn, cached) => {
+    const listed = await cached("domains", () => listing(conn));
+    return [...listed.byName.keys()].filter((name) => name.startsWith(prefix));
+  });
+  const tags = await Promise.allSettled(candidates.map((name) =>
+    lanes.use(pool, async (conn, cached) => {
+      const listed = await cached("domains", () => listing(conn));
+      const domain = listed.byName.get(name);
+      if (domain) return await domainRange(domain);
+      try {
+        using looked = await lookupDomain(conn, name);
+        return await domainRange(looked);
+      } catch (error) {
+        if (isNotFound(error)) return undefined; // gone meanwhile
+        throw error;
       }
-    }
-  } finally {
-    for (const d of domains) d.free();
-  }
+    })
+  ));
+  const failed = tags.find((t) => t.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return candidates.filter((_, i) =>
+    (tags[i] as PromiseFulfilledResult<string | undefined>).value === range.name
+  );
+}
+
+async function findOnHost(
+  range: Range,
+  host: string,
+  pool: ConnectionPool,
+  lanes: Lanes,
+): Promise<HostFound> {
+  const found: Found[] = [];
+  for (const name of await rangeDomains(range, pool, lanes)) found.push({ host, kind: "domain", name });
+  return await lanes.use(pool, (conn) => findRecordAndNetworks(range, host, conn, found));
+}
+
+async function findRecordAndNetworks(
+  range: Range,
+  host: string,
+  conn: Connection,
+  found: Found[],
+): Promise<HostFound> {
   let record: OwnershipRecord | undefined;
   const recordName = recordNetworkName(range.name);
   const networks = await listAllNetworks(conn);
@@ -138,12 +193,20 @@ export async function downRange(
   const pool = (host: string) => registry.get(uriOf.get(host)!);
   const found: Found[] = [];
   const records = new Map<string, OwnershipRecord>();
-  await steps.phase("plan", range.description.hosts, (h) => ({ target: h.uri, host: h.id }), async (h) => {
-    const onHost = await registry.get(h.uri).use((c) => findOnHost(range, h.id, c), { idempotent: true });
-    found.push(...onHost.found);
-    if (onHost.record) records.set(h.id, onHost.record);
-    return "ok";
-  }, limit);
+  // leases held from the plan through the volume phase (lanes): each keeps its connection's domain
+  // listing and storage pool handle, so neither is asked again per domain or volume
+  const lanes = new Lanes(limit);
+  try {
+    await steps.phase("plan", range.description.hosts, (h) => ({ target: h.uri, host: h.id }), async (h) => {
+      const onHost = await findOnHost(range, h.id, registry.get(h.uri), lanes);
+      found.push(...onHost.found);
+      if (onHost.record) records.set(h.id, onHost.record);
+      return "ok";
+    }, limit);
+  } catch (error) {
+    await lanes.end();
+    throw error;
+  }
   const label = (f: Found) => `${f.kind} ${JSON.stringify(f.name)} on ${f.host}`;
   for (const f of found) steps.notDone.add(`remove ${label(f)}`);
   for (const [host] of records) steps.notDone.add(`remove ownership record on ${host}`);
@@ -160,28 +223,44 @@ export async function downRange(
   const describe = (f: Found) => ({ target: f.name, host: f.host });
   const baseImages = new Set((range.description.baseImages ?? []).map((b) => b.path));
 
+  // hosts whose driver refused the NVRAM flag (the test driver): asked once, not once per domain
+  const noNvram = new Set<string>();
   try {
     await steps.phase("undefine", of("domain"), describe, async (f) => {
       await steps.act("undefine", f.name, f.host);
-      await pool(f.host).use(async (conn) => {
-        let domain;
-        try {
-          domain = await lookupDomain(conn, f.name);
-        } catch (error) {
-          if (isNotFound(error)) return; // gone meanwhile
-          throw error;
+      await lanes.use(pool(f.host), async (conn, cached) => {
+        const listed = await cached("domains", () => listing(conn));
+        let domain = listed.byName.get(f.name);
+        let own: Domain | undefined; // looked up here (not in this lane's listing): freed here
+        if (!domain) {
+          try {
+            domain = own = await lookupDomain(conn, f.name);
+          } catch (error) {
+            if (isNotFound(error)) return; // gone meanwhile
+            throw error;
+          }
         }
         try {
-          await destroyDomain(domain, { ifNeeded: true });
-          try {
-            await undefineDomain(domain, { managedSave: true, snapshotsMetadata: true, nvram: true });
-          } catch (error) {
-            // the test driver knows no NVRAM flag; nothing of it to remove there
-            if (!unsupportedFlags(error)) throw error;
-            await undefineDomain(domain, { managedSave: true, snapshotsMetadata: true });
+          // one call each: the results' states are not used (ifNeeded reads the state only when
+          // libvirt refused, to tell a shut-off domain from a real refusal)
+          await destroyDomain(domain, { ifNeeded: true, states: false });
+          const flags = { managedSave: true, snapshotsMetadata: true, states: false } as const;
+          if (noNvram.has(f.host)) await undefineDomain(domain, flags);
+          else {
+            try {
+              await undefineDomain(domain, { ...flags, nvram: true });
+            } catch (error) {
+              // the test driver knows no NVRAM flag; nothing of it to remove there
+              if (!unsupportedFlags(error)) throw error;
+              noNvram.add(f.host);
+              await undefineDomain(domain, flags);
+            }
           }
+        } catch (error) {
+          if (isNotFound(error)) return; // gone meanwhile (a listed handle outlives its domain)
+          throw error;
         } finally {
-          domain.free();
+          own?.free();
         }
       });
       return done(f);
@@ -197,10 +276,11 @@ export async function downRange(
         return "kept";
       }
       await steps.act("volume", f.name, f.host);
-      const existed = await pool(f.host).use(async (conn) => {
+      const poolName = entry.pool ?? range.pool.name;
+      const existed = await lanes.use(pool(f.host), async (conn, cached) => {
         let p;
         try {
-          p = await lookupStoragePool(conn, entry.pool ?? range.pool.name);
+          p = await cached(`pool\0${poolName}`, () => lookupStoragePool(conn, poolName));
         } catch (error) {
           if (isNotFound(error)) return false; // the pool is gone, and its volumes with it
           throw error;
@@ -212,8 +292,6 @@ export async function downRange(
         } catch (error) {
           if (!isNotFound(error)) throw error;
           return false; // an intent the crashed up never carried out, or removed meanwhile
-        } finally {
-          p.free();
         }
       });
       if (existed) return done(f);
@@ -221,6 +299,7 @@ export async function downRange(
       steps.mark(`remove ${label(f)}`);
       return "ok";
     }, limit);
+    await lanes.end(); // the pool phase looks the pool up afresh, to remove it
 
     await steps.phase("network", of("network"), describe, async (f) => {
       await steps.act("network", f.name, f.host);
@@ -292,6 +371,7 @@ export async function downRange(
       limit,
     );
   } finally {
+    await lanes.end();
     // after a failure: each record left lists only what is still there (best effort; the old record
     // stays otherwise, and the next down finds the removed entries gone)
     await settleAll([...records], limit, async ([host, record]) => {
