@@ -43,9 +43,13 @@ export function toBigInt(address: string): bigint | undefined {
 
 /** A parsed CIDR range. */
 export interface Cidr {
+  /** The address family of the range. */
   family: "ipv4" | "ipv6";
+  /** The range's address as an integer (32 bits for IPv4, 128 for IPv6). */
   base: bigint;
+  /** The prefix length: how many leading bits of an address must equal `base`'s. */
   bits: number;
+  /** The range as written, e.g. "10.0.0.0/8". */
   text: string;
 }
 

@@ -8,6 +8,7 @@ import { type AddressFound, waitForAddress, type WaitForAddressOptions } from ".
 
 /** Which domains of which host. */
 export interface RangeHost {
+  /** The host's libvirt URI, e.g. "qemu:///system". */
   uri: string;
   /** Names or UUIDs; omitted: every running domain of the host. */
   domains?: string[];
@@ -15,10 +16,13 @@ export interface RangeHost {
 
 /** One domain's outcome. */
 export interface RangeEntry {
+  /** The libvirt URI of the domain's host. */
   uri: string;
   /** The name (or UUID) as asked, or as listed. */
   domain: string;
+  /** What discovery found (`wait: false`) or the address waited for (`wait: true`); absent on error. */
   result?: DiscoveryResult | AddressFound;
+  /** Why this domain has no result (lookup, discovery or timeout failure). */
   error?: Error;
 }
 
@@ -34,6 +38,7 @@ export interface RangeOptions extends WaitForAddressOptions {
   onProgress?: (progress: { done: number; total: number; entry: RangeEntry }) => void;
   /** Discovery options for the non-waiting case (cache, fast mode). */
   cache?: DiscoverOptions["cache"];
+  /** Discovery mode for the non-waiting case, as {@link discover} takes it. */
   mode?: DiscoverOptions["mode"];
 }
 

@@ -16,8 +16,11 @@ export interface AddressCacheOptions {
 
 /** The cache's counters. */
 export interface AddressCacheStats {
+  /** Lookups answered from the cache. */
   hits: number;
+  /** Lookups that found no fresh entry and asked libvirt. */
   misses: number;
+  /** Results held now. */
   entries: number;
   /** Entries removed by lifecycle events or invalidate(). */
   invalidations: number;
@@ -51,6 +54,11 @@ export class AddressCache {
   readonly #ready = new Map<string, Promise<void>>();
   readonly #counters = { hits: 0, misses: 0, invalidations: 0, expirations: 0 };
 
+  /**
+   * Makes an empty cache.
+   *
+   * @param options the time to live (default 30 s) and whether lifecycle events invalidate entries
+   */
   constructor(options: AddressCacheOptions = {}) {
     this.#ttlMs = options.ttlMs ?? 30_000;
     this.#now = options.now ?? Date.now;

@@ -30,7 +30,9 @@ export interface MergeOptions {
 
 /** The result of a merge. */
 export interface Merged {
+  /** The addresses of each NIC, best first. */
   nics: NicAddresses[];
+  /** The sightings dropped, with why. */
   ignored: IgnoredSighting[];
 }
 

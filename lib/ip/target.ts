@@ -15,9 +15,13 @@ export const PLAN_NAMESPACE = "urn:deno-libvirt:ip-plan:1";
 
 /** The parts of a domain's XML discovery uses. */
 export interface DomainXmlFacts {
+  /** The domain's NICs, in XML order. */
   nics: Nic[];
+  /** The guest agent channel's state, from the live XML. */
   agent: DiscoveryTarget["agent"];
+  /** Planned addresses from the {@link PLAN_NAMESPACE} metadata, by MAC. */
   plannedByMac: Map<string, string[]>;
+  /** Whether the XML is a running domain's (a domain `id` other than -1). */
   active: boolean;
 }
 

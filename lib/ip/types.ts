@@ -10,9 +10,11 @@ export interface Nic {
   type: string;
   /** The libvirt network (type network) or host bridge (type bridge) it is attached to. */
   network?: string;
+  /** The host bridge the NIC is on: the type-bridge source, or the live XML's bridge of a network NIC. */
   bridge?: string;
   /** The host-side device ("vnet3") of a running domain. */
   target?: string;
+  /** The emulated device model, e.g. "virtio", "e1000". */
   model?: string;
 }
 
@@ -36,13 +38,17 @@ export const EVIDENCE: Record<SourceName, string> = {
 
 /** One address one source reports. */
 export interface Sighting {
+  /** The source that reported it. */
   source: SourceName;
   /** The NIC's MAC as the source reports it (lower case); absent when the source does not say. */
   mac?: string;
   /** The interface name the source uses (guest "eth0" for the agent, host "vnet3" for leases). */
   interfaceName?: string;
+  /** The address, without prefix. */
   address: string;
+  /** The address family. */
   family: "ipv4" | "ipv6";
+  /** The prefix length, when the source reports one. */
   prefix?: number;
   /** Lease expiry, when the source knows it. */
   expiresAt?: Date;
@@ -54,11 +60,17 @@ export interface Sighting {
 
 /** What a source is asked about. */
 export interface DiscoveryTarget {
+  /** The domain asked about. */
   domain: Domain;
+  /** The connection the domain belongs to. */
   connection: Connection;
+  /** The domain's name. */
   name: string;
+  /** The domain's UUID. */
   uuid: string;
+  /** The connection's URI. */
   uri: string;
+  /** The domain's NICs, from its XML. */
   nics: Nic[];
   /** The guest agent channel: absent, configured but disconnected, or connected (live XML's state). */
   agent: "absent" | "disconnected" | "connected" | "unknown";
@@ -70,6 +82,7 @@ export interface DiscoveryTarget {
 
 /** A source of addresses: one small module each, so that new ones plug in and tests inject fakes. */
 export interface AddressSource {
+  /** Which source this is, as reports name it. */
   readonly name: SourceName;
   /**
    * Returns what the source sees, or throws a {@link SourceSkipped} when it does not apply (with the
@@ -80,6 +93,11 @@ export interface AddressSource {
 
 /** Thrown by a source that does not apply to this target: not an error, a reason ("agent not connected"). */
 export class SourceSkipped extends Error {
+  /**
+   * Makes the signal.
+   *
+   * @param reason why the source does not apply, shown to the user
+   */
   constructor(reason: string) {
     super(reason);
     this.name = "SourceSkipped";
@@ -88,18 +106,25 @@ export class SourceSkipped extends Error {
 
 /** How one source fared. */
 export interface SourceReport {
+  /** The source reported on. */
   source: SourceName;
+  /** How it ended; "not-run" when fast mode stopped before asking it. */
   status: "ok" | "skipped" | "failed" | "timeout" | "not-run";
+  /** How long it took, ms. */
   tookMs: number;
   /** The reason for skipped/failed/timeout, in words. */
   reason?: string;
+  /** What it reported (empty unless "ok"). */
   sightings: Sighting[];
 }
 
 /** One merged address of a NIC. */
 export interface DiscoveredAddress {
+  /** The address, without prefix. */
   address: string;
+  /** The address family. */
   family: "ipv4" | "ipv6";
+  /** The prefix length, when a source reported one. */
   prefix?: number;
   /** 0..1: rises when independent sources agree, falls for expired leases, ARP-only, unconfirmed plans. */
   confidence: number;
@@ -111,7 +136,9 @@ export interface DiscoveredAddress {
 
 /** The addresses of one NIC, best first. */
 export interface NicAddresses {
+  /** The NIC. */
   nic: Nic;
+  /** Its addresses, highest confidence first. */
   addresses: DiscoveredAddress[];
   /** When `addresses` is empty: why, per source. */
   why?: string;
@@ -119,7 +146,9 @@ export interface NicAddresses {
 
 /** A sighting that was dropped, and why. */
 export interface IgnoredSighting {
+  /** The sighting dropped. */
   sighting: Sighting;
+  /** Why: an address no guest is reached by, an excluded range, a MAC the domain lacks, the wrong family. */
   reason:
     | "loopback"
     | "link-local"
@@ -132,12 +161,17 @@ export interface IgnoredSighting {
 
 /** What {@link discover} found. */
 export interface DiscoveryResult {
+  /** The domain asked about: its name, UUID and its connection's URI. */
   domain: { name: string; uuid: string; uri: string };
+  /** The addresses of each NIC. */
   nics: NicAddresses[];
   /** The best address over all NICs (preferred family first), if any. */
   best?: DiscoveredAddress & { mac: string };
+  /** How each source fared. */
   sources: SourceReport[];
+  /** The sightings dropped, with why. */
   ignored: IgnoredSighting[];
+  /** How long the discovery took, ms. */
   tookMs: number;
   /** True when served from the cache. */
   cached: boolean;

@@ -37,6 +37,12 @@ export interface AddressFound extends DiscoveryResult {
 export class AddressTimeoutError extends Error {
   /** The last discovery, for programs that want the details. */
   readonly last: DiscoveryResult | undefined;
+  /**
+   * Makes the error.
+   *
+   * @param message what was seen and why nothing qualified
+   * @param last the last discovery, if one completed
+   */
   constructor(message: string, last: DiscoveryResult | undefined) {
     super(message);
     this.name = "TimeoutError";

@@ -54,6 +54,7 @@ import { Steps } from "./up.ts";
 
 /** What {@link downRange} did. */
 export interface DownResult {
+  /** The range's name. */
   range: string;
   /** What was there and is now removed, e.g. `domain "demo-web-1" on local` (the ownership record not
    * counted). */
@@ -63,7 +64,9 @@ export interface DownResult {
    * the range's base images, a pool directory that is not empty or that up did not make.
    */
   kept: string[];
+  /** Time per phase, ms. */
   timingsMs: Partial<Record<RangePhase, number>>;
+  /** Time of the whole operation, ms. */
   tookMs: number;
 }
 

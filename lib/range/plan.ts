@@ -35,22 +35,31 @@ import type { Range } from "./description.ts";
 
 /** One line of a plan. */
 export interface PlanItem {
+  /** What kind of libvirt object the line is about. */
   kind: "network" | "pool" | "volume" | "domain";
   /** The host id and its URI. */
   host: string;
+  /** The libvirt URI of that host. */
   uri: string;
+  /** The object's libvirt name. */
   name: string;
+  /** What `up` would do: create it, keep the one already there, or stop at a conflict. */
   action: "create" | "keep" | "conflict";
+  /** Why that action, in words. */
   reason: string;
 }
 
 /** What {@link planRange} found. */
 export interface RangePlan {
+  /** The range's name. */
   range: string;
+  /** One line per object of the range. */
   items: PlanItem[];
   /** Counts by action. */
   create: number;
+  /** Items whose action is "keep". */
   keep: number;
+  /** Items whose action is "conflict". */
   conflict: number;
 }
 

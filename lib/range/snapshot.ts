@@ -33,7 +33,9 @@ export interface RangeSnapshotOptions extends UpOptions {
 
 /** What {@link snapshotRange} / {@link resetRange} did. */
 export interface RangeSnapshotResult {
+  /** The range's name. */
   range: string;
+  /** The snapshot's name. */
   snapshot: string;
   /** Guests snapshotted (or reverted) by this call. */
   changed: string[];
@@ -41,7 +43,9 @@ export interface RangeSnapshotResult {
   kept: string[];
   /** After a reset with address waiting. */
   addresses: GuestAddress[];
+  /** Time per phase, ms. */
   timingsMs: Partial<Record<RangePhase, number>>;
+  /** Time of the whole operation, ms. */
   tookMs: number;
 }
 

@@ -24,7 +24,9 @@ import type { Range } from "./description.ts";
 
 /** One NIC of a guest in the status. */
 export interface NicStatus {
+  /** The range network the NIC is on, as the description names it. */
   network: string;
+  /** The NIC's MAC address. */
   mac: string;
   /** The address planned in the description, if any. */
   planned?: string;
@@ -34,27 +36,39 @@ export interface NicStatus {
 
 /** One guest in the status. */
 export interface GuestStatus {
+  /** The domain's name, `<range>-<guest>-<n>`. */
   name: string;
+  /** The guest kind's id in the description. */
   guest: string;
+  /** Which copy of the guest kind, from 1. */
   index: number;
+  /** The id of the host it runs on. */
   host: string;
+  /** That host's libvirt URI. */
   uri: string;
   /** libvirt's state ("running", "shutoff", ...), or "absent". */
   state: string;
+  /** The guest's NICs, in description order. */
   nics: NicStatus[];
   /** The best address over all NICs, and its discovery confidence. */
   address?: string;
+  /** The discovery confidence of `address`, 0..1. */
   confidence?: number;
+  /** Why the guest's state or addresses could not be read (a missing guest is "absent", not an error). */
   error?: string;
 }
 
 /** What {@link rangeStatus} found. */
 export interface RangeStatus {
+  /** The range's name. */
   range: string;
+  /** When the status was taken, ISO 8601 (UTC). */
   generatedAt: string;
+  /** One entry per guest of the description. */
   guests: GuestStatus[];
   /** Guests running / present / described. */
   counts: { running: number; present: number; described: number; withAddress: number };
+  /** Time of the whole status, ms. */
   tookMs: number;
 }
 

@@ -21,6 +21,7 @@ export type RangePhase =
 
 /** One step a range operation is about to take (what {@link RangeHooks.beforeAction} sees). */
 export interface RangeAction {
+  /** The phase the step belongs to. */
   phase: RangePhase;
   /** What the step acts on: a network, volume or domain name (phase "record": the record network). */
   target: string;
@@ -30,14 +31,17 @@ export interface RangeAction {
 
 /** A progress event. */
 export interface RangeProgress {
+  /** The phase the event is about. */
   phase: RangePhase;
   /** "start" / "end" of a phase, or one item's outcome. */
   status: "start" | "end" | "created" | "kept" | "removed" | "failed" | "ok";
   /** The item (absent for phase start/end). */
   target?: string;
+  /** The host id of the item (absent for phase start/end). */
   host?: string;
   /** Items finished in this phase so far, and in all. */
   done: number;
+  /** Items in this phase in all. */
   total: number;
   /** Since the operation began, ms. */
   elapsedMs: number;
@@ -73,6 +77,8 @@ export class RangeOperationError extends Error {
   readonly errors: Error[];
 
   /**
+   * Makes the error; the message counts and lists what was done and what not, and the first failure.
+   *
    * @param operation the operation's name
    * @param range the range's name
    * @param parts what was done, what not, and why

@@ -69,18 +69,27 @@ export interface UpOptions extends RangeHooks {
 
 /** A guest's address as `up` or `reset` found it. */
 export interface GuestAddress {
+  /** The guest's domain name. */
   name: string;
+  /** The id of the host it runs on. */
   host: string;
+  /** The best IPv4 address found. */
   address: string;
+  /** The MAC of the NIC that has it. */
   mac: string;
+  /** The discovery confidence of the address, 0..1. */
   confidence: number;
+  /** The discovery sources that saw it, e.g. "lease", "agent". */
   sources: string[];
+  /** How long waiting for the address took, ms. */
   waitedMs: number;
 }
 
 /** What {@link upRange} did. */
 export interface UpResult {
+  /** The range's name. */
   range: string;
+  /** The plan `up` carried out. */
   plan: RangePlan;
   /** Steps taken, e.g. `created network "demo-lan" on local`. */
   created: string[];
@@ -88,9 +97,11 @@ export interface UpResult {
   kept: string[];
   /** Guests started by this call. */
   started: string[];
+  /** The guests' addresses (empty with `waitForAddresses: false`). */
   addresses: GuestAddress[];
   /** Time per phase, ms. */
   timingsMs: Partial<Record<RangePhase, number>>;
+  /** Time of the whole operation, ms. */
   tookMs: number;
 }
 
