@@ -18,6 +18,7 @@
  * @module
  */
 export * from "./lib/errors.ts";
+export type { ErrorCodes } from "./lib/error_codes.ts";
 export {
   type AuthCallback,
   type AuthOptions,
@@ -408,6 +409,7 @@ export {
   DomainLifecycleAction,
   DomainMetadataType,
   DomainProcessSignal,
+  ErrorNumber, // virErrorNumber as generated (VIR_ERR_* keep their ERR_ prefix); ErrorCode drops it
   NetworkUpdateCommand,
   NetworkUpdateSection,
   NodeSuspendTarget,
