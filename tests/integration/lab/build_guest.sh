@@ -46,7 +46,8 @@ MODULES=(
   drivers/acpi/button
 )
 # applets the guest scripts use: checked at build time rather than discovered at boot
-APPLETS=(init sh mount insmod hostname ip ifconfig udhcpc acpid ping poweroff reboot halt sleep seq cut cat grep ln mkdir rm)
+APPLETS=(init sh mount insmod hostname ip ifconfig udhcpc acpid ping poweroff reboot halt sleep seq cut cat grep ln mkdir rm
+  mkpasswd sed chmod chown httpd id stat sha256sum tr)
 
 log() { printf '[build_guest %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() {
@@ -243,6 +244,100 @@ done
 echo labvm >"$R/etc/hostname"
 printf 'root:x:0:0:root:/:/bin/sh\n' >"$R/etc/passwd"
 printf 'root:x:0:\n' >"$R/etc/group"
+printf 'root:*:19000:0:99999:7:::\n' >"$R/etc/shadow"
+chmod 600 "$R/etc/shadow"
+mkdir -p "$R/home" "$R/srv/www"
+echo "LAB web" >"$R/srv/www/index.html"
+
+# Account tools. Debian's busybox-static has no adduser/chpasswd, but range tasks (CyRIS add_account,
+# modify_account) and qemu-ga's guest-set-user-password run the standard useradd/usermod/chpasswd.
+# These shims implement the flags those callers use, on /etc/passwd, /etc/shadow and /etc/group.
+cat >"$R/usr/sbin/useradd" <<'EOF'
+#!/bin/sh
+# useradd [-m] [-d HOME] [-s SHELL] [-p HASH] [-u UID] [-G GROUPS] NAME
+home= shell=/bin/sh hash='!' uid= groups= mk=0
+name=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -m) mk=1; shift ;;
+    -d) home=$2; shift 2 ;;
+    -s) shell=$2; shift 2 ;;
+    -p) hash=$2; shift 2 ;;
+    -u) uid=$2; shift 2 ;;
+    -G) groups=$2; shift 2 ;;
+    -*) echo "useradd: unsupported option $1" >&2; exit 2 ;;
+    *) name=$1; shift ;;
+  esac
+done
+[ -n "$name" ] || { echo "useradd: no user name" >&2; exit 2; }
+if grep -q "^$name:" /etc/passwd; then echo "useradd: user '$name' already exists" >&2; exit 9; fi
+if [ -z "$uid" ]; then
+  uid=999
+  for u in $(cut -d: -f3 /etc/passwd); do [ "$u" -gt "$uid" ] && uid=$u; done
+  uid=$((uid + 1))
+fi
+next_gid() {
+  n=999
+  for u in $(cut -d: -f3 /etc/group); do [ "$u" -gt "$n" ] && n=$u; done
+  echo $((n + 1))
+}
+home=${home:-/home/$name}
+ugid=$uid
+cut -d: -f3 /etc/group | grep -qx "$uid" && ugid=$(next_gid)
+echo "$name:x:$uid:$ugid::$home:$shell" >>/etc/passwd
+echo "$name:x:$ugid:" >>/etc/group
+echo "$name:$hash:19000:0:99999:7:::" >>/etc/shadow
+for g in $(echo "$groups" | tr , ' '); do
+  grep -q "^$g:" /etc/group || echo "$g:x:$(next_gid):" >>/etc/group
+  sed -i "s/^\($g:[^:]*:[^:]*:\)\(.\+\)$/\1\2,$name/; s/^\($g:[^:]*:[^:]*:\)$/\1$name/" /etc/group
+done
+if [ "$mk" = 1 ]; then mkdir -p "$home" && chown "$uid:$ugid" "$home" && chmod 755 "$home"; fi
+exit 0
+EOF
+cat >"$R/usr/sbin/usermod" <<'EOF'
+#!/bin/sh
+# usermod [-l NEWNAME] [-p HASH] [-s SHELL] [-d HOME [-m]] NAME
+new= hash= shell= home=
+name=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -l) new=$2; shift 2 ;;
+    -p) hash=$2; shift 2 ;;
+    -s) shell=$2; shift 2 ;;
+    -d) home=$2; shift 2 ;;
+    -m) shift ;;
+    -*) echo "usermod: unsupported option $1" >&2; exit 2 ;;
+    *) name=$1; shift ;;
+  esac
+done
+grep -q "^$name:" /etc/passwd || { echo "usermod: user '$name' does not exist" >&2; exit 6; }
+if [ -n "$new" ] && [ "$new" != "$name" ] && grep -q "^$new:" /etc/passwd; then
+  echo "usermod: user '$new' already exists" >&2; exit 9
+fi
+[ -n "$hash" ] && sed -i "s|^$name:[^:]*:|$name:$hash:|" /etc/shadow
+[ -n "$shell" ] && sed -i "s|^\($name:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:\).*$|\1$shell|" /etc/passwd
+[ -n "$home" ] && sed -i "s|^\($name:[^:]*:[^:]*:[^:]*:[^:]*:\)[^:]*:|\1$home:|" /etc/passwd
+if [ -n "$new" ]; then
+  sed -i "s/^$name:/$new:/" /etc/passwd /etc/shadow /etc/group
+  # supplementary group member lists name the user too
+  sed -i "s/\([:,]\)$name\(,\|\$\)/\1$new\2/" /etc/group
+fi
+exit 0
+EOF
+cat >"$R/usr/sbin/chpasswd" <<'EOF'
+#!/bin/sh
+# chpasswd [-e]: "user:password" lines on stdin; -e means the passwords are already crypt(3) hashes
+enc=0
+[ "$1" = -e ] && enc=1
+while IFS= read -r line; do
+  name=${line%%:*} pass=${line#*:}
+  grep -q "^$name:" /etc/shadow || { echo "chpasswd: user '$name' does not exist" >&2; exit 1; }
+  if [ "$enc" = 1 ]; then hash=$pass; else hash=$(mkpasswd -m sha512 "$pass") || exit 1; fi
+  sed -i "s|^$name:[^:]*:|$name:$hash:|" /etc/shadow
+done
+exit 0
+EOF
+chmod 755 "$R/usr/sbin/useradd" "$R/usr/sbin/usermod" "$R/usr/sbin/chpasswd"
 
 cat >"$R/etc/inittab" <<'EOF'
 ::sysinit:/etc/rc
@@ -376,6 +471,9 @@ done
   done
 ) &
 
+# Two web listeners for firewall tests (one port allowed, one filtered): nothing else listens.
+httpd -p 80 -h /srv/www
+httpd -p 8080 -h /srv/www
 echo "LAB: ready host=$HN t=$(up)"
 EOF
 
