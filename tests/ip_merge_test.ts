@@ -2,9 +2,9 @@
 // in ../shared/notes/ip-discovery.md. Pure functions: no libvirt involved.
 import assert from "node:assert/strict";
 import { inCidr, normalizeMac, parseCidr, toBigInt, unusable } from "../lib/ip/addresses.ts";
-import { mergeSightings } from "../lib/ip/merge.ts";
+import { mergeSightings, sharedOriginsFor } from "../lib/ip/merge.ts";
 import { parseNeighbourTable } from "../lib/ip/sources/arp.ts";
-import { encodedMacRule, reservationsOf } from "../lib/ip/sources/plan.ts";
+import { encodedMacRule, reservationsOf, subnetsOf } from "../lib/ip/sources/plan.ts";
 import { PLAN_NAMESPACE, readDomainXml } from "../lib/ip/target.ts";
 import type { Nic, Sighting, SourceName, SourceReport } from "../lib/ip/types.ts";
 
@@ -350,4 +350,107 @@ Deno.test("readDomainXml: NICs, agent channel state, planned addresses, liveness
   assert.equal(facts.active, true);
   assert.equal(readDomainXml("<domain type='qemu'><name>off</name><devices/></domain>").active, false);
   assert.equal(readDomainXml("<domain type='qemu'><name>off</name><devices/></domain>").agent, "absent");
+});
+
+// Plausible addresses (issue 14): an address outside its NIC's network is flagged and demoted, and
+// sources that are one answer do not compound.
+const LAN: Nic = { ...NIC_A, subnets: ["10.0.0.0/24"] };
+
+Deno.test("mergeSightings: an address outside the NIC's network subnet is flagged, demoted, explained", () => {
+  const { nics } = mergeSightings([LAN], [
+    ok("lease", [{ mac: LAN.mac, address: "10.0.1.5", prefix: 24 }]),
+    ok("agent", [{ mac: LAN.mac, address: "10.0.1.5", interfaceName: "eth0" }]),
+  ]);
+  const [outside] = nics[0].addresses;
+  assert.equal(outside.confidence, 0.294, "0.98 x 0.3");
+  assert.deepEqual(outside.flags, ["outside-subnet"]);
+  assert.match(outside.explanation, /outside 10\.0\.0\.0\/24, the subnet of network lab: x0\.3 = 0\.294$/);
+  assert.ok(outside.confidence < 0.5, "it no longer qualifies as the guest's address");
+});
+
+Deno.test("mergeSightings: the address inside the subnet wins over one outside it", () => {
+  const { nics } = mergeSightings([LAN], [
+    ok("agent", [
+      { mac: LAN.mac, address: "192.168.5.9", interfaceName: "eth0" },
+      { mac: LAN.mac, address: "10.0.0.9", interfaceName: "eth0" },
+    ]),
+  ]);
+  assert.deepEqual(nics[0].addresses.map((a) => [a.address, a.confidence]), [["10.0.0.9", 0.9], [
+    "192.168.5.9",
+    0.27,
+  ]]);
+  assert.deepEqual(nics[0].addresses[0].flags, []);
+});
+
+Deno.test("mergeSightings: no subnet known, or only another family's, judges nothing", () => {
+  for (const nic of [NIC_A, { ...NIC_A, subnets: ["fd00::/64"] }, { ...NIC_A, subnets: ["garbage"] }]) {
+    const { nics } = mergeSightings([nic], [ok("lease", [{ mac: nic.mac, address: "10.0.1.5" }])]);
+    assert.equal(nics[0].addresses[0].confidence, 0.8, JSON.stringify(nic.subnets));
+    assert.deepEqual(nics[0].addresses[0].flags, []);
+  }
+});
+
+Deno.test("mergeSightings: sources declared one answer count once", () => {
+  const reports = [
+    ok("lease", [{ mac: LAN.mac, address: "10.0.0.5", interfaceName: "vnet0", prefix: 24 }]),
+    ok("agent", [{ mac: LAN.mac, address: "10.0.0.5", interfaceName: "eth0", prefix: 24 }]),
+    ok("arp", [{ mac: LAN.mac, address: "10.0.0.5", interfaceName: "vnet0" }]),
+  ];
+  const independent = mergeSightings([LAN], reports).nics[0].addresses[0];
+  assert.equal(independent.confidence, 0.99);
+  assert.deepEqual(independent.flags, []);
+  assert.match(independent.explanation, /independent, combined: 0\.99$/);
+  const shared = mergeSightings([LAN], reports, { sharedOrigins: sharedOriginsFor("test:///default") })
+    .nics[0].addresses[0];
+  assert.equal(shared.confidence, 0.9);
+  assert.deepEqual(shared.flags, ["same-origin"]);
+  assert.match(
+    shared.explanation,
+    /count once \(libvirt's test driver invents one answer for all three\): 0\.9/,
+  );
+  // a plan is still independent of them
+  const planned = mergeSightings([LAN], [...reports, ok("plan", [{ mac: LAN.mac, address: "10.0.0.5" }])], {
+    sharedOrigins: sharedOriginsFor("test+unix:///default"),
+  }).nics[0].addresses[0];
+  assert.equal(planned.confidence, 0.94);
+});
+
+Deno.test("mergeSightings: sources with identical answers count once, even undeclared", () => {
+  const answer = [
+    { mac: NIC_A.mac, address: "10.0.0.5", interfaceName: "testnet0", prefix: 24 },
+    { mac: NIC_B.mac, address: "10.0.0.6", interfaceName: "testnet1", prefix: 24 },
+  ];
+  const { nics } = mergeSightings([NIC_A, NIC_B], [
+    ok("lease", answer),
+    ok("agent", answer),
+    ok("arp", answer),
+  ]);
+  for (const n of nics) {
+    assert.equal(n.addresses[0].confidence, 0.9);
+    assert.deepEqual(n.addresses[0].flags, ["same-origin"]);
+    assert.match(n.addresses[0].explanation, /gave identical answers/);
+  }
+  // one differing field (the agent's guest-side name) makes them independent again
+  const agent = answer.map((s, i) => ({ ...s, interfaceName: `eth${i}` }));
+  const apart = mergeSightings([NIC_A, NIC_B], [ok("lease", answer), ok("agent", agent)]);
+  assert.equal(apart.nics[0].addresses[0].confidence, 0.98);
+});
+
+Deno.test("sharedOriginsFor: only the test driver's sources are one answer", () => {
+  assert.deepEqual(sharedOriginsFor("test:///default")[0].sources, ["lease", "agent", "arp"]);
+  assert.equal(sharedOriginsFor("TEST+unix:///default").length, 1);
+  for (const uri of ["qemu:///system", "qemu+tcp://10.77.9.2/system", "testx:///", ""]) {
+    assert.deepEqual(sharedOriginsFor(uri), [], uri);
+  }
+});
+
+Deno.test("subnetsOf: a network's <ip> elements as subnets, with host bits cleared", () => {
+  const xml = `<network><name>n</name>
+    <ip address='10.66.1.1' netmask='255.255.255.0'><dhcp><range start='10.66.1.100' end='10.66.1.250'/></dhcp></ip>
+    <ip address='172.16.5.1' prefix='20'/>
+    <ip family='ipv6' address='fd00:66:0:1::1' prefix='64'/>
+    <ip address='10.9.9.1' netmask='255.0.255.0'/>
+    <ip address='10.8.8.1'/></network>`;
+  assert.deepEqual(subnetsOf(xml), ["10.66.1.0/24", "172.16.0.0/20", "fd00:66:0:1::/64", "10.8.8.0/24"]);
+  assert.deepEqual(subnetsOf("<network><name>bare</name></network>"), []);
 });

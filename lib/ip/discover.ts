@@ -5,7 +5,8 @@ import { lookupDomain } from "../domain.ts";
 import type { ConnectionPool } from "../pool.ts";
 import { parseCidr } from "./addresses.ts";
 import type { AddressCache } from "./cache.ts";
-import { mergeSightings } from "./merge.ts";
+import { mergeSightings, sharedOriginsFor } from "./merge.ts";
+import { networkSubnets } from "./sources/_network_facts.ts";
 import { agentSource } from "./sources/agent.ts";
 import { arpSource } from "./sources/arp.ts";
 import { leaseSource } from "./sources/lease.ts";
@@ -138,6 +139,22 @@ async function runSource(
 
 class SourceTimeout extends Error {}
 
+/**
+ * Gives each NIC on a libvirt network that network's subnets (its XML, shared for 5 s across
+ * discoveries), so that the merge can flag an address outside them. A network that cannot be read
+ * leaves its NICs without subnets: nothing is judged rather than everything.
+ */
+async function addSubnets(target: DiscoveryTarget): Promise<void> {
+  const names = [
+    ...new Set(target.nics.filter((n) => n.type === "network" && n.network).map((n) => n.network!)),
+  ];
+  await Promise.all(names.map(async (name) => {
+    const subnets = await networkSubnets(target.connection, name).catch(() => []);
+    if (subnets.length === 0) return;
+    for (const nic of target.nics) if (nic.network === name && nic.type === "network") nic.subnets = subnets;
+  }));
+}
+
 /** libvirt's message without our "Cannot ..." prefix, which the report's context already gives. */
 function describe(error: unknown): string {
   if (error && typeof error === "object" && "libvirtMessage" in error) {
@@ -168,6 +185,7 @@ export async function discover(domain: Domain, options: DiscoverOptions = {}): P
   await options.cache?.ready(uri); // subscribed before reading: no change can slip in unseen
 
   const target = await readTarget(domain);
+  await addSubnets(target);
   const { domain: _d, connection: _c, ...facts } = target;
   const wanted = new Set(options.sources ?? FAST_ORDER);
   const all = options.sourceImplementations ?? defaultSources({ macRule: options.macRule, now: options.now });
@@ -179,6 +197,7 @@ export async function discover(domain: Domain, options: DiscoverOptions = {}): P
   const mergeOptions = {
     family: options.family ?? "any",
     exclude: (options.exclude ?? []).map(parseCidr),
+    sharedOrigins: sharedOriginsFor(uri),
   } as const;
 
   let reports: SourceReport[];

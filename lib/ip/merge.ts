@@ -1,6 +1,6 @@
 // Merging what the sources saw into addresses per NIC, with a confidence each, and saying why a NIC
 // has none. Pure: no I/O, no clock but the one passed in, so every case is table-testable.
-import { type Cidr, inCidr, unusable } from "./addresses.ts";
+import { type Cidr, inCidr, parseCidr, unusable } from "./addresses.ts";
 import {
   type DiscoveredAddress,
   EVIDENCE,
@@ -20,12 +20,47 @@ export const BASE_CONFIDENCE: Record<string, number> = {
   plan: 0.4, // the automation assigned it; true only if the guest uses it
 };
 
+/**
+ * Sources that are one answer on some libvirt drivers, by driver (the URI scheme before any
+ * `+transport`): libvirt's test driver answers the lease, agent and ARP sources of
+ * virDomainInterfaceAddresses from one invented table (the network's DHCP start plus an offset), so
+ * their agreement confirms nothing.
+ */
+export const SHARED_ORIGINS: Readonly<Record<string, { sources: SourceName[]; reason: string }[]>> = {
+  test: [{
+    sources: ["lease", "agent", "arp"],
+    reason: "libvirt's test driver invents one answer for all three",
+  }],
+};
+
+/**
+ * The groups of sources that give one answer on the driver of `uri` (see {@link SHARED_ORIGINS}).
+ *
+ * @param uri a libvirt connection URI
+ * @returns the groups, empty for drivers whose sources are independent
+ * @example
+ * ```ts
+ * import { sharedOriginsFor } from "./merge.ts";
+ * console.log(sharedOriginsFor("test+unix:///default")[0].sources); // ["lease", "agent", "arp"]
+ * ```
+ */
+export function sharedOriginsFor(uri: string): { sources: SourceName[]; reason: string }[] {
+  const driver = /^([a-z0-9]+)[+:]/i.exec(uri)?.[1]?.toLowerCase() ?? "";
+  return SHARED_ORIGINS[driver] ?? [];
+}
+
 /** Options of {@link mergeSightings}. */
 export interface MergeOptions {
   /** Keep only this family; "any" keeps both and prefers IPv4. Default "any". */
   family?: "ipv4" | "ipv6" | "any";
   /** Ranges whose addresses are dropped (docker bridges, management networks). */
   exclude?: Cidr[];
+  /**
+   * Groups of sources known to be one answer (on the test driver: lease, agent and arp; see
+   * {@link sharedOriginsFor}): their agreement counts once. Sources whose whole answers are identical
+   * (every MAC, interface name, address and prefix) are counted once as well, declared or not.
+   */
+  sharedOrigins?: { sources: SourceName[]; reason: string }[];
 }
 
 /** The result of a merge. */
@@ -47,16 +82,74 @@ function combine(values: number[]): number {
   return 1 - values.reduce((rest, c) => rest * (1 - c), 1);
 }
 
+const round = (value: number) => Math.round(value * 1000) / 1000;
+
+/** How much an address outside its NIC's network subnet keeps of its confidence. */
+const OUTSIDE_SUBNET = 0.3;
+
+/**
+ * Which evidence each source's sightings count as: its kind ({@link EVIDENCE}), except that sources
+ * known to share an origin, or whose answers are identical, are one origin.
+ */
+function originsOf(
+  reports: SourceReport[],
+  shared: { sources: SourceName[]; reason: string }[],
+): { origin: Map<SourceName, string>; reasons: Map<string, string> } {
+  const origin = new Map<SourceName, string>(
+    (Object.keys(EVIDENCE) as SourceName[]).map((s) => [s, EVIDENCE[s]]),
+  );
+  const reasons = new Map<string, string>();
+  const join = (sources: SourceName[], reason: string) => {
+    const old = new Set(sources.map((s) => origin.get(s)!));
+    if (old.size < 2) return;
+    const name = [...old].sort().join("+");
+    for (const [s, o] of origin) if (old.has(o)) origin.set(s, name);
+    for (const o of old) reasons.delete(o);
+    reasons.set(name, reason);
+  };
+  for (const group of shared) join(group.sources, group.reason);
+  const key = (r: SourceReport) =>
+    r.sightings.map((s) => `${s.mac ?? ""}|${s.interfaceName ?? ""}|${s.address}|${s.prefix ?? ""}`)
+      .sort().join(",");
+  const live = reports.filter((r) => r.status === "ok" && r.source !== "plan" && r.sightings.length > 0);
+  for (const [i, a] of live.entries()) {
+    for (const b of live.slice(i + 1)) {
+      if (origin.get(a.source) !== origin.get(b.source) && key(a) === key(b)) {
+        join([a.source, b.source], `${a.source} and ${b.source} gave identical answers`);
+      }
+    }
+  }
+  return { origin, reasons };
+}
+
 /**
  * Merges the sources' sightings into addresses per NIC.
  *
  * Rules: sightings are matched to NICs by MAC (case-insensitive), else by host device name; loopback,
  * link-local, multicast and excluded addresses are dropped (and listed as ignored). Evidence from
- * independent kinds (agent, DHCP, neighbour table, plan) combines; the two DHCP sources count once.
- * An expired lease counts 0.15, a lease superseded by a newer one for the same MAC 0.2; an address
- * the agent does not report although it reports others of that family on the NIC is cut to 30%
- * ("contradicted": a stale lease after MAC reuse); a planned address no live source confirms while
- * live sources see another is cut to 0.1.
+ * independent origins combines; sources of one origin count once (the two DHCP sources; sources
+ * `options.sharedOrigins` declares one answer, such as the test driver's lease, agent and arp; sources
+ * whose answers are identical), with the flag "same-origin". An expired lease counts 0.15, a lease
+ * superseded by a newer one for the same MAC 0.2; an address the agent does not report although it
+ * reports others of that family on the NIC is cut to 30% ("contradicted": a stale lease after MAC
+ * reuse); a planned address no live source confirms while live sources see another is cut to 0.1; an
+ * address outside the subnets of the NIC's network (`Nic.subnets`) is cut to 30% ("outside-subnet").
+ * Every address carries the reasoning in `explanation`.
+ *
+ * @param nics the domain's NICs (with their network's subnets when known)
+ * @param reports what each source reported
+ * @param options family, exclusions, sources that are one answer
+ * @returns the addresses of each NIC, best first, and the sightings dropped
+ * @example
+ * ```ts
+ * import { mergeSightings } from "./merge.ts";
+ * const nic = { mac: "52:54:00:00:00:0a", type: "network", network: "lan", subnets: ["10.0.0.0/24"] };
+ * const { nics } = mergeSightings([nic], [{
+ *   source: "lease", status: "ok", tookMs: 0.2,
+ *   sightings: [{ source: "lease", mac: nic.mac, address: "10.0.1.5", family: "ipv4" }],
+ * }]);
+ * console.log(nics[0].addresses[0].flags); // ["outside-subnet"]
+ * ```
  */
 export function mergeSightings(nics: Nic[], reports: SourceReport[], options: MergeOptions = {}): Merged {
   const family = options.family ?? "any";
@@ -87,6 +180,7 @@ export function mergeSightings(nics: Nic[], reports: SourceReport[], options: Me
       addresses.set(sighting.address, [...(addresses.get(sighting.address) ?? []), sighting]);
     }
   }
+  const { origin, reasons } = originsOf(reports, options.sharedOrigins ?? []);
 
   const result: NicAddresses[] = nics.map((nic) => {
     const addresses = byNic.get(nic.mac)!;
@@ -95,14 +189,21 @@ export function mergeSightings(nics: Nic[], reports: SourceReport[], options: Me
       [...addresses.values()].flat().filter((s) => s.source === "agent").map((s) => s.address),
     );
     const liveSaw = new Set([...addresses.values()].flat().filter(live).map((s) => s.address));
+    const subnets = (nic.subnets ?? []).flatMap((text) => {
+      try {
+        return [parseCidr(text)];
+      } catch {
+        return []; // a subnet that does not parse cannot judge an address
+      }
+    });
     const merged: DiscoveredAddress[] = [];
     for (const [address, sightings] of addresses) {
       const sources = [...new Set(sightings.map((s) => s.source))] as SourceName[];
       const flags: string[] = [];
-      const evidence = new Map<string, number>();
+      // origin -> its best value, and the sources (with their own values) that make it up
+      const evidence = new Map<string, { value: number; parts: Map<SourceName, number> }>();
       for (const s of sightings) {
-        const kind = EVIDENCE[s.source];
-        let value = BASE_CONFIDENCE[kind];
+        let value = BASE_CONFIDENCE[EVIDENCE[s.source]];
         if (s.notes?.includes("expired")) {
           value = 0.15;
           flags.push("expired-lease");
@@ -110,39 +211,66 @@ export function mergeSightings(nics: Nic[], reports: SourceReport[], options: Me
           value = 0.2;
           flags.push("superseded-lease");
         }
-        evidence.set(kind, Math.max(evidence.get(kind) ?? 0, value));
+        const key = origin.get(s.source)!;
+        const entry = evidence.get(key) ?? { value: 0, parts: new Map() };
+        entry.value = Math.max(entry.value, value);
+        entry.parts.set(s.source, Math.max(entry.parts.get(s.source) ?? 0, value));
+        evidence.set(key, entry);
       }
-      let confidence = combine([...evidence.values()]);
-      const kinds = [...evidence.keys()];
-      if (kinds.length === 1 && kinds[0] === "neighbour") flags.push("arp-only");
+      let confidence = combine([...evidence.values()].map((e) => e.value));
+      const said = [...evidence].map(([key, e]) => {
+        const parts = [...e.parts].map(([s, v]) => `${s} ${v}`).join(", ");
+        const kinds = new Set([...e.parts.keys()].map((s) => EVIDENCE[s]));
+        if (kinds.size < 2) return parts;
+        flags.push("same-origin");
+        return `${parts} count once (${reasons.get(key) ?? "one origin"}): ${e.value}`;
+      });
+      const steps = [
+        evidence.size > 1 ? `${said.join("; ")}; independent, combined: ${round(confidence)}` : said[0],
+      ];
+      const kinds = new Set(sightings.map((s) => EVIDENCE[s.source]));
+      if (kinds.size === 1 && kinds.has("neighbour")) flags.push("arp-only");
       const familyOfThis = sightings[0].family;
-      const agentOthers = [...agentSaw].some((a) =>
+      const agentOthers = [...agentSaw].filter((a) =>
         a !== address && addresses.get(a)![0].family === familyOfThis
       );
-      if (!agentSaw.has(address) && agentOthers && !kinds.includes("agent")) {
+      if (!agentSaw.has(address) && agentOthers.length > 0 && !kinds.has("agent")) {
         confidence *= 0.3;
         flags.push("contradicted-by-agent");
+        steps.push(`the agent reports ${agentOthers.join(", ")} instead: x0.3 = ${round(confidence)}`);
       }
-      if (kinds.length === 1 && kinds[0] === "plan") {
-        const liveOthers = [...liveSaw].some((a) =>
+      if (kinds.size === 1 && kinds.has("plan")) {
+        const liveOthers = [...liveSaw].filter((a) =>
           a !== address && addresses.get(a)![0].family === familyOfThis
         );
-        if (liveOthers) {
+        if (liveOthers.length > 0) {
           confidence = 0.1;
           flags.push("contradicted-plan");
+          steps.push(`planned, but live sources see ${liveOthers.join(", ")}: 0.1`);
         } else {
           flags.push("unconfirmed-plan");
+          steps.push("planned, no live source confirms it");
         }
       }
+      const ofFamily = subnets.filter((c) => c.family === familyOfThis);
+      if (ofFamily.length > 0 && !ofFamily.some((c) => inCidr(address, c))) {
+        confidence *= OUTSIDE_SUBNET;
+        flags.push("outside-subnet");
+        steps.push(
+          `outside ${ofFamily.map((c) => c.text).join(", ")}, the subnet of ${
+            nic.network ? `network ${nic.network}` : "the NIC's network"
+          }: x${OUTSIDE_SUBNET} = ${round(confidence)}`,
+        );
+      }
+      const prefix = sightings.find((s) => s.prefix !== undefined)?.prefix;
       merged.push({
         address,
         family: familyOfThis,
-        ...(sightings.find((s) => s.prefix !== undefined)?.prefix !== undefined
-          ? { prefix: sightings.find((s) => s.prefix !== undefined)!.prefix }
-          : {}),
-        confidence: Math.round(confidence * 1000) / 1000,
+        ...(prefix !== undefined ? { prefix } : {}),
+        confidence: round(confidence),
         sources,
         flags: [...new Set(flags)],
+        explanation: steps.join("; "),
       });
     }
     const preferred = family === "ipv6" ? "ipv6" : "ipv4";

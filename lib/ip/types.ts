@@ -16,6 +16,12 @@ export interface Nic {
   target?: string;
   /** The emulated device model, e.g. "virtio", "e1000". */
   model?: string;
+  /**
+   * The subnets of the libvirt network the NIC is on (from the network's `<ip>` elements, e.g.
+   * "10.66.1.0/24"): an address of a family these cover but outside all of them is implausible and is
+   * flagged "outside-subnet". Absent when unknown (bridged NICs, a network that cannot be read).
+   */
+  subnets?: string[];
 }
 
 /** The names of the sources, in the order fast mode asks them. */
@@ -130,8 +136,14 @@ export interface DiscoveredAddress {
   confidence: number;
   /** The sources that saw it. */
   sources: SourceName[];
-  /** Why the confidence is what it is: "expired-lease", "arp-only", "unconfirmed-plan", "contradicted", ... */
+  /**
+   * Why the confidence is what it is: "expired-lease", "superseded-lease", "arp-only",
+   * "unconfirmed-plan", "contradicted-plan", "contradicted-by-agent", "outside-subnet" (not in the NIC's
+   * network's subnet), "same-origin" (sources that are one answer were counted once).
+   */
   flags: string[];
+  /** The reasoning in words: each source's evidence, what was counted once, and each demotion. */
+  explanation: string;
 }
 
 /** The addresses of one NIC, best first. */

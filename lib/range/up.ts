@@ -63,8 +63,17 @@ export interface UpOptions extends RangeHooks {
   waitForAddresses?: boolean;
   /** How long to wait for each guest's address, ms. Default 120,000. */
   addressTimeoutMs?: number;
-  /** The least discovery confidence that counts as an address. Default 0.5. */
+  /**
+   * The least discovery confidence that counts as an address. Default 0.5; on libvirt's test driver
+   * (`test://`, `test+unix://`), which invents its addresses (often outside the network's subnet, so
+   * flagged and demoted), 0: whatever it reports counts, with its flags, since waiting changes nothing.
+   */
   minConfidence?: number;
+}
+
+/** `UpOptions.minConfidence` unless given: 0 on the test driver (see there), else 0.5. */
+function minConfidenceFor(uri: string, options: UpOptions): number {
+  return options.minConfidence ?? (/^test[+:]/i.test(uri) ? 0 : 0.5);
 }
 
 /** A guest's address as `up` or `reset` found it. */
@@ -81,6 +90,8 @@ export interface GuestAddress {
   confidence: number;
   /** The discovery sources that saw it, e.g. "lease", "agent". */
   sources: string[];
+  /** Discovery's flags on it, e.g. "outside-subnet", "same-origin" (see DiscoveredAddress). */
+  flags?: string[];
   /** How long waiting for the address took, ms. */
   waitedMs: number;
 }
@@ -422,6 +433,8 @@ export async function upRange(
   // domains: define (unless kept) and start (unless running)
   const wantAddresses = options.waitForAddresses !== false;
   const firstLook = new Map<string, GuestAddress>();
+  // each network's subnet, so that the first look flags an address outside it as discovery does
+  const subnets = new Map((range.description.networks ?? []).map((n) => [n.name, n.subnet]));
   await steps.phase("domain", range.guests, (g) => ({ target: g.name, host: g.hostId }), async (g) => {
     const item = planned("domain", g.name, g.hostId)!;
     const startStep = `start domain ${JSON.stringify(g.name)} on ${g.hostId}`;
@@ -447,7 +460,7 @@ export async function upRange(
         // a first look at the lease while the handle is here: on a driver that answers at once (the
         // test driver, a guest that kept its lease) the address phase then needs no call for it
         if (wantAddresses) {
-          const early = await leaseFirstLook(domain, g, options).catch(() => undefined);
+          const early = await leaseFirstLook(domain, g, options, subnets).catch(() => undefined);
           if (early) firstLook.set(g.name, early);
         }
       } finally {
@@ -493,12 +506,14 @@ async function leaseFirstLook(
   domain: Domain,
   guest: ExpandedGuest,
   options: UpOptions,
+  subnets: ReadonlyMap<string, string>,
 ): Promise<GuestAddress | undefined> {
   const t0 = performance.now();
   const nics: Nic[] = guest.nics.map((n) => ({
     mac: normalizeMac(n.mac) ?? n.mac,
     type: "network",
     network: n.network,
+    ...(subnets.has(n.network) ? { subnets: [subnets.get(n.network)!] } : {}),
   }));
   const interfaces = await interfaceAddresses(domain, "lease");
   const sightings = interfaces.flatMap((iface) =>
@@ -515,7 +530,7 @@ async function leaseFirstLook(
   const merged = mergeSightings(nics, [{ source: "lease", status: "ok", tookMs, sightings }], {
     family: "ipv4",
   });
-  const min = options.minConfidence ?? 0.5;
+  const min = minConfidenceFor(guest.uri, options);
   const best = merged.nics
     .flatMap((n) => n.addresses.map((a) => ({ ...a, mac: n.nic.mac })))
     .filter((a) => a.family === "ipv4" && a.confidence >= min)
@@ -528,6 +543,7 @@ async function leaseFirstLook(
     mac: best.mac,
     confidence: best.confidence,
     sources: best.sources,
+    flags: best.flags,
     waitedMs: 0,
   };
 }
@@ -563,7 +579,7 @@ export async function waitForGuests(
         using domain = await lookupDomain(conn, g.name);
         return await waitForAddress(domain, {
           timeoutMs: options.addressTimeoutMs ?? 120_000,
-          minConfidence: options.minConfidence ?? 0.5,
+          minConfidence: minConfidenceFor(g.uri, options),
           family: "ipv4",
         });
       }, { idempotent: true });
@@ -574,6 +590,7 @@ export async function waitForGuests(
         mac: found.address.mac,
         confidence: found.address.confidence,
         sources: found.address.sources,
+        flags: found.address.flags,
         waitedMs: found.waitedMs,
       });
       steps.mark(`address of ${JSON.stringify(g.name)}`);

@@ -3,7 +3,7 @@
 // read once per short window and shared (failures too: a driver without leases says so once).
 import type { Connection } from "../../connection.ts";
 import { type DhcpLease, dhcpLeases, lookupNetwork } from "../../network.ts";
-import { reservationsOf } from "./plan.ts";
+import { reservationsOf, subnetsOf } from "./plan.ts";
 
 const memo = new Map<string, { until: number; value: Promise<unknown> }>();
 
@@ -28,12 +28,25 @@ export function networkLeases(connection: Connection, network: string): Promise<
   });
 }
 
-/** A network's DHCP host reservations by MAC, shared for 5 s (they change with the network's XML). */
-export function networkReservations(connection: Connection, network: string): Promise<Map<string, string[]>> {
-  return remember(`reservations ${connection.uri} ${network}`, 5_000, async () => {
+/** A network's XML, shared for 5 s: reservations and subnets both come from it. */
+function networkXml(connection: Connection, network: string): Promise<string> {
+  return remember(`xml ${connection.uri} ${network}`, 5_000, async () => {
     using net = await lookupNetwork(connection, network);
-    return reservationsOf(await net.xmlDesc());
+    return await net.xmlDesc();
   });
+}
+
+/** A network's DHCP host reservations by MAC, shared for 5 s (they change with the network's XML). */
+export async function networkReservations(
+  connection: Connection,
+  network: string,
+): Promise<Map<string, string[]>> {
+  return reservationsOf(await networkXml(connection, network));
+}
+
+/** A network's subnets ("10.66.1.0/24"), from its XML's `<ip>` elements, shared for 5 s. */
+export async function networkSubnets(connection: Connection, network: string): Promise<string[]> {
+  return subnetsOf(await networkXml(connection, network));
 }
 
 /** Forgets everything remembered (tests). */
