@@ -450,3 +450,14 @@ export {
   QemuMonitorEventStream,
   type QemuMonitorReply,
 } from "./lib/qemu.ts";
+// The range's Ansible inventory (dynamic-inventory JSON, INI, YAML) and plausible addresses (issue 14).
+export {
+  groupName,
+  type InventoryGroup,
+  inventoryHost,
+  type InventoryOptions,
+  type InventoryValue,
+  type RangeInventory,
+  rangeInventory,
+} from "./lib/range/inventory.ts";
+export { SHARED_ORIGINS, sharedOriginsFor } from "./lib/ip/merge.ts";

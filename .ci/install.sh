@@ -35,4 +35,6 @@ if [[ ${1:-} != --demo ]]; then
   bash tests/integration/lab/lab.sh install
   # the comparison benchmark's contenders and the tests' tools
   apt_install gcc libc6-dev libvirt-dev python3-libvirt util-linux
+  # the inventory tests read ours back with ansible-inventory; range.ts graph renders SVG with dot
+  apt_install ansible-core graphviz
 fi

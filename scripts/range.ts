@@ -44,7 +44,8 @@ const usage = `usage: range.ts up|down|status|reset|snapshot|plan|inventory FILE
   snapshot    take the snapshot (--name, default the description's, "clean") of every guest
   reset       revert every guest to the snapshot and wait for addresses
   plan        what up would create, keep, or cannot do (conflicts)
-  inventory   the inventory: --format json (default), ini or yaml (Ansible)
+  inventory   the inventory: --format json (default), ini or yaml (Ansible); as an Ansible inventory
+              script: --list (the JSON, exit 0) or --host NAME (one host's variables)
 exit: 0 done, 1 failed part-way / conflicts / guests without address, 2 usage or description error`;
 
 const commands = ["up", "down", "status", "reset", "snapshot", "plan", "inventory"];
@@ -67,6 +68,8 @@ try {
       "no-wait": { type: "boolean", default: false },
       snapshot: { type: "boolean", default: false },
       name: { type: "string" },
+      list: { type: "boolean", default: false },
+      host: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   }));
@@ -225,6 +228,16 @@ try {
       const { ansibleIni, ansibleYaml, inventoryJson, rangeStatus } = await statusModule();
       const status = await rangeStatus(range, registry, { concurrency });
       if (status.counts.withAddress < status.counts.described) exit = 1;
+      // Ansible runs an inventory script with --list or --host NAME and wants JSON and exit 0
+      if (command === "inventory" && (values.list || values.host !== undefined)) {
+        const { inventoryHost } = await import("../lib/range/inventory.ts");
+        const value = values.host !== undefined
+          ? inventoryHost(status, values.host as string)
+          : inventoryJson(status);
+        console.log(JSON.stringify(value, null, json ? 2 : undefined));
+        exit = 0;
+        break;
+      }
       if (command === "inventory" && format !== "json") {
         console.log(format === "ini" ? ansibleIni(status) : ansibleYaml(status));
         break;

@@ -54,6 +54,15 @@ try {
     `\ninventory (Ansible INI), ${status.counts.withAddress}/${status.counts.described} with an address:\n`,
   );
   console.log(ansibleIni(status));
+  // what discovery knows: the test driver invents addresses (the DHCP start plus an offset), many
+  // outside their network's subnet, and answers lease, agent and arp from that one table
+  const firstAddresses = status.guests.flatMap((g) => g.nics.flatMap((n) => n.addresses.slice(0, 1)));
+  const outside = firstAddresses.filter((a) => a.flags.includes("outside-subnet")).length;
+  const plausible = status.guests.filter((g) => (g.confidence ?? 0) >= 0.5).length;
+  console.log(
+    `addresses: ${plausible}/${status.counts.described} guests with a plausible one (confidence >= 0.5); ` +
+      `${outside} of ${firstAddresses.length} NIC addresses lie outside their network's subnet (flagged, demoted)\n`,
+  );
 
   const snap = await snapshotRange(range, registry);
   console.log(`snapshot "${snap.snapshot}": ${snap.changed.length} guests in ${ms(snap.tookMs)}`);

@@ -79,7 +79,10 @@ for (const uri of ["test:///default", DAEMON_URI]) {
       assert.equal(up.created.length, 2 + 6 + 6, up.created.join("\n"));
       assert.equal(up.started.length, 6);
       assert.equal(up.addresses.length, 6);
-      for (const a of up.addresses) assert.ok(a.confidence >= 0.5, JSON.stringify(a));
+      // the test driver invents addresses, often outside the network's subnet: flagged, not refused
+      for (const a of up.addresses) {
+        assert.ok(a.confidence >= 0.5 || a.flags?.includes("outside-subnet"), JSON.stringify(a));
+      }
 
       const again = await upRange(range, pools, { addressTimeoutMs: 10_000 });
       assert.deepEqual(again.created, [], "a second up creates nothing");
@@ -90,8 +93,8 @@ for (const uri of ["test:///default", DAEMON_URI]) {
       const status = await rangeStatus(range, pools);
       assert.deepEqual(status.counts, { running: 6, present: 6, described: 6, withAddress: 6 });
       assert.equal(status.guests[0].nics[0].planned, "10.71.1.10");
-      assert.match(ansibleIni(status), new RegExp(`^\\[web\\]\\n${range.name}-web-1 ansible_host=`, "m"));
-      assert.match(ansibleYaml(status), /all:\n {2}vars:/);
+      assert.match(ansibleIni(status), new RegExp(`^\\[web\\]\\n${range.name}-web-1 .*range_guest=web`, "m"));
+      assert.match(ansibleYaml(status), new RegExp(`^all:\\n {2}children:\\n {4}${range.name}:\\n`, "m"));
 
       const snap = await snapshotRange(range, pools);
       assert.equal(snap.changed.length, 6);

@@ -15,7 +15,7 @@ export { type Cidr, inCidr, normalizeMac, parseCidr } from "./addresses.ts";
 export { discoverRange, type RangeEntry, type RangeHost, type RangeOptions } from "./batch.ts";
 export { AddressCache, type AddressCacheOptions, type AddressCacheStats } from "./cache.ts";
 export { defaultSources, discover, type DiscoverOptions } from "./discover.ts";
-export { mergeSightings } from "./merge.ts";
+export { mergeSightings, SHARED_ORIGINS, sharedOriginsFor } from "./merge.ts";
 export { isLocalUri } from "./sources/arp.ts";
 export { encodedMacRule, type MacRule } from "./sources/plan.ts";
 export { PLAN_NAMESPACE, readDomainXml } from "./target.ts";

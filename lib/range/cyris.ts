@@ -67,6 +67,11 @@ function section(doc: unknown, key: string): Obj[] {
   return [];
 }
 
+const ansibleGroup = (text: string) => {
+  const name = text.replace(/[^A-Za-z0-9_]/g, "_").slice(0, 63);
+  return /^[A-Za-z_]/.test(name) ? name : `_${name}`.slice(0, 63);
+};
+
 const safe = (text: string) => text.replace(/[^A-Za-z0-9_.-]/g, "_").replace(/^\./, "_");
 
 /**
@@ -197,6 +202,10 @@ export function cyrisToRange(text: string, options: CyrisOptions = {}): CyrisTra
           memory: options.memoryMiB ?? 1024,
           count: Number(g.number ?? 1),
           host: hostId,
+          // Ansible groups: the guest across instances (`desktop`) and the instance (`instance_2`)
+          ...(instances > 1
+            ? { groups: [ansibleGroup(guestId), `instance_${k}`].filter((x, j, all) => all.indexOf(x) === j) }
+            : {}),
           nics: (nicsOf.get(guestId) ?? []).sort((a, b) => a.eth - b.eth).map((n) => ({
             network: n.network,
           })),

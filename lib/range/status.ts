@@ -1,6 +1,7 @@
 /**
- * `rangeStatus`: each guest's state, host, NICs and discovered addresses (with confidence), and the
- * inventory built from it: JSON, and Ansible's INI and YAML inventory formats.
+ * `rangeStatus`: each guest's state, host, NICs and discovered addresses (with confidence and flags);
+ * the inventory built from it (./inventory.ts: Ansible's dynamic-inventory JSON, INI and YAML) is
+ * re-exported here.
  *
  * @example
  * ```ts ignore
@@ -18,7 +19,6 @@ import { lookupDomain } from "../domain.ts";
 import { isNotFound } from "../errors.ts";
 import { discover } from "../ip/discover.ts";
 import type { PoolRegistry } from "../pool.ts";
-import { toYaml } from "./_yaml.ts";
 import { asError, settleAll, verifiedRange } from "./_libvirt.ts";
 import type { Range } from "./description.ts";
 
@@ -30,8 +30,17 @@ export interface NicStatus {
   mac: string;
   /** The address planned in the description, if any. */
   planned?: string;
-  /** Addresses discovered, best first. */
-  addresses: { address: string; confidence: number; sources: string[] }[];
+  /**
+   * Addresses discovered, best first, with discovery's flags ("outside-subnet", "same-origin", ...)
+   * and its reasoning.
+   */
+  addresses: {
+    address: string;
+    confidence: number;
+    sources: string[];
+    flags: string[];
+    explanation: string;
+  }[];
 }
 
 /** One guest in the status. */
@@ -40,6 +49,8 @@ export interface GuestStatus {
   name: string;
   /** The guest kind's id in the description. */
   guest: string;
+  /** The kind's extra Ansible groups (`groups` in the description), when it names any. */
+  groups?: string[];
   /** Which copy of the guest kind, from 1. */
   index: number;
   /** The id of the host it runs on. */
@@ -101,6 +112,7 @@ export async function rangeStatus(
     const entry: GuestStatus = {
       name: g.name,
       guest: g.guestId,
+      ...(g.groups?.length ? { groups: [...g.groups] } : {}),
       index: g.index,
       host: g.hostId,
       uri: g.uri,
@@ -124,6 +136,8 @@ export async function rangeStatus(
             address: a.address,
             confidence: a.confidence,
             sources: a.sources,
+            flags: a.flags,
+            explanation: a.explanation,
           }));
         }
         if (found.best) {
@@ -151,88 +165,14 @@ export async function rangeStatus(
   };
 }
 
-/** An Ansible group name: letters, digits and "_". */
-function group(name: string): string {
-  return name.replace(/[^A-Za-z0-9_]/g, "_");
-}
-
-function hostVars(g: GuestStatus): Record<string, string | number> {
-  const vars: Record<string, string | number> = {};
-  if (g.address) vars.ansible_host = g.address;
-  vars.range_guest = g.guest;
-  vars.range_host = g.host;
-  vars.libvirt_uri = g.uri;
-  vars.state = g.state;
-  if (g.confidence !== undefined) vars.address_confidence = g.confidence;
-  g.nics.forEach((n, i) => {
-    vars[`nic${i}_network`] = n.network;
-    vars[`nic${i}_mac`] = n.mac;
-    if (n.addresses[0]) vars[`nic${i}_address`] = n.addresses[0].address;
-    if (n.planned) vars[`nic${i}_planned`] = n.planned;
-  });
-  return vars;
-}
-
-function groups(status: RangeStatus): Map<string, GuestStatus[]> {
-  const result = new Map<string, GuestStatus[]>();
-  const add = (name: string, g: GuestStatus) => result.set(name, [...(result.get(name) ?? []), g]);
-  for (const g of status.guests) {
-    add(group(g.guest), g);
-    add(`host_${group(g.host)}`, g);
-    for (const n of new Set(g.nics.map((n) => n.network))) add(`net_${group(n)}`, g);
-  }
-  return result;
-}
-
-/**
- * The inventory as a JSON-ready value: range, time, and each guest's addresses, NICs, host and
- * confidence.
- *
- * @param status from {@link rangeStatus}
- * @returns a plain value for JSON.stringify
- */
-export function inventoryJson(status: RangeStatus): Record<string, unknown> {
-  return {
-    range: status.range,
-    generatedAt: status.generatedAt,
-    counts: status.counts,
-    guests: status.guests,
-  };
-}
-
-/**
- * The inventory in Ansible's INI format: a group per guest kind, per host (`host_<id>`) and per
- * network (`net_<name>`), and `[<range>:children]` over the guest kinds.
- *
- * @param status from {@link rangeStatus}
- * @returns the INI text
- */
-export function ansibleIni(status: RangeStatus): string {
-  const lines = [`# range ${status.range}, ${status.generatedAt}`];
-  const quote = (v: string | number) =>
-    typeof v === "number" || /^[\w.:/+-]+$/.test(v) ? String(v) : JSON.stringify(v);
-  for (const [name, members] of groups(status)) {
-    lines.push("", `[${name}]`);
-    for (const g of members) {
-      lines.push(
-        [g.name, ...Object.entries(hostVars(g)).map(([k, v]) => `${k}=${quote(v)}`)].join(" "),
-      );
-    }
-  }
-  lines.push("", `[${group(status.range)}:children]`, ...new Set(status.guests.map((g) => group(g.guest))));
-  return lines.join("\n") + "\n";
-}
-
-/**
- * The inventory in Ansible's YAML format (`all: children: ...`).
- *
- * @param status from {@link rangeStatus}
- * @returns the YAML text
- */
-export function ansibleYaml(status: RangeStatus): string {
-  const children: Record<string, unknown> = {};
-  for (const [name, members] of groups(status)) {
-    children[name] = { hosts: Object.fromEntries(members.map((g) => [g.name, hostVars(g)])) };
-  }
-  return toYaml({ all: { vars: { range: status.range }, children } });
-}
+export {
+  ansibleIni,
+  ansibleYaml,
+  type InventoryGroup,
+  inventoryHost,
+  inventoryJson,
+  type InventoryOptions,
+  type InventoryValue,
+  type RangeInventory,
+  rangeInventory,
+} from "./inventory.ts";

@@ -32,6 +32,7 @@ export interface GuestPlan {
   baseImage?: BaseImageSpec;
   kernel?: KernelSpec;
   nics: { network: string; address?: bigint; mac?: string }[];
+  groups: string[];
 }
 
 /** The sections a guest refers to. */
@@ -54,7 +55,34 @@ const FIELDS = [
   "agent",
   "diskMiB",
   "nics",
+  "groups",
 ];
+
+/** An Ansible group name (what `groups` lists). */
+const GROUP_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+function checkGroups(c: Checker, value: unknown, p: Path): string[] | undefined {
+  if (value === undefined) return [];
+  const list = c.list(value, [...p, "groups"], false);
+  const groups: string[] = [];
+  let bad = !Array.isArray(value);
+  list.forEach((entry, j) => {
+    const text = c.string(entry, [...p, "groups", j]);
+    if (text === undefined) {
+      if (entry === undefined || entry === null) c.add([...p, "groups", j], "is empty: name a group");
+      bad = true;
+    } else if (!GROUP_NAME.test(text) || ["all", "ungrouped"].includes(text)) {
+      c.add(
+        [...p, "groups", j],
+        `${
+          c.q(text)
+        } is not an Ansible group name: use 1-63 letters, digits and "_", not starting with a digit (and not "all" or "ungrouped")`,
+      );
+      bad = true;
+    } else if (!groups.includes(text)) groups.push(text);
+  });
+  return bad ? undefined : groups;
+}
 
 function checkKernel(c: Checker, value: unknown, p: Path): KernelSpec | undefined {
   const k = c.object(value, [...p, "kernel"], ["kernel", "initrd", "cmdline"], ["kernel"]);
@@ -199,6 +227,7 @@ export function checkGuest(
   }
   const kernel = o.kernel === undefined ? undefined : checkKernel(c, o.kernel, p);
   const placement = checkPlacement(c, o, p, ctx.hosts);
+  const groups = checkGroups(c, o.groups, p);
   const nics = c.list(o.nics, [...p, "nics"], false).map((n, j) =>
     checkNic(c, n, [...p, "nics", j], count ?? 1, ctx.networks)
   );
@@ -206,7 +235,8 @@ export function checkGuest(
     (o.kernel !== undefined && kernel === undefined) ||
     (o.baseImage !== undefined && baseImage === undefined) ||
     (o.vcpus !== undefined && vcpus === undefined) || (o.diskMiB !== undefined && diskMiB === undefined) ||
-    (o.agent !== undefined && agent === undefined) || (o.type !== undefined && type === undefined);
+    (o.agent !== undefined && agent === undefined) || (o.type !== undefined && type === undefined) ||
+    groups === undefined;
   if (id === undefined || memory === undefined || count === undefined || placement.length === 0 || problems) {
     return undefined;
   }
@@ -223,5 +253,6 @@ export function checkGuest(
     ...(baseImage ? { baseImage } : {}),
     ...(kernel ? { kernel } : {}),
     nics: nics as GuestPlan["nics"],
+    groups: groups!,
   };
 }

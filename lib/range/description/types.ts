@@ -98,6 +98,12 @@ export interface GuestSpec {
   diskMiB?: number;
   /** The NICs, each on a network of the description. */
   nics?: NicSpecInput[];
+  /**
+   * Extra Ansible inventory groups every instance of this kind is in (besides the kind's own, its
+   * networks' and its host's): letters, digits and "_". A CyRIS import names the guest across
+   * instances (`desktop`) and the instance (`instance_1`).
+   */
+  groups?: string[];
 }
 
 /** The whole description, as written. */
@@ -160,6 +166,8 @@ export interface ExpandedGuest {
   diskMiB: number;
   /** Its NICs, with MACs and planned addresses. */
   nics: ExpandedNic[];
+  /** The extra Ansible groups of its kind (`GuestSpec.groups`), when it names any. */
+  groups?: string[];
 }
 
 /** A validated description and its expansion. */
