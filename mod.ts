@@ -461,3 +461,13 @@ export {
   rangeInventory,
 } from "./lib/range/inventory.ts";
 export { SHARED_ORIGINS, sharedOriginsFor } from "./lib/ip/merge.ts";
+export {
+  graphDot,
+  type GraphEdge,
+  graphMermaid,
+  type GraphNode,
+  type RangeGraph,
+  rangeGraph,
+  renderSvg,
+  type RenderSvgOptions,
+} from "./lib/range/graph.ts";

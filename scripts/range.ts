@@ -6,6 +6,7 @@
  *   deno run --allow-ffi --allow-read https://.../scripts/range.ts plan range.yaml
  *   deno run --allow-ffi --allow-read https://.../scripts/range.ts up range.yaml --snapshot
  *   deno run --allow-ffi --allow-read https://.../scripts/range.ts inventory range.yaml --format ini
+ *   deno run --allow-ffi --allow-read --allow-run=dot https://.../scripts/range.ts graph range.yaml --format svg
  *   deno run --allow-ffi --allow-read https://.../scripts/range.ts reset range.yaml
  *   deno run --allow-ffi --allow-read https://.../scripts/range.ts down range.yaml
  *
@@ -33,8 +34,8 @@ const resetRange = async (...a: Parameters<typeof import("../lib/range/snapshot.
   (await import("../lib/range/snapshot.ts")).resetRange(...a);
 const statusModule = () => import("../lib/range/status.ts");
 
-const usage = `usage: range.ts up|down|status|reset|snapshot|plan|inventory FILE
-                [--json] [--format json|ini|yaml] [--concurrency N] [--timeout SECONDS]
+const usage = `usage: range.ts up|down|status|reset|snapshot|plan|inventory|graph FILE
+                [--json] [--format json|ini|yaml|mermaid|dot|svg] [--concurrency N] [--timeout SECONDS]
                 [--no-wait] [--snapshot [NAME]] [--name SNAPSHOT]
 
   up          create what is missing, start guests, wait for their addresses (--no-wait: do not)
@@ -46,9 +47,11 @@ const usage = `usage: range.ts up|down|status|reset|snapshot|plan|inventory FILE
   plan        what up would create, keep, or cannot do (conflicts)
   inventory   the inventory: --format json (default), ini or yaml (Ansible); as an Ansible inventory
               script: --list (the JSON, exit 0) or --host NAME (one host's variables)
+  graph       a picture of hosts, networks, guests and addresses: --format mermaid (default), dot, or
+              svg (Graphviz's dot, needs --allow-run=dot)
 exit: 0 done, 1 failed part-way / conflicts / guests without address, 2 usage or description error`;
 
-const commands = ["up", "down", "status", "reset", "snapshot", "plan", "inventory"];
+const commands = ["up", "down", "status", "reset", "snapshot", "plan", "inventory", "graph"];
 
 function fail(message: string): never {
   console.error(`range: ${message}\n\n${usage}`);
@@ -90,8 +93,9 @@ const concurrency = Number(values.concurrency);
 if (!Number.isInteger(concurrency) || concurrency < 1) fail("--concurrency must be a whole number >= 1");
 const timeoutSeconds = Number(values.timeout);
 if (!(timeoutSeconds > 0)) fail("--timeout must be a positive number of seconds");
-const format = (values.format as string | undefined) ?? "json";
-if (!["json", "ini", "yaml"].includes(format)) fail(`--format must be json, ini or yaml, got ${format}`);
+const formats = command === "graph" ? ["mermaid", "dot", "svg"] : ["json", "ini", "yaml"];
+const format = (values.format as string | undefined) ?? formats[0];
+if (!formats.includes(format)) fail(`--format of ${command} must be ${formats.join(", ")}, got ${format}`);
 const json = values.json as boolean;
 
 let range: Range;
@@ -133,7 +137,8 @@ function onProgress(e: RangeProgress): void {
 // start (25-100 ms) than a status takes, and they need neither keepalive nor events (scripts/vm_ip.ts
 // has the same policy). up/down/reset/snapshot keep it: they wait on events and run for long.
 if (
-  ["status", "inventory", "plan"].includes(command) && range.description.hosts.every((h) => isLocalUri(h.uri))
+  ["status", "inventory", "plan", "graph"].includes(command) &&
+  range.description.hosts.every((h) => isLocalUri(h.uri))
 ) {
   setEventLoopEnabled(false);
 }
@@ -221,6 +226,19 @@ try {
           } s`,
         );
       }
+      break;
+    }
+    case "graph": {
+      const { rangeStatus } = await statusModule();
+      const { graphDot, graphMermaid, renderSvg } = await import("../lib/range/graph.ts");
+      const status = await rangeStatus(range, registry, { concurrency });
+      console.log(
+        format === "mermaid"
+          ? graphMermaid(range, status)
+          : format === "dot"
+          ? graphDot(range, status)
+          : await renderSvg(graphDot(range, status)),
+      );
       break;
     }
     case "status":
