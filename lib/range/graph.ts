@@ -189,7 +189,8 @@ const EDGE_SAFE = /[A-Za-z0-9 ._,-]/;
  * networks: [{ name: lab-lan, mode: isolated, subnet: 10.20.0.0/24 }]
  * guests: [{ id: pc, memory: 64, nics: [{ network: lab-lan }] }]
  * `);
- * console.log("```mermaid\n" + graphMermaid(range) + "```");
+ * const fence = "`".repeat(3); // a Markdown code block GitHub renders as the picture
+ * console.log(`${fence}mermaid\n${graphMermaid(range)}${fence}`);
  * ```
  */
 export function graphMermaid(range: Range, status?: RangeStatus): string {
