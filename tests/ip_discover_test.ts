@@ -252,6 +252,22 @@ Deno.test("waitForAddress: a timeout explains per NIC and per source what was se
   assert.equal(error.last?.nics[0].addresses[0].address, "192.168.122.5");
 });
 
+Deno.test("waitForAddress: an address outside the NIC's network does not qualify, and the timeout says why", async () => {
+  await using conn = await Connection.open("test:///default");
+  using dom: Domain = await lookupDomain(conn, "test");
+  const error = await waitForAddress(dom, {
+    timeoutMs: 150,
+    pollMs: 20,
+    sourceImplementations: [fake("lease", () => [sighting("lease", "10.9.9.9")])],
+  }).catch((e) => e);
+  assert.ok(error instanceof AddressTimeoutError, String(error));
+  assert.match(
+    error.message,
+    /10\.9\.9\.9 from lease \[outside-subnet\]: confidence 0\.24 < 0\.5 \(lease 0\.8; outside 192\.168\.122\.0\/24, the subnet of network default: x0\.3 = 0\.24\)/,
+  );
+  assert.deepEqual(error.last?.nics[0].nic.subnets, ["192.168.122.0/24"], "read from the network's XML");
+});
+
 Deno.test("waitForAddress: abort rejects with the signal's reason; a NIC that does not exist is named", async () => {
   await using conn = await Connection.open("test:///default");
   using dom = await lookupDomain(conn, "test");

@@ -185,7 +185,8 @@ export async function discover(domain: Domain, options: DiscoverOptions = {}): P
   await options.cache?.ready(uri); // subscribed before reading: no change can slip in unseen
 
   const target = await readTarget(domain);
-  await addSubnets(target);
+  // the networks' subnets are read while the sources run: the merge needs them, the sources do not
+  const subnets = addSubnets(target);
   const { domain: _d, connection: _c, ...facts } = target;
   const wanted = new Set(options.sources ?? FAST_ORDER);
   const all = options.sourceImplementations ?? defaultSources({ macRule: options.macRule, now: options.now });
@@ -206,6 +207,7 @@ export async function discover(domain: Domain, options: DiscoverOptions = {}): P
     const threshold = options.fastConfidence ?? 0.75;
     for (const [index, source] of sources.entries()) {
       reports.push(await runSource(source, session, facts, timeoutMs, options.signal));
+      await subnets;
       const { nics } = mergeSightings(target.nics, reports, mergeOptions);
       if (nics.length > 0 && nics.every((n) => (n.addresses[0]?.confidence ?? 0) >= threshold)) {
         for (const rest of sources.slice(index + 1)) {
@@ -224,6 +226,7 @@ export async function discover(domain: Domain, options: DiscoverOptions = {}): P
     reports = await Promise.all(sources.map((s) => runSource(s, session, facts, timeoutMs, options.signal)));
   }
 
+  await subnets;
   const merged = mergeSightings(target.nics, reports, mergeOptions);
   const preferred = options.family === "ipv6" ? "ipv6" : "ipv4";
   const candidates = merged.nics.flatMap((n) => n.addresses.map((a) => ({ ...a, mac: n.nic.mac })));

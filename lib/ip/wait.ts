@@ -92,7 +92,7 @@ export function explainWait(result: DiscoveryResult | undefined, options: WaitFo
     }
     for (const a of n.addresses) {
       const why = a.confidence < min
-        ? `confidence ${a.confidence} < ${min}`
+        ? `confidence ${a.confidence} < ${min}${a.flags.length ? ` (${a.explanation})` : ""}`
         : options.family && options.family !== "any" && a.family !== options.family
         ? `not ${options.family}`
         : "qualifies";
