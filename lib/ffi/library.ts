@@ -17,6 +17,8 @@ const libcSymbols = {
   free: { parameters: ["pointer"], result: "void" },
   /** void *malloc(size_t size) */
   malloc: { parameters: ["usize"], result: "pointer" },
+  /** uid_t geteuid(void): whose defaults libvirt's clients pick (root: qemu:///system) */
+  geteuid: { parameters: [], result: "u32" },
   /** void *dlopen(const char *filename, int flags) */
   dlopen: { parameters: ["buffer", "i32"], result: "pointer" },
   /** void *dlsym(void *handle, const char *symbol) */
@@ -193,4 +195,21 @@ export function formatVersion(version: number): string {
   const major = Math.floor(version / 1_000_000);
   const minor = Math.floor((version % 1_000_000) / 1_000);
   return `${major}.${minor}.${version % 1_000}`;
+}
+
+/**
+ * The process's effective user id, through libc (Deno's own `Deno.uid()` needs `--allow-sys`; this needs
+ * only the `--allow-ffi` the library needs anyway). Scripts use it to pick the default URI the way
+ * libvirt's clients do: `qemu:///system` for root, `qemu:///session` for anyone else.
+ *
+ * @returns the effective uid
+ * @throws {LibvirtLoadError} when libvirt cannot be loaded
+ * @example
+ * ```ts
+ * import { effectiveUserId } from "./library.ts";
+ * console.log(effectiveUserId() === 0 ? "root" : "user");
+ * ```
+ */
+export function effectiveUserId(): number {
+  return libvirt().libc.geteuid();
 }
