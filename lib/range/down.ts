@@ -50,7 +50,7 @@ import {
 } from "./_libvirt.ts";
 import type { Range } from "./description.ts";
 import type { RangeHooks, RangePhase } from "./types.ts";
-import { Steps } from "./up.ts";
+import { Steps } from "./_steps.ts";
 
 /** What {@link downRange} did. */
 export interface DownResult {

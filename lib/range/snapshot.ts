@@ -23,7 +23,8 @@ import { createSnapshot, lookupSnapshot, revertToSnapshot } from "../snapshot.ts
 import { domainRange, verifiedRange } from "./_libvirt.ts";
 import type { Range } from "./description.ts";
 import type { RangePhase } from "./types.ts";
-import { type GuestAddress, Steps, type UpOptions, waitForGuests } from "./up.ts";
+import { Steps } from "./_steps.ts";
+import { type GuestAddress, type UpOptions, waitForGuests } from "./up.ts";
 
 /** Options for {@link snapshotRange} and {@link resetRange}. */
 export interface RangeSnapshotOptions extends UpOptions {

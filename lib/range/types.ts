@@ -60,6 +60,12 @@ export interface RangeHooks {
   beforeAction?: (action: RangeAction) => void | Promise<void>;
   /** Operations in flight per host (the size of each host's pool when the registry is the range's own). */
   concurrency?: number;
+  /**
+   * Stops the operation: no step starts after the abort, waits for addresses and for connections end
+   * with the signal's reason, and the operation throws {@link RangeOperationError} whose `done` lists
+   * what it made (so `downRange` can remove it) and whose `errors` hold the reason.
+   */
+  signal?: AbortSignal;
 }
 
 /**
