@@ -17,7 +17,7 @@ import { isNotFound } from "../lib/errors.ts";
 import { setEventLoopEnabled } from "../lib/event_loop.ts";
 import { parseCidr } from "../lib/ip/addresses.ts";
 import { isLocalUri } from "../lib/ip/sources/arp.ts";
-import { discoverRange, type RangeEntry } from "../lib/ip/batch.ts";
+import { discoverMany, type DiscoveryEntry } from "../lib/ip/batch.ts";
 import { type AddressFound, AddressTimeoutError } from "../lib/ip/wait.ts";
 import type { DiscoveryResult, SourceName } from "../lib/ip/types.ts";
 
@@ -90,9 +90,9 @@ if (resolved && !cli.json) cli.note(describeUri(resolved));
 // in-process driver needs neither of. --wait listens to events, and remote URIs keep keepalive.
 if (!values.wait && uris.every(isLocalUri)) setEventLoopEnabled(false);
 
-let entries: RangeEntry[];
+let entries: DiscoveryEntry[];
 try {
-  entries = await discoverRange(
+  entries = await discoverMany(
     uris.map((uri) => ({ uri, ...(values.all ? {} : { domains: positionals }) })),
     {
       wait: values.wait as boolean,
@@ -116,7 +116,7 @@ const relevant = entries.filter((e) =>
   !(isNotFound(e.error) && foundSomewhere.has(e.domain) && uris.length > 1)
 );
 
-const addressOf = (e: RangeEntry) => {
+const addressOf = (e: DiscoveryEntry) => {
   const r = e.result as (DiscoveryResult & Partial<AddressFound>) | undefined;
   const best = r?.address ?? r?.best;
   return best && best.confidence >= minConfidence ? best : undefined;
