@@ -52,7 +52,20 @@ const EAGER_FUNCTIONS = [
 ];
 const RTLD_NOW = 2;
 
-/** Thrown when libvirt.so cannot be loaded or is too old; names every path tried and the fix. */
+/**
+ * Thrown when libvirt.so cannot be loaded or is too old; names every path tried and the fix.
+ *
+ * @example
+ * ```ts
+ * import { Connection, LibvirtLoadError } from "@deno-libvirt/deno-libvirt";
+ * try {
+ *   await (await Connection.open("test:///default")).close();
+ * } catch (e) {
+ *   if (!(e instanceof LibvirtLoadError)) throw e;
+ *   console.error(e.message); // every path tried, and the package to install
+ * }
+ * ```
+ */
 export class LibvirtLoadError extends Error {
   /** The library paths that were tried, in order. */
   readonly pathsTried: readonly string[];
@@ -190,7 +203,15 @@ function silenceLibxml2(
   }
 }
 
-/** Formats libvirt's numeric version (9000000) as "9.0.0". */
+/**
+ * Formats libvirt's numeric version (9000000) as "9.0.0".
+ *
+ * @example
+ * ```ts
+ * import { formatVersion, MINIMUM_LIBVIRT_VERSION } from "@deno-libvirt/deno-libvirt";
+ * console.log(formatVersion(9_000_000), formatVersion(MINIMUM_LIBVIRT_VERSION)); // "9.0.0" "6.0.0"
+ * ```
+ */
 export function formatVersion(version: number): string {
   const major = Math.floor(version / 1_000_000);
   const minor = Math.floor((version % 1_000_000) / 1_000);
@@ -206,7 +227,7 @@ export function formatVersion(version: number): string {
  * @throws {LibvirtLoadError} when libvirt cannot be loaded
  * @example
  * ```ts
- * import { effectiveUserId } from "./library.ts";
+ * import { effectiveUserId } from "@deno-libvirt/deno-libvirt";
  * console.log(effectiveUserId() === 0 ? "root" : "user");
  * ```
  */

@@ -8,9 +8,9 @@
  *
  * @example
  * ```ts ignore
- * import { PoolRegistry } from "../pool.ts";
- * import { parseRangeDescription } from "./description.ts";
- * import { downRange } from "./down.ts";
+ * import { PoolRegistry } from "@deno-libvirt/deno-libvirt";
+ * import { parseRangeDescription } from "@deno-libvirt/deno-libvirt";
+ * import { downRange } from "@deno-libvirt/deno-libvirt";
  * await using pools = new PoolRegistry();
  * const result = await downRange(parseRangeDescription(await Deno.readTextFile("range.yaml")), pools);
  * console.log(result.removed.length, "removed");

@@ -4,8 +4,8 @@
  * needs ranges but not the rest (`@deno-libvirt/deno-libvirt/range`); `mod.ts` re-exports it.
  *
  * ```ts
- * import { PoolRegistry } from "../pool.ts";
- * import { downRange, parseRangeDescription, upRange } from "./mod.ts";
+ * import { PoolRegistry } from "@deno-libvirt/deno-libvirt";
+ * import { downRange, parseRangeDescription, upRange } from "@deno-libvirt/deno-libvirt";
  *
  * const range = parseRangeDescription(`
  * name: doc

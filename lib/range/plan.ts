@@ -7,9 +7,9 @@
  *
  * @example
  * ```ts ignore
- * import { PoolRegistry } from "../pool.ts";
- * import { parseRangeDescription } from "./description.ts";
- * import { planRange } from "./plan.ts";
+ * import { PoolRegistry } from "@deno-libvirt/deno-libvirt";
+ * import { parseRangeDescription } from "@deno-libvirt/deno-libvirt";
+ * import { planRange } from "@deno-libvirt/deno-libvirt";
  * await using pools = new PoolRegistry();
  * const plan = await planRange(parseRangeDescription(await Deno.readTextFile("range.yaml")), pools);
  * for (const item of plan.items) console.log(item.action, item.kind, item.name, item.reason);

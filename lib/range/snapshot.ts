@@ -4,9 +4,9 @@
  *
  * @example
  * ```ts ignore
- * import { PoolRegistry } from "../pool.ts";
- * import { parseRangeDescription } from "./description.ts";
- * import { resetRange, snapshotRange } from "./snapshot.ts";
+ * import { PoolRegistry } from "@deno-libvirt/deno-libvirt";
+ * import { parseRangeDescription } from "@deno-libvirt/deno-libvirt";
+ * import { resetRange, snapshotRange } from "@deno-libvirt/deno-libvirt";
  * await using pools = new PoolRegistry();
  * const range = parseRangeDescription(await Deno.readTextFile("range.yaml"));
  * await snapshotRange(range, pools);           // "clean", or the description's `snapshot`
