@@ -49,6 +49,13 @@ export interface DiscoverManyOptions extends WaitForAddressOptions {
  * @param options wait or not, concurrency, progress hook, and discovery options
  * @returns one entry per domain, in the order asked (listed domains: by name); failures are entries
  *   with `error`, never a rejection of the whole batch
+ *
+ * @example
+ * ```ts
+ * import { discoverMany } from "@deno-libvirt/deno-libvirt/ip";
+ * const entries = await discoverMany([{ uri: "test:///default", domains: ["test"] }], { concurrency: 4 });
+ * for (const e of entries) console.log(e.domain, e.error?.message ?? "found");
+ * ```
  */
 export async function discoverMany(
   hosts: DiscoveryHost[],

@@ -71,6 +71,22 @@ export interface RangeHooks {
 /**
  * A range operation that failed part-way. `done` lists what it did (so `down` has something to
  * remove), `notDone` what it did not get to; `errors` the failures themselves.
+ *
+ * @example
+ * ```ts
+ * import { type Range, RangeOperationError, upRange } from "@deno-libvirt/deno-libvirt/range";
+ * import type { PoolRegistry } from "@deno-libvirt/deno-libvirt";
+ * async function up(range: Range, pools: PoolRegistry): Promise<void> {
+ *   try {
+ *     await upRange(range, pools);
+ *   } catch (e) {
+ *     if (!(e instanceof RangeOperationError)) throw e;
+ *     console.error(`failed part-way; made: ${e.done.join(", ")}; not done: ${e.notDone.length}`);
+ *     throw e; // downRange(range, pools) removes what `done` lists
+ *   }
+ * }
+ * void up;
+ * ```
  */
 export class RangeOperationError extends Error {
   /** "up", "down", "snapshot", "reset". */

@@ -116,6 +116,25 @@ export interface UpResult {
  *   is created)
  * @throws {RangeOperationError} on a conflict (nothing created) or a failure part-way (with `done` and
  *   `notDone`)
+ *
+ * @example
+ * ```ts
+ * import { PoolRegistry } from "@deno-libvirt/deno-libvirt";
+ * import { downRange, parseRangeDescription, upRange } from "@deno-libvirt/deno-libvirt/range";
+ * const range = parseRangeDescription(`
+ * name: up
+ * hosts: [{ id: local, uri: "test:///default" }]
+ * storage: { pool: default-pool }
+ * networks: [{ name: up-lan, mode: isolated, subnet: 10.9.2.0/24, dhcp: { start: 10.9.2.100, end: 10.9.2.200 } }]
+ * guests: [{ id: pc, memory: 64, count: 2, nics: [{ network: up-lan }] }]
+ * `, "up.yaml");
+ * await using pools = new PoolRegistry({ max: 4 });
+ * const hold = await pools.get("test:///default").acquire(); // test:///default lives while a connection does
+ * const result = await upRange(range, pools, { signal: AbortSignal.timeout(60_000) });
+ * for (const a of result.addresses) console.log(a.name, a.address, a.confidence);
+ * await downRange(range, pools);
+ * hold.release();
+ * ```
  */
 export async function upRange(
   given: Range,
