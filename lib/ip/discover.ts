@@ -55,7 +55,18 @@ export interface DiscoverOptions {
   now?: () => number;
 }
 
-/** The built-in sources, by name. */
+/**
+ * The built-in sources, in {@link FAST_ORDER}: lease, agent, network-lease, arp, plan.
+ *
+ * @param options the MAC-to-address rule for the plan source; the clock lease expiry is judged by
+ * @returns the sources, for `DiscoverOptions.sourceImplementations`-style composition
+ * @throws nothing: building the sources asks nothing yet
+ * @example
+ * ```ts
+ * import { defaultSources } from "@deno-libvirt/deno-libvirt/ip";
+ * console.log(defaultSources().map((s) => s.name)); // ["lease", "agent", "network-lease", "arp", "plan"]
+ * ```
+ */
 export function defaultSources(options: { macRule?: MacRule; now?: () => number } = {}): AddressSource[] {
   return [
     leaseSource,
@@ -174,6 +185,16 @@ function describe(error: unknown): string {
  * @param options sources, mode, family, exclusions, timeouts, cache, pool
  * @returns the result; `best` is the most trustworthy address of the preferred family
  * @throws the signal's reason on abort; a LibvirtError when the domain's XML cannot be read
+ * @example
+ * ```ts
+ * import { Connection, discover, lookupDomain } from "@deno-libvirt/deno-libvirt/ip";
+ * await using conn = await Connection.open("test:///default");
+ * using domain = await lookupDomain(conn, "test");
+ * const { best } = await discover(domain, { family: "ipv4" });
+ * // the test driver answers lease and arp from one invented table: counted once, and said so
+ * console.log(best?.address, best?.confidence, best?.flags); // 192.168.122.3 0.8 ["same-origin"]
+ * console.log(best?.explanation);
+ * ```
  */
 export async function discover(domain: Domain, options: DiscoverOptions = {}): Promise<DiscoveryResult> {
   options.signal?.throwIfAborted();

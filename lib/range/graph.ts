@@ -11,8 +11,7 @@
  *
  * @example
  * ```ts
- * import { parseRangeDescription } from "./description.ts";
- * import { graphDot, graphMermaid } from "./graph.ts";
+ * import { graphDot, graphMermaid, parseRangeDescription } from "@deno-libvirt/deno-libvirt/range";
  * const range = parseRangeDescription(`
  * name: demo
  * hosts: [{ id: local, uri: "test:///default" }]
@@ -96,8 +95,7 @@ function nicLabel(
  * @throws nothing: every range has a picture
  * @example
  * ```ts
- * import { parseRangeDescription } from "./description.ts";
- * import { rangeGraph } from "./graph.ts";
+ * import { parseRangeDescription, rangeGraph } from "@deno-libvirt/deno-libvirt/range";
  * const range = parseRangeDescription(`
  * name: lab
  * hosts: [{ id: local, uri: "test:///default" }]
@@ -180,8 +178,7 @@ const EDGE_SAFE = /[A-Za-z0-9 ._,-]/;
  * @throws nothing
  * @example
  * ```ts
- * import { parseRangeDescription } from "./description.ts";
- * import { graphMermaid } from "./graph.ts";
+ * import { graphMermaid, parseRangeDescription } from "@deno-libvirt/deno-libvirt/range";
  * const range = parseRangeDescription(`
  * name: lab
  * hosts: [{ id: local, uri: "test:///default" }]
@@ -229,8 +226,7 @@ function dotText(lines: string[]): string {
  * @throws nothing
  * @example
  * ```ts
- * import { parseRangeDescription } from "./description.ts";
- * import { graphDot } from "./graph.ts";
+ * import { graphDot, parseRangeDescription } from "@deno-libvirt/deno-libvirt/range";
  * const range = parseRangeDescription(`
  * name: lab
  * hosts: [{ id: local, uri: "test:///default" }]
@@ -282,8 +278,7 @@ export interface RenderSvgOptions {
  *   `Deno.errors.NotCapable` / `PermissionDenied` without `--allow-run`, untouched
  * @example
  * ```ts
- * import { graphDot, renderSvg } from "./graph.ts";
- * import type { Range } from "./description.ts";
+ * import { graphDot, type Range, renderSvg } from "@deno-libvirt/deno-libvirt/range";
  * export async function saveSvg(range: Range): Promise<void> {
  *   await Deno.writeTextFile("range.svg", await renderSvg(graphDot(range)));
  * }

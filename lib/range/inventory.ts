@@ -16,8 +16,7 @@
  *
  * @example
  * ```ts
- * import { ansibleIni, rangeInventory } from "./inventory.ts";
- * import type { RangeStatus } from "./status.ts";
+ * import { ansibleIni, rangeInventory, type RangeStatus } from "@deno-libvirt/deno-libvirt/range";
  * const status: RangeStatus = {
  *   range: "demo", generatedAt: "2026-01-01T00:00:00.000Z", tookMs: 1,
  *   counts: { running: 1, present: 1, described: 1, withAddress: 1 },
@@ -84,7 +83,7 @@ const RESERVED = new Set(["all", "ungrouped"]);
  * @returns the group name
  * @example
  * ```ts
- * import { groupName } from "./inventory.ts";
+ * import { groupName } from "@deno-libvirt/deno-libvirt/range";
  * console.log(groupName("demo-lan"), groupName("1st")); // "demo_lan" "_1st"
  * ```
  */
@@ -146,8 +145,7 @@ function hostVars(
  * @throws nothing: every status makes an inventory
  * @example
  * ```ts
- * import { rangeInventory } from "./inventory.ts";
- * import type { RangeStatus } from "./status.ts";
+ * import { rangeInventory, type RangeStatus } from "@deno-libvirt/deno-libvirt/range";
  * export function ansibleHosts(status: RangeStatus): string[] {
  *   const inventory = rangeInventory(status);
  *   return Object.entries(inventory.hostvars).filter(([, vars]) => vars.ansible_host).map(([host]) => host);
@@ -196,8 +194,7 @@ export function rangeInventory(status: RangeStatus, options: InventoryOptions = 
  * @returns a plain value for JSON.stringify
  * @example
  * ```ts
- * import { inventoryJson } from "./inventory.ts";
- * import type { RangeStatus } from "./status.ts";
+ * import { inventoryJson, type RangeStatus } from "@deno-libvirt/deno-libvirt/range";
  * export function printList(status: RangeStatus): void {
  *   console.log(JSON.stringify(inventoryJson(status))); // what `ansible-inventory` runs `--list` for
  * }
@@ -255,8 +252,7 @@ function iniValue(value: InventoryValue): string {
  * @returns the INI text
  * @example
  * ```ts
- * import { ansibleIni } from "./inventory.ts";
- * import type { RangeStatus } from "./status.ts";
+ * import { ansibleIni, type RangeStatus } from "@deno-libvirt/deno-libvirt/range";
  * export async function save(status: RangeStatus): Promise<void> {
  *   await Deno.writeTextFile("inventory.ini", ansibleIni(status)); // ansible -i inventory.ini all -m ping
  * }
@@ -294,8 +290,7 @@ export function ansibleIni(status: RangeStatus, options: InventoryOptions = {}):
  * @returns the YAML text
  * @example
  * ```ts
- * import { ansibleYaml } from "./inventory.ts";
- * import type { RangeStatus } from "./status.ts";
+ * import { ansibleYaml, type RangeStatus } from "@deno-libvirt/deno-libvirt/range";
  * export async function save(status: RangeStatus): Promise<void> {
  *   await Deno.writeTextFile("inventory.yaml", ansibleYaml(status));
  * }
@@ -333,8 +328,7 @@ export function ansibleYaml(status: RangeStatus, options: InventoryOptions = {})
  * @returns the variables, or an empty object for a host the range does not have (as Ansible expects)
  * @example
  * ```ts
- * import { inventoryHost } from "./inventory.ts";
- * import type { RangeStatus } from "./status.ts";
+ * import { inventoryHost, type RangeStatus } from "@deno-libvirt/deno-libvirt/range";
  * export function printHost(status: RangeStatus, name: string): void {
  *   console.log(JSON.stringify(inventoryHost(status, name))); // `--host NAME`
  * }

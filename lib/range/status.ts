@@ -5,9 +5,8 @@
  *
  * @example
  * ```ts ignore
- * import { PoolRegistry } from "../pool.ts";
- * import { parseRangeDescription } from "./description.ts";
- * import { ansibleIni, rangeStatus } from "./status.ts";
+ * import { PoolRegistry } from "@deno-libvirt/deno-libvirt";
+ * import { ansibleIni, parseRangeDescription, rangeStatus } from "@deno-libvirt/deno-libvirt/range";
  * await using pools = new PoolRegistry();
  * const status = await rangeStatus(parseRangeDescription(await Deno.readTextFile("range.yaml")), pools);
  * console.log(ansibleIni(status));
@@ -99,6 +98,21 @@ export interface StatusOptions {
  * @param options whether to discover addresses, concurrency
  * @returns one entry per described guest, in description order
  * @throws {RangeDescriptionError} when the Range is invalid or was changed after validation
+ * @example
+ * ```ts
+ * import { PoolRegistry } from "@deno-libvirt/deno-libvirt";
+ * import { parseRangeDescription, rangeStatus } from "@deno-libvirt/deno-libvirt/range";
+ * const range = parseRangeDescription(`
+ * name: st
+ * hosts: [{ id: local, uri: "test:///default" }]
+ * storage: { pool: default-pool }
+ * networks: [{ name: st-lan, mode: isolated, subnet: 10.9.1.0/24 }]
+ * guests: [{ id: pc, memory: 64, count: 2, nics: [{ network: st-lan }] }]
+ * `);
+ * await using pools = new PoolRegistry();
+ * const status = await rangeStatus(range, pools); // nothing is up: both guests are "absent"
+ * console.log(status.guests.map((g) => `${g.name} ${g.state}`)); // ["st-pc-1 absent", "st-pc-2 absent"]
+ * ```
  */
 export async function rangeStatus(
   given: Range,
