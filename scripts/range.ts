@@ -263,7 +263,7 @@ try {
       }
       output = command === "inventory" ? inventoryJson(status) : status;
       if (!json && command === "status") {
-        console.log(["GUEST", "HOST", "STATE", "ADDRESS", "CONF", "NICS"].join("\t"));
+        console.log(["GUEST", "HOST", "STATE", "ADDRESS", "CONF", "FLAGS", "NICS"].join("\t"));
         for (const g of status.guests) {
           console.log(
             [
@@ -272,6 +272,8 @@ try {
               g.state,
               g.address ?? "-",
               g.confidence ?? "-",
+              // why the confidence is what it is: outside-subnet, same-origin, arp-only, ...
+              g.nics.flatMap((n) => n.addresses).find((a) => a.address === g.address)?.flags.join(",") || "-",
               g.nics.map((n) => `${n.network}=${n.mac}`).join(","),
             ].join("\t"),
           );

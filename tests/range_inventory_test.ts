@@ -354,6 +354,13 @@ Deno.test({
         ),
       );
       assert.deepEqual(JSON.parse(host.stdout).libvirt_domain, "demo-db-2");
+      const table = await runDeno(
+        denoChildArgs("run", "--allow-ffi", "--allow-read", script, "status", bundled.pathname),
+      );
+      assert.match(
+        table.stdout,
+        /^GUEST\tHOST\tSTATE\tADDRESS\tCONF\tFLAGS\tNICS\ndemo-web-1\tlocal\tabsent\t-\t-\t-\t/,
+      );
       // and through Ansible's script plugin, which runs it with --list
       const wrapper = `${dir}/range_inventory`;
       const args = denoChildArgs("run", "--allow-ffi", "--allow-read", script, "inventory", bundled.pathname)
