@@ -272,6 +272,14 @@ Deno.test("inventoryJson/inventoryHost: the dynamic-inventory shape", () => {
   assert.ok("_meta" in json);
   assert.equal(inventoryHost(status, "all-1st-1").ansible_host, "10.0.0.5");
   assert.deepEqual(inventoryHost(status, "nobody"), {});
+  // extra groups from the caller, and the threshold at which the best address becomes ansible_host
+  const more = inventoryJson(status, { groups: { "1st": ["lab", "instance_1"] } }) as typeof json;
+  assert.deepEqual(more.lab, { hosts: ["all-1st-1"] });
+  assert.deepEqual(more.instance_1, { hosts: ["all-1st-1"] }, "a group named twice lists the host once");
+  const strict = inventoryHost(status, "all-1st-1", { minConfidence: 0.95 });
+  assert.equal(strict.ansible_host, undefined);
+  assert.equal(strict.address, "10.0.0.5");
+  assert.equal(strict.address_warning, "no plausible address: the best, 10.0.0.5, has confidence 0.9 < 0.95");
 });
 
 Deno.test("cyrisToRange: groups per guest across instances (desktop) and per instance reach the inventory", async () => {
