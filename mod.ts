@@ -450,3 +450,22 @@ export {
   QemuMonitorEventStream,
   type QemuMonitorReply,
 } from "./lib/qemu.ts";
+// Consoles: capture into bounded logs, attach (lib/console.ts); a range's captures (lib/range/consoles.ts)
+export {
+  attachConsole,
+  type AttachConsoleOptions,
+  type AttachResult,
+  captureConsole,
+  type CaptureConsoleOptions,
+  captureStream,
+  type CaptureStreamOptions,
+  checkConsoleLogOptions,
+  cleanConsoleText,
+  ConsoleCapture,
+  type ConsoleEndpoint,
+  type ConsoleLogOptions,
+  type ConsoleTailOptions,
+  type ConsoleWaitOptions,
+  isConsoleBusy,
+} from "./lib/console.ts";
+export { type GuestConsole, type RangeConsoleOptions, RangeConsoles } from "./lib/range/consoles.ts";

@@ -18,6 +18,12 @@ export interface WaitForAddressOptions extends Omit<DiscoverOptions, "cache" | "
   pollMs?: number;
   /** Longest poll interval, ms. Default 500: an address is seen within half a second of appearing. */
   maxPollMs?: number;
+  /**
+   * The guest's console (a `ConsoleCapture` from lib/console.ts, or anything with `tail()`): on
+   * timeout its last lines are part of the explanation (a guest that never asked for an address often
+   * says why there).
+   */
+  console?: { tail(): string };
 }
 
 /** What a wait resolves with: the discovery that qualified, and its chosen address. */
@@ -37,16 +43,20 @@ export interface AddressFound extends DiscoveryResult {
 export class AddressTimeoutError extends Error {
   /** The last discovery, for programs that want the details. */
   readonly last: DiscoveryResult | undefined;
+  /** The console's last lines, when the wait had a console (`console` option). */
+  readonly consoleTail: string | undefined;
   /**
    * Makes the error.
    *
    * @param message what was seen and why nothing qualified
    * @param last the last discovery, if one completed
+   * @param consoleTail the console's last lines, if known
    */
-  constructor(message: string, last: DiscoveryResult | undefined) {
+  constructor(message: string, last: DiscoveryResult | undefined, consoleTail?: string) {
     super(message);
     this.name = "TimeoutError";
     this.last = last;
+    this.consoleTail = consoleTail;
   }
 }
 
@@ -154,7 +164,7 @@ export async function waitForAddress(
     while (true) {
       options.signal?.throwIfAborted();
       const remaining = deadline - performance.now();
-      const { signal: _s, timeoutMs: _t, ...discoverOptions } = options;
+      const { signal: _s, timeoutMs: _t, console: _c, ...discoverOptions } = options;
       last = await discover(domain, {
         ...discoverOptions,
         sourceTimeoutMs: Math.max(1, Math.min(options.sourceTimeoutMs ?? 5_000, remaining)),
@@ -193,11 +203,23 @@ export async function waitForAddress(
     options.nic ? `on NIC ${options.nic.toLowerCase()}` : "",
     `with confidence >= ${options.minConfidence ?? 0.5}`,
   ].filter(Boolean).join(" ");
+  let tail: string | undefined;
+  try {
+    tail = options.console?.tail();
+  } catch (error) {
+    tail = `(cannot read the console: ${(error as Error).message})`;
+  }
+  const consoleLines = tail === undefined
+    ? ""
+    : `\n  console, last lines:\n${
+      (tail || "(nothing printed)").split("\n").map((l) => `    | ${l}`).join("\n")
+    }`;
   throw new AddressTimeoutError(
     `Timed out after ${timeoutMs} ms (${rounds} rounds) waiting for ${wanted} of domain ${
       JSON.stringify(domain.name)
     }:\n` +
-      explainWait(last, options),
+      explainWait(last, options) + consoleLines,
     last,
+    tail,
   );
 }

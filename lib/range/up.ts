@@ -56,6 +56,7 @@ import {
 import type { ExpandedGuest, Range } from "./description.ts";
 import { type RangePlan, surveyAndPlan } from "./plan.ts";
 import { type RangeHooks, RangeOperationError, type RangePhase, reporter } from "./types.ts";
+import { type GuestConsole, type RangeConsoleOptions, RangeConsoles } from "./consoles.ts";
 
 /** Options for {@link upRange}. */
 export interface UpOptions extends RangeHooks {
@@ -65,6 +66,12 @@ export interface UpOptions extends RangeHooks {
   addressTimeoutMs?: number;
   /** The least discovery confidence that counts as an address. Default 0.5. */
   minConfidence?: number;
+  /**
+   * Capture every guest's serial console into `<dir>/<guest>.log` (lib/range/consoles.ts; default
+   * on, dir `range-consoles/<range>`); `false`: no capture. A guest without an address then has its
+   * console's tail in the timeout's explanation.
+   */
+  consoles?: RangeConsoleOptions | false;
 }
 
 /** A guest's address as `up` or `reset` found it. */
@@ -103,6 +110,10 @@ export interface UpResult {
   timingsMs: Partial<Record<RangePhase, number>>;
   /** Time of the whole operation, ms. */
   tookMs: number;
+  /** Each guest's console capture: its log, or why it was skipped (empty with `consoles: false`). */
+  consoles: GuestConsole[];
+  /** The running captures, with `consoles.keepOpen`: yours to close. */
+  consoleCapture?: RangeConsoles;
 }
 
 /** @internal Tracks done / not-done steps and runs phases with hooks and progress. */
@@ -189,6 +200,28 @@ export async function upRange(
   registry: PoolRegistry,
   options: UpOptions = {},
 ): Promise<UpResult> {
+  const consoles = options.consoles === false ? undefined : new RangeConsoles(given, options.consoles);
+  const keepOpen = options.consoles !== false && options.consoles?.keepOpen === true;
+  try {
+    const result = await bringUp(given, registry, options, consoles);
+    if (!keepOpen) await consoles?.close();
+    return {
+      ...result,
+      consoles: consoles?.summary() ?? [],
+      ...(keepOpen ? { consoleCapture: consoles } : {}),
+    };
+  } catch (error) {
+    await consoles?.close();
+    throw error;
+  }
+}
+
+async function bringUp(
+  given: Range,
+  registry: PoolRegistry,
+  options: UpOptions,
+  consoles: RangeConsoles | undefined,
+): Promise<Omit<UpResult, "consoles" | "consoleCapture">> {
   const range = verifiedRange(given, "up");
   const steps = new Steps("up", range.name, options);
   const limit = (options.concurrency ?? 8) * Math.max(1, range.description.hosts.length);
@@ -441,7 +474,9 @@ export async function upRange(
         await steps.act("domain", `start ${g.name}`, g.hostId);
         // one call: the result's states are not used (libvirt refuses a wrong state itself; ifNeeded
         // reads the state only then)
-        const result = await startDomain(domain, { ifNeeded: true, states: false });
+        const result = consoles
+          ? await consoles.start(domain, g) // started paused, console attached, resumed
+          : await startDomain(domain, { ifNeeded: true, states: false });
         if (result.changed) started.push(g.name);
         steps.mark(startStep);
         // a first look at the lease while the handle is here: on a driver that answers at once (the
@@ -457,7 +492,9 @@ export async function upRange(
     });
   }, limit);
 
-  const addresses = wantAddresses ? await waitForGuests(range, registry, steps, options, firstLook) : [];
+  const addresses = wantAddresses
+    ? await waitForGuests(range, registry, steps, options, firstLook, consoles)
+    : [];
   return {
     range: range.name,
     plan,
@@ -542,6 +579,7 @@ export async function waitForGuests(
   steps: Steps,
   options: UpOptions,
   known: ReadonlyMap<string, GuestAddress> = new Map(),
+  consoles?: { tail(guest: string): string },
 ): Promise<GuestAddress[]> {
   const uriOf = new Map(range.description.hosts.map((h) => [h.id, h.uri]));
   const limit = (options.concurrency ?? 8) * Math.max(1, range.description.hosts.length);
@@ -565,6 +603,7 @@ export async function waitForGuests(
           timeoutMs: options.addressTimeoutMs ?? 120_000,
           minConfidence: options.minConfidence ?? 0.5,
           family: "ipv4",
+          ...(consoles ? { console: { tail: () => consoles.tail(g.name) } } : {}),
         });
       }, { idempotent: true });
       addresses.push({
