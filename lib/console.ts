@@ -549,10 +549,13 @@ export interface AttachConsoleOptions {
   escape?: number | null;
   /**
    * Once the input has ended, detach when the console was quiet this long, ms. Default 1,000.
-   * (Piped input: the last command's output still arrives.)
+   * (Piped input: the last command's output still arrives.) Not used with `until`.
    */
   lingerMs?: number;
-  /** Detach as soon as the output matches (cleaned text, {@link cleanConsoleText}). */
+  /**
+   * Detach as soon as the output matches (cleaned text, {@link cleanConsoleText}); the end of the
+   * input then does not detach (bound the wait with `signal`).
+   */
   until?: RegExp;
   /** Detaches; resolves with reason "aborted". */
   signal?: AbortSignal;
@@ -612,7 +615,7 @@ export async function attachConsole(
   let lingerTimer: ReturnType<typeof setTimeout> | undefined;
   const linger = () => {
     clearTimeout(lingerTimer);
-    if (inputEnded) lingerTimer = setTimeout(() => settle("input-ended"), lingerMs);
+    if (inputEnded && !options.until) lingerTimer = setTimeout(() => settle("input-ended"), lingerMs);
   };
   const abort = () => settle("aborted");
   if (options.signal?.aborted) return { ...result, reason: "aborted" };

@@ -3,7 +3,8 @@
  * On a terminal, stdin goes into raw mode (every key, Ctrl-C included, goes to the guest) and Ctrl-]
  * detaches; the terminal is restored on every way out (detach, the guest ending, an error, SIGTERM,
  * SIGHUP, Deno.exit). With piped stdin the input is sent as it comes, and the command detaches once
- * the input ended and the console has been quiet for `--linger` ms, or when `--until` matches.
+ * the input ended and the console has been quiet for `--linger` ms, or, with `--until`, when the
+ * output matches (exit 1 when it did not within `--timeout` seconds).
  *
  * @module
  */
@@ -19,8 +20,10 @@ export interface ConsoleCommandOptions {
   force: boolean;
   /** Detach when the output matches. */
   until?: RegExp;
-  /** After the input ended, detach once the console was quiet this long, ms. */
+  /** After the input ended, detach once the console was quiet this long, ms (without `until`). */
   lingerMs: number;
+  /** With `until`: give up (exit 1) after this many ms. */
+  timeoutMs: number;
 }
 
 const ESCAPE = 0x1d; // Ctrl-], as virsh console
@@ -103,7 +106,7 @@ export async function consoleCommand(
       result = await attachConsole(stream, Deno.stdin.readable, Deno.stdout.writable, {
         escape: ESCAPE,
         lingerMs: options.lingerMs,
-        ...(options.until ? { until: options.until } : {}),
+        ...(options.until ? { until: options.until, signal: AbortSignal.timeout(options.timeoutMs) } : {}),
       });
     } finally {
       restore();
@@ -115,7 +118,7 @@ export async function consoleCommand(
       "input-ended": "input ended",
       "until": "matched --until",
       "console-ended": "the console ended (the guest stopped, or another session took it over)",
-      "aborted": "aborted",
+      "aborted": `no --until match within ${options.timeoutMs / 1000} s`,
     }[result.reason];
     note(`${raw ? "\r\n" : "\n"}[range console ${g.name}: ${what}; sent ${result.sentBytes} bytes]\n`);
     return options.until && result.reason !== "until" ? 1 : 0;

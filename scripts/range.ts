@@ -51,7 +51,8 @@ const usage = `usage: range.ts up|down|status|reset|snapshot|plan|inventory FILE
   plan        what up would create, keep, or cannot do (conflicts)
   inventory   the inventory: --format json (default), ini or yaml (Ansible)
   console     attach to GUEST's serial console (Ctrl-] detaches); --force takes it from another
-              session; piped stdin: detach after --linger MS (1000) of quiet once it ended, or on --until
+              session; piped stdin: detach after --linger MS (1000) of quiet once it ended, or once
+              the output matches --until REGEX (exit 1 if not within --timeout)
 exit: 0 done, 1 failed part-way / conflicts / guests without address, 2 usage or description error`;
 
 const commands = ["up", "down", "status", "reset", "snapshot", "plan", "inventory", "console"];
@@ -264,6 +265,7 @@ try {
       exit = await consoleCommand(range, registry, consoleGuest!, {
         force: values.force as boolean,
         lingerMs,
+        timeoutMs: timeoutSeconds * 1000,
         ...(until ? { until } : {}),
       });
       break;
