@@ -397,7 +397,11 @@ export class ConsoleCapture {
         }
       }
     } catch (error) {
-      if (!this.#closing) reason = `the console failed: ${(error as Error).message}`;
+      if (!this.#closing) {
+        reason = `the console failed: ${
+          (error as Error).message
+        } (the guest stopped, or another session took the console over with force)`;
+      }
     }
     this.#reason = reason;
     if (this.#state === "capturing") this.#state = this.#closing ? "closed" : "ended";

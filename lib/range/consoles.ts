@@ -31,7 +31,7 @@ import {
   isConsoleBusy,
 } from "../console.ts";
 import { type Domain, type LifecycleResult, lookupDomain, resumeDomain, startDomain } from "../domain.ts";
-import { ErrorCode, isLibvirtError, isNotSupported } from "../errors.ts";
+import { ErrorCode, isLibvirtError, isNotSupported, isOperationInvalid } from "../errors.ts";
 import type { ExpandedGuest, Range } from "./description.ts";
 
 /** How `upRange` captures the guests' consoles (`UpOptions.consoles`). */
@@ -220,10 +220,10 @@ export class RangeConsoles {
     try {
       result = await startDomain(domain, { ifNeeded: true, states: false, paused: true });
     } catch (error) {
-      // a driver that cannot start paused (the test driver): start it as usual, attach right after
-      if (!isLibvirtError(error, ErrorCode.INVALID_ARG) || !/unsupported flags/.test(error.message)) {
-        throw error;
-      }
+      // running already (starting paused is no no-op for startDomain's ifNeeded: it refuses), or a
+      // driver that cannot start paused (the test driver): start as usual, attach right after
+      const noPause = isLibvirtError(error, ErrorCode.INVALID_ARG) && /unsupported flags/.test(error.message);
+      if (!noPause && !isOperationInvalid(error)) throw error;
       result = await plain();
       await this.#capture(guest, false);
       return result;

@@ -118,7 +118,7 @@ Deno.test("lab consoles: range up logs each boot, explains a guest without addre
     const t0 = performance.now();
     const failure = await upRange(range, pools, {
       consoles: { dir },
-      addressTimeoutMs: 90_000,
+      addressTimeoutMs: 75_000,
       concurrency: 2,
     })
       .then(() => undefined, (e: unknown) => e);
