@@ -66,6 +66,52 @@ async function attach(file: string, guest: string, input: string, ...flags: stri
   };
 }
 
+/**
+ * range.ts console on a terminal (a pty from util-linux `script`), comparing `stty -g` before and
+ * after. `drive` gets the pty's output so far and the pid of the deno process, and returns the bytes
+ * to type next ("" to wait for more output, null when done typing).
+ */
+async function attachOnTerminal(
+  file: string,
+  guest: string,
+  drive: (output: string, pid: number | undefined) => string | null | Promise<string | null>,
+): Promise<string> {
+  const inner = `${file}.attach.sh`;
+  await Deno.writeTextFile(
+    inner,
+    `echo PID=$$\nexec '${Deno.execPath()}' run -A '${REPO}scripts/range.ts' console '${file}' '${guest}'\n`,
+  );
+  const outer = `S=$(stty -g); sh '${inner}'; echo "EXIT=$?"; ` +
+    `if [ "$(stty -g)" = "$S" ]; then echo TERMINAL-RESTORED; else echo TERMINAL-CHANGED; fi`;
+  const child = new Deno.Command("script", {
+    args: ["-qec", outer, "/dev/null"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  let output = "";
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let typing = true;
+  for (;;) {
+    if (typing) {
+      const pid = Number(/PID=(\d+)/.exec(output)?.[1]) || undefined;
+      const next = await drive(output, pid);
+      if (next === null) typing = false;
+      else if (next) await writer.write(new TextEncoder().encode(next));
+    }
+    const { done, value } = await reader.read();
+    if (done) break;
+    output += value;
+    if (/TERMINAL-(RESTORED|CHANGED)/.test(output)) break;
+  }
+  await writer.close().catch(() => {});
+  await reader.cancel().catch(() => {});
+  await child.status;
+  await child.stderr.cancel();
+  return output;
+}
+
 Deno.test("lab consoles: range up logs each boot, explains a guest without address, range.ts console attaches", async () => {
   await requireLabNamespace();
   const l = lab();
@@ -131,7 +177,10 @@ Deno.test("lab consoles: range up logs each boot, explains a guest without addre
     assert.match(timeout.message, new RegExp(`\\n {4}\\| LAB: modules loaded host=${nodhcp}`));
     assert.match(timeout.consoleTail!, new RegExp(`LAB: ready host=${nodhcp}`));
     assert.doesNotMatch(timeout.consoleTail!, /LAB: dhcp bound/);
-    assert.doesNotMatch(failure.message + timeout.message, /\x1b/, "no escape sequences in the explanation");
+    assert.ok(
+      !(failure.message + timeout.message).includes("\x1b"),
+      "no escape sequences in the explanation",
+    );
     console.log(
       `the explanation's console part:\n${timeout.message.slice(timeout.message.indexOf("  console"))}`,
     );
@@ -175,6 +224,11 @@ Deno.test("lab consoles: range up logs each boot, explains a guest without addre
     //    this capture), and with keepOpen the captures outlive the call
     const again = await upRange(range, pools, { consoles: { dir, keepOpen: true }, waitForAddresses: false });
     assert.deepEqual(again.created, []);
+    console.log(
+      `second up (attach to 2 running guests, no address wait): ${again.tookMs} ms ${
+        JSON.stringify(again.timingsMs)
+      }`,
+    );
     await using consoles = again.consoleCapture!;
     assert.deepEqual(
       again.consoles.map((c) => [c.name, c.status, c.fromBoot, c.path]),
@@ -218,6 +272,31 @@ Deno.test("lab consoles: range up logs each boot, explains a guest without addre
     assert.equal(plain.code, 0, plain.stderr);
     assert.match(plain.stdout, /again-5/);
     assert.match(plain.stderr, /input ended/);
+
+    // 7. on a terminal: raw mode (Enter is a CR, the guest's tty makes it a newline), Ctrl-]
+    //    detaches, and the terminal's settings are as before; SIGTERM while attached restores them too
+    let typed = 0;
+    const viaEscape = await attachOnTerminal(file, shell, (out) => {
+      if (typed === 0 && /escape character is \^\]/.test(out)) return typed = 1, "echo TTY-$((3*3))\r";
+      if (typed === 1 && /TTY-9/.test(out)) return typed = 2, "\x1d";
+      return typed === 2 ? null : "";
+    });
+    assert.match(viaEscape, /TTY-9/);
+    assert.match(viaEscape, /detached \(\^\]\)/);
+    assert.match(viaEscape, /EXIT=0/);
+    assert.match(viaEscape, /TERMINAL-RESTORED/, viaEscape);
+    let killed = false;
+    const viaSignal = await attachOnTerminal(file, shell, (out, pid) => {
+      if (!killed && pid && /escape character is/.test(out)) {
+        killed = true;
+        Deno.kill(pid, "SIGTERM"); // the deno process this test started (sh exec'd into it)
+        return null;
+      }
+      return killed ? null : "";
+    });
+    assert.match(viaSignal, /\[range console: SIGTERM\]/);
+    assert.match(viaSignal, /EXIT=143/);
+    assert.match(viaSignal, /TERMINAL-RESTORED/, viaSignal);
 
     // a capture holding a console makes an open without force fail as "busy"
     {
