@@ -9,13 +9,14 @@
  * the same connection. A capture's pending read keeps the process alive: close it (`await using`).
  *
  * @example
- * ```ts ignore
- * import { captureConsole, Connection, lookupDomain } from "../mod.ts";
- * await using conn = await Connection.open("qemu:///system");
- * using dom = await lookupDomain(conn, "web1");
- * await using capture = await captureConsole(dom, { path: "logs/web1.log" });
- * await capture.waitFor(/login:/, { timeoutMs: 60_000 });
- * console.log(capture.tail({ lines: 5 }));
+ * ```ts
+ * import { captureConsole, type Domain } from "../mod.ts";
+ * // the boot log of a running guest, up to its login prompt
+ * async function bootLog(dom: Domain): Promise<string> {
+ *   await using capture = await captureConsole(dom, { path: "logs/web1.log" });
+ *   await capture.waitFor(/login:/, { timeoutMs: 60_000 });
+ *   return capture.tail({ lines: 5 });
+ * }
  * ```
  *
  * @module
@@ -208,13 +209,24 @@ const capturing = Symbol("deno_libvirt.console.capturing");
  * {@link captureConsole} or {@link captureStream}; ends when the console ends (the guest stopped,
  * another session forced the console away) or when closed. Never throws on its own: a failure
  * (the console broke, the disk is full) ends it, with {@link endReason} saying why.
+ *
+ * @example
+ * ```ts
+ * import { captureStream } from "../mod.ts";
+ * const output = ReadableStream.from([new TextEncoder().encode("LAB: dhcp bound ip=10.0.0.5\r\n")]);
+ * await using capture = await captureStream({ readable: output, writable: new WritableStream() });
+ * const [, ip] = await capture.waitFor(/ip=(\S+)/);
+ * console.log(ip, capture.bytes); // "10.0.0.5" 29
+ * ```
  */
 export class ConsoleCapture {
   readonly #source: ConsoleEndpoint;
   readonly #owns: boolean;
   readonly #log: RotatingLog | undefined;
   readonly #tailBytes: number;
-  #tail = new Uint8Array(0);
+  // the newest output, at most tailBytes in all (whole chunks; the first one trimmed when read)
+  #chunks: Uint8Array[] = [];
+  #chunkBytes = 0;
   #bytes = 0;
   #state: "capturing" | "ended" | "closed" = "capturing";
   #reason: string | undefined;
@@ -279,7 +291,7 @@ export class ConsoleCapture {
    */
   tail(options: ConsoleTailOptions = {}): string {
     const lines = options.lines ?? 20;
-    const text = cleanConsoleText(this.#decoder.decode(this.#tail));
+    const text = cleanConsoleText(this.#decoder.decode(this.#tailBytesNow()));
     const all = text.split("\n");
     if (all.at(-1) === "") all.pop();
     return all.slice(-Math.max(0, lines)).join("\n");
@@ -300,7 +312,7 @@ export class ConsoleCapture {
     const regex = typeof pattern === "string"
       ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
       : new RegExp(pattern.source, pattern.flags.replace("g", ""));
-    const window = cleanConsoleText(this.#decoder.decode(this.#tail));
+    const window = cleanConsoleText(this.#decoder.decode(this.#tailBytesNow()));
     const now = window.match(regex);
     if (now) return Promise.resolve(now);
     if (this.#state !== "capturing") {
@@ -354,16 +366,29 @@ export class ConsoleCapture {
     );
   }
 
+  /** The last tailBytes bytes of output, as one array. */
+  #tailBytesNow(): Uint8Array {
+    const all = new Uint8Array(this.#chunkBytes);
+    let at = 0;
+    for (const c of this.#chunks) {
+      all.set(c, at);
+      at += c.length;
+    }
+    return all.subarray(Math.max(0, all.length - this.#tailBytes));
+  }
+
   #take(chunk: Uint8Array): void {
     this.#bytes += chunk.length;
+    // O(chunk) per chunk: whole chunks are kept, and the oldest dropped once the rest cover the tail
     if (chunk.length >= this.#tailBytes) {
-      this.#tail = chunk.slice(chunk.length - this.#tailBytes);
+      this.#chunks = [chunk.slice(chunk.length - this.#tailBytes)];
+      this.#chunkBytes = this.#tailBytes;
     } else {
-      const keep = Math.min(this.#tail.length, this.#tailBytes - chunk.length);
-      const next = new Uint8Array(keep + chunk.length);
-      next.set(this.#tail.subarray(this.#tail.length - keep));
-      next.set(chunk, keep);
-      this.#tail = next;
+      this.#chunks.push(chunk);
+      this.#chunkBytes += chunk.length;
+      while (this.#chunkBytes - this.#chunks[0].length >= this.#tailBytes) {
+        this.#chunkBytes -= this.#chunks.shift()!.length;
+      }
     }
     if (this.#waiters.length === 0) return;
     const text = cleanConsoleText(new TextDecoder().decode(chunk));
@@ -523,11 +548,16 @@ export function isConsoleBusy(error: unknown): boolean {
  * @throws {NotSupportedError} when the driver has no console streams (test:///default)
  * @throws {LibvirtError} when the domain is not running, or the console is busy ({@link isConsoleBusy})
  * @example
- * ```ts ignore
- * import { captureConsole, Connection, lookupDomain } from "../mod.ts";
- * await using conn = await Connection.open("qemu:///system");
- * using dom = await lookupDomain(conn, "web1");
- * await using capture = await captureConsole(dom, { path: "web1.console.log", maxBytes: 262_144 });
+ * ```ts
+ * import { captureConsole, Connection, isNotSupported, lookupDomain } from "../mod.ts";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * try {
+ *   await using capture = await captureConsole(dom, { path: "test.console.log", maxBytes: 262_144 });
+ *   console.log(capture.path);
+ * } catch (error) {
+ *   console.log(isNotSupported(error)); // true: the test driver has no console streams
+ * }
  * ```
  */
 export async function captureConsole(

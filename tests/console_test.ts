@@ -403,7 +403,7 @@ Deno.test("RangeConsoles.start: a driver without console streams skips the captu
   assert.throws(() => new RangeConsoles(range, { dir: "" }), /Invalid consoles\.dir "": pass a folder path/);
 });
 
-Deno.test("range.ts console: an unknown guest is a usage error; a test-driver guest cannot be attached", async () => {
+Deno.test("range.ts: up reports skipped consoles once; console: an unknown guest is a usage error, a test-driver guest cannot be attached", async () => {
   const run = async (...args: string[]) => {
     const out = await new Deno.Command(Deno.execPath(), {
       args: ["run", "--allow-ffi", "--allow-read", "--allow-env", "scripts/range.ts", ...args],
@@ -411,8 +411,21 @@ Deno.test("range.ts console: an unknown guest is a usage error; a test-driver gu
       stdout: "piped",
       stderr: "piped",
     }).output();
-    return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+    return {
+      code: out.code,
+      stdout: new TextDecoder().decode(out.stdout),
+      stderr: new TextDecoder().decode(out.stderr),
+    };
   };
+  // up on the test driver: one line for all 24 skipped guests; --no-consoles: none
+  const up = await run("up", "examples/range_test_driver.yaml", "--no-wait");
+  assert.equal(up.code, 0, up.stderr);
+  assert.deepEqual(up.stdout.split("\n").filter((l) => l.startsWith("consoles:")), [
+    "consoles: 24 not logged: the test driver has no console streams: nothing to capture",
+  ]);
+  const off = await run("up", "examples/range_test_driver.yaml", "--no-wait", "--no-consoles");
+  assert.equal(off.code, 0, off.stderr);
+  assert.doesNotMatch(off.stdout, /consoles:/);
   const unknown = await run("console", "examples/range_test_driver.yaml", "nope");
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /no guest "nope" in range "demo" \(its guests: demo-web-1, /);

@@ -9,15 +9,17 @@
  * `consoles.keepOpen` is set: then the caller gets the {@link RangeConsoles} handle and closes it.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { PoolRegistry } from "../pool.ts";
- * import { parseRangeDescription } from "./description.ts";
+ * import type { Range } from "./description.ts";
  * import { upRange } from "./up.ts";
- * await using pools = new PoolRegistry();
- * const range = parseRangeDescription(await Deno.readTextFile("range.yaml"), "range.yaml");
- * const result = await upRange(range, pools, { consoles: { dir: "logs", keepOpen: true } });
- * await using consoles = result.consoleCapture!;
- * await consoles.get("lab-web-1")?.waitFor(/login:/);
+ * // bring a range up and keep its consoles captured until a guest shows its login prompt
+ * async function upUntilLogin(range: Range, guest: string): Promise<void> {
+ *   await using pools = new PoolRegistry();
+ *   const result = await upRange(range, pools, { consoles: { dir: "logs", keepOpen: true } });
+ *   await using consoles = result.consoleCapture!;
+ *   await consoles.get(guest)?.waitFor(/login:/, { timeoutMs: 120_000 });
+ * }
  * ```
  *
  * @module
@@ -75,6 +77,20 @@ const TEST_DRIVER = "the test driver has no console streams: nothing to capture"
 /**
  * The console captures of one range: one per guest, on one connection per host. Made by `upRange`
  * (`consoles` option); close it (`await using`) when `keepOpen` handed it to you.
+ *
+ * @example
+ * ```ts
+ * import { validateRange } from "./description.ts";
+ * import { RangeConsoles } from "./consoles.ts";
+ * const range = validateRange({
+ *   name: "lab",
+ *   hosts: [{ id: "h1", uri: "test:///default" }],
+ *   storage: { pool: "default-pool" },
+ *   guests: [{ id: "web", memory: 64 }],
+ * });
+ * await using consoles = new RangeConsoles(range, { dir: "/tmp/lab-consoles" });
+ * console.log(consoles.logPath("lab-web-1")); // "/tmp/lab-consoles/lab-web-1.log"
+ * ```
  */
 export class RangeConsoles {
   readonly #range: Range;

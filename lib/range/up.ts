@@ -200,10 +200,11 @@ export async function upRange(
   registry: PoolRegistry,
   options: UpOptions = {},
 ): Promise<UpResult> {
-  const consoles = options.consoles === false ? undefined : new RangeConsoles(given, options.consoles);
+  const range = verifiedRange(given, "up");
+  const consoles = options.consoles === false ? undefined : new RangeConsoles(range, options.consoles);
   const keepOpen = options.consoles !== false && options.consoles?.keepOpen === true;
   try {
-    const result = await bringUp(given, registry, options, consoles);
+    const result = await bringUp(range, registry, options, consoles);
     if (!keepOpen) await consoles?.close();
     return {
       ...result,
@@ -217,12 +218,11 @@ export async function upRange(
 }
 
 async function bringUp(
-  given: Range,
+  range: Range,
   registry: PoolRegistry,
   options: UpOptions,
   consoles: RangeConsoles | undefined,
 ): Promise<Omit<UpResult, "consoles" | "consoleCapture">> {
-  const range = verifiedRange(given, "up");
   const steps = new Steps("up", range.name, options);
   const limit = (options.concurrency ?? 8) * Math.max(1, range.description.hosts.length);
   const uriOf = new Map(range.description.hosts.map((h) => [h.id, h.uri]));
