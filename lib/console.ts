@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { captureConsole, type Domain } from "../mod.ts";
+ * import { captureConsole, type Domain } from "@deno-libvirt/deno-libvirt";
  * // the boot log of a running guest, up to its login prompt
  * async function bootLog(dom: Domain): Promise<string> {
  *   await using capture = await captureConsole(dom, { path: "logs/web1.log" });
@@ -109,7 +109,7 @@ function checkInteger(value: number | undefined, field: string, min: number, max
  * @throws {RangeError} naming the field and its allowed values
  * @example
  * ```ts
- * import { checkConsoleLogOptions } from "./console.ts";
+ * import { checkConsoleLogOptions } from "@deno-libvirt/deno-libvirt";
  * checkConsoleLogOptions({ maxBytes: 65_536, rotations: 2 }); // fine
  * ```
  */
@@ -127,7 +127,7 @@ export function checkConsoleLogOptions(options: ConsoleLogOptions, prefix = ""):
  * @returns the cleaned text
  * @example
  * ```ts
- * import { cleanConsoleText } from "./console.ts";
+ * import { cleanConsoleText } from "@deno-libvirt/deno-libvirt";
  * console.log(cleanConsoleText("\x1b[1mready\x1b[0m\r\n")); // "ready\n"
  * ```
  */
@@ -212,7 +212,7 @@ const capturing = Symbol("deno_libvirt.console.capturing");
  *
  * @example
  * ```ts
- * import { captureStream } from "../mod.ts";
+ * import { captureStream } from "@deno-libvirt/deno-libvirt";
  * const output = ReadableStream.from([new TextEncoder().encode("LAB: dhcp bound ip=10.0.0.5\r\n")]);
  * await using capture = await captureStream({ readable: output, writable: new WritableStream() });
  * const [, ip] = await capture.waitFor(/ip=(\S+)/);
@@ -486,7 +486,7 @@ function indent(text: string): string {
  * @throws {Deno.errors.PermissionDenied} without write permission for the log
  * @example
  * ```ts
- * import { captureStream } from "./console.ts";
+ * import { captureStream } from "@deno-libvirt/deno-libvirt";
  * const bytes = new TextEncoder().encode("LAB: ready\n");
  * const capture = await captureStream({ readable: ReadableStream.from([bytes]), writable: new WritableStream() });
  * await capture.ended;
@@ -530,7 +530,7 @@ export async function captureStream(
  * @returns whether it is libvirt's "active console session exists"
  * @example
  * ```ts
- * import { isConsoleBusy } from "./console.ts";
+ * import { isConsoleBusy } from "@deno-libvirt/deno-libvirt";
  * console.log(isConsoleBusy(new Error("x"))); // false
  * ```
  */
@@ -549,7 +549,7 @@ export function isConsoleBusy(error: unknown): boolean {
  * @throws {LibvirtError} when the domain is not running, or the console is busy ({@link isConsoleBusy})
  * @example
  * ```ts
- * import { captureConsole, Connection, isNotSupported, lookupDomain } from "../mod.ts";
+ * import { captureConsole, Connection, isNotSupported, lookupDomain } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * using dom = await lookupDomain(conn, "test");
  * try {
@@ -621,7 +621,7 @@ export interface AttachResult {
  * @throws {Error} when writing to the guest or to the output fails
  * @example
  * ```ts
- * import { attachConsole } from "./console.ts";
+ * import { attachConsole } from "@deno-libvirt/deno-libvirt";
  * const guest = new TransformStream<Uint8Array, Uint8Array>(); // an echoing "console"
  * const typed = ReadableStream.from([new TextEncoder().encode("hi\n\x1d")]);
  * const result = await attachConsole(guest, typed, new WritableStream());

@@ -10,9 +10,8 @@
  *
  * @example
  * ```ts
- * import { PoolRegistry } from "../pool.ts";
- * import type { Range } from "./description.ts";
- * import { upRange } from "./up.ts";
+ * import { PoolRegistry } from "@deno-libvirt/deno-libvirt";
+ * import { type Range, upRange } from "@deno-libvirt/deno-libvirt/range";
  * // bring a range up and keep its consoles captured until a guest shows its login prompt
  * async function upUntilLogin(range: Range, guest: string): Promise<void> {
  *   await using pools = new PoolRegistry();
@@ -80,8 +79,7 @@ const TEST_DRIVER = "the test driver has no console streams: nothing to capture"
  *
  * @example
  * ```ts
- * import { validateRange } from "./description.ts";
- * import { RangeConsoles } from "./consoles.ts";
+ * import { RangeConsoles, validateRange } from "@deno-libvirt/deno-libvirt/range";
  * const range = validateRange({
  *   name: "lab",
  *   hosts: [{ id: "h1", uri: "test:///default" }],
