@@ -23,7 +23,6 @@ const PENDING: Record<string, string> = {
   "lib/objects/connection_hand.ts": "being moved onto the generated layer",
   "lib/objects/domain_hand.ts": "being moved onto the generated layer",
   "lib/ip/discover.ts": "plausible-address work in progress",
-  "lib/ip/wait.ts": "console tails in timeouts in progress",
   "lib/range/cyris.ts": "strict CyRIS import in progress",
   "lib/range/status.ts": "Ansible inventory work in progress",
 };

@@ -38,7 +38,26 @@ export interface AddressFound extends DiscoveryResult {
 
 /**
  * Raised when no address qualified in time. `name` is "TimeoutError" (isTimeout() recognises it);
- * the message explains, per NIC and per source, what was seen and why nothing qualified.
+ * the message explains, per NIC and per source, what was seen and why nothing qualified, and ends with
+ * the console's last lines when the wait had a console (`consoleTail`).
+ *
+ * @example
+ * ```ts
+ * import { AddressTimeoutError, Connection, lookupDomain, waitForAddress } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * try {
+ *   // a NIC the domain does not have: nothing can qualify
+ *   await waitForAddress(dom, {
+ *     nic: "52:54:00:00:00:99",
+ *     timeoutMs: 50,
+ *     console: { tail: () => "udhcpc: no lease, failing" },
+ *   });
+ * } catch (error) {
+ *   if (!(error instanceof AddressTimeoutError)) throw error;
+ *   console.log(error.consoleTail); // "udhcpc: no lease, failing"
+ * }
+ * ```
  */
 export class AddressTimeoutError extends Error {
   /** The last discovery, for programs that want the details. */
@@ -78,7 +97,14 @@ function qualifying(
   return candidates[0];
 }
 
-/** Explains, per NIC and per source, why nothing qualified. */
+/**
+ * @internal Explains, per NIC and per source, why nothing qualified (the body of
+ * {@link AddressTimeoutError}'s message, without the console part).
+ *
+ * @param result the last discovery, if one completed
+ * @param options the wait's options (NIC, family, minimum confidence)
+ * @returns indented lines for people
+ */
 export function explainWait(result: DiscoveryResult | undefined, options: WaitForAddressOptions): string {
   if (!result) return "no discovery round completed";
   const min = options.minConfidence ?? 0.5;
@@ -125,8 +151,17 @@ export function explainWait(result: DiscoveryResult | undefined, options: WaitFo
  * @param domain the domain
  * @param options timeout, signal, NIC, family, minimum confidence, and discovery options
  * @returns the qualifying discovery with its address
- * @throws {AddressTimeoutError} after `timeoutMs`, explaining what each source saw per NIC
+ * @throws {AddressTimeoutError} after `timeoutMs`, explaining what each source saw per NIC (and the
+ *   console's last lines, with `console`)
  * @throws the signal's reason on abort
+ * @example
+ * ```ts
+ * import { Connection, lookupDomain, waitForAddress } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * const found = await waitForAddress(dom, { timeoutMs: 10_000, family: "ipv4" });
+ * console.log(found.address.address, found.address.confidence, found.address.sources);
+ * ```
  */
 export async function waitForAddress(
   domain: Domain,
