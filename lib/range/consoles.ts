@@ -49,7 +49,10 @@ export interface RangeConsoleOptions extends ConsoleLogOptions {
    * in use (someone's `virsh console`) is left alone and that guest's capture is skipped.
    */
   force?: boolean;
-  /** @internal opens the capture connection to a host (tests count or fail opens) */
+  /**
+   * Opens the captures' connection to a host (one per host, closed with the captures). Default
+   * `Connection.open(uri)`; pass one with `auth` or `keepAlive` options for hosts that need them.
+   */
   open?: (uri: string) => Promise<Connection>;
 }
 
