@@ -436,3 +436,45 @@ Deno.test("range.ts: up reports skipped consoles once; console: an unknown guest
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /name the guest whose console to attach to/);
 });
+
+Deno.test("RangeConsoles.start: without write permission for the folder the capture is skipped, never prompted", async () => {
+  // a child with read but no write permission (stdin null: a prompt would fail, not hang)
+  const script = `
+    import { Connection, lookupDomain } from "${new URL("../mod.ts", import.meta.url)}";
+    import { RangeConsoles, validateRange } from "${new URL("../lib/range/mod.ts", import.meta.url)}";
+    const range = validateRange({
+      name: "perm", hosts: [{ id: "local", uri: "test:///default" }], storage: { pool: "default-pool" },
+      guests: [{ id: "pc", memory: 64 }],
+    });
+    await using consoles = new RangeConsoles(range, { dir: "/nonexistent/perm-logs" });
+    await using conn = await Connection.open("test:///default");
+    using dom = await lookupDomain(conn, "test");
+    const result = await consoles.start(dom, { ...range.guests[0], name: "test", type: "qemu" });
+    console.log(JSON.stringify({ changed: result.changed, summary: consoles.summary() }));
+  `;
+  const dir = await Deno.makeTempDir({ prefix: "dlv_console_" });
+  try {
+    await Deno.writeTextFile(`${dir}/perm.ts`, script);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-ffi", "--allow-read", "--allow-env", `${dir}/perm.ts`],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const { changed, summary } = JSON.parse(new TextDecoder().decode(out.stdout));
+    assert.equal(changed, false);
+    assert.deepEqual(summary, [{
+      name: "test",
+      host: "local",
+      status: "skipped",
+      fromBoot: false,
+      bytes: 0,
+      reason:
+        'no write permission for "/nonexistent/perm-logs" (run with --allow-write=/nonexistent/perm-logs, ' +
+        "or pass consoles: false)",
+    }]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
