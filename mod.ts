@@ -263,6 +263,24 @@ export {
   QemuMonitorEventStream,
   type QemuMonitorReply,
 } from "./lib/qemu.ts";
+// Consoles: capture into bounded, rotated logs with a tail to wait on; attach a terminal (lib/console.ts)
+export {
+  attachConsole,
+  type AttachConsoleOptions,
+  type AttachResult,
+  captureConsole,
+  type CaptureConsoleOptions,
+  captureStream,
+  type CaptureStreamOptions,
+  checkConsoleLogOptions,
+  cleanConsoleText,
+  ConsoleCapture,
+  type ConsoleEndpoint,
+  type ConsoleLogOptions,
+  type ConsoleTailOptions,
+  type ConsoleWaitOptions,
+  isConsoleBusy,
+} from "./lib/console.ts";
 
 // ---------------------------------------------------------------------------------------------------
 // Events (also `./events`): every domain event id and the network, storage pool, node device and

@@ -9,6 +9,10 @@
  *   deno run --allow-ffi --allow-read --allow-run=dot https://.../scripts/range.ts graph range.yaml --format svg
  *   deno run --allow-ffi --allow-read https://.../scripts/range.ts reset range.yaml
  *   deno run --allow-ffi --allow-read https://.../scripts/range.ts down range.yaml
+ *   deno run --allow-ffi --allow-read https://.../scripts/range.ts console range.yaml web-1
+ *
+ * `up` writes each guest's serial console to range-consoles/RANGE/GUEST.log (--console-dir DIR); it
+ * needs --allow-write for that folder, and skips the capture (saying so) without it.
  *
  * Exit codes: 0 done; 1 the operation failed part-way, a plan has conflicts, or guests lack an
  * address; 2 usage, description or connection error.
@@ -36,7 +40,8 @@ const statusModule = () => import("../lib/range/status.ts");
 
 const usage = `usage: range.ts up|down|status|reset|snapshot|plan|inventory|graph FILE
                 [--json] [--format json|ini|yaml|mermaid|dot|svg] [--concurrency N] [--timeout SECONDS]
-                [--no-wait] [--snapshot [NAME]] [--name SNAPSHOT]
+                [--no-wait] [--snapshot [NAME]] [--name SNAPSHOT] [--console-dir DIR] [--no-consoles]
+       range.ts console FILE GUEST [--force] [--until REGEX] [--linger MS]
 
   up          create what is missing, start guests, wait for their addresses (--no-wait: do not)
               --snapshot: then take the reset snapshot of every guest
@@ -49,9 +54,12 @@ const usage = `usage: range.ts up|down|status|reset|snapshot|plan|inventory|grap
               script: --list (the JSON, exit 0) or --host NAME (one host's variables)
   graph       a picture of hosts, networks, guests and addresses: --format mermaid (default), dot, or
               svg (Graphviz's dot, needs --allow-run=dot)
+  console     attach to GUEST's serial console (Ctrl-] detaches); --force takes it from another
+              session; piped stdin: detach after --linger MS (1000) of quiet once it ended, or once
+              the output matches --until REGEX (exit 1 if not within --timeout)
 exit: 0 done, 1 failed part-way / conflicts / guests without address, 2 usage or description error`;
 
-const commands = ["up", "down", "status", "reset", "snapshot", "plan", "inventory", "graph"];
+const commands = ["up", "down", "status", "reset", "snapshot", "plan", "inventory", "graph", "console"];
 
 const cli: Cli = startCli({
   name: "range",
@@ -66,6 +74,11 @@ const cli: Cli = startCli({
     name: { type: "string" },
     list: { type: "boolean", default: false },
     host: { type: "string" },
+    "console-dir": { type: "string" },
+    "no-consoles": { type: "boolean", default: false },
+    force: { type: "boolean", default: false },
+    until: { type: "string" },
+    linger: { type: "string", default: "1000" },
   },
 });
 const { values, positionals } = cli;
@@ -75,7 +88,19 @@ if (!commands.includes(command)) {
   fail(command ? `unknown command ${JSON.stringify(command)}` : "name a command");
 }
 if (!file) fail("name the range description file");
-if (positionals.length > 2) fail(`unexpected ${JSON.stringify(positionals[2])}`);
+const consoleGuest = command === "console" ? positionals[2] : undefined;
+if (command === "console" && !consoleGuest) fail("name the guest whose console to attach to");
+if (positionals.length > (command === "console" ? 3 : 2)) {
+  fail(`unexpected ${JSON.stringify(positionals.at(-1))}`);
+}
+const lingerMs = Number(values.linger);
+if (!Number.isInteger(lingerMs) || lingerMs < 0) fail("--linger must be a whole number of ms >= 0");
+let until: RegExp | undefined;
+try {
+  until = values.until === undefined ? undefined : new RegExp(values.until as string);
+} catch (error) {
+  fail(`--until: ${(error as Error).message}`);
+}
 const concurrency = Number(values.concurrency);
 if (!Number.isInteger(concurrency) || concurrency < 1) fail("--concurrency must be a whole number >= 1");
 const timeoutSeconds = Number(values.timeout);
@@ -166,7 +191,13 @@ try {
       break;
     }
     case "up": {
-      const result = await upRange(range, registry, { ...hooks, ...wait });
+      const result = await upRange(range, registry, {
+        ...hooks,
+        ...wait,
+        consoles: values["no-consoles"] ? false : {
+          ...(values["console-dir"] ? { dir: values["console-dir"] as string } : {}),
+        },
+      });
       const snap = values.snapshot
         ? await snapshotRange(range, registry, {
           ...hooks,
@@ -186,6 +217,15 @@ try {
         }
         if (snap) {
           console.log(`snapshot ${snap.snapshot}: ${snap.changed.length} taken, ${snap.kept.length} kept`);
+        }
+        const captured = result.consoles.filter((c) => c.status === "captured");
+        if (captured.length > 0) {
+          console.log(`consoles: ${captured.length} logged, e.g. ${captured[0].path}`);
+        }
+        // one line per distinct reason: 1,000 test-driver guests are one line
+        const skipped = Map.groupBy(result.consoles.filter((c) => c.status === "skipped"), (c) => c.reason);
+        for (const [reason, guests] of skipped) {
+          console.log(`consoles: ${guests.length} not logged: ${reason}`);
         }
       }
       break;
@@ -240,6 +280,16 @@ try {
           ? graphDot(range, status)
           : await renderSvg(graphDot(range, status)),
       );
+      break;
+    }
+    case "console": {
+      const { consoleCommand } = await import("./_console.ts");
+      exit = await consoleCommand(range, registry, consoleGuest!, {
+        force: values.force as boolean,
+        lingerMs,
+        timeoutMs: timeoutSeconds * 1000,
+        ...(until ? { until } : {}),
+      });
       break;
     }
     case "status":

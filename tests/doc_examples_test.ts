@@ -22,7 +22,6 @@ const PENDING: Record<string, string> = {
   "lib/qemu.ts": "being moved onto the generated layer",
   "lib/objects/connection_hand.ts": "being moved onto the generated layer",
   "lib/objects/domain_hand.ts": "being moved onto the generated layer",
-  "lib/ip/wait.ts": "console tails in timeouts in progress",
   "lib/range/cyris.ts": "strict CyRIS import in progress",
 };
 

@@ -18,6 +18,12 @@ export interface WaitForAddressOptions extends Omit<DiscoverOptions, "cache" | "
   pollMs?: number;
   /** Longest poll interval, ms. Default 500: an address is seen within half a second of appearing. */
   maxPollMs?: number;
+  /**
+   * The guest's console (a `ConsoleCapture` from lib/console.ts, or anything with `tail()`): on
+   * timeout its last lines are part of the explanation (a guest that never asked for an address often
+   * says why there).
+   */
+  console?: { tail(): string };
 }
 
 /** What a wait resolves with: the discovery that qualified, and its chosen address. */
@@ -32,21 +38,44 @@ export interface AddressFound extends DiscoveryResult {
 
 /**
  * Raised when no address qualified in time. `name` is "TimeoutError" (isTimeout() recognises it);
- * the message explains, per NIC and per source, what was seen and why nothing qualified.
+ * the message explains, per NIC and per source, what was seen and why nothing qualified, and ends with
+ * the console's last lines when the wait had a console (`consoleTail`).
+ *
+ * @example
+ * ```ts
+ * import { AddressTimeoutError, Connection, lookupDomain, waitForAddress } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * try {
+ *   // a NIC the domain does not have: nothing can qualify
+ *   await waitForAddress(dom, {
+ *     nic: "52:54:00:00:00:99",
+ *     timeoutMs: 50,
+ *     console: { tail: () => "udhcpc: no lease, failing" },
+ *   });
+ * } catch (error) {
+ *   if (!(error instanceof AddressTimeoutError)) throw error;
+ *   console.log(error.consoleTail); // "udhcpc: no lease, failing"
+ * }
+ * ```
  */
 export class AddressTimeoutError extends Error {
   /** The last discovery, for programs that want the details. */
   readonly last: DiscoveryResult | undefined;
+  /** The console's last lines, when the wait had a console (`console` option). */
+  readonly consoleTail: string | undefined;
   /**
    * Makes the error.
    *
    * @param message what was seen and why nothing qualified
    * @param last the last discovery, if one completed
+   * @param consoleTail the console's last lines, if known
    */
-  constructor(message: string, last: DiscoveryResult | undefined) {
+  constructor(message: string, last: DiscoveryResult | undefined, consoleTail?: string) {
     super(message);
     this.name = "TimeoutError";
     this.last = last;
+    this.consoleTail = consoleTail;
   }
 }
 
@@ -68,7 +97,14 @@ function qualifying(
   return candidates[0];
 }
 
-/** Explains, per NIC and per source, why nothing qualified. */
+/**
+ * @internal Explains, per NIC and per source, why nothing qualified (the body of
+ * {@link AddressTimeoutError}'s message, without the console part).
+ *
+ * @param result the last discovery, if one completed
+ * @param options the wait's options (NIC, family, minimum confidence)
+ * @returns indented lines for people
+ */
 export function explainWait(result: DiscoveryResult | undefined, options: WaitForAddressOptions): string {
   if (!result) return "no discovery round completed";
   const min = options.minConfidence ?? 0.5;
@@ -115,8 +151,17 @@ export function explainWait(result: DiscoveryResult | undefined, options: WaitFo
  * @param domain the domain
  * @param options timeout, signal, NIC, family, minimum confidence, and discovery options
  * @returns the qualifying discovery with its address
- * @throws {AddressTimeoutError} after `timeoutMs`, explaining what each source saw per NIC
+ * @throws {AddressTimeoutError} after `timeoutMs`, explaining what each source saw per NIC (and the
+ *   console's last lines, with `console`)
  * @throws the signal's reason on abort
+ * @example
+ * ```ts
+ * import { Connection, lookupDomain, waitForAddress } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * const found = await waitForAddress(dom, { timeoutMs: 10_000, family: "ipv4" });
+ * console.log(found.address.address, found.address.confidence, found.address.sources);
+ * ```
  */
 export async function waitForAddress(
   domain: Domain,
@@ -154,7 +199,7 @@ export async function waitForAddress(
     while (true) {
       options.signal?.throwIfAborted();
       const remaining = deadline - performance.now();
-      const { signal: _s, timeoutMs: _t, ...discoverOptions } = options;
+      const { signal: _s, timeoutMs: _t, console: _c, ...discoverOptions } = options;
       last = await discover(domain, {
         ...discoverOptions,
         sourceTimeoutMs: Math.max(1, Math.min(options.sourceTimeoutMs ?? 5_000, remaining)),
@@ -193,11 +238,23 @@ export async function waitForAddress(
     options.nic ? `on NIC ${options.nic.toLowerCase()}` : "",
     `with confidence >= ${options.minConfidence ?? 0.5}`,
   ].filter(Boolean).join(" ");
+  let tail: string | undefined;
+  try {
+    tail = options.console?.tail();
+  } catch (error) {
+    tail = `(cannot read the console: ${(error as Error).message})`;
+  }
+  const consoleLines = tail === undefined
+    ? ""
+    : `\n  console, last lines:\n${
+      (tail || "(nothing printed)").split("\n").map((l) => `    | ${l}`).join("\n")
+    }`;
   throw new AddressTimeoutError(
     `Timed out after ${timeoutMs} ms (${rounds} rounds) waiting for ${wanted} of domain ${
       JSON.stringify(domain.name)
     }:\n` +
-      explainWait(last, options),
+      explainWait(last, options) + consoleLines,
     last,
+    tail,
   );
 }

@@ -64,6 +64,7 @@ export {
   type RangeProgress,
 } from "./types.ts";
 export { type GuestAddress, type UpOptions, upRange, type UpResult } from "./up.ts";
+export { type GuestConsole, type RangeConsoleOptions, RangeConsoles } from "./consoles.ts";
 export {
   type BaseImageSpec,
   DEFAULT_LIMITS as DEFAULT_DESCRIPTION_LIMITS,

@@ -56,6 +56,7 @@ import type { ExpandedGuest, Range } from "./description.ts";
 import { type RangePlan, surveyAndPlan } from "./plan.ts";
 import type { RangeHooks, RangePhase } from "./types.ts";
 import { Steps } from "./_steps.ts";
+import { type GuestConsole, type RangeConsoleOptions, RangeConsoles } from "./consoles.ts";
 
 /** Options for {@link upRange}. */
 export interface UpOptions extends RangeHooks {
@@ -69,6 +70,12 @@ export interface UpOptions extends RangeHooks {
    * flagged and demoted), 0: whatever it reports counts, with its flags, since waiting changes nothing.
    */
   minConfidence?: number;
+  /**
+   * Capture every guest's serial console into `<dir>/<guest>.log` (lib/range/consoles.ts; default
+   * on, dir `range-consoles/<range>`); `false`: no capture. A guest without an address then has its
+   * console's tail in the timeout's explanation.
+   */
+  consoles?: RangeConsoleOptions | false;
 }
 
 /** `UpOptions.minConfidence` unless given: 0 on the test driver (see there), else 0.5. */
@@ -114,6 +121,10 @@ export interface UpResult {
   timingsMs: Partial<Record<RangePhase, number>>;
   /** Time of the whole operation, ms. */
   tookMs: number;
+  /** Each guest's console capture: its log, or why it was skipped (empty with `consoles: false`). */
+  consoles: GuestConsole[];
+  /** The running captures, with `consoles.keepOpen`: yours to close. */
+  consoleCapture?: RangeConsoles;
 }
 
 /**
@@ -153,6 +164,28 @@ export async function upRange(
   options: UpOptions = {},
 ): Promise<UpResult> {
   const range = verifiedRange(given, "up");
+  const consoles = options.consoles === false ? undefined : new RangeConsoles(range, options.consoles);
+  const keepOpen = options.consoles !== false && options.consoles?.keepOpen === true;
+  try {
+    const result = await bringUp(range, registry, options, consoles);
+    if (!keepOpen) await consoles?.close();
+    return {
+      ...result,
+      consoles: consoles?.summary() ?? [],
+      ...(keepOpen ? { consoleCapture: consoles } : {}),
+    };
+  } catch (error) {
+    await consoles?.close();
+    throw error;
+  }
+}
+
+async function bringUp(
+  range: Range,
+  registry: PoolRegistry,
+  options: UpOptions,
+  consoles: RangeConsoles | undefined,
+): Promise<Omit<UpResult, "consoles" | "consoleCapture">> {
   const steps = new Steps("up", range.name, options);
   const limit = (options.concurrency ?? 8) * Math.max(1, range.description.hosts.length);
   const uriOf = new Map(range.description.hosts.map((h) => [h.id, h.uri]));
@@ -406,7 +439,9 @@ export async function upRange(
         await steps.act("domain", `start ${g.name}`, g.hostId);
         // one call: the result's states are not used (libvirt refuses a wrong state itself; ifNeeded
         // reads the state only then)
-        const result = await startDomain(domain, { ifNeeded: true, states: false });
+        const result = consoles
+          ? await consoles.start(domain, g) // started paused, console attached, resumed
+          : await startDomain(domain, { ifNeeded: true, states: false });
         if (result.changed) started.push(g.name);
         steps.mark(startStep);
         // a first look at the lease while the handle is here: on a driver that answers at once (the
@@ -422,7 +457,9 @@ export async function upRange(
     });
   }, limit);
 
-  const addresses = wantAddresses ? await waitForGuests(range, registry, steps, options, firstLook) : [];
+  const addresses = wantAddresses
+    ? await waitForGuests(range, registry, steps, options, firstLook, consoles)
+    : [];
   return {
     range: range.name,
     plan,
@@ -510,6 +547,7 @@ export async function waitForGuests(
   steps: Steps,
   options: UpOptions,
   known: ReadonlyMap<string, GuestAddress> = new Map(),
+  consoles?: { tail(guest: string): string },
 ): Promise<GuestAddress[]> {
   const uriOf = new Map(range.description.hosts.map((h) => [h.id, h.uri]));
   const limit = (options.concurrency ?? 8) * Math.max(1, range.description.hosts.length);
@@ -534,6 +572,7 @@ export async function waitForGuests(
           minConfidence: minConfidenceFor(g.uri, options),
           family: "ipv4",
           ...(options.signal ? { signal: options.signal } : {}),
+          ...(consoles ? { console: { tail: () => consoles.tail(g.name) } } : {}),
         });
       }, { idempotent: true });
       addresses.push({
