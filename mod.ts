@@ -450,3 +450,33 @@ export {
   QemuMonitorEventStream,
   type QemuMonitorReply,
 } from "./lib/qemu.ts";
+// Guest tasks (issue 14): accounts, files, programs and packages inside guests through the guest
+// agent (lib/range/tasks.ts, lib/qemu.ts), their description types, and the Ansible playbook export
+export {
+  guestExec,
+  type GuestExecOptions,
+  type GuestExecResult,
+  guestFileRead,
+  type GuestFileReadOptions,
+  guestFileWrite,
+  type GuestFileWriteOptions,
+} from "./lib/qemu.ts";
+export type {
+  AddAccountTask,
+  CopyContentTask,
+  ExecuteProgramTask,
+  GuestTask,
+  InstallPackageTask,
+  ModifyAccountTask,
+  PackageManager,
+} from "./lib/range/description.ts";
+export {
+  describeTask,
+  GuestTaskError,
+  type GuestTaskOptions,
+  type GuestTaskReport,
+  runGuestTasks,
+  shellQuote,
+  TASK_MARKER_DIR,
+  taskMarker,
+} from "./lib/range/tasks.ts";

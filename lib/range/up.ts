@@ -55,10 +55,13 @@ import {
 } from "./_libvirt.ts";
 import type { ExpandedGuest, Range } from "./description.ts";
 import { type RangePlan, surveyAndPlan } from "./plan.ts";
+import { applyRangeTasks, type GuestTaskOptions, type GuestTaskReport } from "./tasks.ts";
 import { type RangeHooks, RangeOperationError, type RangePhase, reporter } from "./types.ts";
 
 /** Options for {@link upRange}. */
-export interface UpOptions extends RangeHooks {
+export interface UpOptions extends RangeHooks, GuestTaskOptions {
+  /** Run the guests' `tasks` (lib/range/tasks.ts) once they run. Default true. */
+  tasks?: boolean;
   /** Wait until every guest has an address. Default true. */
   waitForAddresses?: boolean;
   /** How long to wait for each guest's address, ms. Default 120,000. */
@@ -103,6 +106,8 @@ export interface UpResult {
   timingsMs: Partial<Record<RangePhase, number>>;
   /** Time of the whole operation, ms. */
   tookMs: number;
+  /** Per guest and task: done, kept or skipped (with the reason), exit code and output. */
+  tasks: GuestTaskReport[];
 }
 
 /** @internal Tracks done / not-done steps and runs phases with hooks and progress. */
@@ -122,7 +127,7 @@ export class Steps {
     phase: RangePhase,
     items: readonly T[],
     describe: (item: T) => { target: string; host: string },
-    fn: (item: T) => Promise<"created" | "kept" | "removed" | "ok">,
+    fn: (item: T) => Promise<"created" | "kept" | "removed" | "ok" | "skipped">,
     limit: number,
   ): Promise<void> {
     const t0 = performance.now();
@@ -458,6 +463,7 @@ export async function upRange(
   }, limit);
 
   const addresses = wantAddresses ? await waitForGuests(range, registry, steps, options, firstLook) : [];
+  const tasks = options.tasks === false ? [] : await applyRangeTasks(range, registry, steps, options);
   return {
     range: range.name,
     plan,
@@ -467,6 +473,7 @@ export async function upRange(
     addresses,
     timingsMs: steps.timings,
     tookMs: Math.round(performance.now() - steps.started),
+    tasks,
   };
 }
 

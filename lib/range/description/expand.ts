@@ -133,6 +133,7 @@ function expandOne(
     volume: `${name}.${plan.id}-${n}.qcow2`,
     diskMiB: plan.diskMiB,
     nics,
+    ...(plan.tasks ? { tasks: plan.tasks } : {}),
   });
   return true;
 }

@@ -1,0 +1,169 @@
+// Guest tasks in the range description (validated, located errors), their report on the test driver
+// (skipped, with the reason: it has no guest agent), and their export as an Ansible playbook.
+import assert from "node:assert/strict";
+import { PoolRegistry } from "../mod.ts";
+import {
+  type GuestTask,
+  parseRangeDescription,
+  RangeDescriptionError,
+  validateRange,
+} from "../lib/range/description.ts";
+import { downRange } from "../lib/range/down.ts";
+import { describeTask, GuestTaskError, taskMarker } from "../lib/range/tasks.ts";
+import { upRange } from "../lib/range/up.ts";
+
+const TASKS = `
+name: tk
+hosts: [{ id: h1, uri: "test:///default" }]
+storage: { pool: default-pool }
+guests:
+  - id: desktop
+    memory: 64
+    agent: true
+    tasks:
+      - { type: addAccount, account: daniel, password: theAnswer, fullName: Daniel R }
+      - { type: modifyAccount, account: root, newPassword: abcd1234 }
+      - { type: copyContent, src: /srv/flag.txt, dst: /root, mode: "0600" }
+      - { type: executeProgram, program: /root/setup.sh, interpreter: sh, args: "-x one" }
+      - { type: installPackage, name: nmap, manager: apt-get }
+`;
+
+function issues(text: string): { path: string; line?: number; message: string }[] {
+  try {
+    parseRangeDescription(text, "tasks.yaml");
+  } catch (error) {
+    assert.ok(error instanceof RangeDescriptionError, String(error));
+    return error.issues;
+  }
+  assert.fail("expected a RangeDescriptionError");
+}
+
+Deno.test("parseRangeDescription: guest tasks are validated and carried to each instance", () => {
+  const range = parseRangeDescription(TASKS.replace("memory: 64", "memory: 64\n    count: 2"));
+  assert.equal(range.guests.length, 2);
+  const tasks = range.guests[1].tasks!;
+  assert.deepEqual(tasks.map((t) => t.type), [
+    "addAccount",
+    "modifyAccount",
+    "copyContent",
+    "executeProgram",
+    "installPackage",
+  ]);
+  assert.deepEqual(tasks[0], {
+    type: "addAccount",
+    account: "daniel",
+    password: "theAnswer",
+    fullName: "Daniel R",
+  });
+  assert.equal((tasks[2] as { mode: string }).mode, "0600");
+});
+
+Deno.test("parseRangeDescription: bad task fields are located errors with the fix", () => {
+  const cases: [string, string, string, RegExp][] = [
+    ["type: addAccount,", "type: addAcount,", "guests[0].tasks[0].type", /must be "addAccount" or/],
+    ["password: theAnswer", "pasword: theAnswer", "guests[0].tasks[0].pasword", /did you mean "password"/],
+    ["account: daniel", "account: 1daniel", "guests[0].tasks[0].account", /not an account name/],
+    ['mode: "0600"', "mode: 0600", "guests[0].tasks[2].mode", /quoted octal string/],
+    ['mode: "0600"', 'mode: "rw"', "guests[0].tasks[2].mode", /octal mode/],
+    ["src: /srv/flag.txt", "src: flag.txt", "guests[0].tasks[2].src", /absolute path/],
+    ["newPassword: abcd1234", "shell: /bin/sh", "guests[0].tasks[1].shell", /unknown field/],
+    ["manager: apt-get", "manager: pacman", "guests[0].tasks[4].manager", /"apt-get" or "dnf"/],
+    ["interpreter: sh", "interpreter: ba sh", "guests[0].tasks[3].interpreter", /without spaces/],
+  ];
+  for (const [from, to, path, message] of cases) {
+    const found = issues(TASKS.replace(from, to));
+    const hit = found.find((i) => i.path === path);
+    assert.ok(hit, `${to}: ${JSON.stringify(found)}`);
+    assert.match(hit.message, message);
+    assert.equal(typeof hit.line, "number", `${to} has a line`);
+    const line = TASKS.replace(from, to).split("\n")[hit.line! - 1];
+    assert.ok(
+      line.includes(to.split(":")[0]) || line.includes("type:"),
+      `${to}: line ${hit.line} is ${line}`,
+    );
+  }
+  assert.match(
+    issues(TASKS.replace("newPassword: abcd1234", "newAccount: root2").replace("newAccount: root2", "x: 1"))
+      .map((i) => i.message).join("\n"),
+    /nothing to change/,
+  );
+  // tasks need the agent
+  const noAgent = issues(TASKS.replace("agent: true", "agent: false"));
+  assert.equal(noAgent[0].path, "guests[0].tasks");
+  assert.match(noAgent[0].message, /set agent: true/);
+});
+
+Deno.test("describeTask: names the task, never a password", () => {
+  const range = parseRangeDescription(TASKS);
+  const lines = range.guests[0].tasks!.map(describeTask);
+  assert.deepEqual(lines, [
+    "addAccount daniel",
+    "modifyAccount root (new password)",
+    "copyContent /srv/flag.txt -> /root (mode 0600)",
+    "executeProgram sh /root/setup.sh -x one",
+    "installPackage nmap",
+  ]);
+  assert.ok(!lines.join(" ").includes("theAnswer") && !lines.join(" ").includes("abcd1234"));
+});
+
+Deno.test("taskMarker: a changed task gets another marker", async () => {
+  const a: GuestTask = { type: "executeProgram", program: "/a.sh" };
+  assert.equal(await taskMarker(a), await taskMarker({ ...a }));
+  assert.notEqual(await taskMarker(a), await taskMarker({ ...a, args: "x" }));
+});
+
+Deno.test("GuestTaskError: names the guest, the task and the output", () => {
+  const e = new GuestTaskError("r-desktop-1", "h1", 2, "executeProgram /x.sh", "the program failed", {
+    exitCode: 3,
+    output: "boom",
+  });
+  assert.equal(e.name, "GuestTaskError");
+  assert.match(
+    e.message,
+    /task 3 \(executeProgram \/x\.sh\) on guest "r-desktop-1".*exit code 3, output:\nboom/s,
+  );
+  assert.equal(e.exitCode, 3);
+});
+
+Deno.test("upRange: on the test driver tasks are reported as skipped with the reason, twice alike", async () => {
+  const name = `tk${crypto.randomUUID().slice(0, 6)}`;
+  const range = validateRange({
+    name,
+    hosts: [{ id: "h1", uri: "test:///default" }],
+    storage: { pool: "default-pool" },
+    guests: [
+      { id: "pc", memory: 64, count: 2, agent: true, tasks: parseRangeDescription(TASKS).guests[0].tasks },
+      { id: "plain", memory: 64 },
+    ],
+  });
+  const pools = new PoolRegistry({ max: 2 });
+  const phases: string[] = [];
+  try {
+    for (let round = 0; round < 2; round++) {
+      const up = await upRange(range, pools, {
+        waitForAddresses: false,
+        onProgress: (e) => e.phase === "tasks" && e.target && phases.push(`${e.target} ${e.status}`),
+      });
+      assert.equal(up.tasks.length, 10, "5 tasks on each of 2 guests, none on plain");
+      for (const r of up.tasks) {
+        assert.equal(r.status, "skipped");
+        assert.match(r.reason!, /test driver has no guest agent/);
+      }
+      assert.deepEqual(up.tasks.map((r) => r.guest), [
+        ...Array(5).fill(`${name}-pc-1`),
+        ...Array(5).fill(`${name}-pc-2`),
+      ]);
+    }
+    assert.deepEqual(phases.sort(), [
+      `${name}-pc-1 skipped`,
+      `${name}-pc-1 skipped`,
+      `${name}-pc-2 skipped`,
+      `${name}-pc-2 skipped`,
+    ]);
+    const off = await upRange(range, pools, { waitForAddresses: false, tasks: false });
+    assert.deepEqual(off.tasks, []);
+  } finally {
+    await downRange(range, pools).catch(() => {});
+    await pools.closeAll();
+  }
+});
