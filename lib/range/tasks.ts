@@ -217,7 +217,7 @@ function fail(ctx: Context, detail: string, result?: GuestExecResult, cause?: un
 }
 
 function joined(r: GuestExecResult): string {
-  return tail([r.stdout, r.stderr].filter((s) => s.trim() !== "").join("\n").trimEnd(), 4000);
+  return tail([r.stdout, r.stderr].map((s) => s.trimEnd()).filter((s) => s !== "").join("\n"), 4000);
 }
 
 /** Runs a /bin/sh script in the guest with positional arguments ($1, $2, ...). */
@@ -260,9 +260,22 @@ type Outcome = Pick<GuestTaskReport, "status" | "reason" | "exitCode" | "output"
 
 async function addAccount(ctx: Context, task: Extract<GuestTask, { type: "addAccount" }>): Promise<Outcome> {
   const exists = (await sh(ctx, EXISTS, [task.account])).exitCode === 0;
+  // created by an earlier up and renamed since (a modifyAccount after it): not created again
+  const marker = await taskMarker({ type: "addAccount", account: task.account, password: "" });
+  if (!exists && (await sh(ctx, '[ -e "$1" ]', [marker])).exitCode === 0) {
+    return {
+      status: "kept",
+      reason: `created on an earlier up and renamed or removed since (marker ${marker})`,
+    };
+  }
   let result: GuestExecResult | undefined;
   if (!exists) {
-    result = await must(ctx, `useradd ${task.account}`, 'useradd -m -s /bin/sh "$1"', [task.account]);
+    result = await must(
+      ctx,
+      `useradd ${task.account}`,
+      'useradd -m -s /bin/sh "$1" && mkdir -p "$(dirname "$2")" && : > "$2"',
+      [task.account, marker],
+    );
   }
   if (task.fullName !== undefined) {
     // the GECOS field: usermod -c where it exists, else edit /etc/passwd (minimal images' usermod lacks -c)

@@ -1,0 +1,532 @@
+/**
+ * @internal The CyRIS translation: read strictly (every field known, every reference resolved, every
+ * problem located in the CyRIS file itself), translated field by field, what does not translate named
+ * in a note with its value, then the result validated as a range description, with the validator's
+ * findings mapped back to the CyRIS field they came from.
+ *
+ * @module
+ */
+import { parseYaml, toYaml, YAML_DEFAULT_LIMITS, YamlError } from "../_yaml.ts";
+import { Checker, near, type Obj, type Path, pathText } from "../description/checker.ts";
+import { validateRange } from "../description/parse.ts";
+import {
+  DEFAULT_LIMITS,
+  type DescriptionIssue,
+  type GuestSpec,
+  type NetworkSpec,
+  type RangeDescription,
+  RangeDescriptionError,
+} from "../description/types.ts";
+import { cyrisTasks, type Origin } from "./tasks.ts";
+
+/** Options for {@link cyrisToRange}. */
+export interface CyrisOptions {
+  /** libvirt URI per CyRIS host id; default `qemu:///system` for localhost, else `qemu+ssh://account@mgmt_addr/system`. */
+  uris?: Record<string, string>;
+  /** Base image path per CyRIS guest id; default: `basevm_config_file` with `.xml` replaced by `.qcow2`. */
+  images?: Record<string, string>;
+  /** The storage pool for the overlays. Default "default". */
+  pool?: string;
+  /** Memory of each guest, MiB. Default 1024. */
+  memoryMiB?: number;
+  /** The first two octets of the generated /24 subnets. Default "10.200". */
+  subnetPrefix?: string;
+  /** How errors name the CyRIS file. Default "CyRIS description". */
+  source?: string;
+}
+
+/** What {@link cyrisToRange} made. */
+export interface CyrisTranslation {
+  /** Our description, ready for validateRange / the YAML below. */
+  description: RangeDescription;
+  /** The same as YAML text, for parseRangeDescription (line numbers then refer to it). */
+  yaml: string;
+  /** What was translated approximately or left out, and why, each with the CyRIS value. */
+  notes: string[];
+}
+
+const SECTIONS = ["host_settings", "guest_settings", "clone_settings"];
+const safe = (text: string) => text.replace(/[^A-Za-z0-9_.-]/g, "_").replace(/^[._-]/, "x");
+const ETH = /^eth(0|[1-9][0-9]?)$/;
+
+/** The members of a network: "a.eth0, b.eth1" or a list; each with its column in the file. */
+function members(
+  c: Checker,
+  text: string,
+  value: unknown,
+  p: Path,
+): { member: string; path: Path; at?: { line: number; column: number } }[] {
+  if (Array.isArray(value)) {
+    return value.map((m, i) => ({
+      member: String(m).trim(),
+      path: [...p, i],
+      at: c.locate([...p, i], false),
+    }));
+  }
+  if (typeof value !== "string") {
+    c.add(p, `must be "guest.ethN" names separated by ",", got ${c.q(value)}`);
+    return [];
+  }
+  const start = c.locate(p, false);
+  const line = start ? text.split("\n")[start.line - 1] ?? "" : "";
+  let from = start ? start.column - 1 : 0;
+  return value.split(",").map((m) => m.trim()).filter(Boolean).map((member) => {
+    const i = line.indexOf(member, from);
+    if (i >= 0) from = i + member.length;
+    return { member, path: p, at: start && i >= 0 ? { line: start.line, column: i + 1 } : start };
+  });
+}
+
+/** An issue at a member of a "members" string, whose column is the member's own. */
+function addAt(
+  c: Checker,
+  path: Path,
+  at: { line: number; column: number } | undefined,
+  message: string,
+): void {
+  if (c.issues.length >= c.limits.maxIssues) return void c.omitted++;
+  c.issues.push({ path: pathText(path), ...(at ?? c.locate(path, false) ?? {}), message });
+}
+
+function suggest(c: Checker, name: string, known: Iterable<string>): string {
+  const all = [...known];
+  const close = all.find((k) => near(k, name));
+  return close ? `did you mean ${c.q(close)}?` : `known: ${c.known(all)}`;
+}
+
+/**
+ * Translates a CyRIS description into a range description.
+ *
+ * @param text the CyRIS YAML
+ * @param options URIs, image paths, pool, memory, subnets, the file's name for errors
+ * @returns the description (object and YAML) and notes on what did not translate one to one
+ * @throws {RangeDescriptionError} listing every problem with the CyRIS file's own line and column:
+ *   YAML syntax, unknown sections and fields (with "did you mean"), bad numbers, unknown guests,
+ *   hosts and interfaces, interface numbers with gaps, refused features
+ */
+export function cyrisToRange(text: string, options: CyrisOptions = {}): CyrisTranslation {
+  const source = options.source ?? "CyRIS description";
+  let parsed;
+  try {
+    parsed = parseYaml(text, YAML_DEFAULT_LIMITS);
+  } catch (error) {
+    if (!(error instanceof YamlError)) throw error;
+    throw new RangeDescriptionError(source, [{
+      path: "",
+      line: error.line,
+      column: error.column,
+      message: `not valid YAML: ${error.message}`,
+    }]);
+  }
+  const c = new Checker(parsed.locate, DEFAULT_LIMITS);
+  const fail = () => new RangeDescriptionError(source, c.issues, c.omitted);
+  const notes: string[] = [];
+  const origins = new Map<string, Origin>();
+
+  // the sections: a list of one-key mappings (or one mapping with the three keys)
+  const sections = new Map<string, { value: unknown; path: Path }>();
+  const doc = parsed.value;
+  const entries: [unknown, Path][] = Array.isArray(doc) ? doc.map((e, i) => [e, [i]]) : [[doc, []]];
+  for (const [entry, ep] of entries) {
+    const o = c.object(entry, ep, SECTIONS, []);
+    if (!o) continue;
+    for (const key of Object.keys(o)) {
+      if (!SECTIONS.includes(key)) continue;
+      if (sections.has(key)) c.add([...ep, key], `section ${key} appears twice: merge them`, true);
+      else sections.set(key, { value: o[key], path: [...ep, key] });
+    }
+  }
+  for (const key of SECTIONS) {
+    if (!sections.has(key)) c.add([], `has no ${key} section`);
+  }
+  if (c.failed) throw fail();
+
+  // host_settings
+  const hostIds = new Map<string, { uri: string }>();
+  const hostsSpec: { id: string; uri: string }[] = [];
+  const hs = sections.get("host_settings")!;
+  c.list(hs.value, hs.path, true, "host").forEach((h, i) => {
+    const p = [...hs.path, i];
+    const o = c.object(h, p, ["id", "mgmt_addr", "virbr_addr", "account"], ["id"]);
+    if (!o) return;
+    const id = c.name(o.id, [...p, "id"], "host id");
+    const mgmt = c.string(o.mgmt_addr, [...p, "mgmt_addr"]) ?? "localhost";
+    const account = c.string(text_(o.account), [...p, "account"]);
+    if (id === undefined) return;
+    if (hostIds.has(id)) return c.add([...p, "id"], `duplicate host id ${c.q(id)}`);
+    const local = mgmt === "localhost" || mgmt === "127.0.0.1";
+    const given = options.uris?.[id];
+    const uri = given ??
+      (local ? "qemu:///system" : `qemu+ssh://${account ? `${account}@` : ""}${mgmt}/system`);
+    if (given) {
+      notes.push(
+        `host ${id}: uri ${given} given; mgmt_addr ${c.q(mgmt)}${
+          account ? ` and account ${c.q(account)}` : ""
+        } are not used`,
+      );
+    } else if (local && account) {
+      notes.push(`host ${id}: account ${c.q(account)} is not used: localhost is reached at qemu:///system`);
+    }
+    if (o.virbr_addr !== undefined) {
+      notes.push(`host ${id}: virbr_addr ${c.q(o.virbr_addr)} is not used: each network has its own gateway`);
+    }
+    hostIds.set(id, { uri });
+    origins.set(pathText(["hosts", hostsSpec.length]), { path: p, fields: { id: "id", uri: "mgmt_addr" } });
+    hostsSpec.push({ id, uri });
+  });
+
+  // guest_settings: base images and their tasks
+  interface Base {
+    id: string;
+    image: { id: string; path: string; format: string };
+    tasks: ReturnType<typeof cyrisTasks>;
+    basevmHost?: string;
+    path: Path;
+  }
+  const bases = new Map<string, Base>();
+  const gs = sections.get("guest_settings")!;
+  c.list(gs.value, gs.path, true, "guest").forEach((g, i) => {
+    const p = [...gs.path, i];
+    const o = c.object(g, p, [
+      "id",
+      "ip_addr",
+      "basevm_host",
+      "basevm_config_file",
+      "basevm_type",
+      "basevm_os_type",
+      "tasks",
+    ], ["id"]);
+    if (!o) return;
+    const id = c.name(o.id, [...p, "id"], "guest id");
+    if (id === undefined) return;
+    if (bases.has(id)) return c.add([...p, "id"], `duplicate guest id ${c.q(id)}`);
+    const basevmHost = c.string(o.basevm_host, [...p, "basevm_host"]);
+    if (basevmHost !== undefined && !hostIds.has(basevmHost)) {
+      c.add(
+        [...p, "basevm_host"],
+        `unknown host ${c.q(basevmHost)}: ${suggest(c, basevmHost, hostIds.keys())}`,
+      );
+    }
+    const config = c.absolutePath(o.basevm_config_file, [...p, "basevm_config_file"]);
+    const given = options.images?.[id];
+    const path = given ?? (config ?? `/var/lib/libvirt/images/${id}.xml`).replace(/\.xml$/, "") + ".qcow2";
+    if (!given) {
+      notes.push(
+        `guest ${id}: basevm_config_file ${
+          c.q(o.basevm_config_file)
+        } is a domain XML; its disk is assumed at ${c.q(path)} (pass images to override)`,
+      );
+    }
+    const type = c.string(o.basevm_type, [...p, "basevm_type"]);
+    if (type !== undefined && type !== "kvm") {
+      c.add(
+        [...p, "basevm_type"],
+        `basevm_type ${c.q(type)} is refused: only kvm base images translate to libvirt guests`,
+      );
+    } else if (type !== undefined) {
+      notes.push(`guest ${id}: basevm_type "kvm": its clones are KVM domains (type kvm on qemu hosts)`);
+    }
+    if (o.ip_addr !== undefined) {
+      notes.push(
+        `guest ${id}: ip_addr ${
+          c.q(o.ip_addr)
+        } (the base VM's management address) is not used: clones get theirs by DHCP`,
+      );
+    }
+    const os = c.string(text_(o.basevm_os_type), [...p, "basevm_os_type"]);
+    if (os !== undefined) notes.push(`guest ${id}: basevm_os_type ${c.q(os)} is not used by libvirt`);
+    const tasks = cyrisTasks(c, o.tasks, [...p, "tasks"], id, notes);
+    if (os !== undefined && /windows/i.test(os) && tasks.length > 0) {
+      c.add(
+        [...p, "tasks"],
+        `tasks of a ${c.q(os)} guest are refused: range up runs them with /bin/sh through the guest agent`,
+      );
+    }
+    bases.set(id, {
+      id,
+      image: { id: safe(id), path, format: "qcow2" },
+      tasks,
+      ...(basevmHost ? { basevmHost } : {}),
+      path: p,
+    });
+  });
+
+  // clone_settings
+  const cs = sections.get("clone_settings")!;
+  const clones = c.list(cs.value, cs.path, true, "clone setting (range_id, hosts)");
+  if (clones.length > 1) {
+    c.add([...cs.path, 1], "CyRIS instantiates one clone_settings entry per description: split the file");
+  }
+  const clone = c.object(clones[0], [...cs.path, 0], ["range_id", "hosts"], ["range_id", "hosts"]);
+  if (!clone || c.failed) throw fail();
+  const cp = [...cs.path, 0];
+  const rangeId = clone.range_id;
+  if (
+    !(typeof rangeId === "number" && Number.isSafeInteger(rangeId) && rangeId >= 0) &&
+    !(typeof rangeId === "string" && /^[A-Za-z0-9_-]{1,26}$/.test(rangeId))
+  ) {
+    c.add([...cp, "range_id"], `must be a whole number (or letters, digits, "_", "-"), got ${c.q(rangeId)}`);
+  }
+  const name = `cyris${String(rangeId)}`.slice(0, 32);
+  const prefix = options.subnetPrefix ?? "10.200";
+  const networks: NetworkSpec[] = [];
+  const guests: GuestSpec[] = [];
+  const cloneHosts = c.list(clone.hosts, [...cp, "hosts"], true, "host");
+  cloneHosts.forEach((h, hi) => {
+    const hp = [...cp, "hosts", hi];
+    const o = c.object(h, hp, ["host_id", "instance_number", "guests", "topology"], ["host_id", "guests"]);
+    if (!o) return;
+    const ids = (c.string(o.host_id, [...hp, "host_id"]) ?? "").split(",").map((s) => s.trim()).filter(
+      Boolean,
+    );
+    for (const id of ids) {
+      if (!hostIds.has(id)) {
+        c.add([...hp, "host_id"], `unknown host ${c.q(id)}: ${suggest(c, id, hostIds.keys())}`);
+      }
+    }
+    if (ids.length > 1) {
+      notes.push(`clone host ${c.q(o.host_id)}: instances are spread over ${ids.join(", ")} round-robin`);
+    }
+    const instances = o.instance_number === undefined
+      ? 1
+      : c.integer(o.instance_number, [...hp, "instance_number"], 1, 1000);
+    const hostTag = cloneHosts.length > 1 ? `h${hi + 1}-` : "";
+    // the guests of this clone host: id -> its entry
+    const cloneGuests = new Map<string, { o: Obj; path: Path }>();
+    c.list(o.guests, [...hp, "guests"], true, "guest").forEach((g, gi) => {
+      const gp = [...hp, "guests", gi];
+      const go = c.object(g, gp, ["guest_id", "number", "entry_point", "forwarding_rules"], ["guest_id"]);
+      if (!go) return;
+      const gid = c.string(go.guest_id, [...gp, "guest_id"]);
+      if (gid === undefined) return;
+      if (!bases.has(gid)) {
+        return c.add([...gp, "guest_id"], `unknown guest ${c.q(gid)}: ${suggest(c, gid, bases.keys())}`);
+      }
+      if (cloneGuests.has(gid)) return c.add([...gp, "guest_id"], `guest ${c.q(gid)} is listed twice here`);
+      cloneGuests.set(gid, { o: go, path: gp });
+      if (go.entry_point !== undefined) {
+        notes.push(
+          `guest ${gid}: entry_point ${
+            c.q(go.entry_point)
+          } is refused: CyRIS forwards a port of the host to ` +
+            "the entry point's SSH for trainees; this range forwards no ports: trainees reach guests by " +
+            "the addresses in the inventory",
+        );
+      }
+      if (go.forwarding_rules !== undefined) {
+        const rules = c.list(go.forwarding_rules, [...gp, "forwarding_rules"], false).map((r, ri) => {
+          const ro = c.object(r, [...gp, "forwarding_rules", ri], ["rule"], ["rule"]);
+          return ro?.rule;
+        });
+        notes.push(
+          `guest ${gid}: forwarding_rules ${
+            c.q(rules)
+          } are refused: they are iptables rules CyRIS writes into ` +
+            "the forwarding guest; give it an execute_program task that loads them",
+        );
+      }
+    });
+    // the topology: networks and the NICs of each guest
+    const nics = new Map<
+      string,
+      Map<number, { network: string; path: Path; at?: { line: number; column: number } }>
+    >();
+    const topologies = o.topology === undefined ? [] : c.list(o.topology, [...hp, "topology"], false);
+    if (topologies.length > 1) {
+      c.add([...hp, "topology", 1], "CyRIS reads one topology per host: merge its networks into the first");
+    }
+    const topo = topologies.length > 0
+      ? c.object(topologies[0], [...hp, "topology", 0], ["type", "networks"], ["networks"])
+      : undefined;
+    if (topo && topo.type !== undefined && topo.type !== "custom") {
+      c.add([...hp, "topology", 0, "type"], `type ${c.q(topo.type)} is refused: CyRIS defines only "custom"`);
+    }
+    const nets: { name: string; path: Path; members: ReturnType<typeof members>; gateway?: unknown }[] = [];
+    const netNames = new Set<string>();
+    (topo ? c.list(topo.networks, [...hp, "topology", 0, "networks"], true, "network") : []).forEach(
+      (n, ni) => {
+        const np = [...hp, "topology", 0, "networks", ni];
+        const no = c.object(n, np, ["name", "members", "gateway"], ["name", "members"]);
+        if (!no) return;
+        const netName = c.name(text_(no.name), [...np, "name"], "network name");
+        if (netName === undefined) return;
+        if (netNames.has(netName)) return c.add([...np, "name"], `duplicate network ${c.q(netName)}`);
+        netNames.add(netName);
+        const list = members(c, text, no.members, [...np, "members"]);
+        nets.push({ name: netName, path: np, members: list, gateway: no.gateway });
+      },
+    );
+    for (const net of nets) {
+      const attach = (member: string, path: Path, at?: { line: number; column: number }, what = "member") => {
+        const [gid, ifc, ...rest] = member.split(".");
+        if (!cloneGuests.has(gid)) {
+          return addAt(
+            c,
+            path,
+            at,
+            `${what} ${c.q(member)}: unknown guest ${c.q(gid)} (not in this host's guests: ${
+              suggest(c, gid, cloneGuests.keys())
+            })`,
+          );
+        }
+        const m = ifc === undefined || rest.length > 0 ? null : ETH.exec(ifc);
+        if (!m) {
+          return addAt(
+            c,
+            path,
+            at,
+            `${what} ${c.q(member)}: write the interface as guest.ethN, e.g. "${gid}.eth0"`,
+          );
+        }
+        const eth = Number(m[1]);
+        const byEth = nics.get(gid) ?? new Map();
+        const other = byEth.get(eth);
+        if (other && other.network !== net.name) {
+          return addAt(
+            c,
+            path,
+            at,
+            `${what} ${c.q(member)}: ${gid}.eth${eth} is on network ${c.q(other.network)} already`,
+          );
+        }
+        if (!other) byEth.set(eth, { network: net.name, path, at });
+        nics.set(gid, byEth);
+      };
+      for (const m of net.members) attach(m.member, m.path, m.at);
+      if (net.gateway !== undefined) {
+        const gw = c.string(net.gateway, [...net.path, "gateway"]);
+        const gid = gw?.split(".")[0];
+        if (gw !== undefined && gid !== undefined && cloneGuests.has(gid)) {
+          attach(gw, [...net.path, "gateway"], undefined, "gateway");
+          notes.push(
+            `network ${net.name}: gateway ${gw} is a guest: its NIC joins the network; DHCP still names the ` +
+              "host as the router, so set the guests' routes with an execute_program task",
+          );
+        } else if (gw !== undefined && gid !== undefined && hostIds.has(gid)) {
+          notes.push(`network ${net.name}: gateway ${gw} becomes the host's address on the network`);
+        } else if (gw !== undefined) {
+          c.add(
+            [...net.path, "gateway"],
+            `${c.q(gw)} names neither a guest of this host nor a host (guest.ethN or host.ethN): ${
+              suggest(c, gid ?? gw, [...cloneGuests.keys(), ...hostIds.keys()])
+            }`,
+          );
+        }
+      }
+    }
+    // each guest's interfaces must be eth0, eth1, ... without gaps: ethN is its (N+1)th NIC
+    for (const [gid, byEth] of nics) {
+      const have = [...byEth.keys()].sort((a, b) => a - b);
+      have.forEach((eth, i) => {
+        if (eth === i) return;
+        const at = byEth.get(eth)!;
+        addAt(
+          c,
+          at.path,
+          at.at,
+          `${gid}.eth${eth}: ${gid} has ${i} interface(s) before it here (${
+            have.slice(0, i).map((e) => `eth${e}`).join(", ") || "none"
+          }), so eth${eth} would be its NIC number ${
+            i + 1
+          }: name its interfaces eth0, eth1, ... without gaps`,
+        );
+      });
+    }
+    if (instances === undefined || ids.length === 0) return;
+    for (let k = 1; k <= instances; k++) {
+      const tag = `${hostTag}${instances > 1 ? `i${k}-` : ""}`;
+      const netOf = new Map<string, string>();
+      for (const net of nets) {
+        const full = safe(`${name}-${tag}${net.name}`);
+        const n = networks.length;
+        netOf.set(net.name, full);
+        origins.set(pathText(["networks", n]), { path: net.path, fields: { name: "name" } });
+        networks.push({
+          name: full,
+          mode: "isolated",
+          subnet: `${prefix}.${n}.0/24`,
+          dhcp: { start: `${prefix}.${n}.100`, end: `${prefix}.${n}.250` },
+        });
+      }
+      for (const [gid, entry] of cloneGuests) {
+        const base = bases.get(gid)!;
+        const at = guests.length;
+        origins.set(pathText(["guests", at]), {
+          path: entry.path,
+          fields: { id: "guest_id", count: "number", host: "host_id" },
+        });
+        base.tasks.forEach((t, j) => origins.set(pathText(["guests", at, "tasks", j]), t.origin));
+        const byEth = nics.get(gid) ?? new Map();
+        guests.push({
+          id: safe(`${tag}${gid}`),
+          baseImage: base.image.id,
+          memory: options.memoryMiB ?? 1024,
+          count: (entry.o.number ?? 1) as number,
+          host: ids[(k - 1) % ids.length],
+          nics: [...byEth.keys()].sort((a, b) => a - b).map((e) => ({
+            network: netOf.get(byEth.get(e)!.network)!,
+          })),
+          ...(base.tasks.length > 0
+            ? { agent: true, tasks: base.tasks.map((t) => t.task) as unknown as GuestSpec["tasks"] }
+            : {}),
+        });
+        if (base.basevmHost !== undefined && base.basevmHost !== ids[(k - 1) % ids.length]) {
+          notes.push(
+            `guest ${gid}: basevm_host ${base.basevmHost}: its base image ${base.image.path} must also exist on ${
+              ids[(k - 1) % ids.length]
+            }, which runs its clones`,
+          );
+        }
+      }
+    }
+  });
+  if (c.failed) throw fail();
+  const usedBases = new Set(guests.map((g) => g.baseImage));
+  const description: RangeDescription = {
+    name,
+    hosts: hostsSpec,
+    storage: { pool: options.pool ?? "default" },
+    networks,
+    baseImages: [...bases.values()].map((b) => b.image).filter((i) => usedBases.has(i.id)),
+    guests,
+  };
+  for (const b of bases.values()) {
+    if (!usedBases.has(b.image.id)) notes.push(`guest ${b.id}: no clone_settings host clones it: left out`);
+  }
+  // the range validator's findings, moved to the CyRIS field each value came from
+  try {
+    validateRange(description, { source });
+  } catch (error) {
+    if (!(error instanceof RangeDescriptionError)) throw error;
+    throw new RangeDescriptionError(source, error.issues.map((i) => relocate(i, origins, c)), error.omitted);
+  }
+  return { description, yaml: toYaml(description), notes: [...new Set(notes)] };
+}
+
+/** Numbers and booleans where CyRIS reads text (`name: 10`, `account: 123`). */
+function text_(value: unknown): unknown {
+  return typeof value === "number" ? String(value) : value;
+}
+
+/** Moves an issue of the translated description to the CyRIS field its value came from. */
+function relocate(issue: DescriptionIssue, origins: Map<string, Origin>, c: Checker): DescriptionIssue {
+  let best: string | undefined;
+  for (const key of origins.keys()) {
+    if (
+      (issue.path === key || issue.path.startsWith(`${key}.`) || issue.path.startsWith(`${key}[`)) &&
+      (best === undefined || key.length > best.length)
+    ) best = key;
+  }
+  if (best === undefined) return { ...issue, message: `${issue.message} (in the translated description)` };
+  const origin = origins.get(best)!;
+  const field = /^\.([A-Za-z]+)/.exec(issue.path.slice(best.length))?.[1];
+  const theirs = field === undefined ? undefined : origin.fields[field];
+  const path = theirs === undefined ? origin.path : [...origin.path, theirs];
+  const at = c.locate(path, false) ?? c.locate(origin.path, false);
+  return {
+    path: pathText(path),
+    ...(at ?? {}),
+    message: issue.message +
+      (theirs === undefined && field !== undefined ? ` (translated field ${field})` : ""),
+  };
+}
