@@ -480,3 +480,4 @@ export {
   TASK_MARKER_DIR,
   taskMarker,
 } from "./lib/range/tasks.ts";
+export { type AnsiblePlay, rangePlaybook, rangePlaybookPlays } from "./lib/range/playbook.ts";

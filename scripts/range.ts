@@ -32,8 +32,9 @@ const snapshotRange = async (...a: Parameters<typeof import("../lib/range/snapsh
 const resetRange = async (...a: Parameters<typeof import("../lib/range/snapshot.ts").resetRange>) =>
   (await import("../lib/range/snapshot.ts")).resetRange(...a);
 const statusModule = () => import("../lib/range/status.ts");
+const playbookModule = () => import("../lib/range/playbook.ts");
 
-const usage = `usage: range.ts up|down|status|reset|snapshot|plan|inventory FILE
+const usage = `usage: range.ts up|down|status|reset|snapshot|plan|inventory|playbook FILE
                 [--json] [--format json|ini|yaml] [--concurrency N] [--timeout SECONDS]
                 [--no-wait] [--snapshot [NAME]] [--name SNAPSHOT]
 
@@ -45,9 +46,10 @@ const usage = `usage: range.ts up|down|status|reset|snapshot|plan|inventory FILE
   reset       revert every guest to the snapshot and wait for addresses
   plan        what up would create, keep, or cannot do (conflicts)
   inventory   the inventory: --format json (default), ini or yaml (Ansible)
+  playbook    the guests' tasks as an Ansible playbook (what up applies through the guest agent)
 exit: 0 done, 1 failed part-way / conflicts / guests without address, 2 usage or description error`;
 
-const commands = ["up", "down", "status", "reset", "snapshot", "plan", "inventory"];
+const commands = ["up", "down", "status", "reset", "snapshot", "plan", "inventory", "playbook"];
 
 function fail(message: string): never {
   console.error(`range: ${message}\n\n${usage}`);
@@ -130,7 +132,8 @@ function onProgress(e: RangeProgress): void {
 // start (25-100 ms) than a status takes, and they need neither keepalive nor events (scripts/vm_ip.ts
 // has the same policy). up/down/reset/snapshot keep it: they wait on events and run for long.
 if (
-  ["status", "inventory", "plan"].includes(command) && range.description.hosts.every((h) => isLocalUri(h.uri))
+  ["status", "inventory", "plan", "playbook"].includes(command) &&
+  range.description.hosts.every((h) => isLocalUri(h.uri))
 ) {
   setEventLoopEnabled(false);
 }
@@ -175,6 +178,12 @@ try {
         for (const a of result.addresses) {
           console.log(`  ${a.name.padEnd(24)} ${a.address.padEnd(16)} ${a.confidence}  @${a.host}`);
         }
+        for (const t of result.tasks) {
+          console.log(
+            `  task ${t.guest} #${t.index + 1} ${t.task}: ${t.status}${t.reason ? ` (${t.reason})` : ""}` +
+              (t.output ? `\n    ${t.output.split("\n").join("\n    ")}` : ""),
+          );
+        }
         if (snap) {
           console.log(`snapshot ${snap.snapshot}: ${snap.changed.length} taken, ${snap.kept.length} kept`);
         }
@@ -218,6 +227,11 @@ try {
           } s`,
         );
       }
+      break;
+    }
+    case "playbook": {
+      const { rangePlaybook } = await playbookModule();
+      console.log(await rangePlaybook(range));
       break;
     }
     case "status":

@@ -1,5 +1,6 @@
 // Guest tasks in the range description (validated, located errors), their report on the test driver
-// (skipped, with the reason: it has no guest agent), and their export as an Ansible playbook.
+// (skipped, with the reason: it has no guest agent), and their export as an Ansible playbook (checked
+// by ansible-playbook --syntax-check when Debian's ansible-core is installed).
 import assert from "node:assert/strict";
 import { PoolRegistry } from "../mod.ts";
 import {
@@ -9,6 +10,8 @@ import {
   validateRange,
 } from "../lib/range/description.ts";
 import { downRange } from "../lib/range/down.ts";
+import { jsYaml } from "../lib/_deps.ts";
+import { type AnsiblePlay, rangePlaybook, rangePlaybookPlays } from "../lib/range/playbook.ts";
 import { describeTask, GuestTaskError, taskMarker } from "../lib/range/tasks.ts";
 import { upRange } from "../lib/range/up.ts";
 
@@ -166,4 +169,89 @@ Deno.test("upRange: on the test driver tasks are reported as skipped with the re
     await downRange(range, pools).catch(() => {});
     await pools.closeAll();
   }
+});
+
+const ansible = (() => {
+  try {
+    return Deno.statSync("/usr/bin/ansible-playbook").isFile;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test("rangePlaybook: one play per guest kind, modules that converge, values never templated", async () => {
+  const range = parseRangeDescription(
+    TASKS.replace("memory: 64", "memory: 64\n    count: 2").replace(
+      'args: "-x one"',
+      `args: "-x '{{ one }}'"`,
+    ),
+  );
+  const text = await rangePlaybook(range);
+  const plays = jsYaml.load(text) as AnsiblePlay[];
+  assert.equal(plays.length, 1);
+  assert.equal(plays[0].hosts, "tk-desktop-1:tk-desktop-2");
+  const modules = plays[0].tasks.map((t) => Object.keys(t).find((k) => k.startsWith("ansible.builtin.")));
+  assert.deepEqual(modules, [
+    "ansible.builtin.user",
+    "ansible.builtin.user",
+    "ansible.builtin.copy",
+    "ansible.builtin.shell",
+    "ansible.builtin.package",
+  ]);
+  const user = plays[0].tasks[0]["ansible.builtin.user"] as Record<string, string>;
+  assert.match(user.password, /^\{\{ 'theAnswer' \| password_hash\('sha512', '[.\/0-9A-Za-z]{16}'\) \}\}$/);
+  assert.equal(user.comment, "Daniel R");
+  assert.equal(text, await rangePlaybook(range), "the same salt every time: a second run changes nothing");
+  const shell = plays[0].tasks[3];
+  assert.match(shell["ansible.builtin.shell"] as string, /^\{% raw %\}.*'\{\{ one \}\}'.*\{% endraw %\}$/);
+  const marker = await taskMarker(range.guests[0].tasks![3]);
+  assert.deepEqual(shell.args, { creates: marker }, "the marker range up writes too");
+  assert.deepEqual(await rangePlaybookPlays(parseRangeDescription(TASKS.replace(/    tasks:[^]*$/, ""))), []);
+});
+
+Deno.test({
+  name: "rangePlaybook: ansible-playbook --syntax-check accepts it; its password hash verifies with crypt(3)",
+  ignore: !ansible,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "c1-playbook-" });
+    try {
+      const range = parseRangeDescription(TASKS.replace('args: "-x one"', `args: "-x '{{ one }}'"`));
+      await Deno.writeTextFile(`${dir}/site.yml`, await rangePlaybook(range));
+      await Deno.writeTextFile(`${dir}/hosts.ini`, "[all]\ntk-desktop-1\n");
+      const env = { ANSIBLE_LOCAL_TEMP: dir, ANSIBLE_HOME: dir, ANSIBLE_NOCOLOR: "1" };
+      const check = await new Deno.Command("ansible-playbook", {
+        args: ["-i", `${dir}/hosts.ini`, "--syntax-check", `${dir}/site.yml`],
+        env,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.ok(check.success, new TextDecoder().decode(check.stderr));
+      // the hash Ansible would write, computed by Ansible, checked with this host's crypt(3)
+      const user = (jsYaml.load(await rangePlaybook(range)) as AnsiblePlay[])[0].tasks[0][
+        "ansible.builtin.user"
+      ] as Record<string, string>;
+      const out = await new Deno.Command("ansible", {
+        args: ["localhost", "-i", "localhost,", "-c", "local", "-m", "debug", "-a", `msg=${user.password}`],
+        env,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const hash = /"msg": "(\$6\$[^"]+)"/.exec(new TextDecoder().decode(out.stdout))?.[1];
+      assert.ok(hash, new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr));
+      const crypt = await new Deno.Command("python3", {
+        args: [
+          "-W",
+          "ignore",
+          "-c",
+          "import crypt,sys; print(crypt.crypt(sys.argv[1], sys.argv[2]))",
+          "theAnswer",
+          hash,
+        ],
+        stdout: "piped",
+      }).output();
+      assert.equal(new TextDecoder().decode(crypt.stdout).trim(), hash);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
