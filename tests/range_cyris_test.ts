@@ -2,7 +2,9 @@
 // its value, and every mistake an error at the CyRIS file's own line and column.
 import assert from "node:assert/strict";
 import { cyrisToRange } from "../lib/range/cyris.ts";
+import { PoolRegistry } from "../mod.ts";
 import { parseRangeDescription, RangeDescriptionError } from "../lib/range/description.ts";
+import { ansibleIni, rangeStatus } from "../lib/range/status.ts";
 
 // after CyRIS's examples/full.yml (shortened): two base images with tasks, a firewall, two instances
 const FULL = `
@@ -268,4 +270,30 @@ Deno.test("cyrisToRange: a comma-separated host_id spreads instances round-robin
     "i2-desktop@host_2",
     "i2-firewall@host_2",
   ]);
+});
+
+Deno.test("cyrisToRange: Ansible groups per guest across instances and per instance", async () => {
+  const { yaml } = cyrisToRange(FULL, OPTS);
+  const range = parseRangeDescription(yaml, "translated.yaml");
+  const pools = new PoolRegistry({ max: 1 });
+  try {
+    const status = await rangeStatus(range, pools);
+    const ini = ansibleIni(status);
+    const members = (group: string) =>
+      ini.split(`[${group}]\n`)[1]?.split("\n\n")[0].split("\n").map((l) => l.split(" ")[0]);
+    assert.deepEqual(members("desktop"), [
+      "cyris125-i1-desktop-1",
+      "cyris125-i1-desktop-2",
+      "cyris125-i2-desktop-1",
+      "cyris125-i2-desktop-2",
+    ]);
+    assert.deepEqual(members("instance_2"), [
+      "cyris125-i2-desktop-1",
+      "cyris125-i2-desktop-2",
+      "cyris125-i2-firewall-1",
+    ]);
+    assert.deepEqual(members("i1_desktop"), ["cyris125-i1-desktop-1", "cyris125-i1-desktop-2"]);
+  } finally {
+    await pools.closeAll();
+  }
 });

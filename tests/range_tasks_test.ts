@@ -90,6 +90,9 @@ Deno.test("parseRangeDescription: bad task fields are located errors with the fi
       .map((i) => i.message).join("\n"),
     /nothing to change/,
   );
+  const badGroup = issues(TASKS.replace("agent: true", "agent: true\n    groups: [ok_1, bad-name]"));
+  assert.equal(badGroup[0].path, "guests[0].groups[1]");
+  assert.match(badGroup[0].message, /not an Ansible group name/);
   // tasks need the agent
   const noAgent = issues(TASKS.replace("agent: true", "agent: false"));
   assert.equal(noAgent[0].path, "guests[0].tasks");

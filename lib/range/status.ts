@@ -56,6 +56,8 @@ export interface GuestStatus {
   confidence?: number;
   /** Why the guest's state or addresses could not be read (a missing guest is "absent", not an error). */
   error?: string;
+  /** Its extra inventory groups (the description's `groups`). */
+  groups?: string[];
 }
 
 /** What {@link rangeStatus} found. */
@@ -101,6 +103,7 @@ export async function rangeStatus(
     const entry: GuestStatus = {
       name: g.name,
       guest: g.guestId,
+      ...(g.groups ? { groups: g.groups } : {}),
       index: g.index,
       host: g.hostId,
       uri: g.uri,
@@ -175,11 +178,13 @@ function hostVars(g: GuestStatus): Record<string, string | number> {
 
 function groups(status: RangeStatus): Map<string, GuestStatus[]> {
   const result = new Map<string, GuestStatus[]>();
-  const add = (name: string, g: GuestStatus) => result.set(name, [...(result.get(name) ?? []), g]);
+  const add = (name: string, g: GuestStatus) =>
+    result.get(name)?.includes(g) ? undefined : result.set(name, [...(result.get(name) ?? []), g]);
   for (const g of status.guests) {
     add(group(g.guest), g);
     add(`host_${group(g.host)}`, g);
     for (const n of new Set(g.nics.map((n) => n.network))) add(`net_${group(n)}`, g);
+    for (const extra of g.groups ?? []) add(extra, g);
   }
   return result;
 }

@@ -466,6 +466,9 @@ export function cyrisToRange(text: string, options: CyrisOptions = {}): CyrisTra
           nics: [...byEth.keys()].sort((a, b) => a - b).map((e) => ({
             network: netOf.get(byEth.get(e)!.network)!,
           })),
+          groups: [
+            ...new Set([gid.replace(/[^A-Za-z0-9_]/g, "_").replace(/^[0-9]/, "_$&"), `instance_${k}`]),
+          ],
           ...(base.tasks.length > 0
             ? { agent: true, tasks: base.tasks.map((t) => t.task) as unknown as GuestSpec["tasks"] }
             : {}),

@@ -134,6 +134,7 @@ function expandOne(
     diskMiB: plan.diskMiB,
     nics,
     ...(plan.tasks ? { tasks: plan.tasks } : {}),
+    ...(plan.groups ? { groups: plan.groups } : {}),
   });
   return true;
 }

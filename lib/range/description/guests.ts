@@ -34,6 +34,7 @@ export interface GuestPlan {
   kernel?: KernelSpec;
   nics: { network: string; address?: bigint; mac?: string }[];
   tasks?: GuestTask[];
+  groups?: string[];
 }
 
 /** The sections a guest refers to. */
@@ -57,6 +58,7 @@ const FIELDS = [
   "diskMiB",
   "nics",
   "tasks",
+  "groups",
 ];
 
 function checkKernel(c: Checker, value: unknown, p: Path): KernelSpec | undefined {
@@ -212,8 +214,16 @@ export function checkGuest(
       "tasks run through the QEMU guest agent: set agent: true (and run qemu-guest-agent in the image)",
     );
   }
+  const groups = c.list(o.groups, [...p, "groups"], false).map((g, j) => {
+    const text = c.string(g, [...p, "groups", j]);
+    if (text !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(text)) {
+      c.add([...p, "groups", j], `${c.q(text)} is not an Ansible group name: use letters, digits and "_"`);
+      return undefined;
+    }
+    return text;
+  });
   const problems = Object.keys(o).some((k) => o[k] === null) || nics.includes(undefined) ||
-    tasks === undefined ||
+    tasks === undefined || groups.includes(undefined) ||
     (o.kernel !== undefined && kernel === undefined) ||
     (o.baseImage !== undefined && baseImage === undefined) ||
     (o.vcpus !== undefined && vcpus === undefined) || (o.diskMiB !== undefined && diskMiB === undefined) ||
@@ -235,5 +245,6 @@ export function checkGuest(
     ...(kernel ? { kernel } : {}),
     nics: nics as GuestPlan["nics"],
     ...(tasks && tasks.length > 0 ? { tasks } : {}),
+    ...(groups.length > 0 ? { groups: groups as string[] } : {}),
   };
 }

@@ -103,6 +103,11 @@ export interface GuestSpec {
    * (needs `agent: true`): accounts, files, programs, packages. See {@link GuestTask}.
    */
   tasks?: GuestTask[];
+  /**
+   * Extra inventory groups of its instances (letters, digits and "_", not starting with a digit),
+   * besides the groups every guest is in (its kind, its host, its networks).
+   */
+  groups?: string[];
 }
 
 /** Creates an account (idempotent: an existing account keeps its settings and gets the password). */
@@ -238,6 +243,8 @@ export interface ExpandedGuest {
   nics: ExpandedNic[];
   /** Its tasks (validated), when its kind has any. */
   tasks?: GuestTask[];
+  /** Its extra inventory groups, when its kind names any. */
+  groups?: string[];
 }
 
 /** A validated description and its expansion. */
