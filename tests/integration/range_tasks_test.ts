@@ -5,6 +5,7 @@
 // GuestTaskError naming guest, task and output.
 import assert from "node:assert/strict";
 import { guestExec, guestFileRead, lookupDomain, PoolRegistry } from "../../mod.ts";
+import { cyrisToRange } from "../../lib/range/cyris.ts";
 import { type Range, validateRange } from "../../lib/range/description.ts";
 import { downRange } from "../../lib/range/down.ts";
 import { GuestTaskError } from "../../lib/range/tasks.ts";
@@ -170,5 +171,85 @@ Deno.test("lab: a failing program is a GuestTaskError naming guest, task and out
   } finally {
     await downRange(range, pools).catch(() => {});
     await pools.closeAll();
+  }
+});
+
+Deno.test("lab: a CyRIS description's tasks are carried out by range up", async () => {
+  await requireLabNamespace();
+  const l = lab();
+  const id = Math.floor(Math.random() * 90_000) + 10_000;
+  const src = await Deno.makeTempDir({ prefix: "c1-cyris-" });
+  await Deno.writeTextFile(`${src}/flag.txt`, "flag{cyris}\n");
+  const cyris = `
+- host_settings:
+  - id: host_1
+    mgmt_addr: localhost
+    virbr_addr: 192.168.122.1
+    account: cyuser
+- guest_settings:
+  - id: desktop
+    basevm_host: host_1
+    basevm_config_file: /images/desktop.xml
+    basevm_type: kvm
+    tasks:
+    - add_account:
+      - account: daniel
+        passwd: theAnswer
+    - modify_account:
+      - account: daniel
+        new_account: trainee
+        new_passwd: trainee-pw
+    - copy_content:
+      - src: ${src}/flag.txt
+        dst: /root
+    - execute_program:
+      - program: /bin/cat
+        args: /root/flag.txt
+    - install_package:
+      - package_manager: yum
+        name: nmap
+- clone_settings:
+  - range_id: ${id}
+    hosts:
+    - host_id: host_1
+      instance_number: 1
+      guests:
+      - guest_id: desktop
+        number: 1
+        entry_point: yes
+`;
+  const translated = cyrisToRange(cyris, { uris: { host_1: l.uri }, pool: l.imagePool.name, memoryMiB: 96 });
+  // the lab boots its guests from a kernel, not from the base image CyRIS names
+  const description = structuredClone(translated.description);
+  description.baseImages = [];
+  for (const g of description.guests) {
+    delete g.baseImage;
+    Object.assign(g, {
+      type: "qemu",
+      diskMiB: 16,
+      kernel: { kernel: l.guest.kernel, initrd: l.guest.initrd, cmdline: "console=ttyS0 quiet loglevel=3" },
+    });
+  }
+  const range = validateRange(description);
+  const pools = new PoolRegistry({ max: 2, acquireTimeoutMs: 600_000 });
+  try {
+    const up = await upRange(range, pools, { waitForAddresses: false, agentTimeoutMs: 180_000 });
+    assert.deepEqual(up.tasks.map((t) => `${t.task}: ${t.status}`), [
+      "addAccount daniel: done",
+      "modifyAccount daniel -> trainee (new password): done",
+      `copyContent ${src}/flag.txt -> /root: done`,
+      "executeProgram /bin/cat /root/flag.txt: done",
+      "installPackage nmap: skipped",
+    ]);
+    assert.equal(up.tasks[3].output, "flag{cyris}");
+    await pools.get(range.guests[0].uri).use(async (conn) => {
+      using dom = await lookupDomain(conn, range.guests[0].name);
+      const shadow = new TextDecoder().decode(await guestFileRead(dom, "/etc/shadow"));
+      assert.ok(await passwordWorks(shadow, "trainee", "trainee-pw"));
+    });
+  } finally {
+    await downRange(range, pools).catch(() => {});
+    await pools.closeAll();
+    await Deno.remove(src, { recursive: true }).catch(() => {});
   }
 });
