@@ -535,8 +535,14 @@ const unbase64 = (text: string): Uint8Array =>
  * @throws {LibvirtError} when the agent cannot start the program (e.g. no such file)
  * @throws {DOMException} "TimeoutError" after `timeoutMs`, or the signal's reason when it aborts
  * @example
- * ```ts ignore
- * const { exitCode, stdout } = await guestExec(dom, "/bin/sh", ["-c", "id -u daniel"]);
+ * ```ts
+ * import type { Domain } from "./domain.ts";
+ * import { guestExec } from "./qemu.ts";
+ * async function uidOf(dom: Domain, account: string): Promise<number | undefined> {
+ *   const { exitCode, stdout } = await guestExec(dom, "/bin/sh", ["-c", 'id -u "$1"', "sh", account]);
+ *   return exitCode === 0 ? Number(stdout.trim()) : undefined;
+ * }
+ * console.log(typeof uidOf); // "function"
  * ```
  */
 export async function guestExec(
@@ -618,8 +624,14 @@ export interface GuestFileWriteOptions {
  * @throws {AgentUnresponsiveError} when the agent is not connected
  * @throws {LibvirtError} when the agent cannot open or write the file (libvirt's message carries why)
  * @example
- * ```ts ignore
- * await guestFileWrite(dom, "/root/flag.txt", new TextEncoder().encode("flag{42}\n"));
+ * ```ts
+ * import type { Domain } from "./domain.ts";
+ * import { guestExec, guestFileWrite } from "./qemu.ts";
+ * async function plantFlag(dom: Domain): Promise<void> {
+ *   await guestFileWrite(dom, "/root/flag.txt", new TextEncoder().encode("flag{42}\n"));
+ *   await guestExec(dom, "/bin/chmod", ["0600", "/root/flag.txt"]);
+ * }
+ * console.log(typeof plantFlag); // "function"
  * ```
  */
 export async function guestFileWrite(
@@ -676,8 +688,14 @@ export interface GuestFileReadOptions {
  * @throws {LibvirtError} when the agent cannot open or read it
  * @throws {RangeError} when the file is larger than `maxBytes`
  * @example
- * ```ts ignore
- * const shadow = new TextDecoder().decode(await guestFileRead(dom, "/etc/shadow"));
+ * ```ts
+ * import type { Domain } from "./domain.ts";
+ * import { guestFileRead } from "./qemu.ts";
+ * async function shadowLine(dom: Domain, account: string): Promise<string | undefined> {
+ *   const shadow = new TextDecoder().decode(await guestFileRead(dom, "/etc/shadow"));
+ *   return shadow.split("\n").find((line) => line.startsWith(`${account}:`));
+ * }
+ * console.log(typeof shadowLine); // "function"
  * ```
  */
 export async function guestFileRead(

@@ -160,9 +160,22 @@ export interface AnsiblePlay {
  * @returns one play per guest kind that has tasks (none: an empty list)
  * @throws {TypeError} when a value cannot be passed to Jinja as a literal (it contains "endraw")
  * @example
- * ```ts ignore
- * const plays = await rangePlaybookPlays(range);
- * console.log(plays.map((p) => p.hosts));
+ * ```ts
+ * import { validateRange } from "./description.ts";
+ * import { rangePlaybookPlays } from "./playbook.ts";
+ * const range = validateRange({
+ *   name: "lab",
+ *   hosts: [{ id: "h", uri: "test:///default" }],
+ *   storage: { pool: "default-pool" },
+ *   guests: [{
+ *     id: "pc",
+ *     memory: 64,
+ *     count: 2,
+ *     agent: true,
+ *     tasks: [{ type: "installPackage", name: "nmap" }],
+ *   }],
+ * });
+ * console.log((await rangePlaybookPlays(range)).map((p) => p.hosts)); // ["lab-pc-1:lab-pc-2"]
  * ```
  */
 export async function rangePlaybookPlays(range: Range): Promise<AnsiblePlay[]> {
@@ -195,9 +208,17 @@ export async function rangePlaybookPlays(range: Range): Promise<AnsiblePlay[]> {
  * @returns the playbook's text (a header comment, then the plays; `[]` when no guest has tasks)
  * @throws {TypeError} when a value cannot be passed to Jinja as a literal (it contains "endraw")
  * @example
- * ```ts ignore
- * await Deno.writeTextFile("site.yml", await rangePlaybook(range));
- * // ansible-playbook -i inventory.ini site.yml
+ * ```ts
+ * import { parseRangeDescription } from "./description.ts";
+ * import { rangePlaybook } from "./playbook.ts";
+ * const range = parseRangeDescription(`
+ * name: lab
+ * hosts: [{ id: h, uri: "test:///default" }]
+ * storage: { pool: default-pool }
+ * guests: [{ id: pc, memory: 64, agent: true, tasks: [{ type: executeProgram, program: /opt/setup.sh }] }]
+ * `);
+ * const text = await rangePlaybook(range); // write it to site.yml: ansible-playbook -i inventory.ini site.yml
+ * console.log(text.includes("creates: /var/lib/deno_libvirt/tasks/")); // true
  * ```
  */
 export async function rangePlaybook(range: Range): Promise<string> {

@@ -67,7 +67,18 @@ export interface GuestTaskOptions {
 
 /**
  * A task that failed in a guest: a program exited non-zero, the agent refused a command, a source
- * file is missing. Names the guest, the task and the output.
+ * file is missing. Names the guest, the task and the output. `upRange` throws it inside a
+ * RangeOperationError's `errors`.
+ *
+ * @example
+ * ```ts
+ * import { GuestTaskError } from "./tasks.ts";
+ * const e = new GuestTaskError("lab-pc-1", "h1", 0, "executeProgram /x.sh", "the program failed", {
+ *   exitCode: 2,
+ *   output: "no such file",
+ * });
+ * console.log(e.guest, e.exitCode); // "lab-pc-1" 2
+ * ```
  */
 export class GuestTaskError extends Error {
   /** The guest's domain name. */
@@ -523,9 +534,16 @@ async function waitForAgent(dom: Domain, guest: ExpandedGuest, timeoutMs: number
  * @returns one report per task
  * @throws {GuestTaskError} naming the guest, the task and the output of the first task that failed
  * @example
- * ```ts ignore
- * const reports = await runGuestTasks(dom, range.guests[0]);
- * for (const r of reports) console.log(r.guest, r.task, r.status, r.reason);
+ * ```ts
+ * import type { Domain } from "../domain.ts";
+ * import type { ExpandedGuest } from "./description.ts";
+ * import { runGuestTasks } from "./tasks.ts";
+ * async function apply(dom: Domain, guest: ExpandedGuest): Promise<void> {
+ *   for (const r of await runGuestTasks(dom, guest, { agentTimeoutMs: 60_000 })) {
+ *     console.log(r.guest, r.task, r.status, r.reason ?? "");
+ *   }
+ * }
+ * console.log(typeof apply); // "function"
  * ```
  */
 export async function runGuestTasks(
