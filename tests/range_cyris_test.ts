@@ -131,7 +131,7 @@ Deno.test("cyrisToRange: tasks are carried into the description, per instance", 
       /emulate_attack .*ssh_attack.* is not carried out/,
       /package_manager "yum" is tried first/,
       /execute_time "after_clone"/,
-      /entry_point "yes" is refused: .*forwards no ports/,
+      /entry_point "yes": its clones are in the inventory group entry_point; .* is refused \(this range forwards no ports\)/,
       /forwarding_rules \["src=office dst=servers dport=25,53"\] are refused/,
       /gateway firewall\.eth0 is a guest/,
       /copy_content src "\/home\/cyuser\/database\/flag\.txt" is read on the machine that runs range up/,
@@ -187,6 +187,7 @@ Deno.test("cyrisToRange: mistakes are errors at the CyRIS file's own line and co
       "aws",
       /basevm_type "aws" is refused/,
     ],
+    ["entry_point: yes", "entry_point: maybe", "maybe", /entry_point: must be yes/],
     ["type: custom", "type: ring", "ring", /"ring" is refused: CyRIS defines only "custom"/],
     [
       "gateway: firewall.eth0",
@@ -293,6 +294,12 @@ Deno.test("cyrisToRange: Ansible groups per guest across instances and per insta
       "cyris125-i2-firewall-1",
     ]);
     assert.deepEqual(members("i1_desktop"), ["cyris125-i1-desktop-1", "cyris125-i1-desktop-2"]);
+    assert.deepEqual(members("entry_point"), [
+      "cyris125-i1-desktop-1",
+      "cyris125-i1-desktop-2",
+      "cyris125-i2-desktop-1",
+      "cyris125-i2-desktop-2",
+    ]);
   } finally {
     await pools.closeAll();
   }

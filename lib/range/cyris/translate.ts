@@ -258,13 +258,13 @@ export function cyrisToRange(text: string, options: CyrisOptions = {}): CyrisTra
       }
       if (cloneGuests.has(gid)) return c.add([...gp, "guest_id"], `guest ${c.q(gid)} is listed twice here`);
       cloneGuests.set(gid, { o: go, path: gp });
-      if (go.entry_point !== undefined) {
+      if (go.entry_point !== undefined && go.entry_point !== "yes" && typeof go.entry_point !== "boolean") {
+        c.add([...gp, "entry_point"], `must be yes (or true/false), got ${c.q(go.entry_point)}`);
+      } else if (go.entry_point === "yes" || go.entry_point === true) {
         notes.push(
-          `guest ${gid}: entry_point ${
-            c.q(go.entry_point)
-          } is refused: CyRIS forwards a port of the host to ` +
-            "the entry point's SSH for trainees; this range forwards no ports: trainees reach guests by " +
-            "the addresses in the inventory",
+          `guest ${gid}: entry_point ${c.q(go.entry_point)}: its clones are in the inventory group ` +
+            "entry_point; the port forwarding CyRIS sets up from the host to the entry point's SSH is " +
+            "refused (this range forwards no ports): trainees reach it by its address in the inventory",
         );
       }
       if (go.forwarding_rules !== undefined) {
@@ -317,7 +317,11 @@ export function cyrisToRange(text: string, options: CyrisOptions = {}): CyrisTra
             network: netOf.get(byEth.get(e)!.network)!,
           })),
           groups: [
-            ...new Set([gid.replace(/[^A-Za-z0-9_]/g, "_").replace(/^[0-9]/, "_$&"), `instance_${k}`]),
+            ...new Set([
+              gid.replace(/[^A-Za-z0-9_]/g, "_").replace(/^[0-9]/, "_$&"),
+              `instance_${k}`,
+              ...(entry.o.entry_point === "yes" || entry.o.entry_point === true ? ["entry_point"] : []),
+            ]),
           ],
           ...(base.tasks.length > 0
             ? { agent: true, tasks: base.tasks.map((t) => t.task) as unknown as GuestSpec["tasks"] }
