@@ -258,3 +258,26 @@ Deno.test({
     }
   },
 });
+
+Deno.test("range.ts playbook: prints the playbook of a description file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "c1-cli-" });
+  try {
+    await Deno.writeTextFile(`${dir}/range.yaml`, TASKS);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-all",
+        new URL("../scripts/range.ts", import.meta.url).pathname,
+        "playbook",
+        `${dir}/range.yaml`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const text = new TextDecoder().decode(out.stdout);
+    assert.equal(text.trim(), (await rangePlaybook(parseRangeDescription(TASKS))).trim());
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
