@@ -11,6 +11,7 @@ import {
 } from "../lib/range/description.ts";
 import { downRange } from "../lib/range/down.ts";
 import { jsYaml } from "../lib/_deps.ts";
+import { shaCrypt, verifyShadowHash } from "../lib/range/_crypt.ts";
 import { type AnsiblePlay, rangePlaybook, rangePlaybookPlays } from "../lib/range/playbook.ts";
 import { describeTask, GuestTaskError, taskMarker } from "../lib/range/tasks.ts";
 import { upRange } from "../lib/range/up.ts";
@@ -280,4 +281,32 @@ Deno.test("range.ts playbook: prints the playbook of a description file", async 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("shaCrypt: the $5$ and $6$ hashes of glibc's crypt(3) (checked with python3's crypt)", async () => {
+  const cases: [string, string][] = [
+    ["theAnswer", "$6$abcdefgh"],
+    ["", "$6$x"],
+    ["a".repeat(100), "$5$saltsaltsaltsaltsalt"],
+    ["pässwörd: with spaces", "$6$rounds=1000$s1"],
+    ["x", "$5$rounds=5000$abc"],
+  ];
+  for (const [password, setting] of cases) {
+    const out = await new Deno.Command("python3", {
+      args: [
+        "-W",
+        "ignore",
+        "-c",
+        "import crypt,sys; print(crypt.crypt(sys.argv[1], sys.argv[2]))",
+        password,
+        setting,
+      ],
+      stdout: "piped",
+    }).output();
+    const expected = new TextDecoder().decode(out.stdout).trim();
+    assert.equal(await shaCrypt(password, setting), expected, setting);
+    assert.equal(await verifyShadowHash(password, expected), true);
+    assert.equal(await verifyShadowHash(`${password}!`, expected), false);
+  }
+  assert.equal(await verifyShadowHash("x", "$y$j9T$abc$def"), undefined, "yescrypt is not computed here");
 });

@@ -28,6 +28,7 @@ import { AgentUnresponsiveError } from "../errors.ts";
 import type { PoolRegistry } from "../pool.ts";
 import { guestExec, type GuestExecResult, guestFileWrite, qemuAgentCommand } from "../qemu.ts";
 import type { ExpandedGuest, GuestTask, PackageManager, Range } from "./description.ts";
+import { shaCrypt, verifyShadowHash } from "./_crypt.ts";
 import type { Steps } from "./up.ts";
 
 /** Where a guest records the programs that ran successfully (one empty file per task). */
@@ -252,9 +253,26 @@ async function must(
   return r;
 }
 
-async function setPassword(ctx: Context, account: string, password: string): Promise<void> {
+const SALT = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/**
+ * Sets an account's password unless /etc/shadow holds it already (a `$5$`/`$6$` hash is compared
+ * here). It is set as a SHA-512 crypt hash made here (virDomainSetUserPassword with `encrypted`), so
+ * the next `up` can compare it whatever the guest's default scheme.
+ *
+ * @returns whether the password was set
+ */
+async function setPassword(ctx: Context, account: string, password: string): Promise<boolean> {
+  const current = await sh(
+    ctx,
+    'while IFS=: read -r n h rest; do [ "$n" = "$1" ] && { printf "%s\\n" "$h"; exit 0; }; done < /etc/shadow; exit 1',
+    [account],
+  );
+  const hash = current.exitCode === 0 ? current.stdout.trim() : "";
+  if (hash && await verifyShadowHash(password, hash) === true) return false;
+  const salt = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => SALT[b & 63]).join("");
   try {
-    await ctx.dom.setUserPassword(account, password);
+    await ctx.dom.setUserPassword(account, await shaCrypt(password, `$6$${salt}`), { encrypted: true });
   } catch (error) {
     fail(
       ctx,
@@ -263,6 +281,7 @@ async function setPassword(ctx: Context, account: string, password: string): Pro
       error,
     );
   }
+  return true;
 }
 
 const EXISTS = 'id -u "$1" >/dev/null 2>&1';
@@ -298,10 +317,13 @@ async function addAccount(ctx: Context, task: Extract<GuestTask, { type: "addAcc
       [task.account, task.fullName],
     );
   }
-  await setPassword(ctx, task.account, task.password);
-  return exists
-    ? { status: "kept", reason: "the account exists; its password was set again" }
-    : { status: "done", reason: "account created, password set", exitCode: 0, output: joined(result!) };
+  const changed = await setPassword(ctx, task.account, task.password);
+  if (!exists) {
+    return { status: "done", reason: "account created, password set", exitCode: 0, output: joined(result!) };
+  }
+  return changed
+    ? { status: "done", reason: "the account exists; its password was changed" }
+    : { status: "kept", reason: "the account exists with this password" };
 }
 
 async function modifyAccount(
@@ -328,13 +350,12 @@ async function modifyAccount(
   } else if (!oldExists) {
     fail(ctx, `there is no account ${task.account}`);
   }
-  if (task.newPassword !== undefined) await setPassword(ctx, name, task.newPassword);
+  const passwordSet = task.newPassword !== undefined && await setPassword(ctx, name, task.newPassword);
   const what = [
     renamed ? `renamed to ${name}` : task.newAccount ? `already renamed to ${name}` : "",
-    task.newPassword !== undefined ? "password set" : "",
-  ]
-    .filter(Boolean).join(", ");
-  return { status: renamed || task.newPassword !== undefined ? "done" : "kept", reason: what };
+    task.newPassword === undefined ? "" : passwordSet ? "password set" : "the password is set already",
+  ].filter(Boolean).join(", ");
+  return { status: renamed || passwordSet ? "done" : "kept", reason: what };
 }
 
 /** The files under a source path: [path relative to the copy's root, absolute local path, mode]. */
