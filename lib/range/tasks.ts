@@ -365,14 +365,17 @@ async function localFiles(src: string): Promise<{ rel: string; path: string; mod
   if (info.isFile) return [{ rel: base, path: src, mode: (info.mode ?? 0o644) & 0o7777 }];
   if (!info.isDirectory) throw new Error(`${src} is neither a file nor a directory`);
   const out: { rel: string; path: string; mode: number }[] = [];
-  const walk = async (dir: string, rel: string) => {
+  // the real paths of the directories above: a symbolic link back to one of them is a loop
+  const walk = async (dir: string, rel: string, above: string[] = []) => {
+    const real = await Deno.realPath(dir);
+    if (above.includes(real)) throw new Error(`${dir} leads back to ${real} (a symbolic link loop)`);
     const entries = [];
     for await (const e of Deno.readDir(dir)) entries.push(e);
     entries.sort((a, b) => a.name < b.name ? -1 : 1);
     for (const e of entries) {
       const path = `${dir}/${e.name}`;
       const st = await Deno.stat(path);
-      if (st.isDirectory) await walk(path, `${rel}/${e.name}`);
+      if (st.isDirectory) await walk(path, `${rel}/${e.name}`, [...above, real]);
       else if (st.isFile) out.push({ rel: `${rel}/${e.name}`, path, mode: (st.mode ?? 0o644) & 0o7777 });
     }
   };
