@@ -304,3 +304,14 @@ Deno.test("cyrisToRange: Ansible groups per guest across instances and per insta
     await pools.closeAll();
   }
 });
+
+Deno.test("cyrisToRange: bounded like range descriptions (size, aliases)", () => {
+  assert.match(problems("#".repeat(2 * 1024 * 1024))[0].message, /more than 1048576/);
+  const bomb = "- a: &a [x, x, x, x, x, x, x, x, x, x]\n" +
+    Array.from(
+      { length: 6 },
+      (_, i) => `- a${i}: &a${i} [${Array(10).fill(i ? `*a${i - 1}` : "*a").join(", ")}]`,
+    )
+      .join("\n");
+  assert.match(problems(bomb)[0].message, /not valid YAML: .*(nodes|aliases)/);
+});

@@ -60,6 +60,17 @@ const safe = (text: string) => text.replace(/[^A-Za-z0-9_.-]/g, "_").replace(/^[
  */
 export function cyrisToRange(text: string, options: CyrisOptions = {}): CyrisTranslation {
   const source = options.source ?? "CyRIS description";
+  if (typeof text !== "string") {
+    throw new RangeDescriptionError(source, [{ path: "", message: `must be text, got ${typeof text}` }]);
+  }
+  if (text.length > DEFAULT_LIMITS.maxDocumentBytes) {
+    throw new RangeDescriptionError(source, [{
+      path: "",
+      line: 1,
+      column: 1,
+      message: `the text is ${text.length} characters long, more than ${DEFAULT_LIMITS.maxDocumentBytes}`,
+    }]);
+  }
   let parsed;
   try {
     parsed = parseYaml(text, YAML_DEFAULT_LIMITS);
