@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts ignore
- * import { Connection, lookupDomain, qemuAgentCommand } from "../mod.ts";
+ * import { Connection, lookupDomain, qemuAgentCommand } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("qemu:///system");
  * using dom = await lookupDomain(conn, "web1");
  * const info = await qemuAgentCommand(dom, { execute: "guest-info" });
@@ -536,8 +536,8 @@ const unbase64 = (text: string): Uint8Array =>
  * @throws {DOMException} "TimeoutError" after `timeoutMs`, or the signal's reason when it aborts
  * @example
  * ```ts
- * import type { Domain } from "./domain.ts";
- * import { guestExec } from "./qemu.ts";
+ * import type { Domain } from "@deno-libvirt/deno-libvirt";
+ * import { guestExec } from "@deno-libvirt/deno-libvirt";
  * async function uidOf(dom: Domain, account: string): Promise<number | undefined> {
  *   const { exitCode, stdout } = await guestExec(dom, "/bin/sh", ["-c", 'id -u "$1"', "sh", account]);
  *   return exitCode === 0 ? Number(stdout.trim()) : undefined;
@@ -625,8 +625,8 @@ export interface GuestFileWriteOptions {
  * @throws {LibvirtError} when the agent cannot open or write the file (libvirt's message carries why)
  * @example
  * ```ts
- * import type { Domain } from "./domain.ts";
- * import { guestExec, guestFileWrite } from "./qemu.ts";
+ * import type { Domain } from "@deno-libvirt/deno-libvirt";
+ * import { guestExec, guestFileWrite } from "@deno-libvirt/deno-libvirt";
  * async function plantFlag(dom: Domain): Promise<void> {
  *   await guestFileWrite(dom, "/root/flag.txt", new TextEncoder().encode("flag{42}\n"));
  *   await guestExec(dom, "/bin/chmod", ["0600", "/root/flag.txt"]);
@@ -689,8 +689,8 @@ export interface GuestFileReadOptions {
  * @throws {RangeError} when the file is larger than `maxBytes`
  * @example
  * ```ts
- * import type { Domain } from "./domain.ts";
- * import { guestFileRead } from "./qemu.ts";
+ * import type { Domain } from "@deno-libvirt/deno-libvirt";
+ * import { guestFileRead } from "@deno-libvirt/deno-libvirt";
  * async function shadowLine(dom: Domain, account: string): Promise<string | undefined> {
  *   const shadow = new TextDecoder().decode(await guestFileRead(dom, "/etc/shadow"));
  *   return shadow.split("\n").find((line) => line.startsWith(`${account}:`));

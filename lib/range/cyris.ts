@@ -17,7 +17,7 @@
  *
  * @example
  * ```ts
- * import { cyrisToRange } from "./cyris.ts";
+ * import { cyrisToRange } from "@deno-libvirt/deno-libvirt/range";
  * const { description, notes } = cyrisToRange(`
  * - host_settings: [{ id: host_1, mgmt_addr: localhost, account: trainer }]
  * - guest_settings:

@@ -11,8 +11,8 @@
  *
  * @example
  * ```ts
- * import { parseRangeDescription } from "./description.ts";
- * import { rangePlaybook } from "./playbook.ts";
+ * import { parseRangeDescription } from "@deno-libvirt/deno-libvirt/range";
+ * import { rangePlaybook } from "@deno-libvirt/deno-libvirt/range";
  * const range = parseRangeDescription(`
  * name: lab
  * hosts: [{ id: h, uri: "test:///default" }]
@@ -161,8 +161,8 @@ export interface AnsiblePlay {
  * @throws {TypeError} when a value cannot be passed to Jinja as a literal (it contains "endraw")
  * @example
  * ```ts
- * import { validateRange } from "./description.ts";
- * import { rangePlaybookPlays } from "./playbook.ts";
+ * import { validateRange } from "@deno-libvirt/deno-libvirt/range";
+ * import { rangePlaybookPlays } from "@deno-libvirt/deno-libvirt/range";
  * const range = validateRange({
  *   name: "lab",
  *   hosts: [{ id: "h", uri: "test:///default" }],
@@ -209,8 +209,8 @@ export async function rangePlaybookPlays(range: Range): Promise<AnsiblePlay[]> {
  * @throws {TypeError} when a value cannot be passed to Jinja as a literal (it contains "endraw")
  * @example
  * ```ts
- * import { parseRangeDescription } from "./description.ts";
- * import { rangePlaybook } from "./playbook.ts";
+ * import { parseRangeDescription } from "@deno-libvirt/deno-libvirt/range";
+ * import { rangePlaybook } from "@deno-libvirt/deno-libvirt/range";
  * const range = parseRangeDescription(`
  * name: lab
  * hosts: [{ id: h, uri: "test:///default" }]

@@ -15,7 +15,7 @@
  *
  * @example
  * ```ts
- * import { describeTask } from "./tasks.ts";
+ * import { describeTask } from "@deno-libvirt/deno-libvirt/range";
  * console.log(describeTask({ type: "addAccount", account: "daniel", password: "secret" }));
  * // addAccount daniel
  * ```
@@ -29,7 +29,7 @@ import type { PoolRegistry } from "../pool.ts";
 import { guestExec, type GuestExecResult, guestFileWrite, qemuAgentCommand } from "../qemu.ts";
 import type { ExpandedGuest, GuestTask, PackageManager, Range } from "./description.ts";
 import { shaCrypt, verifyShadowHash } from "./_crypt.ts";
-import type { Steps } from "./up.ts";
+import type { Steps } from "./_steps.ts";
 
 /** Where a guest records the programs that ran successfully (one empty file per task). */
 export const TASK_MARKER_DIR = "/var/lib/deno_libvirt/tasks";
@@ -64,6 +64,8 @@ export interface GuestTaskOptions {
   agentTimeoutMs?: number;
   /** How long one task may run, ms. Default 600,000 (a package install on a slow mirror). */
   taskTimeoutMs?: number;
+  /** Stops between tasks and while waiting for a program (which keeps running in the guest). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -73,7 +75,7 @@ export interface GuestTaskOptions {
  *
  * @example
  * ```ts
- * import { GuestTaskError } from "./tasks.ts";
+ * import { GuestTaskError } from "@deno-libvirt/deno-libvirt/range";
  * const e = new GuestTaskError("lab-pc-1", "h1", 0, "executeProgram /x.sh", "the program failed", {
  *   exitCode: 2,
  *   output: "no such file",
@@ -139,7 +141,7 @@ export class GuestTaskError extends Error {
  * @returns e.g. `addAccount daniel`, `copyContent /srv/flag.txt -> /root`
  * @example
  * ```ts
- * import { describeTask } from "./tasks.ts";
+ * import { describeTask } from "@deno-libvirt/deno-libvirt/range";
  * console.log(describeTask({ type: "executeProgram", program: "/opt/setup.sh", interpreter: "sh" }));
  * // executeProgram sh /opt/setup.sh
  * ```
@@ -174,7 +176,7 @@ function tail(text: string, max: number): string {
  * @returns the quoted word
  * @example
  * ```ts
- * import { shellQuote } from "./tasks.ts";
+ * import { shellQuote } from "@deno-libvirt/deno-libvirt/range";
  * console.log(shellQuote("it's")); // 'it'\''s'
  * ```
  */
@@ -196,7 +198,7 @@ async function sha256Hex(data: Uint8Array | string): Promise<string> {
  * @returns the marker's absolute path in the guest
  * @example
  * ```ts
- * import { taskMarker } from "./tasks.ts";
+ * import { taskMarker } from "@deno-libvirt/deno-libvirt/range";
  * console.log((await taskMarker({ type: "executeProgram", program: "/opt/a.sh" })).startsWith("/var/lib/"));
  * // true
  * ```
@@ -214,6 +216,7 @@ interface Context {
   index: number;
   label: string;
   timeoutMs: number;
+  signal?: AbortSignal;
 }
 
 function fail(ctx: Context, detail: string, result?: GuestExecResult, cause?: unknown): never {
@@ -235,8 +238,12 @@ function joined(r: GuestExecResult): string {
 /** Runs a /bin/sh script in the guest with positional arguments ($1, $2, ...). */
 async function sh(ctx: Context, script: string, args: string[] = []): Promise<GuestExecResult> {
   try {
-    return await guestExec(ctx.dom, "/bin/sh", ["-c", script, "sh", ...args], { timeoutMs: ctx.timeoutMs });
+    return await guestExec(ctx.dom, "/bin/sh", ["-c", script, "sh", ...args], {
+      timeoutMs: ctx.timeoutMs,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
   } catch (error) {
+    if (ctx.signal?.aborted) throw ctx.signal.reason;
     fail(ctx, `the guest agent could not run /bin/sh: ${(error as Error).message}`, undefined, error);
   }
 }
@@ -521,10 +528,16 @@ async function installPackage(
 }
 
 /** Waits until the guest agent answers guest-ping (it starts some time after the guest boots). */
-async function waitForAgent(dom: Domain, guest: ExpandedGuest, timeoutMs: number): Promise<void> {
+async function waitForAgent(
+  dom: Domain,
+  guest: ExpandedGuest,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   let pause = 50;
   for (;;) {
+    signal?.throwIfAborted();
     try {
       await qemuAgentCommand(dom, { execute: "guest-ping" }, { timeoutSeconds: 5 });
       return;
@@ -559,9 +572,9 @@ async function waitForAgent(dom: Domain, guest: ExpandedGuest, timeoutMs: number
  * @throws {GuestTaskError} naming the guest, the task and the output of the first task that failed
  * @example
  * ```ts
- * import type { Domain } from "../domain.ts";
- * import type { ExpandedGuest } from "./description.ts";
- * import { runGuestTasks } from "./tasks.ts";
+ * import type { Domain } from "@deno-libvirt/deno-libvirt";
+ * import type { ExpandedGuest } from "@deno-libvirt/deno-libvirt/range";
+ * import { runGuestTasks } from "@deno-libvirt/deno-libvirt/range";
  * async function apply(dom: Domain, guest: ExpandedGuest): Promise<void> {
  *   for (const r of await runGuestTasks(dom, guest, { agentTimeoutMs: 60_000 })) {
  *     console.log(r.guest, r.task, r.status, r.reason ?? "");
@@ -593,7 +606,7 @@ export async function runGuestTasks(
     }));
   }
   if (tasks.length === 0) return reports;
-  await waitForAgent(dom, guest, options.agentTimeoutMs ?? 120_000);
+  await waitForAgent(dom, guest, options.agentTimeoutMs ?? 120_000, options.signal);
   for (const [index, task] of tasks.entries()) {
     const t0 = performance.now();
     const ctx: Context = {
@@ -602,7 +615,9 @@ export async function runGuestTasks(
       index,
       label: describeTask(task),
       timeoutMs: options.taskTimeoutMs ?? 600_000,
+      ...(options.signal ? { signal: options.signal } : {}),
     };
+    options.signal?.throwIfAborted();
     let outcome: Outcome;
     switch (task.type) {
       case "addAccount":
@@ -649,7 +664,10 @@ export async function applyRangeTasks(
     await steps.act("tasks", g.name, g.hostId);
     const done = await registry.get(uriOf.get(g.hostId)!).use(async (conn) => {
       using dom = await lookupDomain(conn, g.name);
-      return await runGuestTasks(dom, g, options);
+      return await runGuestTasks(dom, g, {
+        ...options,
+        ...(steps.hooks.signal ? { signal: steps.hooks.signal } : {}),
+      });
     });
     reports.set(g.name, done);
     steps.mark(`tasks of ${JSON.stringify(g.name)}`);

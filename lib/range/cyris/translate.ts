@@ -57,6 +57,24 @@ const safe = (text: string) => text.replace(/[^A-Za-z0-9_.-]/g, "_").replace(/^[
  * @throws {RangeDescriptionError} listing every problem with the CyRIS file's own line and column:
  *   YAML syntax, unknown sections and fields (with "did you mean"), bad numbers, unknown guests,
  *   hosts and interfaces, interface numbers with gaps, refused features
+ * @example
+ * ```ts
+ * import { cyrisToRange, RangeDescriptionError } from "@deno-libvirt/deno-libvirt/range";
+ * const cyris = `
+ * - host_settings: [{ id: host_1, mgmt_addr: localhost }]
+ * - guest_settings: [{ id: desktop, basevm_config_file: /images/desktop.xml, basevm_type: kvm }]
+ * - clone_settings:
+ *   - range_id: 9
+ *     hosts: [{ host_id: host_1, instance_numbr: 2, guests: [{ guest_id: desktop, number: 1 }] }]
+ * `;
+ * try {
+ *   cyrisToRange(cyris, { source: "training.yml" });
+ * } catch (error) {
+ *   if (!(error instanceof RangeDescriptionError)) throw error;
+ *   const { line, column, message } = error.issues[0];
+ *   console.log(line, column, message); // 6 32 unknown field: did you mean "instance_number"?
+ * }
+ * ```
  */
 export function cyrisToRange(text: string, options: CyrisOptions = {}): CyrisTranslation {
   const source = options.source ?? "CyRIS description";
