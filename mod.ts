@@ -281,6 +281,16 @@ export {
   type ConsoleWaitOptions,
   isConsoleBusy,
 } from "./lib/console.ts";
+// guest agent helpers: programs and files inside a guest, no network (lib/qemu.ts)
+export {
+  guestExec,
+  type GuestExecOptions,
+  type GuestExecResult,
+  guestFileRead,
+  type GuestFileReadOptions,
+  guestFileWrite,
+  type GuestFileWriteOptions,
+} from "./lib/qemu.ts";
 
 // ---------------------------------------------------------------------------------------------------
 // Events (also `./events`): every domain event id and the network, storage pool, node device and

@@ -37,8 +37,9 @@ const snapshotRange = async (...a: Parameters<typeof import("../lib/range/snapsh
 const resetRange = async (...a: Parameters<typeof import("../lib/range/snapshot.ts").resetRange>) =>
   (await import("../lib/range/snapshot.ts")).resetRange(...a);
 const statusModule = () => import("../lib/range/status.ts");
+const playbookModule = () => import("../lib/range/playbook.ts");
 
-const usage = `usage: range.ts up|down|status|reset|snapshot|plan|inventory|graph FILE
+const usage = `usage: range.ts up|down|status|reset|snapshot|plan|inventory|graph|playbook FILE
                 [--json] [--format json|ini|yaml|mermaid|dot|svg] [--concurrency N] [--timeout SECONDS]
                 [--no-wait] [--snapshot [NAME]] [--name SNAPSHOT] [--console-dir DIR] [--no-consoles]
        range.ts console FILE GUEST [--force] [--until REGEX] [--linger MS]
@@ -57,9 +58,21 @@ const usage = `usage: range.ts up|down|status|reset|snapshot|plan|inventory|grap
   console     attach to GUEST's serial console (Ctrl-] detaches); --force takes it from another
               session; piped stdin: detach after --linger MS (1000) of quiet once it ended, or once
               the output matches --until REGEX (exit 1 if not within --timeout)
+  playbook    the guests' tasks as an Ansible playbook (what up applies through the guest agent)
 exit: 0 done, 1 failed part-way / conflicts / guests without address, 2 usage or description error`;
 
-const commands = ["up", "down", "status", "reset", "snapshot", "plan", "inventory", "graph", "console"];
+const commands = [
+  "up",
+  "down",
+  "status",
+  "reset",
+  "snapshot",
+  "plan",
+  "inventory",
+  "graph",
+  "console",
+  "playbook",
+];
 
 const cli: Cli = startCli({
   name: "range",
@@ -163,7 +176,7 @@ function onProgress(e: RangeProgress): void {
 // start (25-100 ms) than a status takes, and they need neither keepalive nor events (scripts/vm_ip.ts
 // has the same policy). up/down/reset/snapshot keep it: they wait on events and run for long.
 if (
-  ["status", "inventory", "plan", "graph"].includes(command) &&
+  ["status", "inventory", "plan", "graph", "playbook"].includes(command) &&
   range.description.hosts.every((h) => isLocalUri(h.uri))
 ) {
   setEventLoopEnabled(false);
@@ -214,6 +227,12 @@ try {
         );
         for (const a of result.addresses) {
           console.log(`  ${a.name.padEnd(24)} ${a.address.padEnd(16)} ${a.confidence}  @${a.host}`);
+        }
+        for (const t of result.tasks) {
+          console.log(
+            `  task ${t.guest} #${t.index + 1} ${t.task}: ${t.status}${t.reason ? ` (${t.reason})` : ""}` +
+              (t.output ? `\n    ${t.output.split("\n").join("\n    ")}` : ""),
+          );
         }
         if (snap) {
           console.log(`snapshot ${snap.snapshot}: ${snap.changed.length} taken, ${snap.kept.length} kept`);
@@ -290,6 +309,11 @@ try {
         timeoutMs: timeoutSeconds * 1000,
         ...(until ? { until } : {}),
       });
+      break;
+    }
+    case "playbook": {
+      const { rangePlaybook } = await playbookModule();
+      console.log(await rangePlaybook(range));
       break;
     }
     case "status":

@@ -22,7 +22,6 @@ const PENDING: Record<string, string> = {
   "lib/qemu.ts": "being moved onto the generated layer",
   "lib/objects/connection_hand.ts": "being moved onto the generated layer",
   "lib/objects/domain_hand.ts": "being moved onto the generated layer",
-  "lib/range/cyris.ts": "strict CyRIS import in progress",
 };
 
 interface DocTag {

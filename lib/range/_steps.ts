@@ -25,7 +25,7 @@ export class Steps {
     phase: RangePhase,
     items: readonly T[],
     describe: (item: T) => { target: string; host: string },
-    fn: (item: T) => Promise<"created" | "kept" | "removed" | "ok">,
+    fn: (item: T) => Promise<"created" | "kept" | "removed" | "ok" | "skipped">,
     limit: number,
   ): Promise<void> {
     // An aborted operation starts no further phase; what earlier phases did is in `done`.

@@ -26,16 +26,23 @@
  * @module
  */
 export type {
+  AddAccountTask,
   BaseImageSpec,
+  CopyContentTask,
   DescriptionIssue,
   DescriptionLimits,
+  ExecuteProgramTask,
   ExpandedGuest,
   ExpandedNic,
   GuestSpec,
+  GuestTask,
   HostSpec,
+  InstallPackageTask,
   KernelSpec,
+  ModifyAccountTask,
   NetworkSpec,
   NicSpecInput,
+  PackageManager,
   Range,
   RangeDescription,
   ReservationSpec,

@@ -96,3 +96,24 @@ export {
   renderSvg,
   type RenderSvgOptions,
 } from "./graph.ts";
+// guest tasks (accounts, files, programs, packages through the guest agent) and their playbook
+export type {
+  AddAccountTask,
+  CopyContentTask,
+  ExecuteProgramTask,
+  GuestTask,
+  InstallPackageTask,
+  ModifyAccountTask,
+  PackageManager,
+} from "./description.ts";
+export {
+  describeTask,
+  GuestTaskError,
+  type GuestTaskOptions,
+  type GuestTaskReport,
+  runGuestTasks,
+  shellQuote,
+  TASK_MARKER_DIR,
+  taskMarker,
+} from "./tasks.ts";
+export { type AnsiblePlay, rangePlaybook, rangePlaybookPlays } from "./playbook.ts";

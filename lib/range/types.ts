@@ -14,6 +14,7 @@ export type RangePhase =
   | "volume"
   | "domain"
   | "address"
+  | "tasks"
   | "snapshot"
   | "revert"
   | "destroy"
@@ -34,7 +35,7 @@ export interface RangeProgress {
   /** The phase the event is about. */
   phase: RangePhase;
   /** "start" / "end" of a phase, or one item's outcome. */
-  status: "start" | "end" | "created" | "kept" | "removed" | "failed" | "ok";
+  status: "start" | "end" | "created" | "kept" | "removed" | "failed" | "ok" | "skipped";
   /** The item (absent for phase start/end). */
   target?: string;
   /** The host id of the item (absent for phase start/end). */

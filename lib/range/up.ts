@@ -54,12 +54,15 @@ import {
 } from "./_libvirt.ts";
 import type { ExpandedGuest, Range } from "./description.ts";
 import { type RangePlan, surveyAndPlan } from "./plan.ts";
+import { applyRangeTasks, type GuestTaskOptions, type GuestTaskReport } from "./tasks.ts";
 import type { RangeHooks, RangePhase } from "./types.ts";
 import { Steps } from "./_steps.ts";
 import { type GuestConsole, type RangeConsoleOptions, RangeConsoles } from "./consoles.ts";
 
 /** Options for {@link upRange}. */
-export interface UpOptions extends RangeHooks {
+export interface UpOptions extends RangeHooks, GuestTaskOptions {
+  /** Run the guests' `tasks` (lib/range/tasks.ts) once they run. Default true. */
+  tasks?: boolean;
   /** Wait until every guest has an address. Default true. */
   waitForAddresses?: boolean;
   /** How long to wait for each guest's address, ms. Default 120,000. */
@@ -125,6 +128,8 @@ export interface UpResult {
   consoles: GuestConsole[];
   /** The running captures, with `consoles.keepOpen`: yours to close. */
   consoleCapture?: RangeConsoles;
+  /** Per guest and task: done, kept or skipped (with the reason), exit code and output. */
+  tasks: GuestTaskReport[];
 }
 
 /**
@@ -460,6 +465,7 @@ async function bringUp(
   const addresses = wantAddresses
     ? await waitForGuests(range, registry, steps, options, firstLook, consoles)
     : [];
+  const tasks = options.tasks === false ? [] : await applyRangeTasks(range, registry, steps, options);
   return {
     range: range.name,
     plan,
@@ -469,6 +475,7 @@ async function bringUp(
     addresses,
     timingsMs: steps.timings,
     tookMs: Math.round(performance.now() - steps.started),
+    tasks,
   };
 }
 

@@ -133,7 +133,8 @@ function expandOne(
     volume: `${name}.${plan.id}-${n}.qcow2`,
     diskMiB: plan.diskMiB,
     nics,
-    ...(plan.groups.length ? { groups: plan.groups } : {}),
+    ...(plan.tasks ? { tasks: plan.tasks } : {}),
+    ...(plan.groups ? { groups: plan.groups } : {}),
   });
   return true;
 }

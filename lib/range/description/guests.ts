@@ -16,7 +16,8 @@ import {
   type Path,
 } from "./checker.ts";
 import type { CheckedNetwork } from "./networks.ts";
-import type { BaseImageSpec, HostSpec, KernelSpec } from "./types.ts";
+import { checkTasks } from "./tasks.ts";
+import type { BaseImageSpec, GuestTask, HostSpec, KernelSpec } from "./types.ts";
 
 /** A guest kind that passed its checks, ready to expand into `count` guests. */
 export interface GuestPlan {
@@ -32,7 +33,8 @@ export interface GuestPlan {
   baseImage?: BaseImageSpec;
   kernel?: KernelSpec;
   nics: { network: string; address?: bigint; mac?: string }[];
-  groups: string[];
+  tasks?: GuestTask[];
+  groups?: string[];
 }
 
 /** The sections a guest refers to. */
@@ -55,6 +57,7 @@ const FIELDS = [
   "agent",
   "diskMiB",
   "nics",
+  "tasks",
   "groups",
 ];
 
@@ -231,7 +234,15 @@ export function checkGuest(
   const nics = c.list(o.nics, [...p, "nics"], false).map((n, j) =>
     checkNic(c, n, [...p, "nics", j], count ?? 1, ctx.networks)
   );
+  const tasks = o.tasks === undefined ? [] : checkTasks(c, o.tasks, [...p, "tasks"]);
+  if (tasks !== undefined && tasks.length > 0 && agent !== true) {
+    c.add(
+      [...p, "tasks"],
+      "tasks run through the QEMU guest agent: set agent: true (and run qemu-guest-agent in the image)",
+    );
+  }
   const problems = Object.keys(o).some((k) => o[k] === null) || nics.includes(undefined) ||
+    tasks === undefined ||
     (o.kernel !== undefined && kernel === undefined) ||
     (o.baseImage !== undefined && baseImage === undefined) ||
     (o.vcpus !== undefined && vcpus === undefined) || (o.diskMiB !== undefined && diskMiB === undefined) ||
@@ -253,6 +264,7 @@ export function checkGuest(
     ...(baseImage ? { baseImage } : {}),
     ...(kernel ? { kernel } : {}),
     nics: nics as GuestPlan["nics"],
-    groups: groups!,
+    ...(tasks && tasks.length > 0 ? { tasks } : {}),
+    ...(groups.length > 0 ? { groups: groups as string[] } : {}),
   };
 }

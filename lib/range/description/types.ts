@@ -99,12 +99,87 @@ export interface GuestSpec {
   /** The NICs, each on a network of the description. */
   nics?: NicSpecInput[];
   /**
-   * Extra Ansible inventory groups every instance of this kind is in (besides the kind's own, its
-   * networks' and its host's): letters, digits and "_". A CyRIS import names the guest across
-   * instances (`desktop`) and the instance (`instance_1`).
+   * What `range up` does inside each instance once it runs, in order, through the QEMU guest agent
+   * (needs `agent: true`): accounts, files, programs, packages. See {@link GuestTask}.
+   */
+  tasks?: GuestTask[];
+  /**
+   * Extra inventory groups of its instances (letters, digits and "_", not starting with a digit),
+   * besides the groups every guest is in (its kind, its host, its networks).
    */
   groups?: string[];
 }
+
+/** Creates an account (idempotent: an existing account keeps its settings and gets the password). */
+export interface AddAccountTask {
+  /** The task kind. */
+  type: "addAccount";
+  /** The account's name (1-32 letters, digits, "_", "-" or ".", not starting with a digit, "-" or "."). */
+  account: string;
+  /** Its password, set with virDomainSetUserPassword (plain text, as in CyRIS). */
+  password: string;
+  /** The account's full name (the GECOS field). */
+  fullName?: string;
+}
+
+/** Renames an account and/or sets its password. */
+export interface ModifyAccountTask {
+  /** The task kind. */
+  type: "modifyAccount";
+  /** The existing account. */
+  account: string;
+  /** Its new name. */
+  newAccount?: string;
+  /** Its new password. */
+  newPassword?: string;
+}
+
+/** Copies a file or directory of the machine running `range up` into a directory of the guest. */
+export interface CopyContentTask {
+  /** The task kind. */
+  type: "copyContent";
+  /** Absolute path of a file or directory where `range up` runs. */
+  src: string;
+  /** Absolute path of the guest directory it is copied into (`dst/<basename of src>`); made if missing. */
+  dst: string;
+  /** The files' mode as an octal string ("0644"); default: the source file's mode. */
+  mode?: string;
+}
+
+/** Runs a program in the guest (once per guest: a marker in the guest records that it succeeded). */
+export interface ExecuteProgramTask {
+  /** The task kind. */
+  type: "executeProgram";
+  /** Absolute path of the program in the guest. */
+  program: string;
+  /** The interpreter it is run with ("bash", "python3", a path); default: the program itself. */
+  interpreter?: string;
+  /** Its arguments, as shell words (run by /bin/sh, as CyRIS runs them over SSH). */
+  args?: string;
+}
+
+/** The package managers an {@link InstallPackageTask} can use. */
+export type PackageManager = "apt-get" | "dnf" | "yum" | "apk" | "zypper";
+
+/** Installs a package with the guest's package manager (skipped, with the reason, when it has none). */
+export interface InstallPackageTask {
+  /** The task kind. */
+  type: "installPackage";
+  /** The package's name. */
+  name: string;
+  /** A version; default the manager's choice. */
+  version?: string;
+  /** The package manager; default: the first of apt-get, dnf, yum, apk, zypper the guest has. */
+  manager?: PackageManager;
+}
+
+/** One task of a guest (the `tasks` list of a {@link GuestSpec}). */
+export type GuestTask =
+  | AddAccountTask
+  | ModifyAccountTask
+  | CopyContentTask
+  | ExecuteProgramTask
+  | InstallPackageTask;
 
 /** The whole description, as written. */
 export interface RangeDescription {
@@ -166,7 +241,9 @@ export interface ExpandedGuest {
   diskMiB: number;
   /** Its NICs, with MACs and planned addresses. */
   nics: ExpandedNic[];
-  /** The extra Ansible groups of its kind (`GuestSpec.groups`), when it names any. */
+  /** Its tasks (validated), when its kind has any. */
+  tasks?: GuestTask[];
+  /** Its extra inventory groups, when its kind names any. */
   groups?: string[];
 }
 
