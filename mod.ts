@@ -450,3 +450,12 @@ export {
   QemuMonitorEventStream,
   type QemuMonitorReply,
 } from "./lib/qemu.ts";
+// Live migration with job progress and abort (lib/migrate.ts)
+export {
+  migrateDomain,
+  type MigrateOptions,
+  type MigrateResult,
+  MigrationError,
+  type MigrationProgress,
+  migrationProgress,
+} from "./lib/migrate.ts";
