@@ -459,3 +459,10 @@ export {
   type MigrationProgress,
   migrationProgress,
 } from "./lib/migrate.ts";
+// Base images to every host during `up` (lib/range/images.ts)
+export {
+  type BaseImageOptions,
+  type BaseImageOutcome,
+  type BaseImageProgress,
+  sha256File,
+} from "./lib/range/images.ts";

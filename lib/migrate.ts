@@ -27,7 +27,16 @@ import { type Domain, lookupDomain } from "./domain.ts";
 import { DomainJobType } from "./ffi/_generated/enums.ts";
 import type { JobStats, MigrateParams } from "./objects/_generated/options.ts";
 
-/** A sample of a running migration job (virDomainGetJobStats on the source). */
+/**
+ * A sample of a running migration job (virDomainGetJobStats on the source).
+ *
+ * @example
+ * ```ts
+ * import type { MigrationProgress } from "./migrate.ts";
+ * const percent = (p: MigrationProgress) => p.dataTotal ? Math.round((100 * p.dataProcessed) / p.dataTotal) : 0;
+ * console.log(percent({ type: "unbounded", dataProcessed: 50, dataRemaining: 50, dataTotal: 100, elapsedMs: 9, stats: {} }));
+ * ```
+ */
 export interface MigrationProgress {
   /** The job type: "bounded", "unbounded" (a migration), "none" (no job yet, or over). */
   type: "none" | "bounded" | "unbounded" | "completed" | "failed" | "cancelled";
@@ -47,7 +56,16 @@ export interface MigrationProgress {
   stats: JobStats;
 }
 
-/** Options for {@link migrateDomain}. */
+/**
+ * Options for {@link migrateDomain}.
+ *
+ * @example
+ * ```ts
+ * import type { MigrateOptions } from "./migrate.ts";
+ * const options: MigrateOptions = { bandwidth: 100, migrateUri: "tcp://10.0.0.2", unsafe: true };
+ * console.log(options.bandwidth);
+ * ```
+ */
 export interface MigrateOptions {
   /** Keep the guest running while its memory is copied (VIR_MIGRATE_LIVE). Default true. */
   live?: boolean;
@@ -91,7 +109,16 @@ export interface MigrateOptions {
   monitor?: Connection;
 }
 
-/** What {@link migrateDomain} did. */
+/**
+ * What {@link migrateDomain} did.
+ *
+ * @example
+ * ```ts
+ * import type { MigrateResult } from "./migrate.ts";
+ * const line = (r: MigrateResult) => `${r.name} -> ${r.destination} in ${r.tookMs} ms (${r.samples} samples)`;
+ * console.log(line({ name: "web1", destination: "qemu+tcp://h2/system", tookMs: 5000, samples: 20 }));
+ * ```
+ */
 export interface MigrateResult {
   /** The domain's name. */
   name: string;
@@ -105,7 +132,20 @@ export interface MigrateResult {
   lastProgress?: MigrationProgress;
 }
 
-/** A migration that did not happen: the guest stays where it was (its state there in `sourceState`). */
+/**
+ * A migration that did not happen: the guest stays where it was (its state there in `sourceState`).
+ *
+ * @example
+ * ```ts
+ * import { MigrationError } from "./migrate.ts";
+ * const error = new MigrationError("web1", "qemu+tcp://h2/system", {
+ *   cause: new Error("Connection refused"),
+ *   aborted: false,
+ *   sourceState: "running",
+ * });
+ * console.log(error.message); // Cannot migrate domain "web1" to ...: Connection refused; it stays on the source (running)
+ * ```
+ */
 export class MigrationError extends Error {
   /** The domain's name. */
   readonly domain: string;
@@ -157,6 +197,12 @@ function num(value: unknown): number | undefined {
  * @param type the job type libvirt returned
  * @param stats the typed parameters libvirt returned
  * @returns the sample
+ * @example
+ * ```ts
+ * import { migrationProgress } from "./migrate.ts";
+ * const p = migrationProgress(2, { data_processed: 10n, data_remaining: 90n, data_total: 100n });
+ * console.log(p.type, p.dataProcessed, p.dataTotal); // unbounded 10 100
+ * ```
  */
 export function migrationProgress(type: number, stats: JobStats): MigrationProgress {
   const p: MigrationProgress = {
@@ -212,13 +258,24 @@ function checkMigrateOptions(options: MigrateOptions): void {
  * @throws {TypeError} for a bad option (a malformed `migrateUri`, peer to peer off without a connection)
  * @throws {RangeError} for a negative or fractional `bandwidth`, a `progressIntervalMs` under 10
  * @example
- * ```ts ignore
- * import { Connection, lookupDomain, migrateDomain } from "../mod.ts";
- * await using conn = await Connection.open("qemu:///system");
- * using dom = await lookupDomain(conn, "web1");
- * const abort = new AbortController();
- * setTimeout(() => abort.abort(new Error("too slow")), 60_000);
- * await migrateDomain(dom, "qemu+tcp://10.0.0.2/system", { bandwidth: 100, signal: abort.signal });
+ * ```ts
+ * import { Connection, lookupDomain, migrateDomain, MigrationError } from "../mod.ts";
+ * // evacuate a guest to a second host, at most 100 MiB/s, giving up after a minute
+ * export async function evacuate(name: string): Promise<void> {
+ *   await using conn = await Connection.open("qemu:///system");
+ *   using dom = await lookupDomain(conn, name);
+ *   try {
+ *     await migrateDomain(dom, "qemu+tcp://10.0.0.2/system", {
+ *       migrateUri: "tcp://10.0.0.2",
+ *       bandwidth: 100,
+ *       signal: AbortSignal.timeout(60_000),
+ *       onProgress: (p) => console.log(`${p.dataProcessed} of ${p.dataTotal} bytes`),
+ *     });
+ *   } catch (error) {
+ *     if (error instanceof MigrationError) console.log(`still on the source: ${error.sourceState}`);
+ *     else throw error;
+ *   }
+ * }
  * ```
  */
 export async function migrateDomain(

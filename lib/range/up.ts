@@ -54,11 +54,12 @@ import {
   volumeXml,
 } from "./_libvirt.ts";
 import type { ExpandedGuest, Range } from "./description.ts";
+import { type BaseImageOptions, type BaseImageOutcome, provideBaseImages } from "./images.ts";
 import { type RangePlan, surveyAndPlan } from "./plan.ts";
 import { type RangeHooks, RangeOperationError, type RangePhase, reporter } from "./types.ts";
 
 /** Options for {@link upRange}. */
-export interface UpOptions extends RangeHooks {
+export interface UpOptions extends RangeHooks, BaseImageOptions {
   /** Wait until every guest has an address. Default true. */
   waitForAddresses?: boolean;
   /** How long to wait for each guest's address, ms. Default 120,000. */
@@ -99,6 +100,8 @@ export interface UpResult {
   started: string[];
   /** The guests' addresses (empty with `waitForAddresses: false`). */
   addresses: GuestAddress[];
+  /** Each base image on each host that runs guests of it: present, uploaded, replaced, unchecked. */
+  images: BaseImageOutcome[];
   /** Time per phase, ms. */
   timingsMs: Partial<Record<RangePhase, number>>;
   /** Time of the whole operation, ms. */
@@ -348,6 +351,26 @@ export async function upRange(
     await saveChanged();
   }
 
+  // base images: uploaded (and verified) to the hosts whose pools lack them, before the overlays
+  // that back onto them (lib/range/images.ts)
+  const ledgerOf = (hostId: string) => {
+    let ledger = ledgers.get(hostId);
+    if (!ledger) ledgers.set(hostId, ledger = new Ledger(range.name, hostId, surveys.get(hostId)?.record));
+    return ledger;
+  };
+  const images = await provideBaseImages({
+    range,
+    pool,
+    ledger: ledgerOf,
+    save,
+    phase: (...args) => steps.phase(...args),
+    act: (...args) => steps.act(...args),
+    limit,
+    options,
+    created,
+    kept,
+  });
+
   // volumes: one per guest. Leases are held for the phase (lanes), so the storage pool is looked up
   // once per connection, not once per volume.
   const paths = new Map<string, string>();
@@ -465,6 +488,7 @@ export async function upRange(
     kept,
     started,
     addresses,
+    images,
     timingsMs: steps.timings,
     tookMs: Math.round(performance.now() - steps.started),
   };
