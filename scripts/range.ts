@@ -8,6 +8,7 @@
  *   deno run --allow-ffi --allow-read https://.../scripts/range.ts inventory range.yaml --format ini
  *   deno run --allow-ffi --allow-read https://.../scripts/range.ts reset range.yaml
  *   deno run --allow-ffi --allow-read https://.../scripts/range.ts down range.yaml
+ *   deno run --allow-ffi --allow-read https://.../scripts/range.ts migrate range.yaml lab-web-1 --to h2
  *
  * Exit codes: 0 done; 1 the operation failed part-way, a plan has conflicts, or guests lack an
  * address; 2 usage, description or connection error.
@@ -32,10 +33,14 @@ const snapshotRange = async (...a: Parameters<typeof import("../lib/range/snapsh
 const resetRange = async (...a: Parameters<typeof import("../lib/range/snapshot.ts").resetRange>) =>
   (await import("../lib/range/snapshot.ts")).resetRange(...a);
 const statusModule = () => import("../lib/range/status.ts");
+const migrateRangeGuest = async (
+  ...a: Parameters<typeof import("../lib/range/migrate.ts").migrateRangeGuest>
+) => (await import("../lib/range/migrate.ts")).migrateRangeGuest(...a);
 
 const usage = `usage: range.ts up|down|status|reset|snapshot|plan|inventory FILE
                 [--json] [--format json|ini|yaml] [--concurrency N] [--timeout SECONDS]
                 [--no-wait] [--snapshot [NAME]] [--name SNAPSHOT]
+       range.ts migrate FILE GUEST --to HOST [--bandwidth MIB_S] [--migrate-uri URI] [--unsafe] [--json]
 
   up          create what is missing, start guests, wait for their addresses (--no-wait: do not)
               --snapshot: then take the reset snapshot of every guest
@@ -45,9 +50,12 @@ const usage = `usage: range.ts up|down|status|reset|snapshot|plan|inventory FILE
   reset       revert every guest to the snapshot and wait for addresses
   plan        what up would create, keep, or cannot do (conflicts)
   inventory   the inventory: --format json (default), ini or yaml (Ansible)
-exit: 0 done, 1 failed part-way / conflicts / guests without address, 2 usage or description error`;
+  migrate     live-migrate a running guest to another host of the range (status follows it);
+              --unsafe: its disk is on storage both hosts see but libvirt cannot prove shared
+exit: 0 done, 1 failed part-way / conflicts / guests without address / migration failed (the guest
+      stays where it was), 2 usage or description error`;
 
-const commands = ["up", "down", "status", "reset", "snapshot", "plan", "inventory"];
+const commands = ["up", "down", "status", "reset", "snapshot", "plan", "inventory", "migrate"];
 
 function fail(message: string): never {
   console.error(`range: ${message}\n\n${usage}`);
@@ -67,6 +75,10 @@ try {
       "no-wait": { type: "boolean", default: false },
       snapshot: { type: "boolean", default: false },
       name: { type: "string" },
+      to: { type: "string" },
+      bandwidth: { type: "string" },
+      "migrate-uri": { type: "string" },
+      unsafe: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   }));
@@ -82,7 +94,17 @@ if (!commands.includes(command)) {
   fail(command ? `unknown command ${JSON.stringify(command)}` : "name a command");
 }
 if (!file) fail("name the range description file");
-if (positionals.length > 2) fail(`unexpected ${JSON.stringify(positionals[2])}`);
+const guestArg = command === "migrate" ? positionals[2] : undefined;
+if (command === "migrate") {
+  if (!guestArg) fail("migrate: name the guest (its domain name, e.g. lab-web-1)");
+  if (!values.to) fail("migrate: name the destination host: --to HOST (a host id of the description)");
+  if (values.bandwidth !== undefined && !/^\d+$/.test(values.bandwidth as string)) {
+    fail("--bandwidth must be a whole number of MiB/s");
+  }
+}
+if (positionals.length > (command === "migrate" ? 3 : 2)) {
+  fail(`unexpected ${JSON.stringify(positionals[command === "migrate" ? 3 : 2])}`);
+}
 const concurrency = Number(values.concurrency);
 if (!Number.isInteger(concurrency) || concurrency < 1) fail("--concurrency must be a whole number >= 1");
 const timeoutSeconds = Number(values.timeout);
@@ -220,6 +242,41 @@ try {
       }
       break;
     }
+    case "migrate": {
+      let shown = 0;
+      // Ctrl-C aborts the migration job (the guest stays where it was) instead of leaving it running
+      const interrupt = new AbortController();
+      const onInterrupt = () =>
+        interrupt.abort(new Error("interrupted (SIGINT): the guest stays where it was"));
+      Deno.addSignalListener("SIGINT", onInterrupt);
+      const result = await migrateRangeGuest(range, registry, guestArg!, values.to as string, {
+        signal: interrupt.signal,
+        ...(values.bandwidth !== undefined ? { bandwidth: Number(values.bandwidth) } : {}),
+        ...(values["migrate-uri"] ? { migrateUri: values["migrate-uri"] as string } : {}),
+        unsafe: values.unsafe as boolean,
+        progressIntervalMs: 500,
+        onProgress: (p) => {
+          if (json || performance.now() - shown < 1000) return;
+          shown = performance.now();
+          const mib = (n: number) => (n / 1048576).toFixed(1);
+          console.error(
+            `[${(p.elapsedMs / 1000).toFixed(1)}s] migrate: ${mib(p.dataProcessed)} MiB sent, ${
+              mib(p.dataRemaining)
+            } MiB to go${p.memoryBps ? `, ${mib(p.memoryBps)} MiB/s` : ""}`,
+          );
+        },
+      });
+      Deno.removeSignalListener("SIGINT", onInterrupt);
+      output = result;
+      if (!json) {
+        console.log(
+          result.migrated
+            ? `${result.guest}: ${result.from} -> ${result.to} in ${(result.tookMs / 1000).toFixed(2)} s`
+            : `${result.guest}: on ${result.to} already`,
+        );
+      }
+      break;
+    }
     case "status":
     case "inventory": {
       const { ansibleIni, ansibleYaml, inventoryJson, rangeStatus } = await statusModule();
@@ -258,6 +315,11 @@ try {
   const e = error as RangeOperationError;
   if (e.name === "RangeOperationError") {
     if (json) console.log(JSON.stringify({ error: e.message, done: e.done, notDone: e.notDone }, null, 2));
+    else console.error(`range: ${e.message}`);
+    exit = 1;
+  } else if (e.name === "MigrationError" || (command === "migrate" && /^interrupted/.test(e.message))) {
+    // the operation failed, the guest runs on where it was: like a failed up, exit 1
+    if (json) console.log(JSON.stringify({ error: e.message }, null, 2));
     else console.error(`range: ${e.message}`);
     exit = 1;
   } else {
