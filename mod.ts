@@ -466,3 +466,11 @@ export {
   type BaseImageProgress,
   sha256File,
 } from "./lib/range/images.ts";
+// Range guests on the move: live migration between a range's hosts (lib/range/migrate.ts)
+export {
+  type GuestLocation,
+  locateGuest,
+  type MigrateGuestOptions,
+  type MigrateGuestResult,
+  migrateRangeGuest,
+} from "./lib/range/migrate.ts";
