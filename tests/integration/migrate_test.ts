@@ -49,6 +49,7 @@ async function stateOn(conn: Connection, name: string): Promise<string> {
 async function withGuest(
   tag: string,
   body: (h1: Connection, h2: Connection, name: string) => Promise<void>,
+  disk?: string,
 ): Promise<void> {
   await requireLabNamespace();
   const l = lab();
@@ -59,7 +60,14 @@ async function withGuest(
   await using h2 = await Connection.open(l.secondHost.uri);
   try {
     await bothHostsNetwork(h1, h2, net);
-    const xml = await guestXml(name, randomMac(), net, { memoryMiB: 128, agent: false });
+    let xml = await guestXml(name, randomMac(), net, { memoryMiB: 128, agent: false });
+    if (disk) {
+      xml = xml.replace(
+        "<devices>",
+        `<devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${disk}'/>` +
+          "<target dev='vda' bus='virtio'/></disk>",
+      );
+    }
     (await createDomain(h1, xml)).free();
     // booted far enough to be dirtying memory
     await waitFor(
@@ -177,4 +185,26 @@ Deno.test("migrateDomain: bad options are refused before anything happens, namin
     () => migrateDomain(dom, "test:///default", { progressIntervalMs: 1 }),
     /options\.progressIntervalMs/,
   );
+});
+
+Deno.test("migrateDomain: a disk the destination cannot see fails the migration; the guest runs on at the source", async () => {
+  // host 2 has its own /var/lib/libvirt (a private mount): a disk there on host 1 is missing on host 2
+  const disk = `/var/lib/libvirt/m1mig-disk-${crypto.randomUUID().slice(0, 6)}.qcow2`;
+  const made = await new Deno.Command("qemu-img", { args: ["create", "-q", "-f", "qcow2", disk, "16M"] })
+    .output();
+  assert.ok(made.success, new TextDecoder().decode(made.stderr));
+  try {
+    await withGuest("nodisk", async (h1, h2, name) => {
+      using dom = await lookupDomain(h1, name);
+      const error = await migrateDomain(dom, lab().secondHost.uri, { migrateUri: MIGRATE_URI, unsafe: true })
+        .then(() => undefined, (e) => e);
+      assert.ok(error instanceof MigrationError, String(error));
+      assert.match(String((error.cause as Error).message), new RegExp(disk.replaceAll(".", "\\.")));
+      assert.equal(error.sourceState, "running");
+      assert.equal(await stateOn(h1, name), "running");
+      assert.equal(await stateOn(h2, name), "absent");
+    }, disk);
+  } finally {
+    await Deno.remove(disk).catch(() => {});
+  }
 });
