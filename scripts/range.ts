@@ -179,7 +179,23 @@ try {
       break;
     }
     case "up": {
-      const result = await upRange(range, registry, { ...hooks, ...wait });
+      // base images uploaded to hosts that lack them: a line a second per image and host
+      const lastShown = new Map<string, number>();
+      const result = await upRange(range, registry, {
+        ...hooks,
+        ...wait,
+        onImageProgress: (p) => {
+          const key = `${p.image}\0${p.host}\0${p.stage}`;
+          const done = p.bytes >= p.totalBytes;
+          if (json || (!done && performance.now() - (lastShown.get(key) ?? -Infinity) < 1000)) return;
+          lastShown.set(key, performance.now());
+          console.error(
+            `image ${p.image} @${p.host}: ${p.stage === "upload" ? "uploaded" : "verified"} ${
+              (p.bytes / 1048576).toFixed(1)
+            } of ${(p.totalBytes / 1048576).toFixed(1)} MiB`,
+          );
+        },
+      });
       const snap = values.snapshot
         ? await snapshotRange(range, registry, {
           ...hooks,

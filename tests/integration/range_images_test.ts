@@ -262,6 +262,38 @@ Deno.test("upRange: a base image missing on the second host is uploaded over lib
     assert.ok(down.kept.some((k) => k.includes("golden.raw") && k.includes("h2")), JSON.stringify(down.kept));
     assert.equal((await goldenOn(h2.connection, imagePoolName))?.sha256, sha256, "still there after down");
     assert.equal(await recordOn(h2.connection, name), undefined, "the record is gone");
+
+    // 6. the script: with the image gone from host 2, `range.ts up` uploads it again and says so
+    {
+      using p = await lookupStoragePool(h2.connection, imagePoolName);
+      using vol = await lookupVolume(p, "golden.raw");
+      await vol.delete();
+    }
+    downDone = false;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--config",
+        `${REPO_ROOT}deno.json`,
+        `--lock=${REPO_ROOT}deno.lock`,
+        "--cached-only",
+        "--allow-all",
+        `${REPO_ROOT}scripts/range.ts`,
+        "up",
+        file,
+        "--no-wait",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const said = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, `${new TextDecoder().decode(out.stdout)}\n${said}`);
+    assert.match(said, /image golden @h2: uploaded 48\.0 of 48\.0 MiB/);
+    assert.match(said, /image golden @h2: verified 48\.0 of 48\.0 MiB/);
+    assert.doesNotMatch(said, /image golden @h1/);
+    assert.equal((await goldenOn(h2.connection, imagePoolName))?.sha256, sha256);
+    await downRange(range, pools);
+    downDone = true;
   } finally {
     if (!downDone) await downRange(range, pools).catch((e) => console.error(`cleanup down: ${e}`));
     await dropImagePool(h1.connection, imagePoolName).catch((e) => console.error(`cleanup h1: ${e}`));
