@@ -129,6 +129,8 @@ export interface ImageContext {
   ) => Promise<void>;
   /** The test hook before each step. */
   act: (phase: RangePhase, target: string, host: string) => Promise<void>;
+  /** The operation's not-done list, and marking a step done. */
+  steps: { notDone: Set<string>; mark(step: string): void };
   limit: number;
   options: BaseImageOptions;
   created: string[];
@@ -231,11 +233,15 @@ export async function provideBaseImages(ctx: ImageContext): Promise<BaseImageOut
     }
     return s;
   };
+  const step = (w: { hostId: string; image: BaseImageSpec }) =>
+    `provide base image ${JSON.stringify(w.image.id)} on ${w.hostId}`;
+  for (const w of work) ctx.steps.notDone.add(step(w));
   await ctx.phase("image", work, (w) => ({ target: w.image.id, host: w.hostId }), async (w) => {
     const outcome = await ctx.pool(w.hostId).use((conn) =>
       provideOne(ctx, conn, w.hostId, w.image, sourceOf)
     );
     outcomes.push(outcome);
+    ctx.steps.mark(step(w));
     const what = `base image ${JSON.stringify(w.image.id)} on ${w.hostId}`;
     if (outcome.action === "uploaded" || outcome.action === "replaced") {
       ctx.created.push(`${what} (${outcome.action}, sha256 ${outcome.sha256!.slice(0, 12)}...)`);

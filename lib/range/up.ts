@@ -365,6 +365,7 @@ export async function upRange(
     save,
     phase: (...args) => steps.phase(...args),
     act: (...args) => steps.act(...args),
+    steps,
     limit,
     options,
     created,

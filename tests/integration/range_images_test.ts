@@ -24,6 +24,7 @@ import { parseRecord, recordNetworkName } from "../../lib/range/_libvirt.ts";
 import { validateRange } from "../../lib/range/description.ts";
 import { downRange } from "../../lib/range/down.ts";
 import type { BaseImageProgress } from "../../lib/range/images.ts";
+import { RangeOperationError } from "../../lib/range/types.ts";
 import { upRange } from "../../lib/range/up.ts";
 import { REPO_ROOT } from "../_helpers.ts";
 import { lab, requireLabNamespace } from "./_lab.ts";
@@ -208,7 +209,10 @@ Deno.test("upRange: a base image missing on the second host is uploaded over lib
             if (a.phase === "image" && a.target === "verify golden") throw new Error("injected: link down");
           },
         }),
-      /injected: link down/,
+      (e) =>
+        e instanceof RangeOperationError && /injected: link down/.test(e.message) &&
+        e.notDone.includes(`provide base image "golden" on h2`) &&
+        e.done.includes(`provide base image "golden" on h1`),
     );
     assert.equal(
       await goldenOn(h2.connection, imagePoolName),
