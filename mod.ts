@@ -4,8 +4,8 @@
  * Typed bindings to `libvirt.so`, libvirt's errors as typed exceptions attributed to the call that
  * failed, and pools of connections per hypervisor URI.
  *
- * ```ts ignore
- * import { ConnectionPool, listAllDomains } from "./mod.ts";
+ * ```ts
+ * import { ConnectionPool, listAllDomains } from "@deno-libvirt/deno-libvirt";
  *
  * await using pool = new ConnectionPool("test:///default");
  * const domains = await pool.use((conn) => listAllDomains(conn), { idempotent: true });
@@ -17,8 +17,19 @@
  *
  * @module
  */
+
+// ---------------------------------------------------------------------------------------------------
+// Errors: every libvirt failure as a typed exception, attributed to the call that failed (lib/errors.ts).
 export * from "./lib/errors.ts";
 export type { ErrorCodes } from "./lib/error_codes.ts";
+
+// ---------------------------------------------------------------------------------------------------
+// The binding (also `./ffi`): loading libvirt, versions, the generated enums, typed parameters.
+export * from "./lib/ffi/mod.ts";
+
+// ---------------------------------------------------------------------------------------------------
+// Connections and pools: one call at a time per connection (exact error attribution), pools per URI
+// with leases, bounds, health checks, keepalive and reconnection, and libvirt's event loop.
 export {
   type AuthCallback,
   type AuthOptions,
@@ -32,6 +43,55 @@ export {
   type Version,
 } from "./lib/connection.ts";
 export {
+  ConnectionPool,
+  Lease,
+  type LeaseOptions,
+  type PoolCloseReport,
+  type PoolOptions,
+  PoolRegistry,
+  type PoolStats,
+  type ReconnectOptions,
+  type UseOptions,
+} from "./lib/pool.ts";
+export { eventLoopEnabled, setEventLoopEnabled } from "./lib/event_loop.ts";
+
+// ---------------------------------------------------------------------------------------------------
+// Objects: one method per libvirt call, generated from libvirt's API description
+// (lib/ffi/_gen/generate_methods.ts), the object classes, their flag options and hand-written calls.
+export type { ObjectHandle } from "./lib/_handle.ts";
+export { ConnectionCalls } from "./lib/objects/_generated/connection.ts";
+export { DomainCalls } from "./lib/objects/_generated/domain.ts";
+export { DomainCheckpointCalls } from "./lib/objects/_generated/domain_checkpoint.ts";
+export { DomainSnapshotCalls } from "./lib/objects/_generated/domain_snapshot.ts";
+export { InterfaceCalls } from "./lib/objects/_generated/interface.ts";
+export { NetworkCalls } from "./lib/objects/_generated/network.ts";
+export { NetworkPortCalls } from "./lib/objects/_generated/network_port.ts";
+export { NodeDeviceCalls } from "./lib/objects/_generated/node_device.ts";
+export { NWFilterCalls } from "./lib/objects/_generated/nwfilter.ts";
+export { NWFilterBindingCalls } from "./lib/objects/_generated/nwfilter_binding.ts";
+export { SecretCalls } from "./lib/objects/_generated/secret.ts";
+export { StoragePoolCalls } from "./lib/objects/_generated/storage_pool.ts";
+export { StorageVolumeCalls } from "./lib/objects/_generated/storage_volume.ts";
+export * from "./lib/objects/_generated/options.ts";
+export { DomainCheckpoint } from "./lib/objects/domain_checkpoint.ts";
+export { Interface } from "./lib/objects/interface.ts";
+export { NetworkPort } from "./lib/objects/network_port.ts";
+export { NodeDevice } from "./lib/objects/node_device.ts";
+export { NWFilter, NWFilterBinding } from "./lib/objects/nwfilter.ts";
+export { Secret } from "./lib/objects/secret.ts";
+export {
+  type AffectFlagsOptions,
+  type DomainFsInfo,
+  DomainHandCalls,
+  type DomainIoThreadInfo,
+  type MemoryPeekOptions,
+} from "./lib/objects/domain_hand.ts";
+export { ConnectionHandCalls, type NodeCpuMap } from "./lib/objects/connection_hand.ts";
+
+// ---------------------------------------------------------------------------------------------------
+// Orchestration above the objects: finding and creating objects from a connection, lifecycle with
+// results and waits, domain XML, snapshots, statistics, networks, storage, streams, QEMU agent/monitor.
+export {
   type AffectOptions,
   createDomain,
   type CreateDomainOptions,
@@ -39,8 +99,6 @@ export {
   destroyDomain,
   type DestroyOptions,
   Domain,
-  type DomainCacheStats,
-  domainCacheStats,
   type DomainInfo,
   type DomainInterface,
   domainInterfaces,
@@ -95,6 +153,7 @@ export {
   validateDomainName,
   validateMac,
 } from "./lib/domain_xml.ts";
+export { validateMetadataNamespace, validateMetadataPrefix } from "./lib/domain_xml.ts";
 export {
   createSnapshot,
   type CreateSnapshotOptions,
@@ -121,7 +180,6 @@ export {
   type DomainStats,
   domainStats,
   type InterfaceStats,
-  shapeDomainStats,
   type StatsGroup,
   type StatsOptions,
   type TypedValue,
@@ -173,250 +231,6 @@ export {
 } from "./lib/storage.ts";
 export { escapeXml } from "./lib/xml.ts";
 export {
-  ConnectionPool,
-  Lease,
-  type LeaseOptions,
-  type PoolCloseReport,
-  type PoolOptions,
-  PoolRegistry,
-  type PoolStats,
-  type ReconnectOptions,
-  type UseOptions,
-} from "./lib/pool.ts";
-export { eventLoopEnabled, setEventLoopEnabled } from "./lib/event_loop.ts";
-export {
-  type DomainEvent,
-  type DomainEventKind,
-  type DomainEventOptions,
-  domainEvents,
-  DomainEventStream,
-  waitForState,
-  type WaitForStateOptions,
-} from "./lib/events.ts";
-export { formatVersion, LIBRARY_PATH_ENV, MINIMUM_LIBVIRT_VERSION } from "./lib/ffi/library.ts";
-export { type Cidr, inCidr, normalizeMac, parseCidr } from "./lib/ip/addresses.ts";
-export { discoverRange, type RangeEntry, type RangeHost, type RangeOptions } from "./lib/ip/batch.ts";
-export { AddressCache, type AddressCacheOptions, type AddressCacheStats } from "./lib/ip/cache.ts";
-export { defaultSources, discover, type DiscoverOptions } from "./lib/ip/discover.ts";
-export { type Merged, type MergeOptions, mergeSightings } from "./lib/ip/merge.ts";
-export { isLocalUri } from "./lib/ip/sources/arp.ts";
-export { encodedMacRule, type MacRule } from "./lib/ip/sources/plan.ts";
-export { type DomainXmlFacts, PLAN_NAMESPACE, readDomainXml } from "./lib/ip/target.ts";
-export {
-  type AddressSource,
-  type DiscoveredAddress,
-  type DiscoveryResult,
-  type DiscoveryTarget,
-  FAST_ORDER,
-  type IgnoredSighting,
-  type Nic,
-  type NicAddresses,
-  type Sighting,
-  type SourceName,
-  type SourceReport,
-  SourceSkipped,
-} from "./lib/ip/types.ts";
-export {
-  type AddressFound,
-  AddressTimeoutError,
-  waitForAddress,
-  type WaitForAddressOptions,
-} from "./lib/ip/wait.ts";
-export { type CyrisOptions, cyrisToRange, type CyrisTranslation } from "./lib/range/cyris.ts";
-export {
-  type DescriptionIssue,
-  type ExpandedGuest,
-  type GuestSpec,
-  type HostSpec,
-  type NetworkSpec,
-  parseRangeDescription,
-  type Range,
-  RANGE_NAMESPACE,
-  type RangeDescription,
-  RangeDescriptionError,
-  validateRange,
-} from "./lib/range/description.ts";
-export { downRange, type DownResult } from "./lib/range/down.ts";
-export { type PlanItem, planRange, type RangePlan } from "./lib/range/plan.ts";
-export {
-  type RangeSnapshotOptions,
-  type RangeSnapshotResult,
-  resetRange,
-  snapshotRange,
-} from "./lib/range/snapshot.ts";
-export {
-  ansibleIni,
-  ansibleYaml,
-  type GuestStatus,
-  inventoryJson,
-  type NicStatus,
-  type RangeStatus,
-  rangeStatus,
-  type StatusOptions,
-} from "./lib/range/status.ts";
-export {
-  type RangeAction,
-  type RangeHooks,
-  RangeOperationError,
-  type RangePhase,
-  type RangeProgress,
-} from "./lib/range/types.ts";
-export { type GuestAddress, type UpOptions, upRange, type UpResult } from "./lib/range/up.ts";
-// Strict descriptions and metadata validation (issue 9).
-export { validateMetadataNamespace, validateMetadataPrefix } from "./lib/domain_xml.ts";
-export {
-  type BaseImageSpec,
-  DEFAULT_LIMITS as DEFAULT_DESCRIPTION_LIMITS,
-  type DescriptionLimits,
-  type ExpandedNic,
-  type KernelSpec,
-  type NicSpecInput,
-  type ParseRangeOptions,
-  type ReservationSpec,
-  type ValidateOptions,
-} from "./lib/range/description.ts";
-
-// ---------------------------------------------------------------------------------------------------
-// One-call methods: every libvirt function as a typed method of its object (generated from libvirt's
-// API description by lib/ffi/_gen/generate_methods.ts), the object classes added with them, and the
-// flags options and typed-parameter types the methods take.
-export type { ObjectHandle } from "./lib/_handle.ts";
-export { ConnectionCalls } from "./lib/objects/_generated/connection.ts";
-export { DomainCalls } from "./lib/objects/_generated/domain.ts";
-export { DomainCheckpointCalls } from "./lib/objects/_generated/domain_checkpoint.ts";
-export { DomainSnapshotCalls } from "./lib/objects/_generated/domain_snapshot.ts";
-export { InterfaceCalls } from "./lib/objects/_generated/interface.ts";
-export { NetworkCalls } from "./lib/objects/_generated/network.ts";
-export { NetworkPortCalls } from "./lib/objects/_generated/network_port.ts";
-export { NodeDeviceCalls } from "./lib/objects/_generated/node_device.ts";
-export { NWFilterCalls } from "./lib/objects/_generated/nwfilter.ts";
-export { NWFilterBindingCalls } from "./lib/objects/_generated/nwfilter_binding.ts";
-export { SecretCalls } from "./lib/objects/_generated/secret.ts";
-export { StoragePoolCalls } from "./lib/objects/_generated/storage_pool.ts";
-export { StorageVolumeCalls } from "./lib/objects/_generated/storage_volume.ts";
-export * from "./lib/objects/_generated/options.ts";
-export { DomainCheckpoint } from "./lib/objects/domain_checkpoint.ts";
-export { Interface } from "./lib/objects/interface.ts";
-export { NetworkPort } from "./lib/objects/network_port.ts";
-export { NodeDevice } from "./lib/objects/node_device.ts";
-export { NWFilter, NWFilterBinding } from "./lib/objects/nwfilter.ts";
-export { Secret } from "./lib/objects/secret.ts";
-export type { TypedParams } from "./lib/ffi/marshal.ts";
-export type { TypedParamKind, TypedParamSchema } from "./lib/ffi/typed_params.ts";
-export {
-  type AffectFlagsOptions,
-  type DomainFsInfo,
-  DomainHandCalls,
-  type DomainIoThreadInfo,
-  type MemoryPeekOptions,
-} from "./lib/objects/domain_hand.ts";
-export { ConnectionHandCalls, type NodeCpuMap } from "./lib/objects/connection_hand.ts";
-// Events of every family and every event id (lib/events.ts, lib/events/types.ts).
-export {
-  type AgentLifecycleReason,
-  type AgentLifecycleState,
-  type AnyEvent,
-  type BlockJobStatus,
-  type BlockJobType,
-  type CloseReason,
-  type DiskChangeReason,
-  type DomainAgentLifecycleEvent,
-  type DomainBalloonChangeEvent,
-  type DomainBlockJobEvent,
-  type DomainBlockThresholdEvent,
-  type DomainControlErrorEvent,
-  type DomainCrashedDetail,
-  type DomainDefinedDetail,
-  type DomainDeviceEvent,
-  type DomainDiskChangeEvent,
-  type DomainEventBase,
-  type DomainGraphicsEvent,
-  type DomainIoErrorEvent,
-  type DomainLifecycleDetails,
-  type DomainLifecycleEvent,
-  type DomainLifecycleEventName,
-  type DomainMemoryDeviceSizeChangeEvent,
-  type DomainMemoryFailureEvent,
-  type DomainMetadataChangeEvent,
-  type DomainMigrationIterationEvent,
-  type DomainParamsEvent,
-  type DomainPmEvent,
-  type DomainPmSuspendedDetail,
-  type DomainRebootEvent,
-  type DomainRef,
-  type DomainResumedDetail,
-  type DomainRtcChangeEvent,
-  type DomainShutdownDetail,
-  type DomainStartedDetail,
-  type DomainStoppedDetail,
-  type DomainSuspendedDetail,
-  type DomainTrayChangeEvent,
-  type DomainUndefinedDetail,
-  type DomainWatchdogEvent,
-  type EventBase,
-  type EventParamValue,
-  EventStream,
-  type EventStreamOptions,
-  type GapEvent,
-  type GraphicsAddress,
-  type GraphicsAddressFamily,
-  type GraphicsPhase,
-  type IoErrorAction,
-  type MemoryFailureAction,
-  type MemoryFailureRecipient,
-  type MetadataType,
-  type NamedRef,
-  type NetworkEvent,
-  type NetworkEventKind,
-  type NetworkEventOptions,
-  networkEvents,
-  type NetworkLifecycleEvent,
-  type NetworkLifecycleEventName,
-  type NodeDeviceEvent,
-  type NodeDeviceEventKind,
-  type NodeDeviceEventOptions,
-  nodeDeviceEvents,
-  type NodeDeviceLifecycleEvent,
-  type NodeDeviceLifecycleEventName,
-  type NodeDeviceUpdateEvent,
-  type SecretEvent,
-  type SecretEventKind,
-  type SecretEventOptions,
-  secretEvents,
-  type SecretLifecycleEvent,
-  type SecretLifecycleEventName,
-  type SecretRef,
-  type SecretUsageType,
-  type SecretValueChangedEvent,
-  type StoragePoolEvent,
-  type StoragePoolEventKind,
-  type StoragePoolEventOptions,
-  storagePoolEvents,
-  type StoragePoolLifecycleEvent,
-  type StoragePoolLifecycleEventName,
-  type StoragePoolRefreshEvent,
-  type TrayChangeReason,
-  type UnknownEnumName,
-  type WatchdogAction,
-  type WithoutEventDetail,
-} from "./lib/events.ts";
-// The enums the generated methods take and return, as named constants and types (lib/ffi/_generated/;
-// `DomainState` is exported above by lib/domain.ts with the same values).
-export {
-  DomainCoreDumpFormat,
-  DomainJobType,
-  DomainLifecycle,
-  DomainLifecycleAction,
-  DomainMetadataType,
-  DomainProcessSignal,
-  ErrorNumber, // virErrorNumber as generated (VIR_ERR_* keep their ERR_ prefix); ErrorCode drops it
-  NetworkUpdateCommand,
-  NetworkUpdateSection,
-  NodeSuspendTarget,
-  StorageVolWipeAlgorithm,
-} from "./lib/ffi/_generated/enums.ts";
-// Streams: consoles, channels, volume transfers, screenshots (lib/stream.ts)
-export {
   downloadVolume,
   newStream,
   type NewStreamOptions,
@@ -434,7 +248,6 @@ export {
   uploadVolume,
   type VolumeStreamOptions,
 } from "./lib/stream.ts";
-// libvirt-qemu: guest agent and monitor commands (lib/qemu.ts; libvirt-qemu.so.0 loads on first use)
 export {
   qemuAgentCommand,
   type QemuAgentCommandOptions,
@@ -450,7 +263,10 @@ export {
   QemuMonitorEventStream,
   type QemuMonitorReply,
 } from "./lib/qemu.ts";
-// Live migration with job progress and abort (lib/migrate.ts)
+
+// ---------------------------------------------------------------------------------------------------
+// Live migration with job progress and abort (lib/migrate.ts): orchestration over migrateToUri3,
+// getJobStats and abortJob, the job watched through a second connection.
 export {
   migrateDomain,
   type MigrateOptions,
@@ -459,18 +275,18 @@ export {
   type MigrationProgress,
   migrationProgress,
 } from "./lib/migrate.ts";
-// Base images to every host during `up` (lib/range/images.ts)
-export {
-  type BaseImageOptions,
-  type BaseImageOutcome,
-  type BaseImageProgress,
-  sha256File,
-} from "./lib/range/images.ts";
-// Range guests on the move: live migration between a range's hosts (lib/range/migrate.ts)
-export {
-  type GuestLocation,
-  locateGuest,
-  type MigrateGuestOptions,
-  type MigrateGuestResult,
-  migrateRangeGuest,
-} from "./lib/range/migrate.ts";
+
+// ---------------------------------------------------------------------------------------------------
+// Events (also `./events`): every domain event id and the network, storage pool, node device and
+// secret families, as typed async iterables; waits on lifecycle state.
+export * from "./lib/events.ts";
+
+// ---------------------------------------------------------------------------------------------------
+// IP discovery (also `./ip`): several sources per NIC merged with a confidence, cached, with waits
+// that explain themselves.
+export * from "./lib/ip/mod.ts";
+
+// ---------------------------------------------------------------------------------------------------
+// Ranges (also `./range`): descriptions (ours and CyRIS's), plan/up/status/snapshot/reset/down
+// touching only what the range made, inventories.
+export * from "./lib/range/mod.ts";

@@ -14,7 +14,7 @@ import {
   defineDomain,
   destroyDomain,
   discover,
-  discoverRange,
+  discoverMany,
   lookupDomain,
   startDomain,
   undefineDomain,
@@ -66,7 +66,7 @@ async function python(): Promise<number> {
 
 async function denoRange(sources?: ("lease")[]): Promise<number> {
   const started = performance.now();
-  const entries = await discoverRange([{ uri, domains: names }], {
+  const entries = await discoverMany([{ uri, domains: names }], {
     concurrency: 16,
     ...(sources ? { sources } : {}),
   });
@@ -91,8 +91,8 @@ async function denoCached(): Promise<number> {
 const contenders: [string, () => Promise<number>][] = [
   ["virsh domifaddr loop (lease)", virshLoop],
   ["libvirt-python, one process (lease)", python],
-  ["deno_libvirt discoverRange, lease source, 16 in flight, cold", () => denoRange(["lease"])],
-  ["deno_libvirt discoverRange, all 5 sources merged, 16 in flight, cold", () => denoRange()],
+  ["deno_libvirt discoverMany, lease source, 16 in flight, cold", () => denoRange(["lease"])],
+  ["deno_libvirt discoverMany, all 5 sources merged, 16 in flight, cold", () => denoRange()],
   ["deno_libvirt discover, cached", denoCached],
 ];
 const samples = new Map<string, number[]>();

@@ -46,7 +46,17 @@ function identity(name: Deno.PointerValue | string): string {
   return typeof name === "string" ? name : readCString(name) ?? "";
 }
 
-/** The base of every libvirt object handle. Users never construct one. */
+/**
+ * The base of every libvirt object handle. Users never construct one.
+ *
+ * @example
+ * ```ts
+ * import { Connection, type ObjectHandle } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * const handles: ObjectHandle[] = [...await conn.listAllDomains(), ...await conn.listAllNetworks()];
+ * for (using handle of handles) console.log(handle.name);
+ * ```
+ */
 export abstract class ObjectHandle {
   readonly #type: HandleType;
   readonly #connection: Connection;

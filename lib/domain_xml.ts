@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { buildDomainXml } from "./domain_xml.ts";
+ * import { buildDomainXml } from "@deno-libvirt/deno-libvirt";
  * const xml = buildDomainXml({
  *   name: "web1",
  *   type: "kvm",
@@ -235,7 +235,7 @@ const NCNAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
  *
  * @example
  * ```ts
- * import { validateMetadataPrefix } from "./domain_xml.ts";
+ * import { validateMetadataPrefix } from "@deno-libvirt/deno-libvirt";
  * console.log(validateMetadataPrefix("range")); // "range"
  * ```
  */
@@ -272,7 +272,7 @@ const URI = /^[A-Za-z][A-Za-z0-9+.-]*:(?:[A-Za-z0-9\-._~:/?#\[\]@!$()*+,;=]|%[0-
  *
  * @example
  * ```ts
- * import { validateMetadataNamespace } from "./domain_xml.ts";
+ * import { validateMetadataNamespace } from "@deno-libvirt/deno-libvirt";
  * console.log(validateMetadataNamespace("urn:example:range:1")); // "urn:example:range:1"
  * ```
  */
@@ -318,6 +318,11 @@ function token(field: string, value: string, example: string): string {
  * @param name the candidate
  * @returns the name, unchanged
  * @throws {TypeError} naming the rule it breaks
+ * @example
+ * ```ts
+ * import { validateDomainName } from "@deno-libvirt/deno-libvirt";
+ * console.log(validateDomainName("web-1")); // "web-1"; "web/1" throws a TypeError naming the fix
+ * ```
  */
 export function validateDomainName(name: string): string {
   if (typeof name !== "string" || !NAME.test(name)) {
@@ -346,6 +351,11 @@ export function validateDomainName(name: string): string {
  * @param field how error messages name it
  * @returns the address in lower case
  * @throws {TypeError} for a malformed, multicast or all-zero address
+ * @example
+ * ```ts
+ * import { validateMac } from "@deno-libvirt/deno-libvirt";
+ * console.log(validateMac("52:54:00:AB:CD:EF")); // "52:54:00:ab:cd:ef"
+ * ```
  */
 export function validateMac(mac: string, field = "mac"): string {
   if (typeof mac !== "string" || !MAC.test(mac)) {
@@ -381,6 +391,12 @@ function action(field: string, value: string | undefined): string | undefined {
  * @param namespace the namespace URI, declared on the root when `prefix` is given
  * @returns the element
  * @throws {TypeError} for an empty key or a character XML cannot carry
+ * @example
+ * ```ts
+ * import { metadataXml, parseMetadataXml } from "@deno-libvirt/deno-libvirt";
+ * const xml = metadataXml({ role: "victim", team: "blue" });
+ * console.log(xml, parseMetadataXml(xml).role); // ... victim
+ * ```
  */
 export function metadataXml(
   values: Record<string, string | number | boolean>,
@@ -429,7 +445,7 @@ const metadataParser = new XMLParser({
  *
  * @example
  * ```ts
- * import { metadataXml, parseMetadataXml } from "./domain_xml.ts";
+ * import { metadataXml, parseMetadataXml } from "@deno-libvirt/deno-libvirt";
  * console.log(parseMetadataXml(metadataXml({ role: "red & blue" }))); // { role: "red & blue" }
  * ```
  */
@@ -528,6 +544,22 @@ function nicXml(nic: NicSpec, index: number, macs: Set<string>): string {
  * @returns the XML document, ready for `defineDomain` / `createDomain`
  * @throws {TypeError} naming the field and the fix for an invalid name, MAC, disk target, size or
  *   action, or for a value containing a character XML cannot carry
+ *
+ * @example
+ * ```ts
+ * import { buildDomainXml, Connection, defineDomain, undefineDomain } from "@deno-libvirt/deno-libvirt";
+ * const xml = buildDomainXml({
+ *   name: "doc-web1",
+ *   type: "test",
+ *   memoryMiB: 128,
+ *   vcpus: 1,
+ *   nics: [{ network: "default", mac: "52:54:00:00:10:01" }],
+ * });
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await defineDomain(conn, xml);
+ * console.log(dom.name);
+ * await undefineDomain(dom);
+ * ```
  */
 export function buildDomainXml(spec: DomainSpec): string {
   record("spec", spec);

@@ -18,7 +18,7 @@ export type ErrorCodes = {
  *
  * @example
  * ```ts
- * import { ErrorCode } from "./error_codes.ts";
+ * import { ErrorCode } from "@deno-libvirt/deno-libvirt";
  * console.log(ErrorCode.NO_DOMAIN); // 42
  * ```
  */

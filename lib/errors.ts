@@ -37,9 +37,13 @@ export interface LibvirtErrorDetails {
  *
  * @example
  * ```ts
- * import { ErrorCode, isLibvirtError } from "./errors.ts";
- * function describe(e: unknown): string {
- *   return isLibvirtError(e, ErrorCode.NO_DOMAIN) ? "gone" : String(e);
+ * import { Connection, ErrorCode, LibvirtError, lookupDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * try {
+ *   await lookupDomain(conn, "no-such-guest");
+ * } catch (error) {
+ *   if (!(error instanceof LibvirtError)) throw error;
+ *   console.log(error.code === ErrorCode.NO_DOMAIN, error.operation, error.libvirtMessage);
  * }
  * ```
  */
@@ -85,17 +89,104 @@ export class LibvirtError extends Error {
   }
 }
 
-/** The object asked for does not exist (domain, network, storage pool or volume, snapshot, ...). */
+/**
+ * The object asked for does not exist (domain, network, storage pool or volume, snapshot, ...).
+ *
+ * @example
+ * ```ts
+ * import { Connection, lookupDomain, NotFoundError } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * const found = await lookupDomain(conn, "web1").catch((e) => e instanceof NotFoundError ? undefined : Promise.reject(e));
+ * console.log(found ? "exists" : "no such domain");
+ * ```
+ */
 export class NotFoundError extends LibvirtError {}
-/** The operation is not valid in the object's current state (start a running domain, ...). */
+/**
+ * The operation is not valid in the object's current state (start a running domain, ...).
+ *
+ * @example
+ * ```ts
+ * import { Connection, lookupDomain, OperationInvalidError, startDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test"); // the test driver's domain, already running
+ * await startDomain(dom).catch((e) => {
+ *   if (!(e instanceof OperationInvalidError)) throw e;
+ *   console.log("already running:", e.libvirtMessage);
+ * });
+ * ```
+ */
 export class OperationInvalidError extends LibvirtError {}
-/** The driver or this libvirt build does not support the call or argument. */
+/**
+ * The driver or this libvirt build does not support the call or argument.
+ *
+ * @example
+ * ```ts
+ * import { Connection, NotSupportedError } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * try {
+ *   console.log(await conn.getSysinfo(0));
+ * } catch (e) {
+ *   if (!(e instanceof NotSupportedError)) throw e;
+ *   console.log("this driver has no sysinfo");
+ * }
+ * ```
+ */
 export class NotSupportedError extends LibvirtError {}
-/** The guest agent did not answer (not running, not installed, or hung). */
+/**
+ * The guest agent did not answer (not running, not installed, or hung).
+ *
+ * @example
+ * ```ts
+ * import { AgentUnresponsiveError, type Domain } from "@deno-libvirt/deno-libvirt";
+ * async function guestTime(dom: Domain): Promise<bigint | undefined> {
+ *   try {
+ *     return (await dom.getTime(0)).seconds;
+ *   } catch (e) {
+ *     if (e instanceof AgentUnresponsiveError) return undefined; // no qemu-ga in this guest
+ *     throw e;
+ *   }
+ * }
+ * void guestTime;
+ * ```
+ */
 export class AgentUnresponsiveError extends LibvirtError {}
-/** libvirt gave up waiting (`OPERATION_TIMEOUT`). Our own waits reject with their signal's reason. */
+/**
+ * libvirt gave up waiting (`OPERATION_TIMEOUT`). Our own waits reject with their signal's reason.
+ *
+ * @example
+ * ```ts
+ * import { type Domain, OperationTimeoutError } from "@deno-libvirt/deno-libvirt";
+ * async function tryShutdown(dom: Domain): Promise<boolean> {
+ *   try {
+ *     await dom.shutdown();
+ *     return true;
+ *   } catch (e) {
+ *     if (e instanceof OperationTimeoutError) return false; // libvirt gave up; try again later
+ *     throw e;
+ *   }
+ * }
+ * void tryShutdown;
+ * ```
+ */
 export class OperationTimeoutError extends LibvirtError {}
-/** Authentication failed, was cancelled, or no usable mechanism was available. */
+/**
+ * Authentication failed, was cancelled, or no usable mechanism was available.
+ *
+ * @example
+ * ```ts
+ * import { AuthFailedError, Connection } from "@deno-libvirt/deno-libvirt";
+ * async function open(uri: string): Promise<Connection | undefined> {
+ *   try {
+ *     return await Connection.open(uri);
+ *   } catch (e) {
+ *     if (!(e instanceof AuthFailedError)) throw e;
+ *     console.error(`check the key or credentials for ${uri}: ${e.message}`);
+ *     return undefined;
+ *   }
+ * }
+ * void open;
+ * ```
+ */
 export class AuthFailedError extends LibvirtError {}
 /**
  * The connection to the hypervisor broke (daemon restarted, socket or SSH session closed).
@@ -103,6 +194,21 @@ export class AuthFailedError extends LibvirtError {}
  * `outcomeUnknown` is true when the failing call may have reached the hypervisor before the
  * connection broke: a non-idempotent call (start, destroy, define) may or may not have happened,
  * so re-read the state before retrying.
+ *
+ * @example
+ * ```ts
+ * import { ConnectionLostError, type Domain, startDomain } from "@deno-libvirt/deno-libvirt";
+ * async function start(dom: Domain): Promise<void> {
+ *   try {
+ *     await startDomain(dom);
+ *   } catch (e) {
+ *     // the daemon went away: the start may or may not have happened, so look before retrying
+ *     if (e instanceof ConnectionLostError && e.outcomeUnknown) console.error("re-read the state");
+ *     throw e;
+ *   }
+ * }
+ * void start;
+ * ```
  */
 export class ConnectionLostError extends LibvirtError {
   /** True when the call may or may not have taken effect. */
@@ -173,6 +279,17 @@ export const connectionFailureCodes: ReadonlySet<number> = new Set<number>([
  * @param operation what failed, phrased to follow "Cannot "
  * @param details libvirt's error fields
  * @param connectionAlive false when the call's connection is known to be dead
+ * @example
+ * ```ts
+ * import { ErrorCode, ErrorDomain, libvirtErrorFrom, NotFoundError } from "@deno-libvirt/deno-libvirt";
+ * const error = libvirtErrorFrom("look up domain \"web1\"", {
+ *   code: ErrorCode.NO_DOMAIN,
+ *   domain: ErrorDomain.QEMU,
+ *   level: 2,
+ *   message: "Domain not found",
+ * });
+ * console.log(error instanceof NotFoundError, error.message);
+ * ```
  */
 export function libvirtErrorFrom(
   operation: string,
@@ -197,30 +314,70 @@ export function libvirtErrorFrom(
  *
  * @example
  * ```ts
- * import { ErrorCode, isLibvirtError } from "./errors.ts";
- * isLibvirtError(new Error("x"), ErrorCode.NO_DOMAIN); // false
+ * import { ErrorCode, isLibvirtError } from "@deno-libvirt/deno-libvirt";
+ * console.log(isLibvirtError(new Error("x"), ErrorCode.NO_DOMAIN)); // false
  * ```
  */
 export function isLibvirtError(error: unknown, ...codes: number[]): error is LibvirtError {
   return error instanceof LibvirtError && (codes.length === 0 || codes.includes(error.code));
 }
 
-/** True when the object asked for does not exist. */
+/**
+ * True when the object asked for does not exist.
+ *
+ * @example
+ * ```ts
+ * import { Connection, isNotFound, lookupNetwork } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * const net = await lookupNetwork(conn, "lab-net").catch((e) => isNotFound(e) ? undefined : Promise.reject(e));
+ * console.log(net ? "exists" : "missing");
+ * net?.free();
+ * ```
+ */
 export function isNotFound(error: unknown): error is NotFoundError {
   return error instanceof NotFoundError;
 }
 
-/** True when the operation is invalid in the current state. */
+/**
+ * True when the operation is invalid in the current state.
+ *
+ * @example
+ * ```ts
+ * import { Connection, isOperationInvalid, lookupDomain, startDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * await startDomain(dom).catch((e) => isOperationInvalid(e) ? undefined : Promise.reject(e));
+ * ```
+ */
 export function isOperationInvalid(error: unknown): error is OperationInvalidError {
   return error instanceof OperationInvalidError;
 }
 
-/** True when the driver does not support the call. */
+/**
+ * True when the driver does not support the call.
+ *
+ * @example
+ * ```ts
+ * import { Connection, isNotSupported } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * const sysinfo = await conn.getSysinfo(0).catch((e) => isNotSupported(e) ? undefined : Promise.reject(e));
+ * console.log(sysinfo ?? "not supported here");
+ * ```
+ */
 export function isNotSupported(error: unknown): error is NotSupportedError {
   return error instanceof NotSupportedError;
 }
 
-/** True when the guest agent did not answer. */
+/**
+ * True when the guest agent did not answer.
+ *
+ * @example
+ * ```ts
+ * import { type Domain, isAgentUnresponsive } from "@deno-libvirt/deno-libvirt";
+ * const hostname = (dom: Domain) => dom.getHostname(0).catch((e) => isAgentUnresponsive(e) ? undefined : Promise.reject(e));
+ * void hostname;
+ * ```
+ */
 export function isAgentUnresponsive(error: unknown): error is AgentUnresponsiveError {
   return error instanceof AgentUnresponsiveError;
 }
@@ -228,18 +385,46 @@ export function isAgentUnresponsive(error: unknown): error is AgentUnresponsiveE
 /**
  * True for a libvirt timeout, or an error named TimeoutError from one of our waits (a `DOMException`
  * from the pool or waitForState, an AddressTimeoutError from waitForAddress).
+ *
+ * @example
+ * ```ts
+ * import { Connection, isTimeout, lookupDomain, waitForAddress } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * const found = await waitForAddress(dom, { timeoutMs: 5_000 }).catch((e) => isTimeout(e) ? undefined : Promise.reject(e));
+ * console.log(found?.address.address ?? "no address in time");
+ * ```
  */
 export function isTimeout(error: unknown): boolean {
   return error instanceof OperationTimeoutError ||
     ((error instanceof DOMException || error instanceof Error) && error.name === "TimeoutError");
 }
 
-/** True when authentication failed or was cancelled. */
+/**
+ * True when authentication failed or was cancelled.
+ *
+ * @example
+ * ```ts
+ * import { Connection, isAuthFailed } from "@deno-libvirt/deno-libvirt";
+ * const conn = await Connection.open("test:///default").catch((e) => isAuthFailed(e) ? undefined : Promise.reject(e));
+ * await conn?.close();
+ * ```
+ */
 export function isAuthFailed(error: unknown): error is AuthFailedError {
   return error instanceof AuthFailedError;
 }
 
-/** True when the connection broke under the call. */
+/**
+ * True when the connection broke under the call.
+ *
+ * @example
+ * ```ts
+ * import { ConnectionPool, isConnectionLost } from "@deno-libvirt/deno-libvirt";
+ * await using pool = new ConnectionPool("test:///default");
+ * const name = await pool.use((conn) => conn.hostname()).catch((e) => isConnectionLost(e) ? undefined : Promise.reject(e));
+ * console.log(name);
+ * ```
+ */
 export function isConnectionLost(error: unknown): error is ConnectionLostError {
   return error instanceof ConnectionLostError;
 }

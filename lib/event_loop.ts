@@ -84,6 +84,14 @@ let enabled = true;
  *
  * @param value false to run without keepalive, close detection and events, for the lowest per-call cost
  * @throws {TypeError} once a connection has been opened
+ * @example
+ * ```ts
+ * import { Connection, setEventLoopEnabled } from "@deno-libvirt/deno-libvirt";
+ * // a one-shot query on a local socket needs neither events nor keepalive: skip the loop's worker
+ * setEventLoopEnabled(false);
+ * await using conn = await Connection.open("test:///default");
+ * console.log(await conn.hostname());
+ * ```
  */
 export function setEventLoopEnabled(value: boolean): void {
   if (started && value !== enabled) {
@@ -94,7 +102,15 @@ export function setEventLoopEnabled(value: boolean): void {
   enabled = value;
 }
 
-/** True when the event loop runs (or will, at the first open). */
+/**
+ * True when the event loop runs (or will, at the first open).
+ *
+ * @example
+ * ```ts
+ * import { eventLoopEnabled } from "@deno-libvirt/deno-libvirt";
+ * console.log(eventLoopEnabled() ? "events and keepalive available" : "event loop disabled");
+ * ```
+ */
 export function eventLoopEnabled(): boolean {
   return enabled;
 }

@@ -9,15 +9,17 @@
  * here unless given), on which the domain is looked up by UUID.
  *
  * @example
- * ```ts ignore
- * import { Connection, lookupDomain, migrateDomain } from "../mod.ts";
- * await using conn = await Connection.open("qemu:///system");
- * using dom = await lookupDomain(conn, "web1");
- * const result = await migrateDomain(dom, "qemu+tcp://10.0.0.2/system", {
- *   migrateUri: "tcp://10.0.0.2",
- *   onProgress: (p) => console.log(p.dataProcessed, "/", p.dataTotal),
- * });
- * console.log(`migrated in ${result.tookMs} ms`);
+ * ```ts
+ * import { Connection, lookupDomain, migrateDomain } from "@deno-libvirt/deno-libvirt";
+ * export async function move(name: string): Promise<void> {
+ *   await using conn = await Connection.open("qemu:///system");
+ *   using dom = await lookupDomain(conn, name);
+ *   const result = await migrateDomain(dom, "qemu+tcp://10.0.0.2/system", {
+ *     migrateUri: "tcp://10.0.0.2",
+ *     onProgress: (p) => console.log(p.dataProcessed, "/", p.dataTotal),
+ *   });
+ *   console.log(`migrated in ${result.tookMs} ms`);
+ * }
  * ```
  *
  * @module
@@ -32,7 +34,7 @@ import type { JobStats, MigrateParams } from "./objects/_generated/options.ts";
  *
  * @example
  * ```ts
- * import type { MigrationProgress } from "./migrate.ts";
+ * import type { MigrationProgress } from "@deno-libvirt/deno-libvirt";
  * const percent = (p: MigrationProgress) => p.dataTotal ? Math.round((100 * p.dataProcessed) / p.dataTotal) : 0;
  * console.log(percent({ type: "unbounded", dataProcessed: 50, dataRemaining: 50, dataTotal: 100, elapsedMs: 9, stats: {} }));
  * ```
@@ -61,7 +63,7 @@ export interface MigrationProgress {
  *
  * @example
  * ```ts
- * import type { MigrateOptions } from "./migrate.ts";
+ * import type { MigrateOptions } from "@deno-libvirt/deno-libvirt";
  * const options: MigrateOptions = { bandwidth: 100, migrateUri: "tcp://10.0.0.2", unsafe: true };
  * console.log(options.bandwidth);
  * ```
@@ -114,7 +116,7 @@ export interface MigrateOptions {
  *
  * @example
  * ```ts
- * import type { MigrateResult } from "./migrate.ts";
+ * import type { MigrateResult } from "@deno-libvirt/deno-libvirt";
  * const line = (r: MigrateResult) => `${r.name} -> ${r.destination} in ${r.tookMs} ms (${r.samples} samples)`;
  * console.log(line({ name: "web1", destination: "qemu+tcp://h2/system", tookMs: 5000, samples: 20 }));
  * ```
@@ -137,7 +139,7 @@ export interface MigrateResult {
  *
  * @example
  * ```ts
- * import { MigrationError } from "./migrate.ts";
+ * import { MigrationError } from "@deno-libvirt/deno-libvirt";
  * const error = new MigrationError("web1", "qemu+tcp://h2/system", {
  *   cause: new Error("Connection refused"),
  *   aborted: false,
@@ -199,7 +201,7 @@ function num(value: unknown): number | undefined {
  * @returns the sample
  * @example
  * ```ts
- * import { migrationProgress } from "./migrate.ts";
+ * import { migrationProgress } from "@deno-libvirt/deno-libvirt";
  * const p = migrationProgress(2, { data_processed: 10n, data_remaining: 90n, data_total: 100n });
  * console.log(p.type, p.dataProcessed, p.dataTotal); // unbounded 10 100
  * ```
@@ -259,7 +261,7 @@ function checkMigrateOptions(options: MigrateOptions): void {
  * @throws {RangeError} for a negative or fractional `bandwidth`, a `progressIntervalMs` under 10
  * @example
  * ```ts
- * import { Connection, lookupDomain, migrateDomain, MigrationError } from "../mod.ts";
+ * import { Connection, lookupDomain, migrateDomain, MigrationError } from "@deno-libvirt/deno-libvirt";
  * // evacuate a guest to a second host, at most 100 MiB/s, giving up after a minute
  * export async function evacuate(name: string): Promise<void> {
  *   await using conn = await Connection.open("qemu:///system");

@@ -7,8 +7,8 @@
  *
  * @example
  * ```ts ignore
- * import { ConnectionPool } from "./pool.ts";
- * import { listAllDomains } from "./domain.ts";
+ * import { ConnectionPool } from "@deno-libvirt/deno-libvirt";
+ * import { listAllDomains } from "@deno-libvirt/deno-libvirt";
  * await using pool = new ConnectionPool("test:///default", { max: 4 });
  * const names = await pool.use(async (conn) => {
  *   const domains = await listAllDomains(conn);
@@ -150,6 +150,16 @@ interface Waiter {
  * {@link connection} (kept in a variable, or held by a handle looked up through it) throws a
  * TypeError "... the lease on this connection was released", and closing it is refused, so the old
  * holder can neither use nor break the connection the next holder has.
+ *
+ * @example
+ * ```ts
+ * import { ConnectionPool } from "@deno-libvirt/deno-libvirt";
+ * await using pool = new ConnectionPool("test:///default", { max: 2 });
+ * {
+ *   using lease = await pool.acquire();
+ *   console.log(await lease.connection.hostname());
+ * } // released here: the connection goes back to the pool
+ * ```
  */
 export class Lease {
   readonly #pool: ConnectionPool;
@@ -218,7 +228,7 @@ function isTransientOpenFailure(error: unknown): boolean {
  *
  * @example
  * ```ts ignore
- * import { ConnectionPool } from "./pool.ts";
+ * import { ConnectionPool } from "@deno-libvirt/deno-libvirt";
  * await using pool = new ConnectionPool("qemu:///system", { max: 8 });
  * {
  *   using lease = await pool.acquire({ signal: AbortSignal.timeout(5_000) });
@@ -704,7 +714,7 @@ export class ConnectionPool {
  *
  * @example
  * ```ts ignore
- * import { PoolRegistry } from "./pool.ts";
+ * import { PoolRegistry } from "@deno-libvirt/deno-libvirt";
  * await using pools = new PoolRegistry({ max: 4 });
  * for (const uri of ["qemu+tcp://10.0.0.2/system", "qemu+tcp://10.0.0.3/system"]) {
  *   console.log(await pools.get(uri).use((c) => c.hostname(), { idempotent: true }));

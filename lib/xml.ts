@@ -36,7 +36,7 @@ const entities: Record<string, string> = {
  *
  * @example
  * ```ts
- * import { escapeXml } from "./xml.ts";
+ * import { escapeXml } from "@deno-libvirt/deno-libvirt";
  * console.log(`<name>${escapeXml("a<b & 'c'")}</name>`); // <name>a&lt;b &amp; &apos;c&apos;</name>
  * ```
  */

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { parseArgs } from "./_args.ts";
+import { type Cli, inProcessTestNote, startCli } from "./_cli.ts";
 import { setEventLoopEnabled } from "../lib/event_loop.ts";
 import { isLocalUri } from "../lib/ip/sources/arp.ts";
 import { PoolRegistry } from "../lib/pool.ts";
@@ -57,38 +57,25 @@ exit: 0 done, 1 failed part-way / conflicts / guests without address / migration
 
 const commands = ["up", "down", "status", "reset", "snapshot", "plan", "inventory", "migrate"];
 
-function fail(message: string): never {
-  console.error(`range: ${message}\n\n${usage}`);
-  Deno.exit(2);
-}
-
-let values: Record<string, unknown>;
-let positionals: string[];
-try {
-  ({ values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      json: { type: "boolean", default: false },
-      format: { type: "string" },
-      concurrency: { type: "string", default: "8" },
-      timeout: { type: "string", default: "120" },
-      "no-wait": { type: "boolean", default: false },
-      snapshot: { type: "boolean", default: false },
-      name: { type: "string" },
-      to: { type: "string" },
-      bandwidth: { type: "string" },
-      "migrate-uri": { type: "string" },
-      unsafe: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  }));
-} catch (error) {
-  fail((error as Error).message);
-}
-if (values.help) {
-  console.log(usage);
-  Deno.exit(0);
-}
+const cli: Cli = startCli({
+  name: "range",
+  usage,
+  allowPositionals: true,
+  options: {
+    format: { type: "string" },
+    concurrency: { type: "string", default: "8" },
+    timeout: { type: "string", default: "120" },
+    "no-wait": { type: "boolean", default: false },
+    snapshot: { type: "boolean", default: false },
+    name: { type: "string" },
+    to: { type: "string" },
+    bandwidth: { type: "string" },
+    "migrate-uri": { type: "string" },
+    unsafe: { type: "boolean", default: false },
+  },
+});
+const { values, positionals } = cli;
+const fail = cli.usageError;
 const [command, file] = positionals;
 if (!commands.includes(command)) {
   fail(command ? `unknown command ${JSON.stringify(command)}` : "name a command");
@@ -111,18 +98,32 @@ const timeoutSeconds = Number(values.timeout);
 if (!(timeoutSeconds > 0)) fail("--timeout must be a positive number of seconds");
 const format = (values.format as string | undefined) ?? "json";
 if (!["json", "ini", "yaml"].includes(format)) fail(`--format must be json, ini or yaml, got ${format}`);
-const json = values.json as boolean;
+const json = cli.json;
 
+let text: string;
+try {
+  text = await Deno.readTextFile(file);
+} catch (error) {
+  cli.fail(new Error(`cannot read ${JSON.stringify(file)}: ${(error as Error).message}`), 2);
+}
 let range: Range;
 try {
-  range = parseRangeDescription(await Deno.readTextFile(file), file);
+  range = parseRangeDescription(text, file);
 } catch (error) {
-  if (error instanceof RangeDescriptionError) {
-    console.error(error.message);
-    Deno.exit(2);
-  }
-  fail(`cannot read ${JSON.stringify(file)}: ${(error as Error).message}`);
+  if (!(error instanceof RangeDescriptionError)) throw error;
+  // Every problem, located, as text or as JSON; never followed by the usage text (the command line was fine).
+  if (json) {
+    console.log(JSON.stringify(
+      { error: { name: error.name, message: error.message, issues: error.issues, omitted: error.omitted } },
+      null,
+      2,
+    ));
+  } else console.error(error.message);
+  Deno.exit(2);
 }
+// libvirt's in-process test driver starts empty in every process: say so where it surprises.
+const testNote = inProcessTestNote(range.description.hosts.map((h) => h.uri), `range.ts ${command}`);
+if (testNote && command !== "up" && command !== "plan") cli.note(testNote);
 
 // Progress: a redrawn status line per phase on a terminal; plain lines otherwise; nothing with --json.
 const terminal = Deno.stderr.isTerminal() && !json;
@@ -335,11 +336,19 @@ try {
     exit = 1;
   } else if (e.name === "MigrationError" || (command === "migrate" && /^interrupted/.test(e.message))) {
     // the operation failed, the guest runs on where it was: like a failed up, exit 1
-    if (json) console.log(JSON.stringify({ error: e.message }, null, 2));
+    if (json) console.log(JSON.stringify({ error: { name: e.name, message: e.message } }, null, 2));
     else console.error(`range: ${e.message}`);
     exit = 1;
   } else {
-    console.error(`range: ${(error as Error).message}`);
+    if (json) {
+      console.log(
+        JSON.stringify(
+          { error: { name: (error as Error).name, message: (error as Error).message } },
+          null,
+          2,
+        ),
+      );
+    } else console.error(`range: ${(error as Error).message}`);
     exit = 2;
   }
 } finally {

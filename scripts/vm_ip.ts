@@ -12,11 +12,12 @@
  *
  * @module
  */
-import { parseArgs } from "./_args.ts";
+import { type Cli, describeUri, resolveUri, startCli } from "./_cli.ts";
 import { isNotFound } from "../lib/errors.ts";
 import { setEventLoopEnabled } from "../lib/event_loop.ts";
+import { parseCidr } from "../lib/ip/addresses.ts";
 import { isLocalUri } from "../lib/ip/sources/arp.ts";
-import { discoverRange, type RangeEntry } from "../lib/ip/batch.ts";
+import { discoverMany, type DiscoveryEntry } from "../lib/ip/batch.ts";
 import { type AddressFound, AddressTimeoutError } from "../lib/ip/wait.ts";
 import type { DiscoveryResult, SourceName } from "../lib/ip/types.ts";
 
@@ -25,48 +26,36 @@ const usage = `usage: vm_ip.ts [NAME...] [--all] [--uri URI]... [--wait] [--time
                 [--exclude CIDR]... [--min-confidence 0..1] [--fast] [--concurrency N] [--json]
 
   NAME             domain names or UUIDs (on every --uri); --all: every running domain
-  --uri URI        hypervisor, repeatable (default: $LIBVIRT_DEFAULT_URI or qemu:///system)
+  --uri URI        hypervisor, repeatable (default: $LIBVIRT_DEFAULT_URI, else qemu:///system for
+                   root and qemu:///session for others, as libvirt's clients do)
   --wait           wait until each domain has an address (polls with backoff, wakes on events)
   --timeout S      give up waiting after S seconds (default 60)
   --source LIST    only these sources
   --exclude CIDR   drop addresses in this range (docker bridges, ...), repeatable
-  --json           one JSON document instead of the table
+  --json           one JSON document instead of the table (errors too)
 exit: 0 all found, 1 some without an address, 2 usage or connection error`;
 
 const sourceNames: SourceName[] = ["lease", "agent", "network-lease", "arp", "plan"];
 
-function fail(message: string): never {
-  console.error(`vm_ip: ${message}\n\n${usage}`);
-  Deno.exit(2);
-}
-
-let values: Record<string, unknown>;
-let positionals: string[];
-try {
-  ({ values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      all: { type: "boolean", default: false },
-      uri: { type: "string", multiple: true },
-      wait: { type: "boolean", default: false },
-      timeout: { type: "string", default: "60" },
-      source: { type: "string" },
-      family: { type: "string", default: "any" },
-      exclude: { type: "string", multiple: true },
-      "min-confidence": { type: "string", default: "0.5" },
-      fast: { type: "boolean", default: false },
-      concurrency: { type: "string", default: "16" },
-      json: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  }));
-} catch (error) {
-  fail((error as Error).message);
-}
-if (values.help) {
-  console.log(usage);
-  Deno.exit(0);
-}
+const cli: Cli = startCli({
+  name: "vm_ip",
+  usage,
+  allowPositionals: true,
+  options: {
+    all: { type: "boolean", default: false },
+    uri: { type: "string", multiple: true },
+    wait: { type: "boolean", default: false },
+    timeout: { type: "string", default: "60" },
+    source: { type: "string" },
+    family: { type: "string", default: "any" },
+    exclude: { type: "string", multiple: true },
+    "min-confidence": { type: "string", default: "0.5" },
+    fast: { type: "boolean", default: false },
+    concurrency: { type: "string", default: "16" },
+  },
+});
+const { values, positionals } = cli;
+const fail = cli.usageError;
 if (!values.all && positionals.length === 0) fail("name at least one domain, or pass --all");
 if (values.all && positionals.length > 0) fail("pass domain names or --all, not both");
 const timeoutSeconds = Number(values.timeout);
@@ -83,20 +72,27 @@ for (const s of sources ?? []) {
     fail(`unknown source ${JSON.stringify(s)}; use ${sourceNames.join(", ")}`);
   }
 }
-const envUri =
-  Deno.permissions.querySync({ name: "env", variable: "LIBVIRT_DEFAULT_URI" }).state === "granted"
-    ? Deno.env.get("LIBVIRT_DEFAULT_URI")
-    : undefined;
-const uris = (values.uri as string[] | undefined) ?? [envUri || "qemu:///system"];
+// Checked once, here: a bad range would otherwise fail every domain's discovery, once per domain.
+for (const cidr of (values.exclude as string[] | undefined) ?? []) {
+  try {
+    parseCidr(cidr);
+  } catch (error) {
+    fail(`--exclude ${JSON.stringify(cidr)}: ${(error as Error).message}`);
+  }
+}
+const given = values.uri as string[] | undefined;
+const resolved = given ? undefined : resolveUri(undefined);
+const uris = given ?? [resolved!.uri];
+if (resolved && !cli.json) cli.note(describeUri(resolved));
 
 // The event-loop policy of a one-shot query: the loop's worker costs more to start (25-100 ms) than
 // the query takes; it carries keepalive and events, which a one-shot query on a local socket or an
 // in-process driver needs neither of. --wait listens to events, and remote URIs keep keepalive.
 if (!values.wait && uris.every(isLocalUri)) setEventLoopEnabled(false);
 
-let entries: RangeEntry[];
+let entries: DiscoveryEntry[];
 try {
-  entries = await discoverRange(
+  entries = await discoverMany(
     uris.map((uri) => ({ uri, ...(values.all ? {} : { domains: positionals }) })),
     {
       wait: values.wait as boolean,
@@ -110,7 +106,8 @@ try {
     },
   );
 } catch (error) {
-  fail((error as Error).message);
+  // Not a usage error: the command line was fine, the hosts or domains were not.
+  cli.fail(error, 2, { uris });
 }
 
 // A name asked on several hosts exists on one of them: "not found" elsewhere is no error then.
@@ -119,7 +116,7 @@ const relevant = entries.filter((e) =>
   !(isNotFound(e.error) && foundSomewhere.has(e.domain) && uris.length > 1)
 );
 
-const addressOf = (e: RangeEntry) => {
+const addressOf = (e: DiscoveryEntry) => {
   const r = e.result as (DiscoveryResult & Partial<AddressFound>) | undefined;
   const best = r?.address ?? r?.best;
   return best && best.confidence >= minConfidence ? best : undefined;

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
+import { domainCacheStats } from "../lib/domain.ts";
 import {
   Connection,
   destroyDomain,
-  domainCacheStats,
   domainInterfaces,
   domainStateReason,
   ErrorCode,

@@ -11,7 +11,7 @@ import {
   lookupDomain,
   startDomain,
 } from "../mod.ts";
-import { discoverRange } from "../lib/ip/batch.ts";
+import { discoverMany } from "../lib/ip/batch.ts";
 import { AddressCache } from "../lib/ip/cache.ts";
 import { discover } from "../lib/ip/discover.ts";
 import { type AddressSource, type Sighting, type SourceName, SourceSkipped } from "../lib/ip/types.ts";
@@ -270,11 +270,11 @@ Deno.test("waitForAddress: abort rejects with the signal's reason; a NIC that do
   );
 });
 
-Deno.test("discoverRange: two hosts, listed and named domains, progress, failures as entries", async () => {
+Deno.test("discoverMany: two hosts, listed and named domains, progress, failures as entries", async () => {
   const node = await writeNodeFile(5, { prefix: "rng" });
   try {
     const progress: number[] = [];
-    const entries = await discoverRange([
+    const entries = await discoverMany([
       { uri: `test://${node}` },
       { uri: "test:///default", domains: ["test", "missing"] },
     ], { concurrency: 3, onProgress: (p) => progress.push(p.done) });

@@ -8,10 +8,10 @@ import {
   domainStats,
   listAllDomains,
   lookupDomain,
-  shapeDomainStats,
   suspendDomain,
   type TypedValue,
 } from "../mod.ts";
+import { shapeDomainStats } from "../lib/stats.ts";
 import { decodeTypedParams, TypedParamType, VIR_TYPED_PARAM_SIZE } from "../lib/ffi/typed_params.ts";
 import { writeNodeFile } from "./_helpers.ts";
 import { destroyGuests, guestName, guestXml, lab, labUp, randomMac } from "./integration/_lab.ts";

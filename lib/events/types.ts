@@ -109,7 +109,7 @@ export interface EventBase {
  *
  * @example
  * ```ts
- * import type { GapEvent } from "./types.ts";
+ * import type { GapEvent } from "@deno-libvirt/deno-libvirt";
  * const gap: GapEvent = { kind: "gap", uri: "qemu:///system", reason: "eof", at: new Date() };
  * console.assert(gap.domain === undefined);
  * ```
@@ -405,7 +405,7 @@ export interface DomainMemoryDeviceSizeChangeEvent extends DomainEventBase, With
  *
  * @example
  * ```ts
- * import type { DomainEvent } from "./types.ts";
+ * import type { DomainEvent } from "@deno-libvirt/deno-libvirt";
  * function describe(event: DomainEvent): string {
  *   switch (event.kind) {
  *     case "lifecycle":
@@ -474,7 +474,7 @@ export interface NetworkLifecycleEvent extends EventBase {
  *
  * @example
  * ```ts
- * import type { NetworkEvent } from "./types.ts";
+ * import type { NetworkEvent } from "@deno-libvirt/deno-libvirt";
  * const started = (e: NetworkEvent) => e.kind === "lifecycle" && e.event === "started";
  * console.assert(!started({ kind: "gap", uri: "test:///default", reason: "eof", at: new Date() }));
  * ```
@@ -508,7 +508,7 @@ export interface StoragePoolRefreshEvent extends EventBase {
  *
  * @example
  * ```ts
- * import type { StoragePoolEvent } from "./types.ts";
+ * import type { StoragePoolEvent } from "@deno-libvirt/deno-libvirt";
  * const poolOf = (e: StoragePoolEvent) => e.kind === "gap" ? undefined : e.pool.name;
  * console.assert(poolOf({ kind: "gap", uri: "test:///default", reason: "eof", at: new Date() }) === undefined);
  * ```
@@ -542,7 +542,7 @@ export interface NodeDeviceUpdateEvent extends EventBase {
  *
  * @example
  * ```ts
- * import type { NodeDeviceEvent } from "./types.ts";
+ * import type { NodeDeviceEvent } from "@deno-libvirt/deno-libvirt";
  * const gone = (e: NodeDeviceEvent) => e.kind === "lifecycle" && e.event === "deleted";
  * console.assert(!gone({ kind: "gap", uri: "test:///default", reason: "eof", at: new Date() }));
  * ```
@@ -586,7 +586,7 @@ export interface SecretValueChangedEvent extends EventBase {
  *
  * @example
  * ```ts
- * import type { SecretEvent } from "./types.ts";
+ * import type { SecretEvent } from "@deno-libvirt/deno-libvirt";
  * const changed = (e: SecretEvent) => e.kind === "value-changed" ? e.secret.uuid : null;
  * console.assert(changed({ kind: "gap", uri: "qemu:///system", reason: "eof", at: new Date() }) === null);
  * ```

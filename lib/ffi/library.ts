@@ -17,6 +17,8 @@ const libcSymbols = {
   free: { parameters: ["pointer"], result: "void" },
   /** void *malloc(size_t size) */
   malloc: { parameters: ["usize"], result: "pointer" },
+  /** uid_t geteuid(void): whose defaults libvirt's clients pick (root: qemu:///system) */
+  geteuid: { parameters: [], result: "u32" },
   /** void *dlopen(const char *filename, int flags) */
   dlopen: { parameters: ["buffer", "i32"], result: "pointer" },
   /** void *dlsym(void *handle, const char *symbol) */
@@ -50,7 +52,20 @@ const EAGER_FUNCTIONS = [
 ];
 const RTLD_NOW = 2;
 
-/** Thrown when libvirt.so cannot be loaded or is too old; names every path tried and the fix. */
+/**
+ * Thrown when libvirt.so cannot be loaded or is too old; names every path tried and the fix.
+ *
+ * @example
+ * ```ts
+ * import { Connection, LibvirtLoadError } from "@deno-libvirt/deno-libvirt";
+ * try {
+ *   await (await Connection.open("test:///default")).close();
+ * } catch (e) {
+ *   if (!(e instanceof LibvirtLoadError)) throw e;
+ *   console.error(e.message); // every path tried, and the package to install
+ * }
+ * ```
+ */
 export class LibvirtLoadError extends Error {
   /** The library paths that were tried, in order. */
   readonly pathsTried: readonly string[];
@@ -188,9 +203,34 @@ function silenceLibxml2(
   }
 }
 
-/** Formats libvirt's numeric version (9000000) as "9.0.0". */
+/**
+ * Formats libvirt's numeric version (9000000) as "9.0.0".
+ *
+ * @example
+ * ```ts
+ * import { formatVersion, MINIMUM_LIBVIRT_VERSION } from "@deno-libvirt/deno-libvirt";
+ * console.log(formatVersion(9_000_000), formatVersion(MINIMUM_LIBVIRT_VERSION)); // "9.0.0" "6.0.0"
+ * ```
+ */
 export function formatVersion(version: number): string {
   const major = Math.floor(version / 1_000_000);
   const minor = Math.floor((version % 1_000_000) / 1_000);
   return `${major}.${minor}.${version % 1_000}`;
+}
+
+/**
+ * The process's effective user id, through libc (Deno's own `Deno.uid()` needs `--allow-sys`; this needs
+ * only the `--allow-ffi` the library needs anyway). Scripts use it to pick the default URI the way
+ * libvirt's clients do: `qemu:///system` for root, `qemu:///session` for anyone else.
+ *
+ * @returns the effective uid
+ * @throws {LibvirtLoadError} when libvirt cannot be loaded
+ * @example
+ * ```ts
+ * import { effectiveUserId } from "@deno-libvirt/deno-libvirt";
+ * console.log(effectiveUserId() === 0 ? "root" : "user");
+ * ```
+ */
+export function effectiveUserId(): number {
+  return libvirt().libc.geteuid();
 }

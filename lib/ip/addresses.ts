@@ -57,6 +57,12 @@ export interface Cidr {
  * Parses "10.0.0.0/8" or "fd00::/8".
  *
  * @throws {TypeError} naming the range when it is malformed
+ * @example
+ * ```ts
+ * import { inCidr, parseCidr } from "@deno-libvirt/deno-libvirt";
+ * const lab = parseCidr("10.77.0.0/16");
+ * console.log(inCidr("10.77.1.23", lab), inCidr("192.168.1.2", lab)); // true false
+ * ```
  */
 export function parseCidr(text: string): Cidr {
   const [address, bitsText] = text.split("/");
@@ -72,7 +78,15 @@ export function parseCidr(text: string): Cidr {
   return { family, base, bits, text };
 }
 
-/** True when `address` lies in `range`. */
+/**
+ * True when `address` lies in `range`.
+ *
+ * @example
+ * ```ts
+ * import { inCidr, parseCidr } from "@deno-libvirt/deno-libvirt";
+ * console.log(inCidr("fd00::1", parseCidr("fd00::/8"))); // true
+ * ```
+ */
 export function inCidr(address: string, range: Cidr): boolean {
   if (familyOf(address) !== range.family) return false;
   const value = toBigInt(address);
@@ -98,7 +112,15 @@ export function unusable(
   return undefined;
 }
 
-/** Normalises a MAC to lower case with colons, or undefined when it is not one. */
+/**
+ * Normalises a MAC to lower case with colons, or undefined when it is not one.
+ *
+ * @example
+ * ```ts
+ * import { normalizeMac } from "@deno-libvirt/deno-libvirt";
+ * console.log(normalizeMac("52-54-00-AB-CD-EF")); // "52:54:00:ab:cd:ef"
+ * ```
+ */
 export function normalizeMac(mac: string | undefined | null): string | undefined {
   if (!mac) return undefined;
   const hex = mac.toLowerCase().replace(/[-:.]/g, "");

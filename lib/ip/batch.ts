@@ -1,4 +1,4 @@
-// Discovery for a whole range: many domains on several hosts, one process, bounded concurrency
+// Discovery for many domains on several hosts, one process, bounded concurrency
 // through one pool per host, with a progress hook for scripts.
 import { listAllDomains, lookupDomain } from "../domain.ts";
 import { PoolRegistry } from "../pool.ts";
@@ -7,7 +7,7 @@ import type { DiscoveryResult } from "./types.ts";
 import { type AddressFound, waitForAddress, type WaitForAddressOptions } from "./wait.ts";
 
 /** Which domains of which host. */
-export interface RangeHost {
+export interface DiscoveryHost {
   /** The host's libvirt URI, e.g. "qemu:///system". */
   uri: string;
   /** Names or UUIDs; omitted: every running domain of the host. */
@@ -15,7 +15,7 @@ export interface RangeHost {
 }
 
 /** One domain's outcome. */
-export interface RangeEntry {
+export interface DiscoveryEntry {
   /** The libvirt URI of the domain's host. */
   uri: string;
   /** The name (or UUID) as asked, or as listed. */
@@ -26,8 +26,8 @@ export interface RangeEntry {
   error?: Error;
 }
 
-/** Options of {@link discoverRange}. */
-export interface RangeOptions extends WaitForAddressOptions {
+/** Options of {@link discoverMany}. */
+export interface DiscoverManyOptions extends WaitForAddressOptions {
   /** Wait for an address (waitForAddress) instead of one discovery. Default false. */
   wait?: boolean;
   /** Operations in flight per host (the pool's size). Default 16. */
@@ -35,7 +35,7 @@ export interface RangeOptions extends WaitForAddressOptions {
   /** Pools to use (and leave open); default: a registry of its own, closed at the end. */
   registry?: PoolRegistry;
   /** Called after each domain, in completion order. */
-  onProgress?: (progress: { done: number; total: number; entry: RangeEntry }) => void;
+  onProgress?: (progress: { done: number; total: number; entry: DiscoveryEntry }) => void;
   /** Discovery options for the non-waiting case (cache, fast mode). */
   cache?: DiscoverOptions["cache"];
   /** Discovery mode for the non-waiting case, as {@link discover} takes it. */
@@ -49,15 +49,25 @@ export interface RangeOptions extends WaitForAddressOptions {
  * @param options wait or not, concurrency, progress hook, and discovery options
  * @returns one entry per domain, in the order asked (listed domains: by name); failures are entries
  *   with `error`, never a rejection of the whole batch
+ *
+ * @example
+ * ```ts
+ * import { discoverMany } from "@deno-libvirt/deno-libvirt/ip";
+ * const entries = await discoverMany([{ uri: "test:///default", domains: ["test"] }], { concurrency: 4 });
+ * for (const e of entries) console.log(e.domain, e.error?.message ?? "found");
+ * ```
  */
-export async function discoverRange(hosts: RangeHost[], options: RangeOptions = {}): Promise<RangeEntry[]> {
+export async function discoverMany(
+  hosts: DiscoveryHost[],
+  options: DiscoverManyOptions = {},
+): Promise<DiscoveryEntry[]> {
   const concurrency = options.concurrency ?? 16;
   const own = options.registry === undefined;
   const registry = options.registry ??
     new PoolRegistry({ max: concurrency, acquireTimeoutMs: (options.timeoutMs ?? 60_000) * 2 + 30_000 });
   try {
     const work: { uri: string; domain: string }[] = [];
-    const listingErrors: RangeEntry[] = [];
+    const listingErrors: DiscoveryEntry[] = [];
     for (const host of hosts) {
       if (host.domains) {
         for (const domain of host.domains) work.push({ uri: host.uri, domain });
@@ -81,7 +91,7 @@ export async function discoverRange(hosts: RangeHost[], options: RangeOptions = 
     const total = work.length;
     const { wait, concurrency: _c, registry: _r, onProgress, ...discoverOptions } = options;
     const entries = await Promise.all(work.map(async ({ uri, domain }) => {
-      const entry: RangeEntry = { uri, domain };
+      const entry: DiscoveryEntry = { uri, domain };
       try {
         entry.result = await registry.get(uri).use(async (conn) => {
           using handle = await lookupDomain(conn, domain);
@@ -100,3 +110,17 @@ export async function discoverRange(hosts: RangeHost[], options: RangeOptions = 
     if (own) await registry.closeAll();
   }
 }
+
+/**
+ * The names of {@link discoverMany} before it was renamed: "range" means a cyber range everywhere else
+ * (lib/range/). Kept for scripts written against 0.1; not exported from `mod.ts`.
+ *
+ * @deprecated use {@link discoverMany}
+ */
+export const discoverRange: typeof discoverMany = discoverMany;
+/** @deprecated use {@link DiscoveryHost} */
+export type RangeHost = DiscoveryHost;
+/** @deprecated use {@link DiscoveryEntry} */
+export type RangeEntry = DiscoveryEntry;
+/** @deprecated use {@link DiscoverManyOptions} */
+export type RangeOptions = DiscoverManyOptions;

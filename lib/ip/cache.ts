@@ -38,11 +38,14 @@ interface Entry {
  * Caches discovery results. Its event subscriptions do not keep a script alive; `close()` ends them.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { AddressCache, Connection, discover, lookupDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using domain = await lookupDomain(conn, "test");
  * await using cache = new AddressCache({ ttlMs: 60_000 });
- * const first = await discover(domain, { cache });   // asks libvirt
- * const again = await discover(domain, { cache });   // from the cache, in microseconds
- * console.log(cache.stats());
+ * const first = await discover(domain, { cache }); // asks libvirt
+ * const again = await discover(domain, { cache }); // from the cache, in microseconds
+ * console.log(first.best?.address, again.best?.address, cache.stats());
  * ```
  */
 export class AddressCache {

@@ -4,27 +4,25 @@
  *
  * @example
  * ```ts ignore
- * import { discoverRange } from "@deno-libvirt/deno-libvirt/ip";
- * const [entry] = await discoverRange([{ uri: "qemu:///system", domains: ["web1"] }]);
+ * import { discoverMany } from "@deno-libvirt/deno-libvirt/ip";
+ * const [entry] = await discoverMany([{ uri: "qemu:///system", domains: ["web1"] }]);
  * console.log(entry.result?.best?.address);
  * ```
  *
  * @module
  */
 export { type Cidr, inCidr, normalizeMac, parseCidr } from "./addresses.ts";
-export { discoverRange, type RangeEntry, type RangeHost, type RangeOptions } from "./batch.ts";
+export { discoverMany, type DiscoverManyOptions, type DiscoveryEntry, type DiscoveryHost } from "./batch.ts";
 export { AddressCache, type AddressCacheOptions, type AddressCacheStats } from "./cache.ts";
 export { defaultSources, discover, type DiscoverOptions } from "./discover.ts";
-export { mergeSightings } from "./merge.ts";
-export { isLocalUri } from "./sources/arp.ts";
 export { encodedMacRule, type MacRule } from "./sources/plan.ts";
-export { PLAN_NAMESPACE, readDomainXml } from "./target.ts";
+export { PLAN_NAMESPACE } from "./target.ts";
 export {
   type AddressSource,
   type DiscoveredAddress,
   type DiscoveryResult,
   type DiscoveryTarget,
-  FAST_ORDER,
+  type IgnoredSighting,
   type Nic,
   type NicAddresses,
   type Sighting,

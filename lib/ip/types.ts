@@ -91,7 +91,23 @@ export interface AddressSource {
   discover(target: DiscoveryTarget, signal: AbortSignal): Promise<Sighting[]>;
 }
 
-/** Thrown by a source that does not apply to this target: not an error, a reason ("agent not connected"). */
+/**
+ * Thrown by a source that does not apply to this target: not an error, a reason ("agent not connected").
+ *
+ * @example
+ * ```ts
+ * import { type AddressSource, SourceSkipped } from "@deno-libvirt/deno-libvirt";
+ * // a source of our own: addresses from a CMDB, skipped for guests it does not know
+ * const cmdb: AddressSource = {
+ *   name: "plan",
+ *   discover(target) {
+ *     if (!target.domain.name.startsWith("lab-")) throw new SourceSkipped("not a lab guest");
+ *     return Promise.resolve([]);
+ *   },
+ * };
+ * void cmdb;
+ * ```
+ */
 export class SourceSkipped extends Error {
   /**
    * Makes the signal.

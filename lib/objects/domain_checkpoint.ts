@@ -22,7 +22,7 @@ const handleType: HandleType = {
  *
  * @example
  * ```ts
- * import { Connection, lookupDomain } from "../../mod.ts";
+ * import { Connection, lookupDomain } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * using dom = await lookupDomain(conn, "test");
  * for (using cp of await dom.listAllCheckpoints().catch(() => [])) console.log(cp.name);

@@ -22,7 +22,7 @@ const handleType: HandleType = {
  *
  * @example
  * ```ts
- * import { Connection } from "../../mod.ts";
+ * import { Connection } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * for (using iface of await conn.listAllInterfaces()) console.log(iface.name, iface.getMacString());
  * ```

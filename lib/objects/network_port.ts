@@ -27,7 +27,7 @@ const handleType: HandleType = {
  *
  * @example
  * ```ts
- * import { Connection, lookupNetwork } from "../../mod.ts";
+ * import { Connection, lookupNetwork } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * using net = await lookupNetwork(conn, "default");
  * for (using port of await net.listAllPorts().catch(() => [])) console.log(port.name);

@@ -22,7 +22,7 @@ const handleType: HandleType = {
  *
  * @example
  * ```ts
- * import { Connection } from "../../mod.ts";
+ * import { Connection } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * for (using dev of await conn.listAllNodeDevices()) console.log(dev.name);
  * ```

@@ -31,7 +31,7 @@ const bindingType: HandleType = {
  *
  * @example
  * ```ts
- * import { Connection } from "../../mod.ts";
+ * import { Connection } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * for (using filter of await conn.listAllNwFilters().catch(() => [])) console.log(filter.name);
  * ```
@@ -53,7 +53,7 @@ export class NWFilter extends NWFilterCalls {
  *
  * @example
  * ```ts
- * import { Connection } from "../../mod.ts";
+ * import { Connection } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * const bindings = await conn.listAllNwFilterBindings().catch(() => []);
  * for (using binding of bindings) console.log(binding.name, binding.getFilterName());

@@ -27,7 +27,7 @@ const handleType: HandleType = {
  *
  * @example
  * ```ts
- * import { Connection } from "../../mod.ts";
+ * import { Connection } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * // the test driver has no secrets driver: qemu:///system does
  * for (using secret of await conn.listAllSecrets().catch(() => [])) console.log(secret.name, secret.getUsageId());

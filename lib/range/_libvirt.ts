@@ -447,8 +447,8 @@ interface Lane {
  *
  * @example
  * ```ts
- * import { ConnectionPool } from "../pool.ts";
- * import { lookupStoragePool } from "../storage.ts";
+ * import { ConnectionPool } from "@deno-libvirt/deno-libvirt";
+ * import { lookupStoragePool } from "@deno-libvirt/deno-libvirt";
  * import { Lanes } from "./_libvirt.ts";
  * await using pool = new ConnectionPool("test:///default", { max: 2 });
  * const lanes = new Lanes(8);

@@ -7,7 +7,7 @@
  *
  * @example
  * ```ts
- * import { parseRangeDescription } from "./description.ts";
+ * import { parseRangeDescription } from "@deno-libvirt/deno-libvirt";
  * const range = parseRangeDescription(`
  * name: demo
  * hosts: [{ id: local, uri: "test:///default" }]

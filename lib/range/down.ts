@@ -8,9 +8,9 @@
  *
  * @example
  * ```ts ignore
- * import { PoolRegistry } from "../pool.ts";
- * import { parseRangeDescription } from "./description.ts";
- * import { downRange } from "./down.ts";
+ * import { PoolRegistry } from "@deno-libvirt/deno-libvirt";
+ * import { parseRangeDescription } from "@deno-libvirt/deno-libvirt";
+ * import { downRange } from "@deno-libvirt/deno-libvirt";
  * await using pools = new PoolRegistry();
  * const result = await downRange(parseRangeDescription(await Deno.readTextFile("range.yaml")), pools);
  * console.log(result.removed.length, "removed");
@@ -50,7 +50,7 @@ import {
 } from "./_libvirt.ts";
 import type { Range } from "./description.ts";
 import type { RangeHooks, RangePhase } from "./types.ts";
-import { Steps } from "./up.ts";
+import { Steps } from "./_steps.ts";
 
 /** What {@link downRange} did. */
 export interface DownResult {
@@ -183,6 +183,25 @@ const unsupportedFlags = (error: unknown) =>
  * @throws {RangeDescriptionError} when the Range is invalid or was changed after validation
  * @throws {RangeOperationError} when some removals failed (`done`: removed, `notDone`: still there);
  *   the ownership record then lists what is left, for the next `down`
+ *
+ * @example
+ * ```ts
+ * import { PoolRegistry } from "@deno-libvirt/deno-libvirt";
+ * import { downRange, parseRangeDescription, upRange } from "@deno-libvirt/deno-libvirt/range";
+ * const range = parseRangeDescription(`
+ * name: down
+ * hosts: [{ id: local, uri: "test:///default" }]
+ * storage: { pool: default-pool }
+ * networks: [{ name: down-lan, mode: isolated, subnet: 10.9.3.0/24, dhcp: { start: 10.9.3.100, end: 10.9.3.200 } }]
+ * guests: [{ id: pc, memory: 64, nics: [{ network: down-lan }] }]
+ * `, "down.yaml");
+ * await using pools = new PoolRegistry({ max: 2 });
+ * const hold = await pools.get("test:///default").acquire();
+ * await upRange(range, pools, { waitForAddresses: false });
+ * const down = await downRange(range, pools);
+ * console.log(down.removed); // exactly what up made: the domain, its volume, the network, the record
+ * hold.release();
+ * ```
  */
 export async function downRange(
   given: Range,

@@ -18,15 +18,18 @@
  * its data twice over the wire, not its size.
  *
  * @example
- * ```ts ignore
- * import { PoolRegistry } from "../pool.ts";
- * import { parseRangeDescription } from "./description.ts";
- * import { upRange } from "./up.ts";
- * await using pools = new PoolRegistry();
- * const range = parseRangeDescription(await Deno.readTextFile("range.yaml"), "range.yaml");
- * await upRange(range, pools, {
- *   onImageProgress: (p) => console.log(p.image, p.host, p.stage, p.bytes, "/", p.totalBytes),
- * });
+ * ```ts
+ * import { PoolRegistry } from "@deno-libvirt/deno-libvirt";
+ * import { parseRangeDescription, upRange } from "@deno-libvirt/deno-libvirt/range";
+ * // bring a range up, showing base images as they travel to the hosts that lack them
+ * export async function up(file: string): Promise<void> {
+ *   await using pools = new PoolRegistry();
+ *   const range = parseRangeDescription(await Deno.readTextFile(file), file);
+ *   const result = await upRange(range, pools, {
+ *     onImageProgress: (p) => console.log(p.image, p.host, p.stage, p.bytes, "/", p.totalBytes),
+ *   });
+ *   for (const i of result.images) console.log(i.image, i.host, i.action);
+ * }
  * ```
  *
  * @module
@@ -47,7 +50,7 @@ import type { RangePhase } from "./types.ts";
  *
  * @example
  * ```ts
- * import type { BaseImageProgress } from "./images.ts";
+ * import type { BaseImageProgress } from "@deno-libvirt/deno-libvirt/range";
  * const show = (p: BaseImageProgress) =>
  *   `${p.image} -> ${p.host}: ${p.stage} ${Math.round((100 * p.bytes) / p.totalBytes)}%`;
  * console.log(show({ image: "golden", host: "h2", stage: "upload", bytes: 512, totalBytes: 1024 }));
@@ -71,7 +74,7 @@ export interface BaseImageProgress {
  *
  * @example
  * ```ts
- * import type { BaseImageOptions } from "./images.ts";
+ * import type { BaseImageOptions } from "@deno-libvirt/deno-libvirt/range";
  * const options: BaseImageOptions = { onImageProgress: (p) => console.log(p.host, p.stage, p.bytes) };
  * console.log(typeof options.onImageProgress);
  * ```
@@ -86,7 +89,7 @@ export interface BaseImageOptions {
  *
  * @example
  * ```ts
- * import type { BaseImageOutcome } from "./images.ts";
+ * import type { BaseImageOutcome } from "@deno-libvirt/deno-libvirt/range";
  * const outcomes: BaseImageOutcome[] = [{ image: "golden", host: "h2", action: "uploaded", bytes: 1024 }];
  * console.log(outcomes.filter((o) => o.action === "uploaded" || o.action === "replaced").length);
  * ```
@@ -133,6 +136,8 @@ export interface ImageContext {
   steps: { notDone: Set<string>; mark(step: string): void };
   limit: number;
   options: BaseImageOptions;
+  /** The operation's signal: aborts an upload or verification in flight. */
+  signal?: AbortSignal;
   created: string[];
   kept: string[];
 }
@@ -145,7 +150,7 @@ export interface ImageContext {
  * @throws {Deno.errors.NotFound} and other file errors
  * @example
  * ```ts
- * import { sha256File } from "./images.ts";
+ * import { sha256File } from "@deno-libvirt/deno-libvirt/range";
  * const file = await Deno.makeTempFile();
  * await Deno.writeTextFile(file, "abc");
  * const { sha256, bytes } = await sha256File(file);
@@ -342,6 +347,7 @@ async function provideOne(
       };
       await uploadVolume(volume, source, {
         sparse: true,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
         onProgress: (t) => report("upload", t.dataBytes + t.holeBytes),
       });
       await ctx.act("image", `verify ${image.id}`, hostId);
@@ -355,7 +361,11 @@ async function provideOne(
             held += chunk.length;
           },
         }),
-        { sparse: true, onProgress: (t) => report("verify", t.dataBytes + t.holeBytes) },
+        {
+          sparse: true,
+          onProgress: (t) => report("verify", t.dataBytes + t.holeBytes),
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+        },
       );
       const sha256 = hash.digest("hex");
       if (sha256 !== expected.sha256 || held !== expected.bytes) {

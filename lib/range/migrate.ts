@@ -11,14 +11,15 @@
  * source); its disk stays where it is, so the hosts must see it at the same path (shared storage).
  *
  * @example
- * ```ts ignore
- * import { PoolRegistry } from "../pool.ts";
- * import { parseRangeDescription } from "./description.ts";
- * import { migrateRangeGuest } from "./migrate.ts";
- * await using pools = new PoolRegistry();
- * const range = parseRangeDescription(await Deno.readTextFile("range.yaml"), "range.yaml");
- * const moved = await migrateRangeGuest(range, pools, "lab-web-1", "h2", { bandwidth: 100 });
- * console.log(`${moved.guest}: ${moved.from} -> ${moved.to} in ${moved.tookMs} ms`);
+ * ```ts
+ * import { PoolRegistry } from "@deno-libvirt/deno-libvirt";
+ * import { migrateRangeGuest, parseRangeDescription } from "@deno-libvirt/deno-libvirt/range";
+ * export async function move(file: string, guest: string, to: string): Promise<void> {
+ *   await using pools = new PoolRegistry();
+ *   const range = parseRangeDescription(await Deno.readTextFile(file), file);
+ *   const moved = await migrateRangeGuest(range, pools, guest, to, { bandwidth: 100 });
+ *   console.log(`${moved.guest}: ${moved.from} -> ${moved.to} in ${moved.tookMs} ms`);
+ * }
  * ```
  *
  * @module
@@ -97,13 +98,17 @@ export interface MigrateGuestResult {
  * @throws {TypeError} when `guest` is not a guest of the range
  * @throws {LibvirtError} when a host cannot be asked
  * @example
- * ```ts ignore
- * import { PoolRegistry } from "../pool.ts";
- * import { parseRangeDescription } from "./description.ts";
- * import { locateGuest } from "./migrate.ts";
+ * ```ts
+ * import { PoolRegistry } from "@deno-libvirt/deno-libvirt";
+ * import { locateGuest, parseRangeDescription } from "@deno-libvirt/deno-libvirt/range";
+ * const range = parseRangeDescription(`
+ * name: loc
+ * hosts: [{ id: local, uri: "test:///default" }]
+ * storage: { pool: default-pool }
+ * guests: [{ id: pc, memory: 64 }]
+ * `, "loc.yaml");
  * await using pools = new PoolRegistry();
- * const range = parseRangeDescription(await Deno.readTextFile("range.yaml"), "range.yaml");
- * console.log((await locateGuest(range, pools, "lab-web-1"))?.host);
+ * console.log(await locateGuest(range, pools, "loc-pc-1")); // undefined: the range is not up
  * ```
  */
 export async function locateGuest(
@@ -176,15 +181,18 @@ function hostOf(uri: string): string | undefined {
  * @throws {MigrationError} when libvirt refuses or fails the migration (the guest stays where it was)
  * @throws the signal's reason when aborted
  * @example
- * ```ts ignore
- * import { PoolRegistry } from "../pool.ts";
- * import { parseRangeDescription } from "./description.ts";
- * import { migrateRangeGuest } from "./migrate.ts";
- * await using pools = new PoolRegistry();
- * const range = parseRangeDescription(await Deno.readTextFile("range.yaml"), "range.yaml");
- * await migrateRangeGuest(range, pools, "lab-web-1", "h2", {
- *   onProgress: (p) => console.log(p.dataProcessed, p.dataRemaining),
- * });
+ * ```ts
+ * import { PoolRegistry } from "@deno-libvirt/deno-libvirt";
+ * import { migrateRangeGuest, parseRangeDescription } from "@deno-libvirt/deno-libvirt/range";
+ * // move a guest to h2, printing the job's progress; Ctrl-C style abort through the signal
+ * export async function move(file: string, guest: string, signal: AbortSignal): Promise<void> {
+ *   await using pools = new PoolRegistry();
+ *   const range = parseRangeDescription(await Deno.readTextFile(file), file);
+ *   await migrateRangeGuest(range, pools, guest, "h2", {
+ *     signal,
+ *     onProgress: (p) => console.log(p.dataProcessed, p.dataRemaining),
+ *   });
+ * }
  * ```
  */
 export async function migrateRangeGuest(

@@ -7,9 +7,9 @@
  *
  * @example
  * ```ts ignore
- * import { PoolRegistry } from "../pool.ts";
- * import { parseRangeDescription } from "./description.ts";
- * import { planRange } from "./plan.ts";
+ * import { PoolRegistry } from "@deno-libvirt/deno-libvirt";
+ * import { parseRangeDescription } from "@deno-libvirt/deno-libvirt";
+ * import { planRange } from "@deno-libvirt/deno-libvirt";
  * await using pools = new PoolRegistry();
  * const plan = await planRange(parseRangeDescription(await Deno.readTextFile("range.yaml")), pools);
  * for (const item of plan.items) console.log(item.action, item.kind, item.name, item.reason);
@@ -254,6 +254,21 @@ export function planHost(range: Range, hostId: string, uri: string, survey: Host
  * @returns every network, pool, volume and domain with create / keep / conflict and why
  * @throws {RangeDescriptionError} when the Range is invalid or was changed after validation
  * @throws {LibvirtError} when a host cannot be reached or listed
+ * @example
+ * ```ts
+ * import { PoolRegistry } from "@deno-libvirt/deno-libvirt";
+ * import { parseRangeDescription, planRange } from "@deno-libvirt/deno-libvirt/range";
+ * const range = parseRangeDescription(`
+ * name: plan
+ * hosts: [{ id: local, uri: "test:///default" }]
+ * storage: { pool: default-pool }
+ * networks: [{ name: plan-lan, mode: isolated, subnet: 10.9.1.0/24, dhcp: { start: 10.9.1.100, end: 10.9.1.200 } }]
+ * guests: [{ id: pc, memory: 64, nics: [{ network: plan-lan }] }]
+ * `, "plan.yaml");
+ * await using pools = new PoolRegistry({ max: 2 });
+ * const plan = await planRange(range, pools);
+ * console.log(plan.create, "to create,", plan.conflict, "conflicts");
+ * ```
  */
 export async function planRange(range: Range, registry: PoolRegistry): Promise<RangePlan> {
   return (await surveyAndPlan(verifiedRange(range, "plan"), registry)).plan;

@@ -4,9 +4,9 @@
  *
  * @example
  * ```ts ignore
- * import { PoolRegistry } from "../pool.ts";
- * import { parseRangeDescription } from "./description.ts";
- * import { resetRange, snapshotRange } from "./snapshot.ts";
+ * import { PoolRegistry } from "@deno-libvirt/deno-libvirt";
+ * import { parseRangeDescription } from "@deno-libvirt/deno-libvirt";
+ * import { resetRange, snapshotRange } from "@deno-libvirt/deno-libvirt";
  * await using pools = new PoolRegistry();
  * const range = parseRangeDescription(await Deno.readTextFile("range.yaml"));
  * await snapshotRange(range, pools);           // "clean", or the description's `snapshot`
@@ -23,7 +23,8 @@ import { createSnapshot, lookupSnapshot, revertToSnapshot } from "../snapshot.ts
 import { domainRange, verifiedRange } from "./_libvirt.ts";
 import type { Range } from "./description.ts";
 import type { RangePhase } from "./types.ts";
-import { type GuestAddress, Steps, type UpOptions, waitForGuests } from "./up.ts";
+import { Steps } from "./_steps.ts";
+import { type GuestAddress, type UpOptions, waitForGuests } from "./up.ts";
 
 /** Options for {@link snapshotRange} and {@link resetRange}. */
 export interface RangeSnapshotOptions extends UpOptions {
@@ -69,6 +70,26 @@ async function requireOwned(domain: Domain, range: Range, host: string): Promise
  * @param options snapshot name, concurrency, hooks
  * @returns which guests were snapshotted and which kept theirs
  * @throws {RangeOperationError} when some guests could not be snapshotted
+ * @example
+ * ```ts
+ * import { PoolRegistry } from "@deno-libvirt/deno-libvirt";
+ * import { downRange, parseRangeDescription, resetRange, snapshotRange, upRange } from "@deno-libvirt/deno-libvirt/range";
+ * const range = parseRangeDescription(`
+ * name: snap
+ * hosts: [{ id: local, uri: "test:///default" }]
+ * storage: { pool: default-pool }
+ * networks: [{ name: snap-lan, mode: isolated, subnet: 10.9.4.0/24, dhcp: { start: 10.9.4.100, end: 10.9.4.200 } }]
+ * guests: [{ id: pc, memory: 64, nics: [{ network: snap-lan }] }]
+ * `, "snap.yaml");
+ * await using pools = new PoolRegistry({ max: 2 });
+ * const hold = await pools.get("test:///default").acquire();
+ * await upRange(range, pools);
+ * const snap = await snapshotRange(range, pools, { name: "before-exercise" });
+ * console.log(snap.snapshot, snap.changed);
+ * await resetRange(range, pools, { name: "before-exercise" }); // every guest back to it
+ * await downRange(range, pools);
+ * hold.release();
+ * ```
  */
 export async function snapshotRange(
   given: Range,
@@ -121,6 +142,17 @@ export async function snapshotRange(
  * @throws {RangeDescriptionError} when the Range is invalid or was changed after validation
  * @throws {RangeOperationError} when a guest has no such snapshot, cannot revert, gets no address, or
  *   a domain of a guest's name does not carry this range's mark (it is left alone)
+ *
+ * @example
+ * ```ts
+ * import { type PoolRegistry } from "@deno-libvirt/deno-libvirt";
+ * import { type Range, resetRange } from "@deno-libvirt/deno-libvirt/range";
+ * async function nextTeam(range: Range, pools: PoolRegistry): Promise<void> {
+ *   const reset = await resetRange(range, pools, { addressTimeoutMs: 120_000 });
+ *   console.log(`${reset.changed.length} guests reverted to ${reset.snapshot}; addresses:`, reset.addresses);
+ * }
+ * void nextTeam;
+ * ```
  */
 export async function resetRange(
   given: Range,

@@ -61,11 +61,33 @@ export interface RangeHooks {
   beforeAction?: (action: RangeAction) => void | Promise<void>;
   /** Operations in flight per host (the size of each host's pool when the registry is the range's own). */
   concurrency?: number;
+  /**
+   * Stops the operation: no step starts after the abort, waits for addresses and for connections end
+   * with the signal's reason, and the operation throws {@link RangeOperationError} whose `done` lists
+   * what it made (so `downRange` can remove it) and whose `errors` hold the reason.
+   */
+  signal?: AbortSignal;
 }
 
 /**
  * A range operation that failed part-way. `done` lists what it did (so `down` has something to
  * remove), `notDone` what it did not get to; `errors` the failures themselves.
+ *
+ * @example
+ * ```ts
+ * import { type Range, RangeOperationError, upRange } from "@deno-libvirt/deno-libvirt/range";
+ * import type { PoolRegistry } from "@deno-libvirt/deno-libvirt";
+ * async function up(range: Range, pools: PoolRegistry): Promise<void> {
+ *   try {
+ *     await upRange(range, pools);
+ *   } catch (e) {
+ *     if (!(e instanceof RangeOperationError)) throw e;
+ *     console.error(`failed part-way; made: ${e.done.join(", ")}; not done: ${e.notDone.length}`);
+ *     throw e; // downRange(range, pools) removes what `done` lists
+ *   }
+ * }
+ * void up;
+ * ```
  */
 export class RangeOperationError extends Error {
   /** "up", "down", "snapshot", "reset". */

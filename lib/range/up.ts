@@ -43,7 +43,6 @@ import {
 } from "../storage.ts";
 import { decodeXmlText, escapeXml } from "../xml.ts";
 import {
-  asError,
   guestXml,
   Lanes,
   Ledger,
@@ -56,7 +55,8 @@ import {
 import type { ExpandedGuest, Range } from "./description.ts";
 import { type BaseImageOptions, type BaseImageOutcome, provideBaseImages } from "./images.ts";
 import { type RangePlan, surveyAndPlan } from "./plan.ts";
-import { type RangeHooks, RangeOperationError, type RangePhase, reporter } from "./types.ts";
+import type { RangeHooks, RangePhase } from "./types.ts";
+import { Steps } from "./_steps.ts";
 
 /** Options for {@link upRange}. */
 export interface UpOptions extends RangeHooks, BaseImageOptions {
@@ -108,73 +108,6 @@ export interface UpResult {
   tookMs: number;
 }
 
-/** @internal Tracks done / not-done steps and runs phases with hooks and progress. */
-export class Steps {
-  readonly done: string[] = [];
-  readonly notDone = new Set<string>();
-  readonly errors: Error[] = [];
-  readonly timings: Partial<Record<RangePhase, number>> = {};
-  readonly report: ReturnType<typeof reporter>;
-  readonly started = performance.now();
-  constructor(readonly operation: string, readonly range: string, readonly hooks: RangeHooks) {
-    this.report = reporter(hooks, this.started);
-  }
-
-  /** Runs one phase over items; throws the operation's error when any item failed. */
-  async phase<T>(
-    phase: RangePhase,
-    items: readonly T[],
-    describe: (item: T) => { target: string; host: string },
-    fn: (item: T) => Promise<"created" | "kept" | "removed" | "ok">,
-    limit: number,
-  ): Promise<void> {
-    const t0 = performance.now();
-    let done = 0;
-    const total = items.length;
-    this.report({ phase, status: "start", done, total });
-    const results = await settleAll(items, limit, async (item) => {
-      const { target, host } = describe(item);
-      try {
-        const status = await fn(item);
-        this.report({ phase, status, target, host, done: ++done, total });
-      } catch (error) {
-        this.report({
-          phase,
-          status: "failed",
-          target,
-          host,
-          done: ++done,
-          total,
-          error: asError(error).message,
-        });
-        throw error;
-      }
-    });
-    this.timings[phase] = Math.round(performance.now() - t0);
-    this.report({ phase, status: "end", done, total });
-    for (const r of results) if (r.status === "rejected") this.errors.push(asError(r.reason));
-    if (this.errors.length > 0) throw this.failure();
-  }
-
-  async act(phase: RangePhase, target: string, host: string): Promise<void> {
-    await this.hooks.beforeAction?.({ phase, target, host });
-  }
-
-  /** Marks a step done (removing it from not-done). */
-  mark(step: string): void {
-    this.done.push(step);
-    this.notDone.delete(step);
-  }
-
-  failure(): RangeOperationError {
-    return new RangeOperationError(this.operation, this.range, {
-      done: [...this.done],
-      notDone: [...this.notDone],
-      errors: [...this.errors],
-    });
-  }
-}
-
 /**
  * Brings the range up on its hosts, converging on the description.
  *
@@ -186,6 +119,25 @@ export class Steps {
  *   is created)
  * @throws {RangeOperationError} on a conflict (nothing created) or a failure part-way (with `done` and
  *   `notDone`)
+ *
+ * @example
+ * ```ts
+ * import { PoolRegistry } from "@deno-libvirt/deno-libvirt";
+ * import { downRange, parseRangeDescription, upRange } from "@deno-libvirt/deno-libvirt/range";
+ * const range = parseRangeDescription(`
+ * name: up
+ * hosts: [{ id: local, uri: "test:///default" }]
+ * storage: { pool: default-pool }
+ * networks: [{ name: up-lan, mode: isolated, subnet: 10.9.2.0/24, dhcp: { start: 10.9.2.100, end: 10.9.2.200 } }]
+ * guests: [{ id: pc, memory: 64, count: 2, nics: [{ network: up-lan }] }]
+ * `, "up.yaml");
+ * await using pools = new PoolRegistry({ max: 4 });
+ * const hold = await pools.get("test:///default").acquire(); // test:///default lives while a connection does
+ * const result = await upRange(range, pools, { signal: AbortSignal.timeout(60_000) });
+ * for (const a of result.addresses) console.log(a.name, a.address, a.confidence);
+ * await downRange(range, pools);
+ * hold.release();
+ * ```
  */
 export async function upRange(
   given: Range,
@@ -367,6 +319,7 @@ export async function upRange(
     act: (...args) => steps.act(...args),
     steps,
     limit,
+    signal: options.signal,
     options,
     created,
     kept,
@@ -590,6 +543,7 @@ export async function waitForGuests(
           timeoutMs: options.addressTimeoutMs ?? 120_000,
           minConfidence: options.minConfidence ?? 0.5,
           family: "ipv4",
+          ...(options.signal ? { signal: options.signal } : {}),
         });
       }, { idempotent: true });
       addresses.push({

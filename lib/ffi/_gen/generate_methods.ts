@@ -1275,7 +1275,7 @@ function emitObject(
   lines.push(
     `/**\n * The one-call methods of {@link ${object.className}}: one per libvirt function whose first argument is a\n * \`${object.cType}\`, generated from libvirt's API description. Extended by ${object.className}; not used directly.\n${
       extraDoc.length ? ` *\n${extraDoc.map((l) => ` * ${l}`).join("\n")}\n` : ""
-    } */`,
+    }${classExample(object.className, plans)} */`,
   );
   if (isConn) {
     const hand = methodOverrides.handBases[object.className];
@@ -1532,4 +1532,30 @@ if (import.meta.main) {
       Deno.args.includes("--verbose"),
     ),
   );
+}
+
+/**
+ * A type-checked example for a generated base class: a function calling the first method that needs no
+ * argument (a read, where there is one: `get...`), on the public class, imported from the public path.
+ */
+function classExample(
+  className: string,
+  plans: readonly { method: string; params: readonly { optional?: boolean }[] }[],
+): string {
+  const noArgs = plans.filter((p) => p.params.every((x) => x.optional));
+  const pick = noArgs.find((p) => p.method.startsWith("get")) ?? noArgs[0];
+  if (!pick) return "";
+  const variable = className === "Connection" ? "conn" : className[0].toLowerCase() + className.slice(1);
+  return [
+    " *",
+    " * @example",
+    " * ```ts",
+    ` * import type { ${className} } from "@deno-libvirt/deno-libvirt";`,
+    ` * async function show(${variable}: ${className}): Promise<void> {`,
+    ` *   console.log(await ${variable}.${pick.method}());`,
+    " * }",
+    " * void show;",
+    " * ```",
+    "",
+  ].join("\n");
 }

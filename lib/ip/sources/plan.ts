@@ -15,6 +15,12 @@ export type MacRule = (mac: string) => string | undefined;
  * "52:54:") follow the rule.
  *
  * @throws {TypeError} for a range that is not IPv4 or leaves no host bits
+ * @example
+ * ```ts
+ * import { encodedMacRule } from "@deno-libvirt/deno-libvirt";
+ * const rule = encodedMacRule("10.77.0.0/16");
+ * console.log(rule("52:54:00:00:05:0b")); // "10.77.5.11"
+ * ```
  */
 export function encodedMacRule(network: string, prefix = "52:54:"): MacRule {
   const range: Cidr = parseCidr(network);

@@ -117,6 +117,15 @@ import type { StorageVolume } from "../../storage.ts";
  * - `isSecure()`: `virConnectIsSecure`
  * - `close()`: `virConnectClose`
  * - `Connection.open()`: `virConnectOpenAuth`
+ *
+ * @example
+ * ```ts
+ * import type { Connection } from "@deno-libvirt/deno-libvirt";
+ * async function show(conn: Connection): Promise<void> {
+ *   console.log(await conn.getCapabilities());
+ * }
+ * void show;
+ * ```
  */
 export abstract class ConnectionCalls extends ConnectionHandCalls {
   /** @internal the call gate of the connection (Connection defines it) */

@@ -240,6 +240,15 @@ import type { Connection } from "../../connection.ts";
  * - `openConsole()`: `virDomainOpenConsole`
  * - `screenshot()`: `virDomainScreenshot`
  * - `setAutostart()`: `virDomainSetAutostart`
+ *
+ * @example
+ * ```ts
+ * import type { Domain } from "@deno-libvirt/deno-libvirt";
+ * async function show(domain: Domain): Promise<void> {
+ *   console.log(await domain.getAutostart());
+ * }
+ * void show;
+ * ```
  */
 export abstract class DomainCalls extends DomainHandCalls {
   /**

@@ -21,6 +21,15 @@ import type { DomainCheckpoint } from "../../objects/domain_checkpoint.ts";
  * `virDomainCheckpointPtr`, generated from libvirt's API description. Extended by DomainCheckpoint; not used directly.
  *
  * Handles are released with `virDomainCheckpointFree` (`free()`, or `using`; the connection releases what is left).
+ *
+ * @example
+ * ```ts
+ * import type { DomainCheckpoint } from "@deno-libvirt/deno-libvirt";
+ * async function show(domainCheckpoint: DomainCheckpoint): Promise<void> {
+ *   console.log(await domainCheckpoint.getName());
+ * }
+ * void show;
+ * ```
  */
 export abstract class DomainCheckpointCalls extends ObjectHandle {
   /**

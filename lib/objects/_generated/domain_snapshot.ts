@@ -25,6 +25,15 @@ import type { DomainSnapshot } from "../../snapshot.ts";
  * Calls kept as the hand-written members of DomainSnapshot (same one-call rule):
  * - `delete()`: `virDomainSnapshotDelete`
  * - `isCurrent()`: `virDomainSnapshotIsCurrent`
+ *
+ * @example
+ * ```ts
+ * import type { DomainSnapshot } from "@deno-libvirt/deno-libvirt";
+ * async function show(domainSnapshot: DomainSnapshot): Promise<void> {
+ *   console.log(await domainSnapshot.getName());
+ * }
+ * void show;
+ * ```
  */
 export abstract class DomainSnapshotCalls extends ObjectHandle {
   /**

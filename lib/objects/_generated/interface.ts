@@ -17,6 +17,15 @@ import {
  * `virInterfacePtr`, generated from libvirt's API description. Extended by Interface; not used directly.
  *
  * Handles are released with `virInterfaceFree` (`free()`, or `using`; the connection releases what is left).
+ *
+ * @example
+ * ```ts
+ * import type { Interface } from "@deno-libvirt/deno-libvirt";
+ * async function show(interface: Interface): Promise<void> {
+ *   console.log(await interface.getMacString());
+ * }
+ * void show;
+ * ```
  */
 export abstract class InterfaceCalls extends ObjectHandle {
   /**

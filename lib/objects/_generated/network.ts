@@ -26,6 +26,15 @@ import type { NetworkPort } from "../../objects/network_port.ts";
  * - `isActive()`: `virNetworkIsActive`
  * - `isPersistent()`: `virNetworkIsPersistent`
  * - `setAutostart()`: `virNetworkSetAutostart`
+ *
+ * @example
+ * ```ts
+ * import type { Network } from "@deno-libvirt/deno-libvirt";
+ * async function show(network: Network): Promise<void> {
+ *   console.log(await network.getAutostart());
+ * }
+ * void show;
+ * ```
  */
 export abstract class NetworkCalls extends ObjectHandle {
   /**

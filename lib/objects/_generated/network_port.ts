@@ -19,6 +19,15 @@ import {
  * `virNetworkPortPtr`, generated from libvirt's API description. Extended by NetworkPort; not used directly.
  *
  * Handles are released with `virNetworkPortFree` (`free()`, or `using`; the connection releases what is left).
+ *
+ * @example
+ * ```ts
+ * import type { NetworkPort } from "@deno-libvirt/deno-libvirt";
+ * async function show(networkPort: NetworkPort): Promise<void> {
+ *   console.log(await networkPort.getParameters());
+ * }
+ * void show;
+ * ```
  */
 export abstract class NetworkPortCalls extends ObjectHandle {
   /**

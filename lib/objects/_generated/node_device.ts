@@ -17,6 +17,15 @@ import {
  * `virNodeDevicePtr`, generated from libvirt's API description. Extended by NodeDevice; not used directly.
  *
  * Handles are released with `virNodeDeviceFree` (`free()`, or `using`; the connection releases what is left).
+ *
+ * @example
+ * ```ts
+ * import type { NodeDevice } from "@deno-libvirt/deno-libvirt";
+ * async function show(nodeDevice: NodeDevice): Promise<void> {
+ *   console.log(await nodeDevice.getAutostart());
+ * }
+ * void show;
+ * ```
  */
 export abstract class NodeDeviceCalls extends ObjectHandle {
   /**

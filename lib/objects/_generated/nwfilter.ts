@@ -12,6 +12,15 @@ import { type NwFilterGetXmlDescOptions } from "./options.ts";
  * `virNWFilterPtr`, generated from libvirt's API description. Extended by NWFilter; not used directly.
  *
  * Handles are released with `virNWFilterFree` (`free()`, or `using`; the connection releases what is left).
+ *
+ * @example
+ * ```ts
+ * import type { NWFilter } from "@deno-libvirt/deno-libvirt";
+ * async function show(nWFilter: NWFilter): Promise<void> {
+ *   console.log(await nWFilter.getName());
+ * }
+ * void show;
+ * ```
  */
 export abstract class NWFilterCalls extends ObjectHandle {
   /**

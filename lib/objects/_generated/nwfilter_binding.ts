@@ -12,6 +12,15 @@ import { type NwFilterBindingGetXmlDescOptions } from "./options.ts";
  * `virNWFilterBindingPtr`, generated from libvirt's API description. Extended by NWFilterBinding; not used directly.
  *
  * Handles are released with `virNWFilterBindingFree` (`free()`, or `using`; the connection releases what is left).
+ *
+ * @example
+ * ```ts
+ * import type { NWFilterBinding } from "@deno-libvirt/deno-libvirt";
+ * async function show(nWFilterBinding: NWFilterBinding): Promise<void> {
+ *   console.log(await nWFilterBinding.getFilterName());
+ * }
+ * void show;
+ * ```
  */
 export abstract class NWFilterBindingCalls extends ObjectHandle {
   /**

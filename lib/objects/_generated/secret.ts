@@ -12,6 +12,15 @@ import { type SecretGetXmlDescOptions, type SecretSetValueOptions } from "./opti
  * `virSecretPtr`, generated from libvirt's API description. Extended by Secret; not used directly.
  *
  * Handles are released with `virSecretFree` (`free()`, or `using`; the connection releases what is left).
+ *
+ * @example
+ * ```ts
+ * import type { Secret } from "@deno-libvirt/deno-libvirt";
+ * async function show(secret: Secret): Promise<void> {
+ *   console.log(await secret.getUsageId());
+ * }
+ * void show;
+ * ```
  */
 export abstract class SecretCalls extends ObjectHandle {
   /**

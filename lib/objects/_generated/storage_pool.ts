@@ -34,6 +34,15 @@ import type { StorageVolume } from "../../storage.ts";
  * - `isPersistent()`: `virStoragePoolIsPersistent`
  * - `refresh()`: `virStoragePoolRefresh`
  * - `setAutostart()`: `virStoragePoolSetAutostart`
+ *
+ * @example
+ * ```ts
+ * import type { StoragePool } from "@deno-libvirt/deno-libvirt";
+ * async function show(storagePool: StoragePool): Promise<void> {
+ *   console.log(await storagePool.getAutostart());
+ * }
+ * void show;
+ * ```
  */
 export abstract class StoragePoolCalls extends ObjectHandle {
   /**

@@ -29,6 +29,15 @@ import type { StoragePool } from "../../storage.ts";
  * - `delete()`: `virStorageVolDelete`
  * - `download()`: `virStorageVolDownload`
  * - `upload()`: `virStorageVolUpload`
+ *
+ * @example
+ * ```ts
+ * import type { StorageVolume } from "@deno-libvirt/deno-libvirt";
+ * async function show(storageVolume: StorageVolume): Promise<void> {
+ *   console.log(await storageVolume.getInfo());
+ * }
+ * void show;
+ * ```
  */
 export abstract class StorageVolumeCalls extends ObjectHandle {
   /**

@@ -83,7 +83,7 @@ function utf8Length(text: string, atLeast: number): number {
  *
  * @example
  * ```ts
- * import { parseRangeDescription } from "./parse.ts";
+ * import { parseRangeDescription } from "@deno-libvirt/deno-libvirt";
  * const text = `
  * name: big
  * hosts: [{ id: local, uri: "test:///default" }]
@@ -143,7 +143,7 @@ export function parseRangeDescription(text: string, options: string | ParseRange
  *
  * @example
  * ```ts
- * import { validateRange } from "./parse.ts";
+ * import { validateRange } from "@deno-libvirt/deno-libvirt";
  * const range = validateRange({
  *   name: "lab",
  *   hosts: [{ id: "h", uri: "test:///default" }],

@@ -261,6 +261,17 @@ export function quote(value: unknown, max: number = DEFAULT_LIMITS.maxQuotedLeng
  * A description that cannot be used. `issues` lists the problems found (at most `limits.maxIssues`),
  * each with its field and, when the description came from text, its line and column; `omitted` counts
  * the problems past that bound. Nothing has been created when this is thrown.
+ *
+ * @example
+ * ```ts
+ * import { parseRangeDescription, RangeDescriptionError } from "@deno-libvirt/deno-libvirt/range";
+ * try {
+ *   parseRangeDescription("name: demo\nhosts: []\n", "demo.yaml");
+ * } catch (e) {
+ *   if (!(e instanceof RangeDescriptionError)) throw e;
+ *   for (const issue of e.issues) console.log(`${issue.line}:${issue.column} ${issue.path}: ${issue.message}`);
+ * }
+ * ```
  */
 export class RangeDescriptionError extends Error {
   /** The problems found, in document order of discovery. */

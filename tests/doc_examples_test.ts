@@ -1,0 +1,85 @@
+// Every exported function and class of every entry point has an example, and the example imports the
+// package's public path (what a user writes), not a file inside lib/. `deno test --doc` (deno task test)
+// type-checks and runs the examples themselves; this test makes sure they exist and look like a user's.
+import assert from "node:assert/strict";
+import { DENO_CONFIG, DENO_LOCK, REPO_ROOT } from "./_helpers.ts";
+
+const ENTRY_POINTS = ["mod.ts", "lib/ip/mod.ts", "lib/range/mod.ts", "lib/events.ts", "lib/ffi/mod.ts"];
+
+/**
+ * Modules whose examples are still being rewritten, with the reason. Shrink it; never grow it.
+ * Each entry exempts the module's exports from the two rules below.
+ */
+const PENDING: Record<string, string> = {
+  "lib/connection.ts": "being moved onto the generated layer",
+  "lib/domain.ts": "being split into lib/domain/",
+  "lib/events.ts": "being moved onto the generated layer",
+  "lib/network.ts": "being moved onto the generated layer",
+  "lib/snapshot.ts": "being moved onto the generated layer",
+  "lib/stats.ts": "being moved onto the generated layer",
+  "lib/storage.ts": "being moved onto the generated layer",
+  "lib/stream.ts": "being moved onto the generated layer",
+  "lib/qemu.ts": "being moved onto the generated layer",
+  "lib/objects/connection_hand.ts": "being moved onto the generated layer",
+  "lib/objects/domain_hand.ts": "being moved onto the generated layer",
+  "lib/ip/discover.ts": "plausible-address work in progress",
+  "lib/ip/wait.ts": "console tails in timeouts in progress",
+  "lib/range/cyris.ts": "strict CyRIS import in progress",
+  "lib/range/status.ts": "Ansible inventory work in progress",
+};
+
+interface DocTag {
+  kind: string;
+  doc?: string;
+}
+interface DocDeclaration {
+  kind: string;
+  location: { filename: string };
+  jsDoc?: { tags?: DocTag[] };
+}
+interface DocSymbol {
+  name: string;
+  declarations: DocDeclaration[];
+}
+
+async function exportedSymbols(entry: string): Promise<DocSymbol[]> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["doc", "--json", `--config=${DENO_CONFIG}`, `--lock=${DENO_LOCK}`, "--frozen-lockfile", entry],
+    cwd: REPO_ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  const doc = JSON.parse(new TextDecoder().decode(output.stdout));
+  return (Object.values(doc.nodes)[0] as { symbols: DocSymbol[] }).symbols;
+}
+
+for (const entry of ENTRY_POINTS) {
+  Deno.test(`doc examples: every function and class of ${entry} has one, importing the public path`, async () => {
+    const missing: string[] = [];
+    const internal: string[] = [];
+    for (const symbol of await exportedSymbols(entry)) {
+      for (const d of symbol.declarations) {
+        if (d.kind !== "function" && d.kind !== "class") continue;
+        const file = d.location.filename.replace(`file://${REPO_ROOT}`, "");
+        if (file in PENDING) continue;
+        const examples = (d.jsDoc?.tags ?? []).filter((t) => t.kind === "example").map((t) => t.doc ?? "");
+        if (examples.length === 0) {
+          missing.push(`${symbol.name} (${file})`);
+          continue;
+        }
+        if (!examples.some((e) => /from "@deno-libvirt\/deno-libvirt(\/[a-z]+)?"/.test(e))) {
+          internal.push(`${symbol.name} (${file})`);
+        }
+      }
+    }
+    assert.deepEqual(missing, [], `exports without an @example:\n  ${missing.join("\n  ")}`);
+    assert.deepEqual(
+      internal,
+      [],
+      `examples that import an internal path instead of @deno-libvirt/deno-libvirt:\n  ${
+        internal.join("\n  ")
+      }`,
+    );
+  });
+}
