@@ -293,6 +293,18 @@ export {
 } from "./lib/qemu.ts";
 
 // ---------------------------------------------------------------------------------------------------
+// Live migration with job progress and abort (lib/migrate.ts): orchestration over migrateToUri3,
+// getJobStats and abortJob, the job watched through a second connection.
+export {
+  migrateDomain,
+  type MigrateOptions,
+  type MigrateResult,
+  MigrationError,
+  type MigrationProgress,
+  migrationProgress,
+} from "./lib/migrate.ts";
+
+// ---------------------------------------------------------------------------------------------------
 // Events (also `./events`): every domain event id and the network, storage pool, node device and
 // secret families, as typed async iterables; waits on lifecycle state.
 export * from "./lib/events.ts";

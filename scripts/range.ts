@@ -10,6 +10,7 @@
  *   deno run --allow-ffi --allow-read https://.../scripts/range.ts reset range.yaml
  *   deno run --allow-ffi --allow-read https://.../scripts/range.ts down range.yaml
  *   deno run --allow-ffi --allow-read https://.../scripts/range.ts console range.yaml web-1
+ *   deno run --allow-ffi --allow-read https://.../scripts/range.ts migrate range.yaml lab-web-1 --to h2
  *
  * `up` writes each guest's serial console to range-consoles/RANGE/GUEST.log (--console-dir DIR); it
  * needs --allow-write for that folder, and skips the capture (saying so) without it.
@@ -38,11 +39,15 @@ const resetRange = async (...a: Parameters<typeof import("../lib/range/snapshot.
   (await import("../lib/range/snapshot.ts")).resetRange(...a);
 const statusModule = () => import("../lib/range/status.ts");
 const playbookModule = () => import("../lib/range/playbook.ts");
+const migrateRangeGuest = async (
+  ...a: Parameters<typeof import("../lib/range/migrate.ts").migrateRangeGuest>
+) => (await import("../lib/range/migrate.ts")).migrateRangeGuest(...a);
 
 const usage = `usage: range.ts up|down|status|reset|snapshot|plan|inventory|graph|playbook FILE
                 [--json] [--format json|ini|yaml|mermaid|dot|svg] [--concurrency N] [--timeout SECONDS]
                 [--no-wait] [--snapshot [NAME]] [--name SNAPSHOT] [--console-dir DIR] [--no-consoles]
        range.ts console FILE GUEST [--force] [--until REGEX] [--linger MS]
+       range.ts migrate FILE GUEST --to HOST [--bandwidth MIB_S] [--migrate-uri URI] [--unsafe]
 
   up          create what is missing, start guests, wait for their addresses (--no-wait: do not)
               --snapshot: then take the reset snapshot of every guest
@@ -59,7 +64,10 @@ const usage = `usage: range.ts up|down|status|reset|snapshot|plan|inventory|grap
               session; piped stdin: detach after --linger MS (1000) of quiet once it ended, or once
               the output matches --until REGEX (exit 1 if not within --timeout)
   playbook    the guests' tasks as an Ansible playbook (what up applies through the guest agent)
-exit: 0 done, 1 failed part-way / conflicts / guests without address, 2 usage or description error`;
+  migrate     live-migrate a running guest to another host of the range (status follows it);
+              --unsafe: its disk is on storage both hosts see but libvirt cannot prove shared
+exit: 0 done, 1 failed part-way / conflicts / guests without address / migration failed (the guest
+      stays where it was), 2 usage or description error`;
 
 const commands = [
   "up",
@@ -72,6 +80,7 @@ const commands = [
   "graph",
   "console",
   "playbook",
+  "migrate",
 ];
 
 const cli: Cli = startCli({
@@ -92,6 +101,10 @@ const cli: Cli = startCli({
     force: { type: "boolean", default: false },
     until: { type: "string" },
     linger: { type: "string", default: "1000" },
+    to: { type: "string" },
+    bandwidth: { type: "string" },
+    "migrate-uri": { type: "string" },
+    unsafe: { type: "boolean", default: false },
   },
 });
 const { values, positionals } = cli;
@@ -103,8 +116,17 @@ if (!commands.includes(command)) {
 if (!file) fail("name the range description file");
 const consoleGuest = command === "console" ? positionals[2] : undefined;
 if (command === "console" && !consoleGuest) fail("name the guest whose console to attach to");
-if (positionals.length > (command === "console" ? 3 : 2)) {
-  fail(`unexpected ${JSON.stringify(positionals.at(-1))}`);
+const guestArg = command === "migrate" ? positionals[2] : undefined;
+if (command === "migrate") {
+  if (!guestArg) fail("migrate: name the guest (its domain name, e.g. lab-web-1)");
+  if (!values.to) fail("migrate: name the destination host: --to HOST (a host id of the description)");
+  if (values.bandwidth !== undefined && !/^\d+$/.test(values.bandwidth as string)) {
+    fail("--bandwidth must be a whole number of MiB/s");
+  }
+}
+const takesGuest = command === "console" || command === "migrate";
+if (positionals.length > (takesGuest ? 3 : 2)) {
+  fail(`unexpected ${JSON.stringify(positionals[takesGuest ? 3 : 2])}`);
 }
 const lingerMs = Number(values.linger);
 if (!Number.isInteger(lingerMs) || lingerMs < 0) fail("--linger must be a whole number of ms >= 0");
@@ -204,9 +226,22 @@ try {
       break;
     }
     case "up": {
+      // base images uploaded to hosts that lack them: a line a second per image and host
+      const lastShown = new Map<string, number>();
       const result = await upRange(range, registry, {
         ...hooks,
         ...wait,
+        onImageProgress: (p) => {
+          const key = `${p.image}\0${p.host}\0${p.stage}`;
+          const done = p.bytes >= p.totalBytes;
+          if (json || (!done && performance.now() - (lastShown.get(key) ?? -Infinity) < 1000)) return;
+          lastShown.set(key, performance.now());
+          console.error(
+            `image ${p.image} @${p.host}: ${p.stage === "upload" ? "uploaded" : "verified"} ${
+              (p.bytes / 1048576).toFixed(1)
+            } of ${(p.totalBytes / 1048576).toFixed(1)} MiB`,
+          );
+        },
         consoles: values["no-consoles"] ? false : {
           ...(values["console-dir"] ? { dir: values["console-dir"] as string } : {}),
         },
@@ -316,6 +351,41 @@ try {
       console.log(await rangePlaybook(range));
       break;
     }
+    case "migrate": {
+      let shown = 0;
+      // Ctrl-C aborts the migration job (the guest stays where it was) instead of leaving it running
+      const interrupt = new AbortController();
+      const onInterrupt = () =>
+        interrupt.abort(new Error("interrupted (SIGINT): the guest stays where it was"));
+      Deno.addSignalListener("SIGINT", onInterrupt);
+      const result = await migrateRangeGuest(range, registry, guestArg!, values.to as string, {
+        signal: interrupt.signal,
+        ...(values.bandwidth !== undefined ? { bandwidth: Number(values.bandwidth) } : {}),
+        ...(values["migrate-uri"] ? { migrateUri: values["migrate-uri"] as string } : {}),
+        unsafe: values.unsafe as boolean,
+        progressIntervalMs: 500,
+        onProgress: (p) => {
+          if (json || performance.now() - shown < 1000) return;
+          shown = performance.now();
+          const mib = (n: number) => (n / 1048576).toFixed(1);
+          console.error(
+            `[${(p.elapsedMs / 1000).toFixed(1)}s] migrate: ${mib(p.dataProcessed)} MiB sent, ${
+              mib(p.dataRemaining)
+            } MiB to go${p.memoryBps ? `, ${mib(p.memoryBps)} MiB/s` : ""}`,
+          );
+        },
+      });
+      Deno.removeSignalListener("SIGINT", onInterrupt);
+      output = result;
+      if (!json) {
+        console.log(
+          result.migrated
+            ? `${result.guest}: ${result.from} -> ${result.to} in ${(result.tookMs / 1000).toFixed(2)} s`
+            : `${result.guest}: on ${result.to} already`,
+        );
+      }
+      break;
+    }
     case "status":
     case "inventory": {
       const { ansibleIni, ansibleYaml, inventoryJson, rangeStatus } = await statusModule();
@@ -366,6 +436,11 @@ try {
   const e = error as RangeOperationError;
   if (e.name === "RangeOperationError") {
     if (json) console.log(JSON.stringify({ error: e.message, done: e.done, notDone: e.notDone }, null, 2));
+    else console.error(`range: ${e.message}`);
+    exit = 1;
+  } else if (e.name === "MigrationError" || (command === "migrate" && /^interrupted/.test(e.message))) {
+    // the operation failed, the guest runs on where it was: like a failed up, exit 1
+    if (json) console.log(JSON.stringify({ error: { name: e.name, message: e.message } }, null, 2));
     else console.error(`range: ${e.message}`);
     exit = 1;
   } else {

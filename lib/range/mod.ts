@@ -117,3 +117,18 @@ export {
   taskMarker,
 } from "./tasks.ts";
 export { type AnsiblePlay, rangePlaybook, rangePlaybookPlays } from "./playbook.ts";
+// Base images to every host during `up` (images.ts)
+export {
+  type BaseImageOptions,
+  type BaseImageOutcome,
+  type BaseImageProgress,
+  sha256File,
+} from "./images.ts";
+// Range guests on the move: live migration between a range's hosts (migrate.ts)
+export {
+  type GuestLocation,
+  locateGuest,
+  type MigrateGuestOptions,
+  type MigrateGuestResult,
+  migrateRangeGuest,
+} from "./migrate.ts";

@@ -287,7 +287,52 @@ export async function surveyAndPlan(
     return planHost(range, host.id, host.uri, survey);
   }));
   const items = perHost.flat();
+  if (range.description.hosts.length > 1) await migratedGuests(range, registry, surveys, items);
   return { surveys, plan: planOf(range, items) };
+}
+
+/**
+ * A guest to create on its host that runs, tagged with this range, on another of the range's hosts
+ * was migrated there (lib/range/migrate.ts): creating it again would make a second copy of it, so it
+ * is a conflict. Hosts without guests of their own are surveyed only for their domains.
+ */
+async function migratedGuests(
+  range: Range,
+  registry: PoolRegistry,
+  surveys: Map<string, HostSurvey>,
+  items: PlanItem[],
+): Promise<void> {
+  const creates = items.filter((i) => i.kind === "domain" && i.action === "create");
+  if (creates.length === 0) return;
+  const elsewhere = new Map<string, Map<string, string | undefined>>();
+  for (const [id, survey] of surveys) elsewhere.set(id, survey.domains);
+  await Promise.all(
+    range.description.hosts.filter((h) => !surveys.has(h.id)).map(async (host) => {
+      const domains = await registry.get(host.uri).use(async (c) => {
+        const found = new Map<string, string | undefined>();
+        const listed = await listAllDomains(c);
+        try {
+          for (const d of listed) {
+            if (d.name.startsWith(`${range.name}-`)) found.set(d.name, await domainRange(d));
+          }
+        } finally {
+          for (const d of listed) d.free();
+        }
+        return found;
+      }, { idempotent: true });
+      elsewhere.set(host.id, domains);
+    }),
+  );
+  for (const item of creates) {
+    for (const [id, domains] of elsewhere) {
+      if (id === item.host || domains.get(item.name) !== range.name) continue;
+      item.action = "conflict";
+      item.reason =
+        `it runs on ${id} (migrated there): migrate it back ("range.ts migrate FILE ${item.name} ` +
+        `--to ${item.host}") or change its host in the description`;
+      break;
+    }
+  }
 }
 
 function planOf(range: Range, items: PlanItem[]): RangePlan {

@@ -18,7 +18,7 @@ import { lookupDomain } from "../domain.ts";
 import { isNotFound } from "../errors.ts";
 import { discover } from "../ip/discover.ts";
 import type { PoolRegistry } from "../pool.ts";
-import { asError, settleAll, verifiedRange } from "./_libvirt.ts";
+import { asError, domainRange, settleAll, verifiedRange } from "./_libvirt.ts";
 import type { Range } from "./description.ts";
 
 /** One NIC of a guest in the status. */
@@ -52,7 +52,10 @@ export interface GuestStatus {
   groups?: string[];
   /** Which copy of the guest kind, from 1. */
   index: number;
-  /** The id of the host it runs on. */
+  /**
+   * The id of the host it is on: where it was found (a migrated guest is found on the range's other
+   * hosts), or its described host when absent.
+   */
   host: string;
   /** That host's libvirt URI. */
   uri: string;
@@ -138,11 +141,37 @@ export async function rangeStatus(
         addresses: [],
       })),
     };
+    // its described host first; when it is not there, the range's other hosts (it may have been
+    // migrated: lib/range/migrate.ts), where only a domain tagged with this range counts
+    const hosts = [
+      ...range.description.hosts.filter((h) => h.id === g.hostId),
+      ...range.description.hosts.filter((h) => h.id !== g.hostId),
+    ];
     try {
-      await registry.get(g.uri).use(async (conn) => {
-        using domain = await lookupDomain(conn, g.name);
+      for (const host of hosts) {
+        const found = await readOn(host.id, host.uri);
+        if (found) break;
+      }
+    } catch (error) {
+      entry.error = asError(error).message;
+    }
+    return entry;
+
+    async function readOn(hostId: string, uri: string): Promise<boolean> {
+      return await registry.get(uri).use(async (conn) => {
+        let domain;
+        try {
+          domain = await lookupDomain(conn, g.name);
+        } catch (error) {
+          if (isNotFound(error)) return false;
+          throw error;
+        }
+        using _ = domain;
+        if (hostId !== g.hostId && (await domainRange(domain)) !== range.name) return false;
+        entry.host = hostId;
+        entry.uri = uri;
         entry.state = (await domain.state()).state;
-        if (options.addresses === false || entry.state !== "running") return;
+        if (options.addresses === false || entry.state !== "running") return true;
         const found = await discover(domain, { family: "ipv4" });
         for (const nic of entry.nics) {
           const seen = found.nics.find((n) => n.nic.mac === nic.mac);
@@ -158,11 +187,9 @@ export async function rangeStatus(
           entry.address = found.best.address;
           entry.confidence = found.best.confidence;
         }
+        return true;
       }, { idempotent: true });
-    } catch (error) {
-      if (!isNotFound(error)) entry.error = asError(error).message;
     }
-    return entry;
   });
   const guests = results.map((r) => (r as PromiseFulfilledResult<GuestStatus>).value);
   return {

@@ -11,6 +11,7 @@ export type RangePhase =
   | "record"
   | "network"
   | "pool"
+  | "image"
   | "volume"
   | "domain"
   | "address"

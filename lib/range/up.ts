@@ -53,6 +53,7 @@ import {
   volumeXml,
 } from "./_libvirt.ts";
 import type { ExpandedGuest, Range } from "./description.ts";
+import { type BaseImageOptions, type BaseImageOutcome, provideBaseImages } from "./images.ts";
 import { type RangePlan, surveyAndPlan } from "./plan.ts";
 import { applyRangeTasks, type GuestTaskOptions, type GuestTaskReport } from "./tasks.ts";
 import type { RangeHooks, RangePhase } from "./types.ts";
@@ -60,7 +61,7 @@ import { Steps } from "./_steps.ts";
 import { type GuestConsole, type RangeConsoleOptions, RangeConsoles } from "./consoles.ts";
 
 /** Options for {@link upRange}. */
-export interface UpOptions extends RangeHooks, GuestTaskOptions {
+export interface UpOptions extends RangeHooks, GuestTaskOptions, BaseImageOptions {
   /** Run the guests' `tasks` (lib/range/tasks.ts) once they run. Default true. */
   tasks?: boolean;
   /** Wait until every guest has an address. Default true. */
@@ -120,6 +121,8 @@ export interface UpResult {
   started: string[];
   /** The guests' addresses (empty with `waitForAddresses: false`). */
   addresses: GuestAddress[];
+  /** Each base image on each host that runs guests of it: present, uploaded, replaced, unchecked. */
+  images: BaseImageOutcome[];
   /** Time per phase, ms. */
   timingsMs: Partial<Record<RangePhase, number>>;
   /** Time of the whole operation, ms. */
@@ -349,6 +352,28 @@ async function bringUp(
     await saveChanged();
   }
 
+  // base images: uploaded (and verified) to the hosts whose pools lack them, before the overlays
+  // that back onto them (lib/range/images.ts)
+  const ledgerOf = (hostId: string) => {
+    let ledger = ledgers.get(hostId);
+    if (!ledger) ledgers.set(hostId, ledger = new Ledger(range.name, hostId, surveys.get(hostId)?.record));
+    return ledger;
+  };
+  const images = await provideBaseImages({
+    range,
+    pool,
+    ledger: ledgerOf,
+    save,
+    phase: (...args) => steps.phase(...args),
+    act: (...args) => steps.act(...args),
+    steps,
+    limit,
+    signal: options.signal,
+    options,
+    created,
+    kept,
+  });
+
   // volumes: one per guest. Leases are held for the phase (lanes), so the storage pool is looked up
   // once per connection, not once per volume.
   const paths = new Map<string, string>();
@@ -473,6 +498,7 @@ async function bringUp(
     kept,
     started,
     addresses,
+    images,
     timingsMs: steps.timings,
     tookMs: Math.round(performance.now() - steps.started),
     tasks,

@@ -69,7 +69,7 @@ export function checkStorage(c: Checker, root: Obj, name: string | undefined): R
 export function checkBaseImages(c: Checker, root: Obj): Map<string, BaseImageSpec> {
   const images = new Map<string, BaseImageSpec>();
   c.list(root.baseImages, ["baseImages"], false).forEach((b, i) => {
-    const o = c.object(b, ["baseImages", i], ["id", "path", "format"], ["id", "path"]);
+    const o = c.object(b, ["baseImages", i], ["id", "path", "format", "source"], ["id", "path"]);
     if (!o) return;
     const id = c.name(o.id, ["baseImages", i, "id"], "base image id");
     const path = c.absolutePath(o.path, ["baseImages", i, "path"]);
@@ -81,9 +81,11 @@ export function checkBaseImages(c: Checker, root: Obj): Map<string, BaseImageSpe
         "raw",
       ] as const,
     );
+    const source = o.source === undefined ? undefined : c.absolutePath(o.source, ["baseImages", i, "source"]);
     if (id === undefined || path === undefined || format === undefined) return;
+    if (o.source !== undefined && source === undefined) return;
     if (images.has(id)) c.add(["baseImages", i, "id"], `duplicate base image id ${c.q(id)}`);
-    else images.set(id, { id, path, format });
+    else images.set(id, { id, path, format, ...(source === undefined ? {} : { source }) });
   });
   return images;
 }

@@ -50,6 +50,11 @@ export interface BaseImageSpec {
   path: string;
   /** "qcow2" (default) or "raw". */
   format?: string;
+  /**
+   * A copy of the image on the machine running `up`: a host whose pool lacks `path` gets it uploaded
+   * from here over the libvirt connection (lib/range/images.ts). Default: `path` itself, read locally.
+   */
+  source?: string;
 }
 
 /** Direct kernel boot. */

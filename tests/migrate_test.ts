@@ -1,0 +1,77 @@
+// migrateDomain on the in-process test driver, which has no migration: what does not need two real
+// hosts (option checks, a refused migration wrapped with the guest's state at the source, progress
+// decoding). Real migrations between the lab's two hosts: tests/integration/migrate_test.ts.
+import assert from "node:assert/strict";
+import {
+  Connection,
+  isNotSupported,
+  lookupDomain,
+  migrateDomain,
+  MigrationError,
+  migrationProgress,
+} from "../mod.ts";
+
+Deno.test("migrateDomain: bad options are refused before anything happens, naming the option", async () => {
+  await using conn = await Connection.open("test:///default");
+  using dom = await lookupDomain(conn, "test");
+  await assert.rejects(() => migrateDomain(dom, "test:///default", { bandwidth: -1 }), /options\.bandwidth/);
+  await assert.rejects(() => migrateDomain(dom, "test:///default", { bandwidth: 1.5 }), /options\.bandwidth/);
+  await assert.rejects(
+    () => migrateDomain(dom, "test:///default", { migrateUri: "10.0.0.2" }),
+    /options\.migrateUri/,
+  );
+  await assert.rejects(
+    () => migrateDomain(dom, "test:///default", { peerToPeer: false }),
+    /must be a Connection/,
+  );
+  await assert.rejects(
+    () => migrateDomain(dom, "test:///default", { progressIntervalMs: 1 }),
+    /options\.progressIntervalMs/,
+  );
+  const aborted = AbortSignal.abort(new Error("not now"));
+  await assert.rejects(() => migrateDomain(dom, "test:///default", { signal: aborted }), /not now/);
+  assert.equal((await dom.state()).state, "running");
+});
+
+Deno.test("migrateDomain: a migration the source refuses is a MigrationError with libvirt's error and the source state", async () => {
+  await using conn = await Connection.open("test:///default");
+  await using destination = await Connection.open("test:///default");
+  using dom = await lookupDomain(conn, "test");
+  for (const [to, options] of [["test:///default", {}], [destination, { peerToPeer: false }]] as const) {
+    const error = await migrateDomain(dom, to, options).then(() => undefined, (e) => e);
+    assert.ok(error instanceof MigrationError, String(error));
+    assert.ok(isNotSupported(error.cause), String(error.cause));
+    assert.equal(error.sourceState, "running");
+    assert.equal(error.aborted, false);
+    assert.equal(error.destination, "test:///default");
+    assert.match(
+      error.message,
+      /^Cannot migrate domain "test" to "test:\/\/\/default": .*it stays on the source \(running\)$/,
+    );
+  }
+  assert.equal((await dom.state()).state, "running");
+});
+
+Deno.test("migrationProgress: job statistics as plain numbers", () => {
+  const p = migrationProgress(2, {
+    data_processed: 10n,
+    data_remaining: 90n,
+    data_total: 100n,
+    memory_bps: 5n,
+    memory_iteration: 2n,
+    time_elapsed: 1234n,
+  });
+  assert.deepEqual({ ...p, stats: undefined }, {
+    type: "unbounded",
+    dataProcessed: 10,
+    dataRemaining: 90,
+    dataTotal: 100,
+    memoryBps: 5,
+    memoryIteration: 2,
+    elapsedMs: 1234,
+    stats: undefined,
+  });
+  assert.equal(migrationProgress(0, {}).type, "none");
+  assert.equal(migrationProgress(0, {}).dataTotal, 0);
+  assert.equal(migrationProgress(99, {}).type, "none");
+});
