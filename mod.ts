@@ -450,3 +450,22 @@ export {
   QemuMonitorEventStream,
   type QemuMonitorReply,
 } from "./lib/qemu.ts";
+
+// Exercise actions on guests' NICs (lib/domain_nic.ts): cable pulls, hot-plug and unplug.
+export {
+  type AttachedNic,
+  attachNic,
+  type AttachNicOptions,
+  type AttachNicSpec,
+  type DetachedNic,
+  detachNic,
+  type DetachNicOptions,
+  type DomainNic,
+  findNic,
+  type NicActionOptions,
+  type NicLinkResult,
+  nicXml,
+  parseNics,
+  setNicLink,
+  withLinkState,
+} from "./lib/domain_nic.ts";
