@@ -469,3 +469,5 @@ export {
   setNicLink,
   withLinkState,
 } from "./lib/domain_nic.ts";
+// Block job types (getBlockJobInfo's `info.type`).
+export { DomainBlockJobType } from "./lib/ffi/_generated/enums.ts";
