@@ -19,6 +19,7 @@ import {
   RangeDescriptionError,
   validateRange,
 } from "./description.ts";
+import { dhcpHostXml, rangeDhcpHosts } from "./network_live.ts";
 
 function ipText(value: bigint): string {
   return [24n, 16n, 8n, 0n].map((s) => String((value >> s) & 0xffn)).join(".");
@@ -55,24 +56,7 @@ export function networkXml(range: Range, spec: NetworkSpec, hostId: string): str
   xml += `<ip address='${gateway}' netmask='${mask}'>`;
   if (spec.dhcp) {
     xml += `<dhcp><range start='${escapeXml(spec.dhcp.start)}' end='${escapeXml(spec.dhcp.end)}'/>`;
-    const seen = new Set<string>();
-    const hosts = [
-      ...(spec.reservations ?? []),
-      ...range.guests.filter((g) => g.hostId === hostId).flatMap((g) =>
-        g.nics.filter((n) => n.network === spec.name && n.address).map((n) => ({
-          mac: n.mac,
-          address: n.address!,
-          name: g.name,
-        }))
-      ),
-    ];
-    for (const h of hosts) {
-      if (seen.has(h.mac)) continue;
-      seen.add(h.mac);
-      xml += `<host mac='${escapeXml(h.mac)}' ip='${escapeXml(h.address)}'${
-        h.name ? ` name='${escapeXml(h.name)}'` : ""
-      }/>`;
-    }
+    for (const h of rangeDhcpHosts(range, spec, hostId)) xml += dhcpHostXml(h);
     xml += "</dhcp>";
   }
   return xml + "</ip></network>";

@@ -54,6 +54,7 @@ import {
   volumeXml,
 } from "./_libvirt.ts";
 import type { ExpandedGuest, Range } from "./description.ts";
+import { rangeDhcpHosts, syncDhcpHosts } from "./network_live.ts";
 import { type RangePlan, surveyAndPlan } from "./plan.ts";
 import { type RangeHooks, RangeOperationError, type RangePhase, reporter } from "./types.ts";
 
@@ -237,6 +238,14 @@ export async function upRange(
         return "created";
       }
       using network = await lookupNetwork(conn, i.name);
+      // a guest (or reservation) added to the description: its DHCP entry goes into the network
+      // that exists, live, without restarting it (lib/range/network_live.ts)
+      if (spec.dhcp) {
+        const sync = await syncDhcpHosts(network, rangeDhcpHosts(range, spec, i.host));
+        for (const h of sync.added) {
+          created.push(`dhcp host ${h.mac} ${h.ip} on network ${JSON.stringify(i.name)} on ${i.host}`);
+        }
+      }
       if (!(await network.isActive())) await startNetwork(network);
       return "kept";
     });
