@@ -31,6 +31,7 @@ export type {
   DescriptionLimits,
   ExpandedGuest,
   ExpandedNic,
+  FirewallRuleSpec,
   GuestSpec,
   HostSpec,
   KernelSpec,

@@ -13,6 +13,7 @@ export type RangePhase =
   | "pool"
   | "volume"
   | "domain"
+  | "firewall"
   | "address"
   | "snapshot"
   | "revert"

@@ -54,6 +54,7 @@ import {
   volumeXml,
 } from "./_libvirt.ts";
 import type { ExpandedGuest, Range } from "./description.ts";
+import { firewallFilters } from "./firewall.ts";
 import { rangeDhcpHosts, syncDhcpHosts } from "./network_live.ts";
 import { type RangePlan, surveyAndPlan } from "./plan.ts";
 import { type RangeHooks, RangeOperationError, type RangePhase, reporter } from "./types.ts";
@@ -257,7 +258,7 @@ export async function upRange(
   const changed = new Set<string>(); // hosts whose record changed since it was last written
   const added = new Set<string>(); // entries this call added as intent (host + key)
   for (const i of creates) {
-    if (i.kind !== "pool" && i.kind !== "volume") continue;
+    if (i.kind !== "pool" && i.kind !== "volume" && i.kind !== "nwfilter") continue;
     let ledger = ledgers.get(i.host);
     if (!ledger) {
       ledger = new Ledger(range.name, i.host, surveys.get(i.host)?.record);
@@ -292,7 +293,12 @@ export async function upRange(
    * before. A failure to rewrite the record is added to the operation's errors, never masks the
    * create's own.
    */
-  const forget = async (kind: "pool" | "volume", name: string, hostId: string, held: Connection) => {
+  const forget = async (
+    kind: "pool" | "volume" | "nwfilter",
+    name: string,
+    hostId: string,
+    held: Connection,
+  ) => {
     if (!added.has(`${hostId}\0${kind}\0${name}`)) return;
     ledgers.get(hostId)!.delete(kind, name, kind === "volume" ? range.pool.name : undefined);
     await save(hostId, held).catch((error) => {
@@ -425,6 +431,32 @@ export async function upRange(
     }, limit);
   } finally {
     await lanes.end();
+    await saveChanged();
+  }
+
+  // firewall filters (lib/range/firewall.ts), before the domains whose NICs reference them; a kept one
+  // is defined again, so that a changed rule reaches the running guests (libvirt re-applies it)
+  const filterWork = plan.items.filter((i) => i.kind === "nwfilter");
+  try {
+    await steps.phase("firewall", filterWork, (i) => ({ target: i.name, host: i.host }), async (i) => {
+      const filter = firewallFilters(range, i.host).find((f) => f.name === i.name)!;
+      return await pool(i.host).use(async (conn) => {
+        await steps.act("firewall", i.name, i.host);
+        try {
+          (await conn.nwFilterDefineXml(filter.xml)).free();
+        } catch (error) {
+          if (i.action === "create") await forget("nwfilter", i.name, i.host, conn);
+          throw error;
+        }
+        if (i.action !== "create") return "kept";
+        steps.mark(stepName(i));
+        created.push(`nwfilter ${JSON.stringify(i.name)} on ${i.host}`);
+        ledgers.get(i.host)!.get("nwfilter", i.name)!.state = "created";
+        changed.add(i.host);
+        return "created";
+      });
+    }, limit);
+  } finally {
     await saveChanged();
   }
 
