@@ -141,12 +141,10 @@ Deno.test("blockCommit, blockPull, blockCopy, getBlockJobInfo, blockJobSetSpeed,
     await Deno.remove(copyPath).catch(() => {});
     await pool.refresh().catch(() => {});
     for (const v of [overlayName, baseName]) {
-      try {
-        using vol = await lookupVolume(pool, v);
-        await vol.delete();
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-      }
+      // a volume that is not there is fine; any other failure is reported, not thrown over the test's
+      await lookupVolume(pool, v).then((vol) => vol.delete().finally(() => vol.free())).catch((error) => {
+        if (!isNotFound(error)) console.error(`cannot remove volume ${v}: ${error}`);
+      });
     }
   }
 });
