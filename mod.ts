@@ -471,3 +471,22 @@ export {
 } from "./lib/domain_nic.ts";
 // Block job types (getBlockJobInfo's `info.type`).
 export { DomainBlockJobType } from "./lib/ffi/_generated/enums.ts";
+// Range firewalls (lib/range/firewall.ts) and live network changes (lib/range/network_live.ts).
+export type { FirewallRuleSpec } from "./lib/range/description.ts";
+export {
+  type FirewallFilter,
+  firewallFilterName,
+  firewallFilters,
+  firewallFilterXml,
+  withFirewall,
+} from "./lib/range/firewall.ts";
+export {
+  type DhcpChanges,
+  dhcpChanges,
+  type DhcpHost,
+  dhcpHostXml,
+  type DhcpSyncResult,
+  parseDhcpHosts,
+  rangeDhcpHosts,
+  syncDhcpHosts,
+} from "./lib/range/network_live.ts";

@@ -8,6 +8,7 @@
  *   deno run --allow-ffi --allow-read https://.../scripts/range.ts inventory range.yaml --format ini
  *   deno run --allow-ffi --allow-read https://.../scripts/range.ts reset range.yaml
  *   deno run --allow-ffi --allow-read https://.../scripts/range.ts down range.yaml
+ *   deno run --allow-ffi --allow-read https://.../scripts/range.ts nic range.yaml web-1 eth-net --cable down
  *
  * Exit codes: 0 done; 1 the operation failed part-way, a plan has conflicts, or guests lack an
  * address; 2 usage, description or connection error.
@@ -32,10 +33,13 @@ const snapshotRange = async (...a: Parameters<typeof import("../lib/range/snapsh
 const resetRange = async (...a: Parameters<typeof import("../lib/range/snapshot.ts").resetRange>) =>
   (await import("../lib/range/snapshot.ts")).resetRange(...a);
 const statusModule = () => import("../lib/range/status.ts");
+const nicModule = () => import("../lib/domain_nic.ts");
 
 const usage = `usage: range.ts up|down|status|reset|snapshot|plan|inventory FILE
                 [--json] [--format json|ini|yaml] [--concurrency N] [--timeout SECONDS]
                 [--no-wait] [--snapshot [NAME]] [--name SNAPSHOT]
+       range.ts nic FILE GUEST NIC --cable down|up | --unplug      (NIC: MAC, vnetN, alias or network)
+       range.ts nic FILE GUEST NETWORK --plug [--mac MAC]
 
   up          create what is missing, start guests, wait for their addresses (--no-wait: do not)
               --snapshot: then take the reset snapshot of every guest
@@ -45,9 +49,12 @@ const usage = `usage: range.ts up|down|status|reset|snapshot|plan|inventory FILE
   reset       revert every guest to the snapshot and wait for addresses
   plan        what up would create, keep, or cannot do (conflicts)
   inventory   the inventory: --format json (default), ini or yaml (Ansible)
+  nic         exercise actions on a running guest (GUEST: "web-1" or the domain name): pull a NIC's
+              cable (--cable down) or plug it back (--cable up), unplug it (--unplug), hot-plug a
+              new NIC on NETWORK (--plug)
 exit: 0 done, 1 failed part-way / conflicts / guests without address, 2 usage or description error`;
 
-const commands = ["up", "down", "status", "reset", "snapshot", "plan", "inventory"];
+const commands = ["up", "down", "status", "reset", "snapshot", "plan", "inventory", "nic"];
 
 function fail(message: string): never {
   console.error(`range: ${message}\n\n${usage}`);
@@ -67,6 +74,10 @@ try {
       "no-wait": { type: "boolean", default: false },
       snapshot: { type: "boolean", default: false },
       name: { type: "string" },
+      cable: { type: "string" },
+      unplug: { type: "boolean", default: false },
+      plug: { type: "boolean", default: false },
+      mac: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   }));
@@ -82,7 +93,17 @@ if (!commands.includes(command)) {
   fail(command ? `unknown command ${JSON.stringify(command)}` : "name a command");
 }
 if (!file) fail("name the range description file");
-if (positionals.length > 2) fail(`unexpected ${JSON.stringify(positionals[2])}`);
+const maxPositionals = command === "nic" ? 4 : 2;
+if (positionals.length > maxPositionals) fail(`unexpected ${JSON.stringify(positionals[maxPositionals])}`);
+if (command === "nic") {
+  if (positionals.length < 4) fail("nic needs GUEST and NIC (or NETWORK with --plug)");
+  const actions = [values.cable !== undefined, values.unplug, values.plug].filter(Boolean).length;
+  if (actions !== 1) fail("nic needs exactly one of --cable down|up, --unplug, --plug");
+  if (values.cable !== undefined && values.cable !== "down" && values.cable !== "up") {
+    fail(`--cable must be down or up, got ${JSON.stringify(values.cable)}`);
+  }
+  if (values.mac !== undefined && !values.plug) fail("--mac goes with --plug");
+}
 const concurrency = Number(values.concurrency);
 if (!Number.isInteger(concurrency) || concurrency < 1) fail("--concurrency must be a whole number >= 1");
 const timeoutSeconds = Number(values.timeout);
@@ -217,6 +238,42 @@ try {
             (result.tookMs / 1000).toFixed(2)
           } s`,
         );
+      }
+      break;
+    }
+    case "nic": {
+      const [, , guestRef, nicRef] = positionals;
+      const guest = range.guests.find((g) => g.name === guestRef || g.name === `${range.name}-${guestRef}`);
+      if (!guest) {
+        throw new Error(
+          `Cannot find guest ${JSON.stringify(guestRef)} in range ${range.name}: its guests are ${
+            range.guests.slice(0, 8).map((g) => g.name.slice(range.name.length + 1)).join(", ")
+          }${range.guests.length > 8 ? ", ..." : ""}`,
+        );
+      }
+      const { attachNic, detachNic, setNicLink } = await nicModule();
+      const { lookupDomain } = await import("../lib/domain.ts");
+      output = await registry.get(guest.uri).use(async (conn) => {
+        using dom = await lookupDomain(conn, guest.name);
+        if (values.plug) {
+          return await attachNic(dom, {
+            network: nicRef,
+            ...(values.mac ? { mac: values.mac as string } : {}),
+          }, { timeoutMs: timeoutSeconds * 1000 });
+        }
+        if (values.unplug) return await detachNic(dom, nicRef, { timeoutMs: timeoutSeconds * 1000 });
+        return await setNicLink(dom, nicRef, values.cable as "up" | "down");
+      });
+      if (!json) {
+        const r = output as { mac: string; target?: string; state?: string; waitedMs?: number };
+        const what = values.plug
+          ? `plugged in NIC ${r.mac} on ${nicRef}${r.target ? ` (${r.target})` : ""}`
+          : values.unplug
+          ? `unplugged NIC ${r.mac} (released in ${r.waitedMs} ms)`
+          : `cable of NIC ${r.mac}${r.target ? ` (${r.target})` : ""} ${
+            r.state === "down" ? "pulled" : "plugged back"
+          }`;
+        console.log(`${guest.name}: ${what}`);
       }
       break;
     }

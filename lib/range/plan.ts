@@ -18,7 +18,7 @@
  * @module
  */
 import type { Connection } from "../connection.ts";
-import { isNotFound } from "../errors.ts";
+import { isNotFound, isNotSupported } from "../errors.ts";
 import { listAllDomains } from "../domain.ts";
 import { listAllNetworks } from "../network.ts";
 import type { PoolRegistry } from "../pool.ts";
@@ -121,7 +121,14 @@ export async function surveyHost(range: Range, connection: Connection): Promise<
     if (!isNotFound(error)) throw error;
   }
   if ((range.description.firewall ?? []).length > 0) {
-    const filters = await connection.listAllNwFilters();
+    const filters = await connection.listAllNwFilters().catch((error) => {
+      if (!isNotSupported(error)) throw error;
+      throw new Error(
+        `Cannot plan the firewall of range ${JSON.stringify(range.name)} on ${connection.uri}: ` +
+          `this libvirt driver has no network filters (remove the firewall section for this host)`,
+        { cause: error },
+      );
+    });
     survey.nwfilters = new Set(filters.map((f) => f.name));
     for (const f of filters) f.free();
   }

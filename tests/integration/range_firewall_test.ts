@@ -93,6 +93,34 @@ Deno.test("range firewall: from the attacker only port 80 of web answers; 8080 d
     const fromHost = await fetch(`http://${web}:8080/`, { signal: AbortSignal.timeout(10_000) });
     await fromHost.body?.cancel();
     assert.ok(fromHost.status > 0, "port 8080 listens");
+    // the CLI's exercise action on the same range: pull the attacker's cable, plug it back
+    const file = await Deno.makeTempFile({ prefix: "m2-exercise-fw-", suffix: ".json" });
+    try {
+      await Deno.writeTextFile(file, JSON.stringify(range.description));
+      for (const state of ["down", "up"]) {
+        const out = await new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "--allow-all",
+            "scripts/range.ts",
+            "nic",
+            file,
+            "attacker-1",
+            net,
+            "--cable",
+            state,
+            "--json",
+          ],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const text = new TextDecoder().decode(out.stdout);
+        assert.ok(out.success, new TextDecoder().decode(out.stderr));
+        assert.equal(JSON.parse(text).state, state);
+      }
+    } finally {
+      await Deno.remove(file);
+    }
     console.log(
       `attacker -> web:80 answered in ${probe.ms80} ms; web:8080 gave nothing (${probe.ms8080} ms, nc exit ${probe.p8080.exitCode}); ` +
         `host -> web:8080 HTTP ${fromHost.status}`,
