@@ -34,6 +34,8 @@
  *
  * @module
  */
+import type { Domain } from "../domain.ts";
+import { parseNics } from "../domain_nic.ts";
 import { parseCidr } from "../ip/addresses.ts";
 import { escapeXml } from "../xml.ts";
 import type { FirewallRuleSpec, Range } from "./description.ts";
@@ -205,4 +207,46 @@ export function withFirewall(range: Range, guestId: string, domainXml: string): 
   if (!(range.description.firewall ?? []).some((r) => r.to === guestId)) return domainXml;
   const ref = `<filterref filter='${escapeXml(firewallFilterName(range.name, guestId))}'/>`;
   return domainXml.replace(/<\/interface>/g, `${ref}</interface>`);
+}
+
+/**
+ * Gives the NICs of an existing guest of a protected kind the filter reference they lack (a guest
+ * defined before its kind had a rule): the NIC's own `<interface>` is updated with a `<filterref>`
+ * (virDomainUpdateDeviceFlags), live when the guest runs and in its persistent definition, and
+ * libvirt applies the filter at once. A NIC that references another filter is left alone.
+ *
+ * @param range the validated range
+ * @param guestId the guest's kind
+ * @param domain the guest's domain
+ * @returns the MACs of the NICs that got the reference (empty when none lacked it, or no rule
+ *   protects the kind)
+ * @throws {LibvirtError} when libvirt refuses the update
+ *
+ * @example
+ * ```ts ignore
+ * const fixed = await ensureFilterRefs(range, "web", dom);
+ * console.log(`${fixed.length} NIC(s) now filtered`);
+ * ```
+ */
+export async function ensureFilterRefs(range: Range, guestId: string, domain: Domain): Promise<string[]> {
+  if (!(range.description.firewall ?? []).some((r) => r.to === guestId)) return [];
+  const name = firewallFilterName(range.name, guestId);
+  const ref = `<filterref filter='${escapeXml(name)}'/>`;
+  const lacking = (xml: string) => parseNics(xml).filter((n) => !/<filterref\b/.test(n.xml));
+  const add = (element: string) => element.replace(/<\/interface>\s*$/, `${ref}</interface>`);
+  const fixed: string[] = [];
+  const running = await domain.isActive();
+  if (running) {
+    for (const nic of lacking(await domain.xmlDesc())) {
+      await domain.updateDeviceFlags(add(nic.xml), { live: true });
+      fixed.push(nic.mac);
+    }
+  }
+  if (await domain.isPersistent()) {
+    for (const nic of lacking(await domain.xmlDesc({ inactive: true }))) {
+      await domain.updateDeviceFlags(add(nic.xml), { config: true });
+      if (!fixed.includes(nic.mac)) fixed.push(nic.mac);
+    }
+  }
+  return fixed;
 }

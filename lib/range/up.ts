@@ -54,7 +54,7 @@ import {
   volumeXml,
 } from "./_libvirt.ts";
 import type { ExpandedGuest, Range } from "./description.ts";
-import { firewallFilters } from "./firewall.ts";
+import { ensureFilterRefs, firewallFilters } from "./firewall.ts";
 import { rangeDhcpHosts, syncDhcpHosts } from "./network_live.ts";
 import { type RangePlan, surveyAndPlan } from "./plan.ts";
 import { type RangeHooks, RangeOperationError, type RangePhase, reporter } from "./types.ts";
@@ -485,6 +485,12 @@ export async function upRange(
         const result = await startDomain(domain, { ifNeeded: true, states: false });
         if (result.changed) started.push(g.name);
         steps.mark(startStep);
+        // a kept guest of a kind a rule now protects: its NICs get the filter reference, live
+        if (status === "kept") {
+          for (const mac of await ensureFilterRefs(range, g.guestId, domain)) {
+            created.push(`filter reference on NIC ${mac} of domain ${JSON.stringify(g.name)} on ${g.hostId}`);
+          }
+        }
         // a first look at the lease while the handle is here: on a driver that answers at once (the
         // test driver, a guest that kept its lease) the address phase then needs no call for it
         if (wantAddresses) {
