@@ -304,6 +304,27 @@ export {
   migrationProgress,
 } from "./lib/migrate.ts";
 
+// Exercise actions on guests' NICs (lib/domain_nic.ts): cable pulls, hot-plug and unplug.
+export {
+  type AttachedNic,
+  attachNic,
+  type AttachNicOptions,
+  type AttachNicSpec,
+  type DetachedNic,
+  detachNic,
+  type DetachNicOptions,
+  type DomainNic,
+  findNic,
+  type NicActionOptions,
+  type NicLinkResult,
+  nicXml,
+  parseNics,
+  setNicLink,
+  withLinkState,
+} from "./lib/domain_nic.ts";
+// Block job types (getBlockJobInfo's `info.type`).
+export { DomainBlockJobType } from "./lib/ffi/_generated/enums.ts";
+
 // ---------------------------------------------------------------------------------------------------
 // Events (also `./events`): every domain event id and the network, storage pool, node device and
 // secret families, as typed async iterables; waits on lifecycle state.

@@ -11,6 +11,7 @@
  *   deno run --allow-ffi --allow-read https://.../scripts/range.ts down range.yaml
  *   deno run --allow-ffi --allow-read https://.../scripts/range.ts console range.yaml web-1
  *   deno run --allow-ffi --allow-read https://.../scripts/range.ts migrate range.yaml lab-web-1 --to h2
+ *   deno run --allow-ffi --allow-read https://.../scripts/range.ts nic range.yaml web-1 eth-net --cable down
  *
  * `up` writes each guest's serial console to range-consoles/RANGE/GUEST.log (--console-dir DIR); it
  * needs --allow-write for that folder, and skips the capture (saying so) without it.
@@ -39,6 +40,7 @@ const resetRange = async (...a: Parameters<typeof import("../lib/range/snapshot.
   (await import("../lib/range/snapshot.ts")).resetRange(...a);
 const statusModule = () => import("../lib/range/status.ts");
 const playbookModule = () => import("../lib/range/playbook.ts");
+const nicModule = () => import("../lib/domain_nic.ts");
 const migrateRangeGuest = async (
   ...a: Parameters<typeof import("../lib/range/migrate.ts").migrateRangeGuest>
 ) => (await import("../lib/range/migrate.ts")).migrateRangeGuest(...a);
@@ -48,6 +50,8 @@ const usage = `usage: range.ts up|down|status|reset|snapshot|plan|inventory|grap
                 [--no-wait] [--snapshot [NAME]] [--name SNAPSHOT] [--console-dir DIR] [--no-consoles]
        range.ts console FILE GUEST [--force] [--until REGEX] [--linger MS]
        range.ts migrate FILE GUEST --to HOST [--bandwidth MIB_S] [--migrate-uri URI] [--unsafe]
+       range.ts nic FILE GUEST NIC --cable down|up | --unplug      (NIC: MAC, vnetN, alias or network)
+       range.ts nic FILE GUEST NETWORK --plug [--mac MAC]
 
   up          create what is missing, start guests, wait for their addresses (--no-wait: do not)
               --snapshot: then take the reset snapshot of every guest
@@ -66,6 +70,9 @@ const usage = `usage: range.ts up|down|status|reset|snapshot|plan|inventory|grap
   playbook    the guests' tasks as an Ansible playbook (what up applies through the guest agent)
   migrate     live-migrate a running guest to another host of the range (status follows it);
               --unsafe: its disk is on storage both hosts see but libvirt cannot prove shared
+  nic         exercise actions on a running guest (GUEST: "web-1" or the domain name): pull a NIC's
+              cable (--cable down) or plug it back (--cable up), unplug it (--unplug), hot-plug a
+              new NIC on NETWORK (--plug)
 exit: 0 done, 1 failed part-way / conflicts / guests without address / migration failed (the guest
       stays where it was), 2 usage or description error`;
 
@@ -81,6 +88,7 @@ const commands = [
   "console",
   "playbook",
   "migrate",
+  "nic",
 ];
 
 const cli: Cli = startCli({
@@ -105,6 +113,10 @@ const cli: Cli = startCli({
     bandwidth: { type: "string" },
     "migrate-uri": { type: "string" },
     unsafe: { type: "boolean", default: false },
+    cable: { type: "string" },
+    unplug: { type: "boolean", default: false },
+    plug: { type: "boolean", default: false },
+    mac: { type: "string" },
   },
 });
 const { values, positionals } = cli;
@@ -124,9 +136,16 @@ if (command === "migrate") {
     fail("--bandwidth must be a whole number of MiB/s");
   }
 }
-const takesGuest = command === "console" || command === "migrate";
-if (positionals.length > (takesGuest ? 3 : 2)) {
-  fail(`unexpected ${JSON.stringify(positionals[takesGuest ? 3 : 2])}`);
+const maxPositionals = command === "nic" ? 4 : command === "console" || command === "migrate" ? 3 : 2;
+if (positionals.length > maxPositionals) fail(`unexpected ${JSON.stringify(positionals[maxPositionals])}`);
+if (command === "nic") {
+  if (positionals.length < 4) fail("nic needs GUEST and NIC (or NETWORK with --plug)");
+  const actions = [values.cable !== undefined, values.unplug, values.plug].filter(Boolean).length;
+  if (actions !== 1) fail("nic needs exactly one of --cable down|up, --unplug, --plug");
+  if (values.cable !== undefined && values.cable !== "down" && values.cable !== "up") {
+    fail(`--cable must be down or up, got ${JSON.stringify(values.cable)}`);
+  }
+  if (values.mac !== undefined && !values.plug) fail("--mac goes with --plug");
 }
 const lingerMs = Number(values.linger);
 if (!Number.isInteger(lingerMs) || lingerMs < 0) fail("--linger must be a whole number of ms >= 0");
@@ -383,6 +402,42 @@ try {
             ? `${result.guest}: ${result.from} -> ${result.to} in ${(result.tookMs / 1000).toFixed(2)} s`
             : `${result.guest}: on ${result.to} already`,
         );
+      }
+      break;
+    }
+    case "nic": {
+      const [, , guestRef, nicRef] = positionals;
+      const guest = range.guests.find((g) => g.name === guestRef || g.name === `${range.name}-${guestRef}`);
+      if (!guest) {
+        throw new Error(
+          `Cannot find guest ${JSON.stringify(guestRef)} in range ${range.name}: its guests are ${
+            range.guests.slice(0, 8).map((g) => g.name.slice(range.name.length + 1)).join(", ")
+          }${range.guests.length > 8 ? ", ..." : ""}`,
+        );
+      }
+      const { attachNic, detachNic, setNicLink } = await nicModule();
+      const { lookupDomain } = await import("../lib/domain.ts");
+      output = await registry.get(guest.uri).use(async (conn) => {
+        using dom = await lookupDomain(conn, guest.name);
+        if (values.plug) {
+          return await attachNic(dom, {
+            network: nicRef,
+            ...(values.mac ? { mac: values.mac as string } : {}),
+          }, { timeoutMs: timeoutSeconds * 1000 });
+        }
+        if (values.unplug) return await detachNic(dom, nicRef, { timeoutMs: timeoutSeconds * 1000 });
+        return await setNicLink(dom, nicRef, values.cable as "up" | "down");
+      });
+      if (!json) {
+        const r = output as { mac: string; target?: string; state?: string; waitedMs?: number };
+        const what = values.plug
+          ? `plugged in NIC ${r.mac} on ${nicRef}${r.target ? ` (${r.target})` : ""}`
+          : values.unplug
+          ? `unplugged NIC ${r.mac} (released in ${r.waitedMs} ms)`
+          : `cable of NIC ${r.mac}${r.target ? ` (${r.target})` : ""} ${
+            r.state === "down" ? "pulled" : "plugged back"
+          }`;
+        console.log(`${guest.name}: ${what}`);
       }
       break;
     }

@@ -19,6 +19,8 @@ import {
   RangeDescriptionError,
   validateRange,
 } from "./description.ts";
+import { withFirewall } from "./firewall.ts";
+import { dhcpHostXml, rangeDhcpHosts } from "./network_live.ts";
 
 function ipText(value: bigint): string {
   return [24n, 16n, 8n, 0n].map((s) => String((value >> s) & 0xffn)).join(".");
@@ -55,24 +57,7 @@ export function networkXml(range: Range, spec: NetworkSpec, hostId: string): str
   xml += `<ip address='${gateway}' netmask='${mask}'>`;
   if (spec.dhcp) {
     xml += `<dhcp><range start='${escapeXml(spec.dhcp.start)}' end='${escapeXml(spec.dhcp.end)}'/>`;
-    const seen = new Set<string>();
-    const hosts = [
-      ...(spec.reservations ?? []),
-      ...range.guests.filter((g) => g.hostId === hostId).flatMap((g) =>
-        g.nics.filter((n) => n.network === spec.name && n.address).map((n) => ({
-          mac: n.mac,
-          address: n.address!,
-          name: g.name,
-        }))
-      ),
-    ];
-    for (const h of hosts) {
-      if (seen.has(h.mac)) continue;
-      seen.add(h.mac);
-      xml += `<host mac='${escapeXml(h.mac)}' ip='${escapeXml(h.address)}'${
-        h.name ? ` name='${escapeXml(h.name)}'` : ""
-      }/>`;
-    }
+    for (const h of rangeDhcpHosts(range, spec, hostId)) xml += dhcpHostXml(h);
     xml += "</dhcp>";
   }
   return xml + "</ip></network>";
@@ -113,11 +98,11 @@ export function guestXml(range: Range, guest: ExpandedGuest, volumePath: string)
     onCrash: "destroy",
   });
   const planned = guest.nics.filter((n) => n.address);
-  if (planned.length === 0) return xml;
+  if (planned.length === 0) return withFirewall(range, guest.guestId, xml);
   const plan = `<ip:plan xmlns:ip='${PLAN_NAMESPACE}'>${
     planned.map((n) => `<ip:nic mac='${escapeXml(n.mac)}' address='${escapeXml(n.address!)}'/>`).join("")
   }</ip:plan>`;
-  return xml.replace("<metadata>", `<metadata>${plan}`);
+  return withFirewall(range, guest.guestId, xml.replace("<metadata>", `<metadata>${plan}`));
 }
 
 /**
@@ -280,9 +265,9 @@ export function recordNetworkName(range: string): string {
   return `${range}.ownership`;
 }
 
-/** One pool or volume in the ownership record. */
+/** One pool, volume or network filter (lib/range/firewall.ts) in the ownership record. */
 export interface OwnedEntry {
-  kind: "pool" | "volume";
+  kind: "pool" | "volume" | "nwfilter";
   name: string;
   /** For volumes: the pool they are in. */
   pool?: string;
@@ -305,7 +290,7 @@ export interface OwnershipRecord {
 
 /** Key of an entry: kind, pool and name. */
 export function entryKey(kind: OwnedEntry["kind"], name: string, pool?: string): string {
-  return kind === "pool" ? `pool\0${name}` : `volume\0${pool ?? ""}\0${name}`;
+  return kind === "volume" ? `volume\0${pool ?? ""}\0${name}` : `${kind}\0${name}`;
 }
 
 /** The XML of the record network: never started, no addresses, the record in its metadata. */
@@ -348,7 +333,7 @@ export function parseRecord(xml: string, range: string): OwnershipRecord | undef
       if (attribute(element, prefix ? `xmlns:${prefix}` : "xmlns") !== RECORD_NAMESPACE) continue;
       if (attribute(element, "version") !== "1" || attribute(element, "range") !== range) return undefined;
       const entries: OwnedEntry[] = [];
-      for (const kind of ["pool", "volume"] as const) {
+      for (const kind of ["pool", "volume", "nwfilter"] as const) {
         for (const item of asArray(element[prefix ? `${prefix}:${kind}` : kind])) {
           const name = attribute(item, "name");
           const state = attribute(item, "state");

@@ -34,6 +34,7 @@ export type {
   ExecuteProgramTask,
   ExpandedGuest,
   ExpandedNic,
+  FirewallRuleSpec,
   GuestSpec,
   GuestTask,
   HostSpec,

@@ -72,7 +72,7 @@ export interface DownResult {
 
 interface Found {
   host: string;
-  kind: "domain" | "volume" | "network" | "pool";
+  kind: "domain" | "volume" | "network" | "pool" | "nwfilter";
   name: string;
   /** For volumes and pools: their entry in the ownership record. */
   entry?: OwnedEntry;
@@ -324,6 +324,25 @@ export async function downRange(
       return "ok";
     }, limit);
     await lanes.end(); // the pool phase looks the pool up afresh, to remove it
+
+    // the firewall's network filters (lib/range/firewall.ts): no domain of the range uses them now
+    await steps.phase("firewall", of("nwfilter"), describe, async (f) => {
+      await steps.act("firewall", f.name, f.host);
+      const existed = await pool(f.host).use(async (conn) => {
+        try {
+          using filter = await conn.nwFilterLookupByName(f.name);
+          await filter.undefine();
+          return true;
+        } catch (error) {
+          if (isNotFound(error)) return false; // an intent up never carried out, or removed meanwhile
+          throw error;
+        }
+      });
+      if (existed) return done(f);
+      gone.add(f);
+      steps.mark(`remove ${label(f)}`);
+      return "ok";
+    }, limit);
 
     await steps.phase("network", of("network"), describe, async (f) => {
       await steps.act("network", f.name, f.host);

@@ -132,3 +132,22 @@ export {
   type MigrateGuestResult,
   migrateRangeGuest,
 } from "./migrate.ts";
+// Range firewalls (lib/range/firewall.ts) and live network changes (lib/range/network_live.ts).
+export type { FirewallRuleSpec } from "./description.ts";
+export {
+  type FirewallFilter,
+  firewallFilterName,
+  firewallFilters,
+  firewallFilterXml,
+  withFirewall,
+} from "./firewall.ts";
+export {
+  type DhcpChanges,
+  dhcpChanges,
+  type DhcpHost,
+  dhcpHostXml,
+  type DhcpSyncResult,
+  parseDhcpHosts,
+  rangeDhcpHosts,
+  syncDhcpHosts,
+} from "./network_live.ts";

@@ -18,7 +18,7 @@
  * @module
  */
 import type { Connection } from "../connection.ts";
-import { isNotFound } from "../errors.ts";
+import { isNotFound, isNotSupported } from "../errors.ts";
 import { listAllDomains } from "../domain.ts";
 import { listAllNetworks } from "../network.ts";
 import type { PoolRegistry } from "../pool.ts";
@@ -32,11 +32,12 @@ import {
   verifiedRange,
 } from "./_libvirt.ts";
 import type { Range } from "./description.ts";
+import { firewallFilters } from "./firewall.ts";
 
 /** One line of a plan. */
 export interface PlanItem {
   /** What kind of libvirt object the line is about. */
-  kind: "network" | "pool" | "volume" | "domain";
+  kind: "network" | "pool" | "volume" | "domain" | "nwfilter";
   /** The host id and its URI. */
   host: string;
   /** The libvirt URI of that host. */
@@ -77,6 +78,8 @@ export interface HostSurvey {
   record?: OwnershipRecord;
   /** True when a network has the record's name but is not this range's record. */
   recordNameTaken: boolean;
+  /** The names of the host's network filters (read only when the range has a firewall). */
+  nwfilters?: Set<string>;
 }
 
 /** @internal Reads what exists on a host: networks, pool, volumes, the range's domains. */
@@ -116,6 +119,18 @@ export async function surveyHost(range: Range, connection: Connection): Promise<
     }
   } catch (error) {
     if (!isNotFound(error)) throw error;
+  }
+  if ((range.description.firewall ?? []).length > 0) {
+    const filters = await connection.listAllNwFilters().catch((error) => {
+      if (!isNotSupported(error)) throw error;
+      throw new Error(
+        `Cannot plan the firewall of range ${JSON.stringify(range.name)} on ${connection.uri}: ` +
+          `this libvirt driver has no network filters (remove the firewall section for this host)`,
+        { cause: error },
+      );
+    });
+    survey.nwfilters = new Set(filters.map((f) => f.name));
+    for (const f of filters) f.free();
   }
   const domains = await listAllDomains(connection);
   try {
@@ -222,6 +237,21 @@ export function planHost(range: Range, hostId: string, uri: string, survey: Host
         entry
           ? "a volume of this name is one of the range's base images"
           : "a volume of this name exists that this range did not create (not in its ownership record)",
+      );
+    }
+  }
+  for (const filter of firewallFilters(range, hostId)) {
+    const recorded = survey.record?.entries.some((e) => e.kind === "nwfilter" && e.name === filter.name);
+    if (!survey.nwfilters?.has(filter.name)) {
+      item("nwfilter", filter.name, "create", `firewall of ${filter.guestId}`);
+    } else if (recorded) {
+      item("nwfilter", filter.name, "keep", "exists, in this range's ownership record (up redefines it)");
+    } else {
+      item(
+        "nwfilter",
+        filter.name,
+        "conflict",
+        "a network filter of this name exists that this range did not create (not in its ownership record)",
       );
     }
   }

@@ -14,6 +14,7 @@ export type RangePhase =
   | "image"
   | "volume"
   | "domain"
+  | "firewall"
   | "address"
   | "tasks"
   | "snapshot"

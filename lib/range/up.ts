@@ -54,6 +54,8 @@ import {
 } from "./_libvirt.ts";
 import type { ExpandedGuest, Range } from "./description.ts";
 import { type BaseImageOptions, type BaseImageOutcome, provideBaseImages } from "./images.ts";
+import { ensureFilterRefs, firewallFilters } from "./firewall.ts";
+import { rangeDhcpHosts, syncDhcpHosts } from "./network_live.ts";
 import { type RangePlan, surveyAndPlan } from "./plan.ts";
 import { applyRangeTasks, type GuestTaskOptions, type GuestTaskReport } from "./tasks.ts";
 import type { RangeHooks, RangePhase } from "./types.ts";
@@ -241,6 +243,14 @@ async function bringUp(
         return "created";
       }
       using network = await lookupNetwork(conn, i.name);
+      // a guest (or reservation) added to the description: its DHCP entry goes into the network
+      // that exists, live, without restarting it (lib/range/network_live.ts)
+      if (spec.dhcp) {
+        const sync = await syncDhcpHosts(network, rangeDhcpHosts(range, spec, i.host));
+        for (const h of sync.added) {
+          created.push(`dhcp host ${h.mac} ${h.ip} on network ${JSON.stringify(i.name)} on ${i.host}`);
+        }
+      }
       if (!(await network.isActive())) await startNetwork(network);
       return "kept";
     });
@@ -252,7 +262,7 @@ async function bringUp(
   const changed = new Set<string>(); // hosts whose record changed since it was last written
   const added = new Set<string>(); // entries this call added as intent (host + key)
   for (const i of creates) {
-    if (i.kind !== "pool" && i.kind !== "volume") continue;
+    if (i.kind !== "pool" && i.kind !== "volume" && i.kind !== "nwfilter") continue;
     let ledger = ledgers.get(i.host);
     if (!ledger) {
       ledger = new Ledger(range.name, i.host, surveys.get(i.host)?.record);
@@ -287,7 +297,12 @@ async function bringUp(
    * before. A failure to rewrite the record is added to the operation's errors, never masks the
    * create's own.
    */
-  const forget = async (kind: "pool" | "volume", name: string, hostId: string, held: Connection) => {
+  const forget = async (
+    kind: "pool" | "volume" | "nwfilter",
+    name: string,
+    hostId: string,
+    held: Connection,
+  ) => {
     if (!added.has(`${hostId}\0${kind}\0${name}`)) return;
     ledgers.get(hostId)!.delete(kind, name, kind === "volume" ? range.pool.name : undefined);
     await save(hostId, held).catch((error) => {
@@ -445,6 +460,32 @@ async function bringUp(
     await saveChanged();
   }
 
+  // firewall filters (lib/range/firewall.ts), before the domains whose NICs reference them; a kept one
+  // is defined again, so that a changed rule reaches the running guests (libvirt re-applies it)
+  const filterWork = plan.items.filter((i) => i.kind === "nwfilter");
+  try {
+    await steps.phase("firewall", filterWork, (i) => ({ target: i.name, host: i.host }), async (i) => {
+      const filter = firewallFilters(range, i.host).find((f) => f.name === i.name)!;
+      return await pool(i.host).use(async (conn) => {
+        await steps.act("firewall", i.name, i.host);
+        try {
+          (await conn.nwFilterDefineXml(filter.xml)).free();
+        } catch (error) {
+          if (i.action === "create") await forget("nwfilter", i.name, i.host, conn);
+          throw error;
+        }
+        if (i.action !== "create") return "kept";
+        steps.mark(stepName(i));
+        created.push(`nwfilter ${JSON.stringify(i.name)} on ${i.host}`);
+        ledgers.get(i.host)!.get("nwfilter", i.name)!.state = "created";
+        changed.add(i.host);
+        return "created";
+      });
+    }, limit);
+  } finally {
+    await saveChanged();
+  }
+
   // domains: define (unless kept) and start (unless running)
   const wantAddresses = options.waitForAddresses !== false;
   const firstLook = new Map<string, GuestAddress>();
@@ -474,6 +515,12 @@ async function bringUp(
           : await startDomain(domain, { ifNeeded: true, states: false });
         if (result.changed) started.push(g.name);
         steps.mark(startStep);
+        // a kept guest of a kind a rule now protects: its NICs get the filter reference, live
+        if (status === "kept") {
+          for (const mac of await ensureFilterRefs(range, g.guestId, domain)) {
+            created.push(`filter reference on NIC ${mac} of domain ${JSON.stringify(g.name)} on ${g.hostId}`);
+          }
+        }
         // a first look at the lease while the handle is here: on a driver that answers at once (the
         // test driver, a guest that kept its lease) the address phase then needs no call for it
         if (wantAddresses) {

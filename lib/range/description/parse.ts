@@ -8,6 +8,7 @@
 import { type Locate, parseYaml, YamlError } from "../_yaml.ts";
 import { Checker } from "./checker.ts";
 import { expand } from "./expand.ts";
+import { checkFirewall, checkFirewallAddresses } from "./firewall.ts";
 import { checkGuest, type GuestPlan } from "./guests.ts";
 import { checkNetworks } from "./networks.ts";
 import { checkBaseImages, checkHosts, checkRangeName, checkStorage } from "./top.ts";
@@ -165,6 +166,7 @@ export function validateRange(value: unknown, options: ValidateOptions = {}): Ra
     "baseImages",
     "guests",
     "snapshot",
+    "firewall",
   ], [
     "name",
     "hosts",
@@ -183,8 +185,10 @@ export function validateRange(value: unknown, options: ValidateOptions = {}): Ra
     const plan = checkGuest(c, g, i, { hosts, networks: nets.networks, images }, ids);
     if (plan) plans.push(plan);
   });
+  const firewall = checkFirewall(c, root, new Set(nets.networks.keys()), ids);
   if (c.failed || name === undefined) throw fail();
   const { guests, networksByHost } = expand(c, name, plans, hosts, nets);
+  checkFirewallAddresses(c, firewall, guests);
   if (c.failed) throw fail();
   const description: RangeDescription = {
     name,
@@ -194,6 +198,7 @@ export function validateRange(value: unknown, options: ValidateOptions = {}): Ra
     baseImages: [...images.values()],
     guests: root.guests as GuestSpec[],
     snapshot,
+    ...(firewall.length > 0 ? { firewall: firewall.map((r) => r.rule) } : {}),
   };
   return { description, name, guests, networksByHost, pool, snapshot, limits };
 }

@@ -186,6 +186,23 @@ export type GuestTask =
   | ExecuteProgramTask
   | InstallPackageTask;
 
+/**
+ * One firewall rule: what may reach the guests of kind `to` from a source. From that source only new
+ * connections to the `allow`ed services get through (replies to connections the guests opened always
+ * do); sources no rule names are not filtered. docs/range.md, "Firewall".
+ */
+export interface FirewallRuleSpec {
+  /**
+   * The source: a network of the description (its subnet), a guest kind (its instances' planned
+   * addresses), or "any". Written "network:NAME" or "guest:ID" when a name is both.
+   */
+  from: string;
+  /** The guest kind whose NICs get the filter. */
+  to: string;
+  /** Services allowed: "tcp/22", "udp/53", "tcp/8000-8100", "icmp", "all"; an empty list blocks all. */
+  allow: string[];
+}
+
 /** The whole description, as written. */
 export interface RangeDescription {
   /** 1-32 letters, digits, "_" or "-": it prefixes everything the range creates. */
@@ -202,6 +219,8 @@ export interface RangeDescription {
   guests: GuestSpec[];
   /** The snapshot `reset` reverts to, default "clean". */
   snapshot?: string;
+  /** Firewall rules between the range's networks and guests (nwfilter rules on the guests' NICs). */
+  firewall?: FirewallRuleSpec[];
 }
 
 /** One NIC of a concrete guest. */
