@@ -34,6 +34,9 @@
  * @module
  */
 import { XMLParser } from "../../_deps.ts";
+import { type TypedParamTypeName, typedParamTypeOf } from "./api_typed_params.ts";
+
+export { type TypedParamTypeName, typedParamTypeOf } from "./api_typed_params.ts";
 
 /** Where Debian's `libvirt-dev` installs the API description. */
 export const DEFAULT_API_DIR = "/usr/share/libvirt/api";
@@ -180,9 +183,6 @@ export interface ApiStruct {
   readonly opaque: boolean;
 }
 
-/** The value type a typed-parameter name carries (`virTypedParameterType` without the prefix). */
-export type TypedParamTypeName = "INT" | "UINT" | "LLONG" | "ULLONG" | "DOUBLE" | "BOOLEAN" | "STRING";
-
 /** A `<macro>`: a constant, a typed-parameter field name (`string`), or a function-like macro. */
 export interface ApiMacro {
   /** The C name, e.g. `"VIR_DOMAIN_BANDWIDTH_IN_AVERAGE"`. */
@@ -249,51 +249,6 @@ export function parseVersion(text: string | undefined): ApiVersion {
   }
   const [major, minor, micro] = [Number(match[1]), Number(match[2]), Number(match[3])];
   return { text, number: major * 1_000_000 + minor * 1_000 + micro };
-}
-
-const typedParamNames: Record<string, TypedParamTypeName> = {
-  INT: "INT",
-  UINT: "UINT",
-  LLONG: "LLONG",
-  ULLONG: "ULLONG",
-  DOUBLE: "DOUBLE",
-  BOOLEAN: "BOOLEAN",
-  STRING: "STRING",
-  int: "INT",
-  uint: "UINT",
-  "unsigned int": "UINT",
-  llong: "LLONG",
-  "long long": "LLONG",
-  ullong: "ULLONG",
-  "unsigned long long": "ULLONG",
-  double: "DOUBLE",
-  boolean: "BOOLEAN",
-  string: "STRING",
-};
-// "as VIR_TYPED_PARAM_ULLONG", "a base64-encoded VIR_TYPED_PARAM_STRING", "as VIR_TYPED_PARAMS_STRING"
-const explicitType = /\bVIR_TYPED_PARAMS?_(INT|UINT|LLONG|ULLONG|DOUBLE|BOOLEAN|STRING)\b/;
-// "as a uint", "as an llong", "with a type of ullong", "has type int", "as unsigned long long"
-const wordType =
-  /\b(?:as an?|as|type of|has type)\s+(unsigned long long|unsigned int|long long|ullong|llong|uint|int|double|boolean|string)\b/;
-
-/**
- * The typed-parameter value type a macro's documentation states, or undefined when it states none.
- *
- * @param info the macro's `<info>` text
- * @returns `"ULLONG"` for "..., as VIR_TYPED_PARAM_ULLONG." or "..., as a ullong."
- *
- * @example
- * ```ts
- * import { typedParamTypeOf } from "./api_model.ts";
- * console.log(typedParamTypeOf("the inbound average of NIC bandwidth, as a uint.")); // UINT
- * ```
- */
-export function typedParamTypeOf(info: string): TypedParamTypeName | undefined {
-  const text = info.replace(/\s+/g, " ");
-  const explicit = explicitType.exec(text);
-  if (explicit !== null) return typedParamNames[explicit[1]];
-  const word = wordType.exec(text);
-  return word === null ? undefined : typedParamNames[word[1]];
 }
 
 // deno-lint-ignore no-explicit-any
@@ -386,6 +341,78 @@ interface RawEnum {
   bitShift?: number;
 }
 
+/** An `<enum>` value, its value still raw (an alias resolves later). */
+function parseEnum(n: Node, api: ApiName): RawEnum {
+  const name = required(n, "name", "enum");
+  const shift = attr(n, "value_bitshift");
+  const value: RawEnum = {
+    name,
+    api,
+    rawValue: required(n, "value", `enum ${name}`),
+    type: required(n, "type", `enum ${name}`),
+    header: required(n, "file", `enum ${name}`),
+    version: parseVersion(attr(n, "version")),
+    info: (attr(n, "info") ?? "").replace(/\s+/g, " ").trim(),
+  };
+  if (shift !== undefined) value.bitShift = Number(shift);
+  return value;
+}
+
+/** A `<typedef>`. */
+function parseTypedef(n: Node, api: ApiName): ApiTypedef {
+  const name = required(n, "name", "typedef");
+  return {
+    name,
+    api,
+    header: required(n, "file", `typedef ${name}`),
+    type: required(n, "type", `typedef ${name}`),
+    version: parseVersion(attr(n, "version")),
+    info: text(n.info),
+  };
+}
+
+/** A `<struct>` (opaque when it lists no fields). */
+function parseStruct(n: Node, api: ApiName): ApiStruct {
+  const name = required(n, "name", "struct");
+  const fields = ((n.field ?? []) as Node[]).map(parseField);
+  return {
+    name,
+    api,
+    tag: required(n, "type", `struct ${name}`).replace(/^struct\s+/, ""),
+    header: required(n, "file", `struct ${name}`),
+    version: parseVersion(attr(n, "version")),
+    fields,
+    opaque: fields.length === 0,
+  };
+}
+
+/** A `<macro>`, with the typed-parameter type its doc states. */
+function parseMacro(n: Node, api: ApiName): ApiMacro {
+  const name = required(n, "name", "macro");
+  const info = text(n.info);
+  const macro: {
+    -readonly [K in keyof ApiMacro]: ApiMacro[K];
+  } = {
+    name,
+    api,
+    header: required(n, "file", `macro ${name}`),
+    version: parseVersion(attr(n, "version")),
+    info,
+  };
+  const string = attr(n, "string");
+  const raw = attr(n, "raw");
+  const params = attr(n, "params");
+  if (string !== undefined) {
+    macro.string = string;
+    const type = typedParamTypeOf(info);
+    if (type !== undefined) macro.typedParamType = type;
+    if (/\bmultiple field\b/.test(info)) macro.typedParamMultiple = true;
+  }
+  if (raw !== undefined) macro.raw = raw;
+  if (params !== undefined) macro.params = params.split(",").map((p) => p.trim());
+  return macro;
+}
+
 /**
  * Parses one API description's XML text into its parts (enum values unresolved: aliases may point
  * into the other description). Most callers want {@link buildApiModel} or {@link loadApiModel}.
@@ -407,70 +434,10 @@ function parseApiXml(xml: string, api: ApiName): {
   return {
     functions: list("function").map((n) => parseFunction(n, api, "function")),
     callbacks: list("functype").map((n) => parseFunction(n, api, "functype")),
-    enums: list("enum").map((n) => {
-      const name = required(n, "name", "enum");
-      const shift = attr(n, "value_bitshift");
-      const value: RawEnum = {
-        name,
-        api,
-        rawValue: required(n, "value", `enum ${name}`),
-        type: required(n, "type", `enum ${name}`),
-        header: required(n, "file", `enum ${name}`),
-        version: parseVersion(attr(n, "version")),
-        info: (attr(n, "info") ?? "").replace(/\s+/g, " ").trim(),
-      };
-      if (shift !== undefined) value.bitShift = Number(shift);
-      return value;
-    }),
-    typedefs: list("typedef").map((n) => {
-      const name = required(n, "name", "typedef");
-      return {
-        name,
-        api,
-        header: required(n, "file", `typedef ${name}`),
-        type: required(n, "type", `typedef ${name}`),
-        version: parseVersion(attr(n, "version")),
-        info: text(n.info),
-      };
-    }),
-    structs: list("struct").map((n) => {
-      const name = required(n, "name", "struct");
-      const fields = ((n.field ?? []) as Node[]).map(parseField);
-      return {
-        name,
-        api,
-        tag: required(n, "type", `struct ${name}`).replace(/^struct\s+/, ""),
-        header: required(n, "file", `struct ${name}`),
-        version: parseVersion(attr(n, "version")),
-        fields,
-        opaque: fields.length === 0,
-      };
-    }),
-    macros: list("macro").map((n) => {
-      const name = required(n, "name", "macro");
-      const info = text(n.info);
-      const macro: {
-        -readonly [K in keyof ApiMacro]: ApiMacro[K];
-      } = {
-        name,
-        api,
-        header: required(n, "file", `macro ${name}`),
-        version: parseVersion(attr(n, "version")),
-        info,
-      };
-      const string = attr(n, "string");
-      const raw = attr(n, "raw");
-      const params = attr(n, "params");
-      if (string !== undefined) {
-        macro.string = string;
-        const type = typedParamTypeOf(info);
-        if (type !== undefined) macro.typedParamType = type;
-        if (/\bmultiple field\b/.test(info)) macro.typedParamMultiple = true;
-      }
-      if (raw !== undefined) macro.raw = raw;
-      if (params !== undefined) macro.params = params.split(",").map((p) => p.trim());
-      return macro;
-    }),
+    enums: list("enum").map((n) => parseEnum(n, api)),
+    typedefs: list("typedef").map((n) => parseTypedef(n, api)),
+    structs: list("struct").map((n) => parseStruct(n, api)),
+    macros: list("macro").map((n) => parseMacro(n, api)),
   };
 }
 
