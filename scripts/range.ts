@@ -443,7 +443,8 @@ try {
     }
     case "status":
     case "inventory": {
-      const { ansibleIni, ansibleYaml, inventoryJson, rangeStatus } = await statusModule();
+      const { rangeStatus } = await statusModule();
+      const { ansibleIni, ansibleYaml, inventoryJson } = await import("../lib/range/inventory.ts");
       const status = await rangeStatus(range, registry, { concurrency });
       if (status.counts.withAddress < status.counts.described) exit = 1;
       // Ansible runs an inventory script with --list or --host NAME and wants JSON and exit 0

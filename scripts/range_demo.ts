@@ -14,7 +14,8 @@ import { PoolRegistry } from "../lib/pool.ts";
 import { parseRangeDescription } from "../lib/range/description.ts";
 import { downRange } from "../lib/range/down.ts";
 import { resetRange, snapshotRange } from "../lib/range/snapshot.ts";
-import { ansibleIni, rangeStatus } from "../lib/range/status.ts";
+import { ansibleIni } from "../lib/range/inventory.ts";
+import { rangeStatus } from "../lib/range/status.ts";
 import { upRange } from "../lib/range/up.ts";
 // A module import, not a file read: the demo must also work when run by URL, where there is no
 // examples/ directory beside the working directory (and no --allow-read for it).

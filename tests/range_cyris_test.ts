@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { cyrisToRange } from "../lib/range/cyris.ts";
 import { PoolRegistry } from "../mod.ts";
 import { parseRangeDescription, RangeDescriptionError } from "../lib/range/description.ts";
-import { ansibleIni, rangeStatus } from "../lib/range/status.ts";
+import { ansibleIni } from "../lib/range/inventory.ts";
+import { rangeStatus } from "../lib/range/status.ts";
 
 // after CyRIS's examples/full.yml (shortened): two base images with tasks, a firewall, two instances
 const FULL = `

@@ -47,10 +47,7 @@ export {
   snapshotRange,
 } from "./snapshot.ts";
 export {
-  ansibleIni,
-  ansibleYaml,
   type GuestStatus,
-  inventoryJson,
   type NicStatus,
   type RangeStatus,
   rangeStatus,
@@ -78,9 +75,12 @@ export {
 } from "./description.ts";
 // The inventory Ansible reads, and the range's picture (issue 14).
 export {
+  ansibleIni,
+  ansibleYaml,
   groupName,
   type InventoryGroup,
   inventoryHost,
+  inventoryJson,
   type InventoryOptions,
   type InventoryValue,
   type RangeInventory,

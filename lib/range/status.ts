@@ -205,15 +205,3 @@ export async function rangeStatus(
     tookMs: Math.round(performance.now() - t0),
   };
 }
-
-export {
-  ansibleIni,
-  ansibleYaml,
-  type InventoryGroup,
-  inventoryHost,
-  inventoryJson,
-  type InventoryOptions,
-  type InventoryValue,
-  type RangeInventory,
-  rangeInventory,
-} from "./inventory.ts";
