@@ -150,6 +150,45 @@ const ESC_OTHER = /\x1b[@-_]/g;
 // deno-lint-ignore no-control-regex
 const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]/g; // all but tab and newline
 
+/**
+ * Opens a log for appending. A symbolic link or anything but a regular file is refused: the guests'
+ * output (text a range's trainees control) would otherwise land wherever a link planted in a shared
+ * log folder points, in any file the capturing process may write; a FIFO would block the open. An
+ * existing log readable by others is made private (0600) before anything is added.
+ */
+async function openLog(path: string): Promise<Deno.FsFile> {
+  const refuse = (info: Deno.FileInfo) => {
+    if (info.isSymlink) {
+      throw new Error(
+        `Cannot log to ${JSON.stringify(path)}: it is a symbolic link (a capture never writes through one: ` +
+          "remove it, or log to another folder)",
+      );
+    }
+    if (!info.isFile) {
+      throw new Error(`Cannot log to ${JSON.stringify(path)}: it is not a regular file`);
+    }
+  };
+  const before = await Deno.lstat(path).catch((error) => {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  });
+  if (before) refuse(before);
+  const file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
+  try {
+    const opened = await file.stat();
+    const now = await Deno.lstat(path);
+    refuse(now);
+    if (!opened.isFile || opened.ino !== now.ino || opened.dev !== now.dev) {
+      throw new Error(`Cannot log to ${JSON.stringify(path)}: it was replaced while being opened`);
+    }
+    if ((opened.mode ?? 0) & 0o077) await Deno.chmod(path, 0o600);
+    return file;
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+}
+
 /** A log file that never grows past maxBytes: a write that would rotates it first. */
 class RotatingLog {
   #file: Deno.FsFile | undefined;
@@ -159,7 +198,7 @@ class RotatingLog {
   async open(): Promise<void> {
     const slash = this.path.lastIndexOf("/");
     if (slash > 0) await Deno.mkdir(this.path.slice(0, slash), { recursive: true, mode: 0o700 });
-    this.#file = await Deno.open(this.path, { append: true, create: true, mode: 0o600 });
+    this.#file = await openLog(this.path);
     this.#size = (await this.#file.stat()).size;
   }
 
@@ -185,7 +224,7 @@ class RotatingLog {
       }
       await Deno.rename(this.path, `${this.path}.1`);
     }
-    this.#file = await Deno.open(this.path, { append: true, create: true, mode: 0o600 });
+    this.#file = await openLog(this.path);
     this.#size = 0;
   }
 

@@ -478,3 +478,37 @@ Deno.test("RangeConsoles.start: without write permission for the folder the capt
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("captureStream: a log that is a symlink or no regular file is refused; an existing log becomes 0600", async () => {
+  // guests' output is the range's trainees' text: appended through a link planted in a shared log
+  // folder, it would land in any file the capturing process (often root) can write
+  const dir = await Deno.makeTempDir({ prefix: "dlv_console_" });
+  try {
+    const victim = `${dir}/victim`;
+    await Deno.writeTextFile(victim, "untouched\n");
+    await Deno.symlink(victim, `${dir}/g.log`);
+    const source = () => ({
+      readable: ReadableStream.from([encode("evil\n")]),
+      writable: new WritableStream(),
+    });
+    await assert.rejects(
+      () => captureStream(source(), { path: `${dir}/g.log` }),
+      /Cannot log to ".*g\.log": it is a symbolic link/,
+    );
+    assert.equal(await Deno.readTextFile(victim), "untouched\n");
+    await Deno.mkdir(`${dir}/d.log`);
+    await assert.rejects(
+      () => captureStream(source(), { path: `${dir}/d.log` }),
+      /Cannot log to ".*d\.log": it is not a regular file/,
+    );
+    // a log left readable by others (an older run, a copy) is made private before anything is added
+    await Deno.writeTextFile(`${dir}/old.log`, "before\n", { mode: 0o644 });
+    await Deno.chmod(`${dir}/old.log`, 0o644);
+    const capture = await captureStream(source(), { path: `${dir}/old.log` });
+    await capture.ended;
+    assert.equal((await Deno.stat(`${dir}/old.log`)).mode! & 0o777, 0o600);
+    assert.match(await Deno.readTextFile(`${dir}/old.log`), /^before\n[\s\S]*evil\n/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
