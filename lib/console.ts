@@ -222,7 +222,10 @@ class RotatingLog {
       for (let i = this.rotations - 1; i >= 1; i--) {
         await Deno.rename(`${this.path}.${i}`, `${this.path}.${i + 1}`).catch(() => {});
       }
-      await Deno.rename(this.path, `${this.path}.1`);
+      // a log removed meanwhile (someone cleared the folder) is simply started anew
+      await Deno.rename(this.path, `${this.path}.1`).catch((error) => {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      });
     }
     this.#file = await openLog(this.path);
     this.#size = 0;

@@ -512,3 +512,23 @@ Deno.test("captureStream: a log that is a symlink or no regular file is refused;
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("captureStream: a log removed while capturing is started anew at the next rotation, the capture goes on", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dlv_console_" });
+  try {
+    const path = `${dir}/g.log`;
+    const source = pushed();
+    const capture = await captureStream(source, { path, maxBytes: 4096, rotations: 1 });
+    source.controller.enqueue(encode("first\n"));
+    await capture.waitFor("first");
+    await Deno.remove(path); // someone clears the logs
+    source.controller.enqueue(encode(`${"x".repeat(5000)}\n`));
+    source.controller.enqueue(encode("after\n"));
+    await capture.waitFor("after");
+    source.controller.close();
+    assert.match(await capture.ended, /the console ended/);
+    assert.match(await Deno.readTextFile(path), /after\n/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
