@@ -360,7 +360,7 @@ export class ConsoleCapture {
     if (this.#state !== "capturing") {
       return Promise.reject(this.#endedBefore(regex));
     }
-    options.signal?.throwIfAborted();
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     return new Promise<RegExpMatchArray>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const finish = () => {

@@ -532,3 +532,13 @@ Deno.test("captureStream: a log removed while capturing is started anew at the n
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("ConsoleCapture.waitFor: an already aborted signal rejects the promise, it does not throw", async () => {
+  const source = pushed();
+  await using capture = await captureStream(source);
+  let waiting: Promise<RegExpMatchArray> | undefined;
+  assert.doesNotThrow(() => {
+    waiting = capture.waitFor("never", { signal: AbortSignal.abort(new Error("stopped before")) });
+  });
+  await assert.rejects(waiting!, /stopped before/);
+});
