@@ -407,3 +407,16 @@ Deno.test({
     );
   },
 });
+
+Deno.test("inventoryJson: a group named _meta cannot take the place of the host variables", async () => {
+  const status = trickyStatus();
+  status.guests[0].groups = ["_meta"];
+  const json = inventoryJson(status) as { _meta: { hostvars?: Record<string, unknown> } };
+  assert.ok(json._meta.hostvars?.["all-1st-1"], JSON.stringify(json._meta));
+  const inventory = rangeInventory(status);
+  assert.ok(!inventory.groups.some((g) => g.name === "_meta"), "no group _meta");
+  if (ANSIBLE) {
+    const listed = await readBack(status) as Record<string, { hosts?: string[] }>;
+    assert.deepEqual(listed._meta_?.hosts, ["all-1st-1"]);
+  }
+});

@@ -73,7 +73,8 @@ export interface InventoryOptions {
   groups?: Record<string, string[]>;
 }
 
-const RESERVED = new Set(["all", "ungrouped"]);
+// `_meta` is the dynamic-inventory JSON's key of the host variables: a group of that name would replace them
+const RESERVED = new Set(["all", "ungrouped", "_meta"]);
 
 /**
  * An Ansible group name for `text`: every character but letters, digits and "_" becomes "_", and a
