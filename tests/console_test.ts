@@ -542,3 +542,32 @@ Deno.test("ConsoleCapture.waitFor: an already aborted signal rejects the promise
   });
   await assert.rejects(waiting!, /stopped before/);
 });
+
+Deno.test("RangeConsoles.close: a start still in flight opens no connection afterwards (none is left open)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "dlv_console_" });
+  const range = testRange(`c${crypto.randomUUID().slice(0, 8)}`);
+  const opened: Connection[] = [];
+  try {
+    const consoles = new RangeConsoles(range, {
+      dir,
+      open: async (uri) => {
+        const conn = await Connection.open(uri);
+        opened.push(conn);
+        return conn;
+      },
+    });
+    await using conn = await Connection.open("test:///default");
+    using dom = await lookupDomain(conn, "test"); // runs already: attach, no pause
+    const guest = { ...range.guests[0], name: "test", type: "qemu" as const };
+    const starting = consoles.start(dom, guest); // its start call is in flight when close() runs
+    await consoles.close();
+    const result = await starting;
+    assert.equal(result.changed, false);
+    const open = opened.filter((c) => !c.closed);
+    for (const c of open) await c.close();
+    assert.equal(open.length, 0, "a connection opened after close() was left open");
+    assert.equal(consoles.summary()[0]?.status, "skipped");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
