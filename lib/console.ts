@@ -39,7 +39,8 @@ export interface ConsoleLogOptions {
 export interface CaptureStreamOptions extends ConsoleLogOptions {
   /**
    * The log file, appended to (created with mode 0600, its folder with 0700: consoles show what is
-   * typed, passwords included). Without it the capture keeps only the in-memory tail.
+   * typed, passwords included; an existing log readable by others is made 0600, and a symbolic link or
+   * anything but a regular file is refused). Without it the capture keeps only the in-memory tail.
    */
   path?: string;
   /** A line written to the log when the capture starts (after a timestamp), e.g. how it attached. */
@@ -526,6 +527,7 @@ function indent(text: string): string {
  * @returns the running capture (once its log is open); close it
  * @throws {RangeError} for bad bounds (naming the option)
  * @throws {Deno.errors.PermissionDenied} without write permission for the log
+ * @throws {Error} "Cannot log to ...: it is a symbolic link" (or not a regular file) for such a log path
  * @example
  * ```ts
  * import { captureStream } from "@deno-libvirt/deno-libvirt";
