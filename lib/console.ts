@@ -240,6 +240,7 @@ class RotatingLog {
 
 interface Waiter {
   pattern: RegExp;
+  /** The newest output as decoded, not cleaned yet: an escape sequence may still be incomplete. */
   window: string;
   resolve: (match: RegExpMatchArray) => void;
   reject: (error: unknown) => void;
@@ -277,6 +278,8 @@ export class ConsoleCapture {
   #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   #waiters: Waiter[] = [];
   readonly #decoder = new TextDecoder();
+  /** Decodes the output chunk by chunk for the waiters: a character may be split between two chunks. */
+  readonly #streamDecoder = new TextDecoder();
   readonly #ended: Promise<string>;
 
   /** @internal */
@@ -355,8 +358,8 @@ export class ConsoleCapture {
     const regex = typeof pattern === "string"
       ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
       : new RegExp(pattern.source, pattern.flags.replace("g", ""));
-    const window = cleanConsoleText(this.#decoder.decode(this.#tailBytesNow()));
-    const now = window.match(regex);
+    const raw = this.#decoder.decode(this.#tailBytesNow());
+    const now = cleanConsoleText(raw).match(regex);
     if (now) return Promise.resolve(now);
     if (this.#state !== "capturing") {
       return Promise.reject(this.#endedBefore(regex));
@@ -375,7 +378,7 @@ export class ConsoleCapture {
       };
       const waiter: Waiter = {
         pattern: regex,
-        window: window.slice(-4096),
+        window: raw.slice(-4096),
         resolve: (m) => {
           finish();
           resolve(m);
@@ -433,11 +436,12 @@ export class ConsoleCapture {
         this.#chunkBytes -= this.#chunks.shift()!.length;
       }
     }
-    if (this.#waiters.length === 0) return;
-    const text = cleanConsoleText(new TextDecoder().decode(chunk));
+    // decoded even without waiters, so that a waiter added later does not start mid-character
+    const text = this.#streamDecoder.decode(chunk, { stream: true });
     for (const w of [...this.#waiters]) {
+      // cleaned as a whole: an escape sequence split between chunks is removed once complete
       w.window = (w.window + text).slice(-(4096 + text.length));
-      const m = w.window.match(w.pattern);
+      const m = cleanConsoleText(w.window).match(w.pattern);
       if (m) w.resolve(m);
     }
   }

@@ -570,3 +570,18 @@ Deno.test("RangeConsoles.close: a start still in flight opens no connection afte
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("ConsoleCapture.waitFor: a character or escape sequence split between two chunks still matches", async () => {
+  const source = pushed();
+  await using capture = await captureStream(source);
+  const word = capture.waitFor("Grüße");
+  const bytes = encode("Grüße\n");
+  source.controller.enqueue(bytes.subarray(0, 3)); // "Gr" and the first byte of "ü"
+  source.controller.enqueue(bytes.subarray(3));
+  await word;
+  const coloured = capture.waitFor(/^ready$/m);
+  source.controller.enqueue(encode("\x1b[1"));
+  source.controller.enqueue(encode("mready\x1b[0m\n"));
+  await coloured;
+  assert.equal(capture.tail(), "Grüße\nready");
+});
