@@ -39,7 +39,8 @@ export interface ConsoleLogOptions {
 export interface CaptureStreamOptions extends ConsoleLogOptions {
   /**
    * The log file, appended to (created with mode 0600, its folder with 0700: consoles show what is
-   * typed, passwords included). Without it the capture keeps only the in-memory tail.
+   * typed, passwords included; an existing log readable by others is made 0600, and a symbolic link or
+   * anything but a regular file is refused). Without it the capture keeps only the in-memory tail.
    */
   path?: string;
   /** A line written to the log when the capture starts (after a timestamp), e.g. how it attached. */
@@ -150,6 +151,45 @@ const ESC_OTHER = /\x1b[@-_]/g;
 // deno-lint-ignore no-control-regex
 const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]/g; // all but tab and newline
 
+/**
+ * Opens a log for appending. A symbolic link or anything but a regular file is refused: the guests'
+ * output (text a range's trainees control) would otherwise land wherever a link planted in a shared
+ * log folder points, in any file the capturing process may write; a FIFO would block the open. An
+ * existing log readable by others is made private (0600) before anything is added.
+ */
+async function openLog(path: string): Promise<Deno.FsFile> {
+  const refuse = (info: Deno.FileInfo) => {
+    if (info.isSymlink) {
+      throw new Error(
+        `Cannot log to ${JSON.stringify(path)}: it is a symbolic link (a capture never writes through one: ` +
+          "remove it, or log to another folder)",
+      );
+    }
+    if (!info.isFile) {
+      throw new Error(`Cannot log to ${JSON.stringify(path)}: it is not a regular file`);
+    }
+  };
+  const before = await Deno.lstat(path).catch((error) => {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  });
+  if (before) refuse(before);
+  const file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
+  try {
+    const opened = await file.stat();
+    const now = await Deno.lstat(path);
+    refuse(now);
+    if (!opened.isFile || opened.ino !== now.ino || opened.dev !== now.dev) {
+      throw new Error(`Cannot log to ${JSON.stringify(path)}: it was replaced while being opened`);
+    }
+    if ((opened.mode ?? 0) & 0o077) await Deno.chmod(path, 0o600);
+    return file;
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+}
+
 /** A log file that never grows past maxBytes: a write that would rotates it first. */
 class RotatingLog {
   #file: Deno.FsFile | undefined;
@@ -159,7 +199,7 @@ class RotatingLog {
   async open(): Promise<void> {
     const slash = this.path.lastIndexOf("/");
     if (slash > 0) await Deno.mkdir(this.path.slice(0, slash), { recursive: true, mode: 0o700 });
-    this.#file = await Deno.open(this.path, { append: true, create: true, mode: 0o600 });
+    this.#file = await openLog(this.path);
     this.#size = (await this.#file.stat()).size;
   }
 
@@ -183,9 +223,12 @@ class RotatingLog {
       for (let i = this.rotations - 1; i >= 1; i--) {
         await Deno.rename(`${this.path}.${i}`, `${this.path}.${i + 1}`).catch(() => {});
       }
-      await Deno.rename(this.path, `${this.path}.1`);
+      // a log removed meanwhile (someone cleared the folder) is simply started anew
+      await Deno.rename(this.path, `${this.path}.1`).catch((error) => {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      });
     }
-    this.#file = await Deno.open(this.path, { append: true, create: true, mode: 0o600 });
+    this.#file = await openLog(this.path);
     this.#size = 0;
   }
 
@@ -197,6 +240,7 @@ class RotatingLog {
 
 interface Waiter {
   pattern: RegExp;
+  /** The newest output as decoded, not cleaned yet: an escape sequence may still be incomplete. */
   window: string;
   resolve: (match: RegExpMatchArray) => void;
   reject: (error: unknown) => void;
@@ -234,6 +278,8 @@ export class ConsoleCapture {
   #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   #waiters: Waiter[] = [];
   readonly #decoder = new TextDecoder();
+  /** Decodes the output chunk by chunk for the waiters: a character may be split between two chunks. */
+  readonly #streamDecoder = new TextDecoder();
   readonly #ended: Promise<string>;
 
   /** @internal */
@@ -312,13 +358,13 @@ export class ConsoleCapture {
     const regex = typeof pattern === "string"
       ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
       : new RegExp(pattern.source, pattern.flags.replace("g", ""));
-    const window = cleanConsoleText(this.#decoder.decode(this.#tailBytesNow()));
-    const now = window.match(regex);
+    const raw = this.#decoder.decode(this.#tailBytesNow());
+    const now = cleanConsoleText(raw).match(regex);
     if (now) return Promise.resolve(now);
     if (this.#state !== "capturing") {
       return Promise.reject(this.#endedBefore(regex));
     }
-    options.signal?.throwIfAborted();
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     return new Promise<RegExpMatchArray>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const finish = () => {
@@ -332,7 +378,7 @@ export class ConsoleCapture {
       };
       const waiter: Waiter = {
         pattern: regex,
-        window: window.slice(-4096),
+        window: raw.slice(-4096),
         resolve: (m) => {
           finish();
           resolve(m);
@@ -390,11 +436,12 @@ export class ConsoleCapture {
         this.#chunkBytes -= this.#chunks.shift()!.length;
       }
     }
-    if (this.#waiters.length === 0) return;
-    const text = cleanConsoleText(new TextDecoder().decode(chunk));
+    // decoded even without waiters, so that a waiter added later does not start mid-character
+    const text = this.#streamDecoder.decode(chunk, { stream: true });
     for (const w of [...this.#waiters]) {
+      // cleaned as a whole: an escape sequence split between chunks is removed once complete
       w.window = (w.window + text).slice(-(4096 + text.length));
-      const m = w.window.match(w.pattern);
+      const m = cleanConsoleText(w.window).match(w.pattern);
       if (m) w.resolve(m);
     }
   }
@@ -484,6 +531,7 @@ function indent(text: string): string {
  * @returns the running capture (once its log is open); close it
  * @throws {RangeError} for bad bounds (naming the option)
  * @throws {Deno.errors.PermissionDenied} without write permission for the log
+ * @throws {Error} "Cannot log to ...: it is a symbolic link" (or not a regular file) for such a log path
  * @example
  * ```ts
  * import { captureStream } from "@deno-libvirt/deno-libvirt";

@@ -2,7 +2,7 @@
  * `range.ts console FILE GUEST`: attach this terminal (or pipes) to a range guest's serial console.
  * On a terminal, stdin goes into raw mode (every key, Ctrl-C included, goes to the guest) and Ctrl-]
  * detaches; the terminal is restored on every way out (detach, the guest ending, an error, SIGTERM,
- * SIGHUP, Deno.exit). With piped stdin the input is sent as it comes, and the command detaches once
+ * SIGHUP, a SIGINT sent from outside, Deno.exit). With piped stdin the input is sent as it comes, and the command detaches once
  * the input ended and the console has been quiet for `--linger` ms, or, with `--until`, when the
  * output matches (exit 1 when it did not within `--timeout` seconds).
  *
@@ -90,10 +90,12 @@ export async function consoleCommand(
     const onSignal = (signal: Deno.Signal) => () => {
       restore();
       note(`\r\n[range console: ${signal}]\n`);
-      Deno.exit(signal === "SIGHUP" ? 129 : 143);
+      Deno.exit(signal === "SIGHUP" ? 129 : signal === "SIGINT" ? 130 : 143);
     };
+    // raw mode keeps Ctrl-C from making a SIGINT, but one sent from outside (kill -INT, a supervisor)
+    // would end the process with the terminal still raw
     const signals: [Deno.Signal, () => void][] = raw
-      ? [["SIGTERM", onSignal("SIGTERM")], ["SIGHUP", onSignal("SIGHUP")]]
+      ? [["SIGTERM", onSignal("SIGTERM")], ["SIGHUP", onSignal("SIGHUP")], ["SIGINT", onSignal("SIGINT")]]
       : [];
     let result: AttachResult;
     try {

@@ -454,3 +454,40 @@ Deno.test("subnetsOf: a network's <ip> elements as subnets, with host bits clear
   assert.deepEqual(subnetsOf(xml), ["10.66.1.0/24", "172.16.0.0/20", "fd00:66:0:1::/64", "10.8.8.0/24"]);
   assert.deepEqual(subnetsOf("<network><name>bare</name></network>"), []);
 });
+
+Deno.test("mergeSightings: an address that is not an IP literal is dropped as malformed, never the guest's address", () => {
+  // a guest's root can answer for qemu-ga: libvirt passes its "ip-address" strings on unchecked, and
+  // the best address becomes ansible_host, which Ansible templates on the controller
+  const hostile = [
+    "{{ lookup('pipe', 'id') }}",
+    "fd00::5%{{ lookup('pipe', 'id') }}",
+    "10.0.0.5 -oProxyCommand=id",
+    "10.0.0.256",
+    "",
+  ];
+  const agent: SourceReport = {
+    source: "agent",
+    status: "ok",
+    tookMs: 0.2,
+    sightings: [
+      ...hostile.map((address) => ({
+        source: "agent" as const,
+        mac: BRIDGED.mac,
+        address,
+        family: "ipv4" as const,
+      })),
+      // an IPv6 address the guest calls IPv4 would pass the IPv4 filter
+      { source: "agent", mac: BRIDGED.mac, address: "fd00::9", family: "ipv4" },
+      { source: "agent", mac: BRIDGED.mac, address: "192.168.1.50", family: "ipv4" },
+    ],
+  };
+  const merged = mergeSightings([BRIDGED], [agent], { family: "ipv4" });
+  assert.deepEqual(merged.nics[0].addresses.map((a) => a.address), ["192.168.1.50"]);
+  assert.deepEqual(
+    merged.ignored.map((i) => `${i.sighting.address}:${i.reason}`),
+    [...hostile, "fd00::9"].map((a) => `${a}:malformed`),
+  );
+  const none = mergeSightings([BRIDGED], [{ ...agent, sightings: agent.sightings.slice(0, 1) }]);
+  assert.equal(none.nics[0].addresses.length, 0);
+  assert.match(none.nics[0].why ?? "", /agent: only .* \(malformed\)/);
+});

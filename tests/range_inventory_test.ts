@@ -386,3 +386,37 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "ansibleIni: text with the line breaks Python also splits at (U+0085, U+2028, U+2029) stays on its line",
+  ignore: !ANSIBLE,
+  async fn() {
+    const status = trickyStatus();
+    const texts = ["a\u2028b", "c\u0085d", "e\u2029f", "tab\tand\nnewline", "é ünï 🦕 {{ x }}"];
+    status.guests = texts.map((text, i) => ({
+      ...status.guests[1],
+      name: `all-ungrouped-${i + 1}`,
+      index: i + 1,
+      error: text,
+    }));
+    for (const line of ansibleIni(status).split("\n")) assert.doesNotMatch(line, /[\u0085\u2028\u2029]/);
+    const listed = await readBack(status) as { _meta: { hostvars: Record<string, Record<string, unknown>> } };
+    texts.forEach((text, i) =>
+      assert.equal(listed._meta.hostvars[`all-ungrouped-${i + 1}`].status_error, text)
+    );
+  },
+});
+
+Deno.test("inventoryJson: a group named _meta cannot take the place of the host variables", async () => {
+  const status = trickyStatus();
+  status.guests[0].groups = ["_meta"];
+  const json = inventoryJson(status) as { _meta: { hostvars?: Record<string, unknown> } };
+  assert.ok(json._meta.hostvars?.["all-1st-1"], JSON.stringify(json._meta));
+  const inventory = rangeInventory(status);
+  assert.ok(!inventory.groups.some((g) => g.name === "_meta"), "no group _meta");
+  if (ANSIBLE) {
+    const listed = await readBack(status) as Record<string, { hosts?: string[] }>;
+    assert.deepEqual(listed._meta_?.hosts, ["all-1st-1"]);
+  }
+});

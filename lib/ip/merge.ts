@@ -1,6 +1,6 @@
 // Merging what the sources saw into addresses per NIC, with a confidence each, and saying why a NIC
 // has none. Pure: no I/O, no clock but the one passed in, so every case is table-testable.
-import { type Cidr, inCidr, parseCidr, unusable } from "./addresses.ts";
+import { type Cidr, familyOf, inCidr, parseCidr, toBigInt, unusable } from "./addresses.ts";
 import {
   type DiscoveredAddress,
   EVIDENCE,
@@ -77,6 +77,18 @@ function matchNic(sighting: Sighting, nics: Nic[]): Nic | undefined {
   return undefined;
 }
 
+/**
+ * True when a sighting's address is not an IP literal of the family it claims. The guest agent's
+ * strings reach us unchecked (a guest's root can answer for qemu-ga), and the best address becomes
+ * `ansible_host`, which Ansible templates: only hex digits, "." and ":" pass (a zone, `%eth0`, only
+ * belongs to a link-local address, which is dropped anyway).
+ */
+function malformed(sighting: Sighting): boolean {
+  const address = sighting.address;
+  return typeof address !== "string" || !/^[0-9A-Fa-f.:]{2,45}$/.test(address) ||
+    toBigInt(address) === undefined || familyOf(address) !== sighting.family;
+}
+
 /** Combines independent confidences: the chance that not all of them are wrong. */
 function combine(values: number[]): number {
   return 1 - values.reduce((rest, c) => rest * (1 - c), 1);
@@ -125,7 +137,8 @@ function originsOf(
 /**
  * Merges the sources' sightings into addresses per NIC.
  *
- * Rules: sightings are matched to NICs by MAC (case-insensitive), else by host device name; loopback,
+ * Rules: sightings are matched to NICs by MAC (case-insensitive), else by host device name; addresses
+ * that are not IP literals of their family ("malformed": a guest can report any text), loopback,
  * link-local, multicast and excluded addresses are dropped (and listed as ignored). Evidence from
  * independent origins combines; sources of one origin count once (the two DHCP sources; sources
  * `options.sharedOrigins` declares one answer, such as the test driver's lease, agent and arp; sources
@@ -161,6 +174,10 @@ export function mergeSightings(nics: Nic[], reports: SourceReport[], options: Me
       const bad = unusable(sighting.address);
       if (bad) {
         ignored.push({ sighting, reason: bad });
+        continue;
+      }
+      if (malformed(sighting)) {
+        ignored.push({ sighting, reason: "malformed" });
         continue;
       }
       if (options.exclude?.some((r) => inCidr(sighting.address, r))) {

@@ -176,7 +176,10 @@ export interface NicAddresses {
 export interface IgnoredSighting {
   /** The sighting dropped. */
   sighting: Sighting;
-  /** Why: an address no guest is reached by, an excluded range, a MAC the domain lacks, the wrong family. */
+  /**
+   * Why: an address no guest is reached by, an excluded range, a MAC the domain lacks, the wrong family,
+   * or text that is not an IP address of its family ("malformed").
+   */
   reason:
     | "loopback"
     | "link-local"
@@ -184,7 +187,8 @@ export interface IgnoredSighting {
     | "not-a-domain-nic"
     | "multicast"
     | "unspecified"
-    | "family";
+    | "family"
+    | "malformed";
 }
 
 /** What {@link discover} found. */

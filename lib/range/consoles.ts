@@ -255,6 +255,11 @@ export class RangeConsoles {
 
   async #capture(guest: ExpandedGuest, fromBoot: boolean): Promise<void> {
     const path = this.logPath(guest.name);
+    if (this.#closed) {
+      // closed while this guest was starting: a connection opened now would never be closed
+      this.#skip(guest, "the range's consoles were closed");
+      return;
+    }
     try {
       const conn = await this.#connection(guest);
       using dom = await lookupDomain(conn, guest.name);

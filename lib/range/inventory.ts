@@ -73,7 +73,8 @@ export interface InventoryOptions {
   groups?: Record<string, string[]>;
 }
 
-const RESERVED = new Set(["all", "ungrouped"]);
+// `_meta` is the dynamic-inventory JSON's key of the host variables: a group of that name would replace them
+const RESERVED = new Set(["all", "ungrouped", "_meta"]);
 
 /**
  * An Ansible group name for `text`: every character but letters, digits and "_" becomes "_", and a
@@ -217,7 +218,13 @@ export function inventoryJson(status: RangeStatus, options: InventoryOptions = {
 
 /** A value as a Python literal (what Ansible's INI parser evaluates). */
 function pythonLiteral(value: InventoryValue): string {
-  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "string") {
+    // Python splits an INI file's lines at U+0085, U+2028 and U+2029 too: escaped, like JSON's controls
+    return JSON.stringify(value).replace(
+      /[\u0085\u2028\u2029]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
+  }
   if (typeof value === "number") {
     return Number.isFinite(value) ? String(value) : JSON.stringify(String(value));
   }
