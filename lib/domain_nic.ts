@@ -212,9 +212,13 @@ export interface NicLinkResult {
  * @throws {Error} when the live definition does not show the new state afterwards
  *
  * @example
- * ```ts ignore
- * const r = await setNicLink(dom, "lab-lan", "down");
- * console.log(r.mac, r.previous, "->", r.state); // 52:54:00:.. up -> down
+ * ```ts
+ * import { type Domain, setNicLink } from "@deno-libvirt/deno-libvirt";
+ * async function pullCable(dom: Domain): Promise<void> {
+ *   const r = await setNicLink(dom, "lab-lan", "down");
+ *   console.log(r.mac, r.previous, "->", r.state); // 52:54:00:.. up -> down
+ * }
+ * void pullCable;
  * ```
  */
 export async function setNicLink(
@@ -349,9 +353,13 @@ async function watchLive<T>(
  * @throws {DOMException} "TimeoutError" when the NIC does not show up in time, or the signal's reason
  *
  * @example
- * ```ts ignore
- * const nic = await attachNic(dom, { network: "lab-dmz" });
- * console.log(nic.mac, nic.target); // 52:54:00:3f:1a:07 vnet9
+ * ```ts
+ * import { attachNic, type Domain } from "@deno-libvirt/deno-libvirt";
+ * async function plugIn(dom: Domain): Promise<void> {
+ *   const nic = await attachNic(dom, { network: "lab-dmz" });
+ *   console.log(nic.mac, nic.target); // 52:54:00:3f:1a:07 vnet9
+ * }
+ * void plugIn;
  * ```
  */
 export async function attachNic(
@@ -422,9 +430,13 @@ export interface DetachedNic {
  *   reason
  *
  * @example
- * ```ts ignore
- * const gone = await detachNic(dom, "52:54:00:3f:1a:07");
- * console.log(`released in ${gone.waitedMs} ms`);
+ * ```ts
+ * import { detachNic, type Domain } from "@deno-libvirt/deno-libvirt";
+ * async function unplug(dom: Domain): Promise<void> {
+ *   const gone = await detachNic(dom, "52:54:00:3f:1a:07", { timeoutMs: 30_000 });
+ *   console.log(`released in ${gone.waitedMs} ms`);
+ * }
+ * void unplug;
  * ```
  */
 export async function detachNic(
