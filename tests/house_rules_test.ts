@@ -51,7 +51,7 @@ const FUNCTION_ALLOW: Record<string, string> = {
   "lib/stats.ts#shapeDomainStats": PENDING,
   "lib/stream.ts#uploadVolume": PENDING,
   "lib/console.ts#attachConsole": PENDING,
-  "lib/ip/merge.ts#mergeSightings.<arrow>@185": PENDING,
+  "lib/ip/merge.ts#mergeSightings.<arrow>@202": PENDING,
   "lib/migrate.ts#migrateDomain": PENDING,
   "lib/range/cyris/topology.ts#cyrisTopology": PENDING,
   "lib/range/cyris/translate.ts#cyrisToRange": PENDING,

@@ -31,12 +31,6 @@ import { normalizeMac } from "../ip/addresses.ts";
 import { asArray, attribute, escapeXml, parseXml } from "../xml.ts";
 import type { NetworkSpec, Range } from "./description.ts";
 
-/**
- * VIR_NETWORK_UPDATE_COMMAND_ADD_LAST (3): the generated enum lacks it, its generator taking every
- * name ending in `_LAST` for the enum's sentinel (lib/ffi/_gen/api_model.ts).
- */
-const ADD_LAST = 3 as NetworkUpdateCommand;
-
 /** One DHCP host entry of a network: a fixed address (and host name) for a MAC. */
 export interface DhcpHost {
   /** The NIC's MAC, lower case. */
@@ -240,7 +234,7 @@ export async function syncDhcpHosts(network: Network, wanted: readonly DhcpHost[
   }
   for (const h of add) {
     await network.update(
-      ADD_LAST,
+      NetworkUpdateCommand.ADD_LAST,
       NetworkUpdateSection.IP_DHCP_HOST,
       -1,
       dhcpHostXml(h),

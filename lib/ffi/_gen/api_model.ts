@@ -459,6 +459,15 @@ function resolveEnums(raw: readonly RawEnum[]): ApiEnumValue[] {
     resolved.set(name, value);
     return value;
   };
+  // A `_LAST` name is a sentinel only when it is the enum's largest value (one past the last member):
+  // VIR_NETWORK_UPDATE_COMMAND_ADD_LAST (3, below ADD_FIRST's 4) is a real member that ends in _LAST.
+  const largest = new Map<string, number>();
+  for (const e of raw) {
+    const v = resolve(e.name, new Set());
+    largest.set(e.type, Math.max(largest.get(e.type) ?? -Infinity, v));
+  }
+  const isSentinel = (e: (typeof raw)[number]) =>
+    e.name.endsWith("_LAST") && resolve(e.name, new Set()) === largest.get(e.type);
   return raw.map((e) => {
     const value: ApiEnumValue = {
       name: e.name,
@@ -468,7 +477,7 @@ function resolveEnums(raw: readonly RawEnum[]): ApiEnumValue[] {
       header: e.header,
       version: e.version,
       info: e.info,
-      sentinel: e.name.endsWith("_LAST"),
+      sentinel: isSentinel(e),
       ...(e.bitShift === undefined ? {} : { bitShift: e.bitShift }),
     };
     return value;

@@ -2529,6 +2529,8 @@ export const NetworkUpdateCommand = {
   MODIFY: 1,
   /** VIR_NETWORK_UPDATE_COMMAND_DELETE: delete an existing element (since 0.10.2) */
   DELETE: 2,
+  /** VIR_NETWORK_UPDATE_COMMAND_ADD_LAST: add an element at end of list (since 0.10.2) */
+  ADD_LAST: 3,
   /** VIR_NETWORK_UPDATE_COMMAND_ADD_FIRST: add an element at start of list (since 0.10.2) */
   ADD_FIRST: 4,
 } as const;
