@@ -16,6 +16,7 @@ import {
   handWrittenModule,
   isLocal,
   methodOverrides,
+  NULLABLE_ARGS,
   OBJECT_RELEASE,
   returnOwnership,
 } from "./overrides.ts";
@@ -177,7 +178,7 @@ export interface ObjectSpec {
 
 const objects: ObjectSpec[] = [
   ["virConnectPtr", "Connection", "connection", ["Connect"], "connection.ts"],
-  ["virDomainPtr", "Domain", "domain", ["Domain"], "domain.ts"],
+  ["virDomainPtr", "Domain", "domain", ["Domain"], "objects/domain.ts"],
   ["virNetworkPtr", "Network", "network", ["Network"], "network.ts"],
   ["virNetworkPortPtr", "NetworkPort", "network_port", ["NetworkPort"], "objects/network_port.ts"],
   ["virStoragePoolPtr", "StoragePool", "storage_pool", ["StoragePool"], "storage.ts"],
@@ -436,7 +437,7 @@ function plan(fn: ApiFunction, api: Indexes, local: Set<string>): Plan | Skip {
     const next = args[i + 1];
     const n = ident(a.name);
     const t = a.type;
-    const nullable = isNullable(a.info);
+    const nullable = isNullable(a.info) || `${fn.name}.${a.name}` in NULLABLE_ARGS;
     if (t === "virTypedParameterPtr" && next && /^(unsigned )?int$/.test(next.type)) {
       const schema = api.schemaFor(fn.name);
       if (!schema) return skip("typed parameters without a schema in overrides.ts");

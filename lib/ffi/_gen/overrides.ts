@@ -67,6 +67,14 @@ export function isLocal(fn: ApiFunction): boolean {
 // "function", and every pointer argument of a `...Free`/`...Clear` function, and of the
 // virTypedParamsGet* readers, is "pointer" (it is memory libvirt allocated).
 
+/**
+ * `"function.argument"` of string arguments that may be NULL although their description does not say so
+ * (the method takes `string | null`), each with what NULL means.
+ */
+export const NULLABLE_ARGS: Readonly<Record<string, string>> = {
+  "virDomainSetMetadata.metadata": "NULL removes the element (libvirt's docs of the function say so)",
+};
+
 /** `"function.argument"` -> the FFI type, where the rules above do not fit. */
 export const ARG_FFI_TYPES: Readonly<Record<string, "buffer" | "pointer">> = {
   "virDomainBlockPeek.buffer": "buffer", // void *: the caller's buffer to fill

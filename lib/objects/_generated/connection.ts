@@ -97,7 +97,7 @@ import {
   StoragePoolDefineFlagsBits,
   type StoragePoolDefineXmlOptions,
 } from "./options.ts";
-import type { Domain } from "../../domain.ts";
+import type { Domain } from "../../objects/domain.ts";
 import type { Interface } from "../../objects/interface.ts";
 import type { NWFilter } from "../../objects/nwfilter.ts";
 import type { NWFilterBinding } from "../../objects/nwfilter.ts";
