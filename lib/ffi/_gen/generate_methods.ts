@@ -179,7 +179,7 @@ export interface ObjectSpec {
 const objects: ObjectSpec[] = [
   ["virConnectPtr", "Connection", "connection", ["Connect"], "connection.ts"],
   ["virDomainPtr", "Domain", "domain", ["Domain"], "objects/domain.ts"],
-  ["virNetworkPtr", "Network", "network", ["Network"], "network.ts"],
+  ["virNetworkPtr", "Network", "network", ["Network"], "objects/network.ts"],
   ["virNetworkPortPtr", "NetworkPort", "network_port", ["NetworkPort"], "objects/network_port.ts"],
   ["virStoragePoolPtr", "StoragePool", "storage_pool", ["StoragePool"], "storage.ts"],
   ["virStorageVolPtr", "StorageVolume", "storage_volume", ["StorageVol"], "storage.ts"],

@@ -101,7 +101,7 @@ import type { Domain } from "../../objects/domain.ts";
 import type { Interface } from "../../objects/interface.ts";
 import type { NWFilter } from "../../objects/nwfilter.ts";
 import type { NWFilterBinding } from "../../objects/nwfilter.ts";
-import type { Network } from "../../network.ts";
+import type { Network } from "../../objects/network.ts";
 import type { NodeDevice } from "../../objects/node_device.ts";
 import type { Secret } from "../../objects/secret.ts";
 import type { StoragePool } from "../../storage.ts";
