@@ -183,7 +183,13 @@ const objects: ObjectSpec[] = [
   ["virNetworkPortPtr", "NetworkPort", "network_port", ["NetworkPort"], "objects/network_port.ts"],
   ["virStoragePoolPtr", "StoragePool", "storage_pool", ["StoragePool"], "storage.ts"],
   ["virStorageVolPtr", "StorageVolume", "storage_volume", ["StorageVol"], "storage.ts"],
-  ["virDomainSnapshotPtr", "DomainSnapshot", "domain_snapshot", ["DomainSnapshot", "Domain"], "snapshot.ts"],
+  [
+    "virDomainSnapshotPtr",
+    "DomainSnapshot",
+    "domain_snapshot",
+    ["DomainSnapshot", "Domain"],
+    "objects/snapshot.ts",
+  ],
   [
     "virDomainCheckpointPtr",
     "DomainCheckpoint",

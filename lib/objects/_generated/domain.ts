@@ -225,7 +225,7 @@ import {
 } from "./options.ts";
 import type { Domain } from "../../objects/domain.ts";
 import type { DomainCheckpoint } from "../../objects/domain_checkpoint.ts";
-import type { DomainSnapshot } from "../../snapshot.ts";
+import type { DomainSnapshot } from "../../objects/snapshot.ts";
 import type { Connection } from "../../connection.ts";
 
 /**
