@@ -181,8 +181,8 @@ const objects: ObjectSpec[] = [
   ["virDomainPtr", "Domain", "domain", ["Domain"], "objects/domain.ts"],
   ["virNetworkPtr", "Network", "network", ["Network"], "objects/network.ts"],
   ["virNetworkPortPtr", "NetworkPort", "network_port", ["NetworkPort"], "objects/network_port.ts"],
-  ["virStoragePoolPtr", "StoragePool", "storage_pool", ["StoragePool"], "storage.ts"],
-  ["virStorageVolPtr", "StorageVolume", "storage_volume", ["StorageVol"], "storage.ts"],
+  ["virStoragePoolPtr", "StoragePool", "storage_pool", ["StoragePool"], "objects/storage.ts"],
+  ["virStorageVolPtr", "StorageVolume", "storage_volume", ["StorageVol"], "objects/storage.ts"],
   [
     "virDomainSnapshotPtr",
     "DomainSnapshot",
