@@ -37,8 +37,15 @@ const ALLOWED: Record<string, { max: number; why: string }> = {
   "lib/_handle.ts": { max: 2, why: "the handle base every object extends reads the name libvirt returns" },
   // work still open (issue 10 item 9): each moves onto the objects' methods, and its bound drops to 0
   "lib/connection.ts": { max: 23, why: "open/close plumbing, close callbacks and auth (not yet moved)" },
-  "lib/events.ts": { max: 3, why: "event registration through the worker (not yet moved)" },
-  "lib/qemu.ts": { max: 14, why: "not yet moved onto lib/objects/" },
+  "lib/events.ts": {
+    max: 3,
+    why:
+      "event registration: the worker gets the connection pointer as a number; teardown deregisters synchronously",
+  },
+  "lib/qemu.ts": {
+    max: 3,
+    why: "QEMU monitor event registration: the worker gets the connection and domain pointers as numbers",
+  },
   "lib/stream.ts": {
     max: 20,
     why: "the hand-written Stream object (HAND_WRITTEN in overrides.ts), not yet moved",

@@ -8,6 +8,9 @@ import * as m from "../ffi/marshal.ts";
 import { libvirtSymbol } from "../ffi/optional.ts";
 import { type RawStatsRecord, takeStatsRecords } from "../ffi/typed_params.ts";
 import { kPointer, type ObjectHandle } from "../_handle.ts";
+import { qemuSymbol } from "../ffi/optional.ts";
+import { wrapHandle } from "./_registry.ts";
+import type { Domain } from "./domain.ts";
 
 export type { RawStatsRecord } from "../ffi/typed_params.ts";
 
@@ -124,6 +127,29 @@ export abstract class ConnectionHandCalls {
       },
       m.isNegative,
       (count) => takeStatsRecords(list.pointer, count),
+    );
+  }
+
+  /**
+   * Attaches libvirt to a QEMU process started outside libvirt. Deprecated by libvirt: the QEMU
+   * driver of current releases refuses it.
+   *
+   * Calls [`virDomainQemuAttach`](https://libvirt.org/html/libvirt-libvirt-qemu.html#virDomainQemuAttach).
+   *
+   * @param pid the QEMU process id
+   * @param options raw `flags` (none are defined yet)
+   * @returns the new domain (outside the connection's UUID cache; `qemuAttach()` of lib/qemu.ts puts it there)
+   * @throws {NotSupportedError} on libvirt releases that dropped the feature
+   */
+  async qemuAttach(pid: number, options?: { flags?: number } | number): Promise<Domain> {
+    const fn = "virDomainQemuAttach";
+    const process = m.int(pid, "pid_value", fn, true);
+    const flags = m.flags(options, {}, fn);
+    return await this.#gate().call(
+      this.#operation(fn),
+      (h) => qemuSymbol("virDomainQemuAttachAsync")(h, process, flags),
+      m.isNull,
+      (r) => wrapHandle<Domain>("virDomainPtr", this, r!),
     );
   }
 
