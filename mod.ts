@@ -310,7 +310,7 @@ export {
   type DomainIoThreadInfo,
   type MemoryPeekOptions,
 } from "./lib/objects/domain_hand.ts";
-export { ConnectionHandCalls, type NodeCpuMap } from "./lib/objects/connection_hand.ts";
+export { ConnectionHandCalls, type NodeCpuMap, type RawStatsRecord } from "./lib/objects/connection_hand.ts";
 // Events of every family and every event id (lib/events.ts, lib/events/types.ts).
 export {
   type AgentLifecycleReason,
