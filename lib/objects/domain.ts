@@ -32,8 +32,8 @@ import {
   domainScreenshot,
   type OpenChannelOptions,
   type OpenConsoleOptions,
-  type Stream,
-} from "../stream.ts";
+} from "./stream_attach.ts";
+import type { Stream } from "./stream.ts";
 import type { Connection } from "../connection.ts";
 import { kInternals } from "../_internals.ts";
 import { type HandleType, isUuid, kCall, kCallSync, kPointer } from "../_handle.ts";

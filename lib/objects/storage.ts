@@ -10,7 +10,8 @@
 import { A_CONNECTION, checkFlags, checkInstance, checkOptions, checkString } from "../_args.ts";
 import { Connection, kInternals } from "../connection.ts";
 import { type HandleType, isUuid, kCall, kPointer } from "../_handle.ts";
-import { type Stream, volumeDownload, type VolumeStreamOptions, volumeUpload } from "../stream.ts";
+import type { Stream } from "./stream.ts";
+import { volumeDownload, type VolumeStreamOptions, volumeUpload } from "./stream_attach.ts";
 import {
   cString,
   isNegative,

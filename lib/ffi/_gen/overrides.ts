@@ -359,7 +359,7 @@ export const HAND_WRITTEN: readonly {
 }[] = [
   {
     pattern: /^virStream/,
-    module: "lib/stream.ts",
+    module: "lib/objects/stream.ts",
     why: "web streams with backpressure over nonblocking streams",
   },
   {
