@@ -170,6 +170,8 @@ export abstract class ObjectHandle {
   }
 }
 
+const gateRefusal = /^Cannot call vir\w+ on (?:[\w ]+ )?"(?:[^"\\]|\\.)*": ([\s\S]*)$/;
+
 /**
  * @internal An operation's error in the operation's words: a one-call method reports
  * `call virDomainCreateWithFlags on domain "web1"`; the orchestration above it (`startDomain`) says
@@ -178,6 +180,11 @@ export abstract class ObjectHandle {
  * {@link LibvirtError} (TypeError for a freed handle or a bad argument, an abort reason) is returned as is.
  */
 export function reattribute(error: unknown, operation: string): unknown {
+  if (error instanceof TypeError) {
+    // the gate's refusals ("the connection is closed", a released lease) in the method's words
+    const refusal = gateRefusal.exec(error.message);
+    return refusal === null ? error : new TypeError(`Cannot ${operation}: ${refusal[1]}`, { cause: error });
+  }
   if (!(error instanceof LibvirtError) || error.operation === operation) return error;
   const details = {
     code: error.code,
@@ -211,6 +218,7 @@ export async function asOperation<T>(handle: ObjectHandle, verb: string, run: ()
   try {
     return await run();
   } catch (error) {
+    if (handle.freed && error instanceof TypeError) handle[kPointer](verb); // freed meanwhile: say so in our words
     throw reattribute(error, handle[kOperation](verb));
   }
 }

@@ -31,7 +31,7 @@
  *
  * @module
  */
-import { asOperation, kPointer, phrase } from "../_handle.ts";
+import { asOperation, kPointer, phrase, reattribute } from "../_handle.ts";
 import { ErrorCode, ErrorDomain } from "../error_codes.ts";
 import {
   ConnectionLostError,
@@ -195,6 +195,7 @@ const stateRace =
  */
 /** @internal */
 export function attribute_(error: unknown, domain: Domain, verb: string): unknown {
+  if (error instanceof TypeError) return reattribute(error, operationOf(domain, verb)); // a gate refusal
   if (!(error instanceof LibvirtError)) return error;
   const operation = operationOf(domain, verb);
   const details = {
