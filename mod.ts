@@ -86,7 +86,7 @@ export {
   type DomainIoThreadInfo,
   type MemoryPeekOptions,
 } from "./lib/objects/domain_hand.ts";
-export { ConnectionHandCalls, type NodeCpuMap } from "./lib/objects/connection_hand.ts";
+export { ConnectionHandCalls, type NodeCpuMap, type RawStatsRecord } from "./lib/objects/connection_hand.ts";
 
 // ---------------------------------------------------------------------------------------------------
 // Orchestration above the objects: finding and creating objects from a connection, lifecycle with

@@ -3,7 +3,9 @@
 // name after the free, and one call gate that checks the handle inside the connection's lock and
 // holds a libvirt reference of its own while an asynchronous call is in flight, so that a free()
 // meanwhile cannot pull the pointer from under the call.
-import { type Connection, type ConnectionInternals, kInternals } from "./connection.ts";
+import type { Connection, ConnectionInternals } from "./connection.ts";
+import { kInternals } from "./_internals.ts";
+import { ConnectionLostError, LibvirtError, libvirtErrorFrom } from "./errors.ts";
 import { readCString } from "./ffi/c.ts";
 
 /** What differs between handle types: their C functions and how messages name them. */
@@ -29,6 +31,8 @@ export const kCall: unique symbol = Symbol("deno_libvirt.handle.call");
 export const kCallSync: unique symbol = Symbol("deno_libvirt.handle.callSync");
 /** @internal The raw pointer, for calls that take this object as an argument (checked, not freed). */
 export const kPointer: unique symbol = Symbol("deno_libvirt.handle.pointer");
+/** @internal how an operation on a handle is named in errors. */
+export const kOperation: unique symbol = Symbol("deno_libvirt.handle.operation");
 
 const uuidPattern = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
@@ -130,6 +134,11 @@ export abstract class ObjectHandle {
     return this.#handle;
   }
 
+  /** @internal how an operation on this object is named in errors: "start" -> `start domain "web1"` */
+  [kOperation](verb: string): string {
+    return phrase(verb, `${this.#type.noun} ${JSON.stringify(this.name)}`);
+  }
+
   /** @internal one asynchronous call on this object, alone on its connection */
   [kCall]<T, U = T>(
     verb: string,
@@ -168,5 +177,68 @@ export abstract class ObjectHandle {
       failed,
       wrap,
     );
+  }
+}
+
+const gateRefusal = /^Cannot call vir\w+ on (?:[\w ]+ )?"(?:[^"\\]|\\.)*": ([\s\S]*)$/;
+
+/**
+ * @internal An operation's error in the operation's words: a one-call method reports
+ * `call virDomainCreateWithFlags on domain "web1"`; the orchestration above it (`startDomain`) says
+ * `start domain "web1"`. libvirt's code, subsystem, level and message are kept, the class is the most
+ * specific for the code (as for every call), the original error is the `cause`. Anything that is not a
+ * {@link LibvirtError} (TypeError for a freed handle or a bad argument, an abort reason) is returned as is.
+ */
+export function reattribute(error: unknown, operation: string): unknown {
+  if (error instanceof TypeError) {
+    // the gate's refusals ("the connection is closed", a released lease) in the method's words
+    const refusal = gateRefusal.exec(error.message);
+    return refusal === null ? error : new TypeError(`Cannot ${operation}: ${refusal[1]}`, { cause: error });
+  }
+  if (!(error instanceof LibvirtError) || error.operation === operation) return error;
+  const details = {
+    code: error.code,
+    domain: error.domain,
+    level: error.level,
+    message: error.libvirtMessage,
+  };
+  if (error instanceof ConnectionLostError) {
+    return new ConnectionLostError(operation, details, {
+      cause: error,
+      outcomeUnknown: error.outcomeUnknown,
+    });
+  }
+  const attributed = libvirtErrorFrom(operation, details);
+  Object.defineProperty(attributed, "cause", { value: error, configurable: true, writable: true });
+  return attributed;
+}
+
+/**
+ * @internal Runs `run` (one-call methods of `handle`) as one operation named `verb`: a freed handle is
+ * refused with "Cannot <verb> freed Network "x"" before anything runs, and a libvirt failure is
+ * reported as "Cannot <verb> network "x": ..." ({@link reattribute}).
+ *
+ * @param handle the object the operation acts on
+ * @param verb the operation, e.g. "start" or "check whether {} is active"
+ * @param run the calls
+ * @returns what `run` returns
+ */
+export async function asOperation<T>(handle: ObjectHandle, verb: string, run: () => Promise<T>): Promise<T> {
+  handle[kPointer](verb);
+  try {
+    return await run();
+  } catch (error) {
+    if (handle.freed && error instanceof TypeError) handle[kPointer](verb); // freed meanwhile: say so in our words
+    throw reattribute(error, handle[kOperation](verb));
+  }
+}
+
+/** {@link asOperation} for synchronous calls. */
+export function asOperationSync<T>(handle: ObjectHandle, verb: string, run: () => T): T {
+  handle[kPointer](verb);
+  try {
+    return run();
+  } catch (error) {
+    throw reattribute(error, handle[kOperation](verb));
   }
 }

@@ -13,7 +13,10 @@ import { runOpen, runOpenSync } from "./_open_errors.ts";
 import { ErrorCode, ErrorDomain } from "./error_codes.ts";
 import { AuthFailedError, LibvirtError, libvirtErrorFrom } from "./errors.ts";
 import { ensureEventLoop, eventLoopRequested } from "./event_loop.ts";
-import { cString, isNegative, isNull, mallocCString, OutSlot, readCString, takeCString } from "./ffi/c.ts";
+import { cString, mallocCString } from "./ffi/c.ts";
+// The connection is the layer below the objects: opening (with auth callbacks), closing, its error
+// handler, the pointer the event worker gets, and the local liveness checks use the FFI directly
+// (tests/layering_test.ts counts them); the getters run the generated one-call methods.
 import { formatVersion, libvirt, runBlocking } from "./ffi/library.ts";
 import {
   decodeCredential,
@@ -26,6 +29,7 @@ import {
 import { authCallbackDefinition, CONNECT_RO, CredentialType } from "./ffi/constants.ts";
 import { ConnectionCalls } from "./objects/_generated/connection.ts";
 import { kInternals } from "./_internals.ts";
+import { reattribute } from "./_handle.ts";
 
 /** The kinds of credential libvirt may ask for while opening a remote or authenticated URI. */
 export type CredentialKind =
@@ -610,10 +614,9 @@ export class Connection extends ConnectionCalls {
   async #startKeepAlive(keepAlive: OpenOptions["keepAlive"]): Promise<void> {
     if (!keepAlive) return;
     try {
-      await this.#call(
-        () => `enable keepalive on ${JSON.stringify(this.uri)}`,
-        (h) => libvirt().symbols.virConnectSetKeepAliveAsync(h, keepAlive.interval, keepAlive.count),
-        isNegative,
+      await this.#as(
+        `enable keepalive on ${JSON.stringify(this.uri)}`,
+        () => this.setKeepAlive(keepAlive.interval, keepAlive.count),
       );
     } catch (error) {
       // In-process drivers have no keepalive (NO_SUPPORT); anything else is worth surfacing.
@@ -662,64 +665,43 @@ export class Connection extends ConnectionCalls {
 
   /** The hypervisor host's name. */
   async hostname(): Promise<string> {
-    const pointer = await this.#call(
-      () => `get the hostname of ${JSON.stringify(this.uri)}`,
-      (h) => libvirt().symbols.virConnectGetHostnameAsync(h),
-      isNull,
-    );
-    return takeCString(pointer) ?? "";
+    return await this.#as(`get the hostname of ${JSON.stringify(this.uri)}`, () => this.getHostname());
   }
 
   /** The libvirt version on the other end (the daemon's, for remote URIs). */
   async libVersion(): Promise<Version> {
-    const slot = new OutSlot();
-    await this.#call(
-      () => `get the libvirt version of ${JSON.stringify(this.uri)}`,
-      (h) => libvirt().symbols.virConnectGetLibVersionAsync(h, slot.buffer),
-      isNegative,
+    const version = await this.#as(
+      `get the libvirt version of ${JSON.stringify(this.uri)}`,
+      () => this.getLibVersion(),
     );
-    return parseVersion(slot.number);
+    return parseVersion(Number(version));
   }
 
   /** The hypervisor's version (QEMU's, for qemu:// URIs). */
   async hypervisorVersion(): Promise<Version> {
-    const slot = new OutSlot();
-    await this.#call(
-      () => `get the hypervisor version of ${JSON.stringify(this.uri)}`,
-      (h) => libvirt().symbols.virConnectGetVersionAsync(h, slot.buffer),
-      isNegative,
+    const version = await this.#as(
+      `get the hypervisor version of ${JSON.stringify(this.uri)}`,
+      () => this.getVersion(),
     );
-    return parseVersion(slot.number);
+    return parseVersion(Number(version));
   }
 
   /** The driver's name: "QEMU", "TEST", ... */
   async hypervisorType(): Promise<string> {
-    const pointer = await this.#call(
-      () => `get the hypervisor type of ${JSON.stringify(this.uri)}`,
-      (h) => libvirt().symbols.virConnectGetTypeAsync(h),
-      isNull,
-    );
-    return readCString(pointer) ?? "";
+    return await this.#as(`get the hypervisor type of ${JSON.stringify(this.uri)}`, () => this.getType());
   }
 
   /** The URI libvirt actually connected to, after defaults and aliases. */
   async canonicalUri(): Promise<string> {
-    const pointer = await this.#call(
-      () => `get the URI of ${JSON.stringify(this.uri)}`,
-      (h) => libvirt().symbols.virConnectGetURIAsync(h),
-      isNull,
-    );
-    return takeCString(pointer) ?? "";
+    return await this.#as(`get the URI of ${JSON.stringify(this.uri)}`, () => this.getUri());
   }
 
   /** The host's capabilities XML (CPU, guest architectures, machine types). */
   async capabilities(): Promise<string> {
-    const pointer = await this.#call(
-      () => `get the capabilities of ${JSON.stringify(this.uri)}`,
-      (h) => libvirt().symbols.virConnectGetCapabilitiesAsync(h),
-      isNull,
+    return await this.#as(
+      `get the capabilities of ${JSON.stringify(this.uri)}`,
+      () => this.getCapabilities(),
     );
-    return takeCString(pointer) ?? "";
   }
 
   /** True when the transport is encrypted (TLS, SSH). Local check. */
@@ -787,12 +769,13 @@ export class Connection extends ConnectionCalls {
     return this.#internals;
   }
 
-  #call<T>(
-    operation: () => string,
-    run: (handle: Deno.PointerObject) => Promise<T>,
-    failed: (result: T) => boolean,
-  ): Promise<T> {
-    return this.#internals.call(operation, run, failed);
+  /** Runs one-call methods as one operation, reported in its own words ("get the hostname of ..."). */
+  async #as<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw reattribute(error, operation);
+    }
   }
 }
 

@@ -34,6 +34,8 @@
 import { Connection, kInternals, type OpenOptions } from "./connection.ts";
 import type { Domain, DomainStateName } from "./domain.ts";
 import { type EventLoop, eventLoop, type RawEvent } from "./event_loop.ts";
+// Registration plumbing (below the objects): the worker gets the connection pointer as a number, and
+// an isolate's unload deregisters synchronously (tests/layering_test.ts counts these references).
 import { libvirt } from "./ffi/library.ts";
 import { type AnyEvent, decodeEvent, enumName } from "./events/_decode.ts";
 

@@ -19,17 +19,11 @@
  *
  * @module
  */
-import type { ObjectHandle } from "./_handle.ts";
-import { kCall } from "./_handle.ts";
+import { asOperation, kPointer, reattribute } from "./_handle.ts";
 import type { Connection } from "./connection.ts";
-import { kInternals } from "./connection.ts";
+import { kInternals } from "./_internals.ts";
 import { type Domain, lookupDomain } from "./domain.ts";
-import { ErrorCode, ErrorDomain } from "./error_codes.ts";
-import { NotSupportedError } from "./errors.ts";
-import { cString, isNegative, isNull, OutSlot, takeCString } from "./ffi/c.ts";
-import { libvirt } from "./ffi/library.ts";
 import { type EventLoop, eventLoop, type RawQemuMonitorEvent } from "./event_loop.ts";
-import { kPointer } from "./_handle.ts";
 import { QemuAgentCommandTimeout, QemuMonitorCommandFlag } from "./ffi/constants.ts";
 import { libvirtQemu } from "./ffi/qemu_library.ts";
 
@@ -91,18 +85,21 @@ export async function qemuAgentCommand<T = unknown>(
 ): Promise<T> {
   const text = typeof request === "string" ? request : encodeRequest(request, "execute", "qemuAgentCommand");
   const timeout = agentTimeout(options.timeoutSeconds);
-  const command = cString(text, "agent command");
-  const lib = libvirtQemu().symbols;
+  checkNoNul(text, "agent command");
   const name = typeof request === "string"
     ? "agent command"
     : `agent command ${JSON.stringify(request.execute)}`;
-  const pointer = await (dom as ObjectHandle)[kCall](
-    `run ${name} in`,
-    (h) => lib.virDomainQemuAgentCommandAsync(h, command, timeout, 0),
-    isNull,
-  );
-  const parsed = JSON.parse(takeCString(pointer) ?? "null");
+  const reply = await asOperation(dom, `run ${name} in`, () => dom.qemuAgentCommand(text, timeout, 0));
+  const parsed = JSON.parse(reply || "null");
   return (parsed !== null && typeof parsed === "object" && "return" in parsed ? parsed.return : parsed) as T;
+}
+
+function checkNoNul(text: string, what: string): void {
+  if (text.includes("\0")) {
+    throw new TypeError(
+      `Cannot pass ${what} ${JSON.stringify(text)} to libvirt: it contains a NUL character`,
+    );
+  }
 }
 
 function encodeRequest(request: { execute?: unknown }, field: string, caller: string): string {
@@ -145,15 +142,8 @@ export async function qemuMonitorCommand<T = unknown>(
     ? command
     : encodeRequest(command, "execute", "qemuMonitorCommand");
   const flags = options.hmp ? QemuMonitorCommandFlag.HMP : 0;
-  const buffer = cString(text, "monitor command");
-  const slot = new OutSlot();
-  const lib = libvirtQemu().symbols;
-  await (dom as ObjectHandle)[kCall](
-    "run a monitor command in",
-    (h) => lib.virDomainQemuMonitorCommandAsync(h, buffer, slot.buffer, flags),
-    isNegative,
-  );
-  const reply = takeCString(slot.pointer) ?? "";
+  checkNoNul(text, "monitor command");
+  const reply = await asOperation(dom, "run a monitor command in", () => dom.qemuMonitorCommand(text, flags));
   if (options.hmp) return reply as T;
   const parsed = JSON.parse(reply);
   return (parsed !== null && typeof parsed === "object" && "return" in parsed ? parsed.return : parsed) as T;
@@ -189,54 +179,19 @@ export async function qemuMonitorCommandWithFiles<T = unknown>(
   inFiles: readonly number[],
   options: QemuMonitorCommandOptions = {},
 ): Promise<QemuMonitorReply<T>> {
-  const lib = libvirtQemu().symbols;
-  const call = lib.virDomainQemuMonitorCommandWithFilesAsync;
-  if (call === null || call === undefined) {
-    throw new NotSupportedError("run a monitor command with files", {
-      code: ErrorCode.NO_SUPPORT,
-      domain: ErrorDomain.NONE,
-      level: 2,
-      message: "virDomainQemuMonitorCommandWithFiles needs libvirt >= 8.2.0",
-    });
-  }
   for (const fd of inFiles) {
     if (!Number.isSafeInteger(fd) || fd < 0) throw new RangeError(`Invalid file descriptor ${fd} in inFiles`);
   }
   const text = typeof command === "string"
     ? command
     : encodeRequest(command, "execute", "qemuMonitorCommandWithFiles");
+  checkNoNul(text, "monitor command");
   const flags = options.hmp ? QemuMonitorCommandFlag.HMP : 0;
-  const fds = new Int32Array(Math.max(inFiles.length, 1));
-  fds.set(inFiles);
-  const outCount = new OutSlot();
-  const outArray = new OutSlot();
-  const result = new OutSlot();
-  const buffer = cString(text, "monitor command");
-  await (dom as ObjectHandle)[kCall](
+  const { result: reply, outfiles: outFiles } = await asOperation(
+    dom,
     "run a monitor command with files in",
-    (h) =>
-      // (domain, cmd, ninfiles, infiles, noutfiles, outfiles, result, flags): <libvirt/libvirt-qemu.h>
-      call(
-        h,
-        buffer,
-        inFiles.length,
-        new Uint8Array(fds.buffer),
-        outCount.buffer,
-        outArray.buffer,
-        result.buffer,
-        flags,
-      ),
-    isNegative,
+    () => dom.qemuMonitorCommandWithFiles(text, inFiles, flags),
   );
-  const outFiles: number[] = [];
-  const count = outCount.int32;
-  const array = outArray.pointer;
-  if (array !== null) {
-    const view = new Deno.UnsafePointerView(array);
-    for (let i = 0; i < count; i++) outFiles.push(view.getInt32(i * 4));
-    libvirt().libc.free(array);
-  }
-  const reply = takeCString(result.pointer) ?? "";
   if (options.hmp) return { result: reply as T, outFiles };
   const parsed = JSON.parse(reply);
   return {
@@ -263,17 +218,14 @@ export async function qemuAttach(connection: Connection, pid: number): Promise<D
   if (!Number.isSafeInteger(pid) || pid <= 0 || pid > 0xffffffff) {
     throw new RangeError(`Invalid pid ${pid}: pass a positive process id`);
   }
-  const lib = libvirtQemu().symbols;
-  const pointer = await connection[kInternals].call(
-    () => `attach to QEMU process ${pid} on ${JSON.stringify(connection.uri)}`,
-    (conn) => lib.virDomainQemuAttachAsync(conn, pid, 0),
-    isNull,
-  );
-  // The domain module owns the wrapping of handles: find the domain again by UUID.
-  const uuid = new Uint8Array(37);
-  libvirt().symbols.virDomainGetUUIDString(pointer!, uuid);
-  libvirt().symbols.virDomainFree(pointer!);
-  return await lookupDomain(connection, new TextDecoder().decode(uuid.subarray(0, 36)));
+  const operation = `attach to QEMU process ${pid} on ${JSON.stringify(connection.uri)}`;
+  try {
+    using attached = await connection.qemuAttach(pid, 0);
+    // through the finder, so that the handle takes its place in the connection's handle cache
+    return await lookupDomain(connection, attached.uuid);
+  } catch (error) {
+    throw reattribute(error, operation);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -2,14 +2,14 @@
  * Domain snapshots: create (full or disk-only), list (all, roots, children), current, look up by name,
  * revert, delete (alone, with children, metadata only), parent and XML, through typed handles.
  *
- * A {@link DomainSnapshot} wraps a `virDomainSnapshotPtr` of one connection, like a `Domain`: free it with
- * `using` (or {@link DomainSnapshot.free}); the connection frees whatever is still open when it closes.
+ * A {@link DomainSnapshot} (lib/objects/snapshot.ts) wraps a `virDomainSnapshotPtr` of one connection,
+ * like a `Domain`: free it with `using` (or {@link DomainSnapshot.free}); the connection frees whatever
+ * is still open when it closes. The functions here find and act on snapshots through the domain's and
+ * the snapshot's one-call methods.
  *
  * @example
  * ```ts
- * import { Connection } from "./connection.ts";
- * import { lookupDomain } from "./domain.ts";
- * import { createSnapshot, listSnapshots, revertToSnapshot } from "./snapshot.ts";
+ * import { Connection, createSnapshot, listSnapshots, lookupDomain, revertToSnapshot } from "../mod.ts";
  *
  * await using conn = await Connection.open("test:///default");
  * using dom = await lookupDomain(conn, "test");
@@ -21,208 +21,19 @@
  *
  * @module
  */
-import { type HandleType, kCall } from "./_handle.ts";
+import { asOperation } from "./_handle.ts";
 import { checkInstance, checkOptions, checkString } from "./_args.ts";
-import { Domain, type DomainStateName, domainStateName, type LifecycleResult } from "./domain.ts";
-import { cString, isNegative, isNull, OutSlot, takeCString, takePointerArray } from "./ffi/c.ts";
-import { libvirt } from "./ffi/library.ts";
-import {
-  SnapshotCreateFlag,
-  SnapshotDeleteFlag,
-  SnapshotListFlag,
-  SnapshotRevertFlag,
-} from "./ffi/constants.ts";
-import { escapeXml, parseXml } from "./xml.ts";
-import { DomainSnapshotCalls } from "./objects/_generated/domain_snapshot.ts";
-import { registerHandleFactory } from "./objects/_registry.ts";
+import { Domain, type LifecycleResult } from "./domain.ts";
+import { SnapshotCreateFlag, SnapshotListFlag, SnapshotRevertFlag } from "./ffi/constants.ts";
+import { escapeXml } from "./xml.ts";
+import type { DomainSnapshot } from "./objects/snapshot.ts";
 
-const constructing = Symbol("deno_libvirt.snapshot.constructing");
-
-const snapshotType: HandleType = {
-  className: "DomainSnapshot",
-  noun: "snapshot",
-  ref: (h) => libvirt().symbols.virDomainSnapshotRef(h),
-  free: (h) => libvirt().symbols.virDomainSnapshotFree(h),
-  name: (h) => libvirt().symbols.virDomainSnapshotGetName(h),
-};
-
-/** What a snapshot's XML says about it. */
-export interface SnapshotDescription {
-  /** The snapshot's name, unique within its domain. */
-  name: string;
-  /** The free-text `<description>`, when the snapshot has one. */
-  description?: string;
-  /** The domain state captured: "running", "paused", "shutoff", or "disk-snapshot" for disk-only. */
-  state: DomainStateName | "disk-snapshot";
-  /** When it was taken. */
-  createdAt?: Date;
-  /** The parent snapshot's name. */
-  parent?: string;
-  /** True for a memory + disk snapshot of an active domain. */
-  hasMemory: boolean;
-}
-
-/** Options for {@link DomainSnapshot.delete}. */
-export interface DeleteSnapshotOptions {
-  /** Also delete its descendants (`VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN`). */
-  children?: boolean;
-  /** Delete only its descendants, keep it (`..._CHILDREN_ONLY`). */
-  childrenOnly?: boolean;
-  /** Remove libvirt's metadata only, keep the data in the images (`..._METADATA_ONLY`). */
-  metadataOnly?: boolean;
-}
-
-/** A snapshot of a domain. Not constructible by users. */
-export class DomainSnapshot extends DomainSnapshotCalls {
-  readonly #domain: Domain;
-
-  /** @internal */
-  constructor(token: symbol, domain: Domain, handle: Deno.PointerObject, name?: string) {
-    if (token !== constructing) {
-      throw new TypeError(
-        "Cannot construct a DomainSnapshot directly: use createSnapshot() or lookupSnapshot()",
-      );
-    }
-    super(snapshotType, domain.connection, handle, name);
-    this.#domain = domain;
-  }
-
-  /** The domain this snapshot belongs to (the handle it was obtained through). */
-  get domain(): Domain {
-    return this.#domain;
-  }
-
-  /**
-   * The snapshot's XML description (virDomainSnapshotGetXMLDesc).
-   *
-   * @param options `secure` to include security-sensitive values
-   * @returns the `<domainsnapshot>` document
-   * @throws {LibvirtError} when libvirt cannot describe it
-   */
-  async xmlDesc(options: { secure?: boolean } = {}): Promise<string> {
-    const pointer = await this[kCall](
-      "get the XML of",
-      (h) => libvirt().symbols.virDomainSnapshotGetXMLDescAsync(h, options.secure ? 1 : 0),
-      isNull,
-    );
-    return takeCString(pointer) ?? "";
-  }
-
-  /**
-   * Name, description, captured state, creation time and parent, parsed from the XML.
-   *
-   * @returns the parsed description
-   * @throws {LibvirtError} when libvirt cannot describe it
-   */
-  async describe(): Promise<SnapshotDescription> {
-    return parseSnapshotXml(await this.xmlDesc());
-  }
-
-  /**
-   * The parent snapshot, or undefined for a root (virDomainSnapshotGetParent).
-   *
-   * @returns a handle to free, or undefined
-   * @throws {LibvirtError} other than "no parent"
-   */
-  async parent(): Promise<DomainSnapshot | undefined> {
-    const description = await this.describe();
-    if (description.parent === undefined) return undefined;
-    return await this[kCall](
-      "get the parent of",
-      (h) => libvirt().symbols.virDomainSnapshotGetParentAsync(h, 0),
-      isNull,
-      (handle) => new DomainSnapshot(constructing, this.#domain, handle!, description.parent),
-    );
-  }
-
-  /**
-   * The snapshot's children, or all its descendants (virDomainSnapshotListAllChildren).
-   *
-   * @param options `descendants` for the whole subtree
-   * @returns handles to free
-   * @throws {LibvirtError} when libvirt cannot list them
-   */
-  async children(options: { descendants?: boolean } = {}): Promise<DomainSnapshot[]> {
-    const slot = new OutSlot();
-    const flags = options.descendants ? SnapshotListFlag.DESCENDANTS : 0;
-    return await this[kCall](
-      "list the children of",
-      (h) => libvirt().symbols.virDomainSnapshotListAllChildrenAsync(h, slot.buffer, flags),
-      isNegative,
-      (count) =>
-        takePointerArray(slot.pointer, count).map((p) => new DomainSnapshot(constructing, this.#domain, p)),
-    );
-  }
-
-  /**
-   * True when this is the domain's current snapshot (virDomainSnapshotIsCurrent).
-   *
-   * @throws {LibvirtError} when libvirt cannot tell
-   */
-  async isCurrent(): Promise<boolean> {
-    return 1 === await this[kCall](
-      "check whether {} is current",
-      (h) => libvirt().symbols.virDomainSnapshotIsCurrentAsync(h, 0),
-      isNegative,
-    );
-  }
-
-  /**
-   * Deletes the snapshot (virDomainSnapshotDelete); this handle stays open (free it) but names nothing.
-   *
-   * @param options children / childrenOnly / metadataOnly
-   * @throws {OperationInvalidError} e.g. for an external snapshot the driver cannot delete
-   */
-  async delete(options: DeleteSnapshotOptions = {}): Promise<void> {
-    const flags = (options.children ? SnapshotDeleteFlag.CHILDREN : 0) |
-      (options.childrenOnly ? SnapshotDeleteFlag.CHILDREN_ONLY : 0) |
-      (options.metadataOnly ? SnapshotDeleteFlag.METADATA_ONLY : 0);
-    await this[kCall](
-      "delete",
-      (h) => libvirt().symbols.virDomainSnapshotDeleteAsync(h, flags),
-      isNegative,
-    );
-  }
-}
-
-/**
- * Parses a `<domainsnapshot>` document.
- *
- * @param xml the snapshot XML
- * @returns its description
- * @throws {TypeError} when the document is not a `<domainsnapshot>`
- */
-export function parseSnapshotXml(xml: string): SnapshotDescription {
-  const root = parseXml(xml).domainsnapshot as Record<string, unknown> | undefined;
-  if (root === undefined || typeof root !== "object") {
-    throw new TypeError("Cannot read snapshot XML: the document is not a <domainsnapshot>");
-  }
-  const text = (value: unknown): string | undefined =>
-    typeof value === "string" ? value : typeof value === "number" ? String(value) : undefined;
-  const state = text(root.state) ?? "nostate";
-  const result: SnapshotDescription = {
-    name: text(root.name) ?? "",
-    state: state === "disk-snapshot" ? "disk-snapshot" : (stateFromXml(state) ?? "nostate"),
-    hasMemory: false,
-  };
-  const description = text(root.description);
-  if (description !== undefined) result.description = description;
-  const created = text(root.creationTime);
-  if (created !== undefined) result.createdAt = new Date(Number(created) * 1000);
-  const parent = root.parent as Record<string, unknown> | undefined;
-  const parentName = parent && typeof parent === "object" ? text(parent.name) : undefined;
-  if (parentName !== undefined) result.parent = parentName;
-  const memory = root.memory as Record<string, unknown> | undefined;
-  const snapshotMode = memory && typeof memory === "object" ? memory["@_snapshot"] : undefined;
-  result.hasMemory = snapshotMode === "internal" || snapshotMode === "external" ||
-    (snapshotMode === undefined && (state === "running" || state === "paused"));
-  return result;
-}
-
-function stateFromXml(state: string): DomainStateName | undefined {
-  for (let i = 0; i < 8; i++) if (domainStateName(i) === state) return domainStateName(i);
-  return undefined;
-}
+export {
+  type DeleteSnapshotOptions,
+  DomainSnapshot,
+  parseSnapshotXml,
+  type SnapshotDescription,
+} from "./objects/snapshot.ts";
 
 /** Options for {@link createSnapshot}. */
 export interface CreateSnapshotOptions {
@@ -305,18 +116,17 @@ export async function createSnapshot(
 ): Promise<DomainSnapshot> {
   checkInstance(domain, Domain, "create a snapshot", "domain", A_DOMAIN);
   checkOptions(options, "create a snapshot", createSnapshotOptionTypes);
-  const xml = cString(snapshotXml(options), "snapshot XML");
+  const xml = snapshotXml(options);
   const flags = (options.diskOnly ? SnapshotCreateFlag.DISK_ONLY : 0) |
     (options.atomic ? SnapshotCreateFlag.ATOMIC : 0) | (options.quiesce ? SnapshotCreateFlag.QUIESCE : 0) |
     (options.live ? SnapshotCreateFlag.LIVE : 0) | (options.halt ? SnapshotCreateFlag.HALT : 0) |
     (options.noMetadata ? SnapshotCreateFlag.NO_METADATA : 0);
-  return await domain[kCall](
+  return await asOperation(
+    domain,
     options.name === undefined
       ? "create a snapshot of"
       : `create snapshot ${JSON.stringify(options.name)} of`,
-    (h) => libvirt().symbols.virDomainSnapshotCreateXMLAsync(h, xml, flags),
-    isNull,
-    (handle) => new DomainSnapshot(constructing, domain, handle!, options.name),
+    () => domain.snapshotCreateXml(xml, flags),
   );
 }
 
@@ -358,13 +168,7 @@ export async function listSnapshots(
     (options.leaves === false ? SnapshotListFlag.NO_LEAVES : 0) |
     (options.topological ? SnapshotListFlag.TOPOLOGICAL : 0) |
     (options.diskOnly ? SnapshotListFlag.DISK_ONLY : 0);
-  const slot = new OutSlot();
-  return await domain[kCall](
-    "list the snapshots of",
-    (h) => libvirt().symbols.virDomainListAllSnapshotsAsync(h, slot.buffer, flags),
-    isNegative,
-    (count) => takePointerArray(slot.pointer, count).map((p) => new DomainSnapshot(constructing, domain, p)),
-  );
+  return await asOperation(domain, "list the snapshots of", () => domain.listAllSnapshots(flags));
 }
 
 /** A snapshot and its descendants, from {@link snapshotTree}. */
@@ -418,12 +222,16 @@ export async function snapshotTree(domain: Domain): Promise<SnapshotTreeNode[]> 
  */
 export async function lookupSnapshot(domain: Domain, name: string): Promise<DomainSnapshot> {
   checkInstance(domain, Domain, "look up a snapshot", "domain", A_DOMAIN);
-  const text = cString(checkString(name, "look up a snapshot", "name"), "snapshot name");
-  return await domain[kCall](
+  checkString(name, "look up a snapshot", "name");
+  if (name.includes("\0")) {
+    throw new TypeError(
+      "Cannot look up a snapshot: name contains a NUL character, which libvirt cannot take",
+    );
+  }
+  return await asOperation(
+    domain,
     `look up snapshot ${JSON.stringify(name)} of`,
-    (h) => libvirt().symbols.virDomainSnapshotLookupByNameAsync(h, text, 0),
-    isNull,
-    (handle) => new DomainSnapshot(constructing, domain, handle!, name),
+    () => domain.snapshotLookupByName(name, 0),
   );
 }
 
@@ -439,18 +247,13 @@ export async function lookupSnapshot(domain: Domain, name: string): Promise<Doma
  */
 export async function currentSnapshot(domain: Domain): Promise<DomainSnapshot | undefined> {
   checkInstance(domain, Domain, "get the current snapshot", "domain", A_DOMAIN);
-  const has = await domain[kCall](
+  const has = await asOperation(
+    domain,
     "check whether {} has a current snapshot",
-    (h) => libvirt().symbols.virDomainHasCurrentSnapshotAsync(h, 0),
-    isNegative,
+    () => domain.hasCurrentSnapshot(0),
   );
-  if (has !== 1) return undefined;
-  return await domain[kCall](
-    "get the current snapshot of",
-    (h) => libvirt().symbols.virDomainSnapshotCurrentAsync(h, 0),
-    isNull,
-    (handle) => new DomainSnapshot(constructing, domain, handle!),
-  );
+  if (!has) return undefined;
+  return await asOperation(domain, "get the current snapshot of", () => domain.snapshotCurrent(0));
 }
 
 /** Options for {@link revertToSnapshot}. */
@@ -485,10 +288,10 @@ export async function revertToSnapshot(
     (options.paused ? SnapshotRevertFlag.PAUSED : 0) | (options.force ? SnapshotRevertFlag.FORCE : 0);
   const t0 = performance.now();
   const before = await snapshot.domain.state();
-  await snapshot[kCall](
+  await asOperation(
+    snapshot,
     `revert domain ${JSON.stringify(snapshot.domain.name)} to`,
-    (h) => libvirt().symbols.virDomainRevertToSnapshotAsync(h, flags),
-    isNegative,
+    () => snapshot.revertToSnapshot(flags),
   );
   const after = await snapshot.domain.state();
   return {
@@ -499,9 +302,3 @@ export async function revertToSnapshot(
     changed: true,
   };
 }
-
-registerHandleFactory("virDomainSnapshotPtr", (owner, pointer) => {
-  // from a domain (lookup, list, create) or from another snapshot of it (parent, children)
-  const domain = owner instanceof Domain ? owner : (owner as DomainSnapshot).domain;
-  return new DomainSnapshot(constructing, domain, pointer);
-});

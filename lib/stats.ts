@@ -22,12 +22,10 @@
  *
  * @module
  */
-import { type Connection, kInternals } from "./connection.ts";
-import { kPointer } from "./_handle.ts";
+import type { Connection } from "./connection.ts";
+import { reattribute } from "./_handle.ts";
 import { type Domain, type DomainStateName, domainStateName, domainStateReason } from "./domain.ts";
-import { isNegative, OutSlot } from "./ffi/c.ts";
-import { libvirt } from "./ffi/library.ts";
-import { takeStatsRecords, type TypedValue } from "./ffi/typed_params.ts";
+import type { TypedValue } from "./ffi/typed_params.ts";
 
 export type { TypedValue };
 
@@ -389,13 +387,13 @@ export async function allDomainStats(
 ): Promise<DomainStats[]> {
   const bits = statsBits(options);
   const flags = (filterFlags(options) | commonFlags(options)) >>> 0;
-  const slot = new OutSlot();
-  return await connection[kInternals].call(
-    () => `get the domain statistics of ${JSON.stringify(connection.uri)}`,
-    (h) => libvirt().symbols.virConnectGetAllDomainStatsAsync(h, bits, slot.buffer, flags),
-    isNegative,
-    (count) => takeStatsRecords(slot.pointer, count).map((r) => shapeDomainStats(r.name, r.uuid, r.params)),
-  );
+  const operation = `get the domain statistics of ${JSON.stringify(connection.uri)}`;
+  try {
+    const records = await connection.getAllDomainStats(bits, flags);
+    return records.map((r) => shapeDomainStats(r.name, r.uuid, r.params));
+  } catch (error) {
+    throw reattribute(error, operation);
+  }
 }
 
 /**
@@ -416,32 +414,15 @@ export async function domainListStats(domains: Domain[], options: StatsOptions =
   }
   const bits = statsBits(options);
   const flags = commonFlags(options) >>> 0;
-  const slot = new OutSlot();
-  const lib = libvirt().symbols;
   const what = domains.length === 1
     ? `get the statistics of domain ${JSON.stringify(domains[0].name)}`
     : `get the statistics of ${domains.length} domains`;
-  for (const d of domains) d[kPointer]("get the statistics of"); // fail fast on a freed one
-  return await connection[kInternals].call(
-    () => what,
-    async () => {
-      // NULL-terminated virDomainPtr array; each pointer referenced for the call's duration so that a
-      // free() meanwhile cannot pull it away
-      const pointers = domains.map((d) => d[kPointer]("get the statistics of"));
-      const array = new BigUint64Array(pointers.length + 1);
-      pointers.forEach((p, i) => {
-        lib.virDomainRef(p);
-        array[i] = BigInt(Deno.UnsafePointer.value(p));
-      });
-      try {
-        return await lib.virDomainListGetStatsAsync(new Uint8Array(array.buffer), bits, slot.buffer, flags);
-      } finally {
-        for (const p of pointers) lib.virDomainFree(p);
-      }
-    },
-    isNegative,
-    (count) => takeStatsRecords(slot.pointer, count).map((r) => shapeDomainStats(r.name, r.uuid, r.params)),
-  );
+  try {
+    const records = await connection.domainListGetStats(domains, bits, flags);
+    return records.map((r) => shapeDomainStats(r.name, r.uuid, r.params));
+  } catch (error) {
+    throw reattribute(error, what);
+  }
 }
 
 /**

@@ -2089,7 +2089,7 @@ export const generatedMethods: GeneratedMethod[] = [{
   "async": true,
   "params": [
     { "name": "type_", "type": "DomainMetadataType", "optional": false },
-    { "name": "metadata", "type": "string", "optional": false },
+    { "name": "metadata", "type": "string | null", "optional": true },
     { "name": "key", "type": "string | null", "optional": true },
     { "name": "uri", "type": "string | null", "optional": true },
     { "name": "options", "type": "DomainSetMetadataOptions | number", "optional": true },

@@ -210,7 +210,7 @@ Deno.test("rangePlaybook: one play per guest kind, modules that converge, values
   assert.match(shell["ansible.builtin.shell"] as string, /^\{% raw %\}.*'\{\{ one \}\}'.*\{% endraw %\}$/);
   const marker = await taskMarker(range.guests[0].tasks![3]);
   assert.deepEqual(shell.args, { creates: marker }, "the marker range up writes too");
-  assert.deepEqual(await rangePlaybookPlays(parseRangeDescription(TASKS.replace(/    tasks:[^]*$/, ""))), []);
+  assert.deepEqual(await rangePlaybookPlays(parseRangeDescription(TASKS.replace(/ {4}tasks:[^]*$/, ""))), []);
 });
 
 Deno.test({

@@ -87,8 +87,11 @@ export function decodeTypedParams(pointer: Deno.PointerValue, count: number): Ma
 
 /** One virDomainStatsRecord, decoded: the domain's identity and its parameters. */
 export interface RawStatsRecord {
+  /** The domain's name. */
   name: string;
+  /** The domain's UUID. */
   uuid: string;
+  /** The record's typed parameters ("state.state", "cpu.time", ...), as libvirt names them. */
   params: Map<string, TypedValue>;
 }
 

@@ -6,6 +6,13 @@ import { kInternals } from "../_internals.ts";
 import { formatVersion } from "../ffi/library.ts";
 import * as m from "../ffi/marshal.ts";
 import { libvirtSymbol } from "../ffi/optional.ts";
+import { type RawStatsRecord, takeStatsRecords } from "../ffi/typed_params.ts";
+import { kPointer, type ObjectHandle } from "../_handle.ts";
+import { qemuSymbol } from "../ffi/optional.ts";
+import { wrapHandle } from "./_registry.ts";
+import type { Domain } from "./domain.ts";
+
+export type { RawStatsRecord } from "../ffi/typed_params.ts";
 
 /** What {@link ConnectionHandCalls.nodeGetCpuMap} returns. */
 export interface NodeCpuMap {
@@ -48,6 +55,102 @@ export abstract class ConnectionHandCalls {
     const out = new m.Out();
     libvirtSymbol("virGetVersion")(out.buffer, null, null);
     return formatVersion(Number(out.u64));
+  }
+
+  /**
+   * Statistics of every domain of the connection (or those the flags select), in one call, as libvirt
+   * returns them: each record's domain name, UUID and typed parameters (lib/stats.ts shapes them).
+   *
+   * Calls [`virConnectGetAllDomainStats`](https://libvirt.org/html/libvirt-libvirt-domain.html#virConnectGetAllDomainStats).
+   *
+   * @param stats the `VIR_DOMAIN_STATS_*` groups (0: every group the driver supports)
+   * @param flags `VIR_CONNECT_GET_ALL_DOMAINS_STATS_*` filters and modifiers
+   * @returns one record per domain, in libvirt's order
+   * @throws {LibvirtError} the error libvirt reports for exactly this call
+   */
+  async getAllDomainStats(stats: number, flags: number): Promise<RawStatsRecord[]> {
+    const fn = "virConnectGetAllDomainStats";
+    const groups = m.int(stats, "stats", fn, true);
+    const bits = m.int(flags, "flags", fn, true);
+    const list = new m.Out();
+    return await this.#gate().call(
+      this.#operation(fn),
+      (h) => libvirtSymbol("virConnectGetAllDomainStatsAsync")(h, groups, list.buffer, bits),
+      m.isNegative,
+      (count) => takeStatsRecords(list.pointer, count),
+    );
+  }
+
+  /**
+   * Statistics of a list of domains of this connection, in one call. Each domain holds a libvirt
+   * reference of its own for the call's duration, so a `free()` meanwhile cannot pull it away.
+   *
+   * Calls [`virDomainListGetStats`](https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainListGetStats).
+   *
+   * @param domains the domains (handles of this connection; at least one)
+   * @param stats the `VIR_DOMAIN_STATS_*` groups (0: every group the driver supports)
+   * @param flags `VIR_CONNECT_GET_ALL_DOMAINS_STATS_*` modifiers
+   * @returns one record per domain libvirt could report on
+   * @throws {TypeError} for a freed domain
+   * @throws {LibvirtError} the error libvirt reports for exactly this call
+   */
+  async domainListGetStats(
+    domains: readonly ObjectHandle[],
+    stats: number,
+    flags: number,
+  ): Promise<RawStatsRecord[]> {
+    const fn = "virDomainListGetStats";
+    const groups = m.int(stats, "stats", fn, true);
+    const bits = m.int(flags, "flags", fn, true);
+    for (const d of domains) d[kPointer]("get the statistics of"); // fail fast on a freed one
+    const list = new m.Out();
+    return await this.#gate().call(
+      this.#operation(fn),
+      async () => {
+        // a NULL-terminated virDomainPtr array, each pointer referenced while the call runs
+        const pointers = domains.map((d) => d[kPointer]("get the statistics of"));
+        const array = new BigUint64Array(pointers.length + 1);
+        pointers.forEach((p, i) => {
+          libvirtSymbol("virDomainRef")(p);
+          array[i] = BigInt(Deno.UnsafePointer.value(p));
+        });
+        try {
+          return await libvirtSymbol("virDomainListGetStatsAsync")(
+            new Uint8Array(array.buffer),
+            groups,
+            list.buffer,
+            bits,
+          );
+        } finally {
+          for (const p of pointers) libvirtSymbol("virDomainFree")(p);
+        }
+      },
+      m.isNegative,
+      (count) => takeStatsRecords(list.pointer, count),
+    );
+  }
+
+  /**
+   * Attaches libvirt to a QEMU process started outside libvirt. Deprecated by libvirt: the QEMU
+   * driver of current releases refuses it.
+   *
+   * Calls [`virDomainQemuAttach`](https://libvirt.org/html/libvirt-libvirt-qemu.html#virDomainQemuAttach).
+   *
+   * @param pid the QEMU process id
+   * @param options raw `flags` (none are defined yet)
+   * @returns the new domain (outside the connection's UUID cache; `qemuAttach()` of lib/qemu.ts puts it there)
+   * @throws {NotSupportedError} on libvirt releases that dropped the feature
+   */
+  async qemuAttach(pid: number, options?: { flags?: number } | number): Promise<Domain> {
+    const fn = "virDomainQemuAttach";
+    const process = m.int(pid, "pid_value", fn, true);
+    const flags = m.flags(options, {}, fn);
+    return await this.#gate().call(
+      this.#operation(fn),
+      (h) => qemuSymbol("virDomainQemuAttachAsync")(h, process, flags),
+      m.isNull,
+      (r) => wrapHandle<Domain>("virDomainPtr", this, r!),
+    );
   }
 
   /**

@@ -1,6 +1,6 @@
 // A checkpoint of a domain: a point in time that incremental backups are taken relative to.
 import type { HandleType } from "../_handle.ts";
-import { Domain } from "../domain.ts";
+import { Domain } from "./domain.ts";
 import { libvirtSymbol } from "../ffi/optional.ts";
 import { DomainCheckpointCalls } from "./_generated/domain_checkpoint.ts";
 import { registerHandleFactory } from "./_registry.ts";

@@ -20,12 +20,18 @@ export interface ObjectSpec {
 /** Every object class the stage generates a base for, with its C type, files and name prefixes. */
 export const objects: ObjectSpec[] = [
   ["virConnectPtr", "Connection", "connection", ["Connect"], "connection.ts"],
-  ["virDomainPtr", "Domain", "domain", ["Domain"], "domain.ts"],
-  ["virNetworkPtr", "Network", "network", ["Network"], "network.ts"],
+  ["virDomainPtr", "Domain", "domain", ["Domain"], "objects/domain.ts"],
+  ["virNetworkPtr", "Network", "network", ["Network"], "objects/network.ts"],
   ["virNetworkPortPtr", "NetworkPort", "network_port", ["NetworkPort"], "objects/network_port.ts"],
-  ["virStoragePoolPtr", "StoragePool", "storage_pool", ["StoragePool"], "storage.ts"],
-  ["virStorageVolPtr", "StorageVolume", "storage_volume", ["StorageVol"], "storage.ts"],
-  ["virDomainSnapshotPtr", "DomainSnapshot", "domain_snapshot", ["DomainSnapshot", "Domain"], "snapshot.ts"],
+  ["virStoragePoolPtr", "StoragePool", "storage_pool", ["StoragePool"], "objects/storage.ts"],
+  ["virStorageVolPtr", "StorageVolume", "storage_volume", ["StorageVol"], "objects/storage.ts"],
+  [
+    "virDomainSnapshotPtr",
+    "DomainSnapshot",
+    "domain_snapshot",
+    ["DomainSnapshot", "Domain"],
+    "objects/snapshot.ts",
+  ],
   [
     "virDomainCheckpointPtr",
     "DomainCheckpoint",

@@ -5,7 +5,7 @@ import type { Indexes } from "./methods_indexes.ts";
 import { docText, ident, isNullable, methodName, objectByType, type ObjectSpec } from "./methods_names.ts";
 import { ARG_RULES, type ArgResult } from "./methods_plan_args.ts";
 import type { Plan, Skip } from "./methods_types.ts";
-import { methodOverrides } from "./overrides.ts";
+import { methodOverrides, NULLABLE_ARGS } from "./overrides.ts";
 
 export type { OutValue, Param, Plan, Skip } from "./methods_types.ts";
 
@@ -88,7 +88,7 @@ function planArgs(p: Plan, api: Indexes): string | undefined {
       next: args[i + 1],
       n: ident(a.name),
       t: a.type,
-      nullable: isNullable(a.info),
+      nullable: isNullable(a.info) || `${p.fn.name}.${a.name}` in NULLABLE_ARGS,
       F,
       api,
     };

@@ -67,6 +67,14 @@ export function isLocal(fn: ApiFunction): boolean {
 // "function", and every pointer argument of a `...Free`/`...Clear` function, and of the
 // virTypedParamsGet* readers, is "pointer" (it is memory libvirt allocated).
 
+/**
+ * `"function.argument"` of string arguments that may be NULL although their description does not say so
+ * (the method takes `string | null`), each with what NULL means.
+ */
+export const NULLABLE_ARGS: Readonly<Record<string, string>> = {
+  "virDomainSetMetadata.metadata": "NULL removes the element (libvirt's docs of the function say so)",
+};
+
 /** `"function.argument"` -> the FFI type, where the rules above do not fit. */
 export const ARG_FFI_TYPES: Readonly<Record<string, "buffer" | "pointer">> = {
   "virDomainBlockPeek.buffer": "buffer", // void *: the caller's buffer to fill
@@ -351,7 +359,7 @@ export const HAND_WRITTEN: readonly {
 }[] = [
   {
     pattern: /^virStream/,
-    module: "lib/stream.ts",
+    module: "lib/objects/stream.ts",
     why: "web streams with backpressure over nonblocking streams",
   },
   {
@@ -363,8 +371,9 @@ export const HAND_WRITTEN: readonly {
   { pattern: /^virEvent/, module: "lib/event_loop.ts", why: "the default event loop runs in a worker" },
   {
     pattern: /^virDomainQemuAttach$/,
-    module: "lib/qemu.ts",
-    why: "qemuAttach() checks the pid and says that modern libvirt refuses the call",
+    module: "lib/objects/connection_hand.ts",
+    why:
+      "Connection.qemuAttach() lives in the hand-written connection calls (the pid is a u32, the result a Domain)",
   },
   {
     pattern: /^virConnect(Register|Unregister)CloseCallback$/,

@@ -97,15 +97,15 @@ import {
   StoragePoolDefineFlagsBits,
   type StoragePoolDefineXmlOptions,
 } from "./options.ts";
-import type { Domain } from "../../domain.ts";
+import type { Domain } from "../../objects/domain.ts";
 import type { Interface } from "../../objects/interface.ts";
 import type { NWFilter } from "../../objects/nwfilter.ts";
 import type { NWFilterBinding } from "../../objects/nwfilter.ts";
-import type { Network } from "../../network.ts";
+import type { Network } from "../../objects/network.ts";
 import type { NodeDevice } from "../../objects/node_device.ts";
 import type { Secret } from "../../objects/secret.ts";
-import type { StoragePool } from "../../storage.ts";
-import type { StorageVolume } from "../../storage.ts";
+import type { StoragePool } from "../../objects/storage.ts";
+import type { StorageVolume } from "../../objects/storage.ts";
 
 /**
  * The one-call methods of {@link Connection}: one per libvirt function whose first argument is a

@@ -223,9 +223,9 @@ import {
   type SecurityLabelStruct,
   TypedParameterFlagsBits,
 } from "./options.ts";
-import type { Domain } from "../../domain.ts";
+import type { Domain } from "../../objects/domain.ts";
 import type { DomainCheckpoint } from "../../objects/domain_checkpoint.ts";
-import type { DomainSnapshot } from "../../snapshot.ts";
+import type { DomainSnapshot } from "../../objects/snapshot.ts";
 import type { Connection } from "../../connection.ts";
 
 /**
@@ -2815,14 +2815,14 @@ export abstract class DomainCalls extends DomainHandCalls {
    */
   async setMetadata(
     type_: DomainMetadataType,
-    metadata: string,
+    metadata?: string | null,
     key?: string | null,
     uri?: string | null,
     options?: DomainSetMetadataOptions | number,
   ): Promise<void> {
     const flags = m.flags(options, DomainModificationImpactBits, "virDomainSetMetadata");
     const a0 = m.int(type_, "type", "virDomainSetMetadata");
-    const a1 = m.str(metadata, "metadata", "virDomainSetMetadata");
+    const a1 = m.strOrNull(metadata, "metadata", "virDomainSetMetadata");
     const a2 = m.strOrNull(key, "key", "virDomainSetMetadata");
     const a3 = m.strOrNull(uri, "uri", "virDomainSetMetadata");
     await this[kCall](

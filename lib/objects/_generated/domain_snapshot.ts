@@ -15,7 +15,7 @@ import {
   DomainSnapshotRevertFlagsBits,
   DomainSnapshotXmlFlagsBits,
 } from "./options.ts";
-import type { DomainSnapshot } from "../../snapshot.ts";
+import type { DomainSnapshot } from "../../objects/snapshot.ts";
 
 /**
  * The one-call methods of {@link DomainSnapshot}: one per libvirt function whose first argument is a

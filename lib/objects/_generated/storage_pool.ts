@@ -22,7 +22,7 @@ import {
   type StorageVolCreateXmlOptions,
   StorageXmlFlagsBits,
 } from "./options.ts";
-import type { StorageVolume } from "../../storage.ts";
+import type { StorageVolume } from "../../objects/storage.ts";
 
 /**
  * The one-call methods of {@link StoragePool}: one per libvirt function whose first argument is a

@@ -18,7 +18,7 @@ import {
   type StorageVolWipeOptions,
   type StorageVolWipePatternOptions,
 } from "./options.ts";
-import type { StoragePool } from "../../storage.ts";
+import type { StoragePool } from "../../objects/storage.ts";
 
 /**
  * The one-call methods of {@link StorageVolume}: one per libvirt function whose first argument is a

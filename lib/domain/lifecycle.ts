@@ -1,0 +1,571 @@
+/**
+ * The operations that move a domain between states (start, destroy, reboot, reset, suspend, resume,
+ * managed save and restore, undefine; shutdown with its waits is in ./shutdown.ts), orchestrated over
+ * the domain's one-call methods (`createWithFlags`, `destroyFlags`, ...).
+ *
+ * ## Results and no-op semantics
+ *
+ * Every operation reads the state first, acts, reads it again, and resolves to a
+ * {@link LifecycleResult} `{ before, after, tookMs, changed }`. An operation that is invalid in the
+ * current state throws {@link OperationInvalidError} *before* calling libvirt, with libvirt's wording
+ * (`Cannot start domain "web1": Requested operation is not valid: domain is already running`), the same
+ * on every driver: the test driver's `INTERNAL_ERROR` "domain 'x' not running" (seen when the state
+ * changes between our read and the call) is mapped to the same class and code. The no-op cases (start a
+ * running domain, shut down or destroy a shut-off one, suspend a paused one, resume a running one)
+ * throw by default, like `virsh`; with `ifNeeded: true` they resolve without acting, with
+ * `changed: false` and `after === before`. Nothing ever succeeds by doing something else (starting a
+ * paused domain is not a resume: it throws even with `ifNeeded`). A failing call is reported in the
+ * operation's words (`start domain "web1"`), not the method's (`call virDomainCreateWithFlags on ...`).
+ *
+ * @example
+ * ```ts
+ * import { Connection, lookupDomain, resumeDomain, startDomain, suspendDomain } from "../../mod.ts";
+ *
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * await startDomain(dom, { ifNeeded: true }); // already running: { changed: false }
+ * const { before, after } = await suspendDomain(dom);
+ * console.log(before, "->", after); // running -> paused
+ * await resumeDomain(dom);
+ * ```
+ *
+ * @module
+ */
+import { asOperation, kPointer, phrase, reattribute } from "../_handle.ts";
+import { ErrorCode, ErrorDomain } from "../error_codes.ts";
+import {
+  ConnectionLostError,
+  LibvirtError,
+  libvirtErrorFrom,
+  NotFoundError,
+  OperationInvalidError,
+} from "../errors.ts";
+import {
+  type Domain,
+  type DomainStateInfo,
+  type DomainStateName,
+  invalidateDomain,
+} from "../objects/domain.ts";
+
+// Lifecycle.
+
+/** What a lifecycle operation did. */
+export interface LifecycleResult {
+  /** The state read just before acting. */
+  before: DomainStateName;
+  /** The state read just after ("shutoff" when the domain no longer exists: see `gone`). */
+  after: DomainStateName;
+  /** The reason for the state after, e.g. "booted", "destroyed", "saved" ({@link domainStateReason}). */
+  afterReason: string;
+  /** Wall time of the whole operation (state reads included), ms. */
+  tookMs: number;
+  /** False when `ifNeeded` found nothing to do. */
+  changed: boolean;
+  /** True when the domain no longer exists afterwards (a transient domain that stopped, or an undefine). */
+  gone?: boolean;
+  /**
+   * True with `states: false`: nothing was read, `before`/`after`/`afterReason` are what the call's
+   * success implies ("nostate"/"unknown" where it implies nothing), and `gone` is not reported.
+   */
+  inferred?: true;
+}
+
+/** Options every lifecycle operation takes. */
+export interface LifecycleOptions {
+  /**
+   * When the domain is already where the operation would take it (start: running; shutdown/destroy:
+   * shut off; suspend: paused; resume: running), resolve with `changed: false` instead of throwing
+   * {@link OperationInvalidError}.
+   */
+  ifNeeded?: boolean;
+  /**
+   * Read the state before and after the call (default true): two more round trips, for exact
+   * `before`/`after`/`afterReason`/`gone` and refusals worded before libvirt is asked. `false` makes
+   * the operation one call, like libvirt-python's: the result is inferred from its success
+   * (`inferred: true`), libvirt itself refuses invalid transitions (still an
+   * {@link OperationInvalidError}), and `ifNeeded` reads the state only when libvirt refused.
+   */
+  states?: boolean;
+}
+
+/** Options for {@link startDomain}. */
+export interface StartOptions extends LifecycleOptions {
+  /** Start with its vCPUs paused (`VIR_DOMAIN_START_PAUSED`). */
+  paused?: boolean;
+  /** Destroy it when the starting connection closes (`VIR_DOMAIN_START_AUTODESTROY`). */
+  autodestroy?: boolean;
+  /** Bypass the host's file cache when restoring a managed save (`VIR_DOMAIN_START_BYPASS_CACHE`). */
+  bypassCache?: boolean;
+  /** Boot afresh, discarding a managed save image (`VIR_DOMAIN_START_FORCE_BOOT`). */
+  forceBoot?: boolean;
+}
+
+/** Options for {@link undefineDomain} (`VIR_DOMAIN_UNDEFINE_*`). */
+export interface UndefineOptions {
+  /** Also remove a managed save image (otherwise libvirt refuses while one exists). */
+  managedSave?: boolean;
+  /** Also remove snapshot metadata (otherwise libvirt refuses while snapshots exist). */
+  snapshotsMetadata?: boolean;
+  /** Also remove checkpoint metadata. */
+  checkpointsMetadata?: boolean;
+  /** Remove the UEFI NVRAM file (true), keep it (false), or let libvirt refuse when one exists (unset). */
+  nvram?: boolean;
+  /** As {@link LifecycleOptions.states}: `false` undefines in one call (before/after "nostate"). */
+  states?: boolean;
+}
+
+/** Options for {@link shutdownDomain}. */
+export interface ShutdownOptions extends LifecycleOptions {
+  /**
+   * How to ask the guest: "acpi" (the power button), "agent" (qemu-guest-agent), "default" (the
+   * hypervisor's choice). Default "default".
+   */
+  mode?: "acpi" | "agent" | "default";
+  /** How long to wait for the guest to power off, ms. Default 60,000. 0: check once, do not wait. */
+  waitMs?: number;
+  /** Stops waiting; the operation rejects with the signal's reason (no fallback runs). */
+  signal?: AbortSignal;
+  /**
+   * What to do when the guest has not powered off after `waitMs`, or the request itself failed (no
+   * agent, no ACPI): "destroy" pulls the plug; "none" (default) throws.
+   */
+  fallback?: "destroy" | "none";
+}
+
+/** What {@link shutdownDomain} did. */
+export interface ShutdownResult extends LifecycleResult {
+  /** True when the fallback destroyed the domain. */
+  forced: boolean;
+  /** Why the graceful path failed, when `forced`. */
+  gracefulFailure?: string;
+}
+
+/** Options for {@link destroyDomain}. */
+export interface DestroyOptions extends LifecycleOptions {
+  /** Only SIGTERM the hypervisor process, never SIGKILL (`VIR_DOMAIN_DESTROY_GRACEFUL`). */
+  graceful?: boolean;
+}
+
+/** Options for {@link rebootDomain}. */
+export interface RebootOptions {
+  /** "acpi" (power button), "agent" (qemu-guest-agent), "default" (the hypervisor's choice). */
+  mode?: "acpi" | "agent" | "default";
+}
+
+/** Options for {@link managedSaveDomain} (`VIR_DOMAIN_SAVE_*`). */
+export interface ManagedSaveOptions {
+  /** Bypass the host's file cache while writing (`VIR_DOMAIN_SAVE_BYPASS_CACHE`). */
+  bypassCache?: boolean;
+  /** The state to restore into: "running" or "paused"; default: the state at save time. */
+  restoreAs?: "running" | "paused";
+}
+
+/** @internal */
+export const modeFlags = { default: 0, acpi: 1, agent: 2 } as const;
+/** @internal */
+export const active = new Set<DomainStateName>(["running", "blocked", "paused", "shutdown", "pmsuspended"]);
+const runningStates = new Set<DomainStateName>(["running", "blocked"]);
+
+/** @internal */
+export function elapsed(t0: number): number {
+  return Math.round((performance.now() - t0) * 1000) / 1000;
+}
+
+function operationOf(domain: Domain, verb: string): string {
+  return phrase(verb, `domain ${JSON.stringify(domain.name)}`);
+}
+
+/** An OperationInvalidError in libvirt's words, raised before libvirt is asked. */
+/** @internal */
+export function invalid(domain: Domain, verb: string, why: string): OperationInvalidError {
+  return new OperationInvalidError(operationOf(domain, verb), {
+    code: ErrorCode.OPERATION_INVALID,
+    domain: ErrorDomain.DOM,
+    level: 2,
+    message: `Requested operation is not valid: ${why}`,
+  });
+}
+
+const stateRace =
+  /already (running|active)|is not running|not running|not paused|is not active|domain is not paused/i;
+
+/**
+ * Re-attributes an error to the lifecycle operation (a failed state read says "start", not "get the
+ * state of"), and maps the drivers' different words for "invalid in this state" to one class.
+ */
+/** @internal */
+export function attribute_(error: unknown, domain: Domain, verb: string): unknown {
+  if (error instanceof TypeError) return reattribute(error, operationOf(domain, verb)); // a gate refusal
+  if (!(error instanceof LibvirtError)) return error;
+  const operation = operationOf(domain, verb);
+  const details = {
+    code: error.code,
+    domain: error.domain,
+    level: error.level,
+    message: error.libvirtMessage,
+  };
+  if (error.code === ErrorCode.INTERNAL_ERROR && stateRace.test(error.libvirtMessage)) {
+    return new OperationInvalidError(operation, { ...details, code: ErrorCode.OPERATION_INVALID }, {
+      cause: error,
+    });
+  }
+  if (error.operation === operation) return error;
+  if (error instanceof ConnectionLostError) {
+    return new ConnectionLostError(operation, details, {
+      cause: error,
+      outcomeUnknown: error.outcomeUnknown,
+    });
+  }
+  return libvirtErrorFrom(operation, details);
+}
+
+/** @internal */
+export async function readState(domain: Domain, verb: string): Promise<DomainStateInfo> {
+  try {
+    return await domain.state();
+  } catch (error) {
+    throw attribute_(error, domain, verb);
+  }
+}
+
+/** The state after an operation; a domain that vanished (transient, stopped) reads as shut off and gone. */
+/** @internal */
+export async function readAfter(
+  domain: Domain,
+  verb: string,
+): Promise<{ info: DomainStateInfo; gone: boolean }> {
+  try {
+    return { info: await domain.state(), gone: false };
+  } catch (error) {
+    if (error instanceof NotFoundError) {
+      invalidateDomain(domain, domain.uuid);
+      return { info: { state: "shutoff", reason: 0, reasonName: "unknown" }, gone: true };
+    }
+    throw attribute_(error, domain, verb);
+  }
+}
+
+interface Plan {
+  verb: string;
+  /** undefined when the operation is valid in this state, else libvirt's wording of why not. */
+  refuse: (state: DomainStateName) => string | undefined;
+  /** True when `ifNeeded` makes this state a no-op. */
+  noop?: (state: DomainStateName) => boolean;
+  /** The one call (a method of the domain). */
+  run: () => Promise<void>;
+  /** What success implies, for `states: false` (absent: "nostate"/"unknown"). */
+  implies?: { before?: DomainStateName; after?: DomainStateName; reason?: string };
+  /** True when success may make a transient domain vanish (its cached handle is dropped then). */
+  mayVanish?: boolean;
+}
+
+async function lifecycle(
+  domain: Domain,
+  plan: Plan,
+  options: LifecycleOptions = {},
+): Promise<LifecycleResult> {
+  const ifNeeded = options.ifNeeded ?? false;
+  if (options.states === false) return await leanLifecycle(domain, plan, ifNeeded);
+  const t0 = performance.now();
+  const before = await readState(domain, plan.verb);
+  if (ifNeeded && plan.noop?.(before.state)) {
+    return {
+      before: before.state,
+      after: before.state,
+      afterReason: before.reasonName,
+      tookMs: elapsed(t0),
+      changed: false,
+    };
+  }
+  const why = plan.refuse(before.state);
+  if (why !== undefined) throw invalid(domain, plan.verb, why);
+  try {
+    domain[kPointer](plan.verb); // a freed handle: "Cannot start freed Domain ..."
+    await plan.run();
+  } catch (error) {
+    throw attribute_(error, domain, plan.verb);
+  }
+  const after = await readAfter(domain, plan.verb);
+  return {
+    before: before.state,
+    after: after.info.state,
+    afterReason: after.info.reasonName,
+    tookMs: elapsed(t0),
+    changed: true,
+    ...(after.gone ? { gone: true } : {}),
+  };
+}
+
+/** A lifecycle operation in one call ({ states: false }): the result follows from its success. */
+async function leanLifecycle(domain: Domain, plan: Plan, ifNeeded: boolean): Promise<LifecycleResult> {
+  const t0 = performance.now();
+  try {
+    domain[kPointer](plan.verb); // a freed handle: "Cannot start freed Domain ..."
+    await plan.run();
+  } catch (error) {
+    const attributed = attribute_(error, domain, plan.verb);
+    // libvirt refused: with ifNeeded, one read tells a no-op from a real refusal
+    if (ifNeeded && plan.noop && attributed instanceof OperationInvalidError) {
+      const now = await readState(domain, plan.verb);
+      if (plan.noop(now.state)) {
+        return {
+          before: now.state,
+          after: now.state,
+          afterReason: now.reasonName,
+          tookMs: elapsed(t0),
+          changed: false,
+        };
+      }
+    }
+    throw attributed;
+  }
+  // the cache must not hand out a transient domain that may have vanished with this call
+  if (plan.mayVanish) invalidateDomain(domain, domain.uuid);
+  return {
+    before: plan.implies?.before ?? "nostate",
+    after: plan.implies?.after ?? "nostate",
+    afterReason: plan.implies?.reason ?? "unknown",
+    tookMs: elapsed(t0),
+    changed: true,
+    inferred: true,
+  };
+}
+
+const notRunning = (s: DomainStateName) => active.has(s) ? undefined : "domain is not running";
+
+/**
+ * Starts a defined domain (virDomainCreateWithFlags). A domain with a managed save image is restored
+ * from it (unless `forceBoot`).
+ *
+ * No-op semantics: starting a running domain throws {@link OperationInvalidError} ("domain is already
+ * running"), or with `ifNeeded` resolves `{ changed: false }`. Starting a paused (or otherwise active)
+ * domain always throws: it would not make it run; use {@link resumeDomain}.
+ *
+ * @param domain the domain
+ * @param options paused / autodestroy / bypassCache / forceBoot / ifNeeded
+ * @returns the states before and after, and the time taken
+ * @throws {OperationInvalidError} when the domain is already active
+ * @throws {LibvirtError} when libvirt cannot start it
+ *
+ * @example
+ * ```ts ignore
+ * const { after, tookMs } = await startDomain(dom, { paused: true });
+ * ```
+ */
+export function startDomain(domain: Domain, options: StartOptions = {}): Promise<LifecycleResult> {
+  const flags = (options.paused ? 1 : 0) | (options.autodestroy ? 2 : 0) | (options.bypassCache ? 4 : 0) |
+    (options.forceBoot ? 8 : 0);
+  return lifecycle(domain, {
+    verb: "start",
+    refuse: (s) => active.has(s) ? `domain is already ${s === "blocked" ? "running" : s}` : undefined,
+    noop: (s) => runningStates.has(s) && !options.paused,
+    run: () => domain.createWithFlags(flags),
+    // a managed save image makes it "restored" rather than "booted": only a read can tell
+    implies: { before: "shutoff", after: options.paused ? "paused" : "running" },
+  }, options);
+}
+
+/**
+ * Stops a domain at once, like pulling the plug (virDomainDestroyFlags). A transient domain vanishes
+ * (`gone: true`).
+ *
+ * No-op semantics: destroying a shut-off domain throws {@link OperationInvalidError} ("domain is not
+ * running"), or with `ifNeeded` resolves `{ changed: false }`.
+ *
+ * @param domain the domain
+ * @param options graceful (SIGTERM only) / ifNeeded
+ * @returns the states before and after, and the time taken
+ * @throws {OperationInvalidError} when the domain is not running
+ */
+export async function destroyDomain(domain: Domain, options: DestroyOptions = {}): Promise<LifecycleResult> {
+  const flags = options.graceful ? 1 : 0;
+  const result = await lifecycle(domain, {
+    verb: "destroy",
+    refuse: notRunning,
+    noop: (s) => !active.has(s),
+    run: () => domain.destroyFlags(flags),
+    implies: { after: "shutoff", reason: "destroyed" },
+    mayVanish: true,
+  }, options);
+  return result;
+}
+
+/**
+ * Asks a running domain to reboot (virDomainReboot); resolves once the request was accepted (the guest
+ * reboots on its own time; a "reboot" event follows on hypervisors that emit one).
+ *
+ * @param domain the domain
+ * @param options mode: "acpi", "agent" or "default"
+ * @returns the states before and after the request
+ * @throws {OperationInvalidError} when the domain is not running
+ * @throws {AgentUnresponsiveError} in agent mode without an agent
+ */
+export async function rebootDomain(domain: Domain, options: RebootOptions = {}): Promise<LifecycleResult> {
+  const mode = options.mode ?? "default";
+  if (!(mode in modeFlags)) {
+    throw new TypeError(
+      `Cannot reboot domain ${JSON.stringify(domain.name)}: unknown mode ${JSON.stringify(mode)}`,
+    );
+  }
+  return await lifecycle(domain, {
+    verb: "reboot",
+    refuse: (s) => runningStates.has(s) ? undefined : `domain is not running (it is ${s})`,
+    run: () => domain.reboot(modeFlags[mode]),
+  });
+}
+
+/**
+ * Resets a domain like a hardware reset button, without asking the guest (virDomainReset).
+ *
+ * @param domain the domain
+ * @returns the states before and after
+ * @throws {OperationInvalidError} when the domain is not active
+ */
+export function resetDomain(domain: Domain): Promise<LifecycleResult> {
+  return lifecycle(domain, {
+    verb: "reset",
+    refuse: (s) => active.has(s) ? undefined : "domain is not running",
+    run: () => domain.reset(0),
+  });
+}
+
+/**
+ * Pauses a running domain's vCPUs (virDomainSuspend).
+ *
+ * No-op semantics: suspending a paused domain throws {@link OperationInvalidError} ("domain is already
+ * paused"), or with `ifNeeded` resolves `{ changed: false }`; suspending a shut-off domain always throws.
+ *
+ * @param domain the domain
+ * @param options ifNeeded
+ * @returns the states before and after
+ * @throws {OperationInvalidError} when the domain is not running
+ */
+export function suspendDomain(domain: Domain, options: LifecycleOptions = {}): Promise<LifecycleResult> {
+  return lifecycle(domain, {
+    verb: "suspend",
+    refuse: (s) =>
+      runningStates.has(s)
+        ? undefined
+        : s === "paused"
+        ? "domain is already paused"
+        : "domain is not running",
+    noop: (s) => s === "paused",
+    run: () => domain.suspend(),
+    implies: { after: "paused", reason: "user" },
+  }, options);
+}
+
+/**
+ * Resumes a paused domain (virDomainResume).
+ *
+ * No-op semantics: resuming a running domain throws {@link OperationInvalidError} ("domain is not
+ * paused"), or with `ifNeeded` resolves `{ changed: false }`; resuming a shut-off domain always throws
+ * (use {@link startDomain}).
+ *
+ * @param domain the domain
+ * @param options ifNeeded
+ * @returns the states before and after
+ * @throws {OperationInvalidError} when the domain is not paused
+ */
+export function resumeDomain(domain: Domain, options: LifecycleOptions = {}): Promise<LifecycleResult> {
+  return lifecycle(domain, {
+    verb: "resume",
+    refuse: (s) =>
+      s === "paused" ? undefined : runningStates.has(s) ? "domain is not paused" : "domain is not running",
+    noop: (s) => runningStates.has(s),
+    run: () => domain.resume(),
+    implies: { before: "paused", after: "running", reason: "unpaused" },
+  }, options);
+}
+
+/**
+ * Saves a running or paused domain's memory to a file libvirt manages and stops it (virDomainManagedSave);
+ * the next start ({@link startDomain} or {@link restoreDomain}) restores it.
+ *
+ * @param domain the domain
+ * @param options bypassCache, restoreAs
+ * @returns the states before and after ("shutoff", reason "saved")
+ * @throws {OperationInvalidError} when the domain is not active, or is transient
+ */
+export function managedSaveDomain(
+  domain: Domain,
+  options: ManagedSaveOptions = {},
+): Promise<LifecycleResult> {
+  const flags = (options.bypassCache ? 1 : 0) | (options.restoreAs === "running" ? 2 : 0) |
+    (options.restoreAs === "paused" ? 4 : 0);
+  return lifecycle(domain, {
+    verb: "save the state of",
+    refuse: notRunning,
+    run: () => domain.managedSave(flags),
+  });
+}
+
+/**
+ * Restores a domain from its managed save image by starting it (virDomainCreateWithFlags).
+ *
+ * Unlike {@link startDomain}, this refuses to boot afresh: without a managed save image it throws
+ * {@link OperationInvalidError} ("domain has no managed save image").
+ *
+ * @param domain the domain
+ * @param options paused (restore into paused), bypassCache
+ * @returns the states before and after (reason "restored")
+ * @throws {OperationInvalidError} when the domain is active or has no managed save image
+ */
+export async function restoreDomain(
+  domain: Domain,
+  options: Pick<StartOptions, "paused" | "bypassCache"> = {},
+): Promise<LifecycleResult> {
+  let has: boolean;
+  try {
+    has = await domain.hasManagedSave();
+  } catch (error) {
+    throw attribute_(error, domain, "restore");
+  }
+  if (!has) throw invalid(domain, "restore", "domain has no managed save image");
+  const flags = (options.paused ? 1 : 0) | (options.bypassCache ? 4 : 0);
+  return lifecycle(domain, {
+    verb: "restore",
+    refuse: (s) => active.has(s) ? `domain is already ${s}` : undefined,
+    run: () => domain.createWithFlags(flags),
+  });
+}
+
+/**
+ * Removes a domain's managed save image, so that the next start boots afresh (virDomainManagedSaveRemove).
+ *
+ * @param domain the domain
+ * @returns true when an image was removed, false when there was none
+ * @throws {LibvirtError} when libvirt cannot remove it
+ */
+export async function removeManagedSave(domain: Domain): Promise<boolean> {
+  if (!await domain.hasManagedSave()) return false;
+  await asOperation(domain, "remove the managed save image of", () => domain.managedSaveRemove(0));
+  return true;
+}
+
+/**
+ * Undefines a domain (virDomainUndefineFlags): a shut-off domain is gone (`gone: true`), a running one
+ * becomes transient (it vanishes when it stops). The handle stays usable for what remains.
+ *
+ * @param domain the domain
+ * @param options also remove the managed save image, snapshot/checkpoint metadata, NVRAM
+ * @returns the states before and after
+ * @throws {OperationInvalidError} for a transient domain, or while a managed save image or snapshots
+ *   exist without the matching option
+ */
+export async function undefineDomain(
+  domain: Domain,
+  options: UndefineOptions = {},
+): Promise<LifecycleResult> {
+  const flags = (options.managedSave ? 1 : 0) | (options.snapshotsMetadata ? 2 : 0) |
+    (options.nvram === true ? 4 : 0) | (options.nvram === false ? 8 : 0) |
+    (options.checkpointsMetadata ? 16 : 0);
+  const uuid = domain.uuid;
+  const result = await lifecycle(domain, {
+    verb: "undefine",
+    refuse: () => undefined,
+    run: () => domain.undefineFlags(flags),
+  }, { states: options.states });
+  invalidateDomain(domain, uuid);
+  return result;
+}

@@ -1,0 +1,168 @@
+/**
+ * Graceful shutdown: ask the guest ({@link Domain.shutdownFlags}), wait for it to power off (lifecycle
+ * events, polling when there are none), and optionally pull the plug after a timeout.
+ *
+ * @module
+ */
+import { sleep } from "../_async.ts";
+import { kPointer } from "../_handle.ts";
+import { isTimeout, NotFoundError, OperationInvalidError } from "../errors.ts";
+import { waitForState } from "../events.ts";
+import type { Domain } from "../objects/domain.ts";
+import {
+  active,
+  attribute_,
+  elapsed,
+  invalid,
+  modeFlags,
+  readAfter,
+  readState,
+  type ShutdownOptions,
+  type ShutdownResult,
+} from "./lifecycle.ts";
+
+/** Polls a domain's state until it is shut off or gone, or `deadline` (performance.now()) passes. */
+async function pollForShutoff(domain: Domain, deadline: number, signal?: AbortSignal): Promise<boolean> {
+  let delay = 50;
+  while (performance.now() < deadline) {
+    signal?.throwIfAborted();
+    try {
+      if ((await domain.state()).state === "shutoff") return false;
+    } catch (error) {
+      if (error instanceof NotFoundError) return true;
+      throw error;
+    }
+    await sleep(Math.min(delay, Math.max(0, deadline - performance.now())), signal);
+    delay = Math.min(delay * 2, 500);
+  }
+  return false;
+}
+
+/**
+ * Shuts a domain down gracefully (virDomainShutdownFlags), then waits for it to power off, driven by
+ * lifecycle events ({@link waitForState}), not by polling. After `waitMs` it either destroys the domain
+ * (`fallback: "destroy"`, `forced: true`) or throws a `DOMException` named "TimeoutError" that names the
+ * domain and the state it is still in.
+ *
+ * No-op semantics: shutting down a shut-off domain throws {@link OperationInvalidError} ("domain is not
+ * running"), or with `ifNeeded` resolves `{ changed: false, forced: false }`. A transient domain vanishes
+ * once off (`gone: true`).
+ *
+ * @param domain the domain
+ * @param options mode, waitMs, signal, fallback, ifNeeded
+ * @returns the states before and after, the time taken, and whether the fallback was needed
+ * @throws {OperationInvalidError} when the domain is not running
+ * @throws {AgentUnresponsiveError} in agent mode without an agent (unless `fallback: "destroy"`)
+ * @throws a `DOMException` TimeoutError after `waitMs` without fallback; the signal's reason on abort
+ *
+ * @example
+ * ```ts ignore
+ * const result = await shutdownDomain(dom, { mode: "acpi", waitMs: 30_000, fallback: "destroy" });
+ * if (result.forced) console.warn(`${dom.name} ignored ACPI; destroyed after ${result.tookMs} ms`);
+ * ```
+ */
+export async function shutdownDomain(domain: Domain, options: ShutdownOptions = {}): Promise<ShutdownResult> {
+  const t0 = performance.now();
+  const verb = "shut down";
+  const mode = options.mode ?? "default";
+  const waitMs = options.waitMs ?? 60_000;
+  if (!(mode in modeFlags)) {
+    throw new TypeError(
+      `Cannot shut down domain ${JSON.stringify(domain.name)}: unknown mode ${JSON.stringify(mode)}`,
+    );
+  }
+  if (!Number.isFinite(waitMs) || waitMs < 0) {
+    throw new RangeError(
+      `Cannot shut down domain ${JSON.stringify(domain.name)}: waitMs must be >= 0, got ${waitMs}`,
+    );
+  }
+  options.signal?.throwIfAborted();
+  const before = await readState(domain, verb);
+  if (!active.has(before.state)) {
+    if (options.ifNeeded) {
+      return {
+        before: before.state,
+        after: before.state,
+        afterReason: before.reasonName,
+        tookMs: elapsed(t0),
+        changed: false,
+        forced: false,
+      };
+    }
+    throw invalid(domain, verb, "domain is not running");
+  }
+  const fallback = options.fallback ?? "none";
+  let gracefulFailure: string | undefined;
+  try {
+    domain[kPointer](verb);
+    await domain.shutdownFlags(modeFlags[mode]);
+  } catch (error) {
+    const attributed = attribute_(error, domain, verb);
+    if (fallback !== "destroy" || error instanceof TypeError) throw attributed;
+    gracefulFailure = (attributed as Error).message;
+  }
+  let gone = false;
+  if (gracefulFailure === undefined) {
+    let now = await readAfter(domain, verb);
+    gone = now.gone;
+    if (now.info.state !== "shutoff" && waitMs > 0) {
+      try {
+        await waitForState(domain, "shutoff", {
+          timeoutMs: waitMs,
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+      } catch (error) {
+        if (error instanceof NotFoundError) gone = true; // transient: vanished as it stopped
+        else if (options.signal?.aborted) throw error; // aborted: the signal's reason, untouched
+        else if (!isTimeout(error)) {
+          // no events here (event loop disabled, or the driver refused a subscription): the request
+          // went out, so wait for its outcome by polling instead of reporting a failure
+          gone = await pollForShutoff(domain, t0 + waitMs, options.signal);
+        }
+      }
+      now = await readAfter(domain, verb);
+      gone ||= now.gone;
+    }
+    if (now.info.state === "shutoff") {
+      return {
+        before: before.state,
+        after: now.info.state,
+        afterReason: now.info.reasonName,
+        tookMs: elapsed(t0),
+        changed: true,
+        forced: false,
+        ...(gone ? { gone: true } : {}),
+      };
+    }
+    gracefulFailure = `domain ${JSON.stringify(domain.name)} is still ${now.info.state} after ${waitMs} ms ` +
+      `(mode ${JSON.stringify(mode)})`;
+    if (fallback !== "destroy") {
+      throw new DOMException(
+        `Cannot shut down domain ${JSON.stringify(domain.name)}: it is still ${now.info.state} after ` +
+          `${waitMs} ms (mode ${JSON.stringify(mode)}); pass fallback: "destroy" to force it off`,
+        "TimeoutError",
+      );
+    }
+  }
+  options.signal?.throwIfAborted();
+  try {
+    domain[kPointer](verb);
+    await domain.destroyFlags(0);
+  } catch (error) {
+    // it may have powered off on its own between our read and the destroy
+    if (!(attribute_(error, domain, verb) instanceof OperationInvalidError)) {
+      throw attribute_(error, domain, verb);
+    }
+  }
+  const after = await readAfter(domain, verb);
+  return {
+    before: before.state,
+    after: after.info.state,
+    afterReason: after.info.reasonName,
+    tookMs: elapsed(t0),
+    changed: true,
+    forced: true,
+    gracefulFailure,
+    ...(after.gone || gone ? { gone: true } : {}),
+  };
+}

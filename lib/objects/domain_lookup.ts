@@ -1,0 +1,267 @@
+/**
+ * The domain finders: look a domain up by name, UUID or id (served from the connection's handle cache
+ * for UUIDs, see lib/objects/domain.ts), list, define and create. Each is one libvirt call on the
+ * connection; they live with the object because the cache's registration (`adopt`) is the object's.
+ *
+ * @module
+ */
+import { A_CONNECTION, checkDomainKey, checkInstance, checkOptions, checkString } from "../_args.ts";
+import { Connection } from "../connection.ts";
+import { kInternals } from "../_internals.ts";
+import { isUuid } from "../_handle.ts";
+import { cString, cStringCached, isNegative, isNull, OutSlot, takePointerArray } from "../ffi/c.ts";
+import { libvirt } from "../ffi/library.ts";
+import { describeXml } from "../xml.ts";
+import { adoptDomain, cachedDomain, type Domain, wrapDomain } from "./domain.ts";
+
+/** Filters for {@link listAllDomains} (`VIR_CONNECT_LIST_DOMAINS_*`); unset means no filter. */
+export interface ListDomainsOptions {
+  /** true: only running or paused domains; false: only inactive ones. */
+  active?: boolean;
+  /** true: only domains with a stored definition; false: only transient ones. */
+  persistent?: boolean;
+  /** Only domains in this state (running, paused, shutoff, or other). */
+  state?: "running" | "paused" | "shutoff" | "other";
+  /** true: only domains that start with the host; false: only those that do not. */
+  autostart?: boolean;
+  /** true: only domains with at least one snapshot; false: only those without. */
+  hasSnapshot?: boolean;
+  /** true: only domains with a managed save image; false: only those without. */
+  hasManagedSave?: boolean;
+}
+
+/**
+ * Translates {@link ListDomainsOptions} into virConnectListAllDomains flags.
+ *
+ * @param options the filters
+ * @returns the `VIR_CONNECT_LIST_DOMAINS_*` bit set
+ */
+export function listDomainsFlags(options: ListDomainsOptions = {}): number {
+  let flags = 0;
+  if (options.active !== undefined) flags |= options.active ? 1 : 2;
+  if (options.persistent !== undefined) flags |= options.persistent ? 4 : 8;
+  if (options.state) flags |= { running: 16, paused: 32, shutoff: 64, other: 128 }[options.state];
+  if (options.hasManagedSave !== undefined) flags |= options.hasManagedSave ? 256 : 512;
+  if (options.autostart !== undefined) flags |= options.autostart ? 1024 : 2048;
+  if (options.hasSnapshot !== undefined) flags |= options.hasSnapshot ? 4096 : 8192;
+  return flags;
+}
+
+/** Options for {@link lookupDomain}. */
+export interface LookupDomainOptions {
+  /** Ask libvirt even when the connection's cache has a handle for this UUID (checks existence). */
+  fresh?: boolean;
+}
+
+/**
+ * Looks a domain up by name, UUID string or numeric id.
+ *
+ * A UUID lookup is served from the connection's handle cache, without a round trip, while another
+ * handle of that domain is alive on the connection (pass `fresh: true` to ask libvirt anyway); name
+ * and id lookups always ask libvirt.
+ *
+ * @param connection the connection to ask
+ * @param key a name, a UUID ("6695eb01-..."), or a running domain's id
+ * @param options `fresh` to bypass the handle cache
+ * @returns a handle to free with `using` or {@link Domain.free}
+ * @throws {NotFoundError} when no such domain exists
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ *
+ * @example
+ * ```ts
+ * import { Connection, lookupDomain } from "../../mod.ts";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * console.log(dom.uuid, (await dom.state()).state);
+ * ```
+ */
+export async function lookupDomain(
+  connection: Connection,
+  key: string | number,
+  options: LookupDomainOptions = {},
+): Promise<Domain> {
+  checkLookup(connection, key, options);
+  const hit = cachedDomain(connection, key, options.fresh ?? false);
+  if (hit !== undefined) return hit;
+  const internals = connection[kInternals];
+  const lib = libvirt().symbols;
+  return await internals.call(
+    () => `look up domain ${JSON.stringify(key)}`,
+    (h) => {
+      if (typeof key === "number") return lib.virDomainLookupByIDAsync(h, key);
+      const text = cStringCached(key, "domain name");
+      return isUuid(key)
+        ? lib.virDomainLookupByUUIDStringAsync(h, text)
+        : lib.virDomainLookupByNameAsync(h, text);
+    },
+    isNull,
+    // looked up by name: that is its name, no need to ask libvirt again
+    (handle) =>
+      typeof key === "string" && isUuid(key)
+        ? adoptDomain(connection, handle!)
+        : wrapDomain(connection, handle!, typeof key === "string" ? key : undefined),
+  );
+}
+
+function checkLookup(connection: unknown, key: unknown, options: unknown): void {
+  checkInstance(connection, Connection, "look up a domain", "connection", A_CONNECTION);
+  checkDomainKey(key, "look up a domain");
+  checkOptions(options, "look up a domain", { fresh: "boolean" });
+}
+
+const listDomainsOptionTypes = {
+  active: "boolean",
+  persistent: "boolean",
+  state: ["running", "paused", "shutoff", "other"],
+  hasManagedSave: "boolean",
+  autostart: "boolean",
+  hasSnapshot: "boolean",
+} as const;
+
+/**
+ * {@link lookupDomain} without leaving the main thread, for in-process drivers.
+ *
+ * @param connection the connection to ask
+ * @param key a name, a UUID, or a running domain's id
+ * @param options `fresh` to bypass the handle cache
+ * @returns a handle to free
+ * @throws {NotFoundError} when no such domain exists
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ */
+export function lookupDomainSync(
+  connection: Connection,
+  key: string | number,
+  options: LookupDomainOptions = {},
+): Domain {
+  checkLookup(connection, key, options);
+  const hit = cachedDomain(connection, key, options.fresh ?? false);
+  if (hit !== undefined) return hit;
+  const internals = connection[kInternals];
+  const lib = libvirt().symbols;
+  return internals.callSync(
+    () => `look up domain ${JSON.stringify(key)}`,
+    (h) => {
+      if (typeof key === "number") return lib.virDomainLookupByID(h, key);
+      const text = cStringCached(key, "domain name");
+      return isUuid(key) ? lib.virDomainLookupByUUIDString(h, text) : lib.virDomainLookupByName(h, text);
+    },
+    isNull,
+    (handle) =>
+      typeof key === "string" && isUuid(key)
+        ? adoptDomain(connection, handle!)
+        : wrapDomain(connection, handle!, typeof key === "string" ? key : undefined),
+  );
+}
+
+/**
+ * Lists the domains of a connection in one call (virConnectListAllDomains).
+ *
+ * @param connection the connection to ask
+ * @param options filters; none lists every domain
+ * @returns handles the caller frees (`for (using d of ...)` or free each)
+ * @throws {LibvirtError} when libvirt cannot list them
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ */
+export async function listAllDomains(
+  connection: Connection,
+  options: ListDomainsOptions = {},
+): Promise<Domain[]> {
+  checkInstance(connection, Connection, "list domains", "connection", A_CONNECTION);
+  checkOptions(options, "list domains", listDomainsOptionTypes);
+  const slot = new OutSlot();
+  return await connection[kInternals].call(
+    () => `list the domains of ${JSON.stringify(connection.uri)}`,
+    (h) => libvirt().symbols.virConnectListAllDomainsAsync(h, slot.buffer, listDomainsFlags(options)),
+    isNegative,
+    (count) => takePointerArray(slot.pointer, count).map((h) => wrapDomain(connection, h)),
+  );
+}
+
+/**
+ * {@link listAllDomains} without leaving the main thread, for in-process drivers.
+ *
+ * @param connection the connection to ask
+ * @param options filters
+ * @returns handles the caller frees
+ * @throws {LibvirtError} when libvirt cannot list them
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ */
+export function listAllDomainsSync(connection: Connection, options: ListDomainsOptions = {}): Domain[] {
+  checkInstance(connection, Connection, "list domains", "connection", A_CONNECTION);
+  checkOptions(options, "list domains", listDomainsOptionTypes);
+  const slot = new OutSlot();
+  return connection[kInternals].callSync(
+    () => `list the domains of ${JSON.stringify(connection.uri)}`,
+    (h) => libvirt().symbols.virConnectListAllDomains(h, slot.buffer, listDomainsFlags(options)),
+    isNegative,
+    (count) => takePointerArray(slot.pointer, count).map((h) => wrapDomain(connection, h)),
+  );
+}
+
+/**
+ * Defines a persistent domain from XML (virDomainDefineXML); it stays shut off until started.
+ * Defining an existing name (same UUID) updates its persistent definition.
+ *
+ * @param connection the connection to define it on
+ * @param xml the domain XML (see `buildDomainXml` in domain_xml.ts)
+ * @returns a handle to the domain
+ * @throws {LibvirtError} with libvirt's reason when the XML is invalid or the name is taken
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ */
+export async function defineDomain(connection: Connection, xml: string): Promise<Domain> {
+  checkInstance(connection, Connection, "define a domain", "connection", A_CONNECTION);
+  const text = cString(checkString(xml, "define a domain", "xml"), "domain XML");
+  return await connection[kInternals].call(
+    () => `define domain ${describeXml(xml)}`,
+    (h) => libvirt().symbols.virDomainDefineXMLAsync(h, text),
+    isNull,
+    (handle) => wrapDomain(connection, handle!),
+  );
+}
+
+/** Options for {@link createDomain}. */
+export interface CreateDomainOptions {
+  /** Start with its vCPUs paused (`VIR_DOMAIN_START_PAUSED`). */
+  paused?: boolean;
+  /** Destroy it when this connection closes (`VIR_DOMAIN_START_AUTODESTROY`). */
+  autodestroy?: boolean;
+  /** Validate the XML against libvirt's schema first (`VIR_DOMAIN_START_VALIDATE`). */
+  validate?: boolean;
+}
+
+/**
+ * Creates and starts a transient domain from XML (virDomainCreateXML): it vanishes when it stops.
+ *
+ * @param connection the connection to create it on
+ * @param xml the domain XML
+ * @param options paused / autodestroy / validate
+ * @returns a handle to the running (or paused) domain
+ * @throws {LibvirtError} with libvirt's reason when the XML is invalid or the domain cannot start
+ * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
+ * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ */
+export async function createDomain(
+  connection: Connection,
+  xml: string,
+  options: CreateDomainOptions = {},
+): Promise<Domain> {
+  checkInstance(connection, Connection, "create a domain", "connection", A_CONNECTION);
+  const text = cString(checkString(xml, "create a domain", "xml"), "domain XML");
+  checkOptions(options, "create a domain", {
+    paused: "boolean",
+    autodestroy: "boolean",
+    validate: "boolean",
+  });
+  const flags = (options.paused ? 1 : 0) | (options.autodestroy ? 2 : 0) | (options.validate ? 16 : 0);
+  return await connection[kInternals].call(
+    () => `create domain ${describeXml(xml)}`,
+    (h) => libvirt().symbols.virDomainCreateXMLAsync(h, text, flags),
+    isNull,
+    (handle) => wrapDomain(connection, handle!),
+  );
+}

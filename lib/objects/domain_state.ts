@@ -1,0 +1,143 @@
+/**
+ * libvirt's domain states and their reasons by name (`virDomainState`, `virDomain*Reason`), and the
+ * shapes `Domain.state()` and `Domain.info()` return.
+ *
+ * @module
+ */
+
+/** virDomainState, by name. */
+export const DomainState = {
+  NOSTATE: 0,
+  RUNNING: 1,
+  BLOCKED: 2,
+  PAUSED: 3,
+  SHUTDOWN: 4,
+  SHUTOFF: 5,
+  CRASHED: 6,
+  PMSUSPENDED: 7,
+} as const;
+
+/** A domain state's name, lower case, as `virsh` prints it. */
+export type DomainStateName =
+  | "nostate"
+  | "running"
+  | "blocked"
+  | "paused"
+  | "shutdown"
+  | "shutoff"
+  | "crashed"
+  | "pmsuspended";
+
+const stateNames: readonly DomainStateName[] = [
+  "nostate",
+  "running",
+  "blocked",
+  "paused",
+  "shutdown",
+  "shutoff",
+  "crashed",
+  "pmsuspended",
+];
+
+/**
+ * The name of a numeric virDomainState ("nostate" for values this version does not know).
+ *
+ * @param state a `virDomainState` value
+ * @returns its lower-case name
+ */
+export function domainStateName(state: number): DomainStateName {
+  return stateNames[state] ?? "nostate";
+}
+
+// virDomain<State>Reason, in libvirt-domain.h order (libvirt 9.0), spelled like virsh's `domstate --reason`.
+const reasonNames: Record<DomainStateName, readonly string[]> = {
+  nostate: ["unknown"],
+  running: [
+    "unknown",
+    "booted",
+    "migrated",
+    "restored",
+    "from snapshot",
+    "unpaused",
+    "migration canceled",
+    "save canceled",
+    "wakeup",
+    "crashed",
+    "post-copy",
+    "post-copy failed",
+  ],
+  blocked: ["unknown"],
+  paused: [
+    "unknown",
+    "user",
+    "migrating",
+    "saving",
+    "dumping",
+    "I/O error",
+    "watchdog",
+    "from snapshot",
+    "shutting down",
+    "creating snapshot",
+    "crashed",
+    "starting up",
+    "post-copy",
+    "post-copy failed",
+    "api error",
+  ],
+  shutdown: ["unknown", "user"],
+  shutoff: [
+    "unknown",
+    "shutdown",
+    "destroyed",
+    "crashed",
+    "migrated",
+    "saved",
+    "failed",
+    "from snapshot",
+    "daemon",
+  ],
+  crashed: ["unknown", "panicked"],
+  pmsuspended: ["unknown"],
+};
+
+/**
+ * The name of a state's reason code, as `virsh domstate --reason` prints it.
+ *
+ * @param state the state (name or `virDomainState` number)
+ * @param reason libvirt's reason code for that state
+ * @returns e.g. "booted", "user", "destroyed"; `"reason <n>"` for codes newer than this table
+ *
+ * @example
+ * ```ts
+ * import { domainStateReason } from "../../mod.ts";
+ * console.log(domainStateReason("shutoff", 5)); // "saved"
+ * ```
+ */
+export function domainStateReason(state: DomainStateName | number, reason: number): string {
+  const name = typeof state === "number" ? domainStateName(state) : state;
+  return reasonNames[name]?.[reason] ?? `reason ${reason}`;
+}
+
+/** What virDomainGetInfo reports. */
+export interface DomainInfo {
+  /** The domain's state: "running", "paused", "shutoff", ... */
+  state: DomainStateName;
+  /** Maximum memory, KiB. */
+  maxMemoryKiB: number;
+  /** Current memory, KiB. */
+  memoryKiB: number;
+  /** Virtual CPUs the domain has now. */
+  vcpus: number;
+  /** CPU time used, nanoseconds. */
+  cpuTimeNs: bigint;
+}
+
+/** A domain's state as virDomainGetState reports it. */
+export interface DomainStateInfo {
+  /** The domain's state: "running", "paused", "shutoff", ... */
+  state: DomainStateName;
+  /** libvirt's numeric reason code. */
+  reason: number;
+  /** The reason's name ({@link domainStateReason}): "booted", "user", "destroyed", "saved", ... */
+  reasonName: string;
+}
