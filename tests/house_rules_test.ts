@@ -54,7 +54,6 @@ const FUNCTION_ALLOW: Record<string, string> = {
   "lib/range/cyris/topology.ts#cyrisTopology": PENDING,
   "lib/range/cyris/translate.ts#cyrisToRange": PENDING,
   "lib/range/cyris/translate.ts#cyrisToRange.<arrow>@258": PENDING,
-  "lib/range/status.ts#rangeStatus": PENDING,
   "scripts/_console.ts#consoleCommand": PENDING,
 };
 
