@@ -51,8 +51,6 @@ const FUNCTION_ALLOW: Record<string, string> = {
   "lib/console.ts#attachConsole": PENDING,
   "lib/ip/merge.ts#mergeSightings.<arrow>@185": PENDING,
   "lib/range/cyris/topology.ts#cyrisTopology": PENDING,
-  "lib/range/cyris/translate.ts#cyrisToRange": PENDING,
-  "lib/range/cyris/translate.ts#cyrisToRange.<arrow>@258": PENDING,
   "scripts/_console.ts#consoleCommand": PENDING,
 };
 
