@@ -50,7 +50,6 @@ const FUNCTION_ALLOW: Record<string, string> = {
   "lib/stream.ts#uploadVolume": PENDING,
   "lib/console.ts#attachConsole": PENDING,
   "lib/ip/merge.ts#mergeSightings.<arrow>@185": PENDING,
-  "lib/range/cyris/topology.ts#cyrisTopology": PENDING,
   "scripts/_console.ts#consoleCommand": PENDING,
 };
 
