@@ -98,12 +98,16 @@ export async function upRange(
   }
 }
 
-async function bringUp(
+/**
+ * The plan and what every phase shares: surveys the hosts, plans, and stops at a conflict before
+ * anything is created.
+ */
+async function startUp(
   range: Range,
   registry: PoolRegistry,
   options: UpOptions,
   consoles: RangeConsoles | undefined,
-): Promise<Omit<UpResult, "consoles" | "consoleCapture">> {
+): Promise<UpContext> {
   const steps = new Steps("up", range.name, options);
   const limit = (options.concurrency ?? 8) * Math.max(1, range.description.hosts.length);
   const uriOf = new Map(range.description.hosts.map((h) => [h.id, h.uri]));
@@ -151,6 +155,17 @@ async function bringUp(
     kept,
     started,
   };
+  return c;
+}
+
+async function bringUp(
+  range: Range,
+  registry: PoolRegistry,
+  options: UpOptions,
+  consoles: RangeConsoles | undefined,
+): Promise<Omit<UpResult, "consoles" | "consoleCapture">> {
+  const c = await startUp(range, registry, options, consoles);
+  const { steps, plan, created, kept, started } = c;
 
   await upNetworks(c);
   const record = await recordIntents(c);
