@@ -244,6 +244,79 @@ function checkMigrateOptions(options: MigrateOptions): void {
 }
 
 /**
+ * Checks the options and builds the migration call: the destination URI, the typed parameters and the
+ * flags (which depend on whether the domain is persistent).
+ */
+async function migrationCall(
+  dom: Domain,
+  destination: string | Connection,
+  options: MigrateOptions,
+): Promise<{
+  peerToPeer: boolean;
+  destUri: string;
+  params: MigrateParams<number | bigint>;
+  flags: {
+    live: boolean;
+    peer2peer: boolean;
+    persistDest: boolean;
+    undefineSource: boolean;
+    unsafe: boolean;
+  };
+}> {
+  checkMigrateOptions(options);
+  const peerToPeer = options.peerToPeer ?? true;
+  const destUri = typeof destination === "string" ? destination : destination.uri;
+  if (!peerToPeer && typeof destination === "string") {
+    throw new TypeError(
+      "Cannot migrate: options.peerToPeer is false, so destination must be a Connection (this process drives both hosts)",
+    );
+  }
+  options.signal?.throwIfAborted();
+  const persistent = await dom.isPersistent();
+  const persistDest = options.persistDest ?? persistent;
+  const flags = {
+    live: options.live ?? true,
+    peer2peer: peerToPeer,
+    persistDest,
+    undefineSource: options.undefineSource ?? persistDest,
+    unsafe: options.unsafe ?? false,
+  };
+  const params: MigrateParams<number | bigint> = {};
+  if (options.bandwidth) params.bandwidth = options.bandwidth;
+  if (options.migrateUri) params.migrate_uri = options.migrateUri;
+  if (options.destinationXml) params.destination_xml = options.destinationXml;
+  if (options.persistentXml) params.persistent_xml = options.persistentXml;
+  Object.assign(params, options.params ?? {});
+  return { peerToPeer, destUri, params, flags };
+}
+
+/**
+ * After a failed migration: the signal's reason when it was aborted (the state on the source in the
+ * cause), else a MigrationError with the source's state.
+ */
+async function migrationFailure(
+  dom: Domain,
+  destUri: string,
+  watched: Domain | undefined,
+  aborted: boolean,
+  options: MigrateOptions,
+  error: unknown,
+): Promise<never> {
+  let sourceState: string | undefined;
+  try {
+    if (watched) sourceState = (await watched.state()).state;
+  } catch {
+    sourceState = undefined;
+  }
+  // an abort rejects with the signal's reason (the house rule), the state on the source in its cause
+  if (aborted || options.signal?.aborted) {
+    throw options.signal!.reason ??
+      new MigrationError(dom.name, destUri, { cause: error, aborted: true, sourceState });
+  }
+  throw new MigrationError(dom.name, destUri, { cause: error, aborted: false, sourceState });
+}
+
+/**
  * Migrates a running domain to another host (virDomainMigrateToURI3 peer to peer, or
  * virDomainMigrate3 from this process), sampling the job for progress and aborting it on the signal.
  * A migration that fails or is aborted leaves the guest on the source, running as before: the
@@ -285,30 +358,7 @@ export async function migrateDomain(
   destination: string | Connection,
   options: MigrateOptions = {},
 ): Promise<MigrateResult> {
-  checkMigrateOptions(options);
-  const peerToPeer = options.peerToPeer ?? true;
-  const destUri = typeof destination === "string" ? destination : destination.uri;
-  if (!peerToPeer && typeof destination === "string") {
-    throw new TypeError(
-      "Cannot migrate: options.peerToPeer is false, so destination must be a Connection (this process drives both hosts)",
-    );
-  }
-  options.signal?.throwIfAborted();
-  const persistent = await dom.isPersistent();
-  const persistDest = options.persistDest ?? persistent;
-  const flags = {
-    live: options.live ?? true,
-    peer2peer: peerToPeer,
-    persistDest,
-    undefineSource: options.undefineSource ?? persistDest,
-    unsafe: options.unsafe ?? false,
-  };
-  const params: MigrateParams<number | bigint> = {};
-  if (options.bandwidth) params.bandwidth = options.bandwidth;
-  if (options.migrateUri) params.migrate_uri = options.migrateUri;
-  if (options.destinationXml) params.destination_xml = options.destinationXml;
-  if (options.persistentXml) params.persistent_xml = options.persistentXml;
-  Object.assign(params, options.params ?? {});
+  const { peerToPeer, destUri, params, flags } = await migrationCall(dom, destination, options);
 
   const ownMonitor = options.monitor === undefined;
   const monitor = options.monitor ?? await Connection.open(dom.connection.uri);
@@ -366,18 +416,7 @@ export async function migrateDomain(
       options.signal?.removeEventListener("abort", onAbort);
     }
   } catch (error) {
-    let sourceState: string | undefined;
-    try {
-      if (watched) sourceState = (await watched.state()).state;
-    } catch {
-      sourceState = undefined;
-    }
-    // an abort rejects with the signal's reason (the house rule), the state on the source in its cause
-    if (aborted || options.signal?.aborted) {
-      throw options.signal!.reason ??
-        new MigrationError(dom.name, destUri, { cause: error, aborted: true, sourceState });
-    }
-    throw new MigrationError(dom.name, destUri, { cause: error, aborted: false, sourceState });
+    await migrationFailure(dom, destUri, watched, aborted, options, error);
   } finally {
     watched?.free();
     if (ownMonitor) await monitor.close();

@@ -38,7 +38,13 @@ import { createHash } from "node:crypto";
 import type { Connection } from "../connection.ts";
 import { isNotFound } from "../errors.ts";
 import type { ConnectionPool } from "../pool.ts";
-import { createVolume, listAllStoragePools, lookupVolume, type StoragePool } from "../storage.ts";
+import {
+  createVolume,
+  listAllStoragePools,
+  lookupVolume,
+  type StoragePool,
+  type StorageVolume,
+} from "../storage.ts";
 import { downloadVolume, uploadVolume } from "../stream.ts";
 import { decodeXmlText, escapeXml } from "../xml.ts";
 import type { Ledger } from "./_libvirt.ts";
@@ -262,6 +268,129 @@ export async function provideBaseImages(ctx: ImageContext): Promise<BaseImageOut
   return outcomes;
 }
 
+/**
+ * Looks for the image's volume in its pool: "present" when it is there and not a half-made upload of
+ * ours; else whether a half-made one was deleted (the upload then replaces it).
+ */
+async function clearExisting(
+  ctx: ImageContext,
+  p: StoragePool,
+  hostId: string,
+  image: BaseImageSpec,
+  ledger: Ledger,
+  name: string,
+): Promise<"present" | boolean> {
+  const lookup = async () => {
+    try {
+      return await lookupVolume(p, name);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      return undefined;
+    }
+  };
+  let existing = await lookup();
+  if (!existing) {
+    await p.refresh(); // a file put there since the pool last looked
+    existing = await lookup();
+  }
+  let replacing = false;
+  if (existing) {
+    const entry = ledger.get("volume", name, p.name);
+    if (entry?.state !== "intent") {
+      existing.free();
+      return "present";
+    }
+    // an upload of an earlier up that never got verified: ours, half-made; it goes
+    try {
+      await ctx.act("image", `delete half-made ${image.id}`, hostId);
+      await existing.delete();
+    } finally {
+      existing.free();
+    }
+    replacing = true;
+  }
+  return replacing;
+}
+
+/** The local source's digest and size, or an error saying how to give one. */
+async function expectedSource(
+  image: BaseImageSpec,
+  hostId: string,
+  sourceOf: (image: BaseImageSpec) => Promise<{ sha256: string; bytes: number }>,
+): Promise<{ sha256: string; bytes: number }> {
+  const source = image.source ?? image.path;
+  let expected: { sha256: string; bytes: number };
+  try {
+    expected = await sourceOf(image);
+  } catch (error) {
+    throw new Error(
+      `Cannot upload base image ${
+        JSON.stringify(image.id)
+      } to ${hostId}: ${image.path} is missing there and ` +
+        `the local copy ${source} cannot be read (${
+          error instanceof Error ? error.message : String(error)
+        }): give baseImages[].source, a copy on the machine running up`,
+      { cause: error },
+    );
+  }
+  return expected;
+}
+
+/** Uploads the source into the new volume and reads it back; returns the SHA-256 read back. */
+async function uploadAndVerify(
+  ctx: ImageContext,
+  volume: StorageVolume,
+  image: BaseImageSpec,
+  hostId: string,
+  source: string,
+  expected: { sha256: string; bytes: number },
+): Promise<string> {
+  const report = (stage: BaseImageProgress["stage"], bytes: number) => {
+    try {
+      ctx.options.onImageProgress?.({
+        image: image.id,
+        host: hostId,
+        stage,
+        bytes,
+        totalBytes: expected.bytes,
+      });
+    } catch {
+      // a progress display must not break the upload
+    }
+  };
+  await uploadVolume(volume, source, {
+    sparse: true,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    onProgress: (t) => report("upload", t.dataBytes + t.holeBytes),
+  });
+  await ctx.act("image", `verify ${image.id}`, hostId);
+  const hash = createHash("sha256");
+  let held = 0;
+  await downloadVolume(
+    volume,
+    new WritableStream<Uint8Array>({
+      write(chunk) {
+        hash.update(chunk);
+        held += chunk.length;
+      },
+    }),
+    {
+      sparse: true,
+      onProgress: (t) => report("verify", t.dataBytes + t.holeBytes),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    },
+  );
+  const sha256 = hash.digest("hex");
+  if (sha256 !== expected.sha256 || held !== expected.bytes) {
+    throw new Error(
+      `Cannot upload base image ${JSON.stringify(image.id)} to ${hostId}: what its pool now holds ` +
+        `(${held} bytes, sha256 ${sha256}) is not the source (${expected.bytes} bytes, sha256 ${expected.sha256}); ` +
+        "the volume was removed",
+    );
+  }
+  return sha256;
+}
+
 async function provideOne(
   ctx: ImageContext,
   conn: Connection,
@@ -274,50 +403,11 @@ async function provideOne(
   try {
     const name = basename(image.path);
     const ledger = ctx.ledger(hostId);
-    const lookup = async () => {
-      try {
-        return await lookupVolume(p, name);
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-        return undefined;
-      }
-    };
-    let existing = await lookup();
-    if (!existing) {
-      await p.refresh(); // a file put there since the pool last looked
-      existing = await lookup();
-    }
-    let replacing = false;
-    if (existing) {
-      const entry = ledger.get("volume", name, p.name);
-      if (entry?.state !== "intent") {
-        existing.free();
-        return { image: image.id, host: hostId, action: "present" };
-      }
-      // an upload of an earlier up that never got verified: ours, half-made; it goes
-      try {
-        await ctx.act("image", `delete half-made ${image.id}`, hostId);
-        await existing.delete();
-      } finally {
-        existing.free();
-      }
-      replacing = true;
-    }
+    const existing = await clearExisting(ctx, p, hostId, image, ledger, name);
+    if (existing === "present") return { image: image.id, host: hostId, action: "present" };
+    const replacing = existing;
     const source = image.source ?? image.path;
-    let expected: { sha256: string; bytes: number };
-    try {
-      expected = await sourceOf(image);
-    } catch (error) {
-      throw new Error(
-        `Cannot upload base image ${
-          JSON.stringify(image.id)
-        } to ${hostId}: ${image.path} is missing there and ` +
-          `the local copy ${source} cannot be read (${
-            error instanceof Error ? error.message : String(error)
-          }): give baseImages[].source, a copy on the machine running up`,
-        { cause: error },
-      );
-    }
+    const expected = await expectedSource(image, hostId, sourceOf);
     const t0 = performance.now();
     ledger.set({ kind: "volume", name, pool: p.name, path: image.path, state: "intent" });
     await ctx.save(hostId, conn);
@@ -332,49 +422,7 @@ async function provideOne(
       throw error;
     }
     try {
-      const report = (stage: BaseImageProgress["stage"], bytes: number) => {
-        try {
-          ctx.options.onImageProgress?.({
-            image: image.id,
-            host: hostId,
-            stage,
-            bytes,
-            totalBytes: expected.bytes,
-          });
-        } catch {
-          // a progress display must not break the upload
-        }
-      };
-      await uploadVolume(volume, source, {
-        sparse: true,
-        ...(ctx.signal ? { signal: ctx.signal } : {}),
-        onProgress: (t) => report("upload", t.dataBytes + t.holeBytes),
-      });
-      await ctx.act("image", `verify ${image.id}`, hostId);
-      const hash = createHash("sha256");
-      let held = 0;
-      await downloadVolume(
-        volume,
-        new WritableStream<Uint8Array>({
-          write(chunk) {
-            hash.update(chunk);
-            held += chunk.length;
-          },
-        }),
-        {
-          sparse: true,
-          onProgress: (t) => report("verify", t.dataBytes + t.holeBytes),
-          ...(ctx.signal ? { signal: ctx.signal } : {}),
-        },
-      );
-      const sha256 = hash.digest("hex");
-      if (sha256 !== expected.sha256 || held !== expected.bytes) {
-        throw new Error(
-          `Cannot upload base image ${JSON.stringify(image.id)} to ${hostId}: what its pool now holds ` +
-            `(${held} bytes, sha256 ${sha256}) is not the source (${expected.bytes} bytes, sha256 ${expected.sha256}); ` +
-            "the volume was removed",
-        );
-      }
+      const sha256 = await uploadAndVerify(ctx, volume, image, hostId, source, expected);
       const entry = ledger.get("volume", name, p.name)!;
       entry.state = "created";
       await ctx.save(hostId, conn);

@@ -19,7 +19,7 @@ import { isNotFound } from "../errors.ts";
 import { discover } from "../ip/discover.ts";
 import type { PoolRegistry } from "../pool.ts";
 import { asError, domainRange, settleAll, verifiedRange } from "./_libvirt.ts";
-import type { Range } from "./description.ts";
+import type { ExpandedGuest, Range } from "./description.ts";
 
 /** One NIC of a guest in the status. */
 export interface NicStatus {
@@ -93,6 +93,88 @@ export interface StatusOptions {
   concurrency?: number;
 }
 
+/** Reads a guest's state (and addresses) on one host into `entry`; false when it is not there. */
+async function readOn(
+  range: Range,
+  registry: PoolRegistry,
+  options: StatusOptions,
+  g: ExpandedGuest,
+  entry: GuestStatus,
+  hostId: string,
+  uri: string,
+): Promise<boolean> {
+  return await registry.get(uri).use(async (conn) => {
+    let domain;
+    try {
+      domain = await lookupDomain(conn, g.name);
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+    using _ = domain;
+    if (hostId !== g.hostId && (await domainRange(domain)) !== range.name) return false;
+    entry.host = hostId;
+    entry.uri = uri;
+    entry.state = (await domain.state()).state;
+    if (options.addresses === false || entry.state !== "running") return true;
+    const found = await discover(domain, { family: "ipv4" });
+    for (const nic of entry.nics) {
+      const seen = found.nics.find((n) => n.nic.mac === nic.mac);
+      nic.addresses = (seen?.addresses ?? []).map((a) => ({
+        address: a.address,
+        confidence: a.confidence,
+        sources: a.sources,
+        flags: a.flags,
+        explanation: a.explanation,
+      }));
+    }
+    if (found.best) {
+      entry.address = found.best.address;
+      entry.confidence = found.best.confidence;
+    }
+    return true;
+  }, { idempotent: true });
+}
+
+/** One guest's status: found on its described host, or on another of the range's hosts. */
+async function guestStatus(
+  range: Range,
+  registry: PoolRegistry,
+  options: StatusOptions,
+  g: ExpandedGuest,
+): Promise<GuestStatus> {
+  const entry: GuestStatus = {
+    name: g.name,
+    guest: g.guestId,
+    ...(g.groups?.length ? { groups: [...g.groups] } : {}),
+    index: g.index,
+    host: g.hostId,
+    uri: g.uri,
+    state: "absent",
+    nics: g.nics.map((n) => ({
+      network: n.network,
+      mac: n.mac,
+      ...(n.address ? { planned: n.address } : {}),
+      addresses: [],
+    })),
+  };
+  // its described host first; when it is not there, the range's other hosts (it may have been
+  // migrated: lib/range/migrate.ts), where only a domain tagged with this range counts
+  const hosts = [
+    ...range.description.hosts.filter((h) => h.id === g.hostId),
+    ...range.description.hosts.filter((h) => h.id !== g.hostId),
+  ];
+  try {
+    for (const host of hosts) {
+      const found = await readOn(range, registry, options, g, entry, host.id, host.uri);
+      if (found) break;
+    }
+  } catch (error) {
+    entry.error = asError(error).message;
+  }
+  return entry;
+}
+
 /**
  * Reads the state and addresses of every guest of the range.
  *
@@ -125,72 +207,11 @@ export async function rangeStatus(
   const range = verifiedRange(given, "status");
   const t0 = performance.now();
   const limit = (options.concurrency ?? 8) * Math.max(1, range.description.hosts.length);
-  const results = await settleAll(range.guests, limit, async (g): Promise<GuestStatus> => {
-    const entry: GuestStatus = {
-      name: g.name,
-      guest: g.guestId,
-      ...(g.groups?.length ? { groups: [...g.groups] } : {}),
-      index: g.index,
-      host: g.hostId,
-      uri: g.uri,
-      state: "absent",
-      nics: g.nics.map((n) => ({
-        network: n.network,
-        mac: n.mac,
-        ...(n.address ? { planned: n.address } : {}),
-        addresses: [],
-      })),
-    };
-    // its described host first; when it is not there, the range's other hosts (it may have been
-    // migrated: lib/range/migrate.ts), where only a domain tagged with this range counts
-    const hosts = [
-      ...range.description.hosts.filter((h) => h.id === g.hostId),
-      ...range.description.hosts.filter((h) => h.id !== g.hostId),
-    ];
-    try {
-      for (const host of hosts) {
-        const found = await readOn(host.id, host.uri);
-        if (found) break;
-      }
-    } catch (error) {
-      entry.error = asError(error).message;
-    }
-    return entry;
-
-    async function readOn(hostId: string, uri: string): Promise<boolean> {
-      return await registry.get(uri).use(async (conn) => {
-        let domain;
-        try {
-          domain = await lookupDomain(conn, g.name);
-        } catch (error) {
-          if (isNotFound(error)) return false;
-          throw error;
-        }
-        using _ = domain;
-        if (hostId !== g.hostId && (await domainRange(domain)) !== range.name) return false;
-        entry.host = hostId;
-        entry.uri = uri;
-        entry.state = (await domain.state()).state;
-        if (options.addresses === false || entry.state !== "running") return true;
-        const found = await discover(domain, { family: "ipv4" });
-        for (const nic of entry.nics) {
-          const seen = found.nics.find((n) => n.nic.mac === nic.mac);
-          nic.addresses = (seen?.addresses ?? []).map((a) => ({
-            address: a.address,
-            confidence: a.confidence,
-            sources: a.sources,
-            flags: a.flags,
-            explanation: a.explanation,
-          }));
-        }
-        if (found.best) {
-          entry.address = found.best.address;
-          entry.confidence = found.best.confidence;
-        }
-        return true;
-      }, { idempotent: true });
-    }
-  });
+  const results = await settleAll(
+    range.guests,
+    limit,
+    (g): Promise<GuestStatus> => guestStatus(range, registry, options, g),
+  );
   const guests = results.map((r) => (r as PromiseFulfilledResult<GuestStatus>).value);
   return {
     range: range.name,

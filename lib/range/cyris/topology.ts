@@ -67,6 +67,92 @@ export interface CyrisNetwork {
   path: Path;
 }
 
+/** Each guest's NICs by interface number, with where each was named. */
+type NicsByGuest = Map<
+  string,
+  Map<number, { network: string; path: Path; at?: { line: number; column: number } }>
+>;
+
+/** A network of the topology as read: its members and gateway unchecked. */
+type TopologyNet = { name: string; path: Path; members: ReturnType<typeof members>; gateway?: unknown };
+
+/** The clone host's topology (one, of type custom) and its networks, each name once. */
+function topologyNetworks(c: Checker, text: string, hp: Path, topology: unknown): TopologyNet[] {
+  const o: Obj = { topology };
+  const topologies = o.topology === undefined ? [] : c.list(o.topology, [...hp, "topology"], false);
+  if (topologies.length > 1) {
+    c.add([...hp, "topology", 1], "CyRIS reads one topology per host: merge its networks into the first");
+  }
+  const topo = topologies.length > 0
+    ? c.object(topologies[0], [...hp, "topology", 0], ["type", "networks"], ["networks"])
+    : undefined;
+  if (topo && topo.type !== undefined && topo.type !== "custom") {
+    c.add([...hp, "topology", 0, "type"], `type ${c.q(topo.type)} is refused: CyRIS defines only "custom"`);
+  }
+  const nets: TopologyNet[] = [];
+  const netNames = new Set<string>();
+  (topo ? c.list(topo.networks, [...hp, "topology", 0, "networks"], true, "network") : []).forEach(
+    (n, ni) => {
+      const np = [...hp, "topology", 0, "networks", ni];
+      const no = c.object(n, np, ["name", "members", "gateway"], ["name", "members"]);
+      if (!no) return;
+      const netName = c.name(text_(no.name), [...np, "name"], "network name");
+      if (netName === undefined) return;
+      if (netNames.has(netName)) return c.add([...np, "name"], `duplicate network ${c.q(netName)}`);
+      netNames.add(netName);
+      const list = members(c, text, no.members, [...np, "members"]);
+      nets.push({ name: netName, path: np, members: list, gateway: no.gateway });
+    },
+  );
+  return nets;
+}
+
+/** Puts a guest's interface (a member or gateway "guest.ethN") on network `network`, or records why not. */
+function attachMember(
+  c: Checker,
+  cloneGuests: Map<string, unknown>,
+  nics: NicsByGuest,
+  network: string,
+  member: string,
+  path: Path,
+  at: { line: number; column: number } | undefined,
+  what: string,
+): void {
+  const [gid, ifc, ...rest] = member.split(".");
+  if (!cloneGuests.has(gid)) {
+    return addAt(
+      c,
+      path,
+      at,
+      `${what} ${c.q(member)}: unknown guest ${c.q(gid)} (not in this host's guests: ${
+        suggest(c, gid, cloneGuests.keys())
+      })`,
+    );
+  }
+  const m = ifc === undefined || rest.length > 0 ? null : ETH.exec(ifc);
+  if (!m) {
+    return addAt(
+      c,
+      path,
+      at,
+      `${what} ${c.q(member)}: write the interface as guest.ethN, e.g. "${gid}.eth0"`,
+    );
+  }
+  const eth = Number(m[1]);
+  const byEth = nics.get(gid) ?? new Map();
+  const other = byEth.get(eth);
+  if (other && other.network !== network) {
+    return addAt(
+      c,
+      path,
+      at,
+      `${what} ${c.q(member)}: ${gid}.eth${eth} is on network ${c.q(other.network)} already`,
+    );
+  }
+  if (!other) byEth.set(eth, { network, path, at });
+  nics.set(gid, byEth);
+}
+
 /**
  * Checks a clone host's topology and assigns each guest's interfaces to networks.
  *
@@ -82,72 +168,11 @@ export function cyrisTopology(
   hostIds: Map<string, unknown>,
   notes: string[],
 ): { nets: CyrisNetwork[]; nics: Map<string, Map<number, { network: string }>> } {
-  const o: Obj = { topology };
-  const nics = new Map<
-    string,
-    Map<number, { network: string; path: Path; at?: { line: number; column: number } }>
-  >();
-  const topologies = o.topology === undefined ? [] : c.list(o.topology, [...hp, "topology"], false);
-  if (topologies.length > 1) {
-    c.add([...hp, "topology", 1], "CyRIS reads one topology per host: merge its networks into the first");
-  }
-  const topo = topologies.length > 0
-    ? c.object(topologies[0], [...hp, "topology", 0], ["type", "networks"], ["networks"])
-    : undefined;
-  if (topo && topo.type !== undefined && topo.type !== "custom") {
-    c.add([...hp, "topology", 0, "type"], `type ${c.q(topo.type)} is refused: CyRIS defines only "custom"`);
-  }
-  const nets: { name: string; path: Path; members: ReturnType<typeof members>; gateway?: unknown }[] = [];
-  const netNames = new Set<string>();
-  (topo ? c.list(topo.networks, [...hp, "topology", 0, "networks"], true, "network") : []).forEach(
-    (n, ni) => {
-      const np = [...hp, "topology", 0, "networks", ni];
-      const no = c.object(n, np, ["name", "members", "gateway"], ["name", "members"]);
-      if (!no) return;
-      const netName = c.name(text_(no.name), [...np, "name"], "network name");
-      if (netName === undefined) return;
-      if (netNames.has(netName)) return c.add([...np, "name"], `duplicate network ${c.q(netName)}`);
-      netNames.add(netName);
-      const list = members(c, text, no.members, [...np, "members"]);
-      nets.push({ name: netName, path: np, members: list, gateway: no.gateway });
-    },
-  );
+  const nics: NicsByGuest = new Map();
+  const nets = topologyNetworks(c, text, hp, topology);
   for (const net of nets) {
-    const attach = (member: string, path: Path, at?: { line: number; column: number }, what = "member") => {
-      const [gid, ifc, ...rest] = member.split(".");
-      if (!cloneGuests.has(gid)) {
-        return addAt(
-          c,
-          path,
-          at,
-          `${what} ${c.q(member)}: unknown guest ${c.q(gid)} (not in this host's guests: ${
-            suggest(c, gid, cloneGuests.keys())
-          })`,
-        );
-      }
-      const m = ifc === undefined || rest.length > 0 ? null : ETH.exec(ifc);
-      if (!m) {
-        return addAt(
-          c,
-          path,
-          at,
-          `${what} ${c.q(member)}: write the interface as guest.ethN, e.g. "${gid}.eth0"`,
-        );
-      }
-      const eth = Number(m[1]);
-      const byEth = nics.get(gid) ?? new Map();
-      const other = byEth.get(eth);
-      if (other && other.network !== net.name) {
-        return addAt(
-          c,
-          path,
-          at,
-          `${what} ${c.q(member)}: ${gid}.eth${eth} is on network ${c.q(other.network)} already`,
-        );
-      }
-      if (!other) byEth.set(eth, { network: net.name, path, at });
-      nics.set(gid, byEth);
-    };
+    const attach = (member: string, path: Path, at?: { line: number; column: number }, what = "member") =>
+      attachMember(c, cloneGuests, nics, net.name, member, path, at, what);
     for (const m of net.members) attach(m.member, m.path, m.at);
     if (net.gateway !== undefined) {
       const gw = c.string(net.gateway, [...net.path, "gateway"]);

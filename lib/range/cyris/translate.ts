@@ -48,6 +48,31 @@ export interface CyrisTranslation {
 
 const SECTIONS = ["host_settings", "guest_settings", "clone_settings"];
 const safe = (text: string) => text.replace(/[^A-Za-z0-9_.-]/g, "_").replace(/^[._-]/, "x");
+
+/** A CyRIS guest_settings entry: its base image and tasks. */
+interface Base {
+  id: string;
+  image: { id: string; path: string; format: string };
+  tasks: ReturnType<typeof cyrisTasks>;
+  basevmHost?: string;
+  path: Path;
+}
+
+/** What the clone hosts add to: the translation so far. */
+interface CloneState {
+  c: Checker;
+  text: string;
+  options: CyrisOptions;
+  notes: string[];
+  origins: Map<string, Origin>;
+  hostIds: Map<string, { uri: string }>;
+  bases: Map<string, Base>;
+  name: string;
+  prefix: string;
+  networks: NetworkSpec[];
+  guests: GuestSpec[];
+}
+
 /**
  * Translates a CyRIS description into a range description.
  *
@@ -78,6 +103,65 @@ const safe = (text: string) => text.replace(/[^A-Za-z0-9_.-]/g, "_").replace(/^[
  */
 export function cyrisToRange(text: string, options: CyrisOptions = {}): CyrisTranslation {
   const source = options.source ?? "CyRIS description";
+  const parsed = readCyris(text, source);
+  const c = new Checker(parsed.locate, DEFAULT_LIMITS);
+  const fail = () => new RangeDescriptionError(source, c.issues, c.omitted);
+  const notes: string[] = [];
+  const origins = new Map<string, Origin>();
+
+  const sections = cyrisSections(c, parsed.value);
+  if (c.failed) throw fail();
+  const { hostIds, hostsSpec } = hostSettings(c, sections, options, notes, origins);
+  const bases = guestSettings(c, sections, options, notes, hostIds);
+
+  // clone_settings
+  const cs = sections.get("clone_settings")!;
+  const clones = c.list(cs.value, cs.path, true, "clone setting (range_id, hosts)");
+  if (clones.length > 1) {
+    c.add([...cs.path, 1], "CyRIS instantiates one clone_settings entry per description: split the file");
+  }
+  const clone = c.object(clones[0], [...cs.path, 0], ["range_id", "hosts"], ["range_id", "hosts"]);
+  if (!clone || c.failed) throw fail();
+  const cp = [...cs.path, 0];
+  const rangeId = clone.range_id;
+  if (
+    !(typeof rangeId === "number" && Number.isSafeInteger(rangeId) && rangeId >= 0) &&
+    !(typeof rangeId === "string" && /^[A-Za-z0-9_-]{1,26}$/.test(rangeId))
+  ) {
+    c.add([...cp, "range_id"], `must be a whole number (or letters, digits, "_", "-"), got ${c.q(rangeId)}`);
+  }
+  const name = `cyris${String(rangeId)}`.slice(0, 32);
+  const prefix = options.subnetPrefix ?? "10.200";
+  const networks: NetworkSpec[] = [];
+  const guests: GuestSpec[] = [];
+  const cloneHosts = c.list(clone.hosts, [...cp, "hosts"], true, "host");
+  const s: CloneState = { c, text, options, notes, origins, hostIds, bases, name, prefix, networks, guests };
+  cloneHosts.forEach((h, hi) => cloneHost(s, cloneHosts.length, cp, h, hi));
+  if (c.failed) throw fail();
+  const usedBases = new Set(guests.map((g) => g.baseImage));
+  const description: RangeDescription = {
+    name,
+    hosts: hostsSpec,
+    storage: { pool: options.pool ?? "default" },
+    networks,
+    baseImages: [...bases.values()].map((b) => b.image).filter((i) => usedBases.has(i.id)),
+    guests,
+  };
+  for (const b of bases.values()) {
+    if (!usedBases.has(b.image.id)) notes.push(`guest ${b.id}: no clone_settings host clones it: left out`);
+  }
+  // the range validator's findings, moved to the CyRIS field each value came from
+  try {
+    validateRange(description, { source });
+  } catch (error) {
+    if (!(error instanceof RangeDescriptionError)) throw error;
+    throw new RangeDescriptionError(source, error.issues.map((i) => relocate(i, origins, c)), error.omitted);
+  }
+  return { description, yaml: toYaml(description), notes: [...new Set(notes)] };
+}
+
+/** The CyRIS text parsed as YAML, or a located error: not text, too long, not YAML. */
+function readCyris(text: string, source: string): ReturnType<typeof parseYaml> {
   if (typeof text !== "string") {
     throw new RangeDescriptionError(source, [{ path: "", message: `must be text, got ${typeof text}` }]);
   }
@@ -101,14 +185,12 @@ export function cyrisToRange(text: string, options: CyrisOptions = {}): CyrisTra
       message: `not valid YAML: ${error.message}`,
     }]);
   }
-  const c = new Checker(parsed.locate, DEFAULT_LIMITS);
-  const fail = () => new RangeDescriptionError(source, c.issues, c.omitted);
-  const notes: string[] = [];
-  const origins = new Map<string, Origin>();
+  return parsed;
+}
 
-  // the sections: a list of one-key mappings (or one mapping with the three keys)
+/** The sections: a list of one-key mappings (or one mapping with the three keys). */
+function cyrisSections(c: Checker, doc: unknown): Map<string, { value: unknown; path: Path }> {
   const sections = new Map<string, { value: unknown; path: Path }>();
-  const doc = parsed.value;
   const entries: [unknown, Path][] = Array.isArray(doc) ? doc.map((e, i) => [e, [i]]) : [[doc, []]];
   for (const [entry, ep] of entries) {
     const o = c.object(entry, ep, SECTIONS, []);
@@ -122,9 +204,17 @@ export function cyrisToRange(text: string, options: CyrisOptions = {}): CyrisTra
   for (const key of SECTIONS) {
     if (!sections.has(key)) c.add([], `has no ${key} section`);
   }
-  if (c.failed) throw fail();
+  return sections;
+}
 
-  // host_settings
+/** host_settings: each host's id and URI. */
+function hostSettings(
+  c: Checker,
+  sections: Map<string, { value: unknown; path: Path }>,
+  options: CyrisOptions,
+  notes: string[],
+  origins: Map<string, Origin>,
+): { hostIds: Map<string, { uri: string }>; hostsSpec: { id: string; uri: string }[] } {
   const hostIds = new Map<string, { uri: string }>();
   const hostsSpec: { id: string; uri: string }[] = [];
   const hs = sections.get("host_settings")!;
@@ -157,15 +247,17 @@ export function cyrisToRange(text: string, options: CyrisOptions = {}): CyrisTra
     origins.set(pathText(["hosts", hostsSpec.length]), { path: p, fields: { id: "id", uri: "mgmt_addr" } });
     hostsSpec.push({ id, uri });
   });
+  return { hostIds, hostsSpec };
+}
 
-  // guest_settings: base images and their tasks
-  interface Base {
-    id: string;
-    image: { id: string; path: string; format: string };
-    tasks: ReturnType<typeof cyrisTasks>;
-    basevmHost?: string;
-    path: Path;
-  }
+/** guest_settings: base images and their tasks. */
+function guestSettings(
+  c: Checker,
+  sections: Map<string, { value: unknown; path: Path }>,
+  options: CyrisOptions,
+  notes: string[],
+  hostIds: Map<string, { uri: string }>,
+): Map<string, Base> {
   const bases = new Map<string, Base>();
   const gs = sections.get("guest_settings")!;
   c.list(gs.value, gs.path, true, "guest").forEach((g, i) => {
@@ -233,160 +325,148 @@ export function cyrisToRange(text: string, options: CyrisOptions = {}): CyrisTra
       path: p,
     });
   });
+  return bases;
+}
 
-  // clone_settings
-  const cs = sections.get("clone_settings")!;
-  const clones = c.list(cs.value, cs.path, true, "clone setting (range_id, hosts)");
-  if (clones.length > 1) {
-    c.add([...cs.path, 1], "CyRIS instantiates one clone_settings entry per description: split the file");
-  }
-  const clone = c.object(clones[0], [...cs.path, 0], ["range_id", "hosts"], ["range_id", "hosts"]);
-  if (!clone || c.failed) throw fail();
-  const cp = [...cs.path, 0];
-  const rangeId = clone.range_id;
-  if (
-    !(typeof rangeId === "number" && Number.isSafeInteger(rangeId) && rangeId >= 0) &&
-    !(typeof rangeId === "string" && /^[A-Za-z0-9_-]{1,26}$/.test(rangeId))
-  ) {
-    c.add([...cp, "range_id"], `must be a whole number (or letters, digits, "_", "-"), got ${c.q(rangeId)}`);
-  }
-  const name = `cyris${String(rangeId)}`.slice(0, 32);
-  const prefix = options.subnetPrefix ?? "10.200";
-  const networks: NetworkSpec[] = [];
-  const guests: GuestSpec[] = [];
-  const cloneHosts = c.list(clone.hosts, [...cp, "hosts"], true, "host");
-  cloneHosts.forEach((h, hi) => {
-    const hp = [...cp, "hosts", hi];
-    const o = c.object(h, hp, ["host_id", "instance_number", "guests", "topology"], ["host_id", "guests"]);
-    if (!o) return;
-    const ids = (c.string(o.host_id, [...hp, "host_id"]) ?? "").split(",").map((s) => s.trim()).filter(
-      Boolean,
-    );
-    for (const id of ids) {
-      if (!hostIds.has(id)) {
-        c.add([...hp, "host_id"], `unknown host ${c.q(id)}: ${suggest(c, id, hostIds.keys())}`);
-      }
+/** One clone_settings host: its guests and topology, instantiated `instance_number` times. */
+function cloneHost(s: CloneState, hostCount: number, cp: Path, h: unknown, hi: number): void {
+  const { c, text, notes, hostIds, bases } = s;
+  const hp = [...cp, "hosts", hi];
+  const o = c.object(h, hp, ["host_id", "instance_number", "guests", "topology"], ["host_id", "guests"]);
+  if (!o) return;
+  const ids = (c.string(o.host_id, [...hp, "host_id"]) ?? "").split(",").map((s) => s.trim()).filter(
+    Boolean,
+  );
+  for (const id of ids) {
+    if (!hostIds.has(id)) {
+      c.add([...hp, "host_id"], `unknown host ${c.q(id)}: ${suggest(c, id, hostIds.keys())}`);
     }
-    if (ids.length > 1) {
-      notes.push(`clone host ${c.q(o.host_id)}: instances are spread over ${ids.join(", ")} round-robin`);
+  }
+  if (ids.length > 1) {
+    notes.push(`clone host ${c.q(o.host_id)}: instances are spread over ${ids.join(", ")} round-robin`);
+  }
+  const instances = o.instance_number === undefined
+    ? 1
+    : c.integer(o.instance_number, [...hp, "instance_number"], 1, 1000);
+  const hostTag = hostCount > 1 ? `h${hi + 1}-` : "";
+  // the guests of this clone host: id -> its entry
+  const cloneGuests = cloneGuestsOf(c, notes, bases, o, hp);
+  // the topology: networks and the NICs of each guest (./topology.ts)
+  const { nets, nics } = cyrisTopology(c, text, hp, o.topology, cloneGuests, hostIds, notes);
+  if (instances === undefined || ids.length === 0) return;
+  for (let k = 1; k <= instances; k++) {
+    addInstance(s, k, hostTag, instances, ids, { nets, nics }, cloneGuests);
+  }
+}
+
+/** The guests of a clone host: id -> its entry. */
+function cloneGuestsOf(
+  c: Checker,
+  notes: string[],
+  bases: Map<string, Base>,
+  o: Obj,
+  hp: Path,
+): Map<string, { o: Obj; path: Path }> {
+  const cloneGuests = new Map<string, { o: Obj; path: Path }>();
+  c.list(o.guests, [...hp, "guests"], true, "guest").forEach((g, gi) => {
+    const gp = [...hp, "guests", gi];
+    const go = c.object(g, gp, ["guest_id", "number", "entry_point", "forwarding_rules"], ["guest_id"]);
+    if (!go) return;
+    const gid = c.string(go.guest_id, [...gp, "guest_id"]);
+    if (gid === undefined) return;
+    if (!bases.has(gid)) {
+      return c.add([...gp, "guest_id"], `unknown guest ${c.q(gid)}: ${suggest(c, gid, bases.keys())}`);
     }
-    const instances = o.instance_number === undefined
-      ? 1
-      : c.integer(o.instance_number, [...hp, "instance_number"], 1, 1000);
-    const hostTag = cloneHosts.length > 1 ? `h${hi + 1}-` : "";
-    // the guests of this clone host: id -> its entry
-    const cloneGuests = new Map<string, { o: Obj; path: Path }>();
-    c.list(o.guests, [...hp, "guests"], true, "guest").forEach((g, gi) => {
-      const gp = [...hp, "guests", gi];
-      const go = c.object(g, gp, ["guest_id", "number", "entry_point", "forwarding_rules"], ["guest_id"]);
-      if (!go) return;
-      const gid = c.string(go.guest_id, [...gp, "guest_id"]);
-      if (gid === undefined) return;
-      if (!bases.has(gid)) {
-        return c.add([...gp, "guest_id"], `unknown guest ${c.q(gid)}: ${suggest(c, gid, bases.keys())}`);
-      }
-      if (cloneGuests.has(gid)) return c.add([...gp, "guest_id"], `guest ${c.q(gid)} is listed twice here`);
-      cloneGuests.set(gid, { o: go, path: gp });
-      if (go.entry_point !== undefined && go.entry_point !== "yes" && typeof go.entry_point !== "boolean") {
-        c.add([...gp, "entry_point"], `must be yes (or true/false), got ${c.q(go.entry_point)}`);
-      } else if (go.entry_point === "yes" || go.entry_point === true) {
-        notes.push(
-          `guest ${gid}: entry_point ${c.q(go.entry_point)}: its clones are in the inventory group ` +
-            "entry_point; the port forwarding CyRIS sets up from the host to the entry point's SSH is " +
-            "refused (this range forwards no ports): trainees reach it by its address in the inventory",
-        );
-      }
-      if (go.forwarding_rules !== undefined) {
-        const rules = c.list(go.forwarding_rules, [...gp, "forwarding_rules"], false).map((r, ri) => {
-          const ro = c.object(r, [...gp, "forwarding_rules", ri], ["rule"], ["rule"]);
-          return ro?.rule;
-        });
-        notes.push(
-          `guest ${gid}: forwarding_rules ${
-            c.q(rules)
-          } are refused: they are iptables rules CyRIS writes into ` +
-            "the forwarding guest; give it an execute_program task that loads them",
-        );
-      }
-    });
-    // the topology: networks and the NICs of each guest (./topology.ts)
-    const { nets, nics } = cyrisTopology(c, text, hp, o.topology, cloneGuests, hostIds, notes);
-    if (instances === undefined || ids.length === 0) return;
-    for (let k = 1; k <= instances; k++) {
-      const tag = `${hostTag}${instances > 1 ? `i${k}-` : ""}`;
-      const netOf = new Map<string, string>();
-      for (const net of nets) {
-        const full = safe(`${name}-${tag}${net.name}`);
-        const n = networks.length;
-        netOf.set(net.name, full);
-        origins.set(pathText(["networks", n]), { path: net.path, fields: { name: "name" } });
-        networks.push({
-          name: full,
-          mode: "isolated",
-          subnet: `${prefix}.${n}.0/24`,
-          dhcp: { start: `${prefix}.${n}.100`, end: `${prefix}.${n}.250` },
-        });
-      }
-      for (const [gid, entry] of cloneGuests) {
-        const base = bases.get(gid)!;
-        const at = guests.length;
-        origins.set(pathText(["guests", at]), {
-          path: entry.path,
-          fields: { id: "guest_id", count: "number", host: "host_id" },
-        });
-        base.tasks.forEach((t, j) => origins.set(pathText(["guests", at, "tasks", j]), t.origin));
-        const byEth = nics.get(gid) ?? new Map();
-        guests.push({
-          id: safe(`${tag}${gid}`),
-          baseImage: base.image.id,
-          memory: options.memoryMiB ?? 1024,
-          count: (entry.o.number ?? 1) as number,
-          host: ids[(k - 1) % ids.length],
-          nics: [...byEth.keys()].sort((a, b) => a - b).map((e) => ({
-            network: netOf.get(byEth.get(e)!.network)!,
-          })),
-          groups: [
-            ...new Set([
-              gid.replace(/[^A-Za-z0-9_]/g, "_").replace(/^[0-9]/, "_$&"),
-              `instance_${k}`,
-              ...(entry.o.entry_point === "yes" || entry.o.entry_point === true ? ["entry_point"] : []),
-            ]),
-          ],
-          ...(base.tasks.length > 0
-            ? { agent: true, tasks: base.tasks.map((t) => t.task) as unknown as GuestSpec["tasks"] }
-            : {}),
-        });
-        if (base.basevmHost !== undefined && base.basevmHost !== ids[(k - 1) % ids.length]) {
-          notes.push(
-            `guest ${gid}: basevm_host ${base.basevmHost}: its base image ${base.image.path} must also exist on ${
-              ids[(k - 1) % ids.length]
-            }, which runs its clones`,
-          );
-        }
-      }
+    if (cloneGuests.has(gid)) return c.add([...gp, "guest_id"], `guest ${c.q(gid)} is listed twice here`);
+    cloneGuests.set(gid, { o: go, path: gp });
+    if (go.entry_point !== undefined && go.entry_point !== "yes" && typeof go.entry_point !== "boolean") {
+      c.add([...gp, "entry_point"], `must be yes (or true/false), got ${c.q(go.entry_point)}`);
+    } else if (go.entry_point === "yes" || go.entry_point === true) {
+      notes.push(
+        `guest ${gid}: entry_point ${c.q(go.entry_point)}: its clones are in the inventory group ` +
+          "entry_point; the port forwarding CyRIS sets up from the host to the entry point's SSH is " +
+          "refused (this range forwards no ports): trainees reach it by its address in the inventory",
+      );
+    }
+    if (go.forwarding_rules !== undefined) {
+      const rules = c.list(go.forwarding_rules, [...gp, "forwarding_rules"], false).map((r, ri) => {
+        const ro = c.object(r, [...gp, "forwarding_rules", ri], ["rule"], ["rule"]);
+        return ro?.rule;
+      });
+      notes.push(
+        `guest ${gid}: forwarding_rules ${
+          c.q(rules)
+        } are refused: they are iptables rules CyRIS writes into ` +
+          "the forwarding guest; give it an execute_program task that loads them",
+      );
     }
   });
-  if (c.failed) throw fail();
-  const usedBases = new Set(guests.map((g) => g.baseImage));
-  const description: RangeDescription = {
-    name,
-    hosts: hostsSpec,
-    storage: { pool: options.pool ?? "default" },
-    networks,
-    baseImages: [...bases.values()].map((b) => b.image).filter((i) => usedBases.has(i.id)),
-    guests,
-  };
-  for (const b of bases.values()) {
-    if (!usedBases.has(b.image.id)) notes.push(`guest ${b.id}: no clone_settings host clones it: left out`);
+  return cloneGuests;
+}
+
+/** Instance `k` of a clone host: its networks and guests, added to the translation. */
+function addInstance(
+  s: CloneState,
+  k: number,
+  hostTag: string,
+  instances: number,
+  ids: string[],
+  topology: ReturnType<typeof cyrisTopology>,
+  cloneGuests: Map<string, { o: Obj; path: Path }>,
+): void {
+  const { options, notes, origins, bases, name, prefix, networks, guests } = s;
+  const { nets, nics } = topology;
+  const tag = `${hostTag}${instances > 1 ? `i${k}-` : ""}`;
+  const netOf = new Map<string, string>();
+  for (const net of nets) {
+    const full = safe(`${name}-${tag}${net.name}`);
+    const n = networks.length;
+    netOf.set(net.name, full);
+    origins.set(pathText(["networks", n]), { path: net.path, fields: { name: "name" } });
+    networks.push({
+      name: full,
+      mode: "isolated",
+      subnet: `${prefix}.${n}.0/24`,
+      dhcp: { start: `${prefix}.${n}.100`, end: `${prefix}.${n}.250` },
+    });
   }
-  // the range validator's findings, moved to the CyRIS field each value came from
-  try {
-    validateRange(description, { source });
-  } catch (error) {
-    if (!(error instanceof RangeDescriptionError)) throw error;
-    throw new RangeDescriptionError(source, error.issues.map((i) => relocate(i, origins, c)), error.omitted);
+  for (const [gid, entry] of cloneGuests) {
+    const base = bases.get(gid)!;
+    const at = guests.length;
+    origins.set(pathText(["guests", at]), {
+      path: entry.path,
+      fields: { id: "guest_id", count: "number", host: "host_id" },
+    });
+    base.tasks.forEach((t, j) => origins.set(pathText(["guests", at, "tasks", j]), t.origin));
+    const byEth = nics.get(gid) ?? new Map();
+    guests.push({
+      id: safe(`${tag}${gid}`),
+      baseImage: base.image.id,
+      memory: options.memoryMiB ?? 1024,
+      count: (entry.o.number ?? 1) as number,
+      host: ids[(k - 1) % ids.length],
+      nics: [...byEth.keys()].sort((a, b) => a - b).map((e) => ({
+        network: netOf.get(byEth.get(e)!.network)!,
+      })),
+      groups: [
+        ...new Set([
+          gid.replace(/[^A-Za-z0-9_]/g, "_").replace(/^[0-9]/, "_$&"),
+          `instance_${k}`,
+          ...(entry.o.entry_point === "yes" || entry.o.entry_point === true ? ["entry_point"] : []),
+        ]),
+      ],
+      ...(base.tasks.length > 0
+        ? { agent: true, tasks: base.tasks.map((t) => t.task) as unknown as GuestSpec["tasks"] }
+        : {}),
+    });
+    if (base.basevmHost !== undefined && base.basevmHost !== ids[(k - 1) % ids.length]) {
+      notes.push(
+        `guest ${gid}: basevm_host ${base.basevmHost}: its base image ${base.image.path} must also exist on ${
+          ids[(k - 1) % ids.length]
+        }, which runs its clones`,
+      );
+    }
   }
-  return { description, yaml: toYaml(description), notes: [...new Set(notes)] };
 }
 
 /** Moves an issue of the translated description to the CyRIS field its value came from. */

@@ -1,0 +1,124 @@
+/**
+ * `upRange`'s domain phase: each guest defined (unless kept) and started (unless running), with a first
+ * look at its lease.
+ *
+ * @module
+ */
+import { defineDomain, type Domain, interfaceAddresses, lookupDomain, startDomain } from "../../domain.ts";
+import { normalizeMac } from "../../ip/addresses.ts";
+import { mergeSightings } from "../../ip/merge.ts";
+import type { Nic } from "../../ip/types.ts";
+import { guestXml } from "../_libvirt.ts";
+import type { ExpandedGuest } from "../description.ts";
+import { ensureFilterRefs } from "../firewall.ts";
+import type { UpContext } from "./context.ts";
+import { type GuestAddress, minConfidenceFor, type UpOptions } from "./types.ts";
+
+/**
+ * @internal The domain phase; `paths` holds each guest's volume path. Returns the addresses a first
+ * lease look found (none with `waitForAddresses: false`).
+ */
+export async function upDomains(
+  c: UpContext,
+  paths: Map<string, string>,
+): Promise<Map<string, GuestAddress>> {
+  const { range, options, consoles, steps, pool, planned, stepName, created, started, limit } = c;
+  const wantAddresses = options.waitForAddresses !== false;
+  const firstLook = new Map<string, GuestAddress>();
+  // each network's subnet, so that the first look flags an address outside it as discovery does
+  const subnets = new Map((range.description.networks ?? []).map((n) => [n.name, n.subnet]));
+  await steps.phase("domain", range.guests, (g) => ({ target: g.name, host: g.hostId }), async (g) => {
+    const item = planned("domain", g.name, g.hostId)!;
+    const startStep = `start domain ${JSON.stringify(g.name)} on ${g.hostId}`;
+    return await pool(g.hostId).use(async (conn) => {
+      let status: "created" | "kept" = "kept";
+      let domain;
+      if (item.action === "create") {
+        await steps.act("domain", g.name, g.hostId);
+        domain = await defineDomain(conn, guestXml(range, g, paths.get(g.name)!));
+        steps.mark(stepName(item));
+        created.push(`domain ${JSON.stringify(g.name)} on ${g.hostId}`);
+        status = "created";
+      } else {
+        domain = await lookupDomain(conn, g.name);
+      }
+      try {
+        await steps.act("domain", `start ${g.name}`, g.hostId);
+        // one call: the result's states are not used (libvirt refuses a wrong state itself; ifNeeded
+        // reads the state only then)
+        const result = consoles
+          ? await consoles.start(domain, g) // started paused, console attached, resumed
+          : await startDomain(domain, { ifNeeded: true, states: false });
+        if (result.changed) started.push(g.name);
+        steps.mark(startStep);
+        // a kept guest of a kind a rule now protects: its NICs get the filter reference, live
+        if (status === "kept") {
+          for (const mac of await ensureFilterRefs(range, g.guestId, domain)) {
+            created.push(`filter reference on NIC ${mac} of domain ${JSON.stringify(g.name)} on ${g.hostId}`);
+          }
+        }
+        // a first look at the lease while the handle is here: on a driver that answers at once (the
+        // test driver, a guest that kept its lease) the address phase then needs no call for it
+        if (wantAddresses) {
+          const early = await leaseFirstLook(domain, g, options, subnets).catch(() => undefined);
+          if (early) firstLook.set(g.name, early);
+        }
+      } finally {
+        domain.free();
+      }
+      return status;
+    });
+  }, limit);
+  return firstLook;
+}
+
+/**
+ * One lease read (virDomainInterfaceAddresses, lease source) for a guest just started: its address
+ * when the lease names one of the guest's NICs and qualifies by the same merge rules and confidence
+ * as discovery's, else undefined (the address phase then waits with every source).
+ */
+async function leaseFirstLook(
+  domain: Domain,
+  guest: ExpandedGuest,
+  options: UpOptions,
+  subnets: ReadonlyMap<string, string>,
+): Promise<GuestAddress | undefined> {
+  const t0 = performance.now();
+  const nics: Nic[] = guest.nics.map((n) => ({
+    mac: normalizeMac(n.mac) ?? n.mac,
+    type: "network",
+    network: n.network,
+    ...(subnets.has(n.network) ? { subnets: [subnets.get(n.network)!] } : {}),
+  }));
+  const interfaces = await interfaceAddresses(domain, "lease");
+  const sightings = interfaces.flatMap((iface) =>
+    iface.addresses.map((a) => ({
+      source: "lease" as const,
+      mac: normalizeMac(iface.mac),
+      interfaceName: iface.name,
+      address: a.address,
+      family: a.family,
+      prefix: a.prefix,
+    }))
+  );
+  const tookMs = performance.now() - t0;
+  const merged = mergeSightings(nics, [{ source: "lease", status: "ok", tookMs, sightings }], {
+    family: "ipv4",
+  });
+  const min = minConfidenceFor(guest.uri, options);
+  const best = merged.nics
+    .flatMap((n) => n.addresses.map((a) => ({ ...a, mac: n.nic.mac })))
+    .filter((a) => a.family === "ipv4" && a.confidence >= min)
+    .sort((a, b) => b.confidence - a.confidence)[0];
+  if (!best) return undefined;
+  return {
+    name: guest.name,
+    host: guest.hostId,
+    address: best.address,
+    mac: best.mac,
+    confidence: best.confidence,
+    sources: best.sources,
+    flags: best.flags,
+    waitedMs: 0,
+  };
+}

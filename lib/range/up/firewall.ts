@@ -1,0 +1,40 @@
+/**
+ * `upRange`'s firewall phase: the range's nwfilters (lib/range/firewall.ts) defined before the domains
+ * whose NICs reference them.
+ *
+ * @module
+ */
+import { firewallFilters } from "../firewall.ts";
+import type { UpContext } from "./context.ts";
+import type { UpRecord } from "./record.ts";
+
+/** @internal The firewall phase. */
+export async function upFirewall(c: UpContext, record: UpRecord): Promise<void> {
+  const { range, plan, steps, pool, stepName, created, limit } = c;
+  const { ledgers, changed, saveChanged, forget } = record;
+  // firewall filters (lib/range/firewall.ts), before the domains whose NICs reference them; a kept one
+  // is defined again, so that a changed rule reaches the running guests (libvirt re-applies it)
+  const filterWork = plan.items.filter((i) => i.kind === "nwfilter");
+  try {
+    await steps.phase("firewall", filterWork, (i) => ({ target: i.name, host: i.host }), async (i) => {
+      const filter = firewallFilters(range, i.host).find((f) => f.name === i.name)!;
+      return await pool(i.host).use(async (conn) => {
+        await steps.act("firewall", i.name, i.host);
+        try {
+          (await conn.nwFilterDefineXml(filter.xml)).free();
+        } catch (error) {
+          if (i.action === "create") await forget("nwfilter", i.name, i.host, conn);
+          throw error;
+        }
+        if (i.action !== "create") return "kept";
+        steps.mark(stepName(i));
+        created.push(`nwfilter ${JSON.stringify(i.name)} on ${i.host}`);
+        ledgers.get(i.host)!.get("nwfilter", i.name)!.state = "created";
+        changed.add(i.host);
+        return "created";
+      });
+    }, limit);
+  } finally {
+    await saveChanged();
+  }
+}

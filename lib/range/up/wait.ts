@@ -1,0 +1,68 @@
+/**
+ * `upRange`'s address phase (also `resetRange`'s): every guest's address waited for.
+ *
+ * @module
+ */
+import { lookupDomain } from "../../domain.ts";
+import { type AddressFound, waitForAddress } from "../../ip/wait.ts";
+import type { PoolRegistry } from "../../pool.ts";
+import type { ExpandedGuest, Range } from "../description.ts";
+import type { Steps } from "../_steps.ts";
+import { type GuestAddress, minConfidenceFor, type UpOptions } from "./types.ts";
+
+/**
+ * @internal Waits for every guest's address (phase "address"); `known` holds addresses already found
+ * (a first lease look after start), which need no call.
+ */
+export async function waitForGuests(
+  range: Range,
+  registry: PoolRegistry,
+  steps: Steps,
+  options: UpOptions,
+  known: ReadonlyMap<string, GuestAddress> = new Map(),
+  consoles?: { tail(guest: string): string },
+): Promise<GuestAddress[]> {
+  const uriOf = new Map(range.description.hosts.map((h) => [h.id, h.uri]));
+  const limit = (options.concurrency ?? 8) * Math.max(1, range.description.hosts.length);
+  const addresses: GuestAddress[] = [];
+  for (const g of range.guests) steps.notDone.add(`address of ${JSON.stringify(g.name)}`);
+  await steps.phase(
+    "address",
+    range.guests,
+    (g: ExpandedGuest) => ({ target: g.name, host: g.hostId }),
+    async (g) => {
+      await steps.act("address", g.name, g.hostId);
+      const early = known.get(g.name);
+      if (early) {
+        addresses.push(early);
+        steps.mark(`address of ${JSON.stringify(g.name)}`);
+        return "ok";
+      }
+      const found: AddressFound = await registry.get(uriOf.get(g.hostId)!).use(async (conn) => {
+        using domain = await lookupDomain(conn, g.name);
+        return await waitForAddress(domain, {
+          timeoutMs: options.addressTimeoutMs ?? 120_000,
+          minConfidence: minConfidenceFor(g.uri, options),
+          family: "ipv4",
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(consoles ? { console: { tail: () => consoles.tail(g.name) } } : {}),
+        });
+      }, { idempotent: true });
+      addresses.push({
+        name: g.name,
+        host: g.hostId,
+        address: found.address.address,
+        mac: found.address.mac,
+        confidence: found.address.confidence,
+        sources: found.address.sources,
+        flags: found.address.flags,
+        waitedMs: found.waitedMs,
+      });
+      steps.mark(`address of ${JSON.stringify(g.name)}`);
+      return "ok";
+    },
+    limit,
+  );
+  const order = new Map(range.guests.map((g, i) => [g.name, i]));
+  return addresses.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
+}
