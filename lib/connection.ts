@@ -12,6 +12,7 @@ import { describeValue } from "./_args.ts";
 import { runOpen, runOpenSync } from "./_open_errors.ts";
 import { ErrorCode, ErrorDomain } from "./error_codes.ts";
 import { AuthFailedError, LibvirtError, libvirtErrorFrom } from "./errors.ts";
+import { sshOpenError } from "./_ssh_errors.ts";
 import { ensureEventLoop, eventLoopRequested } from "./event_loop.ts";
 import { cString, isNegative, isNull, mallocCString, OutSlot, readCString, takeCString } from "./ffi/c.ts";
 import { formatVersion, libvirt, runBlocking } from "./ffi/library.ts";
@@ -197,7 +198,8 @@ function openFailure(uri: string, errors: RawError[]): LibvirtError {
     level: 2,
     message: "libvirt reported no reason",
   };
-  return libvirtErrorFrom(`open connection to ${JSON.stringify(uri)}`, last);
+  const operation = `open connection to ${JSON.stringify(uri)}`;
+  return sshOpenError(uri, operation, last) ?? libvirtErrorFrom(operation, last);
 }
 
 /** Builds the auth struct and the thread-safe callback that answers libvirt from `auth`. */
