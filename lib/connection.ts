@@ -699,7 +699,9 @@ export class Connection extends ConnectionCalls {
     const pointer = await this.#call(
       () => `get the hypervisor type of ${JSON.stringify(this.uri)}`,
       (h) => libvirt().symbols.virConnectGetTypeAsync(h),
-      isNull,
+      // virConnectGetType answers its driver's name, "remote", when the round trip fails (seen with a
+      // killed qemu+ssh child): no hypervisor has that type, so it is the failure, with its error set
+      (p) => p === null || readCString(p) === "remote",
     );
     return readCString(pointer) ?? "";
   }

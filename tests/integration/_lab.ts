@@ -103,6 +103,21 @@ export function sshChildren(): { pid: number; state: string }[] {
   return found;
 }
 
+/**
+ * Waits until this process has no ssh child left (running or zombie). libvirt ends and reaps a closed
+ * qemu+ssh connection's ssh when its event loop drops the socket, a few ms after close() resolved.
+ */
+export async function noSshChildrenLeft(timeoutMs = 10_000): Promise<void> {
+  await waitFor(
+    "this process's ssh children to end",
+    () => Promise.resolve(sshChildren().length === 0 ? true : undefined),
+    timeoutMs,
+    10,
+  ).catch((error) => {
+    throw new Error(`ssh processes left behind: ${JSON.stringify(sshChildren())}`, { cause: error });
+  });
+}
+
 /** The network namespace this process runs in ("" for the root namespace). */
 export async function currentNamespace(): Promise<string> {
   const out = await new Deno.Command("ip", {

@@ -16,7 +16,7 @@ import { rangeStatus } from "../../lib/range/status.ts";
 import { resetRange, snapshotRange } from "../../lib/range/snapshot.ts";
 import { upRange } from "../../lib/range/up.ts";
 import { REPO_ROOT } from "../_helpers.ts";
-import { lab, requireLabNamespace, secondHostTransports, sshChildren } from "./_lab.ts";
+import { lab, noSshChildrenLeft, requireLabNamespace, secondHostTransports } from "./_lab.ts";
 
 function guest(l: ReturnType<typeof lab>, extra: Record<string, unknown>) {
   return {
@@ -148,6 +148,6 @@ for (const [i, transport] of secondHostTransports.entries()) {
       }],
       guests: [guest(l, { id: "node", count: 4, hosts: ["h1", "h2"], nics: [{ network: `${name}-lan` }] })],
     }));
-    assert.deepEqual(sshChildren(), [], "no ssh process is left once the range's pools are closed");
+    await noSshChildrenLeft();
   });
 }

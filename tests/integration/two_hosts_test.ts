@@ -17,10 +17,10 @@ import {
   guestName,
   guestXml,
   lab,
+  noSshChildrenLeft,
   randomMac,
   requireLabNamespace,
   secondHostTransports,
-  sshChildren,
   waitFor,
 } from "./_lab.ts";
 
@@ -67,5 +67,5 @@ async function domainOnSecondHost(uri2: string): Promise<void> {
   await assert.rejects(() => host2.use((c) => lookupDomain(c, name)), /Domain not found/);
   const reports = await pools.closeAll();
   assert.equal(reports[uri2].remainingReferences, 0);
-  assert.deepEqual(sshChildren(), [], "no ssh process is left once the pools are closed");
+  await noSshChildrenLeft();
 }
