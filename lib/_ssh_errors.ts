@@ -36,7 +36,8 @@ function target(uri: string): Target | undefined {
   }
   return {
     transport,
-    user: decodeURIComponent(url.username) || "the local user's name",
+    // libssh and libssh2 log in as root when the URI names no user; the ssh binary as the local user
+    user: decodeURIComponent(url.username) || (transport === "ssh" ? "(the local user)" : "root"),
     host: url.hostname,
     port: url.port || "22",
     params: url.searchParams,
