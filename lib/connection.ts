@@ -238,9 +238,13 @@ function authBridge(auth: AuthOptions) {
         if (value === undefined) {
           // libvirt would fail with "An error occurred, but the cause is unknown": say what is missing
           state.cancelled = `no answer for the ${c.kind} credential (${JSON.stringify(c.prompt)}); ` +
-            `pass auth.${
-              c.kind === "passphrase" || c.kind === "noechoprompt" ? "password" : "username"
-            } or an auth.callback`;
+            (/Accept SSH host key/i.test(c.prompt)
+              // libssh/libssh2 ask this for a host key missing from known_hosts
+              ? `the host key is not in known_hosts: add it there, or answer "y" from an auth.callback ` +
+                `after checking the hash`
+              : `pass auth.${
+                c.kind === "passphrase" || c.kind === "noechoprompt" ? "password" : "username"
+              } or an auth.callback`);
           return -1;
         }
         if (typeof value !== "string") {

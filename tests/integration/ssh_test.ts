@@ -309,3 +309,37 @@ Deno.test('lab ssh: calls on a connection whose ssh child died fail as Connectio
   }
   await noSshChildrenLeft();
 });
+
+Deno.test("lab ssh: with an auth callback, qemu+libssh asks to accept an unknown host key (fingerprint in the prompt)", async () => {
+  await requireLabNamespace();
+  const s = labSsh();
+  await using client = await sshClient("");
+  const uri = libsshUri(s, { known_hosts: client.knownHosts });
+  // credentials but no callback: the question cannot be answered, and the error says what to do
+  const error = await Connection.open(uri, { auth: { password: "unused" } }).then(
+    (c) => (c.close(), assert.fail("opened without accepting the host key")),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof AuthFailedError, String(error));
+  assert.equal(error.code, ErrorCode.AUTH_CANCELLED);
+  assert.match(error.message, /Accept SSH host key with hash '[0-9a-f:]+' for host '10\.77\.9\.2:2222'/);
+  assert.match(error.message, /answer "y" from an auth\.callback after checking the hash/);
+  assert.equal(await Deno.readTextFile(client.knownHosts), "", "nothing recorded");
+
+  const prompts: string[] = [];
+  const networks = await (async () => {
+    await using conn = await Connection.open(uri, {
+      auth: {
+        callback: (credentials) =>
+          credentials.map((c) => {
+            prompts.push(c.prompt);
+            return c.kind === "echoprompt" && /Accept SSH host key/.test(c.prompt) ? "y" : undefined;
+          }),
+      },
+    });
+    return (await listAllNetworks(conn)).map((n) => (n.free(), n.name));
+  })();
+  assert.ok(networks.includes("dlvh2"));
+  assert.equal(prompts.length, 1, JSON.stringify(prompts));
+  assert.ok((await Deno.readTextFile(client.knownHosts)).includes(knownHostsLine(s).trim().split(" ")[2]));
+});
