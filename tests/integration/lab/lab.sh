@@ -373,8 +373,15 @@ start_sshd() {
 stop_sshd() {
   local pid
   if pid=$(sshd_pid); then
-    # the listener only: sessions still open end when their clients close
-    kill "$pid"
+    # the listener, and the sessions it forked that are still open (a client that never closed) with
+    # what runs in them (virt-ssh-helper, ...): they would outlive it in the namespace `down` deletes
+    local tree=() next=("$pid") p
+    while ((${#next[@]})); do
+      tree+=("${next[@]}")
+      # shellcheck disable=SC2207 # pids: no spaces, no globs
+      next=($(for p in "${next[@]}"; do ps -o pid= --ppid "$p" 2>/dev/null || true; done))
+    done
+    kill "${tree[@]}" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
   fi
