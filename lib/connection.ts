@@ -540,7 +540,9 @@ export class Connection extends ConnectionCalls {
    * @param options read-only, credentials, keepalive
    * @returns the open connection
    * @throws {TypeError} for a URI, username or password that contains a NUL character or is not a string
-   * @throws {LibvirtError} (often {@link AuthFailedError}) when libvirt refuses the URI, naming libvirt's reason
+   * @throws {LibvirtError} (often {@link AuthFailedError}) when libvirt refuses the URI, naming libvirt's reason;
+   *   over SSH a refused key is an {@link AuthFailedError} and a host key that cannot be verified a
+   *   `HostKeyVerificationError`, each saying what to check (docs/design.md, "Remote hosts over SSH")
    * @throws {LibvirtLoadError} when libvirt.so cannot be loaded
    */
   static async open(uri: string, options: OpenOptions = {}): Promise<Connection> {
