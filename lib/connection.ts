@@ -11,7 +11,8 @@
 import { describeValue } from "./_args.ts";
 import { runOpen, runOpenSync } from "./_open_errors.ts";
 import { ErrorCode, ErrorDomain } from "./error_codes.ts";
-import { AuthFailedError, LibvirtError, libvirtErrorFrom } from "./errors.ts";
+import { AuthFailedError, ConnectionLostError, LibvirtError, libvirtErrorFrom } from "./errors.ts";
+import { sshOpenError } from "./_ssh_errors.ts";
 import { ensureEventLoop, eventLoopRequested } from "./event_loop.ts";
 import { cString, mallocCString } from "./ffi/c.ts";
 // The connection is the layer below the objects: opening (with auth callbacks), closing, its error
@@ -201,7 +202,8 @@ function openFailure(uri: string, errors: RawError[]): LibvirtError {
     level: 2,
     message: "libvirt reported no reason",
   };
-  return libvirtErrorFrom(`open connection to ${JSON.stringify(uri)}`, last);
+  const operation = `open connection to ${JSON.stringify(uri)}`;
+  return sshOpenError(uri, operation, last) ?? libvirtErrorFrom(operation, last);
 }
 
 /** Builds the auth struct and the thread-safe callback that answers libvirt from `auth`. */
@@ -240,9 +242,13 @@ function authBridge(auth: AuthOptions) {
         if (value === undefined) {
           // libvirt would fail with "An error occurred, but the cause is unknown": say what is missing
           state.cancelled = `no answer for the ${c.kind} credential (${JSON.stringify(c.prompt)}); ` +
-            `pass auth.${
-              c.kind === "passphrase" || c.kind === "noechoprompt" ? "password" : "username"
-            } or an auth.callback`;
+            (/Accept SSH host key/i.test(c.prompt)
+              // libssh/libssh2 ask this for a host key missing from known_hosts
+              ? `the host key is not in known_hosts: add it there, or answer "y" from an auth.callback ` +
+                `after checking the hash`
+              : `pass auth.${
+                c.kind === "passphrase" || c.kind === "noechoprompt" ? "password" : "username"
+              } or an auth.callback`);
           return -1;
         }
         if (typeof value !== "string") {
@@ -538,7 +544,9 @@ export class Connection extends ConnectionCalls {
    * @param options read-only, credentials, keepalive
    * @returns the open connection
    * @throws {TypeError} for a URI, username or password that contains a NUL character or is not a string
-   * @throws {LibvirtError} (often {@link AuthFailedError}) when libvirt refuses the URI, naming libvirt's reason
+   * @throws {LibvirtError} (often {@link AuthFailedError}) when libvirt refuses the URI, naming libvirt's reason;
+   *   over SSH a refused key is an {@link AuthFailedError} and a host key that cannot be verified a
+   *   `HostKeyVerificationError`, each saying what to check (docs/design.md, "Remote hosts over SSH")
    * @throws {LibvirtLoadError} when libvirt.so cannot be loaded
    */
   static async open(uri: string, options: OpenOptions = {}): Promise<Connection> {
@@ -688,7 +696,19 @@ export class Connection extends ConnectionCalls {
 
   /** The driver's name: "QEMU", "TEST", ... */
   async hypervisorType(): Promise<string> {
-    return await this.#as(`get the hypervisor type of ${JSON.stringify(this.uri)}`, () => this.getType());
+    const operation = `get the hypervisor type of ${JSON.stringify(this.uri)}`;
+    const type = await this.#as(operation, () => this.getType());
+    // virConnectGetType answers its driver's name, "remote", when the round trip fails (seen with a killed
+    // qemu+ssh child): no hypervisor has that type, so it is the failure of a connection that is gone
+    if (type === "remote") {
+      throw new ConnectionLostError(operation, {
+        code: ErrorCode.NO_CONNECT,
+        domain: ErrorDomain.RPC,
+        level: 2,
+        message: "the remote driver answered instead of the hypervisor: the connection to it is gone",
+      });
+    }
+    return type;
   }
 
   /** The URI libvirt actually connected to, after defaults and aliases. */

@@ -428,3 +428,42 @@ export function isAuthFailed(error: unknown): error is AuthFailedError {
 export function isConnectionLost(error: unknown): error is ConnectionLostError {
   return error instanceof ConnectionLostError;
 }
+
+/**
+ * The SSH host key of the remote host could not be verified: unknown (not in known_hosts) or,
+ * worse, different from the one recorded there. A kind of {@link AuthFailedError} (the client could
+ * not authenticate the server), so `isAuthFailed` is true for it too.
+ *
+ * `changed` tells the two apart: an unknown key is fixed by adding it to known_hosts (or accepting
+ * it: `no_verify=1` for `qemu+ssh`, `known_hosts_verify=auto` for `qemu+libssh`); a changed key means
+ * the host was reinstalled or someone sits in the middle.
+ *
+ * @example
+ * ```ts
+ * import { HostKeyVerificationError } from "@deno-libvirt/deno-libvirt";
+ * function advice(e: unknown): string {
+ *   if (e instanceof HostKeyVerificationError) return e.changed ? "check the host!" : "add its key";
+ *   return String(e);
+ * }
+ * ```
+ */
+export class HostKeyVerificationError extends AuthFailedError {
+  /** True when known_hosts holds a different key for the host (not merely none). */
+  readonly changed: boolean;
+
+  /**
+   * Makes the error from libvirt's error fields.
+   *
+   * @param operation what failed, phrased to follow "Cannot "
+   * @param details libvirt's error fields
+   * @param options `changed` when the recorded host key differs from the one the host showed
+   */
+  constructor(
+    operation: string,
+    details: LibvirtErrorDetails,
+    options: ErrorOptions & { changed?: boolean } = {},
+  ) {
+    super(operation, details, options);
+    this.changed = options.changed ?? false;
+  }
+}

@@ -10,6 +10,28 @@ export interface LabNetwork {
   gateway: string;
 }
 
+/** The second host's sshd (lab.sh sshd-up): qemu+ssh:// and qemu+libssh:// to host 2. */
+export interface LabSsh {
+  /** qemu+ssh://root@10.77.9.2:2222/system?keyfile=...&no_tty=1&command=<the ssh wrapper> */
+  uri: string;
+  /** qemu+libssh://...?keyfile=...&known_hosts=...&known_hosts_verify=normal&sshauth=privkey */
+  libsshUri: string;
+  address: string;
+  port: number;
+  user: string;
+  /** The lab's client private key (its public half is the only line of sshd's authorized_keys). */
+  keyFile: string;
+  /** A known_hosts file holding sshd's host key, as `[address]:port ssh-ed25519 ...`. */
+  knownHosts: string;
+  /** The ssh wrapper qemu+ssh runs (command=): `ssh -F <sshConfig>`, so the lab's known_hosts is used. */
+  sshCommand: string;
+  sshConfig: string;
+  /** sshd's public host key (`ssh-ed25519 AAAA... comment`). */
+  hostKey: string;
+  pidFile: string;
+  log: string;
+}
+
 export interface Lab {
   netns: string;
   uri: string;
@@ -18,7 +40,7 @@ export interface Lab {
   guest: { dir: string; kernel: string; initrd: string; xmlScript: string };
   logs: string;
   labScript: string;
-  secondHost: { netns: string; uri: string; network: LabNetwork };
+  secondHost: { netns: string; uri: string; network: LabNetwork; ssh?: LabSsh };
 }
 
 const LAB_JSON = "/run/deno_libvirt_lab/lab.json";
@@ -36,6 +58,64 @@ export function lab(): Lab {
     );
   }
   return JSON.parse(Deno.readTextFileSync(LAB_JSON));
+}
+
+/** The second host's sshd; a clear error when lab.json has none (a lab brought up before sshd-up). */
+export function labSsh(): LabSsh {
+  const ssh = lab().secondHost.ssh;
+  if (!ssh) {
+    throw new Error(
+      `Cannot run this qemu+ssh test: ${LAB_JSON} has no secondHost.ssh; add the second host's sshd to ` +
+        `the running lab with "tests/integration/lab/lab.sh sshd-up"`,
+    );
+  }
+  return ssh;
+}
+
+/**
+ * The transports the two-host tests run over, each test once per transport: the URI is read when the
+ * test runs, so a lab without sshd fails only the qemu+ssh variants, with labSsh's message.
+ */
+export const secondHostTransports: readonly { name: string; uri: () => string }[] = [
+  { name: "qemu+tcp", uri: () => lab().secondHost.uri },
+  { name: "qemu+ssh", uri: () => labSsh().uri },
+];
+
+/**
+ * The ssh processes this process started (libvirt's qemu+ssh transport forks one per connection),
+ * zombies included: after every connection closed, there must be none.
+ */
+export function sshChildren(): { pid: number; state: string }[] {
+  const found: { pid: number; state: string }[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    let stat: string;
+    try {
+      stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+    } catch {
+      continue; // gone meanwhile
+    }
+    // pid (comm) state ppid ...: comm may hold spaces, so split after its closing parenthesis
+    const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (comm === "ssh" && Number(ppid) === Deno.pid) found.push({ pid: Number(entry.name), state });
+  }
+  return found;
+}
+
+/**
+ * Waits until this process has no ssh child left (running or zombie). libvirt ends and reaps a closed
+ * qemu+ssh connection's ssh when its event loop drops the socket, a few ms after close() resolved.
+ */
+export async function noSshChildrenLeft(timeoutMs = 10_000): Promise<void> {
+  await waitFor(
+    "this process's ssh children to end",
+    () => Promise.resolve(sshChildren().length === 0 ? true : undefined),
+    timeoutMs,
+    10,
+  ).catch((error) => {
+    throw new Error(`ssh processes left behind: ${JSON.stringify(sshChildren())}`, { cause: error });
+  });
 }
 
 /** The network namespace this process runs in ("" for the root namespace). */

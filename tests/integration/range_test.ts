@@ -1,6 +1,6 @@
 // Range automation on real QEMU (TCG) guests: a 4-guest range on a NAT network the range creates comes
 // up with every address discovered, resets from a snapshot and goes down leaving nothing; and a range
-// spread over the lab's two libvirtd hosts (the second over qemu+tcp) does the same.
+// spread over the lab's two libvirtd hosts (the second over qemu+tcp, then over qemu+ssh) does the same.
 import assert from "node:assert/strict";
 import {
   listAllDomains,
@@ -16,7 +16,7 @@ import { rangeStatus } from "../../lib/range/status.ts";
 import { resetRange, snapshotRange } from "../../lib/range/snapshot.ts";
 import { upRange } from "../../lib/range/up.ts";
 import { REPO_ROOT } from "../_helpers.ts";
-import { lab, requireLabNamespace } from "./_lab.ts";
+import { lab, noSshChildrenLeft, requireLabNamespace, secondHostTransports } from "./_lab.ts";
 
 function guest(l: ReturnType<typeof lab>, extra: Record<string, unknown>) {
   return {
@@ -129,21 +129,25 @@ Deno.test("lab: a range of 4 TCG guests on a NAT network comes up, resets from a
   }));
 });
 
-Deno.test("lab: a range spread over two hosts (the second over qemu+tcp) does the same", async () => {
-  await requireLabNamespace();
-  const l = lab();
-  const name = `r${crypto.randomUUID().slice(0, 6)}`;
-  await lifecycle(validateRange({
-    name,
-    hosts: [{ id: "h1", uri: l.uri }, { id: "h2", uri: l.secondHost.uri }],
-    // the second host has no pool: the range makes its own dir pool on each host
-    storage: { path: `${l.imagePool.path}/${name}` },
-    networks: [{
-      name: `${name}-lan`,
-      mode: "isolated",
-      subnet: "10.77.61.0/24",
-      dhcp: { start: "10.77.61.100", end: "10.77.61.200" },
-    }],
-    guests: [guest(l, { id: "node", count: 4, hosts: ["h1", "h2"], nics: [{ network: `${name}-lan` }] })],
-  }));
-});
+for (const [i, transport] of secondHostTransports.entries()) {
+  Deno.test(`lab: a range spread over two hosts (the second over ${transport.name}) does the same`, async () => {
+    await requireLabNamespace();
+    const l = lab();
+    const name = `r${crypto.randomUUID().slice(0, 6)}`;
+    const net = 61 + 10 * i; // a subnet per transport: a failed run's network cannot block the next
+    await lifecycle(validateRange({
+      name,
+      hosts: [{ id: "h1", uri: l.uri }, { id: "h2", uri: transport.uri() }],
+      // the second host has no pool: the range makes its own dir pool on each host
+      storage: { path: `${l.imagePool.path}/${name}` },
+      networks: [{
+        name: `${name}-lan`,
+        mode: "isolated",
+        subnet: `10.77.${net}.0/24`,
+        dhcp: { start: `10.77.${net}.100`, end: `10.77.${net}.200` },
+      }],
+      guests: [guest(l, { id: "node", count: 4, hosts: ["h1", "h2"], nics: [{ network: `${name}-lan` }] })],
+    }));
+    await noSshChildrenLeft();
+  });
+}

@@ -1,5 +1,6 @@
-// The two-host case: a second libvirtd in its own namespaces, reached over qemu+tcp, driven from the
-// same process as the first through one PoolRegistry.
+// The two-host case: a second libvirtd in its own namespaces, reached over qemu+tcp and over qemu+ssh
+// (the lab's sshd on 10.77.9.2:2222, key authentication), driven from the same process as the first
+// through one PoolRegistry.
 import assert from "node:assert/strict";
 import {
   defineDomain,
@@ -11,16 +12,32 @@ import {
   startDomain,
   undefineDomain,
 } from "../../mod.ts";
-import { consoleLease, guestName, guestXml, lab, randomMac, requireLabNamespace, waitFor } from "./_lab.ts";
+import {
+  consoleLease,
+  guestName,
+  guestXml,
+  lab,
+  noSshChildrenLeft,
+  randomMac,
+  requireLabNamespace,
+  secondHostTransports,
+  waitFor,
+} from "./_lab.ts";
 
-Deno.test("lab: a domain defined and started on the second host over qemu+tcp gets its address there", async () => {
-  await requireLabNamespace();
+for (const transport of secondHostTransports) {
+  Deno.test(`lab: a domain defined and started on the second host over ${transport.name} gets its address there`, async () => {
+    await requireLabNamespace();
+    await domainOnSecondHost(transport.uri());
+  });
+}
+
+async function domainOnSecondHost(uri2: string): Promise<void> {
   const l = lab();
   await using pools = new PoolRegistry({ max: 2 });
   const host1 = pools.get(l.uri);
-  const host2 = pools.get(l.secondHost.uri);
+  const host2 = pools.get(uri2);
   assert.equal(await host2.use((c) => c.hypervisorType(), { idempotent: true }), "QEMU");
-  assert.equal(await host2.use((c) => c.canonicalUri(), { idempotent: true }), l.secondHost.uri);
+  assert.equal(await host2.use((c) => c.canonicalUri(), { idempotent: true }), uri2);
 
   const name = guestName("host2");
   const mac = randomMac();
@@ -37,7 +54,7 @@ Deno.test("lab: a domain defined and started on the second host over qemu+tcp ge
 
     const seen = await waitFor(`${name}'s lease on host 2`, () => consoleLease(name), 90_000, 200);
     assert.ok(seen.ip.startsWith(`${l.secondHost.network.prefix}.`), seen.ip);
-    const lease = await waitFor("the lease through qemu+tcp", async () => {
+    const lease = await waitFor(`the lease through ${uri2}`, async () => {
       const ifaces = await host2.use(() => interfaceAddresses(domain, "lease"));
       return ifaces.find((i) => i.addresses.some((a) => a.address === seen.ip));
     }, 30_000);
@@ -49,5 +66,6 @@ Deno.test("lab: a domain defined and started on the second host over qemu+tcp ge
   }
   await assert.rejects(() => host2.use((c) => lookupDomain(c, name)), /Domain not found/);
   const reports = await pools.closeAll();
-  assert.equal(reports[l.secondHost.uri].remainingReferences, 0);
-});
+  assert.equal(reports[uri2].remainingReferences, 0);
+  await noSshChildrenLeft();
+}

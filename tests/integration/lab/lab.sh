@@ -7,6 +7,9 @@
 #   tests/integration/lab/lab.sh daemon      only config, namespace and libvirtd (enough for unit tests)
 #   tests/integration/lab/lab.sh restart     stop and start libvirtd (guests keep running), for reconnect tests
 #   tests/integration/lab/lab.sh down        guests, networks, pools, both daemons, namespaces: all `up` made
+#   tests/integration/lab/lab.sh sshd-up     (part of up) sshd for the second host, qemu+ssh on 10.77.9.2:2222;
+#                                            idempotent, adds it to a running lab and its lab.json
+#   tests/integration/lab/lab.sh sshd-down   (part of down) stops that sshd (by its pid file) and removes its keys
 #   tests/integration/lab/lab.sh status      what is running
 #   tests/integration/lab/lab.sh exec CMD..  run CMD inside the lab namespace (where the guests' bridges are)
 #
@@ -16,6 +19,9 @@
 #   netns dlvlab2  libvirtd #2 with private /run/libvirt, /etc/libvirt, /var/lib/libvirt, ... (its own
 #                  mount namespace), listening on qemu+tcp://10.77.9.2/system; veth dlv-h2 10.77.9.2/30.
 #                  Reachable from inside dlvlab: the tests run there (`lab.sh exec deno task test`).
+#                  An sshd in the same two namespaces (10.77.9.2:2222, key authentication only, its keys,
+#                  authorized_keys and known_hosts under $LAB_STATE/ssh: nothing in /root/.ssh or /etc/ssh
+#                  is used or changed) serves qemu+ssh://root@10.77.9.2:2222/system and qemu+libssh://.
 #
 # Why a namespace: every bridge, dnsmasq and guest libvirt creates then lives in $LAB_NETNS, so no
 # packet can reach eth0 or the root namespace's routes. The UNIX socket /run/libvirt/libvirt-sock is a
@@ -34,6 +40,9 @@ PIDFILE=/run/libvirtd.pid
 PIDFILE2=$HOST2/libvirtd.pid
 HOST1_ADDR=10.77.9.1
 HOST2_ADDR=10.77.9.2
+SSH_PORT=${LAB_SSH_PORT:-2222}
+SSH_DIR=$LAB_STATE/ssh
+SSHD_PIDFILE=$SSH_DIR/sshd.pid
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 export LIBVIRT_DEFAULT_URI=qemu:///system
 
@@ -63,7 +72,7 @@ without_inherited_fds() {
 }
 
 packages=(libvirt0 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
-  dnsmasq-base iptables iproute2 busybox-static cpio gzip)
+  dnsmasq-base iptables iproute2 busybox-static cpio gzip openssh-server openssh-client)
 
 cmd_install() {
   local missing=()
@@ -73,7 +82,19 @@ cmd_install() {
   if ((${#missing[@]})); then
     log "installing ${missing[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Packages must not start services: openssh-server's postinst would start an sshd on port 22 of
+    # the root namespace. Docker images ship a policy-rc.d that forbids it; elsewhere we add one for
+    # the install and remove it again (only if we made it).
+    local policy=/usr/sbin/policy-rc.d made_policy=0
+    if [[ ! -e $policy ]]; then
+      printf '#!/bin/sh\n# deno_libvirt lab.sh install: no service starts during the install\nexit 101\n' >"$policy"
+      chmod 755 "$policy"
+      made_policy=1
+    fi
+    local status=0
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
+    ((made_policy)) && rm -f "$policy"
+    ((status == 0)) || return "$status"
   fi
   # The QEMU driver resolves its compiled-in user at start even when qemu.conf says root; the package
   # that creates it (libvirt-daemon-system) drags in systemd units, so create it here.
@@ -222,6 +243,158 @@ stop_host2() {
   rm -rf "$HOST2"
 }
 
+# The second host's sshd: qemu+ssh:// and qemu+libssh:// to host 2. It runs inside libvirtd #2's
+# network AND mount namespaces (nsenter on that daemon's pid), so the remote helper it starts
+# (virt-ssh-helper, or nc with proxy=netcat) finds host 2's /run/libvirt/libvirt-sock, not host 1's.
+# Everything it uses lives in $SSH_DIR: its host key, the lab's client key pair, the authorized_keys
+# it reads (AuthorizedKeysFile, so root's ~/.ssh is never read or changed), a known_hosts with its
+# host key, and an ssh wrapper + client config for qemu+ssh (URI parameter command=): the ssh binary
+# transport has no known_hosts parameter, and without the wrapper ssh would read and, with
+# no_verify=1, write /root/.ssh/known_hosts.
+sshd_pid() {
+  [[ -f $SSHD_PIDFILE ]] && kill -0 "$(cat "$SSHD_PIDFILE")" 2>/dev/null && cat "$SSHD_PIDFILE"
+}
+
+ssh_uri() { # the lab's qemu+ssh URI: key file, the lab's known_hosts (through the wrapper), no prompts
+  echo "qemu+ssh://root@$HOST2_ADDR:$SSH_PORT/system?keyfile=$SSH_DIR/id_ed25519&no_tty=1&command=$SSH_DIR/ssh"
+}
+
+libssh_uri() { # the same over libvirt's built-in libssh client, which reads known_hosts itself
+  echo "qemu+libssh://root@$HOST2_ADDR:$SSH_PORT/system?keyfile=$SSH_DIR/id_ed25519&known_hosts=$SSH_DIR/known_hosts&known_hosts_verify=normal&sshauth=privkey"
+}
+
+# One line of lab.json (inside "secondHost"), so that sshd-up can add it to a running lab's file.
+lab_json_ssh_line() {
+  printf '    "ssh": { "uri": "%s", "libsshUri": "%s", "address": "%s", "port": %s, "user": "root", "keyFile": "%s", "knownHosts": "%s", "sshCommand": "%s", "sshConfig": "%s", "hostKey": "%s", "pidFile": "%s", "log": "%s" },\n' \
+    "$(ssh_uri)" "$(libssh_uri)" "$HOST2_ADDR" "$SSH_PORT" "$SSH_DIR/id_ed25519" "$SSH_DIR/known_hosts" \
+    "$SSH_DIR/ssh" "$SSH_DIR/ssh_config" "$SSH_DIR/ssh_host_ed25519_key.pub" "$SSHD_PIDFILE" "$SSH_DIR/sshd.log"
+}
+
+write_ssh_files() {
+  mkdir -p "$SSH_DIR"
+  chmod 700 "$SSH_DIR"
+  [[ -f $SSH_DIR/ssh_host_ed25519_key ]] ||
+    ssh-keygen -q -t ed25519 -N '' -C "deno_libvirt lab host2" -f "$SSH_DIR/ssh_host_ed25519_key"
+  [[ -f $SSH_DIR/id_ed25519 ]] ||
+    ssh-keygen -q -t ed25519 -N '' -C "deno_libvirt lab client" -f "$SSH_DIR/id_ed25519"
+  # restrict: no pty, no forwarding of any kind; the command libvirt sends still runs
+  printf 'restrict %s\n' "$(cat "$SSH_DIR/id_ed25519.pub")" >"$SSH_DIR/authorized_keys"
+  chmod 600 "$SSH_DIR/authorized_keys"
+  printf '[%s]:%s %s\n' "$HOST2_ADDR" "$SSH_PORT" "$(cut -d' ' -f1,2 "$SSH_DIR/ssh_host_ed25519_key.pub")" \
+    >"$SSH_DIR/known_hosts"
+  cat >"$SSH_DIR/sshd_config" <<CONF
+# deno_libvirt lab: sshd of the second host (lab.sh sshd-up); only inside netns $LAB_NETNS2
+Port $SSH_PORT
+ListenAddress $HOST2_ADDR
+HostKey $SSH_DIR/ssh_host_ed25519_key
+PidFile $SSHD_PIDFILE
+AuthorizedKeysFile $SSH_DIR/authorized_keys
+AuthenticationMethods publickey
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitEmptyPasswords no
+PermitRootLogin prohibit-password
+AllowUsers root
+UsePAM no
+UseDNS no
+PermitUserEnvironment no
+AllowTcpForwarding no
+AllowAgentForwarding no
+AllowStreamLocalForwarding no
+X11Forwarding no
+PermitTunnel no
+PrintMotd no
+PrintLastLog no
+MaxStartups 64:30:128
+LoginGraceTime 20
+LogLevel VERBOSE
+CONF
+  # the client side for qemu+ssh (command=$SSH_DIR/ssh): the lab's known_hosts and key only, never a
+  # prompt; -o options libvirt adds (StrictHostKeyChecking=no for no_verify=1) win over this file
+  cat >"$SSH_DIR/ssh_config" <<CONF
+# deno_libvirt lab: ssh client settings for qemu+ssh to the second host (lab.sh sshd-up)
+Host *
+  UserKnownHostsFile $SSH_DIR/known_hosts
+  GlobalKnownHostsFile /dev/null
+  StrictHostKeyChecking yes
+  IdentitiesOnly yes
+  BatchMode yes
+  ConnectTimeout 10
+  LogLevel ERROR
+CONF
+  cat >"$SSH_DIR/ssh" <<SH
+#!/bin/sh
+# libvirt's qemu+ssh transport runs this as its ssh binary (URI parameter command=$SSH_DIR/ssh)
+exec ssh -F '$SSH_DIR/ssh_config' "\$@"
+SH
+  chmod 755 "$SSH_DIR/ssh"
+}
+
+# Adds (or replaces) the "ssh" line of secondHost in an existing lab.json; nothing else changes.
+add_ssh_to_lab_json() {
+  local json=$LAB_STATE/lab.json line
+  [[ -f $json ]] || return 0
+  line=$(lab_json_ssh_line)
+  grep -q '^    "uri": "qemu+tcp://' "$json" || { log "cannot find secondHost in $json"; return 1; }
+  sed -i '/^    "ssh": /d' "$json"
+  # after secondHost's uri line: awk, because the line holds & and / that sed's replacement would eat
+  awk -v add="$line" '{ print } /^    "uri": "qemu\+tcp:\/\// { print add }' "$json" >"$json.tmp"
+  mv "$json.tmp" "$json"
+}
+
+start_sshd() {
+  local host2 pid
+  command -v sshd >/dev/null || [[ -x /usr/sbin/sshd ]] ||
+    { log "sshd is missing: run lab.sh install (Debian package openssh-server)"; return 1; }
+  host2=$(host2_pid) || { log "the second libvirtd is not running: run lab.sh up first"; return 1; }
+  if pid=$(sshd_pid); then
+    log "sshd already running (pid $pid)"
+    return 0
+  fi
+  write_ssh_files
+  mkdir -p /run/sshd # its privilege separation directory (Debian's path, compiled in; also for -t)
+  /usr/sbin/sshd -t -f "$SSH_DIR/sshd_config"
+  rm -f "$SSHD_PIDFILE"
+  # sshd forks into the background and writes its pid file; it keeps none of our descriptors
+  without_inherited_fds nsenter --target "$host2" --net --mount \
+    /usr/sbin/sshd -f "$SSH_DIR/sshd_config" -E "$SSH_DIR/sshd.log"
+  local uri
+  uri=$(ssh_uri)
+  for _ in $(seq 1 100); do
+    ip netns exec "$LAB_NETNS" virsh -c "$uri" version >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  ip netns exec "$LAB_NETNS" virsh -c "$uri" version >/dev/null 2>&1 ||
+    { log "no answer over $uri within 10 s; see $SSH_DIR/sshd.log"; return 1; }
+  log "sshd $(cat "$SSHD_PIDFILE") answering: $uri"
+}
+
+stop_sshd() {
+  local pid
+  if pid=$(sshd_pid); then
+    # the listener, and the sessions it forked that are still open (a client that never closed) with
+    # what runs in them (virt-ssh-helper, ...): they would outlive it in the namespace `down` deletes
+    local tree=() next=("$pid") p
+    while ((${#next[@]})); do
+      tree+=("${next[@]}")
+      # shellcheck disable=SC2207 # pids: no spaces, no globs
+      next=($(for p in "${next[@]}"; do ps -o pid= --ppid "$p" 2>/dev/null || true; done))
+    done
+    kill "${tree[@]}" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
+  fi
+  rm -rf "$SSH_DIR"
+  [[ -f $LAB_STATE/lab.json ]] && sed -i '/^    "ssh": /d' "$LAB_STATE/lab.json"
+  return 0
+}
+
+cmd_sshd_up() {
+  start_sshd
+  add_ssh_to_lab_json
+}
+
 write_lab_json() {
   local kernel initrd
   kernel=$GUEST_DIR/vmlinuz
@@ -241,6 +414,7 @@ write_lab_json() {
   "secondHost": {
     "netns": "$LAB_NETNS2",
     "uri": "qemu+tcp://$HOST2_ADDR/system",
+$(if sshd_pid >/dev/null; then lab_json_ssh_line; fi)
     "network": { "name": "dlvh2", "bridge": "dlvh2br0", "prefix": "10.77.3", "gateway": "10.77.3.1" }
   }
 }
@@ -296,6 +470,7 @@ cmd_up() {
   ensure_image_pool
   GUEST_DIR=$GUEST_DIR bash "$HERE/build_guest.sh" >/dev/null
   start_host2
+  start_sshd
   write_lab_json
   log "lab up: $LAB_STATE/lab.json"
 }
@@ -306,6 +481,7 @@ cmd_restart() {
 }
 
 cmd_down() {
+  stop_sshd
   stop_host2
   if daemon_pid >/dev/null; then
     # networks before the daemon: killing libvirtd first leaves their dnsmasq processes behind
@@ -335,6 +511,7 @@ cmd_down() {
 cmd_status() {
   if pid=$(daemon_pid); then echo "libvirtd: running (pid $pid, netns $LAB_NETNS)"; else echo "libvirtd: stopped"; fi
   if pid=$(host2_pid); then echo "libvirtd #2: running (pid $pid, netns $LAB_NETNS2)"; else echo "libvirtd #2: stopped"; fi
+  if pid=$(sshd_pid); then echo "sshd #2: running (pid $pid, $HOST2_ADDR:$SSH_PORT, netns $LAB_NETNS2)"; else echo "sshd #2: stopped"; fi
 }
 
 case "${1:-}" in
@@ -344,6 +521,8 @@ case "${1:-}" in
   exec) shift; exec ip netns exec "$LAB_NETNS" "$@" ;;
   restart) cmd_restart ;;
   down) cmd_down ;;
+  sshd-up) cmd_sshd_up ;;
+  sshd-down) stop_sshd ;;
   status) cmd_status ;;
-  *) echo "usage: $0 install|up|daemon|restart|down|status|exec CMD..." >&2; exit 2 ;;
+  *) echo "usage: $0 install|up|daemon|restart|down|sshd-up|sshd-down|status|exec CMD..." >&2; exit 2 ;;
 esac
