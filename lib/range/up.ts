@@ -48,6 +48,7 @@ import {
   Lanes,
   Ledger,
   networkXml,
+  rangeDomainUuid,
   recordNetworkName,
   settleAll,
   verifiedRange,
@@ -430,7 +431,10 @@ export async function upRange(
       let domain;
       if (item.action === "create") {
         await steps.act("domain", g.name, g.hostId);
-        domain = await defineDomain(conn, guestXml(range, g, paths.get(g.name)!));
+        // its UUID derived from the host's ownership record: down proves ownership from a listing
+        const recordUuid = (ledgers.get(g.hostId)?.record ?? surveys.get(g.hostId)?.record)?.uuid;
+        const uuid = recordUuid ? rangeDomainUuid(recordUuid, g.name) : undefined;
+        domain = await defineDomain(conn, guestXml(range, g, paths.get(g.name)!, uuid));
         steps.mark(stepName(item));
         created.push(`domain ${JSON.stringify(g.name)} on ${g.hostId}`);
         status = "created";
