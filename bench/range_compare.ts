@@ -8,7 +8,7 @@
  *   flock /tmp/deno_libvirt_lab.lock bash tests/integration/lab/lab.sh exec \
  *     deno run --allow-all bench/range_compare.ts [--rounds 3] [--sizes 100,1000] [--concurrency 8] \
  *       [--count-rpcs] [--json] \
- *       [--modes default,noloop,noloop-blocking]
+ *       [--modes default,noloop,noloop-blocking] [--cold]
  *
  * `--count-rpcs` also brings up and down one 100-guest range with every libvirt call counted
  * (see bench/_rpc_count.ts) and prints the calls per guest.
@@ -36,6 +36,7 @@ const { values } = parseArgs({
     modes: { type: "string", default: "default" },
     child: { type: "string" },
     mode: { type: "string", default: "default" },
+    cold: { type: "boolean", default: false },
   },
 });
 /**
@@ -46,7 +47,12 @@ const { values } = parseArgs({
  * does), its clock around up and down only.
  */
 type Mode = "default" | "noloop" | "noloop-blocking";
-const modes = values.modes!.split(",") as Mode[];
+// a mode may name its own concurrency: "noloop-blocking:1"
+const runs = values.modes!.split(",").map((spec) => {
+  const [m, n] = spec.split(":");
+  return { mode: m as Mode, concurrency: n === undefined ? Number(values.concurrency) : Number(n) };
+});
+const modes = runs.map((r) => r.mode);
 for (const m of [...modes, values.mode as Mode]) {
   if (!["default", "noloop", "noloop-blocking"].includes(m)) {
     throw new TypeError(`--modes: unknown mode ${JSON.stringify(m)} (default, noloop, noloop-blocking)`);
@@ -60,7 +66,9 @@ const openOptions: OpenOptions = {
 };
 const rounds = Number(values.rounds);
 const sizes = values.sizes!.split(",").map(Number);
-const concurrency = Number(values.concurrency);
+const concurrency = values.child === undefined && runs.length === 1
+  ? runs[0].concurrency
+  : Number(values.concurrency);
 const uri = values.uri!;
 const here = new URL(".", import.meta.url).pathname;
 await Deno.mkdir(`${here}.build`, { recursive: true });
@@ -93,7 +101,7 @@ function registry(): PoolRegistry {
 }
 
 /** Ours in a child process (`--child COUNT --mode MODE`), for a mode other than this process's. */
-async function oursIn(m: Mode, count: number): Promise<{ up: number; down: number }> {
+async function oursIn(m: Mode, n: number, count: number): Promise<{ up: number; down: number }> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -104,9 +112,10 @@ async function oursIn(m: Mode, count: number): Promise<{ up: number; down: numbe
       "--mode",
       m,
       "--concurrency",
-      String(concurrency),
+      String(n),
       "--uri",
       uri,
+      ...(values.cold ? ["--cold"] : []),
     ],
     stdout: "piped",
     stderr: "piped",
@@ -123,13 +132,13 @@ async function ours(count: number): Promise<{ up: number; down: number }> {
     const leases = await Promise.all(Array.from({ length: concurrency }, () => pools.get(uri).acquire()));
     for (const lease of leases) lease.release();
     const t0 = performance.now();
-    const up = await upRange(range, pools, { waitForAddresses: true, addressTimeoutMs: 30_000 });
+    const up = await upRange(range, pools, { waitForAddresses: true, addressTimeoutMs: 30_000, concurrency });
     const upMs = performance.now() - t0;
     if (up.addresses.length !== count) {
       throw new Error(`upRange found ${up.addresses.length}/${count} addresses`);
     }
     const t1 = performance.now();
-    await downRange(range, pools);
+    await downRange(range, pools, { concurrency });
     return { up: upMs, down: performance.now() - t1 };
   } finally {
     await pools.closeAll();
@@ -163,6 +172,9 @@ async function python(count: number): Promise<{ up: number; down: number }> {
 }
 
 if (values.child !== undefined) {
+  // warm, like ours in the parent after its first round: one untimed up and down first (the JIT,
+  // the symbols bound on first use, the event loop's start)
+  if (!values.cold) await ours(Number(values.child));
   console.log(JSON.stringify(await ours(Number(values.child))));
   Deno.exit(0);
 }
@@ -172,9 +184,11 @@ if (values.child !== undefined) {
 const keeper = await Connection.open(uri, modes.length > 1 ? { eventLoop: false } : openOptions);
 const contenders: [string, (n: number) => Promise<{ up: number; down: number }>][] = [
   ["libvirt-python, 1 connection, sequential", python],
-  ...modes.map((m): [string, (n: number) => Promise<{ up: number; down: number }>] => [
-    `deno_libvirt upRange/downRange, ${concurrency} connections${m === "default" ? "" : `, ${m}`}`,
-    modes.length > 1 ? (n) => oursIn(m, n) : ours,
+  ...runs.map((r): [string, (n: number) => Promise<{ up: number; down: number }>] => [
+    `deno_libvirt upRange/downRange, ${r.concurrency} connection${r.concurrency === 1 ? "" : "s"}${
+      r.mode === "default" ? "" : `, ${r.mode}`
+    }`,
+    runs.length > 1 ? (n) => oursIn(r.mode, r.concurrency, n) : ours,
   ]),
 ];
 const samples = new Map<string, { up: number[]; down: number[] }>();
