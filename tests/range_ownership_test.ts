@@ -300,6 +300,13 @@ for (const uri of ["test:///default", DAEMON_URI]) {
         made.push(await defineDomain(conn, xml));
       }
       try {
+        // plan (a second up's survey) proves the guests the same way: no tag read for them
+        const planned = await countRpcs(async () => {
+          const plan = await planRange(range, pools);
+          const guests = plan.items.filter((i) => i.kind === "domain");
+          assert.ok(guests.every((i) => i.action === "keep"), JSON.stringify(guests));
+        });
+        assert.equal(planned.get("virDomainGetMetadata"), 4, JSON.stringify([...planned]));
         const counts = await countRpcs(async () => {
           const down = await downRange(range, pools);
           const domains = down.removed.filter((r) => r.startsWith("domain")).sort();
