@@ -7,7 +7,8 @@
  *
  *   flock /tmp/deno_libvirt_lab.lock bash tests/integration/lab/lab.sh exec \
  *     deno run --allow-all bench/range_compare.ts [--rounds 3] [--sizes 100,1000] [--concurrency 8] \
- *       [--count-rpcs] [--json]
+ *       [--count-rpcs] [--json] \
+ *       [--modes default,noloop,noloop-blocking] [--cold]
  *
  * `--count-rpcs` also brings up and down one 100-guest range with every libvirt call counted
  * (see bench/_rpc_count.ts) and prints the calls per guest.
@@ -32,11 +33,42 @@ const { values } = parseArgs({
     "count-rpcs": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     blocking: { type: "boolean", default: false },
+    modes: { type: "string", default: "default" },
+    child: { type: "string" },
+    mode: { type: "string", default: "default" },
+    cold: { type: "boolean", default: false },
   },
 });
+/**
+ * How ours opens its connections: "default" (the event loop, nonblocking calls), "noloop" (`{
+ * eventLoop: false }`: no keepalive, no event-loop wakeups per call, as libvirt-python runs without
+ * `virEventRegisterDefaultImpl`), "noloop-blocking" (also `{ blocking: true }`). The loop is
+ * process-wide, so with `--modes a,b` each of ours runs in a child process of its own (as python
+ * does), its clock around up and down only.
+ */
+type Mode = "default" | "noloop" | "noloop-blocking";
+// a mode may name its own concurrency: "noloop-blocking:1"
+const runs = values.modes!.split(",").map((spec) => {
+  const [m, n] = spec.split(":");
+  return { mode: m as Mode, concurrency: n === undefined ? Number(values.concurrency) : Number(n) };
+});
+const modes = runs.map((r) => r.mode);
+for (const m of [...modes, values.mode as Mode]) {
+  if (!["default", "noloop", "noloop-blocking"].includes(m)) {
+    throw new TypeError(`--modes: unknown mode ${JSON.stringify(m)} (default, noloop, noloop-blocking)`);
+  }
+}
+// this process's own mode: the child's, or the only one asked for
+const mode = (values.child !== undefined ? values.mode : modes.length === 1 ? modes[0] : "default") as Mode;
+const openOptions: OpenOptions = {
+  ...(values.blocking || mode === "noloop-blocking" ? { blocking: true } : {}),
+  ...(mode === "default" ? {} : { eventLoop: false }),
+};
 const rounds = Number(values.rounds);
 const sizes = values.sizes!.split(",").map(Number);
-const concurrency = Number(values.concurrency);
+const concurrency = values.child === undefined && runs.length === 1
+  ? runs[0].concurrency
+  : Number(values.concurrency);
 const uri = values.uri!;
 const here = new URL(".", import.meta.url).pathname;
 await Deno.mkdir(`${here}.build`, { recursive: true });
@@ -62,24 +94,51 @@ function rangeOf(count: number): Range {
 function registry(): PoolRegistry {
   return new PoolRegistry({
     max: concurrency,
-    ...(values.blocking
-      ? { open: (u: string, o: OpenOptions) => Connection.open(u, { ...o, blocking: true }) }
+    ...(Object.keys(openOptions).length > 0
+      ? { open: (u: string, o: OpenOptions) => Connection.open(u, { ...o, ...openOptions }) }
       : {}),
   });
+}
+
+/** Ours in a child process (`--child COUNT --mode MODE`), for a mode other than this process's. */
+async function oursIn(m: Mode, n: number, count: number): Promise<{ up: number; down: number }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      new URL(import.meta.url).pathname,
+      "--child",
+      String(count),
+      "--mode",
+      m,
+      "--concurrency",
+      String(n),
+      "--uri",
+      uri,
+      ...(values.cold ? ["--cold"] : []),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`ours (${m}) failed: ${new TextDecoder().decode(out.stderr)}`);
+  return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 
 async function ours(count: number): Promise<{ up: number; down: number }> {
   const range = rangeOf(count);
   const pools = registry();
   try {
+    // the connections open before the clock starts, as python's does
+    const leases = await Promise.all(Array.from({ length: concurrency }, () => pools.get(uri).acquire()));
+    for (const lease of leases) lease.release();
     const t0 = performance.now();
-    const up = await upRange(range, pools, { waitForAddresses: true, addressTimeoutMs: 30_000 });
+    const up = await upRange(range, pools, { waitForAddresses: true, addressTimeoutMs: 30_000, concurrency });
     const upMs = performance.now() - t0;
     if (up.addresses.length !== count) {
       throw new Error(`upRange found ${up.addresses.length}/${count} addresses`);
     }
     const t1 = performance.now();
-    await downRange(range, pools);
+    await downRange(range, pools, { concurrency });
     return { up: upMs, down: performance.now() - t1 };
   } finally {
     await pools.closeAll();
@@ -112,12 +171,25 @@ async function python(count: number): Promise<{ up: number; down: number }> {
   return { up: r.up_ns / 1e6, down: r.down_ns / 1e6 };
 }
 
+if (values.child !== undefined) {
+  // warm, like ours in the parent after its first round: one untimed up and down first (the JIT,
+  // the symbols bound on first use, the event loop's start)
+  if (!values.cold) await ours(Number(values.child));
+  console.log(JSON.stringify(await ours(Number(values.child))));
+  Deno.exit(0);
+}
+
 // test+unix:///default forgets its state when its last client leaves: hold it for the whole run
 // (docs: shared/notes/ffi-design.md §4.6), and every contender finds the same driver.
-const keeper = await Connection.open(uri);
+const keeper = await Connection.open(uri, modes.length > 1 ? { eventLoop: false } : openOptions);
 const contenders: [string, (n: number) => Promise<{ up: number; down: number }>][] = [
   ["libvirt-python, 1 connection, sequential", python],
-  [`deno_libvirt upRange/downRange, ${concurrency} connections`, ours],
+  ...runs.map((r): [string, (n: number) => Promise<{ up: number; down: number }>] => [
+    `deno_libvirt upRange/downRange, ${r.concurrency} connection${r.concurrency === 1 ? "" : "s"}${
+      r.mode === "default" ? "" : `, ${r.mode}`
+    }`,
+    runs.length > 1 ? (n) => oursIn(r.mode, r.concurrency, n) : ours,
+  ]),
 ];
 const samples = new Map<string, { up: number[]; down: number[] }>();
 for (let r = 0; r < rounds; r++) {

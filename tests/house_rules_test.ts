@@ -31,6 +31,7 @@ const FILE_ALLOW: Record<string, string> = {
   "lib/objects/stream.ts": PENDING,
   "lib/console.ts": PENDING,
   "lib/qemu.ts": PENDING,
+  "lib/range/_libvirt.ts": PENDING,
 };
 
 /** Functions over MAX_FUNCTION_LINES lines, `path#name` (see functionName) -> reason. */

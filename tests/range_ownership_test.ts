@@ -25,7 +25,16 @@ import {
   undefineStoragePool,
 } from "../mod.ts";
 import type { Connection } from "../lib/connection.ts";
-import { guestXml, Ledger, networkXml, parseRecord, recordNetworkName } from "../lib/range/_libvirt.ts";
+import {
+  guestXml,
+  Ledger,
+  networkXml,
+  parseRecord,
+  rangeDomainUuid,
+  recordNetworkName,
+} from "../lib/range/_libvirt.ts";
+import { countRpcs } from "../bench/_rpc_count.ts";
+import { sha256 } from "../lib/range/_sha256.ts";
 import { type Range, RangeDescriptionError, validateRange } from "../lib/range/description.ts";
 import { downRange } from "../lib/range/down.ts";
 import { planRange } from "../lib/range/plan.ts";
@@ -254,6 +263,73 @@ for (const uri of ["test:///default", DAEMON_URI]) {
       );
       const down = await downRange(range, pools);
       assert.ok(down.removed.some((r) => r.startsWith(`pool "${range.pool.name}"`)), down.removed.join("; "));
+      assert.deepEqual(await inventory(pools, uri), before);
+    });
+  });
+
+  Deno.test(`ownership: down proves the range's domains by their record-derived UUIDs, and a name alone never decides, on ${uri}`, async () => {
+    await withHost(uri, async (pools, conn) => {
+      const range = describe(uri);
+      const before = await inventory(pools, uri);
+      await upRange(range, pools, { waitForAddresses: false });
+      const record = await pools.get(uri).use(async (c) => {
+        using n = await lookupNetwork(c, recordNetworkName(range.name));
+        return parseRecord(await n.xmlDesc(), range.name)!;
+      });
+      for (const g of range.guests) {
+        using d = await lookupDomain(conn, g.name);
+        assert.equal(d.uuid, rangeDomainUuid(record.uuid, g.name), g.name);
+      }
+      const tag = (r: string) =>
+        `<metadata><range:tags xmlns:range='urn:deno-libvirt:range:1'><range:tag key='range'>${r}</range:tag></range:tags></metadata>`;
+      const plain = (name: string, extra = "") =>
+        `<domain type='test'><name>${name}</name><memory unit='MiB'>64</memory>${extra}<os><type>hvm</type></os></domain>`;
+      // with the range's prefix: untagged; tagged by another range; with the UUID derived from another
+      // record; and one tagged with this range but a UUID of its own (defined before derived UUIDs)
+      const intruders = [
+        plain(`${range.name}-intruder-1`),
+        plain(`${range.name}-other-1`, tag("someone-else")),
+        plain(
+          `${range.name}-forged-1`,
+          `<uuid>${rangeDomainUuid(crypto.randomUUID(), `${range.name}-forged-1`)}</uuid>`,
+        ),
+      ];
+      const legacy = `${range.name}-legacy-1`;
+      const made = [];
+      for (const xml of [...intruders, plain(legacy, tag(range.name))]) {
+        made.push(await defineDomain(conn, xml));
+      }
+      try {
+        // plan (a second up's survey) proves the guests the same way: no tag read for them
+        const planned = await countRpcs(async () => {
+          const plan = await planRange(range, pools);
+          const guests = plan.items.filter((i) => i.kind === "domain");
+          assert.ok(guests.every((i) => i.action === "keep"), JSON.stringify(guests));
+        });
+        assert.equal(planned.get("virDomainGetMetadata"), 4, JSON.stringify([...planned]));
+        const counts = await countRpcs(async () => {
+          const down = await downRange(range, pools);
+          const domains = down.removed.filter((r) => r.startsWith("domain")).sort();
+          assert.deepEqual(
+            domains,
+            [...range.guests.map((g) => g.name), legacy].map((n) => `domain ${JSON.stringify(n)} on local`)
+              .sort(),
+          );
+        });
+        // a metadata read only for the 4 domains whose UUID is not this range's, none for its 5 guests
+        assert.equal(counts.get("virDomainGetMetadata"), 4, JSON.stringify([...counts]));
+        const left = (await inventory(pools, uri)).filter((i) => !before.includes(i));
+        assert.deepEqual(left, [
+          `domain ${range.name}-forged-1`,
+          `domain ${range.name}-intruder-1`,
+          `domain ${range.name}-other-1`,
+        ]);
+      } finally {
+        for (const d of made) {
+          await undefineDomain(d).catch(() => {});
+          d.free();
+        }
+      }
       assert.deepEqual(await inventory(pools, uri), before);
     });
   });
@@ -500,4 +576,35 @@ Deno.test("re-check: a Range validated with raised limits is re-checked with the
     const plan = await planRange(range, pools);
     assert.equal(plan.items.filter((i) => i.kind === "domain" && i.action === "create").length, 1_200);
   });
+});
+
+Deno.test("record: the derived domain UUID is SHA-256 (checked against WebCrypto) as an RFC 9562 v8 UUID", async () => {
+  for (const n of [0, 1, 55, 56, 63, 64, 65, 119, 120, 1000]) {
+    const data = crypto.getRandomValues(new Uint8Array(n));
+    const expected = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+    assert.deepEqual(sha256(data), expected, `${n} bytes`);
+  }
+  const record = "6695eb01-f6a4-8304-79aa-97f2502e193f";
+  const uuid = rangeDomainUuid(record, "demo-web-1");
+  assert.match(uuid, /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.equal(
+    rangeDomainUuid(record.toUpperCase(), "demo-web-1"),
+    uuid,
+    "the record's case does not matter",
+  );
+  assert.notEqual(rangeDomainUuid(record, "demo-web-2"), uuid);
+  assert.notEqual(rangeDomainUuid(crypto.randomUUID(), "demo-web-1"), uuid);
+  const digest = new Uint8Array(
+    await crypto.subtle.digest(
+      "SHA-256",
+      new TextEncoder().encode(`deno-libvirt range domain\0${record}\0demo-web-1`),
+    ),
+  );
+  assert.equal(
+    uuid.replaceAll("-", "").slice(16, 32),
+    Array.from(
+      digest.subarray(8, 16),
+      (b, i) => (i === 0 ? (b & 0x3f) | 0x80 : b).toString(16).padStart(2, "0"),
+    ).join(""),
+  );
 });

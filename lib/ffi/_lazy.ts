@@ -1,18 +1,27 @@
 // Symbols bound on first use. Deno compiles a call trampoline for every symbol a table names when it
 // is dlopen'ed (measured here: 140-270 ms for the 909 entries of the generated tables, 40-125 ms for
-// the 222 hand-written ones they replace), while a script uses a few dozen at most. So
-// each function (with its `...Async` twin) is bound by its own small dlopen of the same library (the
-// dynamic loader returns the copy already mapped) when it is first read, and the getter is then
-// replaced by the plain function: later reads are ordinary property reads.
+// the 222 hand-written ones they replace), while a script uses a few dozen at most. So each entry
+// is bound alone when it is first read: a blocking one by its own small dlopen of the same library
+// (the dynamic loader returns the copy already mapped), a nonblocking `...Async` one from the
+// function's address when the caller can look it up (dlsym + Deno.UnsafeFnPointer, about 40% cheaper
+// than a dlopen); the getter is then replaced by the plain function: later reads are ordinary
+// property reads. A function's two twins bind apart: the blocking twin of a call made nonblocking is
+// bound only if something runs it blocking (runBlocking) or calls it directly.
 
 /**
  * Returns an object shaped like `Deno.dlopen(path, table).symbols` whose entries are bound on first
  * access. The libraries opened stay open as long as the process (libvirt is never unloaded).
  *
+ * Each entry binds alone (a function's blocking and `...Async` twins are two entries: a script that
+ * calls one does not pay for the other). With `resolve`, a nonblocking entry binds from the symbol's
+ * address (`Deno.UnsafeFnPointer`, cheaper than a dlopen); blocking ones always bind by dlopen, which
+ * gives them V8's fast call path.
+ *
  * @param path the library to bind from, as given to dlopen
  * @param table the symbol table
  * @param eager C functions to bind now, in one dlopen (those every process calls at once, so the
  *   first call does not pay for binding: opening a connection and reading its errors)
+ * @param resolve the address of a C function in the library (dlsym), or null when it has none
  * @returns the lazily bound symbols
  * @throws {Error} from Deno.dlopen, on first access, when a non-optional symbol is missing
  *
@@ -27,64 +36,70 @@ export function lazySymbols<const S extends Deno.ForeignLibraryInterface>(
   path: string,
   table: S,
   eager: readonly string[] = [],
+  resolve?: (cName: string) => Deno.PointerValue,
 ): Deno.DynamicLibrary<S>["symbols"] {
-  const groups = new Map<string, string[]>();
-  for (const [key, def] of Object.entries(table)) {
-    const cName = (def as Deno.ForeignFunction).name ?? key;
-    const keys = groups.get(String(cName));
-    if (keys === undefined) groups.set(String(cName), [key]);
-    else keys.push(key);
-  }
   const symbols: Record<string, unknown> = {};
   const opened: Deno.DynamicLibrary<Deno.ForeignLibraryInterface>[] = [];
-  for (const keys of groups.values()) {
-    const bind = (): void => {
-      const subset = Object.fromEntries(keys.map((k) => [k, table[k]]));
-      const lib = Deno.dlopen(path, subset);
-      opened.push(lib);
-      for (const k of keys) {
-        Object.defineProperty(symbols, k, {
-          value: blockable(k, lib.symbols),
-          enumerable: true,
-          writable: false,
-        });
+  const cNameOf = (key: string) => String((table[key] as Deno.ForeignFunction).name ?? key);
+  const define = (key: string, value: unknown) =>
+    Object.defineProperty(symbols, key, { value, enumerable: true, writable: false });
+  const bind = (key: string): void => {
+    const def = table[key] as Deno.ForeignFunction & { optional?: boolean };
+    if (resolve && def.nonblocking) {
+      const pointer = resolve(cNameOf(key));
+      if (pointer !== null) {
+        const fn = new Deno.UnsafeFnPointer(pointer as Deno.PointerObject<Deno.ForeignFunction>, def);
+        define(
+          key,
+          blockable(key, (...args: unknown[]) => (fn.call as (...a: unknown[]) => unknown)(...args)),
+        );
+        return;
       }
-    };
-    for (const key of keys) {
-      Object.defineProperty(symbols, key, {
-        configurable: true,
-        enumerable: true,
-        get() {
-          bind();
-          return symbols[key];
-        },
-      });
+      if (def.optional) {
+        define(key, null);
+        return;
+      }
+      // not found: the dlopen below fails with Deno's own message naming the symbol
     }
+    const lib = Deno.dlopen(path, { [key]: def } as Deno.ForeignLibraryInterface);
+    opened.push(lib);
+    define(key, blockable(key, lib.symbols[key]));
+  };
+  for (const key of Object.keys(table)) {
+    Object.defineProperty(symbols, key, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        bind(key);
+        return symbols[key];
+      },
+    });
   }
-  const now = eager.flatMap((cName) => groups.get(cName) ?? []);
+  const eagerNames = new Set(eager);
+  const now = Object.keys(table).filter((key) => eagerNames.has(cNameOf(key)));
   if (now.length > 0) {
     const lib = Deno.dlopen(path, Object.fromEntries(now.map((k) => [k, table[k]])));
     opened.push(lib);
-    for (const k of now) {
-      Object.defineProperty(symbols, k, { value: lib.symbols[k], enumerable: true, writable: false });
-    }
+    for (const k of now) define(k, blockable(k, lib.symbols[k]));
+  }
+  /**
+   * A nonblocking `...Async` entry that, inside {@link runBlocking}, runs its blocking twin on the
+   * calling thread instead (bound then, on its first such use; the result wrapped in a resolved
+   * promise); every other entry as bound.
+   */
+  function blockable(key: string, bound: unknown): unknown {
+    const base = key.endsWith("Async") ? key.slice(0, -"Async".length) : undefined;
+    if (base === undefined || !(base in table) || typeof bound !== "function") return bound;
+    const nonblocking = bound as (...args: unknown[]) => Promise<unknown>;
+    return (...args: unknown[]) =>
+      blocking > 0
+        ? Promise.resolve((symbols[base] as (...a: unknown[]) => unknown)(...args))
+        : nonblocking(...args);
   }
   return symbols as Deno.DynamicLibrary<S>["symbols"];
 }
 
 let blocking = 0;
-
-/**
- * A nonblocking `...Async` twin that, inside {@link runBlocking}, runs its blocking twin on the calling
- * thread instead (the result wrapped in a resolved promise); every other symbol as bound.
- */
-function blockable(key: string, bound: Record<string, unknown>): unknown {
-  const base = key.endsWith("Async") ? key.slice(0, -"Async".length) : undefined;
-  if (base === undefined || !(base in bound)) return bound[key];
-  const nonblocking = bound[key] as (...args: unknown[]) => Promise<unknown>;
-  const sync = bound[base] as (...args: unknown[]) => unknown;
-  return (...args: unknown[]) => blocking > 0 ? Promise.resolve(sync(...args)) : nonblocking(...args);
-}
 
 /**
  * Runs `fn` with every `...Async` symbol it calls synchronously (before its first `await`) running as

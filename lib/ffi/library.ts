@@ -173,7 +173,13 @@ function load(): LoadedLibvirt {
     throw new LibvirtLoadError(`Cannot load libvirt: virResetError not found in ${path}`, tried);
   }
   silenceLibxml2(libc, silentErrorHandler);
-  const symbols = lazySymbols(path, libvirtSymbols, EAGER_FUNCTIONS);
+  // nonblocking twins bind from the function's address in our own handle (cheaper than a dlopen each)
+  const symbols = lazySymbols(
+    path,
+    libvirtSymbols,
+    EAGER_FUNCTIONS,
+    (cName) => libc.dlsym(handle, encode(cName)),
+  );
   const result: LoadedLibvirt = { symbols, libc, path, version, silentErrorHandler };
   // Silence libvirt's default printer before anything can fail. lib/_open_errors.ts later replaces
   // this global handler with the one that attributes failed opens; a NULL handler would restore stderr.

@@ -11,6 +11,7 @@ import { buildDomainXml, metadataXml, parseMetadataXml } from "../domain_xml.ts"
 import { parseCidr } from "../ip/addresses.ts";
 import { PLAN_NAMESPACE } from "../ip/target.ts";
 import { asArray, attribute, escapeXml, type ParsedXml, parseXml } from "../xml.ts";
+import { sha256 } from "./_sha256.ts";
 import {
   type ExpandedGuest,
   type NetworkSpec,
@@ -42,6 +43,28 @@ export function rangeTagOf(xml: string): Record<string, string> | undefined {
 export async function domainRange(domain: Domain): Promise<string | undefined> {
   const xml = await getDomainMetadata(domain, RANGE_NAMESPACE);
   return xml === undefined ? undefined : parseMetadataXml(xml).range;
+}
+
+/**
+ * The UUID `up` gives a range domain: derived from the random UUID of the host's ownership record and
+ * the domain's name (the first 128 bits of SHA-256 over both, as an RFC 9562 version 8 UUID), and
+ * written in the define XML. `down` lists the host's domains once and knows a domain as the range's
+ * when its UUID (read locally from the listed handle, no round trip) is the one derived from the
+ * record: only a define of this range's XML carries it, by chance the odds are 2^-122. A domain whose
+ * UUID does not match (made before this scheme, or renamed) still counts when its metadata tag says so
+ * (one call per such domain).
+ *
+ * @param recordUuid the `uuid` of the host's {@link OwnershipRecord}
+ * @param name the domain's name
+ * @returns a lower-case UUID string
+ */
+export function rangeDomainUuid(recordUuid: string, name: string): string {
+  const input = new TextEncoder().encode(`deno-libvirt range domain\0${recordUuid.toLowerCase()}\0${name}`);
+  const bytes = sha256(input).subarray(0, 16);
+  bytes[6] = (bytes[6] & 0x0f) | 0x80; // version 8 (custom)
+  bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 9562 variant
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /** The network XML: forward mode, gateway, DHCP pool, reservations (explicit and planned), tag. */
@@ -76,10 +99,14 @@ export function volumeXml(guest: ExpandedGuest): string {
   }</name>${capacity}<target><format type='qcow2'/></target>${backing}</volume>`;
 }
 
-/** The domain XML of a range guest, tagged, with its planned addresses in the IP plan metadata. */
-export function guestXml(range: Range, guest: ExpandedGuest, volumePath: string): string {
+/**
+ * The domain XML of a range guest, tagged, with its planned addresses in the IP plan metadata, and
+ * `uuid` (from {@link rangeDomainUuid}) when given.
+ */
+export function guestXml(range: Range, guest: ExpandedGuest, volumePath: string, uuid?: string): string {
   const xml = buildDomainXml({
     name: guest.name,
+    ...(uuid === undefined ? {} : { uuid }),
     type: guest.type,
     memoryMiB: guest.memoryMiB,
     vcpus: guest.vcpus,

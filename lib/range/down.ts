@@ -32,8 +32,11 @@ import type { ConnectionPool, PoolRegistry } from "../pool.ts";
 import {
   deleteStoragePool,
   destroyStoragePool,
+  listVolumes,
   lookupStoragePool,
   lookupVolume,
+  type StoragePool,
+  type StorageVolume,
   undefineStoragePool,
 } from "../storage.ts";
 import {
@@ -43,6 +46,7 @@ import {
   type OwnedEntry,
   type OwnershipRecord,
   parseRecord,
+  rangeDomainUuid,
   rangeTagOf,
   recordNetworkName,
   settleAll,
@@ -100,19 +104,50 @@ async function listing(conn: Connection): Promise<Listing> {
   };
 }
 
+/** A storage pool's volumes, by name (handles bound to the lease they were listed on). */
+interface VolumeListing {
+  byName: Map<string, StorageVolume>;
+  free(): void;
+}
+
+async function volumeListing(pool: StoragePool): Promise<VolumeListing> {
+  const volumes = await listVolumes(pool);
+  return {
+    byName: new Map(volumes.map((v) => [v.name, v])),
+    free: () => {
+      for (const v of volumes) v.free();
+    },
+  };
+}
+
 /**
- * The range's domains on a host (their tag, not their name, decides), in listing order. A tag is one
- * metadata read per domain and a connection runs one call at a time: the reads are spread over the
- * phase's lanes, each reading from its own connection's listing (one call per lane), which the
- * undefine phase then acts on without looking each domain up again.
+ * The range's domains on a host, in listing order: a domain with the range's prefix is the range's
+ * when its UUID is the one `up` derived from the host's ownership record ({@link rangeDomainUuid}, read
+ * from the listed handle without a round trip), or else when its metadata tag says so (one call per
+ * such domain: made before the derived UUIDs, renamed, or no record on the host). A name alone never
+ * decides. The tag reads are spread over the phase's lanes, each from its own connection's listing,
+ * which the undefine phase then acts on without looking each domain up again.
  */
-async function rangeDomains(range: Range, pool: ConnectionPool, lanes: Lanes): Promise<string[]> {
+async function rangeDomains(
+  range: Range,
+  pool: ConnectionPool,
+  lanes: Lanes,
+  record: OwnershipRecord | undefined,
+): Promise<string[]> {
   const prefix = `${range.name}-`;
-  const candidates = await lanes.use(pool, async (conn, cached) => {
+  const { candidates, proven } = await lanes.use(pool, async (conn, cached) => {
     const listed = await cached("domains", () => listing(conn));
-    return [...listed.byName.keys()].filter((name) => name.startsWith(prefix));
+    const candidates: string[] = [];
+    const proven = new Set<string>();
+    for (const [name, domain] of listed.byName) {
+      if (!name.startsWith(prefix)) continue;
+      candidates.push(name);
+      if (record && domain.uuid === rangeDomainUuid(record.uuid, name)) proven.add(name);
+    }
+    return { candidates, proven };
   });
-  const tags = await Promise.allSettled(candidates.map((name) =>
+  const unproven = candidates.filter((name) => !proven.has(name));
+  const tags = await Promise.allSettled(unproven.map((name) =>
     lanes.use(pool, async (conn, cached) => {
       const listed = await cached("domains", () => listing(conn));
       const domain = listed.byName.get(name);
@@ -128,9 +163,10 @@ async function rangeDomains(range: Range, pool: ConnectionPool, lanes: Lanes): P
   ));
   const failed = tags.find((t) => t.status === "rejected");
   if (failed) throw (failed as PromiseRejectedResult).reason;
-  return candidates.filter((_, i) =>
-    (tags[i] as PromiseFulfilledResult<string | undefined>).value === range.name
+  const tagged = new Set(
+    unproven.filter((_, i) => (tags[i] as PromiseFulfilledResult<string | undefined>).value === range.name),
   );
+  return candidates.filter((name) => proven.has(name) || tagged.has(name));
 }
 
 async function findOnHost(
@@ -139,9 +175,17 @@ async function findOnHost(
   pool: ConnectionPool,
   lanes: Lanes,
 ): Promise<HostFound> {
+  // the record first: it proves the domains' ownership from their listed UUIDs
+  const { found: others, record } = await lanes.use(
+    pool,
+    (conn) => findRecordAndNetworks(range, host, conn, []),
+  );
   const found: Found[] = [];
-  for (const name of await rangeDomains(range, pool, lanes)) found.push({ host, kind: "domain", name });
-  return await lanes.use(pool, (conn) => findRecordAndNetworks(range, host, conn, found));
+  for (const name of await rangeDomains(range, pool, lanes, record)) {
+    found.push({ host, kind: "domain", name });
+  }
+  found.push(...others);
+  return { found, record };
 }
 
 async function findRecordAndNetworks(
@@ -245,8 +289,38 @@ export async function downRange(
   const describe = (f: Found) => ({ target: f.name, host: f.host });
   const baseImages = new Set((range.description.baseImages ?? []).map((b) => b.path));
 
-  // hosts whose driver refused the NVRAM flag (the test driver): asked once, not once per domain
-  const noNvram = new Set<string>();
+  // whether a host's driver takes the NVRAM flag (the test driver refuses it): the first undefine on
+  // a host finds out while the others wait for it, so it is asked once, not once per domain or lane
+  const nvramTaken = new Map<string, Promise<boolean | undefined>>();
+  const flags = { managedSave: true, snapshotsMetadata: true, states: false } as const;
+  const undefineOwned = async (domain: Domain, host: string): Promise<void> => {
+    for (;;) {
+      const known = nvramTaken.get(host);
+      if (known) {
+        const taken = await known;
+        if (taken === undefined) continue; // the probe failed otherwise: probe again
+        await undefineDomain(domain, taken ? { ...flags, nvram: true } : flags);
+        return;
+      }
+      let settle!: (taken: boolean | undefined) => void;
+      nvramTaken.set(host, new Promise((resolve) => settle = resolve));
+      try {
+        await undefineDomain(domain, { ...flags, nvram: true });
+        settle(true);
+        return;
+      } catch (error) {
+        // the test driver knows no NVRAM flag; nothing of it to remove there
+        if (!unsupportedFlags(error)) {
+          nvramTaken.delete(host);
+          settle(undefined);
+          throw error;
+        }
+        settle(false);
+      }
+      await undefineDomain(domain, flags);
+      return;
+    }
+  };
   try {
     await steps.phase("undefine", of("domain"), describe, async (f) => {
       await steps.act("undefine", f.name, f.host);
@@ -266,18 +340,7 @@ export async function downRange(
           // one call each: the results' states are not used (ifNeeded reads the state only when
           // libvirt refused, to tell a shut-off domain from a real refusal)
           await destroyDomain(domain, { ifNeeded: true, states: false });
-          const flags = { managedSave: true, snapshotsMetadata: true, states: false } as const;
-          if (noNvram.has(f.host)) await undefineDomain(domain, flags);
-          else {
-            try {
-              await undefineDomain(domain, { ...flags, nvram: true });
-            } catch (error) {
-              // the test driver knows no NVRAM flag; nothing of it to remove there
-              if (!unsupportedFlags(error)) throw error;
-              noNvram.add(f.host);
-              await undefineDomain(domain, flags);
-            }
-          }
+          await undefineOwned(domain, f.host);
         } catch (error) {
           if (isNotFound(error)) return; // gone meanwhile (a listed handle outlives its domain)
           throw error;
@@ -309,13 +372,19 @@ export async function downRange(
           if (isNotFound(error)) return false; // the pool is gone, and its volumes with it
           throw error;
         }
+        // the pool's volumes listed once per lane, not looked up one by one; one missing from the
+        // listing is looked up (it may have come since)
+        const listed = await cached(`volumes\0${poolName}`, () => volumeListing(p));
+        let own: StorageVolume | undefined;
         try {
-          using volume = await lookupVolume(p, f.name);
+          const volume = listed.byName.get(f.name) ?? (own = await lookupVolume(p, f.name));
           await volume.delete();
           return true;
         } catch (error) {
           if (!isNotFound(error)) throw error;
           return false; // an intent the crashed up never carried out, or removed meanwhile
+        } finally {
+          own?.free();
         }
       });
       if (existed) return done(f);

@@ -27,6 +27,7 @@ import {
   domainRange,
   type OwnershipRecord,
   parseRecord,
+  rangeDomainUuid,
   rangeTagOf,
   recordNetworkName,
   verifiedRange,
@@ -137,7 +138,10 @@ export async function surveyHost(range: Range, connection: Connection): Promise<
     const prefix = `${range.name}-`;
     for (const domain of domains) {
       if (!domain.name.startsWith(prefix)) continue;
-      survey.domains.set(domain.name, await domainRange(domain));
+      // up's derived UUID proves it without a call (as in down); any other asks the metadata tag
+      const proven = survey.record !== undefined &&
+        domain.uuid === rangeDomainUuid(survey.record.uuid, domain.name);
+      survey.domains.set(domain.name, proven ? range.name : await domainRange(domain));
     }
   } finally {
     for (const d of domains) d.free();

@@ -173,7 +173,7 @@ async function bringUp(
   const images = await upBaseImages(c, record);
   const paths = await upVolumes(c, record);
   await upFirewall(c, record);
-  const firstLook = await upDomains(c, paths);
+  const firstLook = await upDomains(c, record, paths);
 
   const wantAddresses = options.waitForAddresses !== false;
   const addresses = wantAddresses

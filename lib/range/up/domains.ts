@@ -8,11 +8,12 @@ import { defineDomain, type Domain, interfaceAddresses, lookupDomain, startDomai
 import { normalizeMac } from "../../ip/addresses.ts";
 import { mergeSightings } from "../../ip/merge.ts";
 import type { Nic } from "../../ip/types.ts";
-import { guestXml } from "../_libvirt.ts";
+import { guestXml, rangeDomainUuid } from "../_libvirt.ts";
 import type { ExpandedGuest } from "../description.ts";
 import { ensureFilterRefs } from "../firewall.ts";
 import type { UpContext } from "./context.ts";
 import { type GuestAddress, minConfidenceFor, type UpOptions } from "./types.ts";
+import type { UpRecord } from "./record.ts";
 
 /**
  * @internal The domain phase; `paths` holds each guest's volume path. Returns the addresses a first
@@ -20,6 +21,7 @@ import { type GuestAddress, minConfidenceFor, type UpOptions } from "./types.ts"
  */
 export async function upDomains(
   c: UpContext,
+  record: UpRecord,
   paths: Map<string, string>,
 ): Promise<Map<string, GuestAddress>> {
   const { range, options, consoles, steps, pool, planned, stepName, created, started, limit } = c;
@@ -35,7 +37,10 @@ export async function upDomains(
       let domain;
       if (item.action === "create") {
         await steps.act("domain", g.name, g.hostId);
-        domain = await defineDomain(conn, guestXml(range, g, paths.get(g.name)!));
+        // its UUID derived from the host's ownership record: down proves ownership from a listing
+        const recordUuid = (record.ledgers.get(g.hostId)?.record ?? c.surveys.get(g.hostId)?.record)?.uuid;
+        const uuid = recordUuid ? rangeDomainUuid(recordUuid, g.name) : undefined;
+        domain = await defineDomain(conn, guestXml(range, g, paths.get(g.name)!, uuid));
         steps.mark(stepName(item));
         created.push(`domain ${JSON.stringify(g.name)} on ${g.hostId}`);
         status = "created";
