@@ -44,6 +44,39 @@ Deno.test("examples/range_lifecycle.ts: plan, up, status, inventories, snapshot,
   ]);
 });
 
+Deno.test("examples/range_lifecycle.ts: Ctrl-C during up aborts, and down still leaves nothing", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: denoChildArgs("run", "--allow-ffi", `${REPO_ROOT}examples/range_lifecycle.ts`),
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  let out = "";
+  let interrupted = false;
+  for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) {
+    out += text;
+    // the first thing up made exists: interrupt it as a user at the terminal would
+    if (!interrupted && out.includes("[network] created ex-lan")) {
+      child.kill("SIGINT");
+      interrupted = true;
+    }
+  }
+  const { code } = await child.status;
+  const err = await stderr;
+  assert.ok(interrupted, `up never reported its network:\n${out}\n${err}`);
+  // the signal lands wherever the script is by then: during up (the usual case) or a later step
+  if (code === 130) {
+    assert.match(
+      err,
+      /failed part-way; made: \d+, not done: \d+\nerror: Cannot \w+ range "ex": .*interrupted \(Ctrl-C\)/,
+    );
+  } else {
+    assert.equal(code, 0, `exit ${code}\n${out}\n${err}`);
+  }
+  assert.match(out, /^down: \d+ things removed in \d+ ms$/m);
+  assert.match(out, /^left behind: nothing \(a new plan would create all 7 objects again\)$/m, out);
+});
+
 Deno.test("examples/events.ts: typed domain and network events, waitForState, streams closed", async () => {
   const out = await runExample("events.ts");
   const name = out.match(/^domain {2}(ex-events-[0-9a-f]{6}): defined \(added\)/m)?.[1];
