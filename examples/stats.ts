@@ -27,6 +27,8 @@ import {
   domainInterfaces,
   type DomainStats,
   domainStats,
+  isNotFound,
+  isOperationInvalid,
   lookupDomain,
 } from "@deno-libvirt/deno-libvirt";
 
@@ -88,6 +90,7 @@ async function show(record: DomainStats): Promise<void> {
 
   // Block devices
   if (record.blocks) {
+    if (record.blocks.length === 0) console.log("  block: no disks");
     for (const b of record.blocks) {
       console.log(
         `  block ${b.name}: ${b.readRequests} reads (${b.readBytes} bytes), ${b.writeRequests} writes (${b.writeBytes} bytes)`,
@@ -121,7 +124,15 @@ async function show(record: DomainStats): Promise<void> {
 try {
   // 1. Every running domain, one call.
   const records = await allDomainStats(conn, { states: ["running"] });
-  for (const record of records) await show(record);
+  for (const record of records) {
+    try {
+      await show(record);
+    } catch (error) {
+      // a domain may stop or go away between the bulk call and the per-domain calls
+      if (!isNotFound(error) && !isOperationInvalid(error)) throw error;
+      console.log(`  (${record.name} stopped meanwhile: ${(error as Error).message})`);
+    }
+  }
 
   // 2. One domain, chosen groups.
   if (records.length > 0) {

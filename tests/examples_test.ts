@@ -6,9 +6,9 @@
 //   flock /tmp/deno_libvirt_lab.lock bash tests/integration/lab/lab.sh exec deno test --allow-all tests/examples_test.ts
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { Connection, isNotFound, lookupStoragePool } from "../mod.ts";
+import { Connection, createDomain, destroyDomain, isNotFound, lookupStoragePool } from "../mod.ts";
 import { denoChildArgs, REPO_ROOT, runDeno } from "./_helpers.ts";
-import { currentNamespace, lab, labUp } from "./integration/_lab.ts";
+import { currentNamespace, guestXml, lab, labUp, randomMac } from "./integration/_lab.ts";
 
 async function runExample(file: string, ...args: string[]): Promise<string> {
   const path = `${REPO_ROOT}examples/${file}`;
@@ -173,5 +173,34 @@ Deno.test({
     assert.ok(!existsSync(dir), `${dir} was left behind`);
     await using conn = await Connection.open(lab().uri);
     await assert.rejects(() => lookupStoragePool(conn, name), (e: unknown) => isNotFound(e));
+  },
+});
+
+Deno.test({
+  name: "examples/stats.ts on the lab's qemu:///system: a running QEMU guest's numbers from the bulk call",
+  ignore: !inLab,
+  async fn() {
+    const name = `x1-examples-itest-stats-${crypto.randomUUID().slice(0, 6)}`;
+    await using conn = await Connection.open(lab().uri);
+    using dom = await createDomain(conn, await guestXml(name, randomMac(), lab().networks.nat.name));
+    try {
+      const out = await runExample("stats.ts", lab().uri);
+      expectLines("stats.ts", out, [
+        `${name}: running (booted)`,
+        /^ {2}groups: state, cpu, balloon, vcpu, interface/m,
+        /^ {2}cpu: [\d.]+ s \(user [\d.]+ s\)$/m,
+        /^ {2}memory: \d+ MiB of \d+ MiB$/m,
+        "  block: no disks", // the lab guest boots a kernel and an initrd
+        /^ {2}net \S+: rx \d+ bytes \(\d+ packets\), tx \d+ bytes$/m,
+        /^\d+ running domains$/m,
+      ]);
+      assert.doesNotMatch(
+        out,
+        /virDomainGetInfo|virDomainInterfaceStats/,
+        "QEMU's bulk call has these groups",
+      );
+    } finally {
+      await destroyDomain(dom); // transient: gone with the destroy
+    }
   },
 });
