@@ -127,7 +127,10 @@ try {
   // 8. Proof: no domain or network named after the range is left, and a new plan would create it all.
   const conn = hold.connection;
   const domains = (await listAllDomains(conn)).filter((d) => d.name.startsWith(`${range.name}-`));
-  const networks = (await listAllNetworks(conn)).filter((n) => n.name.startsWith(`${range.name}`));
+  // (the range's networks, and its ownership record "<name>.ownership")
+  const networks = (await listAllNetworks(conn)).filter((n) =>
+    n.name.startsWith(`${range.name}-`) || n.name.startsWith(`${range.name}.`)
+  );
   // (the storage pool is test:///default's own, named by `storage.pool`: the plan keeps it, down never
   // removes it)
   const again = await planRange(range, pools);
