@@ -140,7 +140,7 @@ Deno.test("examples/stats.ts: CPU, memory, block and network numbers of the runn
 });
 
 Deno.test("examples/streams.ts on test:///default: libvirt's NotSupportedError, said plainly", async () => {
-  const out = await runExample("streams.ts", "test:///default", "x1-examples-itest");
+  const out = await runExample("streams.ts", "test:///default", "itest-examples");
   expectLines("streams.ts", out, [
     /^the test driver has no volume streams: .*not supported by the connection driver: virStorageVolUpload$/m,
   ]);
@@ -159,7 +159,7 @@ Deno.test({
     "examples/streams.ts on the lab's qemu:///system: sparse upload, download, same SHA-256, nothing left",
   ignore: !inLab,
   async fn() {
-    const out = await runExample("streams.ts", lab().uri, "x1-examples-itest");
+    const out = await runExample("streams.ts", lab().uri, "itest-examples");
     expectLines("streams.ts", out, [
       "upload: 100% (16.0 MiB)",
       /^uploaded 16 MiB in \d+ ms: 4 MiB data, 12 MiB holes$/m,
@@ -167,7 +167,7 @@ Deno.test({
       /^downloaded 16 MiB in \d+ ms$/m,
       /^sha256 match: [0-9a-f]{64}$/m,
     ]);
-    const [, name, dir] = out.match(/^pool (x1-examples-itest-streams-[0-9a-f]{6}) at (\S+)$/m) ?? [];
+    const [, name, dir] = out.match(/^pool (itest-examples-streams-[0-9a-f]{6}) at (\S+)$/m) ?? [];
     assert.ok(name, out);
     assert.match(out, new RegExp(`^removed pool ${name}$`, "m"));
     assert.ok(!existsSync(dir), `${dir} was left behind`);
@@ -180,7 +180,7 @@ Deno.test({
   name: "examples/stats.ts on the lab's qemu:///system: a running QEMU guest's numbers from the bulk call",
   ignore: !inLab,
   async fn() {
-    const name = `x1-examples-itest-stats-${crypto.randomUUID().slice(0, 6)}`;
+    const name = `itest-examples-stats-${crypto.randomUUID().slice(0, 6)}`;
     await using conn = await Connection.open(lab().uri);
     using dom = await createDomain(conn, await guestXml(name, randomMac(), lab().networks.nat.name));
     try {
