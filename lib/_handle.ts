@@ -85,7 +85,7 @@ export abstract class ObjectHandle {
     this.#internals = owner[kInternals];
     this.#handle = handle;
     this.#name = name;
-    this.#internals.adopt(this);
+    this.#internals.track(this);
   }
 
   /** The object's name (read from the handle once, locally; still readable after {@link free}). */

@@ -149,7 +149,7 @@ export interface ConnectionInternals {
   /**
    * Runs one call alone on the connection; a failure return becomes the error of exactly this call.
    * `wrap` turns the result into handles while the connection is still held, so a close cannot slip
-   * in between the call and the adoption of what it returned.
+   * in between the call and the tracking of what it returned.
    */
   call<T, U = T>(
     operation: () => string,
@@ -165,7 +165,7 @@ export interface ConnectionInternals {
     wrap?: (r: T) => U,
   ): U;
   /** Registers a handle to be freed if still open when the connection closes. */
-  adopt(child: ConnectionChild): void;
+  track(child: ConnectionChild): void;
   /** The raw connection pointer as a number, for the event worker (libvirt connections are thread-safe). */
   pointerValue(): bigint;
   /** The options the connection was opened with, so that lib/events.ts can open a sibling. */
@@ -422,7 +422,7 @@ class ConnectionCore {
     return {
       call: (operation, run, failed, wrap) => this.call(operation, run, failed, wrap),
       callSync: (operation, run, failed, wrap) => this.callSync(operation, run, failed, wrap),
-      adopt: (child) => void this.children.add(child),
+      track: (child) => void this.children.add(child),
       pointerValue: () => this.pointerValue(),
       openOptions: () => this.options,
       release: (child) => void this.children.delete(child),
@@ -508,7 +508,7 @@ export class Connection extends ConnectionCalls {
         if (lease.released) throw this.#releasedError(operation());
         return core.callSync(operation, run, failed, wrap);
       },
-      adopt: (child) => void core.children.add(child),
+      track: (child) => void core.children.add(child),
       pointerValue: () => {
         if (lease.released) throw this.#releasedError(`use the connection to ${JSON.stringify(core.uri)}`);
         return core.pointerValue();

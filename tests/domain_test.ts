@@ -217,7 +217,7 @@ Deno.test("shutdownDomain: graceful by default, mapped refusals, fallback destro
       () => shutdownDomain(dom, { mode: "acpi" }),
       /Cannot shut down domain "life-001": unsupported flags \(0x1\)/,
     );
-    const result = await shutdownDomain(dom, { waitMs: 2_000 });
+    const result = await shutdownDomain(dom, { timeoutMs: 2_000 });
     assert.deepEqual([result.before, result.after, result.afterReason, result.forced], [
       "running",
       "shutoff",
@@ -239,7 +239,8 @@ Deno.test("shutdownDomain: graceful by default, mapped refusals, fallback destro
       () => shutdownDomain(dom, { signal: AbortSignal.abort("stop") }),
       (e) => e === "stop",
     );
-    await assert.rejects(() => shutdownDomain(dom, { waitMs: -1 }), RangeError);
+    await assert.rejects(() => shutdownDomain(dom, { timeoutMs: -1 }), RangeError);
+    await assert.rejects(() => shutdownDomain(dom, { waitMs: -1 }), RangeError); // the deprecated name still counts
     assert.equal(isTimeout(new DOMException("x", "TimeoutError")), true);
   } finally {
     await cleanup();
@@ -472,7 +473,7 @@ const fenceStep = async () => {
 };
 const dom = await defineDomain(conn, xml(name));
 const steps = [["define", null], ["start", () => startDomain(dom)], ["suspend", () => suspendDomain(dom)],
-  ["resume", () => resumeDomain(dom)], ["shutdown", () => shutdownDomain(dom, { waitMs: 2000 })],
+  ["resume", () => resumeDomain(dom)], ["shutdown", () => shutdownDomain(dom, { timeoutMs: 2000 })],
   ["start", () => startDomain(dom)], ["reboot", () => rebootDomain(dom)], ["destroy", () => destroyDomain(dom)],
   ["start", () => startDomain(dom)], ["managed save", () => managedSaveDomain(dom)],
   ["restore", () => restoreDomain(dom)], ["destroy", () => destroyDomain(dom)], ["undefine", () => undefineDomain(dom)]];

@@ -122,11 +122,13 @@ export interface ShutdownOptions extends LifecycleOptions {
    */
   mode?: "acpi" | "agent" | "default";
   /** How long to wait for the guest to power off, ms. Default 60,000. 0: check once, do not wait. */
+  timeoutMs?: number;
+  /** @deprecated the old name of {@link ShutdownOptions.timeoutMs} (every other wait says timeoutMs) */
   waitMs?: number;
   /** Stops waiting; the operation rejects with the signal's reason (no fallback runs). */
   signal?: AbortSignal;
   /**
-   * What to do when the guest has not powered off after `waitMs`, or the request itself failed (no
+   * What to do when the guest has not powered off after `timeoutMs`, or the request itself failed (no
    * agent, no ACPI): "destroy" pulls the plug; "none" (default) throws.
    */
   fallback?: "destroy" | "none";

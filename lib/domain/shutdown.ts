@@ -40,7 +40,7 @@ async function pollForShutoff(domain: Domain, deadline: number, signal?: AbortSi
 
 /**
  * Shuts a domain down gracefully (virDomainShutdownFlags), then waits for it to power off, driven by
- * lifecycle events ({@link waitForState}), not by polling. After `waitMs` it either destroys the domain
+ * lifecycle events ({@link waitForState}), not by polling. After `timeoutMs` it either destroys the domain
  * (`fallback: "destroy"`, `forced: true`) or throws a `DOMException` named "TimeoutError" that names the
  * domain and the state it is still in.
  *
@@ -49,15 +49,15 @@ async function pollForShutoff(domain: Domain, deadline: number, signal?: AbortSi
  * once off (`gone: true`).
  *
  * @param domain the domain
- * @param options mode, waitMs, signal, fallback, ifNeeded
+ * @param options mode, timeoutMs, signal, fallback, ifNeeded
  * @returns the states before and after, the time taken, and whether the fallback was needed
  * @throws {OperationInvalidError} when the domain is not running
  * @throws {AgentUnresponsiveError} in agent mode without an agent (unless `fallback: "destroy"`)
- * @throws a `DOMException` TimeoutError after `waitMs` without fallback; the signal's reason on abort
+ * @throws a `DOMException` TimeoutError after `timeoutMs` without fallback; the signal's reason on abort
  *
  * @example
  * ```ts ignore
- * const result = await shutdownDomain(dom, { mode: "acpi", waitMs: 30_000, fallback: "destroy" });
+ * const result = await shutdownDomain(dom, { mode: "acpi", timeoutMs: 30_000, fallback: "destroy" });
  * if (result.forced) console.warn(`${dom.name} ignored ACPI; destroyed after ${result.tookMs} ms`);
  * ```
  */
@@ -65,7 +65,7 @@ export async function shutdownDomain(domain: Domain, options: ShutdownOptions = 
   const t0 = performance.now();
   const verb = "shut down";
   const mode = options.mode ?? "default";
-  const waitMs = options.waitMs ?? 60_000;
+  const waitMs = options.timeoutMs ?? options.waitMs ?? 60_000;
   if (!(mode in modeFlags)) {
     throw new TypeError(
       `Cannot shut down domain ${JSON.stringify(domain.name)}: unknown mode ${JSON.stringify(mode)}`,
@@ -73,7 +73,7 @@ export async function shutdownDomain(domain: Domain, options: ShutdownOptions = 
   }
   if (!Number.isFinite(waitMs) || waitMs < 0) {
     throw new RangeError(
-      `Cannot shut down domain ${JSON.stringify(domain.name)}: waitMs must be >= 0, got ${waitMs}`,
+      `Cannot shut down domain ${JSON.stringify(domain.name)}: timeoutMs must be >= 0, got ${waitMs}`,
     );
   }
   options.signal?.throwIfAborted();

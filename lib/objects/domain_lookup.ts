@@ -1,7 +1,7 @@
 /**
  * The domain finders: look a domain up by name, UUID or id (served from the connection's handle cache
  * for UUIDs, see lib/objects/domain.ts), list, define and create. Each is one libvirt call on the
- * connection; they live with the object because the cache's registration (`adopt`) is the object's.
+ * connection; they live with the object because the cache's registration (`adoptDomain`: taking ownership of a fresh libvirt reference) is the object's.
  *
  * @module
  */

@@ -206,7 +206,7 @@ export class Network extends NetworkCalls {
   }
 }
 
-function adopt(connection: Connection) {
+function adoptNetwork(connection: Connection) {
   return (handle: Deno.PointerValue) => new Network(constructing, connection, handle!);
 }
 
@@ -229,7 +229,7 @@ export async function lookupNetwork(connection: Connection, key: string): Promis
     (h) =>
       isUuid(key) ? lib.virNetworkLookupByUUIDStringAsync(h, text) : lib.virNetworkLookupByNameAsync(h, text),
     isNull,
-    adopt(connection),
+    adoptNetwork(connection),
   );
 }
 
@@ -253,7 +253,7 @@ export async function listAllNetworks(
     () => `list the networks of ${JSON.stringify(connection.uri)}`,
     (h) => libvirt().symbols.virConnectListAllNetworksAsync(h, slot.buffer, listNetworksFlags(options)),
     isNegative,
-    (count) => takePointerArray(slot.pointer, count).map(adopt(connection)),
+    (count) => takePointerArray(slot.pointer, count).map(adoptNetwork(connection)),
   );
 }
 
@@ -274,7 +274,7 @@ export async function defineNetwork(connection: Connection, xml: string): Promis
     () => `define network ${describeXml(xml)}`,
     (h) => libvirt().symbols.virNetworkDefineXMLAsync(h, text),
     isNull,
-    adopt(connection),
+    adoptNetwork(connection),
   );
 }
 
@@ -296,7 +296,7 @@ export async function createNetwork(connection: Connection, xml: string): Promis
     () => `create network ${describeXml(xml)}`,
     (h) => libvirt().symbols.virNetworkCreateXMLAsync(h, text),
     isNull,
-    adopt(connection),
+    adoptNetwork(connection),
   );
 }
 
@@ -329,4 +329,7 @@ function takeLeases(array: Deno.PointerValue, count: number): DhcpLease[] {
  */
 export const _takeLeasesForTesting: (array: Deno.PointerValue, count: number) => DhcpLease[] = takeLeases;
 
-registerHandleFactory("virNetworkPtr", (owner, pointer) => adopt(connectionOf<Connection>(owner))(pointer));
+registerHandleFactory(
+  "virNetworkPtr",
+  (owner, pointer) => adoptNetwork(connectionOf<Connection>(owner))(pointer),
+);

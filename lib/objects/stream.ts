@@ -113,7 +113,7 @@ export class Stream implements ConnectionChild {
     this.#handle = handle;
     this.#nonblocking = nonblocking;
     this.#label = label;
-    this.#internals.adopt(this);
+    this.#internals.track(this);
   }
 
   /** The connection this stream belongs to. */

@@ -124,7 +124,7 @@ Deno.test("lab lifecycle: agent/ACPI shutdown, fallback, reboot, suspend, manage
 
     // graceful shutdown through ACPI (the guest's acpid powers off)
     t0 = performance.now();
-    const acpi = await shutdownDomain(dom, { mode: "acpi", waitMs: 60_000 });
+    const acpi = await shutdownDomain(dom, { mode: "acpi", timeoutMs: 60_000 });
     assert.deepEqual([acpi.after, acpi.forced], ["shutoff", false]);
     timings.acpiShutdown = performance.now() - t0;
     await expectEvent(events, "stopped by shutdown", lifecycle("stopped", "shutdown"));
@@ -133,14 +133,14 @@ Deno.test("lab lifecycle: agent/ACPI shutdown, fallback, reboot, suspend, manage
     await startDomain(dom);
     await expectEvent(events, "agent connected", agentConnected);
     t0 = performance.now();
-    const viaAgent = await shutdownDomain(dom, { mode: "agent", waitMs: 60_000 });
+    const viaAgent = await shutdownDomain(dom, { mode: "agent", timeoutMs: 60_000 });
     assert.deepEqual([viaAgent.after, viaAgent.forced], ["shutoff", false]);
     timings.agentShutdown = performance.now() - t0;
 
     // a shutdown that does not finish in time falls back to destroy, and says so
     await startDomain(dom);
     await expectEvent(events, "agent connected", agentConnected);
-    const forced = await shutdownDomain(dom, { mode: "acpi", waitMs: 1, fallback: "destroy" });
+    const forced = await shutdownDomain(dom, { mode: "acpi", timeoutMs: 1, fallback: "destroy" });
     assert.deepEqual([forced.after, forced.forced], ["shutoff", true]);
     assert.ok(forced.gracefulFailure, "the result says why the graceful path was abandoned");
     await expectEvent(events, "stopped by destroy", lifecycle("stopped", "destroyed"));
@@ -165,7 +165,7 @@ Deno.test("lab lifecycle: agent/ACPI shutdown, fallback, reboot, suspend, manage
     using snap = await createSnapshot(dom, { name: "clean", description: "booted, with an address" });
     timings.snapshot = performance.now() - t0;
     assert.equal(snap.name, "clean");
-    await shutdownDomain(dom, { mode: "acpi", waitMs: 1, fallback: "destroy" });
+    await shutdownDomain(dom, { mode: "acpi", timeoutMs: 1, fallback: "destroy" });
     t0 = performance.now();
     const reverted = await revertToSnapshot(snap);
     timings.revert = performance.now() - t0;

@@ -290,7 +290,7 @@ Deno.test("lab streams: console capture, a channel, agent and monitor commands, 
     await writer.abort().catch(() => {});
 
     // the power button: the guest prints it on the console (the pending read may have got output already)
-    const shutdown = shutdownDomain(dom, { mode: "acpi", waitMs: 120_000 });
+    const shutdown = shutdownDomain(dom, { mode: "acpi", timeoutMs: 120_000 });
     const first = await pending;
     assert.ok(!first.done);
     seen.text += new TextDecoder().decode(first.value);
