@@ -316,7 +316,9 @@ function classExample(
   const noArgs = plans.filter((p) => p.params.every((x) => x.optional));
   const pick = noArgs.find((p) => p.method.startsWith("get")) ?? noArgs[0];
   if (!pick) return "";
-  const variable = className === "Connection" ? "conn" : className[0].toLowerCase() + className.slice(1);
+  // a class name lowered may be a reserved word ("interface"): those get a short name of their own
+  const short: Record<string, string> = { Connection: "conn", Interface: "iface" };
+  const variable = short[className] ?? className[0].toLowerCase() + className.slice(1);
   return [
     " *",
     " * @example",

@@ -21,8 +21,8 @@ import {
  * @example
  * ```ts
  * import type { Interface } from "@deno-libvirt/deno-libvirt";
- * async function show(interface: Interface): Promise<void> {
- *   console.log(await interface.getMacString());
+ * async function show(iface: Interface): Promise<void> {
+ *   console.log(await iface.getMacString());
  * }
  * void show;
  * ```
