@@ -352,6 +352,11 @@ export class ConnectionPool {
    */
   async acquire(options: LeaseOptions = {}): Promise<Lease> {
     const connection = await this.#checkout(options);
+    if (options.signal?.aborted) {
+      // the caller gave up while the connection opened or passed to it: not theirs, the next caller's
+      this.#checkin(connection, false);
+      throw options.signal.reason;
+    }
     return new Lease(this, connection, (c, broken) => this.#checkin(c, broken));
   }
 

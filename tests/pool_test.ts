@@ -395,3 +395,27 @@ Deno.test("ConnectionPool.warm on a closed pool refuses instead of leaking conne
   await assert.rejects(() => pool.warm(), /the pool is closed/);
   assert.equal(pool.stats().size, 0);
 });
+
+Deno.test("ConnectionPool: an acquire aborted while its connection opens rejects, and the connection is the next caller's", async () => {
+  let go!: () => void;
+  const opening = new Promise<void>((resolve) => go = resolve);
+  let opens = 0;
+  await using pool = new ConnectionPool(URI, {
+    max: 1,
+    open: async (uri, options) => {
+      opens++;
+      await opening;
+      return await Connection.open(uri, options);
+    },
+  });
+  const controller = new AbortController();
+  const aborted = pool.acquire({ signal: controller.signal });
+  controller.abort(new Error("not needed any more"));
+  go();
+  await assert.rejects(aborted, /not needed any more/); // without the fix: a lease nobody holds
+  assert.equal(pool.stats().inFlight, 0);
+  assert.equal(pool.stats().idle, 1);
+  using lease = await pool.acquire();
+  assert.equal(typeof (await lease.connection.hostname()), "string");
+  assert.equal(opens, 1);
+});
