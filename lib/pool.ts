@@ -352,6 +352,11 @@ export class ConnectionPool {
    */
   async acquire(options: LeaseOptions = {}): Promise<Lease> {
     const connection = await this.#checkout(options);
+    if (options.signal?.aborted) {
+      // the caller gave up while the connection opened or passed to it: not theirs, the next caller's
+      this.#checkin(connection, false);
+      throw options.signal.reason;
+    }
     return new Lease(this, connection, (c, broken) => this.#checkin(c, broken));
   }
 
@@ -658,8 +663,9 @@ export class ConnectionPool {
    */
   async #openTracked(signal: AbortSignal | undefined, into: "leased" | "idle"): Promise<Connection> {
     this.#opening++;
+    let connection: Connection;
     try {
-      const connection = await this.#openWithRetry(signal);
+      connection = await this.#openWithRetry(signal);
       this.#counters.opened++;
       if (this.#lostAwaitingReplacement > 0) {
         this.#lostAwaitingReplacement--;
@@ -669,11 +675,17 @@ export class ConnectionPool {
       if (into === "leased") this.#leased.add(connection);
       else if (this.#state === "open") this.#pushIdle(connection);
       else this.#closeInBackground(connection); // warm() raced a close(): do not leak it
-      return connection;
     } finally {
       this.#opening--;
       this.#checkDrained();
     }
+    if (into === "leased" && signal?.aborted && this.#state === "open") {
+      // its caller gave up while it opened: the next caller's at once (a waiter, or idle), never
+      // counted in flight for a caller who is gone
+      this.#checkin(connection, false);
+      throw signal.reason;
+    }
+    return connection;
   }
 
   async #openWithRetry(signal?: AbortSignal): Promise<Connection> {

@@ -395,3 +395,37 @@ Deno.test("ConnectionPool.warm on a closed pool refuses instead of leaking conne
   await assert.rejects(() => pool.warm(), /the pool is closed/);
   assert.equal(pool.stats().size, 0);
 });
+
+Deno.test("ConnectionPool: an acquire aborted while its connection opens rejects, and the connection is the next caller's", async () => {
+  let go!: () => void;
+  const opening = new Promise<void>((resolve) => go = resolve);
+  let opened!: () => void;
+  const openedNow = new Promise<void>((resolve) => opened = resolve);
+  let opens = 0;
+  await using pool = new ConnectionPool(URI, {
+    max: 1,
+    open: async (uri, options) => {
+      opens++;
+      await opening;
+      const connection = await Connection.open(uri, options);
+      opened();
+      return connection;
+    },
+  });
+  const controller = new AbortController();
+  const aborted = pool.acquire({ signal: controller.signal });
+  const outcome = aborted.then(() => "lease", (e) => e);
+  controller.abort(new Error("not needed any more"));
+  go();
+  await openedNow;
+  // from here on only microtasks run: the connection is never seen in flight on its way back
+  for (let tick = 0; tick < 20 && pool.stats().opening > 0; tick++) await Promise.resolve();
+  assert.equal(pool.stats().opening, 0);
+  assert.equal(pool.stats().inFlight, 0); // without the fix: leased for a caller who is gone
+  assert.match(String(await outcome), /not needed any more/); // without the fix: a lease nobody holds
+  assert.equal(pool.stats().inFlight, 0);
+  assert.equal(pool.stats().idle, 1);
+  using lease = await pool.acquire();
+  assert.equal(typeof (await lease.connection.hostname()), "string");
+  assert.equal(opens, 1);
+});

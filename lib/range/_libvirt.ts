@@ -486,6 +486,8 @@ export class Lanes {
   constructor(readonly limit: number) {}
 
   async #take(pool: ConnectionPool): Promise<Lane> {
+    // after end(): a step that was still waiting runs on a lease of its own, returned when it ends
+    if (this.#ended) return { lease: await pool.acquire(), cache: new Map() };
     const idle = this.#idle.get(pool);
     if (idle?.length) return idle.pop()!;
     let queue = this.#waiting.get(pool);
@@ -513,7 +515,12 @@ export class Lanes {
       // the pool refused (timeout, closed): give up the place, and the wait for a lane
       this.#count.set(pool, (this.#count.get(pool) ?? 1) - 1);
       const i = queue.indexOf(handed!);
-      if (i >= 0) queue.splice(i, 1);
+      if (i >= 0) {
+        queue.splice(i, 1);
+        // the place is free: a step waiting at the cap asks the pool itself (it may hold no lane
+        // that could ever come back to it)
+        this.#give(pool, undefined);
+      } else void back.then((lane) => this.#give(pool, lane)); // handed one meanwhile: pass it on
       throw error;
     }
     if (outcome.from === "pool") {
@@ -601,6 +608,8 @@ export class Lanes {
    */
   async end(): Promise<void> {
     this.#ended = true;
+    // steps still waiting for a lane take a lease of their own (see #take)
+    for (const queue of this.#waiting.values()) for (const next of queue.splice(0)) next(undefined);
     for (const [pool, lanes] of this.#idle) {
       for (const lane of lanes) {
         for (const handle of lane.cache.values()) await handle.then((h) => h.free(), () => {});
