@@ -7,8 +7,9 @@
  *
  * Ownership: the uploaded volume is recorded in the range's ownership record on that host
  * (docs/range.md), `intent` before it is created and `created` only once verified. A crash or failure
- * part-way therefore leaves at most an `intent` entry; the next `up` deletes that half-made volume and
- * uploads again, and `down` removes it. A verified image is a base image like any other: `down` keeps
+ * part-way therefore leaves at most an `intent` entry; when it is marked made (written right after the
+ * create), the next `up` deletes that half-made volume and uploads again, and `down` removes it; an
+ * intent never made leaves a volume found there to whoever put it there. A verified image is a base image like any other: `down` keeps
  * it (other ranges' overlays may already back onto it, and uploading it again costs a full copy).
  *
  * Why read it back: libvirt has no call that hashes a volume on the host. Comparing sizes or
@@ -290,8 +291,13 @@ async function provideOne(
     let replacing = false;
     if (existing) {
       const entry = ledger.get("volume", name, p.name);
-      if (entry?.state !== "intent") {
+      if (entry?.state !== "intent" || !entry.made) {
         existing.free();
+        if (entry?.state === "intent") {
+          // an earlier up's intent that never made the volume: this one is someone's, not the range's
+          ledger.delete("volume", name, p.name);
+          await ctx.save(hostId, conn);
+        }
         return { image: image.id, host: hostId, action: "present" };
       }
       // an upload of an earlier up that never got verified: ours, half-made; it goes
@@ -332,6 +338,9 @@ async function provideOne(
       throw error;
     }
     try {
+      // made: from here the volume is provably the range's (a later up or down removes it half-made)
+      ledger.get("volume", name, p.name)!.made = true;
+      await ctx.save(hostId, conn);
       const report = (stage: BaseImageProgress["stage"], bytes: number) => {
         try {
           ctx.options.onImageProgress?.({
