@@ -44,3 +44,30 @@ Deno.test("migrateRangeGuest: a same-named domain no range made, on the guest's 
     await pools.closeAll();
   }
 });
+
+Deno.test("rangeStatus: a same-named domain no range made, on the guest's own host, is not reported as the guest (nor put in the inventory)", async () => {
+  const { rangeStatus } = await import("../lib/range/status.ts");
+  const range = describe();
+  const name = range.guests[0].name;
+  const pools = new PoolRegistry({ max: 2 });
+  const hold = await pools.get("test:///default").acquire();
+  try {
+    const foreign = await defineDomain(
+      hold.connection,
+      `<domain type='test'><name>${name}</name><memory unit='MiB'>64</memory><os><type>hvm</type></os></domain>`,
+    );
+    try {
+      await foreign.create();
+      const status = await rangeStatus(range, pools, { addresses: false });
+      assert.equal(status.guests[0].state, "absent", JSON.stringify(status.guests[0]));
+      assert.equal(status.counts.present, 0);
+    } finally {
+      await foreign.destroy().catch(() => {});
+      await foreign.undefine().catch(() => {});
+      foreign.free();
+    }
+  } finally {
+    hold.release();
+    await pools.closeAll();
+  }
+});

@@ -142,7 +142,7 @@ export async function rangeStatus(
       })),
     };
     // its described host first; when it is not there, the range's other hosts (it may have been
-    // migrated: lib/range/migrate.ts), where only a domain tagged with this range counts
+    // migrated: lib/range/migrate.ts); on every host only a domain tagged with this range counts
     const hosts = [
       ...range.description.hosts.filter((h) => h.id === g.hostId),
       ...range.description.hosts.filter((h) => h.id !== g.hostId),
@@ -167,7 +167,9 @@ export async function rangeStatus(
           throw error;
         }
         using _ = domain;
-        if (hostId !== g.hostId && (await domainRange(domain)) !== range.name) return false;
+        // only a domain tagged with this range is its guest, on the described host too (a same-named
+        // domain of someone else's is absent here; plan reports it as a conflict)
+        if ((await domainRange(domain)) !== range.name) return false;
         entry.host = hostId;
         entry.uri = uri;
         entry.state = (await domain.state()).state;
