@@ -54,7 +54,7 @@ import {
 } from "./_libvirt.ts";
 import type { ExpandedGuest, Range } from "./description.ts";
 import { type BaseImageOptions, type BaseImageOutcome, provideBaseImages } from "./images.ts";
-import { ensureFilterRefs, firewallFilters } from "./firewall.ts";
+import { ensureFilterRefs, firewallFilters, firewallRedefinitionXml } from "./firewall.ts";
 import { rangeDhcpHosts, syncDhcpHosts } from "./network_live.ts";
 import { type RangePlan, surveyAndPlan } from "./plan.ts";
 import { applyRangeTasks, type GuestTaskOptions, type GuestTaskReport } from "./tasks.ts";
@@ -469,7 +469,8 @@ async function bringUp(
       return await pool(i.host).use(async (conn) => {
         await steps.act("firewall", i.name, i.host);
         try {
-          (await conn.nwFilterDefineXml(filter.xml)).free();
+          const xml = i.action === "create" ? filter.xml : await firewallRedefinitionXml(conn, filter);
+          (await conn.nwFilterDefineXml(xml)).free();
         } catch (error) {
           if (i.action === "create") await forget("nwfilter", i.name, i.host, conn);
           throw error;
