@@ -102,3 +102,38 @@ Deno.test("range firewall: a filter of the range's filter name that the range di
     await pools.closeAll();
   }
 });
+
+Deno.test("range firewall: a guest kind losing its last rule is no longer filtered after up (its filter is emptied; down removes it)", async () => {
+  await requireLabNamespace();
+  const name = `r2-review-fr${crypto.randomUUID().slice(0, 4)}`;
+  const filter = `${name}.fw.web`;
+  const pools = new PoolRegistry({ max: 4, acquireTimeoutMs: 120_000 });
+  const uri = lab().uri;
+  const withRule = describe(name, "tcp/80");
+  const { firewall: _, ...rest } = withRule.description;
+  const without = validateRange(rest);
+  try {
+    await upRange(withRule, pools, { waitForAddresses: false });
+    const plan = await planRange(without, pools);
+    assert.ok(
+      plan.items.some((i) => i.kind === "nwfilter" && i.name === filter && i.action === "keep"),
+      JSON.stringify(plan.items),
+    );
+    await upRange(without, pools, { waitForAddresses: false });
+    const xml = await pools.get(uri).use(async (conn) => {
+      using f = await conn.nwFilterLookupByName(filter);
+      return await f.getXmlDesc();
+    });
+    assert.doesNotMatch(xml, /<rule/, `the filter the guest's NIC still references filters nothing: ${xml}`);
+  } finally {
+    await downRange(without, pools).catch((e) => console.error("down:", e));
+    await pools.get(uri).use(async (conn) => {
+      const gone = await conn.nwFilterLookupByName(filter).then(
+        (f) => (f.free(), false),
+        (e) => isNotFound(e),
+      );
+      assert.ok(gone, "down removed the filter");
+    });
+    await pools.closeAll();
+  }
+});
