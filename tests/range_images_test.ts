@@ -53,3 +53,58 @@ Deno.test("sha256File: the digest of a file's bytes, holes read as zeros", async
     await Deno.remove(file);
   }
 });
+
+Deno.test("downRange: a base image volume behind an upload intent the range never confirmed making is someone's: kept; a half-made one of its own goes", async () => {
+  const { PoolRegistry, createVolume, defineNetwork, listVolumes, lookupNetwork, lookupStoragePool } =
+    await import("../mod.ts");
+  const { Ledger, recordNetworkName } = await import("../lib/range/_libvirt.ts");
+  const { downRange } = await import("../lib/range/down.ts");
+  const pools = new PoolRegistry({ max: 2 });
+  const hold = await pools.get("test:///default").acquire();
+  const conn = hold.connection;
+  const name = "r2img-golden.qcow2";
+  const range = validateRange({
+    ...base,
+    name: "r2img",
+    baseImages: [{ id: "golden", path: `/default-pool/${name}` }],
+  });
+  try {
+    using p = await lookupStoragePool(conn, "default-pool");
+    for (const made of [undefined, true]) {
+      // an up wrote its intent, then stopped before (or after) creating the volume; the volume
+      // there now is someone's copy (or the half-made upload)
+      (await createVolume(
+        p,
+        `<volume><name>${name}</name><capacity unit='bytes'>4096</capacity></volume>`,
+      )).free();
+      const ledger = new Ledger("r2img", "h1");
+      ledger.set({
+        kind: "volume",
+        name,
+        pool: "default-pool",
+        path: `/default-pool/${name}`,
+        state: "intent",
+        ...(made ? { made } : {}),
+      });
+      await ledger.save(async (xml) => (await defineNetwork(conn, xml)).free());
+      await downRange(range, pools);
+      const volumes = await listVolumes(p);
+      const left = volumes.some((v) => v.name === name);
+      for (const v of volumes) v.free();
+      assert.equal(
+        left,
+        !made,
+        made ? "the range's half-made upload is removed" : "someone's volume is kept",
+      );
+      await assert.rejects(() => lookupNetwork(conn, recordNetworkName("r2img")), "the record is gone");
+      if (left) {
+        const { lookupVolume } = await import("../mod.ts");
+        using v = await lookupVolume(p, name);
+        await v.delete();
+      }
+    }
+  } finally {
+    hold.release();
+    await pools.closeAll();
+  }
+});

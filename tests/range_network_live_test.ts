@@ -88,3 +88,27 @@ Deno.test("upRange on a running range that gained a guest adds its DHCP entry li
     await downRange(two, pools);
   }
 });
+
+Deno.test("syncDhcpHosts: an entry replaced by one libvirt then refuses is put back (nothing lost on failure)", async () => {
+  const { Connection, defineNetwork } = await import("../mod.ts");
+  const { syncDhcpHosts } = await import("../lib/range/network_live.ts");
+  await using conn = await Connection.open("test:///default");
+  const name = `r2nl${crypto.randomUUID().slice(0, 6)}`;
+  using net = await defineNetwork(
+    conn,
+    `<network><name>${name}</name><ip address='10.73.1.1' netmask='255.255.255.0'><dhcp>` +
+      `<range start='10.73.1.100' end='10.73.1.200'/>` +
+      `<host mac='52:54:00:73:00:01' ip='10.73.1.10' name='old'/></dhcp></ip></network>`,
+  );
+  try {
+    // same address, a MAC libvirt refuses: the old entry is deleted first, then the add fails
+    await assert.rejects(() =>
+      syncDhcpHosts(net, [{ mac: "52:54:00:73:00:zz", ip: "10.73.1.10", name: "new" }])
+    );
+    assert.deepEqual(parseDhcpHosts(await net.xmlDesc()), [
+      { mac: "52:54:00:73:00:01", ip: "10.73.1.10", name: "old" },
+    ]);
+  } finally {
+    await net.undefine();
+  }
+});

@@ -304,6 +304,11 @@ export interface OwnedEntry {
   path?: string;
   /** Pools: true when up built (made) the pool's directory, so down may remove it. */
   built?: boolean;
+  /**
+   * Base image uploads in state "intent": true once the volume was created (so it is the range's,
+   * half-made); without it the intent never got that far and a volume of that name is someone's.
+   */
+  made?: boolean;
 }
 
 /** A range's ownership record on one host. */
@@ -327,6 +332,7 @@ export function recordXml(record: OwnershipRecord): string {
     if (e.pool !== undefined) attrs += ` pool='${escapeXml(e.pool)}'`;
     if (e.path !== undefined) attrs += ` path='${escapeXml(e.path)}'`;
     if (e.built !== undefined) attrs += ` built='${e.built ? "yes" : "no"}'`;
+    if (e.made !== undefined) attrs += ` made='${e.made ? "yes" : "no"}'`;
     return `<rec:${e.kind}${attrs}/>`;
   }).join("");
   return `<network><name>${escapeXml(recordNetworkName(record.range))}</name><uuid>${
@@ -372,6 +378,8 @@ export function parseRecord(xml: string, range: string): OwnershipRecord | undef
           if (pool !== undefined) entry.pool = pool;
           if (path !== undefined) entry.path = path;
           if (built !== undefined) entry.built = built === "yes";
+          const made = attribute(item, "made");
+          if (made !== undefined) entry.made = made === "yes";
           entries.push(entry);
         }
       }

@@ -353,10 +353,13 @@ export async function downRange(
 
     await steps.phase("volume", of("volume"), describe, async (f) => {
       const entry = f.entry!;
-      if (entry.path !== undefined && baseImages.has(entry.path) && entry.state === "created") {
+      if (
+        entry.path !== undefined && baseImages.has(entry.path) && (entry.state === "created" || !entry.made)
+      ) {
         // never: a base image is not the range's to delete, whatever a record says (one up uploaded
-        // and verified is kept too: other ranges may back onto it). An "intent" one is a half-made
-        // upload (lib/range/images.ts), the range's own and of use to no one: it goes.
+        // and verified is kept too: other ranges may back onto it). An "intent" one up recorded as
+        // made is a half-made upload (lib/range/images.ts), the range's own and of use to no one: it
+        // goes; an intent never made is not the range's volume (someone put one there since).
         kept.push(`${label(f)}: it is a base image of the range (${entry.path})`);
         gone.add(f);
         steps.mark(`remove ${label(f)}`);

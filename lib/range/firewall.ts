@@ -34,7 +34,9 @@
  *
  * @module
  */
+import type { Connection } from "../connection.ts";
 import type { Domain } from "../domain.ts";
+import { isNotFound } from "../errors.ts";
 import { parseNics } from "../domain_nic.ts";
 import { parseCidr } from "../ip/addresses.ts";
 import { escapeXml } from "../xml.ts";
@@ -179,6 +181,34 @@ export function firewallFilters(range: Range, hostId: string): FirewallFilter[] 
       guestId: id,
       xml: firewallFilterXml(range, id),
     }));
+}
+
+/**
+ * The XML that redefines a filter already on a host: libvirt refuses a definition of an existing
+ * filter's name without that filter's UUID ("already exists with uuid ..."), so the definition gets
+ * the UUID of the filter of that name there; unchanged when there is none (removed meanwhile).
+ *
+ * @param conn a connection to the host
+ * @param filter the filter to define again ({@link firewallFilters})
+ * @returns its XML, with `<uuid>` when a filter of its name exists
+ * @throws {LibvirtError} when the host cannot be asked
+ *
+ * @example
+ * ```ts ignore
+ * const xml = await firewallRedefinitionXml(conn, filter);
+ * (await conn.nwFilterDefineXml(xml)).free(); // the rules change in place, guests keep the filter
+ * ```
+ */
+export async function firewallRedefinitionXml(conn: Connection, filter: FirewallFilter): Promise<string> {
+  let uuid: string;
+  try {
+    using existing = await conn.nwFilterLookupByName(filter.name);
+    uuid = existing.getUuidString();
+  } catch (error) {
+    if (isNotFound(error)) return filter.xml;
+    throw error;
+  }
+  return filter.xml.replace(/^<filter\b[^>]*>/, (open) => `${open}<uuid>${escapeXml(uuid)}</uuid>`);
 }
 
 /**

@@ -7,8 +7,9 @@
  *
  * Ownership: the uploaded volume is recorded in the range's ownership record on that host
  * (docs/range.md), `intent` before it is created and `created` only once verified. A crash or failure
- * part-way therefore leaves at most an `intent` entry; the next `up` deletes that half-made volume and
- * uploads again, and `down` removes it. A verified image is a base image like any other: `down` keeps
+ * part-way therefore leaves at most an `intent` entry; when it is marked made (written right after the
+ * create), the next `up` deletes that half-made volume and uploads again, and `down` removes it; an
+ * intent never made leaves a volume found there to whoever put it there. A verified image is a base image like any other: `down` keeps
  * it (other ranges' overlays may already back onto it, and uploading it again costs a full copy).
  *
  * Why read it back: libvirt has no call that hashes a volume on the host. Comparing sizes or
@@ -274,6 +275,7 @@ export async function provideBaseImages(ctx: ImageContext): Promise<BaseImageOut
  */
 async function clearExisting(
   ctx: ImageContext,
+  conn: Connection,
   p: StoragePool,
   hostId: string,
   image: BaseImageSpec,
@@ -296,8 +298,13 @@ async function clearExisting(
   let replacing = false;
   if (existing) {
     const entry = ledger.get("volume", name, p.name);
-    if (entry?.state !== "intent") {
+    if (entry?.state !== "intent" || !entry.made) {
       existing.free();
+      if (entry?.state === "intent") {
+        // an earlier up's intent that never made the volume: this one is someone's, not the range's
+        ledger.delete("volume", name, p.name);
+        await ctx.save(hostId, conn);
+      }
       return "present";
     }
     // an upload of an earlier up that never got verified: ours, half-made; it goes
@@ -403,7 +410,7 @@ async function provideOne(
   try {
     const name = basename(image.path);
     const ledger = ctx.ledger(hostId);
-    const existing = await clearExisting(ctx, p, hostId, image, ledger, name);
+    const existing = await clearExisting(ctx, conn, p, hostId, image, ledger, name);
     if (existing === "present") return { image: image.id, host: hostId, action: "present" };
     const replacing = existing;
     const source = image.source ?? image.path;
@@ -422,6 +429,9 @@ async function provideOne(
       throw error;
     }
     try {
+      // made: from here the volume is provably the range's (a later up or down removes it half-made)
+      ledger.get("volume", name, p.name)!.made = true;
+      await ctx.save(hostId, conn);
       const sha256 = await uploadAndVerify(ctx, volume, image, hostId, source, expected);
       const entry = ledger.get("volume", name, p.name)!;
       entry.state = "created";

@@ -87,8 +87,8 @@ export interface MigrateGuestResult {
 }
 
 /**
- * Finds the host a range guest is on: its described host first, then the range's other hosts (a
- * domain of that name counts only when its metadata tags it with this range).
+ * Finds the host a range guest is on: its described host first, then the range's other hosts (on any
+ * host, a domain of that name counts only when its metadata tags it with this range).
  *
  * @param given the validated range; re-checked first
  * @param registry pools to the hosts
@@ -141,7 +141,9 @@ export async function locate(
     const found = await registry.get(host.uri).use(async (conn) => {
       try {
         using domain = await lookupDomain(conn, guest, { fresh: true });
-        if (host.id !== g.hostId && (await domainRange(domain)) !== range.name) return undefined;
+        // a same-named domain the range did not make (no tag, or another range's) is not its guest,
+        // on its described host too: never reported, never migrated
+        if ((await domainRange(domain)) !== range.name) return undefined;
         return (await domain.state()).state;
       } catch (error) {
         if (isNotFound(error)) return undefined;

@@ -203,7 +203,8 @@ export interface DhcpSyncResult {
  * @param network the network (the range's own)
  * @param wanted the entries the range plans on it
  * @returns what was removed and added
- * @throws {LibvirtError} when libvirt refuses an update (entries already changed stay changed)
+ * @throws {LibvirtError} when libvirt refuses an update (entries added before stay; those the refused
+ *   one was to replace are put back)
  *
  * @example
  * ```ts
@@ -223,23 +224,30 @@ export async function syncDhcpHosts(network: Network, wanted: readonly DhcpHost[
   const flags = active ? { live: true, config: true } : { config: true };
   const persistent = await network.isPersistent();
   const options = persistent ? flags : { live: true };
-  for (const h of remove) {
-    await network.update(
-      NetworkUpdateCommand.DELETE,
-      NetworkUpdateSection.IP_DHCP_HOST,
-      -1,
-      dhcpHostXml(h),
-      options,
+  const update = (command: NetworkUpdateCommand, h: DhcpHost) =>
+    network.update(command, NetworkUpdateSection.IP_DHCP_HOST, -1, dhcpHostXml(h), options);
+  const removed: DhcpHost[] = [];
+  const added: DhcpHost[] = [];
+  // each wanted entry after the entries it replaces: when libvirt refuses the add, those are put
+  // back, so a failure loses no entry
+  for (const w of add) {
+    const clashing = remove.filter((l) =>
+      !removed.includes(l) &&
+      (l.mac === w.mac || l.ip === w.ip || (w.name !== undefined && l.name === w.name))
     );
+    const gone: DhcpHost[] = [];
+    try {
+      for (const l of clashing) {
+        await update(NetworkUpdateCommand.DELETE, l);
+        gone.push(l);
+      }
+      await update(NetworkUpdateCommand.ADD_LAST, w);
+    } catch (error) {
+      for (const l of gone) await update(NetworkUpdateCommand.ADD_LAST, l).catch(() => {});
+      throw error;
+    }
+    removed.push(...gone);
+    added.push(w);
   }
-  for (const h of add) {
-    await network.update(
-      NetworkUpdateCommand.ADD_LAST,
-      NetworkUpdateSection.IP_DHCP_HOST,
-      -1,
-      dhcpHostXml(h),
-      options,
-    );
-  }
-  return { added: add, removed: remove };
+  return { added, removed };
 }

@@ -121,7 +121,8 @@ export async function surveyHost(range: Range, connection: Connection): Promise<
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
-  if ((range.description.firewall ?? []).length > 0) {
+  const recordedFilters = survey.record?.entries.some((e) => e.kind === "nwfilter") ?? false;
+  if ((range.description.firewall ?? []).length > 0 || recordedFilters) {
     const filters = await connection.listAllNwFilters().catch((error) => {
       if (!isNotSupported(error)) throw error;
       throw new Error(
@@ -258,6 +259,13 @@ export function planHost(range: Range, hostId: string, uri: string, survey: Host
         "a network filter of this name exists that this range did not create (not in its ownership record)",
       );
     }
+  }
+  // a filter of the range whose guest kind lost its last rule: still referenced by the guests' NICs, so
+  // up empties it (the traffic opens), down removes it
+  const filtering = new Set(firewallFilters(range, hostId).map((f) => f.name));
+  for (const e of survey.record?.entries ?? []) {
+    if (e.kind !== "nwfilter" || filtering.has(e.name) || !survey.nwfilters?.has(e.name)) continue;
+    item("nwfilter", e.name, "keep", "no rule protects its guests now: up empties it (down removes it)");
   }
   for (const g of guests) {
     if (!survey.domains.has(g.name)) {

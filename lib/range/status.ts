@@ -112,7 +112,9 @@ async function readOn(
       throw error;
     }
     using _ = domain;
-    if (hostId !== g.hostId && (await domainRange(domain)) !== range.name) return false;
+    // only a domain tagged with this range is its guest, on the described host too (a same-named
+    // domain of someone else's is absent here; plan reports it as a conflict)
+    if ((await domainRange(domain)) !== range.name) return false;
     entry.host = hostId;
     entry.uri = uri;
     entry.state = (await domain.state()).state;

@@ -230,6 +230,7 @@ Deno.test("upRange: a base image missing on the second host is uploaded over lib
     const intent = crashed?.entries.find((e) => e.name === "golden.raw");
     assert.equal(intent?.state, "intent", JSON.stringify(crashed));
     assert.equal(intent?.pool, imagePoolName);
+    assert.equal(intent?.made, true, "recorded as made before the bytes went");
     assert.ok(await goldenOn(h2.connection, imagePoolName), "the half-made volume is there");
 
     // 3. up again: the half-made one is replaced, verified, recorded as created

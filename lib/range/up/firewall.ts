@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { firewallFilters } from "../firewall.ts";
+import { escapeXml } from "../../xml.ts";
+import { firewallFilters, firewallRedefinitionXml } from "../firewall.ts";
 import type { UpContext } from "./context.ts";
 import type { UpRecord } from "./record.ts";
 
@@ -17,11 +18,14 @@ export async function upFirewall(c: UpContext, record: UpRecord): Promise<void> 
   const filterWork = plan.items.filter((i) => i.kind === "nwfilter");
   try {
     await steps.phase("firewall", filterWork, (i) => ({ target: i.name, host: i.host }), async (i) => {
-      const filter = firewallFilters(range, i.host).find((f) => f.name === i.name)!;
+      // none: its guest kind lost its last rule, and the filter is emptied (plan.ts)
+      const filter = firewallFilters(range, i.host).find((f) => f.name === i.name) ??
+        { name: i.name, guestId: "", xml: `<filter name='${escapeXml(i.name)}' chain='root'></filter>` };
       return await pool(i.host).use(async (conn) => {
         await steps.act("firewall", i.name, i.host);
         try {
-          (await conn.nwFilterDefineXml(filter.xml)).free();
+          const xml = i.action === "create" ? filter.xml : await firewallRedefinitionXml(conn, filter);
+          (await conn.nwFilterDefineXml(xml)).free();
         } catch (error) {
           if (i.action === "create") await forget("nwfilter", i.name, i.host, conn);
           throw error;
