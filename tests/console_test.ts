@@ -20,6 +20,7 @@ import { RangeConsoles } from "../lib/range/consoles.ts";
 import { downRange } from "../lib/range/down.ts";
 import { upRange } from "../lib/range/up.ts";
 import { PoolRegistry } from "../lib/pool.ts";
+import { denoChildArgs } from "./_helpers.ts";
 
 const encode = (s: string) => new TextEncoder().encode(s);
 const ls = async (dir: string) => (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name);
@@ -455,7 +456,9 @@ Deno.test("RangeConsoles.start: without write permission for the folder the capt
   try {
     await Deno.writeTextFile(`${dir}/perm.ts`, script);
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-ffi", "--allow-read", "--allow-env", `${dir}/perm.ts`],
+      // the project's config, lockfile and --cached-only: a script in a temp dir would otherwise run with
+      // no config and resolve npm packages through the registry (there is no network in the lab)
+      args: denoChildArgs("run", "--allow-ffi", "--allow-read", "--allow-env", `${dir}/perm.ts`),
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
