@@ -53,6 +53,9 @@ Deno.test("range migrate: a guest moves between the lab's hosts, status follows,
   const file = `${work}/range.json`;
   await Deno.writeTextFile(file, JSON.stringify(description));
   const pools = new PoolRegistry({ max: 4, acquireTimeoutMs: 300_000 });
+  // what went wrong in the steps and in the cleanup, both named in the final assertion: an error of the
+  // steps would otherwise be hidden by a failing cleanup check, and CI shows only the last one
+  let failed: unknown;
   try {
     const up = await upRange(range, pools, { addressTimeoutMs: 240_000 });
     assert.equal(up.addresses.length, 2);
@@ -150,8 +153,11 @@ Deno.test("range migrate: a guest moves between the lab's hosts, status follows,
     assert.equal((await migrateRangeGuest(range, pools, a, "h1")).migrated, false);
     await assert.rejects(() => migrateRangeGuest(range, pools, a, "h9"), /unknown host "h9"/);
     await assert.rejects(() => migrateRangeGuest(range, pools, "nope-1", "h1"), /not a guest of range/);
+  } catch (error) {
+    failed = error;
+    throw error;
   } finally {
-    await downRange(range, pools).catch((e) => console.error(`cleanup down: ${e}`));
+    const downFailure = await downRange(range, pools).then(() => undefined, (e: Error) => e);
     const left: string[] = [];
     for (const uri of [l.uri, l.secondHost.uri]) {
       await pools.get(uri).use(async (conn) => {
@@ -169,6 +175,20 @@ Deno.test("range migrate: a guest moves between the lab's hosts, status follows,
     await Deno.remove(storage, { recursive: true }).catch(() => {});
     await Deno.remove(work, { recursive: true });
     await pools.closeAll();
-    assert.deepEqual(left, [], "down left nothing on either host");
+    const why = [
+      failed === undefined ? "" : `the steps failed first: ${(failed as Error)?.stack ?? failed}`,
+      downFailure === undefined ? "" : `down failed: ${describeFailure(downFailure)}`,
+    ].filter(Boolean).join("\n");
+    assert.deepEqual(left, [], `down left nothing on either host\n${why}`);
   }
 });
+
+/** An error with what a range operation did and did not do (RangeOperationError), for the assertion. */
+function describeFailure(error: Error): string {
+  const detail = error as Error & { done?: string[]; notDone?: string[]; errors?: Error[] };
+  return [
+    error.stack ?? String(error),
+    ...(detail.errors ?? []).map((e) => `  error: ${e.message}`),
+    `  not done: ${JSON.stringify(detail.notDone ?? [])}`,
+  ].join("\n");
+}
