@@ -21,7 +21,8 @@ import { isNotFound } from "../errors.ts";
 import type { PoolRegistry } from "../pool.ts";
 import { createSnapshot, lookupSnapshot, revertToSnapshot } from "../snapshot.ts";
 import { domainRange, verifiedRange } from "./_libvirt.ts";
-import type { Range } from "./description.ts";
+import type { ExpandedGuest, Range } from "./description.ts";
+import { locate } from "./migrate.ts";
 import type { RangePhase } from "./types.ts";
 import { Steps } from "./_steps.ts";
 import { type GuestAddress, type UpOptions, waitForGuests } from "./up.ts";
@@ -60,6 +61,48 @@ async function requireOwned(domain: Domain, range: Range, host: string): Promise
       }): not touching it`,
     );
   }
+}
+
+/**
+ * Runs `fn` on the guest's domain where it runs now: its described host first (one lookup), and when
+ * it is not there, the host a migration moved it to (lib/range/migrate.ts, by the range's mark).
+ * A domain of the guest's name without this range's mark is refused, on any host.
+ */
+async function onGuest<T>(
+  range: Range,
+  registry: PoolRegistry,
+  g: ExpandedGuest,
+  fn: (domain: Domain, uri: string) => Promise<T>,
+): Promise<T> {
+  const here = await registry.get(g.uri).use(async (conn) => {
+    let domain: Domain;
+    try {
+      domain = await lookupDomain(conn, g.name);
+    } catch (error) {
+      if (isNotFound(error)) return { missing: true as const };
+      throw error;
+    }
+    try {
+      await requireOwned(domain, range, g.hostId);
+      return { missing: false as const, value: await fn(domain, g.uri) };
+    } finally {
+      domain.free();
+    }
+  });
+  if (!here.missing) return here.value;
+  const moved = await locate(range, registry, g.name);
+  if (moved === undefined) {
+    throw new Error(
+      `guest ${JSON.stringify(g.name)} is on none of the range's hosts (${
+        range.description.hosts.map((h) => h.id).join(", ")
+      }): run up first`,
+    );
+  }
+  return await registry.get(moved.uri).use(async (conn) => {
+    using domain = await lookupDomain(conn, g.name);
+    await requireOwned(domain, range, moved.host);
+    return await fn(domain, moved.uri);
+  });
 }
 
 /**
@@ -105,9 +148,7 @@ export async function snapshotRange(
   for (const g of range.guests) steps.notDone.add(`snapshot ${JSON.stringify(g.name)}`);
   await steps.phase("snapshot", range.guests, (g) => ({ target: g.name, host: g.hostId }), async (g) => {
     await steps.act("snapshot", g.name, g.hostId);
-    const status = await registry.get(g.uri).use(async (conn) => {
-      using domain = await lookupDomain(conn, g.name);
-      await requireOwned(domain, range, g.hostId);
+    const status = await onGuest(range, registry, g, async (domain) => {
       try {
         (await lookupSnapshot(domain, name)).free();
         return "kept" as const;
@@ -164,22 +205,23 @@ export async function resetRange(
   const steps = new Steps("reset", range.name, options);
   const limit = (options.concurrency ?? 8) * Math.max(1, range.description.hosts.length);
   const changed: string[] = [];
+  const movedTo = new Map<string, string>(); // guests a migration moved off their described host
   for (const g of range.guests) steps.notDone.add(`revert ${JSON.stringify(g.name)}`);
   await steps.phase("revert", range.guests, (g) => ({ target: g.name, host: g.hostId }), async (g) => {
     await steps.act("revert", g.name, g.hostId);
-    await registry.get(g.uri).use(async (conn) => {
-      using domain = await lookupDomain(conn, g.name);
-      await requireOwned(domain, range, g.hostId);
+    const uri = await onGuest(range, registry, g, async (domain, uri) => {
       using snapshot = await lookupSnapshot(domain, name);
       await revertToSnapshot(snapshot, { running: true });
+      return uri;
     });
+    if (uri !== g.uri) movedTo.set(g.name, uri);
     changed.push(g.name);
     steps.mark(`revert ${JSON.stringify(g.name)}`);
     return "ok";
   }, limit);
   const addresses = options.waitForAddresses === false
     ? []
-    : await waitForGuests(range, registry, steps, options);
+    : await waitForGuests(range, registry, steps, options, undefined, undefined, movedTo);
   return {
     range: range.name,
     snapshot: name,

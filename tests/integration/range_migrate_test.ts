@@ -12,6 +12,7 @@ import { locateGuest, migrateRangeGuest } from "../../lib/range/migrate.ts";
 import { planRange } from "../../lib/range/plan.ts";
 import { ansibleIni } from "../../lib/range/inventory.ts";
 import { rangeStatus } from "../../lib/range/status.ts";
+import { resetRange, snapshotRange } from "../../lib/range/snapshot.ts";
 import { upRange } from "../../lib/range/up.ts";
 import { REPO_ROOT } from "../_helpers.ts";
 import { lab, requireLabNamespace } from "./_lab.ts";
@@ -153,6 +154,15 @@ Deno.test("range migrate: a guest moves between the lab's hosts, status follows,
     assert.equal((await migrateRangeGuest(range, pools, a, "h1")).migrated, false);
     await assert.rejects(() => migrateRangeGuest(range, pools, a, "h9"), /unknown host "h9"/);
     await assert.rejects(() => migrateRangeGuest(range, pools, "nope-1", "h1"), /not a guest of range/);
+
+    // 5. snapshot and reset follow a migrated guest: a on h2 again, snapshotted and reverted there
+    assert.equal((await migrateRangeGuest(range, pools, a, "h2", { unsafe: true })).migrated, true);
+    const snap = await snapshotRange(range, pools, { name: "m1mr-clean" });
+    assert.deepEqual(snap.changed.toSorted(), [a, b].toSorted());
+    const reset = await resetRange(range, pools, { name: "m1mr-clean", addressTimeoutMs: 120_000 });
+    assert.deepEqual(reset.changed.toSorted(), [a, b].toSorted());
+    assert.deepEqual(reset.addresses.map((x) => [x.name, x.host]), [[a, "h2"], [b, "h2"]]);
+    assert.equal((await locateGuest(range, pools, a))?.state, "running");
   } catch (error) {
     failed = error;
     throw error;

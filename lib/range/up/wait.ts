@@ -21,8 +21,10 @@ export async function waitForGuests(
   options: UpOptions,
   known: ReadonlyMap<string, GuestAddress> = new Map(),
   consoles?: { tail(guest: string): string },
+  movedTo: ReadonlyMap<string, string> = new Map(),
 ): Promise<GuestAddress[]> {
   const uriOf = new Map(range.description.hosts.map((h) => [h.id, h.uri]));
+  const hostOf = new Map(range.description.hosts.map((h) => [h.uri, h.id]));
   const limit = (options.concurrency ?? 8) * Math.max(1, range.description.hosts.length);
   const addresses: GuestAddress[] = [];
   for (const g of range.guests) steps.notDone.add(`address of ${JSON.stringify(g.name)}`);
@@ -38,11 +40,12 @@ export async function waitForGuests(
         steps.mark(`address of ${JSON.stringify(g.name)}`);
         return "ok";
       }
-      const found: AddressFound = await registry.get(uriOf.get(g.hostId)!).use(async (conn) => {
+      const uri = movedTo.get(g.name) ?? uriOf.get(g.hostId)!; // a migrated guest is asked where it runs
+      const found: AddressFound = await registry.get(uri).use(async (conn) => {
         using domain = await lookupDomain(conn, g.name);
         return await waitForAddress(domain, {
           timeoutMs: options.addressTimeoutMs ?? 120_000,
-          minConfidence: minConfidenceFor(g.uri, options),
+          minConfidence: minConfidenceFor(uri, options),
           family: "ipv4",
           ...(options.signal ? { signal: options.signal } : {}),
           ...(consoles ? { console: { tail: () => consoles.tail(g.name) } } : {}),
@@ -50,7 +53,7 @@ export async function waitForGuests(
       }, { idempotent: true });
       addresses.push({
         name: g.name,
-        host: g.hostId,
+        host: hostOf.get(uri) ?? g.hostId,
         address: found.address.address,
         mac: found.address.mac,
         confidence: found.address.confidence,
