@@ -7,7 +7,7 @@
 import { sleep } from "../_async.ts";
 import { kPointer } from "../_handle.ts";
 import { isTimeout, NotFoundError, OperationInvalidError } from "../errors.ts";
-import { waitForState } from "../events.ts";
+import { waitForState } from "../events/wait.ts";
 import type { Domain } from "../objects/domain.ts";
 import {
   active,
