@@ -17,7 +17,6 @@ const PENDING: Record<string, string> = {
   "lib/stats.ts": "moved onto the generated layer this session; examples not yet rewritten",
   "lib/storage.ts": "moved onto the generated layer this session; examples not yet rewritten",
   "lib/stream.ts": "moved onto the generated layer this session; examples not yet rewritten",
-  "lib/qemu.ts": "moved onto the generated layer this session; examples not yet rewritten",
   "lib/objects/connection_hand.ts": "moved onto the generated layer this session; examples not yet rewritten",
   "lib/objects/domain_hand.ts": "moved onto the generated layer this session; examples not yet rewritten",
   "lib/domain/lifecycle.ts": "moved onto the generated layer this session; examples not yet rewritten",
