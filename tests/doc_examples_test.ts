@@ -29,7 +29,6 @@ const PENDING: Record<string, string> = {
   "lib/objects/snapshot.ts": "moved onto the generated layer this session; examples not yet rewritten",
   "lib/objects/storage.ts": "moved onto the generated layer this session; examples not yet rewritten",
   "lib/domain/shutdown.ts": "moved onto the generated layer this session; examples not yet rewritten",
-  "lib/objects/stream.ts": "moved onto the generated layer this session; examples not yet rewritten",
 };
 
 interface DocTag {
