@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { inCidr, normalizeMac, parseCidr, toBigInt, unusable } from "../lib/ip/addresses.ts";
 import { mergeSightings, sharedOriginsFor } from "../lib/ip/merge.ts";
 import { parseNeighbourTable } from "../lib/ip/sources/arp.ts";
-import { encodedMacRule, reservationsOf, subnetsOf } from "../lib/ip/sources/plan.ts";
+import { reservationsOf, subnetsOf } from "../lib/ip/sources/_network_xml.ts";
+import { encodedMacRule } from "../lib/ip/sources/plan.ts";
 import { PLAN_NAMESPACE, readDomainXml } from "../lib/ip/target.ts";
 import type { Nic, Sighting, SourceName, SourceReport } from "../lib/ip/types.ts";
 

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { Connection } from "../lib/connection.ts";
 import { ConnectionPool, type Lease } from "../lib/pool.ts";
-import { Lanes } from "../lib/range/_libvirt.ts";
+import { Lanes } from "../lib/range/_lanes.ts";
 import { lookupStoragePool } from "../lib/storage.ts";
 
 const URI = "test:///default";

@@ -7,8 +7,9 @@
 import { sleep } from "../_async.ts";
 import { kPointer } from "../_handle.ts";
 import { isTimeout, NotFoundError, OperationInvalidError } from "../errors.ts";
-import { waitForState } from "../events.ts";
-import type { Domain } from "../objects/domain.ts";
+import { waitForState } from "../events/wait.ts";
+import type { Domain, DomainStateInfo } from "../objects/domain.ts";
+import type { DomainStateName } from "../objects/domain_state.ts";
 import {
   active,
   attribute_,
@@ -20,6 +21,9 @@ import {
   type ShutdownOptions,
   type ShutdownResult,
 } from "./lifecycle.ts";
+
+/** What the errors of every step call the operation. */
+const VERB = "shut down";
 
 /** Polls a domain's state until it is shut off or gone, or `deadline` (performance.now()) passes. */
 async function pollForShutoff(domain: Domain, deadline: number, signal?: AbortSignal): Promise<boolean> {
@@ -63,106 +67,145 @@ async function pollForShutoff(domain: Domain, deadline: number, signal?: AbortSi
  */
 export async function shutdownDomain(domain: Domain, options: ShutdownOptions = {}): Promise<ShutdownResult> {
   const t0 = performance.now();
-  const verb = "shut down";
+  const { mode, timeoutMs } = checkedOptions(domain, options);
+  const fallback = options.fallback ?? "none";
+  options.signal?.throwIfAborted();
+  const before = await readState(domain, VERB);
+  if (!active.has(before.state)) {
+    if (options.ifNeeded) return shutdownResult(before.state, before, t0, { changed: false, forced: false });
+    throw invalid(domain, VERB, "domain is not running");
+  }
+  let gracefulFailure = await requestShutdown(domain, mode, fallback);
+  let gone = false;
+  if (gracefulFailure === undefined) {
+    const now = await awaitPowerOff(domain, timeoutMs, t0, options.signal);
+    gone = now.gone;
+    if (now.info.state === "shutoff") {
+      return shutdownResult(before.state, now.info, t0, { changed: true, forced: false, gone });
+    }
+    const still = `it is still ${now.info.state} after ${timeoutMs} ms (mode ${JSON.stringify(mode)})`;
+    if (fallback !== "destroy") {
+      throw new DOMException(
+        `Cannot shut down domain ${
+          JSON.stringify(domain.name)
+        }: ${still}; pass fallback: "destroy" to force it off`,
+        "TimeoutError",
+      );
+    }
+    gracefulFailure =
+      `domain ${JSON.stringify(domain.name)} is still ${now.info.state} after ${timeoutMs} ms ` +
+      `(mode ${JSON.stringify(mode)})`;
+  }
+  options.signal?.throwIfAborted();
+  const after = await forceOff(domain);
+  return shutdownResult(before.state, after.info, t0, {
+    changed: true,
+    forced: true,
+    gracefulFailure,
+    gone: after.gone || gone,
+  });
+}
+
+/** The mode and the wait of `options`, checked: a TypeError/RangeError naming the bad field. */
+function checkedOptions(
+  domain: Domain,
+  options: ShutdownOptions,
+): { mode: keyof typeof modeFlags; timeoutMs: number } {
   const mode = options.mode ?? "default";
-  const waitMs = options.timeoutMs ?? options.waitMs ?? 60_000;
+  const timeoutMs = options.timeoutMs ?? options.waitMs ?? 60_000;
   if (!(mode in modeFlags)) {
     throw new TypeError(
       `Cannot shut down domain ${JSON.stringify(domain.name)}: unknown mode ${JSON.stringify(mode)}`,
     );
   }
-  if (!Number.isFinite(waitMs) || waitMs < 0) {
+  if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
     throw new RangeError(
-      `Cannot shut down domain ${JSON.stringify(domain.name)}: timeoutMs must be >= 0, got ${waitMs}`,
+      `Cannot shut down domain ${JSON.stringify(domain.name)}: timeoutMs must be >= 0, got ${timeoutMs}`,
     );
   }
-  options.signal?.throwIfAborted();
-  const before = await readState(domain, verb);
-  if (!active.has(before.state)) {
-    if (options.ifNeeded) {
-      return {
-        before: before.state,
-        after: before.state,
-        afterReason: before.reasonName,
-        tookMs: elapsed(t0),
-        changed: false,
-        forced: false,
-      };
-    }
-    throw invalid(domain, verb, "domain is not running");
-  }
-  const fallback = options.fallback ?? "none";
-  let gracefulFailure: string | undefined;
+  return { mode, timeoutMs };
+}
+
+/**
+ * Asks the guest to power off (virDomainShutdownFlags in `mode`).
+ *
+ * @returns undefined once the request went out; with `fallback: "destroy"`, why it was refused (the
+ *   caller then destroys); without, the refusal is thrown
+ */
+async function requestShutdown(
+  domain: Domain,
+  mode: keyof typeof modeFlags,
+  fallback: "destroy" | "none",
+): Promise<string | undefined> {
   try {
-    domain[kPointer](verb);
+    domain[kPointer](VERB);
     await domain.shutdownFlags(modeFlags[mode]);
+    return undefined;
   } catch (error) {
-    const attributed = attribute_(error, domain, verb);
+    const attributed = attribute_(error, domain, VERB);
     if (fallback !== "destroy" || error instanceof TypeError) throw attributed;
-    gracefulFailure = (attributed as Error).message;
+    return (attributed as Error).message;
   }
-  let gone = false;
-  if (gracefulFailure === undefined) {
-    let now = await readAfter(domain, verb);
-    gone = now.gone;
-    if (now.info.state !== "shutoff" && waitMs > 0) {
-      try {
-        await waitForState(domain, "shutoff", {
-          timeoutMs: waitMs,
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-      } catch (error) {
-        if (error instanceof NotFoundError) gone = true; // transient: vanished as it stopped
-        else if (options.signal?.aborted) throw error; // aborted: the signal's reason, untouched
-        else if (!isTimeout(error)) {
-          // no events here (event loop disabled, or the driver refused a subscription): the request
-          // went out, so wait for its outcome by polling instead of reporting a failure
-          gone = await pollForShutoff(domain, t0 + waitMs, options.signal);
-        }
-      }
-      now = await readAfter(domain, verb);
-      gone ||= now.gone;
-    }
-    if (now.info.state === "shutoff") {
-      return {
-        before: before.state,
-        after: now.info.state,
-        afterReason: now.info.reasonName,
-        tookMs: elapsed(t0),
-        changed: true,
-        forced: false,
-        ...(gone ? { gone: true } : {}),
-      };
-    }
-    gracefulFailure = `domain ${JSON.stringify(domain.name)} is still ${now.info.state} after ${waitMs} ms ` +
-      `(mode ${JSON.stringify(mode)})`;
-    if (fallback !== "destroy") {
-      throw new DOMException(
-        `Cannot shut down domain ${JSON.stringify(domain.name)}: it is still ${now.info.state} after ` +
-          `${waitMs} ms (mode ${JSON.stringify(mode)}); pass fallback: "destroy" to force it off`,
-        "TimeoutError",
-      );
-    }
-  }
-  options.signal?.throwIfAborted();
+}
+
+/**
+ * Waits up to `timeoutMs` (from `t0`) for the domain to be shut off: on lifecycle events, or by polling
+ * where there are none (event loop disabled, a driver that refuses subscriptions).
+ *
+ * @returns the state then, and whether the domain vanished (a transient domain, once off)
+ * @throws the signal's reason on abort; a state read's error
+ */
+async function awaitPowerOff(
+  domain: Domain,
+  timeoutMs: number,
+  t0: number,
+  signal: AbortSignal | undefined,
+): Promise<{ info: DomainStateInfo; gone: boolean }> {
+  const first = await readAfter(domain, VERB);
+  if (first.info.state === "shutoff" || timeoutMs === 0) return first;
+  let gone = first.gone;
   try {
-    domain[kPointer](verb);
+    await waitForState(domain, "shutoff", { timeoutMs, ...(signal ? { signal } : {}) });
+  } catch (error) {
+    if (error instanceof NotFoundError) gone = true; // transient: vanished as it stopped
+    else if (signal?.aborted) throw error; // aborted: the signal's reason, untouched
+    else if (!isTimeout(error)) {
+      // no events here (event loop disabled, or the driver refused a subscription): the request
+      // went out, so wait for its outcome by polling instead of reporting a failure
+      gone = await pollForShutoff(domain, t0 + timeoutMs, signal);
+    }
+  }
+  const now = await readAfter(domain, VERB);
+  return { info: now.info, gone: gone || now.gone };
+}
+
+/** Pulls the plug (virDomainDestroyFlags); a domain that powered off meanwhile is not an error. */
+async function forceOff(domain: Domain): Promise<{ info: DomainStateInfo; gone: boolean }> {
+  try {
+    domain[kPointer](VERB);
     await domain.destroyFlags(0);
   } catch (error) {
     // it may have powered off on its own between our read and the destroy
-    if (!(attribute_(error, domain, verb) instanceof OperationInvalidError)) {
-      throw attribute_(error, domain, verb);
-    }
+    const attributed = attribute_(error, domain, VERB);
+    if (!(attributed instanceof OperationInvalidError)) throw attributed;
   }
-  const after = await readAfter(domain, verb);
+  return await readAfter(domain, VERB);
+}
+
+/** The one shape every outcome of shutdownDomain reports. */
+function shutdownResult(
+  before: DomainStateName,
+  after: DomainStateInfo,
+  t0: number,
+  outcome: { changed: boolean; forced: boolean; gracefulFailure?: string; gone?: boolean },
+): ShutdownResult {
+  const { gone, ...rest } = outcome;
   return {
-    before: before.state,
-    after: after.info.state,
-    afterReason: after.info.reasonName,
+    before,
+    after: after.state,
+    afterReason: after.reasonName,
     tookMs: elapsed(t0),
-    changed: true,
-    forced: true,
-    gracefulFailure,
-    ...(after.gone || gone ? { gone: true } : {}),
+    ...rest,
+    ...(gone ? { gone: true } : {}),
   };
 }

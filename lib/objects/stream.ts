@@ -16,25 +16,17 @@ import {
 } from "../connection.ts";
 import { LibvirtError } from "../errors.ts";
 import { ErrorCode, ErrorDomain } from "../error_codes.ts";
-import { type EventLoop, eventLoop, eventLoopEnabled, type StreamNotice } from "../event_loop.ts";
+import { type EventLoop, eventLoop, eventLoopEnabled } from "../event_loop.ts";
 import { isNegative, OutSlot } from "../ffi/c.ts";
 import { libvirt } from "../ffi/library.ts";
 import { StreamEventType, StreamFlag, StreamRecvFlag } from "../ffi/constants.ts";
+import { addWatcher, Readiness, removeWatcher } from "./_stream_readiness.ts";
+import { WebFaces } from "./_stream_web.ts";
+import { STREAM_CHUNK_BYTES, StreamStatus } from "./stream_status.ts";
 
 export { StreamEventType };
 
-/** libvirt's return conventions for stream calls (beyond a byte count). */
-export const StreamStatus = {
-  /** virStreamRecv: end of stream. */
-  EOF: 0,
-  /** virStreamSend/Recv on a nonblocking stream: nothing can move now; wait for readiness. */
-  WOULD_BLOCK: -2,
-  /** virStreamRecvFlags with `stopAtHole`: the stream is at a hole; read its length with recvHole. */
-  HOLE: -3,
-} as const;
-
-/** The largest payload libvirt moves in one stream packet (VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX). */
-export const STREAM_CHUNK_BYTES = 262_120;
+export { STREAM_CHUNK_BYTES, StreamStatus } from "./stream_status.ts";
 
 /** Options for {@link newStream}. */
 export interface NewStreamOptions {
@@ -55,22 +47,6 @@ export interface RecvFlagsOptions {
   stopAtHole?: boolean;
 }
 
-interface Waiter {
-  events: number;
-  resolve: (events: number) => void;
-}
-
-// Stream readiness notices from the event loop's worker, routed by watch id.
-const watchers = new Map<number, (events: number) => void>();
-// random start, as lib/events.ts does: a stale registration of a gone isolate never matches an id of ours
-let nextWatchId = 1 + Math.floor(Math.random() * 2 ** 30);
-const routed = new WeakSet<EventLoop>();
-function route(loop: EventLoop): void {
-  if (routed.has(loop)) return;
-  routed.add(loop);
-  loop.listenStreams((notice: StreamNotice) => watchers.get(notice.id)?.(notice.events));
-}
-
 const isFailure = (result: number): boolean => result === -1;
 const constructing = Symbol("deno_libvirt.stream.constructing");
 
@@ -82,6 +58,27 @@ const constructing = Symbol("deno_libvirt.stream.constructing");
  * The one-call methods ({@link send}, {@link recv}, {@link finish}, ...) are libvirt's, with libvirt's
  * return conventions; {@link readable} and {@link writable} are built on them, with backpressure: no
  * recv while the readable's queue is full, a write resolves once libvirt took the data.
+ *
+ * @example
+ * ```ts
+ * import { Connection, newStream, type Stream, StreamEventType, StreamStatus } from "@deno-libvirt/deno-libvirt";
+ * // reads a stream to its end by hand: what `stream.readable` does for you
+ * async function drain(stream: Stream): Promise<number> {
+ *   const buffer = new Uint8Array(64 * 1024);
+ *   let total = 0;
+ *   for (;;) {
+ *     const n = await stream.recv(buffer);
+ *     if (n === StreamStatus.EOF) break;
+ *     if (n === StreamStatus.WOULD_BLOCK) await stream.waitReady(StreamEventType.READABLE);
+ *     else total += n;
+ *   }
+ *   await stream.finish();
+ *   return total;
+ * }
+ * await using conn = await Connection.open("test:///default");
+ * await using stream = newStream(conn, { label: "an example stream" });
+ * console.log(stream.state, typeof drain); // "open" "function"
+ * ```
  */
 export class Stream implements ConnectionChild {
   readonly #connection: Connection;
@@ -93,11 +90,20 @@ export class Stream implements ConnectionChild {
   #state: "open" | "finished" | "aborted" = "open";
   #watch: { id: number; loop: EventLoop } | undefined;
   #listener: ((events: number) => void) | undefined;
-  #waiters: Waiter[] = [];
-  #watching: Promise<void> | undefined;
-  #readable: ReadableStream<Uint8Array> | undefined;
-  #writable: WritableStream<Uint8Array> | undefined;
-  #readDone = false;
+  readonly #readiness = new Readiness({
+    isOpen: () => this.#isOpen(),
+    watchLoop: () => this.#watch?.loop,
+    watch: (events, listener) => this.eventAddCallback(events, listener),
+    rearm: (events) => this.eventUpdateCallback(events),
+  });
+  readonly #faces = new WebFaces({
+    isOpen: () => this.#isOpen(),
+    recv: (buffer) => this.recv(buffer),
+    sendAll: (data) => this.sendAll(data),
+    finish: () => this.finish(),
+    waitReady: (events) => this.#readiness.wait(events),
+    abortQuietly: () => this.#abortQuietly(),
+  });
 
   /** @internal */
   constructor(
@@ -150,6 +156,10 @@ export class Stream implements ConnectionChild {
   [kPointer](verb: string): Deno.PointerObject {
     if (this.#handle === null) throw new TypeError(`Cannot ${verb} freed Stream (${this.#label})`);
     return this.#handle;
+  }
+
+  #isOpen(): boolean {
+    return this.#state === "open" && this.#handle !== null;
   }
 
   /** One call on the stream through the connection's gate, holding a stream reference meanwhile. */
@@ -274,7 +284,7 @@ export class Stream implements ConnectionChild {
   async finish(): Promise<void> {
     await this.#call("finish", (st) => libvirt().symbols.virStreamFinishAsync(st), isNegative);
     this.#state = "finished";
-    this.#wakeAll();
+    this.#readiness.wakeAll();
   }
 
   /**
@@ -285,7 +295,7 @@ export class Stream implements ConnectionChild {
   async abort(): Promise<void> {
     await this.#call("abort", (st) => libvirt().symbols.virStreamAbortAsync(st), isNegative);
     this.#state = "aborted";
-    this.#wakeAll();
+    this.#readiness.wakeAll();
   }
 
   /**
@@ -306,9 +316,7 @@ export class Stream implements ConnectionChild {
         `Cannot watch ${this.#label}: the event loop is disabled (setEventLoopEnabled(false)); use a blocking stream`,
       );
     }
-    route(loop);
-    const id = nextWatchId++;
-    watchers.set(id, (fired) => this.#listener?.(fired));
+    const id = addWatcher(loop, (fired) => this.#listener?.(fired));
     this.#listener = listener;
     try {
       // a failure leaves its error in the connection's slot: the gate reads it (exact attribution)
@@ -325,7 +333,7 @@ export class Stream implements ConnectionChild {
         (reply) => !reply.ok,
       );
     } catch (error) {
-      watchers.delete(id);
+      removeWatcher(id);
       this.#listener = undefined;
       throw error;
     }
@@ -355,7 +363,7 @@ export class Stream implements ConnectionChild {
     const watch = this.#watch;
     if (!watch) return;
     this.#watch = undefined;
-    watchers.delete(watch.id);
+    removeWatcher(watch.id);
     this.#listener = undefined;
     await this.#call(
       "stop watching",
@@ -369,84 +377,6 @@ export class Stream implements ConnectionChild {
     );
   }
 
-  /** Waits (without holding the connection) until the stream is ready for `events`. */
-  async #ready(events: number): Promise<void> {
-    if (this.#state !== "open" || this.#handle === null) return;
-    const waiter: Waiter = {
-      events: events | StreamEventType.ERROR | StreamEventType.HANGUP,
-      resolve: () => {},
-    };
-    const fired = new Promise<number>((resolve) => waiter.resolve = resolve);
-    this.#waiters.push(waiter);
-    try {
-      if (!this.#watch) {
-        // one registration, however many waiters arrive meanwhile (a console's reader and writer)
-        this.#watching ??= this.eventAddCallback(waiter.events, (fired) => this.#notified(fired)).finally(
-          () => {
-            this.#watching = undefined;
-          },
-        );
-        await this.#watching;
-      }
-      await this.#arm(); // armed at registration for the first waiter; every later waiter re-arms
-    } catch (error) {
-      this.#waiters = this.#waiters.filter((w) => w !== waiter);
-      throw error;
-    }
-    // finished, aborted or freed meanwhile (the waiter was woken then): nothing to wait for
-    const watch = this.#watch;
-    if (watch === undefined || this.#state !== "open" || this.#handle === null) {
-      this.#waiters = this.#waiters.filter((w) => w !== waiter);
-      return;
-    }
-    const loop = watch.loop;
-    loop.hold(); // someone waits for data: keep the process alive until it arrives
-    try {
-      await fired;
-    } finally {
-      loop.release();
-    }
-  }
-
-  /** Arms the watch for what the waiters want (the worker disarmed it when it posted the last notice). */
-  async #arm(): Promise<void> {
-    const mask = this.#waiters.reduce((m, w) => m | w.events, 0);
-    if (mask === 0 || this.#handle === null || this.#state !== "open") return;
-    await this.eventUpdateCallback(mask);
-  }
-
-  #notified(fired: number): void {
-    const trouble = fired & (StreamEventType.ERROR | StreamEventType.HANGUP);
-    const ready = this.#waiters.filter((w) => trouble || (w.events & fired));
-    this.#waiters = this.#waiters.filter((w) => !ready.includes(w));
-    for (const w of ready) w.resolve(fired);
-    if (this.#waiters.length > 0) this.#arm().catch(() => this.#wakeAll());
-  }
-
-  #wakeAll(): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const w of waiters) w.resolve(0);
-  }
-
-  /**
-   * Reads the next chunk: recv until data, end (then finish) or, on a nonblocking stream, readiness.
-   * Null at the end of the stream.
-   */
-  async #readChunk(buffer: Uint8Array): Promise<Uint8Array | null> {
-    for (;;) {
-      if (this.#state !== "open" || this.#handle === null) return null;
-      const n = await this.recv(buffer);
-      if (n > 0) return n < buffer.length / 4 ? buffer.slice(0, n) : buffer.subarray(0, n);
-      if (n === StreamStatus.EOF) {
-        this.#readDone = true;
-        if (this.#state === "open") await this.finish();
-        return null;
-      }
-      await this.#ready(StreamEventType.READABLE);
-    }
-  }
-
   /**
    * Waits, without holding the connection, until a nonblocking stream is ready for `events` (or
    * failed, hung up, or was finished, aborted or freed meanwhile). Registers the stream's event
@@ -457,7 +387,7 @@ export class Stream implements ConnectionChild {
    * @throws {LibvirtError} when the stream cannot be watched
    */
   async waitReady(events: number): Promise<void> {
-    await this.#ready(events);
+    await this.#readiness.wait(events);
   }
 
   /**
@@ -478,7 +408,7 @@ export class Stream implements ConnectionChild {
         );
       }
       const n = await this.send(data.subarray(offset, offset + STREAM_CHUNK_BYTES));
-      if (n === StreamStatus.WOULD_BLOCK) await this.#ready(StreamEventType.WRITABLE);
+      if (n === StreamStatus.WOULD_BLOCK) await this.#readiness.wait(StreamEventType.WRITABLE);
       else offset += n;
     }
   }
@@ -489,25 +419,7 @@ export class Stream implements ConnectionChild {
    * ahead of the consumer.
    */
   get readable(): ReadableStream<Uint8Array> {
-    return this.#readable ??= new ReadableStream<Uint8Array>({
-      pull: async (controller) => {
-        let chunk: Uint8Array | null;
-        try {
-          chunk = await this.#readChunk(new Uint8Array(STREAM_CHUNK_BYTES));
-        } catch (error) {
-          await this.#abortQuietly();
-          throw error;
-        }
-        if (chunk === null) {
-          this.#readDone = true;
-          controller.close();
-        } else controller.enqueue(chunk);
-      },
-      cancel: async () => {
-        this.#readDone = true;
-        await this.#abortQuietly();
-      },
-    }, new CountQueuingStrategy({ highWaterMark: 4 }));
+    return this.#faces.readable;
   }
 
   /**
@@ -516,22 +428,7 @@ export class Stream implements ConnectionChild {
    * (a console: the read side stays open); aborting it aborts the stream.
    */
   get writable(): WritableStream<Uint8Array> {
-    return this.#writable ??= new WritableStream<Uint8Array>({
-      write: async (chunk) => {
-        try {
-          await this.sendAll(chunk);
-        } catch (error) {
-          await this.#abortQuietly();
-          throw error;
-        }
-      },
-      close: async () => {
-        if (this.#state === "open" && (this.#readable === undefined || this.#readDone)) await this.finish();
-      },
-      abort: async () => {
-        await this.#abortQuietly();
-      },
-    }, new CountQueuingStrategy({ highWaterMark: 4 }));
+    return this.#faces.writable;
   }
 
   async #abortQuietly(): Promise<void> {
@@ -541,7 +438,7 @@ export class Stream implements ConnectionChild {
     } catch {
       // the stream already failed or ended: nothing to cancel
       this.#state = "aborted";
-      this.#wakeAll();
+      this.#readiness.wakeAll();
     }
   }
 
@@ -556,12 +453,12 @@ export class Stream implements ConnectionChild {
     this.#internals.release(this);
     const active = this.#state === "open";
     this.#state = active ? "aborted" : this.#state;
-    this.#wakeAll();
+    this.#readiness.wakeAll();
     const watch = this.#watch;
     this.#watch = undefined;
     if (watch) {
       // the worker may be inside this stream's callback: it removes the callback, aborts and frees
-      watchers.delete(watch.id);
+      removeWatcher(watch.id);
       watch.loop.request({ type: "stream-release", id: watch.id, abort: active }).catch(() => {});
       return;
     }
@@ -606,7 +503,7 @@ export class Stream implements ConnectionChild {
  * @throws {LibvirtError} when libvirt cannot create it
  * @example
  * ```ts
- * import { Connection, newStream } from "../../mod.ts";
+ * import { Connection, newStream } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * await using stream = newStream(conn);
  * console.log(stream.state); // "open"

@@ -3,7 +3,7 @@
 // read once per short window and shared (failures too: a driver without leases says so once).
 import type { Connection } from "../../connection.ts";
 import { type DhcpLease, dhcpLeases, lookupNetwork } from "../../network.ts";
-import { reservationsOf, subnetsOf } from "./plan.ts";
+import { reservationsOf, subnetsOf } from "./_network_xml.ts";
 
 const memo = new Map<string, { until: number; value: Promise<unknown> }>();
 

@@ -14,7 +14,8 @@ import {
   startStoragePool,
 } from "../../storage.ts";
 import { decodeXmlText, escapeXml } from "../../xml.ts";
-import { Lanes, Ledger, volumeXml } from "../_libvirt.ts";
+import { Lanes } from "../_lanes.ts";
+import { Ledger, volumeXml } from "../_libvirt.ts";
 import { type BaseImageOutcome, provideBaseImages } from "../images.ts";
 import type { UpContext } from "./context.ts";
 import type { UpRecord } from "./record.ts";
