@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { Connection, dhcpLeases, isNotSupported, lookupNetwork } from "../mod.ts";
+ * import { Connection, dhcpLeases, isNotSupported, lookupNetwork } from "@deno-libvirt/deno-libvirt";
  *
  * await using conn = await Connection.open("test:///default");
  * using net = await lookupNetwork(conn, "default");

@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts
- * import { Connection, createSnapshot, listSnapshots, lookupDomain, revertToSnapshot } from "../mod.ts";
+ * import { Connection, createSnapshot, listSnapshots, lookupDomain, revertToSnapshot } from "@deno-libvirt/deno-libvirt";
  *
  * await using conn = await Connection.open("test:///default");
  * using dom = await lookupDomain(conn, "test");

@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import { Connection, createVolume, lookupStoragePool, qcow2OverlayXml } from "../mod.ts";
+ * import { Connection, createVolume, lookupStoragePool, qcow2OverlayXml } from "@deno-libvirt/deno-libvirt";
  *
  * await using conn = await Connection.open("test:///default");
  * using pool = await lookupStoragePool(conn, "default-pool");

@@ -15,7 +15,7 @@
  *
  * @example
  * ```ts ignore
- * import { Connection, lookupDomain } from "../mod.ts";
+ * import { Connection, lookupDomain } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("qemu:///system");
  * using dom = await lookupDomain(conn, "web1");
  * await using console = await dom.openConsole();
@@ -140,7 +140,7 @@ function isZero(bytes: Uint8Array): boolean {
  * @throws the signal's reason when aborted
  * @example
  * ```ts ignore
- * import { Connection, lookupStoragePool, lookupVolume, uploadVolume } from "../mod.ts";
+ * import { Connection, lookupStoragePool, lookupVolume, uploadVolume } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("qemu:///system");
  * using pool = await lookupStoragePool(conn, "default");
  * using vol = await lookupVolume(pool, "base.img");
@@ -272,7 +272,7 @@ export async function uploadVolume(
  * @throws the signal's reason when aborted
  * @example
  * ```ts ignore
- * import { Connection, downloadVolume, lookupStoragePool, lookupVolume } from "../mod.ts";
+ * import { Connection, downloadVolume, lookupStoragePool, lookupVolume } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("qemu:///system");
  * using pool = await lookupStoragePool(conn, "default");
  * using vol = await lookupVolume(pool, "base.img");

@@ -19,7 +19,7 @@
  *
  * @example
  * ```ts
- * import { Connection, lookupDomain, resumeDomain, startDomain, suspendDomain } from "../../mod.ts";
+ * import { Connection, lookupDomain, resumeDomain, startDomain, suspendDomain } from "@deno-libvirt/deno-libvirt";
  *
  * await using conn = await Connection.open("test:///default");
  * using dom = await lookupDomain(conn, "test");

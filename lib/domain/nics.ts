@@ -61,7 +61,7 @@ export interface DomainInterface {
  *
  * @example
  * ```ts
- * import { parseDomainInterfaces } from "../../mod.ts";
+ * import { parseDomainInterfaces } from "@deno-libvirt/deno-libvirt";
  * const nics = parseDomainInterfaces(
  *   "<domain><devices><interface type='bridge'><mac address='52:54:00:AA:00:01'/>" +
  *     "<source bridge='br0'/><model type='virtio'/></interface></devices></domain>",
