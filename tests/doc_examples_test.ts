@@ -2,7 +2,7 @@
 // package's public path (what a user writes), not a file inside lib/. `deno test --doc` (deno task test)
 // type-checks and runs the examples themselves; this test makes sure they exist and look like a user's.
 import assert from "node:assert/strict";
-import { DENO_CONFIG, DENO_LOCK, REPO_ROOT } from "./_helpers.ts";
+import { denoChildArgs, REPO_ROOT, runDeno } from "./_helpers.ts";
 
 const ENTRY_POINTS = ["mod.ts", "lib/ip/mod.ts", "lib/range/mod.ts", "lib/events.ts", "lib/ffi/mod.ts"];
 
@@ -31,14 +31,9 @@ interface DocSymbol {
 }
 
 async function exportedSymbols(entry: string): Promise<DocSymbol[]> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["doc", "--json", `--config=${DENO_CONFIG}`, `--lock=${DENO_LOCK}`, "--frozen-lockfile", entry],
-    cwd: REPO_ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
-  const doc = JSON.parse(new TextDecoder().decode(output.stdout));
+  const output = await runDeno(denoChildArgs("doc", "--json", entry), { cwd: REPO_ROOT });
+  assert.equal(output.code, 0, output.stderr);
+  const doc = JSON.parse(output.stdout);
   return (Object.values(doc.nodes)[0] as { symbols: DocSymbol[] }).symbols;
 }
 
