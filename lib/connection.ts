@@ -184,7 +184,20 @@ export interface ConnectionInternals {
 const DEFAULT_KEEPALIVE = { interval: 5, count: 5 };
 const errorBuffer = new Uint8Array(VIR_ERROR_SIZE); // sync paths only: one call at a time on the main thread
 
-/** Turns libvirt's numeric version into its parts. */
+/**
+ * Turns libvirt's numeric version (`major * 1,000,000 + minor * 1,000 + release`, as
+ * `virConnectGetLibVersion` and `virGetVersion` answer it) into its parts.
+ *
+ * @param number the encoded version, e.g. 9000000
+ * @returns its major, minor and release parts, the number and the dotted text
+ *
+ * @example
+ * ```ts
+ * import { parseVersion } from "@deno-libvirt/deno-libvirt";
+ * const version = parseVersion(9_002_001);
+ * console.log(version.text, version.major, version.minor, version.release); // "9.2.1" 9 2 1
+ * ```
+ */
 export function parseVersion(number: number): Version {
   return {
     major: Math.floor(number / 1_000_000),
@@ -467,10 +480,11 @@ export function leaseView(connection: Connection): LeaseView {
  * {@link close} refuses instead of closing the connection another caller holds by then.
  *
  * @example
- * ```ts ignore
- * import { Connection } from "./connection.ts";
+ * ```ts
+ * import { Connection } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
- * console.log(await conn.hostname(), (await conn.libVersion()).text);
+ * console.log(conn); // Connection { uri: "test:///default", read-write }
+ * console.log(await conn.hostname(), (await conn.libVersion()).text, await conn.hypervisorType());
  * ```
  */
 export class Connection extends ConnectionCalls {
@@ -548,6 +562,14 @@ export class Connection extends ConnectionCalls {
    *   over SSH a refused key is an {@link AuthFailedError} and a host key that cannot be verified a
    *   `HostKeyVerificationError`, each saying what to check (docs/design.md, "Remote hosts over SSH")
    * @throws {LibvirtLoadError} when libvirt.so cannot be loaded
+   *
+   * @example
+   * ```ts
+   * import { Connection } from "@deno-libvirt/deno-libvirt";
+   * // remote hosts: "qemu+ssh://root@host/system?keyfile=/etc/range/id_ed25519&no_tty=1"
+   * await using conn = await Connection.open("test:///default", { readOnly: true });
+   * console.log(conn.readOnly, conn.isAlive()); // true true
+   * ```
    */
   static async open(uri: string, options: OpenOptions = {}): Promise<Connection> {
     const name = cString(checkUri(uri), "URI");
@@ -603,8 +625,19 @@ export class Connection extends ConnectionCalls {
    * Opens a connection without leaving the main thread: for in-process drivers (`test:///...`),
    * where a thread hop would cost more than the open. Blocks the isolate for remote URIs.
    *
+   * @param uri a libvirt URI, typically `test:///default` or `test:///path/to/node.xml`
+   * @param options read-only, blocking, event loop
+   * @returns the open connection
    * @throws {TypeError} for a URI that contains a NUL character or is not a string
    * @throws {LibvirtError} when libvirt refuses the URI
+   *
+   * @example
+   * ```ts
+   * import { Connection, listAllDomainsSync } from "@deno-libvirt/deno-libvirt";
+   * const conn = Connection.openSync("test:///default");
+   * for (using dom of listAllDomainsSync(conn)) console.log(dom.name); // "test"
+   * console.log(conn.closeSync()); // { remainingReferences: 0, freedHandles: 0 }
+   * ```
    */
   static openSync(uri: string, options: Omit<OpenOptions, "auth"> = {}): Connection {
     const name = cString(checkUri(uri), "URI");
@@ -744,6 +777,14 @@ export class Connection extends ConnectionCalls {
    * @returns libvirt's remaining reference count (0: nothing leaked) and how many handles it freed
    * @throws {TypeError} (as a rejection) on a pool lease's view whose lease was released: the
    *   connection belongs to someone else by then
+   *
+   * @example
+   * ```ts
+   * import { Connection, lookupDomain } from "@deno-libvirt/deno-libvirt";
+   * const conn = await Connection.open("test:///default");
+   * await lookupDomain(conn, "test"); // never freed by the caller
+   * console.log(await conn.close()); // { remainingReferences: 0, freedHandles: 1 }
+   * ```
    */
   close(): Promise<CloseReport> {
     if (this.#released) {

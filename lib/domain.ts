@@ -9,10 +9,23 @@
  * - lib/domain/lifecycle.ts: start, destroy, reboot, reset, suspend, resume, managed save, undefine;
  * - lib/domain/shutdown.ts: graceful shutdown with waits and fallback.
  *
+ * ## Results and no-op semantics
+ *
+ * Every operation reads the state first, acts, reads it again, and resolves to a
+ * {@link LifecycleResult} `{ before, after, tookMs, changed }`. An operation that is invalid in the
+ * current state throws {@link OperationInvalidError} *before* calling libvirt, with libvirt's wording
+ * (`Cannot start domain "web1": Requested operation is not valid: domain is already running`), the same
+ * on every driver: the test driver's `INTERNAL_ERROR` "domain 'x' not running" (seen when the state
+ * changes between our read and the call) is mapped to the same class and code. The no-op cases (start a
+ * running domain, shut down or destroy a shut-off one, suspend a paused one, resume a running one)
+ * throw by default, like `virsh`; with `ifNeeded: true` they resolve without acting, with
+ * `changed: false` and `after === before`. Nothing ever succeeds by doing something else (starting a
+ * paused domain is not a resume: it throws even with `ifNeeded`). A failing call is reported in the
+ * operation's words (`start domain "web1"`), not the method's (`call virDomainCreateWithFlags on ...`).
+ *
  * @example
  * ```ts
- * import { Connection } from "./connection.ts";
- * import { lookupDomain, resumeDomain, startDomain, suspendDomain } from "./domain.ts";
+ * import { Connection, lookupDomain, resumeDomain, startDomain, suspendDomain } from "@deno-libvirt/deno-libvirt";
  *
  * await using conn = await Connection.open("test:///default");
  * using dom = await lookupDomain(conn, "test");
@@ -71,12 +84,10 @@ export {
   resetDomain,
   restoreDomain,
   resumeDomain,
-  type ShutdownOptions,
-  type ShutdownResult,
   startDomain,
   type StartOptions,
   suspendDomain,
   undefineDomain,
   type UndefineOptions,
 } from "./domain/lifecycle.ts";
-export { shutdownDomain } from "./domain/shutdown.ts";
+export { shutdownDomain, type ShutdownOptions, type ShutdownResult } from "./domain/shutdown.ts";

@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { Connection, dhcpLeases, isNotSupported, lookupNetwork } from "../mod.ts";
+ * import { Connection, dhcpLeases, isNotSupported, lookupNetwork } from "@deno-libvirt/deno-libvirt";
  *
  * await using conn = await Connection.open("test:///default");
  * using net = await lookupNetwork(conn, "default");
@@ -44,7 +44,20 @@ export {
 /**
  * Starts a defined network (virNetworkCreate).
  *
+ * @param network the network
  * @throws {OperationInvalidError} when it is already running
+ *
+ * @example
+ * ```ts
+ * import { Connection, defineNetwork, destroyNetwork, startNetwork, undefineNetwork } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * const xml = "<network><name>docs-net</name><bridge name='docsbr0'/></network>"; // the test driver makes no bridge
+ * using net = await defineNetwork(conn, xml);
+ * await startNetwork(net);
+ * console.log(await net.isActive()); // true
+ * await destroyNetwork(net);
+ * await undefineNetwork(net);
+ * ```
  */
 export async function startNetwork(network: Network): Promise<void> {
   await asOperation(network, "start", () => network.create());
@@ -54,7 +67,18 @@ export async function startNetwork(network: Network): Promise<void> {
  * Stops a network (virNetworkDestroy); a transient network disappears. Guests attached to it lose
  * their link.
  *
+ * @param network the network
  * @throws {OperationInvalidError} when it is not running
+ *
+ * @example
+ * ```ts
+ * import { Connection, createNetwork, destroyNetwork, isNotFound, lookupNetwork } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * const xml = "<network><name>docs-net</name><bridge name='docsbr0'/></network>"; // the test driver makes no bridge
+ * using net = await createNetwork(conn, xml);
+ * await destroyNetwork(net);
+ * console.log(await lookupNetwork(conn, "docs-net").catch(isNotFound)); // true: it is gone
+ * ```
  */
 export async function destroyNetwork(network: Network): Promise<void> {
   await asOperation(network, "destroy", () => network.destroy());
@@ -63,7 +87,18 @@ export async function destroyNetwork(network: Network): Promise<void> {
 /**
  * Removes a network's persistent definition (virNetworkUndefine); a running network becomes transient.
  *
+ * @param network the network
  * @throws {OperationInvalidError} when the network is transient
+ *
+ * @example
+ * ```ts
+ * import { Connection, defineNetwork, isNotFound, lookupNetwork, undefineNetwork } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * const xml = "<network><name>docs-net</name><bridge name='docsbr0'/></network>"; // the test driver makes no bridge
+ * using net = await defineNetwork(conn, xml);
+ * await undefineNetwork(net);
+ * console.log(await lookupNetwork(conn, "docs-net").catch(isNotFound)); // true: the definition is gone
+ * ```
  */
 export async function undefineNetwork(network: Network): Promise<void> {
   await asOperation(network, "undefine", () => network.undefine());
@@ -78,6 +113,18 @@ export async function undefineNetwork(network: Network): Promise<void> {
  * @returns the leases, in libvirt's order
  * @throws {NotSupportedError} on drivers without DHCP (the test driver)
  * @throws {OperationInvalidError} when the network is not running
+ *
+ * @example
+ * ```ts
+ * import { Connection, dhcpLeases, isNotSupported, lookupNetwork } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using net = await lookupNetwork(conn, "default"); // qemu:///system: dnsmasq hands out the leases
+ * const leases = await dhcpLeases(net, { mac: "52:54:00:00:00:01" }).catch((error) => {
+ *   if (isNotSupported(error)) return []; // the test driver keeps no leases
+ *   throw error;
+ * });
+ * for (const lease of leases) console.log(lease.mac, lease.address, lease.prefix, lease.expiryTime, lease.hostname);
+ * ```
  */
 export async function dhcpLeases(network: Network, options: DhcpLeasesOptions = {}): Promise<DhcpLease[]> {
   return await network.getDhcpLeases(options);

@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts
- * import { Connection, createSnapshot, listSnapshots, lookupDomain, revertToSnapshot } from "../mod.ts";
+ * import { Connection, createSnapshot, listSnapshots, lookupDomain, revertToSnapshot } from "@deno-libvirt/deno-libvirt";
  *
  * await using conn = await Connection.open("test:///default");
  * using dom = await lookupDomain(conn, "test");
@@ -64,7 +64,7 @@ export interface CreateSnapshotOptions {
  *
  * @example
  * ```ts
- * import { snapshotXml } from "./snapshot.ts";
+ * import { snapshotXml } from "@deno-libvirt/deno-libvirt";
  * console.log(snapshotXml({ name: "s1", description: "before <exploit>" }));
  * ```
  */
@@ -109,6 +109,16 @@ const createSnapshotOptionTypes = {
  * @throws {LibvirtError} when libvirt refuses (name taken, unsupported disk format, no agent for quiesce)
  * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
  * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ *
+ * @example
+ * ```ts
+ * import { Connection, createSnapshot, lookupDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * using snap = await createSnapshot(dom, { name: "docs-create", description: "before the exercise" });
+ * console.log(await snap.describe()); // { name: "docs-create", description: "before the exercise", state: "running", ... }
+ * await snap.delete();
+ * ```
  */
 export async function createSnapshot(
   domain: Domain,
@@ -151,6 +161,16 @@ export interface ListSnapshotsOptions {
  * @throws {LibvirtError} when libvirt cannot list them
  * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
  * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ *
+ * @example
+ * ```ts
+ * import { Connection, createSnapshot, listSnapshots, lookupDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * using snap = await createSnapshot(dom, { name: "docs-list" });
+ * for (using s of await listSnapshots(dom, { roots: true })) console.log(s.name); // "docs-list"
+ * await snap.delete();
+ * ```
  */
 export async function listSnapshots(
   domain: Domain,
@@ -187,6 +207,17 @@ export interface SnapshotTreeNode {
  * @throws {LibvirtError} when libvirt cannot list them
  * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
  * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ *
+ * @example
+ * ```ts
+ * import { Connection, createSnapshot, lookupDomain, snapshotTree } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * using base = await createSnapshot(dom, { name: "docs-base" });
+ * using next = await createSnapshot(dom, { name: "docs-next" }); // a child of the current one
+ * console.log(JSON.stringify(await snapshotTree(dom))); // [{"name":"docs-base","children":[{"name":"docs-next","children":[]}]}]
+ * await base.delete({ children: true });
+ * ```
  */
 export async function snapshotTree(domain: Domain): Promise<SnapshotTreeNode[]> {
   checkInstance(domain, Domain, "list snapshots", "domain", A_DOMAIN);
@@ -219,6 +250,17 @@ export async function snapshotTree(domain: Domain): Promise<SnapshotTreeNode[]> 
  * @throws {NotFoundError} when the domain has no such snapshot
  * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
  * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ *
+ * @example
+ * ```ts
+ * import { Connection, createSnapshot, lookupDomain, lookupSnapshot } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * (await createSnapshot(dom, { name: "docs-lookup" })).free();
+ * using snap = await lookupSnapshot(dom, "docs-lookup");
+ * console.log(snap.name, await snap.isCurrent()); // "docs-lookup" true
+ * await snap.delete();
+ * ```
  */
 export async function lookupSnapshot(domain: Domain, name: string): Promise<DomainSnapshot> {
   checkInstance(domain, Domain, "look up a snapshot", "domain", A_DOMAIN);
@@ -244,6 +286,17 @@ export async function lookupSnapshot(domain: Domain, name: string): Promise<Doma
  * @throws {LibvirtError} when libvirt cannot tell
  * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
  * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ *
+ * @example
+ * ```ts
+ * import { Connection, createSnapshot, currentSnapshot, lookupDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * using snap = await createSnapshot(dom, { name: "docs-current" });
+ * using current = await currentSnapshot(dom);
+ * console.log(current?.name); // "docs-current" (undefined before any snapshot)
+ * await snap.delete();
+ * ```
  */
 export async function currentSnapshot(domain: Domain): Promise<DomainSnapshot | undefined> {
   checkInstance(domain, Domain, "get the current snapshot", "domain", A_DOMAIN);
@@ -274,6 +327,17 @@ export interface RevertOptions {
  * @returns the domain's states before and after, and the time taken
  * @throws {TypeError} when both `running` and `paused` are asked for
  * @throws {LibvirtError} when libvirt refuses (e.g. a risky revert without `force`)
+ *
+ * @example
+ * ```ts
+ * import { Connection, createSnapshot, lookupDomain, revertToSnapshot, suspendDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * using snap = await createSnapshot(dom, { name: "docs-revert" }); // taken while running
+ * await suspendDomain(dom);
+ * console.log(await revertToSnapshot(snap)); // { before: "paused", after: "running", changed: true, ... }
+ * await snap.delete();
+ * ```
  */
 export async function revertToSnapshot(
   snapshot: DomainSnapshot,

@@ -11,8 +11,7 @@
  *
  * @example
  * ```ts
- * import { Connection } from "./connection.ts";
- * import { allDomainStats } from "./stats.ts";
+ * import { allDomainStats, Connection } from "@deno-libvirt/deno-libvirt";
  *
  * await using conn = await Connection.open("test:///default");
  * for (const record of await allDomainStats(conn, { groups: ["state", "cpu", "interface"] })) {
@@ -256,8 +255,8 @@ function set<T extends object, K extends keyof T>(target: T, key: K, value: T[K]
 }
 
 /**
- * Shapes libvirt's statistics parameters (name -> value) into a {@link DomainStats} record. Pure: the
- * decoding from native memory happens before (lib/ffi/typed_params.ts).
+ * @internal Shapes libvirt's statistics parameters (name -> value) into a {@link DomainStats} record.
+ * Pure: the decoding from native memory happens before (lib/ffi/typed_params.ts).
  *
  * @param name the domain's name
  * @param uuid the domain's UUID
@@ -380,6 +379,15 @@ export function shapeDomainStats(name: string, uuid: string, raw: Map<string, Ty
  * @returns one record per domain, in libvirt's order
  * @throws {TypeError} for an unknown group
  * @throws {NotSupportedError} with `enforce` when the driver lacks a requested group
+ *
+ * @example
+ * ```ts
+ * import { allDomainStats, Connection } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * const records = await allDomainStats(conn, { groups: ["state", "cpu", "balloon"], active: true });
+ * for (const { name, state, cpu, balloon } of records) console.log(name, state?.state, cpu?.timeNs, balloon);
+ * // "test" "running" undefined undefined: the test driver reports only the state group
+ * ```
  */
 export async function allDomainStats(
   connection: Connection,
@@ -405,6 +413,17 @@ export async function allDomainStats(
  * @throws {TypeError} for an empty list, domains of different connections, a freed domain, or an
  *   unknown group
  * @throws {LibvirtError} when libvirt fails (e.g. {@link NotFoundError} for a vanished domain)
+ *
+ * @example
+ * ```ts
+ * import { Connection, domainListStats, listAllDomains } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * const domains = await listAllDomains(conn, { active: true });
+ * for (const record of await domainListStats(domains, { groups: ["state"] })) {
+ *   console.log(record.name, record.state, record.raw); // "test" { state: "running", ... } Map { "state.state" => 1, ... }
+ * }
+ * for (const dom of domains) dom.free();
+ * ```
  */
 export async function domainListStats(domains: Domain[], options: StatsOptions = {}): Promise<DomainStats[]> {
   if (domains.length === 0) throw new TypeError("Cannot get statistics of no domains: pass at least one");
@@ -433,6 +452,15 @@ export async function domainListStats(domains: Domain[], options: StatsOptions =
  * @param options enforce/backing/nowait
  * @returns its record
  * @throws {LibvirtError} when libvirt fails
+ *
+ * @example
+ * ```ts
+ * import { Connection, domainStats, lookupDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * const { state, vcpu, interfaces } = await domainStats(dom, ["state", "vcpu", "interface"]);
+ * console.log(state?.state, vcpu, interfaces); // "running" undefined undefined on the test driver; QEMU fills all three
+ * ```
  */
 export async function domainStats(
   domain: Domain,

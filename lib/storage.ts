@@ -11,7 +11,7 @@
  *
  * @example
  * ```ts
- * import { Connection, createVolume, lookupStoragePool, qcow2OverlayXml } from "../mod.ts";
+ * import { Connection, createVolume, lookupStoragePool, qcow2OverlayXml } from "@deno-libvirt/deno-libvirt";
  *
  * await using conn = await Connection.open("test:///default");
  * using pool = await lookupStoragePool(conn, "default-pool");
@@ -60,7 +60,20 @@ export {
 /**
  * Builds a defined pool's underlying storage, e.g. creates a dir pool's directory (virStoragePoolBuild).
  *
+ * @param pool a defined, inactive pool
  * @param flags {@link StoragePoolBuildFlag}s
+ * @throws {LibvirtError} when libvirt cannot build it (e.g. the directory exists, with `NO_OVERWRITE`)
+ *
+ * @example
+ * ```ts
+ * import { buildStoragePool, Connection, defineStoragePool, deleteStoragePool, undefineStoragePool } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * const xml = "<pool type='dir'><name>docs-pool</name><target><path>/docs-pool</path></target></pool>";
+ * using pool = await defineStoragePool(conn, xml);
+ * await buildStoragePool(pool); // qemu:///system: mkdir /docs-pool
+ * await deleteStoragePool(pool); // and rmdir it again
+ * await undefineStoragePool(pool);
+ * ```
  */
 export async function buildStoragePool(pool: StoragePool, flags = 0): Promise<void> {
   await asOperation(pool, "build", () => pool.build(checkFlags(flags, "build a storage pool")));
@@ -69,8 +82,21 @@ export async function buildStoragePool(pool: StoragePool, flags = 0): Promise<vo
 /**
  * Starts a defined pool (virStoragePoolCreate).
  *
+ * @param pool a defined, inactive pool
  * @param flags {@link StoragePoolCreateFlag}s, e.g. `WITH_BUILD`
  * @throws {OperationInvalidError} when it is already running
+ *
+ * @example
+ * ```ts
+ * import { Connection, defineStoragePool, destroyStoragePool, startStoragePool, undefineStoragePool } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * const xml = "<pool type='dir'><name>docs-pool</name><target><path>/docs-pool</path></target></pool>";
+ * using pool = await defineStoragePool(conn, xml);
+ * await startStoragePool(pool); // StoragePoolCreateFlag.WITH_BUILD also makes the directory
+ * console.log((await pool.info()).state); // "running"
+ * await destroyStoragePool(pool);
+ * await undefineStoragePool(pool);
+ * ```
  */
 export async function startStoragePool(pool: StoragePool, flags = 0): Promise<void> {
   await asOperation(pool, "start", () => pool.create(checkFlags(flags, "start a storage pool")));
@@ -79,7 +105,18 @@ export async function startStoragePool(pool: StoragePool, flags = 0): Promise<vo
 /**
  * Stops a pool (virStoragePoolDestroy); a transient pool disappears. Volumes stay on disk.
  *
+ * @param pool a running pool
  * @throws {OperationInvalidError} when it is not running
+ *
+ * @example
+ * ```ts
+ * import { Connection, createStoragePool, destroyStoragePool, listAllStoragePools } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * const xml = "<pool type='dir'><name>docs-pool</name><target><path>/docs-pool</path></target></pool>";
+ * using pool = await createStoragePool(conn, xml);
+ * await destroyStoragePool(pool);
+ * console.log((await listAllStoragePools(conn)).map((p) => p.name)); // [ "default-pool" ]: a transient pool is gone
+ * ```
  */
 export async function destroyStoragePool(pool: StoragePool): Promise<void> {
   await asOperation(pool, "destroy", () => pool.destroy());
@@ -89,7 +126,20 @@ export async function destroyStoragePool(pool: StoragePool): Promise<void> {
  * Deletes what building the pool made (virStoragePoolDelete): for a dir pool, its (empty) directory.
  * The pool must be inactive; its definition stays until {@link undefineStoragePool}.
  *
+ * @param pool an inactive pool
+ * @param flags `VIR_STORAGE_POOL_DELETE_*` (0: the default)
  * @throws {LibvirtError} when the pool is running, or its directory is not empty
+ *
+ * @example
+ * ```ts
+ * import { buildStoragePool, Connection, defineStoragePool, deleteStoragePool, undefineStoragePool } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * const xml = "<pool type='dir'><name>docs-pool</name><target><path>/docs-pool</path></target></pool>";
+ * using pool = await defineStoragePool(conn, xml);
+ * await buildStoragePool(pool);
+ * await deleteStoragePool(pool);
+ * await undefineStoragePool(pool); // the definition goes last
+ * ```
  */
 export async function deleteStoragePool(pool: StoragePool, flags = 0): Promise<void> {
   await asOperation(pool, "delete", () => pool.delete(checkFlags(flags, "delete a storage pool")));
@@ -98,7 +148,18 @@ export async function deleteStoragePool(pool: StoragePool, flags = 0): Promise<v
 /**
  * Removes a pool's persistent definition (virStoragePoolUndefine). Volumes stay on disk.
  *
+ * @param pool an inactive, persistent pool
  * @throws {OperationInvalidError} when the pool is running or transient
+ *
+ * @example
+ * ```ts
+ * import { Connection, defineStoragePool, isNotFound, lookupStoragePool, undefineStoragePool } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * const xml = "<pool type='dir'><name>docs-pool</name><target><path>/docs-pool</path></target></pool>";
+ * using pool = await defineStoragePool(conn, xml);
+ * await undefineStoragePool(pool);
+ * console.log(await lookupStoragePool(conn, "docs-pool").catch(isNotFound)); // true: no such pool now
+ * ```
  */
 export async function undefineStoragePool(pool: StoragePool): Promise<void> {
   await asOperation(pool, "undefine", () => pool.undefine());
@@ -115,6 +176,16 @@ export async function undefineStoragePool(pool: StoragePool): Promise<void> {
  *   backing file cannot be read
  * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
  * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ *
+ * @example
+ * ```ts
+ * import { Connection, createVolume, lookupStoragePool } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using pool = await lookupStoragePool(conn, "default-pool");
+ * using vol = await createVolume(pool, "<volume><name>docs.img</name><capacity unit='GiB'>1</capacity></volume>");
+ * console.log(await vol.info()); // { type: "file", capacityBytes: 1073741824, allocationBytes: ... }
+ * await vol.delete();
+ * ```
  */
 export async function createVolume(pool: StoragePool, xml: string, flags = 0): Promise<StorageVolume> {
   checkInstance(pool, StoragePool, "create a volume", "pool", A_STORAGE_POOL);
@@ -130,9 +201,21 @@ export async function createVolume(pool: StoragePool, xml: string, flags = 0): P
 /**
  * Looks a volume up by name in a pool (virStorageVolLookupByName).
  *
+ * @param pool a running pool
+ * @param name the volume's name in the pool, e.g. "web1.qcow2"
+ * @returns a handle to free with `using`
  * @throws {NotFoundError} when the pool has no such volume
  * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
  * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ *
+ * @example
+ * ```ts
+ * import { Connection, isNotFound, lookupStoragePool, lookupVolume } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using pool = await lookupStoragePool(conn, "default-pool");
+ * const vol = await lookupVolume(pool, "web1.qcow2").catch((error) => isNotFound(error) ? undefined : Promise.reject(error));
+ * console.log(vol?.name ?? "web1.qcow2 is not in default-pool");
+ * ```
  */
 export async function lookupVolume(pool: StoragePool, name: string): Promise<StorageVolume> {
   checkInstance(pool, StoragePool, "look up a volume", "pool", A_STORAGE_POOL);
@@ -147,9 +230,18 @@ export async function lookupVolume(pool: StoragePool, name: string): Promise<Sto
 /**
  * Lists the volumes of a running pool in one call (virStoragePoolListAllVolumes).
  *
+ * @param pool a running pool
  * @returns handles the caller frees
  * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
  * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ *
+ * @example
+ * ```ts
+ * import { Connection, listVolumes, lookupStoragePool } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using pool = await lookupStoragePool(conn, "default-pool");
+ * for (using vol of await listVolumes(pool)) console.log(vol.name, await vol.path());
+ * ```
  */
 export async function listVolumes(pool: StoragePool): Promise<StorageVolume[]> {
   checkInstance(pool, StoragePool, "list volumes", "pool", A_STORAGE_POOL);
@@ -179,7 +271,7 @@ export interface Qcow2OverlayOptions {
  *
  * @example
  * ```ts
- * import { qcow2OverlayXml } from "./storage.ts";
+ * import { qcow2OverlayXml } from "@deno-libvirt/deno-libvirt";
  * const xml = qcow2OverlayXml({
  *   name: "web1.qcow2",
  *   capacityBytes: 10 * 2 ** 30,

@@ -14,12 +14,14 @@
  * whole-volume transfers ({@link uploadVolume}, {@link downloadVolume}) built on them.
  *
  * @example
- * ```ts ignore
- * import { Connection, lookupDomain } from "../mod.ts";
- * await using conn = await Connection.open("qemu:///system");
- * using dom = await lookupDomain(conn, "web1");
- * await using console = await dom.openConsole();
- * for await (const chunk of console.readable) Deno.stdout.writeSync(chunk);
+ * ```ts
+ * import { Connection, lookupDomain, newStream } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default"); // consoles: qemu:///system, dom.openConsole()
+ * using dom = await lookupDomain(conn, "test");
+ * await using stream = newStream(conn);
+ * console.log(await dom.screenshot(stream)); // "image/png"
+ * const image = new Uint8Array(await new Response(stream.readable).arrayBuffer());
+ * console.log(new TextDecoder().decode(image.subarray(1, 4))); // "PNG"
  * ```
  *
  * @module
@@ -139,13 +141,16 @@ function isZero(bytes: Uint8Array): boolean {
  * @throws {LibvirtError} when libvirt refuses the upload or the host fails to write
  * @throws the signal's reason when aborted
  * @example
- * ```ts ignore
- * import { Connection, lookupStoragePool, lookupVolume, uploadVolume } from "../mod.ts";
- * await using conn = await Connection.open("qemu:///system");
- * using pool = await lookupStoragePool(conn, "default");
- * using vol = await lookupVolume(pool, "base.img");
- * const result = await uploadVolume(vol, "/tmp/base.img", { sparse: true });
- * console.log(result.dataBytes, result.holeBytes);
+ * ```ts
+ * import { Connection, lookupStoragePool, lookupVolume, uploadVolume } from "@deno-libvirt/deno-libvirt";
+ * // run with "qemu:///system": the test driver cannot transfer volumes
+ * export async function uploadBase(uri: string, image: string): Promise<void> {
+ *   await using conn = await Connection.open(uri);
+ *   using pool = await lookupStoragePool(conn, "default");
+ *   using vol = await lookupVolume(pool, "base.img");
+ *   const result = await uploadVolume(vol, image, { sparse: true, signal: AbortSignal.timeout(600_000) });
+ *   console.log(result.dataBytes, result.holeBytes, result.durationMs); // holes are skipped, not sent
+ * }
  * ```
  */
 export async function uploadVolume(
@@ -271,12 +276,16 @@ export async function uploadVolume(
  * @throws {LibvirtError} when libvirt refuses the download or the transfer fails
  * @throws the signal's reason when aborted
  * @example
- * ```ts ignore
- * import { Connection, downloadVolume, lookupStoragePool, lookupVolume } from "../mod.ts";
- * await using conn = await Connection.open("qemu:///system");
- * using pool = await lookupStoragePool(conn, "default");
- * using vol = await lookupVolume(pool, "base.img");
- * await downloadVolume(vol, "/tmp/copy.img", { sparse: true });
+ * ```ts
+ * import { Connection, downloadVolume, lookupStoragePool, lookupVolume } from "@deno-libvirt/deno-libvirt";
+ * // run with "qemu:///system": the test driver cannot transfer volumes
+ * export async function backUp(uri: string, volume: string, file: string): Promise<void> {
+ *   await using conn = await Connection.open(uri);
+ *   using pool = await lookupStoragePool(conn, "default");
+ *   using vol = await lookupVolume(pool, volume);
+ *   const result = await downloadVolume(vol, file, { sparse: true }); // a sparse copy
+ *   console.log(`${result.dataBytes} bytes of data, ${result.holeBytes} of holes`);
+ * }
  * ```
  */
 export async function downloadVolume(

@@ -67,10 +67,17 @@ export const DENO_LOCK = `${REPO_ROOT}deno.lock`;
  * the repository (a temp dir) would otherwise run with no config and no lock, and resolve npm
  * packages through the registry.
  *
+ * `deno doc` and `deno info` take no `--cached-only` (they never download what the lockfile pins into
+ * an empty cache either: they read the module graph), so they get the config and the frozen lockfile.
+ *
  * @example `runDeno(denoChildArgs("run", "--allow-ffi", script))`
  */
-export function denoChildArgs(subcommand: "run" | "test" | "eval" | "bench", ...rest: string[]): string[] {
-  return [subcommand, `--config=${DENO_CONFIG}`, `--lock=${DENO_LOCK}`, "--frozen", "--cached-only", ...rest];
+export function denoChildArgs(
+  subcommand: "run" | "test" | "eval" | "bench" | "doc" | "info",
+  ...rest: string[]
+): string[] {
+  const cache = subcommand === "doc" || subcommand === "info" ? [] : ["--cached-only"];
+  return [subcommand, `--config=${DENO_CONFIG}`, `--lock=${DENO_LOCK}`, "--frozen", ...cache, ...rest];
 }
 
 /**
@@ -90,9 +97,12 @@ export function childEnv(extra: Record<string, string> = {}): Record<string, str
  */
 export async function runDeno(
   args: string[],
-  options: { env?: Record<string, string>; cwd?: string; clearEnv?: boolean } = {},
+  options: { env?: Record<string, string>; cwd?: string; clearEnv?: boolean; stdin?: "null" | "inherit" } =
+    {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  if (!args.includes("--cached-only") && !args.includes("--no-config")) {
+  const configured = args.includes("--cached-only") ||
+    (["doc", "info"].includes(args[0]) && args.includes(`--config=${DENO_CONFIG}`));
+  if (!configured && !args.includes("--no-config")) {
     throw new TypeError(
       `Cannot run deno ${
         args.join(" ")
@@ -104,6 +114,7 @@ export async function runDeno(
     env: options.clearEnv ? childEnv(options.env) : options.env,
     cwd: options.cwd,
     clearEnv: options.clearEnv,
+    stdin: options.stdin,
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -13,6 +13,7 @@ import { loadApiModel } from "../lib/ffi/_gen/api_model.ts";
 import { COVERAGE_IGNORE, coverageIgnoreOf } from "../lib/ffi/_gen/overrides.ts";
 import { libvirtQemuSymbols, libvirtSymbols } from "../lib/ffi/_generated/symbols.ts";
 import { libvirt } from "../lib/ffi/library.ts";
+import { denoChildArgs, runDeno } from "./_helpers.ts";
 import { libvirtQemu } from "../lib/ffi/qemu_library.ts";
 
 /**
@@ -35,13 +36,11 @@ function exposedNames(): Promise<Set<string>> {
 }
 
 async function readExposedNames(): Promise<Set<string>> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["doc", "--json", new URL("../mod.ts", import.meta.url).pathname],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(output.success, `deno doc failed: ${new TextDecoder().decode(output.stderr)}`);
-  const doc = JSON.parse(new TextDecoder().decode(output.stdout));
+  const output = await runDeno(
+    denoChildArgs("doc", "--json", new URL("../mod.ts", import.meta.url).pathname),
+  );
+  assert.equal(output.code, 0, `deno doc failed: ${output.stderr}`);
+  const doc = JSON.parse(output.stdout);
   const found = new Set<string>();
   const walk = (node: unknown): void => {
     if (Array.isArray(node)) return node.forEach(walk);

@@ -20,7 +20,7 @@ import { RangeConsoles } from "../lib/range/consoles.ts";
 import { downRange } from "../lib/range/down.ts";
 import { upRange } from "../lib/range/up.ts";
 import { PoolRegistry } from "../lib/pool.ts";
-import { denoChildArgs } from "./_helpers.ts";
+import { denoChildArgs, runDeno } from "./_helpers.ts";
 
 const encode = (s: string) => new TextEncoder().encode(s);
 const ls = async (dir: string) => (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name);
@@ -404,19 +404,10 @@ Deno.test("RangeConsoles.start: a driver without console streams skips the captu
 });
 
 Deno.test("range.ts: up reports skipped consoles once; console: an unknown guest is a usage error, a test-driver guest cannot be attached", async () => {
-  const run = async (...args: string[]) => {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-ffi", "--allow-read", "--allow-env", "scripts/range.ts", ...args],
+  const run = (...args: string[]) =>
+    runDeno(denoChildArgs("run", "--allow-ffi", "--allow-read", "--allow-env", "scripts/range.ts", ...args), {
       stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    return {
-      code: out.code,
-      stdout: new TextDecoder().decode(out.stdout),
-      stderr: new TextDecoder().decode(out.stderr),
-    };
-  };
+    });
   // up on the test driver: one line for all 24 skipped guests; --no-consoles: none
   const up = await run("up", "examples/range_test_driver.yaml", "--no-wait");
   assert.equal(up.code, 0, up.stderr);
@@ -455,16 +446,14 @@ Deno.test("RangeConsoles.start: without write permission for the folder the capt
   const dir = await Deno.makeTempDir({ prefix: "dlv_console_" });
   try {
     await Deno.writeTextFile(`${dir}/perm.ts`, script);
-    const out = await new Deno.Command(Deno.execPath(), {
-      // the project's config, lockfile and --cached-only: a script in a temp dir would otherwise run with
-      // no config and resolve npm packages through the registry (there is no network in the lab)
-      args: denoChildArgs("run", "--allow-ffi", "--allow-read", "--allow-env", `${dir}/perm.ts`),
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    const { changed, summary } = JSON.parse(new TextDecoder().decode(out.stdout));
+    // the project's config, lockfile and --cached-only: a script in a temp dir would otherwise run with
+    // no config and resolve npm packages through the registry (there is no network in the lab)
+    const out = await runDeno(
+      denoChildArgs("run", "--allow-ffi", "--allow-read", "--allow-env", `${dir}/perm.ts`),
+      { stdin: "null" },
+    );
+    assert.equal(out.code, 0, out.stderr);
+    const { changed, summary } = JSON.parse(out.stdout);
     assert.equal(changed, false);
     assert.deepEqual(summary, [{
       name: "test",

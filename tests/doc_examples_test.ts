@@ -2,7 +2,7 @@
 // package's public path (what a user writes), not a file inside lib/. `deno test --doc` (deno task test)
 // type-checks and runs the examples themselves; this test makes sure they exist and look like a user's.
 import assert from "node:assert/strict";
-import { DENO_CONFIG, DENO_LOCK, REPO_ROOT } from "./_helpers.ts";
+import { denoChildArgs, REPO_ROOT, runDeno } from "./_helpers.ts";
 
 const ENTRY_POINTS = ["mod.ts", "lib/ip/mod.ts", "lib/range/mod.ts", "lib/events.ts", "lib/ffi/mod.ts"];
 
@@ -10,26 +10,7 @@ const ENTRY_POINTS = ["mod.ts", "lib/ip/mod.ts", "lib/range/mod.ts", "lib/events
  * Modules whose examples are still being rewritten, with the reason. Shrink it; never grow it.
  * Each entry exempts the module's exports from the two rules below.
  */
-const PENDING: Record<string, string> = {
-  "lib/connection.ts": "moved onto the generated layer this session; examples not yet rewritten",
-  "lib/network.ts": "moved onto the generated layer this session; examples not yet rewritten",
-  "lib/snapshot.ts": "moved onto the generated layer this session; examples not yet rewritten",
-  "lib/stats.ts": "moved onto the generated layer this session; examples not yet rewritten",
-  "lib/storage.ts": "moved onto the generated layer this session; examples not yet rewritten",
-  "lib/stream.ts": "moved onto the generated layer this session; examples not yet rewritten",
-  "lib/objects/connection_hand.ts": "moved onto the generated layer this session; examples not yet rewritten",
-  "lib/objects/domain_hand.ts": "moved onto the generated layer this session; examples not yet rewritten",
-  "lib/domain/lifecycle.ts": "moved onto the generated layer this session; examples not yet rewritten",
-  "lib/domain/metadata.ts": "moved onto the generated layer this session; examples not yet rewritten",
-  "lib/domain/nics.ts": "moved onto the generated layer this session; examples not yet rewritten",
-  "lib/objects/domain.ts": "moved onto the generated layer this session; examples not yet rewritten",
-  "lib/objects/domain_lookup.ts": "moved onto the generated layer this session; examples not yet rewritten",
-  "lib/objects/domain_state.ts": "moved onto the generated layer this session; examples not yet rewritten",
-  "lib/objects/network.ts": "moved onto the generated layer this session; examples not yet rewritten",
-  "lib/objects/snapshot.ts": "moved onto the generated layer this session; examples not yet rewritten",
-  "lib/objects/storage.ts": "moved onto the generated layer this session; examples not yet rewritten",
-  "lib/domain/shutdown.ts": "moved onto the generated layer this session; examples not yet rewritten",
-};
+const PENDING: Record<string, string> = {};
 
 interface DocTag {
   kind: string;
@@ -46,14 +27,9 @@ interface DocSymbol {
 }
 
 async function exportedSymbols(entry: string): Promise<DocSymbol[]> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["doc", "--json", `--config=${DENO_CONFIG}`, `--lock=${DENO_LOCK}`, "--frozen-lockfile", entry],
-    cwd: REPO_ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
-  const doc = JSON.parse(new TextDecoder().decode(output.stdout));
+  const output = await runDeno(denoChildArgs("doc", "--json", entry), { cwd: REPO_ROOT });
+  assert.equal(output.code, 0, output.stderr);
+  const doc = JSON.parse(output.stdout);
   return (Object.values(doc.nodes)[0] as { symbols: DocSymbol[] }).symbols;
 }
 

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
+import { denoChildArgs, runDeno } from "./_helpers.ts";
 
 const root = fromFileUrl(new URL("..", import.meta.url));
 
@@ -100,14 +101,9 @@ Deno.test("layering: nothing above lib/ffi/ and lib/objects/ looks up a symbol o
 const KNOWN_CYCLES: { modules: string[]; why: string }[] = [];
 
 Deno.test("layering: no import cycle among the modules of lib/", async () => {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", "mod.ts"],
-    cwd: root,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(output.success, new TextDecoder().decode(output.stderr));
-  const info = JSON.parse(new TextDecoder().decode(output.stdout)) as {
+  const output = await runDeno(denoChildArgs("info", "--json", "mod.ts"), { cwd: root });
+  assert.equal(output.code, 0, output.stderr);
+  const info = JSON.parse(output.stdout) as {
     modules: { specifier: string; dependencies?: { code?: { specifier?: string } }[] }[];
   };
   const name = (specifier: string) => relative(root, fromFileUrl(specifier)).replaceAll("\\", "/");

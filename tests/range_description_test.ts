@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { Connection, listAllDomains, listAllNetworks } from "../mod.ts";
 import { parseRangeDescription, RangeDescriptionError } from "../lib/range/description.ts";
 import { cyrisToRange } from "../lib/range/cyris.ts";
+import { denoChildArgs, runDeno } from "./_helpers.ts";
 
 const base = `name: lab
 hosts:
@@ -624,26 +625,17 @@ Deno.test("parseRangeDescription: bounds on guests, strings, size and errors, ea
 });
 
 Deno.test("parseRangeDescription: parses without --allow-env and never asks for a permission", async () => {
-  const root = new URL("..", import.meta.url);
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
+  const output = await runDeno(
+    denoChildArgs(
       "run",
       "--no-prompt",
-      "--cached-only",
-      "--config",
-      new URL("deno.json", root).pathname,
-      "--lock",
-      new URL("deno.lock", root).pathname,
       new URL("fixtures/hostile/parse_no_env.ts", import.meta.url).pathname,
-    ],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1", LOG_TOKENS: "1", LOG_STREAM: "1" },
-  }).output();
-  const stderr = new TextDecoder().decode(output.stderr);
+    ),
+    { stdin: "null", env: { NO_COLOR: "1", LOG_TOKENS: "1", LOG_STREAM: "1" } },
+  );
+  const stderr = output.stderr;
   assert.equal(output.code, 0, stderr);
-  assert.deepEqual(JSON.parse(new TextDecoder().decode(output.stdout)), {
+  assert.deepEqual(JSON.parse(output.stdout), {
     guests: 2,
     located: "2:8",
     cyris: true,

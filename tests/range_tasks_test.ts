@@ -15,6 +15,7 @@ import { shaCrypt, verifyShadowHash } from "../lib/range/_crypt.ts";
 import { type AnsiblePlay, rangePlaybook, rangePlaybookPlays } from "../lib/range/playbook.ts";
 import { describeTask, GuestTaskError, taskMarker } from "../lib/range/tasks.ts";
 import { upRange } from "../lib/range/up.ts";
+import { denoChildArgs, runDeno } from "./_helpers.ts";
 
 const TASKS = `
 name: tk
@@ -264,19 +265,15 @@ Deno.test("range.ts playbook: prints the playbook of a description file", async 
   const dir = await Deno.makeTempDir({ prefix: "c1-cli-" });
   try {
     await Deno.writeTextFile(`${dir}/range.yaml`, TASKS);
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-all",
-        new URL("../scripts/range.ts", import.meta.url).pathname,
-        "playbook",
-        `${dir}/range.yaml`,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    const text = new TextDecoder().decode(out.stdout);
+    const out = await runDeno(denoChildArgs(
+      "run",
+      "--allow-all",
+      new URL("../scripts/range.ts", import.meta.url).pathname,
+      "playbook",
+      `${dir}/range.yaml`,
+    ));
+    assert.equal(out.code, 0, out.stderr);
+    const text = out.stdout;
     assert.equal(text.trim(), (await rangePlaybook(parseRangeDescription(TASKS))).trim());
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -21,6 +21,7 @@ import {
   uploadVolume,
 } from "../mod.ts";
 import { fileSegments } from "../lib/ffi/sparse.ts";
+import { denoChildArgs, runDeno } from "./_helpers.ts";
 
 const SCREENSHOT = "/usr/share/libvirt/test-screenshot.png";
 
@@ -248,13 +249,9 @@ Deno.test("libvirt-qemu.so.0 is loaded only on the first qemu call", async () =>
     const before = loaded();
     await qemuAgentCommand(dom, { execute: "guest-ping" }).catch(() => {});
     console.log(JSON.stringify({ before, after: loaded() }));`;
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--ext=ts", script],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(out.success, new TextDecoder().decode(out.stderr));
-  assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout).trim()), { before: false, after: true });
+  const out = await runDeno(denoChildArgs("eval", "--ext=ts", script));
+  assert.equal(out.code, 0, out.stderr);
+  assert.deepEqual(JSON.parse(out.stdout.trim()), { before: false, after: true });
 });
 
 Deno.test("fileSegments: the data and hole runs of a sparse file", async () => {

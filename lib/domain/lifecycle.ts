@@ -1,33 +1,8 @@
 /**
  * The operations that move a domain between states (start, destroy, reboot, reset, suspend, resume,
  * managed save and restore, undefine; shutdown with its waits is in ./shutdown.ts), orchestrated over
- * the domain's one-call methods (`createWithFlags`, `destroyFlags`, ...).
- *
- * ## Results and no-op semantics
- *
- * Every operation reads the state first, acts, reads it again, and resolves to a
- * {@link LifecycleResult} `{ before, after, tookMs, changed }`. An operation that is invalid in the
- * current state throws {@link OperationInvalidError} *before* calling libvirt, with libvirt's wording
- * (`Cannot start domain "web1": Requested operation is not valid: domain is already running`), the same
- * on every driver: the test driver's `INTERNAL_ERROR` "domain 'x' not running" (seen when the state
- * changes between our read and the call) is mapped to the same class and code. The no-op cases (start a
- * running domain, shut down or destroy a shut-off one, suspend a paused one, resume a running one)
- * throw by default, like `virsh`; with `ifNeeded: true` they resolve without acting, with
- * `changed: false` and `after === before`. Nothing ever succeeds by doing something else (starting a
- * paused domain is not a resume: it throws even with `ifNeeded`). A failing call is reported in the
- * operation's words (`start domain "web1"`), not the method's (`call virDomainCreateWithFlags on ...`).
- *
- * @example
- * ```ts
- * import { Connection, lookupDomain, resumeDomain, startDomain, suspendDomain } from "../../mod.ts";
- *
- * await using conn = await Connection.open("test:///default");
- * using dom = await lookupDomain(conn, "test");
- * await startDomain(dom, { ifNeeded: true }); // already running: { changed: false }
- * const { before, after } = await suspendDomain(dom);
- * console.log(before, "->", after); // running -> paused
- * await resumeDomain(dom);
- * ```
+ * the domain's one-call methods (`createWithFlags`, `destroyFlags`, ...). Results, refusals and the
+ * `ifNeeded` no-ops: lib/domain.ts's module doc. Each function's example runs on `test:///default`.
  *
  * @module
  */
@@ -114,34 +89,6 @@ export interface UndefineOptions {
   states?: boolean;
 }
 
-/** Options for {@link shutdownDomain}. */
-export interface ShutdownOptions extends LifecycleOptions {
-  /**
-   * How to ask the guest: "acpi" (the power button), "agent" (qemu-guest-agent), "default" (the
-   * hypervisor's choice). Default "default".
-   */
-  mode?: "acpi" | "agent" | "default";
-  /** How long to wait for the guest to power off, ms. Default 60,000. 0: check once, do not wait. */
-  timeoutMs?: number;
-  /** @deprecated the old name of {@link ShutdownOptions.timeoutMs} (every other wait says timeoutMs) */
-  waitMs?: number;
-  /** Stops waiting; the operation rejects with the signal's reason (no fallback runs). */
-  signal?: AbortSignal;
-  /**
-   * What to do when the guest has not powered off after `timeoutMs`, or the request itself failed (no
-   * agent, no ACPI): "destroy" pulls the plug; "none" (default) throws.
-   */
-  fallback?: "destroy" | "none";
-}
-
-/** What {@link shutdownDomain} did. */
-export interface ShutdownResult extends LifecycleResult {
-  /** True when the fallback destroyed the domain. */
-  forced: boolean;
-  /** Why the graceful path failed, when `forced`. */
-  gracefulFailure?: string;
-}
-
 /** Options for {@link destroyDomain}. */
 export interface DestroyOptions extends LifecycleOptions {
   /** Only SIGTERM the hypervisor process, never SIGKILL (`VIR_DOMAIN_DESTROY_GRACEFUL`). */
@@ -177,8 +124,7 @@ function operationOf(domain: Domain, verb: string): string {
   return phrase(verb, `domain ${JSON.stringify(domain.name)}`);
 }
 
-/** An OperationInvalidError in libvirt's words, raised before libvirt is asked. */
-/** @internal */
+/** @internal An OperationInvalidError in libvirt's words, raised before libvirt is asked. */
 export function invalid(domain: Domain, verb: string, why: string): OperationInvalidError {
   return new OperationInvalidError(operationOf(domain, verb), {
     code: ErrorCode.OPERATION_INVALID,
@@ -192,10 +138,9 @@ const stateRace =
   /already (running|active)|is not running|not running|not paused|is not active|domain is not paused/i;
 
 /**
- * Re-attributes an error to the lifecycle operation (a failed state read says "start", not "get the
- * state of"), and maps the drivers' different words for "invalid in this state" to one class.
+ * @internal Re-attributes an error to the lifecycle operation (a failed state read says "start", not
+ * "get the state of"), and maps the drivers' different words for "invalid in this state" to one class.
  */
-/** @internal */
 export function attribute_(error: unknown, domain: Domain, verb: string): unknown {
   if (error instanceof TypeError) return reattribute(error, operationOf(domain, verb)); // a gate refusal
   if (!(error instanceof LibvirtError)) return error;
@@ -230,8 +175,7 @@ export async function readState(domain: Domain, verb: string): Promise<DomainSta
   }
 }
 
-/** The state after an operation; a domain that vanished (transient, stopped) reads as shut off and gone. */
-/** @internal */
+/** @internal The state after an operation; a domain that vanished (transient, stopped) reads as shut off and gone. */
 export async function readAfter(
   domain: Domain,
   verb: string,
@@ -348,10 +292,12 @@ const notRunning = (s: DomainStateName) => active.has(s) ? undefined : "domain i
  * @returns the states before and after, and the time taken
  * @throws {OperationInvalidError} when the domain is already active
  * @throws {LibvirtError} when libvirt cannot start it
- *
  * @example
- * ```ts ignore
- * const { after, tookMs } = await startDomain(dom, { paused: true });
+ * ```ts
+ * import { Connection, lookupDomain, startDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * console.log(await startDomain(dom, { ifNeeded: true })); // { before: "running", after: "running", changed: false, ... }
  * ```
  */
 export function startDomain(domain: Domain, options: StartOptions = {}): Promise<LifecycleResult> {
@@ -378,6 +324,13 @@ export function startDomain(domain: Domain, options: StartOptions = {}): Promise
  * @param options graceful (SIGTERM only) / ifNeeded
  * @returns the states before and after, and the time taken
  * @throws {OperationInvalidError} when the domain is not running
+ * @example
+ * ```ts
+ * import { Connection, destroyDomain, lookupDomain, startDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * console.log((await destroyDomain(dom)).afterReason, (await startDomain(dom)).after); // "destroyed" "running"
+ * ```
  */
 export async function destroyDomain(domain: Domain, options: DestroyOptions = {}): Promise<LifecycleResult> {
   const flags = options.graceful ? 1 : 0;
@@ -401,6 +354,13 @@ export async function destroyDomain(domain: Domain, options: DestroyOptions = {}
  * @returns the states before and after the request
  * @throws {OperationInvalidError} when the domain is not running
  * @throws {AgentUnresponsiveError} in agent mode without an agent
+ * @example
+ * ```ts
+ * import { Connection, lookupDomain, rebootDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * console.log((await rebootDomain(dom, { mode: "acpi" })).changed); // true: the guest got the request
+ * ```
  */
 export async function rebootDomain(domain: Domain, options: RebootOptions = {}): Promise<LifecycleResult> {
   const mode = options.mode ?? "default";
@@ -422,6 +382,13 @@ export async function rebootDomain(domain: Domain, options: RebootOptions = {}):
  * @param domain the domain
  * @returns the states before and after
  * @throws {OperationInvalidError} when the domain is not active
+ * @example
+ * ```ts
+ * import { Connection, lookupDomain, resetDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * console.log((await resetDomain(dom)).after); // "running": a reset does not stop it
+ * ```
  */
 export function resetDomain(domain: Domain): Promise<LifecycleResult> {
   return lifecycle(domain, {
@@ -441,6 +408,13 @@ export function resetDomain(domain: Domain): Promise<LifecycleResult> {
  * @param options ifNeeded
  * @returns the states before and after
  * @throws {OperationInvalidError} when the domain is not running
+ * @example
+ * ```ts
+ * import { Connection, lookupDomain, resumeDomain, suspendDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * console.log((await suspendDomain(dom)).after, (await resumeDomain(dom)).after); // "paused" "running"
+ * ```
  */
 export function suspendDomain(domain: Domain, options: LifecycleOptions = {}): Promise<LifecycleResult> {
   return lifecycle(domain, {
@@ -468,6 +442,13 @@ export function suspendDomain(domain: Domain, options: LifecycleOptions = {}): P
  * @param options ifNeeded
  * @returns the states before and after
  * @throws {OperationInvalidError} when the domain is not paused
+ * @example
+ * ```ts
+ * import { Connection, lookupDomain, resumeDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * console.log((await resumeDomain(dom, { ifNeeded: true })).changed); // false: it runs already
+ * ```
  */
 export function resumeDomain(domain: Domain, options: LifecycleOptions = {}): Promise<LifecycleResult> {
   return lifecycle(domain, {
@@ -488,6 +469,14 @@ export function resumeDomain(domain: Domain, options: LifecycleOptions = {}): Pr
  * @param options bypassCache, restoreAs
  * @returns the states before and after ("shutoff", reason "saved")
  * @throws {OperationInvalidError} when the domain is not active, or is transient
+ * @example
+ * ```ts
+ * import { Connection, lookupDomain, managedSaveDomain, startDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * console.log((await managedSaveDomain(dom)).afterReason, await dom.hasManagedSave()); // "saved" true
+ * console.log((await startDomain(dom)).afterReason); // "restored" on QEMU ("booted": the test driver)
+ * ```
  */
 export function managedSaveDomain(
   domain: Domain,
@@ -512,6 +501,14 @@ export function managedSaveDomain(
  * @param options paused (restore into paused), bypassCache
  * @returns the states before and after (reason "restored")
  * @throws {OperationInvalidError} when the domain is active or has no managed save image
+ * @example
+ * ```ts
+ * import { Connection, lookupDomain, managedSaveDomain, restoreDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * await managedSaveDomain(dom, { restoreAs: "running" });
+ * console.log(await restoreDomain(dom)); // { before: "shutoff", after: "running", changed: true, ... }
+ * ```
  */
 export async function restoreDomain(
   domain: Domain,
@@ -538,6 +535,14 @@ export async function restoreDomain(
  * @param domain the domain
  * @returns true when an image was removed, false when there was none
  * @throws {LibvirtError} when libvirt cannot remove it
+ * @example
+ * ```ts
+ * import { Connection, lookupDomain, managedSaveDomain, removeManagedSave, startDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * await managedSaveDomain(dom);
+ * console.log(await removeManagedSave(dom), (await startDomain(dom)).afterReason); // true "booted": afresh
+ * ```
  */
 export async function removeManagedSave(domain: Domain): Promise<boolean> {
   if (!await domain.hasManagedSave()) return false;
@@ -554,6 +559,14 @@ export async function removeManagedSave(domain: Domain): Promise<boolean> {
  * @returns the states before and after
  * @throws {OperationInvalidError} for a transient domain, or while a managed save image or snapshots
  *   exist without the matching option
+ * @example
+ * ```ts
+ * import { Connection, defineDomain, undefineDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * const xml = "<domain type='test'><name>docs-undefine</name><memory>65536</memory><os><type>hvm</type></os></domain>";
+ * using dom = await defineDomain(conn, xml);
+ * console.log(await undefineDomain(dom)); // { before: "shutoff", after: "shutoff", gone: true, ... }
+ * ```
  */
 export async function undefineDomain(
   domain: Domain,

@@ -34,6 +34,14 @@ const METADATA_ELEMENT = 2;
  * @param options live / config (default: the current definition)
  * @returns the element's XML (libvirt re-serializes it, with its own prefix), or undefined when absent
  * @throws {LibvirtError} when libvirt cannot read it (other than the element being absent)
+ *
+ * @example
+ * ```ts
+ * import { Connection, getDomainMetadata, lookupDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * console.log(await getDomainMetadata(dom, "https://example.org/docs/absent")); // undefined
+ * ```
  */
 export async function getDomainMetadata(
   domain: Domain,
@@ -73,6 +81,17 @@ export async function getDomainMetadata(
  *   back (RFC 3986 characters, no "&" or "'", see `validateMetadataNamespace`), the prefix is not an XML
  *   name, or `xml` is neither a string nor null
  * @throws {LibvirtError} when libvirt rejects the element (e.g. XML that is not well-formed)
+ *
+ * @example
+ * ```ts
+ * import { Connection, getDomainMetadata, lookupDomain, setDomainMetadata } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * const ns = "https://example.org/docs/tags/1";
+ * await setDomainMetadata(dom, ns, "tags", `<tags><tag key="role">victim</tag></tags>`, { live: true });
+ * console.log(await getDomainMetadata(dom, ns)); // <tags><tag key="role">victim</tag></tags>
+ * await setDomainMetadata(dom, ns, "tags", null, { live: true }); // removed again
+ * ```
  */
 export async function setDomainMetadata(
   domain: Domain,

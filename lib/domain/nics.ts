@@ -23,6 +23,16 @@ import { asArray, attribute, describeXml, type ParsedXml, parseXml } from "../xm
  *   "arp" (the host's neighbour table)
  * @returns one entry per interface the source knows
  * @throws {AgentUnresponsiveError} when the agent does not answer; {@link LibvirtError} otherwise
+ *
+ * @example
+ * ```ts
+ * import { Connection, interfaceAddresses, lookupDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * for (const nic of await interfaceAddresses(dom, "lease")) {
+ *   console.log(nic.name, nic.mac, nic.addresses); // testnet0 aa:bb:cc:dd:ee:ff [{ family: "ipv4", address: "192.168.122.3", prefix: 24 }]
+ * }
+ * ```
  */
 export async function interfaceAddresses(
   domain: Domain,
@@ -61,7 +71,7 @@ export interface DomainInterface {
  *
  * @example
  * ```ts
- * import { parseDomainInterfaces } from "../../mod.ts";
+ * import { parseDomainInterfaces } from "@deno-libvirt/deno-libvirt";
  * const nics = parseDomainInterfaces(
  *   "<domain><devices><interface type='bridge'><mac address='52:54:00:AA:00:01'/>" +
  *     "<source bridge='br0'/><model type='virtio'/></interface></devices></domain>",
@@ -114,6 +124,14 @@ export function interfacesOf(domain: ParsedXml): DomainInterface[] {
  * @param options `inactive` for the persistent definition rather than the running domain's
  * @returns one entry per `<interface>`, MACs in lower case
  * @throws {LibvirtError} when libvirt cannot describe the domain
+ *
+ * @example
+ * ```ts
+ * import { Connection, domainInterfaces, lookupDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * console.log(await domainInterfaces(dom, { inactive: true })); // [{ mac: "aa:bb:cc:dd:ee:ff", type: "network", source: "default", ... }]
+ * ```
  */
 export async function domainInterfaces(
   domain: Domain,

@@ -15,15 +15,42 @@ import {
   attribute_,
   elapsed,
   invalid,
+  type LifecycleOptions,
+  type LifecycleResult,
   modeFlags,
   readAfter,
   readState,
-  type ShutdownOptions,
-  type ShutdownResult,
 } from "./lifecycle.ts";
 
 /** What the errors of every step call the operation. */
 const VERB = "shut down";
+/** Options for {@link shutdownDomain}. */
+export interface ShutdownOptions extends LifecycleOptions {
+  /**
+   * How to ask the guest: "acpi" (the power button), "agent" (qemu-guest-agent), "default" (the
+   * hypervisor's choice). Default "default".
+   */
+  mode?: "acpi" | "agent" | "default";
+  /** How long to wait for the guest to power off, ms. Default 60,000. 0: check once, do not wait. */
+  timeoutMs?: number;
+  /** @deprecated the old name of {@link ShutdownOptions.timeoutMs} (every other wait says timeoutMs) */
+  waitMs?: number;
+  /** Stops waiting; the operation rejects with the signal's reason (no fallback runs). */
+  signal?: AbortSignal;
+  /**
+   * What to do when the guest has not powered off after `timeoutMs`, or the request itself failed (no
+   * agent, no ACPI): "destroy" pulls the plug; "none" (default) throws.
+   */
+  fallback?: "destroy" | "none";
+}
+
+/** What {@link shutdownDomain} did. */
+export interface ShutdownResult extends LifecycleResult {
+  /** True when the fallback destroyed the domain. */
+  forced: boolean;
+  /** Why the graceful path failed, when `forced`. */
+  gracefulFailure?: string;
+}
 
 /** Polls a domain's state until it is shut off or gone, or `deadline` (performance.now()) passes. */
 async function pollForShutoff(domain: Domain, deadline: number, signal?: AbortSignal): Promise<boolean> {
@@ -60,9 +87,14 @@ async function pollForShutoff(domain: Domain, deadline: number, signal?: AbortSi
  * @throws a `DOMException` TimeoutError after `timeoutMs` without fallback; the signal's reason on abort
  *
  * @example
- * ```ts ignore
- * const result = await shutdownDomain(dom, { mode: "acpi", timeoutMs: 30_000, fallback: "destroy" });
- * if (result.forced) console.warn(`${dom.name} ignored ACPI; destroyed after ${result.tookMs} ms`);
+ * ```ts
+ * import { Connection, lookupDomain, shutdownDomain, startDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * const result = await shutdownDomain(dom, { timeoutMs: 30_000, fallback: "destroy" });
+ * if (result.forced) console.warn(`${dom.name} ignored the request; destroyed after ${result.tookMs} ms`);
+ * console.log(result.after, result.forced); // "shutoff" false
+ * await startDomain(dom);
  * ```
  */
 export async function shutdownDomain(domain: Domain, options: ShutdownOptions = {}): Promise<ShutdownResult> {

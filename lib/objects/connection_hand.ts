@@ -34,6 +34,15 @@ function u32Array(values: unknown, arg: string, fn: string): Uint32Array {
 /**
  * The hand-written one-call methods of {@link Connection} (extended by the generated
  * {@link ConnectionCalls}; not used directly): host CPU maps, per-NUMA-cell memory and huge pages.
+ *
+ * @example
+ * ```ts
+ * import { Connection } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * const { cpus, online, cpumap } = await conn.nodeGetCpuMap();
+ * console.log(cpus, online, cpumap); // 8 3 Uint8Array(1) [21]: CPUs 0, 2 and 4 online
+ * console.log(await conn.nodeGetCellsFreeMemory(0, 2)); // [ 2097152n, 4194304n ]: bytes free per NUMA cell
+ * ```
  */
 export abstract class ConnectionHandCalls {
   #gate(): ConnectionInternals {

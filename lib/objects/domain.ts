@@ -213,6 +213,7 @@ export interface DomainCacheStats {
 /**
  * The handle cache's counters for one connection (diagnostics and tests).
  *
+ * @internal
  * @param connection the connection
  * @returns entries, live handles, hits and misses
  */
@@ -242,7 +243,20 @@ export function invalidateDomain(domain: Domain, uuid: string): void {
 
 /**
  * A libvirt domain (virtual machine) of one connection. Not constructible by users: get one from
- * `lookupDomain`, `listAllDomains`, `defineDomain` or `createDomain`.
+ * `lookupDomain`, `listAllDomains`, `defineDomain` or `createDomain`. Every method is one libvirt
+ * call (the generated ones are named after the C function: `getState()` is `virDomainGetState`); the
+ * operations with results and waits are free functions (`startDomain`, `shutdownDomain`, ...).
+ *
+ * @example
+ * ```ts
+ * import { Connection, lookupDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * console.log(dom); // Domain { name: "test" }
+ * console.log(dom.id, await dom.state()); // 1 { state: "running", reason: 0, reasonName: "unknown" }
+ * const { memoryKiB, vcpus } = await dom.info();
+ * console.log(memoryKiB, vcpus, (await dom.xmlDesc()).length > 0); // 2097152 2 true
+ * ```
  */
 export class Domain extends DomainCalls {
   #uuid: string | undefined;
@@ -475,9 +489,16 @@ export class Domain extends DomainCalls {
    * @throws {LibvirtError} e.g. {@link OperationInvalidError} when the domain is not running or another
    *   session holds the console, {@link NotSupportedError} when the driver has no consoles
    * @example
-   * ```ts ignore
-   * await using console = await dom.openConsole();
-   * for await (const chunk of console.readable) Deno.stdout.writeSync(chunk);
+   * ```ts
+   * import { Connection, isNotSupported, lookupDomain } from "@deno-libvirt/deno-libvirt";
+   * await using conn = await Connection.open("test:///default"); // qemu:///system has consoles
+   * using dom = await lookupDomain(conn, "test");
+   * try {
+   *   await using console = await dom.openConsole("serial0", { force: true });
+   *   for await (const chunk of console.readable) Deno.stdout.writeSync(chunk);
+   * } catch (error) {
+   *   if (!isNotSupported(error)) throw error; // the test driver has no consoles
+   * }
    * ```
    */
   openConsole(devName?: string, options: OpenConsoleOptions = {}): Promise<Stream> {
@@ -492,8 +513,16 @@ export class Domain extends DomainCalls {
    * @returns the channel's stream; free it with `await using`
    * @throws {LibvirtError} when the channel does not exist, is busy, or the driver has no channels
    * @example
-   * ```ts ignore
-   * await using channel = await dom.openChannel("org.example.port.0");
+   * ```ts
+   * import { Connection, isNotSupported, lookupDomain } from "@deno-libvirt/deno-libvirt";
+   * await using conn = await Connection.open("test:///default"); // qemu:///system has channels
+   * using dom = await lookupDomain(conn, "test");
+   * try {
+   *   await using channel = await dom.openChannel("org.example.port.0");
+   *   await channel.writable.getWriter().write(new TextEncoder().encode("hello\n"));
+   * } catch (error) {
+   *   if (!isNotSupported(error)) throw error; // the test driver has no channels
+   * }
    * ```
    */
   openChannel(name: string, options: OpenChannelOptions = {}): Promise<Stream> {
@@ -509,10 +538,14 @@ export class Domain extends DomainCalls {
    * @returns the image's MIME type, e.g. "image/png"
    * @throws {LibvirtError} when the domain has no display or the driver cannot take screenshots
    * @example
-   * ```ts ignore
-   * await using stream = newStream(dom.connection);
+   * ```ts
+   * import { Connection, lookupDomain, newStream } from "@deno-libvirt/deno-libvirt";
+   * await using conn = await Connection.open("test:///default");
+   * using dom = await lookupDomain(conn, "test");
+   * await using stream = newStream(conn);
    * const mime = await dom.screenshot(stream);
-   * const png = new Uint8Array(await new Response(stream.readable).arrayBuffer());
+   * const image = new Uint8Array(await new Response(stream.readable).arrayBuffer());
+   * console.log(mime, image.byteLength > 0); // "image/png" true
    * ```
    */
   screenshot(stream: Stream, screen = 0): Promise<string> {

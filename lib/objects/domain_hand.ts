@@ -71,6 +71,15 @@ function rows(buffer: Uint8Array, count: number, length: number): Uint8Array[] {
  * The hand-written one-call methods of {@link Domain} (extended by the generated
  * {@link DomainCalls}; not used directly): CPU pinning maps, peeks, per-CPU statistics and the lists
  * of structs libvirt allocates.
+ *
+ * @example
+ * ```ts
+ * import { Connection, lookupDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * console.log(await dom.getFsInfo()); // [{ mountpoint: "/", name: "vda1", fstype: "ext4", devAlias: ["vda"] }, ...]
+ * console.log(await dom.memoryPeek(0, 4, { virtual: true })); // Uint8Array(4) [0, 1, 2, 3]
+ * ```
  */
 export abstract class DomainHandCalls extends ObjectHandle {
   /**

@@ -33,6 +33,7 @@ export interface ListDomainsOptions {
 /**
  * Translates {@link ListDomainsOptions} into virConnectListAllDomains flags.
  *
+ * @internal
  * @param options the filters
  * @returns the `VIR_CONNECT_LIST_DOMAINS_*` bit set
  */
@@ -70,7 +71,7 @@ export interface LookupDomainOptions {
  *
  * @example
  * ```ts
- * import { Connection, lookupDomain } from "../../mod.ts";
+ * import { Connection, lookupDomain } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * using dom = await lookupDomain(conn, "test");
  * console.log(dom.uuid, (await dom.state()).state);
@@ -129,6 +130,15 @@ const listDomainsOptionTypes = {
  * @throws {NotFoundError} when no such domain exists
  * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
  * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ *
+ * @example
+ * ```ts
+ * import { Connection, lookupDomainSync } from "@deno-libvirt/deno-libvirt";
+ * const conn = Connection.openSync("test:///default");
+ * using dom = lookupDomainSync(conn, 1); // the running domain with id 1
+ * console.log(dom.name, dom.uuid); // "test" "6695eb01-f6a4-8304-79aa-97f2502e193f"
+ * conn.closeSync();
+ * ```
  */
 export function lookupDomainSync(
   connection: Connection,
@@ -164,6 +174,15 @@ export function lookupDomainSync(
  * @throws {LibvirtError} when libvirt cannot list them
  * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
  * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ *
+ * @example
+ * ```ts
+ * import { Connection, listAllDomains } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * for (using dom of await listAllDomains(conn, { active: true, persistent: true })) {
+ *   console.log(dom.name, (await dom.state()).state); // "test" "running"
+ * }
+ * ```
  */
 export async function listAllDomains(
   connection: Connection,
@@ -189,6 +208,15 @@ export async function listAllDomains(
  * @throws {LibvirtError} when libvirt cannot list them
  * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
  * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ *
+ * @example
+ * ```ts
+ * import { Connection, listAllDomainsSync } from "@deno-libvirt/deno-libvirt";
+ * const conn = Connection.openSync("test:///default");
+ * const names = listAllDomainsSync(conn, { state: "running" }).map((dom) => dom.name);
+ * console.log(names); // [ "test" ]
+ * conn.closeSync(); // frees the handles still open
+ * ```
  */
 export function listAllDomainsSync(connection: Connection, options: ListDomainsOptions = {}): Domain[] {
   checkInstance(connection, Connection, "list domains", "connection", A_CONNECTION);
@@ -207,11 +235,23 @@ export function listAllDomainsSync(connection: Connection, options: ListDomainsO
  * Defining an existing name (same UUID) updates its persistent definition.
  *
  * @param connection the connection to define it on
- * @param xml the domain XML (see `buildDomainXml` in domain_xml.ts)
+ * @param xml the domain XML (`buildDomainXml` writes one)
  * @returns a handle to the domain
  * @throws {LibvirtError} with libvirt's reason when the XML is invalid or the name is taken
  * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
  * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ *
+ * @example
+ * ```ts
+ * import { Connection, defineDomain, undefineDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await defineDomain(
+ *   conn,
+ *   "<domain type='test'><name>docs-define</name><memory unit='MiB'>64</memory><os><type>hvm</type></os></domain>",
+ * );
+ * console.log(dom.name, (await dom.state()).state); // "docs-define" "shutoff"
+ * await undefineDomain(dom);
+ * ```
  */
 export async function defineDomain(connection: Connection, xml: string): Promise<Domain> {
   checkInstance(connection, Connection, "define a domain", "connection", A_CONNECTION);
@@ -244,6 +284,17 @@ export interface CreateDomainOptions {
  * @throws {LibvirtError} with libvirt's reason when the XML is invalid or the domain cannot start
  * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
  * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ *
+ * @example
+ * ```ts
+ * import { Connection, createDomain, destroyDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * const xml = "<domain type='test'><name>docs-create</name><memory unit='MiB'>64</memory>" +
+ *   "<os><type>hvm</type></os></domain>";
+ * using dom = await createDomain(conn, xml, { validate: true });
+ * console.log((await dom.state()).state, await dom.isPersistent()); // "running" false
+ * console.log((await destroyDomain(dom)).gone); // true: a transient domain vanishes when it stops
+ * ```
  */
 export async function createDomain(
   connection: Connection,

@@ -44,6 +44,12 @@ const stateNames: readonly DomainStateName[] = [
  *
  * @param state a `virDomainState` value
  * @returns its lower-case name
+ *
+ * @example
+ * ```ts
+ * import { DomainState, domainStateName } from "@deno-libvirt/deno-libvirt";
+ * console.log(domainStateName(DomainState.PAUSED), domainStateName(42)); // "paused" "nostate"
+ * ```
  */
 export function domainStateName(state: number): DomainStateName {
   return stateNames[state] ?? "nostate";
@@ -109,7 +115,7 @@ const reasonNames: Record<DomainStateName, readonly string[]> = {
  *
  * @example
  * ```ts
- * import { domainStateReason } from "../../mod.ts";
+ * import { domainStateReason } from "@deno-libvirt/deno-libvirt";
  * console.log(domainStateReason("shutoff", 5)); // "saved"
  * ```
  */

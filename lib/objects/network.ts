@@ -63,7 +63,7 @@ export interface DhcpLease {
   clientId?: string;
 }
 
-/** Translates {@link ListNetworksOptions} into virConnectListAllNetworks flags. */
+/** @internal Translates {@link ListNetworksOptions} into virConnectListAllNetworks flags. */
 export function listNetworksFlags(options: ListNetworksOptions = {}): number {
   let flags = 0;
   if (options.active !== undefined) {
@@ -88,7 +88,21 @@ const networkType: HandleType = {
   name: (h) => libvirt().symbols.virNetworkGetName(h),
 };
 
-/** A libvirt virtual network of one connection. Not constructible by users. */
+/**
+ * A libvirt virtual network of one connection. Not constructible by users: get one from
+ * {@link lookupNetwork}, {@link listAllNetworks}, {@link defineNetwork} or {@link createNetwork}.
+ * Every method is one libvirt call; `startNetwork`, `destroyNetwork`, `undefineNetwork` and
+ * `dhcpLeases` are the operations over it.
+ *
+ * @example
+ * ```ts
+ * import { Connection, lookupNetwork } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using net = await lookupNetwork(conn, "default");
+ * console.log(net); // Network { name: "default" }
+ * console.log(net.uuid, await net.bridgeName(), await net.isActive(), await net.autostart()); // "dd8fe884-..." "virbr0" true false
+ * ```
+ */
 export class Network extends NetworkCalls {
   #uuid: string | undefined;
 
@@ -219,6 +233,14 @@ function adoptNetwork(connection: Connection) {
  * @throws {NotFoundError} when no such network exists
  * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
  * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ *
+ * @example
+ * ```ts
+ * import { Connection, lookupNetwork } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using net = await lookupNetwork(conn, "default");
+ * console.log((await net.xmlDesc()).includes("<bridge name='virbr0'")); // true
+ * ```
  */
 export async function lookupNetwork(connection: Connection, key: string): Promise<Network> {
   checkInstance(connection, Connection, "look up a network", "connection", A_CONNECTION);
@@ -241,6 +263,13 @@ export async function lookupNetwork(connection: Connection, key: string): Promis
  * @returns handles the caller frees (`for (using n of ...)` or free each)
  * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
  * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ *
+ * @example
+ * ```ts
+ * import { Connection, listAllNetworks } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * for (using net of await listAllNetworks(conn, { active: true })) console.log(net.name); // "default"
+ * ```
  */
 export async function listAllNetworks(
   connection: Connection,
@@ -266,6 +295,16 @@ export async function listAllNetworks(
  * @throws {LibvirtError} with libvirt's reason when the XML is invalid or the name is taken
  * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
  * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ *
+ * @example
+ * ```ts
+ * import { Connection, defineNetwork, undefineNetwork } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * const xml = "<network><name>docs-net</name><bridge name='docsbr0'/></network>"; // the test driver makes no bridge
+ * using net = await defineNetwork(conn, xml);
+ * console.log(await net.isActive(), await net.isPersistent()); // false true
+ * await undefineNetwork(net);
+ * ```
  */
 export async function defineNetwork(connection: Connection, xml: string): Promise<Network> {
   checkInstance(connection, Connection, "define a network", "connection", A_CONNECTION);
@@ -288,6 +327,16 @@ export async function defineNetwork(connection: Connection, xml: string): Promis
  *   network cannot start (bridge or addresses in use)
  * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
  * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ *
+ * @example
+ * ```ts
+ * import { Connection, createNetwork, destroyNetwork } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * const xml = "<network><name>docs-net</name><bridge name='docsbr0'/></network>"; // the test driver makes no bridge
+ * using net = await createNetwork(conn, xml);
+ * console.log(await net.isActive(), await net.isPersistent()); // true false
+ * await destroyNetwork(net); // a transient network disappears
+ * ```
  */
 export async function createNetwork(connection: Connection, xml: string): Promise<Network> {
   checkInstance(connection, Connection, "create a network", "connection", A_CONNECTION);

@@ -53,7 +53,21 @@ export interface DeleteSnapshotOptions {
   metadataOnly?: boolean;
 }
 
-/** A snapshot of a domain. Not constructible by users. */
+/**
+ * A snapshot of a domain. Not constructible by users: get one from `createSnapshot`, `lookupSnapshot`,
+ * `listSnapshots` or `currentSnapshot`; free it with `using`.
+ *
+ * @example
+ * ```ts
+ * import { Connection, createSnapshot, lookupDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using dom = await lookupDomain(conn, "test");
+ * using snap = await createSnapshot(dom, { name: "docs-class" });
+ * console.log(snap, snap.domain.name, await snap.isCurrent()); // DomainSnapshot { name: "docs-class" } "test" true
+ * console.log((await snap.parent())?.name, (await snap.children()).length); // undefined 0
+ * await snap.delete();
+ * ```
+ */
 export class DomainSnapshot extends DomainSnapshotCalls {
   readonly #domain: Domain;
 
@@ -172,6 +186,14 @@ export class DomainSnapshot extends DomainSnapshotCalls {
  * @param xml the snapshot XML
  * @returns its description
  * @throws {TypeError} when the document is not a `<domainsnapshot>`
+ *
+ * @example
+ * ```ts
+ * import { parseSnapshotXml } from "@deno-libvirt/deno-libvirt";
+ * const xml = "<domainsnapshot><name>s1</name><state>running</state><creationTime>1700000000</creationTime>" +
+ *   "<parent><name>s0</name></parent><memory snapshot='internal'/></domainsnapshot>";
+ * console.log(parseSnapshotXml(xml)); // { name: "s1", state: "running", createdAt: 2023-11-14T22:13:20.000Z, parent: "s0", hasMemory: true }
+ * ```
  */
 export function parseSnapshotXml(xml: string): SnapshotDescription {
   const root = parseXml(xml).domainsnapshot as Record<string, unknown> | undefined;

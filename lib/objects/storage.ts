@@ -132,7 +132,7 @@ export interface StorageXmlOptions {
   inactive?: boolean;
 }
 
-/** Translates {@link ListStoragePoolsOptions} into virConnectListAllStoragePools flags. */
+/** @internal Translates {@link ListStoragePoolsOptions} into virConnectListAllStoragePools flags. */
 export function listStoragePoolsFlags(options: ListStoragePoolsOptions = {}): number {
   let flags = 0;
   if (options.active !== undefined) {
@@ -157,7 +157,18 @@ const poolType: HandleType = {
   name: (h) => libvirt().symbols.virStoragePoolGetName(h),
 };
 
-/** A libvirt storage pool of one connection. Not constructible by users. */
+/**
+ * A libvirt storage pool of one connection. Not constructible by users: get one from
+ * {@link lookupStoragePool}, {@link listAllStoragePools}, {@link defineStoragePool} or {@link createStoragePool}.
+ *
+ * @example
+ * ```ts
+ * import { Connection, lookupStoragePool } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using pool = await lookupStoragePool(conn, "default-pool");
+ * console.log(pool, await pool.info()); // StoragePool { name: "default-pool" } { state: "running", capacityBytes: ... }
+ * ```
+ */
 export class StoragePool extends StoragePoolCalls {
   #uuid: string | undefined;
 
@@ -268,7 +279,20 @@ const volumeType: HandleType = {
   name: (h) => libvirt().symbols.virStorageVolGetName(h),
 };
 
-/** A libvirt storage volume of one connection. Not constructible by users. */
+/**
+ * A libvirt storage volume of one connection. Not constructible by users: get one from `lookupVolume`,
+ * `listVolumes`, `createVolume` or {@link lookupVolumeByPath}.
+ *
+ * @example
+ * ```ts
+ * import { Connection, createVolume, lookupStoragePool } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using pool = await lookupStoragePool(conn, "default-pool");
+ * using vol = await createVolume(pool, "<volume><name>docs.img</name><capacity unit='MiB'>1</capacity></volume>");
+ * console.log(vol.key, await vol.path(), (await vol.info()).capacityBytes); // "/default-pool/docs.img" ... 1048576
+ * await vol.delete();
+ * ```
+ */
 export class StorageVolume extends StorageVolumeCalls {
   #key: string | undefined;
 
@@ -345,11 +369,15 @@ export class StorageVolume extends StorageVolumeCalls {
    * @param options sparse: the stream carries holes (sendHole)
    * @throws {LibvirtError} when the volume cannot be written (in use, too small, unsupported)
    * @example
-   * ```ts ignore
-   * await using stream = newStream(vol.connection);
-   * await vol.upload(stream, 0, data.length);
-   * await stream.sendAll(data);
-   * await stream.finish();
+   * ```ts
+   * import { newStream, type StorageVolume } from "@deno-libvirt/deno-libvirt";
+   * // the test driver cannot transfer volumes: give it a volume of qemu:///system
+   * export async function writeAll(vol: StorageVolume, data: Uint8Array): Promise<void> {
+   *   await using stream = newStream(vol.connection);
+   *   await vol.upload(stream, 0, data.length);
+   *   await stream.sendAll(data);
+   *   await stream.finish();
+   * }
    * ```
    */
   upload(stream: Stream, offset = 0, length = 0, options: VolumeStreamOptions = {}): Promise<void> {
@@ -366,10 +394,14 @@ export class StorageVolume extends StorageVolumeCalls {
    * @param options sparse: holes arrive as holes (recvFlags stopAtHole + recvHole)
    * @throws {LibvirtError} when the volume cannot be read
    * @example
-   * ```ts ignore
-   * await using stream = newStream(vol.connection);
-   * await vol.download(stream);
-   * const bytes = new Uint8Array(await new Response(stream.readable).arrayBuffer());
+   * ```ts
+   * import { newStream, type StorageVolume } from "@deno-libvirt/deno-libvirt";
+   * // the test driver cannot transfer volumes: give it a volume of qemu:///system
+   * export async function readAll(vol: StorageVolume): Promise<Uint8Array> {
+   *   await using stream = newStream(vol.connection);
+   *   await vol.download(stream);
+   *   return new Uint8Array(await new Response(stream.readable).arrayBuffer());
+   * }
    * ```
    */
   download(stream: Stream, offset = 0, length = 0, options: VolumeStreamOptions = {}): Promise<void> {
@@ -397,6 +429,13 @@ function adoptVolume(connection: Connection) {
  * @throws {NotFoundError} when no such pool exists
  * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
  * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ * @example
+ * ```ts
+ * import { Connection, lookupStoragePool } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using pool = await lookupStoragePool(conn, "default-pool");
+ * console.log(pool.uuid, await pool.isActive()); // "dfe224cb-28fb-8dd0-c4b2-64eb3f0f4566" true
+ * ```
  */
 export async function lookupStoragePool(connection: Connection, key: string): Promise<StoragePool> {
   checkInstance(connection, Connection, "look up a storage pool", "connection", A_CONNECTION);
@@ -421,6 +460,12 @@ export async function lookupStoragePool(connection: Connection, key: string): Pr
  * @returns handles the caller frees
  * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
  * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ * @example
+ * ```ts
+ * import { Connection, listAllStoragePools } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * for (using pool of await listAllStoragePools(conn, { active: true })) console.log(pool.name); // "default-pool"
+ * ```
  */
 export async function listAllStoragePools(
   connection: Connection,
@@ -452,6 +497,15 @@ export async function listAllStoragePools(
  * @throws {LibvirtError} with libvirt's reason when the XML is invalid or the name or target is taken
  * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
  * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ * @example
+ * ```ts
+ * import { Connection, defineStoragePool, undefineStoragePool } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * const xml = "<pool type='dir'><name>docs-pool</name><target><path>/docs-pool</path></target></pool>";
+ * using pool = await defineStoragePool(conn, xml);
+ * console.log((await pool.info()).state); // "inactive"
+ * await undefineStoragePool(pool);
+ * ```
  */
 export async function defineStoragePool(connection: Connection, xml: string): Promise<StoragePool> {
   checkInstance(connection, Connection, "define a storage pool", "connection", A_CONNECTION);
@@ -475,6 +529,15 @@ export async function defineStoragePool(connection: Connection, xml: string): Pr
  * @throws {LibvirtError} with libvirt's reason when the XML is invalid or the pool cannot start
  * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
  * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ * @example
+ * ```ts
+ * import { Connection, createStoragePool, destroyStoragePool } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * const xml = "<pool type='dir'><name>docs-pool</name><target><path>/docs-pool</path></target></pool>";
+ * using pool = await createStoragePool(conn, xml);
+ * console.log(await pool.isActive(), await pool.isPersistent()); // true false
+ * await destroyStoragePool(pool); // a transient pool disappears
+ * ```
  */
 export async function createStoragePool(
   connection: Connection,
@@ -499,6 +562,16 @@ export async function createStoragePool(
  * @throws {NotFoundError} when no running pool has a volume at that path
  * @throws {TypeError} for an argument of the wrong type (or a string with a NUL), naming it
  * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
+ * @example
+ * ```ts
+ * import { Connection, createVolume, lookupStoragePool, lookupVolumeByPath } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using pool = await lookupStoragePool(conn, "default-pool");
+ * (await createVolume(pool, "<volume><name>docs.img</name><capacity>1048576</capacity></volume>")).free();
+ * using vol = await lookupVolumeByPath(conn, "/default-pool/docs.img");
+ * console.log(vol.name); // "docs.img"
+ * await vol.delete();
+ * ```
  */
 export async function lookupVolumeByPath(connection: Connection, path: string): Promise<StorageVolume> {
   checkInstance(connection, Connection, "look up a volume by path", "connection", A_CONNECTION);

@@ -18,6 +18,7 @@ import { validateRange } from "../../lib/range/description.ts";
 import { downRange } from "../../lib/range/down.ts";
 import { RangeOperationError } from "../../lib/range/types.ts";
 import { upRange } from "../../lib/range/up.ts";
+import { denoChildArgs } from "../_helpers.ts";
 import { lab, requireLabNamespace } from "./_lab.ts";
 
 const REPO = new URL("../../", import.meta.url).pathname;
@@ -50,7 +51,7 @@ async function shellInitrd(dir: string): Promise<string> {
 /** range.ts console with `input` on stdin. */
 async function attach(file: string, guest: string, input: string, ...flags: string[]) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${REPO}scripts/range.ts`, "console", file, guest, ...flags],
+    args: denoChildArgs("run", "-A", `${REPO}scripts/range.ts`, "console", file, guest, ...flags),
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
@@ -79,7 +80,11 @@ async function attachOnTerminal(
   const inner = `${file}.attach.sh`;
   await Deno.writeTextFile(
     inner,
-    `echo PID=$$\nexec '${Deno.execPath()}' run -A '${REPO}scripts/range.ts' console '${file}' '${guest}'\n`,
+    `echo PID=$$\nexec '${Deno.execPath()}' ${
+      denoChildArgs("run", "-A", `${REPO}scripts/range.ts`, "console", file, guest).map((a) => `'${a}'`).join(
+        " ",
+      )
+    }\n`,
   );
   const outer = `S=$(stty -g); sh '${inner}'; echo "EXIT=$?"; ` +
     `if [ "$(stty -g)" = "$S" ]; then echo TERMINAL-RESTORED; else echo TERMINAL-CHANGED; fi`;

@@ -19,7 +19,7 @@ import {
 } from "../../mod.ts";
 import type { Connection } from "../../lib/connection.ts";
 import { parseRecord, recordNetworkName } from "../../lib/range/_libvirt.ts";
-import { DAEMON_URI, REPO_ROOT, requireDaemon } from "../_helpers.ts";
+import { DAEMON_URI, denoChildArgs, requireDaemon } from "../_helpers.ts";
 import { lab, requireLabNamespace } from "./_lab.ts";
 
 const CHILD = new URL("./_range_crash_child.ts", import.meta.url).pathname;
@@ -27,16 +27,7 @@ const CHILD = new URL("./_range_crash_child.ts", import.meta.url).pathname;
 /** A child deno with the project's config and lockfile, offline (the lab namespace has no network). */
 function childDeno(args: string[]): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--config",
-      `${REPO_ROOT}deno.json`,
-      `--lock=${REPO_ROOT}deno.lock`,
-      "--cached-only",
-      "--allow-all",
-      CHILD,
-      ...args,
-    ],
+    args: denoChildArgs("run", "--allow-all", CHILD, ...args),
     stdout: "piped",
     stderr: "piped",
   });

@@ -15,6 +15,7 @@ import { downRange } from "../../lib/range/down.ts";
 import { planRange } from "../../lib/range/plan.ts";
 import { upRange } from "../../lib/range/up.ts";
 import { guestShell, waitForAgent } from "./_agent.ts";
+import { denoChildArgs, runDeno } from "../_helpers.ts";
 import { lab, requireLabNamespace } from "./_lab.ts";
 
 Deno.test("range firewall added to a running range: from the attacker only port 80 of web answers, 8080 not", async () => {
@@ -110,24 +111,20 @@ Deno.test("range firewall added to a running range: from the attacker only port 
     try {
       await Deno.writeTextFile(file, JSON.stringify(range.description));
       for (const state of ["down", "up"]) {
-        const out = await new Deno.Command(Deno.execPath(), {
-          args: [
-            "run",
-            "--allow-all",
-            new URL("../../scripts/range.ts", import.meta.url).pathname,
-            "nic",
-            file,
-            "attacker-1",
-            net,
-            "--cable",
-            state,
-            "--json",
-          ],
-          stdout: "piped",
-          stderr: "piped",
-        }).output();
-        assert.ok(out.success, new TextDecoder().decode(out.stderr));
-        assert.equal(JSON.parse(new TextDecoder().decode(out.stdout)).state, state);
+        const out = await runDeno(denoChildArgs(
+          "run",
+          "--allow-all",
+          new URL("../../scripts/range.ts", import.meta.url).pathname,
+          "nic",
+          file,
+          "attacker-1",
+          net,
+          "--cable",
+          state,
+          "--json",
+        ));
+        assert.equal(out.code, 0, out.stderr);
+        assert.equal(JSON.parse(out.stdout).state, state);
       }
     } finally {
       await Deno.remove(file);

@@ -26,7 +26,7 @@ import { downRange } from "../../lib/range/down.ts";
 import type { BaseImageProgress } from "../../lib/range/images.ts";
 import { RangeOperationError } from "../../lib/range/types.ts";
 import { upRange } from "../../lib/range/up.ts";
-import { REPO_ROOT } from "../_helpers.ts";
+import { denoChildArgs, REPO_ROOT, runDeno } from "../_helpers.ts";
 import { lab, requireLabNamespace } from "./_lab.ts";
 
 const CHILD = new URL("./_range_crash_child.ts", import.meta.url).pathname;
@@ -125,19 +125,7 @@ async function recordOn(conn: Connection, range: string) {
 /** `up` in a child process, SIGKILLed when it reaches the step `target` of phase "image". */
 async function upAndKillAt(file: string, nth: number): Promise<string> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--config",
-      `${REPO_ROOT}deno.json`,
-      `--lock=${REPO_ROOT}deno.lock`,
-      "--cached-only",
-      "--allow-all",
-      CHILD,
-      "up",
-      file,
-      "image",
-      String(nth),
-    ],
+    args: denoChildArgs("run", "--allow-all", CHILD, "up", file, "image", String(nth)),
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -275,24 +263,11 @@ Deno.test("upRange: a base image missing on the second host is uploaded over lib
       await vol.delete();
     }
     downDone = false;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--config",
-        `${REPO_ROOT}deno.json`,
-        `--lock=${REPO_ROOT}deno.lock`,
-        "--cached-only",
-        "--allow-all",
-        `${REPO_ROOT}scripts/range.ts`,
-        "up",
-        file,
-        "--no-wait",
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const said = new TextDecoder().decode(out.stderr);
-    assert.equal(out.code, 0, `${new TextDecoder().decode(out.stdout)}\n${said}`);
+    const out = await runDeno(
+      denoChildArgs("run", "--allow-all", `${REPO_ROOT}scripts/range.ts`, "up", file, "--no-wait"),
+    );
+    const said = out.stderr;
+    assert.equal(out.code, 0, `${out.stdout}\n${said}`);
     assert.match(said, /image golden @h2: uploaded 48\.0 of 48\.0 MiB/);
     assert.match(said, /image golden @h2: verified 48\.0 of 48\.0 MiB/);
     assert.doesNotMatch(said, /image golden @h1/);

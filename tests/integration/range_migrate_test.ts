@@ -14,7 +14,7 @@ import { ansibleIni } from "../../lib/range/inventory.ts";
 import { rangeStatus } from "../../lib/range/status.ts";
 import { resetRange, snapshotRange } from "../../lib/range/snapshot.ts";
 import { upRange } from "../../lib/range/up.ts";
-import { REPO_ROOT } from "../_helpers.ts";
+import { denoChildArgs, REPO_ROOT, runDeno } from "../_helpers.ts";
 import { lab, requireLabNamespace } from "./_lab.ts";
 
 const HOST1_MIGRATION = "tcp://10.77.9.1"; // host 1 on the lab's veth, as host 2 reaches it
@@ -62,30 +62,22 @@ Deno.test("range migrate: a guest moves between the lab's hosts, status follows,
     assert.equal(up.addresses.length, 2);
 
     // 1. the script moves a to h2, peer to peer (host 1's libvirtd reaches qemu+tcp://10.77.9.2)
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--config",
-        `${REPO_ROOT}deno.json`,
-        `--lock=${REPO_ROOT}deno.lock`,
-        "--cached-only",
-        "--allow-all",
-        `${REPO_ROOT}scripts/range.ts`,
-        "migrate",
-        file,
-        a,
-        "--to",
-        "h2",
-        "--unsafe",
-        "--bandwidth",
-        "50",
-        "--json",
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const said = new TextDecoder().decode(out.stdout);
-    assert.equal(out.code, 0, `${said}\n${new TextDecoder().decode(out.stderr)}`);
+    const out = await runDeno(denoChildArgs(
+      "run",
+      "--allow-all",
+      `${REPO_ROOT}scripts/range.ts`,
+      "migrate",
+      file,
+      a,
+      "--to",
+      "h2",
+      "--unsafe",
+      "--bandwidth",
+      "50",
+      "--json",
+    ));
+    const said = out.stdout;
+    assert.equal(out.code, 0, `${said}\n${out.stderr}`);
     const moved = JSON.parse(said);
     assert.deepEqual({ ...moved, tookMs: 0, samples: 0 }, {
       guest: a,
