@@ -198,7 +198,7 @@ export function cachedDomain(
   return fromCache(connection, entry);
 }
 
-/** What {@link domainCacheStats} reports. */
+/** @internal What {@link domainCacheStats} reports. */
 export interface DomainCacheStats {
   /** Domains with at least one live handle on this connection. */
   entries: number;

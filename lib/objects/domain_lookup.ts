@@ -135,8 +135,9 @@ const listDomainsOptionTypes = {
  * ```ts
  * import { Connection, lookupDomainSync } from "@deno-libvirt/deno-libvirt";
  * const conn = Connection.openSync("test:///default");
- * using dom = lookupDomainSync(conn, 1); // the running domain with id 1
- * console.log(dom.name, dom.uuid); // "test" "6695eb01-f6a4-8304-79aa-97f2502e193f"
+ * using dom = lookupDomainSync(conn, "test");
+ * using same = lookupDomainSync(conn, dom.id!); // by the running domain's id
+ * console.log(same.name, same.uuid); // "test" "6695eb01-f6a4-8304-79aa-97f2502e193f"
  * conn.closeSync();
  * ```
  */

@@ -7,6 +7,7 @@
 //        deno test --allow-all tests/integration/console_signal_test.ts
 import assert from "node:assert/strict";
 import { Connection, createDomain, destroyDomain } from "../../mod.ts";
+import { denoChildArgs } from "../_helpers.ts";
 import { lab, requireLabNamespace } from "./_lab.ts";
 
 const REPO = new URL("../../", import.meta.url).pathname;
@@ -39,7 +40,10 @@ Deno.test("lab range.ts console: SIGINT from outside restores the terminal and e
     const inner = `${work}/attach.sh`;
     await Deno.writeTextFile(
       inner,
-      `echo PID=$$\nexec '${Deno.execPath()}' run -A '${REPO}scripts/range.ts' console '${file}' pc-1\n`,
+      `echo PID=$$\nexec '${Deno.execPath()}' ${
+        denoChildArgs("run", "-A", `${REPO}scripts/range.ts`, "console", file, "pc-1").map((a) => `'${a}'`)
+          .join(" ")
+      }\n`,
     );
     const outer = `S=$(stty -g); sh '${inner}'; echo "EXIT=$?"; ` +
       `if [ "$(stty -g)" = "$S" ]; then echo TERMINAL-RESTORED; else echo TERMINAL-CHANGED; fi`;
