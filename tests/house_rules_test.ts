@@ -40,7 +40,6 @@ const FUNCTION_ALLOW: Record<string, string> = {
   "lib/stats.ts#shapeDomainStats": PENDING,
   "lib/stream.ts#uploadVolume": PENDING,
   "lib/ip/merge.ts#mergeSightings.<arrow>@202": PENDING,
-  "scripts/_console.ts#consoleCommand": PENDING,
 };
 
 /**
