@@ -33,7 +33,6 @@ const FUNCTION_ALLOW: Record<string, string> = {
   "lib/_event_loop_worker.ts#workerSource": PENDING,
   "lib/event_loop.ts#startEventLoop": PENDING,
   "lib/ffi/event_args.ts#copyEventArgs": PENDING,
-  "lib/ip/wait.ts#waitForAddress": PENDING,
   "lib/range/down.ts#downRange": PENDING,
   "lib/range/plan.ts#planHost": PENDING,
   "lib/stats.ts#shapeDomainStats": PENDING,
