@@ -34,7 +34,6 @@ const FUNCTION_ALLOW: Record<string, string> = {
   "lib/event_loop.ts#startEventLoop": PENDING,
   "lib/ffi/event_args.ts#copyEventArgs": PENDING,
   "lib/range/down.ts#downRange": PENDING,
-  "lib/range/plan.ts#planHost": PENDING,
   "lib/stats.ts#shapeDomainStats": PENDING,
   "lib/stream.ts#uploadVolume": PENDING,
 };
