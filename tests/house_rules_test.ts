@@ -35,7 +35,6 @@ const FUNCTION_ALLOW: Record<string, string> = {
   "lib/ffi/event_args.ts#copyEventArgs": PENDING,
   "lib/range/down.ts#downRange": PENDING,
   "lib/stats.ts#shapeDomainStats": PENDING,
-  "lib/stream.ts#uploadVolume": PENDING,
 };
 
 /**
