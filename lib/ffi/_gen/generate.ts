@@ -7,6 +7,8 @@
  *   calls that may do I/O get a nonblocking `<name>Async` twin; calls newer than the minimum libvirt
  *   load with `optional: true`;
  * - `symbols.ts`: the tables merged, one for libvirt.so and one for libvirt-qemu.so;
+ * - `signatures.ts`: the same definitions in compact form, one line per function: what the library
+ *   binds from at run time (generate_signatures.ts; the object tables cost 35-60 ms to evaluate);
  * - `versions.ts`: function -> the libvirt version that added it;
  * - `enums.ts`: every C enum as named typed constants; `constants.ts`: the numeric macros;
  * - `typed_params.ts`: typed-parameter field names grouped into schemas with their value types;
@@ -47,6 +49,7 @@ import {
 } from "./generate_ctypes.ts";
 import { methodsStageMain } from "./generate_methods.ts";
 import { structsFile } from "./generate_structs.ts";
+import { signaturesFile } from "./generate_signatures.ts";
 
 export { type FieldLayout, structLayout } from "./generate_structs.ts";
 import { ARG_FFI_TYPES, isLocal, returnOwnership, TYPED_PARAM_GROUPS } from "./overrides.ts";
@@ -83,6 +86,13 @@ export function ffiArgType(fn: ApiFunction, argName: string, type: string, index
 /** The FFI result type: every pointer is "pointer", scalars map as usual. */
 export function ffiResultType(fn: ApiFunction, index: Index): string {
   return isPointer(fn.returns.type, index) ? "pointer" : scalar(fn.returns.type, index, `${fn.name} result`);
+}
+
+function ffiTypes(fn: ApiFunction, index: Index): { parameters: string[]; result: string } {
+  return {
+    parameters: fn.args.map((a) => ffiArgType(fn, a.name, a.type, index)),
+    result: ffiResultType(fn, index),
+  };
 }
 
 function ownershipNote(fn: ApiFunction): string | undefined {
@@ -404,6 +414,7 @@ export function generate(model: ApiModel): Generated {
     optional += functions.filter((f) => f.version.number > MINIMUM_LIBVIRT_VERSION).length;
   }
   files.set("symbols.ts", symbolsIndex(headers));
+  files.set("signatures.ts", signaturesFile(headers, byHeader, ffiTypes, index));
   files.set("versions.ts", versionsFile(model));
   const enums = enumsFile(model);
   files.set("enums.ts", enums.text);
