@@ -48,3 +48,24 @@ Deno.test("lazySymbols: an entry binds on its first read only; `in` knows every 
   assert.equal(symbols.virGetVersion(new Uint8Array(version.buffer), null, null), 0);
   assert.ok(version[0] >= 6_000_000n);
 });
+
+Deno.test("signatures: an optional function carries the release that added it; twins name their C function", async () => {
+  const { FUNCTION_VERSIONS } = await import("../lib/ffi/_generated/versions.ts");
+  const { MINIMUM_LIBVIRT_VERSION } = await import("../lib/ffi/_version.ts");
+  const { signatureFunctionName, signatureSince } = await import("../lib/ffi/_signatures.ts");
+  const { cFunctionName } = await import("../lib/ffi/optional.ts");
+  let optional = 0;
+  for (const [name, since] of Object.entries(FUNCTION_VERSIONS)) {
+    const compact = name in libvirtQemuSymbols ? LIBVIRT_QEMU_SIGNATURES : LIBVIRT_SIGNATURES;
+    const [major, minor, micro] = since.split(".").map(Number);
+    const newer = major * 1_000_000 + minor * 1_000 + micro > MINIMUM_LIBVIRT_VERSION;
+    assert.equal(signatureSince(compact, name), newer ? since : undefined, name);
+    if (newer) optional++;
+    assert.equal(cFunctionName(name), name);
+    if (`${name}Async` in (compact === LIBVIRT_SIGNATURES ? libvirtSymbols : libvirtQemuSymbols)) {
+      assert.equal(signatureFunctionName(compact, `${name}Async`), name);
+      assert.equal(cFunctionName(`${name}Async`), name);
+    }
+  }
+  assert.ok(optional > 0);
+});

@@ -27,8 +27,8 @@ import { decodeSignature, type SymbolDefinition } from "./_signatures.ts";
  * @param path the library to bind from, as given to dlopen
  * @param table the symbol table: an object table (as `Deno.dlopen` takes), or a compact one (a
  *   generated `..._SIGNATURES` string, see lib/ffi/_signatures.ts), decoded entry by entry
- * @param eager C functions to bind now, in one dlopen (those every process calls at once, so the
- *   first call does not pay for binding: opening a connection and reading its errors)
+ * @param eager keys to bind now (those every process calls at once, so the first call does not pay
+ *   for binding: opening a connection and reading its errors); the blocking ones in one dlopen
  * @param resolve the address of a C function in the library (dlsym), or null when it has none
  * @returns the lazily bound symbols
  * @throws {Error} from Deno.dlopen, on first access, when a non-optional symbol is missing
@@ -80,13 +80,15 @@ export function lazySymbols<const S extends Deno.ForeignLibraryInterface>(
     define(key, blockable(key, lib.symbols[key]));
   };
   const opened: Deno.DynamicLibrary<Deno.ForeignLibraryInterface>[] = [];
-  // an eager function binds with its nonblocking twin, when it has one
-  const now = eager.flatMap((name) =>
-    [name, `${name}Async`].flatMap((key) => {
-      const def = definitionOf(key);
-      return def !== undefined && cNameOf(key, def) === name ? [[key, def] as const] : [];
-    })
-  );
+  // eager blocking entries bind in one dlopen (one library handle for all); nonblocking ones from their
+  // address, as on first use
+  const now: [string, SymbolDefinition][] = [];
+  for (const key of eager) {
+    const def = definitionOf(key);
+    if (def === undefined) continue;
+    if (resolve && def.nonblocking) bind(key, def);
+    else now.push([key, def]);
+  }
   if (now.length > 0) {
     const lib = Deno.dlopen(path, Object.fromEntries(now) as Deno.ForeignLibraryInterface);
     opened.push(lib);

@@ -5,9 +5,10 @@
 // bound. The generator writes both from the same model (lib/ffi/_gen/generate_signatures.ts); a test
 // decodes every entry and compares it with the object tables.
 //
-// One line per C function, `name|parameters|result|flags`: parameters and result one letter per FFI
-// type (SIGNATURE_TYPE_CODES), flags `a` (a nonblocking `<name>Async` twin exists) and `o` (optional:
-// newer than the minimum libvirt). The string starts and ends with a newline, so `\nname|` finds a line.
+// One line per C function, `name|parameters|result|flags[|since]`: parameters and result one letter per
+// FFI type (SIGNATURE_TYPE_CODES), flags `a` (a nonblocking `<name>Async` twin exists) and `o`
+// (optional: newer than the minimum libvirt), and for an optional function the release that added it.
+// The string starts and ends with a newline, so `\nname|` finds a line.
 
 /** The FFI type of each letter of a compact signature (and the reverse, for the generator). */
 export const SIGNATURE_TYPE_CODES = {
@@ -106,4 +107,38 @@ function typeOf(code: string, line: string): Deno.NativeResultType {
   const type = TYPES[code];
   if (type === undefined) throw new Error(`Cannot decode FFI type "${code}" in signature "${line}"`);
   return type;
+}
+
+/**
+ * The C function a symbol table key calls: the key itself, or without `Async` for a nonblocking twin.
+ *
+ * @param table the compact table
+ * @param key a symbol table key
+ * @returns the C function's name (the key unchanged when the table has no such function)
+ * @example
+ * ```ts
+ * import { signatureFunctionName } from "./_signatures.ts";
+ * console.log(signatureFunctionName("\nvirConnectClose|p|i|a\n", "virConnectCloseAsync")); // virConnectClose
+ * ```
+ */
+export function signatureFunctionName(table: string, key: string): string {
+  if (findLine(table, key) !== undefined || !key.endsWith("Async")) return key;
+  const base = key.slice(0, -"Async".length);
+  return findLine(table, base) !== undefined ? base : key;
+}
+
+/**
+ * The libvirt release that added an optional function (one newer than the minimum libvirt).
+ *
+ * @param table the compact table
+ * @param name the C function's name
+ * @returns the release as `major.minor.micro`, or undefined for a function every supported libvirt has
+ * @example
+ * ```ts
+ * import { signatureSince } from "./_signatures.ts";
+ * console.log(signatureSince("\nvirDomainFDAssociate|pbuu|i|ao|9.0.0\n", "virDomainFDAssociate")); // 9.0.0
+ * ```
+ */
+export function signatureSince(table: string, name: string): string | undefined {
+  return findLine(table, name)?.split("|")[4];
 }

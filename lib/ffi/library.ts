@@ -37,13 +37,13 @@ export const LIBRARY_PATH_ENV = "DENO_LIBVIRT_PATH";
 
 const DEFAULT_LIBRARY = "libvirt.so.0";
 
-// Bound at load, in one dlopen: what opening a connection and reading its errors call, so the first
-// open does not also pay for binding them (~0.5 ms each). Everything else binds on first use.
-const EAGER_FUNCTIONS = [
-  "virConnectOpenAuth",
-  "virConnectClose",
+// Bound at load: what opening a connection, reading its errors and closing it call (the blocking ones in
+// one dlopen, ~0.3-1 ms each alone: Deno compiles a trampoline per blocking symbol). Only the twin that
+// runs: a blocking connection's virConnectOpenAuth, keepalive and the rest bind on first use.
+const EAGER_SYMBOLS = [
+  "virConnectOpenAuthAsync",
+  "virConnectCloseAsync",
   "virConnectIsAlive",
-  "virConnectSetKeepAlive",
   "virConnSetErrorFunc",
   "virConnCopyLastError",
   "virResetError",
@@ -146,7 +146,8 @@ function load(): LoadedLibvirt {
       { cause: error },
     );
   }
-  const libc = Deno.dlopen("libc.so.6", libcSymbols).symbols;
+  // libc's functions bind on first use too: most processes call dlopen and dlsym only
+  const libc = lazySymbols("libc.so.6", libcSymbols, ["dlopen", "dlsym"]);
 
   const versionOut = new BigUint64Array(1);
   if (lib.symbols.virGetVersion(new Uint8Array(versionOut.buffer), null, null) < 0) {
@@ -177,7 +178,7 @@ function load(): LoadedLibvirt {
   const symbols = lazySymbols<typeof libvirtSymbols>(
     path,
     LIBVIRT_SIGNATURES,
-    EAGER_FUNCTIONS,
+    EAGER_SYMBOLS,
     (cName) => libc.dlsym(handle, encode(cName)),
   );
   const result: LoadedLibvirt = { symbols, libc, path, version, silentErrorHandler };

@@ -22,7 +22,8 @@ function code(type: string, where: string): string {
 }
 
 /**
- * One function's line: `name|parameters|result|flags`.
+ * One function's line: `name|parameters|result|flags`, and `|since` (the release that added it) for
+ * an optional one.
  *
  * @param fn the function
  * @param parameters its FFI parameter types
@@ -30,9 +31,13 @@ function code(type: string, where: string): string {
  * @returns the line, without the newline
  */
 export function signatureLine(fn: ApiFunction, parameters: readonly string[], result: string): string {
-  const flags = `${isLocal(fn) ? "" : "a"}${fn.version.number > MINIMUM_LIBVIRT_VERSION ? "o" : ""}`;
+  const optional = fn.version.number > MINIMUM_LIBVIRT_VERSION;
+  const flags = `${isLocal(fn) ? "" : "a"}${optional ? "o" : ""}`;
   const args = parameters.map((p, i) => code(p, `${fn.name} argument ${i}`)).join("");
-  return `${fn.name}|${args}|${code(result, `${fn.name} result`)}|${flags}`;
+  // an optional function carries the release that added it, for requireSymbol's message
+  return `${fn.name}|${args}|${code(result, `${fn.name} result`)}|${flags}${
+    optional ? `|${fn.version.text}` : ""
+  }`;
 }
 
 /**
@@ -62,7 +67,9 @@ export function signaturesFile(
   let out = HEADER_BANNER(
     "The symbol tables in compact form, decoded on first use by lib/ffi/_signatures.ts: one line per C",
   );
-  out += "// function, `name|parameters|result|flags` (a: has a nonblocking `...Async` twin, o: optional).\n";
+  out +=
+    "// function, `name|parameters|result|flags[|since]` (a: has a nonblocking `...Async` twin, o: optional,\n";
+  out += "// since: the libvirt release that added an optional function).\n";
   out += block(
     "LIBVIRT_SIGNATURES",
     "Every function of libvirt.so.0 (all headers but libvirt-qemu), as `libvirtSymbols` holds them.",
