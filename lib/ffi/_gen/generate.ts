@@ -236,15 +236,59 @@ export function enumMemberNames(e: ApiEnum): Map<string, string> {
   return new Map(values.map((v, i) => [v.name, split[i].slice(common).join("_")]));
 }
 
-function enumsFile(model: ApiModel): { text: string; enums: number; values: number } {
+/**
+ * The enums the library's core reads at run time (error codes and domains, lib/ffi/constants.ts's flags):
+ * generated into `enums_core.ts`, which every process loads, and re-exported by `enums.ts` (157 KB of
+ * source, ~5-8 ms to load), which only code that names the other enums loads.
+ */
+export const CORE_ENUMS: readonly string[] = [
+  "virErrorDomain",
+  "virErrorNumber",
+  "virConnectCredentialType",
+  "virConnectFlags",
+  "virConnectListAllNetworksFlags",
+  "virConnectListAllStoragePoolsFlags",
+  "virDomainSnapshotCreateFlags",
+  "virDomainSnapshotDeleteFlags",
+  "virDomainSnapshotListFlags",
+  "virDomainSnapshotRevertFlags",
+  "virNetworkXMLFlags",
+  "virStorageXMLFlags",
+  "virDomainChannelFlags",
+  "virDomainConsoleFlags",
+  "virDomainQemuAgentCommandTimeoutValues",
+  "virDomainQemuMonitorCommandFlags",
+  "virStorageVolDownloadFlags",
+  "virStorageVolUploadFlags",
+  "virStreamEventType",
+  "virStreamFlags",
+  "virStreamRecvFlagsValues",
+];
+
+function enumsFile(model: ApiModel, core: boolean): { text: string; enums: number; values: number } {
   let out = HEADER_BANNER(
-    "Every C enum of libvirt's API as named typed constants (sentinels `_LAST` omitted).",
+    core
+      ? "The C enums the library's core reads at every start (CORE_ENUMS in lib/ffi/_gen/generate.ts)."
+      : "Every C enum of libvirt's API as named typed constants (sentinels `_LAST` omitted).",
   );
+  if (!core) {
+    const names = model.enums.filter((e) => CORE_ENUMS.includes(e.name) && enumMemberNames(e).size > 0)
+      .map((e) => enumExportName(e.name));
+    out += `\n// The core enums live in enums_core.ts (loaded by every process); the rest only here.\n`;
+    out += `export { ${names.join(", ")} } from "./enums_core.ts";\n`;
+  }
   let enums = 0;
   let count = 0;
   for (const e of model.enums) {
     const members = enumMemberNames(e);
     if (members.size === 0) continue;
+    if (CORE_ENUMS.includes(e.name) !== core) {
+      if (!core) {
+        enums++;
+        count += members.size;
+      }
+      continue;
+    }
     const name = enumExportName(e.name);
     enums++;
     const summary = e.info === "" ? "" : ` ${e.info.replace(/\s+/g, " ")}`;
@@ -416,8 +460,13 @@ export function generate(model: ApiModel): Generated {
   files.set("symbols.ts", symbolsIndex(headers));
   files.set("signatures.ts", signaturesFile(headers, byHeader, ffiTypes, index));
   files.set("versions.ts", versionsFile(model));
-  const enums = enumsFile(model);
+  const enums = enumsFile(model, false);
   files.set("enums.ts", enums.text);
+  const missing = CORE_ENUMS.filter((name) => !model.enums.some((e) => e.name === name));
+  if (missing.length > 0) {
+    throw new Error(`CORE_ENUMS names enums libvirt does not declare: ${missing.join(", ")}`);
+  }
+  files.set("enums_core.ts", enumsFile(model, true).text);
   const constants = constantsFile(model, index);
   files.set("constants.ts", constants.text);
   const typedParams = typedParamsFile(model);
