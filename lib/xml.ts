@@ -105,6 +105,12 @@ interface Frame {
  * @param xml the document
  * @returns the document as an object keyed by its top-level elements
  * @throws {Error} on markup that is not well-formed (an unclosed or mismatched tag, a bad attribute)
+ * @example
+ * ```ts
+ * import { parseXml } from "./xml.ts";
+ * console.log(parseXml("<interface type='network'><mac address='52:54:00:00:00:01'/></interface>"));
+ * // { interface: { mac: { "@_address": "52:54:00:00:00:01" }, "@_type": "network" } }
+ * ```
  */
 export function parseXml(xml: string): ParsedXml {
   const text = xml.includes("\r") ? xml.replace(/\r\n?/g, "\n") : xml;

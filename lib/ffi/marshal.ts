@@ -218,6 +218,11 @@ export function readString(pointer: Deno.PointerValue): string {
  * @param reason why the value means the connection is gone
  * @returns `value`
  * @throws {ConnectionLostError} when `value` is `lost`
+ * @example
+ * ```ts
+ * import { lostConnectionIf } from "./marshal.ts";
+ * console.log(lostConnectionIf("QEMU", "remote", 'call virConnectGetType on "qemu:///system"', "gone")); // QEMU
+ * ```
  */
 export function lostConnectionIf(value: string, lost: string, operation: string, reason: string): string {
   if (value !== lost) return value;

@@ -7,6 +7,11 @@ import type { RangeProgress } from "../../lib/range/types.ts";
  *
  * @param json true with `--json` (the printer then prints nothing)
  * @returns the `onProgress` hook the range operations take
+ * @example
+ * ```ts
+ * import { progressPrinter } from "./_progress.ts";
+ * progressPrinter(false)({ phase: "domain", status: "end", done: 8, total: 8, elapsedMs: 1200 });
+ * ```
  */
 export function progressPrinter(json: boolean): (e: RangeProgress) => void {
   const terminal = Deno.stderr.isTerminal() && !json;
