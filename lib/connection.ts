@@ -11,7 +11,7 @@
 import { describeValue } from "./_args.ts";
 import { runOpen, runOpenSync } from "./_open_errors.ts";
 import { ErrorCode, ErrorDomain } from "./error_codes.ts";
-import { AuthFailedError, ConnectionLostError, LibvirtError, libvirtErrorFrom } from "./errors.ts";
+import { AuthFailedError, type ConnectionLostError, LibvirtError, libvirtErrorFrom } from "./errors.ts";
 import { sshOpenError } from "./_ssh_errors.ts";
 import { ensureEventLoop, eventLoopRequested } from "./event_loop.ts";
 import { cString, mallocCString } from "./ffi/c.ts";
@@ -727,21 +727,12 @@ export class Connection extends ConnectionCalls {
     return parseVersion(Number(version));
   }
 
-  /** The driver's name: "QEMU", "TEST", ... */
+  /**
+   * The driver's name: "QEMU", "TEST", ... ("remote", libvirt's answer once the connection is gone, is a
+   * ConnectionLostError: the generated getType's return convention).
+   */
   async hypervisorType(): Promise<string> {
-    const operation = `get the hypervisor type of ${JSON.stringify(this.uri)}`;
-    const type = await this.#as(operation, () => this.getType());
-    // virConnectGetType answers its driver's name, "remote", when the round trip fails (seen with a killed
-    // qemu+ssh child): no hypervisor has that type, so it is the failure of a connection that is gone
-    if (type === "remote") {
-      throw new ConnectionLostError(operation, {
-        code: ErrorCode.NO_CONNECT,
-        domain: ErrorDomain.RPC,
-        level: 2,
-        message: "the remote driver answered instead of the hypervisor: the connection to it is gone",
-      });
-    }
-    return type;
+    return await this.#as(`get the hypervisor type of ${JSON.stringify(this.uri)}`, () => this.getType());
   }
 
   /** The URI libvirt actually connected to, after defaults and aliases. */

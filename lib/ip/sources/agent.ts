@@ -1,7 +1,7 @@
 // Source "agent": qemu-guest-agent's view from inside the guest (guest-network-get-interfaces through
 // virDomainInterfaceAddresses). The channel's state in the live XML is checked first, so a guest
 // without a running agent costs nothing instead of libvirt's multi-second timeout.
-import { interfaceAddresses } from "../../domain.ts";
+import { interfaceAddresses } from "../../domain/nics.ts";
 import { normalizeMac } from "../addresses.ts";
 import { type AddressSource, type DiscoveryTarget, type Sighting, SourceSkipped } from "../types.ts";
 

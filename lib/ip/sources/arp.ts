@@ -2,7 +2,7 @@
 // hypervisor is on this machine, the kernel's table is read directly (/proc/net/arp of the network
 // namespace this process runs in): libvirt 9.0 answers "internal error: wrong nlmsg len" on newer
 // kernels although the entry is there. Only complete entries count, matched to the domain's MACs.
-import { interfaceAddresses } from "../../domain.ts";
+import { interfaceAddresses } from "../../domain/nics.ts";
 import { readKernelFile } from "../../ffi/c.ts";
 import { normalizeMac } from "../addresses.ts";
 import { type AddressSource, type DiscoveryTarget, type Sighting, SourceSkipped } from "../types.ts";

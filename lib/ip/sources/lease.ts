@@ -1,6 +1,6 @@
 // Source "lease": libvirt's own view of its DHCP leases for this domain
 // (virDomainInterfaceAddresses, VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE). ~0.2 ms over libvirtd.
-import { interfaceAddresses } from "../../domain.ts";
+import { interfaceAddresses } from "../../domain/nics.ts";
 import { normalizeMac } from "../addresses.ts";
 import { type AddressSource, type DiscoveryTarget, type Sighting, SourceSkipped } from "../types.ts";
 
