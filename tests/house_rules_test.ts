@@ -43,7 +43,6 @@ const FUNCTION_ALLOW: Record<string, string> = {
   "lib/ffi/event_args.ts#copyEventArgs": PENDING,
   "lib/ip/merge.ts#mergeSightings": PENDING,
   "lib/ip/wait.ts#waitForAddress": PENDING,
-  "lib/range/down.ts#downRange": PENDING,
   "lib/range/plan.ts#planHost": PENDING,
   "lib/stats.ts#shapeDomainStats": PENDING,
   "lib/stream.ts#uploadVolume": PENDING,
