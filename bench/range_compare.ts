@@ -41,13 +41,15 @@ const { values } = parseArgs({
   },
 });
 /**
- * How ours opens its connections: "default" (the event loop, nonblocking calls), "noloop" (`{
- * eventLoop: false }`: no keepalive, no event-loop wakeups per call, as libvirt-python runs without
- * `virEventRegisterDefaultImpl`), "noloop-blocking" (also `{ blocking: true }`). The loop is
+ * How ours opens its connections: "default" (the pool's policy, `eventLoop: "auto"`: no loop for a
+ * local URI; nonblocking calls), "loop" (`{ eventLoop: true }`: every connection on the event loop, as
+ * pools opened before that policy), "noloop" (`{ eventLoop: false }`: no keepalive, no event-loop
+ * wakeups per call, as libvirt-python runs without `virEventRegisterDefaultImpl`), "noloop-blocking"
+ * (also `{ blocking: true }`). The loop is
  * process-wide, so with `--modes a,b` each of ours runs in a child process of its own (as python
  * does), its clock around up and down only.
  */
-type Mode = "default" | "noloop" | "noloop-blocking";
+type Mode = "default" | "loop" | "noloop" | "noloop-blocking";
 // a mode may name its own concurrency: "noloop-blocking:1"
 const runs = values.modes!.split(",").map((spec) => {
   const [m, n] = spec.split(":");
@@ -55,15 +57,15 @@ const runs = values.modes!.split(",").map((spec) => {
 });
 const modes = runs.map((r) => r.mode);
 for (const m of [...modes, values.mode as Mode]) {
-  if (!["default", "noloop", "noloop-blocking"].includes(m)) {
-    throw new TypeError(`--modes: unknown mode ${JSON.stringify(m)} (default, noloop, noloop-blocking)`);
+  if (!["default", "loop", "noloop", "noloop-blocking"].includes(m)) {
+    throw new TypeError(`--modes: unknown mode ${JSON.stringify(m)} (default, loop, noloop, noloop-blocking)`);
   }
 }
 // this process's own mode: the child's, or the only one asked for
 const mode = (values.child !== undefined ? values.mode : modes.length === 1 ? modes[0] : "default") as Mode;
 const openOptions: OpenOptions = {
   ...(values.blocking || mode === "noloop-blocking" ? { blocking: true } : {}),
-  ...(mode === "default" ? {} : { eventLoop: false }),
+  ...(mode === "default" ? {} : { eventLoop: mode === "loop" }),
 };
 const rounds = Number(values.rounds);
 const sizes = values.sizes!.split(",").map(Number);
