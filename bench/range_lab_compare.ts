@@ -80,8 +80,11 @@ async function ours(): Promise<Times> {
     if (up.addresses.length !== count) {
       throw new Error(`upRange found ${up.addresses.length}/${count} addresses`);
     }
+    const waited = up.addresses.map((a) => a.waitedMs).sort((a, b) => a - b);
+    console.error(`  ours: up phases ${JSON.stringify(up.timingsMs)}, address waits ${waited.join(", ")} ms`);
     const t1 = performance.now();
-    await downRange(range, pools);
+    const down = await downRange(range, pools);
+    console.error(`  ours: down phases ${JSON.stringify(down.timingsMs)}`);
     return { up: upMs, down: performance.now() - t1 };
   } finally {
     await downRange(range, pools).catch(() => {});
