@@ -58,7 +58,9 @@ const runs = values.modes!.split(",").map((spec) => {
 const modes = runs.map((r) => r.mode);
 for (const m of [...modes, values.mode as Mode]) {
   if (!["default", "loop", "noloop", "noloop-blocking"].includes(m)) {
-    throw new TypeError(`--modes: unknown mode ${JSON.stringify(m)} (default, loop, noloop, noloop-blocking)`);
+    throw new TypeError(
+      `--modes: unknown mode ${JSON.stringify(m)} (default, loop, noloop, noloop-blocking)`,
+    );
   }
 }
 // this process's own mode: the child's, or the only one asked for
