@@ -34,7 +34,6 @@ const FUNCTION_ALLOW: Record<string, string> = {
   "lib/event_loop.ts#startEventLoop": PENDING,
   "lib/ffi/event_args.ts#copyEventArgs":
     "self-contained by design: lib/_event_loop_worker.ts embeds its source text, so its helpers must be nested in it",
-  "lib/range/down.ts#downRange": PENDING,
   "lib/stats.ts#shapeDomainStats": PENDING,
 };
 
