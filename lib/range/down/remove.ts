@@ -8,6 +8,7 @@
 import { destroyDomain, type Domain, lookupDomain, undefineDomain } from "../../domain.ts";
 import { isNotFound, LibvirtError } from "../../errors.ts";
 import { defineNetwork, destroyNetwork, lookupNetwork, undefineNetwork } from "../../network.ts";
+import type { Connection } from "../../connection.ts";
 import type { ConnectionPool, PoolRegistry } from "../../pool.ts";
 import {
   deleteStoragePool,
@@ -127,6 +128,32 @@ class NvramProbe {
   }
 }
 
+/**
+ * @internal After a failed removal: true when the domain is gone by now, or a second removal (on a fresh handle,
+ * a moment later) succeeded; false when it is still there and refuses again.
+ */
+export async function retriedOnce(
+  conn: Connection,
+  uuid: string, // the listed domain's, proven the range's: a same-named newcomer is not retried
+  remove: (domain: Domain) => Promise<void>,
+): Promise<boolean> {
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  let again: Domain;
+  try {
+    again = await lookupDomain(conn, uuid, { fresh: true });
+  } catch (error) {
+    return isNotFound(error);
+  }
+  try {
+    await remove(again);
+    return true;
+  } catch (error) {
+    return isNotFound(error);
+  } finally {
+    again.free();
+  }
+}
+
 /** @internal Phase "undefine": each domain destroyed and undefined, from its lane's listing. */
 export function undefineDomains(r: Removal): Promise<void> {
   const nvram = new NvramProbe();
@@ -143,13 +170,20 @@ export function undefineDomains(r: Removal): Promise<void> {
           throw error;
         }
       }
-      try {
+      const remove = async (d: Domain) => {
         // one call each: the results' states are not used (ifNeeded reads the state only when
         // libvirt refused, to tell a shut-off domain from a real refusal)
-        await destroyDomain(domain, { ifNeeded: true, states: false });
-        await nvram.undefine(domain, f.host);
+        await destroyDomain(d, { ifNeeded: true, states: false });
+        await nvram.undefine(d, f.host);
+      };
+      try {
+        await remove(domain);
       } catch (error) {
         if (isNotFound(error)) return; // gone meanwhile (a listed handle outlives its domain)
+        // A refusal from a domain that is changing under us (the incoming side of an aborted
+        // migration being torn down, a job holding its state lock): gone by now is gone; still
+        // there, it gets one more try, and the first error is what a second failure reports.
+        if (await retriedOnce(conn, domain.uuid, remove)) return;
         throw error;
       } finally {
         own?.free();
