@@ -7,6 +7,7 @@ import {
   domainStateReason,
   ErrorCode,
   getDomainMetadata,
+  interfaceAddresses,
   isTimeout,
   listAllDomains,
   listAllDomainsSync,
@@ -395,6 +396,8 @@ Deno.test("domain metadata: set, get (live and config), remove; NICs parsed from
     ]);
     const inactive = await domainInterfaces(dom, { inactive: true });
     assert.equal(inactive[0].mac, "52:54:00:00:00:01");
+    // the deprecated alias answers what the method answers
+    assert.deepEqual(await interfaceAddresses(dom, "lease"), await dom.interfaceAddresses("lease"));
   } finally {
     await cleanup();
   }

@@ -7,15 +7,11 @@
 import assert from "node:assert/strict";
 import {
   Connection,
-  destroyNetwork,
-  destroyStoragePool,
   lookupDomain,
   lookupNetwork,
   lookupStoragePool,
   resumeDomain,
   setDomainMetadata,
-  startNetwork,
-  startStoragePool,
   suspendDomain,
 } from "../mod.ts";
 import {
@@ -87,7 +83,7 @@ for (
     await Promise.all([events.ready(), all.ready()]);
     using net = await lookupNetwork(keeper, "default");
     const t0 = performance.now();
-    await destroyNetwork(net);
+    await net.destroy();
     const stopped = await nextEvent(events);
     record(uri, t0);
     try {
@@ -102,7 +98,7 @@ for (
         "an unfiltered stream on the same hub gets it too",
       );
     } finally {
-      await startNetwork(net);
+      await net.create();
     }
     const started = await nextEvent(events);
     assert.deepEqual([started.kind, started.event], ["lifecycle", "started"]);
@@ -122,7 +118,7 @@ for (
       name: "default-pool",
       uuid: pool.uuid,
     });
-    await destroyStoragePool(pool);
+    await pool.destroy();
     try {
       const stopped = await nextEvent(events);
       assert.deepEqual([stopped.kind, stopped.kind === "lifecycle" && stopped.event], [
@@ -130,7 +126,7 @@ for (
         "stopped",
       ]);
     } finally {
-      await startStoragePool(pool);
+      await pool.create();
     }
     const started = await nextEvent(events);
     assert.deepEqual([started.kind, started.kind === "lifecycle" && started.event], ["lifecycle", "started"]);

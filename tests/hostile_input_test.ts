@@ -20,7 +20,6 @@ import {
   RangeDescriptionError,
   setDomainMetadata,
   undefineDomain,
-  undefineNetwork,
 } from "../mod.ts";
 import { guestXml, networkXml } from "../lib/range/_libvirt.ts";
 import { type ParsedXml, parseXml } from "../lib/xml.ts";
@@ -659,7 +658,7 @@ async function storeRange(
         (c.injected++, problems.push(`dhcp hosts ${label}: ${hosts.length}`));
       }
     } finally {
-      await undefineNetwork(net).catch(() => {});
+      await net.undefine().catch(() => {});
       net.free();
     }
   }
