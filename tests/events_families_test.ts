@@ -55,7 +55,13 @@ for (
     await events.ready();
     using dom = await lookupDomain(keeper, "test");
     let t0 = performance.now();
-    await setDomainMetadata(dom, "urn:deno-libvirt:events-test", "evt", "<mark n='1'/>", { live: true });
+    await setDomainMetadata(dom, {
+      namespaceUri: "urn:deno-libvirt:events-test",
+      prefix: "evt",
+      xml: "<mark n='1'/>",
+    }, {
+      live: true,
+    });
     const element = await nextEvent(events);
     record(uri, t0);
     assert.equal(element.kind, "metadata-change");
@@ -63,7 +69,9 @@ for (
     assert.equal(element.type, "element");
     assert.equal(element.namespace, "urn:deno-libvirt:events-test");
     assert.deepEqual(element.domain, { name: "test", uuid: dom.uuid });
-    await setDomainMetadata(dom, "urn:deno-libvirt:events-test", "evt", null, { live: true });
+    await setDomainMetadata(dom, { namespaceUri: "urn:deno-libvirt:events-test", prefix: "evt", xml: null }, {
+      live: true,
+    });
     assert.equal((await nextEvent(events)).kind, "metadata-change", "removing the element is a change too");
     t0 = performance.now();
     await suspendDomain(dom);

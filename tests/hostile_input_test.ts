@@ -476,7 +476,11 @@ Deno.test("hostile inputs: setDomainMetadata namespaces, prefixes and bodies", a
       c.cases++;
       const label = `${field}: ${show(field === "namespaceUri" ? ns : field === "prefix" ? prefix : body)}`;
       try {
-        await setDomainMetadata(dom, ns as string, prefix as string, body as string);
+        await setDomainMetadata(dom, {
+          namespaceUri: ns as string,
+          prefix: prefix as string,
+          xml: body as string,
+        });
       } catch (error) {
         if (error instanceof LibvirtError) c.refusedByLibvirt++;
         else if (error instanceof TypeError && /^Cannot /.test(error.message)) {
@@ -498,7 +502,7 @@ Deno.test("hostile inputs: setDomainMetadata namespaces, prefixes and bodies", a
       }
       const back = body === null ? "" : await getDomainMetadata(dom, ns as string);
       if (back === undefined) (c.unclear++, problems.push(`not stored ${label}`));
-      await setDomainMetadata(dom, ns as string, prefix as string, null);
+      await setDomainMetadata(dom, { namespaceUri: ns as string, prefix: prefix as string, xml: null });
     }
   } finally {
     await undefineDomain(dom).catch(() => {});

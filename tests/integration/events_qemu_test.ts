@@ -110,7 +110,13 @@ Deno.test("lab events: a guest's lifecycle, metadata, hot-plug and tunables, dec
     latencies.resumed = performance.now() - t0;
 
     t0 = performance.now();
-    await setDomainMetadata(dom, "urn:deno-libvirt:events-test", "evt", "<mark/>", { live: true });
+    await setDomainMetadata(dom, {
+      namespaceUri: "urn:deno-libvirt:events-test",
+      prefix: "evt",
+      xml: "<mark/>",
+    }, {
+      live: true,
+    });
     const metadata = await expect(events, "metadata-change", (e) => e.kind === "metadata-change");
     latencies.metadata = performance.now() - t0;
     assert.deepEqual(
