@@ -15,6 +15,7 @@
  *
  * @module
  */
+import process from "node:process";
 import { parseArgs } from "node:util";
 import { Connection, type OpenOptions } from "../mod.ts";
 import { PoolRegistry } from "../lib/pool.ts";
@@ -40,13 +41,15 @@ const { values } = parseArgs({
   },
 });
 /**
- * How ours opens its connections: "default" (the event loop, nonblocking calls), "noloop" (`{
- * eventLoop: false }`: no keepalive, no event-loop wakeups per call, as libvirt-python runs without
- * `virEventRegisterDefaultImpl`), "noloop-blocking" (also `{ blocking: true }`). The loop is
+ * How ours opens its connections: "default" (the pool's policy, `eventLoop: "auto"`: no loop for a
+ * local URI; nonblocking calls), "loop" (`{ eventLoop: true }`: every connection on the event loop, as
+ * pools opened before that policy), "noloop" (`{ eventLoop: false }`: no keepalive, no event-loop
+ * wakeups per call, as libvirt-python runs without `virEventRegisterDefaultImpl`), "noloop-blocking"
+ * (also `{ blocking: true }`). The loop is
  * process-wide, so with `--modes a,b` each of ours runs in a child process of its own (as python
  * does), its clock around up and down only.
  */
-type Mode = "default" | "noloop" | "noloop-blocking";
+type Mode = "default" | "loop" | "noloop" | "noloop-blocking";
 // a mode may name its own concurrency: "noloop-blocking:1"
 const runs = values.modes!.split(",").map((spec) => {
   const [m, n] = spec.split(":");
@@ -54,15 +57,17 @@ const runs = values.modes!.split(",").map((spec) => {
 });
 const modes = runs.map((r) => r.mode);
 for (const m of [...modes, values.mode as Mode]) {
-  if (!["default", "noloop", "noloop-blocking"].includes(m)) {
-    throw new TypeError(`--modes: unknown mode ${JSON.stringify(m)} (default, noloop, noloop-blocking)`);
+  if (!["default", "loop", "noloop", "noloop-blocking"].includes(m)) {
+    throw new TypeError(
+      `--modes: unknown mode ${JSON.stringify(m)} (default, loop, noloop, noloop-blocking)`,
+    );
   }
 }
 // this process's own mode: the child's, or the only one asked for
 const mode = (values.child !== undefined ? values.mode : modes.length === 1 ? modes[0] : "default") as Mode;
 const openOptions: OpenOptions = {
   ...(values.blocking || mode === "noloop-blocking" ? { blocking: true } : {}),
-  ...(mode === "default" ? {} : { eventLoop: false }),
+  ...(mode === "default" ? {} : { eventLoop: mode === "loop" }),
 };
 const rounds = Number(values.rounds);
 const sizes = values.sizes!.split(",").map(Number);
@@ -72,6 +77,14 @@ const concurrency = values.child === undefined && runs.length === 1
 const uri = values.uri!;
 const here = new URL(".", import.meta.url).pathname;
 await Deno.mkdir(`${here}.build`, { recursive: true });
+
+/** Wall-clock and this process's CPU time (user + system) of up and down, ms. */
+interface Times {
+  up: number;
+  down: number;
+  upCpu: number;
+  downCpu: number;
+}
 
 let serial = 0;
 function rangeOf(count: number): Range {
@@ -101,7 +114,7 @@ function registry(): PoolRegistry {
 }
 
 /** Ours in a child process (`--child COUNT --mode MODE`), for a mode other than this process's. */
-async function oursIn(m: Mode, n: number, count: number): Promise<{ up: number; down: number }> {
+async function oursIn(m: Mode, n: number, count: number): Promise<Times> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -124,28 +137,34 @@ async function oursIn(m: Mode, n: number, count: number): Promise<{ up: number; 
   return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 
-async function ours(count: number): Promise<{ up: number; down: number }> {
+async function ours(count: number): Promise<Times> {
   const range = rangeOf(count);
   const pools = registry();
   try {
     // the connections open before the clock starts, as python's does
     const leases = await Promise.all(Array.from({ length: concurrency }, () => pools.get(uri).acquire()));
     for (const lease of leases) lease.release();
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const up = await upRange(range, pools, { waitForAddresses: true, addressTimeoutMs: 30_000, concurrency });
     const upMs = performance.now() - t0;
+    const c1 = process.cpuUsage();
     if (up.addresses.length !== count) {
       throw new Error(`upRange found ${up.addresses.length}/${count} addresses`);
     }
     const t1 = performance.now();
     await downRange(range, pools, { concurrency });
-    return { up: upMs, down: performance.now() - t1 };
+    const downMs = performance.now() - t1;
+    const c2 = process.cpuUsage();
+    const cpu = (a: { user: number; system: number }, b: typeof a) =>
+      (b.user + b.system - a.user - a.system) / 1e3;
+    return { up: upMs, down: downMs, upCpu: cpu(c0, c1), downCpu: cpu(c1, c2) };
   } finally {
     await pools.closeAll();
   }
 }
 
-async function python(count: number): Promise<{ up: number; down: number }> {
+async function python(count: number): Promise<Times> {
   const range = rangeOf(count);
   const spec = {
     pool: range.pool.name,
@@ -168,7 +187,7 @@ async function python(count: number): Promise<{ up: number; down: number }> {
   if (!out.success) throw new Error(`range_python.py failed: ${new TextDecoder().decode(out.stderr)}`);
   const r = JSON.parse(new TextDecoder().decode(out.stdout));
   if (r.addresses !== count) throw new Error(`range_python.py found ${r.addresses}/${count} addresses`);
-  return { up: r.up_ns / 1e6, down: r.down_ns / 1e6 };
+  return { up: r.up_ns / 1e6, down: r.down_ns / 1e6, upCpu: r.up_cpu_ns / 1e6, downCpu: r.down_cpu_ns / 1e6 };
 }
 
 if (values.child !== undefined) {
@@ -182,25 +201,27 @@ if (values.child !== undefined) {
 // test+unix:///default forgets its state when its last client leaves: hold it for the whole run
 // (docs: shared/notes/ffi-design.md §4.6), and every contender finds the same driver.
 const keeper = await Connection.open(uri, modes.length > 1 ? { eventLoop: false } : openOptions);
-const contenders: [string, (n: number) => Promise<{ up: number; down: number }>][] = [
+const contenders: [string, (n: number) => Promise<Times>][] = [
   ["libvirt-python, 1 connection, sequential", python],
-  ...runs.map((r): [string, (n: number) => Promise<{ up: number; down: number }>] => [
+  ...runs.map((r): [string, (n: number) => Promise<Times>] => [
     `deno_libvirt upRange/downRange, ${r.concurrency} connection${r.concurrency === 1 ? "" : "s"}${
       r.mode === "default" ? "" : `, ${r.mode}`
     }`,
     runs.length > 1 ? (n) => oursIn(r.mode, r.concurrency, n) : ours,
   ]),
 ];
-const samples = new Map<string, { up: number[]; down: number[] }>();
+const samples = new Map<string, { up: number[]; down: number[]; upCpu: number[]; downCpu: number[] }>();
 for (let r = 0; r < rounds; r++) {
   for (const count of sizes) {
     for (let i = 0; i < contenders.length; i++) {
       const [name, run] = contenders[(i + r) % contenders.length];
       const key = `${count}|${name}`;
-      const s = samples.get(key) ?? { up: [], down: [] };
+      const s = samples.get(key) ?? { up: [], down: [], upCpu: [], downCpu: [] };
       const t = await run(count);
       s.up.push(t.up);
       s.down.push(t.down);
+      s.upCpu.push(t.upCpu);
+      s.downCpu.push(t.downCpu);
       samples.set(key, s);
     }
   }
@@ -224,7 +245,27 @@ for (const count of sizes) {
         spread(s.down)
       }) | ${upRatio.toFixed(2)} | ${downRatio.toFixed(2)} |`,
     );
-    report.push({ count, name, up: s.up, down: s.down, upRatio, downRatio });
+    report.push({
+      count,
+      name,
+      up: s.up,
+      down: s.down,
+      upCpu: s.upCpu,
+      downCpu: s.downCpu,
+      upRatio,
+      downRatio,
+    });
+  }
+  console.log("\nclient CPU (user + system, the client process only; libvirtd not counted), median:\n");
+  console.log("| client | up CPU | down CPU | up CPU / guest | down CPU / guest |");
+  console.log("|---|---:|---:|---:|---:|");
+  for (const [name] of contenders) {
+    const s = samples.get(`${count}|${name}`)!;
+    console.log(
+      `| ${name} | ${median(s.upCpu).toFixed(0)} ms | ${median(s.downCpu).toFixed(0)} ms | ${
+        (median(s.upCpu) / count * 1000).toFixed(0)
+      } µs | ${(median(s.downCpu) / count * 1000).toFixed(0)} µs |`,
+    );
   }
 }
 

@@ -21,8 +21,7 @@
 // main thread. The opaque pointer carries the subscription id. The callbacks live as long as the
 // worker, so libvirt can never call one that was closed.
 import { copyEventArgs } from "./ffi/event_args.ts";
-import { libvirtQemuSymbols } from "./ffi/_generated/symbols.ts";
-import { libvirtSymbols } from "./ffi/library.ts";
+import { libvirtQemuSymbols, libvirtSymbols } from "./ffi/_generated/symbols.ts";
 import {
   eventArgFfiTypes,
   eventCallbackSignatures,

@@ -11,7 +11,7 @@
 import { describeValue } from "./_args.ts";
 import { runOpen, runOpenSync } from "./_open_errors.ts";
 import { ErrorCode, ErrorDomain } from "./error_codes.ts";
-import { AuthFailedError, ConnectionLostError, LibvirtError, libvirtErrorFrom } from "./errors.ts";
+import { AuthFailedError, type ConnectionLostError, LibvirtError, libvirtErrorFrom } from "./errors.ts";
 import { sshOpenError } from "./_ssh_errors.ts";
 import { ensureEventLoop, eventLoopRequested } from "./event_loop.ts";
 import { cString, mallocCString } from "./ffi/c.ts";
@@ -96,13 +96,28 @@ export interface OpenOptions {
    */
   keepAlive?: { interval: number; count: number } | false;
   /**
-   * Start libvirt's event loop (once per process) before this open, as the default `true` does:
-   * keepalive, and a broken socket noticed without a call. `false` opens without starting it, which
-   * saves the worker's start (~25 ms on an idle machine, 80-100 ms on a loaded one): for one-shot
-   * scripts on a local URI. Events still work (lib/events.ts opens a connection of its own and starts
-   * the loop then); once the loop runs, libvirt uses it for every connection opened afterwards.
+   * Whether this connection rides on libvirt's event loop (one worker thread per process, started at
+   * the first open that wants it). libvirt attaches a connection to the loop only while it opens, and
+   * only when the loop runs by then, so the choice is made here:
+   *
+   * - `true` (the default of `Connection.open`): start the loop before opening, as libvirt-python
+   *   does after `virEventRegisterDefaultImpl()`. The connection then has keepalive (remote URIs),
+   *   notices a dead socket without a call, and serves nonblocking streams and consoles.
+   * - `"auto"` (the default of {@link ConnectionPool} and {@link PoolRegistry}): the loop for remote
+   *   transports (`+tcp`, `+tls`, `+ssh`, `+libssh`, `+libssh2`, `+ext`, or a host without a
+   *   transport), where keepalive is what tells a silent peer from a slow one; none for local URIs
+   *   (`qemu:///system`, `test+unix:///default`, in-process drivers), where a dead daemon is an EOF
+   *   on the next call and the loop would only cost two wakeups of its thread per call. An explicit
+   *   `keepAlive` asks for the loop too.
+   * - `false`: never start it (saves the worker's start, ~25 ms idle, 80-100 ms on a loaded machine).
+   *
+   * Without `true`, a loop some other part of the process started already (an event subscription:
+   * lib/events.ts opens a connection of its own and starts the loop) is still used: libvirt attaches
+   * every connection opened while it runs. {@link Connection.eventLoop} tells which way it went. A
+   * connection without the loop makes blocking streams (uploads, downloads) and refuses nonblocking
+   * ones and consoles with a TypeError that names this option.
    */
-  eventLoop?: boolean;
+  eventLoop?: boolean | "auto";
   /**
    * Run this connection's calls on the calling thread instead of Deno's blocking pool: no thread hop
    * per call (~20-60 µs each over a local socket). Each call then blocks the isolate (timers, other
@@ -170,6 +185,8 @@ export interface ConnectionInternals {
   pointerValue(): bigint;
   /** The options the connection was opened with, so that lib/events.ts can open a sibling. */
   openOptions(): OpenOptions;
+  /** True when libvirt attached the connection to the event loop at open (nonblocking streams work). */
+  eventLoop(): boolean;
   /** Forgets a handle that freed itself. */
   release(child: ConnectionChild): void;
   /** The same object for every view of one libvirt connection (a key for per-connection caches). */
@@ -183,6 +200,22 @@ export interface ConnectionInternals {
 
 const DEFAULT_KEEPALIVE = { interval: 5, count: 5 };
 const errorBuffer = new Uint8Array(VIR_ERROR_SIZE); // sync paths only: one call at a time on the main thread
+
+const remoteTransports = new Set(["tcp", "tls", "ssh", "libssh", "libssh2", "ext"]);
+
+/**
+ * True when a URI reaches its driver over the network: a remote transport (`qemu+ssh://...`), or a
+ * host without a transport (libvirt's default transport then is TLS). `+unix`, host-less URIs and
+ * in-process drivers are local.
+ */
+function isRemoteUri(uri: string): boolean {
+  const match = /^([A-Za-z][\w.-]*?)(?:\+([\w-]+))?:\/\/([^/?#]*)/.exec(uri);
+  if (!match) return true; // an alias from libvirt.conf may name any host: assume remote
+  const transport = match[2]?.toLowerCase();
+  if (transport !== undefined) return remoteTransports.has(transport);
+  const host = match[3].replace(/^[^@]*@/, "").replace(/:\d*$/, "");
+  return host !== "";
+}
 
 /**
  * Turns libvirt's numeric version (`major * 1,000,000 + minor * 1,000 + release`, as
@@ -301,6 +334,8 @@ class ConnectionCore {
   busy = false;
   /** Calls run on the calling thread (OpenOptions.blocking). */
   blocking = false;
+  /** The event loop ran when the connection opened: libvirt attached it (OpenOptions.eventLoop). */
+  eventLoop = false;
   readonly #waiters: (() => void)[] = [];
   readonly children = new Set<ConnectionChild>();
   closing: Promise<CloseReport> | undefined;
@@ -438,6 +473,7 @@ class ConnectionCore {
       track: (child) => void this.children.add(child),
       pointerValue: () => this.pointerValue(),
       openOptions: () => this.options,
+      eventLoop: () => this.eventLoop,
       release: (child) => void this.children.delete(child),
       identity: this,
     };
@@ -528,6 +564,7 @@ export class Connection extends ConnectionCalls {
         return core.pointerValue();
       },
       openOptions: () => core.options,
+      eventLoop: () => core.eventLoop,
       release: (child) => void core.children.delete(child),
       identity: core,
       handleOwner: () => core.sharedView ??= new Connection(core, { released: false, shared: true }),
@@ -582,18 +619,12 @@ export class Connection extends ConnectionCalls {
         } with keepalive and eventLoop: false: keepalive rides on the event loop`,
       );
     }
-    // The start policy: the loop starts at the first open unless this open opts out (eventLoop:
-    // false); an opted-out open still uses a loop that already runs (libvirt registers the watch).
-    const loopRunning = options.eventLoop === false && !eventLoopRequested()
-      ? false
-      : await ensureEventLoop();
-    if (options.keepAlive && !loopRunning) {
-      throw new TypeError(
-        `Cannot open ${
-          JSON.stringify(uri)
-        } with keepalive: the event loop is disabled (setEventLoopEnabled(false))`,
-      );
-    }
+    // The start policy (OpenOptions.eventLoop): an open that does not want the loop still uses a
+    // loop that runs already (libvirt attaches the connection's socket watch then).
+    const wanted = options.eventLoop === "auto"
+      ? options.keepAlive ? true : isRemoteUri(uri)
+      : options.eventLoop ?? true;
+    const loopRunning = !wanted && !eventLoopRequested() ? false : await ensureEventLoop();
     const flags = options.readOnly ? CONNECT_RO : 0;
     const bridge = options.auth ? authBridge(options.auth) : undefined;
     try {
@@ -613,6 +644,7 @@ export class Connection extends ConnectionCalls {
       const connection = new Connection(new ConnectionCore(uri, options.readOnly ?? false, handle));
       connection.#core.options = options;
       connection.#core.blocking = options.blocking === true;
+      connection.#core.eventLoop = loopRunning;
       if (loopRunning) await connection.#startKeepAlive(options.keepAlive ?? DEFAULT_KEEPALIVE);
       return connection;
     } finally {
@@ -649,6 +681,7 @@ export class Connection extends ConnectionCalls {
     const connection = new Connection(new ConnectionCore(uri, options.readOnly ?? false, handle));
     connection.#core.options = options;
     connection.#core.blocking = options.blocking === true; // so that siblings (event connections) open the same way
+    connection.#core.eventLoop = eventLoopRequested(); // a loop asked for before this open attaches it
     return connection;
   }
 
@@ -666,6 +699,21 @@ export class Connection extends ConnectionCalls {
         throw error;
       }
     }
+  }
+
+  /**
+   * True when libvirt attached this connection to the event loop at open (see
+   * {@link OpenOptions.eventLoop}): keepalive (remote URIs), nonblocking streams and consoles work on it.
+   *
+   * @example
+   * ```ts
+   * import { Connection } from "@deno-libvirt/deno-libvirt";
+   * await using conn = await Connection.open("test:///default", { eventLoop: "auto" });
+   * console.log(conn.eventLoop); // false for a local URI, unless something started the loop before
+   * ```
+   */
+  get eventLoop(): boolean {
+    return this.#core.eventLoop;
   }
 
   /** The URI this connection was opened with. */
@@ -727,21 +775,12 @@ export class Connection extends ConnectionCalls {
     return parseVersion(Number(version));
   }
 
-  /** The driver's name: "QEMU", "TEST", ... */
+  /**
+   * The driver's name: "QEMU", "TEST", ... ("remote", libvirt's answer once the connection is gone, is a
+   * ConnectionLostError: the generated getType's return convention).
+   */
   async hypervisorType(): Promise<string> {
-    const operation = `get the hypervisor type of ${JSON.stringify(this.uri)}`;
-    const type = await this.#as(operation, () => this.getType());
-    // virConnectGetType answers its driver's name, "remote", when the round trip fails (seen with a killed
-    // qemu+ssh child): no hypervisor has that type, so it is the failure of a connection that is gone
-    if (type === "remote") {
-      throw new ConnectionLostError(operation, {
-        code: ErrorCode.NO_CONNECT,
-        domain: ErrorDomain.RPC,
-        level: 2,
-        message: "the remote driver answered instead of the hypervisor: the connection to it is gone",
-      });
-    }
-    return type;
+    return await this.#as(`get the hypervisor type of ${JSON.stringify(this.uri)}`, () => this.getType());
   }
 
   /** The URI libvirt actually connected to, after defaults and aliases. */

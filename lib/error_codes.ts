@@ -1,10 +1,11 @@
 // libvirt's error codes and error domains (<libvirt/virterror.h>) under the names the library has always
-// used: the generated enums (lib/ffi/_generated/enums.ts, from libvirt's API XML), without the VIR_ERR_
-// prefix. One source of truth: a libvirt upgrade regenerates them (deno task gen), nothing to copy by hand.
-import { ErrorNumber } from "./ffi/_generated/enums.ts";
+// used: the generated enums (lib/ffi/_generated/enums_core.ts, from libvirt's API XML), without the
+// VIR_ERR_ prefix. One source of truth: a libvirt upgrade regenerates them (deno task gen), nothing to
+// copy by hand.
+import { ErrorNumber } from "./ffi/_generated/enums_core.ts";
 
 /** The libvirt subsystem an error came from (`virErrorDomain`), by name, e.g. `ErrorDomain.QEMU`. */
-export { ErrorDomain } from "./ffi/_generated/enums.ts";
+export { ErrorDomain } from "./ffi/_generated/enums_core.ts";
 
 /** `virErrorNumber`'s error codes (`VIR_ERR_*`), keyed by their names without the prefix. */
 export type ErrorCodes = {

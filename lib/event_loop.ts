@@ -11,7 +11,6 @@
  * @module
  */
 import type { Worker as NodeWorker } from "node:worker_threads";
-import { eventLoopWorkerUrl } from "./_event_loop_worker.ts";
 import type { CopiedArg } from "./ffi/event_args.ts";
 import { libvirt } from "./ffi/library.ts";
 
@@ -149,6 +148,8 @@ export function eventLoop(): Promise<EventLoop | null> {
 // Node compatibility layer (~10-20 ms), which a process that never starts the loop should not pay.
 async function startEventLoop(): Promise<EventLoop | null> {
   const { Worker } = await import("node:worker_threads") as { Worker: typeof NodeWorker };
+  // the worker's source (and the event tables it embeds) is built only when a loop starts
+  const { eventLoopWorkerUrl } = await import("./_event_loop_worker.ts");
   const lib = libvirt();
   // [0] stop requested, [1] commands posted (the worker compares it with the commands it handled),
   // [2] set by the worker once its loop has left libvirt for good

@@ -62,6 +62,14 @@ export interface PoolOptions {
   auth?: AuthOptions;
   /** Keepalive for remote connections; see {@link OpenOptions.keepAlive}. */
   keepAlive?: OpenOptions["keepAlive"];
+  /**
+   * Whether the pool's connections ride on libvirt's event loop; see {@link OpenOptions.eventLoop}.
+   * Default `"auto"`: the loop (and keepalive) for remote URIs, none for local ones, whose calls then
+   * wake no loop thread (a pool is for throughput; a dead local daemon is an EOF on the next call,
+   * and an idle connection gets a round trip before it is leased). Pass `true` for a pool whose
+   * leases open consoles or nonblocking streams on a local URI.
+   */
+  eventLoop?: OpenOptions["eventLoop"];
   /** Reconnection after lost connections. */
   reconnect?: ReconnectOptions;
   /** @internal Opens a connection; tests replace it to count or fail opens. */
@@ -311,6 +319,7 @@ export class ConnectionPool {
       ...(options.readOnly !== undefined ? { readOnly: options.readOnly } : {}),
       ...(options.auth !== undefined ? { auth: options.auth } : {}),
       ...(options.keepAlive !== undefined ? { keepAlive: options.keepAlive } : {}),
+      eventLoop: options.eventLoop ?? "auto",
     };
     this.#reconnect = {
       timeoutMs: options.reconnect?.timeoutMs ?? 30_000,

@@ -27,7 +27,6 @@
  * @module
  */
 import type { ObjectHandle } from "./_handle.ts";
-import { fileSegments } from "./ffi/sparse.ts";
 import {
   newStream,
   type Stream,
@@ -36,6 +35,7 @@ import {
   StreamStatus,
 } from "./objects/stream.ts";
 import type { VolumeStreamOptions } from "./objects/stream_attach.ts";
+import { openUploadFile, UploadSender } from "./stream/_upload.ts";
 
 export {
   newStream,
@@ -115,21 +115,6 @@ export interface TransferOptions {
   nonblocking?: boolean;
 }
 
-const ZERO_BLOCK = 65_536;
-
-function isZero(bytes: Uint8Array): boolean {
-  // 8 bytes at a time where aligned: the scan must keep up with the stream
-  const head = (8 - (bytes.byteOffset % 8)) % 8;
-  for (let i = 0; i < Math.min(head, bytes.length); i++) if (bytes[i] !== 0) return false;
-  const words = Math.floor((bytes.length - head) / 8);
-  if (words > 0) {
-    const view = new BigUint64Array(bytes.buffer, bytes.byteOffset + head, words);
-    for (let i = 0; i < words; i++) if (view[i] !== 0n) return false;
-  }
-  for (let i = head + words * 8; i < bytes.length; i++) if (bytes[i] !== 0) return false;
-  return true;
-}
-
 /**
  * Uploads a file, bytes or a web stream into a storage volume: virStorageVolUpload, then send (and
  * sendHole) until done, then virStreamFinish; on any failure or abort the stream is aborted.
@@ -159,101 +144,27 @@ export async function uploadVolume(
   options: TransferOptions = {},
 ): Promise<TransferResult> {
   const started = performance.now();
-  const { signal, onProgress } = options;
-  signal?.throwIfAborted();
+  options.signal?.throwIfAborted();
   const progress: TransferProgress = { dataBytes: 0, holeBytes: 0 };
-  let file: Deno.FsFile | undefined;
-  let segments: { kind: "data" | "hole"; offset: number; length: number }[] | undefined;
-  let length = options.length ?? 0;
-  if (typeof source === "string") {
-    const map = options.sparse ? fileSegments(source) : undefined;
-    file = await Deno.open(source, { read: true });
-    const size = map?.size ?? (await file.stat()).size;
-    segments = map?.segments ?? [{ kind: "data", offset: 0, length: size }];
-    if (options.length === undefined) length = size;
-    progress.totalBytes = Math.min(size, length);
-  } else if (source instanceof Uint8Array) {
-    if (options.length === undefined) length = source.length;
-    progress.totalBytes = Math.min(source.length, length);
-  } else if (!(source instanceof ReadableStream)) {
+  if (typeof source !== "string" && !(source instanceof Uint8Array) && !(source instanceof ReadableStream)) {
     throw new TypeError("Cannot upload: source must be a file path, a Uint8Array or a ReadableStream");
   }
-  await using stream = newStream(vol.connection, { nonblocking: options.nonblocking ?? false });
+  const file = typeof source === "string" ? await openUploadFile(source, options.sparse ?? false) : undefined;
+  const size = file?.size ?? (source instanceof Uint8Array ? source.length : undefined);
+  const length = options.length ?? size ?? 0;
+  if (size !== undefined) progress.totalBytes = Math.min(size, length);
   try {
+    await using stream = newStream(vol.connection, { nonblocking: options.nonblocking ?? false });
     await vol.upload(stream, options.offset ?? 0, length, { sparse: options.sparse });
-    const sendData = async (bytes: Uint8Array) => {
-      if (!options.sparse) return await sendPlain(bytes);
-      // zero blocks become holes
-      let run = 0;
-      for (let at = 0; at < bytes.length; at += ZERO_BLOCK) {
-        const block = bytes.subarray(at, at + ZERO_BLOCK);
-        if (isZero(block)) {
-          run += block.length;
-          continue;
-        }
-        if (run > 0) await sendHole(run);
-        run = 0;
-        await sendPlain(block);
-      }
-      if (run > 0) await sendHole(run);
-    };
-    const sendPlain = async (bytes: Uint8Array) => {
-      signal?.throwIfAborted();
-      await stream.sendAll(bytes);
-      progress.dataBytes += bytes.length;
-      onProgress?.({ ...progress });
-    };
-    const sendHole = async (bytes: number) => {
-      signal?.throwIfAborted();
-      await stream.sendHole(bytes);
-      progress.holeBytes += bytes;
-      onProgress?.({ ...progress });
-    };
-    let remaining = options.length ?? Infinity;
-    if (file && segments) {
-      const buffer = new Uint8Array(4 * STREAM_CHUNK_BYTES);
-      for (const segment of segments) {
-        if (remaining <= 0) break;
-        const take = Math.min(segment.length, remaining);
-        remaining -= take;
-        if (segment.kind === "hole") {
-          await sendHole(take);
-          continue;
-        }
-        await file.seek(segment.offset, Deno.SeekMode.Start);
-        for (let left = take; left > 0;) {
-          const n = await file.read(buffer.subarray(0, Math.min(buffer.length, left)));
-          if (n === null) {
-            throw new Error(`Cannot upload ${JSON.stringify(source)}: the file shrank while being read`);
-          }
-          await sendPlain(buffer.subarray(0, n));
-          left -= n;
-        }
-      }
-    } else if (source instanceof Uint8Array) {
-      const bytes = source.subarray(0, Math.min(source.length, remaining));
-      // 1 MiB steps, a multiple of the zero-block size: holes stay aligned with the source's
-      for (let at = 0; at < bytes.length; at += 16 * ZERO_BLOCK) {
-        await sendData(bytes.subarray(at, at + 16 * ZERO_BLOCK));
-      }
-    } else {
-      const reader = (source as ReadableStream<Uint8Array>).getReader();
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done || remaining <= 0) break;
-          const part = value.subarray(0, Math.min(value.length, remaining));
-          remaining -= part.length;
-          await sendData(part);
-        }
-      } finally {
-        reader.releaseLock();
-      }
-    }
-    signal?.throwIfAborted();
+    const send = new UploadSender(stream, progress, options);
+    const limit = options.length ?? Infinity;
+    if (file) await send.file(source as string, file, limit);
+    else if (source instanceof Uint8Array) await send.bytes(source, limit);
+    else await send.readable(source as ReadableStream<Uint8Array>, limit);
+    options.signal?.throwIfAborted();
     await stream.finish();
   } finally {
-    file?.close();
+    file?.file.close();
   }
   const total = progress.dataBytes + progress.holeBytes;
   return {

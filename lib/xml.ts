@@ -1,10 +1,9 @@
 /**
  * XML in and out: escaping values for the documents libvirt reads (domain, network, pool and volume
- * XML), and one parser configuration for reading what libvirt returns.
+ * XML), and the parser that reads what libvirt returns.
  *
  * @module
  */
-import { XMLParser } from "./_deps_xml.ts";
 
 // XML 1.0 `Char`: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]. With the `u`
 // flag a lone surrogate is one code point in D800-DFFF, outside the class, so it is caught too.
@@ -59,10 +58,12 @@ const named: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', a
  * text, e.g. an object's `<name>` for an error message. Not an XML parser: no DTD entities, no CDATA.
  */
 export function decodeXmlText(text: string): string {
+  if (!text.includes("&")) return text;
   return text.replace(entity, (match, name?: string, decimal?: string, hex?: string) => {
     if (name !== undefined) return named[name];
     const code = decimal !== undefined ? Number(decimal) : parseInt(hex!, 16);
-    return code <= 0x10ffff ? String.fromCodePoint(code) : match;
+    // &#0; names no character XML allows: dropped; beyond Unicode: left as written
+    return code === 0 ? "" : code <= 0x10ffff ? String.fromCodePoint(code) : match;
   });
 }
 
@@ -75,25 +76,167 @@ export function describeXml(xml: string): string {
   return name === undefined ? "from XML" : JSON.stringify(decodeXmlText(name));
 }
 
-// Reading XML: one parser configuration for the whole library.
-const xmlParser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: "@_",
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: false,
-  htmlEntities: true, // decodes numeric character references (&#10;), which escapeXml emits
-});
+// Reading XML. The library reads only what libvirt (libxml2) writes: well-formed documents without a
+// DTD, using the five predefined entities and character references. parseXml is a small parser of its
+// own for that, giving the shape fast-xml-parser gave (the library's parser until it was measured: loading
+// it and its HTML entity table cost ~30 ms of CPU at the start of every process that read one document):
+// attributes as `@_name`, values as strings, whitespace kept, repeated elements as arrays.
+// tests/xml_parser_test.ts compares the two on libvirt's documents and on the corner cases.
 
 /** @internal A parsed XML document as fast-xml-parser shapes it. */
 export type ParsedXml = Record<string, unknown>;
 
+interface Frame {
+  name: string;
+  children: ParsedXml;
+  attributes: ParsedXml | undefined;
+  text: string;
+  hasChildren: boolean;
+}
+
 /**
- * @internal Parses XML with the library's parser settings (attributes as `@_name`, values as strings,
- * whitespace kept, character references decoded).
+ * @internal Parses XML the way the library reads libvirt's documents: an element with text only is a
+ * string, one with attributes or children an object (`@_name` attributes, children by name, repeated
+ * ones as arrays, its text, all of it concatenated, as `#text`); an empty element is "". Whitespace is
+ * kept, line ends normalized to LF, comments dropped, CDATA as text, the five predefined entities and
+ * character references decoded (other named entities, which libxml2 never writes, stay as written);
+ * a processing instruction is a `?name` key.
+ *
+ * @param xml the document
+ * @returns the document as an object keyed by its top-level elements
+ * @throws {Error} on markup that is not well-formed (an unclosed or mismatched tag, a bad attribute)
+ * @example
+ * ```ts
+ * import { parseXml } from "./xml.ts";
+ * console.log(parseXml("<interface type='network'><mac address='52:54:00:00:00:01'/></interface>"));
+ * // { interface: { mac: { "@_address": "52:54:00:00:00:01" }, "@_type": "network" } }
+ * ```
  */
 export function parseXml(xml: string): ParsedXml {
-  return xmlParser.parse(xml) as ParsedXml;
+  const text = xml.includes("\r") ? xml.replace(/\r\n?/g, "\n") : xml;
+  const root: Frame = { name: "", children: {}, attributes: undefined, text: "", hasChildren: false };
+  const stack: Frame[] = [root];
+  let i = 0;
+  while (i < text.length) {
+    const lt = text.indexOf("<", i);
+    const top = stack[stack.length - 1];
+    if (lt < 0 || lt > i) {
+      const end = lt < 0 ? text.length : lt;
+      if (top !== root) top.text += decodeXmlText(text.slice(i, end));
+      i = end;
+      continue;
+    }
+    if (text.startsWith("<!--", i)) {
+      i = after(text, "-->", i + 4, "comment");
+    } else if (text.startsWith("<![CDATA[", i)) {
+      const end = after(text, "]]>", i + 9, "CDATA section");
+      if (top !== root) top.text += text.slice(i + 9, end - 3);
+      i = end;
+    } else if (text.startsWith("<!", i)) {
+      i = skipDeclaration(text, i);
+    } else if (text.startsWith("<?", i)) {
+      const end = after(text, "?>", i + 2, "processing instruction");
+      const body = text.slice(i + 2, end - 2);
+      const name = /^[^\s?]+/.exec(body)?.[0] ?? "";
+      // pseudo-attributes (`<?xml version="1.0"?>`) as attributes; any other content is dropped
+      const attributes = readAttributes(body.slice(name.length), 0, body.length - name.length, true);
+      addChild(top, `?${name}`, attributes ?? "");
+      i = end;
+    } else if (text[i + 1] === "/") {
+      const end = after(text, ">", i + 2, "end tag");
+      const name = text.slice(i + 2, end - 1).trim();
+      if (top === root || top.name !== name) {
+        throw new Error(
+          `Cannot parse XML: </${name}> at offset ${i} closes ${top === root ? "nothing" : `<${top.name}>`}`,
+        );
+      }
+      stack.pop();
+      addChild(stack[stack.length - 1], name, valueOf(top));
+      i = end;
+    } else {
+      i = openTag(text, i, stack);
+    }
+  }
+  if (stack.length > 1) throw new Error(`Cannot parse XML: <${stack[stack.length - 1].name}> is not closed`);
+  return root.children;
+}
+
+/** Reads a start tag at `i` (pushing its element, or adding it at once when it is empty); returns where it ends. */
+function openTag(text: string, i: number, stack: Frame[]): number {
+  const nameEnd = /[\s/>]/g;
+  nameEnd.lastIndex = i + 1;
+  const stop = nameEnd.exec(text)?.index ?? text.length;
+  const name = text.slice(i + 1, stop);
+  if (name === "") throw new Error(`Cannot parse XML: a "<" without a tag name at offset ${i}`);
+  let end = stop;
+  let quote = "";
+  for (; end < text.length; end++) {
+    const c = text[end];
+    if (quote !== "") {
+      if (c === quote) quote = "";
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === ">") break;
+  }
+  if (end >= text.length) throw new Error(`Cannot parse XML: <${name} at offset ${i} is not closed`);
+  const empty = text[end - 1] === "/";
+  const attributes = readAttributes(text, stop, empty ? end - 1 : end);
+  const frame: Frame = { name, children: {}, attributes, text: "", hasChildren: false };
+  if (empty) addChild(stack[stack.length - 1], name, valueOf(frame));
+  else stack.push(frame);
+  return end + 1;
+}
+
+const attributePattern = /\s*([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')|\s*(\S)/g;
+
+function readAttributes(text: string, from: number, to: number, lenient = false): ParsedXml | undefined {
+  let attributes: ParsedXml | undefined;
+  const source = text.slice(from, to);
+  attributePattern.lastIndex = 0;
+  for (let m = attributePattern.exec(source); m !== null; m = attributePattern.exec(source)) {
+    if (m[4] !== undefined) {
+      if (lenient) return undefined;
+      throw new Error(
+        `Cannot parse XML: a bad attribute near ${JSON.stringify(source.slice(m.index, m.index + 40))}`,
+      );
+    }
+    (attributes ??= {})[`@_${m[1]}`] = decodeXmlText(m[2] ?? m[3]);
+  }
+  return attributes;
+}
+
+function addChild(parent: Frame, name: string, value: unknown): void {
+  parent.hasChildren = true;
+  const existing = parent.children[name];
+  if (existing === undefined) parent.children[name] = value;
+  else if (Array.isArray(existing)) existing.push(value);
+  else parent.children[name] = [existing, value];
+}
+
+function valueOf(frame: Frame): unknown {
+  if (!frame.hasChildren && frame.attributes === undefined) return frame.text;
+  const value: ParsedXml = frame.children;
+  if (frame.text !== "") value["#text"] = frame.text;
+  return frame.attributes === undefined ? value : Object.assign(value, frame.attributes);
+}
+
+function after(text: string, terminator: string, from: number, what: string): number {
+  const end = text.indexOf(terminator, from);
+  if (end < 0) {
+    const start = text.lastIndexOf("<", from);
+    throw new Error(`Cannot parse XML: a ${what} at offset ${start} is not closed`);
+  }
+  return end + terminator.length;
+}
+
+/** Skips `<!DOCTYPE ...>` (an internal subset in brackets included: its entities are not expanded). */
+function skipDeclaration(text: string, i: number): number {
+  let depth = 0;
+  for (let j = i + 2; j < text.length; j++) {
+    if (text[j] === "[") depth++;
+    else if (text[j] === "]") depth--;
+    else if (text[j] === ">" && depth <= 0) return j + 1;
+  }
+  throw new Error(`Cannot parse XML: a declaration at offset ${i} is not closed`);
 }
 
 /** @internal One element or a list of them, as a list (fast-xml-parser gives a single one as an object). */

@@ -45,21 +45,8 @@ export async function consoleCommand(
   guest: string,
   options: ConsoleCommandOptions,
 ): Promise<number> {
-  const g = range.guests.find((x) => x.name === guest) ??
-    range.guests.find((x) => x.name === `${range.name}-${guest}`);
-  if (!g) {
-    const names = range.guests.slice(0, 8).map((x) => x.name).join(", ");
-    console.error(
-      `range: no guest ${JSON.stringify(guest)} in range ${JSON.stringify(range.name)} (its guests: ${names}${
-        range.guests.length > 8 ? ", ..." : ""
-      })`,
-    );
-    return 2;
-  }
-  if (g.type === "test") {
-    console.error(`range: cannot attach to ${g.name}: the test driver has no console streams`);
-    return 1;
-  }
+  const g = findGuest(range, guest);
+  if (typeof g === "number") return g;
   const uri = range.description.hosts.find((h) => h.id === g.hostId)!.uri;
   return await registry.get(uri).use(async (conn) => {
     using dom = await lookupDomain(conn, g.name);
@@ -76,44 +63,15 @@ export async function consoleCommand(
       return 1;
     }
     await using _stream = stream;
-    const raw = Deno.stdin.isTerminal();
-    let restored = !raw;
-    const restore = () => {
-      if (restored) return;
-      restored = true;
-      try {
-        Deno.stdin.setRaw(false);
-      } catch {
-        // stdin is gone: nothing to restore
-      }
-    };
-    const onSignal = (signal: Deno.Signal) => () => {
-      restore();
-      note(`\r\n[range console: ${signal}]\n`);
-      Deno.exit(signal === "SIGHUP" ? 129 : signal === "SIGINT" ? 130 : 143);
-    };
-    // raw mode keeps Ctrl-C from making a SIGINT, but one sent from outside (kill -INT, a supervisor)
-    // would end the process with the terminal still raw
-    const signals: [Deno.Signal, () => void][] = raw
-      ? [["SIGTERM", onSignal("SIGTERM")], ["SIGHUP", onSignal("SIGHUP")], ["SIGINT", onSignal("SIGINT")]]
-      : [];
     let result: AttachResult;
-    try {
-      if (raw) {
-        globalThis.addEventListener("unload", restore);
-        for (const [s, h] of signals) Deno.addSignalListener(s, h);
-        Deno.stdin.setRaw(true);
-        note(`Connected to ${g.name} on ${g.hostId}; escape character is ^]\r\n`);
-      }
+    {
+      using terminal = rawTerminal();
+      if (terminal.raw) note(`Connected to ${g.name} on ${g.hostId}; escape character is ^]\r\n`);
       result = await attachConsole(stream, Deno.stdin.readable, Deno.stdout.writable, {
         escape: ESCAPE,
         lingerMs: options.lingerMs,
         ...(options.until ? { until: options.until, signal: AbortSignal.timeout(options.timeoutMs) } : {}),
       });
-    } finally {
-      restore();
-      for (const [s, h] of signals) Deno.removeSignalListener(s, h);
-      globalThis.removeEventListener("unload", restore);
     }
     const what = {
       "escape": "detached (^])",
@@ -122,7 +80,72 @@ export async function consoleCommand(
       "console-ended": "the console ended (the guest stopped, or another session took it over)",
       "aborted": `no --until match within ${options.timeoutMs / 1000} s`,
     }[result.reason];
+    const raw = Deno.stdin.isTerminal();
     note(`${raw ? "\r\n" : "\n"}[range console ${g.name}: ${what}; sent ${result.sentBytes} bytes]\n`);
     return options.until && result.reason !== "until" ? 1 : 0;
   });
+}
+
+/** The range's guest named `guest` (with or without the range prefix), or the exit code after saying why not. */
+function findGuest(range: Range, guest: string): Range["guests"][number] | number {
+  const g = range.guests.find((x) => x.name === guest) ??
+    range.guests.find((x) => x.name === `${range.name}-${guest}`);
+  if (!g) {
+    const names = range.guests.slice(0, 8).map((x) => x.name).join(", ");
+    console.error(
+      `range: no guest ${JSON.stringify(guest)} in range ${JSON.stringify(range.name)} (its guests: ${names}${
+        range.guests.length > 8 ? ", ..." : ""
+      })`,
+    );
+    return 2;
+  }
+  if (g.type === "test") {
+    console.error(`range: cannot attach to ${g.name}: the test driver has no console streams`);
+    return 1;
+  }
+  return g;
+}
+
+/**
+ * On a terminal, puts stdin in raw mode until disposed, and restores it on every way out: disposal, the
+ * isolate's unload (Deno.exit), and SIGTERM/SIGHUP/SIGINT sent from outside (raw mode keeps Ctrl-C from
+ * making a SIGINT, but a `kill -INT` or a supervisor would end the process with the terminal still raw).
+ * Elsewhere (piped stdin) it does nothing.
+ */
+function rawTerminal(): { raw: boolean; [Symbol.dispose](): void } {
+  const raw = Deno.stdin.isTerminal();
+  let restored = !raw;
+  const restore = () => {
+    if (restored) return;
+    restored = true;
+    try {
+      Deno.stdin.setRaw(false);
+    } catch {
+      // stdin is gone: nothing to restore
+    }
+  };
+  const onSignal = (signal: Deno.Signal) => () => {
+    restore();
+    note(`\r\n[range console: ${signal}]\n`);
+    Deno.exit(signal === "SIGHUP" ? 129 : signal === "SIGINT" ? 130 : 143);
+  };
+  const signals: [Deno.Signal, () => void][] = raw
+    ? [["SIGTERM", onSignal("SIGTERM")], ["SIGHUP", onSignal("SIGHUP")], ["SIGINT", onSignal("SIGINT")]]
+    : [];
+  const dispose = () => {
+    restore();
+    for (const [s, h] of signals) Deno.removeSignalListener(s, h);
+    globalThis.removeEventListener("unload", restore);
+  };
+  if (raw) {
+    globalThis.addEventListener("unload", restore);
+    for (const [s, h] of signals) Deno.addSignalListener(s, h);
+    try {
+      Deno.stdin.setRaw(true);
+    } catch (error) {
+      dispose();
+      throw error;
+    }
+  }
+  return { raw, [Symbol.dispose]: dispose };
 }

@@ -18,7 +18,7 @@ import { setEventLoopEnabled } from "../lib/event_loop.ts";
 import { parseCidr } from "../lib/ip/addresses.ts";
 import { isLocalUri } from "../lib/ip/sources/arp.ts";
 import { discoverMany, type DiscoveryEntry } from "../lib/ip/batch.ts";
-import { type AddressFound, AddressTimeoutError } from "../lib/ip/wait.ts";
+import type { AddressFound, AddressTimeoutError } from "../lib/ip/wait.ts";
 import type { DiscoveryResult, SourceName } from "../lib/ip/types.ts";
 
 const usage = `usage: vm_ip.ts [NAME...] [--all] [--uri URI]... [--wait] [--timeout SECONDS]
@@ -90,6 +90,11 @@ if (resolved && !cli.json) cli.note(describeUri(resolved));
 // in-process driver needs neither of. --wait listens to events, and remote URIs keep keepalive.
 if (!values.wait && uris.every(isLocalUri)) setEventLoopEnabled(false);
 
+// Only --wait can time out: lib/ip/wait.ts (and the events module it needs) loads only then.
+const timeoutClass = values.wait ? (await import("../lib/ip/wait.ts")).AddressTimeoutError : undefined;
+const timedOut = (error: unknown): error is AddressTimeoutError =>
+  timeoutClass !== undefined && error instanceof timeoutClass;
+
 let entries: DiscoveryEntry[];
 try {
   entries = await discoverMany(
@@ -123,7 +128,7 @@ const addressOf = (e: DiscoveryEntry) => {
 };
 let exit = 0;
 for (const e of relevant) {
-  if (e.error && !(e.error instanceof AddressTimeoutError)) exit = 2;
+  if (e.error && !timedOut(e.error)) exit = 2;
   else if (!addressOf(e) && exit === 0) exit = 1;
 }
 
@@ -134,7 +139,7 @@ if (values.json) {
       domain: e.result?.domain.name ?? e.domain,
       uuid: e.result?.domain.uuid,
       address: addressOf(e)?.address ?? null,
-      nics: e.result?.nics ?? (e.error instanceof AddressTimeoutError ? e.error.last?.nics : undefined),
+      nics: e.result?.nics ?? (timedOut(e.error) ? e.error.last?.nics : undefined),
       sources: e.result?.sources,
       tookMs: e.result?.tookMs,
       error: e.error ? { name: e.error.name, message: e.error.message } : undefined,

@@ -98,7 +98,7 @@ Deno.test("eventEnums: every name list matches its C enum, value by value", () =
 });
 
 Deno.test("workerDefinitions: the worker binds the main thread's own symbol definitions", async () => {
-  const { libvirtSymbols } = await import("../lib/ffi/library.ts");
+  const { libvirtSymbols } = await import("../lib/ffi/_generated/symbols.ts");
   const { symbols, callbacks } = workerDefinitions();
   for (const [name, definition] of Object.entries(symbols)) {
     assert.equal(definition, (libvirtSymbols as Record<string, unknown>)[name], name);

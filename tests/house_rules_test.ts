@@ -26,23 +26,15 @@ const FILE_ALLOW: Record<string, string> = {
   "lib/ffi/_gen/overrides.ts": "data: the overrides table, one entry per libvirt function",
   "lib/connection.ts": PENDING,
   "lib/pool.ts": PENDING,
-  "lib/console.ts": PENDING,
 };
 
 /** Functions over MAX_FUNCTION_LINES lines, `path#name` (see functionName) -> reason. */
 const FUNCTION_ALLOW: Record<string, string> = {
   "lib/_event_loop_worker.ts#workerSource": PENDING,
   "lib/event_loop.ts#startEventLoop": PENDING,
-  "lib/ffi/event_args.ts#copyEventArgs": PENDING,
-  "lib/ip/merge.ts#mergeSightings": PENDING,
-  "lib/ip/wait.ts#waitForAddress": PENDING,
-  "lib/range/down.ts#downRange": PENDING,
-  "lib/range/plan.ts#planHost": PENDING,
+  "lib/ffi/event_args.ts#copyEventArgs":
+    "self-contained by design: lib/_event_loop_worker.ts embeds its source text, so its helpers must be nested in it",
   "lib/stats.ts#shapeDomainStats": PENDING,
-  "lib/stream.ts#uploadVolume": PENDING,
-  "lib/console.ts#attachConsole": PENDING,
-  "lib/ip/merge.ts#mergeSightings.<arrow>@202": PENDING,
-  "scripts/_console.ts#consoleCommand": PENDING,
 };
 
 /**
@@ -52,8 +44,10 @@ const FUNCTION_ALLOW: Record<string, string> = {
  */
 const CYCLE_ALLOW: { members: string[]; reason: string }[] = [
   {
-    reason: "pending split (issue 12): the object layer (generated classes, hand-written halves, handles) " +
-      "and the modules above it import each other (domain.ts <-> events.ts, connection.ts <-> domain.ts, ...)",
+    reason:
+      "pending split (issue 12): type-only imports tie the object layer together (the generated classes " +
+      "name the hand-written classes they return, which extend them; _handle.ts names Connection); the runtime " +
+      "graph has no cycle (tests/layering_test.ts): moving those types below the classes is a generator change",
     members: [
       "lib/_handle.ts",
       "lib/connection.ts",

@@ -24,6 +24,9 @@ const { values } = parseArgs({
     inflight: { type: "string", default: "1" },
     concurrency: { type: "string", default: "1" },
     "no-event-loop": { type: "boolean", default: false },
+    // --mode pool: open the pool's connections with the event loop (eventLoop: true) instead of the
+    // pool's default policy ("auto": no loop for a local URI)
+    "event-loop": { type: "boolean", default: false },
   },
 });
 const uri = values.uri!;
@@ -44,7 +47,11 @@ let domains = 0;
 
 async function run(count: number): Promise<void> {
   if (mode === "pool") {
-    await using pool = new ConnectionPool(uri, { max: inflight, min: inflight });
+    await using pool = new ConnectionPool(uri, {
+      max: inflight,
+      min: inflight,
+      ...(values["event-loop"] ? { eventLoop: true } : {}),
+    });
     await pool.warm();
     const step = op === "lookup_info"
       ? (c: Connection) => lookupDomain(c, "test").then(async (d) => (await d.info(), d.free()))
@@ -107,7 +114,9 @@ function report(ms: number, count: number): void {
   if (!measuring) return;
   const total = Math.round(ms * 1e6);
   console.log(JSON.stringify({
-    client: `deno-${mode}${mode === "pool" ? inflight : ""}${values["no-event-loop"] ? "-noloop" : ""}`,
+    client: `deno-${mode}${mode === "pool" ? inflight : ""}${values["no-event-loop"] ? "-noloop" : ""}${
+      values["event-loop"] ? "-loop" : ""
+    }`,
     op,
     uri,
     iterations: count,

@@ -4,15 +4,18 @@ does it, over ONE connection, sequentially:
 
     /usr/bin/python3 bench/clients/range_python.py URI SPEC.json
 
-SPEC.json (written by bench/range_compare.ts from the same range description upRange gets):
-{"pool": NAME, "network_xml": XML, "network": NAME,
+SPEC.json (written by bench/range_compare.ts or bench/range_lab_compare.ts from the same range
+description upRange gets):
+{"pool": NAME, "network_xml": XML, "network": NAME, "wait": "each" (default) or "all",
  "guests": [{"name": N, "volume": V, "volume_xml": XML, "domain_xml": XML with @VOLUME_PATH@}]}
 
 up:   define + start the network; per guest: create the overlay volume, define the domain (its disk
-      at the volume's path), start it, read its lease address (retried until one is there)
+      at the volume's path), start it, read its lease address (retried until one is there); with
+      "wait": "all", every guest is started first and the leases are then polled in turn
 down: per guest: destroy, undefine, delete the volume; then destroy + undefine the network
 
-Prints {"client":"python","guests":N,"up_ns":T,"down_ns":T,"addresses":K}. Exit 1 on a libvirt error.
+Prints {"client":"python","guests":N,"up_ns":T,"down_ns":T,"up_cpu_ns":C,"down_cpu_ns":C,"addresses":K}
+(C: this process's CPU time, user + system). Exit 1 on a libvirt error.
 """
 import json
 import sys
@@ -28,26 +31,42 @@ def main():
     libvirt.registerErrorHandler(lambda *a: None, None)
     conn = libvirt.open(uri)
     lease = libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE
+    wait_all = spec.get("wait", "each") == "all"
 
-    t0 = time.perf_counter_ns()
+    t0, c0 = time.perf_counter_ns(), time.process_time_ns()
     net = conn.networkDefineXML(spec["network_xml"])
     net.create()
     pool = conn.storagePoolLookupByName(spec["pool"])
     addresses = 0
+
+    def has_address(dom):
+        return any(a["type"] == libvirt.VIR_IP_ADDR_TYPE_IPV4
+                   for i in dom.interfaceAddresses(lease).values() for a in (i["addrs"] or []))
+
+    started = []
     for g in spec["guests"]:
         vol = pool.createXML(g["volume_xml"], 0)
         dom = conn.defineXML(g["domain_xml"].replace("@VOLUME_PATH@", vol.path()))
         dom.create()
-        while True:
-            found = [a["addr"] for i in dom.interfaceAddresses(lease).values() for a in (i["addrs"] or [])
-                     if a["type"] == libvirt.VIR_IP_ADDR_TYPE_IPV4]
-            if found:
-                addresses += 1
-                break
+        if wait_all:
+            started.append(dom)
+            continue
+        while not has_address(dom):
             time.sleep(0.05)
-    up = time.perf_counter_ns() - t0
+        addresses += 1
+    while started:  # "wait": "all": every guest started first, then the leases polled in turn
+        waiting = []
+        for dom in started:
+            if has_address(dom):
+                addresses += 1
+            else:
+                waiting.append(dom)
+        started = waiting
+        if started:
+            time.sleep(0.05)
+    up, up_cpu = time.perf_counter_ns() - t0, time.process_time_ns() - c0
 
-    t0 = time.perf_counter_ns()
+    t0, c0 = time.perf_counter_ns(), time.process_time_ns()
     for g in spec["guests"]:
         dom = conn.lookupByName(g["name"])
         dom.destroy()
@@ -56,10 +75,10 @@ def main():
     net = conn.networkLookupByName(spec["network"])
     net.destroy()
     net.undefine()
-    down = time.perf_counter_ns() - t0
+    down, down_cpu = time.perf_counter_ns() - t0, time.process_time_ns() - c0
     conn.close()
     print(json.dumps({"client": "python", "guests": len(spec["guests"]), "up_ns": up, "down_ns": down,
-                      "addresses": addresses}))
+                      "up_cpu_ns": up_cpu, "down_cpu_ns": down_cpu, "addresses": addresses}))
 
 
 if __name__ == "__main__":

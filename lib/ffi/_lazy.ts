@@ -4,9 +4,15 @@
 // is bound alone when it is first read: a blocking one by its own small dlopen of the same library
 // (the dynamic loader returns the copy already mapped), a nonblocking `...Async` one from the
 // function's address when the caller can look it up (dlsym + Deno.UnsafeFnPointer, about 40% cheaper
-// than a dlopen); the getter is then replaced by the plain function: later reads are ordinary
-// property reads. A function's two twins bind apart: the blocking twin of a call made nonblocking is
+// than a dlopen). A function's two twins bind apart: the blocking twin of a call made nonblocking is
 // bound only if something runs it blocking (runBlocking) or calls it directly.
+//
+// The returned object starts empty; its prototype is a Proxy that binds a key on its first read and
+// stores the function as an own data property of the object, so later reads are ordinary property
+// reads that never reach the Proxy. (The first design defined ~1,800 accessors on the object and
+// replaced each by a data property when bound: V8 copies the object's whole descriptor array for
+// every such redefinition, 2-4 ms per bound symbol, 50-90 ms of a one-shot script's start.)
+import { decodeSignature, type SymbolDefinition } from "./_signatures.ts";
 
 /**
  * Returns an object shaped like `Deno.dlopen(path, table).symbols` whose entries are bound on first
@@ -15,12 +21,14 @@
  * Each entry binds alone (a function's blocking and `...Async` twins are two entries: a script that
  * calls one does not pay for the other). With `resolve`, a nonblocking entry binds from the symbol's
  * address (`Deno.UnsafeFnPointer`, cheaper than a dlopen); blocking ones always bind by dlopen, which
- * gives them V8's fast call path.
+ * gives them V8's fast call path. `key in symbols` is true for every key of the table; the object's
+ * own keys are the entries bound so far.
  *
  * @param path the library to bind from, as given to dlopen
- * @param table the symbol table
- * @param eager C functions to bind now, in one dlopen (those every process calls at once, so the
- *   first call does not pay for binding: opening a connection and reading its errors)
+ * @param table the symbol table: an object table (as `Deno.dlopen` takes), or a compact one (a
+ *   generated `..._SIGNATURES` string, see lib/ffi/_signatures.ts), decoded entry by entry
+ * @param eager keys to bind now (those every process calls at once, so the first call does not pay
+ *   for binding: opening a connection and reading its errors); the blocking ones in one dlopen
  * @param resolve the address of a C function in the library (dlsym), or null when it has none
  * @returns the lazily bound symbols
  * @throws {Error} from Deno.dlopen, on first access, when a non-optional symbol is missing
@@ -34,19 +42,25 @@
  */
 export function lazySymbols<const S extends Deno.ForeignLibraryInterface>(
   path: string,
-  table: S,
+  table: S | string,
   eager: readonly string[] = [],
   resolve?: (cName: string) => Deno.PointerValue,
 ): Deno.DynamicLibrary<S>["symbols"] {
-  const symbols: Record<string, unknown> = {};
-  const opened: Deno.DynamicLibrary<Deno.ForeignLibraryInterface>[] = [];
-  const cNameOf = (key: string) => String((table[key] as Deno.ForeignFunction).name ?? key);
+  const definitionOf = typeof table === "string"
+    ? (key: string) => decodeSignature(table, key)
+    : (key: string) => Object.hasOwn(table, key) ? table[key] as SymbolDefinition : undefined;
+  const symbols: Record<string, unknown> = Object.create(unboundKeys(definitionOf, (key) => {
+    const def = definitionOf(key);
+    if (def === undefined) return undefined;
+    bind(key, def);
+    return symbols[key];
+  }));
+  const cNameOf = (key: string, def: SymbolDefinition) => String(def.name ?? key);
   const define = (key: string, value: unknown) =>
     Object.defineProperty(symbols, key, { value, enumerable: true, writable: false });
-  const bind = (key: string): void => {
-    const def = table[key] as Deno.ForeignFunction & { optional?: boolean };
+  const bind = (key: string, def: SymbolDefinition): void => {
     if (resolve && def.nonblocking) {
-      const pointer = resolve(cNameOf(key));
+      const pointer = resolve(cNameOf(key, def));
       if (pointer !== null) {
         const fn = new Deno.UnsafeFnPointer(pointer as Deno.PointerObject<Deno.ForeignFunction>, def);
         define(
@@ -65,22 +79,20 @@ export function lazySymbols<const S extends Deno.ForeignLibraryInterface>(
     opened.push(lib);
     define(key, blockable(key, lib.symbols[key]));
   };
-  for (const key of Object.keys(table)) {
-    Object.defineProperty(symbols, key, {
-      configurable: true,
-      enumerable: true,
-      get() {
-        bind(key);
-        return symbols[key];
-      },
-    });
+  const opened: Deno.DynamicLibrary<Deno.ForeignLibraryInterface>[] = [];
+  // eager blocking entries bind in one dlopen (one library handle for all); nonblocking ones from their
+  // address, as on first use
+  const now: [string, SymbolDefinition][] = [];
+  for (const key of eager) {
+    const def = definitionOf(key);
+    if (def === undefined) continue;
+    if (resolve && def.nonblocking) bind(key, def);
+    else now.push([key, def]);
   }
-  const eagerNames = new Set(eager);
-  const now = Object.keys(table).filter((key) => eagerNames.has(cNameOf(key)));
   if (now.length > 0) {
-    const lib = Deno.dlopen(path, Object.fromEntries(now.map((k) => [k, table[k]])));
+    const lib = Deno.dlopen(path, Object.fromEntries(now) as Deno.ForeignLibraryInterface);
     opened.push(lib);
-    for (const k of now) define(k, blockable(k, lib.symbols[k]));
+    for (const [k] of now) define(k, blockable(k, lib.symbols[k]));
   }
   /**
    * A nonblocking `...Async` entry that, inside {@link runBlocking}, runs its blocking twin on the
@@ -89,7 +101,7 @@ export function lazySymbols<const S extends Deno.ForeignLibraryInterface>(
    */
   function blockable(key: string, bound: unknown): unknown {
     const base = key.endsWith("Async") ? key.slice(0, -"Async".length) : undefined;
-    if (base === undefined || !(base in table) || typeof bound !== "function") return bound;
+    if (base === undefined || definitionOf(base) === undefined || typeof bound !== "function") return bound;
     const nonblocking = bound as (...args: unknown[]) => Promise<unknown>;
     return (...args: unknown[]) =>
       blocking > 0
@@ -97,6 +109,20 @@ export function lazySymbols<const S extends Deno.ForeignLibraryInterface>(
         : nonblocking(...args);
   }
   return symbols as Deno.DynamicLibrary<S>["symbols"];
+}
+
+/**
+ * The prototype of a lazy symbols object: reading a key the table has binds it (`bindKey` stores it
+ * on the object and returns it); `in` answers for every key of the table; other keys read undefined.
+ */
+function unboundKeys(
+  definitionOf: (key: string) => SymbolDefinition | undefined,
+  bindKey: (key: string) => unknown,
+): object {
+  return new Proxy(Object.create(null), {
+    get: (_target, key) => typeof key === "string" ? bindKey(key) : undefined,
+    has: (_target, key) => typeof key === "string" && definitionOf(key) !== undefined,
+  });
 }
 
 let blocking = 0;

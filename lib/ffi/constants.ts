@@ -13,7 +13,7 @@ import {
   DomainSnapshotRevertFlags,
   NetworkXMLFlags,
   StorageXMLFlags,
-} from "./_generated/enums.ts";
+} from "./_generated/enums_core.ts";
 
 /** VIR_UUID_STRING_BUFLEN: 36 characters and the NUL. */
 export const UUID_STRING_BUFLEN: number = uuidStringLength;
@@ -62,4 +62,4 @@ export {
   StreamEventType,
   StreamFlags as StreamFlag,
   StreamRecvFlagsValues as StreamRecvFlag,
-} from "./_generated/enums.ts";
+} from "./_generated/enums_core.ts";

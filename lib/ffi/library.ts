@@ -1,16 +1,15 @@
 // Loading libvirt.so once, lazily, and the process-wide setup that must precede any call:
 // the version check and the silencing of libvirt's stderr error printer.
-import { libvirtSymbols } from "./_generated/symbols.ts";
+// The symbols bind from the compact tables (lib/ffi/_generated/signatures.ts, decoded per entry on
+// first use); the object tables (lib/ffi/_generated/symbols.ts) give only their types here: evaluating
+// them costs 35-60 ms at every start. Import `libvirtSymbols` from there to read the definitions.
+import type { libvirtSymbols } from "./_generated/symbols.ts";
+import { LIBVIRT_SIGNATURES } from "./_generated/signatures.ts";
+import { decodeSignature } from "./_signatures.ts";
 import { MINIMUM_LIBVIRT_VERSION } from "./_version.ts";
 import { lazySymbols, runBlocking } from "./_lazy.ts";
 
-/**
- * Every libvirt.so function, generated from libvirt's API XML (lib/ffi/_generated/), grouped by
- * header; calls that may do I/O have nonblocking `...Async` twins, calls newer than
- * {@link MINIMUM_LIBVIRT_VERSION} are optional (null when the installed libvirt lacks them: go
- * through `requireSymbol` in lib/ffi/optional.ts for the clear error).
- */
-export { libvirtSymbols, MINIMUM_LIBVIRT_VERSION, runBlocking };
+export { MINIMUM_LIBVIRT_VERSION, runBlocking };
 
 const libcSymbols = {
   /** void free(void *ptr) */
@@ -38,13 +37,13 @@ export const LIBRARY_PATH_ENV = "DENO_LIBVIRT_PATH";
 
 const DEFAULT_LIBRARY = "libvirt.so.0";
 
-// Bound at load, in one dlopen: what opening a connection and reading its errors call, so the first
-// open does not also pay for binding them (~0.5 ms each). Everything else binds on first use.
-const EAGER_FUNCTIONS = [
-  "virConnectOpenAuth",
-  "virConnectClose",
+// Bound at load: what opening a connection, reading its errors and closing it call (the blocking ones in
+// one dlopen, ~0.3-1 ms each alone: Deno compiles a trampoline per blocking symbol). Only the twin that
+// runs: a blocking connection's virConnectOpenAuth, keepalive and the rest bind on first use.
+const EAGER_SYMBOLS = [
+  "virConnectOpenAuthAsync",
+  "virConnectCloseAsync",
   "virConnectIsAlive",
-  "virConnectSetKeepAlive",
   "virConnSetErrorFunc",
   "virConnCopyLastError",
   "virResetError",
@@ -134,7 +133,8 @@ function load(): LoadedLibvirt {
   // symbol is bound on first use (see _lazy.ts).
   let lib: Deno.DynamicLibrary<{ virGetVersion: typeof libvirtSymbols.virGetVersion }>;
   try {
-    lib = Deno.dlopen(path, { virGetVersion: libvirtSymbols.virGetVersion });
+    const virGetVersion = decodeSignature(LIBVIRT_SIGNATURES, "virGetVersion")!;
+    lib = Deno.dlopen(path, { virGetVersion } as { virGetVersion: typeof libvirtSymbols.virGetVersion });
   } catch (error) {
     if (isPermissionError(error)) throw error;
     const fix = override
@@ -146,7 +146,8 @@ function load(): LoadedLibvirt {
       { cause: error },
     );
   }
-  const libc = Deno.dlopen("libc.so.6", libcSymbols).symbols;
+  // libc's functions bind on first use too: most processes call dlopen and dlsym only
+  const libc = lazySymbols("libc.so.6", libcSymbols, ["dlopen", "dlsym"]);
 
   const versionOut = new BigUint64Array(1);
   if (lib.symbols.virGetVersion(new Uint8Array(versionOut.buffer), null, null) < 0) {
@@ -174,10 +175,10 @@ function load(): LoadedLibvirt {
   }
   silenceLibxml2(libc, silentErrorHandler);
   // nonblocking twins bind from the function's address in our own handle (cheaper than a dlopen each)
-  const symbols = lazySymbols(
+  const symbols = lazySymbols<typeof libvirtSymbols>(
     path,
-    libvirtSymbols,
-    EAGER_FUNCTIONS,
+    LIBVIRT_SIGNATURES,
+    EAGER_SYMBOLS,
     (cName) => libc.dlsym(handle, encode(cName)),
   );
   const result: LoadedLibvirt = { symbols, libc, path, version, silentErrorHandler };

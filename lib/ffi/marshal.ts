@@ -2,6 +2,8 @@
 // NotSupportedError, argument checks that name the argument, out-parameters, returned strings and
 // arrays, flags options and typed parameters. Generated code calls only these helpers; nothing there
 // decodes memory itself.
+import { ErrorCode, ErrorDomain } from "../error_codes.ts";
+import { ConnectionLostError, ErrorLevel } from "../errors.ts";
 import { cString, readCString, takePointerArray } from "./c.ts";
 import { libvirt } from "./library.ts";
 import { libvirtSymbol } from "./optional.ts";
@@ -207,6 +209,33 @@ export function takeString(pointer: Deno.PointerValue): string {
 /** A string libvirt returned that it keeps owning (`const char *`). */
 export function readString(pointer: Deno.PointerValue): string {
   return readCString(pointer) ?? "";
+}
+
+/**
+ * A call's result, unless it is the value with which that call says the connection is gone (generated
+ * from LOST_CONNECTION_RESULTS in lib/ffi/_gen/overrides.ts): then a ConnectionLostError like any lost
+ * connection's (NO_CONNECT, from RPC).
+ *
+ * @param value what the call returned
+ * @param lost the value that means the connection is gone (`"remote"` for virConnectGetType)
+ * @param operation the call, for the error (`call virConnectGetType on "qemu+ssh://h/system"`)
+ * @param reason why the value means the connection is gone
+ * @returns `value`
+ * @throws {ConnectionLostError} when `value` is `lost`
+ * @example
+ * ```ts
+ * import { lostConnectionIf } from "./marshal.ts";
+ * console.log(lostConnectionIf("QEMU", "remote", 'call virConnectGetType on "qemu:///system"', "gone")); // QEMU
+ * ```
+ */
+export function lostConnectionIf(value: string, lost: string, operation: string, reason: string): string {
+  if (value !== lost) return value;
+  throw new ConnectionLostError(operation, {
+    code: ErrorCode.NO_CONNECT,
+    domain: ErrorDomain.RPC,
+    level: ErrorLevel.ERROR,
+    message: reason,
+  });
 }
 
 /** A `char **` array of `count` strings libvirt allocated: each and the array freed. */

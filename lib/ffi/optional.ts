@@ -3,7 +3,8 @@
 // names the function, the version that added it and the version installed.
 import { ErrorCode, ErrorDomain } from "../error_codes.ts";
 import { ErrorLevel, NotSupportedError } from "../errors.ts";
-import { FUNCTION_VERSIONS } from "./_generated/versions.ts";
+import { LIBVIRT_QEMU_SIGNATURES, LIBVIRT_SIGNATURES } from "./_generated/signatures.ts";
+import { signatureFunctionName, signatureSince } from "./_signatures.ts";
 import { formatVersion, libvirt, type LoadedLibvirt } from "./library.ts";
 import { libvirtQemu, type LoadedLibvirtQemu } from "./qemu_library.ts";
 
@@ -20,7 +21,8 @@ import { libvirtQemu, type LoadedLibvirtQemu } from "./qemu_library.ts";
  * ```
  */
 export function cFunctionName(key: string): string {
-  return key in FUNCTION_VERSIONS ? key : key.replace(/Async$/, "");
+  const inLibvirt = signatureFunctionName(LIBVIRT_SIGNATURES, key);
+  return inLibvirt !== key ? inLibvirt : signatureFunctionName(LIBVIRT_QEMU_SIGNATURES, key);
 }
 
 /**
@@ -52,7 +54,9 @@ export function requireSymbol<S extends object, K extends keyof S & string>(
   const value = symbols[name];
   if (value !== null && value !== undefined) return value as NonNullable<S[K]>;
   const cName = cFunctionName(name);
-  const since = (FUNCTION_VERSIONS as Record<string, string>)[cName] ?? "a newer release";
+  // the compact tables carry the release of every optional function (what can be null)
+  const since = signatureSince(LIBVIRT_SIGNATURES, cName) ?? signatureSince(LIBVIRT_QEMU_SIGNATURES, cName) ??
+    "a newer release";
   throw new NotSupportedError(`call ${cName}`, {
     code: ErrorCode.NO_SUPPORT,
     domain: ErrorDomain.NONE,

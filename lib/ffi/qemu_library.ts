@@ -1,7 +1,9 @@
 // libvirt-qemu.so.0 (guest agent and monitor commands), loaded only on the first QEMU-specific call:
 // most scripts never make one, and it is a separate library some installations split out.
-import { libvirtQemuSymbols } from "./_generated/symbols.ts";
+import type { libvirtQemuSymbols } from "./_generated/symbols.ts";
+import { LIBVIRT_QEMU_SIGNATURES } from "./_generated/signatures.ts";
 import { lazySymbols } from "./_lazy.ts";
+import { decodeSignature } from "./_signatures.ts";
 import { LIBRARY_PATH_ENV, libvirt, LibvirtLoadError } from "./library.ts";
 
 /** The loaded libvirt-qemu library. */
@@ -53,7 +55,9 @@ export function libvirtQemu(): LoadedLibvirtQemu {
   const path = qemuLibraryPath(libvirt().path);
   try {
     // check the path now, with one symbol; the rest bind on first use
-    Deno.dlopen(path, { virDomainQemuMonitorCommand: libvirtQemuSymbols.virDomainQemuMonitorCommand });
+    Deno.dlopen(path, {
+      virDomainQemuMonitorCommand: decodeSignature(LIBVIRT_QEMU_SIGNATURES, "virDomainQemuMonitorCommand")!,
+    });
   } catch (error) {
     if (!(error instanceof Error) || error.name === "NotCapable" || error.name === "PermissionDenied") {
       throw error;
@@ -64,7 +68,7 @@ export function libvirtQemu(): LoadedLibvirtQemu {
       { cause: error },
     );
   }
-  loaded = { symbols: lazySymbols(path, libvirtQemuSymbols), path };
+  loaded = { symbols: lazySymbols<typeof libvirtQemuSymbols>(path, LIBVIRT_QEMU_SIGNATURES), path };
   return loaded;
 }
 

@@ -1,10 +1,10 @@
 // Discovery for many domains on several hosts, one process, bounded concurrency
 // through one pool per host, with a progress hook for scripts.
-import { listAllDomains, lookupDomain } from "../domain.ts";
+import { listAllDomains, lookupDomain } from "../objects/domain_lookup.ts";
 import { PoolRegistry } from "../pool.ts";
 import { discover, type DiscoverOptions } from "./discover.ts";
 import type { DiscoveryResult } from "./types.ts";
-import { type AddressFound, waitForAddress, type WaitForAddressOptions } from "./wait.ts";
+import type { AddressFound, WaitForAddressOptions } from "./wait.ts";
 
 /** Which domains of which host. */
 export interface DiscoveryHost {
@@ -90,12 +90,14 @@ export async function discoverMany(
     let done = 0;
     const total = work.length;
     const { wait, concurrency: _c, registry: _r, onProgress, ...discoverOptions } = options;
+    // waiting listens to events: lib/events.ts and the rest load only for it (a one-shot query skips them)
+    const waitForAddress = wait ? (await import("./wait.ts")).waitForAddress : undefined;
     const entries = await Promise.all(work.map(async ({ uri, domain }) => {
       const entry: DiscoveryEntry = { uri, domain };
       try {
         entry.result = await registry.get(uri).use(async (conn) => {
           using handle = await lookupDomain(conn, domain);
-          return wait
+          return waitForAddress
             ? await waitForAddress(handle, discoverOptions)
             : await discover(handle, discoverOptions);
         }, { idempotent: true });

@@ -1,7 +1,8 @@
 // discover(): ask the sources about one domain, merge, report. Sources run concurrently (each on a
 // connection of its own when a pool is given), each under its own timeout.
+import { after } from "../_async.ts";
 import type { Domain } from "../domain.ts";
-import { lookupDomain } from "../domain.ts";
+import { lookupDomain } from "../objects/domain_lookup.ts";
 import type { ConnectionPool } from "../pool.ts";
 import { parseCidr } from "./addresses.ts";
 import type { AddressCache } from "./cache.ts";
@@ -110,7 +111,7 @@ async function runSource(
 ): Promise<SourceReport> {
   const started = performance.now();
   const took = () => Math.round((performance.now() - started) * 1000) / 1000;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancelTimer: (() => void) | undefined;
   let onAbort: (() => void) | undefined;
   const controller = new AbortController();
   try {
@@ -119,7 +120,7 @@ async function runSource(
         source.discover({ ...facts, domain, connection: domain.connection }, controller.signal)
       ),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new SourceTimeout()), timeoutMs);
+        cancelTimer = after(timeoutMs, () => reject(new SourceTimeout()));
         onAbort = () => reject(signal!.reason);
         signal?.addEventListener("abort", onAbort, { once: true });
       }),
@@ -142,7 +143,7 @@ async function runSource(
     }
     return { source: source.name, status: "failed", tookMs: took(), reason: describe(error), sightings: [] };
   } finally {
-    clearTimeout(timer);
+    cancelTimer?.();
     // a long wait runs many rounds on one caller's signal: leave no listener behind
     if (onAbort) signal?.removeEventListener("abort", onAbort);
   }

@@ -171,126 +171,23 @@ export function mergeSightings(nics: Nic[], reports: SourceReport[], options: Me
   for (const report of reports) {
     if (report.status !== "ok") continue;
     for (const sighting of report.sightings) {
-      const bad = unusable(sighting.address);
-      if (bad) {
-        ignored.push({ sighting, reason: bad });
-        continue;
-      }
-      if (malformed(sighting)) {
-        ignored.push({ sighting, reason: "malformed" });
-        continue;
-      }
-      if (options.exclude?.some((r) => inCidr(sighting.address, r))) {
-        ignored.push({ sighting, reason: "excluded" });
-        continue;
-      }
-      if (family !== "any" && sighting.family !== family) {
-        ignored.push({ sighting, reason: "family" });
-        continue;
-      }
       const nic = matchNic(sighting, nics);
-      if (!nic) {
-        ignored.push({ sighting, reason: "not-a-domain-nic" });
+      const reason = whyIgnored(sighting, nic, options.exclude, family);
+      if (reason !== undefined) {
+        ignored.push({ sighting, reason });
         continue;
       }
-      const addresses = byNic.get(nic.mac)!;
+      const addresses = byNic.get(nic!.mac)!;
       addresses.set(sighting.address, [...(addresses.get(sighting.address) ?? []), sighting]);
     }
   }
-  const { origin, reasons } = originsOf(reports, options.sharedOrigins ?? []);
-
-  const result: NicAddresses[] = nics.map((nic) => {
+  const origins = originsOf(reports, options.sharedOrigins ?? []);
+  const preferred = family === "ipv6" ? "ipv6" : "ipv4";
+  const result = nics.map((nic): NicAddresses => {
     const addresses = byNic.get(nic.mac)!;
-    const live = (s: Sighting) => s.source !== "plan";
-    const agentSaw = new Set(
-      [...addresses.values()].flat().filter((s) => s.source === "agent").map((s) => s.address),
+    const merged = [...addresses].map(([address, sightings]) =>
+      judgeAddress(address, sightings, { nic, addresses, origins })
     );
-    const liveSaw = new Set([...addresses.values()].flat().filter(live).map((s) => s.address));
-    const subnets = (nic.subnets ?? []).flatMap((text) => {
-      try {
-        return [parseCidr(text)];
-      } catch {
-        return []; // a subnet that does not parse cannot judge an address
-      }
-    });
-    const merged: DiscoveredAddress[] = [];
-    for (const [address, sightings] of addresses) {
-      const sources = [...new Set(sightings.map((s) => s.source))] as SourceName[];
-      const flags: string[] = [];
-      // origin -> its best value, and the sources (with their own values) that make it up
-      const evidence = new Map<string, { value: number; parts: Map<SourceName, number> }>();
-      for (const s of sightings) {
-        let value = BASE_CONFIDENCE[EVIDENCE[s.source]];
-        if (s.notes?.includes("expired")) {
-          value = 0.15;
-          flags.push("expired-lease");
-        } else if (s.notes?.includes("older-duplicate")) {
-          value = 0.2;
-          flags.push("superseded-lease");
-        }
-        const key = origin.get(s.source)!;
-        const entry = evidence.get(key) ?? { value: 0, parts: new Map() };
-        entry.value = Math.max(entry.value, value);
-        entry.parts.set(s.source, Math.max(entry.parts.get(s.source) ?? 0, value));
-        evidence.set(key, entry);
-      }
-      let confidence = combine([...evidence.values()].map((e) => e.value));
-      const said = [...evidence].map(([key, e]) => {
-        const parts = [...e.parts].map(([s, v]) => `${s} ${v}`).join(", ");
-        const kinds = new Set([...e.parts.keys()].map((s) => EVIDENCE[s]));
-        if (kinds.size < 2) return parts;
-        flags.push("same-origin");
-        return `${parts} count once (${reasons.get(key) ?? "one origin"}): ${e.value}`;
-      });
-      const steps = [
-        evidence.size > 1 ? `${said.join("; ")}; independent, combined: ${round(confidence)}` : said[0],
-      ];
-      const kinds = new Set(sightings.map((s) => EVIDENCE[s.source]));
-      if (kinds.size === 1 && kinds.has("neighbour")) flags.push("arp-only");
-      const familyOfThis = sightings[0].family;
-      const agentOthers = [...agentSaw].filter((a) =>
-        a !== address && addresses.get(a)![0].family === familyOfThis
-      );
-      if (!agentSaw.has(address) && agentOthers.length > 0 && !kinds.has("agent")) {
-        confidence *= 0.3;
-        flags.push("contradicted-by-agent");
-        steps.push(`the agent reports ${agentOthers.join(", ")} instead: x0.3 = ${round(confidence)}`);
-      }
-      if (kinds.size === 1 && kinds.has("plan")) {
-        const liveOthers = [...liveSaw].filter((a) =>
-          a !== address && addresses.get(a)![0].family === familyOfThis
-        );
-        if (liveOthers.length > 0) {
-          confidence = 0.1;
-          flags.push("contradicted-plan");
-          steps.push(`planned, but live sources see ${liveOthers.join(", ")}: 0.1`);
-        } else {
-          flags.push("unconfirmed-plan");
-          steps.push("planned, no live source confirms it");
-        }
-      }
-      const ofFamily = subnets.filter((c) => c.family === familyOfThis);
-      if (ofFamily.length > 0 && !ofFamily.some((c) => inCidr(address, c))) {
-        confidence *= OUTSIDE_SUBNET;
-        flags.push("outside-subnet");
-        steps.push(
-          `outside ${ofFamily.map((c) => c.text).join(", ")}, the subnet of ${
-            nic.network ? `network ${nic.network}` : "the NIC's network"
-          }: x${OUTSIDE_SUBNET} = ${round(confidence)}`,
-        );
-      }
-      const prefix = sightings.find((s) => s.prefix !== undefined)?.prefix;
-      merged.push({
-        address,
-        family: familyOfThis,
-        ...(prefix !== undefined ? { prefix } : {}),
-        confidence: round(confidence),
-        sources,
-        flags: [...new Set(flags)],
-        explanation: steps.join("; "),
-      });
-    }
-    const preferred = family === "ipv6" ? "ipv6" : "ipv4";
     merged.sort((a, b) =>
       (a.family === preferred ? 0 : 1) - (b.family === preferred ? 0 : 1) || b.confidence - a.confidence ||
       a.address.localeCompare(b.address)
@@ -300,6 +197,140 @@ export function mergeSightings(nics: Nic[], reports: SourceReport[], options: Me
     return entry;
   });
   return { nics: result, ignored };
+}
+
+/** Why a sighting cannot count for `nic` (the NIC its MAC or address matched), or undefined when it can. */
+function whyIgnored(
+  sighting: Sighting,
+  nic: Nic | undefined,
+  exclude: MergeOptions["exclude"],
+  family: NonNullable<MergeOptions["family"]>,
+): IgnoredSighting["reason"] | undefined {
+  const bad = unusable(sighting.address);
+  if (bad) return bad;
+  if (malformed(sighting)) return "malformed";
+  if (exclude?.some((r) => inCidr(sighting.address, r))) return "excluded";
+  if (family !== "any" && sighting.family !== family) return "family";
+  if (!nic) return "not-a-domain-nic";
+  return undefined;
+}
+
+/** What judging one address of a NIC needs to know about the rest. */
+interface AddressContext {
+  nic: Nic;
+  /** Every address the sources saw on this NIC, with their sightings. */
+  addresses: Map<string, Sighting[]>;
+  /** Which sources are one origin (count once), and why. */
+  origins: { origin: Map<SourceName, string>; reasons: Map<string, string> };
+}
+
+/** One address of a NIC with its confidence: the evidence combined, then what speaks against it. */
+function judgeAddress(address: string, sightings: Sighting[], context: AddressContext): DiscoveredAddress {
+  const flags: string[] = [];
+  const evidence = combinedEvidence(sightings, context.origins, flags);
+  let confidence = evidence.confidence;
+  const steps = [evidence.explanation];
+  const family = sightings[0].family;
+  const kinds = new Set(sightings.map((s) => EVIDENCE[s.source]));
+  if (kinds.size === 1 && kinds.has("neighbour")) flags.push("arp-only");
+  // the other addresses of this family some sources saw on the NIC
+  const others = (keep: (s: Sighting) => boolean) =>
+    [...context.addresses].filter(([a, seen]) =>
+      a !== address && seen[0].family === family && seen.some(keep)
+    )
+      .map(([a]) => a);
+  const agentOthers = others((s) => s.source === "agent");
+  if (!kinds.has("agent") && agentOthers.length > 0) {
+    confidence *= 0.3;
+    flags.push("contradicted-by-agent");
+    steps.push(`the agent reports ${agentOthers.join(", ")} instead: x0.3 = ${round(confidence)}`);
+  }
+  if (kinds.size === 1 && kinds.has("plan")) {
+    const liveOthers = others((s) => s.source !== "plan");
+    if (liveOthers.length > 0) {
+      confidence = 0.1;
+      flags.push("contradicted-plan");
+      steps.push(`planned, but live sources see ${liveOthers.join(", ")}: 0.1`);
+    } else {
+      flags.push("unconfirmed-plan");
+      steps.push("planned, no live source confirms it");
+    }
+  }
+  const outside = outsideSubnets(address, family, context.nic);
+  if (outside !== undefined) {
+    confidence *= OUTSIDE_SUBNET;
+    flags.push("outside-subnet");
+    steps.push(`${outside}: x${OUTSIDE_SUBNET} = ${round(confidence)}`);
+  }
+  const prefix = sightings.find((s) => s.prefix !== undefined)?.prefix;
+  return {
+    address,
+    family,
+    ...(prefix !== undefined ? { prefix } : {}),
+    confidence: round(confidence),
+    sources: [...new Set(sightings.map((s) => s.source))] as SourceName[],
+    flags: [...new Set(flags)],
+    explanation: steps.join("; "),
+  };
+}
+
+/**
+ * The confidence of an address from its sightings: each origin counts once (its best value; an expired or
+ * superseded lease counts little), independent origins combine. Flags what it finds into `flags`.
+ */
+function combinedEvidence(
+  sightings: Sighting[],
+  { origin, reasons }: AddressContext["origins"],
+  flags: string[],
+): { confidence: number; explanation: string } {
+  // origin -> its best value, and the sources (with their own values) that make it up
+  const evidence = new Map<string, { value: number; parts: Map<SourceName, number> }>();
+  for (const s of sightings) {
+    let value = BASE_CONFIDENCE[EVIDENCE[s.source]];
+    if (s.notes?.includes("expired")) {
+      value = 0.15;
+      flags.push("expired-lease");
+    } else if (s.notes?.includes("older-duplicate")) {
+      value = 0.2;
+      flags.push("superseded-lease");
+    }
+    const key = origin.get(s.source)!;
+    const entry = evidence.get(key) ?? { value: 0, parts: new Map() };
+    entry.value = Math.max(entry.value, value);
+    entry.parts.set(s.source, Math.max(entry.parts.get(s.source) ?? 0, value));
+    evidence.set(key, entry);
+  }
+  const confidence = combine([...evidence.values()].map((e) => e.value));
+  const said = [...evidence].map(([key, e]) => {
+    const parts = [...e.parts].map(([s, v]) => `${s} ${v}`).join(", ");
+    const kinds = new Set([...e.parts.keys()].map((s) => EVIDENCE[s]));
+    if (kinds.size < 2) return parts;
+    flags.push("same-origin");
+    return `${parts} count once (${reasons.get(key) ?? "one origin"}): ${e.value}`;
+  });
+  const explanation = evidence.size > 1
+    ? `${said.join("; ")}; independent, combined: ${round(confidence)}`
+    : said[0];
+  return { confidence, explanation };
+}
+
+/**
+ * When the NIC's network has subnets of the address's family and none holds the address: the words that
+ * say so ("outside 10.0.0.0/24, the subnet of network lan"); otherwise undefined. A subnet that does not
+ * parse cannot judge an address.
+ */
+function outsideSubnets(address: string, family: Sighting["family"], nic: Nic): string | undefined {
+  const subnets = (nic.subnets ?? []).flatMap((text) => {
+    try {
+      return [parseCidr(text)];
+    } catch {
+      return [];
+    }
+  }).filter((c) => c.family === family);
+  if (subnets.length === 0 || subnets.some((c) => inCidr(address, c))) return undefined;
+  return `outside ${subnets.map((c) => c.text).join(", ")}, the subnet of ${
+    nic.network ? `network ${nic.network}` : "the NIC's network"
+  }`;
 }
 
 /** Why a NIC has no address: one clause per source, in the words a user can act on. */

@@ -1,7 +1,8 @@
 // What discovery needs to know about a domain, read from its live XML in one call and one parse:
 // the NICs (by MAC), the guest-agent channel's state, and addresses planned in the domain's metadata.
 import type { Connection } from "../connection.ts";
-import { type Domain, interfacesOf } from "../domain.ts";
+import type { Domain } from "../domain.ts";
+import { interfacesOf } from "../domain/nics.ts";
 import { asArray, attribute, type ParsedXml, parseXml } from "../xml.ts";
 import { normalizeMac } from "./addresses.ts";
 import type { DiscoveryTarget, Nic } from "./types.ts";

@@ -171,35 +171,15 @@ export async function waitForAddress(
   const timeoutMs = options.timeoutMs ?? 60_000;
   const started = performance.now();
   const deadline = started + timeoutMs;
-  let delay = options.pollMs ?? 100;
-  const maxDelay = options.maxPollMs ?? 500;
+  const pace = new Pace(options.pollMs ?? 100, options.maxPollMs ?? 500);
+  const events = nudgeOnEvents(domain, pace);
+  const { signal: _s, timeoutMs: _t, console: _c, ...discoverOptions } = options;
   let last: DiscoveryResult | undefined;
   let rounds = 0;
-  let wake: (() => void) | undefined;
-  let events: DomainEventStream | undefined;
-  if (eventLoopEnabled()) {
-    // a lifecycle or agent event is the moment an address may have appeared: look at once
-    events = domainEvents(domain.connection.uri, {
-      kinds: ["lifecycle", "agent-lifecycle"],
-      domain: domain.uuid,
-      keepAlive: false,
-    });
-    (async () => {
-      try {
-        for await (const _ of events!) {
-          delay = options.pollMs ?? 100;
-          wake?.();
-        }
-      } catch {
-        // no events on this driver: polling alone
-      }
-    })();
-  }
   try {
     while (true) {
       options.signal?.throwIfAborted();
       const remaining = deadline - performance.now();
-      const { signal: _s, timeoutMs: _t, console: _c, ...discoverOptions } = options;
       last = await discover(domain, {
         ...discoverOptions,
         sourceTimeoutMs: Math.max(1, Math.min(options.sourceTimeoutMs ?? 5_000, remaining)),
@@ -212,26 +192,88 @@ export async function waitForAddress(
       }
       const left = deadline - performance.now();
       if (left <= 0) break;
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(done, Math.min(delay, left));
-        function done() {
-          wake = undefined;
-          options.signal?.removeEventListener("abort", abort);
-          clearTimeout(timer);
-          resolve();
-        }
-        function abort() {
-          clearTimeout(timer);
-          reject(options.signal!.reason);
-        }
-        wake = done;
-        options.signal?.addEventListener("abort", abort, { once: true });
-      });
-      delay = Math.min(Math.round(delay * 1.5), maxDelay);
+      await pace.pause(left, options.signal);
     }
   } finally {
     await events?.close();
   }
+  throw timeoutError(domain, options, timeoutMs, rounds, last);
+}
+
+/**
+ * The wait between discovery rounds: it grows by half each round up to `max`; an event ends the current
+ * pause at once and brings the interval back to `first`.
+ */
+class Pace {
+  readonly #first: number;
+  readonly #max: number;
+  #delay: number;
+  #wake: (() => void) | undefined;
+
+  constructor(first: number, max: number) {
+    this.#first = first;
+    this.#max = max;
+    this.#delay = first;
+  }
+
+  /** Something happened: look again now, and poll quickly again. */
+  nudge(): void {
+    this.#delay = this.#first;
+    this.#wake?.();
+  }
+
+  /** Waits the current interval (at most `left` ms), or until a nudge; rejects with the signal's reason. */
+  async pause(left: number, signal: AbortSignal | undefined): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const done = () => {
+        this.#wake = undefined;
+        signal?.removeEventListener("abort", abort);
+        clearTimeout(timer);
+        resolve();
+      };
+      const abort = () => {
+        clearTimeout(timer);
+        reject(signal!.reason);
+      };
+      const timer = setTimeout(done, Math.min(this.#delay, left));
+      this.#wake = done;
+      signal?.addEventListener("abort", abort, { once: true });
+    });
+    this.#delay = Math.min(Math.round(this.#delay * 1.5), this.#max);
+  }
+}
+
+/**
+ * Nudges `pace` on the domain's lifecycle and guest-agent events, the moments an address may have
+ * appeared. Without the event loop (or on a driver without these events) the wait polls alone.
+ *
+ * @returns the event stream to close when the wait ends, if any
+ */
+function nudgeOnEvents(domain: Domain, pace: Pace): DomainEventStream | undefined {
+  if (!eventLoopEnabled()) return undefined;
+  const events = domainEvents(domain.connection.uri, {
+    kinds: ["lifecycle", "agent-lifecycle"],
+    domain: domain.uuid,
+    keepAlive: false,
+  });
+  (async () => {
+    try {
+      for await (const _ of events) pace.nudge();
+    } catch {
+      // no events on this driver: polling alone
+    }
+  })();
+  return events;
+}
+
+/** The error of a wait that found nothing: what was wanted, what each source saw, the console's tail. */
+function timeoutError(
+  domain: Domain,
+  options: WaitForAddressOptions,
+  timeoutMs: number,
+  rounds: number,
+  last: DiscoveryResult | undefined,
+): AddressTimeoutError {
   const wanted = [
     options.family && options.family !== "any" ? options.family : "an",
     "address",
@@ -249,7 +291,7 @@ export async function waitForAddress(
     : `\n  console, last lines:\n${
       (tail || "(nothing printed)").split("\n").map((l) => `    | ${l}`).join("\n")
     }`;
-  throw new AddressTimeoutError(
+  return new AddressTimeoutError(
     `Timed out after ${timeoutMs} ms (${rounds} rounds) waiting for ${wanted} of domain ${
       JSON.stringify(domain.name)
     }:\n` +

@@ -497,9 +497,9 @@ export class Stream implements ConnectionChild {
  * `dom.screenshot()`. Local: no round trip.
  *
  * @param connection the connection the transfer runs on
- * @param options nonblocking (default while the event loop runs), label
+ * @param options nonblocking (default when the connection has the event loop: {@link Connection.eventLoop}), label
  * @returns the stream; free it with `await using`
- * @throws {TypeError} when `nonblocking` is asked for with the event loop disabled
+ * @throws {TypeError} when `nonblocking` is asked for on a connection without the event loop
  * @throws {LibvirtError} when libvirt cannot create it
  * @example
  * ```ts
@@ -510,10 +510,16 @@ export class Stream implements ConnectionChild {
  * ```
  */
 export function newStream(connection: Connection, options: NewStreamOptions = {}): Stream {
-  const nonblocking = options.nonblocking ?? eventLoopEnabled();
-  if (nonblocking && !eventLoopEnabled()) {
+  // nonblocking needs the event loop on this connection: libvirt attaches one only at its open
+  const attached = eventLoopEnabled() && connection[kInternals].eventLoop();
+  const nonblocking = options.nonblocking ?? attached;
+  if (nonblocking && !attached) {
     throw new TypeError(
-      "Cannot create a nonblocking stream: the event loop is disabled (setEventLoopEnabled(false)); pass nonblocking: false",
+      eventLoopEnabled()
+        ? `Cannot create a nonblocking stream on ${
+          JSON.stringify(connection.uri)
+        }: the connection was opened without the event loop (a pool's local connection, or eventLoop: false); open it with { eventLoop: true }, or pass nonblocking: false`
+        : "Cannot create a nonblocking stream: the event loop is disabled (setEventLoopEnabled(false)); pass nonblocking: false",
     );
   }
   const label = options.label ?? "stream";

@@ -16,6 +16,7 @@ import {
   StorageVolUploadFlag,
 } from "../ffi/constants.ts";
 import { newStream, type NewStreamOptions, type Stream } from "./stream.ts";
+import { eventLoopEnabled } from "../event_loop.ts";
 
 // The calls that attach a stream to an object: Domain and StorageVolume methods delegate here.
 
@@ -52,6 +53,9 @@ export async function domainOpenConsole(
 ): Promise<Stream> {
   const stream = newStream(dom.connection, {
     ...options,
+    // a console waits for output: nonblocking unless the process disabled the loop (a connection
+    // opened without it is refused with the fix named, rather than given a console that holds it)
+    nonblocking: options.nonblocking ?? eventLoopEnabled(),
     label: options.label ??
       `console${devName ? ` ${JSON.stringify(devName)}` : ""} of domain ${JSON.stringify(dom.name)}`,
   });

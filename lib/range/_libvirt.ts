@@ -10,6 +10,7 @@ import { parseCidr } from "../ip/addresses.ts";
 import { PLAN_NAMESPACE } from "../ip/target.ts";
 import { asArray, attribute, escapeXml, type ParsedXml, parseXml } from "../xml.ts";
 import { sha256 } from "./_sha256.ts";
+import { scanRecord } from "./_record_scan.ts";
 import {
   type ExpandedGuest,
   type NetworkSpec,
@@ -348,6 +349,12 @@ export function recordXml(record: OwnershipRecord): string {
  * touched.
  */
 export function parseRecord(xml: string, range: string): OwnershipRecord | undefined {
+  const scanned = scanRecord(xml, range, RECORD_NAMESPACE); // the shape libvirt writes, without a parse
+  return scanned !== null ? scanned : parseRecordDocument(xml, range);
+}
+
+/** @internal {@link parseRecord} by a full parse of the document (any shape). */
+export function parseRecordDocument(xml: string, range: string): OwnershipRecord | undefined {
   let doc: ParsedXml;
   try {
     doc = parseXml(xml);

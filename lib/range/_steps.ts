@@ -17,7 +17,8 @@ export class Steps {
   readonly report: ReturnType<typeof reporter>;
   readonly started = performance.now();
   constructor(readonly operation: string, readonly range: string, readonly hooks: RangeHooks) {
-    this.report = reporter(hooks, this.started);
+    // no progress listener: nothing to build per step
+    this.report = hooks.onProgress ? reporter(hooks, this.started) : () => {};
   }
 
   /** Runs one phase over items; throws the operation's error when any item failed. */
@@ -37,12 +38,14 @@ export class Steps {
     let done = 0;
     const total = items.length;
     this.report({ phase, status: "start", done, total });
+    const listening = this.hooks.onProgress !== undefined;
     const results = await settleAll(items, limit, async (item) => {
-      const { target, host } = describe(item);
       try {
         const status = await fn(item);
-        this.report({ phase, status, target, host, done: ++done, total });
+        done++;
+        if (listening) this.report({ phase, status, ...describe(item), done, total });
       } catch (error) {
+        const { target, host } = describe(item);
         this.report({
           phase,
           status: "failed",
@@ -62,9 +65,9 @@ export class Steps {
   }
 
   /** Before every step: stops at an aborted signal (the step fails with its reason), then the test hook. */
-  async act(phase: RangePhase, target: string, host: string): Promise<void> {
+  act(phase: RangePhase, target: string, host: string): Promise<void> | void {
     this.hooks.signal?.throwIfAborted();
-    await this.hooks.beforeAction?.({ phase, target, host });
+    return this.hooks.beforeAction?.({ phase, target, host });
   }
 
   /** Marks a step done (removing it from not-done). */

@@ -25,6 +25,7 @@ import type { PoolRegistry } from "../pool.ts";
 import { listVolumes, lookupStoragePool } from "../storage.ts";
 import {
   domainRange,
+  type OwnedEntry,
   type OwnershipRecord,
   parseRecord,
   rangeDomainUuid,
@@ -152,15 +153,43 @@ export async function surveyHost(range: Range, connection: Connection): Promise<
 
 /** @internal The plan of one host from its survey. */
 export function planHost(range: Range, hostId: string, uri: string, survey: HostSurvey): PlanItem[] {
-  const items: PlanItem[] = [];
-  const item = (kind: PlanItem["kind"], name: string, action: PlanItem["action"], reason: string) =>
-    items.push({ kind, host: hostId, uri, name, action, reason });
   const guests = range.guests.filter((g) => g.hostId === hostId);
-  if (guests.length === 0) return items;
-  const owned = (kind: "pool" | "volume", name: string) =>
-    survey.record?.entries.find((e) =>
-      e.kind === kind && e.name === name && (kind === "pool" || e.pool === range.pool.name)
-    );
+  if (guests.length === 0) return [];
+  const items: PlanItem[] = [];
+  const host: HostPlan = {
+    range,
+    hostId,
+    survey,
+    guests,
+    item: (kind, name, action, reason) => void items.push({ kind, host: hostId, uri, name, action, reason }),
+    owned: (kind, name) =>
+      survey.record?.entries.find((e) =>
+        e.kind === kind && e.name === name && (kind === "pool" || e.pool === range.pool.name)
+      ),
+  };
+  planNetworks(host);
+  planPool(host);
+  planVolumes(host);
+  planFilters(host);
+  planDomains(host);
+  return items;
+}
+
+/** What the planners of one host share: the range, the host's survey and guests, and how to add an item. */
+interface HostPlan {
+  range: Range;
+  hostId: string;
+  survey: HostSurvey;
+  /** The range's guests on this host. */
+  guests: Range["guests"];
+  /** Adds an item of this host to the plan. */
+  item(kind: PlanItem["kind"], name: string, action: PlanItem["action"], reason: string): void;
+  /** The ownership record's entry of a pool or volume (of the range's pool), if the range made it. */
+  owned(kind: "pool" | "volume", name: string): OwnedEntry | undefined;
+}
+
+/** The ownership record's network name, and every network a guest of this host uses. */
+function planNetworks({ range, survey, guests, item }: HostPlan): void {
   const recordName = recordNetworkName(range.name);
   if (survey.recordNameTaken) {
     item(
@@ -199,6 +228,10 @@ export function planHost(range: Range, hostId: string, uri: string, survey: Host
       );
     }
   }
+}
+
+/** The storage pool: created by the range (then it must be in its record), or existing and running. */
+function planPool({ range, survey, item, owned }: HostPlan): void {
   if (range.pool.created) {
     if (!survey.pool.exists) item("pool", range.pool.name, "create", `dir ${range.pool.path}`);
     else if (owned("pool", range.pool.name)) {
@@ -215,6 +248,10 @@ export function planHost(range: Range, hostId: string, uri: string, survey: Host
     item("pool", range.pool.name, "conflict", "storage pool not found on this host");
   } else if (!survey.pool.active) item("pool", range.pool.name, "conflict", "storage pool is not running");
   else item("pool", range.pool.name, "keep", "existing pool");
+}
+
+/** Each guest's volume: created, kept when the record says the range made it, or a conflict. */
+function planVolumes({ range, survey, guests, item, owned }: HostPlan): void {
   const baseImages = new Set((range.description.baseImages ?? []).map((b) => b.path));
   for (const g of guests) {
     if (survey.pool.exists && !survey.pool.active && owned("volume", g.volume)) {
@@ -245,6 +282,10 @@ export function planHost(range: Range, hostId: string, uri: string, survey: Host
       );
     }
   }
+}
+
+/** The firewall's network filters, and the emptied filters of guest kinds that lost their last rule. */
+function planFilters({ range, hostId, survey, item }: HostPlan): void {
   for (const filter of firewallFilters(range, hostId)) {
     const recorded = survey.record?.entries.some((e) => e.kind === "nwfilter" && e.name === filter.name);
     if (!survey.nwfilters?.has(filter.name)) {
@@ -267,6 +308,10 @@ export function planHost(range: Range, hostId: string, uri: string, survey: Host
     if (e.kind !== "nwfilter" || filtering.has(e.name) || !survey.nwfilters?.has(e.name)) continue;
     item("nwfilter", e.name, "keep", "no rule protects its guests now: up empties it (down removes it)");
   }
+}
+
+/** Each guest's domain: created, kept when tagged with this range, or a conflict. */
+function planDomains({ range, survey, guests, item }: HostPlan): void {
   for (const g of guests) {
     if (!survey.domains.has(g.name)) {
       item("domain", g.name, "create", `${g.type}, ${g.memoryMiB} MiB, ${g.nics.length} NIC(s)`);
@@ -285,7 +330,6 @@ export function planHost(range: Range, hostId: string, uri: string, survey: Host
       );
     }
   }
-  return items;
 }
 
 /**

@@ -33,7 +33,7 @@
  *
  * @module
  */
-import { XMLParser } from "../../_deps.ts";
+import { XMLParser } from "../../_deps_xml.ts";
 import { type TypedParamTypeName, typedParamTypeOf } from "./api_typed_params.ts";
 
 export { type TypedParamTypeName, typedParamTypeOf } from "./api_typed_params.ts";

@@ -7,6 +7,8 @@
  *   calls that may do I/O get a nonblocking `<name>Async` twin; calls newer than the minimum libvirt
  *   load with `optional: true`;
  * - `symbols.ts`: the tables merged, one for libvirt.so and one for libvirt-qemu.so;
+ * - `signatures.ts`: the same definitions in compact form, one line per function: what the library
+ *   binds from at run time (generate_signatures.ts; the object tables cost 35-60 ms to evaluate);
  * - `versions.ts`: function -> the libvirt version that added it;
  * - `enums.ts`: every C enum as named typed constants; `constants.ts`: the numeric macros;
  * - `typed_params.ts`: typed-parameter field names grouped into schemas with their value types;
@@ -47,6 +49,7 @@ import {
 } from "./generate_ctypes.ts";
 import { methodsStageMain } from "./generate_methods.ts";
 import { structsFile } from "./generate_structs.ts";
+import { signaturesFile } from "./generate_signatures.ts";
 
 export { type FieldLayout, structLayout } from "./generate_structs.ts";
 import { ARG_FFI_TYPES, isLocal, returnOwnership, TYPED_PARAM_GROUPS } from "./overrides.ts";
@@ -83,6 +86,13 @@ export function ffiArgType(fn: ApiFunction, argName: string, type: string, index
 /** The FFI result type: every pointer is "pointer", scalars map as usual. */
 export function ffiResultType(fn: ApiFunction, index: Index): string {
   return isPointer(fn.returns.type, index) ? "pointer" : scalar(fn.returns.type, index, `${fn.name} result`);
+}
+
+function ffiTypes(fn: ApiFunction, index: Index): { parameters: string[]; result: string } {
+  return {
+    parameters: fn.args.map((a) => ffiArgType(fn, a.name, a.type, index)),
+    result: ffiResultType(fn, index),
+  };
 }
 
 function ownershipNote(fn: ApiFunction): string | undefined {
@@ -226,15 +236,59 @@ export function enumMemberNames(e: ApiEnum): Map<string, string> {
   return new Map(values.map((v, i) => [v.name, split[i].slice(common).join("_")]));
 }
 
-function enumsFile(model: ApiModel): { text: string; enums: number; values: number } {
+/**
+ * The enums the library's core reads at run time (error codes and domains, lib/ffi/constants.ts's flags):
+ * generated into `enums_core.ts`, which every process loads, and re-exported by `enums.ts` (157 KB of
+ * source, ~5-8 ms to load), which only code that names the other enums loads.
+ */
+export const CORE_ENUMS: readonly string[] = [
+  "virErrorDomain",
+  "virErrorNumber",
+  "virConnectCredentialType",
+  "virConnectFlags",
+  "virConnectListAllNetworksFlags",
+  "virConnectListAllStoragePoolsFlags",
+  "virDomainSnapshotCreateFlags",
+  "virDomainSnapshotDeleteFlags",
+  "virDomainSnapshotListFlags",
+  "virDomainSnapshotRevertFlags",
+  "virNetworkXMLFlags",
+  "virStorageXMLFlags",
+  "virDomainChannelFlags",
+  "virDomainConsoleFlags",
+  "virDomainQemuAgentCommandTimeoutValues",
+  "virDomainQemuMonitorCommandFlags",
+  "virStorageVolDownloadFlags",
+  "virStorageVolUploadFlags",
+  "virStreamEventType",
+  "virStreamFlags",
+  "virStreamRecvFlagsValues",
+];
+
+function enumsFile(model: ApiModel, core: boolean): { text: string; enums: number; values: number } {
   let out = HEADER_BANNER(
-    "Every C enum of libvirt's API as named typed constants (sentinels `_LAST` omitted).",
+    core
+      ? "The C enums the library's core reads at every start (CORE_ENUMS in lib/ffi/_gen/generate.ts)."
+      : "Every C enum of libvirt's API as named typed constants (sentinels `_LAST` omitted).",
   );
+  if (!core) {
+    const names = model.enums.filter((e) => CORE_ENUMS.includes(e.name) && enumMemberNames(e).size > 0)
+      .map((e) => enumExportName(e.name));
+    out += `\n// The core enums live in enums_core.ts (loaded by every process); the rest only here.\n`;
+    out += `export { ${names.join(", ")} } from "./enums_core.ts";\n`;
+  }
   let enums = 0;
   let count = 0;
   for (const e of model.enums) {
     const members = enumMemberNames(e);
     if (members.size === 0) continue;
+    if (CORE_ENUMS.includes(e.name) !== core) {
+      if (!core) {
+        enums++;
+        count += members.size;
+      }
+      continue;
+    }
     const name = enumExportName(e.name);
     enums++;
     const summary = e.info === "" ? "" : ` ${e.info.replace(/\s+/g, " ")}`;
@@ -404,9 +458,15 @@ export function generate(model: ApiModel): Generated {
     optional += functions.filter((f) => f.version.number > MINIMUM_LIBVIRT_VERSION).length;
   }
   files.set("symbols.ts", symbolsIndex(headers));
+  files.set("signatures.ts", signaturesFile(headers, byHeader, ffiTypes, index));
   files.set("versions.ts", versionsFile(model));
-  const enums = enumsFile(model);
+  const enums = enumsFile(model, false);
   files.set("enums.ts", enums.text);
+  const missing = CORE_ENUMS.filter((name) => !model.enums.some((e) => e.name === name));
+  if (missing.length > 0) {
+    throw new Error(`CORE_ENUMS names enums libvirt does not declare: ${missing.join(", ")}`);
+  }
+  files.set("enums_core.ts", enumsFile(model, true).text);
   const constants = constantsFile(model, index);
   files.set("constants.ts", constants.text);
   const typedParams = typedParamsFile(model);

@@ -2,7 +2,7 @@
 import type { ApiFunction } from "./methods_api.ts";
 import { firstSentence, HEADER, objects, type ObjectSpec } from "./methods_names.ts";
 import type { Plan } from "./methods_plan.ts";
-import { methodOverrides, OBJECT_RELEASE, returnOwnership } from "./overrides.ts";
+import { LOST_CONNECTION_RESULTS, methodOverrides, OBJECT_RELEASE, returnOwnership } from "./overrides.ts";
 
 function libvirtUrl(fn: ApiFunction): string {
   return `https://libvirt.org/html/libvirt-${fn.file}.html#${fn.name}`;
@@ -33,12 +33,23 @@ function resultExpr(p: Plan, r: string): string {
     case "bigint":
       main = r;
       break;
-    case "string":
+    case "string": {
       // who frees it: the FFI overrides' rule (non-const char * is the caller's) and its exceptions
       main = returnOwnership({ name: p.fn.name, returns: { type: p.fn.returnType } } as never).kind === "free"
         ? `m.takeString(${r})`
         : `m.readString(${r})`;
+      const lost = LOST_CONNECTION_RESULTS[p.fn.name];
+      if (lost !== undefined) {
+        if (p.object.className !== "Connection") {
+          throw new Error(`LOST_CONNECTION_RESULTS.${p.fn.name}: only Connection methods are supported`);
+        }
+        const operation = `\`call ${p.fn.name} on \${JSON.stringify(this.#uri())}\``;
+        main = `m.lostConnectionIf(${main}, ${JSON.stringify(lost.value)}, ${operation}, ${
+          JSON.stringify(lost.reason)
+        })`;
+      }
       break;
+    }
     case "handle":
       main = `wrapHandle<${p.handleResult!.className}>(${JSON.stringify(p.handleResult!.cType)}, ${
         p.owner ?? "this"
@@ -105,6 +116,12 @@ function methodDocs(p: Plan, sync: boolean, rt: string): string[] {
   docs.push(
     `@throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)`,
   );
+  const lost = LOST_CONNECTION_RESULTS[p.fn.name];
+  if (lost !== undefined) {
+    docs.push(
+      `@throws {ConnectionLostError} when libvirt answers ${JSON.stringify(lost.value)}: ${lost.reason}`,
+    );
+  }
   if (sync) docs.push(`@throws {TypeError} when an asynchronous call is in flight on the connection`);
   return docs;
 }

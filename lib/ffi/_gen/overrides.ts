@@ -348,6 +348,20 @@ export const SPECIAL_RETURNS: Readonly<Record<string, Readonly<Record<number, st
   virStreamSendHole: { [-2]: "EAGAIN: a nonblocking stream cannot take data yet" },
 };
 
+/**
+ * Calls that answer a value meaning "the connection is gone" instead of failing, function -> that value
+ * and the reason. The generated method throws a ConnectionLostError (NO_CONNECT, from RPC) for it, as
+ * for any lost connection, instead of returning it.
+ */
+export const LOST_CONNECTION_RESULTS: Readonly<Record<string, { value: string; reason: string }>> = {
+  // virConnectGetType answers its driver's name, "remote", when the round trip fails (seen with a killed
+  // qemu+ssh child): no hypervisor has that type
+  virConnectGetType: {
+    value: "remote",
+    reason: "the remote driver answered instead of the hypervisor: the connection to it is gone",
+  },
+};
+
 // ---------------------------------------------------------------------------------------------
 // Calls bound by hand: the method generator skips them; their FFI symbols are generated as usual.
 

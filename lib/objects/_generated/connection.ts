@@ -518,6 +518,7 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
    *
    * @returns a static zero terminated string otherwise.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
+   * @throws {ConnectionLostError} when libvirt answers "remote": the remote driver answered instead of the hypervisor: the connection to it is gone
    */
   async getType(): Promise<string> {
     const r = await this.#gate().call(
@@ -525,7 +526,12 @@ export abstract class ConnectionCalls extends ConnectionHandCalls {
       (h) => libvirtSymbol("virConnectGetTypeAsync")(h),
       m.isNull,
     );
-    return m.readString(r);
+    return m.lostConnectionIf(
+      m.readString(r),
+      "remote",
+      `call virConnectGetType on ${JSON.stringify(this.#uri())}`,
+      "the remote driver answered instead of the hypervisor: the connection to it is gone",
+    );
   }
 
   /**

@@ -95,7 +95,7 @@ export async function upBaseImages(c: UpContext, record: UpRecord): Promise<Base
     ledger: ledgerOf,
     save,
     phase: (...args) => steps.phase(...args),
-    act: (...args) => steps.act(...args),
+    act: async (...args) => await steps.act(...args),
     steps,
     limit,
     signal: options.signal,

@@ -1,0 +1,314 @@
+/**
+ * `downRange`'s removal phases, in their order: domains (destroyed and undefined), volumes, network
+ * filters, networks, pools, and last each host's ownership record; after a failure, the records
+ * rewritten to list only what is still there.
+ *
+ * @module
+ */
+import { destroyDomain, type Domain, lookupDomain, undefineDomain } from "../../domain.ts";
+import { isNotFound, LibvirtError } from "../../errors.ts";
+import { defineNetwork, destroyNetwork, lookupNetwork, undefineNetwork } from "../../network.ts";
+import type { ConnectionPool, PoolRegistry } from "../../pool.ts";
+import {
+  deleteStoragePool,
+  destroyStoragePool,
+  lookupStoragePool,
+  lookupVolume,
+  type StorageVolume,
+  undefineStoragePool,
+} from "../../storage.ts";
+import { type Lanes, Ledger, type OwnershipRecord, recordNetworkName, settleAll } from "../_libvirt.ts";
+import type { Range } from "../description.ts";
+import type { Steps } from "../_steps.ts";
+import { type Found, listing, volumeListing } from "./find.ts";
+
+/** @internal What one down shares across its phases. */
+export class Removal {
+  readonly found: Found[] = [];
+  readonly records = new Map<string, OwnershipRecord>();
+  readonly removed: string[] = [];
+  readonly kept: string[] = [];
+  readonly gone = new Set<Found>();
+  readonly #uriOf: Map<string, string>;
+
+  constructor(
+    readonly range: Range,
+    readonly steps: Steps,
+    readonly registry: PoolRegistry,
+    readonly lanes: Lanes,
+    readonly limit: number,
+  ) {
+    this.#uriOf = new Map(range.description.hosts.map((h) => [h.id, h.uri]));
+  }
+
+  /** The pool of a host (by id). */
+  pool(host: string): ConnectionPool {
+    return this.registry.get(this.#uriOf.get(host)!);
+  }
+
+  /** What was found of one kind. */
+  of(kind: Found["kind"]): Found[] {
+    return this.found.filter((f) => f.kind === kind);
+  }
+
+  /** Counts every found thing and record as not done yet (a failure lists what is left). */
+  expect(): void {
+    for (const f of this.found) this.steps.notDone.add(`remove ${f.label}`);
+    for (const host of this.records.keys()) this.steps.notDone.add(`remove ownership record on ${host}`);
+  }
+
+  /** `f` was there and is removed. */
+  removedNow(f: Found): "removed" {
+    this.steps.mark(`remove ${f.label}`);
+    this.removed.push(f.label);
+    this.gone.add(f);
+    return "removed";
+  }
+
+  /** `f` is no longer there to remove (gone meanwhile, or never made), or is kept on purpose. */
+  settled(f: Found): void {
+    this.gone.add(f);
+    this.steps.mark(`remove ${f.label}`);
+  }
+
+  /** Runs one removal phase over the found things of `kind`. */
+  phase(
+    phase: "undefine" | "volume" | "firewall" | "network" | "pool",
+    kind: Found["kind"],
+    fn: (f: Found) => Promise<"removed" | "kept" | "ok">,
+  ): Promise<void> {
+    return this.steps.phase(phase, this.of(kind), (f) => ({ target: f.name, host: f.host }), async (f) => {
+      if (phase !== "volume") await this.steps.act(phase, f.name, f.host);
+      return await fn(f);
+    }, this.limit);
+  }
+}
+
+const unsupportedFlags = (error: unknown) =>
+  error instanceof LibvirtError && /unsupported flags/i.test(error.libvirtMessage);
+
+/**
+ * Whether a host's driver takes the NVRAM undefine flag (the test driver refuses it): the first
+ * undefine on a host finds out while the others wait for it, so it is asked once per host, not once
+ * per domain or lane.
+ */
+class NvramProbe {
+  readonly #taken = new Map<string, Promise<boolean | undefined>>();
+  static readonly flags = { managedSave: true, snapshotsMetadata: true, states: false } as const;
+
+  async undefine(domain: Domain, host: string): Promise<void> {
+    const flags = NvramProbe.flags;
+    for (;;) {
+      const known = this.#taken.get(host);
+      if (known) {
+        const taken = await known;
+        if (taken === undefined) continue; // the probe failed otherwise: probe again
+        await undefineDomain(domain, taken ? { ...flags, nvram: true } : flags);
+        return;
+      }
+      let settle!: (taken: boolean | undefined) => void;
+      this.#taken.set(host, new Promise((resolve) => settle = resolve));
+      try {
+        await undefineDomain(domain, { ...flags, nvram: true });
+        settle(true);
+        return;
+      } catch (error) {
+        // the test driver knows no NVRAM flag; nothing of it to remove there
+        if (!unsupportedFlags(error)) {
+          this.#taken.delete(host);
+          settle(undefined);
+          throw error;
+        }
+        settle(false);
+      }
+      await undefineDomain(domain, flags);
+      return;
+    }
+  }
+}
+
+/** @internal Phase "undefine": each domain destroyed and undefined, from its lane's listing. */
+export function undefineDomains(r: Removal): Promise<void> {
+  const nvram = new NvramProbe();
+  return r.phase("undefine", "domain", async (f) => {
+    await r.lanes.use(r.pool(f.host), async (conn, cached) => {
+      const listed = await cached("domains", () => listing(conn));
+      let domain = listed.byName.get(f.name);
+      let own: Domain | undefined; // looked up here (not in this lane's listing): freed here
+      if (!domain) {
+        try {
+          domain = own = await lookupDomain(conn, f.name);
+        } catch (error) {
+          if (isNotFound(error)) return; // gone meanwhile
+          throw error;
+        }
+      }
+      try {
+        // one call each: the results' states are not used (ifNeeded reads the state only when
+        // libvirt refused, to tell a shut-off domain from a real refusal)
+        await destroyDomain(domain, { ifNeeded: true, states: false });
+        await nvram.undefine(domain, f.host);
+      } catch (error) {
+        if (isNotFound(error)) return; // gone meanwhile (a listed handle outlives its domain)
+        throw error;
+      } finally {
+        own?.free();
+      }
+    });
+    return r.removedNow(f); // also when gone meanwhile: it was the range's when listed
+  });
+}
+
+/** @internal Phase "volume": each recorded volume deleted, except base images. */
+export function deleteVolumes(r: Removal): Promise<void> {
+  const baseImages = new Set((r.range.description.baseImages ?? []).map((b) => b.path));
+  return r.phase("volume", "volume", async (f) => {
+    const entry = f.entry!;
+    if (
+      entry.path !== undefined && baseImages.has(entry.path) && (entry.state === "created" || !entry.made)
+    ) {
+      // never: a base image is not the range's to delete, whatever a record says (one up uploaded
+      // and verified is kept too: other ranges may back onto it). An "intent" one up recorded as
+      // made is a half-made upload (lib/range/images.ts), the range's own and of use to no one: it
+      // goes; an intent never made is not the range's volume (someone put one there since).
+      r.kept.push(`${f.label}: it is a base image of the range (${entry.path})`);
+      r.settled(f);
+      return "kept";
+    }
+    await r.steps.act("volume", f.name, f.host);
+    const poolName = entry.pool ?? r.range.pool.name;
+    const existed = await r.lanes.use(r.pool(f.host), async (conn, cached) => {
+      let p;
+      try {
+        p = await cached(`pool\0${poolName}`, () => lookupStoragePool(conn, poolName));
+      } catch (error) {
+        if (isNotFound(error)) return false; // the pool is gone, and its volumes with it
+        throw error;
+      }
+      // the pool's volumes listed once per lane, not looked up one by one; one missing from the
+      // listing is looked up (it may have come since)
+      const listed = await cached(`volumes\0${poolName}`, () => volumeListing(p));
+      let own: StorageVolume | undefined;
+      try {
+        const volume = listed.byName.get(f.name) ?? (own = await lookupVolume(p, f.name));
+        await volume.delete();
+        return true;
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        return false; // an intent the crashed up never carried out, or removed meanwhile
+      } finally {
+        own?.free();
+      }
+    });
+    if (existed) return r.removedNow(f);
+    r.settled(f);
+    return "ok";
+  });
+}
+
+/** @internal Phase "firewall": the range's network filters (no domain of the range uses them now). */
+export function undefineFilters(r: Removal): Promise<void> {
+  return r.phase("firewall", "nwfilter", async (f) => {
+    const existed = await r.pool(f.host).use(async (conn) => {
+      try {
+        using filter = await conn.nwFilterLookupByName(f.name);
+        await filter.undefine();
+        return true;
+      } catch (error) {
+        if (isNotFound(error)) return false; // an intent up never carried out, or removed meanwhile
+        throw error;
+      }
+    });
+    if (existed) return r.removedNow(f);
+    r.settled(f);
+    return "ok";
+  });
+}
+
+/** @internal Phase "network": the range's networks stopped and undefined. */
+export function removeNetworks(r: Removal): Promise<void> {
+  return r.phase("network", "network", async (f) => {
+    await r.pool(f.host).use(async (conn) => {
+      using network = await lookupNetwork(conn, f.name);
+      if (await network.isActive()) await destroyNetwork(network);
+      if (await network.isPersistent().catch(() => false)) await undefineNetwork(network);
+    });
+    return r.removedNow(f);
+  });
+}
+
+/** @internal Phase "pool": the recorded pools stopped, their directories removed when up made them. */
+export function removePools(r: Removal): Promise<void> {
+  return r.phase("pool", "pool", async (f) => {
+    const existed = await r.pool(f.host).use(async (conn) => {
+      let p;
+      try {
+        p = await lookupStoragePool(conn, f.name);
+      } catch (error) {
+        if (isNotFound(error)) return false;
+        throw error;
+      }
+      try {
+        if (await p.isActive()) await destroyStoragePool(p);
+        if (f.entry!.built) {
+          // up made the directory: it goes too when empty. Hosts sharing a file system (the lab's
+          // two hosts) find it already removed by the other; a file someone put there keeps it.
+          await deleteStoragePool(p).catch((error: Error) => {
+            if (/No such file or directory/.test(error.message)) return;
+            if (/not empty|Directory not empty/i.test(error.message)) {
+              r.kept.push(`the directory of ${f.label}: it is not empty`);
+              return;
+            }
+            throw error;
+          });
+        } else {
+          r.kept.push(`the directory of ${f.label}: it existed before up`);
+        }
+        await undefineStoragePool(p);
+        return true;
+      } finally {
+        p.free();
+      }
+    });
+    if (existed) return r.removedNow(f);
+    r.settled(f);
+    return "ok";
+  });
+}
+
+/** @internal Phase "record": last, each host's record itself (everything it listed is gone). */
+export function removeRecords(r: Removal): Promise<void> {
+  const name = recordNetworkName(r.range.name);
+  return r.steps.phase("record", [...r.records.keys()], (h) => ({ target: name, host: h }), async (h) => {
+    await r.steps.act("record", name, h);
+    await r.pool(h).use(async (conn) => {
+      try {
+        using network = await lookupNetwork(conn, name);
+        await undefineNetwork(network);
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    });
+    r.records.delete(h);
+    r.steps.mark(`remove ownership record on ${h}`);
+    return "removed";
+  }, r.limit);
+}
+
+/**
+ * @internal After a failure: each record left lists only what is still there (best effort; the old
+ * record stays otherwise, and the next down finds the removed entries gone).
+ */
+export async function rewriteRecords(r: Removal): Promise<void> {
+  await settleAll([...r.records], r.limit, async ([host, record]) => {
+    const removedHere = r.found.filter((f) => f.host === host && f.entry && r.gone.has(f));
+    if (removedHere.length === 0) return;
+    const ledger = new Ledger(r.range.name, host, record);
+    for (const f of removedHere) ledger.delete(f.entry!.kind, f.entry!.name, f.entry!.pool);
+    await ledger.save((xml) =>
+      r.pool(host).use(async (conn) => {
+        (await defineNetwork(conn, xml)).free();
+      })
+    );
+  });
+}

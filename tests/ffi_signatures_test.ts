@@ -1,0 +1,71 @@
+// The compact symbol tables (lib/ffi/_generated/signatures.ts) the library binds from must say exactly
+// what the object tables (lib/ffi/_generated/symbols.ts) say, entry by entry; and the lazy symbols
+// object built on them must bind each entry once, on its first read, without touching the others.
+import assert from "node:assert/strict";
+import { libvirtQemuSymbols, libvirtSymbols } from "../lib/ffi/_generated/symbols.ts";
+import { LIBVIRT_QEMU_SIGNATURES, LIBVIRT_SIGNATURES } from "../lib/ffi/_generated/signatures.ts";
+import { decodeSignature, signatureKeys } from "../lib/ffi/_signatures.ts";
+import { lazySymbols } from "../lib/ffi/_lazy.ts";
+import { libvirt } from "../lib/ffi/library.ts";
+
+const tables = [
+  ["libvirt", LIBVIRT_SIGNATURES, libvirtSymbols],
+  ["libvirt-qemu", LIBVIRT_QEMU_SIGNATURES, libvirtQemuSymbols],
+] as const;
+
+Deno.test("signatures: every key decodes to the object table's entry, and no other key exists", () => {
+  for (const [lib, compact, objects] of tables) {
+    const table = objects as Record<string, unknown>;
+    assert.deepEqual(signatureKeys(compact), Object.keys(table), `${lib}: the same keys, in order`);
+    for (const key of Object.keys(table)) assert.deepEqual(decodeSignature(compact, key), table[key], key);
+  }
+  // a process-local call has no twin; a prefix of a name is not a name
+  assert.equal(decodeSignature(LIBVIRT_SIGNATURES, "virGetVersionAsync"), undefined);
+  assert.equal(decodeSignature(LIBVIRT_SIGNATURES, "virDomainGet"), undefined);
+  assert.equal(decodeSignature(LIBVIRT_SIGNATURES, "nothing"), undefined);
+});
+
+Deno.test("signatures: a malformed line names itself", () => {
+  assert.throws(
+    () => decodeSignature("\nvirX|pq|i|\n", "virX"),
+    /Cannot decode FFI type "q" in signature "virX\|pq\|i\|"/,
+  );
+});
+
+Deno.test("lazySymbols: an entry binds on its first read only; `in` knows every key; others read undefined", () => {
+  const path = libvirt().path;
+  const symbols = lazySymbols<typeof libvirtSymbols>(path, LIBVIRT_SIGNATURES, ["virGetVersion"]);
+  // eager: the function and its twin (virGetVersion has none) are own properties already
+  assert.deepEqual(Object.keys(symbols), ["virGetVersion"]);
+  assert.ok("virDomainGetState" in symbols && "virDomainGetStateAsync" in symbols);
+  assert.ok(!("virGetVersionAsync" in symbols) && !("toJSON" in symbols));
+  assert.equal((symbols as unknown as Record<string, unknown>).toJSON, undefined);
+  const first = symbols.virDomainGetStateAsync;
+  assert.equal(typeof first, "function");
+  assert.equal(symbols.virDomainGetStateAsync, first, "bound once, then an own property");
+  assert.deepEqual(Object.keys(symbols), ["virGetVersion", "virDomainGetStateAsync"]);
+  const version = new BigUint64Array(1);
+  assert.equal(symbols.virGetVersion(new Uint8Array(version.buffer), null, null), 0);
+  assert.ok(version[0] >= 6_000_000n);
+});
+
+Deno.test("signatures: an optional function carries the release that added it; twins name their C function", async () => {
+  const { FUNCTION_VERSIONS } = await import("../lib/ffi/_generated/versions.ts");
+  const { MINIMUM_LIBVIRT_VERSION } = await import("../lib/ffi/_version.ts");
+  const { signatureFunctionName, signatureSince } = await import("../lib/ffi/_signatures.ts");
+  const { cFunctionName } = await import("../lib/ffi/optional.ts");
+  let optional = 0;
+  for (const [name, since] of Object.entries(FUNCTION_VERSIONS)) {
+    const compact = name in libvirtQemuSymbols ? LIBVIRT_QEMU_SIGNATURES : LIBVIRT_SIGNATURES;
+    const [major, minor, micro] = since.split(".").map(Number);
+    const newer = major * 1_000_000 + minor * 1_000 + micro > MINIMUM_LIBVIRT_VERSION;
+    assert.equal(signatureSince(compact, name), newer ? since : undefined, name);
+    if (newer) optional++;
+    assert.equal(cFunctionName(name), name);
+    if (`${name}Async` in (compact === LIBVIRT_SIGNATURES ? libvirtSymbols : libvirtQemuSymbols)) {
+      assert.equal(signatureFunctionName(compact, `${name}Async`), name);
+      assert.equal(cFunctionName(`${name}Async`), name);
+    }
+  }
+  assert.ok(optional > 0);
+});

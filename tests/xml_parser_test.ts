@@ -1,0 +1,163 @@
+// lib/xml.ts's parser against fast-xml-parser (the library's parser before, with the settings it had):
+// the same objects, key order included, for every document libvirt's test driver writes (domains with
+// metadata and devices, networks, pools, volumes, capabilities, node devices, interfaces) and for the
+// corner cases of the syntax; the one intended difference is named.
+import assert from "node:assert/strict";
+import "../mod.ts"; // every object class registered: node devices, interfaces
+import { XMLParser } from "../lib/_deps_xml.ts";
+import { parseXml } from "../lib/xml.ts";
+import { Connection } from "../lib/connection.ts";
+import { parseRangeDescription } from "../lib/range/description.ts";
+import { upRange } from "../lib/range/up.ts";
+import { PoolRegistry } from "../lib/pool.ts";
+import { listAllDomains } from "../lib/objects/domain_lookup.ts";
+
+const reference = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: "@_",
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  htmlEntities: true,
+});
+
+function same(xml: string, what: string): void {
+  assert.equal(
+    JSON.stringify(parseXml(xml)),
+    JSON.stringify(reference.parse(xml)),
+    `${what}: ${xml.slice(0, 200)}`,
+  );
+}
+
+Deno.test("parseXml: the corner cases of the syntax read as fast-xml-parser read them", () => {
+  const cases = [
+    "<a>\n  <b>x</b>\n  <c/>\n</a>",
+    "<a k='v'>\n  <b>x</b>\n</a>",
+    "<a><b>x</b>tail<b>y</b></a>",
+    "<a>  </a>",
+    "<a k='1'>  </a>",
+    "<a><![CDATA[<x>]]></a>",
+    "<a><!-- c --><b/></a>",
+    "<?xml version='1.0' encoding='UTF-8'?>\n<a/>\n",
+    "<a><b k='1'/><b k='2'>t</b></a>",
+    "<a>x<!--c-->y</a>",
+    "<a>&lt;&#x41;&#66;&amp;&gt;&quot;&apos;</a>",
+    "<r><a/><a></a></r>",
+    "<ns:a xmlns:ns='u'><ns:b>1</ns:b></ns:a>",
+    "<a>\n</a>",
+    "<a><b/>\n</a>",
+    '<a k="&quot;&apos;&lt;"/>',
+    "<a><b>1</b><c>2</c><b>3</b></a>",
+    "<a>0</a>",
+    "<a><b></b></a>",
+    "\n<a>x</a>\n",
+    "<a>x\r\ny</a>",
+    '<a k="x\ny"/>',
+    '<a k="x\r\ny"/>',
+    "<a k='x\ty'/>",
+    "<?foo bar?><a/>",
+    "<a>x<?pi y?>z</a>",
+    "<a >t</a>",
+    '<a k = "v" />',
+    "<a><b><c>1</c></b><b><c>2</c><c>3</c></b></a>",
+    "<a k=''/>",
+    "<a>&amp;amp;</a>",
+    "<a>&#0;</a>",
+    "<a>&#1114112;</a>",
+    "<a>&unknown;</a>",
+    "<a>& b</a>",
+    "<!DOCTYPE a><a/>",
+    "<a>]]></a>",
+    "<a><![CDATA[x]]>y<![CDATA[]]></a>",
+    "<a b='1' b='2'/>",
+    "<a>\u00e9\u{1F600}</a>",
+    "<a><b/><b/><b/></a>",
+    "<a><b>1</b></a><c/>",
+    "<a:b.c-d_e>1</a:b.c-d_e>",
+    "<a k='&#10;&#9;'/>",
+    "<a>t<b/>u</a>",
+    "<a><b>  x  </b></a>",
+    "<a>&#x1F600;</a>",
+    "<a><!----></a>",
+    "<a k='>'>v</a>",
+    '<a k="it\'s" j=\'say "hi"\'/>',
+  ];
+  for (const xml of cases) same(xml, "case");
+});
+
+Deno.test("parseXml: HTML entities, which libxml2 never writes, stay as written", () => {
+  assert.deepEqual(parseXml("<a>&nbsp;&copy;</a>"), { a: "&nbsp;&copy;" });
+});
+
+Deno.test("parseXml: markup that is not well-formed is an error naming the place", () => {
+  assert.throws(() => parseXml("<a><b></a>"), /Cannot parse XML: <\/a> at offset 6 closes <b>/);
+  assert.throws(() => parseXml("<a>"), /<a> is not closed/);
+  assert.throws(() => parseXml("<a k=v/>"), /a bad attribute/);
+  assert.throws(() => parseXml("<a><!-- x</a>"), /comment at offset 3 is not closed/);
+  assert.throws(() => parseXml("<a k='1'"), /<a at offset 0 is not closed/);
+});
+
+Deno.test("parseXml: every document of libvirt's test driver reads as fast-xml-parser read it", async () => {
+  await using conn = await Connection.open("test:///default");
+  // a range gives domains with metadata, several NICs, an agent channel, snapshots' parents and networks
+  // with DHCP ranges and reservations
+  const text = await Deno.readTextFile(new URL("../examples/range_test_driver.yaml", import.meta.url));
+  const registry = new PoolRegistry({ max: 2 });
+  try {
+    await upRange(parseRangeDescription(text, "range_test_driver.yaml"), registry, {
+      waitForAddresses: false,
+    });
+    const docs: [string, string][] = [];
+    await registry.get("test:///default").use(async (c) => {
+      for (const d of await listAllDomains(c)) {
+        try {
+          docs.push([`domain ${d.name}`, await d.xmlDesc()]);
+          docs.push([`domain ${d.name} inactive`, await d.xmlDesc({ inactive: true })]);
+        } finally {
+          d.free();
+        }
+      }
+      docs.push(["capabilities", await c.capabilities()]);
+      for (const n of await c.listAllNetworks()) {
+        try {
+          docs.push([`network ${n.name}`, await n.xmlDesc()]);
+        } finally {
+          n.free();
+        }
+      }
+      for (const p of await c.listAllStoragePools()) {
+        try {
+          docs.push([`pool ${p.name}`, await p.xmlDesc()]);
+          for (const v of await p.listAllVolumes()) {
+            try {
+              docs.push([`volume ${v.name}`, await v.xmlDesc()]);
+            } finally {
+              v.free();
+            }
+          }
+        } finally {
+          p.free();
+        }
+      }
+      for (const dev of await c.listAllNodeDevices()) {
+        try {
+          docs.push([`node device ${dev.name}`, await dev.getXmlDesc()]);
+        } finally {
+          dev.free();
+        }
+      }
+      for (const i of await c.listAllInterfaces()) {
+        try {
+          docs.push([`interface ${i.name}`, await i.getXmlDesc()]);
+        } finally {
+          i.free();
+        }
+      }
+    });
+    assert.ok(docs.length > 40, `only ${docs.length} documents`);
+    for (const [what, xml] of docs) same(xml, what);
+  } finally {
+    await registry.closeAll();
+  }
+  void conn;
+});
