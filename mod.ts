@@ -102,6 +102,7 @@ export {
   type DomainInfo,
   type DomainInterface,
   domainInterfaces,
+  type DomainMetadataElement,
   DomainState,
   type DomainStateInfo,
   type DomainStateName,

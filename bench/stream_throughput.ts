@@ -4,14 +4,7 @@
 //   flock /tmp/deno_libvirt_lab.lock bash tests/integration/lab/lab.sh exec \
 //     deno run --allow-all bench/stream_throughput.ts [--mib 128] [--rounds 2]
 import { parseArgs } from "node:util";
-import {
-  Connection,
-  createStoragePool,
-  createVolume,
-  destroyStoragePool,
-  downloadVolume,
-  uploadVolume,
-} from "../mod.ts";
+import { Connection, createStoragePool, createVolume, downloadVolume, uploadVolume } from "../mod.ts";
 
 const { values } = parseArgs({
   options: {
@@ -133,7 +126,7 @@ try {
     for (const [label, ms] of times) results[label] = size / MiB / (median(ms) / 1000);
     await vol.delete();
   } finally {
-    await destroyStoragePool(pool);
+    await pool.destroy();
   }
 } finally {
   await Deno.remove(dir, { recursive: true });

@@ -21,11 +21,8 @@ import {
   defineDomain,
   defineNetwork,
   destroyDomain,
-  destroyNetwork,
   startDomain,
-  startNetwork,
   undefineDomain,
-  undefineNetwork,
 } from "@deno-libvirt/deno-libvirt";
 import {
   type DomainEvent,
@@ -107,12 +104,12 @@ try {
   await startDomain(dom);
   // waitForState subscribes, then reads the state: it returns at once when the domain is there already
   console.log(`waited: ${await waitForState(dom, "running", { timeoutMs: 5_000 })}`);
-  await startNetwork(net);
+  await net.create();
   await destroyDomain(dom);
   console.log(`waited: ${await waitForState(dom, ["shutoff", "crashed"], { timeoutMs: 5_000 })}`);
-  await destroyNetwork(net);
+  await net.destroy();
   await undefineDomain(dom);
-  await undefineNetwork(net);
+  await net.undefine();
 
   // 3. Both streams saw their last event and closed themselves.
   const [domainCount, networkCount] = await Promise.all([domainsSeen, networksSeen]);
@@ -123,8 +120,8 @@ try {
   // clean up whatever is left (each step may already be done)
   await destroyDomain(dom, { ifNeeded: true }).catch(() => {});
   await undefineDomain(dom).catch(() => {});
-  await destroyNetwork(net).catch(() => {});
-  await undefineNetwork(net).catch(() => {});
+  await net.destroy().catch(() => {});
+  await net.undefine().catch(() => {});
 } finally {
   dom.free();
   net.free();

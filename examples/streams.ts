@@ -25,19 +25,14 @@
  * @module
  */
 import {
-  buildStoragePool,
   Connection,
   createVolume,
   defineStoragePool,
-  deleteStoragePool,
-  destroyStoragePool,
   downloadVolume,
   isNotSupported,
   lookupStoragePool,
-  startStoragePool,
   type StoragePool,
   type TransferProgress,
-  undefineStoragePool,
   uploadVolume,
 } from "@deno-libvirt/deno-libvirt";
 
@@ -97,8 +92,8 @@ const pool: StoragePool = await defineStoragePool(
 );
 let exitCode = 0;
 try {
-  await buildStoragePool(pool);
-  await startStoragePool(pool);
+  await pool.build();
+  await pool.create();
   console.log(`pool ${name} at ${dir}`);
   using vol = await createVolume(
     pool,
@@ -146,9 +141,9 @@ try {
   exitCode = 1;
 } finally {
   // stop, delete the (now empty) directory, forget the definition: nothing is left behind
-  await destroyStoragePool(pool).catch(() => {});
-  await deleteStoragePool(pool).catch((e) => console.error(`could not remove ${dir}: ${e.message}`));
-  await undefineStoragePool(pool);
+  await pool.destroy().catch(() => {});
+  await pool.delete().catch((e) => console.error(`could not remove ${dir}: ${e.message}`));
+  await pool.undefine();
   pool.free();
   console.log(`removed pool ${name}`);
 }

@@ -70,7 +70,12 @@ export {
   interfacesOf,
   parseDomainInterfaces,
 } from "./domain/nics.ts";
-export { type AffectOptions, getDomainMetadata, setDomainMetadata } from "./domain/metadata.ts";
+export {
+  type AffectOptions,
+  type DomainMetadataElement,
+  getDomainMetadata,
+  setDomainMetadata,
+} from "./domain/metadata.ts";
 export {
   destroyDomain,
   type DestroyOptions,

@@ -22,7 +22,7 @@
  * await events.ready();
  * await using conn = await Connection.open("test:///default");
  * using dom = await lookupDomain(conn, "test");
- * await setDomainMetadata(dom, "urn:example:notes", "notes", "<note/>", { live: true });
+ * await setDomainMetadata(dom, { namespaceUri: "urn:example:notes", prefix: "notes", xml: "<note/>" }, { live: true });
  * for await (const event of events) {
  *   if (event.kind === "metadata-change") console.log(event.domain.name, event.type, event.namespace);
  *   break;

@@ -1,13 +1,16 @@
 /**
- * Storage pools and volumes: lookup, listing, pool lifecycle and info, volume creation, lookup, path,
- * info and deletion, and the XML of a qcow2 overlay on a backing image.
+ * Storage pools and volumes: the finders (pools from a connection; volumes from a pool, or by path),
+ * volume creation, and the XML of a qcow2 overlay on a backing image.
  *
  * {@link StoragePool} and {@link StorageVolume} (lib/objects/storage.ts) wrap a `virStoragePoolPtr` / `virStorageVolPtr` of one
  * {@link Connection}, like a `Domain`: users get them from the lookup, list, define and create
  * functions below and free them with `using` (or `free()`); the connection frees whatever is still
  * open when it closes. A volume handle does not keep its pool handle alive, and needs no pool handle
- * to be used. The functions here act on them through their one-call methods, and report failures in
- * their own words (`start storage pool "x"`).
+ * to be used. A pool's lifecycle is its methods, one libvirt call each: `pool.build()`, `pool.create()`
+ * (start), `pool.destroy()`, `pool.delete()`, `pool.undefine()`, `pool.refresh()`; `buildStoragePool`,
+ * `startStoragePool`, `destroyStoragePool`, `deleteStoragePool` and `undefineStoragePool` are deprecated
+ * aliases of them (the API rule in docs/design.md). The volume finders of a pool ({@link lookupVolume},
+ * {@link listVolumes}, {@link createVolume}) stay functions, as the connection's finders do.
  *
  * @example
  * ```ts
@@ -60,19 +63,23 @@ export {
 /**
  * Builds a defined pool's underlying storage, e.g. creates a dir pool's directory (virStoragePoolBuild).
  *
+ * @deprecated use `pool.build(options)` ({@link StoragePool.build}, flags by name: `{ noOverwrite: true }`):
+ *   the same call, one name for it (the API rule in docs/design.md). This alias stays for existing code
+ *   and keeps its message (`Cannot build storage pool "x": ...`).
+ *
  * @param pool a defined, inactive pool
  * @param flags {@link StoragePoolBuildFlag}s
  * @throws {LibvirtError} when libvirt cannot build it (e.g. the directory exists, with `NO_OVERWRITE`)
  *
  * @example
  * ```ts
- * import { buildStoragePool, Connection, defineStoragePool, deleteStoragePool, undefineStoragePool } from "@deno-libvirt/deno-libvirt";
+ * import { Connection, defineStoragePool } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * const xml = "<pool type='dir'><name>docs-pool</name><target><path>/docs-pool</path></target></pool>";
  * using pool = await defineStoragePool(conn, xml);
- * await buildStoragePool(pool); // qemu:///system: mkdir /docs-pool
- * await deleteStoragePool(pool); // and rmdir it again
- * await undefineStoragePool(pool);
+ * await pool.build(); // was: await buildStoragePool(pool); qemu:///system: mkdir /docs-pool
+ * await pool.delete(); // and rmdir it again
+ * await pool.undefine();
  * ```
  */
 export async function buildStoragePool(pool: StoragePool, flags = 0): Promise<void> {
@@ -82,20 +89,24 @@ export async function buildStoragePool(pool: StoragePool, flags = 0): Promise<vo
 /**
  * Starts a defined pool (virStoragePoolCreate).
  *
+ * @deprecated use `pool.create(options)` ({@link StoragePool.create}, flags by name: `{ build: true }`):
+ *   the same call, one name for it. This alias stays for existing code and keeps its message
+ *   (`Cannot start storage pool "x": ...`).
+ *
  * @param pool a defined, inactive pool
  * @param flags {@link StoragePoolCreateFlag}s, e.g. `WITH_BUILD`
  * @throws {OperationInvalidError} when it is already running
  *
  * @example
  * ```ts
- * import { Connection, defineStoragePool, destroyStoragePool, startStoragePool, undefineStoragePool } from "@deno-libvirt/deno-libvirt";
+ * import { Connection, defineStoragePool } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * const xml = "<pool type='dir'><name>docs-pool</name><target><path>/docs-pool</path></target></pool>";
  * using pool = await defineStoragePool(conn, xml);
- * await startStoragePool(pool); // StoragePoolCreateFlag.WITH_BUILD also makes the directory
+ * await pool.create(); // was: await startStoragePool(pool); `{ build: true }` also makes the directory
  * console.log((await pool.info()).state); // "running"
- * await destroyStoragePool(pool);
- * await undefineStoragePool(pool);
+ * await pool.destroy();
+ * await pool.undefine();
  * ```
  */
 export async function startStoragePool(pool: StoragePool, flags = 0): Promise<void> {
@@ -105,16 +116,19 @@ export async function startStoragePool(pool: StoragePool, flags = 0): Promise<vo
 /**
  * Stops a pool (virStoragePoolDestroy); a transient pool disappears. Volumes stay on disk.
  *
+ * @deprecated use `pool.destroy()` ({@link StoragePool.destroy}): the same call, one name for it. This
+ *   alias stays for existing code and keeps its message (`Cannot destroy storage pool "x": ...`).
+ *
  * @param pool a running pool
  * @throws {OperationInvalidError} when it is not running
  *
  * @example
  * ```ts
- * import { Connection, createStoragePool, destroyStoragePool, listAllStoragePools } from "@deno-libvirt/deno-libvirt";
+ * import { Connection, createStoragePool, listAllStoragePools } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * const xml = "<pool type='dir'><name>docs-pool</name><target><path>/docs-pool</path></target></pool>";
  * using pool = await createStoragePool(conn, xml);
- * await destroyStoragePool(pool);
+ * await pool.destroy(); // was: await destroyStoragePool(pool)
  * console.log((await listAllStoragePools(conn)).map((p) => p.name)); // [ "default-pool" ]: a transient pool is gone
  * ```
  */
@@ -124,7 +138,10 @@ export async function destroyStoragePool(pool: StoragePool): Promise<void> {
 
 /**
  * Deletes what building the pool made (virStoragePoolDelete): for a dir pool, its (empty) directory.
- * The pool must be inactive; its definition stays until {@link undefineStoragePool}.
+ * The pool must be inactive; its definition stays until it is undefined.
+ *
+ * @deprecated use `pool.delete(options)` ({@link StoragePool.delete}): the same call, one name for it.
+ *   This alias stays for existing code and keeps its message (`Cannot delete storage pool "x": ...`).
  *
  * @param pool an inactive pool
  * @param flags `VIR_STORAGE_POOL_DELETE_*` (0: the default)
@@ -132,13 +149,13 @@ export async function destroyStoragePool(pool: StoragePool): Promise<void> {
  *
  * @example
  * ```ts
- * import { buildStoragePool, Connection, defineStoragePool, deleteStoragePool, undefineStoragePool } from "@deno-libvirt/deno-libvirt";
+ * import { Connection, defineStoragePool } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * const xml = "<pool type='dir'><name>docs-pool</name><target><path>/docs-pool</path></target></pool>";
  * using pool = await defineStoragePool(conn, xml);
- * await buildStoragePool(pool);
- * await deleteStoragePool(pool);
- * await undefineStoragePool(pool); // the definition goes last
+ * await pool.build();
+ * await pool.delete(); // was: await deleteStoragePool(pool)
+ * await pool.undefine(); // the definition goes last
  * ```
  */
 export async function deleteStoragePool(pool: StoragePool, flags = 0): Promise<void> {
@@ -148,16 +165,19 @@ export async function deleteStoragePool(pool: StoragePool, flags = 0): Promise<v
 /**
  * Removes a pool's persistent definition (virStoragePoolUndefine). Volumes stay on disk.
  *
+ * @deprecated use `pool.undefine()` ({@link StoragePool.undefine}): the same call, one name for it. This
+ *   alias stays for existing code and keeps its message (`Cannot undefine storage pool "x": ...`).
+ *
  * @param pool an inactive, persistent pool
  * @throws {OperationInvalidError} when the pool is running or transient
  *
  * @example
  * ```ts
- * import { Connection, defineStoragePool, isNotFound, lookupStoragePool, undefineStoragePool } from "@deno-libvirt/deno-libvirt";
+ * import { Connection, defineStoragePool, isNotFound, lookupStoragePool } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * const xml = "<pool type='dir'><name>docs-pool</name><target><path>/docs-pool</path></target></pool>";
  * using pool = await defineStoragePool(conn, xml);
- * await undefineStoragePool(pool);
+ * await pool.undefine(); // was: await undefineStoragePool(pool)
  * console.log(await lookupStoragePool(conn, "docs-pool").catch(isNotFound)); // true: no such pool now
  * ```
  */

@@ -7,6 +7,7 @@ import {
   domainStateReason,
   ErrorCode,
   getDomainMetadata,
+  interfaceAddresses,
   isTimeout,
   listAllDomains,
   listAllDomainsSync,
@@ -381,20 +382,28 @@ Deno.test("domain metadata: set, get (live and config), remove; NICs parsed from
     using dom = await lookupDomain(conn, "life-001");
     assert.equal(await getDomainMetadata(dom, ns), undefined);
     const values = { role: "victim <web>", "team&id": "blue 'one'", empty: "" };
-    await setDomainMetadata(dom, ns, "range", metadataXml(values), { live: true, config: true });
+    await setDomainMetadata(dom, { namespaceUri: ns, prefix: "range", xml: metadataXml(values) }, {
+      live: true,
+      config: true,
+    });
     assert.deepEqual(parseMetadataXml((await getDomainMetadata(dom, ns))!), values);
     assert.deepEqual(parseMetadataXml((await getDomainMetadata(dom, ns, { config: true }))!), values);
-    await setDomainMetadata(dom, ns, "range", null, { live: true, config: true });
+    await setDomainMetadata(dom, { namespaceUri: ns, prefix: "range", xml: null }, {
+      live: true,
+      config: true,
+    });
     assert.equal(await getDomainMetadata(dom, ns), undefined);
     await assert.rejects(
-      () => setDomainMetadata(dom, ns, "1bad", "<x/>"),
-      /prefix "1bad" is not an XML name/,
+      () => setDomainMetadata(dom, { namespaceUri: ns, prefix: "1bad", xml: "<x/>" }),
+      /element\.prefix "1bad" is not an XML name/,
     );
     assert.deepEqual(await domainInterfaces(dom), [
       { mac: "52:54:00:00:00:01", type: "network", source: "default", target: "testnet0" },
     ]);
     const inactive = await domainInterfaces(dom, { inactive: true });
     assert.equal(inactive[0].mac, "52:54:00:00:00:01");
+    // the deprecated alias answers what the method answers
+    assert.deepEqual(await interfaceAddresses(dom, "lease"), await dom.interfaceAddresses("lease"));
   } finally {
     await cleanup();
   }

@@ -370,6 +370,21 @@ Deno.test("metadata namespaces: absolute URIs libvirt can write back; the error 
     await setDomainMetadata(dom, "urn:ok:1", "r", "<tags><tag key='k'>v</tag></tags>");
     assert.deepEqual(parseMetadataXml((await getDomainMetadata(dom, "urn:ok:1"))!), { k: "v" });
     (await defineDomain(conn, await dom.xmlDesc({ inactive: true }))).free();
+    // the element as an object (the positional form above is deprecated): the same checks, by field
+    await assert.rejects(
+      setDomainMetadata(dom, { namespaceUri: "a&b<c>", prefix: "r", xml: "<tags/>" }),
+      /^TypeError: Cannot set metadata of domain "xml-md-ns": element\.namespaceUri "a&b<c>" is not an absolute URI/,
+    );
+    await assert.rejects(
+      setDomainMetadata(dom, "urn:ok:1" as unknown as { namespaceUri: string; prefix: string; xml: null }),
+      /^TypeError: Cannot set metadata of domain "xml-md-ns": prefix .*/,
+    );
+    await assert.rejects(
+      setDomainMetadata(dom, null as unknown as { namespaceUri: string; prefix: string; xml: null }),
+      /^TypeError: Cannot set metadata of domain "xml-md-ns": element must be \{ namespaceUri, prefix, xml \}, got null/,
+    );
+    await setDomainMetadata(dom, { namespaceUri: "urn:ok:1", prefix: "r", xml: null });
+    assert.equal(await getDomainMetadata(dom, "urn:ok:1"), undefined);
   } finally {
     await undefineDomain(dom);
     dom.free();

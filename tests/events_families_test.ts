@@ -7,15 +7,11 @@
 import assert from "node:assert/strict";
 import {
   Connection,
-  destroyNetwork,
-  destroyStoragePool,
   lookupDomain,
   lookupNetwork,
   lookupStoragePool,
   resumeDomain,
   setDomainMetadata,
-  startNetwork,
-  startStoragePool,
   suspendDomain,
 } from "../mod.ts";
 import {
@@ -59,7 +55,13 @@ for (
     await events.ready();
     using dom = await lookupDomain(keeper, "test");
     let t0 = performance.now();
-    await setDomainMetadata(dom, "urn:deno-libvirt:events-test", "evt", "<mark n='1'/>", { live: true });
+    await setDomainMetadata(dom, {
+      namespaceUri: "urn:deno-libvirt:events-test",
+      prefix: "evt",
+      xml: "<mark n='1'/>",
+    }, {
+      live: true,
+    });
     const element = await nextEvent(events);
     record(uri, t0);
     assert.equal(element.kind, "metadata-change");
@@ -67,7 +69,9 @@ for (
     assert.equal(element.type, "element");
     assert.equal(element.namespace, "urn:deno-libvirt:events-test");
     assert.deepEqual(element.domain, { name: "test", uuid: dom.uuid });
-    await setDomainMetadata(dom, "urn:deno-libvirt:events-test", "evt", null, { live: true });
+    await setDomainMetadata(dom, { namespaceUri: "urn:deno-libvirt:events-test", prefix: "evt", xml: null }, {
+      live: true,
+    });
     assert.equal((await nextEvent(events)).kind, "metadata-change", "removing the element is a change too");
     t0 = performance.now();
     await suspendDomain(dom);
@@ -87,7 +91,7 @@ for (
     await Promise.all([events.ready(), all.ready()]);
     using net = await lookupNetwork(keeper, "default");
     const t0 = performance.now();
-    await destroyNetwork(net);
+    await net.destroy();
     const stopped = await nextEvent(events);
     record(uri, t0);
     try {
@@ -102,7 +106,7 @@ for (
         "an unfiltered stream on the same hub gets it too",
       );
     } finally {
-      await startNetwork(net);
+      await net.create();
     }
     const started = await nextEvent(events);
     assert.deepEqual([started.kind, started.event], ["lifecycle", "started"]);
@@ -122,7 +126,7 @@ for (
       name: "default-pool",
       uuid: pool.uuid,
     });
-    await destroyStoragePool(pool);
+    await pool.destroy();
     try {
       const stopped = await nextEvent(events);
       assert.deepEqual([stopped.kind, stopped.kind === "lifecycle" && stopped.event], [
@@ -130,7 +134,7 @@ for (
         "stopped",
       ]);
     } finally {
-      await startStoragePool(pool);
+      await pool.create();
     }
     const started = await nextEvent(events);
     assert.deepEqual([started.kind, started.kind === "lifecycle" && started.event], ["lifecycle", "started"]);

@@ -20,7 +20,6 @@ import {
   RangeDescriptionError,
   setDomainMetadata,
   undefineDomain,
-  undefineNetwork,
 } from "../mod.ts";
 import { guestXml, networkXml } from "../lib/range/_libvirt.ts";
 import { type ParsedXml, parseXml } from "../lib/xml.ts";
@@ -477,7 +476,11 @@ Deno.test("hostile inputs: setDomainMetadata namespaces, prefixes and bodies", a
       c.cases++;
       const label = `${field}: ${show(field === "namespaceUri" ? ns : field === "prefix" ? prefix : body)}`;
       try {
-        await setDomainMetadata(dom, ns as string, prefix as string, body as string);
+        await setDomainMetadata(dom, {
+          namespaceUri: ns as string,
+          prefix: prefix as string,
+          xml: body as string,
+        });
       } catch (error) {
         if (error instanceof LibvirtError) c.refusedByLibvirt++;
         else if (error instanceof TypeError && /^Cannot /.test(error.message)) {
@@ -499,7 +502,7 @@ Deno.test("hostile inputs: setDomainMetadata namespaces, prefixes and bodies", a
       }
       const back = body === null ? "" : await getDomainMetadata(dom, ns as string);
       if (back === undefined) (c.unclear++, problems.push(`not stored ${label}`));
-      await setDomainMetadata(dom, ns as string, prefix as string, null);
+      await setDomainMetadata(dom, { namespaceUri: ns as string, prefix: prefix as string, xml: null });
     }
   } finally {
     await undefineDomain(dom).catch(() => {});
@@ -659,7 +662,7 @@ async function storeRange(
         (c.injected++, problems.push(`dhcp hosts ${label}: ${hosts.length}`));
       }
     } finally {
-      await undefineNetwork(net).catch(() => {});
+      await net.undefine().catch(() => {});
       net.free();
     }
   }

@@ -76,7 +76,7 @@ Deno.test("lookupNetwork finds by name and UUID, and NotFoundError otherwise", a
   assert.deepEqual(await conn.close(), { remainingReferences: 0, freedHandles: 0 });
 });
 
-Deno.test("defineNetwork, startNetwork, destroyNetwork, undefineNetwork: a full round trip", async () => {
+Deno.test("Network.create, destroy, undefine: a full round trip, errors naming the call and the network", async () => {
   const conn = await Connection.open("test:///default");
   const name = unique("dlv-net");
   {
@@ -85,11 +85,14 @@ Deno.test("defineNetwork, startNetwork, destroyNetwork, undefineNetwork: a full 
     assert.equal(await net.isActive(), false);
     assert.equal(await net.isPersistent(), true);
 
-    await startNetwork(net);
+    await net.create();
     assert.equal(await net.isActive(), true);
-    await assert.rejects(() => startNetwork(net), (e: unknown) => {
+    await assert.rejects(() => net.create(), (e: unknown) => {
       assert.ok(e instanceof OperationInvalidError);
-      assert.match(e.message, new RegExp(`^Cannot start network "${name}": .*already running`));
+      assert.match(
+        e.message,
+        new RegExp(`^Cannot call virNetworkCreate on network "${name}": .*already running`),
+      );
       return true;
     });
 
@@ -98,10 +101,10 @@ Deno.test("defineNetwork, startNetwork, destroyNetwork, undefineNetwork: a full 
     await net.setAutostart(false);
     assert.equal(await net.autostart(), false);
 
-    await destroyNetwork(net);
+    await net.destroy();
     assert.equal(await net.isActive(), false);
 
-    await undefineNetwork(net);
+    await net.undefine();
     await assert.rejects(() => lookupNetwork(conn, name), NotFoundError);
     await assert.rejects(
       () => net.isActive(),
@@ -110,6 +113,34 @@ Deno.test("defineNetwork, startNetwork, destroyNetwork, undefineNetwork: a full 
         e.message.startsWith(`Cannot check whether network "${name}" is active: `),
       "the handle outlives the network, calls on it report the network gone",
     );
+  }
+  assert.deepEqual(await conn.close(), { remainingReferences: 0, freedHandles: 0 });
+});
+
+Deno.test("startNetwork, destroyNetwork, undefineNetwork, dhcpLeases: deprecated aliases of the methods, in their own words", async () => {
+  const conn = await Connection.open("test:///default");
+  const name = unique("dlv-alias");
+  {
+    using net = await defineNetwork(conn, networkXml(name, "dlvbr-al"));
+    await startNetwork(net);
+    assert.equal(await net.isActive(), true);
+    await assert.rejects(() => startNetwork(net), (e: unknown) => {
+      assert.ok(e instanceof OperationInvalidError);
+      assert.match(e.message, new RegExp(`^Cannot start network "${name}": .*already running`));
+      assert.ok(e.cause instanceof OperationInvalidError, "the method's error is the cause");
+      assert.match(e.cause.message, /^Cannot call virNetworkCreate on network /);
+      return true;
+    });
+    await assert.rejects(() => dhcpLeases(net), NotSupportedError);
+    await destroyNetwork(net);
+    assert.equal(await net.isActive(), false);
+    await undefineNetwork(net);
+    await assert.rejects(() => lookupNetwork(conn, name), NotFoundError);
+    await assert.rejects(() => undefineNetwork(net), (e: unknown) => {
+      assert.ok(e instanceof NotFoundError);
+      assert.match(e.message, new RegExp(`^Cannot undefine network "${name}": `));
+      return true;
+    });
   }
   assert.deepEqual(await conn.close(), { remainingReferences: 0, freedHandles: 0 });
 });
@@ -123,10 +154,11 @@ Deno.test("createNetwork makes a running transient network that disappears when 
     assert.equal(await net.isPersistent(), false);
     assert.equal(await net.bridgeName(), "dlvbr-tr");
     await assert.rejects(
-      () => undefineNetwork(net),
-      (e: unknown) => e instanceof OperationInvalidError && /^Cannot undefine network /.test(e.message),
+      () => net.undefine(),
+      (e: unknown) =>
+        e instanceof OperationInvalidError && /^Cannot call virNetworkUndefine on network /.test(e.message),
     );
-    await destroyNetwork(net);
+    await net.destroy();
     await assert.rejects(() => lookupNetwork(conn, name), NotFoundError);
   }
   await assert.rejects(
@@ -142,7 +174,7 @@ Deno.test("listAllNetworks filters by active, persistent and autostart", async (
   try {
     using inactive = await defineNetwork(conn, networkXml("defined-off", "dlvbr-off", "10.201.0"));
     using autostarted = await defineNetwork(conn, networkXml("defined-auto", "dlvbr-auto", "10.202.0"));
-    await startNetwork(autostarted);
+    await autostarted.create();
     await autostarted.setAutostart(true);
     using transient = await createNetwork(conn, networkXml("transient", "dlvbr-tmp", "10.203.0"));
 
@@ -180,12 +212,12 @@ Deno.test("listNetworksFlags: networks number INACTIVE 1 and ACTIVE 2, unlike do
   assert.equal(listNetworksFlags({ persistent: false, autostart: true }), 8 | 16);
 });
 
-Deno.test("dhcpLeases on the test driver is a NotSupportedError that says what failed", async () => {
+Deno.test("Network.getDhcpLeases on the test driver is a NotSupportedError that says what failed", async () => {
   const conn = await Connection.open("test:///default");
   {
     using net = await lookupNetwork(conn, "default");
     for (const options of [{}, { mac: "52:54:00:00:00:01" }]) {
-      await assert.rejects(() => dhcpLeases(net, options), (e: unknown) => {
+      await assert.rejects(() => net.getDhcpLeases(options), (e: unknown) => {
         assert.ok(e instanceof NotSupportedError);
         assert.equal(e.code, ErrorCode.NO_SUPPORT);
         assert.equal(
@@ -195,7 +227,7 @@ Deno.test("dhcpLeases on the test driver is a NotSupportedError that says what f
         return true;
       });
     }
-    await assert.rejects(() => dhcpLeases(net, { mac: "52:54\0" }), TypeError);
+    await assert.rejects(() => net.getDhcpLeases({ mac: "52:54\0" }), TypeError);
   }
   assert.deepEqual(await conn.close(), { remainingReferences: 0, freedHandles: 0 });
 });
@@ -312,7 +344,11 @@ Deno.test("Network handles: not constructible, guarded after free, safe to free 
   assert.throws(() => net.uuid, /Cannot read the UUID of freed Network "default"/);
   await assert.rejects(() => net.xmlDesc(), /^TypeError: Cannot get the XML of freed Network "default"$/);
   await assert.rejects(() => net.isActive(), /Cannot check whether freed Network "default" is active/);
-  await assert.rejects(() => startNetwork(net), /Cannot start freed Network "default"/);
+  await assert.rejects(
+    () => net.create(),
+    /^TypeError: Cannot call virNetworkCreate on freed Network "default"$/,
+  );
+  await assert.rejects(() => startNetwork(net), /Cannot start freed Network "default"/); // the deprecated alias
 
   // freed while the call waits for the connection: the call refuses instead of using a freed pointer
   const waiting = await lookupNetwork(conn, "default");
@@ -353,18 +389,18 @@ Deno.test("networks over libvirtd: lookup, round trip, leases unsupported, clean
     assert.equal(await lookupNetwork(conn, net.uuid).then((n) => (n.free(), n.name)), "default");
     assert.equal(await net.bridgeName(), "virbr0");
     await assert.rejects(
-      () => dhcpLeases(net),
+      () => net.getDhcpLeases(),
       (e: unknown) =>
         e instanceof NotSupportedError && /^Cannot read DHCP leases of network "default": /.test(e.message),
     );
     await assert.rejects(() => lookupNetwork(conn, name), NotFoundError);
 
     using defined = await defineNetwork(conn, networkXml(name, "dlvbr-daemon", "10.204.0"));
-    await startNetwork(defined);
+    await defined.create();
     assert.ok((await names(listAllNetworks(conn, { active: true }))).includes(name));
-    await destroyNetwork(defined);
+    await defined.destroy();
     assert.ok((await names(listAllNetworks(conn, { active: false }))).includes(name));
-    await undefineNetwork(defined);
+    await defined.undefine();
     await assert.rejects(() => lookupNetwork(conn, name), NotFoundError);
   } finally {
     assert.deepEqual(await conn.close(), { remainingReferences: 0, freedHandles: 0 });

@@ -21,8 +21,6 @@ import {
   lookupVolume,
   PoolRegistry,
   undefineDomain,
-  undefineNetwork,
-  undefineStoragePool,
 } from "../mod.ts";
 import type { Connection } from "../lib/connection.ts";
 import {
@@ -201,7 +199,7 @@ for (const uri of ["test:///default", DAEMON_URI]) {
         using again = await lookupStoragePool(conn, poolName);
         assert.match(await again.xmlDesc(), /someone-elses/);
       } finally {
-        await undefineStoragePool(foreign).catch(() => {});
+        await foreign.undefine().catch(() => {});
       }
     });
   });
@@ -213,7 +211,7 @@ for (const uri of ["test:///default", DAEMON_URI]) {
       try {
         await expectConflict(range, pools, uri, /network of this name exists that no range created/);
       } finally {
-        await undefineNetwork(network);
+        await network.undefine();
       }
       const g = range.guests[0];
       const domain = await defineDomain(

@@ -5,6 +5,7 @@ import {
   createStoragePool,
   createVolume,
   defineStoragePool,
+  deleteStoragePool,
   destroyStoragePool,
   ErrorCode,
   escapeXml,
@@ -102,7 +103,7 @@ Deno.test("lookupStoragePool finds by name and UUID, reads info, and NotFoundErr
   assert.deepEqual(await conn.close(), { remainingReferences: 0, freedHandles: 0 });
 });
 
-Deno.test("defineStoragePool, build, start, refresh, destroy, undefine: a full round trip", async () => {
+Deno.test("StoragePool.build, create, refresh, destroy, undefine: a full round trip, errors naming the call", async () => {
   const conn = await Connection.open("test:///default");
   const name = unique("dlv-pool");
   {
@@ -117,21 +118,55 @@ Deno.test("defineStoragePool, build, start, refresh, destroy, undefine: a full r
         e instanceof OperationInvalidError && e.message.startsWith(`Cannot refresh storage pool "${name}": `),
     );
 
-    await buildStoragePool(pool);
-    await startStoragePool(pool);
+    await pool.build();
+    await pool.create();
     assert.equal((await pool.info()).state, "running");
-    await assert.rejects(() => startStoragePool(pool), OperationInvalidError);
+    await assert.rejects(() => pool.create(), OperationInvalidError);
     await pool.refresh();
     await pool.setAutostart(true);
     assert.equal(await pool.autostart(), true);
-    await assert.rejects(() => undefineStoragePool(pool), (e: unknown) => {
+    await assert.rejects(() => pool.undefine(), (e: unknown) => {
       assert.ok(e instanceof OperationInvalidError);
-      assert.match(e.message, new RegExp(`^Cannot undefine storage pool "${name}": .*is active`));
+      assert.match(
+        e.message,
+        new RegExp(`^Cannot call virStoragePoolUndefine on storage pool "${name}": .*is active`),
+      );
       return true;
     });
 
-    await destroyStoragePool(pool);
+    await pool.destroy();
     assert.equal((await pool.info()).state, "inactive");
+    await pool.undefine();
+    await assert.rejects(() => lookupStoragePool(conn, name), NotFoundError);
+  }
+  assert.deepEqual(await conn.close(), { remainingReferences: 0, freedHandles: 0 });
+});
+
+Deno.test("buildStoragePool, startStoragePool, destroyStoragePool, deleteStoragePool, undefineStoragePool: deprecated aliases, in their own words", async () => {
+  const conn = await Connection.open("test:///default");
+  const name = unique("dlv-alias-pool");
+  {
+    using pool = await defineStoragePool(conn, poolXml(name));
+    await buildStoragePool(pool);
+    await startStoragePool(pool);
+    assert.equal((await pool.info()).state, "running");
+    await assert.rejects(() => startStoragePool(pool), (e: unknown) => {
+      assert.ok(e instanceof OperationInvalidError);
+      assert.match(e.message, new RegExp(`^Cannot start storage pool "${name}": `));
+      assert.ok(e.cause instanceof OperationInvalidError, "the method's error is the cause");
+      assert.match(e.cause.message, /^Cannot call virStoragePoolCreate on storage pool /);
+      return true;
+    });
+    await assert.rejects(
+      () => startStoragePool(pool, -1),
+      /^RangeError: Cannot start a storage pool: flags /,
+    );
+    await assert.rejects(
+      () => undefineStoragePool(pool),
+      new RegExp(`Cannot undefine storage pool "${name}": `),
+    );
+    await destroyStoragePool(pool);
+    await deleteStoragePool(pool);
     await undefineStoragePool(pool);
     await assert.rejects(() => lookupStoragePool(conn, name), NotFoundError);
   }
@@ -153,7 +188,7 @@ Deno.test("createStoragePool makes a running transient pool that disappears when
     assert.equal(await pool.isActive(), true);
     assert.equal(await pool.isPersistent(), false);
     assert.ok((await names(listAllStoragePools(conn, { persistent: false }))).includes(name));
-    await destroyStoragePool(pool);
+    await pool.destroy();
     await assert.rejects(() => lookupStoragePool(conn, name), NotFoundError);
   }
   await assert.rejects(
@@ -169,7 +204,7 @@ Deno.test("listAllStoragePools filters by active, persistent and autostart", asy
   try {
     using off = await defineStoragePool(conn, poolXml("defined-off"));
     using auto = await defineStoragePool(conn, poolXml("defined-auto"));
-    await startStoragePool(auto);
+    await auto.create();
     await auto.setAutostart(true);
     using transient = await createStoragePool(conn, poolXml("transient"));
 
@@ -432,7 +467,11 @@ Deno.test("StoragePool and StorageVolume handles: not constructible, guarded aft
     () => lookupVolume(pool, "x"),
     /Cannot look up volume "x" in freed StoragePool "default-pool"/,
   );
-  await assert.rejects(() => destroyStoragePool(pool), /Cannot destroy freed StoragePool "default-pool"/);
+  await assert.rejects(
+    () => pool.destroy(),
+    /Cannot call virStoragePoolDestroy on freed StoragePool "default-pool"/,
+  );
+  await assert.rejects(() => destroyStoragePool(pool), /Cannot destroy freed StoragePool "default-pool"/); // the deprecated alias
   assert.deepEqual(await conn.close(), { remainingReferences: 0, freedHandles: 0 });
 });
 

@@ -14,14 +14,7 @@
 import { allDomainStats } from "../../lib/stats.ts";
 import { domainStats } from "../../lib/stats.ts";
 import { Connection } from "../../lib/connection.ts";
-import {
-  defineDomain,
-  destroyDomain,
-  interfaceAddresses,
-  lookupDomain,
-  startDomain,
-  undefineDomain,
-} from "../../lib/domain.ts";
+import { defineDomain, destroyDomain, lookupDomain, startDomain, undefineDomain } from "../../lib/domain.ts";
 
 const [uri, namesFile, op] = Deno.args;
 const lean = Deno.args.includes("--lean");
@@ -59,7 +52,7 @@ async function run(): Promise<void> {
       }
       break;
     case "addresses":
-      for (const d of doms) await interfaceAddresses(d, "lease");
+      for (const d of doms) await d.interfaceAddresses("lease");
       break;
     case "stats_bulk":
       await allDomainStats(conn);

@@ -1,7 +1,7 @@
 /**
- * A domain's NICs: parsed from its XML description ({@link parseDomainInterfaces}, {@link domainInterfaces})
- * and as a libvirt address source reports them ({@link interfaceAddresses}, one call:
- * {@link Domain.interfaceAddresses}).
+ * A domain's NICs, parsed from its XML description ({@link parseDomainInterfaces}, {@link domainInterfaces}:
+ * one read and a parse, an answer no single method gives). What a libvirt address source reports is the
+ * method {@link Domain.interfaceAddresses}; the function `interfaceAddresses` is its deprecated alias.
  *
  * @module
  */
@@ -14,9 +14,11 @@ import type {
 import { asArray, attribute, describeXml, type ParsedXml, parseXml } from "../xml.ts";
 
 /**
- * The addresses one libvirt source reports for a domain's interfaces: {@link Domain.interfaceAddresses}
- * (virDomainInterfaceAddresses), as a function. This is the raw query; lib/ip/ merges sources, filters
- * and explains.
+ * The addresses one libvirt source reports for a domain's interfaces (virDomainInterfaceAddresses).
+ * This is the raw query; lib/ip/ merges sources, filters and explains.
+ *
+ * @deprecated use `domain.interfaceAddresses(source)` ({@link Domain.interfaceAddresses}): this alias is
+ *   that method under a second name (same result, same errors; the API rule in docs/design.md).
  *
  * @param domain the domain to ask about
  * @param source "lease" (libvirt's DHCP), "agent" (qemu-guest-agent; needs a read-write connection),
@@ -26,10 +28,10 @@ import { asArray, attribute, describeXml, type ParsedXml, parseXml } from "../xm
  *
  * @example
  * ```ts
- * import { Connection, interfaceAddresses, lookupDomain } from "@deno-libvirt/deno-libvirt";
+ * import { Connection, lookupDomain } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * using dom = await lookupDomain(conn, "test");
- * for (const nic of await interfaceAddresses(dom, "lease")) {
+ * for (const nic of await dom.interfaceAddresses("lease")) { // was: await interfaceAddresses(dom, "lease")
  *   console.log(nic.name, nic.mac, nic.addresses); // testnet0 aa:bb:cc:dd:ee:ff [{ family: "ipv4", address: "192.168.122.3", prefix: 24 }]
  * }
  * ```

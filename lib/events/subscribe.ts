@@ -66,7 +66,7 @@ export interface SecretEventOptions extends EventStreamOptions<SecretEventKind> 
  * await events.ready();
  * await using conn = await Connection.open("test:///default");
  * using dom = await lookupDomain(conn, "test");
- * await setDomainMetadata(dom, "urn:example:notes", "notes", "<note/>", { live: true });
+ * await setDomainMetadata(dom, { namespaceUri: "urn:example:notes", prefix: "notes", xml: "<note/>" }, { live: true });
  * const { value } = await events.next(); // { kind: "metadata-change", type: "element", namespace: ... }
  * console.assert(value?.kind === "metadata-change");
  * ```

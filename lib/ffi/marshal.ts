@@ -45,7 +45,9 @@ export function int(value: unknown, arg: string, fn: string, unsigned = false): 
   }
   const [lo, hi] = unsigned ? [0, 0xffffffff] : [-0x80000000, 0x7fffffff];
   if (value < lo || value > hi) {
-    throw new RangeError(`Cannot call ${fn}: ${where(arg, fn)} is out of range: ${value}`);
+    throw new RangeError(
+      `Cannot call ${fn}: ${where(arg, fn)} must be an integer from ${lo} to ${hi}, got ${value}`,
+    );
   }
   return value;
 }
@@ -62,7 +64,9 @@ export function int64(value: unknown, arg: string, fn: string, unsigned = false)
   }
   const [lo, hi] = unsigned ? [0n, 2n ** 64n - 1n] : [-(2n ** 63n), 2n ** 63n - 1n];
   if (big < lo || big > hi) {
-    throw new RangeError(`Cannot call ${fn}: ${where(arg, fn)} is out of range: ${big}`);
+    throw new RangeError(
+      `Cannot call ${fn}: ${where(arg, fn)} must be an integer from ${lo} to ${hi}, got ${big}`,
+    );
   }
   return big;
 }

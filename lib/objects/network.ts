@@ -2,8 +2,9 @@
  * The {@link Network} object (a `virNetworkPtr` of one connection: one-call methods, generated and
  * hand-written) and its finders: {@link lookupNetwork}, {@link listAllNetworks}, {@link defineNetwork},
  * {@link createNetwork}. Users free networks with `using` (or {@link Network.free}); the connection
- * frees whatever is still open when it closes. The operations over them (start, destroy, undefine,
- * leases) are in lib/network.ts.
+ * frees whatever is still open when it closes. Starting, stopping, undefining and reading leases are
+ * methods (`net.create()`, `net.destroy()`, `net.undefine()`, `net.getDhcpLeases()`); lib/network.ts
+ * keeps the older free-function names as deprecated aliases.
  *
  * @module
  */
@@ -35,7 +36,7 @@ export interface NetworkXmlOptions {
   inactive?: boolean;
 }
 
-/** Options for {@link dhcpLeases}. */
+/** Options for {@link Network.getDhcpLeases}. */
 export interface DhcpLeasesOptions {
   /** Only the leases of this MAC address, e.g. "52:54:00:aa:bb:cc". */
   mac?: string;
@@ -91,8 +92,8 @@ const networkType: HandleType = {
 /**
  * A libvirt virtual network of one connection. Not constructible by users: get one from
  * {@link lookupNetwork}, {@link listAllNetworks}, {@link defineNetwork} or {@link createNetwork}.
- * Every method is one libvirt call; `startNetwork`, `destroyNetwork`, `undefineNetwork` and
- * `dhcpLeases` are the operations over it.
+ * Every method is one libvirt call: `create()` starts a defined network, `destroy()` stops it,
+ * `undefine()` removes its definition, `getDhcpLeases()` reads dnsmasq's leases.
  *
  * @example
  * ```ts
@@ -298,12 +299,12 @@ export async function listAllNetworks(
  *
  * @example
  * ```ts
- * import { Connection, defineNetwork, undefineNetwork } from "@deno-libvirt/deno-libvirt";
+ * import { Connection, defineNetwork } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * const xml = "<network><name>docs-net</name><bridge name='docsbr0'/></network>"; // the test driver makes no bridge
  * using net = await defineNetwork(conn, xml);
  * console.log(await net.isActive(), await net.isPersistent()); // false true
- * await undefineNetwork(net);
+ * await net.undefine();
  * ```
  */
 export async function defineNetwork(connection: Connection, xml: string): Promise<Network> {
@@ -330,12 +331,12 @@ export async function defineNetwork(connection: Connection, xml: string): Promis
  *
  * @example
  * ```ts
- * import { Connection, createNetwork, destroyNetwork } from "@deno-libvirt/deno-libvirt";
+ * import { Connection, createNetwork } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * const xml = "<network><name>docs-net</name><bridge name='docsbr0'/></network>"; // the test driver makes no bridge
  * using net = await createNetwork(conn, xml);
  * console.log(await net.isActive(), await net.isPersistent()); // true false
- * await destroyNetwork(net); // a transient network disappears
+ * await net.destroy(); // a transient network disappears
  * ```
  */
 export async function createNetwork(connection: Connection, xml: string): Promise<Network> {

@@ -2,8 +2,8 @@
  * The storage objects: {@link StoragePool} and {@link StorageVolume} (a `virStoragePoolPtr` /
  * `virStorageVolPtr` of one connection, with the one-call methods of their generated bases and the
  * older convenience members, one call each), their flags, state names and info shapes, and the
- * connection's finders (look up, list, define, create pools; look up a volume by path). The
- * operations over pools and the volume finders of a pool are in lib/storage.ts.
+ * connection's finders (look up, list, define, create pools; look up a volume by path). The volume
+ * finders of a pool are in lib/storage.ts, with the deprecated aliases of the pool's lifecycle methods.
  *
  * @module
  */
@@ -35,7 +35,7 @@ import { StoragePoolCalls } from "./_generated/storage_pool.ts";
 import { StorageVolumeCalls } from "./_generated/storage_volume.ts";
 import { connectionOf, registerHandleFactory } from "./_registry.ts";
 
-/** virStoragePoolBuildFlags, for {@link buildStoragePool}. */
+/** virStoragePoolBuildFlags, for {@link StoragePool.build} (or its options by name). */
 export const StoragePoolBuildFlag = {
   NEW: 0,
   REPAIR: 1 << 0,
@@ -44,7 +44,7 @@ export const StoragePoolBuildFlag = {
   OVERWRITE: 1 << 3,
 } as const;
 
-/** virStoragePoolCreateFlags, for {@link createStoragePool} and {@link startStoragePool}. */
+/** virStoragePoolCreateFlags, for {@link createStoragePool} and {@link StoragePool.create}. */
 export const StoragePoolCreateFlag = {
   NORMAL: 0,
   /** Build the pool first (a dir pool: create its target directory). */
@@ -499,12 +499,12 @@ export async function listAllStoragePools(
  * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
  * @example
  * ```ts
- * import { Connection, defineStoragePool, undefineStoragePool } from "@deno-libvirt/deno-libvirt";
+ * import { Connection, defineStoragePool } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * const xml = "<pool type='dir'><name>docs-pool</name><target><path>/docs-pool</path></target></pool>";
  * using pool = await defineStoragePool(conn, xml);
  * console.log((await pool.info()).state); // "inactive"
- * await undefineStoragePool(pool);
+ * await pool.undefine();
  * ```
  */
 export async function defineStoragePool(connection: Connection, xml: string): Promise<StoragePool> {
@@ -531,12 +531,12 @@ export async function defineStoragePool(connection: Connection, xml: string): Pr
  * @throws {RangeError} for an argument out of range (an empty name, an id beyond a C int), naming it
  * @example
  * ```ts
- * import { Connection, createStoragePool, destroyStoragePool } from "@deno-libvirt/deno-libvirt";
+ * import { Connection, createStoragePool } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * const xml = "<pool type='dir'><name>docs-pool</name><target><path>/docs-pool</path></target></pool>";
  * using pool = await createStoragePool(conn, xml);
  * console.log(await pool.isActive(), await pool.isPersistent()); // true false
- * await destroyStoragePool(pool); // a transient pool disappears
+ * await pool.destroy(); // a transient pool disappears
  * ```
  */
 export async function createStoragePool(

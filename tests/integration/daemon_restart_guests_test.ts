@@ -4,7 +4,6 @@ import {
   ConnectionPool,
   createDomain,
   domainEvents,
-  interfaceAddresses,
   listAllDomains,
   lookupDomain,
   resumeDomain,
@@ -65,7 +64,7 @@ Deno.test("lab: restarting libvirtd under running guests loses no domain; the po
     for (const g of guests) {
       const ifaces = await pool.use(async (c) => {
         using d = await lookupDomain(c, g.name);
-        return await interfaceAddresses(d, "lease");
+        return await d.interfaceAddresses("lease");
       }, { idempotent: true });
       assert.ok(ifaces.length > 0, `${g.name} still has its lease`);
     }

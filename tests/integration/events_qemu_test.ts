@@ -15,8 +15,6 @@ import {
   createNetwork,
   createStoragePool,
   destroyDomain,
-  destroyNetwork,
-  destroyStoragePool,
   resumeDomain,
   setDomainMetadata,
   suspendDomain,
@@ -112,7 +110,13 @@ Deno.test("lab events: a guest's lifecycle, metadata, hot-plug and tunables, dec
     latencies.resumed = performance.now() - t0;
 
     t0 = performance.now();
-    await setDomainMetadata(dom, "urn:deno-libvirt:events-test", "evt", "<mark/>", { live: true });
+    await setDomainMetadata(dom, {
+      namespaceUri: "urn:deno-libvirt:events-test",
+      prefix: "evt",
+      xml: "<mark/>",
+    }, {
+      live: true,
+    });
     const metadata = await expect(events, "metadata-change", (e) => e.kind === "metadata-change");
     latencies.metadata = performance.now() - t0;
     assert.deepEqual(
@@ -185,13 +189,13 @@ Deno.test("lab events: network and storage pool lifecycle, pool refresh", async 
     const networkStarted = performance.now() - t0;
     assert.deepEqual(started.kind === "lifecycle" && started.network, { name: netName, uuid: net.uuid });
     t0 = performance.now();
-    await destroyNetwork(net);
+    await net.destroy();
     await expect(nets, "network stopped", (e) => e.kind === "lifecycle" && e.event === "stopped");
     console.log(
       `network started ${networkStarted.toFixed(2)} ms, stopped ${(performance.now() - t0).toFixed(2)} ms`,
     );
   } finally {
-    await destroyNetwork(net).catch(() => {});
+    await net.destroy().catch(() => {});
     net.free();
   }
 
@@ -210,10 +214,10 @@ Deno.test("lab events: network and storage pool lifecycle, pool refresh", async 
       assert.deepEqual(started.kind === "lifecycle" && started.pool, { name: poolName, uuid: pool.uuid });
       await pool.refresh();
       await expect(pools, "pool refresh", (e) => e.kind === "refresh");
-      await destroyStoragePool(pool);
+      await pool.destroy();
       await expect(pools, "pool stopped", (e) => e.kind === "lifecycle" && e.event === "stopped");
     } finally {
-      await destroyStoragePool(pool).catch(() => {});
+      await pool.destroy().catch(() => {});
       pool.free();
     }
   } finally {

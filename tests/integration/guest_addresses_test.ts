@@ -1,15 +1,7 @@
 // Real QEMU guests (TCG) in the lab: four boot at once, and every raw address source the FFI layer
 // exposes is checked against the address the guest itself reports on its serial console.
 import assert from "node:assert/strict";
-import {
-  ConnectionPool,
-  createDomain,
-  dhcpLeases,
-  type Domain,
-  interfaceAddresses,
-  isLibvirtError,
-  lookupNetwork,
-} from "../../mod.ts";
+import { ConnectionPool, createDomain, type Domain, isLibvirtError, lookupNetwork } from "../../mod.ts";
 import {
   consoleLease,
   destroyGuests,
@@ -51,7 +43,7 @@ Deno.test("lab: 4 TCG guests boot at once, and lease, network-lease, agent and n
 
       // libvirt's lease source (dnsmasq's lease file, per domain)
       const lease = await waitFor(`${g.name}'s lease in libvirt`, async () => {
-        const ifaces = await pool.use(() => interfaceAddresses(g.domain, "lease"));
+        const ifaces = await pool.use(() => g.domain.interfaceAddresses("lease"));
         return ifaces.find((i) => i.mac === g.mac && i.addresses.some((a) => a.address === ip));
       }, 30_000);
       assert.ok(lease.name.startsWith("vnet"), `lease names the host-side device, got ${lease.name}`);
@@ -59,7 +51,7 @@ Deno.test("lab: 4 TCG guests boot at once, and lease, network-lease, agent and n
       // the network's DHCP leases, with expiry and hostname
       const leases = await pool.use(async (c) => {
         using net = await lookupNetwork(c, l.networks.nat.name);
-        return await dhcpLeases(net, { mac: g.mac });
+        return await net.getDhcpLeases({ mac: g.mac });
       });
       const mine = leases.find((x) => x.address === ip);
       assert.ok(mine, `network lease for ${g.mac}: ${JSON.stringify(leases)}`);
@@ -70,7 +62,7 @@ Deno.test("lab: 4 TCG guests boot at once, and lease, network-lease, agent and n
       const agent = await waitFor(
         `${g.name}'s agent addresses`,
         async () => {
-          const ifaces = await pool.use(() => interfaceAddresses(g.domain, "agent"));
+          const ifaces = await pool.use(() => g.domain.interfaceAddresses("agent"));
           return ifaces.find((i) => i.name === "eth0" && i.addresses.some((a) => a.address === ip))
             ? ifaces
             : undefined;
@@ -91,7 +83,7 @@ Deno.test("lab: 4 TCG guests boot at once, and lease, network-lease, agent and n
       // libvirt 9.0's own ARP source misparses newer kernels' netlink dump: documented, and the
       // reason lib/ip reads /proc/net/arp itself. If a fixed libvirt answers, it must agree.
       try {
-        const arp = await pool.use(() => interfaceAddresses(g.domain, "arp"));
+        const arp = await pool.use(() => g.domain.interfaceAddresses("arp"));
         assert.ok(arp.some((i) => i.addresses.some((a) => a.address === ip)), JSON.stringify(arp));
       } catch (error) {
         assert.ok(isLibvirtError(error) && /wrong nlmsg len/.test(error.message), String(error));
@@ -116,7 +108,7 @@ Deno.test("lab: a guest without an agent: the agent source says so at once, the 
   try {
     const onConsole = await waitFor(`${name}'s DHCP lease`, () => consoleLease(name), 90_000, 200);
     const started = performance.now();
-    await assert.rejects(() => pool.use(() => interfaceAddresses(domain, "agent")), (e: unknown) => {
+    await assert.rejects(() => pool.use(() => domain.interfaceAddresses("agent")), (e: unknown) => {
       assert.ok(isLibvirtError(e), String(e));
       assert.match(
         e.message,
@@ -127,7 +119,7 @@ Deno.test("lab: a guest without an agent: the agent source says so at once, the 
     const took = performance.now() - started;
     assert.ok(took < 500, `the agent source failed in ${took.toFixed(0)} ms, not after a multi-second stall`);
     const lease = await waitFor("the lease", async () => {
-      const ifaces = await pool.use(() => interfaceAddresses(domain, "lease"));
+      const ifaces = await pool.use(() => domain.interfaceAddresses("lease"));
       return ifaces.find((i) => i.addresses.some((a) => a.address === onConsole.ip));
     }, 30_000);
     assert.equal(lease.mac, mac);

@@ -6,7 +6,6 @@ import {
   ConnectionPool,
   createDomain,
   discover,
-  interfaceAddresses,
   lookupDomain,
   waitForAddress,
 } from "../../mod.ts";
@@ -36,7 +35,7 @@ Deno.test("lab IP: waitForAddress resolves within 1 s of the lease; every source
     const observer = (async () => {
       using d = await lookupDomain(watcher, name);
       while (leaseSeenAt === undefined) {
-        const ifaces = await interfaceAddresses(d, "lease").catch(() => []);
+        const ifaces = await d.interfaceAddresses("lease").catch(() => []);
         if (ifaces.some((i) => i.addresses.length > 0)) leaseSeenAt = performance.now();
         else await new Promise((r) => setTimeout(r, 25));
       }

@@ -7,7 +7,6 @@ import {
   Connection,
   createDomain,
   createNetwork,
-  destroyNetwork,
   isNotFound,
   lookupDomain,
   lookupNetwork,
@@ -29,7 +28,7 @@ async function bothHostsNetwork(h1: Connection, h2: Connection, name: string): P
 async function dropNetwork(conn: Connection, name: string): Promise<void> {
   try {
     using n = await lookupNetwork(conn, name);
-    await destroyNetwork(n);
+    await n.destroy();
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }

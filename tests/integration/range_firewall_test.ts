@@ -9,7 +9,7 @@
 //   flock /tmp/deno_libvirt_lab.lock bash tests/integration/lab/lab.sh exec \
 //     deno test --allow-all tests/integration/range_firewall_test.ts
 import assert from "node:assert/strict";
-import { dhcpLeases, isNotFound, lookupDomain, lookupNetwork, PoolRegistry } from "../../mod.ts";
+import { isNotFound, lookupDomain, lookupNetwork, PoolRegistry } from "../../mod.ts";
 import { validateRange } from "../../lib/range/description.ts";
 import { downRange } from "../../lib/range/down.ts";
 import { planRange } from "../../lib/range/plan.ts";
@@ -94,7 +94,7 @@ Deno.test("range firewall added to a running range: from the attacker only port 
       assert.match(await webDom.xmlDesc(), ref, "live");
       assert.match(await webDom.xmlDesc({ inactive: true }), ref, "persistent");
       using network = await lookupNetwork(conn, net);
-      const lease = (await dhcpLeases(network)).find((x) => x.mac === webMac);
+      const lease = (await network.getDhcpLeases()).find((x) => x.mac === webMac);
       assert.equal(lease?.address, web, "web has its lease");
     });
     const p80 = await http(80);

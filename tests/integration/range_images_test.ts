@@ -6,19 +6,14 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import {
-  buildStoragePool,
   type Connection,
   defineStoragePool,
-  deleteStoragePool,
-  destroyStoragePool,
   downloadVolume,
   isNotFound,
   lookupNetwork,
   lookupStoragePool,
   lookupVolume,
   PoolRegistry,
-  startStoragePool,
-  undefineStoragePool,
 } from "../../mod.ts";
 import { parseRecord, recordNetworkName } from "../../lib/range/_libvirt.ts";
 import { validateRange } from "../../lib/range/description.ts";
@@ -58,8 +53,8 @@ async function imagePool(conn: Connection, name: string, dir: string): Promise<v
     conn,
     `<pool type='dir'><name>${name}</name><target><path>${dir}</path></target></pool>`,
   );
-  await buildStoragePool(p);
-  await startStoragePool(p);
+  await p.build();
+  await p.create();
 }
 
 async function dropImagePool(conn: Connection, name: string): Promise<void> {
@@ -81,10 +76,10 @@ async function dropImagePool(conn: Connection, name: string): Promise<void> {
           if (!isNotFound(error)) throw error;
         }
       }
-      await destroyStoragePool(p);
+      await p.destroy();
     }
-    await deleteStoragePool(p).catch(() => {}); // its directory, now empty
-    await undefineStoragePool(p);
+    await p.delete().catch(() => {}); // its directory, now empty
+    await p.undefine();
   } finally {
     p.free();
   }

@@ -7,7 +7,7 @@
 //   flock /tmp/deno_libvirt_lab.lock bash tests/integration/lab/lab.sh exec \
 //     deno test --allow-all tests/integration/range_network_live_test.ts
 import assert from "node:assert/strict";
-import { dhcpLeases, lookupNetwork, PoolRegistry } from "../../mod.ts";
+import { lookupNetwork, PoolRegistry } from "../../mod.ts";
 import { validateRange } from "../../lib/range/description.ts";
 import { downRange } from "../../lib/range/down.ts";
 import { parseDhcpHosts } from "../../lib/range/network_live.ts";
@@ -53,7 +53,7 @@ Deno.test("upRange adds a new guest's DHCP entry to the running range network, w
         bridge: await n.bridgeName(),
         live: parseDhcpHosts(await n.xmlDesc()),
         config: parseDhcpHosts(await n.xmlDesc({ inactive: true })),
-        leases: await dhcpLeases(n),
+        leases: await n.getDhcpLeases(),
       };
     });
   try {

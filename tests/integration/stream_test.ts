@@ -14,7 +14,6 @@ import {
   createDomain,
   createStoragePool,
   createVolume,
-  destroyStoragePool,
   downloadVolume,
   newStream,
   OperationInvalidError,
@@ -69,7 +68,7 @@ async function withPool(conn: Connection, run: (pool: StoragePool, dir: string) 
     try {
       await run(pool, dir);
     } finally {
-      await destroyStoragePool(pool); // transient: gone with the destroy; its files stay until removed below
+      await pool.destroy(); // transient: gone with the destroy; its files stay until removed below
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -5,7 +5,6 @@ import assert from "node:assert/strict";
 import {
   defineDomain,
   destroyDomain,
-  interfaceAddresses,
   listAllDomains,
   lookupDomain,
   PoolRegistry,
@@ -55,7 +54,7 @@ async function domainOnSecondHost(uri2: string): Promise<void> {
     const seen = await waitFor(`${name}'s lease on host 2`, () => consoleLease(name), 90_000, 200);
     assert.ok(seen.ip.startsWith(`${l.secondHost.network.prefix}.`), seen.ip);
     const lease = await waitFor(`the lease through ${uri2}`, async () => {
-      const ifaces = await host2.use(() => interfaceAddresses(domain, "lease"));
+      const ifaces = await host2.use(() => domain.interfaceAddresses("lease"));
       return ifaces.find((i) => i.addresses.some((a) => a.address === seen.ip));
     }, 30_000);
     assert.equal(lease.mac, mac);

@@ -2,7 +2,7 @@
 // and its reservations. A range discovery asks for hundreds of domains at once, so each network is
 // read once per short window and shared (failures too: a driver without leases says so once).
 import type { Connection } from "../../connection.ts";
-import { type DhcpLease, dhcpLeases, lookupNetwork } from "../../network.ts";
+import { type DhcpLease, lookupNetwork } from "../../network.ts";
 import { reservationsOf, subnetsOf } from "./_network_xml.ts";
 
 const memo = new Map<string, { until: number; value: Promise<unknown> }>();
@@ -24,7 +24,7 @@ function remember<T>(key: string, ttlMs: number, produce: () => Promise<T>): Pro
 export function networkLeases(connection: Connection, network: string): Promise<DhcpLease[]> {
   return remember(`leases ${connection.uri} ${network}`, 250, async () => {
     using net = await lookupNetwork(connection, network);
-    return await dhcpLeases(net);
+    return await net.getDhcpLeases();
   });
 }
 

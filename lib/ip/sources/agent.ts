@@ -1,7 +1,6 @@
 // Source "agent": qemu-guest-agent's view from inside the guest (guest-network-get-interfaces through
 // virDomainInterfaceAddresses). The channel's state in the live XML is checked first, so a guest
 // without a running agent costs nothing instead of libvirt's multi-second timeout.
-import { interfaceAddresses } from "../../domain/nics.ts";
 import { normalizeMac } from "../addresses.ts";
 import { type AddressSource, type DiscoveryTarget, type Sighting, SourceSkipped } from "../types.ts";
 
@@ -19,7 +18,7 @@ export const agentSource: AddressSource = {
     if (target.connection.readOnly) {
       throw new SourceSkipped("a read-only connection cannot query the guest agent");
     }
-    const interfaces = await interfaceAddresses(target.domain, "agent");
+    const interfaces = await target.domain.interfaceAddresses("agent");
     return interfaces.flatMap((iface) =>
       iface.addresses.map((a) => ({
         source: "agent" as const,

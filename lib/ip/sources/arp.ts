@@ -2,7 +2,6 @@
 // hypervisor is on this machine, the kernel's table is read directly (/proc/net/arp of the network
 // namespace this process runs in): libvirt 9.0 answers "internal error: wrong nlmsg len" on newer
 // kernels although the entry is there. Only complete entries count, matched to the domain's MACs.
-import { interfaceAddresses } from "../../domain/nics.ts";
 import { readKernelFile } from "../../ffi/c.ts";
 import { normalizeMac } from "../addresses.ts";
 import { type AddressSource, type DiscoveryTarget, type Sighting, SourceSkipped } from "../types.ts";
@@ -33,7 +32,7 @@ export function arpSource(readTable: () => string = () => readKernelFile("/proc/
       if (!target.active) throw new SourceSkipped("the domain is not running");
       let libvirtError: unknown;
       try {
-        const interfaces = await interfaceAddresses(target.domain, "arp");
+        const interfaces = await target.domain.interfaceAddresses("arp");
         return interfaces.flatMap((iface) =>
           iface.addresses.map((a) => ({
             source: "arp" as const,

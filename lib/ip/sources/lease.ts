@@ -1,6 +1,5 @@
 // Source "lease": libvirt's own view of its DHCP leases for this domain
 // (virDomainInterfaceAddresses, VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE). ~0.2 ms over libvirtd.
-import { interfaceAddresses } from "../../domain/nics.ts";
 import { normalizeMac } from "../addresses.ts";
 import { type AddressSource, type DiscoveryTarget, type Sighting, SourceSkipped } from "../types.ts";
 
@@ -20,7 +19,7 @@ export const leaseSource: AddressSource = {
   name: "lease",
   async discover(target: DiscoveryTarget): Promise<Sighting[]> {
     requireLibvirtNetworkNic(target, "libvirt lease");
-    const interfaces = await interfaceAddresses(target.domain, "lease");
+    const interfaces = await target.domain.interfaceAddresses("lease");
     return interfaces.flatMap((iface) =>
       iface.addresses.map((a) => ({
         source: "lease" as const,
