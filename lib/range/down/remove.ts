@@ -7,17 +7,10 @@
  */
 import { destroyDomain, type Domain, lookupDomain, undefineDomain } from "../../domain.ts";
 import { isNotFound, LibvirtError } from "../../errors.ts";
-import { defineNetwork, destroyNetwork, lookupNetwork, undefineNetwork } from "../../network.ts";
+import { defineNetwork, lookupNetwork } from "../../network.ts";
 import type { Connection } from "../../connection.ts";
 import type { ConnectionPool, PoolRegistry } from "../../pool.ts";
-import {
-  deleteStoragePool,
-  destroyStoragePool,
-  lookupStoragePool,
-  lookupVolume,
-  type StorageVolume,
-  undefineStoragePool,
-} from "../../storage.ts";
+import { lookupStoragePool, lookupVolume, type StorageVolume } from "../../storage.ts";
 import { type Lanes, Ledger, type OwnershipRecord, recordNetworkName, settleAll } from "../_libvirt.ts";
 import type { Range } from "../description.ts";
 import type { Steps } from "../_steps.ts";
@@ -264,8 +257,8 @@ export function removeNetworks(r: Removal): Promise<void> {
   return r.phase("network", "network", async (f) => {
     await r.pool(f.host).use(async (conn) => {
       using network = await lookupNetwork(conn, f.name);
-      if (await network.isActive()) await destroyNetwork(network);
-      if (await network.isPersistent().catch(() => false)) await undefineNetwork(network);
+      if (await network.isActive()) await network.destroy();
+      if (await network.isPersistent().catch(() => false)) await network.undefine();
     });
     return r.removedNow(f);
   });
@@ -283,11 +276,11 @@ export function removePools(r: Removal): Promise<void> {
         throw error;
       }
       try {
-        if (await p.isActive()) await destroyStoragePool(p);
+        if (await p.isActive()) await p.destroy();
         if (f.entry!.built) {
           // up made the directory: it goes too when empty. Hosts sharing a file system (the lab's
           // two hosts) find it already removed by the other; a file someone put there keeps it.
-          await deleteStoragePool(p).catch((error: Error) => {
+          await p.delete().catch((error: Error) => {
             if (/No such file or directory/.test(error.message)) return;
             if (/not empty|Directory not empty/i.test(error.message)) {
               r.kept.push(`the directory of ${f.label}: it is not empty`);
@@ -298,7 +291,7 @@ export function removePools(r: Removal): Promise<void> {
         } else {
           r.kept.push(`the directory of ${f.label}: it existed before up`);
         }
-        await undefineStoragePool(p);
+        await p.undefine();
         return true;
       } finally {
         p.free();
@@ -318,7 +311,7 @@ export function removeRecords(r: Removal): Promise<void> {
     await r.pool(h).use(async (conn) => {
       try {
         using network = await lookupNetwork(conn, name);
-        await undefineNetwork(network);
+        await network.undefine();
       } catch (error) {
         if (!isNotFound(error)) throw error;
       }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { defineDomain, type Domain, interfaceAddresses, lookupDomain, startDomain } from "../../domain.ts";
+import { defineDomain, type Domain, lookupDomain, startDomain } from "../../domain.ts";
 import { normalizeMac } from "../../ip/addresses.ts";
 import { mergeSightings } from "../../ip/merge.ts";
 import type { Nic } from "../../ip/types.ts";
@@ -95,7 +95,7 @@ async function leaseFirstLook(
     network: n.network,
     ...(subnets.has(n.network) ? { subnets: [subnets.get(n.network)!] } : {}),
   }));
-  const interfaces = await interfaceAddresses(domain, "lease");
+  const interfaces = await domain.interfaceAddresses("lease");
   const sightings = interfaces.flatMap((iface) =>
     iface.addresses.map((a) => ({
       source: "lease" as const,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { defineNetwork, lookupNetwork, startNetwork } from "../../network.ts";
+import { defineNetwork, lookupNetwork } from "../../network.ts";
 import { networkXml } from "../_libvirt.ts";
 import { rangeDhcpHosts, syncDhcpHosts } from "../network_live.ts";
 import type { UpContext } from "./context.ts";
@@ -24,7 +24,7 @@ export async function upNetworks(c: UpContext): Promise<void> {
         using network = await defineNetwork(conn, networkXml(range, spec, i.host));
         steps.mark(stepName(i));
         created.push(`network ${JSON.stringify(i.name)} on ${i.host}`);
-        await startNetwork(network);
+        await network.create();
         return "created";
       }
       using network = await lookupNetwork(conn, i.name);
@@ -36,7 +36,7 @@ export async function upNetworks(c: UpContext): Promise<void> {
           created.push(`dhcp host ${h.mac} ${h.ip} on network ${JSON.stringify(i.name)} on ${i.host}`);
         }
       }
-      if (!(await network.isActive())) await startNetwork(network);
+      if (!(await network.isActive())) await network.create();
       return "kept";
     });
   }, limit);

@@ -5,14 +5,7 @@
  * @module
  */
 import { isNotFound } from "../../errors.ts";
-import {
-  buildStoragePool,
-  createVolume,
-  defineStoragePool,
-  lookupStoragePool,
-  lookupVolume,
-  startStoragePool,
-} from "../../storage.ts";
+import { createVolume, defineStoragePool, lookupStoragePool, lookupVolume } from "../../storage.ts";
 import { decodeXmlText, escapeXml } from "../../xml.ts";
 import { Lanes } from "../_lanes.ts";
 import { Ledger, volumeXml } from "../_libvirt.ts";
@@ -52,16 +45,16 @@ export async function upPool(c: UpContext, record: UpRecord): Promise<void> {
             // a directory that exists already (someone's, or shared with another host) is used as it
             // is and never removed by down; one that does not is built, and down removes it
             try {
-              await startStoragePool(p);
+              await p.create();
               entry.built ??= false;
             } catch (error) {
               try {
-                await buildStoragePool(p);
+                await p.build();
               } catch {
                 throw error;
               }
               entry.built = true;
-              await startStoragePool(p);
+              await p.create();
             }
           } finally {
             p.free();
@@ -69,7 +62,7 @@ export async function upPool(c: UpContext, record: UpRecord): Promise<void> {
           return "created";
         }
         using p = await lookupStoragePool(conn, i.name);
-        if (!(await p.isActive())) await startStoragePool(p);
+        if (!(await p.isActive())) await p.create();
         return "kept";
       });
     }, limit);
