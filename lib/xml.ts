@@ -85,7 +85,12 @@ export function describeXml(xml: string): string {
 // own for that, giving the shape fast-xml-parser gave (the library's parser until it was measured: loading
 // it and its HTML entity table cost ~30 ms of CPU at the start of every process that read one document):
 // attributes as `@_name`, values as strings, whitespace kept, repeated elements as arrays.
-// tests/xml_parser_test.ts compares the two on libvirt's documents and on the corner cases.
+// tests/xml_parser_test.ts compares the two on libvirt's documents and on the corner cases, and
+// tests/xml_fuzz_test.ts on random documents. Intended differences, all on input libvirt never writes:
+// markup that is not well-formed (unclosed or mismatched tags, text outside the root element, a bad
+// attribute or element name) and nesting deeper than libxml2's 256 are errors where fast-xml-parser
+// guessed; DTD entities are not expanded, nor HTML ones (&nbsp;); a version="1.1" declaration does not
+// allow references to C0 controls; white space outside the root is never a top-level "#text".
 
 /** @internal A parsed XML document as fast-xml-parser shapes it. */
 export type ParsedXml = Record<string, unknown>;
@@ -131,7 +136,8 @@ const maxDepth = 256;
  * @param xml the document
  * @returns the document as an object keyed by its top-level elements
  * @throws {Error} on markup that is not well-formed (an unclosed or mismatched tag, a bad attribute or
- *   element name, an unclosed comment, CDATA section or processing instruction), on an element named
+ *   element name, an unclosed comment, CDATA section or processing instruction, text outside the root
+ *   element), on an element named
  *   `__proto__`, `constructor` or `prototype`, and on elements nested deeper than 256
  * @example
  * ```ts
@@ -151,6 +157,7 @@ export function parseXml(xml: string): ParsedXml {
     if (lt < 0 || lt > i) {
       const end = lt < 0 ? text.length : lt;
       if (top !== root) top.text += decodeXmlText(text.slice(i, end));
+      else outsideRoot(text, i, end);
       i = end;
       continue;
     }
@@ -158,7 +165,8 @@ export function parseXml(xml: string): ParsedXml {
       i = after(text, "-->", i, 4, "a comment");
     } else if (text.startsWith("<![CDATA[", i)) {
       const end = after(text, "]]>", i, 9, "a CDATA section");
-      if (top !== root) top.text += text.slice(i + 9, end - 3);
+      if (top === root) outsideRoot(text, i, end);
+      top.text += text.slice(i + 9, end - 3);
       i = end;
     } else if (text.startsWith("<!", i)) {
       i = skipDeclaration(text, i);
@@ -183,6 +191,18 @@ export function parseXml(xml: string): ParsedXml {
   }
   if (stack.length > 1) throw new Error(`Cannot parse XML: <${stack[stack.length - 1].name}> is not closed`);
   return root.children;
+}
+
+/** Only white space (and a byte order mark at the start) may stand outside the root element. */
+function outsideRoot(text: string, from: number, to: number): void {
+  const bad = /[^ \t\n\uFEFF]/.exec(text.slice(from, to));
+  if (bad !== null && (bad[0] !== "\uFEFF" || from + bad.index !== 0)) {
+    throw new Error(
+      `Cannot parse XML: ${JSON.stringify(text.slice(from, to).trim().slice(0, 40))} at offset ${
+        from + bad.index
+      } stands outside the root element`,
+    );
+  }
 }
 
 /** Reads a processing instruction at `i` as a `?name` child of `top`; returns where it ends. */

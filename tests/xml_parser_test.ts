@@ -156,9 +156,14 @@ Deno.test("parseXml: hostile documents give a clear error or a bounded result, n
       ["<a><#text>1</#text></a>", /<#text at offset 3: not an XML element name/],
       ["<a><@_k>1</@_k></a>", /<@_k at offset 3: not an XML element name/],
       ["<a k='x\u0000<\uD800'", /<a at offset 0 is not closed/],
+      // fast-xml-parser dropped text before the root and kept some after it as a top-level "#text"
+      ["head<a/>", /"head" at offset 0 stands outside the root element/],
+      ["<a>t</a>tail", /"tail" at offset 8 stands outside the root element/],
+      ["<a/><![CDATA[z]]>", /"<!\[CDATA\[z\]\]>" at offset 4 stands outside the root element/],
     ] as const
   ) assert.throws(() => parseXml(xml), error, xml.slice(0, 40));
   // NUL, controls and lone surrogates in the text itself pass through, as fast-xml-parser passes them
+  same("\uFEFF \n<a/>\n\t<!-- end -->\n", "a byte order mark and white space around the root");
   same("<a k='\u0000\u0007\uDC00'>\u0000\uD83D</a>", "control characters");
   // 10 MB in one document: linear (fast-xml-parser took ~3x longer on this machine)
   const unit = "<interface type='network'><mac address='52:54:00:00:00:01'/><source network='n&amp;1'/>" +
