@@ -81,6 +81,20 @@ Deno.test("parseXml: the corner cases of the syntax read as fast-xml-parser read
     "<a><!----></a>",
     "<a k='>'>v</a>",
     '<a k="it\'s" j=\'say "hi"\'/>',
+    // found by attacking the parser (tests/xml_fuzz_test.ts): references to characters XML forbids are
+    // dropped, leading zeros and `&#X` read, builtin-named elements renamed, PI junk skipped
+    "<a>&#1;&#x1f;&#xD800;&#57343;&#0;x</a>",
+    "<a k='&#1;&#xDFFF;'/>",
+    "<a>&#0000000065;&#x000000042;&#X43;&#99999999;</a>",
+    "<a><toString>x</toString><hasOwnProperty/><valueOf k='1'/><__lookupGetter__/></a>",
+    "<a><isPrototypeOf>1</isPrototypeOf><toLocaleString/><propertyIsEnumerable/></a>",
+    "<toString><toString>1</toString><toString>2</toString></toString>",
+    "<a __proto__='1' constructor='2' prototype='3' toString='4'/>",
+    "<a><?x a='1' b?><?y junk?></a>",
+    "<a>\u0000\u0001\uD800\uDFFF</a>",
+    "<a k='<b>'>&#x3C;</a>",
+    "<a>\r\n\r</a>",
+    "<a>" + "<b>".repeat(99) + "x" + "</b>".repeat(99) + "</a>",
   ];
   for (const xml of cases) same(xml, "case");
 });
@@ -95,6 +109,75 @@ Deno.test("parseXml: markup that is not well-formed is an error naming the place
   assert.throws(() => parseXml("<a k=v/>"), /a bad attribute/);
   assert.throws(() => parseXml("<a><!-- x</a>"), /comment at offset 3 is not closed/);
   assert.throws(() => parseXml("<a k='1'"), /<a at offset 0 is not closed/);
+});
+
+Deno.test("parseXml: names that reach Object.prototype are refused, others kept apart from it", () => {
+  for (const name of ["__proto__", "constructor", "prototype"]) {
+    const xml = `<a><${name}><polluted>yes</polluted></${name}></a>`;
+    assert.throws(() => parseXml(xml), new RegExp(`<${name}> at offset 3: an element may not be named`));
+    assert.throws(() => reference.parse(xml), /SECURITY/); // fast-xml-parser refuses them too
+  }
+  const doc = parseXml("<a __proto__='p'><toString>1</toString><isPrototypeOf/><isPrototypeOf/></a>");
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  const a = doc.a as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(a), Object.prototype);
+  assert.equal(String(a), "[object Object]");
+  // deno-lint-ignore no-prototype-builtins -- the point: the method still works on a parsed object
+  assert.ok(a.hasOwnProperty("__toString") && !Object.hasOwn(a, "toString"));
+  assert.deepEqual(a.isPrototypeOf, ["", ""]); // an own property, not [Object.prototype.isPrototypeOf, ""]
+  assert.equal(a["@___proto__"], "p");
+});
+
+Deno.test("parseXml: hostile documents give a clear error or a bounded result, never a hang or a crash", () => {
+  const deep = "<a>".repeat(100_000) + "</a>".repeat(100_000);
+  assert.throws(() => parseXml(deep), /<a> at offset 768 is nested deeper than 256 elements/);
+  const nested = (n: number) => "<a>".repeat(n) + "</a>".repeat(n);
+  assert.ok(parseXml(nested(256)).a); // libxml2's own limit: anything libvirt writes fits
+  assert.throws(() => parseXml(nested(257)), /nested deeper than 256/);
+  // a DOCTYPE is skipped (brackets and quotes inside it too); its entities are never expanded
+  const lol = "<!DOCTYPE l [<!ENTITY a 'aaaaaaaaaa'>" +
+    Array.from("bcdefghij", (c, i) => `<!ENTITY ${c} "${`&${"abcdefghij"[i]};`.repeat(10)}">`).join("") +
+    "<!ENTITY q ']>'>]><l>&j;&q;</l>";
+  assert.deepEqual(parseXml(lol), { l: "&j;&q;" });
+  for (
+    const [xml, error] of [
+      ["<a><![CDATA[x", /a CDATA section at offset 3 is not closed/],
+      ["<a><!--<!--<!--", /a comment at offset 3 is not closed/],
+      ["<a><?pi x", /a processing instruction at offset 3 is not closed/],
+      ["<!DOCTYPE a [<!ENTITY x '>'", /a declaration at offset 0 is not closed/],
+      ["<a><b", /<b at offset 3 is not closed/],
+      ["<a></a", /an end tag at offset 3 is not closed/],
+      ["<a></b>", /<\/b> at offset 3 closes <a>/],
+      ["</a>", /<\/a> at offset 0 closes nothing/],
+      [
+        "<".repeat(50_000),
+        /<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<\.\.\. at offset 0: not an XML element name$/,
+      ],
+      ["<a><#text>1</#text></a>", /<#text at offset 3: not an XML element name/],
+      ["<a><@_k>1</@_k></a>", /<@_k at offset 3: not an XML element name/],
+      ["<a k='x\u0000<\uD800'", /<a at offset 0 is not closed/],
+      // fast-xml-parser dropped text before the root and kept some after it as a top-level "#text"
+      ["head<a/>", /"head" at offset 0 stands outside the root element/],
+      ["<a>t</a>tail", /"tail" at offset 8 stands outside the root element/],
+      ["<a/><![CDATA[z]]>", /"<!\[CDATA\[z\]\]>" at offset 4 stands outside the root element/],
+    ] as const
+  ) assert.throws(() => parseXml(xml), error, xml.slice(0, 40));
+  // NUL, controls and lone surrogates in the text itself pass through, as fast-xml-parser passes them
+  same("\uFEFF \n<a/>\n\t<!-- end -->\n", "a byte order mark and white space around the root");
+  same("<a k='\u0000\u0007\uDC00'>\u0000\uD83D</a>", "control characters");
+  // 10 MB in one document: linear (fast-xml-parser took ~3x longer on this machine)
+  const unit = "<interface type='network'><mac address='52:54:00:00:00:01'/><source network='n&amp;1'/>" +
+    "<model type='virtio'/><![CDATA[<x>]]><!-- c --></interface>\n";
+  const big = `<devices>${unit.repeat(Math.ceil(10e6 / unit.length))}</devices>`;
+  const nics = (parseXml(big).devices as Record<string, unknown[]>).interface;
+  assert.equal(nics.length, Math.ceil(10e6 / unit.length));
+  assert.deepEqual(nics.at(-1), {
+    mac: { "@_address": "52:54:00:00:00:01" },
+    source: { "@_network": "n&1" },
+    model: { "@_type": "virtio" },
+    "#text": "<x>",
+    "@_type": "network",
+  });
 });
 
 Deno.test("parseXml: every document of libvirt's test driver reads as fast-xml-parser read it", async () => {
