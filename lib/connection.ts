@@ -11,7 +11,7 @@
 import { describeValue } from "./_args.ts";
 import { runOpen, runOpenSync } from "./_open_errors.ts";
 import { ErrorCode, ErrorDomain } from "./error_codes.ts";
-import { AuthFailedError, type ConnectionLostError, LibvirtError, libvirtErrorFrom } from "./errors.ts";
+import { AuthFailedError, LibvirtError, libvirtErrorFrom } from "./errors.ts";
 import { sshOpenError } from "./_ssh_errors.ts";
 import { ensureEventLoop, eventLoopRequested } from "./event_loop.ts";
 import { cString, mallocCString } from "./ffi/c.ts";
