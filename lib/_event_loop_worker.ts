@@ -20,6 +20,10 @@
 // object's name, strings, typed parameters are readable only during the callback) and post it to the
 // main thread. The opaque pointer carries the subscription id. The callbacks live as long as the
 // worker, so libvirt can never call one that was closed.
+//
+// Stopping (the main isolate's unload): the loop leaves libvirt, the worker removes what it registered
+// there, tells the main thread, and then parks rather than ending, so that its isolate is never torn
+// down while the main thread runs the process's exit() (see workerRun).
 import { copyEventArgs } from "./ffi/event_args.ts";
 import { libvirtQemuSymbols } from "./ffi/_generated/symbols.ts";
 import { libvirtSymbols } from "./ffi/library.ts";
@@ -107,12 +111,27 @@ function qemuDefinitions(): {
   };
 }
 
+/**
+ * Where the worker and the main thread meet in the shared control buffer (Int32 slots): `stop` the main
+ * thread asks the loop to stop, `posted` counts the commands it posted (the worker compares it with the
+ * commands it handled), `left` is set by the worker once its loop has left libvirt for good, and
+ * `park` is never written: the stopped worker waits on it for `parkMs` (through the process's exit).
+ */
+export const CONTROL = { stop: 0, posted: 1, left: 2, park: 3, bytes: 16, parkMs: 10_000 } as const;
+
 function workerSource(): string {
+  return [workerPrelude(), workerCallbacks(), workerQemu(), workerCommands(), workerMessages(), workerRun()]
+    .join("\n");
+}
+
+/** Imports, the library opened with the main thread's symbol definitions, the embedded tables. */
+function workerPrelude(): string {
   const { symbols, callbacks, layouts, qemu } = workerDefinitions();
   return String.raw`
 import { parentPort, workerData } from "node:worker_threads";
 const { libraryPath, control } = workerData;
 const flags = new Int32Array(control);
+const slot = ${JSON.stringify(CONTROL)};
 const lib = Deno.dlopen(libraryPath, ${JSON.stringify(symbols)});
 const callbackDefinitions = ${JSON.stringify(callbacks)};
 const layouts = ${JSON.stringify(layouts)};
@@ -126,8 +145,12 @@ const idOf = (opaque) => Number(Deno.UnsafePointer.value(opaque));
 // stale registration of another isolate of this process (callback addresses get reused): its
 // arguments cannot be trusted, so it is ignored before anything reads them.
 const live = new Set();
-const ours = (opaque) => live.has(idOf(opaque));
+const ours = (opaque) => live.has(idOf(opaque));`;
+}
 
+/** The event, close, stream and wake callbacks, made in this isolate. */
+function workerCallbacks(): string {
+  return String.raw`
 // One callback per typedef, made on first use; the opaque pointer (always the last argument) says
 // which subscription an invocation belongs to.
 const callbacks = new Map();
@@ -167,7 +190,12 @@ function releaseStream(id, abort) {
   s.virStreamEventRemoveCallback(st);
   if (abort) s.virStreamAbort(st);
   s.virStreamFree(st);
+}`;
 }
+
+/** QEMU monitor events: libvirt-qemu.so.0 is opened on the first subscription only. */
+function workerQemu(): string {
+  return String.raw`
 // QEMU monitor events (lib/qemu.ts): libvirt-qemu.so.0 is opened here on the first subscription only.
 // qemuSubscriptions: id -> { conn, callbackId }, deregistered when the worker stops.
 let qemu;
@@ -186,8 +214,12 @@ function loadQemu(path) {
   });
 }
 const wake = new Deno.UnsafeCallback({ parameters: ["i32", "pointer"], result: "void" },
-  (timer) => s.virEventUpdateTimeout(timer, -1));
+  (timer) => s.virEventUpdateTimeout(timer, -1));`;
+}
 
+/** The commands from the main thread (subscriptions, close watches, streams). */
+function workerCommands(): string {
+  return String.raw`
 // Failures reply ok: false; the main thread reads the error from the connection's own slot (libvirt
 // copies a failed call's error there, and the event connection runs one command at a time).
 function handle(command) {
@@ -245,8 +277,12 @@ function handle(command) {
     }
   }
   return { ok: false, message: "unknown command " + command.type };
+}`;
 }
 
+/** The message handler: runs commands between loop turns and replies. */
+function workerMessages(): string {
+  return String.raw`
 let handled = 0;
 parentPort.on("message", (command) => {
   handled++;
@@ -258,8 +294,12 @@ parentPort.on("message", (command) => {
     reply = { ok: false, message: String(error) };
   }
   post({ type: "reply", request: command.request, ...reply });
-});
+});`;
+}
 
+/** Registration, the loop itself, and the orderly stop (clean up in libvirt, then park). */
+function workerRun(): string {
+  return String.raw`
 const registered = s.virEventRegisterDefaultImpl();
 const wakeTimer = registered === 0 ? s.virEventAddTimeout(-1, wake.pointer, null, null) : -1;
 post({
@@ -269,8 +309,8 @@ post({
   closeCallback: String(Deno.UnsafePointer.value(closed.pointer)),
 });
 if (registered === 0) {
-  while (Atomics.load(flags, 0) === 0) {
-    if (Atomics.load(flags, 1) === handled && s.virEventRunDefaultImpl() < 0) break;
+  while (Atomics.load(flags, slot.stop) === 0) {
+    if (Atomics.load(flags, slot.posted) === handled && s.virEventRunDefaultImpl() < 0) break;
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
 }
@@ -282,10 +322,18 @@ for (const sub of qemuSubscriptions.values()) {
   qemu.virConnectDomainQemuMonitorEventDeregister(Deno.UnsafePointer.create(sub.conn), sub.callbackId);
 }
 qemuSubscriptions.clear();
-Atomics.store(flags, 2, 1);
-Atomics.notify(flags, 2);
-post({ type: "stopped" });
-`;
+Atomics.store(flags, slot.left, 1);
+Atomics.notify(flags, slot.left);
+// Park for a while instead of ending. Ending here would tear this isolate down (its heap, its FFI
+// library and callbacks, its thread) while the main thread, released by slot.left, runs the process's
+// exit(): its C++ static destructors and the ELF destructors of libvirt's libraries, concurrently with
+// that teardown (gdb at exit(): this thread inside free(), malloc_consolidate, mmap, clone3 in 9 of 20
+// runs), corrupted the heap in 1-2% of exits (docs/design.md, "Stopping the event loop"). Parked, it
+// sleeps in a futex through exit(). A process that outlives its isolate (deno test runs one isolate per
+// test file) gets the thread back after slot.parkMs, or at once when Deno terminates the worker (V8
+// wakes Atomics.wait for that). Only a requested stop parks: a loop that failed ends while the process
+// runs on.
+if (Atomics.load(flags, slot.stop) === 1) Atomics.wait(flags, slot.park, 0, slot.parkMs);`;
 }
 
 /** The worker module as a data: URL, built from the shared tables at first use. */
