@@ -328,11 +328,11 @@ Atomics.notify(flags, slot.left);
 // library and callbacks, its thread) while the main thread, released by slot.left, runs the process's
 // exit(): its C++ static destructors and the ELF destructors of libvirt's libraries, concurrently with
 // that teardown (gdb at exit(): this thread inside free(), malloc_consolidate, mmap, clone3 in 9 of 20
-// runs), corrupted the heap in 1-2% of exits (docs/design.md, "Stopping the event loop"). Parked, it
-// sleeps in a futex through exit(). A process that outlives its isolate (deno test runs one isolate per
-// test file) gets the thread back after slot.parkMs, or at once when Deno terminates the worker (V8
-// wakes Atomics.wait for that). Only a requested stop parks: a loop that failed ends while the process
-// runs on.
+// runs): the likely cause of the 1-2% native crashes at exit (docs/design.md, "Stopping the event
+// loop"). Parked, it sleeps in a futex through exit(). A process that outlives its isolate (deno test
+// runs one isolate per test file) gets the thread back after slot.parkMs, or at once when Deno
+// terminates the worker (V8 wakes Atomics.wait for that). Only a requested stop parks: a loop that
+// failed ends while the process runs on.
 if (Atomics.load(flags, slot.stop) === 1) Atomics.wait(flags, slot.park, 0, slot.parkMs);`;
 }
 

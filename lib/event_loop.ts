@@ -161,6 +161,8 @@ interface LoopState {
   qemuListener?: (event: RawQemuMonitorEvent) => void;
   nextRequest: number;
   holds: number;
+  /** Makes the worker's poll() return (virEventUpdateTimeout on its wake timer: thread-safe). */
+  wake: () => void;
 }
 
 // node:worker_threads is imported when the loop starts: the first node: module makes Deno load its
@@ -182,6 +184,7 @@ async function startEventLoop(): Promise<EventLoop | null> {
     pending: new Map(),
     nextRequest: 1,
     holds: 0,
+    wake: () => {},
   };
   return await new Promise<EventLoop | null>((resolve) => {
     worker.on("error", () => resolve(null));
@@ -189,8 +192,10 @@ async function startEventLoop(): Promise<EventLoop | null> {
       if (message.type !== "ready") return route(state, message);
       worker.unref();
       if (!message.ok) return resolve(null);
-      stopOnUnload(state, message.wakeTimer!);
-      resolve(loopHandle(state, message.wakeTimer!, message.closeCallback!));
+      const wakeTimer = message.wakeTimer!;
+      state.wake = () => lib.symbols.virEventUpdateTimeout(wakeTimer, 0);
+      stopOnUnload(state);
+      resolve(loopHandle(state, message.closeCallback!));
     });
   });
 }
@@ -226,7 +231,7 @@ function route(state: LoopState, message: WorkerMessage): void {
  * worker then parks instead of ending, so that its isolate is not torn down while this thread runs the
  * process's exit() (see lib/_event_loop_worker.ts#workerRun).
  */
-function stopOnUnload(state: LoopState, wakeTimer: number): void {
+function stopOnUnload(state: LoopState): void {
   globalThis.addEventListener("unload", () => {
     // First give libvirt back the silent C error handler: the global one (lib/_open_errors.ts) is a
     // thread-safe callback into this isolate, and an error the loop thread reported through it now
@@ -234,14 +239,14 @@ function stopOnUnload(state: LoopState, wakeTimer: number): void {
     // unload listener does the same, later).
     state.lib.symbols.virSetErrorFunc(null, state.lib.silentErrorHandler);
     Atomics.store(state.flags, CONTROL.stop, 1);
-    state.lib.symbols.virEventUpdateTimeout(wakeTimer, 0);
+    state.wake();
     Atomics.wait(state.flags, CONTROL.left, 0, 5_000);
   });
 }
 
 /** The {@link EventLoop} lib/events.ts, lib/stream.ts and lib/qemu.ts use. */
-function loopHandle(state: LoopState, wakeTimer: number, closeCallback: string): EventLoop {
-  const { worker, lib, flags } = state;
+function loopHandle(state: LoopState, closeCallback: string): EventLoop {
+  const { worker, flags } = state;
   const hold = () => {
     if (state.holds++ === 0) worker.ref();
   };
@@ -262,7 +267,7 @@ function loopHandle(state: LoopState, wakeTimer: number, closeCallback: string):
         Atomics.add(flags, CONTROL.posted, 1);
         worker.postMessage({ ...command, request });
         // poll() may be blocked for as long as no fd or timer fires: make it return
-        lib.symbols.virEventUpdateTimeout(wakeTimer, 0);
+        state.wake();
       });
     },
     listen(l) {
