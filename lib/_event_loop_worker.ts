@@ -20,6 +20,11 @@
 // object's name, strings, typed parameters are readable only during the callback) and post it to the
 // main thread. The opaque pointer carries the subscription id. The callbacks live as long as the
 // worker, so libvirt can never call one that was closed.
+//
+// Stopping (the main isolate's unload): the loop leaves libvirt, the worker removes what it registered
+// there, tells the main thread, and then parks rather than ending, so that its isolate is never torn
+// down while the main thread runs the process's exit() (see workerRun).
+import { CONTROL } from "./_event_loop_control.ts";
 import { copyEventArgs } from "./ffi/event_args.ts";
 import { libvirtQemuSymbols, libvirtSymbols } from "./ffi/_generated/symbols.ts";
 import {
@@ -107,11 +112,18 @@ function qemuDefinitions(): {
 }
 
 function workerSource(): string {
+  return [workerPrelude(), workerCallbacks(), workerQemu(), workerCommands(), workerMessages(), workerRun()]
+    .join("\n");
+}
+
+/** Imports, the library opened with the main thread's symbol definitions, the embedded tables. */
+function workerPrelude(): string {
   const { symbols, callbacks, layouts, qemu } = workerDefinitions();
   return String.raw`
 import { parentPort, workerData } from "node:worker_threads";
 const { libraryPath, control } = workerData;
 const flags = new Int32Array(control);
+const slot = ${JSON.stringify(CONTROL)};
 const lib = Deno.dlopen(libraryPath, ${JSON.stringify(symbols)});
 const callbackDefinitions = ${JSON.stringify(callbacks)};
 const layouts = ${JSON.stringify(layouts)};
@@ -125,8 +137,12 @@ const idOf = (opaque) => Number(Deno.UnsafePointer.value(opaque));
 // stale registration of another isolate of this process (callback addresses get reused): its
 // arguments cannot be trusted, so it is ignored before anything reads them.
 const live = new Set();
-const ours = (opaque) => live.has(idOf(opaque));
+const ours = (opaque) => live.has(idOf(opaque));`;
+}
 
+/** The event, close, stream and wake callbacks, made in this isolate. */
+function workerCallbacks(): string {
+  return String.raw`
 // One callback per typedef, made on first use; the opaque pointer (always the last argument) says
 // which subscription an invocation belongs to.
 const callbacks = new Map();
@@ -166,7 +182,12 @@ function releaseStream(id, abort) {
   s.virStreamEventRemoveCallback(st);
   if (abort) s.virStreamAbort(st);
   s.virStreamFree(st);
+}`;
 }
+
+/** QEMU monitor events: libvirt-qemu.so.0 is opened on the first subscription only. */
+function workerQemu(): string {
+  return String.raw`
 // QEMU monitor events (lib/qemu.ts): libvirt-qemu.so.0 is opened here on the first subscription only.
 // qemuSubscriptions: id -> { conn, callbackId }, deregistered when the worker stops.
 let qemu;
@@ -185,8 +206,12 @@ function loadQemu(path) {
   });
 }
 const wake = new Deno.UnsafeCallback({ parameters: ["i32", "pointer"], result: "void" },
-  (timer) => s.virEventUpdateTimeout(timer, -1));
+  (timer) => s.virEventUpdateTimeout(timer, -1));`;
+}
 
+/** The commands from the main thread (subscriptions, close watches, streams). */
+function workerCommands(): string {
+  return String.raw`
 // Failures reply ok: false; the main thread reads the error from the connection's own slot (libvirt
 // copies a failed call's error there, and the event connection runs one command at a time).
 function handle(command) {
@@ -244,8 +269,12 @@ function handle(command) {
     }
   }
   return { ok: false, message: "unknown command " + command.type };
+}`;
 }
 
+/** The message handler: runs commands between loop turns and replies. */
+function workerMessages(): string {
+  return String.raw`
 let handled = 0;
 parentPort.on("message", (command) => {
   handled++;
@@ -257,8 +286,12 @@ parentPort.on("message", (command) => {
     reply = { ok: false, message: String(error) };
   }
   post({ type: "reply", request: command.request, ...reply });
-});
+});`;
+}
 
+/** Registration, the loop itself, and the orderly stop (clean up in libvirt, then park). */
+function workerRun(): string {
+  return String.raw`
 const registered = s.virEventRegisterDefaultImpl();
 const wakeTimer = registered === 0 ? s.virEventAddTimeout(-1, wake.pointer, null, null) : -1;
 post({
@@ -268,8 +301,8 @@ post({
   closeCallback: String(Deno.UnsafePointer.value(closed.pointer)),
 });
 if (registered === 0) {
-  while (Atomics.load(flags, 0) === 0) {
-    if (Atomics.load(flags, 1) === handled && s.virEventRunDefaultImpl() < 0) break;
+  while (Atomics.load(flags, slot.stop) === 0) {
+    if (Atomics.load(flags, slot.posted) === handled && s.virEventRunDefaultImpl() < 0) break;
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
 }
@@ -281,10 +314,18 @@ for (const sub of qemuSubscriptions.values()) {
   qemu.virConnectDomainQemuMonitorEventDeregister(Deno.UnsafePointer.create(sub.conn), sub.callbackId);
 }
 qemuSubscriptions.clear();
-Atomics.store(flags, 2, 1);
-Atomics.notify(flags, 2);
-post({ type: "stopped" });
-`;
+Atomics.store(flags, slot.left, 1);
+Atomics.notify(flags, slot.left);
+// Park for a while instead of ending. Ending here would tear this isolate down (its heap, its FFI
+// library and callbacks, its thread) while the main thread, released by slot.left, runs the process's
+// exit(): its C++ static destructors and the ELF destructors of libvirt's libraries, concurrently with
+// that teardown (gdb at exit(): this thread inside free(), malloc_consolidate, mmap, clone3 in 9 of 20
+// runs): the likely cause of the 1-2% native crashes at exit (docs/design.md, "Stopping the event
+// loop"). Parked, it sleeps in a futex through exit(). A process that outlives its isolate (deno test
+// runs one isolate per test file) gets the thread back after slot.parkMs, or at once when Deno
+// terminates the worker (V8 wakes Atomics.wait for that). Only a requested stop parks: a loop that
+// failed ends while the process runs on.
+if (Atomics.load(flags, slot.stop) === 1) Atomics.wait(flags, slot.park, 0, slot.parkMs);`;
 }
 
 /** The worker module as a data: URL, built from the shared tables at first use. */

@@ -11,6 +11,7 @@
  * @module
  */
 import type { Worker as NodeWorker } from "node:worker_threads";
+import { CONTROL } from "./_event_loop_control.ts";
 import type { CopiedArg } from "./ffi/event_args.ts";
 import { libvirt } from "./ffi/library.ts";
 
@@ -144,6 +145,26 @@ export function eventLoop(): Promise<EventLoop | null> {
   return started ??= enabled ? startEventLoop() : Promise.resolve(null);
 }
 
+/** What the worker posts to the main thread (see lib/_event_loop_worker.ts). */
+type WorkerMessage =
+  & { type: string; ok?: boolean; wakeTimer?: number; closeCallback?: string; request?: number }
+  & LoopReply;
+
+/** The main thread's side of a running loop: its worker, the shared control slots, the routes. */
+interface LoopState {
+  worker: NodeWorker;
+  lib: ReturnType<typeof libvirt>;
+  flags: Int32Array;
+  pending: Map<number, (reply: LoopReply) => void>;
+  listener?: (event: RawEvent) => void;
+  streamListener?: (notice: StreamNotice) => void;
+  qemuListener?: (event: RawQemuMonitorEvent) => void;
+  nextRequest: number;
+  holds: number;
+  /** Makes the worker's poll() return (virEventUpdateTimeout on its wake timer: thread-safe). */
+  wake: () => void;
+}
+
 // node:worker_threads is imported when the loop starts: the first node: module makes Deno load its
 // Node compatibility layer (~10-20 ms), which a process that never starts the loop should not pay.
 async function startEventLoop(): Promise<EventLoop | null> {
@@ -151,100 +172,116 @@ async function startEventLoop(): Promise<EventLoop | null> {
   // the worker's source (and the event tables it embeds) is built only when a loop starts
   const { eventLoopWorkerUrl } = await import("./_event_loop_worker.ts");
   const lib = libvirt();
-  // [0] stop requested, [1] commands posted (the worker compares it with the commands it handled),
-  // [2] set by the worker once its loop has left libvirt for good
-  const control = new SharedArrayBuffer(12);
-  const flags = new Int32Array(control);
+  const control = new SharedArrayBuffer(CONTROL.bytes);
   // env: {}: node:worker_threads copies the whole environment into a worker by default, which asks for
   // --allow-env (a prompt in a terminal); the worker reads nothing from it (its inputs are workerData).
   const worker = new Worker(eventLoopWorkerUrl(), {
     workerData: { libraryPath: lib.path, control },
     env: {},
   });
-  const pending = new Map<number, (reply: LoopReply) => void>();
-  let listener: ((event: RawEvent) => void) | undefined;
-  let streamListener: ((notice: StreamNotice) => void) | undefined;
-  let qemuListener: ((event: RawQemuMonitorEvent) => void) | undefined;
-  let nextRequest = 1;
-  let holds = 0;
-  return new Promise<EventLoop | null>((resolve) => {
+  const state: LoopState = {
+    worker,
+    lib,
+    flags: new Int32Array(control),
+    pending: new Map(),
+    nextRequest: 1,
+    holds: 0,
+    wake: () => {},
+  };
+  return await new Promise<EventLoop | null>((resolve) => {
     worker.on("error", () => resolve(null));
-    worker.on(
-      "message",
-      (
-        message:
-          & { type: string; ok?: boolean; wakeTimer?: number; closeCallback?: string; request?: number }
-          & LoopReply,
-      ) => {
-        switch (message.type) {
-          case "ready": {
-            worker.unref();
-            if (!message.ok) return resolve(null);
-            const wakeTimer = message.wakeTimer!;
-            // When this isolate goes away (the script ends, or one test file under deno test, whose
-            // next file runs in a new isolate of the same process), stop the loop thread: it must
-            // not keep turning libvirt's process-wide loop with callbacks into a dead isolate.
-            globalThis.addEventListener("unload", () => {
-              Atomics.store(flags, 0, 1);
-              lib.symbols.virEventUpdateTimeout(wakeTimer, 0);
-              // Block until the loop thread is out of libvirt: once this isolate is gone, a callback
-              // libvirt dispatches into it would crash the process (seen under deno test).
-              Atomics.wait(flags, 2, 0, 5_000);
-            });
-            resolve({
-              closeCallback: Deno.UnsafePointer.create(BigInt(message.closeCallback!)),
-              request(command) {
-                const request = nextRequest++;
-                // a pending reply must keep the process alive, even when no stream holds the loop
-                if (holds++ === 0) worker.ref();
-                return new Promise<LoopReply>((resolve) => {
-                  const done = (reply: LoopReply) => {
-                    if (--holds === 0) worker.unref();
-                    resolve(reply);
-                  };
-                  pending.set(request, done);
-                  Atomics.add(flags, 1, 1);
-                  worker.postMessage({ ...command, request });
-                  // poll() may be blocked for as long as no fd or timer fires: make it return
-                  lib.symbols.virEventUpdateTimeout(wakeTimer, 0);
-                });
-              },
-              listen(l) {
-                listener = l;
-              },
-              listenStreams(l) {
-                streamListener = l;
-              },
-              listenQemuMonitor(l) {
-                qemuListener = l;
-              },
-              hold() {
-                if (holds++ === 0) worker.ref();
-              },
-              release() {
-                if (--holds === 0) worker.unref();
-              },
-            });
-            break;
-          }
-          case "reply": {
-            const done = pending.get(message.request!);
-            pending.delete(message.request!);
-            done?.(message);
-            break;
-          }
-          case "event":
-          case "closed":
-            listener?.(message as unknown as RawEvent);
-            break;
-          case "stream":
-            streamListener?.(message as unknown as StreamNotice);
-            break;
-          case "qemu-monitor":
-            qemuListener?.(message as unknown as RawQemuMonitorEvent);
-            break;
-        }
-      },
-    );
+    worker.on("message", (message: WorkerMessage) => {
+      if (message.type !== "ready") return route(state, message);
+      worker.unref();
+      if (!message.ok) return resolve(null);
+      const wakeTimer = message.wakeTimer!;
+      state.wake = () => lib.symbols.virEventUpdateTimeout(wakeTimer, 0);
+      stopOnUnload(state);
+      resolve(loopHandle(state, message.closeCallback!));
+    });
   });
+}
+
+/** Hands a worker message other than "ready" to whoever waits for it. */
+function route(state: LoopState, message: WorkerMessage): void {
+  switch (message.type) {
+    case "reply": {
+      const done = state.pending.get(message.request!);
+      state.pending.delete(message.request!);
+      done?.(message);
+      break;
+    }
+    case "event":
+    case "closed":
+      state.listener?.(message as unknown as RawEvent);
+      break;
+    case "stream":
+      state.streamListener?.(message as unknown as StreamNotice);
+      break;
+    case "qemu-monitor":
+      state.qemuListener?.(message as unknown as RawQemuMonitorEvent);
+      break;
+  }
+}
+
+/**
+ * When this isolate goes away (the script ends, or one test file under deno test, whose next file runs
+ * in a new isolate of the same process), stop the loop thread: it must not keep turning libvirt's
+ * process-wide loop with callbacks into a dead isolate. Synchronous, as unload listeners are: ask the
+ * loop to stop, wake its poll(), and block until the worker says it has left libvirt for good (a
+ * callback libvirt dispatched into a gone isolate would crash the process, seen under deno test). The
+ * worker then parks instead of ending, so that its isolate is not torn down while this thread runs the
+ * process's exit() (see lib/_event_loop_worker.ts#workerRun).
+ */
+function stopOnUnload(state: LoopState): void {
+  globalThis.addEventListener("unload", () => {
+    // First give libvirt back the silent C error handler: the global one (lib/_open_errors.ts) is a
+    // thread-safe callback into this isolate, and an error the loop thread reported through it now
+    // would block that thread on this one, which is about to block on it (lib/_open_errors.ts's own
+    // unload listener does the same, later).
+    state.lib.symbols.virSetErrorFunc(null, state.lib.silentErrorHandler);
+    Atomics.store(state.flags, CONTROL.stop, 1);
+    state.wake();
+    Atomics.wait(state.flags, CONTROL.left, 0, 5_000);
+  });
+}
+
+/** The {@link EventLoop} lib/events.ts, lib/stream.ts and lib/qemu.ts use. */
+function loopHandle(state: LoopState, closeCallback: string): EventLoop {
+  const { worker, flags } = state;
+  const hold = () => {
+    if (state.holds++ === 0) worker.ref();
+  };
+  const release = () => {
+    if (--state.holds === 0) worker.unref();
+  };
+  return {
+    closeCallback: Deno.UnsafePointer.create(BigInt(closeCallback)),
+    request(command) {
+      const request = state.nextRequest++;
+      // a pending reply must keep the process alive, even when no stream holds the loop
+      hold();
+      return new Promise<LoopReply>((resolve) => {
+        state.pending.set(request, (reply) => {
+          release();
+          resolve(reply);
+        });
+        Atomics.add(flags, CONTROL.posted, 1);
+        worker.postMessage({ ...command, request });
+        // poll() may be blocked for as long as no fd or timer fires: make it return
+        state.wake();
+      });
+    },
+    listen(l) {
+      state.listener = l;
+    },
+    listenStreams(l) {
+      state.streamListener = l;
+    },
+    listenQemuMonitor(l) {
+      state.qemuListener = l;
+    },
+    hold,
+    release,
+  };
 }
