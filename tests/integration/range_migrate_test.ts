@@ -151,10 +151,16 @@ Deno.test("range migrate: a guest moves between the lab's hosts, status follows,
     assert.equal((await migrateRangeGuest(range, pools, a, "h2", { unsafe: true })).migrated, true);
     const snap = await snapshotRange(range, pools, { name: "m1mr-clean" });
     assert.deepEqual(snap.changed.toSorted(), [a, b].toSorted());
-    const reset = await resetRange(range, pools, { name: "m1mr-clean", addressTimeoutMs: 120_000 });
+    // no address wait: each lab host has its own dnsmasq, so a guest migrated to h2 holds h1's lease
+    // there, and the agent right after a revert may not answer yet (the lab's hosts share no network)
+    const reset = await resetRange(range, pools, { name: "m1mr-clean", waitForAddresses: false });
     assert.deepEqual(reset.changed.toSorted(), [a, b].toSorted());
-    assert.deepEqual(reset.addresses.map((x) => [x.name, x.host]), [[a, "h2"], [b, "h2"]]);
-    assert.equal((await locateGuest(range, pools, a))?.state, "running");
+    for (const g of [a, b]) {
+      assert.deepEqual(
+        [(await locateGuest(range, pools, g))?.host, (await locateGuest(range, pools, g))?.state],
+        ["h2", "running"],
+      );
+    }
   } catch (error) {
     failed = error;
     throw error;
