@@ -45,7 +45,6 @@ const FUNCTION_ALLOW: Record<string, string> = {
   "lib/ip/wait.ts#waitForAddress": PENDING,
   "lib/range/down.ts#downRange": PENDING,
   "lib/range/plan.ts#planHost": PENDING,
-  "lib/stats.ts#shapeDomainStats": PENDING,
   "lib/stream.ts#uploadVolume": PENDING,
   "lib/console.ts#attachConsole": PENDING,
   "lib/ip/merge.ts#mergeSightings.<arrow>@202": PENDING,

@@ -46,6 +46,7 @@ import {
   type DomainStateName,
   invalidateDomain,
 } from "../objects/domain.ts";
+import { domainFlagsCall } from "../objects/domain_call.ts";
 
 // Lifecycle.
 
@@ -253,8 +254,8 @@ interface Plan {
   refuse: (state: DomainStateName) => string | undefined;
   /** True when `ifNeeded` makes this state a no-op. */
   noop?: (state: DomainStateName) => boolean;
-  /** The one call (a method of the domain). */
-  run: () => Promise<void>;
+  /** The one call (a method of the domain, or {@link domainFlagsCall}). */
+  run: () => Promise<unknown>;
   /** What success implies, for `states: false` (absent: "nostate"/"unknown"). */
   implies?: { before?: DomainStateName; after?: DomainStateName; reason?: string };
   /** True when success may make a transient domain vanish (its cached handle is dropped then). */
@@ -361,7 +362,7 @@ export function startDomain(domain: Domain, options: StartOptions = {}): Promise
     verb: "start",
     refuse: (s) => active.has(s) ? `domain is already ${s === "blocked" ? "running" : s}` : undefined,
     noop: (s) => runningStates.has(s) && !options.paused,
-    run: () => domain.createWithFlags(flags),
+    run: () => domainFlagsCall(domain, "virDomainCreateWithFlags", flags),
     // a managed save image makes it "restored" rather than "booted": only a read can tell
     implies: { before: "shutoff", after: options.paused ? "paused" : "running" },
   }, options);
@@ -385,7 +386,7 @@ export async function destroyDomain(domain: Domain, options: DestroyOptions = {}
     verb: "destroy",
     refuse: notRunning,
     noop: (s) => !active.has(s),
-    run: () => domain.destroyFlags(flags),
+    run: () => domainFlagsCall(domain, "virDomainDestroyFlags", flags),
     implies: { after: "shutoff", reason: "destroyed" },
     mayVanish: true,
   }, options);
@@ -528,7 +529,7 @@ export async function restoreDomain(
   return lifecycle(domain, {
     verb: "restore",
     refuse: (s) => active.has(s) ? `domain is already ${s}` : undefined,
-    run: () => domain.createWithFlags(flags),
+    run: () => domainFlagsCall(domain, "virDomainCreateWithFlags", flags),
   });
 }
 
@@ -566,7 +567,7 @@ export async function undefineDomain(
   const result = await lifecycle(domain, {
     verb: "undefine",
     refuse: () => undefined,
-    run: () => domain.undefineFlags(flags),
+    run: () => domainFlagsCall(domain, "virDomainUndefineFlags", flags),
   }, { states: options.states });
   invalidateDomain(domain, uuid);
   return result;
