@@ -7,12 +7,13 @@
  * The per-operation table runs every contender as a process of its own (like libvirt-python and C
  * there), one connection, sequential: bench/clients/domain_python.py, bench/clients/domain_deno.ts
  * (library defaults, and `--lean`: blocking calls, no event loop, `states: false`), and the C client
- * for lookup+info. Each process times `--passes` passes over the 100 domains after a warm one and
+ * for lookup+info. Each process times `--passes` passes over the 100 domains after `--warmup` untimed
+ * ones (default 1; more shows the steady state, once V8 has compiled the hot paths) and
  * reports its fastest pass and its CPU time (user + system) per domain; the table gives the median
  * over rounds of both, with the spread, and their ratios to libvirt-python. The CPU column is what
  * each client spends itself, which the machine's other load disturbs far less than wall time.
  *
- *   deno run --allow-all bench/domain_compare.ts [--rounds 3] [--passes 3] [--only per-op|classic]
+ *   deno run --allow-all bench/domain_compare.ts [--rounds 3] [--passes 3] [--warmup 1] [--only per-op|classic]
  *
  * @module
  */
@@ -34,12 +35,14 @@ const { values } = parseArgs({
   options: {
     rounds: { type: "string", default: "3" },
     passes: { type: "string", default: "3" },
+    warmup: { type: "string", default: "1" },
     only: { type: "string" },
     uri: { type: "string", default: "test+unix:///default" },
   },
 });
 const rounds = Number(values.rounds);
 const passes = values.passes!;
+const warmup = values.warmup!;
 const count = 100;
 const uri = values.uri!;
 const keeper = await Connection.open(uri); // holds the daemon's shared test driver for every contender
@@ -77,7 +80,7 @@ function sampleOf(stdout: Uint8Array): Sample {
 
 async function pythonSample(op: string, passCount = passes): Promise<Sample> {
   const out = await new Deno.Command("/usr/bin/python3", {
-    args: [`${here}clients/domain_python.py`, uri, namesFile, op, passCount],
+    args: [`${here}clients/domain_python.py`, uri, namesFile, op, passCount, warmup],
     stdout: "piped",
   })
     .output();
@@ -101,6 +104,8 @@ async function denoClient(op: string, lean: boolean): Promise<Sample> {
       ...(lean ? ["--lean"] : []),
       "--passes",
       passes,
+      "--warmup",
+      warmup,
     ],
     stdout: "piped",
   }).output();

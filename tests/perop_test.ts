@@ -129,10 +129,23 @@ Deno.test("a blocking connection's one-call paths keep exact errors", async () =
   // virDomainListGetStats skips a domain that is gone: an empty record, as on every connection
   const empty = await domainStats(dom);
   assert.deepEqual([empty.name, empty.raw.size, empty.state], [name, 0, undefined]);
-  // a call queued before a free() refuses in the call's words instead of using the freed pointer
+  // on an idle blocking connection a call runs at once: made before a free(), it has its result
   using live = await lookupDomain(conn, "test");
-  const pending = [live.state(), live.info(), domainStats(live), live.interfaceAddresses("lease")];
+  const ran = [live.state(), live.info(), domainStats(live), live.interfaceAddresses("lease")] as const;
   live.free();
+  const [state, info, stats, addresses] = await Promise.all(ran);
+  assert.deepEqual([state.state, info.state, stats.state?.state, addresses.length], [
+    "running",
+    "running",
+    "running",
+    1,
+  ]);
+  // queued behind a call in flight, it runs after the free(): it refuses instead of using the pointer
+  using queued = await lookupDomain(conn, "test");
+  const first = conn.hostname(); // holds the gate until its promise settles
+  const pending = [queued.state(), queued.info(), domainStats(queued), queued.interfaceAddresses("lease")];
+  queued.free();
+  await first;
   for (const call of pending) {
     await assert.rejects(
       () => call,

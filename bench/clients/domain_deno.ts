@@ -2,12 +2,12 @@
  * deno_libvirt side of bench/domain_compare.ts's per-operation table, the same work as
  * bench/clients/domain_python.py, over one connection, sequentially, in a process of its own:
  *
- *   deno run --allow-all bench/clients/domain_deno.ts URI NAMES_FILE OP [--lean] [--passes P]
+ *   deno run --allow-all bench/clients/domain_deno.ts URI NAMES_FILE OP [--lean] [--passes P] [--warmup W]
  *
  * OP as in domain_python.py. Default: the library's defaults (nonblocking calls, the event loop
  * running, lifecycle calls reading the state before and after). `--lean`: what a sequential script on
  * a local socket should ask for: `{ blocking: true, eventLoop: false }` at open and `{ states: false }`
- * on lifecycle calls. One untimed pass, then P (default 1) timed passes. Prints the same record as
+ * on lifecycle calls. W (default 1) untimed passes, then P (default 1) timed passes. Prints the same record as
  * domain_python.py: {"client":"deno"|"deno-lean","op":OP,"domains":N,"passes":P,"total_ns":T,
  * "per_domain_ns":T/N,"passes_ns":[...],"cpu_ns_per_domain":C}, T the fastest pass, C the process's
  * CPU time (getrusage: user + system, every thread) over the timed passes, per domain.
@@ -30,6 +30,8 @@ const [uri, namesFile, op] = Deno.args;
 const lean = Deno.args.includes("--lean");
 const passesAt = Deno.args.indexOf("--passes");
 const passes = passesAt < 0 ? 1 : Number(Deno.args[passesAt + 1]);
+const warmupAt = Deno.args.indexOf("--warmup");
+const warmup = warmupAt < 0 ? 1 : Number(Deno.args[warmupAt + 1]);
 const libc = Deno.dlopen("libc.so.6", { getrusage: { parameters: ["i32", "buffer"], result: "i32" } });
 const usage = new BigInt64Array(18); // struct rusage: ru_utime and ru_stime (timeval) first
 function cpuNs(): number {
@@ -83,7 +85,7 @@ async function run(): Promise<void> {
       Deno.exit(2);
   }
 }
-await run(); // one untimed pass: every contender is timed warm
+for (let pass = 0; pass < warmup; pass++) await run(); // untimed: every contender is timed warm
 const times: number[] = [];
 const cpu0 = cpuNs();
 for (let pass = 0; pass < passes; pass++) {

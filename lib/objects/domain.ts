@@ -36,6 +36,7 @@ import {
 import type { Stream } from "./stream.ts";
 import type { Connection } from "../connection.ts";
 import { kInternals } from "../_internals.ts";
+import { callGate } from "./domain_gate.ts";
 import {
   type HandleType,
   isUuid,
@@ -122,18 +123,13 @@ export function callOnce<T, U = T>(
   failed: (result: T) => boolean,
   wrap?: (result: T) => U,
 ): Promise<U> {
-  const gate = handle.connection[kInternals];
-  if (gate.openOptions().blocking !== true) {
+  if (handle.connection[kInternals].openOptions().blocking !== true) {
     return handle[kCall](verb, (pointer) => Promise.resolve(run(pointer, false)), failed, wrap);
   }
-  try {
-    handle[kPointer](verb); // fail fast, before queueing for the connection
-  } catch (error) {
-    return Promise.reject(error);
-  }
-  return gate.call(
+  return callGate(
+    handle.connection,
     () => handle[kOperation](verb),
-    () => Promise.resolve(run(handle[kPointer](verb), true)),
+    () => run(handle[kPointer](verb), true),
     failed,
     wrap,
   );

@@ -8,6 +8,7 @@ import { isNegative } from "../ffi/c.ts";
 import { libvirt } from "../ffi/library.ts";
 import { type RawStatsRecord, takeStatsRecords } from "../ffi/typed_params.ts";
 import { callOnce } from "./domain.ts";
+import { callGate } from "./domain_gate.ts";
 
 /** The `virDomain*(domain, flags)` calls the lifecycle functions make (lib/domain/lifecycle.ts). */
 export type DomainFlagsCall = "virDomainCreateWithFlags" | "virDomainDestroyFlags" | "virDomainUndefineFlags";
@@ -68,7 +69,8 @@ export function listStatsOnce(
   }
   let list: Deno.PointerValue = null;
   let only: { name: string; uuid: string } | undefined;
-  return gate.call(
+  return callGate(
+    connection,
     () => `call virDomainListGetStats on ${JSON.stringify(connection.uri)}`,
     () => {
       if (domainArray.length <= domains.length) domainArray = new BigUint64Array(domains.length * 2);
@@ -80,7 +82,7 @@ export function listStatsOnce(
       if (domains.length === 1) only = { name: domains[0].name, uuid: domains[0].uuid };
       const count = libvirt().symbols.virDomainListGetStats(domainArray, stats, statsList, flags);
       list = Deno.UnsafePointer.create(statsList[0]); // read before anything else can use the slot
-      return Promise.resolve(count);
+      return count;
     },
     isNegative,
     (count) => takeStatsRecords(list, count, only),
