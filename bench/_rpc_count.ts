@@ -10,17 +10,27 @@ import { libvirt } from "../lib/ffi/library.ts";
 
 type Table = Record<string, unknown>;
 
+/** Options for {@link countRpcs}. */
+export interface CountOptions {
+  /** Count the local C calls too (virDomainRef, virDomainFree, virDomainGetName, ...), not only I/O. */
+  local?: boolean;
+}
+
 /**
  * Runs `fn` with every libvirt I/O call counted.
  *
  * @param fn the work to measure
+ * @param options `local: true` counts every C function, local ones too
  * @returns calls per C function name
  * @example
  * ```ts ignore
  * const counts = await countRpcs(() => startDomain(dom));
  * ```
  */
-export async function countRpcs(fn: () => Promise<unknown>): Promise<Map<string, number>> {
+export async function countRpcs(
+  fn: () => Promise<unknown>,
+  options: CountOptions = {},
+): Promise<Map<string, number>> {
   // `libvirt().symbols` is a getter (the lazily bound table, or its blocking view inside
   // runBlocking): wrap whichever table it returns in a counting copy while fn runs; code reads
   // `libvirt().symbols` per call, so the copy sees every call made meanwhile.
@@ -35,7 +45,7 @@ export async function countRpcs(fn: () => Promise<unknown>): Promise<Map<string,
     view = {};
     for (const key of Object.keys(original)) {
       const base = key.endsWith("Async") ? key.slice(0, -"Async".length) : key;
-      const io = key.endsWith("Async") || `${key}Async` in original;
+      const io = options.local === true || key.endsWith("Async") || `${key}Async` in original;
       Object.defineProperty(view, key, {
         enumerable: true,
         get: () => {

@@ -7,9 +7,13 @@
  * The per-operation table runs every contender as a process of its own (like libvirt-python and C
  * there), one connection, sequential: bench/clients/domain_python.py, bench/clients/domain_deno.ts
  * (library defaults, and `--lean`: blocking calls, no event loop, `states: false`), and the C client
- * for lookup+info.
+ * for lookup+info. Each process times `--passes` passes over the 100 domains after `--warmup` untimed
+ * ones (default 1; more shows the steady state, once V8 has compiled the hot paths) and
+ * reports its fastest pass and its CPU time (user + system) per domain; the table gives the median
+ * over rounds of both, with the spread, and their ratios to libvirt-python. The CPU column is what
+ * each client spends itself, which the machine's other load disturbs far less than wall time.
  *
- *   deno run --allow-all bench/domain_compare.ts [--rounds 3] [--only per-op|classic]
+ *   deno run --allow-all bench/domain_compare.ts [--rounds 3] [--passes 3] [--warmup 1] [--only per-op|classic]
  *
  * @module
  */
@@ -30,11 +34,15 @@ import {
 const { values } = parseArgs({
   options: {
     rounds: { type: "string", default: "3" },
+    passes: { type: "string", default: "3" },
+    warmup: { type: "string", default: "1" },
     only: { type: "string" },
     uri: { type: "string", default: "test+unix:///default" },
   },
 });
 const rounds = Number(values.rounds);
+const passes = values.passes!;
+const warmup = values.warmup!;
 const count = 100;
 const uri = values.uri!;
 const keeper = await Connection.open(uri); // holds the daemon's shared test driver for every contender
@@ -59,16 +67,32 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   return (performance.now() - t0) / count;
 }
 
-async function python(op: string): Promise<number> {
+/** One per-operation sample: the fastest pass's wall time and the client's CPU time, ms per domain. */
+interface Sample {
+  wall: number;
+  cpu?: number;
+}
+
+function sampleOf(stdout: Uint8Array): Sample {
+  const record = JSON.parse(new TextDecoder().decode(stdout));
+  return { wall: record.per_domain_ns / 1e6, cpu: record.cpu_ns_per_domain / 1e6 };
+}
+
+async function pythonSample(op: string, passCount = passes): Promise<Sample> {
   const out = await new Deno.Command("/usr/bin/python3", {
-    args: [`${here}clients/domain_python.py`, uri, namesFile, op],
+    args: [`${here}clients/domain_python.py`, uri, namesFile, op, passCount, warmup],
     stdout: "piped",
   })
     .output();
-  return JSON.parse(new TextDecoder().decode(out.stdout)).per_domain_ns / 1e6;
+  if (!out.success) throw new Error(`domain_python.py ${op} failed`);
+  return sampleOf(out.stdout);
 }
 
-async function denoClient(op: string, lean: boolean): Promise<number> {
+async function python(op: string): Promise<number> {
+  return (await pythonSample(op, "1")).wall;
+}
+
+async function denoClient(op: string, lean: boolean): Promise<Sample> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -78,11 +102,15 @@ async function denoClient(op: string, lean: boolean): Promise<number> {
       namesFile,
       op,
       ...(lean ? ["--lean"] : []),
+      "--passes",
+      passes,
+      "--warmup",
+      warmup,
     ],
     stdout: "piped",
   }).output();
   if (!out.success) throw new Error(`domain_deno.ts ${op} failed`);
-  return JSON.parse(new TextDecoder().decode(out.stdout)).per_domain_ns / 1e6;
+  return sampleOf(out.stdout);
 }
 
 const cClient = `${here}.build/client`;
@@ -132,13 +160,14 @@ const pooled = (fn: (d: Domain) => Promise<unknown>) =>
     })
   ));
 
-const perOp = (op: string, withC = false): [string, () => Promise<number>][] => [
-  ["libvirt-python", () => python(op)],
-  ...(withC ? [["C", () => c("lookup_info_many")] as [string, () => Promise<number>]] : []),
+type Contender = [string, () => Promise<number | Sample>];
+const perOp = (op: string, withC = false): Contender[] => [
+  ["libvirt-python", () => pythonSample(op)],
+  ...(withC ? [["C", () => c("lookup_info_many")] as Contender] : []),
   ["deno_libvirt, defaults", () => denoClient(op, false)],
   ["deno_libvirt, lean (blocking, no event loop, states: false)", () => denoClient(op, true)],
 ];
-const perOpScenarios: Record<string, [string, () => Promise<number>][]> = {
+const perOpScenarios: Record<string, Contender[]> = {
   "per-op: lookup + info": perOp("lookup_info", true),
   "per-op: state": perOp("state"),
   "per-op: define + undefine": perOp("define_undefine"),
@@ -147,7 +176,7 @@ const perOpScenarios: Record<string, [string, () => Promise<number>][]> = {
   "per-op: stats, one call per domain": perOp("stats_each"),
   "per-op: stats, one bulk call": perOp("stats_bulk"),
 };
-const allScenarios: Record<string, [string, () => Promise<number>][]> = {
+const allScenarios: Record<string, Contender[]> = {
   "start + destroy": [
     ["virsh start; virsh destroy (2 processes)", () => virsh((n) => [`start ${n}`, `destroy ${n}`])],
     ["libvirt-python, sequential", () => python("start_destroy")],
@@ -192,15 +221,27 @@ const scenarios = values.only === "per-op"
   ? allScenarios
   : { ...allScenarios, ...perOpScenarios };
 const samples = new Map<string, number[]>();
+const cpuSamples = new Map<string, number[]>();
+const loads: string[] = [await loadAverage()];
 for (let r = 0; r < rounds; r++) {
   for (const [scenario, contenders] of Object.entries(scenarios)) {
     for (let i = 0; i < contenders.length; i++) {
       const [name, run] = contenders[(i + r) % contenders.length];
       const key = `${scenario}|${name}`;
-      samples.set(key, [...(samples.get(key) ?? []), await run()]);
+      const sample = await run();
+      const wall = typeof sample === "number" ? sample : sample.wall;
+      samples.set(key, [...(samples.get(key) ?? []), wall]);
+      if (typeof sample !== "number" && sample.cpu !== undefined && !Number.isNaN(sample.cpu)) {
+        cpuSamples.set(key, [...(cpuSamples.get(key) ?? []), sample.cpu]);
+      }
     }
   }
-  console.error(`round ${r + 1}/${rounds}`);
+  loads.push(await loadAverage());
+  console.error(`round ${r + 1}/${rounds}, load ${loads.at(-1)}`);
+}
+
+async function loadAverage(): Promise<string> {
+  return (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
 }
 for (const d of handles) d.free();
 for (const name of names) {
@@ -216,13 +257,23 @@ for (const [scenario, contenders] of Object.entries(scenarios)) {
   const all = (name: string) => samples.get(`${scenario}|${name}`)!;
   console.log(`\n#### ${scenario}, ${count} domains over libvirtd, per domain\n`);
   if (scenario.startsWith("per-op")) {
-    console.log(`| client | per domain, median | spread | × ${contenders[0][0]} |\n|---|---:|---:|---:|`);
+    const cpu = (name: string) => cpuSamples.get(`${scenario}|${name}`);
+    const cpuBase = median(cpu(contenders[0][0]) ?? [NaN]);
+    const spread = (xs: number[]) => `${fmt(Math.min(...xs))}-${fmt(Math.max(...xs))}`;
+    console.log(
+      `| client | wall per domain, median | spread | × ${
+        contenders[0][0]
+      } | client CPU per domain | spread | × |\n` +
+        `|---|---:|---:|---:|---:|---:|---:|`,
+    );
     for (const [name] of contenders) {
       const m = median(all(name));
+      const cpus = cpu(name);
+      const cm = cpus ? median(cpus) : undefined;
       console.log(
-        `| ${name} | ${fmt(m)} | ${fmt(Math.min(...all(name)))}-${fmt(Math.max(...all(name)))} | ${
-          (m / base).toFixed(2)
-        } |`,
+        `| ${name} | ${fmt(m)} | ${spread(all(name))} | ${(m / base).toFixed(2)} | ${
+          cm === undefined ? "" : fmt(cm)
+        } | ${cpus ? spread(cpus) : ""} | ${cm === undefined ? "" : (cm / cpuBase).toFixed(2)} |`,
       );
     }
     continue;
@@ -233,3 +284,4 @@ for (const [scenario, contenders] of Object.entries(scenarios)) {
     console.log(`| ${name} | ${fmt(m)} | ${(base / m).toFixed(1)}× |`);
   }
 }
+console.log(`\nload average (1, 5, 15 min) before and after each round: ${loads.join(" | ")}`);

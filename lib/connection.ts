@@ -179,6 +179,11 @@ export interface ConnectionInternals {
     failed: (r: T) => boolean,
     wrap?: (r: T) => U,
   ): U;
+  /**
+   * True when no call holds or waits for the gate, so that `callSync` would run at once (lib/objects
+   * /domain.ts runs a `blocking: true` connection's one-call paths through it then: no promise chain).
+   */
+  idle(): boolean;
   /** Registers a handle to be freed if still open when the connection closes. */
   track(child: ConnectionChild): void;
   /** The raw connection pointer as a number, for the event worker (libvirt connections are thread-safe). */
@@ -470,6 +475,7 @@ class ConnectionCore {
     return {
       call: (operation, run, failed, wrap) => this.call(operation, run, failed, wrap),
       callSync: (operation, run, failed, wrap) => this.callSync(operation, run, failed, wrap),
+      idle: () => !this.busy,
       track: (child) => void this.children.add(child),
       pointerValue: () => this.pointerValue(),
       openOptions: () => this.options,
@@ -558,6 +564,7 @@ export class Connection extends ConnectionCalls {
         if (lease.released) throw this.#releasedError(operation());
         return core.callSync(operation, run, failed, wrap);
       },
+      idle: () => !core.busy,
       track: (child) => void core.children.add(child),
       pointerValue: () => {
         if (lease.released) throw this.#releasedError(`use the connection to ${JSON.stringify(core.uri)}`);

@@ -25,6 +25,7 @@ import type { Connection } from "./connection.ts";
 import { reattribute } from "./_handle.ts";
 import { type Domain, type DomainStateName, domainStateName, domainStateReason } from "./domain.ts";
 import type { TypedValue } from "./ffi/typed_params.ts";
+import { listStatsOnce } from "./objects/domain_call.ts";
 
 export type { TypedValue };
 
@@ -274,100 +275,123 @@ function set<T extends object, K extends keyof T>(target: T, key: K, value: T[K]
  */
 export function shapeDomainStats(name: string, uuid: string, raw: Map<string, TypedValue>): DomainStats {
   const stats: DomainStats = { name, uuid, raw };
-  const get = (key: string) => raw.get(key);
-  if (raw.has("state.state")) {
-    const state = domainStateName(num(get("state.state"))!);
-    const reason = num(get("state.reason")) ?? 0;
-    stats.state = { state, reason, reasonName: domainStateReason(state, reason) };
-  }
-  if (raw.has("cpu.time")) {
-    stats.cpu = { timeNs: big(get("cpu.time"))! };
-    set(stats.cpu, "userNs", big(get("cpu.user")));
-    set(stats.cpu, "systemNs", big(get("cpu.system")));
-  }
-  const balloonKeys: [keyof BalloonStats, string][] = [
-    ["currentKiB", "current"],
-    ["maximumKiB", "maximum"],
-    ["rssKiB", "rss"],
-    ["usableKiB", "usable"],
-    ["availableKiB", "available"],
-    ["unusedKiB", "unused"],
-    ["diskCachesKiB", "disk_caches"],
-    ["swapInKiB", "swap_in"],
-    ["swapOutKiB", "swap_out"],
-    ["majorFaults", "major_fault"],
-    ["minorFaults", "minor_fault"],
-    ["lastUpdate", "last-update"],
-  ];
-  if (balloonKeys.some(([, key]) => raw.has(`balloon.${key}`))) {
-    const balloon: BalloonStats = {};
-    for (const [field, key] of balloonKeys) set(balloon, field, num(get(`balloon.${key}`)));
-    stats.balloon = balloon;
-  }
-  if (raw.has("vcpu.current") || raw.has("vcpu.maximum")) {
-    const maximum = num(get("vcpu.maximum")) ?? 0;
-    const vcpus: VcpuStats[] = [];
-    for (let index = 0; index < maximum; index++) {
-      const prefix = `vcpu.${index}.`;
-      if (![...["state", "time", "wait", "delay", "halted"]].some((k) => raw.has(prefix + k))) continue;
-      const vcpu: VcpuStats = { index };
-      const state = num(get(prefix + "state"));
-      if (state !== undefined) vcpu.state = vcpuStates[state] ?? `state ${state}`;
-      set(vcpu, "timeNs", big(get(prefix + "time")));
-      set(vcpu, "waitNs", big(get(prefix + "wait")));
-      set(vcpu, "delayNs", big(get(prefix + "delay")));
-      const halted = get(prefix + "halted");
-      if (halted !== undefined) vcpu.halted = halted === true || halted === "yes" || halted === 1;
-      vcpus.push(vcpu);
-    }
-    stats.vcpu = { current: num(get("vcpu.current")) ?? 0, maximum, vcpus };
-  }
-  if (raw.has("net.count")) {
-    const count = num(get("net.count")) ?? 0;
-    stats.interfaces = Array.from({ length: count }, (_, i) => {
-      const p = `net.${i}.`;
-      const n = (key: string) => num(get(p + key)) ?? 0;
-      return {
-        name: String(get(p + "name") ?? ""),
-        rxBytes: n("rx.bytes"),
-        rxPackets: n("rx.pkts"),
-        rxErrors: n("rx.errs"),
-        rxDrops: n("rx.drop"),
-        txBytes: n("tx.bytes"),
-        txPackets: n("tx.pkts"),
-        txErrors: n("tx.errs"),
-        txDrops: n("tx.drop"),
-      };
-    });
-  }
-  if (raw.has("block.count")) {
-    const count = num(get("block.count")) ?? 0;
-    stats.blocks = Array.from({ length: count }, (_, i) => {
-      const p = `block.${i}.`;
-      const n = (key: string) => num(get(p + key)) ?? 0;
-      const t = (key: string) => big(get(p + key)) ?? 0n;
-      const block: BlockStats = {
-        name: String(get(p + "name") ?? ""),
-        readRequests: n("rd.reqs"),
-        readBytes: n("rd.bytes"),
-        readTimeNs: t("rd.times"),
-        writeRequests: n("wr.reqs"),
-        writeBytes: n("wr.bytes"),
-        writeTimeNs: t("wr.times"),
-        flushRequests: n("fl.reqs"),
-        flushTimeNs: t("fl.times"),
-      };
-      const path = get(p + "path");
-      if (path !== undefined) block.path = String(path);
-      set(block, "backingIndex", num(get(p + "backingIndex")));
-      set(block, "errors", num(get(p + "errors")));
-      set(block, "allocation", num(get(p + "allocation")));
-      set(block, "capacity", num(get(p + "capacity")));
-      set(block, "physical", num(get(p + "physical")));
-      return block;
-    });
-  }
+  // each group is looked for by one of its fixed keys, so a driver that reports only `state` (the
+  // test driver) pays a handful of map probes, not a template string per field
+  if (raw.has("state.state")) stats.state = shapeState(raw);
+  if (raw.has("cpu.time")) stats.cpu = shapeCpu(raw);
+  const balloon = shapeBalloon(raw);
+  if (balloon !== undefined) stats.balloon = balloon;
+  if (raw.has("vcpu.current") || raw.has("vcpu.maximum")) stats.vcpu = shapeVcpus(raw);
+  if (raw.has("net.count")) stats.interfaces = shapeInterfaces(raw);
+  if (raw.has("block.count")) stats.blocks = shapeBlocks(raw);
   return stats;
+}
+
+function shapeState(raw: Map<string, TypedValue>): NonNullable<DomainStats["state"]> {
+  const state = domainStateName(num(raw.get("state.state"))!);
+  const reason = num(raw.get("state.reason")) ?? 0;
+  return { state, reason, reasonName: domainStateReason(state, reason) };
+}
+
+function shapeCpu(raw: Map<string, TypedValue>): NonNullable<DomainStats["cpu"]> {
+  const cpu: NonNullable<DomainStats["cpu"]> = { timeNs: big(raw.get("cpu.time"))! };
+  set(cpu, "userNs", big(raw.get("cpu.user")));
+  set(cpu, "systemNs", big(raw.get("cpu.system")));
+  return cpu;
+}
+
+/** The `balloon` group's fields and their full parameter names, made once. */
+const balloonKeys: readonly (readonly [keyof BalloonStats, string])[] = ([
+  ["currentKiB", "current"],
+  ["maximumKiB", "maximum"],
+  ["rssKiB", "rss"],
+  ["usableKiB", "usable"],
+  ["availableKiB", "available"],
+  ["unusedKiB", "unused"],
+  ["diskCachesKiB", "disk_caches"],
+  ["swapInKiB", "swap_in"],
+  ["swapOutKiB", "swap_out"],
+  ["majorFaults", "major_fault"],
+  ["minorFaults", "minor_fault"],
+  ["lastUpdate", "last-update"],
+] as const).map(([field, key]) => [field, `balloon.${key}`] as const);
+
+function shapeBalloon(raw: Map<string, TypedValue>): BalloonStats | undefined {
+  let balloon: BalloonStats | undefined;
+  for (const [field, key] of balloonKeys) {
+    const value = raw.get(key);
+    if (value !== undefined) (balloon ??= {})[field] = num(value);
+  }
+  return balloon;
+}
+
+const vcpuFields = ["state", "time", "wait", "delay", "halted"] as const;
+
+function shapeVcpus(raw: Map<string, TypedValue>): NonNullable<DomainStats["vcpu"]> {
+  const maximum = num(raw.get("vcpu.maximum")) ?? 0;
+  const vcpus: VcpuStats[] = [];
+  for (let index = 0; index < maximum; index++) {
+    const prefix = `vcpu.${index}.`;
+    if (!vcpuFields.some((k) => raw.has(prefix + k))) continue;
+    const vcpu: VcpuStats = { index };
+    const state = num(raw.get(prefix + "state"));
+    if (state !== undefined) vcpu.state = vcpuStates[state] ?? `state ${state}`;
+    set(vcpu, "timeNs", big(raw.get(prefix + "time")));
+    set(vcpu, "waitNs", big(raw.get(prefix + "wait")));
+    set(vcpu, "delayNs", big(raw.get(prefix + "delay")));
+    const halted = raw.get(prefix + "halted");
+    if (halted !== undefined) vcpu.halted = halted === true || halted === "yes" || halted === 1;
+    vcpus.push(vcpu);
+  }
+  return { current: num(raw.get("vcpu.current")) ?? 0, maximum, vcpus };
+}
+
+function shapeInterfaces(raw: Map<string, TypedValue>): InterfaceStats[] {
+  const count = num(raw.get("net.count")) ?? 0;
+  return Array.from({ length: count }, (_, i) => {
+    const p = `net.${i}.`;
+    const n = (key: string) => num(raw.get(p + key)) ?? 0;
+    return {
+      name: String(raw.get(p + "name") ?? ""),
+      rxBytes: n("rx.bytes"),
+      rxPackets: n("rx.pkts"),
+      rxErrors: n("rx.errs"),
+      rxDrops: n("rx.drop"),
+      txBytes: n("tx.bytes"),
+      txPackets: n("tx.pkts"),
+      txErrors: n("tx.errs"),
+      txDrops: n("tx.drop"),
+    };
+  });
+}
+
+function shapeBlocks(raw: Map<string, TypedValue>): BlockStats[] {
+  const count = num(raw.get("block.count")) ?? 0;
+  return Array.from({ length: count }, (_, i) => {
+    const p = `block.${i}.`;
+    const get = (key: string) => raw.get(p + key);
+    const n = (key: string) => num(get(key)) ?? 0;
+    const t = (key: string) => big(get(key)) ?? 0n;
+    const block: BlockStats = {
+      name: String(get("name") ?? ""),
+      readRequests: n("rd.reqs"),
+      readBytes: n("rd.bytes"),
+      readTimeNs: t("rd.times"),
+      writeRequests: n("wr.reqs"),
+      writeBytes: n("wr.bytes"),
+      writeTimeNs: t("wr.times"),
+      flushRequests: n("fl.reqs"),
+      flushTimeNs: t("fl.times"),
+    };
+    const path = get("path");
+    if (path !== undefined) block.path = String(path);
+    set(block, "backingIndex", num(get("backingIndex")));
+    set(block, "errors", num(get("errors")));
+    set(block, "allocation", num(get("allocation")));
+    set(block, "capacity", num(get("capacity")));
+    set(block, "physical", num(get("physical")));
+    return block;
+  });
 }
 
 /**
@@ -437,7 +461,7 @@ export async function domainListStats(domains: Domain[], options: StatsOptions =
     ? `get the statistics of domain ${JSON.stringify(domains[0].name)}`
     : `get the statistics of ${domains.length} domains`;
   try {
-    const records = await connection.domainListGetStats(domains, bits, flags);
+    const records = await listStatsOnce(domains, bits, flags);
     return records.map((r) => shapeDomainStats(r.name, r.uuid, r.params));
   } catch (error) {
     throw reattribute(error, what);

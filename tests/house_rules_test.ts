@@ -32,7 +32,6 @@ const FILE_ALLOW: Record<string, string> = {
 const FUNCTION_ALLOW: Record<string, string> = {
   "lib/ffi/event_args.ts#copyEventArgs":
     "self-contained by design: lib/_event_loop_worker.ts embeds its source text, so its helpers must be nested in it",
-  "lib/stats.ts#shapeDomainStats": PENDING,
 };
 
 /**

@@ -2,12 +2,15 @@
  * deno_libvirt side of bench/domain_compare.ts's per-operation table, the same work as
  * bench/clients/domain_python.py, over one connection, sequentially, in a process of its own:
  *
- *   deno run --allow-all bench/clients/domain_deno.ts URI NAMES_FILE OP [--lean]
+ *   deno run --allow-all bench/clients/domain_deno.ts URI NAMES_FILE OP [--lean] [--passes P] [--warmup W]
  *
  * OP as in domain_python.py. Default: the library's defaults (nonblocking calls, the event loop
  * running, lifecycle calls reading the state before and after). `--lean`: what a sequential script on
  * a local socket should ask for: `{ blocking: true, eventLoop: false }` at open and `{ states: false }`
- * on lifecycle calls. Prints {"client":"deno"|"deno-lean","op":OP,"domains":N,"total_ns":T,"per_domain_ns":T/N}.
+ * on lifecycle calls. W (default 1) untimed passes, then P (default 1) timed passes. Prints the same record as
+ * domain_python.py: {"client":"deno"|"deno-lean","op":OP,"domains":N,"passes":P,"total_ns":T,
+ * "per_domain_ns":T/N,"passes_ns":[...],"cpu_ns_per_domain":C}, T the fastest pass, C the process's
+ * CPU time (getrusage: user + system, every thread) over the timed passes, per domain.
  *
  * @module
  */
@@ -18,6 +21,16 @@ import { defineDomain, destroyDomain, lookupDomain, startDomain, undefineDomain 
 
 const [uri, namesFile, op] = Deno.args;
 const lean = Deno.args.includes("--lean");
+const passesAt = Deno.args.indexOf("--passes");
+const passes = passesAt < 0 ? 1 : Number(Deno.args[passesAt + 1]);
+const warmupAt = Deno.args.indexOf("--warmup");
+const warmup = warmupAt < 0 ? 1 : Number(Deno.args[warmupAt + 1]);
+const libc = Deno.dlopen("libc.so.6", { getrusage: { parameters: ["i32", "buffer"], result: "i32" } });
+const usage = new BigInt64Array(18); // struct rusage: ru_utime and ru_stime (timeval) first
+function cpuNs(): number {
+  libc.symbols.getrusage(0, usage); // RUSAGE_SELF
+  return Number(usage[0] + usage[2]) * 1e9 + Number(usage[1] + usage[3]) * 1e3;
+}
 const names = (await Deno.readTextFile(namesFile)).split("\n").map((n) => n.trim()).filter(Boolean);
 const conn = await Connection.open(uri, lean ? { blocking: true, eventLoop: false } : {});
 const doms = await Promise.all(names.map((n) => lookupDomain(conn, n)));
@@ -65,10 +78,16 @@ async function run(): Promise<void> {
       Deno.exit(2);
   }
 }
-await run(); // one untimed pass: every contender is timed warm
-const t0 = performance.now();
-await run();
-const total = (performance.now() - t0) * 1e6;
+for (let pass = 0; pass < warmup; pass++) await run(); // untimed: every contender is timed warm
+const times: number[] = [];
+const cpu0 = cpuNs();
+for (let pass = 0; pass < passes; pass++) {
+  const t0 = performance.now();
+  await run();
+  times.push((performance.now() - t0) * 1e6);
+}
+const cpu = cpuNs() - cpu0;
+const total = Math.min(...times);
 if (op === "addresses") { for (const d of doms) await destroyDomain(d, { states: false }); }
 for (const d of doms) d.free();
 await conn.close();
@@ -76,6 +95,9 @@ console.log(JSON.stringify({
   client: lean ? "deno-lean" : "deno",
   op,
   domains: names.length,
+  passes,
   total_ns: total,
   per_domain_ns: total / names.length,
+  passes_ns: times,
+  cpu_ns_per_domain: cpu / (passes * names.length),
 }));

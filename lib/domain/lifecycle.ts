@@ -21,6 +21,7 @@ import {
   type DomainStateName,
   invalidateDomain,
 } from "../objects/domain.ts";
+import { domainFlagsCall } from "../objects/domain_call.ts";
 
 // Lifecycle.
 
@@ -197,8 +198,8 @@ interface Plan {
   refuse: (state: DomainStateName) => string | undefined;
   /** True when `ifNeeded` makes this state a no-op. */
   noop?: (state: DomainStateName) => boolean;
-  /** The one call (a method of the domain). */
-  run: () => Promise<void>;
+  /** The one call (a method of the domain, or {@link domainFlagsCall}). */
+  run: () => Promise<unknown>;
   /** What success implies, for `states: false` (absent: "nostate"/"unknown"). */
   implies?: { before?: DomainStateName; after?: DomainStateName; reason?: string };
   /** True when success may make a transient domain vanish (its cached handle is dropped then). */
@@ -307,7 +308,7 @@ export function startDomain(domain: Domain, options: StartOptions = {}): Promise
     verb: "start",
     refuse: (s) => active.has(s) ? `domain is already ${s === "blocked" ? "running" : s}` : undefined,
     noop: (s) => runningStates.has(s) && !options.paused,
-    run: () => domain.createWithFlags(flags),
+    run: () => domainFlagsCall(domain, "virDomainCreateWithFlags", flags),
     // a managed save image makes it "restored" rather than "booted": only a read can tell
     implies: { before: "shutoff", after: options.paused ? "paused" : "running" },
   }, options);
@@ -338,7 +339,7 @@ export async function destroyDomain(domain: Domain, options: DestroyOptions = {}
     verb: "destroy",
     refuse: notRunning,
     noop: (s) => !active.has(s),
-    run: () => domain.destroyFlags(flags),
+    run: () => domainFlagsCall(domain, "virDomainDestroyFlags", flags),
     implies: { after: "shutoff", reason: "destroyed" },
     mayVanish: true,
   }, options);
@@ -525,7 +526,7 @@ export async function restoreDomain(
   return lifecycle(domain, {
     verb: "restore",
     refuse: (s) => active.has(s) ? `domain is already ${s}` : undefined,
-    run: () => domain.createWithFlags(flags),
+    run: () => domainFlagsCall(domain, "virDomainCreateWithFlags", flags),
   });
 }
 
@@ -579,7 +580,7 @@ export async function undefineDomain(
   const result = await lifecycle(domain, {
     verb: "undefine",
     refuse: () => undefined,
-    run: () => domain.undefineFlags(flags),
+    run: () => domainFlagsCall(domain, "virDomainUndefineFlags", flags),
   }, { states: options.states });
   invalidateDomain(domain, uuid);
   return result;

@@ -42,6 +42,9 @@ export const TypedParamType = {
 export type TypedValue = number | bigint | boolean | string;
 
 const decoder = new TextDecoder();
+// takeStatsRecords reads every UUID synchronously: one buffer serves all
+const uuidBuffer = new Uint8Array(UUID_STRING_BUFLEN);
+const uuidText = uuidBuffer.subarray(0, 36);
 
 /**
  * Decodes `count` virTypedParameters starting at `pointer` into a name -> value map (in array order).
@@ -98,14 +101,23 @@ export interface RawStatsRecord {
 /**
  * Decodes a `virDomainStatsRecordPtr *` list of `count` records libvirt returned, then frees it (records,
  * their parameters and their domain references) with virDomainStatsRecordListFree.
+ *
+ * @param list the list libvirt returned
+ * @param count its length
+ * @param only the name and UUID of the one domain a one-domain virDomainListGetStats asked about
+ *   (its record, when there is one, is that domain's: no need to ask libvirt for them)
+ * @returns the records, in libvirt's order
  */
-export function takeStatsRecords(list: Deno.PointerValue, count: number): RawStatsRecord[] {
+export function takeStatsRecords(
+  list: Deno.PointerValue,
+  count: number,
+  only?: { name: string; uuid: string },
+): RawStatsRecord[] {
   if (list === null) return [];
   const lib = libvirt().symbols;
   try {
     const array = new Deno.UnsafePointerView(list);
     const records: RawStatsRecord[] = [];
-    const uuid = new Uint8Array(UUID_STRING_BUFLEN);
     for (let i = 0; i < count; i++) {
       const record = array.getPointer(i * 8);
       if (record === null) break;
@@ -113,10 +125,13 @@ export function takeStatsRecords(list: Deno.PointerValue, count: number): RawSta
       const dom = view.getPointer(0);
       let name = "";
       let id = "";
-      if (dom !== null) {
+      if (only !== undefined && count === 1) {
+        name = only.name;
+        id = only.uuid;
+      } else if (dom !== null) {
         name = readCString(lib.virDomainGetName(dom)) ?? "";
-        lib.virDomainGetUUIDString(dom, uuid);
-        id = decoder.decode(uuid.subarray(0, 36));
+        lib.virDomainGetUUIDString(dom, uuidBuffer);
+        id = decoder.decode(uuidText);
       }
       records.push({ name, uuid: id, params: decodeTypedParams(view.getPointer(8), view.getInt32(16)) });
     }

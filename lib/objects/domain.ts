@@ -36,14 +36,32 @@ import {
 import type { Stream } from "./stream.ts";
 import type { Connection } from "../connection.ts";
 import { kInternals } from "../_internals.ts";
-import { type HandleType, isUuid, kCall, kCallSync, kPointer } from "../_handle.ts";
+import { callGate } from "./domain_gate.ts";
+import {
+  type HandleType,
+  isUuid,
+  kCall,
+  kCallSync,
+  kOperation,
+  kPointer,
+  type ObjectHandle,
+} from "../_handle.ts";
 import { isNegative, isNull, OutSlot, takeCString, takePointerArray } from "../ffi/c.ts";
 import { libvirt } from "../ffi/library.ts";
-import { decodeDomainInfo, decodeInterface, VIR_DOMAIN_INFO_SIZE } from "../ffi/structs.ts";
+import { decodeInterface, VIR_DOMAIN_INFO_SIZE } from "../ffi/structs.ts";
 import { UUID_STRING_BUFLEN } from "../ffi/constants.ts";
 import { DomainCalls } from "./_generated/domain.ts";
 import { connectionOf, registerHandleFactory } from "./_registry.ts";
-import { type DomainInfo, type DomainStateInfo, domainStateName, domainStateReason } from "./domain_state.ts";
+import {
+  type DomainInfo,
+  type DomainStateInfo,
+  domainStateName,
+  domainStateReason,
+  type DomainXmlOptions,
+  type InterfaceAddresses,
+  type InterfaceAddressSource,
+  toDomainInfo,
+} from "./domain_state.ts";
 
 export {
   type DomainInfo,
@@ -52,19 +70,10 @@ export {
   type DomainStateName,
   domainStateName,
   domainStateReason,
+  type DomainXmlOptions,
+  type InterfaceAddresses,
+  type InterfaceAddressSource,
 } from "./domain_state.ts";
-
-/** Options for {@link Domain.xmlDesc} (`VIR_DOMAIN_XML_*`). */
-export interface DomainXmlOptions {
-  /** The persistent definition rather than the running domain's XML (`VIR_DOMAIN_XML_INACTIVE`). */
-  inactive?: boolean;
-  /** Include security-sensitive values such as VNC passwords (`VIR_DOMAIN_XML_SECURE`; read-write only). */
-  secure?: boolean;
-  /** Update the guest CPU from the host's (`VIR_DOMAIN_XML_UPDATE_CPU`). */
-  updateCpu?: boolean;
-  /** XML suitable for migration (`VIR_DOMAIN_XML_MIGRATABLE`). */
-  migratable?: boolean;
-}
 
 function xmlFlags(options: DomainXmlOptions | number): number {
   if (typeof options === "number") return options;
@@ -72,24 +81,14 @@ function xmlFlags(options: DomainXmlOptions | number): number {
     (options.migratable ? 8 : 0);
 }
 
-/** Where {@link Domain.interfaceAddresses} asks (`VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_*`). */
-export type InterfaceAddressSource = "lease" | "agent" | "arp";
-
 const addressSources: Record<InterfaceAddressSource, number> = { lease: 0, agent: 1, arp: 2 };
 
-/** One guest interface as a libvirt address source reports it. */
-export interface InterfaceAddresses {
-  /** The interface's name: the host-side device (vnet0) for lease/arp, the guest's (eth0) for agent. */
-  name: string;
-  /** Its MAC address, lower case, or undefined when the source does not know it. */
-  mac: string | undefined;
-  /** The interface's addresses, each with its family and prefix length (e.g. 24). */
-  addresses: { family: "ipv4" | "ipv6"; address: string; prefix: number }[];
-}
-
-// sync paths only: one call at a time on the main thread, so one buffer (and its view) serves all
+// sync paths only (calls on the main thread, read before they return), so one buffer serves all
 const infoBuffer = new Uint8Array(VIR_DOMAIN_INFO_SIZE);
 const infoView = new DataView(infoBuffer.buffer);
+const addressSlot = new OutSlot();
+const stateScratch = new Int32Array(2);
+const stateScratchReason = stateScratch.subarray(1);
 const constructing = Symbol("deno_libvirt.domain.constructing");
 
 const domainType: HandleType = {
@@ -99,6 +98,42 @@ const domainType: HandleType = {
   free: (h) => libvirt().symbols.virDomainFree(h),
   name: (h) => libvirt().symbols.virDomainGetName(h),
 };
+
+/**
+ * @internal One libvirt call through the connection's gate (exact errors, one call at a time), at
+ * the cost of that call. `run` makes exactly that call before it awaits anything. On a `blocking:
+ * true` connection (`now` true) it calls the blocking C function: the call runs on this thread
+ * before anything else can, so no reference is held around it (kCall's virDomainRef + virDomainFree,
+ * ~2 µs) and `run` may pass shared scratch buffers, read before it returns (a fresh small typed array
+ * passed to C costs 1.5-3 µs; libvirt-python's whole state() 3.5 µs). Otherwise (`now` false) it
+ * returns the `...Async` twin's promise, under kCall's reference.
+ *
+ * @param handle the object the call is about
+ * @param verb the operation, as errors word it: "get the state of"
+ * @param run the call
+ * @param failed true for libvirt's failure return
+ * @param wrap turns the result into the value, while the connection is still held
+ * @returns what `wrap` returns (the result when absent)
+ * @throws {LibvirtError} the error of exactly this call; {TypeError} for a freed handle or a closed connection
+ */
+export function callOnce<T, U = T>(
+  handle: ObjectHandle,
+  verb: string,
+  run: (pointer: Deno.PointerObject, now: boolean) => T | Promise<T>,
+  failed: (result: T) => boolean,
+  wrap?: (result: T) => U,
+): Promise<U> {
+  if (handle.connection[kInternals].openOptions().blocking !== true) {
+    return handle[kCall](verb, (pointer) => Promise.resolve(run(pointer, false)), failed, wrap);
+  }
+  return callGate(
+    handle.connection,
+    () => handle[kOperation](verb),
+    () => run(handle[kPointer](verb), true),
+    failed,
+    wrap,
+  );
+}
 
 // ---------------------------------------------------------------------------------------------------
 // The per-connection handle cache (see the module doc).
@@ -134,10 +169,14 @@ function cacheOf(connection: Connection): DomainCache {
   return cache;
 }
 
+// a local call, synchronous: one buffer serves every read
+const uuidBuffer = new Uint8Array(UUID_STRING_BUFLEN);
+const uuidText = uuidBuffer.subarray(0, 36);
+const uuidDecoder = new TextDecoder();
+
 function uuidOf(pointer: Deno.PointerObject): string {
-  const buffer = new Uint8Array(UUID_STRING_BUFLEN);
-  libvirt().symbols.virDomainGetUUIDString(pointer, buffer);
-  return new TextDecoder().decode(buffer.subarray(0, 36));
+  libvirt().symbols.virDomainGetUUIDString(pointer, uuidBuffer);
+  return uuidDecoder.decode(uuidText);
 }
 
 function normalizeUuid(key: string): string {
@@ -312,9 +351,17 @@ export class Domain extends DomainCalls {
    * @throws {LibvirtError} when libvirt cannot read it (e.g. {@link NotFoundError} for a vanished domain)
    */
   async info(): Promise<DomainInfo> {
-    const buffer = new Uint8Array(VIR_DOMAIN_INFO_SIZE);
-    await this[kCall]("get info of", (h) => libvirt().symbols.virDomainGetInfoAsync(h, buffer), isNegative);
-    return toInfo(buffer);
+    let info: DomainInfo | undefined;
+    let buffer = infoBuffer;
+    await callOnce(this, "get info of", (h, now) => {
+      if (!now) {
+        return libvirt().symbols.virDomainGetInfoAsync(h, buffer = new Uint8Array(VIR_DOMAIN_INFO_SIZE));
+      }
+      const result = libvirt().symbols.virDomainGetInfo(h, infoBuffer);
+      if (result >= 0) info = toDomainInfo(infoView); // read before anything else can use the buffer
+      return result;
+    }, isNegative);
+    return info ?? toDomainInfo(buffer);
   }
 
   /**
@@ -325,7 +372,7 @@ export class Domain extends DomainCalls {
    */
   infoSync(): DomainInfo {
     this[kCallSync]("get info of", (h) => libvirt().symbols.virDomainGetInfo(h, infoBuffer), isNegative);
-    return toInfo(infoView);
+    return toDomainInfo(infoView);
   }
 
   /**
@@ -335,15 +382,22 @@ export class Domain extends DomainCalls {
    * @throws {LibvirtError} when libvirt cannot read it
    */
   async state(): Promise<DomainStateInfo> {
-    const state = new OutSlot();
-    const reason = new OutSlot();
-    await this[kCall](
-      "get the state of",
-      (h) => libvirt().symbols.virDomainGetStateAsync(h, state.buffer, reason.buffer, 0),
-      isNegative,
-    );
-    const name = domainStateName(state.int32);
-    return { state: name, reason: reason.int32, reasonName: domainStateReason(name, reason.int32) };
+    let out = stateScratch;
+    let state = 0;
+    let reason = 0;
+    await callOnce(this, "get the state of", (h, now) => {
+      if (!now) {
+        out = new Int32Array(2);
+        return libvirt().symbols.virDomainGetStateAsync(h, out, out.subarray(1), 0);
+      }
+      const result = libvirt().symbols.virDomainGetState(h, stateScratch, stateScratchReason, 0);
+      state = stateScratch[0]; // read before anything else can use the scratch
+      reason = stateScratch[1];
+      return result;
+    }, isNegative);
+    if (out !== stateScratch) [state, reason] = [out[0], out[1]];
+    const name = domainStateName(state);
+    return { state: name, reason, reasonName: domainStateReason(name, reason) };
   }
 
   /**
@@ -450,14 +504,21 @@ export class Domain extends DomainCalls {
           `"arp", got ${JSON.stringify(source)}`,
       );
     }
-    const slot = new OutSlot();
     const lib = libvirt().symbols;
-    return await this[kCall](
+    let slot: OutSlot | undefined;
+    let array: Deno.PointerValue = null;
+    return await callOnce(
+      this,
       `get the ${source} addresses of`,
-      (h) => lib.virDomainInterfaceAddressesAsync(h, slot.buffer, code, 0),
+      (h, now) => {
+        if (!now) return lib.virDomainInterfaceAddressesAsync(h, (slot = new OutSlot()).buffer, code, 0);
+        const count = lib.virDomainInterfaceAddresses(h, addressSlot.buffer, code, 0);
+        array = addressSlot.pointer; // read before anything else can use the slot
+        return count;
+      },
       isNegative,
       (count) =>
-        takePointerArray(slot.pointer, count).map((pointer) => {
+        takePointerArray(slot === undefined ? array : slot.pointer, count).map((pointer) => {
           try {
             const raw = decodeInterface(pointer);
             return {
@@ -557,14 +618,3 @@ registerHandleFactory(
   "virDomainPtr",
   (owner, pointer) => wrapDomain(connectionOf<Connection>(owner), pointer),
 );
-
-function toInfo(buffer: Uint8Array | DataView): DomainInfo {
-  const raw = decodeDomainInfo(buffer);
-  return {
-    state: domainStateName(raw.state),
-    maxMemoryKiB: raw.maxMemKiB,
-    memoryKiB: raw.memoryKiB,
-    vcpus: raw.vcpus,
-    cpuTimeNs: raw.cpuTimeNs,
-  };
-}

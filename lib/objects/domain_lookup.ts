@@ -13,6 +13,7 @@ import { cString, cStringCached, isNegative, isNull, OutSlot, takePointerArray }
 import { libvirt } from "../ffi/library.ts";
 import { describeXml } from "../xml.ts";
 import { adoptDomain, cachedDomain, type Domain, wrapDomain } from "./domain.ts";
+import { callGate } from "./domain_gate.ts";
 
 /** Filters for {@link listAllDomains} (`VIR_CONNECT_LIST_DOMAINS_*`); unset means no filter. */
 export interface ListDomainsOptions {
@@ -85,16 +86,19 @@ export async function lookupDomain(
   checkLookup(connection, key, options);
   const hit = cachedDomain(connection, key, options.fresh ?? false);
   if (hit !== undefined) return hit;
-  const internals = connection[kInternals];
   const lib = libvirt().symbols;
-  return await internals.call(
+  return await callGate(
+    connection,
     () => `look up domain ${JSON.stringify(key)}`,
-    (h) => {
-      if (typeof key === "number") return lib.virDomainLookupByIDAsync(h, key);
+    (h, now) => {
+      if (typeof key === "number") {
+        return now ? lib.virDomainLookupByID(h, key) : lib.virDomainLookupByIDAsync(h, key);
+      }
       const text = cStringCached(key, "domain name");
-      return isUuid(key)
-        ? lib.virDomainLookupByUUIDStringAsync(h, text)
-        : lib.virDomainLookupByNameAsync(h, text);
+      if (isUuid(key)) {
+        return now ? lib.virDomainLookupByUUIDString(h, text) : lib.virDomainLookupByUUIDStringAsync(h, text);
+      }
+      return now ? lib.virDomainLookupByName(h, text) : lib.virDomainLookupByNameAsync(h, text);
     },
     isNull,
     // looked up by name: that is its name, no need to ask libvirt again
@@ -257,9 +261,13 @@ export function listAllDomainsSync(connection: Connection, options: ListDomainsO
 export async function defineDomain(connection: Connection, xml: string): Promise<Domain> {
   checkInstance(connection, Connection, "define a domain", "connection", A_CONNECTION);
   const text = cString(checkString(xml, "define a domain", "xml"), "domain XML");
-  return await connection[kInternals].call(
+  return await callGate(
+    connection,
     () => `define domain ${describeXml(xml)}`,
-    (h) => libvirt().symbols.virDomainDefineXMLAsync(h, text),
+    (h, now) =>
+      now
+        ? libvirt().symbols.virDomainDefineXML(h, text)
+        : libvirt().symbols.virDomainDefineXMLAsync(h, text),
     isNull,
     (handle) => wrapDomain(connection, handle!),
   );

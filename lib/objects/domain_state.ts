@@ -1,9 +1,10 @@
 /**
  * libvirt's domain states and their reasons by name (`virDomainState`, `virDomain*Reason`), and the
- * shapes `Domain.state()` and `Domain.info()` return.
+ * shapes `Domain.state()`, `Domain.info()` and `Domain.interfaceAddresses()` return or take.
  *
  * @module
  */
+import { decodeDomainInfo } from "../ffi/structs.ts";
 
 /** virDomainState, by name. */
 export const DomainState = {
@@ -146,4 +147,46 @@ export interface DomainStateInfo {
   reason: number;
   /** The reason's name ({@link domainStateReason}): "booted", "user", "destroyed", "saved", ... */
   reasonName: string;
+}
+
+/** Options for {@link Domain.xmlDesc} (`VIR_DOMAIN_XML_*`). */
+export interface DomainXmlOptions {
+  /** The persistent definition rather than the running domain's XML (`VIR_DOMAIN_XML_INACTIVE`). */
+  inactive?: boolean;
+  /** Include security-sensitive values such as VNC passwords (`VIR_DOMAIN_XML_SECURE`; read-write only). */
+  secure?: boolean;
+  /** Update the guest CPU from the host's (`VIR_DOMAIN_XML_UPDATE_CPU`). */
+  updateCpu?: boolean;
+  /** XML suitable for migration (`VIR_DOMAIN_XML_MIGRATABLE`). */
+  migratable?: boolean;
+}
+
+/** Where {@link Domain.interfaceAddresses} asks (`VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_*`). */
+export type InterfaceAddressSource = "lease" | "agent" | "arp";
+
+/** One guest interface as a libvirt address source reports it. */
+export interface InterfaceAddresses {
+  /** The interface's name: the host-side device (vnet0) for lease/arp, the guest's (eth0) for agent. */
+  name: string;
+  /** Its MAC address, lower case, or undefined when the source does not know it. */
+  mac: string | undefined;
+  /** The interface's addresses, each with its family and prefix length (e.g. 24). */
+  addresses: { family: "ipv4" | "ipv6"; address: string; prefix: number }[];
+}
+
+/**
+ * @internal Decodes a `virDomainInfo` libvirt filled in.
+ *
+ * @param buffer the struct's bytes
+ * @returns the {@link DomainInfo}
+ */
+export function toDomainInfo(buffer: Uint8Array | DataView): DomainInfo {
+  const raw = decodeDomainInfo(buffer);
+  return {
+    state: domainStateName(raw.state),
+    maxMemoryKiB: raw.maxMemKiB,
+    memoryKiB: raw.memoryKiB,
+    vcpus: raw.vcpus,
+    cpuTimeNs: raw.cpuTimeNs,
+  };
 }

@@ -1,0 +1,60 @@
+// The synchronous fast path of the call gate for `blocking: true` connections (callGate), in a module
+// of its own that imports nothing of the object layer: lib/objects/domain.ts (callOnce),
+// domain_lookup.ts and domain_call.ts use it without adding a member to the object layer's import cycle.
+import { kInternals } from "../_internals.ts";
+
+/** The part of a connection's gate (ConnectionInternals, lib/connection.ts) callGate uses. */
+interface Gate {
+  openOptions(): { blocking?: boolean };
+  idle(): boolean;
+  callSync<T, U = T>(
+    operation: () => string,
+    run: (handle: Deno.PointerObject) => T,
+    failed: (r: T) => boolean,
+    wrap?: (r: T) => U,
+  ): U;
+  call<T, U = T>(
+    operation: () => string,
+    run: (handle: Deno.PointerObject) => Promise<T>,
+    failed: (r: T) => boolean,
+    wrap?: (r: T) => U,
+  ): Promise<U>;
+}
+
+/** A Connection, as far as callGate needs it. */
+export interface GateOwner {
+  /** The connection's gate. */
+  readonly [kInternals]: Gate;
+}
+
+/**
+ * @internal {@link callOnce} for a call on the connection itself (`run` gets the connection's
+ * pointer). On an idle `blocking: true` connection it runs through the synchronous gate at once: no
+ * lock to await, no promise chain around the call (~10 µs of CPU per call after a round trip).
+ *
+ * @param connection the connection
+ * @param operation how errors word the call: `look up domain "web1"`
+ * @param run the call, as for {@link callOnce}
+ * @param failed true for libvirt's failure return
+ * @param wrap turns the result into the value, while the connection is still held
+ * @returns what `wrap` returns (the result when absent)
+ * @throws {LibvirtError} the error of exactly this call; {TypeError} for a closed connection
+ */
+export function callGate<T, U = T>(
+  connection: GateOwner,
+  operation: () => string,
+  run: (pointer: Deno.PointerObject, now: boolean) => T | Promise<T>,
+  failed: (result: T) => boolean,
+  wrap?: (result: T) => U,
+): Promise<U> {
+  const gate = connection[kInternals];
+  const now = gate.openOptions().blocking === true;
+  if (now && gate.idle()) {
+    try {
+      return Promise.resolve(gate.callSync(operation, (h) => run(h, true) as T, failed, wrap));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+  return gate.call(operation, (h) => Promise.resolve(run(h, now)), failed, wrap);
+}
