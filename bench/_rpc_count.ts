@@ -42,22 +42,25 @@ export async function countRpcs(
   const counting = (original: Table): Table => {
     let view = views.get(original);
     if (view) return view;
-    view = {};
-    for (const key of Object.keys(original)) {
-      const base = key.endsWith("Async") ? key.slice(0, -"Async".length) : key;
-      const io = options.local === true || key.endsWith("Async") || `${key}Async` in original;
-      Object.defineProperty(view, key, {
-        enumerable: true,
-        get: () => {
-          const f = original[key];
-          if (!io || typeof f !== "function") return f;
-          return (...args: unknown[]) => {
-            counts.set(base, (counts.get(base) ?? 0) + 1);
-            return (f as (...a: unknown[]) => unknown)(...args);
-          };
-        },
-      });
-    }
+    // a Proxy, not a copy of the keys: the bound table holds only the symbols used so far (the rest
+    // bind on first read through its prototype), so every name is looked up when it is read
+    // (over an empty target: the bound symbols are read-only data properties, which a Proxy of the
+    // table itself would have to return unchanged)
+    const target = original;
+    view = new Proxy({} as Table, {
+      has: (_, key) => key in target,
+      get: (_, key) => {
+        const f = Reflect.get(target, key);
+        if (typeof key !== "string" || typeof f !== "function") return f;
+        const base = key.endsWith("Async") ? key.slice(0, -"Async".length) : key;
+        const io = options.local === true || key.endsWith("Async") || `${key}Async` in target;
+        if (!io) return f;
+        return (...args: unknown[]) => {
+          counts.set(base, (counts.get(base) ?? 0) + 1);
+          return (f as (...a: unknown[]) => unknown)(...args);
+        };
+      },
+    });
     views.set(original, view);
     return view;
   };

@@ -46,13 +46,14 @@ import {
   kPointer,
   type ObjectHandle,
 } from "../_handle.ts";
-import { isNegative, isNull, OutSlot, takeCString, takePointerArray } from "../ffi/c.ts";
+import { isNegative, isNull, OutSlot, takeCString } from "../ffi/c.ts";
 import { libvirt } from "../ffi/library.ts";
-import { decodeInterface, VIR_DOMAIN_INFO_SIZE } from "../ffi/structs.ts";
+import { VIR_DOMAIN_INFO_SIZE } from "../ffi/structs.ts";
 import { UUID_STRING_BUFLEN } from "../ffi/constants.ts";
 import { DomainCalls } from "./_generated/domain.ts";
 import { connectionOf, registerHandleFactory } from "./_registry.ts";
 import {
+  addressSourceCode,
   type DomainInfo,
   type DomainStateInfo,
   domainStateName,
@@ -60,6 +61,7 @@ import {
   type DomainXmlOptions,
   type InterfaceAddresses,
   type InterfaceAddressSource,
+  takeInterfaceAddresses,
   toDomainInfo,
 } from "./domain_state.ts";
 
@@ -80,8 +82,6 @@ function xmlFlags(options: DomainXmlOptions | number): number {
   return (options.secure ? 1 : 0) | (options.inactive ? 2 : 0) | (options.updateCpu ? 4 : 0) |
     (options.migratable ? 8 : 0);
 }
-
-const addressSources: Record<InterfaceAddressSource, number> = { lease: 0, agent: 1, arp: 2 };
 
 // sync paths only (calls on the main thread, read before they return), so one buffer serves all
 const infoBuffer = new Uint8Array(VIR_DOMAIN_INFO_SIZE);
@@ -495,15 +495,7 @@ export class Domain extends DomainCalls {
    * @throws {AgentUnresponsiveError} when the agent does not answer; {@link LibvirtError} otherwise
    */
   async interfaceAddresses(source: InterfaceAddressSource): Promise<InterfaceAddresses[]> {
-    const code = Object.hasOwn(addressSources, source) ? addressSources[source] : undefined;
-    if (code === undefined) {
-      throw new TypeError(
-        `Cannot get the addresses of domain ${
-          JSON.stringify(this.name)
-        }: source must be "lease", "agent" or ` +
-          `"arp", got ${JSON.stringify(source)}`,
-      );
-    }
+    const code = addressSourceCode(source, this.name);
     const lib = libvirt().symbols;
     let slot: OutSlot | undefined;
     let array: Deno.PointerValue = null;
@@ -517,23 +509,7 @@ export class Domain extends DomainCalls {
         return count;
       },
       isNegative,
-      (count) =>
-        takePointerArray(slot === undefined ? array : slot.pointer, count).map((pointer) => {
-          try {
-            const raw = decodeInterface(pointer);
-            return {
-              name: raw.name,
-              mac: raw.hwaddr?.toLowerCase() ?? undefined,
-              addresses: raw.addresses.map((a) => ({
-                family: a.type === 1 ? "ipv6" as const : "ipv4" as const,
-                address: a.address,
-                prefix: a.prefix,
-              })),
-            };
-          } finally {
-            lib.virDomainInterfaceFree(pointer);
-          }
-        }),
+      (count) => takeInterfaceAddresses(slot === undefined ? array : slot.pointer, count),
     );
   }
 

@@ -4,7 +4,9 @@
  *
  * @module
  */
-import { decodeDomainInfo } from "../ffi/structs.ts";
+import { takePointerArray } from "../ffi/c.ts";
+import { libvirt } from "../ffi/library.ts";
+import { decodeDomainInfo, decodeInterface } from "../ffi/structs.ts";
 
 /** virDomainState, by name. */
 export const DomainState = {
@@ -189,4 +191,42 @@ export function toDomainInfo(buffer: Uint8Array | DataView): DomainInfo {
     vcpus: raw.vcpus,
     cpuTimeNs: raw.cpuTimeNs,
   };
+}
+
+/**
+ * @internal Decodes the `virDomainInterfacePtr` array virDomainInterfaceAddresses returned into
+ * {@link InterfaceAddresses}, freeing each element and the array (Domain.interfaceAddresses).
+ */
+export function takeInterfaceAddresses(array: Deno.PointerValue, count: number): InterfaceAddresses[] {
+  const lib = libvirt().symbols;
+  return takePointerArray(array, count).map((pointer) => {
+    try {
+      const raw = decodeInterface(pointer);
+      return {
+        name: raw.name,
+        mac: raw.hwaddr?.toLowerCase() ?? undefined,
+        addresses: raw.addresses.map((a) => ({
+          family: a.type === 1 ? "ipv6" as const : "ipv4" as const,
+          address: a.address,
+          prefix: a.prefix,
+        })),
+      };
+    } finally {
+      lib.virDomainInterfaceFree(pointer);
+    }
+  });
+}
+
+const addressSources: Record<InterfaceAddressSource, number> = { lease: 0, agent: 1, arp: 2 };
+
+/** @internal libvirt's VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_* value of a source name, checked. */
+export function addressSourceCode(source: InterfaceAddressSource, domain: string): number {
+  const code = Object.hasOwn(addressSources, source) ? addressSources[source] : undefined;
+  if (code === undefined) {
+    throw new TypeError(
+      `Cannot get the addresses of domain ${JSON.stringify(domain)}: source must be "lease", "agent" or ` +
+        `"arp", got ${JSON.stringify(source)}`,
+    );
+  }
+  return code;
 }
