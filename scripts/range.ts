@@ -180,7 +180,13 @@ if (
 ) {
   setEventLoopEnabled(false);
 }
-const registry = new PoolRegistry({ max: concurrency, acquireTimeoutMs: timeoutSeconds * 1000 * 2 + 30_000 });
+// A console is a nonblocking stream, which needs a connection libvirt attached to its event loop: pools
+// open local URIs without it by default (eventLoop "auto"), so the console command asks for it.
+const registry = new PoolRegistry({
+  max: concurrency,
+  acquireTimeoutMs: timeoutSeconds * 1000 * 2 + 30_000,
+  ...(command === "console" ? { eventLoop: true } : {}),
+});
 const hooks = { concurrency, onProgress: progressPrinter(json) };
 const wait = {
   waitForAddresses: !values["no-wait"],
