@@ -1,11 +1,14 @@
-// ConnectionPool: the connections to one URI, their leases, bounds, health checks, reconnection and
-// counters. The registry of pools (registry.ts), the lease (lease.ts) and the option types (types.ts)
-// are modules of their own; lib/pool.ts re-exports them all.
+// ConnectionPool: the connections to one URI, their leases, bounds, health checks and reconnection.
+// The registry of pools (registry.ts), the lease (lease.ts) and the option types (types.ts) are
+// modules of their own, re-exported by lib/pool.ts; so are the pool's private parts: the queue of
+// callers waiting for a connection (_waiters.ts) and the statistics (_stats.ts).
 import { type CloseReport, Connection, type OpenOptions } from "../connection.ts";
 import { sleep } from "../_async.ts";
 import { ErrorCode, ErrorDomain } from "../error_codes.ts";
 import { ConnectionLostError, isConnectionLost, LibvirtError } from "../errors.ts";
 import { Lease } from "./lease.ts";
+import { PoolStatistics } from "./_stats.ts";
+import { WaitQueue } from "./_waiters.ts";
 import type {
   LeaseOptions,
   PoolCloseReport,
@@ -15,16 +18,9 @@ import type {
   UseOptions,
 } from "./types.ts";
 
-const LATENCY_WINDOW = 2048;
-
 interface IdleConnection {
   connection: Connection;
   since: number;
-}
-
-interface Waiter {
-  resolve: (connection: Connection | null) => void;
-  reject: (reason: unknown) => void;
 }
 
 function isTransientOpenFailure(error: unknown): boolean {
@@ -53,7 +49,6 @@ export class ConnectionPool {
   readonly #min: number;
   readonly #max: number;
   readonly #acquireTimeoutMs: number;
-  readonly #maxWaiting: number;
   readonly #healthCheckIdleMs: number;
   readonly #idleTimeoutMs: number;
   readonly #openOptions: OpenOptions;
@@ -62,7 +57,7 @@ export class ConnectionPool {
 
   readonly #idle: IdleConnection[] = [];
   readonly #leased = new Set<Connection>();
-  readonly #waiters: Waiter[] = [];
+  readonly #waiters: WaitQueue;
   #opening = 0;
   #everConnected = false;
   #lostAwaitingReplacement = 0;
@@ -76,18 +71,8 @@ export class ConnectionPool {
   #closing: Promise<PoolCloseReport> | undefined;
   readonly #closeReports: CloseReport[] = [];
 
-  readonly #counters = {
-    opened: 0,
-    closed: 0,
-    reused: 0,
-    reconnects: 0,
-    retries: 0,
-    healthCheckFailures: 0,
-    operations: 0,
-  };
-  readonly #errorsByCode: Record<string, number> = {};
-  readonly #latencies = new Float64Array(LATENCY_WINDOW);
-  #latencyCount = 0;
+  readonly #statistics = new PoolStatistics();
+  readonly #counters = this.#statistics.counts;
 
   /**
    * Makes an empty pool; connections open on first use (or {@link ConnectionPool.warm}).
@@ -115,7 +100,7 @@ export class ConnectionPool {
     this.#min = min;
     this.#max = max;
     this.#acquireTimeoutMs = options.acquireTimeoutMs ?? 30_000;
-    this.#maxWaiting = options.maxWaiting ?? 10_000;
+    this.#waiters = new WaitQueue({ uri, max, maxWaiting: options.maxWaiting ?? 10_000 });
     this.#healthCheckIdleMs = options.healthCheckIdleMs ?? 10_000;
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
     this.#openOptions = {
@@ -209,11 +194,10 @@ export class ConnectionPool {
         }
       }
     } catch (error) {
-      const code = error instanceof LibvirtError ? error.codeName : "OTHER";
-      this.#errorsByCode[code] = (this.#errorsByCode[code] ?? 0) + 1;
+      this.#statistics.recordFailure(error);
       throw error;
     } finally {
-      this.#latencies[this.#latencyCount++ % LATENCY_WINDOW] = performance.now() - started;
+      this.#statistics.recordLatency(performance.now() - started);
     }
   }
 
@@ -229,9 +213,6 @@ export class ConnectionPool {
 
   /** The pool's counters now. */
   stats(): PoolStats {
-    const samples = Math.min(this.#latencyCount, LATENCY_WINDOW);
-    const sorted = Array.from(this.#latencies.subarray(0, samples)).sort((a, b) => a - b);
-    const pick = (q: number) => samples === 0 ? 0 : sorted[Math.min(samples - 1, Math.floor(q * samples))];
     return {
       uri: this.#uri,
       size: this.#size(),
@@ -239,9 +220,7 @@ export class ConnectionPool {
       inFlight: this.#leased.size,
       waiting: this.#waiters.length,
       opening: this.#opening,
-      ...this.#counters,
-      errorsByCode: { ...this.#errorsByCode },
-      latencyMs: { p50: pick(0.5), p95: pick(0.95), samples },
+      ...this.#statistics.summary(),
     };
   }
 
@@ -335,7 +314,8 @@ export class ConnectionPool {
         }
         return connection;
       }
-      const handed = await this.#wait(options); // handed over already leased (see #checkin)
+      // handed over already leased (see #checkin)
+      const handed = await this.#waiters.wait(options.timeoutMs ?? this.#acquireTimeoutMs, options.signal);
       if (handed) {
         this.#counters.reused++;
         return handed;
@@ -358,69 +338,15 @@ export class ConnectionPool {
     return healthy;
   }
 
-  #wait(options: LeaseOptions): Promise<Connection | null> {
-    if (this.#waiters.length >= this.#maxWaiting) {
-      return Promise.reject(
-        new RangeError(
-          `Cannot lease a connection to ${
-            JSON.stringify(this.#uri)
-          }: ${this.#waiters.length} callers are already waiting (maxWaiting)`,
-        ),
-      );
-    }
-    const timeoutMs = options.timeoutMs ?? this.#acquireTimeoutMs;
-    return new Promise<Connection | null>((resolve, reject) => {
-      const signal = options.signal;
-      const waiter: Waiter = {
-        resolve: (connection) => {
-          cleanup();
-          resolve(connection);
-        },
-        reject: (reason) => {
-          cleanup();
-          reject(reason);
-        },
-      };
-      const timer = setTimeout(() => {
-        this.#removeWaiter(waiter);
-        waiter.reject(
-          new DOMException(
-            `Timed out after ${timeoutMs} ms waiting for a connection to ${JSON.stringify(this.#uri)} ` +
-              `(all ${this.#max} in use, ${this.#waiters.length} callers waiting); raise max or acquireTimeoutMs`,
-            "TimeoutError",
-          ),
-        );
-      }, timeoutMs);
-      const abort = () => {
-        this.#removeWaiter(waiter);
-        waiter.reject(signal!.reason);
-      };
-      const cleanup = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", abort);
-      };
-      signal?.addEventListener("abort", abort, { once: true });
-      this.#waiters.push(waiter);
-    });
-  }
-
-  #removeWaiter(waiter: Waiter): void {
-    const index = this.#waiters.indexOf(waiter);
-    if (index >= 0) this.#waiters.splice(index, 1);
-  }
-
   #checkin(connection: Connection, broken: boolean): void {
     if (!this.#leased.delete(connection)) return;
     if (broken || !connection.isAlive() || this.#state === "closed") {
       this.#closeInBackground(connection);
-      this.#waiters.shift()?.resolve(null); // a slot is free: the first waiter opens a connection
-    } else {
-      const waiter = this.#waiters.shift();
-      if (waiter) {
-        this.#leased.add(connection); // stays counted while it passes to the waiter
-        waiter.resolve(connection);
-      } else this.#pushIdle(connection);
-    }
+      this.#waiters.handOver(null); // a slot is free: the first waiter opens a connection
+    } else if (this.#waiters.length > 0) {
+      this.#leased.add(connection); // stays counted while it passes to the waiter
+      this.#waiters.handOver(connection);
+    } else this.#pushIdle(connection);
     this.#reapIdle();
     this.#checkDrained();
   }
@@ -461,11 +387,9 @@ export class ConnectionPool {
   }
 
   #rejectWaiters(): void {
-    for (const waiter of this.#waiters.splice(0)) {
-      waiter.reject(
-        new TypeError(`Cannot lease a connection to ${JSON.stringify(this.#uri)}: the pool is closing`),
-      );
-    }
+    this.#waiters.rejectAll(() =>
+      new TypeError(`Cannot lease a connection to ${JSON.stringify(this.#uri)}: the pool is closing`)
+    );
   }
 
   /**
