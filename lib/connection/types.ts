@@ -1,5 +1,6 @@
-// The connection's option and report types (what an open takes, what a close and a version read give
-// back), apart from the class so that the pool and the event hub can name them without the class.
+// The connection's option and report types (what an open takes, what a close gives back), apart from
+// the class: they are what a caller reads first, and lib/connection/_open.ts decides on OpenOptions
+// without importing the class (which imports it: a cycle otherwise).
 import type { AuthOptions } from "./auth.ts";
 
 /** Options for {@link Connection.open}. */
