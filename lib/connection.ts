@@ -8,153 +8,31 @@
  *
  * @module
  */
-import { describeValue } from "./_args.ts";
 import { runOpen, runOpenSync } from "./_open_errors.ts";
-import { ErrorCode, ErrorDomain } from "./error_codes.ts";
-import { AuthFailedError, LibvirtError, libvirtErrorFrom } from "./errors.ts";
-import { sshOpenError } from "./_ssh_errors.ts";
-import { ensureEventLoop, eventLoopRequested } from "./event_loop.ts";
-import { cString, mallocCString } from "./ffi/c.ts";
+import { ErrorCode } from "./error_codes.ts";
+import { LibvirtError, libvirtErrorFrom } from "./errors.ts";
+import { eventLoopRequested } from "./event_loop.ts";
+import { cString } from "./ffi/c.ts";
 // The connection is the layer below the objects: opening (with auth callbacks), closing, its error
 // handler, the pointer the event worker gets, and the local liveness checks use the FFI directly
 // (tests/layering_test.ts counts them); the getters run the generated one-call methods.
-import { formatVersion, libvirt, runBlocking } from "./ffi/library.ts";
-import {
-  decodeCredential,
-  decodeError,
-  encodeAuth,
-  type RawError,
-  storeCredentialResult,
-  VIR_ERROR_SIZE,
-} from "./ffi/structs.ts";
-import { authCallbackDefinition, CONNECT_RO, CredentialType } from "./ffi/constants.ts";
+import { libvirt, runBlocking } from "./ffi/library.ts";
+import { decodeError, VIR_ERROR_SIZE } from "./ffi/structs.ts";
+import { CONNECT_RO } from "./ffi/constants.ts";
 import { ConnectionCalls } from "./objects/_generated/connection.ts";
 import { kInternals } from "./_internals.ts";
 import { reattribute } from "./_handle.ts";
+import { authBridge, checkAuth } from "./connection/auth.ts";
+import { checkUri, DEFAULT_KEEPALIVE, eventLoopForOpen, openFailure } from "./connection/_open.ts";
+import { type LeaseState, releasedError, sharedCloseError } from "./connection/_lease.ts";
+import type { CloseReport, ConnectionChild, OpenOptions } from "./connection/types.ts";
+import { parseVersion, type Version } from "./connection/version.ts";
 
-/** The kinds of credential libvirt may ask for while opening a remote or authenticated URI. */
-export type CredentialKind =
-  | "username"
-  | "authname"
-  | "language"
-  | "cnonce"
-  | "passphrase"
-  | "echoprompt"
-  | "noechoprompt"
-  | "realm";
-
-const credentialKinds: Record<number, CredentialKind> = {
-  [CredentialType.USERNAME]: "username",
-  [CredentialType.AUTHNAME]: "authname",
-  [CredentialType.LANGUAGE]: "language",
-  [CredentialType.CNONCE]: "cnonce",
-  [CredentialType.PASSPHRASE]: "passphrase",
-  [CredentialType.ECHOPROMPT]: "echoprompt",
-  [CredentialType.NOECHOPROMPT]: "noechoprompt",
-  [CredentialType.REALM]: "realm",
-};
-
-/** One credential libvirt asks for. */
-export interface Credential {
-  /** What libvirt asks for (virConnectCredentialType): a user name, a passphrase, a realm, ... */
-  kind: CredentialKind;
-  /** libvirt's prompt text, e.g. "Please enter your authentication name". */
-  prompt: string;
-  /** The challenge text some SASL mechanisms send with the request, when libvirt gives one. */
-  challenge?: string;
-  /** What libvirt would use if no answer is given. */
-  defaultResult?: string;
-}
-
-/**
- * Answers libvirt's credential requests, synchronously (libvirt's open thread waits for it).
- * Return one answer per credential (undefined: use libvirt's default), or null to cancel the open.
- */
-export type AuthCallback = (credentials: readonly Credential[]) => readonly (string | undefined)[] | null;
-
-/** Credentials for URIs that authenticate (SASL over qemu+tcp, the test driver's `<auth>`, ...). */
-export interface AuthOptions {
-  /** Answers "username" and "authname" requests. */
-  username?: string;
-  /** Answers "passphrase" and "noechoprompt" requests. */
-  password?: string;
-  /** Answers anything, overriding the two fields above; see {@link AuthCallback}. */
-  callback?: AuthCallback;
-}
-
-/** Options for {@link Connection.open}. */
-export interface OpenOptions {
-  /** Open read-only (`VIR_CONNECT_RO`): allowed to non-admin users, refuses changes and guest-agent calls. */
-  readOnly?: boolean;
-  /** Credentials for URIs that ask for them. */
-  auth?: AuthOptions;
-  /**
-   * Keepalive for remote connections: a ping every `interval` seconds, the connection declared dead
-   * after `count` unanswered ones. Default `{ interval: 5, count: 5 }` while the event loop runs
-   * (see setEventLoopEnabled); false disables it. Ignored by drivers without keepalive (the in-process
-   * test driver).
-   */
-  keepAlive?: { interval: number; count: number } | false;
-  /**
-   * Whether this connection rides on libvirt's event loop (one worker thread per process, started at
-   * the first open that wants it). libvirt attaches a connection to the loop only while it opens, and
-   * only when the loop runs by then, so the choice is made here:
-   *
-   * - `true` (the default of `Connection.open`): start the loop before opening, as libvirt-python
-   *   does after `virEventRegisterDefaultImpl()`. The connection then has keepalive (remote URIs),
-   *   notices a dead socket without a call, and serves nonblocking streams and consoles.
-   * - `"auto"` (the default of {@link ConnectionPool} and {@link PoolRegistry}): the loop for remote
-   *   transports (`+tcp`, `+tls`, `+ssh`, `+libssh`, `+libssh2`, `+ext`, or a host without a
-   *   transport), where keepalive is what tells a silent peer from a slow one; none for local URIs
-   *   (`qemu:///system`, `test+unix:///default`, in-process drivers), where a dead daemon is an EOF
-   *   on the next call and the loop would only cost two wakeups of its thread per call. An explicit
-   *   `keepAlive` asks for the loop too.
-   * - `false`: never start it (saves the worker's start, ~25 ms idle, 80-100 ms on a loaded machine).
-   *
-   * Without `true`, a loop some other part of the process started already (an event subscription:
-   * lib/events.ts opens a connection of its own and starts the loop) is still used: libvirt attaches
-   * every connection opened while it runs. {@link Connection.eventLoop} tells which way it went. A
-   * connection without the loop makes blocking streams (uploads, downloads) and refuses nonblocking
-   * ones and consoles with a TypeError that names this option.
-   */
-  eventLoop?: boolean | "auto";
-  /**
-   * Run this connection's calls on the calling thread instead of Deno's blocking pool: no thread hop
-   * per call (~20-60 µs each over a local socket). Each call then blocks the isolate (timers, other
-   * connections) until libvirt answers, and calls on this connection run one at a time anyway: for
-   * sequential scripts on an in-process driver or a local socket. Not for pools, remote URIs or
-   * servers. Default false.
-   */
-  blocking?: boolean;
-}
-
-/** A libvirt or hypervisor version. */
-export interface Version {
-  /** The major version: 9 in "9.0.0". */
-  major: number;
-  /** The minor version: 0 in "9.0.0". */
-  minor: number;
-  /** The release (micro) number: the last 0 in "9.0.0". */
-  release: number;
-  /** libvirt's encoding: major * 1,000,000 + minor * 1,000 + release. */
-  number: number;
-  /** "9.0.0" */
-  text: string;
-}
-
-/** What {@link Connection.close} found. */
-export interface CloseReport {
-  /** libvirt's remaining reference count after the close: 0 means nothing of this connection leaked. */
-  remainingReferences: number;
-  /** Handles (domains, ...) still open at close, which the close freed. */
-  freedHandles: number;
-}
-
-/** Something a connection frees when it closes (domain handles and the like). */
-export interface ConnectionChild {
-  /** Releases the child's libvirt reference; a second call does nothing. */
-  free(): void;
-}
+// The parts in lib/connection/ (credentials, the option and report types, versions, what an open
+// decides) are re-exported here: importers name this module.
+export type { AuthCallback, AuthOptions, Credential, CredentialKind } from "./connection/auth.ts";
+export type { CloseReport, ConnectionChild, OpenOptions } from "./connection/types.ts";
+export { parseVersion, type Version } from "./connection/version.ts";
 
 /** @internal The gate through which lib/ modules run calls on a connection (defined in ./_internals.ts). */
 export { kInternals };
@@ -179,10 +57,7 @@ export interface ConnectionInternals {
     failed: (r: T) => boolean,
     wrap?: (r: T) => U,
   ): U;
-  /**
-   * True when no call holds or waits for the gate, so that `callSync` would run at once (lib/objects
-   * /domain.ts runs a `blocking: true` connection's one-call paths through it then: no promise chain).
-   */
+  /** True when no call holds or waits for the gate: `callSync` runs at once (lib/objects/domain_gate.ts). */
   idle(): boolean;
   /** Registers a handle to be freed if still open when the connection closes. */
   track(child: ConnectionChild): void;
@@ -203,129 +78,7 @@ export interface ConnectionInternals {
   handleOwner(): Connection;
 }
 
-const DEFAULT_KEEPALIVE = { interval: 5, count: 5 };
 const errorBuffer = new Uint8Array(VIR_ERROR_SIZE); // sync paths only: one call at a time on the main thread
-
-const remoteTransports = new Set(["tcp", "tls", "ssh", "libssh", "libssh2", "ext"]);
-
-/**
- * True when a URI reaches its driver over the network: a remote transport (`qemu+ssh://...`), or a
- * host without a transport (libvirt's default transport then is TLS). `+unix`, host-less URIs and
- * in-process drivers are local.
- */
-function isRemoteUri(uri: string): boolean {
-  const match = /^([A-Za-z][\w.-]*?)(?:\+([\w-]+))?:\/\/([^/?#]*)/.exec(uri);
-  if (!match) return true; // an alias from libvirt.conf may name any host: assume remote
-  const transport = match[2]?.toLowerCase();
-  if (transport !== undefined) return remoteTransports.has(transport);
-  const host = match[3].replace(/^[^@]*@/, "").replace(/:\d*$/, "");
-  return host !== "";
-}
-
-/**
- * Turns libvirt's numeric version (`major * 1,000,000 + minor * 1,000 + release`, as
- * `virConnectGetLibVersion` and `virGetVersion` answer it) into its parts.
- *
- * @param number the encoded version, e.g. 9000000
- * @returns its major, minor and release parts, the number and the dotted text
- *
- * @example
- * ```ts
- * import { parseVersion } from "@deno-libvirt/deno-libvirt";
- * const version = parseVersion(9_002_001);
- * console.log(version.text, version.major, version.minor, version.release); // "9.2.1" 9 2 1
- * ```
- */
-export function parseVersion(number: number): Version {
-  return {
-    major: Math.floor(number / 1_000_000),
-    minor: Math.floor((number % 1_000_000) / 1_000),
-    release: number % 1_000,
-    number,
-    text: formatVersion(number),
-  };
-}
-
-function openFailure(uri: string, errors: RawError[]): LibvirtError {
-  const last = errors.at(-1) ?? {
-    code: ErrorCode.NO_CONNECT,
-    domain: ErrorDomain.NONE,
-    level: 2,
-    message: "libvirt reported no reason",
-  };
-  const operation = `open connection to ${JSON.stringify(uri)}`;
-  return sshOpenError(uri, operation, last) ?? libvirtErrorFrom(operation, last);
-}
-
-/** Builds the auth struct and the thread-safe callback that answers libvirt from `auth`. */
-function authBridge(auth: AuthOptions) {
-  const state: { cancelled?: string } = {};
-  const answer = (credentials: Credential[]): (string | undefined)[] | null => {
-    if (auth.callback) return [...(auth.callback(credentials) ?? [])] as (string | undefined)[] | null;
-    return credentials.map((c) => {
-      if (c.kind === "username" || c.kind === "authname") return auth.username ?? c.defaultResult;
-      if (c.kind === "passphrase" || c.kind === "noechoprompt") return auth.password;
-      return c.defaultResult;
-    });
-  };
-  const callback = Deno.UnsafeCallback.threadSafe(authCallbackDefinition, (array, count) => {
-    if (array === null) return -1;
-    try {
-      const credentials: Credential[] = [];
-      for (let i = 0; i < count; i++) {
-        const raw = decodeCredential(array, i);
-        credentials.push({
-          kind: credentialKinds[raw.type] ?? "echoprompt",
-          prompt: raw.prompt,
-          ...(raw.challenge !== null ? { challenge: raw.challenge } : {}),
-          ...(raw.defaultResult !== null ? { defaultResult: raw.defaultResult } : {}),
-        });
-      }
-      const answers = answer(credentials);
-      if (answers === null) {
-        state.cancelled = "the auth callback cancelled";
-        return -1;
-      }
-      // every answer is checked before any is handed to libvirt: a refusal leaves nothing allocated
-      for (let i = 0; i < count; i++) {
-        const value: unknown = answers[i];
-        const c = credentials[i];
-        if (value === undefined) {
-          // libvirt would fail with "An error occurred, but the cause is unknown": say what is missing
-          state.cancelled = `no answer for the ${c.kind} credential (${JSON.stringify(c.prompt)}); ` +
-            (/Accept SSH host key/i.test(c.prompt)
-              // libssh/libssh2 ask this for a host key missing from known_hosts
-              ? `the host key is not in known_hosts: add it there, or answer "y" from an auth.callback ` +
-                `after checking the hash`
-              : `pass auth.${
-                c.kind === "passphrase" || c.kind === "noechoprompt" ? "password" : "username"
-              } or an auth.callback`);
-          return -1;
-        }
-        if (typeof value !== "string") {
-          state.cancelled = `the answer for the ${c.kind} credential must be a string, got ${typeof value}`;
-          return -1;
-        }
-        if (value.includes("\0")) {
-          // C would cut the answer at the NUL and authenticate with the rest: refuse instead
-          state.cancelled = `the answer for the ${c.kind} credential contains a NUL character`;
-          return -1;
-        }
-      }
-      for (let i = 0; i < count; i++) {
-        const copy = mallocCString(answers[i]!); // libvirt frees cred->result
-        storeCredentialResult(array, i, copy.pointer, copy.length);
-      }
-      return 0;
-    } catch (error) {
-      // a throwing callback cancels the open rather than crossing the FFI boundary
-      state.cancelled = `the auth callback threw: ${error instanceof Error ? error.message : String(error)}`;
-      return -1;
-    }
-  });
-  const { auth: struct, keepAlive } = encodeAuth(Object.keys(credentialKinds).map(Number), callback.pointer);
-  return { struct, keepAlive, callback, state };
-}
 
 /**
  * The state of one libvirt connection and its call gate, shared by the {@link Connection} that owns it
@@ -334,22 +87,26 @@ function authBridge(auth: AuthOptions) {
 class ConnectionCore {
   readonly uri: string;
   readonly readOnly: boolean;
-  options: OpenOptions = {};
+  /** What the connection was opened with, so that siblings (event connections) open the same way. */
+  readonly options: OpenOptions;
   handle: Deno.PointerObject | null;
   busy = false;
   /** Calls run on the calling thread (OpenOptions.blocking). */
-  blocking = false;
+  readonly blocking: boolean;
   /** The event loop ran when the connection opened: libvirt attached it (OpenOptions.eventLoop). */
-  eventLoop = false;
+  readonly eventLoop: boolean;
   readonly #waiters: (() => void)[] = [];
   readonly children = new Set<ConnectionChild>();
   closing: Promise<CloseReport> | undefined;
   /** Created on the first handle made through a lease view; see ConnectionInternals.handleOwner. */
   sharedView: Connection | undefined;
 
-  constructor(uri: string, readOnly: boolean, handle: Deno.PointerObject) {
+  constructor(uri: string, options: OpenOptions, handle: Deno.PointerObject, eventLoop: boolean) {
     this.uri = uri;
-    this.readOnly = readOnly;
+    this.readOnly = options.readOnly ?? false;
+    this.options = options;
+    this.blocking = options.blocking === true;
+    this.eventLoop = eventLoop;
     this.handle = handle;
     // This connection's errors stay in its own slot, silently: no stderr, no hop to the global handler.
     libvirt().symbols.virConnSetErrorFunc(handle, null, libvirt().silentErrorHandler);
@@ -486,13 +243,6 @@ class ConnectionCore {
   }
 }
 
-/** @internal A pool lease's hold on a connection: `released` turns every call through the view away. */
-interface LeaseState {
-  released: boolean;
-  /** The shared view handles made through any lease belong to: never released, cannot close. */
-  shared?: true;
-}
-
 /** @internal What {@link leaseView} returns to lib/pool.ts. */
 export interface LeaseView {
   /** The Connection object the lease holder sees. */
@@ -553,21 +303,21 @@ export class Connection extends ConnectionCalls {
       return;
     }
     const admit = (operation: () => string) => {
-      if (lease.released) throw this.#releasedError(operation());
+      if (lease.released) throw releasedError(operation());
     };
     this.#internals = {
       call: (operation, run, failed, wrap) => {
-        if (lease.released) return Promise.reject(this.#releasedError(operation()));
+        if (lease.released) return Promise.reject(releasedError(operation()));
         return core.call(operation, run, failed, wrap, admit);
       },
       callSync: (operation, run, failed, wrap) => {
-        if (lease.released) throw this.#releasedError(operation());
+        if (lease.released) throw releasedError(operation());
         return core.callSync(operation, run, failed, wrap);
       },
       idle: () => !core.busy,
       track: (child) => void core.children.add(child),
       pointerValue: () => {
-        if (lease.released) throw this.#releasedError(`use the connection to ${JSON.stringify(core.uri)}`);
+        if (lease.released) throw releasedError(`use the connection to ${JSON.stringify(core.uri)}`);
         return core.pointerValue();
       },
       openOptions: () => core.options,
@@ -576,18 +326,6 @@ export class Connection extends ConnectionCalls {
       identity: core,
       handleOwner: () => core.sharedView ??= new Connection(core, { released: false, shared: true }),
     };
-  }
-
-  #sharedCloseError(): TypeError {
-    return new TypeError(
-      `Cannot close the connection to ${
-        JSON.stringify(this.uri)
-      }: it belongs to a ConnectionPool (handles made in a lease keep using it); close the pool instead`,
-    );
-  }
-
-  #releasedError(operation: string): TypeError {
-    return new TypeError(`Cannot ${operation}: the lease on this connection was released`);
   }
 
   /** True when this is a pool lease's view and that lease has ended. */
@@ -619,39 +357,15 @@ export class Connection extends ConnectionCalls {
     const name = cString(checkUri(uri), "URI");
     checkAuth(uri, options.auth);
     const lib = libvirt().symbols;
-    if (options.keepAlive && options.eventLoop === false) {
-      throw new TypeError(
-        `Cannot open ${
-          JSON.stringify(uri)
-        } with keepalive and eventLoop: false: keepalive rides on the event loop`,
-      );
-    }
-    // The start policy (OpenOptions.eventLoop): an open that does not want the loop still uses a
-    // loop that runs already (libvirt attaches the connection's socket watch then).
-    const wanted = options.eventLoop === "auto"
-      ? options.keepAlive ? true : isRemoteUri(uri)
-      : options.eventLoop ?? true;
-    const loopRunning = !wanted && !eventLoopRequested() ? false : await ensureEventLoop();
+    const loopRunning = await eventLoopForOpen(uri, options); // OpenOptions.eventLoop's start policy
     const flags = options.readOnly ? CONNECT_RO : 0;
     const bridge = options.auth ? authBridge(options.auth) : undefined;
     try {
       const { result: handle, errors } = await runOpen(() =>
         lib.virConnectOpenAuthAsync(name, bridge?.struct ?? null, flags)
       );
-      if (handle === null) {
-        const cancelled = bridge?.state.cancelled;
-        if (cancelled === undefined) throw openFailure(uri, errors);
-        throw new AuthFailedError(`open connection to ${JSON.stringify(uri)}`, {
-          code: ErrorCode.AUTH_CANCELLED,
-          domain: ErrorDomain.AUTH,
-          level: 2,
-          message: `authentication cancelled: ${cancelled}`,
-        });
-      }
-      const connection = new Connection(new ConnectionCore(uri, options.readOnly ?? false, handle));
-      connection.#core.options = options;
-      connection.#core.blocking = options.blocking === true;
-      connection.#core.eventLoop = loopRunning;
+      if (handle === null) throw openFailure(uri, errors, bridge?.state.cancelled);
+      const connection = new Connection(new ConnectionCore(uri, options, handle, loopRunning));
       if (loopRunning) await connection.#startKeepAlive(options.keepAlive ?? DEFAULT_KEEPALIVE);
       return connection;
     } finally {
@@ -685,11 +399,8 @@ export class Connection extends ConnectionCalls {
       lib.virConnectOpenAuth(name, null, options.readOnly ? CONNECT_RO : 0)
     );
     if (handle === null) throw openFailure(uri, errors);
-    const connection = new Connection(new ConnectionCore(uri, options.readOnly ?? false, handle));
-    connection.#core.options = options;
-    connection.#core.blocking = options.blocking === true; // so that siblings (event connections) open the same way
-    connection.#core.eventLoop = eventLoopRequested(); // a loop asked for before this open attaches it
-    return connection;
+    // a loop asked for before this open attaches it
+    return new Connection(new ConnectionCore(uri, options, handle, eventLoopRequested()));
   }
 
   async #startKeepAlive(keepAlive: OpenOptions["keepAlive"]): Promise<void> {
@@ -834,9 +545,9 @@ export class Connection extends ConnectionCalls {
    */
   close(): Promise<CloseReport> {
     if (this.#released) {
-      return Promise.reject(this.#releasedError(`close the connection to ${JSON.stringify(this.uri)}`));
+      return Promise.reject(releasedError(`close the connection to ${JSON.stringify(this.uri)}`));
     }
-    if (this.#lease?.shared) return Promise.reject(this.#sharedCloseError());
+    if (this.#lease?.shared) return Promise.reject(sharedCloseError(this.uri));
     return this.#core.close();
   }
 
@@ -846,8 +557,8 @@ export class Connection extends ConnectionCalls {
    * @throws {TypeError} when a call is in flight on the connection, or on a released lease's view
    */
   closeSync(): CloseReport {
-    if (this.#released) throw this.#releasedError(`close the connection to ${JSON.stringify(this.uri)}`);
-    if (this.#lease?.shared) throw this.#sharedCloseError();
+    if (this.#released) throw releasedError(`close the connection to ${JSON.stringify(this.uri)}`);
+    if (this.#lease?.shared) throw sharedCloseError(this.uri);
     return this.#core.closeSync();
   }
 
@@ -883,35 +594,5 @@ export class Connection extends ConnectionCalls {
     } catch (error) {
       throw reattribute(error, operation);
     }
-  }
-}
-
-function checkUri(uri: unknown): string {
-  if (typeof uri !== "string") {
-    throw new TypeError(`Cannot open a connection: uri must be a string, got ${describeValue(uri)}`);
-  }
-  return uri;
-}
-
-/** Refuses credentials C would cut short (a NUL ends a C string) or that are not strings at all. */
-function checkAuth(uri: string, auth: AuthOptions | undefined): void {
-  if (auth === undefined) return;
-  const where = `Cannot open connection to ${JSON.stringify(uri)}`;
-  if (auth === null || typeof auth !== "object") {
-    throw new TypeError(`${where}: auth must be an object, got ${describeValue(auth)}`);
-  }
-  for (const field of ["username", "password"] as const) {
-    const value: unknown = auth[field];
-    if (value === undefined) continue;
-    if (typeof value !== "string") {
-      throw new TypeError(`${where}: auth.${field} must be a string, got ${describeValue(value)}`);
-    }
-    // the value itself is not quoted: it may be a secret
-    if (value.includes("\0")) {
-      throw new TypeError(`${where}: auth.${field} contains a NUL character, which libvirt would cut it at`);
-    }
-  }
-  if (auth.callback !== undefined && typeof auth.callback !== "function") {
-    throw new TypeError(`${where}: auth.callback must be a function, got ${describeValue(auth.callback)}`);
   }
 }
