@@ -22,6 +22,7 @@
  *
  * @module
  */
+import { sleep } from "../_async.ts";
 import type { Domain } from "../domain.ts";
 import { lookupDomain } from "../domain.ts";
 import { AgentUnresponsiveError } from "../errors.ts";
@@ -79,7 +80,7 @@ async function waitForAgent(
         );
       }
     }
-    await new Promise((resolve) => setTimeout(resolve, pause));
+    await sleep(pause);
     pause = Math.min(1000, pause * 2);
   }
 }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { sleep } from "../../_async.ts";
 import { destroyDomain, type Domain, lookupDomain, undefineDomain } from "../../domain.ts";
 import { isNotFound, LibvirtError } from "../../errors.ts";
 import { defineNetwork, lookupNetwork } from "../../network.ts";
@@ -130,7 +131,7 @@ export async function retriedOnce(
   uuid: string, // the listed domain's, proven the range's: a same-named newcomer is not retried
   remove: (domain: Domain) => Promise<void>,
 ): Promise<boolean> {
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  await sleep(500);
   let again: Domain;
   try {
     again = await lookupDomain(conn, uuid, { fresh: true });
