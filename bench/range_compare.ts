@@ -38,6 +38,7 @@ const { values } = parseArgs({
     child: { type: "string" },
     mode: { type: "string", default: "default" },
     cold: { type: "boolean", default: false },
+    "daemon-pid": { type: "string" },
   },
 });
 /**
@@ -84,6 +85,34 @@ interface Times {
   down: number;
   upCpu: number;
   downCpu: number;
+  /** libvirtd's CPU time over up and down, ms (NaN without its pid) */
+  upDaemon: number;
+  downDaemon: number;
+}
+
+/**
+ * The CPU time libvirtd has spent so far, ms: the sum over its threads of /proc's schedstat (ns), or
+ * NaN when the daemon's pid is unknown. `--daemon-pid`, else the pid file the lab's daemon writes.
+ */
+const daemonPid = values["daemon-pid"] ??
+  (() => {
+    try {
+      return Deno.readTextFileSync("/run/libvirtd.pid").trim();
+    } catch {
+      return undefined;
+    }
+  })();
+function daemonCpuMs(): number {
+  if (daemonPid === undefined) return NaN;
+  let ns = 0;
+  try {
+    for (const task of Deno.readDirSync(`/proc/${daemonPid}/task`)) {
+      ns += Number(Deno.readTextFileSync(`/proc/${daemonPid}/task/${task.name}/schedstat`).split(" ")[0]);
+    }
+  } catch {
+    return NaN;
+  }
+  return ns / 1e6;
 }
 
 let serial = 0;
@@ -145,10 +174,12 @@ async function ours(count: number): Promise<Times> {
     const leases = await Promise.all(Array.from({ length: concurrency }, () => pools.get(uri).acquire()));
     for (const lease of leases) lease.release();
     const c0 = process.cpuUsage();
+    const d0 = daemonCpuMs();
     const t0 = performance.now();
     const up = await upRange(range, pools, { waitForAddresses: true, addressTimeoutMs: 30_000, concurrency });
     const upMs = performance.now() - t0;
     const c1 = process.cpuUsage();
+    const d1 = daemonCpuMs();
     if (up.addresses.length !== count) {
       throw new Error(`upRange found ${up.addresses.length}/${count} addresses`);
     }
@@ -156,9 +187,17 @@ async function ours(count: number): Promise<Times> {
     await downRange(range, pools, { concurrency });
     const downMs = performance.now() - t1;
     const c2 = process.cpuUsage();
+    const d2 = daemonCpuMs();
     const cpu = (a: { user: number; system: number }, b: typeof a) =>
       (b.user + b.system - a.user - a.system) / 1e3;
-    return { up: upMs, down: downMs, upCpu: cpu(c0, c1), downCpu: cpu(c1, c2) };
+    return {
+      up: upMs,
+      down: downMs,
+      upCpu: cpu(c0, c1),
+      downCpu: cpu(c1, c2),
+      upDaemon: d1 - d0,
+      downDaemon: d2 - d1,
+    };
   } finally {
     await pools.closeAll();
   }
@@ -183,11 +222,19 @@ async function python(count: number): Promise<Times> {
     args: [`${here}clients/range_python.py`, uri, file],
     stdout: "piped",
     stderr: "piped",
+    ...(daemonPid === undefined ? {} : { env: { DAEMON_PID: daemonPid } }),
   }).output();
   if (!out.success) throw new Error(`range_python.py failed: ${new TextDecoder().decode(out.stderr)}`);
   const r = JSON.parse(new TextDecoder().decode(out.stdout));
   if (r.addresses !== count) throw new Error(`range_python.py found ${r.addresses}/${count} addresses`);
-  return { up: r.up_ns / 1e6, down: r.down_ns / 1e6, upCpu: r.up_cpu_ns / 1e6, downCpu: r.down_cpu_ns / 1e6 };
+  return {
+    up: r.up_ns / 1e6,
+    down: r.down_ns / 1e6,
+    upCpu: r.up_cpu_ns / 1e6,
+    downCpu: r.down_cpu_ns / 1e6,
+    upDaemon: (r.up_daemon_ns ?? NaN) / 1e6,
+    downDaemon: (r.down_daemon_ns ?? NaN) / 1e6,
+  };
 }
 
 if (values.child !== undefined) {
@@ -210,18 +257,17 @@ const contenders: [string, (n: number) => Promise<Times>][] = [
     runs.length > 1 ? (n) => oursIn(r.mode, r.concurrency, n) : ours,
   ]),
 ];
-const samples = new Map<string, { up: number[]; down: number[]; upCpu: number[]; downCpu: number[] }>();
+type Samples = { [K in keyof Times]: number[] };
+const samples = new Map<string, Samples>();
 for (let r = 0; r < rounds; r++) {
   for (const count of sizes) {
     for (let i = 0; i < contenders.length; i++) {
       const [name, run] = contenders[(i + r) % contenders.length];
       const key = `${count}|${name}`;
-      const s = samples.get(key) ?? { up: [], down: [], upCpu: [], downCpu: [] };
+      const s: Samples = samples.get(key) ??
+        { up: [], down: [], upCpu: [], downCpu: [], upDaemon: [], downDaemon: [] };
       const t = await run(count);
-      s.up.push(t.up);
-      s.down.push(t.down);
-      s.upCpu.push(t.upCpu);
-      s.downCpu.push(t.downCpu);
+      for (const k of Object.keys(s) as (keyof Times)[]) s[k].push(t[k]);
       samples.set(key, s);
     }
   }
@@ -256,15 +302,20 @@ for (const count of sizes) {
       downRatio,
     });
   }
-  console.log("\nclient CPU (user + system, the client process only; libvirtd not counted), median:\n");
-  console.log("| client | up CPU | down CPU | up CPU / guest | down CPU / guest |");
+  console.log(
+    "\nCPU per guest, median: the client process (user + system, all its threads) and libvirtd (all its" +
+      " threads, /proc schedstat; — without its pid):\n",
+  );
+  console.log("| client | up, client | up, libvirtd | down, client | down, libvirtd |");
   console.log("|---|---:|---:|---:|---:|");
+  const perGuest = (xs: number[]) =>
+    Number.isNaN(median(xs)) ? "—" : `${(median(xs) / count * 1000).toFixed(0)} µs`;
   for (const [name] of contenders) {
     const s = samples.get(`${count}|${name}`)!;
     console.log(
-      `| ${name} | ${median(s.upCpu).toFixed(0)} ms | ${median(s.downCpu).toFixed(0)} ms | ${
-        (median(s.upCpu) / count * 1000).toFixed(0)
-      } µs | ${(median(s.downCpu) / count * 1000).toFixed(0)} µs |`,
+      `| ${name} | ${perGuest(s.upCpu)} | ${perGuest(s.upDaemon)} | ${perGuest(s.downCpu)} | ${
+        perGuest(s.downDaemon)
+      } |`,
     );
   }
 }
