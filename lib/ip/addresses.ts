@@ -5,17 +5,38 @@ export function familyOf(address: string): "ipv4" | "ipv6" {
   return address.includes(":") ? "ipv6" : "ipv4";
 }
 
+/**
+ * A dotted-quad IPv4 address as a number (0 to 2^32 - 1), or undefined when it is not four decimal
+ * parts of 1-3 digits, each at most 255. One pass over the characters: the merge judges every address
+ * a source reports (a range up judges each guest's lease), and this is its hot path.
+ */
+function ipv4Number(address: string): number | undefined {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < address.length; i++) {
+    const c = address.charCodeAt(i);
+    if (c === 46) { // "."
+      if (digits === 0 || ++dots > 3) return undefined;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      part = part * 10 + (c - 48);
+      digits++;
+      if (part > 255) return undefined;
+    } else return undefined;
+  }
+  if (dots !== 3 || digits === 0) return undefined;
+  return value * 256 + part;
+}
+
 /** The address as a bigint (32 bits for IPv4, 128 for IPv6), or undefined when malformed. */
 export function toBigInt(address: string): bigint | undefined {
   if (familyOf(address) === "ipv4") {
-    const parts = address.split(".");
-    if (parts.length !== 4) return undefined;
-    let value = 0n;
-    for (const part of parts) {
-      if (!/^\d{1,3}$/.test(part) || Number(part) > 255) return undefined;
-      value = (value << 8n) | BigInt(part);
-    }
-    return value;
+    const value = ipv4Number(address);
+    return value === undefined ? undefined : BigInt(value);
   }
   let text = address.toLowerCase().split("%")[0];
   // an embedded IPv4 tail (::ffff:1.2.3.4)
@@ -89,11 +110,21 @@ export function parseCidr(text: string): Cidr {
  */
 export function inCidr(address: string, range: Cidr): boolean {
   if (familyOf(address) !== range.family) return false;
+  if (range.family === "ipv4") {
+    const value = ipv4Number(address);
+    return value !== undefined && ipv4In(value, Number(range.base), range.bits);
+  }
   const value = toBigInt(address);
   if (value === undefined) return false;
-  const width = range.family === "ipv4" ? 32 : 128;
-  const shift = BigInt(width - range.bits);
+  const shift = BigInt(128 - range.bits);
   return (value >> shift) === (range.base >> shift);
+}
+
+/** True when the IPv4 address `value` has the first `bits` bits of `base` (numbers, not bigints). */
+function ipv4In(value: number, base: number, bits: number): boolean {
+  if (bits === 0) return true;
+  const size = 2 ** (32 - bits);
+  return Math.floor(value / size) === Math.floor(base / size);
 }
 
 const loopback = [parseCidr("127.0.0.0/8"), parseCidr("::1/128")];
@@ -105,6 +136,16 @@ const unspecified = [parseCidr("0.0.0.0/32"), parseCidr("::/128")];
 export function unusable(
   address: string,
 ): "loopback" | "link-local" | "multicast" | "unspecified" | undefined {
+  if (familyOf(address) === "ipv4") {
+    // the same four ranges as below, by the number's leading bits (one parse, not four)
+    const value = ipv4Number(address);
+    if (value === undefined) return undefined; // not an address at all: the caller's "malformed"
+    if (ipv4In(value, 0x7f000000, 8)) return "loopback";
+    if (ipv4In(value, 0xa9fe0000, 16)) return "link-local";
+    if (ipv4In(value, 0xe0000000, 4)) return "multicast";
+    if (value === 0) return "unspecified";
+    return undefined;
+  }
   if (loopback.some((r) => inCidr(address, r))) return "loopback";
   if (linkLocal.some((r) => inCidr(address, r))) return "link-local";
   if (multicast.some((r) => inCidr(address, r))) return "multicast";

@@ -320,18 +320,32 @@ function combinedEvidence(
  * parse cannot judge an address.
  */
 function outsideSubnets(address: string, family: Sighting["family"], nic: Nic): string | undefined {
-  const subnets = (nic.subnets ?? []).flatMap((text) => {
-    try {
-      return [parseCidr(text)];
-    } catch {
-      return [];
-    }
-  }).filter((c) => c.family === family);
+  const subnets = (nic.subnets ?? []).flatMap(parsedSubnet).filter((c) => c.family === family);
   if (subnets.length === 0 || subnets.some((c) => inCidr(address, c))) return undefined;
   return `outside ${subnets.map((c) => c.text).join(", ")}, the subnet of ${
     nic.network ? `network ${nic.network}` : "the NIC's network"
   }`;
 }
+
+/**
+ * A NIC's subnet parsed, [] when it does not parse. Remembered: a range's guests share a few subnets,
+ * and every address judged asks for its NIC's (the cache is cleared when it grows past 256 texts).
+ */
+function parsedSubnet(text: string): Cidr[] {
+  let parsed = subnetCache.get(text);
+  if (parsed === undefined) {
+    try {
+      const { family, base, bits } = parseCidr(text);
+      parsed = [Object.freeze({ family, base, bits, text })];
+    } catch {
+      parsed = [];
+    }
+    if (subnetCache.size >= 256) subnetCache.clear();
+    subnetCache.set(text, parsed);
+  }
+  return parsed;
+}
+const subnetCache = new Map<string, Cidr[]>();
 
 /** Why a NIC has no address: one clause per source, in the words a user can act on. */
 export function explainEmpty(nic: Nic, reports: SourceReport[], ignored: IgnoredSighting[]): string {

@@ -60,13 +60,17 @@ export async function domainRange(domain: Domain): Promise<string | undefined> {
  * @returns a lower-case UUID string
  */
 export function rangeDomainUuid(recordUuid: string, name: string): string {
-  const input = new TextEncoder().encode(`deno-libvirt range domain\0${recordUuid.toLowerCase()}\0${name}`);
+  const input = utf8.encode(`deno-libvirt range domain\0${recordUuid.toLowerCase()}\0${name}`);
   const bytes = sha256(input).subarray(0, 16);
   bytes[6] = (bytes[6] & 0x0f) | 0x80; // version 8 (custom)
   bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 9562 variant
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  let text = "";
+  for (let i = 0; i < 16; i++) text += (i === 4 || i === 6 || i === 8 || i === 10 ? "-" : "") + HEX[bytes[i]];
+  return text;
 }
+// up derives one per guest: one encoder, and the two hex digits of every byte value made once
+const utf8 = new TextEncoder();
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 
 /** The network XML: forward mode, gateway, DHCP pool, reservations (explicit and planned), tag. */
 export function networkXml(range: Range, spec: NetworkSpec, hostId: string): string {

@@ -9,6 +9,7 @@ import { normalizeMac } from "../../ip/addresses.ts";
 import { mergeSightings } from "../../ip/merge.ts";
 import type { Nic } from "../../ip/types.ts";
 import { guestXml, rangeDomainUuid } from "../_libvirt.ts";
+import { Lanes } from "../_lanes.ts";
 import type { ExpandedGuest } from "../description.ts";
 import { ensureFilterRefs } from "../firewall.ts";
 import type { UpContext } from "./context.ts";
@@ -29,51 +30,60 @@ export async function upDomains(
   const firstLook = new Map<string, GuestAddress>();
   // each network's subnet, so that the first look flags an address outside it as discovery does
   const subnets = new Map((range.description.networks ?? []).map((n) => [n.name, n.subnet]));
-  await steps.phase("domain", range.guests, (g) => ({ target: g.name, host: g.hostId }), async (g) => {
-    const item = planned("domain", g.name, g.hostId)!;
-    const startStep = `start domain ${JSON.stringify(g.name)} on ${g.hostId}`;
-    return await pool(g.hostId).use(async (conn) => {
-      let status: "created" | "kept" = "kept";
-      let domain;
-      if (item.action === "create") {
-        await steps.act("domain", g.name, g.hostId);
-        // its UUID derived from the host's ownership record: down proves ownership from a listing
-        const recordUuid = (record.ledgers.get(g.hostId)?.record ?? c.surveys.get(g.hostId)?.record)?.uuid;
-        const uuid = recordUuid ? rangeDomainUuid(recordUuid, g.name) : undefined;
-        domain = await defineDomain(conn, guestXml(range, g, paths.get(g.name)!, uuid));
-        steps.mark(stepName(item));
-        created.push(`domain ${JSON.stringify(g.name)} on ${g.hostId}`);
-        status = "created";
-      } else {
-        domain = await lookupDomain(conn, g.name);
-      }
-      try {
-        await steps.act("domain", `start ${g.name}`, g.hostId);
-        // one call: the result's states are not used (libvirt refuses a wrong state itself; ifNeeded
-        // reads the state only then)
-        const result = consoles
-          ? await consoles.start(domain, g) // started paused, console attached, resumed
-          : await startDomain(domain, { ifNeeded: true, states: false });
-        if (result.changed) started.push(g.name);
-        steps.mark(startStep);
-        // a kept guest of a kind a rule now protects: its NICs get the filter reference, live
-        if (status === "kept") {
-          for (const mac of await ensureFilterRefs(range, g.guestId, domain)) {
-            created.push(`filter reference on NIC ${mac} of domain ${JSON.stringify(g.name)} on ${g.hostId}`);
+  // leases held for the phase (lanes), not taken and returned per guest: a guest's three calls run on
+  // one connection either way, and the pool's bookkeeping per lease is then paid per lane
+  const lanes = new Lanes(limit);
+  try {
+    await steps.phase("domain", range.guests, (g) => ({ target: g.name, host: g.hostId }), async (g) => {
+      const item = planned("domain", g.name, g.hostId)!;
+      const startStep = `start domain ${JSON.stringify(g.name)} on ${g.hostId}`;
+      return await lanes.use(pool(g.hostId), async (conn) => {
+        let status: "created" | "kept" = "kept";
+        let domain;
+        if (item.action === "create") {
+          await steps.act("domain", g.name, g.hostId);
+          // its UUID derived from the host's ownership record: down proves ownership from a listing
+          const recordUuid = (record.ledgers.get(g.hostId)?.record ?? c.surveys.get(g.hostId)?.record)?.uuid;
+          const uuid = recordUuid ? rangeDomainUuid(recordUuid, g.name) : undefined;
+          domain = await defineDomain(conn, guestXml(range, g, paths.get(g.name)!, uuid));
+          steps.mark(stepName(item));
+          created.push(`domain ${JSON.stringify(g.name)} on ${g.hostId}`);
+          status = "created";
+        } else {
+          domain = await lookupDomain(conn, g.name);
+        }
+        try {
+          await steps.act("domain", `start ${g.name}`, g.hostId);
+          // one call: the result's states are not used (libvirt refuses a wrong state itself; ifNeeded
+          // reads the state only then)
+          const result = consoles
+            ? await consoles.start(domain, g) // started paused, console attached, resumed
+            : await startDomain(domain, { ifNeeded: true, states: false });
+          if (result.changed) started.push(g.name);
+          steps.mark(startStep);
+          // a kept guest of a kind a rule now protects: its NICs get the filter reference, live
+          if (status === "kept") {
+            for (const mac of await ensureFilterRefs(range, g.guestId, domain)) {
+              created.push(
+                `filter reference on NIC ${mac} of domain ${JSON.stringify(g.name)} on ${g.hostId}`,
+              );
+            }
           }
+          // a first look at the lease while the handle is here: on a driver that answers at once (the
+          // test driver, a guest that kept its lease) the address phase then needs no call for it
+          if (wantAddresses) {
+            const early = await leaseFirstLook(domain, g, options, subnets).catch(() => undefined);
+            if (early) firstLook.set(g.name, early);
+          }
+        } finally {
+          domain.free();
         }
-        // a first look at the lease while the handle is here: on a driver that answers at once (the
-        // test driver, a guest that kept its lease) the address phase then needs no call for it
-        if (wantAddresses) {
-          const early = await leaseFirstLook(domain, g, options, subnets).catch(() => undefined);
-          if (early) firstLook.set(g.name, early);
-        }
-      } finally {
-        domain.free();
-      }
-      return status;
-    });
-  }, limit);
+        return status;
+      });
+    }, limit);
+  } finally {
+    await lanes.end();
+  }
   return firstLook;
 }
 
