@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { runOpen, runOpenSync } from "./_open_errors.ts";
+import { runOpen, runOpenSync } from "./connection/_open_errors.ts";
 import { ErrorCode } from "./error_codes.ts";
 import { LibvirtError, libvirtErrorFrom } from "./errors.ts";
 import { eventLoopRequested } from "./event_loop.ts";
