@@ -40,28 +40,19 @@ const CYCLE_ALLOW: { members: string[]; reason: string }[] = [
   {
     reason:
       "pending split (issue 12): type-only imports tie the object layer together (the generated classes " +
-      "name the hand-written classes they return, which extend them; _handle.ts names Connection); the runtime " +
+      "name the hand-written classes they return, which extend them); the runtime " +
       "graph has no cycle (tests/layering_test.ts): moving those types below the classes is a generator change",
     members: [
-      "lib/_handle.ts",
       "lib/connection.ts",
       "lib/objects/_generated/connection.ts",
       "lib/objects/_generated/domain.ts",
       "lib/objects/_generated/domain_checkpoint.ts",
       "lib/objects/_generated/domain_snapshot.ts",
-      "lib/objects/_generated/interface.ts",
       "lib/objects/_generated/network.ts",
-      "lib/objects/_generated/network_port.ts",
-      "lib/objects/_generated/node_device.ts",
-      "lib/objects/_generated/nwfilter.ts",
-      "lib/objects/_generated/nwfilter_binding.ts",
-      "lib/objects/_generated/secret.ts",
       "lib/objects/_generated/storage_pool.ts",
       "lib/objects/_generated/storage_volume.ts",
-      "lib/objects/connection_hand.ts",
       "lib/objects/domain.ts",
       "lib/objects/domain_checkpoint.ts",
-      "lib/objects/domain_hand.ts",
       "lib/objects/interface.ts",
       "lib/objects/network.ts",
       "lib/objects/network_port.ts",
