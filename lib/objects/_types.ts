@@ -14,28 +14,32 @@
 //
 //   declare module "./_types.ts" {
 //     interface ObjectClasses {
-//       /** {@link Domain} */
 //       Domain: Domain;
 //     }
 //   }
 //
-// so `ObjectClasses["Domain"]` *is* the hand-written Domain class, with every method (generated, hand-written
-// and inherited), not an interface narrower than it: `conn.domainLookupByName(name)` is a
+// so `ObjectClasses["Domain"]` *is* the hand-written Domain class, with every method (generated,
+// hand-written and inherited), not an interface narrower than it: `conn.domainLookupByName(name)` is a
 // `Promise<Domain>` to the type checker, exactly as if the base imported Domain. The import graph stays
 // acyclic (tests/house_rules_test.ts), as the runtime one always was (the generated methods build the
 // objects through lib/objects/_registry.ts's factories).
 //
 // Why a registry and not generic bases (`DomainCalls<TSnapshot, ...>`): the classes name each other in
 // both directions (`conn.domainLookupByName()` returns a Domain, `dom.connection` is a Connection;
-// `dom.snapshotLookupByName()` returns a DomainSnapshot, `snapshot.domain` is a Domain), so whichever module
-// binds the type parameters would import the other side and close the cycle again.
+// `dom.snapshotLookupByName()` returns a DomainSnapshot, `snapshot.domain` is a Domain), so whichever
+// module binds the type parameters would import the other side and close the cycle again.
 //
 // What it costs: an entry exists only in a program that loads the class's module. Every public entry
-// point (mod.ts, lib/ip/mod.ts, lib/range/mod.ts, lib/events.ts) loads all of them
-// (tests/object_types_test.ts checks each alone); a program that imports a generated base or
-// lib/connection.ts by itself sees "Property 'Domain' does not exist on type 'ObjectClasses'". And JSR's
-// fast check refuses module augmentations (`unsupported-ambient-module`): the library is imported by URL,
-// so that does not bind today; publishing on JSR would need `--allow-slow-types` or another registry.
+// point does: mod.ts loads them all, and lib/ip/mod.ts, lib/range/mod.ts and lib/events.ts import
+// ./_classes.ts type-only (nothing more runs); tests/object_types_test.ts checks each entry point. A
+// program that imports a generated base or lib/connection.ts by itself sees "Property 'Domain' does not
+// exist on type 'ObjectClasses'". And JSR's fast check refuses module augmentations
+// (`unsupported-ambient-module`), so deno.json turns deno lint's no-slow-types off and the test asserts
+// that the augmentations are the package's only slow types; the library is imported by URL, and
+// publishing it on JSR would need `--allow-slow-types`.
+//
+// A new object class: its entry beside the class, a line in ./_classes.ts, a row in `objects` of
+// lib/ffi/_gen/methods_names.ts (the generator names it through this registry by itself).
 
 /**
  * The classes of libvirt's objects by name: `ObjectClasses["Domain"]` is the class {@link Domain}.
