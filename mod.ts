@@ -59,6 +59,7 @@ export { eventLoopEnabled, setEventLoopEnabled } from "./lib/event_loop.ts";
 // Objects: one method per libvirt call, generated from libvirt's API description
 // (lib/ffi/_gen/generate_methods.ts), the object classes, their flag options and hand-written calls.
 export type { ObjectHandle } from "./lib/_handle.ts";
+export type { ObjectClasses } from "./lib/objects/_types.ts";
 export { ConnectionCalls } from "./lib/objects/_generated/connection.ts";
 export { DomainCalls } from "./lib/objects/_generated/domain.ts";
 export { DomainCheckpointCalls } from "./lib/objects/_generated/domain_checkpoint.ts";

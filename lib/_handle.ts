@@ -2,9 +2,11 @@
 // owned by its connection (freed at the latest when the connection closes), freed once, readable
 // name after the free, and one call gate that checks the handle inside the connection's lock and
 // holds a libvirt reference of its own while an asynchronous call is in flight, so that a free()
-// meanwhile cannot pull the pointer from under the call.
-import type { Connection, ConnectionInternals } from "./connection.ts";
-import { kInternals } from "./_internals.ts";
+// meanwhile cannot pull the pointer from under the call. The connection is named through the registry
+// of lib/objects/_types.ts (`ObjectClasses["Connection"]`, the Connection class): lib/connection.ts sits
+// above this module, so importing it would close an import cycle.
+import { type ConnectionInternals, kInternals } from "./_internals.ts";
+import type { ObjectClasses } from "./objects/_types.ts";
 import { ConnectionLostError, LibvirtError, libvirtErrorFrom } from "./errors.ts";
 import { readCString } from "./ffi/c.ts";
 
@@ -63,7 +65,7 @@ function identity(name: Deno.PointerValue | string): string {
  */
 export abstract class ObjectHandle {
   readonly #type: HandleType;
-  readonly #connection: Connection;
+  readonly #connection: ObjectClasses["Connection"];
   readonly #internals: ConnectionInternals;
   #handle: Deno.PointerObject | null;
   #name: string | undefined;
@@ -76,7 +78,12 @@ export abstract class ObjectHandle {
    * @param handle the libvirt object pointer this handle owns (one reference)
    * @param name the object's name, when already known
    */
-  protected constructor(type: HandleType, connection: Connection, handle: Deno.PointerObject, name?: string) {
+  protected constructor(
+    type: HandleType,
+    connection: ObjectClasses["Connection"],
+    handle: Deno.PointerObject,
+    name?: string,
+  ) {
     this.#type = type;
     // A handle made in a pool lease outlives the lease: it belongs to the pool connection's shared
     // view (calls serialized with the next holder's on the same gate; no close), not to the lease.
@@ -94,7 +101,7 @@ export abstract class ObjectHandle {
   }
 
   /** The connection this handle belongs to. */
-  get connection(): Connection {
+  get connection(): ObjectClasses["Connection"] {
     return this.#connection;
   }
 

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { runOpen, runOpenSync } from "./_open_errors.ts";
+import { runOpen, runOpenSync } from "./connection/_open_errors.ts";
 import { ErrorCode } from "./error_codes.ts";
 import { LibvirtError, libvirtErrorFrom } from "./errors.ts";
 import { eventLoopRequested } from "./event_loop.ts";
@@ -20,7 +20,7 @@ import { libvirt, runBlocking } from "./ffi/library.ts";
 import { decodeError, VIR_ERROR_SIZE } from "./ffi/structs.ts";
 import { CONNECT_RO } from "./ffi/constants.ts";
 import { ConnectionCalls } from "./objects/_generated/connection.ts";
-import { kInternals } from "./_internals.ts";
+import { type ConnectionInternals, kInternals } from "./_internals.ts";
 import { reattribute } from "./_handle.ts";
 import { authBridge, checkAuth } from "./connection/auth.ts";
 import { checkUri, DEFAULT_KEEPALIVE, eventLoopForOpen, openFailure } from "./connection/_open.ts";
@@ -36,47 +36,7 @@ export { parseVersion, type Version } from "./connection/version.ts";
 
 /** @internal The gate through which lib/ modules run calls on a connection (defined in ./_internals.ts). */
 export { kInternals };
-
-/** @internal */
-export interface ConnectionInternals {
-  /**
-   * Runs one call alone on the connection; a failure return becomes the error of exactly this call.
-   * `wrap` turns the result into handles while the connection is still held, so a close cannot slip
-   * in between the call and the tracking of what it returned.
-   */
-  call<T, U = T>(
-    operation: () => string,
-    run: (handle: Deno.PointerObject) => Promise<T>,
-    failed: (r: T) => boolean,
-    wrap?: (r: T) => U,
-  ): Promise<U>;
-  /** The synchronous twin; throws when an asynchronous call is in flight on this connection. */
-  callSync<T, U = T>(
-    operation: () => string,
-    run: (handle: Deno.PointerObject) => T,
-    failed: (r: T) => boolean,
-    wrap?: (r: T) => U,
-  ): U;
-  /** True when no call holds or waits for the gate: `callSync` runs at once (lib/objects/domain_gate.ts). */
-  idle(): boolean;
-  /** Registers a handle to be freed if still open when the connection closes. */
-  track(child: ConnectionChild): void;
-  /** The raw connection pointer as a number, for the event worker (libvirt connections are thread-safe). */
-  pointerValue(): bigint;
-  /** The options the connection was opened with, so that lib/events.ts can open a sibling. */
-  openOptions(): OpenOptions;
-  /** True when libvirt attached the connection to the event loop at open (nonblocking streams work). */
-  eventLoop(): boolean;
-  /** Forgets a handle that freed itself. */
-  release(child: ConnectionChild): void;
-  /** The same object for every view of one libvirt connection (a key for per-connection caches). */
-  readonly identity: object;
-  /**
-   * The Connection a handle made through this one belongs to: the connection itself, or, for a pool
-   * lease's view, the pool connection's shared handle view (calls allowed after the lease, close refused).
-   */
-  handleOwner(): Connection;
-}
+export type { ConnectionInternals } from "./_internals.ts";
 
 const errorBuffer = new Uint8Array(VIR_ERROR_SIZE); // sync paths only: one call at a time on the main thread
 
@@ -594,5 +554,12 @@ export class Connection extends ConnectionCalls {
     } catch (error) {
       throw reattribute(error, operation);
     }
+  }
+}
+
+// The registry entry through which the layers below name Connection (lib/objects/_types.ts).
+declare module "./objects/_types.ts" {
+  interface ObjectClasses {
+    Connection: Connection;
   }
 }

@@ -235,10 +235,10 @@ function route(state: LoopState, message: WorkerMessage): void {
  */
 function stopOnUnload(state: LoopState): void {
   globalThis.addEventListener("unload", () => {
-    // First give libvirt back the silent C error handler: the global one (lib/_open_errors.ts) is a
-    // thread-safe callback into this isolate, and an error the loop thread reported through it now
-    // would block that thread on this one, which is about to block on it (lib/_open_errors.ts's own
-    // unload listener does the same, later).
+    // First give libvirt back the silent C error handler: the global one
+    // (lib/connection/_open_errors.ts) is a thread-safe callback into this isolate, and an error the
+    // loop thread reported through it now would block that thread on this one, which is about to block
+    // on it (lib/connection/_open_errors.ts's own unload listener does the same, later).
     state.lib.symbols.virSetErrorFunc(null, state.lib.silentErrorHandler);
     Atomics.store(state.flags, CONTROL.stop, 1);
     state.wake();

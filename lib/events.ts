@@ -35,6 +35,7 @@
  *
  * @module
  */
+import type {} from "./objects/_classes.ts"; // every ObjectClasses entry, for the type checker only
 export type { AnyEvent } from "./events/_decode.ts";
 export type * from "./events/types.ts";
 export { DomainEventStream, EventStream, type EventStreamOptions } from "./events/event_stream.ts";

@@ -31,7 +31,7 @@ const ALLOWED: Record<string, { max: number; why: string }> = {
     why: "the event-loop worker's own FFI: it runs in a worker isolate, from the serialized tables",
   },
   "lib/event_loop.ts": { max: 3, why: "registers libvirt's default event loop (virEvent*) before any open" },
-  "lib/_open_errors.ts": {
+  "lib/connection/_open_errors.ts": {
     max: 2,
     why: "failed opens have no connection: their errors come from the process-wide handler (virSetErrorFunc)",
   },

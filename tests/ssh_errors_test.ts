@@ -1,7 +1,7 @@
 // What a failed open over SSH becomes, from the messages libvirt 9.0 really gave against the lab's
 // OpenSSH 9.2 sshd (tests/integration/ssh_test.ts produces them live).
 import assert from "node:assert/strict";
-import { sshOpenError } from "../lib/_ssh_errors.ts";
+import { sshOpenError } from "../lib/connection/_ssh_errors.ts";
 import { AuthFailedError, ErrorCode, ErrorDomain, HostKeyVerificationError, isAuthFailed } from "../mod.ts";
 
 const SSH = "qemu+ssh://root@10.77.9.2:2222/system?keyfile=/keys/id&no_tty=1";

@@ -3,7 +3,7 @@
 // throws (libvirt's last reported error, an SSH failure explained, or the auth callback's refusal).
 // Apart from the class so Connection.open reads as the steps it takes.
 import { describeValue } from "../_args.ts";
-import { sshOpenError } from "../_ssh_errors.ts";
+import { sshOpenError } from "./_ssh_errors.ts";
 import { ErrorCode, ErrorDomain } from "../error_codes.ts";
 import { AuthFailedError, type LibvirtError, libvirtErrorFrom } from "../errors.ts";
 import { ensureEventLoop, eventLoopRequested } from "../event_loop.ts";

@@ -182,8 +182,9 @@ function load(): LoadedLibvirt {
     (cName) => libc.dlsym(handle, encode(cName)),
   );
   const result: LoadedLibvirt = { symbols, libc, path, version, silentErrorHandler };
-  // Silence libvirt's default printer before anything can fail. lib/_open_errors.ts later replaces
-  // this global handler with the one that attributes failed opens; a NULL handler would restore stderr.
+  // Silence libvirt's default printer before anything can fail. lib/connection/_open_errors.ts later
+  // replaces this global handler with the one that attributes failed opens; a NULL handler would
+  // restore stderr.
   symbols.virSetErrorFunc(null, silentErrorHandler);
   return result;
 }

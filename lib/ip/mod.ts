@@ -11,6 +11,7 @@
  *
  * @module
  */
+import type {} from "../objects/_classes.ts"; // every ObjectClasses entry, for the type checker only
 export { type Cidr, inCidr, normalizeMac, parseCidr } from "./addresses.ts";
 export { discoverMany, type DiscoverManyOptions, type DiscoveryEntry, type DiscoveryHost } from "./batch.ts";
 export { AddressCache, type AddressCacheOptions, type AddressCacheStats } from "./cache.ts";

@@ -1,8 +1,8 @@
 // The Connection calls whose shape the method generator does not derive (host CPU maps, per-cell
 // arrays of page sizes and counts) and the process-wide library version: written by hand, one
-// libvirt call each, below the generated ConnectionCalls in the class chain.
-import type { ConnectionInternals } from "../connection.ts";
-import { kInternals } from "../_internals.ts";
+// libvirt call each, below the generated ConnectionCalls in the class chain (so Domain is named through
+// lib/objects/_types.ts, like the generated methods name it).
+import { type ConnectionInternals, kInternals } from "../_internals.ts";
 import { formatVersion } from "../ffi/library.ts";
 import * as m from "../ffi/marshal.ts";
 import { libvirtSymbol } from "../ffi/optional.ts";
@@ -10,7 +10,7 @@ import { type RawStatsRecord, takeStatsRecords } from "../ffi/typed_params.ts";
 import { kPointer, type ObjectHandle } from "../_handle.ts";
 import { qemuSymbol } from "../ffi/optional.ts";
 import { wrapHandle } from "./_registry.ts";
-import type { Domain } from "./domain.ts";
+import type { ObjectClasses } from "./_types.ts";
 
 export type { RawStatsRecord } from "../ffi/typed_params.ts";
 
@@ -150,7 +150,7 @@ export abstract class ConnectionHandCalls {
    * @returns the new domain (outside the connection's UUID cache; `qemuAttach()` of lib/qemu.ts puts it there)
    * @throws {NotSupportedError} on libvirt releases that dropped the feature
    */
-  async qemuAttach(pid: number, options?: { flags?: number } | number): Promise<Domain> {
+  async qemuAttach(pid: number, options?: { flags?: number } | number): Promise<ObjectClasses["Domain"]> {
     const fn = "virDomainQemuAttach";
     const process = m.int(pid, "pid_value", fn, true);
     const flags = m.flags(options, {}, fn);
@@ -158,7 +158,7 @@ export abstract class ConnectionHandCalls {
       this.#operation(fn),
       (h) => qemuSymbol("virDomainQemuAttachAsync")(h, process, flags),
       m.isNull,
-      (r) => wrapHandle<Domain>("virDomainPtr", this, r!),
+      (r) => wrapHandle<ObjectClasses["Domain"]>("virDomainPtr", this, r!),
     );
   }
 

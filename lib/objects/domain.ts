@@ -590,7 +590,11 @@ export class Domain extends DomainCalls {
   }
 }
 
-registerHandleFactory(
-  "virDomainPtr",
-  (owner, pointer) => wrapDomain(connectionOf<Connection>(owner), pointer),
-);
+registerHandleFactory("virDomainPtr", (owner, p) => wrapDomain(connectionOf<Connection>(owner), p));
+
+// The registry entry through which the layers below name Domain (lib/objects/_types.ts).
+declare module "./_types.ts" {
+  interface ObjectClasses {
+    Domain: Domain;
+  }
+}

@@ -53,3 +53,10 @@ registerHandleFactory("virDomainCheckpointPtr", (owner, pointer) => {
   const domain = owner instanceof Domain ? owner : (owner as DomainCheckpoint).domain;
   return new DomainCheckpoint(constructing, domain, pointer);
 });
+
+// The registry entry through which the layers below name DomainCheckpoint (lib/objects/_types.ts).
+declare module "./_types.ts" {
+  interface ObjectClasses {
+    DomainCheckpoint: DomainCheckpoint;
+  }
+}

@@ -43,3 +43,10 @@ registerHandleFactory(
   "virInterfacePtr",
   (owner, pointer) => new Interface(constructing, connectionOf<Connection>(owner), pointer),
 );
+
+// The registry entry through which the layers below name Interface (lib/objects/_types.ts).
+declare module "./_types.ts" {
+  interface ObjectClasses {
+    Interface: Interface;
+  }
+}

@@ -383,3 +383,10 @@ registerHandleFactory(
   "virNetworkPtr",
   (owner, pointer) => adoptNetwork(connectionOf<Connection>(owner))(pointer),
 );
+
+// The registry entry through which the layers below name Network (lib/objects/_types.ts).
+declare module "./_types.ts" {
+  interface ObjectClasses {
+    Network: Network;
+  }
+}

@@ -49,3 +49,10 @@ registerHandleFactory(
   "virNetworkPortPtr",
   (owner, pointer) => new NetworkPort(constructing, connectionOf<Connection>(owner), pointer),
 );
+
+// The registry entry through which the layers below name NetworkPort (lib/objects/_types.ts).
+declare module "./_types.ts" {
+  interface ObjectClasses {
+    NetworkPort: NetworkPort;
+  }
+}

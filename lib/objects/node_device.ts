@@ -43,3 +43,10 @@ registerHandleFactory(
   "virNodeDevicePtr",
   (owner, pointer) => new NodeDevice(constructing, connectionOf<Connection>(owner), pointer),
 );
+
+// The registry entry through which the layers below name NodeDevice (lib/objects/_types.ts).
+declare module "./_types.ts" {
+  interface ObjectClasses {
+    NodeDevice: NodeDevice;
+  }
+}

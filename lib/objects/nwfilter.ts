@@ -79,3 +79,12 @@ registerHandleFactory(
   "virNWFilterBindingPtr",
   (owner, pointer) => new NWFilterBinding(constructing, connectionOf<Connection>(owner), pointer),
 );
+
+// The registry entries through which the layers below name NWFilter and NWFilterBinding
+// (lib/objects/_types.ts).
+declare module "./_types.ts" {
+  interface ObjectClasses {
+    NWFilter: NWFilter;
+    NWFilterBinding: NWFilterBinding;
+  }
+}

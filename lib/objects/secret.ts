@@ -69,3 +69,10 @@ registerHandleFactory(
   "virSecretPtr",
   (owner, pointer) => new Secret(constructing, connectionOf<Connection>(owner), pointer),
 );
+
+// The registry entry through which the layers below name Secret (lib/objects/_types.ts).
+declare module "./_types.ts" {
+  interface ObjectClasses {
+    Secret: Secret;
+  }
+}

@@ -232,3 +232,10 @@ registerHandleFactory("virDomainSnapshotPtr", (owner, pointer) => {
   const domain = owner instanceof Domain ? owner : (owner as DomainSnapshot).domain;
   return new DomainSnapshot(constructing, domain, pointer);
 });
+
+// The registry entry through which the layers below name DomainSnapshot (lib/objects/_types.ts).
+declare module "./_types.ts" {
+  interface ObjectClasses {
+    DomainSnapshot: DomainSnapshot;
+  }
+}

@@ -584,11 +584,14 @@ export async function lookupVolumeByPath(connection: Connection, path: string): 
   );
 }
 
-registerHandleFactory(
-  "virStoragePoolPtr",
-  (owner, pointer) => adoptPool(connectionOf<Connection>(owner))(pointer),
-);
-registerHandleFactory(
-  "virStorageVolPtr",
-  (owner, pointer) => adoptVolume(connectionOf<Connection>(owner))(pointer),
-);
+registerHandleFactory("virStoragePoolPtr", (owner, p) => adoptPool(connectionOf<Connection>(owner))(p));
+registerHandleFactory("virStorageVolPtr", (owner, p) => adoptVolume(connectionOf<Connection>(owner))(p));
+
+// The registry entries through which the layers below name StoragePool and StorageVolume
+// (lib/objects/_types.ts).
+declare module "./_types.ts" {
+  interface ObjectClasses {
+    StoragePool: StoragePool;
+    StorageVolume: StorageVolume;
+  }
+}

@@ -24,6 +24,7 @@
  *
  * @module
  */
+import type {} from "../objects/_classes.ts"; // every ObjectClasses entry, for the type checker only
 export { type CyrisOptions, cyrisToRange, type CyrisTranslation } from "./cyris.ts";
 export {
   type DescriptionIssue,

@@ -8,6 +8,22 @@ function libvirtUrl(fn: ApiFunction): string {
   return `https://libvirt.org/html/libvirt-${fn.file}.html#${fn.name}`;
 }
 
+/** The object classes' names, longest first (DomainSnapshot before Domain), as whole words. */
+const classNames = new RegExp(
+  `\\b(${objects.map((o) => o.className).sort((a, b) => b.length - a.length).join("|")})\\b`,
+  "g",
+);
+
+/**
+ * A type as the generated source writes it: each object class named through the registry
+ * (`Domain[]` -> `ObjectClasses["Domain"][]`), because the bases sit below the classes that extend them
+ * and cannot import them (see lib/objects/_types.ts). The plan, the manifest and the docs keep the
+ * plain names.
+ */
+function classRefs(type: string): string {
+  return type.replace(classNames, (cls) => `ObjectClasses[${JSON.stringify(cls)}]`);
+}
+
 /** The TypeScript return type of a planned method (the C return and the out values, as one type). */
 export function returnType(p: Plan): string {
   const parts: string[] = [];
@@ -51,16 +67,15 @@ function resultExpr(p: Plan, r: string): string {
       break;
     }
     case "handle":
-      main = `wrapHandle<${p.handleResult!.className}>(${JSON.stringify(p.handleResult!.cType)}, ${
+      main = `wrapHandle<${classRefs(p.handleResult!.className)}>(${JSON.stringify(p.handleResult!.cType)}, ${
         p.owner ?? "this"
       }, ${r}!)`;
       break;
     case "count":
       if (p.handleArray) {
-        main =
-          `m.takeHandles(${p.handleArray.out}.pointer, ${r}).map((x) => wrapHandle<${p.handleArray.object.className}>(${
-            JSON.stringify(p.handleArray.object.cType)
-          }, this, x))`;
+        main = `m.takeHandles(${p.handleArray.out}.pointer, ${r}).map((x) => wrapHandle<${
+          classRefs(p.handleArray.object.className)
+        }>(${JSON.stringify(p.handleArray.object.cType)}, this, x))`;
       } else if (p.structArray) {
         main =
           `Array.from({ length: ${r} }, (_, i) => read${p.structArray.iface}(${p.structArray.buffer}, i))`;
@@ -154,7 +169,7 @@ function sizedRun(p: Plan, callSym: string, asyncCall: boolean, body: string[]):
 function emitMethod(p: Plan, sync: boolean): string {
   const fn = p.fn;
   const name = sync ? `${p.method}Sync` : p.method;
-  const sig = p.params.map((x) => `${x.name}${x.optional ? "?" : ""}: ${x.type}`).join(", ");
+  const sig = p.params.map((x) => `${x.name}${x.optional ? "?" : ""}: ${classRefs(x.type)}`).join(", ");
   const accessor = fn.file === "libvirt-qemu" ? "qemuSymbol" : "libvirtSymbol";
   const callSym = `${accessor}(${JSON.stringify(p.io && !sync ? `${fn.name}Async` : fn.name)})`;
   const asyncCall = p.io && !sync;
@@ -177,7 +192,7 @@ function emitMethod(p: Plan, sync: boolean): string {
     }(() => \`call ${fn.name} on \${JSON.stringify(this.#uri())}\``
     : `this[${asyncCall ? "kCall" : "kCallSync"}](${JSON.stringify(`call ${fn.name} on`)}`;
   const value = resultExpr(p, "r");
-  const tsRet = asyncCall ? `Promise<${rt}>` : rt;
+  const tsRet = asyncCall ? `Promise<${classRefs(rt)}>` : classRefs(rt);
   if (p.needsWrap) {
     body.push(`return ${aw}${gate}, ${run}, ${p.failed}, (r) => ${value});`);
   } else if (value === "undefined") {
@@ -219,21 +234,11 @@ function baseDoc(object: ObjectSpec, plans: Plan[], handMembers: HandMember[]): 
   }${classExample(object.className, plans)} */`;
 }
 
-/** The classes the methods name (parameters, returned handles) and the modules they live in. */
-function typeImportsOf(plans: Plan[], imports: Set<string>): Map<string, string> {
-  const typeImports = new Map<string, string>();
-  for (const i of imports) {
-    if (!i.startsWith("type ")) continue;
-    const cls = i.slice(5);
-    const o = objects.find((x) => x.className === cls);
-    if (o && o.className !== "Connection") typeImports.set(cls, o.module);
-  }
-  for (const p of plans) {
-    for (const target of [p.handleResult, p.handleArray?.object]) {
-      if (target && target.className !== "Connection") typeImports.set(target.className, target.module);
-    }
-  }
-  return typeImports;
+/** True when a base names an object class (a parameter, a returned handle): it imports the registry. */
+function namesClasses(plans: Plan[]): boolean {
+  return plans.some((p) =>
+    classRefs(returnType(p)) !== returnType(p) || p.params.some((x) => classRefs(x.type) !== x.type)
+  );
 }
 
 /** The first imports of a base class: the handle and internals machinery it builds on. */
@@ -245,8 +250,7 @@ function handleImports(object: ObjectSpec, plans: Plan[], imports: Set<string>):
     ];
   }
   return [
-    `import type { ConnectionInternals } from "../../connection.ts";`,
-    `import { kInternals } from "../../_internals.ts";`,
+    `import { type ConnectionInternals, kInternals } from "../../_internals.ts";`,
     `import { kPointer${
       plans.some((p) => p.params.some((x) => x.type.includes("ObjectHandle"))) ? ", type ObjectHandle" : ""
     } } from "../../_handle.ts";`,
@@ -257,9 +261,7 @@ function handleImports(object: ObjectSpec, plans: Plan[], imports: Set<string>):
 function objectImports(object: ObjectSpec, plans: Plan[]): string[] {
   const imports = new Set<string>();
   for (const p of plans) for (const i of p.imports) imports.add(i);
-  const optionImports = [...imports].filter((i) =>
-    !i.startsWith("type ") && !i.startsWith("enum:") && i !== "kInternals"
-  );
+  const optionImports = [...imports].filter((i) => !i.startsWith("enum:") && i !== "kInternals");
   const enumImports = [...imports].filter((i) => i.startsWith("enum:")).map((i) => i.slice(5)).sort();
   const lines = handleImports(object, plans, imports);
   const hand = methodOverrides.handBases[object.className];
@@ -290,10 +292,7 @@ function objectImports(object: ObjectSpec, plans: Plan[]): string[] {
       } } from "./options.ts";`,
     );
   }
-  for (const [cls, mod] of [...typeImportsOf(plans, imports)].sort()) {
-    lines.push(`import type { ${cls} } from "../../${mod}";`);
-  }
-  if (imports.has("type Connection")) lines.push(`import type { Connection } from "../../connection.ts";`);
+  if (namesClasses(plans)) lines.push(`import type { ObjectClasses } from "../_types.ts";`);
   return lines;
 }
 

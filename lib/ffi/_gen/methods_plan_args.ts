@@ -139,7 +139,7 @@ const stringArg: ArgRule = ({ p, a, n, t, nullable, F }) => {
 const connectionArg: ArgRule = ({ p, a, n, t, F }) => {
   if (t !== "virConnectPtr") return undefined;
   p.params.push({ name: n, type: "Connection", optional: false, doc: docText(a.info) });
-  p.imports.add("type Connection").add("kInternals");
+  p.imports.add("kInternals"); // the class is named through the registry (classRefs in methods_emit.ts)
   p.ffiArgs.push(`m.connection(${n}, kInternals, ${JSON.stringify(a.name)}, ${F})`);
   p.owner = n;
   return 1;
@@ -154,7 +154,6 @@ const handleArg: ArgRule = ({ p, a, n, t, nullable, F }) => {
     optional: nullable,
     doc: docText(a.info),
   });
-  if (cls !== "ObjectHandle") p.imports.add(`type ${cls}`);
   p.ffiArgs.push(`m.handle(${n}, ${JSON.stringify(a.name)}, ${F}, kPointer${nullable ? ", true" : ""})`);
   return 1;
 };

@@ -223,10 +223,7 @@ import {
   type SecurityLabelStruct,
   TypedParameterFlagsBits,
 } from "./options.ts";
-import type { Domain } from "../../objects/domain.ts";
-import type { DomainCheckpoint } from "../../objects/domain_checkpoint.ts";
-import type { DomainSnapshot } from "../../objects/snapshot.ts";
-import type { Connection } from "../../connection.ts";
+import type { ObjectClasses } from "../_types.ts";
 
 /**
  * The one-call methods of {@link Domain}: one per libvirt function whose first argument is a
@@ -703,14 +700,14 @@ export abstract class DomainCalls extends DomainHandCalls {
   async checkpointCreateXml(
     xmlDesc: string,
     options?: DomainCheckpointCreateXmlOptions | number,
-  ): Promise<DomainCheckpoint> {
+  ): Promise<ObjectClasses["DomainCheckpoint"]> {
     const flags = m.flags(options, DomainCheckpointCreateFlagsBits, "virDomainCheckpointCreateXML");
     const a0 = m.str(xmlDesc, "xmlDesc", "virDomainCheckpointCreateXML");
     return await this[kCall](
       "call virDomainCheckpointCreateXML on",
       (h) => libvirtSymbol("virDomainCheckpointCreateXMLAsync")(h, a0, flags),
       m.isNull,
-      (r) => wrapHandle<DomainCheckpoint>("virDomainCheckpointPtr", this, r!),
+      (r) => wrapHandle<ObjectClasses["DomainCheckpoint"]>("virDomainCheckpointPtr", this, r!),
     );
   }
 
@@ -727,14 +724,14 @@ export abstract class DomainCalls extends DomainHandCalls {
   async checkpointLookupByName(
     name: string,
     options?: DomainCheckpointLookupByNameOptions | number,
-  ): Promise<DomainCheckpoint> {
+  ): Promise<ObjectClasses["DomainCheckpoint"]> {
     const flags = m.flags(options, {}, "virDomainCheckpointLookupByName");
     const a0 = m.str(name, "name", "virDomainCheckpointLookupByName");
     return await this[kCall](
       "call virDomainCheckpointLookupByName on",
       (h) => libvirtSymbol("virDomainCheckpointLookupByNameAsync")(h, a0, flags),
       m.isNull,
-      (r) => wrapHandle<DomainCheckpoint>("virDomainCheckpointPtr", this, r!),
+      (r) => wrapHandle<ObjectClasses["DomainCheckpoint"]>("virDomainCheckpointPtr", this, r!),
     );
   }
 
@@ -1891,7 +1888,9 @@ export abstract class DomainCalls extends DomainHandCalls {
    * @returns DomainCheckpoint[]
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
-  async listAllCheckpoints(options?: DomainListAllCheckpointsOptions | number): Promise<DomainCheckpoint[]> {
+  async listAllCheckpoints(
+    options?: DomainListAllCheckpointsOptions | number,
+  ): Promise<ObjectClasses["DomainCheckpoint"][]> {
     const checkpoints = new m.Out();
     const flags = m.flags(options, DomainCheckpointListFlagsBits, "virDomainListAllCheckpoints");
     return await this[kCall](
@@ -1900,7 +1899,7 @@ export abstract class DomainCalls extends DomainHandCalls {
       m.isNegative,
       (r) =>
         m.takeHandles(checkpoints.pointer, r).map((x) =>
-          wrapHandle<DomainCheckpoint>("virDomainCheckpointPtr", this, x)
+          wrapHandle<ObjectClasses["DomainCheckpoint"]>("virDomainCheckpointPtr", this, x)
         ),
     );
   }
@@ -1914,7 +1913,9 @@ export abstract class DomainCalls extends DomainHandCalls {
    * @returns DomainSnapshot[]
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
-  async listAllSnapshots(options?: DomainListAllSnapshotsOptions | number): Promise<DomainSnapshot[]> {
+  async listAllSnapshots(
+    options?: DomainListAllSnapshotsOptions | number,
+  ): Promise<ObjectClasses["DomainSnapshot"][]> {
     const snaps = new m.Out();
     const flags = m.flags(options, DomainSnapshotListFlagsBits, "virDomainListAllSnapshots");
     return await this[kCall](
@@ -1923,7 +1924,7 @@ export abstract class DomainCalls extends DomainHandCalls {
       m.isNegative,
       (r) =>
         m.takeHandles(snaps.pointer, r).map((x) =>
-          wrapHandle<DomainSnapshot>("virDomainSnapshotPtr", this, x)
+          wrapHandle<ObjectClasses["DomainSnapshot"]>("virDomainSnapshotPtr", this, x)
         ),
     );
   }
@@ -2035,10 +2036,10 @@ export abstract class DomainCalls extends DomainHandCalls {
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
   async migrate3(
-    dconn: Connection,
+    dconn: ObjectClasses["Connection"],
     params: MigrateParams<number | bigint>,
     options?: DomainMigrate3Options | number,
-  ): Promise<Domain> {
+  ): Promise<ObjectClasses["Domain"]> {
     const params_ = m.params(params, MigrateParamsSchema, "virDomainMigrate3");
     const flags = m.flags(options, DomainMigrateFlagsBits, "virDomainMigrate3");
     const a0 = m.connection(dconn, kInternals, "dconn", "virDomainMigrate3");
@@ -2046,7 +2047,7 @@ export abstract class DomainCalls extends DomainHandCalls {
       "call virDomainMigrate3 on",
       (h) => libvirtSymbol("virDomainMigrate3Async")(h, a0, params_.buffer, params_.count, flags),
       m.isNull,
-      (r) => wrapHandle<Domain>("virDomainPtr", dconn, r!),
+      (r) => wrapHandle<ObjectClasses["Domain"]>("virDomainPtr", dconn, r!),
     );
   }
 
@@ -3051,14 +3052,14 @@ export abstract class DomainCalls extends DomainHandCalls {
   async snapshotCreateXml(
     xmlDesc: string,
     options?: DomainSnapshotCreateXmlOptions | number,
-  ): Promise<DomainSnapshot> {
+  ): Promise<ObjectClasses["DomainSnapshot"]> {
     const flags = m.flags(options, DomainSnapshotCreateFlagsBits, "virDomainSnapshotCreateXML");
     const a0 = m.str(xmlDesc, "xmlDesc", "virDomainSnapshotCreateXML");
     return await this[kCall](
       "call virDomainSnapshotCreateXML on",
       (h) => libvirtSymbol("virDomainSnapshotCreateXMLAsync")(h, a0, flags),
       m.isNull,
-      (r) => wrapHandle<DomainSnapshot>("virDomainSnapshotPtr", this, r!),
+      (r) => wrapHandle<ObjectClasses["DomainSnapshot"]>("virDomainSnapshotPtr", this, r!),
     );
   }
 
@@ -3071,13 +3072,15 @@ export abstract class DomainCalls extends DomainHandCalls {
    * @returns a domain snapshot object. If the current domain snapshot cannot be found, then the VIR_ERR_NO_DOMAIN_SNAPSHOT error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
-  async snapshotCurrent(options?: DomainSnapshotCurrentOptions | number): Promise<DomainSnapshot> {
+  async snapshotCurrent(
+    options?: DomainSnapshotCurrentOptions | number,
+  ): Promise<ObjectClasses["DomainSnapshot"]> {
     const flags = m.flags(options, {}, "virDomainSnapshotCurrent");
     return await this[kCall](
       "call virDomainSnapshotCurrent on",
       (h) => libvirtSymbol("virDomainSnapshotCurrentAsync")(h, flags),
       m.isNull,
-      (r) => wrapHandle<DomainSnapshot>("virDomainSnapshotPtr", this, r!),
+      (r) => wrapHandle<ObjectClasses["DomainSnapshot"]>("virDomainSnapshotPtr", this, r!),
     );
   }
 
@@ -3094,14 +3097,14 @@ export abstract class DomainCalls extends DomainHandCalls {
   async snapshotLookupByName(
     name: string,
     options?: DomainSnapshotLookupByNameOptions | number,
-  ): Promise<DomainSnapshot> {
+  ): Promise<ObjectClasses["DomainSnapshot"]> {
     const flags = m.flags(options, {}, "virDomainSnapshotLookupByName");
     const a0 = m.str(name, "name", "virDomainSnapshotLookupByName");
     return await this[kCall](
       "call virDomainSnapshotLookupByName on",
       (h) => libvirtSymbol("virDomainSnapshotLookupByNameAsync")(h, a0, flags),
       m.isNull,
-      (r) => wrapHandle<DomainSnapshot>("virDomainSnapshotPtr", this, r!),
+      (r) => wrapHandle<ObjectClasses["DomainSnapshot"]>("virDomainSnapshotPtr", this, r!),
     );
   }
 

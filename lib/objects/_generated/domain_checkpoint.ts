@@ -14,7 +14,7 @@ import {
   DomainCheckpointListFlagsBits,
   DomainCheckpointXmlFlagsBits,
 } from "./options.ts";
-import type { DomainCheckpoint } from "../../objects/domain_checkpoint.ts";
+import type { ObjectClasses } from "../_types.ts";
 
 /**
  * The one-call methods of {@link DomainCheckpoint}: one per libvirt function whose first argument is a
@@ -75,13 +75,15 @@ export abstract class DomainCheckpointCalls extends ObjectHandle {
    * @returns a domain checkpoint object. If the given checkpoint is a root (no parent), then the VIR_ERR_NO_DOMAIN_CHECKPOINT error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
-  async getParent(options?: DomainCheckpointGetParentOptions | number): Promise<DomainCheckpoint> {
+  async getParent(
+    options?: DomainCheckpointGetParentOptions | number,
+  ): Promise<ObjectClasses["DomainCheckpoint"]> {
     const flags = m.flags(options, {}, "virDomainCheckpointGetParent");
     return await this[kCall](
       "call virDomainCheckpointGetParent on",
       (h) => libvirtSymbol("virDomainCheckpointGetParentAsync")(h, flags),
       m.isNull,
-      (r) => wrapHandle<DomainCheckpoint>("virDomainCheckpointPtr", this, r!),
+      (r) => wrapHandle<ObjectClasses["DomainCheckpoint"]>("virDomainCheckpointPtr", this, r!),
     );
   }
 
@@ -115,7 +117,7 @@ export abstract class DomainCheckpointCalls extends ObjectHandle {
    */
   async listAllChildren(
     options?: DomainCheckpointListAllChildrenOptions | number,
-  ): Promise<DomainCheckpoint[]> {
+  ): Promise<ObjectClasses["DomainCheckpoint"][]> {
     const children = new m.Out();
     const flags = m.flags(options, DomainCheckpointListFlagsBits, "virDomainCheckpointListAllChildren");
     return await this[kCall](
@@ -124,7 +126,7 @@ export abstract class DomainCheckpointCalls extends ObjectHandle {
       m.isNegative,
       (r) =>
         m.takeHandles(children.pointer, r).map((x) =>
-          wrapHandle<DomainCheckpoint>("virDomainCheckpointPtr", this, x)
+          wrapHandle<ObjectClasses["DomainCheckpoint"]>("virDomainCheckpointPtr", this, x)
         ),
     );
   }

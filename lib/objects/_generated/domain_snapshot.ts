@@ -15,7 +15,7 @@ import {
   DomainSnapshotRevertFlagsBits,
   DomainSnapshotXmlFlagsBits,
 } from "./options.ts";
-import type { DomainSnapshot } from "../../objects/snapshot.ts";
+import type { ObjectClasses } from "../_types.ts";
 
 /**
  * The one-call methods of {@link DomainSnapshot}: one per libvirt function whose first argument is a
@@ -79,13 +79,15 @@ export abstract class DomainSnapshotCalls extends ObjectHandle {
    * @returns a domain snapshot object. If the given snapshot is a root (no parent), then the VIR_ERR_NO_DOMAIN_SNAPSHOT error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
-  async getParent(options?: DomainSnapshotGetParentOptions | number): Promise<DomainSnapshot> {
+  async getParent(
+    options?: DomainSnapshotGetParentOptions | number,
+  ): Promise<ObjectClasses["DomainSnapshot"]> {
     const flags = m.flags(options, {}, "virDomainSnapshotGetParent");
     return await this[kCall](
       "call virDomainSnapshotGetParent on",
       (h) => libvirtSymbol("virDomainSnapshotGetParentAsync")(h, flags),
       m.isNull,
-      (r) => wrapHandle<DomainSnapshot>("virDomainSnapshotPtr", this, r!),
+      (r) => wrapHandle<ObjectClasses["DomainSnapshot"]>("virDomainSnapshotPtr", this, r!),
     );
   }
 
@@ -136,7 +138,9 @@ export abstract class DomainSnapshotCalls extends ObjectHandle {
    * @returns DomainSnapshot[]
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
-  async listAllChildren(options?: DomainSnapshotListAllChildrenOptions | number): Promise<DomainSnapshot[]> {
+  async listAllChildren(
+    options?: DomainSnapshotListAllChildrenOptions | number,
+  ): Promise<ObjectClasses["DomainSnapshot"][]> {
     const snaps = new m.Out();
     const flags = m.flags(options, DomainSnapshotListFlagsBits, "virDomainSnapshotListAllChildren");
     return await this[kCall](
@@ -145,7 +149,7 @@ export abstract class DomainSnapshotCalls extends ObjectHandle {
       m.isNegative,
       (r) =>
         m.takeHandles(snaps.pointer, r).map((x) =>
-          wrapHandle<DomainSnapshot>("virDomainSnapshotPtr", this, x)
+          wrapHandle<ObjectClasses["DomainSnapshot"]>("virDomainSnapshotPtr", this, x)
         ),
     );
   }

@@ -15,7 +15,7 @@ import {
   type NetworkUpdateOptions,
   NetworkXmlFlagsBits,
 } from "./options.ts";
-import type { NetworkPort } from "../../objects/network_port.ts";
+import type { ObjectClasses } from "../_types.ts";
 
 /**
  * The one-call methods of {@link Network}: one per libvirt function whose first argument is a
@@ -183,7 +183,7 @@ export abstract class NetworkCalls extends ObjectHandle {
    * @returns NetworkPort[]
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
-  async listAllPorts(options?: NetworkListAllPortsOptions | number): Promise<NetworkPort[]> {
+  async listAllPorts(options?: NetworkListAllPortsOptions | number): Promise<ObjectClasses["NetworkPort"][]> {
     const ports = new m.Out();
     const flags = m.flags(options, {}, "virNetworkListAllPorts");
     return await this[kCall](
@@ -191,7 +191,9 @@ export abstract class NetworkCalls extends ObjectHandle {
       (h) => libvirtSymbol("virNetworkListAllPortsAsync")(h, ports.buffer, flags),
       m.isNegative,
       (r) =>
-        m.takeHandles(ports.pointer, r).map((x) => wrapHandle<NetworkPort>("virNetworkPortPtr", this, x)),
+        m.takeHandles(ports.pointer, r).map((x) =>
+          wrapHandle<ObjectClasses["NetworkPort"]>("virNetworkPortPtr", this, x)
+        ),
     );
   }
 
@@ -205,14 +207,17 @@ export abstract class NetworkCalls extends ObjectHandle {
    * @returns a new network port object
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
-  async portCreateXml(xmldesc: string, options?: NetworkPortCreateXmlOptions | number): Promise<NetworkPort> {
+  async portCreateXml(
+    xmldesc: string,
+    options?: NetworkPortCreateXmlOptions | number,
+  ): Promise<ObjectClasses["NetworkPort"]> {
     const flags = m.flags(options, NetworkPortCreateFlagsBits, "virNetworkPortCreateXML");
     const a0 = m.str(xmldesc, "xmldesc", "virNetworkPortCreateXML");
     return await this[kCall](
       "call virNetworkPortCreateXML on",
       (h) => libvirtSymbol("virNetworkPortCreateXMLAsync")(h, a0, flags),
       m.isNull,
-      (r) => wrapHandle<NetworkPort>("virNetworkPortPtr", this, r!),
+      (r) => wrapHandle<ObjectClasses["NetworkPort"]>("virNetworkPortPtr", this, r!),
     );
   }
 
@@ -225,13 +230,13 @@ export abstract class NetworkCalls extends ObjectHandle {
    * @returns a new network port object. If the network port cannot be found, then VIR_ERR_NO_NETWORK_PORT error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
-  async portLookupByUuid(uuid: Uint8Array): Promise<NetworkPort> {
+  async portLookupByUuid(uuid: Uint8Array): Promise<ObjectClasses["NetworkPort"]> {
     const a0 = m.bytes(uuid, "uuid", "virNetworkPortLookupByUUID", 16);
     return await this[kCall](
       "call virNetworkPortLookupByUUID on",
       (h) => libvirtSymbol("virNetworkPortLookupByUUIDAsync")(h, a0),
       m.isNull,
-      (r) => wrapHandle<NetworkPort>("virNetworkPortPtr", this, r!),
+      (r) => wrapHandle<ObjectClasses["NetworkPort"]>("virNetworkPortPtr", this, r!),
     );
   }
 
@@ -244,13 +249,13 @@ export abstract class NetworkCalls extends ObjectHandle {
    * @returns a new network port object. If the network port cannot be found, then VIR_ERR_NO_NETWORK_PORT error is raised.
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
-  async portLookupByUuidString(uuidstr: string): Promise<NetworkPort> {
+  async portLookupByUuidString(uuidstr: string): Promise<ObjectClasses["NetworkPort"]> {
     const a0 = m.str(uuidstr, "uuidstr", "virNetworkPortLookupByUUIDString");
     return await this[kCall](
       "call virNetworkPortLookupByUUIDString on",
       (h) => libvirtSymbol("virNetworkPortLookupByUUIDStringAsync")(h, a0),
       m.isNull,
-      (r) => wrapHandle<NetworkPort>("virNetworkPortPtr", this, r!),
+      (r) => wrapHandle<ObjectClasses["NetworkPort"]>("virNetworkPortPtr", this, r!),
     );
   }
 

@@ -22,7 +22,7 @@ import {
   type StorageVolCreateXmlOptions,
   StorageXmlFlagsBits,
 } from "./options.ts";
-import type { StorageVolume } from "../../objects/storage.ts";
+import type { ObjectClasses } from "../_types.ts";
 
 /**
  * The one-call methods of {@link StoragePool}: one per libvirt function whose first argument is a
@@ -228,7 +228,9 @@ export abstract class StoragePoolCalls extends ObjectHandle {
    * @returns StorageVolume[]
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
-  async listAllVolumes(options?: StoragePoolListAllVolumesOptions | number): Promise<StorageVolume[]> {
+  async listAllVolumes(
+    options?: StoragePoolListAllVolumesOptions | number,
+  ): Promise<ObjectClasses["StorageVolume"][]> {
     const vols = new m.Out();
     const flags = m.flags(options, {}, "virStoragePoolListAllVolumes");
     return await this[kCall](
@@ -236,7 +238,9 @@ export abstract class StoragePoolCalls extends ObjectHandle {
       (h) => libvirtSymbol("virStoragePoolListAllVolumesAsync")(h, vols.buffer, flags),
       m.isNegative,
       (r) =>
-        m.takeHandles(vols.pointer, r).map((x) => wrapHandle<StorageVolume>("virStorageVolPtr", this, x)),
+        m.takeHandles(vols.pointer, r).map((x) =>
+          wrapHandle<ObjectClasses["StorageVolume"]>("virStorageVolPtr", this, x)
+        ),
     );
   }
 
@@ -268,14 +272,14 @@ export abstract class StoragePoolCalls extends ObjectHandle {
   async storageVolCreateXml(
     xmlDesc: string,
     options?: StorageVolCreateXmlOptions | number,
-  ): Promise<StorageVolume> {
+  ): Promise<ObjectClasses["StorageVolume"]> {
     const flags = m.flags(options, StorageVolCreateFlagsBits, "virStorageVolCreateXML");
     const a0 = m.str(xmlDesc, "xmlDesc", "virStorageVolCreateXML");
     return await this[kCall](
       "call virStorageVolCreateXML on",
       (h) => libvirtSymbol("virStorageVolCreateXMLAsync")(h, a0, flags),
       m.isNull,
-      (r) => wrapHandle<StorageVolume>("virStorageVolPtr", this, r!),
+      (r) => wrapHandle<ObjectClasses["StorageVolume"]>("virStorageVolPtr", this, r!),
     );
   }
 
@@ -292,9 +296,9 @@ export abstract class StoragePoolCalls extends ObjectHandle {
    */
   async storageVolCreateXmlFrom(
     xmlDesc: string,
-    clonevol: StorageVolume,
+    clonevol: ObjectClasses["StorageVolume"],
     options?: StorageVolCreateXmlFromOptions | number,
-  ): Promise<StorageVolume> {
+  ): Promise<ObjectClasses["StorageVolume"]> {
     const flags = m.flags(options, StorageVolCreateFlagsBits, "virStorageVolCreateXMLFrom");
     const a0 = m.str(xmlDesc, "xmlDesc", "virStorageVolCreateXMLFrom");
     return await this[kCall](
@@ -307,7 +311,7 @@ export abstract class StoragePoolCalls extends ObjectHandle {
           flags,
         ),
       m.isNull,
-      (r) => wrapHandle<StorageVolume>("virStorageVolPtr", this, r!),
+      (r) => wrapHandle<ObjectClasses["StorageVolume"]>("virStorageVolPtr", this, r!),
     );
   }
 
@@ -320,13 +324,13 @@ export abstract class StoragePoolCalls extends ObjectHandle {
    * @returns a storage volume, or NULL if not found / error
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
-  async storageVolLookupByName(name: string): Promise<StorageVolume> {
+  async storageVolLookupByName(name: string): Promise<ObjectClasses["StorageVolume"]> {
     const a0 = m.str(name, "name", "virStorageVolLookupByName");
     return await this[kCall](
       "call virStorageVolLookupByName on",
       (h) => libvirtSymbol("virStorageVolLookupByNameAsync")(h, a0),
       m.isNull,
-      (r) => wrapHandle<StorageVolume>("virStorageVolPtr", this, r!),
+      (r) => wrapHandle<ObjectClasses["StorageVolume"]>("virStorageVolPtr", this, r!),
     );
   }
 }

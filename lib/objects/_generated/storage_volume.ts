@@ -18,7 +18,7 @@ import {
   type StorageVolWipeOptions,
   type StorageVolWipePatternOptions,
 } from "./options.ts";
-import type { StoragePool } from "../../objects/storage.ts";
+import type { ObjectClasses } from "../_types.ts";
 
 /**
  * The one-call methods of {@link StorageVolume}: one per libvirt function whose first argument is a
@@ -48,12 +48,12 @@ export abstract class StorageVolumeCalls extends ObjectHandle {
    * @returns a virStoragePoolPtr object, or NULL if no matching pool is found
    * @throws {LibvirtError} the error libvirt reports for exactly this call (NotSupportedError when the driver or the loaded libvirt lacks it)
    */
-  async storagePoolLookupByVolume(): Promise<StoragePool> {
+  async storagePoolLookupByVolume(): Promise<ObjectClasses["StoragePool"]> {
     return await this[kCall](
       "call virStoragePoolLookupByVolume on",
       (h) => libvirtSymbol("virStoragePoolLookupByVolumeAsync")(h),
       m.isNull,
-      (r) => wrapHandle<StoragePool>("virStoragePoolPtr", this, r!),
+      (r) => wrapHandle<ObjectClasses["StoragePool"]>("virStoragePoolPtr", this, r!),
     );
   }
 

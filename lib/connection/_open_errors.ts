@@ -3,9 +3,9 @@
 // thread-safe JS handler as that global handler and run opens one at a time, so the errors it collects
 // while an open is in flight are that open's errors. Established connections get their own handler
 // (virResetError, silent), so their errors never reach this one and cost no thread hop.
-import { errorFuncDefinition } from "./ffi/constants.ts";
-import { libvirt } from "./ffi/library.ts";
-import { decodeErrorPointer, type RawError } from "./ffi/structs.ts";
+import { errorFuncDefinition } from "../ffi/constants.ts";
+import { libvirt } from "../ffi/library.ts";
+import { decodeErrorPointer, type RawError } from "../ffi/structs.ts";
 
 let collecting: RawError[] | undefined;
 let installed = false;

@@ -11,7 +11,7 @@ import {
   HostKeyVerificationError,
   type LibvirtError,
   type LibvirtErrorDetails,
-} from "./errors.ts";
+} from "../errors.ts";
 
 type SshTransport = "ssh" | "libssh" | "libssh2";
 
