@@ -13,6 +13,7 @@ import {
   lookupDomainSync,
   setEventLoopEnabled,
 } from "../../mod.ts";
+import { threadCpu } from "../_cpu.ts";
 
 const { values } = parseArgs({
   options: {
@@ -60,9 +61,10 @@ async function run(count: number): Promise<void> {
     const worker = async () => {
       while (next++ < count) await pool.use(step);
     };
+    const cpu = threadCpu();
     const started = performance.now();
     await Promise.all(Array.from({ length: inflight }, worker));
-    report(performance.now() - started, count);
+    report(performance.now() - started, count, cpu);
     return;
   }
   if (op === "open_close") {
@@ -110,9 +112,10 @@ async function run(count: number): Promise<void> {
 }
 
 let measuring = false;
-function report(ms: number, count: number): void {
+function report(ms: number, count: number, cpuBefore?: { main: number; other: number }): void {
   if (!measuring) return;
   const total = Math.round(ms * 1e6);
+  const cpu = cpuBefore && threadCpu();
   console.log(JSON.stringify({
     client: `deno-${mode}${mode === "pool" ? inflight : ""}${values["no-event-loop"] ? "-noloop" : ""}${
       values["event-loop"] ? "-loop" : ""
@@ -123,6 +126,13 @@ function report(ms: number, count: number): void {
     total_ns: total,
     per_op_ns: Number((total / count).toFixed(3)),
     ...(op === "list_all" ? { domains } : {}),
+    // the process's CPU per operation: the main (JavaScript) thread, and every other thread
+    ...(cpu && cpuBefore
+      ? {
+        cpu_main_ns_per_op: Math.round((cpu.main - cpuBefore.main) / count),
+        cpu_other_ns_per_op: Math.round((cpu.other - cpuBefore.other) / count),
+      }
+      : {}),
   }));
 }
 

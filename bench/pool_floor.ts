@@ -1,0 +1,81 @@
+/**
+ * The floor under the pool benchmark (bench/compare.ts, lookup_info through a ConnectionPool): the same
+ * two libvirt calls (virDomainLookupByName, virDomainGetInfo, then virDomainFree) as bare nonblocking
+ * Deno FFI calls, no library code at all, N connections with one operation in flight on each. What the
+ * library adds on top is what `--mode pool` of bench/clients/client_deno.ts costs beyond this.
+ *
+ *   deno run --allow-all bench/pool_floor.ts [--uri test+unix:///default] [--inflight 16]
+ *     [--iterations 4000] [--rounds 3]
+ *
+ * Prints one JSON line per round: wall time per operation and the process's CPU per operation, split
+ * into the main (JavaScript) thread and every other thread (Deno's blocking pool, libvirt's threads),
+ * from /proc/self/task/<tid>/schedstat.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { threadCpu } from "./_cpu.ts";
+
+const { values } = parseArgs({
+  options: {
+    uri: { type: "string", default: "test+unix:///default" },
+    inflight: { type: "string", default: "16" },
+    iterations: { type: "string", default: "4000" },
+    rounds: { type: "string", default: "3" },
+  },
+});
+const inflight = Number(values.inflight);
+const iterations = Number(values.iterations);
+
+const lib = Deno.dlopen(
+  "libvirt.so.0",
+  {
+    virConnectOpen: { parameters: ["buffer"], result: "pointer" },
+    virConnectClose: { parameters: ["pointer"], result: "i32" },
+    virDomainLookupByName: { parameters: ["pointer", "buffer"], result: "pointer", nonblocking: true },
+    virDomainGetInfo: { parameters: ["pointer", "buffer"], result: "i32", nonblocking: true },
+    virDomainFree: { parameters: ["pointer"], result: "i32" },
+  } as const,
+);
+const s = lib.symbols;
+const cstr = (text: string) => new TextEncoder().encode(text + "\0");
+const uri = cstr(values.uri!);
+const name = cstr("test");
+
+const connections = Array.from({ length: inflight }, () => {
+  const c = s.virConnectOpen(uri);
+  if (c === null) throw new Error(`cannot open ${values.uri}`);
+  return c;
+});
+
+async function run(count: number): Promise<number> {
+  let next = 0;
+  const worker = async (conn: Deno.PointerObject) => {
+    const info = new Uint8Array(40);
+    while (next++ < count) {
+      const dom = await s.virDomainLookupByName(conn, name);
+      if (dom === null) throw new Error("lookup failed");
+      if (await s.virDomainGetInfo(dom, info) < 0) throw new Error("info failed");
+      s.virDomainFree(dom);
+    }
+  };
+  const started = performance.now();
+  await Promise.all(connections.map(worker));
+  return performance.now() - started;
+}
+
+await run(Math.max(inflight * 4, iterations / 10));
+for (let round = 0; round < Number(values.rounds); round++) {
+  const before = threadCpu();
+  const ms = await run(iterations);
+  const after = threadCpu();
+  console.log(JSON.stringify({
+    client: `floor${inflight}`,
+    per_op_us: Number((ms * 1e3 / iterations).toFixed(1)),
+    cpu_main_us: Number(((after.main - before.main) / 1e3 / iterations).toFixed(1)),
+    cpu_other_us: Number(((after.other - before.other) / 1e3 / iterations).toFixed(1)),
+    load: Deno.loadavg()[0],
+  }));
+}
+for (const c of connections) s.virConnectClose(c);
+lib.close();
