@@ -5,7 +5,7 @@
  * library adds on top is what `--mode pool` of bench/clients/client_deno.ts costs beyond this.
  *
  *   deno run --allow-all bench/pool_floor.ts [--uri test+unix:///default] [--inflight 16]
- *     [--iterations 4000] [--rounds 3]
+ *     [--iterations 4000] [--rounds 3] [--fnptr]
  *
  * Prints one JSON line per round: wall time per operation and the process's CPU per operation, split
  * into the main (JavaScript) thread and every other thread (Deno's blocking pool, libvirt's threads),
@@ -22,6 +22,7 @@ const { values } = parseArgs({
     inflight: { type: "string", default: "16" },
     iterations: { type: "string", default: "4000" },
     rounds: { type: "string", default: "3" },
+    fnptr: { type: "boolean", default: false },
   },
 });
 const inflight = Number(values.inflight);
@@ -37,7 +38,45 @@ const lib = Deno.dlopen(
     virDomainFree: { parameters: ["pointer"], result: "i32" },
   } as const,
 );
-const s = lib.symbols;
+// --fnptr: the two nonblocking calls through Deno.UnsafeFnPointer (bound from dlsym's address, as
+// lib/ffi/_lazy.ts binds nonblocking symbols) instead of the dlopen'ed symbols
+const viaPointer = <D extends Deno.ForeignFunction>(cName: string, def: D) => {
+  const fn = new Deno.UnsafeFnPointer(
+    Deno.UnsafePointer.create(BigInt(Deno.UnsafePointer.value(dlsym(cName)))) as Deno.PointerObject<D>,
+    def,
+  );
+  return fn.call.bind(fn) as unknown as Deno.StaticForeignSymbol<D>;
+};
+const libc = Deno.dlopen(
+  "libc.so.6",
+  {
+    dlopen: { parameters: ["buffer", "i32"], result: "pointer" },
+    dlsym: { parameters: ["pointer", "buffer"], result: "pointer" },
+  } as const,
+);
+const self = libc.symbols.dlopen(new TextEncoder().encode("libvirt.so.0\0"), 2);
+const dlsym = (cName: string) => libc.symbols.dlsym(self, new TextEncoder().encode(cName + "\0"))!;
+const s = values.fnptr
+  ? {
+    ...lib.symbols,
+    virDomainLookupByName: viaPointer(
+      "virDomainLookupByName",
+      {
+        parameters: ["pointer", "buffer"],
+        result: "pointer",
+        nonblocking: true,
+      } as const,
+    ),
+    virDomainGetInfo: viaPointer(
+      "virDomainGetInfo",
+      {
+        parameters: ["pointer", "buffer"],
+        result: "i32",
+        nonblocking: true,
+      } as const,
+    ),
+  }
+  : lib.symbols;
 const cstr = (text: string) => new TextEncoder().encode(text + "\0");
 const uri = cstr(values.uri!);
 const name = cstr("test");
@@ -70,7 +109,7 @@ for (let round = 0; round < Number(values.rounds); round++) {
   const ms = await run(iterations);
   const after = threadCpu();
   console.log(JSON.stringify({
-    client: `floor${inflight}`,
+    client: `floor${inflight}${values.fnptr ? "-fnptr" : ""}`,
     per_op_us: Number((ms * 1e3 / iterations).toFixed(1)),
     cpu_main_us: Number(((after.main - before.main) / 1e3 / iterations).toFixed(1)),
     cpu_other_us: Number(((after.other - before.other) / 1e3 / iterations).toFixed(1)),

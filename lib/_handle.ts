@@ -6,7 +6,7 @@
 // virXxxFree runs when the last such call has returned. (It used to take a libvirt reference around
 // every call instead, virXxxRef + virXxxFree: two more FFI calls per call, ~2-3 µs of the main thread.)
 import type { Connection, ConnectionInternals } from "./connection.ts";
-import { kInternals } from "./_internals.ts";
+import { kInternals, kSettled } from "./_internals.ts";
 import { ConnectionLostError, LibvirtError, libvirtErrorFrom } from "./errors.ts";
 import { readCString } from "./ffi/c.ts";
 
@@ -73,13 +73,6 @@ export abstract class ObjectHandle {
   #inFlight = 0;
   /** The pointer free() took while calls were in flight: freed in libvirt when the last one returns. */
   #deferred: Deno.PointerObject | null = null;
-  /** Ends one call of {@link kCall}: the gate calls it once the C call returned (or was refused). */
-  readonly #settled = (): void => {
-    if (--this.#inFlight > 0 || this.#deferred === null) return;
-    const handle = this.#deferred;
-    this.#deferred = null;
-    this.#type.free(handle);
-  };
 
   /**
    * Wraps a libvirt object pointer; subclasses call it with their object kind's description.
@@ -174,8 +167,16 @@ export abstract class ObjectHandle {
       () => run(this[kPointer](verb)), // freed while queued: refused here, in the lock
       failed,
       wrap,
-      this.#settled,
+      this,
     );
+  }
+
+  /** @internal Ends one call of {@link kCall}: the gate calls it once the C call returned (or was refused). */
+  [kSettled](): void {
+    if (--this.#inFlight > 0 || this.#deferred === null) return;
+    const handle = this.#deferred;
+    this.#deferred = null;
+    this.#type.free(handle);
   }
 
   /** @internal one synchronous call on this object */

@@ -20,11 +20,11 @@ import { libvirt, runBlocking } from "./ffi/library.ts";
 import { decodeError, VIR_ERROR_SIZE } from "./ffi/structs.ts";
 import { CONNECT_RO } from "./ffi/constants.ts";
 import { ConnectionCalls } from "./objects/_generated/connection.ts";
-import { kInternals } from "./_internals.ts";
+import { type CallOwner, kInternals, kSettled } from "./_internals.ts";
 import { reattribute } from "./_handle.ts";
 import { authBridge, checkAuth } from "./connection/auth.ts";
 import { checkUri, DEFAULT_KEEPALIVE, eventLoopForOpen, openFailure } from "./connection/_open.ts";
-import { LeaseGate, releasedError, sharedCloseError } from "./connection/_lease.ts";
+import { LeaseGate, type LeaseState, releasedError, sharedCloseError } from "./connection/_lease.ts";
 import type { CloseReport, ConnectionChild, OpenOptions } from "./connection/types.ts";
 import { parseVersion, type Version } from "./connection/version.ts";
 
@@ -42,16 +42,16 @@ export interface ConnectionInternals {
   /**
    * Runs one call alone on the connection; a failure return becomes the error of exactly this call.
    * `wrap` turns the result into handles while the connection is still held, so a close cannot slip
-   * in between the call and the tracking of what it returned. `settled`, when given, runs exactly once
-   * when the call is over: after `run`'s promise settled, or when the gate refused the call before
-   * running it (lib/_handle.ts defers a handle's free until then).
+   * in between the call and the tracking of what it returned. `owner`, when given, is told exactly
+   * once when the call is over (its `kSettled` method): after `run`'s promise settled, or when the gate
+   * refused the call before running it (lib/_handle.ts defers a handle's free until then).
    */
   call<T, U = T>(
     operation: () => string,
     run: (handle: Deno.PointerObject) => Promise<T>,
     failed: (r: T) => boolean,
     wrap?: (r: T) => U,
-    settled?: () => void,
+    owner?: CallOwner,
   ): Promise<U>;
   /** The synchronous twin; throws when an asynchronous call is in flight on this connection. */
   callSync<T, U = T>(
@@ -187,8 +187,8 @@ class ConnectionCore {
   }
 
   /**
-   * The gate (ConnectionInternals.call). `admit` runs once the lock is held: a lease view refuses there
-   * if its lease ended meanwhile. One promise of its own and one await of the call's: a free lock is
+   * The gate (ConnectionInternals.call). Once the lock is held, a lease view's call is refused if its
+   * `lease` ended meanwhile. One promise of its own and one await of the call's: a free lock is
    * taken without awaiting anything (an `await` of nothing still costs a turn of the microtask queue).
    */
   async call<T, U = T>(
@@ -196,14 +196,14 @@ class ConnectionCore {
     run: (handle: Deno.PointerObject) => Promise<T>,
     failed: (result: T) => boolean,
     wrap: ((result: T) => U) | undefined,
-    admit?: ((operation: () => string) => void) | undefined,
-    settled?: () => void,
+    lease?: LeaseState | undefined,
+    owner?: CallOwner,
   ): Promise<U> {
     try {
       if (this.busy) await this.#queue();
       else this.busy = true;
       try {
-        admit?.(operation);
+        if (lease?.released) throw releasedError(operation());
         const handle = this.handle;
         if (handle === null) throw new TypeError(`Cannot ${operation()}: the connection is closed`);
         const result = await (this.blocking ? runBlocking(() => run(handle)) : run(handle));
@@ -213,7 +213,7 @@ class ConnectionCore {
         this.#unlock();
       }
     } finally {
-      settled?.();
+      owner?.[kSettled]();
     }
   }
 

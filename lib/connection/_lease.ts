@@ -10,6 +10,7 @@
 // Typed against a view type `V` (lib/connection.ts's Connection) rather than importing it: this module
 // stays below lib/connection.ts, outside the object layer's import cycle.
 import type { ConnectionChild, OpenOptions } from "./types.ts";
+import { type CallOwner, kSettled } from "../_internals.ts";
 
 /** A pool lease's hold on a connection: `released` turns every call through the view away. */
 export interface LeaseState {
@@ -44,8 +45,8 @@ export interface LeaseCore<V> {
     run: (handle: Deno.PointerObject) => Promise<T>,
     failed: (result: T) => boolean,
     wrap: ((result: T) => U) | undefined,
-    admit: ((operation: () => string) => void) | undefined,
-    settled: (() => void) | undefined,
+    lease: LeaseState | undefined,
+    owner: CallOwner | undefined,
   ): Promise<U>;
   callSync<T, U = T>(
     operation: () => string,
@@ -69,10 +70,6 @@ export class LeaseGate<V> implements LeaseState {
   /** The view this gate serves (set by lib/connection.ts right after making it). */
   view!: V;
   readonly #core: LeaseCore<V>;
-  /** Runs once the connection's lock is held: refuses a call admitted after the release. */
-  readonly #admit = (operation: () => string): void => {
-    if (this.released) throw releasedError(operation());
-  };
 
   constructor(core: LeaseCore<V>, shared = false) {
     this.#core = core;
@@ -94,13 +91,14 @@ export class LeaseGate<V> implements LeaseState {
     run: (handle: Deno.PointerObject) => Promise<T>,
     failed: (r: T) => boolean,
     wrap?: (r: T) => U,
-    settled?: () => void,
+    owner?: CallOwner,
   ): Promise<U> {
     if (this.released) {
-      settled?.();
+      owner?.[kSettled]();
       return Promise.reject(releasedError(operation()));
     }
-    return this.#core.call(operation, run, failed, wrap, this.#admit, settled);
+    // the core checks `released` again once it holds the lock: for a call queued before the release
+    return this.#core.call(operation, run, failed, wrap, this, owner);
   }
 
   callSync<T, U = T>(
