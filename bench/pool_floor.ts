@@ -7,14 +7,14 @@
  *   deno run --allow-all bench/pool_floor.ts [--uri test+unix:///default] [--inflight 16]
  *     [--iterations 4000] [--rounds 3] [--fnptr]
  *
- * Prints one JSON line per round: wall time per operation and the process's CPU per operation, split
- * into the main (JavaScript) thread and every other thread (Deno's blocking pool, libvirt's threads),
- * from /proc/self/task/<tid>/schedstat.
+ * Prints one JSON line per round (bench/clients/README.md's fields): wall time per operation and the
+ * process's CPU per operation, split into the main (JavaScript) thread and every other thread (Deno's
+ * blocking pool, libvirt's threads), from /proc/self/task/<tid>/schedstat.
  *
  * @module
  */
 import { parseArgs } from "node:util";
-import { threadCpu } from "./_cpu.ts";
+import { processCpu, threadCpu } from "./_cpu.ts";
 
 const { values } = parseArgs({
   options: {
@@ -23,8 +23,10 @@ const { values } = parseArgs({
     iterations: { type: "string", default: "4000" },
     rounds: { type: "string", default: "3" },
     fnptr: { type: "boolean", default: false },
+    op: { type: "string", default: "lookup_info" }, // bench/clients/README.md's contract: the only op
   },
 });
+if (values.op !== "lookup_info") throw new TypeError(`--op ${values.op}: only lookup_info`);
 const inflight = Number(values.inflight);
 const iterations = Number(values.iterations);
 
@@ -81,6 +83,16 @@ const cstr = (text: string) => new TextEncoder().encode(text + "\0");
 const uri = cstr(values.uri!);
 const name = cstr("test");
 
+// libvirtd's threads' CPU, when /run/libvirtd.pid names it (the lab's daemon)
+const daemonPid = (() => {
+  try {
+    return Number(Deno.readTextFileSync("/run/libvirtd.pid").trim());
+  } catch {
+    return NaN;
+  }
+})();
+const daemonCpu = () => Number.isFinite(daemonPid) ? processCpu(daemonPid) : NaN;
+
 const connections = Array.from({ length: inflight }, () => {
   const c = s.virConnectOpen(uri);
   if (c === null) throw new Error(`cannot open ${values.uri}`);
@@ -105,14 +117,20 @@ async function run(count: number): Promise<number> {
 
 await run(Math.max(inflight * 4, iterations / 10));
 for (let round = 0; round < Number(values.rounds); round++) {
+  const daemonBefore = daemonCpu();
   const before = threadCpu();
   const ms = await run(iterations);
   const after = threadCpu();
+  const daemon = daemonCpu() - daemonBefore;
   console.log(JSON.stringify({
     client: `floor${inflight}${values.fnptr ? "-fnptr" : ""}`,
-    per_op_us: Number((ms * 1e3 / iterations).toFixed(1)),
-    cpu_main_us: Number(((after.main - before.main) / 1e3 / iterations).toFixed(1)),
-    cpu_other_us: Number(((after.other - before.other) / 1e3 / iterations).toFixed(1)),
+    op: "lookup_info",
+    uri: values.uri,
+    iterations,
+    per_op_ns: Math.round(ms * 1e6 / iterations),
+    cpu_main_ns_per_op: Math.round((after.main - before.main) / iterations),
+    cpu_other_ns_per_op: Math.round((after.other - before.other) / iterations),
+    ...(Number.isFinite(daemon) ? { daemon_cpu_ns_per_op: Math.round(daemon / iterations) } : {}),
     load: Deno.loadavg()[0],
   }));
 }
