@@ -361,10 +361,13 @@ export class ConnectionPool {
   #checkin(connection: Connection, broken: boolean): void {
     if (!this.#leased.delete(connection)) return;
     const now = performance.now(); // one clock read for the idle mark and the reaping
-    if (broken || !connection.isAlive() || this.#state === "closed") {
+    const waiting = this.#waiters.length > 0;
+    // a connection going idle is checked when it is leased next (#leaseNow, #healthy): one liveness
+    // check per lease instead of two; one handed straight to a waiter is checked here
+    if (broken || this.#state === "closed" || (waiting && !connection.isAlive())) {
       this.#closeInBackground(connection);
       this.#waiters.handOver(null); // a slot is free: the first waiter opens a connection
-    } else if (this.#waiters.length > 0) {
+    } else if (waiting) {
       this.#leased.add(connection); // stays counted while it passes to the waiter
       this.#waiters.handOver(connection);
     } else this.#pushIdle(connection, now);
