@@ -252,8 +252,8 @@ class ConnectionCore {
   /** The gate without lease checks: the owner's, and the fast path. */
   internals(): Omit<ConnectionInternals, "handleOwner"> {
     return {
-      call: (operation, run, failed, wrap, settled) =>
-        this.call(operation, run, failed, wrap, undefined, settled),
+      call: (operation, run, failed, wrap, owner) =>
+        this.call(operation, run, failed, wrap, undefined, owner),
       callSync: (operation, run, failed, wrap) => this.callSync(operation, run, failed, wrap),
       idle: () => !this.busy,
       track: (child) => void this.children.add(child),
