@@ -8,6 +8,13 @@
  *
  * `--only lookup_info@libvirtd` runs just that scenario (without --write: a partial table).
  * `--socket PATH` talks to a libvirtd listening on PATH (`test+unix:///...?socket=PATH`).
+ * `--baseline DIR` adds the deno pool contenders once more from another checkout of the library (e.g.
+ * `git worktree add /tmp/base main`), interleaved with these: before/after in one run.
+ *
+ * Next to wall time per operation the table gives client CPU per operation where the client reports
+ * it (C: the whole process; the deno clients and the bare-FFI floor, bench/pool_floor.ts: every thread,
+ * the main thread's share in brackets) and libvirtd's CPU per operation (its threads' schedstat over
+ * the client's timed loop, read by the client), when /run/libvirtd.pid names the daemon.
  *
  * Needs root's libvirtd (tests/integration/lab/lab.sh up), gcc + libvirt-dev, python3-libvirt.
  *
@@ -23,6 +30,7 @@ const { values } = parseArgs({
     write: { type: "boolean", default: false },
     only: { type: "string" },
     socket: { type: "string" },
+    baseline: { type: "string" },
   },
 });
 const rounds = Number(values.rounds);
@@ -73,7 +81,8 @@ const scenarios: Scenario[] = [
     op: "lookup_info",
     uri: daemon("test+unix:///default"),
     where: "libvirtd",
-    iterations: 2000,
+    // 8,000: a pool's run of 2,000 (~0.1 s) swung by 2x on the shared 2-core machine
+    iterations: 8000,
     virsh: ["dominfo", "test"],
   },
   {
@@ -107,10 +116,23 @@ interface Contender {
   measure: (s: Scenario, n: number) => Promise<number>; // ns per operation
 }
 
+/** Client CPU per operation (ns) the last run of a contender reported, by sample key. */
+const cpuReported = new Map<string, number[]>();
+let lastCpu: number | undefined;
+/** The main thread's share of it (deno clients) and libvirtd's CPU per operation over the timed loop. */
+let lastMain: number | undefined;
+let lastDaemon: number | undefined;
+const mainReported = new Map<string, number[]>();
 const clientArgs = (s: Scenario, n: number) => ["--uri", s.uri, "--op", s.op, "--iterations", String(n)];
-const perOp = (json: string) => JSON.parse(json.trim().split("\n").at(-1)!).per_op_ns as number;
-const denoClient = `${here}clients/client_deno.ts`;
-const deno = (mode: string, extra: string[] = []) => (s: Scenario, n: number) =>
+const perOp = (json: string) => {
+  const line = JSON.parse(json.trim().split("\n").at(-1)!);
+  lastCpu = line.cpu_ns_per_op ??
+    (line.cpu_main_ns_per_op === undefined ? undefined : line.cpu_main_ns_per_op + line.cpu_other_ns_per_op);
+  lastMain = line.cpu_main_ns_per_op;
+  lastDaemon = line.daemon_cpu_ns_per_op;
+  return line.per_op_ns as number;
+};
+const denoRun = (script: string, args: string[]) =>
   run(Deno.execPath(), [
     "run",
     // the project's config and lockfile, and only what is cached: the lab's namespace has no network
@@ -119,13 +141,12 @@ const deno = (mode: string, extra: string[] = []) => (s: Scenario, n: number) =>
     "--frozen",
     "--cached-only",
     "--allow-all",
-    denoClient,
-    ...clientArgs(s, n),
-    "--mode",
-    mode,
-    ...extra,
-  ])
-    .then(perOp);
+    script,
+    ...args,
+  ]).then(perOp);
+const deno = (mode: string, extra: string[] = [], root = `${here}..`) => (s: Scenario, n: number) =>
+  denoRun(`${root}/bench/clients/client_deno.ts`, [...clientArgs(s, n), "--mode", mode, ...extra]);
+const baseline = values.baseline;
 const notOpen = (s: Scenario) => s.op !== "open_close";
 
 const contenders: Contender[] = [
@@ -161,6 +182,18 @@ const contenders: Contender[] = [
     measure: deno("pool", ["--inflight", "32", "--event-loop"]),
   },
   {
+    // the same two calls as bare nonblocking FFI calls, no library: the floor under the pool's figure
+    name: "bare nonblocking FFI, 16 in flight (bench/pool_floor.ts)",
+    applies: (s) => s.op === "lookup_info" && s.where === "libvirtd",
+    measure: (s, n) =>
+      denoRun(`${here}pool_floor.ts`, [...clientArgs(s, n), "--inflight", "16", "--rounds", "1"]),
+  },
+  ...(baseline === undefined ? [] : [16, 32].map((inflight): Contender => ({
+    name: `deno pool, ${inflight} in flight (baseline ${baseline})`,
+    applies: notOpen,
+    measure: deno("pool", ["--inflight", String(inflight)], baseline),
+  }))),
+  {
     name: "virsh subprocess",
     applies: () => true,
     measure: async (s, _n) => {
@@ -173,6 +206,8 @@ const contenders: Contender[] = [
 ];
 
 // --- measurement: rounds outermost, contender order rotated every round -------------------------
+/** libvirtd's CPU per operation (ns) during each timed loop, by sample key. */
+const daemonCpuPerOp = new Map<string, number[]>();
 const samples = new Map<string, number[]>();
 const key = (s: Scenario, c: Contender) => `${s.op}|${s.uri}|${c.name}`;
 for (let round = 0; round < rounds; round++) {
@@ -181,10 +216,16 @@ for (let round = 0; round < rounds; round++) {
     const order = active.map((_, i) => active[(i + round) % active.length]);
     for (const contender of order) {
       const n = Math.max(10, Math.round(scenario.iterations * scale));
+      lastCpu = lastMain = lastDaemon = undefined;
       const ns = await contender.measure(scenario, n);
-      const list = samples.get(key(scenario, contender)) ?? [];
-      list.push(ns);
-      samples.set(key(scenario, contender), list);
+      const k = key(scenario, contender);
+      const add = (map: Map<string, number[]>, x: number | undefined) => {
+        if (x !== undefined) map.set(k, [...map.get(k) ?? [], x]);
+      };
+      add(samples, ns);
+      add(cpuReported, lastCpu);
+      add(mainReported, lastMain);
+      add(daemonCpuPerOp, lastDaemon);
     }
   }
   console.error(`round ${round + 1}/${rounds} done`);
@@ -204,12 +245,27 @@ const results: Record<string, Record<string, number>> = {};
 for (const scenario of scenarios) {
   const label = `${scenario.op} — ${scenario.where} (\`${scenario.uri.replace(nodeFile, "node100.xml")}\`)`;
   const c = median(samples.get(key(scenario, contenders[0]))!);
-  lines.push(`\n#### ${label}\n`, "| client | median per op | × C |", "|---|---:|---:|");
+  lines.push(
+    `\n#### ${label}\n`,
+    "| client | median per op (min-max) | × C | client CPU per op (main thread) | libvirtd CPU per op |",
+    "|---|---:|---:|---:|---:|",
+  );
   results[label] = {};
   for (const contender of contenders.filter((x) => x.applies(scenario))) {
-    const m = median(samples.get(key(scenario, contender))!);
+    const k = key(scenario, contender);
+    const all = samples.get(k)!;
+    const m = median(all);
     results[label][contender.name] = m;
-    lines.push(`| ${contender.name} | ${fmt(m)} | ${(m / c).toFixed(2)} |`);
+    const cpu = cpuReported.get(k);
+    const main = mainReported.get(k);
+    const daemon = daemonCpuPerOp.get(k);
+    lines.push(
+      `| ${contender.name} | ${fmt(m)} (${fmt(Math.min(...all))}-${fmt(Math.max(...all))}) | ${
+        (m / c).toFixed(2)
+      } | ${cpu ? fmt(median(cpu)) : ""}${main ? ` (${fmt(median(main))})` : ""} | ${
+        daemon ? fmt(median(daemon)) : ""
+      } |`,
+    );
   }
 }
 
@@ -248,6 +304,14 @@ if (!only) {
         }× (32)`,
       best / c32 <= 1.3,
     );
+    const floor = d["bare nonblocking FFI, 16 in flight (bench/pool_floor.ts)"];
+    if (floor !== undefined) {
+      lines.push(
+        `- for reference: the same calls as bare nonblocking FFI calls (no library), 16 in flight: ${
+          (floor / c32).toFixed(2)
+        }× the 32-thread C client (the floor of Deno's nonblocking FFI)`,
+      );
+    }
   }
 }
 if (!only) {

@@ -20,11 +20,11 @@ import { libvirt, runBlocking } from "./ffi/library.ts";
 import { decodeError, VIR_ERROR_SIZE } from "./ffi/structs.ts";
 import { CONNECT_RO } from "./ffi/constants.ts";
 import { ConnectionCalls } from "./objects/_generated/connection.ts";
-import { type ConnectionInternals, kInternals } from "./_internals.ts";
+import { type CallOwner, type ConnectionInternals, kInternals, kSettled } from "./_internals.ts";
 import { reattribute } from "./_handle.ts";
 import { authBridge, checkAuth } from "./connection/auth.ts";
 import { checkUri, DEFAULT_KEEPALIVE, eventLoopForOpen, openFailure } from "./connection/_open.ts";
-import { type LeaseState, releasedError, sharedCloseError } from "./connection/_lease.ts";
+import { LeaseGate, type LeaseState, releasedError, sharedCloseError } from "./connection/_lease.ts";
 import type { CloseReport, ConnectionChild, OpenOptions } from "./connection/types.ts";
 import { parseVersion, type Version } from "./connection/version.ts";
 
@@ -58,8 +58,7 @@ class ConnectionCore {
   readonly #waiters: (() => void)[] = [];
   readonly children = new Set<ConnectionChild>();
   closing: Promise<CloseReport> | undefined;
-  /** Created on the first handle made through a lease view; see ConnectionInternals.handleOwner. */
-  sharedView: Connection | undefined;
+  #shared: Connection | undefined;
 
   constructor(uri: string, options: OpenOptions, handle: Deno.PointerObject, eventLoop: boolean) {
     this.uri = uri;
@@ -70,6 +69,11 @@ class ConnectionCore {
     this.handle = handle;
     // This connection's errors stay in its own slot, silently: no stderr, no hop to the global handler.
     libvirt().symbols.virConnSetErrorFunc(handle, null, libvirt().silentErrorHandler);
+  }
+
+  /** The view handles made in a lease belong to (made on the first); see ConnectionInternals.handleOwner. */
+  sharedView(): Connection {
+    return this.#shared ??= makeView(this, new LeaseGate<Connection>(this, true));
   }
 
   /** The raw pointer as a number, or a TypeError for a closed connection. */
@@ -125,6 +129,11 @@ class ConnectionCore {
       this.busy = true;
       return;
     }
+    return this.#queue();
+  }
+
+  /** Waits for the lock held by another call: #unlock hands it over (busy stays true). */
+  #queue(): Promise<void> {
     return new Promise<void>((resolve) => this.#waiters.push(resolve));
   }
 
@@ -134,24 +143,34 @@ class ConnectionCore {
     else this.busy = false;
   }
 
-  /** `admit` runs once the lock is held: a lease view refuses there if its lease ended meanwhile. */
+  /**
+   * The gate (ConnectionInternals.call). Once the lock is held, a lease view's call is refused if its
+   * `lease` ended meanwhile. One promise of its own and one await of the call's: a free lock is
+   * taken without awaiting anything (an `await` of nothing still costs a turn of the microtask queue).
+   */
   async call<T, U = T>(
     operation: () => string,
     run: (handle: Deno.PointerObject) => Promise<T>,
     failed: (result: T) => boolean,
     wrap: ((result: T) => U) | undefined,
-    admit?: (operation: () => string) => void,
+    lease?: LeaseState | undefined,
+    owner?: CallOwner,
   ): Promise<U> {
-    await this.#lock();
     try {
-      admit?.(operation);
-      const handle = this.handle;
-      if (handle === null) throw new TypeError(`Cannot ${operation()}: the connection is closed`);
-      const result = await (this.blocking ? runBlocking(() => run(handle)) : run(handle));
-      if (failed(result)) throw this.#lastError(handle, operation(), new Uint8Array(VIR_ERROR_SIZE));
-      return wrap ? wrap(result) : result as unknown as U;
+      if (this.busy) await this.#queue();
+      else this.busy = true;
+      try {
+        if (lease?.released) throw releasedError(operation());
+        const handle = this.handle;
+        if (handle === null) throw new TypeError(`Cannot ${operation()}: the connection is closed`);
+        const result = await (this.blocking ? runBlocking(() => run(handle)) : run(handle));
+        if (failed(result)) throw this.#lastError(handle, operation(), new Uint8Array(VIR_ERROR_SIZE));
+        return wrap ? wrap(result) : result as unknown as U;
+      } finally {
+        this.#unlock();
+      }
     } finally {
-      this.#unlock();
+      owner?.[kSettled]();
     }
   }
 
@@ -190,7 +209,8 @@ class ConnectionCore {
   /** The gate without lease checks: the owner's, and the fast path. */
   internals(): Omit<ConnectionInternals, "handleOwner"> {
     return {
-      call: (operation, run, failed, wrap) => this.call(operation, run, failed, wrap),
+      call: (operation, run, failed, wrap, owner) =>
+        this.call(operation, run, failed, wrap, undefined, owner),
       callSync: (operation, run, failed, wrap) => this.callSync(operation, run, failed, wrap),
       idle: () => !this.busy,
       track: (child) => void this.children.add(child),
@@ -211,7 +231,8 @@ export interface LeaseView {
   revoke(): void;
 }
 
-let makeLeaseView: (connection: Connection) => LeaseView;
+let makeView: (core: ConnectionCore, gate: LeaseGate<Connection>) => Connection;
+let coreOf: (connection: Connection) => ConnectionCore;
 
 /**
  * @internal A per-lease view of `connection` for lib/pool.ts: the same libvirt connection, but once
@@ -219,7 +240,10 @@ let makeLeaseView: (connection: Connection) => LeaseView;
  * close() cannot close the connection under the next holder.
  */
 export function leaseView(connection: Connection): LeaseView {
-  return makeLeaseView(connection);
+  const core = coreOf(connection);
+  const gate = new LeaseGate<Connection>(core);
+  gate.view = makeView(core, gate);
+  return gate;
 }
 
 /**
@@ -241,51 +265,20 @@ export function leaseView(connection: Connection): LeaseView {
  */
 export class Connection extends ConnectionCalls {
   readonly #core: ConnectionCore;
-  readonly #lease: LeaseState | undefined;
+  readonly #lease: LeaseGate<Connection> | undefined;
   readonly #internals: ConnectionInternals;
 
   static {
-    makeLeaseView = (connection) => {
-      const lease: LeaseState = { released: false };
-      return {
-        view: new Connection(connection.#core, lease),
-        revoke: () => void (lease.released = true),
-      };
-    };
+    makeView = (core, gate) => new Connection(core, gate);
+    coreOf = (connection) => connection.#core;
   }
 
-  private constructor(core: ConnectionCore, lease?: LeaseState) {
+  /** The owner's connection (no `lease`), or a lease's (or the shared) view through its gate. */
+  private constructor(core: ConnectionCore, lease?: LeaseGate<Connection>) {
     super();
     this.#core = core;
     this.#lease = lease;
-    if (lease === undefined) {
-      this.#internals = { ...core.internals(), handleOwner: () => this };
-      return;
-    }
-    const admit = (operation: () => string) => {
-      if (lease.released) throw releasedError(operation());
-    };
-    this.#internals = {
-      call: (operation, run, failed, wrap) => {
-        if (lease.released) return Promise.reject(releasedError(operation()));
-        return core.call(operation, run, failed, wrap, admit);
-      },
-      callSync: (operation, run, failed, wrap) => {
-        if (lease.released) throw releasedError(operation());
-        return core.callSync(operation, run, failed, wrap);
-      },
-      idle: () => !core.busy,
-      track: (child) => void core.children.add(child),
-      pointerValue: () => {
-        if (lease.released) throw releasedError(`use the connection to ${JSON.stringify(core.uri)}`);
-        return core.pointerValue();
-      },
-      openOptions: () => core.options,
-      eventLoop: () => core.eventLoop,
-      release: (child) => void core.children.delete(child),
-      identity: core,
-      handleOwner: () => core.sharedView ??= new Connection(core, { released: false, shared: true }),
-    };
+    this.#internals = lease ?? { ...core.internals(), handleOwner: () => this };
   }
 
   /** True when this is a pool lease's view and that lease has ended. */

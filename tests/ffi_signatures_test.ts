@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { libvirtQemuSymbols, libvirtSymbols } from "../lib/ffi/_generated/symbols.ts";
 import { LIBVIRT_QEMU_SIGNATURES, LIBVIRT_SIGNATURES } from "../lib/ffi/_generated/signatures.ts";
 import { decodeSignature, signatureKeys } from "../lib/ffi/_signatures.ts";
-import { lazySymbols } from "../lib/ffi/_lazy.ts";
+import { lazySymbols, PROMOTE_AFTER, runBlocking } from "../lib/ffi/_lazy.ts";
 import { libvirt } from "../lib/ffi/library.ts";
 
 const tables = [
@@ -68,4 +68,42 @@ Deno.test("signatures: an optional function carries the release that added it; t
     }
   }
   assert.ok(optional > 0);
+});
+
+Deno.test("lazySymbols: a nonblocking entry bound from its address is bound by dlopen once it is hot", async () => {
+  const table = {
+    getpid: { parameters: [], result: "i32" },
+    getpidAsync: { name: "getpid", parameters: [], result: "i32", nonblocking: true },
+    abs: { parameters: ["i32"], result: "i32" },
+    absAsync: { name: "abs", parameters: ["i32"], result: "i32", nonblocking: true },
+  } as const;
+  const libc = Deno.dlopen(
+    "libc.so.6",
+    {
+      dlopen: { parameters: ["buffer", "i32"], result: "pointer" },
+      dlsym: { parameters: ["pointer", "buffer"], result: "pointer" },
+    } as const,
+  );
+  const encode = (text: string) => new TextEncoder().encode(text + "\0");
+  const self = libc.symbols.dlopen(encode("libc.so.6"), 2);
+  const opened: string[] = [];
+  const dlopen = Deno.dlopen;
+  Deno.dlopen = ((path: string, symbols: Record<string, unknown>) => {
+    opened.push(...Object.keys(symbols));
+    return dlopen(path, symbols as Deno.ForeignLibraryInterface);
+  }) as typeof Deno.dlopen;
+  try {
+    const symbols = lazySymbols("libc.so.6", table, [], (name) => libc.symbols.dlsym(self, encode(name)));
+    for (let i = 1; i < PROMOTE_AFTER; i++) assert.equal(await symbols.absAsync(-i), i);
+    assert.deepEqual(opened, [], "through the pointer: no dlopen yet");
+    for (let i = 0; i < 5; i++) assert.equal(await symbols.absAsync(-7 - i), 7 + i);
+    assert.deepEqual(opened, ["absAsync"], "bound again once, by its own dlopen");
+    assert.equal(await symbols.getpidAsync(), Deno.pid);
+    // inside runBlocking the blocking twin runs, whichever binding the entry has now
+    assert.equal(await runBlocking(() => symbols.absAsync(-3)), 3);
+    assert.deepEqual(opened, ["absAsync", "abs"]);
+  } finally {
+    Deno.dlopen = dlopen;
+    libc.close();
+  }
 });

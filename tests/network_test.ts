@@ -350,14 +350,18 @@ Deno.test("Network handles: not constructible, guarded after free, safe to free 
   );
   await assert.rejects(() => startNetwork(net), /Cannot start freed Network "default"/); // the deprecated alias
 
-  // freed while the call waits for the connection: the call refuses instead of using a freed pointer
+  // freed while the call waits for the connection (another call holds it): the call refuses instead
+  // of using a freed pointer
   const waiting = await lookupNetwork(conn, "default");
+  const first = waiting.isActive(); // a call on an idle connection starts at once
   const queued = waiting.xmlDesc();
   waiting.free();
+  assert.equal(await first, true, "the call that had started completes");
   await assert.rejects(() => queued, /Cannot get the XML of freed Network "default"/);
 
-  // freed while the call runs on another thread: the call holds its own reference and completes.
-  // One microtask lets the connection start the call (dispatched to Deno's blocking pool).
+  // freed while the call runs on another thread: the call completes, libvirt's free waits for it
+  // (the handle counts its calls in flight). A call on an idle connection is dispatched to Deno's
+  // blocking pool before the caller's next statement.
   let freedInFlight = 0;
   for (let i = 0; i < 50; i++) {
     const running = await lookupNetwork(conn, "default");

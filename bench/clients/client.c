@@ -15,6 +15,7 @@
  * exit 2. See bench/clients/README.md for the full contract.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -175,6 +176,49 @@ one_iteration(struct worker *w)
     }
 }
 
+/* CPU time so far of every thread of libvirtd (its pid from /run/libvirtd.pid), ns; 0 when unreadable */
+static uint64_t
+daemon_cpu_ns(void)
+{
+    char path[64], line[64];
+    uint64_t total = 0;
+    long pid = 0;
+    FILE *f = fopen("/run/libvirtd.pid", "r");
+    DIR *dir;
+    struct dirent *entry;
+
+    if (!f)
+        return 0;
+    if (fscanf(f, "%ld", &pid) != 1)
+        pid = 0;
+    fclose(f);
+    snprintf(path, sizeof(path), "/proc/%ld/task", pid);
+    if (pid <= 0 || !(dir = opendir(path)))
+        return 0;
+    while ((entry = readdir(dir))) {
+        unsigned long long ns;
+        if (entry->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%ld/task/%.20s/schedstat", pid, entry->d_name);
+        if (!(f = fopen(path, "r")))
+            continue;
+        if (fgets(line, sizeof(line), f) && sscanf(line, "%llu", &ns) == 1)
+            total += ns;
+        fclose(f);
+    }
+    closedir(dir);
+    return total;
+}
+
+/* CPU time of the whole process (every thread), ns */
+static uint64_t
+cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static uint64_t
 now_ns(void)
 {
@@ -221,7 +265,7 @@ main(int argc, char **argv)
 {
     long long iterations = -1, warmup = -1, concurrency = 1, i;
     const char *names_file = NULL;
-    uint64_t t0, t1, total;
+    uint64_t t0, t1, c0, c1, d0, d1, total;
     int a;
 
     for (a = 1; a < argc; a++) {
@@ -297,11 +341,15 @@ main(int argc, char **argv)
             }
         }
         pthread_barrier_wait(&ready);
+        d0 = daemon_cpu_ns();
+        c0 = cpu_ns();
         t0 = now_ns();
         pthread_barrier_wait(&go);
         for (i = 0; i < concurrency; i++)
             pthread_join(ws[i].thread, NULL);
         t1 = now_ns();
+        c1 = cpu_ns();
+        d1 = daemon_cpu_ns();
         total = t1 - t0;
         for (i = 0; i < concurrency; i++)
             virConnectClose(ws[i].conn);
@@ -317,10 +365,14 @@ main(int argc, char **argv)
         for (i = 0; i < warmup; i++)
             one_iteration(&w);
 
+        d0 = daemon_cpu_ns();
+        c0 = cpu_ns();
         t0 = now_ns();
         for (i = 0; i < iterations; i++)
             one_iteration(&w);
         t1 = now_ns();
+        c1 = cpu_ns();
+        d1 = daemon_cpu_ns();
         total = t1 - t0;
     }
 
@@ -338,6 +390,10 @@ main(int argc, char **argv)
            (double)total / (double)iterations);
     if (op == OP_LIST_ALL)
         printf(",\"domains\":%d", last_domain_count);
+    /* the process's CPU (all threads) per operation, over the timed part */
+    printf(",\"cpu_ns_per_op\":%.0f", (double)(c1 - c0) / (double)iterations);
+    if (d0 && d1)
+        printf(",\"daemon_cpu_ns_per_op\":%.0f", (double)(d1 - d0) / (double)iterations);
     printf("}\n");
     fflush(stdout);
     return 0;

@@ -13,6 +13,7 @@ import {
   lookupDomainSync,
   setEventLoopEnabled,
 } from "../../mod.ts";
+import { processCpu, type ThreadCpu, threadCpu } from "../_cpu.ts";
 
 const { values } = parseArgs({
   options: {
@@ -60,22 +61,22 @@ async function run(count: number): Promise<void> {
     const worker = async () => {
       while (next++ < count) await pool.use(step);
     };
-    const started = performance.now();
+    const started = mark();
     await Promise.all(Array.from({ length: inflight }, worker));
-    report(performance.now() - started, count);
+    report(started, count);
     return;
   }
   if (op === "open_close") {
-    const t = performance.now();
+    const t = mark();
     for (let i = 0; i < count; i++) {
       if (mode === "sync") Connection.openSync(uri).closeSync();
       else await (await Connection.open(uri)).close();
     }
-    report(performance.now() - t, count);
+    report(t, count);
     return;
   }
   const conn = mode === "sync" ? Connection.openSync(uri) : await Connection.open(uri);
-  const started = performance.now();
+  const started = mark();
   if (mode === "sync") {
     if (op === "lookup_info") {
       for (let i = 0; i < count; i++) {
@@ -105,14 +106,38 @@ async function run(count: number): Promise<void> {
       }
     }
   }
-  report(performance.now() - started, count);
+  report(started, count);
   await conn.close();
 }
 
 let measuring = false;
-function report(ms: number, count: number): void {
+// libvirtd's threads' CPU (bench/compare.ts runs the daemon as root, its pid in /run/libvirtd.pid)
+const daemonPid = (() => {
+  try {
+    return Number(Deno.readTextFileSync("/run/libvirtd.pid").trim());
+  } catch {
+    return NaN;
+  }
+})();
+const daemonCpu = () => Number.isFinite(daemonPid) ? processCpu(daemonPid) : NaN;
+
+interface Mark {
+  at: number;
+  cpu: ThreadCpu;
+  daemon: number;
+}
+/** Where the timed loop starts: the clock, this process's threads' CPU, libvirtd's. */
+function mark(): Mark {
+  return { cpu: threadCpu(), daemon: daemonCpu(), at: performance.now() };
+}
+
+function report(start: Mark, count: number): void {
+  const ms = performance.now() - start.at;
+  const cpu = threadCpu();
+  const daemon = daemonCpu() - start.daemon;
   if (!measuring) return;
   const total = Math.round(ms * 1e6);
+  const cpuBefore = start.cpu;
   console.log(JSON.stringify({
     client: `deno-${mode}${mode === "pool" ? inflight : ""}${values["no-event-loop"] ? "-noloop" : ""}${
       values["event-loop"] ? "-loop" : ""
@@ -123,6 +148,10 @@ function report(ms: number, count: number): void {
     total_ns: total,
     per_op_ns: Number((total / count).toFixed(3)),
     ...(op === "list_all" ? { domains } : {}),
+    // the process's CPU per operation: the main (JavaScript) thread, and every other thread
+    cpu_main_ns_per_op: Math.round((cpu.main - cpuBefore.main) / count),
+    cpu_other_ns_per_op: Math.round((cpu.other - cpuBefore.other) / count),
+    ...(Number.isFinite(daemon) ? { daemon_cpu_ns_per_op: Math.round(daemon / count) } : {}),
   }));
 }
 

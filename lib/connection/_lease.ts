@@ -1,7 +1,16 @@
 // A pool lease's hold on a connection, as the Connection class keeps it for a lease's view (see
-// leaseView in lib/connection.ts): the state a release flips and the errors a view gives once its lease
-// ended or when a shared view is asked to close. Apart from the class so its open/close/call paths
-// read as the checks they make.
+// leaseView in lib/connection.ts): the gate a lease's view calls through (the connection's gate, plus
+// the lease check), the state a release flips, and the errors a view gives once its lease ended or when
+// a shared view is asked to close. Apart from the class so its open/close/call paths read as the checks
+// they make.
+//
+// One object per lease serves as the lease's state, its view's gate (ConnectionInternals) and what
+// leaseView returns (lib/connection.ts's ConnectionInternals and LeaseView): a pool hands out a lease
+// per operation, and the gate used to be 12 closures in an object literal, allocated for every lease.
+// Typed against a view type `V` (lib/connection.ts's Connection) rather than importing it: this module
+// stays below lib/connection.ts, outside the object layer's import cycle.
+import type { ConnectionChild, OpenOptions } from "./types.ts";
+import { type CallOwner, kSettled } from "../_internals.ts";
 
 /** A pool lease's hold on a connection: `released` turns every call through the view away. */
 export interface LeaseState {
@@ -22,4 +31,112 @@ export function sharedCloseError(uri: string): TypeError {
       JSON.stringify(uri)
     }: it belongs to a ConnectionPool (handles made in a lease keep using it); close the pool instead`,
   );
+}
+
+/** What a lease's gate needs of the connection's state (lib/connection.ts's ConnectionCore). */
+export interface LeaseCore<V> {
+  readonly uri: string;
+  readonly options: OpenOptions;
+  readonly eventLoop: boolean;
+  readonly busy: boolean;
+  readonly children: Set<ConnectionChild>;
+  call<T, U = T>(
+    operation: () => string,
+    run: (handle: Deno.PointerObject) => Promise<T>,
+    failed: (result: T) => boolean,
+    wrap: ((result: T) => U) | undefined,
+    lease: LeaseState | undefined,
+    owner: CallOwner | undefined,
+  ): Promise<U>;
+  callSync<T, U = T>(
+    operation: () => string,
+    run: (handle: Deno.PointerObject) => T,
+    failed: (result: T) => boolean,
+    wrap?: (result: T) => U,
+  ): U;
+  pointerValue(): bigint;
+  /** The view handles made through any lease belong to (made once). */
+  sharedView(): V;
+}
+
+/**
+ * The gate of one lease's view (or of the shared view): the connection's gate behind a check of the
+ * lease, which a released lease fails with {@link releasedError}, also for calls queued before the
+ * release and admitted after it.
+ */
+export class LeaseGate<V> implements LeaseState {
+  released = false;
+  readonly shared?: true;
+  /** The view this gate serves (set by lib/connection.ts right after making it). */
+  view!: V;
+  readonly #core: LeaseCore<V>;
+
+  constructor(core: LeaseCore<V>, shared = false) {
+    this.#core = core;
+    if (shared) this.shared = true;
+  }
+
+  /** The same object for every view of one libvirt connection. */
+  get identity(): object {
+    return this.#core;
+  }
+
+  /** Ends the holder's access (LeaseView.revoke). */
+  revoke(): void {
+    this.released = true;
+  }
+
+  call<T, U = T>(
+    operation: () => string,
+    run: (handle: Deno.PointerObject) => Promise<T>,
+    failed: (r: T) => boolean,
+    wrap?: (r: T) => U,
+    owner?: CallOwner,
+  ): Promise<U> {
+    if (this.released) {
+      owner?.[kSettled]();
+      return Promise.reject(releasedError(operation()));
+    }
+    // the core checks `released` again once it holds the lock: for a call queued before the release
+    return this.#core.call(operation, run, failed, wrap, this, owner);
+  }
+
+  callSync<T, U = T>(
+    operation: () => string,
+    run: (handle: Deno.PointerObject) => T,
+    failed: (r: T) => boolean,
+    wrap?: (r: T) => U,
+  ): U {
+    if (this.released) throw releasedError(operation());
+    return this.#core.callSync(operation, run, failed, wrap);
+  }
+
+  idle(): boolean {
+    return !this.#core.busy;
+  }
+
+  track(child: ConnectionChild): void {
+    this.#core.children.add(child);
+  }
+
+  release(child: ConnectionChild): void {
+    this.#core.children.delete(child);
+  }
+
+  pointerValue(): bigint {
+    if (this.released) throw releasedError(`use the connection to ${JSON.stringify(this.#core.uri)}`);
+    return this.#core.pointerValue();
+  }
+
+  openOptions(): OpenOptions {
+    return this.#core.options;
+  }
+
+  eventLoop(): boolean {
+    return this.#core.eventLoop;
+  }
+
+  handleOwner(): V {
+    return this.#core.sharedView();
+  }
 }

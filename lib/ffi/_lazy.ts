@@ -7,6 +7,13 @@
 // than a dlopen). A function's two twins bind apart: the blocking twin of a call made nonblocking is
 // bound only if something runs it blocking (runBlocking) or calls it directly.
 //
+// A call through an UnsafeFnPointer costs more than one through a dlopen'ed symbol, though: Deno
+// deserializes the definition and builds the libffi call interface on every call, and clones it on the
+// blocking-pool thread (measured on the pool benchmark's two calls: +1.3-5 µs of the main thread and
+// +7-15 µs of the pool's threads per operation). So a nonblocking entry bound from its address is
+// bound again by its own dlopen once it has been called PROMOTE_AFTER times: a one-shot script never
+// pays the dlopen, a pool or a range pays it once per hot symbol.
+//
 // The returned object starts empty; its prototype is a Proxy that binds a key on its first read and
 // stores the function as an own data property of the object, so later reads are ordinary property
 // reads that never reach the Proxy. (The first design defined ~1,800 accessors on the object and
@@ -58,15 +65,25 @@ export function lazySymbols<const S extends Deno.ForeignLibraryInterface>(
   const cNameOf = (key: string, def: SymbolDefinition) => String(def.name ?? key);
   const define = (key: string, value: unknown) =>
     Object.defineProperty(symbols, key, { value, enumerable: true, writable: false });
+  // an `...Async` entry's blocking twin, for runBlocking: bound on its first such use, the result
+  // wrapped in a resolved promise
+  const twinOf = (key: string): Call | undefined => {
+    const base = key.endsWith("Async") ? key.slice(0, -"Async".length) : undefined;
+    if (base === undefined || definitionOf(base) === undefined) return undefined;
+    return (...args: unknown[]) => Promise.resolve((symbols[base] as Call)(...args));
+  };
+  const dlopenOne = (key: string, def: SymbolDefinition): unknown => {
+    const lib = Deno.dlopen(path, { [key]: def } as Deno.ForeignLibraryInterface);
+    opened.push(lib);
+    return lib.symbols[key];
+  };
   const bind = (key: string, def: SymbolDefinition): void => {
     if (resolve && def.nonblocking) {
       const pointer = resolve(cNameOf(key, def));
       if (pointer !== null) {
         const fn = new Deno.UnsafeFnPointer(pointer as Deno.PointerObject<Deno.ForeignFunction>, def);
-        define(
-          key,
-          blockable(key, (...args: unknown[]) => (fn.call as (...a: unknown[]) => unknown)(...args)),
-        );
+        const viaPointer = fn.call.bind(fn) as Call;
+        define(key, nonblockingEntry(def, viaPointer, twinOf(key), () => dlopenOne(key, def) as Call));
         return;
       }
       if (def.optional) {
@@ -75,9 +92,8 @@ export function lazySymbols<const S extends Deno.ForeignLibraryInterface>(
       }
       // not found: the dlopen below fails with Deno's own message naming the symbol
     }
-    const lib = Deno.dlopen(path, { [key]: def } as Deno.ForeignLibraryInterface);
-    opened.push(lib);
-    define(key, blockable(key, lib.symbols[key]));
+    const bound = dlopenOne(key, def);
+    define(key, def.nonblocking ? nonblockingEntry(def, bound as Call, twinOf(key)) : bound);
   };
   const opened: Deno.DynamicLibrary<Deno.ForeignLibraryInterface>[] = [];
   // eager blocking entries bind in one dlopen (one library handle for all); nonblocking ones from their
@@ -92,24 +108,60 @@ export function lazySymbols<const S extends Deno.ForeignLibraryInterface>(
   if (now.length > 0) {
     const lib = Deno.dlopen(path, Object.fromEntries(now) as Deno.ForeignLibraryInterface);
     opened.push(lib);
-    for (const [k] of now) define(k, blockable(k, lib.symbols[k]));
-  }
-  /**
-   * A nonblocking `...Async` entry that, inside {@link runBlocking}, runs its blocking twin on the
-   * calling thread instead (bound then, on its first such use; the result wrapped in a resolved
-   * promise); every other entry as bound.
-   */
-  function blockable(key: string, bound: unknown): unknown {
-    const base = key.endsWith("Async") ? key.slice(0, -"Async".length) : undefined;
-    if (base === undefined || definitionOf(base) === undefined || typeof bound !== "function") return bound;
-    const nonblocking = bound as (...args: unknown[]) => Promise<unknown>;
-    return (...args: unknown[]) =>
-      blocking > 0
-        ? Promise.resolve((symbols[base] as (...a: unknown[]) => unknown)(...args))
-        : nonblocking(...args);
+    for (const [k, def] of now) {
+      define(k, def.nonblocking ? nonblockingEntry(def, lib.symbols[k] as Call, twinOf(k)) : lib.symbols[k]);
+    }
   }
   return symbols as Deno.DynamicLibrary<S>["symbols"];
 }
+
+/**
+ * A nonblocking entry: calls `first` until it has been called {@link PROMOTE_AFTER} times, then what
+ * `promote` binds (when given: `first` is an UnsafeFnPointer's call); inside {@link runBlocking}, an
+ * `...Async` entry runs `twin`, its blocking twin, on the calling thread instead. Arguments pass
+ * without a rest array of ours for up to 6 parameters.
+ */
+function nonblockingEntry(def: SymbolDefinition, first: Call, twin?: Call, promote?: () => Call): Call {
+  let target = first;
+  let calls = promote === undefined ? PROMOTE_AFTER : 0;
+  const pick = (): Call => {
+    if (calls < PROMOTE_AFTER && ++calls === PROMOTE_AFTER) {
+      try {
+        target = promote!();
+      } catch {
+        // keep calling through the pointer: it works, only slower
+      }
+    }
+    return blocking > 0 && twin !== undefined ? twin : target;
+  };
+  switch (def.parameters.length) {
+    case 0:
+      return () => pick()();
+    case 1:
+      return (a) => pick()(a);
+    case 2:
+      return (a, b) => pick()(a, b);
+    case 3:
+      return (a, b, c) => pick()(a, b, c);
+    case 4:
+      return (a, b, c, d) => pick()(a, b, c, d);
+    case 5:
+      return (a, b, c, d, e) => pick()(a, b, c, d, e);
+    case 6:
+      return (a, b, c, d, e, f) => pick()(a, b, c, d, e, f);
+    default:
+      return (...args) => pick()(...args);
+  }
+}
+
+/** A bound FFI function, as called here. */
+type Call = (...args: unknown[]) => unknown;
+
+/**
+ * How many calls a nonblocking entry bound from its address makes before it is bound by a dlopen of its
+ * own (see the module comment): past the few calls of a one-shot script, early in any loop.
+ */
+export const PROMOTE_AFTER = 32;
 
 /**
  * The prototype of a lazy symbols object: reading a key the table has binds it (`bindKey` stores it

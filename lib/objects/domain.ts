@@ -59,8 +59,10 @@ import {
   domainStateName,
   domainStateReason,
   type DomainXmlOptions,
+  infoBufferFor,
   type InterfaceAddresses,
   type InterfaceAddressSource,
+  readInfoBuffer,
   takeInterfaceAddresses,
   toDomainInfo,
 } from "./domain_state.ts";
@@ -355,13 +357,13 @@ export class Domain extends DomainCalls {
     let buffer = infoBuffer;
     await callOnce(this, "get info of", (h, now) => {
       if (!now) {
-        return libvirt().symbols.virDomainGetInfoAsync(h, buffer = new Uint8Array(VIR_DOMAIN_INFO_SIZE));
+        return libvirt().symbols.virDomainGetInfoAsync(h, buffer = infoBufferFor()); // reused once read
       }
       const result = libvirt().symbols.virDomainGetInfo(h, infoBuffer);
       if (result >= 0) info = toDomainInfo(infoView); // read before anything else can use the buffer
       return result;
     }, isNegative);
-    return info ?? toDomainInfo(buffer);
+    return info ?? readInfoBuffer(buffer);
   }
 
   /**

@@ -6,7 +6,7 @@
  */
 import { takePointerArray } from "../ffi/c.ts";
 import { libvirt } from "../ffi/library.ts";
-import { decodeDomainInfo, decodeInterface } from "../ffi/structs.ts";
+import { decodeDomainInfo, decodeInterface, VIR_DOMAIN_INFO_SIZE } from "../ffi/structs.ts";
 
 /** virDomainState, by name. */
 export const DomainState = {
@@ -174,6 +174,24 @@ export interface InterfaceAddresses {
   mac: string | undefined;
   /** The interface's addresses, each with its family and prefix length (e.g. 24). */
   addresses: { family: "ipv4" | "ipv6"; address: string; prefix: number }[];
+}
+
+/** virDomainInfo buffers of nonblocking info() calls that returned, for the next calls to reuse. */
+const spareInfo: Uint8Array<ArrayBuffer>[] = [];
+
+/**
+ * @internal A virDomainInfo buffer for one nonblocking call (its own while C fills it on another
+ * thread): a spare one when there is one, so that a loop of info() calls allocates none.
+ */
+export function infoBufferFor(): Uint8Array<ArrayBuffer> {
+  return spareInfo.pop() ?? new Uint8Array(VIR_DOMAIN_INFO_SIZE);
+}
+
+/** @internal Decodes a buffer of {@link infoBufferFor} once its call returned, and keeps it for reuse. */
+export function readInfoBuffer(buffer: Uint8Array<ArrayBuffer>): DomainInfo {
+  const info = toDomainInfo(buffer);
+  if (spareInfo.length < 64) spareInfo.push(buffer);
+  return info;
 }
 
 /**

@@ -73,6 +73,9 @@ export class ConnectionPool {
 
   readonly #statistics = new PoolStatistics();
   readonly #counters = this.#statistics.counts;
+  /** What every lease calls when it ends (one function for all leases, not a closure per lease). */
+  readonly #checkinLease = (connection: Connection, broken: boolean): void =>
+    this.#checkin(connection, broken);
 
   /**
    * Makes an empty pool; connections open on first use (or {@link ConnectionPool.warm}).
@@ -154,7 +157,23 @@ export class ConnectionPool {
       this.#checkin(connection, false);
       throw options.signal.reason;
     }
-    return new Lease(this, connection, (c, broken) => this.#checkin(c, broken));
+    return new Lease(this, connection, this.#checkinLease);
+  }
+
+  /**
+   * The lease {@link use} takes without awaiting anything, when the pool can give one at once: an idle
+   * connection that is alive and recently used (no health check due), no abort. Undefined otherwise:
+   * then {@link acquire} decides (opening, health checks, waiting), as it always did.
+   */
+  #leaseNow(options: LeaseOptions, now: number): Lease | undefined {
+    const last = this.#idle.length - 1;
+    if (this.#state !== "open" || last < 0 || options.signal?.aborted) return undefined;
+    const idle = this.#idle[last];
+    if (now - idle.since > this.#healthCheckIdleMs || !idle.connection.isAlive()) return undefined;
+    this.#idle.pop(); // LIFO, as #checkout: the most recently used connection is the warmest
+    this.#leased.add(idle.connection);
+    this.#counters.reused++;
+    return new Lease(this, idle.connection, this.#checkinLease);
   }
 
   /**
@@ -172,7 +191,8 @@ export class ConnectionPool {
     let attempt = 0;
     try {
       while (true) {
-        const lease = await this.acquire(options);
+        const lease = (attempt === 0 ? this.#leaseNow(options, started) : undefined) ??
+          await this.acquire(options);
         try {
           const result = await fn(lease.connection);
           lease.release();
@@ -340,24 +360,27 @@ export class ConnectionPool {
 
   #checkin(connection: Connection, broken: boolean): void {
     if (!this.#leased.delete(connection)) return;
-    if (broken || !connection.isAlive() || this.#state === "closed") {
+    const now = performance.now(); // one clock read for the idle mark and the reaping
+    const waiting = this.#waiters.length > 0;
+    // a connection going idle is checked when it is leased next (#leaseNow, #healthy): one liveness
+    // check per lease instead of two; one handed straight to a waiter is checked here
+    if (broken || this.#state === "closed" || (waiting && !connection.isAlive())) {
       this.#closeInBackground(connection);
       this.#waiters.handOver(null); // a slot is free: the first waiter opens a connection
-    } else if (this.#waiters.length > 0) {
+    } else if (waiting) {
       this.#leased.add(connection); // stays counted while it passes to the waiter
       this.#waiters.handOver(connection);
-    } else this.#pushIdle(connection);
-    this.#reapIdle();
+    } else this.#pushIdle(connection, now);
+    this.#reapIdle(now);
     this.#checkDrained();
   }
 
-  #pushIdle(connection: Connection): void {
-    this.#idle.push({ connection, since: performance.now() });
+  #pushIdle(connection: Connection, now = performance.now()): void {
+    this.#idle.push({ connection, since: now });
   }
 
   /** Closes connections beyond `min` that sat idle longer than idleTimeoutMs (oldest first). */
-  #reapIdle(): void {
-    const now = performance.now();
+  #reapIdle(now: number): void {
     while (
       this.#idle.length > 0 && this.#size() > this.#min && now - this.#idle[0].since > this.#idleTimeoutMs
     ) {
