@@ -230,3 +230,16 @@ export function addressSourceCode(source: InterfaceAddressSource, domain: string
   }
   return code;
 }
+
+/** @internal `Domain.state()`'s result for virDomainGetState's state and reason codes. */
+export function stateInfo(state: number, reason: number): DomainStateInfo {
+  const name = domainStateName(state);
+  return { state: name, reason, reasonName: domainStateReason(name, reason) };
+}
+
+/** @internal `VIR_DOMAIN_XML_*` flags for {@link DomainXmlOptions} (a number is taken as the flags). */
+export function xmlFlags(options: DomainXmlOptions | number): number {
+  if (typeof options === "number") return options;
+  return (options.secure ? 1 : 0) | (options.inactive ? 2 : 0) | (options.updateCpu ? 4 : 0) |
+    (options.migratable ? 8 : 0);
+}
