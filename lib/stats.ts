@@ -24,7 +24,7 @@
 import type { Connection } from "./connection.ts";
 import { reattribute } from "./_handle.ts";
 import { type Domain, type DomainStateName, domainStateName, domainStateReason } from "./domain.ts";
-import type { TypedValue } from "./ffi/typed_params.ts";
+import type { RawStatsRecord, TypedValue } from "./ffi/typed_params.ts";
 import { listStatsOnce } from "./objects/domain_call.ts";
 
 export type { TypedValue };
@@ -449,23 +449,32 @@ export async function allDomainStats(
  * for (const dom of domains) dom.free();
  * ```
  */
-export async function domainListStats(domains: Domain[], options: StatsOptions = {}): Promise<DomainStats[]> {
-  if (domains.length === 0) throw new TypeError("Cannot get statistics of no domains: pass at least one");
-  const connection = domains[0].connection;
-  if (domains.some((d) => d.connection !== connection)) {
-    throw new TypeError("Cannot get statistics of domains of different connections in one call");
+export function domainListStats(domains: Domain[], options: StatsOptions = {}): Promise<DomainStats[]> {
+  // not async: one promise per call, the gate's own (see lib/objects/domain_call.ts)
+  try {
+    if (domains.length === 0) throw new TypeError("Cannot get statistics of no domains: pass at least one");
+    const connection = domains[0].connection;
+    for (const d of domains) {
+      if (d.connection !== connection) {
+        throw new TypeError("Cannot get statistics of domains of different connections in one call");
+      }
+    }
+    const bits = statsBits(options);
+    const flags = commonFlags(options) >>> 0;
+    return listStatsOnce(domains, bits, flags, () => statsOperation(domains), shapeRecords);
+  } catch (error) {
+    return Promise.reject(error);
   }
-  const bits = statsBits(options);
-  const flags = commonFlags(options) >>> 0;
-  const what = domains.length === 1
+}
+
+function statsOperation(domains: readonly Domain[]): string {
+  return domains.length === 1
     ? `get the statistics of domain ${JSON.stringify(domains[0].name)}`
     : `get the statistics of ${domains.length} domains`;
-  try {
-    const records = await listStatsOnce(domains, bits, flags);
-    return records.map((r) => shapeDomainStats(r.name, r.uuid, r.params));
-  } catch (error) {
-    throw reattribute(error, what);
-  }
+}
+
+function shapeRecords(records: RawStatsRecord[]): DomainStats[] {
+  return records.map((r) => shapeDomainStats(r.name, r.uuid, r.params));
 }
 
 /**
@@ -486,15 +495,21 @@ export async function domainListStats(domains: Domain[], options: StatsOptions =
  * console.log(state?.state, vcpu, interfaces); // "running" undefined undefined on the test driver; QEMU fills all three
  * ```
  */
-export async function domainStats(
+export function domainStats(
   domain: Domain,
   groups?: StatsGroup[],
   options: Omit<StatsOptions, "groups"> = {},
 ): Promise<DomainStats> {
-  const [record] = await domainListStats([domain], { ...options, ...(groups ? { groups } : {}) });
-  if (record === undefined) {
-    // libvirt skips domains it cannot report on with nowait
-    return { name: domain.name, uuid: domain.uuid, raw: new Map() };
+  try {
+    const bits = statsBits(groups ? { groups } : options);
+    const flags = commonFlags(options) >>> 0;
+    const domains = [domain];
+    return listStatsOnce(domains, bits, flags, () => statsOperation(domains), ([record]) =>
+      // libvirt skips domains it cannot report on with nowait
+      record === undefined
+        ? { name: domain.name, uuid: domain.uuid, raw: new Map() }
+        : shapeDomainStats(record.name, record.uuid, record.params));
+  } catch (error) {
+    return Promise.reject(error);
   }
-  return record;
 }
