@@ -13,6 +13,13 @@ import { callGate } from "./domain_gate.ts";
 /** The `virDomain*(domain, flags)` calls the lifecycle functions make (lib/domain/lifecycle.ts). */
 export type DomainFlagsCall = "virDomainCreateWithFlags" | "virDomainDestroyFlags" | "virDomainUndefineFlags";
 
+// the verbs made once, not a template string per call
+const flagsCallVerbs: Record<DomainFlagsCall, string> = {
+  virDomainCreateWithFlags: "call virDomainCreateWithFlags on",
+  virDomainDestroyFlags: "call virDomainDestroyFlags on",
+  virDomainUndefineFlags: "call virDomainUndefineFlags on",
+};
+
 /**
  * @internal `fn(domain, flags)` through {@link callOnce}: what the generated `createWithFlags`,
  * `destroyFlags` and `undefineFlags` do, with the same error wording (`call virDomainCreateWithFlags
@@ -25,7 +32,7 @@ export type DomainFlagsCall = "virDomainCreateWithFlags" | "virDomainDestroyFlag
  * @throws {LibvirtError} the error libvirt reports for exactly this call
  */
 export function domainFlagsCall(domain: ObjectHandle, fn: DomainFlagsCall, flags: number): Promise<number> {
-  return callOnce(domain, `call ${fn} on`, (h, now) => {
+  return callOnce(domain, flagsCallVerbs[fn], (h, now) => {
     const lib = libvirt().symbols;
     if (fn === "virDomainCreateWithFlags") {
       return now ? lib.virDomainCreateWithFlags(h, flags) : lib.virDomainCreateWithFlagsAsync(h, flags);
