@@ -14,6 +14,11 @@
  * each client spends itself, which the machine's other load disturbs far less than wall time.
  *
  *   deno run --allow-all bench/domain_compare.ts [--rounds 3] [--passes 3] [--warmup 1] [--only per-op|classic]
+ *     [--baseline DIR]
+ *
+ * `--baseline DIR`: one more per-operation contender, the lean client of another checkout of this
+ * repository (DIR/bench/clients/domain_deno.ts and its lib/, e.g. `git worktree add DIR main`), run
+ * interleaved with the others: before/after numbers from one run, under the same load.
  *
  * @module
  */
@@ -38,6 +43,7 @@ const { values } = parseArgs({
     warmup: { type: "string", default: "1" },
     only: { type: "string" },
     uri: { type: "string", default: "test+unix:///default" },
+    baseline: { type: "string" },
   },
 });
 const rounds = Number(values.rounds);
@@ -92,12 +98,12 @@ async function python(op: string): Promise<number> {
   return (await pythonSample(op, "1")).wall;
 }
 
-async function denoClient(op: string, lean: boolean): Promise<Sample> {
+async function denoClient(op: string, lean: boolean, clients = `${here}clients/`): Promise<Sample> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--allow-all",
-      `${here}clients/domain_deno.ts`,
+      `${clients}domain_deno.ts`,
       uri,
       namesFile,
       op,
@@ -166,6 +172,10 @@ const perOp = (op: string, withC = false): Contender[] => [
   ...(withC ? [["C", () => c("lookup_info_many")] as Contender] : []),
   ["deno_libvirt, defaults", () => denoClient(op, false)],
   ["deno_libvirt, lean (blocking, no event loop, states: false)", () => denoClient(op, true)],
+  ...(values.baseline === undefined ? [] : [[
+    `deno_libvirt, lean, baseline ${values.baseline}`,
+    () => denoClient(op, true, `${values.baseline}/bench/clients/`),
+  ] as Contender]),
 ];
 const perOpScenarios: Record<string, Contender[]> = {
   "per-op: lookup + info": perOp("lookup_info", true),

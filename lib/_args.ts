@@ -120,7 +120,8 @@ export function checkOptions(
     throw new TypeError(`Cannot ${action}: ${arg} must be an object, got ${describeValue(value)}`);
   }
   const record = value as Record<string, unknown>;
-  for (const [field, type] of Object.entries(fields)) {
+  for (const field in fields) { // not Object.entries: no array per call (lookupDomain checks on every call)
+    const type = fields[field];
     const v = record[field];
     if (v === undefined) continue;
     if (type === "boolean" || type === "string") {

@@ -6,22 +6,19 @@
  *
  * @module
  */
-import { asOperation, kPointer, phrase, reattribute } from "../_handle.ts";
-import { ErrorCode, ErrorDomain } from "../error_codes.ts";
+import { asOperation, kPointer } from "../_handle.ts";
+import { NotFoundError, OperationInvalidError } from "../errors.ts";
+import { attribute_, invalid } from "./attribution.ts";
 import {
-  ConnectionLostError,
-  LibvirtError,
-  libvirtErrorFrom,
-  NotFoundError,
-  OperationInvalidError,
-} from "../errors.ts";
-import {
+  cacheUuid,
   type Domain,
   type DomainStateInfo,
   type DomainStateName,
   invalidateDomain,
 } from "../objects/domain.ts";
 import { domainFlagsCall } from "../objects/domain_call.ts";
+
+export { attribute_, invalid };
 
 // Lifecycle.
 
@@ -121,52 +118,6 @@ export function elapsed(t0: number): number {
   return Math.round((performance.now() - t0) * 1000) / 1000;
 }
 
-function operationOf(domain: Domain, verb: string): string {
-  return phrase(verb, `domain ${JSON.stringify(domain.name)}`);
-}
-
-/** @internal An OperationInvalidError in libvirt's words, raised before libvirt is asked. */
-export function invalid(domain: Domain, verb: string, why: string): OperationInvalidError {
-  return new OperationInvalidError(operationOf(domain, verb), {
-    code: ErrorCode.OPERATION_INVALID,
-    domain: ErrorDomain.DOM,
-    level: 2,
-    message: `Requested operation is not valid: ${why}`,
-  });
-}
-
-const stateRace =
-  /already (running|active)|is not running|not running|not paused|is not active|domain is not paused/i;
-
-/**
- * @internal Re-attributes an error to the lifecycle operation (a failed state read says "start", not
- * "get the state of"), and maps the drivers' different words for "invalid in this state" to one class.
- */
-export function attribute_(error: unknown, domain: Domain, verb: string): unknown {
-  if (error instanceof TypeError) return reattribute(error, operationOf(domain, verb)); // a gate refusal
-  if (!(error instanceof LibvirtError)) return error;
-  const operation = operationOf(domain, verb);
-  const details = {
-    code: error.code,
-    domain: error.domain,
-    level: error.level,
-    message: error.libvirtMessage,
-  };
-  if (error.code === ErrorCode.INTERNAL_ERROR && stateRace.test(error.libvirtMessage)) {
-    return new OperationInvalidError(operation, { ...details, code: ErrorCode.OPERATION_INVALID }, {
-      cause: error,
-    });
-  }
-  if (error.operation === operation) return error;
-  if (error instanceof ConnectionLostError) {
-    return new ConnectionLostError(operation, details, {
-      cause: error,
-      outcomeUnknown: error.outcomeUnknown,
-    });
-  }
-  return libvirtErrorFrom(operation, details);
-}
-
 /** @internal */
 export async function readState(domain: Domain, verb: string): Promise<DomainStateInfo> {
   try {
@@ -185,7 +136,7 @@ export async function readAfter(
     return { info: await domain.state(), gone: false };
   } catch (error) {
     if (error instanceof NotFoundError) {
-      invalidateDomain(domain, domain.uuid);
+      invalidateDomain(domain);
       return { info: { state: "shutoff", reason: 0, reasonName: "unknown" }, gone: true };
     }
     throw attribute_(error, domain, verb);
@@ -204,26 +155,22 @@ interface Plan {
   implies?: { before?: DomainStateName; after?: DomainStateName; reason?: string };
   /** True when success may make a transient domain vanish (its cached handle is dropped then). */
   mayVanish?: boolean;
+  /** Runs once the call succeeded (before the state read after it, if any). */
+  done?: () => void;
 }
 
-async function lifecycle(
-  domain: Domain,
-  plan: Plan,
-  options: LifecycleOptions = {},
-): Promise<LifecycleResult> {
+function lifecycle(domain: Domain, plan: Plan, options: LifecycleOptions = {}): Promise<LifecycleResult> {
   const ifNeeded = options.ifNeeded ?? false;
-  if (options.states === false) return await leanLifecycle(domain, plan, ifNeeded);
+  return options.states === false
+    ? leanLifecycle(domain, plan, ifNeeded)
+    : readLifecycle(domain, plan, ifNeeded);
+}
+
+/** A lifecycle operation between two state reads (the default). */
+async function readLifecycle(domain: Domain, plan: Plan, ifNeeded: boolean): Promise<LifecycleResult> {
   const t0 = performance.now();
   const before = await readState(domain, plan.verb);
-  if (ifNeeded && plan.noop?.(before.state)) {
-    return {
-      before: before.state,
-      after: before.state,
-      afterReason: before.reasonName,
-      tookMs: elapsed(t0),
-      changed: false,
-    };
-  }
+  if (ifNeeded && plan.noop?.(before.state)) return unchanged(before, t0);
   const why = plan.refuse(before.state);
   if (why !== undefined) throw invalid(domain, plan.verb, why);
   try {
@@ -232,6 +179,7 @@ async function lifecycle(
   } catch (error) {
     throw attribute_(error, domain, plan.verb);
   }
+  plan.done?.();
   const after = await readAfter(domain, plan.verb);
   return {
     before: before.state,
@@ -243,38 +191,60 @@ async function lifecycle(
   };
 }
 
-/** A lifecycle operation in one call ({ states: false }): the result follows from its success. */
-async function leanLifecycle(domain: Domain, plan: Plan, ifNeeded: boolean): Promise<LifecycleResult> {
+/**
+ * A lifecycle operation in one call ({ states: false }): the result follows from its success. Not
+ * async: on an idle `blocking: true` connection the call's promise is settled when `plan.run()`
+ * returns, and one `then` makes the result (an async function and its awaits cost two more promises).
+ */
+function leanLifecycle(domain: Domain, plan: Plan, ifNeeded: boolean): Promise<LifecycleResult> {
   const t0 = performance.now();
+  let call: Promise<unknown>;
   try {
     domain[kPointer](plan.verb); // a freed handle: "Cannot start freed Domain ..."
-    await plan.run();
+    call = plan.run();
   } catch (error) {
-    const attributed = attribute_(error, domain, plan.verb);
-    // libvirt refused: with ifNeeded, one read tells a no-op from a real refusal
-    if (ifNeeded && plan.noop && attributed instanceof OperationInvalidError) {
-      const now = await readState(domain, plan.verb);
-      if (plan.noop(now.state)) {
-        return {
-          before: now.state,
-          after: now.state,
-          afterReason: now.reasonName,
-          tookMs: elapsed(t0),
-          changed: false,
-        };
-      }
-    }
-    throw attributed;
+    return leanRefused(domain, plan, ifNeeded, t0, error);
   }
-  // the cache must not hand out a transient domain that may have vanished with this call
-  if (plan.mayVanish) invalidateDomain(domain, domain.uuid);
+  return call.then(() => {
+    // the cache must not hand out a transient domain that may have vanished with this call
+    if (plan.mayVanish) invalidateDomain(domain);
+    plan.done?.();
+    return {
+      before: plan.implies?.before ?? "nostate",
+      after: plan.implies?.after ?? "nostate",
+      afterReason: plan.implies?.reason ?? "unknown",
+      tookMs: elapsed(t0),
+      changed: true,
+      inferred: true,
+    };
+  }, (error) => leanRefused(domain, plan, ifNeeded, t0, error));
+}
+
+/** A one-call operation failed: its error in the operation's words, or with ifNeeded a no-op. */
+async function leanRefused(
+  domain: Domain,
+  plan: Plan,
+  ifNeeded: boolean,
+  t0: number,
+  error: unknown,
+): Promise<LifecycleResult> {
+  const attributed = attribute_(error, domain, plan.verb);
+  // libvirt refused: with ifNeeded, one read tells a no-op from a real refusal
+  if (ifNeeded && plan.noop && attributed instanceof OperationInvalidError) {
+    const now = await readState(domain, plan.verb);
+    if (plan.noop(now.state)) return unchanged(now, t0);
+  }
+  throw attributed;
+}
+
+/** An `ifNeeded` no-op: the domain already is where the operation would take it. */
+function unchanged(state: DomainStateInfo, t0: number): LifecycleResult {
   return {
-    before: plan.implies?.before ?? "nostate",
-    after: plan.implies?.after ?? "nostate",
-    afterReason: plan.implies?.reason ?? "unknown",
+    before: state.state,
+    after: state.state,
+    afterReason: state.reasonName,
     tookMs: elapsed(t0),
-    changed: true,
-    inferred: true,
+    changed: false,
   };
 }
 
@@ -333,9 +303,9 @@ export function startDomain(domain: Domain, options: StartOptions = {}): Promise
  * console.log((await destroyDomain(dom)).afterReason, (await startDomain(dom)).after); // "destroyed" "running"
  * ```
  */
-export async function destroyDomain(domain: Domain, options: DestroyOptions = {}): Promise<LifecycleResult> {
+export function destroyDomain(domain: Domain, options: DestroyOptions = {}): Promise<LifecycleResult> {
   const flags = options.graceful ? 1 : 0;
-  const result = await lifecycle(domain, {
+  return lifecycle(domain, {
     verb: "destroy",
     refuse: notRunning,
     noop: (s) => !active.has(s),
@@ -343,7 +313,6 @@ export async function destroyDomain(domain: Domain, options: DestroyOptions = {}
     implies: { after: "shutoff", reason: "destroyed" },
     mayVanish: true,
   }, options);
-  return result;
 }
 
 /**
@@ -569,19 +538,20 @@ export async function removeManagedSave(domain: Domain): Promise<boolean> {
  * console.log(await undefineDomain(dom)); // { before: "shutoff", after: "shutoff", gone: true, ... }
  * ```
  */
-export async function undefineDomain(
-  domain: Domain,
-  options: UndefineOptions = {},
-): Promise<LifecycleResult> {
+export function undefineDomain(domain: Domain, options: UndefineOptions = {}): Promise<LifecycleResult> {
   const flags = (options.managedSave ? 1 : 0) | (options.snapshotsMetadata ? 2 : 0) |
     (options.nvram === true ? 4 : 0) | (options.nvram === false ? 8 : 0) |
     (options.checkpointsMetadata ? 16 : 0);
-  const uuid = domain.uuid;
-  const result = await lifecycle(domain, {
+  let uuid: string | undefined;
+  try {
+    uuid = cacheUuid(domain); // read before the call (a free meanwhile) only when the cache has entries
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return lifecycle(domain, {
     verb: "undefine",
     refuse: () => undefined,
     run: () => domainFlagsCall(domain, "virDomainUndefineFlags", flags),
+    done: () => invalidateDomain(domain, uuid),
   }, { states: options.states });
-  invalidateDomain(domain, uuid);
-  return result;
 }

@@ -2,7 +2,7 @@
 // lib/stats.ts) at the cost of that call: see callOnce in ./domain.ts (no reference pair, no
 // per-call out-buffers on a `blocking: true` connection). Kept apart from ./domain.ts so that the
 // object layer's modules do not import it (no new member in its import cycle).
-import { kPointer, type ObjectHandle } from "../_handle.ts";
+import { kPointer, type ObjectHandle, reattribute } from "../_handle.ts";
 import { kInternals } from "../_internals.ts";
 import { isNegative } from "../ffi/c.ts";
 import { libvirt } from "../ffi/library.ts";
@@ -12,6 +12,13 @@ import { callGate } from "./domain_gate.ts";
 
 /** The `virDomain*(domain, flags)` calls the lifecycle functions make (lib/domain/lifecycle.ts). */
 export type DomainFlagsCall = "virDomainCreateWithFlags" | "virDomainDestroyFlags" | "virDomainUndefineFlags";
+
+// the verbs made once, not a template string per call
+const flagsCallVerbs: Record<DomainFlagsCall, string> = {
+  virDomainCreateWithFlags: "call virDomainCreateWithFlags on",
+  virDomainDestroyFlags: "call virDomainDestroyFlags on",
+  virDomainUndefineFlags: "call virDomainUndefineFlags on",
+};
 
 /**
  * @internal `fn(domain, flags)` through {@link callOnce}: what the generated `createWithFlags`,
@@ -25,7 +32,7 @@ export type DomainFlagsCall = "virDomainCreateWithFlags" | "virDomainDestroyFlag
  * @throws {LibvirtError} the error libvirt reports for exactly this call
  */
 export function domainFlagsCall(domain: ObjectHandle, fn: DomainFlagsCall, flags: number): Promise<number> {
-  return callOnce(domain, `call ${fn} on`, (h, now) => {
+  return callOnce(domain, flagsCallVerbs[fn], (h, now) => {
     const lib = libvirt().symbols;
     if (fn === "virDomainCreateWithFlags") {
       return now ? lib.virDomainCreateWithFlags(h, flags) : lib.virDomainCreateWithFlagsAsync(h, flags);
@@ -42,26 +49,35 @@ let domainArray = new BigUint64Array(8);
 const statsList = new BigUint64Array(1);
 
 /**
- * @internal Statistics of `domains` in one virDomainListGetStats call, decoded, as
- * `Connection.domainListGetStats` returns them. On a `blocking: true` connection without the
- * reference pair per domain and without allocating the domain array or the list slot per call (see
- * {@link callOnce}); otherwise that method.
+ * @internal Statistics of `domains` in one virDomainListGetStats call, decoded, then given to `shape`
+ * (while the connection is still held: one promise per call, no second step to await). On a
+ * `blocking: true` connection without the reference pair per domain and without allocating the domain
+ * array or the list slot per call (see {@link callOnce}); otherwise `Connection.domainListGetStats`.
+ * A failure is the error of exactly this call, worded by `operation`.
  *
  * @param domains the domains, handles of one connection (at least one)
  * @param stats the `VIR_DOMAIN_STATS_*` groups (0: every group the driver supports)
  * @param flags `VIR_CONNECT_GET_ALL_DOMAINS_STATS_*` modifiers
- * @returns one record per domain libvirt could report on
+ * @param operation how errors word the call: `get the statistics of domain "web1"`
+ * @param shape turns the records (one per domain libvirt could report on) into the value
+ * @returns what `shape` returns
  * @throws {TypeError} for a freed domain
  * @throws {LibvirtError} the error libvirt reports for exactly this call
  */
-export function listStatsOnce(
+export function listStatsOnce<T>(
   domains: readonly (ObjectHandle & { readonly uuid: string })[],
   stats: number,
   flags: number,
-): Promise<RawStatsRecord[]> {
+  operation: () => string,
+  shape: (records: RawStatsRecord[]) => T,
+): Promise<T> {
   const connection = domains[0].connection;
   const gate = connection[kInternals];
-  if (gate.openOptions().blocking !== true) return connection.domainListGetStats(domains, stats, flags);
+  if (gate.openOptions().blocking !== true) {
+    return connection.domainListGetStats(domains, stats, flags).then(shape, (error) => {
+      throw reattribute(error, operation());
+    });
+  }
   try {
     for (const d of domains) d[kPointer]("get the statistics of"); // fail fast on a freed one
   } catch (error) {
@@ -71,7 +87,7 @@ export function listStatsOnce(
   let only: { name: string; uuid: string } | undefined;
   return callGate(
     connection,
-    () => `call virDomainListGetStats on ${JSON.stringify(connection.uri)}`,
+    operation,
     () => {
       if (domainArray.length <= domains.length) domainArray = new BigUint64Array(domains.length * 2);
       for (let i = 0; i < domains.length; i++) {
@@ -85,6 +101,6 @@ export function listStatsOnce(
       return count;
     },
     isNegative,
-    (count) => takeStatsRecords(list, count, only),
+    (count) => shape(takeStatsRecords(list, count, only)),
   );
 }

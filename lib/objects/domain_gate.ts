@@ -1,6 +1,7 @@
-// The synchronous fast path of the call gate for `blocking: true` connections (callGate), in a module
-// of its own that imports nothing of the object layer: lib/objects/domain.ts (callOnce),
-// domain_lookup.ts and domain_call.ts use it without adding a member to the object layer's import cycle.
+// The synchronous fast path of the call gate for `blocking: true` connections (callGate), and the
+// synchronous call the `...Sync` finders make (callNow), in a module of its own that imports nothing of
+// the object layer: lib/objects/domain.ts (callOnce), domain_lookup.ts and domain_call.ts use it without
+// adding a member to the object layer's import cycle.
 import { kInternals } from "../_internals.ts";
 
 /** The part of a connection's gate (ConnectionInternals, lib/connection.ts) callGate uses. */
@@ -57,4 +58,27 @@ export function callGate<T, U = T>(
     }
   }
   return gate.call(operation, (h) => Promise.resolve(run(h, now)), failed, wrap);
+}
+
+/**
+ * @internal {@link callGate}'s synchronous twin, for the `...Sync` finders (lib/objects/domain_lookup.ts):
+ * the same `run` (called with `now` true: the blocking C function), on the calling thread, on any
+ * connection; throws where callGate rejects.
+ *
+ * @param connection the connection
+ * @param operation how errors word the call
+ * @param run the call, as for {@link callGate}; with `now` true it returns its result, not a promise
+ * @param failed true for libvirt's failure return
+ * @param wrap turns the result into the value
+ * @returns what `wrap` returns (the result when absent)
+ * @throws {LibvirtError} the error of exactly this call; {TypeError} for a closed connection or a call in flight
+ */
+export function callNow<T, U = T>(
+  connection: GateOwner,
+  operation: () => string,
+  run: (pointer: Deno.PointerObject, now: boolean) => T | Promise<T>,
+  failed: (result: T) => boolean,
+  wrap?: (result: T) => U,
+): U {
+  return connection[kInternals].callSync(operation, (h) => run(h, true) as T, failed, wrap);
 }

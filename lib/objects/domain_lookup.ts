@@ -2,18 +2,21 @@
  * The domain finders: look a domain up by name, UUID or id (served from the connection's handle cache
  * for UUIDs, see lib/objects/domain.ts), list, define and create. Each is one libvirt call on the
  * connection; they live with the object because the cache's registration (`adoptDomain`: taking ownership of a fresh libvirt reference) is the object's.
+ * A finder and its `...Sync` twin are one implementation (`lookupWith`, `listWith`) given the call
+ * strategy: the gate's promise (callGate) or a synchronous call (callNow), lib/objects/domain_gate.ts.
+ * The promise-returning finders are not `async`: on an idle `blocking: true` connection the promise
+ * they return is the gate's own, settled (one promise and one microtask per call, not three).
  *
  * @module
  */
 import { A_CONNECTION, checkDomainKey, checkInstance, checkOptions, checkString } from "../_args.ts";
 import { Connection } from "../connection.ts";
-import { kInternals } from "../_internals.ts";
 import { isUuid } from "../_handle.ts";
 import { cString, cStringCached, isNegative, isNull, OutSlot, takePointerArray } from "../ffi/c.ts";
 import { libvirt } from "../ffi/library.ts";
 import { describeXml } from "../xml.ts";
 import { adoptDomain, cachedDomain, type Domain, wrapDomain } from "./domain.ts";
-import { callGate } from "./domain_gate.ts";
+import { callGate, callNow } from "./domain_gate.ts";
 
 /** Filters for {@link listAllDomains} (`VIR_CONNECT_LIST_DOMAINS_*`); unset means no filter. */
 export interface ListDomainsOptions {
@@ -78,16 +81,38 @@ export interface LookupDomainOptions {
  * console.log(dom.uuid, (await dom.state()).state);
  * ```
  */
-export async function lookupDomain(
+export function lookupDomain(
   connection: Connection,
   key: string | number,
   options: LookupDomainOptions = {},
 ): Promise<Domain> {
+  try {
+    return Promise.resolve(lookupWith(connection, key, options, callGate));
+  } catch (error) {
+    return Promise.reject(error); // a bad argument: a rejection, as from an async function
+  }
+}
+
+/**
+ * How a finder runs its one call, the only difference between a finder and its `...Sync` twin:
+ * {@link callGate} (a promise; on an idle `blocking: true` connection the call runs at once) or
+ * {@link callNow} (synchronous). Each finder is written once, with its strategy as a parameter.
+ */
+type Strategy = typeof callGate | typeof callNow;
+
+/** {@link lookupDomain} and {@link lookupDomainSync}: a cache hit, or one lookup call through `call`. */
+function lookupWith(
+  connection: Connection,
+  key: string | number,
+  options: LookupDomainOptions,
+  call: Strategy,
+): Domain | Promise<Domain> {
   checkLookup(connection, key, options);
   const hit = cachedDomain(connection, key, options.fresh ?? false);
   if (hit !== undefined) return hit;
+  const byUuid = typeof key === "string" && isUuid(key);
   const lib = libvirt().symbols;
-  return await callGate(
+  return call(
     connection,
     () => `look up domain ${JSON.stringify(key)}`,
     (h, now) => {
@@ -95,7 +120,7 @@ export async function lookupDomain(
         return now ? lib.virDomainLookupByID(h, key) : lib.virDomainLookupByIDAsync(h, key);
       }
       const text = cStringCached(key, "domain name");
-      if (isUuid(key)) {
+      if (byUuid) {
         return now ? lib.virDomainLookupByUUIDString(h, text) : lib.virDomainLookupByUUIDStringAsync(h, text);
       }
       return now ? lib.virDomainLookupByName(h, text) : lib.virDomainLookupByNameAsync(h, text);
@@ -103,7 +128,7 @@ export async function lookupDomain(
     isNull,
     // looked up by name: that is its name, no need to ask libvirt again
     (handle) =>
-      typeof key === "string" && isUuid(key)
+      byUuid
         ? adoptDomain(connection, handle!)
         : wrapDomain(connection, handle!, typeof key === "string" ? key : undefined),
   );
@@ -150,24 +175,7 @@ export function lookupDomainSync(
   key: string | number,
   options: LookupDomainOptions = {},
 ): Domain {
-  checkLookup(connection, key, options);
-  const hit = cachedDomain(connection, key, options.fresh ?? false);
-  if (hit !== undefined) return hit;
-  const internals = connection[kInternals];
-  const lib = libvirt().symbols;
-  return internals.callSync(
-    () => `look up domain ${JSON.stringify(key)}`,
-    (h) => {
-      if (typeof key === "number") return lib.virDomainLookupByID(h, key);
-      const text = cStringCached(key, "domain name");
-      return isUuid(key) ? lib.virDomainLookupByUUIDString(h, text) : lib.virDomainLookupByName(h, text);
-    },
-    isNull,
-    (handle) =>
-      typeof key === "string" && isUuid(key)
-        ? adoptDomain(connection, handle!)
-        : wrapDomain(connection, handle!, typeof key === "string" ? key : undefined),
-  );
+  return lookupWith(connection, key, options, callNow) as Domain;
 }
 
 /**
@@ -189,18 +197,47 @@ export function lookupDomainSync(
  * }
  * ```
  */
-export async function listAllDomains(
+export function listAllDomains(
   connection: Connection,
   options: ListDomainsOptions = {},
 ): Promise<Domain[]> {
+  try {
+    return Promise.resolve(listWith(connection, options, callGate));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+// the blocking path's list slot: read in the call, before anything else can use it
+const listSlot = new OutSlot();
+
+/** {@link listAllDomains} and {@link listAllDomainsSync}: one virConnectListAllDomains through `call`. */
+function listWith(
+  connection: Connection,
+  options: ListDomainsOptions,
+  call: Strategy,
+): Domain[] | Promise<Domain[]> {
   checkInstance(connection, Connection, "list domains", "connection", A_CONNECTION);
   checkOptions(options, "list domains", listDomainsOptionTypes);
-  const slot = new OutSlot();
-  return await connection[kInternals].call(
+  const flags = listDomainsFlags(options);
+  let slot: OutSlot | undefined;
+  let array: Deno.PointerValue = null;
+  return call(
+    connection,
     () => `list the domains of ${JSON.stringify(connection.uri)}`,
-    (h) => libvirt().symbols.virConnectListAllDomainsAsync(h, slot.buffer, listDomainsFlags(options)),
+    (h, now) => {
+      if (!now) {
+        return libvirt().symbols.virConnectListAllDomainsAsync(h, (slot = new OutSlot()).buffer, flags);
+      }
+      const count = libvirt().symbols.virConnectListAllDomains(h, listSlot.buffer, flags);
+      array = listSlot.pointer;
+      return count;
+    },
     isNegative,
-    (count) => takePointerArray(slot.pointer, count).map((h) => wrapDomain(connection, h)),
+    (count) =>
+      takePointerArray(slot === undefined ? array : slot.pointer, count).map((h) =>
+        wrapDomain(connection, h)
+      ),
   );
 }
 
@@ -224,15 +261,7 @@ export async function listAllDomains(
  * ```
  */
 export function listAllDomainsSync(connection: Connection, options: ListDomainsOptions = {}): Domain[] {
-  checkInstance(connection, Connection, "list domains", "connection", A_CONNECTION);
-  checkOptions(options, "list domains", listDomainsOptionTypes);
-  const slot = new OutSlot();
-  return connection[kInternals].callSync(
-    () => `list the domains of ${JSON.stringify(connection.uri)}`,
-    (h) => libvirt().symbols.virConnectListAllDomains(h, slot.buffer, listDomainsFlags(options)),
-    isNegative,
-    (count) => takePointerArray(slot.pointer, count).map((h) => wrapDomain(connection, h)),
-  );
+  return listWith(connection, options, callNow) as Domain[];
 }
 
 /**
@@ -258,10 +287,15 @@ export function listAllDomainsSync(connection: Connection, options: ListDomainsO
  * await undefineDomain(dom);
  * ```
  */
-export async function defineDomain(connection: Connection, xml: string): Promise<Domain> {
-  checkInstance(connection, Connection, "define a domain", "connection", A_CONNECTION);
-  const text = cString(checkString(xml, "define a domain", "xml"), "domain XML");
-  return await callGate(
+export function defineDomain(connection: Connection, xml: string): Promise<Domain> {
+  let text: Uint8Array<ArrayBuffer>;
+  try {
+    checkInstance(connection, Connection, "define a domain", "connection", A_CONNECTION);
+    text = cString(checkString(xml, "define a domain", "xml"), "domain XML");
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return callGate(
     connection,
     () => `define domain ${describeXml(xml)}`,
     (h, now) =>
@@ -318,9 +352,13 @@ export async function createDomain(
     validate: "boolean",
   });
   const flags = (options.paused ? 1 : 0) | (options.autodestroy ? 2 : 0) | (options.validate ? 16 : 0);
-  return await connection[kInternals].call(
+  return await callGate(
+    connection,
     () => `create domain ${describeXml(xml)}`,
-    (h) => libvirt().symbols.virDomainCreateXMLAsync(h, text, flags),
+    (h, now) =>
+      now
+        ? libvirt().symbols.virDomainCreateXML(h, text, flags)
+        : libvirt().symbols.virDomainCreateXMLAsync(h, text, flags),
     isNull,
     (handle) => wrapDomain(connection, handle!),
   );

@@ -4,9 +4,8 @@
  *
  * @module
  */
-import { takePointerArray } from "../ffi/c.ts";
 import { libvirt } from "../ffi/library.ts";
-import { decodeDomainInfo, decodeInterface, VIR_DOMAIN_INFO_SIZE } from "../ffi/structs.ts";
+import { decodeDomainInfo, VIR_DOMAIN_INFO_SIZE } from "../ffi/structs.ts";
 
 /** virDomainState, by name. */
 export const DomainState = {
@@ -213,26 +212,54 @@ export function toDomainInfo(buffer: Uint8Array | DataView): DomainInfo {
 
 /**
  * @internal Decodes the `virDomainInterfacePtr` array virDomainInterfaceAddresses returned into
- * {@link InterfaceAddresses}, freeing each element and the array (Domain.interfaceAddresses).
+ * {@link InterfaceAddresses}, freeing each element and the array (Domain.interfaceAddresses). Straight
+ * into the result, one loop, no intermediate records (layout: lib/ffi/structs.ts's decodeInterface):
+ * the lease query's client CPU after its round trip is mostly this decoding.
  */
 export function takeInterfaceAddresses(array: Deno.PointerValue, count: number): InterfaceAddresses[] {
-  const lib = libvirt().symbols;
-  return takePointerArray(array, count).map((pointer) => {
-    try {
-      const raw = decodeInterface(pointer);
-      return {
-        name: raw.name,
-        mac: raw.hwaddr?.toLowerCase() ?? undefined,
-        addresses: raw.addresses.map((a) => ({
-          family: a.type === 1 ? "ipv6" as const : "ipv4" as const,
-          address: a.address,
-          prefix: a.prefix,
-        })),
-      };
-    } finally {
-      lib.virDomainInterfaceFree(pointer);
+  const result: InterfaceAddresses[] = [];
+  if (array === null) return result;
+  const { symbols, libc } = libvirt();
+  const list = new Deno.UnsafePointerView(array);
+  try {
+    for (let i = 0; i < count; i++) {
+      const pointer = list.getPointer(i * 8);
+      if (pointer === null) continue;
+      try {
+        result.push(interfaceOf(new Deno.UnsafePointerView(pointer)));
+      } finally {
+        symbols.virDomainInterfaceFree(pointer);
+      }
     }
-  });
+  } finally {
+    libc.free(array);
+  }
+  return result;
+}
+
+/** One virDomainInterface (32 bytes: name, hwaddr, naddrs, addrs of 24-byte virDomainIPAddress). */
+function interfaceOf(view: Deno.UnsafePointerView): InterfaceAddresses {
+  const hwaddr = view.getPointer(8);
+  const count = view.getUint32(16);
+  const items = view.getPointer(24);
+  const addresses: InterfaceAddresses["addresses"] = [];
+  if (items !== null) {
+    const item = new Deno.UnsafePointerView(items);
+    for (let base = 0; base < count * 24; base += 24) {
+      const address = item.getPointer(base + 8);
+      addresses.push({
+        family: item.getInt32(base) === 1 ? "ipv6" : "ipv4",
+        address: address === null ? "" : Deno.UnsafePointerView.getCString(address),
+        prefix: item.getUint32(base + 16),
+      });
+    }
+  }
+  const name = view.getPointer(0);
+  return {
+    name: name === null ? "" : Deno.UnsafePointerView.getCString(name),
+    mac: hwaddr === null ? undefined : Deno.UnsafePointerView.getCString(hwaddr).toLowerCase(),
+    addresses,
+  };
 }
 
 const addressSources: Record<InterfaceAddressSource, number> = { lease: 0, agent: 1, arp: 2 };
@@ -247,4 +274,17 @@ export function addressSourceCode(source: InterfaceAddressSource, domain: string
     );
   }
   return code;
+}
+
+/** @internal `Domain.state()`'s result for virDomainGetState's state and reason codes. */
+export function stateInfo(state: number, reason: number): DomainStateInfo {
+  const name = domainStateName(state);
+  return { state: name, reason, reasonName: domainStateReason(name, reason) };
+}
+
+/** @internal `VIR_DOMAIN_XML_*` flags for {@link DomainXmlOptions} (a number is taken as the flags). */
+export function xmlFlags(options: DomainXmlOptions | number): number {
+  if (typeof options === "number") return options;
+  return (options.secure ? 1 : 0) | (options.inactive ? 2 : 0) | (options.updateCpu ? 4 : 0) |
+    (options.migratable ? 8 : 0);
 }
