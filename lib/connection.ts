@@ -12,7 +12,7 @@ import { runOpen, runOpenSync } from "./connection/_open_errors.ts";
 import { ErrorCode } from "./error_codes.ts";
 import { LibvirtError, libvirtErrorFrom } from "./errors.ts";
 import { eventLoopRequested } from "./event_loop.ts";
-import { cString } from "./ffi/c.ts";
+import { cString, takeCString } from "./ffi/c.ts";
 // The connection is the layer below the objects: opening (with auth callbacks), closing, its error
 // handler, the pointer the event worker gets, and the local liveness checks use the FFI directly
 // (tests/layering_test.ts counts them); the getters run the generated one-call methods.
@@ -37,6 +37,20 @@ export { parseVersion, type Version } from "./connection/version.ts";
 /** @internal The gate through which lib/ modules run calls on a connection (defined in ./_internals.ts). */
 export { kInternals };
 export type { ConnectionInternals } from "./_internals.ts";
+
+/** What both opens check first: the URI (null: libvirt's default) and its C string. */
+function openArguments(uri: unknown): { given: string | null; name: Uint8Array<ArrayBuffer> | null } {
+  const given = checkUri(uri);
+  return { given, name: given === null ? null : cString(given, "URI") };
+}
+
+/**
+ * The connection's URI: the one given, or for libvirt's default the one libvirt connected to
+ * (virConnectGetURI formats the connection's own URI: local, no round trip).
+ */
+function openedUri(given: string | null, handle: Deno.PointerObject): string {
+  return given ?? takeCString(libvirt().symbols.virConnectGetURI(handle)) ?? "";
+}
 
 const errorBuffer = new Uint8Array(VIR_ERROR_SIZE); // sync paths only: one call at a time on the main thread
 
@@ -289,7 +303,12 @@ export class Connection extends ConnectionCalls {
   /**
    * Opens a connection to a hypervisor URI.
    *
-   * @param uri a libvirt URI: `test:///default`, `qemu:///system`, `qemu+ssh://user@host/system`, ...
+   * @param uri a libvirt URI: `test:///default`, `qemu:///system`, `qemu+ssh://user@host/system`, ...;
+   *   or null (or `""`) for libvirt's default, chosen the way virsh without `-c` chooses it: the
+   *   `LIBVIRT_DEFAULT_URI` environment variable, else `uri_default` in libvirt.conf, else the first
+   *   hypervisor that answers. libvirt reads the variable itself (no `--allow-env` needed); the
+   *   connection's `uri` is then the one libvirt connected to. With `eventLoop: "auto"` such an open
+   *   starts the loop (the default might name a remote host).
    * @param options read-only, credentials, keepalive
    * @returns the open connection
    * @throws {TypeError} for a URI, username or password that contains a NUL character or is not a string
@@ -304,21 +323,25 @@ export class Connection extends ConnectionCalls {
    * // remote hosts: "qemu+ssh://root@host/system?keyfile=/etc/range/id_ed25519&no_tty=1"
    * await using conn = await Connection.open("test:///default", { readOnly: true });
    * console.log(conn.readOnly, conn.isAlive()); // true true
+   * // libvirt's own default, as `virsh` without -c (here LIBVIRT_DEFAULT_URI=test:///default):
+   * // await using local = await Connection.open(null); console.log(local.uri);
    * ```
    */
-  static async open(uri: string, options: OpenOptions = {}): Promise<Connection> {
-    const name = cString(checkUri(uri), "URI");
-    checkAuth(uri, options.auth);
+  static async open(uri: string | null, options: OpenOptions = {}): Promise<Connection> {
+    const { given, name } = openArguments(uri);
+    checkAuth(given, options.auth);
     const lib = libvirt().symbols;
-    const loopRunning = await eventLoopForOpen(uri, options); // OpenOptions.eventLoop's start policy
+    const loopRunning = await eventLoopForOpen(given, options); // OpenOptions.eventLoop's start policy
     const flags = options.readOnly ? CONNECT_RO : 0;
     const bridge = options.auth ? authBridge(options.auth) : undefined;
     try {
       const { result: handle, errors } = await runOpen(() =>
         lib.virConnectOpenAuthAsync(name, bridge?.struct ?? null, flags)
       );
-      if (handle === null) throw openFailure(uri, errors, bridge?.state.cancelled);
-      const connection = new Connection(new ConnectionCore(uri, options, handle, loopRunning));
+      if (handle === null) throw openFailure(given, errors, bridge?.state.cancelled);
+      const connection = new Connection(
+        new ConnectionCore(openedUri(given, handle), options, handle, loopRunning),
+      );
       if (loopRunning) await connection.#startKeepAlive(options.keepAlive ?? DEFAULT_KEEPALIVE);
       return connection;
     } finally {
@@ -331,7 +354,8 @@ export class Connection extends ConnectionCalls {
    * Opens a connection without leaving the main thread: for in-process drivers (`test:///...`),
    * where a thread hop would cost more than the open. Blocks the isolate for remote URIs.
    *
-   * @param uri a libvirt URI, typically `test:///default` or `test:///path/to/node.xml`
+   * @param uri a libvirt URI, typically `test:///default` or `test:///path/to/node.xml`; null for
+   *   libvirt's default (as {@link Connection.open})
    * @param options read-only, blocking, event loop
    * @returns the open connection
    * @throws {TypeError} for a URI that contains a NUL character or is not a string
@@ -345,15 +369,17 @@ export class Connection extends ConnectionCalls {
    * console.log(conn.closeSync()); // { remainingReferences: 0, freedHandles: 0 }
    * ```
    */
-  static openSync(uri: string, options: Omit<OpenOptions, "auth"> = {}): Connection {
-    const name = cString(checkUri(uri), "URI");
+  static openSync(uri: string | null, options: Omit<OpenOptions, "auth"> = {}): Connection {
+    const { given, name } = openArguments(uri);
     const lib = libvirt().symbols;
     const { result: handle, errors } = runOpenSync(() =>
       lib.virConnectOpenAuth(name, null, options.readOnly ? CONNECT_RO : 0)
     );
-    if (handle === null) throw openFailure(uri, errors);
+    if (handle === null) throw openFailure(given, errors);
     // a loop asked for before this open attaches it
-    return new Connection(new ConnectionCore(uri, options, handle, eventLoopRequested()));
+    return new Connection(
+      new ConnectionCore(openedUri(given, handle), options, handle, eventLoopRequested()),
+    );
   }
 
   async #startKeepAlive(keepAlive: OpenOptions["keepAlive"]): Promise<void> {

@@ -9,7 +9,7 @@ import {
   lookupDomain,
   NotFoundError,
 } from "../mod.ts";
-import { DAEMON_URI, requireDaemon, writeNodeFile } from "./_helpers.ts";
+import { childEnv, DAEMON_URI, denoChildArgs, requireDaemon, runDeno, writeNodeFile } from "./_helpers.ts";
 
 Deno.test("Connection.open reads host facts from the embedded test hypervisor", async () => {
   const conn = await Connection.open("test:///default");
@@ -43,6 +43,32 @@ Deno.test("Connection over libvirtd: versions, keepalive, security flags", async
   assert.equal(await conn.hypervisorType(), "TEST");
   assert.ok((await conn.libVersion()).major >= 6);
   await conn.ping();
+});
+
+Deno.test("Connection.open(null): libvirt's default URI, read by libvirt itself (no --allow-env), named after the open", async () => {
+  // a child whose environment names the default and whose permissions do not include reading it
+  const script = `
+    import { Connection } from ${JSON.stringify(new URL("../mod.ts", import.meta.url).href)};
+    const a = await Connection.open(null, { eventLoop: false });
+    const b = Connection.openSync("");
+    console.log(JSON.stringify({ a: a.uri, b: b.uri, env: Deno.permissions.querySync({ name: "env" }).state }));
+    await a.close();
+    b.closeSync();
+    try {
+      await Connection.open(7 as unknown as string);
+    } catch (error) {
+      console.log(String(error));
+    }`;
+  const file = await Deno.makeTempFile({ suffix: ".ts" });
+  await Deno.writeTextFile(file, script);
+  const out = await runDeno(denoChildArgs("run", "--no-prompt", "--allow-ffi", "--allow-read", file), {
+    env: childEnv({ LIBVIRT_DEFAULT_URI: "test:///default" }),
+    clearEnv: true,
+  }).finally(() => Deno.remove(file));
+  assert.equal(out.code, 0, out.stderr);
+  const [first, second] = out.stdout.trim().split("\n");
+  assert.deepEqual(JSON.parse(first), { a: "test:///default", b: "test:///default", env: "prompt" }); // not granted
+  assert.match(second, /uri must be a string \(or null for libvirt's default URI\), got 7/);
 });
 
 Deno.test("Connection.open fails clearly for an unknown URI scheme", async () => {

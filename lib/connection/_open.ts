@@ -36,16 +36,15 @@ function isRemoteUri(uri: string): boolean {
  *
  * @throws {TypeError} for keepalive together with `eventLoop: false`
  */
-export async function eventLoopForOpen(uri: string, options: OpenOptions): Promise<boolean> {
+export async function eventLoopForOpen(uri: string | null, options: OpenOptions): Promise<boolean> {
   if (options.keepAlive && options.eventLoop === false) {
     throw new TypeError(
-      `Cannot open ${
-        JSON.stringify(uri)
-      } with keepalive and eventLoop: false: keepalive rides on the event loop`,
+      `Cannot open ${uriWords(uri)} with keepalive and eventLoop: false: keepalive rides on the event loop`,
     );
   }
+  // libvirt's default URI is not known before the open: it may name a remote host, like an alias
   const wanted = options.eventLoop === "auto"
-    ? options.keepAlive ? true : isRemoteUri(uri)
+    ? options.keepAlive ? true : uri === null || isRemoteUri(uri)
     : options.eventLoop ?? true;
   return !wanted && !eventLoopRequested() ? false : await ensureEventLoop();
 }
@@ -54,8 +53,8 @@ export async function eventLoopForOpen(uri: string, options: OpenOptions): Promi
  * The error of an open that returned no connection: the auth bridge's reason when it refused to
  * answer, else the last error libvirt reported while the open ran.
  */
-export function openFailure(uri: string, errors: RawError[], cancelled?: string): LibvirtError {
-  const operation = `open connection to ${JSON.stringify(uri)}`;
+export function openFailure(uri: string | null, errors: RawError[], cancelled?: string): LibvirtError {
+  const operation = `open connection to ${uriWords(uri)}`;
   if (cancelled !== undefined) {
     return new AuthFailedError(operation, {
       code: ErrorCode.AUTH_CANCELLED,
@@ -70,13 +69,26 @@ export function openFailure(uri: string, errors: RawError[], cancelled?: string)
     level: 2,
     message: "libvirt reported no reason",
   };
-  return sshOpenError(uri, operation, last) ?? libvirtErrorFrom(operation, last);
+  return sshOpenError(uri ?? "", operation, last) ?? libvirtErrorFrom(operation, last);
 }
 
-/** The URI, or a TypeError naming what was passed instead. */
-export function checkUri(uri: unknown): string {
+/**
+ * The URI to open: a string, or null for libvirt's default (`""` is libvirt's word for it too), or a
+ * TypeError naming what was passed instead.
+ */
+export function checkUri(uri: unknown): string | null {
+  if (uri === null || uri === "") return null;
   if (typeof uri !== "string") {
-    throw new TypeError(`Cannot open a connection: uri must be a string, got ${describeValue(uri)}`);
+    throw new TypeError(
+      `Cannot open a connection: uri must be a string (or null for libvirt's default URI), got ${
+        describeValue(uri)
+      }`,
+    );
   }
   return uri;
+}
+
+/** How messages name the URI of an open: quoted, or "libvirt's default URI" for null. */
+export function uriWords(uri: string | null): string {
+  return uri === null ? "libvirt's default URI" : JSON.stringify(uri);
 }

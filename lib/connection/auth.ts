@@ -140,9 +140,9 @@ export function authBridge(auth: AuthOptions): AuthBridge {
 }
 
 /** Refuses credentials C would cut short (a NUL ends a C string) or that are not strings at all. */
-export function checkAuth(uri: string, auth: AuthOptions | undefined): void {
+export function checkAuth(uri: string | null, auth: AuthOptions | undefined): void {
   if (auth === undefined) return;
-  const where = `Cannot open connection to ${JSON.stringify(uri)}`;
+  const where = `Cannot open connection to ${uri === null ? "libvirt's default URI" : JSON.stringify(uri)}`;
   if (auth === null || typeof auth !== "object") {
     throw new TypeError(`${where}: auth must be an object, got ${describeValue(auth)}`);
   }
