@@ -39,7 +39,7 @@ export {
   validateRange,
 } from "./description.ts";
 export { downRange, type DownResult } from "./down.ts";
-export { type PlanItem, planRange, type RangePlan } from "./plan.ts";
+export { type PlanItem, type PlanOptions, planRange, type RangePlan } from "./plan.ts";
 export {
   type RangeSnapshotOptions,
   type RangeSnapshotResult,
@@ -128,6 +128,7 @@ export {
 export {
   type GuestLocation,
   locateGuest,
+  type LocateOptions,
   type MigrateGuestOptions,
   type MigrateGuestResult,
   migrateRangeGuest,
