@@ -238,6 +238,8 @@ export {
   type OpenChannelOptions,
   type OpenConsoleOptions,
   type RecvFlagsOptions,
+  sendAll,
+  type SendAllOptions,
   Stream,
   STREAM_CHUNK_BYTES,
   StreamEventType,
