@@ -150,7 +150,7 @@ export interface ImageContext {
 }
 
 /**
- * The SHA-256 of a file's bytes (holes read as zeros), hex.
+ * @internal The SHA-256 of a file's bytes (holes read as zeros), hex.
  *
  * @param path the file
  * @param options a `signal`, checked between the 1 MiB chunks of a whole image: on abort the file is
@@ -160,7 +160,7 @@ export interface ImageContext {
  * @throws the signal's reason on abort
  * @example
  * ```ts
- * import { sha256File } from "@deno-libvirt/deno-libvirt/range";
+ * import { sha256File } from "./images.ts";
  * const file = await Deno.makeTempFile();
  * await Deno.writeTextFile(file, "abc");
  * const { sha256, bytes } = await sha256File(file);

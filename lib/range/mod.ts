@@ -77,7 +77,6 @@ export {
 export {
   ansibleIni,
   ansibleYaml,
-  groupName,
   type InventoryGroup,
   inventoryHost,
   inventoryJson,
@@ -106,24 +105,10 @@ export type {
   ModifyAccountTask,
   PackageManager,
 } from "./description.ts";
-export {
-  describeTask,
-  GuestTaskError,
-  type GuestTaskOptions,
-  type GuestTaskReport,
-  runGuestTasks,
-  shellQuote,
-  TASK_MARKER_DIR,
-  taskMarker,
-} from "./tasks.ts";
+export { GuestTaskError, type GuestTaskOptions, type GuestTaskReport, runGuestTasks } from "./tasks.ts";
 export { type AnsiblePlay, rangePlaybook, rangePlaybookPlays } from "./playbook.ts";
 // Base images to every host during `up` (images.ts)
-export {
-  type BaseImageOptions,
-  type BaseImageOutcome,
-  type BaseImageProgress,
-  sha256File,
-} from "./images.ts";
+export { type BaseImageOptions, type BaseImageOutcome, type BaseImageProgress } from "./images.ts";
 // Range guests on the move: live migration between a range's hosts (migrate.ts)
 export {
   type GuestLocation,
