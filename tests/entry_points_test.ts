@@ -2,7 +2,7 @@
 // internal helper never reaches users through an `export *` of the file it lives in. Internal callers
 // import such helpers from their files; the helpers say `@internal`.
 import assert from "node:assert/strict";
-import { REPO_ROOT } from "./_helpers.ts";
+import { denoChildArgs, REPO_ROOT, runDeno } from "./_helpers.ts";
 
 const ENTRY_POINTS = ["mod.ts", "lib/ip/mod.ts", "lib/range/mod.ts", "lib/events.ts", "lib/ffi/mod.ts"];
 
@@ -47,3 +47,20 @@ for (const entry of ENTRY_POINTS) {
     assert.deepEqual(INTERNAL.filter((name) => name in module), []);
   });
 }
+
+/** The names an entry point exports, types included (deno doc). */
+async function exportedNames(entry: string): Promise<Set<string>> {
+  const output = await runDeno(denoChildArgs("doc", "--json", entry), { cwd: REPO_ROOT });
+  assert.equal(output.code, 0, output.stderr);
+  const doc = JSON.parse(output.stdout) as { nodes: Record<string, { symbols: { name: string }[] }> };
+  return new Set(Object.values(doc.nodes).flatMap((n) => n.symbols.map((s) => s.name)));
+}
+
+Deno.test("entry points: mod.ts re-exports every name of ./ip, ./range, ./events and ./ffi (its lists are complete)", async () => {
+  const all = await exportedNames("mod.ts");
+  const missing: string[] = [];
+  for (const entry of ENTRY_POINTS.slice(1)) {
+    for (const name of await exportedNames(entry)) if (!all.has(name)) missing.push(`${name} (${entry})`);
+  }
+  assert.deepEqual(missing, [], "add them to mod.ts's list for that entry point");
+});
