@@ -264,7 +264,7 @@ const authCodes = new Set<number>([
   ErrorCode.AUTH_UNAVAILABLE,
 ]);
 
-/** The error codes a dead connection produces, before we confirm with virConnectIsAlive. */
+/** @internal The error codes a dead connection produces, before we confirm with virConnectIsAlive. */
 export const connectionFailureCodes: ReadonlySet<number> = new Set<number>([
   ErrorCode.SYSTEM_ERROR,
   ErrorCode.RPC,

@@ -36,6 +36,7 @@ import {
 } from "./objects/stream.ts";
 import type { VolumeStreamOptions } from "./objects/stream_attach.ts";
 import { openUploadFile, UploadSender } from "./stream/_upload.ts";
+import { sendChunks } from "./objects/_stream_send.ts";
 
 export {
   newStream,
@@ -56,6 +57,44 @@ export {
   type VolumeStreamOptions,
   volumeUpload,
 } from "./objects/stream_attach.ts";
+
+/** Options for {@link sendAll}. */
+export interface SendAllOptions {
+  /**
+   * Stops the transfer: no chunk is sent after the abort, a wait for the stream to become writable
+   * ends at once, and `sendAll` rejects with the signal's reason. The stream stays open (what was sent
+   * is sent): abort it (`stream.abort()`, or `await using`) to cancel the transfer on libvirt's side.
+   */
+  signal?: AbortSignal;
+}
+
+/**
+ * Sends all of `data` over a stream: `stream.send()` in chunks of at most {@link STREAM_CHUNK_BYTES},
+ * waiting (`stream.waitReady(StreamEventType.WRITABLE)`, without holding the connection) whenever a
+ * nonblocking stream would block. This loop replaces virStreamSendAll, whose callback libvirt would
+ * call on its own thread.
+ *
+ * @param stream an open stream, attached to what it feeds (`vol.upload(stream, ...)`)
+ * @param data the bytes
+ * @param options a `signal` to stop the transfer
+ * @throws {TypeError} when the stream is no longer open
+ * @throws {LibvirtError} when libvirt fails
+ * @throws the signal's reason on abort
+ * @example
+ * ```ts
+ * import { newStream, sendAll, type StorageVolume } from "@deno-libvirt/deno-libvirt";
+ * // the test driver cannot transfer volumes: give it a volume of qemu:///system
+ * export async function writeAll(vol: StorageVolume, data: Uint8Array, signal?: AbortSignal): Promise<void> {
+ *   await using stream = newStream(vol.connection);
+ *   await vol.upload(stream, 0, data.length);
+ *   await sendAll(stream, data, { signal });
+ *   await stream.finish();
+ * }
+ * ```
+ */
+export async function sendAll(stream: Stream, data: Uint8Array, options: SendAllOptions = {}): Promise<void> {
+  await sendChunks(stream, data, options.signal);
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Whole-volume transfers: the loops virStreamSendAll/RecvAll/SparseSendAll/SparseRecvAll run in C,

@@ -21,6 +21,7 @@
  *
  * @module
  */
+import type { ArgOption } from "./_args.ts";
 import { type Cli, inProcessTestNote, startCli } from "./_cli.ts";
 import { setEventLoopEnabled } from "../lib/event_loop.ts";
 import { isLocalUri } from "../lib/ip/sources/arp.ts";
@@ -80,33 +81,41 @@ exit: 0 done, 1 failed part-way / conflicts / guests without address / migration
 
 const commands = Object.keys(commandModules);
 
+// The options, and the commands that take each (`--json`, `--help`, `--concurrency` and `--timeout` go
+// with every command: the pool's size and waits). An option another command takes is a usage error.
+const options: Record<string, ArgOption & { commands?: readonly string[] }> = {
+  format: { type: "string", commands: ["inventory", "graph"] },
+  concurrency: { type: "string", default: "8" },
+  timeout: { type: "string", default: "120" },
+  "no-wait": { type: "boolean", default: false, commands: ["up", "reset"] },
+  snapshot: { type: "boolean", default: false, commands: ["up"] },
+  name: { type: "string", commands: ["up", "snapshot", "reset"] },
+  list: { type: "boolean", default: false, commands: ["inventory"] },
+  host: { type: "string", commands: ["inventory"] },
+  "console-dir": { type: "string", commands: ["up"] },
+  "no-consoles": { type: "boolean", default: false, commands: ["up"] },
+  force: { type: "boolean", default: false, commands: ["console"] },
+  until: { type: "string", commands: ["console"] },
+  linger: { type: "string", default: "1000", commands: ["console"] },
+  to: { type: "string", commands: ["migrate"] },
+  bandwidth: { type: "string", commands: ["migrate"] },
+  "migrate-uri": { type: "string", commands: ["migrate"] },
+  unsafe: { type: "boolean", default: false, commands: ["migrate"] },
+  cable: { type: "string", commands: ["nic"] },
+  unplug: { type: "boolean", default: false, commands: ["nic"] },
+  plug: { type: "boolean", default: false, commands: ["nic"] },
+  mac: { type: "string", commands: ["nic"] },
+};
+
+// Parsed without the defaults, so that what was given can be told from what was not; the defaults are
+// filled in once the command's options are checked.
 const cli: Cli = startCli({
   name: "range",
   usage,
   allowPositionals: true,
-  options: {
-    format: { type: "string" },
-    concurrency: { type: "string", default: "8" },
-    timeout: { type: "string", default: "120" },
-    "no-wait": { type: "boolean", default: false },
-    snapshot: { type: "boolean", default: false },
-    name: { type: "string" },
-    list: { type: "boolean", default: false },
-    host: { type: "string" },
-    "console-dir": { type: "string" },
-    "no-consoles": { type: "boolean", default: false },
-    force: { type: "boolean", default: false },
-    until: { type: "string" },
-    linger: { type: "string", default: "1000" },
-    to: { type: "string" },
-    bandwidth: { type: "string" },
-    "migrate-uri": { type: "string" },
-    unsafe: { type: "boolean", default: false },
-    cable: { type: "string" },
-    unplug: { type: "boolean", default: false },
-    plug: { type: "boolean", default: false },
-    mac: { type: "string" },
-  },
+  options: Object.fromEntries(
+    Object.entries(options).map(([name, { type, short, multiple }]) => [name, { type, short, multiple }]),
+  ),
 });
 const { values, positionals } = cli;
 const fail = cli.usageError;
@@ -115,6 +124,16 @@ if (!commands.includes(command)) {
   fail(command ? `unknown command ${JSON.stringify(command)}` : "name a command");
 }
 if (!file) fail("name the range description file");
+for (const [name, option] of Object.entries(options)) {
+  if (cli.values[name] === undefined) {
+    if (option.default !== undefined) cli.values[name] = option.default;
+  } else if (option.commands && !option.commands.includes(command)) {
+    fail(
+      `${command} takes no --${name} (${option.commands.length === 1 ? "only" : "only the commands"} ` +
+        `${option.commands.join(", ")} ${option.commands.length === 1 ? "takes" : "take"} it): drop it`,
+    );
+  }
+}
 const consoleGuest = command === "console" ? positionals[2] : undefined;
 if (command === "console" && !consoleGuest) fail("name the guest whose console to attach to");
 const guestArg = command === "migrate" ? positionals[2] : undefined;
@@ -213,8 +232,16 @@ try {
 } catch (error) {
   const e = error as RangeOperationError;
   if (e.name === "RangeOperationError") {
-    if (json) console.log(JSON.stringify({ error: e.message, done: e.done, notDone: e.notDone }, null, 2));
-    else console.error(`range: ${e.message}`);
+    // the same error shape as every other failure, with what was and was not done beside it
+    if (json) {
+      console.log(
+        JSON.stringify(
+          { error: { name: e.name, message: e.message }, done: e.done, notDone: e.notDone },
+          null,
+          2,
+        ),
+      );
+    } else console.error(`range: ${e.message}`);
     exit = 1;
   } else if (e.name === "MigrationError" || (command === "migrate" && /^interrupted/.test(e.message))) {
     // the operation failed, the guest runs on where it was: like a failed up, exit 1

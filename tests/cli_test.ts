@@ -99,3 +99,78 @@ Deno.test("cli: range.ts says that test:/// state does not outlive a command", a
   assert.equal(plan.code, 0, plan.stderr);
   assert.doesNotMatch(plan.stderr, /in-process test driver/);
 });
+
+const demoScript = `${REPO_ROOT}scripts/demo.ts`;
+const rangeDemo = `${REPO_ROOT}scripts/range_demo.ts`;
+
+Deno.test("cli: demo.ts and range_demo.ts share the preamble: --help, usage errors naming the argument, --json", async () => {
+  const flags = ["--allow-ffi", "--allow-env=DENO_LIBVIRT_PATH", "--allow-read"];
+  for (const script of [demoScript, rangeDemo]) {
+    const name = script.split("/").pop()!;
+    const help = await runDeno(denoChildArgs("run", ...flags, script, "--help"));
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, new RegExp(`^usage: ${name.replace(".", "\\.")}`));
+    const bogus = await runDeno(denoChildArgs("run", ...flags, script, "--bogus"));
+    assert.equal(bogus.code, 2, bogus.stderr);
+    assert.match(bogus.stderr, /Unknown option '--bogus'/);
+    assert.match(bogus.stderr, /usage: /);
+    assert.doesNotMatch(bogus.stderr, /TypeError|Uncaught/);
+    const json = await runDeno(denoChildArgs("run", ...flags, script, "--bogus", "--json"));
+    assert.equal(json.code, 2);
+    assert.deepEqual(JSON.parse(json.stdout).error, {
+      name: "UsageError",
+      message: "Unknown option '--bogus'",
+    });
+  }
+  // range_demo: at most one description; a file it cannot read is an error of its own, JSON with --json
+  const two = await runDeno(denoChildArgs("run", ...flags, rangeDemo, "a.yaml", "b.yaml", "--json"));
+  assert.equal(two.code, 2);
+  assert.match(JSON.parse(two.stdout).error.message, /unexpected "b\.yaml"/);
+  const missing = await runDeno(denoChildArgs("run", ...flags, rangeDemo, "/nonexistent/r.yaml", "--json"));
+  assert.equal(missing.code, 2);
+  assert.match(JSON.parse(missing.stdout).error.message, /cannot read "\/nonexistent\/r\.yaml"/);
+  // demo: a failure after a good command line comes without the usage text, as JSON with --json
+  const down = await runDeno(
+    denoChildArgs("run", ...flags, demoScript, "--uri", "qemu+tcp://127.0.0.1:1/system", "--json"),
+  );
+  assert.equal(down.code, 1);
+  assert.equal(JSON.parse(down.stdout).error.name, "LibvirtError");
+  const ok = await runDeno(denoChildArgs("run", ...flags, demoScript, "--json"));
+  assert.equal(ok.code, 0, ok.stderr);
+  const doc = JSON.parse(ok.stdout);
+  assert.equal(doc.uri, "test:///default");
+  assert.equal(doc.remainingReferences, 0);
+});
+
+Deno.test("cli: range.ts rejects an option its command does not take, naming the commands that take it", async () => {
+  const flags = ["--allow-ffi", "--allow-read"];
+  const r = await runDeno(denoChildArgs("run", ...flags, range, "down", demo, "--to", "h2"));
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /down takes no --to \(only migrate takes it\)/);
+  assert.match(r.stderr, /usage: range\.ts/);
+  const json = await runDeno(
+    denoChildArgs("run", ...flags, range, "status", demo, "--format", "ini", "--json"),
+  );
+  assert.equal(json.code, 2);
+  const doc = JSON.parse(json.stdout);
+  assert.equal(doc.error.name, "UsageError");
+  assert.match(doc.error.message, /status takes no --format \(only the commands inventory, graph take it\)/);
+  // options every command takes stay accepted
+  const plan = await runDeno(
+    denoChildArgs("run", ...flags, range, "plan", demo, "--timeout", "5", "--concurrency", "2"),
+  );
+  assert.equal(plan.code, 0, plan.stderr);
+});
+
+Deno.test("cli: range.ts reports a failed operation in the shared error shape, done and notDone beside it", async () => {
+  // a fresh test:/// process has none of the guests: every revert fails, a RangeOperationError
+  const r = await runDeno(
+    denoChildArgs("run", "--allow-ffi", "--allow-read", range, "reset", demo, "--json"),
+  );
+  assert.equal(r.code, 1);
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.error.name, "RangeOperationError");
+  assert.match(doc.error.message, /^Cannot reset range "demo"/);
+  assert.deepEqual(doc.done, []);
+  assert.equal(doc.notDone.length, 24);
+});

@@ -7,7 +7,6 @@ import {
   attachConsole,
   captureConsole,
   captureStream,
-  checkConsoleLogOptions,
   cleanConsoleText,
   Connection,
   isConsoleBusy,
@@ -15,6 +14,7 @@ import {
   NotSupportedError,
   waitForAddress,
 } from "../mod.ts";
+import { checkConsoleLogOptions } from "../lib/console/limits.ts";
 import { validateRange } from "../lib/range/description.ts";
 import { RangeConsoles } from "../lib/range/consoles.ts";
 import { downRange } from "../lib/range/down.ts";

@@ -30,27 +30,60 @@ await resumeDomain(dom);
 for await (const e of stream) if (e.kind === "lifecycle") { console.log("event", e.event); break; }
 `;
 
-for (
-  const [label, args] of [
-    ["a connection, an event stream and two lifecycle calls", ["eval", events]],
-    ["scripts/range_demo.ts", ["run", "--allow-ffi", `${REPO_ROOT}scripts/range_demo.ts`]],
-    ["scripts/vm_ip.ts", [
+// [label, deno arguments, expected exit code, what the output must show]
+const cases: [string, string[], number, RegExp][] = [
+  ["a connection, an event stream and two lifecycle calls", ["eval", events], 0, /event/],
+  ["scripts/range_demo.ts", ["run", "--allow-ffi", `${REPO_ROOT}scripts/range_demo.ts`], 0, /^down: /m],
+  [
+    "scripts/vm_ip.ts",
+    ["run", "--allow-ffi", `${REPO_ROOT}scripts/vm_ip.ts`, "--uri", "test:///default", "test"],
+    0,
+    /192\.168\.122\.3/,
+  ],
+  // --wait subscribes to events and polls the sources: still nothing to ask
+  [
+    "scripts/vm_ip.ts --wait",
+    [
       "run",
       "--allow-ffi",
       `${REPO_ROOT}scripts/vm_ip.ts`,
       "--uri",
       "test:///default",
       "test",
-    ]],
-  ] as const
-) {
-  Deno.test(`permissions: ${label} with --allow-ffi alone asks for nothing in a terminal`, async () => {
+      "--wait",
+      "--timeout",
+      "20",
+    ],
+    0,
+    /192\.168\.122\.3/,
+  ],
+  // the README's flags for range.ts: --allow-ffi --allow-read. A fresh test:/// process has none of
+  // the range's guests, so status says "absent" for each and exits 1 (guests without an address).
+  [
+    "scripts/range.ts status (--allow-ffi --allow-read)",
+    [
+      "run",
+      "--allow-ffi",
+      "--allow-read",
+      `${REPO_ROOT}scripts/range.ts`,
+      "status",
+      `${REPO_ROOT}examples/range_test_driver.yaml`,
+    ],
+    1,
+    /demo-web-1\s+local\s+absent/,
+  ],
+];
+
+for (const [label, args, expectedCode, shows] of cases) {
+  const flags = label.includes("(--allow-ffi --allow-read)") ? "" : " with --allow-ffi alone";
+  Deno.test(`permissions: ${label}${flags} asks for nothing in a terminal`, async () => {
     const [subcommand, ...rest] = args;
     const full = subcommand === "eval"
       ? denoChildArgs("eval", "--allow-ffi", ...rest)
       : denoChildArgs("run", ...rest);
     const { code, output } = await runOnTerminal(full);
     assert.doesNotMatch(output, /Deno requests|Allow\?/, output);
-    assert.equal(code, 0, output);
+    assert.equal(code, expectedCode, output);
+    assert.match(output, shows, output);
   });
 }

@@ -157,3 +157,32 @@ Deno.test("snapshotXml escapes the description and refuses unusable names; parse
     "disk-snapshot",
   );
 });
+
+Deno.test("DomainSnapshot.parent() is one call (virDomainSnapshotGetParent): no XML read; a root is undefined, a deleted snapshot an error", async () => {
+  await withDomain(async (conn) => {
+    using dom = await lookupDomain(conn, "snap-001");
+    using a = await createSnapshot(dom, { name: "a" });
+    using b = await createSnapshot(dom, { name: "b" });
+    // the XML is not read: a parent() that describes first fails here
+    for (const snap of [a, b]) {
+      Object.assign(snap, {
+        xmlDesc: () => Promise.reject(new Error("parent() read the XML: more than one libvirt call")),
+      });
+    }
+    {
+      using parent = await b.parent();
+      assert.equal(parent?.name, "a");
+      assert.equal(parent?.domain, dom);
+    }
+    assert.equal(await a.parent(), undefined);
+    {
+      using a2 = await lookupSnapshot(dom, "a");
+      await a2.delete({ children: true });
+    }
+    // the handle names nothing now: libvirt's "no such snapshot" is not "no parent"
+    await assert.rejects(
+      b.parent(),
+      (e) => e instanceof NotFoundError && /no domain snapshot with matching/.test(e.message),
+    );
+  });
+});

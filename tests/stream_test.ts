@@ -16,6 +16,8 @@ import {
   qemuAgentCommand,
   qemuMonitorCommand,
   qemuMonitorEvents,
+  sendAll,
+  type Stream,
   StreamEventType,
   StreamStatus,
   uploadVolume,
@@ -116,7 +118,7 @@ Deno.test("Stream.readable cancel aborts the transfer", async () => {
   await reader.cancel();
   assert.equal(stream.state, "aborted");
   await assert.rejects(
-    () => stream.sendAll(new Uint8Array(1)),
+    () => sendAll(stream, new Uint8Array(1)),
     /Cannot write to screenshot of domain "test": the stream is aborted/,
   );
 });
@@ -302,4 +304,42 @@ Deno.test("newStream works while another stream's call is in flight on the conne
   assert.equal(other.state, "open");
   const n = await inFlight;
   assert.ok(n > 0 || n === StreamStatus.WOULD_BLOCK);
+});
+
+Deno.test("sendAll(stream, data): the loop is a function; the deprecated method delegates to it; a signal stops it", async () => {
+  await using conn = await Connection.open("test:///default");
+  using dom = await lookupDomain(conn, "test");
+  await using stream = newStream(conn);
+  await dom.screenshot(stream);
+  await stream.abort();
+  // the @deprecated method and the function say the same
+  for (const send of [() => stream.sendAll(new Uint8Array(1)), () => sendAll(stream, new Uint8Array(1))]) {
+    await assert.rejects(send, /Cannot write to screenshot of domain "test": the stream is aborted/);
+  }
+  // a stream that would block for ever: the abort ends the readiness wait, no send after it
+  const reason = new Error("stop sending");
+  const controller = new AbortController();
+  let sends = 0;
+  const blocked = {
+    state: "open",
+    freed: false,
+    label: "a blocked stream",
+    send: () => (sends++, Promise.resolve(StreamStatus.WOULD_BLOCK)),
+    waitReady: (events: number, options: { signal?: AbortSignal } = {}) => {
+      assert.equal(events, StreamEventType.WRITABLE);
+      return new Promise<void>((_, reject) =>
+        options.signal?.addEventListener("abort", () => reject(options.signal!.reason))
+      );
+    },
+  } as unknown as Stream;
+  const pending = sendAll(blocked, new Uint8Array(10), { signal: controller.signal });
+  await new Promise((r) => setTimeout(r, 10));
+  controller.abort(reason);
+  await assert.rejects(pending, (e) => e === reason);
+  assert.equal(sends, 1);
+  await assert.rejects(
+    sendAll(blocked, new Uint8Array(1), { signal: AbortSignal.abort(reason) }),
+    (e) => e === reason,
+  );
+  assert.equal(sends, 1, "an aborted signal sends nothing");
 });

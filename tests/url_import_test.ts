@@ -121,3 +121,63 @@ Deno.test("scripts/range_demo.ts runs by URL: its description travels with it, n
     }
   });
 });
+
+/** Runs `script` (a path in the repository) by URL from an empty folder, with no config file. */
+async function runByUrl(
+  script: string,
+  flags: string[],
+  args: string[],
+  setup?: (dir: string) => Promise<void>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  let result: { code: number; stdout: string; stderr: string } | undefined;
+  await withServedRepo(async (base) => {
+    const dir = await Deno.makeTempDir({ prefix: "deno_libvirt_url_" });
+    await Deno.copyFile(DENO_LOCK, join(dir, "deno.lock"));
+    try {
+      await setup?.(dir);
+      result = await runDeno(
+        [
+          "run",
+          "--no-config",
+          `--lock=${join(dir, "deno.lock")}`,
+          `--reload=${base}`,
+          `--allow-import=${new URL(base).host}`,
+          ...flags,
+          `${base}/${script}`,
+          ...args,
+        ],
+        { cwd: dir },
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+  return result!;
+}
+
+Deno.test("scripts/vm_ip.ts runs by URL, with --allow-ffi alone", async () => {
+  const { code, stdout, stderr } = await runByUrl("scripts/vm_ip.ts", ["--allow-ffi"], [
+    "--uri",
+    "test:///default",
+    "test",
+    "--json",
+  ]);
+  assert.equal(code, 0, stderr);
+  const doc = JSON.parse(stdout);
+  assert.match(JSON.stringify(doc), /192\.168\.122\.3/);
+});
+
+Deno.test("scripts/range.ts status runs by URL on a description in the working folder", async () => {
+  const { code, stdout, stderr } = await runByUrl(
+    "scripts/range.ts",
+    ["--allow-ffi", "--allow-read"],
+    ["status", "range.yaml", "--json"],
+    (dir) => Deno.copyFile(join(REPO_ROOT, "examples/range_test_driver.yaml"), join(dir, "range.yaml")),
+  );
+  // a fresh test:/// process has none of the guests: each is absent, and status exits 1 for them
+  assert.equal(code, 1, stderr);
+  const doc = JSON.parse(stdout);
+  assert.equal(doc.range, "demo");
+  assert.equal(doc.guests.length, 24);
+  assert.ok(doc.guests.every((g: { state: string }) => g.state === "absent"), stdout);
+});

@@ -22,14 +22,14 @@ export function checkInteger(value: number | undefined, field: string, min: numb
 }
 
 /**
- * Checks console log options; `prefix` names the option group in the message ("consoles.").
+ * @internal Checks console log options; `prefix` names the option group in the message ("consoles.").
  *
  * @param options the options to check
  * @param prefix what the field names are prefixed with in messages
  * @throws {RangeError} naming the field and its allowed values
  * @example
  * ```ts
- * import { checkConsoleLogOptions } from "@deno-libvirt/deno-libvirt";
+ * import { checkConsoleLogOptions } from "./limits.ts";
  * checkConsoleLogOptions({ maxBytes: 65_536, rotations: 2 }); // fine
  * ```
  */

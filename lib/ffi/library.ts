@@ -227,7 +227,7 @@ export function formatVersion(version: number): string {
 }
 
 /**
- * The process's effective user id, through libc (Deno's own `Deno.uid()` needs `--allow-sys`; this needs
+ * @internal The process's effective user id, through libc (Deno's own `Deno.uid()` needs `--allow-sys`; this needs
  * only the `--allow-ffi` the library needs anyway). Scripts use it to pick the default URI the way
  * libvirt's clients do: `qemu:///system` for root, `qemu:///session` for anyone else.
  *
@@ -235,7 +235,7 @@ export function formatVersion(version: number): string {
  * @throws {LibvirtLoadError} when libvirt cannot be loaded
  * @example
  * ```ts
- * import { effectiveUserId } from "@deno-libvirt/deno-libvirt";
+ * import { effectiveUserId } from "./library.ts";
  * console.log(effectiveUserId() === 0 ? "root" : "user");
  * ```
  */

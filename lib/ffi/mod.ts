@@ -10,7 +10,7 @@
  *
  * @module
  */
-export { effectiveUserId, formatVersion, LIBRARY_PATH_ENV, MINIMUM_LIBVIRT_VERSION } from "./library.ts";
+export { formatVersion, LIBRARY_PATH_ENV, MINIMUM_LIBVIRT_VERSION } from "./library.ts";
 export type { TypedParams } from "./marshal.ts";
 export type { TypedParamKind, TypedParamSchema } from "./typed_params.ts";
 // The enums the generated methods take and return, as named constants and types (`DomainState` is

@@ -46,9 +46,13 @@ export interface DiscoverManyOptions extends WaitForAddressOptions {
  * Discovers (or waits for) the addresses of many domains on many hosts at once.
  *
  * @param hosts the hosts, each with its domains (or all running ones)
- * @param options wait or not, concurrency, progress hook, and discovery options
+ * @param options wait or not, concurrency, progress hook, and discovery options; `signal` stops the
+ *   whole batch: no listing, lookup or discovery starts after the abort, the waits in flight (for a
+ *   pooled connection, for an address) end at once, and the batch rejects with the signal's reason once
+ *   every domain's work has ended (its own pools closed)
  * @returns one entry per domain, in the order asked (listed domains: by name); failures are entries
- *   with `error`, never a rejection of the whole batch
+ *   with `error`, never a rejection of the whole batch (but for an abort)
+ * @throws the signal's reason on abort
  *
  * @example
  * ```ts
@@ -65,7 +69,9 @@ export async function discoverMany(
   const own = options.registry === undefined;
   const registry = options.registry ??
     new PoolRegistry({ max: concurrency, acquireTimeoutMs: (options.timeoutMs ?? 60_000) * 2 + 30_000 });
+  const signal = options.signal;
   try {
+    signal?.throwIfAborted();
     const work: { uri: string; domain: string }[] = [];
     const listingErrors: DiscoveryEntry[] = [];
     for (const host of hosts) {
@@ -74,16 +80,19 @@ export async function discoverMany(
         continue;
       }
       try {
+        signal?.throwIfAborted();
         const names = await registry.get(host.uri).use(async (conn) => {
+          signal?.throwIfAborted();
           const domains = await listAllDomains(conn, { active: true });
           try {
             return domains.map((d) => d.name).sort();
           } finally {
             for (const d of domains) d.free();
           }
-        }, { idempotent: true });
+        }, { idempotent: true, signal });
         for (const domain of names) work.push({ uri: host.uri, domain });
       } catch (error) {
+        if (signal?.aborted) throw signal.reason;
         listingErrors.push({ uri: host.uri, domain: "*", error: error as Error });
       }
     }
@@ -95,18 +104,22 @@ export async function discoverMany(
     const entries = await Promise.all(work.map(async ({ uri, domain }) => {
       const entry: DiscoveryEntry = { uri, domain };
       try {
+        signal?.throwIfAborted();
         entry.result = await registry.get(uri).use(async (conn) => {
+          signal?.throwIfAborted();
           using handle = await lookupDomain(conn, domain);
           return waitForAddress
             ? await waitForAddress(handle, discoverOptions)
             : await discover(handle, discoverOptions);
-        }, { idempotent: true });
+        }, { idempotent: true, signal });
       } catch (error) {
         entry.error = error as Error;
       }
-      onProgress?.({ done: ++done, total, entry });
+      // an aborted batch reports no progress: the caller asked it to stop
+      if (!signal?.aborted) onProgress?.({ done: ++done, total, entry });
       return entry;
     }));
+    signal?.throwIfAborted();
     return [...listingErrors, ...entries];
   } finally {
     if (own) await registry.closeAll();

@@ -54,8 +54,12 @@ export class Readiness {
     this.#stream = stream;
   }
 
-  /** Waits until the stream is ready for `events` (or failed, hung up, ended or was freed meanwhile). */
-  async wait(events: number): Promise<void> {
+  /**
+   * Waits until the stream is ready for `events` (or failed, hung up, ended or was freed meanwhile);
+   * an abort of `signal` ends the wait at once with its reason, the waiter removed.
+   */
+  async wait(events: number, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
     if (!this.#stream.isOpen()) return;
     const waiter: Waiter = {
       events: events | StreamEventType.ERROR | StreamEventType.HANGUP,
@@ -83,11 +87,18 @@ export class Readiness {
       return;
     }
     loop.hold(); // someone waits for data: keep the process alive until it arrives
+    const onAbort = () => {
+      this.#waiters = this.#waiters.filter((w) => w !== waiter);
+      waiter.resolve(0);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
     try {
       await fired;
     } finally {
+      signal?.removeEventListener("abort", onAbort);
       loop.release();
     }
+    signal?.throwIfAborted();
   }
 
   /** Wakes every waiter (the stream finished, aborted or was freed). */

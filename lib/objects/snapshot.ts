@@ -1,7 +1,7 @@
 /**
  * The {@link DomainSnapshot} object: a `virDomainSnapshotPtr` of one domain, with the one-call methods
  * of its generated base and the older convenience members (`xmlDesc()`, `describe()`, `parent()`,
- * `children()`, `isCurrent()`, `delete()`; one call each). Free it with `using` (or
+ * `children()`, `isCurrent()`, `delete()`; one call each, `describe()` a call and a parse). Free it with `using` (or
  * {@link DomainSnapshot.free}); the connection frees whatever is still open when it closes. The
  * finders and operations (create, list, look up, current, revert) are in lib/snapshot.ts.
  *
@@ -14,6 +14,8 @@ import { isNegative, isNull, OutSlot, takeCString, takePointerArray } from "../f
 import { libvirt } from "../ffi/library.ts";
 import { SnapshotDeleteFlag, SnapshotListFlag } from "../ffi/constants.ts";
 import { parseXml } from "../xml.ts";
+import { LibvirtError } from "../errors.ts";
+import { ErrorCode } from "../error_codes.ts";
 import { DomainSnapshotCalls } from "./_generated/domain_snapshot.ts";
 import { registerHandleFactory } from "./_registry.ts";
 
@@ -114,20 +116,29 @@ export class DomainSnapshot extends DomainSnapshotCalls {
   }
 
   /**
-   * The parent snapshot, or undefined for a root (virDomainSnapshotGetParent).
+   * The parent snapshot, or undefined for a root (virDomainSnapshotGetParent: one call, whose "no
+   * parent" answer, libvirt's `NO_DOMAIN_SNAPSHOT` error, is `undefined` here).
    *
    * @returns a handle to free, or undefined
-   * @throws {LibvirtError} other than "no parent"
+   * @throws {LibvirtError} other than "no parent", e.g. `NO_DOMAIN_SNAPSHOT` "no domain snapshot with
+   *   matching name" when this snapshot was deleted (libvirt gives both answers the one code: the
+   *   deleted case is told by libvirt's message)
    */
   async parent(): Promise<DomainSnapshot | undefined> {
-    const description = await this.describe();
-    if (description.parent === undefined) return undefined;
-    return await this[kCall](
-      "get the parent of",
-      (h) => libvirt().symbols.virDomainSnapshotGetParentAsync(h, 0),
-      isNull,
-      (handle) => new DomainSnapshot(constructing, this.#domain, handle!, description.parent),
-    );
+    try {
+      return await this[kCall](
+        "get the parent of",
+        (h) => libvirt().symbols.virDomainSnapshotGetParentAsync(h, 0),
+        isNull,
+        (handle) => new DomainSnapshot(constructing, this.#domain, handle!),
+      );
+    } catch (error) {
+      if (
+        error instanceof LibvirtError && error.code === ErrorCode.NO_DOMAIN_SNAPSHOT &&
+        !/no domain snapshot with matching/.test(error.message)
+      ) return undefined;
+      throw error;
+    }
   }
 
   /**

@@ -370,12 +370,12 @@ export class StorageVolume extends StorageVolumeCalls {
    * @throws {LibvirtError} when the volume cannot be written (in use, too small, unsupported)
    * @example
    * ```ts
-   * import { newStream, type StorageVolume } from "@deno-libvirt/deno-libvirt";
+   * import { newStream, sendAll, type StorageVolume } from "@deno-libvirt/deno-libvirt";
    * // the test driver cannot transfer volumes: give it a volume of qemu:///system
    * export async function writeAll(vol: StorageVolume, data: Uint8Array): Promise<void> {
    *   await using stream = newStream(vol.connection);
    *   await vol.upload(stream, 0, data.length);
-   *   await stream.sendAll(data);
+   *   await sendAll(stream, data);
    *   await stream.finish();
    * }
    * ```

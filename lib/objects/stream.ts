@@ -21,6 +21,7 @@ import { isNegative, OutSlot } from "../ffi/c.ts";
 import { libvirt } from "../ffi/library.ts";
 import { StreamEventType, StreamFlag, StreamRecvFlag } from "../ffi/constants.ts";
 import { addWatcher, Readiness, removeWatcher } from "./_stream_readiness.ts";
+import { sendChunks } from "./_stream_send.ts";
 import { WebFaces } from "./_stream_web.ts";
 import { STREAM_CHUNK_BYTES, StreamStatus } from "./stream_status.ts";
 
@@ -99,7 +100,7 @@ export class Stream implements ConnectionChild {
   readonly #faces = new WebFaces({
     isOpen: () => this.#isOpen(),
     recv: (buffer) => this.recv(buffer),
-    sendAll: (data) => this.sendAll(data),
+    sendAll: (data) => sendChunks(this, data),
     finish: () => this.finish(),
     waitReady: (events) => this.#readiness.wait(events),
     abortQuietly: () => this.#abortQuietly(),
@@ -383,34 +384,27 @@ export class Stream implements ConnectionChild {
    * callback on first use. For driving {@link send}/{@link recv} by hand after a WOULD_BLOCK.
    *
    * @param events a mask of {@link StreamEventType}, e.g. `StreamEventType.READABLE`
+   * @param options `signal` ends the wait at once with the signal's reason (the stream stays open)
    * @throws {TypeError} when the event loop is disabled
    * @throws {LibvirtError} when the stream cannot be watched
+   * @throws the signal's reason on abort
    */
-  async waitReady(events: number): Promise<void> {
-    await this.#readiness.wait(events);
+  async waitReady(events: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.#readiness.wait(events, options.signal);
   }
 
   /**
    * Sends all of `data`: {@link send} in chunks of at most {@link STREAM_CHUNK_BYTES}, waiting for
-   * readiness whenever a nonblocking stream would block. This loop replaces virStreamSendAll, whose
-   * callback libvirt would call on its own thread.
+   * readiness whenever a nonblocking stream would block.
    *
+   * @deprecated use `sendAll(stream, data, { signal })` (lib/stream.ts): a loop of several calls is a
+   *   function, not a method (docs/design.md, "The API rule")
    * @param data the bytes
    * @throws {TypeError} when the stream is no longer open
    * @throws {LibvirtError} when libvirt fails
    */
   async sendAll(data: Uint8Array): Promise<void> {
-    let offset = 0;
-    while (offset < data.length) {
-      if (this.#state !== "open" || this.#handle === null) {
-        throw new TypeError(
-          `Cannot write to ${this.#label}: the stream is ${this.freed ? "freed" : this.#state}`,
-        );
-      }
-      const n = await this.send(data.subarray(offset, offset + STREAM_CHUNK_BYTES));
-      if (n === StreamStatus.WOULD_BLOCK) await this.#readiness.wait(StreamEventType.WRITABLE);
-      else offset += n;
-    }
+    await sendChunks(this, data);
   }
 
   /**

@@ -127,6 +127,11 @@ export interface GuestFileWriteOptions {
   chunkBytes?: number;
   /** "w" (create or truncate, default) or "a" (append). */
   openMode?: "w" | "a";
+  /**
+   * Stops between chunks: no chunk is sent after the abort, the guest's file handle is closed, and the
+   * call rejects with the signal's reason (the file keeps the chunks written before).
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -137,10 +142,11 @@ export interface GuestFileWriteOptions {
  * @param dom a running domain whose guest agent is connected
  * @param path the guest path (its directory must exist)
  * @param data the content
- * @param options chunkBytes, openMode
+ * @param options chunkBytes, openMode, signal
  * @returns the number of bytes written
  * @throws {AgentUnresponsiveError} when the agent is not connected
  * @throws {LibvirtError} when the agent cannot open or write the file (libvirt's message carries why)
+ * @throws the signal's reason when it aborts
  * @example
  * ```ts
  * import type { Domain } from "@deno-libvirt/deno-libvirt";
@@ -162,6 +168,7 @@ export async function guestFileWrite(
   if (!Number.isSafeInteger(chunk) || chunk < 1) {
     throw new RangeError(`Invalid chunkBytes ${chunk}: pass a positive whole number`);
   }
+  options.signal?.throwIfAborted();
   const handle = await qemuAgentCommand<number>(dom, {
     execute: "guest-file-open",
     arguments: { path, mode: options.openMode ?? "w" },
@@ -169,6 +176,7 @@ export async function guestFileWrite(
   let written = 0;
   try {
     do {
+      options.signal?.throwIfAborted();
       const part = data.subarray(written, written + chunk);
       const reply = await qemuAgentCommand<{ count: number }>(dom, {
         execute: "guest-file-write",
@@ -192,6 +200,11 @@ export async function guestFileWrite(
 export interface GuestFileReadOptions {
   /** Refuse files larger than this, bytes. Default 16 MiB. */
   maxBytes?: number;
+  /**
+   * Stops between chunks: no chunk is asked for after the abort, the guest's file handle is closed, and
+   * the call rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -200,11 +213,12 @@ export interface GuestFileReadOptions {
  *
  * @param dom a running domain whose guest agent is connected
  * @param path the guest path
- * @param options maxBytes
+ * @param options maxBytes, signal
  * @returns the content
  * @throws {AgentUnresponsiveError} when the agent is not connected
  * @throws {LibvirtError} when the agent cannot open or read it
  * @throws {RangeError} when the file is larger than `maxBytes`
+ * @throws the signal's reason when it aborts
  * @example
  * ```ts
  * import type { Domain } from "@deno-libvirt/deno-libvirt";
@@ -222,6 +236,7 @@ export async function guestFileRead(
   options: GuestFileReadOptions = {},
 ): Promise<Uint8Array> {
   const max = options.maxBytes ?? 16 * 1024 * 1024;
+  options.signal?.throwIfAborted();
   const handle = await qemuAgentCommand<number>(dom, {
     execute: "guest-file-open",
     arguments: { path, mode: "r" },
@@ -230,6 +245,7 @@ export async function guestFileRead(
   let total = 0;
   try {
     for (;;) {
+      options.signal?.throwIfAborted();
       const reply = await qemuAgentCommand<{ count: number; "buf-b64": string; eof: boolean }>(dom, {
         execute: "guest-file-read",
         arguments: { handle, count: 1024 * 1024 },

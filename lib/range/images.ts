@@ -150,14 +150,17 @@ export interface ImageContext {
 }
 
 /**
- * The SHA-256 of a file's bytes (holes read as zeros), hex.
+ * @internal The SHA-256 of a file's bytes (holes read as zeros), hex.
  *
  * @param path the file
+ * @param options a `signal`, checked between the 1 MiB chunks of a whole image: on abort the file is
+ *   closed and the call rejects with the signal's reason
  * @returns the digest and the size
  * @throws {Deno.errors.NotFound} and other file errors
+ * @throws the signal's reason on abort
  * @example
  * ```ts
- * import { sha256File } from "@deno-libvirt/deno-libvirt/range";
+ * import { sha256File } from "./images.ts";
  * const file = await Deno.makeTempFile();
  * await Deno.writeTextFile(file, "abc");
  * const { sha256, bytes } = await sha256File(file);
@@ -165,12 +168,18 @@ export interface ImageContext {
  * await Deno.remove(file);
  * ```
  */
-export async function sha256File(path: string): Promise<{ sha256: string; bytes: number }> {
+export async function sha256File(
+  path: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<{ sha256: string; bytes: number }> {
+  const { signal } = options;
+  signal?.throwIfAborted();
   const hash = createHash("sha256");
   using file = await Deno.open(path, { read: true });
   const buffer = new Uint8Array(1 << 20);
   let bytes = 0;
   for (;;) {
+    signal?.throwIfAborted();
     const n = await file.read(buffer);
     if (n === null) break;
     hash.update(buffer.subarray(0, n));
@@ -239,7 +248,7 @@ export async function provideBaseImages(ctx: ImageContext): Promise<BaseImageOut
   const sourceOf = (image: BaseImageSpec) => {
     let s = sources.get(image.id);
     if (!s) {
-      s = sha256File(image.source ?? image.path);
+      s = sha256File(image.source ?? image.path, { signal: ctx.signal });
       sources.set(image.id, s);
       s.catch(() => {});
     }

@@ -77,14 +77,14 @@ export interface InventoryOptions {
 const RESERVED = new Set(["all", "ungrouped", "_meta"]);
 
 /**
- * An Ansible group name for `text`: every character but letters, digits and "_" becomes "_", and a
+ * @internal An Ansible group name for `text`: every character but letters, digits and "_" becomes "_", and a
  * leading digit gets a "_" before it (Ansible warns about both).
  *
  * @param text a guest kind, network, host id or range name
  * @returns the group name
  * @example
  * ```ts
- * import { groupName } from "@deno-libvirt/deno-libvirt/range";
+ * import { groupName } from "./inventory.ts";
  * console.log(groupName("demo-lan"), groupName("1st")); // "demo_lan" "_1st"
  * ```
  */

@@ -86,6 +86,15 @@ export interface MigrateGuestResult {
   samples: number;
 }
 
+/** Options for {@link locateGuest}. */
+export interface LocateOptions {
+  /**
+   * Stops the search: no host is asked after the abort (a wait for a pooled connection ends at once),
+   * and `locateGuest` rejects with the signal's reason. It only reads: nothing is left behind.
+   */
+  signal?: AbortSignal;
+}
+
 /**
  * Finds the host a range guest is on: its described host first, then the range's other hosts (on any
  * host, a domain of that name counts only when its metadata tags it with this range).
@@ -93,10 +102,12 @@ export interface MigrateGuestResult {
  * @param given the validated range; re-checked first
  * @param registry pools to the hosts
  * @param guest the guest's domain name (`<range>-<id>-<n>`)
+ * @param options a `signal` to stop the search
  * @returns its host and state, or undefined when no host of the range has it
  * @throws {RangeDescriptionError} when the Range is invalid or was changed after validation
  * @throws {TypeError} when `guest` is not a guest of the range
  * @throws {LibvirtError} when a host cannot be asked
+ * @throws the signal's reason on abort
  * @example
  * ```ts
  * import { PoolRegistry } from "@deno-libvirt/deno-libvirt";
@@ -115,8 +126,9 @@ export async function locateGuest(
   given: Range,
   registry: PoolRegistry,
   guest: string,
+  options: LocateOptions = {},
 ): Promise<GuestLocation | undefined> {
-  return await locate(verifiedRange(given, "locate"), registry, guest);
+  return await locate(verifiedRange(given, "locate"), registry, guest, options.signal);
 }
 
 /** @internal {@link locateGuest} on a range already re-checked. */
@@ -124,7 +136,9 @@ export async function locate(
   range: Range,
   registry: PoolRegistry,
   guest: string,
+  signal?: AbortSignal,
 ): Promise<GuestLocation | undefined> {
+  signal?.throwIfAborted();
   const g = range.guests.find((x) => x.name === guest);
   if (!g) {
     const known = range.guests.slice(0, 5).map((x) => JSON.stringify(x.name)).join(", ");
@@ -139,6 +153,7 @@ export async function locate(
   ];
   for (const host of hosts) {
     const found = await registry.get(host.uri).use(async (conn) => {
+      signal?.throwIfAborted();
       try {
         using domain = await lookupDomain(conn, guest, { fresh: true });
         // a same-named domain the range did not make (no tag, or another range's) is not its guest,
@@ -149,7 +164,8 @@ export async function locate(
         if (isNotFound(error)) return undefined;
         throw error;
       }
-    }, { idempotent: true });
+    }, { idempotent: true, signal });
+    signal?.throwIfAborted();
     if (found !== undefined) {
       return { name: guest, host: host.id, uri: host.uri, state: found, described: host.id === g.hostId };
     }

@@ -40,7 +40,7 @@ export {
   validateRange,
 } from "./description.ts";
 export { downRange, type DownResult } from "./down.ts";
-export { type PlanItem, planRange, type RangePlan } from "./plan.ts";
+export { type PlanItem, type PlanOptions, planRange, type RangePlan } from "./plan.ts";
 export {
   type RangeSnapshotOptions,
   type RangeSnapshotResult,
@@ -78,7 +78,6 @@ export {
 export {
   ansibleIni,
   ansibleYaml,
-  groupName,
   type InventoryGroup,
   inventoryHost,
   inventoryJson,
@@ -107,28 +106,15 @@ export type {
   ModifyAccountTask,
   PackageManager,
 } from "./description.ts";
-export {
-  describeTask,
-  GuestTaskError,
-  type GuestTaskOptions,
-  type GuestTaskReport,
-  runGuestTasks,
-  shellQuote,
-  TASK_MARKER_DIR,
-  taskMarker,
-} from "./tasks.ts";
+export { GuestTaskError, type GuestTaskOptions, type GuestTaskReport, runGuestTasks } from "./tasks.ts";
 export { type AnsiblePlay, rangePlaybook, rangePlaybookPlays } from "./playbook.ts";
 // Base images to every host during `up` (images.ts)
-export {
-  type BaseImageOptions,
-  type BaseImageOutcome,
-  type BaseImageProgress,
-  sha256File,
-} from "./images.ts";
+export { type BaseImageOptions, type BaseImageOutcome, type BaseImageProgress } from "./images.ts";
 // Range guests on the move: live migration between a range's hosts (migrate.ts)
 export {
   type GuestLocation,
   locateGuest,
+  type LocateOptions,
   type MigrateGuestOptions,
   type MigrateGuestResult,
   migrateRangeGuest,

@@ -84,8 +84,26 @@ export interface HostSurvey {
   nwfilters?: Set<string>;
 }
 
-/** @internal Reads what exists on a host: networks, pool, volumes, the range's domains. */
-export async function surveyHost(range: Range, connection: Connection): Promise<HostSurvey> {
+/** Options for {@link planRange}. */
+export interface PlanOptions {
+  /**
+   * Stops the survey: no host's survey starts after the abort, the ones in flight stop before their
+   * next call (a wait for a pooled connection at once), and `planRange` rejects with the signal's
+   * reason. It only reads: nothing is left behind.
+   */
+  signal?: AbortSignal;
+}
+
+/**
+ * @internal Reads what exists on a host: networks, pool, volumes, the range's domains; `signal` is
+ * checked before each call.
+ */
+export async function surveyHost(
+  range: Range,
+  connection: Connection,
+  signal?: AbortSignal,
+): Promise<HostSurvey> {
+  signal?.throwIfAborted();
   const survey: HostSurvey = {
     networks: new Map(),
     pool: { exists: false, active: false },
@@ -97,6 +115,7 @@ export async function surveyHost(range: Range, connection: Connection): Promise<
   const recordName = recordNetworkName(range.name);
   try {
     for (const network of networks) {
+      signal?.throwIfAborted();
       const xml = await network.xmlDesc();
       if (network.name === recordName) {
         survey.record = parseRecord(xml, range.name);
@@ -108,6 +127,7 @@ export async function surveyHost(range: Range, connection: Connection): Promise<
   } finally {
     for (const n of networks) n.free();
   }
+  signal?.throwIfAborted();
   try {
     using pool = await lookupStoragePool(connection, range.pool.name);
     survey.pool.exists = true;
@@ -135,11 +155,13 @@ export async function surveyHost(range: Range, connection: Connection): Promise<
     survey.nwfilters = new Set(filters.map((f) => f.name));
     for (const f of filters) f.free();
   }
+  signal?.throwIfAborted();
   const domains = await listAllDomains(connection);
   try {
     const prefix = `${range.name}-`;
     for (const domain of domains) {
       if (!domain.name.startsWith(prefix)) continue;
+      signal?.throwIfAborted();
       // up's derived UUID proves it without a call (as in down); any other asks the metadata tag
       const proven = survey.record !== undefined &&
         domain.uuid === rangeDomainUuid(survey.record.uuid, domain.name);
@@ -337,9 +359,11 @@ function planDomains({ range, survey, guests, item }: HostPlan): void {
  *
  * @param range the validated range ({@link parseRangeDescription}); re-checked first
  * @param registry the pools to reach the hosts through
+ * @param options a `signal` to stop the survey
  * @returns every network, pool, volume and domain with create / keep / conflict and why
  * @throws {RangeDescriptionError} when the Range is invalid or was changed after validation
  * @throws {LibvirtError} when a host cannot be reached or listed
+ * @throws the signal's reason on abort
  * @example
  * ```ts
  * import { PoolRegistry } from "@deno-libvirt/deno-libvirt";
@@ -356,24 +380,38 @@ function planDomains({ range, survey, guests, item }: HostPlan): void {
  * console.log(plan.create, "to create,", plan.conflict, "conflicts");
  * ```
  */
-export async function planRange(range: Range, registry: PoolRegistry): Promise<RangePlan> {
-  return (await surveyAndPlan(verifiedRange(range, "plan"), registry)).plan;
+export async function planRange(
+  range: Range,
+  registry: PoolRegistry,
+  options: PlanOptions = {},
+): Promise<RangePlan> {
+  return (await surveyAndPlan(verifiedRange(range, "plan"), registry, options.signal)).plan;
 }
 
 /** @internal The plan and each host's survey (up needs the ownership records it read). */
 export async function surveyAndPlan(
   range: Range,
   registry: PoolRegistry,
+  signal?: AbortSignal,
 ): Promise<{ plan: RangePlan; surveys: Map<string, HostSurvey> }> {
+  signal?.throwIfAborted();
   const hosts = range.description.hosts.filter((h) => range.guests.some((g) => g.hostId === h.id));
   const surveys = new Map<string, HostSurvey>();
-  const perHost = await Promise.all(hosts.map(async (host) => {
-    const survey = await registry.get(host.uri).use((c) => surveyHost(range, c), { idempotent: true });
+  // allSettled, not all: on an abort every host's survey has ended (its connection back in the pool)
+  // before the rejection reaches the caller
+  const settled = await Promise.allSettled(hosts.map(async (host) => {
+    const survey = await registry.get(host.uri).use((c) => surveyHost(range, c, signal), {
+      idempotent: true,
+      signal,
+    });
     surveys.set(host.id, survey);
     return planHost(range, host.id, host.uri, survey);
   }));
-  const items = perHost.flat();
-  if (range.description.hosts.length > 1) await migratedGuests(range, registry, surveys, items);
+  signal?.throwIfAborted();
+  const failed = settled.find((r) => r.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  const items = settled.flatMap((r) => (r as PromiseFulfilledResult<PlanItem[]>).value);
+  if (range.description.hosts.length > 1) await migratedGuests(range, registry, surveys, items, signal);
   return { surveys, plan: planOf(range, items) };
 }
 
@@ -387,28 +425,35 @@ async function migratedGuests(
   registry: PoolRegistry,
   surveys: Map<string, HostSurvey>,
   items: PlanItem[],
+  signal: AbortSignal | undefined,
 ): Promise<void> {
   const creates = items.filter((i) => i.kind === "domain" && i.action === "create");
   if (creates.length === 0) return;
   const elsewhere = new Map<string, Map<string, string | undefined>>();
   for (const [id, survey] of surveys) elsewhere.set(id, survey.domains);
-  await Promise.all(
+  const settled = await Promise.allSettled(
     range.description.hosts.filter((h) => !surveys.has(h.id)).map(async (host) => {
       const domains = await registry.get(host.uri).use(async (c) => {
         const found = new Map<string, string | undefined>();
+        signal?.throwIfAborted();
         const listed = await listAllDomains(c);
         try {
           for (const d of listed) {
-            if (d.name.startsWith(`${range.name}-`)) found.set(d.name, await domainRange(d));
+            if (!d.name.startsWith(`${range.name}-`)) continue;
+            signal?.throwIfAborted();
+            found.set(d.name, await domainRange(d));
           }
         } finally {
           for (const d of listed) d.free();
         }
         return found;
-      }, { idempotent: true });
+      }, { idempotent: true, signal });
       elsewhere.set(host.id, domains);
     }),
   );
+  signal?.throwIfAborted();
+  const failed = settled.find((r) => r.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
   for (const item of creates) {
     for (const [id, domains] of elsewhere) {
       if (id === item.host || domains.get(item.name) !== range.name) continue;

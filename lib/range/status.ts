@@ -20,6 +20,7 @@ import { discover } from "../ip/discover.ts";
 import type { PoolRegistry } from "../pool.ts";
 import { asError, domainRange, settleAll, verifiedRange } from "./_libvirt.ts";
 import type { ExpandedGuest, Range } from "./description.ts";
+import type { RangeHooks } from "./types.ts";
 
 /** One NIC of a guest in the status. */
 export interface NicStatus {
@@ -86,7 +87,7 @@ export interface RangeStatus {
 }
 
 /** Options for {@link rangeStatus}. */
-export interface StatusOptions {
+export interface StatusOptions extends Pick<RangeHooks, "signal"> {
   /** Discover addresses (one discovery per running guest). Default true. */
   addresses?: boolean;
   /** Calls in flight per host. Default 8. */
@@ -103,7 +104,9 @@ async function readOn(
   hostId: string,
   uri: string,
 ): Promise<boolean> {
+  const signal = options.signal;
   return await registry.get(uri).use(async (conn) => {
+    signal?.throwIfAborted();
     let domain;
     try {
       domain = await lookupDomain(conn, g.name);
@@ -119,7 +122,8 @@ async function readOn(
     entry.uri = uri;
     entry.state = (await domain.state()).state;
     if (options.addresses === false || entry.state !== "running") return true;
-    const found = await discover(domain, { family: "ipv4" });
+    signal?.throwIfAborted();
+    const found = await discover(domain, { family: "ipv4", signal });
     for (const nic of entry.nics) {
       const seen = found.nics.find((n) => n.nic.mac === nic.mac);
       nic.addresses = (seen?.addresses ?? []).map((a) => ({
@@ -135,7 +139,7 @@ async function readOn(
       entry.confidence = found.best.confidence;
     }
     return true;
-  }, { idempotent: true });
+  }, { idempotent: true, signal });
 }
 
 /** One guest's status: found on its described host, or on another of the range's hosts. */
@@ -168,10 +172,13 @@ async function guestStatus(
   ];
   try {
     for (const host of hosts) {
+      options.signal?.throwIfAborted();
       const found = await readOn(range, registry, options, g, entry, host.id, host.uri);
       if (found) break;
     }
   } catch (error) {
+    // an abort is the caller's, not the guest's: the whole status rejects with the signal's reason
+    if (options.signal?.aborted) throw options.signal.reason;
     entry.error = asError(error).message;
   }
   return entry;
@@ -182,9 +189,12 @@ async function guestStatus(
  *
  * @param given the validated range; re-checked first
  * @param registry pools to the hosts
- * @param options whether to discover addresses, concurrency
+ * @param options whether to discover addresses, concurrency, and a `signal`: on abort no guest's read
+ *   starts, the reads in flight stop at their next call (connection and address waits at once), and the
+ *   status rejects with the signal's reason once they have ended (it only reads: nothing is left behind)
  * @returns one entry per described guest, in description order
  * @throws {RangeDescriptionError} when the Range is invalid or was changed after validation
+ * @throws the signal's reason on abort
  * @example
  * ```ts
  * import { PoolRegistry } from "@deno-libvirt/deno-libvirt";
@@ -207,6 +217,7 @@ export async function rangeStatus(
   options: StatusOptions = {},
 ): Promise<RangeStatus> {
   const range = verifiedRange(given, "status");
+  options.signal?.throwIfAborted();
   const t0 = performance.now();
   const limit = (options.concurrency ?? 8) * Math.max(1, range.description.hosts.length);
   const results = await settleAll(
@@ -214,6 +225,7 @@ export async function rangeStatus(
     limit,
     (g): Promise<GuestStatus> => guestStatus(range, registry, options, g),
   );
+  options.signal?.throwIfAborted();
   const guests = results.map((r) => (r as PromiseFulfilledResult<GuestStatus>).value);
   return {
     range: range.name,

@@ -15,9 +15,15 @@
  *
  * @example
  * ```ts
- * import { describeTask } from "@deno-libvirt/deno-libvirt/range";
- * console.log(describeTask({ type: "addAccount", account: "daniel", password: "secret" }));
- * // addAccount daniel
+ * import { rangePlaybook, validateRange } from "@deno-libvirt/deno-libvirt/range";
+ * const range = validateRange({
+ *   name: "tk",
+ *   hosts: [{ id: "h", uri: "test:///default" }],
+ *   storage: { pool: "default-pool" },
+ *   guests: [{ id: "pc", memory: 64, agent: true, tasks: [{ type: "addAccount", account: "daniel", password: "s" }] }],
+ * });
+ * // the tasks as `up` applies them, written as an Ansible playbook (passwords never shown)
+ * console.log((await rangePlaybook(range)).includes("daniel")); // true
  * ```
  *
  * @module

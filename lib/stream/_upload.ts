@@ -3,6 +3,7 @@
 // holes on a sparse upload), with the progress counted as they go. Private to lib/stream.ts.
 import { fileSegments } from "../ffi/sparse.ts";
 import { type Stream, STREAM_CHUNK_BYTES } from "../objects/stream.ts";
+import { sendChunks } from "../objects/_stream_send.ts";
 
 const ZERO_BLOCK = 65_536;
 
@@ -69,7 +70,7 @@ export class UploadSender<P extends Tally> {
   /** Sends bytes as they are. */
   async plain(bytes: Uint8Array): Promise<void> {
     this.#signal?.throwIfAborted();
-    await this.#stream.sendAll(bytes);
+    await sendChunks(this.#stream, bytes, this.#signal);
     this.#progress.dataBytes += bytes.length;
     this.#onProgress?.({ ...this.#progress });
   }

@@ -5,7 +5,7 @@
  */
 import type { GuestTask } from "../description.ts";
 
-/** Where a guest records the programs that ran successfully (one empty file per task). */
+/** @internal Where a guest records the programs that ran successfully (one empty file per task). */
 export const TASK_MARKER_DIR = "/var/lib/deno_libvirt/tasks";
 
 /** What happened to one task on one guest. */
@@ -109,13 +109,13 @@ export class GuestTaskError extends Error {
 }
 
 /**
- * A task in a line, without its secrets (passwords are never shown).
+ * @internal A task in a line, without its secrets (passwords are never shown).
  *
  * @param task the task
  * @returns e.g. `addAccount daniel`, `copyContent /srv/flag.txt -> /root`
  * @example
  * ```ts
- * import { describeTask } from "@deno-libvirt/deno-libvirt/range";
+ * import { describeTask } from "./report.ts";
  * console.log(describeTask({ type: "executeProgram", program: "/opt/setup.sh", interpreter: "sh" }));
  * // executeProgram sh /opt/setup.sh
  * ```
@@ -145,13 +145,13 @@ export function tail(text: string, max: number): string {
 }
 
 /**
- * Quotes a word for /bin/sh (single quotes; an inner `'` as `'\''`).
+ * @internal Quotes a word for /bin/sh (single quotes; an inner `'` as `'\''`).
  *
  * @param text any text
  * @returns the quoted word
  * @example
  * ```ts
- * import { shellQuote } from "@deno-libvirt/deno-libvirt/range";
+ * import { shellQuote } from "./report.ts";
  * console.log(shellQuote("it's")); // 'it'\''s'
  * ```
  */
@@ -167,14 +167,14 @@ export async function sha256Hex(data: Uint8Array | string): Promise<string> {
 }
 
 /**
- * The marker file that records a successful {@link ExecuteProgramTask} in a guest: named by a hash
+ * @internal The marker file that records a successful {@link ExecuteProgramTask} in a guest: named by a hash
  * of the task, so a changed task runs again.
  *
  * @param task the task
  * @returns the marker's absolute path in the guest
  * @example
  * ```ts
- * import { taskMarker } from "@deno-libvirt/deno-libvirt/range";
+ * import { taskMarker } from "./report.ts";
  * console.log((await taskMarker({ type: "executeProgram", program: "/opt/a.sh" })).startsWith("/var/lib/"));
  * // true
  * ```
