@@ -35,7 +35,10 @@ export interface DiscoverManyOptions extends WaitForAddressOptions {
   wait?: boolean;
   /** Operations in flight per host (the pool's size). Default 16. */
   concurrency?: number;
-  /** Pools to use (and leave open); default: a registry of its own, closed at the end. */
+  /**
+   * Pools to use (and leave open); default: a registry of its own, closed at the end (one domain on one
+   * host, not waiting: one connection of its own instead, without a pool).
+   */
   registry?: PoolRegistry;
   /** Called after each domain, in completion order. */
   onProgress?: (progress: { done: number; total: number; entry: DiscoveryEntry }) => void;
