@@ -121,3 +121,33 @@ Deno.test("scripts/range_demo.ts runs by URL: its description travels with it, n
     }
   });
 });
+
+Deno.test("scripts/vm_ip.ts runs by URL with the README's --allow-ffi: its import() of the discovery modules too", async () => {
+  await withServedRepo(async (base) => {
+    const dir = await Deno.makeTempDir({ prefix: "deno_libvirt_url_" });
+    await Deno.copyFile(DENO_LOCK, join(dir, "deno.lock"));
+    try {
+      const host = new URL(base).host;
+      const { code, stdout, stderr } = await runDeno(
+        [
+          "run",
+          "--no-config",
+          `--lock=${join(dir, "deno.lock")}`,
+          `--reload=${base}`,
+          `--allow-import=${host}`,
+          "--allow-ffi",
+          `${base}/scripts/vm_ip.ts`,
+          "test",
+          "--uri",
+          "test:///default",
+          "--json",
+        ],
+        { cwd: dir },
+      );
+      assert.equal(code, 0, stderr);
+      assert.equal(JSON.parse(stdout)[0].address, "192.168.122.3");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});

@@ -49,6 +49,7 @@ const EAGER_SYMBOLS = [
   "virResetError",
   "virSetErrorFunc",
 ];
+const RTLD_LAZY = 1;
 const RTLD_NOW = 2;
 
 /**
@@ -113,6 +114,47 @@ function isPermissionError(error: unknown): boolean {
 
 function encode(text: string): Uint8Array {
   return new TextEncoder().encode(text + "\0");
+}
+
+let preloading: Promise<void> | undefined;
+const preloadSymbols = {
+  /** void *dlopen(const char *filename, int flags), on a thread of the blocking pool */
+  dlopen: { parameters: ["buffer", "i32"], result: "pointer", nonblocking: true },
+} as const;
+
+/**
+ * Starts loading libvirt's shared library on a thread of Deno's blocking pool and returns at once. The
+ * dynamic linking of libvirt and its ~55 libraries (8-10 ms of relocations, which virsh pays at exec)
+ * then overlaps whatever the main thread does meanwhile, typically loading the modules that make the
+ * calls; the first {@link libvirt} call finds the library mapped (or waits for the loader to finish)
+ * and does the rest of the setup as usual. For scripts: call it once the command line is checked, then
+ * `import()` the rest. Does nothing without `--allow-ffi` granted (it never prompts), nothing once
+ * libvirt is loaded, and never fails: a missing library is reported by {@link libvirt}, as before.
+ *
+ * @returns a promise settled when the background load has finished (never rejected)
+ * @example
+ * ```ts
+ * import { libvirt, preloadLibvirt } from "./library.ts";
+ * const preloaded = preloadLibvirt(); // the dynamic linker works on another thread...
+ * const { discoverMany } = await import("../ip/batch.ts"); // ...while these modules load
+ * await preloaded;
+ * console.log(libvirt().version >= 6_000_000, typeof discoverMany); // true "function"
+ * ```
+ */
+export function preloadLibvirt(): Promise<void> {
+  return preloading ??= startPreload();
+}
+
+function startPreload(): Promise<void> {
+  try {
+    if (loaded || Deno.permissions.querySync?.({ name: "ffi" }).state !== "granted") return Promise.resolve();
+    // libc's dlopen, run nonblocking (on the blocking pool): RTLD_LAZY | RTLD_LOCAL, as Deno.dlopen does;
+    // the handle is never closed (libvirt is never unloaded)
+    const { symbols } = Deno.dlopen("libc.so.6", preloadSymbols);
+    return symbols.dlopen(encode(configuredPath() ?? DEFAULT_LIBRARY), RTLD_LAZY).then(() => {}, () => {});
+  } catch {
+    return Promise.resolve(); // libc not found by that name: libvirt() loads on the main thread
+  }
 }
 
 /**
