@@ -117,10 +117,15 @@ function encode(text: string): Uint8Array {
 }
 
 let preloading: Promise<void> | undefined;
-const preloadSymbols = {
+// What a script calls before libvirt is loaded, bound in one dlopen of libc before any background load
+// starts: a Deno.dlopen on the main thread while the preload's dlopen runs would wait for the dynamic
+// linker's lock (8-10 ms).
+const earlySymbols = {
   /** void *dlopen(const char *filename, int flags), on a thread of the blocking pool */
   dlopen: { parameters: ["buffer", "i32"], result: "pointer", nonblocking: true },
+  geteuid: libcSymbols.geteuid,
 } as const;
+let early: Deno.DynamicLibrary<typeof earlySymbols>["symbols"] | undefined;
 
 /**
  * Starts loading libvirt's shared library on a thread of Deno's blocking pool and returns at once. The
@@ -150,8 +155,8 @@ function startPreload(): Promise<void> {
     if (loaded || Deno.permissions.querySync?.({ name: "ffi" }).state !== "granted") return Promise.resolve();
     // libc's dlopen, run nonblocking (on the blocking pool): RTLD_LAZY | RTLD_LOCAL, as Deno.dlopen does;
     // the handle is never closed (libvirt is never unloaded)
-    const { symbols } = Deno.dlopen("libc.so.6", preloadSymbols);
-    return symbols.dlopen(encode(configuredPath() ?? DEFAULT_LIBRARY), RTLD_LAZY).then(() => {}, () => {});
+    early ??= Deno.dlopen("libc.so.6", earlySymbols).symbols;
+    return early.dlopen(encode(configuredPath() ?? DEFAULT_LIBRARY), RTLD_LAZY).then(() => {}, () => {});
   } catch {
     return Promise.resolve(); // libc not found by that name: libvirt() loads on the main thread
   }
@@ -270,10 +275,11 @@ export function formatVersion(version: number): string {
 /**
  * The process's effective user id, through libc (Deno's own `Deno.uid()` needs `--allow-sys`; this needs
  * only the `--allow-ffi` the library needs anyway). Scripts use it to pick the default URI the way
- * libvirt's clients do: `qemu:///system` for root, `qemu:///session` for anyone else.
+ * libvirt's clients do: `qemu:///system` for root, `qemu:///session` for anyone else. It does not load
+ * libvirt (a script asks before {@link preloadLibvirt}'s load has finished).
  *
  * @returns the effective uid
- * @throws {LibvirtLoadError} when libvirt cannot be loaded
+ * @throws {Deno.errors.NotCapable} without `--allow-ffi`
  * @example
  * ```ts
  * import { effectiveUserId } from "@deno-libvirt/deno-libvirt";
@@ -281,5 +287,6 @@ export function formatVersion(version: number): string {
  * ```
  */
 export function effectiveUserId(): number {
-  return libvirt().libc.geteuid();
+  // before libvirt is loaded: libc's own (bound with the preload's dlopen when there is one)
+  return (loaded?.libc ?? (early ??= Deno.dlopen("libc.so.6", earlySymbols).symbols)).geteuid();
 }
