@@ -6,6 +6,7 @@
 #   flock /tmp/deno_libvirt_lab.lock bash tests/integration/lab/lab.sh exec bash bench/oneshot_compare.sh \
 #     [BEFORE_TREE] [URI] [DOMAIN]
 # BEFORE_TREE (optional): a checkout of an older commit, measured in the same run ("before" rows).
+# bench/interleave.py runs such commands interleaved (round by round), with each one's CPU.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 before=${1:-}

@@ -23,6 +23,7 @@
  */
 import type { ArgOption } from "./_args.ts";
 import { type Cli, inProcessTestNote, startCli } from "./_cli.ts";
+import { preloadLibvirt } from "../lib/ffi/library.ts";
 import { setEventLoopEnabled } from "../lib/event_loop.ts";
 import { isLocalUri } from "../lib/ip/sources/arp.ts";
 import { PoolRegistry } from "../lib/pool.ts";
@@ -186,6 +187,9 @@ try {
   // the command line was fine.
   cli.fail(error, 2, { issues: error.issues, omitted: error.omitted });
 }
+// The command line and the description are fine: libvirt's shared library loads on a thread of Deno's
+// blocking pool (8-10 ms of dynamic linking) while the command's modules load (playbook asks no host).
+if (command !== "playbook") preloadLibvirt();
 // libvirt's in-process test driver starts empty in every process: say so where it surprises.
 const testNote = inProcessTestNote(range.description.hosts.map((h) => h.uri), `range.ts ${command}`);
 if (testNote && command !== "up" && command !== "plan") cli.note(testNote);

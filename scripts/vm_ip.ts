@@ -12,12 +12,13 @@
  *
  * @module
  */
+// Only what checks the command line is imported statically; the discovery modules load with import()
+// once it is checked, while libvirt loads on another thread (preloadLibvirt, below).
 import { type Cli, describeUri, resolveUri, startCli } from "./_cli.ts";
-import { isNotFound } from "../lib/errors.ts";
-import { setEventLoopEnabled } from "../lib/event_loop.ts";
+import { preloadLibvirt } from "../lib/ffi/library.ts";
 import { parseCidr } from "../lib/ip/addresses.ts";
 import { isLocalUri } from "../lib/ip/sources/arp.ts";
-import { discoverMany, type DiscoveryEntry } from "../lib/ip/batch.ts";
+import type { DiscoveryEntry } from "../lib/ip/batch.ts";
 import type { AddressFound, AddressTimeoutError } from "../lib/ip/wait.ts";
 import type { DiscoveryResult, SourceName } from "../lib/ip/types.ts";
 
@@ -80,18 +81,32 @@ for (const cidr of (values.exclude as string[] | undefined) ?? []) {
     fail(`--exclude ${JSON.stringify(cidr)}: ${(error as Error).message}`);
   }
 }
+// The command line is fine (usage errors exited above): libvirt's shared library now loads on a thread
+// of Deno's blocking pool (8-10 ms of dynamic linking) while this thread loads the discovery modules.
+const preloaded = preloadLibvirt();
 const given = values.uri as string[] | undefined;
 const resolved = given ? undefined : resolveUri(undefined);
 const uris = given ?? [resolved!.uri];
 if (resolved && !cli.json) cli.note(describeUri(resolved));
+
+// Only --wait can time out: lib/ip/wait.ts (and the events module it needs) loads only then. A module
+// that fails to load (run by URL, offline) fails once the preload is done, not in the middle of it.
+const [{ discoverMany }, { isNotFound }, { setEventLoopEnabled }, waitModule] = await Promise.all([
+  import("../lib/ip/batch.ts"),
+  import("../lib/errors.ts"),
+  import("../lib/event_loop.ts"),
+  values.wait ? import("../lib/ip/wait.ts") : undefined,
+]).catch(async (error) => {
+  await preloaded;
+  throw error;
+});
 
 // The event-loop policy of a one-shot query: the loop's worker costs more to start (25-100 ms) than
 // the query takes; it carries keepalive and events, which a one-shot query on a local socket or an
 // in-process driver needs neither of. --wait listens to events, and remote URIs keep keepalive.
 if (!values.wait && uris.every(isLocalUri)) setEventLoopEnabled(false);
 
-// Only --wait can time out: lib/ip/wait.ts (and the events module it needs) loads only then.
-const timeoutClass = values.wait ? (await import("../lib/ip/wait.ts")).AddressTimeoutError : undefined;
+const timeoutClass = waitModule?.AddressTimeoutError;
 const timedOut = (error: unknown): error is AddressTimeoutError =>
   timeoutClass !== undefined && error instanceof timeoutClass;
 

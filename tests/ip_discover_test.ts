@@ -316,6 +316,19 @@ Deno.test("discoverMany: two hosts, listed and named domains, progress, failures
   }
 });
 
+Deno.test("discoverMany: one domain on one host (no pool): result, progress, failures as entries", async () => {
+  const progress: number[] = [];
+  const [found] = await discoverMany([{ uri: "test:///default", domains: ["test"] }], {
+    onProgress: (p) => progress.push(p.done, p.total),
+  });
+  assert.equal(found.result?.best?.address, "192.168.122.3");
+  assert.deepEqual(progress, [1, 1]);
+  const [missing] = await discoverMany([{ uri: "test:///default", domains: ["missing"] }]);
+  assert.match(missing.error!.message, /Cannot look up domain "missing"/);
+  const [unreachable] = await discoverMany([{ uri: "test:///nonexistent.xml", domains: ["test"] }]);
+  assert.match(unreachable.error!.message, /Cannot open connection to "test:\/\/\/nonexistent\.xml"/);
+});
+
 Deno.test("scripts/vm_ip.ts: table, JSON, and exit codes", async () => {
   const script = `${REPO_ROOT}scripts/vm_ip.ts`;
   const found = await runDeno(

@@ -221,3 +221,18 @@ Deno.test("signal: sha256File stops between chunks of a whole image and closes t
     await Deno.remove(file);
   }
 });
+
+Deno.test("signal: discoverMany's one-domain path (its own connection, no pool) rejects with the reason", async () => {
+  const reason = new Error("not now");
+  await assert.rejects(
+    discoverMany([{ uri: URI, domains: ["test"] }], { signal: AbortSignal.abort(reason) }),
+    (error) => error === reason,
+  );
+  // and an abort while the sources run: the batch rejects, no entry with an error
+  const controller = new AbortController();
+  const pending = discoverMany([{ uri: URI, domains: ["test"] }], { signal: controller.signal });
+  controller.abort(reason);
+  const outcome = await pending.then((entries) => entries, (error) => error);
+  // the query may have finished before the abort landed; if not, the rejection is the reason itself
+  if (!Array.isArray(outcome)) assert.equal(outcome, reason);
+});

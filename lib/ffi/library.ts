@@ -49,6 +49,7 @@ const EAGER_SYMBOLS = [
   "virResetError",
   "virSetErrorFunc",
 ];
+const RTLD_LAZY = 1;
 const RTLD_NOW = 2;
 
 /**
@@ -113,6 +114,52 @@ function isPermissionError(error: unknown): boolean {
 
 function encode(text: string): Uint8Array {
   return new TextEncoder().encode(text + "\0");
+}
+
+let preloading: Promise<void> | undefined;
+// What a script calls before libvirt is loaded, bound in one dlopen of libc before any background load
+// starts: a Deno.dlopen on the main thread while the preload's dlopen runs would wait for the dynamic
+// linker's lock (8-10 ms).
+const earlySymbols = {
+  /** void *dlopen(const char *filename, int flags), on a thread of the blocking pool */
+  dlopen: { parameters: ["buffer", "i32"], result: "pointer", nonblocking: true },
+  geteuid: libcSymbols.geteuid,
+} as const;
+let early: Deno.DynamicLibrary<typeof earlySymbols>["symbols"] | undefined;
+
+/**
+ * Starts loading libvirt's shared library on a thread of Deno's blocking pool and returns at once. The
+ * dynamic linking of libvirt and its ~55 libraries (8-10 ms of relocations, which virsh pays at exec)
+ * then overlaps whatever the main thread does meanwhile, typically loading the modules that make the
+ * calls; the first {@link libvirt} call finds the library mapped (or waits for the loader to finish)
+ * and does the rest of the setup as usual. For scripts: call it once the command line is checked, then
+ * `import()` the rest. Does nothing without `--allow-ffi` granted (it never prompts), nothing once
+ * libvirt is loaded, and never fails: a missing library is reported by {@link libvirt}, as before.
+ *
+ * @returns a promise settled when the background load has finished (never rejected)
+ * @example
+ * ```ts
+ * import { libvirt, preloadLibvirt } from "./library.ts";
+ * const preloaded = preloadLibvirt(); // the dynamic linker works on another thread...
+ * const { discoverMany } = await import("../ip/batch.ts"); // ...while these modules load
+ * await preloaded;
+ * console.log(libvirt().version >= 6_000_000, typeof discoverMany); // true "function"
+ * ```
+ */
+export function preloadLibvirt(): Promise<void> {
+  return preloading ??= startPreload();
+}
+
+function startPreload(): Promise<void> {
+  try {
+    if (loaded || Deno.permissions.querySync?.({ name: "ffi" }).state !== "granted") return Promise.resolve();
+    // libc's dlopen, run nonblocking (on the blocking pool): RTLD_LAZY | RTLD_LOCAL, as Deno.dlopen does;
+    // the handle is never closed (libvirt is never unloaded)
+    early ??= Deno.dlopen("libc.so.6", earlySymbols).symbols;
+    return early.dlopen(encode(configuredPath() ?? DEFAULT_LIBRARY), RTLD_LAZY).then(() => {}, () => {});
+  } catch {
+    return Promise.resolve(); // libc not found by that name: libvirt() loads on the main thread
+  }
 }
 
 /**
@@ -229,10 +276,11 @@ export function formatVersion(version: number): string {
 /**
  * @internal The process's effective user id, through libc (Deno's own `Deno.uid()` needs `--allow-sys`; this needs
  * only the `--allow-ffi` the library needs anyway). Scripts use it to pick the default URI the way
- * libvirt's clients do: `qemu:///system` for root, `qemu:///session` for anyone else.
+ * libvirt's clients do: `qemu:///system` for root, `qemu:///session` for anyone else. It does not load
+ * libvirt (a script asks before {@link preloadLibvirt}'s load has finished).
  *
  * @returns the effective uid
- * @throws {LibvirtLoadError} when libvirt cannot be loaded
+ * @throws {Deno.errors.NotCapable} without `--allow-ffi`
  * @example
  * ```ts
  * import { effectiveUserId } from "./library.ts";
@@ -240,5 +288,6 @@ export function formatVersion(version: number): string {
  * ```
  */
 export function effectiveUserId(): number {
-  return libvirt().libc.geteuid();
+  // before libvirt is loaded: libc's own (bound with the preload's dlopen when there is one)
+  return (loaded?.libc ?? (early ??= Deno.dlopen("libc.so.6", earlySymbols).symbols)).geteuid();
 }

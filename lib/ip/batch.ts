@@ -1,7 +1,10 @@
 // Discovery for many domains on several hosts, one process, bounded concurrency
-// through one pool per host, with a progress hook for scripts.
+// through one pool per host, with a progress hook for scripts. One domain on one host (a one-shot
+// `vm_ip.ts NAME`) goes without a pool: one connection, and lib/pool/ loads only when a pool is used.
+import { Connection } from "../connection.ts";
+import { isConnectionLost } from "../errors.ts";
 import { listAllDomains, lookupDomain } from "../objects/domain_lookup.ts";
-import { PoolRegistry } from "../pool.ts";
+import type { PoolRegistry } from "../pool.ts";
 import { discover, type DiscoverOptions } from "./discover.ts";
 import type { DiscoveryResult } from "./types.ts";
 import type { AddressFound, WaitForAddressOptions } from "./wait.ts";
@@ -32,7 +35,10 @@ export interface DiscoverManyOptions extends WaitForAddressOptions {
   wait?: boolean;
   /** Operations in flight per host (the pool's size). Default 16. */
   concurrency?: number;
-  /** Pools to use (and leave open); default: a registry of its own, closed at the end. */
+  /**
+   * Pools to use (and leave open); default: a registry of its own, closed at the end (one domain on one
+   * host, not waiting: one connection of its own instead, without a pool).
+   */
   registry?: PoolRegistry;
   /** Called after each domain, in completion order. */
   onProgress?: (progress: { done: number; total: number; entry: DiscoveryEntry }) => void;
@@ -67,8 +73,23 @@ export async function discoverMany(
 ): Promise<DiscoveryEntry[]> {
   const concurrency = options.concurrency ?? 16;
   const own = options.registry === undefined;
+  const single = own && !options.wait && hosts.length === 1 && hosts[0].domains?.length === 1
+    ? { uri: hosts[0].uri, domain: hosts[0].domains[0] }
+    : undefined;
+  if (single) {
+    options.signal?.throwIfAborted();
+    const entry = await discoverOne(single.uri, single.domain, options);
+    if (entry) {
+      options.onProgress?.({ done: 1, total: 1, entry });
+      return [entry];
+    }
+    // the connection was lost on the way: the pool's path below retries on a new one
+  }
   const registry = options.registry ??
-    new PoolRegistry({ max: concurrency, acquireTimeoutMs: (options.timeoutMs ?? 60_000) * 2 + 30_000 });
+    new (await import("../pool.ts")).PoolRegistry({
+      max: concurrency,
+      acquireTimeoutMs: (options.timeoutMs ?? 60_000) * 2 + 30_000,
+    });
   const signal = options.signal;
   try {
     signal?.throwIfAborted();
@@ -123,6 +144,38 @@ export async function discoverMany(
     return [...listingErrors, ...entries];
   } finally {
     if (own) await registry.closeAll();
+  }
+}
+
+/**
+ * One domain on one host, on one connection of its own (what a pool of one connection would do,
+ * without loading and running the pool: a one-shot query's start, lib/pool/ being ~40 KB of source).
+ * The connection is opened as a pool opens its own (`eventLoop: "auto"`).
+ *
+ * @returns the entry; undefined when the connection was lost (the caller retries through a pool)
+ */
+async function discoverOne(
+  uri: string,
+  domain: string,
+  options: DiscoverManyOptions,
+): Promise<DiscoveryEntry | undefined> {
+  const { wait: _w, concurrency: _c, registry: _r, onProgress: _p, ...discoverOptions } = options;
+  let connection: Connection;
+  try {
+    connection = await Connection.open(uri, { eventLoop: "auto" });
+  } catch (error) {
+    options.signal?.throwIfAborted(); // an abort rejects, as on the pool's path
+    return { uri, domain, error: error as Error };
+  }
+  try {
+    using handle = await lookupDomain(connection, domain);
+    return { uri, domain, result: await discover(handle, discoverOptions) };
+  } catch (error) {
+    options.signal?.throwIfAborted(); // an abort rejects, as on the pool's path
+    if (isConnectionLost(error) || !connection.isAlive()) return undefined;
+    return { uri, domain, error: error as Error };
+  } finally {
+    await connection.close().catch(() => {}); // a connection whose daemon is gone is gone either way
   }
 }
 
