@@ -4,7 +4,6 @@
 // No node: imports (they load Deno's Node layer, ~18 ms of a one-shot script's start).
 
 import { type ArgOption, parseArgs } from "./_args.ts";
-import { effectiveUserId } from "../lib/ffi/library.ts";
 
 /** A mistake in the command line: reported with the usage text, exit code 2. */
 export class UsageError extends Error {
@@ -111,40 +110,48 @@ export type UriSource = "--uri" | "LIBVIRT_DEFAULT_URI" | "default";
 export interface ResolvedUri {
   /** The URI. */
   uri: string;
-  /** `--uri`, the `LIBVIRT_DEFAULT_URI` variable, or the default. */
+  /** `--uri`, the `LIBVIRT_DEFAULT_URI` variable (read by this script), or libvirt's default. */
   source: UriSource;
 }
 
 /**
- * The URI a script connects to, in libvirt's order: the command line, then `LIBVIRT_DEFAULT_URI`,
- * then the default libvirt's clients probe first for the QEMU driver (`qemu:///system` for root,
- * `qemu:///session` for anyone else). The variable is read only when `--allow-env` grants it: the
- * script never asks (no prompt), and says when the variable was not readable.
+ * The URI a script connects to, in libvirt's order: the command line, else what libvirt itself picks
+ * when given none, as `virsh` without `-c` does: `LIBVIRT_DEFAULT_URI`, else `uri_default` in
+ * libvirt.conf, else the first hypervisor that answers. libvirt is asked by an open of its default
+ * (`Connection.open(null)`: libvirt's C getenv reads the variable, so no `--allow-env` and no prompt);
+ * the answer is the URI that open reached. With `--allow-env=LIBVIRT_DEFAULT_URI` the script reads the
+ * variable itself and says so.
  *
  * @param flag the `--uri` value, if any
  * @returns the URI and its source
+ * @throws {LibvirtError} when there is no `--uri` and libvirt finds no default hypervisor
  */
-export function resolveUri(flag: string | undefined): ResolvedUri & { envUnreadable: boolean } {
-  if (flag !== undefined && flag !== "") return { uri: flag, source: "--uri", envUnreadable: false };
+export async function resolveUri(flag: string | undefined): Promise<ResolvedUri> {
+  if (flag !== undefined && flag !== "") return { uri: flag, source: "--uri" };
   const granted =
     Deno.permissions.querySync({ name: "env", variable: "LIBVIRT_DEFAULT_URI" }).state === "granted";
   const fromEnv = granted ? Deno.env.get("LIBVIRT_DEFAULT_URI") : undefined;
-  if (fromEnv) return { uri: fromEnv, source: "LIBVIRT_DEFAULT_URI", envUnreadable: false };
-  const root = effectiveUserId() === 0;
-  return { uri: root ? "qemu:///system" : "qemu:///session", source: "default", envUnreadable: !granted };
+  if (fromEnv) return { uri: fromEnv, source: "LIBVIRT_DEFAULT_URI" };
+  // loaded here, not at the top: a script's usage errors need none of the object layer
+  const { Connection } = await import("../lib/connection.ts");
+  const probe = await Connection.open(null, { eventLoop: false });
+  try {
+    return { uri: probe.uri, source: "default" };
+  } finally {
+    await probe.close();
+  }
 }
 
 /** The words a script prints about a URI it was not given explicitly. */
-export function describeUri(resolved: ResolvedUri & { envUnreadable?: boolean }): string {
+export function describeUri(resolved: ResolvedUri): string {
   switch (resolved.source) {
     case "--uri":
       return `using ${resolved.uri}`;
     case "LIBVIRT_DEFAULT_URI":
       return `using ${resolved.uri} (from LIBVIRT_DEFAULT_URI)`;
     case "default":
-      return `using ${resolved.uri} (no --uri and no LIBVIRT_DEFAULT_URI${
-        resolved.envUnreadable ? " readable: run with --allow-env=LIBVIRT_DEFAULT_URI to honour it" : ""
-      })`;
+      return `using ${resolved.uri} (no --uri: libvirt's default, from LIBVIRT_DEFAULT_URI, uri_default in ` +
+        "libvirt.conf, or the first hypervisor that answered)";
   }
 }
 

@@ -14,7 +14,15 @@
  */
 // Only what checks the command line is imported statically; the discovery modules load with import()
 // once it is checked, while libvirt loads on another thread (preloadLibvirt, below).
-import { type Cli, describeUri, resolveUri, startCli } from "./_cli.ts";
+import {
+  type Cli,
+  describeUri,
+  inProcessTestNote,
+  isInProcessTestUri,
+  type ResolvedUri,
+  resolveUri,
+  startCli,
+} from "./_cli.ts";
 import { preloadLibvirt } from "../lib/ffi/library.ts";
 import { parseCidr } from "../lib/ip/addresses.ts";
 import { isLocalUri } from "../lib/ip/sources/arp.ts";
@@ -27,8 +35,8 @@ const usage = `usage: vm_ip.ts [NAME...] [--all] [--uri URI]... [--wait] [--time
                 [--exclude CIDR]... [--min-confidence 0..1] [--fast] [--concurrency N] [--json]
 
   NAME             domain names or UUIDs (on every --uri); --all: every running domain
-  --uri URI        hypervisor, repeatable (default: $LIBVIRT_DEFAULT_URI, else qemu:///system for
-                   root and qemu:///session for others, as libvirt's clients do)
+  --uri URI        hypervisor, repeatable (default: libvirt's own, as virsh without -c:
+                   $LIBVIRT_DEFAULT_URI, else uri_default in libvirt.conf, else the first that answers)
   --wait           wait until each domain has an address (polls with backoff, wakes on events)
   --timeout S      give up waiting after S seconds (default 60)
   --source LIST    only these sources
@@ -85,7 +93,13 @@ for (const cidr of (values.exclude as string[] | undefined) ?? []) {
 // of Deno's blocking pool (8-10 ms of dynamic linking) while this thread loads the discovery modules.
 const preloaded = preloadLibvirt();
 const given = values.uri as string[] | undefined;
-const resolved = given ? undefined : resolveUri(undefined);
+let resolved: ResolvedUri | undefined;
+try {
+  resolved = given ? undefined : await resolveUri(undefined);
+} catch (error) {
+  const reason = error instanceof Error ? error.message : String(error);
+  cli.fail(new Error(`no --uri, and libvirt's default did not open (${reason}): pass --uri URI`), 2);
+}
 const uris = given ?? [resolved!.uri];
 if (resolved && !cli.json) cli.note(describeUri(resolved));
 
@@ -141,6 +155,12 @@ const addressOf = (e: DiscoveryEntry) => {
   const best = r?.address ?? r?.best;
   return best && best.confidence >= minConfidence ? best : undefined;
 };
+// A domain not found on libvirt's in-process test driver: an earlier process's `range up` (or define)
+// left nothing here, since that driver starts fresh in every process. Said once, on stderr.
+const testNote = relevant.some((e) => isNotFound(e.error) && isInProcessTestUri(e.uri))
+  ? inProcessTestNote(uris, "vm_ip.ts")
+  : undefined;
+if (testNote) cli.note(testNote);
 let exit = 0;
 for (const e of relevant) {
   if (e.error && !timedOut(e.error)) exit = 2;

@@ -52,15 +52,31 @@ Deno.test("cli: vm_ip takes LIBVIRT_DEFAULT_URI the way libvirt does, and says w
   );
   assert.equal(explicit.code, 0, explicit.stderr);
   assert.doesNotMatch(explicit.stderr, /using/);
-  // Without --allow-env the variable is unreadable: no prompt, and the script says how to honour it.
-  const unreadable = await runDeno(
-    denoChildArgs("run", "--allow-ffi", vmIp, "nosuch-domain"),
-    { env },
+  // Without --allow-env the script cannot read the variable, but libvirt can: asked for its default
+  // (as virsh without -c), libvirt reads it itself; no prompt, and the script names what it reached.
+  const byLibvirt = await runDeno(denoChildArgs("run", "--no-prompt", "--allow-ffi", vmIp, "test"), { env });
+  assert.equal(byLibvirt.code, 0, byLibvirt.stderr);
+  assert.match(byLibvirt.stderr, /using test:\/\/\/default \(no --uri: libvirt's default/);
+  assert.match(byLibvirt.stdout, /test\s+test:\/\/\/default/);
+  // libvirt's default that does not open: exit 2, saying what to pass
+  const none = await runDeno(denoChildArgs("run", "--no-prompt", "--allow-ffi", vmIp, "test"), {
+    env: { LIBVIRT_DEFAULT_URI: "nosuchdriver:///x" },
+  });
+  assert.equal(none.code, 2, none.stderr);
+  assert.match(none.stderr, /no --uri, and libvirt's default did not open \(.+\): pass --uri URI/);
+});
+
+Deno.test("cli: vm_ip says once that test:/// starts fresh in every process, when a domain is not found there", async () => {
+  const missing = await runDeno(
+    denoChildArgs("run", "--no-prompt", "--allow-ffi", vmIp, "web-1", "web-2", "--uri", "test:///default"),
   );
-  assert.match(
-    unreadable.stderr,
-    /no LIBVIRT_DEFAULT_URI readable: run with --allow-env=LIBVIRT_DEFAULT_URI/,
+  assert.equal(missing.code, 2, missing.stderr);
+  assert.equal(missing.stderr.match(/in-process test driver: it starts fresh in every process/g)?.length, 1);
+  const found = await runDeno(
+    denoChildArgs("run", "--no-prompt", "--allow-ffi", vmIp, "test", "--uri", "test:///default"),
   );
+  assert.equal(found.code, 0, found.stderr);
+  assert.doesNotMatch(found.stderr, /in-process/);
 });
 
 Deno.test("cli: range.ts answers --json with JSON, description errors included", async () => {

@@ -14,7 +14,7 @@ const STAR_EXPORTS: Record<string, string> = {
 
 /** Helpers that once leaked through `export *`, and who uses them (from their files). */
 const INTERNAL = [
-  "effectiveUserId", // scripts/_cli.ts
+  "effectiveUserId", // lib/ffi/library.ts (scripts ask libvirt for its default URI instead)
   "connectionFailureCodes", // lib/errors.ts
   "checkConsoleLogOptions", // lib/console.ts, lib/range/consoles.ts
   "shellQuote", // lib/range/tasks/, lib/range/playbook.ts
