@@ -38,6 +38,11 @@ export { parseVersion, type Version } from "./connection/version.ts";
 export { kInternals };
 export type { ConnectionInternals } from "./_internals.ts";
 
+/** A close's report: libvirt's remaining count (-1 on failure reads as 0) and the handles freed. */
+function closeReport(remaining: number, freedHandles: number): CloseReport {
+  return { remainingReferences: Math.max(remaining, 0), freedHandles };
+}
+
 /** What both opens check first: the URI (null: libvirt's default) and its C string. */
 function openArguments(uri: unknown): { given: string | null; name: Uint8Array<ArrayBuffer> | null } {
   const given = checkUri(uri);
@@ -108,34 +113,38 @@ class ConnectionCore {
         `Cannot close the connection to ${JSON.stringify(this.uri)} synchronously: a call is in flight`,
       );
     }
-    const handle = this.handle;
-    if (handle === null) return { remainingReferences: 0, freedHandles: 0 };
-    const freedHandles = this.#releaseChildren();
-    this.handle = null;
+    const detached = this.#detach();
+    if (detached === undefined) return { remainingReferences: 0, freedHandles: 0 };
     this.closing = Promise.resolve({ remainingReferences: 0, freedHandles: 0 });
-    const remaining = libvirt().symbols.virConnectClose(handle);
-    return { remainingReferences: Math.max(remaining, 0), freedHandles };
-  }
-
-  #releaseChildren(): number {
-    const count = this.children.size;
-    for (const child of [...this.children]) child.free();
-    this.children.clear();
-    return count;
+    return closeReport(libvirt().symbols.virConnectClose(detached.handle), detached.freedHandles);
   }
 
   async #close(): Promise<CloseReport> {
     await this.#lock();
     try {
-      const handle = this.handle;
-      if (handle === null) return { remainingReferences: 0, freedHandles: 0 };
-      const freedHandles = this.#releaseChildren();
-      this.handle = null;
-      const remaining = await libvirt().symbols.virConnectCloseAsync(handle);
-      return { remainingReferences: Math.max(remaining, 0), freedHandles };
+      const detached = this.#detach();
+      if (detached === undefined) return { remainingReferences: 0, freedHandles: 0 };
+      return closeReport(
+        await libvirt().symbols.virConnectCloseAsync(detached.handle),
+        detached.freedHandles,
+      );
     } finally {
       this.#unlock();
     }
+  }
+
+  /**
+   * What both closes do before libvirt's close: the handles still open are freed and the pointer is
+   * taken from the connection (undefined when it was closed already).
+   */
+  #detach(): { handle: Deno.PointerObject; freedHandles: number } | undefined {
+    const handle = this.handle;
+    if (handle === null) return undefined;
+    const freedHandles = this.children.size;
+    for (const child of [...this.children]) child.free();
+    this.children.clear();
+    this.handle = null;
+    return { handle, freedHandles };
   }
 
   #lock(): Promise<void> | void {
