@@ -51,7 +51,16 @@ export async function upPool(c: UpContext, record: UpRecord): Promise<void> {
               try {
                 await p.build();
               } catch {
-                throw error;
+                // Another host sharing the storage may have made the directory since our create:
+                // libvirt's build checks for it, then mkdirs, and fails when the other daemon's mkdir
+                // falls between the two. Then the directory is theirs, used as it is (not built here).
+                try {
+                  await p.create();
+                } catch {
+                  throw error;
+                }
+                entry.built ??= false;
+                return "created";
               }
               entry.built = true;
               await p.create();
