@@ -11,7 +11,7 @@ import { isNotFound, LibvirtError } from "../../errors.ts";
 import { defineNetwork, lookupNetwork } from "../../network.ts";
 import type { Connection } from "../../connection.ts";
 import type { ConnectionPool, PoolRegistry } from "../../pool.ts";
-import { lookupStoragePool, lookupVolume, type StorageVolume } from "../../storage.ts";
+import { lookupStoragePool, lookupVolume, type StoragePool, type StorageVolume } from "../../storage.ts";
 import { type Lanes, Ledger, type OwnershipRecord, recordNetworkName, settleAll } from "../_libvirt.ts";
 import type { Range } from "../description.ts";
 import type { Steps } from "../_steps.ts";
@@ -205,14 +205,19 @@ export function deleteVolumes(r: Removal): Promise<void> {
     }
     await r.steps.act("volume", f.name, f.host);
     const poolName = entry.pool ?? r.range.pool.name;
+    const madeByRange = r.records.get(f.host)?.entries.some((e) =>
+      e.kind === "pool" && e.name === poolName && e.state === "created"
+    ) === true;
     const existed = await r.lanes.use(r.pool(f.host), async (conn, cached) => {
       let p;
       try {
-        p = await cached(`pool\0${poolName}`, () => lookupStoragePool(conn, poolName));
+        p = await cached(`pool\0${poolName}`, () =>
+          poolForVolumes(conn, poolName, madeByRange));
       } catch (error) {
         if (isNotFound(error)) return false; // the pool is gone, and its volumes with it
         throw error;
       }
+      if ("noDirectory" in p) return false; // the range's pool lost its directory: no volume is left
       // the pool's volumes listed once per lane, not looked up one by one; one missing from the
       // listing is looked up (it may have come since)
       const listed = await cached(`volumes\0${poolName}`, () => volumeListing(p));
@@ -232,6 +237,45 @@ export function deleteVolumes(r: Removal): Promise<void> {
     r.settled(f);
     return "ok";
   });
+}
+
+/** What {@link poolForVolumes} gives for a pool of the range whose directory is gone. */
+const NO_DIRECTORY = { noDirectory: true as const, free(): void {} };
+
+/**
+ * The storage pool to delete a host's range volumes from, running. libvirt lists and deletes volumes
+ * only in a running pool; one that is not running is started when the range made it (up failed
+ * before it ran, or someone stopped it: the pool phase stops and removes it anyway), else the step
+ * fails saying how to go on (someone else's pool is not started behind their back). A pool of the
+ * range that cannot start because its directory is gone has no volumes left: {@link NO_DIRECTORY}.
+ */
+async function poolForVolumes(
+  conn: Connection,
+  name: string,
+  madeByRange: boolean,
+): Promise<StoragePool | typeof NO_DIRECTORY> {
+  const p = await lookupStoragePool(conn, name);
+  try {
+    if (await p.isActive()) return p;
+    if (!madeByRange) {
+      throw new Error(
+        `storage pool ${JSON.stringify(name)} is not running, and the range's volumes in it cannot be ` +
+          `deleted until it is: start it (virsh pool-start ${name}) and run down again`,
+      );
+    }
+    try {
+      await p.create();
+      return p;
+    } catch (error) {
+      if (await p.isActive()) return p; // another lane of this down started it meanwhile
+      if (!/No such file or directory/.test((error as Error).message)) throw error;
+      p.free();
+      return NO_DIRECTORY;
+    }
+  } catch (error) {
+    p.free();
+    throw error;
+  }
 }
 
 /** @internal Phase "firewall": the range's network filters (no domain of the range uses them now). */
