@@ -110,9 +110,9 @@ try {
       signal: AbortSignal.timeout(60_000), // an abort aborts the stream and rejects with the reason
     });
     console.log(
-      `uploaded ${up.totalBytes / MiB} MiB in ${up.durationMs.toFixed(0)} ms: ${
-        up.dataBytes / MiB
-      } MiB data, ${up.holeBytes / MiB} MiB holes`,
+      `uploaded ${up.totalBytes / MiB} MiB in ${up.tookMs.toFixed(0)} ms: ${up.dataBytes / MiB} MiB data, ${
+        up.holeBytes / MiB
+      } MiB holes`,
     );
 
     // Download into a web WritableStream (holes arrive as zeros); backpressure is the sink's.
@@ -128,7 +128,7 @@ try {
       }),
       { sparse: true, onProgress: quarters("download"), signal: AbortSignal.timeout(60_000) },
     );
-    console.log(`downloaded ${down.totalBytes / MiB} MiB in ${down.durationMs.toFixed(0)} ms`);
+    console.log(`downloaded ${down.totalBytes / MiB} MiB in ${down.tookMs.toFixed(0)} ms`);
 
     const [a, b] = await Promise.all([sha256(source), sha256(copy)]);
     if (a !== b) throw new Error(`the copy differs: sha256 ${b}, the original's ${a}`);

@@ -118,6 +118,12 @@ export interface TransferProgress {
   totalBytes?: number;
 }
 
+/** A transfer's duration under its name and its deprecated one. */
+function took(started: number): { tookMs: number; durationMs: number } {
+  const ms = performance.now() - started;
+  return { tookMs: ms, durationMs: ms };
+}
+
 /** What {@link uploadVolume}/{@link downloadVolume} moved. */
 export interface TransferResult {
   /** Bytes of data that travelled. */
@@ -127,6 +133,12 @@ export interface TransferResult {
   /** dataBytes + holeBytes: the logical size transferred. */
   totalBytes: number;
   /** Wall-clock duration in milliseconds. */
+  tookMs: number;
+  /**
+   * The same as `tookMs`.
+   *
+   * @deprecated use `tookMs`, the name every other result in the library has
+   */
   durationMs: number;
 }
 
@@ -173,7 +185,7 @@ export interface TransferOptions {
  *   using pool = await lookupStoragePool(conn, "default");
  *   using vol = await lookupVolume(pool, "base.img");
  *   const result = await uploadVolume(vol, image, { sparse: true, signal: AbortSignal.timeout(600_000) });
- *   console.log(result.dataBytes, result.holeBytes, result.durationMs); // holes are skipped, not sent
+ *   console.log(result.dataBytes, result.holeBytes, result.tookMs); // holes are skipped, not sent
  * }
  * ```
  */
@@ -210,7 +222,7 @@ export async function uploadVolume(
     dataBytes: progress.dataBytes,
     holeBytes: progress.holeBytes,
     totalBytes: total,
-    durationMs: performance.now() - started,
+    ...took(started),
   };
 }
 
@@ -303,6 +315,6 @@ export async function downloadVolume(
     dataBytes: progress.dataBytes,
     holeBytes: progress.holeBytes,
     totalBytes: position,
-    durationMs: performance.now() - started,
+    ...took(started),
   };
 }

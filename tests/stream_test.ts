@@ -234,6 +234,23 @@ Deno.test("qemuAgentCommand/qemuMonitorCommand: NotSupportedError on the test dr
     () => qemuAgentCommand(dom, { execute: "guest-ping" }, { timeoutSeconds: 0.5 }),
     /Invalid timeoutSeconds 0.5: pass a whole number of seconds >= 1, or "block" or "default"/,
   );
+  // timeoutMs, the library's name for every timeout: checked before libvirt is asked, and not with
+  // its deprecated twin (which of the two would win is nobody's guess)
+  for (const bad of [0, -5, Number.NaN, Infinity]) {
+    await assert.rejects(
+      () => qemuAgentCommand(dom, { execute: "guest-ping" }, { timeoutMs: bad }),
+      /Invalid timeoutMs .*: pass a positive number of milliseconds, or "block" or "default"/,
+    );
+  }
+  await assert.rejects(
+    () => qemuAgentCommand(dom, { execute: "guest-ping" }, { timeoutMs: 1000, timeoutSeconds: 1 }),
+    /Cannot take both timeoutMs and timeoutSeconds: pass timeoutMs alone/,
+  );
+  // a valid timeoutMs reaches libvirt (which refuses the test driver's agent call as unsupported)
+  await assert.rejects(
+    () => qemuAgentCommand(dom, { execute: "guest-ping" }, { timeoutMs: 1500 }),
+    (error: Error) => !/Invalid timeout/.test(error.message),
+  );
   await assert.rejects(
     () => qemuAgentCommand(dom, {} as { execute: string }),
     /Cannot run qemuAgentCommand: the request needs a non-empty "execute" string/,

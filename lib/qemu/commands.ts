@@ -21,25 +21,46 @@ export interface QemuAgentRequest {
 /** Options for {@link qemuAgentCommand}. */
 export interface QemuAgentCommandOptions {
   /**
-   * How long libvirt waits for the agent's reply, in seconds, or "block" (forever) or "default"
-   * (libvirt's default, 5 s unless the domain's agent timeout is set). Default "default". libvirt's
-   * NOWAIT (0) is not offered: its success and its failure both return NULL, so a failure would pass
-   * unnoticed.
+   * How long libvirt waits for the agent's reply, in milliseconds (libvirt counts whole seconds: it is
+   * rounded up, at least 1 s), or "block" (forever) or "default" (libvirt's default, 5 s unless the
+   * domain's agent timeout is set). Default "default". libvirt's NOWAIT (0) is not offered: its success
+   * and its failure both return NULL, so a failure would pass unnoticed.
+   */
+  timeoutMs?: number | "block" | "default";
+  /**
+   * The same in whole seconds, as libvirt takes it.
+   *
+   * @deprecated use `timeoutMs`, the name every other timeout in the library has
    */
   timeoutSeconds?: number | "block" | "default";
 }
 
-function agentTimeout(value: QemuAgentCommandOptions["timeoutSeconds"]): number {
+function agentTimeout(options: QemuAgentCommandOptions): number {
+  const { timeoutMs, timeoutSeconds } = options;
+  if (timeoutMs !== undefined && timeoutSeconds !== undefined) {
+    throw new TypeError("Cannot take both timeoutMs and timeoutSeconds: pass timeoutMs alone");
+  }
+  const value = timeoutMs ?? timeoutSeconds;
   if (value === undefined || value === "default") return QemuAgentCommandTimeout.DEFAULT;
   if (value === "block") return QemuAgentCommandTimeout.BLOCK;
-  if (!Number.isSafeInteger(value) || value < 1) {
+  if (timeoutMs !== undefined) {
+    if (typeof value !== "number" || !Number.isFinite(value) || value <= 0 || value > 2 ** 31 * 1000) {
+      throw new RangeError(
+        `Invalid timeoutMs ${
+          JSON.stringify(value)
+        }: pass a positive number of milliseconds, or "block" or "default"`,
+      );
+    }
+    return Math.max(1, Math.ceil(value / 1000));
+  }
+  if (!Number.isSafeInteger(value) || (value as number) < 1) {
     throw new RangeError(
       `Invalid timeoutSeconds ${
         JSON.stringify(value)
       }: pass a whole number of seconds >= 1, or "block" or "default"`,
     );
   }
-  return value;
+  return value as number;
 }
 
 /**
@@ -48,7 +69,7 @@ function agentTimeout(value: QemuAgentCommandOptions["timeoutSeconds"]): number 
  *
  * @param dom a running domain with a guest agent channel
  * @param request the command, `{ execute, arguments }`, or its JSON text
- * @param options timeoutSeconds
+ * @param options timeoutMs
  * @returns the agent's `return` value (guest-ping: `{}`)
  * @throws {AgentUnresponsiveError} when the agent is not connected or does not answer in time
  * @throws {LibvirtError} when the agent rejects the command (libvirt's message carries the agent's) or
@@ -61,7 +82,7 @@ function agentTimeout(value: QemuAgentCommandOptions["timeoutSeconds"]): number 
  * async function agentVersion(dom: Domain): Promise<string | undefined> {
  *   try {
  *     const info = await qemuAgentCommand<{ version: string }>(dom, { execute: "guest-info" }, {
- *       timeoutSeconds: 10,
+ *       timeoutMs: 10_000,
  *     });
  *     return info.version;
  *   } catch (error) {
@@ -78,7 +99,7 @@ export async function qemuAgentCommand<T = unknown>(
   options: QemuAgentCommandOptions = {},
 ): Promise<T> {
   const text = typeof request === "string" ? request : encodeRequest(request, "execute", "qemuAgentCommand");
-  const timeout = agentTimeout(options.timeoutSeconds);
+  const timeout = agentTimeout(options);
   checkNoNul(text, "agent command");
   const name = typeof request === "string"
     ? "agent command"

@@ -80,7 +80,7 @@ export async function guestExec(
       ...(options.env ? { env: [...options.env] } : {}),
       ...(input ? { "input-data": base64(input) } : {}),
     },
-  }, { timeoutSeconds: 30 });
+  }, { timeoutMs: 30_000 });
   const timeoutMs = options.timeoutMs ?? 120_000;
   const deadline = t0 + timeoutMs;
   let pause = 10;
@@ -94,7 +94,7 @@ export async function guestExec(
       "err-data"?: string;
       "out-truncated"?: boolean;
       "err-truncated"?: boolean;
-    }>(dom, { execute: "guest-exec-status", arguments: { pid } }, { timeoutSeconds: 30 });
+    }>(dom, { execute: "guest-exec-status", arguments: { pid } }, { timeoutMs: 30_000 });
     if (status.exited) {
       const text = (b?: string) => b ? new TextDecoder().decode(unbase64(b)) : "";
       return {
@@ -172,7 +172,7 @@ export async function guestFileWrite(
   const handle = await qemuAgentCommand<number>(dom, {
     execute: "guest-file-open",
     arguments: { path, mode: options.openMode ?? "w" },
-  }, { timeoutSeconds: 30 });
+  }, { timeoutMs: 30_000 });
   let written = 0;
   try {
     do {
@@ -181,7 +181,7 @@ export async function guestFileWrite(
       const reply = await qemuAgentCommand<{ count: number }>(dom, {
         execute: "guest-file-write",
         arguments: { handle, "buf-b64": base64(part) },
-      }, { timeoutSeconds: 60 });
+      }, { timeoutMs: 60_000 });
       if (!(reply.count > 0) && part.length > 0) {
         throw new Error(`Cannot write ${JSON.stringify(path)} in the guest: the agent wrote 0 bytes`);
       }
@@ -189,7 +189,7 @@ export async function guestFileWrite(
     } while (written < data.length);
   } finally {
     await qemuAgentCommand(dom, { execute: "guest-file-close", arguments: { handle } }, {
-      timeoutSeconds: 30,
+      timeoutMs: 30_000,
     })
       .catch(() => {});
   }
@@ -240,7 +240,7 @@ export async function guestFileRead(
   const handle = await qemuAgentCommand<number>(dom, {
     execute: "guest-file-open",
     arguments: { path, mode: "r" },
-  }, { timeoutSeconds: 30 });
+  }, { timeoutMs: 30_000 });
   const parts: Uint8Array[] = [];
   let total = 0;
   try {
@@ -249,7 +249,7 @@ export async function guestFileRead(
       const reply = await qemuAgentCommand<{ count: number; "buf-b64": string; eof: boolean }>(dom, {
         execute: "guest-file-read",
         arguments: { handle, count: 1024 * 1024 },
-      }, { timeoutSeconds: 60 });
+      }, { timeoutMs: 60_000 });
       const bytes = unbase64(reply["buf-b64"] ?? "");
       total += bytes.length;
       if (total > max) {
@@ -260,7 +260,7 @@ export async function guestFileRead(
     }
   } finally {
     await qemuAgentCommand(dom, { execute: "guest-file-close", arguments: { handle } }, {
-      timeoutSeconds: 30,
+      timeoutMs: 30_000,
     })
       .catch(() => {});
   }

@@ -69,7 +69,7 @@ async function waitForAgent(
   for (;;) {
     signal?.throwIfAborted();
     try {
-      await qemuAgentCommand(dom, { execute: "guest-ping" }, { timeoutSeconds: 5 });
+      await qemuAgentCommand(dom, { execute: "guest-ping" }, { timeoutMs: 5_000 });
       return;
     } catch (error) {
       if (!(error instanceof AgentUnresponsiveError) || performance.now() >= deadline) {

@@ -18,7 +18,7 @@ export async function waitForAgent(dom: Domain, timeoutMs = 120_000): Promise<vo
   await waitFor(
     "the guest agent",
     async () => {
-      await qemuAgentCommand(dom, { execute: "guest-ping" }, { timeoutSeconds: 2 });
+      await qemuAgentCommand(dom, { execute: "guest-ping" }, { timeoutMs: 2_000 });
       return true;
     },
     timeoutMs,
@@ -36,13 +36,13 @@ export async function guestExec(
   const { pid } = await qemuAgentCommand<{ pid: number }>(dom, {
     execute: "guest-exec",
     arguments: { path, arg: args, "capture-output": true },
-  }, { timeoutSeconds: 10 });
+  }, { timeoutMs: 10_000 });
   return await waitFor(
     `${path} ${args.join(" ")} to exit in the guest`,
     async () => {
       const s = await qemuAgentCommand<
         { exited: boolean; exitcode?: number; "out-data"?: string; "err-data"?: string }
-      >(dom, { execute: "guest-exec-status", arguments: { pid } }, { timeoutSeconds: 10 });
+      >(dom, { execute: "guest-exec-status", arguments: { pid } }, { timeoutMs: 10_000 });
       if (!s.exited) return undefined;
       return { exitCode: s.exitcode ?? -1, stdout: decode(s["out-data"]), stderr: decode(s["err-data"]) };
     },
@@ -60,6 +60,6 @@ export function guestShell(dom: Domain, script: string, timeoutMs?: number): Pro
 export async function guestInterfaces(dom: Domain): Promise<Map<string, string>> {
   const list = await qemuAgentCommand<{ name: string; "hardware-address"?: string }[]>(dom, {
     execute: "guest-network-get-interfaces",
-  }, { timeoutSeconds: 10 });
+  }, { timeoutMs: 10_000 });
   return new Map(list.map((i) => [i.name, (i["hardware-address"] ?? "").toLowerCase()]));
 }
