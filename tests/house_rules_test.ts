@@ -45,8 +45,6 @@ const TEST_FILE_ALLOW: Record<string, string> = {};
 
 /** Functions in tests/ or bench/ over MAX_FUNCTION_LINES lines, `path#name` -> reason. */
 const TEST_FUNCTION_ALLOW: Record<string, string> = {
-  "tests/integration/nic_exercise_test.ts#Deno.test(setNicLink, attachNic, detachNic on a running guest: the guest sees each change)":
-    "lab scenario: one booted guest; its cable pulled and plugged back, then a NIC hot-plugged and unplugged, each seen from inside the guest in turn",
   "tests/integration/range_firewall_test.ts#Deno.test(range firewall added to a running range: from the attacker only port 80 of web answers, 8080 not)":
     "lab scenario: one running range; the firewall added live, probed from the attacker and from the host, then the CLI's exercise on the same range",
   "tests/integration/range_migrate_test.ts#Deno.test(range migrate: a guest moves between the lab's hosts, status follows, a failed move leaves it)":
