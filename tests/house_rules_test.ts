@@ -49,8 +49,6 @@ const TEST_FUNCTION_ALLOW: Record<string, string> = {
     "lab scenario: one running range; the firewall added live, probed from the attacker and from the host, then the CLI's exercise on the same range",
   "tests/integration/range_migrate_test.ts#Deno.test(range migrate: a guest moves between the lab's hosts, status follows, a failed move leaves it)":
     "lab scenario in 4 numbered steps on two hosts: a guest moves, status follows, an aborted move, the way back; each starts where the last left the guest",
-  "tests/integration/range_network_live_test.ts#Deno.test(upRange adds a new guest's DHCP entry to the running range network, which is not restarted)":
-    "lab scenario: a range up, then a second up with one guest more, the running network (dnsmasq pid, DHCP hosts, leases) compared before and after",
   "tests/integration/range_images_test.ts#Deno.test(upRange: a base image missing on the second host is uploaded over libvirt, verified, once per host)":
     "lab scenario in 6 numbered steps on two hosts: a failed verification, a crash after upload, the retry, a no-op up, down, the script; each starts from host 2's state",
   "tests/integration/console_test.ts#Deno.test(lab consoles: range up logs each boot, explains a guest without address, range.ts console attaches)":
