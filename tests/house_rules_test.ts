@@ -55,8 +55,6 @@ const TEST_FUNCTION_ALLOW: Record<string, string> = {
     "lab scenario in 5 numbered steps on one booted range: the boot logs, the shell, a second up, the held console, --force; each uses the consoles the last opened",
   "tests/integration/stream_test.ts#Deno.test(lab streams: console capture, a channel, agent and monitor commands, calls beside a pending read)":
     "lab scenario: one guest taken from paused to resumed to powered off; its console, channel, agent and monitor checked at each of those moments",
-  "tests/integration/range_tasks_test.ts#Deno.test(lab: guest tasks create accounts, copy files, run programs; a second up keeps them)":
-    "lab scenario: a CyRIS range up whose guests run their tasks, checked inside the guests, then a second up that must keep them",
   "tests/integration/methods_qemu_test.ts#Deno.test(one-call methods on a real QEMU guest: hot-plug, typed parameters, monitor, jobs, agent)":
     "lab scenario: one booted QEMU guest shared by the one-call methods in turn (hot-plug, typed parameters, monitor, jobs, agent); a boot per method costs minutes",
   "tests/integration/events_qemu_test.ts#Deno.test(lab events: a guest's lifecycle, metadata, hot-plug and tunables, decoded)":
