@@ -61,8 +61,6 @@ const TEST_FUNCTION_ALLOW: Record<string, string> = {
     "lab scenario: one guest through start, reboot, suspend, ACPI and agent shutdown, fallback, managed save and snapshot revert, each from the state the last left",
   "tests/integration/block_jobs_test.ts#Deno.test(blockCommit, blockPull, blockCopy, getBlockJobInfo, blockJobSetSpeed, blockJobAbort on a qcow2 overlay)":
     "lab scenario: one running guest on a qcow2 overlay; commit, pull and copy run one after another on the same disk chain",
-  "tests/integration/guest_addresses_test.ts#Deno.test(lab: 4 TCG guests boot at once, and lease, network-lease, agent and neighbour sources all find the address each guest holds)":
-    "lab scenario: 4 TCG guests booted at once (the point of the test), then each address source asked about all four",
 };
 
 /** Where the size rules apply, each place with its allow-lists (named in the failure messages). */
