@@ -55,8 +55,6 @@ const TEST_FUNCTION_ALLOW: Record<string, string> = {
     "lab scenario in 5 numbered steps on one booted range: the boot logs, the shell, a second up, the held console, --force; each uses the consoles the last opened",
   "tests/integration/stream_test.ts#Deno.test(lab streams: console capture, a channel, agent and monitor commands, calls beside a pending read)":
     "lab scenario: one guest taken from paused to resumed to powered off; its console, channel, agent and monitor checked at each of those moments",
-  "tests/integration/methods_qemu_test.ts#Deno.test(one-call methods on a real QEMU guest: hot-plug, typed parameters, monitor, jobs, agent)":
-    "lab scenario: one booted QEMU guest shared by the one-call methods in turn (hot-plug, typed parameters, monitor, jobs, agent); a boot per method costs minutes",
   "tests/integration/lifecycle_test.ts#Deno.test(lab lifecycle: agent/ACPI shutdown, fallback, reboot, suspend, managed save, snapshot revert, with events)":
     "lab scenario: one guest through start, reboot, suspend, ACPI and agent shutdown, fallback, managed save and snapshot revert, each from the state the last left",
   "tests/integration/block_jobs_test.ts#Deno.test(blockCommit, blockPull, blockCopy, getBlockJobInfo, blockJobSetSpeed, blockJobAbort on a qcow2 overlay)":
