@@ -57,8 +57,6 @@ const TEST_FUNCTION_ALLOW: Record<string, string> = {
     "lab scenario: one guest taken from paused to resumed to powered off; its console, channel, agent and monitor checked at each of those moments",
   "tests/integration/lifecycle_test.ts#Deno.test(lab lifecycle: agent/ACPI shutdown, fallback, reboot, suspend, managed save, snapshot revert, with events)":
     "lab scenario: one guest through start, reboot, suspend, ACPI and agent shutdown, fallback, managed save and snapshot revert, each from the state the last left",
-  "tests/integration/block_jobs_test.ts#Deno.test(blockCommit, blockPull, blockCopy, getBlockJobInfo, blockJobSetSpeed, blockJobAbort on a qcow2 overlay)":
-    "lab scenario: one running guest on a qcow2 overlay; commit, pull and copy run one after another on the same disk chain",
 };
 
 /** Where the size rules apply, each place with its allow-lists (named in the failure messages). */
