@@ -51,6 +51,59 @@ async function ready(dom: Domain, what: string) {
   );
 }
 
+type BlockJobInfo = NonNullable<Awaited<ReturnType<typeof job>>>;
+
+/** Active commit of the (empty) overlay into the base: it waits in its ready phase and is cancelled, the
+ * guest staying on the overlay. Returns the job as it was when ready. */
+async function activeCommitCancelled(dom: Domain, overlayPath: string): Promise<BlockJobInfo> {
+  await dom.blockCommit("vdb", null, null, 0, { active: true });
+  const commit = await ready(dom, "the active commit");
+  assert.equal(commit.type, DomainBlockJobType.ACTIVE_COMMIT);
+  await dom.blockJobAbort("vdb");
+  assert.equal(await job(dom), undefined, "the commit is gone");
+  assert.match(await vdb(dom), new RegExp(`<source file='${overlayPath}'`), "still on the overlay");
+  return commit;
+}
+
+/** A pull throttled to 1 MiB/s (8 MiB to move): seen running, then sped up, then done, the overlay no
+ * longer backed by `basePath`. Returns how long it took after the speed-up, in ms. */
+async function pullSpedUp(dom: Domain, basePath: string): Promise<number> {
+  await dom.blockPull("vdb", 1);
+  const pulling = await job(dom);
+  assert.ok(pulling, "the pull runs");
+  assert.equal(pulling.type, DomainBlockJobType.PULL);
+  assert.equal(pulling.bandwidth, 1n, "MiB/s as given");
+  await dom.blockJobSetSpeed("vdb", 0);
+  const t0 = performance.now();
+  await waitFor(
+    "the pull to finish",
+    async () => (await job(dom)) === undefined || undefined,
+    60_000,
+    100,
+  );
+  const pullMs = Math.round(performance.now() - t0);
+  const pulled = await vdb(dom);
+  assert.doesNotMatch(pulled, new RegExp(basePath), "the overlay no longer has a backing file");
+  return pullMs;
+}
+
+/** A copy to `copyPath`: mirrored, ready, then cancelled, the guest staying on the overlay. Returns the
+ * job as it was when ready. */
+async function copyAborted(dom: Domain, copyPath: string, overlayPath: string): Promise<BlockJobInfo> {
+  await dom.blockCopy(
+    "vdb",
+    `<disk type='file'><source file='${copyPath}'/><driver type='qcow2'/></disk>`,
+    { bandwidth: 64 * MiB },
+  );
+  const copy = await ready(dom, "the copy");
+  assert.equal(copy.type, DomainBlockJobType.COPY);
+  assert.ok(copy.end >= 8n * BigInt(MiB), `the copy moved ${copy.end} bytes`);
+  await dom.blockJobAbort("vdb");
+  assert.equal(await job(dom), undefined, "the copy is gone");
+  assert.match(await vdb(dom), new RegExp(`<source file='${overlayPath}'`), "still on the overlay");
+  return copy;
+}
+
 Deno.test("blockCommit, blockPull, blockCopy, getBlockJobInfo, blockJobSetSpeed, blockJobAbort on a qcow2 overlay", async () => {
   await requireLabNamespace();
   const l = lab();
@@ -95,43 +148,13 @@ Deno.test("blockCommit, blockPull, blockCopy, getBlockJobInfo, blockJobSetSpeed,
     );
 
     // active commit of the (empty) overlay into the base: it waits in its ready phase; cancelled
-    await dom.blockCommit("vdb", null, null, 0, { active: true });
-    const commit = await ready(dom, "the active commit");
-    assert.equal(commit.type, DomainBlockJobType.ACTIVE_COMMIT);
-    await dom.blockJobAbort("vdb");
-    assert.equal(await job(dom), undefined, "the commit is gone");
-    assert.match(await vdb(dom), new RegExp(`<source file='${overlayPath}'`), "still on the overlay");
+    const commit = await activeCommitCancelled(dom, overlayPath);
 
     // a pull throttled to 1 MiB/s (8 MiB to move): seen running, then sped up, then done
-    await dom.blockPull("vdb", 1);
-    const pulling = await job(dom);
-    assert.ok(pulling, "the pull runs");
-    assert.equal(pulling.type, DomainBlockJobType.PULL);
-    assert.equal(pulling.bandwidth, 1n, "MiB/s as given");
-    await dom.blockJobSetSpeed("vdb", 0);
-    const t0 = performance.now();
-    await waitFor(
-      "the pull to finish",
-      async () => (await job(dom!)) === undefined || undefined,
-      60_000,
-      100,
-    );
-    const pullMs = Math.round(performance.now() - t0);
-    const pulled = await vdb(dom);
-    assert.doesNotMatch(pulled, new RegExp(basePath), "the overlay no longer has a backing file");
+    const pullMs = await pullSpedUp(dom, basePath);
 
     // a copy to a new file: mirrored, ready, then cancelled: the guest stays on its own disk
-    await dom.blockCopy(
-      "vdb",
-      `<disk type='file'><source file='${copyPath}'/><driver type='qcow2'/></disk>`,
-      { bandwidth: 64 * MiB },
-    );
-    const copy = await ready(dom, "the copy");
-    assert.equal(copy.type, DomainBlockJobType.COPY);
-    assert.ok(copy.end >= 8n * BigInt(MiB), `the copy moved ${copy.end} bytes`);
-    await dom.blockJobAbort("vdb");
-    assert.equal(await job(dom), undefined, "the copy is gone");
-    assert.match(await vdb(dom), new RegExp(`<source file='${overlayPath}'`), "still on the overlay");
+    const copy = await copyAborted(dom, copyPath, overlayPath);
     console.log(
       `commit ready at ${commit.end} bytes; pull finished ${pullMs} ms after the speed-up; copy ready at ${copy.end} bytes`,
     );

@@ -14,6 +14,82 @@ import {
   waitFor,
 } from "./_lab.ts";
 
+/** One booted guest of ours: its name, the MAC we gave it, its domain. */
+interface Guest {
+  name: string;
+  mac: string;
+  domain: Domain;
+}
+
+/**
+ * The address guest `g` reports on its serial console, found by every raw source: libvirt's lease source,
+ * the network's DHCP leases, the guest agent, the neighbour table (and libvirt's ARP source, or its
+ * documented failure).
+ */
+async function checkSources(pool: ConnectionPool, g: Guest): Promise<void> {
+  const l = lab();
+  const onConsole = await waitFor(
+    `${g.name}'s DHCP lease on its console`,
+    () => consoleLease(g.name),
+    90_000,
+    200,
+  );
+  assert.equal(onConsole.mac, g.mac, "the guest's NIC has the MAC we gave it");
+  assert.ok(
+    onConsole.ip.startsWith(`${l.networks.nat.prefix}.`),
+    `${onConsole.ip} in ${l.networks.nat.prefix}.0/24`,
+  );
+  const ip = onConsole.ip;
+
+  // libvirt's lease source (dnsmasq's lease file, per domain)
+  const lease = await waitFor(`${g.name}'s lease in libvirt`, async () => {
+    const ifaces = await pool.use(() => g.domain.interfaceAddresses("lease"));
+    return ifaces.find((i) => i.mac === g.mac && i.addresses.some((a) => a.address === ip));
+  }, 30_000);
+  assert.ok(lease.name.startsWith("vnet"), `lease names the host-side device, got ${lease.name}`);
+
+  // the network's DHCP leases, with expiry and hostname
+  const leases = await pool.use(async (c) => {
+    using net = await lookupNetwork(c, l.networks.nat.name);
+    return await net.getDhcpLeases({ mac: g.mac });
+  });
+  const mine = leases.find((x) => x.address === ip);
+  assert.ok(mine, `network lease for ${g.mac}: ${JSON.stringify(leases)}`);
+  assert.equal(mine.hostname, g.name, "the guest sent its hostname with its DHCP request");
+  assert.ok(mine.expiryTime.getTime() > Date.now(), "the lease has not expired");
+
+  // the guest agent (inside the guest: eth0, and lo which discovery must later filter)
+  const agent = await waitFor(
+    `${g.name}'s agent addresses`,
+    async () => {
+      const ifaces = await pool.use(() => g.domain.interfaceAddresses("agent"));
+      return ifaces.find((i) => i.name === "eth0" && i.addresses.some((a) => a.address === ip))
+        ? ifaces
+        : undefined;
+    },
+    60_000,
+    250,
+  );
+  assert.ok(agent.some((i) => i.name === "lo"), "the agent also reports lo");
+
+  // the neighbour table: the guest pings its gateway every few seconds
+  const mac = await waitFor(
+    `${ip} in the neighbour table`,
+    async () => (await neighbours()).get(ip),
+    30_000,
+    250,
+  );
+  assert.equal(mac, g.mac);
+  // libvirt 9.0's own ARP source misparses newer kernels' netlink dump: documented, and the
+  // reason lib/ip reads /proc/net/arp itself. If a fixed libvirt answers, it must agree.
+  try {
+    const arp = await pool.use(() => g.domain.interfaceAddresses("arp"));
+    assert.ok(arp.some((i) => i.addresses.some((a) => a.address === ip)), JSON.stringify(arp));
+  } catch (error) {
+    assert.ok(isLibvirtError(error) && /wrong nlmsg len/.test(error.message), String(error));
+  }
+}
+
 Deno.test("lab: 4 TCG guests boot at once, and lease, network-lease, agent and neighbour sources all find the address each guest holds", async () => {
   await requireLabNamespace();
   const l = lab();
@@ -27,68 +103,7 @@ Deno.test("lab: 4 TCG guests boot at once, and lease, network-lease, agent and n
   }));
   const started = performance.now();
   try {
-    for (const g of guests) {
-      const onConsole = await waitFor(
-        `${g.name}'s DHCP lease on its console`,
-        () => consoleLease(g.name),
-        90_000,
-        200,
-      );
-      assert.equal(onConsole.mac, g.mac, "the guest's NIC has the MAC we gave it");
-      assert.ok(
-        onConsole.ip.startsWith(`${l.networks.nat.prefix}.`),
-        `${onConsole.ip} in ${l.networks.nat.prefix}.0/24`,
-      );
-      const ip = onConsole.ip;
-
-      // libvirt's lease source (dnsmasq's lease file, per domain)
-      const lease = await waitFor(`${g.name}'s lease in libvirt`, async () => {
-        const ifaces = await pool.use(() => g.domain.interfaceAddresses("lease"));
-        return ifaces.find((i) => i.mac === g.mac && i.addresses.some((a) => a.address === ip));
-      }, 30_000);
-      assert.ok(lease.name.startsWith("vnet"), `lease names the host-side device, got ${lease.name}`);
-
-      // the network's DHCP leases, with expiry and hostname
-      const leases = await pool.use(async (c) => {
-        using net = await lookupNetwork(c, l.networks.nat.name);
-        return await net.getDhcpLeases({ mac: g.mac });
-      });
-      const mine = leases.find((x) => x.address === ip);
-      assert.ok(mine, `network lease for ${g.mac}: ${JSON.stringify(leases)}`);
-      assert.equal(mine.hostname, g.name, "the guest sent its hostname with its DHCP request");
-      assert.ok(mine.expiryTime.getTime() > Date.now(), "the lease has not expired");
-
-      // the guest agent (inside the guest: eth0, and lo which discovery must later filter)
-      const agent = await waitFor(
-        `${g.name}'s agent addresses`,
-        async () => {
-          const ifaces = await pool.use(() => g.domain.interfaceAddresses("agent"));
-          return ifaces.find((i) => i.name === "eth0" && i.addresses.some((a) => a.address === ip))
-            ? ifaces
-            : undefined;
-        },
-        60_000,
-        250,
-      );
-      assert.ok(agent.some((i) => i.name === "lo"), "the agent also reports lo");
-
-      // the neighbour table: the guest pings its gateway every few seconds
-      const mac = await waitFor(
-        `${ip} in the neighbour table`,
-        async () => (await neighbours()).get(ip),
-        30_000,
-        250,
-      );
-      assert.equal(mac, g.mac);
-      // libvirt 9.0's own ARP source misparses newer kernels' netlink dump: documented, and the
-      // reason lib/ip reads /proc/net/arp itself. If a fixed libvirt answers, it must agree.
-      try {
-        const arp = await pool.use(() => g.domain.interfaceAddresses("arp"));
-        assert.ok(arp.some((i) => i.addresses.some((a) => a.address === ip)), JSON.stringify(arp));
-      } catch (error) {
-        assert.ok(isLibvirtError(error) && /wrong nlmsg len/.test(error.message), String(error));
-      }
-    }
+    for (const g of guests) await checkSources(pool, g);
     console.log(`4 guests: every source agreed after ${((performance.now() - started) / 1000).toFixed(1)} s`);
   } finally {
     for (const g of guests) g.domain.free();

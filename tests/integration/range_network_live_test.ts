@@ -8,41 +8,46 @@
 //     deno test --allow-all tests/integration/range_network_live_test.ts
 import assert from "node:assert/strict";
 import { lookupNetwork, PoolRegistry } from "../../mod.ts";
-import { validateRange } from "../../lib/range/description.ts";
+import { type Range, validateRange } from "../../lib/range/description.ts";
 import { downRange } from "../../lib/range/down.ts";
 import { parseDhcpHosts } from "../../lib/range/network_live.ts";
 import { upRange } from "../../lib/range/up.ts";
-import { lab, requireLabNamespace, waitFor } from "./_lab.ts";
+import { type Lab, lab, requireLabNamespace, waitFor } from "./_lab.ts";
+
+/** The range `name` on the lab: an isolated network `<name>-lan` with DHCP, and `count` instances of one
+ * TCG guest with planned addresses from 10.77.41.10 on. */
+function liveRange(l: Lab, name: string, count: number): Range {
+  const net = `${name}-lan`;
+  return validateRange({
+    name,
+    hosts: [{ id: "lab", uri: l.uri }],
+    storage: { pool: l.imagePool.name },
+    networks: [{
+      name: net,
+      mode: "isolated",
+      subnet: "10.77.41.0/24",
+      dhcp: { start: "10.77.41.100", end: "10.77.41.200" },
+    }],
+    guests: [{
+      id: "web",
+      type: "qemu",
+      memory: 96,
+      agent: true,
+      diskMiB: 16,
+      count,
+      kernel: { kernel: l.guest.kernel, initrd: l.guest.initrd, cmdline: "console=ttyS0 quiet loglevel=3" },
+      nics: [{ network: net, address: "10.77.41.10" }],
+    }],
+  });
+}
 
 Deno.test("upRange adds a new guest's DHCP entry to the running range network, which is not restarted", async () => {
   await requireLabNamespace();
   const l = lab();
   const name = `m2-exercise-nl${crypto.randomUUID().slice(0, 4)}`;
   const net = `${name}-lan`;
-  const describe = (count: number) =>
-    validateRange({
-      name,
-      hosts: [{ id: "lab", uri: l.uri }],
-      storage: { pool: l.imagePool.name },
-      networks: [{
-        name: net,
-        mode: "isolated",
-        subnet: "10.77.41.0/24",
-        dhcp: { start: "10.77.41.100", end: "10.77.41.200" },
-      }],
-      guests: [{
-        id: "web",
-        type: "qemu",
-        memory: 96,
-        agent: true,
-        diskMiB: 16,
-        count,
-        kernel: { kernel: l.guest.kernel, initrd: l.guest.initrd, cmdline: "console=ttyS0 quiet loglevel=3" },
-        nics: [{ network: net, address: "10.77.41.10" }],
-      }],
-    });
-  const one = describe(1);
-  const two = describe(2);
+  const one = liveRange(l, name, 1);
+  const two = liveRange(l, name, 2);
   const pools = new PoolRegistry({ max: 4, acquireTimeoutMs: 300_000 });
   const dnsmasq = () => Deno.readTextFile(`/run/libvirt/network/${net}.pid`).then((t) => t.trim());
   const network = () =>

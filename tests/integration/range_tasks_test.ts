@@ -55,18 +55,49 @@ async function passwordWorks(shadow: string, account: string, password: string):
   return await crypt(password, salt) === hash;
 }
 
+/** The files the copy and program tasks use, in `src`: a kit (a flag file, a setup script) and a motd. */
+async function writeKit(src: string): Promise<void> {
+  await Deno.mkdir(`${src}/kit/bin`, { recursive: true });
+  await Deno.writeTextFile(`${src}/kit/flag.txt`, "flag{tasks}\n", { mode: 0o600 });
+  await Deno.chmod(`${src}/kit/flag.txt`, 0o600);
+  await Deno.writeTextFile(`${src}/kit/bin/setup.sh`, 'echo "setup ran with $# args: $*"\nid -u daniel\n');
+  await Deno.chmod(`${src}/kit/bin/setup.sh`, 0o755);
+  await Deno.writeTextFile(`${src}/motd`, "welcome trainee\n");
+}
+
+/** Inside the range's guest, through its agent: the accounts' passwords verify, the renamed account is
+ * gone under its old name, and the copied files have their content and mode. */
+async function checkInGuest(pools: PoolRegistry, range: Range): Promise<void> {
+  await pools.get(range.guests[0].uri).use(async (conn) => {
+    using dom = await lookupDomain(conn, range.guests[0].name);
+    const shadow = new TextDecoder().decode(await guestFileRead(dom, "/etc/shadow"));
+    assert.ok(await passwordWorks(shadow, "daniel", "theAnswer"), "daniel's password");
+    assert.ok(!(await passwordWorks(shadow, "daniel", "wrong")), "a wrong password does not verify");
+    assert.ok(await passwordWorks(shadow, "root", "r00t-pw"), "root's new password");
+    assert.ok(await passwordWorks(shadow, "newuser", "second pass"), "the renamed account's password");
+    const passwd = new TextDecoder().decode(await guestFileRead(dom, "/etc/passwd"));
+    assert.match(passwd, /^daniel:x:\d+:\d+:Daniel R:\/home\/daniel:\/bin\/sh$/m);
+    assert.doesNotMatch(passwd, /^olduser:/m);
+    const files = await guestExec(dom, "/bin/sh", [
+      "-c",
+      'for f in /opt/kit/flag.txt /opt/kit/bin/setup.sh /etc/issue.d/motd; do echo "$(stat -c %a "$f") $(cat "$f" | head -1)"; done',
+    ]);
+    assert.equal(files.exitCode, 0, files.stderr);
+    assert.deepEqual(files.stdout.trim().split("\n"), [
+      "600 flag{tasks}",
+      '755 echo "setup ran with $# args: $*"',
+      "640 welcome trainee",
+    ]);
+  });
+}
+
 Deno.test("lab: guest tasks create accounts, copy files, run programs; a second up keeps them", async () => {
   await requireLabNamespace();
   const name = `c1t${crypto.randomUUID().slice(0, 5)}`;
   const src = await Deno.makeTempDir({ prefix: "c1-cyris-" });
   const pools = new PoolRegistry({ max: 2, acquireTimeoutMs: 600_000 });
   try {
-    await Deno.mkdir(`${src}/kit/bin`, { recursive: true });
-    await Deno.writeTextFile(`${src}/kit/flag.txt`, "flag{tasks}\n", { mode: 0o600 });
-    await Deno.chmod(`${src}/kit/flag.txt`, 0o600);
-    await Deno.writeTextFile(`${src}/kit/bin/setup.sh`, 'echo "setup ran with $# args: $*"\nid -u daniel\n');
-    await Deno.chmod(`${src}/kit/bin/setup.sh`, 0o755);
-    await Deno.writeTextFile(`${src}/motd`, "welcome trainee\n");
+    await writeKit(src);
     const range = describe(name, [
       { type: "addAccount", account: "daniel", password: "theAnswer", fullName: "Daniel R" },
       { type: "modifyAccount", account: "root", newPassword: "r00t-pw" },
@@ -99,27 +130,7 @@ Deno.test("lab: guest tasks create accounts, copy files, run programs; a second 
     assert.match(first.tasks[7].reason!, /no package manager \(looked for apt-get, dnf, yum, apk, zypper/);
     console.log(`tasks: ${first.timingsMs.tasks} ms for ${first.tasks.length} tasks`);
 
-    await pools.get(range.guests[0].uri).use(async (conn) => {
-      using dom = await lookupDomain(conn, range.guests[0].name);
-      const shadow = new TextDecoder().decode(await guestFileRead(dom, "/etc/shadow"));
-      assert.ok(await passwordWorks(shadow, "daniel", "theAnswer"), "daniel's password");
-      assert.ok(!(await passwordWorks(shadow, "daniel", "wrong")), "a wrong password does not verify");
-      assert.ok(await passwordWorks(shadow, "root", "r00t-pw"), "root's new password");
-      assert.ok(await passwordWorks(shadow, "newuser", "second pass"), "the renamed account's password");
-      const passwd = new TextDecoder().decode(await guestFileRead(dom, "/etc/passwd"));
-      assert.match(passwd, /^daniel:x:\d+:\d+:Daniel R:\/home\/daniel:\/bin\/sh$/m);
-      assert.doesNotMatch(passwd, /^olduser:/m);
-      const files = await guestExec(dom, "/bin/sh", [
-        "-c",
-        'for f in /opt/kit/flag.txt /opt/kit/bin/setup.sh /etc/issue.d/motd; do echo "$(stat -c %a "$f") $(cat "$f" | head -1)"; done',
-      ]);
-      assert.equal(files.exitCode, 0, files.stderr);
-      assert.deepEqual(files.stdout.trim().split("\n"), [
-        "600 flag{tasks}",
-        '755 echo "setup ran with $# args: $*"',
-        "640 welcome trainee",
-      ]);
-    });
+    await checkInGuest(pools, range);
 
     const second = await upRange(range, pools, { waitForAddresses: false });
     assert.deepEqual(second.created, []);

@@ -23,6 +23,7 @@ import {
   resumeDomain,
   shutdownDomain,
   type StoragePool,
+  type StorageVolume,
   type TransferProgress,
   uploadVolume,
 } from "../../mod.ts";
@@ -75,92 +76,113 @@ async function withPool(conn: Connection, run: (pool: StoragePool, dir: string) 
   }
 }
 
+/** The sparse source file of the round trips, and what it holds. */
+interface Source {
+  path: string;
+  size: number;
+  data: number;
+  sum: string;
+}
+
+const volumeXml = (name: string, size: number, sparse: boolean) =>
+  `<volume><name>${name}</name><capacity unit='bytes'>${size}</capacity>${
+    sparse ? "<allocation>0</allocation>" : ""
+  }<target><format type='raw'/></target></volume>`;
+
+/** Sparse upload from a file path (holes found with SEEK_HOLE travel as holes) and sparse download into a
+ * file (holes stay unallocated, the content is the same). */
+async function sparseFileRoundTrip(
+  pool: StoragePool,
+  vol: StorageVolume,
+  src: Source,
+  dir: string,
+  work: string,
+): Promise<void> {
+  const { size, data } = src;
+  const seen: TransferProgress[] = [];
+  const up = await uploadVolume(vol, src.path, { sparse: true, onProgress: (p) => seen.push(p) });
+  assert.equal(up.dataBytes, data);
+  assert.equal(up.holeBytes, size - data);
+  assert.equal(seen.at(-1)?.dataBytes, data);
+  assert.equal(seen.at(-1)?.totalBytes, size);
+  await pool.refresh();
+  const info = await vol.info();
+  assert.equal(info.capacityBytes, size);
+  assert.ok(
+    info.allocationBytes < 2 * data,
+    `the volume stayed sparse: ${info.allocationBytes} bytes allocated`,
+  );
+  const onHost = await Deno.stat(`${dir}/sparse.img`);
+  assert.ok(onHost.blocks! * 512 < 2 * data);
+
+  const copy = `${work}/copy.img`;
+  const down = await downloadVolume(vol, copy, { sparse: true });
+  assert.equal(down.totalBytes, size);
+  assert.ok(down.holeBytes > 0, "holes arrived as holes");
+  assert.equal(down.dataBytes + down.holeBytes, size);
+  const stat = await Deno.stat(copy);
+  assert.equal(stat.size, size);
+  assert.ok(stat.blocks! * 512 < 2 * data, `the copy is sparse: ${stat.blocks! * 512} bytes allocated`);
+  assert.equal(await sha256(copy), src.sum);
+}
+
+/** Not sparse, through web streams both ways: zeros travel as data, the content is the same. */
+async function webStreamRoundTrip(dense: StorageVolume, bytes: Uint8Array, src: Source): Promise<void> {
+  const plain = await uploadVolume(
+    dense,
+    ReadableStream.from([bytes.subarray(0, 5 * MiB), bytes.subarray(5 * MiB)]),
+  );
+  assert.deepEqual([plain.dataBytes, plain.holeBytes], [src.size, 0]);
+  const chunks: Uint8Array[] = [];
+  const back = await downloadVolume(dense, new WritableStream({ write: (c) => void chunks.push(c) }));
+  assert.deepEqual([back.dataBytes, back.holeBytes], [src.size, 0]);
+  assert.equal(
+    await sha256(new Uint8Array(await new Blob(chunks as Uint8Array<ArrayBuffer>[]).arrayBuffer())),
+    src.sum,
+  );
+}
+
+/** By hand: vol.upload + pipeTo(stream.writable) (close finishes), vol.download + stream.readable. */
+async function byHandRoundTrip(conn: Connection, dense: StorageVolume, bytes: Uint8Array): Promise<void> {
+  {
+    await using stream = newStream(conn);
+    await dense.upload(stream, 0, bytes.length);
+    await ReadableStream.from([bytes.subarray(0, 3 * MiB), bytes.subarray(3 * MiB)]).pipeTo(
+      stream.writable,
+    );
+    assert.equal(stream.state, "finished");
+  }
+  {
+    await using stream = newStream(conn);
+    await dense.download(stream, MiB, 2 * MiB);
+    const part = new Uint8Array(await new Response(stream.readable).arrayBuffer());
+    assert.deepEqual(part, bytes.subarray(MiB, 3 * MiB));
+    assert.equal(stream.state, "finished");
+  }
+}
+
 Deno.test("lab streams: sparse volume upload/download round trip keeps data and holes", async () => {
   await requireLabNamespace();
   await using conn = await Connection.open(lab().uri);
   const work = await Deno.makeTempDir({ prefix: "dlv_streams_" });
   try {
-    const source = `${work}/source.img`;
-    const { size, data } = await sparseFile(source);
-    const sourceSum = await sha256(source);
+    const path = `${work}/source.img`;
+    const { size, data } = await sparseFile(path);
+    const src: Source = { path, size, data, sum: await sha256(path) };
     await withPool(conn, async (pool, dir) => {
-      using vol = await createVolume(
-        pool,
-        `<volume><name>sparse.img</name><capacity unit='bytes'>${size}</capacity><allocation>0</allocation>` +
-          `<target><format type='raw'/></target></volume>`,
-      );
-      // sparse upload from a file path: holes found with SEEK_HOLE travel as holes
-      const seen: TransferProgress[] = [];
-      const up = await uploadVolume(vol, source, { sparse: true, onProgress: (p) => seen.push(p) });
-      assert.equal(up.dataBytes, data);
-      assert.equal(up.holeBytes, size - data);
-      assert.equal(seen.at(-1)?.dataBytes, data);
-      assert.equal(seen.at(-1)?.totalBytes, size);
-      await pool.refresh();
-      const info = await vol.info();
-      assert.equal(info.capacityBytes, size);
-      assert.ok(
-        info.allocationBytes < 2 * data,
-        `the volume stayed sparse: ${info.allocationBytes} bytes allocated`,
-      );
-      const onHost = await Deno.stat(`${dir}/sparse.img`);
-      assert.ok(onHost.blocks! * 512 < 2 * data);
+      using vol = await createVolume(pool, volumeXml("sparse.img", size, true));
+      await sparseFileRoundTrip(pool, vol, src, dir, work);
 
-      // sparse download into a file: holes stay unallocated, the content is the same
-      const copy = `${work}/copy.img`;
-      const down = await downloadVolume(vol, copy, { sparse: true });
-      assert.equal(down.totalBytes, size);
-      assert.ok(down.holeBytes > 0, "holes arrived as holes");
-      assert.equal(down.dataBytes + down.holeBytes, size);
-      const stat = await Deno.stat(copy);
-      assert.equal(stat.size, size);
-      assert.ok(stat.blocks! * 512 < 2 * data, `the copy is sparse: ${stat.blocks! * 512} bytes allocated`);
-      assert.equal(await sha256(copy), sourceSum);
-
-      // not sparse, through web streams both ways: zeros travel as data, the content is the same
-      const bytes = await Deno.readFile(source);
-      using dense = await createVolume(
-        pool,
-        `<volume><name>dense.img</name><capacity unit='bytes'>${size}</capacity><target><format type='raw'/></target></volume>`,
-      );
-      const plain = await uploadVolume(
-        dense,
-        ReadableStream.from([bytes.subarray(0, 5 * MiB), bytes.subarray(5 * MiB)]),
-      );
-      assert.deepEqual([plain.dataBytes, plain.holeBytes], [size, 0]);
-      const chunks: Uint8Array[] = [];
-      const back = await downloadVolume(dense, new WritableStream({ write: (c) => void chunks.push(c) }));
-      assert.deepEqual([back.dataBytes, back.holeBytes], [size, 0]);
-      assert.equal(
-        await sha256(new Uint8Array(await new Blob(chunks as Uint8Array<ArrayBuffer>[]).arrayBuffer())),
-        sourceSum,
-      );
-
-      // by hand: vol.upload + pipeTo(stream.writable) (close finishes), vol.download + stream.readable
-      {
-        await using stream = newStream(conn);
-        await dense.upload(stream, 0, size);
-        await ReadableStream.from([bytes.subarray(0, 3 * MiB), bytes.subarray(3 * MiB)]).pipeTo(
-          stream.writable,
-        );
-        assert.equal(stream.state, "finished");
-      }
-      {
-        await using stream = newStream(conn);
-        await dense.download(stream, MiB, 2 * MiB);
-        const part = new Uint8Array(await new Response(stream.readable).arrayBuffer());
-        assert.deepEqual(part, bytes.subarray(MiB, 3 * MiB));
-        assert.equal(stream.state, "finished");
-      }
+      const bytes = await Deno.readFile(path);
+      using dense = await createVolume(pool, volumeXml("dense.img", size, false));
+      await webStreamRoundTrip(dense, bytes, src);
+      await byHandRoundTrip(conn, dense, bytes);
 
       // a sparse upload of bytes: zero blocks become holes
-      using fromBytes = await createVolume(
-        pool,
-        `<volume><name>bytes.img</name><capacity unit='bytes'>${size}</capacity><allocation>0</allocation><target><format type='raw'/></target></volume>`,
-      );
+      using fromBytes = await createVolume(pool, volumeXml("bytes.img", size, true));
       const zeroed = await uploadVolume(fromBytes, bytes, { sparse: true });
       assert.equal(zeroed.dataBytes, data);
-      assert.equal(await sha256(`${dir}/bytes.img`), sourceSum);
+      assert.equal(await sha256(`${dir}/bytes.img`), src.sum);
 
       // an abort mid-transfer aborts the stream and rejects with the signal's reason
       const controller = new AbortController();
