@@ -23,7 +23,6 @@ import { StreamEventType, StreamFlag, StreamRecvFlag } from "../ffi/constants.ts
 import { addWatcher, Readiness, removeWatcher } from "./_stream_readiness.ts";
 import { sendChunks } from "./_stream_send.ts";
 import { WebFaces } from "./_stream_web.ts";
-import { STREAM_CHUNK_BYTES, StreamStatus } from "./stream_status.ts";
 
 export { StreamEventType };
 
