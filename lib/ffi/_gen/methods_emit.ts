@@ -231,7 +231,7 @@ function baseDoc(object: ObjectSpec, plans: Plan[], handMembers: HandMember[]): 
   ];
   return `/**\n * The one-call methods of {@link ${object.className}}: one per libvirt function whose first argument is a\n * \`${object.cType}\`, generated from libvirt's API description. Extended by ${object.className}; not used directly.\n${
     extraDoc.length ? ` *\n${extraDoc.map((l) => ` * ${l}`).join("\n")}\n` : ""
-  }${classExample(object.className, plans)} */`;
+  }${classExample(object.className, object.baseName, plans)} */`;
 }
 
 /** True when a base names an object class (a parameter, a returned handle): it imports the registry. */
@@ -323,10 +323,13 @@ export function emitObject(object: ObjectSpec, plans: Plan[], handMembers: HandM
 
 /**
  * A type-checked example for a generated base class: a function calling the first method that needs no
- * argument (a read, where there is one: `get...`), on the public class, imported from the public path.
+ * argument (a read, where there is one: `get...`), on the public class, imported from the public path, and
+ * naming the base (users never construct it: an instance of the public class is one), as
+ * tests/doc_examples_test.ts asks of every exported class.
  */
 function classExample(
   className: string,
+  baseName: string,
   plans: readonly { method: string; params: readonly { optional?: boolean }[] }[],
 ): string {
   const noArgs = plans.filter((p) => p.params.every((x) => x.optional));
@@ -339,9 +342,10 @@ function classExample(
     " *",
     " * @example",
     " * ```ts",
-    ` * import type { ${className} } from "@deno-libvirt/deno-libvirt";`,
+    ` * import type { ${className}, ${baseName} } from "@deno-libvirt/deno-libvirt";`,
     ` * async function show(${variable}: ${className}): Promise<void> {`,
-    ` *   console.log(await ${variable}.${pick.method}());`,
+    ` *   const calls: ${baseName} = ${variable}; // every ${className} has the generated one-call methods`,
+    ` *   console.log(await calls.${pick.method}());`,
     " * }",
     " * void show;",
     " * ```",

@@ -111,9 +111,10 @@ import type { ObjectClasses } from "../_types.ts";
  *
  * @example
  * ```ts
- * import type { Connection } from "@deno-libvirt/deno-libvirt";
+ * import type { Connection, ConnectionCalls } from "@deno-libvirt/deno-libvirt";
  * async function show(conn: Connection): Promise<void> {
- *   console.log(await conn.getCapabilities());
+ *   const calls: ConnectionCalls = conn; // every Connection has the generated one-call methods
+ *   console.log(await calls.getCapabilities());
  * }
  * void show;
  * ```

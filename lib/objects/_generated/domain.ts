@@ -240,9 +240,10 @@ import type { ObjectClasses } from "../_types.ts";
  *
  * @example
  * ```ts
- * import type { Domain } from "@deno-libvirt/deno-libvirt";
+ * import type { Domain, DomainCalls } from "@deno-libvirt/deno-libvirt";
  * async function show(domain: Domain): Promise<void> {
- *   console.log(await domain.getAutostart());
+ *   const calls: DomainCalls = domain; // every Domain has the generated one-call methods
+ *   console.log(await calls.getAutostart());
  * }
  * void show;
  * ```

@@ -29,9 +29,10 @@ import type { ObjectClasses } from "../_types.ts";
  *
  * @example
  * ```ts
- * import type { Network } from "@deno-libvirt/deno-libvirt";
+ * import type { Network, NetworkCalls } from "@deno-libvirt/deno-libvirt";
  * async function show(network: Network): Promise<void> {
- *   console.log(await network.getAutostart());
+ *   const calls: NetworkCalls = network; // every Network has the generated one-call methods
+ *   console.log(await calls.getAutostart());
  * }
  * void show;
  * ```

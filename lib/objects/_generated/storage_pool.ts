@@ -37,9 +37,10 @@ import type { ObjectClasses } from "../_types.ts";
  *
  * @example
  * ```ts
- * import type { StoragePool } from "@deno-libvirt/deno-libvirt";
+ * import type { StoragePool, StoragePoolCalls } from "@deno-libvirt/deno-libvirt";
  * async function show(storagePool: StoragePool): Promise<void> {
- *   console.log(await storagePool.getAutostart());
+ *   const calls: StoragePoolCalls = storagePool; // every StoragePool has the generated one-call methods
+ *   console.log(await calls.getAutostart());
  * }
  * void show;
  * ```
