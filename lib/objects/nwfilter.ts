@@ -31,9 +31,10 @@ const bindingType: HandleType = {
  *
  * @example
  * ```ts
- * import { Connection } from "@deno-libvirt/deno-libvirt";
+ * import { Connection, type NWFilter } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
- * for (using filter of await conn.listAllNwFilters().catch(() => [])) console.log(filter.name);
+ * const filters: NWFilter[] = await conn.listAllNwFilters().catch(() => []);
+ * for (using filter of filters) console.log(filter.name);
  * ```
  */
 export class NWFilter extends NWFilterCalls {
@@ -53,9 +54,9 @@ export class NWFilter extends NWFilterCalls {
  *
  * @example
  * ```ts
- * import { Connection } from "@deno-libvirt/deno-libvirt";
+ * import { Connection, type NWFilterBinding } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
- * const bindings = await conn.listAllNwFilterBindings().catch(() => []);
+ * const bindings: NWFilterBinding[] = await conn.listAllNwFilterBindings().catch(() => []);
  * for (using binding of bindings) console.log(binding.name, binding.getFilterName());
  * ```
  */
