@@ -27,6 +27,7 @@ const handleType: HandleType = {
  * using dom = await lookupDomain(conn, "test");
  * const checkpoints: DomainCheckpoint[] = await dom.listAllCheckpoints().catch(() => []);
  * for (using cp of checkpoints) console.log(cp.name);
+ * console.log(checkpoints.length); // 0: the test domain has no checkpoints yet
  * ```
  */
 export class DomainCheckpoint extends DomainCheckpointCalls {

@@ -25,7 +25,7 @@ const handleType: HandleType = {
  * import { Connection, type Interface } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * const ifaces: Interface[] = await conn.listAllInterfaces();
- * for (using iface of ifaces) console.log(iface.name, iface.getMacString());
+ * for (using iface of ifaces) console.log(iface.name, iface.getMacString()); // eth1 aa:bb:cc:dd:ee:ff
  * ```
  */
 export class Interface extends InterfaceCalls {

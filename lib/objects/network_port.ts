@@ -30,6 +30,7 @@ const handleType: HandleType = {
  * import { Connection, lookupNetwork, type NetworkPort } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * using net = await lookupNetwork(conn, "default");
+ * // the test driver lists no ports (NotSupportedError): qemu:///system has one per guest NIC on the network
  * const ports: NetworkPort[] = await net.listAllPorts().catch(() => []);
  * for (using port of ports) console.log(port.name);
  * ```

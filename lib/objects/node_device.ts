@@ -25,7 +25,7 @@ const handleType: HandleType = {
  * import { Connection, type NodeDevice } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * const devices: NodeDevice[] = await conn.listAllNodeDevices();
- * for (using dev of devices) console.log(dev.name);
+ * for (using dev of devices) console.log(dev.name); // scsi_host2, scsi_host1, computer, scsi_host11
  * ```
  */
 export class NodeDevice extends NodeDeviceCalls {

@@ -33,6 +33,7 @@ const bindingType: HandleType = {
  * ```ts
  * import { Connection, type NWFilter } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
+ * // the test driver has no nwfilter driver (NotSupportedError): qemu:///system lists "clean-traffic", ...
  * const filters: NWFilter[] = await conn.listAllNwFilters().catch(() => []);
  * for (using filter of filters) console.log(filter.name);
  * ```
@@ -56,6 +57,7 @@ export class NWFilter extends NWFilterCalls {
  * ```ts
  * import { Connection, type NWFilterBinding } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
+ * // none on test:///default (no nwfilter driver): qemu:///system has one per filtered guest NIC
  * const bindings: NWFilterBinding[] = await conn.listAllNwFilterBindings().catch(() => []);
  * for (using binding of bindings) console.log(binding.name, binding.getFilterName());
  * ```

@@ -18,7 +18,7 @@ import { type Connection, type LeaseView, leaseView } from "../connection.ts";
  * await using pool = new ConnectionPool("test:///default", { max: 2 });
  * {
  *   using lease: Lease = await pool.acquire(); // a Lease comes from the pool, never from `new`
- *   console.log(await lease.connection.hostname());
+ *   console.log(await lease.connection.hostname()); // the host's name (the test driver gives the local one)
  * } // released here: the connection goes back to the pool
  * ```
  */
