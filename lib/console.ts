@@ -61,9 +61,9 @@ const capturing = Symbol("deno_libvirt.console.capturing");
  *
  * @example
  * ```ts
- * import { captureStream } from "@deno-libvirt/deno-libvirt";
+ * import { captureStream, type ConsoleCapture } from "@deno-libvirt/deno-libvirt";
  * const output = ReadableStream.from([new TextEncoder().encode("LAB: dhcp bound ip=10.0.0.5\r\n")]);
- * await using capture = await captureStream({ readable: output, writable: new WritableStream() });
+ * await using capture: ConsoleCapture = await captureStream({ readable: output, writable: new WritableStream() });
  * const [, ip] = await capture.waitFor(/ip=(\S+)/);
  * console.log(ip, capture.bytes); // "10.0.0.5" 29
  * ```

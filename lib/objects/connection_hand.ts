@@ -37,11 +37,12 @@ function u32Array(values: unknown, arg: string, fn: string): Uint32Array {
  *
  * @example
  * ```ts
- * import { Connection } from "@deno-libvirt/deno-libvirt";
+ * import { Connection, type ConnectionHandCalls } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
- * const { cpus, online, cpumap } = await conn.nodeGetCpuMap();
+ * const calls: ConnectionHandCalls = conn; // every Connection has the hand-written one-call methods
+ * const { cpus, online, cpumap } = await calls.nodeGetCpuMap();
  * console.log(cpus, online, cpumap); // 8 3 Uint8Array(1) [21]: CPUs 0, 2 and 4 online
- * console.log(await conn.nodeGetCellsFreeMemory(0, 2)); // [ 2097152n, 4194304n ]: bytes free per NUMA cell
+ * console.log(await calls.nodeGetCellsFreeMemory(0, 2)); // [ 2097152n, 4194304n ]: bytes free per NUMA cell
  * ```
  */
 export abstract class ConnectionHandCalls {

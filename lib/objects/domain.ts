@@ -202,9 +202,9 @@ export function cachedDomain(
  *
  * @example
  * ```ts
- * import { Connection, lookupDomain } from "@deno-libvirt/deno-libvirt";
+ * import { Connection, type Domain, lookupDomain } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
- * using dom = await lookupDomain(conn, "test");
+ * using dom: Domain = await lookupDomain(conn, "test");
  * console.log(dom); // Domain { name: "test" }
  * console.log(dom.id, await dom.state()); // 1 { state: "running", reason: 0, reasonName: "unknown" }
  * const { memoryKiB, vcpus } = await dom.info();

@@ -22,10 +22,12 @@ const handleType: HandleType = {
  *
  * @example
  * ```ts
- * import { Connection, lookupDomain } from "@deno-libvirt/deno-libvirt";
+ * import { Connection, type DomainCheckpoint, lookupDomain } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * using dom = await lookupDomain(conn, "test");
- * for (using cp of await dom.listAllCheckpoints().catch(() => [])) console.log(cp.name);
+ * const checkpoints: DomainCheckpoint[] = await dom.listAllCheckpoints().catch(() => []);
+ * for (using cp of checkpoints) console.log(cp.name);
+ * console.log(checkpoints.length); // 0: the test domain has no checkpoints yet
  * ```
  */
 export class DomainCheckpoint extends DomainCheckpointCalls {

@@ -74,11 +74,12 @@ function rows(buffer: Uint8Array, count: number, length: number): Uint8Array[] {
  *
  * @example
  * ```ts
- * import { Connection, lookupDomain } from "@deno-libvirt/deno-libvirt";
+ * import { Connection, type DomainHandCalls, lookupDomain } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * using dom = await lookupDomain(conn, "test");
- * console.log(await dom.getFsInfo()); // [{ mountpoint: "/", name: "vda1", fstype: "ext4", devAlias: ["vda"] }, ...]
- * console.log(await dom.memoryPeek(0, 4, { virtual: true })); // Uint8Array(4) [0, 1, 2, 3]
+ * const calls: DomainHandCalls = dom; // every Domain has the hand-written one-call methods
+ * console.log(await calls.getFsInfo()); // [{ mountpoint: "/", name: "vda1", fstype: "ext4", devAlias: ["vda"] }, ...]
+ * console.log(await calls.memoryPeek(0, 4, { virtual: true })); // Uint8Array(4) [0, 1, 2, 3]
  * ```
  */
 export abstract class DomainHandCalls extends ObjectHandle {

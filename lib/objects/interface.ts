@@ -22,9 +22,10 @@ const handleType: HandleType = {
  *
  * @example
  * ```ts
- * import { Connection } from "@deno-libvirt/deno-libvirt";
+ * import { Connection, type Interface } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
- * for (using iface of await conn.listAllInterfaces()) console.log(iface.name, iface.getMacString());
+ * const ifaces: Interface[] = await conn.listAllInterfaces();
+ * for (using iface of ifaces) console.log(iface.name, iface.getMacString()); // eth1 aa:bb:cc:dd:ee:ff
  * ```
  */
 export class Interface extends InterfaceCalls {

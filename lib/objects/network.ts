@@ -97,9 +97,9 @@ const networkType: HandleType = {
  *
  * @example
  * ```ts
- * import { Connection, lookupNetwork } from "@deno-libvirt/deno-libvirt";
+ * import { Connection, lookupNetwork, type Network } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
- * using net = await lookupNetwork(conn, "default");
+ * using net: Network = await lookupNetwork(conn, "default");
  * console.log(net); // Network { name: "default" }
  * console.log(net.uuid, await net.bridgeName(), await net.isActive(), await net.autostart()); // "dd8fe884-..." "virbr0" true false
  * ```

@@ -27,10 +27,12 @@ const handleType: HandleType = {
  *
  * @example
  * ```ts
- * import { Connection, lookupNetwork } from "@deno-libvirt/deno-libvirt";
+ * import { Connection, lookupNetwork, type NetworkPort } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * using net = await lookupNetwork(conn, "default");
- * for (using port of await net.listAllPorts().catch(() => [])) console.log(port.name);
+ * // the test driver lists no ports (NotSupportedError): qemu:///system has one per guest NIC on the network
+ * const ports: NetworkPort[] = await net.listAllPorts().catch(() => []);
+ * for (using port of ports) console.log(port.name);
  * ```
  */
 export class NetworkPort extends NetworkPortCalls {

@@ -22,9 +22,10 @@ const handleType: HandleType = {
  *
  * @example
  * ```ts
- * import { Connection } from "@deno-libvirt/deno-libvirt";
+ * import { Connection, type NodeDevice } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
- * for (using dev of await conn.listAllNodeDevices()) console.log(dev.name);
+ * const devices: NodeDevice[] = await conn.listAllNodeDevices();
+ * for (using dev of devices) console.log(dev.name); // scsi_host2, scsi_host1, computer, scsi_host11
  * ```
  */
 export class NodeDevice extends NodeDeviceCalls {

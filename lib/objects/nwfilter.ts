@@ -31,9 +31,11 @@ const bindingType: HandleType = {
  *
  * @example
  * ```ts
- * import { Connection } from "@deno-libvirt/deno-libvirt";
+ * import { Connection, type NWFilter } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
- * for (using filter of await conn.listAllNwFilters().catch(() => [])) console.log(filter.name);
+ * // the test driver has no nwfilter driver (NotSupportedError): qemu:///system lists "clean-traffic", ...
+ * const filters: NWFilter[] = await conn.listAllNwFilters().catch(() => []);
+ * for (using filter of filters) console.log(filter.name);
  * ```
  */
 export class NWFilter extends NWFilterCalls {
@@ -53,9 +55,10 @@ export class NWFilter extends NWFilterCalls {
  *
  * @example
  * ```ts
- * import { Connection } from "@deno-libvirt/deno-libvirt";
+ * import { Connection, type NWFilterBinding } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
- * const bindings = await conn.listAllNwFilterBindings().catch(() => []);
+ * // none on test:///default (no nwfilter driver): qemu:///system has one per filtered guest NIC
+ * const bindings: NWFilterBinding[] = await conn.listAllNwFilterBindings().catch(() => []);
  * for (using binding of bindings) console.log(binding.name, binding.getFilterName());
  * ```
  */

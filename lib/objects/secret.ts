@@ -27,10 +27,11 @@ const handleType: HandleType = {
  *
  * @example
  * ```ts
- * import { Connection } from "@deno-libvirt/deno-libvirt";
+ * import { Connection, type Secret } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * // the test driver has no secrets driver: qemu:///system does
- * for (using secret of await conn.listAllSecrets().catch(() => [])) console.log(secret.name, secret.getUsageId());
+ * const secrets: Secret[] = await conn.listAllSecrets().catch(() => []);
+ * for (using secret of secrets) console.log(secret.name, secret.getUsageId());
  * ```
  */
 export class Secret extends SecretCalls {

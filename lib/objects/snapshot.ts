@@ -61,10 +61,10 @@ export interface DeleteSnapshotOptions {
  *
  * @example
  * ```ts
- * import { Connection, createSnapshot, lookupDomain } from "@deno-libvirt/deno-libvirt";
+ * import { Connection, createSnapshot, type DomainSnapshot, lookupDomain } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * using dom = await lookupDomain(conn, "test");
- * using snap = await createSnapshot(dom, { name: "docs-class" });
+ * using snap: DomainSnapshot = await createSnapshot(dom, { name: "docs-class" });
  * console.log(snap, snap.domain.name, await snap.isCurrent()); // DomainSnapshot { name: "docs-class" } "test" true
  * console.log((await snap.parent())?.name, (await snap.children()).length); // undefined 0
  * await snap.delete();

@@ -163,9 +163,9 @@ const poolType: HandleType = {
  *
  * @example
  * ```ts
- * import { Connection, lookupStoragePool } from "@deno-libvirt/deno-libvirt";
+ * import { Connection, lookupStoragePool, type StoragePool } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
- * using pool = await lookupStoragePool(conn, "default-pool");
+ * using pool: StoragePool = await lookupStoragePool(conn, "default-pool");
  * console.log(pool, await pool.info()); // StoragePool { name: "default-pool" } { state: "running", capacityBytes: ... }
  * ```
  */
@@ -285,10 +285,10 @@ const volumeType: HandleType = {
  *
  * @example
  * ```ts
- * import { Connection, createVolume, lookupStoragePool } from "@deno-libvirt/deno-libvirt";
+ * import { Connection, createVolume, lookupStoragePool, type StorageVolume } from "@deno-libvirt/deno-libvirt";
  * await using conn = await Connection.open("test:///default");
  * using pool = await lookupStoragePool(conn, "default-pool");
- * using vol = await createVolume(pool, "<volume><name>docs.img</name><capacity unit='MiB'>1</capacity></volume>");
+ * using vol: StorageVolume = await createVolume(pool, "<volume><name>docs.img</name><capacity unit='MiB'>1</capacity></volume>");
  * console.log(vol.key, await vol.path(), (await vol.info()).capacityBytes); // "/default-pool/docs.img" ... 1048576
  * await vol.delete();
  * ```

@@ -14,11 +14,11 @@ import { type Connection, type LeaseView, leaseView } from "../connection.ts";
  *
  * @example
  * ```ts
- * import { ConnectionPool } from "@deno-libvirt/deno-libvirt";
+ * import { ConnectionPool, type Lease } from "@deno-libvirt/deno-libvirt";
  * await using pool = new ConnectionPool("test:///default", { max: 2 });
  * {
- *   using lease = await pool.acquire();
- *   console.log(await lease.connection.hostname());
+ *   using lease: Lease = await pool.acquire(); // a Lease comes from the pool, never from `new`
+ *   console.log(await lease.connection.hostname()); // the host's name (the test driver gives the local one)
  * } // released here: the connection goes back to the pool
  * ```
  */

@@ -111,11 +111,10 @@ import type { ObjectClasses } from "../_types.ts";
  *
  * @example
  * ```ts
- * import type { Connection } from "@deno-libvirt/deno-libvirt";
- * async function show(conn: Connection): Promise<void> {
- *   console.log(await conn.getCapabilities());
- * }
- * void show;
+ * import { Connection, type ConnectionCalls } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * const calls: ConnectionCalls = conn; // every Connection has the generated one-call methods
+ * console.log((await calls.getCapabilities()).includes("<capabilities>")); // true: the host's capabilities XML
  * ```
  */
 export abstract class ConnectionCalls extends ConnectionHandCalls {

@@ -240,11 +240,11 @@ import type { ObjectClasses } from "../_types.ts";
  *
  * @example
  * ```ts
- * import type { Domain } from "@deno-libvirt/deno-libvirt";
- * async function show(domain: Domain): Promise<void> {
- *   console.log(await domain.getAutostart());
- * }
- * void show;
+ * import { Connection, type DomainCalls, lookupDomain } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using domain = await lookupDomain(conn, "test");
+ * const calls: DomainCalls = domain; // every Domain has the generated one-call methods
+ * console.log(await calls.getAutostart()); // 0: the test domain does not start with the host
  * ```
  */
 export abstract class DomainCalls extends DomainHandCalls {

@@ -24,9 +24,10 @@ import type { ObjectClasses } from "../_types.ts";
  *
  * @example
  * ```ts
- * import type { DomainCheckpoint } from "@deno-libvirt/deno-libvirt";
+ * import type { DomainCheckpoint, DomainCheckpointCalls } from "@deno-libvirt/deno-libvirt";
  * async function show(domainCheckpoint: DomainCheckpoint): Promise<void> {
- *   console.log(await domainCheckpoint.getName());
+ *   const calls: DomainCheckpointCalls = domainCheckpoint; // every DomainCheckpoint has the generated one-call methods
+ *   console.log(await calls.getName());
  * }
  * void show;
  * ```

@@ -28,9 +28,10 @@ import type { ObjectClasses } from "../_types.ts";
  *
  * @example
  * ```ts
- * import type { DomainSnapshot } from "@deno-libvirt/deno-libvirt";
+ * import type { DomainSnapshot, DomainSnapshotCalls } from "@deno-libvirt/deno-libvirt";
  * async function show(domainSnapshot: DomainSnapshot): Promise<void> {
- *   console.log(await domainSnapshot.getName());
+ *   const calls: DomainSnapshotCalls = domainSnapshot; // every DomainSnapshot has the generated one-call methods
+ *   console.log(await calls.getName());
  * }
  * void show;
  * ```

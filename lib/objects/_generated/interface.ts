@@ -20,9 +20,10 @@ import {
  *
  * @example
  * ```ts
- * import type { Interface } from "@deno-libvirt/deno-libvirt";
+ * import type { Interface, InterfaceCalls } from "@deno-libvirt/deno-libvirt";
  * async function show(iface: Interface): Promise<void> {
- *   console.log(await iface.getMacString());
+ *   const calls: InterfaceCalls = iface; // every Interface has the generated one-call methods
+ *   console.log(await calls.getMacString());
  * }
  * void show;
  * ```

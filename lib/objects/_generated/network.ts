@@ -29,11 +29,11 @@ import type { ObjectClasses } from "../_types.ts";
  *
  * @example
  * ```ts
- * import type { Network } from "@deno-libvirt/deno-libvirt";
- * async function show(network: Network): Promise<void> {
- *   console.log(await network.getAutostart());
- * }
- * void show;
+ * import { Connection, lookupNetwork, type NetworkCalls } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using network = await lookupNetwork(conn, "default");
+ * const calls: NetworkCalls = network; // every Network has the generated one-call methods
+ * console.log(await calls.getAutostart()); // 0: not started with the host
  * ```
  */
 export abstract class NetworkCalls extends ObjectHandle {

@@ -22,9 +22,10 @@ import {
  *
  * @example
  * ```ts
- * import type { NetworkPort } from "@deno-libvirt/deno-libvirt";
+ * import type { NetworkPort, NetworkPortCalls } from "@deno-libvirt/deno-libvirt";
  * async function show(networkPort: NetworkPort): Promise<void> {
- *   console.log(await networkPort.getParameters());
+ *   const calls: NetworkPortCalls = networkPort; // every NetworkPort has the generated one-call methods
+ *   console.log(await calls.getParameters());
  * }
  * void show;
  * ```

@@ -20,9 +20,10 @@ import {
  *
  * @example
  * ```ts
- * import type { NodeDevice } from "@deno-libvirt/deno-libvirt";
+ * import type { NodeDevice, NodeDeviceCalls } from "@deno-libvirt/deno-libvirt";
  * async function show(nodeDevice: NodeDevice): Promise<void> {
- *   console.log(await nodeDevice.getAutostart());
+ *   const calls: NodeDeviceCalls = nodeDevice; // every NodeDevice has the generated one-call methods
+ *   console.log(await calls.getAutostart());
  * }
  * void show;
  * ```

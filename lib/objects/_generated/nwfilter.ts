@@ -15,9 +15,10 @@ import { type NwFilterGetXmlDescOptions } from "./options.ts";
  *
  * @example
  * ```ts
- * import type { NWFilter } from "@deno-libvirt/deno-libvirt";
+ * import type { NWFilter, NWFilterCalls } from "@deno-libvirt/deno-libvirt";
  * async function show(nWFilter: NWFilter): Promise<void> {
- *   console.log(await nWFilter.getName());
+ *   const calls: NWFilterCalls = nWFilter; // every NWFilter has the generated one-call methods
+ *   console.log(await calls.getName());
  * }
  * void show;
  * ```

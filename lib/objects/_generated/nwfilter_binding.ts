@@ -15,9 +15,10 @@ import { type NwFilterBindingGetXmlDescOptions } from "./options.ts";
  *
  * @example
  * ```ts
- * import type { NWFilterBinding } from "@deno-libvirt/deno-libvirt";
+ * import type { NWFilterBinding, NWFilterBindingCalls } from "@deno-libvirt/deno-libvirt";
  * async function show(nWFilterBinding: NWFilterBinding): Promise<void> {
- *   console.log(await nWFilterBinding.getFilterName());
+ *   const calls: NWFilterBindingCalls = nWFilterBinding; // every NWFilterBinding has the generated one-call methods
+ *   console.log(await calls.getFilterName());
  * }
  * void show;
  * ```

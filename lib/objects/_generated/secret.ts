@@ -15,9 +15,10 @@ import { type SecretGetXmlDescOptions, type SecretSetValueOptions } from "./opti
  *
  * @example
  * ```ts
- * import type { Secret } from "@deno-libvirt/deno-libvirt";
+ * import type { Secret, SecretCalls } from "@deno-libvirt/deno-libvirt";
  * async function show(secret: Secret): Promise<void> {
- *   console.log(await secret.getUsageId());
+ *   const calls: SecretCalls = secret; // every Secret has the generated one-call methods
+ *   console.log(await calls.getUsageId());
  * }
  * void show;
  * ```

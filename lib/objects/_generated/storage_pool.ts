@@ -37,11 +37,11 @@ import type { ObjectClasses } from "../_types.ts";
  *
  * @example
  * ```ts
- * import type { StoragePool } from "@deno-libvirt/deno-libvirt";
- * async function show(storagePool: StoragePool): Promise<void> {
- *   console.log(await storagePool.getAutostart());
- * }
- * void show;
+ * import { Connection, lookupStoragePool, type StoragePoolCalls } from "@deno-libvirt/deno-libvirt";
+ * await using conn = await Connection.open("test:///default");
+ * using storagePool = await lookupStoragePool(conn, "default-pool");
+ * const calls: StoragePoolCalls = storagePool; // every StoragePool has the generated one-call methods
+ * console.log(await calls.getAutostart()); // 0: not started with the host
  * ```
  */
 export abstract class StoragePoolCalls extends ObjectHandle {

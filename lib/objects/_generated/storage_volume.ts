@@ -32,9 +32,10 @@ import type { ObjectClasses } from "../_types.ts";
  *
  * @example
  * ```ts
- * import type { StorageVolume } from "@deno-libvirt/deno-libvirt";
+ * import type { StorageVolume, StorageVolumeCalls } from "@deno-libvirt/deno-libvirt";
  * async function show(storageVolume: StorageVolume): Promise<void> {
- *   console.log(await storageVolume.getInfo());
+ *   const calls: StorageVolumeCalls = storageVolume; // every StorageVolume has the generated one-call methods
+ *   console.log(await calls.getInfo());
  * }
  * void show;
  * ```
