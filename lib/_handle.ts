@@ -8,7 +8,7 @@
 // uncontended, more while the pool's threads touch the same objects.) The connection is named through
 // the registry of lib/objects/_types.ts (`ObjectClasses["Connection"]`, the Connection class):
 // lib/connection.ts sits above this module, so importing it would close an import cycle.
-import { type ConnectionInternals, kInternals, kSettled } from "./_internals.ts";
+import { type ConnectionInternals, kInternals } from "./_internals.ts";
 import type { ObjectClasses } from "./objects/_types.ts";
 import { ConnectionLostError, LibvirtError, libvirtErrorFrom } from "./errors.ts";
 import { readCString } from "./ffi/c.ts";
@@ -159,8 +159,10 @@ export abstract class ObjectHandle {
 
   /**
    * @internal one asynchronous call on this object, alone on its connection. Counted in flight from
-   * here until the gate has seen the C call return (or refused it): a free() meanwhile defers libvirt's
-   * free until then, so the pointer `run` passed to C stays valid.
+   * the moment the gate admits it (it holds the connection's lock and the handle is still open) until
+   * its C call has returned: a free() meanwhile defers libvirt's free until then, so the pointer `run`
+   * passed to C stays valid. A call still queued holds nothing, so a close ahead of it frees the handle
+   * at once (and the call is then refused, in the lock).
    */
   [kCall]<T, U = T>(
     verb: string,
@@ -169,18 +171,28 @@ export abstract class ObjectHandle {
     wrap?: (result: T) => U,
   ): Promise<U> {
     this[kPointer](verb); // fail fast, before queueing for the connection
-    this.#inFlight++;
     return this.#internals.call(
       () => phrase(verb, `${this.#type.noun} ${JSON.stringify(this.name)}`),
-      () => run(this[kPointer](verb)), // freed while queued: refused here, in the lock
+      () => {
+        const handle = this[kPointer](verb); // freed while queued: refused here, in the lock
+        this.#inFlight++;
+        let pending: Promise<T>;
+        try {
+          pending = run(handle);
+        } catch (error) {
+          this.#settle();
+          throw error;
+        }
+        // settled when the C call returns, before the gate lets the next call (or a close) in
+        return pending.finally(() => this.#settle());
+      },
       failed,
       wrap,
-      this,
     );
   }
 
-  /** @internal Ends one call of {@link kCall}: the gate calls it once the C call returned (or was refused). */
-  [kSettled](): void {
+  /** Ends one admitted call of {@link kCall}: the last one to return drops a deferred free. */
+  #settle(): void {
     if (--this.#inFlight > 0 || this.#deferred === null) return;
     const handle = this.#deferred;
     this.#deferred = null;

@@ -7,33 +7,20 @@ import type { ObjectClasses } from "./objects/_types.ts";
 /** @internal The gate through which lib/ modules run calls on a connection. */
 export const kInternals: unique symbol = Symbol("deno_libvirt.connection.internals");
 
-/**
- * @internal What a call's owner (an object handle) gets when its call through the gate is over
- * (ConnectionInternals.call's `settled`): a method under this key, so no closure per handle.
- */
-export const kSettled: unique symbol = Symbol("deno_libvirt.call.settled");
-
-/** @internal The owner of a call through the gate, told when the call is over. */
-export interface CallOwner {
-  /** The call is over: its C call returned, or the gate refused it before running it. */
-  [kSettled](): void;
-}
-
 /** @internal */
 export interface ConnectionInternals {
   /**
    * Runs one call alone on the connection; a failure return becomes the error of exactly this call.
    * `wrap` turns the result into handles while the connection is still held, so a close cannot slip
-   * in between the call and the tracking of what it returned. `owner`, when given, is told exactly
-   * once when the call is over (its `kSettled` method): after `run`'s promise settled, or when the gate
-   * refused the call before running it (lib/_handle.ts defers a handle's free until then).
+   * in between the call and the tracking of what it returned. `run` is called only once the call is
+   * admitted (the lock held, the connection open): lib/_handle.ts counts a handle's calls in flight
+   * from there.
    */
   call<T, U = T>(
     operation: () => string,
     run: (handle: Deno.PointerObject) => Promise<T>,
     failed: (r: T) => boolean,
     wrap?: (r: T) => U,
-    owner?: CallOwner,
   ): Promise<U>;
   /** The synchronous twin; throws when an asynchronous call is in flight on this connection. */
   callSync<T, U = T>(

@@ -20,7 +20,7 @@ import { libvirt, runBlocking } from "./ffi/library.ts";
 import { decodeError, VIR_ERROR_SIZE } from "./ffi/structs.ts";
 import { CONNECT_RO } from "./ffi/constants.ts";
 import { ConnectionCalls } from "./objects/_generated/connection.ts";
-import { type CallOwner, type ConnectionInternals, kInternals, kSettled } from "./_internals.ts";
+import { type ConnectionInternals, kInternals } from "./_internals.ts";
 import { reattribute } from "./_handle.ts";
 import { authBridge, checkAuth } from "./connection/auth.ts";
 import { checkUri, DEFAULT_KEEPALIVE, eventLoopForOpen, openFailure } from "./connection/_open.ts";
@@ -177,23 +177,18 @@ class ConnectionCore {
     failed: (result: T) => boolean,
     wrap: ((result: T) => U) | undefined,
     lease?: LeaseState | undefined,
-    owner?: CallOwner,
   ): Promise<U> {
+    if (this.busy) await this.#queue();
+    else this.busy = true;
     try {
-      if (this.busy) await this.#queue();
-      else this.busy = true;
-      try {
-        if (lease?.released) throw releasedError(operation());
-        const handle = this.handle;
-        if (handle === null) throw new TypeError(`Cannot ${operation()}: the connection is closed`);
-        const result = await (this.blocking ? runBlocking(() => run(handle)) : run(handle));
-        if (failed(result)) throw this.#lastError(handle, operation(), new Uint8Array(VIR_ERROR_SIZE));
-        return wrap ? wrap(result) : result as unknown as U;
-      } finally {
-        this.#unlock();
-      }
+      if (lease?.released) throw releasedError(operation());
+      const handle = this.handle;
+      if (handle === null) throw new TypeError(`Cannot ${operation()}: the connection is closed`);
+      const result = await (this.blocking ? runBlocking(() => run(handle)) : run(handle));
+      if (failed(result)) throw this.#lastError(handle, operation(), new Uint8Array(VIR_ERROR_SIZE));
+      return wrap ? wrap(result) : result as unknown as U;
     } finally {
-      owner?.[kSettled]();
+      this.#unlock();
     }
   }
 
@@ -232,8 +227,7 @@ class ConnectionCore {
   /** The gate without lease checks: the owner's, and the fast path. */
   internals(): Omit<ConnectionInternals, "handleOwner"> {
     return {
-      call: (operation, run, failed, wrap, owner) =>
-        this.call(operation, run, failed, wrap, undefined, owner),
+      call: (operation, run, failed, wrap) => this.call(operation, run, failed, wrap, undefined),
       callSync: (operation, run, failed, wrap) => this.callSync(operation, run, failed, wrap),
       idle: () => !this.busy,
       track: (child) => void this.children.add(child),

@@ -276,3 +276,18 @@ Deno.test("lookupDomain finds by name, UUID and id, and NotFoundError otherwise"
   assert.equal(Deno.inspect(byName), 'Domain { name: "test" }');
   await assert.rejects(() => lookupDomain(conn, "00000000-0000-0000-0000-000000000000"), NotFoundError);
 });
+
+Deno.test("a handle's call queued behind a close holds nothing: the close frees the handle and reports no leak, the call is refused", async () => {
+  const conn = await Connection.open("test:///default");
+  const dom = await lookupDomain(conn, "test");
+  const first = conn.hostname(); // holds the connection's lock
+  const closing = conn.close(); // queues behind it
+  const queued = dom.info().then(() => undefined, (error: Error) => error); // queues behind the close
+  await first;
+  const report = await closing;
+  assert.equal(report.freedHandles, 1);
+  assert.equal(report.remainingReferences, 0, "the queued call took no reference of its own");
+  const refused = await queued;
+  assert.ok(refused instanceof TypeError, String(refused));
+  assert.match(refused.message, /freed Domain "test"|the connection is closed/);
+});

@@ -10,7 +10,6 @@
 // Typed against a view type `V` (lib/connection.ts's Connection) rather than importing it: this module
 // stays below lib/connection.ts, outside the object layer's import cycle.
 import type { ConnectionChild, OpenOptions } from "./types.ts";
-import { type CallOwner, kSettled } from "../_internals.ts";
 
 /** A pool lease's hold on a connection: `released` turns every call through the view away. */
 export interface LeaseState {
@@ -46,7 +45,6 @@ export interface LeaseCore<V> {
     failed: (result: T) => boolean,
     wrap: ((result: T) => U) | undefined,
     lease: LeaseState | undefined,
-    owner: CallOwner | undefined,
   ): Promise<U>;
   callSync<T, U = T>(
     operation: () => string,
@@ -91,14 +89,10 @@ export class LeaseGate<V> implements LeaseState {
     run: (handle: Deno.PointerObject) => Promise<T>,
     failed: (r: T) => boolean,
     wrap?: (r: T) => U,
-    owner?: CallOwner,
   ): Promise<U> {
-    if (this.released) {
-      owner?.[kSettled]();
-      return Promise.reject(releasedError(operation()));
-    }
+    if (this.released) return Promise.reject(releasedError(operation()));
     // the core checks `released` again once it holds the lock: for a call queued before the release
-    return this.#core.call(operation, run, failed, wrap, this, owner);
+    return this.#core.call(operation, run, failed, wrap, this);
   }
 
   callSync<T, U = T>(
