@@ -97,8 +97,13 @@ let resolved: ResolvedUri | undefined;
 try {
   resolved = given ? undefined : await resolveUri(undefined);
 } catch (error) {
-  const reason = error instanceof Error ? error.message : String(error);
-  cli.fail(new Error(`no --uri, and libvirt's default did not open (${reason}): pass --uri URI`), 2);
+  // libvirt not loadable, or no --allow-ffi: said as they are, not as a missing --uri
+  if (
+    !(error instanceof Error) || error.name === "LibvirtLoadError" || error instanceof Deno.errors.NotCapable
+  ) {
+    cli.fail(error, 2);
+  }
+  cli.fail(new Error(`no --uri, and libvirt's default did not open (${error.message}): pass --uri URI`), 2);
 }
 const uris = given ?? [resolved!.uri];
 if (resolved && !cli.json) cli.note(describeUri(resolved));

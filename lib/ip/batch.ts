@@ -79,6 +79,7 @@ export async function discoverMany(
   if (single) {
     options.signal?.throwIfAborted();
     const entry = await discoverOne(single.uri, single.domain, options);
+    options.signal?.throwIfAborted(); // an abort that came as the answer did: rejects, as on the pool's path
     if (entry) {
       options.onProgress?.({ done: 1, total: 1, entry });
       return [entry];

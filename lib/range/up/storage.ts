@@ -50,10 +50,12 @@ export async function upPool(c: UpContext, record: UpRecord): Promise<void> {
             } catch (error) {
               try {
                 await p.build();
-              } catch {
+              } catch (buildError) {
                 // Another host sharing the storage may have made the directory since our create:
-                // libvirt's build checks for it, then mkdirs, and fails when the other daemon's mkdir
-                // falls between the two. Then the directory is theirs, used as it is (not built here).
+                // libvirt's build checks for it, then mkdirs, and fails ("File exists") when the other
+                // daemon's mkdir falls between the two. Then the directory is theirs, used as it is (not
+                // built here). Any other build failure may have left a directory of ours: not retried.
+                if (!/File exists/.test((buildError as Error).message)) throw error;
                 try {
                   await p.create();
                 } catch {
