@@ -365,6 +365,7 @@ export class ConnectionPool {
     // a connection going idle is checked when it is leased next (#leaseNow, #healthy): one liveness
     // check per lease instead of two; one handed straight to a waiter is checked here
     if (broken || this.#state === "closed" || (waiting && !connection.isAlive())) {
+      if (broken) this.#dropIdle();
       this.#closeInBackground(connection);
       this.#waiters.handOver(null); // a slot is free: the first waiter opens a connection
     } else if (waiting) {
@@ -377,6 +378,17 @@ export class ConnectionPool {
 
   #pushIdle(connection: Connection, now = performance.now()): void {
     this.#idle.push({ connection, since: now });
+  }
+
+  /**
+   * After a lost connection (a lease discarded as broken): the idle ones to the same daemon are as
+   * likely gone (a restart takes them all), and libvirt cannot tell without a round trip (a local
+   * socket without the event loop stays "alive" until a call on it fails). They are closed, so that
+   * retries open fresh connections instead of meeting the dead ones one by one (4 workers' retries, 3
+   * each, ran out on a pool of 4 dead idle connections after a libvirtd restart).
+   */
+  #dropIdle(): void {
+    while (this.#idle.length > 0) this.#closeInBackground(this.#idle.pop()!.connection);
   }
 
   /** Closes connections beyond `min` that sat idle longer than idleTimeoutMs (oldest first). */
