@@ -11,20 +11,13 @@ then start, the lease read, destroy, undefine and the volume's delete; each phas
 before the next. Rows that need a handle by name include that lookup: the "lookup" row is its share.
 Everything made is removed; a libvirt error exits 1.
 """
-import os
 import sys
 import time
 import uuid
 
 import libvirt
 
-
-def daemon_cpu_ns(pid):
-    total = 0
-    for task in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{task}/schedstat", encoding="ascii") as f:
-            total += int(f.read().split()[0])
-    return total
+from _daemon_cpu import daemon_cpu_ns
 
 
 def main():

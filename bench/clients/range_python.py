@@ -26,17 +26,13 @@ import time
 
 
 def daemon_cpu_ns():
-    """libvirtd's CPU time so far (the sum of its threads' schedstat), or None without DAEMON_PID."""
+    """libvirtd's CPU time so far, ns, or None without DAEMON_PID."""
     pid = os.environ.get("DAEMON_PID")
-    if not pid:
-        return None
-    total = 0
-    for task in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{task}/schedstat", encoding="ascii") as f:
-            total += int(f.read().split()[0])
-    return total
+    return None if not pid else daemon_of(pid)
 
 import libvirt
+
+from _daemon_cpu import daemon_cpu_ns as daemon_of
 
 
 def main():
