@@ -2,25 +2,10 @@
 // synchronous call the `...Sync` finders make (callNow), in a module of its own that imports nothing of
 // the object layer: lib/objects/domain.ts (callOnce), domain_lookup.ts and domain_call.ts use it without
 // adding a member to the object layer's import cycle.
-import { kInternals } from "../_internals.ts";
+import { type ConnectionInternals, kInternals } from "../_internals.ts";
 
-/** The part of a connection's gate (ConnectionInternals, lib/connection.ts) callGate uses. */
-interface Gate {
-  openOptions(): { blocking?: boolean };
-  idle(): boolean;
-  callSync<T, U = T>(
-    operation: () => string,
-    run: (handle: Deno.PointerObject) => T,
-    failed: (r: T) => boolean,
-    wrap?: (r: T) => U,
-  ): U;
-  call<T, U = T>(
-    operation: () => string,
-    run: (handle: Deno.PointerObject) => Promise<T>,
-    failed: (r: T) => boolean,
-    wrap?: (r: T) => U,
-  ): Promise<U>;
-}
+/** The part of a connection's gate (ConnectionInternals, lib/_internals.ts) callGate uses. */
+type Gate = Pick<ConnectionInternals, "openOptions" | "idle" | "callSync" | "call">;
 
 /** A Connection, as far as callGate needs it. */
 export interface GateOwner {
