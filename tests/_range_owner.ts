@@ -31,20 +31,23 @@ export function describe(uri: string, extra: Record<string, unknown> = {}): Rang
 
 /** Everything on the host, by kind: to compare before and after (nothing lost, nothing left). */
 export async function inventory(pools: PoolRegistry, uri: string): Promise<string[]> {
-  return await pools.get(uri).use(async (conn) => {
-    const out: string[] = [];
-    for (const d of await listAllDomains(conn)) out.push(`domain ${d.name}`), d.free();
-    for (const n of await listAllNetworks(conn)) out.push(`network ${n.name}`), n.free();
-    for (const p of await listAllStoragePools(conn)) {
-      out.push(`pool ${p.name}`);
-      if (await p.isActive()) {
-        await p.refresh();
-        for (const v of await listVolumes(p)) out.push(`volume ${p.name}/${v.name}`), v.free();
-      }
-      p.free();
+  return await pools.get(uri).use(inventoryOf, { idempotent: true });
+}
+
+/** {@link inventory} on a connection the test holds. */
+export async function inventoryOf(conn: Connection): Promise<string[]> {
+  const out: string[] = [];
+  for (const d of await listAllDomains(conn)) out.push(`domain ${d.name}`), d.free();
+  for (const n of await listAllNetworks(conn)) out.push(`network ${n.name}`), n.free();
+  for (const p of await listAllStoragePools(conn)) {
+    out.push(`pool ${p.name}`);
+    if (await p.isActive()) {
+      await p.refresh();
+      for (const v of await listVolumes(p)) out.push(`volume ${p.name}/${v.name}`), v.free();
     }
-    return out.sort();
-  }, { idempotent: true });
+    p.free();
+  }
+  return out.sort();
 }
 
 /** Runs `fn` with a registry whose driver state lives for the whole test. */

@@ -3,19 +3,12 @@
 // phase (the pool phase removes it anyway); someone else's is not started behind their back, and the
 // error says how to go on. On the in-process test driver.
 import assert from "node:assert/strict";
-import {
-  Connection,
-  listAllDomains,
-  listAllNetworks,
-  listAllStoragePools,
-  listVolumes,
-  lookupStoragePool,
-  PoolRegistry,
-} from "../mod.ts";
+import { Connection, lookupStoragePool, PoolRegistry } from "../mod.ts";
 import { validateRange } from "../lib/range/description.ts";
 import { downRange } from "../lib/range/down.ts";
 import { RangeOperationError } from "../lib/range/types.ts";
 import { upRange } from "../lib/range/up.ts";
+import { inventoryOf } from "./_range_owner.ts";
 
 const URI = "test:///default";
 
@@ -30,25 +23,11 @@ function describe(storage: Record<string, unknown>) {
   });
 }
 
-async function inventory(conn: Connection): Promise<string[]> {
-  const out: string[] = [];
-  for (const d of await listAllDomains(conn)) out.push(`domain ${d.name}`), d.free();
-  for (const n of await listAllNetworks(conn)) out.push(`network ${n.name}`), n.free();
-  for (const p of await listAllStoragePools(conn)) {
-    out.push(`pool ${p.name}`);
-    if (await p.isActive()) {
-      for (const v of await listVolumes(p)) out.push(`volume ${p.name}/${v.name}`), v.free();
-    }
-    p.free();
-  }
-  return out.sort();
-}
-
 Deno.test("down: the range's own pool, stopped after up, is started to delete its volumes, then removed", async () => {
   await using hold = await Connection.open(URI); // test:///default lives while a connection does
   await using pools = new PoolRegistry({ max: 4 });
   const range = describe({ path: `/tmp/range-down-pool-${crypto.randomUUID().slice(0, 6)}` });
-  const before = await inventory(hold);
+  const before = await inventoryOf(hold);
   await upRange(range, pools, { waitForAddresses: false });
   {
     using p = await lookupStoragePool(hold, range.pool.name);
@@ -58,14 +37,14 @@ Deno.test("down: the range's own pool, stopped after up, is started to delete it
   for (const g of range.guests) {
     assert.ok(down.removed.some((r) => r.includes(g.volume)), down.removed.join("; "));
   }
-  assert.deepEqual(await inventory(hold), before);
+  assert.deepEqual(await inventoryOf(hold), before);
 });
 
 Deno.test("down: someone else's stopped pool is not started; the error says how to go on, and a second down finishes", async () => {
   await using hold = await Connection.open(URI);
   await using pools = new PoolRegistry({ max: 4 });
   const range = describe({ pool: "default-pool" });
-  const before = await inventory(hold);
+  const before = await inventoryOf(hold);
   await upRange(range, pools, { waitForAddresses: false });
   using p = await lookupStoragePool(hold, "default-pool");
   await p.destroy();
@@ -81,5 +60,5 @@ Deno.test("down: someone else's stopped pool is not started; the error says how 
     await p.create();
   }
   await downRange(range, pools);
-  assert.deepEqual(await inventory(hold), before);
+  assert.deepEqual(await inventoryOf(hold), before);
 });

@@ -6,18 +6,9 @@
 // connection) the crash comes in the domain phase, on qemu:///system in the volume phase (no guest
 // starts; the network, the volumes and the record are real).
 import assert from "node:assert/strict";
-import {
-  createVolume,
-  listAllDomains,
-  listAllNetworks,
-  listAllStoragePools,
-  listVolumes,
-  lookupNetwork,
-  lookupStoragePool,
-  lookupVolume,
-  PoolRegistry,
-} from "../../mod.ts";
+import { createVolume, lookupNetwork, lookupStoragePool, lookupVolume, PoolRegistry } from "../../mod.ts";
 import type { Connection } from "../../lib/connection.ts";
+import { inventoryOf } from "../_range_owner.ts";
 import { parseRecord, recordNetworkName } from "../../lib/range/_libvirt.ts";
 import { DAEMON_URI, denoChildArgs, requireDaemon } from "../_helpers.ts";
 import { lab, requireLabNamespace } from "./_lab.ts";
@@ -63,21 +54,6 @@ async function downInChild(file: string): Promise<{ removed: string[]; kept: str
   return JSON.parse(text.trim().split("\n").at(-1)!);
 }
 
-async function inventory(conn: Connection): Promise<string[]> {
-  const out: string[] = [];
-  for (const d of await listAllDomains(conn)) out.push(`domain ${d.name}`), d.free();
-  for (const n of await listAllNetworks(conn)) out.push(`network ${n.name}`), n.free();
-  for (const p of await listAllStoragePools(conn)) {
-    out.push(`pool ${p.name}`);
-    if (await p.isActive()) {
-      await p.refresh();
-      for (const v of await listVolumes(p)) out.push(`volume ${p.name}/${v.name}`), v.free();
-    }
-    p.free();
-  }
-  return out.sort();
-}
-
 async function makeVolume(conn: Connection, pool: string, name: string): Promise<string> {
   using p = await lookupStoragePool(conn, pool);
   using v = await createVolume(
@@ -112,11 +88,11 @@ async function crashAndClean(
     const goldenPath = await makeVolume(conn, sharedPool, golden);
     await makeVolume(conn, sharedPool, backup);
     await Deno.writeTextFile(file, JSON.stringify(describe(name, goldenPath)));
-    const before = await inventory(conn);
+    const before = await inventoryOf(conn);
 
     const said = await upAndKill(file, crashAt.phase, crashAt.nth);
     console.log(`child: ${said}`);
-    const after = await inventory(conn);
+    const after = await inventoryOf(conn);
     const made = after.filter((x) => !before.includes(x));
     console.log(`left by the dead up: ${made.join(", ")}`);
     expectAfterCrash(made, name);
@@ -131,7 +107,7 @@ async function crashAndClean(
     const down = await downInChild(file);
     console.log(`down in a new process removed ${down.removed.length}: ${down.removed.join("; ")}`);
     assert.deepEqual(
-      await inventory(conn),
+      await inventoryOf(conn),
       before,
       "exactly what was there before: nothing left, nothing lost",
     );
