@@ -8,7 +8,14 @@
 // uncontended, more while the pool's threads touch the same objects.) The connection is named through
 // the registry of lib/objects/_types.ts (`ObjectClasses["Connection"]`, the Connection class):
 // lib/connection.ts sits above this module, so importing it would close an import cycle.
-import { type ConnectionInternals, kInternals } from "./_internals.ts";
+import {
+  type CallSubject,
+  type ConnectionInternals,
+  kAdmit,
+  kInternals,
+  kOperation,
+  kSettle,
+} from "./_internals.ts";
 import type { ObjectClasses } from "./objects/_types.ts";
 import { ConnectionLostError, LibvirtError, libvirtErrorFrom } from "./errors.ts";
 import { readCString } from "./ffi/c.ts";
@@ -36,8 +43,8 @@ export const kCall: unique symbol = Symbol("deno_libvirt.handle.call");
 export const kCallSync: unique symbol = Symbol("deno_libvirt.handle.callSync");
 /** @internal The raw pointer, for calls that take this object as an argument (checked, not freed). */
 export const kPointer: unique symbol = Symbol("deno_libvirt.handle.pointer");
-/** @internal how an operation on a handle is named in errors. */
-export const kOperation: unique symbol = Symbol("deno_libvirt.handle.operation");
+/** @internal how an operation on a handle is named in errors (defined in ./_internals.ts, for the gate). */
+export { kOperation };
 
 const uuidPattern = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
@@ -66,7 +73,7 @@ function identity(name: Deno.PointerValue | string): string {
  * for (using handle of handles) console.log(handle.name);
  * ```
  */
-export abstract class ObjectHandle {
+export abstract class ObjectHandle implements CallSubject {
   readonly #type: HandleType;
   readonly #connection: ObjectClasses["Connection"];
   readonly #internals: ConnectionInternals;
@@ -159,40 +166,32 @@ export abstract class ObjectHandle {
 
   /**
    * @internal one asynchronous call on this object, alone on its connection. Counted in flight from
-   * the moment the gate admits it (it holds the connection's lock and the handle is still open) until
-   * its C call has returned: a free() meanwhile defers libvirt's free until then, so the pointer `run`
-   * passed to C stays valid. A call still queued holds nothing, so a close ahead of it frees the handle
-   * at once (and the call is then refused, in the lock).
+   * the moment the gate admits it ({@link kAdmit}: it holds the connection's lock and the handle is
+   * still open) until its C call has returned ({@link kSettle}): a free() meanwhile defers libvirt's
+   * free until then, so the pointer `run` passed to C stays valid. A call still queued holds nothing,
+   * so a close ahead of it frees the handle at once (and the call is then refused, in the lock). The
+   * gate gets the handle itself (ConnectionInternals.callOn), not closures: nothing is allocated
+   * per call here, and the operation's words are built only for an error.
    */
   [kCall]<T, U = T>(
     verb: string,
-    run: (handle: Deno.PointerObject) => Promise<T>,
+    run: (handle: Deno.PointerObject) => T | Promise<T>,
     failed: (result: T) => boolean,
     wrap?: (result: T) => U,
   ): Promise<U> {
     this[kPointer](verb); // fail fast, before queueing for the connection
-    return this.#internals.call(
-      () => phrase(verb, `${this.#type.noun} ${JSON.stringify(this.name)}`),
-      () => {
-        const handle = this[kPointer](verb); // freed while queued: refused here, in the lock
-        this.#inFlight++;
-        let pending: Promise<T>;
-        try {
-          pending = run(handle);
-        } catch (error) {
-          this.#settle();
-          throw error;
-        }
-        // settled when the C call returns, before the gate lets the next call (or a close) in
-        return pending.finally(() => this.#settle());
-      },
-      failed,
-      wrap,
-    );
+    return this.#internals.callOn(this, verb, run, failed, wrap);
   }
 
-  /** Ends one admitted call of {@link kCall}: the last one to return drops a deferred free. */
-  #settle(): void {
+  /** @internal The gate admits a call of {@link kCall}: the pointer (freed while queued: refused here, in the lock). */
+  [kAdmit](verb: string): Deno.PointerObject {
+    const handle = this[kPointer](verb);
+    this.#inFlight++;
+    return handle;
+  }
+
+  /** @internal Ends one admitted call of {@link kCall}: the last one to return drops a deferred free. */
+  [kSettle](): void {
     if (--this.#inFlight > 0 || this.#deferred === null) return;
     const handle = this.#deferred;
     this.#deferred = null;

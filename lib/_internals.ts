@@ -7,6 +7,35 @@ import type { ObjectClasses } from "./objects/_types.ts";
 /** @internal The gate through which lib/ modules run calls on a connection. */
 export const kInternals: unique symbol = Symbol("deno_libvirt.connection.internals");
 
+/** @internal {@link CallSubject}'s admission: the object's pointer for a call the gate admits now. */
+export const kAdmit: unique symbol = Symbol("deno_libvirt.handle.admit");
+/** @internal {@link CallSubject}'s end of an admitted call: its C function has returned. */
+export const kSettle: unique symbol = Symbol("deno_libvirt.handle.settle");
+/** @internal how an operation on a handle is named in errors (lib/_handle.ts re-exports it). */
+export const kOperation: unique symbol = Symbol("deno_libvirt.handle.operation");
+
+/**
+ * @internal The object handle a call acts on, as the gate sees it (lib/_handle.ts's ObjectHandle): the
+ * gate admits it once it holds the lock (`kAdmit`: its pointer, or the TypeError of a freed handle;
+ * from then on the handle counts the call in flight), tells it when the C call returned (`kSettle`,
+ * before the next call or a close gets the lock), and names the operation from it only when an error
+ * needs the words (`kOperation`). The handle itself is all the gate needs: no closure per call.
+ */
+export interface CallSubject {
+  [kAdmit](verb: string): Deno.PointerObject;
+  [kSettle](): void;
+  [kOperation](verb: string): string;
+}
+
+/** @internal How a gate names a call in errors: by its `operation`, or by the handle it acts on and the verb. */
+export function callName(
+  operation: (() => string) | undefined,
+  subject: CallSubject | undefined,
+  verb = "",
+): string {
+  return operation !== undefined ? operation() : subject![kOperation](verb);
+}
+
 /** @internal */
 export interface ConnectionInternals {
   /**
@@ -18,7 +47,19 @@ export interface ConnectionInternals {
    */
   call<T, U = T>(
     operation: () => string,
-    run: (handle: Deno.PointerObject) => Promise<T>,
+    run: (handle: Deno.PointerObject) => T | Promise<T>,
+    failed: (r: T) => boolean,
+    wrap?: (r: T) => U,
+  ): Promise<U>;
+  /**
+   * {@link call} for a call on an object handle: `run` gets the object's pointer (`subject[kAdmit]`
+   * once the call is admitted), the handle is settled when the C call returned, and errors are worded
+   * `subject[kOperation](verb)`.
+   */
+  callOn<T, U = T>(
+    subject: CallSubject,
+    verb: string,
+    run: (handle: Deno.PointerObject) => T | Promise<T>,
     failed: (r: T) => boolean,
     wrap?: (r: T) => U,
   ): Promise<U>;

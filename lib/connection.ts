@@ -12,7 +12,7 @@ import { runOpen, runOpenSync } from "./connection/_open_errors.ts";
 import { ErrorCode } from "./error_codes.ts";
 import { LibvirtError, libvirtErrorFrom } from "./errors.ts";
 import { eventLoopRequested } from "./event_loop.ts";
-import { cString, takeCString } from "./ffi/c.ts";
+import { takeCString } from "./ffi/c.ts";
 // The connection is the layer below the objects: opening (with auth callbacks), closing, its error
 // handler, the pointer the event worker gets, and the local liveness checks use the FFI directly
 // (tests/layering_test.ts counts them); the getters run the generated one-call methods.
@@ -20,10 +20,11 @@ import { libvirt, runBlocking } from "./ffi/library.ts";
 import { decodeError, VIR_ERROR_SIZE } from "./ffi/structs.ts";
 import { CONNECT_RO } from "./ffi/constants.ts";
 import { ConnectionCalls } from "./objects/_generated/connection.ts";
-import { type ConnectionInternals, kInternals } from "./_internals.ts";
+import type { CallSubject, ConnectionInternals } from "./_internals.ts";
+import { callName, kAdmit, kInternals, kSettle } from "./_internals.ts";
 import { reattribute } from "./_handle.ts";
 import { authBridge, checkAuth } from "./connection/auth.ts";
-import { checkUri, DEFAULT_KEEPALIVE, eventLoopForOpen, openFailure } from "./connection/_open.ts";
+import { DEFAULT_KEEPALIVE, eventLoopForOpen, openArguments, openFailure } from "./connection/_open.ts";
 import { LeaseGate, type LeaseState, releasedError, sharedCloseError } from "./connection/_lease.ts";
 import type { CloseReport, ConnectionChild, OpenOptions } from "./connection/types.ts";
 import { parseVersion, type Version } from "./connection/version.ts";
@@ -41,12 +42,6 @@ export type { ConnectionInternals } from "./_internals.ts";
 /** A close's report: libvirt's remaining count (-1 on failure reads as 0) and the handles freed. */
 function closeReport(remaining: number, freedHandles: number): CloseReport {
   return { remainingReferences: Math.max(remaining, 0), freedHandles };
-}
-
-/** What both opens check first: the URI (null: libvirt's default) and its C string. */
-function openArguments(uri: unknown): { given: string | null; name: Uint8Array<ArrayBuffer> | null } {
-  const given = checkUri(uri);
-  return { given, name: given === null ? null : cString(given, "URI") };
 }
 
 /**
@@ -167,25 +162,39 @@ class ConnectionCore {
   }
 
   /**
-   * The gate (ConnectionInternals.call). Once the lock is held, a lease view's call is refused if its
-   * `lease` ended meanwhile. One promise of its own and one await of the call's: a free lock is
-   * taken without awaiting anything (an `await` of nothing still costs a turn of the microtask queue).
+   * The gate (ConnectionInternals.call and callOn). Once the lock is held, a lease view's call is
+   * refused if its `lease` ended meanwhile. One promise of its own and one await of the call's: a free
+   * lock is taken without awaiting anything (an `await` of nothing still costs a microtask turn). For
+   * callOn (`subject`), `run` gets the subject's pointer, admitted in the lock, and the subject is
+   * settled once the C call returned, before its error is read and the next call gets the lock.
    */
   async call<T, U = T>(
-    operation: () => string,
-    run: (handle: Deno.PointerObject) => Promise<T>,
+    operation: (() => string) | undefined,
+    run: (handle: Deno.PointerObject) => T | Promise<T>,
     failed: (result: T) => boolean,
     wrap: ((result: T) => U) | undefined,
-    lease?: LeaseState | undefined,
+    lease: LeaseState | undefined,
+    subject?: CallSubject,
+    verb = "",
   ): Promise<U> {
     if (this.busy) await this.#queue();
     else this.busy = true;
     try {
-      if (lease?.released) throw releasedError(operation());
+      if (lease?.released) throw releasedError(callName(operation, subject, verb));
       const handle = this.handle;
-      if (handle === null) throw new TypeError(`Cannot ${operation()}: the connection is closed`);
-      const result = await (this.blocking ? runBlocking(() => run(handle)) : run(handle));
-      if (failed(result)) throw this.#lastError(handle, operation(), new Uint8Array(VIR_ERROR_SIZE));
+      if (handle === null) {
+        throw new TypeError(`Cannot ${callName(operation, subject, verb)}: the connection is closed`);
+      }
+      const pointer = subject === undefined ? handle : subject[kAdmit](verb); // freed: its TypeError, in the lock
+      let result: T;
+      try {
+        result = await (this.blocking ? runBlocking(() => run(pointer)) : run(pointer));
+      } finally {
+        subject?.[kSettle]();
+      }
+      if (failed(result)) {
+        throw this.#lastError(handle, callName(operation, subject, verb), new Uint8Array(VIR_ERROR_SIZE));
+      }
       return wrap ? wrap(result) : result as unknown as U;
     } finally {
       this.#unlock();
@@ -228,6 +237,8 @@ class ConnectionCore {
   internals(): Omit<ConnectionInternals, "handleOwner"> {
     return {
       call: (operation, run, failed, wrap) => this.call(operation, run, failed, wrap, undefined),
+      callOn: (subject, verb, run, failed, wrap) =>
+        this.call(undefined, run, failed, wrap, undefined, subject, verb),
       callSync: (operation, run, failed, wrap) => this.callSync(operation, run, failed, wrap),
       idle: () => !this.busy,
       track: (child) => void this.children.add(child),

@@ -10,6 +10,7 @@
 // Typed against a view type `V` (lib/connection.ts's Connection) rather than importing it: this module
 // stays below lib/connection.ts, outside the object layer's import cycle.
 import type { ConnectionChild, OpenOptions } from "./types.ts";
+import { type CallSubject, kOperation } from "../_internals.ts";
 
 /** A pool lease's hold on a connection: `released` turns every call through the view away. */
 export interface LeaseState {
@@ -39,12 +40,15 @@ export interface LeaseCore<V> {
   readonly eventLoop: boolean;
   readonly busy: boolean;
   readonly children: Set<ConnectionChild>;
+  /** The gate: named by `operation`, or for a call on an object handle by `subject` and `verb`. */
   call<T, U = T>(
-    operation: () => string,
-    run: (handle: Deno.PointerObject) => Promise<T>,
+    operation: (() => string) | undefined,
+    run: (handle: Deno.PointerObject) => T | Promise<T>,
     failed: (result: T) => boolean,
     wrap: ((result: T) => U) | undefined,
     lease: LeaseState | undefined,
+    subject?: CallSubject,
+    verb?: string,
   ): Promise<U>;
   callSync<T, U = T>(
     operation: () => string,
@@ -86,13 +90,24 @@ export class LeaseGate<V> implements LeaseState {
 
   call<T, U = T>(
     operation: () => string,
-    run: (handle: Deno.PointerObject) => Promise<T>,
+    run: (handle: Deno.PointerObject) => T | Promise<T>,
     failed: (r: T) => boolean,
     wrap?: (r: T) => U,
   ): Promise<U> {
     if (this.released) return Promise.reject(releasedError(operation()));
     // the core checks `released` again once it holds the lock: for a call queued before the release
     return this.#core.call(operation, run, failed, wrap, this);
+  }
+
+  callOn<T, U = T>(
+    subject: CallSubject,
+    verb: string,
+    run: (handle: Deno.PointerObject) => T | Promise<T>,
+    failed: (r: T) => boolean,
+    wrap?: (r: T) => U,
+  ): Promise<U> {
+    if (this.released) return Promise.reject(releasedError(subject[kOperation](verb)));
+    return this.#core.call(undefined, run, failed, wrap, this, subject, verb);
   }
 
   callSync<T, U = T>(

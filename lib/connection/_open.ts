@@ -8,6 +8,7 @@ import { ErrorCode, ErrorDomain } from "../error_codes.ts";
 import { AuthFailedError, type LibvirtError, libvirtErrorFrom } from "../errors.ts";
 import { ensureEventLoop, eventLoopRequested } from "../event_loop.ts";
 import type { RawError } from "../ffi/structs.ts";
+import { cString } from "../ffi/c.ts";
 import type { OpenOptions } from "./types.ts";
 
 /** The keepalive of a connection on the event loop when OpenOptions.keepAlive is not given. */
@@ -91,4 +92,10 @@ export function checkUri(uri: unknown): string | null {
 /** How messages name the URI of an open: quoted, or "libvirt's default URI" for null. */
 export function uriWords(uri: string | null): string {
   return uri === null ? "libvirt's default URI" : JSON.stringify(uri);
+}
+
+/** What both opens check first: the URI (null: libvirt's default) and its C string. */
+export function openArguments(uri: unknown): { given: string | null; name: Uint8Array<ArrayBuffer> | null } {
+  const given = checkUri(uri);
+  return { given, name: given === null ? null : cString(given, "URI") };
 }

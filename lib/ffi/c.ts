@@ -51,6 +51,35 @@ export function takeCString(pointer: Deno.PointerValue): string | null {
   }
 }
 
+/**
+ * Buffers of nonblocking calls, kept for reuse once read. A nonblocking call's out-parameter is written
+ * on Deno's thread pool while other connections' calls run, so it cannot be one shared scratch buffer
+ * (as the blocking paths use); a fresh small typed array costs 2-3 µs of the main thread per call here
+ * (V8 keeps arrays of up to 64 bytes on its heap and moves each off it on its first use as an FFI
+ * buffer). A call takes one ({@link take}) and gives it back once it has read it ({@link give}): a
+ * loop of calls allocates none, and calls in flight at once each have their own. A call that fails
+ * need not give its buffer back (it is collected).
+ */
+export class Spares<T> {
+  readonly #free: T[] = [];
+  readonly #make: () => T;
+
+  /** @param make makes a buffer when none is spare */
+  constructor(make: () => T) {
+    this.#make = make;
+  }
+
+  /** A buffer of its own for one call. */
+  take(): T {
+    return this.#free.pop() ?? this.#make();
+  }
+
+  /** Returns a buffer {@link take} gave, once its call returned and it was read (keeps at most 64). */
+  give(buffer: T): void {
+    if (this.#free.length < 64) this.#free.push(buffer);
+  }
+}
+
 /** A one-slot out-parameter (`T *` for a pointer or an unsigned long), as a buffer FFI can pass. */
 export class OutSlot {
   readonly #words = new BigUint64Array(1);

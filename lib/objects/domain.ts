@@ -45,7 +45,7 @@ import {
   kPointer,
   type ObjectHandle,
 } from "../_handle.ts";
-import { isNegative, isNull, OutSlot, takeCString } from "../ffi/c.ts";
+import { isNegative, isNull, OutSlot, Spares, takeCString } from "../ffi/c.ts";
 import { libvirt } from "../ffi/library.ts";
 import { VIR_DOMAIN_INFO_SIZE } from "../ffi/structs.ts";
 import { DomainCalls } from "./_generated/domain.ts";
@@ -85,6 +85,16 @@ const infoView = new DataView(infoBuffer.buffer);
 const addressSlot = new OutSlot();
 const stateScratch = new Int32Array(2);
 const stateScratchReason = stateScratch.subarray(1);
+// the nonblocking paths' buffers, one per call in flight (Spares)
+interface StateSlots {
+  readonly state: Int32Array<ArrayBuffer>;
+  readonly reason: Int32Array<ArrayBuffer>;
+}
+const spareStates = new Spares<StateSlots>(() => {
+  const state = new Int32Array(2);
+  return { state, reason: state.subarray(1) };
+});
+const spareAddressSlots = new Spares(() => new OutSlot());
 const constructing = Symbol("deno_libvirt.domain.constructing");
 
 const domainType: HandleType = {
@@ -99,10 +109,10 @@ const domainType: HandleType = {
  * @internal One libvirt call through the connection's gate (exact errors, one call at a time), at
  * the cost of that call. `run` makes exactly that call before it awaits anything. On a `blocking:
  * true` connection (`now` true) it calls the blocking C function: the call runs on this thread
- * before anything else can, so no reference is held around it (kCall's virDomainRef + virDomainFree,
- * ~2 µs) and `run` may pass shared scratch buffers, read before it returns (a fresh small typed array
- * passed to C costs 1.5-3 µs; libvirt-python's whole state() 3.5 µs). Otherwise (`now` false) it
- * returns the `...Async` twin's promise, under kCall's reference.
+ * before anything else can, so it is not counted in flight (kCall) and `run` may pass shared scratch
+ * buffers, read before it returns (a fresh small typed array passed to C costs 1.5-3 µs;
+ * libvirt-python's whole state() 3.5 µs). Otherwise (`now` absent) it returns the `...Async` twin's
+ * promise, through kCall (the handle counted in flight while the call runs on Deno's thread pool).
  *
  * @param handle the object the call is about
  * @param verb the operation, as errors word it: "get the state of"
@@ -117,15 +127,14 @@ const domainType: HandleType = {
 export function callOnce<T, U = T>(
   handle: ObjectHandle,
   verb: string,
-  run: (pointer: Deno.PointerObject, now: boolean) => T | Promise<T>,
+  run: (pointer: Deno.PointerObject, now?: boolean) => T | Promise<T>,
   failed: (result: T) => boolean,
   wrap?: (result: T) => U,
 ): Promise<U> {
   const gate = handle.connection[kInternals];
   try {
-    if (gate.openOptions().blocking !== true) {
-      return handle[kCall](verb, (pointer) => Promise.resolve(run(pointer, false)), failed, wrap);
-    }
+    // nonblocking: `run` itself, called with the pointer alone (`now` absent), makes the `...Async` call
+    if (gate.openOptions().blocking !== true) return handle[kCall](verb, run, failed, wrap);
     const operation = () => handle[kOperation](verb);
     const call = () => run(handle[kPointer](verb), true) as T;
     // idle: the call runs now, its promise settled (callGate in ./domain_gate.ts, inlined: one layer less)
@@ -306,7 +315,7 @@ export class Domain extends DomainCalls {
    * @throws {LibvirtError} when libvirt cannot read it
    */
   state(): Promise<DomainStateInfo> {
-    let out = stateScratch;
+    let out: StateSlots | undefined;
     let state = 0;
     let reason = 0;
     return callOnce(
@@ -314,8 +323,8 @@ export class Domain extends DomainCalls {
       "get the state of",
       (h, now) => {
         if (!now) {
-          out = new Int32Array(2);
-          return libvirt().symbols.virDomainGetStateAsync(h, out, out.subarray(1), 0);
+          out = spareStates.take();
+          return libvirt().symbols.virDomainGetStateAsync(h, out.state, out.reason, 0);
         }
         const result = libvirt().symbols.virDomainGetState(h, stateScratch, stateScratchReason, 0);
         state = stateScratch[0]; // read before anything else can use the scratch
@@ -323,7 +332,12 @@ export class Domain extends DomainCalls {
         return result;
       },
       isNegative,
-      () => out === stateScratch ? stateInfo(state, reason) : stateInfo(out[0], out[1]),
+      () => {
+        if (out === undefined) return stateInfo(state, reason);
+        const info = stateInfo(out.state[0], out.state[1]);
+        spareStates.give(out);
+        return info;
+      },
     );
   }
 
@@ -435,13 +449,21 @@ export class Domain extends DomainCalls {
       this,
       `get the ${source} addresses of`,
       (h, now) => {
-        if (!now) return lib.virDomainInterfaceAddressesAsync(h, (slot = new OutSlot()).buffer, code, 0);
+        if (!now) {
+          return lib.virDomainInterfaceAddressesAsync(h, (slot = spareAddressSlots.take()).buffer, code, 0);
+        }
         const count = lib.virDomainInterfaceAddresses(h, addressSlot.buffer, code, 0);
         array = addressSlot.pointer; // read before anything else can use the slot
         return count;
       },
       isNegative,
-      (count) => takeInterfaceAddresses(slot === undefined ? array : slot.pointer, count),
+      (count) => {
+        if (slot !== undefined) {
+          array = slot.pointer;
+          spareAddressSlots.give(slot);
+        }
+        return takeInterfaceAddresses(array, count);
+      },
     );
   }
 

@@ -2,9 +2,9 @@
 // lib/stats.ts) at the cost of that call: see callOnce in ./domain.ts (no reference pair, no
 // per-call out-buffers on a `blocking: true` connection). Kept apart from ./domain.ts so that the
 // object layer's modules do not import it (no new member in its import cycle).
-import { kPointer, type ObjectHandle, reattribute } from "../_handle.ts";
+import { kCall, kPointer, type ObjectHandle, reattribute } from "../_handle.ts";
 import { kInternals } from "../_internals.ts";
-import { isNegative } from "../ffi/c.ts";
+import { isNegative, OutSlot, Spares } from "../ffi/c.ts";
 import { libvirt } from "../ffi/library.ts";
 import { type RawStatsRecord, takeStatsRecords } from "../ffi/typed_params.ts";
 import { callOnce } from "./domain.ts";
@@ -74,6 +74,7 @@ export function listStatsOnce<T>(
   const connection = domains[0].connection;
   const gate = connection[kInternals];
   if (gate.openOptions().blocking !== true) {
+    if (domains.length === 1) return oneDomainStats(domains[0], stats, flags, shape);
     return connection.domainListGetStats(domains, stats, flags).then(shape, (error) => {
       throw reattribute(error, operation());
     });
@@ -102,5 +103,47 @@ export function listStatsOnce<T>(
     },
     isNegative,
     (count) => shape(takeStatsRecords(list, count, only)),
+  );
+}
+
+/** A one-domain call's NULL-terminated domain array and list slot, one pair per call in flight (Spares). */
+interface StatsBuffers {
+  readonly domains: BigUint64Array<ArrayBuffer>;
+  readonly list: OutSlot;
+}
+const spareStatsBuffers = new Spares<StatsBuffers>(() => ({
+  domains: new BigUint64Array(2),
+  list: new OutSlot(),
+}));
+
+/**
+ * {@link listStatsOnce} of one domain on a nonblocking connection: the domain's own gate call (kCall:
+ * the handle counted in flight while C runs on Deno's thread pool, so a free() meanwhile cannot pull its
+ * pointer away, without the reference pair per domain of `Connection.domainListGetStats`), reused
+ * buffers, and the record named from the handle (no name and UUID reads per record). Errors say `get
+ * the statistics of domain "x"`, as the operation of listStatsOnce's caller does for one domain.
+ */
+function oneDomainStats<T>(
+  domain: ObjectHandle & { readonly uuid: string },
+  stats: number,
+  flags: number,
+  shape: (records: RawStatsRecord[]) => T,
+): Promise<T> {
+  let buffers: StatsBuffers;
+  let only: { name: string; uuid: string };
+  return domain[kCall](
+    "get the statistics of",
+    (h) => {
+      buffers = spareStatsBuffers.take();
+      buffers.domains[0] = BigInt(Deno.UnsafePointer.value(h)); // [1] stays 0: the array's end
+      only = { name: domain.name, uuid: domain.uuid }; // read while the handle is surely open
+      return libvirt().symbols.virDomainListGetStatsAsync(buffers.domains, stats, buffers.list.buffer, flags);
+    },
+    isNegative,
+    (count) => {
+      const list = buffers.list.pointer;
+      spareStatsBuffers.give(buffers);
+      return shape(takeStatsRecords(list, count, only));
+    },
   );
 }

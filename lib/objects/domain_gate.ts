@@ -29,7 +29,7 @@ export interface GateOwner {
 export function callGate<T, U = T>(
   connection: GateOwner,
   operation: () => string,
-  run: (pointer: Deno.PointerObject, now: boolean) => T | Promise<T>,
+  run: (pointer: Deno.PointerObject, now?: boolean) => T | Promise<T>,
   failed: (result: T) => boolean,
   wrap?: (result: T) => U,
 ): Promise<U> {
@@ -42,7 +42,8 @@ export function callGate<T, U = T>(
       return Promise.reject(error);
     }
   }
-  return gate.call(operation, (h) => Promise.resolve(run(h, now)), failed, wrap);
+  // nonblocking: `run` itself, called with the pointer alone (`now` absent: its `...Async` call)
+  return gate.call(operation, now ? (h) => run(h, true) : run, failed, wrap);
 }
 
 /**
@@ -61,7 +62,7 @@ export function callGate<T, U = T>(
 export function callNow<T, U = T>(
   connection: GateOwner,
   operation: () => string,
-  run: (pointer: Deno.PointerObject, now: boolean) => T | Promise<T>,
+  run: (pointer: Deno.PointerObject, now?: boolean) => T | Promise<T>,
   failed: (result: T) => boolean,
   wrap?: (result: T) => U,
 ): U {

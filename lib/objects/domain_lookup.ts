@@ -12,7 +12,7 @@
 import { A_CONNECTION, checkDomainKey, checkInstance, checkOptions, checkString } from "../_args.ts";
 import { Connection } from "../connection.ts";
 import { isUuid } from "../_handle.ts";
-import { cString, cStringCached, isNegative, isNull, OutSlot, takePointerArray } from "../ffi/c.ts";
+import { cString, cStringCached, isNegative, isNull, OutSlot, Spares, takePointerArray } from "../ffi/c.ts";
 import { libvirt } from "../ffi/library.ts";
 import { describeXml } from "../xml.ts";
 import { adoptDomain, cachedDomain, type Domain, wrapDomain } from "./domain.ts";
@@ -210,6 +210,8 @@ export function listAllDomains(
 
 // the blocking path's list slot: read in the call, before anything else can use it
 const listSlot = new OutSlot();
+// the nonblocking path's: one per call in flight (Spares)
+const spareListSlots = new Spares(() => new OutSlot());
 
 /** {@link listAllDomains} and {@link listAllDomainsSync}: one virConnectListAllDomains through `call`. */
 function listWith(
@@ -227,17 +229,24 @@ function listWith(
     () => `list the domains of ${JSON.stringify(connection.uri)}`,
     (h, now) => {
       if (!now) {
-        return libvirt().symbols.virConnectListAllDomainsAsync(h, (slot = new OutSlot()).buffer, flags);
+        return libvirt().symbols.virConnectListAllDomainsAsync(
+          h,
+          (slot = spareListSlots.take()).buffer,
+          flags,
+        );
       }
       const count = libvirt().symbols.virConnectListAllDomains(h, listSlot.buffer, flags);
       array = listSlot.pointer;
       return count;
     },
     isNegative,
-    (count) =>
-      takePointerArray(slot === undefined ? array : slot.pointer, count).map((h) =>
-        wrapDomain(connection, h)
-      ),
+    (count) => {
+      if (slot !== undefined) {
+        array = slot.pointer;
+        spareListSlots.give(slot);
+      }
+      return takePointerArray(array, count).map((h) => wrapDomain(connection, h));
+    },
   );
 }
 

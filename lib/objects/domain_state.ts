@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { Spares } from "../ffi/c.ts";
 import { libvirt } from "../ffi/library.ts";
 import { decodeDomainInfo, VIR_DOMAIN_INFO_SIZE } from "../ffi/structs.ts";
 
@@ -175,21 +176,21 @@ export interface InterfaceAddresses {
   addresses: { family: "ipv4" | "ipv6"; address: string; prefix: number }[];
 }
 
-/** virDomainInfo buffers of nonblocking info() calls that returned, for the next calls to reuse. */
-const spareInfo: Uint8Array<ArrayBuffer>[] = [];
+/** virDomainInfo buffers of nonblocking info() calls (see Spares). */
+const spareInfo = new Spares(() => new Uint8Array(VIR_DOMAIN_INFO_SIZE));
 
 /**
  * @internal A virDomainInfo buffer for one nonblocking call (its own while C fills it on another
  * thread): a spare one when there is one, so that a loop of info() calls allocates none.
  */
 export function infoBufferFor(): Uint8Array<ArrayBuffer> {
-  return spareInfo.pop() ?? new Uint8Array(VIR_DOMAIN_INFO_SIZE);
+  return spareInfo.take();
 }
 
 /** @internal Decodes a buffer of {@link infoBufferFor} once its call returned, and keeps it for reuse. */
 export function readInfoBuffer(buffer: Uint8Array<ArrayBuffer>): DomainInfo {
   const info = toDomainInfo(buffer);
-  if (spareInfo.length < 64) spareInfo.push(buffer);
+  spareInfo.give(buffer);
   return info;
 }
 
