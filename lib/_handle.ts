@@ -152,11 +152,14 @@ export abstract class ObjectHandle implements CallSubject {
 
   /** @internal the pointer, or a TypeError "Cannot <verb> freed Domain "x"" */
   [kPointer](verb: string): Deno.PointerObject {
-    if (this.#handle === null) {
-      const name = this.#name === undefined ? "" : ` ${JSON.stringify(this.#name)}`;
-      throw new TypeError(`Cannot ${phrase(verb, `freed ${this.#type.className}${name}`)}`);
-    }
+    if (this.#handle === null) throw this.#freedError(verb);
     return this.#handle;
+  }
+
+  /** "Cannot <verb> freed Domain "x"" */
+  #freedError(verb: string): TypeError {
+    const name = this.#name === undefined ? "" : ` ${JSON.stringify(this.#name)}`;
+    return new TypeError(`Cannot ${phrase(verb, `freed ${this.#type.className}${name}`)}`);
   }
 
   /** @internal how an operation on this object is named in errors: "start" -> `start domain "web1"` */
@@ -179,7 +182,8 @@ export abstract class ObjectHandle implements CallSubject {
     failed: (result: T) => boolean,
     wrap?: (result: T) => U,
   ): Promise<U> {
-    this[kPointer](verb); // fail fast, before queueing for the connection
+    // fail fast, before queueing for the connection: a rejection, so that callers need not be async
+    if (this.#handle === null) return Promise.reject(this.#freedError(verb));
     return this.#internals.callOn(this, verb, run, failed, wrap);
   }
 

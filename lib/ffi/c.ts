@@ -163,3 +163,6 @@ export function readKernelFile(path: string, maxBytes = 1 << 20): string {
 export const isNull = (value: Deno.PointerValue): boolean => value === null;
 /** libvirt's failure return for calls that return an int (-1). */
 export const isNegative = (value: number): boolean => value < 0;
+
+/** A gate's `wrap` for calls whose only result is success: the promise resolves to undefined. */
+export const toVoid = (): void => undefined;

@@ -20,6 +20,7 @@ import {
   readCString,
   takeCString,
   takePointerArray,
+  toVoid,
 } from "../ffi/c.ts";
 import { libvirt } from "../ffi/library.ts";
 import {
@@ -70,7 +71,6 @@ export const StorageVolumeDeleteFlag = {
 
 /** A storage pool's state (virStoragePoolState), lower case. */
 export type StoragePoolStateName = "inactive" | "building" | "running" | "degraded" | "inaccessible";
-
 const poolStateNames: readonly StoragePoolStateName[] = [
   "inactive",
   "building",
@@ -355,8 +355,9 @@ export class StorageVolume extends StorageVolumeCalls {
    * @param flags {@link StorageVolumeDeleteFlag}s, e.g. `ZEROED` to overwrite the data first
    * @throws {LibvirtError} when the volume is in use or already gone
    */
-  async delete(flags = 0): Promise<void> {
-    await this[kCall]("delete", (h) => libvirt().symbols.virStorageVolDeleteAsync(h, flags), isNegative);
+  delete(flags = 0): Promise<void> {
+    const lib = libvirt().symbols; // not async: the gate's promise, `toVoid` its value (one promise less)
+    return this[kCall]("delete", (h) => lib.virStorageVolDeleteAsync(h, flags), isNegative, toVoid);
   }
 
   /**
