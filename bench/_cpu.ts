@@ -54,3 +54,15 @@ export function processCpu(pid: number): number {
   }
   return total;
 }
+
+let clock:
+  | Deno.DynamicLibrary<{ clock_gettime: { parameters: ["i32", "buffer"]; result: "i32" } }>
+  | undefined;
+const timespec = new BigInt64Array(2);
+
+/** The calling thread's CPU time so far (ns), clock_gettime(CLOCK_THREAD_CPUTIME_ID). */
+export function threadCpuNs(): number {
+  clock ??= Deno.dlopen("libc.so.6", { clock_gettime: { parameters: ["i32", "buffer"], result: "i32" } });
+  clock.symbols.clock_gettime(3, timespec);
+  return Number(timespec[0]) * 1e9 + Number(timespec[1]);
+}

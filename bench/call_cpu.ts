@@ -18,6 +18,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { threadCpuNs } from "./_cpu.ts";
+import { domainXml, libraryCalls, type PeropCalls } from "./_perop_calls.ts";
 const { values, positionals } = parseArgs({
   args: Deno.args,
   allowPositionals: true,
@@ -36,12 +38,6 @@ const [uri, op] = positionals;
 const K = Number(values.conns), N = Number(values.n), WARM = Number(values.warm);
 const root = values.root ? new URL(`${values.root}/`, "file:///").href : new URL("../", import.meta.url).href;
 
-const clock = Deno.dlopen("libc.so.6", { clock_gettime: { parameters: ["i32", "buffer"], result: "i32" } });
-const ts = new BigInt64Array(2);
-function threadCpuNs(): number {
-  clock.symbols.clock_gettime(3, ts);
-  return Number(ts[0]) * 1e9 + Number(ts[1]);
-}
 function groups(): { tokio: number; v8: number; other: number } {
   const g = { tokio: 0, v8: 0, other: 0 };
   for (const t of Deno.readDirSync("/proc/self/task")) {
@@ -57,50 +53,13 @@ function groups(): { tokio: number; v8: number; other: number } {
   return g;
 }
 
-const xmlOf = (name: string) =>
-  `<domain type='test'><name>${name}</name><memory unit='MiB'>64</memory><os><type>hvm</type></os></domain>`;
 const volXml = (name: string) => `<volume><name>${name}</name><capacity unit='KiB'>64</capacity></volume>`;
 
-type Lane = { call: () => Promise<unknown>; end: () => Promise<void> };
+type Lane = PeropCalls;
 
 async function libraryLane(lib: typeof import("../mod.ts"), i: number): Promise<Lane> {
   const conn = await lib.Connection.open(uri, { eventLoop: values["event-loop"], blocking: values.blocking });
-  const dom = await lib.lookupDomain(conn, "test");
-  const stopped = op === "start_destroy" ? await lib.defineDomain(conn, xmlOf(`cc-stopped-${i}`)) : undefined;
-  const pool = op === "vol_create_delete" ? await lib.lookupStoragePool(conn, "default-pool") : undefined;
-  const lean = { states: false };
-  const x = xmlOf(`cc-x-${i}`), v = volXml(`cc-vol-${i}`);
-  const calls: Record<string, () => Promise<unknown>> = {
-    state: () => dom.state(),
-    lookup_info: async () => {
-      using d = await lib.lookupDomain(conn, "test");
-      await d.info();
-    },
-    define_undefine: async () => {
-      using d = await lib.defineDomain(conn, x);
-      await lib.undefineDomain(d, lean);
-    },
-    start_destroy: async () => {
-      await lib.startDomain(stopped!, lean);
-      await lib.destroyDomain(stopped!, { ifNeeded: true, states: false });
-    },
-    vol_create_delete: async () => {
-      using vol = await lib.createVolume(pool!, v);
-      await vol.delete();
-    },
-    addresses: () => dom.interfaceAddresses("lease"),
-    stats_each: () => lib.domainStats(dom),
-  };
-  return {
-    call: calls[op],
-    end: async () => {
-      if (stopped !== undefined) await lib.undefineDomain(stopped);
-      stopped?.free();
-      pool?.free();
-      dom.free();
-      await conn.close();
-    },
-  };
+  return libraryCalls(lib, conn, op, `cc-${i}`);
 }
 
 // the C calls of --bare: the library's calls, as bare nonblocking symbols (local ones blocking)
@@ -137,7 +96,7 @@ function bareLane(i: number): Lane {
   const state = new Int32Array(2), reason = state.subarray(1);
   const info = new Uint8Array(64), slot = new BigUint64Array(1);
   let list = new BigUint64Array(2);
-  const x = text(xmlOf(`cc-x-${i}`)), v = text(volXml(`cc-vol-${i}`));
+  const x = text(domainXml(`cc-x-${i}`)), v = text(volXml(`cc-vol-${i}`));
   const calls: Record<string, () => Promise<unknown>> = {
     state: () => c.virDomainGetState(dom, state, reason, 0),
     lookup_info: async () => {
@@ -171,7 +130,7 @@ function bareLane(i: number): Lane {
         dom = await c.virDomainLookupByName(conn, name);
         list = new BigUint64Array([BigInt(Deno.UnsafePointer.value(dom)), 0n]);
         if (op === "start_destroy") {
-          stopped = await c.virDomainDefineXML(conn, text(xmlOf(`cc-stopped-${i}`)));
+          stopped = await c.virDomainDefineXML(conn, text(domainXml(`cc-stopped-${i}`)));
         }
       }
       return calls[op]();

@@ -16,6 +16,9 @@
  *
  * @module
  */
+import { threadCpuNs } from "./_cpu.ts";
+import { domainXml, libraryCalls as sharedCalls, type PeropCalls } from "./_perop_calls.ts";
+
 const args = Deno.args.filter((a, i, all) => !a.startsWith("--") && all[i - 1] !== "--root");
 const [uri, op] = args;
 const N = Number(args[2] ?? 300);
@@ -26,12 +29,6 @@ const root = rootAt < 0
   : new URL(`${Deno.args[rootAt + 1]}/`, "file:///").href;
 const bare = Deno.args.includes("--bare");
 
-const clock = Deno.dlopen("libc.so.6", { clock_gettime: { parameters: ["i32", "buffer"], result: "i32" } });
-const timespec = new BigInt64Array(2);
-function threadCpuNs(): number {
-  clock.symbols.clock_gettime(3, timespec); // CLOCK_THREAD_CPUTIME_ID
-  return Number(timespec[0]) * 1e9 + Number(timespec[1]);
-}
 function otherThreadsNs(): number {
   let sum = 0;
   for (const task of Deno.readDirSync("/proc/self/task")) {
@@ -45,46 +42,17 @@ function otherThreadsNs(): number {
   return sum;
 }
 
-const xml = "<domain type='test'><name>perop-cpu-x</name><memory unit='MiB'>64</memory>" +
-  "<os><type>hvm</type></os></domain>";
-const stoppedXml = xml.replace("perop-cpu-x", "perop-cpu-stopped");
+const xml = domainXml("perop-cpu-x");
+const stoppedXml = domainXml("perop-cpu-stopped");
 const once = bare ? await bareCalls() : await libraryCalls();
 
-async function libraryCalls(): Promise<{ call: () => Promise<unknown>; end: () => Promise<void> }> {
+async function libraryCalls(): Promise<PeropCalls> {
   const lib = await import(`${root}mod.ts`) as typeof import("../mod.ts");
   const conn = await lib.Connection.open(uri, { blocking: true, eventLoop: false });
-  const dom = await lib.lookupDomain(conn, "test");
-  const stopped = op === "start_destroy" ? await lib.defineDomain(conn, stoppedXml) : undefined;
-  const lean = { states: false };
-  const calls: Record<string, () => Promise<unknown>> = {
-    state: () => dom.state(),
-    lookup_info: async () => {
-      using d = await lib.lookupDomain(conn, "test");
-      await d.info();
-    },
-    define_undefine: async () => {
-      using d = await lib.defineDomain(conn, xml);
-      await lib.undefineDomain(d, lean);
-    },
-    start_destroy: async () => {
-      await lib.startDomain(stopped!, lean);
-      await lib.destroyDomain(stopped!, lean);
-    },
-    addresses: () => dom.interfaceAddresses("lease"),
-    stats_each: () => lib.domainStats(dom),
-  };
-  return {
-    call: calls[op],
-    end: async () => {
-      if (stopped !== undefined) await lib.undefineDomain(stopped);
-      stopped?.free();
-      dom.free();
-      await conn.close();
-    },
-  };
+  return sharedCalls(lib, conn, op, "perop-cpu");
 }
 
-function bareCalls(): { call: () => Promise<unknown>; end: () => Promise<void> } {
+function bareCalls(): PeropCalls {
   const { symbols: c } = Deno.dlopen("libvirt.so.0", {
     virConnectOpen: { parameters: ["buffer"], result: "pointer" },
     virConnectClose: { parameters: ["pointer"], result: "i32" },
