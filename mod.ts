@@ -102,23 +102,23 @@ export { eventLoopEnabled, setEventLoopEnabled } from "./lib/event_loop.ts";
 // (lib/ffi/_gen/generate_methods.ts), the object classes, their flag options and hand-written calls.
 export type { ObjectHandle } from "./lib/_handle.ts";
 export type { ObjectClasses } from "./lib/objects/_types.ts";
-export { ConnectionCalls } from "./lib/objects/_generated/connection.ts";
-export { DomainCalls } from "./lib/objects/_generated/domain.ts";
-export { DomainCheckpointCalls } from "./lib/objects/_generated/domain_checkpoint.ts";
-export { DomainSnapshotCalls } from "./lib/objects/_generated/domain_snapshot.ts";
-export { InterfaceCalls } from "./lib/objects/_generated/interface.ts";
-export { NetworkCalls } from "./lib/objects/_generated/network.ts";
-export { NetworkPortCalls } from "./lib/objects/_generated/network_port.ts";
-export { NodeDeviceCalls } from "./lib/objects/_generated/node_device.ts";
-export { NWFilterCalls } from "./lib/objects/_generated/nwfilter.ts";
-export { NWFilterBindingCalls } from "./lib/objects/_generated/nwfilter_binding.ts";
-export { SecretCalls } from "./lib/objects/_generated/secret.ts";
-export { StoragePoolCalls } from "./lib/objects/_generated/storage_pool.ts";
-export { StorageVolumeCalls } from "./lib/objects/_generated/storage_volume.ts";
+export { ConnectionCalls } from "./lib/objects/_generated/connection.js";
+export { DomainCalls } from "./lib/objects/_generated/domain.js";
+export { DomainCheckpointCalls } from "./lib/objects/_generated/domain_checkpoint.js";
+export { DomainSnapshotCalls } from "./lib/objects/_generated/domain_snapshot.js";
+export { InterfaceCalls } from "./lib/objects/_generated/interface.js";
+export { NetworkCalls } from "./lib/objects/_generated/network.js";
+export { NetworkPortCalls } from "./lib/objects/_generated/network_port.js";
+export { NodeDeviceCalls } from "./lib/objects/_generated/node_device.js";
+export { NWFilterCalls } from "./lib/objects/_generated/nwfilter.js";
+export { NWFilterBindingCalls } from "./lib/objects/_generated/nwfilter_binding.js";
+export { SecretCalls } from "./lib/objects/_generated/secret.js";
+export { StoragePoolCalls } from "./lib/objects/_generated/storage_pool.js";
+export { StorageVolumeCalls } from "./lib/objects/_generated/storage_volume.js";
 // The flags of every generated method as a typed options object (`DomainXmlOptions`-style types and
 // their `...Bits` tables): the one `export *` left, because the generator owns this list and every name
 // in it is part of a public method's signature (nothing internal lives in _generated/options.ts).
-export * from "./lib/objects/_generated/options.ts";
+export * from "./lib/objects/_generated/options.js";
 export { DomainCheckpoint } from "./lib/objects/domain_checkpoint.ts";
 export { Interface } from "./lib/objects/interface.ts";
 export { NetworkPort } from "./lib/objects/network_port.ts";

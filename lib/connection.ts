@@ -19,7 +19,7 @@ import { takeCString } from "./ffi/c.ts";
 import { libvirt, runBlocking } from "./ffi/library.ts";
 import { decodeError, VIR_ERROR_SIZE } from "./ffi/structs.ts";
 import { CONNECT_RO } from "./ffi/constants.ts";
-import { ConnectionCalls } from "./objects/_generated/connection.ts";
+import { ConnectionCalls } from "./objects/_generated/connection.js";
 import type { CallSubject, ConnectionInternals } from "./_internals.ts";
 import { callName, kAdmit, kInternals, kSettle } from "./_internals.ts";
 import { reattribute } from "./_handle.ts";

@@ -164,3 +164,53 @@ Deno.test("layering: no import cycle among the modules of lib/", async () => {
     }
   }
 });
+
+/**
+ * The generated object modules have runtime twins (lib/objects/_generated/<name>.js, written by
+ * lib/ffi/_gen/methods_js.ts): the code without its types and JSDoc, which stay in <name>.ts for the
+ * type checker and deno doc (the .js names it with `@ts-self-types`). A program must load the twins
+ * only: a runtime import of a generated .ts loads the bulk the twins exist to save, and a second copy
+ * of each base class (so `instanceof` would fail across the copies). Type-only imports do not load.
+ */
+Deno.test("layering: programs load the runtime twins of lib/objects/_generated/, never its .ts", async () => {
+  const problems: string[] = [];
+  for (
+    const entry of ["mod.ts", "lib/ip/mod.ts", "lib/range/mod.ts", "scripts/vm_ip.ts", "scripts/range.ts"]
+  ) {
+    const output = await runDeno(denoChildArgs("info", "--json", entry), { cwd: root });
+    assert.equal(output.code, 0, output.stderr);
+    const info = JSON.parse(output.stdout) as {
+      roots: string[];
+      modules: { specifier: string; dependencies?: { code?: { specifier?: string } }[] }[];
+    };
+    const modules = new Map(info.modules.map((m) => [m.specifier, m]));
+    // what `deno run` loads: the code edges from the root (static and dynamic), never the types ones
+    const loaded = new Set<string>();
+    const queue = [...info.roots];
+    while (queue.length) {
+      const specifier = queue.pop()!;
+      if (loaded.has(specifier)) continue;
+      loaded.add(specifier);
+      for (const d of modules.get(specifier)?.dependencies ?? []) {
+        if (d.code?.specifier) queue.push(d.code.specifier);
+      }
+    }
+    const generated = [...loaded].filter((s) => s.startsWith("file:")).map((s) =>
+      relative(root, fromFileUrl(s)).replaceAll("\\", "/")
+    ).filter((path) => path.startsWith("lib/objects/_generated/"));
+    for (const path of generated) {
+      if (!path.endsWith(".js")) {
+        problems.push(
+          `${entry} loads ${path}: import ${path.replace(/\.ts$/, ".js")}`,
+        );
+      }
+    }
+    if (entry === "mod.ts") {
+      assert.ok(
+        generated.length >= 15,
+        `mod.ts loads ${generated.length} generated twins`,
+      );
+    }
+  }
+  assert.deepEqual(problems, []);
+});

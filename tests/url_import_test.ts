@@ -4,7 +4,11 @@ import assert from "node:assert/strict";
 import { extname, join, normalize } from "node:path";
 import { DENO_LOCK, REPO_ROOT, runDeno } from "./_helpers.ts";
 
-const types: Record<string, string> = { ".ts": "application/typescript", ".json": "application/json" };
+const types: Record<string, string> = {
+  ".ts": "application/typescript",
+  ".js": "application/javascript", // the generated modules' runtime twins (lib/objects/_generated/*.js)
+  ".json": "application/json",
+};
 
 async function withServedRepo(run: (base: string) => Promise<void>): Promise<void> {
   const controller = new AbortController();

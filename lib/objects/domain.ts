@@ -48,7 +48,7 @@ import {
 import { isNegative, isNull, OutSlot, Spares, takeCString } from "../ffi/c.ts";
 import { libvirt } from "../ffi/library.ts";
 import { VIR_DOMAIN_INFO_SIZE } from "../ffi/structs.ts";
-import { DomainCalls } from "./_generated/domain.ts";
+import { DomainCalls } from "./_generated/domain.js";
 import { connectionOf, registerHandleFactory } from "./_registry.ts";
 import { type CacheEntry, cacheOf, normalizeUuid, release, uuidOf } from "./domain_cache.ts";
 import {

@@ -2,7 +2,7 @@
 import type { HandleType } from "../_handle.ts";
 import { Domain } from "./domain.ts";
 import { libvirtSymbol } from "../ffi/optional.ts";
-import { DomainCheckpointCalls } from "./_generated/domain_checkpoint.ts";
+import { DomainCheckpointCalls } from "./_generated/domain_checkpoint.js";
 import { registerHandleFactory } from "./_registry.ts";
 
 const constructing = Symbol("deno_libvirt.domain_checkpoint.constructing");

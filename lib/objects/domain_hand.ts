@@ -6,13 +6,13 @@ import { kCall, ObjectHandle } from "../_handle.ts";
 import { structLayouts } from "../ffi/_generated/structs.ts";
 import * as m from "../ffi/marshal.ts";
 import { libvirtSymbol, qemuSymbol } from "../ffi/optional.ts";
-import { DomainModificationImpactBits } from "./_generated/options.ts";
+import { DomainModificationImpactBits } from "./_generated/options.js";
 import type { DomainDiskErrorStruct, SecurityLabelStruct, VcpuInfoStruct } from "./_generated/options.ts";
 import {
   readDomainDiskErrorStruct,
   readSecurityLabelStruct,
   readVcpuInfoStruct,
-} from "./_generated/structs.ts";
+} from "./_generated/structs.js";
 
 /** Flags of the calls that affect the live domain, its persistent config, or the current one. */
 export interface AffectFlagsOptions {

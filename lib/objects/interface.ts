@@ -2,7 +2,7 @@
 import type { Connection } from "../connection.ts";
 import type { HandleType } from "../_handle.ts";
 import { libvirtSymbol } from "../ffi/optional.ts";
-import { InterfaceCalls } from "./_generated/interface.ts";
+import { InterfaceCalls } from "./_generated/interface.js";
 import { connectionOf, registerHandleFactory } from "./_registry.ts";
 
 const constructing = Symbol("deno_libvirt.interface.constructing");

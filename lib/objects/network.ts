@@ -17,7 +17,7 @@ import { decodeDhcpLease } from "../ffi/structs.ts";
 import { UUID_STRING_BUFLEN } from "../ffi/constants.ts";
 import { ListNetworksFlag, NETWORK_XML_INACTIVE } from "../ffi/constants.ts";
 import { describeXml } from "../xml.ts";
-import { NetworkCalls } from "./_generated/network.ts";
+import { NetworkCalls } from "./_generated/network.js";
 import { connectionOf, registerHandleFactory } from "./_registry.ts";
 
 /** Filters for {@link listAllNetworks} (`VIR_CONNECT_LIST_NETWORKS_*`); unset means no filter. */

@@ -3,7 +3,7 @@ import type { Connection } from "../connection.ts";
 import type { HandleType } from "../_handle.ts";
 import * as m from "../ffi/marshal.ts";
 import { libvirtSymbol } from "../ffi/optional.ts";
-import { NetworkPortCalls } from "./_generated/network_port.ts";
+import { NetworkPortCalls } from "./_generated/network_port.js";
 import { connectionOf, registerHandleFactory } from "./_registry.ts";
 
 const constructing = Symbol("deno_libvirt.network_port.constructing");

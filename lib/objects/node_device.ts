@@ -2,7 +2,7 @@
 import type { Connection } from "../connection.ts";
 import type { HandleType } from "../_handle.ts";
 import { libvirtSymbol } from "../ffi/optional.ts";
-import { NodeDeviceCalls } from "./_generated/node_device.ts";
+import { NodeDeviceCalls } from "./_generated/node_device.js";
 import { connectionOf, registerHandleFactory } from "./_registry.ts";
 
 const constructing = Symbol("deno_libvirt.node_device.constructing");

@@ -2,8 +2,8 @@
 import type { Connection } from "../connection.ts";
 import type { HandleType } from "../_handle.ts";
 import { libvirtSymbol } from "../ffi/optional.ts";
-import { NWFilterCalls } from "./_generated/nwfilter.ts";
-import { NWFilterBindingCalls } from "./_generated/nwfilter_binding.ts";
+import { NWFilterCalls } from "./_generated/nwfilter.js";
+import { NWFilterBindingCalls } from "./_generated/nwfilter_binding.js";
 import { connectionOf, registerHandleFactory } from "./_registry.ts";
 
 const constructing = Symbol("deno_libvirt.nwfilter.constructing");

@@ -3,7 +3,7 @@ import type { Connection } from "../connection.ts";
 import { type HandleType, kCall } from "../_handle.ts";
 import * as m from "../ffi/marshal.ts";
 import { libvirtSymbol } from "../ffi/optional.ts";
-import { SecretCalls } from "./_generated/secret.ts";
+import { SecretCalls } from "./_generated/secret.js";
 import { connectionOf, registerHandleFactory } from "./_registry.ts";
 
 const constructing = Symbol("deno_libvirt.secret.constructing");

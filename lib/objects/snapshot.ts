@@ -16,7 +16,7 @@ import { SnapshotDeleteFlag, SnapshotListFlag } from "../ffi/constants.ts";
 import { parseXml } from "../xml.ts";
 import { LibvirtError } from "../errors.ts";
 import { ErrorCode } from "../error_codes.ts";
-import { DomainSnapshotCalls } from "./_generated/domain_snapshot.ts";
+import { DomainSnapshotCalls } from "./_generated/domain_snapshot.js";
 import { registerHandleFactory } from "./_registry.ts";
 
 const constructing = Symbol("deno_libvirt.snapshot.constructing");

@@ -32,8 +32,8 @@ import {
 import { UUID_STRING_BUFLEN } from "../ffi/constants.ts";
 import { ListStoragePoolsFlag, STORAGE_XML_INACTIVE } from "../ffi/constants.ts";
 import { describeXml } from "../xml.ts";
-import { StoragePoolCalls } from "./_generated/storage_pool.ts";
-import { StorageVolumeCalls } from "./_generated/storage_volume.ts";
+import { StoragePoolCalls } from "./_generated/storage_pool.js";
+import { StorageVolumeCalls } from "./_generated/storage_volume.js";
 import { connectionOf, registerHandleFactory } from "./_registry.ts";
 
 /** virStoragePoolBuildFlags, for {@link StoragePool.build} (or its options by name). */

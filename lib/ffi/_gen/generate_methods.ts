@@ -13,12 +13,14 @@
 // The stage's parts, by job: methods_api.ts (the API description), methods_names.ts (objects, names,
 // doc text), methods_structs.ts (enums and structs), methods_indexes.ts (flags options and typed-parameter
 // schemas), methods_types.ts, methods_plan.ts and methods_plan_args.ts (classification: the plan of a
-// method, one rule per argument shape), methods_emit.ts (the TypeScript written). This module runs them.
+// method, one rule per argument shape), methods_emit.ts (the TypeScript written), methods_js.ts (each
+// module's runtime twin, <name>.js: the code without types and JSDoc). This module runs them.
 import { loadApiModel } from "./api_model.ts";
 import type { ApiModel } from "./api_model.ts";
 import { type ApiDescription, fromApiModel } from "./methods_api.ts";
 import { emitObject, type HandMember, returnType } from "./methods_emit.ts";
 import { buildIndexes, type Indexes } from "./methods_indexes.ts";
+import { hasJsTwin, jsTwin, jsTwinPath } from "./methods_js.ts";
 import { HEADER, objects } from "./methods_names.ts";
 import { type Plan, plan, type Skip } from "./methods_plan.ts";
 import { structInterface, structReaders, structTypes } from "./methods_structs.ts";
@@ -199,9 +201,14 @@ export async function methodsStageMain(model: ApiModel, check: boolean, verbose 
   const report = runMethodsStage(model, root);
   let stale = 0;
   await Deno.mkdir(new URL("lib/objects/_generated/", root), { recursive: true });
+  const outputs = new Map<string, string>();
   for (const [path, raw] of report.files) {
-    const url = new URL(path, root);
     const text = await formatTs(raw, root);
+    outputs.set(path, text);
+    if (hasJsTwin(path)) outputs.set(jsTwinPath(path), await formatTs(jsTwin(path, text), root, "js"));
+  }
+  for (const [path, text] of outputs) {
+    const url = new URL(path, root);
     let old = "";
     try {
       old = await Deno.readTextFile(url);
@@ -244,10 +251,10 @@ export function defaultLocalFunctions(api: ApiDescription): Set<string> {
   return local;
 }
 
-/** Formats generated TypeScript the way `deno fmt` would with the repo's config (so fmt changes nothing). */
-export async function formatTs(text: string, root: URL): Promise<string> {
+/** Formats generated TypeScript (or, with `ext` "js", JavaScript) the way `deno fmt` would with the repo's config (so fmt changes nothing). */
+export async function formatTs(text: string, root: URL, ext: "ts" | "js" = "ts"): Promise<string> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["fmt", "--ext=ts", "-"],
+    args: ["fmt", `--ext=${ext}`, "-"],
     cwd: root,
     stdin: "piped",
     stdout: "piped",
