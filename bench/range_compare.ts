@@ -7,8 +7,11 @@
  *
  *   flock /tmp/deno_libvirt_lab.lock bash tests/integration/lab/lab.sh exec \
  *     deno run --allow-all bench/range_compare.ts [--rounds 3] [--sizes 100,1000] [--concurrency 8] \
- *       [--count-rpcs] [--json] \
+ *       [--count-rpcs] [--json] [--floor] \
  *       [--modes default,noloop,noloop-blocking] [--cold]
+ *
+ * `--floor` adds bench/clients/range_floor.ts: the same calls as ours through bare nonblocking FFI, no
+ * library (what Deno's FFI alone costs), a process per round.
  *
  * `--count-rpcs` also brings up and down one 100-guest range with every libvirt call counted
  * (see bench/_rpc_count.ts) and prints the calls per guest.
@@ -39,6 +42,7 @@ const { values } = parseArgs({
     mode: { type: "string", default: "default" },
     cold: { type: "boolean", default: false },
     "daemon-pid": { type: "string" },
+    floor: { type: "boolean", default: false },
   },
 });
 /**
@@ -203,7 +207,8 @@ async function ours(count: number): Promise<Times> {
   }
 }
 
-async function python(count: number): Promise<Times> {
+/** The same work as bench/clients/range_python.py's, as its SPEC.json (written under bench/.build/). */
+async function specFile(count: number): Promise<string> {
   const range = rangeOf(count);
   const spec = {
     pool: range.pool.name,
@@ -218,15 +223,21 @@ async function python(count: number): Promise<Times> {
   };
   const file = `${here}.build/range_spec_${count}.json`;
   await Deno.writeTextFile(file, JSON.stringify(spec));
-  const out = await new Deno.Command("/usr/bin/python3", {
-    args: [`${here}clients/range_python.py`, uri, file],
+  return file;
+}
+
+/** Runs a client of range_python.py's interface (SPEC.json in, its JSON line out) on `count` guests. */
+async function external(script: string, argv: (file: string) => string[], count: number): Promise<Times> {
+  const file = await specFile(count);
+  const out = await new Deno.Command(argv(file)[0], {
+    args: argv(file).slice(1),
     stdout: "piped",
     stderr: "piped",
     ...(daemonPid === undefined ? {} : { env: { DAEMON_PID: daemonPid } }),
   }).output();
-  if (!out.success) throw new Error(`range_python.py failed: ${new TextDecoder().decode(out.stderr)}`);
+  if (!out.success) throw new Error(`${script} failed: ${new TextDecoder().decode(out.stderr)}`);
   const r = JSON.parse(new TextDecoder().decode(out.stdout));
-  if (r.addresses !== count) throw new Error(`range_python.py found ${r.addresses}/${count} addresses`);
+  if (r.addresses !== count) throw new Error(`${script} found ${r.addresses}/${count} addresses`);
   return {
     up: r.up_ns / 1e6,
     down: r.down_ns / 1e6,
@@ -236,6 +247,25 @@ async function python(count: number): Promise<Times> {
     downDaemon: (r.down_daemon_ns ?? NaN) / 1e6,
   };
 }
+
+const python = (count: number) =>
+  external(
+    "range_python.py",
+    (file) => ["/usr/bin/python3", `${here}clients/range_python.py`, uri, file],
+    count,
+  );
+
+/** `--floor`: the bare-FFI client (bench/clients/range_floor.ts), a process per round as python's. */
+const floor = (count: number) =>
+  external("range_floor.ts", (file) => [
+    Deno.execPath(),
+    "run",
+    "--allow-all", // /proc/<libvirtd>/task: Deno reads nothing under /proc without it
+    `${here}clients/range_floor.ts`,
+    uri,
+    file,
+    String(concurrency),
+  ], count);
 
 if (values.child !== undefined) {
   // warm, like ours in the parent after its first round: one untimed up and down first (the JIT,
@@ -256,6 +286,14 @@ const contenders: [string, (n: number) => Promise<Times>][] = [
     }`,
     runs.length > 1 ? (n) => oursIn(r.mode, r.concurrency, n) : ours,
   ]),
+  ...(values.floor
+    ? [
+      [`bare nonblocking FFI, no library, ${concurrency} connections`, floor] as [
+        string,
+        (n: number) => Promise<Times>,
+      ],
+    ]
+    : []),
 ];
 type Samples = { [K in keyof Times]: number[] };
 const samples = new Map<string, Samples>();
