@@ -174,9 +174,19 @@ Deno.test("layering: no import cycle among the modules of lib/", async () => {
  */
 Deno.test("layering: programs load the runtime twins of lib/objects/_generated/, never its .ts", async () => {
   const problems: string[] = [];
-  for (
-    const entry of ["mod.ts", "lib/ip/mod.ts", "lib/range/mod.ts", "scripts/vm_ip.ts", "scripts/range.ts"]
-  ) {
+  // every published entry point (deno.json's exports) and every runnable script, so that a new one is
+  // checked without editing this list
+  const exports = Object.values(
+    (JSON.parse(await Deno.readTextFile(join(root, "deno.json"))) as { exports: Record<string, string> })
+      .exports,
+  ).map((path) => path.replace(/^\.\//, ""));
+  const scripts: string[] = [];
+  for await (const e of Deno.readDir(join(root, "scripts"))) {
+    if (e.isFile && e.name.endsWith(".ts") && !e.name.startsWith("_")) scripts.push(`scripts/${e.name}`);
+  }
+  const entries = [...new Set([...exports, ...scripts])].sort();
+  assert.ok(entries.includes("mod.ts") && entries.includes("scripts/vm_ip.ts"), entries.join(", "));
+  for (const entry of entries) {
     const output = await runDeno(denoChildArgs("info", "--json", entry), { cwd: root });
     assert.equal(output.code, 0, output.stderr);
     const info = JSON.parse(output.stdout) as {

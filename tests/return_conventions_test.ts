@@ -3,6 +3,9 @@
 // method that made it, instead of returning the value.
 import assert from "node:assert/strict";
 import { Connection } from "../lib/connection.ts";
+// the class modules fill lib/objects/_types.ts's ObjectClasses registry (declaration merging): without
+// them in the program the generated methods' object types are missing when this file is checked alone
+import type {} from "../mod.ts";
 import { ConnectionLostError, ErrorCode, ErrorDomain } from "../lib/errors.ts";
 import { lostConnectionIf } from "../lib/ffi/marshal.ts";
 import { LOST_CONNECTION_RESULTS } from "../lib/ffi/_gen/overrides.ts";

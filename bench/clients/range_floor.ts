@@ -42,6 +42,7 @@ const lib = Deno.dlopen(Deno.env.get("DENO_LIBVIRT_PATH") ?? "libvirt.so.0", {
   virConnectOpen: { parameters: ["buffer"], result: "pointer" },
   virConnectClose: { parameters: ["pointer"], result: "i32" },
   virGetLastErrorMessage: { parameters: [], result: "pointer" },
+  virConnGetLastError: { parameters: ["pointer"], result: "pointer" },
   virNetworkDefineXML: { parameters: ["pointer", "buffer"], result: "pointer", ...rpc },
   virNetworkCreate: { parameters: ["pointer"], result: "i32", ...rpc },
   virNetworkDestroy: { parameters: ["pointer"], result: "i32", ...rpc },
@@ -70,12 +71,30 @@ const s = lib.symbols;
 const encoder = new TextEncoder();
 const cstr = (text: string) => encoder.encode(`${text}\0`);
 
-function fail(what: string): never {
-  const message = s.virGetLastErrorMessage();
+/**
+ * Throws with libvirt's message for a failed call. A nonblocking call fails on a thread of Deno's
+ * blocking pool, and libvirt's last error is per thread, so the main thread's would be stale: the
+ * connection's own copy (virConnGetLastError, which libvirt fills when a call on it fails) is the
+ * one. Each lane has one call in flight on its connection, so the copy is that call's. A connection
+ * that failed to open has none: virConnectOpen is a blocking call here, on this thread.
+ */
+function fail(what: string, conn?: Deno.PointerValue): never {
+  let message: Deno.PointerValue = null;
+  if (conn) {
+    const error = s.virConnGetLastError(conn);
+    // virError: int code; int domain; char *message; ...
+    if (error) message = new Deno.UnsafePointerView(error).getPointer(8);
+  } else {
+    message = s.virGetLastErrorMessage();
+  }
   throw new Error(`${what}: ${message ? Deno.UnsafePointerView.getCString(message) : "failed"}`);
 }
-function ok<T extends Deno.PointerValue | number>(what: string, value: T): NonNullable<T> {
-  if (value === null || (typeof value === "number" && value < 0)) fail(what);
+function ok<T extends Deno.PointerValue | number>(
+  what: string,
+  value: T,
+  conn?: Deno.PointerValue,
+): NonNullable<T> {
+  if (value === null || (typeof value === "number" && value < 0)) fail(what, conn);
   return value as NonNullable<T>;
 }
 /** A libvirt-allocated array of pointers, taken and freed. */
@@ -92,7 +111,7 @@ const nameOf = (get: (p: Deno.PointerObject) => Deno.PointerValue, p: Deno.Point
 
 const conns = Array.from({ length: lanes }, () => ok("open", s.virConnectOpen(cstr(uri))));
 const pools = await Promise.all(conns.map((c) => s.virStoragePoolLookupByName(c, cstr(spec.pool))));
-pools.forEach((p) => ok("look up the pool", p));
+pools.forEach((p, lane) => ok("look up the pool", p, conns[lane]));
 
 /** Runs `fn` over the guests on every lane, each taking the next one. */
 async function overGuests(
@@ -112,20 +131,24 @@ const cpuNs = () => {
 // up
 const th0 = threadCpu();
 const t0 = performance.now(), c0 = cpuNs(), d0 = daemonCpuNs();
-const net = ok("define the network", await s.virNetworkDefineXML(conns[0], cstr(spec.network_xml)));
-ok("start the network", await s.virNetworkCreate(net));
-const poolXml = ok("read the pool", await s.virStoragePoolGetXMLDesc(pools[0]!, 0));
+const net = ok("define the network", await s.virNetworkDefineXML(conns[0], cstr(spec.network_xml)), conns[0]);
+ok("start the network", await s.virNetworkCreate(net), conns[0]);
+const poolXml = ok("read the pool", await s.virStoragePoolGetXMLDesc(pools[0]!, 0), conns[0]);
 const dir = /<target>\s*<path>([^<]*)<\/path>/.exec(Deno.UnsafePointerView.getCString(poolXml))![1];
 s.free(poolXml);
 let addresses = 0;
 await overGuests(async (lane, g) => {
-  const vol = ok("create a volume", await s.virStorageVolCreateXML(pools[lane]!, cstr(g.volume_xml), 0));
+  const vol = ok(
+    "create a volume",
+    await s.virStorageVolCreateXML(pools[lane]!, cstr(g.volume_xml), 0),
+    conns[lane],
+  );
   s.virStorageVolFree(vol);
   const xml = g.domain_xml.replace("@VOLUME_PATH@", `${dir}/${g.volume}`);
-  const dom = ok("define a domain", await s.virDomainDefineXML(conns[lane], cstr(xml)));
-  ok("start a domain", await s.virDomainCreate(dom));
+  const dom = ok("define a domain", await s.virDomainDefineXML(conns[lane], cstr(xml)), conns[lane]);
+  ok("start a domain", await s.virDomainCreate(dom), conns[lane]);
   const slot = new BigUint64Array(1);
-  const n = ok("read a lease", await s.virDomainInterfaceAddresses(dom, slot, 0, 0));
+  const n = ok("read a lease", await s.virDomainInterfaceAddresses(dom, slot, 0, 0), conns[lane]);
   for (const iface of pointers(slot, n)) {
     // virDomainInterface: name, hwaddr, naddrs (u32), addrs
     if (new Deno.UnsafePointerView(iface).getUint32(16) > 0) addresses++;
@@ -139,26 +162,29 @@ const up = performance.now() - t0, upCpu = cpuNs() - c0, d1 = daemonCpuNs(), th1
 const t1 = performance.now(), c1 = cpuNs();
 const listed = await Promise.all(conns.map(async (c) => {
   const slot = new BigUint64Array(1);
-  const all = pointers(slot, ok("list domains", await s.virConnectListAllDomains(c, slot, 0)));
+  const all = pointers(slot, ok("list domains", await s.virConnectListAllDomains(c, slot, 0), c));
   return new Map(all.map((p) => [nameOf(s.virDomainGetName, p), p]));
 }));
 await overGuests(async (lane, g) => {
   const dom = listed[lane].get(g.name)!;
-  ok("destroy a domain", await s.virDomainDestroy(dom));
-  ok("undefine a domain", await s.virDomainUndefineFlags(dom, 0));
+  ok("destroy a domain", await s.virDomainDestroy(dom), conns[lane]);
+  ok("undefine a domain", await s.virDomainUndefineFlags(dom, 0), conns[lane]);
 });
 for (const m of listed) for (const p of m.values()) s.virDomainFree(p);
-const volumes = await Promise.all(pools.map(async (p) => {
+const volumes = await Promise.all(pools.map(async (p, lane) => {
   const slot = new BigUint64Array(1);
-  const all = pointers(slot, ok("list volumes", await s.virStoragePoolListAllVolumes(p!, slot, 0)));
+  const all = pointers(
+    slot,
+    ok("list volumes", await s.virStoragePoolListAllVolumes(p!, slot, 0), conns[lane]),
+  );
   return new Map(all.map((v) => [nameOf(s.virStorageVolGetName, v), v]));
 }));
 await overGuests(async (lane, g) => {
-  ok("delete a volume", await s.virStorageVolDelete(volumes[lane].get(g.volume)!, 0));
+  ok("delete a volume", await s.virStorageVolDelete(volumes[lane].get(g.volume)!, 0), conns[lane]);
 });
 for (const m of volumes) for (const v of m.values()) s.virStorageVolFree(v);
-ok("destroy the network", await s.virNetworkDestroy(net));
-ok("undefine the network", await s.virNetworkUndefine(net));
+ok("destroy the network", await s.virNetworkDestroy(net), conns[0]);
+ok("undefine the network", await s.virNetworkUndefine(net), conns[0]);
 s.virNetworkFree(net);
 const down = performance.now() - t1, downCpu = cpuNs() - c1, d2 = daemonCpuNs(), th2 = threadCpu();
 
