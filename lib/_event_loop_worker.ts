@@ -3,10 +3,12 @@
 // finished scripts exit) accepts only file: and data: URLs, and users import this library over https:.
 //
 // Nothing in the worker is a second FFI layer: its symbol definitions are the main thread's
-// (lib/ffi/library.ts's table, serialized), its callback signatures, registration calls and struct
-// layouts come from lib/events/_tables.ts, and the code that copies a callback's arguments is
-// lib/ffi/event_args.ts's copyEventArgs, embedded as source. The worker only keeps what is its own:
-// running the loop and the callbacks.
+// (lib/ffi/library.ts's compact table, decoded as the main thread decodes it, and serialized; the object
+// tables of lib/ffi/_generated/symbols.ts, 16 modules and ~300 KB, would be in the module graph Deno
+// reads at the start of every process whose modules may start the loop), its callback signatures,
+// registration calls and struct layouts come from lib/events/_tables.ts, and the code that copies a
+// callback's arguments is lib/ffi/event_args.ts's copyEventArgs, embedded as source. The worker only
+// keeps what is its own: running the loop and the callbacks.
 //
 // It registers libvirt's default event implementation, then turns virEventRunDefaultImpl, yielding to
 // its own JavaScript event loop between iterations so commands from the main thread get in. The main
@@ -26,7 +28,9 @@
 // down while the main thread runs the process's exit() (see workerRun).
 import { CONTROL } from "./_event_loop_control.ts";
 import { copyEventArgs } from "./ffi/event_args.ts";
-import { libvirtQemuSymbols, libvirtSymbols } from "./ffi/_generated/symbols.ts";
+import type { libvirtSymbols } from "./ffi/_generated/symbols.ts";
+import { LIBVIRT_QEMU_SIGNATURES, LIBVIRT_SIGNATURES } from "./ffi/_generated/signatures.ts";
+import { decodeSignature } from "./ffi/_signatures.ts";
 import {
   eventArgFfiTypes,
   eventCallbackSignatures,
@@ -71,7 +75,7 @@ export function workerDefinitions(): {
   qemu: ReturnType<typeof qemuDefinitions>;
 } {
   const symbols: Record<string, Deno.ForeignFunction> = {};
-  for (const name of workerSymbolNames) symbols[name] = libvirtSymbols[name] as Deno.ForeignFunction;
+  for (const name of workerSymbolNames) symbols[name] = decodeSignature(LIBVIRT_SIGNATURES, name)!;
   const callbacks: Record<string, { parameters: Deno.NativeType[]; types: string[] }> = {};
   for (const [name, args] of Object.entries(eventCallbackSignatures)) {
     callbacks[name] = {
@@ -101,14 +105,17 @@ function qemuDefinitions(): {
   ];
   return {
     symbols: {
-      virConnectDomainQemuMonitorEventRegister: libvirtQemuSymbols.virConnectDomainQemuMonitorEventRegister,
-      virConnectDomainQemuMonitorEventDeregister:
-        libvirtQemuSymbols.virConnectDomainQemuMonitorEventDeregister,
+      virConnectDomainQemuMonitorEventRegister: qemuSymbol("virConnectDomainQemuMonitorEventRegister"),
+      virConnectDomainQemuMonitorEventDeregister: qemuSymbol("virConnectDomainQemuMonitorEventDeregister"),
     },
     // void (*virConnectDomainQemuMonitorEventCallback)(virConnectPtr, virDomainPtr, const char *event,
     //   long long seconds, unsigned int micros, const char *details, void *opaque)
     callback: { parameters: types.map((t) => eventArgFfiTypes[t]), types },
   };
+}
+
+function qemuSymbol(name: string): Deno.ForeignFunction {
+  return decodeSignature(LIBVIRT_QEMU_SIGNATURES, name)!;
 }
 
 function workerSource(): string {

@@ -1,18 +1,19 @@
 // Symbols bound on first use. Deno compiles a call trampoline for every symbol a table names when it
 // is dlopen'ed (measured here: 140-270 ms for the 909 entries of the generated tables, 40-125 ms for
 // the 222 hand-written ones they replace), while a script uses a few dozen at most. So each entry
-// is bound alone when it is first read: a blocking one by its own small dlopen of the same library
-// (the dynamic loader returns the copy already mapped), a nonblocking `...Async` one from the
-// function's address when the caller can look it up (dlsym + Deno.UnsafeFnPointer, about 40% cheaper
-// than a dlopen). A function's two twins bind apart: the blocking twin of a call made nonblocking is
-// bound only if something runs it blocking (runBlocking) or calls it directly.
+// is bound alone when it is first read: from the function's address when the caller can look it up
+// (dlsym + Deno.UnsafeFnPointer: 0.03 ms, against 0.25-0.6 ms for a dlopen of one symbol, which
+// compiles its trampoline), else by its own small dlopen of the same library (the dynamic loader
+// returns the copy already mapped). A function's two twins bind apart: the blocking twin of a call
+// made nonblocking is bound only if something runs it blocking (runBlocking) or calls it directly.
 //
 // A call through an UnsafeFnPointer costs more than one through a dlopen'ed symbol, though: Deno
-// deserializes the definition and builds the libffi call interface on every call, and clones it on the
-// blocking-pool thread (measured on the pool benchmark's two calls: +1.3-5 µs of the main thread and
-// +7-15 µs of the pool's threads per operation). So a nonblocking entry bound from its address is
-// bound again by its own dlopen once it has been called PROMOTE_AFTER times: a one-shot script never
-// pays the dlopen, a pool or a range pays it once per hot symbol.
+// deserializes the definition and builds the libffi call interface on every call (a nonblocking one
+// also clones it on the blocking-pool thread: measured on the pool benchmark's two calls, +1.3-5 µs of
+// the main thread and +7-15 µs of the pool's threads per operation), and a blocking one misses V8's
+// fast call path. So an entry bound from its address is bound again by its own dlopen once it has been
+// called PROMOTE_AFTER times: a one-shot script never pays the dlopen (a one-shot vm_ip.ts binds ~25
+// entries, 11 of them blocking), a pool or a range pays it once per hot symbol.
 //
 // The returned object starts empty; its prototype is a Proxy that binds a key on its first read and
 // stores the function as an own data property of the object, so later reads are ordinary property
@@ -26,16 +27,17 @@ import { decodeSignature, type SymbolDefinition } from "./_signatures.ts";
  * access. The libraries opened stay open as long as the process (libvirt is never unloaded).
  *
  * Each entry binds alone (a function's blocking and `...Async` twins are two entries: a script that
- * calls one does not pay for the other). With `resolve`, a nonblocking entry binds from the symbol's
- * address (`Deno.UnsafeFnPointer`, cheaper than a dlopen); blocking ones always bind by dlopen, which
- * gives them V8's fast call path. `key in symbols` is true for every key of the table; the object's
- * own keys are the entries bound so far.
+ * calls one does not pay for the other). With `resolve`, an entry binds from the symbol's address
+ * (`Deno.UnsafeFnPointer`, cheaper than a dlopen) and is bound again by a dlopen of its own once it has
+ * been called {@link PROMOTE_AFTER} times (which gives a blocking one V8's fast call path); without,
+ * by a dlopen. `key in symbols` is true for every key of the table; the object's own keys are the
+ * entries bound so far.
  *
  * @param path the library to bind from, as given to dlopen
  * @param table the symbol table: an object table (as `Deno.dlopen` takes), or a compact one (a
  *   generated `..._SIGNATURES` string, see lib/ffi/_signatures.ts), decoded entry by entry
  * @param eager keys to bind now (those every process calls at once, so the first call does not pay
- *   for binding: opening a connection and reading its errors); the blocking ones in one dlopen
+ *   for binding: opening a connection and reading its errors); without `resolve`, in one dlopen
  * @param resolve the address of a C function in the library (dlsym), or null when it has none
  * @returns the lazily bound symbols
  * @throws {Error} from Deno.dlopen, on first access, when a non-optional symbol is missing
@@ -78,12 +80,13 @@ export function lazySymbols<const S extends Deno.ForeignLibraryInterface>(
     return lib.symbols[key];
   };
   const bind = (key: string, def: SymbolDefinition): void => {
-    if (resolve && def.nonblocking) {
+    if (resolve) {
       const pointer = resolve(cNameOf(key, def));
       if (pointer !== null) {
         const fn = new Deno.UnsafeFnPointer(pointer as Deno.PointerObject<Deno.ForeignFunction>, def);
         const viaPointer = fn.call.bind(fn) as Call;
-        define(key, nonblockingEntry(def, viaPointer, twinOf(key), () => dlopenOne(key, def) as Call));
+        const twin = def.nonblocking ? twinOf(key) : undefined;
+        define(key, promotingEntry(def, viaPointer, twin, () => dlopenOne(key, def) as Call));
         return;
       }
       if (def.optional) {
@@ -93,35 +96,35 @@ export function lazySymbols<const S extends Deno.ForeignLibraryInterface>(
       // not found: the dlopen below fails with Deno's own message naming the symbol
     }
     const bound = dlopenOne(key, def);
-    define(key, def.nonblocking ? nonblockingEntry(def, bound as Call, twinOf(key)) : bound);
+    define(key, def.nonblocking ? promotingEntry(def, bound as Call, twinOf(key)) : bound);
   };
   const opened: Deno.DynamicLibrary<Deno.ForeignLibraryInterface>[] = [];
-  // eager blocking entries bind in one dlopen (one library handle for all); nonblocking ones from their
-  // address, as on first use
+  // eager entries bind from their address, as on first use; without `resolve`, in one dlopen (one
+  // library handle for all)
   const now: [string, SymbolDefinition][] = [];
   for (const key of eager) {
     const def = definitionOf(key);
     if (def === undefined) continue;
-    if (resolve && def.nonblocking) bind(key, def);
+    if (resolve) bind(key, def);
     else now.push([key, def]);
   }
   if (now.length > 0) {
     const lib = Deno.dlopen(path, Object.fromEntries(now) as Deno.ForeignLibraryInterface);
     opened.push(lib);
     for (const [k, def] of now) {
-      define(k, def.nonblocking ? nonblockingEntry(def, lib.symbols[k] as Call, twinOf(k)) : lib.symbols[k]);
+      define(k, def.nonblocking ? promotingEntry(def, lib.symbols[k] as Call, twinOf(k)) : lib.symbols[k]);
     }
   }
   return symbols as Deno.DynamicLibrary<S>["symbols"];
 }
 
 /**
- * A nonblocking entry: calls `first` until it has been called {@link PROMOTE_AFTER} times, then what
- * `promote` binds (when given: `first` is an UnsafeFnPointer's call); inside {@link runBlocking}, an
- * `...Async` entry runs `twin`, its blocking twin, on the calling thread instead. Arguments pass
- * without a rest array of ours for up to 6 parameters.
+ * An entry that calls `first` until it has been called {@link PROMOTE_AFTER} times, then what `promote`
+ * binds (when given: `first` is an UnsafeFnPointer's call); inside {@link runBlocking}, an `...Async`
+ * entry runs `twin`, its blocking twin, on the calling thread instead. Arguments pass without a rest
+ * array of ours for up to 6 parameters.
  */
-function nonblockingEntry(def: SymbolDefinition, first: Call, twin?: Call, promote?: () => Call): Call {
+function promotingEntry(def: SymbolDefinition, first: Call, twin?: Call, promote?: () => Call): Call {
   let target = first;
   let calls = promote === undefined ? PROMOTE_AFTER : 0;
   const pick = (): Call => {
@@ -158,8 +161,8 @@ function nonblockingEntry(def: SymbolDefinition, first: Call, twin?: Call, promo
 type Call = (...args: unknown[]) => unknown;
 
 /**
- * How many calls a nonblocking entry bound from its address makes before it is bound by a dlopen of its
- * own (see the module comment): past the few calls of a one-shot script, early in any loop.
+ * How many calls an entry bound from its address makes before it is bound by a dlopen of its own (see
+ * the module comment): past the few calls of a one-shot script, early in any loop.
  */
 export const PROMOTE_AFTER = 32;
 

@@ -37,9 +37,9 @@ export const LIBRARY_PATH_ENV = "DENO_LIBVIRT_PATH";
 
 const DEFAULT_LIBRARY = "libvirt.so.0";
 
-// Bound at load: what opening a connection, reading its errors and closing it call (the blocking ones in
-// one dlopen, ~0.3-1 ms each alone: Deno compiles a trampoline per blocking symbol). Only the twin that
-// runs: a blocking connection's virConnectOpenAuth, keepalive and the rest bind on first use.
+// Bound at load (from their addresses, as every symbol): what opening a connection, reading its errors
+// and closing it call. Only the twin that runs: a blocking connection's virConnectOpenAuth, keepalive
+// and the rest bind on first use.
 const EAGER_SYMBOLS = [
   "virConnectOpenAuthAsync",
   "virConnectCloseAsync",
@@ -117,15 +117,54 @@ function encode(text: string): Uint8Array {
 }
 
 let preloading: Promise<void> | undefined;
-// What a script calls before libvirt is loaded, bound in one dlopen of libc before any background load
-// starts: a Deno.dlopen on the main thread while the preload's dlopen runs would wait for the dynamic
-// linker's lock (8-10 ms).
-const earlySymbols = {
-  /** void *dlopen(const char *filename, int flags), on a thread of the blocking pool */
-  dlopen: { parameters: ["buffer", "i32"], result: "pointer", nonblocking: true },
-  geteuid: libcSymbols.geteuid,
-} as const;
-let early: Deno.DynamicLibrary<typeof earlySymbols>["symbols"] | undefined;
+
+/** The few libc functions the loading itself needs, each called a handful of times. */
+interface LibcCore {
+  /** dlopen on a thread of the blocking pool: the preload */
+  dlopenAsync(filename: Uint8Array, flags: number): Promise<Deno.PointerValue>;
+  dlopen(filename: Uint8Array, flags: number): Deno.PointerValue;
+  dlsym(handle: Deno.PointerValue, symbol: Uint8Array): Deno.PointerValue;
+  geteuid(): number;
+  /** libc's own handle: its functions are looked up in it, as a dlopen of libc.so.6 binds them */
+  handle: Deno.PointerValue;
+}
+let core: LibcCore | undefined;
+
+/**
+ * libc's dlsym and the nonblocking dlopen, in one Deno.dlopen (one trampoline: ~0.3 ms), the rest from
+ * their addresses (dlsym + UnsafeFnPointer, ~0.03 ms each). Bound before any background load starts: a
+ * dlopen or dlsym on the main thread while the preload's dlopen runs would wait for the dynamic linker's
+ * lock (8-15 ms). Throws what Deno.dlopen throws (no --allow-ffi, no libc.so.6).
+ */
+function libcCore(): LibcCore {
+  if (core) return core;
+  const { symbols } = Deno.dlopen(
+    "libc.so.6",
+    {
+      dlopen: { parameters: ["buffer", "i32"], result: "pointer", nonblocking: true },
+      dlsym: libcSymbols.dlsym,
+    } as const,
+  );
+  const { dlsym } = symbols;
+  const fn = <const D extends Deno.ForeignFunction>(handle: Deno.PointerValue, name: string, def: D) => {
+    const pointer = dlsym(handle, encode(name));
+    if (pointer === null) throw new Error(`Cannot find ${name} in libc.so.6`);
+    const f = new Deno.UnsafeFnPointer(pointer as Deno.PointerObject<D>, def);
+    return f.call.bind(f) as Deno.UnsafeFnPointer<D>["call"];
+  };
+  // libc's dlopen, found by the default scope (the executable's: Deno defines no dlopen of its own),
+  // opens libc itself for a handle to look the others up in
+  const dlopen = fn(null, "dlopen", libcSymbols.dlopen);
+  const handle = dlopen(encode("libc.so.6"), RTLD_LAZY);
+  if (handle === null) throw new Error("Cannot open libc.so.6");
+  return core = {
+    dlopenAsync: symbols.dlopen,
+    dlopen,
+    dlsym,
+    geteuid: fn(handle, "geteuid", libcSymbols.geteuid),
+    handle,
+  };
+}
 
 /**
  * Starts loading libvirt's shared library on a thread of Deno's blocking pool and returns at once. The
@@ -155,8 +194,10 @@ function startPreload(): Promise<void> {
     if (loaded || Deno.permissions.querySync?.({ name: "ffi" }).state !== "granted") return Promise.resolve();
     // libc's dlopen, run nonblocking (on the blocking pool): RTLD_LAZY | RTLD_LOCAL, as Deno.dlopen does;
     // the handle is never closed (libvirt is never unloaded)
-    early ??= Deno.dlopen("libc.so.6", earlySymbols).symbols;
-    return early.dlopen(encode(configuredPath() ?? DEFAULT_LIBRARY), RTLD_LAZY).then(() => {}, () => {});
+    return libcCore().dlopenAsync(encode(configuredPath() ?? DEFAULT_LIBRARY), RTLD_LAZY).then(
+      () => {},
+      () => {},
+    );
   } catch {
     return Promise.resolve(); // libc not found by that name: libvirt() loads on the main thread
   }
@@ -176,34 +217,80 @@ function load(): LoadedLibvirt {
   const override = configuredPath();
   const path = override ?? DEFAULT_LIBRARY;
   const tried = override ? [`${override} (from ${LIBRARY_PATH_ENV})`] : [DEFAULT_LIBRARY];
-  // Open with one symbol to check the path (and fail here, with the fix, if it is wrong); every other
-  // symbol is bound on first use (see _lazy.ts).
-  let lib: Deno.DynamicLibrary<{ virGetVersion: typeof libvirtSymbols.virGetVersion }>;
-  try {
-    const virGetVersion = decodeSignature(LIBVIRT_SIGNATURES, "virGetVersion")!;
-    lib = Deno.dlopen(path, { virGetVersion } as { virGetVersion: typeof libvirtSymbols.virGetVersion });
-  } catch (error) {
-    if (isPermissionError(error)) throw error;
-    const fix = override
-      ? `check ${LIBRARY_PATH_ENV} (it must name libvirt's shared library, e.g. /usr/lib/x86_64-linux-gnu/libvirt.so.0), or unset it`
-      : `install it with "apt-get install libvirt0" (Debian/Ubuntu) or "dnf install libvirt-libs" (Fedora), or set ${LIBRARY_PATH_ENV} to its path`;
-    throw new LibvirtLoadError(
-      `Cannot load libvirt: tried ${tried.join(", ")}: ${(error as Error).message}; ${fix}`,
-      tried,
-      { cause: error },
-    );
+  // Our own handle on the library (Deno loads libraries RTLD_LOCAL, so dlsym(RTLD_DEFAULT) cannot see
+  // libvirt; this dlopen returns the copy the preload mapped, or maps it as Deno.dlopen would), and
+  // virGetVersion's address in it: the library is there and is libvirt. Every symbol binds from its
+  // address in this handle, on first use (see _lazy.ts).
+  const libc = lazyLibc();
+  const handle = libc?.core.dlopen(encode(path), RTLD_LAZY) ?? null;
+  const versionPointer = handle === null ? null : libc!.core.dlsym(handle, encode("virGetVersion"));
+  if (versionPointer === null) {
+    // Not loadable, not libvirt, or no --allow-ffi: Deno.dlopen says why in its own words (a
+    // permission error untouched), which the error below quotes.
+    try {
+      const virGetVersion = decodeSignature(LIBVIRT_SIGNATURES, "virGetVersion")!;
+      Deno.dlopen(path, { virGetVersion } as { virGetVersion: typeof libvirtSymbols.virGetVersion }).close();
+    } catch (error) {
+      if (isPermissionError(error)) throw error;
+      const fix = override
+        ? `check ${LIBRARY_PATH_ENV} (it must name libvirt's shared library, e.g. /usr/lib/x86_64-linux-gnu/libvirt.so.0), or unset it`
+        : `install it with "apt-get install libvirt0" (Debian/Ubuntu) or "dnf install libvirt-libs" (Fedora), or set ${LIBRARY_PATH_ENV} to its path`;
+      throw new LibvirtLoadError(
+        `Cannot load libvirt: tried ${tried.join(", ")}: ${(error as Error).message}; ${fix}`,
+        tried,
+        { cause: error },
+      );
+    }
+    // Deno's dlopen found what ours did not (libc.so.6 under another name): libc's functions bind by
+    // dlopen then, and so does libvirt
+    return loadByDlopen(path, tried);
   }
-  // libc's functions bind on first use too: most processes call dlopen and dlsym only
-  const libc = lazySymbols("libc.so.6", libcSymbols, ["dlopen", "dlsym"]);
+  const resolve = (cName: string) => libc!.core.dlsym(handle, encode(cName));
+  const symbols = lazySymbols<typeof libvirtSymbols>(path, LIBVIRT_SIGNATURES, EAGER_SYMBOLS, resolve);
+  return setUp(symbols, libc!.symbols, path, tried, resolve("virResetError"));
+}
 
+/** libc's functions, bound from their addresses; undefined when libc's core cannot be bound. */
+function lazyLibc(): { core: LibcCore; symbols: LoadedLibvirt["libc"] } | undefined {
+  let c: LibcCore;
+  try {
+    c = libcCore();
+  } catch {
+    return undefined; // no --allow-ffi (Deno.dlopen of libvirt then says so), or libc by another name
+  }
+  return {
+    core: c,
+    symbols: lazySymbols("libc.so.6", libcSymbols, [], (name) => c.dlsym(c.handle, encode(name))),
+  };
+}
+
+/** The old path, every symbol by dlopen: for a libc that libcCore cannot bind (not libc.so.6). */
+function loadByDlopen(path: string, tried: string[]): LoadedLibvirt {
+  const libc = lazySymbols("libc.so.6", libcSymbols, ["dlopen", "dlsym"]);
+  const handle = libc.dlopen(encode(path), RTLD_NOW);
+  const symbols = lazySymbols<typeof libvirtSymbols>(
+    path,
+    LIBVIRT_SIGNATURES,
+    EAGER_SYMBOLS,
+    (cName) => libc.dlsym(handle, encode(cName)),
+  );
+  return setUp(symbols, libc, path, tried, handle ? libc.dlsym(handle, encode("virResetError")) : null);
+}
+
+/** The version check, the silencing of libvirt's and libxml2's printers: the process-wide setup. */
+function setUp(
+  symbols: LoadedLibvirt["symbols"],
+  libc: LoadedLibvirt["libc"],
+  path: string,
+  tried: string[],
+  silentErrorHandler: Deno.PointerValue,
+): LoadedLibvirt {
   const versionOut = new BigUint64Array(1);
-  if (lib.symbols.virGetVersion(new Uint8Array(versionOut.buffer), null, null) < 0) {
-    lib.close();
+  if (symbols.virGetVersion(new Uint8Array(versionOut.buffer), null, null) < 0) {
     throw new LibvirtLoadError(`Cannot load libvirt: virGetVersion failed for ${path}`, tried);
   }
   const version = Number(versionOut[0]);
   if (version < MINIMUM_LIBVIRT_VERSION) {
-    lib.close();
     throw new LibvirtLoadError(
       `Cannot use libvirt ${formatVersion(version)} from ${path}: deno_libvirt needs libvirt >= ${
         formatVersion(MINIMUM_LIBVIRT_VERSION)
@@ -211,23 +298,10 @@ function load(): LoadedLibvirt {
       tried,
     );
   }
-
-  // Deno loads libraries RTLD_LOCAL, so dlsym(RTLD_DEFAULT) cannot see libvirt: take our own handle
-  // on the same file (dlopen returns the already-loaded copy) and look virResetError up in it.
-  const handle = libc.dlopen(encode(path), RTLD_NOW);
-  const silentErrorHandler = handle ? libc.dlsym(handle, encode("virResetError")) : null;
   if (silentErrorHandler === null) {
-    lib.close();
     throw new LibvirtLoadError(`Cannot load libvirt: virResetError not found in ${path}`, tried);
   }
   silenceLibxml2(libc, silentErrorHandler);
-  // nonblocking twins bind from the function's address in our own handle (cheaper than a dlopen each)
-  const symbols = lazySymbols<typeof libvirtSymbols>(
-    path,
-    LIBVIRT_SIGNATURES,
-    EAGER_SYMBOLS,
-    (cName) => libc.dlsym(handle, encode(cName)),
-  );
   const result: LoadedLibvirt = { symbols, libc, path, version, silentErrorHandler };
   // Silence libvirt's default printer before anything can fail. lib/connection/_open_errors.ts later
   // replaces this global handler with the one that attributes failed opens; a NULL handler would
@@ -289,5 +363,5 @@ export function formatVersion(version: number): string {
  */
 export function effectiveUserId(): number {
   // before libvirt is loaded: libc's own (bound with the preload's dlopen when there is one)
-  return (loaded?.libc ?? (early ??= Deno.dlopen("libc.so.6", earlySymbols).symbols)).geteuid();
+  return (loaded?.libc ?? libcCore()).geteuid();
 }
