@@ -7,7 +7,7 @@
  */
 import { sleep } from "../../_async.ts";
 import { destroyDomain, type Domain, lookupDomain, undefineDomain } from "../../domain.ts";
-import { isNotFound, LibvirtError } from "../../errors.ts";
+import { isNotFound, isOperationInvalid, LibvirtError } from "../../errors.ts";
 import { defineNetwork, lookupNetwork } from "../../network.ts";
 import type { Connection } from "../../connection.ts";
 import type { ConnectionPool, PoolRegistry } from "../../pool.ts";
@@ -15,7 +15,7 @@ import { lookupStoragePool, lookupVolume, type StoragePool, type StorageVolume }
 import { type Lanes, Ledger, type OwnershipRecord, recordNetworkName, settleAll } from "../_libvirt.ts";
 import type { Range } from "../description.ts";
 import type { Steps } from "../_steps.ts";
-import { type Found, listing, volumeListing } from "./find.ts";
+import { type Found, listing, type VolumeListing, volumeListing } from "./find.ts";
 
 /** @internal What one down shares across its phases. */
 export class Removal {
@@ -190,6 +190,20 @@ export function undefineDomains(r: Removal): Promise<void> {
 /** @internal Phase "volume": each recorded volume deleted, except base images. */
 export function deleteVolumes(r: Removal): Promise<void> {
   const baseImages = new Set((r.range.description.baseImages ?? []).map((b) => b.path));
+  // the pools each host's record says the range made, read once: a scan of the record per volume
+  // was quadratic (a 1,000-guest record holds 1,000 volume entries)
+  const made = new Map<string, Set<string>>();
+  const madeHere = (host: string, pool: string): boolean => {
+    let pools = made.get(host);
+    if (!pools) {
+      pools = new Set();
+      for (const e of r.records.get(host)?.entries ?? []) {
+        if (e.kind === "pool" && e.state === "created") pools.add(e.name);
+      }
+      made.set(host, pools);
+    }
+    return pools.has(pool);
+  };
   return r.phase("volume", "volume", async (f) => {
     const entry = f.entry!;
     if (
@@ -205,25 +219,21 @@ export function deleteVolumes(r: Removal): Promise<void> {
     }
     await r.steps.act("volume", f.name, f.host);
     const poolName = entry.pool ?? r.range.pool.name;
-    const madeByRange = r.records.get(f.host)?.entries.some((e) =>
-      e.kind === "pool" && e.name === poolName && e.state === "created"
-    ) === true;
+    const madeByRange = madeHere(f.host, poolName);
     const existed = await r.lanes.use(r.pool(f.host), async (conn, cached) => {
-      let p;
+      let listed;
       try {
-        p = await cached(`pool\0${poolName}`, () =>
-          poolForVolumes(conn, poolName, madeByRange));
+        // the pool looked up and its volumes listed once per lane, not looked up one by one; one
+        // missing from the listing is looked up (it may have come since)
+        listed = await cached(`volumes\0${poolName}`, () => poolVolumes(conn, poolName, madeByRange));
       } catch (error) {
         if (isNotFound(error)) return false; // the pool is gone, and its volumes with it
         throw error;
       }
-      if ("noDirectory" in p) return false; // the range's pool lost its directory: no volume is left
-      // the pool's volumes listed once per lane, not looked up one by one; one missing from the
-      // listing is looked up (it may have come since)
-      const listed = await cached(`volumes\0${poolName}`, () => volumeListing(p));
+      if ("noDirectory" in listed) return false; // the range's pool lost its directory: no volume is left
       let own: StorageVolume | undefined;
       try {
-        const volume = listed.byName.get(f.name) ?? (own = await lookupVolume(p, f.name));
+        const volume = listed.byName.get(f.name) ?? (own = await lookupVolume(listed.pool, f.name));
         await volume.delete();
         return true;
       } catch (error) {
@@ -239,42 +249,74 @@ export function deleteVolumes(r: Removal): Promise<void> {
   });
 }
 
-/** What {@link poolForVolumes} gives for a pool of the range whose directory is gone. */
+/** What {@link poolVolumes} gives for a pool of the range whose directory is gone. */
 const NO_DIRECTORY = { noDirectory: true as const, free(): void {} };
 
+/** A running storage pool and its volumes by name, listed on one lane (freed with the lane). */
+interface PoolVolumes extends VolumeListing {
+  pool: StoragePool;
+}
+
 /**
- * The storage pool to delete a host's range volumes from, running. libvirt lists and deletes volumes
- * only in a running pool; one that is not running is started when the range made it (up failed
+ * The storage pool to delete a host's range volumes from, running, and its volumes listed. libvirt
+ * lists and deletes volumes only in a running pool, so the listing is asked first (no state read per
+ * lane); refused as not running, the pool's state decides: one the range made is started (up failed
  * before it ran, or someone stopped it: the pool phase stops and removes it anyway), else the step
  * fails saying how to go on (someone else's pool is not started behind their back). A pool of the
  * range that cannot start because its directory is gone has no volumes left: {@link NO_DIRECTORY}.
  */
-async function poolForVolumes(
+async function poolVolumes(
   conn: Connection,
   name: string,
   madeByRange: boolean,
-): Promise<StoragePool | typeof NO_DIRECTORY> {
+): Promise<PoolVolumes | typeof NO_DIRECTORY> {
   const p = await lookupStoragePool(conn, name);
   try {
-    if (await p.isActive()) return p;
-    if (!madeByRange) {
-      throw new Error(
-        `storage pool ${JSON.stringify(name)} is not running, and the range's volumes in it cannot be ` +
-          `deleted until it is: start it (virsh pool-start ${name}) and run down again`,
-      );
-    }
+    let listed: VolumeListing;
     try {
-      await p.create();
-      return p;
+      listed = await volumeListing(p);
     } catch (error) {
-      if (await p.isActive()) return p; // another lane of this down started it meanwhile
-      if (!/No such file or directory/.test((error as Error).message)) throw error;
-      p.free();
-      return NO_DIRECTORY;
+      if (!isOperationInvalid(error)) throw error; // "storage pool is not active" is this code
+      if (!await running(p, name, madeByRange)) {
+        p.free();
+        return NO_DIRECTORY;
+      }
+      listed = await volumeListing(p);
     }
+    return {
+      pool: p,
+      byName: listed.byName,
+      free: () => {
+        listed.free();
+        p.free();
+      },
+    };
   } catch (error) {
     p.free();
     throw error;
+  }
+}
+
+/**
+ * Makes sure a pool whose listing was refused runs: true when it runs (by now, or started here), false
+ * when it is the range's and cannot start because its directory is gone; throws for a stopped pool
+ * the range did not make, or a start that failed otherwise.
+ */
+async function running(p: StoragePool, name: string, madeByRange: boolean): Promise<boolean> {
+  if (await p.isActive()) return true; // started meanwhile (or refused for another reason: asked again)
+  if (!madeByRange) {
+    throw new Error(
+      `storage pool ${JSON.stringify(name)} is not running, and the range's volumes in it cannot be ` +
+        `deleted until it is: start it (virsh pool-start ${name}) and run down again`,
+    );
+  }
+  try {
+    await p.create();
+    return true;
+  } catch (error) {
+    if (await p.isActive()) return true; // another lane of this down started it meanwhile
+    if (!/No such file or directory/.test((error as Error).message)) throw error;
+    return false;
   }
 }
 
