@@ -72,9 +72,16 @@ export class Removal {
     kind: Found["kind"],
     fn: (f: Found) => Promise<"removed" | "kept" | "ok">,
   ): Promise<void> {
-    return this.steps.phase(phase, this.of(kind), (f) => ({ target: f.name, host: f.host }), async (f) => {
-      if (phase !== "volume") await this.steps.act(phase, f.name, f.host);
-      return await fn(f);
+    return this.steps.phase(phase, this.of(kind), (f) => ({ target: f.name, host: f.host }), (f) => {
+      if (phase === "volume") return fn(f); // it acts itself (not for a base image it keeps)
+      let acted;
+      try {
+        acted = this.steps.act(phase, f.name, f.host);
+      } catch (error) {
+        return Promise.reject(error); // an aborted signal
+      }
+      // no test hook: no await of nothing (a microtask turn per step)
+      return acted === undefined ? fn(f) : Promise.resolve(acted).then(() => fn(f));
     }, this.limit);
   }
 }
@@ -89,22 +96,32 @@ const unsupportedFlags = (error: unknown) =>
  */
 class NvramProbe {
   readonly #taken = new Map<string, Promise<boolean | undefined>>();
+  /** What the probe found per host, once it has: the undefines after it need not await it. */
+  readonly #known = new Map<string, boolean>();
   static readonly flags = { managedSave: true, snapshotsMetadata: true, states: false } as const;
+  static readonly withNvram = { ...NvramProbe.flags, nvram: true } as const;
 
-  async undefine(domain: Domain, host: string): Promise<void> {
+  undefine(domain: Domain, host: string): Promise<unknown> {
+    const known = this.#known.get(host);
+    if (known !== undefined) return undefineDomain(domain, known ? NvramProbe.withNvram : NvramProbe.flags);
+    return this.#probing(domain, host);
+  }
+
+  async #probing(domain: Domain, host: string): Promise<void> {
     const flags = NvramProbe.flags;
     for (;;) {
       const known = this.#taken.get(host);
       if (known) {
         const taken = await known;
         if (taken === undefined) continue; // the probe failed otherwise: probe again
-        await undefineDomain(domain, taken ? { ...flags, nvram: true } : flags);
+        await undefineDomain(domain, taken ? NvramProbe.withNvram : flags);
         return;
       }
       let settle!: (taken: boolean | undefined) => void;
       this.#taken.set(host, new Promise((resolve) => settle = resolve));
       try {
-        await undefineDomain(domain, { ...flags, nvram: true });
+        await undefineDomain(domain, NvramProbe.withNvram);
+        this.#known.set(host, true);
         settle(true);
         return;
       } catch (error) {
@@ -114,6 +131,7 @@ class NvramProbe {
           settle(undefined);
           throw error;
         }
+        this.#known.set(host, false);
         settle(false);
       }
       await undefineDomain(domain, flags);
@@ -148,6 +166,8 @@ export async function retriedOnce(
   }
 }
 
+const DESTROY = { ifNeeded: true, states: false } as const;
+
 /** @internal Phase "undefine": each domain destroyed and undefined, from its lane's listing. */
 export function undefineDomains(r: Removal): Promise<void> {
   const nvram = new NvramProbe();
@@ -167,7 +187,7 @@ export function undefineDomains(r: Removal): Promise<void> {
       const remove = async (d: Domain) => {
         // one call each: the results' states are not used (ifNeeded reads the state only when
         // libvirt refused, to tell a shut-off domain from a real refusal)
-        await destroyDomain(d, { ifNeeded: true, states: false });
+        await destroyDomain(d, DESTROY);
         await nvram.undefine(d, f.host);
       };
       try {
@@ -339,13 +359,24 @@ export function undefineFilters(r: Removal): Promise<void> {
   });
 }
 
-/** @internal Phase "network": the range's networks stopped and undefined. */
+/** @internal Phase "network": the range's networks stopped (when running) and undefined (when persistent). */
 export function removeNetworks(r: Removal): Promise<void> {
   return r.phase("network", "network", async (f) => {
     await r.pool(f.host).use(async (conn) => {
       using network = await lookupNetwork(conn, f.name);
-      if (await network.isActive()) await network.destroy();
-      if (await network.isPersistent().catch(() => false)) await network.undefine();
+      // two calls, not four: no state read before each (down finds the range's networks running)
+      try {
+        await network.destroy();
+      } catch (error) {
+        // refused: fine when the network is not running (defined by a failed up, or stopped), else
+        // the error it is
+        if (!isOperationInvalid(error) || await network.isActive()) throw error;
+      }
+      try {
+        await network.undefine();
+      } catch (error) {
+        if (!isNotFound(error)) throw error; // a transient network went with its destroy
+      }
     });
     return r.removedNow(f);
   });
