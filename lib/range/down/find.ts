@@ -97,11 +97,12 @@ async function rangeDomains(
   range: Range,
   pool: ConnectionPool,
   lanes: Lanes,
-  record: OwnershipRecord | undefined,
+  recordRead: Promise<HostFound>,
 ): Promise<string[]> {
   const prefix = `${range.name}-`;
   const { candidates, proven } = await lanes.use(pool, async (conn, cached) => {
     const listed = await cached("domains", () => listing(conn));
+    const { record } = await recordRead; // read meanwhile on another lane
     const candidates: string[] = [];
     const proven = new Set<string>();
     for (const [name, domain] of listed.byName) {
@@ -134,22 +135,22 @@ async function rangeDomains(
   return candidates.filter((name) => proven.has(name) || tagged.has(name));
 }
 
-/** @internal The range's record, networks and domains on one host (the record first: it proves the domains). */
+/** @internal The range's record, networks and domains on one host (the record proves the domains). */
 export async function findOnHost(
   range: Range,
   host: string,
   pool: ConnectionPool,
   lanes: Lanes,
 ): Promise<HostFound> {
-  // the record first: it proves the domains' ownership from their listed UUIDs
-  const { found: others, record } = await lanes.use(
-    pool,
-    (conn) => findRecordAndNetworks(range, host, conn, []),
-  );
+  // the record proves the domains' ownership from their listed UUIDs: it is read on one lane while
+  // another lists the domains, and the proof waits for both
+  const recordRead = lanes.use(pool, (conn) => findRecordAndNetworks(range, host, conn, []));
+  recordRead.catch(() => {}); // awaited below, after the domains (whose failure would leave it unheard)
   const result: Found[] = [];
-  for (const name of await rangeDomains(range, pool, lanes, record)) {
+  for (const name of await rangeDomains(range, pool, lanes, recordRead)) {
     result.push(found(host, "domain", name));
   }
+  const { found: others, record } = await recordRead;
   result.push(...others);
   return { found: result, record };
 }

@@ -7,15 +7,22 @@
  */
 import { sleep } from "../../_async.ts";
 import { destroyDomain, type Domain, lookupDomain, undefineDomain } from "../../domain.ts";
-import { isNotFound, LibvirtError } from "../../errors.ts";
+import { isNotFound, isOperationInvalid, LibvirtError } from "../../errors.ts";
 import { defineNetwork, lookupNetwork } from "../../network.ts";
 import type { Connection } from "../../connection.ts";
 import type { ConnectionPool, PoolRegistry } from "../../pool.ts";
 import { lookupStoragePool, lookupVolume, type StoragePool, type StorageVolume } from "../../storage.ts";
-import { type Lanes, Ledger, type OwnershipRecord, recordNetworkName, settleAll } from "../_libvirt.ts";
+import {
+  type Lanes,
+  Ledger,
+  type OwnedEntry,
+  type OwnershipRecord,
+  recordNetworkName,
+  settleAll,
+} from "../_libvirt.ts";
 import type { Range } from "../description.ts";
 import type { Steps } from "../_steps.ts";
-import { type Found, listing, volumeListing } from "./find.ts";
+import { type Found, listing, type VolumeListing, volumeListing } from "./find.ts";
 
 /** @internal What one down shares across its phases. */
 export class Removal {
@@ -72,9 +79,16 @@ export class Removal {
     kind: Found["kind"],
     fn: (f: Found) => Promise<"removed" | "kept" | "ok">,
   ): Promise<void> {
-    return this.steps.phase(phase, this.of(kind), (f) => ({ target: f.name, host: f.host }), async (f) => {
-      if (phase !== "volume") await this.steps.act(phase, f.name, f.host);
-      return await fn(f);
+    return this.steps.phase(phase, this.of(kind), (f) => ({ target: f.name, host: f.host }), (f) => {
+      if (phase === "volume") return fn(f); // it acts itself (not for a base image it keeps)
+      let acted;
+      try {
+        acted = this.steps.act(phase, f.name, f.host);
+      } catch (error) {
+        return Promise.reject(error); // an aborted signal
+      }
+      // no test hook: no await of nothing (a microtask turn per step)
+      return acted === undefined ? fn(f) : Promise.resolve(acted).then(() => fn(f));
     }, this.limit);
   }
 }
@@ -89,22 +103,32 @@ const unsupportedFlags = (error: unknown) =>
  */
 class NvramProbe {
   readonly #taken = new Map<string, Promise<boolean | undefined>>();
+  /** What the probe found per host, once it has: the undefines after it need not await it. */
+  readonly #known = new Map<string, boolean>();
   static readonly flags = { managedSave: true, snapshotsMetadata: true, states: false } as const;
+  static readonly withNvram = { ...NvramProbe.flags, nvram: true } as const;
 
-  async undefine(domain: Domain, host: string): Promise<void> {
+  undefine(domain: Domain, host: string): Promise<unknown> {
+    const known = this.#known.get(host);
+    if (known !== undefined) return undefineDomain(domain, known ? NvramProbe.withNvram : NvramProbe.flags);
+    return this.#probing(domain, host);
+  }
+
+  async #probing(domain: Domain, host: string): Promise<void> {
     const flags = NvramProbe.flags;
     for (;;) {
       const known = this.#taken.get(host);
       if (known) {
         const taken = await known;
         if (taken === undefined) continue; // the probe failed otherwise: probe again
-        await undefineDomain(domain, taken ? { ...flags, nvram: true } : flags);
+        await undefineDomain(domain, taken ? NvramProbe.withNvram : flags);
         return;
       }
       let settle!: (taken: boolean | undefined) => void;
       this.#taken.set(host, new Promise((resolve) => settle = resolve));
       try {
-        await undefineDomain(domain, { ...flags, nvram: true });
+        await undefineDomain(domain, NvramProbe.withNvram);
+        this.#known.set(host, true);
         settle(true);
         return;
       } catch (error) {
@@ -114,6 +138,7 @@ class NvramProbe {
           settle(undefined);
           throw error;
         }
+        this.#known.set(host, false);
         settle(false);
       }
       await undefineDomain(domain, flags);
@@ -148,9 +173,22 @@ export async function retriedOnce(
   }
 }
 
+const DESTROY = { ifNeeded: true, states: false } as const;
+
 /** @internal Phase "undefine": each domain destroyed and undefined, from its lane's listing. */
 export function undefineDomains(r: Removal): Promise<void> {
   const nvram = new NvramProbe();
+  // the storage pools whose volumes the next phase deletes, per host: each lane looks its pool up and
+  // lists its volumes (read only: a stopped pool is left to the volume phase) once its first domain
+  // is gone, so the listing is there when the volume phase starts instead of on its path
+  const volumePools = new Map<string, Set<string>>();
+  const baseImages = baseImagePaths(r);
+  for (const v of r.of("volume")) {
+    if (keptAsBaseImage(v.entry!, baseImages)) continue;
+    let pools = volumePools.get(v.host);
+    if (!pools) volumePools.set(v.host, pools = new Set());
+    pools.add(v.entry!.pool ?? r.range.pool.name);
+  }
   return r.phase("undefine", "domain", async (f) => {
     await r.lanes.use(r.pool(f.host), async (conn, cached) => {
       const listed = await cached("domains", () => listing(conn));
@@ -167,11 +205,18 @@ export function undefineDomains(r: Removal): Promise<void> {
       const remove = async (d: Domain) => {
         // one call each: the results' states are not used (ifNeeded reads the state only when
         // libvirt refused, to tell a shut-off domain from a real refusal)
-        await destroyDomain(d, { ifNeeded: true, states: false });
+        await destroyDomain(d, DESTROY);
         await nvram.undefine(d, f.host);
       };
       try {
         await remove(domain);
+        for (const pool of volumePools.get(f.host) ?? []) {
+          // any failure here is the volume phase's to meet: it asks again
+          cached(`volumes\0${pool}`, () =>
+            poolVolumes(conn, pool, false).catch(() => {
+              throw NOT_PREFETCHED;
+            })).catch(() => {});
+        }
       } catch (error) {
         if (isNotFound(error)) return; // gone meanwhile (a listed handle outlives its domain)
         // A refusal from a domain that is changing under us (the incoming side of an aborted
@@ -187,43 +232,68 @@ export function undefineDomains(r: Removal): Promise<void> {
   });
 }
 
+/** The paths of the range's base images. */
+function baseImagePaths(r: Removal): Set<string> {
+  return new Set((r.range.description.baseImages ?? []).map((b) => b.path));
+}
+
+/**
+ * A volume entry down never deletes: a base image is not the range's to delete, whatever a record
+ * says (one up uploaded and verified is kept too: other ranges may back onto it). An "intent" one up
+ * recorded as made is a half-made upload (lib/range/images.ts), the range's own and of use to no one:
+ * it goes; an intent never made is not the range's volume (someone put one there since).
+ */
+function keptAsBaseImage(entry: OwnedEntry, baseImages: Set<string>): boolean {
+  return entry.path !== undefined && baseImages.has(entry.path) && (entry.state === "created" || !entry.made);
+}
+
 /** @internal Phase "volume": each recorded volume deleted, except base images. */
 export function deleteVolumes(r: Removal): Promise<void> {
-  const baseImages = new Set((r.range.description.baseImages ?? []).map((b) => b.path));
+  const baseImages = baseImagePaths(r);
+  // the pools each host's record says the range made, read once: a scan of the record per volume
+  // was quadratic (a 1,000-guest record holds 1,000 volume entries)
+  const made = new Map<string, Set<string>>();
+  const madeHere = (host: string, pool: string): boolean => {
+    let pools = made.get(host);
+    if (!pools) {
+      pools = new Set();
+      for (const e of r.records.get(host)?.entries ?? []) {
+        if (e.kind === "pool" && e.state === "created") pools.add(e.name);
+      }
+      made.set(host, pools);
+    }
+    return pools.has(pool);
+  };
   return r.phase("volume", "volume", async (f) => {
     const entry = f.entry!;
-    if (
-      entry.path !== undefined && baseImages.has(entry.path) && (entry.state === "created" || !entry.made)
-    ) {
-      // never: a base image is not the range's to delete, whatever a record says (one up uploaded
-      // and verified is kept too: other ranges may back onto it). An "intent" one up recorded as
-      // made is a half-made upload (lib/range/images.ts), the range's own and of use to no one: it
-      // goes; an intent never made is not the range's volume (someone put one there since).
+    if (keptAsBaseImage(entry, baseImages)) {
       r.kept.push(`${f.label}: it is a base image of the range (${entry.path})`);
       r.settled(f);
       return "kept";
     }
     await r.steps.act("volume", f.name, f.host);
     const poolName = entry.pool ?? r.range.pool.name;
-    const madeByRange = r.records.get(f.host)?.entries.some((e) =>
-      e.kind === "pool" && e.name === poolName && e.state === "created"
-    ) === true;
+    const madeByRange = madeHere(f.host, poolName);
     const existed = await r.lanes.use(r.pool(f.host), async (conn, cached) => {
-      let p;
+      let listed;
       try {
-        p = await cached(`pool\0${poolName}`, () =>
-          poolForVolumes(conn, poolName, madeByRange));
+        // the pool looked up and its volumes listed once per lane, not looked up one by one; one
+        // missing from the listing is looked up (it may have come since)
+        const volumes = () => poolVolumes(conn, poolName, madeByRange);
+        const key = `volumes\0${poolName}`;
+        // a prefetch that failed left the lane's cache (a refused promise does): asked again here
+        listed = await cached(key, volumes).catch((error) => {
+          if (error === NOT_PREFETCHED) return cached(key, volumes);
+          throw error;
+        });
       } catch (error) {
         if (isNotFound(error)) return false; // the pool is gone, and its volumes with it
         throw error;
       }
-      if ("noDirectory" in p) return false; // the range's pool lost its directory: no volume is left
-      // the pool's volumes listed once per lane, not looked up one by one; one missing from the
-      // listing is looked up (it may have come since)
-      const listed = await cached(`volumes\0${poolName}`, () => volumeListing(p));
+      if ("noDirectory" in listed) return false; // the range's pool lost its directory: no volume is left
       let own: StorageVolume | undefined;
       try {
-        const volume = listed.byName.get(f.name) ?? (own = await lookupVolume(p, f.name));
+        const volume = listed.byName.get(f.name) ?? (own = await lookupVolume(listed.pool, f.name));
         await volume.delete();
         return true;
       } catch (error) {
@@ -239,42 +309,77 @@ export function deleteVolumes(r: Removal): Promise<void> {
   });
 }
 
-/** What {@link poolForVolumes} gives for a pool of the range whose directory is gone. */
+/** The undefine phase's read-only look at a lane's pool failed (stopped, gone, ...): ask again. */
+const NOT_PREFETCHED = new Error("the volumes were not listed ahead");
+
+/** What {@link poolVolumes} gives for a pool of the range whose directory is gone. */
 const NO_DIRECTORY = { noDirectory: true as const, free(): void {} };
 
+/** A running storage pool and its volumes by name, listed on one lane (freed with the lane). */
+interface PoolVolumes extends VolumeListing {
+  pool: StoragePool;
+}
+
 /**
- * The storage pool to delete a host's range volumes from, running. libvirt lists and deletes volumes
- * only in a running pool; one that is not running is started when the range made it (up failed
+ * The storage pool to delete a host's range volumes from, running, and its volumes listed. libvirt
+ * lists and deletes volumes only in a running pool, so the listing is asked first (no state read per
+ * lane); refused as not running, the pool's state decides: one the range made is started (up failed
  * before it ran, or someone stopped it: the pool phase stops and removes it anyway), else the step
  * fails saying how to go on (someone else's pool is not started behind their back). A pool of the
  * range that cannot start because its directory is gone has no volumes left: {@link NO_DIRECTORY}.
  */
-async function poolForVolumes(
+async function poolVolumes(
   conn: Connection,
   name: string,
   madeByRange: boolean,
-): Promise<StoragePool | typeof NO_DIRECTORY> {
+): Promise<PoolVolumes | typeof NO_DIRECTORY> {
   const p = await lookupStoragePool(conn, name);
   try {
-    if (await p.isActive()) return p;
-    if (!madeByRange) {
-      throw new Error(
-        `storage pool ${JSON.stringify(name)} is not running, and the range's volumes in it cannot be ` +
-          `deleted until it is: start it (virsh pool-start ${name}) and run down again`,
-      );
-    }
+    let listed: VolumeListing;
     try {
-      await p.create();
-      return p;
+      listed = await volumeListing(p);
     } catch (error) {
-      if (await p.isActive()) return p; // another lane of this down started it meanwhile
-      if (!/No such file or directory/.test((error as Error).message)) throw error;
-      p.free();
-      return NO_DIRECTORY;
+      if (!isOperationInvalid(error)) throw error; // "storage pool is not active" is this code
+      if (!await running(p, name, madeByRange)) {
+        p.free();
+        return NO_DIRECTORY;
+      }
+      listed = await volumeListing(p);
     }
+    return {
+      pool: p,
+      byName: listed.byName,
+      free: () => {
+        listed.free();
+        p.free();
+      },
+    };
   } catch (error) {
     p.free();
     throw error;
+  }
+}
+
+/**
+ * Makes sure a pool whose listing was refused runs: true when it runs (by now, or started here), false
+ * when it is the range's and cannot start because its directory is gone; throws for a stopped pool
+ * the range did not make, or a start that failed otherwise.
+ */
+async function running(p: StoragePool, name: string, madeByRange: boolean): Promise<boolean> {
+  if (await p.isActive()) return true; // started meanwhile (or refused for another reason: asked again)
+  if (!madeByRange) {
+    throw new Error(
+      `storage pool ${JSON.stringify(name)} is not running, and the range's volumes in it cannot be ` +
+        `deleted until it is: start it (virsh pool-start ${name}) and run down again`,
+    );
+  }
+  try {
+    await p.create();
+    return true;
+  } catch (error) {
+    if (await p.isActive()) return true; // another lane of this down started it meanwhile
+    if (!/No such file or directory/.test((error as Error).message)) throw error;
+    return false;
   }
 }
 
@@ -297,13 +402,24 @@ export function undefineFilters(r: Removal): Promise<void> {
   });
 }
 
-/** @internal Phase "network": the range's networks stopped and undefined. */
+/** @internal Phase "network": the range's networks stopped (when running) and undefined (when persistent). */
 export function removeNetworks(r: Removal): Promise<void> {
   return r.phase("network", "network", async (f) => {
     await r.pool(f.host).use(async (conn) => {
       using network = await lookupNetwork(conn, f.name);
-      if (await network.isActive()) await network.destroy();
-      if (await network.isPersistent().catch(() => false)) await network.undefine();
+      // two calls, not four: no state read before each (down finds the range's networks running)
+      try {
+        await network.destroy();
+      } catch (error) {
+        // refused: fine when the network is not running (defined by a failed up, or stopped), else
+        // the error it is
+        if (!isOperationInvalid(error) || await network.isActive()) throw error;
+      }
+      try {
+        await network.undefine();
+      } catch (error) {
+        if (!isNotFound(error)) throw error; // a transient network went with its destroy
+      }
     });
     return r.removedNow(f);
   });
