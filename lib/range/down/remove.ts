@@ -12,14 +12,7 @@ import { defineNetwork, lookupNetwork } from "../../network.ts";
 import type { Connection } from "../../connection.ts";
 import type { ConnectionPool, PoolRegistry } from "../../pool.ts";
 import { lookupStoragePool, lookupVolume, type StoragePool, type StorageVolume } from "../../storage.ts";
-import {
-  type Lanes,
-  Ledger,
-  type OwnedEntry,
-  type OwnershipRecord,
-  recordNetworkName,
-  settleAll,
-} from "../_libvirt.ts";
+import { type Lanes, Ledger, type OwnershipRecord, recordNetworkName, settleAll } from "../_libvirt.ts";
 import type { Range } from "../description.ts";
 import type { Steps } from "../_steps.ts";
 import { type Found, listing, type VolumeListing, volumeListing } from "./find.ts";
@@ -178,17 +171,6 @@ const DESTROY = { ifNeeded: true, states: false } as const;
 /** @internal Phase "undefine": each domain destroyed and undefined, from its lane's listing. */
 export function undefineDomains(r: Removal): Promise<void> {
   const nvram = new NvramProbe();
-  // the storage pools whose volumes the next phase deletes, per host: each lane looks its pool up and
-  // lists its volumes (read only: a stopped pool is left to the volume phase) once its first domain
-  // is gone, so the listing is there when the volume phase starts instead of on its path
-  const volumePools = new Map<string, Set<string>>();
-  const baseImages = baseImagePaths(r);
-  for (const v of r.of("volume")) {
-    if (keptAsBaseImage(v.entry!, baseImages)) continue;
-    let pools = volumePools.get(v.host);
-    if (!pools) volumePools.set(v.host, pools = new Set());
-    pools.add(v.entry!.pool ?? r.range.pool.name);
-  }
   return r.phase("undefine", "domain", async (f) => {
     await r.lanes.use(r.pool(f.host), async (conn, cached) => {
       const listed = await cached("domains", () => listing(conn));
@@ -210,13 +192,6 @@ export function undefineDomains(r: Removal): Promise<void> {
       };
       try {
         await remove(domain);
-        for (const pool of volumePools.get(f.host) ?? []) {
-          // any failure here is the volume phase's to meet: it asks again
-          cached(`volumes\0${pool}`, () =>
-            poolVolumes(conn, pool, false).catch(() => {
-              throw NOT_PREFETCHED;
-            })).catch(() => {});
-        }
       } catch (error) {
         if (isNotFound(error)) return; // gone meanwhile (a listed handle outlives its domain)
         // A refusal from a domain that is changing under us (the incoming side of an aborted
@@ -232,24 +207,9 @@ export function undefineDomains(r: Removal): Promise<void> {
   });
 }
 
-/** The paths of the range's base images. */
-function baseImagePaths(r: Removal): Set<string> {
-  return new Set((r.range.description.baseImages ?? []).map((b) => b.path));
-}
-
-/**
- * A volume entry down never deletes: a base image is not the range's to delete, whatever a record
- * says (one up uploaded and verified is kept too: other ranges may back onto it). An "intent" one up
- * recorded as made is a half-made upload (lib/range/images.ts), the range's own and of use to no one:
- * it goes; an intent never made is not the range's volume (someone put one there since).
- */
-function keptAsBaseImage(entry: OwnedEntry, baseImages: Set<string>): boolean {
-  return entry.path !== undefined && baseImages.has(entry.path) && (entry.state === "created" || !entry.made);
-}
-
 /** @internal Phase "volume": each recorded volume deleted, except base images. */
 export function deleteVolumes(r: Removal): Promise<void> {
-  const baseImages = baseImagePaths(r);
+  const baseImages = new Set((r.range.description.baseImages ?? []).map((b) => b.path));
   // the pools each host's record says the range made, read once: a scan of the record per volume
   // was quadratic (a 1,000-guest record holds 1,000 volume entries)
   const made = new Map<string, Set<string>>();
@@ -266,7 +226,13 @@ export function deleteVolumes(r: Removal): Promise<void> {
   };
   return r.phase("volume", "volume", async (f) => {
     const entry = f.entry!;
-    if (keptAsBaseImage(entry, baseImages)) {
+    if (
+      entry.path !== undefined && baseImages.has(entry.path) && (entry.state === "created" || !entry.made)
+    ) {
+      // never: a base image is not the range's to delete, whatever a record says (one up uploaded
+      // and verified is kept too: other ranges may back onto it). An "intent" one up recorded as
+      // made is a half-made upload (lib/range/images.ts), the range's own and of use to no one: it
+      // goes; an intent never made is not the range's volume (someone put one there since).
       r.kept.push(`${f.label}: it is a base image of the range (${entry.path})`);
       r.settled(f);
       return "kept";
@@ -279,13 +245,7 @@ export function deleteVolumes(r: Removal): Promise<void> {
       try {
         // the pool looked up and its volumes listed once per lane, not looked up one by one; one
         // missing from the listing is looked up (it may have come since)
-        const volumes = () => poolVolumes(conn, poolName, madeByRange);
-        const key = `volumes\0${poolName}`;
-        // a prefetch that failed left the lane's cache (a refused promise does): asked again here
-        listed = await cached(key, volumes).catch((error) => {
-          if (error === NOT_PREFETCHED) return cached(key, volumes);
-          throw error;
-        });
+        listed = await cached(`volumes\0${poolName}`, () => poolVolumes(conn, poolName, madeByRange));
       } catch (error) {
         if (isNotFound(error)) return false; // the pool is gone, and its volumes with it
         throw error;
@@ -308,9 +268,6 @@ export function deleteVolumes(r: Removal): Promise<void> {
     return "ok";
   });
 }
-
-/** The undefine phase's read-only look at a lane's pool failed (stopped, gone, ...): ask again. */
-const NOT_PREFETCHED = new Error("the volumes were not listed ahead");
 
 /** What {@link poolVolumes} gives for a pool of the range whose directory is gone. */
 const NO_DIRECTORY = { noDirectory: true as const, free(): void {} };
