@@ -255,21 +255,44 @@ export function reattribute(error: unknown, operation: string): unknown {
 /**
  * @internal Runs `run` (one-call methods of `handle`) as one operation named `verb`: a freed handle is
  * refused with "Cannot <verb> freed Network "x"" before anything runs, and a libvirt failure is
- * reported as "Cannot <verb> network "x": ..." ({@link reattribute}).
+ * reported as "Cannot <verb> network "x": ..." ({@link reattribute}). Not async, and a `verb` given as
+ * a function is built only for an error: a call that succeeds pays one `.catch` and no words.
  *
  * @param handle the object the operation acts on
- * @param verb the operation, e.g. "start" or "check whether {} is active"
+ * @param verb the operation, e.g. "start" or "check whether {} is active", or a function that says it
  * @param run the calls
  * @returns what `run` returns
  */
-export async function asOperation<T>(handle: ObjectHandle, verb: string, run: () => Promise<T>): Promise<T> {
-  handle[kPointer](verb);
-  try {
-    return await run();
-  } catch (error) {
-    if (handle.freed && error instanceof TypeError) handle[kPointer](verb); // freed meanwhile: say so in our words
-    throw reattribute(error, handle[kOperation](verb));
+export function asOperation<T>(
+  handle: ObjectHandle,
+  verb: string | (() => string),
+  run: () => Promise<T>,
+): Promise<T> {
+  const words = typeof verb === "string" ? () => verb : verb;
+  const fail = (error: unknown): unknown => {
+    if (handle.freed && error instanceof TypeError) {
+      try {
+        handle[kPointer](words()); // freed meanwhile: say so in our words
+      } catch (freed) {
+        return freed;
+      }
+    }
+    return reattribute(error, handle[kOperation](words()));
+  };
+  if (handle.freed) {
+    try {
+      handle[kPointer](words());
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
+  let pending: Promise<T>;
+  try {
+    pending = run();
+  } catch (error) {
+    return Promise.reject(fail(error));
+  }
+  return pending.then(undefined, (error) => Promise.reject(fail(error)));
 }
 
 /** {@link asOperation} for synchronous calls. */

@@ -207,13 +207,18 @@ export async function undefineStoragePool(pool: StoragePool): Promise<void> {
  * await vol.delete();
  * ```
  */
-export async function createVolume(pool: StoragePool, xml: string, flags = 0): Promise<StorageVolume> {
-  checkInstance(pool, StoragePool, "create a volume", "pool", A_STORAGE_POOL);
-  checkString(xml, "create a volume", "xml");
-  checkFlags(flags, "create a volume");
-  return await asOperation(
+export function createVolume(pool: StoragePool, xml: string, flags = 0): Promise<StorageVolume> {
+  try {
+    checkInstance(pool, StoragePool, "create a volume", "pool", A_STORAGE_POOL);
+    checkString(xml, "create a volume", "xml");
+    checkFlags(flags, "create a volume");
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  // the volume's name is read out of the XML only to word an error
+  return asOperation(
     pool,
-    `create volume ${describeXml(xml)} in`,
+    () => `create volume ${describeXml(xml)} in`,
     () => pool.storageVolCreateXml(xml, flags),
   );
 }

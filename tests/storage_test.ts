@@ -516,3 +516,21 @@ Deno.test("storage over libvirtd: pool info, volume create/lookup/path/delete, c
     assert.deepEqual(await conn.close(), { remainingReferences: 0, freedHandles: 0 });
   }
 });
+
+Deno.test("createVolume: a freed pool and a bad argument are rejections in its words, not throws", async () => {
+  const conn = await Connection.open("test:///default");
+  try {
+    const pool = await lookupStoragePool(conn, "default-pool");
+    const bad = createVolume(pool, 42 as unknown as string); // a promise, not a synchronous throw
+    await assert.rejects(bad, (e: unknown) => e instanceof TypeError && /create a volume/.test(e.message));
+    pool.free();
+    const freed = createVolume(pool, "<volume><name>fr&amp;eed.img</name></volume>");
+    await assert.rejects(
+      freed,
+      (e: unknown) =>
+        e instanceof TypeError && e.message.includes(`create volume "fr&eed.img" in freed StoragePool`),
+    );
+  } finally {
+    await conn.close();
+  }
+});

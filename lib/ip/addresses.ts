@@ -153,6 +153,9 @@ export function unusable(
   return undefined;
 }
 
+/** A MAC already in normalizeMac's form. */
+const normalMac = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
+
 /**
  * Normalises a MAC to lower case with colons, or undefined when it is not one.
  *
@@ -164,6 +167,8 @@ export function unusable(
  */
 export function normalizeMac(mac: string | undefined | null): string | undefined {
   if (!mac) return undefined;
+  // libvirt writes MACs normalised already: one test, no copies (a lease look normalises every NIC's)
+  if (normalMac.test(mac)) return mac;
   const hex = mac.toLowerCase().replace(/[-:.]/g, "");
   if (!/^[0-9a-f]{12}$/.test(hex)) return undefined;
   return hex.match(/../g)!.join(":");
