@@ -6,11 +6,19 @@ export function familyOf(address: string): "ipv4" | "ipv6" {
 }
 
 /**
- * A dotted-quad IPv4 address as a number (0 to 2^32 - 1), or undefined when it is not four decimal
- * parts of 1-3 digits, each at most 255. One pass over the characters: the merge judges every address
- * a source reports (a range up judges each guest's lease), and this is its hot path.
+ * @internal A dotted-quad IPv4 address as a number (0 to 2^32 - 1), or undefined when it is not four
+ * decimal parts of 1-3 digits, each at most 255. One pass over the characters: the merge judges every
+ * address a source reports (a range up judges each guest's lease), and this is its hot path.
+ *
+ * @param address the text to read
+ * @returns the address as a number, or undefined
+ * @example
+ * ```ts
+ * import { ipv4Number } from "./addresses.ts";
+ * console.log(ipv4Number("10.0.0.1"), ipv4Number("10.0.0.256")); // 167772161 undefined
+ * ```
  */
-function ipv4Number(address: string): number | undefined {
+export function ipv4Number(address: string): number | undefined {
   let value = 0;
   let part = 0;
   let digits = 0;

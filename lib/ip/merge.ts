@@ -1,6 +1,6 @@
 // Merging what the sources saw into addresses per NIC, with a confidence each, and saying why a NIC
 // has none. Pure: no I/O, no clock but the one passed in, so every case is table-testable.
-import { type Cidr, familyOf, inCidr, parseCidr, toBigInt, unusable } from "./addresses.ts";
+import { type Cidr, familyOf, inCidr, ipv4Number, parseCidr, toBigInt, unusable } from "./addresses.ts";
 import {
   type DiscoveredAddress,
   EVIDENCE,
@@ -196,6 +196,91 @@ export function mergeSightings(nics: Nic[], reports: SourceReport[], options: Me
     if (merged.length === 0) entry.why = explainEmpty(nic, reports, ignored);
     return entry;
   });
+  return { nics: result, ignored };
+}
+
+/**
+ * @internal {@link mergeSightings}'s answer for its most common input, without its general machinery:
+ * a range up's first look at each guest's lease. Applies when the sources that answered ("ok") saw
+ * exactly one address between them, a lease (no notes) for the MAC of exactly one of `nics` (MACs
+ * distinct), a usable IPv4 literal inside the NIC's network's IPv4 subnets (or with none known), with
+ * no exclusions and a family other than "ipv6". Returns undefined for anything else: the caller then
+ * runs the full merge. When it answers, the answer deep-equals mergeSightings' for the same input
+ * (tests/ip_merge_test.ts runs both over a table): one origin, the lease's base confidence, no flags.
+ * Declared shared origins change nothing for a single sighting (one origin, one source), so they do
+ * not stop it.
+ *
+ * @param nics the domain's NICs (with their network's subnets when known)
+ * @param reports what each source reported
+ * @param options family, exclusions, sources that are one answer
+ * @returns the merge, or undefined when the input is not the single-lease case
+ * @example
+ * ```ts
+ * import { mergeSingleLease } from "./merge.ts";
+ * const nic = { mac: "52:54:00:00:00:0a", type: "network", network: "lan", subnets: ["10.0.0.0/24"] };
+ * const merged = mergeSingleLease([nic], [{
+ *   source: "lease", status: "ok", tookMs: 0.2,
+ *   sightings: [{ source: "lease", mac: nic.mac, address: "10.0.0.5", family: "ipv4" }],
+ * }]);
+ * console.log(merged?.nics[0].addresses[0].confidence); // 0.8
+ * ```
+ */
+export function mergeSingleLease(
+  nics: Nic[],
+  reports: SourceReport[],
+  options: MergeOptions = {},
+): Merged | undefined {
+  if (options.family === "ipv6" || (options.exclude !== undefined && options.exclude.length > 0)) {
+    return undefined;
+  }
+  let sighting: Sighting | undefined;
+  for (const report of reports) {
+    if (report.status !== "ok" || report.sightings.length === 0) continue;
+    if (sighting !== undefined || report.sightings.length !== 1) return undefined;
+    sighting = report.sightings[0];
+  }
+  if (
+    sighting === undefined || sighting.source !== "lease" || sighting.family !== "ipv4" ||
+    (sighting.notes !== undefined && sighting.notes.length > 0)
+  ) return undefined;
+  const { address, mac } = sighting;
+  // a usable dotted quad: what whyIgnored lets through (digits and dots pass malformed's test)
+  if (typeof mac !== "string" || mac === "" || typeof address !== "string") return undefined;
+  if (ipv4Number(address) === undefined || unusable(address) !== undefined) return undefined;
+  const nic = nics.find((n) => n.mac === mac);
+  if (nic === undefined) return undefined;
+  // two NICs of one MAC share the merge's bucket (both list the address)
+  if (nics.length > 1 && new Set(nics.map((n) => n.mac)).size !== nics.length) return undefined;
+  // outsideSubnets without its words: any IPv4 subnet known and none holds the address
+  let known = false;
+  for (const text of nic.subnets ?? []) {
+    for (const c of parsedSubnet(text)) {
+      if (c.family !== "ipv4") continue;
+      if (inCidr(address, c)) return singleLease(nics, nic, sighting, reports);
+      known = true;
+    }
+  }
+  return known ? undefined : singleLease(nics, nic, sighting, reports);
+}
+
+/** The merge of one qualifying lease sighting on `nic` (see {@link mergeSingleLease}). */
+function singleLease(nics: Nic[], nic: Nic, sighting: Sighting, reports: SourceReport[]): Merged {
+  const value = BASE_CONFIDENCE[EVIDENCE[sighting.source]];
+  const found: DiscoveredAddress = {
+    address: sighting.address,
+    family: sighting.family,
+    ...(sighting.prefix !== undefined ? { prefix: sighting.prefix } : {}),
+    confidence: round(combine([value])),
+    sources: [sighting.source],
+    flags: [],
+    explanation: `${sighting.source} ${value}`,
+  };
+  const ignored: IgnoredSighting[] = [];
+  const result = nics.map((n): NicAddresses =>
+    n === nic
+      ? { nic: n, addresses: [found] }
+      : { nic: n, addresses: [], why: explainEmpty(n, reports, ignored) }
+  );
   return { nics: result, ignored };
 }
 
