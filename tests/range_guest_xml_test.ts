@@ -147,6 +147,14 @@ Deno.test("guestXml: nothing is carried from one range, kind or guest to another
       assert.equal(guestXml(one, g, "/p/v.qcow2"), builtGuestXml(one, g, "/p/v.qcow2"), String(change));
     }
   }
+  // a kind changed in many ways: each right, the kinds kept bounded
+  const wide = big("gxw");
+  for (let m = 100; m < 200; m++) {
+    const c = structuredClone(wide.guests[0]);
+    c.memoryMiB = m;
+    assert.equal(guestXml(wide, c, "/p/v.qcow2"), builtGuestXml(wide, c, "/p/v.qcow2"));
+  }
+  assert.equal(guestTemplateCount(wide), 64);
   // the Range changed after its templates were made: its name, a firewall rule added
   const range = big("gxm");
   const g = range.guests[0];

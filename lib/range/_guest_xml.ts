@@ -18,24 +18,29 @@ import { withFirewall } from "./firewall.ts";
  * the builder would refuse sends the guest to the builder, which throws its own error.
  */
 export function guestXml(range: Range, guest: ExpandedGuest, volumePath: string, uuid?: string): string {
-  let key: string | undefined;
-  try {
-    key = kindKey(range, guest, uuid);
-  } catch {
-    key = undefined; // not the shape a validated Range has: the builder says what is wrong
-  }
-  if (key === undefined) return builtGuestXml(range, guest, volumePath, uuid);
   let kinds = guestTemplates.get(range);
   if (kinds === undefined) guestTemplates.set(range, kinds = new Map());
-  const template = kinds.get(key);
-  if (template === undefined) {
-    const xml = builtGuestXml(range, guest, volumePath, uuid); // the builder's error, if any
-    const made = guestTemplate(range, guest, uuid);
-    kinds.set(key, made !== null && filledGuestXml(made, guest, volumePath, uuid) === xml ? made : null);
-    return xml;
+  let same: KindEntry[] | undefined;
+  try {
+    same = kinds.get(guest.guestId);
+    if (same !== undefined) {
+      for (const entry of same) {
+        if (!sameKind(entry.kind, range, guest, uuid)) continue;
+        return (entry.template && filledGuestXml(entry.template, guest, volumePath, uuid)) ??
+          builtGuestXml(range, guest, volumePath, uuid);
+      }
+    }
+  } catch {
+    return builtGuestXml(range, guest, volumePath, uuid); // not the shape a Range has: the builder says why
   }
-  return (template && filledGuestXml(template, guest, volumePath, uuid)) ??
-    builtGuestXml(range, guest, volumePath, uuid);
+  const xml = builtGuestXml(range, guest, volumePath, uuid); // the builder's error, if any
+  const kind = kindOf(range, guest, uuid);
+  if (kind === undefined || (same?.length ?? 0) >= MAX_KINDS) return xml;
+  const made = guestTemplate(range, guest, uuid);
+  const template = made !== null && filledGuestXml(made, guest, volumePath, uuid) === xml ? made : null;
+  if (same === undefined) kinds.set(guest.guestId, same = []);
+  same.push({ kind, template });
+  return xml;
 }
 
 /**
@@ -44,7 +49,9 @@ export function guestXml(range: Range, guest: ExpandedGuest, volumePath: string,
  */
 export function guestTemplateCount(range: Range): number {
   let count = 0;
-  for (const t of guestTemplates.get(range)?.values() ?? []) if (t !== null) count++;
+  for (const same of guestTemplates.get(range)?.values() ?? []) {
+    for (const entry of same) if (entry.template !== null) count++;
+  }
   return count;
 }
 
@@ -56,45 +63,83 @@ interface GuestTemplate {
   slots: number[];
 }
 
-// per Range object (nothing leaks from one to another, and a template goes with its Range), per kind
-// key (every value the document depends on besides the per-guest ones): the template, or null when the
-// kind's documents are built from scratch
-const guestTemplates = new WeakMap<Range, Map<string, GuestTemplate | null>>();
-
-/** A value in a kind key, its type spelled out (1 and "1", undefined and null stay apart). */
-function keyPart(value: unknown): string {
-  switch (typeof value) {
-    case "string":
-      return "s" + JSON.stringify(value);
-    case "number":
-      return Object.is(value, -0) ? "n-0" : "n" + String(value);
-    case "boolean":
-      return value ? "T" : "F";
-    case "undefined":
-      return "U";
-    default:
-      if (value === null) return "N";
-      throw new TypeError("not a scalar"); // no template: the builder says what is wrong
-  }
+/**
+ * Every value guestXml's document depends on besides the per-guest ones, as they were when the
+ * template was made (scalars only): two guests of one kind differ only in the template's slots.
+ */
+interface Kind {
+  /** range.name, guestId, hostId, type, memoryMiB, vcpus, agent */
+  scalars: unknown[];
+  uuid: boolean;
+  firewalled: boolean;
+  /** the kernel's entries, key and value in turn, or undefined for none */
+  kernel: unknown[] | undefined;
+  /** per NIC, its network and whether it has a planned address, in turn */
+  nics: unknown[];
 }
 
-/**
- * Everything guestXml's document depends on besides the per-guest values: two guests with one key
- * differ only in the slots of {@link GuestTemplate}.
- */
-function kindKey(range: Range, guest: ExpandedGuest, uuid: string | undefined): string {
-  let key = keyPart(range.name) + keyPart(guest.guestId) + keyPart(guest.hostId) + keyPart(guest.type) +
-    keyPart(guest.memoryMiB) + keyPart(guest.vcpus) + keyPart(guest.agent) +
-    (uuid === undefined ? "-" : "u") +
-    ((range.description.firewall ?? []).some((r) => r.to === guest.guestId) ? "f" : "-");
+interface KindEntry {
+  kind: Kind;
+  /** null: the kind's documents are built from scratch */
+  template: GuestTemplate | null;
+}
+
+// per Range object (nothing leaks from one to another, and a template goes with its Range), per guest
+// kind id, the kinds met (more than one when a kind's instances are on hosts of several types, or a
+// guest was changed after validation) each with its template
+const guestTemplates = new WeakMap<Range, Map<string, KindEntry[]>>();
+// the kinds kept per kind id: guests changed past this many ways are built from scratch
+const MAX_KINDS = 64;
+
+function scalarsOf(range: Range, guest: ExpandedGuest): unknown[] {
+  return [range.name, guest.guestId, guest.hostId, guest.type, guest.memoryMiB, guest.vcpus, guest.agent];
+}
+
+function firewalled(range: Range, guest: ExpandedGuest): boolean {
+  return (range.description.firewall ?? []).some((r) => r.to === guest.guestId);
+}
+
+function isScalar(value: unknown): boolean {
+  return value === null || (typeof value !== "object" && typeof value !== "function");
+}
+
+/** The guest's Kind, or undefined when a value it depends on is not a scalar (no template then). */
+function kindOf(range: Range, guest: ExpandedGuest, uuid: string | undefined): Kind | undefined {
+  const scalars = scalarsOf(range, guest);
+  let kernel: unknown[] | undefined;
   if (guest.kernel) {
-    if (typeof guest.kernel !== "object") throw new TypeError("not a kernel");
-    key += "k";
-    for (const [k, v] of Object.entries(guest.kernel)) key += keyPart(k) + keyPart(v);
+    if (typeof guest.kernel !== "object") return undefined;
+    kernel = Object.entries(guest.kernel).flat();
   }
-  key += "|";
-  for (const n of guest.nics) key += keyPart(n.network) + (n.address ? "p" : "-");
-  return key;
+  if (!Array.isArray(guest.nics)) return undefined;
+  const nics = guest.nics.flatMap((n) => [n.network, Boolean(n.address)]);
+  if (![...scalars, ...kernel ?? [], ...nics].every(isScalar)) return undefined;
+  return { scalars, uuid: uuid !== undefined, firewalled: firewalled(range, guest), kernel, nics };
+}
+
+/** Whether the guest's document depends on the same values as `kind`'s (Object.is, value by value). */
+function sameKind(kind: Kind, range: Range, guest: ExpandedGuest, uuid: string | undefined): boolean {
+  const s = kind.scalars;
+  if (
+    !Object.is(s[0], range.name) || !Object.is(s[1], guest.guestId) || !Object.is(s[2], guest.hostId) ||
+    !Object.is(s[3], guest.type) || !Object.is(s[4], guest.memoryMiB) || !Object.is(s[5], guest.vcpus) ||
+    !Object.is(s[6], guest.agent) || kind.uuid !== (uuid !== undefined)
+  ) return false;
+  const nics = guest.nics;
+  if (!Array.isArray(nics) || nics.length * 2 !== kind.nics.length) return false;
+  for (let i = 0; i < nics.length; i++) {
+    if (!Object.is(kind.nics[2 * i], nics[i].network) || kind.nics[2 * i + 1] !== Boolean(nics[i].address)) {
+      return false;
+    }
+  }
+  if (guest.kernel) {
+    if (kind.kernel === undefined || typeof guest.kernel !== "object") return false;
+    const entries = Object.entries(guest.kernel).flat();
+    if (entries.length !== kind.kernel.length || entries.some((v, i) => !Object.is(v, kind.kernel![i]))) {
+      return false;
+    }
+  } else if (kind.kernel !== undefined) return false;
+  return kind.firewalled === firewalled(range, guest);
 }
 
 // The placeholders a template is found with: the kind's document built twice, once with each set; it
