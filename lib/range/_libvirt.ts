@@ -2,12 +2,12 @@
 // with the range's name, every value escaped), reading the tags back, the per-host ownership record
 // (what `up` is about to create / has created among pools and volumes, which carry no metadata), the
 // re-check of a Range before an operation trusts it, and settling parallel work. Bounded parallel work
-// over a host's pool (Lanes) is in ./_lanes.ts, re-exported here for the modules that import it from here.
+// over a host's pool (Lanes) is in ./_lanes.ts, the domain XML of a guest (guestXml, with its per-kind
+// template) in ./_guest_xml.ts, both re-exported here for the modules that import them from here.
 import { getDomainMetadata } from "../domain.ts";
 import type { Domain } from "../domain.ts";
-import { buildDomainXml, metadataXml, parseMetadataXml } from "../domain_xml.ts";
+import { metadataXml, parseMetadataXml } from "../domain_xml.ts";
 import { parseCidr } from "../ip/addresses.ts";
-import { PLAN_NAMESPACE } from "../ip/target.ts";
 import { asArray, attribute, escapeXml, type ParsedXml, parseXml } from "../xml.ts";
 import { sha256 } from "./_sha256.ts";
 import { scanRecord } from "./_record_scan.ts";
@@ -19,10 +19,10 @@ import {
   RangeDescriptionError,
   validateRange,
 } from "./description.ts";
-import { withFirewall } from "./firewall.ts";
 import { dhcpHostXml, rangeDhcpHosts } from "./network_live.ts";
 
 export { Lanes } from "./_lanes.ts";
+export { builtGuestXml, guestTemplateCount, guestXml } from "./_guest_xml.ts";
 
 function ipText(value: bigint): string {
   return [24n, 16n, 8n, 0n].map((s) => String((value >> s) & 0xffn)).join(".");
@@ -102,39 +102,6 @@ export function volumeXml(guest: ExpandedGuest): string {
   return `<volume type='file'><name>${
     escapeXml(guest.volume)
   }</name>${capacity}<target><format type='qcow2'/></target>${backing}</volume>`;
-}
-
-/**
- * The domain XML of a range guest, tagged, with its planned addresses in the IP plan metadata, and
- * `uuid` (from {@link rangeDomainUuid}) when given.
- */
-export function guestXml(range: Range, guest: ExpandedGuest, volumePath: string, uuid?: string): string {
-  const xml = buildDomainXml({
-    name: guest.name,
-    ...(uuid === undefined ? {} : { uuid }),
-    type: guest.type,
-    memoryMiB: guest.memoryMiB,
-    vcpus: guest.vcpus,
-    disks: [{ path: volumePath, format: "qcow2" }],
-    nics: guest.nics.map((n) => ({ network: n.network, mac: n.mac, model: "virtio" })),
-    guestAgent: guest.agent,
-    ...(guest.kernel ? { kernel: guest.kernel } : {}),
-    ...(guest.type !== "test" ? { serial: { type: "pty" as const } } : {}),
-    metadata: {
-      namespace: RANGE_NAMESPACE,
-      prefix: "range",
-      values: { range: range.name, guest: guest.guestId, index: guest.index, host: guest.hostId },
-    },
-    onPoweroff: "destroy",
-    onReboot: "restart",
-    onCrash: "destroy",
-  });
-  const planned = guest.nics.filter((n) => n.address);
-  if (planned.length === 0) return withFirewall(range, guest.guestId, xml);
-  const plan = `<ip:plan xmlns:ip='${PLAN_NAMESPACE}'>${
-    planned.map((n) => `<ip:nic mac='${escapeXml(n.mac)}' address='${escapeXml(n.address!)}'/>`).join("")
-  }</ip:plan>`;
-  return withFirewall(range, guest.guestId, xml.replace("<metadata>", `<metadata>${plan}`));
 }
 
 /**
