@@ -3,7 +3,7 @@
 // and nothing carried from one range or kind to another.
 import assert from "node:assert/strict";
 import { builtGuestXml, guestTemplateCount, guestXml, rangeDomainUuid } from "../lib/range/_libvirt.ts";
-import { type ExpandedGuest, type Range, validateRange } from "../lib/range/description.ts";
+import { type ExpandedGuest, type ExpandedNic, type Range, validateRange } from "../lib/range/description.ts";
 import { guestXmlShapes } from "./_guest_xml_shapes.ts";
 
 const FIXTURE: Record<string, string[]> = JSON.parse(
@@ -165,4 +165,63 @@ Deno.test("guestXml: nothing is carried from one range, kind or guest to another
   range.description.firewall = [{ from: "gxm-dmz", to: "web", allow: ["tcp/22"] }];
   assert.match(guestXml(range, g, "/p/v.qcow2"), /<filterref filter='gxn\.fw\.web'\/>/);
   assert.equal(guestXml(range, g, "/p/v.qcow2"), builtGuestXml(range, g, "/p/v.qcow2"));
+});
+
+/**
+ * Every field of a guest and of its NICs, one change each. The maps are keyed by the types' own keys, so
+ * a field added to ExpandedGuest or ExpandedNic fails this file's type check until it is listed here: a
+ * value the template does not know of (one it would copy from the kind's first guest) cannot go unseen.
+ */
+const GUEST_FIELD_CHANGES: { [K in keyof Required<ExpandedGuest>]: (c: ExpandedGuest) => void } = {
+  name: (c) => c.name = `${c.name}x`,
+  guestId: (c) => c.guestId = "pc",
+  index: (c) => c.index = 977,
+  hostId: (c) => c.hostId = c.hostId === "a" ? "b" : "a",
+  uri: (c) => c.uri = "qemu+tcp://elsewhere/system",
+  type: (c) => c.type = c.type === "test" ? "kvm" : "test",
+  memoryMiB: (c) => c.memoryMiB = 777,
+  vcpus: (c) => c.vcpus = 7,
+  agent: (c) => c.agent = !c.agent,
+  baseImage: (c) => c.baseImage = { id: "img", path: "/var/lib/images/base & co.qcow2" },
+  kernel: (c) => c.kernel = { kernel: "/boot/vmlinuz", initrd: "/boot/initrd", cmdline: "a<b" },
+  volume: (c) => c.volume = "other.qcow2",
+  diskMiB: (c) => c.diskMiB = 4321,
+  nics: (c) => c.nics.push({ network: c.nics[0].network, mac: "52:54:00:aa:bb:cc", generatedMac: false }),
+  tasks: (c) => c.tasks = [],
+  groups: (c) => c.groups = ["extra"],
+};
+const NIC_FIELD_CHANGES: { [K in keyof Required<ExpandedNic>]: (n: ExpandedNic) => void } = {
+  network: (n) =>
+    n.network = n.network.endsWith("-dmz")
+      ? n.network.replace(/-dmz$/, "-lan")
+      : n.network.replace(/-lan$/, "-dmz"),
+  mac: (n) => n.mac = "52:54:00:0f:0e:0d",
+  address: (n) => n.address = n.address ? undefined : "10.64.3.3",
+  generatedMac: (n) => n.generatedMac = !n.generatedMac,
+};
+
+Deno.test("guestXml: a guest changed in any one of its fields, or its NIC's, gets the builder's document", () => {
+  const range = big("gxf");
+  for (const g of [range.guests[0], range.guests[1], range.guests[700]]) {
+    guestXml(range, g, "/p/v.qcow2"); // the kind's template exists before the changed guests come
+    for (const [field, change] of Object.entries(GUEST_FIELD_CHANGES)) {
+      const c = structuredClone(g);
+      change(c);
+      const uuid = rangeDomainUuid("6695eb01-f6a4-4304-89aa-97f2502e193f", c.name);
+      assert.equal(
+        guestXml(range, c, "/p/w.qcow2", uuid),
+        builtGuestXml(range, c, "/p/w.qcow2", uuid),
+        field,
+      );
+    }
+    for (const [field, change] of Object.entries(NIC_FIELD_CHANGES)) {
+      const c = structuredClone(g);
+      change(c.nics[c.nics.length - 1]);
+      assert.equal(
+        guestXml(range, c, "/p/w.qcow2"),
+        builtGuestXml(range, c, "/p/w.qcow2"),
+        `nics[].${field}`,
+      );
+    }
+  }
 });
