@@ -35,8 +35,8 @@ if [[ ${1:-} != --demo ]]; then
   # the lab's packages, openssh-server (the second host's sshd, for qemu+ssh) among them: lab.sh
   # installs them with service starts forbidden, so no sshd ever starts on the machine's own port 22
   bash tests/integration/lab/lab.sh install
-  # the comparison benchmark's contenders and the tests' tools
-  apt_install gcc libc6-dev libvirt-dev python3-libvirt util-linux
+  # the comparison benchmark's contenders and the tests' tools (hyperfine: bench/oneshot_compare.sh)
+  apt_install gcc libc6-dev libvirt-dev python3-libvirt util-linux hyperfine
   # the inventory tests read ours back with ansible-inventory; range.ts graph renders SVG with dot
   apt_install ansible-core graphviz
 fi
