@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { builtGuestXml, guestTemplateCount, guestXml, rangeDomainUuid } from "../lib/range/_libvirt.ts";
 import { type ExpandedGuest, type ExpandedNic, type Range, validateRange } from "../lib/range/description.ts";
+import { escapeXml } from "../lib/xml.ts";
 import { guestXmlShapes } from "./_guest_xml_shapes.ts";
 
 const FIXTURE: Record<string, string[]> = JSON.parse(
@@ -223,5 +224,18 @@ Deno.test("guestXml: a guest changed in any one of its fields, or its NIC's, get
         `nics[].${field}`,
       );
     }
+  }
+});
+
+Deno.test("guestXml: an address with `$&`, `$'` or `$$` is written as it is, by the builder and the template", () => {
+  const range = big("gxd");
+  const g = range.guests[0]; // web: one NIC with a planned address
+  guestXml(range, g, "/p/v.qcow2"); // the kind's template exists
+  for (const address of ["10.0.0.$&", "10.0.0.$'", "10.0.0.$`", "10.0.0.$$"]) {
+    const c = structuredClone(range.guests[1]);
+    c.nics[0].address = address;
+    const built = builtGuestXml(range, c, "/p/w.qcow2");
+    assert.ok(built.includes(`address='${escapeXml(address)}'`), built);
+    assert.equal(guestXml(range, c, "/p/w.qcow2"), built, address);
   }
 });

@@ -289,5 +289,6 @@ export function builtGuestXml(
   const plan = `<ip:plan xmlns:ip='${PLAN_NAMESPACE}'>${
     planned.map((n) => `<ip:nic mac='${escapeXml(n.mac)}' address='${escapeXml(n.address!)}'/>`).join("")
   }</ip:plan>`;
-  return withFirewall(range, guest.guestId, xml.replace("<metadata>", `<metadata>${plan}`));
+  // a function, not a string: a replacement string would read `$&`, `$'` and `$$` in an address as patterns
+  return withFirewall(range, guest.guestId, xml.replace("<metadata>", () => `<metadata>${plan}`));
 }

@@ -236,7 +236,7 @@ export async function firewallRedefinitionXml(conn: Connection, filter: Firewall
 export function withFirewall(range: Range, guestId: string, domainXml: string): string {
   if (!(range.description.firewall ?? []).some((r) => r.to === guestId)) return domainXml;
   const ref = `<filterref filter='${escapeXml(firewallFilterName(range.name, guestId))}'/>`;
-  return domainXml.replace(/<\/interface>/g, `${ref}</interface>`);
+  return domainXml.replace(/<\/interface>/g, () => `${ref}</interface>`); // a function: no `$` patterns
 }
 
 /**
@@ -263,7 +263,7 @@ export async function ensureFilterRefs(range: Range, guestId: string, domain: Do
   const name = firewallFilterName(range.name, guestId);
   const ref = `<filterref filter='${escapeXml(name)}'/>`;
   const lacking = (xml: string) => parseNics(xml).filter((n) => !/<filterref\b/.test(n.xml));
-  const add = (element: string) => element.replace(/<\/interface>\s*$/, `${ref}</interface>`);
+  const add = (element: string) => element.replace(/<\/interface>\s*$/, () => `${ref}</interface>`);
   const fixed: string[] = [];
   const running = await domain.isActive();
   if (running) {
