@@ -65,6 +65,19 @@ Deno.test("a library that is not libvirt is refused with the same clear error", 
   assert.equal(stderr, "");
 });
 
+Deno.test("a library that is not libvirt does not stay mapped after its refused load, retried or not", async () => {
+  const { code, stdout, stderr } = await runDeno(
+    denoChildArgs(
+      "run",
+      "--allow-all", // /proc/self/maps: Deno reads nothing under /proc without it
+      new URL("./fixtures/load_not_libvirt.ts", import.meta.url).pathname,
+    ),
+    { env: { ...baseEnv, DENO_LIBVIRT_PATH: "libgdbm.so.6" }, clearEnv: true },
+  );
+  assert.equal(code, 0, stderr);
+  assert.deepEqual(JSON.parse(stdout), { outcomes: ["LibvirtLoadError", "LibvirtLoadError"], mapped: false });
+});
+
 Deno.test("an unloadable libvirt.so.0 names what was tried and the Debian package to install", async () => {
   // Hide the real library from the subprocess alone: a private mount namespace (root, as in CI)
   // with /dev/null bound over the file libvirt.so.0 resolves to.

@@ -124,6 +124,8 @@ interface LibcCore {
   dlopenAsync(filename: Uint8Array, flags: number): Promise<Deno.PointerValue>;
   dlopen(filename: Uint8Array, flags: number): Deno.PointerValue;
   dlsym(handle: Deno.PointerValue, symbol: Uint8Array): Deno.PointerValue;
+  /** gives a failed load's handle back: a wrong library does not stay mapped, nor pile up on retries */
+  dlclose(handle: Deno.PointerValue): number;
   geteuid(): number;
   /** libc's own handle: its functions are looked up in it, as a dlopen of libc.so.6 binds them */
   handle: Deno.PointerValue;
@@ -162,6 +164,7 @@ function libcCore(): LibcCore {
     dlopen,
     dlsym,
     geteuid: fn(handle, "geteuid", libcSymbols.geteuid),
+    dlclose: fn(handle, "dlclose", { parameters: ["pointer"], result: "i32" } as const),
     handle,
   };
 }
@@ -220,11 +223,14 @@ function load(): LoadedLibvirt {
   // Our own handle on the library (Deno loads libraries RTLD_LOCAL, so dlsym(RTLD_DEFAULT) cannot see
   // libvirt; this dlopen returns the copy the preload mapped, or maps it as Deno.dlopen would), and
   // virGetVersion's address in it: the library is there and is libvirt. Every symbol binds from its
-  // address in this handle, on first use (see _lazy.ts).
+  // address in this handle, on first use (see _lazy.ts). RTLD_LAZY, as Deno.dlopen and the preload
+  // open it: RTLD_NOW would redo libvirt's relocations on the main thread (a libvirt whose symbols do
+  // not resolve, a broken install, then fails at its first call instead of here).
   const libc = lazyLibc();
   const handle = libc?.core.dlopen(encode(path), RTLD_LAZY) ?? null;
   const versionPointer = handle === null ? null : libc!.core.dlsym(handle, encode("virGetVersion"));
   if (versionPointer === null) {
+    if (handle !== null) libc!.core.dlclose(handle); // loadable but not libvirt
     // Not loadable, not libvirt, or no --allow-ffi: Deno.dlopen says why in its own words (a
     // permission error untouched), which the error below quotes.
     try {
@@ -246,8 +252,13 @@ function load(): LoadedLibvirt {
     return loadByDlopen(path, tried);
   }
   const resolve = (cName: string) => libc!.core.dlsym(handle, encode(cName));
-  const symbols = lazySymbols<typeof libvirtSymbols>(path, LIBVIRT_SIGNATURES, EAGER_SYMBOLS, resolve);
-  return setUp(symbols, libc!.symbols, path, tried, resolve("virResetError"));
+  try {
+    const symbols = lazySymbols<typeof libvirtSymbols>(path, LIBVIRT_SIGNATURES, EAGER_SYMBOLS, resolve);
+    return setUp(symbols, libc!.symbols, path, tried, resolve("virResetError"));
+  } catch (error) {
+    libc!.core.dlclose(handle); // too old, or its setup failed: nothing of it is kept
+    throw error;
+  }
 }
 
 /** libc's functions, bound from their addresses; undefined when libc's core cannot be bound. */
@@ -268,13 +279,15 @@ function lazyLibc(): { core: LibcCore; symbols: LoadedLibvirt["libc"] } | undefi
 function loadByDlopen(path: string, tried: string[]): LoadedLibvirt {
   const libc = lazySymbols("libc.so.6", libcSymbols, ["dlopen", "dlsym"]);
   const handle = libc.dlopen(encode(path), RTLD_NOW);
+  // no handle: dlsym(NULL, ...) would search the whole process, so nothing binds
+  if (handle === null) throw new LibvirtLoadError(`Cannot load libvirt: dlopen of ${path} failed`, tried);
   const symbols = lazySymbols<typeof libvirtSymbols>(
     path,
     LIBVIRT_SIGNATURES,
     EAGER_SYMBOLS,
     (cName) => libc.dlsym(handle, encode(cName)),
   );
-  return setUp(symbols, libc, path, tried, handle ? libc.dlsym(handle, encode("virResetError")) : null);
+  return setUp(symbols, libc, path, tried, libc.dlsym(handle, encode("virResetError")));
 }
 
 /** The version check, the silencing of libvirt's and libxml2's printers: the process-wide setup. */
