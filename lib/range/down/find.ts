@@ -100,18 +100,20 @@ async function rangeDomains(
   recordRead: Promise<HostFound>,
 ): Promise<string[]> {
   const prefix = `${range.name}-`;
-  const { candidates, proven } = await lanes.use(pool, async (conn, cached) => {
+  const listedUuids = await lanes.use(pool, async (conn, cached) => {
     const listed = await cached("domains", () => listing(conn));
-    const { record } = await recordRead; // read meanwhile on another lane
-    const candidates: string[] = [];
-    const proven = new Set<string>();
-    for (const [name, domain] of listed.byName) {
-      if (!name.startsWith(prefix)) continue;
-      candidates.push(name);
-      if (record && domain.uuid === rangeDomainUuid(record.uuid, name)) proven.add(name);
-    }
-    return { candidates, proven };
+    const uuids = new Map<string, string>();
+    for (const [name, domain] of listed.byName) if (name.startsWith(prefix)) uuids.set(name, domain.uuid);
+    return uuids;
   });
+  // the record, read meanwhile on another lane, awaited only once this lane is back: a lost connection
+  // there is that lane's to report, not this one's (whose lease would be discarded with it)
+  const { record } = await recordRead;
+  const candidates = [...listedUuids.keys()];
+  const proven = new Set<string>();
+  if (record) {
+    for (const [name, uuid] of listedUuids) if (uuid === rangeDomainUuid(record.uuid, name)) proven.add(name);
+  }
   const unproven = candidates.filter((name) => !proven.has(name));
   const tags = await Promise.allSettled(unproven.map((name) =>
     lanes.use(pool, async (conn, cached) => {
@@ -147,9 +149,15 @@ export async function findOnHost(
   const recordRead = lanes.use(pool, (conn) => findRecordAndNetworks(range, host, conn, []));
   recordRead.catch(() => {}); // awaited below, after the domains (whose failure would leave it unheard)
   const result: Found[] = [];
-  for (const name of await rangeDomains(range, pool, lanes, recordRead)) {
-    result.push(found(host, "domain", name));
+  let domains: string[];
+  try {
+    domains = await rangeDomains(range, pool, lanes, recordRead);
+  } catch (error) {
+    // the record's read ends before down says it failed: no work of its goes on behind the error
+    await recordRead.catch(() => {});
+    throw error;
   }
+  for (const name of domains) result.push(found(host, "domain", name));
   const { found: others, record } = await recordRead;
   result.push(...others);
   return { found: result, record };
