@@ -129,7 +129,7 @@ async function leaseFirstLook(
     sightings,
   }];
   // the common answer (one lease address on a NIC, in its subnet) without the full merge: the same
-  // result (tests/ip_merge_test.ts), else the full merge
+  // result (tests/ip_merge_single_lease_test.ts), else the full merge
   const merged = mergeSingleLease(nics, reports, FIRST_LOOK) ?? mergeSightings(nics, reports, FIRST_LOOK);
   const min = minConfidenceFor(guest.uri, options);
   // the first of the highest confidence, NICs in order, each NIC's best first
