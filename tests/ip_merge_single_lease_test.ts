@@ -6,15 +6,9 @@
 import assert from "node:assert/strict";
 import { parseCidr } from "../lib/ip/addresses.ts";
 import { mergeSightings, mergeSingleLease, sharedOriginsFor } from "../lib/ip/merge.ts";
+import { leaseSightings } from "../lib/ip/sources/lease.ts";
 import type { Nic, Sighting, SourceName, SourceReport } from "../lib/ip/types.ts";
-import {
-  Connection,
-  defineDomain,
-  destroyDomain,
-  normalizeMac,
-  startDomain,
-  undefineDomain,
-} from "../mod.ts";
+import { Connection, defineDomain, destroyDomain, startDomain, undefineDomain } from "../mod.ts";
 
 const NIC_A: Nic = { mac: "52:54:00:00:00:0a", type: "network", network: "lab", target: "vnet0" };
 const ok = (source: SourceName, sightings: Omit<Sighting, "source" | "family">[]): SourceReport => ({
@@ -437,17 +431,7 @@ Deno.test("mergeSingleLease: the test driver's own answers, as up's first look b
     const domain = await defineDomain(conn, xml(`fast-path-${i}`, row.nics));
     try {
       await startDomain(domain, { ifNeeded: true, states: false });
-      const interfaces = await domain.interfaceAddresses("lease");
-      const sightings: Sighting[] = interfaces.flatMap((iface) =>
-        iface.addresses.map((a) => ({
-          source: "lease" as const,
-          mac: normalizeMac(iface.mac),
-          interfaceName: iface.name,
-          address: a.address,
-          family: a.family,
-          prefix: a.prefix,
-        }))
-      );
+      const sightings = leaseSightings(await domain.interfaceAddresses("lease"));
       const nics: Nic[] = row.nics.map((mac) => ({
         mac,
         type: "network",

@@ -7,7 +7,8 @@
 import { defineDomain, type Domain, lookupDomain, startDomain } from "../../domain.ts";
 import { normalizeMac } from "../../ip/addresses.ts";
 import { type MergeOptions, mergeSightings, mergeSingleLease } from "../../ip/merge.ts";
-import type { DiscoveredAddress, Nic, Sighting, SourceReport } from "../../ip/types.ts";
+import type { DiscoveredAddress, Nic, SourceReport } from "../../ip/types.ts";
+import { leaseSightings } from "../../ip/sources/lease.ts";
 import { guestXml, rangeDomainUuid } from "../_libvirt.ts";
 import { Lanes } from "../_lanes.ts";
 import type { ExpandedGuest } from "../description.ts";
@@ -107,21 +108,7 @@ async function leaseFirstLook(
     if (subnet !== undefined) nic.subnets = [subnet];
     nics.push(nic);
   }
-  const interfaces = await domain.interfaceAddresses("lease");
-  const sightings: Sighting[] = [];
-  for (const iface of interfaces) {
-    const mac = normalizeMac(iface.mac);
-    for (const a of iface.addresses) {
-      sightings.push({
-        source: "lease",
-        mac,
-        interfaceName: iface.name,
-        address: a.address,
-        family: a.family,
-        prefix: a.prefix,
-      });
-    }
-  }
+  const sightings = leaseSightings(await domain.interfaceAddresses("lease"));
   const reports: SourceReport[] = [{
     source: "lease",
     status: "ok",
