@@ -7,30 +7,9 @@ import assert from "node:assert/strict";
 import { parseCidr } from "../lib/ip/addresses.ts";
 import { mergeSightings, mergeSingleLease, sharedOriginsFor } from "../lib/ip/merge.ts";
 import { leaseSightings } from "../lib/ip/sources/lease.ts";
-import type { Nic, Sighting, SourceName, SourceReport } from "../lib/ip/types.ts";
+import type { Nic, Sighting, SourceReport } from "../lib/ip/types.ts";
+import { failed, NIC_A, ok, skipped } from "./_ip_reports.ts";
 import { Connection, defineDomain, destroyDomain, startDomain, undefineDomain } from "../mod.ts";
-
-const NIC_A: Nic = { mac: "52:54:00:00:00:0a", type: "network", network: "lab", target: "vnet0" };
-const ok = (source: SourceName, sightings: Omit<Sighting, "source" | "family">[]): SourceReport => ({
-  source,
-  status: "ok",
-  tookMs: 0.2,
-  sightings: sightings.map((s) => ({ source, family: s.address.includes(":") ? "ipv6" : "ipv4", ...s })),
-});
-const skipped = (source: SourceName, reason: string): SourceReport => ({
-  source,
-  status: "skipped",
-  tookMs: 0,
-  reason,
-  sightings: [],
-});
-const failed = (source: SourceName, reason: string): SourceReport => ({
-  source,
-  status: "failed",
-  tookMs: 1,
-  reason,
-  sightings: [],
-});
 
 const SUBNET: Nic = { mac: "52:54:00:00:01:aa", type: "network", network: "lan", subnets: ["10.0.0.0/24"] };
 const SECOND: Nic = { mac: "52:54:00:00:01:ab", type: "network", network: "lan", subnets: ["10.0.0.0/24"] };

@@ -7,32 +7,11 @@ import { parseNeighbourTable } from "../lib/ip/sources/arp.ts";
 import { reservationsOf, subnetsOf } from "../lib/ip/sources/_network_xml.ts";
 import { encodedMacRule } from "../lib/ip/sources/plan.ts";
 import { PLAN_NAMESPACE, readDomainXml } from "../lib/ip/target.ts";
-import type { Nic, Sighting, SourceName, SourceReport } from "../lib/ip/types.ts";
+import type { Nic, SourceReport } from "../lib/ip/types.ts";
+import { failed, NIC_A, ok, skipped } from "./_ip_reports.ts";
 
-const NIC_A: Nic = { mac: "52:54:00:00:00:0a", type: "network", network: "lab", target: "vnet0" };
 const NIC_B: Nic = { mac: "52:54:00:00:00:0b", type: "network", network: "lab", target: "vnet1" };
 const BRIDGED: Nic = { mac: "52:54:00:00:00:0c", type: "bridge", bridge: "br0", target: "vnet2" };
-
-const ok = (source: SourceName, sightings: Omit<Sighting, "source" | "family">[]): SourceReport => ({
-  source,
-  status: "ok",
-  tookMs: 0.2,
-  sightings: sightings.map((s) => ({ source, family: s.address.includes(":") ? "ipv6" : "ipv4", ...s })),
-});
-const skipped = (source: SourceName, reason: string): SourceReport => ({
-  source,
-  status: "skipped",
-  tookMs: 0,
-  reason,
-  sightings: [],
-});
-const failed = (source: SourceName, reason: string): SourceReport => ({
-  source,
-  status: "failed",
-  tookMs: 1,
-  reason,
-  sightings: [],
-});
 
 interface Case {
   name: string;
