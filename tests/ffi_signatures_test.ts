@@ -70,13 +70,11 @@ Deno.test("signatures: an optional function carries the release that added it; t
   assert.ok(optional > 0);
 });
 
-Deno.test("lazySymbols: a nonblocking entry bound from its address is bound by dlopen once it is hot", async () => {
-  const table = {
-    getpid: { parameters: [], result: "i32" },
-    getpidAsync: { name: "getpid", parameters: [], result: "i32", nonblocking: true },
-    abs: { parameters: ["i32"], result: "i32" },
-    absAsync: { name: "abs", parameters: ["i32"], result: "i32", nonblocking: true },
-  } as const;
+/**
+ * libc's symbols resolved from its own handle (as lib/ffi/library.ts resolves libvirt's), and every
+ * Deno.dlopen's symbol names recorded in `opened` until `restore()`: what a lazySymbols test watches.
+ */
+function spiedLibc(): { resolve: (name: string) => Deno.PointerValue; opened: string[]; restore(): void } {
   const libc = Deno.dlopen(
     "libc.so.6",
     {
@@ -92,8 +90,26 @@ Deno.test("lazySymbols: a nonblocking entry bound from its address is bound by d
     opened.push(...Object.keys(symbols));
     return dlopen(path, symbols as Deno.ForeignLibraryInterface);
   }) as typeof Deno.dlopen;
+  return {
+    resolve: (name) => libc.symbols.dlsym(self, encode(name)),
+    opened,
+    restore: () => {
+      Deno.dlopen = dlopen;
+      libc.close();
+    },
+  };
+}
+
+Deno.test("lazySymbols: a nonblocking entry bound from its address is bound by dlopen once it is hot", async () => {
+  const table = {
+    getpid: { parameters: [], result: "i32" },
+    getpidAsync: { name: "getpid", parameters: [], result: "i32", nonblocking: true },
+    abs: { parameters: ["i32"], result: "i32" },
+    absAsync: { name: "abs", parameters: ["i32"], result: "i32", nonblocking: true },
+  } as const;
+  const { resolve, opened, restore } = spiedLibc();
   try {
-    const symbols = lazySymbols("libc.so.6", table, [], (name) => libc.symbols.dlsym(self, encode(name)));
+    const symbols = lazySymbols("libc.so.6", table, [], resolve);
     for (let i = 1; i < PROMOTE_AFTER; i++) assert.equal(await symbols.absAsync(-i), i);
     assert.deepEqual(opened, [], "through the pointer: no dlopen yet");
     for (let i = 0; i < 5; i++) assert.equal(await symbols.absAsync(-7 - i), 7 + i);
@@ -104,8 +120,7 @@ Deno.test("lazySymbols: a nonblocking entry bound from its address is bound by d
     assert.equal(await runBlocking(() => symbols.absAsync(-3)), 3);
     assert.deepEqual(opened, ["absAsync"]);
   } finally {
-    Deno.dlopen = dlopen;
-    libc.close();
+    restore();
   }
 });
 
@@ -114,21 +129,7 @@ Deno.test("lazySymbols: a blocking entry binds from its address too, and by dlop
     abs: { parameters: ["i32"], result: "i32" },
     labs: { parameters: ["i64"], result: "i64" },
   } as const;
-  const libc = Deno.dlopen(
-    "libc.so.6",
-    {
-      dlopen: { parameters: ["buffer", "i32"], result: "pointer" },
-      dlsym: { parameters: ["pointer", "buffer"], result: "pointer" },
-    } as const,
-  );
-  const encode = (text: string) => new TextEncoder().encode(text + "\0");
-  const self = libc.symbols.dlopen(encode("libc.so.6"), 2);
-  const opened: string[] = [];
-  const dlopen = Deno.dlopen;
-  Deno.dlopen = ((path: string, symbols: Record<string, unknown>) => {
-    opened.push(...Object.keys(symbols));
-    return dlopen(path, symbols as Deno.ForeignLibraryInterface);
-  }) as typeof Deno.dlopen;
+  const { resolve, opened, restore } = spiedLibc();
   try {
     // eager or not: from the address (a one-shot script binds ~25 entries, 0.03 ms each instead of
     // 0.25-0.6 ms for a dlopen that compiles a trampoline)
@@ -136,7 +137,7 @@ Deno.test("lazySymbols: a blocking entry binds from its address too, and by dlop
       "libc.so.6",
       table,
       ["labs"],
-      (name) => libc.symbols.dlsym(self, encode(name)),
+      resolve,
     );
     assert.deepEqual(Object.keys(symbols), ["labs"]);
     for (let i = 1; i < PROMOTE_AFTER; i++) assert.equal(symbols.abs(-i), i);
@@ -145,7 +146,6 @@ Deno.test("lazySymbols: a blocking entry binds from its address too, and by dlop
     for (let i = 0; i < 5; i++) assert.equal(symbols.abs(-7 - i), 7 + i);
     assert.deepEqual(opened, ["abs"], "bound again once, by its own dlopen (V8's fast call path)");
   } finally {
-    Deno.dlopen = dlopen;
-    libc.close();
+    restore();
   }
 });
