@@ -1,5 +1,8 @@
 // IP discovery's decisions, table-driven on synthetic sightings: one case (at least) per complaint
 // in ../shared/notes/ip-discovery.md. Pure functions: no libvirt involved.
+// the class modules fill lib/objects/_types.ts's ObjectClasses registry (declaration merging): without
+// them in the program the object types are missing when this file is checked alone
+import type {} from "../mod.ts";
 import assert from "node:assert/strict";
 import { inCidr, normalizeMac, parseCidr, toBigInt, unusable } from "../lib/ip/addresses.ts";
 import { mergeSightings, sharedOriginsFor } from "../lib/ip/merge.ts";

@@ -1,6 +1,9 @@
 // The firewall section of range descriptions (lib/range/description/firewall.ts) and the network
 // filters it becomes (lib/range/firewall.ts): validation with located errors, the filter XML, the
 // filter references in the guests' domain XML, plan items and ownership-record entries.
+// the class modules fill lib/objects/_types.ts's ObjectClasses registry (declaration merging): without
+// them in the program the object types are missing when this file is checked alone
+import type {} from "../mod.ts";
 import assert from "node:assert/strict";
 import { parseRangeDescription, RangeDescriptionError, validateRange } from "../lib/range/description.ts";
 import { firewallFilters, firewallFilterXml, withFirewall } from "../lib/range/firewall.ts";

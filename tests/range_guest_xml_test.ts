@@ -1,6 +1,9 @@
 // guestXml's per-kind template (lib/range/_libvirt.ts): byte-identical to the builder's document for
 // every guest, the fixture written by the code before the template included, with the builder's errors,
 // and nothing carried from one range or kind to another.
+// the class modules fill lib/objects/_types.ts's ObjectClasses registry (declaration merging): without
+// them in the program the object types are missing when this file is checked alone
+import type {} from "../mod.ts";
 import assert from "node:assert/strict";
 import { builtGuestXml, guestTemplateCount, guestXml, rangeDomainUuid } from "../lib/range/_libvirt.ts";
 import { type ExpandedGuest, type ExpandedNic, type Range, validateRange } from "../lib/range/description.ts";

@@ -2,6 +2,9 @@
 // A handle looked up through `cached` is looked up once per lease; steps never wait forever when the
 // pool is short of connections that others hold; end() returns every lease, even one whose step
 // finished late.
+// the class modules fill lib/objects/_types.ts's ObjectClasses registry (declaration merging): without
+// them in the program the object types are missing when this file is checked alone
+import type {} from "../mod.ts";
 import assert from "node:assert/strict";
 import { Connection } from "../lib/connection.ts";
 import { ConnectionPool, type Lease } from "../lib/pool.ts";
