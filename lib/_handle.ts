@@ -19,6 +19,7 @@ import {
 import type { ObjectClasses } from "./objects/_types.ts";
 import { ConnectionLostError, LibvirtError, libvirtErrorFrom } from "./errors.ts";
 import { readCString } from "./ffi/c.ts";
+import type { HeldArgument } from "./ffi/marshal.ts";
 
 /** What differs between handle types: their C functions and how messages name them. */
 export interface HandleType {
@@ -41,8 +42,13 @@ export interface HandleType {
 export const kCall: unique symbol = Symbol("deno_libvirt.handle.call");
 /** @internal Runs a synchronous call on the object (no reference needed: nothing can free it meanwhile). */
 export const kCallSync: unique symbol = Symbol("deno_libvirt.handle.callSync");
-/** @internal The raw pointer, for calls that take this object as an argument (checked, not freed). */
+/** @internal The raw pointer, for synchronous calls that take this object as an argument (checked, not freed). */
 export const kPointer: unique symbol = Symbol("deno_libvirt.handle.pointer");
+/**
+ * @internal The object as an argument of another object's call, held until that call has returned
+ * (lib/ffi/marshal.ts `holding`): a handle counts the call in flight, a stream takes a libvirt reference.
+ */
+export const kHold: unique symbol = Symbol("deno_libvirt.handle.hold");
 /** @internal how an operation on a handle is named in errors (defined in ./_internals.ts, for the gate). */
 export { kOperation };
 
@@ -200,6 +206,22 @@ export abstract class ObjectHandle implements CallSubject {
     const handle = this.#deferred;
     this.#deferred = null;
     this.#type.free(handle);
+  }
+
+  /**
+   * @internal this object passed to a call on another object ({@link kHold}): counted in flight like a
+   * call of its own, so a free() meanwhile defers libvirt's free until {@link HeldArgument.release}.
+   */
+  [kHold](verb: string): HeldArgument {
+    const pointer = this[kAdmit](verb);
+    let held = true;
+    return {
+      pointer,
+      release: () => {
+        if (held) this[kSettle]();
+        held = false;
+      },
+    };
   }
 
   /** @internal one synchronous call on this object */

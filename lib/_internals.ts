@@ -3,6 +3,7 @@
 // import order can reach a base class before it is defined, and the import graph has no cycle.
 import type { ConnectionChild, OpenOptions } from "./connection/types.ts";
 import type { ObjectClasses } from "./objects/_types.ts";
+import type { HeldArgument } from "./ffi/marshal.ts";
 
 /** @internal The gate through which lib/ modules run calls on a connection. */
 export const kInternals: unique symbol = Symbol("deno_libvirt.connection.internals");
@@ -76,6 +77,12 @@ export interface ConnectionInternals {
   track(child: ConnectionChild): void;
   /** The raw connection pointer as a number, for the event worker (libvirt connections are thread-safe). */
   pointerValue(): bigint;
+  /**
+   * The connection as an argument of a call on another connection's object (a migration's
+   * destination): a libvirt reference of its own until released, so a close() meanwhile cannot free
+   * it (the close then reports the reference as remaining, and libvirt closes at the release).
+   */
+  hold(verb: string): HeldArgument;
   /** The options the connection was opened with, so that lib/events.ts can open a sibling. */
   openOptions(): OpenOptions;
   /** True when libvirt attached the connection to the event loop at open (nonblocking streams work). */

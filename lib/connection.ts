@@ -13,6 +13,7 @@ import { ErrorCode } from "./error_codes.ts";
 import { LibvirtError, libvirtErrorFrom } from "./errors.ts";
 import { eventLoopRequested } from "./event_loop.ts";
 import { takeCString } from "./ffi/c.ts";
+import { holdConnection } from "./ffi/marshal.ts";
 // The connection is the layer below the objects: opening (with auth callbacks), closing, its error
 // handler, the pointer the event worker gets, and the local liveness checks use the FFI directly
 // (tests/layering_test.ts counts them); the getters run the generated one-call methods.
@@ -243,6 +244,7 @@ class ConnectionCore {
       idle: () => !this.busy,
       track: (child) => void this.children.add(child),
       pointerValue: () => this.pointerValue(),
+      hold: (verb) => holdConnection(this, verb),
       openOptions: () => this.options,
       eventLoop: () => this.eventLoop,
       release: (child) => void this.children.delete(child),

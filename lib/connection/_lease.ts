@@ -10,6 +10,7 @@
 // Typed against a view type `V` (lib/connection.ts's Connection) rather than importing it: this module
 // stays below lib/connection.ts, outside the object layer's import cycle.
 import type { ConnectionChild, OpenOptions } from "./types.ts";
+import { type HeldArgument, holdConnection } from "../ffi/marshal.ts";
 import { type CallSubject, kOperation } from "../_internals.ts";
 
 /** A pool lease's hold on a connection: `released` turns every call through the view away. */
@@ -57,6 +58,8 @@ export interface LeaseCore<V> {
     wrap?: (result: T) => U,
   ): U;
   pointerValue(): bigint;
+  /** The pointer (null once closed), for a hold (ConnectionInternals.hold). */
+  readonly handle: Deno.PointerObject | null;
   /** The view handles made through any lease belong to (made once). */
   sharedView(): V;
 }
@@ -135,6 +138,11 @@ export class LeaseGate<V> implements LeaseState {
   pointerValue(): bigint {
     if (this.released) throw releasedError(`use the connection to ${JSON.stringify(this.#core.uri)}`);
     return this.#core.pointerValue();
+  }
+
+  hold(verb: string): HeldArgument {
+    if (this.released) throw releasedError(`${verb} the connection to ${JSON.stringify(this.#core.uri)}`);
+    return holdConnection(this.#core, verb);
   }
 
   openOptions(): OpenOptions {

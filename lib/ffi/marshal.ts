@@ -125,22 +125,97 @@ export interface PointerHolder {
   [key: symbol]: unknown;
 }
 
-/** An object argument: the handle's pointer, or a TypeError naming the argument. */
-export function handle(
-  value: unknown,
-  arg: string,
-  fn: string,
-  key: symbol,
-  nullable = false,
-): Deno.PointerObject | null {
-  if ((value === undefined || value === null) && nullable) return null;
-  const pointerOf = (value as PointerHolder | null)?.[key];
-  if (typeof pointerOf !== "function") {
-    throw new TypeError(
-      `Cannot call ${fn}: ${where(arg, fn)} must be a libvirt object handle, got ${String(value)}`,
-    );
+/**
+ * An object passed as an argument to one C call, held for that call's length: a free() or close() of
+ * it meanwhile cannot free what C reads (the handle counts the call in flight, or a libvirt reference
+ * is taken). {@link release} gives the hold back once the call has returned.
+ */
+export interface HeldArgument {
+  /** The pointer to pass to C. */
+  readonly pointer: Deno.PointerObject;
+  /** Ends the hold (a free() that came meanwhile happens now). */
+  release(): void;
+}
+
+/**
+ * A connection passed as an argument (a migration's destination): a libvirt reference of its own
+ * (virConnectRef) until released. The release is virConnectClose, which closes for real only when the
+ * owner closed meanwhile; it then runs off the main thread (a remote close is a round trip).
+ *
+ * @param connection the connection's pointer (null once closed: a TypeError naming it) and URI
+ * @param verb what the call does with it, for the error: "pass to virDomainMigrate3"
+ * @returns the hold
+ */
+export function holdConnection(
+  connection: { readonly handle: Deno.PointerObject | null; readonly uri: string },
+  verb: string,
+): HeldArgument {
+  const handle = connection.handle;
+  if (handle === null) {
+    throw new TypeError(`Cannot ${verb} a closed Connection to ${JSON.stringify(connection.uri)}`);
   }
-  return (pointerOf as (verb: string) => Deno.PointerObject).call(value, `pass to ${fn}`);
+  const lib = libvirt().symbols;
+  lib.virConnectRef(handle);
+  let held = true;
+  return {
+    pointer: handle,
+    release: () => {
+      if (held) void lib.virConnectCloseAsync(handle);
+      held = false;
+    },
+  };
+}
+
+/** How an object argument is held: `[value, argument name, key, nullable]` (see {@link holding}). */
+export type HeldSpec = readonly [value: unknown, arg: string, key: symbol, nullable?: boolean];
+
+/** The hold of one argument: `value[key]` is a function `(verb) => HeldArgument` (handles, streams) or an object with `hold(verb)` (a connection's internals). */
+function holdOne(spec: HeldSpec, fn: string): HeldArgument | null {
+  const [value, arg, key, nullable] = spec;
+  if ((value === undefined || value === null) && nullable) return null;
+  const holder = (value as PointerHolder | null)?.[key];
+  const verb = `pass to ${fn}`;
+  if (typeof holder === "function") return (holder as (verb: string) => HeldArgument).call(value, verb);
+  if (typeof (holder as { hold?: unknown } | undefined)?.hold === "function") {
+    return (holder as { hold(verb: string): HeldArgument }).hold(verb);
+  }
+  throw new TypeError(
+    `Cannot call ${fn}: ${where(arg, fn)} must be a libvirt object handle, got ${String(value)}`,
+  );
+}
+
+/**
+ * Runs one C call whose arguments include libvirt objects, each held ({@link HeldArgument}) from just
+ * before the call until it has returned: for a nonblocking call, until its promise settles, since C
+ * runs on Deno's thread pool while JavaScript goes on and could free the argument. Call it inside the
+ * gate's run, where the call holds its connection: a freed (or closed) argument is then refused with a
+ * TypeError naming it, and nothing is held when a later hold or the call itself throws.
+ *
+ * @param fn the C function, for messages
+ * @param specs the object arguments, in order
+ * @param call the C call, given the pointers (null for an absent nullable argument)
+ * @returns what the call returns
+ */
+export function holding<T>(
+  fn: string,
+  specs: readonly HeldSpec[],
+  call: (pointers: (Deno.PointerObject | null)[]) => T,
+): T {
+  const held: (HeldArgument | null)[] = [];
+  const releaseAll = () => {
+    for (const h of held) h?.release();
+  };
+  let result: T;
+  try {
+    for (const spec of specs) held.push(holdOne(spec, fn));
+    result = call(held.map((h) => h?.pointer ?? null));
+  } catch (error) {
+    releaseAll();
+    throw error;
+  }
+  if (result instanceof Promise) return result.finally(releaseAll) as T;
+  releaseAll();
+  return result;
 }
 
 // One shared word to reinterpret an out-slot's bytes without allocating a view per read.
@@ -351,15 +426,6 @@ export function readParams(buffer: Uint8Array<ArrayBuffer>, count: number): Type
   } finally {
     libvirtSymbol("virTypedParamsClear")(pointer, count);
   }
-}
-
-/** A connection argument (`virConnectPtr dconn`): its pointer, through the connection's internals. */
-export function connection(value: unknown, key: symbol, arg: string, fn: string): Deno.PointerObject {
-  const internals = (value as PointerHolder | null)?.[key] as { pointerValue(): bigint } | undefined;
-  if (internals === undefined || typeof internals.pointerValue !== "function") {
-    throw new TypeError(`Cannot call ${fn}: ${where(arg, fn)} must be a Connection`);
-  }
-  return Deno.UnsafePointer.create(internals.pointerValue())!;
 }
 
 /** A struct layout (lib/ffi/_generated/structs.ts): size and fields by name. */

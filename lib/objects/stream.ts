@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { kPointer } from "../_handle.ts";
+import { kHold, kPointer } from "../_handle.ts";
 import {
   type Connection,
   type ConnectionChild,
@@ -19,6 +19,7 @@ import { ErrorCode, ErrorDomain } from "../error_codes.ts";
 import { type EventLoop, eventLoop, eventLoopEnabled } from "../event_loop.ts";
 import { isNegative, OutSlot } from "../ffi/c.ts";
 import { libvirt } from "../ffi/library.ts";
+import type { HeldArgument } from "../ffi/marshal.ts";
 import { StreamEventType, StreamFlag, StreamRecvFlag } from "../ffi/constants.ts";
 import { addWatcher, Readiness, removeWatcher } from "./_stream_readiness.ts";
 import { sendChunks } from "./_stream_send.ts";
@@ -156,6 +157,24 @@ export class Stream implements ConnectionChild {
   [kPointer](verb: string): Deno.PointerObject {
     if (this.#handle === null) throw new TypeError(`Cannot ${verb} freed Stream (${this.#label})`);
     return this.#handle;
+  }
+
+  /**
+   * @internal this stream passed to a call on another object (openConsole, upload, screenshot, ...): a
+   * libvirt reference of its own until the call has returned, so a free() meanwhile cannot free it.
+   */
+  [kHold](verb: string): HeldArgument {
+    const pointer = this[kPointer](verb);
+    const lib = libvirt().symbols;
+    lib.virStreamRef(pointer);
+    let held = true;
+    return {
+      pointer,
+      release: () => {
+        if (held) lib.virStreamFree(pointer);
+        held = false;
+      },
+    };
   }
 
   #isOpen(): boolean {

@@ -6,9 +6,10 @@
  * @module
  */
 import type { ObjectHandle } from "../_handle.ts";
-import { kCall, kPointer } from "../_handle.ts";
+import { kCall, kHold } from "../_handle.ts";
 import { cString, isNegative, isNull, takeCString } from "../ffi/c.ts";
 import { libvirt } from "../ffi/library.ts";
+import { holding } from "../ffi/marshal.ts";
 import {
   DomainChannelFlag,
   DomainConsoleFlag,
@@ -64,7 +65,12 @@ export async function domainOpenConsole(
   try {
     await dom[kCall](
       `open the console${devName ? ` ${JSON.stringify(devName)}` : ""} of`,
-      (h) => libvirt().symbols.virDomainOpenConsoleAsync(h, name, stream[kPointer]("attach"), flags),
+      (h) =>
+        holding(
+          "virDomainOpenConsole",
+          [[stream, "st", kHold]],
+          (held) => libvirt().symbols.virDomainOpenConsoleAsync(h, name, held[0], flags),
+        ),
       isNegative,
     );
   } catch (error) {
@@ -89,11 +95,16 @@ export async function domainOpenChannel(
     await dom[kCall](
       `open channel ${JSON.stringify(name)} of`,
       (h) =>
-        libvirt().symbols.virDomainOpenChannelAsync(
-          h,
-          channel,
-          stream[kPointer]("attach"),
-          options.force ? DomainChannelFlag.FORCE : 0,
+        holding(
+          "virDomainOpenChannel",
+          [[stream, "st", kHold]],
+          (held) =>
+            libvirt().symbols.virDomainOpenChannelAsync(
+              h,
+              channel,
+              held[0],
+              options.force ? DomainChannelFlag.FORCE : 0,
+            ),
         ),
       isNegative,
     );
@@ -109,7 +120,12 @@ export async function domainScreenshot(dom: ObjectHandle, stream: Stream, screen
   checkCount(screen, "screen");
   const pointer = await dom[kCall](
     `take a screenshot of screen ${screen} of`,
-    (h) => libvirt().symbols.virDomainScreenshotAsync(h, stream[kPointer]("attach"), screen, 0),
+    (h) =>
+      holding(
+        "virDomainScreenshot",
+        [[stream, "stream", kHold]],
+        (held) => libvirt().symbols.virDomainScreenshotAsync(h, held[0], screen, 0),
+      ),
     isNull,
   );
   labelled(stream, `screenshot of domain ${JSON.stringify(dom.name)}`);
@@ -136,12 +152,11 @@ export async function volumeUpload(
   await vol[kCall](
     "start an upload to",
     (h) =>
-      libvirt().symbols.virStorageVolUploadAsync(
-        h,
-        stream[kPointer]("attach"),
-        BigInt(offset),
-        BigInt(length),
-        flags,
+      holding(
+        "virStorageVolUpload",
+        [[stream, "stream", kHold]],
+        (held) =>
+          libvirt().symbols.virStorageVolUploadAsync(h, held[0], BigInt(offset), BigInt(length), flags),
       ),
     isNegative,
   );
@@ -162,12 +177,11 @@ export async function volumeDownload(
   await vol[kCall](
     "start a download from",
     (h) =>
-      libvirt().symbols.virStorageVolDownloadAsync(
-        h,
-        stream[kPointer]("attach"),
-        BigInt(offset),
-        BigInt(length),
-        flags,
+      holding(
+        "virStorageVolDownload",
+        [[stream, "stream", kHold]],
+        (held) =>
+          libvirt().symbols.virStorageVolDownloadAsync(h, held[0], BigInt(offset), BigInt(length), flags),
       ),
     isNegative,
   );

@@ -251,8 +251,23 @@ export function defaultLocalFunctions(api: ApiDescription): Set<string> {
   return local;
 }
 
-/** Formats generated TypeScript (or, with `ext` "js", JavaScript) the way `deno fmt` would with the repo's config (so fmt changes nothing). */
+/**
+ * Formats generated TypeScript (or, with `ext` "js", JavaScript) the way `deno fmt` would with the
+ * repo's config (so fmt changes nothing). One pass is not always a fixed point (a call whose last
+ * argument is an arrow function is laid out once more on a second pass), so it formats until nothing
+ * changes.
+ */
 export async function formatTs(text: string, root: URL, ext: "ts" | "js" = "ts"): Promise<string> {
+  let formatted = await formatOnce(text, root, ext);
+  for (let pass = 0; pass < 3; pass++) {
+    const again = await formatOnce(formatted, root, ext);
+    if (again === formatted) return formatted;
+    formatted = again;
+  }
+  throw new Error("Cannot format generated code: deno fmt does not reach a fixed point");
+}
+
+async function formatOnce(text: string, root: URL, ext: "ts" | "js"): Promise<string> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["fmt", `--ext=${ext}`, "-"],
     cwd: root,

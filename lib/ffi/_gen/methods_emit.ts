@@ -183,9 +183,15 @@ function emitMethod(p: Plan, sync: boolean): string {
       "m.syncStruct($1)",
     )
   );
+  if (p.sizedParams && p.held.length) {
+    throw new Error(`${fn.name}: object arguments in a sized call are not planned`);
+  }
+  const call = `${callSym}(${["h", ...p.ffiArgs].join(", ")})`;
   const run = p.sizedParams
     ? sizedRun(p, callSym, asyncCall, body)
-    : `(h) => ${callSym}(${["h", ...p.ffiArgs].join(", ")})`;
+    : p.held.length
+    ? `(h) => m.holding(${JSON.stringify(fn.name)}, [${p.held.join(", ")}], (held) => ${call})`
+    : `(h) => ${call}`;
   const gate = p.object.className === "Connection"
     ? `this.#gate().${
       asyncCall ? "call" : "callSync"
@@ -246,15 +252,28 @@ function handleImports(object: ObjectSpec, plans: Plan[], imports: Set<string>):
   if (object.className !== "Connection") {
     return [
       ...(imports.has("kInternals") ? [`import { kInternals } from "../../_internals.ts";`] : []),
-      `import { kCall, kCallSync, kPointer, ObjectHandle } from "../../_handle.ts";`,
+      `import { kCall, kCallSync${
+        holdsObjects(plans) ? ", kHold" : ""
+      }, ObjectHandle } from "../../_handle.ts";`,
     ];
   }
   return [
     `import { type ConnectionInternals, kInternals } from "../../_internals.ts";`,
-    `import { kPointer${
-      plans.some((p) => p.params.some((x) => x.type.includes("ObjectHandle"))) ? ", type ObjectHandle" : ""
-    } } from "../../_handle.ts";`,
+    ...(holdsObjects(plans)
+      ? [
+        `import { kHold${
+          plans.some((p) => p.params.some((x) => x.type.includes("ObjectHandle")))
+            ? ", type ObjectHandle"
+            : ""
+        } } from "../../_handle.ts";`,
+      ]
+      : []),
   ];
+}
+
+/** True when a method of the base holds an object argument (m.holding with kHold). */
+function holdsObjects(plans: Plan[]): boolean {
+  return plans.some((p) => p.held.some((spec) => spec.includes("kHold")));
 }
 
 /** Every import line of a base class, in the order the generated files have them. */

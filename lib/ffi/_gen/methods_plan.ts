@@ -55,6 +55,7 @@ function newPlan(fn: ApiFunction, object: ObjectSpec, ret: Plan["ret"], local: S
     params: [],
     prelude: [],
     ffiArgs: [],
+    held: [],
     outs: [],
     ret,
     failed: fn.returnType.endsWith("*") || objectByType.has(fn.returnType) ? "m.isNull" : "m.isNegative",
@@ -105,13 +106,13 @@ function planArgs(p: Plan, api: Indexes): string | undefined {
 }
 
 /**
- * Converts arguments before queueing for the connection (bad input fails fast); handles stay inside
- * the call, where the lock guarantees nothing frees them meanwhile. Then: optional parameters only at
- * the end.
+ * Converts arguments before queueing for the connection (bad input fails fast); object arguments are
+ * taken inside the call (`m.holding`, once the gate admitted it) and held until C has returned, so a
+ * free() or close() of them meanwhile cannot pull them away. Then: optional parameters only at the end.
  */
 function finishPlan(p: Plan): Plan {
   p.ffiArgs = p.ffiArgs.map((expr, i) => {
-    if (/^m\.(str|strOrNull|int|int64|double|bytes|connection)\(/.test(expr)) {
+    if (/^m\.(str|strOrNull|int|int64|double|bytes)\(/.test(expr)) {
       p.prelude.push(`const a${i} = ${expr};`);
       return `a${i}`;
     }

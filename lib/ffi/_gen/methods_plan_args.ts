@@ -136,16 +136,18 @@ const stringArg: ArgRule = ({ p, a, n, t, nullable, F }) => {
   return 1;
 };
 
-const connectionArg: ArgRule = ({ p, a, n, t, F }) => {
+const connectionArg: ArgRule = ({ p, a, n, t }) => {
   if (t !== "virConnectPtr") return undefined;
   p.params.push({ name: n, type: "Connection", optional: false, doc: docText(a.info) });
   p.imports.add("kInternals"); // the class is named through the registry (classRefs in methods_emit.ts)
-  p.ffiArgs.push(`m.connection(${n}, kInternals, ${JSON.stringify(a.name)}, ${F})`);
+  // held for the call (a libvirt reference): a close() of the destination meanwhile cannot free it
+  p.ffiArgs.push(`held[${p.held.length}]`);
+  p.held.push(`[${n}, ${JSON.stringify(a.name)}, kInternals]`);
   p.owner = n;
   return 1;
 };
 
-const handleArg: ArgRule = ({ p, a, n, t, nullable, F }) => {
+const handleArg: ArgRule = ({ p, a, n, t, nullable }) => {
   if (!(objectByType.has(t) || t === "virStreamPtr")) return undefined;
   const cls = t === "virStreamPtr" ? "ObjectHandle" : objectByType.get(t)!.className;
   p.params.push({
@@ -154,7 +156,9 @@ const handleArg: ArgRule = ({ p, a, n, t, nullable, F }) => {
     optional: nullable,
     doc: docText(a.info),
   });
-  p.ffiArgs.push(`m.handle(${n}, ${JSON.stringify(a.name)}, ${F}, kPointer${nullable ? ", true" : ""})`);
+  // held for the call (counted in flight on the argument): a free() of it meanwhile waits until C returned
+  p.ffiArgs.push(`held[${p.held.length}]`);
+  p.held.push(`[${n}, ${JSON.stringify(a.name)}, kHold${nullable ? ", true" : ""}]`);
   return 1;
 };
 

@@ -35,6 +35,11 @@ export interface Plan {
   prelude: string[];
   /** The FFI arguments after the object's own pointer. */
   ffiArgs: string[];
+  /**
+   * The object arguments (handles, streams, connections), held for the call's length: `m.holding` specs,
+   * in order; {@link ffiArgs} names their pointers `held[i]`.
+   */
+  held: string[];
   /** The value returned (built from `r`, the C return, and the out slots). */
   outs: OutValue[];
   /** How the C return reads. */

@@ -2,7 +2,6 @@
 // deno-lint-ignore-file
 
 import { type ConnectionInternals, kInternals } from "../../_internals.ts";
-import { kPointer } from "../../_handle.ts";
 import { ConnectionHandCalls } from "../connection_hand.ts";
 import * as m from "../../ffi/marshal.ts";
 import { libvirtSymbol } from "../../ffi/optional.ts";

@@ -935,10 +935,14 @@ export class DomainCalls extends DomainHandCalls {
   async migrate3(dconn, params, options) {
     const params_ = m.params(params, MigrateParamsSchema, "virDomainMigrate3");
     const flags = m.flags(options, DomainMigrateFlagsBits, "virDomainMigrate3");
-    const a0 = m.connection(dconn, kInternals, "dconn", "virDomainMigrate3");
     return await this[kCall](
       "call virDomainMigrate3 on",
-      (h) => libvirtSymbol("virDomainMigrate3Async")(h, a0, params_.buffer, params_.count, flags),
+      (h) =>
+        m.holding(
+          "virDomainMigrate3",
+          [[dconn, "dconn", kInternals]],
+          (held) => libvirtSymbol("virDomainMigrate3Async")(h, held[0], params_.buffer, params_.count, flags),
+        ),
       m.isNull,
       (r) => wrapHandle("virDomainPtr", dconn, r),
     );

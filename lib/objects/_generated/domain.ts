@@ -2,7 +2,7 @@
 // deno-lint-ignore-file
 
 import { kInternals } from "../../_internals.ts";
-import { kCall, kCallSync, kPointer, ObjectHandle } from "../../_handle.ts";
+import { kCall, kCallSync, ObjectHandle } from "../../_handle.ts";
 import { DomainHandCalls } from "../domain_hand.ts";
 import * as m from "../../ffi/marshal.ts";
 import { libvirtSymbol, qemuSymbol } from "../../ffi/optional.ts";
@@ -2042,10 +2042,14 @@ export abstract class DomainCalls extends DomainHandCalls {
   ): Promise<ObjectClasses["Domain"]> {
     const params_ = m.params(params, MigrateParamsSchema, "virDomainMigrate3");
     const flags = m.flags(options, DomainMigrateFlagsBits, "virDomainMigrate3");
-    const a0 = m.connection(dconn, kInternals, "dconn", "virDomainMigrate3");
     return await this[kCall](
       "call virDomainMigrate3 on",
-      (h) => libvirtSymbol("virDomainMigrate3Async")(h, a0, params_.buffer, params_.count, flags),
+      (h) =>
+        m.holding(
+          "virDomainMigrate3",
+          [[dconn, "dconn", kInternals]],
+          (held) => libvirtSymbol("virDomainMigrate3Async")(h, held[0], params_.buffer, params_.count, flags),
+        ),
       m.isNull,
       (r) => wrapHandle<ObjectClasses["Domain"]>("virDomainPtr", dconn, r!),
     );

@@ -3,7 +3,7 @@
 // @ts-self-types="./storage_pool.ts"
 // The runtime twin of storage_pool.ts: its code without the types and JSDoc (storage_pool.ts has them, for the type
 // checker and deno doc). Import this module, not storage_pool.ts.
-import { kCall, kCallSync, kPointer, ObjectHandle } from "../../_handle.ts";
+import { kCall, kCallSync, kHold, ObjectHandle } from "../../_handle.ts";
 import * as m from "../../ffi/marshal.ts";
 import { libvirtSymbol } from "../../ffi/optional.ts";
 import { wrapHandle } from "../_registry.ts";
@@ -134,11 +134,10 @@ export class StoragePoolCalls extends ObjectHandle {
     return await this[kCall](
       "call virStorageVolCreateXMLFrom on",
       (h) =>
-        libvirtSymbol("virStorageVolCreateXMLFromAsync")(
-          h,
-          a0,
-          m.handle(clonevol, "clonevol", "virStorageVolCreateXMLFrom", kPointer),
-          flags,
+        m.holding(
+          "virStorageVolCreateXMLFrom",
+          [[clonevol, "clonevol", kHold]],
+          (held) => libvirtSymbol("virStorageVolCreateXMLFromAsync")(h, a0, held[0], flags),
         ),
       m.isNull,
       (r) => wrapHandle("virStorageVolPtr", this, r),

@@ -1,0 +1,159 @@
+// Objects passed as arguments to another object's call (a clone's source volume, a console's stream, a
+// migration's destination connection) are held until that call has returned: a free() or close() of
+// them meanwhile, while C runs on Deno's thread pool, cannot free what C reads (lib/ffi/marshal.ts
+// `holding`, the `kHold` of lib/_handle.ts, lib/objects/stream.ts and the connection's internals).
+import assert from "node:assert/strict";
+import { Connection, lookupDomain, lookupStoragePool, newStream, StorageVolume } from "../mod.ts";
+import { kHold } from "../lib/_handle.ts";
+import { kInternals } from "../lib/_internals.ts";
+import { type HeldArgument, holding } from "../lib/ffi/marshal.ts";
+
+/** A fake object argument that records its holds and releases. */
+function fakeArgument(log: string[], name: string, refuse = false) {
+  return {
+    [kHold](verb: string): HeldArgument {
+      if (refuse) throw new TypeError(`Cannot ${verb} freed ${name}`);
+      log.push(`hold ${name} (${verb})`);
+      return { pointer: Deno.UnsafePointer.create(0x1000n)!, release: () => log.push(`release ${name}`) };
+    },
+  };
+}
+
+Deno.test("holding: a nonblocking call's arguments are released when its promise settles, not before", async () => {
+  const log: string[] = [];
+  let finish!: (value: number) => void;
+  const result = holding(
+    "virX",
+    [[fakeArgument(log, "a"), "a", kHold], [null, "b", kHold, true]],
+    (pointers) => {
+      log.push(`call ${pointers.map((p) => p === null ? "null" : "ptr").join(",")}`);
+      return new Promise<number>((resolve) => finish = resolve);
+    },
+  );
+  await Promise.resolve();
+  assert.deepEqual(log, ["hold a (pass to virX)", "call ptr,null"], "still held while C runs");
+  finish(7);
+  assert.equal(await result, 7);
+  assert.deepEqual(log.at(-1), "release a");
+
+  const failed: string[] = [];
+  const rejected = holding(
+    "virY",
+    [[fakeArgument(failed, "a"), "a", kHold]],
+    () => Promise.reject(new Error("boom")),
+  );
+  await assert.rejects(rejected, /^Error: boom$/);
+  assert.deepEqual(failed, ["hold a (pass to virY)", "release a"]);
+});
+
+Deno.test("holding: nothing stays held when a later hold or the call itself throws", () => {
+  const log: string[] = [];
+  assert.throws(
+    () =>
+      holding(
+        "virX",
+        [[fakeArgument(log, "a"), "a", kHold], [fakeArgument(log, "b", true), "b", kHold]],
+        () => assert.fail("not called"),
+      ),
+    /^TypeError: Cannot pass to virX freed b$/,
+  );
+  assert.deepEqual(log, ["hold a (pass to virX)", "release a"]);
+  log.length = 0;
+  assert.throws(() =>
+    holding("virX", [[fakeArgument(log, "a"), "a", kHold]], () => {
+      throw new RangeError("sync");
+    }), /^RangeError: sync$/);
+  assert.deepEqual(log, ["hold a (pass to virX)", "release a"]);
+  log.length = 0;
+  assert.equal(holding("virX", [[fakeArgument(log, "a"), "a", kHold]], () => 3), 3);
+  assert.deepEqual(log, ["hold a (pass to virX)", "release a"], "a synchronous call: released at once");
+  assert.throws(
+    () => holding("virDomainMigrate3", [[{}, "dconn", kInternals]], () => 0),
+    /^TypeError: Cannot call virDomainMigrate3: argument dconn of virDomainMigrate3 must be a libvirt object handle, got \[object Object\]$/,
+  );
+});
+
+// The holds themselves, made observable through libvirt's reference counts: a connection's close
+// reports the references still open on it, and every held object keeps one.
+
+Deno.test("held arguments: a held handle, stream or connection outlives its free()/close() until released", async () => {
+  // a handle: counted in flight, so its free() defers libvirt's free; the connection sees its reference
+  // (virConnectClose says only whether references remain, not how many: one object per connection)
+  const conn = await Connection.open("test:///default");
+  const dom = await lookupDomain(conn, "test");
+  const heldDomain = dom[kHold]("pass to a test");
+  dom.free();
+  assert.ok(dom.freed);
+  assert.deepEqual(await conn.close(), { remainingReferences: 1, freedHandles: 0 }, "the held domain");
+  heldDomain.release();
+  heldDomain.release(); // idempotent: a second release frees nothing twice
+  // a stream: a libvirt reference of its own
+  const streamConn = await Connection.open("test:///default");
+  const stream = newStream(streamConn);
+  const heldStream = stream[kHold]("pass to a test");
+  stream.free();
+  assert.deepEqual(await streamConn.close(), { remainingReferences: 1, freedHandles: 0 }, "the held stream");
+  heldStream.release();
+  heldStream.release();
+  // without a hold the same frees leave nothing
+  const plain = await Connection.open("test:///default");
+  (await lookupDomain(plain, "test")).free();
+  newStream(plain).free();
+  assert.deepEqual(await plain.close(), { remainingReferences: 0, freedHandles: 0 });
+
+  // a connection: a libvirt reference of its own, the close reports it and libvirt closes at the release
+  const dconn = await Connection.open("test:///default");
+  const heldConnection = dconn[kInternals].hold("pass to a test");
+  assert.deepEqual(await dconn.close(), { remainingReferences: 1, freedHandles: 0 });
+  heldConnection.release();
+  assert.throws(
+    () => dconn[kInternals].hold("pass to virDomainMigrate3"),
+    /^TypeError: Cannot pass to virDomainMigrate3 a closed Connection to "test:\/\/\/default"$/,
+  );
+
+  // refused once freed, before anything is held
+  await using again = await Connection.open("test:///default");
+  const freed = await lookupDomain(again, "test");
+  freed.free();
+  assert.throws(() => freed[kHold]("pass to virX"), /^TypeError: Cannot pass to virX freed Domain "test"$/);
+});
+
+Deno.test("held arguments: a clone's source volume freed while the clone runs, 400 rounds, never pulled away", async () => {
+  const path = await Deno.makeTempFile({ prefix: "deno_libvirt_held_", suffix: ".xml" });
+  await Deno.writeTextFile(
+    path,
+    `<node><pool type='dir'><name>images</name><target><path>/images</path></target>
+<volume type='file'><name>base.img</name><capacity unit='MiB'>64</capacity>
+<target><path>/images/base.img</path></target></volume></pool></node>`,
+  );
+  try {
+    const conn = await Connection.open(`test://${path}`);
+    const pool = await lookupStoragePool(conn, "images");
+    for (let i = 0; i < 400; i++) {
+      const source = await pool.storageVolLookupByName("base.img");
+      const clone = pool.storageVolCreateXmlFrom(
+        `<volume><name>clone${i}.img</name><capacity unit='MiB'>64</capacity></volume>`,
+        source,
+      );
+      for (let k = 0; k < i % 5; k++) await Promise.resolve();
+      source.free(); // at different moments of the call: queued, admitted, in flight, returned
+      const outcome = await clone.catch((error: Error) => error);
+      if (outcome instanceof Error) {
+        // only a free before the gate admitted the call may refuse it, in the argument's words
+        assert.match(
+          outcome.message,
+          /^Cannot pass to virStorageVolCreateXMLFrom freed StorageVolume "base\.img"$/,
+        );
+      } else {
+        assert.ok(outcome instanceof StorageVolume);
+        assert.equal(outcome.name, `clone${i}.img`);
+        await outcome.delete();
+        outcome.free();
+      }
+    }
+    pool.free();
+    assert.deepEqual(await conn.close(), { remainingReferences: 0, freedHandles: 0 }, "no hold left behind");
+  } finally {
+    await Deno.remove(path);
+  }
+});
