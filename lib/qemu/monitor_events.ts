@@ -6,12 +6,13 @@
  *
  * @module
  */
-import { kPointer } from "../_handle.ts";
+import { kHold } from "../_handle.ts";
 import type { Connection } from "../connection.ts";
 import { kInternals } from "../_internals.ts";
 import type { Domain } from "../domain.ts";
 import { type EventLoop, eventLoop, type RawQemuMonitorEvent } from "../event_loop.ts";
 import { libvirtQemu } from "../ffi/qemu_library.ts";
+import { holding } from "../ffi/marshal.ts";
 
 /** One QEMU monitor (QMP) event, e.g. `STOP`, `RESUME`, `BLOCK_JOB_COMPLETED`. */
 export interface QemuMonitorEvent {
@@ -223,18 +224,22 @@ export async function qemuMonitorEvents(
   } on ${JSON.stringify(connection.uri)}`;
   const subscribed = connection[kInternals].call(
     () => operation,
+    // the domain filter is held until the worker's register call returned (a free() meanwhile waits)
     (conn) =>
-      loop.request({
-        type: "qemu-monitor-subscribe",
-        qemuPath,
-        conn: String(Deno.UnsafePointer.value(conn)),
-        domain: options.domain
-          ? String(Deno.UnsafePointer.value(options.domain[kPointer]("subscribe to")))
-          : undefined,
-        event: options.event,
-        flags,
-        id,
-      }),
+      holding(
+        "virConnectDomainQemuMonitorEventRegister",
+        [[options.domain, "domain", kHold, true]],
+        ([domain]) =>
+          loop.request({
+            type: "qemu-monitor-subscribe",
+            qemuPath,
+            conn: String(Deno.UnsafePointer.value(conn)),
+            domain: domain === null ? undefined : String(Deno.UnsafePointer.value(domain)),
+            event: options.event,
+            flags,
+            id,
+          }),
+      ),
     (reply) => !reply.ok, // the error is in the connection's slot: the gate reads it
   );
   try {
