@@ -129,12 +129,9 @@ interface Answer {
   timedOut: (error: unknown) => error is AddressTimeoutError;
 }
 
-/** Loads libvirt and the discovery modules side by side, then asks every host; a host error exits 2. */
-async function query(request: Request): Promise<Answer> {
+/** Loads the discovery modules while libvirt loads, then asks every host; a host error exits 2. */
+async function query(request: Request, preloaded: Promise<void>): Promise<Answer> {
   const cli: Cli = request.cli; // typed where it is declared: TypeScript then knows fail() returns never
-  // The command line is fine (usage errors exited above): libvirt's shared library now loads on a thread
-  // of Deno's blocking pool (8-10 ms of dynamic linking) while this thread loads the discovery modules.
-  const preloaded = preloadLibvirt();
   let resolved: ResolvedUri | undefined;
   try {
     resolved = request.uris ? undefined : await resolveUri(undefined);
@@ -257,5 +254,9 @@ function printTable(relevant: DiscoveryEntry[]): void {
 
 // In functions, not at the module's top level: in the bundle, this module's top level is the bundle's,
 // and V8 compiles a top level that runs loops as one function (docs/benchmarks.md, "Session h11-vmip").
+// libvirt's shared library loads on a thread of Deno's blocking pool (13-20 ms of dynamic linking, the
+// longest step of a one-shot query once its modules are one bundle) from here on, while this thread
+// checks the command line and loads the discovery modules. A usage error exits once the linking is done.
+const preloaded = preloadLibvirt();
 const request = parseRequest();
-Deno.exit(report(request, await query(request)));
+Deno.exit(report(request, await query(request, preloaded)));

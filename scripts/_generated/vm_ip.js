@@ -13486,9 +13486,8 @@ function parseRequest() {
         }
     };
 }
-async function query(request2) {
+async function query(request2, preloaded2) {
     const cli = request2.cli;
-    const preloaded = preloadLibvirt();
     let resolved;
     try {
         resolved = request2.uris ? void 0 : await resolveUri(void 0);
@@ -13510,7 +13509,7 @@ async function query(request2) {
         Promise.resolve().then(() => (init_event_loop(), event_loop_exports)),
         request2.wait ? Promise.resolve().then(() => (init_wait2(), wait_exports)) : void 0
     ]).catch(async (error) => {
-        await preloaded;
+        await preloaded2;
         throw error;
     });
     if (!request2.wait && uris.every(isLocalUri))
@@ -13623,5 +13622,6 @@ function printTable(relevant) {
         console.log(`
 ${n}`);
 }
+var preloaded = preloadLibvirt();
 var request = parseRequest();
-Deno.exit(report(request, await query(request)));
+Deno.exit(report(request, await query(request, preloaded)));
