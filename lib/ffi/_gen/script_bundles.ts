@@ -5,7 +5,8 @@
 // (docs/benchmarks.md, "Session h11-vmip"). The script's own file (scripts/vm_ip.ts) only imports its
 // bundle; the code is written, reviewed and type-checked in the bundle's entry (scripts/_vm_ip.ts).
 // `deno task gen` writes the bundles, `deno task gen:check` fails when one is out of date with the
-// modules it holds.
+// modules it holds. The bundler is Deno's (esbuild, from npm), so the output depends on the Deno release:
+// bundle with the one CI installs (.ci/install.sh, DENO_VERSION).
 import { ts } from "./_deps.ts";
 
 /** Each bundle: the file written, and the module it is bundled from (paths from the repository's root). */
