@@ -17,8 +17,11 @@ export { LibvirtLoadError } from "./ffi/library.ts";
 /** How serious libvirt considers an error (`virErrorLevel`). */
 export const ErrorLevel = { NONE: 0, WARNING: 1, ERROR: 2 } as const;
 
-const codeNames = new Map<number, string>(Object.entries(ErrorCode).map(([k, v]) => [v, k]));
-const domainNames = new Map<number, string>(Object.entries(ErrorDomain).map(([k, v]) => [v, k]));
+/** The key of `table` whose value is `value` (a first match: error names are read once per error, at most). */
+function nameIn(table: Readonly<Record<string, number>>, value: number): string | undefined {
+  for (const name in table) if (table[name] === value) return name;
+  return undefined;
+}
 
 /** The fields libvirt reports for a failed call. */
 export interface LibvirtErrorDetails {
@@ -80,12 +83,12 @@ export class LibvirtError extends Error {
 
   /** The code's name, e.g. `"NO_DOMAIN"`. */
   get codeName(): string {
-    return codeNames.get(this.code) ?? `UNKNOWN_${this.code}`;
+    return nameIn(ErrorCode, this.code) ?? `UNKNOWN_${this.code}`;
   }
 
   /** The subsystem's name, e.g. `"QEMU"`. */
   get domainName(): string {
-    return domainNames.get(this.domain) ?? `UNKNOWN_${this.domain}`;
+    return nameIn(ErrorDomain, this.domain) ?? `UNKNOWN_${this.domain}`;
   }
 }
 

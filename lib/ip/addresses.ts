@@ -135,10 +135,8 @@ function ipv4In(value: number, base: number, bits: number): boolean {
   return Math.floor(value / size) === Math.floor(base / size);
 }
 
-const loopback = [parseCidr("127.0.0.0/8"), parseCidr("::1/128")];
-const linkLocal = [parseCidr("169.254.0.0/16"), parseCidr("fe80::/10")];
-const multicast = [parseCidr("224.0.0.0/4"), parseCidr("ff00::/8")];
-const unspecified = [parseCidr("0.0.0.0/32"), parseCidr("::/128")];
+/** The IPv6 ranges of {@link unusable}, parsed at its first IPv6 address (a module import parses none). */
+let ipv6Unusable: [Cidr, "loopback" | "link-local" | "multicast" | "unspecified"][] | undefined;
 
 /** Why an address is not a usable guest address, or undefined when it is. */
 export function unusable(
@@ -154,11 +152,13 @@ export function unusable(
     if (value === 0) return "unspecified";
     return undefined;
   }
-  if (loopback.some((r) => inCidr(address, r))) return "loopback";
-  if (linkLocal.some((r) => inCidr(address, r))) return "link-local";
-  if (multicast.some((r) => inCidr(address, r))) return "multicast";
-  if (unspecified.some((r) => inCidr(address, r))) return "unspecified";
-  return undefined;
+  ipv6Unusable ??= [
+    [parseCidr("::1/128"), "loopback"],
+    [parseCidr("fe80::/10"), "link-local"],
+    [parseCidr("ff00::/8"), "multicast"],
+    [parseCidr("::/128"), "unspecified"],
+  ];
+  return ipv6Unusable.find(([range]) => inCidr(address, range))?.[1];
 }
 
 /** A MAC already in normalizeMac's form. */

@@ -13,7 +13,10 @@
  * - `enums.ts`: every C enum as named typed constants; `constants.ts`: the numeric macros;
  * - `typed_params.ts`: typed-parameter field names grouped into schemas with their value types;
  * - `callbacks.ts`: every callback type as a `Deno.UnsafeCallbackDefinition`;
- * - `structs.ts`: struct layouts (sizes, offsets) for x86_64 / aarch64 LP64.
+ * - `structs.ts`: struct layouts (sizes, offsets) for x86_64 / aarch64 LP64;
+ *
+ * and, last, the bundled one-shot scripts (script_bundles.ts: `scripts/_generated/vm_ip.js`, which
+ * holds the modules written above among others).
  *
  * Output is deterministic (sorted, no timestamps) and formatted with `deno fmt`.
  *
@@ -48,6 +51,7 @@ import {
   scalar,
 } from "./generate_ctypes.ts";
 import { methodsStageMain } from "./generate_methods.ts";
+import { scriptBundlesStageMain } from "./script_bundles.ts";
 import { structsFile } from "./generate_structs.ts";
 import { signaturesFile } from "./generate_signatures.ts";
 
@@ -530,7 +534,7 @@ async function main(args: string[]): Promise<number> {
     for (const stale of await listTs(target)) if (!files.has(stale)) await Deno.remove(`${target}/${stale}`);
     await writeFormatted(target, files);
     console.log(`Generated ${files.size} files in lib/ffi/_generated/: ${JSON.stringify(counts)}`);
-    return 0;
+    return await scriptBundlesStageMain(false); // last: a bundle holds the modules written above
   }
   const temp = await Deno.makeTempDir({ prefix: "deno_libvirt_gen_" });
   try {
@@ -555,7 +559,7 @@ async function main(args: string[]): Promise<number> {
       return 1;
     }
     console.log(`lib/ffi/_generated/ is up to date (${files.size} files, ${JSON.stringify(counts)})`);
-    return 0;
+    return await scriptBundlesStageMain(true);
   } finally {
     await Deno.remove(temp, { recursive: true });
   }
