@@ -3666,18 +3666,6 @@ var init_event_loop = __esm({
         enabled = true;
     }
 });
-function callName(operation, subject, verb = "") {
-    return operation !== void 0 ? operation() : subject[kOperation](verb);
-}
-var kInternals, kAdmit, kSettle, kOperation;
-var init_internals = __esm({
-    "lib/_internals.ts"() {
-        kInternals = Symbol("deno_libvirt.connection.internals");
-        kAdmit = Symbol("deno_libvirt.handle.admit");
-        kSettle = Symbol("deno_libvirt.handle.settle");
-        kOperation = Symbol("deno_libvirt.handle.operation");
-    }
-});
 function qemuLibraryPath(libvirtPath) {
     const match = /^(.*\/)?libvirt(\.so[.\d]*)$/.exec(libvirtPath);
     if (match === null || match[1] === void 0)
@@ -4081,6 +4069,57 @@ function intArray(values, arg, fn) {
         count: values.length
     };
 }
+function holdConnection(connection, verb) {
+    const handle = connection.handle;
+    if (handle === null) {
+        throw new TypeError(`Cannot ${verb} a closed Connection to ${JSON.stringify(connection.uri)}`);
+    }
+    const lib = libvirt().symbols;
+    lib.virConnectRef(handle);
+    let held = true;
+    return {
+        pointer: handle,
+        release: () => {
+            if (held)
+                void lib.virConnectCloseAsync(handle);
+            held = false;
+        }
+    };
+}
+function holdOne(spec, fn) {
+    const [value, arg, key, nullable] = spec;
+    if ((value === void 0 || value === null) && nullable)
+        return null;
+    const holder = value?.[key];
+    const verb = `pass to ${fn}`;
+    if (typeof holder === "function")
+        return holder.call(value, verb);
+    if (typeof holder?.hold === "function") {
+        return holder.hold(verb);
+    }
+    throw new TypeError(`Cannot call ${fn}: ${where(arg, fn)} must be a libvirt object handle, got ${String(value)}`);
+}
+function holding(fn, specs, call) {
+    const held = [];
+    const releaseAll = () => {
+        for (const h of held)
+            h?.release();
+    };
+    let result;
+    try {
+        for (const spec of specs)
+            held.push(holdOne(spec, fn));
+        result = call(held.map((h) => h?.pointer ?? null));
+    }
+    catch (error) {
+        releaseAll();
+        throw error;
+    }
+    if (result instanceof Promise)
+        return result.finally(releaseAll);
+    releaseAll();
+    return result;
+}
 function takeString(pointer) {
     if (pointer === null)
         return "";
@@ -4194,13 +4233,6 @@ function readParams(buffer, count) {
         libvirtSymbol("virTypedParamsClear")(pointer, count);
     }
 }
-function connection(value, key, arg, fn) {
-    const internals = value?.[key];
-    if (internals === void 0 || typeof internals.pointerValue !== "function") {
-        throw new TypeError(`Cannot call ${fn}: ${where(arg, fn)} must be a Connection`);
-    }
-    return Deno.UnsafePointer.create(internals.pointerValue());
-}
 function structBuffer(layout, count = 1) {
     return new Uint8Array(Math.max(count, 1) * layout.size);
 }
@@ -4312,6 +4344,18 @@ var init_marshal = __esm({
         syncStructView = new DataView(syncStructBuffer.buffer);
     }
 });
+function callName(operation, subject, verb = "") {
+    return operation !== void 0 ? operation() : subject[kOperation](verb);
+}
+var kInternals, kAdmit, kSettle, kOperation;
+var init_internals = __esm({
+    "lib/_internals.ts"() {
+        kInternals = Symbol("deno_libvirt.connection.internals");
+        kAdmit = Symbol("deno_libvirt.handle.admit");
+        kSettle = Symbol("deno_libvirt.handle.settle");
+        kOperation = Symbol("deno_libvirt.handle.operation");
+    }
+});
 function isUuid(key) {
     return (key.length === 36 || key.length === 32) && uuidPattern.test(key);
 }
@@ -4350,7 +4394,7 @@ function reattribute(error, operation) {
     });
     return attributed;
 }
-var kCall, kCallSync, kPointer, uuidPattern, ObjectHandle, gateRefusal;
+var kCall, kCallSync, kPointer, kHold, uuidPattern, ObjectHandle, gateRefusal;
 var init_handle = __esm({
     "lib/_handle.ts"() {
         init_internals();
@@ -4359,6 +4403,7 @@ var init_handle = __esm({
         kCall = Symbol("deno_libvirt.handle.call");
         kCallSync = Symbol("deno_libvirt.handle.callSync");
         kPointer = Symbol("deno_libvirt.handle.pointer");
+        kHold = Symbol("deno_libvirt.handle.hold");
         uuidPattern = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
         ObjectHandle = class {
             #type;
@@ -4368,9 +4413,9 @@ var init_handle = __esm({
             #name;
             #inFlight = 0;
             #deferred = null;
-            constructor(type, connection2, handle, name) {
+            constructor(type, connection, handle, name) {
                 this.#type = type;
-                const owner = connection2[kInternals].handleOwner();
+                const owner = connection[kInternals].handleOwner();
                 this.#connection = owner;
                 this.#internals = owner[kInternals];
                 this.#handle = handle;
@@ -4432,6 +4477,18 @@ var init_handle = __esm({
                 const handle = this.#deferred;
                 this.#deferred = null;
                 this.#type.free(handle);
+            }
+            [kHold](verb) {
+                const pointer = this[kAdmit](verb);
+                let held = true;
+                return {
+                    pointer,
+                    release: () => {
+                        if (held)
+                            this[kSettle]();
+                        held = false;
+                    }
+                };
             }
             [kCallSync](verb, run, failed, wrap) {
                 const handle = this[kPointer](verb);
@@ -7245,6 +7302,7 @@ function sharedCloseError(uri) {
 var LeaseGate;
 var init_lease = __esm({
     "lib/connection/_lease.ts"() {
+        init_marshal();
         init_internals();
         LeaseGate = class {
             released = false;
@@ -7291,6 +7349,11 @@ var init_lease = __esm({
                     throw releasedError(`use the connection to ${JSON.stringify(this.#core.uri)}`);
                 return this.#core.pointerValue();
             }
+            hold(verb) {
+                if (this.released)
+                    throw releasedError(`${verb} the connection to ${JSON.stringify(this.#core.uri)}`);
+                return holdConnection(this.#core, verb);
+            }
             openOptions() {
                 return this.#core.options;
             }
@@ -7333,8 +7396,8 @@ function closeReport(remaining, freedHandles) {
 function openedUri(given, handle) {
     return given ?? takeCString(libvirt().symbols.virConnectGetURI(handle)) ?? "";
 }
-function leaseView(connection2) {
-    const core2 = coreOf(connection2);
+function leaseView(connection) {
+    const core2 = coreOf(connection);
     const gate = new LeaseGate(core2);
     gate.view = makeView(core2, gate);
     return gate;
@@ -7347,6 +7410,7 @@ var init_connection2 = __esm({
         init_errors();
         init_event_loop();
         init_c();
+        init_marshal();
         init_library();
         init_structs();
         init_constants2();
@@ -7517,6 +7581,7 @@ var init_connection2 = __esm({
                     idle: () => !this.busy,
                     track: (child) => void this.children.add(child),
                     pointerValue: () => this.pointerValue(),
+                    hold: (verb) => holdConnection(this, verb),
                     openOptions: () => this.options,
                     eventLoop: () => this.eventLoop,
                     release: (child) => void this.children.delete(child),
@@ -7530,7 +7595,7 @@ var init_connection2 = __esm({
             #internals;
             static {
                 makeView = (core2, gate) => new _Connection(core2, gate);
-                coreOf = (connection2) => connection2.#core;
+                coreOf = (connection) => connection.#core;
             }
             constructor(core2, lease) {
                 super();
@@ -7555,10 +7620,10 @@ var init_connection2 = __esm({
                     const { result: handle, errors } = await runOpen(() => lib.virConnectOpenAuthAsync(name, bridge?.struct ?? null, flags2));
                     if (handle === null)
                         throw openFailure(given, errors, bridge?.state.cancelled);
-                    const connection2 = new _Connection(new ConnectionCore(openedUri(given, handle), options, handle, loopRunning));
+                    const connection = new _Connection(new ConnectionCore(openedUri(given, handle), options, handle, loopRunning));
                     if (loopRunning)
-                        await connection2.#startKeepAlive(options.keepAlive ?? DEFAULT_KEEPALIVE);
-                    return connection2;
+                        await connection.#startKeepAlive(options.keepAlive ?? DEFAULT_KEEPALIVE);
+                    return connection;
                 }
                 finally {
                     void bridge?.keepAlive;
@@ -8360,25 +8425,25 @@ var init_stream_web = __esm({
         };
     }
 });
-function newStream(connection2, options = {}) {
-    const attached = eventLoopEnabled() && connection2[kInternals].eventLoop();
+function newStream(connection, options = {}) {
+    const attached = eventLoopEnabled() && connection[kInternals].eventLoop();
     const nonblocking = options.nonblocking ?? attached;
     if (nonblocking && !attached) {
-        throw new TypeError(eventLoopEnabled() ? `Cannot create a nonblocking stream on ${JSON.stringify(connection2.uri)}: the connection was opened without the event loop (a pool's local connection, or eventLoop: false); open it with { eventLoop: true }, or pass nonblocking: false` : "Cannot create a nonblocking stream: the event loop is disabled (setEventLoopEnabled(false)); pass nonblocking: false");
+        throw new TypeError(eventLoopEnabled() ? `Cannot create a nonblocking stream on ${JSON.stringify(connection.uri)}: the connection was opened without the event loop (a pool's local connection, or eventLoop: false); open it with { eventLoop: true }, or pass nonblocking: false` : "Cannot create a nonblocking stream: the event loop is disabled (setEventLoopEnabled(false)); pass nonblocking: false");
     }
     const label = options.label ?? "stream";
-    const internals = connection2[kInternals];
+    const internals = connection[kInternals];
     const conn2 = Deno.UnsafePointer.create(internals.pointerValue());
     const pointer = libvirt().symbols.virStreamNew(conn2, nonblocking ? StreamFlags.NONBLOCK : 0);
     if (pointer === null) {
-        throw new LibvirtError(`create a stream on ${JSON.stringify(connection2.uri)}`, {
+        throw new LibvirtError(`create a stream on ${JSON.stringify(connection.uri)}`, {
             code: ErrorCode.INTERNAL_ERROR,
             domain: ErrorDomain.STREAMS,
             level: 2,
             message: "virStreamNew returned NULL"
         });
     }
-    return new Stream(constructing, connection2, pointer, nonblocking, label);
+    return new Stream(constructing, connection, pointer, nonblocking, label);
 }
 var isFailure, constructing, Stream;
 var init_stream = __esm({
@@ -8420,11 +8485,11 @@ var init_stream = __esm({
                 waitReady: (events) => this.#readiness.wait(events),
                 abortQuietly: () => this.#abortQuietly()
             });
-            constructor(token, connection2, handle, nonblocking, label) {
+            constructor(token, connection, handle, nonblocking, label) {
                 if (token !== constructing)
                     throw new TypeError("Cannot construct a Stream directly: use newStream()");
-                this.#connection = connection2;
-                this.#internals = connection2[kInternals];
+                this.#connection = connection;
+                this.#internals = connection[kInternals];
                 this.#handle = handle;
                 this.#nonblocking = nonblocking;
                 this.#label = label;
@@ -8452,6 +8517,20 @@ var init_stream = __esm({
                 if (this.#handle === null)
                     throw new TypeError(`Cannot ${verb} freed Stream (${this.#label})`);
                 return this.#handle;
+            }
+            [kHold](verb) {
+                const pointer = this[kPointer](verb);
+                const lib = libvirt().symbols;
+                lib.virStreamRef(pointer);
+                let held = true;
+                return {
+                    pointer,
+                    release: () => {
+                        if (held)
+                            lib.virStreamFree(pointer);
+                        held = false;
+                    }
+                };
             }
             #isOpen() {
                 return this.#state === "open" && this.#handle !== null;
@@ -8627,7 +8706,13 @@ async function domainOpenConsole(dom2, devName, options = {}) {
     const flags2 = (options.force ? DomainConsoleFlags.FORCE : 0) | (options.safe ? DomainConsoleFlags.SAFE : 0);
     const name = devName === void 0 ? null : cString(devName, "devName");
     try {
-        await dom2[kCall](`open the console${devName ? ` ${JSON.stringify(devName)}` : ""} of`, (h) => libvirt().symbols.virDomainOpenConsoleAsync(h, name, stream[kPointer]("attach"), flags2), isNegative);
+        await dom2[kCall](`open the console${devName ? ` ${JSON.stringify(devName)}` : ""} of`, (h) => holding("virDomainOpenConsole", [
+            [
+                stream,
+                "st",
+                kHold
+            ]
+        ], (held) => libvirt().symbols.virDomainOpenConsoleAsync(h, name, held[0], flags2)), isNegative);
     }
     catch (error) {
         stream.free();
@@ -8642,7 +8727,13 @@ async function domainOpenChannel(dom2, name, options = {}) {
     });
     const channel = cString(name, "channel name");
     try {
-        await dom2[kCall](`open channel ${JSON.stringify(name)} of`, (h) => libvirt().symbols.virDomainOpenChannelAsync(h, channel, stream[kPointer]("attach"), options.force ? DomainChannelFlags.FORCE : 0), isNegative);
+        await dom2[kCall](`open channel ${JSON.stringify(name)} of`, (h) => holding("virDomainOpenChannel", [
+            [
+                stream,
+                "st",
+                kHold
+            ]
+        ], (held) => libvirt().symbols.virDomainOpenChannelAsync(h, channel, held[0], options.force ? DomainChannelFlags.FORCE : 0)), isNegative);
     }
     catch (error) {
         stream.free();
@@ -8652,7 +8743,13 @@ async function domainOpenChannel(dom2, name, options = {}) {
 }
 async function domainScreenshot(dom2, stream, screen = 0) {
     checkCount(screen, "screen");
-    const pointer = await dom2[kCall](`take a screenshot of screen ${screen} of`, (h) => libvirt().symbols.virDomainScreenshotAsync(h, stream[kPointer]("attach"), screen, 0), isNull);
+    const pointer = await dom2[kCall](`take a screenshot of screen ${screen} of`, (h) => holding("virDomainScreenshot", [
+        [
+            stream,
+            "stream",
+            kHold
+        ]
+    ], (held) => libvirt().symbols.virDomainScreenshotAsync(h, held[0], screen, 0)), isNull);
     labelled(stream, `screenshot of domain ${JSON.stringify(dom2.name)}`);
     return takeCString(pointer) ?? "";
 }
@@ -8666,6 +8763,7 @@ var init_stream_attach = __esm({
         init_handle();
         init_c();
         init_library();
+        init_marshal();
         init_constants2();
         init_stream();
         init_event_loop();
@@ -9455,8 +9553,13 @@ var init_domain = __esm({
             async migrate3(dconn, params3, options) {
                 const params_ = params(params3, MigrateParamsSchema, "virDomainMigrate3");
                 const flags2 = flags(options, DomainMigrateFlagsBits, "virDomainMigrate3");
-                const a0 = connection(dconn, kInternals, "dconn", "virDomainMigrate3");
-                return await this[kCall]("call virDomainMigrate3 on", (h) => libvirtSymbol("virDomainMigrate3Async")(h, a0, params_.buffer, params_.count, flags2), isNull, (r) => wrapHandle("virDomainPtr", dconn, r));
+                return await this[kCall]("call virDomainMigrate3 on", (h) => holding("virDomainMigrate3", [
+                    [
+                        dconn,
+                        "dconn",
+                        kInternals
+                    ]
+                ], (held) => libvirtSymbol("virDomainMigrate3Async")(h, held[0], params_.buffer, params_.count, flags2)), isNull, (r) => wrapHandle("virDomainPtr", dconn, r));
             }
             async migrateGetCompressionCache(options) {
                 const cacheSize = new Out();
@@ -9737,15 +9840,15 @@ var init_domain = __esm({
         };
     }
 });
-function cacheOf(connection2) {
-    let cache2 = caches.get(connection2[kInternals].identity);
+function cacheOf(connection) {
+    let cache2 = caches.get(connection[kInternals].identity);
     if (cache2 === void 0) {
         cache2 = {
             entries: new Map(),
             hits: 0,
             misses: 0
         };
-        caches.set(connection2[kInternals].identity, cache2);
+        caches.set(connection[kInternals].identity, cache2);
     }
     return cache2;
 }
@@ -9757,11 +9860,11 @@ function normalizeUuid(key) {
     const hex = key.toLowerCase().replaceAll("-", "");
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
-function release(connection2, entry) {
+function release(connection, entry) {
     if (entry.released)
         return;
     entry.released = true;
-    const cache2 = caches.get(connection2[kInternals].identity);
+    const cache2 = caches.get(connection[kInternals].identity);
     if (cache2?.entries.get(entry.uuid) === entry)
         cache2.entries.delete(entry.uuid);
     libvirt().symbols.virDomainFree(entry.pointer);
@@ -9970,9 +10073,9 @@ function callOnce(handle, verb, run, failed, wrap) {
         return Promise.reject(error);
     }
 }
-function adoptDomain(connection2, pointer, name) {
+function adoptDomain(connection, pointer, name) {
     const lib = libvirt().symbols;
-    const cache2 = cacheOf(connection2);
+    const cache2 = cacheOf(connection);
     const uuid = uuidOf(pointer);
     let entry = cache2.entries.get(uuid);
     lib.virDomainRef(pointer);
@@ -9990,27 +10093,27 @@ function adoptDomain(connection2, pointer, name) {
         entry.pointer = pointer;
     }
     entry.wrappers++;
-    return new Domain(constructing2, connection2, pointer, entry, name);
+    return new Domain(constructing2, connection, pointer, entry, name);
 }
-function wrapDomain(connection2, pointer, name) {
-    return new Domain(constructing2, connection2, pointer, void 0, name);
+function wrapDomain(connection, pointer, name) {
+    return new Domain(constructing2, connection, pointer, void 0, name);
 }
-function fromCache(connection2, entry) {
+function fromCache(connection, entry) {
     libvirt().symbols.virDomainRef(entry.pointer);
     entry.wrappers++;
-    return new Domain(constructing2, connection2, entry.pointer, entry);
+    return new Domain(constructing2, connection, entry.pointer, entry);
 }
-function cachedDomain(connection2, key, fresh) {
+function cachedDomain(connection, key, fresh) {
     if (typeof key !== "string" || !isUuid(key))
         return void 0;
-    const cache2 = cacheOf(connection2);
-    const entry = fresh || connection2.closed ? void 0 : cache2.entries.get(normalizeUuid(key));
+    const cache2 = cacheOf(connection);
+    const entry = fresh || connection.closed ? void 0 : cache2.entries.get(normalizeUuid(key));
     if (entry === void 0) {
         cache2.misses++;
         return void 0;
     }
     cache2.hits++;
-    return fromCache(connection2, entry);
+    return fromCache(connection, entry);
 }
 var infoBuffer, infoView, addressSlot, stateScratch, stateScratchReason, spareStates, spareAddressSlots, constructing2, domainType, Domain;
 var init_domain2 = __esm({
@@ -10051,11 +10154,11 @@ var init_domain2 = __esm({
         Domain = class extends DomainCalls {
             #uuid;
             #entry;
-            constructor(token, connection2, handle, entry, name) {
+            constructor(token, connection, handle, entry, name) {
                 if (token !== constructing2) {
                     throw new TypeError("Cannot construct a Domain directly: use lookupDomain() or listAllDomains()");
                 }
-                super(domainType, connection2, handle, name);
+                super(domainType, connection, handle, name);
                 this.#entry = entry;
             }
             get uuid() {
@@ -10182,8 +10285,8 @@ var init_domain2 = __esm({
         registerHandleFactory("virDomainPtr", (owner, p) => wrapDomain(connectionOf(owner), p));
     }
 });
-function callGate(connection2, operation, run, failed, wrap) {
-    const gate = connection2[kInternals];
+function callGate(connection, operation, run, failed, wrap) {
+    const gate = connection[kInternals];
     const now = gate.openOptions().blocking === true;
     if (now && gate.idle()) {
         try {
@@ -10221,22 +10324,22 @@ function listDomainsFlags(options = {}) {
         flags2 |= options.hasSnapshot ? 4096 : 8192;
     return flags2;
 }
-function lookupDomain(connection2, key, options = {}) {
+function lookupDomain(connection, key, options = {}) {
     try {
-        return Promise.resolve(lookupWith(connection2, key, options, callGate));
+        return Promise.resolve(lookupWith(connection, key, options, callGate));
     }
     catch (error) {
         return Promise.reject(error);
     }
 }
-function lookupWith(connection2, key, options, call) {
-    checkLookup(connection2, key, options);
-    const hit = cachedDomain(connection2, key, options.fresh ?? false);
+function lookupWith(connection, key, options, call) {
+    checkLookup(connection, key, options);
+    const hit = cachedDomain(connection, key, options.fresh ?? false);
     if (hit !== void 0)
         return hit;
     const byUuid = typeof key === "string" && isUuid(key);
     const lib = libvirt().symbols;
-    return call(connection2, () => `look up domain ${JSON.stringify(key)}`, (h, now) => {
+    return call(connection, () => `look up domain ${JSON.stringify(key)}`, (h, now) => {
         if (typeof key === "number") {
             return now ? lib.virDomainLookupByID(h, key) : lib.virDomainLookupByIDAsync(h, key);
         }
@@ -10245,30 +10348,30 @@ function lookupWith(connection2, key, options, call) {
             return now ? lib.virDomainLookupByUUIDString(h, text) : lib.virDomainLookupByUUIDStringAsync(h, text);
         }
         return now ? lib.virDomainLookupByName(h, text) : lib.virDomainLookupByNameAsync(h, text);
-    }, isNull, (handle) => byUuid ? adoptDomain(connection2, handle) : wrapDomain(connection2, handle, typeof key === "string" ? key : void 0));
+    }, isNull, (handle) => byUuid ? adoptDomain(connection, handle) : wrapDomain(connection, handle, typeof key === "string" ? key : void 0));
 }
-function checkLookup(connection2, key, options) {
-    checkInstance(connection2, Connection, "look up a domain", "connection", A_CONNECTION);
+function checkLookup(connection, key, options) {
+    checkInstance(connection, Connection, "look up a domain", "connection", A_CONNECTION);
     checkDomainKey(key, "look up a domain");
     checkOptions(options, "look up a domain", {
         fresh: "boolean"
     });
 }
-function listAllDomains(connection2, options = {}) {
+function listAllDomains(connection, options = {}) {
     try {
-        return Promise.resolve(listWith(connection2, options, callGate));
+        return Promise.resolve(listWith(connection, options, callGate));
     }
     catch (error) {
         return Promise.reject(error);
     }
 }
-function listWith(connection2, options, call) {
-    checkInstance(connection2, Connection, "list domains", "connection", A_CONNECTION);
+function listWith(connection, options, call) {
+    checkInstance(connection, Connection, "list domains", "connection", A_CONNECTION);
     checkOptions(options, "list domains", listDomainsOptionTypes);
     const flags2 = listDomainsFlags(options);
     let slot;
     let array = null;
-    return call(connection2, () => `list the domains of ${JSON.stringify(connection2.uri)}`, (h, now) => {
+    return call(connection, () => `list the domains of ${JSON.stringify(connection.uri)}`, (h, now) => {
         if (!now) {
             return libvirt().symbols.virConnectListAllDomainsAsync(h, (slot = spareListSlots.take()).buffer, flags2);
         }
@@ -10280,7 +10383,7 @@ function listWith(connection2, options, call) {
             array = slot.pointer;
             spareListSlots.give(slot);
         }
-        return takePointerArray(array, count).map((h) => wrapDomain(connection2, h));
+        return takePointerArray(array, count).map((h) => wrapDomain(connection, h));
     });
 }
 var listDomainsOptionTypes, listSlot, spareListSlots;
@@ -10723,14 +10826,14 @@ var init_network = __esm({
         };
     }
 });
-function adoptNetwork(connection2) {
-    return (handle) => new Network(constructing3, connection2, handle);
+function adoptNetwork(connection) {
+    return (handle) => new Network(constructing3, connection, handle);
 }
-async function lookupNetwork(connection2, key) {
-    checkInstance(connection2, Connection, "look up a network", "connection", A_CONNECTION);
+async function lookupNetwork(connection, key) {
+    checkInstance(connection, Connection, "look up a network", "connection", A_CONNECTION);
     const lib = libvirt().symbols;
     const text = cString(checkString(key, "look up a network", "key"), "network name");
-    return await connection2[kInternals].call(() => `look up network ${JSON.stringify(key)}`, (h) => isUuid(key) ? lib.virNetworkLookupByUUIDStringAsync(h, text) : lib.virNetworkLookupByNameAsync(h, text), isNull, adoptNetwork(connection2));
+    return await connection[kInternals].call(() => `look up network ${JSON.stringify(key)}`, (h) => isUuid(key) ? lib.virNetworkLookupByUUIDStringAsync(h, text) : lib.virNetworkLookupByNameAsync(h, text), isNull, adoptNetwork(connection));
 }
 function takeLeases(array, count) {
     const pointers = takePointerArray(array, count);
@@ -10785,11 +10888,11 @@ var init_network2 = __esm({
         };
         Network = class extends NetworkCalls {
             #uuid;
-            constructor(token, connection2, handle) {
+            constructor(token, connection, handle) {
                 if (token !== constructing3) {
                     throw new TypeError("Cannot construct a Network directly: use lookupNetwork() or listAllNetworks()");
                 }
-                super(networkType, connection2, handle);
+                super(networkType, connection, handle);
             }
             get uuid() {
                 if (this.#uuid === void 0) {
@@ -10937,23 +11040,23 @@ function remember(key, ttlMs, produce) {
     });
     return value;
 }
-function networkLeases(connection2, network) {
-    return remember(`leases ${connection2.uri} ${network}`, 250, async () => {
-        using net = await lookupNetwork(connection2, network);
+function networkLeases(connection, network) {
+    return remember(`leases ${connection.uri} ${network}`, 250, async () => {
+        using net = await lookupNetwork(connection, network);
         return await net.getDhcpLeases();
     });
 }
-function networkXml(connection2, network) {
-    return remember(`xml ${connection2.uri} ${network}`, 5e3, async () => {
-        using net = await lookupNetwork(connection2, network);
+function networkXml(connection, network) {
+    return remember(`xml ${connection.uri} ${network}`, 5e3, async () => {
+        using net = await lookupNetwork(connection, network);
         return await net.xmlDesc();
     });
 }
-async function networkReservations(connection2, network) {
-    return reservationsOf(await networkXml(connection2, network));
+async function networkReservations(connection, network) {
+    return reservationsOf(await networkXml(connection, network));
 }
-async function networkSubnets(connection2, network) {
-    return subnetsOf(await networkXml(connection2, network));
+async function networkSubnets(connection, network) {
+    return subnetsOf(await networkXml(connection, network));
 }
 var memo;
 var init_network_facts = __esm({
@@ -11238,14 +11341,14 @@ function readDomainXml(xml) {
         active: id !== void 0 && id !== "-1"
     };
 }
-async function readTarget(domain, connection2 = domain.connection) {
+async function readTarget(domain, connection = domain.connection) {
     const facts = readDomainXml(await domain.xmlDesc());
     return {
         domain,
-        connection: connection2,
+        connection,
         name: domain.name,
         uuid: domain.uuid,
-        uri: connection2.uri,
+        uri: connection.uri,
         ...facts
     };
 }
@@ -11271,8 +11374,8 @@ function sessionFor(domain, pool) {
     if (!pool)
         return (fn) => fn(domain);
     const uuid = domain.uuid;
-    return (fn) => pool.use(async (connection2) => {
-        using handle = await lookupDomain(connection2, uuid);
+    return (fn) => pool.use(async (connection) => {
+        using handle = await lookupDomain(connection, uuid);
         return await fn(handle);
     }, {
         idempotent: true
@@ -11479,10 +11582,10 @@ var init_lease3 = __esm({
             #release;
             #pooled;
             #view;
-            constructor(pool, connection2, release2) {
+            constructor(pool, connection, release2) {
                 this.#pool = pool;
-                this.#pooled = connection2;
-                this.#view = leaseView(connection2);
+                this.#pooled = connection;
+                this.#view = leaseView(connection);
                 this.#release = release2;
             }
             get connection() {
@@ -11498,13 +11601,13 @@ var init_lease3 = __esm({
                 this.#end(true);
             }
             #end(broken) {
-                const connection2 = this.#pooled;
-                if (connection2 === null)
+                const connection = this.#pooled;
+                if (connection === null)
                     return;
                 this.#pooled = null;
                 this.#view.revoke();
                 this.#view = null;
-                this.#release(connection2, broken);
+                this.#release(connection, broken);
             }
             [Symbol.dispose]() {
                 this.release();
@@ -11575,9 +11678,9 @@ var init_waiters = __esm({
                 }
                 return new Promise((resolve, reject) => {
                     const waiter = {
-                        resolve: (connection2) => {
+                        resolve: (connection) => {
                             cleanup();
-                            resolve(connection2);
+                            resolve(connection);
                         },
                         reject: (reason) => {
                             cleanup();
@@ -11602,9 +11705,9 @@ var init_waiters = __esm({
                     this.#waiters.push(waiter);
                 });
             }
-            handOver(connection2) {
+            handOver(connection) {
                 const waiter = this.#waiters.shift();
-                waiter?.resolve(connection2);
+                waiter?.resolve(connection);
                 return waiter !== void 0;
             }
             rejectAll(reason) {
@@ -11669,7 +11772,7 @@ var init_connection_pool = __esm({
             #closeReports = [];
             #statistics = new PoolStatistics();
             #counters = this.#statistics.counts;
-            #checkinLease = (connection2, broken) => this.#checkin(connection2, broken);
+            #checkinLease = (connection, broken) => this.#checkin(connection, broken);
             constructor(uri, options = {}) {
                 const max = options.max ?? 4;
                 const min = options.min ?? 0;
@@ -11727,12 +11830,12 @@ var init_connection_pool = __esm({
                     throw failure.reason;
             }
             async acquire(options = {}) {
-                const connection2 = await this.#checkout(options);
+                const connection = await this.#checkout(options);
                 if (options.signal?.aborted) {
-                    this.#checkin(connection2, false);
+                    this.#checkin(connection, false);
                     throw options.signal.reason;
                 }
-                return new Lease(this, connection2, this.#checkinLease);
+                return new Lease(this, connection, this.#checkinLease);
             }
             #leaseNow(options, now) {
                 const last = this.#idle.length - 1;
@@ -11825,7 +11928,7 @@ var init_connection_pool = __esm({
                     await this.drain();
                     this.#state = "closed";
                     const idle = this.#idle.splice(0);
-                    await Promise.all(idle.map(({ connection: connection2 }) => this.#closeConnection(connection2)));
+                    await Promise.all(idle.map(({ connection }) => this.#closeConnection(connection)));
                     await Promise.all(this.#closes);
                     const report2 = {
                         closed: this.#closeReports.length,
@@ -11878,14 +11981,14 @@ var init_connection_pool = __esm({
                         return idle.connection;
                     }
                     if (this.#size() < this.#max) {
-                        const connection2 = await this.#openTracked(options.signal, "leased");
+                        const connection = await this.#openTracked(options.signal, "leased");
                         if (this.#state !== "open") {
-                            this.#leased.delete(connection2);
-                            await this.#closeConnection(connection2);
+                            this.#leased.delete(connection);
+                            await this.#closeConnection(connection);
                             this.#checkDrained();
                             this.#assertOpen();
                         }
-                        return connection2;
+                        return connection;
                     }
                     const handed = await this.#waiters.wait(options.timeoutMs ?? this.#acquireTimeoutMs, options.signal);
                     if (handed) {
@@ -11895,41 +11998,41 @@ var init_connection_pool = __esm({
                 }
             }
             async #healthy(idle) {
-                const { connection: connection2, since } = idle;
-                let healthy = connection2.isAlive();
+                const { connection, since } = idle;
+                let healthy = connection.isAlive();
                 if (healthy && performance.now() - since > this.#healthCheckIdleMs) {
-                    healthy = await connection2.ping().then(() => true, () => false);
+                    healthy = await connection.ping().then(() => true, () => false);
                 }
                 if (!healthy) {
                     this.#counters.healthCheckFailures++;
                     this.#lostAwaitingReplacement++;
-                    await this.#closeConnection(connection2);
+                    await this.#closeConnection(connection);
                 }
                 return healthy;
             }
-            #checkin(connection2, broken) {
-                if (!this.#leased.delete(connection2))
+            #checkin(connection, broken) {
+                if (!this.#leased.delete(connection))
                     return;
                 const now = performance.now();
                 const waiting = this.#waiters.length > 0;
-                if (broken || this.#state === "closed" || waiting && !connection2.isAlive()) {
+                if (broken || this.#state === "closed" || waiting && !connection.isAlive()) {
                     if (broken)
                         this.#dropIdle();
-                    this.#closeInBackground(connection2);
+                    this.#closeInBackground(connection);
                     this.#waiters.handOver(null);
                 }
                 else if (waiting) {
-                    this.#leased.add(connection2);
-                    this.#waiters.handOver(connection2);
+                    this.#leased.add(connection);
+                    this.#waiters.handOver(connection);
                 }
                 else
-                    this.#pushIdle(connection2, now);
+                    this.#pushIdle(connection, now);
                 this.#reapIdle(now);
                 this.#checkDrained();
             }
-            #pushIdle(connection2, now = performance.now()) {
+            #pushIdle(connection, now = performance.now()) {
                 this.#idle.push({
-                    connection: connection2,
+                    connection,
                     since: now
                 });
             }
@@ -11959,9 +12062,9 @@ var init_connection_pool = __esm({
             }
             async #openTracked(signal, into) {
                 this.#opening++;
-                let connection2;
+                let connection;
                 try {
-                    connection2 = await this.#openWithRetry(signal);
+                    connection = await this.#openWithRetry(signal);
                     this.#counters.opened++;
                     if (this.#lostAwaitingReplacement > 0) {
                         this.#lostAwaitingReplacement--;
@@ -11969,21 +12072,21 @@ var init_connection_pool = __esm({
                     }
                     this.#everConnected = true;
                     if (into === "leased")
-                        this.#leased.add(connection2);
+                        this.#leased.add(connection);
                     else if (this.#state === "open")
-                        this.#pushIdle(connection2);
+                        this.#pushIdle(connection);
                     else
-                        this.#closeInBackground(connection2);
+                        this.#closeInBackground(connection);
                 }
                 finally {
                     this.#opening--;
                     this.#checkDrained();
                 }
                 if (into === "leased" && signal?.aborted && this.#state === "open") {
-                    this.#checkin(connection2, false);
+                    this.#checkin(connection, false);
                     throw signal.reason;
                 }
-                return connection2;
+                return connection;
             }
             async #openWithRetry(signal) {
                 const deadline = performance.now() + this.#reconnect.timeoutMs;
@@ -12001,15 +12104,15 @@ var init_connection_pool = __esm({
                     }
                 }
             }
-            #closeInBackground(connection2) {
-                const closing = this.#closeConnection(connection2);
+            #closeInBackground(connection) {
+                const closing = this.#closeConnection(connection);
                 this.#closes.add(closing);
                 void closing.finally(() => this.#closes.delete(closing));
             }
-            async #closeConnection(connection2) {
+            async #closeConnection(connection) {
                 this.#counters.closed++;
                 try {
-                    this.#closeReports.push(await connection2.close());
+                    this.#closeReports.push(await connection.close());
                 }
                 catch {
                 }
@@ -12432,13 +12535,13 @@ var init_hub = __esm({
                 await this.#ready;
             }
             async #connect() {
-                const connection2 = await Connection.open(this.#uri, this.#open);
-                this.#connection = connection2;
+                const connection = await Connection.open(this.#uri, this.#open);
+                this.#connection = connection;
                 this.#closeWatch = nextId++;
                 routes.set(this.#closeWatch, (raw) => this.#lost(raw));
                 await this.#loop.request({
                     type: "watch-close",
-                    conn: connection2[kInternals].pointerValue(),
+                    conn: connection[kInternals].pointerValue(),
                     id: this.#closeWatch
                 });
             }
@@ -12494,10 +12597,10 @@ var init_hub = __esm({
                 }
             }
             async #unregisterAll() {
-                const connection2 = this.#connection;
-                if (connection2 === null)
+                const connection = this.#connection;
+                if (connection === null)
                     return;
-                const conn2 = connection2.closed ? void 0 : connection2[kInternals].pointerValue();
+                const conn2 = connection.closed ? void 0 : connection[kInternals].pointerValue();
                 for (const [subscription, { id, callbackId }] of this.#registered) {
                     const { deregister } = eventFamilies[splitSubscription(subscription)[0]];
                     if (conn2 !== void 0) {
@@ -12521,10 +12624,10 @@ var init_hub = __esm({
             }
             teardownSync() {
                 this.#stopped = true;
-                const connection2 = this.#connection;
-                if (connection2 === null || connection2.closed)
+                const connection = this.#connection;
+                if (connection === null || connection.closed)
                     return;
-                const conn2 = Deno.UnsafePointer.create(connection2[kInternals].pointerValue());
+                const conn2 = Deno.UnsafePointer.create(connection[kInternals].pointerValue());
                 const lib = libvirt().symbols;
                 for (const [subscription, { callbackId }] of this.#registered) {
                     lib[eventFamilies[splitSubscription(subscription)[0]].deregister](conn2, callbackId);
@@ -12532,7 +12635,7 @@ var init_hub = __esm({
                 this.#registered.clear();
                 lib.virConnectUnregisterCloseCallback(conn2, this.#loop.closeCallback);
                 try {
-                    connection2.closeSync();
+                    connection.closeSync();
                 }
                 catch {
                 }
@@ -13113,9 +13216,9 @@ async function discoverMany(hosts, options = {}) {
 }
 async function discoverOne(uri, domain, options) {
     const { wait: _w, concurrency: _c, registry: _r, onProgress: _p, ...discoverOptions } = options;
-    let connection2;
+    let connection;
     try {
-        connection2 = await Connection.open(uri, {
+        connection = await Connection.open(uri, {
             eventLoop: "auto"
         });
     }
@@ -13128,7 +13231,7 @@ async function discoverOne(uri, domain, options) {
         };
     }
     try {
-        using handle = await lookupDomain(connection2, domain);
+        using handle = await lookupDomain(connection, domain);
         return {
             uri,
             domain,
@@ -13137,7 +13240,7 @@ async function discoverOne(uri, domain, options) {
     }
     catch (error) {
         options.signal?.throwIfAborted();
-        if (isConnectionLost(error) || !connection2.isAlive())
+        if (isConnectionLost(error) || !connection.isAlive())
             return void 0;
         return {
             uri,
@@ -13146,7 +13249,7 @@ async function discoverOne(uri, domain, options) {
         };
     }
     finally {
-        await connection2.close().catch(() => {
+        await connection.close().catch(() => {
         });
     }
 }
