@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { kHold, kPointer } from "../_handle.ts";
+import { kHold, kPointer, phrase } from "../_handle.ts";
 import {
   type Connection,
   type ConnectionChild,
@@ -155,7 +155,7 @@ export class Stream implements ConnectionChild {
 
   /** @internal the pointer, or a TypeError naming the freed stream */
   [kPointer](verb: string): Deno.PointerObject {
-    if (this.#handle === null) throw new TypeError(`Cannot ${verb} freed Stream (${this.#label})`);
+    if (this.#handle === null) throw new TypeError(`Cannot ${phrase(verb, `freed Stream (${this.#label})`)}`);
     return this.#handle;
   }
 
