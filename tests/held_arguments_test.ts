@@ -3,7 +3,14 @@
 // them meanwhile, while C runs on Deno's thread pool, cannot free what C reads (lib/ffi/marshal.ts
 // `holding`, the `kHold` of lib/_handle.ts, lib/objects/stream.ts and the connection's internals).
 import assert from "node:assert/strict";
-import { Connection, lookupDomain, lookupStoragePool, newStream, StorageVolume } from "../mod.ts";
+import {
+  Connection,
+  ConnectionPool,
+  lookupDomain,
+  lookupStoragePool,
+  newStream,
+  StorageVolume,
+} from "../mod.ts";
 import { kHold } from "../lib/_handle.ts";
 import { kInternals } from "../lib/_internals.ts";
 import { type HeldArgument, holding } from "../lib/ffi/marshal.ts";
@@ -231,4 +238,19 @@ Deno.test("held arguments: an argument freed while its call is queued is refused
   } finally {
     await Deno.remove(path);
   }
+});
+
+Deno.test("held arguments: a pool lease's connection is held like its owner's, and refused once the lease is released", async () => {
+  await using pool = new ConnectionPool("test:///default", { max: 1 });
+  const lease = await pool.acquire();
+  const view = lease.connection;
+  const held = view[kInternals].hold("pass {} as argument dconn of virDomainMigrate3");
+  lease.release(); // the next holder gets the same libvirt connection: the hold is a reference of its own
+  held.release();
+  assert.throws(
+    () => view[kInternals].hold("pass {} as argument dconn of virDomainMigrate3"),
+    /^TypeError: Cannot pass the connection to "test:\/\/\/default" as argument dconn of virDomainMigrate3: the lease on this connection was released$/,
+  );
+  const report = await pool.close();
+  assert.equal(report.remainingReferences, 0, "the hold's reference went with its release");
 });
