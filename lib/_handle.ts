@@ -46,7 +46,8 @@ export const kCallSync: unique symbol = Symbol("deno_libvirt.handle.callSync");
 export const kPointer: unique symbol = Symbol("deno_libvirt.handle.pointer");
 /**
  * @internal The object as an argument of another object's call, held until that call has returned
- * (lib/ffi/marshal.ts `holding`): a handle counts the call in flight, a stream takes a libvirt reference.
+ * (lib/ffi/marshal.ts `holding`): a handle or a stream counts the call in flight, a connection takes a
+ * libvirt reference.
  */
 export const kHold: unique symbol = Symbol("deno_libvirt.handle.hold");
 /** @internal how an operation on a handle is named in errors (defined in ./_internals.ts, for the gate). */

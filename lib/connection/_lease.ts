@@ -141,7 +141,10 @@ export class LeaseGate<V> implements LeaseState {
   }
 
   hold(verb: string): HeldArgument {
-    if (this.released) throw releasedError(`${verb} the connection to ${JSON.stringify(this.#core.uri)}`);
+    if (this.released) {
+      const connection = `the connection to ${JSON.stringify(this.#core.uri)}`;
+      throw releasedError(verb.includes("{}") ? verb.replace("{}", connection) : `${verb} ${connection}`);
+    }
     return holdConnection(this.#core, verb);
   }
 

@@ -140,10 +140,11 @@ export interface HeldArgument {
 /**
  * A connection passed as an argument (a migration's destination): a libvirt reference of its own
  * (virConnectRef) until released. The release is virConnectClose, which closes for real only when the
- * owner closed meanwhile; it then runs off the main thread (a remote close is a round trip).
+ * owner closed meanwhile; only then does it run off the main thread (a remote close is a round trip).
  *
  * @param connection the connection's pointer (null once closed: a TypeError naming it) and URI
- * @param verb what the call does with it, for the error: "pass to virDomainMigrate3"
+ * @param verb what the call does with it, for the error: "pass {} as argument dconn of virDomainMigrate3"
+ *   (`{}` is where "a closed Connection to ..." goes; without it, the words go at the end)
  * @returns the hold
  */
 export function holdConnection(
@@ -152,7 +153,8 @@ export function holdConnection(
 ): HeldArgument {
   const handle = connection.handle;
   if (handle === null) {
-    throw new TypeError(`Cannot ${verb} a closed Connection to ${JSON.stringify(connection.uri)}`);
+    const closed = `a closed Connection to ${JSON.stringify(connection.uri)}`;
+    throw new TypeError(`Cannot ${verb.includes("{}") ? verb.replace("{}", closed) : `${verb} ${closed}`}`);
   }
   const lib = libvirt().symbols;
   lib.virConnectRef(handle);
@@ -160,8 +162,12 @@ export function holdConnection(
   return {
     pointer: handle,
     release: () => {
-      if (held) void lib.virConnectCloseAsync(handle);
+      if (!held) return;
       held = false;
+      // owner open: its reference remains, so this only drops ours, here and at once (its next close
+      // reports no reference left); owner closed: maybe the last one (a remote round trip): off-thread
+      if (connection.handle !== null) lib.virConnectClose(handle);
+      else void lib.virConnectCloseAsync(handle);
     },
   };
 }
@@ -174,7 +180,8 @@ function holdOne(spec: HeldSpec, fn: string): HeldArgument | null {
   const [value, arg, key, nullable] = spec;
   if ((value === undefined || value === null) && nullable) return null;
   const holder = (value as PointerHolder | null)?.[key];
-  const verb = `pass to ${fn}`;
+  // {} is where the object says what it is (`freed StorageVolume "x"`): the error names both
+  const verb = `pass {} as argument ${arg} of ${fn}`;
   if (typeof holder === "function") return (holder as (verb: string) => HeldArgument).call(value, verb);
   if (typeof (holder as { hold?: unknown } | undefined)?.hold === "function") {
     return (holder as { hold(verb: string): HeldArgument }).hold(verb);
