@@ -4072,7 +4072,8 @@ function intArray(values, arg, fn) {
 function holdConnection(connection, verb) {
     const handle = connection.handle;
     if (handle === null) {
-        throw new TypeError(`Cannot ${verb} a closed Connection to ${JSON.stringify(connection.uri)}`);
+        const closed = `a closed Connection to ${JSON.stringify(connection.uri)}`;
+        throw new TypeError(`Cannot ${verb.includes("{}") ? verb.replace("{}", closed) : `${verb} ${closed}`}`);
     }
     const lib = libvirt().symbols;
     lib.virConnectRef(handle);
@@ -4080,9 +4081,13 @@ function holdConnection(connection, verb) {
     return {
         pointer: handle,
         release: () => {
-            if (held)
-                void lib.virConnectCloseAsync(handle);
+            if (!held)
+                return;
             held = false;
+            if (connection.handle !== null)
+                lib.virConnectClose(handle);
+            else
+                void lib.virConnectCloseAsync(handle);
         }
     };
 }
@@ -4091,7 +4096,7 @@ function holdOne(spec, fn) {
     if ((value === void 0 || value === null) && nullable)
         return null;
     const holder = value?.[key];
-    const verb = `pass to ${fn}`;
+    const verb = `pass {} as argument ${arg} of ${fn}`;
     if (typeof holder === "function")
         return holder.call(value, verb);
     if (typeof holder?.hold === "function") {
@@ -7350,8 +7355,10 @@ var init_lease = __esm({
                 return this.#core.pointerValue();
             }
             hold(verb) {
-                if (this.released)
-                    throw releasedError(`${verb} the connection to ${JSON.stringify(this.#core.uri)}`);
+                if (this.released) {
+                    const connection = `the connection to ${JSON.stringify(this.#core.uri)}`;
+                    throw releasedError(verb.includes("{}") ? verb.replace("{}", connection) : `${verb} ${connection}`);
+                }
                 return holdConnection(this.#core, verb);
             }
             openOptions() {
@@ -8470,6 +8477,8 @@ var init_stream = __esm({
             #label;
             #state = "open";
             #watch;
+            #holds = 0;
+            #deferredFree;
             #listener;
             #readiness = new Readiness({
                 isOpen: () => this.#isOpen(),
@@ -8515,20 +8524,24 @@ var init_stream = __esm({
             }
             [kPointer](verb) {
                 if (this.#handle === null)
-                    throw new TypeError(`Cannot ${verb} freed Stream (${this.#label})`);
+                    throw new TypeError(`Cannot ${phrase(verb, `freed Stream (${this.#label})`)}`);
                 return this.#handle;
             }
             [kHold](verb) {
                 const pointer = this[kPointer](verb);
-                const lib = libvirt().symbols;
-                lib.virStreamRef(pointer);
+                this.#holds++;
                 let held = true;
                 return {
                     pointer,
                     release: () => {
-                        if (held)
-                            lib.virStreamFree(pointer);
+                        if (!held)
+                            return;
                         held = false;
+                        if (--this.#holds > 0 || this.#deferredFree === void 0)
+                            return;
+                        const free2 = this.#deferredFree;
+                        this.#deferredFree = void 0;
+                        free2();
                     }
                 };
             }
@@ -8658,20 +8671,27 @@ var init_stream = __esm({
                 this.#readiness.wakeAll();
                 const watch = this.#watch;
                 this.#watch = void 0;
-                if (watch) {
+                if (watch)
                     removeWatcher(watch.id);
-                    watch.loop.request({
-                        type: "stream-release",
-                        id: watch.id,
-                        abort: active
-                    }).catch(() => {
-                    });
-                    return;
-                }
-                const lib = libvirt().symbols;
-                if (active)
-                    lib.virStreamAbort(handle);
-                lib.virStreamFree(handle);
+                const free2 = () => {
+                    if (watch) {
+                        watch.loop.request({
+                            type: "stream-release",
+                            id: watch.id,
+                            abort: active
+                        }).catch(() => {
+                        });
+                        return;
+                    }
+                    const lib = libvirt().symbols;
+                    if (active)
+                        lib.virStreamAbort(handle);
+                    lib.virStreamFree(handle);
+                };
+                if (this.#holds > 0)
+                    this.#deferredFree = free2;
+                else
+                    free2();
             }
             async [Symbol.asyncDispose]() {
                 if (this.#handle === null)
