@@ -96,20 +96,6 @@ export {
   type UseOptions,
 } from "./lib/pool.ts";
 export { eventLoopEnabled, setEventLoopEnabled } from "./lib/event_loop.ts";
-// Worker lanes: declared operations run whole in Web Workers, each with its own connection making
-// blocking calls (one thread round trip per operation, not per call); errors cross as the same classes.
-export {
-  defineLaneOperations,
-  type LaneArguments,
-  type LaneOperation,
-  type LaneOperations,
-  type LaneResult,
-  type LaneRunOptions,
-  WorkerLanes,
-  type WorkerLanesCloseReport,
-  type WorkerLanesOptions,
-  type WorkerLanesStats,
-} from "./lib/lanes/worker_lanes.ts";
 
 // ---------------------------------------------------------------------------------------------------
 // Objects: one method per libvirt call, generated from libvirt's API description
