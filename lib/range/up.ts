@@ -119,8 +119,16 @@ async function startUp(
   steps.timings.plan = Math.round(performance.now() - tPlan);
   steps.report({ phase: "plan", status: "end", done: 1, total: 1 });
   const creates = plan.items.filter((i) => i.action === "create");
-  const stepName = (i: { kind: string; name: string; host: string }) =>
-    `create ${i.kind} ${JSON.stringify(i.name)} on ${i.host}`;
+  // each create's step name made once (here, for notDone) and reused when the phase marks it done
+  const stepNames = new Map<object, string>();
+  const stepName = (i: { kind: string; name: string; host: string }) => {
+    let step = stepNames.get(i);
+    if (step === undefined) {
+      step = `create ${i.kind} ${JSON.stringify(i.name)} on ${i.host}`;
+      stepNames.set(i, step);
+    }
+    return step;
+  };
   for (const i of creates) steps.notDone.add(stepName(i));
   // by kind, host and name: one map, not a scan of the plan per guest (1,000 guests: 2,000 items)
   const byKey = new Map(plan.items.map((i) => [`${i.kind}\0${i.host}\0${i.name}`, i]));
