@@ -26,7 +26,7 @@ export async function upDomains(
   record: UpRecord,
   paths: Map<string, string>,
 ): Promise<Map<string, GuestAddress>> {
-  const { range, options, consoles, steps, pool, planned, stepName, created, started, limit } = c;
+  const { range, options, consoles, steps, pool, planned, stepName, startStep, created, started, limit } = c;
   const wantAddresses = options.waitForAddresses !== false;
   const firstLook = new Map<string, GuestAddress>();
   // each network's subnet, so that the first look flags an address outside it as discovery does
@@ -38,7 +38,6 @@ export async function upDomains(
     // not async: the step is the lane's promise, one layer fewer (Steps.phase catches a synchronous throw)
     await steps.phase("domain", range.guests, (g) => ({ target: g.name, host: g.hostId }), (g) => {
       const item = planned("domain", g.name, g.hostId)!;
-      const startStep = `start domain ${JSON.stringify(g.name)} on ${g.hostId}`;
       return lanes.use(pool(g.hostId), async (conn) => {
         let status: "created" | "kept" = "kept";
         let domain;
@@ -64,7 +63,7 @@ export async function upDomains(
             ? await consoles.start(domain, g) // started paused, console attached, resumed
             : await startDomain(domain, { ifNeeded: true, states: false });
           if (result.changed) started.push(g.name);
-          steps.mark(startStep);
+          steps.mark(startStep(g));
           // a kept guest of a kind a rule now protects: its NICs get the filter reference, live
           if (status === "kept") {
             for (const mac of await ensureFilterRefs(range, g.guestId, domain)) {
