@@ -276,8 +276,11 @@ if (values.child !== undefined) {
 }
 
 // test+unix:///default forgets its state when its last client leaves: hold it for the whole run
-// (docs: shared/notes/ffi-design.md §4.6), and every contender finds the same driver.
-const keeper = await Connection.open(uri, modes.length > 1 ? { eventLoop: false } : openOptions);
+// (docs: shared/notes/ffi-design.md §4.6), and every contender finds the same driver. Never on the
+// event loop: the keeper is not a contender, and a loop it started would carry ours too (libvirt
+// attaches every later connection's socket to a running loop, whatever the pool's "auto" policy
+// says), costing ours ~80-160 µs of client CPU per guest (docs/benchmarks.md, h11-range3).
+const keeper = await Connection.open(uri, { eventLoop: false });
 const contenders: [string, (n: number) => Promise<Times>][] = [
   ["libvirt-python, 1 connection, sequential", python],
   ...runs.map((r): [string, (n: number) => Promise<Times>] => [

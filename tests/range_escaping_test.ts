@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { defineDomain, getDomainMetadata, lookupDomain, lookupNetwork, undefineDomain } from "../mod.ts";
 import { guestXml, Ledger, networkXml, parseRecord, rangeDomainUuid } from "../lib/range/_libvirt.ts";
-import { sha256 } from "../lib/range/_sha256.ts";
+import { PrefixedSha256, sha256 } from "../lib/range/_sha256.ts";
 import { type Range, RangeDescriptionError, validateRange } from "../lib/range/description.ts";
 import { downRange } from "../lib/range/down.ts";
 import { planRange } from "../lib/range/plan.ts";
@@ -218,6 +218,64 @@ Deno.test("re-check: a Range validated with raised limits is re-checked with the
     const plan = await planRange(range, pools);
     assert.equal(plan.items.filter((i) => i.kind === "domain" && i.action === "create").length, 1_200);
   });
+});
+
+Deno.test("PrefixedSha256: digest(rest) is SHA-256 of prefix + rest (checked against WebCrypto)", async () => {
+  const webDigest = async (data: Uint8Array<ArrayBuffer>) =>
+    new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+  for (const p of [0, 1, 55, 56, 57, 63, 64, 65, 120, 127, 128, 130]) {
+    const prefix = crypto.getRandomValues(new Uint8Array(p));
+    const hasher = new PrefixedSha256(prefix);
+    for (const n of [0, 1, 2, 7, 8, 9, 55, 63, 64, 65, 200]) {
+      // twice each: the second may come from the kept first-block state; rests with shared opening bytes too
+      for (
+        const rest of [crypto.getRandomValues(new Uint8Array(n)), crypto.getRandomValues(new Uint8Array(n))]
+      ) {
+        if (n > 0 && p > 0) rest[0] = 0x61;
+        const whole = new Uint8Array(p + n);
+        whole.set(prefix);
+        whole.set(rest, p);
+        const expected = await webDigest(whole);
+        assert.deepEqual(hasher.digest(rest), expected, `prefix ${p}, rest ${n} bytes`);
+        assert.deepEqual(hasher.digest(rest), expected, `prefix ${p}, rest ${n} bytes, again`);
+        assert.deepEqual(sha256(whole), expected, `${p + n} bytes whole`);
+      }
+    }
+  }
+  // more distinct opening bytes than the states it keeps: each digest still right
+  const hasher = new PrefixedSha256(new Uint8Array(63).fill(7));
+  for (let b = 0; b < 256; b += 3) {
+    const rest = new Uint8Array([b, 1, 2, 3]);
+    const whole = new Uint8Array(67).fill(7);
+    whole.set(rest, 63);
+    assert.deepEqual(hasher.digest(rest), await webDigest(whole), `opening byte ${b}`);
+  }
+});
+
+Deno.test("rangeDomainUuid: the same UUID as SHA-256 over the whole input, for names of any opening and length", () => {
+  const record = "6695eb01-f6a4-8304-79aa-97f2502e193f";
+  const other = crypto.randomUUID().toUpperCase();
+  const names = [
+    "a",
+    "demo-web-1",
+    "x".repeat(200),
+    "ü-guest",
+    "日本-1",
+    ...Array.from({ length: 150 }, (_, i) => `${String.fromCharCode(33 + (i % 90))}-g-${i}`),
+  ];
+  for (const r of [record, other, record]) {
+    for (const name of names) {
+      const bytes = sha256(new TextEncoder().encode(`deno-libvirt range domain\0${r.toLowerCase()}\0${name}`))
+        .subarray(0, 16);
+      bytes[6] = (bytes[6] & 0x0f) | 0x80;
+      bytes[8] = (bytes[8] & 0x3f) | 0x80;
+      const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+      const expected = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${
+        hex.slice(20)
+      }`;
+      assert.equal(rangeDomainUuid(r, name), expected, `${r} ${name}`);
+    }
+  }
 });
 
 Deno.test("record: the derived domain UUID is SHA-256 (checked against WebCrypto) as an RFC 9562 v8 UUID", async () => {

@@ -132,7 +132,9 @@ export class Lanes {
     ) => Promise<T>,
   ): Promise<T> {
     if (this.#ended) throw new TypeError("Cannot use lanes that have ended");
-    const lane = await this.#take(pool);
+    // an idle lane is taken without awaiting #take (its first answer): a step per guest saves the turns
+    const idle = this.#idle.get(pool);
+    const lane = idle?.length ? idle.pop()! : await this.#take(pool);
     const cached = <H extends { free(): void }>(key: string, lookup: () => Promise<H>): Promise<H> => {
       let handle = lane.cache.get(key);
       if (!handle) {

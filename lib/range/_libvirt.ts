@@ -9,7 +9,7 @@ import type { Domain } from "../domain.ts";
 import { metadataXml, parseMetadataXml } from "../domain_xml.ts";
 import { parseCidr } from "../ip/addresses.ts";
 import { asArray, attribute, escapeXml, type ParsedXml, parseXml } from "../xml.ts";
-import { sha256 } from "./_sha256.ts";
+import { PrefixedSha256 } from "./_sha256.ts";
 import { scanRecord } from "./_record_scan.ts";
 import {
   type ExpandedGuest,
@@ -60,8 +60,7 @@ export async function domainRange(domain: Domain): Promise<string | undefined> {
  * @returns a lower-case UUID string
  */
 export function rangeDomainUuid(recordUuid: string, name: string): string {
-  const input = utf8.encode(`deno-libvirt range domain\0${recordUuid.toLowerCase()}\0${name}`);
-  const bytes = sha256(input).subarray(0, 16);
+  const bytes = uuidHasher(recordUuid).digest(utf8.encode(name)).subarray(0, 16);
   bytes[6] = (bytes[6] & 0x0f) | 0x80; // version 8 (custom)
   bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 9562 variant
   let text = "";
@@ -71,6 +70,21 @@ export function rangeDomainUuid(recordUuid: string, name: string): string {
 // up derives one per guest: one encoder, and the two hex digits of every byte value made once
 const utf8 = new TextEncoder();
 const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+/**
+ * The hash of `deno-libvirt range domain\0<record uuid>\0` + a name, per record: the prefix is 63
+ * bytes, so with the names' shared first byte (a range's names start with its name) the first block
+ * is compressed once per record, not once per domain. A few records at a time (one per host).
+ */
+const uuidHashers = new Map<string, PrefixedSha256>();
+function uuidHasher(recordUuid: string): PrefixedSha256 {
+  let hasher = uuidHashers.get(recordUuid);
+  if (hasher === undefined) {
+    if (uuidHashers.size >= 16) uuidHashers.clear();
+    hasher = new PrefixedSha256(utf8.encode(`deno-libvirt range domain\0${recordUuid.toLowerCase()}\0`));
+    uuidHashers.set(recordUuid, hasher);
+  }
+  return hasher;
+}
 
 /** The network XML: forward mode, gateway, DHCP pool, reservations (explicit and planned), tag. */
 export function networkXml(range: Range, spec: NetworkSpec, hostId: string): string {

@@ -28,7 +28,7 @@
  */
 import type { PoolRegistry } from "../pool.ts";
 import { verifiedRange } from "./_libvirt.ts";
-import type { Range } from "./description.ts";
+import type { ExpandedGuest, Range } from "./description.ts";
 import { surveyAndPlan } from "./plan.ts";
 import { applyRangeTasks } from "./tasks.ts";
 import { Steps } from "./_steps.ts";
@@ -119,13 +119,28 @@ async function startUp(
   steps.timings.plan = Math.round(performance.now() - tPlan);
   steps.report({ phase: "plan", status: "end", done: 1, total: 1 });
   const creates = plan.items.filter((i) => i.action === "create");
-  const stepName = (i: { kind: string; name: string; host: string }) =>
-    `create ${i.kind} ${JSON.stringify(i.name)} on ${i.host}`;
+  // each create's step name made once (here, for notDone) and reused when the phase marks it done
+  const stepNames = new Map<object, string>();
+  const stepName = (i: { kind: string; name: string; host: string }) => {
+    let step = stepNames.get(i);
+    if (step === undefined) {
+      step = `create ${i.kind} ${JSON.stringify(i.name)} on ${i.host}`;
+      stepNames.set(i, step);
+    }
+    return step;
+  };
   for (const i of creates) steps.notDone.add(stepName(i));
   // by kind, host and name: one map, not a scan of the plan per guest (1,000 guests: 2,000 items)
   const byKey = new Map(plan.items.map((i) => [`${i.kind}\0${i.host}\0${i.name}`, i]));
   const planned = (kind: string, name: string, host: string) => byKey.get(`${kind}\0${host}\0${name}`);
-  for (const g of range.guests) steps.notDone.add(`start domain ${JSON.stringify(g.name)} on ${g.hostId}`);
+  const startSteps = new Map<ExpandedGuest, string>();
+  for (const g of range.guests) {
+    const step = `start domain ${JSON.stringify(g.name)} on ${g.hostId}`;
+    startSteps.set(g, step);
+    steps.notDone.add(step);
+  }
+  const startStep = (g: ExpandedGuest) =>
+    startSteps.get(g) ?? `start domain ${JSON.stringify(g.name)} on ${g.hostId}`;
   const conflicts = plan.items.filter((i) => i.action === "conflict");
   if (conflicts.length > 0) {
     for (const c of conflicts) {
@@ -151,6 +166,7 @@ async function startUp(
     creates,
     planned,
     stepName,
+    startStep,
     created,
     kept,
     started,

@@ -46,15 +46,27 @@ export class Removal {
     return this.found.filter((f) => f.kind === kind);
   }
 
+  /** Each found thing's step name, made once (notDone, then mark). */
+  readonly #stepNames = new Map<Found, string>();
+
   /** Counts every found thing and record as not done yet (a failure lists what is left). */
   expect(): void {
-    for (const f of this.found) this.steps.notDone.add(`remove ${f.label}`);
+    for (const f of this.found) this.steps.notDone.add(this.#step(f));
     for (const host of this.records.keys()) this.steps.notDone.add(`remove ownership record on ${host}`);
+  }
+
+  #step(f: Found): string {
+    let step = this.#stepNames.get(f);
+    if (step === undefined) {
+      step = `remove ${f.label}`;
+      this.#stepNames.set(f, step);
+    }
+    return step;
   }
 
   /** `f` was there and is removed. */
   removedNow(f: Found): "removed" {
-    this.steps.mark(`remove ${f.label}`);
+    this.steps.mark(this.#step(f));
     this.removed.push(f.label);
     this.gone.add(f);
     return "removed";
@@ -63,7 +75,7 @@ export class Removal {
   /** `f` is no longer there to remove (gone meanwhile, or never made), or is kept on purpose. */
   settled(f: Found): void {
     this.gone.add(f);
-    this.steps.mark(`remove ${f.label}`);
+    this.steps.mark(this.#step(f));
   }
 
   /** Runs one removal phase over the found things of `kind`. */

@@ -6,7 +6,7 @@
  */
 import type { ConnectionPool, PoolRegistry } from "../../pool.ts";
 import type { RangeConsoles } from "../consoles.ts";
-import type { Range } from "../description.ts";
+import type { ExpandedGuest, Range } from "../description.ts";
 import type { HostSurvey, PlanItem, RangePlan } from "../plan.ts";
 import type { Steps } from "../_steps.ts";
 import type { UpOptions } from "./types.ts";
@@ -30,6 +30,8 @@ export interface UpContext {
   planned: (kind: string, name: string, host: string) => PlanItem | undefined;
   /** The step name of a create, as in `done` / `notDone`. */
   stepName: (i: { kind: string; name: string; host: string }) => string;
+  /** The step name of a guest's start, as in `done` / `notDone` (made once per guest). */
+  startStep: (g: ExpandedGuest) => string;
   created: string[];
   kept: string[];
   started: string[];

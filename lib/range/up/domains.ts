@@ -26,7 +26,7 @@ export async function upDomains(
   record: UpRecord,
   paths: Map<string, string>,
 ): Promise<Map<string, GuestAddress>> {
-  const { range, options, consoles, steps, pool, planned, stepName, created, started, limit } = c;
+  const { range, options, consoles, steps, pool, planned, stepName, startStep, created, started, limit } = c;
   const wantAddresses = options.waitForAddresses !== false;
   const firstLook = new Map<string, GuestAddress>();
   // each network's subnet, so that the first look flags an address outside it as discovery does
@@ -35,14 +35,15 @@ export async function upDomains(
   // one connection either way, and the pool's bookkeeping per lease is then paid per lane
   const lanes = new Lanes(limit);
   try {
-    await steps.phase("domain", range.guests, (g) => ({ target: g.name, host: g.hostId }), async (g) => {
+    // not async: the step is the lane's promise, one layer fewer (Steps.phase catches a synchronous throw)
+    await steps.phase("domain", range.guests, (g) => ({ target: g.name, host: g.hostId }), (g) => {
       const item = planned("domain", g.name, g.hostId)!;
-      const startStep = `start domain ${JSON.stringify(g.name)} on ${g.hostId}`;
-      return await lanes.use(pool(g.hostId), async (conn) => {
+      return lanes.use(pool(g.hostId), async (conn) => {
         let status: "created" | "kept" = "kept";
         let domain;
         if (item.action === "create") {
-          await steps.act("domain", g.name, g.hostId);
+          const acted = steps.act("domain", g.name, g.hostId);
+          if (acted !== undefined) await acted; // no test hook: no await of nothing (a microtask turn)
           // its UUID derived from the host's ownership record: down proves ownership from a listing
           const recordUuid = (record.ledgers.get(g.hostId)?.record ?? c.surveys.get(g.hostId)?.record)?.uuid;
           const uuid = recordUuid ? rangeDomainUuid(recordUuid, g.name) : undefined;
@@ -54,14 +55,15 @@ export async function upDomains(
           domain = await lookupDomain(conn, g.name);
         }
         try {
-          await steps.act("domain", `start ${g.name}`, g.hostId);
+          const acted = steps.act("domain", `start ${g.name}`, g.hostId);
+          if (acted !== undefined) await acted;
           // one call: the result's states are not used (libvirt refuses a wrong state itself; ifNeeded
           // reads the state only then)
           const result = consoles
             ? await consoles.start(domain, g) // started paused, console attached, resumed
             : await startDomain(domain, { ifNeeded: true, states: false });
           if (result.changed) started.push(g.name);
-          steps.mark(startStep);
+          steps.mark(startStep(g));
           // a kept guest of a kind a rule now protects: its NICs get the filter reference, live
           if (status === "kept") {
             for (const mac of await ensureFilterRefs(range, g.guestId, domain)) {

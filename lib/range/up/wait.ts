@@ -27,17 +27,24 @@ export async function waitForGuests(
   const hostOf = new Map(range.description.hosts.map((h) => [h.uri, h.id]));
   const limit = (options.concurrency ?? 8) * Math.max(1, range.description.hosts.length);
   const addresses: GuestAddress[] = [];
-  for (const g of range.guests) steps.notDone.add(`address of ${JSON.stringify(g.name)}`);
+  // each guest's step name made once (notDone, then mark)
+  const stepOf = new Map<ExpandedGuest, string>();
+  for (const g of range.guests) {
+    const step = `address of ${JSON.stringify(g.name)}`;
+    stepOf.set(g, step);
+    steps.notDone.add(step);
+  }
   await steps.phase(
     "address",
     range.guests,
     (g: ExpandedGuest) => ({ target: g.name, host: g.hostId }),
     async (g) => {
-      await steps.act("address", g.name, g.hostId);
+      const acted = steps.act("address", g.name, g.hostId);
+      if (acted !== undefined) await acted; // no test hook: no await of nothing (a microtask turn)
       const early = known.get(g.name);
       if (early) {
         addresses.push(early);
-        steps.mark(`address of ${JSON.stringify(g.name)}`);
+        steps.mark(stepOf.get(g)!);
         return "ok";
       }
       const uri = movedTo.get(g.name) ?? uriOf.get(g.hostId)!; // a migrated guest is asked where it runs
@@ -61,7 +68,7 @@ export async function waitForGuests(
         flags: found.address.flags,
         waitedMs: found.waitedMs,
       });
-      steps.mark(`address of ${JSON.stringify(g.name)}`);
+      steps.mark(stepOf.get(g)!);
       return "ok";
     },
     limit,
