@@ -390,3 +390,45 @@ Deno.test("metadata namespaces: absolute URIs libvirt can write back; the error 
     dom.free();
   }
 });
+
+Deno.test("parseMetadataXml: reads a tags map as fast-xml-parser read it (the parser it had), prefixed or not", () => {
+  // the settings parseMetadataXml gave fast-xml-parser until lib/xml.ts's parser replaced it
+  const reference = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: "@_",
+    parseTagValue: false,
+    parseAttributeValue: false,
+    trimValues: false,
+    htmlEntities: true,
+    removeNSPrefix: true,
+    isArray: (name) => name === "tag",
+  });
+  const old = (xml: string): Record<string, string> => {
+    const root = reference.parse(xml).tags;
+    const result: Record<string, string> = {};
+    if (root === "" || typeof root !== "object") return result;
+    for (const tag of root.tag ?? []) {
+      if (typeof tag["@_key"] === "string") {
+        result[tag["@_key"]] = typeof tag["#text"] === "string" ? tag["#text"] : "";
+      }
+    }
+    return result;
+  };
+  const cases = [
+    metadataXml({ role: "victim", team: "blue & red", n: 3 }),
+    metadataXml({ range: "lab", "k\"'<>&": " spaced\ttab\nline " }, "range", "https://example.org/range/1"),
+    // as libvirt gives it back: its own prefix, double quotes, one line per tag, an empty value
+    `<range:tags xmlns:range="https://example.org/range/1">\n  <range:tag key="range">lab</range:tag>\n` +
+    `  <range:tag key="empty"/>\n  <range:tag key="ref">&#x41;&#66;&lt;</range:tag>\n</range:tags>`,
+    "<tags/>",
+    "<tags></tags>",
+    "<tags><tag>no key</tag><tag key='x'>1</tag><other key='y'>2</other></tags>",
+    "<tags><tag key='a'><![CDATA[<b>]]></tag><!-- c --><tag key='a'>second</tag></tags>",
+  ];
+  for (const xml of cases) assert.deepEqual(parseMetadataXml(xml), old(xml), xml);
+  assert.throws(
+    () => parseMetadataXml("<other/>"),
+    /^TypeError: Cannot read metadata: the element is not a <tags> map/,
+  );
+  assert.throws(() => parseMetadataXml("<tags><tag key='a'>"), Error);
+});

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { XMLParser } from "../_deps_xml.ts";
+import { asArray, type ParsedXml, parseXml } from "../xml.ts";
 import { fail, record, shown, text } from "./_fields.ts";
 import { validateMetadataNamespace, validateMetadataPrefix } from "./names.ts";
 
@@ -50,16 +50,20 @@ export function metadataXml(
   return xml + `</${p}tags>`;
 }
 
-const metadataParser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: "@_",
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: false,
-  htmlEntities: true,
-  removeNSPrefix: true,
-  isArray: (name) => name === "tag",
-});
+// The element's children by local name (`range:tag` and `tag` alike: libvirt returns the prefix it was
+// given), in document order of their names. Read with lib/xml.ts's parser, not fast-xml-parser: the tags
+// are read on every range command's path (`status` checks each guest's), and the package's ~30 modules
+// (with its dependencies) cost a one-shot more to load than the parse (docs/benchmarks.md, "Session
+// h11-status").
+function byLocalName(element: ParsedXml, name: string): unknown[] {
+  const found: unknown[] = [];
+  for (const [key, value] of Object.entries(element)) {
+    if (key === name || (key.endsWith(`:${name}`) && key.indexOf(":") === key.length - name.length - 1)) {
+      found.push(...(Array.isArray(value) ? value : [value]));
+    }
+  }
+  return found;
+}
 
 /**
  * Reads the string map back from a metadata element written by {@link metadataXml} (with or without a
@@ -68,6 +72,7 @@ const metadataParser = new XMLParser({
  * @param xml the `<tags>` element
  * @returns the entries
  * @throws {TypeError} when the element is not a `<tags>` map
+ * @throws {Error} when it is not well-formed XML
  *
  * @example
  * ```ts
@@ -76,11 +81,11 @@ const metadataParser = new XMLParser({
  * ```
  */
 export function parseMetadataXml(xml: string): Record<string, string> {
-  const root = (metadataParser.parse(xml) as Record<string, unknown>).tags;
+  const root = byLocalName(parseXml(xml), "tags")[0];
   if (root === undefined) throw new TypeError("Cannot read metadata: the element is not a <tags> map");
   const result: Record<string, string> = {};
   if (root === "" || typeof root !== "object") return result;
-  for (const tag of ((root as Record<string, unknown>).tag ?? []) as Record<string, unknown>[]) {
+  for (const tag of asArray(byLocalName(root as ParsedXml, "tag"))) {
     const key = tag["@_key"];
     if (typeof key !== "string") continue;
     const value = tag["#text"];

@@ -6,7 +6,9 @@
 // bundle; the code is written, reviewed and type-checked in the bundle's entry (scripts/_vm_ip.ts).
 // `deno task gen` writes the bundles, `deno task gen:check` fails when one is out of date with the
 // modules it holds. The bundler is Deno's (esbuild, from npm), so the output depends on the Deno release:
-// bundle with the one CI installs (.ci/install.sh, DENO_VERSION).
+// bundle with the one CI installs (.ci/install.sh, DENO_VERSION). npm packages stay imports of the bundle
+// (`--external npm:*`): their code is not ours to commit, and esbuild would name each of their files by
+// its path in the DENO_DIR of whoever ran the generator (seen with a bundle of range.ts: js-yaml).
 import { ts } from "./_deps.ts";
 
 /** Each bundle: the file written, and the module it is bundled from (paths from the repository's root). */
@@ -23,7 +25,7 @@ export async function bundleScript(entry: string): Promise<string> {
     const out = `${temp}/bundle.js`;
     // run from the root with a relative entry: the module names in the bundle's code are relative too
     const result = await new Deno.Command(Deno.execPath(), {
-      args: ["bundle", "--quiet", "--platform", "deno", "--output", out, entry],
+      args: ["bundle", "--quiet", "--platform", "deno", "--external", "npm:*", "--output", out, entry],
       cwd: ROOT.pathname,
       stdout: "inherit",
       stderr: "inherit",
