@@ -17,7 +17,8 @@
  *   rounds the k-th smallest and k-th largest ratio, k the largest with P(Binomial(n, 1/2) < k) <= 2.5%;
  *   n = 15 gives the 4th and 12th, n = 21 the 6th and 16th). Verdict per operation: **met** when the
  *   interval's upper end is <= the goal, **missed** when its lower end is above it, else **undecided**
- *   (run more rounds).
+ *   (run more rounds). The verdict says so when the run's own A/A control does not back it: the
+ *   copies' interval excludes 1, or is wider than +-5%.
  * - **Wall and CPU per thread.** Wall, two ways: "lap", each process's median over its timed passes of
  *   one domain's time (a moment of other load moves a few laps, not the median; the verdict's number),
  *   and "pass", its fastest of `--passes` timed passes over the 100 domains (after `--warmup` untimed
@@ -31,13 +32,15 @@
  *
  *   timeout 900 flock /tmp/deno_libvirt_lab.lock bash tests/integration/lab/lab.sh exec \
  *     deno run --allow-all bench/perop_compare.ts [--rounds 15] [--ops state,addresses,...] [--passes 5]
- *     [--warmup 1] [--baseline DIR] [--no-aa] [--pin 1] [--extra LABEL=ARGS]... [--goal 1.1] [--seed 1]
+ *     [--warmup 1] [--baseline DIR] [--no-aa] [--bare] [--pin 1] [--extra LABEL=ARGS]... [--goal 1.1] [--seed 1]
  *     [--json OUT.json] [--uri test+unix:///default] [--daemon-pid PID]
  *
  * - `--ops`: any of lookup_info, state, define_undefine, start_destroy, addresses, stats_each,
  *   stats_bulk (default: the first six, issue 11's).
  * - `--baseline DIR`: one more contender, the library of another checkout (DIR/lib, DIR/mod.ts) run by
  *   this checkout's client, so before/after come from one run under the same load.
+ * - `--bare`: one more contender, bench/clients/domain_bare.ts: the same work in bare Deno.dlopen calls, no
+ *   library (Deno's own floor; the lean client's time above it is the library's).
  * - `--extra LABEL=ARGS`: one more contender, this library with more client arguments (e.g.
  *   `--extra sync=--sync`), to compare a mode against the lean default in the same run.
  * - `--json`: every sample, for another analysis.
@@ -61,6 +64,7 @@ const { values } = parseArgs({
     warmup: { type: "string", default: "1" },
     baseline: { type: "string" },
     "no-aa": { type: "boolean", default: false },
+    bare: { type: "boolean", default: false },
     pin: { type: "string" },
     extra: { type: "string", multiple: true, default: [] },
     goal: { type: "string", default: "1.1" },
@@ -153,6 +157,25 @@ const contenders: Contender[] = [
   { label: "ours", argv: deno(root) },
 ];
 if (!values["no-aa"]) contenders.push({ label: "aa", argv: deno(await prepareTree("aa", root)) });
+if (values.bare) {
+  contenders.push({
+    label: "bare",
+    argv: (op) =>
+      pinned([
+        Deno.execPath(),
+        "run",
+        "--allow-all",
+        `${root}/bench/clients/domain_bare.ts`,
+        uri,
+        namesFile,
+        op,
+        "--passes",
+        passes,
+        "--warmup",
+        warmup,
+      ]),
+  });
+}
 if (values.baseline !== undefined) {
   contenders.push({ label: "baseline", argv: deno(await prepareTree("baseline", values.baseline)) });
 }
@@ -310,6 +333,7 @@ if (values.json !== undefined) {
 
 const us = (ms: number) => Number.isNaN(ms) ? "" : (ms * 1000).toFixed(1);
 const ratioText = (xs: number[]) => {
+  if (xs.some(Number.isNaN)) return "n/a"; // a contender without laps (domain_deno.ts --no-laps)
   const ci = medianInterval(xs);
   return `${median(xs).toFixed(3)} [${ci ? `${ci[0].toFixed(3)}, ${ci[1].toFixed(3)}` : "n/a"}]`;
 };
@@ -318,10 +342,24 @@ const ratios = (op: string, label: string, of: string, field: keyof Sample) => {
   const b = samples.get(`${op}|${of}`)!;
   return a.map((s, i) => s[field] / b[i][field]);
 };
-const verdict = (xs: number[]) => {
-  const ci = medianInterval(xs);
+/** The A/A control's word on an operation: its interval must hold 1 and lie within +-aaTolerance. */
+const aaTolerance = 0.05;
+const control = (op: string) => {
+  if (values["no-aa"]) return "";
+  const ci = medianInterval(ratios(op, "ours", "aa", "lap"));
+  if (ci === undefined) return "";
+  if (ci[0] > 1 || ci[1] < 1) return " (A/A control failed: the copies differ; this run does not count)";
+  if (ci[0] < 1 - aaTolerance || ci[1] > 1 + aaTolerance) {
+    return ` (A/A control wider than +-${
+      aaTolerance * 100
+    }%: this run resolves less than the goal asks; more rounds)`;
+  }
+  return "";
+};
+const verdict = (op: string) => {
+  const ci = medianInterval(ratios(op, "ours", "python", "lap"));
   if (ci === undefined) return "too few rounds";
-  return ci[1] <= goal ? "met" : ci[0] > goal ? "missed" : "undecided";
+  return (ci[1] <= goal ? "met" : ci[0] > goal ? "missed" : "undecided") + control(op);
 };
 
 console.log(
@@ -379,6 +417,6 @@ console.log(
 );
 for (const op of ops) {
   const cells = columns.map(([, a, b, f]) => ratioText(ratios(op, a, b, f)));
-  console.log(`| ${op} | ${cells.join(" | ")} | ${verdict(ratios(op, "ours", "python", "lap"))} |`);
+  console.log(`| ${op} | ${cells.join(" | ")} | ${verdict(op)} |`);
 }
 console.log(`\nload average (1, 5, 15 min) at the start and after each round: ${loads.join(" | ")}`);

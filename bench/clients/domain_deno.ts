@@ -14,7 +14,8 @@
  * passes, per domain; M and O the same split by thread (/proc/self/task schedstat): the main thread (the
  * calls of a blocking connection, JavaScript) and every other (Deno's pool: nonblocking calls; V8's
  * compiler and GC; libvirt's event loop); "median_lap_ns": the median over the timed passes of one
- * domain's time (for stats_bulk: the call's, per domain), which a moment of other load moves less.
+ * domain's time (for stats_bulk: the call's, per domain), which a moment of other load moves less;
+ * `--no-laps` leaves the per-domain clock reads out (the record then has no median lap: null).
  *
  * @module
  */
@@ -111,7 +112,7 @@ for (let pass = 0; pass < warmup; pass++) await run(); // untimed: every contend
 const times: number[] = [];
 const cpu0 = cpuNs();
 const threads0 = threadCpu();
-timing = true;
+timing = !Deno.args.includes("--no-laps"); // --no-laps: no clock read per domain (its cost, measured)
 for (let pass = 0; pass < passes; pass++) {
   const t0 = performance.now();
   await run();
@@ -139,6 +140,7 @@ console.log(JSON.stringify({
 }));
 
 function medianLap(): number {
+  if (laps.length === 0) return NaN;
   const s = [...laps].sort((a, b) => a - b);
   return s.length % 2 === 1 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
