@@ -31,7 +31,7 @@
  * Run it under the lab lock, against the lab's libvirtd (the default URI):
  *
  *   timeout 900 flock /tmp/deno_libvirt_lab.lock bash tests/integration/lab/lab.sh exec \
- *     deno run --allow-all bench/perop_compare.ts [--rounds 15] [--ops state,addresses,...] [--passes 5]
+ *     deno run --allow-all bench/perop_compare.ts [--rounds 80] [--ops state,addresses,...] [--passes 3]
  *     [--warmup 1] [--baseline DIR] [--no-aa] [--bare] [--pin 1] [--extra LABEL=ARGS]... [--goal 1.1] [--seed 1]
  *     [--json OUT.json] [--uri test+unix:///default] [--daemon-pid PID]
  *
@@ -42,10 +42,14 @@
  * - `--bare`: one more contender, bench/clients/domain_bare.ts: the same work in bare Deno.dlopen calls, no
  *   library (Deno's own floor; the lean client's time above it is the library's).
  * - `--extra LABEL=ARGS`: one more contender, this library with more client arguments (e.g.
- *   `--extra sync=--sync`), to compare a mode against the lean default in the same run.
+ *   `--extra nolaps=--no-laps`), to compare a mode against the lean default in the same run.
  * - `--json`: every sample, for another analysis.
  *
- * The first `--warm-rounds` (default 1) rounds are run and dropped (module caches, page cache).
+ * How many rounds: on the project's shared 2-core machine at load 2-10 the A/A control's interval was
+ * +-6-14% at 25 rounds, +-3-9% at 40 and +-4-6.5% at 80 (docs/benchmarks.md, "Session h11-perop3"), so the
+ * default is 80: with the six operations and three contenders ~5 minutes, under the
+ * lock's timeout; with more contenders, split `--ops` over runs. The first `--warm-rounds` (default 1)
+ * rounds are run and dropped (module caches, page cache).
  * 100 domains `perop-NNN` are defined at the start and undefined at the end (a keeper connection holds the
  * daemon's test driver meanwhile).
  *
@@ -57,10 +61,10 @@ import { processCpu } from "./_cpu.ts";
 
 const { values } = parseArgs({
   options: {
-    rounds: { type: "string", default: "15" },
+    rounds: { type: "string", default: "80" },
     "warm-rounds": { type: "string", default: "1" },
     ops: { type: "string", default: "lookup_info,state,define_undefine,start_destroy,addresses,stats_each" },
-    passes: { type: "string", default: "5" },
+    passes: { type: "string", default: "3" },
     warmup: { type: "string", default: "1" },
     baseline: { type: "string" },
     "no-aa": { type: "boolean", default: false },
