@@ -20,6 +20,11 @@
  * repository (DIR/bench/clients/domain_deno.ts and its lib/, e.g. `git worktree add DIR main`), run
  * interleaved with the others: before/after numbers from one run, under the same load.
  *
+ * One run of this table does not decide a 10% question on a shared machine (two identical copies
+ * differed by up to 0.22: docs/benchmarks.md, "h11-perop2"). For a verdict use bench/perop_compare.ts
+ * (paired rounds, an A/A control, confidence intervals); for the library's share above bare Deno FFI,
+ * bench/perop_share.ts.
+ *
  * @module
  */
 import { parseArgs } from "node:util";

@@ -9,8 +9,13 @@
  * a local socket should ask for: `{ blocking: true, eventLoop: false }` at open and `{ states: false }`
  * on lifecycle calls. W (default 1) untimed passes, then P (default 1) timed passes. Prints the same record as
  * domain_python.py: {"client":"deno"|"deno-lean","op":OP,"domains":N,"passes":P,"total_ns":T,
- * "per_domain_ns":T/N,"passes_ns":[...],"cpu_ns_per_domain":C}, T the fastest pass, C the process's
- * CPU time (getrusage: user + system, every thread) over the timed passes, per domain.
+ * "per_domain_ns":T/N,"passes_ns":[...],"cpu_ns_per_domain":C,"main_ns_per_domain":M,"other_ns_per_domain":O},
+ * T the fastest pass, C the process's CPU time (getrusage: user + system, every thread) over the timed
+ * passes, per domain; M and O the same split by thread (/proc/self/task schedstat): the main thread (the
+ * calls of a blocking connection, JavaScript) and every other (Deno's pool: nonblocking calls; V8's
+ * compiler and GC; libvirt's event loop); "median_lap_ns": the median over the timed passes of one
+ * domain's time (for stats_bulk: the call's, per domain), which a moment of other load moves less;
+ * `--no-laps` leaves the per-domain clock reads out (the record then has no median lap: null).
  *
  * @module
  */
@@ -18,6 +23,7 @@ import { allDomainStats } from "../../lib/stats.ts";
 import { domainStats } from "../../lib/stats.ts";
 import { Connection } from "../../lib/connection.ts";
 import { defineDomain, destroyDomain, lookupDomain, startDomain, undefineDomain } from "../../lib/domain.ts";
+import { threadCpu } from "../_cpu.ts";
 
 const [uri, namesFile, op] = Deno.args;
 const lean = Deno.args.includes("--lean");
@@ -37,17 +43,32 @@ const doms = await Promise.all(names.map((n) => lookupDomain(conn, n)));
 const states = lean ? { states: false } : {};
 // the test driver answers addresses for running domains only
 if (op === "addresses") { for (const d of doms) await startDomain(d, { states: false }); }
+// per-domain latencies of the timed passes: `tick()` after each domain's work
+const laps: number[] = [];
+let lapStart = 0;
+let timing = false;
+function tick(): void {
+  if (!timing) return;
+  const now = performance.now();
+  laps.push(now - lapStart);
+  lapStart = now;
+}
 async function run(): Promise<void> {
+  lapStart = performance.now();
   switch (op) {
     case "lookup_info":
       for (const n of names) {
         // lookupDomain by name always asks libvirt (only UUID lookups are cached)
         using d = await lookupDomain(conn, n);
         await d.info();
+        tick();
       }
       break;
     case "state":
-      for (const d of doms) await d.state();
+      for (const d of doms) {
+        await d.state();
+        tick();
+      }
       break;
     case "define_undefine":
       for (const n of names) {
@@ -56,22 +77,31 @@ async function run(): Promise<void> {
           `<domain type='test'><name>${n}-x</name><memory unit='MiB'>64</memory><os><type>hvm</type></os></domain>`,
         );
         await undefineDomain(d, states);
+        tick();
       }
       break;
     case "start_destroy":
       for (const d of doms) {
         await startDomain(d, states);
         await destroyDomain(d, states);
+        tick();
       }
       break;
     case "addresses":
-      for (const d of doms) await d.interfaceAddresses("lease");
+      for (const d of doms) {
+        await d.interfaceAddresses("lease");
+        tick();
+      }
       break;
     case "stats_bulk":
       await allDomainStats(conn);
+      tick();
       break;
     case "stats_each":
-      for (const d of doms) await domainStats(d);
+      for (const d of doms) {
+        await domainStats(d);
+        tick();
+      }
       break;
     default:
       console.error(`unknown op ${op}`);
@@ -81,12 +111,16 @@ async function run(): Promise<void> {
 for (let pass = 0; pass < warmup; pass++) await run(); // untimed: every contender is timed warm
 const times: number[] = [];
 const cpu0 = cpuNs();
+const threads0 = threadCpu();
+timing = !Deno.args.includes("--no-laps"); // --no-laps: no clock read per domain (its cost, measured)
 for (let pass = 0; pass < passes; pass++) {
   const t0 = performance.now();
   await run();
   times.push((performance.now() - t0) * 1e6);
 }
+timing = false;
 const cpu = cpuNs() - cpu0;
+const threads1 = threadCpu();
 const total = Math.min(...times);
 if (op === "addresses") { for (const d of doms) await destroyDomain(d, { states: false }); }
 for (const d of doms) d.free();
@@ -100,4 +134,13 @@ console.log(JSON.stringify({
   per_domain_ns: total / names.length,
   passes_ns: times,
   cpu_ns_per_domain: cpu / (passes * names.length),
+  main_ns_per_domain: (threads1.main - threads0.main) / (passes * names.length),
+  other_ns_per_domain: (threads1.other - threads0.other) / (passes * names.length),
+  median_lap_ns: medianLap() * 1e6 / (op === "stats_bulk" ? names.length : 1),
 }));
+
+function medianLap(): number {
+  if (laps.length === 0) return NaN;
+  const s = [...laps].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
