@@ -256,7 +256,9 @@ function printTable(relevant: DiscoveryEntry[]): void {
 // and V8 compiles a top level that runs loops as one function (docs/benchmarks.md, "Session h11-vmip").
 // libvirt's shared library loads on a thread of Deno's blocking pool (13-20 ms of dynamic linking, the
 // longest step of a one-shot query once its modules are one bundle) from here on, while this thread
-// checks the command line and loads the discovery modules. A usage error exits once the linking is done.
-const preloaded = preloadLibvirt();
+// checks the command line and loads the discovery modules. A usage error exits once the linking is done;
+// --help (looked for before parsing, as startCli looks for --json) needs no libvirt, and maps none.
+const help = Deno.args.includes("--help") || Deno.args.includes("-h");
+const preloaded = help ? Promise.resolve() : preloadLibvirt();
 const request = parseRequest();
 Deno.exit(report(request, await query(request, preloaded)));

@@ -190,3 +190,14 @@ Deno.test("cli: range.ts reports a failed operation in the shared error shape, d
   assert.deepEqual(doc.done, []);
   assert.equal(doc.notDone.length, 24);
 });
+
+Deno.test("cli: vm_ip --help prints the usage without loading libvirt (as before its bundle)", async () => {
+  // glibc's dynamic linker names every library it maps when LD_DEBUG=files: libvirt must not be one
+  const r = await runDeno(denoChildArgs("run", "--allow-ffi", vmIp, "--help"), {
+    env: { LD_DEBUG: "files" },
+  });
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /usage: vm_ip\.ts/);
+  assert.match(r.stderr, /file=/, "LD_DEBUG=files printed nothing: not glibc's dynamic linker?");
+  assert.doesNotMatch(r.stderr, /file=\S*libvirt\.so/);
+});

@@ -13745,6 +13745,7 @@ function printTable(relevant) {
         console.log(`
 ${n}`);
 }
-var preloaded = preloadLibvirt();
+var help = Deno.args.includes("--help") || Deno.args.includes("-h");
+var preloaded = help ? Promise.resolve() : preloadLibvirt();
 var request = parseRequest();
 Deno.exit(report(request, await query(request, preloaded)));

@@ -75,7 +75,8 @@ export async function scriptBundlesStageMain(check: boolean): Promise<number> {
   }
   if (stale.length > 0) {
     console.error(
-      `${stale.join(", ")}: out of date with the modules bundled. Run "deno task gen" and commit.`,
+      `${stale.join(", ")}: out of date with the modules bundled (by deno ${Deno.version.deno}; the bundle ` +
+        `depends on the release, so bundle with .ci/install.sh's DENO_VERSION). Run "deno task gen" and commit.`,
     );
     return 1;
   }
