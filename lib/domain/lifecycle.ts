@@ -16,7 +16,7 @@ import {
   type DomainStateName,
   invalidateDomain,
 } from "../objects/domain.ts";
-import { domainFlagsCall, domainFlagsCallNow } from "../objects/domain_call.ts";
+import { domainFlagsCall } from "../objects/domain_call.ts";
 
 export { attribute_, invalid };
 
@@ -151,11 +151,6 @@ interface Plan {
   noop?: (state: DomainStateName) => boolean;
   /** The one call (a method of the domain, or {@link domainFlagsCall}). */
   run: () => Promise<unknown>;
-  /**
-   * The same call made at once when it can be (an idle `blocking: true` connection: its result, else
-   * undefined without a call): `{ states: false }` then builds its result without a promise to `then`.
-   */
-  now?: () => unknown;
   /** What success implies, for `states: false` (absent: "nostate"/"unknown"). */
   implies?: { before?: DomainStateName; after?: DomainStateName; reason?: string };
   /** True when success may make a transient domain vanish (its cached handle is dropped then). */
@@ -203,40 +198,26 @@ async function readLifecycle(domain: Domain, plan: Plan, ifNeeded: boolean): Pro
  */
 function leanLifecycle(domain: Domain, plan: Plan, ifNeeded: boolean): Promise<LifecycleResult> {
   const t0 = performance.now();
-  let call: Promise<unknown> | undefined;
+  let call: Promise<unknown>;
   try {
     domain[kPointer](plan.verb); // a freed handle: "Cannot start freed Domain ..."
-    // made at once where it can be (plan.now): the result without a promise to `then`
-    if (plan.now?.() === undefined) call = plan.run();
+    call = plan.run();
   } catch (error) {
     return leanRefused(domain, plan, ifNeeded, t0, error);
   }
-  if (call === undefined) {
-    try {
-      return Promise.resolve(leanDone(domain, plan, t0));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-  return call.then(
-    () => leanDone(domain, plan, t0),
-    (error) => leanRefused(domain, plan, ifNeeded, t0, error),
-  );
-}
-
-/** A one-call operation succeeded: what its success implies. */
-function leanDone(domain: Domain, plan: Plan, t0: number): LifecycleResult {
-  // the cache must not hand out a transient domain that may have vanished with this call
-  if (plan.mayVanish) invalidateDomain(domain);
-  plan.done?.();
-  return {
-    before: plan.implies?.before ?? "nostate",
-    after: plan.implies?.after ?? "nostate",
-    afterReason: plan.implies?.reason ?? "unknown",
-    tookMs: elapsed(t0),
-    changed: true,
-    inferred: true,
-  };
+  return call.then(() => {
+    // the cache must not hand out a transient domain that may have vanished with this call
+    if (plan.mayVanish) invalidateDomain(domain);
+    plan.done?.();
+    return {
+      before: plan.implies?.before ?? "nostate",
+      after: plan.implies?.after ?? "nostate",
+      afterReason: plan.implies?.reason ?? "unknown",
+      tookMs: elapsed(t0),
+      changed: true,
+      inferred: true,
+    };
+  }, (error) => leanRefused(domain, plan, ifNeeded, t0, error));
 }
 
 /** A one-call operation failed: its error in the operation's words, or with ifNeeded a no-op. */
@@ -298,7 +279,6 @@ export function startDomain(domain: Domain, options: StartOptions = {}): Promise
     refuse: (s) => active.has(s) ? `domain is already ${s === "blocked" ? "running" : s}` : undefined,
     noop: (s) => runningStates.has(s) && !options.paused,
     run: () => domainFlagsCall(domain, "virDomainCreateWithFlags", flags),
-    now: () => domainFlagsCallNow(domain, "virDomainCreateWithFlags", flags),
     // a managed save image makes it "restored" rather than "booted": only a read can tell
     implies: { before: "shutoff", after: options.paused ? "paused" : "running" },
   }, options);
@@ -330,7 +310,6 @@ export function destroyDomain(domain: Domain, options: DestroyOptions = {}): Pro
     refuse: notRunning,
     noop: (s) => !active.has(s),
     run: () => domainFlagsCall(domain, "virDomainDestroyFlags", flags),
-    now: () => domainFlagsCallNow(domain, "virDomainDestroyFlags", flags),
     implies: { after: "shutoff", reason: "destroyed" },
     mayVanish: true,
   }, options);
@@ -517,7 +496,6 @@ export async function restoreDomain(
     verb: "restore",
     refuse: (s) => active.has(s) ? `domain is already ${s}` : undefined,
     run: () => domainFlagsCall(domain, "virDomainCreateWithFlags", flags),
-    now: () => domainFlagsCallNow(domain, "virDomainCreateWithFlags", flags),
   });
 }
 
@@ -574,7 +552,6 @@ export function undefineDomain(domain: Domain, options: UndefineOptions = {}): P
     verb: "undefine",
     refuse: () => undefined,
     run: () => domainFlagsCall(domain, "virDomainUndefineFlags", flags),
-    now: () => domainFlagsCallNow(domain, "virDomainUndefineFlags", flags),
     done: () => invalidateDomain(domain, uuid),
   }, { states: options.states });
 }

@@ -65,9 +65,8 @@ export function lazySymbols<const S extends Deno.ForeignLibraryInterface>(
     return symbols[key];
   }));
   const cNameOf = (key: string, def: SymbolDefinition) => String(def.name ?? key);
-  // writable: a promoted entry without a twin replaces its own wrapper (see promotingEntry)
   const define = (key: string, value: unknown) =>
-    Object.defineProperty(symbols, key, { value, enumerable: true, writable: true });
+    Object.defineProperty(symbols, key, { value, enumerable: true, writable: false });
   // an `...Async` entry's blocking twin, for runBlocking: bound on its first such use, the result
   // wrapped in a resolved promise
   const twinOf = (key: string): Call | undefined => {
@@ -87,12 +86,7 @@ export function lazySymbols<const S extends Deno.ForeignLibraryInterface>(
         const fn = new Deno.UnsafeFnPointer(pointer as Deno.PointerObject<Deno.ForeignFunction>, def);
         const viaPointer = fn.call.bind(fn) as Call;
         const twin = def.nonblocking ? twinOf(key) : undefined;
-        define(
-          key,
-          promotingEntry(def, viaPointer, twin, () => dlopenOne(key, def) as Call, (promoted) => {
-            symbols[key] = promoted;
-          }),
-        );
+        define(key, promotingEntry(def, viaPointer, twin, () => dlopenOne(key, def) as Call));
         return;
       }
       if (def.optional) {
@@ -128,25 +122,15 @@ export function lazySymbols<const S extends Deno.ForeignLibraryInterface>(
  * An entry that calls `first` until it has been called {@link PROMOTE_AFTER} times, then what `promote`
  * binds (when given: `first` is an UnsafeFnPointer's call); inside {@link runBlocking}, an `...Async`
  * entry runs `twin`, its blocking twin, on the calling thread instead. Arguments pass without a rest
- * array of ours for up to 6 parameters. An entry without a twin, once promoted, gives `replace` the
- * dlopen'ed function: the symbols object then holds it directly, and later calls skip this wrapper
- * (two JavaScript calls per C call, ~10-60 ns warm, more while V8 still interprets the caller;
- * a caller that kept the wrapper still reaches the same function through it).
+ * array of ours for up to 6 parameters.
  */
-function promotingEntry(
-  def: SymbolDefinition,
-  first: Call,
-  twin?: Call,
-  promote?: () => Call,
-  replace?: (promoted: Call) => void,
-): Call {
+function promotingEntry(def: SymbolDefinition, first: Call, twin?: Call, promote?: () => Call): Call {
   let target = first;
   let calls = promote === undefined ? PROMOTE_AFTER : 0;
   const pick = (): Call => {
     if (calls < PROMOTE_AFTER && ++calls === PROMOTE_AFTER) {
       try {
         target = promote!();
-        if (twin === undefined) replace?.(target);
       } catch {
         // keep calling through the pointer: it works, only slower
       }

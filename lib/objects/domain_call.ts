@@ -2,7 +2,7 @@
 // lib/stats.ts) at the cost of that call: see callOnce in ./domain.ts (no reference pair, no
 // per-call out-buffers on a `blocking: true` connection). Kept apart from ./domain.ts so that the
 // object layer's modules do not import it (no new member in its import cycle).
-import { kCall, kOperation, kPointer, type ObjectHandle, reattribute } from "../_handle.ts";
+import { kCall, kPointer, type ObjectHandle, reattribute } from "../_handle.ts";
 import { kInternals } from "../_internals.ts";
 import { isNegative, OutSlot, Spares } from "../ffi/c.ts";
 import { libvirt } from "../ffi/library.ts";
@@ -41,34 +41,6 @@ export function domainFlagsCall(domain: ObjectHandle, fn: DomainFlagsCall, flags
       return now ? lib.virDomainDestroyFlags(h, flags) : lib.virDomainDestroyFlagsAsync(h, flags);
     }
     return now ? lib.virDomainUndefineFlags(h, flags) : lib.virDomainUndefineFlagsAsync(h, flags);
-  }, isNegative);
-}
-
-/**
- * @internal {@link domainFlagsCall} made at once, synchronously, when the domain's connection is
- * `blocking: true` and idle (what callOnce does then, without the settled promise the caller would
- * only `then`); undefined, without a call, otherwise. Errors are thrown, worded as domainFlagsCall's.
- *
- * @param domain the domain
- * @param fn the C function
- * @param flags its flags, already validated
- * @returns libvirt's return value (0), or undefined when the call was not made
- * @throws {LibvirtError} the error libvirt reports for exactly this call; {TypeError} for a freed handle
- */
-export function domainFlagsCallNow(
-  domain: ObjectHandle,
-  fn: DomainFlagsCall,
-  flags: number,
-): number | undefined {
-  const gate = domain.connection[kInternals];
-  if (gate.openOptions().blocking !== true || !gate.idle()) return undefined;
-  const verb = flagsCallVerbs[fn];
-  return gate.callSync(() => domain[kOperation](verb), () => {
-    const lib = libvirt().symbols;
-    const pointer = domain[kPointer](verb);
-    if (fn === "virDomainCreateWithFlags") return lib.virDomainCreateWithFlags(pointer, flags);
-    if (fn === "virDomainDestroyFlags") return lib.virDomainDestroyFlags(pointer, flags);
-    return lib.virDomainUndefineFlags(pointer, flags);
   }, isNegative);
 }
 

@@ -11,7 +11,6 @@
  */
 import { A_CONNECTION, checkDomainKey, checkInstance, checkOptions, checkString } from "../_args.ts";
 import { Connection } from "../connection.ts";
-import { kInternals } from "../_internals.ts";
 import { isUuid } from "../_handle.ts";
 import { cString, cStringCached, isNegative, isNull, OutSlot, Spares, takePointerArray } from "../ffi/c.ts";
 import { libvirt } from "../ffi/library.ts";
@@ -109,30 +108,10 @@ function lookupWith(
   call: Strategy,
 ): Domain | Promise<Domain> {
   checkLookup(connection, key, options);
+  const hit = cachedDomain(connection, key, options.fresh ?? false);
+  if (hit !== undefined) return hit;
   const byUuid = typeof key === "string" && isUuid(key);
-  if (byUuid) {
-    const hit = cachedDomain(connection, key, options.fresh ?? false);
-    if (hit !== undefined) return hit;
-  }
   const lib = libvirt().symbols;
-  if (typeof key === "string" && !byUuid) {
-    // by name (the common case): the name is the handle's name, no need to ask libvirt again. On an
-    // idle `blocking: true` connection the call runs here, through the gate's synchronous call (what
-    // callGate does, one layer less per lookup)
-    const gate = connection[kInternals];
-    const text = cStringCached(key, "domain name");
-    const wrap = (handle: Deno.PointerValue) => wrapDomain(connection, handle!, key);
-    if (call === callNow || (gate.openOptions().blocking === true && gate.idle())) {
-      return gate.callSync(lookupOperation(key), (h) => lib.virDomainLookupByName(h, text), isNull, wrap);
-    }
-    return call(
-      connection,
-      lookupOperation(key),
-      (h, now) => now ? lib.virDomainLookupByName(h, text) : lib.virDomainLookupByNameAsync(h, text),
-      isNull,
-      wrap,
-    );
-  }
   return call(
     connection,
     () => `look up domain ${JSON.stringify(key)}`,
@@ -153,11 +132,6 @@ function lookupWith(
         ? adoptDomain(connection, handle!)
         : wrapDomain(connection, handle!, typeof key === "string" ? key : undefined),
   );
-}
-
-/** How a lookup's errors word it: `look up domain "web1"` (made only when one is worded). */
-function lookupOperation(key: string | number): () => string {
-  return () => `look up domain ${JSON.stringify(key)}`;
 }
 
 function checkLookup(connection: unknown, key: unknown, options: unknown): void {
