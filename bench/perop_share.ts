@@ -10,7 +10,7 @@
  *
  *   timeout 600 flock /tmp/deno_libvirt_lab.lock bash tests/integration/lab/lab.sh exec \
  *     deno run --allow-all bench/perop_share.ts [--ops state,addresses,...] [--n 100] [--blocks 8]
- *     [--processes 3] [--uri test+unix:///default] [--root DIR]
+ *     [--processes 3] [--uri test+unix:///default] [--root DIR] [--between sleep:US|memset:MIB]
  *
  * OP: lookup_info, state, define_undefine, start_destroy, addresses, stats_each (default: all), on the
  * test driver's domain "test" (start_destroy: a defined domain of its own, undefined at the end). A block
@@ -18,6 +18,13 @@
  * ones are warm. `--root DIR`: the library of another checkout. Prints, per operation, µs per operation
  * of the calling thread: bare and library, cold (the first block) and warm (the median of the later
  * blocks), medians over the processes, and the library's share (library - bare).
+ *
+ * `--between`: before every operation of both sides, `sleep:US` sleeps US µs (usleep: the thread
+ * blocks and resumes as after a round trip) or `memset:MIB` writes MIB MiB (evicting the caches);
+ * each operation is then timed alone (two clock reads each, on both sides), what runs between left
+ * out. With `sleep:200` on `--uri test:///default` the library's share comes near what it is over
+ * libvirtd (2-4× its share in a warm loop; docs/benchmarks.md, Session h11-perop4), without the
+ * daemon or its lock; runs of it vary by up to 2×, so alternate base and candidate (`--root`).
  *
  * @module
  */
@@ -34,6 +41,7 @@ const { values } = parseArgs({
     uri: { type: "string", default: "test+unix:///default" },
     root: { type: "string" },
     child: { type: "string" },
+    between: { type: "string", default: "none" },
   },
 });
 const uri = values.uri!;
@@ -156,7 +164,29 @@ function bareSide(op: string): Side {
   };
 }
 
+/** What `--between` does before each operation (see the module doc). */
+function betweenOperations(spec: string): (() => void) | undefined {
+  const [kind, amount] = spec.split(":");
+  if (kind === "none") return undefined;
+  const n = Number(amount);
+  if (!(n > 0) || (kind !== "sleep" && kind !== "memset")) {
+    throw new Error(
+      `perop_share: --between must be none, sleep:US or memset:MIB, got ${JSON.stringify(spec)}`,
+    );
+  }
+  const libc = Deno.dlopen("libc.so.6", {
+    usleep: { parameters: ["u32"], result: "i32" },
+    memset: { parameters: ["buffer", "i32", "usize"], result: "pointer" },
+  }).symbols;
+  if (kind === "sleep") return () => void libc.usleep(n);
+  const bytes = new Uint8Array(n << 20);
+  const length = BigInt(bytes.length);
+  let fill = 0;
+  return () => void libc.memset(bytes, fill++ & 0xff, length);
+}
+
 async function child(op: string): Promise<ChildResult> {
+  const between = betweenOperations(values.between!);
   const library = await librarySide(op); // first: start_destroy's bare side looks up the domain it defines
   const bare = bareSide(op);
   const result: ChildResult = { op, bare: [], library: [] };
@@ -165,9 +195,21 @@ async function child(op: string): Promise<ChildResult> {
     const sides: ["bare" | "library", Side][] = [["bare", bare], ["library", library]];
     if (b % 2 === 1) sides.reverse();
     for (const [label, side] of sides) {
-      const t0 = threadCpuNs();
-      for (let i = 0; i < N; i++) await side.run();
-      result[label].push((threadCpuNs() - t0) / N / 1000);
+      let ns = 0;
+      if (between === undefined) {
+        const t0 = threadCpuNs();
+        for (let i = 0; i < N; i++) await side.run();
+        ns = threadCpuNs() - t0;
+      } else {
+        // each operation timed alone, so that what runs between them is left out
+        for (let i = 0; i < N; i++) {
+          between();
+          const t0 = threadCpuNs();
+          await side.run();
+          ns += threadCpuNs() - t0;
+        }
+      }
+      result[label].push(ns / N / 1000);
     }
   }
   await bare.end(); // first: the library's end undefines the domain the bare side holds
@@ -205,6 +247,8 @@ for (let p = 0; p < Number(values.processes); p++) {
         "--uri",
         uri,
         ...(values.root ? ["--root", values.root] : []),
+        "--between",
+        values.between!,
       ],
       stdout: "piped",
       stderr: "inherit",
@@ -217,7 +261,7 @@ for (let p = 0; p < Number(values.processes); p++) {
 console.log(
   `\n${values.processes} processes per operation, ${blocks} blocks of ${N} per side, ${started}-${
     new Date().toISOString().slice(11, 19)
-  } UTC, load ${loads.join(" | ")}\n`,
+  } UTC, load ${loads.join(" | ")}, between operations: ${values.between}\n`,
 );
 console.log(
   "Calling thread, µs per operation (medians over the processes): cold = the first block, warm = the median " +
