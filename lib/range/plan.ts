@@ -19,9 +19,9 @@
  */
 import type { Connection } from "../connection.ts";
 import { isNotFound, isNotSupported } from "../errors.ts";
-import { listAllDomains, lookupDomain } from "../domain.ts";
+import { listAllDomains } from "../domain.ts";
 import { listAllNetworks } from "../network.ts";
-import type { ConnectionPool, PoolRegistry } from "../pool.ts";
+import type { PoolRegistry } from "../pool.ts";
 import { listVolumes, lookupStoragePool } from "../storage.ts";
 import {
   domainRange,
@@ -95,16 +95,12 @@ export interface PlanOptions {
 }
 
 /**
- * @internal Reads what exists on a host: networks (and the ownership record among them), pool,
- * volumes, network filters, the range's domains. Three leases of the host's pool at once, one call at
- * a time on each: the networks, the pool and its volumes (and the filters when the range has a
- * firewall), the domains' list; the proof of the listed domains waits for the record. `signal` is
- * checked before each call; every lease is back before the survey settles, and its error is the first
- * in that order (networks, pool, filters, domains) that failed.
+ * @internal Reads what exists on a host: networks, pool, volumes, the range's domains; `signal` is
+ * checked before each call.
  */
 export async function surveyHost(
   range: Range,
-  pool: ConnectionPool,
+  connection: Connection,
   signal?: AbortSignal,
 ): Promise<HostSurvey> {
   signal?.throwIfAborted();
@@ -115,37 +111,6 @@ export async function surveyHost(
     domains: new Map(),
     recordNameTaken: false,
   };
-  const use = <T>(fn: (c: Connection) => Promise<T>) => pool.use(fn, { idempotent: true, signal });
-  const firewall = (range.description.firewall ?? []).length > 0;
-  const networksRead = use((c) => surveyNetworks(range, c, survey, signal));
-  const poolRead = use(async (c) => {
-    await surveyPool(range, c, survey, signal);
-    if (firewall) await surveyFilters(range, c, survey, signal);
-  });
-  // the domains listed meanwhile on a third lease; the record is awaited once that lease is back (a
-  // lost connection on the networks' lease is theirs to report, not this one's)
-  const domainsRead = use((c) => listRangeDomains(range, c, signal)).then(async (listed) => {
-    await networksRead;
-    const recordedFilters = survey.record?.entries.some((e) => e.kind === "nwfilter") ?? false;
-    if (!firewall && recordedFilters) {
-      await poolRead;
-      await use((c) => surveyFilters(range, c, survey, signal));
-    }
-    await proveDomains(range, use, survey, listed, signal);
-  });
-  const settled = await Promise.allSettled([networksRead, poolRead, domainsRead]);
-  const failed = settled.find((r) => r.status === "rejected");
-  if (failed) throw (failed as PromiseRejectedResult).reason;
-  return survey;
-}
-
-async function surveyNetworks(
-  range: Range,
-  connection: Connection,
-  survey: HostSurvey,
-  signal: AbortSignal | undefined,
-): Promise<void> {
-  signal?.throwIfAborted();
   const networks = await listAllNetworks(connection);
   const recordName = recordNetworkName(range.name);
   try {
@@ -162,22 +127,12 @@ async function surveyNetworks(
   } finally {
     for (const n of networks) n.free();
   }
-}
-
-async function surveyPool(
-  range: Range,
-  connection: Connection,
-  survey: HostSurvey,
-  signal: AbortSignal | undefined,
-): Promise<void> {
   signal?.throwIfAborted();
   try {
     using pool = await lookupStoragePool(connection, range.pool.name);
     survey.pool.exists = true;
-    signal?.throwIfAborted();
     survey.pool.active = await pool.isActive();
     if (survey.pool.active) {
-      signal?.throwIfAborted();
       const volumes = await listVolumes(pool);
       for (const v of volumes) {
         survey.volumes.add(v.name);
@@ -187,78 +142,35 @@ async function surveyPool(
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
-}
-
-async function surveyFilters(
-  range: Range,
-  connection: Connection,
-  survey: HostSurvey,
-  signal: AbortSignal | undefined,
-): Promise<void> {
-  signal?.throwIfAborted();
-  const filters = await connection.listAllNwFilters().catch((error) => {
-    if (!isNotSupported(error)) throw error;
-    throw new Error(
-      `Cannot plan the firewall of range ${JSON.stringify(range.name)} on ${connection.uri}: ` +
-        `this libvirt driver has no network filters (remove the firewall section for this host)`,
-      { cause: error },
-    );
-  });
-  survey.nwfilters = new Set(filters.map((f) => f.name));
-  for (const f of filters) f.free();
-}
-
-/** The host's domains with the range's prefix, name -> UUID (read from the listed handles). */
-async function listRangeDomains(
-  range: Range,
-  connection: Connection,
-  signal: AbortSignal | undefined,
-): Promise<Map<string, string>> {
+  const recordedFilters = survey.record?.entries.some((e) => e.kind === "nwfilter") ?? false;
+  if ((range.description.firewall ?? []).length > 0 || recordedFilters) {
+    const filters = await connection.listAllNwFilters().catch((error) => {
+      if (!isNotSupported(error)) throw error;
+      throw new Error(
+        `Cannot plan the firewall of range ${JSON.stringify(range.name)} on ${connection.uri}: ` +
+          `this libvirt driver has no network filters (remove the firewall section for this host)`,
+        { cause: error },
+      );
+    });
+    survey.nwfilters = new Set(filters.map((f) => f.name));
+    for (const f of filters) f.free();
+  }
   signal?.throwIfAborted();
   const domains = await listAllDomains(connection);
-  const prefix = `${range.name}-`;
-  const uuids = new Map<string, string>();
   try {
-    for (const domain of domains) if (domain.name.startsWith(prefix)) uuids.set(domain.name, domain.uuid);
+    const prefix = `${range.name}-`;
+    for (const domain of domains) {
+      if (!domain.name.startsWith(prefix)) continue;
+      signal?.throwIfAborted();
+      // up's derived UUID proves it without a call (as in down); any other asks the metadata tag
+      const proven = survey.record !== undefined &&
+        domain.uuid === rangeDomainUuid(survey.record.uuid, domain.name);
+      survey.domains.set(domain.name, proven ? range.name : await domainRange(domain));
+    }
   } finally {
     for (const d of domains) d.free();
   }
-  return uuids;
-}
-
-/**
- * Each listed domain's range: up's derived UUID proves it without a call (as in down); any other asks
- * the metadata tag (looked up again by name on a lease of its own: one gone meanwhile is not there).
- */
-async function proveDomains(
-  range: Range,
-  use: <T>(fn: (c: Connection) => Promise<T>) => Promise<T>,
-  survey: HostSurvey,
-  listed: Map<string, string>,
-  signal: AbortSignal | undefined,
-): Promise<void> {
-  const unproven: string[] = [];
-  for (const [name, uuid] of listed) {
-    if (survey.record !== undefined && uuid === rangeDomainUuid(survey.record.uuid, name)) {
-      survey.domains.set(name, range.name);
-    } else {
-      survey.domains.set(name, undefined);
-      unproven.push(name);
-    }
-  }
-  if (unproven.length === 0) return;
-  await use(async (c) => {
-    for (const name of unproven) {
-      signal?.throwIfAborted();
-      try {
-        using domain = await lookupDomain(c, name);
-        survey.domains.set(name, await domainRange(domain));
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-        survey.domains.delete(name); // gone meanwhile
-      }
-    }
-  });
+  return survey;
 }
 
 /** @internal The plan of one host from its survey. */
@@ -488,7 +400,10 @@ export async function surveyAndPlan(
   // allSettled, not all: on an abort every host's survey has ended (its connection back in the pool)
   // before the rejection reaches the caller
   const settled = await Promise.allSettled(hosts.map(async (host) => {
-    const survey = await surveyHost(range, registry.get(host.uri), signal);
+    const survey = await registry.get(host.uri).use((c) => surveyHost(range, c, signal), {
+      idempotent: true,
+      signal,
+    });
     surveys.set(host.id, survey);
     return planHost(range, host.id, host.uri, survey);
   }));
