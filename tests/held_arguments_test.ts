@@ -9,6 +9,7 @@ import {
   lookupDomain,
   lookupStoragePool,
   newStream,
+  qemuMonitorEvents,
   StorageVolume,
 } from "../mod.ts";
 import { kHold } from "../lib/_handle.ts";
@@ -253,4 +254,14 @@ Deno.test("held arguments: a pool lease's connection is held like its owner's, a
   );
   const report = await pool.close();
   assert.equal(report.remainingReferences, 0, "the hold's reference went with its release");
+});
+
+Deno.test("held arguments: a freed domain filter is refused in the caller's words, before the worker registers it", async () => {
+  await using conn = await Connection.open("test:///default");
+  const dom = await lookupDomain(conn, "test");
+  dom.free();
+  await assert.rejects(
+    () => qemuMonitorEvents(conn, { domain: dom }),
+    /^TypeError: Cannot pass freed Domain "test" as argument options\.domain of virConnectDomainQemuMonitorEventRegister$/,
+  );
 });

@@ -228,7 +228,7 @@ export async function qemuMonitorEvents(
     (conn) =>
       holding(
         "virConnectDomainQemuMonitorEventRegister",
-        [[options.domain, "domain", kHold, true]],
+        [[options.domain, "options.domain", kHold, true]],
         ([domain]) =>
           loop.request({
             type: "qemu-monitor-subscribe",
