@@ -8,6 +8,22 @@
 import { asError, settleAll } from "./_libvirt.ts";
 import { type RangeHooks, RangeOperationError, type RangePhase, reporter } from "./types.ts";
 
+/**
+ * @internal A step-name function that builds each object's name once: a step's name is used at least
+ * twice (added to `notDone`, then marked done), and at 1,000 guests building it each time showed.
+ */
+export function stepNamesOnce<K extends object>(name: (key: K) => string): (key: K) => string {
+  const made = new Map<K, string>();
+  return (key) => {
+    let step = made.get(key);
+    if (step === undefined) {
+      step = name(key);
+      made.set(key, step);
+    }
+    return step;
+  };
+}
+
 /** @internal Tracks done / not-done steps and runs phases with hooks and progress. */
 export class Steps {
   readonly done: string[] = [];

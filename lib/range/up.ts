@@ -31,7 +31,7 @@ import { verifiedRange } from "./_libvirt.ts";
 import type { ExpandedGuest, Range } from "./description.ts";
 import { surveyAndPlan } from "./plan.ts";
 import { applyRangeTasks } from "./tasks.ts";
-import { Steps } from "./_steps.ts";
+import { stepNamesOnce, Steps } from "./_steps.ts";
 import { RangeConsoles } from "./consoles.ts";
 import type { UpContext } from "./up/context.ts";
 import { upDomains } from "./up/domains.ts";
@@ -119,28 +119,18 @@ async function startUp(
   steps.timings.plan = Math.round(performance.now() - tPlan);
   steps.report({ phase: "plan", status: "end", done: 1, total: 1 });
   const creates = plan.items.filter((i) => i.action === "create");
-  // each create's step name made once (here, for notDone) and reused when the phase marks it done
-  const stepNames = new Map<object, string>();
-  const stepName = (i: { kind: string; name: string; host: string }) => {
-    let step = stepNames.get(i);
-    if (step === undefined) {
-      step = `create ${i.kind} ${JSON.stringify(i.name)} on ${i.host}`;
-      stepNames.set(i, step);
-    }
-    return step;
-  };
+  // each step name made once (here, for notDone) and reused when the phase marks it done
+  const stepName = stepNamesOnce((i: { kind: string; name: string; host: string }) =>
+    `create ${i.kind} ${JSON.stringify(i.name)} on ${i.host}`
+  );
   for (const i of creates) steps.notDone.add(stepName(i));
   // by kind, host and name: one map, not a scan of the plan per guest (1,000 guests: 2,000 items)
   const byKey = new Map(plan.items.map((i) => [`${i.kind}\0${i.host}\0${i.name}`, i]));
   const planned = (kind: string, name: string, host: string) => byKey.get(`${kind}\0${host}\0${name}`);
-  const startSteps = new Map<ExpandedGuest, string>();
-  for (const g of range.guests) {
-    const step = `start domain ${JSON.stringify(g.name)} on ${g.hostId}`;
-    startSteps.set(g, step);
-    steps.notDone.add(step);
-  }
-  const startStep = (g: ExpandedGuest) =>
-    startSteps.get(g) ?? `start domain ${JSON.stringify(g.name)} on ${g.hostId}`;
+  const startStep = stepNamesOnce((g: ExpandedGuest) =>
+    `start domain ${JSON.stringify(g.name)} on ${g.hostId}`
+  );
+  for (const g of range.guests) steps.notDone.add(startStep(g));
   const conflicts = plan.items.filter((i) => i.action === "conflict");
   if (conflicts.length > 0) {
     for (const c of conflicts) {

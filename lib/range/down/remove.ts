@@ -14,7 +14,7 @@ import type { ConnectionPool, PoolRegistry } from "../../pool.ts";
 import { lookupStoragePool, lookupVolume, type StoragePool, type StorageVolume } from "../../storage.ts";
 import { type Lanes, Ledger, type OwnershipRecord, recordNetworkName, settleAll } from "../_libvirt.ts";
 import type { Range } from "../description.ts";
-import type { Steps } from "../_steps.ts";
+import { stepNamesOnce, type Steps } from "../_steps.ts";
 import { type Found, listing, type VolumeListing, volumeListing } from "./find.ts";
 
 /** @internal What one down shares across its phases. */
@@ -47,21 +47,12 @@ export class Removal {
   }
 
   /** Each found thing's step name, made once (notDone, then mark). */
-  readonly #stepNames = new Map<Found, string>();
+  readonly #step = stepNamesOnce((f: Found) => `remove ${f.label}`);
 
   /** Counts every found thing and record as not done yet (a failure lists what is left). */
   expect(): void {
     for (const f of this.found) this.steps.notDone.add(this.#step(f));
     for (const host of this.records.keys()) this.steps.notDone.add(`remove ownership record on ${host}`);
-  }
-
-  #step(f: Found): string {
-    let step = this.#stepNames.get(f);
-    if (step === undefined) {
-      step = `remove ${f.label}`;
-      this.#stepNames.set(f, step);
-    }
-    return step;
   }
 
   /** `f` was there and is removed. */
