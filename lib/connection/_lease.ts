@@ -12,6 +12,7 @@
 import type { ConnectionChild, OpenOptions } from "./types.ts";
 import { type HeldArgument, holdConnection } from "../ffi/marshal.ts";
 import { type CallSubject, kOperation } from "../_internals.ts";
+import { phrase } from "../_handle.ts";
 
 /** A pool lease's hold on a connection: `released` turns every call through the view away. */
 export interface LeaseState {
@@ -142,8 +143,7 @@ export class LeaseGate<V> implements LeaseState {
 
   hold(verb: string): HeldArgument {
     if (this.released) {
-      const connection = `the connection to ${JSON.stringify(this.#core.uri)}`;
-      throw releasedError(verb.includes("{}") ? verb.replace("{}", connection) : `${verb} ${connection}`);
+      throw releasedError(phrase(verb, `the connection to ${JSON.stringify(this.#core.uri)}`));
     }
     return holdConnection(this.#core, verb);
   }
