@@ -62,7 +62,8 @@ export function isUuid(key: string): boolean {
 
 /** Puts an object into an operation: "start" + `domain "x"`, or "check whether {} is active". */
 export function phrase(verb: string, object: string): string {
-  return verb.includes("{}") ? verb.replace("{}", object) : `${verb} ${object}`;
+  // a function, not a replacement string: `$&` or `$'` in a name or URI stays as written
+  return verb.includes("{}") ? verb.replace("{}", () => object) : `${verb} ${object}`;
 }
 
 function identity(name: Deno.PointerValue | string): string {

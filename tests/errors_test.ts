@@ -26,6 +26,8 @@ import {
   undefineDomain,
 } from "../mod.ts";
 import { ConnectionPool } from "../lib/pool.ts";
+import { phrase } from "../lib/_handle.ts";
+import { holdConnection } from "../lib/ffi/marshal.ts";
 import { DAEMON_URI, requireDaemon, testDomainXml } from "./_helpers.ts";
 
 const details = (code: number) => ({ code, domain: ErrorDomain.TEST, level: 2, message: "libvirt says so" });
@@ -169,4 +171,17 @@ Deno.test("error attribution: 1,500 calls, 1,000 failing, over 8 concurrent leas
 
 Deno.test("error attribution: in-process test driver on Deno's thread pool: zero mismatches", async () => {
   assert.equal(await attributionRun("test:///default", 1500, 8), 0);
+});
+
+Deno.test("phrase and a closed connection's hold: an object's words are put in as written, `$` patterns too", () => {
+  assert.equal(
+    phrase("pass {} as argument dom of virX", `freed Domain "a$&b$'c"`),
+    `pass freed Domain "a$&b$'c" as argument dom of virX`,
+  );
+  assert.equal(phrase("start", `domain "$$"`), `start domain "$$"`);
+  assert.throws(
+    () =>
+      holdConnection({ handle: null, uri: "test:///$&" }, "pass {} as argument dconn of virDomainMigrate3"),
+    /^TypeError: Cannot pass a closed Connection to "test:\/\/\/\$&" as argument dconn of virDomainMigrate3$/,
+  );
 });

@@ -153,8 +153,8 @@ export function holdConnection(
 ): HeldArgument {
   const handle = connection.handle;
   if (handle === null) {
-    const closed = `a closed Connection to ${JSON.stringify(connection.uri)}`;
-    throw new TypeError(`Cannot ${verb.includes("{}") ? verb.replace("{}", closed) : `${verb} ${closed}`}`);
+    const what = `a closed Connection to ${JSON.stringify(connection.uri)}`; // as lib/_handle.ts's phrase()
+    throw new TypeError(`Cannot ${verb.includes("{}") ? verb.replace("{}", () => what) : `${verb} ${what}`}`);
   }
   const lib = libvirt().symbols;
   lib.virConnectRef(handle);

@@ -4072,8 +4072,8 @@ function intArray(values, arg, fn) {
 function holdConnection(connection, verb) {
     const handle = connection.handle;
     if (handle === null) {
-        const closed = `a closed Connection to ${JSON.stringify(connection.uri)}`;
-        throw new TypeError(`Cannot ${verb.includes("{}") ? verb.replace("{}", closed) : `${verb} ${closed}`}`);
+        const what = `a closed Connection to ${JSON.stringify(connection.uri)}`;
+        throw new TypeError(`Cannot ${verb.includes("{}") ? verb.replace("{}", () => what) : `${verb} ${what}`}`);
     }
     const lib = libvirt().symbols;
     lib.virConnectRef(handle);
@@ -4365,7 +4365,7 @@ function isUuid(key) {
     return (key.length === 36 || key.length === 32) && uuidPattern.test(key);
 }
 function phrase(verb, object) {
-    return verb.includes("{}") ? verb.replace("{}", object) : `${verb} ${object}`;
+    return verb.includes("{}") ? verb.replace("{}", () => object) : `${verb} ${object}`;
 }
 function identity(name) {
     return typeof name === "string" ? name : readCString(name) ?? "";
@@ -7309,6 +7309,7 @@ var init_lease = __esm({
     "lib/connection/_lease.ts"() {
         init_marshal();
         init_internals();
+        init_handle();
         LeaseGate = class {
             released = false;
             shared;
@@ -7356,8 +7357,7 @@ var init_lease = __esm({
             }
             hold(verb) {
                 if (this.released) {
-                    const connection = `the connection to ${JSON.stringify(this.#core.uri)}`;
-                    throw releasedError(verb.includes("{}") ? verb.replace("{}", connection) : `${verb} ${connection}`);
+                    throw releasedError(phrase(verb, `the connection to ${JSON.stringify(this.#core.uri)}`));
                 }
                 return holdConnection(this.#core, verb);
             }
