@@ -143,7 +143,8 @@ Deno.test("held arguments: a held handle, stream or connection outlives its free
   );
 });
 
-Deno.test("held arguments: a clone's source volume freed while the clone runs, 400 rounds, never pulled away", async () => {
+/** A private test-driver node file: one pool, "images", holding one volume, "base.img" (remove it after). */
+async function imagesNode(): Promise<string> {
   const path = await Deno.makeTempFile({ prefix: "deno_libvirt_held_", suffix: ".xml" });
   await Deno.writeTextFile(
     path,
@@ -151,6 +152,11 @@ Deno.test("held arguments: a clone's source volume freed while the clone runs, 4
 <volume type='file'><name>base.img</name><capacity unit='MiB'>64</capacity>
 <target><path>/images/base.img</path></target></volume></pool></node>`,
   );
+  return path;
+}
+
+Deno.test("held arguments: a clone's source volume freed while the clone runs, 400 rounds, never pulled away", async () => {
+  const path = await imagesNode();
   try {
     const conn = await Connection.open(`test://${path}`);
     const pool = await lookupStoragePool(conn, "images");
@@ -214,13 +220,7 @@ Deno.test("held arguments: a screenshot's stream freed while the call runs, 400 
 });
 
 Deno.test("held arguments: an argument freed while its call is queued is refused, naming it", async () => {
-  const path = await Deno.makeTempFile({ prefix: "deno_libvirt_held_", suffix: ".xml" });
-  await Deno.writeTextFile(
-    path,
-    `<node><pool type='dir'><name>images</name><target><path>/images</path></target>
-<volume type='file'><name>base.img</name><capacity unit='MiB'>64</capacity>
-<target><path>/images/base.img</path></target></volume></pool></node>`,
-  );
+  const path = await imagesNode();
   try {
     await using conn = await Connection.open(`test://${path}`);
     using pool = await lookupStoragePool(conn, "images");
