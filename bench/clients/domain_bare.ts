@@ -12,19 +12,12 @@
  * @module
  */
 import { threadCpu } from "../_cpu.ts";
+import { countOption, printDomainRecord, processCpuNs } from "./_domain_record.ts";
 import { bareLibvirt, decodeAddresses, decodeInfo, decodeStats, infoBuffer as info } from "../_bare_calls.ts";
 
 const [uri, namesFile, op] = Deno.args;
-const passesAt = Deno.args.indexOf("--passes");
-const passes = passesAt < 0 ? 1 : Number(Deno.args[passesAt + 1]);
-const warmupAt = Deno.args.indexOf("--warmup");
-const warmup = warmupAt < 0 ? 1 : Number(Deno.args[warmupAt + 1]);
-const libc = Deno.dlopen("libc.so.6", { getrusage: { parameters: ["i32", "buffer"], result: "i32" } });
-const usage = new BigInt64Array(18);
-function cpuNs(): number {
-  libc.symbols.getrusage(0, usage);
-  return Number(usage[0] + usage[2]) * 1e9 + Number(usage[1] + usage[3]) * 1e3;
-}
+const passes = countOption("--passes", 1);
+const warmup = countOption("--warmup", 1);
 const c = bareLibvirt();
 const encoder = new TextEncoder();
 const text = (s: string) => encoder.encode(s + "\0");
@@ -115,33 +108,24 @@ if (op === "addresses") { for (const d of doms) c.virDomainCreate(d); }
 for (let pass = 0; pass < warmup; pass++) await run();
 const times: number[] = [];
 const laps: number[] = [];
-const cpu0 = cpuNs();
+const cpu0 = processCpuNs();
 const threads0 = threadCpu();
 for (let pass = 0; pass < passes; pass++) {
   const t0 = performance.now();
   await run(laps);
   times.push((performance.now() - t0) * 1e6);
 }
-const cpu = cpuNs() - cpu0;
+const cpu = processCpuNs() - cpu0;
 const threads1 = threadCpu();
 if (op === "addresses") { for (const d of doms) c.virDomainDestroy(d); }
 for (const d of doms) c.virDomainFree(d);
 c.virConnectClose(conn);
-const sorted = [...laps].sort((a, b) => a - b);
-const medianLap = sorted.length % 2 === 1
-  ? sorted[sorted.length >> 1]
-  : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-const total = Math.min(...times);
-console.log(JSON.stringify({
+printDomainRecord({
   client: "deno-bare",
   op,
   domains: names.length,
-  passes,
-  total_ns: total,
-  per_domain_ns: total / names.length,
-  passes_ns: times,
-  cpu_ns_per_domain: cpu / (passes * names.length),
-  main_ns_per_domain: (threads1.main - threads0.main) / (passes * names.length),
-  other_ns_per_domain: (threads1.other - threads0.other) / (passes * names.length),
-  median_lap_ns: medianLap * 1e6 / (op === "stats_bulk" ? names.length : 1),
-}));
+  times,
+  cpu,
+  threads: [threads0, threads1],
+  laps,
+});

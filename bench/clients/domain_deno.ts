@@ -24,19 +24,12 @@ import { domainStats } from "../../lib/stats.ts";
 import { Connection } from "../../lib/connection.ts";
 import { defineDomain, destroyDomain, lookupDomain, startDomain, undefineDomain } from "../../lib/domain.ts";
 import { threadCpu } from "../_cpu.ts";
+import { countOption, printDomainRecord, processCpuNs } from "./_domain_record.ts";
 
 const [uri, namesFile, op] = Deno.args;
 const lean = Deno.args.includes("--lean");
-const passesAt = Deno.args.indexOf("--passes");
-const passes = passesAt < 0 ? 1 : Number(Deno.args[passesAt + 1]);
-const warmupAt = Deno.args.indexOf("--warmup");
-const warmup = warmupAt < 0 ? 1 : Number(Deno.args[warmupAt + 1]);
-const libc = Deno.dlopen("libc.so.6", { getrusage: { parameters: ["i32", "buffer"], result: "i32" } });
-const usage = new BigInt64Array(18); // struct rusage: ru_utime and ru_stime (timeval) first
-function cpuNs(): number {
-  libc.symbols.getrusage(0, usage); // RUSAGE_SELF
-  return Number(usage[0] + usage[2]) * 1e9 + Number(usage[1] + usage[3]) * 1e3;
-}
+const passes = countOption("--passes", 1);
+const warmup = countOption("--warmup", 1);
 const names = (await Deno.readTextFile(namesFile)).split("\n").map((n) => n.trim()).filter(Boolean);
 const conn = await Connection.open(uri, lean ? { blocking: true, eventLoop: false } : {});
 const doms = await Promise.all(names.map((n) => lookupDomain(conn, n)));
@@ -110,7 +103,7 @@ async function run(): Promise<void> {
 }
 for (let pass = 0; pass < warmup; pass++) await run(); // untimed: every contender is timed warm
 const times: number[] = [];
-const cpu0 = cpuNs();
+const cpu0 = processCpuNs();
 const threads0 = threadCpu();
 timing = !Deno.args.includes("--no-laps"); // --no-laps: no clock read per domain (its cost, measured)
 for (let pass = 0; pass < passes; pass++) {
@@ -119,28 +112,17 @@ for (let pass = 0; pass < passes; pass++) {
   times.push((performance.now() - t0) * 1e6);
 }
 timing = false;
-const cpu = cpuNs() - cpu0;
+const cpu = processCpuNs() - cpu0;
 const threads1 = threadCpu();
-const total = Math.min(...times);
 if (op === "addresses") { for (const d of doms) await destroyDomain(d, { states: false }); }
 for (const d of doms) d.free();
 await conn.close();
-console.log(JSON.stringify({
+printDomainRecord({
   client: lean ? "deno-lean" : "deno",
   op,
   domains: names.length,
-  passes,
-  total_ns: total,
-  per_domain_ns: total / names.length,
-  passes_ns: times,
-  cpu_ns_per_domain: cpu / (passes * names.length),
-  main_ns_per_domain: (threads1.main - threads0.main) / (passes * names.length),
-  other_ns_per_domain: (threads1.other - threads0.other) / (passes * names.length),
-  median_lap_ns: medianLap() * 1e6 / (op === "stats_bulk" ? names.length : 1),
-}));
-
-function medianLap(): number {
-  if (laps.length === 0) return NaN;
-  const s = [...laps].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
+  times,
+  cpu,
+  threads: [threads0, threads1],
+  laps,
+});
