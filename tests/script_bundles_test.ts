@@ -7,8 +7,10 @@
 //   - a class's name: esbuild renames a top-level name two modules share (`LibvirtError2`), and the
 //     error classes take their `name` from the class (`new.target.name`), which --json prints;
 //   - the script: it must load its bundle and nothing else, or the bundle is dead code.
+// And the generator's own rewrite (compiledAtLoad: functions compiled with the bundle) must mean what
+// esbuild's code meant, and must have reached every function it is for.
 import assert from "node:assert/strict";
-import { SCRIPT_BUNDLES } from "../lib/ffi/_gen/script_bundles.ts";
+import { compiledAtLoad, SCRIPT_BUNDLES } from "../lib/ffi/_gen/script_bundles.ts";
 import { REPO_ROOT } from "./_helpers.ts";
 
 /** Every class the bundle assigns (`Name = class`), with the name it gets. */
@@ -61,5 +63,60 @@ for (const { output, entry } of SCRIPT_BUNDLES) {
     const imports = [...text.matchAll(/^import\s+(?:[^"']*from\s+)?["']([^"']+)["']/gm)].map((m) => m[1]);
     const own = `./${output.slice(output.lastIndexOf("/", output.lastIndexOf("/") - 1) + 1)}`;
     assert.deepEqual(imports, [own], `${script}'s imports`);
+  });
+}
+
+Deno.test("script bundles: compiledAtLoad keeps hoisting, module bodies and what it does not touch", async () => {
+  // esbuild's shapes: a call before the declaration, a lazily run module body, a nested declaration,
+  // an async and a generator function, and the text of a template that looks like a declaration
+  const code = [
+    "var __esm = (fn, res) => function __init() {",
+    "  return fn && (res = (0, fn[Object.getOwnPropertyNames(fn)[0]])(fn = 0)), res;",
+    "};",
+    "var early = twice(21);",
+    "var init_mod = __esm({",
+    '  "lib/mod.ts"() {',
+    "    modValue = typeof this + ':' + nested();",
+    "    function nested() { return 'nested'; }",
+    "  }",
+    "});",
+    "var modValue;",
+    "function twice(x) { return 2 * x; }",
+    "async function later() { return early; }",
+    "function* count() { yield 1; yield 2; }",
+    "var source = `",
+    "function notCode() {}`;",
+    "init_mod();",
+    "export const result = { early, modValue, later: await later(), count: [...count()], source };",
+  ].join("\n");
+  const rewritten = compiledAtLoad(code);
+  assert.match(rewritten, /^var twice = \(function twice\(x\)/m);
+  assert.match(rewritten, /^var later = \(async function later\(\)/m);
+  assert.match(rewritten, /"lib\/mod\.ts": \(function \(\) \{/);
+  assert.match(rewritten, /^function notCode\(\) \{\}`;$/m, "a template's text is not code");
+  const load = async (text: string) =>
+    (await import(`data:text/javascript;base64,${btoa(text)}`)).result as Record<string, unknown>;
+  assert.deepEqual(await load(rewritten), await load(code));
+  assert.deepEqual((await load(rewritten)).modValue, "undefined:nested");
+});
+
+for (const { output } of SCRIPT_BUNDLES) {
+  Deno.test(`script bundles: ${output} compiles its functions at load`, async () => {
+    const text = await Deno.readTextFile(`${REPO_ROOT}${output}`);
+    const code = text.replace(/String\.raw\s*`[^`]*`/g, "``"); // the worker's source is a string
+    assert.deepEqual(
+      code.match(/^(async )?function\b.*$/gm) ?? [],
+      [],
+      `${output}: top-level declarations left`,
+    );
+    assert.deepEqual(
+      code.match(/^\s*"[^"]+"\(\) \{$/gm) ?? [],
+      [],
+      `${output}: module bodies left as methods`,
+    );
+    assert.ok(
+      (code.match(/^var \w+ = \((async )?function\*? ?\w+\(/gm) ?? []).length > 200,
+      "hoisted functions",
+    );
   });
 }
