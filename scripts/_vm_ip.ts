@@ -2,8 +2,8 @@
  * What scripts/vm_ip.ts runs: the command line, the discovery, the output. `deno task gen` bundles this
  * module and everything it loads into scripts/_generated/vm_ip.js, which scripts/vm_ip.ts imports: one
  * module instead of ~70, which a one-shot query paid ~0.2 ms each for (docs/benchmarks.md, "Session
- * h11-vmip"). `deno task gen:check` fails when the bundle is out of date. Run this module itself
- * (`deno run --allow-ffi scripts/_vm_ip.ts ...`) to try a change before bundling it.
+ * h11-vmip"). It exports {@link main}, which scripts/vm_ip.ts calls. `deno task gen:check` fails when
+ * the bundle is out of date; to try a change, run `deno task gen`, then scripts/vm_ip.ts.
  *
  * @module
  */
@@ -252,13 +252,19 @@ function printTable(relevant: DiscoveryEntry[]): void {
   for (const n of notes) console.log(`\n${n}`);
 }
 
-// In functions, not at the module's top level: in the bundle, this module's top level is the bundle's,
-// and V8 compiles a top level that runs loops as one function (docs/benchmarks.md, "Session h11-vmip").
-// libvirt's shared library loads on a thread of Deno's blocking pool (13-20 ms of dynamic linking, the
-// longest step of a one-shot query once its modules are one bundle) from here on, while this thread
-// checks the command line and loads the discovery modules. A usage error exits once the linking is done;
-// --help (looked for before parsing, as startCli looks for --json) needs no libvirt, and maps none.
-const help = Deno.args.includes("--help") || Deno.args.includes("-h");
-const preloaded = help ? Promise.resolve() : preloadLibvirt();
-const request = parseRequest();
-Deno.exit(report(request, await query(request, preloaded)));
+/**
+ * Runs the command (Deno.args) and exits with its code: what scripts/vm_ip.ts calls once it has loaded
+ * this module's bundle.
+ *
+ * @param preloaded libvirt's link, started by the caller before this module loaded (scripts/vm_ip.ts
+ * starts it from its first statement: lib/ffi/_preload.ts); by default it starts here
+ */
+export async function main(preloaded?: Promise<void>): Promise<never> {
+  // In functions, not at the module's top level: V8 compiles a top level that runs loops as one
+  // function (docs/benchmarks.md, "Session h11-vmip"). --help (looked for before parsing, as startCli
+  // looks for --json) needs no libvirt, and maps none; a usage error exits once the linking is done.
+  const help = Deno.args.includes("--help") || Deno.args.includes("-h");
+  preloaded ??= help ? Promise.resolve() : preloadLibvirt();
+  const request = parseRequest();
+  Deno.exit(report(request, await query(request, preloaded)));
+}

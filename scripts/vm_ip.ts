@@ -15,4 +15,11 @@
  *
  * @module
  */
-import "./_generated/vm_ip.js";
+// libvirt's dynamic linking (10-14 ms) starts before the bundle loads (~4 ms), from a module that
+// imports nothing: the two then overlap (docs/benchmarks.md, "Session h11-vmip3").
+import { linkLibvirtInBackground } from "../lib/ffi/_preload.ts";
+
+const help = Deno.args.includes("--help") || Deno.args.includes("-h");
+const linked = help ? Promise.resolve() : linkLibvirtInBackground();
+const { main } = await import("./_generated/vm_ip.js");
+await main(linked);

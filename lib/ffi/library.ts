@@ -8,6 +8,14 @@ import { LIBVIRT_SIGNATURES } from "./_generated/signatures.ts";
 import { decodeSignature } from "./_signatures.ts";
 import { MINIMUM_LIBVIRT_VERSION } from "./_version.ts";
 import { lazySymbols, runBlocking } from "./_lazy.ts";
+import {
+  configuredPath,
+  cString as encode,
+  DEFAULT_LIBRARY,
+  LIBRARY_PATH_ENV,
+  linkLibvirtInBackground,
+  RTLD_LAZY,
+} from "./_preload.ts";
 
 export { MINIMUM_LIBVIRT_VERSION, runBlocking };
 
@@ -32,10 +40,7 @@ const libcSymbols = {
   lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
 } as const;
 
-/** The environment variable that overrides where libvirt is loaded from. */
-export const LIBRARY_PATH_ENV = "DENO_LIBVIRT_PATH";
-
-const DEFAULT_LIBRARY = "libvirt.so.0";
+export { LIBRARY_PATH_ENV };
 
 // Bound at load (from their addresses, as every symbol): what opening a connection, reading its errors
 // and closing it call. Only the twin that runs: a blocking connection's virConnectOpenAuth, keepalive
@@ -49,7 +54,6 @@ const EAGER_SYMBOLS = [
   "virResetError",
   "virSetErrorFunc",
 ];
-const RTLD_LAZY = 1;
 const RTLD_NOW = 2;
 
 /**
@@ -97,23 +101,11 @@ export interface LoadedLibvirt {
 
 let loaded: LoadedLibvirt | undefined;
 
-function configuredPath(): string | undefined {
-  // Read the env var only where permission is already granted, so --allow-env stays optional.
-  const state = Deno.permissions.querySync?.({ name: "env", variable: LIBRARY_PATH_ENV }).state;
-  if (state !== "granted") return undefined;
-  const value = Deno.env.get(LIBRARY_PATH_ENV);
-  return value === undefined || value === "" ? undefined : value;
-}
-
 function isPermissionError(error: unknown): boolean {
   return error instanceof Deno.errors.PermissionDenied ||
     // Deno 2 reports a missing --allow-ffi as NotCapable
     ("NotCapable" in Deno.errors &&
       error instanceof (Deno.errors as unknown as { NotCapable: ErrorConstructor }).NotCapable);
-}
-
-function encode(text: string): Uint8Array {
-  return new TextEncoder().encode(text + "\0");
 }
 
 let preloading: Promise<void> | undefined;
@@ -193,17 +185,15 @@ export function preloadLibvirt(): Promise<void> {
 }
 
 function startPreload(): Promise<void> {
+  // never a prompt: without --allow-ffi granted, libvirt() says what is missing when it is called
+  if (loaded || Deno.permissions.querySync?.({ name: "ffi" }).state !== "granted") return Promise.resolve();
+  let dlopen;
   try {
-    if (loaded || Deno.permissions.querySync?.({ name: "ffi" }).state !== "granted") return Promise.resolve();
-    // libc's dlopen, run nonblocking (on the blocking pool): RTLD_LAZY | RTLD_LOCAL, as Deno.dlopen does;
-    // the handle is never closed (libvirt is never unloaded)
-    return libcCore().dlopenAsync(encode(configuredPath() ?? DEFAULT_LIBRARY), RTLD_LAZY).then(
-      () => {},
-      () => {},
-    );
+    dlopen = libcCore().dlopenAsync; // libc bound first: its dlsym would wait for the link's lock
   } catch {
-    return Promise.resolve(); // libc not found by that name: libvirt() loads on the main thread
+    return Promise.resolve(); // libc by another name: libvirt() loads on the main thread
   }
+  return linkLibvirtInBackground(dlopen);
 }
 
 /**
