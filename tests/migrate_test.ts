@@ -75,3 +75,15 @@ Deno.test("migrationProgress: job statistics as plain numbers", () => {
   assert.equal(migrationProgress(0, {}).dataTotal, 0);
   assert.equal(migrationProgress(99, {}).type, "none");
 });
+
+Deno.test("Domain.migrate3: closing the destination while the call holds it waits for the call; libvirt reports no reference left", async () => {
+  await using conn = await Connection.open("test:///default");
+  const destination = await Connection.open("test:///default");
+  using dom = await lookupDomain(conn, "test");
+  // the call takes its libvirt reference on the destination when the source's gate admits it (now)
+  const migration = dom.migrate3(destination, {}, {}).then(() => undefined, (e) => e);
+  const closing = destination.close();
+  assert.equal(destination.isAlive(), false, "reads as not alive at once");
+  assert.deepEqual(await closing, { remainingReferences: 0, freedHandles: 0 });
+  assert.ok(isNotSupported(await migration), "the call ran to its own end");
+});

@@ -3666,6 +3666,18 @@ var init_event_loop = __esm({
         enabled = true;
     }
 });
+function callName(operation, subject, verb = "") {
+    return operation !== void 0 ? operation() : subject[kOperation](verb);
+}
+var kInternals, kAdmit, kSettle, kOperation;
+var init_internals = __esm({
+    "lib/_internals.ts"() {
+        kInternals = Symbol("deno_libvirt.connection.internals");
+        kAdmit = Symbol("deno_libvirt.handle.admit");
+        kSettle = Symbol("deno_libvirt.handle.settle");
+        kOperation = Symbol("deno_libvirt.handle.operation");
+    }
+});
 function qemuLibraryPath(libvirtPath) {
     const match = /^(.*\/)?libvirt(\.so[.\d]*)$/.exec(libvirtPath);
     if (match === null || match[1] === void 0)
@@ -4347,18 +4359,6 @@ var init_marshal = __esm({
         syncOuts = [];
         syncStructBuffer = new Uint8Array(64);
         syncStructView = new DataView(syncStructBuffer.buffer);
-    }
-});
-function callName(operation, subject, verb = "") {
-    return operation !== void 0 ? operation() : subject[kOperation](verb);
-}
-var kInternals, kAdmit, kSettle, kOperation;
-var init_internals = __esm({
-    "lib/_internals.ts"() {
-        kInternals = Symbol("deno_libvirt.connection.internals");
-        kAdmit = Symbol("deno_libvirt.handle.admit");
-        kSettle = Symbol("deno_libvirt.handle.settle");
-        kOperation = Symbol("deno_libvirt.handle.operation");
     }
 });
 function isUuid(key) {
@@ -7143,6 +7143,53 @@ var init_auth = __esm({
         };
     }
 });
+var ArgumentHolds;
+var init_holds = __esm({
+    "lib/connection/_holds.ts"() {
+        init_handle();
+        init_marshal();
+        ArgumentHolds = class {
+            #count = 0;
+            #drained;
+            hold(connection, verb) {
+                if (connection.closing !== void 0 && connection.handle !== null) {
+                    throw new TypeError(`Cannot ${phrase(verb, `a closing Connection to ${JSON.stringify(connection.uri)}`)}: close() was called on it; pass an open Connection`);
+                }
+                const held = holdConnection(connection, verb);
+                this.#count++;
+                let live = true;
+                return {
+                    pointer: held.pointer,
+                    release: () => {
+                        if (!live)
+                            return;
+                        live = false;
+                        held.release();
+                        if (--this.#count === 0 && this.#drained !== void 0) {
+                            const drained = this.#drained;
+                            this.#drained = void 0;
+                            drained();
+                        }
+                    }
+                };
+            }
+            refuseSyncClose(uri, busy) {
+                if (busy) {
+                    throw new TypeError(`Cannot close the connection to ${JSON.stringify(uri)} synchronously: a call is in flight`);
+                }
+                if (this.#count === 0)
+                    return;
+                throw new TypeError(`Cannot close the connection to ${JSON.stringify(uri)} synchronously: a call on another connection holds it as an argument (a migration's destination); use close(), which waits for that call`);
+            }
+            async drain() {
+                if (this.#count === 0)
+                    return;
+                await new Promise((resolve) => this.#drained = resolve);
+                await new Promise((resolve) => setTimeout(resolve, 0));
+            }
+        };
+    }
+});
 function target(uri) {
     const transport = /^[a-z0-9]+\+(ssh|libssh|libssh2):\/\//i.exec(uri)?.[1]?.toLowerCase();
     if (!transport)
@@ -7307,7 +7354,6 @@ function sharedCloseError(uri) {
 var LeaseGate;
 var init_lease = __esm({
     "lib/connection/_lease.ts"() {
-        init_marshal();
         init_internals();
         init_handle();
         LeaseGate = class {
@@ -7359,7 +7405,7 @@ var init_lease = __esm({
                 if (this.released) {
                     throw releasedError(phrase(verb, `the connection to ${JSON.stringify(this.#core.uri)}`));
                 }
-                return holdConnection(this.#core, verb);
+                return this.#core.holds.hold(this.#core, verb);
             }
             openOptions() {
                 return this.#core.options;
@@ -7417,7 +7463,6 @@ var init_connection2 = __esm({
         init_errors();
         init_event_loop();
         init_c();
-        init_marshal();
         init_library();
         init_structs();
         init_constants2();
@@ -7425,6 +7470,7 @@ var init_connection2 = __esm({
         init_internals();
         init_handle();
         init_auth();
+        init_holds();
         init_open();
         init_lease();
         init_version2();
@@ -7442,6 +7488,7 @@ var init_connection2 = __esm({
             children = new Set();
             closing;
             #shared;
+            holds = new ArgumentHolds();
             constructor(uri, options, handle, eventLoop2) {
                 this.uri = uri;
                 this.readOnly = options.readOnly ?? false;
@@ -7464,9 +7511,7 @@ var init_connection2 = __esm({
                 return this.closing ??= this.#close();
             }
             closeSync() {
-                if (this.busy) {
-                    throw new TypeError(`Cannot close the connection to ${JSON.stringify(this.uri)} synchronously: a call is in flight`);
-                }
+                this.holds.refuseSyncClose(this.uri, this.busy);
                 const detached = this.#detach();
                 if (detached === void 0)
                     return {
@@ -7482,6 +7527,7 @@ var init_connection2 = __esm({
             async #close() {
                 await this.#lock();
                 try {
+                    await this.holds.drain();
                     const detached = this.#detach();
                     if (detached === void 0)
                         return {
@@ -7588,7 +7634,7 @@ var init_connection2 = __esm({
                     idle: () => !this.busy,
                     track: (child) => void this.children.add(child),
                     pointerValue: () => this.pointerValue(),
-                    hold: (verb) => holdConnection(this, verb),
+                    hold: (verb) => this.holds.hold(this, verb),
                     openOptions: () => this.options,
                     eventLoop: () => this.eventLoop,
                     release: (child) => void this.children.delete(child),
