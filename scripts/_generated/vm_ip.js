@@ -3826,11 +3826,11 @@ function takeStatsRecords(list, count, only) {
         lib.virDomainStatsRecordListFree(list);
     }
 }
-function integer(value, kind, where2) {
+function integer(value, kind, where3) {
     if (typeof value === "bigint")
         return value;
     if (typeof value !== "number" || !Number.isInteger(value)) {
-        throw new TypeError(`Cannot encode ${where2}: expected an integer (${kind}), got ${describe(value)}`);
+        throw new TypeError(`Cannot encode ${where3}: expected an integer (${kind}), got ${describe(value)}`);
     }
     return value;
 }
@@ -3853,14 +3853,14 @@ function encodeTypedParams(values, schema, what) {
     const keep = [];
     entries.forEach(([name, value], i) => {
         const kind = schema[name];
-        const where2 = `parameter ${JSON.stringify(name)} of ${what}`;
+        const where3 = `parameter ${JSON.stringify(name)} of ${what}`;
         if (kind === void 0) {
             const known = Object.keys(schema);
-            throw new TypeError(`Cannot encode ${where2}: unknown field; ${known.length ? `known fields: ${known.join(", ")}` : "this call takes no typed parameters"}`);
+            throw new TypeError(`Cannot encode ${where3}: unknown field; ${known.length ? `known fields: ${known.join(", ")}` : "this call takes no typed parameters"}`);
         }
         const name8 = textEncoder.encode(name);
         if (name8.length >= VIR_TYPED_PARAM_FIELD_LENGTH || name.includes("\0")) {
-            throw new RangeError(`Cannot encode ${where2}: field names are at most 79 bytes, without NUL`);
+            throw new RangeError(`Cannot encode ${where3}: field names are at most 79 bytes, without NUL`);
         }
         const base = i * VIR_TYPED_PARAM_SIZE;
         buffer.set(name8, base);
@@ -3871,11 +3871,11 @@ function encodeTypedParams(values, schema, what) {
             case "uint":
             case "llong":
             case "ullong": {
-                const n = integer(value, kind, where2);
+                const n = integer(value, kind, where3);
                 const big2 = BigInt(n);
                 const [lo, hi] = ranges[kind];
                 if (big2 < lo || big2 > hi || typeof n === "number" && !Number.isSafeInteger(n)) {
-                    throw new RangeError(`Cannot encode ${where2}: ${describe(value)} is out of range for ${kind}`);
+                    throw new RangeError(`Cannot encode ${where3}: ${describe(value)} is out of range for ${kind}`);
                 }
                 if (kind === "int")
                     view.setInt32(at, Number(big2), true);
@@ -3889,22 +3889,22 @@ function encodeTypedParams(values, schema, what) {
             }
             case "double":
                 if (typeof value !== "number") {
-                    throw new TypeError(`Cannot encode ${where2}: expected a number (double), got ${describe(value)}`);
+                    throw new TypeError(`Cannot encode ${where3}: expected a number (double), got ${describe(value)}`);
                 }
                 view.setFloat64(at, value, true);
                 break;
             case "boolean":
                 if (typeof value !== "boolean") {
-                    throw new TypeError(`Cannot encode ${where2}: expected a boolean, got ${describe(value)}`);
+                    throw new TypeError(`Cannot encode ${where3}: expected a boolean, got ${describe(value)}`);
                 }
                 view.setInt8(at, value ? 1 : 0);
                 break;
             case "string": {
                 if (typeof value !== "string") {
-                    throw new TypeError(`Cannot encode ${where2}: expected a string, got ${describe(value)}`);
+                    throw new TypeError(`Cannot encode ${where3}: expected a string, got ${describe(value)}`);
                 }
                 if (value.includes("\0"))
-                    throw new TypeError(`Cannot encode ${where2}: the string contains a NUL`);
+                    throw new TypeError(`Cannot encode ${where3}: the string contains a NUL`);
                 const bytes2 = textEncoder.encode(value + "\0");
                 keep.push(bytes2);
                 view.setBigUint64(at, BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes2))), true);
@@ -3991,101 +3991,100 @@ var init_typed_params = __esm({
         };
     }
 });
+function describeValue(value) {
+    if (typeof value === "string") {
+        return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value);
+    }
+    if (value === null)
+        return "null";
+    if (Array.isArray(value))
+        return "an array";
+    switch (typeof value) {
+        case "number":
+        case "boolean":
+        case "undefined":
+            return String(value);
+        case "bigint":
+            return `${value}n`;
+        case "object": {
+            const name = Object.getPrototypeOf(value)?.constructor?.name;
+            return name && name !== "Object" ? `a ${name}` : "an object";
+        }
+        default:
+            return `a ${typeof value}`;
+    }
+}
+function checkInstance(value, type, action, arg, expected) {
+    if (!(value instanceof type)) {
+        throw new TypeError(`Cannot ${action}: ${arg} must be ${expected}, got ${describeValue(value)}`);
+    }
+}
+function checkString(value, action, arg, nonEmpty = true) {
+    if (typeof value !== "string") {
+        throw new TypeError(`Cannot ${action}: ${arg} must be a string, got ${describeValue(value)}`);
+    }
+    if (value.includes("\0")) {
+        throw new TypeError(`Cannot ${action}: ${arg} ${describeValue(value)} contains a NUL character, which libvirt would cut it at`);
+    }
+    if (nonEmpty && value.length === 0)
+        throw new RangeError(`Cannot ${action}: ${arg} must not be empty`);
+    return value;
+}
+function checkDomainKey(value, action) {
+    if (typeof value === "number") {
+        if (!Number.isInteger(value) || value < 0 || value > MAX_INT) {
+            throw new RangeError(`Cannot ${action}: key must be a domain id, an integer from 0 to ${MAX_INT}, got ${value}`);
+        }
+        return value;
+    }
+    if (typeof value !== "string") {
+        throw new TypeError(`Cannot ${action}: key must be a name, a UUID string or a domain id (number), got ${describeValue(value)}`);
+    }
+    return checkString(value, action, "key");
+}
+function checkOptions(value, action, fields, arg = "options") {
+    if (value === void 0)
+        return;
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        throw new TypeError(`Cannot ${action}: ${arg} must be an object, got ${describeValue(value)}`);
+    }
+    const record = value;
+    for (const field in fields) {
+        const type = fields[field];
+        const v = record[field];
+        if (v === void 0)
+            continue;
+        if (type === "boolean" || type === "string") {
+            const actual = typeof v;
+            if (actual !== type) {
+                throw new TypeError(`Cannot ${action}: ${arg}.${field} must be a ${type}, got ${describeValue(v)}`);
+            }
+            if (type === "string")
+                checkString(v, action, `${arg}.${field}`, false);
+        }
+        else if (typeof v !== "string" || !type.includes(v)) {
+            const choices = type.map((c) => JSON.stringify(c)).join(", ");
+            const message = `Cannot ${action}: ${arg}.${field} must be one of ${choices}, got ${describeValue(v)}`;
+            throw typeof v === "string" ? new RangeError(message) : new TypeError(message);
+        }
+    }
+}
+var MAX_INT, MAX_UINT, A_CONNECTION;
+var init_args = __esm({
+    "lib/_args.ts"() {
+        MAX_INT = 2 ** 31 - 1;
+        MAX_UINT = 2 ** 32 - 1;
+        A_CONNECTION = "a Connection (from Connection.open() or a pool lease)";
+    }
+});
 function where(arg, fn) {
     return `argument ${arg} of ${fn}`;
-}
-function str(value, arg, fn) {
-    if (typeof value !== "string") {
-        throw new TypeError(`Cannot call ${fn}: ${where(arg, fn)} must be a string, got ${typeof value}`);
-    }
-    return cString(value, where(arg, fn));
-}
-function strOrNull(value, arg, fn) {
-    return value === void 0 || value === null ? null : str(value, arg, fn);
-}
-function int(value, arg, fn, unsigned = false) {
-    if (typeof value === "boolean")
-        return value ? 1 : 0;
-    if (typeof value !== "number" || !Number.isInteger(value)) {
-        throw new TypeError(`Cannot call ${fn}: ${where(arg, fn)} must be an integer, got ${String(value)}`);
-    }
-    const [lo, hi] = unsigned ? [
-        0,
-        4294967295
-    ] : [
-        -2147483648,
-        2147483647
-    ];
-    if (value < lo || value > hi) {
-        throw new RangeError(`Cannot call ${fn}: ${where(arg, fn)} must be an integer from ${lo} to ${hi}, got ${value}`);
-    }
-    return value;
-}
-function int64(value, arg, fn, unsigned = false) {
-    let big2;
-    if (typeof value === "bigint")
-        big2 = value;
-    else if (typeof value === "number" && Number.isSafeInteger(value))
-        big2 = BigInt(value);
-    else {
-        throw new TypeError(`Cannot call ${fn}: ${where(arg, fn)} must be a safe integer or a bigint, got ${String(value)}`);
-    }
-    const [lo, hi] = unsigned ? [
-        0n,
-        2n ** 64n - 1n
-    ] : [
-        -(2n ** 63n),
-        2n ** 63n - 1n
-    ];
-    if (big2 < lo || big2 > hi) {
-        throw new RangeError(`Cannot call ${fn}: ${where(arg, fn)} must be an integer from ${lo} to ${hi}, got ${big2}`);
-    }
-    return big2;
-}
-function bytes(value, arg, fn, length) {
-    if (!(value instanceof Uint8Array)) {
-        throw new TypeError(`Cannot call ${fn}: ${where(arg, fn)} must be a Uint8Array`);
-    }
-    if (length !== void 0 && value.length !== length) {
-        throw new RangeError(`Cannot call ${fn}: ${where(arg, fn)} must be ${length} bytes, got ${value.length}`);
-    }
-    return value;
-}
-function strArray(values, arg, fn) {
-    if (!Array.isArray(values)) {
-        throw new TypeError(`Cannot call ${fn}: ${where(arg, fn)} must be an array of strings`);
-    }
-    if (values.length === 0)
-        return {
-            buffer: null,
-            count: 0,
-            keep: []
-        };
-    const keep = values.map((v, i) => str(v, `${arg}[${i}]`, fn));
-    const pointers = new BigUint64Array(keep.length + 1);
-    keep.forEach((b, i) => pointers[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(b))));
-    return {
-        buffer: new Uint8Array(pointers.buffer),
-        count: keep.length,
-        keep
-    };
-}
-function intArray(values, arg, fn) {
-    if (!Array.isArray(values)) {
-        throw new TypeError(`Cannot call ${fn}: ${where(arg, fn)} must be an array of integers`);
-    }
-    const array = new Int32Array(Math.max(values.length, 1));
-    values.forEach((v, i) => array[i] = int(v, `${arg}[${i}]`, fn));
-    return {
-        buffer: new Uint8Array(array.buffer),
-        count: values.length
-    };
 }
 function holdConnection(connection, verb) {
     const handle = connection.handle;
     if (handle === null) {
         const what = `a closed Connection to ${JSON.stringify(connection.uri)}`;
-        throw new TypeError(`Cannot ${verb.includes("{}") ? verb.replace("{}", () => what) : `${verb} ${what}`}`);
+        throw new TypeError(`Cannot ${verb.includes("{}") ? verb.replace("{}", () => what) : `${verb} ${what}`}: pass an open Connection`);
     }
     const lib = libvirt().symbols;
     lib.virConnectRef(handle);
@@ -4103,8 +4102,15 @@ function holdConnection(connection, verb) {
         }
     };
 }
+function expectedObject(expected, key, value) {
+    if (expected === "Connection") {
+        const hint = value?.connection?.[key] !== void 0 ? "; a handle's own connection is its .connection" : "";
+        return `${A_CONNECTION}${hint}`;
+    }
+    return expected === void 0 ? "a libvirt object handle" : `a ${expected}`;
+}
 function holdOne(spec, fn) {
-    const [value, arg, key, nullable] = spec;
+    const [value, arg, key, nullable, expected] = spec;
     if ((value === void 0 || value === null) && nullable)
         return null;
     const holder = value?.[key];
@@ -4114,7 +4120,7 @@ function holdOne(spec, fn) {
     if (typeof holder?.hold === "function") {
         return holder.hold(verb);
     }
-    throw new TypeError(`Cannot call ${fn}: ${where(arg, fn)} must be a libvirt object handle, got ${String(value)}`);
+    throw new TypeError(`Cannot call ${fn}: ${where(arg, fn)} must be ${expectedObject(expected, key, value)}, got ${describeValue(value)}`);
 }
 function holding(fn, specs, call) {
     const held = [];
@@ -4136,6 +4142,102 @@ function holding(fn, specs, call) {
         return result.finally(releaseAll);
     releaseAll();
     return result;
+}
+var init_holding = __esm({
+    "lib/ffi/_holding.ts"() {
+        init_args();
+        init_library();
+    }
+});
+function where2(arg, fn) {
+    return `argument ${arg} of ${fn}`;
+}
+function str(value, arg, fn) {
+    if (typeof value !== "string") {
+        throw new TypeError(`Cannot call ${fn}: ${where2(arg, fn)} must be a string, got ${typeof value}`);
+    }
+    return cString(value, where2(arg, fn));
+}
+function strOrNull(value, arg, fn) {
+    return value === void 0 || value === null ? null : str(value, arg, fn);
+}
+function int(value, arg, fn, unsigned = false) {
+    if (typeof value === "boolean")
+        return value ? 1 : 0;
+    if (typeof value !== "number" || !Number.isInteger(value)) {
+        throw new TypeError(`Cannot call ${fn}: ${where2(arg, fn)} must be an integer, got ${String(value)}`);
+    }
+    const [lo, hi] = unsigned ? [
+        0,
+        4294967295
+    ] : [
+        -2147483648,
+        2147483647
+    ];
+    if (value < lo || value > hi) {
+        throw new RangeError(`Cannot call ${fn}: ${where2(arg, fn)} must be an integer from ${lo} to ${hi}, got ${value}`);
+    }
+    return value;
+}
+function int64(value, arg, fn, unsigned = false) {
+    let big2;
+    if (typeof value === "bigint")
+        big2 = value;
+    else if (typeof value === "number" && Number.isSafeInteger(value))
+        big2 = BigInt(value);
+    else {
+        throw new TypeError(`Cannot call ${fn}: ${where2(arg, fn)} must be a safe integer or a bigint, got ${String(value)}`);
+    }
+    const [lo, hi] = unsigned ? [
+        0n,
+        2n ** 64n - 1n
+    ] : [
+        -(2n ** 63n),
+        2n ** 63n - 1n
+    ];
+    if (big2 < lo || big2 > hi) {
+        throw new RangeError(`Cannot call ${fn}: ${where2(arg, fn)} must be an integer from ${lo} to ${hi}, got ${big2}`);
+    }
+    return big2;
+}
+function bytes(value, arg, fn, length) {
+    if (!(value instanceof Uint8Array)) {
+        throw new TypeError(`Cannot call ${fn}: ${where2(arg, fn)} must be a Uint8Array`);
+    }
+    if (length !== void 0 && value.length !== length) {
+        throw new RangeError(`Cannot call ${fn}: ${where2(arg, fn)} must be ${length} bytes, got ${value.length}`);
+    }
+    return value;
+}
+function strArray(values, arg, fn) {
+    if (!Array.isArray(values)) {
+        throw new TypeError(`Cannot call ${fn}: ${where2(arg, fn)} must be an array of strings`);
+    }
+    if (values.length === 0)
+        return {
+            buffer: null,
+            count: 0,
+            keep: []
+        };
+    const keep = values.map((v, i) => str(v, `${arg}[${i}]`, fn));
+    const pointers = new BigUint64Array(keep.length + 1);
+    keep.forEach((b, i) => pointers[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(b))));
+    return {
+        buffer: new Uint8Array(pointers.buffer),
+        count: keep.length,
+        keep
+    };
+}
+function intArray(values, arg, fn) {
+    if (!Array.isArray(values)) {
+        throw new TypeError(`Cannot call ${fn}: ${where2(arg, fn)} must be an array of integers`);
+    }
+    const array = new Int32Array(Math.max(values.length, 1));
+    values.forEach((v, i) => array[i] = int(v, `${arg}[${i}]`, fn));
+    return {
+        buffer: new Uint8Array(array.buffer),
+        count: values.length
+    };
 }
 function takeString(pointer) {
     if (pointer === null)
@@ -4313,6 +4415,7 @@ var init_marshal = __esm({
         init_optional();
         init_typed_params();
         init_c();
+        init_holding();
         word = new BigUint64Array(1);
         wordBytes = new Uint8Array(word.buffer);
         wordInt = new Int32Array(word.buffer);
@@ -6940,92 +7043,6 @@ var init_connection = __esm({
         };
     }
 });
-function describeValue(value) {
-    if (typeof value === "string") {
-        return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value);
-    }
-    if (value === null)
-        return "null";
-    if (Array.isArray(value))
-        return "an array";
-    switch (typeof value) {
-        case "number":
-        case "boolean":
-        case "undefined":
-            return String(value);
-        case "bigint":
-            return `${value}n`;
-        case "object": {
-            const name = Object.getPrototypeOf(value)?.constructor?.name;
-            return name && name !== "Object" ? `a ${name}` : "an object";
-        }
-        default:
-            return `a ${typeof value}`;
-    }
-}
-function checkInstance(value, type, action, arg, expected) {
-    if (!(value instanceof type)) {
-        throw new TypeError(`Cannot ${action}: ${arg} must be ${expected}, got ${describeValue(value)}`);
-    }
-}
-function checkString(value, action, arg, nonEmpty = true) {
-    if (typeof value !== "string") {
-        throw new TypeError(`Cannot ${action}: ${arg} must be a string, got ${describeValue(value)}`);
-    }
-    if (value.includes("\0")) {
-        throw new TypeError(`Cannot ${action}: ${arg} ${describeValue(value)} contains a NUL character, which libvirt would cut it at`);
-    }
-    if (nonEmpty && value.length === 0)
-        throw new RangeError(`Cannot ${action}: ${arg} must not be empty`);
-    return value;
-}
-function checkDomainKey(value, action) {
-    if (typeof value === "number") {
-        if (!Number.isInteger(value) || value < 0 || value > MAX_INT) {
-            throw new RangeError(`Cannot ${action}: key must be a domain id, an integer from 0 to ${MAX_INT}, got ${value}`);
-        }
-        return value;
-    }
-    if (typeof value !== "string") {
-        throw new TypeError(`Cannot ${action}: key must be a name, a UUID string or a domain id (number), got ${describeValue(value)}`);
-    }
-    return checkString(value, action, "key");
-}
-function checkOptions(value, action, fields, arg = "options") {
-    if (value === void 0)
-        return;
-    if (value === null || typeof value !== "object" || Array.isArray(value)) {
-        throw new TypeError(`Cannot ${action}: ${arg} must be an object, got ${describeValue(value)}`);
-    }
-    const record = value;
-    for (const field in fields) {
-        const type = fields[field];
-        const v = record[field];
-        if (v === void 0)
-            continue;
-        if (type === "boolean" || type === "string") {
-            const actual = typeof v;
-            if (actual !== type) {
-                throw new TypeError(`Cannot ${action}: ${arg}.${field} must be a ${type}, got ${describeValue(v)}`);
-            }
-            if (type === "string")
-                checkString(v, action, `${arg}.${field}`, false);
-        }
-        else if (typeof v !== "string" || !type.includes(v)) {
-            const choices = type.map((c) => JSON.stringify(c)).join(", ");
-            const message = `Cannot ${action}: ${arg}.${field} must be one of ${choices}, got ${describeValue(v)}`;
-            throw typeof v === "string" ? new RangeError(message) : new TypeError(message);
-        }
-    }
-}
-var MAX_INT, MAX_UINT, A_CONNECTION;
-var init_args = __esm({
-    "lib/_args.ts"() {
-        MAX_INT = 2 ** 31 - 1;
-        MAX_UINT = 2 ** 32 - 1;
-        A_CONNECTION = "a Connection (from Connection.open() or a pool lease)";
-    }
-});
 function authBridge(auth) {
     const state = {};
     const answer = (credentials) => {
@@ -7102,9 +7119,9 @@ function authBridge(auth) {
 function checkAuth(uri, auth) {
     if (auth === void 0)
         return;
-    const where2 = `Cannot open connection to ${uri === null ? "libvirt's default URI" : JSON.stringify(uri)}`;
+    const where3 = `Cannot open connection to ${uri === null ? "libvirt's default URI" : JSON.stringify(uri)}`;
     if (auth === null || typeof auth !== "object") {
-        throw new TypeError(`${where2}: auth must be an object, got ${describeValue(auth)}`);
+        throw new TypeError(`${where3}: auth must be an object, got ${describeValue(auth)}`);
     }
     for (const field of [
         "username",
@@ -7114,14 +7131,14 @@ function checkAuth(uri, auth) {
         if (value === void 0)
             continue;
         if (typeof value !== "string") {
-            throw new TypeError(`${where2}: auth.${field} must be a string, got ${describeValue(value)}`);
+            throw new TypeError(`${where3}: auth.${field} must be a string, got ${describeValue(value)}`);
         }
         if (value.includes("\0")) {
-            throw new TypeError(`${where2}: auth.${field} contains a NUL character, which libvirt would cut it at`);
+            throw new TypeError(`${where3}: auth.${field} contains a NUL character, which libvirt would cut it at`);
         }
     }
     if (auth.callback !== void 0 && typeof auth.callback !== "function") {
-        throw new TypeError(`${where2}: auth.callback must be a function, got ${describeValue(auth.callback)}`);
+        throw new TypeError(`${where3}: auth.callback must be a function, got ${describeValue(auth.callback)}`);
     }
 }
 var credentialKinds;
@@ -7214,20 +7231,20 @@ function sshOpenError(uri, operation, details) {
     if (!t)
         return void 0;
     const text = details.message ?? "";
-    const where2 = `${t.host}:${t.port}`;
+    const where3 = `${t.host}:${t.port}`;
     const keyfile = t.params.get("keyfile");
     if (hostKeyPatterns.some((p) => p.test(text))) {
         const changed = changedPatterns.some((p) => p.test(text));
         const error = new HostKeyVerificationError(operation, details, {
             changed
         });
-        error.message += "; " + (changed ? changedHint(t, where2) : unknownHint(t, where2));
+        error.message += "; " + (changed ? changedHint(t, where3) : unknownHint(t, where3));
         return error;
     }
     if (refusedPatterns.some((p) => p.test(text))) {
         const error = new AuthFailedError(operation, details);
         const missing = /Identity file (.*) not accessible/.exec(text)?.[1] ?? (/error while reading private key/i.test(text) ? keyfile : void 0);
-        error.message += missing ? `; the key file ${JSON.stringify(missing)} cannot be read: check the keyfile= path (it names the private key, not the .pub file) and its permissions` : `; the SSH server at ${where2} refused the login of ${JSON.stringify(t.user)}: check that ${keyfile ? `keyfile=${JSON.stringify(keyfile)}` : "a key of yours (keyfile=, ssh-agent or ~/.ssh)"} is the private half of a key in that user's authorized_keys on ${t.host}, that it needs no passphrase (or is loaded in ssh-agent), and that sshd lets the user in (for root: PermitRootLogin prohibit-password)${t.transport === "ssh" ? "" : "; sshauth=privkey makes libvirt try the key file and nothing else"}`;
+        error.message += missing ? `; the key file ${JSON.stringify(missing)} cannot be read: check the keyfile= path (it names the private key, not the .pub file) and its permissions` : `; the SSH server at ${where3} refused the login of ${JSON.stringify(t.user)}: check that ${keyfile ? `keyfile=${JSON.stringify(keyfile)}` : "a key of yours (keyfile=, ssh-agent or ~/.ssh)"} is the private half of a key in that user's authorized_keys on ${t.host}, that it needs no passphrase (or is loaded in ssh-agent), and that sshd lets the user in (for root: PermitRootLogin prohibit-password)${t.transport === "ssh" ? "" : "; sshauth=privkey makes libvirt try the key file and nothing else"}`;
         return error;
     }
     return void 0;
@@ -7238,12 +7255,12 @@ function knownHostsFile(t) {
     const file = t.params.get("known_hosts");
     return file ? `known_hosts=${JSON.stringify(file)}` : "~/.ssh/known_hosts (set another with known_hosts=)";
 }
-function unknownHint(t, where2) {
+function unknownHint(t, where3) {
     const scan = `ssh-keyscan -p ${t.port} ${t.host}`;
-    return t.transport === "ssh" ? `ssh does not know the host key of ${where2} and may not ask (no_tty=1 or BatchMode): add it to ${knownHostsFile(t)}, e.g. with ${scan} after checking its fingerprint (qemu+ssh has no known_hosts parameter; another file needs an ssh config given through command=), or pass no_verify=1 to accept any host key` : `the host key of ${where2} is not in ${knownHostsFile(t)}: add it (${scan}, after checking its fingerprint), or pass known_hosts_verify=auto to accept and record an unknown key (no_verify does not apply to ${t.transport})`;
+    return t.transport === "ssh" ? `ssh does not know the host key of ${where3} and may not ask (no_tty=1 or BatchMode): add it to ${knownHostsFile(t)}, e.g. with ${scan} after checking its fingerprint (qemu+ssh has no known_hosts parameter; another file needs an ssh config given through command=), or pass no_verify=1 to accept any host key` : `the host key of ${where3} is not in ${knownHostsFile(t)}: add it (${scan}, after checking its fingerprint), or pass known_hosts_verify=auto to accept and record an unknown key (no_verify does not apply to ${t.transport})`;
 }
-function changedHint(t, where2) {
-    return `the host key of ${where2} differs from the one in ${knownHostsFile(t)}: if the host was reinstalled, replace the old entry (ssh-keygen -R "[${t.host}]:${t.port}", then add the new key); otherwise someone may be intercepting the connection`;
+function changedHint(t, where3) {
+    return `the host key of ${where3} differs from the one in ${knownHostsFile(t)}: if the host was reinstalled, replace the old entry (ssh-keygen -R "[${t.host}]:${t.port}", then add the new key); otherwise someone may be intercepting the connection`;
 }
 var hostKeyPatterns, changedPatterns, refusedPatterns;
 var init_ssh_errors = __esm({
@@ -9623,7 +9640,9 @@ var init_domain = __esm({
                     [
                         dconn,
                         "dconn",
-                        kInternals
+                        kInternals,
+                        false,
+                        "Connection"
                     ]
                 ], (held) => libvirtSymbol("virDomainMigrate3Async")(h, held[0], params_.buffer, params_.count, flags2)), isNull, (r) => wrapHandle("virDomainPtr", dconn, r));
             }
@@ -13002,12 +13021,12 @@ function explainWait(result, options) {
     }
     const lines = [];
     for (const n of nics) {
-        const where2 = [
+        const where3 = [
             n.nic.type,
             n.nic.network ?? n.nic.bridge,
             n.nic.target
         ].filter(Boolean).join(" ");
-        lines.push(`  NIC ${n.nic.mac} (${where2}):`);
+        lines.push(`  NIC ${n.nic.mac} (${where3}):`);
         if (n.addresses.length === 0) {
             for (const clause of (n.why ?? "").split("; "))
                 lines.push(`    ${clause}`);
