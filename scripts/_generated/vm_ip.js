@@ -12158,10 +12158,14 @@ var init_connection_pool = __esm({
                     this.#everConnected = true;
                     if (into === "leased")
                         this.#leased.add(connection);
-                    else if (this.#state === "open")
-                        this.#pushIdle(connection);
-                    else
+                    else if (this.#state !== "open")
                         this.#closeInBackground(connection);
+                    else if (this.#waiters.length > 0) {
+                        this.#leased.add(connection);
+                        this.#waiters.handOver(connection);
+                    }
+                    else
+                        this.#pushIdle(connection);
                 }
                 finally {
                     this.#opening--;
