@@ -244,6 +244,7 @@ export class ConnectionPool {
       inFlight: this.#leased.size,
       waiting: this.#waiters.length,
       opening: this.#opening,
+      onEventLoop: this.#onEventLoop(),
       ...this.#statistics.summary(),
     };
   }
@@ -294,6 +295,14 @@ export class ConnectionPool {
     return `ConnectionPool { uri: ${
       JSON.stringify(this.#uri)
     }, size: ${s.size}/${this.#max}, inFlight: ${s.inFlight}, waiting: ${s.waiting}, ${this.#state} }`;
+  }
+
+  /** How many of the open connections libvirt attached to the (process-wide) event loop. */
+  #onEventLoop(): number {
+    let count = 0;
+    for (const { connection } of this.#idle) if (connection.eventLoop) count++;
+    for (const connection of this.#leased) if (connection.eventLoop) count++;
+    return count;
   }
 
   #size(): number {

@@ -11997,6 +11997,7 @@ var init_connection_pool = __esm({
                     inFlight: this.#leased.size,
                     waiting: this.#waiters.length,
                     opening: this.#opening,
+                    onEventLoop: this.#onEventLoop(),
                     ...this.#statistics.summary()
                 };
             }
@@ -12033,6 +12034,16 @@ var init_connection_pool = __esm({
             [Symbol.for("Deno.customInspect")]() {
                 const s = this.stats();
                 return `ConnectionPool { uri: ${JSON.stringify(this.#uri)}, size: ${s.size}/${this.#max}, inFlight: ${s.inFlight}, waiting: ${s.waiting}, ${this.#state} }`;
+            }
+            #onEventLoop() {
+                let count = 0;
+                for (const { connection } of this.#idle)
+                    if (connection.eventLoop)
+                        count++;
+                for (const connection of this.#leased)
+                    if (connection.eventLoop)
+                        count++;
+                return count;
             }
             #size() {
                 return this.#idle.length + this.#leased.size + this.#opening + this.#checking;
