@@ -13,7 +13,6 @@ import { ErrorCode } from "./error_codes.ts";
 import { LibvirtError, libvirtErrorFrom } from "./errors.ts";
 import { eventLoopRequested } from "./event_loop.ts";
 import { takeCString } from "./ffi/c.ts";
-import { holdConnection } from "./ffi/marshal.ts";
 // The connection is the layer below the objects: opening (with auth callbacks), closing, its error
 // handler, the pointer the event worker gets, and the local liveness checks use the FFI directly
 // (tests/layering_test.ts counts them); the getters run the generated one-call methods.
@@ -25,6 +24,7 @@ import type { CallSubject, ConnectionInternals } from "./_internals.ts";
 import { callName, kAdmit, kInternals, kSettle } from "./_internals.ts";
 import { reattribute } from "./_handle.ts";
 import { authBridge, checkAuth } from "./connection/auth.ts";
+import { ArgumentHolds } from "./connection/_holds.ts";
 import { DEFAULT_KEEPALIVE, eventLoopForOpen, openArguments, openFailure } from "./connection/_open.ts";
 import { LeaseGate, type LeaseState, releasedError, sharedCloseError } from "./connection/_lease.ts";
 import type { CloseReport, ConnectionChild, OpenOptions } from "./connection/types.ts";
@@ -74,6 +74,8 @@ class ConnectionCore {
   readonly children = new Set<ConnectionChild>();
   closing: Promise<CloseReport> | undefined;
   #shared: Connection | undefined;
+  /** Calls on other connections that hold this one as an argument: a close waits for them. */
+  readonly holds = new ArgumentHolds();
 
   constructor(uri: string, options: OpenOptions, handle: Deno.PointerObject, eventLoop: boolean) {
     this.uri = uri;
@@ -104,11 +106,7 @@ class ConnectionCore {
   }
 
   closeSync(): CloseReport {
-    if (this.busy) {
-      throw new TypeError(
-        `Cannot close the connection to ${JSON.stringify(this.uri)} synchronously: a call is in flight`,
-      );
-    }
+    this.holds.refuseSyncClose(this.uri, this.busy);
     const detached = this.#detach();
     if (detached === undefined) return { remainingReferences: 0, freedHandles: 0 };
     this.closing = Promise.resolve({ remainingReferences: 0, freedHandles: 0 });
@@ -118,6 +116,7 @@ class ConnectionCore {
   async #close(): Promise<CloseReport> {
     await this.#lock();
     try {
+      await this.holds.drain(); // a migration to this connection: its domain handle is freed below
       const detached = this.#detach();
       if (detached === undefined) return { remainingReferences: 0, freedHandles: 0 };
       return closeReport(
@@ -244,7 +243,7 @@ class ConnectionCore {
       idle: () => !this.busy,
       track: (child) => void this.children.add(child),
       pointerValue: () => this.pointerValue(),
-      hold: (verb) => holdConnection(this, verb),
+      hold: (verb) => this.holds.hold(this, verb),
       openOptions: () => this.options,
       eventLoop: () => this.eventLoop,
       release: (child) => void this.children.delete(child),
@@ -524,7 +523,8 @@ export class Connection extends ConnectionCalls {
   /**
    * Closes the connection once the call in flight (if any) returns; frees handles still open. Safe
    * to call more than once. From the moment it is called the connection reads as not alive, so a
-   * pool does not hand it to anyone else.
+   * pool does not hand it to anyone else. A call on another connection that holds this one as an
+   * argument (a migration's destination) is waited for too: the migrated domain's handle is freed.
    *
    * @returns libvirt's remaining reference count (0: nothing leaked) and how many handles it freed
    * @throws {TypeError} (as a rejection) on a pool lease's view whose lease was released: the
@@ -549,7 +549,7 @@ export class Connection extends ConnectionCalls {
   /**
    * {@link close} without leaving the main thread, for in-process drivers.
    *
-   * @throws {TypeError} when a call is in flight on the connection, or on a released lease's view
+   * @throws {TypeError} when a call is in flight on it or holds it (a migration), or on a released lease's view
    */
   closeSync(): CloseReport {
     if (this.#released) throw releasedError(`close the connection to ${JSON.stringify(this.uri)}`);

@@ -24,6 +24,7 @@
  *
  * @module
  */
+import { describeValue } from "./_args.ts";
 import { Connection } from "./connection.ts";
 import { type Domain, lookupDomain } from "./domain.ts";
 import { DomainJobType } from "./ffi/_generated/enums.ts";
@@ -244,6 +245,35 @@ function checkMigrateOptions(options: MigrateOptions): void {
 }
 
 /**
+ * The destination as {@link migrateDomain} takes it, checked before any libvirt call: a URI, or an
+ * open Connection (from this process's side; for peer to peer only its URI is used).
+ */
+function checkDestination(destination: unknown, peerToPeer: boolean): void {
+  const pass =
+    `pass the destination's libvirt URI (a string such as "qemu+tcp://10.0.0.2/system") or an open Connection to it`;
+  if (typeof destination === "string" && destination !== "") {
+    if (peerToPeer) return;
+    throw new TypeError(
+      "Cannot migrate: options.peerToPeer is false, so destination must be a Connection (this process drives both hosts)",
+    );
+  }
+  if (destination instanceof Connection) {
+    if (!destination.closed) return;
+    throw new TypeError(
+      `Cannot migrate: destination is a closed Connection to ${
+        JSON.stringify(destination.uri)
+      }: pass an open Connection to the destination (or its URI)`,
+    );
+  }
+  const handle = (destination as { connection?: unknown } | null)?.connection instanceof Connection;
+  throw new TypeError(
+    `Cannot migrate: destination is ${describeValue(destination)}: ${pass}${
+      handle ? "; a handle's own connection is its .connection" : ""
+    }`,
+  );
+}
+
+/**
  * Checks the options and builds the migration call: the destination URI, the typed parameters and the
  * flags (which depend on whether the domain is persistent).
  */
@@ -265,12 +295,8 @@ async function migrationCall(
 }> {
   checkMigrateOptions(options);
   const peerToPeer = options.peerToPeer ?? true;
+  checkDestination(destination, peerToPeer);
   const destUri = typeof destination === "string" ? destination : destination.uri;
-  if (!peerToPeer && typeof destination === "string") {
-    throw new TypeError(
-      "Cannot migrate: options.peerToPeer is false, so destination must be a Connection (this process drives both hosts)",
-    );
-  }
   options.signal?.throwIfAborted();
   const persistent = await dom.isPersistent();
   const persistDest = options.persistDest ?? persistent;
@@ -330,7 +356,8 @@ async function migrationFailure(
  * @throws {MigrationError} when libvirt refuses or fails the migration, with the libvirt error as
  *   `cause` and the domain's state on the source as `sourceState`
  * @throws the signal's reason when the signal aborted the migration (the guest stays on the source)
- * @throws {TypeError} for a bad option (a malformed `migrateUri`, peer to peer off without a connection)
+ * @throws {TypeError} for a bad option (a malformed `migrateUri`, peer to peer off without a connection),
+ *   or a destination that is neither a URI nor an open Connection (before any libvirt call)
  * @throws {RangeError} for a negative or fractional `bandwidth`, a `progressIntervalMs` under 10
  * @example
  * ```ts

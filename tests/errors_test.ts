@@ -182,6 +182,6 @@ Deno.test("phrase and a closed connection's hold: an object's words are put in a
   assert.throws(
     () =>
       holdConnection({ handle: null, uri: "test:///$&" }, "pass {} as argument dconn of virDomainMigrate3"),
-    /^TypeError: Cannot pass a closed Connection to "test:\/\/\/\$&" as argument dconn of virDomainMigrate3$/,
+    /^TypeError: Cannot pass a closed Connection to "test:\/\/\/\$&" as argument dconn of virDomainMigrate3: pass an open Connection$/,
   );
 });

@@ -22,6 +22,7 @@ Deno.test("a pool on a local URI opens without the event loop; its streams are b
     using dom = await lookupDomain(conn, "test");
     // a console needs the loop: refused before any call, with the fix named
     await assert.rejects(() => dom.openConsole(), /opened without the event loop/);
+    assert.equal(pool.stats().onEventLoop, 0, "stats: no connection on the loop");
   });
   assert.equal(eventLoopRequested(), false, "the pool started no loop");
 });
@@ -49,6 +50,11 @@ Deno.test("once the loop runs, every new connection is attached: pools' too, and
   await using pool = new ConnectionPool("test:///default", { max: 1 });
   await pool.use(async (c) => {
     assert.equal(c.eventLoop, true);
+    assert.equal(
+      pool.stats().onEventLoop,
+      1,
+      "stats: the pool's connection rides on the loop another open started",
+    );
     await using stream = newStream(c);
     assert.equal(stream.nonblocking, true);
   });

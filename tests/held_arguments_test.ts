@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import {
   Connection,
   ConnectionPool,
+  type Domain,
   lookupDomain,
   lookupStoragePool,
   newStream,
@@ -15,6 +16,8 @@ import {
 import { kHold } from "../lib/_handle.ts";
 import { kInternals } from "../lib/_internals.ts";
 import { type HeldArgument, holding } from "../lib/ffi/marshal.ts";
+import { libvirt } from "../lib/ffi/library.ts";
+import { wrapHandle } from "../lib/objects/_registry.ts";
 
 /** A fake object argument that records its holds and releases. */
 function fakeArgument(log: string[], name: string, refuse = false) {
@@ -85,7 +88,7 @@ Deno.test("holding: nothing stays held when a later hold or the call itself thro
   );
   assert.throws(
     () => holding("virDomainMigrate3", [[{}, "dconn", kInternals]], () => 0),
-    /^TypeError: Cannot call virDomainMigrate3: argument dconn of virDomainMigrate3 must be a libvirt object handle, got \[object Object\]$/,
+    /^TypeError: Cannot call virDomainMigrate3: argument dconn of virDomainMigrate3 must be a libvirt object handle, got an object$/,
   );
 });
 
@@ -117,14 +120,31 @@ Deno.test("held arguments: a held handle, stream or connection outlives its free
   newStream(plain).free();
   assert.deepEqual(await plain.close(), { remainingReferences: 0, freedHandles: 0 });
 
-  // a connection: a libvirt reference of its own, the close reports it and libvirt closes at the release
+  // a connection: a libvirt reference of its own, and its close waits for the release (the call that
+  // holds it) so that nothing remains when libvirt closes it
   const dconn = await Connection.open("test:///default");
   const heldConnection = dconn[kInternals].hold("pass to a test");
-  assert.deepEqual(await dconn.close(), { remainingReferences: 1, freedHandles: 0 });
-  heldConnection.release();
+  assert.throws(
+    () => dconn.closeSync(),
+    /^TypeError: Cannot close the connection to "test:\/\/\/default" synchronously: a call on another connection holds it as an argument \(a migration's destination\); use close\(\), which waits for that call$/,
+  );
+  let closed = false;
+  const closing = dconn.close().then((report) => {
+    closed = true;
+    return report;
+  });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(closed, false, "the close waits for the call that holds the connection");
+  assert.equal(dconn.isAlive(), false, "but reads as not alive at once");
   assert.throws(
     () => dconn[kInternals].hold("pass {} as argument dconn of virDomainMigrate3"),
-    /^TypeError: Cannot pass a closed Connection to "test:\/\/\/default" as argument dconn of virDomainMigrate3$/,
+    /^TypeError: Cannot pass a closing Connection to "test:\/\/\/default" as argument dconn of virDomainMigrate3: close\(\) was called on it; pass an open Connection$/,
+  );
+  heldConnection.release();
+  assert.deepEqual(await closing, { remainingReferences: 0, freedHandles: 0 });
+  assert.throws(
+    () => dconn[kInternals].hold("pass {} as argument dconn of virDomainMigrate3"),
+    /^TypeError: Cannot pass a closed Connection to "test:\/\/\/default" as argument dconn of virDomainMigrate3: pass an open Connection$/,
   );
 
   // refused once freed, before anything is held
@@ -200,6 +220,34 @@ Deno.test("held arguments: a connection's hold released while its owner is open 
     dconn[kInternals].hold("pass to a test").release();
     assert.deepEqual(dconn.closeSync(), { remainingReferences: 0, freedHandles: 0 }, `round ${i}`);
   }
+});
+
+Deno.test("held arguments: a destination closed while a migration holds it frees the migrated domain's handle before libvirt's close", async () => {
+  // virDomainMigrate3's shape (lib/objects/_generated/domain.ts): a call on the source's gate holds the
+  // destination and returns a domain of the destination, wrapped as its handle. Closing the destination
+  // meanwhile used to report the held reference as remaining, and the handle made afterwards belonged to
+  // a closed connection that never freed it (nor did anything else: a reference on it for good).
+  await using source = await Connection.open("test:///default");
+  const destination = await Connection.open("test:///default");
+  let finish!: () => void;
+  const returned = new Promise<void>((resolve) => finish = resolve);
+  const migrated = source[kInternals].call(
+    () => "call virDomainMigrate3 on a test",
+    () =>
+      holding("virDomainMigrate3", [[destination, "dconn", kInternals]], async (held) => {
+        await returned;
+        // what the migration returns: a new domain pointer of the destination (a reference on it)
+        return libvirt().symbols.virDomainLookupByName(held[0], new TextEncoder().encode("test\0"));
+      }),
+    (pointer) => pointer === null,
+    (pointer) => wrapHandle<Domain>("virDomainPtr", destination, pointer!),
+  );
+  const closing = destination.close();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  finish();
+  const domain = await migrated;
+  assert.deepEqual(await closing, { remainingReferences: 0, freedHandles: 1 });
+  assert.equal(domain.freed, true, "freed by the close, as every handle of the connection");
 });
 
 Deno.test("held arguments: a screenshot's stream freed while the call runs, 400 rounds, never pulled away", async () => {

@@ -429,3 +429,35 @@ Deno.test("ConnectionPool: an acquire aborted while its connection opens rejects
   assert.equal(typeof (await lease.connection.hostname()), "string");
   assert.equal(opens, 1);
 });
+
+Deno.test("ConnectionPool.warm: connections it opens go to callers already queued, first come first served, before later callers", async () => {
+  const N = 2, k = 3;
+  let opened!: () => void;
+  const gate = new Promise<void>((resolve) => opened = resolve);
+  // each open waits for the gate, so that callers queue while warm() opens every slot
+  const pool = new ConnectionPool(URI, {
+    min: N,
+    max: N,
+    acquireTimeoutMs: 2_000,
+    open: (uri, options) => gate.then(() => Connection.open(uri, options)),
+  });
+  try {
+    const order: string[] = [];
+    const warming = pool.warm();
+    const queued = Array.from({ length: N + k }, (_, i) =>
+      pool.use(async () => {
+        order.push(`queued ${i}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }));
+    assert.equal(pool.stats().waiting, N + k, "every caller waits: warm() holds all N slots");
+    opened();
+    await warming;
+    // a caller arriving once warm() is done comes after those who waited
+    const late = pool.use(() => void order.push("late"));
+    await Promise.all([...queued, late]);
+    assert.deepEqual(order, [...Array.from({ length: N + k }, (_, i) => `queued ${i}`), "late"]);
+    assert.equal(pool.stats().waiting, 0);
+  } finally {
+    await pool.close();
+  }
+});

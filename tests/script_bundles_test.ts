@@ -11,7 +11,8 @@
 // And the generator's own rewrite (compiledAtLoad: functions compiled with the bundle) must mean what
 // esbuild's code meant, and must have reached every function it is for.
 import assert from "node:assert/strict";
-import { compiledAtLoad, SCRIPT_BUNDLES } from "../lib/ffi/_gen/script_bundles.ts";
+import { compiledAtLoad, SCRIPT_BUNDLES, SCRIPT_BUNDLES_DIR } from "../lib/ffi/_gen/script_bundles.ts";
+import { pruneStale, staleFiles } from "../lib/ffi/_gen/_stale.ts";
 import { REPO_ROOT } from "./_helpers.ts";
 
 /** Every class the bundle assigns (`Name = class`), with the name it gets. */
@@ -127,3 +128,64 @@ for (const { output } of SCRIPT_BUNDLES) {
     );
   });
 }
+
+Deno.test("pruneStale: gen removes the files of a generated directory that nothing produces any more; gen:check names them", async () => {
+  const root = await Deno.makeTempDir({ prefix: "deno_libvirt_stale_" });
+  const rootUrl = new URL(`file://${root}/`);
+  try {
+    await Deno.mkdir(`${root}/scripts/_generated`, { recursive: true });
+    await Deno.writeTextFile(`${root}/scripts/_generated/vm_ip.js`, "current");
+    await Deno.writeTextFile(`${root}/scripts/_generated/range_up.js`, "an entry removed from the list");
+    const produced = ["scripts/_generated/vm_ip.js"];
+    assert.deepEqual(await staleFiles(rootUrl, SCRIPT_BUNDLES_DIR, produced), [
+      "scripts/_generated/range_up.js",
+    ]);
+    // check: named, left in place
+    assert.deepEqual(await pruneStale(rootUrl, SCRIPT_BUNDLES_DIR, produced, true), [
+      "scripts/_generated/range_up.js",
+    ]);
+    assert.ok(await Deno.stat(`${root}/scripts/_generated/range_up.js`));
+    // gen: removed, the bundle that is still produced kept
+    await pruneStale(rootUrl, SCRIPT_BUNDLES_DIR, produced, false);
+    assert.deepEqual(await staleFiles(rootUrl, SCRIPT_BUNDLES_DIR, []), ["scripts/_generated/vm_ip.js"]);
+    assert.deepEqual(await staleFiles(rootUrl, "missing/", produced), [], "no directory: nothing stale");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("gen:check fails on a file in scripts/_generated/ that no bundle of SCRIPT_BUNDLES produces", async () => {
+  const probe = `${REPO_ROOT}${SCRIPT_BUNDLES_DIR}_stale_probe_${crypto.randomUUID().slice(0, 8)}.js`;
+  await Deno.writeTextFile(probe, "// a bundle whose entry left SCRIPT_BUNDLES\n");
+  try {
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "gen:check"],
+      cwd: REPO_ROOT,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(stderr);
+    assert.equal(code, 1, text);
+    assert.match(text, new RegExp(`${probe.slice(probe.lastIndexOf("/") + 1)}: no longer generated`));
+  } finally {
+    await Deno.remove(probe);
+  }
+});
+
+Deno.test("gen:check fails on a file in lib/objects/_generated/ that the methods stage no longer produces", async () => {
+  const probe = `${REPO_ROOT}lib/objects/_generated/_stale_probe_${crypto.randomUUID().slice(0, 8)}.js`;
+  await Deno.writeTextFile(probe, "// an object module whose class went away\n");
+  try {
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "gen:check"],
+      cwd: REPO_ROOT,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(stderr);
+    assert.equal(code, 1, text);
+    assert.match(text, new RegExp(`${probe.slice(probe.lastIndexOf("/") + 1)}: no longer generated`));
+  } finally {
+    await Deno.remove(probe);
+  }
+});

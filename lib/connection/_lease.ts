@@ -10,7 +10,8 @@
 // Typed against a view type `V` (lib/connection.ts's Connection) rather than importing it: this module
 // stays below lib/connection.ts, outside the object layer's import cycle.
 import type { ConnectionChild, OpenOptions } from "./types.ts";
-import { type HeldArgument, holdConnection } from "../ffi/marshal.ts";
+import type { HeldArgument } from "../ffi/marshal.ts";
+import type { ArgumentHolds } from "./_holds.ts";
 import { type CallSubject, kOperation } from "../_internals.ts";
 import { phrase } from "../_handle.ts";
 
@@ -59,8 +60,12 @@ export interface LeaseCore<V> {
     wrap?: (result: T) => U,
   ): U;
   pointerValue(): bigint;
-  /** The pointer (null once closed), for a hold (ConnectionInternals.hold). */
+  /** The pointer (null once closed). */
   readonly handle: Deno.PointerObject | null;
+  /** Set once close() was called. */
+  readonly closing: Promise<unknown> | undefined;
+  /** The connection as an argument of another connection's call (ConnectionInternals.hold). */
+  readonly holds: ArgumentHolds;
   /** The view handles made through any lease belong to (made once). */
   sharedView(): V;
 }
@@ -145,7 +150,7 @@ export class LeaseGate<V> implements LeaseState {
     if (this.released) {
       throw releasedError(phrase(verb, `the connection to ${JSON.stringify(this.#core.uri)}`));
     }
-    return holdConnection(this.#core, verb);
+    return this.#core.holds.hold(this.#core, verb);
   }
 
   openOptions(): OpenOptions {

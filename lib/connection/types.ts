@@ -32,9 +32,12 @@ export interface OpenOptions {
    *   `keepAlive` asks for the loop too.
    * - `false`: never start it (saves the worker's start, ~25 ms idle, 80-100 ms on a loaded machine).
    *
-   * Without `true`, a loop some other part of the process started already (an event subscription:
-   * lib/events.ts opens a connection of its own and starts the loop) is still used: libvirt attaches
-   * every connection opened while it runs. {@link Connection.eventLoop} tells which way it went. A
+   * The loop is process-wide and, once started, stays for the life of the process. So without `true`,
+   * a loop some other part of the process started already is still used: libvirt attaches every
+   * connection opened while it runs. One `Connection.open(uri)` with the default options starts it (as
+   * does an event subscription: lib/events.ts opens a connection of its own), and from then on pools
+   * (`"auto"`) and lean connections (`false`) opened in the same process ride on it too: keepalive on
+   * remote URIs, event dispatch and close detection on its thread, the loop's wakeups per remote call. {@link Connection.eventLoop} tells which way it went. A
    * connection without the loop makes blocking streams (uploads, downloads) and refuses nonblocking
    * ones and consoles with a TypeError that names this option.
    */

@@ -131,7 +131,11 @@ export class ConnectionPool {
     return this.#max;
   }
 
-  /** Opens connections until `min` are open; call it to fail fast on a bad URI or to pre-warm. */
+  /**
+   * Opens connections until `min` are open; call it to fail fast on a bad URI or to pre-warm. A
+   * connection it opens while callers wait for a lease goes to the first of them (first come, first
+   * served), not to whoever asks next.
+   */
   async warm(): Promise<void> {
     this.#assertOpen();
     const missing = this.#min - this.#size();
@@ -240,6 +244,7 @@ export class ConnectionPool {
       inFlight: this.#leased.size,
       waiting: this.#waiters.length,
       opening: this.#opening,
+      onEventLoop: this.#onEventLoop(),
       ...this.#statistics.summary(),
     };
   }
@@ -290,6 +295,14 @@ export class ConnectionPool {
     return `ConnectionPool { uri: ${
       JSON.stringify(this.#uri)
     }, size: ${s.size}/${this.#max}, inFlight: ${s.inFlight}, waiting: ${s.waiting}, ${this.#state} }`;
+  }
+
+  /** How many of the open connections libvirt attached to the (process-wide) event loop. */
+  #onEventLoop(): number {
+    let count = 0;
+    for (const { connection } of this.#idle) if (connection.eventLoop) count++;
+    for (const connection of this.#leased) if (connection.eventLoop) count++;
+    return count;
   }
 
   #size(): number {
@@ -444,8 +457,12 @@ export class ConnectionPool {
       }
       this.#everConnected = true;
       if (into === "leased") this.#leased.add(connection);
-      else if (this.#state === "open") this.#pushIdle(connection);
-      else this.#closeInBackground(connection); // warm() raced a close(): do not leak it
+      else if (this.#state !== "open") this.#closeInBackground(connection); // warm() raced a close(): do not leak it
+      else if (this.#waiters.length > 0) {
+        // warm() opened it while callers queued: the first waiter's (idle, a later caller took it first)
+        this.#leased.add(connection);
+        this.#waiters.handOver(connection);
+      } else this.#pushIdle(connection);
     } finally {
       this.#opening--;
       this.#checkDrained();

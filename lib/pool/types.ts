@@ -40,6 +40,11 @@ export interface PoolOptions {
    * wake no loop thread (a pool is for throughput; a dead local daemon is an EOF on the next call,
    * and an idle connection gets a round trip before it is leased). Pass `true` for a pool whose
    * leases open consoles or nonblocking streams on a local URI.
+   *
+   * The loop is process-wide and, once started, stays: after one `Connection.open(uri)` with the
+   * default options (or an event subscription) anywhere in the process, every connection the pool
+   * opens is attached to it (keepalive on remote URIs, events and close detection on its thread), with
+   * `"auto"` and `false` too. {@link PoolStats.onEventLoop} and `lease.connection.eventLoop` show it.
    */
   eventLoop?: OpenOptions["eventLoop"];
   /** Reconnection after lost connections. */
@@ -80,6 +85,12 @@ export interface PoolStats {
   waiting: number;
   /** Connections being opened now. */
   opening: number;
+  /**
+   * Open connections (idle + leased) attached to libvirt's event loop: the loop is process-wide, so
+   * once anything in the process started it (a default `Connection.open`, an event subscription) the
+   * pool's new connections ride on it too, whatever {@link PoolOptions.eventLoop} says.
+   */
+  onEventLoop: number;
   /** Connections opened since the pool was created. */
   opened: number;
   /** Connections closed (idle reaping, lost, pool close). */

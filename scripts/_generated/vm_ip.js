@@ -1180,6 +1180,9 @@ var loopHandle = (function loopHandle(state, closeCallback) {
         release: release2
     };
 });
+var callName = (function callName(operation, subject, verb = "") {
+    return operation !== void 0 ? operation() : subject[kOperation](verb);
+});
 var qemuLibraryPath = (function qemuLibraryPath(libvirtPath) {
     const match = /^(.*\/)?libvirt(\.so[.\d]*)$/.exec(libvirtPath);
     if (match === null || match[1] === void 0)
@@ -1308,11 +1311,11 @@ var takeStatsRecords = (function takeStatsRecords(list, count, only) {
         lib.virDomainStatsRecordListFree(list);
     }
 });
-var integer = (function integer(value, kind, where2) {
+var integer = (function integer(value, kind, where3) {
     if (typeof value === "bigint")
         return value;
     if (typeof value !== "number" || !Number.isInteger(value)) {
-        throw new TypeError(`Cannot encode ${where2}: expected an integer (${kind}), got ${describe(value)}`);
+        throw new TypeError(`Cannot encode ${where3}: expected an integer (${kind}), got ${describe(value)}`);
     }
     return value;
 });
@@ -1335,14 +1338,14 @@ var encodeTypedParams = (function encodeTypedParams(values, schema, what) {
     const keep = [];
     entries.forEach(([name, value], i) => {
         const kind = schema[name];
-        const where2 = `parameter ${JSON.stringify(name)} of ${what}`;
+        const where3 = `parameter ${JSON.stringify(name)} of ${what}`;
         if (kind === void 0) {
             const known = Object.keys(schema);
-            throw new TypeError(`Cannot encode ${where2}: unknown field; ${known.length ? `known fields: ${known.join(", ")}` : "this call takes no typed parameters"}`);
+            throw new TypeError(`Cannot encode ${where3}: unknown field; ${known.length ? `known fields: ${known.join(", ")}` : "this call takes no typed parameters"}`);
         }
         const name8 = textEncoder.encode(name);
         if (name8.length >= VIR_TYPED_PARAM_FIELD_LENGTH || name.includes("\0")) {
-            throw new RangeError(`Cannot encode ${where2}: field names are at most 79 bytes, without NUL`);
+            throw new RangeError(`Cannot encode ${where3}: field names are at most 79 bytes, without NUL`);
         }
         const base = i * VIR_TYPED_PARAM_SIZE;
         buffer.set(name8, base);
@@ -1353,11 +1356,11 @@ var encodeTypedParams = (function encodeTypedParams(values, schema, what) {
             case "uint":
             case "llong":
             case "ullong": {
-                const n = integer(value, kind, where2);
+                const n = integer(value, kind, where3);
                 const big2 = BigInt(n);
                 const [lo, hi] = ranges[kind];
                 if (big2 < lo || big2 > hi || typeof n === "number" && !Number.isSafeInteger(n)) {
-                    throw new RangeError(`Cannot encode ${where2}: ${describe(value)} is out of range for ${kind}`);
+                    throw new RangeError(`Cannot encode ${where3}: ${describe(value)} is out of range for ${kind}`);
                 }
                 if (kind === "int")
                     view.setInt32(at, Number(big2), true);
@@ -1371,22 +1374,22 @@ var encodeTypedParams = (function encodeTypedParams(values, schema, what) {
             }
             case "double":
                 if (typeof value !== "number") {
-                    throw new TypeError(`Cannot encode ${where2}: expected a number (double), got ${describe(value)}`);
+                    throw new TypeError(`Cannot encode ${where3}: expected a number (double), got ${describe(value)}`);
                 }
                 view.setFloat64(at, value, true);
                 break;
             case "boolean":
                 if (typeof value !== "boolean") {
-                    throw new TypeError(`Cannot encode ${where2}: expected a boolean, got ${describe(value)}`);
+                    throw new TypeError(`Cannot encode ${where3}: expected a boolean, got ${describe(value)}`);
                 }
                 view.setInt8(at, value ? 1 : 0);
                 break;
             case "string": {
                 if (typeof value !== "string") {
-                    throw new TypeError(`Cannot encode ${where2}: expected a string, got ${describe(value)}`);
+                    throw new TypeError(`Cannot encode ${where3}: expected a string, got ${describe(value)}`);
                 }
                 if (value.includes("\0"))
-                    throw new TypeError(`Cannot encode ${where2}: the string contains a NUL`);
+                    throw new TypeError(`Cannot encode ${where3}: the string contains a NUL`);
                 const bytes2 = textEncoder.encode(value + "\0");
                 keep.push(bytes2);
                 view.setBigUint64(at, BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes2))), true);
@@ -1421,101 +1424,92 @@ var decodeTypedParamsObject = (function decodeTypedParamsObject(pointer, count) 
     }
     return result;
 });
+var describeValue = (function describeValue(value) {
+    if (typeof value === "string") {
+        return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value);
+    }
+    if (value === null)
+        return "null";
+    if (Array.isArray(value))
+        return "an array";
+    switch (typeof value) {
+        case "number":
+        case "boolean":
+        case "undefined":
+            return String(value);
+        case "bigint":
+            return `${value}n`;
+        case "object": {
+            const name = Object.getPrototypeOf(value)?.constructor?.name;
+            return name && name !== "Object" ? `a ${name}` : "an object";
+        }
+        default:
+            return `a ${typeof value}`;
+    }
+});
+var checkInstance = (function checkInstance(value, type, action, arg, expected) {
+    if (!(value instanceof type)) {
+        throw new TypeError(`Cannot ${action}: ${arg} must be ${expected}, got ${describeValue(value)}`);
+    }
+});
+var checkString = (function checkString(value, action, arg, nonEmpty = true) {
+    if (typeof value !== "string") {
+        throw new TypeError(`Cannot ${action}: ${arg} must be a string, got ${describeValue(value)}`);
+    }
+    if (value.includes("\0")) {
+        throw new TypeError(`Cannot ${action}: ${arg} ${describeValue(value)} contains a NUL character, which libvirt would cut it at`);
+    }
+    if (nonEmpty && value.length === 0)
+        throw new RangeError(`Cannot ${action}: ${arg} must not be empty`);
+    return value;
+});
+var checkDomainKey = (function checkDomainKey(value, action) {
+    if (typeof value === "number") {
+        if (!Number.isInteger(value) || value < 0 || value > MAX_INT) {
+            throw new RangeError(`Cannot ${action}: key must be a domain id, an integer from 0 to ${MAX_INT}, got ${value}`);
+        }
+        return value;
+    }
+    if (typeof value !== "string") {
+        throw new TypeError(`Cannot ${action}: key must be a name, a UUID string or a domain id (number), got ${describeValue(value)}`);
+    }
+    return checkString(value, action, "key");
+});
+var checkOptions = (function checkOptions(value, action, fields, arg = "options") {
+    if (value === void 0)
+        return;
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        throw new TypeError(`Cannot ${action}: ${arg} must be an object, got ${describeValue(value)}`);
+    }
+    const record = value;
+    for (const field in fields) {
+        const type = fields[field];
+        const v = record[field];
+        if (v === void 0)
+            continue;
+        if (type === "boolean" || type === "string") {
+            const actual = typeof v;
+            if (actual !== type) {
+                throw new TypeError(`Cannot ${action}: ${arg}.${field} must be a ${type}, got ${describeValue(v)}`);
+            }
+            if (type === "string")
+                checkString(v, action, `${arg}.${field}`, false);
+        }
+        else if (typeof v !== "string" || !type.includes(v)) {
+            const choices = type.map((c) => JSON.stringify(c)).join(", ");
+            const message = `Cannot ${action}: ${arg}.${field} must be one of ${choices}, got ${describeValue(v)}`;
+            throw typeof v === "string" ? new RangeError(message) : new TypeError(message);
+        }
+    }
+});
 var where = (function where(arg, fn) {
     return `argument ${arg} of ${fn}`;
-});
-var str = (function str(value, arg, fn) {
-    if (typeof value !== "string") {
-        throw new TypeError(`Cannot call ${fn}: ${where(arg, fn)} must be a string, got ${typeof value}`);
-    }
-    return cString2(value, where(arg, fn));
-});
-var strOrNull = (function strOrNull(value, arg, fn) {
-    return value === void 0 || value === null ? null : str(value, arg, fn);
-});
-var int = (function int(value, arg, fn, unsigned = false) {
-    if (typeof value === "boolean")
-        return value ? 1 : 0;
-    if (typeof value !== "number" || !Number.isInteger(value)) {
-        throw new TypeError(`Cannot call ${fn}: ${where(arg, fn)} must be an integer, got ${String(value)}`);
-    }
-    const [lo, hi] = unsigned ? [
-        0,
-        4294967295
-    ] : [
-        -2147483648,
-        2147483647
-    ];
-    if (value < lo || value > hi) {
-        throw new RangeError(`Cannot call ${fn}: ${where(arg, fn)} must be an integer from ${lo} to ${hi}, got ${value}`);
-    }
-    return value;
-});
-var int64 = (function int64(value, arg, fn, unsigned = false) {
-    let big2;
-    if (typeof value === "bigint")
-        big2 = value;
-    else if (typeof value === "number" && Number.isSafeInteger(value))
-        big2 = BigInt(value);
-    else {
-        throw new TypeError(`Cannot call ${fn}: ${where(arg, fn)} must be a safe integer or a bigint, got ${String(value)}`);
-    }
-    const [lo, hi] = unsigned ? [
-        0n,
-        2n ** 64n - 1n
-    ] : [
-        -(2n ** 63n),
-        2n ** 63n - 1n
-    ];
-    if (big2 < lo || big2 > hi) {
-        throw new RangeError(`Cannot call ${fn}: ${where(arg, fn)} must be an integer from ${lo} to ${hi}, got ${big2}`);
-    }
-    return big2;
-});
-var bytes = (function bytes(value, arg, fn, length) {
-    if (!(value instanceof Uint8Array)) {
-        throw new TypeError(`Cannot call ${fn}: ${where(arg, fn)} must be a Uint8Array`);
-    }
-    if (length !== void 0 && value.length !== length) {
-        throw new RangeError(`Cannot call ${fn}: ${where(arg, fn)} must be ${length} bytes, got ${value.length}`);
-    }
-    return value;
-});
-var strArray = (function strArray(values, arg, fn) {
-    if (!Array.isArray(values)) {
-        throw new TypeError(`Cannot call ${fn}: ${where(arg, fn)} must be an array of strings`);
-    }
-    if (values.length === 0)
-        return {
-            buffer: null,
-            count: 0,
-            keep: []
-        };
-    const keep = values.map((v, i) => str(v, `${arg}[${i}]`, fn));
-    const pointers = new BigUint64Array(keep.length + 1);
-    keep.forEach((b, i) => pointers[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(b))));
-    return {
-        buffer: new Uint8Array(pointers.buffer),
-        count: keep.length,
-        keep
-    };
-});
-var intArray = (function intArray(values, arg, fn) {
-    if (!Array.isArray(values)) {
-        throw new TypeError(`Cannot call ${fn}: ${where(arg, fn)} must be an array of integers`);
-    }
-    const array = new Int32Array(Math.max(values.length, 1));
-    values.forEach((v, i) => array[i] = int(v, `${arg}[${i}]`, fn));
-    return {
-        buffer: new Uint8Array(array.buffer),
-        count: values.length
-    };
 });
 var holdConnection = (function holdConnection(connection, verb) {
     const handle = connection.handle;
     if (handle === null) {
         const what = `a closed Connection to ${JSON.stringify(connection.uri)}`;
-        throw new TypeError(`Cannot ${verb.includes("{}") ? verb.replace("{}", () => what) : `${verb} ${what}`}`);
+        throw new TypeError(`Cannot ${verb.includes("{}") ? verb.replace("{}", () => what) : `${verb} ${what}`}: pass an open Connection`);
     }
     const lib = libvirt().symbols;
     lib.virConnectRef(handle);
@@ -1533,8 +1527,15 @@ var holdConnection = (function holdConnection(connection, verb) {
         }
     };
 });
+var expectedObject = (function expectedObject(expected, key, value) {
+    if (expected === "Connection") {
+        const hint = value?.connection?.[key] !== void 0 ? "; a handle's own connection is its .connection" : "";
+        return `${A_CONNECTION}${hint}`;
+    }
+    return expected === void 0 ? "a libvirt object handle" : `a ${expected}`;
+});
 var holdOne = (function holdOne(spec, fn) {
-    const [value, arg, key, nullable] = spec;
+    const [value, arg, key, nullable, expected] = spec;
     if ((value === void 0 || value === null) && nullable)
         return null;
     const holder = value?.[key];
@@ -1544,7 +1545,7 @@ var holdOne = (function holdOne(spec, fn) {
     if (typeof holder?.hold === "function") {
         return holder.hold(verb);
     }
-    throw new TypeError(`Cannot call ${fn}: ${where(arg, fn)} must be a libvirt object handle, got ${String(value)}`);
+    throw new TypeError(`Cannot call ${fn}: ${where(arg, fn)} must be ${expectedObject(expected, key, value)}, got ${describeValue(value)}`);
 });
 var holding = (function holding(fn, specs, call) {
     const held = [];
@@ -1566,6 +1567,96 @@ var holding = (function holding(fn, specs, call) {
         return result.finally(releaseAll);
     releaseAll();
     return result;
+});
+var where2 = (function where2(arg, fn) {
+    return `argument ${arg} of ${fn}`;
+});
+var str = (function str(value, arg, fn) {
+    if (typeof value !== "string") {
+        throw new TypeError(`Cannot call ${fn}: ${where2(arg, fn)} must be a string, got ${typeof value}`);
+    }
+    return cString2(value, where2(arg, fn));
+});
+var strOrNull = (function strOrNull(value, arg, fn) {
+    return value === void 0 || value === null ? null : str(value, arg, fn);
+});
+var int = (function int(value, arg, fn, unsigned = false) {
+    if (typeof value === "boolean")
+        return value ? 1 : 0;
+    if (typeof value !== "number" || !Number.isInteger(value)) {
+        throw new TypeError(`Cannot call ${fn}: ${where2(arg, fn)} must be an integer, got ${String(value)}`);
+    }
+    const [lo, hi] = unsigned ? [
+        0,
+        4294967295
+    ] : [
+        -2147483648,
+        2147483647
+    ];
+    if (value < lo || value > hi) {
+        throw new RangeError(`Cannot call ${fn}: ${where2(arg, fn)} must be an integer from ${lo} to ${hi}, got ${value}`);
+    }
+    return value;
+});
+var int64 = (function int64(value, arg, fn, unsigned = false) {
+    let big2;
+    if (typeof value === "bigint")
+        big2 = value;
+    else if (typeof value === "number" && Number.isSafeInteger(value))
+        big2 = BigInt(value);
+    else {
+        throw new TypeError(`Cannot call ${fn}: ${where2(arg, fn)} must be a safe integer or a bigint, got ${String(value)}`);
+    }
+    const [lo, hi] = unsigned ? [
+        0n,
+        2n ** 64n - 1n
+    ] : [
+        -(2n ** 63n),
+        2n ** 63n - 1n
+    ];
+    if (big2 < lo || big2 > hi) {
+        throw new RangeError(`Cannot call ${fn}: ${where2(arg, fn)} must be an integer from ${lo} to ${hi}, got ${big2}`);
+    }
+    return big2;
+});
+var bytes = (function bytes(value, arg, fn, length) {
+    if (!(value instanceof Uint8Array)) {
+        throw new TypeError(`Cannot call ${fn}: ${where2(arg, fn)} must be a Uint8Array`);
+    }
+    if (length !== void 0 && value.length !== length) {
+        throw new RangeError(`Cannot call ${fn}: ${where2(arg, fn)} must be ${length} bytes, got ${value.length}`);
+    }
+    return value;
+});
+var strArray = (function strArray(values, arg, fn) {
+    if (!Array.isArray(values)) {
+        throw new TypeError(`Cannot call ${fn}: ${where2(arg, fn)} must be an array of strings`);
+    }
+    if (values.length === 0)
+        return {
+            buffer: null,
+            count: 0,
+            keep: []
+        };
+    const keep = values.map((v, i) => str(v, `${arg}[${i}]`, fn));
+    const pointers = new BigUint64Array(keep.length + 1);
+    keep.forEach((b, i) => pointers[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(b))));
+    return {
+        buffer: new Uint8Array(pointers.buffer),
+        count: keep.length,
+        keep
+    };
+});
+var intArray = (function intArray(values, arg, fn) {
+    if (!Array.isArray(values)) {
+        throw new TypeError(`Cannot call ${fn}: ${where2(arg, fn)} must be an array of integers`);
+    }
+    const array = new Int32Array(Math.max(values.length, 1));
+    values.forEach((v, i) => array[i] = int(v, `${arg}[${i}]`, fn));
+    return {
+        buffer: new Uint8Array(array.buffer),
+        count: values.length
+    };
 });
 var takeString = (function takeString(pointer) {
     if (pointer === null)
@@ -1732,9 +1823,6 @@ var freeStructStrings = (function freeStructStrings(buffer, layout, count, names
             free(Deno.UnsafePointer.create(view.getBigUint64(at, true)));
         }
     }
-});
-var callName = (function callName(operation, subject, verb = "") {
-    return operation !== void 0 ? operation() : subject[kOperation](verb);
 });
 var isUuid = (function isUuid(key) {
     return (key.length === 36 || key.length === 32) && uuidPattern.test(key);
@@ -1947,84 +2035,6 @@ var readSecurityModelStruct = (function readSecurityModelStruct(b, i = 0) {
         doi: charsAt(b, base + 257, 257)
     };
 });
-var describeValue = (function describeValue(value) {
-    if (typeof value === "string") {
-        return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value);
-    }
-    if (value === null)
-        return "null";
-    if (Array.isArray(value))
-        return "an array";
-    switch (typeof value) {
-        case "number":
-        case "boolean":
-        case "undefined":
-            return String(value);
-        case "bigint":
-            return `${value}n`;
-        case "object": {
-            const name = Object.getPrototypeOf(value)?.constructor?.name;
-            return name && name !== "Object" ? `a ${name}` : "an object";
-        }
-        default:
-            return `a ${typeof value}`;
-    }
-});
-var checkInstance = (function checkInstance(value, type, action, arg, expected) {
-    if (!(value instanceof type)) {
-        throw new TypeError(`Cannot ${action}: ${arg} must be ${expected}, got ${describeValue(value)}`);
-    }
-});
-var checkString = (function checkString(value, action, arg, nonEmpty = true) {
-    if (typeof value !== "string") {
-        throw new TypeError(`Cannot ${action}: ${arg} must be a string, got ${describeValue(value)}`);
-    }
-    if (value.includes("\0")) {
-        throw new TypeError(`Cannot ${action}: ${arg} ${describeValue(value)} contains a NUL character, which libvirt would cut it at`);
-    }
-    if (nonEmpty && value.length === 0)
-        throw new RangeError(`Cannot ${action}: ${arg} must not be empty`);
-    return value;
-});
-var checkDomainKey = (function checkDomainKey(value, action) {
-    if (typeof value === "number") {
-        if (!Number.isInteger(value) || value < 0 || value > MAX_INT) {
-            throw new RangeError(`Cannot ${action}: key must be a domain id, an integer from 0 to ${MAX_INT}, got ${value}`);
-        }
-        return value;
-    }
-    if (typeof value !== "string") {
-        throw new TypeError(`Cannot ${action}: key must be a name, a UUID string or a domain id (number), got ${describeValue(value)}`);
-    }
-    return checkString(value, action, "key");
-});
-var checkOptions = (function checkOptions(value, action, fields, arg = "options") {
-    if (value === void 0)
-        return;
-    if (value === null || typeof value !== "object" || Array.isArray(value)) {
-        throw new TypeError(`Cannot ${action}: ${arg} must be an object, got ${describeValue(value)}`);
-    }
-    const record = value;
-    for (const field in fields) {
-        const type = fields[field];
-        const v = record[field];
-        if (v === void 0)
-            continue;
-        if (type === "boolean" || type === "string") {
-            const actual = typeof v;
-            if (actual !== type) {
-                throw new TypeError(`Cannot ${action}: ${arg}.${field} must be a ${type}, got ${describeValue(v)}`);
-            }
-            if (type === "string")
-                checkString(v, action, `${arg}.${field}`, false);
-        }
-        else if (typeof v !== "string" || !type.includes(v)) {
-            const choices = type.map((c) => JSON.stringify(c)).join(", ");
-            const message = `Cannot ${action}: ${arg}.${field} must be one of ${choices}, got ${describeValue(v)}`;
-            throw typeof v === "string" ? new RangeError(message) : new TypeError(message);
-        }
-    }
-});
 var authBridge = (function authBridge(auth) {
     const state = {};
     const answer = (credentials) => {
@@ -2101,9 +2111,9 @@ var authBridge = (function authBridge(auth) {
 var checkAuth = (function checkAuth(uri, auth) {
     if (auth === void 0)
         return;
-    const where2 = `Cannot open connection to ${uri === null ? "libvirt's default URI" : JSON.stringify(uri)}`;
+    const where3 = `Cannot open connection to ${uri === null ? "libvirt's default URI" : JSON.stringify(uri)}`;
     if (auth === null || typeof auth !== "object") {
-        throw new TypeError(`${where2}: auth must be an object, got ${describeValue(auth)}`);
+        throw new TypeError(`${where3}: auth must be an object, got ${describeValue(auth)}`);
     }
     for (const field of [
         "username",
@@ -2113,14 +2123,14 @@ var checkAuth = (function checkAuth(uri, auth) {
         if (value === void 0)
             continue;
         if (typeof value !== "string") {
-            throw new TypeError(`${where2}: auth.${field} must be a string, got ${describeValue(value)}`);
+            throw new TypeError(`${where3}: auth.${field} must be a string, got ${describeValue(value)}`);
         }
         if (value.includes("\0")) {
-            throw new TypeError(`${where2}: auth.${field} contains a NUL character, which libvirt would cut it at`);
+            throw new TypeError(`${where3}: auth.${field} contains a NUL character, which libvirt would cut it at`);
         }
     }
     if (auth.callback !== void 0 && typeof auth.callback !== "function") {
-        throw new TypeError(`${where2}: auth.callback must be a function, got ${describeValue(auth.callback)}`);
+        throw new TypeError(`${where3}: auth.callback must be a function, got ${describeValue(auth.callback)}`);
     }
 });
 var target = (function target(uri) {
@@ -2147,20 +2157,20 @@ var sshOpenError = (function sshOpenError(uri, operation, details) {
     if (!t)
         return void 0;
     const text = details.message ?? "";
-    const where2 = `${t.host}:${t.port}`;
+    const where3 = `${t.host}:${t.port}`;
     const keyfile = t.params.get("keyfile");
     if (hostKeyPatterns.some((p) => p.test(text))) {
         const changed = changedPatterns.some((p) => p.test(text));
         const error = new HostKeyVerificationError(operation, details, {
             changed
         });
-        error.message += "; " + (changed ? changedHint(t, where2) : unknownHint(t, where2));
+        error.message += "; " + (changed ? changedHint(t, where3) : unknownHint(t, where3));
         return error;
     }
     if (refusedPatterns.some((p) => p.test(text))) {
         const error = new AuthFailedError(operation, details);
         const missing = /Identity file (.*) not accessible/.exec(text)?.[1] ?? (/error while reading private key/i.test(text) ? keyfile : void 0);
-        error.message += missing ? `; the key file ${JSON.stringify(missing)} cannot be read: check the keyfile= path (it names the private key, not the .pub file) and its permissions` : `; the SSH server at ${where2} refused the login of ${JSON.stringify(t.user)}: check that ${keyfile ? `keyfile=${JSON.stringify(keyfile)}` : "a key of yours (keyfile=, ssh-agent or ~/.ssh)"} is the private half of a key in that user's authorized_keys on ${t.host}, that it needs no passphrase (or is loaded in ssh-agent), and that sshd lets the user in (for root: PermitRootLogin prohibit-password)${t.transport === "ssh" ? "" : "; sshauth=privkey makes libvirt try the key file and nothing else"}`;
+        error.message += missing ? `; the key file ${JSON.stringify(missing)} cannot be read: check the keyfile= path (it names the private key, not the .pub file) and its permissions` : `; the SSH server at ${where3} refused the login of ${JSON.stringify(t.user)}: check that ${keyfile ? `keyfile=${JSON.stringify(keyfile)}` : "a key of yours (keyfile=, ssh-agent or ~/.ssh)"} is the private half of a key in that user's authorized_keys on ${t.host}, that it needs no passphrase (or is loaded in ssh-agent), and that sshd lets the user in (for root: PermitRootLogin prohibit-password)${t.transport === "ssh" ? "" : "; sshauth=privkey makes libvirt try the key file and nothing else"}`;
         return error;
     }
     return void 0;
@@ -2171,12 +2181,12 @@ var knownHostsFile = (function knownHostsFile(t) {
     const file = t.params.get("known_hosts");
     return file ? `known_hosts=${JSON.stringify(file)}` : "~/.ssh/known_hosts (set another with known_hosts=)";
 });
-var unknownHint = (function unknownHint(t, where2) {
+var unknownHint = (function unknownHint(t, where3) {
     const scan = `ssh-keyscan -p ${t.port} ${t.host}`;
-    return t.transport === "ssh" ? `ssh does not know the host key of ${where2} and may not ask (no_tty=1 or BatchMode): add it to ${knownHostsFile(t)}, e.g. with ${scan} after checking its fingerprint (qemu+ssh has no known_hosts parameter; another file needs an ssh config given through command=), or pass no_verify=1 to accept any host key` : `the host key of ${where2} is not in ${knownHostsFile(t)}: add it (${scan}, after checking its fingerprint), or pass known_hosts_verify=auto to accept and record an unknown key (no_verify does not apply to ${t.transport})`;
+    return t.transport === "ssh" ? `ssh does not know the host key of ${where3} and may not ask (no_tty=1 or BatchMode): add it to ${knownHostsFile(t)}, e.g. with ${scan} after checking its fingerprint (qemu+ssh has no known_hosts parameter; another file needs an ssh config given through command=), or pass no_verify=1 to accept any host key` : `the host key of ${where3} is not in ${knownHostsFile(t)}: add it (${scan}, after checking its fingerprint), or pass known_hosts_verify=auto to accept and record an unknown key (no_verify does not apply to ${t.transport})`;
 });
-var changedHint = (function changedHint(t, where2) {
-    return `the host key of ${where2} differs from the one in ${knownHostsFile(t)}: if the host was reinstalled, replace the old entry (ssh-keygen -R "[${t.host}]:${t.port}", then add the new key); otherwise someone may be intercepting the connection`;
+var changedHint = (function changedHint(t, where3) {
+    return `the host key of ${where3} differs from the one in ${knownHostsFile(t)}: if the host was reinstalled, replace the old entry (ssh-keygen -R "[${t.host}]:${t.port}", then add the new key); otherwise someone may be intercepting the connection`;
 });
 var isRemoteUri = (function isRemoteUri(uri) {
     const match = /^([A-Za-z][\w.-]*?)(?:\+([\w-]+))?:\/\/([^/?#]*)/.exec(uri);
@@ -4123,12 +4133,12 @@ var explainWait = (function explainWait(result, options) {
     }
     const lines = [];
     for (const n of nics) {
-        const where2 = [
+        const where3 = [
             n.nic.type,
             n.nic.network ?? n.nic.bridge,
             n.nic.target
         ].filter(Boolean).join(" ");
-        lines.push(`  NIC ${n.nic.mac} (${where2}):`);
+        lines.push(`  NIC ${n.nic.mac} (${where3}):`);
         if (n.addresses.length === 0) {
             for (const clause of (n.why ?? "").split("; "))
                 lines.push(`    ${clause}`);
@@ -7411,6 +7421,16 @@ var init_event_loop = __esm({
     })
 });
 
+var kInternals, kAdmit, kSettle, kOperation;
+var init_internals = __esm({
+    "lib/_internals.ts": (function () {
+        kInternals = Symbol("deno_libvirt.connection.internals");
+        kAdmit = Symbol("deno_libvirt.handle.admit");
+        kSettle = Symbol("deno_libvirt.handle.settle");
+        kOperation = Symbol("deno_libvirt.handle.operation");
+    })
+});
+
 
 var DEFAULT_QEMU_LIBRARY, loaded2;
 var init_qemu_library = __esm({
@@ -7499,6 +7519,27 @@ var init_typed_params = __esm({
 
 
 
+var MAX_INT, MAX_UINT, A_CONNECTION;
+var init_args = __esm({
+    "lib/_args.ts": (function () {
+        MAX_INT = 2 ** 31 - 1;
+        MAX_UINT = 2 ** 32 - 1;
+        A_CONNECTION = "a Connection (from Connection.open() or a pool lease)";
+    })
+});
+
+
+
+
+
+var init_holding = __esm({
+    "lib/ffi/_holding.ts": (function () {
+        init_args();
+        init_library();
+    })
+});
+
+
 
 
 
@@ -7536,6 +7577,7 @@ var init_marshal = __esm({
         init_optional();
         init_typed_params();
         init_c();
+        init_holding();
         word = new BigUint64Array(1);
         wordBytes = new Uint8Array(word.buffer);
         wordInt = new Int32Array(word.buffer);
@@ -7582,16 +7624,6 @@ var init_marshal = __esm({
         syncOuts = [];
         syncStructBuffer = new Uint8Array(64);
         syncStructView = new DataView(syncStructBuffer.buffer);
-    })
-});
-
-var kInternals, kAdmit, kSettle, kOperation;
-var init_internals = __esm({
-    "lib/_internals.ts": (function () {
-        kInternals = Symbol("deno_libvirt.connection.internals");
-        kAdmit = Symbol("deno_libvirt.handle.admit");
-        kSettle = Symbol("deno_libvirt.handle.settle");
-        kOperation = Symbol("deno_libvirt.handle.operation");
     })
 });
 
@@ -9987,19 +10019,6 @@ var init_connection = __esm({
 });
 
 
-
-
-
-var MAX_INT, MAX_UINT, A_CONNECTION;
-var init_args = __esm({
-    "lib/_args.ts": (function () {
-        MAX_INT = 2 ** 31 - 1;
-        MAX_UINT = 2 ** 32 - 1;
-        A_CONNECTION = "a Connection (from Connection.open() or a pool lease)";
-    })
-});
-
-
 var credentialKinds;
 var init_auth = __esm({
     "lib/connection/auth.ts": (function () {
@@ -10016,6 +10035,53 @@ var init_auth = __esm({
             [CredentialType.ECHOPROMPT]: "echoprompt",
             [CredentialType.NOECHOPROMPT]: "noechoprompt",
             [CredentialType.REALM]: "realm"
+        };
+    })
+});
+var ArgumentHolds;
+var init_holds = __esm({
+    "lib/connection/_holds.ts": (function () {
+        init_handle();
+        init_marshal();
+        ArgumentHolds = class {
+            #count = 0;
+            #drained;
+            hold(connection, verb) {
+                if (connection.closing !== void 0 && connection.handle !== null) {
+                    throw new TypeError(`Cannot ${phrase(verb, `a closing Connection to ${JSON.stringify(connection.uri)}`)}: close() was called on it; pass an open Connection`);
+                }
+                const held = holdConnection(connection, verb);
+                this.#count++;
+                let live = true;
+                return {
+                    pointer: held.pointer,
+                    release: () => {
+                        if (!live)
+                            return;
+                        live = false;
+                        held.release();
+                        if (--this.#count === 0 && this.#drained !== void 0) {
+                            const drained = this.#drained;
+                            this.#drained = void 0;
+                            drained();
+                        }
+                    }
+                };
+            }
+            refuseSyncClose(uri, busy) {
+                if (busy) {
+                    throw new TypeError(`Cannot close the connection to ${JSON.stringify(uri)} synchronously: a call is in flight`);
+                }
+                if (this.#count === 0)
+                    return;
+                throw new TypeError(`Cannot close the connection to ${JSON.stringify(uri)} synchronously: a call on another connection holds it as an argument (a migration's destination); use close(), which waits for that call`);
+            }
+            async drain() {
+                if (this.#count === 0)
+                    return;
+                await new Promise((resolve) => this.#drained = resolve);
+                await new Promise((resolve) => setTimeout(resolve, 0));
+            }
         };
     })
 });
@@ -10082,7 +10148,6 @@ var init_open = __esm({
 var LeaseGate;
 var init_lease = __esm({
     "lib/connection/_lease.ts": (function () {
-        init_marshal();
         init_internals();
         init_handle();
         LeaseGate = class {
@@ -10134,7 +10199,7 @@ var init_lease = __esm({
                 if (this.released) {
                     throw releasedError(phrase(verb, `the connection to ${JSON.stringify(this.#core.uri)}`));
                 }
-                return holdConnection(this.#core, verb);
+                return this.#core.holds.hold(this.#core, verb);
             }
             openOptions() {
                 return this.#core.options;
@@ -10172,7 +10237,6 @@ var init_connection2 = __esm({
         init_errors();
         init_event_loop();
         init_c();
-        init_marshal();
         init_library();
         init_structs();
         init_constants2();
@@ -10180,6 +10244,7 @@ var init_connection2 = __esm({
         init_internals();
         init_handle();
         init_auth();
+        init_holds();
         init_open();
         init_lease();
         init_version2();
@@ -10197,6 +10262,7 @@ var init_connection2 = __esm({
             children = new Set();
             closing;
             #shared;
+            holds = new ArgumentHolds();
             constructor(uri, options, handle, eventLoop2) {
                 this.uri = uri;
                 this.readOnly = options.readOnly ?? false;
@@ -10219,9 +10285,7 @@ var init_connection2 = __esm({
                 return this.closing ??= this.#close();
             }
             closeSync() {
-                if (this.busy) {
-                    throw new TypeError(`Cannot close the connection to ${JSON.stringify(this.uri)} synchronously: a call is in flight`);
-                }
+                this.holds.refuseSyncClose(this.uri, this.busy);
                 const detached = this.#detach();
                 if (detached === void 0)
                     return {
@@ -10237,6 +10301,7 @@ var init_connection2 = __esm({
             async #close() {
                 await this.#lock();
                 try {
+                    await this.holds.drain();
                     const detached = this.#detach();
                     if (detached === void 0)
                         return {
@@ -10343,7 +10408,7 @@ var init_connection2 = __esm({
                     idle: () => !this.busy,
                     track: (child) => void this.children.add(child),
                     pointerValue: () => this.pointerValue(),
-                    hold: (verb) => holdConnection(this, verb),
+                    hold: (verb) => this.holds.hold(this, verb),
                     openOptions: () => this.options,
                     eventLoop: () => this.eventLoop,
                     release: (child) => void this.children.delete(child),
@@ -11833,7 +11898,9 @@ var init_domain = __esm({
                     [
                         dconn,
                         "dconn",
-                        kInternals
+                        kInternals,
+                        false,
+                        "Connection"
                     ]
                 ], (held) => libvirtSymbol("virDomainMigrate3Async")(h, held[0], params_.buffer, params_.count, flags2)), isNull, (r) => wrapHandle("virDomainPtr", dconn, r));
             }
@@ -13098,6 +13165,7 @@ var init_connection_pool = __esm({
                     inFlight: this.#leased.size,
                     waiting: this.#waiters.length,
                     opening: this.#opening,
+                    onEventLoop: this.#onEventLoop(),
                     ...this.#statistics.summary()
                 };
             }
@@ -13134,6 +13202,16 @@ var init_connection_pool = __esm({
             [Symbol.for("Deno.customInspect")]() {
                 const s = this.stats();
                 return `ConnectionPool { uri: ${JSON.stringify(this.#uri)}, size: ${s.size}/${this.#max}, inFlight: ${s.inFlight}, waiting: ${s.waiting}, ${this.#state} }`;
+            }
+            #onEventLoop() {
+                let count = 0;
+                for (const { connection } of this.#idle)
+                    if (connection.eventLoop)
+                        count++;
+                for (const connection of this.#leased)
+                    if (connection.eventLoop)
+                        count++;
+                return count;
             }
             #size() {
                 return this.#idle.length + this.#leased.size + this.#opening + this.#checking;
@@ -13259,10 +13337,14 @@ var init_connection_pool = __esm({
                     this.#everConnected = true;
                     if (into === "leased")
                         this.#leased.add(connection);
-                    else if (this.#state === "open")
-                        this.#pushIdle(connection);
-                    else
+                    else if (this.#state !== "open")
                         this.#closeInBackground(connection);
+                    else if (this.#waiters.length > 0) {
+                        this.#leased.add(connection);
+                        this.#waiters.handOver(connection);
+                    }
+                    else
+                        this.#pushIdle(connection);
                 }
                 finally {
                     this.#opening--;

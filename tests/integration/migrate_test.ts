@@ -189,3 +189,24 @@ Deno.test("migrateDomain: a disk the destination cannot see fails the migration;
     await Deno.remove(disk).catch(() => {});
   }
 });
+
+Deno.test("migrateDomain: a destination connection closed during a migration from this process waits for it and leaves no libvirt reference", async () => {
+  await withGuest("close", async (h1, h2, name) => {
+    using dom = await lookupDomain(h1, name);
+    const destination = await Connection.open(lab().secondHost.uri);
+    let closing: Promise<unknown> | undefined;
+    const result = await migrateDomain(dom, destination, {
+      peerToPeer: false,
+      migrateUri: MIGRATE_URI,
+      bandwidth: 20, // MiB/s: a few seconds, so the close lands while the migration holds the destination
+      progressIntervalMs: 100,
+      onProgress: (p) => {
+        if (p.dataProcessed > 0) closing ??= destination.close();
+      },
+    });
+    assert.ok(closing, "closed mid-transfer");
+    assert.ok(result.samples > 0);
+    assert.deepEqual(await closing, { remainingReferences: 0, freedHandles: 0 });
+    assert.equal(await stateOn(h2, name), "running");
+  });
+});

@@ -26,7 +26,9 @@
  * callbacks, and runs the stages.
  *
  * Usage: `deno task gen` (write), `deno task gen:check` (regenerate into a temporary directory and
- * exit 1 on any difference, naming the files).
+ * exit 1 on any difference, naming the files). The directories it writes (lib/ffi/_generated/,
+ * lib/objects/_generated/, scripts/_generated/) hold what it produces and nothing else: gen removes a
+ * file no stage produces any more, gen:check fails on one (./_stale.ts).
  *
  * @module
  */
@@ -511,12 +513,11 @@ async function writeFormatted(dir: string, files: Map<string, string>): Promise<
   if (!fmt.success) throw new Error(`Cannot format the generated files in ${dir}: deno fmt failed`);
 }
 
-async function listTs(dir: string): Promise<string[]> {
+/** Every file in `dir` (not only .ts: the directory holds what the generator writes and nothing else). */
+async function listFiles(dir: string): Promise<string[]> {
   const names: string[] = [];
   try {
-    for await (const entry of Deno.readDir(dir)) {
-      if (entry.isFile && entry.name.endsWith(".ts")) names.push(entry.name);
-    }
+    for await (const entry of Deno.readDir(dir)) names.push(entry.name);
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
@@ -531,7 +532,9 @@ async function main(args: string[]): Promise<number> {
   const { files, counts } = generate(model);
   const target = OUTPUT_DIR.pathname.replace(/\/$/, "");
   if (!check) {
-    for (const stale of await listTs(target)) if (!files.has(stale)) await Deno.remove(`${target}/${stale}`);
+    for (const stale of await listFiles(target)) {
+      if (!files.has(stale)) await Deno.remove(`${target}/${stale}`, { recursive: true });
+    }
     await writeFormatted(target, files);
     console.log(`Generated ${files.size} files in lib/ffi/_generated/: ${JSON.stringify(counts)}`);
     return await scriptBundlesStageMain(false); // last: a bundle holds the modules written above
@@ -540,7 +543,7 @@ async function main(args: string[]): Promise<number> {
   try {
     await writeFormatted(temp, files);
     const differing: string[] = [];
-    const committed = await listTs(target);
+    const committed = await listFiles(target);
     for (const name of new Set([...committed, ...files.keys()])) {
       const [a, b] = await Promise.all([
         Deno.readTextFile(`${target}/${name}`).catch(() => undefined),

@@ -15,6 +15,7 @@
 // schemas), methods_types.ts, methods_plan.ts and methods_plan_args.ts (classification: the plan of a
 // method, one rule per argument shape), methods_emit.ts (the TypeScript written), methods_js.ts (each
 // module's runtime twin, <name>.js: the code without types and JSDoc). This module runs them.
+import { pruneStale } from "./_stale.ts";
 import { loadApiModel } from "./api_model.ts";
 import type { ApiModel } from "./api_model.ts";
 import { type ApiDescription, fromApiModel } from "./methods_api.ts";
@@ -218,6 +219,9 @@ export async function methodsStageMain(model: ApiModel, check: boolean, verbose 
     if (check) console.error(`${path} is out of date`);
     else await Deno.writeTextFile(url, text);
   }
+  // the object modules' directory holds what this stage produced and nothing else
+  const dir = "lib/objects/_generated/";
+  stale += (await pruneStale(root, dir, [...outputs.keys()].filter((p) => p.startsWith(dir)), check)).length;
   console.log(
     `methods: ${report.generated.length} generated, ${report.collisions.length} collisions kept hand-written, ${report.skipped.length} skipped`,
   );

@@ -142,7 +142,7 @@ const connectionArg: ArgRule = ({ p, a, n, t }) => {
   p.imports.add("kInternals"); // the class is named through the registry (classRefs in methods_emit.ts)
   // held for the call (a libvirt reference): a close() of the destination meanwhile cannot free it
   p.ffiArgs.push(`held[${p.held.length}]`);
-  p.held.push(`[${n}, ${JSON.stringify(a.name)}, kInternals]`);
+  p.held.push(`[${n}, ${JSON.stringify(a.name)}, kInternals, false, "Connection"]`); // expected: for the refusal
   p.owner = n;
   return 1;
 };
@@ -158,7 +158,8 @@ const handleArg: ArgRule = ({ p, a, n, t, nullable }) => {
   });
   // held for the call (counted in flight on the argument): a free() of it meanwhile waits until C returned
   p.ffiArgs.push(`held[${p.held.length}]`);
-  p.held.push(`[${n}, ${JSON.stringify(a.name)}, kHold${nullable ? ", true" : ""}]`);
+  const expected = JSON.stringify(t === "virStreamPtr" ? "Stream" : cls); // for the refusal
+  p.held.push(`[${n}, ${JSON.stringify(a.name)}, kHold, ${nullable}, ${expected}]`);
   return 1;
 };
 

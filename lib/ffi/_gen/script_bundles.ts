@@ -10,6 +10,7 @@
 // (`--external npm:*`): their code is not ours to commit, and esbuild would name each of their files by
 // its path in the DENO_DIR of whoever ran the generator (seen with a bundle of range.ts: js-yaml).
 import { ts } from "./_deps.ts";
+import { pruneStale } from "./_stale.ts";
 
 /** Each bundle: the file written, and the module it is bundled from (paths from the repository's root). */
 export const SCRIPT_BUNDLES: readonly { output: string; entry: string }[] = [
@@ -57,6 +58,9 @@ export async function bundleScript(entry: string): Promise<string> {
     await Deno.remove(temp, { recursive: true });
   }
 }
+
+/** The directory the bundles go to, which holds them and nothing else (stale files are removed). */
+export const SCRIPT_BUNDLES_DIR = "scripts/_generated/";
 
 /**
  * The bundle's code with its top-level functions and its modules' bodies compiled when the bundle is,
@@ -117,11 +121,14 @@ export function compiledAtLoad(code: string): string {
 }
 
 /**
- * Writes the bundles (`check`: compares them with the committed files instead).
+ * Writes the bundles and removes files in {@link SCRIPT_BUNDLES_DIR} that are no bundle of
+ * {@link SCRIPT_BUNDLES} (`check`: compares with the committed files and names stale ones instead).
  *
- * @returns the exit code: 1 when `check` found a bundle out of date
+ * @returns the exit code: 1 when `check` found a bundle out of date or a stale file
  */
 export async function scriptBundlesStageMain(check: boolean): Promise<number> {
+  const leftOver = await pruneStale(ROOT, SCRIPT_BUNDLES_DIR, SCRIPT_BUNDLES.map((b) => b.output), check);
+  if (check && leftOver.length > 0) return 1;
   const stale: string[] = [];
   for (const { output, entry } of SCRIPT_BUNDLES) {
     const text = await bundleScript(entry);

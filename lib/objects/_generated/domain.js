@@ -940,7 +940,7 @@ export class DomainCalls extends DomainHandCalls {
       (h) =>
         m.holding(
           "virDomainMigrate3",
-          [[dconn, "dconn", kInternals]],
+          [[dconn, "dconn", kInternals, false, "Connection"]],
           (held) => libvirtSymbol("virDomainMigrate3Async")(h, held[0], params_.buffer, params_.count, flags),
         ),
       m.isNull,

@@ -306,7 +306,7 @@ export abstract class StoragePoolCalls extends ObjectHandle {
       (h) =>
         m.holding(
           "virStorageVolCreateXMLFrom",
-          [[clonevol, "clonevol", kHold]],
+          [[clonevol, "clonevol", kHold, false, "StorageVolume"]],
           (held) => libvirtSymbol("virStorageVolCreateXMLFromAsync")(h, a0, held[0], flags),
         ),
       m.isNull,
