@@ -114,7 +114,9 @@ async function prepareTree(label: string, from: string): Promise<string> {
   await copy(`${from}/mod.ts`, `${dir}/mod.ts`);
   await copy(`${from}/deno.json`, `${dir}/deno.json`);
   await copy(`${from}/deno.lock`, `${dir}/deno.lock`); // the same npm versions, from the warm cache
+  // the client and what it imports from bench/ (a new import here must be copied too)
   await copy(`${root}/bench/clients/domain_deno.ts`, `${dir}/bench/clients/domain_deno.ts`);
+  await copy(`${root}/bench/clients/_domain_record.ts`, `${dir}/bench/clients/_domain_record.ts`);
   await copy(`${root}/bench/_cpu.ts`, `${dir}/bench/_cpu.ts`);
   return dir;
 }
