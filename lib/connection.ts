@@ -524,7 +524,7 @@ export class Connection extends ConnectionCalls {
    * Closes the connection once the call in flight (if any) returns; frees handles still open. Safe
    * to call more than once. From the moment it is called the connection reads as not alive, so a
    * pool does not hand it to anyone else. A call on another connection that holds this one as an
-   * argument (a migration's destination) is waited for too: the migrated domain's handle is freed.
+   * argument (a migration's destination) is waited for too, without a limit (a hung one: abort it).
    *
    * @returns libvirt's remaining reference count (0: nothing leaked) and how many handles it freed
    * @throws {TypeError} (as a rejection) on a pool lease's view whose lease was released: the

@@ -3,7 +3,8 @@
  * module and everything it loads into scripts/_generated/vm_ip.js, which scripts/vm_ip.ts imports: one
  * module instead of ~70, which a one-shot query paid ~0.2 ms each for (docs/benchmarks.md, "Session
  * h11-vmip"). It exports {@link main}, which scripts/vm_ip.ts calls. `deno task gen:check` fails when
- * the bundle is out of date; to try a change, run `deno task gen`, then scripts/vm_ip.ts.
+ * the bundle is out of date. Run this module itself (`deno run --allow-ffi scripts/_vm_ip.ts ...`) to try
+ * a change before bundling it.
  *
  * @module
  */
@@ -268,3 +269,7 @@ export async function main(preloaded?: Promise<void>): Promise<never> {
   const request = parseRequest();
   Deno.exit(report(request, await query(request, preloaded)));
 }
+
+// Run as a module of its own (`deno run --allow-ffi scripts/_vm_ip.ts ...`, to try a change before
+// bundling it), not only through its bundle: there Deno.mainModule is scripts/vm_ip.ts.
+if (Deno.mainModule.endsWith("/scripts/_vm_ip.ts")) await main();

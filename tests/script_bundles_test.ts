@@ -91,21 +91,28 @@ Deno.test("script bundles: compiledAtLoad keeps hoisting, module bodies and what
     "var modValue;",
     "function twice(x) { return 2 * x; }",
     "async function later() { return early; }",
+    "function once() { once = () => 'again'; return 'first'; }",
+    "var onceCalls = [once(), once()];",
     "function* count() { yield 1; yield 2; }",
     "var source = `",
     "function notCode() {}`;",
     "init_mod();",
-    "export const result = { early, modValue, later: await later(), count: [...count()], source };",
+    "export const result = {",
+    "  early, modValue, later: await later(), count: [...count()], source, onceCalls, names: [twice.name, later.name],",
+    "};",
   ].join("\n");
   const rewritten = compiledAtLoad(code);
-  assert.match(rewritten, /^var twice = \(function twice\(x\)/m);
-  assert.match(rewritten, /^var later = \(async function later\(\)/m);
+  assert.match(rewritten, /^var twice = \(function \(x\)/m);
+  assert.match(rewritten, /^var later = \(async function \(\)/m);
   assert.match(rewritten, /"lib\/mod\.ts": \(function \(\) \{/);
   assert.match(rewritten, /^function notCode\(\) \{\}`;$/m, "a template's text is not code");
   const load = async (text: string) =>
     (await import(`data:text/javascript;base64,${btoa(text)}`)).result as Record<string, unknown>;
   assert.deepEqual(await load(rewritten), await load(code));
   assert.deepEqual((await load(rewritten)).modValue, "undefined:nested");
+  // a function that replaces itself, and the names stack traces and .name give
+  assert.deepEqual((await load(rewritten)).onceCalls, ["first", "again"]);
+  assert.deepEqual((await load(rewritten)).names, ["twice", "later"]);
 });
 
 for (const { output } of SCRIPT_BUNDLES) {
@@ -123,7 +130,7 @@ for (const { output } of SCRIPT_BUNDLES) {
       `${output}: module bodies left as methods`,
     );
     assert.ok(
-      (code.match(/^var \w+ = \((async )?function\*? ?\w+\(/gm) ?? []).length > 200,
+      (code.match(/^var \w+ = \((async )?function\*? ?\(/gm) ?? []).length > 200,
       "hoisted functions",
     );
   });
@@ -136,18 +143,21 @@ Deno.test("pruneStale: gen removes the files of a generated directory that nothi
     await Deno.mkdir(`${root}/scripts/_generated`, { recursive: true });
     await Deno.writeTextFile(`${root}/scripts/_generated/vm_ip.js`, "current");
     await Deno.writeTextFile(`${root}/scripts/_generated/range_up.js`, "an entry removed from the list");
+    await Deno.writeTextFile(`${root}/scripts/_generated/NOTES.md`, "not the generator's");
+    await Deno.mkdir(`${root}/scripts/_generated/sub`);
     const produced = ["scripts/_generated/vm_ip.js"];
-    assert.deepEqual(await staleFiles(rootUrl, SCRIPT_BUNDLES_DIR, produced), [
-      "scripts/_generated/range_up.js",
-    ]);
+    const stale = ["scripts/_generated/NOTES.md", "scripts/_generated/range_up.js", "scripts/_generated/sub"];
+    assert.deepEqual(await staleFiles(rootUrl, SCRIPT_BUNDLES_DIR, produced), stale);
     // check: named, left in place
-    assert.deepEqual(await pruneStale(rootUrl, SCRIPT_BUNDLES_DIR, produced, true), [
-      "scripts/_generated/range_up.js",
-    ]);
+    assert.deepEqual(await pruneStale(rootUrl, SCRIPT_BUNDLES_DIR, produced, true), stale);
     assert.ok(await Deno.stat(`${root}/scripts/_generated/range_up.js`));
-    // gen: removed, the bundle that is still produced kept
+    // gen: the stale module removed, the bundle still produced kept, what no stage writes left alone
     await pruneStale(rootUrl, SCRIPT_BUNDLES_DIR, produced, false);
-    assert.deepEqual(await staleFiles(rootUrl, SCRIPT_BUNDLES_DIR, []), ["scripts/_generated/vm_ip.js"]);
+    assert.deepEqual(await staleFiles(rootUrl, SCRIPT_BUNDLES_DIR, []), [
+      "scripts/_generated/NOTES.md",
+      "scripts/_generated/sub",
+      "scripts/_generated/vm_ip.js",
+    ]);
     assert.deepEqual(await staleFiles(rootUrl, "missing/", produced), [], "no directory: nothing stale");
   } finally {
     await Deno.remove(root, { recursive: true });

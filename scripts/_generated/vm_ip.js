@@ -4,7 +4,7 @@
 // in one module (deno bundle), comments removed, functions compiled at load (compiledAtLoad). Do not
 // edit: change the modules, then run deno task gen.
 // @ts-self-types="../_vm_ip.ts"
-var decodeSignature = (function decodeSignature(table, key) {
+var decodeSignature = (function (table, key) {
     const line = findLine(table, key);
     let twin = false;
     let found = line;
@@ -31,29 +31,29 @@ var decodeSignature = (function decodeSignature(table, key) {
         definition.nonblocking = true;
     return definition;
 });
-var findLine = (function findLine(table, name) {
+var findLine = (function (table, name) {
     const start = table.indexOf(`
 ${name}|`);
     if (start < 0)
         return void 0;
     return table.slice(start + 1, table.indexOf("\n", start + 1));
 });
-var typeOf = (function typeOf(code, line) {
+var typeOf = (function (code, line) {
     const type = TYPES[code];
     if (type === void 0)
         throw new Error(`Cannot decode FFI type "${code}" in signature "${line}"`);
     return type;
 });
-var signatureFunctionName = (function signatureFunctionName(table, key) {
+var signatureFunctionName = (function (table, key) {
     if (findLine(table, key) !== void 0 || !key.endsWith("Async"))
         return key;
     const base = key.slice(0, -"Async".length);
     return findLine(table, base) !== void 0 ? base : key;
 });
-var signatureSince = (function signatureSince(table, name) {
+var signatureSince = (function (table, name) {
     return findLine(table, name)?.split("|")[4];
 });
-var lazySymbols = (function lazySymbols(path, table, eager = [], resolve) {
+var lazySymbols = (function (path, table, eager = [], resolve) {
     const definitionOf = typeof table === "string" ? (key) => decodeSignature(table, key) : (key) => Object.hasOwn(table, key) ? table[key] : void 0;
     const symbols = Object.create(unboundKeys(definitionOf, (key) => {
         const def = definitionOf(key);
@@ -122,7 +122,7 @@ var lazySymbols = (function lazySymbols(path, table, eager = [], resolve) {
     }
     return symbols;
 });
-var promotingEntry = (function promotingEntry(def, first, twin, promote) {
+var promotingEntry = (function (def, first, twin, promote) {
     let target2 = first;
     let calls = promote === void 0 ? PROMOTE_AFTER : 0;
     const pick = () => {
@@ -154,13 +154,13 @@ var promotingEntry = (function promotingEntry(def, first, twin, promote) {
             return (...args) => pick()(...args);
     }
 });
-var unboundKeys = (function unboundKeys(definitionOf, bindKey) {
+var unboundKeys = (function (definitionOf, bindKey) {
     return new Proxy(Object.create(null), {
         get: (_target, key) => typeof key === "string" ? bindKey(key) : void 0,
         has: (_target, key) => typeof key === "string" && definitionOf(key) !== void 0
     });
 });
-var runBlocking = (function runBlocking(fn) {
+var runBlocking = (function (fn) {
     blocking++;
     try {
         return fn();
@@ -169,7 +169,7 @@ var runBlocking = (function runBlocking(fn) {
         blocking--;
     }
 });
-var configuredPath = (function configuredPath() {
+var configuredPath = (function () {
     const state = Deno.permissions.querySync?.({
         name: "env",
         variable: LIBRARY_PATH_ENV
@@ -179,10 +179,10 @@ var configuredPath = (function configuredPath() {
     const value = Deno.env.get(LIBRARY_PATH_ENV);
     return value === void 0 || value === "" ? void 0 : value;
 });
-var cString = (function cString(text) {
+var cString = (function (text) {
     return new TextEncoder().encode(text + "\0");
 });
-var linkLibvirtInBackground = (function linkLibvirtInBackground(dlopen) {
+var linkLibvirtInBackground = (function (dlopen) {
     try {
         if (Deno.permissions.querySync?.({
             name: "ffi"
@@ -206,11 +206,11 @@ var linkLibvirtInBackground = (function linkLibvirtInBackground(dlopen) {
         return Promise.resolve();
     }
 });
-var isPermissionError = (function isPermissionError(error) {
+var isPermissionError = (function (error) {
     return error instanceof Deno.errors.PermissionDenied ||
         "NotCapable" in Deno.errors && error instanceof Deno.errors.NotCapable;
 });
-var libcCore = (function libcCore() {
+var libcCore = (function () {
     if (core)
         return core;
     const { symbols } = Deno.dlopen("libc.so.6", {
@@ -250,10 +250,10 @@ var libcCore = (function libcCore() {
         handle
     };
 });
-var preloadLibvirt = (function preloadLibvirt() {
+var preloadLibvirt = (function () {
     return preloading ??= startPreload();
 });
-var startPreload = (function startPreload() {
+var startPreload = (function () {
     if (loaded || Deno.permissions.querySync?.({
         name: "ffi"
     }).state !== "granted")
@@ -267,10 +267,10 @@ var startPreload = (function startPreload() {
     }
     return linkLibvirtInBackground(dlopen);
 });
-var libvirt = (function libvirt() {
+var libvirt = (function () {
     return loaded ??= load();
 });
-var load = (function load() {
+var load = (function () {
     const override = configuredPath();
     const path = override ?? DEFAULT_LIBRARY;
     const tried = override ? [
@@ -310,7 +310,7 @@ var load = (function load() {
         throw error;
     }
 });
-var lazyLibc = (function lazyLibc() {
+var lazyLibc = (function () {
     let c;
     try {
         c = libcCore();
@@ -323,7 +323,7 @@ var lazyLibc = (function lazyLibc() {
         symbols: lazySymbols("libc.so.6", libcSymbols, [], (name) => c.dlsym(c.handle, cString(name)))
     };
 });
-var loadByDlopen = (function loadByDlopen(path, tried) {
+var loadByDlopen = (function (path, tried) {
     const libc = lazySymbols("libc.so.6", libcSymbols, [
         "dlopen",
         "dlsym"
@@ -334,7 +334,7 @@ var loadByDlopen = (function loadByDlopen(path, tried) {
     const symbols = lazySymbols(path, LIBVIRT_SIGNATURES, EAGER_SYMBOLS, (cName) => libc.dlsym(handle, cString(cName)));
     return setUp(symbols, libc, path, tried, libc.dlsym(handle, cString("virResetError")));
 });
-var setUp = (function setUp(symbols, libc, path, tried, silentErrorHandler) {
+var setUp = (function (symbols, libc, path, tried, silentErrorHandler) {
     const versionOut = new BigUint64Array(1);
     if (symbols.virGetVersion(new Uint8Array(versionOut.buffer), null, null) < 0) {
         throw new LibvirtLoadError(`Cannot load libvirt: virGetVersion failed for ${path}`, tried);
@@ -357,7 +357,7 @@ var setUp = (function setUp(symbols, libc, path, tried, silentErrorHandler) {
     symbols.virSetErrorFunc(null, silentErrorHandler);
     return result;
 });
-var silenceLibxml2 = (function silenceLibxml2(libc, noop) {
+var silenceLibxml2 = (function (libc, noop) {
     const handle = libc.dlopen(cString("libxml2.so.2"), RTLD_NOW);
     if (handle === null)
         return;
@@ -378,18 +378,18 @@ var silenceLibxml2 = (function silenceLibxml2(libc, noop) {
         new Deno.UnsafeFnPointer(setter, signature).call(null, noop);
     }
 });
-var formatVersion = (function formatVersion(version) {
+var formatVersion = (function (version) {
     const major = Math.floor(version / 1e6);
     const minor = Math.floor(version % 1e6 / 1e3);
     return `${major}.${minor}.${version % 1e3}`;
 });
-var cString2 = (function cString2(text, what = "string") {
+var cString2 = (function (text, what = "string") {
     if (text.includes("\0")) {
         throw new TypeError(`Cannot pass ${what} ${JSON.stringify(text)} to libvirt: it contains a NUL character`);
     }
     return encoder.encode(text + "\0");
 });
-var cStringCached = (function cStringCached(text, what = "string") {
+var cStringCached = (function (text, what = "string") {
     let bytes2 = cache.get(text);
     if (bytes2 === void 0) {
         bytes2 = cString2(text, what);
@@ -399,10 +399,10 @@ var cStringCached = (function cStringCached(text, what = "string") {
     }
     return bytes2;
 });
-var readCString = (function readCString(pointer) {
+var readCString = (function (pointer) {
     return pointer === null ? null : Deno.UnsafePointerView.getCString(pointer);
 });
-var takeCString = (function takeCString(pointer) {
+var takeCString = (function (pointer) {
     if (pointer === null)
         return null;
     try {
@@ -412,7 +412,7 @@ var takeCString = (function takeCString(pointer) {
         libvirt().libc.free(pointer);
     }
 });
-var takePointerArray = (function takePointerArray(array, count) {
+var takePointerArray = (function (array, count) {
     if (array === null)
         return [];
     const view = new Deno.UnsafePointerView(array);
@@ -425,7 +425,7 @@ var takePointerArray = (function takePointerArray(array, count) {
     libvirt().libc.free(array);
     return result;
 });
-var mallocCString = (function mallocCString(text) {
+var mallocCString = (function (text) {
     const bytes2 = encoder.encode(text);
     const pointer = libvirt().libc.malloc(BigInt(bytes2.length + 1));
     if (pointer === null)
@@ -438,7 +438,7 @@ var mallocCString = (function mallocCString(text) {
         length: bytes2.length
     };
 });
-var readKernelFile = (function readKernelFile(path, maxBytes = 1 << 20) {
+var readKernelFile = (function (path, maxBytes = 1 << 20) {
     const { libc } = libvirt();
     const fd = libc.open(cString2(path, "path"), 0);
     if (fd < 0)
@@ -468,7 +468,7 @@ var readKernelFile = (function readKernelFile(path, maxBytes = 1 << 20) {
         libc.close(fd);
     }
 });
-var decodeError = (function decodeError(buffer) {
+var decodeError = (function (buffer) {
     const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     const messagePointer = Deno.UnsafePointer.create(view.getBigUint64(8, true));
     return {
@@ -478,7 +478,7 @@ var decodeError = (function decodeError(buffer) {
         level: view.getInt32(16, true)
     };
 });
-var decodeErrorPointer = (function decodeErrorPointer(pointer) {
+var decodeErrorPointer = (function (pointer) {
     const view = new Deno.UnsafePointerView(pointer);
     return {
         code: view.getInt32(0),
@@ -487,7 +487,7 @@ var decodeErrorPointer = (function decodeErrorPointer(pointer) {
         level: view.getInt32(16)
     };
 });
-var decodeDomainInfo = (function decodeDomainInfo(buffer) {
+var decodeDomainInfo = (function (buffer) {
     const view = buffer instanceof DataView ? buffer : new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     return {
         state: view.getUint8(0),
@@ -497,7 +497,7 @@ var decodeDomainInfo = (function decodeDomainInfo(buffer) {
         cpuTimeNs: view.getBigUint64(32, true)
     };
 });
-var decodeCredential = (function decodeCredential(array, index) {
+var decodeCredential = (function (array, index) {
     const view = new Deno.UnsafePointerView(array);
     const base = index * VIR_CONNECT_CREDENTIAL_SIZE;
     return {
@@ -507,13 +507,13 @@ var decodeCredential = (function decodeCredential(array, index) {
         defaultResult: readCString(view.getPointer(base + 24))
     };
 });
-var storeCredentialResult = (function storeCredentialResult(array, index, result, length) {
+var storeCredentialResult = (function (array, index, result, length) {
     const base = index * VIR_CONNECT_CREDENTIAL_SIZE;
     const bytes2 = new DataView(Deno.UnsafePointerView.getArrayBuffer(array, VIR_CONNECT_CREDENTIAL_SIZE, base));
     bytes2.setBigUint64(32, BigInt(Deno.UnsafePointer.value(result)), true);
     bytes2.setUint32(40, length, true);
 });
-var encodeAuth = (function encodeAuth(credentialTypes, callback) {
+var encodeAuth = (function (credentialTypes, callback) {
     const types = new Int32Array(credentialTypes);
     const auth = new Uint8Array(VIR_CONNECT_AUTH_SIZE);
     const view = new DataView(auth.buffer);
@@ -526,7 +526,7 @@ var encodeAuth = (function encodeAuth(credentialTypes, callback) {
         keepAlive: types
     };
 });
-var decodeDhcpLease = (function decodeDhcpLease(pointer) {
+var decodeDhcpLease = (function (pointer) {
     const view = new Deno.UnsafePointerView(pointer);
     return {
         iface: readCString(view.getPointer(0)) ?? "",
@@ -540,7 +540,7 @@ var decodeDhcpLease = (function decodeDhcpLease(pointer) {
         clientId: readCString(view.getPointer(64))
     };
 });
-var install = (function install() {
+var install = (function () {
     if (installed)
         return;
     const handler = Deno.UnsafeCallback.threadSafe(errorFuncDefinition, (_userData, error) => {
@@ -552,7 +552,7 @@ var install = (function install() {
     installed = true;
     globalThis.addEventListener("unload", () => libvirt().symbols.virSetErrorFunc(null, libvirt().silentErrorHandler));
 });
-var runOpen = (function runOpen(open) {
+var runOpen = (function (open) {
     install();
     const run = async () => {
         const errors = [];
@@ -571,7 +571,7 @@ var runOpen = (function runOpen(open) {
     queue = next.catch(() => void 0);
     return next;
 });
-var runOpenSync = (function runOpenSync(open) {
+var runOpenSync = (function (open) {
     install();
     const outer = collecting;
     const errors = [];
@@ -586,13 +586,13 @@ var runOpenSync = (function runOpenSync(open) {
         collecting = outer;
     }
 });
-var nameIn = (function nameIn(table, value) {
+var nameIn = (function (table, value) {
     for (const name in table)
         if (table[name] === value)
             return name;
     return void 0;
 });
-var libvirtErrorFrom = (function libvirtErrorFrom(operation, details, connectionAlive = true) {
+var libvirtErrorFrom = (function (operation, details, connectionAlive = true) {
     const { code } = details;
     if (!connectionAlive && connectionFailureCodes.has(code)) {
         return new ConnectionLostError(operation, details);
@@ -611,31 +611,31 @@ var libvirtErrorFrom = (function libvirtErrorFrom(operation, details, connection
         return new AuthFailedError(operation, details);
     return new LibvirtError(operation, details);
 });
-var isLibvirtError = (function isLibvirtError(error, ...codes) {
+var isLibvirtError = (function (error, ...codes) {
     return error instanceof LibvirtError && (codes.length === 0 || codes.includes(error.code));
 });
-var isNotFound = (function isNotFound(error) {
+var isNotFound = (function (error) {
     return error instanceof NotFoundError;
 });
-var isOperationInvalid = (function isOperationInvalid(error) {
+var isOperationInvalid = (function (error) {
     return error instanceof OperationInvalidError;
 });
-var isNotSupported = (function isNotSupported(error) {
+var isNotSupported = (function (error) {
     return error instanceof NotSupportedError;
 });
-var isAgentUnresponsive = (function isAgentUnresponsive(error) {
+var isAgentUnresponsive = (function (error) {
     return error instanceof AgentUnresponsiveError;
 });
-var isTimeout = (function isTimeout(error) {
+var isTimeout = (function (error) {
     return error instanceof OperationTimeoutError || (error instanceof DOMException || error instanceof Error) && error.name === "TimeoutError";
 });
-var isAuthFailed = (function isAuthFailed(error) {
+var isAuthFailed = (function (error) {
     return error instanceof AuthFailedError;
 });
-var isConnectionLost = (function isConnectionLost(error) {
+var isConnectionLost = (function (error) {
     return error instanceof ConnectionLostError;
 });
-var copyEventArgs = (function copyEventArgs(types, args, layout, s) {
+var copyEventArgs = (function (types, args, layout, s) {
     const decoder2 = new TextDecoder();
     const uuidBuffer4 = new Uint8Array(layout.uuidStringLength + 1);
     const cstr = (p) => p === null || p === void 0 ? null : Deno.UnsafePointerView.getCString(p);
@@ -798,7 +798,7 @@ var copyEventArgs = (function copyEventArgs(types, args, layout, s) {
     }
     return out;
 });
-var workerDefinitions = (function workerDefinitions() {
+var workerDefinitions = (function () {
     const symbols = {};
     for (const name of workerSymbolNames)
         symbols[name] = decodeSignature(LIBVIRT_SIGNATURES, name);
@@ -816,7 +816,7 @@ var workerDefinitions = (function workerDefinitions() {
         qemu: qemuDefinitions()
     };
 });
-var qemuDefinitions = (function qemuDefinitions() {
+var qemuDefinitions = (function () {
     const types = [
         "virConnectPtr",
         "virDomainPtr",
@@ -837,10 +837,10 @@ var qemuDefinitions = (function qemuDefinitions() {
         }
     };
 });
-var qemuSymbol = (function qemuSymbol(name) {
+var qemuSymbol = (function (name) {
     return decodeSignature(LIBVIRT_QEMU_SIGNATURES, name);
 });
-var workerSource = (function workerSource() {
+var workerSource = (function () {
     return [
         workerPrelude(),
         workerCallbacks(),
@@ -850,7 +850,7 @@ var workerSource = (function workerSource() {
         workerRun()
     ].join("\n");
 });
-var workerPrelude = (function workerPrelude() {
+var workerPrelude = (function () {
     const { symbols, callbacks, layouts, qemu } = workerDefinitions();
     return String.raw `
 import { parentPort, workerData } from "node:worker_threads";
@@ -872,7 +872,7 @@ const idOf = (opaque) => Number(Deno.UnsafePointer.value(opaque));
 const live = new Set();
 const ours = (opaque) => live.has(idOf(opaque));`;
 });
-var workerCallbacks = (function workerCallbacks() {
+var workerCallbacks = (function () {
     return String.raw `
 // One callback per typedef, made on first use; the opaque pointer (always the last argument) says
 // which subscription an invocation belongs to.
@@ -915,7 +915,7 @@ function releaseStream(id, abort) {
   s.virStreamFree(st);
 }`;
 });
-var workerQemu = (function workerQemu() {
+var workerQemu = (function () {
     return String.raw `
 // QEMU monitor events (lib/qemu.ts): libvirt-qemu.so.0 is opened here on the first subscription only.
 // qemuSubscriptions: id -> { conn, callbackId }, deregistered when the worker stops.
@@ -937,7 +937,7 @@ function loadQemu(path) {
 const wake = new Deno.UnsafeCallback({ parameters: ["i32", "pointer"], result: "void" },
   (timer) => s.virEventUpdateTimeout(timer, -1));`;
 });
-var workerCommands = (function workerCommands() {
+var workerCommands = (function () {
     return String.raw `
 // Failures reply ok: false; the main thread reads the error from the connection's own slot (libvirt
 // copies a failed call's error there, and the event connection runs one command at a time).
@@ -998,7 +998,7 @@ function handle(command) {
   return { ok: false, message: "unknown command " + command.type };
 }`;
 });
-var workerMessages = (function workerMessages() {
+var workerMessages = (function () {
     return String.raw `
 let handled = 0;
 parentPort.on("message", (command) => {
@@ -1013,7 +1013,7 @@ parentPort.on("message", (command) => {
   post({ type: "reply", request: command.request, ...reply });
 });`;
 });
-var workerRun = (function workerRun() {
+var workerRun = (function () {
     return String.raw `
 const registered = s.virEventRegisterDefaultImpl();
 const wakeTimer = registered === 0 ? s.virEventAddTimeout(-1, wake.pointer, null, null) : -1;
@@ -1050,31 +1050,31 @@ Atomics.notify(flags, slot.left);
 // failed ends while the process runs on.
 if (Atomics.load(flags, slot.stop) === 1) Atomics.wait(flags, slot.park, 0, slot.parkMs);`;
 });
-var eventLoopWorkerUrl = (function eventLoopWorkerUrl() {
+var eventLoopWorkerUrl = (function () {
     let binary = "";
     for (const byte of new TextEncoder().encode(workerSource()))
         binary += String.fromCharCode(byte);
     return new URL(`data:text/javascript;base64,${btoa(binary)}`);
 });
-var setEventLoopEnabled = (function setEventLoopEnabled(value) {
+var setEventLoopEnabled = (function (value) {
     if (started && value !== enabled) {
         throw new TypeError("Cannot change the event loop setting: a connection was already opened; call setEventLoopEnabled() first");
     }
     enabled = value;
 });
-var eventLoopEnabled = (function eventLoopEnabled() {
+var eventLoopEnabled = (function () {
     return enabled;
 });
-var ensureEventLoop = (async function ensureEventLoop() {
+var ensureEventLoop = (async function () {
     return await eventLoop() !== null;
 });
-var eventLoopRequested = (function eventLoopRequested() {
+var eventLoopRequested = (function () {
     return started !== void 0;
 });
-var eventLoop = (function eventLoop() {
+var eventLoop = (function () {
     return started ??= enabled ? startEventLoop() : Promise.resolve(null);
 });
-var startEventLoop = (async function startEventLoop() {
+var startEventLoop = (async function () {
     const { Worker } = await import("node:worker_threads");
     const { eventLoopWorkerUrl: eventLoopWorkerUrl2 } = await Promise.resolve().then(() => (init_event_loop_worker(), event_loop_worker_exports));
     const lib = libvirt();
@@ -1111,7 +1111,7 @@ var startEventLoop = (async function startEventLoop() {
         });
     });
 });
-var route = (function route(state, message) {
+var route = (function (state, message) {
     switch (message.type) {
         case "reply": {
             const done = state.pending.get(message.request);
@@ -1131,7 +1131,7 @@ var route = (function route(state, message) {
             break;
     }
 });
-var stopOnUnload = (function stopOnUnload(state) {
+var stopOnUnload = (function (state) {
     globalThis.addEventListener("unload", () => {
         state.lib.symbols.virSetErrorFunc(null, state.lib.silentErrorHandler);
         Atomics.store(state.flags, CONTROL.stop, 1);
@@ -1139,7 +1139,7 @@ var stopOnUnload = (function stopOnUnload(state) {
         Atomics.wait(state.flags, CONTROL.left, 0, 5e3);
     });
 });
-var loopHandle = (function loopHandle(state, closeCallback) {
+var loopHandle = (function (state, closeCallback) {
     const { worker, flags: flags2 } = state;
     const hold = () => {
         if (state.holds++ === 0)
@@ -1180,16 +1180,16 @@ var loopHandle = (function loopHandle(state, closeCallback) {
         release: release2
     };
 });
-var callName = (function callName(operation, subject, verb = "") {
+var callName = (function (operation, subject, verb = "") {
     return operation !== void 0 ? operation() : subject[kOperation](verb);
 });
-var qemuLibraryPath = (function qemuLibraryPath(libvirtPath) {
+var qemuLibraryPath = (function (libvirtPath) {
     const match = /^(.*\/)?libvirt(\.so[.\d]*)$/.exec(libvirtPath);
     if (match === null || match[1] === void 0)
         return DEFAULT_QEMU_LIBRARY;
     return `${match[1]}libvirt-qemu${match[2]}`;
 });
-var libvirtQemu = (function libvirtQemu() {
+var libvirtQemu = (function () {
     if (loaded2 !== void 0)
         return loaded2;
     const path = qemuLibraryPath(libvirt().path);
@@ -1214,11 +1214,11 @@ var libvirtQemu = (function libvirtQemu() {
     };
     return loaded2;
 });
-var cFunctionName = (function cFunctionName(key) {
+var cFunctionName = (function (key) {
     const inLibvirt = signatureFunctionName(LIBVIRT_SIGNATURES, key);
     return inLibvirt !== key ? inLibvirt : signatureFunctionName(LIBVIRT_QEMU_SIGNATURES, key);
 });
-var requireSymbol = (function requireSymbol(symbols, name, installedVersion) {
+var requireSymbol = (function (symbols, name, installedVersion) {
     const value = symbols[name];
     if (value !== null && value !== void 0)
         return value;
@@ -1231,15 +1231,15 @@ var requireSymbol = (function requireSymbol(symbols, name, installedVersion) {
         message: `${cName} requires libvirt >= ${since} (installed: ${formatVersion(installedVersion)})`
     });
 });
-var libvirtSymbol = (function libvirtSymbol(name) {
+var libvirtSymbol = (function (name) {
     const lib = libvirt();
     return requireSymbol(lib.symbols, name, lib.version);
 });
-var qemuSymbol2 = (function qemuSymbol2(name) {
+var qemuSymbol2 = (function (name) {
     const qemu = libvirtQemu();
     return requireSymbol(qemu.symbols, name, libvirt().version);
 });
-var decodeTypedParams = (function decodeTypedParams(pointer, count) {
+var decodeTypedParams = (function (pointer, count) {
     const result = new Map();
     if (pointer === null || count <= 0)
         return result;
@@ -1275,7 +1275,7 @@ var decodeTypedParams = (function decodeTypedParams(pointer, count) {
     }
     return result;
 });
-var takeStatsRecords = (function takeStatsRecords(list, count, only) {
+var takeStatsRecords = (function (list, count, only) {
     if (list === null)
         return [];
     const lib = libvirt().symbols;
@@ -1311,7 +1311,7 @@ var takeStatsRecords = (function takeStatsRecords(list, count, only) {
         lib.virDomainStatsRecordListFree(list);
     }
 });
-var integer = (function integer(value, kind, where3) {
+var integer = (function (value, kind, where3) {
     if (typeof value === "bigint")
         return value;
     if (typeof value !== "number" || !Number.isInteger(value)) {
@@ -1319,10 +1319,10 @@ var integer = (function integer(value, kind, where3) {
     }
     return value;
 });
-var describe = (function describe(value) {
+var describe = (function (value) {
     return typeof value === "string" ? JSON.stringify(value) : typeof value === "bigint" ? `${value}n` : String(value);
 });
-var encodeTypedParams = (function encodeTypedParams(values, schema, what) {
+var encodeTypedParams = (function (values, schema, what) {
     if (values === null || typeof values !== "object") {
         throw new TypeError(`Cannot call ${what}: parameters must be an object, got ${describe(values)}`);
     }
@@ -1403,7 +1403,7 @@ var encodeTypedParams = (function encodeTypedParams(values, schema, what) {
         keep
     };
 });
-var decodeTypedParamsObject = (function decodeTypedParamsObject(pointer, count) {
+var decodeTypedParamsObject = (function (pointer, count) {
     const result = {};
     if (pointer === null || count <= 0)
         return result;
@@ -1424,7 +1424,7 @@ var decodeTypedParamsObject = (function decodeTypedParamsObject(pointer, count) 
     }
     return result;
 });
-var describeValue = (function describeValue(value) {
+var describeValue = (function (value) {
     if (typeof value === "string") {
         return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value);
     }
@@ -1447,12 +1447,12 @@ var describeValue = (function describeValue(value) {
             return `a ${typeof value}`;
     }
 });
-var checkInstance = (function checkInstance(value, type, action, arg, expected) {
+var checkInstance = (function (value, type, action, arg, expected) {
     if (!(value instanceof type)) {
         throw new TypeError(`Cannot ${action}: ${arg} must be ${expected}, got ${describeValue(value)}`);
     }
 });
-var checkString = (function checkString(value, action, arg, nonEmpty = true) {
+var checkString = (function (value, action, arg, nonEmpty = true) {
     if (typeof value !== "string") {
         throw new TypeError(`Cannot ${action}: ${arg} must be a string, got ${describeValue(value)}`);
     }
@@ -1463,7 +1463,7 @@ var checkString = (function checkString(value, action, arg, nonEmpty = true) {
         throw new RangeError(`Cannot ${action}: ${arg} must not be empty`);
     return value;
 });
-var checkDomainKey = (function checkDomainKey(value, action) {
+var checkDomainKey = (function (value, action) {
     if (typeof value === "number") {
         if (!Number.isInteger(value) || value < 0 || value > MAX_INT) {
             throw new RangeError(`Cannot ${action}: key must be a domain id, an integer from 0 to ${MAX_INT}, got ${value}`);
@@ -1475,7 +1475,7 @@ var checkDomainKey = (function checkDomainKey(value, action) {
     }
     return checkString(value, action, "key");
 });
-var checkOptions = (function checkOptions(value, action, fields, arg = "options") {
+var checkOptions = (function (value, action, fields, arg = "options") {
     if (value === void 0)
         return;
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
@@ -1502,10 +1502,10 @@ var checkOptions = (function checkOptions(value, action, fields, arg = "options"
         }
     }
 });
-var where = (function where(arg, fn) {
+var where = (function (arg, fn) {
     return `argument ${arg} of ${fn}`;
 });
-var holdConnection = (function holdConnection(connection, verb) {
+var holdConnection = (function (connection, verb) {
     const handle = connection.handle;
     if (handle === null) {
         const what = `a closed Connection to ${JSON.stringify(connection.uri)}`;
@@ -1527,14 +1527,14 @@ var holdConnection = (function holdConnection(connection, verb) {
         }
     };
 });
-var expectedObject = (function expectedObject(expected, key, value) {
+var expectedObject = (function (expected, key, value) {
     if (expected === "Connection") {
         const hint = value?.connection?.[key] !== void 0 ? "; a handle's own connection is its .connection" : "";
         return `${A_CONNECTION}${hint}`;
     }
     return expected === void 0 ? "a libvirt object handle" : `a ${expected}`;
 });
-var holdOne = (function holdOne(spec, fn) {
+var holdOne = (function (spec, fn) {
     const [value, arg, key, nullable, expected] = spec;
     if ((value === void 0 || value === null) && nullable)
         return null;
@@ -1547,7 +1547,7 @@ var holdOne = (function holdOne(spec, fn) {
     }
     throw new TypeError(`Cannot call ${fn}: ${where(arg, fn)} must be ${expectedObject(expected, key, value)}, got ${describeValue(value)}`);
 });
-var holding = (function holding(fn, specs, call) {
+var holding = (function (fn, specs, call) {
     const held = [];
     const releaseAll = () => {
         for (const h of held)
@@ -1568,19 +1568,19 @@ var holding = (function holding(fn, specs, call) {
     releaseAll();
     return result;
 });
-var where2 = (function where2(arg, fn) {
+var where2 = (function (arg, fn) {
     return `argument ${arg} of ${fn}`;
 });
-var str = (function str(value, arg, fn) {
+var str = (function (value, arg, fn) {
     if (typeof value !== "string") {
         throw new TypeError(`Cannot call ${fn}: ${where2(arg, fn)} must be a string, got ${typeof value}`);
     }
     return cString2(value, where2(arg, fn));
 });
-var strOrNull = (function strOrNull(value, arg, fn) {
+var strOrNull = (function (value, arg, fn) {
     return value === void 0 || value === null ? null : str(value, arg, fn);
 });
-var int = (function int(value, arg, fn, unsigned = false) {
+var int = (function (value, arg, fn, unsigned = false) {
     if (typeof value === "boolean")
         return value ? 1 : 0;
     if (typeof value !== "number" || !Number.isInteger(value)) {
@@ -1598,7 +1598,7 @@ var int = (function int(value, arg, fn, unsigned = false) {
     }
     return value;
 });
-var int64 = (function int64(value, arg, fn, unsigned = false) {
+var int64 = (function (value, arg, fn, unsigned = false) {
     let big2;
     if (typeof value === "bigint")
         big2 = value;
@@ -1619,7 +1619,7 @@ var int64 = (function int64(value, arg, fn, unsigned = false) {
     }
     return big2;
 });
-var bytes = (function bytes(value, arg, fn, length) {
+var bytes = (function (value, arg, fn, length) {
     if (!(value instanceof Uint8Array)) {
         throw new TypeError(`Cannot call ${fn}: ${where2(arg, fn)} must be a Uint8Array`);
     }
@@ -1628,7 +1628,7 @@ var bytes = (function bytes(value, arg, fn, length) {
     }
     return value;
 });
-var strArray = (function strArray(values, arg, fn) {
+var strArray = (function (values, arg, fn) {
     if (!Array.isArray(values)) {
         throw new TypeError(`Cannot call ${fn}: ${where2(arg, fn)} must be an array of strings`);
     }
@@ -1647,7 +1647,7 @@ var strArray = (function strArray(values, arg, fn) {
         keep
     };
 });
-var intArray = (function intArray(values, arg, fn) {
+var intArray = (function (values, arg, fn) {
     if (!Array.isArray(values)) {
         throw new TypeError(`Cannot call ${fn}: ${where2(arg, fn)} must be an array of integers`);
     }
@@ -1658,7 +1658,7 @@ var intArray = (function intArray(values, arg, fn) {
         count: values.length
     };
 });
-var takeString = (function takeString(pointer) {
+var takeString = (function (pointer) {
     if (pointer === null)
         return "";
     try {
@@ -1668,10 +1668,10 @@ var takeString = (function takeString(pointer) {
         libvirt().libc.free(pointer);
     }
 });
-var readString = (function readString(pointer) {
+var readString = (function (pointer) {
     return readCString(pointer) ?? "";
 });
-var lostConnectionIf = (function lostConnectionIf(value, lost, operation, reason) {
+var lostConnectionIf = (function (value, lost, operation, reason) {
     if (value !== lost)
         return value;
     throw new ConnectionLostError(operation, {
@@ -1681,7 +1681,7 @@ var lostConnectionIf = (function lostConnectionIf(value, lost, operation, reason
         message: reason
     });
 });
-var takeStringArray = (function takeStringArray(array, count) {
+var takeStringArray = (function (array, count) {
     if (array === null)
         return [];
     const { free: free2 } = libvirt().libc;
@@ -1694,7 +1694,7 @@ var takeStringArray = (function takeStringArray(array, count) {
         }
     });
 });
-var takeBytes = (function takeBytes(pointer, size) {
+var takeBytes = (function (pointer, size) {
     if (pointer === null)
         return new Uint8Array(0);
     try {
@@ -1704,13 +1704,13 @@ var takeBytes = (function takeBytes(pointer, size) {
         libvirt().libc.free(pointer);
     }
 });
-var uuidBuffer2 = (function uuidBuffer2() {
+var uuidBuffer2 = (function () {
     return new Uint8Array(37);
 });
-var uuidString = (function uuidString(buffer) {
+var uuidString = (function (buffer) {
     return new TextDecoder().decode(buffer.subarray(0, 36));
 });
-var flags = (function flags(options, table, fn) {
+var flags = (function (options, table, fn) {
     if (options === void 0)
         return 0;
     if (typeof options === "number")
@@ -1738,7 +1738,7 @@ var flags = (function flags(options, table, fn) {
     }
     return bits >>> 0;
 });
-var params = (function params(values, schema, fn) {
+var params = (function (values, schema, fn) {
     if (values === void 0)
         return {
             buffer: null,
@@ -1747,7 +1747,7 @@ var params = (function params(values, schema, fn) {
         };
     return encodeTypedParams(values, schema, fn);
 });
-var takeParams = (function takeParams(pointer, count) {
+var takeParams = (function (pointer, count) {
     if (pointer === null)
         return {};
     try {
@@ -1757,10 +1757,10 @@ var takeParams = (function takeParams(pointer, count) {
         libvirtSymbol("virTypedParamsFree")(pointer, count);
     }
 });
-var paramsBuffer = (function paramsBuffer(count) {
+var paramsBuffer = (function (count) {
     return new Uint8Array(Math.max(count, 1) * VIR_TYPED_PARAM_SIZE);
 });
-var readParams = (function readParams(buffer, count) {
+var readParams = (function (buffer, count) {
     if (count <= 0)
         return {};
     const pointer = Deno.UnsafePointer.of(buffer);
@@ -1771,35 +1771,35 @@ var readParams = (function readParams(buffer, count) {
         libvirtSymbol("virTypedParamsClear")(pointer, count);
     }
 });
-var structBuffer = (function structBuffer(layout, count = 1) {
+var structBuffer = (function (layout, count = 1) {
     return new Uint8Array(Math.max(count, 1) * layout.size);
 });
-var syncOut = (function syncOut(index) {
+var syncOut = (function (index) {
     return syncOuts[index] ??= new Out();
 });
-var syncStruct = (function syncStruct(layout) {
+var syncStruct = (function (layout) {
     if (syncStructBuffer.length < layout.size) {
         syncStructBuffer = new Uint8Array(layout.size);
         syncStructView = new DataView(syncStructBuffer.buffer);
     }
     return syncStructBuffer;
 });
-var viewOf = (function viewOf(buffer, base, size) {
+var viewOf = (function (buffer, base, size) {
     return buffer === syncStructBuffer && base === 0 ? syncStructView : new DataView(buffer.buffer, buffer.byteOffset + base, size);
 });
-var cStringAt = (function cStringAt(view, offset) {
+var cStringAt = (function (view, offset) {
     return readCString(Deno.UnsafePointer.create(view.getBigUint64(offset, true)));
 });
-var charsAt = (function charsAt(buffer, offset, length) {
+var charsAt = (function (buffer, offset, length) {
     const bytes2 = buffer.subarray(offset, offset + length);
     const end = bytes2.indexOf(0);
     return textDecoder.decode(end < 0 ? bytes2 : bytes2.subarray(0, end));
 });
-var free = (function free(pointer) {
+var free = (function (pointer) {
     if (pointer !== null)
         libvirt().libc.free(pointer);
 });
-var readParamsGroups = (function readParamsGroups(buffer, perGroup, groups) {
+var readParamsGroups = (function (buffer, perGroup, groups) {
     if (perGroup <= 0 || groups <= 0)
         return [];
     const pointer = Deno.UnsafePointer.of(buffer);
@@ -1815,7 +1815,7 @@ var readParamsGroups = (function readParamsGroups(buffer, perGroup, groups) {
         libvirtSymbol("virTypedParamsClear")(pointer, perGroup * groups);
     }
 });
-var freeStructStrings = (function freeStructStrings(buffer, layout, count, names) {
+var freeStructStrings = (function (buffer, layout, count, names) {
     const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     for (let i = 0; i < count; i++) {
         for (const name of names) {
@@ -1824,16 +1824,16 @@ var freeStructStrings = (function freeStructStrings(buffer, layout, count, names
         }
     }
 });
-var isUuid = (function isUuid(key) {
+var isUuid = (function (key) {
     return (key.length === 36 || key.length === 32) && uuidPattern.test(key);
 });
-var phrase = (function phrase(verb, object) {
+var phrase = (function (verb, object) {
     return verb.includes("{}") ? verb.replace("{}", () => object) : `${verb} ${object}`;
 });
-var identity = (function identity(name) {
+var identity = (function (name) {
     return typeof name === "string" ? name : readCString(name) ?? "";
 });
-var reattribute = (function reattribute(error, operation) {
+var reattribute = (function (error, operation) {
     if (error instanceof TypeError) {
         const refusal = gateRefusal.exec(error.message);
         return refusal === null ? error : new TypeError(`Cannot ${operation}: ${refusal[1]}`, {
@@ -1862,26 +1862,26 @@ var reattribute = (function reattribute(error, operation) {
     });
     return attributed;
 });
-var registerHandleFactory = (function registerHandleFactory(cType, factory) {
+var registerHandleFactory = (function (cType, factory) {
     factories.set(cType, factory);
 });
-var wrapHandle = (function wrapHandle(cType, owner, pointer) {
+var wrapHandle = (function (cType, owner, pointer) {
     const factory = factories.get(cType);
     if (factory === void 0) {
         throw new TypeError(`Cannot wrap a ${cType}: no object class is registered for it (import its module)`);
     }
     return factory(owner, pointer);
 });
-var connectionOf = (function connectionOf(owner) {
+var connectionOf = (function (owner) {
     return "connection" in owner ? owner.connection : owner;
 });
-var u32Array = (function u32Array(values, arg, fn) {
+var u32Array = (function (values, arg, fn) {
     if (!Array.isArray(values) || values.length === 0) {
         throw new TypeError(`Cannot call ${fn}: argument ${arg} must be a non-empty array of integers`);
     }
     return Uint32Array.from(values.map((v, i) => int(v, `${arg}[${i}]`, fn, true)));
 });
-var readDomainDiskErrorStruct = (function readDomainDiskErrorStruct(b, i = 0) {
+var readDomainDiskErrorStruct = (function (b, i = 0) {
     const base = i * 16;
     const v = viewOf(b, base, 16);
     return {
@@ -1889,7 +1889,7 @@ var readDomainDiskErrorStruct = (function readDomainDiskErrorStruct(b, i = 0) {
         error: v.getInt32(8, true)
     };
 });
-var readVcpuInfoStruct = (function readVcpuInfoStruct(b, i = 0) {
+var readVcpuInfoStruct = (function (b, i = 0) {
     const base = i * 24;
     const v = viewOf(b, base, 24);
     return {
@@ -1899,7 +1899,7 @@ var readVcpuInfoStruct = (function readVcpuInfoStruct(b, i = 0) {
         cpu: v.getInt32(16, true)
     };
 });
-var readSecurityLabelStruct = (function readSecurityLabelStruct(b, i = 0) {
+var readSecurityLabelStruct = (function (b, i = 0) {
     const base = i * 4104;
     const v = viewOf(b, base, 4104);
     return {
@@ -1907,7 +1907,7 @@ var readSecurityLabelStruct = (function readSecurityLabelStruct(b, i = 0) {
         enforcing: v.getInt32(4100, true)
     };
 });
-var readDomainBlockStatsStruct = (function readDomainBlockStatsStruct(b, i = 0) {
+var readDomainBlockStatsStruct = (function (b, i = 0) {
     const base = i * 40;
     const v = viewOf(b, base, 40);
     return {
@@ -1918,7 +1918,7 @@ var readDomainBlockStatsStruct = (function readDomainBlockStatsStruct(b, i = 0) 
         errs: v.getBigInt64(32, true)
     };
 });
-var readDomainBlockInfoStruct = (function readDomainBlockInfoStruct(b, i = 0) {
+var readDomainBlockInfoStruct = (function (b, i = 0) {
     const base = i * 24;
     const v = viewOf(b, base, 24);
     return {
@@ -1927,7 +1927,7 @@ var readDomainBlockInfoStruct = (function readDomainBlockInfoStruct(b, i = 0) {
         physical: v.getBigUint64(16, true)
     };
 });
-var readDomainBlockJobInfoStruct = (function readDomainBlockJobInfoStruct(b, i = 0) {
+var readDomainBlockJobInfoStruct = (function (b, i = 0) {
     const base = i * 32;
     const v = viewOf(b, base, 32);
     return {
@@ -1937,7 +1937,7 @@ var readDomainBlockJobInfoStruct = (function readDomainBlockJobInfoStruct(b, i =
         end: v.getBigUint64(24, true)
     };
 });
-var readDomainControlInfoStruct = (function readDomainControlInfoStruct(b, i = 0) {
+var readDomainControlInfoStruct = (function (b, i = 0) {
     const base = i * 16;
     const v = viewOf(b, base, 16);
     return {
@@ -1946,7 +1946,7 @@ var readDomainControlInfoStruct = (function readDomainControlInfoStruct(b, i = 0
         stateTime: v.getBigUint64(8, true)
     };
 });
-var readDomainInfoStruct = (function readDomainInfoStruct(b, i = 0) {
+var readDomainInfoStruct = (function (b, i = 0) {
     const base = i * 40;
     const v = viewOf(b, base, 40);
     return {
@@ -1957,7 +1957,7 @@ var readDomainInfoStruct = (function readDomainInfoStruct(b, i = 0) {
         cpuTime: v.getBigUint64(32, true)
     };
 });
-var readDomainJobInfoStruct = (function readDomainJobInfoStruct(b, i = 0) {
+var readDomainJobInfoStruct = (function (b, i = 0) {
     const base = i * 96;
     const v = viewOf(b, base, 96);
     return {
@@ -1975,7 +1975,7 @@ var readDomainJobInfoStruct = (function readDomainJobInfoStruct(b, i = 0) {
         fileRemaining: v.getBigUint64(88, true)
     };
 });
-var readDomainInterfaceStatsStruct = (function readDomainInterfaceStatsStruct(b, i = 0) {
+var readDomainInterfaceStatsStruct = (function (b, i = 0) {
     const base = i * 64;
     const v = viewOf(b, base, 64);
     return {
@@ -1989,7 +1989,7 @@ var readDomainInterfaceStatsStruct = (function readDomainInterfaceStatsStruct(b,
         tx_drop: v.getBigInt64(56, true)
     };
 });
-var readDomainMemoryStatStruct = (function readDomainMemoryStatStruct(b, i = 0) {
+var readDomainMemoryStatStruct = (function (b, i = 0) {
     const base = i * 16;
     const v = viewOf(b, base, 16);
     return {
@@ -1997,7 +1997,7 @@ var readDomainMemoryStatStruct = (function readDomainMemoryStatStruct(b, i = 0) 
         val: v.getBigUint64(8, true)
     };
 });
-var readNodeCpuStatsStruct = (function readNodeCpuStatsStruct(b, i = 0) {
+var readNodeCpuStatsStruct = (function (b, i = 0) {
     const base = i * 88;
     const v = viewOf(b, base, 88);
     return {
@@ -2005,7 +2005,7 @@ var readNodeCpuStatsStruct = (function readNodeCpuStatsStruct(b, i = 0) {
         value: v.getBigUint64(80, true)
     };
 });
-var readNodeInfoStruct = (function readNodeInfoStruct(b, i = 0) {
+var readNodeInfoStruct = (function (b, i = 0) {
     const base = i * 64;
     const v = viewOf(b, base, 64);
     return {
@@ -2019,7 +2019,7 @@ var readNodeInfoStruct = (function readNodeInfoStruct(b, i = 0) {
         threads: v.getUint32(60, true)
     };
 });
-var readNodeMemoryStatsStruct = (function readNodeMemoryStatsStruct(b, i = 0) {
+var readNodeMemoryStatsStruct = (function (b, i = 0) {
     const base = i * 88;
     const v = viewOf(b, base, 88);
     return {
@@ -2027,7 +2027,7 @@ var readNodeMemoryStatsStruct = (function readNodeMemoryStatsStruct(b, i = 0) {
         value: v.getBigUint64(80, true)
     };
 });
-var readSecurityModelStruct = (function readSecurityModelStruct(b, i = 0) {
+var readSecurityModelStruct = (function (b, i = 0) {
     const base = i * 514;
     const v = viewOf(b, base, 514);
     return {
@@ -2035,7 +2035,7 @@ var readSecurityModelStruct = (function readSecurityModelStruct(b, i = 0) {
         doi: charsAt(b, base + 257, 257)
     };
 });
-var authBridge = (function authBridge(auth) {
+var authBridge = (function (auth) {
     const state = {};
     const answer = (credentials) => {
         if (auth.callback)
@@ -2108,7 +2108,7 @@ var authBridge = (function authBridge(auth) {
         state
     };
 });
-var checkAuth = (function checkAuth(uri, auth) {
+var checkAuth = (function (uri, auth) {
     if (auth === void 0)
         return;
     const where3 = `Cannot open connection to ${uri === null ? "libvirt's default URI" : JSON.stringify(uri)}`;
@@ -2133,7 +2133,7 @@ var checkAuth = (function checkAuth(uri, auth) {
         throw new TypeError(`${where3}: auth.callback must be a function, got ${describeValue(auth.callback)}`);
     }
 });
-var target = (function target(uri) {
+var target = (function (uri) {
     const transport = /^[a-z0-9]+\+(ssh|libssh|libssh2):\/\//i.exec(uri)?.[1]?.toLowerCase();
     if (!transport)
         return void 0;
@@ -2152,7 +2152,7 @@ var target = (function target(uri) {
         params: url.searchParams
     };
 });
-var sshOpenError = (function sshOpenError(uri, operation, details) {
+var sshOpenError = (function (uri, operation, details) {
     const t = target(uri);
     if (!t)
         return void 0;
@@ -2175,20 +2175,20 @@ var sshOpenError = (function sshOpenError(uri, operation, details) {
     }
     return void 0;
 });
-var knownHostsFile = (function knownHostsFile(t) {
+var knownHostsFile = (function (t) {
     if (t.transport === "ssh")
         return "the known_hosts file ssh reads (~/.ssh/known_hosts by default)";
     const file = t.params.get("known_hosts");
     return file ? `known_hosts=${JSON.stringify(file)}` : "~/.ssh/known_hosts (set another with known_hosts=)";
 });
-var unknownHint = (function unknownHint(t, where3) {
+var unknownHint = (function (t, where3) {
     const scan = `ssh-keyscan -p ${t.port} ${t.host}`;
     return t.transport === "ssh" ? `ssh does not know the host key of ${where3} and may not ask (no_tty=1 or BatchMode): add it to ${knownHostsFile(t)}, e.g. with ${scan} after checking its fingerprint (qemu+ssh has no known_hosts parameter; another file needs an ssh config given through command=), or pass no_verify=1 to accept any host key` : `the host key of ${where3} is not in ${knownHostsFile(t)}: add it (${scan}, after checking its fingerprint), or pass known_hosts_verify=auto to accept and record an unknown key (no_verify does not apply to ${t.transport})`;
 });
-var changedHint = (function changedHint(t, where3) {
+var changedHint = (function (t, where3) {
     return `the host key of ${where3} differs from the one in ${knownHostsFile(t)}: if the host was reinstalled, replace the old entry (ssh-keygen -R "[${t.host}]:${t.port}", then add the new key); otherwise someone may be intercepting the connection`;
 });
-var isRemoteUri = (function isRemoteUri(uri) {
+var isRemoteUri = (function (uri) {
     const match = /^([A-Za-z][\w.-]*?)(?:\+([\w-]+))?:\/\/([^/?#]*)/.exec(uri);
     if (!match)
         return true;
@@ -2198,14 +2198,14 @@ var isRemoteUri = (function isRemoteUri(uri) {
     const host = match[3].replace(/^[^@]*@/, "").replace(/:\d*$/, "");
     return host !== "";
 });
-var eventLoopForOpen = (async function eventLoopForOpen(uri, options) {
+var eventLoopForOpen = (async function (uri, options) {
     if (options.keepAlive && options.eventLoop === false) {
         throw new TypeError(`Cannot open ${uriWords(uri)} with keepalive and eventLoop: false: keepalive rides on the event loop`);
     }
     const wanted = options.eventLoop === "auto" ? options.keepAlive ? true : uri === null || isRemoteUri(uri) : options.eventLoop ?? true;
     return !wanted && !eventLoopRequested() ? false : await ensureEventLoop();
 });
-var openFailure = (function openFailure(uri, errors, cancelled) {
+var openFailure = (function (uri, errors, cancelled) {
     const operation = `open connection to ${uriWords(uri)}`;
     if (cancelled !== void 0) {
         return new AuthFailedError(operation, {
@@ -2223,7 +2223,7 @@ var openFailure = (function openFailure(uri, errors, cancelled) {
     };
     return sshOpenError(uri ?? "", operation, last) ?? libvirtErrorFrom(operation, last);
 });
-var checkUri = (function checkUri(uri) {
+var checkUri = (function (uri) {
     if (uri === null || uri === "")
         return null;
     if (typeof uri !== "string") {
@@ -2231,23 +2231,23 @@ var checkUri = (function checkUri(uri) {
     }
     return uri;
 });
-var uriWords = (function uriWords(uri) {
+var uriWords = (function (uri) {
     return uri === null ? "libvirt's default URI" : JSON.stringify(uri);
 });
-var openArguments = (function openArguments(uri) {
+var openArguments = (function (uri) {
     const given = checkUri(uri);
     return {
         given,
         name: given === null ? null : cString2(given, "URI")
     };
 });
-var releasedError = (function releasedError(operation) {
+var releasedError = (function (operation) {
     return new TypeError(`Cannot ${operation}: the lease on this connection was released`);
 });
-var sharedCloseError = (function sharedCloseError(uri) {
+var sharedCloseError = (function (uri) {
     return new TypeError(`Cannot close the connection to ${JSON.stringify(uri)}: it belongs to a ConnectionPool (handles made in a lease keep using it); close the pool instead`);
 });
-var parseVersion = (function parseVersion(number) {
+var parseVersion = (function (number) {
     return {
         major: Math.floor(number / 1e6),
         minor: Math.floor(number % 1e6 / 1e3),
@@ -2256,25 +2256,25 @@ var parseVersion = (function parseVersion(number) {
         text: formatVersion(number)
     };
 });
-var closeReport = (function closeReport(remaining, freedHandles) {
+var closeReport = (function (remaining, freedHandles) {
     return {
         remainingReferences: Math.max(remaining, 0),
         freedHandles
     };
 });
-var openedUri = (function openedUri(given, handle) {
+var openedUri = (function (given, handle) {
     return given ?? takeCString(libvirt().symbols.virConnectGetURI(handle)) ?? "";
 });
-var leaseView = (function leaseView(connection) {
+var leaseView = (function (connection) {
     const core2 = coreOf(connection);
     const gate = new LeaseGate(core2);
     gate.view = makeView(core2, gate);
     return gate;
 });
-var familyOf = (function familyOf(address) {
+var familyOf = (function (address) {
     return address.includes(":") ? "ipv6" : "ipv4";
 });
-var ipv4Number = (function ipv4Number(address) {
+var ipv4Number = (function (address) {
     let value = 0;
     let part = 0;
     let digits = 0;
@@ -2301,7 +2301,7 @@ var ipv4Number = (function ipv4Number(address) {
         return void 0;
     return value * 256 + part;
 });
-var toBigInt = (function toBigInt(address) {
+var toBigInt = (function (address) {
     if (familyOf(address) === "ipv4") {
         const value2 = ipv4Number(address);
         return value2 === void 0 ? void 0 : BigInt(value2);
@@ -2335,7 +2335,7 @@ var toBigInt = (function toBigInt(address) {
     }
     return value;
 });
-var parseCidr = (function parseCidr(text) {
+var parseCidr = (function (text) {
     const [address, bitsText] = text.split("/");
     const family = familyOf(address);
     const width = family === "ipv4" ? 32 : 128;
@@ -2351,7 +2351,7 @@ var parseCidr = (function parseCidr(text) {
         text
     };
 });
-var inCidr = (function inCidr(address, range) {
+var inCidr = (function (address, range) {
     if (familyOf(address) !== range.family)
         return false;
     if (range.family === "ipv4") {
@@ -2364,13 +2364,13 @@ var inCidr = (function inCidr(address, range) {
     const shift = BigInt(128 - range.bits);
     return value >> shift === range.base >> shift;
 });
-var ipv4In = (function ipv4In(value, base, bits) {
+var ipv4In = (function (value, base, bits) {
     if (bits === 0)
         return true;
     const size = 2 ** (32 - bits);
     return Math.floor(value / size) === Math.floor(base / size);
 });
-var unusable = (function unusable(address) {
+var unusable = (function (address) {
     if (familyOf(address) === "ipv4") {
         const value = ipv4Number(address);
         if (value === void 0)
@@ -2405,7 +2405,7 @@ var unusable = (function unusable(address) {
     ];
     return ipv6Unusable.find(([range]) => inCidr(address, range))?.[1];
 });
-var normalizeMac = (function normalizeMac(mac) {
+var normalizeMac = (function (mac) {
     if (!mac)
         return void 0;
     if (normalMac.test(mac))
@@ -2415,10 +2415,10 @@ var normalizeMac = (function normalizeMac(mac) {
         return void 0;
     return hex.match(/../g).join(":");
 });
-var isLocalUri = (function isLocalUri(uri) {
+var isLocalUri = (function (uri) {
     return /^[a-z0-9+]+:\/\/\//i.test(uri);
 });
-var parseNeighbourTable = (function parseNeighbourTable(text) {
+var parseNeighbourTable = (function (text) {
     const byMac = new Map();
     for (const line of text.trim().split("\n").slice(1)) {
         const [address, , flags2, macText] = line.trim().split(/\s+/);
@@ -2434,7 +2434,7 @@ var parseNeighbourTable = (function parseNeighbourTable(text) {
     }
     return byMac;
 });
-var arpSource = (function arpSource(readTable = () => readKernelFile("/proc/net/arp")) {
+var arpSource = (function (readTable = () => readKernelFile("/proc/net/arp")) {
     return {
         name: "arp",
         async discover(target2) {
@@ -2470,7 +2470,7 @@ var arpSource = (function arpSource(readTable = () => readKernelFile("/proc/net/
         }
     };
 });
-var decodeXmlText = (function decodeXmlText(text) {
+var decodeXmlText = (function (text) {
     if (!text.includes("&"))
         return text;
     return text.replace(entity, (match, name, decimal, hex) => {
@@ -2483,7 +2483,7 @@ var decodeXmlText = (function decodeXmlText(text) {
         return forbidden ? "" : String.fromCodePoint(code);
     });
 });
-var parseXml = (function parseXml(xml) {
+var parseXml = (function (xml) {
     const text = xml.includes("\r") ? xml.replace(/\r\n?/g, "\n") : xml;
     const root = {
         name: "",
@@ -2542,13 +2542,13 @@ var parseXml = (function parseXml(xml) {
         throw new Error(`Cannot parse XML: <${stack[stack.length - 1].name}> is not closed`);
     return root.children;
 });
-var outsideRoot = (function outsideRoot(text, from, to) {
+var outsideRoot = (function (text, from, to) {
     const bad = /[^ \t\n\uFEFF]/.exec(text.slice(from, to));
     if (bad !== null && (bad[0] !== "\uFEFF" || from + bad.index !== 0)) {
         throw new Error(`Cannot parse XML: ${JSON.stringify(text.slice(from, to).trim().slice(0, 40))} at offset ${from + bad.index} stands outside the root element`);
     }
 });
-var instruction = (function instruction(text, i, top) {
+var instruction = (function (text, i, top) {
     const end = after(text, "?>", i, 2, "a processing instruction");
     const body = text.slice(i + 2, end - 2);
     const name = /^[^\s?]+/.exec(body)?.[0] ?? "";
@@ -2556,7 +2556,7 @@ var instruction = (function instruction(text, i, top) {
     addChild(top, `?${name}`, attributes ?? "");
     return end;
 });
-var openTag = (function openTag(text, i, stack) {
+var openTag = (function (text, i, stack) {
     const nameEnd = /[\s/>]/g;
     nameEnd.lastIndex = i + 1;
     const stop = nameEnd.exec(text)?.index ?? text.length;
@@ -2602,7 +2602,7 @@ var openTag = (function openTag(text, i, stack) {
         stack.push(frame);
     return end + 1;
 });
-var readAttributes = (function readAttributes(text, from, to, lenient = false) {
+var readAttributes = (function (text, from, to, lenient = false) {
     let attributes;
     const source = text.slice(from, to);
     attributePattern.lastIndex = 0;
@@ -2616,7 +2616,7 @@ var readAttributes = (function readAttributes(text, from, to, lenient = false) {
     }
     return attributes;
 });
-var addChild = (function addChild(parent, element, value) {
+var addChild = (function (parent, element, value) {
     const name = renamed.has(element) ? `__${element}` : element;
     parent.hasChildren = true;
     const existing = Object.hasOwn(parent.children, name) ? parent.children[name] : void 0;
@@ -2630,7 +2630,7 @@ var addChild = (function addChild(parent, element, value) {
             value
         ];
 });
-var valueOf = (function valueOf(frame) {
+var valueOf = (function (frame) {
     if (!frame.hasChildren && frame.attributes === void 0)
         return frame.text;
     const value = frame.children;
@@ -2638,16 +2638,16 @@ var valueOf = (function valueOf(frame) {
         value["#text"] = frame.text;
     return frame.attributes === void 0 ? value : Object.assign(value, frame.attributes);
 });
-var after = (function after(text, terminator, start, skip, what) {
+var after = (function (text, terminator, start, skip, what) {
     const end = text.indexOf(terminator, start + skip);
     if (end < 0)
         throw new Error(`Cannot parse XML: ${what} at offset ${start} is not closed`);
     return end + terminator.length;
 });
-var shorten = (function shorten(name) {
+var shorten = (function (name) {
     return name.length > 40 ? `${name.slice(0, 40)}...` : name;
 });
-var skipDeclaration = (function skipDeclaration(text, i) {
+var skipDeclaration = (function (text, i) {
     let depth = 0;
     let quote = "";
     for (let j = i + 2; j < text.length; j++) {
@@ -2667,20 +2667,20 @@ var skipDeclaration = (function skipDeclaration(text, i) {
     }
     throw new Error(`Cannot parse XML: a declaration at offset ${i} is not closed`);
 });
-var asArray = (function asArray(value) {
+var asArray = (function (value) {
     if (value === void 0 || value === null || value === "")
         return [];
     return (Array.isArray(value) ? value : [
         value
     ]).filter((v) => typeof v === "object");
 });
-var attribute = (function attribute(element, name) {
+var attribute = (function (element, name) {
     if (element === null || typeof element !== "object")
         return void 0;
     const value = element[`@_${name}`];
     return typeof value === "string" ? value : void 0;
 });
-var addWatcher = (function addWatcher(loop, listener) {
+var addWatcher = (function (loop, listener) {
     if (!routed.has(loop)) {
         routed.add(loop);
         loop.listenStreams((notice) => watchers.get(notice.id)?.(notice.events));
@@ -2689,10 +2689,10 @@ var addWatcher = (function addWatcher(loop, listener) {
     watchers.set(id, listener);
     return id;
 });
-var removeWatcher = (function removeWatcher(id) {
+var removeWatcher = (function (id) {
     watchers.delete(id);
 });
-var sendChunks = (async function sendChunks(stream, data, signal) {
+var sendChunks = (async function (stream, data, signal) {
     let offset = 0;
     while (offset < data.length) {
         signal?.throwIfAborted();
@@ -2709,7 +2709,7 @@ var sendChunks = (async function sendChunks(stream, data, signal) {
     }
     signal?.throwIfAborted();
 });
-var newStream = (function newStream(connection, options = {}) {
+var newStream = (function (connection, options = {}) {
     const attached = eventLoopEnabled() && connection[kInternals].eventLoop();
     const nonblocking = options.nonblocking ?? attached;
     if (nonblocking && !attached) {
@@ -2729,11 +2729,11 @@ var newStream = (function newStream(connection, options = {}) {
     }
     return new Stream(constructing, connection, pointer, nonblocking, label);
 });
-var labelled = (function labelled(stream, label) {
+var labelled = (function (stream, label) {
     stream.label = label;
     return stream;
 });
-var domainOpenConsole = (async function domainOpenConsole(dom2, devName, options = {}) {
+var domainOpenConsole = (async function (dom2, devName, options = {}) {
     const stream = newStream(dom2.connection, {
         ...options,
         nonblocking: options.nonblocking ?? eventLoopEnabled(),
@@ -2756,7 +2756,7 @@ var domainOpenConsole = (async function domainOpenConsole(dom2, devName, options
     }
     return stream;
 });
-var domainOpenChannel = (async function domainOpenChannel(dom2, name, options = {}) {
+var domainOpenChannel = (async function (dom2, name, options = {}) {
     const stream = newStream(dom2.connection, {
         ...options,
         label: options.label ?? `channel ${JSON.stringify(name)} of domain ${JSON.stringify(dom2.name)}`
@@ -2777,7 +2777,7 @@ var domainOpenChannel = (async function domainOpenChannel(dom2, name, options = 
     }
     return stream;
 });
-var domainScreenshot = (async function domainScreenshot(dom2, stream, screen = 0) {
+var domainScreenshot = (async function (dom2, stream, screen = 0) {
     checkCount(screen, "screen");
     const pointer = await dom2[kCall](`take a screenshot of screen ${screen} of`, (h) => holding("virDomainScreenshot", [
         [
@@ -2789,23 +2789,23 @@ var domainScreenshot = (async function domainScreenshot(dom2, stream, screen = 0
     labelled(stream, `screenshot of domain ${JSON.stringify(dom2.name)}`);
     return takeCString(pointer) ?? "";
 });
-var checkCount = (function checkCount(value, field) {
+var checkCount = (function (value, field) {
     if (!Number.isSafeInteger(value) || value < 0) {
         throw new RangeError(`Invalid ${field} ${value}: pass a non-negative integer`);
     }
 });
-var cpumapArg = (function cpumapArg(cpumap, fn) {
+var cpumapArg = (function (cpumap, fn) {
     const bytes2 = bytes(cpumap, "cpumap", fn);
     if (bytes2.length === 0)
         throw new RangeError(`Cannot call ${fn}: argument cpumap is empty`);
     return bytes2;
 });
-var rows = (function rows(buffer, count, length) {
+var rows = (function (buffer, count, length) {
     return Array.from({
         length: count
     }, (_, i) => buffer.slice(i * length, (i + 1) * length));
 });
-var cacheOf = (function cacheOf(connection) {
+var cacheOf = (function (connection) {
     let cache2 = caches.get(connection[kInternals].identity);
     if (cache2 === void 0) {
         cache2 = {
@@ -2817,15 +2817,15 @@ var cacheOf = (function cacheOf(connection) {
     }
     return cache2;
 });
-var uuidOf = (function uuidOf(pointer) {
+var uuidOf = (function (pointer) {
     libvirt().symbols.virDomainGetUUIDString(pointer, uuidBuffer3);
     return uuidDecoder.decode(uuidText2);
 });
-var normalizeUuid = (function normalizeUuid(key) {
+var normalizeUuid = (function (key) {
     const hex = key.toLowerCase().replaceAll("-", "");
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 });
-var release = (function release(connection, entry) {
+var release = (function (connection, entry) {
     if (entry.released)
         return;
     entry.released = true;
@@ -2834,22 +2834,22 @@ var release = (function release(connection, entry) {
         cache2.entries.delete(entry.uuid);
     libvirt().symbols.virDomainFree(entry.pointer);
 });
-var domainStateName = (function domainStateName(state) {
+var domainStateName = (function (state) {
     return stateNames[state] ?? "nostate";
 });
-var domainStateReason = (function domainStateReason(state, reason) {
+var domainStateReason = (function (state, reason) {
     const name = typeof state === "number" ? domainStateName(state) : state;
     return reasonNames[name]?.[reason] ?? `reason ${reason}`;
 });
-var infoBufferFor = (function infoBufferFor() {
+var infoBufferFor = (function () {
     return spareInfo.take();
 });
-var readInfoBuffer = (function readInfoBuffer(buffer) {
+var readInfoBuffer = (function (buffer) {
     const info = toDomainInfo(buffer);
     spareInfo.give(buffer);
     return info;
 });
-var toDomainInfo = (function toDomainInfo(buffer) {
+var toDomainInfo = (function (buffer) {
     const raw = decodeDomainInfo(buffer);
     return {
         state: domainStateName(raw.state),
@@ -2859,7 +2859,7 @@ var toDomainInfo = (function toDomainInfo(buffer) {
         cpuTimeNs: raw.cpuTimeNs
     };
 });
-var takeInterfaceAddresses = (function takeInterfaceAddresses(array, count) {
+var takeInterfaceAddresses = (function (array, count) {
     const result = [];
     if (array === null)
         return result;
@@ -2883,7 +2883,7 @@ var takeInterfaceAddresses = (function takeInterfaceAddresses(array, count) {
     }
     return result;
 });
-var interfaceOf = (function interfaceOf(view) {
+var interfaceOf = (function (view) {
     const hwaddr = view.getPointer(8);
     const count = view.getUint32(16);
     const items = view.getPointer(24);
@@ -2906,14 +2906,14 @@ var interfaceOf = (function interfaceOf(view) {
         addresses
     };
 });
-var addressSourceCode = (function addressSourceCode(source, domain) {
+var addressSourceCode = (function (source, domain) {
     const code = Object.hasOwn(addressSources, source) ? addressSources[source] : void 0;
     if (code === void 0) {
         throw new TypeError(`Cannot get the addresses of domain ${JSON.stringify(domain)}: source must be "lease", "agent" or "arp", got ${JSON.stringify(source)}`);
     }
     return code;
 });
-var stateInfo = (function stateInfo(state, reason) {
+var stateInfo = (function (state, reason) {
     const name = domainStateName(state);
     return {
         state: name,
@@ -2921,12 +2921,12 @@ var stateInfo = (function stateInfo(state, reason) {
         reasonName: domainStateReason(name, reason)
     };
 });
-var xmlFlags = (function xmlFlags(options) {
+var xmlFlags = (function (options) {
     if (typeof options === "number")
         return options;
     return (options.secure ? 1 : 0) | (options.inactive ? 2 : 0) | (options.updateCpu ? 4 : 0) | (options.migratable ? 8 : 0);
 });
-var callOnce = (function callOnce(handle, verb, run, failed, wrap) {
+var callOnce = (function (handle, verb, run, failed, wrap) {
     const gate = handle.connection[kInternals];
     try {
         if (gate.openOptions().blocking !== true)
@@ -2941,7 +2941,7 @@ var callOnce = (function callOnce(handle, verb, run, failed, wrap) {
         return Promise.reject(error);
     }
 });
-var adoptDomain = (function adoptDomain(connection, pointer, name) {
+var adoptDomain = (function (connection, pointer, name) {
     const lib = libvirt().symbols;
     const cache2 = cacheOf(connection);
     const uuid = uuidOf(pointer);
@@ -2963,15 +2963,15 @@ var adoptDomain = (function adoptDomain(connection, pointer, name) {
     entry.wrappers++;
     return new Domain(constructing2, connection, pointer, entry, name);
 });
-var wrapDomain = (function wrapDomain(connection, pointer, name) {
+var wrapDomain = (function (connection, pointer, name) {
     return new Domain(constructing2, connection, pointer, void 0, name);
 });
-var fromCache = (function fromCache(connection, entry) {
+var fromCache = (function (connection, entry) {
     libvirt().symbols.virDomainRef(entry.pointer);
     entry.wrappers++;
     return new Domain(constructing2, connection, entry.pointer, entry);
 });
-var cachedDomain = (function cachedDomain(connection, key, fresh) {
+var cachedDomain = (function (connection, key, fresh) {
     if (typeof key !== "string" || !isUuid(key))
         return void 0;
     const cache2 = cacheOf(connection);
@@ -2983,7 +2983,7 @@ var cachedDomain = (function cachedDomain(connection, key, fresh) {
     cache2.hits++;
     return fromCache(connection, entry);
 });
-var callGate = (function callGate(connection, operation, run, failed, wrap) {
+var callGate = (function (connection, operation, run, failed, wrap) {
     const gate = connection[kInternals];
     const now = gate.openOptions().blocking === true;
     if (now && gate.idle()) {
@@ -2996,7 +2996,7 @@ var callGate = (function callGate(connection, operation, run, failed, wrap) {
     }
     return gate.call(operation, now ? (h) => run(h, true) : run, failed, wrap);
 });
-var listDomainsFlags = (function listDomainsFlags(options = {}) {
+var listDomainsFlags = (function (options = {}) {
     let flags2 = 0;
     if (options.active !== void 0)
         flags2 |= options.active ? 1 : 2;
@@ -3017,7 +3017,7 @@ var listDomainsFlags = (function listDomainsFlags(options = {}) {
         flags2 |= options.hasSnapshot ? 4096 : 8192;
     return flags2;
 });
-var lookupDomain = (function lookupDomain(connection, key, options = {}) {
+var lookupDomain = (function (connection, key, options = {}) {
     try {
         return Promise.resolve(lookupWith(connection, key, options, callGate));
     }
@@ -3025,7 +3025,7 @@ var lookupDomain = (function lookupDomain(connection, key, options = {}) {
         return Promise.reject(error);
     }
 });
-var lookupWith = (function lookupWith(connection, key, options, call) {
+var lookupWith = (function (connection, key, options, call) {
     checkLookup(connection, key, options);
     const hit = cachedDomain(connection, key, options.fresh ?? false);
     if (hit !== void 0)
@@ -3043,14 +3043,14 @@ var lookupWith = (function lookupWith(connection, key, options, call) {
         return now ? lib.virDomainLookupByName(h, text) : lib.virDomainLookupByNameAsync(h, text);
     }, isNull, (handle) => byUuid ? adoptDomain(connection, handle) : wrapDomain(connection, handle, typeof key === "string" ? key : void 0));
 });
-var checkLookup = (function checkLookup(connection, key, options) {
+var checkLookup = (function (connection, key, options) {
     checkInstance(connection, Connection, "look up a domain", "connection", A_CONNECTION);
     checkDomainKey(key, "look up a domain");
     checkOptions(options, "look up a domain", {
         fresh: "boolean"
     });
 });
-var listAllDomains = (function listAllDomains(connection, options = {}) {
+var listAllDomains = (function (connection, options = {}) {
     try {
         return Promise.resolve(listWith(connection, options, callGate));
     }
@@ -3058,7 +3058,7 @@ var listAllDomains = (function listAllDomains(connection, options = {}) {
         return Promise.reject(error);
     }
 });
-var listWith = (function listWith(connection, options, call) {
+var listWith = (function (connection, options, call) {
     checkInstance(connection, Connection, "list domains", "connection", A_CONNECTION);
     checkOptions(options, "list domains", listDomainsOptionTypes);
     const flags2 = listDomainsFlags(options);
@@ -3079,7 +3079,7 @@ var listWith = (function listWith(connection, options, call) {
         return takePointerArray(array, count).map((h) => wrapDomain(connection, h));
     });
 });
-var sleep = (function sleep(ms, signal) {
+var sleep = (function (ms, signal) {
     return new Promise((resolve, reject) => {
         if (signal?.aborted)
             return reject(signal.reason);
@@ -3097,7 +3097,7 @@ var sleep = (function sleep(ms, signal) {
         });
     });
 });
-var after2 = (function after2(ms, fn) {
+var after2 = (function (ms, fn) {
     if (!(ms >= 0 && ms <= 2 ** 31 - 1)) {
         const timer = setTimeout(fn, ms);
         return () => clearTimeout(timer);
@@ -3108,25 +3108,25 @@ var after2 = (function after2(ms, fn) {
     });
     return () => signal.removeEventListener("abort", fn);
 });
-var sharedOriginsFor = (function sharedOriginsFor(uri) {
+var sharedOriginsFor = (function (uri) {
     const driver = /^([a-z0-9]+)[+:]/i.exec(uri)?.[1]?.toLowerCase() ?? "";
     return SHARED_ORIGINS[driver] ?? [];
 });
-var matchNic = (function matchNic(sighting, nics) {
+var matchNic = (function (sighting, nics) {
     if (sighting.mac)
         return nics.find((n) => n.mac === sighting.mac);
     if (sighting.interfaceName)
         return nics.find((n) => n.target === sighting.interfaceName);
     return void 0;
 });
-var malformed = (function malformed(sighting) {
+var malformed = (function (sighting) {
     const address = sighting.address;
     return typeof address !== "string" || !/^[0-9A-Fa-f.:]{2,45}$/.test(address) || toBigInt(address) === void 0 || familyOf(address) !== sighting.family;
 });
-var combine = (function combine(values) {
+var combine = (function (values) {
     return 1 - values.reduce((rest, c) => rest * (1 - c), 1);
 });
-var originsOf = (function originsOf(reports, shared) {
+var originsOf = (function (reports, shared) {
     const origin = new Map(Object.keys(EVIDENCE).map((s) => [
         s,
         EVIDENCE[s]
@@ -3165,7 +3165,7 @@ var originsOf = (function originsOf(reports, shared) {
         reasons
     };
 });
-var mergeSightings = (function mergeSightings(nics, reports, options = {}) {
+var mergeSightings = (function (nics, reports, options = {}) {
     const family = options.family ?? "any";
     const ignored = [];
     const byNic = new Map(nics.map((n) => [
@@ -3217,7 +3217,7 @@ var mergeSightings = (function mergeSightings(nics, reports, options = {}) {
         ignored
     };
 });
-var whyIgnored = (function whyIgnored(sighting, nic, exclude, family) {
+var whyIgnored = (function (sighting, nic, exclude, family) {
     const bad = unusable(sighting.address);
     if (bad)
         return bad;
@@ -3231,7 +3231,7 @@ var whyIgnored = (function whyIgnored(sighting, nic, exclude, family) {
         return "not-a-domain-nic";
     return void 0;
 });
-var judgeAddress = (function judgeAddress(address, sightings, context) {
+var judgeAddress = (function (address, sightings, context) {
     const flags2 = [];
     const evidence = combinedEvidence(sightings, context.origins, flags2);
     let confidence = evidence.confidence;
@@ -3286,7 +3286,7 @@ var judgeAddress = (function judgeAddress(address, sightings, context) {
         explanation: steps.join("; ")
     };
 });
-var combinedEvidence = (function combinedEvidence(sightings, { origin, reasons }, flags2) {
+var combinedEvidence = (function (sightings, { origin, reasons }, flags2) {
     const evidence = new Map();
     for (const s of sightings) {
         let value = BASE_CONFIDENCE[EVIDENCE[s.source]];
@@ -3330,13 +3330,13 @@ var combinedEvidence = (function combinedEvidence(sightings, { origin, reasons }
         explanation
     };
 });
-var outsideSubnets = (function outsideSubnets(address, family, nic) {
+var outsideSubnets = (function (address, family, nic) {
     const subnets = (nic.subnets ?? []).flatMap(parsedSubnet).filter((c) => c.family === family);
     if (subnets.length === 0 || subnets.some((c) => inCidr(address, c)))
         return void 0;
     return `outside ${subnets.map((c) => c.text).join(", ")}, the subnet of ${nic.network ? `network ${nic.network}` : "the NIC's network"}`;
 });
-var parsedSubnet = (function parsedSubnet(text) {
+var parsedSubnet = (function (text) {
     let parsed = subnetCache.get(text);
     if (parsed === void 0) {
         try {
@@ -3359,7 +3359,7 @@ var parsedSubnet = (function parsedSubnet(text) {
     }
     return parsed;
 });
-var explainEmpty = (function explainEmpty(nic, reports, ignored) {
+var explainEmpty = (function (nic, reports, ignored) {
     const clauses = reports.map((report2) => {
         if (report2.status === "skipped")
             return `${report2.source}: ${report2.reason}`;
@@ -3384,16 +3384,16 @@ var explainEmpty = (function explainEmpty(nic, reports, ignored) {
     });
     return clauses.join("; ");
 });
-var adoptNetwork = (function adoptNetwork(connection) {
+var adoptNetwork = (function (connection) {
     return (handle) => new Network(constructing3, connection, handle);
 });
-var lookupNetwork = (async function lookupNetwork(connection, key) {
+var lookupNetwork = (async function (connection, key) {
     checkInstance(connection, Connection, "look up a network", "connection", A_CONNECTION);
     const lib = libvirt().symbols;
     const text = cString2(checkString(key, "look up a network", "key"), "network name");
     return await connection[kInternals].call(() => `look up network ${JSON.stringify(key)}`, (h) => isUuid(key) ? lib.virNetworkLookupByUUIDStringAsync(h, text) : lib.virNetworkLookupByNameAsync(h, text), isNull, adoptNetwork(connection));
 });
-var takeLeases = (function takeLeases(array, count) {
+var takeLeases = (function (array, count) {
     const pointers = takePointerArray(array, count);
     try {
         return pointers.map((pointer) => {
@@ -3422,7 +3422,7 @@ var takeLeases = (function takeLeases(array, count) {
             libvirt().symbols.virNetworkDHCPLeaseFree(pointer);
     }
 });
-var reservationsOf = (function reservationsOf(networkXml2) {
+var reservationsOf = (function (networkXml2) {
     const result = new Map();
     const network = asArray(parseXml(networkXml2).network)[0];
     for (const ip of asArray(network?.ip)) {
@@ -3440,7 +3440,7 @@ var reservationsOf = (function reservationsOf(networkXml2) {
     }
     return result;
 });
-var subnetsOf = (function subnetsOf(networkXml2) {
+var subnetsOf = (function (networkXml2) {
     const result = [];
     const network = asArray(parseXml(networkXml2).network)[0];
     for (const ip of asArray(network?.ip)) {
@@ -3470,7 +3470,7 @@ var subnetsOf = (function subnetsOf(networkXml2) {
     }
     return result;
 });
-var addressText = (function addressText(value, family) {
+var addressText = (function (value, family) {
     if (family === "ipv4")
         return [
             24n,
@@ -3500,7 +3500,7 @@ var addressText = (function addressText(value, family) {
         return groups.join(":");
     return `${groups.slice(0, best[0]).join(":")}::${groups.slice(best[0] + best[1]).join(":")}`;
 });
-var remember = (function remember(key, ttlMs, produce) {
+var remember = (function (key, ttlMs, produce) {
     const now = performance.now();
     const hit = memo.get(key);
     if (hit && hit.until > now)
@@ -3514,25 +3514,25 @@ var remember = (function remember(key, ttlMs, produce) {
     });
     return value;
 });
-var networkLeases = (function networkLeases(connection, network) {
+var networkLeases = (function (connection, network) {
     return remember(`leases ${connection.uri} ${network}`, 250, async () => {
         using net = await lookupNetwork(connection, network);
         return await net.getDhcpLeases();
     });
 });
-var networkXml = (function networkXml(connection, network) {
+var networkXml = (function (connection, network) {
     return remember(`xml ${connection.uri} ${network}`, 5e3, async () => {
         using net = await lookupNetwork(connection, network);
         return await net.xmlDesc();
     });
 });
-var networkReservations = (async function networkReservations(connection, network) {
+var networkReservations = (async function (connection, network) {
     return reservationsOf(await networkXml(connection, network));
 });
-var networkSubnets = (async function networkSubnets(connection, network) {
+var networkSubnets = (async function (connection, network) {
     return subnetsOf(await networkXml(connection, network));
 });
-var requireLibvirtNetworkNic = (function requireLibvirtNetworkNic(target2, what) {
+var requireLibvirtNetworkNic = (function (target2, what) {
     if (!target2.active)
         throw new SourceSkipped("the domain is not running");
     if (!target2.nics.some((n) => n.type === "network")) {
@@ -3542,7 +3542,7 @@ var requireLibvirtNetworkNic = (function requireLibvirtNetworkNic(target2, what)
         throw new SourceSkipped(`no NIC on a libvirt network (NIC types: ${kinds}); bridged and macvtap NICs get no ${what}: the agent or ARP sources find them`);
     }
 });
-var leaseSightings = (function leaseSightings(interfaces) {
+var leaseSightings = (function (interfaces) {
     const sightings = [];
     for (const iface of interfaces) {
         const mac = normalizeMac(iface.mac);
@@ -3559,7 +3559,7 @@ var leaseSightings = (function leaseSightings(interfaces) {
     }
     return sightings;
 });
-var networkLeaseSource = (function networkLeaseSource(now = Date.now) {
+var networkLeaseSource = (function (now = Date.now) {
     return {
         name: "network-lease",
         async discover(target2) {
@@ -3601,7 +3601,7 @@ var networkLeaseSource = (function networkLeaseSource(now = Date.now) {
         }
     };
 });
-var planSource = (function planSource(macRule) {
+var planSource = (function (macRule) {
     return {
         name: "plan",
         async discover(target2) {
@@ -3643,7 +3643,7 @@ var planSource = (function planSource(macRule) {
         }
     };
 });
-var interfacesOf = (function interfacesOf(domain) {
+var interfacesOf = (function (domain) {
     const devices = asArray(domain.devices)[0];
     if (devices === void 0)
         return [];
@@ -3672,7 +3672,7 @@ var interfacesOf = (function interfacesOf(domain) {
         return result;
     });
 });
-var readDomainXml = (function readDomainXml(xml) {
+var readDomainXml = (function (xml) {
     const root = parseXml(xml).domain;
     if (!root || typeof root !== "object") {
         throw new TypeError("Cannot read the domain XML: no <domain> element");
@@ -3742,7 +3742,7 @@ var readDomainXml = (function readDomainXml(xml) {
         active: id !== void 0 && id !== "-1"
     };
 });
-var readTarget = (async function readTarget(domain, connection = domain.connection) {
+var readTarget = (async function (domain, connection = domain.connection) {
     const facts = readDomainXml(await domain.xmlDesc());
     return {
         domain,
@@ -3753,7 +3753,7 @@ var readTarget = (async function readTarget(domain, connection = domain.connecti
         ...facts
     };
 });
-var defaultSources = (function defaultSources(options = {}) {
+var defaultSources = (function (options = {}) {
     return [
         leaseSource,
         agentSource,
@@ -3762,7 +3762,7 @@ var defaultSources = (function defaultSources(options = {}) {
         planSource(options.macRule)
     ];
 });
-var sessionFor = (function sessionFor(domain, pool) {
+var sessionFor = (function (domain, pool) {
     if (!pool)
         return (fn) => fn(domain);
     const uuid = domain.uuid;
@@ -3773,7 +3773,7 @@ var sessionFor = (function sessionFor(domain, pool) {
         idempotent: true
     });
 });
-var cacheKey = (function cacheKey(uri, uuid, options) {
+var cacheKey = (function (uri, uuid, options) {
     return JSON.stringify([
         uri,
         uuid,
@@ -3783,7 +3783,7 @@ var cacheKey = (function cacheKey(uri, uuid, options) {
         options.exclude ?? []
     ]);
 });
-var runSource = (async function runSource(source, session, facts, timeoutMs, signal) {
+var runSource = (async function (source, session, facts, timeoutMs, signal) {
     const started2 = performance.now();
     const took = () => Math.round((performance.now() - started2) * 1e3) / 1e3;
     let cancelTimer;
@@ -3847,7 +3847,7 @@ var runSource = (async function runSource(source, session, facts, timeoutMs, sig
             signal?.removeEventListener("abort", onAbort);
     }
 });
-var addSubnets = (async function addSubnets(target2) {
+var addSubnets = (async function (target2) {
     const names = [
         ...new Set(target2.nics.filter((n) => n.type === "network" && n.network).map((n) => n.network))
     ];
@@ -3860,14 +3860,14 @@ var addSubnets = (async function addSubnets(target2) {
                 nic.subnets = subnets;
     }));
 });
-var describe2 = (function describe2(error) {
+var describe2 = (function (error) {
     if (error && typeof error === "object" && "libvirtMessage" in error) {
         const e = error;
         return e.codeName === "NO_SUPPORT" ? `not supported by this driver (${e.libvirtMessage})` : e.libvirtMessage;
     }
     return error instanceof Error ? error.message : String(error);
 });
-var discover = (async function discover(domain, options = {}) {
+var discover = (async function (domain, options = {}) {
     options.signal?.throwIfAborted();
     const started2 = performance.now();
     const uri = domain.connection.uri;
@@ -3946,7 +3946,7 @@ var discover = (async function discover(domain, options = {}) {
     options.cache?.set(key, domain.uuid, uri, result);
     return result;
 });
-var isTransientOpenFailure = (function isTransientOpenFailure(error) {
+var isTransientOpenFailure = (function (error) {
     if (!(error instanceof LibvirtError))
         return false;
     const transportCodes = [
@@ -3961,12 +3961,12 @@ var isTransientOpenFailure = (function isTransientOpenFailure(error) {
     ];
     return transportCodes.includes(error.code) && transportDomains.includes(error.domain);
 });
-var enumName = (function enumName(type, value) {
+var enumName = (function (type, value) {
     const names = eventEnums[type];
     const n = Number(value);
     return names[n] ?? `unknown-${n}`;
 });
-var decodeEvent = (function decodeEvent(family, kind, args, uri, at) {
+var decodeEvent = (function (family, kind, args, uri, at) {
     switch (family) {
         case "domain": {
             const decoder2 = domainDecoders[kind];
@@ -4061,7 +4061,7 @@ var decodeEvent = (function decodeEvent(family, kind, args, uri, at) {
     }
     throw new TypeError(`Cannot decode a ${family} event of kind ${JSON.stringify(kind)}: no decoder for it`);
 });
-var loopOrThrow = (async function loopOrThrow(what) {
+var loopOrThrow = (async function (what) {
     const loop = await eventLoop();
     if (loop === null) {
         throw new TypeError(`Cannot ${what}: the event loop is disabled (setEventLoopEnabled(false)) or failed to start`);
@@ -4072,14 +4072,14 @@ var loopOrThrow = (async function loopOrThrow(what) {
     }
     return loop;
 });
-var splitSubscription = (function splitSubscription(subscription) {
+var splitSubscription = (function (subscription) {
     const slash = subscription.indexOf("/");
     return [
         subscription.slice(0, slash),
         subscription.slice(slash + 1)
     ];
 });
-var hubFor = (function hubFor(uri, open, loop) {
+var hubFor = (function (uri, open, loop) {
     const key = JSON.stringify([
         uri,
         open.readOnly ?? false,
@@ -4092,7 +4092,7 @@ var hubFor = (function hubFor(uri, open, loop) {
     }
     return hub;
 });
-var familyOf2 = (function familyOf2(event) {
+var familyOf2 = (function (event) {
     if ("domain" in event && event.domain !== void 0)
         return "domain";
     if ("network" in event)
@@ -4103,7 +4103,7 @@ var familyOf2 = (function familyOf2(event) {
         return "secret";
     return "node-device";
 });
-var domainEvents = (function domainEvents(uri, options = {}) {
+var domainEvents = (function (uri, options = {}) {
     const wanted = options.domain;
     return new DomainEventStream(uri, options, {
         family: "domain",
@@ -4111,7 +4111,7 @@ var domainEvents = (function domainEvents(uri, options = {}) {
         filter: wanted === void 0 ? void 0 : (e) => e.domain?.name === wanted || e.domain?.uuid === wanted
     });
 });
-var qualifying = (function qualifying(result, options) {
+var qualifying = (function (result, options) {
     const min = options.minConfidence ?? 0.5;
     const nic = options.nic?.toLowerCase();
     const family = options.family ?? "any";
@@ -4123,7 +4123,7 @@ var qualifying = (function qualifying(result, options) {
     candidates.sort((a, b) => (a.family === preferred ? 0 : 1) - (b.family === preferred ? 0 : 1) || b.confidence - a.confidence);
     return candidates[0];
 });
-var explainWait = (function explainWait(result, options) {
+var explainWait = (function (result, options) {
     if (!result)
         return "no discovery round completed";
     const min = options.minConfidence ?? 0.5;
@@ -4154,7 +4154,7 @@ var explainWait = (function explainWait(result, options) {
     }
     return lines.join("\n");
 });
-var waitForAddress = (async function waitForAddress(domain, options = {}) {
+var waitForAddress = (async function (domain, options = {}) {
     options.signal?.throwIfAborted();
     const timeoutMs = options.timeoutMs ?? 6e4;
     const started2 = performance.now();
@@ -4196,7 +4196,7 @@ var waitForAddress = (async function waitForAddress(domain, options = {}) {
     }
     throw timeoutError(domain, options, timeoutMs, rounds, last);
 });
-var nudgeOnEvents = (function nudgeOnEvents(domain, pace) {
+var nudgeOnEvents = (function (domain, pace) {
     if (!eventLoopEnabled())
         return void 0;
     const events = domainEvents(domain.connection.uri, {
@@ -4217,7 +4217,7 @@ var nudgeOnEvents = (function nudgeOnEvents(domain, pace) {
     })();
     return events;
 });
-var timeoutError = (function timeoutError(domain, options, timeoutMs, rounds, last) {
+var timeoutError = (function (domain, options, timeoutMs, rounds, last) {
     const wanted = [
         options.family && options.family !== "any" ? options.family : "an",
         "address",
@@ -4237,7 +4237,7 @@ ${(tail || "(nothing printed)").split("\n").map((l) => `    | ${l}`).join("\n")}
     return new AddressTimeoutError(`Timed out after ${timeoutMs} ms (${rounds} rounds) waiting for ${wanted} of domain ${JSON.stringify(domain.name)}:
 ` + explainWait(last, options) + consoleLines, last, tail);
 });
-var discoverMany = (async function discoverMany(hosts, options = {}) {
+var discoverMany = (async function (hosts, options = {}) {
     const concurrency = options.concurrency ?? 16;
     const own = options.registry === void 0;
     const single = own && !options.wait && hosts.length === 1 && hosts[0].domains?.length === 1 ? {
@@ -4353,7 +4353,7 @@ var discoverMany = (async function discoverMany(hosts, options = {}) {
             await registry.closeAll();
     }
 });
-var discoverOne = (async function discoverOne(uri, domain, options) {
+var discoverOne = (async function (uri, domain, options) {
     const { wait: _w, concurrency: _c, registry: _r, onProgress: _p, ...discoverOptions } = options;
     let connection;
     try {
@@ -4392,7 +4392,7 @@ var discoverOne = (async function discoverOne(uri, domain, options) {
         });
     }
 });
-var parseArgs = (function parseArgs(config) {
+var parseArgs = (function (config) {
     const args = config.args ?? Deno.args;
     const values = {};
     const positionals = [];
@@ -4453,7 +4453,7 @@ var parseArgs = (function parseArgs(config) {
         positionals
     };
 });
-var startCli = (function startCli(spec) {
+var startCli = (function (spec) {
     const options = {
         json: {
             type: "boolean",
@@ -4527,10 +4527,10 @@ ${spec.usage}`);
     }
     return cli;
 });
-var writeJson = (function writeJson(document) {
+var writeJson = (function (document) {
     console.log(JSON.stringify(document, null, 2));
 });
-var resolveUri = (async function resolveUri(flag) {
+var resolveUri = (async function (flag) {
     if (flag !== void 0 && flag !== "")
         return {
             uri: flag,
@@ -4560,7 +4560,7 @@ var resolveUri = (async function resolveUri(flag) {
         await probe.close();
     }
 });
-var describeUri = (function describeUri(resolved) {
+var describeUri = (function (resolved) {
     switch (resolved.source) {
         case "--uri":
             return `using ${resolved.uri}`;
@@ -4570,10 +4570,10 @@ var describeUri = (function describeUri(resolved) {
             return `using ${resolved.uri} (no --uri: libvirt's default, from LIBVIRT_DEFAULT_URI, uri_default in libvirt.conf, or the first hypervisor that answered)`;
     }
 });
-var isInProcessTestUri = (function isInProcessTestUri(uri) {
+var isInProcessTestUri = (function (uri) {
     return uri.startsWith("test:///");
 });
-var inProcessTestNote = (function inProcessTestNote(uris, command) {
+var inProcessTestNote = (function (uris, command) {
     const test = [
         ...new Set(uris.filter(isInProcessTestUri))
     ];
@@ -4581,7 +4581,7 @@ var inProcessTestNote = (function inProcessTestNote(uris, command) {
         return void 0;
     return `note: ${test.join(", ")} is libvirt's in-process test driver: it starts fresh in every process, so \`${command}\` cannot see what an earlier command created. For state across commands use test+unix:///default (a libvirtd's test driver) or a real hypervisor.`;
 });
-var parseRequest = (function parseRequest() {
+var parseRequest = (function () {
     const cli = startCli({
         name: "vm_ip",
         usage,
@@ -4689,7 +4689,7 @@ var parseRequest = (function parseRequest() {
         }
     };
 });
-var query = (async function query(request, preloaded) {
+var query = (async function (request, preloaded) {
     const cli = request.cli;
     let resolved;
     try {
@@ -4739,7 +4739,7 @@ var query = (async function query(request, preloaded) {
         });
     }
 });
-var report = (function report(request, answer) {
+var report = (function (request, answer) {
     const { cli, minConfidence } = request;
     const { uris, entries, isNotFound: isNotFound2, timedOut } = answer;
     const foundSomewhere = new Set(entries.filter((e) => !isNotFound2(e.error)).map((e) => e.domain));
@@ -4778,7 +4778,7 @@ var report = (function report(request, answer) {
         printTable(relevant);
     return exit;
 });
-var printTable = (function printTable(relevant) {
+var printTable = (function (relevant) {
     const rows2 = [
         [
             "DOMAIN",
@@ -4825,7 +4825,7 @@ var printTable = (function printTable(relevant) {
         console.log(`
 ${n}`);
 });
-var main = (async function main(preloaded) {
+var main = (async function (preloaded) {
     const help = Deno.args.includes("--help") || Deno.args.includes("-h");
     preloaded ??= help ? Promise.resolve() : preloadLibvirt();
     const request = parseRequest();
@@ -14155,4 +14155,6 @@ var sourceNames = [
 
 
 
+if (Deno.mainModule.endsWith("/scripts/_vm_ip.ts"))
+    await main();
 export { main };

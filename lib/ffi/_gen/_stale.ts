@@ -39,9 +39,13 @@ export async function pruneStale(
       console.error(
         `${path}: no longer generated (nothing in the generator produces it); run "deno task gen", which removes it, and commit`,
       );
-    } else {
-      await Deno.remove(new URL(path, root), { recursive: true });
+    } else if (/\.(ts|js)$/.test(path) && (await Deno.lstat(new URL(path, root))).isFile) {
+      // only what a stage could have written: anything else (a README, a directory) is not the
+      // generator's to delete, and stays a stale entry that gen:check keeps failing on
+      await Deno.remove(new URL(path, root));
       console.log(`Removed ${path}: no longer generated`);
+    } else {
+      console.error(`${path}: not a generated module; the generator removes only .ts and .js files: move it`);
     }
   }
   return stale;

@@ -72,9 +72,10 @@ export const SCRIPT_BUNDLES_DIR = "scripts/_generated/";
  * from the code cache after the first run (docs/benchmarks.md, "Session h11-vmip3").
  *
  * Two rewrites, both meaning the same as the code esbuild wrote:
- * - `function f() {}` at the top level becomes `var f = (function f() {});`, moved to the bundle's
+ * - `function f() {}` at the top level becomes `var f = (function () {});`, moved to the bundle's
  *   start. A declaration is bound before any statement runs; the assignments at the start do the same,
- *   since a function's body reads the bindings it closes over only when it is called.
+ *   since a function's body reads the bindings it closes over only when it is called. The expression is
+ *   anonymous (V8 names it `f` from the var) so that `f` inside it is the var, as in the declaration.
  * - esbuild's lazily run module bodies, `__esm({ "lib/x.ts"() {...} })`, become
  *   `__esm({ "lib/x.ts": (function () {...}) })`: __esm calls the property with no receiver, and a
  *   module's body uses no `this` or `super`.
@@ -89,7 +90,11 @@ export function compiledAtLoad(code: string): string {
     if (ts.isFunctionDeclaration(statement) && statement.name && statement.body) {
       if (statement.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) continue;
       const start = statement.getStart(file);
-      hoisted.push(`var ${statement.name.text} = (${code.slice(start, statement.end)});`);
+      // anonymous (V8 still names it from the var): inside a named function expression its own name
+      // is a constant binding, so a function that reassigns itself would throw
+      const literal = code.slice(start, statement.name.getStart(file)).trimEnd() + " " +
+        code.slice(statement.name.end, statement.end).trimStart();
+      hoisted.push(`var ${statement.name.text} = (${literal});`);
       edits.push({ start, end: statement.end, text: "" });
       continue;
     }
