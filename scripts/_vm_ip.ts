@@ -9,7 +9,7 @@
  * @module
  */
 // Only what checks the command line is imported statically; the discovery modules load with import()
-// once it is checked, while libvirt loads on another thread (preloadLibvirt, below).
+// once it is checked, while libvirt loads on another thread (started by scripts/vm_ip.ts, or by main()).
 import {
   type Cli,
   describeUri,
